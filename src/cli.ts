@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * The `grimoire-run` command: parse, configure, run, exit with one code.
+ */
+import fs from "node:fs";
+import { parseCommandLine } from "./cli/options.js";
+import { readDotenv, withDotenv } from "./config/dotenv.js";
+import { resolveConfig } from "./config/runConfig.js";
+import { EnvironmentFailure, UsageError } from "./errors.js";
+import { EXIT } from "./exitCode.js";
+import { currentRun, run } from "./run.js";
+
+function packageVersion(): string {
+  const manifest = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    const command = await parseCommandLine(argv);
+    if (command.kind === "help") {
+      process.stdout.write(`${command.text}\n`);
+      return EXIT.passed;
+    }
+    if (command.kind === "version") {
+      process.stdout.write(`${packageVersion()}\n`);
+      return EXIT.passed;
+    }
+    const root = process.cwd();
+    const env = withDotenv(process.env, readDotenv(root));
+    const config = resolveConfig(command.input, root, env);
+    return await run(config, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`grimoire-run: ${error.message}\nRun grimoire-run --help for the options.\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof EnvironmentFailure) {
+      process.stderr.write(`grimoire-run: ${error.message}\n`);
+      return EXIT.environment;
+    }
+    process.stderr.write(`grimoire-run: internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT.internal;
+  }
+}
+
+/** An error nobody caught still stops every test process before grimoire-run exits. */
+function onUncaught(error: unknown): void {
+  const active = currentRun();
+  if (active !== null) {
+    active.fail(error);
+    return;
+  }
+  process.stderr.write(`grimoire-run: internal error (please report it): ${String(error)}\n`);
+  process.exit(EXIT.internal);
+}
+process.on("uncaughtException", onUncaught);
+process.on("unhandledRejection", onUncaught);
+
+const code = await main(process.argv.slice(2));
+process.exit(code);

@@ -1,0 +1,104 @@
+/**
+ * The command line: one table of options (the single place their names,
+ * types and help live), parsed with yargs.
+ */
+import yargs from "yargs";
+import { UsageError } from "../errors.js";
+
+export type OptionType = "string" | "boolean";
+
+export interface OptionSpec {
+  type: OptionType;
+  alias?: string;
+  describe: string;
+  group: string;
+  choices?: readonly string[];
+  /** Shown in --help; applied by `resolveConfig`, not by yargs, so that a value's origin stays known. */
+  defaultText?: string;
+}
+
+const SELECTION = "Selection:";
+const MODES = "Modes:";
+const TARGET = "Target:";
+const OUTPUT = "Output:";
+
+/** Every option, by its long name. Numbers are read as strings and checked in `resolveConfig`, for clear messages. */
+export const OPTIONS = {
+  scope: { type: "string", describe: "Which suites to run: tests/e2e, tests/http, or both", group: SELECTION, choices: ["e2e", "http", "all"], defaultText: "all" },
+  k: { type: "string", describe: "Only tests matching this expression (forwarded to pytest -k)", group: SELECTION },
+  m: { type: "string", describe: "Only tests with these markers (forwarded to pytest -m)", group: SELECTION },
+  parallel: { type: "boolean", describe: "One pytest process per test file, --workers at a time", group: MODES },
+  workers: { type: "string", alias: "n", describe: "Pool size: a number, or auto (the machine's CPUs, at most one per file)", group: MODES, defaultText: "auto" },
+  debug: { type: "boolean", describe: "Serial debugging run: pytest --lf -x --tb=long -v", group: MODES },
+  "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree", group: MODES },
+  "kill-grace": { type: "string", describe: "Seconds between SIGTERM and SIGKILL when a process tree is killed", group: MODES, defaultText: "2" },
+  timeout: { type: "string", describe: "Per-file limit in seconds; past it the file's whole process tree is killed", group: MODES },
+  "base-url": { type: "string", describe: "Exported to every pytest process as E2E_BASE_URL (default: E2E_BASE_URL from the environment or .env)", group: TARGET },
+  python: { type: "string", describe: "How to run Python (default: .venv/bin/python, venv/bin/python, uv run python, python3)", group: TARGET },
+  headed: { type: "boolean", describe: "Forward --headed to pytest (show the browser)", group: TARGET },
+  "report-json": { type: "string", describe: "Write the JSON report of the run to this file", group: OUTPUT },
+  "log-dir": { type: "string", describe: "Folder for each file's full output", group: OUTPUT, defaultText: ".grimoire/logs/<run>" },
+  quiet: { type: "boolean", alias: "q", describe: "Only result lines and the summary, no test output", group: OUTPUT },
+  verbose: { type: "boolean", alias: "v", describe: "Also print the pytest command of each file", group: OUTPUT },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+type ValueOf<S extends OptionSpec> = S["type"] extends "boolean" ? boolean : string;
+
+/** What the command line said: only the options it named are present. */
+export type CliValues = { -readonly [K in OptionName]?: ValueOf<(typeof OPTIONS)[K]> };
+
+export interface CliInput {
+  values: CliValues;
+  paths: string[];
+  /** Everything after `--`, for pytest. */
+  pytestArgs: string[];
+}
+
+export type CliCommand = { kind: "run"; input: CliInput } | { kind: "help"; text: string } | { kind: "version" };
+
+export async function parseCommandLine(argv: string[]): Promise<CliCommand> {
+  let parser = yargs(argv)
+    .scriptName("grimoire-run")
+    .usage("$0 [PATHS...] [OPTIONS] [-- PYTEST_ARGS...]\n\nRun a Python project's pytest suites, one pytest process per test file.")
+    .parserConfiguration({ "populate--": true, "strip-aliased": true, "strip-dashed": false })
+    .strict()
+    .exitProcess(false)
+    .version(false)
+    .help(false)
+    .option("help", { type: "boolean", alias: "h", describe: "Show this help" })
+    .option("version", { type: "boolean", describe: "Show the version" })
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((message, error) => {
+      throw new UsageError(message ?? error?.message ?? "invalid command line");
+    });
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+    parser = parser.option(name, {
+      type: spec.type,
+      describe: spec.defaultText === undefined ? spec.describe : `${spec.describe} [default: ${spec.defaultText}]`,
+      group: spec.group,
+      ...(spec.alias === undefined ? {} : { alias: spec.alias }),
+      ...(spec.choices === undefined ? {} : { choices: spec.choices }),
+      ...(spec.type === "string" ? { requiresArg: true } : {}),
+    });
+  }
+  parser = parser.command("$0 [paths..]", false as unknown as string, (y) =>
+    y.positional("paths", { type: "string", array: true, describe: "Test files or folders (default: the scope's folders)" }),
+  );
+
+  const parsed = (await parser.parse()) as Record<string, unknown>;
+  if (parsed["help"] === true) return { kind: "help", text: await parser.getHelp() };
+  if (parsed["version"] === true) return { kind: "version" };
+
+  const values: CliValues = {};
+  for (const name of Object.keys(OPTIONS) as OptionName[]) {
+    const value = parsed[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) throw new UsageError(`--${name} was given more than once`);
+    (values as Record<string, unknown>)[name] = value;
+  }
+  const paths = ((parsed["paths"] as unknown[] | undefined) ?? []).map(String);
+  const pytestArgs = ((parsed["--"] as unknown[] | undefined) ?? []).map(String);
+  return { kind: "run", input: { values, paths, pytestArgs } };
+}

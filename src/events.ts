@@ -1,0 +1,50 @@
+/**
+ * The one channel from the executor to the reporters. The executor emits
+ * what happened; reporters only listen, and never decide an outcome.
+ */
+import type { FileResult, RunReport } from "./model.js";
+
+/** One pytest process running one or more files in a worker slot. */
+export interface ShardStart {
+  /** Unique within the run. */
+  id: number;
+  paths: string[];
+  iteration: number;
+  attempt: number;
+  slot: number;
+  startSeconds: number;
+  /** Relative to the project root. */
+  log: string;
+  pid: number | null;
+  /** The command line, for --verbose. */
+  command: string[];
+}
+
+export type StopReason = "fail-fast" | "interrupt" | "environment" | "error";
+
+export type RunEvent =
+  | { type: "run-start"; runId: string; mode: "parallel" | "serial"; files: string[]; workers: number; logDir: string }
+  | { type: "iteration-start"; iteration: number }
+  | { type: "shard-start"; shard: ShardStart }
+  | { type: "shard-output"; shard: ShardStart; text: string[] }
+  | { type: "shard-finish"; shard: ShardStart; durationSeconds: number }
+  | { type: "file-finish"; result: FileResult; willRetry: boolean }
+  | { type: "iteration-finish"; iteration: number; results: FileResult[]; seconds: number }
+  | { type: "stopping"; reason: StopReason; detail: string; cause: FileResult | null }
+  | { type: "cancelled"; paths: string[] }
+  | { type: "warning"; message: string }
+  | { type: "run-finish"; report: RunReport };
+
+export type RunListener = (event: RunEvent) => void;
+
+export class RunEvents {
+  private readonly listeners: RunListener[] = [];
+
+  on(listener: RunListener): void {
+    this.listeners.push(listener);
+  }
+
+  emit(event: RunEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

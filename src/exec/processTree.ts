@@ -1,0 +1,213 @@
+/**
+ * Finding and killing whole process trees.
+ *
+ * Every pytest process starts as the leader of its own process group and
+ * carries a marker in its environment, which its descendants inherit. A tree
+ * is everything reachable three ways: the process group, the descendants
+ * `pidtree` finds (including those that moved to a group or session of their
+ * own), and, on Linux, every process whose environment carries the marker
+ * (which also finds descendants already re-parented to init).
+ */
+import fs from "node:fs";
+import pidtree from "pidtree";
+import { KILL_GIVE_UP_MS, KILL_POLL_MS, KILL_RESCAN_MS } from "../defaults.js";
+
+export interface ProcessTree {
+  /** The root process, which is also the leader of its process group unless `group` is false. */
+  pid: number;
+  group?: boolean;
+  /** `NAME=VALUE` present in the environment of every process of the tree, or null. */
+  marker: string | null;
+}
+
+export interface KillOptions {
+  graceMs: number;
+  /** When aborted, the grace period ends at once and SIGKILL follows (a second Ctrl-C). */
+  hurry?: AbortSignal;
+}
+
+export interface KillOutcome {
+  /** How many processes were signalled in all. */
+  signalled: number;
+  /** How many were still alive after the grace period and got SIGKILL. */
+  forced: number;
+  /** Pids still alive when grimoire-run gave up (uninterruptible sleep); normally empty. */
+  survivors: number[];
+}
+
+export type ProcessTable = ReadonlyArray<{ pid: number; ppid: number }>;
+
+/** Every descendant of the given roots in a `ppid`/`pid` table (the roots themselves excluded). */
+export function descendantsOf(table: ProcessTable, roots: Iterable<number>): Set<number> {
+  const children = new Map<number, number[]>();
+  for (const { pid, ppid } of table) {
+    const list = children.get(ppid);
+    if (list === undefined) children.set(ppid, [pid]);
+    else list.push(pid);
+  }
+  const found = new Set<number>();
+  const queue = [...roots];
+  const rootSet = new Set(queue);
+  while (queue.length > 0) {
+    const parent = queue.pop() as number;
+    for (const child of children.get(parent) ?? []) {
+      if (found.has(child) || rootSet.has(child)) continue;
+      found.add(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+async function processTable(): Promise<ProcessTable> {
+  try {
+    return await pidtree(-1, { advanced: true });
+  } catch {
+    // `ps` missing or failing must not stop a kill: the process group and the marker still reach the tree.
+    return [];
+  }
+}
+
+/** Pids of every process (other than this one) whose environment holds `marker`. Linux only; elsewhere empty. */
+export function findMarkedProcesses(marker: string): number[] {
+  if (process.platform !== "linux") return [];
+  const needle = Buffer.from(`${marker}\0`);
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    let environ: Buffer;
+    try {
+      environ = fs.readFileSync(`/proc/${entry}/environ`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    const at = environ.indexOf(needle);
+    if (at === 0 || (at > 0 && environ[at - 1] === 0)) found.push(pid);
+  }
+  return found;
+}
+
+/** Alive means able to run: a zombie waiting to be reaped is already gone for our purposes. */
+export function isAlive(pid: number): boolean {
+  if (process.platform === "linux") {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
+      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      return state !== "Z" && state !== "X";
+    } catch {
+      return false;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** True while any process is left in the group (a test's leftover server, say). */
+export function groupHasMembers(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function send(target: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(target, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGTERM to every process of the trees, up to `graceMs` for them to go,
+ * then SIGKILL to whatever is left, re-scanning so that children spawned
+ * meanwhile are caught. Resolves once every process is gone.
+ */
+export async function killTrees(trees: readonly ProcessTree[], options: KillOptions): Promise<KillOutcome> {
+  const known = new Set<number>(trees.map((tree) => tree.pid));
+  const signalled = new Set<number>();
+  const groupsSignalled = new Set<number>();
+
+  const scan = async (): Promise<void> => {
+    const table = await processTable();
+    for (const pid of descendantsOf(table, [...known].filter(isAlive))) known.add(pid);
+    for (const tree of trees) {
+      if (tree.marker !== null) for (const pid of findMarkedProcesses(tree.marker)) known.add(pid);
+    }
+  };
+  const alive = (): number[] => [...known].filter(isAlive);
+  const signalNew = (signal: NodeJS.Signals): void => {
+    for (const tree of trees) {
+      if (tree.group === false || groupsSignalled.has(tree.pid)) continue;
+      groupsSignalled.add(tree.pid);
+      // The group signal reaches the root too; signalling it twice would cut short its own cleanup.
+      if (isAlive(tree.pid)) signalled.add(tree.pid);
+      send(-tree.pid, signal);
+    }
+    for (const pid of alive()) {
+      if (signalled.has(pid)) continue;
+      signalled.add(pid);
+      send(pid, signal);
+    }
+  };
+
+  await scan();
+  signalNew("SIGTERM");
+
+  const graceEnds = Date.now() + options.graceMs;
+  let lastScan = Date.now();
+  while (alive().length > 0 && Date.now() < graceEnds && options.hurry?.aborted !== true) {
+    await pause(Math.min(KILL_POLL_MS, graceEnds - Date.now()), options.hurry);
+    if (Date.now() - lastScan >= KILL_RESCAN_MS) {
+      await scan();
+      signalNew("SIGTERM");
+      lastScan = Date.now();
+    }
+  }
+
+  let forced = 0;
+  const giveUpAt = Date.now() + KILL_GIVE_UP_MS;
+  for (let round = 0; ; round++) {
+    await scan();
+    const left = alive();
+    if (left.length === 0 || Date.now() >= giveUpAt) {
+      return { signalled: signalled.size, forced, survivors: left };
+    }
+    if (round === 0) forced = left.length;
+    for (const tree of trees) if (tree.group !== false) send(-tree.pid, "SIGKILL");
+    for (const pid of left) send(pid, "SIGKILL");
+    const settleBy = Date.now() + 10 * KILL_POLL_MS;
+    while (alive().length > 0 && Date.now() < settleBy) await pause(KILL_POLL_MS / 5);
+  }
+}
+
+/** Waits `ms`, or less if `abort` fires first. */
+function pause(ms: number, abort?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || abort?.aborted === true) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      abort?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    abort?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * Runs a shard as one pytest process: the command line, the environment
+ * the contract promises, the log and JUnit paths, and the translation of
+ * the process's fate into file results.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { toProjectPath } from "../discovery/findTestFiles.js";
+import type { RunEvents, ShardStart } from "../events.js";
+import type { FileResult } from "../model.js";
+import type { PythonCommand } from "../python.js";
+import type { Shard, ShardPlacement, ShardRunner, ShardSignals } from "./executor.js";
+import type { Launcher } from "./launch.js";
+import { resultOfFile, resultsOfSerialRun } from "./results.js";
+import { runProcess } from "./runProcess.js";
+
+/** The folder holding grimoire-run's pytest plugin, put on every pytest's PYTHONPATH. */
+export const PLUGIN_DIR = fileURLToPath(new URL("../../python", import.meta.url));
+export const PLUGIN_MODULE = "grimoire_run_pytest";
+
+export interface PytestSettings {
+  root: string;
+  python: PythonCommand;
+  runId: string;
+  /** Absolute. */
+  logDir: string;
+  workers: number;
+  mode: "parallel" | "serial" | "debug";
+  /** -k, -m, --headed and everything after `--`, in that order. */
+  forwardedArgs: string[];
+  baseUrl: string | null;
+  /** The environment every pytest process starts from. */
+  baseEnv: NodeJS.ProcessEnv;
+  /** Ask pytest for colour (grimoire-run's own output is coloured). */
+  colour: boolean;
+  /** Terminal width left for pytest after the tag, when there is a terminal. */
+  columns: number | null;
+  timeoutSeconds: number | null;
+  killGraceSeconds: number;
+  events: RunEvents;
+  clock: () => number;
+  launcher?: Launcher;
+}
+
+const MODE_ARGS: Record<PytestSettings["mode"], string[]> = {
+  parallel: [],
+  serial: ["-x"],
+  debug: ["--lf", "-x", "--tb=long", "-v"],
+};
+
+export function pytestArgs(settings: Pick<PytestSettings, "python" | "mode" | "forwardedArgs">, targets: readonly string[], junitFile: string): string[] {
+  return [
+    ...settings.python.args,
+    "-m",
+    "pytest",
+    ...MODE_ARGS[settings.mode],
+    ...settings.forwardedArgs,
+    "-p",
+    PLUGIN_MODULE,
+    `--junitxml=${junitFile}`,
+    // A file whose name starts with a dash must never be read as an option.
+    ...targets.map((target) => (target.startsWith("-") ? `./${target}` : target)),
+  ];
+}
+
+export interface PytestEnvInput {
+  slot: number;
+  iteration: number;
+  attempt: number;
+  treeId: string;
+  artifactsDir: string;
+  logFile: string;
+}
+
+export function pytestEnv(settings: Pick<PytestSettings, "baseEnv" | "baseUrl" | "workers" | "runId" | "colour" | "columns">, input: PytestEnvInput): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...settings.baseEnv };
+  const pythonPath = env["PYTHONPATH"];
+  env["PYTHONPATH"] = pythonPath === undefined || pythonPath === "" ? PLUGIN_DIR : `${PLUGIN_DIR}${path.delimiter}${pythonPath}`;
+  // Output must arrive line by line, as it happens, not in 8 KiB blocks at exit.
+  env["PYTHONUNBUFFERED"] = "1";
+  if (settings.baseUrl !== null) env["E2E_BASE_URL"] = settings.baseUrl;
+  env["GRIMOIRE_SLOT"] = String(input.slot);
+  env["GRIMOIRE_WORKERS"] = String(settings.workers);
+  env["GRIMOIRE_ITERATION"] = String(input.iteration);
+  env["GRIMOIRE_ATTEMPT"] = String(input.attempt);
+  env["GRIMOIRE_RUN_ID"] = settings.runId;
+  env["GRIMOIRE_TREE_ID"] = input.treeId;
+  env["GRIMOIRE_LOG_FILE"] = input.logFile;
+  env["GRIMOIRE_ARTIFACTS_DIR"] = input.artifactsDir;
+  if (settings.colour && env["PY_COLORS"] === undefined && env["NO_COLOR"] === undefined) env["PY_COLORS"] = "1";
+  if (settings.columns !== null) env["COLUMNS"] = String(settings.columns);
+  return env;
+}
+
+/** A file name for a project path: `tests/e2e/test_a.py` becomes `tests_e2e_test_a.py`. */
+export function logName(paths: readonly string[], iteration: number, attempt: number): string {
+  const base = paths.length === 1 ? (paths[0] as string).replace(/[/\\]/g, "_") : "serial";
+  return `${base}${iteration > 1 ? `.i${iteration}` : ""}${attempt > 1 ? `.a${attempt}` : ""}`;
+}
+
+export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
+  let nextShardId = 1;
+  const junitDir = path.join(settings.logDir, "junit");
+  fs.mkdirSync(junitDir, { recursive: true });
+
+  return async (shard: Shard, placement: ShardPlacement, signals: ShardSignals): Promise<FileResult[]> => {
+    const id = nextShardId++;
+    const name = logName(shard.paths, placement.iteration, placement.attempt);
+    const logFile = path.join(settings.logDir, `${name}.log`);
+    const junitFile = path.join(junitDir, `${name}.xml`);
+    fs.rmSync(junitFile, { force: true });
+    const treeId = `${settings.runId}.${id}`;
+    const marker = `GRIMOIRE_TREE_ID=${treeId}`;
+    const env = pytestEnv(settings, {
+      ...placement,
+      treeId,
+      artifactsDir: path.join(settings.logDir, `${name}.artifacts`),
+      logFile,
+    });
+    const args = pytestArgs(settings, shard.targets, junitFile);
+
+    const started: ShardStart = {
+      id,
+      paths: shard.paths,
+      iteration: placement.iteration,
+      attempt: placement.attempt,
+      slot: placement.slot,
+      startSeconds: settings.clock(),
+      log: toProjectPath(settings.root, logFile),
+      pid: null,
+      command: [settings.python.command, ...args],
+    };
+    const report = await runProcess(
+      {
+        launch: { command: settings.python.command, args, cwd: settings.root, env, stdin: settings.mode === "parallel" ? "ignore" : "inherit" },
+        marker,
+        logFile,
+        junitFile,
+        outputMode: settings.mode === "parallel" ? "lines" : "raw",
+        timeoutMs: settings.timeoutSeconds === null ? null : settings.timeoutSeconds * 1000,
+        killGraceMs: settings.killGraceSeconds * 1000,
+        cancel: signals.cancel,
+        hurry: signals.hurry,
+        onStart: (pid) => {
+          started.pid = pid;
+          settings.events.emit({ type: "shard-start", shard: started });
+        },
+        onOutput: (text) => settings.events.emit({ type: "shard-output", shard: started, text }),
+      },
+      settings.launcher,
+    );
+
+    settings.events.emit({ type: "shard-finish", shard: started, durationSeconds: report.durationSeconds });
+    const where = shard.paths.length === 1 ? shard.paths[0] : "the serial run";
+    if (report.leftovers > 0) {
+      settings.events.emit({
+        type: "warning",
+        message: `${where} left ${report.leftovers} process${report.leftovers === 1 ? "" : "es"} running after pytest exited; grimoire-run killed ${report.leftovers === 1 ? "it" : "them"}`,
+      });
+    }
+    if (report.survivors.length > 0) {
+      settings.events.emit({ type: "warning", message: `could not kill processes of ${where}: ${report.survivors.join(", ")}` });
+    }
+    const run = { path: shard.paths[0] as string, iteration: placement.iteration, attempt: placement.attempt, slot: placement.slot, startSeconds: started.startSeconds, log: started.log, pid: started.pid };
+    return shard.paths.length === 1 && settings.mode === "parallel" ? [resultOfFile(run, report)] : resultsOfSerialRun(run, shard.paths, report);
+  };
+}

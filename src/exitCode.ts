@@ -1,0 +1,40 @@
+/**
+ * The run's one exit code, from its results and the reason it stopped.
+ * See the contract's table (docs/exit-codes.md).
+ */
+import type { StopReason } from "./events.js";
+import { finalResults, isFailure, type FileResult } from "./model.js";
+
+export const EXIT = {
+  passed: 0,
+  failed: 1,
+  usage: 2,
+  environment: 3,
+  internal: 4,
+  noTests: 5,
+} as const;
+
+/** 128 + the signal's number, as shells report it. */
+export const SIGNAL_EXIT: Record<"SIGINT" | "SIGTERM" | "SIGHUP", number> = {
+  SIGHUP: 129,
+  SIGINT: 130,
+  SIGTERM: 143,
+};
+
+export interface ExitInput {
+  results: readonly FileResult[];
+  stopReason: StopReason | null;
+  interruptedBy: keyof typeof SIGNAL_EXIT | null;
+  /** Whether a flaky file (passed only on a retry) counts as a pass. */
+  flakyPasses: boolean;
+}
+
+export function exitCodeOf(input: ExitInput): number {
+  if (input.stopReason === "interrupt" && input.interruptedBy !== null) return SIGNAL_EXIT[input.interruptedBy];
+  if (input.stopReason === "environment") return EXIT.environment;
+  if (input.stopReason === "error") return EXIT.internal;
+  const finals = finalResults(input.results);
+  if (finals.some((r) => isFailure(r.status) || (r.status === "flaky" && !input.flakyPasses))) return EXIT.failed;
+  if (finals.length === 0 || finals.every((r) => r.status === "no-tests")) return EXIT.noTests;
+  return EXIT.passed;
+}

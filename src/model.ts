@@ -1,0 +1,91 @@
+/**
+ * The plain data that flows from planning, through execution, to reporting.
+ * Nothing here holds a process or writes a byte.
+ */
+
+export type FileStatus = "passed" | "failed" | "timeout" | "cancelled" | "no-tests" | "flaky";
+
+export interface TestCounts {
+  passed: number;
+  failed: number;
+  skipped: number;
+  errors: number;
+}
+
+/** One planned execution of one test file: what the executor is asked to run. */
+export interface PlannedRun {
+  /** Path relative to the project root, with `/`. */
+  path: string;
+  iteration: number;
+  attempt: number;
+}
+
+/** What the executor knows when an execution starts. */
+export interface StartedRun extends PlannedRun {
+  slot: number;
+  /** Seconds since the start of the run. */
+  startSeconds: number;
+  /** Log file, relative to the project root. */
+  log: string;
+  pid: number | null;
+}
+
+/** The outcome of one execution of one file: one entry of the JSON report. */
+export interface FileResult extends PlannedRun {
+  status: FileStatus;
+  /** pytest's exit code; null when it was killed by a signal or never started. */
+  exitCode: number | null;
+  /** The signal that ended pytest, e.g. "SIGSEGV"; null when it exited by itself. */
+  signal: string | null;
+  slot: number;
+  startSeconds: number;
+  durationSeconds: number;
+  tests: TestCounts | null;
+  log: string | null;
+  /** The last lines the file printed; kept for failures, not written to the JSON report. */
+  tail: string[];
+  /** Why the file ended the way it did, when the exit code alone does not say it. */
+  reason: string | null;
+}
+
+export interface RunReport {
+  version: 1;
+  runId: string;
+  exitCode: number;
+  wallSeconds: number;
+  workers: number;
+  files: FileResult[];
+}
+
+/** A status counts against the run unless it is a pass, a pass after retries, or "nothing selected here". */
+export function isFailure(status: FileStatus): boolean {
+  return status === "failed" || status === "timeout" || status === "cancelled";
+}
+
+export function emptyCounts(): TestCounts {
+  return { passed: 0, failed: 0, skipped: 0, errors: 0 };
+}
+
+export function addCounts(into: TestCounts, more: TestCounts): TestCounts {
+  into.passed += more.passed;
+  into.failed += more.failed;
+  into.skipped += more.skipped;
+  into.errors += more.errors;
+  return into;
+}
+
+/** The last attempt of each file in each iteration: the results that decide the run. */
+export function finalResults(results: readonly FileResult[]): FileResult[] {
+  const last = new Map<string, FileResult>();
+  for (const result of results) {
+    const key = `${result.iteration}\0${result.path}`;
+    const seen = last.get(key);
+    if (seen === undefined || result.attempt >= seen.attempt) last.set(key, result);
+  }
+  return [...last.values()];
+}
+
+/** Seconds to the millisecond, as reports show them. */
+export function roundSeconds(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}

@@ -1,0 +1,111 @@
+/**
+ * Which Python runs pytest, and whether pytest is there at all: found out
+ * once, before any test starts, so that a missing pytest is one clear
+ * message and not a failure per file.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { FALLBACK_PYTHON, PYTHON_CHECK_TIMEOUT_SECONDS, VIRTUALENV_PYTHONS } from "./defaults.js";
+import { splitArgs } from "./discovery/pytestConfig.js";
+import { UsageError } from "./errors.js";
+
+export interface PythonCommand {
+  command: string;
+  args: string[];
+  /** Where the choice came from, for messages: "--python", ".venv/bin/python", "uv.lock", "default". */
+  source: string;
+}
+
+export function choosePython(root: string, explicit: string | undefined, env: NodeJS.ProcessEnv): PythonCommand {
+  if (explicit !== undefined && explicit.trim() !== "") {
+    const [command, ...args] = splitArgs(explicit);
+    if (command === undefined) throw new UsageError("--python is empty");
+    return { command, args, source: "--python" };
+  }
+  for (const candidate of VIRTUALENV_PYTHONS) {
+    const file = path.join(root, candidate);
+    if (isExecutable(file)) return { command: file, args: [], source: candidate };
+  }
+  if (fs.existsSync(path.join(root, "uv.lock"))) {
+    const uv = findOnPath("uv", env);
+    if (uv !== null) return { command: uv, args: ["run", "python"], source: "uv.lock" };
+  }
+  return { command: FALLBACK_PYTHON, args: [], source: "default" };
+}
+
+export function describePython(python: PythonCommand): string {
+  return [python.command, ...python.args].join(" ");
+}
+
+/**
+ * Checks that pytest can be imported, and resolves a `uv run python` to the
+ * project's own interpreter so that each file does not pay for `uv run` again.
+ */
+export async function checkPytest(python: PythonCommand, root: string, env: NodeJS.ProcessEnv): Promise<PythonCommand> {
+  const probe = "import sys, importlib.util as u; print(sys.executable); sys.exit(0 if u.find_spec('pytest') else 3)";
+  const result = await capture(python.command, [...python.args, "-c", probe], root, env);
+  const shown = describePython(python);
+  const how = python.source === "default" ? "" : ` (chosen from ${python.source})`;
+  if (result.error !== null) {
+    throw new UsageError(
+      `cannot run Python: ${shown}${how}: ${result.error}. Install Python 3, or pass --python with the interpreter of your project (for example --python .venv/bin/python).`,
+    );
+  }
+  if (result.code === 3) {
+    throw new UsageError(
+      `pytest is not installed for ${shown}${how}. Install it with: ${shown} -m pip install pytest` +
+        " — or pass --python with the interpreter that has it.",
+    );
+  }
+  if (result.code !== 0) {
+    const detail = result.stderr.trim().split("\n").slice(-3).join("\n");
+    throw new UsageError(`${shown}${how} failed (exit ${String(result.code)}) while checking for pytest:\n${detail}`);
+  }
+  const executable = result.stdout.trim().split("\n")[0];
+  if (python.source === "uv.lock" && executable !== undefined && isExecutable(executable)) {
+    return { command: executable, args: [], source: "uv.lock" };
+  }
+  return python;
+}
+
+interface Captured {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  error: string | null;
+}
+
+function capture(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Captured> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], timeout: PYTHON_CHECK_TIMEOUT_SECONDS * 1000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      resolve({ code: null, stdout, stderr, error: error.code === "ENOENT" ? "command not found" : error.message }),
+    );
+    child.once("close", (code, signal) =>
+      resolve({ code, stdout, stderr, error: signal === null ? null : `timed out or killed (${signal})` }),
+    );
+  });
+}
+
+function findOnPath(name: string, env: NodeJS.ProcessEnv): string | null {
+  for (const dir of (env["PATH"] ?? "").split(path.delimiter)) {
+    if (dir === "") continue;
+    const file = path.join(dir, name);
+    if (isExecutable(file)) return file;
+  }
+  return null;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Short, unique tags for output lines: `tests/e2e/test_login.py` is `login`,
+ * unless another file is also `login`, in which case the parent folders that
+ * tell them apart are added (`e2e/login`, `http/login`).
+ */
+import { MAX_TAG_WIDTH } from "../defaults.js";
+
+export function assignTags(paths: readonly string[], maxWidth = MAX_TAG_WIDTH): Map<string, string> {
+  const parts = new Map(paths.map((p) => [p, p.split("/")]));
+  const depth = new Map(paths.map((p) => [p, 1]));
+  const tagOf = (p: string): string => {
+    const segments = parts.get(p) as string[];
+    const d = Math.min(depth.get(p) as number, segments.length);
+    const head = segments.slice(segments.length - d, -1);
+    return [...head, shortName(segments[segments.length - 1] as string)].join("/");
+  };
+
+  for (let changed = true; changed; ) {
+    changed = false;
+    const holders = new Map<string, string[]>();
+    for (const p of paths) {
+      const tag = tagOf(p);
+      holders.set(tag, [...(holders.get(tag) ?? []), p]);
+    }
+    for (const group of holders.values()) {
+      if (group.length < 2) continue;
+      for (const p of group) {
+        if ((depth.get(p) as number) < (parts.get(p) as string[]).length) {
+          depth.set(p, (depth.get(p) as number) + 1);
+          changed = true;
+        }
+      }
+    }
+  }
+
+  const tags = new Map<string, string>();
+  const used = new Set<string>();
+  for (const p of paths) {
+    let tag = tagOf(p);
+    if (tag.length > maxWidth) tag = `…${tag.slice(tag.length - maxWidth + 1)}`;
+    for (let n = 2; used.has(tag); n++) tag = `${tag.slice(0, maxWidth - String(n).length - 1)}~${n}`;
+    used.add(tag);
+    tags.set(p, tag);
+  }
+  return tags;
+}
+
+/** `test_login.py` and `login_test.py` are both `login`; other names lose only `.py`. */
+function shortName(file: string): string {
+  const stem = file.replace(/\.py$/, "");
+  const short = stem.replace(/^test_/, "").replace(/_test$/, "");
+  return short === "" ? stem : short;
+}

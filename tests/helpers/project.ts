@@ -1,0 +1,153 @@
+/**
+ * Small pytest projects made in a temp folder, and grimoire-run run on them
+ * as a user would run it: the built CLI, in a child process.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+
+export interface Project {
+  root: string;
+  write: (file: string, content: string) => void;
+  read: (file: string) => string;
+  remove: () => void;
+}
+
+export function makeProject(files: Record<string, string>): Project {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-test-"));
+  const write = (file: string, content: string): void => {
+    const full = path.join(root, file);
+    fs.mkdirSync(path.dirname(full), { recursive: true });
+    fs.writeFileSync(full, content);
+  };
+  for (const [file, content] of Object.entries(files)) write(file, content);
+  return {
+    root,
+    write,
+    read: (file) => fs.readFileSync(path.join(root, file), "utf8"),
+    remove: () => fs.rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * The environment fixture runs start from. Third-party pytest plugins
+ * installed on the machine are not loaded: they cost most of a second per
+ * pytest process and the behaviour under test does not depend on them.
+ */
+export function testEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTEST_DISABLE_PLUGIN_AUTOLOAD: "1", CI: "1" };
+  for (const key of Object.keys(env)) if (key.startsWith("GRIMOIRE_") || key === "E2E_BASE_URL" || key === "FORCE_COLOR") delete env[key];
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** Resolves with the first stdout line matching, or rejects if the process ends first. */
+  waitForOutput: (pattern: RegExp) => Promise<string>;
+  done: Promise<CliResult>;
+}
+
+export function startCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): RunningCli {
+  const started = performance.now();
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env ?? testEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  const waiters: { pattern: RegExp; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+  const check = (): void => {
+    for (const waiter of [...waiters]) {
+      const match = waiter.pattern.exec(stdout);
+      if (match !== null) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(match[0]);
+      }
+    }
+  };
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    check();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<CliResult>((resolve) => {
+    child.on("close", (code, signal) => {
+      for (const waiter of waiters) waiter.reject(new Error(`grimoire-run ended before printing ${String(waiter.pattern)}:\n${stdout}\n${stderr}`));
+      resolve({ code, signal, stdout, stderr, seconds: (performance.now() - started) / 1000 });
+    });
+  });
+  return {
+    child,
+    done,
+    waitForOutput: (pattern) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ pattern, resolve, reject });
+        check();
+      }),
+  };
+}
+
+export function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+  return startCli(args, options).done;
+}
+
+/** Pids of processes whose command line contains `marker` (other than the looking `ps`). */
+export function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+    } catch {
+      continue;
+    }
+    if (cmdline.includes(marker)) found.push(Number(entry));
+  }
+  return found;
+}
+
+/** A unique marker to put in the command lines of a test's processes. */
+export function uniqueMarker(name: string): string {
+  return `GRIMOIRE_MARK_${name}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface JsonReportFile {
+  version: number;
+  runId: string;
+  exitCode: number;
+  wallSeconds: number;
+  workers: number;
+  files: {
+    path: string;
+    status: string;
+    exitCode: number | null;
+    signal: string | null;
+    iteration: number;
+    attempt: number;
+    slot: number;
+    startSeconds: number;
+    durationSeconds: number;
+    tests: { passed: number; failed: number; skipped: number; errors: number } | null;
+    log: string | null;
+  }[];
+}
+
+export function readReport(project: Project, file = "report.json"): JsonReportFile {
+  return JSON.parse(project.read(file)) as JsonReportFile;
+}

@@ -1,0 +1,322 @@
+/**
+ * The core promises of issue 2, checked on real pytest runs of small projects.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeProject, readReport, runCli, testEnv, type Project } from "../helpers/project.js";
+
+const projects: Project[] = [];
+function project(files: Record<string, string>): Project {
+  const p = makeProject(files);
+  projects.push(p);
+  return p;
+}
+afterEach(() => {
+  for (const p of projects.splice(0)) p.remove();
+});
+
+const PASS = "def test_ok():\n    assert True\n";
+const FAIL = "def test_bad():\n    assert 1 == 2\n";
+
+/**
+ * Each test marks itself running in a shared folder, records how many were
+ * running at once, and waits until `expected` are running together: a
+ * barrier that proves the concurrency instead of hoping timing shows it.
+ */
+function barrierTest(syncDir: string, expected: number): string {
+  return `import json, os, pathlib, time
+
+SYNC = pathlib.Path(${JSON.stringify(syncDir)})
+
+def running():
+    return len(list(SYNC.glob("running-*")))
+
+def test_barrier():
+    me = SYNC / f"running-{os.getpid()}"
+    me.touch()
+    try:
+        peak = running()
+        deadline = time.monotonic() + 30
+        while running() < ${expected} and time.monotonic() < deadline:
+            peak = max(peak, running())
+            time.sleep(0.01)
+        peak = max(peak, running())
+        (SYNC / f"seen-{os.getpid()}.json").write_text(json.dumps({
+            "peak": peak, "slot": os.environ["GRIMOIRE_SLOT"], "workers": os.environ["GRIMOIRE_WORKERS"],
+            "file": __file__,
+        }))
+        assert peak >= ${expected}, f"only {peak} files ran at once"
+        time.sleep(0.2)
+    finally:
+        me.unlink()
+`;
+}
+
+describe("parallel runs", () => {
+  it("runs --workers files at once, never more, one pytest process per file", async () => {
+    const p = project({});
+    const sync = path.join(p.root, "sync");
+    fs.mkdirSync(sync);
+    for (let i = 0; i < 6; i++) p.write(`tests/http/test_${i}.py`, barrierTest(sync, 3));
+
+    const result = await runCli(["--parallel", "--workers", "3", "--report-json", "report.json"], { cwd: p.root });
+
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const seen = fs
+      .readdirSync(sync)
+      .filter((f) => f.startsWith("seen-"))
+      .map((f) => ({ pid: f, ...(JSON.parse(fs.readFileSync(path.join(sync, f), "utf8")) as { peak: number; slot: string; workers: string; file: string }) }));
+    expect(seen).toHaveLength(6);
+    expect(new Set(seen.map((s) => s.pid)).size).toBe(6);
+    expect(new Set(seen.map((s) => s.file)).size).toBe(6);
+    expect(Math.max(...seen.map((s) => s.peak))).toBe(3);
+    expect(new Set(seen.map((s) => s.slot))).toEqual(new Set(["0", "1", "2"]));
+    expect(seen.every((s) => s.workers === "3")).toBe(true);
+    expect(result.stdout).toMatch(/^Found 6 test files, running them on 3 workers$/m);
+
+    const report = readReport(p);
+    expect(report.workers).toBe(3);
+    expect(report.files.map((f) => f.path).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `tests/http/test_${i}.py`));
+  });
+
+  it("runs tests/e2e and tests/http by default and nothing else; --scope narrows it", async () => {
+    const p = project({
+      "tests/e2e/test_browser.py": PASS,
+      "tests/http/test_api.py": PASS,
+      "tests/http/helpers.py": "raise SystemExit('helpers must never be run')\n",
+      "tests/http/conftest.py": "",
+      "tests/unit/test_unit.py": FAIL,
+      "tests/http/node_modules/test_vendored.py": FAIL,
+      "test_root.py": FAIL,
+    });
+
+    const all = await runCli(["--parallel", "--report-json", "all.json"], { cwd: p.root });
+    expect(all.code, all.stdout).toBe(0);
+    expect(readReport(p, "all.json").files.map((f) => f.path)).toEqual(["tests/e2e/test_browser.py", "tests/http/test_api.py"]);
+
+    const http = await runCli(["--parallel", "--scope", "http", "--report-json", "http.json"], { cwd: p.root });
+    expect(http.code).toBe(0);
+    expect(readReport(p, "http.json").files.map((f) => f.path)).toEqual(["tests/http/test_api.py"]);
+  });
+
+  it("finds test files by the project's python_files setting", async () => {
+    const p = project({
+      "pyproject.toml": '[tool.pytest.ini_options]\npython_files = ["check_*.py"]\n',
+      "tests/http/check_api.py": PASS,
+      "tests/http/test_ignored.py": FAIL,
+    });
+    const result = await runCli(["--parallel", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code, result.stdout).toBe(0);
+    expect(readReport(p, "r.json").files.map((f) => f.path)).toEqual(["tests/http/check_api.py"]);
+  });
+
+  it("gives every pytest process E2E_BASE_URL from --base-url, the environment, or .env", async () => {
+    const check = (expected: string): string =>
+      `import os\n\ndef test_url():\n    assert os.environ["E2E_BASE_URL"] == ${JSON.stringify(expected)}\n`;
+
+    const fromFlag = project({ "tests/http/test_url.py": check("http://127.0.0.1:9001/") });
+    expect((await runCli(["--parallel", "--base-url", "http://127.0.0.1:9001/"], { cwd: fromFlag.root, env: testEnv({ E2E_BASE_URL: "http://wrong/" }) })).code).toBe(0);
+
+    const fromEnv = project({ "tests/http/test_url.py": check("http://127.0.0.1:9002/"), ".env": "E2E_BASE_URL=http://from-dotenv/\n" });
+    expect((await runCli(["--parallel"], { cwd: fromEnv.root, env: testEnv({ E2E_BASE_URL: "http://127.0.0.1:9002/" }) })).code).toBe(0);
+
+    const fromDotenv = project({ "tests/http/test_url.py": check("http://127.0.0.1:9003/"), ".env": "# local settings\nE2E_BASE_URL=http://127.0.0.1:9003/\n" });
+    expect((await runCli(["--parallel"], { cwd: fromDotenv.root })).code).toBe(0);
+
+    const wrong = project({ "tests/http/test_url.py": check("http://127.0.0.1:9004/") });
+    expect((await runCli(["--parallel", "--base-url", "http://127.0.0.1:1/"], { cwd: wrong.root })).code).toBe(1);
+  });
+
+  it("forwards -k, -m and everything after -- to every pytest process", async () => {
+    const p = project({
+      "pytest.ini": "[pytest]\nmarkers =\n    slow: slow tests\n",
+      "tests/http/test_a.py": "import pytest\n\ndef test_keep():\n    pass\n\ndef test_drop():\n    assert 0\n\n@pytest.mark.slow\ndef test_keep_slow():\n    pass\n",
+      "tests/http/test_b.py": "import os\n\ndef test_keep_flag(request):\n    assert request.config.getoption('--tb') == 'line'\n",
+    });
+    const result = await runCli(["--parallel", "-k", "keep", "-m", "not slow", "--report-json", "r.json", "--", "--tb=line"], { cwd: p.root });
+    expect(result.code, result.stdout).toBe(0);
+    const report = readReport(p, "r.json");
+    expect(report.files.find((f) => f.path === "tests/http/test_a.py")?.tests).toEqual({ passed: 1, failed: 0, skipped: 0, errors: 0 });
+    expect(report.files.find((f) => f.path === "tests/http/test_b.py")?.tests).toEqual({ passed: 1, failed: 0, skipped: 0, errors: 0 });
+  });
+
+  it("runs files whose names hold spaces, quotes and $(...) without a shell ever seeing them", async () => {
+    const p = project({
+      "tests/http/test_with space.py": PASS,
+      "tests/http/test_quote'\"s.py": PASS,
+      "tests/http/test_$(touch pwned).py": PASS,
+      "tests/http/test_`touch pwned2`;.py": PASS,
+    });
+    const result = await runCli(["--parallel", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(readReport(p, "r.json").files.map((f) => f.status)).toEqual(["passed", "passed", "passed", "passed"]);
+    expect(fs.existsSync(path.join(p.root, "pwned"))).toBe(false);
+    expect(fs.existsSync(path.join(p.root, "pwned2"))).toBe(false);
+  });
+});
+
+describe("exit codes", () => {
+  it("is 0 when every file passes, 1 when one fails, and says which", async () => {
+    const p = project({ "tests/http/test_a.py": PASS, "tests/e2e/test_b.py": PASS });
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
+    p.write("tests/e2e/test_c.py", FAIL);
+    const failing = await runCli(["--parallel"], { cwd: p.root });
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toMatch(/^FAIL\s+tests\/e2e\/test_c\.py\s+\d+\.\ds/m);
+    expect(failing.stdout).toMatch(/^PASS\s+tests\/http\/test_a\.py\s+\d+\.\ds/m);
+    expect(failing.stdout).toMatch(/log: \.grimoire\/logs\/[^/]+\/tests_e2e_test_c\.py\.log/);
+  });
+
+  it("is 5 when no file collected anything, and a file the filter emptied counts as passed", async () => {
+    const p = project({ "tests/http/test_a.py": "def test_alpha():\n    pass\n", "tests/http/test_b.py": "def test_beta():\n    pass\n" });
+    const none = await runCli(["--parallel", "-k", "gamma"], { cwd: p.root });
+    expect(none.code).toBe(5);
+    expect(none.stdout).toMatch(/^NO TESTS\s+tests\/http\/test_a\.py/m);
+
+    const some = await runCli(["--parallel", "-k", "alpha", "--report-json", "r.json"], { cwd: p.root });
+    expect(some.code).toBe(0);
+    const byPath = readReport(p, "r.json").files.sort((a, b) => a.path.localeCompare(b.path));
+    expect(byPath.map((f) => [f.path, f.status, f.exitCode])).toEqual([
+      ["tests/http/test_a.py", "passed", 0],
+      ["tests/http/test_b.py", "no-tests", 5],
+    ]);
+  });
+
+  it.each([
+    [["--parallel", "--workers", "0"], /--workers must be a whole number of at least 1/],
+    [["--parallel", "--workers", "abc"], /--workers must be a whole number/],
+    [["--parallel", "--workers", "1.5"], /--workers must be a whole number/],
+    [["--bogus-flag"], /Unknown argument/i],
+    [["--scope", "unit"], /Invalid values?:[\s\S]*scope/i],
+    [["tests/missing_test.py"], /path does not exist: tests\/missing_test\.py/],
+    [["--timeout", "-3"], /--timeout must be a positive number of seconds/],
+    [["--base-url", "not a url"], /--base-url is not a URL/],
+    [["--parallel", "--debug"], /cannot be combined/],
+  ])("is 2 with a clear message for bad usage: %s", async (args, message) => {
+    const p = project({ "tests/http/test_a.py": PASS });
+    const result = await runCli(args, { cwd: p.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(fs.existsSync(path.join(p.root, ".grimoire"))).toBe(false);
+  });
+
+  it("is 2 when there are no test files, or no test folder", async () => {
+    const empty = project({ "tests/http/helpers.py": "" });
+    const noFiles = await runCli(["--parallel"], { cwd: empty.root });
+    expect(noFiles.code).toBe(2);
+    expect(noFiles.stderr).toMatch(/no test files found in tests\/http \(python_files: test_\*\.py \*_test\.py\)/);
+
+    const bare = project({ "README.md": "" });
+    const noFolder = await runCli(["--parallel"], { cwd: bare.root });
+    expect(noFolder.code).toBe(2);
+    expect(noFolder.stderr).toMatch(/no test folder found: looked for tests\/e2e and tests\/http/);
+  });
+
+  it("is 2, before any test runs, when the Python has no pytest, with what to do about it", async () => {
+    const p = project({ "tests/http/test_a.py": "import pathlib\npathlib.Path('ran').touch()\n\ndef test_a():\n    pass\n" });
+    const result = await runCli(["--parallel", "--python", "python3 -S"], { cwd: p.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/pytest is not installed for python3 -S.*Install it with: python3 -S -m pip install pytest/);
+    expect(fs.existsSync(path.join(p.root, "ran"))).toBe(false);
+
+    const missing = await runCli(["--parallel", "--python", "/nonexistent/python"], { cwd: p.root });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot run Python: \/nonexistent\/python/);
+  });
+
+  it("counts a pytest killed by a signal as failed, names the signal, and goes on", async () => {
+    const p = project({
+      "tests/http/test_crash.py": "import os, signal\n\ndef test_crash():\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+      "tests/http/test_fine.py": PASS,
+    });
+    const result = await runCli(["--parallel", "--workers", "1", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    const report = readReport(p, "r.json");
+    expect(report.files.map((f) => [f.path, f.status, f.exitCode, f.signal])).toEqual([
+      ["tests/http/test_crash.py", "failed", null, "SIGKILL"],
+      ["tests/http/test_fine.py", "passed", 0, null],
+    ]);
+    expect(result.stdout).toMatch(/killed by SIGKILL/);
+  });
+});
+
+describe("serial and debug modes", () => {
+  it("runs the whole selection in one pytest process with -x, and splits the results by file", async () => {
+    const pidFile = "import os, pathlib\n\ndef test_pid():\n    pathlib.Path('pids').open('a').write(f'{os.getpid()}\\n')\n";
+    const p = project({ "tests/e2e/test_a.py": pidFile, "tests/http/test_b.py": pidFile + "\ndef test_bad():\n    assert 0\n\ndef test_after():\n    pass\n", "tests/http/test_c.py": pidFile });
+    const result = await runCli(["--report-json", "r.json"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    expect(new Set(p.read("pids").trim().split("\n")).size).toBe(1);
+    expect(result.stdout).toMatch(/^Found 3 test files, running them in one pytest process$/m);
+    const report = readReport(p, "r.json");
+    expect(report.files.map((f) => [f.path, f.status])).toEqual([
+      ["tests/e2e/test_a.py", "passed"],
+      ["tests/http/test_b.py", "failed"],
+      ["tests/http/test_c.py", "cancelled"],
+    ]);
+    expect(report.files[1]?.tests).toEqual({ passed: 1, failed: 1, skipped: 0, errors: 0 });
+  });
+
+  it("--debug reruns the last failures with a long traceback, verbosely", async () => {
+    const p = project({ "tests/http/test_a.py": "def test_one():\n    pass\n\ndef test_two():\n    assert 'debug' == 'me'\n" });
+    expect((await runCli([], { cwd: p.root })).code).toBe(1);
+    const debug = await runCli(["--debug"], { cwd: p.root });
+    expect(debug.code).toBe(1);
+    expect(debug.stdout).toMatch(/run-last-failure: rerun previous 1 failure/);
+    expect(debug.stdout).toMatch(/tests\/http\/test_a\.py::test_two FAILED/);
+    expect(debug.stdout).not.toMatch(/test_one PASSED/);
+  });
+});
+
+describe("reports", () => {
+  it("writes the JSON report of the contract, with per-test counts that agree with pytest's summary", async () => {
+    const p = project({
+      "tests/http/test_mix.py": `import pytest
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("setup")
+
+def test_pass_1():
+    pass
+
+def test_pass_2():
+    pass
+
+def test_fail():
+    assert 0
+
+def test_skip():
+    pytest.skip("not today")
+
+def test_error(broken):
+    pass
+
+@pytest.mark.xfail
+def test_xfail():
+    assert 0
+`,
+      "tests/http/test_ok.py": PASS,
+    });
+    const result = await runCli(["--parallel", "--report-json", "out/report.json"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    const report = readReport(p, "out/report.json");
+    expect(Object.keys(report).sort()).toEqual(["exitCode", "files", "runId", "version", "wallSeconds", "workers"]);
+    expect(report.version).toBe(1);
+    expect(report.exitCode).toBe(1);
+    expect(report.wallSeconds).toBeGreaterThan(0);
+    const mix = report.files.find((f) => f.path === "tests/http/test_mix.py");
+    expect(mix).toBeDefined();
+    expect(Object.keys(mix ?? {}).sort()).toEqual(["attempt", "durationSeconds", "exitCode", "iteration", "log", "path", "signal", "slot", "startSeconds", "status", "tests"]);
+    expect(mix).toMatchObject({ status: "failed", exitCode: 1, signal: null, iteration: 1, attempt: 1 });
+    // pytest's own summary line for this file: 1 failed, 2 passed, 1 skipped, 1 xfailed, 1 error.
+    const log = p.read(mix?.log ?? "");
+    expect(log).toMatch(/1 failed, 2 passed, 1 skipped, 1 xfailed, 1 error/);
+    expect(mix?.tests).toEqual({ passed: 2, failed: 1, skipped: 2, errors: 1 });
+    expect(mix?.startSeconds).toBeGreaterThanOrEqual(0);
+    expect(mix?.durationSeconds).toBeGreaterThan(0);
+    expect([0, 1]).toContain(mix?.slot);
+    expect(result.stdout).toMatch(/Tests: 3 passed, 1 failed, 2 skipped, 1 error$/m);
+  });
+});
