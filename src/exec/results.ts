@@ -10,6 +10,8 @@ export interface ProcessOutcome {
   signal: string | null;
   /** The per-file time limit was reached and the tree was killed. */
   timedOut: boolean;
+  /** The time limit, for saying what was exceeded. */
+  timeoutSeconds: number | null;
   /** The file was stopped by fail-fast or an interrupt before it ended by itself. */
   cancelled: boolean;
   /** The process could not be started (the message says why). */
@@ -30,7 +32,7 @@ const PYTEST_EXIT_REASONS: Record<number, string> = {
 export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason: string | null } {
   if (outcome.spawnError !== null) return { status: "failed", reason: `could not start: ${outcome.spawnError}` };
   if (outcome.cancelled) return { status: "cancelled", reason: null };
-  if (outcome.timedOut) return { status: "timeout", reason: null };
+  if (outcome.timedOut) return { status: "timeout", reason: `no result within the ${outcome.timeoutSeconds ?? "?"}s time limit` };
   if (outcome.signal !== null) return { status: "failed", reason: `killed by ${outcome.signal}` };
   if (outcome.exitCode === 0) return { status: "passed", reason: null };
   if (outcome.exitCode === 5) return { status: "no-tests", reason: null };

@@ -88,6 +88,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     exitCode: exit.code,
     signal: timedOut || cancelled ? null : exit.signal,
     timedOut,
+    timeoutSeconds: request.timeoutMs === null ? null : request.timeoutMs / 1000,
     cancelled,
     spawnError: exit.spawnError === null ? null : exit.spawnError.message,
     durationSeconds,

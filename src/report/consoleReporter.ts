@@ -10,6 +10,9 @@ import { formatSeconds, paintStatus, plural, type Palette } from "./style.js";
 import { assignTags } from "./tags.js";
 import type { Terminal } from "./terminal.js";
 
+/** Result lines align their durations up to this path length; longer paths push theirs right. */
+const MAX_PATH_COLUMN = 60;
+
 export interface ConsoleOptions {
   terminal: Terminal;
   colours: Palette;
@@ -23,6 +26,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   const { terminal, colours } = options;
   let tags = new Map<string, string>();
   let tagWidth = 0;
+  let pathWidth = 0;
   let mode: "parallel" | "serial" = "parallel";
   let total = 0;
   let done = 0;
@@ -49,7 +53,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     const iteration = result.iteration > 1 ? `  [iteration ${result.iteration}]` : "";
     const retry = willRetry ? colours.yellow("  → retrying") : "";
     const why = result.status !== "cancelled" && result.exitCode !== 1 && result.reason !== null ? colours.dim(`  (${result.reason})`) : "";
-    return `${paintStatus(result.status, colours)} ${result.path}  ${formatSeconds(result.durationSeconds)}${counts}${why}${attempt}${iteration}${retry}\n`;
+    return `${paintStatus(result.status, colours)} ${result.path.padEnd(pathWidth)}  ${formatSeconds(result.durationSeconds).padStart(6)}${counts}${why}${attempt}${iteration}${retry}\n`;
   };
 
   return (event: RunEvent): void => {
@@ -59,6 +63,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         total = event.files.length;
         tags = assignTags(event.files);
         tagWidth = Math.max(0, ...[...tags.values()].map((t) => t.length));
+        pathWidth = Math.min(MAX_PATH_COLUMN, Math.max(0, ...event.files.map((f) => f.length)));
         const how =
           event.mode === "parallel"
             ? `, running them on ${plural(event.workers, "worker")}`

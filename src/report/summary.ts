@@ -27,7 +27,7 @@ const STATUS_LABEL: Record<FileStatus, string> = {
 export function formatSummary(report: RunReport, options: SummaryOptions): string[] {
   const { colours } = options;
   const maxListed = options.maxListed ?? 20;
-  const tailLines = options.tailLines ?? 12;
+  const tailLines = options.tailLines ?? 15;
   const finals = finalResults(report.files);
   const lines: string[] = ["", colours.dim("─".repeat(60))];
 
@@ -73,7 +73,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
 }
 
 function describeFailure(result: FileResult, colours: Palette, tailLines: number): string[] {
-  const why = result.status === "timeout" ? `timed out after ${formatSeconds(result.durationSeconds)}` : (result.reason ?? "failed");
+  const why = result.reason ?? result.status;
   const iteration = result.iteration > 1 ? `, iteration ${result.iteration}` : "";
   const lines = [`  ${paintStatus(result.status, colours)} ${result.path} (${why}${iteration})`];
   if (result.log !== null) lines.push(`           log: ${result.log}`);

@@ -7,7 +7,7 @@ import ora, { type Ora } from "ora";
 
 export interface TerminalStreams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
 export interface Terminal {
@@ -19,8 +19,13 @@ export interface Terminal {
   close(): void;
 }
 
+/**
+ * Only on a real terminal, outside CI. A terminal that reports no width
+ * (a pseudo-terminal nobody sized) is left alone: ora would take it for
+ * infinitely many lines to clear.
+ */
 export function wantsSpinner(streams: TerminalStreams, env: NodeJS.ProcessEnv): boolean {
-  return streams.stderr.isTTY === true && streams.stdout.isTTY === true && !isCI(env);
+  return streams.stderr.isTTY === true && streams.stdout.isTTY === true && (streams.stderr.columns ?? 0) > 0 && !isCI(env);
 }
 
 export function isCI(env: NodeJS.ProcessEnv): boolean {

@@ -58,28 +58,36 @@ export interface CliResult {
 
 export interface RunningCli {
   child: ChildProcess;
-  /** Resolves with the first stdout line matching, or rejects if the process ends first. */
-  waitForOutput: (pattern: RegExp) => Promise<string>;
+  /** Resolves once stdout holds `count` matches of the pattern, or rejects if the process ends first. */
+  waitForOutput: (pattern: RegExp, count?: number) => Promise<void>;
   done: Promise<CliResult>;
 }
 
-export function startCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): RunningCli {
+export interface CliOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Keep only this many trailing characters of stdout (a test that makes it print megabytes). */
+  keepStdout?: number;
+}
+
+export function startCli(args: string[], options: CliOptions): RunningCli {
   const started = performance.now();
   const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env ?? testEnv(), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
-  const waiters: { pattern: RegExp; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+  const waiters: { pattern: RegExp; count: number; resolve: () => void; reject: (error: Error) => void }[] = [];
   const check = (): void => {
     for (const waiter of [...waiters]) {
-      const match = waiter.pattern.exec(stdout);
-      if (match !== null) {
+      const flags = waiter.pattern.flags.includes("g") ? waiter.pattern.flags : `${waiter.pattern.flags}g`;
+      if ((stdout.match(new RegExp(waiter.pattern.source, flags)) ?? []).length >= waiter.count) {
         waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(match[0]);
+        waiter.resolve();
       }
     }
   };
   child.stdout?.on("data", (chunk: Buffer) => {
     stdout += chunk.toString();
+    if (options.keepStdout !== undefined && stdout.length > options.keepStdout * 2) stdout = stdout.slice(-options.keepStdout);
     check();
   });
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -92,15 +100,15 @@ export function startCli(args: string[], options: { cwd: string; env?: NodeJS.Pr
   return {
     child,
     done,
-    waitForOutput: (pattern) =>
+    waitForOutput: (pattern, count = 1) =>
       new Promise((resolve, reject) => {
-        waiters.push({ pattern, resolve, reject });
+        waiters.push({ pattern, count, resolve, reject });
         check();
       }),
   };
 }
 
-export function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
   return startCli(args, options).done;
 }
 

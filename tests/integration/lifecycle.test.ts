@@ -1,0 +1,268 @@
+/**
+ * Issue 3: fail-fast, timeouts and signals kill whole process trees, fast,
+ * and nothing is left running. Every fixture test starts grandchildren that
+ * carry a marker in their command line, some in their own session, some
+ * re-parented to init, some ignoring SIGTERM; after each run no process with
+ * the marker may remain.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeProject, processesWith, readReport, runCli, startCli, testEnv, uniqueMarker, type Project } from "../helpers/project.js";
+
+const projects: Project[] = [];
+const markers: string[] = [];
+afterEach(() => {
+  for (const p of projects.splice(0)) p.remove();
+  // A failing test must not leave its processes to the next one.
+  for (const marker of markers.splice(0)) for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
+});
+
+function marker(name: string): string {
+  const m = uniqueMarker(name);
+  markers.push(m);
+  return m;
+}
+
+const IGNORE_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)";
+const HONOUR_TERM = "import time; time.sleep(600)";
+
+/**
+ * A test that starts three grandchildren (one in its own group, one in its
+ * own session, one re-parented to init by a double fork), says READY, marks
+ * itself ready in the sync folder, and hangs.
+ */
+function hangingTest(mark: string, sync: string, name: string, grandchild: string): string {
+  return `import os, pathlib, subprocess, sys, time
+
+MARK = ${JSON.stringify(mark)}
+CHILD = ${JSON.stringify(grandchild)}
+DAEMON = "import os, subprocess, sys; subprocess.Popen([sys.executable, '-c', sys.argv[1], sys.argv[2]], start_new_session=True); os._exit(0)"
+
+def test_hang():
+    subprocess.Popen([sys.executable, "-c", CHILD, MARK])
+    subprocess.Popen([sys.executable, "-c", CHILD, MARK], start_new_session=True)
+    subprocess.run([sys.executable, "-c", DAEMON, CHILD, MARK], check=True)
+    pathlib.Path(${JSON.stringify(sync)}, ${JSON.stringify(name)}).touch()
+    print("READY", flush=True)
+    time.sleep(600)
+`;
+}
+
+/** Fails once `count` files are ready, so that they are all running when it does. */
+function failWhenReady(sync: string, count: number): string {
+  return `import pathlib, time
+
+def test_fail_when_others_run():
+    deadline = time.monotonic() + 60
+    while len(list(pathlib.Path(${JSON.stringify(sync)}).iterdir())) < ${count} and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert False, "this failure triggers fail-fast"
+`;
+}
+
+function hangingProject(mark: string, count: number, grandchild: string, extra: Record<string, string> = {}): { p: Project; sync: string } {
+  const p = makeProject({});
+  projects.push(p);
+  const sync = path.join(p.root, "sync");
+  fs.mkdirSync(sync);
+  for (let i = 0; i < count; i++) p.write(`tests/e2e/test_hang_${i}.py`, hangingTest(mark, sync, `hang-${i}`, grandchild));
+  for (const [file, content] of Object.entries(extra)) p.write(file, content);
+  return { p, sync };
+}
+
+describe("--fail-fast", () => {
+  it.each([
+    ["trees that ignore SIGTERM", IGNORE_TERM, 1],
+    ["trees that honour SIGTERM", HONOUR_TERM, 5],
+  ])("kills %s, cancels the rest, and exits within the grace period", async (_name, grandchild, grace) => {
+    const mark = marker("failfast");
+    const { p, sync } = hangingProject(mark, 4, grandchild);
+    p.write("tests/e2e/test_0_fails.py", failWhenReady(sync, 4));
+    p.write("tests/http/test_queued.py", "def test_never_started():\n    pass\n");
+
+    const result = await runCli(["--parallel", "-n", "5", "--fail-fast", "--kill-grace", String(grace), "--report-json", "r.json"], { cwd: p.root });
+
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(processesWith(mark)).toEqual([]);
+    const report = readReport(p, "r.json");
+    const statuses = Object.fromEntries(report.files.map((f) => [f.path, f.status]));
+    expect(statuses).toEqual({
+      "tests/e2e/test_0_fails.py": "failed",
+      "tests/e2e/test_hang_0.py": "cancelled",
+      "tests/e2e/test_hang_1.py": "cancelled",
+      "tests/e2e/test_hang_2.py": "cancelled",
+      "tests/e2e/test_hang_3.py": "cancelled",
+      "tests/http/test_queued.py": "cancelled",
+    });
+    expect(report.files.find((f) => f.path === "tests/http/test_queued.py")?.slot).toBe(-1);
+    const failed = report.files.find((f) => f.status === "failed");
+    const failedAt = (failed?.startSeconds ?? 0) + (failed?.durationSeconds ?? 0);
+    const stopSeconds = report.wallSeconds - failedAt;
+    // Trees that ignore SIGTERM take the whole grace period; those that honour it go at once.
+    if (grandchild === IGNORE_TERM) expect(stopSeconds).toBeGreaterThanOrEqual(grace * 0.9);
+    expect(stopSeconds).toBeLessThan(Math.min(grace, 1) + 1.5);
+    expect(result.stdout).toMatch(/tests\/e2e\/test_0_fails\.py failed/);
+    expect(result.stdout).toMatch(/Cancelled: 5 \(4 stopped while running, 1 not started\)/);
+    expect(result.stdout).toMatch(/^\s+tests\/http\/test_queued\.py$/m);
+  });
+});
+
+describe("--timeout", () => {
+  it("kills the file's whole tree, marks it timeout, shows its last lines, and lets the others finish", async () => {
+    const mark = marker("timeout");
+    const { p } = hangingProject(mark, 1, IGNORE_TERM, { "tests/http/test_quick.py": "def test_quick():\n    pass\n" });
+    const result = await runCli(["--parallel", "-n", "2", "--timeout", "3", "--kill-grace", "1", "--report-json", "r.json", "--", "-s"], { cwd: p.root });
+
+    expect(result.code).toBe(1);
+    expect(processesWith(mark)).toEqual([]);
+    const report = readReport(p, "r.json");
+    const hung = report.files.find((f) => f.path === "tests/e2e/test_hang_0.py");
+    expect(hung?.status).toBe("timeout");
+    expect(hung?.durationSeconds).toBeGreaterThanOrEqual(3);
+    expect(hung?.durationSeconds).toBeLessThan(3 + 1 + 2);
+    expect(report.files.find((f) => f.path === "tests/http/test_quick.py")?.status).toBe("passed");
+    expect(result.stdout).toMatch(/^TIMEOUT\s+tests\/e2e\/test_hang_0\.py/m);
+    const summary = result.stdout.slice(result.stdout.lastIndexOf("───"));
+    expect(summary).toMatch(/TIMEOUT\s+tests\/e2e\/test_hang_0\.py \(no result within the 3s time limit\)/);
+    expect(summary).toMatch(/│ .*READY/);
+    // Where the test was when it was stopped.
+    expect(summary).toMatch(/│ .*test_hang_0\.py", line \d+, in test_hang/);
+  });
+});
+
+describe("signals to grimoire-run", () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const)("%s kills every tree, prints the summary, and exits %i", async (signal, code) => {
+    const mark = marker(signal);
+    const { p } = hangingProject(mark, 3, HONOUR_TERM, { "tests/http/test_later.py": "def test_later():\n    pass\n" });
+    const cli = startCli(["--parallel", "-n", "3", "--report-json", "r.json", "--", "-s"], { cwd: p.root });
+    await cli.waitForOutput(/READY/, 3);
+    cli.child.kill(signal);
+    const result = await cli.done;
+
+    expect(result.code).toBe(code);
+    expect(processesWith(mark)).toEqual([]);
+    expect(result.stdout).toMatch(new RegExp(`Interrupted by ${signal}`));
+    expect(result.stdout).toMatch(/4 files: 4 cancelled/);
+    const statuses = readReport(p, "r.json").files.map((f) => f.status);
+    expect(statuses).toEqual(["cancelled", "cancelled", "cancelled", "cancelled"]);
+  });
+
+  it("a second Ctrl-C skips the grace period", async () => {
+    const mark = marker("hurry");
+    const { p } = hangingProject(mark, 2, IGNORE_TERM);
+    const cli = startCli(["--parallel", "-n", "2", "--kill-grace", "60", "--", "-s"], { cwd: p.root });
+    await cli.waitForOutput(/READY/, 2);
+    cli.child.kill("SIGINT");
+    await cli.waitForOutput(/Interrupted by SIGINT/);
+    const secondAt = performance.now();
+    cli.child.kill("SIGINT");
+    const result = await cli.done;
+
+    expect(result.code).toBe(130);
+    expect((performance.now() - secondAt) / 1000).toBeLessThan(5);
+    expect(processesWith(mark)).toEqual([]);
+  });
+});
+
+describe("what tests leave behind", () => {
+  it("kills processes a passing test left running, in its group or daemonized, and says so", async () => {
+    const mark = marker("leftover");
+    const daemon = `DAEMON = "import os, subprocess, sys; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', sys.argv[1]], start_new_session=True); os._exit(0)"`;
+    const p = makeProject({
+      "tests/http/test_leaky.py": `import subprocess, sys
+
+MARK = ${JSON.stringify(mark)}
+${daemon}
+
+def test_starts_a_server_and_forgets_it():
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", MARK])
+    subprocess.run([sys.executable, "-c", DAEMON, MARK], check=True)
+`,
+      "tests/http/test_only_daemon.py": `import subprocess, sys
+
+MARK = ${JSON.stringify(mark)}
+${daemon}
+
+def test_starts_a_daemon_and_forgets_it():
+    subprocess.run([sys.executable, "-c", DAEMON, MARK], check=True)
+`,
+    });
+    projects.push(p);
+    const result = await runCli(["--parallel"], { cwd: p.root });
+    expect(result.code).toBe(0);
+    expect(processesWith(mark)).toEqual([]);
+    // The first file still had a process in its group: its whole tree (the daemon too) is killed as it ends.
+    expect(result.stderr).toMatch(/tests\/http\/test_leaky\.py left 2 processes running after pytest exited; grimoire-run killed them/);
+    // The second left only a daemon outside its group: the sweep at the end of the run finds it.
+    expect(result.stderr).toMatch(/killed 1 leftover process started by the tests/);
+  });
+});
+
+describe("crashes", () => {
+  it("names the signal of a crashed pytest and stops the run under --fail-fast", async () => {
+    const mark = marker("crash");
+    const { p, sync } = hangingProject(mark, 2, HONOUR_TERM);
+    p.write(
+      "tests/e2e/test_0_segfault.py",
+      `import ctypes, pathlib, time
+
+def test_segfault():
+    deadline = time.monotonic() + 60
+    while len(list(pathlib.Path(${JSON.stringify(sync)}).iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    ctypes.string_at(0)
+`,
+    );
+    const result = await runCli(["--parallel", "-n", "3", "--fail-fast", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    expect(processesWith(mark)).toEqual([]);
+    const crashed = readReport(p, "r.json").files.find((f) => f.path === "tests/e2e/test_0_segfault.py");
+    expect(crashed).toMatchObject({ status: "failed", signal: "SIGSEGV", exitCode: null });
+    expect(result.stdout).toMatch(/killed by SIGSEGV/);
+  });
+});
+
+describe("output volume", () => {
+  it("streams 50 MB from one file to the log and the console with bounded memory, without blocking it", async () => {
+    const p = makeProject({
+      "tests/http/test_flood.py": `import sys
+
+def test_flood():
+    line = "x" * 99 + "\\n"
+    block = line * 10_000
+    for _ in range(50):
+        sys.stdout.write(block)
+    sys.stdout.flush()
+`,
+      "tests/http/test_quiet.py": "def test_quiet():\n    pass\n",
+    });
+    projects.push(p);
+    const cli = startCli(["--parallel", "-n", "2", "--report-json", "r.json", "--", "-s"], { cwd: p.root, env: testEnv(), keepStdout: 100_000 });
+    let peakKb = 0;
+    const pid = cli.child.pid as number;
+    const sample = (): void => {
+      try {
+        const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+        peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+      } catch {
+        // exited
+      }
+    };
+    const sampler = setInterval(sample, 20);
+    const result = await cli.done;
+    clearInterval(sampler);
+
+    expect(result.code, result.stderr).toBe(0);
+    const report = readReport(p, "r.json");
+    const flood = report.files.find((f) => f.path === "tests/http/test_flood.py");
+    expect(fs.statSync(path.join(p.root, flood?.log ?? "")).size).toBeGreaterThan(50_000_000);
+    expect(result.stdout).toMatch(/^flood \| x{99}$/m);
+    // Node itself needs ~50 MB; 50 MB of output kept in memory would at least double that.
+    expect(peakKb / 1024).toBeLessThan(130);
+  });
+});

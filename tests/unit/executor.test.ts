@@ -1,0 +1,184 @@
+/**
+ * The pool's decisions, checked with a fake shard runner: which shard runs
+ * when, in which slot, and what stopping, retrying and iterating do.
+ */
+import { describe, expect, it } from "vitest";
+import { RunEvents, type RunEvent } from "../../src/events.js";
+import { Executor, SINGLE_ITERATION, type ExecutorPlan, type Shard, type ShardPlacement, type ShardSignals } from "../../src/exec/executor.js";
+import type { FileResult, FileStatus } from "../../src/model.js";
+
+type Script = (shard: Shard, placement: ShardPlacement, signals: ShardSignals) => Promise<FileStatus>;
+
+function shards(count: number): Shard[] {
+  return Array.from({ length: count }, (_, i) => ({ paths: [`t${i}.py`], targets: [`t${i}.py`] }));
+}
+
+function harness(plan: Partial<ExecutorPlan> & { shards: Shard[] }, script: Script, clock: () => number = () => 0) {
+  const events: RunEvent[] = [];
+  const bus = new RunEvents();
+  bus.on((e) => events.push(e));
+  const runner = async (shard: Shard, placement: ShardPlacement, signals: ShardSignals): Promise<FileResult[]> => {
+    const status = await script(shard, placement, signals);
+    return shard.paths.map((path) => ({
+      path,
+      status,
+      iteration: placement.iteration,
+      attempt: placement.attempt,
+      slot: placement.slot,
+      exitCode: 0,
+      signal: null,
+      startSeconds: clock(),
+      durationSeconds: 0,
+      tests: null,
+      log: "x.log",
+      tail: [],
+      reason: null,
+    }));
+  };
+  const executor = new Executor({ workers: 2, failFast: false, retries: 0, iterations: SINGLE_ITERATION, ...plan }, runner, bus, clock);
+  return { executor, events };
+}
+
+/** A promise the test resolves when it chooses. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("the pool", () => {
+  it("never runs more shards than workers, and never two in one slot", async () => {
+    let running = 0;
+    let peak = 0;
+    const busySlots = new Set<number>();
+    const { executor } = harness({ shards: shards(9), workers: 3 }, async (_shard, { slot }) => {
+      expect(busySlots.has(slot)).toBe(false);
+      busySlots.add(slot);
+      running++;
+      peak = Math.max(peak, running);
+      await tick();
+      running--;
+      busySlots.delete(slot);
+      return "passed";
+    });
+    const { results } = await executor.execute();
+    expect(results).toHaveLength(9);
+    expect(peak).toBe(3);
+    expect(new Set(results.map((r) => r.slot))).toEqual(new Set([0, 1, 2]));
+  });
+
+  it("starts shards in plan order", async () => {
+    const started: string[] = [];
+    const { executor } = harness({ shards: shards(5), workers: 2 }, async (shard) => {
+      started.push(shard.paths[0] as string);
+      await tick();
+      return "passed";
+    });
+    await executor.execute();
+    expect(started).toEqual(["t0.py", "t1.py", "t2.py", "t3.py", "t4.py"]);
+  });
+});
+
+describe("fail-fast", () => {
+  it("cancels running shards, starts nothing new, and reports the queued ones cancelled", async () => {
+    const failNow = deferred<void>();
+    const { executor, events } = harness({ shards: shards(5), workers: 2, failFast: true }, async (shard, _p, { cancel }) => {
+      if (shard.paths[0] === "t0.py") {
+        await failNow.promise;
+        return "failed";
+      }
+      failNow.resolve();
+      await new Promise<void>((resolve) => cancel.addEventListener("abort", () => resolve()));
+      return "cancelled";
+    });
+    const { results, stopReason } = await executor.execute();
+    expect(stopReason).toBe("fail-fast");
+    const byPath = Object.fromEntries(results.map((r) => [r.path, [r.status, r.slot >= 0 ? "ran" : "queued"]]));
+    expect(byPath).toEqual({
+      "t0.py": ["failed", "ran"],
+      "t1.py": ["cancelled", "ran"],
+      "t2.py": ["cancelled", "queued"],
+      "t3.py": ["cancelled", "queued"],
+      "t4.py": ["cancelled", "queued"],
+    });
+    const stopping = events.find((e) => e.type === "stopping");
+    expect(stopping).toMatchObject({ reason: "fail-fast", detail: "t0.py failed" });
+    expect(events.find((e) => e.type === "cancelled")).toEqual({ type: "cancelled", paths: ["t2.py", "t3.py", "t4.py"] });
+  });
+});
+
+describe("retries", () => {
+  it("re-runs a failed file in the same slot; a pass after a failure is flaky", async () => {
+    const attempts: number[] = [];
+    const { executor, events } = harness({ shards: shards(1), retries: 2 }, async (_s, { attempt }) => {
+      attempts.push(attempt);
+      return attempt === 1 ? "failed" : "passed";
+    });
+    const { results } = await executor.execute();
+    expect(attempts).toEqual([1, 2]);
+    expect(results.map((r) => [r.attempt, r.status])).toEqual([
+      [1, "failed"],
+      [2, "flaky"],
+    ]);
+    expect(events.filter((e) => e.type === "file-finish").map((e) => e.type === "file-finish" && e.willRetry)).toEqual([true, false]);
+  });
+
+  it("gives up after the last retry, and only then fails fast", async () => {
+    const { executor } = harness({ shards: shards(1), retries: 2, failFast: true }, async () => "failed");
+    const { results, stopReason } = await executor.execute();
+    expect(results.map((r) => r.attempt)).toEqual([1, 2, 3]);
+    expect(stopReason).toBe("fail-fast");
+  });
+});
+
+describe("iterations", () => {
+  const loop = (count: number, keepGoing = false) => ({ count, deadlineSeconds: null, delaySeconds: 0, keepGoing, sustained: false });
+
+  it("runs the selection --loop times", async () => {
+    const { executor, events } = harness({ shards: shards(3), iterations: loop(4) }, async () => "passed");
+    const { results } = await executor.execute();
+    expect(results).toHaveLength(12);
+    expect(events.filter((e) => e.type === "iteration-finish")).toHaveLength(4);
+  });
+
+  it("stops after an iteration with a failure, unless told to keep going", async () => {
+    const script: Script = async (shard, { iteration }) => (iteration === 2 && shard.paths[0] === "t1.py" ? "failed" : "passed");
+    expect((await harness({ shards: shards(3), iterations: loop(5) }, script).executor.execute()).iterationsStarted).toBe(2);
+    expect((await harness({ shards: shards(3), iterations: loop(5, true) }, script).executor.execute()).iterationsStarted).toBe(5);
+  });
+
+  it("keeps the pool full across iterations when sustained, and starts nothing after the deadline", async () => {
+    let now = 0;
+    let running = 0;
+    const startsWhileOthersRan: number[] = [];
+    const gates: Array<() => void> = [];
+    const { executor } = harness(
+      { shards: shards(3), workers: 2, iterations: { count: null, deadlineSeconds: 10, delaySeconds: 0, keepGoing: false, sustained: true } },
+      async () => {
+        startsWhileOthersRan.push(running);
+        running++;
+        await new Promise<void>((resolve) => gates.push(resolve));
+        running--;
+        now += 1;
+        return "passed";
+      },
+      () => now,
+    );
+    const done = executor.execute();
+    while (now < 12) {
+      await tick();
+      const gate = gates.shift();
+      if (gate === undefined) break;
+      gate();
+    }
+    const { results, iterationsStarted } = await done;
+    // With 3 files on 2 workers and no barrier, every start after the first finds the other slot busy.
+    expect(startsWhileOthersRan.slice(1).every((n) => n === 1)).toBe(true);
+    // Each finish moves the clock one second; a start is allowed while the clock is below 10:
+    // the 2 first starts plus one after each of the first 9 finishes, and nothing after.
+    expect(results.length).toBe(11);
+    expect(iterationsStarted).toBe(4);
+  });
+});

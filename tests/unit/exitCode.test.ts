@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { exitCodeOf } from "../../src/exitCode.js";
+import type { FileResult, FileStatus } from "../../src/model.js";
+
+function result(path: string, status: FileStatus, attempt = 1, iteration = 1): FileResult {
+  return { path, status, attempt, iteration, exitCode: 0, signal: null, slot: 0, startSeconds: 0, durationSeconds: 1, tests: null, log: null, tail: [], reason: null };
+}
+const base = { stopReason: null, interruptedBy: null, flakyPasses: true } as const;
+
+describe("the run's exit code", () => {
+  it("is 0 when every file passed, no-tests files included", () => {
+    expect(exitCodeOf({ ...base, results: [result("a", "passed"), result("b", "no-tests")] })).toBe(0);
+  });
+  it("is 1 for a failure, a timeout or a cancellation", () => {
+    for (const status of ["failed", "timeout", "cancelled"] as const) {
+      expect(exitCodeOf({ ...base, results: [result("a", "passed"), result("b", status)] })).toBe(1);
+    }
+  });
+  it("is 5 when no file collected anything", () => {
+    expect(exitCodeOf({ ...base, results: [result("a", "no-tests"), result("b", "no-tests")] })).toBe(5);
+  });
+  it("judges a retried file by its last attempt; flaky passes unless told otherwise", () => {
+    const results = [result("a", "failed", 1), result("a", "flaky", 2)];
+    expect(exitCodeOf({ ...base, results })).toBe(0);
+    expect(exitCodeOf({ ...base, results, flakyPasses: false })).toBe(1);
+  });
+  it("never lets a later iteration's pass hide an earlier failure", () => {
+    expect(exitCodeOf({ ...base, results: [result("a", "failed", 1, 1), result("a", "passed", 1, 2)] })).toBe(1);
+  });
+  it("is 130, 143 or 129 after SIGINT, SIGTERM or SIGHUP; 3 for an environment failure; 4 for an internal error", () => {
+    expect(exitCodeOf({ ...base, results: [], stopReason: "interrupt", interruptedBy: "SIGINT" })).toBe(130);
+    expect(exitCodeOf({ ...base, results: [], stopReason: "interrupt", interruptedBy: "SIGTERM" })).toBe(143);
+    expect(exitCodeOf({ ...base, results: [], stopReason: "interrupt", interruptedBy: "SIGHUP" })).toBe(129);
+    expect(exitCodeOf({ ...base, results: [result("a", "passed")], stopReason: "environment" })).toBe(3);
+    expect(exitCodeOf({ ...base, results: [result("a", "passed")], stopReason: "error" })).toBe(4);
+  });
+});
