@@ -3,9 +3,10 @@
 It makes SIGTERM behave like Ctrl-C: pytest then stops the running test,
 runs fixture teardowns (closing browsers and servers cleanly), and writes its
 JUnit report for the tests that completed. Before that it prints where the
-test was, so that a timed-out file's log shows where it hung. A second SIGTERM
-is ignored so that it cannot cut that cleanup short; grimoire-run follows up
-with SIGKILL after its grace period if the process is still there.
+test was, past pytest's output capture, so that a timed-out file's log shows
+where it hung. A second SIGTERM is ignored so that it cannot cut that cleanup
+short; grimoire-run follows up with SIGKILL after its grace period if the
+process is still there.
 """
 
 import signal
@@ -13,11 +14,20 @@ import sys
 import threading
 import traceback
 
+import pytest
+
 _FRAMES_SHOWN = 3
+_config = None
+_stopped = False
 
 
 def _interrupt(signum, frame):
+    global _stopped
+    _stopped = True
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    capture = _config.pluginmanager.getplugin("capturemanager") if _config is not None else None
+    if capture is not None:
+        capture.suspend_global_capture(in_=False)
     where = "".join(traceback.format_stack(frame, limit=_FRAMES_SHOWN))
     sys.stderr.write(f"grimoire-run stopped this test here:\n{where}")
     sys.stderr.flush()
@@ -25,5 +35,17 @@ def _interrupt(signum, frame):
 
 
 def pytest_configure(config):
+    global _config
+    _config = config
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_keyboard_interrupt(excinfo):
+    # pytest formats every frame of an interrupt's traceback, about thirty of
+    # its own, parsing each one's source file: half a second of CPU per process,
+    # paid by every file a fail-fast stops at once. The frames that matter were
+    # printed above; keep only those.
+    if _stopped and len(excinfo.traceback) > _FRAMES_SHOWN + 1:
+        excinfo.traceback = excinfo.traceback[-(_FRAMES_SHOWN + 1) :]

@@ -13,7 +13,7 @@ import { RunEvents, type StopReason } from "./events.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
 import { Executor, SINGLE_ITERATION, type Shard } from "./exec/executor.js";
 import { watchInterrupts, type InterruptSignal } from "./exec/interrupts.js";
-import { findMarkedProcesses, killTrees } from "./exec/processTree.js";
+import { killTrees, markedIn, takeSnapshot } from "./exec/processTree.js";
 import { createPytestShardRunner } from "./exec/pytestShard.js";
 import type { RunReport } from "./model.js";
 import { checkPytest, choosePython } from "./python.js";
@@ -177,7 +177,7 @@ function prepareLogDir(config: RunConfig, runId: string): string {
  * parent after its test passed): kill it, and say so.
  */
 async function sweepLeftovers(runId: string, killGraceSeconds: number, events: RunEvents): Promise<void> {
-  const leftovers = findMarkedProcesses(`GRIMOIRE_RUN_ID=${runId}`);
+  const leftovers = markedIn(await takeSnapshot(), `GRIMOIRE_RUN_ID=${runId}`);
   if (leftovers.length === 0) return;
   await killTrees(
     leftovers.map((pid) => ({ pid, marker: null, group: false })),

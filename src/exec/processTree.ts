@@ -59,6 +59,28 @@ export function descendantsOf(table: ProcessTable, roots: Iterable<number>): Set
   return found;
 }
 
+/** What a scan sees: the process table, and on Linux every readable process environment. */
+export interface ProcessSnapshot {
+  table: ProcessTable;
+  environ: ReadonlyMap<number, Buffer>;
+}
+
+let lastSnapshot: { at: number; snapshot: Promise<ProcessSnapshot> } | null = null;
+
+/**
+ * A scan begun no earlier than `notBefore` (a `performance.now()` time).
+ * Killers that start at the same moment (fail-fast stopping eight files)
+ * share one scan instead of spawning `ps` and walking /proc eight times;
+ * a scan begun before the caller's moment is never reused.
+ */
+export function takeSnapshot(notBefore = performance.now()): Promise<ProcessSnapshot> {
+  const now = performance.now();
+  if (lastSnapshot !== null && lastSnapshot.at >= notBefore) return lastSnapshot.snapshot;
+  const snapshot = (async (): Promise<ProcessSnapshot> => ({ environ: readEnvirons(), table: await processTable() }))();
+  lastSnapshot = { at: now, snapshot };
+  return snapshot;
+}
+
 async function processTable(): Promise<ProcessTable> {
   try {
     return await pidtree(-1, { advanced: true });
@@ -68,26 +90,32 @@ async function processTable(): Promise<ProcessTable> {
   }
 }
 
-/** Pids of every process (other than this one) whose environment holds `marker`. Linux only; elsewhere empty. */
-export function findMarkedProcesses(marker: string): number[] {
-  if (process.platform !== "linux") return [];
-  const needle = Buffer.from(`${marker}\0`);
-  const found: number[] = [];
+function readEnvirons(): Map<number, Buffer> {
+  const environ = new Map<number, Buffer>();
+  if (process.platform !== "linux") return environ;
   let entries: string[];
   try {
     entries = fs.readdirSync("/proc");
   } catch {
-    return [];
+    return environ;
   }
   for (const entry of entries) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
-    let environ: Buffer;
     try {
-      environ = fs.readFileSync(`/proc/${entry}/environ`);
+      environ.set(pid, fs.readFileSync(`/proc/${entry}/environ`));
     } catch {
-      continue; // gone, or not ours to read
+      // gone, or not ours to read
     }
+  }
+  return environ;
+}
+
+/** Pids of every process (other than this one) whose environment holds `marker`. Linux only; elsewhere none. */
+export function markedIn(snapshot: ProcessSnapshot, marker: string): number[] {
+  const needle = Buffer.from(`${marker}\0`);
+  const found: number[] = [];
+  for (const [pid, environ] of snapshot.environ) {
     const at = environ.indexOf(needle);
     if (at === 0 || (at > 0 && environ[at - 1] === 0)) found.push(pid);
   }
@@ -132,66 +160,77 @@ function send(target: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/** Killers that start within this window of each other share their first scan. */
+const SCAN_SHARE_MS = 20;
+
 /**
  * SIGTERM to every process of the trees, up to `graceMs` for them to go,
  * then SIGKILL to whatever is left, re-scanning so that children spawned
- * meanwhile are caught. Resolves once every process is gone.
+ * meanwhile are caught. Resolves once a scan begun after the last known
+ * process died finds nothing alive.
  */
 export async function killTrees(trees: readonly ProcessTree[], options: KillOptions): Promise<KillOutcome> {
   const known = new Set<number>(trees.map((tree) => tree.pid));
   const signalled = new Set<number>();
   const groupsSignalled = new Set<number>();
 
-  const scan = async (): Promise<void> => {
-    const table = await processTable();
-    for (const pid of descendantsOf(table, [...known].filter(isAlive))) known.add(pid);
+  const scan = async (notBefore: number): Promise<void> => {
+    const snapshot = await takeSnapshot(notBefore);
+    for (const pid of descendantsOf(snapshot.table, [...known].filter(isAlive))) known.add(pid);
     for (const tree of trees) {
-      if (tree.marker !== null) for (const pid of findMarkedProcesses(tree.marker)) known.add(pid);
+      if (tree.marker !== null) for (const pid of markedIn(snapshot, tree.marker)) known.add(pid);
     }
   };
   const alive = (): number[] => [...known].filter(isAlive);
-  const signalNew = (signal: NodeJS.Signals): void => {
+  const terminateNew = (): void => {
     for (const tree of trees) {
       if (tree.group === false || groupsSignalled.has(tree.pid)) continue;
       groupsSignalled.add(tree.pid);
       // The group signal reaches the root too; signalling it twice would cut short its own cleanup.
       if (isAlive(tree.pid)) signalled.add(tree.pid);
-      send(-tree.pid, signal);
+      send(-tree.pid, "SIGTERM");
     }
     for (const pid of alive()) {
       if (signalled.has(pid)) continue;
       signalled.add(pid);
-      send(pid, signal);
+      send(pid, "SIGTERM");
     }
   };
 
-  await scan();
-  signalNew("SIGTERM");
+  await scan(performance.now() - SCAN_SHARE_MS);
+  terminateNew();
 
   const graceEnds = Date.now() + options.graceMs;
   let lastScan = Date.now();
   while (alive().length > 0 && Date.now() < graceEnds && options.hurry?.aborted !== true) {
     await pause(Math.min(KILL_POLL_MS, graceEnds - Date.now()), options.hurry);
     if (Date.now() - lastScan >= KILL_RESCAN_MS) {
-      await scan();
-      signalNew("SIGTERM");
+      await scan(performance.now() - SCAN_SHARE_MS);
+      terminateNew();
       lastScan = Date.now();
     }
   }
 
-  let forced = 0;
+  const forcedPids = new Set<number>();
   const giveUpAt = Date.now() + KILL_GIVE_UP_MS;
-  for (let round = 0; ; round++) {
-    await scan();
+  for (;;) {
+    const checkedAt = performance.now();
     const left = alive();
-    if (left.length === 0 || Date.now() >= giveUpAt) {
-      return { signalled: signalled.size, forced, survivors: left };
+    if (left.length === 0) {
+      // Everything known is gone; a scan begun after this moment shows whether they left children behind.
+      await scan(checkedAt);
+      if (alive().length === 0) return { signalled: signalled.size, forced: forcedPids.size, survivors: [] };
+      continue;
     }
-    if (round === 0) forced = left.length;
+    if (Date.now() >= giveUpAt) return { signalled: signalled.size, forced: forcedPids.size, survivors: left };
     for (const tree of trees) if (tree.group !== false) send(-tree.pid, "SIGKILL");
-    for (const pid of left) send(pid, "SIGKILL");
+    for (const pid of left) {
+      forcedPids.add(pid);
+      send(pid, "SIGKILL");
+    }
     const settleBy = Date.now() + 10 * KILL_POLL_MS;
     while (alive().length > 0 && Date.now() < settleBy) await pause(KILL_POLL_MS / 5);
+    await scan(performance.now());
   }
 }
 
