@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { RunConfig } from "./config/runConfig.js";
 import { workerCount } from "./config/runConfig.js";
+import { prepareOutputDir, prepareOutputFile } from "./config/outputPaths.js";
 import { KEPT_LOG_RUNS, STATE_DIR } from "./defaults.js";
 import { compareCodeUnits, findTestFiles, toProjectPath, type TestFile } from "./discovery/findTestFiles.js";
 import { RunEvents, type StopReason } from "./events.js";
@@ -60,6 +61,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   };
 
   try {
+    if (config.reportJson !== null) prepareOutputFile("--report-json", config.reportJson);
     const [selection, python] = await Promise.all([
       findTestFiles({ root: config.root, paths: config.paths, scope: config.scope }),
       checkPytest(choosePython(config.root, config.python, io.env), config.root, io.env),
@@ -154,12 +156,12 @@ function newRunId(): string {
 
 function prepareLogDir(config: RunConfig, runId: string): string {
   if (config.logDir !== null) {
-    fs.mkdirSync(config.logDir, { recursive: true });
+    prepareOutputDir("--log-dir", config.logDir);
     return config.logDir;
   }
   const state = path.join(config.root, STATE_DIR);
   const logs = path.join(state, "logs");
-  fs.mkdirSync(logs, { recursive: true });
+  prepareOutputDir("the log folder", logs);
   const ignore = path.join(state, ".gitignore");
   if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, "# grimoire-run's logs and state: safe to delete, not for version control.\n*\n");
   const older = fs.readdirSync(logs).sort();

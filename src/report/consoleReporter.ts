@@ -64,10 +64,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         tags = assignTags(event.files);
         tagWidth = Math.max(0, ...[...tags.values()].map((t) => t.length));
         pathWidth = Math.min(MAX_PATH_COLUMN, Math.max(0, ...event.files.map((f) => f.length)));
-        const how =
-          event.mode === "parallel"
-            ? `, running them on ${plural(event.workers, "worker")}`
-            : ", running them in one pytest process";
+        const them = event.files.length === 1 ? "it" : "them";
+        const how = event.mode === "parallel" ? `, running ${them} on ${plural(event.workers, "worker")}` : `, running ${them} in one pytest process`;
         terminal.out(`Found ${plural(event.files.length, "test file")}${how}\n`);
         if (options.verbose) terminal.out(colours.dim(`logs: ${event.logDir}\n`));
         ticker = setInterval(showStatus, 1000);

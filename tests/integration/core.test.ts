@@ -193,6 +193,9 @@ describe("exit codes", () => {
     [["--timeout", "-3"], /--timeout must be a positive number of seconds/],
     [["--base-url", "not a url"], /--base-url is not a URL/],
     [["--parallel", "--debug"], /cannot be combined/],
+    [["--report-json", "tests/http/test_a.py/report.json"], /--report-json .*: cannot write in/],
+    [["--report-json", "tests"], /--report-json .*tests: is a folder, not a file/],
+    [["--log-dir", "tests/http/test_a.py"], /--log-dir .*: cannot create or write this folder/],
   ])("is 2 with a clear message for bad usage: %s", async (args, message) => {
     const p = project({ "tests/http/test_a.py": PASS });
     const result = await runCli(args, { cwd: p.root });
@@ -238,6 +241,23 @@ describe("exit codes", () => {
       ["tests/http/test_fine.py", "passed", 0, null],
     ]);
     expect(result.stdout).toMatch(/killed by SIGKILL/);
+  });
+});
+
+describe("choosing Python", () => {
+  it("uses the project's .venv when there is one, and says which Python lacks pytest", async () => {
+    const p = project({ "tests/http/test_a.py": "import os\n\ndef test_a():\n    assert os.environ.get('THROUGH_VENV') == '1'\n" });
+    // A virtualenv stand-in: a python that marks what it runs, then runs the real one.
+    p.write(".venv/bin/python", `#!/bin/sh\nTHROUGH_VENV=1 exec python3 "$@"\n`);
+    fs.chmodSync(path.join(p.root, ".venv/bin/python"), 0o755);
+    const result = await runCli(["--parallel", "--verbose"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/tests\/http\/test_a\.py: \S*\.venv\/bin\/python -m pytest/);
+
+    p.write(".venv/bin/python", `#!/bin/sh\nexec python3 -S "$@"\n`);
+    const broken = await runCli(["--parallel"], { cwd: p.root });
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/pytest is not installed for \S*\.venv\/bin\/python \(chosen from \.venv\/bin\/python\)/);
   });
 });
 
