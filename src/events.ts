@@ -20,10 +20,18 @@ export interface ShardStart {
   command: string[];
 }
 
+/** How often the selection runs, in load mode. */
+export interface LoadPlan {
+  /** null: until the duration is up. */
+  iterations: number | null;
+  durationSeconds: number | null;
+  sustained: boolean;
+}
+
 export type StopReason = "fail-fast" | "interrupt" | "environment" | "error";
 
 export type RunEvent =
-  | { type: "run-start"; runId: string; mode: "parallel" | "serial"; files: string[]; workers: number; logDir: string }
+  | { type: "run-start"; runId: string; mode: "parallel" | "serial"; files: string[]; workers: number; logDir: string; load: LoadPlan | null }
   | { type: "iteration-start"; iteration: number }
   | { type: "shard-start"; shard: ShardStart }
   | { type: "shard-output"; shard: ShardStart; text: string[] }
@@ -33,18 +41,30 @@ export type RunEvent =
   | { type: "stopping"; reason: StopReason; detail: string; cause: FileResult | null }
   | { type: "cancelled"; paths: string[] }
   | { type: "warning"; message: string }
-  | { type: "run-finish"; report: RunReport };
+  | { type: "run-finish"; report: RunReport; haltedAfterIteration: number | null };
 
 export type RunListener = (event: RunEvent) => void;
 
 export class RunEvents {
   private readonly listeners: RunListener[] = [];
 
+  /**
+   * @param onListenerError A listener that throws must not break the run
+   * half-way (with test processes still running): its error goes here instead.
+   */
+  constructor(private readonly onListenerError: (error: unknown) => void = (error) => { throw error; }) {}
+
   on(listener: RunListener): void {
     this.listeners.push(listener);
   }
 
   emit(event: RunEvent): void {
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
   }
 }

@@ -10,9 +10,9 @@ import { workerCount } from "./config/runConfig.js";
 import { prepareOutputDir, prepareOutputFile } from "./config/outputPaths.js";
 import { KEPT_LOG_RUNS, STATE_DIR } from "./defaults.js";
 import { compareCodeUnits, findTestFiles, toProjectPath, type TestFile } from "./discovery/findTestFiles.js";
-import { RunEvents, type StopReason } from "./events.js";
+import { RunEvents, type LoadPlan } from "./events.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import { Executor, SINGLE_ITERATION, type Shard } from "./exec/executor.js";
+import { Executor, SINGLE_ITERATION, type ExecutionResult, type IterationPolicy, type Shard } from "./exec/executor.js";
 import { watchInterrupts, type InterruptSignal } from "./exec/interrupts.js";
 import { killTrees, markedIn, takeSnapshot } from "./exec/processTree.js";
 import { createPytestShardRunner } from "./exec/pytestShard.js";
@@ -42,7 +42,6 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   const started = performance.now();
   const clock = (): number => (performance.now() - started) / 1000;
   const runId = newRunId();
-  const events = new RunEvents();
   let executor: Executor | null = null;
   let earlyStop: InterruptSignal | null = null;
   let internalError: unknown = null;
@@ -53,12 +52,12 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     },
     hurry: () => executor?.hurry(),
   });
-  activeRun = {
-    fail: (error) => {
-      internalError ??= error;
-      executor?.stop("error", `grimoire-run hit an internal error; stopping every running test process: ${String(error)}`);
-    },
+  const fail = (error: unknown): void => {
+    internalError ??= error;
+    executor?.stop("error", `grimoire-run hit an internal error; stopping every running test process: ${String(error)}`);
   };
+  activeRun = { fail };
+  const events = new RunEvents(fail);
 
   try {
     if (config.reportJson !== null) prepareOutputFile("--report-json", config.reportJson);
@@ -66,7 +65,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       findTestFiles({ root: config.root, paths: config.paths, scope: config.scope }),
       checkPytest(choosePython(config.root, config.python, io.env), config.root, io.env),
     ]);
-    if (earlyStop !== null) return exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: earlyStop, flakyPasses: true });
+    if (earlyStop !== null) return exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: earlyStop, flakyPasses: config.flakyPasses });
 
     const files = selection.files;
     const parallel = config.mode === "parallel";
@@ -75,23 +74,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const colour = colourEnabled(io.stdout, io.env);
     const colours = palette(colour);
     const terminal = createTerminal(io, wantsSpinner(io, io.env));
-    let stopReason: StopReason | null = null;
-    let stopDetail: string | null = null;
-    events.on((event) => {
-      if (event.type === "stopping") {
-        stopReason = event.reason;
-        stopDetail = event.detail;
-      }
-    });
-    events.on(
-      consoleReporter({
-        terminal,
-        colours,
-        quiet: config.quiet,
-        verbose: config.verbose,
-        describeStop: () => (stopReason === null ? null : `Stopped early: ${stopDetail ?? stopReason}`),
-      }),
-    );
+    events.on(consoleReporter({ terminal, colours, quiet: config.quiet, verbose: config.verbose }));
 
     const shards: Shard[] = parallel ? files.map((file) => ({ paths: [file.path], targets: file.targets })) : [serialShard(files)];
     const columns = io.stdout.isTTY === true && io.stdout.columns !== undefined ? io.stdout.columns : null;
@@ -113,26 +96,52 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       events,
       clock,
     });
-    executor = new Executor({ shards, workers, failFast: config.failFast, retries: 0, iterations: SINGLE_ITERATION }, runShard, events, clock);
+    const iterations = iterationPolicy(config, parallel, clock());
+    executor = new Executor({ shards, workers, failFast: config.failFast, retries: config.retries, iterations }, runShard, events, clock);
 
-    events.emit({ type: "run-start", runId, mode: parallel ? "parallel" : "serial", files: files.map((f) => f.path), workers, logDir: toProjectPath(config.root, logDir) });
+    const load: LoadPlan | null = config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: iterations.sustained };
+    events.emit({ type: "run-start", runId, mode: parallel ? "parallel" : "serial", files: files.map((f) => f.path), workers, logDir: toProjectPath(config.root, logDir), load });
     if (earlyStop !== null) executor.stop("interrupt", `Interrupted by ${earlyStop} before the first test started`);
-    const outcome = await executor.execute();
-    await sweepLeftovers(runId, config.killGraceSeconds, events);
+    let outcome: ExecutionResult;
+    try {
+      outcome = await executor.execute();
+    } finally {
+      // Also the safety net: should the executor itself fail, every process of the run still goes.
+      await sweepLeftovers(runId, config.killGraceSeconds, events);
+    }
 
-    const exitCode = internalError !== null ? EXIT.internal : exitCodeOf({ results: outcome.results, stopReason: outcome.stopReason, interruptedBy: earlyStop, flakyPasses: true });
+    const exitCode =
+      internalError !== null ? EXIT.internal : exitCodeOf({ results: outcome.results, stopReason: outcome.stopReason, interruptedBy: earlyStop, flakyPasses: config.flakyPasses });
     const chronological = [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path));
     const report: RunReport = { version: 1, runId, exitCode, wallSeconds: clock(), workers, files: chronological };
     const json = toJsonReport(report);
     writeJsonFile(path.join(logDir, "report.json"), json);
     if (config.reportJson !== null) writeJsonFile(config.reportJson, json);
-    events.emit({ type: "run-finish", report });
+    events.emit({ type: "run-finish", report, haltedAfterIteration: outcome.haltedAfterIteration });
     if (internalError !== null) throw internalError;
     return exitCode;
   } finally {
     interrupts.dispose();
     activeRun = null;
   }
+}
+
+/**
+ * Once, or as often as --loop and --duration say. --duration keeps the pool
+ * full across iterations (sustained load) unless --delay asks for pauses,
+ * which need the iterations to end; --loop keeps each iteration whole, so
+ * that its result line describes one clean pass over the selection.
+ */
+function iterationPolicy(config: RunConfig, parallel: boolean, nowSeconds: number): IterationPolicy {
+  if (config.load === null) return SINGLE_ITERATION;
+  const { loop, durationSeconds, delaySeconds, keepGoing } = config.load;
+  return {
+    count: loop,
+    deadlineSeconds: durationSeconds === null ? null : nowSeconds + durationSeconds,
+    delaySeconds,
+    keepGoing,
+    sustained: parallel && durationSeconds !== null && delaySeconds === 0,
+  };
 }
 
 function serialShard(files: readonly TestFile[]): Shard {

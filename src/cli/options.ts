@@ -19,6 +19,7 @@ export interface OptionSpec {
 
 const SELECTION = "Selection:";
 const MODES = "Modes:";
+const LOAD = "Load and retries:";
 const TARGET = "Target:";
 const OUTPUT = "Output:";
 
@@ -33,6 +34,12 @@ export const OPTIONS = {
   "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree", group: MODES },
   "kill-grace": { type: "string", describe: "Seconds between SIGTERM and SIGKILL when a process tree is killed", group: MODES, defaultText: "2" },
   timeout: { type: "string", describe: "Per-file limit in seconds; past it the file's whole process tree is killed", group: MODES },
+  retries: { type: "string", describe: "Re-run a failed file up to N times in a fresh process, at once; a pass after a failure is flaky", group: LOAD, defaultText: "0" },
+  "flaky-result": { type: "string", describe: "Whether a flaky file counts as a pass or a failure", group: LOAD, choices: ["pass", "fail"], defaultText: "pass; fail when CI is set" },
+  loop: { type: "string", describe: "Run the whole selection N times", group: LOAD },
+  duration: { type: "string", describe: "Keep running the selection until this many seconds have passed; with --parallel the pool stays full", group: LOAD },
+  delay: { type: "string", describe: "Seconds to pause between iterations", group: LOAD, defaultText: "0" },
+  "keep-going": { type: "boolean", describe: "Do not stop after an iteration that had failures", group: LOAD },
   "base-url": { type: "string", describe: "Exported to every pytest process as E2E_BASE_URL (default: E2E_BASE_URL from the environment or .env)", group: TARGET },
   python: { type: "string", describe: "How to run Python (default: .venv/bin/python, venv/bin/python, uv run python, python3)", group: TARGET },
   headed: { type: "boolean", describe: "Forward --headed to pytest (show the browser)", group: TARGET },

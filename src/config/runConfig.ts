@@ -9,6 +9,7 @@ import type { CliInput } from "../cli/options.js";
 import { DEFAULT_KILL_GRACE_SECONDS } from "../defaults.js";
 import type { Scope } from "../discovery/findTestFiles.js";
 import { UsageError } from "../errors.js";
+import { isCI } from "./ci.js";
 
 export interface RunConfig {
   root: string;
@@ -20,6 +21,11 @@ export interface RunConfig {
   failFast: boolean;
   killGraceSeconds: number;
   timeoutSeconds: number | null;
+  retries: number;
+  /** Whether a flaky file (passed only on a retry) counts as a pass. */
+  flakyPasses: boolean;
+  /** null when the selection runs once. */
+  load: LoadSettings | null;
   baseUrl: string | null;
   python: string | undefined;
   headed: boolean;
@@ -32,6 +38,14 @@ export interface RunConfig {
   verbose: boolean;
 }
 
+export interface LoadSettings {
+  /** Iterations to run; null for as many as fit in `durationSeconds`. */
+  loop: number | null;
+  durationSeconds: number | null;
+  delaySeconds: number;
+  keepGoing: boolean;
+}
+
 export function resolveConfig(input: CliInput, root: string, env: NodeJS.ProcessEnv): RunConfig {
   const v = input.values;
   if (v.parallel === true && v.debug === true) {
@@ -39,6 +53,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
   }
   if (v.quiet === true && v.verbose === true) throw new UsageError("--quiet and --verbose cannot be combined");
   const baseUrl = v["base-url"] ?? nonEmpty(env["E2E_BASE_URL"]);
+  const flakyResult = v["flaky-result"] ?? (isCI(env) ? "fail" : "pass");
   return {
     root,
     paths: input.paths,
@@ -48,6 +63,9 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     failFast: v["fail-fast"] === true,
     killGraceSeconds: parseSeconds("--kill-grace", v["kill-grace"], { allowZero: true }) ?? DEFAULT_KILL_GRACE_SECONDS,
     timeoutSeconds: parseSeconds("--timeout", v.timeout, { allowZero: false }),
+    retries: parseCount("--retries", v.retries, 0) ?? 0,
+    flakyPasses: flakyResult === "pass",
+    load: resolveLoad(input),
     baseUrl: baseUrl === undefined ? null : checkUrl(baseUrl, v["base-url"] === undefined ? "E2E_BASE_URL" : "--base-url"),
     python: v.python,
     headed: v.headed === true,
@@ -61,9 +79,33 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
   };
 }
 
+function resolveLoad(input: CliInput): LoadSettings | null {
+  const v = input.values;
+  const loop = parseCount("--loop", v.loop, 1);
+  const durationSeconds = parseSeconds("--duration", v.duration, { allowZero: false });
+  if (loop === null && durationSeconds === null) {
+    for (const flag of ["delay", "keep-going"] as const) {
+      if (v[flag] !== undefined) throw new UsageError(`--${flag} only applies to repeated runs: add --loop N or --duration SECONDS`);
+    }
+    return null;
+  }
+  return { loop, durationSeconds, delaySeconds: parseSeconds("--delay", v.delay, { allowZero: true }) ?? 0, keepGoing: v["keep-going"] === true };
+}
+
+/** A whole number of at least `min`, or null when not given. */
+export function parseCount(flag: string, value: string | undefined, min: number): number | null {
+  if (value === undefined) return null;
+  if (!isWholeNumber(value, min)) throw new UsageError(`${flag} must be a whole number of at least ${min}; got "${value}"`);
+  return Number(value);
+}
+
+function isWholeNumber(value: string, min: number): boolean {
+  return /^\d+$/.test(value.trim()) && Number(value) >= min;
+}
+
 export function parseWorkers(value: string | undefined): number | "auto" {
   if (value === undefined || value === "auto") return "auto";
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
+  if (!isWholeNumber(value, 1)) {
     throw new UsageError(`--workers must be a whole number of at least 1, or auto; got "${value}"`);
   }
   return Number(value);

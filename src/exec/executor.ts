@@ -4,6 +4,7 @@
  * one pytest process is the shard runner's job, and formatting is the
  * reporters'.
  */
+import { setMaxListeners } from "node:events";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { RunEvents, StopReason } from "../events.js";
 import { isFailure, type FileResult } from "../model.js";
@@ -56,6 +57,8 @@ export interface ExecutionResult {
   results: FileResult[];
   stopReason: StopReason | null;
   iterationsStarted: number;
+  /** The iteration whose failures ended a repeated run early (without --keep-going), if one did. */
+  haltedAfterIteration: number | null;
 }
 
 export const SINGLE_ITERATION: IterationPolicy = { count: 1, deadlineSeconds: null, delaySeconds: 0, keepGoing: false, sustained: false };
@@ -69,6 +72,7 @@ export class Executor {
   private stopReason: StopReason | null = null;
   private firstFailedIteration: number | null = null;
   private iterationsStarted = 0;
+  private haltedAfterIteration: number | null = null;
 
   constructor(
     private readonly plan: ExecutorPlan,
@@ -78,6 +82,8 @@ export class Executor {
     private readonly clock: () => number,
   ) {
     this.limit = pLimit(plan.workers);
+    // Every running shard, and every kill in progress, listens to these two signals.
+    setMaxListeners(2 * plan.workers + 10, this.cancelController.signal, this.hurryController.signal);
     this.freeSlots = Array.from({ length: plan.workers }, (_, slot) => slot);
   }
 
@@ -103,7 +109,7 @@ export class Executor {
     else await this.runWithBarriers();
     const notStarted = this.results.filter((r) => r.status === "cancelled" && r.slot === -1).map((r) => r.path);
     if (notStarted.length > 0) this.events.emit({ type: "cancelled", paths: notStarted });
-    return { results: this.results, stopReason: this.stopReason, iterationsStarted: this.iterationsStarted };
+    return { results: this.results, stopReason: this.stopReason, iterationsStarted: this.iterationsStarted, haltedAfterIteration: this.haltedAfterIteration };
   }
 
   private async runWithBarriers(): Promise<void> {
@@ -135,7 +141,9 @@ export class Executor {
     if (this.stopReason !== null) return false;
     if (policy.count !== null && iteration > policy.count) return false;
     if (this.pastDeadline()) return false;
-    return policy.keepGoing || this.firstFailedIteration === null;
+    if (policy.keepGoing || this.firstFailedIteration === null) return true;
+    this.haltedAfterIteration = this.firstFailedIteration;
+    return false;
   }
 
   private pastDeadline(): boolean {

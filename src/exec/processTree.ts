@@ -183,17 +183,17 @@ export async function killTrees(trees: readonly ProcessTree[], options: KillOpti
   };
   const alive = (): number[] => [...known].filter(isAlive);
   const terminateNew = (): void => {
+    // Who is alive is read before any signal: a group member killed by the group signal still counts.
+    const targets = alive().filter((pid) => !signalled.has(pid));
     for (const tree of trees) {
       if (tree.group === false || groupsSignalled.has(tree.pid)) continue;
       groupsSignalled.add(tree.pid);
-      // The group signal reaches the root too; signalling it twice would cut short its own cleanup.
-      if (isAlive(tree.pid)) signalled.add(tree.pid);
       send(-tree.pid, "SIGTERM");
     }
-    for (const pid of alive()) {
-      if (signalled.has(pid)) continue;
+    for (const pid of targets) {
       signalled.add(pid);
-      send(pid, "SIGTERM");
+      // The group signal has reached the root already; a second SIGTERM would cut short its own cleanup.
+      if (!groupsSignalled.has(pid)) send(pid, "SIGTERM");
     }
   };
 

@@ -1,12 +1,12 @@
 /**
  * The console: the `Found N test files` line, each pytest line behind its
- * file's tag, a result line per finished file, warnings, and the summary.
- * It only listens to run events.
+ * file's tag, a result line per finished file, a line per iteration in load
+ * mode, warnings, and the summary. It only listens to run events.
  */
-import type { RunEvent, RunListener, ShardStart } from "../events.js";
-import { emptyCounts, isFailure, type FileResult } from "../model.js";
+import type { LoadPlan, RunEvent, RunListener, ShardStart } from "../events.js";
+import { emptyCounts, type FileResult, type FileStatus } from "../model.js";
 import { formatSummary } from "./summary.js";
-import { formatSeconds, paintStatus, plural, type Palette } from "./style.js";
+import { formatSeconds, paintStatus, plural, STATUS_LABEL, type Palette } from "./style.js";
 import { assignTags } from "./tags.js";
 import type { Terminal } from "./terminal.js";
 
@@ -18,8 +18,6 @@ export interface ConsoleOptions {
   colours: Palette;
   quiet: boolean;
   verbose: boolean;
-  /** How the summary should explain an early stop, given the reason. */
-  describeStop: () => string | null;
 }
 
 export function consoleReporter(options: ConsoleOptions): RunListener {
@@ -28,9 +26,12 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let tagWidth = 0;
   let pathWidth = 0;
   let mode: "parallel" | "serial" = "parallel";
-  let total = 0;
+  let load: LoadPlan | null = null;
+  let filesPerIteration = 0;
   let done = 0;
   let failed = 0;
+  let iteration = 1;
+  let stopped: string | null = null;
   const running = new Set<number>();
   const startedAt = Date.now();
   let ticker: NodeJS.Timeout | undefined;
@@ -38,41 +39,55 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   const showStatus = (): void => {
     const elapsed = formatSeconds((Date.now() - startedAt) / 1000);
     const failedText = failed > 0 ? ` · ${failed} failed` : "";
-    terminal.status(`${done}/${total} files · ${running.size} running${failedText} · ${elapsed}`);
+    const progress = load === null ? `${done}/${filesPerIteration} files` : `iteration ${iteration}${load.iterations === null ? "" : `/${load.iterations}`} · ${done} files done`;
+    terminal.status(`${progress} · ${running.size} running${failedText} · ${elapsed}`);
   };
 
   const tagged = (shard: ShardStart, text: string[]): string => {
     const path = shard.paths[0] as string;
-    const tag = options.colours.tag(path)(`${(tags.get(path) ?? path).padEnd(tagWidth)} |`);
+    const tag = colours.tag(path)(`${(tags.get(path) ?? path).padEnd(tagWidth)} |`);
     return text.map((line) => `${tag} ${line}\n`).join("");
   };
 
   const resultLine = (result: FileResult, willRetry: boolean): string => {
     const counts = result.tests === null ? "" : `  ${describeCounts(result.tests)}`;
     const attempt = result.attempt > 1 ? `  (attempt ${result.attempt})` : "";
-    const iteration = result.iteration > 1 ? `  [iteration ${result.iteration}]` : "";
+    const inIteration = load !== null ? `  [iteration ${result.iteration}]` : "";
     const retry = willRetry ? colours.yellow("  → retrying") : "";
     const why = result.status !== "cancelled" && result.exitCode !== 1 && result.reason !== null ? colours.dim(`  (${result.reason})`) : "";
-    return `${paintStatus(result.status, colours)} ${result.path.padEnd(pathWidth)}  ${formatSeconds(result.durationSeconds).padStart(6)}${counts}${why}${attempt}${iteration}${retry}\n`;
+    return `${paintStatus(result.status, colours)} ${result.path.padEnd(pathWidth)}  ${formatSeconds(result.durationSeconds).padStart(6)}${counts}${why}${attempt}${inIteration}${retry}\n`;
+  };
+
+  const iterationLine = (number: number, results: readonly FileResult[], seconds: number): string => {
+    const counts = new Map<FileStatus, number>();
+    for (const result of results) counts.set(result.status, (counts.get(result.status) ?? 0) + 1);
+    const parts = [...counts.entries()].map(([status, count]) => `${count} ${STATUS_LABEL[status]}`);
+    const of = load?.iterations === null || load === null ? "" : `/${load.iterations}`;
+    const text = `iteration ${number}${of}: ${plural(results.length, "file")}, ${parts.join(", ")}, ${formatSeconds(seconds)}`;
+    return `${counts.has("failed") || counts.has("timeout") ? colours.red(text) : colours.bold(text)}\n`;
   };
 
   return (event: RunEvent): void => {
     switch (event.type) {
       case "run-start": {
         mode = event.mode;
-        total = event.files.length;
+        load = event.load;
+        filesPerIteration = event.files.length;
         tags = assignTags(event.files);
         tagWidth = Math.max(0, ...[...tags.values()].map((t) => t.length));
         pathWidth = Math.min(MAX_PATH_COLUMN, Math.max(0, ...event.files.map((f) => f.length)));
         const them = event.files.length === 1 ? "it" : "them";
         const how = event.mode === "parallel" ? `, running ${them} on ${plural(event.workers, "worker")}` : `, running ${them} in one pytest process`;
-        terminal.out(`Found ${plural(event.files.length, "test file")}${how}\n`);
+        terminal.out(`Found ${plural(event.files.length, "test file")}${how}${describeLoad(event.load)}\n`);
         if (options.verbose) terminal.out(colours.dim(`logs: ${event.logDir}\n`));
         ticker = setInterval(showStatus, 1000);
         ticker.unref();
         showStatus();
         break;
       }
+      case "iteration-start":
+        iteration = Math.max(iteration, event.iteration);
+        break;
       case "shard-start":
         running.add(event.shard.id);
         if (options.verbose) terminal.out(colours.dim(`${event.shard.paths.length === 1 ? event.shard.paths[0] : "serial"}: ${event.shard.command.join(" ")}\n`));
@@ -82,18 +97,22 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         if (options.quiet) break;
         terminal.out(mode === "parallel" ? tagged(event.shard, event.text) : event.text.join(""));
         break;
-      case "file-finish":
-        if (!event.willRetry) {
-          done++;
-          if (isFailure(event.result.status)) failed++;
-        }
-        if (event.result.slot >= 0) terminal.out(resultLine(event.result, event.willRetry));
-        showStatus();
-        break;
       case "shard-finish":
         running.delete(event.shard.id);
         break;
+      case "file-finish":
+        if (!event.willRetry) {
+          done++;
+          if (event.result.status === "failed" || event.result.status === "timeout") failed++;
+        }
+        if (event.result.log !== null) terminal.out(resultLine(event.result, event.willRetry));
+        showStatus();
+        break;
+      case "iteration-finish":
+        if (load !== null && event.results.length > 0) terminal.out(iterationLine(event.iteration, event.results, event.seconds));
+        break;
       case "stopping":
+        stopped = event.detail;
         terminal.out(`\n${colours.yellow(colours.bold(event.detail))}\n`);
         break;
       case "cancelled":
@@ -105,7 +124,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
       case "run-finish": {
         clearInterval(ticker);
         terminal.close();
-        const lines = formatSummary(event.report, { colours, stopped: options.describeStop() });
+        const halted =
+          event.haltedAfterIteration === null ? null : `Stopped after iteration ${event.haltedAfterIteration}, which had failures (--keep-going runs on).`;
+        const lines = formatSummary(event.report, { colours, stopped: stopped === null ? halted : `Stopped early: ${stopped}`, load: load !== null });
         terminal.out(`${lines.join("\n")}\n`);
         break;
       }
@@ -113,6 +134,14 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         break;
     }
   };
+}
+
+function describeLoad(load: LoadPlan | null): string {
+  if (load === null) return "";
+  const parts: string[] = [];
+  if (load.iterations !== null) parts.push(`${load.iterations} times`);
+  if (load.durationSeconds !== null) parts.push(`for ${load.iterations === null ? "" : "at most "}${formatSeconds(load.durationSeconds)}`);
+  return `, ${parts.join(", ")}${load.sustained ? ", keeping every worker busy" : ""}`;
 }
 
 function describeCounts(tests: NonNullable<FileResult["tests"]>): string {

@@ -70,6 +70,15 @@ export const STATUS_WORDS: Record<FileStatus, string> = {
   flaky: "FLAKY",
 };
 
+export const STATUS_LABEL: Record<FileStatus, string> = {
+  passed: "passed",
+  flaky: "flaky",
+  "no-tests": "no tests",
+  failed: "failed",
+  timeout: "timed out",
+  cancelled: "cancelled",
+};
+
 export function paintStatus(status: FileStatus, colours: Palette): string {
   const word = STATUS_WORDS[status].padEnd(8);
   switch (status) {

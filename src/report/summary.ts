@@ -2,7 +2,8 @@
  * The end-of-run summary, as lines of text. Pure: a report in, lines out.
  */
 import { addCounts, emptyCounts, finalResults, isFailure, type FileResult, type FileStatus, type RunReport } from "../model.js";
-import { formatSeconds, paintStatus, plural, type Palette } from "./style.js";
+import { loadStats } from "./loadStats.js";
+import { formatSeconds, paintStatus, plural, STATUS_LABEL, type Palette } from "./style.js";
 
 export interface SummaryOptions {
   colours: Palette;
@@ -12,17 +13,11 @@ export interface SummaryOptions {
   maxListed?: number;
   /** Lines of output shown for each failed file. */
   tailLines?: number;
+  /** A repeated run: add the statistics across iterations. */
+  load?: boolean;
 }
 
 const STATUS_ORDER: FileStatus[] = ["passed", "flaky", "no-tests", "failed", "timeout", "cancelled"];
-const STATUS_LABEL: Record<FileStatus, string> = {
-  passed: "passed",
-  flaky: "flaky",
-  "no-tests": "no tests",
-  failed: "failed",
-  timeout: "timed out",
-  cancelled: "cancelled",
-};
 
 export function formatSummary(report: RunReport, options: SummaryOptions): string[] {
   const { colours } = options;
@@ -35,9 +30,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   for (const result of finals) byStatus.set(result.status, (byStatus.get(result.status) ?? 0) + 1);
   const statusText = STATUS_ORDER.filter((s) => byStatus.has(s)).map((s) => `${byStatus.get(s)} ${STATUS_LABEL[s]}`);
   const retried = report.files.length - finals.length;
-  lines.push(
-    `${colours.bold(plural(finals.length, "file"))}: ${statusText.join(", ")}${retried > 0 ? ` (${plural(retried, "retried attempt")})` : ""}`,
-  );
+  const what = options.load === true ? plural(finals.length, "file run") : plural(finals.length, "file");
+  lines.push(`${colours.bold(what)}: ${statusText.join(", ")}${retried > 0 ? ` (${plural(retried, "retried attempt")})` : ""}`);
 
   const counted = finals.filter((r) => r.tests !== null);
   if (counted.length > 0) {
@@ -52,9 +46,14 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const speedup = report.wallSeconds > 0 && report.workers > 1 ? `, ${(summed / report.wallSeconds).toFixed(1)}x the wall time` : "";
   lines.push(`${colours.bold("Time")}: ${formatSeconds(report.wallSeconds)} wall, ${formatSeconds(summed)} summed over files${speedup}`);
 
-  const failures = finals.filter((r) => isFailure(r.status) && r.status !== "cancelled");
+  if (options.load === true) lines.push(...describeLoad(report, colours));
+
+  const failing = finals.filter((r) => isFailure(r.status) && r.status !== "cancelled");
+  // Across many iterations, each failing file's latest failure stands for the rest (listed per file above).
+  const failures = options.load === true ? [...new Map(failing.map((r) => [r.path, r])).values()] : failing;
   if (failures.length > 0) {
-    lines.push("", colours.bold(colours.red(`${failures.length === 1 ? "Failure" : "Failures"}:`)));
+    const heading = options.load === true ? "Latest failure of each file" : failures.length === 1 ? "Failure" : "Failures";
+    lines.push("", colours.bold(colours.red(`${heading}:`)));
     for (const result of failures) lines.push(...describeFailure(result, colours, tailLines));
   }
 
@@ -69,6 +68,25 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   if (options.stopped !== null) lines.push("", colours.yellow(options.stopped));
   const verdict = report.exitCode === 0 ? colours.green("PASSED") : colours.red("FAILED");
   lines.push("", `${colours.bold(verdict)} (exit code ${report.exitCode})`);
+  return lines;
+}
+
+function describeLoad(report: RunReport, colours: Palette): string[] {
+  const stats = loadStats(report.files, report.wallSeconds);
+  const failedIterations = stats.failedIterations.length === 0 ? "none with failures" : `${stats.failedIterations.length} with failures (${stats.failedIterations.join(", ")})`;
+  const lines = [
+    `${colours.bold("Iterations")}: ${stats.iterations} run, ${failedIterations}`,
+    `${colours.bold("Throughput")}: ${stats.filesPerMinute.toFixed(1)} files/min, ${stats.testsPerMinute.toFixed(1)} tests/min`,
+    "",
+    colours.bold(`${"Per file".padEnd(44)} ${"runs".padStart(5)} ${"pass".padStart(5)} ${"fail".padStart(5)}   ${"p50".padStart(6)} ${"p95".padStart(6)} ${"max".padStart(6)}`),
+  ];
+  for (const file of stats.files) {
+    const flaky = file.flaky ? colours.yellow(`  FLAKY: failed in iteration ${file.failedIterations.join(", ")}`) : file.failedIterations.length > 0 ? colours.red(`  failed in iteration ${file.failedIterations.join(", ")}`) : "";
+    const name = file.path.length > 44 ? `…${file.path.slice(-43)}` : file.path.padEnd(44);
+    lines.push(
+      `${name} ${String(file.runs).padStart(5)} ${String(file.passed).padStart(5)} ${String(file.failed).padStart(5)}   ${formatSeconds(file.p50Seconds).padStart(6)} ${formatSeconds(file.p95Seconds).padStart(6)} ${formatSeconds(file.maxSeconds).padStart(6)}${flaky}`,
+    );
+  }
   return lines;
 }
 

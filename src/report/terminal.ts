@@ -4,6 +4,7 @@
  * output. Without a terminal there is no spinner at all: CI logs stay plain.
  */
 import ora, { type Ora } from "ora";
+import { isCI } from "../config/ci.js";
 
 export interface TerminalStreams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -28,22 +29,42 @@ export function wantsSpinner(streams: TerminalStreams, env: NodeJS.ProcessEnv): 
   return streams.stderr.isTTY === true && streams.stdout.isTTY === true && (streams.stderr.columns ?? 0) > 0 && !isCI(env);
 }
 
-export function isCI(env: NodeJS.ProcessEnv): boolean {
-  const ci = env["CI"];
-  return ci !== undefined && ci !== "" && ci !== "0" && ci !== "false";
+
+/**
+ * A write that never throws: once a reader goes away (`grimoire-run | head`),
+ * output to that stream stops and the run goes on to its end, so that its
+ * processes are stopped and its reports written as usual.
+ */
+function writer(stream: NodeJS.WritableStream): (text: string) => void {
+  let closed = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    closed = true;
+  });
+  return (text) => {
+    if (closed) return;
+    try {
+      stream.write(text);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EPIPE") throw error;
+      closed = true;
+    }
+  };
 }
 
 export function createTerminal(streams: TerminalStreams, spinner: boolean): Terminal {
   let active: Ora | null = spinner
     ? ora({ stream: streams.stderr, discardStdin: false, hideCursor: false, isEnabled: true }).start()
     : null;
+  const writeOut = writer(streams.stdout);
+  const writeErr = writer(streams.stderr);
   const around = (write: () => void): void => {
     active?.clear();
     write();
   };
   return {
-    out: (text) => around(() => streams.stdout.write(text)),
-    err: (text) => around(() => streams.stderr.write(text)),
+    out: (text) => around(() => writeOut(text)),
+    err: (text) => around(() => writeErr(text)),
     status: (text) => {
       if (active !== null) active.text = text;
     },

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import type { FileResult, FileStatus } from "../../src/model.js";
+import { loadStats, percentile } from "../../src/report/loadStats.js";
+
+function run(path: string, iteration: number, status: FileStatus, seconds: number, attempt = 1): FileResult {
+  return {
+    path,
+    iteration,
+    attempt,
+    status,
+    exitCode: 0,
+    signal: null,
+    slot: 0,
+    startSeconds: 0,
+    durationSeconds: seconds,
+    tests: { passed: 2, failed: status === "failed" ? 1 : 0, skipped: 1, errors: 0 },
+    log: status === "cancelled" ? null : "x.log",
+    tail: [],
+    reason: null,
+  };
+}
+
+describe("percentile", () => {
+  it("is the nearest rank", () => {
+    const values = [5, 1, 4, 2, 3, 6, 7, 8, 9, 10];
+    expect(percentile(values, 50)).toBe(5);
+    expect(percentile(values, 95)).toBe(10);
+    expect(percentile([3], 95)).toBe(3);
+  });
+});
+
+describe("load statistics", () => {
+  const results = [
+    run("a.py", 1, "passed", 1),
+    run("a.py", 2, "failed", 3),
+    run("a.py", 3, "passed", 2),
+    run("b.py", 1, "passed", 1),
+    run("b.py", 2, "failed", 1),
+    run("b.py", 2, "flaky", 1, 2),
+    run("b.py", 3, "passed", 1),
+    run("c.py", 1, "passed", 1),
+    run("c.py", 2, "passed", 1),
+    run("c.py", 3, "cancelled", 0),
+  ];
+  const stats = loadStats(results, 30);
+
+  it("counts iterations, and those with failures, including failures a retry passed", () => {
+    expect(stats.iterations).toBe(3);
+    expect(stats.failedIterations).toEqual([2]);
+  });
+
+  it("counts each file's runs by its last attempt, and calls a file that passed and failed flaky", () => {
+    const byPath = Object.fromEntries(stats.files.map((f) => [f.path, f]));
+    expect(byPath["a.py"]).toMatchObject({ runs: 3, passed: 2, failed: 1, failedIterations: [2], flaky: true });
+    expect(byPath["b.py"]).toMatchObject({ runs: 3, passed: 3, failed: 0, failedIterations: [2], flaky: true });
+    expect(byPath["c.py"]).toMatchObject({ runs: 3, passed: 2, failed: 0, cancelled: 1, flaky: false });
+  });
+
+  it("takes durations from every execution that ran", () => {
+    const a = stats.files.find((f) => f.path === "a.py");
+    expect([a?.p50Seconds, a?.p95Seconds, a?.maxSeconds]).toEqual([2, 3, 3]);
+  });
+
+  it("measures throughput over the wall time, per minute", () => {
+    expect(stats.executions).toBe(9);
+    expect(stats.filesPerMinute).toBe(18);
+    expect(stats.testsRun).toBe(9 * 2 + 2);
+    expect(stats.testsPerMinute).toBe(40);
+  });
+
+  it("lists the files that failed most first", () => {
+    expect(stats.files.map((f) => f.path)).toEqual(["a.py", "b.py", "c.py"]);
+  });
+});
