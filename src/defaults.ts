@@ -77,3 +77,14 @@ export const FALLBACK_PYTHON = "python3";
 
 /** Seconds the pytest import check may take before the Python command is reported as hanging. */
 export const PYTHON_CHECK_TIMEOUT_SECONDS = 60;
+
+/**
+ * Managed servers: polled at the root of their port, and given 15 seconds,
+ * enough for a framework's cold start (Django, Rails) without leaving a
+ * server that hangs at start-up unnoticed for long.
+ */
+export const DEFAULT_SERVER_READY_URL = "http://127.0.0.1:{port}/";
+export const DEFAULT_SERVER_TIMEOUT_SECONDS = 15;
+
+/** The variable most frameworks read their database from (Django via dj-database-url, Rails, SQLAlchemy setups, Heroku). */
+export const DEFAULT_DATABASE_ENV = "DATABASE_URL";

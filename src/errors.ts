@@ -12,3 +12,8 @@ export class UsageError extends Error {
 export class EnvironmentFailure extends Error {
   override readonly name = "EnvironmentFailure";
 }
+
+/** The run stopped (fail-fast, Ctrl-C) while something was being started; whatever was started is gone. */
+export class StartCancelled extends Error {
+  override readonly name = "StartCancelled";
+}

@@ -41,6 +41,8 @@ export type RunEvent =
   | { type: "stopping"; reason: StopReason; detail: string; cause: FileResult | null }
   | { type: "cancelled"; paths: string[] }
   | { type: "warning"; message: string }
+  | { type: "notice"; message: string }
+  | { type: "environment-output"; source: string; text: string[] }
   | { type: "run-finish"; report: RunReport; haltedAfterIteration: number | null };
 
 export type RunListener = (event: RunEvent) => void;

@@ -21,7 +21,9 @@ import { checkPytest, choosePython } from "./python.js";
 import { consoleReporter } from "./report/consoleReporter.js";
 import { toJsonReport, writeJsonFile } from "./report/jsonReport.js";
 import { colourEnabled, palette } from "./report/style.js";
-import { createTerminal, wantsSpinner, type TerminalStreams } from "./report/terminal.js";
+import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } from "./report/terminal.js";
+import { ManagedEnvironment } from "./managed/environment.js";
+import { StartCancelled } from "./errors.js";
 
 export interface RunIO extends TerminalStreams {
   env: NodeJS.ProcessEnv;
@@ -45,12 +47,19 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   let executor: Executor | null = null;
   let earlyStop: InterruptSignal | null = null;
   let internalError: unknown = null;
+  // Before the executor exists (during --setup), interrupts reach the run through these.
+  const stopping = new AbortController();
+  const hurrying = new AbortController();
   const interrupts = watchInterrupts({
     stop: (signal) => {
       earlyStop = signal;
+      stopping.abort();
       executor?.stop("interrupt", `Interrupted by ${signal}: stopping every running test process (press Ctrl-C again to kill at once)`);
     },
-    hurry: () => executor?.hurry(),
+    hurry: () => {
+      hurrying.abort();
+      executor?.hurry();
+    },
   });
   const fail = (error: unknown): void => {
     internalError ??= error;
@@ -58,6 +67,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   };
   activeRun = { fail };
   const events = new RunEvents(fail);
+  const interrupted = (): number => exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: earlyStop, flakyPasses: config.flakyPasses });
+  let terminal: Terminal | null = null;
+  let environment: ManagedEnvironment | null = null;
 
   try {
     if (config.reportJson !== null) prepareOutputFile("--report-json", config.reportJson);
@@ -65,20 +77,31 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       findTestFiles({ root: config.root, paths: config.paths, scope: config.scope }),
       checkPytest(choosePython(config.root, config.python, io.env), config.root, io.env),
     ]);
-    if (earlyStop !== null) return exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: earlyStop, flakyPasses: config.flakyPasses });
+    if (earlyStop !== null) return interrupted();
 
     const files = selection.files;
     const parallel = config.mode === "parallel";
     const workers = parallel ? workerCount(config.workers, files.length) : 1;
     const logDir = prepareLogDir(config, runId);
     const colour = colourEnabled(io.stdout, io.env);
-    const colours = palette(colour);
-    const terminal = createTerminal(io, wantsSpinner(io, io.env));
-    events.on(consoleReporter({ terminal, colours, quiet: config.quiet, verbose: config.verbose }));
+    terminal = createTerminal(io, wantsSpinner(io, io.env));
+    events.on(consoleReporter({ terminal, colours: palette(colour), quiet: config.quiet, verbose: config.verbose }));
 
-    const shards: Shard[] = parallel ? files.map((file) => ({ paths: [file.path], targets: file.targets })) : [serialShard(files)];
+    const iterations = iterationPolicy(config, parallel);
+    const load: LoadPlan | null = config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: iterations.sustained };
+    events.emit({ type: "run-start", runId, mode: parallel ? "parallel" : "serial", files: files.map((f) => f.path), workers, logDir: toProjectPath(config.root, logDir), load });
+
+    if (config.managed !== null) {
+      const context = { root: config.root, runId, logDir, baseEnv: io.env, killGraceSeconds: config.killGraceSeconds, events };
+      try {
+        environment = await ManagedEnvironment.open(config.managed, context, stopping.signal, hurrying.signal);
+      } catch (error) {
+        if (error instanceof StartCancelled) return interrupted();
+        throw error;
+      }
+    }
+
     const columns = io.stdout.isTTY === true && io.stdout.columns !== undefined ? io.stdout.columns : null;
-    const tagWidth = parallel ? 20 : 0;
     const runShard = createPytestShardRunner({
       root: config.root,
       python,
@@ -90,28 +113,34 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       baseUrl: config.baseUrl,
       baseEnv: io.env,
       colour,
-      columns: columns === null ? null : Math.max(40, columns - tagWidth),
+      columns: columns === null ? null : Math.max(40, columns - (parallel ? TAG_COLUMN_WIDTH : 0)),
       timeoutSeconds: config.timeoutSeconds,
       killGraceSeconds: config.killGraceSeconds,
       events,
       clock,
+      environment,
     });
-    const iterations = iterationPolicy(config, parallel, clock());
-    executor = new Executor({ shards, workers, failFast: config.failFast, retries: config.retries, iterations }, runShard, events, clock);
-
-    const load: LoadPlan | null = config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: iterations.sustained };
-    events.emit({ type: "run-start", runId, mode: parallel ? "parallel" : "serial", files: files.map((f) => f.path), workers, logDir: toProjectPath(config.root, logDir), load });
+    const shards: Shard[] = parallel ? files.map((file) => ({ paths: [file.path], targets: file.targets })) : [serialShard(files)];
+    const startsAt = clock();
+    executor = new Executor({ shards, workers, failFast: config.failFast, retries: config.retries, iterations: withDeadlineFrom(iterations, startsAt) }, runShard, events, clock);
     if (earlyStop !== null) executor.stop("interrupt", `Interrupted by ${earlyStop} before the first test started`);
+
     let outcome: ExecutionResult;
+    let teardownFailed = false;
     try {
       outcome = await executor.execute();
     } finally {
-      // Also the safety net: should the executor itself fail, every process of the run still goes.
+      // Whatever happened: servers stopped, clones dropped, --teardown run, and every process of the run gone.
+      if (environment !== null) {
+        await environment.close();
+        teardownFailed = !(await environment.teardown(hurrying.signal));
+        environment = null;
+      }
       await sweepLeftovers(runId, config.killGraceSeconds, events);
     }
 
-    const exitCode =
-      internalError !== null ? EXIT.internal : exitCodeOf({ results: outcome.results, stopReason: outcome.stopReason, interruptedBy: earlyStop, flakyPasses: config.flakyPasses });
+    const stopReason = outcome.stopReason ?? (teardownFailed ? "environment" : null);
+    const exitCode = internalError !== null ? EXIT.internal : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: earlyStop, flakyPasses: config.flakyPasses });
     const chronological = [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path));
     const report: RunReport = { version: 1, runId, exitCode, wallSeconds: clock(), workers, files: chronological };
     const json = toJsonReport(report);
@@ -121,10 +150,16 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (internalError !== null) throw internalError;
     return exitCode;
   } finally {
+    // Reached with an environment still open only when the run failed before executing (a usage error after --setup).
+    await environment?.close();
+    terminal?.close();
     interrupts.dispose();
     activeRun = null;
   }
 }
+
+/** Room the tag column takes from the terminal's width, so that pytest's lines fit behind their tags. */
+const TAG_COLUMN_WIDTH = 20;
 
 /**
  * Once, or as often as --loop and --duration say. --duration keeps the pool
@@ -132,16 +167,21 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
  * which need the iterations to end; --loop keeps each iteration whole, so
  * that its result line describes one clean pass over the selection.
  */
-function iterationPolicy(config: RunConfig, parallel: boolean, nowSeconds: number): IterationPolicy {
+function iterationPolicy(config: RunConfig, parallel: boolean): IterationPolicy {
   if (config.load === null) return SINGLE_ITERATION;
   const { loop, durationSeconds, delaySeconds, keepGoing } = config.load;
   return {
     count: loop,
-    deadlineSeconds: durationSeconds === null ? null : nowSeconds + durationSeconds,
+    deadlineSeconds: durationSeconds,
     delaySeconds,
     keepGoing,
     sustained: parallel && durationSeconds !== null && delaySeconds === 0,
   };
+}
+
+/** --duration counts from the moment tests start, after discovery and --setup. */
+function withDeadlineFrom(policy: IterationPolicy, startSeconds: number): IterationPolicy {
+  return policy.deadlineSeconds === null ? policy : { ...policy, deadlineSeconds: startSeconds + policy.deadlineSeconds };
 }
 
 function serialShard(files: readonly TestFile[]): Shard {

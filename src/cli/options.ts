@@ -21,6 +21,7 @@ const SELECTION = "Selection:";
 const MODES = "Modes:";
 const LOAD = "Load and retries:";
 const TARGET = "Target:";
+const MANAGED = "Managed servers and databases:";
 const OUTPUT = "Output:";
 
 /** Every option, by its long name. Numbers are read as strings and checked in `resolveConfig`, for clear messages. */
@@ -43,6 +44,15 @@ export const OPTIONS = {
   "base-url": { type: "string", describe: "Exported to every pytest process as E2E_BASE_URL (default: E2E_BASE_URL from the environment or .env)", group: TARGET },
   python: { type: "string", describe: "How to run Python (default: .venv/bin/python, venv/bin/python, uv run python, python3)", group: TARGET },
   headed: { type: "boolean", describe: "Forward --headed to pytest (show the browser)", group: TARGET },
+  server: { type: "string", describe: "Start this app server for each file (or slot), on a free port: {port} and {slot} are replaced, PORT is set", group: MANAGED },
+  isolation: { type: "string", describe: "One server and database clone per test file, or per worker slot", group: MANAGED, choices: ["file", "slot"], defaultText: "file" },
+  "server-ready": { type: "string", describe: "URL polled until the server answers", group: MANAGED, defaultText: "http://127.0.0.1:{port}/" },
+  "server-timeout": { type: "string", describe: "Seconds a server has to become ready", group: MANAGED, defaultText: "15" },
+  "database-url": { type: "string", describe: "postgresql://…/NAME: NAME is a template; each server/file pair gets its own clone", group: MANAGED },
+  "database-env": { type: "string", describe: "The variable that passes the clone's URL to the server and to pytest", group: MANAGED, defaultText: "DATABASE_URL" },
+  setup: { type: "string", describe: "Command run once before anything starts (with the template's URL)", group: MANAGED },
+  teardown: { type: "string", describe: "Command run once at the very end, whatever happened", group: MANAGED },
+  "keep-failed": { type: "boolean", describe: "Keep the database clone of a failed file for inspection", group: MANAGED },
   "report-json": { type: "string", describe: "Write the JSON report of the run to this file", group: OUTPUT },
   "log-dir": { type: "string", describe: "Folder for each file's full output", group: OUTPUT, defaultText: ".grimoire/logs/<run>" },
   quiet: { type: "boolean", alias: "q", describe: "Only result lines and the summary, no test output", group: OUTPUT },

@@ -6,9 +6,12 @@
 import os from "node:os";
 import path from "node:path";
 import type { CliInput } from "../cli/options.js";
-import { DEFAULT_KILL_GRACE_SECONDS } from "../defaults.js";
+import { DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import type { Scope } from "../discovery/findTestFiles.js";
 import { UsageError } from "../errors.js";
+import { databaseName } from "../managed/database.js";
+import type { ManagedSettings } from "../managed/environment.js";
+import { fillPlaceholders } from "../managed/server.js";
 import { isCI } from "./ci.js";
 
 export interface RunConfig {
@@ -26,6 +29,8 @@ export interface RunConfig {
   flakyPasses: boolean;
   /** null when the selection runs once. */
   load: LoadSettings | null;
+  /** null unless --server, --database-url, --setup or --teardown asks for a managed environment. */
+  managed: ManagedSettings | null;
   baseUrl: string | null;
   python: string | undefined;
   headed: boolean;
@@ -52,7 +57,9 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     throw new UsageError("--debug is a serial debugging run and cannot be combined with --parallel");
   }
   if (v.quiet === true && v.verbose === true) throw new UsageError("--quiet and --verbose cannot be combined");
-  const baseUrl = v["base-url"] ?? nonEmpty(env["E2E_BASE_URL"]);
+  const managedServer = v.server !== undefined;
+  const baseUrl = v["base-url"] ?? (managedServer ? undefined : nonEmpty(env["E2E_BASE_URL"]));
+  if (baseUrl !== undefined) checkUrl(managedServer ? fillPlaceholders(baseUrl, SAMPLE_PLACES) : baseUrl, v["base-url"] === undefined ? "E2E_BASE_URL" : "--base-url");
   const flakyResult = v["flaky-result"] ?? (isCI(env) ? "fail" : "pass");
   return {
     root,
@@ -66,7 +73,9 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     retries: parseCount("--retries", v.retries, 0) ?? 0,
     flakyPasses: flakyResult === "pass",
     load: resolveLoad(input),
-    baseUrl: baseUrl === undefined ? null : checkUrl(baseUrl, v["base-url"] === undefined ? "E2E_BASE_URL" : "--base-url"),
+    managed: resolveManaged(input),
+    // With --server each server's own address reaches the tests, made from --base-url as a template if given.
+    baseUrl: managedServer ? null : (baseUrl ?? null),
     python: v.python,
     headed: v.headed === true,
     keyword: v.k,
@@ -76,6 +85,49 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     logDir: v["log-dir"] === undefined ? null : path.resolve(root, v["log-dir"]),
     quiet: v.quiet === true,
     verbose: v.verbose === true,
+  };
+}
+
+/** Values that stand in for {port} and {slot} when a URL template is checked. */
+const SAMPLE_PLACES = { port: 8000, slot: 0 };
+
+function resolveManaged(input: CliInput): ManagedSettings | null {
+  const v = input.values;
+  const needs = (flag: "server-ready" | "server-timeout" | "database-env" | "keep-failed" | "isolation", what: string): void => {
+    if (v[flag] !== undefined) throw new UsageError(`--${flag} only applies with ${what}`);
+  };
+  if (v.server === undefined) {
+    needs("server-ready", "--server");
+    needs("server-timeout", "--server");
+  }
+  if (v["database-url"] === undefined) {
+    needs("database-env", "--database-url");
+    needs("keep-failed", "--database-url");
+  }
+  if (v.server === undefined && v["database-url"] === undefined) needs("isolation", "--server or --database-url");
+  if (v.server === undefined && v["database-url"] === undefined && v.setup === undefined && v.teardown === undefined) return null;
+
+  if (v.server !== undefined && v.server.trim() === "") throw new UsageError("--server is empty");
+  const readyUrl = v["server-ready"] ?? DEFAULT_SERVER_READY_URL;
+  checkUrl(fillPlaceholders(readyUrl, SAMPLE_PLACES), "--server-ready");
+  const envName = v["database-env"] ?? DEFAULT_DATABASE_ENV;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envName)) throw new UsageError(`--database-env must be an environment variable name; got "${envName}"`);
+  if (v["database-url"] !== undefined) databaseName(v["database-url"]);
+  return {
+    server:
+      v.server === undefined
+        ? null
+        : {
+            command: v.server,
+            readyUrl,
+            baseUrl: v["base-url"] ?? null,
+            timeoutSeconds: parseSeconds("--server-timeout", v["server-timeout"], { allowZero: false }) ?? DEFAULT_SERVER_TIMEOUT_SECONDS,
+          },
+    database: v["database-url"] === undefined ? null : { templateUrl: v["database-url"], envName },
+    isolation: v.isolation === "slot" ? "slot" : "file",
+    setup: v.setup ?? null,
+    teardown: v.teardown ?? null,
+    keepFailed: v["keep-failed"] === true,
   };
 }
 
@@ -126,7 +178,7 @@ export function parseSeconds(flag: string, value: string | undefined, { allowZer
   return seconds;
 }
 
-function checkUrl(value: string, from: string): string {
+function checkUrl(value: string, from: string): void {
   let url: URL;
   try {
     url = new URL(value);
@@ -136,7 +188,6 @@ function checkUrl(value: string, from: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new UsageError(`${from} must be an http:// or https:// URL; got "${value}"`);
   }
-  return value;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -6,6 +6,7 @@
  */
 import { setMaxListeners } from "node:events";
 import pLimit, { type LimitFunction } from "p-limit";
+import { EnvironmentFailure, StartCancelled } from "../errors.js";
 import type { RunEvents, StopReason } from "../events.js";
 import { isFailure, type FileResult } from "../model.js";
 import { cancelledBeforeStart } from "./results.js";
@@ -183,7 +184,7 @@ export class Executor {
       const failedBefore = new Set<string>();
       let pending = shard;
       for (let attempt = 1; ; attempt++) {
-        const results = await this.runShard(pending, { iteration, attempt, slot }, { cancel: this.cancelController.signal, hurry: this.hurryController.signal });
+        const results = await this.runSafely(pending, { iteration, attempt, slot });
         const mayRetry = attempt <= this.plan.retries && this.stopReason === null;
         const retry = new Set(results.filter((r) => mayRetry && isFailure(r.status) && r.status !== "cancelled").map((r) => r.path));
         for (const result of results) {
@@ -201,6 +202,20 @@ export class Executor {
     } finally {
       this.freeSlots.push(slot);
       this.freeSlots.sort((a, b) => a - b);
+    }
+  }
+
+  /**
+   * A shard runner that throws (its managed server would not start, or a bug)
+   * stops the whole run, and the shard's files count as not started.
+   */
+  private async runSafely(shard: Shard, placement: ShardPlacement): Promise<FileResult[]> {
+    try {
+      return await this.runShard(shard, placement, { cancel: this.cancelController.signal, hurry: this.hurryController.signal });
+    } catch (error) {
+      if (error instanceof EnvironmentFailure) this.stop("environment", error.message);
+      else if (!(error instanceof StartCancelled)) this.stop("error", `grimoire-run hit an internal error; stopping every running test process: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      return shard.paths.map((path) => cancelledBeforeStart(path, placement.iteration, placement.attempt, this.clock()));
     }
   }
 

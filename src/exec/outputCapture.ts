@@ -14,6 +14,8 @@ export type OutputListener = (text: string[]) => void;
 
 export interface CaptureOptions {
   logFile: string;
+  /** Add to the log file instead of starting it afresh (a server's second attempt after a bind race). */
+  append?: boolean;
   /**
    * "lines": the listener gets whole lines (for tagged, interleaved output).
    * "raw": it gets text as it arrives, partial lines included (a single serial
@@ -45,7 +47,7 @@ export class OutputCapture {
   private waitingForDrain = false;
 
   constructor(private readonly options: CaptureOptions) {
-    this.log = fs.createWriteStream(options.logFile);
+    this.log = fs.createWriteStream(options.logFile, { flags: options.append === true ? "a" : "w" });
     this.log.on("error", () => {
       // A full disk or a removed log folder must not crash the run; the console still gets everything.
     });

@@ -12,8 +12,9 @@ import type { FileResult } from "../model.js";
 import type { PythonCommand } from "../python.js";
 import type { Shard, ShardPlacement, ShardRunner, ShardSignals } from "./executor.js";
 import type { Launcher } from "./launch.js";
-import { resultOfFile, resultsOfSerialRun } from "./results.js";
-import { runProcess } from "./runProcess.js";
+import type { ManagedEnvironment } from "../managed/environment.js";
+import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
+import { runProcess, type ProcessReport } from "./runProcess.js";
 
 /** The folder holding grimoire-run's pytest plugin, put on every pytest's PYTHONPATH. */
 export const PLUGIN_DIR = fileURLToPath(new URL("../../python", import.meta.url));
@@ -40,6 +41,8 @@ export interface PytestSettings {
   killGraceSeconds: number;
   events: RunEvents;
   clock: () => number;
+  /** Managed servers and databases, leased for each shard; null when grimoire-run starts none. */
+  environment: ManagedEnvironment | null;
   launcher?: Launcher;
 }
 
@@ -112,12 +115,17 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
     fs.rmSync(junitFile, { force: true });
     const treeId = `${settings.runId}.${id}`;
     const marker = `GRIMOIRE_TREE_ID=${treeId}`;
-    const env = pytestEnv(settings, {
-      ...placement,
-      treeId,
-      artifactsDir: path.join(settings.logDir, `${name}.artifacts`),
-      logFile,
-    });
+    const where = shard.paths.length === 1 ? (shard.paths[0] as string) : "the serial run";
+    const lease = settings.environment === null ? null : await settings.environment.lease({ label: where, slot: placement.slot, logName: name, ...signals });
+    const env = {
+      ...pytestEnv(settings, {
+        ...placement,
+        treeId,
+        artifactsDir: path.join(settings.logDir, `${name}.artifacts`),
+        logFile,
+      }),
+      ...lease?.env,
+    };
     const args = pytestArgs(settings, shard.targets, junitFile);
 
     const started: ShardStart = {
@@ -131,28 +139,35 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
       pid: null,
       command: [settings.python.command, ...args],
     };
-    const report = await runProcess(
-      {
-        launch: { command: settings.python.command, args, cwd: settings.root, env, stdin: settings.mode === "parallel" ? "ignore" : "inherit" },
-        marker,
-        logFile,
-        junitFile,
-        outputMode: settings.mode === "parallel" ? "lines" : "raw",
-        timeoutMs: settings.timeoutSeconds === null ? null : settings.timeoutSeconds * 1000,
-        killGraceMs: settings.killGraceSeconds * 1000,
-        cancel: signals.cancel,
-        hurry: signals.hurry,
-        onStart: (pid) => {
-          started.pid = pid;
-          settings.events.emit({ type: "shard-start", shard: started });
+    let failed = true;
+    let report: ProcessReport;
+    try {
+      report = await runProcess(
+        {
+          launch: { command: settings.python.command, args, cwd: settings.root, env, stdin: settings.mode === "parallel" ? "ignore" : "inherit" },
+          marker,
+          logFile,
+          junitFile,
+          outputMode: settings.mode === "parallel" ? "lines" : "raw",
+          timeoutMs: settings.timeoutSeconds === null ? null : settings.timeoutSeconds * 1000,
+          killGraceMs: settings.killGraceSeconds * 1000,
+          cancel: signals.cancel,
+          hurry: signals.hurry,
+          onStart: (pid) => {
+            started.pid = pid;
+            settings.events.emit({ type: "shard-start", shard: started });
+          },
+          onOutput: (text) => settings.events.emit({ type: "shard-output", shard: started, text }),
         },
-        onOutput: (text) => settings.events.emit({ type: "shard-output", shard: started, text }),
-      },
-      settings.launcher,
-    );
+        settings.launcher,
+      );
+      const { status } = statusOf(report);
+      failed = status !== "passed" && status !== "no-tests";
+    } finally {
+      await lease?.release(failed);
+    }
 
     settings.events.emit({ type: "shard-finish", shard: started, durationSeconds: report.durationSeconds });
-    const where = shard.paths.length === 1 ? shard.paths[0] : "the serial run";
     if (report.leftovers > 0) {
       settings.events.emit({
         type: "warning",

@@ -14,7 +14,8 @@ export interface ProcessRequest {
   /** `NAME=VALUE` set in `launch.env`, inherited by every descendant. */
   marker: string;
   logFile: string;
-  junitFile: string;
+  /** pytest's JUnit report, read once the process is gone; null for a process that writes none. */
+  junitFile: string | null;
   outputMode: "lines" | "raw";
   timeoutMs: number | null;
   killGraceMs: number;
@@ -43,7 +44,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     logFile: request.logFile,
     mode: request.outputMode,
     onOutput: request.onOutput,
-    drop: (line) => line.startsWith("-") && line.includes(junitNotice),
+    ...(request.junitFile === null ? {} : { drop: (line: string) => line.startsWith("-") && line.includes(junitNotice) }),
   });
   const child = launcher(request.launch);
   capture.attach(child.stdout);
@@ -92,7 +93,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     cancelled,
     spawnError: exit.spawnError === null ? null : exit.spawnError.message,
     durationSeconds,
-    junit: readJUnitFile(request.junitFile),
+    junit: request.junitFile === null ? null : readJUnitFile(request.junitFile),
     tail: capture.tail(),
     leftovers,
     survivors: kill?.survivors ?? [],

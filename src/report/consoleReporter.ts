@@ -121,6 +121,12 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
       case "warning":
         terminal.err(`${colours.yellow("warning:")} ${event.message}\n`);
         break;
+      case "notice":
+        terminal.out(`${colours.dim(event.message)}\n`);
+        break;
+      case "environment-output":
+        if (!options.quiet) terminal.out(event.text.map((line) => `${colours.dim(`${event.source} |`)} ${line}\n`).join(""));
+        break;
       case "run-finish": {
         clearInterval(ticker);
         terminal.close();

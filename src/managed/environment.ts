@@ -1,0 +1,254 @@
+/**
+ * Managed isolation: an app server and a cloned PostgreSQL database for each
+ * test file (or each worker slot), set up before the file and removed after
+ * it; the --setup and --teardown commands around the whole run.
+ */
+import crypto from "node:crypto";
+import path from "node:path";
+import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
+import type { RunEvents } from "../events.js";
+import { runProcess } from "../exec/runProcess.js";
+import { CloneManager, redactPassword, type DatabaseClone } from "./database.js";
+import { startServer, type RunningServer } from "./server.js";
+
+export interface ServerSettings {
+  command: string;
+  readyUrl: string;
+  /** The tests' address with placeholders, or null for the ready URL's origin. */
+  baseUrl: string | null;
+  timeoutSeconds: number;
+}
+
+export interface DatabaseSettings {
+  templateUrl: string;
+  /** The variable the clone's URL is passed in, to the server and to pytest. */
+  envName: string;
+}
+
+export interface ManagedSettings {
+  server: ServerSettings | null;
+  database: DatabaseSettings | null;
+  /** One server and clone per file, or per worker slot (reused by the slot's files). */
+  isolation: "file" | "slot";
+  setup: string | null;
+  teardown: string | null;
+  keepFailed: boolean;
+}
+
+export interface EnvironmentContext {
+  root: string;
+  runId: string;
+  logDir: string;
+  baseEnv: NodeJS.ProcessEnv;
+  killGraceSeconds: number;
+  events: RunEvents;
+}
+
+export interface LeaseRequest {
+  /** For messages: the file (or "the serial run"). */
+  label: string;
+  slot: number;
+  /** Base of the log file names, as the pytest log's. */
+  logName: string;
+  cancel: AbortSignal;
+  hurry: AbortSignal;
+}
+
+export interface Lease {
+  /** What the pytest process gets: E2E_BASE_URL, and the clone's URL. */
+  env: Record<string, string>;
+  /** The shard ended; `failed` decides what --keep-failed keeps. */
+  release: (failed: boolean) => Promise<void>;
+}
+
+interface Resources {
+  server: RunningServer | null;
+  clone: DatabaseClone | null;
+}
+
+export class ManagedEnvironment {
+  private nextServer = 1;
+  private readonly slots = new Map<number, { resources: Promise<Resources>; failed: boolean; label: string }>();
+
+  private constructor(
+    private readonly settings: ManagedSettings,
+    private readonly context: EnvironmentContext,
+    private readonly databases: CloneManager | null,
+  ) {}
+
+  /**
+   * Connects to the database server, drops clones that crashed runs left,
+   * makes sure the template exists, and runs --setup. Problems found here
+   * are bad usage (exit 2), except a failing --setup (exit 3).
+   */
+  static async open(settings: ManagedSettings, context: EnvironmentContext, stop: AbortSignal, hurry: AbortSignal): Promise<ManagedEnvironment> {
+    let databases: CloneManager | null = null;
+    if (settings.database !== null) {
+      databases = await CloneManager.connect(settings.database.templateUrl, crypto.randomBytes(4).toString("hex"));
+      try {
+        const stale = await databases.dropStaleClones();
+        if (stale.length > 0) context.events.emit({ type: "notice", message: `dropped ${stale.length} database clone${stale.length === 1 ? "" : "s"} an earlier run left behind: ${stale.join(", ")}` });
+        if (!(await databases.templateExists())) {
+          if (settings.setup === null) {
+            throw new UsageError(`the template database "${databases.template}" does not exist: create and migrate it, or pass --setup CMD to fill it (grimoire-run then creates it empty first)`);
+          }
+          await databases.createTemplate();
+          context.events.emit({ type: "notice", message: `created the empty template database "${databases.template}" for --setup to fill` });
+        }
+      } catch (error) {
+        await databases.close();
+        throw error;
+      }
+    }
+    const environment = new ManagedEnvironment(settings, context, databases);
+    if (settings.setup !== null) {
+      try {
+        await environment.runCommand("setup", settings.setup, stop, hurry);
+      } catch (error) {
+        await databases?.close();
+        throw error;
+      }
+    }
+    return environment;
+  }
+
+  async lease(request: LeaseRequest): Promise<Lease> {
+    if (this.settings.isolation === "file") {
+      const resources = await this.acquire(request, request.label, request.logName);
+      return { env: this.envFor(resources), release: (failed) => this.releaseResources(resources, request.label, failed) };
+    }
+    let slot = this.slots.get(request.slot);
+    if (slot === undefined) {
+      const label = `slot ${request.slot}`;
+      slot = { resources: this.acquire(request, label, `slot-${request.slot}`), failed: false, label };
+      this.slots.set(request.slot, slot);
+    }
+    const held = slot;
+    const resources = await held.resources;
+    if (resources.server !== null && !resources.server.alive()) {
+      throw new EnvironmentFailure(`the server of slot ${request.slot} exited during the run (before ${request.label}); its log: ${resources.server.logFile}`);
+    }
+    return {
+      env: this.envFor(resources),
+      release: async (failed) => {
+        held.failed ||= failed;
+      },
+    };
+  }
+
+  /** Stops the servers and drops the clones of every slot; closes the database connection. */
+  async close(): Promise<void> {
+    const slots = [...this.slots.values()];
+    this.slots.clear();
+    await Promise.all(
+      slots.map(async (slot) => {
+        const resources = await slot.resources.catch(() => null);
+        if (resources !== null) await this.releaseResources(resources, slot.label, slot.failed);
+      }),
+    );
+    await this.databases?.close();
+  }
+
+  /** Runs --teardown, whatever happened before. A failure is reported and makes the run's exit code 3. */
+  async teardown(hurry: AbortSignal): Promise<boolean> {
+    if (this.settings.teardown === null) return true;
+    try {
+      await this.runCommand("teardown", this.settings.teardown, hurry, hurry);
+      return true;
+    } catch (error) {
+      this.context.events.emit({ type: "warning", message: (error as Error).message });
+      return false;
+    }
+  }
+
+  private async acquire(request: LeaseRequest, label: string, logName: string): Promise<Resources> {
+    const clone = this.databases === null ? null : await this.databases.createClone();
+    const dropOnFailure = async (): Promise<void> => {
+      if (clone !== null) await this.databases?.dropClone(clone);
+    };
+    if (request.cancel.aborted) {
+      await dropOnFailure();
+      throw new StartCancelled(`the run stopped before ${label} started`);
+    }
+    if (this.settings.server === null) return { server: null, clone };
+    const server = this.settings.server;
+    try {
+      const env: NodeJS.ProcessEnv = { ...this.context.baseEnv, GRIMOIRE_SLOT: String(request.slot), GRIMOIRE_RUN_ID: this.context.runId };
+      if (clone !== null && this.settings.database !== null) env[this.settings.database.envName] = clone.url;
+      const running = await startServer({
+        label,
+        command: server.command,
+        readyUrl: server.readyUrl,
+        baseUrl: server.baseUrl,
+        slot: request.slot,
+        cwd: this.context.root,
+        env,
+        marker: `GRIMOIRE_TREE_ID=${this.context.runId}.server-${this.nextServer++}`,
+        logFile: path.join(this.context.logDir, `${logName}.server.log`),
+        readyTimeoutMs: server.timeoutSeconds * 1000,
+        killGraceMs: this.context.killGraceSeconds * 1000,
+        cancel: request.cancel,
+        hurry: request.hurry,
+        onRetry: (message) => this.context.events.emit({ type: "notice", message }),
+      });
+      return { server: running, clone };
+    } catch (error) {
+      await dropOnFailure();
+      throw error;
+    }
+  }
+
+  private envFor(resources: Resources): Record<string, string> {
+    const env: Record<string, string> = {};
+    if (resources.server !== null) env["E2E_BASE_URL"] = resources.server.baseUrl;
+    if (resources.clone !== null && this.settings.database !== null) env[this.settings.database.envName] = resources.clone.url;
+    return env;
+  }
+
+  private async releaseResources(resources: Resources, label: string, failed: boolean): Promise<void> {
+    await resources.server?.stop();
+    if (resources.clone === null || this.databases === null) return;
+    if (failed && this.settings.keepFailed) {
+      const kept = await this.databases.keepClone(resources.clone);
+      this.context.events.emit({
+        type: "notice",
+        message: `kept the database of ${label} for inspection: psql ${shellQuote(redactPassword(kept.url))}  (drop it with: dropdb ${shellQuote(kept.name)})`,
+      });
+    } else {
+      await this.databases.dropClone(resources.clone);
+    }
+  }
+
+  /** --setup or --teardown: through /bin/sh, with the template's URL, output tagged on the console and in its own log. */
+  private async runCommand(name: "setup" | "teardown", command: string, cancel: AbortSignal, hurry: AbortSignal): Promise<void> {
+    const env: NodeJS.ProcessEnv = { ...this.context.baseEnv, GRIMOIRE_RUN_ID: this.context.runId };
+    if (this.settings.database !== null) env[this.settings.database.envName] = this.settings.database.templateUrl;
+    const treeId = `${this.context.runId}.${name}`;
+    env["GRIMOIRE_TREE_ID"] = treeId;
+    const logFile = path.join(this.context.logDir, `${name}.log`);
+    const report = await runProcess({
+      launch: { command: "/bin/sh", args: ["-c", command], cwd: this.context.root, env, stdin: "ignore" },
+      marker: `GRIMOIRE_TREE_ID=${treeId}`,
+      logFile,
+      junitFile: null,
+      outputMode: "lines",
+      timeoutMs: null,
+      killGraceMs: this.context.killGraceSeconds * 1000,
+      cancel,
+      hurry,
+      onStart: () => undefined,
+      onOutput: (text) => this.context.events.emit({ type: "environment-output", source: name, text }),
+    });
+    if (report.cancelled) throw new StartCancelled(`--${name} was stopped`);
+    if (report.exitCode !== 0) {
+      const how = report.signal !== null ? `was killed by ${report.signal}` : `exited with code ${report.exitCode ?? "?"}`;
+      const tail = report.tail.slice(-15).map((line) => `  │ ${line}`).join("\n");
+      throw new EnvironmentFailure(`--${name} "${command}" ${how}; its log: ${logFile}${tail === "" ? "" : `\n${tail}`}`);
+    }
+  }
+}
+
+/** A word a POSIX shell reads back as exactly `text`, for commands printed to be copied. */
+export function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}

@@ -1,0 +1,144 @@
+/**
+ * One managed app server: started on a free port in its own process group,
+ * its output in its own log file, polled until it answers, and stopped as a
+ * whole tree. A server that exits, or is not ready in time, is an
+ * environment failure carrying its exit code and the tail of its log.
+ */
+import http from "node:http";
+import https from "node:https";
+import { EnvironmentFailure, StartCancelled } from "../errors.js";
+import { launch as defaultLaunch, type Exit, type Launcher } from "../exec/launch.js";
+import { OutputCapture } from "../exec/outputCapture.js";
+import { killTrees } from "../exec/processTree.js";
+import { freePort, portAnswers } from "./ports.js";
+
+export interface ServerRequest {
+  /** For messages: the file or slot the server is for. */
+  label: string;
+  /** `--server`, with `{port}` and `{slot}` still in it; run by /bin/sh. */
+  command: string;
+  /** `--server-ready`, placeholders included. */
+  readyUrl: string;
+  /** The address the tests get, placeholders included; null for the ready URL's origin. */
+  baseUrl: string | null;
+  slot: number;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** `NAME=VALUE` put in the server's environment, inherited by all it starts. */
+  marker: string;
+  logFile: string;
+  readyTimeoutMs: number;
+  killGraceMs: number;
+  cancel: AbortSignal;
+  hurry: AbortSignal;
+  /** Told when the chosen port was taken before the server could bind it, and another is tried. */
+  onRetry: (message: string) => void;
+}
+
+export interface RunningServer {
+  pid: number;
+  port: number;
+  /** Where the tests reach it: E2E_BASE_URL. */
+  baseUrl: string;
+  logFile: string;
+  stop: () => Promise<void>;
+  /** False once the server process has exited. */
+  alive: () => boolean;
+}
+
+/** How often readiness is checked, and how long one check may take. */
+const READY_POLL_MS = 100;
+const READY_PROBE_TIMEOUT_MS = 1_000;
+/** New ports tried when the chosen one was taken between choosing and binding. */
+const BIND_RACE_ATTEMPTS = 3;
+const BIND_FAILURE = /address already in use|EADDRINUSE|errno 98\b|port is already (allocated|in use)/i;
+
+export function fillPlaceholders(template: string, values: { port: number; slot: number }): string {
+  return template.replaceAll("{port}", String(values.port)).replaceAll("{slot}", String(values.slot));
+}
+
+export async function startServer(request: ServerRequest, launcher: Launcher = defaultLaunch): Promise<RunningServer> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const outcome = await startOnPort(request, port, launcher);
+    if (outcome.kind === "ready") return outcome.server;
+    if (outcome.kind === "bind-race" && attempt < BIND_RACE_ATTEMPTS) {
+      request.onRetry(`port ${port} was taken before the server for ${request.label} could bind it; trying another port`);
+      continue;
+    }
+    throw outcome.failure;
+  }
+}
+
+type StartOutcome = { kind: "ready"; server: RunningServer } | { kind: "bind-race" | "failed"; failure: EnvironmentFailure };
+
+async function startOnPort(request: ServerRequest, port: number, launcher: Launcher): Promise<StartOutcome> {
+  const values = { port, slot: request.slot };
+  const readyUrl = fillPlaceholders(request.readyUrl, values);
+  const baseUrl = request.baseUrl === null ? new URL(readyUrl).origin : fillPlaceholders(request.baseUrl, values);
+  const env: NodeJS.ProcessEnv = { ...request.env, PORT: String(port), PYTHONUNBUFFERED: "1" };
+  const [markerName = "", ...markerValue] = request.marker.split("=");
+  env[markerName] = markerValue.join("=");
+
+  const capture = new OutputCapture({ logFile: request.logFile, mode: "lines", onOutput: () => undefined, append: true });
+  const child = launcher({ command: "/bin/sh", args: ["-c", fillPlaceholders(request.command, values)], cwd: request.cwd, env, stdin: "ignore" });
+  capture.attach(child.stdout);
+  capture.attach(child.stderr);
+
+  const pid = child.pid;
+  const stop = async (): Promise<void> => {
+    if (pid !== null) await killTrees([{ pid, marker: request.marker }], { graceMs: request.killGraceMs, hurry: request.hurry });
+    await child.exited;
+    await capture.drained(1_000);
+    await capture.close();
+  };
+  const failed = async (message: string, exit: Exit | null): Promise<EnvironmentFailure> => {
+    await stop();
+    const code = exit === null ? "" : exit.signal !== null ? ` (killed by ${exit.signal})` : exit.code !== null ? ` (exit code ${exit.code})` : "";
+    const tail = capture.tail().slice(-15);
+    const shown = tail.length > 0 ? `\n${tail.map((line) => `  │ ${line}`).join("\n")}` : " (it printed nothing)";
+    return new EnvironmentFailure(`the server for ${request.label} ${message}${code}; its log: ${request.logFile}${shown}`);
+  };
+
+  if (pid === null) return { kind: "failed", failure: await failed(`could not be started: ${String((await child.exited).spawnError?.message)}`, null) };
+
+  const readyBy = Date.now() + request.readyTimeoutMs;
+  const seen: { exit: Exit | null } = { exit: null };
+  void child.exited.then((value) => (seen.exit = value));
+  const cancelled = new Promise<void>((resolve) => {
+    if (request.cancel.aborted) resolve();
+    else request.cancel.addEventListener("abort", () => resolve(), { once: true });
+  });
+  for (;;) {
+    if (request.cancel.aborted) {
+      await stop();
+      throw new StartCancelled(`the run stopped while the server for ${request.label} was starting`);
+    }
+    if (seen.exit !== null) {
+      const raced = BIND_FAILURE.test(capture.tail().join("\n")) || (await portAnswers(port));
+      return { kind: raced ? "bind-race" : "failed", failure: await failed(`exited before it was ready at ${readyUrl}`, seen.exit) };
+    }
+    if (Date.now() >= readyBy) {
+      return { kind: "failed", failure: await failed(`was not ready at ${readyUrl} within ${request.readyTimeoutMs / 1000}s (--server-timeout)`, null) };
+    }
+    if (await answers(readyUrl)) return { kind: "ready", server: { pid, port, baseUrl, logFile: request.logFile, stop, alive: () => seen.exit === null } };
+    await Promise.race([wait(READY_POLL_MS), child.exited, cancelled]);
+  }
+}
+
+/** Ready means any HTTP answer below 500: a 404 on `/` is a running server; a 502/503 is a proxy or framework still booting. */
+function answers(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const get = url.startsWith("https:") ? https.get : http.get;
+    const req = get(url, { agent: false, timeout: READY_PROBE_TIMEOUT_MS, rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) < 500);
+    });
+    req.once("timeout", () => req.destroy());
+    req.once("error", () => resolve(false));
+  });
+}
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

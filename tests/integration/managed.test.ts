@@ -1,0 +1,327 @@
+/**
+ * Issue 5: one app server and one cloned PostgreSQL database per file, on a
+ * real throw-away PostgreSQL cluster. After every run: no clone, no server,
+ * no pytest left, and the template untouched.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { escapeIdentifier } from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startPostgres, type Postgres } from "../helpers/postgres.js";
+import { makeProject, processesWith, readReport, runCli, startCli, uniqueMarker, type Project } from "../helpers/project.js";
+
+let pg: Postgres;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 120_000);
+afterAll(async () => {
+  await pg?.stop();
+});
+
+const projects: Project[] = [];
+const markers: string[] = [];
+afterEach(async () => {
+  for (const p of projects.splice(0)) p.remove();
+  for (const marker of markers.splice(0)) for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
+});
+
+/** A small app: its rows live in the database DATABASE_URL names. */
+const APP = `import json, os, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+import psycopg
+
+DB = os.environ["DATABASE_URL"]
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        with psycopg.connect(DB) as conn:
+            if self.path == "/db":
+                self.reply(conn.execute("select current_database()").fetchone()[0])
+            else:
+                self.reply(sorted(r[0] for r in conn.execute("select name from items")))
+
+    def do_POST(self):
+        name = parse_qs(urlparse(self.path).query)["name"][0]
+        with psycopg.connect(DB) as conn:
+            conn.execute("insert into items (name) values (%s)", (name,))
+        self.reply("ok")
+
+print("serving on", os.environ["PORT"], flush=True)
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+`;
+
+const SETUP = `import os, psycopg
+with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+    conn.execute("create table if not exists items (name text)")
+    if conn.execute("select count(*) from items").fetchone()[0] == 0:
+        conn.execute("insert into items values ('seed')")
+print("template ready")
+`;
+
+/** A test file that writes its own row through the server and must see only the seed and its own row. */
+function isolatedTest(name: string, extra = ""): string {
+  return `import json, os, urllib.parse, urllib.request
+
+BASE = os.environ["E2E_BASE_URL"]
+
+def get(path):
+    with urllib.request.urlopen(BASE + path) as r:
+        return json.load(r)
+
+def test_sees_only_its_own_rows():
+    urllib.request.urlopen(urllib.request.Request(BASE + "/rows?name=${name}", method="POST")).read()
+    assert get("/rows") == sorted(["seed", "${name}"])
+    assert "_grimoire_" in get("/db")
+    assert urllib.parse.unquote(urllib.parse.urlparse(os.environ["DATABASE_URL"]).path) == "/" + get("/db")
+${extra}`;
+}
+
+let templateCount = 0;
+/** A fresh template database for each test, filled by --setup. */
+function template(name = `shop_${++templateCount}`): { name: string; url: string } {
+  return { name, url: pg.url(name) };
+}
+
+function managedProject(files: Record<string, string>): { p: Project; mark: string } {
+  const mark = uniqueMarker("server");
+  markers.push(mark);
+  const p = makeProject({ "app.py": APP, "setup_db.py": SETUP, ...files });
+  projects.push(p);
+  return { p, mark };
+}
+
+function managedArgs(mark: string, db: { url: string }, extra: string[] = []): string[] {
+  return ["--parallel", "--server", `python3 app.py ${mark}`, "--database-url", db.url, "--setup", "python3 setup_db.py", ...extra];
+}
+
+async function clones(): Promise<string[]> {
+  const rows = await pg.query("select datname from pg_database where datname like '%\\_grimoire\\_%' order by 1");
+  return rows.map((r) => String(r["datname"]));
+}
+
+async function templateRows(db: { name: string }): Promise<string[]> {
+  return (await pg.queryIn(db.name, "select name from items order by 1")).map((r) => String(r["name"]));
+}
+
+describe("per-file isolation", () => {
+  it("gives each file its own server and clone, seeded from the template, which stays untouched", async () => {
+    const db = template();
+    const { p, mark } = managedProject({ "tests/http/test_a.py": isolatedTest("a"), "tests/http/test_b.py": isolatedTest("b"), "tests/e2e/test_c.py": isolatedTest("c") });
+    const result = await runCli([...managedArgs(mark, db), "--report-json", "r.json"], { cwd: p.root });
+
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(readReport(p, "r.json").files.map((f) => f.status)).toEqual(["passed", "passed", "passed"]);
+    expect(result.stdout).toMatch(/setup \| template ready/);
+    expect(await templateRows(db)).toEqual(["seed"]);
+    expect(await clones()).toEqual([]);
+    expect(processesWith(mark)).toEqual([]);
+    const logs = fs.readdirSync(path.join(p.root, ".grimoire", "logs"));
+    const serverLogs = fs.readdirSync(path.join(p.root, ".grimoire", "logs", logs[0] as string)).filter((f) => f.endsWith(".server.log"));
+    expect(serverLogs.sort()).toEqual(["tests_e2e_test_c.py.server.log", "tests_http_test_a.py.server.log", "tests_http_test_b.py.server.log"]);
+  });
+
+  it("with --isolation slot, reuses one server and clone per worker slot", async () => {
+    const db = template();
+    const countRows = `import json, os, urllib.request\n\ndef test_writes():\n    urllib.request.urlopen(urllib.request.Request(os.environ["E2E_BASE_URL"] + "/rows?name=" + os.environ["GRIMOIRE_SLOT"], method="POST")).read()\n`;
+    const { p, mark } = managedProject(Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`tests/http/test_${i}.py`, countRows])));
+    const result = await runCli(managedArgs(mark, db, ["-n", "2", "--isolation", "slot"]), { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const logDir = path.join(p.root, ".grimoire", "logs", fs.readdirSync(path.join(p.root, ".grimoire", "logs"))[0] as string);
+    expect(fs.readdirSync(logDir).filter((f) => f.endsWith(".server.log")).sort()).toEqual(["slot-0.server.log", "slot-1.server.log"]);
+    expect(await clones()).toEqual([]);
+    expect(processesWith(mark)).toEqual([]);
+  });
+
+  it("in serial mode runs one server and one clone for the whole selection", async () => {
+    const db = template();
+    const { p, mark } = managedProject({
+      "tests/http/test_a.py": "import os, urllib.request\n\ndef test_a():\n    urllib.request.urlopen(urllib.request.Request(os.environ['E2E_BASE_URL'] + '/rows?name=a', method='POST')).read()\n",
+      "tests/http/test_b.py": "import json, os, urllib.request\n\ndef test_b():\n    assert json.load(urllib.request.urlopen(os.environ['E2E_BASE_URL'] + '/rows')) == ['a', 'seed']\n",
+    });
+    const args = managedArgs(mark, db).filter((a) => a !== "--parallel");
+    const result = await runCli(args, { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(await clones()).toEqual([]);
+  });
+
+  it("quotes every identifier: a template named with quotes and spaces works", async () => {
+    const db = template(`we"ird 'shop ${templateCount}`);
+    const { p, mark } = managedProject({ "tests/http/test_a.py": isolatedTest("a") });
+    const result = await runCli(managedArgs(mark, db), { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(await templateRows(db)).toEqual(["seed"]);
+    expect(await clones()).toEqual([]);
+  });
+});
+
+describe("cleanup", () => {
+  const hang = `import pathlib, time\n\ndef test_hang():\n    print("READY", flush=True)\n    time.sleep(600)\n`;
+
+  it.each([
+    ["a failure", [] as string[]],
+    ["fail-fast", ["--fail-fast"]],
+    ["a timeout", ["--timeout", "3"]],
+  ])("leaves no clone, server or pytest after %s, and runs --teardown", async (_name, extra) => {
+    const db = template();
+    const files: Record<string, string> = {
+      "tests/http/test_fails.py": isolatedTest("f", "\ndef test_fails():\n    assert False\n"),
+      "tests/http/test_ok.py": isolatedTest("ok"),
+    };
+    if (extra.includes("--timeout") || extra.includes("--fail-fast")) files["tests/e2e/test_hang.py"] = hang;
+    const { p, mark } = managedProject(files);
+    const result = await runCli([...managedArgs(mark, db, ["-n", "3", "--kill-grace", "1", ...extra]), "--teardown", "python3 -c \"open('torn-down', 'w')\""], { cwd: p.root });
+    expect(result.code).toBe(1);
+    expect(await clones()).toEqual([]);
+    expect(processesWith(mark)).toEqual([]);
+    expect(processesWith("test_hang.py")).toEqual([]);
+    expect(fs.existsSync(path.join(p.root, "torn-down"))).toBe(true);
+    expect(await templateRows(db)).toEqual(["seed"]);
+  });
+
+  it("leaves nothing after Ctrl-C, and still runs --teardown", async () => {
+    const db = template();
+    const { p, mark } = managedProject({ "tests/e2e/test_hang.py": hang, "tests/http/test_hang2.py": hang });
+    const cli = startCli([...managedArgs(mark, db, ["--teardown", "python3 -c \"open('torn-down', 'w')\"", "--", "-s"])], { cwd: p.root });
+    await cli.waitForOutput(/READY/, 2);
+    cli.child.kill("SIGINT");
+    const result = await cli.done;
+    expect(result.code).toBe(130);
+    expect(await clones()).toEqual([]);
+    expect(processesWith(mark)).toEqual([]);
+    expect(fs.existsSync(path.join(p.root, "torn-down"))).toBe(true);
+  });
+
+  it("drops, at the next start, the clones a killed run left behind", async () => {
+    const db = template();
+    const { p, mark } = managedProject({ "tests/e2e/test_hang.py": hang });
+    const killed = startCli([...managedArgs(mark, db), "--", "-s"], { cwd: p.root });
+    await killed.waitForOutput(/READY/);
+    killed.child.kill("SIGKILL");
+    await killed.done;
+    // SIGKILL cannot be caught: the server and pytest it started are orphaned; the test cleans them up.
+    for (const pid of [...processesWith(mark), ...processesWith("test_hang.py")]) process.kill(pid, "SIGKILL");
+    expect(await clones()).toHaveLength(1);
+
+    p.write("tests/e2e/test_hang.py", isolatedTest("x"));
+    const next = await runCli(managedArgs(mark, db), { cwd: p.root });
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.stdout).toMatch(/dropped 1 database clone an earlier run left behind: shop_\d+_grimoire_[0-9a-f]{8}_1/);
+    expect(await clones()).toEqual([]);
+  });
+
+  it("keeps a failed file's clone with --keep-failed and says how to connect", async () => {
+    const db = template();
+    const { p, mark } = managedProject({ "tests/http/test_fails.py": isolatedTest("f", "\ndef test_fails():\n    assert False\n"), "tests/http/test_ok.py": isolatedTest("ok") });
+    const result = await runCli(managedArgs(mark, db, ["--keep-failed"]), { cwd: p.root });
+    expect(result.code).toBe(1);
+    const kept = await clones();
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatch(/_grimoire_kept_[0-9a-f]{8}_\d+$/);
+    expect(result.stdout).toContain(`kept the database of tests/http/test_fails.py for inspection: psql ${pg.url(kept[0] as string)}  (drop it with: dropdb ${kept[0] as string})`);
+    expect((await pg.queryIn(kept[0] as string, "select name from items order by 1")).map((r) => r["name"])).toEqual(["f", "seed"]);
+    await pg.query(`drop database ${escapeIdentifier(kept[0] as string)}`);
+  });
+});
+
+describe("servers that fail", () => {
+  it("aborts the run with exit 3 when a server exits at once, showing its exit code and last lines", async () => {
+    const db = template();
+    const { p, mark } = managedProject({ "tests/http/test_a.py": isolatedTest("a"), "tests/http/test_b.py": isolatedTest("b") });
+    const result = await runCli(
+      ["--parallel", "--server", `python3 -c "import sys; print('cannot start: no config'); sys.exit(7)" ${mark}`, "--database-url", db.url, "--setup", "python3 setup_db.py"],
+      { cwd: p.root },
+    );
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(/the server for tests\/http\/test_\w\.py exited before it was ready at http:\/\/127\.0\.0\.1:\d+\/ \(exit code 7\)/);
+    expect(result.stdout).toMatch(/│ cannot start: no config/);
+    expect(await clones()).toEqual([]);
+    expect(processesWith(mark)).toEqual([]);
+  });
+
+  it("aborts with exit 3 when a server never becomes ready, and kills it", async () => {
+    const db = template();
+    const { p, mark } = managedProject({ "tests/http/test_a.py": isolatedTest("a") });
+    const started = performance.now();
+    const result = await runCli(
+      ["--parallel", "--server", `python3 -c "import time; print('warming up', flush=True); time.sleep(600)" ${mark}`, "--server-timeout", "2", "--database-url", db.url, "--setup", "python3 setup_db.py"],
+      { cwd: p.root },
+    );
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(/was not ready at http:\/\/127\.0\.0\.1:\d+\/ within 2s \(--server-timeout\)/);
+    expect(result.stdout).toMatch(/│ warming up/);
+    expect((performance.now() - started) / 1000).toBeLessThan(15);
+    expect(await clones()).toEqual([]);
+    expect(processesWith(mark)).toEqual([]);
+  });
+
+  it("tries another port when the chosen one is taken before the server binds it", async () => {
+    const db = template();
+    // On its first start the server finds its port already taken by another process, as in a real bind race.
+    const racing = `import os, pathlib, runpy, socket, sys
+port = int(os.environ["PORT"])
+flag = pathlib.Path("raced")
+if not flag.exists():
+    flag.touch()
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", port))
+    squatter.listen()
+    server = socket.socket()
+    server.bind(("127.0.0.1", port))
+runpy.run_path("app.py", run_name="__main__")
+`;
+    const { p, mark } = managedProject({ "race.py": racing, "tests/http/test_a.py": isolatedTest("a") });
+    const result = await runCli(["--parallel", "--server", `python3 race.py ${mark}`, "--database-url", db.url, "--setup", "python3 setup_db.py"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/port \d+ was taken before the server for tests\/http\/test_a\.py could bind it; trying another port/);
+    expect(await clones()).toEqual([]);
+    expect(processesWith(mark)).toEqual([]);
+  });
+
+  it("exits 3 when --setup fails, and 2 when the database cannot be reached or the template is missing", async () => {
+    const { p, mark } = managedProject({ "tests/http/test_a.py": isolatedTest("a") });
+    const failingSetup = await runCli(["--parallel", "--server", `python3 app.py ${mark}`, "--database-url", template().url, "--setup", "python3 -c \"import sys; print('migration 0003 failed'); sys.exit(1)\""], { cwd: p.root });
+    expect(failingSetup.code).toBe(3);
+    expect(failingSetup.stderr + failingSetup.stdout).toMatch(/--setup .* exited with code 1/);
+
+    const missing = await runCli(["--parallel", "--server", `python3 app.py ${mark}`, "--database-url", pg.url("no_such_template")], { cwd: p.root });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/template database "no_such_template" does not exist/);
+
+    const unreachable = await runCli(["--parallel", "--database-url", "postgresql://postgres:secret@127.0.0.1:1/shop"], { cwd: p.root });
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toMatch(/cannot connect to PostgreSQL/);
+    expect(unreachable.stderr).not.toContain("secret");
+    expect(await clones()).toEqual([]);
+  });
+});
+
+describe("the bundled example", () => {
+  it("runs the Bookshop http suite with a server and a PostgreSQL clone per file", async () => {
+    const example = path.resolve(import.meta.dirname, "../../examples/bookshop");
+    const logDir = makeProject({});
+    projects.push(logDir);
+    const db = template(`bookshop_${++templateCount}`);
+    const result = await runCli(
+      ["--parallel", "--scope", "http", "--server", "python3 app.py --port {port}", "--server-ready", "http://127.0.0.1:{port}/health", "--database-url", db.url, "--setup", "python3 setup_db.py", "--log-dir", logDir.root, "--report-json", path.join(logDir.root, "r.json")],
+      { cwd: example },
+    );
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const report = readReport(logDir, "r.json");
+    expect(report.files.length).toBe(5);
+    expect(report.files.every((f) => f.status === "passed")).toBe(true);
+    expect(await clones()).toEqual([]);
+    expect((await pg.queryIn(db.name, "select count(*) as n from books"))[0]?.["n"]).toBe("5");
+  });
+});
