@@ -3,11 +3,14 @@
  * The `grimoire-run` command: parse, configure, run, exit with one code.
  */
 import fs from "node:fs";
+import path from "node:path";
 import { parseCommandLine } from "./cli/options.js";
 import { readDotenv, withDotenv } from "./config/dotenv.js";
 import { resolveConfig } from "./config/runConfig.js";
 import { EnvironmentFailure, UsageError } from "./errors.js";
 import { EXIT } from "./exitCode.js";
+import { mergeReports } from "./mergeReports.js";
+import { colourEnabled } from "./report/style.js";
 import { currentRun, run } from "./run.js";
 
 function packageVersion(): string {
@@ -27,6 +30,13 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.passed;
     }
     const root = process.cwd();
+    if (command.kind === "merge-reports") {
+      const input = command.input;
+      return await mergeReports(
+        { root, inputs: input.inputs, history: input.history, reportJson: input.reportJson === null ? null : path.resolve(root, input.reportJson), junitXml: input.junitXml === null ? null : path.resolve(root, input.junitXml) },
+        { out: (text) => process.stdout.write(text), colour: colourEnabled(process.stdout, process.env) },
+      );
+    }
     const env = withDotenv(process.env, readDotenv(root));
     const config = resolveConfig(command.input, root, env);
     return await run(config, { stdout: process.stdout, stderr: process.stderr, env: process.env });

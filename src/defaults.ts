@@ -88,3 +88,10 @@ export const DEFAULT_SERVER_TIMEOUT_SECONDS = 15;
 
 /** The variable most frameworks read their database from (Django via dj-database-url, Rails, SQLAlchemy setups, Heroku). */
 export const DEFAULT_DATABASE_ENV = "DATABASE_URL";
+
+/**
+ * How far a file's remembered duration moves towards its latest run: an
+ * exponential moving average that follows a file that got slower within a
+ * few runs, without letting one slow run on a busy machine reorder the suite.
+ */
+export const HISTORY_SMOOTHING = 0.5;

@@ -27,6 +27,8 @@ export interface StartedRun extends PlannedRun {
   startSeconds: number;
   /** Log file, relative to the project root. */
   log: string;
+  /** pytest's own JUnit report (absolute), shared by the files of one process. */
+  junit: string;
   pid: number | null;
 }
 
@@ -42,6 +44,8 @@ export interface FileResult extends PlannedRun {
   durationSeconds: number;
   tests: TestCounts | null;
   log: string | null;
+  /** pytest's JUnit report of the execution (absolute); null when it never started. Not in the JSON report. */
+  junit: string | null;
   /** The last lines the file printed; kept for failures, not written to the JSON report. */
   tail: string[];
   /** Why the file ended the way it did, when the exit code alone does not say it. */
@@ -55,6 +59,19 @@ export interface RunReport {
   wallSeconds: number;
   workers: number;
   files: FileResult[];
+  /** With --shard: this part and the whole partition, for merge-reports to check. */
+  shard?: ShardReport;
+}
+
+export interface ShardReport {
+  index: number;
+  count: number;
+  /** Identifies the partition; every shard of one CI run must report the same. */
+  digest: string;
+  /** Every file of the selection, across all shards. */
+  selected: string[];
+  /** This shard's files. */
+  assigned: string[];
 }
 
 /** A status counts against the run unless it is a pass, a pass after retries, or "nothing selected here". */

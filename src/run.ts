@@ -16,10 +16,14 @@ import { Executor, SINGLE_ITERATION, type ExecutionResult, type IterationPolicy,
 import { watchInterrupts, type InterruptSignal } from "./exec/interrupts.js";
 import { killTrees, markedIn, takeSnapshot } from "./exec/processTree.js";
 import { createPytestShardRunner } from "./exec/pytestShard.js";
-import type { RunReport } from "./model.js";
+import { isFailure, type FileResult, type RunReport } from "./model.js";
+import { recordRun, historyFile, readHistory } from "./plan/history.js";
+import { planFiles } from "./plan/planFiles.js";
+import { mergeJUnit, readXml, type JUnitExecution } from "./report/junitMerge.js";
 import { checkPytest, choosePython } from "./python.js";
 import { consoleReporter } from "./report/consoleReporter.js";
-import { toJsonReport, writeJsonFile } from "./report/jsonReport.js";
+import { toJsonReport } from "./report/jsonReport.js";
+import { writeJsonFile, writeTextFile } from "./atomicWrite.js";
 import { colourEnabled, palette } from "./report/style.js";
 import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } from "./report/terminal.js";
 import { ManagedEnvironment } from "./managed/environment.js";
@@ -73,15 +77,24 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
 
   try {
     if (config.reportJson !== null) prepareOutputFile("--report-json", config.reportJson);
+    if (config.junitXml !== null) prepareOutputFile("--junit-xml", config.junitXml);
     const [selection, python] = await Promise.all([
       findTestFiles({ root: config.root, paths: config.paths, scope: config.scope }),
       checkPytest(choosePython(config.root, config.python, io.env), config.root, io.env),
     ]);
     if (earlyStop !== null) return interrupted();
 
-    const files = selection.files;
+    const history = readHistory(config.root);
+    const plan = planFiles(selection.files, history, {
+      order: config.order,
+      seed: config.seed ?? crypto.randomInt(2 ** 31),
+      lastFailed: config.lastFailed,
+      failedFirst: config.failedFirst,
+      shard: config.shard,
+    });
+    const files = plan.files;
     const parallel = config.mode === "parallel";
-    const workers = parallel ? workerCount(config.workers, files.length) : 1;
+    const workers = parallel ? workerCount(config.workers, Math.max(1, files.length)) : 1;
     const logDir = prepareLogDir(config, runId);
     const colour = colourEnabled(io.stdout, io.env);
     terminal = createTerminal(io, wantsSpinner(io, io.env));
@@ -90,6 +103,14 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const iterations = iterationPolicy(config, parallel);
     const load: LoadPlan | null = config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: iterations.sustained };
     events.emit({ type: "run-start", runId, mode: parallel ? "parallel" : "serial", files: files.map((f) => f.path), workers, logDir: toProjectPath(config.root, logDir), load });
+    for (const message of plan.notices) events.emit({ type: "notice", message });
+    if (files.length === 0) {
+      // A CI shard with nothing to do (more shards than files): a passing, empty part of the whole.
+      const report: RunReport = { version: 1, runId, exitCode: EXIT.passed, wallSeconds: clock(), workers, files: [], ...(plan.shard === null ? {} : { shard: plan.shard }) };
+      writeReports(config, logDir, report);
+      events.emit({ type: "run-finish", report, haltedAfterIteration: null });
+      return EXIT.passed;
+    }
 
     if (config.managed !== null) {
       const context = { root: config.root, runId, logDir, baseEnv: io.env, killGraceSeconds: config.killGraceSeconds, events };
@@ -142,10 +163,17 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const stopReason = outcome.stopReason ?? (teardownFailed ? "environment" : null);
     const exitCode = internalError !== null ? EXIT.internal : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: earlyStop, flakyPasses: config.flakyPasses });
     const chronological = [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path));
-    const report: RunReport = { version: 1, runId, exitCode, wallSeconds: clock(), workers, files: chronological };
-    const json = toJsonReport(report);
-    writeJsonFile(path.join(logDir, "report.json"), json);
-    if (config.reportJson !== null) writeJsonFile(config.reportJson, json);
+    const report: RunReport = { version: 1, runId, exitCode, wallSeconds: clock(), workers, files: chronological, ...(plan.shard === null ? {} : { shard: plan.shard }) };
+    writeReports(config, logDir, report);
+    // A shard leaves the history alone: its sibling shards must divide the files by the same history,
+    // and merge-reports records the whole run once they are done.
+    if (config.shard === null) {
+      try {
+        await recordRun(config.root, outcome.results);
+      } catch (error) {
+        events.emit({ type: "warning", message: `could not record this run in ${historyFile(config.root)}: ${(error as Error).message}` });
+      }
+    }
     events.emit({ type: "run-finish", report, haltedAfterIteration: outcome.haltedAfterIteration });
     if (internalError !== null) throw internalError;
     return exitCode;
@@ -156,6 +184,28 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     interrupts.dispose();
     activeRun = null;
   }
+}
+
+function writeReports(config: RunConfig, logDir: string, report: RunReport): void {
+  const json = toJsonReport(report);
+  writeJsonFile(path.join(logDir, "report.json"), json);
+  if (config.reportJson !== null) writeJsonFile(config.reportJson, json);
+  if (config.junitXml !== null) writeTextFile(config.junitXml, mergeJUnit(junitExecutions(report.files)));
+}
+
+/** One entry per pytest report: the files of a serial run share theirs. */
+function junitExecutions(results: readonly FileResult[]): JUnitExecution[] {
+  const executions: JUnitExecution[] = [];
+  const byReport = new Map<string, FileResult[]>();
+  for (const result of results) {
+    if (result.junit === null) executions.push({ result, results: [result], xml: null });
+    else byReport.set(result.junit, [...(byReport.get(result.junit) ?? []), result]);
+  }
+  for (const [file, group] of byReport) {
+    const worst = group.find((r) => isFailure(r.status) && r.status !== "cancelled") ?? (group[0] as FileResult);
+    executions.push({ result: worst, results: group, xml: readXml(file) });
+  }
+  return executions.sort((a, b) => a.result.startSeconds - b.result.startSeconds || compareCodeUnits(a.result.path, b.result.path));
 }
 
 /** Room the tag column takes from the terminal's width, so that pytest's lines fit behind their tags. */

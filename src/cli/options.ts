@@ -19,6 +19,7 @@ export interface OptionSpec {
 
 const SELECTION = "Selection:";
 const MODES = "Modes:";
+const SCHEDULING = "Order, history and CI shards:";
 const LOAD = "Load and retries:";
 const TARGET = "Target:";
 const MANAGED = "Managed servers and databases:";
@@ -35,6 +36,11 @@ export const OPTIONS = {
   "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree", group: MODES },
   "kill-grace": { type: "string", describe: "Seconds between SIGTERM and SIGKILL when a process tree is killed", group: MODES, defaultText: "2" },
   timeout: { type: "string", describe: "Per-file limit in seconds; past it the file's whole process tree is killed", group: MODES },
+  order: { type: "string", describe: "Start order: history (failed last time, then new, then longest first), name, or random", group: SCHEDULING, choices: ["history", "name", "random"], defaultText: "history" },
+  seed: { type: "string", describe: "Seed for --order random (printed when not given)", group: SCHEDULING },
+  "last-failed": { type: "boolean", describe: "Run only the files that failed, timed out or were cancelled last time (all of them if none did)", group: SCHEDULING },
+  "failed-first": { type: "boolean", describe: "Run the files that failed last time first, then the rest", group: SCHEDULING },
+  shard: { type: "string", describe: "Run part I of N of the selection, balanced by recorded duration (CI matrices)", group: SCHEDULING },
   retries: { type: "string", describe: "Re-run a failed file up to N times in a fresh process, at once; a pass after a failure is flaky", group: LOAD, defaultText: "0" },
   "flaky-result": { type: "string", describe: "Whether a flaky file counts as a pass or a failure", group: LOAD, choices: ["pass", "fail"], defaultText: "pass; fail when CI is set" },
   loop: { type: "string", describe: "Run the whole selection N times", group: LOAD },
@@ -54,6 +60,7 @@ export const OPTIONS = {
   teardown: { type: "string", describe: "Command run once at the very end, whatever happened", group: MANAGED },
   "keep-failed": { type: "boolean", describe: "Keep the database clone of a failed file for inspection", group: MANAGED },
   "report-json": { type: "string", describe: "Write the JSON report of the run to this file", group: OUTPUT },
+  "junit-xml": { type: "string", describe: "Write one JUnit XML of every file's own report to this file", group: OUTPUT },
   "log-dir": { type: "string", describe: "Folder for each file's full output", group: OUTPUT, defaultText: ".grimoire/logs/<run>" },
   quiet: { type: "boolean", alias: "q", describe: "Only result lines and the summary, no test output", group: OUTPUT },
   verbose: { type: "boolean", alias: "v", describe: "Also print the pytest command of each file", group: OUTPUT },
@@ -73,23 +80,61 @@ export interface CliInput {
   pytestArgs: string[];
 }
 
-export type CliCommand = { kind: "run"; input: CliInput } | { kind: "help"; text: string } | { kind: "version" };
+export interface MergeInput {
+  inputs: string[];
+  reportJson: string | null;
+  junitXml: string | null;
+  history: boolean;
+}
 
-export async function parseCommandLine(argv: string[]): Promise<CliCommand> {
-  let parser = yargs(argv)
+export type CliCommand =
+  | { kind: "run"; input: CliInput }
+  | { kind: "merge-reports"; input: MergeInput }
+  | { kind: "help"; text: string }
+  | { kind: "version" };
+
+function strictParser(argv: string[]) {
+  return yargs(argv)
     .scriptName("grimoire-run")
-    .usage("$0 [PATHS...] [OPTIONS] [-- PYTEST_ARGS...]\n\nRun a Python project's pytest suites, one pytest process per test file.")
     .parserConfiguration({ "populate--": true, "strip-aliased": true, "strip-dashed": false })
     .strict()
     .exitProcess(false)
     .version(false)
     .help(false)
     .option("help", { type: "boolean", alias: "h", describe: "Show this help" })
-    .option("version", { type: "boolean", describe: "Show the version" })
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, error) => {
       throw new UsageError(message ?? error?.message ?? "invalid command line");
     });
+}
+
+async function parseMergeReports(argv: string[]): Promise<CliCommand> {
+  const parser = strictParser(argv)
+    .usage("$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH]\n\nCombine the JSON reports and JUnit files of a CI run's shards into one, check that every shard is there, and exit with the combined exit code.")
+    .command("$0 <inputs..>", false as unknown as string, (y) => y.positional("inputs", { type: "string", array: true, describe: "Folders or files holding the shards' reports" }))
+    .option("report-json", { type: "string", requiresArg: true, describe: "Write the merged JSON report here" })
+    .option("junit-xml", { type: "string", requiresArg: true, describe: "Write the merged JUnit XML here" })
+    .option("history", { type: "boolean", default: true, describe: "Record the merged results in .grimoire/history.json (--no-history: don't)" });
+  const parsed = (await parser.parse()) as Record<string, unknown>;
+  if (parsed["help"] === true) return { kind: "help", text: await parser.getHelp() };
+  const single = (name: string): string | null => {
+    const value = parsed[name];
+    if (Array.isArray(value)) throw new UsageError(`--${name} was given more than once`);
+    return typeof value === "string" ? value : null;
+  };
+  return {
+    kind: "merge-reports",
+    input: { inputs: ((parsed["inputs"] as unknown[]) ?? []).map(String), reportJson: single("report-json"), junitXml: single("junit-xml"), history: parsed["history"] !== false },
+  };
+}
+
+export async function parseCommandLine(argv: string[]): Promise<CliCommand> {
+  if (argv[0] === "merge-reports") return parseMergeReports(argv.slice(1));
+  let parser = strictParser(argv)
+    .usage(
+      "$0 [PATHS...] [OPTIONS] [-- PYTEST_ARGS...]\n$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH]\n\nRun a Python project's pytest suites, one pytest process per test file.",
+    )
+    .option("version", { type: "boolean", describe: "Show the version" });
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
     parser = parser.option(name, {
       type: spec.type,

@@ -12,6 +12,8 @@ import { UsageError } from "../errors.js";
 import { databaseName } from "../managed/database.js";
 import type { ManagedSettings } from "../managed/environment.js";
 import { fillPlaceholders } from "../managed/server.js";
+import type { Order } from "../plan/order.js";
+import { parseShard, type ShardSpec } from "../plan/shard.js";
 import { isCI } from "./ci.js";
 
 export interface RunConfig {
@@ -37,7 +39,14 @@ export interface RunConfig {
   keyword: string | undefined;
   markers: string | undefined;
   pytestArgs: string[];
+  order: Order;
+  /** For --order random; null to choose one (and print it). */
+  seed: number | null;
+  lastFailed: boolean;
+  failedFirst: boolean;
+  shard: ShardSpec | null;
   reportJson: string | null;
+  junitXml: string | null;
   logDir: string | null;
   quiet: boolean;
   verbose: boolean;
@@ -81,11 +90,23 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     keyword: v.k,
     markers: v.m,
     pytestArgs: input.pytestArgs,
+    order: (v.order ?? "history") as Order,
+    seed: resolveSeed(v),
+    lastFailed: v["last-failed"] === true,
+    failedFirst: v["failed-first"] === true,
+    shard: v.shard === undefined ? null : parseShard(v.shard),
     reportJson: v["report-json"] === undefined ? null : path.resolve(root, v["report-json"]),
+    junitXml: v["junit-xml"] === undefined ? null : path.resolve(root, v["junit-xml"]),
     logDir: v["log-dir"] === undefined ? null : path.resolve(root, v["log-dir"]),
     quiet: v.quiet === true,
     verbose: v.verbose === true,
   };
+}
+
+function resolveSeed(v: CliInput["values"]): number | null {
+  if (v.seed === undefined) return null;
+  if (v.order !== "random") throw new UsageError("--seed only applies with --order random");
+  return parseCount("--seed", v.seed, 0);
 }
 
 /** Values that stand in for {port} and {slot} when a URL template is checked. */

@@ -177,7 +177,16 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
     if (report.survivors.length > 0) {
       settings.events.emit({ type: "warning", message: `could not kill processes of ${where}: ${report.survivors.join(", ")}` });
     }
-    const run = { path: shard.paths[0] as string, iteration: placement.iteration, attempt: placement.attempt, slot: placement.slot, startSeconds: started.startSeconds, log: started.log, pid: started.pid };
+    const run = {
+      path: shard.paths[0] as string,
+      iteration: placement.iteration,
+      attempt: placement.attempt,
+      slot: placement.slot,
+      startSeconds: started.startSeconds,
+      log: started.log,
+      junit: junitFile,
+      pid: started.pid,
+    };
     return shard.paths.length === 1 && settings.mode === "parallel" ? [resultOfFile(run, report)] : resultsOfSerialRun(run, shard.paths, report);
   };
 }

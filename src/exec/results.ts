@@ -55,6 +55,7 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     durationSeconds: outcome.durationSeconds,
     tests: outcome.junit?.counts ?? null,
     log: run.log,
+    junit: run.junit,
     tail: status === "passed" || status === "no-tests" ? [] : outcome.tail,
     reason,
   };
@@ -74,6 +75,7 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
     durationSeconds: 0,
     tests: null,
     log: null,
+    junit: null,
     tail: [],
     reason: "not started",
   };

@@ -6,7 +6,8 @@
 import type { LoadPlan, RunEvent, RunListener, ShardStart } from "../events.js";
 import { emptyCounts, type FileResult, type FileStatus } from "../model.js";
 import { formatSummary } from "./summary.js";
-import { formatSeconds, paintStatus, plural, STATUS_LABEL, type Palette } from "./style.js";
+import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
+import { formatSeconds, plural } from "../format.js";
 import { assignTags } from "./tags.js";
 import type { Terminal } from "./terminal.js";
 

@@ -2,9 +2,7 @@
  * The JSON report of the contract (`--report-json`), and the copy kept in
  * each run's log folder.
  */
-import fs from "node:fs";
-import path from "node:path";
-import { roundSeconds, type FileResult, type RunReport } from "../model.js";
+import { roundSeconds, type FileResult, type RunReport, type ShardReport } from "../model.js";
 
 export interface JsonFileEntry {
   path: string;
@@ -27,6 +25,7 @@ export interface JsonReport {
   wallSeconds: number;
   workers: number;
   files: JsonFileEntry[];
+  shard?: ShardReport;
 }
 
 export function toJsonReport(report: RunReport): JsonReport {
@@ -49,13 +48,6 @@ export function toJsonReport(report: RunReport): JsonReport {
       tests: r.tests,
       log: r.log,
     })),
+    ...(report.shard === undefined ? {} : { shard: report.shard }),
   };
-}
-
-/** Written to a temporary file and renamed, so a reader never sees half a report. */
-export function writeJsonFile(file: string, value: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(temporary, file);
 }

@@ -3,7 +3,8 @@
  */
 import { addCounts, emptyCounts, finalResults, isFailure, type FileResult, type FileStatus, type RunReport } from "../model.js";
 import { loadStats } from "./loadStats.js";
-import { formatSeconds, paintStatus, plural, STATUS_LABEL, type Palette } from "./style.js";
+import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
+import { formatSeconds, plural } from "../format.js";
 
 export interface SummaryOptions {
   colours: Palette;

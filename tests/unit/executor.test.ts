@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { RunEvents, type RunEvent } from "../../src/events.js";
 import { Executor, SINGLE_ITERATION, type ExecutorPlan, type Shard, type ShardPlacement, type ShardSignals } from "../../src/exec/executor.js";
 import type { FileResult, FileStatus } from "../../src/model.js";
+import { fileResult } from "../helpers/results.js";
 
 type Script = (shard: Shard, placement: ShardPlacement, signals: ShardSignals) => Promise<FileStatus>;
 
@@ -19,21 +20,7 @@ function harness(plan: Partial<ExecutorPlan> & { shards: Shard[] }, script: Scri
   bus.on((e) => events.push(e));
   const runner = async (shard: Shard, placement: ShardPlacement, signals: ShardSignals): Promise<FileResult[]> => {
     const status = await script(shard, placement, signals);
-    return shard.paths.map((path) => ({
-      path,
-      status,
-      iteration: placement.iteration,
-      attempt: placement.attempt,
-      slot: placement.slot,
-      exitCode: 0,
-      signal: null,
-      startSeconds: clock(),
-      durationSeconds: 0,
-      tests: null,
-      log: "x.log",
-      tail: [],
-      reason: null,
-    }));
+    return shard.paths.map((path) => fileResult({ path, status, iteration: placement.iteration, attempt: placement.attempt, slot: placement.slot, startSeconds: clock(), durationSeconds: 0 }));
   };
   const executor = new Executor({ workers: 2, failFast: false, retries: 0, iterations: SINGLE_ITERATION, ...plan }, runner, bus, clock);
   return { executor, events };

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { exitCodeOf } from "../../src/exitCode.js";
 import type { FileResult, FileStatus } from "../../src/model.js";
+import { fileResult } from "../helpers/results.js";
 
 function result(path: string, status: FileStatus, attempt = 1, iteration = 1): FileResult {
-  return { path, status, attempt, iteration, exitCode: 0, signal: null, slot: 0, startSeconds: 0, durationSeconds: 1, tests: null, log: null, tail: [], reason: null };
+  return fileResult({ path, status, attempt, iteration });
 }
 const base = { stopReason: null, interruptedBy: null, flakyPasses: true } as const;
 

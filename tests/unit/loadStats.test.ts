@@ -1,23 +1,18 @@
 import { describe, expect, it } from "vitest";
 import type { FileResult, FileStatus } from "../../src/model.js";
 import { loadStats, percentile } from "../../src/report/loadStats.js";
+import { fileResult } from "../helpers/results.js";
 
 function run(path: string, iteration: number, status: FileStatus, seconds: number, attempt = 1): FileResult {
-  return {
+  return fileResult({
     path,
     iteration,
     attempt,
     status,
-    exitCode: 0,
-    signal: null,
-    slot: 0,
-    startSeconds: 0,
     durationSeconds: seconds,
     tests: { passed: 2, failed: status === "failed" ? 1 : 0, skipped: 1, errors: 0 },
     log: status === "cancelled" ? null : "x.log",
-    tail: [],
-    reason: null,
-  };
+  });
 }
 
 describe("percentile", () => {

@@ -1,0 +1,123 @@
+/**
+ * `grimoire-run merge-reports DIR…`: the JSON reports and JUnit files of the
+ * shards of one CI run combined into one, checked for completeness (every
+ * shard present, all agreeing on the partition), with one exit code.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { writeJsonFile, writeTextFile } from "./atomicWrite.js";
+import { UsageError } from "./errors.js";
+import { EXIT, SIGNAL_EXIT } from "./exitCode.js";
+import type { FileResult, RunReport } from "./model.js";
+import { recordRun } from "./plan/history.js";
+import type { JsonReport } from "./report/jsonReport.js";
+import { toJsonReport } from "./report/jsonReport.js";
+import { junitDocument, suitesOf } from "./report/junitMerge.js";
+import { formatSummary } from "./report/summary.js";
+import { palette } from "./report/style.js";
+
+export interface MergeRequest {
+  root: string;
+  inputs: string[];
+  reportJson: string | null;
+  junitXml: string | null;
+  /** Record the merged results in the project's history (so that the next CI run's shards are balanced by them). */
+  history: boolean;
+}
+
+export interface MergeIO {
+  out: (text: string) => void;
+  colour: boolean;
+}
+
+export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<number> {
+  const found = request.inputs.flatMap((input) => filesIn(path.resolve(request.root, input), input));
+  const reports = uniqueReports(found.filter((f) => f.endsWith(".json")).flatMap((f) => readReport(f)));
+  const xmlFiles = found.filter((f) => f.endsWith(".xml"));
+  if (reports.length === 0 && xmlFiles.length === 0) throw new UsageError(`no grimoire-run reports (.json) or JUnit files (.xml) found in ${request.inputs.join(", ")}`);
+  checkShards(reports);
+
+  const files: FileResult[] = reports.flatMap((report) => report.files.map((entry) => ({ ...entry, junit: null, tail: [], reason: null })));
+  const merged: RunReport = {
+    version: 1,
+    runId: `merged-${reports.map((r) => r.runId).join("+")}`,
+    exitCode: combinedExitCode(reports.map((r) => r.exitCode)),
+    wallSeconds: Math.max(0, ...reports.map((r) => r.wallSeconds)),
+    workers: reports.reduce((sum, r) => sum + r.workers, 0),
+    files,
+  };
+  if (request.reportJson !== null) writeJsonFile(request.reportJson, toJsonReport(merged));
+  if (request.junitXml !== null) {
+    const suites = xmlFiles.flatMap((file) => {
+      try {
+        return suitesOf(fs.readFileSync(file, "utf8"));
+      } catch {
+        throw new UsageError(`${file}: not a JUnit XML file`);
+      }
+    });
+    writeTextFile(request.junitXml, junitDocument(suites));
+  }
+  if (request.history && files.length > 0) await recordRun(request.root, files);
+
+  const shards = reports.map((r) => (r.shard === undefined ? r.runId : `${r.shard.index}/${r.shard.count}`));
+  io.out(`Merged ${reports.length} report${reports.length === 1 ? "" : "s"} (${shards.join(", ")}) and ${xmlFiles.length} JUnit file${xmlFiles.length === 1 ? "" : "s"}\n`);
+  if (reports.length > 0) io.out(`${formatSummary(merged, { colours: palette(io.colour), stopped: null }).join("\n")}\n`);
+  return reports.length > 0 ? merged.exitCode : EXIT.passed;
+}
+
+/** The worst of the shards' codes: an interruption, then an environment failure, then failures; 5 only if every shard found nothing. */
+export function combinedExitCode(codes: readonly number[]): number {
+  const signals = Object.values(SIGNAL_EXIT);
+  const interrupted = codes.find((c) => signals.includes(c));
+  if (interrupted !== undefined) return interrupted;
+  for (const code of [EXIT.internal, EXIT.environment, EXIT.usage, EXIT.failed]) if (codes.includes(code)) return code;
+  return codes.length > 0 && codes.every((c) => c === EXIT.noTests) ? EXIT.noTests : EXIT.passed;
+}
+
+function checkShards(reports: readonly JsonReport[]): void {
+  const sharded = reports.filter((r) => r.shard !== undefined).map((r) => r.shard as NonNullable<JsonReport["shard"]>);
+  if (sharded.length === 0) return;
+  const first = sharded[0] as (typeof sharded)[number];
+  if (sharded.some((s) => s.count !== first.count || s.digest !== first.digest)) {
+    throw new UsageError(
+      "the shards disagree on how the files were divided (their partitions differ): every shard job must see the same .grimoire/history.json, or none",
+    );
+  }
+  const seen = new Set(sharded.map((s) => s.index));
+  if (seen.size !== sharded.length) throw new UsageError("the same shard appears twice among the reports");
+  const missing = Array.from({ length: first.count }, (_, i) => i + 1).filter((i) => !seen.has(i));
+  if (missing.length > 0) {
+    throw new UsageError(`the reports of shard${missing.length === 1 ? "" : "s"} ${missing.map((i) => `${i}/${first.count}`).join(", ")} are missing: their files would count as never run`);
+  }
+}
+
+function filesIn(full: string, given: string): string[] {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(full);
+  } catch {
+    throw new UsageError(`path does not exist: ${given}`);
+  }
+  if (stat.isFile()) return [full];
+  return fs
+    .readdirSync(full, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && /\.(json|xml)$/.test(entry.name))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/** A grimoire-run JSON report, or nothing for any other JSON file found in the folders. */
+function readReport(file: string): JsonReport[] {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<JsonReport>;
+    if (parsed.version === 1 && Array.isArray(parsed.files) && typeof parsed.runId === "string") return [parsed as JsonReport];
+  } catch {
+    // not JSON, or not ours
+  }
+  return [];
+}
+
+/** A run's --report-json and the copy in its log folder are the same report: count it once. */
+function uniqueReports(reports: JsonReport[]): JsonReport[] {
+  return [...new Map(reports.map((r) => [r.runId, r])).values()];
+}

@@ -1,0 +1,136 @@
+/**
+ * What grimoire-run remembers of each file between runs: a smoothed duration
+ * and the last outcome, in `.grimoire/history.json`. Written under a lock
+ * and through a rename, so two runs at once neither corrupt the file nor
+ * lose each other's updates.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { writeJsonFile } from "../atomicWrite.js";
+import { HISTORY_SMOOTHING, STATE_DIR } from "../defaults.js";
+import { finalResults, type FileResult, type FileStatus } from "../model.js";
+import { isAlive } from "../exec/processTree.js";
+
+export type RecordedOutcome = "passed" | "failed" | "timeout" | "cancelled" | "no-tests" | "flaky";
+
+export interface FileHistory {
+  /** Smoothed duration of the file's runs, in seconds; null until it has run to an end. */
+  seconds: number | null;
+  outcome: RecordedOutcome;
+  runs: number;
+  /** ISO time of the run that last updated this entry. */
+  lastRun: string;
+}
+
+export interface History {
+  version: 1;
+  files: Record<string, FileHistory>;
+}
+
+export const EMPTY_HISTORY: History = { version: 1, files: {} };
+
+export function historyFile(root: string): string {
+  return path.join(root, STATE_DIR, "history.json");
+}
+
+/** The recorded history, or an empty one when there is none or it cannot be read (it is only a hint). */
+export function readHistory(root: string): History {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(historyFile(root), "utf8")) as Partial<History>;
+    if (parsed.version === 1 && typeof parsed.files === "object" && parsed.files !== null) return { version: 1, files: parsed.files };
+  } catch {
+    // missing or damaged: start afresh
+  }
+  return EMPTY_HISTORY;
+}
+
+/** Which of a file's outcomes in this run is remembered: the heaviest. */
+const OUTCOME_WEIGHT: Record<FileStatus, number> = { timeout: 6, failed: 5, cancelled: 4, flaky: 3, passed: 2, "no-tests": 1 };
+
+/**
+ * The history after a run. Each file's duration moves towards the mean of
+ * this run's finished executions by HISTORY_SMOOTHING; cancelled and
+ * timed-out executions say nothing about how long the file takes, except
+ * that a timeout took at least that long. Pure.
+ */
+export function updateHistory(history: History, results: readonly FileResult[], now: Date): History {
+  const files: Record<string, FileHistory> = { ...history.files };
+  const byPath = new Map<string, FileResult[]>();
+  for (const result of results) byPath.set(result.path, [...(byPath.get(result.path) ?? []), result]);
+  for (const [file, runs] of byPath) {
+    const ran = runs.filter((r) => r.log !== null);
+    if (ran.length === 0 && files[file] !== undefined) {
+      files[file] = { ...(files[file] as FileHistory), outcome: "cancelled", lastRun: now.toISOString() };
+      continue;
+    }
+    const previous = files[file];
+    const finished = ran.filter((r) => r.status !== "cancelled" && r.status !== "timeout").map((r) => r.durationSeconds);
+    const timedOut = ran.filter((r) => r.status === "timeout").map((r) => r.durationSeconds);
+    let seconds = previous?.seconds ?? null;
+    if (finished.length > 0) {
+      const mean = finished.reduce((a, b) => a + b, 0) / finished.length;
+      seconds = seconds === null ? mean : seconds + HISTORY_SMOOTHING * (mean - seconds);
+    }
+    if (timedOut.length > 0) seconds = Math.max(seconds ?? 0, ...timedOut);
+    // Each iteration's last attempt counts (a retry that passed makes it flaky), and a failing iteration is never outweighed by a passing one.
+    const outcome = finalResults(runs).reduce((a, b) => (OUTCOME_WEIGHT[b.status] > OUTCOME_WEIGHT[a.status] ? b : a)).status;
+    files[file] = {
+      seconds: seconds === null ? null : Math.round(seconds * 1000) / 1000,
+      outcome,
+      runs: (previous?.runs ?? 0) + ran.length,
+      lastRun: now.toISOString(),
+    };
+  }
+  return { version: 1, files };
+}
+
+/** How long a lock held by a live process is waited for before this run gives up recording. */
+const LOCK_WAIT_MS = 5_000;
+
+/**
+ * Records a run: under `history.json.lock` (taken with O_EXCL, taken over
+ * from a holder that died), re-reads the file, applies this run's results,
+ * and writes it to a temporary file renamed over the old one.
+ */
+export async function recordRun(root: string, results: readonly FileResult[], now = new Date()): Promise<void> {
+  const file = historyFile(root);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const lock = `${file}.lock`;
+  const release = await acquireLock(lock);
+  try {
+    writeJsonFile(file, updateHistory(readHistory(root), results, now));
+  } finally {
+    release();
+  }
+}
+
+async function acquireLock(lock: string): Promise<() => void> {
+  const giveUpAt = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const fd = fs.openSync(lock, "wx");
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      return () => fs.rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const holder = readOrEmpty(lock);
+    const pid = Number(holder);
+    if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || Date.now() >= giveUpAt) {
+      // A lock whose holder is gone (or held longer than any write takes) is taken over, unless
+      // another run took it over first: then it holds another pid, and is waited for.
+      if (readOrEmpty(lock) === holder) fs.rmSync(lock, { force: true });
+      continue;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}

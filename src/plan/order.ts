@@ -1,0 +1,76 @@
+/**
+ * In which order files start, and which files run: pure functions of the
+ * file list and the history. With one process per file, the order decides
+ * the wall time: the slowest file started last sets the finish line.
+ */
+import { compareCodeUnits } from "../discovery/findTestFiles.js";
+import type { History, RecordedOutcome } from "./history.js";
+
+export type Order = "history" | "name" | "random";
+
+export interface OrderOptions {
+  order: Order;
+  /** For `random`: the same seed gives the same order. */
+  seed: number;
+  /** Files that failed last time go first, whatever the order (always so with `history`). */
+  failedFirst: boolean;
+}
+
+const FAILED: ReadonlySet<RecordedOutcome> = new Set(["failed", "timeout", "cancelled"]);
+
+export function failedLastTime(path: string, history: History): boolean {
+  const outcome = history.files[path]?.outcome;
+  return outcome !== undefined && FAILED.has(outcome);
+}
+
+/**
+ * `history`: what failed last time first (to fail fast), then files never
+ * timed (their cost is unknown; starting them early keeps them off the
+ * finish line), then the rest longest first (the longest-processing-time
+ * rule, which keeps the pool busy to the end). Ties by path.
+ * `name`: by path. `random`: a seeded shuffle.
+ */
+export function orderFiles<T extends { path: string }>(files: readonly T[], history: History, options: OrderOptions): T[] {
+  const byName = [...files].sort((a, b) => compareCodeUnits(a.path, b.path));
+  const seconds = (file: T): number => history.files[file.path]?.seconds ?? 0;
+  const longestFirst = (a: T, b: T): number => seconds(b) - seconds(a) || compareCodeUnits(a.path, b.path);
+  const failed = byName.filter((f) => failedLastTime(f.path, history));
+  const others = byName.filter((f) => !failedLastTime(f.path, history));
+
+  if (options.order === "history") {
+    const timed = (f: T): boolean => (history.files[f.path]?.seconds ?? null) !== null;
+    return [...failed.sort(longestFirst), ...others.filter((f) => !timed(f)), ...others.filter(timed).sort(longestFirst)];
+  }
+  const arrange = (list: T[]): T[] => (options.order === "random" ? shuffle(list, options.seed) : list);
+  return options.failedFirst ? [...arrange(failed), ...arrange(others)] : arrange(byName);
+}
+
+export interface LastFailedSelection<T> {
+  files: T[];
+  /** Nothing failed last time, so everything runs (as pytest's --lf does). */
+  everything: boolean;
+}
+
+/** The files that failed, timed out or were cancelled last time; all of them when none did. */
+export function selectLastFailed<T extends { path: string }>(files: readonly T[], history: History): LastFailedSelection<T> {
+  const failed = files.filter((f) => failedLastTime(f.path, history));
+  return failed.length === 0 ? { files: [...files], everything: true } : { files: failed, everything: false };
+}
+
+/** Fisher–Yates with mulberry32: the same seed shuffles the same way everywhere. */
+export function shuffle<T>(items: readonly T[], seed: number): T[] {
+  const result = [...items];
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = result.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [result[i], result[j]] = [result[j] as T, result[i] as T];
+  }
+  return result;
+}

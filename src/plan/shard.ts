@@ -1,0 +1,65 @@
+/**
+ * `--shard I/N`: the selection cut into N parts of about equal recorded
+ * duration, for CI matrices whose jobs each run one part. Pure and
+ * deterministic: every job computes the same partition from the same files
+ * and history, so together they run every file exactly once.
+ */
+import crypto from "node:crypto";
+import { compareCodeUnits } from "../discovery/findTestFiles.js";
+import { UsageError } from "../errors.js";
+import type { History } from "./history.js";
+
+export interface ShardSpec {
+  /** 1-based. */
+  index: number;
+  count: number;
+}
+
+export interface Part {
+  paths: string[];
+  /** Sum of the files' recorded (or estimated) durations. */
+  seconds: number;
+}
+
+export interface Partition {
+  parts: Part[];
+  /** Identifies the partition: jobs that disagree on it (different history) are caught when reports are merged. */
+  digest: string;
+}
+
+/** The duration assumed for a file with no history when there is none at all. */
+const UNKNOWN_SECONDS = 1;
+
+export function parseShard(value: string): ShardSpec {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || count < 1 || index < 1 || index > count) {
+    throw new UsageError(`--shard must be I/N with 1 <= I <= N, like 2/4; got "${value}"`);
+  }
+  return { index, count };
+}
+
+/**
+ * Longest-processing-time assignment: files from the longest down, each to
+ * the part with the least time so far (the first such part on a tie). Files
+ * without history count as the mean of those with one. The parts then
+ * differ by at most the longest file, and by far less when many short files
+ * fill in behind a few long ones.
+ */
+export function partition(paths: readonly string[], history: History, count: number): Partition {
+  const known = paths.map((p) => history.files[p]?.seconds).filter((s): s is number => typeof s === "number");
+  const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : UNKNOWN_SECONDS;
+  const estimate = (p: string): number => Math.round((history.files[p]?.seconds ?? fallback) * 1000) / 1000;
+  const sorted = [...paths].sort((a, b) => estimate(b) - estimate(a) || compareCodeUnits(a, b));
+  const parts: Part[] = Array.from({ length: count }, () => ({ paths: [], seconds: 0 }));
+  for (const p of sorted) {
+    const lightest = parts.reduce((best, part, i) => (part.seconds < (parts[best] as Part).seconds ? i : best), 0);
+    const part = parts[lightest] as Part;
+    part.paths.push(p);
+    part.seconds += estimate(p);
+  }
+  for (const part of parts) part.paths.sort(compareCodeUnits);
+  const digest = crypto.createHash("sha256").update(JSON.stringify(parts.map((p) => p.paths))).digest("hex").slice(0, 12);
+  return { parts, digest };
+}

@@ -1,0 +1,126 @@
+/**
+ * One JUnit XML document from every pytest process's own report, for CI
+ * test dashboards: a `<testsuite>` per execution, named after its file (and
+ * iteration and attempt when there are several). An execution pytest could
+ * not report on (crashed, timed out, cancelled) still shows, as an error or
+ * a skip, so that the dashboard never looks greener than the run.
+ */
+import fs from "node:fs";
+import { XMLBuilder, XMLParser } from "fast-xml-parser";
+import type { FileResult } from "../model.js";
+
+type Node = Record<string, unknown> & { ":@"?: Record<string, string> };
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  parseAttributeValue: false,
+  parseTagValue: false,
+  trimValues: false,
+});
+const builder = new XMLBuilder({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: "@_", suppressEmptyNode: true });
+
+export interface JUnitExecution {
+  /** The file's result, or the serial run's first file's, whose fate the suite reports. */
+  result: FileResult;
+  /** For the whole-run suite of a serial run: all its files' results. */
+  results: readonly FileResult[];
+  /** The pytest process's report, or null when it wrote none. */
+  xml: string | null;
+}
+
+/** The suites of a JUnit document, as nodes (pytest writes `<testsuites><testsuite>`; others write a bare `<testsuite>`). */
+export function suitesOf(xml: string): Node[] {
+  const nodes = parser.parse(xml) as Node[];
+  const root = nodes.find((n) => "testsuites" in n);
+  if (root !== undefined) return (root["testsuites"] as Node[]).filter((n) => "testsuite" in n);
+  return nodes.filter((n) => "testsuite" in n);
+}
+
+/** Sums the suites' counts into one `<testsuites>` document. */
+export function junitDocument(suites: Node[], name = "grimoire-run"): string {
+  const totals = { tests: 0, failures: 0, errors: 0, skipped: 0, time: 0 };
+  for (const suite of suites) {
+    const attrs = suite[":@"] ?? {};
+    totals.tests += Number(attrs["@_tests"] ?? 0) || 0;
+    totals.failures += Number(attrs["@_failures"] ?? 0) || 0;
+    totals.errors += Number(attrs["@_errors"] ?? 0) || 0;
+    totals.skipped += Number(attrs["@_skipped"] ?? 0) || 0;
+    totals.time += Number(attrs["@_time"] ?? 0) || 0;
+  }
+  const root: Node = {
+    testsuites: suites,
+    ":@": {
+      "@_name": name,
+      "@_tests": String(totals.tests),
+      "@_failures": String(totals.failures),
+      "@_errors": String(totals.errors),
+      "@_skipped": String(totals.skipped),
+      "@_time": totals.time.toFixed(3),
+    },
+  };
+  return `<?xml version="1.0" encoding="utf-8"?>\n${builder.build([root]) as string}\n`;
+}
+
+export function mergeJUnit(executions: readonly JUnitExecution[]): string {
+  const several = new Set(executions.map((e) => `${e.result.iteration}/${e.result.attempt}`)).size > 1;
+  const suites: Node[] = [];
+  for (const execution of executions) {
+    const { result } = execution;
+    const base = execution.results.length > 1 ? "serial run" : result.path;
+    const name = several ? `${base} [iteration ${result.iteration}, attempt ${result.attempt}]` : base;
+    let own: Node[] = [];
+    if (execution.xml !== null) {
+      try {
+        own = suitesOf(execution.xml);
+      } catch {
+        own = [];
+      }
+    }
+    for (const suite of own) suite[":@"] = { ...(suite[":@"] ?? {}), "@_name": name };
+    const missing = missingVerdict(result, own);
+    if (missing !== null) own.push(syntheticSuite(name, result, missing));
+    suites.push(...own);
+  }
+  return junitDocument(suites);
+}
+
+/** What the dashboard must be told that pytest's own report does not say, if anything. */
+function missingVerdict(result: FileResult, suites: Node[]): { kind: "error" | "skipped"; message: string } | null {
+  if (result.status === "cancelled") return { kind: "skipped", message: result.reason === "not started" ? "cancelled before it started" : "cancelled while running" };
+  const reported = suites.some((suite) => Number(suite[":@"]?.["@_failures"] ?? 0) + Number(suite[":@"]?.["@_errors"] ?? 0) > 0);
+  if ((result.status === "failed" || result.status === "timeout") && !reported) {
+    return { kind: "error", message: result.reason ?? (result.status === "timeout" ? "timed out" : "failed") };
+  }
+  return null;
+}
+
+function syntheticSuite(name: string, result: FileResult, verdict: { kind: "error" | "skipped"; message: string }): Node {
+  const seconds = result.durationSeconds.toFixed(3);
+  const detail = result.tail.length > 0 ? [{ "#text": result.tail.join("\n") }] : [];
+  const testcase: Node = {
+    testcase: [{ [verdict.kind]: detail, ":@": { "@_message": verdict.message } }],
+    ":@": { "@_classname": result.path.replace(/\.py$/, "").replaceAll("/", "."), "@_name": `(${result.status})`, "@_time": seconds },
+  };
+  return {
+    testsuite: [testcase],
+    ":@": {
+      "@_name": name,
+      "@_tests": "1",
+      "@_failures": "0",
+      "@_errors": verdict.kind === "error" ? "1" : "0",
+      "@_skipped": verdict.kind === "skipped" ? "1" : "0",
+      "@_time": seconds,
+    },
+  };
+}
+
+export function readXml(file: string | null): string | null {
+  if (file === null) return null;
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Issue 6: history, order, --last-failed, CI shards, merged reports, on real runs.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { XMLParser } from "fast-xml-parser";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeProject, readReport, runCli, startCli, type Project } from "../helpers/project.js";
+
+const projects: Project[] = [];
+function project(files: Record<string, string>): Project {
+  const p = makeProject(files);
+  projects.push(p);
+  return p;
+}
+afterEach(() => {
+  for (const p of projects.splice(0)) p.remove();
+});
+
+const sleeper = (seconds: number): string => `import time\n\ndef test_sleep():\n    time.sleep(${seconds})\n`;
+const history = (p: Project) => JSON.parse(p.read(".grimoire/history.json")) as { version: number; files: Record<string, { seconds: number | null; outcome: string; runs: number }> };
+const startOrder = (p: Project, report: string) =>
+  readReport(p, report)
+    .files.sort((a, b) => a.startSeconds - b.startSeconds)
+    .map((f) => f.path);
+
+describe("history and order", () => {
+  it("records each file's duration and outcome, and starts the slowest file first next time", async () => {
+    const p = project({ "tests/http/test_a.py": sleeper(0.1), "tests/http/test_b.py": sleeper(0.1), "tests/http/test_c.py": sleeper(0.1), "tests/http/test_z_slow.py": sleeper(1.5) });
+    expect((await runCli(["--parallel", "-n", "1", "--report-json", "first.json"], { cwd: p.root })).code).toBe(0);
+    expect(startOrder(p, "first.json")).toEqual(["tests/http/test_a.py", "tests/http/test_b.py", "tests/http/test_c.py", "tests/http/test_z_slow.py"]);
+    const recorded = history(p);
+    expect(recorded.files["tests/http/test_z_slow.py"]?.outcome).toBe("passed");
+    expect(recorded.files["tests/http/test_z_slow.py"]?.seconds).toBeGreaterThan(1.5);
+
+    expect((await runCli(["--parallel", "-n", "1", "--report-json", "second.json"], { cwd: p.root })).code).toBe(0);
+    expect(startOrder(p, "second.json")[0]).toBe("tests/http/test_z_slow.py");
+    expect(history(p).files["tests/http/test_a.py"]?.runs).toBe(2);
+  });
+
+  it("starts what failed last time first, and orders by name or by a seeded shuffle on request", async () => {
+    const p = project(Object.fromEntries(["a", "b", "c", "d", "e"].map((n) => [`tests/http/test_${n}.py`, n === "d" ? "def test_d():\n    assert 0\n" : sleeper(0)])));
+    expect((await runCli(["--parallel", "-n", "1"], { cwd: p.root })).code).toBe(1);
+    expect((await runCli(["--parallel", "-n", "1", "--report-json", "r.json"], { cwd: p.root })).code).toBe(1);
+    expect(startOrder(p, "r.json")[0]).toBe("tests/http/test_d.py");
+    await runCli(["--parallel", "-n", "1", "--order", "name", "--report-json", "name.json"], { cwd: p.root });
+    expect(startOrder(p, "name.json")).toEqual(["a", "b", "c", "d", "e"].map((n) => `tests/http/test_${n}.py`));
+    const first = await runCli(["--parallel", "-n", "1", "--order", "random", "--seed", "7", "--report-json", "r1.json"], { cwd: p.root });
+    await runCli(["--parallel", "-n", "1", "--order", "random", "--seed", "7", "--report-json", "r2.json"], { cwd: p.root });
+    expect(startOrder(p, "r2.json")).toEqual(startOrder(p, "r1.json"));
+    expect(first.stdout).toMatch(/order: random, seed 7/);
+    const unseeded = await runCli(["--parallel", "--order", "random"], { cwd: p.root });
+    expect(unseeded.stdout).toMatch(/order: random, seed \d+ \(--order random --seed \d+ repeats it\)/);
+    const bad = await runCli(["--parallel", "--seed", "3"], { cwd: p.root });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--seed only applies with --order random/);
+  });
+
+  it("--last-failed runs only what failed, timed out or was cancelled; everything when nothing did", async () => {
+    const p = project({
+      "tests/http/test_fails.py": "import os\n\ndef test_x():\n    assert os.environ.get('FIXED') == '1'\n",
+      "tests/http/test_slow.py": sleeper(30),
+      "tests/http/test_ok.py": sleeper(0),
+    });
+    expect((await runCli(["--parallel", "--timeout", "2", "--kill-grace", "0.5"], { cwd: p.root })).code).toBe(1);
+    const rerun = await runCli(["--parallel", "--last-failed", "--timeout", "2", "--kill-grace", "0.5", "--report-json", "r.json"], { cwd: p.root });
+    expect(readReport(p, "r.json").files.map((f) => f.path).sort()).toEqual(["tests/http/test_fails.py", "tests/http/test_slow.py"]);
+    expect(rerun.stdout).toMatch(/--last-failed: running the 2 files that failed, timed out or were cancelled last time/);
+
+    p.write("tests/http/test_slow.py", sleeper(0));
+    p.write("tests/http/test_fails.py", "def test_x():\n    pass\n");
+    expect((await runCli(["--parallel", "--last-failed"], { cwd: p.root })).code).toBe(0);
+    const all = await runCli(["--parallel", "--last-failed", "--report-json", "all.json"], { cwd: p.root });
+    expect(all.stdout).toMatch(/--last-failed: no file failed, timed out or was cancelled last time; running everything/);
+    expect(readReport(p, "all.json").files).toHaveLength(3);
+  });
+
+  it("keeps the history whole when two runs record at once", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = sleeper(0.1);
+    const p = project(files);
+    const one = startCli(["--parallel", "-n", "1", "tests/http/test_0.py", "tests/http/test_1.py", "tests/http/test_2.py"], { cwd: p.root });
+    const two = startCli(["--parallel", "-n", "1", "tests/http/test_3.py", "tests/http/test_4.py", "tests/http/test_5.py"], { cwd: p.root });
+    const [a, b] = await Promise.all([one.done, two.done]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(Object.keys(history(p).files).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `tests/http/test_${i}.py`));
+    expect(fs.readdirSync(path.join(p.root, ".grimoire")).filter((f) => f.includes("history"))).toEqual(["history.json"]);
+  });
+});
+
+describe("CI shards and merged reports", () => {
+  function shardedProject(): Project {
+    const files: Record<string, string> = {};
+    const seconds = [0.9, 0.1, 0.6, 0.2, 0.1, 0.4, 0.1, 0.3];
+    seconds.forEach((s, i) => (files[`tests/http/test_${i}.py`] = sleeper(s)));
+    files["tests/e2e/test_bad.py"] = "def test_bad():\n    assert 0\n";
+    return project(files);
+  }
+
+  it("divides the selection into disjoint, complete parts, and merges their reports back into one", async () => {
+    const p = shardedProject();
+    await runCli(["--parallel"], { cwd: p.root });
+    const before = p.read(".grimoire/history.json");
+    const shards = [];
+    for (const index of [1, 2, 3]) {
+      const result = await runCli(["--parallel", "--shard", `${index}/3`, "--report-json", `out/shard${index}/report.json`, "--junit-xml", `out/shard${index}/junit.xml`], { cwd: p.root });
+      expect(result.stdout).toMatch(new RegExp(`shard ${index}/3: \\d+ files?, [\\d.]+s of recorded time; the others: `));
+      shards.push(readReport(p, `out/shard${index}/report.json`));
+    }
+    // Shards leave the history to merge-reports, so that they all divide by the same one.
+    expect(p.read(".grimoire/history.json")).toBe(before);
+    const assigned = shards.flatMap((r) => r.files.map((f) => f.path));
+    expect(new Set(assigned).size).toBe(assigned.length);
+    expect(assigned.sort()).toEqual([...Array.from({ length: 8 }, (_, i) => `tests/http/test_${i}.py`), "tests/e2e/test_bad.py"].sort());
+
+    const merged = await runCli(["merge-reports", "out", "--report-json", "merged.json", "--junit-xml", "merged.xml"], { cwd: p.root });
+    expect(merged.code).toBe(1);
+    expect(merged.stdout).toMatch(/Merged 3 reports \(1\/3, 2\/3, 3\/3\) and 3 JUnit files/);
+    expect(merged.stdout).toMatch(/9 files: 8 passed, 1 failed/);
+    const report = readReport(p, "merged.json");
+    expect(report.files).toHaveLength(9);
+    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (n) => n === "testsuite" || n === "testcase" }).parse(p.read("merged.xml"));
+    expect(junit.testsuites.testsuite.map((s: { name: string }) => s.name).sort()).toEqual(assigned);
+    expect(junit.testsuites).toMatchObject({ tests: "9", failures: "1" });
+    expect(history(p).files["tests/http/test_0.py"]?.runs).toBe(2);
+  });
+
+  it("refuses to merge when a shard is missing or the shards divided differently", async () => {
+    const p = shardedProject();
+    await runCli(["--parallel", "--shard", "1/2", "--report-json", "a/report.json"], { cwd: p.root });
+    const missing = await runCli(["merge-reports", "a"], { cwd: p.root });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/the reports of shard 2\/2 are missing/);
+
+    await runCli(["--parallel"], { cwd: p.root });
+    await runCli(["--parallel", "--shard", "2/2", "--report-json", "b/report.json"], { cwd: p.root });
+    const differ = await runCli(["merge-reports", "a", "b"], { cwd: p.root });
+    expect(differ.code).toBe(2);
+    expect(differ.stderr).toMatch(/the shards disagree on how the files were divided/);
+  });
+
+  it("an empty shard passes and says so", async () => {
+    const p = project({ "tests/http/test_only.py": sleeper(0) });
+    const result = await runCli(["--parallel", "--shard", "2/3", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/shard 2\/3: 0 files/);
+    expect(readReport(p, "r.json").files).toEqual([]);
+  });
+
+  it("writes a merged JUnit of a single run, with a timed-out file shown as an error", async () => {
+    const p = project({ "tests/http/test_ok.py": "def test_a():\n    pass\n\ndef test_b():\n    pass\n", "tests/http/test_slow.py": sleeper(30) });
+    const result = await runCli(["--parallel", "--timeout", "2", "--kill-grace", "0.5", "--junit-xml", "junit.xml"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (n) => n === "testsuite" || n === "testcase" }).parse(p.read("junit.xml"));
+    const suites = junit.testsuites.testsuite as { name: string; testcase: Record<string, { message?: string }>[] }[];
+    expect(suites.find((s) => s.name === "tests/http/test_ok.py")?.testcase).toHaveLength(2);
+    expect(suites.filter((s) => s.name === "tests/http/test_slow.py").flatMap((s) => s.testcase).some((c) => c["error"]?.message === "no result within the 2s time limit")).toBe(true);
+    expect(Number(junit.testsuites.errors)).toBeGreaterThanOrEqual(1);
+  });
+});

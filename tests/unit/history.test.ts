@@ -1,0 +1,64 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { EMPTY_HISTORY, readHistory, recordRun, updateHistory } from "../../src/plan/history.js";
+import { fileResult } from "../helpers/results.js";
+
+const now = new Date("2026-11-22T10:00:00Z");
+
+describe("updating the history", () => {
+  it("smooths durations: half way from the old estimate to this run's", () => {
+    const first = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", durationSeconds: 4 })], now);
+    expect(first.files["a.py"]).toEqual({ seconds: 4, outcome: "passed", runs: 1, lastRun: now.toISOString() });
+    const second = updateHistory(first, [fileResult({ path: "a.py", durationSeconds: 8 })], now);
+    expect(second.files["a.py"]?.seconds).toBe(6);
+    expect(second.files["a.py"]?.runs).toBe(2);
+  });
+
+  it("remembers a failure in any iteration over later passes, and a retried pass as flaky", () => {
+    const looped = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", iteration: 1, status: "failed" }), fileResult({ path: "a.py", iteration: 2 })], now);
+    expect(looped.files["a.py"]?.outcome).toBe("failed");
+    const retried = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", status: "failed" }), fileResult({ path: "a.py", attempt: 2, status: "flaky" })], now);
+    expect(retried.files["a.py"]?.outcome).toBe("flaky");
+  });
+
+  it("learns nothing about duration from a cancelled file, and at least the limit from a timeout", () => {
+    const past = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", durationSeconds: 3 }), fileResult({ path: "b.py", durationSeconds: 3 })], now);
+    const next = updateHistory(
+      past,
+      [fileResult({ path: "a.py", status: "cancelled", durationSeconds: 0.5 }), fileResult({ path: "b.py", status: "timeout", durationSeconds: 30 }), fileResult({ path: "c.py", status: "cancelled", log: null, slot: -1 })],
+      now,
+    );
+    expect(next.files["a.py"]).toMatchObject({ seconds: 3, outcome: "cancelled" });
+    expect(next.files["b.py"]).toMatchObject({ seconds: 30, outcome: "timeout" });
+    expect(next.files["c.py"]).toMatchObject({ seconds: null, outcome: "cancelled", runs: 0 });
+  });
+});
+
+describe("the history file", () => {
+  const roots: string[] = [];
+  afterEach(() => {
+    for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it("loses no update when runs record at the same time", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-history-"));
+    roots.push(root);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => recordRun(root, [fileResult({ path: `f${i}.py`, durationSeconds: i })], now)));
+    const recorded = readHistory(root);
+    expect(Object.keys(recorded.files)).toHaveLength(20);
+    expect(fs.readdirSync(path.join(root, ".grimoire"))).toEqual(["history.json"]);
+  });
+
+  it("takes over a lock whose holder died, and reads a damaged file as empty", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-history-"));
+    roots.push(root);
+    fs.mkdirSync(path.join(root, ".grimoire"));
+    fs.writeFileSync(path.join(root, ".grimoire", "history.json"), "{ not json");
+    fs.writeFileSync(path.join(root, ".grimoire", "history.json.lock"), "999999999");
+    expect(readHistory(root)).toEqual(EMPTY_HISTORY);
+    await recordRun(root, [fileResult({ path: "a.py" })], now);
+    expect(Object.keys(readHistory(root).files)).toEqual(["a.py"]);
+  });
+});

@@ -1,0 +1,61 @@
+import { XMLParser } from "fast-xml-parser";
+import { describe, expect, it } from "vitest";
+import { combinedExitCode } from "../../src/mergeReports.js";
+import { mergeJUnit } from "../../src/report/junitMerge.js";
+import { fileResult } from "../helpers/results.js";
+
+const pytestReport = (file: string, failures = 0) => `<?xml version="1.0" encoding="utf-8"?>
+<testsuites name="pytest tests"><testsuite name="pytest" errors="0" failures="${failures}" skipped="0" tests="2" time="0.5">
+<testcase classname="${file}" name="test_one" time="0.2" />
+<testcase classname="${file}" name="test_two" time="0.3">${failures > 0 ? '<failure message="assert 1 &lt; 0">E  assert 1 &lt; 0 &amp; more</failure>' : ""}</testcase>
+</testsuite></testsuites>`;
+
+const parse = (xml: string) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (n) => n === "testsuite" || n === "testcase" }).parse(xml);
+
+describe("the merged JUnit report", () => {
+  it("holds one suite per execution, named after its file, with pytest's cases intact and the totals summed", () => {
+    const xml = mergeJUnit([
+      { result: fileResult({ path: "tests/a.py" }), results: [], xml: pytestReport("tests.a") },
+      { result: fileResult({ path: "tests/b.py", status: "failed" }), results: [], xml: pytestReport("tests.b", 1) },
+    ]);
+    const doc = parse(xml);
+    const suites = doc.testsuites.testsuite;
+    expect(suites.map((s: { name: string }) => s.name)).toEqual(["tests/a.py", "tests/b.py"]);
+    expect(doc.testsuites).toMatchObject({ name: "grimoire-run", tests: "4", failures: "1", errors: "0", skipped: "0" });
+    expect(suites[1].testcase[1].failure["#text"]).toBe("E  assert 1 < 0 & more");
+    expect(suites[1].testcase[1].failure.message).toBe("assert 1 < 0");
+  });
+
+  it("shows what pytest could not report: a crash or timeout as an error, a cancellation as a skip", () => {
+    const xml = mergeJUnit([
+      { result: fileResult({ path: "tests/crash.py", status: "failed", reason: "killed by SIGSEGV", tail: ["Fatal Python error"] }), results: [], xml: null },
+      { result: fileResult({ path: "tests/slow.py", status: "timeout", reason: "no result within the 30s time limit" }), results: [], xml: pytestReport("tests.slow") },
+      { result: fileResult({ path: "tests/later.py", status: "cancelled", reason: "not started", log: null }), results: [], xml: null },
+    ]);
+    const doc = parse(xml);
+    const byName = Object.fromEntries(doc.testsuites.testsuite.map((s: { name: string }) => [s.name, s]));
+    expect(byName["tests/crash.py"].testcase[0].error).toMatchObject({ message: "killed by SIGSEGV", "#text": "Fatal Python error" });
+    expect(doc.testsuites.testsuite.filter((s: { name: string }) => s.name === "tests/slow.py")).toHaveLength(2);
+    expect(byName["tests/later.py"].testcase[0].skipped.message).toBe("cancelled before it started");
+    expect(doc.testsuites).toMatchObject({ tests: "5", errors: "2", skipped: "1" });
+  });
+
+  it("names iterations and attempts when there are several", () => {
+    const xml = mergeJUnit([
+      { result: fileResult({ path: "tests/a.py", iteration: 1 }), results: [], xml: pytestReport("tests.a") },
+      { result: fileResult({ path: "tests/a.py", iteration: 2, attempt: 2 }), results: [], xml: pytestReport("tests.a") },
+    ]);
+    expect(parse(xml).testsuites.testsuite.map((s: { name: string }) => s.name)).toEqual(["tests/a.py [iteration 1, attempt 1]", "tests/a.py [iteration 2, attempt 2]"]);
+  });
+});
+
+describe("the exit code of merged shards", () => {
+  it("is the worst of theirs", () => {
+    expect(combinedExitCode([0, 0])).toBe(0);
+    expect(combinedExitCode([0, 5])).toBe(0);
+    expect(combinedExitCode([5, 5])).toBe(5);
+    expect(combinedExitCode([0, 1, 5])).toBe(1);
+    expect(combinedExitCode([1, 3])).toBe(3);
+    expect(combinedExitCode([3, 130])).toBe(130);
+  });
+});

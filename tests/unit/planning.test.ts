@@ -1,0 +1,117 @@
+/**
+ * Order, last-failed selection and CI shards: pure functions of the file list and the history.
+ */
+import { describe, expect, it } from "vitest";
+import type { History, RecordedOutcome } from "../../src/plan/history.js";
+import { orderFiles, selectLastFailed, shuffle } from "../../src/plan/order.js";
+import { parseShard, partition } from "../../src/plan/shard.js";
+
+function history(entries: Record<string, [number | null, RecordedOutcome]>): History {
+  return {
+    version: 1,
+    files: Object.fromEntries(Object.entries(entries).map(([path, [seconds, outcome]]) => [path, { seconds, outcome, runs: 1, lastRun: "2026-01-01T00:00:00Z" }])),
+  };
+}
+const files = (...paths: string[]) => paths.map((path) => ({ path }));
+const paths = (list: { path: string }[]) => list.map((f) => f.path);
+
+describe("the start order", () => {
+  const past = history({
+    "a.py": [2, "passed"],
+    "b.py": [9, "passed"],
+    "c.py": [1, "failed"],
+    "d.py": [5, "timeout"],
+    "e.py": [4, "passed"],
+    "f.py": [null, "cancelled"],
+  });
+  const all = files("a.py", "b.py", "c.py", "d.py", "e.py", "f.py", "new1.py", "new0.py");
+
+  it("starts what failed last time first, then new files, then the longest first", () => {
+    expect(paths(orderFiles(all, past, { order: "history", seed: 0, failedFirst: false }))).toEqual(["d.py", "c.py", "f.py", "new0.py", "new1.py", "b.py", "e.py", "a.py"]);
+  });
+
+  it("orders by name, failures first when asked", () => {
+    expect(paths(orderFiles(all, past, { order: "name", seed: 0, failedFirst: false }))).toEqual(["a.py", "b.py", "c.py", "d.py", "e.py", "f.py", "new0.py", "new1.py"]);
+    expect(paths(orderFiles(all, past, { order: "name", seed: 0, failedFirst: true }))).toEqual(["c.py", "d.py", "f.py", "a.py", "b.py", "e.py", "new0.py", "new1.py"]);
+  });
+
+  it("shuffles the same way for the same seed, and differently for another", () => {
+    const one = paths(orderFiles(all, past, { order: "random", seed: 42, failedFirst: false }));
+    expect(paths(orderFiles([...all].reverse(), past, { order: "random", seed: 42, failedFirst: false }))).toEqual(one);
+    expect(paths(orderFiles(all, past, { order: "random", seed: 43, failedFirst: false }))).not.toEqual(one);
+    expect([...one].sort()).toEqual(paths(all).sort());
+  });
+
+  it("shuffles fairly enough: every position is reachable", () => {
+    const firsts = new Set(Array.from({ length: 200 }, (_, seed) => shuffle(["a", "b", "c", "d"], seed)[0]));
+    expect(firsts).toEqual(new Set(["a", "b", "c", "d"]));
+  });
+});
+
+describe("--last-failed", () => {
+  it("keeps the files that failed, timed out or were cancelled, but not the flaky", () => {
+    const past = history({ "a.py": [1, "failed"], "b.py": [1, "flaky"], "c.py": [1, "timeout"], "d.py": [1, "cancelled"], "e.py": [1, "passed"] });
+    const selected = selectLastFailed(files("a.py", "b.py", "c.py", "d.py", "e.py", "f.py"), past);
+    expect(paths(selected.files)).toEqual(["a.py", "c.py", "d.py"]);
+    expect(selected.everything).toBe(false);
+  });
+
+  it("runs everything when nothing failed, as pytest's --lf does", () => {
+    const selected = selectLastFailed(files("a.py", "b.py"), history({ "a.py": [1, "passed"] }));
+    expect(paths(selected.files)).toEqual(["a.py", "b.py"]);
+    expect(selected.everything).toBe(true);
+  });
+});
+
+describe("--shard I/N", () => {
+  it("reads I/N and refuses anything else", () => {
+    expect(parseShard("2/4")).toEqual({ index: 2, count: 4 });
+    for (const bad of ["0/4", "5/4", "2", "a/b", "2/0", "-1/3"]) expect(() => parseShard(bad)).toThrow(/--shard must be I\/N/);
+  });
+
+  /** A long-tailed suite: a few long files and many short ones, seconds per file. */
+  const longTailed: Record<string, number> = {};
+  [8, 7.5, 6, 3].forEach((s, i) => (longTailed[`long_${i}.py`] = s));
+  for (let i = 0; i < 40; i++) longTailed[`short_${String(i).padStart(2, "0")}.py`] = 0.2 + (i % 7) * 0.15;
+  const longHistory = history(Object.fromEntries(Object.entries(longTailed).map(([p, s]) => [p, [s, "passed"]])));
+  const all = Object.keys(longTailed);
+
+  it.each([2, 3, 4, 7])("cuts %i disjoint parts that together hold every file", (count) => {
+    const { parts } = partition(all, longHistory, count);
+    const assigned = parts.flatMap((p) => p.paths);
+    expect(assigned.sort()).toEqual([...all].sort());
+    expect(new Set(assigned).size).toBe(all.length);
+  });
+
+  it("balances the parts within the longest file, and far closer on a long-tailed suite", () => {
+    for (const count of [2, 3, 4]) {
+      const { parts } = partition(all, longHistory, count);
+      const sums = parts.map((p) => p.paths.reduce((s, f) => s + (longTailed[f] as number), 0));
+      const spread = Math.max(...sums) - Math.min(...sums);
+      expect(spread).toBeLessThanOrEqual(8);
+      expect(spread).toBeLessThan(0.5);
+    }
+  });
+
+  it("is the same on every machine: deterministic, whatever the input order", () => {
+    const one = partition(all, longHistory, 3);
+    const two = partition([...all].reverse(), longHistory, 3);
+    expect(two).toEqual(one);
+    expect(one.digest).toMatch(/^[0-9a-f]{12}$/);
+    expect(partition(all, history({}), 3).digest).not.toBe(one.digest);
+  });
+
+  it("counts files without history as the mean of the others", () => {
+    const past = history({ "a.py": [10, "passed"], "b.py": [2, "passed"] });
+    const { parts } = partition(["a.py", "b.py", "new.py"], past, 2);
+    expect(parts.map((p) => [p.paths, p.seconds])).toEqual([
+      [["a.py"], 10],
+      [["b.py", "new.py"], 8],
+    ]);
+  });
+
+  it("leaves a part empty when there are more shards than files", () => {
+    const { parts } = partition(["a.py"], history({}), 3);
+    expect(parts.map((p) => p.paths.length)).toEqual([1, 0, 0]);
+  });
+});
