@@ -29,7 +29,8 @@ def _interrupt(signum, frame):
     if capture is not None:
         capture.suspend_global_capture(in_=False)
     where = "".join(traceback.format_stack(frame, limit=_FRAMES_SHOWN))
-    sys.stderr.write(f"grimoire-run stopped this test here:\n{where}")
+    # pytest may be half-way through a progress line; the report starts on a line of its own.
+    sys.stderr.write(f"\ngrimoire-run stopped this test here:\n{where}")
     sys.stderr.flush()
     raise KeyboardInterrupt(f"stopped by grimoire-run (signal {signum})")
 

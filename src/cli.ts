@@ -5,13 +5,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseCommandLine } from "./cli/options.js";
-import { readDotenv, withDotenv } from "./config/dotenv.js";
-import { resolveConfig } from "./config/runConfig.js";
 import { EnvironmentFailure, UsageError } from "./errors.js";
 import { EXIT } from "./exitCode.js";
-import { mergeReports } from "./mergeReports.js";
-import { colourEnabled } from "./report/style.js";
-import { currentRun, run } from "./run.js";
+import type { RunHandle } from "./run.js";
 
 function packageVersion(): string {
   const manifest = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
@@ -30,6 +26,15 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.passed;
     }
     const root = process.cwd();
+    // Loaded once there is work to do: --help and --version start faster without them.
+    const [{ readDotenv, withDotenv }, { resolveConfig }, { mergeReports }, { colourEnabled }, runModule] = await Promise.all([
+      import("./config/dotenv.js"),
+      import("./config/runConfig.js"),
+      import("./mergeReports.js"),
+      import("./report/style.js"),
+      import("./run.js"),
+    ]);
+    currentRun = runModule.currentRun;
     if (command.kind === "merge-reports") {
       const input = command.input;
       return await mergeReports(
@@ -39,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const env = withDotenv(process.env, readDotenv(root));
     const config = resolveConfig(command.input, root, env);
-    return await run(config, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    return await runModule.run(config, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`grimoire-run: ${error.message}\nRun grimoire-run --help for the options.\n`);
@@ -53,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.internal;
   }
 }
+
+let currentRun: () => RunHandle | null = () => null;
 
 /** An error nobody caught still stops every test process before grimoire-run exits. */
 function onUncaught(error: unknown): void {

@@ -28,6 +28,9 @@ import { colourEnabled, palette } from "./report/style.js";
 import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } from "./report/terminal.js";
 import { ManagedEnvironment } from "./managed/environment.js";
 import { StartCancelled } from "./errors.js";
+import { ForkServer } from "./exec/forkServer.js";
+import { withPluginPath } from "./exec/pytestShard.js";
+import type { PythonCommand } from "./python.js";
 
 export interface RunIO extends TerminalStreams {
   env: NodeJS.ProcessEnv;
@@ -74,6 +77,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   const interrupted = (): number => exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: earlyStop, flakyPasses: config.flakyPasses });
   let terminal: Terminal | null = null;
   let environment: ManagedEnvironment | null = null;
+  let closeForkServer: (() => Promise<void>) | null = null;
 
   try {
     if (config.reportJson !== null) prepareOutputFile("--report-json", config.reportJson);
@@ -97,7 +101,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const workers = parallel ? workerCount(config.workers, Math.max(1, files.length)) : 1;
     const logDir = prepareLogDir(config, runId);
     const colour = colourEnabled(io.stdout, io.env);
-    terminal = createTerminal(io, wantsSpinner(io, io.env));
+    terminal = await createTerminal(io, wantsSpinner(io, io.env));
     events.on(consoleReporter({ terminal, colours: palette(colour), quiet: config.quiet, verbose: config.verbose }));
 
     const iterations = iterationPolicy(config, parallel);
@@ -111,6 +115,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       events.emit({ type: "run-finish", report, haltedAfterIteration: null });
       return EXIT.passed;
     }
+
+    const forkServer = await startForkServer(config, parallel && files.length > 1, { python, runId, env: io.env }, events);
+    closeForkServer = forkServer === null ? null : () => forkServer.close();
 
     if (config.managed !== null) {
       const context = { root: config.root, runId, logDir, baseEnv: io.env, killGraceSeconds: config.killGraceSeconds, events };
@@ -140,6 +147,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       events,
       clock,
       environment,
+      forkServer,
     });
     const shards: Shard[] = parallel ? files.map((file) => ({ paths: [file.path], targets: file.targets })) : [serialShard(files)];
     const startsAt = clock();
@@ -157,6 +165,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
         teardownFailed = !(await environment.teardown(hurrying.signal));
         environment = null;
       }
+      await closeForkServer?.();
+      closeForkServer = null;
       await sweepLeftovers(runId, config.killGraceSeconds, events);
     }
 
@@ -180,6 +190,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   } finally {
     // Reached with an environment still open only when the run failed before executing (a usage error after --setup).
     await environment?.close();
+    await closeForkServer?.();
     terminal?.close();
     interrupts.dispose();
     activeRun = null;
@@ -206,6 +217,16 @@ function junitExecutions(results: readonly FileResult[]): JUnitExecution[] {
     executions.push({ result: worst, results: group, xml: readXml(file) });
   }
   return executions.sort((a, b) => a.result.startSeconds - b.result.startSeconds || compareCodeUnits(a.result.path, b.result.path));
+}
+
+/** The fork server where it can serve (Linux, parallel, more than one file), or null; why not, when it fails to start. */
+async function startForkServer(config: RunConfig, worthIt: boolean, context: { python: PythonCommand; runId: string; env: NodeJS.ProcessEnv }, events: RunEvents): Promise<ForkServer | null> {
+  if (!config.forkServer || !worthIt || process.platform !== "linux") return null;
+  const env = { ...context.env, PYTHONPATH: withPluginPath(context.env["PYTHONPATH"]) };
+  const server = await ForkServer.start({ python: context.python, root: config.root, env, runId: context.runId, killGraceMs: config.killGraceSeconds * 1000 });
+  if (typeof server !== "string") return server;
+  events.emit({ type: "notice", message: `starting each pytest afresh: the fork server is not available (${server})` });
+  return null;
 }
 
 /** Room the tag column takes from the terminal's width, so that pytest's lines fit behind their tags. */

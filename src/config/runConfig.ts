@@ -9,7 +9,7 @@ import type { CliInput } from "../cli/options.js";
 import { DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import type { Scope } from "../discovery/findTestFiles.js";
 import { UsageError } from "../errors.js";
-import { databaseName } from "../managed/database.js";
+import { databaseName } from "../managed/databaseNames.js";
 import type { ManagedSettings } from "../managed/environment.js";
 import { fillPlaceholders } from "../managed/server.js";
 import type { Order } from "../plan/order.js";
@@ -24,6 +24,8 @@ export interface RunConfig {
   /** A number, or "auto" resolved once the number of files is known. */
   workers: number | "auto";
   failFast: boolean;
+  /** Fork parallel files' pytest processes from a warmed-up server, where the platform allows. */
+  forkServer: boolean;
   killGraceSeconds: number;
   timeoutSeconds: number | null;
   retries: number;
@@ -77,6 +79,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     mode: v.debug === true ? "debug" : v.parallel === true ? "parallel" : "serial",
     workers: parseWorkers(v.workers),
     failFast: v["fail-fast"] === true,
+    forkServer: v["fork-server"] !== false,
     killGraceSeconds: parseSeconds("--kill-grace", v["kill-grace"], { allowZero: true }) ?? DEFAULT_KILL_GRACE_SECONDS,
     timeoutSeconds: parseSeconds("--timeout", v.timeout, { allowZero: false }),
     retries: parseCount("--retries", v.retries, 0) ?? 0,

@@ -14,6 +14,8 @@ export interface LaunchSpec {
   env: NodeJS.ProcessEnv;
   /** A serial debugging run inherits stdin so that pdb works; parallel runs get none. */
   stdin: "ignore" | "inherit";
+  /** The arguments after `python -m pytest`, for a launcher that runs pytest in-process (the fork server). */
+  pytestArgs?: string[];
 }
 
 export interface Exit {
@@ -32,7 +34,7 @@ export interface LaunchedProcess {
   exited: Promise<Exit>;
 }
 
-export type Launcher = (spec: LaunchSpec) => LaunchedProcess;
+export type Launcher = (spec: LaunchSpec) => LaunchedProcess | Promise<LaunchedProcess>;
 
 export const launch: Launcher = (spec) => {
   const child = spawn(spec.command, spec.args, {

@@ -71,6 +71,8 @@ export class OutputCapture {
       if (pieces.length > 0) this.lines(pieces.map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line)));
     };
     stream.on("data", (chunk: Buffer) => take(decoder.write(chunk)));
+    // A stream handed over paused (a fork server child's socket, held until it was matched to its file) flows from here.
+    stream.resume();
     this.ended.push(
       new Promise<void>((resolve) => {
         const finish = (): void => {

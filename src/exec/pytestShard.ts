@@ -13,6 +13,7 @@ import type { PythonCommand } from "../python.js";
 import type { Shard, ShardPlacement, ShardRunner, ShardSignals } from "./executor.js";
 import type { Launcher } from "./launch.js";
 import type { ManagedEnvironment } from "../managed/environment.js";
+import type { ForkServer } from "./forkServer.js";
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "./runProcess.js";
 
@@ -43,6 +44,8 @@ export interface PytestSettings {
   clock: () => number;
   /** Managed servers and databases, leased for each shard; null when grimoire-run starts none. */
   environment: ManagedEnvironment | null;
+  /** Forks each parallel file's pytest from a warmed-up process; null to start each one afresh. */
+  forkServer: ForkServer | null;
   launcher?: Launcher;
 }
 
@@ -52,11 +55,9 @@ const MODE_ARGS: Record<PytestSettings["mode"], string[]> = {
   debug: ["--lf", "-x", "--tb=long", "-v"],
 };
 
-export function pytestArgs(settings: Pick<PytestSettings, "python" | "mode" | "forwardedArgs">, targets: readonly string[], junitFile: string): string[] {
+/** pytest's arguments: what follows `python -m pytest`. */
+export function pytestArgs(settings: Pick<PytestSettings, "mode" | "forwardedArgs">, targets: readonly string[], junitFile: string): string[] {
   return [
-    ...settings.python.args,
-    "-m",
-    "pytest",
     ...MODE_ARGS[settings.mode],
     ...settings.forwardedArgs,
     "-p",
@@ -76,10 +77,14 @@ export interface PytestEnvInput {
   logFile: string;
 }
 
+/** PYTHONPATH with grimoire-run's Python folder (its pytest plugin, its fork server) first. */
+export function withPluginPath(pythonPath: string | undefined): string {
+  return pythonPath === undefined || pythonPath === "" ? PLUGIN_DIR : `${PLUGIN_DIR}${path.delimiter}${pythonPath}`;
+}
+
 export function pytestEnv(settings: Pick<PytestSettings, "baseEnv" | "baseUrl" | "workers" | "runId" | "colour" | "columns">, input: PytestEnvInput): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...settings.baseEnv };
-  const pythonPath = env["PYTHONPATH"];
-  env["PYTHONPATH"] = pythonPath === undefined || pythonPath === "" ? PLUGIN_DIR : `${PLUGIN_DIR}${path.delimiter}${pythonPath}`;
+  env["PYTHONPATH"] = withPluginPath(env["PYTHONPATH"]);
   // Output must arrive line by line, as it happens, not in 8 KiB blocks at exit.
   env["PYTHONUNBUFFERED"] = "1";
   if (settings.baseUrl !== null) env["E2E_BASE_URL"] = settings.baseUrl;
@@ -126,7 +131,9 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
       }),
       ...lease?.env,
     };
-    const args = pytestArgs(settings, shard.targets, junitFile);
+    const pytest = pytestArgs(settings, shard.targets, junitFile);
+    const args = [...settings.python.args, "-m", "pytest", ...pytest];
+    const forkServer = settings.forkServer !== null && settings.forkServer.usable && settings.mode === "parallel" ? settings.forkServer : null;
 
     const started: ShardStart = {
       id,
@@ -137,14 +144,14 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
       startSeconds: settings.clock(),
       log: toProjectPath(settings.root, logFile),
       pid: null,
-      command: [settings.python.command, ...args],
+      command: [...(forkServer === null ? [] : ["(forked)"]), settings.python.command, ...args],
     };
     let failed = true;
     let report: ProcessReport;
     try {
       report = await runProcess(
         {
-          launch: { command: settings.python.command, args, cwd: settings.root, env, stdin: settings.mode === "parallel" ? "ignore" : "inherit" },
+          launch: { command: settings.python.command, args, pytestArgs: pytest, cwd: settings.root, env, stdin: settings.mode === "parallel" ? "ignore" : "inherit" },
           marker,
           logFile,
           junitFile,
@@ -159,7 +166,7 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
           },
           onOutput: (text) => settings.events.emit({ type: "shard-output", shard: started, text }),
         },
-        settings.launcher,
+        forkServer === null ? settings.launcher : (spec) => forkServer.launch(spec),
       );
       const { status } = statusOf(report);
       failed = status !== "passed" && status !== "no-tests";

@@ -46,7 +46,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     onOutput: request.onOutput,
     ...(request.junitFile === null ? {} : { drop: (line: string) => line.startsWith("-") && line.includes(junitNotice) }),
   });
-  const child = launcher(request.launch);
+  const child = await launcher(request.launch);
   capture.attach(child.stdout);
   capture.attach(child.stderr);
   request.onStart(child.pid);

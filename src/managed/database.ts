@@ -13,6 +13,7 @@
  */
 import pg, { type QueryResult } from "pg";
 import { EnvironmentFailure, UsageError } from "../errors.js";
+import { cloneName, databaseName, keptName, MAX_IDENTIFIER_BYTES, redactPassword, RUN_TAG, splitUrl, withDatabase } from "./databaseNames.js";
 
 const { Client, escapeIdentifier } = pg;
 type PgClient = InstanceType<typeof Client>;
@@ -36,8 +37,6 @@ const FALLBACK_MAINTENANCE_DATABASE = "template1";
  */
 const LOCK_CLASS_ID = 0x6772696d;
 
-/** PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes: longer names are silently cut by the server. */
-const MAX_IDENTIFIER_BYTES = 63;
 
 /** How long to wait for the server to answer a connection before calling it unreachable. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -62,9 +61,6 @@ const LIBPQ_COMPAT = "uselibpqcompat=true";
 /** Where the URL came from, for messages that say what to change. */
 const URL_HINT = "--database-url";
 
-const CLONE_MARK = "_grimoire_";
-const KEPT_MARK = "_grimoire_kept_";
-const RUN_TAG = /^[0-9a-f]{8}$/;
 
 /** SQLSTATEs acted upon. */
 const INVALID_CATALOG_NAME = "3D000";
@@ -75,111 +71,6 @@ const OBJECT_IN_USE = "55006";
 export interface DatabaseClone {
   name: string;
   url: string;
-}
-
-/** The longest start of `text` that fits in `maxBytes` of UTF-8, never cutting a character in half. */
-function cutUtf8(text: string, maxBytes: number): string {
-  let bytes = 0;
-  let end = 0;
-  for (const char of text) {
-    bytes += Buffer.byteLength(char, "utf8");
-    if (bytes > maxBytes) break;
-    end += char.length;
-  }
-  return text.slice(0, end);
-}
-
-function checkTagAndNumber(runTag: string, n: number): void {
-  if (!RUN_TAG.test(runTag)) throw new Error(`run tag "${runTag}" is not 8 lowercase hex characters`);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`clone number ${n} is not a positive integer`);
-}
-
-/** `<template, cut to fit>` + suffix, at most 63 bytes. */
-function withSuffix(template: string, suffix: string): string {
-  return cutUtf8(template, MAX_IDENTIFIER_BYTES - Buffer.byteLength(suffix, "utf8")) + suffix;
-}
-
-/** The clone's name: `<template, cut to fit>_grimoire_<runTag>_<n>`, at most 63 bytes. */
-export function cloneName(template: string, runTag: string, n: number): string {
-  checkTagAndNumber(runTag, n);
-  return withSuffix(template, `${CLONE_MARK}${runTag}_${n}`);
-}
-
-/** The name a kept clone is renamed to: `<template, cut>_grimoire_kept_<runTag>_<n>`. "kept" is not hex, so stale-clone cleanup never matches it. */
-export function keptName(template: string, runTag: string, n: number): string {
-  checkTagAndNumber(runTag, n);
-  return withSuffix(template, `${KEPT_MARK}${runTag}_${n}`);
-}
-
-interface UrlParts {
-  /** `postgresql://` and the authority (user, password, hosts, ports), as given. */
-  head: string;
-  /** The database path segment without its `/`, still percent-encoded; null when there is no `/`. */
-  path: string | null;
-  /** `?query` and `#fragment`, as given, or "". */
-  tail: string;
-}
-
-/**
- * Splits a URL the way libpq reads it, without re-encoding anything: the
- * WHATWG URL parser rejects URLs libpq accepts (several hosts,
- * `postgresql://user@/db?host=/socket`).
- */
-function splitUrl(url: string): UrlParts {
-  const scheme = /^(postgresql|postgres):\/\//i.exec(url);
-  if (scheme === null) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-      throw new UsageError(`the database URL ${redactPassword(url)} must start with postgresql:// or postgres://`);
-    }
-    throw new UsageError(`the database URL is not a URL: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE`);
-  }
-  const afterScheme = scheme[0].length;
-  const authorityEnd = url.slice(afterScheme).search(/[/?#]/);
-  const headEnd = authorityEnd === -1 ? url.length : afterScheme + authorityEnd;
-  const head = url.slice(0, headEnd);
-  if (url[headEnd] !== "/") return { head, path: null, tail: url.slice(headEnd) };
-  const rest = url.slice(headEnd + 1);
-  const pathEnd = rest.search(/[?#]/);
-  return pathEnd === -1 ? { head, path: rest, tail: "" } : { head, path: rest.slice(0, pathEnd), tail: rest.slice(pathEnd) };
-}
-
-/** The URL with its password (if any) replaced by `***`: for messages. Anything unparsable comes back as a placeholder. */
-export function redactPassword(url: string): string {
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
-  if (scheme === null) return "(the database URL)";
-  const afterScheme = scheme[0].length;
-  const authorityEnd = url.slice(afterScheme).search(/[/?#]/);
-  const authority = authorityEnd === -1 ? url.slice(afterScheme) : url.slice(afterScheme, afterScheme + authorityEnd);
-  const at = authority.lastIndexOf("@");
-  const colon = authority.indexOf(":");
-  let redacted = url;
-  if (at !== -1 && colon !== -1 && colon < at) {
-    redacted = url.slice(0, afterScheme + colon + 1) + "***" + url.slice(afterScheme + at);
-  }
-  // A password given as a query parameter is just as secret.
-  return redacted.replace(/([?&]password=)[^&#]*/gi, "$1***");
-}
-
-/** The same URL with another database name (percent-encoded); everything else is kept byte for byte. */
-export function withDatabase(url: string, database: string): string {
-  const { head, tail } = splitUrl(url);
-  return `${head}/${encodeURIComponent(database)}${tail}`;
-}
-
-/** The database name of a postgresql:// or postgres:// URL, percent-decoded. */
-export function databaseName(url: string): string {
-  const { path, tail } = splitUrl(url);
-  if (/[?&]dbname=/i.test(tail.split("#")[0] ?? "")) {
-    throw new UsageError(`the database URL ${redactPassword(url)} names its database with ?dbname=: put the name in the path instead (postgresql://HOST/DATABASE)`);
-  }
-  if (path === null || path === "") {
-    throw new UsageError(`the database URL ${redactPassword(url)} has no database name: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE`);
-  }
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    throw new UsageError(`the database URL ${redactPassword(url)} has a badly percent-encoded database name (write % as %25)`);
-  }
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -8,7 +8,8 @@ import path from "node:path";
 import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
 import type { RunEvents } from "../events.js";
 import { runProcess } from "../exec/runProcess.js";
-import { CloneManager, redactPassword, type DatabaseClone } from "./database.js";
+import type { CloneManager, DatabaseClone } from "./database.js";
+import { redactPassword } from "./databaseNames.js";
 import { startServer, type RunningServer } from "./server.js";
 
 export interface ServerSettings {
@@ -84,6 +85,8 @@ export class ManagedEnvironment {
   static async open(settings: ManagedSettings, context: EnvironmentContext, stop: AbortSignal, hurry: AbortSignal): Promise<ManagedEnvironment> {
     let databases: CloneManager | null = null;
     if (settings.database !== null) {
+      // The PostgreSQL client is loaded only by runs that use it.
+      const { CloneManager } = await import("./database.js");
       databases = await CloneManager.connect(settings.database.templateUrl, crypto.randomBytes(4).toString("hex"));
       try {
         const stale = await databases.dropStaleClones();

@@ -81,7 +81,7 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
   env[markerName] = markerValue.join("=");
 
   const capture = new OutputCapture({ logFile: request.logFile, mode: "lines", onOutput: () => undefined, append: true });
-  const child = launcher({ command: "/bin/sh", args: ["-c", fillPlaceholders(request.command, values)], cwd: request.cwd, env, stdin: "ignore" });
+  const child = await launcher({ command: "/bin/sh", args: ["-c", fillPlaceholders(request.command, values)], cwd: request.cwd, env, stdin: "ignore" });
   capture.attach(child.stdout);
   capture.attach(child.stderr);
 

@@ -3,7 +3,7 @@
  * terminal (not in CI) an ora spinner with live progress kept below the
  * output. Without a terminal there is no spinner at all: CI logs stay plain.
  */
-import ora, { type Ora } from "ora";
+import type { Ora } from "ora";
 import { isCI } from "../config/ci.js";
 
 export interface TerminalStreams {
@@ -52,10 +52,10 @@ function writer(stream: NodeJS.WritableStream): (text: string) => void {
   };
 }
 
-export function createTerminal(streams: TerminalStreams, spinner: boolean): Terminal {
-  let active: Ora | null = spinner
-    ? ora({ stream: streams.stderr, discardStdin: false, hideCursor: false, isEnabled: true }).start()
-    : null;
+export async function createTerminal(streams: TerminalStreams, spinner: boolean): Promise<Terminal> {
+  // ora is loaded only where a spinner is shown: CI runs do without it.
+  const ora = spinner ? (await import("ora")).default : null;
+  let active: Ora | null = ora === null ? null : ora({ stream: streams.stderr, discardStdin: false, hideCursor: false, isEnabled: true }).start();
   const writeOut = writer(streams.stdout);
   const writeErr = writer(streams.stderr);
   const around = (write: () => void): void => {

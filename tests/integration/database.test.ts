@@ -9,7 +9,8 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EnvironmentFailure, UsageError } from "../../src/errors.js";
-import { CloneManager, withDatabase } from "../../src/managed/database.js";
+import { CloneManager } from "../../src/managed/database.js";
+import { withDatabase } from "../../src/managed/databaseNames.js";
 import { postgresBin, startPostgres, type Postgres } from "../helpers/postgres.js";
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { cloneName, databaseName, keptName, redactPassword, withDatabase } from "../../src/managed/database.js";
+import { cloneName, databaseName, keptName, redactPassword, withDatabase } from "../../src/managed/databaseNames.js";
 
 const bytes = (text: string): number => Buffer.byteLength(text, "utf8");
 

@@ -1,0 +1,188 @@
+"""Fork server: pays for Python, pytest and its plugins once per run, not once per file.
+
+grimoire-run starts this module once (`python -m grimoire_run_forkserver`).
+It imports pytest and runs one empty pytest session in a temporary folder, so
+that every plugin's imports, lazy ones included, are done. Then, for each test
+file, it forks: the child is a fresh process of its own (own session and
+process group, own environment and working folder, own copy of memory), which
+runs `pytest.main(args)` exactly as `python -m pytest args` would, with its
+output sent to grimoire-run through a Unix socket. The project's own code is
+never imported here: nothing of it is shared between files.
+
+Protocol: JSON lines. grimoire-run writes `{"op": "run", "id", "args", "env",
+"cwd", "socket"}` on stdin; this writes `{"op": "ready"}`, `{"op": "unusable",
+"reason"}`, `{"op": "started", "id", "pid"}` and `{"op": "exited", "id",
+"code"}` or `{..., "signal"}` on stdout. Closing stdin ends the server.
+"""
+
+import atexit
+import json
+import os
+import random
+import selectors
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import traceback
+
+_CHILD_RESET_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD)
+
+
+def _warm_up():
+    """One pytest session over an empty folder, its output discarded."""
+    import pytest
+
+    saved_path = list(sys.path)
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    try:
+        with tempfile.TemporaryDirectory(prefix="grimoire-warm-") as folder:
+            ini = os.path.join(folder, "pytest.ini")
+            with open(ini, "w") as handle:
+                handle.write("[pytest]\n")
+            pytest.main([folder, "-c", ini, "-q", "-p", "no:cacheprovider", "-p", "grimoire_run_pytest"])
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved_out, 1)
+        os.dup2(saved_err, 2)
+        for fd in (null, saved_out, saved_err):
+            os.close(fd)
+        sys.path[:] = saved_path
+        # The session's plugin made SIGTERM an interrupt; this process wants the default back.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _run_child(request):
+    """In the forked child: become the file's own pytest process. Never returns."""
+    code = 3
+    try:
+        os.setsid()
+        for signum in _CHILD_RESET_SIGNALS:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        # The server's own descriptors (its protocol pipes, its selector) are not the file's business.
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(request["socket"])
+        connection.sendall(f"{request['id']}\n".encode())
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(connection.fileno(), 1)
+        os.dup2(connection.fileno(), 2)
+        connection.close()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.argv = ["pytest", *request["args"]]
+        # As `python -m pytest` from that folder would have it.
+        sys.path[0] = request["cwd"]
+        sys.stdout.reconfigure(line_buffering=True, write_through=True)
+        sys.stderr.reconfigure(line_buffering=True, write_through=True)
+        # A fork shares its parent's random state; a fresh process would not.
+        random.seed()
+        # Exit handlers registered in this server are not the file's; those its session registers are.
+        atexit._clear()
+        import pytest
+
+        try:
+            code = pytest.main(request["args"])
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        atexit._run_exitfuncs()
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(int(code))
+
+
+def _signal_name(signum):
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"SIG{signum}"
+
+
+def main():
+    events = os.fdopen(os.dup(1), "w", buffering=1)
+    commands = os.fdopen(os.dup(0), "rb", buffering=0)
+    # Stray prints of plugins must not corrupt the protocol: stdout goes where stderr goes.
+    os.dup2(2, 1)
+
+    def emit(**event):
+        events.write(json.dumps(event) + "\n")
+        events.flush()
+
+    try:
+        _warm_up()
+    except BaseException:
+        emit(op="unusable", reason="the warm-up pytest session failed:\n" + traceback.format_exc())
+        return
+    if threading.active_count() > 1:
+        emit(op="unusable", reason="a plugin started a thread at import, and forking a process with threads is unsafe")
+        return
+
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    selector = selectors.DefaultSelector()
+    selector.register(commands, selectors.EVENT_READ)
+    selector.register(wake_read, selectors.EVENT_READ)
+    children = {}
+    pending = b""
+    emit(op="ready", pid=os.getpid())
+
+    def reap():
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            request_id = children.pop(pid, None)
+            if request_id is None:
+                continue
+            if os.WIFSIGNALED(status):
+                emit(op="exited", id=request_id, signal=_signal_name(os.WTERMSIG(status)))
+            else:
+                emit(op="exited", id=request_id, code=os.waitstatus_to_exitcode(status))
+
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is commands:
+                chunk = os.read(commands.fileno(), 65536)
+                if not chunk:
+                    return
+                pending += chunk
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    request = json.loads(line)
+                    pid = os.fork()
+                    if pid == 0:
+                        _run_child(request)
+                    children[pid] = request["id"]
+                    emit(op="started", id=request["id"], pid=pid)
+            else:
+                try:
+                    os.read(wake_read, 4096)
+                except BlockingIOError:
+                    pass
+                reap()
+        reap()
+
+
+if __name__ == "__main__":
+    main()

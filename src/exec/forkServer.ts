@@ -1,0 +1,217 @@
+/**
+ * The fork server's Node side: one Python process per run that has imported
+ * pytest and its plugins, and forks a fresh child for each test file. Each
+ * child is still a process of its own (own session, group, environment,
+ * memory); what it saves is the interpreter start and the imports, most of a
+ * pytest process's start-up. See python/grimoire_run_forkserver.py.
+ *
+ * If the server cannot start, cannot warm up, or dies, files go back to being
+ * started afresh: it is only ever an optimisation.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import type { PythonCommand } from "../python.js";
+import type { Exit, LaunchedProcess, LaunchSpec } from "./launch.js";
+import { killTrees } from "./processTree.js";
+
+/** How long the server may take to import pytest and run its empty warm-up session. */
+const READY_TIMEOUT_MS = 60_000;
+
+interface Pending {
+  pid: number | null;
+  output: net.Socket | null;
+  resolveLaunch: ((process: LaunchedProcess) => void) | null;
+  resolveExit: (exit: Exit) => void;
+  exited: Promise<Exit>;
+  exit: Exit | null;
+}
+
+type ServerEvent =
+  | { op: "ready"; pid: number }
+  | { op: "unusable"; reason: string }
+  | { op: "started"; id: number; pid: number }
+  | { op: "exited"; id: number; code?: number; signal?: string };
+
+export interface ForkServerOptions {
+  python: PythonCommand;
+  root: string;
+  env: NodeJS.ProcessEnv;
+  runId: string;
+  killGraceMs: number;
+}
+
+export class ForkServer {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private dead: string | null = null;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly socketServer: net.Server,
+    private readonly socketPath: string,
+    private readonly killGraceMs: number,
+  ) {}
+
+  /** A ready server, or the reason there is none (and files start afresh). */
+  static async start(options: ForkServerOptions): Promise<ForkServer | string> {
+    const socketPath = path.join(os.tmpdir(), `grimoire-${options.runId}.sock`);
+    const socketServer = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      socketServer.once("error", reject);
+      socketServer.listen(socketPath, resolve);
+    });
+    const child = spawn(options.python.command, [...options.python.args, "-m", "grimoire_run_forkserver"], {
+      cwd: options.root,
+      env: { ...options.env, GRIMOIRE_RUN_ID: options.runId, GRIMOIRE_TREE_ID: `${options.runId}.forkserver` },
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs);
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    socketServer.on("connection", (socket) => server.accept(socket));
+
+    const ready = new Promise<string | null>((resolve) => {
+      const settle = (problem: string | null): void => {
+        clearTimeout(timer);
+        resolve(problem);
+      };
+      const timer = setTimeout(() => settle(`it was not ready within ${READY_TIMEOUT_MS / 1000}s`), READY_TIMEOUT_MS);
+      child.once("error", (error) => settle(error.message));
+      child.once("exit", (code) => settle(`it exited (code ${String(code)}) ${stderr.trim().split("\n").slice(-3).join(" ")}`.trim()));
+      server.onEvents(child, (event) => {
+        if (event.op === "ready") settle(null);
+        if (event.op === "unusable") settle(event.reason.trim().split("\n").slice(-2).join(" "));
+      });
+    });
+    const problem = await ready;
+    if (problem === null) {
+      child.once("exit", () => server.died(`the fork server exited ${stderr.trim().split("\n").slice(-1).join("")}`.trim()));
+      return server;
+    }
+    await server.close();
+    return problem;
+  }
+
+  /** False once the server has died; files are then started afresh. */
+  get usable(): boolean {
+    return this.dead === null;
+  }
+
+  /** Starts pytest with `spec.pytestArgs` in a forked child; resolves once it runs and its output is connected. */
+  launch(spec: LaunchSpec): Promise<LaunchedProcess> {
+    const id = this.nextId++;
+    let resolveExit!: (exit: Exit) => void;
+    const exited = new Promise<Exit>((resolve) => (resolveExit = resolve));
+    const launched = new Promise<LaunchedProcess>((resolveLaunch) => {
+      this.pending.set(id, { pid: null, output: null, resolveLaunch, resolveExit, exited, exit: null });
+    });
+    const request = { op: "run", id, args: spec.pytestArgs ?? [], env: spec.env, cwd: spec.cwd, socket: this.socketPath };
+    this.child.stdin?.write(`${JSON.stringify(request)}\n`);
+    return launched;
+  }
+
+  /** Ends the server (no child of it runs any more by then) and removes its socket. */
+  async close(): Promise<void> {
+    this.dead ??= "closed";
+    this.child.stdin?.end();
+    const exited = this.child.exitCode !== null || this.child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    const timer = setTimeout(() => {
+      if (this.child.pid !== undefined) void killTrees([{ pid: this.child.pid, marker: null }], { graceMs: this.killGraceMs });
+    }, 2_000);
+    await exited;
+    clearTimeout(timer);
+    await new Promise<void>((resolve) => this.socketServer.close(() => resolve()));
+    fs.rmSync(this.socketPath, { force: true });
+  }
+
+  private onEvents(child: ChildProcess, listener: (event: ServerEvent) => void): void {
+    let buffer = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        const event = JSON.parse(line) as ServerEvent;
+        listener(event);
+        this.handle(event);
+      }
+    });
+  }
+
+  private handle(event: ServerEvent): void {
+    if (event.op === "started") {
+      const entry = this.pending.get(event.id);
+      if (entry === undefined) return;
+      entry.pid = event.pid;
+      this.settleLaunch(event.id, entry);
+    } else if (event.op === "exited") {
+      const entry = this.pending.get(event.id);
+      if (entry === undefined) return;
+      entry.exit = { code: event.code ?? null, signal: (event.signal ?? null) as NodeJS.Signals | null, spawnError: null };
+      entry.resolveExit(entry.exit);
+      // A child that died before it connected its output has none.
+      this.settleLaunch(event.id, entry);
+      if (entry.resolveLaunch === null) this.pending.delete(event.id);
+    }
+  }
+
+  /** The first line a child sends on its socket is its request id; the rest is its output. */
+  private accept(socket: net.Socket): void {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const newline = head.indexOf(10);
+      if (newline < 0) return;
+      socket.off("data", onData);
+      socket.pause();
+      const rest = head.subarray(newline + 1);
+      if (rest.length > 0) socket.unshift(rest);
+      const entry = this.pending.get(Number(head.subarray(0, newline).toString()));
+      if (entry === undefined) {
+        socket.destroy();
+        return;
+      }
+      entry.output = socket;
+      this.settleLaunch(Number(head.subarray(0, newline).toString()), entry);
+    };
+    socket.on("data", onData);
+  }
+
+  private settleLaunch(id: number, entry: Pending): void {
+    if (entry.resolveLaunch === null || entry.pid === null || (entry.output === null && entry.exit === null)) return;
+    const resolve = entry.resolveLaunch;
+    entry.resolveLaunch = null;
+    const stdout: Readable = entry.output ?? Readable.from([]);
+    const stderr = new PassThrough();
+    stderr.end();
+    resolve({ pid: entry.pid, stdout, stderr, exited: entry.exited });
+    if (entry.exit !== null) this.pending.delete(id);
+    else void entry.exited.then(() => this.pending.delete(id));
+  }
+
+  /** The server is gone: its children's fates are unknown; each is reported as a failure to start, and killed. */
+  private died(reason: string): void {
+    if (this.dead !== null) return;
+    this.dead = reason;
+    for (const [id, entry] of this.pending) {
+      if (entry.pid !== null) void killTrees([{ pid: entry.pid, marker: null }], { graceMs: 0 });
+      const exit: Exit = { code: null, signal: null, spawnError: new Error(reason) };
+      entry.resolveExit(exit);
+      entry.exit = exit;
+      if (entry.resolveLaunch !== null) {
+        const resolve = entry.resolveLaunch;
+        entry.resolveLaunch = null;
+        const empty = new PassThrough();
+        empty.end();
+        resolve({ pid: entry.pid, stdout: entry.output ?? Readable.from([]), stderr: empty, exited: entry.exited });
+      }
+      this.pending.delete(id);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Issue 7: the fork server makes each file's pytest cheap to start, and each
+ * file must still run in a fresh process of its own, as `python -m pytest
+ * FILE` would.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeProject, processesWith, readReport, runCli, testEnv, uniqueMarker, type Project } from "../helpers/project.js";
+
+const projects: Project[] = [];
+function project(files: Record<string, string>): Project {
+  const p = makeProject(files);
+  projects.push(p);
+  return p;
+}
+afterEach(() => {
+  for (const p of projects.splice(0)) p.remove();
+});
+
+/** Records what a test file's process looks like, for the test to compare across files. */
+const probe = (name: string) => `import atexit, json, os, pathlib, random, sys
+import shared_state
+
+shared_state.touched_by.append(${JSON.stringify(name)})
+os.environ["LEAKED_FROM_" + ${JSON.stringify(name)}] = "1"
+
+def test_probe():
+    pathlib.Path("seen", ${JSON.stringify(name)} + ".json").write_text(json.dumps({
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+        "pgid": os.getpgid(0),
+        "sid": os.getsid(0),
+        "touched_by": shared_state.touched_by,
+        "leaked": sorted(k for k in os.environ if k.startswith("LEAKED_FROM_")),
+        "random": random.random(),
+        "cwd": os.getcwd(),
+        "path": sys.path[:3],
+        "slot": os.environ["GRIMOIRE_SLOT"],
+        "argv0": sys.argv[0],
+    }))
+    atexit.register(lambda: pathlib.Path("seen", ${JSON.stringify(name)} + ".atexit").touch())
+`;
+
+function probeProject(count: number): Project {
+  const files: Record<string, string> = { "shared_state.py": "touched_by = []\n" };
+  for (let i = 0; i < count; i++) files[`tests/http/test_${i}.py`] = probe(`f${i}`);
+  const p = project(files);
+  fs.mkdirSync(path.join(p.root, "seen"));
+  return p;
+}
+
+function seen(p: Project): Record<string, { pid: number; ppid: number; pgid: number; sid: number; touched_by: string[]; leaked: string[]; random: number; cwd: string; path: string[]; atexit?: boolean }> {
+  const dir = path.join(p.root, "seen");
+  const result: ReturnType<typeof seen> = {};
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".json"))) {
+    const name = file.replace(/\.json$/, "");
+    result[name] = { ...JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")), atexit: fs.existsSync(path.join(dir, `${name}.atexit`)) };
+  }
+  return result;
+}
+
+describe("the fork server", () => {
+  it("runs each file in a fresh process of its own: own pid, session and group, no state from other files", async () => {
+    const p = probeProject(6);
+    const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/tests\/http\/test_0\.py: \(forked\) python3 -m pytest/);
+    const files = Object.values(seen(p));
+    expect(files).toHaveLength(6);
+    expect(new Set(files.map((f) => f.pid)).size).toBe(6);
+    // Forked by one server, not by grimoire-run itself.
+    expect(new Set(files.map((f) => f.ppid)).size).toBe(1);
+    for (const file of files) {
+      expect(file.pgid).toBe(file.pid);
+      expect(file.sid).toBe(file.pid);
+      expect(file.touched_by).toHaveLength(1);
+      expect(file.leaked).toHaveLength(1);
+      expect(file.cwd).toBe(fs.realpathSync(p.root));
+      // As `python -m pytest` from the project root has it: the test's folder, inserted by pytest, then the root.
+      expect(file.path.slice(0, 2)).toEqual([path.join(fs.realpathSync(p.root), "tests", "http"), fs.realpathSync(p.root)]);
+      expect(file.atexit).toBe(true);
+    }
+    expect(new Set(files.map((f) => f.random)).size).toBe(6);
+  });
+
+  it("--no-fork-server starts each pytest afresh, with the same results", async () => {
+    const p = probeProject(3);
+    const result = await runCli(["--parallel", "-n", "2", "--no-fork-server", "--verbose"], { cwd: p.root });
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toMatch(/\(forked\)/);
+    const files = Object.values(seen(p));
+    expect(files.every((f) => f.touched_by.length === 1 && f.pgid === f.pid && f.atexit === true)).toBe(true);
+  });
+
+  it("when the server dies, its running files fail with the reason, and the rest start afresh", async () => {
+    const mark = uniqueMarker("zygote");
+    const p = project({
+      "tests/http/test_0_kills_server.py": `import os, signal, subprocess, sys, time
+
+def test_kill_my_parent():
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", ${JSON.stringify(mark)}])
+    os.kill(os.getppid(), signal.SIGKILL)
+    time.sleep(600)
+`,
+      ...Object.fromEntries([1, 2, 3].map((i) => [`tests/http/test_${i}.py`, "def test_ok():\n    pass\n"])),
+    });
+    const result = await runCli(["--parallel", "-n", "1", "--order", "name", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    const report = readReport(p, "r.json");
+    const killer = report.files.find((f) => f.path === "tests/http/test_0_kills_server.py");
+    expect(killer?.status).toBe("failed");
+    expect(result.stdout).toMatch(/could not start: the fork server exited/);
+    expect(report.files.filter((f) => f.status === "passed")).toHaveLength(3);
+    expect(processesWith(mark)).toEqual([]);
+  });
+
+  it("falls back to fresh processes, and says so, when the server cannot be used", async () => {
+    // A site hook that starts a thread in every Python: forking such a process is unsafe.
+    const p = project({
+      "site/sitecustomize.py": "import threading, time\nthreading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n",
+      "tests/http/test_a.py": "def test_a():\n    pass\n",
+      "tests/http/test_b.py": "def test_b():\n    pass\n",
+    });
+    const result = await runCli(["--parallel", "--verbose"], { cwd: p.root, env: testEnv({ PYTHONPATH: path.join(p.root, "site") }) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/starting each pytest afresh: the fork server is not available \(a plugin started a thread at import/);
+    expect(result.stdout).not.toMatch(/\(forked\)/);
+  });
+});
