@@ -7,6 +7,7 @@ import path from "node:path";
 import { parseCommandLine } from "./cli/options.js";
 import { EnvironmentFailure, UsageError } from "./errors.js";
 import { EXIT } from "./exitCode.js";
+import type { OptionName } from "./cli/options.js";
 import type { RunHandle } from "./run.js";
 
 function packageVersion(): string {
@@ -26,10 +27,18 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.passed;
     }
     const root = process.cwd();
+    if (command.kind === "install-hook") {
+      const { installHook, describeHook, DEFAULT_HOOK_COMMAND } = await import("./installHook.js");
+      const hookCommand = command.command ?? DEFAULT_HOOK_COMMAND;
+      process.stdout.write(`${describeHook(installHook(root, hookCommand), hookCommand)}\n`);
+      return EXIT.passed;
+    }
     // Loaded once there is work to do: --help and --version start faster without them.
-    const [{ readDotenv, withDotenv }, { resolveConfig }, { mergeReports }, { colourEnabled }, runModule] = await Promise.all([
+    const [{ readDotenv, withDotenv }, { resolveConfig }, { mergeSettings, readPyprojectSettings }, { formatConfig }, { mergeReports }, { colourEnabled }, runModule] = await Promise.all([
       import("./config/dotenv.js"),
       import("./config/runConfig.js"),
+      import("./config/settings.js"),
+      import("./config/printConfig.js"),
       import("./mergeReports.js"),
       import("./report/style.js"),
       import("./run.js"),
@@ -38,12 +47,28 @@ async function main(argv: string[]): Promise<number> {
     if (command.kind === "merge-reports") {
       const input = command.input;
       return await mergeReports(
-        { root, inputs: input.inputs, history: input.history, reportJson: input.reportJson === null ? null : path.resolve(root, input.reportJson), junitXml: input.junitXml === null ? null : path.resolve(root, input.junitXml) },
+        {
+          root,
+          inputs: input.inputs,
+          history: input.history,
+          reportJson: input.reportJson === null ? null : path.resolve(root, input.reportJson),
+          reportHtml: input.reportHtml === null ? null : path.resolve(root, input.reportHtml),
+          junitXml: input.junitXml === null ? null : path.resolve(root, input.junitXml),
+        },
         { out: (text) => process.stdout.write(text), colour: colourEnabled(process.stdout, process.env) },
       );
     }
-    const env = withDotenv(process.env, readDotenv(root));
-    const config = resolveConfig(command.input, root, env);
+    const dotenv = readDotenv(root);
+    const settings = mergeSettings({ cli: command.input.values, pyproject: readPyprojectSettings(root), env: process.env, dotenv });
+    if (settings.values["print-config"] === true) {
+      process.stdout.write(formatConfig(settings));
+      return EXIT.passed;
+    }
+    const describe = (name: OptionName): string => {
+      const origin = settings.origins.get(name);
+      return origin === undefined || origin === "command line" ? `--${name}` : origin === "pyproject.toml" ? `pyproject.toml [tool.grimoire-run] ${name}` : origin;
+    };
+    const config = resolveConfig({ ...command.input, values: settings.values }, root, withDotenv(process.env, dotenv), describe);
     return await runModule.run(config, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   } catch (error) {
     if (error instanceof UsageError) {

@@ -12,6 +12,7 @@ import type { FileResult, RunReport } from "./model.js";
 import { recordRun } from "./plan/history.js";
 import type { JsonReport } from "./report/jsonReport.js";
 import { toJsonReport } from "./report/jsonReport.js";
+import { writeHtmlReport } from "./report/htmlReport.js";
 import { junitDocument, suitesOf } from "./report/junitMerge.js";
 import { formatSummary } from "./report/summary.js";
 import { palette } from "./report/style.js";
@@ -20,6 +21,7 @@ export interface MergeRequest {
   root: string;
   inputs: string[];
   reportJson: string | null;
+  reportHtml: string | null;
   junitXml: string | null;
   /** Record the merged results in the project's history (so that the next CI run's shards are balanced by them). */
   history: boolean;
@@ -37,7 +39,11 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
   if (reports.length === 0 && xmlFiles.length === 0) throw new UsageError(`no grimoire-run reports (.json) or JUnit files (.xml) found in ${request.inputs.join(", ")}`);
   checkShards(reports);
 
-  const files: FileResult[] = reports.flatMap((report) => report.files.map((entry) => ({ ...entry, junit: null, tail: [], reason: null })));
+  // Each shard numbered its slots from 0; in the merged report they follow on, so that a timeline keeps the shards' lanes apart.
+  const offsets = reports.map((_, i) => reports.slice(0, i).reduce((sum, r) => sum + r.workers, 0));
+  const files: FileResult[] = reports.flatMap((report, i) =>
+    report.files.map((entry) => ({ ...entry, slot: entry.slot < 0 ? entry.slot : entry.slot + (offsets[i] as number), junit: null, tail: [], reason: null })),
+  );
   const merged: RunReport = {
     version: 1,
     runId: `merged-${reports.map((r) => r.runId).join("+")}`,
@@ -47,6 +53,7 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
     files,
   };
   if (request.reportJson !== null) writeJsonFile(request.reportJson, toJsonReport(merged));
+  if (request.reportHtml !== null) writeHtmlReport(request.reportHtml, toJsonReport(merged), request.root);
   if (request.junitXml !== null) {
     const suites = xmlFiles.flatMap((file) => {
       try {

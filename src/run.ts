@@ -22,6 +22,9 @@ import { planFiles } from "./plan/planFiles.js";
 import { mergeJUnit, readXml, type JUnitExecution } from "./report/junitMerge.js";
 import { checkPytest, choosePython } from "./python.js";
 import { consoleReporter } from "./report/consoleReporter.js";
+import { githubReporter } from "./report/githubReporter.js";
+import { writeHtmlReport } from "./report/htmlReport.js";
+import { assignTags } from "./report/tags.js";
 import { toJsonReport } from "./report/jsonReport.js";
 import { writeJsonFile, writeTextFile } from "./atomicWrite.js";
 import { colourEnabled, palette } from "./report/style.js";
@@ -82,6 +85,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   try {
     if (config.reportJson !== null) prepareOutputFile("--report-json", config.reportJson);
     if (config.junitXml !== null) prepareOutputFile("--junit-xml", config.junitXml);
+    if (config.reportHtml !== null) prepareOutputFile("--report-html", config.reportHtml);
     const [selection, python] = await Promise.all([
       findTestFiles({ root: config.root, paths: config.paths, scope: config.scope }),
       checkPytest(choosePython(config.root, config.python, io.env), config.root, io.env),
@@ -102,7 +106,12 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const logDir = prepareLogDir(config, runId);
     const colour = colourEnabled(io.stdout, io.env);
     terminal = await createTerminal(io, wantsSpinner(io, io.env));
-    events.on(consoleReporter({ terminal, colours: palette(colour), quiet: config.quiet, verbose: config.verbose }));
+    const width = io.stdout.isTTY === true && io.stdout.columns !== undefined ? io.stdout.columns : null;
+    events.on(consoleReporter({ terminal, colours: palette(colour), quiet: config.quiet, verbose: config.verbose, width }));
+    if (io.env["GITHUB_ACTIONS"] === "true") {
+      const out = terminal;
+      events.on(githubReporter(io.env, (text) => out.out(text)));
+    }
 
     const iterations = iterationPolicy(config, parallel);
     const load: LoadPlan | null = config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: iterations.sustained };
@@ -129,7 +138,6 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       }
     }
 
-    const columns = io.stdout.isTTY === true && io.stdout.columns !== undefined ? io.stdout.columns : null;
     const runShard = createPytestShardRunner({
       root: config.root,
       python,
@@ -141,7 +149,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       baseUrl: config.baseUrl,
       baseEnv: io.env,
       colour,
-      columns: columns === null ? null : Math.max(40, columns - (parallel ? TAG_COLUMN_WIDTH : 0)),
+      columns: width === null ? null : Math.max(40, width - (parallel ? tagColumnWidth(files.map((f) => f.path)) : 0)),
       timeoutSeconds: config.timeoutSeconds,
       killGraceSeconds: config.killGraceSeconds,
       events,
@@ -200,7 +208,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
 function writeReports(config: RunConfig, logDir: string, report: RunReport): void {
   const json = toJsonReport(report);
   writeJsonFile(path.join(logDir, "report.json"), json);
+  writeHtmlReport(path.join(logDir, "report.html"), json, config.root);
   if (config.reportJson !== null) writeJsonFile(config.reportJson, json);
+  if (config.reportHtml !== null) writeHtmlReport(config.reportHtml, json, config.root);
   if (config.junitXml !== null) writeTextFile(config.junitXml, mergeJUnit(junitExecutions(report.files)));
 }
 
@@ -229,8 +239,10 @@ async function startForkServer(config: RunConfig, worthIt: boolean, context: { p
   return null;
 }
 
-/** Room the tag column takes from the terminal's width, so that pytest's lines fit behind their tags. */
-const TAG_COLUMN_WIDTH = 20;
+/** Room the tag column takes from the terminal's width (`tag | `), so that pytest's lines fit behind their tags. */
+function tagColumnWidth(paths: readonly string[]): number {
+  return Math.max(0, ...[...assignTags(paths).values()].map((tag) => tag.length)) + 3;
+}
 
 /**
  * Once, or as often as --loop and --duration say. --duration keeps the pool

@@ -62,7 +62,9 @@ export const OPTIONS = {
   "keep-failed": { type: "boolean", describe: "Keep the database clone of a failed file for inspection", group: MANAGED },
   "report-json": { type: "string", describe: "Write the JSON report of the run to this file", group: OUTPUT },
   "junit-xml": { type: "string", describe: "Write one JUnit XML of every file's own report to this file", group: OUTPUT },
+  "report-html": { type: "string", describe: "Write a self-contained HTML report with a timeline of the workers to this file", group: OUTPUT },
   "log-dir": { type: "string", describe: "Folder for each file's full output", group: OUTPUT, defaultText: ".grimoire/logs/<run>" },
+  "print-config": { type: "boolean", describe: "Show every setting, merged from pyproject.toml, .env, the environment and the command line, with where it came from; then exit", group: OUTPUT },
   quiet: { type: "boolean", alias: "q", describe: "Only result lines and the summary, no test output", group: OUTPUT },
   verbose: { type: "boolean", alias: "v", describe: "Also print the pytest command of each file", group: OUTPUT },
 } as const satisfies Record<string, OptionSpec>;
@@ -84,6 +86,7 @@ export interface CliInput {
 export interface MergeInput {
   inputs: string[];
   reportJson: string | null;
+  reportHtml: string | null;
   junitXml: string | null;
   history: boolean;
 }
@@ -91,6 +94,7 @@ export interface MergeInput {
 export type CliCommand =
   | { kind: "run"; input: CliInput }
   | { kind: "merge-reports"; input: MergeInput }
+  | { kind: "install-hook"; command: string | null }
   | { kind: "help"; text: string }
   | { kind: "version" };
 
@@ -115,6 +119,7 @@ async function parseMergeReports(argv: string[]): Promise<CliCommand> {
     .command("$0 <inputs..>", false as unknown as string, (y) => y.positional("inputs", { type: "string", array: true, describe: "Folders or files holding the shards' reports" }))
     .option("report-json", { type: "string", requiresArg: true, describe: "Write the merged JSON report here" })
     .option("junit-xml", { type: "string", requiresArg: true, describe: "Write the merged JUnit XML here" })
+    .option("report-html", { type: "string", requiresArg: true, describe: "Write the merged HTML report here" })
     .option("history", { type: "boolean", default: true, describe: "Record the merged results in .grimoire/history.json (--no-history: don't)" });
   const parsed = (await parser.parse()) as Record<string, unknown>;
   if (parsed["help"] === true) return { kind: "help", text: await parser.getHelp() };
@@ -125,15 +130,34 @@ async function parseMergeReports(argv: string[]): Promise<CliCommand> {
   };
   return {
     kind: "merge-reports",
-    input: { inputs: ((parsed["inputs"] as unknown[]) ?? []).map(String), reportJson: single("report-json"), junitXml: single("junit-xml"), history: parsed["history"] !== false },
+    input: {
+      inputs: ((parsed["inputs"] as unknown[]) ?? []).map(String),
+      reportJson: single("report-json"),
+      reportHtml: single("report-html"),
+      junitXml: single("junit-xml"),
+      history: parsed["history"] !== false,
+    },
   };
+}
+
+async function parseInstallHook(argv: string[]): Promise<CliCommand> {
+  const parser = strictParser(argv)
+    .usage("$0 install-hook [--command CMD]\n\nWrite a git pre-push hook that runs the test suite (never overwriting a hook of yours).")
+    .option("command", { type: "string", requiresArg: true, describe: "What the hook runs [default: npx grimoire-run --parallel --fail-fast]" });
+  const parsed = (await parser.parse()) as Record<string, unknown>;
+  if (parsed["help"] === true) return { kind: "help", text: await parser.getHelp() };
+  if ((parsed["_"] as unknown[]).length > 0) throw new UsageError(`install-hook takes no arguments; got ${(parsed["_"] as unknown[]).join(" ")}`);
+  const command = parsed["command"];
+  if (Array.isArray(command)) throw new UsageError("--command was given more than once");
+  return { kind: "install-hook", command: typeof command === "string" ? command : null };
 }
 
 export async function parseCommandLine(argv: string[]): Promise<CliCommand> {
   if (argv[0] === "merge-reports") return parseMergeReports(argv.slice(1));
+  if (argv[0] === "install-hook") return parseInstallHook(argv.slice(1));
   let parser = strictParser(argv)
     .usage(
-      "$0 [PATHS...] [OPTIONS] [-- PYTEST_ARGS...]\n$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH]\n\nRun a Python project's pytest suites, one pytest process per test file.",
+      "$0 [PATHS...] [OPTIONS] [-- PYTEST_ARGS...]\n$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH]\n$0 install-hook [--command CMD]\n\nRun a Python project's pytest suites, one pytest process per test file.",
     )
     .option("version", { type: "boolean", describe: "Show the version" });
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {

@@ -5,7 +5,7 @@
  */
 import os from "node:os";
 import path from "node:path";
-import type { CliInput } from "../cli/options.js";
+import type { CliInput, OptionName } from "../cli/options.js";
 import { DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import type { Scope } from "../discovery/findTestFiles.js";
 import { UsageError } from "../errors.js";
@@ -49,6 +49,7 @@ export interface RunConfig {
   shard: ShardSpec | null;
   reportJson: string | null;
   junitXml: string | null;
+  reportHtml: string | null;
   logDir: string | null;
   quiet: boolean;
   verbose: boolean;
@@ -62,7 +63,10 @@ export interface LoadSettings {
   keepGoing: boolean;
 }
 
-export function resolveConfig(input: CliInput, root: string, env: NodeJS.ProcessEnv): RunConfig {
+/** How an option is named in messages: `--workers` when it came from the command line, its file and key otherwise. */
+export type DescribeOption = (name: OptionName) => string;
+
+export function resolveConfig(input: CliInput, root: string, env: NodeJS.ProcessEnv, describe: DescribeOption = (name) => `--${name}`): RunConfig {
   const v = input.values;
   if (v.parallel === true && v.debug === true) {
     throw new UsageError("--debug is a serial debugging run and cannot be combined with --parallel");
@@ -70,22 +74,22 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
   if (v.quiet === true && v.verbose === true) throw new UsageError("--quiet and --verbose cannot be combined");
   const managedServer = v.server !== undefined;
   const baseUrl = v["base-url"] ?? (managedServer ? undefined : nonEmpty(env["E2E_BASE_URL"]));
-  if (baseUrl !== undefined) checkUrl(managedServer ? fillPlaceholders(baseUrl, SAMPLE_PLACES) : baseUrl, v["base-url"] === undefined ? "E2E_BASE_URL" : "--base-url");
+  if (baseUrl !== undefined) checkUrl(managedServer ? fillPlaceholders(baseUrl, SAMPLE_PLACES) : baseUrl, v["base-url"] === undefined ? "E2E_BASE_URL" : describe("base-url"));
   const flakyResult = v["flaky-result"] ?? (isCI(env) ? "fail" : "pass");
   return {
     root,
     paths: input.paths,
     scope: (v.scope ?? "all") as Scope,
     mode: v.debug === true ? "debug" : v.parallel === true ? "parallel" : "serial",
-    workers: parseWorkers(v.workers),
+    workers: parseWorkers(v.workers, describe("workers")),
     failFast: v["fail-fast"] === true,
     forkServer: v["fork-server"] !== false,
-    killGraceSeconds: parseSeconds("--kill-grace", v["kill-grace"], { allowZero: true }) ?? DEFAULT_KILL_GRACE_SECONDS,
-    timeoutSeconds: parseSeconds("--timeout", v.timeout, { allowZero: false }),
-    retries: parseCount("--retries", v.retries, 0) ?? 0,
+    killGraceSeconds: parseSeconds(describe("kill-grace"), v["kill-grace"], { allowZero: true }) ?? DEFAULT_KILL_GRACE_SECONDS,
+    timeoutSeconds: parseSeconds(describe("timeout"), v.timeout, { allowZero: false }),
+    retries: parseCount(describe("retries"), v.retries, 0) ?? 0,
     flakyPasses: flakyResult === "pass",
-    load: resolveLoad(input),
-    managed: resolveManaged(input),
+    load: resolveLoad(input, describe),
+    managed: resolveManaged(input, describe),
     // With --server each server's own address reaches the tests, made from --base-url as a template if given.
     baseUrl: managedServer ? null : (baseUrl ?? null),
     python: v.python,
@@ -94,31 +98,32 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     markers: v.m,
     pytestArgs: input.pytestArgs,
     order: (v.order ?? "history") as Order,
-    seed: resolveSeed(v),
+    seed: resolveSeed(v, describe),
     lastFailed: v["last-failed"] === true,
     failedFirst: v["failed-first"] === true,
-    shard: v.shard === undefined ? null : parseShard(v.shard),
+    shard: v.shard === undefined ? null : parseShard(v.shard, describe("shard")),
     reportJson: v["report-json"] === undefined ? null : path.resolve(root, v["report-json"]),
     junitXml: v["junit-xml"] === undefined ? null : path.resolve(root, v["junit-xml"]),
+    reportHtml: v["report-html"] === undefined ? null : path.resolve(root, v["report-html"]),
     logDir: v["log-dir"] === undefined ? null : path.resolve(root, v["log-dir"]),
     quiet: v.quiet === true,
     verbose: v.verbose === true,
   };
 }
 
-function resolveSeed(v: CliInput["values"]): number | null {
+function resolveSeed(v: CliInput["values"], describe: DescribeOption): number | null {
   if (v.seed === undefined) return null;
-  if (v.order !== "random") throw new UsageError("--seed only applies with --order random");
-  return parseCount("--seed", v.seed, 0);
+  if (v.order !== "random") throw new UsageError(`${describe("seed")} only applies with --order random`);
+  return parseCount(describe("seed"), v.seed, 0);
 }
 
 /** Values that stand in for {port} and {slot} when a URL template is checked. */
 const SAMPLE_PLACES = { port: 8000, slot: 0 };
 
-function resolveManaged(input: CliInput): ManagedSettings | null {
+function resolveManaged(input: CliInput, describe: DescribeOption): ManagedSettings | null {
   const v = input.values;
   const needs = (flag: "server-ready" | "server-timeout" | "database-env" | "keep-failed" | "isolation", what: string): void => {
-    if (v[flag] !== undefined) throw new UsageError(`--${flag} only applies with ${what}`);
+    if (v[flag] !== undefined) throw new UsageError(`${describe(flag)} only applies with ${what}`);
   };
   if (v.server === undefined) {
     needs("server-ready", "--server");
@@ -131,11 +136,11 @@ function resolveManaged(input: CliInput): ManagedSettings | null {
   if (v.server === undefined && v["database-url"] === undefined) needs("isolation", "--server or --database-url");
   if (v.server === undefined && v["database-url"] === undefined && v.setup === undefined && v.teardown === undefined) return null;
 
-  if (v.server !== undefined && v.server.trim() === "") throw new UsageError("--server is empty");
+  if (v.server !== undefined && v.server.trim() === "") throw new UsageError(`${describe("server")} is empty`);
   const readyUrl = v["server-ready"] ?? DEFAULT_SERVER_READY_URL;
-  checkUrl(fillPlaceholders(readyUrl, SAMPLE_PLACES), "--server-ready");
+  checkUrl(fillPlaceholders(readyUrl, SAMPLE_PLACES), describe("server-ready"));
   const envName = v["database-env"] ?? DEFAULT_DATABASE_ENV;
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envName)) throw new UsageError(`--database-env must be an environment variable name; got "${envName}"`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envName)) throw new UsageError(`${describe("database-env")} must be an environment variable name; got "${envName}"`);
   if (v["database-url"] !== undefined) databaseName(v["database-url"]);
   return {
     server:
@@ -145,7 +150,7 @@ function resolveManaged(input: CliInput): ManagedSettings | null {
             command: v.server,
             readyUrl,
             baseUrl: v["base-url"] ?? null,
-            timeoutSeconds: parseSeconds("--server-timeout", v["server-timeout"], { allowZero: false }) ?? DEFAULT_SERVER_TIMEOUT_SECONDS,
+            timeoutSeconds: parseSeconds(describe("server-timeout"), v["server-timeout"], { allowZero: false }) ?? DEFAULT_SERVER_TIMEOUT_SECONDS,
           },
     database: v["database-url"] === undefined ? null : { templateUrl: v["database-url"], envName },
     isolation: v.isolation === "slot" ? "slot" : "file",
@@ -155,17 +160,17 @@ function resolveManaged(input: CliInput): ManagedSettings | null {
   };
 }
 
-function resolveLoad(input: CliInput): LoadSettings | null {
+function resolveLoad(input: CliInput, describe: DescribeOption): LoadSettings | null {
   const v = input.values;
-  const loop = parseCount("--loop", v.loop, 1);
-  const durationSeconds = parseSeconds("--duration", v.duration, { allowZero: false });
+  const loop = parseCount(describe("loop"), v.loop, 1);
+  const durationSeconds = parseSeconds(describe("duration"), v.duration, { allowZero: false });
   if (loop === null && durationSeconds === null) {
     for (const flag of ["delay", "keep-going"] as const) {
-      if (v[flag] !== undefined) throw new UsageError(`--${flag} only applies to repeated runs: add --loop N or --duration SECONDS`);
+      if (v[flag] !== undefined) throw new UsageError(`${describe(flag)} only applies to repeated runs: add --loop N or --duration SECONDS`);
     }
     return null;
   }
-  return { loop, durationSeconds, delaySeconds: parseSeconds("--delay", v.delay, { allowZero: true }) ?? 0, keepGoing: v["keep-going"] === true };
+  return { loop, durationSeconds, delaySeconds: parseSeconds(describe("delay"), v.delay, { allowZero: true }) ?? 0, keepGoing: v["keep-going"] === true };
 }
 
 /** A whole number of at least `min`, or null when not given. */
@@ -179,10 +184,10 @@ function isWholeNumber(value: string, min: number): boolean {
   return /^\d+$/.test(value.trim()) && Number(value) >= min;
 }
 
-export function parseWorkers(value: string | undefined): number | "auto" {
+export function parseWorkers(value: string | undefined, flag = "--workers"): number | "auto" {
   if (value === undefined || value === "auto") return "auto";
   if (!isWholeNumber(value, 1)) {
-    throw new UsageError(`--workers must be a whole number of at least 1, or auto; got "${value}"`);
+    throw new UsageError(`${flag} must be a whole number of at least 1, or auto; got "${value}"`);
   }
   return Number(value);
 }

@@ -45,6 +45,8 @@ export class OutputCapture {
   private readonly sources: Readable[] = [];
   private readonly ended: Promise<void>[] = [];
   private waitingForDrain = false;
+  /** A partial raw line held back until it is known not to be a dropped one. */
+  private heldRaw = "";
 
   constructor(private readonly options: CaptureOptions) {
     this.log = fs.createWriteStream(options.logFile, { flags: options.append === true ? "a" : "w" });
@@ -81,6 +83,11 @@ export class OutputCapture {
             const last = partial;
             partial = "";
             this.lines([last]);
+          }
+          if (this.heldRaw !== "") {
+            const held = this.heldRaw;
+            this.heldRaw = "";
+            if (this.options.drop?.(held) !== true) this.options.onOutput([held]);
           }
           resolve();
         };
@@ -124,10 +131,20 @@ export class OutputCapture {
     });
   }
 
-  /** Raw text keeps partial lines (a prompt) but still loses the dropped lines it holds whole. */
+  /**
+   * Raw text shows partial lines at once (a pdb prompt), except one that
+   * starts like a line to drop: that is held until it is whole.
+   */
   private raw(text: string): void {
     const drop = this.options.drop;
-    const shown = drop === undefined ? text : text.split("\n").filter((line, i, all) => i === all.length - 1 || !drop(line)).join("\n");
+    if (drop === undefined) {
+      this.options.onOutput([text]);
+      return;
+    }
+    const pieces = (this.heldRaw + text).split("\n");
+    const last = pieces.pop() as string;
+    this.heldRaw = last.startsWith("-") ? last : "";
+    const shown = [...pieces.filter((line) => !drop(line)).map((line) => `${line}\n`), this.heldRaw === "" ? last : ""].join("");
     if (shown !== "") this.options.onOutput([shown]);
   }
 

@@ -96,7 +96,8 @@ export function pytestEnv(settings: Pick<PytestSettings, "baseEnv" | "baseUrl" |
   env["GRIMOIRE_TREE_ID"] = input.treeId;
   env["GRIMOIRE_LOG_FILE"] = input.logFile;
   env["GRIMOIRE_ARTIFACTS_DIR"] = input.artifactsDir;
-  if (settings.colour && env["PY_COLORS"] === undefined && env["NO_COLOR"] === undefined) env["PY_COLORS"] = "1";
+  // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead.
+  if (env["PY_COLORS"] === undefined) env["PY_COLORS"] = settings.colour ? "1" : "0";
   if (settings.columns !== null) env["COLUMNS"] = String(settings.columns);
   return env;
 }

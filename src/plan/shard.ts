@@ -30,12 +30,12 @@ export interface Partition {
 /** The duration assumed for a file with no history when there is none at all. */
 const UNKNOWN_SECONDS = 1;
 
-export function parseShard(value: string): ShardSpec {
+export function parseShard(value: string, flag = "--shard"): ShardSpec {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
   if (match === null || count < 1 || index < 1 || index > count) {
-    throw new UsageError(`--shard must be I/N with 1 <= I <= N, like 2/4; got "${value}"`);
+    throw new UsageError(`${flag} must be I/N with 1 <= I <= N, like 2/4; got "${value}"`);
   }
   return { index, count };
 }

@@ -13,12 +13,16 @@ import type { Terminal } from "./terminal.js";
 
 /** Result lines align their durations up to this path length; longer paths push theirs right. */
 const MAX_PATH_COLUMN = 60;
+/** What a result line holds besides the path: the status word, the duration and short test counts. */
+const RESULT_LINE_REST = 40;
 
 export interface ConsoleOptions {
   terminal: Terminal;
   colours: Palette;
   quiet: boolean;
   verbose: boolean;
+  /** The terminal's width, or null without a terminal (CI logs are as wide as they need). */
+  width: number | null;
 }
 
 export function consoleReporter(options: ConsoleOptions): RunListener {
@@ -56,7 +60,15 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     const inIteration = load !== null ? `  [iteration ${result.iteration}]` : "";
     const retry = willRetry ? colours.yellow("  → retrying") : "";
     const why = result.status !== "cancelled" && result.exitCode !== 1 && result.reason !== null ? colours.dim(`  (${result.reason})`) : "";
-    return `${paintStatus(result.status, colours)} ${result.path.padEnd(pathWidth)}  ${formatSeconds(result.durationSeconds).padStart(6)}${counts}${why}${attempt}${inIteration}${retry}\n`;
+    return `${paintStatus(result.status, colours)} ${fitPath(result.path).padEnd(pathWidth)}  ${formatSeconds(result.durationSeconds).padStart(6)}${counts}${why}${attempt}${inIteration}${retry}\n`;
+  };
+
+  /** On a terminal too narrow for a path, its middle gives way: the folder and the file name stay. */
+  const fitPath = (path: string): string => {
+    if (options.width === null || path.length <= pathWidth) return path;
+    const keep = pathWidth - 1;
+    const tail = Math.ceil(keep * 0.6);
+    return `${path.slice(0, keep - tail)}…${path.slice(path.length - tail)}`;
   };
 
   const iterationLine = (number: number, results: readonly FileResult[], seconds: number): string => {
@@ -76,7 +88,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         filesPerIteration = event.files.length;
         tags = assignTags(event.files);
         tagWidth = Math.max(0, ...[...tags.values()].map((t) => t.length));
-        pathWidth = Math.min(MAX_PATH_COLUMN, Math.max(0, ...event.files.map((f) => f.length)));
+        // On a narrow terminal the path column shrinks so that a result line still fits: status, path, duration, counts.
+        const room = options.width === null ? MAX_PATH_COLUMN : Math.max(20, options.width - RESULT_LINE_REST);
+        pathWidth = Math.min(MAX_PATH_COLUMN, room, Math.max(0, ...event.files.map((f) => f.length)));
         const them = event.files.length === 1 ? "it" : "them";
         const how = event.mode === "parallel" ? `, running ${them} on ${plural(event.workers, "worker")}` : `, running ${them} in one pytest process`;
         terminal.out(`Found ${plural(event.files.length, "test file")}${how}${describeLoad(event.load)}\n`);
@@ -133,7 +147,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         terminal.close();
         const halted =
           event.haltedAfterIteration === null ? null : `Stopped after iteration ${event.haltedAfterIteration}, which had failures (--keep-going runs on).`;
-        const lines = formatSummary(event.report, { colours, stopped: stopped === null ? halted : `Stopped early: ${stopped}`, load: load !== null });
+        const lines = formatSummary(event.report, { colours, stopped: stopped === null ? halted : `Stopped early: ${stopped}`, load: load !== null, width: options.width });
         terminal.out(`${lines.join("\n")}\n`);
         break;
       }

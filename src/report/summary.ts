@@ -16,6 +16,8 @@ export interface SummaryOptions {
   tailLines?: number;
   /** A repeated run: add the statistics across iterations. */
   load?: boolean;
+  /** The terminal's width: lines of failed files' output are cut to fit it. */
+  width?: number | null;
 }
 
 const STATUS_ORDER: FileStatus[] = ["passed", "flaky", "no-tests", "failed", "timeout", "cancelled"];
@@ -55,7 +57,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   if (failures.length > 0) {
     const heading = options.load === true ? "Latest failure of each file" : failures.length === 1 ? "Failure" : "Failures";
     lines.push("", colours.bold(colours.red(`${heading}:`)));
-    for (const result of failures) lines.push(...describeFailure(result, colours, tailLines));
+    for (const result of failures) lines.push(...describeFailure(result, colours, tailLines, options.width ?? null));
   }
 
   const cancelled = finals.filter((r) => r.status === "cancelled");
@@ -91,7 +93,7 @@ function describeLoad(report: RunReport, colours: Palette): string[] {
   return lines;
 }
 
-function describeFailure(result: FileResult, colours: Palette, tailLines: number): string[] {
+function describeFailure(result: FileResult, colours: Palette, tailLines: number, width: number | null): string[] {
   const why = result.reason ?? result.status;
   const iteration = result.iteration > 1 ? `, iteration ${result.iteration}` : "";
   const lines = [`  ${paintStatus(result.status, colours)} ${result.path} (${why}${iteration})`];
@@ -99,7 +101,8 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   const tail = result.tail.slice(-tailLines);
   if (tail.length > 0) {
     lines.push(colours.dim(`           last ${plural(tail.length, "line")}:`));
-    for (const line of tail) lines.push(colours.dim(`           │ ${line}`));
+    const room = width === null ? Infinity : Math.max(20, width - 13);
+    for (const line of tail) lines.push(colours.dim(`           │ ${line.length > room ? `${line.slice(0, room - 1)}…` : line}`));
   }
   return lines;
 }

@@ -119,6 +119,9 @@ describe("CI shards and merged reports", () => {
     expect(merged.stdout).toMatch(/9 files: 8 passed, 1 failed/);
     const report = readReport(p, "merged.json");
     expect(report.files).toHaveLength(9);
+    // Each shard's slots follow the previous shards' in the merged report, so that their timeline lanes stay apart.
+    const lanes = shards.map((shard) => new Set(report.files.filter((f) => shard.files.some((e) => e.path === f.path)).map((f) => f.slot)));
+    for (let i = 1; i < lanes.length; i++) for (const slot of lanes[i] as Set<number>) expect(lanes[i - 1]?.has(slot)).toBe(false);
     const junit = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (n) => n === "testsuite" || n === "testcase" }).parse(p.read("merged.xml"));
     expect(junit.testsuites.testsuite.map((s: { name: string }) => s.name).sort()).toEqual(assigned);
     expect(junit.testsuites).toMatchObject({ tests: "9", failures: "1" });

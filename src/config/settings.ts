@@ -1,0 +1,154 @@
+/**
+ * Where option values come from, lowest first: `[tool.grimoire-run]` in
+ * pyproject.toml, `GRIMOIRE_*` in `.env`, `GRIMOIRE_*` in the environment,
+ * the command line. Keys are the long option names (`fail-fast`,
+ * `GRIMOIRE_FAIL_FAST`). Every value is checked against the option's type
+ * and choices, and a bad one names its file (or variable) and key.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { OPTIONS, type CliValues, type OptionName, type OptionSpec } from "../cli/options.js";
+import { UsageError } from "../errors.js";
+
+/** Where a value came from, for --print-config: "pyproject.toml", "environment GRIMOIRE_WORKERS", "command line"… */
+export type Origin = string;
+
+export interface SettingsSources {
+  /** What the command line said (only the options it named). */
+  cli: CliValues;
+  /** `[tool.grimoire-run]` of pyproject.toml, raw; null when there is none. */
+  pyproject: Record<string, unknown> | null;
+  env: NodeJS.ProcessEnv;
+  dotenv: Record<string, string>;
+}
+
+export interface MergedSettings {
+  values: CliValues;
+  origins: Map<OptionName, Origin>;
+}
+
+/** Options that make no sense as a standing setting. */
+const COMMAND_LINE_ONLY: ReadonlySet<OptionName> = new Set(["print-config"]);
+
+/**
+ * Variables grimoire-run itself sets for the tests it runs: inside such a
+ * test (a grimoire-run started by a test) they describe the outer run, not
+ * settings for this one.
+ */
+const SET_FOR_TESTS: ReadonlySet<string> = new Set(["GRIMOIRE_WORKERS"]);
+
+export function envName(option: OptionName): string {
+  return `GRIMOIRE_${option.toUpperCase().replaceAll("-", "_")}`;
+}
+
+export function mergeSettings(sources: SettingsSources): MergedSettings {
+  const values: CliValues = {};
+  const origins = new Map<OptionName, Origin>();
+  const set = (name: OptionName, value: string | boolean, origin: Origin): void => {
+    (values as Record<string, unknown>)[name] = value;
+    origins.set(name, origin);
+  };
+
+  for (const [key, raw] of Object.entries(sources.pyproject ?? {})) {
+    const name = optionNamed(key);
+    const where = `pyproject.toml [tool.grimoire-run] ${key}`;
+    if (name === null || COMMAND_LINE_ONLY.has(name)) throw new UsageError(`${where}: no such option${suggestion(key)}`);
+    set(name, fromToml(OPTIONS[name], raw, where), "pyproject.toml");
+  }
+  const nested = sources.env["GRIMOIRE_RUN_ID"] !== undefined;
+  for (const [variables, origin] of [
+    [sources.dotenv, ".env"],
+    [sources.env, "environment"],
+  ] as const) {
+    for (const name of Object.keys(OPTIONS) as OptionName[]) {
+      if (COMMAND_LINE_ONLY.has(name)) continue;
+      const variable = envName(name);
+      if (nested && SET_FOR_TESTS.has(variable)) continue;
+      const raw = variables[variable];
+      if (raw === undefined || raw === "") continue;
+      set(name, fromText(OPTIONS[name], raw, `${origin} ${variable}`), `${origin} ${variable}`);
+    }
+  }
+  for (const [name, value] of Object.entries(sources.cli) as [OptionName, string | boolean][]) set(name, value, "command line");
+  return { values, origins };
+}
+
+/** The `[tool.grimoire-run]` table of the project's pyproject.toml, or null. */
+export function readPyprojectSettings(root: string): Record<string, unknown> | null {
+  const file = path.join(root, "pyproject.toml");
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`${file}: not valid TOML: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const table = (doc["tool"] as Record<string, unknown> | undefined)?.["grimoire-run"];
+  if (table === undefined) return null;
+  if (typeof table !== "object" || table === null || Array.isArray(table)) throw new UsageError(`${file}: [tool.grimoire-run] must be a table`);
+  return table as Record<string, unknown>;
+}
+
+function optionNamed(key: string): OptionName | null {
+  return Object.hasOwn(OPTIONS, key) ? (key as OptionName) : null;
+}
+
+function fromToml(spec: OptionSpec, raw: unknown, where: string): string | boolean {
+  if (spec.type === "boolean") {
+    if (typeof raw !== "boolean") throw new UsageError(`${where}: expected true or false, got ${JSON.stringify(raw)}`);
+    return raw;
+  }
+  if (typeof raw === "number" && Number.isFinite(raw)) return checkChoice(spec, String(raw), where);
+  if (typeof raw !== "string") throw new UsageError(`${where}: expected a string or a number, got ${JSON.stringify(raw)}`);
+  return checkChoice(spec, raw, where);
+}
+
+const TRUE = new Set(["1", "true", "yes", "on"]);
+const FALSE = new Set(["0", "false", "no", "off"]);
+
+function fromText(spec: OptionSpec, raw: string, where: string): string | boolean {
+  if (spec.type === "boolean") {
+    const word = raw.trim().toLowerCase();
+    if (TRUE.has(word)) return true;
+    if (FALSE.has(word)) return false;
+    throw new UsageError(`${where}: expected 1/true/yes/on or 0/false/no/off, got "${raw}"`);
+  }
+  return checkChoice(spec, raw, where);
+}
+
+function checkChoice(spec: OptionSpec, value: string, where: string): string {
+  if (spec.choices !== undefined && !spec.choices.includes(value)) {
+    throw new UsageError(`${where}: must be one of ${spec.choices.join(", ")}; got "${value}"`);
+  }
+  return value;
+}
+
+/** ", did you mean fail-fast?" for a key one or two edits from an option's name. */
+function suggestion(key: string): string {
+  let best: { name: string; distance: number } | null = null;
+  for (const name of Object.keys(OPTIONS)) {
+    const distance = editDistance(key.toLowerCase().replaceAll("_", "-"), name);
+    if (distance <= 2 && (best === null || distance < best.distance)) best = { name, distance };
+  }
+  return best === null ? "" : `; did you mean ${best.name}?`;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] as number;
+      row[j] = Math.min(current + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length] as number;
+}

@@ -1,0 +1,84 @@
+/**
+ * In GitHub Actions (`GITHUB_ACTIONS=true`): an `::error` annotation for each
+ * failed file, pointing at the line pytest reported where it can, and a job
+ * summary table appended to `$GITHUB_STEP_SUMMARY`.
+ */
+import fs from "node:fs";
+import type { RunListener } from "../events.js";
+import { formatSeconds } from "../format.js";
+import { finalResults, isFailure, type FileResult, type RunReport } from "../model.js";
+import { STATUS_WORDS } from "./style.js";
+
+/** GitHub truncates a job summary past 1 MiB; the table stops well before. */
+const MAX_SUMMARY_ROWS = 60;
+/** Lines of output an annotation carries. */
+const ANNOTATION_LINES = 12;
+
+export function githubReporter(env: NodeJS.ProcessEnv, out: (text: string) => void): RunListener {
+  return (event) => {
+    if (event.type !== "run-finish") return;
+    const annotations = githubAnnotations(event.report);
+    if (annotations.length > 0) out(`${annotations.join("\n")}\n`);
+    const summaryFile = env["GITHUB_STEP_SUMMARY"];
+    if (summaryFile !== undefined && summaryFile !== "") fs.appendFileSync(summaryFile, githubSummary(event.report));
+  };
+}
+
+export function githubAnnotations(report: RunReport): string[] {
+  return finalResults(report.files)
+    .filter((r) => isFailure(r.status) && r.status !== "cancelled")
+    .map((result) => {
+      const line = failingLine(result);
+      const properties = [`file=${escapeProperty(result.path)}`, ...(line === null ? [] : [`line=${line}`]), `title=${escapeProperty(`${STATUS_WORDS[result.status]} ${result.path}`)}`];
+      const message = [result.reason ?? result.status, ...result.tail.slice(-ANNOTATION_LINES)].join("\n");
+      return `::error ${properties.join(",")}::${escapeData(message)}`;
+    });
+}
+
+/** The last `path:LINE:` pytest printed for this file (the line of its failing assertion), if any. */
+export function failingLine(result: FileResult): number | null {
+  const prefix = `${result.path}:`;
+  for (const line of [...result.tail].reverse()) {
+    if (!line.startsWith(prefix)) continue;
+    const number = /^(\d+):/.exec(line.slice(prefix.length))?.[1];
+    if (number !== undefined) return Number(number);
+  }
+  return null;
+}
+
+export function githubSummary(report: RunReport): string {
+  const finals = finalResults(report.files);
+  const failed = finals.filter((r) => isFailure(r.status));
+  const tests = finals.reduce(
+    (sum, r) => ({ passed: sum.passed + (r.tests?.passed ?? 0), failed: sum.failed + (r.tests?.failed ?? 0), skipped: sum.skipped + (r.tests?.skipped ?? 0), errors: sum.errors + (r.tests?.errors ?? 0) }),
+    { passed: 0, failed: 0, skipped: 0, errors: 0 },
+  );
+  const verdict = report.exitCode === 0 ? "✅ passed" : `❌ failed (exit code ${report.exitCode})`;
+  const rows = [...failed, ...finals.filter((r) => !isFailure(r.status)).sort((a, b) => b.durationSeconds - a.durationSeconds)];
+  const shown = rows.slice(0, MAX_SUMMARY_ROWS);
+  const lines = [
+    `### grimoire-run: ${verdict}`,
+    "",
+    `${finals.length} files, ${failed.length} failed · tests: ${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped, ${tests.errors} errors · ${formatSeconds(report.wallSeconds)} wall, ${report.workers} workers`,
+    "",
+    "| status | file | duration | tests | log |",
+    "|---|---|---:|---|---|",
+    ...shown.map((r) => `| ${STATUS_WORDS[r.status]} | \`${escapeCell(r.path)}\` | ${formatSeconds(r.durationSeconds)} | ${r.tests === null ? "" : `${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped`} | ${r.log === null ? "" : `\`${escapeCell(r.log)}\``} |`),
+  ];
+  if (rows.length > shown.length) lines.push("", `… and ${rows.length - shown.length} more files in the JSON report.`);
+  return `${lines.join("\n")}\n\n`;
+}
+
+/** Workflow command data: %, CR and LF are encoded. */
+function escapeData(text: string): string {
+  return text.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
+}
+
+/** Workflow command properties: also ':' and ','. */
+function escapeProperty(text: string): string {
+  return escapeData(text).replaceAll(":", "%3A").replaceAll(",", "%2C");
+}
+
+function escapeCell(text: string): string {
+  return text.replaceAll("|", "\\|").replaceAll("`", "'");
+}
