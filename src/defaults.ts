@@ -95,3 +95,10 @@ export const DEFAULT_DATABASE_ENV = "DATABASE_URL";
  * few runs, without letting one slow run on a busy machine reorder the suite.
  */
 export const HISTORY_SMOOTHING = 0.5;
+
+/**
+ * --pack: a file that took under a second is one whose pytest start-up
+ * (0.05 to 0.7 s) is a large part of its cost, worth sharing; a longer file
+ * gains little from sharing and keeps its isolation.
+ */
+export const DEFAULT_PACK_UNDER_SECONDS = 1;

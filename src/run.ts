@@ -18,6 +18,7 @@ import { killTrees, markedIn, takeSnapshot } from "./exec/processTree.js";
 import { createPytestShardRunner } from "./exec/pytestShard.js";
 import { isFailure, type FileResult, type RunReport } from "./model.js";
 import { recordRun, historyFile, readHistory } from "./plan/history.js";
+import { packShards } from "./plan/pack.js";
 import { planFiles } from "./plan/planFiles.js";
 import { mergeJUnit, readXml, type JUnitExecution } from "./report/junitMerge.js";
 import { checkPytest, choosePython } from "./python.js";
@@ -80,15 +81,18 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   const interrupted = (): number => exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: earlyStop, flakyPasses: config.flakyPasses });
   let terminal: Terminal | null = null;
   let environment: ManagedEnvironment | null = null;
-  let closeForkServer: (() => Promise<void>) | null = null;
+  let forkServerStart: Promise<ForkServer | string | null> | null = null;
 
   try {
     if (config.reportJson !== null) prepareOutputFile("--report-json", config.reportJson);
     if (config.junitXml !== null) prepareOutputFile("--junit-xml", config.junitXml);
     if (config.reportHtml !== null) prepareOutputFile("--report-html", config.reportHtml);
+    // The fork server warms up while files are found; once it is ready, pytest is known to be importable.
+    const chosen = choosePython(config.root, config.python, io.env);
+    forkServerStart = startForkServer(config, chosen, runId, io.env);
     const [selection, python] = await Promise.all([
       findTestFiles({ root: config.root, paths: config.paths, scope: config.scope }),
-      checkPytest(choosePython(config.root, config.python, io.env), config.root, io.env),
+      forkServerStart.then((server) => (server instanceof ForkServer ? chosen : checkPytest(chosen, config.root, io.env))),
     ]);
     if (earlyStop !== null) return interrupted();
 
@@ -125,8 +129,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       return EXIT.passed;
     }
 
-    const forkServer = await startForkServer(config, parallel && files.length > 1, { python, runId, env: io.env }, events);
-    closeForkServer = forkServer === null ? null : () => forkServer.close();
+    const started = await forkServerStart;
+    const forkServer = started instanceof ForkServer ? started : null;
+    if (typeof started === "string") events.emit({ type: "notice", message: `starting each pytest afresh: the fork server is not available (${started})` });
 
     if (config.managed !== null) {
       const context = { root: config.root, runId, logDir, baseEnv: io.env, killGraceSeconds: config.killGraceSeconds, events };
@@ -157,7 +162,11 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       environment,
       forkServer,
     });
-    const shards: Shard[] = parallel ? files.map((file) => ({ paths: [file.path], targets: file.targets })) : [serialShard(files)];
+    const shards: Shard[] = !parallel
+      ? [serialShard(files)]
+      : config.pack !== null
+        ? packShards(files, history, { workers, underSeconds: config.pack.underSeconds })
+        : files.map((file) => ({ paths: [file.path], targets: file.targets }));
     const startsAt = clock();
     executor = new Executor({ shards, workers, failFast: config.failFast, retries: config.retries, iterations: withDeadlineFrom(iterations, startsAt) }, runShard, events, clock);
     if (earlyStop !== null) executor.stop("interrupt", `Interrupted by ${earlyStop} before the first test started`);
@@ -173,8 +182,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
         teardownFailed = !(await environment.teardown(hurrying.signal));
         environment = null;
       }
-      await closeForkServer?.();
-      closeForkServer = null;
+      await closeForkServer(forkServerStart);
+      forkServerStart = null;
       await sweepLeftovers(runId, config.killGraceSeconds, events);
     }
 
@@ -198,7 +207,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   } finally {
     // Reached with an environment still open only when the run failed before executing (a usage error after --setup).
     await environment?.close();
-    await closeForkServer?.();
+    await closeForkServer(forkServerStart);
     terminal?.close();
     interrupts.dispose();
     activeRun = null;
@@ -229,14 +238,16 @@ function junitExecutions(results: readonly FileResult[]): JUnitExecution[] {
   return executions.sort((a, b) => a.result.startSeconds - b.result.startSeconds || compareCodeUnits(a.result.path, b.result.path));
 }
 
-/** The fork server where it can serve (Linux, parallel, more than one file), or null; why not, when it fails to start. */
-async function startForkServer(config: RunConfig, worthIt: boolean, context: { python: PythonCommand; runId: string; env: NodeJS.ProcessEnv }, events: RunEvents): Promise<ForkServer | null> {
-  if (!config.forkServer || !worthIt || process.platform !== "linux") return null;
-  const env = { ...context.env, PYTHONPATH: withPluginPath(context.env["PYTHONPATH"]) };
-  const server = await ForkServer.start({ python: context.python, root: config.root, env, runId: context.runId, killGraceMs: config.killGraceSeconds * 1000 });
-  if (typeof server !== "string") return server;
-  events.emit({ type: "notice", message: `starting each pytest afresh: the fork server is not available (${server})` });
-  return null;
+/** The fork server where it can serve (Linux, parallel runs), null where it does not apply, or why it could not start. */
+async function startForkServer(config: RunConfig, python: PythonCommand, runId: string, baseEnv: NodeJS.ProcessEnv): Promise<ForkServer | string | null> {
+  if (!config.forkServer || config.mode !== "parallel" || process.platform !== "linux") return null;
+  const env = { ...baseEnv, PYTHONPATH: withPluginPath(baseEnv["PYTHONPATH"]) };
+  return ForkServer.start({ python, root: config.root, env, runId, killGraceMs: config.killGraceSeconds * 1000 });
+}
+
+async function closeForkServer(start: Promise<ForkServer | string | null> | null): Promise<void> {
+  const server = await start;
+  if (server instanceof ForkServer) await server.close();
 }
 
 /** Room the tag column takes from the terminal's width (`tag | `), so that pytest's lines fit behind their tags. */

@@ -34,6 +34,8 @@ export const OPTIONS = {
   workers: { type: "string", alias: "n", describe: "Pool size: a number, or auto (the machine's CPUs, at most one per file)", group: MODES, defaultText: "auto" },
   debug: { type: "boolean", describe: "Serial debugging run: pytest --lf -x --tb=long -v", group: MODES },
   "fork-server": { type: "boolean", describe: "Fork each file's pytest from a process that has imported pytest and its plugins once (Linux, --parallel); --no-fork-server starts each afresh", group: MODES, defaultText: "on" },
+  pack: { type: "boolean", describe: "Share pytest processes among files that history shows to be quick (and new files): faster, but files in a pack share module state", group: MODES },
+  "pack-under": { type: "string", describe: "With --pack: files whose recorded duration is below this many seconds are packed", group: MODES, defaultText: "1" },
   "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree", group: MODES },
   "kill-grace": { type: "string", describe: "Seconds between SIGTERM and SIGKILL when a process tree is killed", group: MODES, defaultText: "2" },
   timeout: { type: "string", describe: "Per-file limit in seconds; past it the file's whole process tree is killed", group: MODES },

@@ -6,7 +6,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { CliInput, OptionName } from "../cli/options.js";
-import { DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
+import { DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import type { Scope } from "../discovery/findTestFiles.js";
 import { UsageError } from "../errors.js";
 import { databaseName } from "../managed/databaseNames.js";
@@ -26,6 +26,8 @@ export interface RunConfig {
   failFast: boolean;
   /** Fork parallel files' pytest processes from a warmed-up server, where the platform allows. */
   forkServer: boolean;
+  /** --pack: quick files share processes; null to give every file its own. */
+  pack: { underSeconds: number } | null;
   killGraceSeconds: number;
   timeoutSeconds: number | null;
   retries: number;
@@ -84,6 +86,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     workers: parseWorkers(v.workers, describe("workers")),
     failFast: v["fail-fast"] === true,
     forkServer: v["fork-server"] !== false,
+    pack: resolvePack(v, describe),
     killGraceSeconds: parseSeconds(describe("kill-grace"), v["kill-grace"], { allowZero: true }) ?? DEFAULT_KILL_GRACE_SECONDS,
     timeoutSeconds: parseSeconds(describe("timeout"), v.timeout, { allowZero: false }),
     retries: parseCount(describe("retries"), v.retries, 0) ?? 0,
@@ -109,6 +112,15 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     quiet: v.quiet === true,
     verbose: v.verbose === true,
   };
+}
+
+function resolvePack(v: CliInput["values"], describe: DescribeOption): RunConfig["pack"] {
+  if (v.pack !== true) {
+    if (v["pack-under"] !== undefined) throw new UsageError(`${describe("pack-under")} only applies with --pack`);
+    return null;
+  }
+  if (v.parallel !== true) throw new UsageError(`${describe("pack")} only applies with --parallel`);
+  return { underSeconds: parseSeconds(describe("pack-under"), v["pack-under"], { allowZero: false }) ?? DEFAULT_PACK_UNDER_SECONDS };
 }
 
 function resolveSeed(v: CliInput["values"], describe: DescribeOption): number | null {

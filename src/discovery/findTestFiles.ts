@@ -23,6 +23,8 @@ export interface TestFile {
   path: string;
   /** What pytest is given for this file: the path itself, or the node ids the user named in it. */
   targets: string[];
+  /** Named on the command line rather than found by the project's python_files patterns. */
+  named: boolean;
 }
 
 export interface Selection {
@@ -44,11 +46,11 @@ export async function findTestFiles(request: SelectionRequest): Promise<Selectio
   };
 
   const byPath = new Map<string, TestFile>();
-  const add = (absolute: string, target: string | null): void => {
+  const add = (absolute: string, target: string | null, named: boolean): void => {
     const rel = toProjectPath(root, absolute);
     const existing = byPath.get(rel);
     const targets = target === null ? [rel] : [`${rel}${target}`];
-    if (existing === undefined) byPath.set(rel, { path: rel, targets });
+    if (existing === undefined) byPath.set(rel, { path: rel, targets, named });
     else if (target === null || existing.targets.includes(rel)) existing.targets = [rel];
     else existing.targets.push(...targets);
   };
@@ -66,11 +68,11 @@ export async function findTestFiles(request: SelectionRequest): Promise<Selectio
     }
     searched.push(toProjectPath(root, absolute));
     if (stat.isFile()) {
-      add(absolute, nodeParts.length > 0 ? `::${nodeParts.join("::")}` : null);
+      add(absolute, nodeParts.length > 0 ? `::${nodeParts.join("::")}` : null, true);
     } else if (nodeParts.length > 0) {
       throw new UsageError(`a node id needs a file, not a folder: ${entry}`);
     } else {
-      for (const file of await globTestFiles(absolute, settingsFor(absolute))) add(file, null);
+      for (const file of await globTestFiles(absolute, settingsFor(absolute))) add(file, null, false);
     }
   }
 

@@ -54,6 +54,8 @@ export class ForkServer {
     private readonly socketServer: net.Server,
     private readonly socketPath: string,
     private readonly killGraceMs: number,
+    /** The environment the server was started with; each child gets its file's differences from it. */
+    private readonly baseEnv: NodeJS.ProcessEnv,
   ) {}
 
   /** A ready server, or the reason there is none (and files start afresh). */
@@ -64,13 +66,9 @@ export class ForkServer {
       socketServer.once("error", reject);
       socketServer.listen(socketPath, resolve);
     });
-    const child = spawn(options.python.command, [...options.python.args, "-m", "grimoire_run_forkserver"], {
-      cwd: options.root,
-      env: { ...options.env, GRIMOIRE_RUN_ID: options.runId, GRIMOIRE_TREE_ID: `${options.runId}.forkserver` },
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs);
+    const env = { ...options.env, GRIMOIRE_RUN_ID: options.runId, GRIMOIRE_TREE_ID: `${options.runId}.forkserver` };
+    const child = spawn(options.python.command, [...options.python.args, "-m", "grimoire_run_forkserver"], { cwd: options.root, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs, env);
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     socketServer.on("connection", (socket) => server.accept(socket));
@@ -110,7 +108,7 @@ export class ForkServer {
     const launched = new Promise<LaunchedProcess>((resolveLaunch) => {
       this.pending.set(id, { pid: null, output: null, resolveLaunch, resolveExit, exited, exit: null });
     });
-    const request = { op: "run", id, args: spec.pytestArgs ?? [], env: spec.env, cwd: spec.cwd, socket: this.socketPath };
+    const request = { op: "run", id, args: spec.pytestArgs ?? [], ...envChanges(this.baseEnv, spec.env), cwd: spec.cwd, socket: this.socketPath };
     this.child.stdin?.write(`${JSON.stringify(request)}\n`);
     return launched;
   }
@@ -214,4 +212,17 @@ export class ForkServer {
       this.pending.delete(id);
     }
   }
+}
+
+/**
+ * What a file's environment changes from the server's. The child starts from
+ * the server's own environment, which a `--python` wrapper (a virtualenv
+ * activation, `uv run`, a script) may have added to, and applies only these
+ * changes: as if the wrapper had been started with the file's environment.
+ */
+export function envChanges(base: NodeJS.ProcessEnv, env: NodeJS.ProcessEnv): { set: Record<string, string>; unset: string[] } {
+  const set: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && base[key] !== value) set[key] = value;
+  const unset = Object.keys(base).filter((key) => base[key] !== undefined && env[key] === undefined);
+  return { set, unset };
 }

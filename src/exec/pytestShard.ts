@@ -56,9 +56,11 @@ const MODE_ARGS: Record<PytestSettings["mode"], string[]> = {
 };
 
 /** pytest's arguments: what follows `python -m pytest`. */
-export function pytestArgs(settings: Pick<PytestSettings, "mode" | "forwardedArgs">, targets: readonly string[], junitFile: string): string[] {
+export function pytestArgs(settings: Pick<PytestSettings, "mode" | "forwardedArgs">, targets: readonly string[], junitFile: string, pack = false): string[] {
   return [
     ...MODE_ARGS[settings.mode],
+    // In a pack, a file that fails to import must not keep the pack's other files from running.
+    ...(pack ? ["--continue-on-collection-errors"] : []),
     ...settings.forwardedArgs,
     "-p",
     PLUGIN_MODULE,
@@ -102,9 +104,19 @@ export function pytestEnv(settings: Pick<PytestSettings, "baseEnv" | "baseUrl" |
   return env;
 }
 
-/** A file name for a project path: `tests/e2e/test_a.py` becomes `tests_e2e_test_a.py`. */
-export function logName(paths: readonly string[], iteration: number, attempt: number): string {
-  const base = paths.length === 1 ? (paths[0] as string).replace(/[/\\]/g, "_") : "serial";
+/** The deepest folder holding every one of the paths (project-relative, with `/`); "." for the root. */
+export function commonFolder(paths: readonly string[]): string {
+  const folders = paths.map((p) => p.split("/").slice(0, -1));
+  const first = folders[0] ?? [];
+  let depth = 0;
+  while (depth < first.length && folders.every((f) => f[depth] === first[depth])) depth++;
+  return depth === 0 ? "." : first.slice(0, depth).join("/");
+}
+
+/** A file name for a project path: `tests/e2e/test_a.py` becomes `tests_e2e_test_a.py`; a pack is named after its first file. */
+export function logName(paths: readonly string[], iteration: number, attempt: number, mode: PytestSettings["mode"] = "parallel"): string {
+  const first = (paths[0] as string).replace(/[/\\]/g, "_");
+  const base = paths.length === 1 ? first : mode === "parallel" ? `pack-${first}+${paths.length - 1}` : "serial";
   return `${base}${iteration > 1 ? `.i${iteration}` : ""}${attempt > 1 ? `.a${attempt}` : ""}`;
 }
 
@@ -115,13 +127,17 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
 
   return async (shard: Shard, placement: ShardPlacement, signals: ShardSignals): Promise<FileResult[]> => {
     const id = nextShardId++;
-    const name = logName(shard.paths, placement.iteration, placement.attempt);
+    const name = logName(shard.paths, placement.iteration, placement.attempt, settings.mode);
+    const pack = settings.mode === "parallel" && shard.paths.length > 1;
+    // A pack of whole files is collected as their common folder, filtered by the plugin (see python/grimoire_run_pytest.py).
+    const packList = pack && shard.targets.every((t, i) => t === shard.paths[i]) ? path.join(settings.logDir, `${name}.files`) : null;
+    if (packList !== null) fs.writeFileSync(packList, shard.paths.map((p) => `${path.join(settings.root, p)}\n`).join(""));
     const logFile = path.join(settings.logDir, `${name}.log`);
     const junitFile = path.join(junitDir, `${name}.xml`);
     fs.rmSync(junitFile, { force: true });
     const treeId = `${settings.runId}.${id}`;
     const marker = `GRIMOIRE_TREE_ID=${treeId}`;
-    const where = shard.paths.length === 1 ? (shard.paths[0] as string) : "the serial run";
+    const where = shard.paths.length === 1 ? (shard.paths[0] as string) : pack ? `the pack of ${shard.paths.join(", ")}` : "the serial run";
     const lease = settings.environment === null ? null : await settings.environment.lease({ label: where, slot: placement.slot, logName: name, ...signals });
     const env = {
       ...pytestEnv(settings, {
@@ -131,8 +147,9 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
         logFile,
       }),
       ...lease?.env,
+      ...(packList === null ? {} : { GRIMOIRE_PACK_LIST: packList }),
     };
-    const pytest = pytestArgs(settings, shard.targets, junitFile);
+    const pytest = pytestArgs(settings, packList === null ? shard.targets : [commonFolder(shard.paths)], junitFile, pack);
     const args = [...settings.python.args, "-m", "pytest", ...pytest];
     const forkServer = settings.forkServer !== null && settings.forkServer.usable && settings.mode === "parallel" ? settings.forkServer : null;
 
@@ -157,7 +174,8 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
           logFile,
           junitFile,
           outputMode: settings.mode === "parallel" ? "lines" : "raw",
-          timeoutMs: settings.timeoutSeconds === null ? null : settings.timeoutSeconds * 1000,
+          // --timeout is per file: a pack of n files gets n times as long.
+          timeoutMs: settings.timeoutSeconds === null ? null : settings.timeoutSeconds * 1000 * (pack ? shard.paths.length : 1),
           killGraceMs: settings.killGraceSeconds * 1000,
           cancel: signals.cancel,
           hurry: signals.hurry,
@@ -195,6 +213,7 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
       junit: junitFile,
       pid: started.pid,
     };
-    return shard.paths.length === 1 && settings.mode === "parallel" ? [resultOfFile(run, report)] : resultsOfSerialRun(run, shard.paths, report);
+    if (shard.paths.length === 1 && settings.mode === "parallel") return [resultOfFile(run, report)];
+    return resultsOfSerialRun(run, shard.paths, report, { stopsAtFirstFailure: !pack });
   };
 }

@@ -83,15 +83,17 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
 
 /**
  * Splits the report of one pytest process that ran several files (serial
- * mode) into one result per file, in the order they were given.
+ * mode, or a pack of quick files) into one result per file, in the order
+ * they were given.
  *
  * A file with test cases gets their outcome. A file without any is `no-tests`
  * when pytest went past it. When the process stopped early without a test
  * case to show for it (a timeout, a signal, an interrupt, a usage error), the
  * first file it had not finished takes that fate; files it never reached
- * (after `-x`, or after an error while collecting) are `cancelled`.
+ * (after `-x`, or after an error while collecting) are `cancelled`. A pack
+ * runs without `-x`: its failing tests do not stop it.
  */
-export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], outcome: ProcessOutcome): FileResult[] {
+export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], outcome: ProcessOutcome, { stopsAtFirstFailure = true } = {}): FileResult[] {
   const byFile = new Map<string, JUnitCase[]>();
   for (const testCase of outcome.junit?.cases ?? []) {
     const file = fileOfCase(testCase, paths);
@@ -101,9 +103,11 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
     else list.push(testCase);
   }
   const processStatus = statusOf(outcome);
-  const stoppedEarly = processStatus.status !== "passed" && processStatus.status !== "no-tests";
   const collectionFailed = outcome.junit?.cases.some((c) => c.classname === "") ?? false;
   const explained = outcome.junit?.cases.some((c) => c.outcome === "failed" || c.outcome === "error") ?? false;
+  const interrupted = outcome.timedOut || outcome.cancelled || outcome.signal !== null || outcome.spawnError !== null;
+  const failedProcess = processStatus.status !== "passed" && processStatus.status !== "no-tests";
+  const stoppedEarly = failedProcess && (stopsAtFirstFailure || interrupted || !explained);
   const lastWithCases = Math.max(-1, ...paths.map((p, i) => (byFile.has(p) ? i : -1)));
   const fateOwner = stoppedEarly && (!explained || processStatus.status !== "failed") ? lastWithCases + 1 : -1;
 
@@ -133,7 +137,11 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
         reason: processStatus.reason,
       };
     }
-    const why = collectionFailed ? "not run: pytest stopped on an error while collecting tests" : "not reached: the run stopped at the first failure (-x)";
+    const why = collectionFailed
+      ? "not run: pytest stopped on an error while collecting tests"
+      : stopsAtFirstFailure
+        ? "not reached: the run stopped at the first failure (-x)"
+        : "not reached: the pytest process it shared with other files was stopped";
     return { ...base, status: "cancelled", exitCode: null, durationSeconds: 0, tests: null, log: null, reason: why };
   });
 }

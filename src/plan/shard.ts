@@ -42,7 +42,8 @@ export function parseShard(value: string, flag = "--shard"): ShardSpec {
 
 /**
  * Longest-processing-time assignment: files from the longest down, each to
- * the part with the least time so far (the first such part on a tie). Files
+ * the part with the least time so far (on a tie, the fewest files, then the
+ * first). Files
  * without history count as the mean of those with one. The parts then
  * differ by at most the longest file, and by far less when many short files
  * fill in behind a few long ones.
@@ -54,7 +55,9 @@ export function partition(paths: readonly string[], history: History, count: num
   const sorted = [...paths].sort((a, b) => estimate(b) - estimate(a) || compareCodeUnits(a, b));
   const parts: Part[] = Array.from({ length: count }, () => ({ paths: [], seconds: 0 }));
   for (const p of sorted) {
-    const lightest = parts.reduce((best, part, i) => (part.seconds < (parts[best] as Part).seconds ? i : best), 0);
+    // The part with the least time, then the fewest files (files of no recorded time still spread out).
+    const lighter = (a: Part, b: Part): boolean => a.seconds < b.seconds || (a.seconds === b.seconds && a.paths.length < b.paths.length);
+    const lightest = parts.reduce((best, part, i) => (lighter(part, parts[best] as Part) ? i : best), 0);
     const part = parts[lightest] as Part;
     part.paths.push(p);
     part.seconds += estimate(p);

@@ -50,7 +50,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
 
   const tagged = (shard: ShardStart, text: string[]): string => {
     const path = shard.paths[0] as string;
-    const tag = colours.tag(path)(`${(tags.get(path) ?? path).padEnd(tagWidth)} |`);
+    // A pack's lines carry its first file's tag and how many others share the process.
+    const name = `${tags.get(path) ?? path}${shard.paths.length > 1 ? `+${shard.paths.length - 1}` : ""}`;
+    const tag = colours.tag(path)(`${name.padEnd(tagWidth)} |`);
     return text.map((line) => `${tag} ${line}\n`).join("");
   };
 

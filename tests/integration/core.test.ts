@@ -252,7 +252,7 @@ describe("choosing Python", () => {
     fs.chmodSync(path.join(p.root, ".venv/bin/python"), 0o755);
     const result = await runCli(["--parallel", "--verbose"], { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/tests\/http\/test_a\.py: \S*\.venv\/bin\/python -m pytest/);
+    expect(result.stdout).toMatch(/tests\/http\/test_a\.py: (\(forked\) )?\S*\.venv\/bin\/python -m pytest/);
 
     p.write(".venv/bin/python", `#!/bin/sh\nexec python3 -S "$@"\n`);
     const broken = await runCli(["--parallel"], { cwd: p.root });

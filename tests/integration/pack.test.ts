@@ -1,0 +1,70 @@
+/**
+ * Issue 7: --pack shares pytest processes among quick files, and still reports each file on its own.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeProject, readReport, runCli, type Project } from "../helpers/project.js";
+
+const projects: Project[] = [];
+function project(files: Record<string, string>): Project {
+  const p = makeProject(files);
+  projects.push(p);
+  return p;
+}
+afterEach(() => {
+  for (const p of projects.splice(0)) p.remove();
+});
+
+const recordPid = (name: string, body = "pass") => `import os, pathlib\n\ndef test_${name}():\n    pathlib.Path("pids", "${name}").write_text(str(os.getpid()))\n    ${body}\n`;
+
+describe("--pack", () => {
+  it("runs quick files a few to a process, each still reported on its own, a failure or a broken import affecting only its file", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 8; i++) files[`tests/http/test_${i}.py`] = recordPid(`f${i}`);
+    files["tests/http/test_fails.py"] = recordPid("fails", "assert False");
+    files["tests/http/test_broken.py"] = "import not_a_module\n\ndef test_never():\n    pass\n";
+    files["tests/e2e/test_other_folder.py"] = recordPid("other");
+    const p = project(files);
+    fs.mkdirSync(path.join(p.root, "pids"));
+    const result = await runCli(["--parallel", "-n", "2", "--pack", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code).toBe(1);
+
+    const pids = new Set(fs.readdirSync(path.join(p.root, "pids")).map((f) => fs.readFileSync(path.join(p.root, "pids", f), "utf8")));
+    expect(pids.size).toBe(2);
+    const report = readReport(p, "r.json");
+    const status = Object.fromEntries(report.files.map((f) => [f.path, f.status]));
+    expect(status["tests/http/test_fails.py"]).toBe("failed");
+    expect(status["tests/http/test_broken.py"]).toBe("failed");
+    for (let i = 0; i < 8; i++) expect(status[`tests/http/test_${i}.py`]).toBe("passed");
+    expect(status["tests/e2e/test_other_folder.py"]).toBe("passed");
+    expect(report.files.find((f) => f.path === "tests/http/test_fails.py")?.tests).toEqual({ passed: 0, failed: 1, skipped: 0, errors: 0 });
+    expect(new Set(report.files.map((f) => f.log)).size).toBe(2);
+    expect(result.stdout).toMatch(/^\S+\+\d+\s*\| /m);
+  });
+
+  it("gives files that history shows to be slow a process of their own", async () => {
+    const p = project({
+      "tests/http/test_slow.py": "import time\n\ndef test_slow():\n    time.sleep(1.2)\n",
+      "tests/http/test_a.py": "def test_a():\n    pass\n",
+      "tests/http/test_b.py": "def test_b():\n    pass\n",
+    });
+    await runCli(["--parallel", "-n", "1"], { cwd: p.root });
+    await runCli(["--parallel", "-n", "1", "--pack", "--report-json", "r.json"], { cwd: p.root });
+    const logs = Object.fromEntries(readReport(p, "r.json").files.map((f) => [f.path, f.log]));
+    expect(logs["tests/http/test_slow.py"]).toMatch(/tests_http_test_slow\.py\.log$/);
+    expect(logs["tests/http/test_a.py"]).toBe(logs["tests/http/test_b.py"]);
+    expect(logs["tests/http/test_a.py"]).toMatch(/pack-tests_http_test_a\.py\+1\.log$/);
+  });
+
+  it.each([
+    [["--pack"], /--pack only applies with --parallel/],
+    [["--parallel", "--pack-under", "2"], /--pack-under only applies with --pack/],
+    [["--parallel", "--pack", "--pack-under", "0"], /--pack-under must be a positive number of seconds/],
+  ])("%s is bad usage", async (args, message) => {
+    const p = project({ "tests/http/test_a.py": "def test_a():\n    pass\n" });
+    const result = await runCli(args, { cwd: p.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});

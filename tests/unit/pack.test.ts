@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import type { History } from "../../src/plan/history.js";
+import { packShards } from "../../src/plan/pack.js";
+
+const file = (path: string, named = false) => ({ path, targets: [path], named });
+function history(seconds: Record<string, number>, failed: string[] = []): History {
+  return {
+    version: 1,
+    files: Object.fromEntries(Object.entries(seconds).map(([p, s]) => [p, { seconds: s, outcome: failed.includes(p) ? "failed" : "passed", runs: 1, lastRun: "" }])),
+  };
+}
+
+describe("packing quick files", () => {
+  it("packs quick and new files, one pack per worker, balanced; slower files run alone", () => {
+    const files = ["a.py", "b.py", "c.py", "d.py", "e.py", "slow.py", "new.py"].map((p) => file(p));
+    const shards = packShards(files, history({ "a.py": 0.4, "b.py": 0.3, "c.py": 0.2, "d.py": 0.1, "e.py": 0.05, "slow.py": 3 }), { workers: 2, underSeconds: 1 });
+    expect(shards[0]?.paths).toEqual(["slow.py"]);
+    const packs = shards.slice(1);
+    expect(packs).toHaveLength(2);
+    expect(packs.flatMap((s) => s.paths).sort()).toEqual(["a.py", "b.py", "c.py", "d.py", "e.py", "new.py"]);
+    expect(packs.every((s) => s.targets.length === s.paths.length)).toBe(true);
+  });
+
+  it("spreads files of no recorded time over the packs instead of piling them in one", () => {
+    const files = Array.from({ length: 12 }, (_, i) => file(`t${String(i).padStart(2, "0")}.py`));
+    const shards = packShards(files, history(Object.fromEntries(files.map((f) => [f.path, 0]))), { workers: 3, underSeconds: 1 });
+    expect(shards.map((s) => s.paths.length)).toEqual([4, 4, 4]);
+  });
+
+  it("never packs a file named on the command line, and starts what failed last time first", () => {
+    const shards = packShards([file("a.py"), file("named.py", true), file("b.py")], history({ "a.py": 0.1, "b.py": 0.1, "named.py": 0.1 }, ["b.py"]), { workers: 1, underSeconds: 1 });
+    expect(shards.map((s) => s.paths)).toEqual([["a.py", "b.py"], ["named.py"]]);
+  });
+});
