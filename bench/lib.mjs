@@ -1,6 +1,7 @@
 /**
  * Shared pieces of the benchmark harness: suites written to disk, commands
- * timed, medians, and the machine the numbers were taken on.
+ * timed (and checked: a failed run is never reported as a time), contenders
+ * alternated, medians and ratios, and the machine the numbers were taken on.
  */
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -27,14 +28,21 @@ export function writeSuite(name, files) {
 /**
  * Runs a command to its end and returns its wall time in seconds, its exit
  * code, and its peak resident memory in MiB (sampled from /proc every 10 ms).
+ * With `watch`, also the time at which an output line first matched it
+ * (`watchedSeconds`, null if none did).
  */
-export function timeCommand(command, args, { cwd, env = process.env, input = "ignore" }) {
+export function timeCommand(command, args, { cwd, env = process.env, watch = null }) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd, env, stdio: [input, "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (chunk) => (output = (output + chunk.toString()).slice(-20_000)));
-    child.stderr.on("data", (chunk) => (output = (output + chunk.toString()).slice(-20_000)));
+    let watchedSeconds = null;
+    const collect = (chunk) => {
+      output = (output + chunk.toString()).slice(-20_000);
+      if (watch !== null && watchedSeconds === null && watch.test(output)) watchedSeconds = (performance.now() - started) / 1000;
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
     let peakKb = 0;
     const sampler = setInterval(() => {
       try {
@@ -46,9 +54,90 @@ export function timeCommand(command, args, { cwd, env = process.env, input = "ig
     }, 10);
     child.on("close", (code) => {
       clearInterval(sampler);
-      resolve({ seconds: (performance.now() - started) / 1000, code, peakMiB: peakKb / 1024, output });
+      resolve({ seconds: (performance.now() - started) / 1000, code, peakMiB: peakKb / 1024, output, watchedSeconds });
     });
   });
+}
+
+/** timeCommand, throwing (with the output) unless the command exited 0. */
+export async function timeChecked(command, args, options) {
+  const run = await timeCommand(command, args, options);
+  if (run.code !== 0) throw new Error(`${[command, ...args].join(" ")} (in ${options.cwd}) exited ${run.code}:\n${run.output}`);
+  return run;
+}
+
+/**
+ * `python3 -m pytest ARGS` in the suite's root; throws unless it passed with
+ * exactly `tests` passing tests (a contender that skipped half the suite
+ * would otherwise look fast). Returns the wall seconds.
+ */
+export async function timePytest(root, args, tests, env = benchEnv()) {
+  const run = await timeChecked("python3", ["-m", "pytest", ...args], { cwd: root, env });
+  const passed = Number(/(\d+) passed/.exec(run.output)?.[1] ?? 0);
+  if (passed !== tests) throw new Error(`pytest ${args.join(" ")} in ${root}: ${passed} tests passed, expected ${tests}:\n${run.output}`);
+  return run.seconds;
+}
+
+/** Seconds of `python3 -c CODE` in `cwd`, which must exit 0. */
+export async function timePython(code, cwd) {
+  return (await timeChecked("python3", ["-c", code], { cwd, env: benchEnv() })).seconds;
+}
+
+/** The single-process and pytest-xdist command lines every scenario compares against. */
+export const SERIAL_ARGS = ["tests", "-q"];
+export const xdistArgs = (workers, dist) => ["tests", "-q", "-p", "xdist", "-n", String(workers), "--dist", dist];
+
+/**
+ * `grimoire-run --parallel -n WORKERS -q` in the suite's root (`output`
+ * replaces `-q`; `extra` options follow). Throws unless it exited 0 and its JSON report shows every
+ * one of `files` files passed. `fresh` deletes `.grimoire/` first: no
+ * history, so files start in name order.
+ */
+export async function timeGrimoire(root, { workers, files, fresh = false, output = "-q", watch = null, extra = [] }) {
+  if (fresh) fs.rmSync(path.join(root, ".grimoire"), { recursive: true, force: true });
+  const reportFile = `${root}.report.json`;
+  fs.rmSync(reportFile, { force: true });
+  const args = [CLI, "--parallel", "-n", String(workers), "--report-json", reportFile, output, ...extra];
+  const run = await timeChecked("node", args, { cwd: root, env: benchEnv(), watch });
+  const report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
+  const passed = report.files.filter((f) => f.status === "passed").length;
+  if (report.exitCode !== 0 || report.files.length !== files || passed !== files) {
+    throw new Error(`grimoire-run in ${root}: ${passed} of ${report.files.length} files passed, expected ${files}:\n${run.output}`);
+  }
+  return { ...run, report };
+}
+
+/**
+ * grimoire-run's first run (no history: name order) and, right after it, its
+ * second (ordered by the history the first one wrote).
+ */
+export async function timeFirstAndSecond(root, { workers, files }) {
+  const first = await timeGrimoire(root, { workers, files, fresh: true });
+  const second = await timeGrimoire(root, { workers, files });
+  return { first, second };
+}
+
+/**
+ * Measures contenders side by side: each repetition runs every contender
+ * once, starting one further along the list each time, so that neither a
+ * warm cache nor a busy neighbour favours the same one throughout. A
+ * contender returns an object of named samples (a grimoire-run contender
+ * gives its first and second run together, so that the second always follows
+ * its own first). Returns { name: [sample per repetition] }.
+ */
+export async function sideBySide(contenders, repetitions) {
+  const samples = {};
+  for (let r = 0; r < repetitions; r++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const measured = await contenders[(r + i) % contenders.length]();
+      for (const [name, value] of Object.entries(measured)) (samples[name] ??= []).push(value);
+    }
+  }
+  return samples;
+}
+
+export function sum(values) {
+  return values.reduce((a, b) => a + b, 0);
 }
 
 export function median(values) {
@@ -57,12 +146,34 @@ export function median(values) {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** A sideBySide contender of one named sample. */
+export function timed(name, measure) {
+  return async () => ({ [name]: await measure() });
+}
+
+/** { name: samples } to { name: median }. */
+export function medians(samples) {
+  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
+}
+
 export function fmt(seconds) {
   return `${seconds.toFixed(2)} s`;
 }
 
-export function ratio(a, b) {
-  return `${(a / b).toFixed(2)}×`;
+/** For start-up costs, where hundredths of a second are too coarse. */
+export function ms(seconds) {
+  return `${(seconds * 1000).toFixed(0)} ms`;
+}
+
+/** A table of timings: one row per named contender, its median and every sample. */
+export function timingTable(samples, names) {
+  return [["command", "median", "runs"], ...names.map((name) => [name, fmt(median(samples[name])), samples[name].map((s) => s.toFixed(2)).join(", ")])];
+}
+
+/** A row of a scenario's ratios table: the ratio of two medians, and whether it meets its target when it has one. */
+export function ratioRow(label, a, b, target = null) {
+  const value = a / b;
+  return [label, `${value.toFixed(2)}×`, target === null ? "" : `≤ ${target.toFixed(2)}× ${value <= target ? "✔" : "✘"}`];
 }
 
 /**
@@ -92,6 +203,8 @@ export function machine() {
     python: version("python3", ["--version"]),
     pytest: version("python3", ["-m", "pytest", "--version"]),
     xdist: version("python3", ["-c", "import xdist; print('pytest-xdist', xdist.__version__)"]),
+    // Other work on the machine makes every number noisier; this says how busy it was when the run began.
+    "load average at start": os.loadavg()[0].toFixed(2),
     date: new Date().toISOString().slice(0, 10),
   };
 }

@@ -1,0 +1,84 @@
+/**
+ * Files sharing a helper module that is slow to import (a big framework, a
+ * model loaded at import time): a single pytest process or an xdist worker
+ * imports it once, one process per file imports it for every file.
+ */
+import { SERIAL_ARGS, fmt, medians, ratioRow, sideBySide, timed, timeGrimoire, timePytest, timePython, timingTable, writeSuite, xdistArgs } from "./lib.mjs";
+
+const FILES = 16;
+const WORKERS = 2;
+/** Pure-Python loop iterations the helper runs at import: about 0.3 s of CPU on the machine this was written on. */
+const IMPORT_ITERATIONS = 6_000_000;
+const IMPORT_SAMPLES = 5;
+
+function slowImportSuite() {
+  const files = {
+    // Next to the tests: pytest puts a test file's folder (without __init__.py) on sys.path.
+    "tests/http/slowhelper.py": `def _table(iterations):
+    x = 0
+    for i in range(iterations):
+        x = (x + i * i) % 1000003
+    return x
+
+
+TABLE = _table(${IMPORT_ITERATIONS})
+`,
+  };
+  for (let i = 0; i < FILES; i++) {
+    files[`tests/http/test_uses_helper_${String(i).padStart(2, "0")}.py`] = `from slowhelper import TABLE
+
+
+def test_table():
+    assert TABLE >= 0
+
+
+def test_other():
+    assert TABLE + ${i} >= ${i}
+`;
+  }
+  return { root: writeSuite("slow-imports", files), tests: 2 * FILES };
+}
+
+/** What importing the helper costs on its own: python3 importing it, minus python3 doing nothing. */
+async function importSeconds(root) {
+  const cwd = `${root}/tests/http`;
+  const m = medians(await sideBySide([timed("import", () => timePython("import slowhelper", cwd)), timed("bare", () => timePython("pass", cwd))], IMPORT_SAMPLES));
+  return m.import - m.bare;
+}
+
+const SERIAL = "serial pytest, one process";
+const XDIST = `pytest-xdist -n ${WORKERS} --dist load`;
+const GRIMOIRE = `grimoire-run --parallel -n ${WORKERS}`;
+const PACK = `grimoire-run --parallel -n ${WORKERS} --pack`;
+
+export async function slowImportsScenario({ repetitions }) {
+  const { root, tests } = slowImportSuite();
+  const helper = await importSeconds(root);
+  const samples = await sideBySide(
+    [
+      timed(SERIAL, () => timePytest(root, SERIAL_ARGS, tests)),
+      timed(XDIST, () => timePytest(root, xdistArgs(WORKERS, "load"), tests)),
+      timed(GRIMOIRE, async () => (await timeGrimoire(root, { workers: WORKERS, files: FILES })).seconds),
+      timed(PACK, async () => (await timeGrimoire(root, { workers: WORKERS, files: FILES, extra: ["--pack"] })).seconds),
+    ],
+    repetitions,
+  );
+  const { [SERIAL]: serial, [XDIST]: xdist, [GRIMOIRE]: grimoire, [PACK]: pack } = medians(samples);
+  return {
+    title: "Slow imports",
+    intro:
+      `${FILES} files of two short tests each, every file importing one shared helper that computes a table at import ` +
+      `(${fmt(helper)} of CPU, median of ${IMPORT_SAMPLES}); ${WORKERS} workers. ${repetitions} run(s) of each contender, alternating. No target: this shows what a heavy shared import costs when every file's process imports it again.`,
+    table: timingTable(samples, [SERIAL, XDIST, GRIMOIRE, PACK]),
+    ratios: [
+      ["ratio of medians", "value", "target"],
+      ratioRow("grimoire-run / serial pytest", grimoire, serial),
+      ratioRow("grimoire-run / pytest-xdist", grimoire, xdist),
+      ratioRow("grimoire-run --pack / pytest-xdist", pack, xdist),
+    ],
+    notes: [
+      `Importing the helper in every file is ${FILES} × ${fmt(helper)} = ${fmt(FILES * helper)} of CPU, ${fmt((FILES * helper) / WORKERS)} of wall time over ${WORKERS} workers; the single process pays it once, xdist once per worker, \`--pack\` once per pack.`,
+      "The fork server does not help here: it imports pytest and its plugins, never the project's own modules, so that nothing of one file reaches another.",
+    ],
+  };
+}
