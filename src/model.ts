@@ -29,6 +29,8 @@ export interface StartedRun extends PlannedRun {
   log: string;
   /** pytest's own JUnit report (absolute), shared by the files of one process. */
   junit: string;
+  /** Where the tests wrote artifacts, if they did (relative to the project root). */
+  artifacts: string | null;
   pid: number | null;
 }
 
@@ -46,6 +48,8 @@ export interface FileResult extends PlannedRun {
   log: string | null;
   /** pytest's JUnit report of the execution (absolute); null when it never started. Not in the JSON report. */
   junit: string | null;
+  /** The folder the tests wrote screenshots and traces to (GRIMOIRE_ARTIFACTS_DIR), relative to the project root, if they did. Not in the JSON report. */
+  artifacts: string | null;
   /** The last lines the file printed; kept for failures, not written to the JSON report. */
   tail: string[];
   /** Why the file ended the way it did, when the exit code alone does not say it. */

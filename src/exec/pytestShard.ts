@@ -139,11 +139,12 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
     const marker = `GRIMOIRE_TREE_ID=${treeId}`;
     const where = shard.paths.length === 1 ? (shard.paths[0] as string) : pack ? `the pack of ${shard.paths.join(", ")}` : "the serial run";
     const lease = settings.environment === null ? null : await settings.environment.lease({ label: where, slot: placement.slot, logName: name, ...signals });
+    const artifactsDir = path.join(settings.logDir, `${name}.artifacts`);
     const env = {
       ...pytestEnv(settings, {
         ...placement,
         treeId,
-        artifactsDir: path.join(settings.logDir, `${name}.artifacts`),
+        artifactsDir,
         logFile,
       }),
       ...lease?.env,
@@ -211,6 +212,7 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
       startSeconds: started.startSeconds,
       log: started.log,
       junit: junitFile,
+      artifacts: fs.existsSync(artifactsDir) ? toProjectPath(settings.root, artifactsDir) : null,
       pid: started.pid,
     };
     if (shard.paths.length === 1 && settings.mode === "parallel") return [resultOfFile(run, report)];

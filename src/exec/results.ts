@@ -56,6 +56,7 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     tests: outcome.junit?.counts ?? null,
     log: run.log,
     junit: run.junit,
+    artifacts: run.artifacts,
     tail: status === "passed" || status === "no-tests" ? [] : outcome.tail,
     reason,
   };
@@ -76,6 +77,7 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
     tests: null,
     log: null,
     junit: null,
+    artifacts: null,
     tail: [],
     reason: "not started",
   };

@@ -98,6 +98,7 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   const iteration = result.iteration > 1 ? `, iteration ${result.iteration}` : "";
   const lines = [`  ${paintStatus(result.status, colours)} ${result.path} (${why}${iteration})`];
   if (result.log !== null) lines.push(`           log: ${result.log}`);
+  if (result.artifacts !== null) lines.push(`           screenshots and traces: ${result.artifacts}`);
   const tail = result.tail.slice(-tailLines);
   if (tail.length > 0) {
     lines.push(colours.dim(`           last ${plural(tail.length, "line")}:`));

@@ -159,3 +159,22 @@ export interface JsonReportFile {
 export function readReport(project: Project, file = "report.json"): JsonReportFile {
   return JSON.parse(project.read(file)) as JsonReportFile;
 }
+
+/** Live processes (zombies excluded) whose environment holds `NAME=VALUE`, with their command names. */
+export function processesWithEnv(variable: string): { pid: number; comm: string }[] {
+  const needle = Buffer.from(`${variable}\0`);
+  const found: { pid: number; comm: string }[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      const environ = fs.readFileSync(`/proc/${entry}/environ`);
+      const at = environ.indexOf(needle);
+      if (at === 0 || (at > 0 && environ[at - 1] === 0)) found.push({ pid: Number(entry), comm: fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim() });
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return found;
+}

@@ -14,6 +14,7 @@ export function fileResult(over: Partial<FileResult> & Pick<FileResult, "path">)
     tests: null,
     log: "x.log",
     junit: null,
+    artifacts: null,
     tail: [],
     reason: null,
     ...over,

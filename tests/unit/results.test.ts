@@ -6,7 +6,7 @@ import type { StartedRun } from "../../src/model.js";
 function outcome(over: Partial<ProcessOutcome> = {}): ProcessOutcome {
   return { exitCode: 0, signal: null, timedOut: false, timeoutSeconds: null, cancelled: false, spawnError: null, durationSeconds: 2, junit: null, tail: ["last line"], ...over };
 }
-const RUN: StartedRun = { path: "tests/http/test_a.py", iteration: 1, attempt: 1, slot: 0, startSeconds: 1, log: "log", junit: "/logs/junit/a.xml", pid: 10 };
+const RUN: StartedRun = { path: "tests/http/test_a.py", iteration: 1, attempt: 1, slot: 0, startSeconds: 1, log: "log", junit: "/logs/junit/a.xml", artifacts: null, pid: 10 };
 const testCase = (classname: string, outcome: JUnitCase["outcome"], seconds = 1, name = "test_x"): JUnitCase => ({ classname, name, seconds, outcome });
 
 describe("the status of a file from its pytest process", () => {

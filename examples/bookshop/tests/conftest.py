@@ -25,6 +25,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     # Registered here, in the root conftest, because pytest only accepts
     # options from conftest files it loads before parsing the command line.
     parser.addoption("--headed", action="store_true", default=False, help="show the browser in e2e tests")
+    parser.addoption(
+        "--tracing",
+        choices=("off", "on", "retain-on-failure"),
+        default="off",
+        help="record a Playwright trace of each e2e test (kept beside the file's log under grimoire-run)",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,9 @@
 - `browser` (session): one Chromium per pytest process, closed at session end.
 - `context` / `page` (function): a fresh browser context per test, so cookies
   (the session, the cart) never leak from one test to the next.
-- On failure, a full-page screenshot goes to $GRIMOIRE_ARTIFACTS_DIR if set.
+- On failure, a full-page screenshot goes to $GRIMOIRE_ARTIFACTS_DIR if set,
+  and with `--tracing retain-on-failure` (or `on`) a Playwright trace too
+  (open it with `playwright show-trace FILE.zip`).
 """
 
 from __future__ import annotations
@@ -74,13 +76,21 @@ def browser(pytestconfig: pytest.Config) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def context(browser: Browser, base_url: str) -> Iterator[BrowserContext]:
+def context(browser: Browser, base_url: str, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
     # base_url lets tests write page.goto("/books").
     context = browser.new_context(base_url=base_url)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    tracing = request.config.getoption("tracing")
+    if tracing != "off":
+        context.tracing.start(screenshots=True, snapshots=True, sources=True)
     try:
         yield context
     finally:
+        if tracing != "off":
+            report = request.node.stash.get(CALL_REPORT, None)
+            failed = report is None or report.failed
+            trace = artifact_path(request.node.nodeid, ".zip") if tracing == "on" or failed else None
+            context.tracing.stop(path=str(trace) if trace is not None else None)
         context.close()
 
 
@@ -93,15 +103,22 @@ def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Pa
         save_screenshot(page, request.node.nodeid)
 
 
-def save_screenshot(page: Page, nodeid: str) -> None:
+def artifact_path(nodeid: str, suffix: str) -> Path | None:
+    """Where a test's screenshot or trace goes: grimoire-run's artifacts folder for the file, if any."""
     folder = os.environ.get(ARTIFACTS_ENV)
     if not folder:
-        return
+        return None
     # The node id, made file-name safe, is unique across files run in parallel.
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_") + ".png"
-    path = Path(folder) / name
+    path = Path(folder) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_") + suffix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_screenshot(page: Page, nodeid: str) -> None:
+    path = artifact_path(nodeid, ".png")
+    if path is None:
+        return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(path), full_page=True)
     except Exception as exc:  # a screenshot must never hide the real failure
         print(f"could not save screenshot {path}: {exc}")
