@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterEach } from "vitest";
 
 export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 
@@ -30,6 +31,19 @@ export function makeProject(files: Record<string, string>): Project {
     write,
     read: (file) => fs.readFileSync(path.join(root, file), "utf8"),
     remove: () => fs.rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** For a test file: makes temp projects, each removed once the test that made it is over. */
+export function temporaryProjects(): (files: Record<string, string>) => Project {
+  const made: Project[] = [];
+  afterEach(() => {
+    for (const p of made.splice(0)) p.remove();
+  });
+  return (files) => {
+    const p = makeProject(files);
+    made.push(p);
+    return p;
   };
 }
 

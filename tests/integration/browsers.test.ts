@@ -6,12 +6,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeProject, processesWithEnv, readReport, runCli, startCli, testEnv, uniqueMarker, type Project } from "../helpers/project.js";
+import { temporaryProjects, processesWithEnv, readReport, runCli, startCli, testEnv, uniqueMarker, type Project } from "../helpers/project.js";
 
-const projects: Project[] = [];
+const project = temporaryProjects();
 const marks: string[] = [];
 afterEach(() => {
-  for (const p of projects.splice(0)) p.remove();
   for (const mark of marks.splice(0)) for (const { pid } of processesWithEnv(mark)) process.kill(pid, "SIGKILL");
 });
 
@@ -51,8 +50,7 @@ def test_browser_stays_open(page):
 `;
 
 function browserProject(count: number, extra: Record<string, string> = {}): { p: Project; sync: string; mark: string } {
-  const p = makeProject({ "tests/e2e/conftest.py": CONFTEST, ...extra });
-  projects.push(p);
+  const p = project({ "tests/e2e/conftest.py": CONFTEST, ...extra });
   const sync = path.join(p.root, "sync");
   fs.mkdirSync(sync);
   for (let i = 0; i < count; i++) p.write(`tests/e2e/test_open_${i}.py`, openBrowser(sync, `page${i}`));

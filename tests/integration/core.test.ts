@@ -3,18 +3,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { makeProject, readReport, runCli, testEnv, type Project } from "../helpers/project.js";
+import { describe, expect, it } from "vitest";
+import { readReport, runCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
-const projects: Project[] = [];
-function project(files: Record<string, string>): Project {
-  const p = makeProject(files);
-  projects.push(p);
-  return p;
-}
-afterEach(() => {
-  for (const p of projects.splice(0)) p.remove();
-});
+const project = temporaryProjects();
 
 const PASS = "def test_ok():\n    assert True\n";
 const FAIL = "def test_bad():\n    assert 1 == 2\n";

@@ -5,18 +5,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { makeProject, processesWith, readReport, runCli, testEnv, uniqueMarker, type Project } from "../helpers/project.js";
+import { describe, expect, it } from "vitest";
+import { processesWith, type Project, readReport, runCli, temporaryProjects, testEnv, uniqueMarker } from "../helpers/project.js";
 
-const projects: Project[] = [];
-function project(files: Record<string, string>): Project {
-  const p = makeProject(files);
-  projects.push(p);
-  return p;
-}
-afterEach(() => {
-  for (const p of projects.splice(0)) p.remove();
-});
+const project = temporaryProjects();
 
 /** Records what a test file's process looks like, for the test to compare across files. */
 const probe = (name: string) => `import atexit, json, os, pathlib, random, sys

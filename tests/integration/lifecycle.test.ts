@@ -8,12 +8,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeProject, processesWith, readReport, runCli, startCli, testEnv, uniqueMarker, type Project } from "../helpers/project.js";
+import { temporaryProjects, processesWith, readReport, runCli, startCli, testEnv, uniqueMarker, type Project } from "../helpers/project.js";
 
-const projects: Project[] = [];
+const project = temporaryProjects();
 const markers: string[] = [];
 afterEach(() => {
-  for (const p of projects.splice(0)) p.remove();
   // A failing test must not leave its processes to the next one.
   for (const marker of markers.splice(0)) for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
 });
@@ -62,8 +61,7 @@ def test_fail_when_others_run():
 }
 
 function hangingProject(mark: string, count: number, grandchild: string, extra: Record<string, string> = {}): { p: Project; sync: string } {
-  const p = makeProject({});
-  projects.push(p);
+  const p = project({});
   const sync = path.join(p.root, "sync");
   fs.mkdirSync(sync);
   for (let i = 0; i < count; i++) p.write(`tests/e2e/test_hang_${i}.py`, hangingTest(mark, sync, `hang-${i}`, grandchild));
@@ -173,7 +171,7 @@ describe("what tests leave behind", () => {
   it("kills processes a passing test left running, in its group or daemonized, and says so", async () => {
     const mark = marker("leftover");
     const daemon = `DAEMON = "import os, subprocess, sys; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', sys.argv[1]], start_new_session=True); os._exit(0)"`;
-    const p = makeProject({
+    const p = project({
       "tests/http/test_leaky.py": `import subprocess, sys
 
 MARK = ${JSON.stringify(mark)}
@@ -192,7 +190,6 @@ def test_starts_a_daemon_and_forgets_it():
     subprocess.run([sys.executable, "-c", DAEMON, MARK], check=True)
 `,
     });
-    projects.push(p);
     const result = await runCli(["--parallel"], { cwd: p.root });
     expect(result.code).toBe(0);
     expect(processesWith(mark)).toEqual([]);
@@ -229,7 +226,7 @@ def test_segfault():
 
 describe("output volume", () => {
   it("streams 50 MB from one file to the log and the console with bounded memory, without blocking it", async () => {
-    const p = makeProject({
+    const p = project({
       "tests/http/test_flood.py": `import sys
 
 def test_flood():
@@ -241,7 +238,6 @@ def test_flood():
 `,
       "tests/http/test_quiet.py": "def test_quiet():\n    pass\n",
     });
-    projects.push(p);
     const cli = startCli(["--parallel", "-n", "2", "--report-json", "r.json", "--", "-s"], { cwd: p.root, env: testEnv(), keepStdout: 100_000 });
     let peakKb = 0;
     const pid = cli.child.pid as number;

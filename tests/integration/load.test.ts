@@ -4,18 +4,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { makeProject, readReport, runCli, startCli, testEnv, type JsonReportFile, type Project } from "../helpers/project.js";
+import { describe, expect, it } from "vitest";
+import { type JsonReportFile, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
-const projects: Project[] = [];
-function project(files: Record<string, string>): Project {
-  const p = makeProject(files);
-  projects.push(p);
-  return p;
-}
-afterEach(() => {
-  for (const p of projects.splice(0)) p.remove();
-});
+const project = temporaryProjects();
 
 const sleeper = (seconds: number): string => `import time\n\ndef test_sleep():\n    time.sleep(${seconds})\n`;
 

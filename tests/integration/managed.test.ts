@@ -8,7 +8,7 @@ import path from "node:path";
 import { escapeIdentifier } from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type Postgres } from "../helpers/postgres.js";
-import { makeProject, processesWith, readReport, runCli, startCli, uniqueMarker, type Project } from "../helpers/project.js";
+import { temporaryProjects, processesWith, readReport, runCli, startCli, uniqueMarker, type Project } from "../helpers/project.js";
 
 let pg: Postgres;
 beforeAll(async () => {
@@ -18,10 +18,9 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-const projects: Project[] = [];
+const project = temporaryProjects();
 const markers: string[] = [];
 afterEach(async () => {
-  for (const p of projects.splice(0)) p.remove();
   for (const marker of markers.splice(0)) for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
 });
 
@@ -97,8 +96,7 @@ function template(name = `shop_${++templateCount}`): { name: string; url: string
 function managedProject(files: Record<string, string>): { p: Project; mark: string } {
   const mark = uniqueMarker("server");
   markers.push(mark);
-  const p = makeProject({ "app.py": APP, "setup_db.py": SETUP, ...files });
-  projects.push(p);
+  const p = project({ "app.py": APP, "setup_db.py": SETUP, ...files });
   return { p, mark };
 }
 
@@ -310,8 +308,7 @@ runpy.run_path("app.py", run_name="__main__")
 describe("the bundled example", () => {
   it("runs the Bookshop http suite with a server and a PostgreSQL clone per file", async () => {
     const example = path.resolve(import.meta.dirname, "../../examples/bookshop");
-    const logDir = makeProject({});
-    projects.push(logDir);
+    const logDir = project({});
     const db = template(`bookshop_${++templateCount}`);
     const result = await runCli(
       ["--parallel", "--scope", "http", "--server", "python3 app.py --port {port}", "--server-ready", "http://127.0.0.1:{port}/health", "--database-url", db.url, "--setup", "python3 setup_db.py", "--log-dir", logDir.root, "--report-json", path.join(logDir.root, "r.json")],

@@ -3,18 +3,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { makeProject, readReport, runCli, type Project } from "../helpers/project.js";
+import { describe, expect, it } from "vitest";
+import { readReport, runCli, temporaryProjects } from "../helpers/project.js";
 
-const projects: Project[] = [];
-function project(files: Record<string, string>): Project {
-  const p = makeProject(files);
-  projects.push(p);
-  return p;
-}
-afterEach(() => {
-  for (const p of projects.splice(0)) p.remove();
-});
+const project = temporaryProjects();
 
 const recordPid = (name: string, body = "pass") => `import os, pathlib\n\ndef test_${name}():\n    pathlib.Path("pids", "${name}").write_text(str(os.getpid()))\n    ${body}\n`;
 

@@ -4,18 +4,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
-import { afterEach, describe, expect, it } from "vitest";
-import { makeProject, readReport, runCli, startCli, type Project } from "../helpers/project.js";
+import { describe, expect, it } from "vitest";
+import { type Project, readReport, runCli, startCli, temporaryProjects } from "../helpers/project.js";
 
-const projects: Project[] = [];
-function project(files: Record<string, string>): Project {
-  const p = makeProject(files);
-  projects.push(p);
-  return p;
-}
-afterEach(() => {
-  for (const p of projects.splice(0)) p.remove();
-});
+const project = temporaryProjects();
 
 const sleeper = (seconds: number): string => `import time\n\ndef test_sleep():\n    time.sleep(${seconds})\n`;
 const history = (p: Project) => JSON.parse(p.read(".grimoire/history.json")) as { version: number; files: Record<string, { seconds: number | null; outcome: string; runs: number }> };

@@ -4,13 +4,10 @@
  * `script`) stands in for the developer's terminal.
  */
 import { spawn } from "node:child_process";
-import { afterEach, describe, expect, it } from "vitest";
-import { CLI, makeProject, testEnv, type Project } from "../helpers/project.js";
+import { describe, expect, it } from "vitest";
+import { CLI, temporaryProjects, testEnv } from "../helpers/project.js";
 
-const projects: Project[] = [];
-afterEach(() => {
-  for (const p of projects.splice(0)) p.remove();
-});
+const project = temporaryProjects();
 
 function inTerminal(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -30,8 +27,7 @@ describe("the terminal", () => {
   const files = { "tests/http/test_a.py": "import time\n\ndef test_a():\n    time.sleep(1.5)\n", "tests/http/test_b.py": "def test_b():\n    pass\n" };
 
   it("shows live progress in a spinner on a terminal", async () => {
-    const p = makeProject(files);
-    projects.push(p);
+    const p = project(files);
     const { code, output } = await inTerminal(`stty cols 100 rows 30; node ${CLI} --parallel`, p.root, testEnv({ CI: undefined }));
     expect(code).toBe(0);
     expect(output).toMatch(/\d\/2 files · \d running/);
@@ -39,8 +35,7 @@ describe("the terminal", () => {
   });
 
   it("keeps the spinner off in CI, and on a terminal that reports no size", async () => {
-    const p = makeProject(files);
-    projects.push(p);
+    const p = project(files);
     const ci = await inTerminal(`stty cols 100 rows 30; node ${CLI} --parallel`, p.root, testEnv({ CI: "true" }));
     expect(ci.code).toBe(0);
     expect(ci.output).not.toMatch(/files · /);
@@ -52,8 +47,7 @@ describe("the terminal", () => {
   });
 
   it("prints plain lines, without colour or spinner, into a pipe", async () => {
-    const p = makeProject(files);
-    projects.push(p);
+    const p = project(files);
     const child = spawn(process.execPath, [CLI, "--parallel"], { cwd: p.root, env: testEnv({ CI: undefined }), stdio: ["ignore", "pipe", "pipe"] });
     let all = "";
     child.stdout.on("data", (c: Buffer) => (all += c.toString()));
