@@ -3,7 +3,7 @@
  * spends on itself is taken from the tests, so this shows grimoire-run's
  * overhead when the machine is full.
  */
-import { SERIAL_ARGS, medians, ratioRow, sideBySide, sum, timed, timeFirstAndSecond, timePytest, timingTable, writeSuite, xdistArgs } from "./lib.mjs";
+import { raceSerialXdistGrimoire, ratioRow, sum, timingTable, writeSuite, xdistName } from "./lib.mjs";
 
 const WORKERS = 2;
 const DISTS = ["load", "worksteal"];
@@ -38,26 +38,21 @@ def test_burn(part):
 }
 
 const SERIAL = "serial pytest, one process";
-const xdist = (dist) => `pytest-xdist -n ${WORKERS} --dist ${dist}`;
+const xdist = (dist) => xdistName(WORKERS, dist);
 const FIRST = `grimoire-run -n ${WORKERS}, first run (name order)`;
 const SECOND = `grimoire-run -n ${WORKERS}, second run (history)`;
 
 export async function cpuBoundScenario({ repetitions }) {
   const { root, tests } = cpuSuite();
   const files = SECONDS.length;
-  const samples = await sideBySide(
-    [
-      timed(SERIAL, () => timePytest(root, SERIAL_ARGS, tests)),
-      ...DISTS.map((dist) => timed(xdist(dist), () => timePytest(root, xdistArgs(WORKERS, dist), tests))),
-      async () => {
-        const { first, second } = await timeFirstAndSecond(root, { workers: WORKERS, files });
-        return { [FIRST]: first.seconds, [SECOND]: second.seconds };
-      },
-    ],
+  const { samples, m, bestDist } = await raceSerialXdistGrimoire(root, {
+    tests,
+    files,
+    workers: WORKERS,
+    dists: DISTS,
     repetitions,
-  );
-  const m = medians(samples);
-  const bestDist = DISTS.reduce((best, dist) => (m[xdist(dist)] < m[xdist(best)] ? dist : best));
+    names: { serial: SERIAL, first: FIRST, second: SECOND },
+  });
   return {
     title: `CPU-bound files at ${WORKERS} workers`,
     intro:

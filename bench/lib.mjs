@@ -136,6 +136,33 @@ export async function sideBySide(contenders, repetitions) {
   return samples;
 }
 
+/**
+ * The race most scenarios run: serial pytest, pytest-xdist in each of `dists`,
+ * and grimoire-run's first and second run, side by side. `names` labels the
+ * serial and grimoire-run rows; `fromFirst(first)` adds samples taken from
+ * grimoire-run's first run. Returns the samples, their medians and the
+ * fastest xdist distribution.
+ */
+export async function raceSerialXdistGrimoire(root, { tests, files, workers, dists, repetitions, names, fromFirst = () => ({}) }) {
+  const xdist = (dist) => xdistName(workers, dist);
+  const samples = await sideBySide(
+    [
+      timed(names.serial, () => timePytest(root, SERIAL_ARGS, tests)),
+      ...dists.map((dist) => timed(xdist(dist), () => timePytest(root, xdistArgs(workers, dist), tests))),
+      async () => {
+        const { first, second } = await timeFirstAndSecond(root, { workers, files });
+        return { [names.first]: first.seconds, [names.second]: second.seconds, ...fromFirst(first) };
+      },
+    ],
+    repetitions,
+  );
+  const m = medians(samples);
+  const bestDist = dists.reduce((best, dist) => (m[xdist(dist)] < m[xdist(best)] ? dist : best));
+  return { samples, m, bestDist };
+}
+
+export const xdistName = (workers, dist) => `pytest-xdist -n ${workers} --dist ${dist}`;
+
 export function sum(values) {
   return values.reduce((a, b) => a + b, 0);
 }

@@ -5,20 +5,7 @@
  * pytest-xdist's three distribution modes, grimoire-run's own first run (name
  * order), and the lower bound no runner can beat.
  */
-import {
-  SERIAL_ARGS,
-  fmt,
-  medians,
-  ratioRow,
-  sideBySide,
-  sum,
-  timed,
-  timeFirstAndSecond,
-  timePytest,
-  timingTable,
-  writeSuite,
-  xdistArgs,
-} from "./lib.mjs";
+import { fmt, raceSerialXdistGrimoire, ratioRow, sum, timingTable, writeSuite, xdistName } from "./lib.mjs";
 
 const WORKERS = 4;
 const DISTS = ["load", "loadfile", "worksteal"];
@@ -51,7 +38,7 @@ def test_sleep(part):
 }
 
 const SERIAL = "serial pytest, one process";
-const xdist = (dist) => `pytest-xdist -n ${WORKERS} --dist ${dist}`;
+const xdist = (dist) => xdistName(WORKERS, dist);
 const FIRST = "grimoire-run, first run (no history: name order)";
 const SECOND = "grimoire-run, second run (history: longest first)";
 const SUMMED = "first run's summed file durations";
@@ -59,20 +46,15 @@ const SUMMED = "first run's summed file durations";
 export async function longTailedScenario({ repetitions }) {
   const { root, tests } = longTailedSuite();
   const files = SECONDS.length;
-  const samples = await sideBySide(
-    [
-      timed(SERIAL, () => timePytest(root, SERIAL_ARGS, tests)),
-      ...DISTS.map((dist) => timed(xdist(dist), () => timePytest(root, xdistArgs(WORKERS, dist), tests))),
-      async () => {
-        const { first, second } = await timeFirstAndSecond(root, { workers: WORKERS, files });
-        return { [FIRST]: first.seconds, [SECOND]: second.seconds, [SUMMED]: sum(first.report.files.map((f) => f.durationSeconds)) };
-      },
-    ],
+  const { samples, m, bestDist } = await raceSerialXdistGrimoire(root, {
+    tests,
+    files,
+    workers: WORKERS,
+    dists: DISTS,
     repetitions,
-  );
-
-  const m = medians(samples);
-  const bestDist = DISTS.reduce((best, dist) => (m[xdist(dist)] < m[xdist(best)] ? dist : best));
+    names: { serial: SERIAL, first: FIRST, second: SECOND },
+    fromFirst: (first) => ({ [SUMMED]: sum(first.report.files.map((f) => f.durationSeconds)) }),
+  });
   const xdistBest = m[xdist(bestDist)];
   const total = sum(SECONDS);
   const longest = Math.max(...SECONDS);

@@ -56,7 +56,8 @@ export function postgresBin(): string {
   return path.join(POSTGRES_LIB, newest, "bin");
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on: bound and let go. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);

@@ -3,7 +3,6 @@
  */
 import { execFile } from "node:child_process";
 import crypto from "node:crypto";
-import net from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
@@ -11,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EnvironmentFailure, UsageError } from "../../src/errors.js";
 import { CloneManager } from "../../src/managed/database.js";
 import { withDatabase } from "../../src/managed/databaseNames.js";
-import { postgresBin, startPostgres, type Postgres } from "../helpers/postgres.js";
+import { freePort, postgresBin, startPostgres, type Postgres } from "../helpers/postgres.js";
 
 const run = promisify(execFile);
 
@@ -282,7 +281,7 @@ describe("template names that need quoting", () => {
 
 describe("connecting", () => {
   it("says the server is not there, without the password", async () => {
-    const closedPort = await unusedPort();
+    const closedPort = await freePort();
     const url = `postgresql://postgres:hunter2@127.0.0.1:${closedPort}/app_template`;
     const failure = await CloneManager.connect(url, newTag()).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(UsageError);
@@ -357,15 +356,3 @@ describe("connecting", () => {
     }
   });
 });
-
-/** A port nothing listens on: bound and let go. */
-async function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
