@@ -14,6 +14,11 @@ Protocol: JSON lines. grimoire-run writes `{"op": "run", "id", "args", "set",
 environment this server was started with); this writes `{"op": "ready"}`, `{"op": "unusable",
 "reason"}`, `{"op": "started", "id", "pid"}` and `{"op": "exited", "id",
 "code"}` or `{..., "signal"}` on stdout. Closing stdin ends the server.
+
+If grimoire-run is gone (its end of stdin closes even when it was killed with
+SIGKILL) or this server is sent SIGTERM or SIGHUP while files still run, it
+ends their process groups (SIGTERM, then SIGKILL after `--grace-ms`) before it
+exits: no forked pytest outlives the run that asked for it.
 """
 
 import atexit
@@ -27,6 +32,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 import traceback
 
 _CHILD_RESET_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD)
@@ -112,6 +118,46 @@ def _run_child(request):
             os._exit(int(code))
 
 
+def _end_children(children, grace_seconds):
+    """Ends the process groups of the children still running, and reaps them. Emits nothing: no one listens."""
+
+    def signal_groups(signum):
+        for pid in children:
+            try:
+                os.killpg(pid, signum)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def reap_exited():
+        for pid in list(children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done == pid:
+                del children[pid]
+
+    signal_groups(signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    reap_exited()
+    while children and time.monotonic() < deadline:
+        time.sleep(0.02)
+        reap_exited()
+    signal_groups(signal.SIGKILL)
+    for pid in list(children):
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        del children[pid]
+
+
+def _grace_seconds(argv):
+    if "--grace-ms" in argv:
+        return int(argv[argv.index("--grace-ms") + 1]) / 1000
+    return 5.0
+
+
 def _signal_name(signum):
     try:
         return signal.Signals(signum).name
@@ -147,6 +193,9 @@ def main():
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    stop = []
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda signum, _frame: stop.append(signum))
     selector = selectors.DefaultSelector()
     selector.register(commands, selectors.EVENT_READ)
     selector.register(wake_read, selectors.EVENT_READ)
@@ -170,11 +219,13 @@ def main():
             else:
                 emit(op="exited", id=request_id, code=os.waitstatus_to_exitcode(status))
 
-    while True:
+    while not stop:
         for key, _ in selector.select():
             if key.fileobj is commands:
                 chunk = os.read(commands.fileno(), 65536)
                 if not chunk:
+                    # Closed: grimoire-run is done with this server, or gone.
+                    _end_children(children, _grace_seconds(sys.argv))
                     return
                 pending += chunk
                 while b"\n" in pending:
@@ -192,6 +243,10 @@ def main():
                     pass
                 reap()
         reap()
+    _end_children(children, _grace_seconds(sys.argv))
+    # Dies of the signal it was sent, as it would have without this cleanup.
+    signal.signal(stop[0], signal.SIG_DFL)
+    os.kill(os.getpid(), stop[0])
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ export class ForkServer {
       socketServer.listen(socketPath, resolve);
     });
     const env = { ...options.env, GRIMOIRE_RUN_ID: options.runId, GRIMOIRE_TREE_ID: `${options.runId}.forkserver` };
-    const child = spawn(options.python.command, [...options.python.args, "-m", "grimoire_run_forkserver"], { cwd: options.root, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(options.python.command, [...options.python.args, "-m", "grimoire_run_forkserver", "--grace-ms", String(options.killGraceMs)], { cwd: options.root, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
     const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs, env);
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));

@@ -126,6 +126,32 @@ export function runCli(args: string[], options: CliOptions): Promise<CliResult> 
   return startCli(args, options).done;
 }
 
+/** Pids of live processes whose working folder is `dir` or inside it, removed or not. */
+export function processesIn(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`).replace(/ \(deleted\)$/, "");
+      if (cwd === dir || cwd.startsWith(`${dir}/`)) found.push(Number(entry));
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return found;
+}
+
+/** Polls `check` until it holds; fails with `what` after `timeoutMs`. For states no event announces (a process gone). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Pids of processes whose command line contains `marker` (other than the looking `ps`). */
 export function processesWith(marker: string): number[] {
   const found: number[] = [];

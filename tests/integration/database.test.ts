@@ -11,6 +11,7 @@ import { EnvironmentFailure, UsageError } from "../../src/errors.js";
 import { CloneManager } from "../../src/managed/database.js";
 import { withDatabase } from "../../src/managed/databaseNames.js";
 import { freePort, postgresBin, startPostgres, type Postgres } from "../helpers/postgres.js";
+import { until } from "../helpers/project.js";
 
 const run = promisify(execFile);
 
@@ -67,14 +68,6 @@ async function lockHolder(tag: string): Promise<number | null> {
     [0x6772696d, Number.parseInt(tag, 16)],
   );
   return rows[0]?.pid ?? null;
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 beforeAll(async () => {

@@ -6,9 +6,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { processesWith, type Project, readReport, runCli, temporaryProjects, testEnv, uniqueMarker } from "../helpers/project.js";
+import { processesIn, processesWith, type Project, readReport, runCli, startCli, temporaryProjects, testEnv, uniqueMarker, until } from "../helpers/project.js";
 
 const project = temporaryProjects();
+
+function parentOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
 
 /** Records what a test file's process looks like, for the test to compare across files. */
 const probe = (name: string) => `import atexit, json, os, pathlib, random, sys
@@ -105,6 +110,46 @@ def test_kill_my_parent():
     expect(result.stdout).toMatch(/could not start: the fork server exited/);
     expect(report.files.filter((f) => f.status === "passed")).toHaveLength(3);
     expect(processesWith(mark)).toEqual([]);
+  });
+
+  /** A file that starts a grandchild, says READY, then hangs; its processes all work in the project folder. */
+  const hanging = (mark: string) => `import subprocess, sys, time
+
+def test_hang():
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", ${JSON.stringify(mark)}])
+    print("READY", flush=True)
+    time.sleep(600)
+`;
+
+  it("a grimoire-run killed with SIGKILL leaves no forked pytest running: the server ends them", async () => {
+    const mark = uniqueMarker("sigkilled");
+    const p = project({ "tests/http/test_hang_a.py": hanging(mark), "tests/http/test_hang_b.py": hanging(mark) });
+    const cli = startCli(["--parallel", "-n", "2", "--kill-grace", "1", "--", "-s"], { cwd: p.root });
+    await cli.waitForOutput(/READY/, 2);
+    // The server, its two forked files and their grandchildren.
+    expect(processesIn(p.root).length).toBeGreaterThanOrEqual(5);
+    cli.child.kill("SIGKILL");
+    await cli.done;
+    await until(() => processesIn(p.root).length === 0, "the server and every process it forked are gone");
+    expect(processesWith(mark)).toEqual([]);
+  });
+
+  it("when the server is sent SIGTERM, its running files end and are reported failed, and the rest run afresh", async () => {
+    const mark = uniqueMarker("termed");
+    const p = project({ "tests/http/test_hang.py": hanging(mark), "tests/http/test_ok.py": "def test_ok():\n    pass\n" });
+    const cli = startCli(["--parallel", "-n", "1", "--order", "name", "--report-json", "r.json", "--", "-s"], { cwd: p.root });
+    await cli.waitForOutput(/READY/);
+    // Its forked files carry its command line too; the server is the one grimoire-run started.
+    const serverPid = processesWith("-m grimoire_run_forkserver").find((pid) => parentOf(pid) === cli.child.pid);
+    expect(serverPid).toBeDefined();
+    process.kill(serverPid as number, "SIGTERM");
+    const result = await cli.done;
+    expect(result.code).toBe(1);
+    expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
+    const report = readReport(p, "r.json");
+    expect(report.files.find((f) => f.path === "tests/http/test_hang.py")?.status).toBe("failed");
+    expect(report.files.find((f) => f.path === "tests/http/test_ok.py")?.status).toBe("passed");
   });
 
   it("falls back to fresh processes, and says so, when the server cannot be used", async () => {

@@ -8,7 +8,7 @@ import path from "node:path";
 import { escapeIdentifier } from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type Postgres } from "../helpers/postgres.js";
-import { temporaryProjects, processesWith, readReport, runCli, startCli, uniqueMarker, type Project } from "../helpers/project.js";
+import { temporaryProjects, processesIn, processesWith, readReport, runCli, startCli, uniqueMarker, until, type Project } from "../helpers/project.js";
 
 let pg: Postgres;
 beforeAll(async () => {
@@ -208,8 +208,10 @@ describe("cleanup", () => {
     await killed.waitForOutput(/READY/);
     killed.child.kill("SIGKILL");
     await killed.done;
-    // SIGKILL cannot be caught: the server and pytest it started are orphaned; the test cleans them up.
-    for (const pid of [...processesWith(mark), ...processesWith("test_hang.py")]) process.kill(pid, "SIGKILL");
+    // SIGKILL cannot be caught: the app server it started is orphaned, and the test cleans it up.
+    // The fork server sees grimoire-run go and ends the file's pytest itself.
+    for (const pid of processesWith(mark)) process.kill(pid, "SIGKILL");
+    await until(() => processesIn(p.root).length === 0, "no process is left in the project folder");
     expect(await clones()).toHaveLength(1);
 
     p.write("tests/e2e/test_hang.py", isolatedTest("x"));
