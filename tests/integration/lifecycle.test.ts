@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { temporaryProjects, processesWith, readReport, runCli, startCli, testEnv, uniqueMarker, type Project } from "../helpers/project.js";
+import { temporaryProjects, processesIn, processesWith, readReport, runCli, startCli, testEnv, uniqueMarker, type Project } from "../helpers/project.js";
 
 const project = temporaryProjects();
 const markers: string[] = [];
@@ -83,6 +83,7 @@ describe("--fail-fast", () => {
 
     expect(result.code, result.stdout + result.stderr).toBe(1);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
     const report = readReport(p, "r.json");
     const statuses = Object.fromEntries(report.files.map((f) => [f.path, f.status]));
     expect(statuses).toEqual({
@@ -114,6 +115,7 @@ describe("--timeout", () => {
 
     expect(result.code).toBe(1);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
     const report = readReport(p, "r.json");
     const hung = report.files.find((f) => f.path === "tests/e2e/test_hang_0.py");
     expect(hung?.status).toBe("timeout");
@@ -144,6 +146,7 @@ describe("signals to grimoire-run", () => {
 
     expect(result.code).toBe(code);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
     expect(result.stdout).toMatch(new RegExp(`Interrupted by ${signal}`));
     expect(result.stdout).toMatch(/4 files: 4 cancelled/);
     const statuses = readReport(p, "r.json").files.map((f) => f.status);
@@ -164,6 +167,7 @@ describe("signals to grimoire-run", () => {
     expect(result.code).toBe(130);
     expect((performance.now() - secondAt) / 1000).toBeLessThan(5);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
   });
 });
 
@@ -193,6 +197,7 @@ def test_starts_a_daemon_and_forgets_it():
     const result = await runCli(["--parallel"], { cwd: p.root });
     expect(result.code).toBe(0);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
     // The first file still had a process in its group: its whole tree (the daemon too) is killed as it ends.
     expect(result.stderr).toMatch(/tests\/http\/test_leaky\.py left 2 processes running after pytest exited; grimoire-run killed them/);
     // The second left only a daemon outside its group: the sweep at the end of the run finds it.
@@ -218,6 +223,7 @@ def test_segfault():
     const result = await runCli(["--parallel", "-n", "3", "--fail-fast", "--report-json", "r.json"], { cwd: p.root });
     expect(result.code).toBe(1);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
     const crashed = readReport(p, "r.json").files.find((f) => f.path === "tests/e2e/test_0_segfault.py");
     expect(crashed).toMatchObject({ status: "failed", signal: "SIGSEGV", exitCode: null });
     expect(result.stdout).toMatch(/killed by SIGSEGV/);

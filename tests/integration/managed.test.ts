@@ -125,6 +125,7 @@ describe("per-file isolation", () => {
     expect(await templateRows(db)).toEqual(["seed"]);
     expect(await clones()).toEqual([]);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
     const logs = fs.readdirSync(path.join(p.root, ".grimoire", "logs"));
     const serverLogs = fs.readdirSync(path.join(p.root, ".grimoire", "logs", logs[0] as string)).filter((f) => f.endsWith(".server.log"));
     expect(serverLogs.sort()).toEqual(["tests_e2e_test_c.py.server.log", "tests_http_test_a.py.server.log", "tests_http_test_b.py.server.log"]);
@@ -140,6 +141,7 @@ describe("per-file isolation", () => {
     expect(fs.readdirSync(logDir).filter((f) => f.endsWith(".server.log")).sort()).toEqual(["slot-0.server.log", "slot-1.server.log"]);
     expect(await clones()).toEqual([]);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
   });
 
   it("in serial mode runs one server and one clone for the whole selection", async () => {
@@ -183,7 +185,7 @@ describe("cleanup", () => {
     expect(result.code).toBe(1);
     expect(await clones()).toEqual([]);
     expect(processesWith(mark)).toEqual([]);
-    expect(processesWith("test_hang.py")).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
     expect(fs.existsSync(path.join(p.root, "torn-down"))).toBe(true);
     expect(await templateRows(db)).toEqual(["seed"]);
   });
@@ -198,6 +200,7 @@ describe("cleanup", () => {
     expect(result.code).toBe(130);
     expect(await clones()).toEqual([]);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
     expect(fs.existsSync(path.join(p.root, "torn-down"))).toBe(true);
   });
 
@@ -248,6 +251,7 @@ describe("servers that fail", () => {
     expect(result.stdout).toMatch(/│ cannot start: no config/);
     expect(await clones()).toEqual([]);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
   });
 
   it("aborts with exit 3 when a server never becomes ready, and kills it", async () => {
@@ -264,6 +268,7 @@ describe("servers that fail", () => {
     expect((performance.now() - started) / 1000).toBeLessThan(15);
     expect(await clones()).toEqual([]);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
   });
 
   it("tries another port when the chosen one is taken before the server binds it", async () => {
@@ -287,6 +292,7 @@ runpy.run_path("app.py", run_name="__main__")
     expect(result.stdout).toMatch(/port \d+ was taken before the server for tests\/http\/test_a\.py could bind it; trying another port/);
     expect(await clones()).toEqual([]);
     expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
   });
 
   it("exits 3 when --setup fails, and 2 when the database cannot be reached or the template is missing", async () => {
