@@ -83,6 +83,11 @@ export function isFailure(status: FileStatus): boolean {
   return status === "failed" || status === "timeout" || status === "cancelled";
 }
 
+/** The file itself failed or ran out of time: not stopped from outside (cancelled), not passing. */
+export function failedOnItsOwn(status: FileStatus): boolean {
+  return status === "failed" || status === "timeout";
+}
+
 export function emptyCounts(): TestCounts {
   return { passed: 0, failed: 0, skipped: 0, errors: 0 };
 }

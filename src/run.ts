@@ -16,7 +16,7 @@ import { Executor, SINGLE_ITERATION, type ExecutionResult, type IterationPolicy,
 import { watchInterrupts, type InterruptSignal } from "./exec/interrupts.js";
 import { killTrees, markedIn, takeSnapshot } from "./exec/processTree.js";
 import { createPytestShardRunner } from "./exec/pytestShard.js";
-import { isFailure, type FileResult, type RunReport } from "./model.js";
+import { failedOnItsOwn, type FileResult, type RunReport } from "./model.js";
 import { recordRun, historyFile, readHistory } from "./plan/history.js";
 import { packShards } from "./plan/pack.js";
 import { planFiles } from "./plan/planFiles.js";
@@ -232,7 +232,7 @@ function junitExecutions(results: readonly FileResult[]): JUnitExecution[] {
     else byReport.set(result.junit, [...(byReport.get(result.junit) ?? []), result]);
   }
   for (const [file, group] of byReport) {
-    const worst = group.find((r) => isFailure(r.status) && r.status !== "cancelled") ?? (group[0] as FileResult);
+    const worst = group.find((r) => failedOnItsOwn(r.status)) ?? (group[0] as FileResult);
     executions.push({ result: worst, results: group, xml: readXml(file) });
   }
   return executions.sort((a, b) => a.result.startSeconds - b.result.startSeconds || compareCodeUnits(a.result.path, b.result.path));

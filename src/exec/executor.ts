@@ -8,7 +8,7 @@ import { setMaxListeners } from "node:events";
 import pLimit, { type LimitFunction } from "p-limit";
 import { EnvironmentFailure, StartCancelled } from "../errors.js";
 import type { RunEvents, StopReason } from "../events.js";
-import { isFailure, type FileResult } from "../model.js";
+import { failedOnItsOwn, isFailure, type FileResult } from "../model.js";
 import { cancelledBeforeStart } from "./results.js";
 
 /** The files one pytest process runs: one file in parallel mode, the whole selection in serial mode. */
@@ -186,7 +186,7 @@ export class Executor {
       for (let attempt = 1; ; attempt++) {
         const results = await this.runSafely(pending, { iteration, attempt, slot });
         const mayRetry = attempt <= this.plan.retries && this.stopReason === null;
-        const retry = new Set(results.filter((r) => mayRetry && isFailure(r.status) && r.status !== "cancelled").map((r) => r.path));
+        const retry = new Set(results.filter((r) => mayRetry && failedOnItsOwn(r.status)).map((r) => r.path));
         for (const result of results) {
           if (result.status === "passed" && failedBefore.has(result.path)) result.status = "flaky";
           this.results.push(result);

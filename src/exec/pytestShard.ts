@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { toProjectPath } from "../discovery/findTestFiles.js";
 import type { RunEvents, ShardStart } from "../events.js";
-import type { FileResult } from "../model.js";
+import { isFailure, type FileResult } from "../model.js";
 import type { PythonCommand } from "../python.js";
 import type { Shard, ShardPlacement, ShardRunner, ShardSignals } from "./executor.js";
 import type { Launcher } from "./launch.js";
@@ -188,8 +188,7 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
         },
         forkServer === null ? settings.launcher : (spec) => forkServer.launch(spec),
       );
-      const { status } = statusOf(report);
-      failed = status !== "passed" && status !== "no-tests";
+      failed = isFailure(statusOf(report).status);
     } finally {
       await lease?.release(failed);
     }

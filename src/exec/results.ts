@@ -1,7 +1,7 @@
 /**
  * Turning what a pytest process did into file results. Pure: plain data in, plain data out.
  */
-import { emptyCounts, roundSeconds, type FileResult, type FileStatus, type StartedRun, type TestCounts } from "../model.js";
+import { emptyCounts, isFailure, roundSeconds, type FileResult, type FileStatus, type StartedRun, type TestCounts } from "../model.js";
 import type { JUnitCase, JUnitReport } from "./junit.js";
 
 /** How a pytest process ended, as the executor saw it. */
@@ -57,7 +57,7 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     log: run.log,
     junit: run.junit,
     artifacts: run.artifacts,
-    tail: status === "passed" || status === "no-tests" ? [] : outcome.tail,
+    tail: isFailure(status) ? outcome.tail : [],
     reason,
   };
 }
@@ -108,7 +108,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
   const collectionFailed = outcome.junit?.cases.some((c) => c.classname === "") ?? false;
   const explained = outcome.junit?.cases.some((c) => c.outcome === "failed" || c.outcome === "error") ?? false;
   const interrupted = outcome.timedOut || outcome.cancelled || outcome.signal !== null || outcome.spawnError !== null;
-  const failedProcess = processStatus.status !== "passed" && processStatus.status !== "no-tests";
+  const failedProcess = isFailure(processStatus.status);
   const stoppedEarly = failedProcess && (stopsAtFirstFailure || interrupted || !explained);
   const lastWithCases = Math.max(-1, ...paths.map((p, i) => (byFile.has(p) ? i : -1)));
   const fateOwner = stoppedEarly && (!explained || processStatus.status !== "failed") ? lastWithCases + 1 : -1;

@@ -4,7 +4,8 @@
  * the wall time: the slowest file started last sets the finish line.
  */
 import { compareCodeUnits } from "../discovery/findTestFiles.js";
-import type { History, RecordedOutcome } from "./history.js";
+import { isFailure } from "../model.js";
+import type { History } from "./history.js";
 
 export type Order = "history" | "name" | "random";
 
@@ -16,11 +17,9 @@ export interface OrderOptions {
   failedFirst: boolean;
 }
 
-const FAILED: ReadonlySet<RecordedOutcome> = new Set(["failed", "timeout", "cancelled"]);
-
 export function failedLastTime(path: string, history: History): boolean {
   const outcome = history.files[path]?.outcome;
-  return outcome !== undefined && FAILED.has(outcome);
+  return outcome !== undefined && isFailure(outcome);
 }
 
 /**

@@ -4,7 +4,7 @@
  * mode, warnings, and the summary. It only listens to run events.
  */
 import type { LoadPlan, RunEvent, RunListener, ShardStart } from "../events.js";
-import { emptyCounts, type FileResult, type FileStatus } from "../model.js";
+import { emptyCounts, failedOnItsOwn, type FileResult, type FileStatus } from "../model.js";
 import { formatSummary } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { formatSeconds, plural } from "../format.js";
@@ -120,7 +120,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
       case "file-finish":
         if (!event.willRetry) {
           done++;
-          if (event.result.status === "failed" || event.result.status === "timeout") failed++;
+          if (failedOnItsOwn(event.result.status)) failed++;
         }
         if (event.result.log !== null) terminal.out(resultLine(event.result, event.willRetry));
         showStatus();

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import type { RunListener } from "../events.js";
 import { formatSeconds } from "../format.js";
-import { finalResults, isFailure, type FileResult, type RunReport } from "../model.js";
+import { failedOnItsOwn, finalResults, isFailure, type FileResult, type RunReport } from "../model.js";
 import { STATUS_WORDS } from "./style.js";
 
 /** GitHub truncates a job summary past 1 MiB; the table stops well before. */
@@ -26,7 +26,7 @@ export function githubReporter(env: NodeJS.ProcessEnv, out: (text: string) => vo
 
 export function githubAnnotations(report: RunReport): string[] {
   return finalResults(report.files)
-    .filter((r) => isFailure(r.status) && r.status !== "cancelled")
+    .filter((r) => failedOnItsOwn(r.status))
     .map((result) => {
       const line = failingLine(result);
       const properties = [`file=${escapeProperty(result.path)}`, ...(line === null ? [] : [`line=${line}`]), `title=${escapeProperty(`${STATUS_WORDS[result.status]} ${result.path}`)}`];

@@ -13,7 +13,7 @@
  */
 import path from "node:path";
 import { writeTextFile } from "../atomicWrite.js";
-import type { FileStatus, TestCounts } from "../model.js";
+import { failedOnItsOwn, type FileStatus, type TestCounts } from "../model.js";
 import { formatSeconds, plural } from "../format.js";
 import { STATUS_LABEL, STATUS_WORDS } from "./style.js";
 import type { JsonFileEntry, JsonReport } from "./jsonReport.js";
@@ -263,7 +263,7 @@ function shortName(path: string): string {
 
 function renderTable(report: JsonReport, options: HtmlReportOptions): string {
   // What went wrong first (failed and timed-out files, then cancelled ones), then in the order things happened.
-  const rank = (f: JsonFileEntry): number => (f.status === "failed" || f.status === "timeout" ? 0 : f.status === "cancelled" ? 1 : 2);
+  const rank = (f: JsonFileEntry): number => (failedOnItsOwn(f.status) ? 0 : f.status === "cancelled" ? 1 : 2);
   const rows = [...report.files].sort((a, b) => rank(a) - rank(b) || finite(a.startSeconds) - finite(b.startSeconds) || a.path.localeCompare(b.path));
   const body = rows.map((f) => renderRow(f, options)).join("\n");
   return `<section class="files" aria-labelledby="files-heading">

@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
-import type { FileResult } from "../model.js";
+import { failedOnItsOwn, type FileResult } from "../model.js";
 
 type Node = Record<string, unknown> & { ":@"?: Record<string, string> };
 
@@ -90,7 +90,7 @@ export function mergeJUnit(executions: readonly JUnitExecution[]): string {
 function missingVerdict(result: FileResult, suites: Node[]): { kind: "error" | "skipped"; message: string } | null {
   if (result.status === "cancelled") return { kind: "skipped", message: result.reason === "not started" ? "cancelled before it started" : "cancelled while running" };
   const reported = suites.some((suite) => Number(suite[":@"]?.["@_failures"] ?? 0) + Number(suite[":@"]?.["@_errors"] ?? 0) > 0);
-  if ((result.status === "failed" || result.status === "timeout") && !reported) {
+  if (failedOnItsOwn(result.status) && !reported) {
     return { kind: "error", message: result.reason ?? (result.status === "timeout" ? "timed out" : "failed") };
   }
   return null;

@@ -3,7 +3,7 @@
  * and throughput. Pure: results in, numbers out. A failure in any iteration
  * or attempt stays visible whatever passed after it.
  */
-import { finalResults, isFailure, type FileResult, type FileStatus } from "../model.js";
+import { failedOnItsOwn, finalResults, type FileResult, type FileStatus } from "../model.js";
 
 export interface FileLoadStats {
   path: string;
@@ -39,6 +39,11 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(rank, sorted.length) - 1] ?? 0;
 }
 
+/** The iterations in which some execution failed or timed out, ascending. */
+function iterationsWithFailures(results: readonly FileResult[]): number[] {
+  return [...new Set(results.filter((r) => failedOnItsOwn(r.status)).map((r) => r.iteration))].sort((a, b) => a - b);
+}
+
 const PASSING: ReadonlySet<FileStatus> = new Set(["passed", "flaky", "no-tests"]);
 
 export function loadStats(results: readonly FileResult[], wallSeconds: number): LoadStats {
@@ -54,13 +59,13 @@ export function loadStats(results: readonly FileResult[], wallSeconds: number): 
 
   const files: FileLoadStats[] = [...byPath.entries()].map(([path, { all, finals: own }]) => {
     const durations = all.filter((r) => r.log !== null).map((r) => r.durationSeconds);
-    const failedIterations = [...new Set(all.filter((r) => isFailure(r.status) && r.status !== "cancelled").map((r) => r.iteration))].sort((a, b) => a - b);
+    const failedIterations = iterationsWithFailures(all);
     const passed = own.filter((r) => PASSING.has(r.status)).length;
     return {
       path,
       runs: own.length,
       passed,
-      failed: own.filter((r) => r.status === "failed" || r.status === "timeout").length,
+      failed: own.filter((r) => failedOnItsOwn(r.status)).length,
       cancelled: own.filter((r) => r.status === "cancelled").length,
       failedIterations,
       flaky: passed > 0 && failedIterations.length > 0,
@@ -74,7 +79,7 @@ export function loadStats(results: readonly FileResult[], wallSeconds: number): 
   const minutes = wallSeconds / 60;
   return {
     iterations: Math.max(0, ...results.map((r) => r.iteration)),
-    failedIterations: [...new Set(results.filter((r) => isFailure(r.status) && r.status !== "cancelled").map((r) => r.iteration))].sort((a, b) => a - b),
+    failedIterations: iterationsWithFailures(results),
     executions: ran.length,
     testsRun,
     filesPerMinute: minutes > 0 ? ran.length / minutes : 0,

@@ -1,7 +1,7 @@
 /**
  * The end-of-run summary, as lines of text. Pure: a report in, lines out.
  */
-import { addCounts, emptyCounts, finalResults, isFailure, type FileResult, type FileStatus, type RunReport } from "../model.js";
+import { addCounts, emptyCounts, failedOnItsOwn, finalResults, type FileResult, type FileStatus, type RunReport } from "../model.js";
 import { loadStats } from "./loadStats.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { formatSeconds, plural } from "../format.js";
@@ -51,7 +51,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
 
   if (options.load === true) lines.push(...describeLoad(report, colours));
 
-  const failing = finals.filter((r) => isFailure(r.status) && r.status !== "cancelled");
+  const failing = finals.filter((r) => failedOnItsOwn(r.status));
   // Across many iterations, each failing file's latest failure stands for the rest (listed per file above).
   const failures = options.load === true ? [...new Map(failing.map((r) => [r.path, r])).values()] : failing;
   if (failures.length > 0) {
