@@ -100,9 +100,9 @@ export function addCounts(into: TestCounts, more: TestCounts): TestCounts {
   return into;
 }
 
-/** The last attempt of each file in each iteration: the results that decide the run. */
-export function finalResults(results: readonly FileResult[]): FileResult[] {
-  const last = new Map<string, FileResult>();
+/** The last attempt of each file in each iteration: the results that decide the run (of a run, or of a report read back). */
+export function finalResults<T extends Pick<FileResult, "path" | "iteration" | "attempt">>(results: readonly T[]): T[] {
+  const last = new Map<string, T>();
   for (const result of results) {
     const key = `${result.iteration}\0${result.path}`;
     const seen = last.get(key);

@@ -11,7 +11,8 @@ import { HISTORY_SMOOTHING, STATE_DIR } from "../defaults.js";
 import { finalResults, type FileResult, type FileStatus } from "../model.js";
 import { isAlive } from "../exec/processTree.js";
 
-export type RecordedOutcome = "passed" | "failed" | "timeout" | "cancelled" | "no-tests" | "flaky";
+/** A file's last outcome: the heaviest of its statuses in the run that recorded it. */
+export type RecordedOutcome = FileStatus;
 
 export interface FileHistory {
   /** Smoothed duration of the file's runs, in seconds; null until it has run to an end. */

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import type { RunListener } from "../events.js";
 import { formatSeconds } from "../format.js";
-import { failedOnItsOwn, finalResults, isFailure, type FileResult, type RunReport } from "../model.js";
+import { addCounts, emptyCounts, failedOnItsOwn, finalResults, isFailure, type FileResult, type RunReport } from "../model.js";
 import { STATUS_WORDS } from "./style.js";
 
 /** GitHub truncates a job summary past 1 MiB; the table stops well before. */
@@ -49,10 +49,7 @@ export function failingLine(result: FileResult): number | null {
 export function githubSummary(report: RunReport): string {
   const finals = finalResults(report.files);
   const failed = finals.filter((r) => isFailure(r.status));
-  const tests = finals.reduce(
-    (sum, r) => ({ passed: sum.passed + (r.tests?.passed ?? 0), failed: sum.failed + (r.tests?.failed ?? 0), skipped: sum.skipped + (r.tests?.skipped ?? 0), errors: sum.errors + (r.tests?.errors ?? 0) }),
-    { passed: 0, failed: 0, skipped: 0, errors: 0 },
-  );
+  const tests = finals.reduce((sum, r) => (r.tests === null ? sum : addCounts(sum, r.tests)), emptyCounts());
   const verdict = report.exitCode === 0 ? "✅ passed" : `❌ failed (exit code ${report.exitCode})`;
   const rows = [...failed, ...finals.filter((r) => !isFailure(r.status)).sort((a, b) => b.durationSeconds - a.durationSeconds)];
   const shown = rows.slice(0, MAX_SUMMARY_ROWS);

@@ -13,9 +13,9 @@
  */
 import path from "node:path";
 import { writeTextFile } from "../atomicWrite.js";
-import { failedOnItsOwn, type FileStatus, type TestCounts } from "../model.js";
+import { failedOnItsOwn, finalResults, type FileStatus, type TestCounts } from "../model.js";
 import { formatSeconds, plural } from "../format.js";
-import { STATUS_LABEL, STATUS_WORDS } from "./style.js";
+import { STATUS_LABEL, STATUS_ORDER, STATUS_WORDS } from "./style.js";
 import type { JsonFileEntry, JsonReport } from "./jsonReport.js";
 
 export interface HtmlReportOptions {
@@ -33,9 +33,6 @@ const TARGET_TICKS = 8;
 
 /** Steps the time axis may use, in seconds: round numbers a reader can add up. */
 const TICK_STEPS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400];
-
-/** Order of the status counts in the header: the console summary's order. */
-const STATUS_ORDER: FileStatus[] = ["passed", "flaky", "no-tests", "failed", "timeout", "cancelled"];
 
 /**
  * A mark per status, so that no reader depends on colour alone (colour
@@ -115,7 +112,7 @@ function finite(value: number): number {
 // The header
 
 function renderHeader(report: JsonReport, title: string, axis: TimeAxis): string {
-  const finals = finalEntries(report.files);
+  const finals = finalResults(report.files);
   const byStatus = new Map<FileStatus, number>();
   for (const entry of finals) byStatus.set(entry.status, (byStatus.get(entry.status) ?? 0) + 1);
   const retried = report.files.length - finals.length;
@@ -129,7 +126,7 @@ function renderHeader(report: JsonReport, title: string, axis: TimeAxis): string
   // Like the console summary: the last attempt of each file decides, so a flaky file's failed first try is not counted twice.
   const counted = finals.filter((f) => f.tests !== null);
   const tests = counted.reduce((sum, f) => addCounts(sum, f.tests), { passed: 0, failed: 0, skipped: 0, errors: 0 });
-  const testsText = counted.length === 0 ? "no test reports" : `${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped, ${plural(tests.errors, "error")}`;
+  const testsLine = counted.length === 0 ? "no test reports" : testsText(tests);
 
   const started = report.files.filter((f) => f.slot >= 0);
   const summed = started.reduce((sum, f) => sum + finite(f.durationSeconds), 0);
@@ -148,23 +145,12 @@ function renderHeader(report: JsonReport, title: string, axis: TimeAxis): string
 <div><dt>Wall time</dt><dd>${formatDuration(finite(report.wallSeconds))}</dd></div>
 <div><dt>Workers</dt><dd>${report.workers}</dd></div>
 <div><dt>Busy</dt><dd title="time spent running files ÷ (workers × wall time)">${busy}% <span class="muted">(${formatDuration(summed)} of file time)</span></dd></div>
-<div><dt>Tests</dt><dd class="tests-total">${testsText}</dd></div>
+<div><dt>Tests</dt><dd class="tests-total">${testsLine}</dd></div>
 ${shard}
 </dl>
 <ul class="chips" aria-label="files by status">${chips}</ul>
 <p class="muted files-line">${plural(finals.length, "file")}${retried > 0 ? `, ${plural(retried, "retried attempt")}` : ""}${iterationsOf(report) > 1 ? `, ${iterationsOf(report)} iterations` : ""}</p>
 </header>`;
-}
-
-/** The last attempt of each file in each iteration (model.ts's finalResults, for report entries). */
-function finalEntries(files: readonly JsonFileEntry[]): JsonFileEntry[] {
-  const last = new Map<string, JsonFileEntry>();
-  for (const entry of files) {
-    const key = `${entry.iteration}\0${entry.path}`;
-    const seen = last.get(key);
-    if (seen === undefined || entry.attempt >= seen.attempt) last.set(key, entry);
-  }
-  return [...last.values()];
 }
 
 function addCounts(into: TestCounts, more: TestCounts | null): TestCounts {

@@ -70,6 +70,9 @@ export const STATUS_WORDS: Record<FileStatus, string> = {
   flaky: "FLAKY",
 };
 
+/** The order statuses are counted in, in the console summary and the HTML report: good news first. */
+export const STATUS_ORDER: readonly FileStatus[] = ["passed", "flaky", "no-tests", "failed", "timeout", "cancelled"];
+
 export const STATUS_LABEL: Record<FileStatus, string> = {
   passed: "passed",
   flaky: "flaky",

@@ -3,7 +3,7 @@
  */
 import { addCounts, emptyCounts, failedOnItsOwn, finalResults, type FileResult, type FileStatus, type RunReport } from "../model.js";
 import { loadStats } from "./loadStats.js";
-import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
+import { paintStatus, STATUS_LABEL, STATUS_ORDER, type Palette } from "./style.js";
 import { formatSeconds, plural } from "../format.js";
 
 export interface SummaryOptions {
@@ -19,8 +19,6 @@ export interface SummaryOptions {
   /** The terminal's width: lines of failed files' output are cut to fit it. */
   width?: number | null;
 }
-
-const STATUS_ORDER: FileStatus[] = ["passed", "flaky", "no-tests", "failed", "timeout", "cancelled"];
 
 export function formatSummary(report: RunReport, options: SummaryOptions): string[] {
   const { colours } = options;
