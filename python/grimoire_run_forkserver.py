@@ -153,6 +153,7 @@ def _end_children(children, grace_seconds):
 
 
 def _grace_seconds(argv):
+    """`--grace-ms N` from grimoire-run's --kill-grace, in seconds."""
     if "--grace-ms" in argv:
         return int(argv[argv.index("--grace-ms") + 1]) / 1000
     return 5.0
@@ -166,6 +167,7 @@ def _signal_name(signum):
 
 
 def main():
+    grace_seconds = _grace_seconds(sys.argv)
     events = os.fdopen(os.dup(1), "w", buffering=1)
     commands = os.fdopen(os.dup(0), "rb", buffering=0)
     # Stray prints of plugins must not corrupt the protocol: stdout goes where stderr goes.
@@ -225,7 +227,7 @@ def main():
                 chunk = os.read(commands.fileno(), 65536)
                 if not chunk:
                     # Closed: grimoire-run is done with this server, or gone.
-                    _end_children(children, _grace_seconds(sys.argv))
+                    _end_children(children, grace_seconds)
                     return
                 pending += chunk
                 while b"\n" in pending:
@@ -243,7 +245,7 @@ def main():
                     pass
                 reap()
         reap()
-    _end_children(children, _grace_seconds(sys.argv))
+    _end_children(children, grace_seconds)
     # Dies of the signal it was sent, as it would have without this cleanup.
     signal.signal(stop[0], signal.SIG_DFL)
     os.kill(os.getpid(), stop[0])

@@ -170,25 +170,21 @@ export class ForkServer {
       socket.pause();
       const rest = head.subarray(newline + 1);
       if (rest.length > 0) socket.unshift(rest);
-      const entry = this.pending.get(Number(head.subarray(0, newline).toString()));
+      const id = Number(head.subarray(0, newline).toString());
+      const entry = this.pending.get(id);
       if (entry === undefined) {
         socket.destroy();
         return;
       }
       entry.output = socket;
-      this.settleLaunch(Number(head.subarray(0, newline).toString()), entry);
+      this.settleLaunch(id, entry);
     };
     socket.on("data", onData);
   }
 
   private settleLaunch(id: number, entry: Pending): void {
     if (entry.resolveLaunch === null || entry.pid === null || (entry.output === null && entry.exit === null)) return;
-    const resolve = entry.resolveLaunch;
-    entry.resolveLaunch = null;
-    const stdout: Readable = entry.output ?? Readable.from([]);
-    const stderr = new PassThrough();
-    stderr.end();
-    resolve({ pid: entry.pid, stdout, stderr, exited: entry.exited });
+    resolveLaunch(entry);
     if (entry.exit !== null) this.pending.delete(id);
     else void entry.exited.then(() => this.pending.delete(id));
   }
@@ -202,16 +198,24 @@ export class ForkServer {
       const exit: Exit = { code: null, signal: null, spawnError: new Error(reason) };
       entry.resolveExit(exit);
       entry.exit = exit;
-      if (entry.resolveLaunch !== null) {
-        const resolve = entry.resolveLaunch;
-        entry.resolveLaunch = null;
-        const empty = new PassThrough();
-        empty.end();
-        resolve({ pid: entry.pid, stdout: entry.output ?? Readable.from([]), stderr: empty, exited: entry.exited });
-      }
+      resolveLaunch(entry);
       this.pending.delete(id);
     }
   }
+}
+
+/**
+ * Hands the launcher its process, once: the child's socket as its output (it
+ * sends stdout and stderr together), or no output for a child that never
+ * connected one.
+ */
+function resolveLaunch(entry: Pending): void {
+  const resolve = entry.resolveLaunch;
+  if (resolve === null) return;
+  entry.resolveLaunch = null;
+  const stderr = new PassThrough();
+  stderr.end();
+  resolve({ pid: entry.pid, stdout: entry.output ?? Readable.from([]), stderr, exited: entry.exited });
 }
 
 /**
