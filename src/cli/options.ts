@@ -3,6 +3,7 @@
  * types and help live), parsed with yargs.
  */
 import yargs from "yargs";
+import { DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import { UsageError } from "../errors.js";
 
 export type OptionType = "string" | "boolean";
@@ -35,9 +36,9 @@ export const OPTIONS = {
   debug: { type: "boolean", describe: "Serial debugging run: pytest --lf -x --tb=long -v", group: MODES },
   "fork-server": { type: "boolean", describe: "Fork each file's pytest from a process that has imported pytest and its plugins once (Linux, --parallel); --no-fork-server starts each afresh", group: MODES, defaultText: "on" },
   pack: { type: "boolean", describe: "Share pytest processes among files that history shows to be quick (and new files): faster, but files in a pack share module state", group: MODES },
-  "pack-under": { type: "string", describe: "With --pack: files whose recorded duration is below this many seconds are packed", group: MODES, defaultText: "1" },
+  "pack-under": { type: "string", describe: "With --pack: files whose recorded duration is below this many seconds are packed", group: MODES, defaultText: String(DEFAULT_PACK_UNDER_SECONDS) },
   "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree", group: MODES },
-  "kill-grace": { type: "string", describe: "Seconds between SIGTERM and SIGKILL when a process tree is killed", group: MODES, defaultText: "2" },
+  "kill-grace": { type: "string", describe: "Seconds between SIGTERM and SIGKILL when a process tree is killed", group: MODES, defaultText: String(DEFAULT_KILL_GRACE_SECONDS) },
   timeout: { type: "string", describe: "Per-file limit in seconds; past it the file's whole process tree is killed", group: MODES },
   order: { type: "string", describe: "Start order: history (failed last time, then new, then longest first), name, or random", group: SCHEDULING, choices: ["history", "name", "random"], defaultText: "history" },
   seed: { type: "string", describe: "Seed for --order random (printed when not given)", group: SCHEDULING },
@@ -55,10 +56,10 @@ export const OPTIONS = {
   headed: { type: "boolean", describe: "Forward --headed to pytest (show the browser)", group: TARGET },
   server: { type: "string", describe: "Start this app server for each file (or slot), on a free port: {port} and {slot} are replaced, PORT is set", group: MANAGED },
   isolation: { type: "string", describe: "One server and database clone per test file, or per worker slot", group: MANAGED, choices: ["file", "slot"], defaultText: "file" },
-  "server-ready": { type: "string", describe: "URL polled until the server answers", group: MANAGED, defaultText: "http://127.0.0.1:{port}/" },
-  "server-timeout": { type: "string", describe: "Seconds a server has to become ready", group: MANAGED, defaultText: "15" },
+  "server-ready": { type: "string", describe: "URL polled until the server answers", group: MANAGED, defaultText: DEFAULT_SERVER_READY_URL },
+  "server-timeout": { type: "string", describe: "Seconds a server has to become ready", group: MANAGED, defaultText: String(DEFAULT_SERVER_TIMEOUT_SECONDS) },
   "database-url": { type: "string", describe: "postgresql://…/NAME: NAME is a template; each server/file pair gets its own clone", group: MANAGED },
-  "database-env": { type: "string", describe: "The variable that passes the clone's URL to the server and to pytest", group: MANAGED, defaultText: "DATABASE_URL" },
+  "database-env": { type: "string", describe: "The variable that passes the clone's URL to the server and to pytest", group: MANAGED, defaultText: DEFAULT_DATABASE_ENV },
   setup: { type: "string", describe: "Command run once before anything starts (with the template's URL)", group: MANAGED },
   teardown: { type: "string", describe: "Command run once at the very end, whatever happened", group: MANAGED },
   "keep-failed": { type: "boolean", describe: "Keep the database clone of a failed file for inspection", group: MANAGED },
@@ -125,18 +126,13 @@ async function parseMergeReports(argv: string[]): Promise<CliCommand> {
     .option("history", { type: "boolean", default: true, describe: "Record the merged results in .grimoire/history.json (--no-history: don't)" });
   const parsed = (await parser.parse()) as Record<string, unknown>;
   if (parsed["help"] === true) return { kind: "help", text: await parser.getHelp() };
-  const single = (name: string): string | null => {
-    const value = parsed[name];
-    if (Array.isArray(value)) throw new UsageError(`--${name} was given more than once`);
-    return typeof value === "string" ? value : null;
-  };
   return {
     kind: "merge-reports",
     input: {
       inputs: ((parsed["inputs"] as unknown[]) ?? []).map(String),
-      reportJson: single("report-json"),
-      reportHtml: single("report-html"),
-      junitXml: single("junit-xml"),
+      reportJson: singleString(parsed, "report-json"),
+      reportHtml: singleString(parsed, "report-html"),
+      junitXml: singleString(parsed, "junit-xml"),
       history: parsed["history"] !== false,
     },
   };
@@ -149,9 +145,14 @@ async function parseInstallHook(argv: string[]): Promise<CliCommand> {
   const parsed = (await parser.parse()) as Record<string, unknown>;
   if (parsed["help"] === true) return { kind: "help", text: await parser.getHelp() };
   if ((parsed["_"] as unknown[]).length > 0) throw new UsageError(`install-hook takes no arguments; got ${(parsed["_"] as unknown[]).join(" ")}`);
-  const command = parsed["command"];
-  if (Array.isArray(command)) throw new UsageError("--command was given more than once");
-  return { kind: "install-hook", command: typeof command === "string" ? command : null };
+  return { kind: "install-hook", command: singleString(parsed, "command") };
+}
+
+/** A subcommand's string option: its value, or null when not given; given twice is a usage error. */
+function singleString(parsed: Record<string, unknown>, name: string): string | null {
+  const value = parsed[name];
+  if (Array.isArray(value)) throw new UsageError(`--${name} was given more than once`);
+  return typeof value === "string" ? value : null;
 }
 
 export async function parseCommandLine(argv: string[]): Promise<CliCommand> {
