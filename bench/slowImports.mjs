@@ -3,7 +3,7 @@
  * model loaded at import time): a single pytest process or an xdist worker
  * imports it once, one process per file imports it for every file.
  */
-import { SERIAL_ARGS, fmt, medians, ratioRow, sideBySide, timed, timeGrimoire, timePytest, timePython, timingTable, writeSuite, xdistArgs } from "./lib.mjs";
+import { SERIAL_ARGS, fmt, medians, ratioRow, sideBySide, timed, timeGrimoire, timePytest, timePython, timingTable, writeSuite, xdistArgs, xdistName } from "./lib.mjs";
 
 const FILES = 16;
 const WORKERS = 2;
@@ -47,7 +47,7 @@ async function importSeconds(root) {
 }
 
 const SERIAL = "serial pytest, one process";
-const XDIST = `pytest-xdist -n ${WORKERS} --dist load`;
+const XDIST = xdistName(WORKERS, "load");
 const GRIMOIRE = `grimoire-run --parallel -n ${WORKERS}`;
 const PACK = `grimoire-run --parallel -n ${WORKERS} --pack`;
 

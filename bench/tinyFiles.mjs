@@ -3,7 +3,7 @@
  * pays interpreter start, pytest start and collection for each file, where a
  * single pytest process (or an xdist worker) pays them once.
  */
-import { SERIAL_ARGS, medians, ms, ratioRow, sideBySide, timed, timeGrimoire, timePytest, timingTable, writeSuite, xdistArgs } from "./lib.mjs";
+import { SERIAL_ARGS, medians, ms, ratioRow, sideBySide, timed, timeGrimoire, timePytest, timingTable, writeSuite, xdistArgs, xdistName } from "./lib.mjs";
 
 const FILES = 120;
 const WORKERS = 2;
@@ -15,7 +15,7 @@ function tinySuite() {
 }
 
 const SERIAL = "serial pytest, one process";
-const XDIST = `pytest-xdist -n ${WORKERS} --dist load`;
+const XDIST = xdistName(WORKERS, "load");
 const GRIMOIRE = `grimoire-run --parallel -n ${WORKERS} (fork server)`;
 const FRESH = `grimoire-run --parallel -n ${WORKERS} --no-fork-server`;
 const PACK = `grimoire-run --parallel -n ${WORKERS} --pack`;

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { writeJsonFile, writeTextFile } from "./atomicWrite.js";
 import { UsageError } from "./errors.js";
+import { plural } from "./format.js";
 import { EXIT, SIGNAL_EXIT } from "./exitCode.js";
 import type { FileResult, RunReport } from "./model.js";
 import { recordRun } from "./plan/history.js";
@@ -67,7 +68,7 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
   if (request.history && files.length > 0) await recordRun(request.root, files);
 
   const shards = reports.map((r) => (r.shard === undefined ? r.runId : `${r.shard.index}/${r.shard.count}`));
-  io.out(`Merged ${reports.length} report${reports.length === 1 ? "" : "s"} (${shards.join(", ")}) and ${xmlFiles.length} JUnit file${xmlFiles.length === 1 ? "" : "s"}\n`);
+  io.out(`Merged ${plural(reports.length, "report")} (${shards.join(", ")}) and ${plural(xmlFiles.length, "JUnit file")}\n`);
   if (reports.length > 0) io.out(`${formatSummary(merged, { colours: palette(io.colour), stopped: null }).join("\n")}\n`);
   return reports.length > 0 ? merged.exitCode : EXIT.passed;
 }

@@ -7,10 +7,11 @@ import crypto from "node:crypto";
 import path from "node:path";
 import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
 import type { RunEvents } from "../events.js";
+import { plural } from "../format.js";
 import { runProcess } from "../exec/runProcess.js";
 import type { CloneManager, DatabaseClone } from "./database.js";
 import { redactPassword } from "./databaseNames.js";
-import { startServer, type RunningServer } from "./server.js";
+import { logTail, startServer, type RunningServer } from "./server.js";
 
 export interface ServerSettings {
   command: string;
@@ -90,7 +91,7 @@ export class ManagedEnvironment {
       databases = await CloneManager.connect(settings.database.templateUrl, crypto.randomBytes(4).toString("hex"));
       try {
         const stale = await databases.dropStaleClones();
-        if (stale.length > 0) context.events.emit({ type: "notice", message: `dropped ${stale.length} database clone${stale.length === 1 ? "" : "s"} an earlier run left behind: ${stale.join(", ")}` });
+        if (stale.length > 0) context.events.emit({ type: "notice", message: `dropped ${plural(stale.length, "database clone")} an earlier run left behind: ${stale.join(", ")}` });
         if (!(await databases.templateExists())) {
           if (settings.setup === null) {
             throw new UsageError(`the template database "${databases.template}" does not exist: create and migrate it, or pass --setup CMD to fill it (grimoire-run then creates it empty first)`);
@@ -245,7 +246,7 @@ export class ManagedEnvironment {
     if (report.cancelled) throw new StartCancelled(`--${name} was stopped`);
     if (report.exitCode !== 0) {
       const how = report.signal !== null ? `was killed by ${report.signal}` : `exited with code ${report.exitCode ?? "?"}`;
-      const tail = report.tail.slice(-15).map((line) => `  │ ${line}`).join("\n");
+      const tail = logTail(report.tail);
       throw new EnvironmentFailure(`--${name} "${command}" ${how}; its log: ${logFile}${tail === "" ? "" : `\n${tail}`}`);
     }
   }

@@ -95,8 +95,8 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
   const failed = async (message: string, exit: Exit | null): Promise<EnvironmentFailure> => {
     await stop();
     const code = exit === null ? "" : exit.signal !== null ? ` (killed by ${exit.signal})` : exit.code !== null ? ` (exit code ${exit.code})` : "";
-    const tail = capture.tail().slice(-15);
-    const shown = tail.length > 0 ? `\n${tail.map((line) => `  │ ${line}`).join("\n")}` : " (it printed nothing)";
+    const tail = logTail(capture.tail());
+    const shown = tail === "" ? " (it printed nothing)" : `\n${tail}`;
     return new EnvironmentFailure(`the server for ${request.label} ${message}${code}; its log: ${request.logFile}${shown}`);
   };
 
@@ -124,6 +124,14 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
     if (await answers(readyUrl)) return { kind: "ready", server: { pid, port, baseUrl, logFile: request.logFile, stop, alive: () => seen.exit === null } };
     await Promise.race([wait(READY_POLL_MS), child.exited, cancelled]);
   }
+}
+
+/** The last lines a server or command printed, indented under the message that names its log. */
+export function logTail(lines: readonly string[]): string {
+  return lines
+    .slice(-15)
+    .map((line) => `  │ ${line}`)
+    .join("\n");
 }
 
 /** Ready means any HTTP answer below 500: a 404 on `/` is a running server; a 502/503 is a proxy or framework still booting. */

@@ -8,11 +8,11 @@
  */
 import { execFile, execFileSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { freePort } from "../../src/managed/ports.js";
 
 const run = promisify(execFile);
 
@@ -54,18 +54,6 @@ export function postgresBin(): string {
     throw new Error(`no PostgreSQL server binaries in ${POSTGRES_LIB}/*/bin: install PostgreSQL (e.g. apt-get install postgresql) to run the database tests`);
   }
   return path.join(POSTGRES_LIB, newest, "bin");
-}
-
-/** A port nothing listens on: bound and let go. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 export async function startPostgres(): Promise<Postgres> {

@@ -10,7 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EnvironmentFailure, UsageError } from "../../src/errors.js";
 import { CloneManager } from "../../src/managed/database.js";
 import { withDatabase } from "../../src/managed/databaseNames.js";
-import { freePort, postgresBin, startPostgres, type Postgres } from "../helpers/postgres.js";
+import { freePort } from "../../src/managed/ports.js";
+import { postgresBin, startPostgres, type Postgres } from "../helpers/postgres.js";
 import { until } from "../helpers/project.js";
 
 const run = promisify(execFile);
