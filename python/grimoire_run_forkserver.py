@@ -10,7 +10,7 @@ output sent to grimoire-run through a Unix socket. The project's own code is
 never imported here: nothing of it is shared between files.
 
 Protocol: JSON lines. grimoire-run writes `{"op": "run", "id", "args", "set",
-"unset", "cwd", "socket"}` on stdin (`set`/`unset`: the file's changes to the
+"unset", "cwd", "socket", "stdin"}` on stdin (`set`/`unset`: the file's changes to the
 environment this server was started with); this writes `{"op": "ready"}`, `{"op": "unusable",
 "reason"}`, `{"op": "started", "id", "pid"}` and `{"op": "exited", "id",
 "code"}` or `{..., "signal"}` on stdout. Closing stdin ends the server.
@@ -26,6 +26,7 @@ import gc
 import json
 import os
 import random
+import runpy
 import selectors
 import signal
 import socket
@@ -34,8 +35,23 @@ import tempfile
 import threading
 import time
 import traceback
+import types
 
 _CHILD_RESET_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD)
+# The interpreter and its options, as this server was started: a forked file's sys.orig_argv starts with them.
+_PYTHON_ARGV = sys.orig_argv[: sys.orig_argv.index("-m")] if "-m" in sys.orig_argv else [sys.executable]
+
+
+# grimoire-run's stdin, when it handed it over: fd 3, checked before this server opens a descriptor of its own.
+_STDIN_FD = None
+
+
+def _fd_open(fd):
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
 
 
 def _warm_up():
@@ -73,6 +89,10 @@ def _run_child(request):
         for signum in _CHILD_RESET_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
         signal.set_wakeup_fd(-1)
+        # A serial run's child takes grimoire-run's own stdin (pdb, breakpoint()), handed to this server as fd 3.
+        stdin = os.dup(_STDIN_FD) if request.get("stdin") == "inherit" and _STDIN_FD is not None else os.open(os.devnull, os.O_RDONLY)
+        os.dup2(stdin, 0)
+        os.close(stdin)
         # The server's own descriptors (its protocol pipes, its selector) are not the file's business.
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -83,30 +103,31 @@ def _run_child(request):
         os.dup2(connection.fileno(), 1)
         os.dup2(connection.fileno(), 2)
         connection.close()
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
         os.chdir(request["cwd"])
         # The server's environment is what the Python command (a wrapper, a virtualenv) made of
         # grimoire-run's; the file's own changes to grimoire-run's go on top of it.
         for key in request["unset"]:
             os.environ.pop(key, None)
         os.environ.update(request["set"])
-        sys.argv = ["pytest", *request["args"]]
-        # As `python -m pytest` from that folder would have it.
+        # As `python -m pytest` from that folder would have it: pytest's __main__ runs as __main__ (code
+        # that derives its program name from it, like click's, sees what it would see), argv[0] is its
+        # file, sys.path[0] the working folder.
+        sys.argv = ["-m", *request["args"]]
+        sys.orig_argv = [*_PYTHON_ARGV, "-m", "pytest", *request["args"]]
         sys.path[0] = request["cwd"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
         sys.stdout.reconfigure(line_buffering=True, write_through=True)
         sys.stderr.reconfigure(line_buffering=True, write_through=True)
         # A fork shares its parent's random state; a fresh process would not.
         random.seed()
         # Exit handlers registered in this server are not the file's; those its session registers are.
         atexit._clear()
-        import pytest
-
         try:
-            code = pytest.main(request["args"])
+            runpy._run_module_as_main("pytest", alter_argv=True)
         except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        # What the interpreter does on its way out: wait for the threads the tests left, then exit handlers.
+        threading._shutdown()
         atexit._run_exitfuncs()
     except BaseException:
         traceback.print_exc()
@@ -167,6 +188,8 @@ def _signal_name(signum):
 
 
 def main():
+    global _STDIN_FD
+    _STDIN_FD = 3 if _fd_open(3) else None
     grace_seconds = _grace_seconds(sys.argv)
     events = os.fdopen(os.dup(1), "w", buffering=1)
     commands = os.fdopen(os.dup(0), "rb", buffering=0)

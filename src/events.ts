@@ -31,7 +31,17 @@ export interface LoadPlan {
 export type StopReason = "fail-fast" | "interrupt" | "environment" | "error";
 
 export type RunEvent =
-  | { type: "run-start"; runId: string; mode: "parallel" | "serial"; files: string[]; workers: number; logDir: string; load: LoadPlan | null }
+  | {
+      type: "run-start";
+      runId: string;
+      mode: "parallel" | "serial";
+      files: string[];
+      /** Those of the files collected only for their doctests (--doctest-modules): most hold none. */
+      doctestModules: string[];
+      workers: number;
+      logDir: string;
+      load: LoadPlan | null;
+    }
   | { type: "iteration-start"; iteration: number }
   | { type: "shard-start"; shard: ShardStart }
   | { type: "shard-output"; shard: ShardStart; text: string[] }

@@ -1,4 +1,5 @@
 /** How numbers read in messages, wherever they are written. */
+import type { TestCounts } from "./model.js";
 
 export function formatSeconds(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)}s`;
@@ -7,6 +8,25 @@ export function formatSeconds(seconds: number): string {
   if (minutes < 60) return `${minutes}m ${rest.toFixed(0).padStart(2, "0")}s`;
   return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
 }
+
+/**
+ * Test counts in pytest's words and order ("3 passed, 1 failed, 2 skipped,
+ * 1 xfailed, 1 error"): only the non-zero ones, and "no tests" for none.
+ * `always` names counts shown even at zero.
+ */
+export function formatCounts(counts: TestCounts, always: readonly (keyof TestCounts)[] = []): string {
+  const parts = COUNT_WORDING.filter(([key]) => counts[key] > 0 || always.includes(key)).map(([key, word, many]) => (key === "errors" ? plural(counts[key], word, many) : `${counts[key]} ${word}`));
+  return parts.length > 0 ? parts.join(", ") : "no tests";
+}
+
+const COUNT_WORDING: [keyof TestCounts, string, string][] = [
+  ["passed", "passed", "passed"],
+  ["failed", "failed", "failed"],
+  ["skipped", "skipped", "skipped"],
+  ["xfailed", "xfailed", "xfailed"],
+  ["xpassed", "xpassed", "xpassed"],
+  ["errors", "error", "errors"],
+];
 
 export function plural(count: number, word: string, many = `${word}s`): string {
   return `${count} ${count === 1 ? word : many}`;

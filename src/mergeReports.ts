@@ -9,10 +9,10 @@ import { writeJsonFile, writeTextFile } from "./atomicWrite.js";
 import { UsageError } from "./errors.js";
 import { plural } from "./format.js";
 import { EXIT, SIGNAL_EXIT } from "./exitCode.js";
-import type { FileResult, RunReport } from "./model.js";
+import { addCounts, emptyCounts, type FileResult, type RunReport } from "./model.js";
 import { recordRun } from "./plan/history.js";
 import type { JsonReport } from "./report/jsonReport.js";
-import { toJsonReport } from "./report/jsonReport.js";
+import { fromJsonCase, toJsonReport } from "./report/jsonReport.js";
 import { writeHtmlReport } from "./report/htmlReport.js";
 import { junitDocument, suitesOf } from "./report/junitMerge.js";
 import { formatSummary } from "./report/summary.js";
@@ -43,7 +43,7 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
   // Each shard numbered its slots from 0; in the merged report they follow on, so that a timeline keeps the shards' lanes apart.
   const offsets = reports.map((_, i) => reports.slice(0, i).reduce((sum, r) => sum + r.workers, 0));
   const files: FileResult[] = reports.flatMap((report, i) =>
-    report.files.map((entry) => ({ ...entry, slot: entry.slot < 0 ? entry.slot : entry.slot + (offsets[i] as number), junit: null, artifacts: null, tail: [], reason: null })),
+    report.files.map((entry) => ({ ...entry, cases: (entry.cases ?? []).map(fromJsonCase), tests: entry.tests === null ? null : addCounts(emptyCounts(), entry.tests), slot: entry.slot < 0 ? entry.slot : entry.slot + (offsets[i] as number), junit: null, artifacts: null, tail: [], reason: null })),
   );
   const merged: RunReport = {
     version: 1,

@@ -5,11 +5,26 @@
 
 export type FileStatus = "passed" | "failed" | "timeout" | "cancelled" | "no-tests" | "flaky";
 
+/** Tests by outcome, counted the way pytest's own summary line counts them (an error in a teardown is one more error). */
 export interface TestCounts {
   passed: number;
   failed: number;
   skipped: number;
   errors: number;
+  xfailed: number;
+  xpassed: number;
+}
+
+/** A test's outcome as pytest's terminal reporter names it; a test's worst phase decides (a teardown error makes it `error`). */
+export type TestOutcome = "passed" | "failed" | "skipped" | "xfailed" | "xpassed" | "error";
+
+/** One test of a file, or a collector that failed to collect (its outcome `error`). */
+export interface TestCase {
+  /** pytest's node id, relative to pytest's rootdir, exactly as pytest prints it. */
+  nodeid: string;
+  outcome: TestOutcome;
+  /** Setup, call and teardown together. */
+  seconds: number;
 }
 
 /** One planned execution of one test file: what the executor is asked to run. */
@@ -45,6 +60,8 @@ export interface FileResult extends PlannedRun {
   startSeconds: number;
   durationSeconds: number;
   tests: TestCounts | null;
+  /** Each test pytest reported, in the order it reported them. */
+  cases: TestCase[];
   log: string | null;
   /** pytest's JUnit report of the execution (absolute); null when it never started. Not in the JSON report. */
   junit: string | null;
@@ -88,16 +105,24 @@ export function failedOnItsOwn(status: FileStatus): boolean {
   return status === "failed" || status === "timeout";
 }
 
+export const COUNT_KEYS = ["passed", "failed", "skipped", "errors", "xfailed", "xpassed"] as const satisfies readonly (keyof TestCounts)[];
+
 export function emptyCounts(): TestCounts {
-  return { passed: 0, failed: 0, skipped: 0, errors: 0 };
+  return { passed: 0, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 };
 }
 
-export function addCounts(into: TestCounts, more: TestCounts): TestCounts {
-  into.passed += more.passed;
-  into.failed += more.failed;
-  into.skipped += more.skipped;
-  into.errors += more.errors;
+/** Adds `more` into `into`; a count missing from `more` (a report from an older version) adds nothing. */
+export function addCounts(into: TestCounts, more: Partial<TestCounts>): TestCounts {
+  for (const key of COUNT_KEYS) {
+    const value = more[key];
+    if (typeof value === "number" && Number.isFinite(value)) into[key] += value;
+  }
   return into;
+}
+
+/** Tests that count against the run: failed ones and errors. */
+export function failedTests(counts: TestCounts): number {
+  return counts.failed + counts.errors;
 }
 
 /** The last attempt of each file in each iteration: the results that decide the run (of a run, or of a report read back). */

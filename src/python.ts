@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { FALLBACK_PYTHON, PYTHON_CHECK_TIMEOUT_SECONDS, VIRTUALENV_PYTHONS } from "./defaults.js";
-import { splitArgs } from "./discovery/pytestConfig.js";
+import { splitArgs } from "./config/shellWords.js";
 import { UsageError } from "./errors.js";
 
 export interface PythonCommand {

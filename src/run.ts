@@ -9,7 +9,12 @@ import type { RunConfig } from "./config/runConfig.js";
 import { workerCount } from "./config/runConfig.js";
 import { prepareOutputDir, prepareOutputFile } from "./config/outputPaths.js";
 import { KEPT_LOG_RUNS, STATE_DIR } from "./defaults.js";
-import { compareCodeUnits, findTestFiles, toProjectPath, type TestFile } from "./discovery/findTestFiles.js";
+import { compareCodeUnits, toProjectPath } from "./projectPaths.js";
+import { collectionRequest, selectionFrom, type CollectionRequest, type TestFile } from "./discovery/selection.js";
+import { askPytest, type Listing } from "./discovery/askPytest.js";
+import { readForwardedArgs, type ForwardedArgs } from "./config/pytestArgs.js";
+import { readLastFailed, updateLastFailed, writeLastFailed, type LastFailed } from "./plan/pytestCache.js";
+import { launch } from "./exec/launch.js";
 import { RunEvents, type LoadPlan } from "./events.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
 import { Executor, SINGLE_ITERATION, type ExecutionResult, type IterationPolicy, type Shard } from "./exec/executor.js";
@@ -17,7 +22,7 @@ import { watchInterrupts, type InterruptSignal } from "./exec/interrupts.js";
 import { killTrees, markedIn, takeSnapshot } from "./exec/processTree.js";
 import { createPytestShardRunner } from "./exec/pytestShard.js";
 import { failedOnItsOwn, type FileResult, type RunReport } from "./model.js";
-import { recordRun, historyFile, readHistory } from "./plan/history.js";
+import { recordRun, historyFile, readHistory, type History } from "./plan/history.js";
 import { packShards } from "./plan/pack.js";
 import { planFiles } from "./plan/planFiles.js";
 import { mergeJUnit, readXml, type JUnitExecution } from "./report/junitMerge.js";
@@ -33,7 +38,8 @@ import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } fro
 import { ManagedEnvironment } from "./managed/environment.js";
 import { StartCancelled } from "./errors.js";
 import { ForkServer } from "./exec/forkServer.js";
-import { withPluginPath } from "./exec/pytestShard.js";
+import { PLUGIN_MODULE, targetsOf, withPluginPath } from "./exec/pytestCommand.js";
+import { collectOnly } from "./collectOnly.js";
 import type { PythonCommand } from "./python.js";
 
 export interface RunIO extends TerminalStreams {
@@ -87,28 +93,67 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (config.reportJson !== null) prepareOutputFile("--report-json", config.reportJson);
     if (config.junitXml !== null) prepareOutputFile("--junit-xml", config.junitXml);
     if (config.reportHtml !== null) prepareOutputFile("--report-html", config.reportHtml);
-    // The fork server warms up while files are found; once it is ready, pytest is known to be importable.
     const chosen = choosePython(config.root, config.python, io.env);
     forkServerStart = startForkServer(config, chosen, runId, io.env);
-    const [selection, python] = await Promise.all([
-      findTestFiles({ root: config.root, paths: config.paths, scope: config.scope }),
-      forkServerStart.then((server) => (server instanceof ForkServer ? chosen : checkPytest(chosen, config.root, io.env))),
-    ]);
+    // Paths are checked before anything is written: a typo leaves no trace.
+    const request = collectionRequest({ root: config.root, paths: config.paths, scope: config.scope });
+    const logDir = prepareLogDir(config, runId);
+    const given = readForwardedArgs(config.pytestArgs);
+    const forwarded = [...grimoireForwardedArgs(config), ...given.forwarded];
+    // Once the fork server is ready, pytest is known to be importable; without one, that is checked first.
+    const server = await forkServerStart;
+    const python = server instanceof ForkServer ? chosen : await checkPytest(chosen, config.root, io.env);
     if (earlyStop !== null) return interrupted();
+    const junitDir = path.join(logDir, "junit");
+    fs.mkdirSync(junitDir, { recursive: true });
+    const listing = await askPytest({
+      root: config.root,
+      python,
+      args: request.args,
+      pytestArgs: [...forwarded, "-p", PLUGIN_MODULE, `--junitxml=${path.join(junitDir, "collect.xml")}`],
+      env: { ...io.env, PYTHONPATH: withPluginPath(io.env["PYTHONPATH"]) },
+      launcher: server instanceof ForkServer && server.usable ? (spec) => server.launch(spec) : launch,
+      logFile: path.join(logDir, "collect.log"),
+      cancel: stopping.signal,
+      hurry: hurrying.signal,
+      killGraceMs: config.killGraceSeconds * 1000,
+    });
+    if (listing === "cancelled" || earlyStop !== null) return interrupted();
+    const selection = selectionFrom(request, listing, config.root);
+    const across = acrossFiles(config, given, listing);
+    const colour = colourEnabled(io.stdout, io.env);
+    const envSettings = { baseEnv: io.env, baseUrl: config.baseUrl, runId, colour, columns: null };
+    if (across.collectOnly) {
+      terminal = await createTerminal(io, false);
+      const out = terminal;
+      const code = await collectOnly({
+        ...envSettings,
+        workers: 1,
+        root: config.root,
+        python,
+        command: { rootdir: listing.rootdir, forwardedArgs: forwarded },
+        targets: config.shard === null ? plainTargets(request) : targetsOf(selection.files, config.root).args,
+        logDir,
+        launcher: server instanceof ForkServer && server.usable ? (spec) => server.launch(spec) : launch,
+        killGraceMs: config.killGraceSeconds * 1000,
+        cancel: stopping.signal,
+        hurry: hurrying.signal,
+        out: (text) => out.out(text),
+      });
+      return earlyStop !== null ? interrupted() : code;
+    }
 
     const history = readHistory(config.root);
     const plan = planFiles(selection.files, history, {
       order: config.order,
       seed: config.seed ?? crypto.randomInt(2 ** 31),
-      lastFailed: config.lastFailed,
-      failedFirst: config.failedFirst,
+      lastFailed: across.lastFailed,
+      failedFirst: across.failedFirst,
       shard: config.shard,
     });
     const files = plan.files;
     const parallel = config.mode === "parallel";
-    const workers = parallel ? workerCount(config.workers, Math.max(1, files.length)) : 1;
-    const logDir = prepareLogDir(config, runId);
-    const colour = colourEnabled(io.stdout, io.env);
+    const workers = parallel ? workerCount(config.workers, Math.max(1, files.filter((f) => f.kind !== "doctests").length)) : 1;
     terminal = await createTerminal(io, wantsSpinner(io, io.env));
     const width = io.stdout.isTTY === true && io.stdout.columns !== undefined ? io.stdout.columns : null;
     events.on(consoleReporter({ terminal, colours: palette(colour), quiet: config.quiet, verbose: config.verbose, width }));
@@ -119,19 +164,21 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
 
     const iterations = iterationPolicy(config, parallel);
     const load: LoadPlan | null = config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: iterations.sustained };
-    events.emit({ type: "run-start", runId, mode: parallel ? "parallel" : "serial", files: files.map((f) => f.path), workers, logDir: toProjectPath(config.root, logDir), load });
-    for (const message of plan.notices) events.emit({ type: "notice", message });
+    const doctestModules = files.filter((f) => f.kind === "doctests").map((f) => f.path);
+    events.emit({ type: "run-start", runId, mode: parallel ? "parallel" : "serial", files: files.map((f) => f.path), doctestModules, workers, logDir: toProjectPath(config.root, logDir), load });
+    for (const message of [...selection.notices, ...across.notices, ...plan.notices]) events.emit({ type: "notice", message });
     if (files.length === 0) {
-      // A CI shard with nothing to do (more shards than files): a passing, empty part of the whole.
-      const report: RunReport = { version: 1, runId, exitCode: EXIT.passed, wallSeconds: clock(), workers, files: [], ...(plan.shard === null ? {} : { shard: plan.shard }) };
+      // A CI shard with nothing to do (more shards than files) is a passing, empty part of the whole; a selection with nothing in it is exit 5.
+      const exitCode = plan.shard === null ? EXIT.noTests : EXIT.passed;
+      const report: RunReport = { version: 1, runId, exitCode, wallSeconds: clock(), workers, files: [], ...(plan.shard === null ? {} : { shard: plan.shard }) };
       writeReports(config, logDir, report);
       events.emit({ type: "run-finish", report, haltedAfterIteration: null });
-      return EXIT.passed;
+      return exitCode;
     }
 
-    const started = await forkServerStart;
-    const forkServer = started instanceof ForkServer ? started : null;
-    if (typeof started === "string") events.emit({ type: "notice", message: `starting each pytest afresh: the fork server is not available (${started})` });
+    const forkServer = server instanceof ForkServer ? server : null;
+    if (typeof server === "string") events.emit({ type: "notice", message: `starting each pytest afresh: the fork server is not available (${server})` });
+    const lastFailedBefore = listing.cacheDir === null ? null : readLastFailed(listing.cacheDir);
 
     if (config.managed !== null) {
       const context = { root: config.root, runId, logDir, baseEnv: io.env, killGraceSeconds: config.killGraceSeconds, events };
@@ -150,7 +197,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       logDir,
       workers,
       mode: config.mode,
-      forwardedArgs: forwardedArgs(config),
+      rootdir: listing.rootdir,
+      forwardedArgs: forwarded,
+      plainTargets: plan.narrowed ? null : plainTargets(request),
       baseUrl: config.baseUrl,
       baseEnv: io.env,
       colour,
@@ -162,13 +211,14 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       environment,
       forkServer,
     });
-    const shards: Shard[] = !parallel
-      ? [serialShard(files)]
-      : config.pack !== null
-        ? packShards(files, history, { workers, underSeconds: config.pack.underSeconds })
-        : files.map((file) => ({ paths: [file.path], targets: file.targets }));
+    const shards = parallel ? parallelShards(files, history, workers, config.pack) : [serialShard(files)];
     const startsAt = clock();
-    executor = new Executor({ shards, workers, failFast: config.failFast, retries: config.retries, iterations: withDeadlineFrom(iterations, startsAt) }, runShard, events, clock);
+    executor = new Executor(
+      { shards, workers, failFast: config.failFast, maxFailedTests: across.maxFail, retries: config.retries, iterations: withDeadlineFrom(iterations, startsAt) },
+      runShard,
+      events,
+      clock,
+    );
     if (earlyStop !== null) executor.stop("interrupt", `Interrupted by ${earlyStop} before the first test started`);
 
     let outcome: ExecutionResult;
@@ -192,6 +242,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const chronological = [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path));
     const report: RunReport = { version: 1, runId, exitCode, wallSeconds: clock(), workers, files: chronological, ...(plan.shard === null ? {} : { shard: plan.shard }) };
     writeReports(config, logDir, report);
+    if (listing.cacheDir !== null && lastFailedBefore !== null) keepLastFailed(listing.cacheDir, lastFailedBefore, outcome.results, events);
     // A shard leaves the history alone: its sibling shards must divide the files by the same history,
     // and merge-reports records the whole run once they are done.
     if (config.shard === null) {
@@ -238,11 +289,16 @@ function junitExecutions(results: readonly FileResult[]): JUnitExecution[] {
   return executions.sort((a, b) => a.result.startSeconds - b.result.startSeconds || compareCodeUnits(a.result.path, b.result.path));
 }
 
-/** The fork server where it can serve (Linux, parallel runs), null where it does not apply, or why it could not start. */
+/**
+ * The fork server where it can serve (Linux), null where it does not apply,
+ * or why it could not start. Every mode asks pytest for its files through
+ * it; parallel runs fork their files' processes from it too.
+ */
 async function startForkServer(config: RunConfig, python: PythonCommand, runId: string, baseEnv: NodeJS.ProcessEnv): Promise<ForkServer | string | null> {
-  if (!config.forkServer || config.mode !== "parallel" || process.platform !== "linux") return null;
+  if (!config.forkServer || process.platform !== "linux") return null;
   const env = { ...baseEnv, PYTHONPATH: withPluginPath(baseEnv["PYTHONPATH"]) };
-  return ForkServer.start({ python, root: config.root, env, runId, killGraceMs: config.killGraceSeconds * 1000 });
+  // A serial run's one process takes grimoire-run's stdin, for pdb; parallel processes never read it.
+  return ForkServer.start({ python, root: config.root, env, runId, killGraceMs: config.killGraceSeconds * 1000, stdin: config.mode === "parallel" ? "ignore" : 0 });
 }
 
 async function closeForkServer(start: Promise<ForkServer | string | null> | null): Promise<void> {
@@ -279,16 +335,66 @@ function withDeadlineFrom(policy: IterationPolicy, startSeconds: number): Iterat
 }
 
 function serialShard(files: readonly TestFile[]): Shard {
-  return { paths: files.map((f) => f.path), targets: files.flatMap((f) => f.targets) };
+  return { paths: files.map((f) => f.path), files: [...files] };
 }
 
-function forwardedArgs(config: RunConfig): string[] {
-  return [
-    ...(config.keyword === undefined ? [] : ["-k", config.keyword]),
-    ...(config.markers === undefined ? [] : ["-m", config.markers]),
-    ...(config.headed ? ["--headed"] : []),
-    ...config.pytestArgs,
-  ];
+/**
+ * One process per test file (or packs of quick ones, with --pack). Modules
+ * that --doctest-modules collects only for their doctests (most hold none)
+ * share processes, a pack per worker: a process each would cost more than
+ * their doctests.
+ */
+function parallelShards(files: readonly TestFile[], history: History, workers: number, pack: RunConfig["pack"]): Shard[] {
+  const tests = files.filter((f) => f.kind !== "doctests");
+  const doctests = files.filter((f) => f.kind === "doctests");
+  const own: Shard[] = pack !== null ? packShards(tests, history, { workers, underSeconds: pack.underSeconds }) : tests.map((file) => ({ paths: [file.path], files: [file] }));
+  return [...own, ...packShards(doctests, history, { workers, underSeconds: Infinity })];
+}
+
+/** A serial run of the whole selection is given exactly what a plain pytest run of it would be. */
+function plainTargets(request: CollectionRequest): string[] {
+  return request.args.flatMap((arg) => request.named.get(arg) ?? [arg]);
+}
+
+/** -k, -m and --headed, which grimoire-run takes as its own options and gives every pytest process. */
+function grimoireForwardedArgs(config: RunConfig): string[] {
+  return [...(config.keyword === undefined ? [] : ["-k", config.keyword]), ...(config.markers === undefined ? [] : ["-m", config.markers]), ...(config.headed ? ["--headed"] : [])];
+}
+
+interface AcrossFiles {
+  maxFail: number | null;
+  lastFailed: boolean;
+  failedFirst: boolean;
+  collectOnly: boolean;
+  notices: string[];
+}
+
+/**
+ * pytest options that act across files, wherever they were given (after
+ * `--`, in addopts, in PYTEST_ADDOPTS): what the run makes of them, and what
+ * it says about it.
+ */
+function acrossFiles(config: RunConfig, given: ForwardedArgs, listing: Listing): AcrossFiles {
+  const notices: string[] = [];
+  const maxFail = listing.options.maxfail > 0 ? listing.options.maxfail : given.maxFail;
+  if (maxFail !== null && config.mode === "parallel") {
+    notices.push(maxFail === 1 ? "pytest's -x: the run stops at the first failing test, as with --fail-fast" : `pytest's --maxfail=${maxFail}: the run stops once ${maxFail} tests have failed`);
+  }
+  const debug = config.mode === "debug";
+  const lastFailed = !debug && (config.lastFailed || given.lastFailed || listing.options.lastFailed);
+  const failedFirst = config.failedFirst || given.failedFirst || listing.options.failedFirst;
+  if (given.dropped.length > 0) notices.push(`ignoring pytest-xdist's ${given.dropped.join(" ")}: grimoire-run runs the files in parallel itself (--workers)`);
+  else if (listing.options.xdistWorkers !== null) notices.push(`pytest-xdist's -n ${listing.options.xdistWorkers} (from the pytest configuration) is off in each file's process: grimoire-run runs the files in parallel itself (--workers)`);
+  return { maxFail, lastFailed, failedFirst, collectOnly: given.collectOnly || listing.options.collectOnly, notices };
+}
+
+/** pytest's last-failed memory, made whole again after the per-file processes each wrote their own. */
+function keepLastFailed(cacheDir: string, before: LastFailed, results: readonly FileResult[], events: RunEvents): void {
+  try {
+    writeLastFailed(cacheDir, updateLastFailed(before, results));
+  } catch (error) {
+    events.emit({ type: "warning", message: `could not update pytest's last-failed cache in ${cacheDir}: ${(error as Error).message}` });
+  }
 }
 
 /** Sortable by time, unique across concurrent runs. */

@@ -104,7 +104,8 @@ export type CliCommand =
 function strictParser(argv: string[]) {
   return yargs(argv)
     .scriptName("grimoire-run")
-    .parserConfiguration({ "populate--": true, "strip-aliased": true, "strip-dashed": false })
+    // No camel-case spellings: an option has the one name the docs give it.
+    .parserConfiguration({ "populate--": true, "strip-aliased": true, "strip-dashed": false, "camel-case-expansion": false })
     .strict()
     .exitProcess(false)
     .version(false)
@@ -158,6 +159,7 @@ function singleString(parsed: Record<string, unknown>, name: string): string | n
 export async function parseCommandLine(argv: string[]): Promise<CliCommand> {
   if (argv[0] === "merge-reports") return parseMergeReports(argv.slice(1));
   if (argv[0] === "install-hook") return parseInstallHook(argv.slice(1));
+  checkOptionWords(argv);
   let parser = strictParser(argv)
     .usage(
       "$0 [PATHS...] [OPTIONS] [-- PYTEST_ARGS...]\n$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH]\n$0 install-hook [--command CMD]\n\nRun a Python project's pytest suites, one pytest process per test file.",
@@ -191,4 +193,91 @@ export async function parseCommandLine(argv: string[]): Promise<CliCommand> {
   const paths = ((parsed["paths"] as unknown[] | undefined) ?? []).map(String);
   const pytestArgs = ((parsed["--"] as unknown[] | undefined) ?? []).map(String);
   return { kind: "run", input: { values, paths, pytestArgs } };
+}
+
+/** Options of the main command besides the table's. */
+const BUILT_IN: Record<string, OptionType> = { help: "boolean", version: "boolean" };
+const SHORT: Record<string, OptionName | "help"> = { h: "help" };
+for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+  if (spec.alias !== undefined) SHORT[spec.alias] = name;
+  // -k and -m are names of their own, one letter long.
+  if (name.length === 1) SHORT[name] = name;
+}
+
+function typeOf(name: string): OptionType | null {
+  if (Object.hasOwn(OPTIONS, name)) return OPTIONS[name as OptionName].type;
+  return BUILT_IN[name] ?? null;
+}
+
+/**
+ * Every option word before `--` must be one of grimoire-run's, spelled as
+ * the docs spell it. A pytest option put there by habit gets a hint to move
+ * it after `--`; a flag given a value (`--fail-fast=3`) is refused rather
+ * than read as on.
+ */
+export function checkOptionWords(argv: readonly string[]): void {
+  const unknown: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === "--") break;
+    if (!word.startsWith("-") || word === "-" || /^-\d/.test(word)) continue;
+    if (word.startsWith("--")) {
+      const [name = "", value] = word.slice(2).split(/=(.*)/s, 2);
+      const negated = name.startsWith("no-") && typeOf(name.slice(3)) === "boolean";
+      const type = negated ? "boolean" : typeOf(name);
+      if (type === null) {
+        unknown.push(word);
+        continue;
+      }
+      if (type === "boolean" && value !== undefined && value !== "true" && value !== "false") {
+        throw new UsageError(`--${name} takes no value; got "${word}"`);
+      }
+      if (type === "string" && value === undefined) i++;
+      continue;
+    }
+    const first = SHORT[word[1] as string];
+    if (first !== undefined && typeOf(first) === "string") {
+      if (word.length === 2) i++;
+      continue;
+    }
+    const letters = [...word.slice(1)];
+    if (letters.every((letter) => SHORT[letter] !== undefined && typeOf(SHORT[letter] as string) === "boolean")) continue;
+    unknown.push(word);
+  }
+  if (unknown.length === 0) return;
+  const they = unknown.length === 1 ? `${unknown[0]} is not a grimoire-run option` : `${unknown.join(", ")} are not grimoire-run options`;
+  const typos = unknown.map((word) => (word.startsWith("--") ? didYouMean((word.split("=")[0] as string).slice(2), "--") : ""));
+  if (typos.every((hint) => hint !== "")) throw new UsageError(`${they}${typos.join("")}`);
+  const kept = argv.filter((word) => !unknown.includes(word));
+  const dash = kept.indexOf("--");
+  const moved = dash < 0 ? [...kept, "--", ...unknown] : [...kept.slice(0, dash + 1), ...unknown, ...kept.slice(dash + 1)];
+  throw new UsageError(`${they}. pytest's options go after "--", and grimoire-run gives them to every pytest process: grimoire-run ${moved.join(" ")}`);
+}
+
+/** "; did you mean fail-fast?" for a name one or two edits from an option's name, or nothing. */
+export function didYouMean(key: string, prefix = ""): string {
+  let best: { name: string; distance: number } | null = null;
+  const typed = key.toLowerCase().replaceAll("_", "-");
+  // Short names are a few edits from anything: only a near miss of a long name is a typo worth naming.
+  const allowed = Math.min(2, Math.floor(typed.length / 4));
+  for (const name of Object.keys(OPTIONS)) {
+    if (name.length < 3) continue;
+    const distance = editDistance(typed, name);
+    if (distance <= allowed && (best === null || distance < best.distance)) best = { name, distance };
+  }
+  return best === null ? "" : `; did you mean ${prefix}${best.name}?`;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] as number;
+      row[j] = Math.min(current + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length] as number;
 }

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { CliInput, OptionName } from "../cli/options.js";
 import { DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
-import type { Scope } from "../discovery/findTestFiles.js";
+import type { Scope } from "../discovery/selection.js";
 import { UsageError } from "../errors.js";
 import { databaseName } from "../managed/databaseNames.js";
 import type { ManagedSettings } from "../managed/environment.js";

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
-import { OPTIONS, type CliValues, type OptionName, type OptionSpec } from "../cli/options.js";
+import { didYouMean, OPTIONS, type CliValues, type OptionName, type OptionSpec } from "../cli/options.js";
 import { UsageError } from "../errors.js";
 
 /** Where a value came from, for --print-config: "pyproject.toml", "environment GRIMOIRE_WORKERS", "command line"… */
@@ -53,7 +53,7 @@ export function mergeSettings(sources: SettingsSources): MergedSettings {
   for (const [key, raw] of Object.entries(sources.pyproject ?? {})) {
     const name = optionNamed(key);
     const where = `pyproject.toml [tool.grimoire-run] ${key}`;
-    if (name === null || COMMAND_LINE_ONLY.has(name)) throw new UsageError(`${where}: no such option${suggestion(key)}`);
+    if (name === null || COMMAND_LINE_ONLY.has(name)) throw new UsageError(`${where}: no such option${didYouMean(key)}`);
     set(name, fromToml(OPTIONS[name], raw, where), "pyproject.toml");
   }
   const nested = sources.env["GRIMOIRE_RUN_ID"] !== undefined;
@@ -127,28 +127,4 @@ function checkChoice(spec: OptionSpec, value: string, where: string): string {
     throw new UsageError(`${where}: must be one of ${spec.choices.join(", ")}; got "${value}"`);
   }
   return value;
-}
-
-/** ", did you mean fail-fast?" for a key one or two edits from an option's name. */
-function suggestion(key: string): string {
-  let best: { name: string; distance: number } | null = null;
-  for (const name of Object.keys(OPTIONS)) {
-    const distance = editDistance(key.toLowerCase().replaceAll("_", "-"), name);
-    if (distance <= 2 && (best === null || distance < best.distance)) best = { name, distance };
-  }
-  return best === null ? "" : `; did you mean ${best.name}?`;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] as number;
-      row[j] = Math.min(current + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] as number;
 }

@@ -8,14 +8,15 @@ import { setMaxListeners } from "node:events";
 import pLimit, { type LimitFunction } from "p-limit";
 import { EnvironmentFailure, StartCancelled } from "../errors.js";
 import type { RunEvents, StopReason } from "../events.js";
-import { failedOnItsOwn, isFailure, type FileResult } from "../model.js";
+import { failedOnItsOwn, failedTests, isFailure, type FileResult } from "../model.js";
 import { cancelledBeforeStart } from "./results.js";
+import type { TestFile } from "../discovery/selection.js";
 
 /** The files one pytest process runs: one file in parallel mode, the whole selection in serial mode. */
 export interface Shard {
   paths: string[];
-  /** What pytest is given: the paths, or node ids within them. */
-  targets: string[];
+  /** The same files as discovery found them: how each is given to pytest. */
+  files: TestFile[];
 }
 
 export interface ShardPlacement {
@@ -50,6 +51,8 @@ export interface ExecutorPlan {
   shards: Shard[];
   workers: number;
   failFast: boolean;
+  /** pytest's -x or --maxfail N, made to act across the run: stop once this many tests have failed; null for no limit. */
+  maxFailedTests: number | null;
   retries: number;
   iterations: IterationPolicy;
 }
@@ -72,6 +75,7 @@ export class Executor {
   private readonly results: FileResult[] = [];
   private stopReason: StopReason | null = null;
   private firstFailedIteration: number | null = null;
+  private failedTestCount = 0;
   private iterationsStarted = 0;
   private haltedAfterIteration: number | null = null;
 
@@ -222,15 +226,20 @@ export class Executor {
   private onFileFailed(result: FileResult, iteration: number): void {
     if (result.status === "cancelled") return;
     if (this.firstFailedIteration === null || iteration < this.firstFailedIteration) this.firstFailedIteration = iteration;
-    if (this.plan.failFast) this.stop("fail-fast", `${result.path} ${result.status === "timeout" ? "timed out" : "failed"}`, result);
+    const what = `${result.path} ${result.status === "timeout" ? "timed out" : "failed"}`;
+    // A file that failed without a test report (a crash, a timeout) counts as one failed test.
+    this.failedTestCount += result.tests === null ? 1 : Math.max(1, failedTests(result.tests));
+    const limit = this.plan.maxFailedTests;
+    if (this.plan.failFast) this.stop("fail-fast", what, result);
+    else if (limit !== null && this.failedTestCount >= limit) {
+      this.stop("fail-fast", limit === 1 ? `${what} (pytest's -x stops at the first failure)` : `${this.failedTestCount} tests failed (pytest's --maxfail=${limit})`, result);
+    }
   }
 }
 
 /** The part of a shard that covers the given files, for a retry. */
 export function narrowShard(shard: Shard, paths: ReadonlySet<string>): Shard {
-  const kept = shard.paths.filter((p) => paths.has(p));
-  const targets = shard.targets.filter((target) => kept.some((p) => target === p || target.startsWith(`${p}::`)));
-  return { paths: kept, targets };
+  return { paths: shard.paths.filter((p) => paths.has(p)), files: shard.files.filter((f) => paths.has(f.path)) };
 }
 
 function sleep(ms: number, abort: AbortSignal): Promise<void> {

@@ -42,6 +42,8 @@ export interface ForkServerOptions {
   env: NodeJS.ProcessEnv;
   runId: string;
   killGraceMs: number;
+  /** What a child asking for `stdin: "inherit"` gets as its stdin (grimoire-run's own, fd 0); none when left out. */
+  stdin?: number | "ignore";
 }
 
 export class ForkServer {
@@ -67,7 +69,13 @@ export class ForkServer {
       socketServer.listen(socketPath, resolve);
     });
     const env = { ...options.env, GRIMOIRE_RUN_ID: options.runId, GRIMOIRE_TREE_ID: `${options.runId}.forkserver` };
-    const child = spawn(options.python.command, [...options.python.args, "-m", "grimoire_run_forkserver", "--grace-ms", String(options.killGraceMs)], { cwd: options.root, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    // grimoire-run's own stdin goes to the server as its fd 3, for a serial run's child to take as its stdin (pdb, breakpoint()).
+    const child = spawn(options.python.command, [...options.python.args, "-m", "grimoire_run_forkserver", "--grace-ms", String(options.killGraceMs)], {
+      cwd: options.root,
+      env,
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe", options.stdin ?? "ignore"],
+    });
     const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs, env);
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
@@ -108,7 +116,7 @@ export class ForkServer {
     const launched = new Promise<LaunchedProcess>((resolveLaunch) => {
       this.pending.set(id, { pid: null, output: null, resolveLaunch, resolveExit, exited, exit: null });
     });
-    const request = { op: "run", id, args: spec.pytestArgs ?? [], ...envChanges(this.baseEnv, spec.env), cwd: spec.cwd, socket: this.socketPath };
+    const request = { op: "run", id, args: spec.pytestArgs ?? [], ...envChanges(this.baseEnv, spec.env), cwd: spec.cwd, socket: this.socketPath, stdin: spec.stdin };
     this.child.stdin?.write(`${JSON.stringify(request)}\n`);
     return launched;
   }

@@ -1,8 +1,8 @@
 /**
  * Turning what a pytest process did into file results. Pure: plain data in, plain data out.
  */
-import { emptyCounts, isFailure, roundSeconds, type FileResult, type FileStatus, type StartedRun, type TestCounts } from "../model.js";
-import type { JUnitCase, JUnitReport } from "./junit.js";
+import { addCounts, emptyCounts, failedTests, isFailure, roundSeconds, type FileResult, type FileStatus, type StartedRun, type TestCase, type TestCounts } from "../model.js";
+import type { ProcessRecords } from "./testRecords.js";
 
 /** How a pytest process ended, as the executor saw it. */
 export interface ProcessOutcome {
@@ -17,7 +17,8 @@ export interface ProcessOutcome {
   /** The process could not be started (the message says why). */
   spawnError: string | null;
   durationSeconds: number;
-  junit: JUnitReport | null;
+  /** What grimoire-run's pytest plugin recorded, keyed by project path; null when it recorded nothing (pytest never got that far). */
+  records: ProcessRecords | null;
   tail: string[];
 }
 
@@ -29,20 +30,45 @@ const PYTEST_EXIT_REASONS: Record<number, string> = {
   4: "pytest usage error (check the arguments forwarded after --, -k and -m)",
 };
 
+/**
+ * The process exited as if it passed (or found nothing) but pytest never
+ * finished its session: a test or plugin called os._exit half-way. Tests it
+ * never ran are not a pass.
+ */
+function endedEarly(outcome: ProcessOutcome): boolean {
+  return outcome.records !== null && outcome.records.exitStatus === null && (outcome.exitCode === 0 || outcome.exitCode === 5);
+}
+
 export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason: string | null } {
   if (outcome.spawnError !== null) return { status: "failed", reason: `could not start: ${outcome.spawnError}` };
   if (outcome.cancelled) return { status: "cancelled", reason: null };
   if (outcome.timedOut) return { status: "timeout", reason: `no result within the ${outcome.timeoutSeconds ?? "?"}s time limit` };
   if (outcome.signal !== null) return { status: "failed", reason: `killed by ${outcome.signal}` };
+  if (endedEarly(outcome)) {
+    return { status: "failed", reason: `pytest's session ended before it finished (exit code ${String(outcome.exitCode)}): a test or plugin ended the process` };
+  }
   if (outcome.exitCode === 0) return { status: "passed", reason: null };
   if (outcome.exitCode === 5) return { status: "no-tests", reason: null };
   const code = outcome.exitCode ?? -1;
   return { status: "failed", reason: PYTEST_EXIT_REASONS[code] ?? `pytest exited with code ${code}` };
 }
 
+/** Every test the process reported, all files together: what a process of one file did. */
+function allRecords(records: ProcessRecords | null): { counts: TestCounts | null; cases: TestCase[] } {
+  if (records === null) return { counts: null, cases: [] };
+  const counts = emptyCounts();
+  const cases: TestCase[] = [];
+  for (const file of records.files.values()) {
+    addCounts(counts, file.counts);
+    cases.push(...file.cases);
+  }
+  return { counts, cases };
+}
+
 /** The result of a file that had a pytest process of its own. */
 export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResult {
   const { status, reason } = statusOf(outcome);
+  const { counts, cases } = allRecords(outcome.records);
   return {
     path: run.path,
     iteration: run.iteration,
@@ -53,7 +79,8 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     slot: run.slot,
     startSeconds: run.startSeconds,
     durationSeconds: outcome.durationSeconds,
-    tests: outcome.junit?.counts ?? null,
+    tests: counts,
+    cases,
     log: run.log,
     junit: run.junit,
     artifacts: run.artifacts,
@@ -75,6 +102,7 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
     startSeconds: atSeconds,
     durationSeconds: 0,
     tests: null,
+    cases: [],
     log: null,
     junit: null,
     artifacts: null,
@@ -84,99 +112,66 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
 }
 
 /**
- * Splits the report of one pytest process that ran several files (serial
- * mode, or a pack of quick files) into one result per file, in the order
- * they were given.
+ * Splits the records of one pytest process that ran several files (serial
+ * mode, or a pack) into one result per file: the given paths, and any other
+ * path pytest reported on (a folder whose collection failed).
  *
- * A file with test cases gets their outcome. A file without any is `no-tests`
- * when pytest went past it. When the process stopped early without a test
- * case to show for it (a timeout, a signal, an interrupt, a usage error), the
- * first file it had not finished takes that fate; files it never reached
- * (after `-x`, or after an error while collecting) are `cancelled`. A pack
- * runs without `-x`: its failing tests do not stop it.
+ * A file with tests or a collection error gets their outcome; one that
+ * collection found no test in is `no-tests`. When the process did not end by
+ * itself (a timeout, a signal, an interrupt, a session cut short), the file
+ * pytest was in the middle of takes that fate; the files it never reached
+ * are `cancelled`, as are those left unrun after `-x` or an error while
+ * collecting stopped the session.
  */
-export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], outcome: ProcessOutcome, { stopsAtFirstFailure = true } = {}): FileResult[] {
-  const byFile = new Map<string, JUnitCase[]>();
-  for (const testCase of outcome.junit?.cases ?? []) {
-    const file = fileOfCase(testCase, paths);
-    if (file === null) continue;
-    const list = byFile.get(file);
-    if (list === undefined) byFile.set(file, [testCase]);
-    else list.push(testCase);
-  }
-  const processStatus = statusOf(outcome);
-  const collectionFailed = outcome.junit?.cases.some((c) => c.classname === "") ?? false;
-  const explained = outcome.junit?.cases.some((c) => c.outcome === "failed" || c.outcome === "error") ?? false;
-  const interrupted = outcome.timedOut || outcome.cancelled || outcome.signal !== null || outcome.spawnError !== null;
-  const failedProcess = isFailure(processStatus.status);
-  const stoppedEarly = failedProcess && (stopsAtFirstFailure || interrupted || !explained);
-  const lastWithCases = Math.max(-1, ...paths.map((p, i) => (byFile.has(p) ? i : -1)));
-  const fateOwner = stoppedEarly && (!explained || processStatus.status !== "failed") ? lastWithCases + 1 : -1;
+export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], outcome: ProcessOutcome): FileResult[] {
+  const records = outcome.records;
+  const process = statusOf(outcome);
+  const interrupted = outcome.timedOut || outcome.cancelled || outcome.signal !== null || outcome.spawnError !== null || endedEarly(outcome);
+  // A process that failed with no failing test or collection error to show for it (a usage error, an internal error) must not pass.
+  const explained = [...(records?.files.values() ?? [])].some((file) => file.collectError || failedTests(file.counts) > 0);
+  const collected = records?.collected ?? null;
+  const unfinished = (path: string): boolean => (collected?.get(path) ?? 0) > (records?.files.get(path)?.cases.length ?? 0);
+  // pytest runs files in its collection order: the first one not finished is where it was.
+  const inProgress =
+    !interrupted && !(isFailure(process.status) && !explained)
+      ? null
+      : collected === null
+        ? (paths[0] ?? null)
+        : ([...collected.keys()].find(unfinished) ?? paths.find((p) => !records?.files.has(p)) ?? paths[paths.length - 1] ?? null);
+  const everyPath = [...paths, ...[...(records?.files.keys() ?? [])].filter((p) => !paths.includes(p))];
 
   let clock = run.startSeconds;
-  return paths.map((path, index): FileResult => {
-    const cases = byFile.get(path);
-    const base = { ...run, path, signal: null, tail: [], reason: null, startSeconds: roundSeconds(clock) };
-    if (cases !== undefined) {
-      const counts = countCases(cases);
-      const failed = counts.failed + counts.errors > 0;
-      const seconds = cases.reduce((sum, c) => sum + c.seconds, 0);
-      clock += seconds;
-      return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: counts, tail: failed ? outcome.tail : [] };
-    }
-    if (!stoppedEarly || (index < lastWithCases && !collectionFailed)) {
-      return { ...base, status: "no-tests", exitCode: 5, durationSeconds: 0, tests: emptyCounts() };
-    }
-    if (index === fateOwner) {
+  return everyPath.map((path): FileResult => {
+    const file = records?.files.get(path);
+    const base = { ...run, path, signal: null, tail: [], reason: null, cases: file?.cases ?? [], startSeconds: roundSeconds(clock) };
+    const seconds = (file?.cases ?? []).reduce((sum, c) => sum + c.seconds, 0);
+    clock += seconds;
+    if (path === inProgress) {
       return {
         ...base,
-        status: processStatus.status,
+        status: process.status,
         exitCode: outcome.exitCode,
         signal: outcome.signal,
-        durationSeconds: roundSeconds(Math.max(0, run.startSeconds + outcome.durationSeconds - clock)),
-        tests: null,
+        durationSeconds: roundSeconds(Math.max(seconds, run.startSeconds + outcome.durationSeconds - (clock - seconds))),
+        tests: file?.counts ?? null,
         tail: outcome.tail,
-        reason: processStatus.reason,
+        reason: process.reason,
       };
     }
-    const why = collectionFailed
-      ? "not run: pytest stopped on an error while collecting tests"
-      : stopsAtFirstFailure
-        ? "not reached: the run stopped at the first failure (-x)"
-        : "not reached: the pytest process it shared with other files was stopped";
-    return { ...base, status: "cancelled", exitCode: null, durationSeconds: 0, tests: null, log: null, reason: why };
+    if (file !== undefined && (file.cases.length > 0 || file.collectError)) {
+      const failed = file.collectError || failedTests(file.counts) > 0;
+      return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed ? outcome.tail : [] };
+    }
+    // Collected with no test selected in it; a file collection never reached (it stopped at an error) is not "no tests".
+    if (collected !== null && collected.get(path) === 0) {
+      return { ...base, status: "no-tests", exitCode: 5, durationSeconds: 0, tests: emptyCounts() };
+    }
+    return { ...base, status: "cancelled", exitCode: null, durationSeconds: 0, tests: null, log: null, reason: whyNotRun(records, outcome) };
   });
 }
 
-function countCases(cases: readonly JUnitCase[]): TestCounts {
-  const counts = emptyCounts();
-  for (const testCase of cases) {
-    if (testCase.outcome === "passed") counts.passed++;
-    else if (testCase.outcome === "failed") counts.failed++;
-    else if (testCase.outcome === "skipped") counts.skipped++;
-    else counts.errors++;
-  }
-  return counts;
-}
-
-/**
- * The file a JUnit test case belongs to. pytest names cases by dotted module
- * path relative to its rootdir, which may sit above or below the project root,
- * so the file whose dotted path matches the longest run of components wins.
- */
-export function fileOfCase(testCase: Pick<JUnitCase, "classname" | "name">, paths: readonly string[]): string | null {
-  const dotted = `.${testCase.classname !== "" ? testCase.classname : testCase.name}.`;
-  let best: string | null = null;
-  let bestLength = 0;
-  for (const path of paths) {
-    const parts = path.replace(/\.py$/, "").split("/");
-    for (let start = 0; start < parts.length; start++) {
-      const suffix = parts.slice(start).join(".");
-      if (suffix.length > bestLength && dotted.includes(`.${suffix}.`)) {
-        best = path;
-        bestLength = suffix.length;
-      }
-    }
-  }
-  return best;
+function whyNotRun(records: ProcessRecords | null, outcome: ProcessOutcome): string {
+  if ((records?.collectErrors.length ?? 0) > 0 && outcome.exitCode === 2) return "not run: pytest stopped on an error while collecting tests";
+  if (outcome.exitCode === 1 || outcome.exitCode === 2) return "not reached: pytest stopped at the first failure (-x or --maxfail)";
+  return "not reached: the pytest process it shared with other files was stopped";
 }

@@ -3,19 +3,22 @@
  * limit, kills its whole tree when it times out or is cancelled, and cleans
  * up whatever its tests left running. Knows nothing of files or reports.
  */
-import { readJUnitFile } from "./junit.js";
+import fs from "node:fs";
 import { launch as defaultLaunch, type Launcher, type LaunchSpec } from "./launch.js";
 import { OutputCapture, type OutputListener } from "./outputCapture.js";
 import { groupHasMembers, killTrees, type KillOutcome } from "./processTree.js";
 import type { ProcessOutcome } from "./results.js";
+import { parseRecords, type ProcessRecords } from "./testRecords.js";
 
 export interface ProcessRequest {
   launch: LaunchSpec;
   /** `NAME=VALUE` set in `launch.env`, inherited by every descendant. */
   marker: string;
   logFile: string;
-  /** pytest's JUnit report, read once the process is gone; null for a process that writes none. */
+  /** pytest's JUnit report (its "generated xml file" line is noise in the output); null for a process that writes none. */
   junitFile: string | null;
+  /** What grimoire-run's pytest plugin records (GRIMOIRE_RESULTS_FILE), read once the process is gone. */
+  recordsFile: string | null;
   outputMode: "lines" | "raw";
   timeoutMs: number | null;
   killGraceMs: number;
@@ -93,9 +96,20 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     cancelled,
     spawnError: exit.spawnError === null ? null : exit.spawnError.message,
     durationSeconds,
-    junit: request.junitFile === null ? null : readJUnitFile(request.junitFile),
+    records: request.recordsFile === null ? null : readRecords(request.recordsFile),
     tail: capture.tail(),
     leftovers,
     survivors: kill?.survivors ?? [],
   };
+}
+
+/** The plugin's records, or null when it wrote none (pytest never got as far as configuring itself). */
+function readRecords(file: string): ProcessRecords | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+  return parseRecords(text);
 }

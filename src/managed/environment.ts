@@ -235,6 +235,7 @@ export class ManagedEnvironment {
       marker: `GRIMOIRE_TREE_ID=${treeId}`,
       logFile,
       junitFile: null,
+      recordsFile: null,
       outputMode: "lines",
       timeoutMs: null,
       killGraceMs: this.context.killGraceSeconds * 1000,

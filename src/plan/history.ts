@@ -21,6 +21,8 @@ export interface FileHistory {
   runs: number;
   /** ISO time of the run that last updated this entry. */
   lastRun: string;
+  /** pytest node ids of the tests that failed (or errored) in the run that last updated this entry; empty when none did or none are known. */
+  failedTests?: string[];
 }
 
 export interface History {
@@ -74,12 +76,15 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     }
     if (timedOut.length > 0) seconds = Math.max(seconds ?? 0, ...timedOut);
     // Each iteration's last attempt counts (a retry that passed makes it flaky), and a failing iteration is never outweighed by a passing one.
-    const outcome = finalResults(runs).reduce((a, b) => (OUTCOME_WEIGHT[b.status] > OUTCOME_WEIGHT[a.status] ? b : a)).status;
+    const finals = finalResults(runs);
+    const outcome = finals.reduce((a, b) => (OUTCOME_WEIGHT[b.status] > OUTCOME_WEIGHT[a.status] ? b : a)).status;
+    const failedTests = [...new Set(finals.flatMap((r) => r.cases.filter((c) => c.outcome === "failed" || c.outcome === "error").map((c) => c.nodeid)))];
     files[file] = {
       seconds: seconds === null ? null : Math.round(seconds * 1000) / 1000,
       outcome,
       runs: (previous?.runs ?? 0) + ran.length,
       lastRun: now.toISOString(),
+      failedTests,
     };
   }
   return { version: 1, files };

@@ -3,7 +3,7 @@
  * file list and the history. With one process per file, the order decides
  * the wall time: the slowest file started last sets the finish line.
  */
-import { compareCodeUnits } from "../discovery/findTestFiles.js";
+import { compareCodeUnits } from "../projectPaths.js";
 import { isFailure } from "../model.js";
 import type { History } from "./history.js";
 

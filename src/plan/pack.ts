@@ -5,7 +5,7 @@
  * process of their own. Opt-in: files in one pack share module state,
  * session fixtures and a crash. Pure.
  */
-import type { TestFile } from "../discovery/findTestFiles.js";
+import type { TestFile } from "../discovery/selection.js";
 import type { Shard } from "../exec/executor.js";
 import type { History } from "./history.js";
 import { failedLastTime } from "./order.js";
@@ -29,9 +29,8 @@ export interface PackOptions {
  * holding a file that failed last time goes first.
  */
 export function packShards(files: readonly TestFile[], history: History, options: PackOptions): Shard[] {
-  // A file named on the command line may not match python_files, which a pack's folder collection relies on.
-  const quick = (file: TestFile): boolean => !file.named && (history.files[file.path]?.seconds ?? 0) < options.underSeconds;
-  const alone: Shard[] = files.filter((f) => !quick(f)).map((f) => ({ paths: [f.path], targets: f.targets }));
+  const quick = (file: TestFile): boolean => (history.files[file.path]?.seconds ?? 0) < options.underSeconds;
+  const alone: Shard[] = files.filter((f) => !quick(f)).map((f) => ({ paths: [f.path], files: [f] }));
   const packable = files.filter(quick);
   const count = Math.min(packable.length, Math.max(1, options.workers * PACKS_PER_WORKER));
   const byPath = new Map(packable.map((f) => [f.path, f]));
@@ -45,7 +44,7 @@ export function packShards(files: readonly TestFile[], history: History, options
         )
           .parts.sort((a, b) => b.seconds - a.seconds)
           .filter((part) => part.paths.length > 0)
-          .map((part) => ({ paths: part.paths, targets: part.paths.flatMap((p) => byPath.get(p)?.targets ?? [p]) }));
+          .map((part) => ({ paths: part.paths, files: part.paths.flatMap((p) => byPath.get(p) ?? []) }));
   const shards = [...alone, ...packs];
   const failedFirst = (shard: Shard): number => (shard.paths.some((p) => failedLastTime(p, history)) ? 0 : 1);
   return shards.map((shard, index) => ({ shard, index })).sort((a, b) => failedFirst(a.shard) - failedFirst(b.shard) || a.index - b.index).map(({ shard }) => shard);

@@ -3,7 +3,7 @@
  * --last-failed, --shard, then the start order. Pure: the notices say what
  * was decided, for the console.
  */
-import type { TestFile } from "../discovery/findTestFiles.js";
+import type { TestFile } from "../discovery/selection.js";
 import type { ShardReport } from "../model.js";
 import type { History } from "./history.js";
 import { orderFiles, selectLastFailed, type Order } from "./order.js";
@@ -20,6 +20,8 @@ export interface PlanOptions {
 
 export interface FilePlan {
   files: TestFile[];
+  /** Fewer files or tests than the selection holds (--last-failed, --shard). */
+  narrowed: boolean;
   shard: ShardReport | null;
   notices: string[];
 }
@@ -27,13 +29,17 @@ export interface FilePlan {
 export function planFiles(discovered: readonly TestFile[], history: History, options: PlanOptions): FilePlan {
   const notices: string[] = [];
   let files = [...discovered];
+  let narrowed = false;
   if (options.lastFailed) {
     const selection = selectLastFailed(files, history);
-    files = selection.files;
+    files = selection.everything ? selection.files : selection.files.map((file) => onlyFailedTests(file, history));
+    narrowed = !selection.everything;
+    const tests = files.reduce((sum, f) => sum + (f.named ?? []).filter((t) => t.includes("::")).length, 0);
+    const whole = files.filter((f) => f.named === null || !f.named.every((t) => t.includes("::"))).length;
     notices.push(
       selection.everything
-        ? "--last-failed: no file failed, timed out or was cancelled last time; running everything"
-        : `--last-failed: running the ${plural(files.length, "file")} that failed, timed out or were cancelled last time`,
+        ? "--last-failed: nothing failed, timed out or was cancelled last time; running everything"
+        : `--last-failed: running ${[tests > 0 ? `the ${plural(tests, "test")} that failed` : "", whole > 0 ? `${plural(whole, "whole file")} that failed without a test to show for it (or timed out, or was cancelled)` : ""].filter(Boolean).join(", and ")}`,
     );
   }
   let shard: ShardReport | null = null;
@@ -48,8 +54,23 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
     notices.push(`shard ${index}/${count}: ${plural(mine.paths.length, "file")}, ${formatSeconds(mine.seconds)} of recorded time; the others: ${others.join(", ") || "none"}`);
     shard = { index, count, digest: cut.digest, selected: files.map((f) => f.path), assigned: mine.paths };
     const assigned = new Set(mine.paths);
+    narrowed = true;
     files = files.filter((f) => assigned.has(f.path));
   }
   if (options.order === "random") notices.push(`order: random, seed ${options.seed} (--order random --seed ${options.seed} repeats it)`);
-  return { files: orderFiles(files, history, { order: options.order, seed: options.seed, failedFirst: options.failedFirst }), shard, notices };
+  return { files: orderFiles(files, history, { order: options.order, seed: options.seed, failedFirst: options.failedFirst }), narrowed, shard, notices };
+}
+
+/**
+ * A file that failed last time, narrowed to the tests that failed in it, as
+ * pytest's --lf would narrow it: named to pytest by their node ids. A file
+ * that failed as a whole (it timed out, crashed, was cancelled, or did not
+ * collect) runs whole.
+ */
+export function onlyFailedTests(file: TestFile, history: History): TestFile {
+  const entry = history.files[file.path];
+  const failed = entry?.outcome === "failed" ? (entry.failedTests ?? []) : [];
+  const inFile = failed.map((nodeid) => nodeid.split("::")).filter((parts) => parts.length > 1).map((parts) => [file.path, ...parts.slice(1)].join("::"));
+  if (inFile.length === 0 || inFile.length < failed.length) return file;
+  return { ...file, named: inFile, folder: null };
 }

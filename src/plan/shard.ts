@@ -5,7 +5,7 @@
  * and history, so together they run every file exactly once.
  */
 import crypto from "node:crypto";
-import { compareCodeUnits } from "../discovery/findTestFiles.js";
+import { compareCodeUnits } from "../projectPaths.js";
 import { UsageError } from "../errors.js";
 import type { History } from "./history.js";
 

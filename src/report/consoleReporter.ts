@@ -4,10 +4,10 @@
  * mode, warnings, and the summary. It only listens to run events.
  */
 import type { LoadPlan, RunEvent, RunListener, ShardStart } from "../events.js";
-import { emptyCounts, failedOnItsOwn, type FileResult, type FileStatus } from "../model.js";
+import { addCounts, emptyCounts, failedOnItsOwn, type FileResult, type FileStatus } from "../model.js";
 import { formatSummary } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
-import { formatSeconds, plural } from "../format.js";
+import { formatCounts, formatSeconds, plural } from "../format.js";
 import { assignTags } from "./tags.js";
 import type { Terminal } from "./terminal.js";
 
@@ -33,6 +33,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let mode: "parallel" | "serial" = "parallel";
   let load: LoadPlan | null = null;
   let filesPerIteration = 0;
+  let doctestModules = new Set<string>();
   let done = 0;
   let failed = 0;
   let iteration = 1;
@@ -93,9 +94,12 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         // On a narrow terminal the path column shrinks so that a result line still fits: status, path, duration, counts.
         const room = options.width === null ? MAX_PATH_COLUMN : Math.max(20, options.width - RESULT_LINE_REST);
         pathWidth = Math.min(MAX_PATH_COLUMN, room, Math.max(0, ...event.files.map((f) => f.length)));
+        doctestModules = new Set(event.doctestModules);
         const them = event.files.length === 1 ? "it" : "them";
         const how = event.mode === "parallel" ? `, running ${them} on ${plural(event.workers, "worker")}` : `, running ${them} in one pytest process`;
-        terminal.out(`Found ${plural(event.files.length, "test file")}${how}${describeLoad(event.load)}\n`);
+        const testFiles = event.files.length - doctestModules.size;
+        const found = doctestModules.size === 0 ? plural(testFiles, "test file") : `${plural(testFiles, "test file")} and ${plural(doctestModules.size, "module")} to check for doctests`;
+        terminal.out(`Found ${found}${how}${describeLoad(event.load)}\n`);
         if (options.verbose) terminal.out(colours.dim(`logs: ${event.logDir}\n`));
         ticker = setInterval(showStatus, 1000);
         ticker.unref();
@@ -117,14 +121,17 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
       case "shard-finish":
         running.delete(event.shard.id);
         break;
-      case "file-finish":
+      case "file-finish": {
         if (!event.willRetry) {
           done++;
           if (failedOnItsOwn(event.result.status)) failed++;
         }
-        if (event.result.log !== null) terminal.out(resultLine(event.result, event.willRetry));
+        // A module --doctest-modules collected that holds no doctest is not news: it counts in the summary only.
+        const quietModule = event.result.status === "no-tests" && doctestModules.has(event.result.path);
+        if (event.result.log !== null && !quietModule) terminal.out(resultLine(event.result, event.willRetry));
         showStatus();
         break;
+      }
       case "iteration-finish":
         if (load !== null && event.results.length > 0) terminal.out(iterationLine(event.iteration, event.results, event.seconds));
         break;
@@ -168,10 +175,5 @@ function describeLoad(load: LoadPlan | null): string {
 }
 
 function describeCounts(tests: NonNullable<FileResult["tests"]>): string {
-  const t = { ...emptyCounts(), ...tests };
-  const parts = [`${t.passed} passed`];
-  if (t.failed > 0) parts.push(`${t.failed} failed`);
-  if (t.skipped > 0) parts.push(`${t.skipped} skipped`);
-  if (t.errors > 0) parts.push(plural(t.errors, "error"));
-  return `(${parts.join(", ")})`;
+  return `(${formatCounts(addCounts(emptyCounts(), tests), ["passed"])})`;
 }

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import type { RunListener } from "../events.js";
-import { formatSeconds } from "../format.js";
+import { formatCounts, formatSeconds } from "../format.js";
 import { addCounts, emptyCounts, failedOnItsOwn, finalResults, isFailure, type FileResult, type RunReport } from "../model.js";
 import { STATUS_WORDS } from "./style.js";
 
@@ -56,11 +56,11 @@ export function githubSummary(report: RunReport): string {
   const lines = [
     `### grimoire-run: ${verdict}`,
     "",
-    `${finals.length} files, ${failed.length} failed · tests: ${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped, ${tests.errors} errors · ${formatSeconds(report.wallSeconds)} wall, ${report.workers} workers`,
+    `${finals.length} files, ${failed.length} failed · tests: ${formatCounts(tests, ["passed", "failed"])} · ${formatSeconds(report.wallSeconds)} wall, ${report.workers} workers`,
     "",
     "| status | file | duration | tests | log |",
     "|---|---|---:|---|---|",
-    ...shown.map((r) => `| ${STATUS_WORDS[r.status]} | \`${escapeCell(r.path)}\` | ${formatSeconds(r.durationSeconds)} | ${r.tests === null ? "" : `${r.tests.passed} passed, ${r.tests.failed} failed, ${r.tests.skipped} skipped`} | ${r.log === null ? "" : `\`${escapeCell(r.log)}\``} |`),
+    ...shown.map((r) => `| ${STATUS_WORDS[r.status]} | \`${escapeCell(r.path)}\` | ${formatSeconds(r.durationSeconds)} | ${r.tests === null ? "" : formatCounts(r.tests)} | ${r.log === null ? "" : `\`${escapeCell(r.log)}\``} |`),
   ];
   if (rows.length > shown.length) lines.push("", `… and ${rows.length - shown.length} more files in the JSON report.`);
   return `${lines.join("\n")}\n\n`;

@@ -13,8 +13,8 @@
  */
 import path from "node:path";
 import { writeTextFile } from "../atomicWrite.js";
-import { failedOnItsOwn, finalResults, type FileStatus, type TestCounts } from "../model.js";
-import { formatSeconds, plural } from "../format.js";
+import { addCounts, COUNT_KEYS, emptyCounts, failedOnItsOwn, finalResults, type FileStatus, type TestCounts } from "../model.js";
+import { formatCounts, formatSeconds, plural } from "../format.js";
 import { STATUS_LABEL, STATUS_ORDER, STATUS_WORDS } from "./style.js";
 import type { JsonFileEntry, JsonReport } from "./jsonReport.js";
 
@@ -125,7 +125,7 @@ function renderHeader(report: JsonReport, title: string, axis: TimeAxis): string
 
   // Like the console summary: the last attempt of each file decides, so a flaky file's failed first try is not counted twice.
   const counted = finals.filter((f) => f.tests !== null);
-  const tests = counted.reduce((sum, f) => addCounts(sum, f.tests), { passed: 0, failed: 0, skipped: 0, errors: 0 });
+  const tests = counted.reduce((sum, f) => (f.tests === null ? sum : addCounts(sum, f.tests)), emptyCounts());
   const testsLine = counted.length === 0 ? "no test reports" : testsText(tests);
 
   const started = report.files.filter((f) => f.slot >= 0);
@@ -151,15 +151,6 @@ ${shard}
 <ul class="chips" aria-label="files by status">${chips}</ul>
 <p class="muted files-line">${plural(finals.length, "file")}${retried > 0 ? `, ${plural(retried, "retried attempt")}` : ""}${iterationsOf(report) > 1 ? `, ${iterationsOf(report)} iterations` : ""}</p>
 </header>`;
-}
-
-function addCounts(into: TestCounts, more: TestCounts | null): TestCounts {
-  if (more === null) return into;
-  into.passed += finite(more.passed);
-  into.failed += finite(more.failed);
-  into.skipped += finite(more.skipped);
-  into.errors += finite(more.errors);
-  return into;
 }
 
 function iterationsOf(report: JsonReport): number {
@@ -257,8 +248,8 @@ function renderTable(report: JsonReport, options: HtmlReportOptions): string {
 <div class="table-wrap">
 <table>
 <thead>
-<tr><th rowspan="2">Status</th><th rowspan="2">Path</th><th rowspan="2" class="num" title="iteration">Iter.</th><th rowspan="2" class="num">Attempt</th><th rowspan="2" class="num">Slot</th><th rowspan="2" class="num">Start</th><th rowspan="2" class="num">Duration</th><th rowspan="2">Exit</th><th colspan="4" class="group">Tests</th><th rowspan="2">Log</th></tr>
-<tr><th class="num">passed</th><th class="num">failed</th><th class="num">skipped</th><th class="num">errors</th></tr>
+<tr><th rowspan="2">Status</th><th rowspan="2">Path</th><th rowspan="2" class="num" title="iteration">Iter.</th><th rowspan="2" class="num">Attempt</th><th rowspan="2" class="num">Slot</th><th rowspan="2" class="num">Start</th><th rowspan="2" class="num">Duration</th><th rowspan="2">Exit</th><th colspan="${COUNT_KEYS.length}" class="group">Tests</th><th rowspan="2">Log</th></tr>
+<tr>${COUNT_KEYS.map((key) => `<th class="num">${key}</th>`).join("")}</tr>
 </thead>
 <tbody>
 ${body}
@@ -273,10 +264,11 @@ function renderRow(entry: JsonFileEntry, options: HtmlReportOptions): string {
   const started = entry.slot >= 0;
   const counts =
     entry.tests === null
-      ? `<td colspan="4" class="muted">no report</td>`
-      : [entry.tests.passed, entry.tests.failed, entry.tests.skipped, entry.tests.errors]
-          .map((n, i) => `<td class="num${i % 2 === 1 && finite(n) > 0 ? " alarm" : ""}${finite(n) === 0 ? " muted" : ""}">${finite(n)}</td>`)
-          .join("");
+      ? `<td colspan="${COUNT_KEYS.length}" class="muted">no report</td>`
+      : COUNT_KEYS.map((key) => {
+          const n = finite(entry.tests?.[key] ?? 0);
+          return `<td class="num${ALARMING.has(key) && n > 0 ? " alarm" : ""}${n === 0 ? " muted" : ""}">${n}</td>`;
+        }).join("");
   const log = entry.log === null ? `<span class="muted">none</span>` : `<a href="${escapeHtml(safeHref(options.logHref(entry.log)))}">log</a>`;
   return `<tr class="st-row-${status}" data-path="${escapeHtml(entry.path)}" data-status="${escapeHtml(entry.status)}">
 <td><span class="status st-${status}"><span class="icon" aria-hidden="true">${STATUS_ICON[status]}</span> ${STATUS_WORDS[status]}</span></td>
@@ -322,9 +314,11 @@ function exitText(entry: JsonFileEntry): string {
 }
 
 function testsText(tests: TestCounts | null): string {
-  if (tests === null) return "no report";
-  return `${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped, ${plural(tests.errors, "error")}`;
+  return tests === null ? "no report" : formatCounts(addCounts(emptyCounts(), tests), ["passed", "failed", "skipped"]);
 }
+
+/** Counts shown in red when not zero. */
+const ALARMING: ReadonlySet<keyof TestCounts> = new Set(["failed", "errors", "xpassed"]);
 
 /** A log link never runs script, whatever a log path (or logHref) makes of it. */
 function safeHref(href: string): string {

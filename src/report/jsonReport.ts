@@ -2,7 +2,12 @@
  * The JSON report of the contract (`--report-json`), and the copy kept in
  * each run's log folder.
  */
-import { roundSeconds, type FileResult, type RunReport, type ShardReport } from "../model.js";
+import { roundSeconds, type FileResult, type RunReport, type ShardReport, type TestCase, type TestOutcome } from "../model.js";
+
+/** A test case read back from a report. */
+export function fromJsonCase(entry: JsonTestCase): TestCase {
+  return { nodeid: entry.nodeid, outcome: entry.outcome, seconds: entry.durationSeconds };
+}
 
 export interface JsonFileEntry {
   path: string;
@@ -15,7 +20,15 @@ export interface JsonFileEntry {
   startSeconds: number;
   durationSeconds: number;
   tests: FileResult["tests"];
+  /** Every test pytest reported for this execution: its node id as pytest prints it, its outcome in pytest's words, and its time. */
+  cases: JsonTestCase[];
   log: string | null;
+}
+
+export interface JsonTestCase {
+  nodeid: string;
+  outcome: TestOutcome;
+  durationSeconds: number;
 }
 
 export interface JsonReport {
@@ -46,6 +59,7 @@ export function toJsonReport(report: RunReport): JsonReport {
       startSeconds: roundSeconds(r.startSeconds),
       durationSeconds: roundSeconds(r.durationSeconds),
       tests: r.tests,
+      cases: r.cases.map((c) => ({ nodeid: c.nodeid, outcome: c.outcome, durationSeconds: roundSeconds(c.seconds) })),
       log: r.log,
     })),
     ...(report.shard === undefined ? {} : { shard: report.shard }),

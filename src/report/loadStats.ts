@@ -75,7 +75,7 @@ export function loadStats(results: readonly FileResult[], wallSeconds: number): 
     };
   });
 
-  const testsRun = ran.reduce((sum, r) => sum + (r.tests === null ? 0 : r.tests.passed + r.tests.failed + r.tests.errors), 0);
+  const testsRun = ran.reduce((sum, r) => sum + (r.tests === null ? 0 : r.tests.passed + r.tests.failed + r.tests.errors + r.tests.xfailed + r.tests.xpassed), 0);
   const minutes = wallSeconds / 60;
   return {
     iterations: Math.max(0, ...results.map((r) => r.iteration)),

@@ -3,8 +3,9 @@
  */
 import { addCounts, emptyCounts, failedOnItsOwn, finalResults, type FileResult, type FileStatus, type RunReport } from "../model.js";
 import { loadStats } from "./loadStats.js";
+import { EXIT } from "../exitCode.js";
 import { paintStatus, STATUS_LABEL, STATUS_ORDER, type Palette } from "./style.js";
-import { formatSeconds, plural } from "../format.js";
+import { formatCounts, formatSeconds, plural } from "../format.js";
 
 export interface SummaryOptions {
   colours: Palette;
@@ -37,10 +38,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const counted = finals.filter((r) => r.tests !== null);
   if (counted.length > 0) {
     const tests = counted.reduce((sum, r) => addCounts(sum, r.tests ?? emptyCounts()), emptyCounts());
-    const parts = [`${tests.passed} passed`, `${tests.failed} failed`, `${tests.skipped} skipped`];
-    if (tests.errors > 0) parts.push(plural(tests.errors, "error"));
     const missing = finals.filter((r) => r.tests === null && r.status !== "cancelled").length;
-    lines.push(`${colours.bold("Tests")}: ${parts.join(", ")}${missing > 0 ? ` (no report from ${plural(missing, "file")})` : ""}`);
+    lines.push(`${colours.bold("Tests")}: ${formatCounts(tests, ["passed", "failed", "skipped"])}${missing > 0 ? ` (no report from ${plural(missing, "file")})` : ""}`);
   }
 
   const summed = report.files.reduce((sum, r) => sum + r.durationSeconds, 0);
@@ -67,7 +66,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   }
 
   if (options.stopped !== null) lines.push("", colours.yellow(options.stopped));
-  const verdict = report.exitCode === 0 ? colours.green("PASSED") : colours.red("FAILED");
+  const verdict = report.exitCode === EXIT.passed ? colours.green("PASSED") : report.exitCode === EXIT.noTests ? colours.yellow("NO TESTS COLLECTED") : colours.red("FAILED");
   lines.push("", `${colours.bold(verdict)} (exit code ${report.exitCode})`);
   return lines;
 }

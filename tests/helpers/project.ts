@@ -126,21 +126,32 @@ export function runCli(args: string[], options: CliOptions): Promise<CliResult> 
   return startCli(args, options).done;
 }
 
-/** Pids of live processes whose working folder is `dir` or inside it, removed or not. */
-export function processesIn(dir: string): number[] {
+/**
+ * Pids of live processes (zombies and this one excluded) for which `matches`
+ * holds, given the process's /proc folder. A process that goes, or is not
+ * ours to read, while it is looked at does not match.
+ */
+function liveProcesses(matches: (procDir: string) => boolean): number[] {
   const found: number[] = [];
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
       if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
-      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`).replace(/ \(deleted\)$/, "");
-      if (cwd === dir || cwd.startsWith(`${dir}/`)) found.push(Number(entry));
+      if (matches(`/proc/${entry}`)) found.push(Number(entry));
     } catch {
       // gone, or not ours
     }
   }
   return found;
+}
+
+/** Pids of live processes whose working folder is `dir` or inside it, removed or not. */
+export function processesIn(dir: string): number[] {
+  return liveProcesses((proc) => {
+    const cwd = fs.readlinkSync(`${proc}/cwd`).replace(/ \(deleted\)$/, "");
+    return cwd === dir || cwd.startsWith(`${dir}/`);
+  });
 }
 
 /** Polls `check` until it holds; fails with `what` after `timeoutMs`. For states no event announces (a process gone). */
@@ -152,22 +163,9 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
   }
 }
 
-/** Pids of processes whose command line contains `marker` (other than the looking `ps`). */
+/** Pids of live processes whose command line contains `marker`. */
 export function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let cmdline: string;
-    try {
-      cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
-    } catch {
-      continue;
-    }
-    if (cmdline.includes(marker)) found.push(Number(entry));
-  }
-  return found;
+  return liveProcesses((proc) => fs.readFileSync(`${proc}/cmdline`, "utf8").replace(/\0/g, " ").includes(marker));
 }
 
 /** A unique marker to put in the command lines of a test's processes. */
@@ -191,9 +189,19 @@ export interface JsonReportFile {
     slot: number;
     startSeconds: number;
     durationSeconds: number;
-    tests: { passed: number; failed: number; skipped: number; errors: number } | null;
+    tests: { passed: number; failed: number; skipped: number; errors: number; xfailed: number; xpassed: number } | null;
+    cases: { nodeid: string; outcome: string; durationSeconds: number }[];
     log: string | null;
   }[];
+}
+
+/** Every test's outcome in a report, by pytest node id: the last execution of a test decides, as it does for plain pytest's last word. */
+export function outcomesOf(report: JsonReportFile): Record<string, string> {
+  const outcomes: Record<string, string> = {};
+  for (const file of [...report.files].sort((a, b) => a.iteration - b.iteration || a.attempt - b.attempt)) {
+    for (const test of file.cases) outcomes[test.nodeid] = test.outcome;
+  }
+  return outcomes;
 }
 
 export function readReport(project: Project, file = "report.json"): JsonReportFile {
@@ -203,18 +211,16 @@ export function readReport(project: Project, file = "report.json"): JsonReportFi
 /** Live processes (zombies excluded) whose environment holds `NAME=VALUE`, with their command names. */
 export function processesWithEnv(variable: string): { pid: number; comm: string }[] {
   const needle = Buffer.from(`${variable}\0`);
-  const found: { pid: number; comm: string }[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+  const pids = liveProcesses((proc) => {
+    const environ = fs.readFileSync(`${proc}/environ`);
+    const at = environ.indexOf(needle);
+    return at === 0 || (at > 0 && environ[at - 1] === 0);
+  });
+  return pids.flatMap((pid) => {
     try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
-      const environ = fs.readFileSync(`/proc/${entry}/environ`);
-      const at = environ.indexOf(needle);
-      if (at === 0 || (at > 0 && environ[at - 1] === 0)) found.push({ pid: Number(entry), comm: fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim() });
+      return [{ pid, comm: fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() }];
     } catch {
-      // gone, or not ours
+      return []; // gone meanwhile
     }
-  }
-  return found;
+  });
 }

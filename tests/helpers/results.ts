@@ -12,6 +12,7 @@ export function fileResult(over: Partial<FileResult> & Pick<FileResult, "path">)
     startSeconds: 0,
     durationSeconds: 1,
     tests: null,
+    cases: [],
     log: "x.log",
     junit: null,
     artifacts: null,

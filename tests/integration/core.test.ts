@@ -129,8 +129,8 @@ describe("parallel runs", () => {
     const result = await runCli(["--parallel", "-k", "keep", "-m", "not slow", "--report-json", "r.json", "--", "--tb=line"], { cwd: p.root });
     expect(result.code, result.stdout).toBe(0);
     const report = readReport(p, "r.json");
-    expect(report.files.find((f) => f.path === "tests/http/test_a.py")?.tests).toEqual({ passed: 1, failed: 0, skipped: 0, errors: 0 });
-    expect(report.files.find((f) => f.path === "tests/http/test_b.py")?.tests).toEqual({ passed: 1, failed: 0, skipped: 0, errors: 0 });
+    expect(report.files.find((f) => f.path === "tests/http/test_a.py")?.tests).toEqual({ passed: 1, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
+    expect(report.files.find((f) => f.path === "tests/http/test_b.py")?.tests).toEqual({ passed: 1, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
   });
 
   it("runs files whose names hold spaces, quotes and $(...) without a shell ever seeing them", async () => {
@@ -179,7 +179,7 @@ describe("exit codes", () => {
     [["--parallel", "--workers", "0"], /--workers must be a whole number of at least 1/],
     [["--parallel", "--workers", "abc"], /--workers must be a whole number/],
     [["--parallel", "--workers", "1.5"], /--workers must be a whole number/],
-    [["--bogus-flag"], /Unknown argument/i],
+    [["--bogus-flag"], /--bogus-flag is not a grimoire-run option\. pytest's options go after "--"/],
     [["--scope", "unit"], /Invalid values?:[\s\S]*scope/i],
     [["tests/missing_test.py"], /path does not exist: tests\/missing_test\.py/],
     [["--timeout", "-3"], /--timeout must be a positive number of seconds/],
@@ -196,16 +196,17 @@ describe("exit codes", () => {
     expect(fs.existsSync(path.join(p.root, ".grimoire"))).toBe(false);
   });
 
-  it("is 2 when there are no test files, or no test folder", async () => {
+  it("is 5, no tests collected, when pytest collects no file, or there is no test folder and pytest finds nothing either", async () => {
     const empty = project({ "tests/http/helpers.py": "" });
     const noFiles = await runCli(["--parallel"], { cwd: empty.root });
-    expect(noFiles.code).toBe(2);
-    expect(noFiles.stderr).toMatch(/no test files found in tests\/http \(python_files: test_\*\.py \*_test\.py\)/);
+    expect(noFiles.code).toBe(5);
+    expect(noFiles.stdout).toMatch(/^Found 0 test files/m);
+    expect(noFiles.stdout).toMatch(/NO TESTS COLLECTED \(exit code 5\)/);
 
     const bare = project({ "README.md": "" });
     const noFolder = await runCli(["--parallel"], { cwd: bare.root });
-    expect(noFolder.code).toBe(2);
-    expect(noFolder.stderr).toMatch(/no test folder found: looked for tests\/e2e and tests\/http/);
+    expect(noFolder.code).toBe(5);
+    expect(noFolder.stdout).toMatch(/no tests\/e2e or tests\/http folder here: running what plain pytest collects/);
   });
 
   it("is 2, before any test runs, when the Python has no pytest, with what to do about it", async () => {
@@ -267,7 +268,7 @@ describe("serial and debug modes", () => {
       ["tests/http/test_b.py", "failed"],
       ["tests/http/test_c.py", "cancelled"],
     ]);
-    expect(report.files[1]?.tests).toEqual({ passed: 1, failed: 1, skipped: 0, errors: 0 });
+    expect(report.files[1]?.tests).toEqual({ passed: 1, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
   });
 
   it("--debug reruns the last failures with a long traceback, verbosely", async () => {
@@ -320,15 +321,23 @@ def test_xfail():
     expect(report.wallSeconds).toBeGreaterThan(0);
     const mix = report.files.find((f) => f.path === "tests/http/test_mix.py");
     expect(mix).toBeDefined();
-    expect(Object.keys(mix ?? {}).sort()).toEqual(["attempt", "durationSeconds", "exitCode", "iteration", "log", "path", "signal", "slot", "startSeconds", "status", "tests"]);
+    expect(Object.keys(mix ?? {}).sort()).toEqual(["attempt", "cases", "durationSeconds", "exitCode", "iteration", "log", "path", "signal", "slot", "startSeconds", "status", "tests"]);
     expect(mix).toMatchObject({ status: "failed", exitCode: 1, signal: null, iteration: 1, attempt: 1 });
     // pytest's own summary line for this file: 1 failed, 2 passed, 1 skipped, 1 xfailed, 1 error.
     const log = p.read(mix?.log ?? "");
     expect(log).toMatch(/1 failed, 2 passed, 1 skipped, 1 xfailed, 1 error/);
-    expect(mix?.tests).toEqual({ passed: 2, failed: 1, skipped: 2, errors: 1 });
+    expect(mix?.tests).toEqual({ passed: 2, failed: 1, skipped: 1, errors: 1, xfailed: 1, xpassed: 0 });
+    expect(mix?.cases.map((c) => [c.nodeid, c.outcome])).toEqual([
+      ["tests/http/test_mix.py::test_pass_1", "passed"],
+      ["tests/http/test_mix.py::test_pass_2", "passed"],
+      ["tests/http/test_mix.py::test_fail", "failed"],
+      ["tests/http/test_mix.py::test_skip", "skipped"],
+      ["tests/http/test_mix.py::test_error", "error"],
+      ["tests/http/test_mix.py::test_xfail", "xfailed"],
+    ]);
     expect(mix?.startSeconds).toBeGreaterThanOrEqual(0);
     expect(mix?.durationSeconds).toBeGreaterThan(0);
     expect([0, 1]).toContain(mix?.slot);
-    expect(result.stdout).toMatch(/Tests: 3 passed, 1 failed, 2 skipped, 1 error$/m);
+    expect(result.stdout).toMatch(/Tests: 3 passed, 1 failed, 1 skipped, 1 xfailed, 1 error$/m);
   });
 });

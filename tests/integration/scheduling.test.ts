@@ -48,7 +48,7 @@ describe("history and order", () => {
     expect(bad.stderr).toMatch(/--seed only applies with --order random/);
   });
 
-  it("--last-failed runs only what failed, timed out or was cancelled; everything when nothing did", async () => {
+  it("--last-failed runs only the tests that failed and the files that timed out or were cancelled; everything when nothing did", async () => {
     const p = project({
       "tests/http/test_fails.py": "import os\n\ndef test_x():\n    assert os.environ.get('FIXED') == '1'\n",
       "tests/http/test_slow.py": sleeper(30),
@@ -57,13 +57,13 @@ describe("history and order", () => {
     expect((await runCli(["--parallel", "--timeout", "2", "--kill-grace", "0.5"], { cwd: p.root })).code).toBe(1);
     const rerun = await runCli(["--parallel", "--last-failed", "--timeout", "2", "--kill-grace", "0.5", "--report-json", "r.json"], { cwd: p.root });
     expect(readReport(p, "r.json").files.map((f) => f.path).sort()).toEqual(["tests/http/test_fails.py", "tests/http/test_slow.py"]);
-    expect(rerun.stdout).toMatch(/--last-failed: running the 2 files that failed, timed out or were cancelled last time/);
+    expect(rerun.stdout).toMatch(/--last-failed: running the 1 test that failed, and 1 whole file that failed without a test to show for it \(or timed out, or was cancelled\)/);
 
     p.write("tests/http/test_slow.py", sleeper(0));
     p.write("tests/http/test_fails.py", "def test_x():\n    pass\n");
     expect((await runCli(["--parallel", "--last-failed"], { cwd: p.root })).code).toBe(0);
     const all = await runCli(["--parallel", "--last-failed", "--report-json", "all.json"], { cwd: p.root });
-    expect(all.stdout).toMatch(/--last-failed: no file failed, timed out or was cancelled last time; running everything/);
+    expect(all.stdout).toMatch(/--last-failed: nothing failed, timed out or was cancelled last time; running everything/);
     expect(readReport(p, "all.json").files).toHaveLength(3);
   });
 

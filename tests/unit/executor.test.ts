@@ -11,7 +11,7 @@ import { fileResult } from "../helpers/results.js";
 type Script = (shard: Shard, placement: ShardPlacement, signals: ShardSignals) => Promise<FileStatus>;
 
 function shards(count: number): Shard[] {
-  return Array.from({ length: count }, (_, i) => ({ paths: [`t${i}.py`], targets: [`t${i}.py`] }));
+  return Array.from({ length: count }, (_, i) => ({ paths: [`t${i}.py`], files: [{ path: `t${i}.py`, named: null, folder: ".", kind: "tests" as const }] }));
 }
 
 function harness(plan: Partial<ExecutorPlan> & { shards: Shard[] }, script: Script, clock: () => number = () => 0) {
@@ -22,7 +22,7 @@ function harness(plan: Partial<ExecutorPlan> & { shards: Shard[] }, script: Scri
     const status = await script(shard, placement, signals);
     return shard.paths.map((path) => fileResult({ path, status, iteration: placement.iteration, attempt: placement.attempt, slot: placement.slot, startSeconds: clock(), durationSeconds: 0 }));
   };
-  const executor = new Executor({ workers: 2, failFast: false, retries: 0, iterations: SINGLE_ITERATION, ...plan }, runner, bus, clock);
+  const executor = new Executor({ workers: 2, failFast: false, maxFailedTests: null, retries: 0, iterations: SINGLE_ITERATION, ...plan }, runner, bus, clock);
   return { executor, events };
 }
 

@@ -10,10 +10,22 @@ const now = new Date("2026-11-22T10:00:00Z");
 describe("updating the history", () => {
   it("smooths durations: half way from the old estimate to this run's", () => {
     const first = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", durationSeconds: 4 })], now);
-    expect(first.files["a.py"]).toEqual({ seconds: 4, outcome: "passed", runs: 1, lastRun: now.toISOString() });
+    expect(first.files["a.py"]).toEqual({ seconds: 4, outcome: "passed", runs: 1, lastRun: now.toISOString(), failedTests: [] });
     const second = updateHistory(first, [fileResult({ path: "a.py", durationSeconds: 8 })], now);
     expect(second.files["a.py"]?.seconds).toBe(6);
     expect(second.files["a.py"]?.runs).toBe(2);
+  });
+
+  it("remembers which tests failed, by pytest node id, and forgets them once the file passes", () => {
+    const cases = [
+      { nodeid: "a.py::t_ok", outcome: "passed" as const, seconds: 1 },
+      { nodeid: "a.py::t_bad[1]", outcome: "failed" as const, seconds: 1 },
+      { nodeid: "a.py::t_teardown", outcome: "error" as const, seconds: 1 },
+      { nodeid: "a.py::t_x", outcome: "xfailed" as const, seconds: 1 },
+    ];
+    const failed = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", status: "failed", cases })], now);
+    expect(failed.files["a.py"]?.failedTests).toEqual(["a.py::t_bad[1]", "a.py::t_teardown"]);
+    expect(updateHistory(failed, [fileResult({ path: "a.py" })], now).files["a.py"]?.failedTests).toEqual([]);
   });
 
   it("remembers a failure in any iteration over later passes, and a retried pass as flaky", () => {

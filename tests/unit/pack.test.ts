@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { History } from "../../src/plan/history.js";
 import { packShards } from "../../src/plan/pack.js";
+import type { TestFile } from "../../src/discovery/selection.js";
 
-const file = (path: string, named = false) => ({ path, targets: [path], named });
+const file = (path: string): TestFile => ({ path, named: null, folder: "tests", kind: "tests" });
 function history(seconds: Record<string, number>, failed: string[] = []): History {
   return {
     version: 1,
@@ -18,7 +19,7 @@ describe("packing quick files", () => {
     const packs = shards.slice(1);
     expect(packs).toHaveLength(2);
     expect(packs.flatMap((s) => s.paths).sort()).toEqual(["a.py", "b.py", "c.py", "d.py", "e.py", "new.py"]);
-    expect(packs.every((s) => s.targets.length === s.paths.length)).toBe(true);
+    expect(packs.every((s) => s.files.map((f) => f.path).join() === s.paths.join())).toBe(true);
   });
 
   it("spreads files of no recorded time over the packs instead of piling them in one", () => {
@@ -27,8 +28,8 @@ describe("packing quick files", () => {
     expect(shards.map((s) => s.paths.length)).toEqual([4, 4, 4]);
   });
 
-  it("never packs a file named on the command line, and starts what failed last time first", () => {
-    const shards = packShards([file("a.py"), file("named.py", true), file("b.py")], history({ "a.py": 0.1, "b.py": 0.1, "named.py": 0.1 }, ["b.py"]), { workers: 1, underSeconds: 1 });
-    expect(shards.map((s) => s.paths)).toEqual([["a.py", "b.py"], ["named.py"]]);
+  it("starts the pack holding what failed last time first", () => {
+    const shards = packShards([file("a.py"), file("slow.py"), file("b.py")], history({ "a.py": 0.1, "b.py": 0.1, "slow.py": 5 }, ["b.py"]), { workers: 1, underSeconds: 1 });
+    expect(shards.map((s) => s.paths)).toEqual([["a.py", "b.py"], ["slow.py"]]);
   });
 });

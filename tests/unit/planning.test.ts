@@ -5,6 +5,8 @@ import { describe, expect, it } from "vitest";
 import type { History, RecordedOutcome } from "../../src/plan/history.js";
 import { orderFiles, selectLastFailed, shuffle } from "../../src/plan/order.js";
 import { parseShard, partition } from "../../src/plan/shard.js";
+import { onlyFailedTests, planFiles } from "../../src/plan/planFiles.js";
+import type { TestFile } from "../../src/discovery/selection.js";
 
 function history(entries: Record<string, [number | null, RecordedOutcome]>): History {
   return {
@@ -54,6 +56,25 @@ describe("--last-failed", () => {
     const selected = selectLastFailed(files("a.py", "b.py", "c.py", "d.py", "e.py", "f.py"), past);
     expect(paths(selected.files)).toEqual(["a.py", "c.py", "d.py"]);
     expect(selected.everything).toBe(false);
+  });
+
+  it("narrows a file that failed to its failed tests, named by node id; a file that failed as a whole runs whole", () => {
+    const past: History = {
+      version: 1,
+      files: {
+        "tests/a.py": { seconds: 1, outcome: "failed", runs: 1, lastRun: "", failedTests: ["tests/a.py::TestK::test_x[1-2]", "tests/a.py::test_y"] },
+        "tests/b.py": { seconds: 1, outcome: "failed", runs: 1, lastRun: "", failedTests: ["tests/b.py"] },
+        "tests/c.py": { seconds: 1, outcome: "timeout", runs: 1, lastRun: "", failedTests: [] },
+      },
+    };
+    const found = (path: string): TestFile => ({ path, named: null, folder: "tests", kind: "tests" });
+    expect(onlyFailedTests(found("tests/a.py"), past)).toEqual({ path: "tests/a.py", named: ["tests/a.py::TestK::test_x[1-2]", "tests/a.py::test_y"], folder: null, kind: "tests" });
+    expect(onlyFailedTests(found("tests/b.py"), past)).toEqual(found("tests/b.py"));
+    expect(onlyFailedTests(found("tests/c.py"), past)).toEqual(found("tests/c.py"));
+    const plan = planFiles(["tests/a.py", "tests/b.py", "tests/c.py", "tests/d.py"].map(found), past, { order: "name", seed: 0, lastFailed: true, failedFirst: false, shard: null });
+    expect(plan.files.map((f) => f.path)).toEqual(["tests/a.py", "tests/b.py", "tests/c.py"]);
+    expect(plan.narrowed).toBe(true);
+    expect(plan.notices.join()).toMatch(/the 2 tests that failed, and 2 whole files/);
   });
 
   it("runs everything when nothing failed, as pytest's --lf does", () => {

@@ -1,13 +1,25 @@
+/**
+ * From what a pytest process did to file results: a file's status, and a
+ * serial run's (or a pack's) records split by file. Plain data in and out.
+ */
 import { describe, expect, it } from "vitest";
-import type { JUnitCase } from "../../src/exec/junit.js";
-import { fileOfCase, resultOfFile, resultsOfSerialRun, statusOf, type ProcessOutcome } from "../../src/exec/results.js";
+import { resultOfFile, resultsOfSerialRun, statusOf, type ProcessOutcome } from "../../src/exec/results.js";
+import { parseRecords, type ProcessRecords } from "../../src/exec/testRecords.js";
 import type { StartedRun } from "../../src/model.js";
 
 function outcome(over: Partial<ProcessOutcome> = {}): ProcessOutcome {
-  return { exitCode: 0, signal: null, timedOut: false, timeoutSeconds: null, cancelled: false, spawnError: null, durationSeconds: 2, junit: null, tail: ["last line"], ...over };
+  return { exitCode: 0, signal: null, timedOut: false, timeoutSeconds: null, cancelled: false, spawnError: null, durationSeconds: 2, records: null, tail: ["last line"], ...over };
 }
 const RUN: StartedRun = { path: "tests/http/test_a.py", iteration: 1, attempt: 1, slot: 0, startSeconds: 1, log: "log", junit: "/logs/junit/a.xml", artifacts: null, pid: 10 };
-const testCase = (classname: string, outcome: JUnitCase["outcome"], seconds = 1, name = "test_x"): JUnitCase => ({ classname, name, seconds, outcome });
+
+/** Records as the plugin writes them, for files named by project path. */
+function records(lines: object[]): ProcessRecords {
+  return parseRecords(lines.map((line) => JSON.stringify(line)).join("\n"));
+}
+const collected = (files: Record<string, number>) => ({ t: "collected", files });
+const test = (path: string, name: string, when: string, category: string, seconds = 0.25) => ({ t: "test", nodeid: `${path}::${name}`, path, when, category, seconds });
+const passing = (path: string, name: string) => [test(path, name, "setup", ""), test(path, name, "call", "passed"), test(path, name, "teardown", "")];
+const finish = (exitstatus: number) => ({ t: "finish", exitstatus });
 
 describe("the status of a file from its pytest process", () => {
   it.each([
@@ -30,61 +42,106 @@ describe("the status of a file from its pytest process", () => {
     expect(statusOf(outcome({ exitCode: 77 })).reason).toBe("pytest exited with code 77");
   });
 
+  it("does not take an exit code of 0 for a pass when pytest's session never finished (os._exit half-way)", () => {
+    const cut = records([collected({ "a.py": 3 }), ...passing("a.py", "t1")]);
+    expect(statusOf(outcome({ exitCode: 0, records: cut }))).toMatchObject({ status: "failed", reason: expect.stringMatching(/ended before it finished/) });
+    expect(statusOf(outcome({ exitCode: 0, records: records([collected({ "a.py": 1 }), ...passing("a.py", "t1"), finish(0)]) })).status).toBe("passed");
+  });
+
   it("keeps the tail only where it helps: failures", () => {
     expect(resultOfFile(RUN, outcome()).tail).toEqual([]);
     expect(resultOfFile(RUN, outcome({ exitCode: 1 })).tail).toEqual(["last line"]);
+  });
+
+  it("counts tests as pytest's summary does, xfail and xpass apart, and lists each test once with its worst phase", () => {
+    const file = "tests/http/test_a.py";
+    const recorded = records([
+      collected({ [file]: 4 }),
+      ...passing(file, "ok"),
+      test(file, "gone", "setup", ""),
+      test(file, "gone", "call", "passed"),
+      test(file, "gone", "teardown", "error"),
+      test(file, "expected", "setup", ""),
+      test(file, "expected", "call", "xfailed"),
+      test(file, "lucky", "setup", ""),
+      test(file, "lucky", "call", "xpassed"),
+      finish(1),
+    ]);
+    const result = resultOfFile(RUN, outcome({ exitCode: 1, records: recorded }));
+    expect(result.tests).toEqual({ passed: 2, failed: 0, skipped: 0, errors: 1, xfailed: 1, xpassed: 1 });
+    expect(result.cases.map((c) => [c.nodeid.split("::")[1], c.outcome, c.seconds])).toEqual([
+      ["ok", "passed", 0.75],
+      ["gone", "error", 0.75],
+      ["expected", "xfailed", 0.5],
+      ["lucky", "xpassed", 0.5],
+    ]);
+  });
+
+  it("has no counts when pytest recorded nothing, and a test killed in its setup is not a case", () => {
+    expect(resultOfFile(RUN, outcome({ exitCode: null, signal: "SIGKILL" })).tests).toBeNull();
+    const killed = records([collected({ "a.py": 1 }), test("a.py", "t", "setup", "")]);
+    expect(resultOfFile(RUN, outcome({ exitCode: null, timedOut: true, records: killed })).cases).toEqual([]);
   });
 });
 
 describe("splitting a serial run by file", () => {
   const paths = ["tests/e2e/test_a.py", "tests/http/test_b.py", "tests/http/test_c.py"];
+  const [a, b, c] = paths as [string, string, string];
 
-  it("gives each file its cases, and files pytest went past without cases no-tests", () => {
-    const junit = { counts: { passed: 2, failed: 0, skipped: 0, errors: 0 }, cases: [testCase("tests.e2e.test_a", "passed", 0.5), testCase("tests.http.test_c.TestK", "passed", 0.25)] };
-    const results = resultsOfSerialRun(RUN, paths, outcome({ junit }));
+  it("gives each file its tests, and files collection found no test in no-tests", () => {
+    const recorded = records([collected({ [a]: 1, [b]: 0, [c]: 1 }), ...passing(a, "t"), ...passing(c, "t"), finish(0)]);
+    const results = resultsOfSerialRun(RUN, paths, outcome({ records: recorded }));
     expect(results.map((r) => [r.path, r.status, r.durationSeconds])).toEqual([
-      ["tests/e2e/test_a.py", "passed", 0.5],
-      ["tests/http/test_b.py", "no-tests", 0],
-      ["tests/http/test_c.py", "passed", 0.25],
+      [a, "passed", 0.75],
+      [b, "no-tests", 0],
+      [c, "passed", 0.75],
     ]);
-    expect(results[2]?.startSeconds).toBe(1.5);
+    expect(results[2]?.startSeconds).toBe(1.75);
   });
 
   it("after -x stopped at a failure, the files never reached are cancelled", () => {
-    const junit = { counts: { passed: 1, failed: 1, skipped: 0, errors: 0 }, cases: [testCase("tests.e2e.test_a", "passed"), testCase("tests.http.test_b", "failed")] };
-    expect(resultsOfSerialRun(RUN, paths, outcome({ exitCode: 1, junit })).map((r) => r.status)).toEqual(["passed", "failed", "cancelled"]);
+    const recorded = records([collected({ [a]: 1, [b]: 1, [c]: 1 }), ...passing(a, "t"), test(b, "t", "call", "failed"), finish(1)]);
+    expect(resultsOfSerialRun(RUN, paths, outcome({ exitCode: 1, records: recorded })).map((r) => r.status)).toEqual(["passed", "failed", "cancelled"]);
   });
 
-  it("a timeout falls on the first file not finished", () => {
-    const junit = { counts: { passed: 1, failed: 0, skipped: 0, errors: 0 }, cases: [testCase("tests.e2e.test_a", "passed")] };
-    const results = resultsOfSerialRun(RUN, paths, outcome({ exitCode: 2, timedOut: true, junit }));
-    expect(results.map((r) => r.status)).toEqual(["passed", "timeout", "cancelled"]);
+  it("a timeout falls on the file pytest was in, by pytest's own order, whatever the order given", () => {
+    const recorded = records([collected({ [c]: 2, [a]: 1, [b]: 1 }), ...passing(c, "t1")]);
+    const results = resultsOfSerialRun(RUN, paths, outcome({ exitCode: null, timedOut: true, timeoutSeconds: 5, records: recorded }));
+    expect(results.map((r) => r.status)).toEqual(["cancelled", "cancelled", "timeout"]);
+    expect(results[2]?.tests?.passed).toBe(1);
   });
 
-  it("an error while collecting means nothing ran", () => {
-    const junit = { counts: { passed: 0, failed: 0, skipped: 0, errors: 1 }, cases: [testCase("", "error", 0, "tests.http.test_b")] };
-    expect(resultsOfSerialRun(RUN, paths, outcome({ exitCode: 2, junit })).map((r) => r.status)).toEqual(["cancelled", "failed", "cancelled"]);
+  it("an error while collecting fails its file, and nothing else ran, collected or not", () => {
+    const recorded = records([collected({ [a]: 1 }), { t: "collect-error", nodeid: b, path: b }, finish(2)]);
+    const results = resultsOfSerialRun(RUN, paths, outcome({ exitCode: 2, records: recorded }));
+    expect(results.map((r) => r.status)).toEqual(["cancelled", "failed", "cancelled"]);
+    expect(results[0]?.reason).toMatch(/error while collecting/);
+    expect(results[2]?.reason).toMatch(/error while collecting/);
   });
 
-  it("a usage error with no report at all falls on the first file", () => {
+  it("a folder whose conftest failed to import gets a result of its own", () => {
+    const recorded = records([collected({ [a]: 1 }), { t: "collect-error", nodeid: "tests/http", path: "tests/http" }, finish(2)]);
+    const results = resultsOfSerialRun(RUN, [a], outcome({ exitCode: 2, records: recorded }));
+    expect(results.map((r) => [r.path, r.status])).toEqual([
+      [a, "cancelled"],
+      ["tests/http", "failed"],
+    ]);
+  });
+
+  it("a failure with nothing to show for it (a usage error, an internal error) never passes: the first file unaccounted for takes it", () => {
     const results = resultsOfSerialRun(RUN, paths, outcome({ exitCode: 4 }));
     expect(results.map((r) => r.status)).toEqual(["failed", "cancelled", "cancelled"]);
     expect(results[0]?.reason).toMatch(/usage error/);
+    const allPassed = records([collected({ [a]: 1, [b]: 1, [c]: 1 }), ...passing(a, "t"), ...passing(b, "t"), ...passing(c, "t"), finish(3)]);
+    expect(resultsOfSerialRun(RUN, paths, outcome({ exitCode: 3, records: allPassed })).some((r) => r.status === "failed")).toBe(true);
   });
 });
 
-describe("which file a JUnit case belongs to", () => {
-  const paths = ["tests/http/test_login.py", "tests/e2e/test_login.py", "tests/http/test_cart.py"];
-  it("matches the dotted module path, whatever the class", () => {
-    expect(fileOfCase({ classname: "tests.http.test_login.TestLogin", name: "t" }, paths)).toBe("tests/http/test_login.py");
-    expect(fileOfCase({ classname: "tests.e2e.test_login", name: "t" }, paths)).toBe("tests/e2e/test_login.py");
-  });
-  it("copes with a pytest rootdir above or below the project root", () => {
-    expect(fileOfCase({ classname: "project.tests.http.test_cart", name: "t" }, paths)).toBe("tests/http/test_cart.py");
-    expect(fileOfCase({ classname: "http.test_cart", name: "t" }, paths)).toBe("tests/http/test_cart.py");
-  });
-  it("uses the name for collection errors, and gives up on strangers", () => {
-    expect(fileOfCase({ classname: "", name: "tests.http.test_cart" }, paths)).toBe("tests/http/test_cart.py");
-    expect(fileOfCase({ classname: "other.module", name: "t" }, paths)).toBeNull();
+describe("reading the plugin's records", () => {
+  it("keeps what came before a line a kill cut short", () => {
+    const text = `${JSON.stringify(collected({ "a.py": 2 }))}\n${JSON.stringify(test("a.py", "t", "call", "passed"))}\n{"t": "test", "nodeid": "a.py::u`;
+    const parsed = parseRecords(text);
+    expect(parsed.files.get("a.py")?.counts.passed).toBe(1);
+    expect(parsed.exitStatus).toBeNull();
   });
 });

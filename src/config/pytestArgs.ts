@@ -1,0 +1,128 @@
+/**
+ * pytest options whose meaning crosses files. Given to each per-file process
+ * as they are, they would mean something else: `--lf` would look at one
+ * file's failures, `-n 4` would start four xdist workers per file. Those are
+ * taken out of what is forwarded and acted on across the run; `-x` and
+ * `--maxfail` stay (they mean the same inside a process) and also act across
+ * it. Pure.
+ */
+
+export interface ForwardedArgs {
+  /** What every pytest process gets. */
+  forwarded: string[];
+  /** -x / --exitfirst / --maxfail N: the run stops once this many tests have failed. */
+  maxFail: number | null;
+  /** --lf / --last-failed: the tests that failed last time. */
+  lastFailed: boolean;
+  /** --ff / --failed-first: those first, then the rest. */
+  failedFirst: boolean;
+  /** --co / --collect-only: list what would run. */
+  collectOnly: boolean;
+  /** pytest-xdist's options, dropped: grimoire-run runs files in parallel itself. */
+  dropped: string[];
+}
+
+/** Short options that take a value: the value is the rest of the word, or the next word. */
+const SHORT_WITH_VALUE = new Set(["k", "m", "p", "c", "o", "W", "r", "n"]);
+
+/** Long options that take a value (without `=`, the next word), so that a value is never read as an option. */
+const LONG_WITH_VALUE = new Set([
+  "--maxfail",
+  "--deselect",
+  "--ignore",
+  "--ignore-glob",
+  "--rootdir",
+  "--basetemp",
+  "--junitxml",
+  "--junit-xml",
+  "--confcutdir",
+  "--tb",
+  "--durations",
+  "--durations-min",
+  "--log-level",
+  "--log-cli-level",
+  "--log-file",
+  "--log-format",
+  "--import-mode",
+  "--capture",
+  "--config-file",
+  "--override-ini",
+  "--numprocesses",
+  "--maxprocesses",
+  "--dist",
+  "--tx",
+  "--rsyncdir",
+  "--max-worker-restart",
+]);
+
+const XDIST = new Set(["--numprocesses", "--maxprocesses", "--dist", "--tx", "--max-worker-restart", "--rsyncdir"]);
+const XDIST_FLAGS = new Set(["--looponfail", "-f", "--distload", "--boxed"]);
+
+export function readForwardedArgs(args: readonly string[]): ForwardedArgs {
+  const result: ForwardedArgs = { forwarded: [], maxFail: null, lastFailed: false, failedFirst: false, collectOnly: false, dropped: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const [name, inline] = arg.startsWith("--") ? splitLong(arg) : [arg, null];
+    if (name === "--lf" || name === "--last-failed") result.lastFailed = true;
+    else if (name === "--ff" || name === "--failed-first") result.failedFirst = true;
+    else if (name === "--co" || name === "--collect-only" || name === "--collectonly") result.collectOnly = true;
+    else if (XDIST_FLAGS.has(name)) result.dropped.push(arg);
+    else if (XDIST.has(name)) {
+      result.dropped.push(arg);
+      if (inline === null && i + 1 < args.length) result.dropped.push(args[++i] as string);
+    } else if (name.startsWith("--")) {
+      result.forwarded.push(arg);
+      if (name === "--exitfirst") result.maxFail = 1;
+      if (inline === null && LONG_WITH_VALUE.has(name) && i + 1 < args.length) {
+        const value = args[++i] as string;
+        result.forwarded.push(value);
+        if (name === "--maxfail") result.maxFail = wholeNumber(value) ?? result.maxFail;
+      } else if (name === "--maxfail" && inline !== null) {
+        result.maxFail = wholeNumber(inline) ?? result.maxFail;
+      }
+    } else if (/^-[A-Za-z]/.test(arg)) {
+      i = readShortCluster(args, i, result);
+    } else {
+      result.forwarded.push(arg);
+    }
+  }
+  // --maxfail=0 is pytest's "no limit".
+  if (result.maxFail === 0) result.maxFail = null;
+  return result;
+}
+
+/** `-xvs`, `-k expr`, `-n4`, `-rA`: letters are flags until one that takes a value, which takes the rest (or the next word). */
+function readShortCluster(args: readonly string[], index: number, result: ForwardedArgs): number {
+  const arg = args[index] as string;
+  let kept = "-";
+  for (let at = 1; at < arg.length; at++) {
+    const letter = arg[at] as string;
+    if (!SHORT_WITH_VALUE.has(letter)) {
+      if (letter === "x") result.maxFail = 1;
+      kept += letter;
+      continue;
+    }
+    const inline = arg.slice(at + 1);
+    const takesNext = inline === "" && index + 1 < args.length;
+    const value = takesNext ? (args[index + 1] as string) : inline;
+    if (letter === "n") {
+      if (kept !== "-") result.forwarded.push(kept);
+      result.dropped.push(takesNext ? `-n ${value}` : `-n${inline}`);
+    } else {
+      result.forwarded.push(`${kept}${letter}${inline}`);
+      if (takesNext) result.forwarded.push(value);
+    }
+    return takesNext ? index + 1 : index;
+  }
+  if (kept !== "-") result.forwarded.push(kept);
+  return index;
+}
+
+function splitLong(arg: string): [string, string | null] {
+  const equals = arg.indexOf("=");
+  return equals < 0 ? [arg, null] : [arg.slice(0, equals), arg.slice(equals + 1)];
+}
+
+function wholeNumber(value: string): number | null {
+  return /^\d+$/.test(value) ? Number(value) : null;
+}

@@ -1,0 +1,120 @@
+/**
+ * Asks pytest which files a plain run would collect: one pytest session with
+ * the run's own arguments, in which grimoire-run's plugin records every file
+ * collector and opens none (see python/grimoire_run_pytest.py). Conftests are
+ * loaded and every ignore rule applied exactly as in a plain run; no test
+ * module is imported. Forked from the fork server where there is one (pytest
+ * and its plugins are imported already), else a fresh process.
+ */
+import fs from "node:fs";
+import { UsageError } from "../errors.js";
+import type { Launcher } from "../exec/launch.js";
+import { runProcess } from "../exec/runProcess.js";
+import type { PythonCommand } from "../python.js";
+
+/** What pytest would collect, and the settings every process of the run must share with that answer. */
+export interface Listing {
+  /** Absolute paths, with the class of each collector pytest made for the file (Module, DoctestModule, DoctestTextfile, a plugin's). */
+  files: { path: string; kinds: string[] }[];
+  /** Collectors above the files that failed (a conftest that does not import), absolute. */
+  errors: { nodeid: string; path: string; message: string }[];
+  rootdir: string;
+  inifile: string | null;
+  /** The collection arguments pytest used (the given ones, or its testpaths), absolute. */
+  args: string[];
+  /** pytest's cache folder, or null when the cache plugin is off. */
+  cacheDir: string | null;
+  /** pytest options in effect (from the arguments, addopts and PYTEST_ADDOPTS) that act across files. */
+  options: {
+    maxfail: number;
+    lastFailed: boolean;
+    failedFirst: boolean;
+    collectOnly: boolean;
+    /** pytest-xdist's -n, when it would distribute; each grimoire-run process runs without it. */
+    xdistWorkers: number | string | null;
+  };
+}
+
+export interface ListingRequest {
+  root: string;
+  python: PythonCommand;
+  /** Collection arguments (project paths); empty for pytest's default. */
+  args: string[];
+  /** The arguments every pytest process of the run gets (forwarded ones, -p plugin, JUnit), before the collection arguments. */
+  pytestArgs: string[];
+  env: NodeJS.ProcessEnv;
+  launcher: Launcher;
+  /** Where the listing session's output goes, and its answer beside it. */
+  logFile: string;
+  cancel: AbortSignal;
+  hurry: AbortSignal;
+  killGraceMs: number;
+}
+
+/** Lines of pytest's own output shown when it could not answer. */
+const SHOWN_LINES = 25;
+
+export async function askPytest(request: ListingRequest): Promise<Listing | "cancelled"> {
+  const answer = request.logFile.replace(/\.log$/, ".json");
+  fs.rmSync(answer, { force: true });
+  const pytestArgs = [...request.pytestArgs, ...request.args.map((arg) => (arg.startsWith("-") ? `./${arg}` : arg))];
+  const report = await runProcess(
+    {
+      launch: {
+        command: request.python.command,
+        args: [...request.python.args, "-m", "pytest", ...pytestArgs],
+        pytestArgs,
+        cwd: request.root,
+        env: listingEnv(request.env, answer),
+        stdin: "ignore",
+      },
+      marker: `GRIMOIRE_LIST_FILE=${answer}`,
+      logFile: request.logFile,
+      junitFile: null,
+      recordsFile: null,
+      outputMode: "lines",
+      timeoutMs: null,
+      killGraceMs: request.killGraceMs,
+      cancel: request.cancel,
+      hurry: request.hurry,
+      onStart: () => undefined,
+      onOutput: () => undefined,
+    },
+    request.launcher,
+  );
+  if (report.cancelled) return "cancelled";
+  const listing = readListing(answer);
+  // 4 is pytest's usage error: bad arguments, or a conftest pytest could not load at start.
+  if (listing === null || report.exitCode === 4 || report.exitCode === 3) {
+    const why = report.spawnError ?? (report.signal !== null ? `killed by ${report.signal}` : `exit code ${String(report.exitCode)}`);
+    throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(request.logFile)}`);
+  }
+  return listing;
+}
+
+/** The run's pytest environment, asking for a listing: nothing of a file's own process (its limit, its records) applies. */
+function listingEnv(env: NodeJS.ProcessEnv, answer: string): NodeJS.ProcessEnv {
+  const listing: NodeJS.ProcessEnv = { ...env, GRIMOIRE_LIST_FILE: answer };
+  delete listing["GRIMOIRE_ONLY_FILES"];
+  delete listing["GRIMOIRE_RESULTS_FILE"];
+  return listing;
+}
+
+function readListing(file: string): Listing | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as Listing;
+  } catch {
+    return null;
+  }
+}
+
+function lastLines(logFile: string): string {
+  let text = "";
+  try {
+    text = fs.readFileSync(logFile, "utf8");
+  } catch {
+    return "(pytest printed nothing)";
+  }
+  const lines = text.trimEnd().split("\n").filter((line) => !line.startsWith("=") || /error|ERROR/.test(line));
+  return lines.slice(-SHOWN_LINES).map((line) => `  ${line}`).join("\n") || "(pytest printed nothing)";
+}

@@ -1,0 +1,123 @@
+/**
+ * Which files a run covers, decided by pytest's own collection rules. This
+ * module says what to ask pytest (the collection arguments a plain run of
+ * the same selection would get) and turns pytest's answer (see
+ * askPytest.ts) into the run's test files. It never decides by itself
+ * whether pytest would collect a file. Pure, but for checking that the paths
+ * a user named exist.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { SCOPE_FOLDERS } from "../defaults.js";
+import { UsageError } from "../errors.js";
+import { compareCodeUnits, isWithin, toProjectPath } from "../projectPaths.js";
+import type { Listing } from "./askPytest.js";
+
+export type Scope = keyof typeof SCOPE_FOLDERS;
+
+export interface SelectionRequest {
+  root: string;
+  /** Files, folders or pytest node ids (`file.py::test_name`), as the user typed them. */
+  paths: string[];
+  scope: Scope;
+}
+
+/** What pytest is asked to collect: the arguments a plain `pytest` run of this selection gets. */
+export interface CollectionRequest {
+  /** Folders and files, project paths. Empty: pytest's own default (its `testpaths`, else the rootdir). */
+  args: string[];
+  /** Files the user named, with what pytest gets for each: the path itself, or the node ids in it. */
+  named: Map<string, string[]>;
+  notices: string[];
+}
+
+export type TestFileKind =
+  /** pytest collects tests from it (a test module, a doctest text file, a plugin's file). */
+  | "tests"
+  /** Only doctests can come from it: a module collected because of `--doctest-modules`. */
+  | "doctests"
+  /** A folder whose collection failed (a conftest that does not import): running it shows pytest's error. */
+  | "collect-error";
+
+export interface TestFile {
+  /** Project path: the file's identity everywhere else. */
+  path: string;
+  /** Named on the command line: what pytest gets for it (the path, or node ids in it). Null when found in a folder. */
+  named: string[] | null;
+  /** For a file found in a folder: that collection argument (a project path), which its process is given too. */
+  folder: string | null;
+  kind: TestFileKind;
+}
+
+export interface Selection {
+  files: TestFile[];
+  /** What was searched, for messages. */
+  searched: string[];
+  notices: string[];
+}
+
+/** The collection arguments for a request: the user's paths, else the scope's folders that exist, else pytest's default. */
+export function collectionRequest(request: SelectionRequest): CollectionRequest {
+  const root = path.resolve(request.root);
+  const named = new Map<string, string[]>();
+  if (request.paths.length > 0) {
+    const args: string[] = [];
+    for (const entry of request.paths) {
+      const [filePart = entry, ...nodeParts] = entry.split("::");
+      const absolute = path.resolve(root, filePart);
+      const stat = statOrNull(absolute);
+      if (stat === null) throw new UsageError(`path does not exist: ${entry}`);
+      const relative = toProjectPath(root, absolute);
+      if (stat.isDirectory()) {
+        if (nodeParts.length > 0) throw new UsageError(`a node id needs a file, not a folder: ${entry}`);
+        args.push(relative);
+        continue;
+      }
+      const target = nodeParts.length > 0 ? `${relative}::${nodeParts.join("::")}` : relative;
+      const targets = named.get(relative);
+      // The whole file, once named, covers its node ids; a node id adds to other node ids.
+      if (targets === undefined) named.set(relative, [target]);
+      else if (!targets.includes(relative)) named.set(relative, target === relative ? [relative] : [...targets, target]);
+      if (!args.includes(relative)) args.push(relative);
+    }
+    return { args, named, notices: [] };
+  }
+  const folders: string[] = SCOPE_FOLDERS[request.scope].filter((folder) => statOrNull(path.join(root, folder))?.isDirectory() === true);
+  if (folders.length > 0) return { args: folders, named, notices: [] };
+  return {
+    args: [],
+    named,
+    notices: [`no ${SCOPE_FOLDERS[request.scope].join(" or ")} folder here: running what plain pytest collects (its testpaths, else the rootdir)`],
+  };
+}
+
+/** pytest's answer, as the run's test files: what a plain run of the same arguments would collect, file by file. */
+export function selectionFrom(request: CollectionRequest, listing: Listing, root: string): Selection {
+  const args = listing.args.map((arg) => toProjectPath(root, arg));
+  const folderOf = (file: string): string | null =>
+    args.filter((arg) => isWithin(file, arg)).reduce<string | null>((deepest, arg) => (deepest === null || arg.length > deepest.length ? arg : deepest), null);
+  const byPath = new Map<string, TestFile>();
+  for (const found of listing.files) {
+    const file = toProjectPath(root, found.path);
+    const onlyDoctests = found.kinds.every((kind) => kind === "DoctestModule");
+    const named = request.named.get(file) ?? null;
+    byPath.set(file, { path: file, named, folder: named === null ? folderOf(file) : null, kind: onlyDoctests ? "doctests" : "tests" });
+  }
+  for (const error of listing.errors) {
+    const place = toProjectPath(root, error.path);
+    const folder = folderOf(place);
+    if (folder === null) throw new UsageError(`pytest could not collect ${place}:\n${error.message.trim()}`);
+    byPath.set(place, { path: place, named: null, folder, kind: "collect-error" });
+  }
+  const notices = [...request.notices];
+  if (request.args.length === 0) notices.push(`pytest collects from: ${args.join(", ")}`);
+  return { files: [...byPath.values()].sort((a, b) => compareCodeUnits(a.path, b.path)), searched: args, notices };
+}
+
+function statOrNull(file: string): fs.Stats | null {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return null;
+  }
+}

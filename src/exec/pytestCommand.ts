@@ -1,0 +1,135 @@
+/**
+ * What one pytest process is started with: its arguments, its environment
+ * and its file names. Pure: the runner that spawns it is pytestShard.ts.
+ *
+ * A file found in a folder is never named to pytest: pytest runs a named
+ * file even where its own rules would skip it, and collects it in ways a
+ * folder run does not (a module under --doctest-modules becomes a test
+ * module too). Its process gets the folder a plain run gets, and the plugin
+ * ignores everything else there (GRIMOIRE_ONLY_FILES).
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { TestFile } from "../discovery/selection.js";
+
+/** The folder holding grimoire-run's pytest plugin, put on every pytest's PYTHONPATH. */
+export const PLUGIN_DIR = fileURLToPath(new URL("../../python", import.meta.url));
+export const PLUGIN_MODULE = "grimoire_run_pytest";
+
+export type PytestMode = "parallel" | "serial" | "debug" | "collect";
+
+const MODE_ARGS: Record<PytestMode, string[]> = {
+  parallel: [],
+  serial: ["-x"],
+  debug: ["--lf", "-x", "--tb=long", "-v"],
+  collect: ["--collect-only"],
+};
+
+export interface CommandSettings {
+  mode: PytestMode;
+  /** pytest's rootdir as the listing found it: every process shares it, so node ids and conftest lookup match a plain run. */
+  rootdir: string | null;
+  /** -k, -m, --headed and everything after `--`, in that order. */
+  forwardedArgs: string[];
+}
+
+export interface ProcessTargets {
+  /** Collection arguments: the folders of the files found in folders, and what was named. */
+  args: string[];
+  /** Absolute paths the process is limited to within its folders; null for no limit. */
+  only: string[] | null;
+}
+
+/** Collection arguments for a process running these files: each named file as named, each other file by its folder, limited to itself. */
+export function targetsOf(files: readonly TestFile[], root: string): ProcessTargets {
+  const args: string[] = [];
+  const only: string[] = [];
+  const add = (arg: string): void => {
+    if (!args.includes(arg)) args.push(arg);
+  };
+  for (const file of files) {
+    if (file.named !== null) {
+      for (const target of file.named) add(target);
+    } else {
+      add(file.folder ?? file.path);
+      only.push(path.join(root, file.path));
+    }
+  }
+  return { args, only: only.length > 0 ? only : null };
+}
+
+/** pytest's arguments: what follows `python -m pytest`. */
+export function pytestArgs(settings: CommandSettings, targets: readonly string[], junitFile: string, { pack = false } = {}): string[] {
+  const pinned = settings.rootdir === null || settings.forwardedArgs.some((arg) => arg === "--rootdir" || arg.startsWith("--rootdir=")) ? [] : [`--rootdir=${settings.rootdir}`];
+  return [
+    ...MODE_ARGS[settings.mode],
+    // In a pack, a file that fails to import must not keep the pack's other files from running.
+    ...(pack ? ["--continue-on-collection-errors"] : []),
+    ...pinned,
+    ...settings.forwardedArgs,
+    "-p",
+    PLUGIN_MODULE,
+    `--junitxml=${junitFile}`,
+    // A file whose name starts with a dash must never be read as an option.
+    ...targets.map((target) => (target.startsWith("-") ? `./${target}` : target)),
+  ];
+}
+
+/** PYTHONPATH with grimoire-run's Python folder (its pytest plugin, its fork server) first. */
+export function withPluginPath(pythonPath: string | undefined): string {
+  return pythonPath === undefined || pythonPath === "" ? PLUGIN_DIR : `${PLUGIN_DIR}${path.delimiter}${pythonPath}`;
+}
+
+export interface EnvSettings {
+  baseEnv: NodeJS.ProcessEnv;
+  baseUrl: string | null;
+  workers: number;
+  runId: string;
+  /** Ask pytest for colour (grimoire-run's own output is coloured). */
+  colour: boolean;
+  /** Terminal width left for pytest after the tag, when there is a terminal. */
+  columns: number | null;
+}
+
+export interface ProcessPlace {
+  slot: number;
+  iteration: number;
+  attempt: number;
+  treeId: string;
+  artifactsDir: string;
+  logFile: string;
+  recordsFile: string;
+  /** The file listing what the process is limited to (GRIMOIRE_ONLY_FILES), if it is. */
+  onlyFile: string | null;
+}
+
+/** The environment the contract promises every pytest process, and what grimoire-run's plugin reads. */
+export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...settings.baseEnv };
+  env["PYTHONPATH"] = withPluginPath(env["PYTHONPATH"]);
+  // Output must arrive line by line, as it happens, not in 8 KiB blocks at exit.
+  env["PYTHONUNBUFFERED"] = "1";
+  if (settings.baseUrl !== null) env["E2E_BASE_URL"] = settings.baseUrl;
+  env["GRIMOIRE_SLOT"] = String(place.slot);
+  env["GRIMOIRE_WORKERS"] = String(settings.workers);
+  env["GRIMOIRE_ITERATION"] = String(place.iteration);
+  env["GRIMOIRE_ATTEMPT"] = String(place.attempt);
+  env["GRIMOIRE_RUN_ID"] = settings.runId;
+  env["GRIMOIRE_TREE_ID"] = place.treeId;
+  env["GRIMOIRE_LOG_FILE"] = place.logFile;
+  env["GRIMOIRE_ARTIFACTS_DIR"] = place.artifactsDir;
+  env["GRIMOIRE_RESULTS_FILE"] = place.recordsFile;
+  if (place.onlyFile === null) delete env["GRIMOIRE_ONLY_FILES"];
+  else env["GRIMOIRE_ONLY_FILES"] = place.onlyFile;
+  // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead.
+  if (env["PY_COLORS"] === undefined) env["PY_COLORS"] = settings.colour ? "1" : "0";
+  if (settings.columns !== null) env["COLUMNS"] = String(settings.columns);
+  return env;
+}
+
+/** A file name for a project path: `tests/e2e/test_a.py` becomes `tests_e2e_test_a.py`; a pack is named after its first file. */
+export function logName(paths: readonly string[], iteration: number, attempt: number, mode: PytestMode = "parallel"): string {
+  const first = (paths[0] as string).replace(/[/\\]/g, "_");
+  const base = paths.length === 1 ? first : mode === "parallel" ? `pack-${first}+${paths.length - 1}` : mode;
+  return `${base}${iteration > 1 ? `.i${iteration}` : ""}${attempt > 1 ? `.a${attempt}` : ""}`;
+}

@@ -1,0 +1,121 @@
+/**
+ * Reads what grimoire-run's pytest plugin recorded while a pytest process ran
+ * (GRIMOIRE_RESULTS_FILE, JSON lines): which files collection found tests in,
+ * each test report with pytest's own category for it, collection errors, and
+ * whether the session reached its end. Pure: text in, plain data out.
+ */
+import { toProjectPath } from "../projectPaths.js";
+import { emptyCounts, type TestCase, type TestCounts, type TestOutcome } from "../model.js";
+
+/** What one file's tests did in one process. */
+export interface FileRecords {
+  counts: TestCounts;
+  cases: TestCase[];
+  /** The file (or a folder above it) failed to collect. */
+  collectError: boolean;
+}
+
+export interface ProcessRecords {
+  /** Tests pytest collected, by absolute file path; null when collection never finished. */
+  collected: ReadonlyMap<string, number> | null;
+  /** By absolute file path. */
+  files: ReadonlyMap<string, FileRecords>;
+  /** Absolute paths of the files and folders whose collection failed (a module or a conftest that does not import). */
+  collectErrors: string[];
+  /** pytest's session reached its end (its exit status), or null when the process ended before it did. */
+  exitStatus: number | null;
+}
+
+interface RawRecord {
+  t?: string;
+  nodeid?: string;
+  path?: string;
+  when?: string;
+  category?: string;
+  seconds?: number;
+  files?: Record<string, number>;
+  exitstatus?: number;
+}
+
+/** pytest's report categories, as its summary line counts them. */
+const COUNTED: Partial<Record<string, keyof TestCounts>> = {
+  passed: "passed",
+  failed: "failed",
+  skipped: "skipped",
+  error: "errors",
+  xfailed: "xfailed",
+  xpassed: "xpassed",
+};
+
+/** A test's phases combine to its worst outcome. */
+const WEIGHT: Record<TestOutcome, number> = { passed: 0, skipped: 1, xfailed: 2, xpassed: 3, failed: 4, error: 5 };
+
+export function parseRecords(text: string): ProcessRecords {
+  let collected: Map<string, number> | null = null;
+  const files = new Map<string, FileRecords>();
+  const collectErrors: string[] = [];
+  const tests = new Map<string, { file: FileRecords; test: TestCase; outcome: TestOutcome | null }>();
+  let exitStatus: number | null = null;
+  const fileOf = (file: string): FileRecords => {
+    let entry = files.get(file);
+    if (entry === undefined) {
+      entry = { counts: emptyCounts(), cases: [], collectError: false };
+      files.set(file, entry);
+    }
+    return entry;
+  };
+
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    let record: RawRecord;
+    try {
+      record = JSON.parse(line) as RawRecord;
+    } catch {
+      // A line cut short by a kill: what came before it still stands.
+      continue;
+    }
+    if (record.t === "collected" && record.files !== undefined) {
+      collected = new Map(Object.entries(record.files));
+    } else if (record.t === "collect-error" && typeof record.path === "string") {
+      const file = fileOf(record.path);
+      file.collectError = true;
+      file.counts.errors++;
+      file.cases.push({ nodeid: record.nodeid ?? "", outcome: "error", seconds: 0 });
+      collectErrors.push(record.path);
+    } else if (record.t === "test" && typeof record.path === "string" && typeof record.nodeid === "string") {
+      const file = fileOf(record.path);
+      const category = record.category ?? "";
+      const counted = COUNTED[category];
+      if (counted !== undefined) file.counts[counted]++;
+      const outcome: TestOutcome | null = counted === undefined ? (record.when === "call" ? "passed" : null) : (category === "error" ? "error" : (category as TestOutcome));
+      const key = `${record.path}\0${record.nodeid}`;
+      let known = tests.get(key);
+      if (known === undefined) {
+        known = { file, test: { nodeid: record.nodeid, outcome: "passed", seconds: 0 }, outcome: null };
+        tests.set(key, known);
+      }
+      known.test.seconds += typeof record.seconds === "number" ? record.seconds : 0;
+      if (outcome !== null && (known.outcome === null || WEIGHT[outcome] >= WEIGHT[known.outcome])) {
+        // A test becomes a case once a phase has an outcome: one whose setup alone ran (killed there) did not complete.
+        if (known.outcome === null) known.file.cases.push(known.test);
+        known.outcome = outcome;
+        known.test.outcome = outcome;
+      }
+    } else if (record.t === "finish" && typeof record.exitstatus === "number") {
+      exitStatus = record.exitstatus;
+    }
+  }
+  for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
+  return { collected, files, collectErrors, exitStatus };
+}
+
+/** The same records with every path made relative to the project root (with `/`), as files are named everywhere else. */
+export function relativeRecords(records: ProcessRecords, root: string): ProcessRecords {
+  const relative = (file: string): string => toProjectPath(root, file);
+  return {
+    collected: records.collected === null ? null : new Map([...records.collected].map(([file, count]) => [relative(file), count])),
+    files: new Map([...records.files].map(([file, entry]) => [relative(file), entry])),
+    collectErrors: records.collectErrors.map(relative),
+    exitStatus: records.exitStatus,
+  };
+}

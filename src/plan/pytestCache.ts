@@ -1,0 +1,58 @@
+/**
+ * pytest's own memory of what failed (`<cache_dir>/v/cache/lastfailed`),
+ * kept as one plain run would leave it. Each per-file process rewrites that
+ * file with its own view, the last writer winning; at the end of the run it
+ * is written once more from what it held before the run and every test's
+ * outcome, so that `pytest --lf` (and `grimoire-run --debug`) afterwards
+ * rerun exactly the tests that failed.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { FileResult } from "../model.js";
+
+export type LastFailed = Record<string, boolean>;
+
+export function lastFailedFile(cacheDir: string): string {
+  return path.join(cacheDir, "v", "cache", "lastfailed");
+}
+
+/** What pytest remembers, or an empty memory when it remembers nothing readable. */
+export function readLastFailed(cacheDir: string): LastFailed {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(lastFailedFile(cacheDir), "utf8")) as unknown;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as LastFailed;
+  } catch {
+    // none yet, or damaged: pytest itself starts from nothing then
+  }
+  return {};
+}
+
+/**
+ * pytest's own rule, applied to the run's results in the order they ran: a
+ * test that failed or errored is remembered, one that passed or was skipped
+ * is forgotten, and a file that collected again forgets its collection error.
+ * Pure.
+ */
+export function updateLastFailed(before: LastFailed, results: readonly FileResult[]): LastFailed {
+  const after: LastFailed = { ...before };
+  const ran = results.filter((r) => r.cases.length > 0).sort((a, b) => a.startSeconds - b.startSeconds);
+  for (const result of ran) {
+    for (const test of result.cases) {
+      const file = test.nodeid.split("::")[0] as string;
+      if (test.nodeid !== file) delete after[file];
+      if (test.outcome === "failed" || test.outcome === "error") after[test.nodeid] = true;
+      else delete after[test.nodeid];
+    }
+  }
+  return after;
+}
+
+/** Writes pytest's file the way pytest writes it (sorted, indented by two). */
+export function writeLastFailed(cacheDir: string, value: LastFailed): void {
+  const file = lastFailedFile(cacheDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const sorted = Object.fromEntries(Object.keys(value).sort().map((key) => [key, value[key]]));
+  const temporary = `${file}.grimoire-${process.pid}`;
+  fs.writeFileSync(temporary, JSON.stringify(sorted, null, 2));
+  fs.renameSync(temporary, file);
+}

@@ -1,0 +1,320 @@
+/**
+ * A per-file run is invisible: the same tests, with the same outcomes, as
+ * one plain pytest run of the same selection. Each project here leans on one
+ * of pytest's own collection rules (collect_ignore and its glob, an ignore
+ * hook, --ignore in addopts and after --, norecursedirs, custom python_files,
+ * doctest modules and text files, a plugin's YAML files, no ini file at all),
+ * and every mode of grimoire-run must give the node-id → outcome map plain
+ * pytest gives.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { outcomesOf, readReport, runCli, temporaryProjects, testEnv, type Project } from "../helpers/project.js";
+
+const project = temporaryProjects();
+
+/** A test-owned plugin for the plain run: each test's outcome as pytest's terminal reporter names it, its worst phase winning. */
+const ORACLE = `import json, os
+RANK = {"passed": 0, "skipped": 1, "xfailed": 2, "xpassed": 3, "failed": 4, "error": 5}
+OUTCOMES = {}
+CONFIG = []
+
+def pytest_configure(config):
+    CONFIG.append(config)
+
+def pytest_runtest_logreport(report):
+    category = CONFIG[0].hook.pytest_report_teststatus(report=report, config=CONFIG[0])[0]
+    if category in RANK and RANK[category] >= RANK.get(OUTCOMES.get(report.nodeid), -1):
+        OUTCOMES[report.nodeid] = category
+
+def pytest_collectreport(report):
+    if report.failed:
+        OUTCOMES[report.nodeid] = "error"
+
+def pytest_sessionfinish(session):
+    with open(os.environ["ORACLE_OUT"], "w") as handle:
+        json.dump(OUTCOMES, handle)
+`;
+
+/** What plain `python -m pytest ARGS` does to each test, and its exit code. */
+function plainPytest(p: Project, args: string[]): { outcomes: Record<string, string>; code: number | null } {
+  const out = path.join(p.root, "oracle.json");
+  fs.writeFileSync(path.join(p.root, "oracle_plugin.py"), ORACLE);
+  const run = spawnSync("python3", ["-m", "pytest", "-p", "oracle_plugin", ...args], {
+    cwd: p.root,
+    env: testEnv({ ORACLE_OUT: out, PYTHONPATH: p.root }),
+    encoding: "utf8",
+  });
+  // pytest stopped before its session (a usage error) has no outcomes to give.
+  const outcomes = fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, "utf8")) as Record<string, string>) : {};
+  return { outcomes, code: run.status };
+}
+
+const MUST_NOT_RUN = "raise SystemExit('pytest never collects this file; grimoire-run must not either')\n";
+
+/** Every collection rule at once, in a project with an ini file. */
+function ruleBook(): Project {
+  return project({
+    "pytest.ini": `[pytest]
+addopts = --doctest-modules --doctest-glob=*.txt --ignore=tests/http/test_ignored_by_addopts.py
+python_files = test_*.py check_*.py
+norecursedirs = vendored .*
+`,
+    "tests/conftest.py": `import pytest
+
+collect_ignore = ["http/test_py314_only.py"]
+collect_ignore_glob = ["*_skipme.py"]
+
+def pytest_ignore_collect(collection_path, config):
+    if collection_path.name == "test_hooked_out.py":
+        return True
+
+class SpecFile(pytest.File):
+    def collect(self):
+        for line in self.path.read_text().splitlines():
+            name, _, expect = line.partition(":")
+            yield SpecItem.from_parent(self, name=name.strip(), expect=expect.strip())
+
+class SpecItem(pytest.Item):
+    def __init__(self, *, expect, **kwargs):
+        super().__init__(**kwargs)
+        self.expect = expect
+
+    def runtest(self):
+        assert self.expect == "pass", f"{self.name} is meant to fail"
+
+def pytest_collect_file(parent, file_path):
+    if file_path.suffix == ".yaml" and file_path.name.startswith("spec"):
+        return SpecFile.from_parent(parent, path=file_path)
+`,
+    "tests/http/test_outcomes.py": `import pytest
+
+@pytest.fixture
+def broken_setup():
+    raise RuntimeError("setup")
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown")
+
+def test_pass():
+    pass
+
+def test_fail():
+    assert 1 == 2
+
+def test_skip():
+    pytest.skip("not today")
+
+def test_setup_error(broken_setup):
+    pass
+
+def test_teardown_error(broken_teardown):
+    pass
+
+@pytest.mark.xfail
+def test_xfail():
+    assert 0
+
+@pytest.mark.xfail
+def test_xpass():
+    pass
+
+@pytest.mark.xfail(strict=True)
+def test_xpass_strict():
+    pass
+
+@pytest.mark.parametrize("value", ["a b", "x::y", "[z]"])
+def test_odd_ids(value):
+    assert value
+
+class TestGroup:
+    def test_in_class(self):
+        pass
+`,
+    "tests/http/check_custom.py": "def test_found_by_python_files():\n    pass\n",
+    "tests/http/helpers.py": `def add(a, b):
+    """
+    >>> add(1, 2)
+    3
+    >>> add(2, 2)
+    5
+    """
+    return a + b
+
+def test_connection():
+    raise AssertionError("a helper named like a test: a folder run never collects it from a non-test module")
+`,
+    "tests/http/test_py314_only.py": MUST_NOT_RUN,
+    "tests/http/test_x_skipme.py": MUST_NOT_RUN,
+    "tests/http/test_hooked_out.py": MUST_NOT_RUN,
+    "tests/http/test_ignored_by_addopts.py": MUST_NOT_RUN,
+    "tests/http/test_ignored_after_dashes.py": MUST_NOT_RUN,
+    "tests/http/vendored/test_vendor.py": MUST_NOT_RUN,
+    "tests/e2e/guide.txt": ">>> 1 + 1\n2\n>>> 'grimoire'.upper()\n'GRIMOIRE'\n",
+    "tests/e2e/broken_guide.txt": ">>> 2 * 2\n5\n",
+    "tests/e2e/spec_checkout.yaml": "pays: pass\nrefunds: fail\n",
+    "tests/e2e/test_program.py": `import os, sys
+
+def detected_program_name():
+    # click's _detect_program_name, in short: how a program says it was started.
+    main = sys.modules["__main__"]
+    if getattr(main, "__package__", None) in (None, ""):
+        return os.path.basename(sys.argv[0])
+    return f"python -m {main.__spec__.name.removesuffix('.__main__')}"
+
+def test_started_as_python_m_pytest():
+    assert detected_program_name() == "python -m pytest"
+    assert sys.argv[0].endswith(os.path.join("pytest", "__main__.py"))
+    assert sys.path[0] == os.getcwd()
+`,
+  });
+}
+
+const MODES: [string, string[]][] = [
+  ["parallel, forked from the fork server", ["--parallel"]],
+  ["parallel, each pytest started afresh", ["--parallel", "--no-fork-server"]],
+  ["parallel, packed", ["--parallel", "--pack"]],
+];
+
+describe("the same tests and verdicts as plain pytest", () => {
+  it.each(MODES)("%s: every collection rule gives the same node-id → outcome map as one plain pytest run", async (_, mode) => {
+    const p = ruleBook();
+    const plain = plainPytest(p, ["tests/e2e", "tests/http", "--ignore-glob=*after_dashes*"]);
+    expect(Object.keys(plain.outcomes).length).toBeGreaterThan(15);
+    const result = await runCli([...mode, "--report-json", "report.json", "--", "--ignore-glob=*after_dashes*"], { cwd: p.root });
+    const report = readReport(p);
+    expect(outcomesOf(report), result.stdout + result.stderr).toEqual(plain.outcomes);
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).not.toMatch(/pytest never collects this file/);
+    // Counted as pytest counts them: xfailed and xpassed apart from skipped and passed.
+    const outcomes = report.files.find((f) => f.path === "tests/http/test_outcomes.py");
+    expect(outcomes?.tests).toEqual({ passed: 6, failed: 2, skipped: 1, errors: 2, xfailed: 1, xpassed: 1 });
+    expect(result.stdout).toMatch(/^Tests: .*1 xfailed, 1 xpassed/m);
+  });
+
+  it("serial: one process with -x stops where plain pytest -x stops, with the same outcomes", async () => {
+    const p = ruleBook();
+    const plain = plainPytest(p, ["-x", "tests/e2e", "tests/http"]);
+    const result = await runCli(["--report-json", "report.json"], { cwd: p.root });
+    expect(outcomesOf(readReport(p)), result.stdout + result.stderr).toEqual(plain.outcomes);
+    expect(result.code).toBe(1);
+  });
+
+  it("without an ini file, shares the rootdir and conftests of a plain run over both folders", async () => {
+    const p = project({
+      "tests/conftest.py": "import pytest\n\n@pytest.fixture\ndef shared():\n    return 'from tests/conftest.py'\n",
+      "tests/http/test_uses_shared.py": "def test_shared(shared):\n    assert shared == 'from tests/conftest.py'\n",
+      "tests/e2e/test_plain.py": "def test_plain():\n    pass\n",
+    });
+    const plain = plainPytest(p, ["tests/e2e", "tests/http"]);
+    expect(Object.values(plain.outcomes)).toEqual(["passed", "passed"]);
+    const result = await runCli(["--parallel", "--report-json", "report.json"], { cwd: p.root });
+    expect(result.code, result.stdout).toBe(0);
+    expect(outcomesOf(readReport(p))).toEqual(plain.outcomes);
+  });
+
+  it("where neither tests/e2e nor tests/http exists, runs what plain pytest collects (its testpaths) and says so", async () => {
+    const p = project({
+      "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["checks"]\n',
+      "checks/test_a.py": "def test_a():\n    pass\n",
+      "elsewhere/test_b.py": MUST_NOT_RUN,
+    });
+    const result = await runCli(["--parallel", "--report-json", "report.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/no tests\/e2e or tests\/http folder here/);
+    expect(Object.keys(outcomesOf(readReport(p)))).toEqual(["checks/test_a.py::test_a"]);
+  });
+
+  it("a path named on the command line runs, as with pytest, even where pytest's rules would skip it", async () => {
+    const p = ruleBook();
+    const result = await runCli(["--parallel", "tests/http/test_x_skipme.py", "tests/http/helpers.py::helpers.add"], { cwd: p.root });
+    expect(result.stdout).toMatch(/pytest never collects this file/);
+    expect(result.stdout).toMatch(/FAIL\s+tests\/http\/helpers\.py/);
+    expect(result.code).toBe(1);
+  });
+});
+
+describe("pytest options that act across files", () => {
+  const twoFailing = {
+    "pytest.ini": "[pytest]\n",
+    "tests/http/test_a.py": "def test_a1():\n    assert 0\n\ndef test_a2():\n    pass\n",
+    "tests/http/test_b.py": "def test_b1():\n    pass\n\ndef test_b2():\n    assert 0\n",
+    "tests/http/test_c.py": "def test_c():\n    pass\n",
+  };
+
+  it("--lf after -- reruns the tests that failed, by node id, and pytest's own --lf agrees afterwards", async () => {
+    const p = project(twoFailing);
+    const first = await runCli(["--parallel"], { cwd: p.root });
+    expect(first.code).toBe(1);
+    const again = await runCli(["--parallel", "--report-json", "report.json", "--", "--lf"], { cwd: p.root });
+    expect(again.code).toBe(1);
+    expect(Object.keys(outcomesOf(readReport(p))).sort()).toEqual(["tests/http/test_a.py::test_a1", "tests/http/test_b.py::test_b2"]);
+    // pytest's cache holds the run's failures, not whichever process wrote last.
+    const plain = plainPytest(p, ["--lf", "tests/http"]);
+    expect(Object.keys(plain.outcomes).sort()).toEqual(["tests/http/test_a.py::test_a1", "tests/http/test_b.py::test_b2"]);
+  });
+
+  it("--maxfail=2 in addopts stops the run once two tests have failed, whichever files they were in", async () => {
+    const p = project({ ...twoFailing, "pytest.ini": "[pytest]\naddopts = --maxfail=2\n" });
+    const result = await runCli(["--parallel", "-n", "1", "--order", "name"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/pytest's --maxfail=2/);
+    expect(result.stdout).toMatch(/2 tests failed \(pytest's --maxfail=2\)/);
+    expect(result.stdout).toMatch(/CANCEL\s+tests\/http\/test_c\.py|tests\/http\/test_c\.py\n/);
+  });
+
+  it("--co lists what would run, file by file, and runs nothing", async () => {
+    const p = project(twoFailing);
+    const result = await runCli(["--parallel", "--", "--co"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/tests\/http\/test_a\.py\s+2 tests/);
+    expect(result.stdout).toMatch(/5 tests in 3 files/);
+    expect(result.stdout).not.toMatch(/FAIL/);
+  });
+
+  it("a pytest option before -- is pointed to its place after --", async () => {
+    const p = project(twoFailing);
+    const result = await runCli(["--parallel", "--tb=short"], { cwd: p.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--tb=short is not a grimoire-run option\. pytest's options go after "--".*grimoire-run --parallel -- --tb=short/);
+  });
+
+  it("an argument pytest rejects is one clear message before any test runs", async () => {
+    const p = project(twoFailing);
+    const result = await runCli(["--parallel", "--", "--no-such-pytest-option"], { cwd: p.root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/pytest could not collect the tests[\s\S]*unrecognized arguments: --no-such-pytest-option/);
+  });
+
+  it("a conftest that does not import stops the run before any test, or fails its folder, where it stops plain pytest or fails its folder", async () => {
+    const atStart = project({ ...twoFailing, "tests/e2e/conftest.py": "import no_such_module\n", "tests/e2e/test_e.py": "def test_e():\n    pass\n" });
+    // A conftest of a folder pytest is given is loaded at start: plain pytest stops there too (its usage error, 4).
+    expect(plainPytest(atStart, ["tests/e2e", "tests/http"]).code).toBe(4);
+    const stopped = await runCli(["--parallel"], { cwd: atStart.root });
+    expect(stopped.code).toBe(2);
+    expect(stopped.stderr).toMatch(/pytest could not collect the tests[\s\S]*No module named 'no_such_module'/);
+
+    const below = project({ ...twoFailing, "tests/http/sub/conftest.py": "import no_such_module\n", "tests/http/sub/test_s.py": "def test_s():\n    pass\n" });
+    const plain = plainPytest(below, ["tests/http"]);
+    expect(plain.outcomes["tests/http/sub"]).toBe("error");
+    const result = await runCli(["--parallel", "--report-json", "report.json"], { cwd: below.root });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/FAIL\s+tests\/http\/sub\s/);
+    expect(result.stdout).toMatch(/No module named 'no_such_module'/);
+    // Plain pytest runs nothing once a collection error is found; a run of one process per file cannot know of
+    // an error in a module it has not imported, so it runs the other files, and fails as plain pytest fails.
+    expect(outcomesOf(readReport(below))).toMatchObject(plain.outcomes);
+  });
+
+  it("exit 5 reads as nothing collected, not as a failure", async () => {
+    const p = project({ "tests/http/test_a.py": "def helper():\n    pass\n" });
+    const result = await runCli(["--parallel"], { cwd: p.root });
+    expect(result.code).toBe(5);
+    expect(result.stdout).toMatch(/NO TESTS COLLECTED \(exit code 5\)/);
+    expect(result.stdout).not.toMatch(/FAILED/);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * pytest options with a meaning across files are taken out of what each
+ * process gets and acted on across the run; the rest pass through untouched.
+ */
+import { describe, expect, it } from "vitest";
+import { readForwardedArgs } from "../../src/config/pytestArgs.js";
+import { checkOptionWords } from "../../src/cli/options.js";
+
+describe("pytest arguments after --", () => {
+  it("passes ordinary options and their values through, in order", () => {
+    const args = ["--tb=short", "-k", "--lf", "-p", "no:randomly", "-rA", "-W", "error", "--deselect", "tests/a.py::t"];
+    expect(readForwardedArgs(args)).toMatchObject({ forwarded: args, lastFailed: false, maxFail: null, dropped: [] });
+  });
+
+  it("takes --lf, --ff and --co for the run's own", () => {
+    expect(readForwardedArgs(["--lf", "-v", "--ff", "--co"])).toMatchObject({ forwarded: ["-v"], lastFailed: true, failedFirst: true, collectOnly: true });
+    expect(readForwardedArgs(["--last-failed", "--failed-first", "--collect-only"])).toMatchObject({ forwarded: [], lastFailed: true, failedFirst: true, collectOnly: true });
+  });
+
+  it("keeps -x and --maxfail for each process and reads them for the run", () => {
+    expect(readForwardedArgs(["-x"])).toMatchObject({ forwarded: ["-x"], maxFail: 1 });
+    expect(readForwardedArgs(["-xvs"])).toMatchObject({ forwarded: ["-xvs"], maxFail: 1 });
+    expect(readForwardedArgs(["--maxfail=3"])).toMatchObject({ maxFail: 3 });
+    expect(readForwardedArgs(["--maxfail", "4"])).toMatchObject({ forwarded: ["--maxfail", "4"], maxFail: 4 });
+    expect(readForwardedArgs(["--maxfail=0"]).maxFail).toBeNull();
+    // -r takes a value: the x in -rx is a report character, not -x.
+    expect(readForwardedArgs(["-rx"]).maxFail).toBeNull();
+  });
+
+  it("drops pytest-xdist's options, which would start workers inside each process", () => {
+    expect(readForwardedArgs(["-n", "4", "-v"])).toMatchObject({ forwarded: ["-v"], dropped: ["-n 4"] });
+    expect(readForwardedArgs(["-n4", "--dist=loadfile"])).toMatchObject({ forwarded: [], dropped: ["-n4", "--dist=loadfile"] });
+    expect(readForwardedArgs(["-vn", "2"])).toMatchObject({ forwarded: ["-v"], dropped: ["-n 2"] });
+    expect(readForwardedArgs(["--numprocesses", "auto", "--dist", "load"])).toMatchObject({ forwarded: [], dropped: ["--numprocesses", "auto", "--dist", "load"] });
+  });
+});
+
+describe("grimoire-run's own options", () => {
+  it("accepts its options, their values and what follows --", () => {
+    expect(() => checkOptionWords(["--parallel", "-n", "4", "--timeout", "-1", "-qv", "--no-fork-server", "--fail-fast=true", "--", "--tb=short", "-x"])).not.toThrow();
+  });
+
+  it("points a pytest option given before -- to its place after --", () => {
+    expect(() => checkOptionWords(["--parallel", "--tb=short", "-x"])).toThrow('--tb=short, -x are not grimoire-run options. pytest\'s options go after "--", and grimoire-run gives them to every pytest process: grimoire-run --parallel -- --tb=short -x');
+    expect(() => checkOptionWords(["--lf", "--", "-v"])).toThrow("grimoire-run -- --lf -v");
+  });
+
+  it("suggests the option a typo was meant to be, and refuses a value for a flag", () => {
+    expect(() => checkOptionWords(["--fail-fsat"])).toThrow("--fail-fsat is not a grimoire-run option; did you mean --fail-fast?");
+    expect(() => checkOptionWords(["--failFast"])).toThrow(/--failFast is not a grimoire-run option/);
+    expect(() => checkOptionWords(["--fail-fast=3"])).toThrow('--fail-fast takes no value; got "--fail-fast=3"');
+  });
+});
