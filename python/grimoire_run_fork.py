@@ -1,0 +1,101 @@
+"""Forking one test file: the child becomes the file's own `python -m pytest` process.
+
+Its one job is that a forked file cannot tell it was forked: its tests must see
+what `python -m pytest ARGS`, started afresh in the request's folder with the
+request's environment, would show them (own session and process group, default
+signal handlers, argv, sys.path, a fresh __main__, its own random state and
+exit handlers), because a file that behaves differently under the fork server
+is a bug in grimoire-run, not in the project. The child never writes a protocol
+event and never returns into the server's code: its exit status is its only
+answer, read by the server's reaper.
+"""
+
+import atexit
+import os
+import random
+import runpy
+import signal
+import socket
+import sys
+import threading
+import traceback
+import types
+
+_CHILD_RESET_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD)
+# The interpreter and its options, as the server was started: a forked file's sys.orig_argv starts with them.
+_PYTHON_ARGV = sys.orig_argv[: sys.orig_argv.index("-m")] if "-m" in sys.orig_argv else [sys.executable]
+# What a child exits with when it could not even start pytest (as pytest's own "internal error").
+_BROKEN_START = 3
+
+
+def fork_file(request, inherited_stdin):
+    """Forks the child for a checked `run` request; returns its pid. In the child, never returns.
+
+    `inherited_stdin`: the descriptor of grimoire-run's own stdin, or None when it was not handed over.
+    """
+    pid = os.fork()
+    if pid == 0:
+        try:
+            become_pytest(request, inherited_stdin)
+        finally:
+            # Whatever happens, the child never runs the server's loop as a second server.
+            os._exit(_BROKEN_START)
+    return pid
+
+
+def become_pytest(request, inherited_stdin):
+    """In the forked child: become the file's own pytest process. Never returns."""
+    code = _BROKEN_START
+    try:
+        os.setsid()
+        for signum in _CHILD_RESET_SIGNALS:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        # A serial run's child takes grimoire-run's own stdin (pdb, breakpoint()), handed to the server as fd 3.
+        stdin = os.dup(inherited_stdin) if request.get("stdin") == "inherit" and inherited_stdin is not None else os.open(os.devnull, os.O_RDONLY)
+        os.dup2(stdin, 0)
+        os.close(stdin)
+        # The server's own descriptors (its protocol pipes, its selector) are not the file's business.
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(request["socket"])
+        connection.sendall(f"{request['id']}\n".encode())
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(connection.fileno(), 1)
+        os.dup2(connection.fileno(), 2)
+        connection.close()
+        os.chdir(request["cwd"])
+        # The server's environment is what the Python command (a wrapper, a virtualenv) made of
+        # grimoire-run's; the file's own changes to grimoire-run's go on top of it.
+        for key in request["unset"]:
+            os.environ.pop(key, None)
+        os.environ.update(request["set"])
+        # As `python -m pytest` from that folder would have it: pytest's __main__ runs as __main__ (code
+        # that derives its program name from it, like click's, sees what it would see), argv[0] is its
+        # file, sys.path[0] the working folder.
+        sys.argv = ["-m", *request["args"]]
+        sys.orig_argv = [*_PYTHON_ARGV, "-m", "pytest", *request["args"]]
+        sys.path[0] = request["cwd"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        sys.stdout.reconfigure(line_buffering=True, write_through=True)
+        sys.stderr.reconfigure(line_buffering=True, write_through=True)
+        # A fork shares its parent's random state; a fresh process would not.
+        random.seed()
+        # Exit handlers registered in the server are not the file's; those its session registers are.
+        atexit._clear()
+        try:
+            runpy._run_module_as_main("pytest", alter_argv=True)
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        # What the interpreter does on its way out: wait for the threads the tests left, then exit handlers.
+        threading._shutdown()
+        atexit._run_exitfuncs()
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(int(code))

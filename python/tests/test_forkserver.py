@@ -1,0 +1,412 @@
+"""The fork server, started for real and spoken to as grimoire-run speaks to it.
+
+The promises kept here: a `run` request becomes the file's own pytest process,
+whose exit code grimoire-run is told; and however the server ends (stdin
+closing, a stop signal, a malformed request, a failure of its own) no process
+it forked, nor anything in their process groups, is left running. Every event
+the server writes is checked against grimoire_run_protocol.json as it is read.
+"""
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from processes import PYTHON_DIR, python_env, running, until
+
+import grimoire_run_protocol as protocol
+
+GRACE_MS = 500
+EVENT_TIMEOUT = 15
+
+
+class Server:
+    """A fork server and grimoire-run's end of it: its stdin, its stdout, and the socket its files' output goes to."""
+
+    def __init__(self, root, env=None, argv=None, **popen):
+        # A Unix socket's path must be short: pytest's tmp_path can be too long for one.
+        self._socket_dir = tempfile.mkdtemp(prefix="grs-")
+        self.socket_path = os.path.join(self._socket_dir, "s")
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(self.socket_path)
+        self._listener.listen(16)
+        self.outputs = {}
+        threading.Thread(target=self._accept, daemon=True).start()
+        self.stderr_path = Path(root) / "server.stderr"
+        with open(self.stderr_path, "wb") as stderr:
+            self.process = subprocess.Popen(
+                argv or [sys.executable, "-m", "grimoire_run_forkserver", "--grace-ms", str(GRACE_MS)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                cwd=root,
+                env=env or python_env(),
+                start_new_session=True,
+                **popen,
+            )
+        self._buffer = b""
+        self.events = []
+        self.started = {}
+        # Every pid the server said it forked, for the cleanup: ids may repeat when a test sends a bad request.
+        self._forked = []
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._read_output, args=(connection,), daemon=True).start()
+
+    def _read_output(self, connection):
+        data = b""
+        with connection:
+            while chunk := connection.recv(65536):
+                data += chunk
+        head, _, rest = data.partition(b"\n")
+        self.outputs[int(head)] = rest.decode(errors="replace")
+
+    def send(self, line):
+        self.process.stdin.write(line if line.endswith(b"\n") else line + b"\n")
+        self.process.stdin.flush()
+
+    def run(self, request_id, args, cwd, **fields):
+        request = {"op": "run", "id": request_id, "args": args, "set": {}, "unset": [], "cwd": str(cwd), "socket": self.socket_path, **fields}
+        self.send(json.dumps(request).encode())
+
+    def event(self):
+        """The next event, checked against the protocol's description; None once the server's stdout is closed."""
+        selector = selectors.DefaultSelector()
+        selector.register(self.process.stdout, selectors.EVENT_READ)
+        while b"\n" not in self._buffer:
+            if not selector.select(EVENT_TIMEOUT):
+                pytest.fail(f"no event from the fork server within {EVENT_TIMEOUT}s; its stderr:\n{self.stderr()}")
+            chunk = os.read(self.process.stdout.fileno(), 65536)
+            if not chunk:
+                assert self._buffer == b"", f"the server's last line has no newline: {self._buffer!r}"
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        event = json.loads(line)
+        protocol.check("events", event)
+        self.events.append(event)
+        if event["op"] == "started":
+            self.started[event["id"]] = event["pid"]
+            self._forked.append(event["pid"])
+        return event
+
+    def expect(self, op, **fields):
+        event = self.event()
+        assert event is not None and event["op"] == op, f"expected {op}, got {event}; stderr:\n{self.stderr()}"
+        for key, value in fields.items():
+            assert event[key] == value, event
+        return event
+
+    def rest(self):
+        """Every event until the server closes its stdout."""
+        events = []
+        while (event := self.event()) is not None:
+            events.append(event)
+        return events
+
+    def wait(self):
+        try:
+            return self.process.wait(timeout=EVENT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the fork server did not exit; its stderr:\n{self.stderr()}")
+
+    def stderr(self):
+        return self.stderr_path.read_text(errors="replace")
+
+    def output(self, request_id):
+        until(lambda: request_id in self.outputs, f"the output of request {request_id}")
+        return self.outputs[request_id]
+
+    def close(self):
+        """Whatever a failed test left: the server's group and every group it forked, killed."""
+        for pid in [self.process.pid, *self._forked]:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self.process.poll() is None:
+            self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self._listener.close()
+        shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    servers = []
+
+    def start(**options):
+        server = Server(tmp_path, **options)
+        servers.append(server)
+        server.expect("ready", pid=server.process.pid)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def project(root, files):
+    root = Path(root)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text))
+    return root
+
+
+QUIET = ["-q", "-p", "no:cacheprovider"]
+
+# A test that starts a grandchild in its process group, records both pids, and hangs.
+HANGING = """\
+    import json, os, pathlib, signal, subprocess, sys, time
+
+    def test_hang():
+        {stubborn}
+        grandchild = subprocess.Popen(
+            [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.{grandchild}); print('ready', flush=True); time.sleep(600)"],
+            stdout=subprocess.PIPE,
+        )
+        grandchild.stdout.readline()
+        pathlib.Path("pids.tmp").write_text(json.dumps({{"child": os.getpid(), "grandchild": grandchild.pid}}))
+        os.rename("pids.tmp", "pids.json")
+        time.sleep(600)
+"""
+
+
+def hanging_project(root, grandchild_ignores_term=False, pytest_ignores_term=False):
+    """The hanging test in a project of its own. Whatever ignores SIGTERM ends only by the SIGKILL that follows it."""
+    text = HANGING.format(
+        stubborn="signal.signal(signal.SIGTERM, signal.SIG_IGN)" if pytest_ignores_term else "",
+        grandchild="SIG_IGN" if grandchild_ignores_term else "SIG_DFL",
+    )
+    return project(root / "hang", {"test_hang.py": text})
+
+
+def start_hanging(server, root, args=()):
+    """Runs the hanging test as request 1; returns the pids of its pytest and its grandchild once both run."""
+    server.run(1, [*QUIET, *args, "test_hang.py"], root)
+    server.expect("started", id=1)
+    until(lambda: (root / "pids.json").exists(), "the hanging test to start its grandchild")
+    pids = json.loads((root / "pids.json").read_text())
+    assert running(pids["child"]) and running(pids["grandchild"])
+    return pids
+
+
+def assert_none_survive(pids):
+    until(lambda: not any(running(pid) for pid in pids.values()), f"every forked process to be gone: {pids}", timeout=3)
+
+
+def test_a_run_request_becomes_pytest_on_the_file_and_reports_its_exit_code(start_server, tmp_path):
+    root = project(
+        tmp_path / "p",
+        {
+            "test_pass.py": "def test_ok():\n    pass\n",
+            "test_fail.py": "def test_bad():\n    assert 1 == 2\n",
+            "test_empty.py": "",
+        },
+    )
+    server = start_server()
+    for request_id, name in enumerate(["test_pass.py", "test_fail.py", "test_empty.py"], start=1):
+        server.run(request_id, [*QUIET, name], root)
+    exits = {}
+    while len(exits) < 3:
+        event = server.event()
+        if event["op"] == "exited":
+            assert event["id"] in server.started, "exited before started"
+            exits[event["id"]] = event["code"]
+    assert exits == {1: 0, 2: 1, 3: 5}
+    assert len(set(server.started.values()) | {server.process.pid}) == 4
+    assert "1 passed" in server.output(1)
+    assert "assert 1 == 2" in server.output(2)
+    assert "no tests ran" in server.output(3)
+    server.process.stdin.close()
+    assert server.rest() == []
+    assert server.wait() == 0
+
+
+def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_path):
+    root = project(
+        tmp_path / "p",
+        {
+            "test_probe.py": """\
+                import json, os, sys
+
+                def test_probe():
+                    with open("probe.json", "w") as handle:
+                        json.dump({
+                            "pid": os.getpid(), "ppid": os.getppid(), "pgid": os.getpgid(0), "sid": os.getsid(0),
+                            "cwd": os.getcwd(), "path0": sys.path[0], "argv0": sys.argv[0], "main": sys.modules["__main__"].__file__,
+                            "orig_argv": sys.orig_argv,
+                            "set": os.environ.get("FROM_FILE"), "unset": os.environ.get("FROM_SERVER"), "kept": os.environ.get("KEPT"),
+                            "stdin": [os.fstat(0).st_rdev, os.fstat(0).st_ino],
+                        }, handle)
+            """,
+        },
+    )
+    server = start_server(env=python_env(FROM_SERVER="1", KEPT="2"))
+    server.run(1, [*QUIET, "test_probe.py"], root, set={"FROM_FILE": "3"}, unset=["FROM_SERVER"])
+    pid = server.expect("started", id=1)["pid"]
+    server.expect("exited", id=1, code=0)
+    probe = json.loads((root / "probe.json").read_text())
+    real_root = os.path.realpath(root)
+    assert (probe["pid"], probe["ppid"], probe["pgid"], probe["sid"]) == (pid, server.process.pid, pid, pid)
+    assert probe["cwd"] == real_root and probe["path0"] == str(root)
+    assert probe["argv0"] == probe["main"] and probe["argv0"].endswith(os.path.join("pytest", "__main__.py"))
+    assert probe["orig_argv"][-6:] == ["-m", "pytest", *QUIET, "test_probe.py"]
+    assert (probe["set"], probe["unset"], probe["kept"]) == ("3", None, "2")
+    null = os.stat(os.devnull)
+    assert probe["stdin"] == [null.st_rdev, null.st_ino]
+
+
+def test_stdin_inherit_hands_the_file_grimoire_runs_own_stdin(start_server, tmp_path):
+    root = project(
+        tmp_path / "p",
+        {
+            "test_read.py": """\
+                import os, pathlib
+
+                def test_read():
+                    pathlib.Path(os.environ["OUT"]).write_text(input() if os.environ["OUT"] == "inherited" else repr(open(0).read()))
+            """,
+        },
+    )
+    handed_read, handed_write = os.pipe()
+    os.write(handed_write, b"typed at the terminal\n")
+    os.close(handed_write)
+    # grimoire-run hands its stdin to the server as fd 3.
+    hand_over = f"import os, sys; os.dup2({handed_read}, 3); os.execv(sys.executable, [sys.executable, '-m', 'grimoire_run_forkserver', '--grace-ms', '{GRACE_MS}'])"
+    try:
+        server = start_server(argv=[sys.executable, "-c", hand_over], pass_fds=(handed_read,))
+    finally:
+        os.close(handed_read)
+    server.run(1, [*QUIET, "-s", "test_read.py"], root, stdin="ignore", set={"OUT": "ignored"})
+    server.expect("started", id=1)
+    server.expect("exited", id=1, code=0)
+    server.run(2, [*QUIET, "-s", "test_read.py"], root, stdin="inherit", set={"OUT": "inherited"})
+    server.expect("started", id=2)
+    server.expect("exited", id=2, code=0)
+    assert (root / "ignored").read_text() == "''"
+    assert (root / "inherited").read_text() == "typed at the terminal"
+
+
+@pytest.mark.parametrize(
+    "line, mentions, grandchild_ignores_term",
+    [
+        pytest.param(b"this is not JSON", "not JSON", True, id="not JSON"),
+        pytest.param(json.dumps({"op": "run", "id": 2, "args": [], "set": {}, "unset": [], "cwd": "/"}).encode(), "socket is missing", False, id="missing field"),
+        pytest.param(json.dumps({"op": "run", "id": 2, "args": "-q", "set": {}, "unset": [], "cwd": "/", "socket": "/s"}).encode(), "args", False, id="wrong type"),
+        pytest.param(None, "id 1 was used before", False, id="reused id"),
+    ],
+)
+def test_a_malformed_request_is_refused_and_the_server_ends_its_files_and_exits(start_server, tmp_path, line, mentions, grandchild_ignores_term):
+    root = hanging_project(tmp_path, grandchild_ignores_term=grandchild_ignores_term)
+    server = start_server()
+    pids = start_hanging(server, root)
+    if line is None:
+        server.run(1, [*QUIET, "test_hang.py"], root)
+    else:
+        server.send(line)
+    error = server.expect("error")
+    assert mentions in error["reason"]
+    # A server that ends does not report the files it ends: grimoire-run learns their fate from its exit.
+    assert server.rest() == []
+    assert server.wait() == 2
+    assert_none_survive(pids)
+    assert "malformed request" in server.stderr().strip().splitlines()[-1]
+
+
+def test_a_refused_request_is_named_by_its_id_when_it_has_one(start_server, tmp_path):
+    server = start_server()
+    server.send(json.dumps({"op": "run", "id": 9, "args": [], "set": {}, "unset": [], "cwd": str(tmp_path)}).encode())
+    assert server.expect("error", id=9)
+    assert server.rest() == []
+    assert server.wait() == 2
+
+
+def test_closing_stdin_ends_running_files_with_sigkill_after_the_grace_period(start_server, tmp_path):
+    root = hanging_project(tmp_path, pytest_ignores_term=True)
+    server = start_server()
+    pids = start_hanging(server, root)
+    closed = time.monotonic()
+    server.process.stdin.close()
+    assert server.rest() == []
+    assert server.wait() == 0
+    assert time.monotonic() - closed >= GRACE_MS / 1000
+    assert_none_survive(pids)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: signal.Signals(s).name)
+def test_a_stop_signal_ends_running_files_then_the_server_dies_of_it(start_server, tmp_path, signum):
+    root = hanging_project(tmp_path)
+    server = start_server()
+    # With grimoire-run's plugin, the file's pytest turns SIGTERM into an interrupt and says where it stopped.
+    pids = start_hanging(server, root, args=["-p", "grimoire_run_pytest"])
+    server.process.send_signal(signum)
+    assert server.rest() == []
+    assert server.wait() == -signum
+    assert_none_survive(pids)
+    assert "grimoire-run stopped this test here" in server.output(1)
+
+
+# The server as grimoire-run starts it, but with forking made to fail at the second request.
+FAILING_FORK = """\
+import sys
+import grimoire_run_forkserver as server
+
+fork_file = server.fork_file
+requests = []
+
+def fork_once(request, inherited_stdin):
+    requests.append(request)
+    if len(requests) > 1:
+        raise OSError("fork failed, as under a process limit")
+    return fork_file(request, inherited_stdin)
+
+server.fork_file = fork_once
+sys.argv = ["grimoire_run_forkserver", "--grace-ms", "{grace_ms}"]
+sys.exit(server.main())
+"""
+
+
+def test_a_failure_in_the_loop_ends_running_files_and_says_why(start_server, tmp_path):
+    root = hanging_project(tmp_path)
+    server = start_server(argv=[sys.executable, "-c", FAILING_FORK.format(grace_ms=GRACE_MS)])
+    pids = start_hanging(server, root)
+    server.run(2, [*QUIET, "test_hang.py"], root)
+    error = server.expect("error")
+    assert "fork failed, as under a process limit" in error["reason"]
+    assert server.rest() == []
+    assert server.wait() == 1
+    assert_none_survive(pids)
+    assert "OSError: fork failed" in server.stderr()
+
+
+def test_a_server_that_cannot_fork_safely_says_so_and_exits(tmp_path):
+    site = project(tmp_path / "site", {"sitecustomize.py": "import threading, time\nthreading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"})
+    server = Server(tmp_path, env=python_env(PYTHONPATH=f"{PYTHON_DIR}{os.pathsep}{site}"))
+    try:
+        unusable = server.expect("unusable")
+        assert "started a thread" in unusable["reason"]
+        assert server.rest() == []
+        assert server.wait() == 0
+    finally:
+        server.close()

@@ -1,0 +1,219 @@
+"""grimoire-run's pytest plugin (grimoire_run_pytest), run inside real pytest processes with pytester.
+
+The promises kept here are the plugin's: it lets grimoire-run see and steer
+what pytest does without changing what pytest decides. Each inner pytest is a
+process of its own, started with `-p grimoire_run_pytest` as grimoire-run
+starts it, and steered by environment variables as grimoire-run steers it.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from processes import until
+
+PLUGIN = ("-p", "grimoire_run_pytest", "-p", "no:cacheprovider")
+
+
+def write(root, files):
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def records(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+# A test module that leaves a mark when it is imported.
+MARKS_ITS_IMPORT = """\
+    import pathlib
+
+    pathlib.Path(__file__).with_suffix(".imported").touch()
+
+    def test_it():
+        pass
+"""
+
+
+def test_listing_names_the_files_pytest_would_collect_and_imports_none_of_them(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "tests/test_a.py": MARKS_ITS_IMPORT,
+            "tests/sub/test_b.py": MARKS_ITS_IMPORT,
+            "tests/by_collect_ignore/test_c.py": MARKS_ITS_IMPORT,
+            "tests/by_option/test_d.py": MARKS_ITS_IMPORT,
+            "tests/by_hook/test_e.py": MARKS_ITS_IMPORT,
+            "tests/notes.txt": "not a test\n",
+            "tests/conftest.py": """\
+                collect_ignore = ["by_collect_ignore"]
+
+                def pytest_ignore_collect(collection_path, config):
+                    return True if collection_path.name == "by_hook" else None
+            """,
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_LIST_FILE", str(root / "listing.json"))
+    # With pytest's cache on, as in a plain run: the listing must leave it as the last run left it.
+    result = plugin_pytester.runpytest_subprocess("-p", "grimoire_run_pytest", "tests", "--ignore=tests/by_option")
+    listing = json.loads((root / "listing.json").read_text())
+    assert {os.path.relpath(file["path"], root): file["kinds"] for file in listing["files"]} == {
+        "tests/test_a.py": ["Module"],
+        "tests/sub/test_b.py": ["Module"],
+    }
+    assert listing["errors"] == []
+    assert listing["args"] == [str(root / "tests")]
+    assert sorted(path.name for path in root.rglob("*.imported")) == []
+    assert not (root / ".pytest_cache" / "v").exists()
+    assert listing["cacheDir"] == str(root / ".pytest_cache")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_only_files_limits_collection_to_the_listed_files(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "tests/test_a.py": "def test_a1():\n    pass\n\ndef test_a2():\n    pass\n",
+            "tests/test_b.py": MARKS_ITS_IMPORT,
+            "tests/sub/test_c.py": "def test_c():\n    pass\n",
+            "tests/other/test_d.py": MARKS_ITS_IMPORT,
+        },
+    )
+    (root / "only.txt").write_text(f"{root / 'tests' / 'test_a.py'}\n{root / 'tests' / 'sub' / 'test_c.py'}\n")
+    monkeypatch.setenv("GRIMOIRE_ONLY_FILES", str(root / "only.txt"))
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "tests")
+    result.assert_outcomes(passed=3)
+    assert records(root / "results.jsonl")[0] == {"t": "collected", "files": {str(root / "tests" / "test_a.py"): 2, str(root / "tests" / "sub" / "test_c.py"): 1}}
+    assert sorted(path.name for path in root.rglob("*.imported")) == []
+
+
+def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "test_outcomes.py": """\
+                import pytest
+
+                @pytest.fixture
+                def broken_setup():
+                    raise RuntimeError("setup fails")
+
+                @pytest.fixture
+                def broken_teardown():
+                    yield
+                    raise RuntimeError("teardown fails")
+
+                def test_passes():
+                    pass
+
+                def test_fails():
+                    assert 0
+
+                @pytest.mark.skip(reason="not today")
+                def test_skipped():
+                    pass
+
+                @pytest.mark.xfail(reason="known bug")
+                def test_xfails():
+                    assert 0
+
+                @pytest.mark.xfail(reason="known bug")
+                def test_xpasses():
+                    pass
+
+                def test_setup_error(broken_setup):
+                    pass
+
+                def test_teardown_error(broken_teardown):
+                    pass
+            """,
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "test_outcomes.py")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    lines = records(root / "results.jsonl")
+    path = str(root / "test_outcomes.py")
+    assert lines[0] == {"t": "collected", "files": {path: 7}}
+    assert lines[-1] == {"t": "finish", "exitstatus": 1}
+    tests = [line for line in lines if line["t"] == "test"]
+    assert all(line["path"] == path and line["seconds"] >= 0 for line in tests)
+    # Every phase is recorded; those pytest's terminal does not count (a passing setup) have no category.
+    assert len(tests) == 7 * 3 - 2  # a setup that fails or skips has no call
+    counted = {(line["nodeid"].split("::")[1], line["when"]): line["category"] for line in tests if line["category"]}
+    assert counted == {
+        ("test_passes", "call"): "passed",
+        ("test_fails", "call"): "failed",
+        ("test_skipped", "setup"): "skipped",
+        ("test_xfails", "call"): "xfailed",
+        ("test_xpasses", "call"): "xpassed",
+        ("test_setup_error", "setup"): "error",
+        ("test_teardown_error", "call"): "passed",
+        ("test_teardown_error", "teardown"): "error",
+    }
+
+
+def test_a_file_collected_with_no_test_selected_counts_as_zero(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(root, {"test_a.py": "def test_one():\n    pass\n\ndef test_two():\n    pass\n", "test_b.py": "def test_three():\n    pass\n"})
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, ".", "-k", "one")
+    result.assert_outcomes(passed=1)
+    assert records(root / "results.jsonl")[0] == {"t": "collected", "files": {str(root / "test_a.py"): 1, str(root / "test_b.py"): 0}}
+
+
+def test_sigterm_stops_the_test_like_ctrl_c_says_where_and_lets_teardown_finish(plugin_pytester):
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "test_stop.py": """\
+                import pathlib, time
+                import pytest
+
+                @pytest.fixture
+                def slow_teardown():
+                    yield
+                    pathlib.Path("teardown-started").touch()
+                    time.sleep(0.3)
+                    pathlib.Path("teardown-done").touch()
+
+                def test_hangs(slow_teardown):
+                    pathlib.Path("test-started").touch()
+                    time.sleep(600)
+            """,
+        },
+    )
+    process = plugin_pytester.popen([sys.executable, "-m", "pytest", *PLUGIN, "test_stop.py"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        until(lambda: (root / "test-started").exists(), "the test to start")
+        process.send_signal(signal.SIGTERM)
+        until(lambda: (root / "teardown-started").exists(), "the teardown to start")
+        # A second SIGTERM cannot cut the cleanup short.
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=20))
+    finally:
+        process.kill()
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, stdout + stderr
+    assert (root / "teardown-done").exists()
+    where = stderr[stderr.index("grimoire-run stopped this test here:") :]
+    assert "test_stop.py" in where and "in test_hangs" in where and "time.sleep(600)" in where
+    assert "KeyboardInterrupt" in stdout and "stopped by grimoire-run (signal 15)" in stdout
+
+
+def test_pytest_xdist_never_distributes_inside_a_grimoire_run_process(plugin_pytester):
+    pytest.importorskip("xdist")
+    write(plugin_pytester.path, {"test_a.py": "import os\n\ndef test_a():\n    assert 'PYTEST_XDIST_WORKER' not in os.environ\n"})
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "-p", "xdist.plugin", "-n", "2", "test_a.py")
+    result.assert_outcomes(passed=1)
+    assert "workers" not in result.stdout.str()
