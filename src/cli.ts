@@ -8,7 +8,6 @@ import { parseCommandLine } from "./cli/options.js";
 import { EnvironmentFailure, UsageError } from "./errors.js";
 import { EXIT } from "./exitCode.js";
 import type { OptionName } from "./cli/options.js";
-import type { RunHandle } from "./run.js";
 
 function packageVersion(): string {
   const manifest = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
@@ -30,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     if (command.kind === "install-hook") {
       const { installHook, describeHook, DEFAULT_HOOK_COMMAND } = await import("./installHook.js");
       const hookCommand = command.command ?? DEFAULT_HOOK_COMMAND;
-      process.stdout.write(`${describeHook(installHook(root, hookCommand), hookCommand)}\n`);
+      process.stdout.write(`${describeHook(await installHook(root, hookCommand), hookCommand)}\n`);
       return EXIT.passed;
     }
     // Loaded once there is work to do: --help and --version start faster without them.
@@ -43,7 +42,6 @@ async function main(argv: string[]): Promise<number> {
       import("./report/style.js"),
       import("./run.js"),
     ]);
-    currentRun = runModule.currentRun;
     if (command.kind === "merge-reports") {
       const input = command.input;
       return await mergeReports(
@@ -84,15 +82,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-let currentRun: () => RunHandle | null = () => null;
-
-/** An error nobody caught still stops every test process before grimoire-run exits. */
+/**
+ * An error nobody caught, outside a run: reported, exit 4. During a run the
+ * run's session has its own handler, which stops every test process first;
+ * this one then stands aside.
+ */
 function onUncaught(error: unknown): void {
-  const active = currentRun();
-  if (active !== null) {
-    active.fail(error);
-    return;
-  }
+  if (process.listenerCount("uncaughtException") > 1) return;
   process.stderr.write(`grimoire-run: internal error (please report it): ${String(error)}\n`);
   process.exit(EXIT.internal);
 }

@@ -6,10 +6,10 @@
  */
 import path from "node:path";
 import { EXIT } from "./exitCode.js";
-import type { Launcher } from "./exec/launch.js";
+import type { Launcher } from "./process/launch.js";
 import { pytestArgs, pytestEnv, type CommandSettings, type EnvSettings } from "./exec/pytestCommand.js";
-import { runProcess } from "./exec/runProcess.js";
-import { relativeRecords } from "./exec/testRecords.js";
+import { runProcess } from "./process/runProcess.js";
+import { readRecords } from "./exec/testRecords.js";
 import { plural } from "./format.js";
 import type { PythonCommand } from "./python.js";
 
@@ -40,19 +40,17 @@ export async function collectOnly(request: CollectOnlyRequest): Promise<number> 
       launch: { command: request.python.command, args: [...request.python.args, "-m", "pytest", ...args], pytestArgs: args, cwd: request.root, env, stdin: "ignore" },
       marker: `GRIMOIRE_TREE_ID=${treeId}`,
       logFile,
-      junitFile,
-      recordsFile,
+      drop: (line) => line.startsWith("-") && line.includes(`generated xml file: ${junitFile}`),
       outputMode: "lines",
       timeoutMs: null,
       killGraceMs: request.killGraceMs,
       cancel: request.cancel,
       hurry: request.hurry,
-      onStart: () => undefined,
       onOutput: (lines) => request.out(lines.map((line) => `${line}\n`).join("")),
     },
     request.launcher,
   );
-  const records = report.records === null ? null : relativeRecords(report.records, request.root);
+  const records = readRecords(recordsFile, request.root);
   const collected = [...(records?.collected ?? new Map<string, number>())];
   const width = Math.max(0, ...collected.map(([file]) => file.length));
   const total = collected.reduce((sum, [, count]) => sum + count, 0);

@@ -3,6 +3,24 @@
  * The docs (docs/options.md) quote these; change both together.
  */
 
+/** Both suites unless told otherwise: a pre-push hook or CI job wants the whole picture. */
+export const DEFAULT_SCOPE = "all";
+
+/** One worker per CPU (never more than files): pytest processes are CPU-bound while they start, and the machine is the limit. */
+export const DEFAULT_WORKERS = "auto";
+
+/** Failed files first, then new ones, then the longest: fails fast, and keeps the pool busy to the end. */
+export const DEFAULT_ORDER = "history";
+
+/** No retries unless asked: a retry hides a failure, so it must be a decision. */
+export const DEFAULT_RETRIES = 0;
+
+/** No pause between iterations: sustained load is what a repeated run is for. */
+export const DEFAULT_DELAY_SECONDS = 0;
+
+/** A server and a clone per file: full isolation; per slot is the cheaper opt-in. */
+export const DEFAULT_ISOLATION = "file";
+
 /** Folders searched under each scope, relative to the project root. */
 export const SCOPE_FOLDERS = {
   e2e: ["tests/e2e"],
@@ -35,6 +53,13 @@ export const DEFAULT_NORECURSEDIRS = [
  * takes a developer to switch windows.
  */
 export const DEFAULT_KILL_GRACE_SECONDS = 2;
+
+/**
+ * How long output may keep flowing after a process is gone, before its pipes
+ * are closed by force: a grandchild that inherited them (a server a test
+ * forgot) must not hold the run up.
+ */
+export const DRAIN_AFTER_EXIT_MS = 2_000;
 
 /** How often a dying tree is checked while waiting for it to go. */
 export const KILL_POLL_MS = 25;
@@ -75,6 +100,9 @@ export const VIRTUALENV_PYTHONS = [".venv/bin/python", "venv/bin/python"];
 /** The Python used when no virtualenv or uv project is found. */
 export const FALLBACK_PYTHON = "python3";
 
+/** How long a git command (install-hook) may take: git answers in milliseconds; a hang is a broken setup. */
+export const GIT_TIMEOUT_MS = 30_000;
+
 /** Seconds the pytest import check may take before the Python command is reported as hanging. */
 export const PYTHON_CHECK_TIMEOUT_SECONDS = 60;
 
@@ -86,8 +114,47 @@ export const PYTHON_CHECK_TIMEOUT_SECONDS = 60;
 export const DEFAULT_SERVER_READY_URL = "http://127.0.0.1:{port}/";
 export const DEFAULT_SERVER_TIMEOUT_SECONDS = 15;
 
+/**
+ * How often a managed server's ready URL is polled: a tenth of a second is
+ * far below a framework's start-up and costs the server nothing.
+ */
+export const SERVER_READY_POLL_MS = 100;
+
+/** How long one readiness probe may take before it counts as "not yet": a server still booting may accept and not answer. */
+export const SERVER_READY_PROBE_TIMEOUT_MS = 1_000;
+
+/**
+ * Ports tried for one server when the free port chosen was taken before the
+ * server could bind it (another process, or another server of this run, won
+ * the race): three misses in a row mean something else is wrong.
+ */
+export const SERVER_BIND_RACE_ATTEMPTS = 3;
+
 /** The variable most frameworks read their database from (Django via dj-database-url, Rails, SQLAlchemy setups, Heroku). */
 export const DEFAULT_DATABASE_ENV = "DATABASE_URL";
+
+/**
+ * How long the fork server may take to import pytest and its plugins and run
+ * its empty warm-up session: a minute covers a slow disk and heavy plugins;
+ * past it, files are started afresh instead.
+ */
+export const FORK_SERVER_READY_TIMEOUT_MS = 60_000;
+
+/** How long a history lock held by a live run is waited for before this run gives up recording (it is only a hint). */
+export const HISTORY_LOCK_WAIT_MS = 5_000;
+
+/** How often a held history lock is looked at again: a write under it takes about a millisecond. */
+export const HISTORY_LOCK_POLL_MS = 10;
+
+/**
+ * --pack and doctest modules: one pack per worker. Each pack pays one pytest
+ * start-up, and the packs are balanced by recorded duration, so the workers
+ * finish together.
+ */
+export const PACKS_PER_WORKER = 1;
+
+/** The duration assumed for a file with no history when no file has any: only the relative sizes matter. */
+export const UNKNOWN_FILE_SECONDS = 1;
 
 /**
  * How far a file's remembered duration moves towards its latest run: an

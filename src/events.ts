@@ -5,7 +5,7 @@
 import type { FileResult, RunReport } from "./model.js";
 
 /** One pytest process running one or more files in a worker slot. */
-export interface ShardStart {
+export interface BatchStart {
   /** Unique within the run. */
   id: number;
   paths: string[];
@@ -28,7 +28,31 @@ export interface LoadPlan {
   sustained: boolean;
 }
 
-export type StopReason = "fail-fast" | "interrupt" | "environment" | "error";
+/** Why the run stopped early: what the console, the summary and the exit code each make of it. */
+export type StopCause =
+  /** --fail-fast, or pytest's -x: this file failed or timed out. */
+  | { reason: "fail-fast"; result: FileResult; pytestExitFirst: boolean }
+  /** pytest's --maxfail N, across the run. */
+  | { reason: "max-failures"; failedTests: number; limit: number; result: FileResult }
+  | { reason: "interrupt"; signal: "SIGINT" | "SIGTERM" | "SIGHUP"; beforeFirstTest: boolean }
+  /** A managed server or database failed. */
+  | { reason: "environment"; message: string }
+  /** A bug in grimoire-run. */
+  | { reason: "error"; message: string };
+
+export type StopReason = StopCause["reason"];
+
+/** Where the run stands, after each file: for a live progress line. */
+export interface Progress {
+  /** Final results so far (retried attempts not counted), cancelled files included. */
+  done: number;
+  /** Files of one iteration. */
+  perIteration: number;
+  running: number;
+  /** Files that failed or timed out on their own. */
+  failed: number;
+  iteration: number;
+}
 
 export type RunEvent =
   | {
@@ -43,17 +67,24 @@ export type RunEvent =
       load: LoadPlan | null;
     }
   | { type: "iteration-start"; iteration: number }
-  | { type: "shard-start"; shard: ShardStart }
-  | { type: "shard-output"; shard: ShardStart; text: string[] }
-  | { type: "shard-finish"; shard: ShardStart; durationSeconds: number }
+  | { type: "batch-start"; batch: BatchStart }
+  | { type: "batch-output"; batch: BatchStart; text: string[] }
+  | { type: "batch-finish"; batch: BatchStart; durationSeconds: number }
   | { type: "file-finish"; result: FileResult; willRetry: boolean }
   | { type: "iteration-finish"; iteration: number; results: FileResult[]; seconds: number }
-  | { type: "stopping"; reason: StopReason; detail: string; cause: FileResult | null }
+  | { type: "progress"; progress: Progress }
+  | { type: "stopping"; cause: StopCause }
   | { type: "cancelled"; paths: string[] }
+  /** Processes of a batch (or, with `label` null, of the run) that outlived their pytest, found and killed. */
+  | { type: "leftovers-killed"; label: string | null; pids: number[] }
+  /** Processes that would not die (uninterruptible sleep): left behind, and said so. */
+  | { type: "kill-failed"; label: string; pids: number[] }
+  /** The fork server could not start or warm up: each pytest starts afresh. */
+  | { type: "fork-server-unavailable"; reason: string }
   | { type: "warning"; message: string }
   | { type: "notice"; message: string }
   | { type: "environment-output"; source: string; text: string[] }
-  | { type: "run-finish"; report: RunReport; haltedAfterIteration: number | null };
+  | { type: "run-finish"; report: RunReport; stopped: StopCause | null; haltedAfterIteration: number | null };
 
 export type RunListener = (event: RunEvent) => void;
 

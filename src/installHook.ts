@@ -6,10 +6,11 @@
  * else, or a hook another tool manages, is left alone with a message that
  * says how to add the line yourself.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "./errors.js";
+import { capture } from "./process/capture.js";
+import { GIT_TIMEOUT_MS } from "./defaults.js";
 
 export const DEFAULT_HOOK_COMMAND = "npx grimoire-run --parallel --fail-fast";
 
@@ -32,14 +33,14 @@ export function hookBlock(command: string): string {
   return `${BEGIN}\n# Run the test suite before pushing; installed by \`grimoire-run install-hook\`.\n${command} || exit $?\n${END}\n`;
 }
 
-export function installHook(cwd: string, command: string): HookResult {
-  const hooksPath = git(cwd, ["config", "--get", "core.hooksPath"]);
+export async function installHook(cwd: string, command: string): Promise<HookResult> {
+  const hooksPath = await git(cwd, ["config", "--get", "core.hooksPath"]);
   if (hooksPath !== null && hooksPath !== "") {
     throw new UsageError(
       `git's core.hooksPath is set to ${hooksPath} (husky, lefthook or similar manage the hooks): add this line to their pre-push hook instead:\n  ${command}\n(see docs/hooks.md)`,
     );
   }
-  const relative = git(cwd, ["rev-parse", "--git-path", "hooks/pre-push"]);
+  const relative = await git(cwd, ["rev-parse", "--git-path", "hooks/pre-push"]);
   if (relative === null) throw new UsageError(`not inside a git repository: ${cwd}`);
   const file = path.resolve(cwd, relative);
   const block = hookBlock(command);
@@ -89,10 +90,10 @@ export function describeHook(result: HookResult, command: string): string {
   }
 }
 
-function git(cwd: string, args: string[]): string | null {
-  const result = spawnSync("git", args, { cwd, encoding: "utf8" });
-  if (result.error !== undefined || result.status !== 0) return null;
-  return result.stdout.trim();
+/** git's answer, or null when git is missing or says no (not a repository, no such setting). */
+async function git(cwd: string, args: string[]): Promise<string | null> {
+  const result = await capture("git", args, { cwd, env: process.env, timeoutMs: GIT_TIMEOUT_MS });
+  return result.error !== null || result.code !== 0 ? null : result.stdout.trim();
 }
 
 function escapeRegExp(text: string): string {

@@ -3,7 +3,7 @@
  * tree killed with the usual grace period, then the summary); a second one
  * skips what is left of the grace period.
  */
-import type { SIGNAL_EXIT } from "../exitCode.js";
+import type { SIGNAL_EXIT } from "./exitCode.js";
 
 export type InterruptSignal = keyof typeof SIGNAL_EXIT;
 

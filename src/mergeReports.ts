@@ -5,15 +5,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { writeJsonFile, writeTextFile } from "./atomicWrite.js";
 import { UsageError } from "./errors.js";
 import { plural } from "./format.js";
 import { EXIT, SIGNAL_EXIT } from "./exitCode.js";
 import { addCounts, emptyCounts, type FileResult, type RunReport } from "./model.js";
 import { recordRun } from "./plan/history.js";
 import type { JsonReport } from "./report/jsonReport.js";
-import { fromJsonCase, toJsonReport } from "./report/jsonReport.js";
-import { writeHtmlReport } from "./report/htmlReport.js";
+import { fromJsonCase } from "./report/jsonReport.js";
+import { writeReportFiles } from "./report/reportFiles.js";
 import { junitDocument, suitesOf } from "./report/junitMerge.js";
 import { formatSummary } from "./report/summary.js";
 import { palette } from "./report/style.js";
@@ -53,18 +52,14 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
     workers: reports.reduce((sum, r) => sum + r.workers, 0),
     files,
   };
-  if (request.reportJson !== null) writeJsonFile(request.reportJson, toJsonReport(merged));
-  if (request.reportHtml !== null) writeHtmlReport(request.reportHtml, toJsonReport(merged), request.root);
-  if (request.junitXml !== null) {
-    const suites = xmlFiles.flatMap((file) => {
-      try {
-        return suitesOf(fs.readFileSync(file, "utf8"));
-      } catch {
-        throw new UsageError(`${file}: not a JUnit XML file`);
-      }
-    });
-    writeTextFile(request.junitXml, junitDocument(suites));
-  }
+  const suites = request.junitXml === null ? [] : xmlFiles.flatMap((file) => {
+    try {
+      return suitesOf(fs.readFileSync(file, "utf8"));
+    } catch {
+      throw new UsageError(`${file}: not a JUnit XML file`);
+    }
+  });
+  writeReportFiles(merged, { root: request.root, logDir: null, reportJson: request.reportJson, reportHtml: request.reportHtml, junitXml: request.junitXml, junit: () => junitDocument(suites) });
   if (request.history && files.length > 0) await recordRun(request.root, files);
 
   const shards = reports.map((r) => (r.shard === undefined ? r.runId : `${r.shard.index}/${r.shard.count}`));

@@ -27,6 +27,31 @@ export interface TestCase {
   seconds: number;
 }
 
+export type TestFileKind =
+  /** pytest collects tests from it (a test module, a doctest text file, a plugin's file). */
+  | "tests"
+  /** Only doctests can come from it: a module collected because of `--doctest-modules`. */
+  | "doctests"
+  /** A folder whose collection failed (a conftest that does not import): running it shows pytest's error. */
+  | "collect-error";
+
+export interface TestFile {
+  /** Project path: the file's identity everywhere else. */
+  path: string;
+  /** Named on the command line: what pytest gets for it (the path, or node ids in it). Null when found in a folder. */
+  named: string[] | null;
+  /** For a file found in a folder: that collection argument (a project path), which its process is given too. */
+  folder: string | null;
+  kind: TestFileKind;
+}
+
+/** The files one pytest process runs: one file in parallel mode (a few with --pack), the whole selection in serial mode. */
+export interface Batch {
+  paths: string[];
+  /** The same files as discovery found them: how each is given to pytest. */
+  files: TestFile[];
+}
+
 /** One planned execution of one test file: what the executor is asked to run. */
 export interface PlannedRun {
   /** Path relative to the project root, with `/`. */

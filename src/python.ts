@@ -3,12 +3,12 @@
  * once, before any test starts, so that a missing pytest is one clear
  * message and not a failure per file.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { FALLBACK_PYTHON, PYTHON_CHECK_TIMEOUT_SECONDS, VIRTUALENV_PYTHONS } from "./defaults.js";
 import { splitArgs } from "./config/shellWords.js";
 import { UsageError } from "./errors.js";
+import { capture } from "./process/capture.js";
 
 export interface PythonCommand {
   command: string;
@@ -44,7 +44,7 @@ export function describePython(python: PythonCommand): string {
  */
 export async function checkPytest(python: PythonCommand, root: string, env: NodeJS.ProcessEnv): Promise<PythonCommand> {
   const probe = "import sys, importlib.util as u; print(sys.executable); sys.exit(0 if u.find_spec('pytest') else 3)";
-  const result = await capture(python.command, [...python.args, "-c", probe], root, env);
+  const result = await capture(python.command, [...python.args, "-c", probe], { cwd: root, env, timeoutMs: PYTHON_CHECK_TIMEOUT_SECONDS * 1000 });
   const shown = describePython(python);
   const how = python.source === "default" ? "" : ` (chosen from ${python.source})`;
   if (result.error !== null) {
@@ -67,29 +67,6 @@ export async function checkPytest(python: PythonCommand, root: string, env: Node
     return { command: executable, args: [], source: "uv.lock" };
   }
   return python;
-}
-
-interface Captured {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  error: string | null;
-}
-
-function capture(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Captured> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], timeout: PYTHON_CHECK_TIMEOUT_SECONDS * 1000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", (error: NodeJS.ErrnoException) =>
-      resolve({ code: null, stdout, stderr, error: error.code === "ENOENT" ? "command not found" : error.message }),
-    );
-    child.once("close", (code, signal) =>
-      resolve({ code, stdout, stderr, error: signal === null ? null : `timed out or killed (${signal})` }),
-    );
-  });
 }
 
 function findOnPath(name: string, env: NodeJS.ProcessEnv): string | null {

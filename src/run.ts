@@ -1,249 +1,213 @@
 /**
- * One run, start to finish: discovery and the Python check, the plan, the
- * executor, the reporters, and the final sweep for anything left running.
+ * One run, as a story: refuse what can be refused before anything is
+ * written, ask pytest which files to run, plan, start the reporters and the
+ * managed environment, run the batches, finish (every process gone), then
+ * the verdict and the reports. Everything that must be undone belongs to the
+ * session (session.ts); every decision belongs to the planner (plan/) or the
+ * executor (exec/executor.ts); nothing here formats text.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import type { RunConfig } from "./config/runConfig.js";
-import { workerCount } from "./config/runConfig.js";
+import { collectOnly } from "./collectOnly.js";
 import { prepareOutputDir, prepareOutputFile } from "./config/outputPaths.js";
+import { readForwardedArgs } from "./config/pytestArgs.js";
+import type { RunConfig } from "./config/runConfig.js";
 import { KEPT_LOG_RUNS, STATE_DIR } from "./defaults.js";
-import { compareCodeUnits, toProjectPath } from "./projectPaths.js";
-import { collectionRequest, selectionFrom, type CollectionRequest, type TestFile } from "./discovery/selection.js";
-import { askPytest, type Listing } from "./discovery/askPytest.js";
-import { readForwardedArgs, type ForwardedArgs } from "./config/pytestArgs.js";
-import { readLastFailed, updateLastFailed, writeLastFailed, type LastFailed } from "./plan/pytestCache.js";
-import { launch } from "./exec/launch.js";
+import { askPytest } from "./discovery/askPytest.js";
+import { collectionRequest, selectionFrom } from "./discovery/selection.js";
+import { StartCancelled } from "./errors.js";
 import { RunEvents, type LoadPlan } from "./events.js";
+import { createBatchRunner } from "./exec/batchRunner.js";
+import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
+import { ForkServer, type ForkServerOptions } from "./exec/forkServer.js";
+import { PLUGIN_MODULE, targetsOf, withPluginPath } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import { Executor, SINGLE_ITERATION, type ExecutionResult, type IterationPolicy, type Shard } from "./exec/executor.js";
-import { watchInterrupts, type InterruptSignal } from "./exec/interrupts.js";
-import { killTrees, markedIn, takeSnapshot } from "./exec/processTree.js";
-import { createPytestShardRunner } from "./exec/pytestShard.js";
-import { failedOnItsOwn, type FileResult, type RunReport } from "./model.js";
-import { recordRun, historyFile, readHistory, type History } from "./plan/history.js";
-import { packShards } from "./plan/pack.js";
+import type { RunReport } from "./model.js";
+import { historyFile, readHistory, recordRun } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
-import { mergeJUnit, readXml, type JUnitExecution } from "./report/junitMerge.js";
-import { checkPytest, choosePython } from "./python.js";
+import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
+import { readLastFailed, updateLastFailed, writeLastFailed } from "./plan/pytestCache.js";
+import { launch, type Launcher } from "./process/launch.js";
+import { compareCodeUnits, toProjectPath } from "./projectPaths.js";
+import { checkPytest, choosePython, type PythonCommand } from "./python.js";
 import { consoleReporter } from "./report/consoleReporter.js";
 import { githubReporter } from "./report/githubReporter.js";
-import { writeHtmlReport } from "./report/htmlReport.js";
-import { assignTags } from "./report/tags.js";
-import { toJsonReport } from "./report/jsonReport.js";
-import { writeJsonFile, writeTextFile } from "./atomicWrite.js";
+import { junitOfRun } from "./report/junitMerge.js";
+import { writeReportFiles } from "./report/reportFiles.js";
 import { colourEnabled, palette } from "./report/style.js";
+import { assignTags } from "./report/tags.js";
 import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } from "./report/terminal.js";
-import { ManagedEnvironment } from "./managed/environment.js";
-import { StartCancelled } from "./errors.js";
-import { ForkServer } from "./exec/forkServer.js";
-import { PLUGIN_MODULE, targetsOf, withPluginPath } from "./exec/pytestCommand.js";
-import { collectOnly } from "./collectOnly.js";
-import type { PythonCommand } from "./python.js";
+import { RunSession } from "./session.js";
 
 export interface RunIO extends TerminalStreams {
   env: NodeJS.ProcessEnv;
 }
 
-/** Lets an uncaught error anywhere take the same cleanup path as a failure. */
-export interface RunHandle {
-  fail: (error: unknown) => void;
-}
-
-let activeRun: RunHandle | null = null;
-
-export function currentRun(): RunHandle | null {
-  return activeRun;
-}
-
 export async function run(config: RunConfig, io: RunIO): Promise<number> {
   const started = performance.now();
   const clock = (): number => (performance.now() - started) / 1000;
-  const runId = newRunId();
-  let executor: Executor | null = null;
-  let earlyStop: InterruptSignal | null = null;
-  let internalError: unknown = null;
-  // Before the executor exists (during --setup), interrupts reach the run through these.
-  const stopping = new AbortController();
-  const hurrying = new AbortController();
-  const interrupts = watchInterrupts({
-    stop: (signal) => {
-      earlyStop = signal;
-      stopping.abort();
-      executor?.stop("interrupt", `Interrupted by ${signal}: stopping every running test process (press Ctrl-C again to kill at once)`);
-    },
-    hurry: () => {
-      hurrying.abort();
-      executor?.hurry();
-    },
-  });
-  const fail = (error: unknown): void => {
-    internalError ??= error;
-    executor?.stop("error", `grimoire-run hit an internal error; stopping every running test process: ${String(error)}`);
-  };
-  activeRun = { fail };
-  const events = new RunEvents(fail);
-  const interrupted = (): number => exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: earlyStop, flakyPasses: config.flakyPasses });
-  let terminal: Terminal | null = null;
-  let environment: ManagedEnvironment | null = null;
-  let forkServerStart: Promise<ForkServer | string | null> | null = null;
-
+  const session = new RunSession(newRunId());
+  const interrupted = (): number => exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses });
   try {
-    if (config.reportJson !== null) prepareOutputFile("--report-json", config.reportJson);
-    if (config.junitXml !== null) prepareOutputFile("--junit-xml", config.junitXml);
-    if (config.reportHtml !== null) prepareOutputFile("--report-html", config.reportHtml);
-    const chosen = choosePython(config.root, config.python, io.env);
-    forkServerStart = startForkServer(config, chosen, runId, io.env);
-    // Paths are checked before anything is written: a typo leaves no trace.
+    // 1. What can be refused is refused before anything is written: a typo leaves no trace.
+    for (const [flag, file] of [["--report-json", config.reportJson], ["--junit-xml", config.junitXml], ["--report-html", config.reportHtml]] as const) {
+      if (file !== null) prepareOutputFile(flag, file);
+    }
     const request = collectionRequest({ root: config.root, paths: config.paths, scope: config.scope });
-    const logDir = prepareLogDir(config, runId);
     const given = readForwardedArgs(config.pytestArgs);
-    const forwarded = [...grimoireForwardedArgs(config), ...given.forwarded];
-    // Once the fork server is ready, pytest is known to be importable; without one, that is checked first.
-    const server = await forkServerStart;
+
+    // 2. The fork server warms up while the log folder is made; once it is ready, pytest is known to be importable.
+    const chosen = choosePython(config.root, config.python, io.env);
+    session.startForkServer(forkServerOptions(config, chosen, session.runId, io.env));
+    const logDir = prepareLogDir(config, session.runId);
+    const server = await session.forkServer();
     const python = server instanceof ForkServer ? chosen : await checkPytest(chosen, config.root, io.env);
-    if (earlyStop !== null) return interrupted();
+    const launcher: Launcher = server instanceof ForkServer ? (spec) => (server.usable ? server.launch(spec) : launch(spec)) : launch;
     const junitDir = path.join(logDir, "junit");
     fs.mkdirSync(junitDir, { recursive: true });
+
+    // 3. pytest says which files a plain run of the selection collects.
+    const forwardedArgs = [...grimoireForwardedArgs(config), ...given.forwarded];
     const listing = await askPytest({
       root: config.root,
       python,
       args: request.args,
-      pytestArgs: [...forwarded, "-p", PLUGIN_MODULE, `--junitxml=${path.join(junitDir, "collect.xml")}`],
+      pytestArgs: [...forwardedArgs, "-p", PLUGIN_MODULE, `--junitxml=${path.join(junitDir, "collect.xml")}`],
       env: { ...io.env, PYTHONPATH: withPluginPath(io.env["PYTHONPATH"]) },
-      launcher: server instanceof ForkServer && server.usable ? (spec) => server.launch(spec) : launch,
+      launcher,
       logFile: path.join(logDir, "collect.log"),
-      cancel: stopping.signal,
-      hurry: hurrying.signal,
+      cancel: session.stopping,
+      hurry: session.hurrying,
       killGraceMs: config.killGraceSeconds * 1000,
     });
-    if (listing === "cancelled" || earlyStop !== null) return interrupted();
+    if (listing === "cancelled" || session.interruptedBy !== null) return interrupted();
     const selection = selectionFrom(request, listing, config.root);
-    const across = acrossFiles(config, given, listing);
     const colour = colourEnabled(io.stdout, io.env);
-    const envSettings = { baseEnv: io.env, baseUrl: config.baseUrl, runId, colour, columns: null };
-    if (across.collectOnly) {
-      terminal = await createTerminal(io, false);
-      const out = terminal;
+    if (given.collectOnly || listing.options.collectOnly) {
+      const out = session.useTerminal(await createTerminal(io, false));
       const code = await collectOnly({
-        ...envSettings,
+        baseEnv: io.env,
+        baseUrl: config.baseUrl,
+        runId: session.runId,
+        colour,
+        columns: null,
         workers: 1,
         root: config.root,
         python,
-        command: { rootdir: listing.rootdir, forwardedArgs: forwarded },
+        command: { rootdir: listing.rootdir, forwardedArgs },
         targets: config.shard === null ? plainTargets(request) : targetsOf(selection.files, config.root).args,
         logDir,
-        launcher: server instanceof ForkServer && server.usable ? (spec) => server.launch(spec) : launch,
+        launcher,
         killGraceMs: config.killGraceSeconds * 1000,
-        cancel: stopping.signal,
-        hurry: hurrying.signal,
+        cancel: session.stopping,
+        hurry: session.hurrying,
         out: (text) => out.out(text),
       });
-      return earlyStop !== null ? interrupted() : code;
+      return session.interruptedBy !== null ? interrupted() : code;
     }
 
+    // 4. The plan: which files, in which batches, on how many workers. Pure.
     const history = readHistory(config.root);
-    const plan = planFiles(selection.files, history, {
+    const chosenFiles = planFiles(selection.files, history, {
       order: config.order,
       seed: config.seed ?? crypto.randomInt(2 ** 31),
-      lastFailed: across.lastFailed,
-      failedFirst: across.failedFirst,
+      lastFailed: config.mode !== "debug" && (config.lastFailed || given.lastFailed || listing.options.lastFailed),
+      failedFirst: config.failedFirst || given.failedFirst || listing.options.failedFirst,
       shard: config.shard,
     });
-    const files = plan.files;
-    const parallel = config.mode === "parallel";
-    const workers = parallel ? workerCount(config.workers, Math.max(1, files.filter((f) => f.kind !== "doctests").length)) : 1;
-    terminal = await createTerminal(io, wantsSpinner(io, io.env));
-    const width = io.stdout.isTTY === true && io.stdout.columns !== undefined ? io.stdout.columns : null;
-    events.on(consoleReporter({ terminal, colours: palette(colour), quiet: config.quiet, verbose: config.verbose, width }));
-    if (io.env["GITHUB_ACTIONS"] === "true") {
-      const out = terminal;
-      events.on(githubReporter(io.env, (text) => out.out(text)));
-    }
+    const plan = planRun({ config, files: chosenFiles.files, narrowed: chosenFiles.narrowed, request, given, listing, history, cpus: os.availableParallelism() });
 
-    const iterations = iterationPolicy(config, parallel);
-    const load: LoadPlan | null = config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: iterations.sustained };
-    const doctestModules = files.filter((f) => f.kind === "doctests").map((f) => f.path);
-    events.emit({ type: "run-start", runId, mode: parallel ? "parallel" : "serial", files: files.map((f) => f.path), doctestModules, workers, logDir: toProjectPath(config.root, logDir), load });
-    for (const message of [...selection.notices, ...across.notices, ...plan.notices]) events.emit({ type: "notice", message });
+    // 5. The reporters, which only listen from here on.
+    const events = new RunEvents((error) => session.fail(error));
+    const terminal = session.useTerminal(await createTerminal(io, wantsSpinner(io, io.env)));
+    const width = io.stdout.isTTY === true && io.stdout.columns !== undefined ? io.stdout.columns : null;
+    attachReporters(events, terminal, { config, colour, width, env: io.env });
+    const files = chosenFiles.files;
+    const load: LoadPlan | null = config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: plan.iterations.sustained };
+    events.emit({
+      type: "run-start",
+      runId: session.runId,
+      mode: plan.parallel ? "parallel" : "serial",
+      files: files.map((f) => f.path),
+      doctestModules: files.filter((f) => f.kind === "doctests").map((f) => f.path),
+      workers: plan.workers,
+      logDir: toProjectPath(config.root, logDir),
+      load,
+    });
+    for (const message of [...selection.notices, ...acrossFileNotices(config, given, listing, plan.maxFailedTests), ...chosenFiles.notices]) events.emit({ type: "notice", message });
+    const reportOf = (exitCode: number, results: RunReport["files"]): RunReport => ({
+      version: 1,
+      runId: session.runId,
+      exitCode,
+      wallSeconds: clock(),
+      workers: plan.workers,
+      files: results,
+      ...(chosenFiles.shard === null ? {} : { shard: chosenFiles.shard }),
+    });
     if (files.length === 0) {
       // A CI shard with nothing to do (more shards than files) is a passing, empty part of the whole; a selection with nothing in it is exit 5.
-      const exitCode = plan.shard === null ? EXIT.noTests : EXIT.passed;
-      const report: RunReport = { version: 1, runId, exitCode, wallSeconds: clock(), workers, files: [], ...(plan.shard === null ? {} : { shard: plan.shard }) };
-      writeReports(config, logDir, report);
-      events.emit({ type: "run-finish", report, haltedAfterIteration: null });
-      return exitCode;
+      const report = reportOf(chosenFiles.shard === null ? EXIT.noTests : EXIT.passed, []);
+      writeReportFiles(report, reportOutputs(config, logDir, report));
+      events.emit({ type: "run-finish", report, stopped: null, haltedAfterIteration: null });
+      return report.exitCode;
     }
-
-    const forkServer = server instanceof ForkServer ? server : null;
-    if (typeof server === "string") events.emit({ type: "notice", message: `starting each pytest afresh: the fork server is not available (${server})` });
+    if (typeof server === "string") events.emit({ type: "fork-server-unavailable", reason: server });
     const lastFailedBefore = listing.cacheDir === null ? null : readLastFailed(listing.cacheDir);
 
+    // 6. The managed environment: servers and clones are leased per batch; --setup runs now.
+    let environment = null;
     if (config.managed !== null) {
-      const context = { root: config.root, runId, logDir, baseEnv: io.env, killGraceSeconds: config.killGraceSeconds, events };
       try {
-        environment = await ManagedEnvironment.open(config.managed, context, stopping.signal, hurrying.signal);
+        environment = await session.openEnvironment(config.managed, { root: config.root, runId: session.runId, logDir, baseEnv: io.env, killGraceSeconds: config.killGraceSeconds, events });
       } catch (error) {
         if (error instanceof StartCancelled) return interrupted();
         throw error;
       }
     }
 
-    const runShard = createPytestShardRunner({
+    // 7. The batches run; whatever happens, every process of the run is gone afterwards.
+    const runBatch = createBatchRunner({
       root: config.root,
       python,
-      runId,
+      runId: session.runId,
       logDir,
-      workers,
+      workers: plan.workers,
       mode: config.mode,
       rootdir: listing.rootdir,
-      forwardedArgs: forwarded,
-      plainTargets: plan.narrowed ? null : plainTargets(request),
+      forwardedArgs: plan.forwardedArgs,
+      plainTargets: plan.plainTargets,
       baseUrl: config.baseUrl,
       baseEnv: io.env,
       colour,
-      columns: width === null ? null : Math.max(40, width - (parallel ? tagColumnWidth(files.map((f) => f.path)) : 0)),
+      columns: width === null ? null : Math.max(40, width - (plan.parallel ? tagColumnWidth(files.map((f) => f.path)) : 0)),
       timeoutSeconds: config.timeoutSeconds,
       killGraceSeconds: config.killGraceSeconds,
       events,
       clock,
       environment,
-      forkServer,
+      launcher,
+      forked: server instanceof ForkServer,
     });
-    const shards = parallel ? parallelShards(files, history, workers, config.pack) : [serialShard(files)];
-    const startsAt = clock();
-    executor = new Executor(
-      { shards, workers, failFast: config.failFast, maxFailedTests: across.maxFail, retries: config.retries, iterations: withDeadlineFrom(iterations, startsAt) },
-      runShard,
-      events,
-      clock,
-    );
-    if (earlyStop !== null) executor.stop("interrupt", `Interrupted by ${earlyStop} before the first test started`);
-
+    const executor = new Executor(executorPlan(plan, clock()), runBatch, events, clock);
+    session.onStop((cause) => executor.stop(cause));
+    session.hurrying.addEventListener("abort", () => executor.hurry(), { once: true });
     let outcome: ExecutionResult;
     let teardownFailed = false;
     try {
       outcome = await executor.execute();
     } finally {
-      // Whatever happened: servers stopped, clones dropped, --teardown run, and every process of the run gone.
-      if (environment !== null) {
-        await environment.close();
-        teardownFailed = !(await environment.teardown(hurrying.signal));
-        environment = null;
-      }
-      await closeForkServer(forkServerStart);
-      forkServerStart = null;
-      await sweepLeftovers(runId, config.killGraceSeconds, events);
+      ({ teardownFailed } = await session.finish(events, config.killGraceSeconds));
     }
 
-    const stopReason = outcome.stopReason ?? (teardownFailed ? "environment" : null);
-    const exitCode = internalError !== null ? EXIT.internal : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: earlyStop, flakyPasses: config.flakyPasses });
-    const chronological = [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path));
-    const report: RunReport = { version: 1, runId, exitCode, wallSeconds: clock(), workers, files: chronological, ...(plan.shard === null ? {} : { shard: plan.shard }) };
-    writeReports(config, logDir, report);
-    if (listing.cacheDir !== null && lastFailedBefore !== null) keepLastFailed(listing.cacheDir, lastFailedBefore, outcome.results, events);
-    // A shard leaves the history alone: its sibling shards must divide the files by the same history,
+    // 8. The verdict, the reports, and what is remembered for next time.
+    const stopReason = outcome.stopped?.reason ?? (teardownFailed ? "environment" : null);
+    const exitCode = session.failure !== null ? EXIT.internal : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses });
+    const report = reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path)));
+    writeReportFiles(report, reportOutputs(config, logDir, report));
+    if (listing.cacheDir !== null && lastFailedBefore !== null) keepLastFailed(listing.cacheDir, lastFailedBefore, report, events);
+    // A CI shard leaves the history alone: its sibling shards must divide the files by the same history,
     // and merge-reports records the whole run once they are done.
     if (config.shard === null) {
       try {
@@ -252,81 +216,21 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
         events.emit({ type: "warning", message: `could not record this run in ${historyFile(config.root)}: ${(error as Error).message}` });
       }
     }
-    events.emit({ type: "run-finish", report, haltedAfterIteration: outcome.haltedAfterIteration });
-    if (internalError !== null) throw internalError;
+    events.emit({ type: "run-finish", report, stopped: outcome.stopped, haltedAfterIteration: outcome.haltedAfterIteration });
+    if (session.failure !== null) throw session.failure;
     return exitCode;
   } finally {
-    // Reached with an environment still open only when the run failed before executing (a usage error after --setup).
-    await environment?.close();
-    await closeForkServer(forkServerStart);
-    terminal?.close();
-    interrupts.dispose();
-    activeRun = null;
+    await session.close();
   }
 }
 
-function writeReports(config: RunConfig, logDir: string, report: RunReport): void {
-  const json = toJsonReport(report);
-  writeJsonFile(path.join(logDir, "report.json"), json);
-  writeHtmlReport(path.join(logDir, "report.html"), json, config.root);
-  if (config.reportJson !== null) writeJsonFile(config.reportJson, json);
-  if (config.reportHtml !== null) writeHtmlReport(config.reportHtml, json, config.root);
-  if (config.junitXml !== null) writeTextFile(config.junitXml, mergeJUnit(junitExecutions(report.files)));
+function attachReporters(events: RunEvents, terminal: Terminal, options: { config: RunConfig; colour: boolean; width: number | null; env: NodeJS.ProcessEnv }): void {
+  events.on(consoleReporter({ terminal, colours: palette(options.colour), quiet: options.config.quiet, verbose: options.config.verbose, width: options.width }));
+  if (options.env["GITHUB_ACTIONS"] === "true") events.on(githubReporter(options.env, (text) => terminal.out(text)));
 }
 
-/** One entry per pytest report: the files of a serial run share theirs. */
-function junitExecutions(results: readonly FileResult[]): JUnitExecution[] {
-  const executions: JUnitExecution[] = [];
-  const byReport = new Map<string, FileResult[]>();
-  for (const result of results) {
-    if (result.junit === null) executions.push({ result, results: [result], xml: null });
-    else byReport.set(result.junit, [...(byReport.get(result.junit) ?? []), result]);
-  }
-  for (const [file, group] of byReport) {
-    const worst = group.find((r) => failedOnItsOwn(r.status)) ?? (group[0] as FileResult);
-    executions.push({ result: worst, results: group, xml: readXml(file) });
-  }
-  return executions.sort((a, b) => a.result.startSeconds - b.result.startSeconds || compareCodeUnits(a.result.path, b.result.path));
-}
-
-/**
- * The fork server where it can serve (Linux), null where it does not apply,
- * or why it could not start. Every mode asks pytest for its files through
- * it; parallel runs fork their files' processes from it too.
- */
-async function startForkServer(config: RunConfig, python: PythonCommand, runId: string, baseEnv: NodeJS.ProcessEnv): Promise<ForkServer | string | null> {
-  if (!config.forkServer || process.platform !== "linux") return null;
-  const env = { ...baseEnv, PYTHONPATH: withPluginPath(baseEnv["PYTHONPATH"]) };
-  // A serial run's one process takes grimoire-run's stdin, for pdb; parallel processes never read it.
-  return ForkServer.start({ python, root: config.root, env, runId, killGraceMs: config.killGraceSeconds * 1000, stdin: config.mode === "parallel" ? "ignore" : 0 });
-}
-
-async function closeForkServer(start: Promise<ForkServer | string | null> | null): Promise<void> {
-  const server = await start;
-  if (server instanceof ForkServer) await server.close();
-}
-
-/** Room the tag column takes from the terminal's width (`tag | `), so that pytest's lines fit behind their tags. */
-function tagColumnWidth(paths: readonly string[]): number {
-  return Math.max(0, ...[...assignTags(paths).values()].map((tag) => tag.length)) + 3;
-}
-
-/**
- * Once, or as often as --loop and --duration say. --duration keeps the pool
- * full across iterations (sustained load) unless --delay asks for pauses,
- * which need the iterations to end; --loop keeps each iteration whole, so
- * that its result line describes one clean pass over the selection.
- */
-function iterationPolicy(config: RunConfig, parallel: boolean): IterationPolicy {
-  if (config.load === null) return SINGLE_ITERATION;
-  const { loop, durationSeconds, delaySeconds, keepGoing } = config.load;
-  return {
-    count: loop,
-    deadlineSeconds: durationSeconds,
-    delaySeconds,
-    keepGoing,
-    sustained: parallel && durationSeconds !== null && delaySeconds === 0,
-  };
+function executorPlan(plan: RunPlan, startsAt: number): ConstructorParameters<typeof Executor>[0] {
+  return { batches: plan.batches, workers: plan.workers, failFast: plan.failFast, maxFailedTests: plan.maxFailedTests, retries: plan.retries, iterations: withDeadlineFrom(plan.iterations, startsAt) };
 }
 
 /** --duration counts from the moment tests start, after discovery and --setup. */
@@ -334,67 +238,33 @@ function withDeadlineFrom(policy: IterationPolicy, startSeconds: number): Iterat
   return policy.deadlineSeconds === null ? policy : { ...policy, deadlineSeconds: startSeconds + policy.deadlineSeconds };
 }
 
-function serialShard(files: readonly TestFile[]): Shard {
-  return { paths: files.map((f) => f.path), files: [...files] };
+function reportOutputs(config: RunConfig, logDir: string, report: RunReport): Parameters<typeof writeReportFiles>[1] {
+  return { root: config.root, logDir, reportJson: config.reportJson, reportHtml: config.reportHtml, junitXml: config.junitXml, junit: () => junitOfRun(report.files) };
 }
 
 /**
- * One process per test file (or packs of quick ones, with --pack). Modules
- * that --doctest-modules collects only for their doctests (most hold none)
- * share processes, a pack per worker: a process each would cost more than
- * their doctests.
+ * The fork server where it can serve (Linux), or null. Every mode asks
+ * pytest for its files through it, and runs its pytest processes from it.
  */
-function parallelShards(files: readonly TestFile[], history: History, workers: number, pack: RunConfig["pack"]): Shard[] {
-  const tests = files.filter((f) => f.kind !== "doctests");
-  const doctests = files.filter((f) => f.kind === "doctests");
-  const own: Shard[] = pack !== null ? packShards(tests, history, { workers, underSeconds: pack.underSeconds }) : tests.map((file) => ({ paths: [file.path], files: [file] }));
-  return [...own, ...packShards(doctests, history, { workers, underSeconds: Infinity })];
-}
-
-/** A serial run of the whole selection is given exactly what a plain pytest run of it would be. */
-function plainTargets(request: CollectionRequest): string[] {
-  return request.args.flatMap((arg) => request.named.get(arg) ?? [arg]);
-}
-
-/** -k, -m and --headed, which grimoire-run takes as its own options and gives every pytest process. */
-function grimoireForwardedArgs(config: RunConfig): string[] {
-  return [...(config.keyword === undefined ? [] : ["-k", config.keyword]), ...(config.markers === undefined ? [] : ["-m", config.markers]), ...(config.headed ? ["--headed"] : [])];
-}
-
-interface AcrossFiles {
-  maxFail: number | null;
-  lastFailed: boolean;
-  failedFirst: boolean;
-  collectOnly: boolean;
-  notices: string[];
-}
-
-/**
- * pytest options that act across files, wherever they were given (after
- * `--`, in addopts, in PYTEST_ADDOPTS): what the run makes of them, and what
- * it says about it.
- */
-function acrossFiles(config: RunConfig, given: ForwardedArgs, listing: Listing): AcrossFiles {
-  const notices: string[] = [];
-  const maxFail = listing.options.maxfail > 0 ? listing.options.maxfail : given.maxFail;
-  if (maxFail !== null && config.mode === "parallel") {
-    notices.push(maxFail === 1 ? "pytest's -x: the run stops at the first failing test, as with --fail-fast" : `pytest's --maxfail=${maxFail}: the run stops once ${maxFail} tests have failed`);
-  }
-  const debug = config.mode === "debug";
-  const lastFailed = !debug && (config.lastFailed || given.lastFailed || listing.options.lastFailed);
-  const failedFirst = config.failedFirst || given.failedFirst || listing.options.failedFirst;
-  if (given.dropped.length > 0) notices.push(`ignoring pytest-xdist's ${given.dropped.join(" ")}: grimoire-run runs the files in parallel itself (--workers)`);
-  else if (listing.options.xdistWorkers !== null) notices.push(`pytest-xdist's -n ${listing.options.xdistWorkers} (from the pytest configuration) is off in each file's process: grimoire-run runs the files in parallel itself (--workers)`);
-  return { maxFail, lastFailed, failedFirst, collectOnly: given.collectOnly || listing.options.collectOnly, notices };
+function forkServerOptions(config: RunConfig, python: PythonCommand, runId: string, baseEnv: NodeJS.ProcessEnv): ForkServerOptions | null {
+  if (!config.forkServer || process.platform !== "linux") return null;
+  const env = { ...baseEnv, PYTHONPATH: withPluginPath(baseEnv["PYTHONPATH"]) };
+  // A serial run's one process takes grimoire-run's stdin, for pdb; parallel processes never read it.
+  return { python, root: config.root, env, runId, killGraceMs: config.killGraceSeconds * 1000, ...(config.mode === "parallel" ? {} : { stdin: 0 }) };
 }
 
 /** pytest's last-failed memory, made whole again after the per-file processes each wrote their own. */
-function keepLastFailed(cacheDir: string, before: LastFailed, results: readonly FileResult[], events: RunEvents): void {
+function keepLastFailed(cacheDir: string, before: ReturnType<typeof readLastFailed>, report: RunReport, events: RunEvents): void {
   try {
-    writeLastFailed(cacheDir, updateLastFailed(before, results));
+    writeLastFailed(cacheDir, updateLastFailed(before, report.files));
   } catch (error) {
     events.emit({ type: "warning", message: `could not update pytest's last-failed cache in ${cacheDir}: ${(error as Error).message}` });
   }
+}
+
+/** Room the tag column takes from the terminal's width (`tag | `), so that pytest's lines fit behind their tags. */
+function tagColumnWidth(paths: readonly string[]): number {
+  return Math.max(0, ...[...assignTags(paths).values()].map((tag) => tag.length)) + 3;
 }
 
 /** Sortable by time, unique across concurrent runs. */
@@ -420,19 +290,4 @@ function prepareLogDir(config: RunConfig, runId: string): string {
   const dir = path.join(logs, runId);
   fs.mkdirSync(dir, { recursive: true });
   return dir;
-}
-
-/**
- * Every process the run started carries GRIMOIRE_RUN_ID. Anything still
- * carrying it now escaped its tree (a daemon that left its group and
- * parent after its test passed): kill it, and say so.
- */
-async function sweepLeftovers(runId: string, killGraceSeconds: number, events: RunEvents): Promise<void> {
-  const leftovers = markedIn(await takeSnapshot(), `GRIMOIRE_RUN_ID=${runId}`);
-  if (leftovers.length === 0) return;
-  await killTrees(
-    leftovers.map((pid) => ({ pid, marker: null, group: false })),
-    { graceMs: killGraceSeconds * 1000 },
-  );
-  events.emit({ type: "warning", message: `killed ${leftovers.length} leftover process${leftovers.length === 1 ? "" : "es"} started by the tests (pids ${leftovers.join(", ")})` });
 }

@@ -3,7 +3,7 @@
  * types and help live), parsed with yargs.
  */
 import yargs from "yargs";
-import { DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
+import { DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_WORKERS, STATE_DIR, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import { UsageError } from "../errors.js";
 
 export type OptionType = "string" | "boolean";
@@ -28,11 +28,11 @@ const OUTPUT = "Output:";
 
 /** Every option, by its long name. Numbers are read as strings and checked in `resolveConfig`, for clear messages. */
 export const OPTIONS = {
-  scope: { type: "string", describe: "Which suites to run: tests/e2e, tests/http, or both", group: SELECTION, choices: ["e2e", "http", "all"], defaultText: "all" },
+  scope: { type: "string", describe: "Which suites to run: tests/e2e, tests/http, or both", group: SELECTION, choices: ["e2e", "http", "all"], defaultText: DEFAULT_SCOPE },
   k: { type: "string", describe: "Only tests matching this expression (forwarded to pytest -k)", group: SELECTION },
   m: { type: "string", describe: "Only tests with these markers (forwarded to pytest -m)", group: SELECTION },
   parallel: { type: "boolean", describe: "One pytest process per test file, --workers at a time", group: MODES },
-  workers: { type: "string", alias: "n", describe: "Pool size: a number, or auto (the machine's CPUs, at most one per file)", group: MODES, defaultText: "auto" },
+  workers: { type: "string", alias: "n", describe: "Pool size: a number, or auto (the machine's CPUs, at most one per file)", group: MODES, defaultText: DEFAULT_WORKERS },
   debug: { type: "boolean", describe: "Serial debugging run: pytest --lf -x --tb=long -v", group: MODES },
   "fork-server": { type: "boolean", describe: "Fork each file's pytest from a process that has imported pytest and its plugins once (Linux, --parallel); --no-fork-server starts each afresh", group: MODES, defaultText: "on" },
   pack: { type: "boolean", describe: "Share pytest processes among files that history shows to be quick (and new files): faster, but files in a pack share module state", group: MODES },
@@ -40,22 +40,22 @@ export const OPTIONS = {
   "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree", group: MODES },
   "kill-grace": { type: "string", describe: "Seconds between SIGTERM and SIGKILL when a process tree is killed", group: MODES, defaultText: String(DEFAULT_KILL_GRACE_SECONDS) },
   timeout: { type: "string", describe: "Per-file limit in seconds; past it the file's whole process tree is killed", group: MODES },
-  order: { type: "string", describe: "Start order: history (failed last time, then new, then longest first), name, or random", group: SCHEDULING, choices: ["history", "name", "random"], defaultText: "history" },
+  order: { type: "string", describe: "Start order: history (failed last time, then new, then longest first), name, or random", group: SCHEDULING, choices: ["history", "name", "random"], defaultText: DEFAULT_ORDER },
   seed: { type: "string", describe: "Seed for --order random (printed when not given)", group: SCHEDULING },
   "last-failed": { type: "boolean", describe: "Run only the files that failed, timed out or were cancelled last time (all of them if none did)", group: SCHEDULING },
   "failed-first": { type: "boolean", describe: "Run the files that failed last time first, then the rest", group: SCHEDULING },
   shard: { type: "string", describe: "Run part I of N of the selection, balanced by recorded duration (CI matrices)", group: SCHEDULING },
-  retries: { type: "string", describe: "Re-run a failed file up to N times in a fresh process, at once; a pass after a failure is flaky", group: LOAD, defaultText: "0" },
+  retries: { type: "string", describe: "Re-run a failed file up to N times in a fresh process, at once; a pass after a failure is flaky", group: LOAD, defaultText: String(DEFAULT_RETRIES) },
   "flaky-result": { type: "string", describe: "Whether a flaky file counts as a pass or a failure", group: LOAD, choices: ["pass", "fail"], defaultText: "pass; fail when CI is set" },
   loop: { type: "string", describe: "Run the whole selection N times", group: LOAD },
   duration: { type: "string", describe: "Keep running the selection until this many seconds have passed; with --parallel the pool stays full", group: LOAD },
-  delay: { type: "string", describe: "Seconds to pause between iterations", group: LOAD, defaultText: "0" },
+  delay: { type: "string", describe: "Seconds to pause between iterations", group: LOAD, defaultText: String(DEFAULT_DELAY_SECONDS) },
   "keep-going": { type: "boolean", describe: "Do not stop after an iteration that had failures", group: LOAD },
   "base-url": { type: "string", describe: "Exported to every pytest process as E2E_BASE_URL (default: E2E_BASE_URL from the environment or .env)", group: TARGET },
   python: { type: "string", describe: "How to run Python (default: .venv/bin/python, venv/bin/python, uv run python, python3)", group: TARGET },
   headed: { type: "boolean", describe: "Forward --headed to pytest (show the browser)", group: TARGET },
   server: { type: "string", describe: "Start this app server for each file (or slot), on a free port: {port} and {slot} are replaced, PORT is set", group: MANAGED },
-  isolation: { type: "string", describe: "One server and database clone per test file, or per worker slot", group: MANAGED, choices: ["file", "slot"], defaultText: "file" },
+  isolation: { type: "string", describe: "One server and database clone per test file, or per worker slot", group: MANAGED, choices: ["file", "slot"], defaultText: DEFAULT_ISOLATION },
   "server-ready": { type: "string", describe: "URL polled until the server answers", group: MANAGED, defaultText: DEFAULT_SERVER_READY_URL },
   "server-timeout": { type: "string", describe: "Seconds a server has to become ready", group: MANAGED, defaultText: String(DEFAULT_SERVER_TIMEOUT_SECONDS) },
   "database-url": { type: "string", describe: "postgresql://…/NAME: NAME is a template; each server/file pair gets its own clone", group: MANAGED },
@@ -66,7 +66,7 @@ export const OPTIONS = {
   "report-json": { type: "string", describe: "Write the JSON report of the run to this file", group: OUTPUT },
   "junit-xml": { type: "string", describe: "Write one JUnit XML of every file's own report to this file", group: OUTPUT },
   "report-html": { type: "string", describe: "Write a self-contained HTML report with a timeline of the workers to this file", group: OUTPUT },
-  "log-dir": { type: "string", describe: "Folder for each file's full output", group: OUTPUT, defaultText: ".grimoire/logs/<run>" },
+  "log-dir": { type: "string", describe: "Folder for each file's full output", group: OUTPUT, defaultText: `${STATE_DIR}/logs/<run>` },
   "print-config": { type: "boolean", describe: "Show every setting, merged from pyproject.toml, .env, the environment and the command line, with where it came from; then exit", group: OUTPUT },
   quiet: { type: "boolean", alias: "q", describe: "Only result lines and the summary, no test output", group: OUTPUT },
   verbose: { type: "boolean", alias: "v", describe: "Also print the pytest command of each file", group: OUTPUT },

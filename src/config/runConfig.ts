@@ -3,14 +3,13 @@
  * once, with a message that names the option; past this point the rest of
  * grimoire-run trusts its input.
  */
-import os from "node:os";
 import path from "node:path";
 import type { CliInput, OptionName } from "../cli/options.js";
-import { DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
+import { DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import type { Scope } from "../discovery/selection.js";
 import { UsageError } from "../errors.js";
 import { databaseName } from "../managed/databaseNames.js";
-import type { ManagedSettings } from "../managed/environment.js";
+import type { ManagedSettings } from "./managedSettings.js";
 import { fillPlaceholders } from "../managed/server.js";
 import type { Order } from "../plan/order.js";
 import { parseShard, type ShardSpec } from "../plan/shard.js";
@@ -81,7 +80,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
   return {
     root,
     paths: input.paths,
-    scope: (v.scope ?? "all") as Scope,
+    scope: (v.scope ?? DEFAULT_SCOPE) as Scope,
     mode: v.debug === true ? "debug" : v.parallel === true ? "parallel" : "serial",
     workers: parseWorkers(v.workers, describe("workers")),
     failFast: v["fail-fast"] === true,
@@ -89,7 +88,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     pack: resolvePack(v, describe),
     killGraceSeconds: parseSeconds(describe("kill-grace"), v["kill-grace"], { allowZero: true }) ?? DEFAULT_KILL_GRACE_SECONDS,
     timeoutSeconds: parseSeconds(describe("timeout"), v.timeout, { allowZero: false }),
-    retries: parseCount(describe("retries"), v.retries, 0) ?? 0,
+    retries: parseCount(describe("retries"), v.retries, 0) ?? DEFAULT_RETRIES,
     flakyPasses: flakyResult === "pass",
     load: resolveLoad(input, describe),
     managed: resolveManaged(input, describe),
@@ -100,7 +99,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     keyword: v.k,
     markers: v.m,
     pytestArgs: input.pytestArgs,
-    order: (v.order ?? "history") as Order,
+    order: (v.order ?? DEFAULT_ORDER) as Order,
     seed: resolveSeed(v, describe),
     lastFailed: v["last-failed"] === true,
     failedFirst: v["failed-first"] === true,
@@ -165,7 +164,7 @@ function resolveManaged(input: CliInput, describe: DescribeOption): ManagedSetti
             timeoutSeconds: parseSeconds(describe("server-timeout"), v["server-timeout"], { allowZero: false }) ?? DEFAULT_SERVER_TIMEOUT_SECONDS,
           },
     database: v["database-url"] === undefined ? null : { templateUrl: v["database-url"], envName },
-    isolation: v.isolation === "slot" ? "slot" : "file",
+    isolation: (v.isolation ?? DEFAULT_ISOLATION) as "file" | "slot",
     setup: v.setup ?? null,
     teardown: v.teardown ?? null,
     keepFailed: v["keep-failed"] === true,
@@ -182,7 +181,7 @@ function resolveLoad(input: CliInput, describe: DescribeOption): LoadSettings | 
     }
     return null;
   }
-  return { loop, durationSeconds, delaySeconds: parseSeconds(describe("delay"), v.delay, { allowZero: true }) ?? 0, keepGoing: v["keep-going"] === true };
+  return { loop, durationSeconds, delaySeconds: parseSeconds(describe("delay"), v.delay, { allowZero: true }) ?? DEFAULT_DELAY_SECONDS, keepGoing: v["keep-going"] === true };
 }
 
 /** A whole number of at least `min`, or null when not given. */
@@ -202,12 +201,6 @@ export function parseWorkers(value: string | undefined, flag = "--workers"): num
     throw new UsageError(`${flag} must be a whole number of at least 1, or auto; got "${value}"`);
   }
   return Number(value);
-}
-
-/** `auto` is the machine's available parallelism; never more workers than files. */
-export function workerCount(workers: number | "auto", files: number): number {
-  const wanted = workers === "auto" ? os.availableParallelism() : workers;
-  return Math.max(1, Math.min(wanted, files));
 }
 
 export function parseSeconds(flag: string, value: string | undefined, { allowZero }: { allowZero: boolean }): number | null {

@@ -8,8 +8,8 @@
  */
 import fs from "node:fs";
 import { UsageError } from "../errors.js";
-import type { Launcher } from "../exec/launch.js";
-import { runProcess } from "../exec/runProcess.js";
+import type { Launcher } from "../process/launch.js";
+import { runProcess } from "../process/runProcess.js";
 import type { PythonCommand } from "../python.js";
 
 /** What pytest would collect, and the settings every process of the run must share with that answer. */
@@ -70,15 +70,11 @@ export async function askPytest(request: ListingRequest): Promise<Listing | "can
       },
       marker: `GRIMOIRE_LIST_FILE=${answer}`,
       logFile: request.logFile,
-      junitFile: null,
-      recordsFile: null,
       outputMode: "lines",
       timeoutMs: null,
       killGraceMs: request.killGraceMs,
       cancel: request.cancel,
       hurry: request.hurry,
-      onStart: () => undefined,
-      onOutput: () => undefined,
     },
     request.launcher,
   );

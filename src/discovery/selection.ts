@@ -12,6 +12,7 @@ import { SCOPE_FOLDERS } from "../defaults.js";
 import { UsageError } from "../errors.js";
 import { compareCodeUnits, isWithin, toProjectPath } from "../projectPaths.js";
 import type { Listing } from "./askPytest.js";
+import type { TestFile } from "../model.js";
 
 export type Scope = keyof typeof SCOPE_FOLDERS;
 
@@ -29,24 +30,6 @@ export interface CollectionRequest {
   /** Files the user named, with what pytest gets for each: the path itself, or the node ids in it. */
   named: Map<string, string[]>;
   notices: string[];
-}
-
-export type TestFileKind =
-  /** pytest collects tests from it (a test module, a doctest text file, a plugin's file). */
-  | "tests"
-  /** Only doctests can come from it: a module collected because of `--doctest-modules`. */
-  | "doctests"
-  /** A folder whose collection failed (a conftest that does not import): running it shows pytest's error. */
-  | "collect-error";
-
-export interface TestFile {
-  /** Project path: the file's identity everywhere else. */
-  path: string;
-  /** Named on the command line: what pytest gets for it (the path, or node ids in it). Null when found in a folder. */
-  named: string[] | null;
-  /** For a file found in a folder: that collection argument (a project path), which its process is given too. */
-  folder: string | null;
-  kind: TestFileKind;
 }
 
 export interface Selection {

@@ -1,22 +1,22 @@
 /**
- * Runs a shard as one pytest process: its command (pytestCommand.ts), its
+ * Runs a batch as one pytest process: its command (pytestCommand.ts), its
  * log, JUnit and records files, and the translation of the process's fate
  * into file results.
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { RunEvents, ShardStart } from "../events.js";
+import type { RunEvents, BatchStart } from "../events.js";
 import { isFailure, type FileResult } from "../model.js";
 import { toProjectPath } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
-import type { Shard, ShardPlacement, ShardRunner, ShardSignals } from "./executor.js";
-import type { Launcher } from "./launch.js";
-import type { ManagedEnvironment } from "../managed/environment.js";
-import type { ForkServer } from "./forkServer.js";
+import type { Placement, BatchRunner, BatchSignals } from "./executor.js";
+import type { Batch } from "../model.js";
+import type { Launcher } from "../process/launch.js";
+import type { ManagedEnvironment } from "../managed/leases.js";
 import { logName, pytestArgs, pytestEnv, targetsOf, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
-import { runProcess, type ProcessReport } from "./runProcess.js";
-import { relativeRecords } from "./testRecords.js";
+import { runProcess, type ProcessReport } from "../process/runProcess.js";
+import { readRecords } from "./testRecords.js";
 
 export interface PytestSettings extends CommandSettings, EnvSettings {
   root: string;
@@ -26,33 +26,34 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   /**
    * A serial run of the whole selection gets exactly a plain run's arguments
    * (these), with no limit; null when the selection was narrowed (a CI
-   * shard, --last-failed), which limits it to its files.
+   * batch, --last-failed), which limits it to its files.
    */
   plainTargets: string[] | null;
   timeoutSeconds: number | null;
   killGraceSeconds: number;
   events: RunEvents;
   clock: () => number;
-  /** Managed servers and databases, leased for each shard; null when grimoire-run starts none. */
+  /** Managed servers and databases, leased for each batch; null when grimoire-run starts none. */
   environment: ManagedEnvironment | null;
-  /** Forks each parallel file's pytest from a warmed-up process; null to start each one afresh. */
-  forkServer: ForkServer | null;
-  launcher?: Launcher;
+  /** Starts each pytest process: forked from the fork server where there is one, else afresh. */
+  launcher: Launcher;
+  /** The launcher forks (shown in --verbose command lines). */
+  forked: boolean;
 }
 
-export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
-  let nextShardId = 1;
+export function createBatchRunner(settings: PytestSettings): BatchRunner {
+  let nextBatchId = 1;
   const junitDir = path.join(settings.logDir, "junit");
   fs.mkdirSync(junitDir, { recursive: true });
 
-  return async (shard: Shard, placement: ShardPlacement, signals: ShardSignals): Promise<FileResult[]> => {
-    const id = nextShardId++;
-    const name = logName(shard.paths, placement.iteration, placement.attempt, settings.mode);
+  return async (batch: Batch, placement: Placement, signals: BatchSignals): Promise<FileResult[]> => {
+    const id = nextBatchId++;
+    const name = logName(batch.paths, placement.iteration, placement.attempt, settings.mode);
     const parallel = settings.mode === "parallel";
-    const pack = parallel && shard.paths.length > 1;
+    const pack = parallel && batch.paths.length > 1;
     // A retry runs only the files that failed: never a plain run's arguments.
     const plain = !parallel && placement.attempt === 1 ? settings.plainTargets : null;
-    const targets = plain !== null ? { args: plain, only: null } : targetsOf(shard.files, settings.root);
+    const targets = plain !== null ? { args: plain, only: null } : targetsOf(batch.files, settings.root);
     const onlyFile = targets.only === null ? null : path.join(settings.logDir, `${name}.files`);
     if (onlyFile !== null) fs.writeFileSync(onlyFile, (targets.only ?? []).map((file) => `${file}\n`).join(""));
     const logFile = path.join(settings.logDir, `${name}.log`);
@@ -62,24 +63,23 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
     fs.rmSync(recordsFile, { force: true });
     const treeId = `${settings.runId}.${id}`;
     const marker = `GRIMOIRE_TREE_ID=${treeId}`;
-    const where = shard.paths.length === 1 ? (shard.paths[0] as string) : pack ? `the pack of ${shard.paths.join(", ")}` : "the serial run";
+    const where = batch.paths.length === 1 ? (batch.paths[0] as string) : pack ? `the pack of ${batch.paths.join(", ")}` : "the serial run";
     const lease = settings.environment === null ? null : await settings.environment.lease({ label: where, slot: placement.slot, logName: name, ...signals });
     const artifactsDir = path.join(settings.logDir, `${name}.artifacts`);
     const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile }), ...lease?.env };
     const pytest = pytestArgs(settings, targets.args, junitFile, { pack });
     const args = [...settings.python.args, "-m", "pytest", ...pytest];
-    const forkServer = settings.forkServer !== null && settings.forkServer.usable ? settings.forkServer : null;
 
-    const started: ShardStart = {
+    const started: BatchStart = {
       id,
-      paths: shard.paths,
+      paths: batch.paths,
       iteration: placement.iteration,
       attempt: placement.attempt,
       slot: placement.slot,
       startSeconds: settings.clock(),
       log: toProjectPath(settings.root, logFile),
       pid: null,
-      command: [...(forkServer === null ? [] : ["(forked)"]), settings.python.command, ...args],
+      command: [...(settings.forked ? ["(forked)"] : []), settings.python.command, ...args],
     };
     let failed = true;
     let report: ProcessReport;
@@ -89,39 +89,31 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
           launch: { command: settings.python.command, args, pytestArgs: pytest, cwd: settings.root, env, stdin: parallel ? "ignore" : "inherit" },
           marker,
           logFile,
-          junitFile,
-          recordsFile,
+          drop: (line) => line.startsWith("-") && line.includes(`generated xml file: ${junitFile}`),
           outputMode: parallel ? "lines" : "raw",
           // --timeout is per file: a pack of n files gets n times as long.
-          timeoutMs: settings.timeoutSeconds === null ? null : settings.timeoutSeconds * 1000 * (pack ? shard.paths.length : 1),
+          timeoutMs: settings.timeoutSeconds === null ? null : settings.timeoutSeconds * 1000 * (pack ? batch.paths.length : 1),
           killGraceMs: settings.killGraceSeconds * 1000,
           cancel: signals.cancel,
           hurry: signals.hurry,
           onStart: (pid) => {
             started.pid = pid;
-            settings.events.emit({ type: "shard-start", shard: started });
+            settings.events.emit({ type: "batch-start", batch: started });
           },
-          onOutput: (text) => settings.events.emit({ type: "shard-output", shard: started, text }),
+          onOutput: (text) => settings.events.emit({ type: "batch-output", batch: started, text }),
         },
-        forkServer === null ? settings.launcher : (spec) => forkServer.launch(spec),
+        settings.launcher,
       );
-      failed = isFailure(statusOf(report).status);
+      failed = isFailure(statusOf({ ...report, records: null }).status);
     } finally {
       await lease?.release(failed);
     }
 
-    settings.events.emit({ type: "shard-finish", shard: started, durationSeconds: report.durationSeconds });
-    if (report.leftovers > 0) {
-      settings.events.emit({
-        type: "warning",
-        message: `${where} left ${report.leftovers} process${report.leftovers === 1 ? "" : "es"} running after pytest exited; grimoire-run killed ${report.leftovers === 1 ? "it" : "them"}`,
-      });
-    }
-    if (report.survivors.length > 0) {
-      settings.events.emit({ type: "warning", message: `could not kill processes of ${where}: ${report.survivors.join(", ")}` });
-    }
+    settings.events.emit({ type: "batch-finish", batch: started, durationSeconds: report.durationSeconds });
+    if (report.leftovers.length > 0) settings.events.emit({ type: "leftovers-killed", label: where, pids: report.leftovers });
+    if (report.survivors.length > 0) settings.events.emit({ type: "kill-failed", label: where, pids: report.survivors });
     const run = {
-      path: shard.paths[0] as string,
+      path: batch.paths[0] as string,
       iteration: placement.iteration,
       attempt: placement.attempt,
       slot: placement.slot,
@@ -131,8 +123,8 @@ export function createPytestShardRunner(settings: PytestSettings): ShardRunner {
       artifacts: fs.existsSync(artifactsDir) ? toProjectPath(settings.root, artifactsDir) : null,
       pid: started.pid,
     };
-    const outcome = { ...report, records: report.records === null ? null : relativeRecords(report.records, settings.root) };
-    if (shard.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];
-    return resultsOfSerialRun(run, shard.paths, outcome);
+    const outcome = { ...report, records: readRecords(recordsFile, settings.root) };
+    if (batch.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];
+    return resultsOfSerialRun(run, batch.paths, outcome);
   };
 }

@@ -1,36 +1,29 @@
 /**
- * The pool: worker slots, the order shards start in, iterations, retries,
+ * The pool: worker slots, the order batches start in, iterations, retries,
  * and stopping (fail-fast, interrupts). It decides what runs when; running
- * one pytest process is the shard runner's job, and formatting is the
+ * one pytest process is the batch runner's job, and formatting is the
  * reporters'.
  */
 import { setMaxListeners } from "node:events";
 import pLimit, { type LimitFunction } from "p-limit";
 import { EnvironmentFailure, StartCancelled } from "../errors.js";
-import type { RunEvents, StopReason } from "../events.js";
-import { failedOnItsOwn, failedTests, isFailure, type FileResult } from "../model.js";
+import type { Progress, RunEvents, StopCause } from "../events.js";
+import { failedOnItsOwn, failedTests, isFailure, type Batch, type FileResult } from "../model.js";
 import { cancelledBeforeStart } from "./results.js";
-import type { TestFile } from "../discovery/selection.js";
+import { sleep } from "../process/sleep.js";
 
-/** The files one pytest process runs: one file in parallel mode, the whole selection in serial mode. */
-export interface Shard {
-  paths: string[];
-  /** The same files as discovery found them: how each is given to pytest. */
-  files: TestFile[];
-}
-
-export interface ShardPlacement {
+export interface Placement {
   iteration: number;
   attempt: number;
   slot: number;
 }
 
-export interface ShardSignals {
+export interface BatchSignals {
   cancel: AbortSignal;
   hurry: AbortSignal;
 }
 
-export type ShardRunner = (shard: Shard, placement: ShardPlacement, signals: ShardSignals) => Promise<FileResult[]>;
+export type BatchRunner = (batch: Batch, placement: Placement, signals: BatchSignals) => Promise<FileResult[]>;
 
 export interface IterationPolicy {
   /** How many iterations; null runs until the deadline. */
@@ -48,7 +41,7 @@ export interface IterationPolicy {
 
 export interface ExecutorPlan {
   /** Shards of one iteration, in the order they start. */
-  shards: Shard[];
+  batches: Batch[];
   workers: number;
   failFast: boolean;
   /** pytest's -x or --maxfail N, made to act across the run: stop once this many tests have failed; null for no limit. */
@@ -59,7 +52,7 @@ export interface ExecutorPlan {
 
 export interface ExecutionResult {
   results: FileResult[];
-  stopReason: StopReason | null;
+  stopped: StopCause | null;
   iterationsStarted: number;
   /** The iteration whose failures ended a repeated run early (without --keep-going), if one did. */
   haltedAfterIteration: number | null;
@@ -73,30 +66,32 @@ export class Executor {
   private readonly limit: LimitFunction;
   private readonly freeSlots: number[];
   private readonly results: FileResult[] = [];
-  private stopReason: StopReason | null = null;
+  private stopped: StopCause | null = null;
   private firstFailedIteration: number | null = null;
   private failedTestCount = 0;
+  private readonly progress: Progress;
   private iterationsStarted = 0;
   private haltedAfterIteration: number | null = null;
 
   constructor(
     private readonly plan: ExecutorPlan,
-    private readonly runShard: ShardRunner,
+    private readonly runBatch: BatchRunner,
     private readonly events: RunEvents,
     /** Seconds since the start of the run. */
     private readonly clock: () => number,
   ) {
     this.limit = pLimit(plan.workers);
-    // Every running shard, and every kill in progress, listens to these two signals.
+    // Every running batch, and every kill in progress, listens to these two signals.
     setMaxListeners(2 * plan.workers + 10, this.cancelController.signal, this.hurryController.signal);
     this.freeSlots = Array.from({ length: plan.workers }, (_, slot) => slot);
+    this.progress = { done: 0, perIteration: plan.batches.reduce((sum, b) => sum + b.paths.length, 0), running: 0, failed: 0, iteration: 1 };
   }
 
-  /** Stops the run: nothing new starts and every running tree is killed. The first reason wins. */
-  stop(reason: StopReason, detail: string, cause: FileResult | null = null): void {
-    if (this.stopReason !== null) return;
-    this.stopReason = reason;
-    this.events.emit({ type: "stopping", reason, detail, cause });
+  /** Stops the run: nothing new starts and every running tree is killed. The first cause wins. */
+  stop(cause: StopCause): void {
+    if (this.stopped !== null) return;
+    this.stopped = cause;
+    this.events.emit({ type: "stopping", cause });
     this.cancelController.abort();
   }
 
@@ -105,16 +100,24 @@ export class Executor {
     this.hurryController.abort();
   }
 
-  get stopping(): StopReason | null {
-    return this.stopReason;
+  get stopping(): StopCause | null {
+    return this.stopped;
   }
 
   async execute(): Promise<ExecutionResult> {
     if (this.plan.iterations.sustained) await this.runSustained();
     else await this.runWithBarriers();
     const notStarted = this.results.filter((r) => r.status === "cancelled" && r.slot === -1).map((r) => r.path);
-    if (notStarted.length > 0) this.events.emit({ type: "cancelled", paths: notStarted });
-    return { results: this.results, stopReason: this.stopReason, iterationsStarted: this.iterationsStarted, haltedAfterIteration: this.haltedAfterIteration };
+    if (notStarted.length > 0) {
+      this.events.emit({ type: "cancelled", paths: notStarted });
+      this.report({ done: this.progress.done + notStarted.length });
+    }
+    return { results: this.results, stopped: this.stopped, iterationsStarted: this.iterationsStarted, haltedAfterIteration: this.haltedAfterIteration };
+  }
+
+  private report(change: Partial<Progress>): void {
+    Object.assign(this.progress, change);
+    this.events.emit({ type: "progress", progress: { ...this.progress } });
   }
 
   private async runWithBarriers(): Promise<void> {
@@ -127,7 +130,7 @@ export class Executor {
     }
   }
 
-  /** Each iteration queues the next one as its own last shard starts, so the queue never runs dry. */
+  /** Each iteration queues the next one as its own last batch starts, so the queue never runs dry. */
   private async runSustained(): Promise<void> {
     const iterations: Promise<void>[] = [];
     const start = (iteration: number): void => {
@@ -143,7 +146,7 @@ export class Executor {
 
   private mayStartIteration(iteration: number): boolean {
     const policy = this.plan.iterations;
-    if (this.stopReason !== null) return false;
+    if (this.stopped !== null) return false;
     if (policy.count !== null && iteration > policy.count) return false;
     if (this.pastDeadline()) return false;
     if (policy.keepGoing || this.firstFailedIteration === null) return true;
@@ -156,25 +159,26 @@ export class Executor {
     return deadline !== null && this.clock() >= deadline;
   }
 
-  private async runIteration(iteration: number, onLastShardStarting: () => void): Promise<void> {
+  private async runIteration(iteration: number, onLastBatchStarting: () => void): Promise<void> {
     this.iterationsStarted = Math.max(this.iterationsStarted, iteration);
     this.events.emit({ type: "iteration-start", iteration });
+    this.report({ iteration: Math.max(this.progress.iteration, iteration) });
     const startedAt = this.clock();
-    const last = this.plan.shards.length - 1;
-    const jobs = this.plan.shards.map((shard, index) =>
+    const last = this.plan.batches.length - 1;
+    const jobs = this.plan.batches.map((batch, index) =>
       this.limit(() => {
-        if (index === last) onLastShardStarting();
-        return this.runJob(shard, iteration);
+        if (index === last) onLastBatchStarting();
+        return this.runJob(batch, iteration);
       }),
     );
     const results = (await Promise.all(jobs)).flat();
     this.events.emit({ type: "iteration-finish", iteration, results, seconds: this.clock() - startedAt });
   }
 
-  /** One shard in one slot, with its retries. Returns the final result of each of its files. */
-  private async runJob(shard: Shard, iteration: number): Promise<FileResult[]> {
-    if (this.stopReason !== null) {
-      const cancelled = shard.paths.map((path) => cancelledBeforeStart(path, iteration, 1, this.clock()));
+  /** One batch in one slot, with its retries. Returns the final result of each of its files. */
+  private async runJob(batch: Batch, iteration: number): Promise<FileResult[]> {
+    if (this.stopped !== null) {
+      const cancelled = batch.paths.map((path) => cancelledBeforeStart(path, iteration, 1, this.clock()));
       this.results.push(...cancelled);
       return cancelled;
     }
@@ -182,14 +186,15 @@ export class Executor {
     if (this.pastDeadline() || stoppedAfterFailure) return [];
 
     const slot = this.freeSlots.shift();
-    if (slot === undefined) throw new Error("no free worker slot: the pool ran more shards than it has slots");
+    if (slot === undefined) throw new Error("no free worker slot: the pool ran more batches than it has slots");
     try {
       const finals: FileResult[] = [];
       const failedBefore = new Set<string>();
-      let pending = shard;
+      let pending = batch;
       for (let attempt = 1; ; attempt++) {
-        const results = await this.runSafely(pending, { iteration, attempt, slot });
-        const mayRetry = attempt <= this.plan.retries && this.stopReason === null;
+        this.report({ running: this.progress.running + 1 });
+        const results = await this.runSafely(pending, { iteration, attempt, slot }).finally(() => (this.progress.running -= 1));
+        const mayRetry = attempt <= this.plan.retries && this.stopped === null;
         const retry = new Set(results.filter((r) => mayRetry && failedOnItsOwn(r.status)).map((r) => r.path));
         for (const result of results) {
           if (result.status === "passed" && failedBefore.has(result.path)) result.status = "flaky";
@@ -198,8 +203,10 @@ export class Executor {
           if (retry.has(result.path)) failedBefore.add(result.path);
           else finals.push(result);
         }
+        const failedNow = results.filter((r) => !retry.has(r.path) && failedOnItsOwn(r.status)).length;
+        this.report({ done: this.progress.done + results.length - retry.size, failed: this.progress.failed + failedNow });
         if (retry.size === 0) break;
-        pending = narrowShard(shard, retry);
+        pending = narrowBatch(batch, retry);
       }
       for (const result of finals) if (isFailure(result.status)) this.onFileFailed(result, iteration);
       return finals;
@@ -210,50 +217,31 @@ export class Executor {
   }
 
   /**
-   * A shard runner that throws (its managed server would not start, or a bug)
-   * stops the whole run, and the shard's files count as not started.
+   * A batch runner that throws (its managed server would not start, or a bug)
+   * stops the whole run, and the batch's files count as not started.
    */
-  private async runSafely(shard: Shard, placement: ShardPlacement): Promise<FileResult[]> {
+  private async runSafely(batch: Batch, placement: Placement): Promise<FileResult[]> {
     try {
-      return await this.runShard(shard, placement, { cancel: this.cancelController.signal, hurry: this.hurryController.signal });
+      return await this.runBatch(batch, placement, { cancel: this.cancelController.signal, hurry: this.hurryController.signal });
     } catch (error) {
-      if (error instanceof EnvironmentFailure) this.stop("environment", error.message);
-      else if (!(error instanceof StartCancelled)) this.stop("error", `grimoire-run hit an internal error; stopping every running test process: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      return shard.paths.map((path) => cancelledBeforeStart(path, placement.iteration, placement.attempt, this.clock()));
+      if (error instanceof EnvironmentFailure) this.stop({ reason: "environment", message: error.message });
+      else if (!(error instanceof StartCancelled)) this.stop({ reason: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      return batch.paths.map((path) => cancelledBeforeStart(path, placement.iteration, placement.attempt, this.clock()));
     }
   }
 
   private onFileFailed(result: FileResult, iteration: number): void {
     if (result.status === "cancelled") return;
     if (this.firstFailedIteration === null || iteration < this.firstFailedIteration) this.firstFailedIteration = iteration;
-    const what = `${result.path} ${result.status === "timeout" ? "timed out" : "failed"}`;
     // A file that failed without a test report (a crash, a timeout) counts as one failed test.
     this.failedTestCount += result.tests === null ? 1 : Math.max(1, failedTests(result.tests));
     const limit = this.plan.maxFailedTests;
-    if (this.plan.failFast) this.stop("fail-fast", what, result);
-    else if (limit !== null && this.failedTestCount >= limit) {
-      this.stop("fail-fast", limit === 1 ? `${what} (pytest's -x stops at the first failure)` : `${this.failedTestCount} tests failed (pytest's --maxfail=${limit})`, result);
-    }
+    if (this.plan.failFast || limit === 1) this.stop({ reason: "fail-fast", result, pytestExitFirst: !this.plan.failFast });
+    else if (limit !== null && this.failedTestCount >= limit) this.stop({ reason: "max-failures", failedTests: this.failedTestCount, limit, result });
   }
 }
 
-/** The part of a shard that covers the given files, for a retry. */
-export function narrowShard(shard: Shard, paths: ReadonlySet<string>): Shard {
-  return { paths: shard.paths.filter((p) => paths.has(p)), files: shard.files.filter((f) => paths.has(f.path)) };
-}
-
-function sleep(ms: number, abort: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (abort.aborted) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      abort.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    abort.addEventListener("abort", done, { once: true });
-  });
+/** The part of a batch that covers the given files, for a retry. */
+export function narrowBatch(batch: Batch, paths: ReadonlySet<string>): Batch {
+  return { paths: batch.paths.filter((p) => paths.has(p)), files: batch.files.filter((f) => paths.has(f.path)) };
 }

@@ -8,18 +8,17 @@
  * If the server cannot start, cannot warm up, or dies, files go back to being
  * started afresh: it is only ever an optimisation.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import type { PythonCommand } from "../python.js";
-import type { Exit, LaunchedProcess, LaunchSpec } from "./launch.js";
-import { killTrees } from "./processTree.js";
+import { launch as defaultLaunch, type Exit, type LaunchedProcess, type Launcher, type LaunchSpec } from "../process/launch.js";
+import { killTrees } from "../process/processTree.js";
+import { FORK_SERVER_READY_TIMEOUT_MS } from "../defaults.js";
+import { buildRunRequest, encodeRequest, parseEvent, type ForkServerEvent } from "./forkServerProtocol.js";
 
-/** How long the server may take to import pytest and run its empty warm-up session. */
-const READY_TIMEOUT_MS = 60_000;
 
 interface Pending {
   pid: number | null;
@@ -30,11 +29,6 @@ interface Pending {
   exit: Exit | null;
 }
 
-type ServerEvent =
-  | { op: "ready"; pid: number }
-  | { op: "unusable"; reason: string }
-  | { op: "started"; id: number; pid: number }
-  | { op: "exited"; id: number; code?: number; signal?: string };
 
 export interface ForkServerOptions {
   python: PythonCommand;
@@ -43,7 +37,8 @@ export interface ForkServerOptions {
   runId: string;
   killGraceMs: number;
   /** What a child asking for `stdin: "inherit"` gets as its stdin (grimoire-run's own, fd 0); none when left out. */
-  stdin?: number | "ignore";
+  stdin?: number;
+  launcher?: Launcher;
 }
 
 export class ForkServer {
@@ -52,7 +47,7 @@ export class ForkServer {
   private dead: string | null = null;
 
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly child: LaunchedProcess,
     private readonly socketServer: net.Server,
     private readonly socketPath: string,
     private readonly killGraceMs: number,
@@ -70,15 +65,17 @@ export class ForkServer {
     });
     const env = { ...options.env, GRIMOIRE_RUN_ID: options.runId, GRIMOIRE_TREE_ID: `${options.runId}.forkserver` };
     // grimoire-run's own stdin goes to the server as its fd 3, for a serial run's child to take as its stdin (pdb, breakpoint()).
-    const child = spawn(options.python.command, [...options.python.args, "-m", "grimoire_run_forkserver", "--grace-ms", String(options.killGraceMs)], {
+    const child = await (options.launcher ?? defaultLaunch)({
+      command: options.python.command,
+      args: [...options.python.args, "-m", "grimoire_run_forkserver", "--grace-ms", String(options.killGraceMs)],
       cwd: options.root,
       env,
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe", options.stdin ?? "ignore"],
+      stdin: "pipe",
+      ...(options.stdin === undefined ? {} : { fd3: options.stdin }),
     });
     const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs, env);
     let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     socketServer.on("connection", (socket) => server.accept(socket));
 
     const ready = new Promise<string | null>((resolve) => {
@@ -86,9 +83,10 @@ export class ForkServer {
         clearTimeout(timer);
         resolve(problem);
       };
-      const timer = setTimeout(() => settle(`it was not ready within ${READY_TIMEOUT_MS / 1000}s`), READY_TIMEOUT_MS);
-      child.once("error", (error) => settle(error.message));
-      child.once("exit", (code) => settle(`it exited (code ${String(code)}) ${stderr.trim().split("\n").slice(-3).join(" ")}`.trim()));
+      const timer = setTimeout(() => settle(`it was not ready within ${FORK_SERVER_READY_TIMEOUT_MS / 1000}s`), FORK_SERVER_READY_TIMEOUT_MS);
+      void child.exited.then((exit) =>
+        settle(exit.spawnError !== null ? exit.spawnError.message : `it exited (code ${String(exit.code)}) ${stderr.trim().split("\n").slice(-3).join(" ")}`.trim()),
+      );
       server.onEvents(child, (event) => {
         if (event.op === "ready") settle(null);
         if (event.op === "unusable") settle(event.reason.trim().split("\n").slice(-2).join(" "));
@@ -96,7 +94,7 @@ export class ForkServer {
     });
     const problem = await ready;
     if (problem === null) {
-      child.once("exit", () => server.died(`the fork server exited ${stderr.trim().split("\n").slice(-1).join("")}`.trim()));
+      void child.exited.then(() => server.died(`the fork server exited ${stderr.trim().split("\n").slice(-1).join("")}`.trim()));
       return server;
     }
     await server.close();
@@ -116,8 +114,15 @@ export class ForkServer {
     const launched = new Promise<LaunchedProcess>((resolveLaunch) => {
       this.pending.set(id, { pid: null, output: null, resolveLaunch, resolveExit, exited, exit: null });
     });
-    const request = { op: "run", id, args: spec.pytestArgs ?? [], ...envChanges(this.baseEnv, spec.env), cwd: spec.cwd, socket: this.socketPath, stdin: spec.stdin };
-    this.child.stdin?.write(`${JSON.stringify(request)}\n`);
+    const request = buildRunRequest({
+      id,
+      args: spec.pytestArgs ?? [],
+      ...envChanges(this.baseEnv, spec.env),
+      cwd: spec.cwd,
+      socket: this.socketPath,
+      ...(spec.stdin === "inherit" ? { stdin: "inherit" as const } : {}),
+    });
+    this.child.stdin?.write(encodeRequest(request));
     return launched;
   }
 
@@ -125,9 +130,9 @@ export class ForkServer {
   async close(): Promise<void> {
     this.dead ??= "closed";
     this.child.stdin?.end();
-    const exited = this.child.exitCode !== null || this.child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    const exited = this.child.exited;
     const timer = setTimeout(() => {
-      if (this.child.pid !== undefined) void killTrees([{ pid: this.child.pid, marker: null }], { graceMs: this.killGraceMs });
+      if (this.child.pid !== null) void killTrees([{ pid: this.child.pid, marker: null }], { graceMs: this.killGraceMs });
     }, 2_000);
     await exited;
     clearTimeout(timer);
@@ -135,23 +140,34 @@ export class ForkServer {
     fs.rmSync(this.socketPath, { force: true });
   }
 
-  private onEvents(child: ChildProcess, listener: (event: ServerEvent) => void): void {
+  private onEvents(child: LaunchedProcess, listener: (event: ForkServerEvent) => void): void {
     let buffer = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
+    child.stdout.on("data", (chunk: Buffer) => {
       buffer += chunk.toString();
       let newline: number;
       while ((newline = buffer.indexOf("\n")) >= 0) {
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
-        const event = JSON.parse(line) as ServerEvent;
+        let event: ForkServerEvent;
+        try {
+          event = parseEvent(line);
+        } catch (error) {
+          // A server that says what the protocol does not allow cannot be trusted with another file.
+          this.died(`the fork server broke its protocol: ${(error as Error).message}`);
+          if (child.pid !== null) void killTrees([{ pid: child.pid, marker: null }], { graceMs: this.killGraceMs });
+          return;
+        }
         listener(event);
         this.handle(event);
       }
     });
   }
 
-  private handle(event: ServerEvent): void {
-    if (event.op === "started") {
+  private handle(event: ForkServerEvent): void {
+    if (event.op === "error") {
+      // The server is ending (a request it could not read, a fault in its loop): no file goes to it any more.
+      this.died(`the fork server failed: ${event.reason.trim().split("\n").slice(-1).join("")}`);
+    } else if (event.op === "started") {
       const entry = this.pending.get(event.id);
       if (entry === undefined) return;
       entry.pid = event.pid;
@@ -223,7 +239,7 @@ function resolveLaunch(entry: Pending): void {
   entry.resolveLaunch = null;
   const stderr = new PassThrough();
   stderr.end();
-  resolve({ pid: entry.pid, stdout: entry.output ?? Readable.from([]), stderr, exited: entry.exited });
+  resolve({ pid: entry.pid, stdout: entry.output ?? Readable.from([]), stderr, stdin: null, exited: entry.exited });
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * What one pytest process is started with: its arguments, its environment
- * and its file names. Pure: the runner that spawns it is pytestShard.ts.
+ * and its file names. Pure: the runner that spawns it is batchRunner.ts.
  *
  * A file found in a folder is never named to pytest: pytest runs a named
  * file even where its own rules would skip it, and collects it in ways a
@@ -10,7 +10,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { TestFile } from "../discovery/selection.js";
+import type { TestFile } from "../model.js";
 
 /** The folder holding grimoire-run's pytest plugin, put on every pytest's PYTHONPATH. */
 export const PLUGIN_DIR = fileURLToPath(new URL("../../python", import.meta.url));

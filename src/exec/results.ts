@@ -2,24 +2,13 @@
  * Turning what a pytest process did into file results. Pure: plain data in, plain data out.
  */
 import { addCounts, emptyCounts, failedTests, isFailure, roundSeconds, type FileResult, type FileStatus, type StartedRun, type TestCase, type TestCounts } from "../model.js";
+import type { ProcessReport } from "../process/runProcess.js";
 import type { ProcessRecords } from "./testRecords.js";
 
-/** How a pytest process ended, as the executor saw it. */
-export interface ProcessOutcome {
-  exitCode: number | null;
-  signal: string | null;
-  /** The per-file time limit was reached and the tree was killed. */
-  timedOut: boolean;
-  /** The time limit, for saying what was exceeded. */
-  timeoutSeconds: number | null;
-  /** The file was stopped by fail-fast or an interrupt before it ended by itself. */
-  cancelled: boolean;
-  /** The process could not be started (the message says why). */
-  spawnError: string | null;
-  durationSeconds: number;
+/** How a pytest process ended, and what grimoire-run's plugin recorded in it. */
+export interface ProcessOutcome extends Omit<ProcessReport, "leftovers" | "survivors"> {
   /** What grimoire-run's pytest plugin recorded, keyed by project path; null when it recorded nothing (pytest never got that far). */
   records: ProcessRecords | null;
-  tail: string[];
 }
 
 /** pytest's documented exit codes, in words for the summary. */

@@ -4,6 +4,7 @@
  * each test report with pytest's own category for it, collection errors, and
  * whether the session reached its end. Pure: text in, plain data out.
  */
+import fs from "node:fs";
 import { toProjectPath } from "../projectPaths.js";
 import { emptyCounts, type TestCase, type TestCounts, type TestOutcome } from "../model.js";
 
@@ -107,6 +108,17 @@ export function parseRecords(text: string): ProcessRecords {
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
   return { collected, files, collectErrors, exitStatus };
+}
+
+/** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
+export function readRecords(file: string, root: string): ProcessRecords | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+  return relativeRecords(parseRecords(text), root);
 }
 
 /** The same records with every path made relative to the project root (with `/`), as files are named everywhere else. */

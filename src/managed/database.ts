@@ -13,7 +13,7 @@
  */
 import pg, { type QueryResult } from "pg";
 import { EnvironmentFailure, UsageError } from "../errors.js";
-import { cloneName, databaseName, keptName, MAX_IDENTIFIER_BYTES, redactPassword, RUN_TAG, splitUrl, withDatabase } from "./databaseNames.js";
+import { cloneName, databaseName, keptName, parseCloneName, MAX_IDENTIFIER_BYTES, redactPassword, RUN_TAG, splitUrl, withDatabase } from "./databaseNames.js";
 
 const { Client, escapeIdentifier } = pg;
 type PgClient = InstanceType<typeof Client>;
@@ -145,8 +145,6 @@ function lockKey(runTag: string): number {
   return Number.parseInt(runTag, 16) | 0;
 }
 
-const CLONE_NAME = /^(.*)_grimoire_([0-9a-f]{8})_([1-9][0-9]*)$/s;
-
 export class CloneManager {
   private nextNumber = 1;
   /** The last clone creation queued: creations run one at a time. */
@@ -219,13 +217,10 @@ export class CloneManager {
     const listed = await this.query("list databases", UsageError, "SELECT datname FROM pg_database WHERE NOT datistemplate");
     const byRun = new Map<string, string[]>();
     for (const { datname } of listed.rows as { datname: string }[]) {
-      const match = CLONE_NAME.exec(datname);
-      if (match === null) continue;
-      const [, , tag = "", digits = ""] = match;
-      const n = Number(digits);
+      const clone = parseCloneName(this.template, datname);
       // Our own lock is re-entrant: taking it would "prove" our own clones stale.
-      if (tag === this.runTag || !Number.isSafeInteger(n) || cloneName(this.template, tag, n) !== datname) continue;
-      byRun.set(tag, [...(byRun.get(tag) ?? []), datname]);
+      if (clone === null || clone.runTag === this.runTag) continue;
+      byRun.set(clone.runTag, [...(byRun.get(clone.runTag) ?? []), datname]);
     }
     const dropped: string[] = [];
     for (const [tag, names] of byRun) {
@@ -294,12 +289,9 @@ export class CloneManager {
 
   /** The clone number of one of this manager's clones; anything else is a bug, and dropping it could drop the template. */
   private checkOwnClone(name: string): number {
-    const match = CLONE_NAME.exec(name);
-    const n = Number(match?.[3]);
-    if (match === null || match[2] !== this.runTag || cloneName(this.template, this.runTag, n) !== name) {
-      throw new Error(`"${name}" is not a database clone of this run`);
-    }
-    return n;
+    const clone = parseCloneName(this.template, name);
+    if (clone === null || clone.runTag !== this.runTag) throw new Error(`"${name}" is not a database clone of this run`);
+    return clone.n;
   }
 
   /**

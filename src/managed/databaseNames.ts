@@ -40,6 +40,18 @@ export function cloneName(template: string, runTag: string, n: number): string {
   return withSuffix(template, `${CLONE_MARK}${runTag}_${n}`);
 }
 
+/**
+ * The run tag and number of a database named as a clone of `template`, or
+ * null for any other name (a kept clone, the template, another database).
+ */
+export function parseCloneName(template: string, name: string): { runTag: string; n: number } | null {
+  const match = /^.*_grimoire_([0-9a-f]{8})_([1-9][0-9]*)$/s.exec(name);
+  if (match === null) return null;
+  const runTag = match[1] as string;
+  const n = Number(match[2]);
+  return Number.isSafeInteger(n) && cloneName(template, runTag, n) === name ? { runTag, n } : null;
+}
+
 /** The name a kept clone is renamed to: `<template, cut>_grimoire_kept_<runTag>_<n>`. "kept" is not hex, so stale-clone cleanup never matches it. */
 export function keptName(template: string, runTag: string, n: number): string {
   checkTagAndNumber(runTag, n);

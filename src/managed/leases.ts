@@ -1,41 +1,20 @@
 /**
- * Managed isolation: an app server and a cloned PostgreSQL database for each
- * test file (or each worker slot), set up before the file and removed after
- * it; the --setup and --teardown commands around the whole run.
+ * Leases: an app server and a cloned PostgreSQL database for each test file
+ * (or each worker slot), made before the file starts and removed after it;
+ * opening the run's environment (the database server, its template, --setup)
+ * and closing it (--teardown). Starting a server, cloning a database and
+ * running a hook are each another module's job.
  */
 import crypto from "node:crypto";
 import path from "node:path";
 import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
 import type { RunEvents } from "../events.js";
 import { plural } from "../format.js";
-import { runProcess } from "../exec/runProcess.js";
+import { runHook, type HookContext } from "./hooks.js";
+import type { ManagedSettings } from "../config/managedSettings.js";
 import type { CloneManager, DatabaseClone } from "./database.js";
 import { redactPassword } from "./databaseNames.js";
-import { logTail, startServer, type RunningServer } from "./server.js";
-
-export interface ServerSettings {
-  command: string;
-  readyUrl: string;
-  /** The tests' address with placeholders, or null for the ready URL's origin. */
-  baseUrl: string | null;
-  timeoutSeconds: number;
-}
-
-export interface DatabaseSettings {
-  templateUrl: string;
-  /** The variable the clone's URL is passed in, to the server and to pytest. */
-  envName: string;
-}
-
-export interface ManagedSettings {
-  server: ServerSettings | null;
-  database: DatabaseSettings | null;
-  /** One server and clone per file, or per worker slot (reused by the slot's files). */
-  isolation: "file" | "slot";
-  setup: string | null;
-  teardown: string | null;
-  keepFailed: boolean;
-}
+import { startServer, type RunningServer } from "./server.js";
 
 export interface EnvironmentContext {
   root: string;
@@ -107,7 +86,7 @@ export class ManagedEnvironment {
     const environment = new ManagedEnvironment(settings, context, databases);
     if (settings.setup !== null) {
       try {
-        await environment.runCommand("setup", settings.setup, stop, hurry);
+        await runHook("setup", settings.setup, hookContext(settings, context), stop, hurry);
       } catch (error) {
         await databases?.close();
         throw error;
@@ -157,7 +136,7 @@ export class ManagedEnvironment {
   async teardown(hurry: AbortSignal): Promise<boolean> {
     if (this.settings.teardown === null) return true;
     try {
-      await this.runCommand("teardown", this.settings.teardown, hurry, hurry);
+      await runHook("teardown", this.settings.teardown, hookContext(this.settings, this.context), hurry, hurry);
       return true;
     } catch (error) {
       this.context.events.emit({ type: "warning", message: (error as Error).message });
@@ -222,38 +201,16 @@ export class ManagedEnvironment {
       await this.databases.dropClone(resources.clone);
     }
   }
-
-  /** --setup or --teardown: through /bin/sh, with the template's URL, output tagged on the console and in its own log. */
-  private async runCommand(name: "setup" | "teardown", command: string, cancel: AbortSignal, hurry: AbortSignal): Promise<void> {
-    const env: NodeJS.ProcessEnv = { ...this.context.baseEnv, GRIMOIRE_RUN_ID: this.context.runId };
-    if (this.settings.database !== null) env[this.settings.database.envName] = this.settings.database.templateUrl;
-    const treeId = `${this.context.runId}.${name}`;
-    env["GRIMOIRE_TREE_ID"] = treeId;
-    const logFile = path.join(this.context.logDir, `${name}.log`);
-    const report = await runProcess({
-      launch: { command: "/bin/sh", args: ["-c", command], cwd: this.context.root, env, stdin: "ignore" },
-      marker: `GRIMOIRE_TREE_ID=${treeId}`,
-      logFile,
-      junitFile: null,
-      recordsFile: null,
-      outputMode: "lines",
-      timeoutMs: null,
-      killGraceMs: this.context.killGraceSeconds * 1000,
-      cancel,
-      hurry,
-      onStart: () => undefined,
-      onOutput: (text) => this.context.events.emit({ type: "environment-output", source: name, text }),
-    });
-    if (report.cancelled) throw new StartCancelled(`--${name} was stopped`);
-    if (report.exitCode !== 0) {
-      const how = report.signal !== null ? `was killed by ${report.signal}` : `exited with code ${report.exitCode ?? "?"}`;
-      const tail = logTail(report.tail);
-      throw new EnvironmentFailure(`--${name} "${command}" ${how}; its log: ${logFile}${tail === "" ? "" : `\n${tail}`}`);
-    }
-  }
 }
 
 /** A word a POSIX shell reads back as exactly `text`, for commands printed to be copied. */
 export function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** What a hook needs of the run: where it runs, the template's URL, where its log goes, and who hears its output. */
+function hookContext(settings: ManagedSettings, context: EnvironmentContext): HookContext {
+  const env: NodeJS.ProcessEnv = { ...context.baseEnv, GRIMOIRE_RUN_ID: context.runId };
+  if (settings.database !== null) env[settings.database.envName] = settings.database.templateUrl;
+  return { root: context.root, runId: context.runId, logDir: context.logDir, env, killGraceSeconds: context.killGraceSeconds, events: context.events };
 }

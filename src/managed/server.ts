@@ -7,10 +7,12 @@
 import http from "node:http";
 import https from "node:https";
 import { EnvironmentFailure, StartCancelled } from "../errors.js";
-import { launch as defaultLaunch, type Exit, type Launcher } from "../exec/launch.js";
-import { OutputCapture } from "../exec/outputCapture.js";
-import { killTrees } from "../exec/processTree.js";
+import { launch as defaultLaunch, type Exit, type Launcher } from "../process/launch.js";
+import { OutputCapture } from "../process/outputCapture.js";
+import { killTrees } from "../process/processTree.js";
 import { freePort, portAnswers } from "./ports.js";
+import { sleep } from "../process/sleep.js";
+import { SERVER_BIND_RACE_ATTEMPTS, SERVER_READY_POLL_MS, SERVER_READY_PROBE_TIMEOUT_MS } from "../defaults.js";
 
 export interface ServerRequest {
   /** For messages: the file or slot the server is for. */
@@ -46,11 +48,6 @@ export interface RunningServer {
   alive: () => boolean;
 }
 
-/** How often readiness is checked, and how long one check may take. */
-const READY_POLL_MS = 100;
-const READY_PROBE_TIMEOUT_MS = 1_000;
-/** New ports tried when the chosen one was taken between choosing and binding. */
-const BIND_RACE_ATTEMPTS = 3;
 const BIND_FAILURE = /address already in use|EADDRINUSE|errno 98\b|port is already (allocated|in use)/i;
 
 export function fillPlaceholders(template: string, values: { port: number; slot: number }): string {
@@ -62,7 +59,7 @@ export async function startServer(request: ServerRequest, launcher: Launcher = d
     const port = await freePort();
     const outcome = await startOnPort(request, port, launcher);
     if (outcome.kind === "ready") return outcome.server;
-    if (outcome.kind === "bind-race" && attempt < BIND_RACE_ATTEMPTS) {
+    if (outcome.kind === "bind-race" && attempt < SERVER_BIND_RACE_ATTEMPTS) {
       request.onRetry(`port ${port} was taken before the server for ${request.label} could bind it; trying another port`);
       continue;
     }
@@ -122,7 +119,7 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
       return { kind: "failed", failure: await failed(`was not ready at ${readyUrl} within ${request.readyTimeoutMs / 1000}s (--server-timeout)`, null) };
     }
     if (await answers(readyUrl)) return { kind: "ready", server: { pid, port, baseUrl, logFile: request.logFile, stop, alive: () => seen.exit === null } };
-    await Promise.race([wait(READY_POLL_MS), child.exited, cancelled]);
+    await Promise.race([sleep(SERVER_READY_POLL_MS), child.exited, cancelled]);
   }
 }
 
@@ -138,15 +135,11 @@ export function logTail(lines: readonly string[]): string {
 function answers(url: string): Promise<boolean> {
   return new Promise((resolve) => {
     const get = url.startsWith("https:") ? https.get : http.get;
-    const req = get(url, { agent: false, timeout: READY_PROBE_TIMEOUT_MS, rejectUnauthorized: false }, (res) => {
+    const req = get(url, { agent: false, timeout: SERVER_READY_PROBE_TIMEOUT_MS, rejectUnauthorized: false }, (res) => {
       res.resume();
       resolve((res.statusCode ?? 500) < 500);
     });
     req.once("timeout", () => req.destroy());
     req.once("error", () => resolve(false));
   });
-}
-
-function wait(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

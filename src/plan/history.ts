@@ -7,9 +7,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { writeJsonFile } from "../atomicWrite.js";
-import { HISTORY_SMOOTHING, STATE_DIR } from "../defaults.js";
+import { HISTORY_LOCK_POLL_MS, HISTORY_LOCK_WAIT_MS, HISTORY_SMOOTHING, STATE_DIR } from "../defaults.js";
+import { sleep } from "../process/sleep.js";
 import { finalResults, type FileResult, type FileStatus } from "../model.js";
-import { isAlive } from "../exec/processTree.js";
+import { isAlive } from "../process/processTree.js";
 
 /** A file's last outcome: the heaviest of its statuses in the run that recorded it. */
 export type RecordedOutcome = FileStatus;
@@ -90,8 +91,6 @@ export function updateHistory(history: History, results: readonly FileResult[], 
   return { version: 1, files };
 }
 
-/** How long a lock held by a live process is waited for before this run gives up recording. */
-const LOCK_WAIT_MS = 5_000;
 
 /**
  * Records a run: under `history.json.lock` (taken with O_EXCL, taken over
@@ -111,7 +110,7 @@ export async function recordRun(root: string, results: readonly FileResult[], no
 }
 
 async function acquireLock(lock: string): Promise<() => void> {
-  const giveUpAt = Date.now() + LOCK_WAIT_MS;
+  const giveUpAt = Date.now() + HISTORY_LOCK_WAIT_MS;
   for (;;) {
     try {
       const fd = fs.openSync(lock, "wx");
@@ -129,7 +128,7 @@ async function acquireLock(lock: string): Promise<() => void> {
       if (readOrEmpty(lock) === holder) fs.rmSync(lock, { force: true });
       continue;
     }
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(HISTORY_LOCK_POLL_MS);
   }
 }
 

@@ -5,17 +5,13 @@
  * process of their own. Opt-in: files in one pack share module state,
  * session fixtures and a crash. Pure.
  */
-import type { TestFile } from "../discovery/selection.js";
-import type { Shard } from "../exec/executor.js";
+import type { TestFile } from "../model.js";
+import type { Batch } from "../model.js";
 import type { History } from "./history.js";
 import { failedLastTime } from "./order.js";
 import { partition } from "./shard.js";
+import { PACKS_PER_WORKER } from "../defaults.js";
 
-/**
- * One pack per worker: each pack pays one pytest start-up, and the packs are
- * balanced by recorded duration, so the workers finish together.
- */
-const PACKS_PER_WORKER = 1;
 
 export interface PackOptions {
   workers: number;
@@ -24,17 +20,17 @@ export interface PackOptions {
 }
 
 /**
- * The run's shards: every slow file alone, in the given order, then the
- * packs (balanced by recorded duration, the longest first); any shard
+ * The run's batches: every slow file alone, in the given order, then the
+ * packs (balanced by recorded duration, the longest first); any batch
  * holding a file that failed last time goes first.
  */
-export function packShards(files: readonly TestFile[], history: History, options: PackOptions): Shard[] {
+export function packBatches(files: readonly TestFile[], history: History, options: PackOptions): Batch[] {
   const quick = (file: TestFile): boolean => (history.files[file.path]?.seconds ?? 0) < options.underSeconds;
-  const alone: Shard[] = files.filter((f) => !quick(f)).map((f) => ({ paths: [f.path], files: [f] }));
+  const alone: Batch[] = files.filter((f) => !quick(f)).map((f) => ({ paths: [f.path], files: [f] }));
   const packable = files.filter(quick);
   const count = Math.min(packable.length, Math.max(1, options.workers * PACKS_PER_WORKER));
   const byPath = new Map(packable.map((f) => [f.path, f]));
-  const packs: Shard[] =
+  const packs: Batch[] =
     count === 0
       ? []
       : partition(
@@ -45,7 +41,7 @@ export function packShards(files: readonly TestFile[], history: History, options
           .parts.sort((a, b) => b.seconds - a.seconds)
           .filter((part) => part.paths.length > 0)
           .map((part) => ({ paths: part.paths, files: part.paths.flatMap((p) => byPath.get(p) ?? []) }));
-  const shards = [...alone, ...packs];
-  const failedFirst = (shard: Shard): number => (shard.paths.some((p) => failedLastTime(p, history)) ? 0 : 1);
-  return shards.map((shard, index) => ({ shard, index })).sort((a, b) => failedFirst(a.shard) - failedFirst(b.shard) || a.index - b.index).map(({ shard }) => shard);
+  const batches = [...alone, ...packs];
+  const failedFirst = (batch: Batch): number => (batch.paths.some((p) => failedLastTime(p, history)) ? 0 : 1);
+  return batches.map((batch, index) => ({ batch, index })).sort((a, b) => failedFirst(a.batch) - failedFirst(b.batch) || a.index - b.index).map(({ batch }) => batch);
 }

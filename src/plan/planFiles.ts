@@ -3,7 +3,7 @@
  * --last-failed, --shard, then the start order. Pure: the notices say what
  * was decided, for the console.
  */
-import type { TestFile } from "../discovery/selection.js";
+import type { TestFile } from "../model.js";
 import type { ShardReport } from "../model.js";
 import type { History } from "./history.js";
 import { orderFiles, selectLastFailed, type Order } from "./order.js";

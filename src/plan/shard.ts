@@ -7,6 +7,7 @@
 import crypto from "node:crypto";
 import { compareCodeUnits } from "../projectPaths.js";
 import { UsageError } from "../errors.js";
+import { UNKNOWN_FILE_SECONDS } from "../defaults.js";
 import type { History } from "./history.js";
 
 export interface ShardSpec {
@@ -27,8 +28,6 @@ export interface Partition {
   digest: string;
 }
 
-/** The duration assumed for a file with no history when there is none at all. */
-const UNKNOWN_SECONDS = 1;
 
 export function parseShard(value: string, flag = "--shard"): ShardSpec {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
@@ -50,7 +49,7 @@ export function parseShard(value: string, flag = "--shard"): ShardSpec {
  */
 export function partition(paths: readonly string[], history: History, count: number): Partition {
   const known = paths.map((p) => history.files[p]?.seconds).filter((s): s is number => typeof s === "number");
-  const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : UNKNOWN_SECONDS;
+  const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : UNKNOWN_FILE_SECONDS;
   const estimate = (p: string): number => Math.round((history.files[p]?.seconds ?? fallback) * 1000) / 1000;
   const sorted = [...paths].sort((a, b) => estimate(b) - estimate(a) || compareCodeUnits(a, b));
   const parts: Part[] = Array.from({ length: count }, () => ({ paths: [], seconds: 0 }));

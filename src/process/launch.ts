@@ -1,19 +1,23 @@
 /**
- * Starting one child process the way every pytest process is started:
- * no shell (a file name is only ever an argument), its own session and
- * process group (so the whole tree can be signalled, and a Ctrl-C in the
- * terminal reaches grimoire-run alone, which then decides), piped output.
+ * Starting one child process the way every process of a run is started:
+ * no shell unless the command is one (a file name is only ever an argument),
+ * its own session and process group (so the whole tree can be signalled, and
+ * a Ctrl-C in the terminal reaches grimoire-run alone, which then decides),
+ * piped output. The spawn itself is injected, so that what is built on this
+ * can be tested without processes.
  */
-import { spawn } from "node:child_process";
-import type { Readable } from "node:stream";
+import { spawn as nodeSpawn, type StdioOptions } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 
 export interface LaunchSpec {
   command: string;
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** A serial debugging run inherits stdin so that pdb works; parallel runs get none. */
-  stdin: "ignore" | "inherit";
+  /** A serial run inherits stdin so that pdb works; parallel runs get none; the fork server is spoken to through it. */
+  stdin: "ignore" | "inherit" | "pipe";
+  /** A descriptor of grimoire-run's handed to the child as its fd 3 (the fork server passes it on to a serial run). */
+  fd3?: number;
   /** The arguments after `python -m pytest`, for a launcher that runs pytest in-process (the fork server). */
   pytestArgs?: string[];
 }
@@ -30,23 +34,28 @@ export interface LaunchedProcess {
   pid: number | null;
   stdout: Readable;
   stderr: Readable;
+  /** With `stdin: "pipe"`: the child's stdin. */
+  stdin: Writable | null;
   /** Resolves once the process has exited and been reaped; never rejects. */
   exited: Promise<Exit>;
 }
 
 export type Launcher = (spec: LaunchSpec) => LaunchedProcess | Promise<LaunchedProcess>;
 
-export const launch: Launcher = (spec) => {
-  const child = spawn(spec.command, spec.args, {
-    cwd: spec.cwd,
-    env: spec.env,
-    detached: true,
-    stdio: [spec.stdin, "pipe", "pipe"],
-    shell: false,
-  });
-  const exited = new Promise<Exit>((resolve) => {
-    child.once("error", (error) => resolve({ code: null, signal: null, spawnError: error }));
-    child.once("exit", (code, signal) => resolve({ code, signal, spawnError: null }));
-  });
-  return { pid: child.pid ?? null, stdout: child.stdout as Readable, stderr: child.stderr as Readable, exited };
-};
+export type Spawn = typeof nodeSpawn;
+
+export function createLauncher(spawn: Spawn = nodeSpawn): Launcher {
+  return (spec) => {
+    const stdio: StdioOptions = [spec.stdin, "pipe", "pipe", ...(spec.fd3 === undefined ? [] : [spec.fd3])];
+    const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio, shell: false });
+    const exited = new Promise<Exit>((resolve) => {
+      child.once("error", (error) => resolve({ code: null, signal: null, spawnError: error }));
+      child.once("exit", (code, signal) => resolve({ code, signal, spawnError: null }));
+    });
+    // An error writing to a child that died must not take grimoire-run down: its exit says what happened.
+    child.stdin?.on("error", () => undefined);
+    return { pid: child.pid ?? null, stdout: child.stdout as Readable, stderr: child.stderr as Readable, stdin: child.stdin ?? null, exited };
+  };
+}
+
+export const launch: Launcher = createLauncher();

@@ -11,6 +11,7 @@
 import fs from "node:fs";
 import pidtree from "pidtree";
 import { KILL_GIVE_UP_MS, KILL_POLL_MS, KILL_RESCAN_MS } from "../defaults.js";
+import { sleep } from "./sleep.js";
 
 export interface ProcessTree {
   /** The root process, which is also the leader of its process group unless `group` is false. */
@@ -27,8 +28,8 @@ export interface KillOptions {
 }
 
 export interface KillOutcome {
-  /** How many processes were signalled in all. */
-  signalled: number;
+  /** The processes signalled, in all. */
+  signalled: number[];
   /** How many were still alive after the grace period and got SIGKILL. */
   forced: number;
   /** Pids still alive when grimoire-run gave up (uninterruptible sleep); normally empty. */
@@ -164,89 +165,91 @@ function send(target: number, signal: NodeJS.Signals): boolean {
 const SCAN_SHARE_MS = 20;
 
 /**
+ * What killing a tree needs of the system: a scan, a liveness check, a
+ * signal, a clock and a pause. Injected, so that the escalation (grace
+ * period, re-scans, SIGKILL, giving up) is tested with a fake process table
+ * as well as with real processes.
+ */
+export interface ProcessEdges {
+  /** A scan begun no earlier than `notBefore` (a `now()` time). */
+  snapshot: (notBefore: number) => Promise<ProcessSnapshot>;
+  isAlive: (pid: number) => boolean;
+  /** Sends a signal to a process, or to a process group when `target` is negative; false when there was none. */
+  signal: (target: number, signal: NodeJS.Signals) => boolean;
+  /** Milliseconds, monotonic. */
+  now: () => number;
+  sleep: (ms: number, abort?: AbortSignal) => Promise<void>;
+}
+
+export const SYSTEM_EDGES: ProcessEdges = { snapshot: takeSnapshot, isAlive, signal: send, now: () => performance.now(), sleep };
+
+/**
  * SIGTERM to every process of the trees, up to `graceMs` for them to go,
  * then SIGKILL to whatever is left, re-scanning so that children spawned
  * meanwhile are caught. Resolves once a scan begun after the last known
  * process died finds nothing alive.
  */
-export async function killTrees(trees: readonly ProcessTree[], options: KillOptions): Promise<KillOutcome> {
+export async function killTrees(trees: readonly ProcessTree[], options: KillOptions, edges: ProcessEdges = SYSTEM_EDGES): Promise<KillOutcome> {
   const known = new Set<number>(trees.map((tree) => tree.pid));
   const signalled = new Set<number>();
   const groupsSignalled = new Set<number>();
 
   const scan = async (notBefore: number): Promise<void> => {
-    const snapshot = await takeSnapshot(notBefore);
-    for (const pid of descendantsOf(snapshot.table, [...known].filter(isAlive))) known.add(pid);
+    const snapshot = await edges.snapshot(notBefore);
+    for (const pid of descendantsOf(snapshot.table, [...known].filter(edges.isAlive))) known.add(pid);
     for (const tree of trees) {
       if (tree.marker !== null) for (const pid of markedIn(snapshot, tree.marker)) known.add(pid);
     }
   };
-  const alive = (): number[] => [...known].filter(isAlive);
+  const alive = (): number[] => [...known].filter(edges.isAlive);
   const terminateNew = (): void => {
     // Who is alive is read before any signal: a group member killed by the group signal still counts.
     const targets = alive().filter((pid) => !signalled.has(pid));
     for (const tree of trees) {
       if (tree.group === false || groupsSignalled.has(tree.pid)) continue;
       groupsSignalled.add(tree.pid);
-      send(-tree.pid, "SIGTERM");
+      edges.signal(-tree.pid, "SIGTERM");
     }
     for (const pid of targets) {
       signalled.add(pid);
       // The group signal has reached the root already; a second SIGTERM would cut short its own cleanup.
-      if (!groupsSignalled.has(pid)) send(pid, "SIGTERM");
+      if (!groupsSignalled.has(pid)) edges.signal(pid, "SIGTERM");
     }
   };
 
-  await scan(performance.now() - SCAN_SHARE_MS);
+  await scan(edges.now() - SCAN_SHARE_MS);
   terminateNew();
 
-  const graceEnds = Date.now() + options.graceMs;
-  let lastScan = Date.now();
-  while (alive().length > 0 && Date.now() < graceEnds && options.hurry?.aborted !== true) {
-    await pause(Math.min(KILL_POLL_MS, graceEnds - Date.now()), options.hurry);
-    if (Date.now() - lastScan >= KILL_RESCAN_MS) {
-      await scan(performance.now() - SCAN_SHARE_MS);
+  const graceEnds = edges.now() + options.graceMs;
+  let lastScan = edges.now();
+  while (alive().length > 0 && edges.now() < graceEnds && options.hurry?.aborted !== true) {
+    await edges.sleep(Math.min(KILL_POLL_MS, graceEnds - edges.now()), options.hurry);
+    if (edges.now() - lastScan >= KILL_RESCAN_MS) {
+      await scan(edges.now() - SCAN_SHARE_MS);
       terminateNew();
-      lastScan = Date.now();
+      lastScan = edges.now();
     }
   }
 
   const forcedPids = new Set<number>();
-  const giveUpAt = Date.now() + KILL_GIVE_UP_MS;
+  const giveUpAt = edges.now() + KILL_GIVE_UP_MS;
   for (;;) {
-    const checkedAt = performance.now();
+    const checkedAt = edges.now();
     const left = alive();
     if (left.length === 0) {
       // Everything known is gone; a scan begun after this moment shows whether they left children behind.
       await scan(checkedAt);
-      if (alive().length === 0) return { signalled: signalled.size, forced: forcedPids.size, survivors: [] };
+      if (alive().length === 0) return { signalled: [...signalled], forced: forcedPids.size, survivors: [] };
       continue;
     }
-    if (Date.now() >= giveUpAt) return { signalled: signalled.size, forced: forcedPids.size, survivors: left };
-    for (const tree of trees) if (tree.group !== false) send(-tree.pid, "SIGKILL");
+    if (edges.now() >= giveUpAt) return { signalled: [...signalled], forced: forcedPids.size, survivors: left };
+    for (const tree of trees) if (tree.group !== false) edges.signal(-tree.pid, "SIGKILL");
     for (const pid of left) {
       forcedPids.add(pid);
-      send(pid, "SIGKILL");
+      edges.signal(pid, "SIGKILL");
     }
-    const settleBy = Date.now() + 10 * KILL_POLL_MS;
-    while (alive().length > 0 && Date.now() < settleBy) await pause(KILL_POLL_MS / 5);
-    await scan(performance.now());
+    const settleBy = edges.now() + 10 * KILL_POLL_MS;
+    while (alive().length > 0 && edges.now() < settleBy) await edges.sleep(KILL_POLL_MS / 5);
+    await scan(edges.now());
   }
-}
-
-/** Waits `ms`, or less if `abort` fires first. */
-function pause(ms: number, abort?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || abort?.aborted === true) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      abort?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    abort?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -1,24 +1,22 @@
 /**
- * Runs one pytest process to its end: streams its output, enforces its time
- * limit, kills its whole tree when it times out or is cancelled, and cleans
- * up whatever its tests left running. Knows nothing of files or reports.
+ * Runs one process to its end: streams its output to its log and a
+ * listener, enforces its time limit, kills its whole tree when it times out
+ * or is cancelled, and cleans up whatever it left running. Knows nothing of
+ * pytest, files or reports: a test process, a listing session, a --setup
+ * command and the collect-only run all go through here.
  */
-import fs from "node:fs";
+import { DRAIN_AFTER_EXIT_MS } from "../defaults.js";
 import { launch as defaultLaunch, type Launcher, type LaunchSpec } from "./launch.js";
 import { OutputCapture, type OutputListener } from "./outputCapture.js";
 import { groupHasMembers, killTrees, type KillOutcome } from "./processTree.js";
-import type { ProcessOutcome } from "./results.js";
-import { parseRecords, type ProcessRecords } from "./testRecords.js";
 
 export interface ProcessRequest {
   launch: LaunchSpec;
   /** `NAME=VALUE` set in `launch.env`, inherited by every descendant. */
   marker: string;
   logFile: string;
-  /** pytest's JUnit report (its "generated xml file" line is noise in the output); null for a process that writes none. */
-  junitFile: string | null;
-  /** What grimoire-run's pytest plugin records (GRIMOIRE_RESULTS_FILE), read once the process is gone. */
-  recordsFile: string | null;
+  /** Lines that are noise for the reader (pytest announcing grimoire-run's own JUnit file): kept out of the log and the listener. */
+  drop?: (line: string) => boolean;
   outputMode: "lines" | "raw";
   timeoutMs: number | null;
   killGraceMs: number;
@@ -26,33 +24,41 @@ export interface ProcessRequest {
   cancel: AbortSignal;
   /** Fires on a second Ctrl-C: skip what is left of the grace period. */
   hurry: AbortSignal;
-  onStart: (pid: number | null) => void;
-  onOutput: OutputListener;
+  onStart?: (pid: number | null) => void;
+  onOutput?: OutputListener;
 }
 
-export interface ProcessReport extends ProcessOutcome {
-  /** Processes the tests left behind after pytest itself exited, which were then killed. */
-  leftovers: number;
-  /** Processes that could not be killed at all; normally zero. */
+export interface ProcessReport {
+  exitCode: number | null;
+  /** The signal that ended the process by itself; null when grimoire-run killed it (timeout, cancel) or it exited. */
+  signal: string | null;
+  timedOut: boolean;
+  /** The time limit, for saying what was exceeded. */
+  timeoutSeconds: number | null;
+  cancelled: boolean;
+  /** Why the process could not be started at all. */
+  spawnError: string | null;
+  durationSeconds: number;
+  /** The last lines it printed. */
+  tail: string[];
+  /** Processes it left behind after it exited, which were then killed. */
+  leftovers: number[];
+  /** Processes that could not be killed at all; normally none. */
   survivors: number[];
 }
 
-/** How long output may keep flowing after the tree is gone before the pipes are closed by force. */
-const DRAIN_AFTER_EXIT_MS = 2_000;
-
 export async function runProcess(request: ProcessRequest, launcher: Launcher = defaultLaunch): Promise<ProcessReport> {
   const startedAt = performance.now();
-  const junitNotice = `generated xml file: ${request.junitFile}`;
   const capture = new OutputCapture({
     logFile: request.logFile,
     mode: request.outputMode,
-    onOutput: request.onOutput,
-    ...(request.junitFile === null ? {} : { drop: (line: string) => line.startsWith("-") && line.includes(junitNotice) }),
+    onOutput: request.onOutput ?? (() => undefined),
+    ...(request.drop === undefined ? {} : { drop: request.drop }),
   });
   const child = await launcher(request.launch);
   capture.attach(child.stdout);
   capture.attach(child.stderr);
-  request.onStart(child.pid);
+  request.onStart?.(child.pid);
 
   let timedOut = false;
   let cancelled = false;
@@ -79,9 +85,9 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
   const exit = await child.exited;
   const durationSeconds = (performance.now() - startedAt) / 1000;
 
-  let leftovers = 0;
+  let leftovers: number[] = [];
   if (pid !== null && kill === null && groupHasMembers(pid)) {
-    // pytest is gone but something it started is still in its group: a server or browser a test did not stop.
+    // The process is gone but something it started is still in its group: a server or browser a test did not stop.
     kill = await killTrees([{ pid, marker: request.marker }], { graceMs: request.killGraceMs, hurry: request.hurry });
     leftovers = kill.signalled;
   }
@@ -96,20 +102,8 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     cancelled,
     spawnError: exit.spawnError === null ? null : exit.spawnError.message,
     durationSeconds,
-    records: request.recordsFile === null ? null : readRecords(request.recordsFile),
     tail: capture.tail(),
     leftovers,
     survivors: kill?.survivors ?? [],
   };
-}
-
-/** The plugin's records, or null when it wrote none (pytest never got as far as configuring itself). */
-function readRecords(file: string): ProcessRecords | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    return null;
-  }
-  return parseRecords(text);
 }

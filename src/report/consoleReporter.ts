@@ -3,8 +3,8 @@
  * file's tag, a result line per finished file, a line per iteration in load
  * mode, warnings, and the summary. It only listens to run events.
  */
-import type { LoadPlan, RunEvent, RunListener, ShardStart } from "../events.js";
-import { addCounts, emptyCounts, failedOnItsOwn, type FileResult, type FileStatus } from "../model.js";
+import type { BatchStart, LoadPlan, Progress, RunEvent, RunListener, StopCause } from "../events.js";
+import { addCounts, emptyCounts, type FileResult, type FileStatus } from "../model.js";
 import { formatSummary } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
@@ -32,27 +32,26 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let pathWidth = 0;
   let mode: "parallel" | "serial" = "parallel";
   let load: LoadPlan | null = null;
-  let filesPerIteration = 0;
   let doctestModules = new Set<string>();
-  let done = 0;
-  let failed = 0;
-  let iteration = 1;
-  let stopped: string | null = null;
-  const running = new Set<number>();
+  let progress: Progress = { done: 0, perIteration: 0, running: 0, failed: 0, iteration: 1 };
+  let stopped: StopCause | null = null;
   const startedAt = Date.now();
   let ticker: NodeJS.Timeout | undefined;
 
   const showStatus = (): void => {
     const elapsed = formatSeconds((Date.now() - startedAt) / 1000);
-    const failedText = failed > 0 ? ` · ${failed} failed` : "";
-    const progress = load === null ? `${done}/${filesPerIteration} files` : `iteration ${iteration}${load.iterations === null ? "" : `/${load.iterations}`} · ${done} files done`;
-    terminal.status(`${progress} · ${running.size} running${failedText} · ${elapsed}`);
+    const failedText = progress.failed > 0 ? ` · ${progress.failed} failed` : "";
+    const where =
+      load === null
+        ? `${progress.done}/${progress.perIteration} files`
+        : `iteration ${progress.iteration}${load.iterations === null ? "" : `/${load.iterations}`} · ${progress.done} files done`;
+    terminal.status(`${where} · ${progress.running} running${failedText} · ${elapsed}`);
   };
 
-  const tagged = (shard: ShardStart, text: string[]): string => {
-    const path = shard.paths[0] as string;
+  const tagged = (batch: BatchStart, text: string[]): string => {
+    const path = batch.paths[0] as string;
     // A pack's lines carry its first file's tag and how many others share the process.
-    const name = `${tags.get(path) ?? path}${shard.paths.length > 1 ? `+${shard.paths.length - 1}` : ""}`;
+    const name = `${tags.get(path) ?? path}${batch.paths.length > 1 ? `+${batch.paths.length - 1}` : ""}`;
     const tag = colours.tag(path)(`${name.padEnd(tagWidth)} |`);
     return text.map((line) => `${tag} ${line}\n`).join("");
   };
@@ -88,13 +87,13 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
       case "run-start": {
         mode = event.mode;
         load = event.load;
-        filesPerIteration = event.files.length;
         tags = assignTags(event.files);
         tagWidth = Math.max(0, ...[...tags.values()].map((t) => t.length));
         // On a narrow terminal the path column shrinks so that a result line still fits: status, path, duration, counts.
         const room = options.width === null ? MAX_PATH_COLUMN : Math.max(20, options.width - RESULT_LINE_REST);
         pathWidth = Math.min(MAX_PATH_COLUMN, room, Math.max(0, ...event.files.map((f) => f.length)));
         doctestModules = new Set(event.doctestModules);
+        progress = { ...progress, perIteration: event.files.length };
         const them = event.files.length === 1 ? "it" : "them";
         const how = event.mode === "parallel" ? `, running ${them} on ${plural(event.workers, "worker")}` : `, running ${them} in one pytest process`;
         const testFiles = event.files.length - doctestModules.size;
@@ -106,41 +105,44 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         showStatus();
         break;
       }
-      case "iteration-start":
-        iteration = Math.max(iteration, event.iteration);
-        break;
-      case "shard-start":
-        running.add(event.shard.id);
-        if (options.verbose) terminal.out(colours.dim(`${event.shard.paths.length === 1 ? event.shard.paths[0] : "serial"}: ${event.shard.command.join(" ")}\n`));
+      case "progress":
+        progress = event.progress;
         showStatus();
         break;
-      case "shard-output":
-        if (options.quiet) break;
-        terminal.out(mode === "parallel" ? tagged(event.shard, event.text) : event.text.join(""));
+      case "batch-start":
+        if (options.verbose) terminal.out(colours.dim(`${event.batch.paths.length === 1 ? event.batch.paths[0] : "serial"}: ${event.batch.command.join(" ")}\n`));
         break;
-      case "shard-finish":
-        running.delete(event.shard.id);
+      case "batch-output":
+        if (options.quiet) break;
+        terminal.out(mode === "parallel" ? tagged(event.batch, event.text) : event.text.join(""));
         break;
       case "file-finish": {
-        if (!event.willRetry) {
-          done++;
-          if (failedOnItsOwn(event.result.status)) failed++;
-        }
         // A module --doctest-modules collected that holds no doctest is not news: it counts in the summary only.
         const quietModule = event.result.status === "no-tests" && doctestModules.has(event.result.path);
         if (event.result.log !== null && !quietModule) terminal.out(resultLine(event.result, event.willRetry));
-        showStatus();
         break;
       }
       case "iteration-finish":
         if (load !== null && event.results.length > 0) terminal.out(iterationLine(event.iteration, event.results, event.seconds));
         break;
       case "stopping":
-        stopped = event.detail;
-        terminal.out(`\n${colours.yellow(colours.bold(event.detail))}\n`);
+        stopped = event.cause;
+        terminal.out(`\n${colours.yellow(colours.bold(stopping(event.cause)))}\n`);
         break;
-      case "cancelled":
-        done += event.paths.length;
+      case "leftovers-killed": {
+        const them = plural(event.pids.length, "process", "processes");
+        const message =
+          event.label === null
+            ? `killed ${event.pids.length === 1 ? "1 leftover process" : `${event.pids.length} leftover processes`} started by the tests (pids ${event.pids.join(", ")})`
+            : `${event.label} left ${them} running after pytest exited; grimoire-run killed ${event.pids.length === 1 ? "it" : "them"}`;
+        terminal.err(`${colours.yellow("warning:")} ${message}\n`);
+        break;
+      }
+      case "kill-failed":
+        terminal.err(`${colours.yellow("warning:")} could not kill processes of ${event.label}: ${event.pids.join(", ")}\n`);
+        break;
+      case "fork-server-unavailable":
+        terminal.out(`${colours.dim(`starting each pytest afresh: the fork server is not available (${event.reason})`)}\n`);
         break;
       case "warning":
         terminal.err(`${colours.yellow("warning:")} ${event.message}\n`);
@@ -156,7 +158,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         terminal.close();
         const halted =
           event.haltedAfterIteration === null ? null : `Stopped after iteration ${event.haltedAfterIteration}, which had failures (--keep-going runs on).`;
-        const lines = formatSummary(event.report, { colours, stopped: stopped === null ? halted : `Stopped early: ${stopped}`, load: load !== null, width: options.width });
+        const cause = event.stopped ?? stopped;
+        const lines = formatSummary(event.report, { colours, stopped: cause === null ? halted : `Stopped early: ${stopping(cause)}`, load: load !== null, width: options.width });
         terminal.out(`${lines.join("\n")}\n`);
         break;
       }
@@ -164,6 +167,26 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         break;
     }
   };
+}
+
+/** Why the run is stopping, in words. */
+export function stopping(cause: StopCause): string {
+  switch (cause.reason) {
+    case "fail-fast": {
+      const what = `${cause.result.path} ${cause.result.status === "timeout" ? "timed out" : "failed"}`;
+      return cause.pytestExitFirst ? `${what} (pytest's -x stops at the first failure)` : what;
+    }
+    case "max-failures":
+      return `${cause.failedTests} tests failed (pytest's --maxfail=${cause.limit})`;
+    case "interrupt":
+      return cause.beforeFirstTest
+        ? `Interrupted by ${cause.signal} before the first test started`
+        : `Interrupted by ${cause.signal}: stopping every running test process (press Ctrl-C again to kill at once)`;
+    case "environment":
+      return cause.message;
+    case "error":
+      return `grimoire-run hit an internal error; stopping every running test process: ${cause.message}`;
+  }
 }
 
 function describeLoad(load: LoadPlan | null): string {

@@ -6,8 +6,9 @@
 import fs from "node:fs";
 import type { RunListener } from "../events.js";
 import { formatCounts, formatSeconds } from "../format.js";
-import { addCounts, emptyCounts, failedOnItsOwn, finalResults, isFailure, type FileResult, type RunReport } from "../model.js";
+import { emptyCounts, failedOnItsOwn, finalResults, isFailure, type FileResult, type RunReport } from "../model.js";
 import { STATUS_WORDS } from "./style.js";
+import { summariseRun } from "./runSummary.js";
 
 /** GitHub truncates a job summary past 1 MiB; the table stops well before. */
 const MAX_SUMMARY_ROWS = 60;
@@ -47,16 +48,18 @@ export function failingLine(result: FileResult): number | null {
 }
 
 export function githubSummary(report: RunReport): string {
-  const finals = finalResults(report.files);
+  const summary = summariseRun(report.files);
+  const { finals } = summary;
   const failed = finals.filter((r) => isFailure(r.status));
-  const tests = finals.reduce((sum, r) => (r.tests === null ? sum : addCounts(sum, r.tests)), emptyCounts());
+  const tests = summary.tests ?? emptyCounts();
+  const cancelled = summary.byStatus.cancelled;
   const verdict = report.exitCode === 0 ? "✅ passed" : `❌ failed (exit code ${report.exitCode})`;
   const rows = [...failed, ...finals.filter((r) => !isFailure(r.status)).sort((a, b) => b.durationSeconds - a.durationSeconds)];
   const shown = rows.slice(0, MAX_SUMMARY_ROWS);
   const lines = [
     `### grimoire-run: ${verdict}`,
     "",
-    `${finals.length} files, ${failed.length} failed · tests: ${formatCounts(tests, ["passed", "failed"])} · ${formatSeconds(report.wallSeconds)} wall, ${report.workers} workers`,
+    `${finals.length} files, ${summary.failures.length} failed${cancelled > 0 ? `, ${cancelled} cancelled` : ""} · tests: ${formatCounts(tests, ["passed", "failed"])} · ${formatSeconds(report.wallSeconds)} wall, ${report.workers} workers`,
     "",
     "| status | file | duration | tests | log |",
     "|---|---|---:|---|---|",

@@ -13,9 +13,10 @@
  */
 import path from "node:path";
 import { writeTextFile } from "../atomicWrite.js";
-import { addCounts, COUNT_KEYS, emptyCounts, failedOnItsOwn, finalResults, type FileStatus, type TestCounts } from "../model.js";
+import { addCounts, COUNT_KEYS, emptyCounts, failedOnItsOwn, type FileStatus, type TestCounts } from "../model.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
 import { STATUS_LABEL, STATUS_ORDER, STATUS_WORDS } from "./style.js";
+import { summariseRun } from "./runSummary.js";
 import type { JsonFileEntry, JsonReport } from "./jsonReport.js";
 
 export interface HtmlReportOptions {
@@ -112,21 +113,18 @@ function finite(value: number): number {
 // The header
 
 function renderHeader(report: JsonReport, title: string, axis: TimeAxis): string {
-  const finals = finalResults(report.files);
-  const byStatus = new Map<FileStatus, number>();
-  for (const entry of finals) byStatus.set(entry.status, (byStatus.get(entry.status) ?? 0) + 1);
-  const retried = report.files.length - finals.length;
+  const summary = summariseRun(report.files);
+  const { finals } = summary;
+  const retried = summary.retriedAttempts;
   const passed = report.exitCode === 0;
 
   const chips = STATUS_ORDER.map((status) => {
-    const count = byStatus.get(status) ?? 0;
+    const count = summary.byStatus[status];
     return `<li class="chip st-${status}${count === 0 ? " zero" : ""}" data-status="${status}"><span class="icon" aria-hidden="true">${STATUS_ICON[status]}</span> <strong>${count}</strong> ${escapeHtml(STATUS_LABEL[status])}</li>`;
   }).join("");
 
   // Like the console summary: the last attempt of each file decides, so a flaky file's failed first try is not counted twice.
-  const counted = finals.filter((f) => f.tests !== null);
-  const tests = counted.reduce((sum, f) => (f.tests === null ? sum : addCounts(sum, f.tests)), emptyCounts());
-  const testsLine = counted.length === 0 ? "no test reports" : testsText(tests);
+  const testsLine = summary.tests === null ? "no test reports" : testsText(summary.tests);
 
   const started = report.files.filter((f) => f.slot >= 0);
   const summed = started.reduce((sum, f) => sum + finite(f.durationSeconds), 0);

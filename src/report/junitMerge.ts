@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import { failedOnItsOwn, type FileResult } from "../model.js";
+import { compareCodeUnits } from "../projectPaths.js";
 
 type Node = Record<string, unknown> & { ":@"?: Record<string, string> };
 
@@ -123,4 +124,19 @@ export function readXml(file: string | null): string | null {
   } catch {
     return null;
   }
+}
+
+/** The merged JUnit of a run's results: one execution per pytest report (the files of a serial run or a pack share theirs). */
+export function junitOfRun(results: readonly FileResult[]): string {
+  const executions: JUnitExecution[] = [];
+  const byReport = new Map<string, FileResult[]>();
+  for (const result of results) {
+    if (result.junit === null) executions.push({ result, results: [result], xml: null });
+    else byReport.set(result.junit, [...(byReport.get(result.junit) ?? []), result]);
+  }
+  for (const [file, group] of byReport) {
+    const worst = group.find((r) => failedOnItsOwn(r.status)) ?? (group[0] as FileResult);
+    executions.push({ result: worst, results: group, xml: readXml(file) });
+  }
+  return mergeJUnit(executions.sort((a, b) => a.result.startSeconds - b.result.startSeconds || compareCodeUnits(a.result.path, b.result.path)));
 }

@@ -1,7 +1,8 @@
 /**
  * The end-of-run summary, as lines of text. Pure: a report in, lines out.
  */
-import { addCounts, emptyCounts, failedOnItsOwn, finalResults, type FileResult, type FileStatus, type RunReport } from "../model.js";
+import type { FileResult, RunReport } from "../model.js";
+import { summariseRun } from "./runSummary.js";
 import { loadStats } from "./loadStats.js";
 import { EXIT } from "../exitCode.js";
 import { paintStatus, STATUS_LABEL, STATUS_ORDER, type Palette } from "./style.js";
@@ -25,30 +26,27 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const { colours } = options;
   const maxListed = options.maxListed ?? 20;
   const tailLines = options.tailLines ?? 15;
-  const finals = finalResults(report.files);
+  const summary = summariseRun(report.files);
+  const { finals } = summary;
   const lines: string[] = ["", colours.dim("─".repeat(60))];
 
-  const byStatus = new Map<FileStatus, number>();
-  for (const result of finals) byStatus.set(result.status, (byStatus.get(result.status) ?? 0) + 1);
-  const statusText = STATUS_ORDER.filter((s) => byStatus.has(s)).map((s) => `${byStatus.get(s)} ${STATUS_LABEL[s]}`);
-  const retried = report.files.length - finals.length;
+  const statusText = STATUS_ORDER.filter((s) => summary.byStatus[s] > 0).map((s) => `${summary.byStatus[s]} ${STATUS_LABEL[s]}`);
+  const retried = summary.retriedAttempts;
   const what = options.load === true ? plural(finals.length, "file run") : plural(finals.length, "file");
   lines.push(`${colours.bold(what)}: ${statusText.join(", ")}${retried > 0 ? ` (${plural(retried, "retried attempt")})` : ""}`);
 
-  const counted = finals.filter((r) => r.tests !== null);
-  if (counted.length > 0) {
-    const tests = counted.reduce((sum, r) => addCounts(sum, r.tests ?? emptyCounts()), emptyCounts());
-    const missing = finals.filter((r) => r.tests === null && r.status !== "cancelled").length;
-    lines.push(`${colours.bold("Tests")}: ${formatCounts(tests, ["passed", "failed", "skipped"])}${missing > 0 ? ` (no report from ${plural(missing, "file")})` : ""}`);
+  if (summary.tests !== null) {
+    const missing = summary.withoutReport;
+    lines.push(`${colours.bold("Tests")}: ${formatCounts(summary.tests, ["passed", "failed", "skipped"])}${missing > 0 ? ` (no report from ${plural(missing, "file")})` : ""}`);
   }
 
-  const summed = report.files.reduce((sum, r) => sum + r.durationSeconds, 0);
+  const summed = summary.summedSeconds;
   const speedup = report.wallSeconds > 0 && report.workers > 1 ? `, ${(summed / report.wallSeconds).toFixed(1)}x the wall time` : "";
   lines.push(`${colours.bold("Time")}: ${formatSeconds(report.wallSeconds)} wall, ${formatSeconds(summed)} summed over files${speedup}`);
 
   if (options.load === true) lines.push(...describeLoad(report, colours));
 
-  const failing = finals.filter((r) => failedOnItsOwn(r.status));
+  const failing = summary.failures;
   // Across many iterations, each failing file's latest failure stands for the rest (listed per file above).
   const failures = options.load === true ? [...new Map(failing.map((r) => [r.path, r])).values()] : failing;
   if (failures.length > 0) {
@@ -59,8 +57,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
 
   const cancelled = finals.filter((r) => r.status === "cancelled");
   if (cancelled.length > 0) {
-    const running = cancelled.filter((r) => r.log !== null).length;
-    lines.push("", colours.bold(`Cancelled: ${cancelled.length} (${running} stopped while running, ${cancelled.length - running} not started)`));
+    const running = summary.cancelled.running.length;
+    lines.push("", colours.bold(`Cancelled: ${cancelled.length} (${running} stopped while running, ${summary.cancelled.notStarted.length} not started)`));
     for (const result of cancelled.slice(0, maxListed)) lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}`);
     if (cancelled.length > maxListed) lines.push(`  … and ${cancelled.length - maxListed} more (all are in the JSON report)`);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { cloneName, databaseName, keptName, redactPassword, withDatabase } from "../../src/managed/databaseNames.js";
+import { cloneName, databaseName, keptName, parseCloneName, redactPassword, withDatabase } from "../../src/managed/databaseNames.js";
 
 const bytes = (text: string): number => Buffer.byteLength(text, "utf8");
 
@@ -53,13 +53,15 @@ describe("clone names", () => {
     expect(() => cloneName("app", "abcdef01", 1.5)).toThrow(/clone number/);
   });
 
-  it("a kept name never looks like a clone name of the same template", () => {
-    const pattern = /^(.*)_grimoire_([0-9a-f]{8})_([1-9][0-9]*)$/s;
-    for (const template of ["app", "x".repeat(63)]) {
-      const kept = keptName(template, "abcdef01", 5);
-      const match = pattern.exec(kept);
-      if (match !== null) expect(cloneName(template, match[2] ?? "", Number(match[3]))).not.toBe(kept);
+  it("reads a clone's run tag and number back, and never takes a kept clone, the template or a stranger for a clone", () => {
+    for (const template of ["app", "x".repeat(63), "日".repeat(30)]) {
+      expect(parseCloneName(template, cloneName(template, "abcdef01", 5))).toEqual({ runTag: "abcdef01", n: 5 });
+      expect(parseCloneName(template, keptName(template, "abcdef01", 5))).toBeNull();
+      expect(parseCloneName(template, template)).toBeNull();
     }
+    // Another template's clone, even one whose name ends the same way.
+    expect(parseCloneName("app", cloneName("other", "abcdef01", 5))).toBeNull();
+    expect(parseCloneName("app", "app_grimoire_ABCDEF01_5")).toBeNull();
   });
 });
 

@@ -1,26 +1,27 @@
 /**
- * The pool's decisions, checked with a fake shard runner: which shard runs
+ * The pool's decisions, checked with a fake batch runner: which batch runs
  * when, in which slot, and what stopping, retrying and iterating do.
  */
 import { describe, expect, it } from "vitest";
 import { RunEvents, type RunEvent } from "../../src/events.js";
-import { Executor, SINGLE_ITERATION, type ExecutorPlan, type Shard, type ShardPlacement, type ShardSignals } from "../../src/exec/executor.js";
+import { Executor, SINGLE_ITERATION, type ExecutorPlan, type Placement, type BatchSignals } from "../../src/exec/executor.js";
+import type { Batch } from "../../src/model.js";
 import type { FileResult, FileStatus } from "../../src/model.js";
 import { fileResult } from "../helpers/results.js";
 
-type Script = (shard: Shard, placement: ShardPlacement, signals: ShardSignals) => Promise<FileStatus>;
+type Script = (batch: Batch, placement: Placement, signals: BatchSignals) => Promise<FileStatus>;
 
-function shards(count: number): Shard[] {
+function batches(count: number): Batch[] {
   return Array.from({ length: count }, (_, i) => ({ paths: [`t${i}.py`], files: [{ path: `t${i}.py`, named: null, folder: ".", kind: "tests" as const }] }));
 }
 
-function harness(plan: Partial<ExecutorPlan> & { shards: Shard[] }, script: Script, clock: () => number = () => 0) {
+function harness(plan: Partial<ExecutorPlan> & { batches: Batch[] }, script: Script, clock: () => number = () => 0) {
   const events: RunEvent[] = [];
   const bus = new RunEvents();
   bus.on((e) => events.push(e));
-  const runner = async (shard: Shard, placement: ShardPlacement, signals: ShardSignals): Promise<FileResult[]> => {
-    const status = await script(shard, placement, signals);
-    return shard.paths.map((path) => fileResult({ path, status, iteration: placement.iteration, attempt: placement.attempt, slot: placement.slot, startSeconds: clock(), durationSeconds: 0 }));
+  const runner = async (batch: Batch, placement: Placement, signals: BatchSignals): Promise<FileResult[]> => {
+    const status = await script(batch, placement, signals);
+    return batch.paths.map((path) => fileResult({ path, status, iteration: placement.iteration, attempt: placement.attempt, slot: placement.slot, startSeconds: clock(), durationSeconds: 0 }));
   };
   const executor = new Executor({ workers: 2, failFast: false, maxFailedTests: null, retries: 0, iterations: SINGLE_ITERATION, ...plan }, runner, bus, clock);
   return { executor, events };
@@ -36,11 +37,11 @@ function deferred<T>() {
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("the pool", () => {
-  it("never runs more shards than workers, and never two in one slot", async () => {
+  it("never runs more batches than workers, and never two in one slot", async () => {
     let running = 0;
     let peak = 0;
     const busySlots = new Set<number>();
-    const { executor } = harness({ shards: shards(9), workers: 3 }, async (_shard, { slot }) => {
+    const { executor } = harness({ batches: batches(9), workers: 3 }, async (_shard, { slot }) => {
       expect(busySlots.has(slot)).toBe(false);
       busySlots.add(slot);
       running++;
@@ -56,10 +57,10 @@ describe("the pool", () => {
     expect(new Set(results.map((r) => r.slot))).toEqual(new Set([0, 1, 2]));
   });
 
-  it("starts shards in plan order", async () => {
+  it("starts batches in plan order", async () => {
     const started: string[] = [];
-    const { executor } = harness({ shards: shards(5), workers: 2 }, async (shard) => {
-      started.push(shard.paths[0] as string);
+    const { executor } = harness({ batches: batches(5), workers: 2 }, async (batch) => {
+      started.push(batch.paths[0] as string);
       await tick();
       return "passed";
     });
@@ -69,10 +70,10 @@ describe("the pool", () => {
 });
 
 describe("fail-fast", () => {
-  it("cancels running shards, starts nothing new, and reports the queued ones cancelled", async () => {
+  it("cancels running batches, starts nothing new, and reports the queued ones cancelled", async () => {
     const failNow = deferred<void>();
-    const { executor, events } = harness({ shards: shards(5), workers: 2, failFast: true }, async (shard, _p, { cancel }) => {
-      if (shard.paths[0] === "t0.py") {
+    const { executor, events } = harness({ batches: batches(5), workers: 2, failFast: true }, async (batch, _p, { cancel }) => {
+      if (batch.paths[0] === "t0.py") {
         await failNow.promise;
         return "failed";
       }
@@ -80,8 +81,8 @@ describe("fail-fast", () => {
       await new Promise<void>((resolve) => cancel.addEventListener("abort", () => resolve()));
       return "cancelled";
     });
-    const { results, stopReason } = await executor.execute();
-    expect(stopReason).toBe("fail-fast");
+    const { results, stopped } = await executor.execute();
+    expect(stopped?.reason).toBe("fail-fast");
     const byPath = Object.fromEntries(results.map((r) => [r.path, [r.status, r.slot >= 0 ? "ran" : "queued"]]));
     expect(byPath).toEqual({
       "t0.py": ["failed", "ran"],
@@ -91,7 +92,7 @@ describe("fail-fast", () => {
       "t4.py": ["cancelled", "queued"],
     });
     const stopping = events.find((e) => e.type === "stopping");
-    expect(stopping).toMatchObject({ reason: "fail-fast", detail: "t0.py failed" });
+    expect(stopping).toMatchObject({ cause: { reason: "fail-fast", pytestExitFirst: false, result: { path: "t0.py", status: "failed" } } });
     expect(events.find((e) => e.type === "cancelled")).toEqual({ type: "cancelled", paths: ["t2.py", "t3.py", "t4.py"] });
   });
 });
@@ -99,7 +100,7 @@ describe("fail-fast", () => {
 describe("retries", () => {
   it("re-runs a failed file in the same slot; a pass after a failure is flaky", async () => {
     const attempts: number[] = [];
-    const { executor, events } = harness({ shards: shards(1), retries: 2 }, async (_s, { attempt }) => {
+    const { executor, events } = harness({ batches: batches(1), retries: 2 }, async (_s, { attempt }) => {
       attempts.push(attempt);
       return attempt === 1 ? "failed" : "passed";
     });
@@ -113,10 +114,10 @@ describe("retries", () => {
   });
 
   it("gives up after the last retry, and only then fails fast", async () => {
-    const { executor } = harness({ shards: shards(1), retries: 2, failFast: true }, async () => "failed");
-    const { results, stopReason } = await executor.execute();
+    const { executor } = harness({ batches: batches(1), retries: 2, failFast: true }, async () => "failed");
+    const { results, stopped } = await executor.execute();
     expect(results.map((r) => r.attempt)).toEqual([1, 2, 3]);
-    expect(stopReason).toBe("fail-fast");
+    expect(stopped?.reason).toBe("fail-fast");
   });
 });
 
@@ -124,16 +125,16 @@ describe("iterations", () => {
   const loop = (count: number, keepGoing = false) => ({ count, deadlineSeconds: null, delaySeconds: 0, keepGoing, sustained: false });
 
   it("runs the selection --loop times", async () => {
-    const { executor, events } = harness({ shards: shards(3), iterations: loop(4) }, async () => "passed");
+    const { executor, events } = harness({ batches: batches(3), iterations: loop(4) }, async () => "passed");
     const { results } = await executor.execute();
     expect(results).toHaveLength(12);
     expect(events.filter((e) => e.type === "iteration-finish")).toHaveLength(4);
   });
 
   it("stops after an iteration with a failure, unless told to keep going", async () => {
-    const script: Script = async (shard, { iteration }) => (iteration === 2 && shard.paths[0] === "t1.py" ? "failed" : "passed");
-    expect((await harness({ shards: shards(3), iterations: loop(5) }, script).executor.execute()).iterationsStarted).toBe(2);
-    expect((await harness({ shards: shards(3), iterations: loop(5, true) }, script).executor.execute()).iterationsStarted).toBe(5);
+    const script: Script = async (batch, { iteration }) => (iteration === 2 && batch.paths[0] === "t1.py" ? "failed" : "passed");
+    expect((await harness({ batches: batches(3), iterations: loop(5) }, script).executor.execute()).iterationsStarted).toBe(2);
+    expect((await harness({ batches: batches(3), iterations: loop(5, true) }, script).executor.execute()).iterationsStarted).toBe(5);
   });
 
   it("keeps the pool full across iterations when sustained, and starts nothing after the deadline", async () => {
@@ -142,7 +143,7 @@ describe("iterations", () => {
     const startsWhileOthersRan: number[] = [];
     const gates: Array<() => void> = [];
     const { executor } = harness(
-      { shards: shards(3), workers: 2, iterations: { count: null, deadlineSeconds: 10, delaySeconds: 0, keepGoing: false, sustained: true } },
+      { batches: batches(3), workers: 2, iterations: { count: null, deadlineSeconds: 10, delaySeconds: 0, keepGoing: false, sustained: true } },
       async () => {
         startsWhileOthersRan.push(running);
         running++;

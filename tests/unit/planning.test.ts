@@ -6,7 +6,7 @@ import type { History, RecordedOutcome } from "../../src/plan/history.js";
 import { orderFiles, selectLastFailed, shuffle } from "../../src/plan/order.js";
 import { parseShard, partition } from "../../src/plan/shard.js";
 import { onlyFailedTests, planFiles } from "../../src/plan/planFiles.js";
-import type { TestFile } from "../../src/discovery/selection.js";
+import type { TestFile } from "../../src/model.js";
 
 function history(entries: Record<string, [number | null, RecordedOutcome]>): History {
   return {

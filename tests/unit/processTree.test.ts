@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { descendantsOf } from "../../src/exec/processTree.js";
+import { descendantsOf, killTrees, type ProcessEdges, type ProcessSnapshot } from "../../src/process/processTree.js";
 
 describe("descendantsOf", () => {
   const table = [
@@ -19,5 +19,97 @@ describe("descendantsOf", () => {
   });
   it("survives a cycle in a bad table", () => {
     expect([...descendantsOf([{ pid: 1, ppid: 2 }, { pid: 2, ppid: 1 }], [1])]).toEqual([2]);
+  });
+});
+
+/**
+ * A fake system for killTrees: processes that die on SIGTERM, ignore it, or
+ * spawn a child while dying; a clock that moves only when the killer sleeps.
+ * The escalation is checked without a single real process.
+ */
+class FakeSystem implements ProcessEdges {
+  time = 0;
+  readonly signals: string[] = [];
+  private readonly processes = new Map<number, { ppid: number; group: number; alive: boolean; onTerm: "die" | "ignore" | { spawn: number } }>();
+
+  add(pid: number, ppid: number, group: number, onTerm: "die" | "ignore" | { spawn: number } = "die"): void {
+    this.processes.set(pid, { ppid, group, alive: true, onTerm });
+  }
+
+  /** Every process carries the tree's marker in its environment, as the tests' processes carry GRIMOIRE_TREE_ID. */
+  snapshot = async (): Promise<ProcessSnapshot> => {
+    const alive = [...this.processes].filter(([, p]) => p.alive);
+    return { table: alive.map(([pid, p]) => ({ pid, ppid: p.ppid })), environ: new Map(alive.map(([pid]) => [pid, Buffer.from("TREE=t\0")])) };
+  };
+
+  isAlive = (pid: number): boolean => this.processes.get(pid)?.alive === true;
+
+  signal = (target: number, signal: NodeJS.Signals): boolean => {
+    this.signals.push(`${signal} ${target}`);
+    const hit = [...this.processes].filter(([pid, p]) => p.alive && (target < 0 ? p.group === -target : pid === target));
+    for (const [pid, p] of hit) {
+      if (signal === "SIGKILL" || p.onTerm === "die") p.alive = false;
+      else if (p.onTerm !== "ignore") {
+        p.alive = false;
+        this.add(p.onTerm.spawn, pid, p.onTerm.spawn, "ignore");
+      }
+    }
+    return hit.length > 0;
+  };
+
+  now = (): number => this.time;
+
+  sleep = async (ms: number, abort?: AbortSignal): Promise<void> => {
+    if (abort?.aborted !== true) this.time += Math.max(1, ms);
+  };
+}
+
+describe("killTrees, on a fake system", () => {
+  it("sends SIGTERM to the group and lets a tree that obeys go without SIGKILL", async () => {
+    const system = new FakeSystem();
+    system.add(100, 1, 100);
+    system.add(101, 100, 100);
+    const outcome = await killTrees([{ pid: 100, marker: null }], { graceMs: 2_000 }, system);
+    expect(outcome).toEqual({ signalled: [100, 101], forced: 0, survivors: [] });
+    expect(system.signals[0]).toBe("SIGTERM -100");
+    expect(system.signals.some((s) => s.startsWith("SIGKILL"))).toBe(false);
+    expect(system.time).toBe(0);
+  });
+
+  it("waits out the grace period for a process that ignores SIGTERM, then SIGKILLs it", async () => {
+    const system = new FakeSystem();
+    system.add(200, 1, 200, "ignore");
+    const outcome = await killTrees([{ pid: 200, marker: null }], { graceMs: 1_000 }, system);
+    expect(outcome.forced).toBe(1);
+    expect(outcome.survivors).toEqual([]);
+    expect(system.signals).toEqual(["SIGTERM -200", "SIGKILL -200", "SIGKILL 200"]);
+    expect(system.time).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it("catches a child spawned while the tree was dying, orphaned in a group of its own, by the tree's marker, and kills it too", async () => {
+    const system = new FakeSystem();
+    system.add(300, 1, 300, { spawn: 301 });
+    const outcome = await killTrees([{ pid: 300, marker: "TREE=t" }], { graceMs: 500 }, system);
+    expect(outcome.survivors).toEqual([]);
+    expect(system.isAlive(301)).toBe(false);
+    expect(system.signals).toContain("SIGKILL 301");
+  });
+
+  it("ends the grace period at once when hurried (a second Ctrl-C)", async () => {
+    const system = new FakeSystem();
+    system.add(400, 1, 400, "ignore");
+    const hurry = new AbortController();
+    hurry.abort();
+    await killTrees([{ pid: 400, marker: null }], { graceMs: 60_000, hurry: hurry.signal }, system);
+    expect(system.isAlive(400)).toBe(false);
+    expect(system.time).toBeLessThan(1_000);
+  });
+
+  it("gives up on a process SIGKILL cannot end, and reports it", async () => {
+    const system = new FakeSystem();
+    system.add(500, 1, 500, "ignore");
+    const unkillable: ProcessEdges = { ...system, signal: (target, signal) => (signal === "SIGKILL" ? true : system.signal(target, signal)) };
+    const outcome = await killTrees([{ pid: 500, marker: null }], { graceMs: 100 }, unkillable);
+    expect(outcome.survivors).toEqual([500]);
   });
 });

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { CliInput, CliValues } from "../../src/cli/options.js";
-import { resolveConfig, workerCount } from "../../src/config/runConfig.js";
+import { resolveConfig } from "../../src/config/runConfig.js";
 import { UsageError } from "../../src/errors.js";
 
 const input = (values: CliValues, pytestArgs: string[] = []): CliInput => ({ values, paths: [], pytestArgs });
@@ -13,11 +13,6 @@ describe("modes and numbers", () => {
   it("defaults to a serial run", () => {
     const config = resolve({});
     expect(config).toMatchObject({ mode: "serial", workers: "auto", killGraceSeconds: 2, timeoutSeconds: null, retries: 0, load: null, managed: null, scope: "all" });
-  });
-
-  it("never runs more workers than files", () => {
-    expect(workerCount(8, 3)).toBe(3);
-    expect(workerCount("auto", 1)).toBe(1);
   });
 
   it.each([

@@ -1,0 +1,133 @@
+/**
+ * The plan of a run, decided before anything runs: the batches of files each
+ * pytest process runs, the worker count, the iteration policy, what every
+ * process is given, and what pytest's cross-file options come to. Pure:
+ * plain data in, plain data out; the notices say what was decided, for the
+ * console.
+ */
+import type { RunConfig } from "../config/runConfig.js";
+import type { ForwardedArgs } from "../config/pytestArgs.js";
+import type { Listing } from "../discovery/askPytest.js";
+import type { CollectionRequest } from "../discovery/selection.js";
+import type { IterationPolicy } from "../exec/executor.js";
+import type { Batch } from "../model.js";
+import { SINGLE_ITERATION } from "../exec/executor.js";
+import type { TestFile } from "../model.js";
+import type { History } from "./history.js";
+import { packBatches } from "./pack.js";
+
+export interface RunPlan {
+  parallel: boolean;
+  workers: number;
+  /** One iteration's batches, in the order they start. */
+  batches: Batch[];
+  iterations: IterationPolicy;
+  /** -k, -m, --headed and what follows `--`, minus the options the run acts on itself. */
+  forwardedArgs: string[];
+  /** A serial run of the whole selection gets exactly a plain run's arguments; null when it was narrowed. */
+  plainTargets: string[] | null;
+  failFast: boolean;
+  maxFailedTests: number | null;
+  retries: number;
+}
+
+export interface PlanInput {
+  config: RunConfig;
+  /** The files to run, in order (after --last-failed, --shard and --order). */
+  files: readonly TestFile[];
+  /** --last-failed or --shard left out part of the selection. */
+  narrowed: boolean;
+  request: CollectionRequest;
+  given: ForwardedArgs;
+  listing: Listing;
+  history: History;
+  /** The machine's available parallelism, for `--workers auto`. */
+  cpus: number;
+}
+
+export function planRun(input: PlanInput): RunPlan {
+  const { config, files, history } = input;
+  const parallel = config.mode === "parallel";
+  const testFiles = files.filter((f) => f.kind !== "doctests").length;
+  const workers = parallel ? workerCount(config.workers, Math.max(1, testFiles), input.cpus) : 1;
+  return {
+    parallel,
+    workers,
+    batches: parallel ? parallelBatches(files, history, workers, config.pack) : [serialBatch(files)],
+    iterations: iterationPolicy(config, parallel),
+    forwardedArgs: [...grimoireForwardedArgs(config), ...input.given.forwarded],
+    plainTargets: input.narrowed ? null : plainTargets(input.request),
+    failFast: config.failFast,
+    maxFailedTests: maxFailedTests(input.given, input.listing),
+    retries: config.retries,
+  };
+}
+
+/** `auto` is the machine's available parallelism; never more workers than files. */
+export function workerCount(workers: number | "auto", files: number, cpus: number): number {
+  const wanted = workers === "auto" ? cpus : workers;
+  return Math.max(1, Math.min(wanted, files));
+}
+
+/** -k, -m and --headed, which grimoire-run takes as options of its own and gives every pytest process. */
+export function grimoireForwardedArgs(config: Pick<RunConfig, "keyword" | "markers" | "headed">): string[] {
+  return [...(config.keyword === undefined ? [] : ["-k", config.keyword]), ...(config.markers === undefined ? [] : ["-m", config.markers]), ...(config.headed ? ["--headed"] : [])];
+}
+
+/** A serial run of the whole selection is given exactly what a plain pytest run of it would be. */
+export function plainTargets(request: CollectionRequest): string[] {
+  return request.args.flatMap((arg) => request.named.get(arg) ?? [arg]);
+}
+
+/** pytest's -x or --maxfail, from the arguments or the configuration (the listing saw both), acting across the run. */
+function maxFailedTests(given: ForwardedArgs, listing: Listing): number | null {
+  return listing.options.maxfail > 0 ? listing.options.maxfail : given.maxFail;
+}
+
+function serialBatch(files: readonly TestFile[]): Batch {
+  return { paths: files.map((f) => f.path), files: [...files] };
+}
+
+/**
+ * One process per test file (or packs of quick ones, with --pack). Modules
+ * that --doctest-modules collects only for their doctests (most hold none)
+ * share processes, a pack per worker: a process each would cost more than
+ * their doctests.
+ */
+function parallelBatches(files: readonly TestFile[], history: History, workers: number, pack: RunConfig["pack"]): Batch[] {
+  const tests = files.filter((f) => f.kind !== "doctests");
+  const doctests = files.filter((f) => f.kind === "doctests");
+  const own: Batch[] = pack !== null ? packBatches(tests, history, { workers, underSeconds: pack.underSeconds }) : tests.map((file) => ({ paths: [file.path], files: [file] }));
+  return [...own, ...packBatches(doctests, history, { workers, underSeconds: Infinity })];
+}
+
+/**
+ * Once, or as often as --loop and --duration say. --duration keeps the pool
+ * full across iterations (sustained load) unless --delay asks for pauses,
+ * which need the iterations to end; --loop keeps each iteration whole, so
+ * that its result line describes one clean pass over the selection.
+ */
+export function iterationPolicy(config: Pick<RunConfig, "load">, parallel: boolean): IterationPolicy {
+  if (config.load === null) return SINGLE_ITERATION;
+  const { loop, durationSeconds, delaySeconds, keepGoing } = config.load;
+  return {
+    count: loop,
+    deadlineSeconds: durationSeconds,
+    delaySeconds,
+    keepGoing,
+    sustained: parallel && durationSeconds !== null && delaySeconds === 0,
+  };
+}
+
+/** What the console says about pytest options that act across files, wherever they were given. */
+export function acrossFileNotices(config: Pick<RunConfig, "mode">, given: ForwardedArgs, listing: Listing, maxFailed: number | null): string[] {
+  const notices: string[] = [];
+  if (maxFailed !== null && config.mode === "parallel") {
+    notices.push(maxFailed === 1 ? "pytest's -x: the run stops at the first failing test, as with --fail-fast" : `pytest's --maxfail=${maxFailed}: the run stops once ${maxFailed} tests have failed`);
+  }
+  if (given.dropped.length > 0) notices.push(`ignoring pytest-xdist's ${given.dropped.join(" ")}: grimoire-run runs the files in parallel itself (--workers)`);
+  else if (listing.options.xdistWorkers !== null) {
+    notices.push(`pytest-xdist's -n ${listing.options.xdistWorkers} (from the pytest configuration) is off in each file's process: grimoire-run runs the files in parallel itself (--workers)`);
+  }
+  return notices;
+}

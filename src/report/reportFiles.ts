@@ -1,0 +1,32 @@
+/**
+ * The report files of a run, written in one place for a run and for
+ * merge-reports alike: the JSON report and the HTML page (in the log folder,
+ * and where --report-json and --report-html say), and the merged JUnit.
+ */
+import path from "node:path";
+import { writeJsonFile, writeTextFile } from "../atomicWrite.js";
+import type { RunReport } from "../model.js";
+import { writeHtmlReport } from "./htmlReport.js";
+import { toJsonReport } from "./jsonReport.js";
+
+export interface ReportOutputs {
+  root: string;
+  /** The run's log folder, which keeps a copy of both; null for merge-reports. */
+  logDir: string | null;
+  reportJson: string | null;
+  reportHtml: string | null;
+  junitXml: string | null;
+  /** The merged JUnit document, made only when it is asked for. */
+  junit: () => string;
+}
+
+export function writeReportFiles(report: RunReport, outputs: ReportOutputs): void {
+  const json = toJsonReport(report);
+  if (outputs.logDir !== null) {
+    writeJsonFile(path.join(outputs.logDir, "report.json"), json);
+    writeHtmlReport(path.join(outputs.logDir, "report.html"), json, outputs.root);
+  }
+  if (outputs.reportJson !== null) writeJsonFile(outputs.reportJson, json);
+  if (outputs.reportHtml !== null) writeHtmlReport(outputs.reportHtml, json, outputs.root);
+  if (outputs.junitXml !== null) writeTextFile(outputs.junitXml, outputs.junit());
+}

@@ -1,0 +1,154 @@
+/**
+ * A run's session: everything a run starts that must end with it, in one
+ * place. The interrupt handlers and the handler of errors nobody caught, the
+ * fork server, the managed environment, the terminal's spinner; and at the
+ * end, a sweep for any process of the run still alive. The story in run.ts
+ * asks the session for these and never has to remember to undo them: close()
+ * undoes whatever is still open, whatever happened before (a failure, a bug,
+ * Ctrl-C).
+ */
+import type { StopCause } from "./events.js";
+import type { RunEvents } from "./events.js";
+import { watchInterrupts, type InterruptSignal, type InterruptWatch } from "./interrupts.js";
+import { ForkServer, type ForkServerOptions } from "./exec/forkServer.js";
+import type { EnvironmentContext } from "./managed/leases.js";
+import { ManagedEnvironment } from "./managed/leases.js";
+import type { ManagedSettings } from "./config/managedSettings.js";
+import { killTrees, markedIn, takeSnapshot } from "./process/processTree.js";
+import type { Terminal } from "./report/terminal.js";
+
+export class RunSession {
+  private readonly stopController = new AbortController();
+  private readonly hurryController = new AbortController();
+  private readonly interrupts: InterruptWatch;
+  private readonly uncaught = (error: unknown): void => this.fail(error);
+  private stopListener: ((cause: StopCause) => void) | null = null;
+  private stopCause: StopCause | null = null;
+  private error: unknown = null;
+  private forkServerStart: Promise<ForkServer | string | null> | null = null;
+  private environment: ManagedEnvironment | null = null;
+  private terminal: Terminal | null = null;
+  private closed = false;
+
+  constructor(readonly runId: string) {
+    this.interrupts = watchInterrupts({
+      stop: (signal) => this.stop({ reason: "interrupt", signal, beforeFirstTest: this.stopListener === null }),
+      hurry: () => this.hurryController.abort(),
+    });
+    // An error nobody caught still takes the cleanup path: every test process stopped, then exit 4.
+    process.on("uncaughtException", this.uncaught);
+    process.on("unhandledRejection", this.uncaught);
+  }
+
+  /** Fires when the run must stop (an interrupt, an internal error): whatever is starting or running winds down. */
+  get stopping(): AbortSignal {
+    return this.stopController.signal;
+  }
+
+  /** Fires on a second interrupt: kills skip what is left of their grace period. */
+  get hurrying(): AbortSignal {
+    return this.hurryController.signal;
+  }
+
+  get interruptedBy(): InterruptSignal | null {
+    return this.stopCause?.reason === "interrupt" ? this.stopCause.signal : null;
+  }
+
+  /** The first error nobody caught, if any: the run then ends with exit 4. */
+  get failure(): unknown {
+    return this.error;
+  }
+
+  /** Who stops the running tests (the executor, once it exists); a stop that came before is passed on at once. */
+  onStop(listener: (cause: StopCause) => void): void {
+    this.stopListener = listener;
+    if (this.stopCause !== null) listener(this.stopCause);
+  }
+
+  fail(error: unknown): void {
+    this.error ??= error;
+    this.stop({ reason: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  }
+
+  private stop(cause: StopCause): void {
+    this.stopCause ??= cause;
+    this.stopController.abort();
+    this.stopListener?.(cause);
+  }
+
+  /** Starts the fork server, once; its answer (a server, why there is none, or null where it does not apply) is awaited with forkServer(). */
+  startForkServer(options: ForkServerOptions | null): void {
+    this.forkServerStart ??= options === null ? Promise.resolve(null) : ForkServer.start(options);
+  }
+
+  async forkServer(): Promise<ForkServer | string | null> {
+    return (await this.forkServerStart) ?? null;
+  }
+
+  async openEnvironment(settings: ManagedSettings, context: EnvironmentContext): Promise<ManagedEnvironment> {
+    this.environment = await ManagedEnvironment.open(settings, context, this.stopping, this.hurrying);
+    return this.environment;
+  }
+
+  /** The terminal, whose spinner is removed when the session closes. */
+  useTerminal(terminal: Terminal): Terminal {
+    this.terminal = terminal;
+    return terminal;
+  }
+
+  /**
+   * After the last test: servers stopped, clones dropped, --teardown run, the
+   * fork server ended, and anything still carrying the run's id killed.
+   * Returns whether --teardown failed.
+   */
+  async finish(events: RunEvents, killGraceSeconds: number): Promise<{ teardownFailed: boolean }> {
+    let teardownFailed = false;
+    const environment = this.environment;
+    this.environment = null;
+    if (environment !== null) {
+      await environment.close();
+      teardownFailed = !(await environment.teardown(this.hurrying));
+    }
+    await this.closeForkServer();
+    const leftovers = await sweepLeftovers(this.runId, killGraceSeconds);
+    if (leftovers.length > 0) events.emit({ type: "leftovers-killed", label: null, pids: leftovers });
+    return { teardownFailed };
+  }
+
+  /** Undoes whatever is still open; safe to call more than once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Open only when the run failed before its tests (a usage error after --setup).
+    await this.environment?.close();
+    this.environment = null;
+    await this.closeForkServer();
+    this.terminal?.close();
+    this.interrupts.dispose();
+    process.off("uncaughtException", this.uncaught);
+    process.off("unhandledRejection", this.uncaught);
+  }
+
+  private async closeForkServer(): Promise<void> {
+    const start = this.forkServerStart;
+    this.forkServerStart = null;
+    const server = await start;
+    if (server instanceof ForkServer) await server.close();
+  }
+}
+
+/**
+ * Every process the run started carries GRIMOIRE_RUN_ID. Anything still
+ * carrying it now escaped its tree (a daemon that left its group and parent
+ * after its test passed): killed, and returned so that the run says so.
+ */
+async function sweepLeftovers(runId: string, killGraceSeconds: number): Promise<number[]> {
+  const leftovers = markedIn(await takeSnapshot(), `GRIMOIRE_RUN_ID=${runId}`);
+  if (leftovers.length > 0) {
+    await killTrees(
+      leftovers.map((pid) => ({ pid, marker: null, group: false })),
+      { graceMs: killGraceSeconds * 1000 },
+    );
+  }
+  return leftovers;
+}

@@ -1,0 +1,69 @@
+/**
+ * The plan of a run, from plain data: batches, workers, what every process
+ * gets, and pytest's cross-file options, decided before anything runs.
+ */
+import { describe, expect, it } from "vitest";
+import type { CliValues } from "../../src/cli/options.js";
+import { readForwardedArgs } from "../../src/config/pytestArgs.js";
+import { resolveConfig } from "../../src/config/runConfig.js";
+import type { Listing } from "../../src/discovery/askPytest.js";
+import type { CollectionRequest } from "../../src/discovery/selection.js";
+import type { TestFile } from "../../src/model.js";
+import { EMPTY_HISTORY } from "../../src/plan/history.js";
+import { planRun, workerCount } from "../../src/plan/planRun.js";
+
+const listing = (maxfail = 0): Listing => ({
+  files: [],
+  errors: [],
+  rootdir: "/project",
+  inifile: null,
+  args: ["/project/tests/http"],
+  cacheDir: null,
+  options: { maxfail, lastFailed: false, failedFirst: false, collectOnly: false, xdistWorkers: null },
+});
+const request: CollectionRequest = { args: ["tests/http", "tests/e2e/test_named.py"], named: new Map([["tests/e2e/test_named.py", ["tests/e2e/test_named.py::test_one"]]]), notices: [] };
+const file = (path: string, kind: TestFile["kind"] = "tests"): TestFile => ({ path, named: null, folder: "tests/http", kind });
+const files = [file("tests/http/test_a.py"), file("tests/http/test_b.py"), file("tests/http/util.py", "doctests"), file("tests/http/more.py", "doctests"), file("tests/http/other.py", "doctests")];
+
+function plan(values: CliValues, options: { args?: string[]; narrowed?: boolean; maxfail?: number; cpus?: number } = {}) {
+  const config = resolveConfig({ values, paths: [], pytestArgs: options.args ?? [] }, "/project", {});
+  return planRun({ config, files, narrowed: options.narrowed ?? false, request, given: readForwardedArgs(options.args ?? []), listing: listing(options.maxfail), history: EMPTY_HISTORY, cpus: options.cpus ?? 8 });
+}
+
+describe("planning a run", () => {
+  it("in parallel: a process per test file, doctest-only modules shared, a pack per worker, never more workers than test files", () => {
+    const parallel = plan({ parallel: true });
+    expect(parallel.workers).toBe(2);
+    expect(parallel.batches.map((b) => b.paths)).toEqual([["tests/http/test_a.py"], ["tests/http/test_b.py"], ["tests/http/more.py", "tests/http/util.py"], ["tests/http/other.py"]]);
+    expect(plan({ parallel: true, workers: "1" }).workers).toBe(1);
+  });
+
+  it("serially: one batch, given exactly a plain run's arguments unless the selection was narrowed", () => {
+    const serial = plan({});
+    expect(serial.workers).toBe(1);
+    expect(serial.batches).toHaveLength(1);
+    expect(serial.plainTargets).toEqual(["tests/http", "tests/e2e/test_named.py::test_one"]);
+    expect(plan({}, { narrowed: true }).plainTargets).toBeNull();
+  });
+
+  it("forwards -k, -m and --headed before the arguments after --, minus the ones the run takes for itself", () => {
+    expect(plan({ k: "cart", m: "not slow", headed: true }, { args: ["--lf", "--tb=short", "-n", "4"] }).forwardedArgs).toEqual(["-k", "cart", "-m", "not slow", "--headed", "--tb=short"]);
+  });
+
+  it("stops across the run at pytest's -x or --maxfail, from the arguments or the configuration", () => {
+    expect(plan({ parallel: true }).maxFailedTests).toBeNull();
+    expect(plan({ parallel: true }, { args: ["-x"] }).maxFailedTests).toBe(1);
+    expect(plan({ parallel: true }, { maxfail: 3 }).maxFailedTests).toBe(3);
+  });
+
+  it("keeps the pool full across iterations for --duration without --delay", () => {
+    expect(plan({ parallel: true, duration: "60" }).iterations).toMatchObject({ count: null, deadlineSeconds: 60, sustained: true });
+    expect(plan({ parallel: true, loop: "3" }).iterations).toMatchObject({ count: 3, sustained: false });
+  });
+
+  it("takes the machine's CPUs for --workers auto, never more than files, never fewer than one", () => {
+    expect(workerCount("auto", 10, 4)).toBe(4);
+    expect(workerCount(8, 3, 4)).toBe(3);
+    expect(workerCount("auto", 0, 4)).toBe(1);
+  });
+});

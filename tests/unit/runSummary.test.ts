@@ -1,0 +1,50 @@
+/**
+ * One computation of the numbers every report shows, so that the console,
+ * the HTML page and the GitHub job summary cannot disagree.
+ */
+import { describe, expect, it } from "vitest";
+import { githubSummary } from "../../src/report/githubReporter.js";
+import { summariseRun } from "../../src/report/runSummary.js";
+import { formatSummary } from "../../src/report/summary.js";
+import { palette } from "../../src/report/style.js";
+import type { RunReport } from "../../src/model.js";
+import { fileResult } from "../helpers/results.js";
+
+const counts = (passed: number, failed: number) => ({ passed, failed, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
+
+const report: RunReport = {
+  version: 1,
+  runId: "r",
+  exitCode: 1,
+  wallSeconds: 10,
+  workers: 2,
+  files: [
+    fileResult({ path: "a.py", status: "failed", attempt: 1, tests: counts(1, 1), durationSeconds: 2 }),
+    fileResult({ path: "a.py", status: "flaky", attempt: 2, tests: counts(2, 0), durationSeconds: 2 }),
+    fileResult({ path: "b.py", status: "failed", tests: counts(0, 3), durationSeconds: 1 }),
+    fileResult({ path: "c.py", status: "cancelled", tests: null, log: null, slot: -1, durationSeconds: 0 }),
+    fileResult({ path: "d.py", status: "cancelled", tests: null, log: "d.log", durationSeconds: 1 }),
+    fileResult({ path: "e.py", status: "timeout", tests: null, durationSeconds: 4 }),
+  ],
+};
+
+describe("the run's summary", () => {
+  it("counts the last attempt of each file, tests as pytest counts them, and failures apart from cancellations", () => {
+    const summary = summariseRun(report.files);
+    expect(summary.finals.map((r) => r.path)).toEqual(["a.py", "b.py", "c.py", "d.py", "e.py"]);
+    expect(summary.retriedAttempts).toBe(1);
+    expect(summary.byStatus).toEqual({ passed: 0, failed: 1, timeout: 1, cancelled: 2, "no-tests": 0, flaky: 1 });
+    expect(summary.tests).toEqual(counts(2, 3));
+    expect(summary.withoutReport).toBe(1);
+    expect(summary.failures.map((r) => r.path)).toEqual(["b.py", "e.py"]);
+    expect(summary.cancelled.running.map((r) => r.path)).toEqual(["d.py"]);
+    expect(summary.cancelled.notStarted.map((r) => r.path)).toEqual(["c.py"]);
+    expect(summary.summedSeconds).toBe(10);
+  });
+
+  it("is what the console and the GitHub job summary say: two failed, two cancelled, not four failed", () => {
+    const console = formatSummary(report, { colours: palette(false), stopped: null }).join("\n");
+    expect(console).toMatch(/5 files: 1 flaky, 1 failed, 1 timed out, 2 cancelled/);
+    expect(githubSummary(report)).toMatch(/5 files, 2 failed, 2 cancelled · tests: 2 passed, 3 failed/);
+  });
+});
