@@ -93,12 +93,12 @@ export const xdistArgs = (workers, dist) => ["tests", "-q", "-p", "xdist", "-n",
  * one of `files` files passed. `fresh` deletes `.grimoire/` first: no
  * history, so files start in name order.
  */
-export async function timeGrimoire(root, { workers, files, fresh = false, output = "-q", watch = null, extra = [] }) {
+export async function timeGrimoire(root, { workers, files, fresh = false, output = "-q", watch = null, extra = [], env = benchEnv() }) {
   if (fresh) fs.rmSync(path.join(root, ".grimoire"), { recursive: true, force: true });
   const reportFile = `${root}.report.json`;
   fs.rmSync(reportFile, { force: true });
   const args = [CLI, "--parallel", "-n", String(workers), "--report-json", reportFile, output, ...extra];
-  const run = await timeChecked("node", args, { cwd: root, env: benchEnv(), watch });
+  const run = await timeChecked("node", args, { cwd: root, env, watch });
   const report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
   const passed = report.files.filter((f) => f.status === "passed").length;
   if (report.exitCode !== 0 || report.files.length !== files || passed !== files) {
@@ -234,4 +234,38 @@ export function machine() {
     "load average at start": os.loadavg()[0].toFixed(2),
     date: new Date().toISOString().slice(0, 10),
   };
+}
+
+/**
+ * A long-lived helper process for a scenario (a web app, a static site),
+ * in its own process group; resolves once a line of its output matches
+ * `ready` (its first group is returned), and `stop()` ends its whole group.
+ */
+export function startHelper(command, args, { cwd, env = process.env, ready }) {
+  const child = spawn(command, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    process.kill(-child.pid, "SIGTERM");
+    const timer = setTimeout(() => process.kill(-child.pid, "SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const look = (chunk) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match) resolve({ match: match[1] ?? match[0], stop });
+    };
+    child.stdout.on("data", look);
+    child.stderr.on("data", look);
+    child.once("exit", (code) => reject(new Error(`${command} ${args.join(" ")} exited (code ${code}) before it was ready:\n${output}`)));
+  });
+}
+
+/** Debian's Chromium, or CHROMIUM_PATH; null when there is none (browser scenarios are then skipped). */
+export function findChromium() {
+  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+  return candidates.find((file) => file !== undefined && file !== "" && fs.existsSync(file)) ?? null;
 }

@@ -18,6 +18,8 @@ import { slowImportsScenario } from "./slowImports.mjs";
 import { startUpScenario } from "./startUp.mjs";
 import { tinyFilesScenario } from "./tinyFiles.mjs";
 import { whereTimeScenario } from "./whereTime.mjs";
+import { bookshopBrowserScenario, playwrightScenario } from "./browsers.mjs";
+import { managedSetupScenario } from "./managedSetup.mjs";
 
 const SCENARIOS = {
   "long-tailed": longTailedScenario,
@@ -28,6 +30,9 @@ const SCENARIOS = {
   memory: memoryScenario,
   "fail-fast": failFastScenario,
   "where-time": whereTimeScenario,
+  playwright: playwrightScenario,
+  "bookshop-browser": bookshopBrowserScenario,
+  "managed-setup": managedSetupScenario,
 };
 
 const args = process.argv.slice(2);

@@ -21,6 +21,11 @@ changing what pytest decides. It never selects, skips or fails a test itself.
   rules for what a folder holds) while it runs only some of its files.
 - pytest-xdist never distributes inside a grimoire-run process: the files
   already run in parallel, each in a process of its own.
+- GRIMOIRE_BROWSER_WS_ENDPOINT (--browser-server): pytest-playwright (0.7 and
+  later) connects to the worker slot's browser server instead of launching a
+  browser, through its own `connect_options` fixture; every test still gets a
+  fresh browser context. A conftest of the project's that defines
+  `connect_options` itself still wins.
 - GRIMOIRE_RESULTS_FILE: each test's outcome, as pytest's own terminal
   reporter categorises it (passed, failed, skipped, xfailed, xpassed, error),
   appended as JSON lines while the tests run, so that what completed is known
@@ -187,6 +192,28 @@ class Recorder:
         self.out.close()
 
 
+def _browser_server_fixtures(endpoint, served):
+    """A plugin module with pytest-playwright's `connect_options`, pointing at the slot's browser server."""
+    import inspect
+    import types
+
+    module = types.ModuleType("grimoire_run_browser_server")
+
+    @pytest.fixture(scope="session")
+    def connect_options(browser_name):
+        # A run of other browsers (pytest-playwright's --browser) launches them as usual.
+        if browser_name != served:
+            return None
+        from playwright.sync_api import BrowserType
+
+        # Playwright for Python calls it `endpoint` since 1.59, `ws_endpoint` before.
+        keyword = "endpoint" if "endpoint" in inspect.signature(BrowserType.connect).parameters else "ws_endpoint"
+        return {keyword: endpoint}
+
+    module.connect_options = connect_options
+    return module
+
+
 def pytest_configure(config):
     global _config
     _config = config
@@ -199,6 +226,11 @@ def pytest_configure(config):
         config.option.dist = "no"
         config.option.tx = []
     env = os.environ
+    # Registered now, after every installed plugin: the later fixture wins, so pytest-playwright's own gives way.
+    # Without pytest-playwright nothing asks for it (a hand-written conftest reads the variable itself).
+    if env.get("GRIMOIRE_BROWSER_WS_ENDPOINT"):
+        fixtures = _browser_server_fixtures(env["GRIMOIRE_BROWSER_WS_ENDPOINT"], env.get("GRIMOIRE_BROWSER_NAME", "chromium"))
+        config.pluginmanager.register(fixtures, "grimoire-browser-server")
     if env.get("GRIMOIRE_ONLY_FILES"):
         config.pluginmanager.register(OnlyFiles(env["GRIMOIRE_ONLY_FILES"]), "grimoire-only-files")
     if env.get("GRIMOIRE_LIST_FILE"):

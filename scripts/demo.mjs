@@ -84,10 +84,13 @@ async function stopServer(server) {
 const python = choosePython();
 const chromium = findChromium();
 const userArgs = process.argv.slice(2);
-const args = [...(userArgs.includes("--no-parallel") ? [] : ["--parallel"]), ...userArgs.filter((a) => a !== "--no-parallel")];
+const args = [...(userArgs.includes("--no-parallel") ? [] : ["--parallel"]), ...userArgs.filter((a) => a !== "--no-parallel" && a !== "--no-browser-server")];
 if (chromium === null) {
   say("no Chromium found (apt-get install chromium, or set CHROMIUM_PATH): running the http suite only");
   args.push("--scope", "http");
+} else if (!userArgs.includes("--no-browser-server") && !userArgs.some((a) => a.startsWith("--browser-server"))) {
+  // One Chromium per worker slot, shared by the slot's browser files (docs/playwright.md).
+  args.push("--browser-server", "chromium", "--browser-executable", chromium);
 }
 
 const { server, url } = await startServer(python);

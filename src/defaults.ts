@@ -130,6 +130,21 @@ export const SERVER_READY_PROBE_TIMEOUT_MS = 1_000;
  */
 export const SERVER_BIND_RACE_ATTEMPTS = 3;
 
+/**
+ * Database connections counted for each file's clone (its app server's pool
+ * and its tests'): SQLAlchemy's default pool holds five, Django one per
+ * thread. With max_connections, it bounds how many files run at once.
+ */
+export const DB_CONNECTIONS_PER_LEASE = 5;
+
+/**
+ * How many leases (a server and a clone) a slot may prepare ahead of its
+ * running file: as many as it takes for a server's start to be hidden behind
+ * the files before it, up to three, since each holds memory and database
+ * connections while it waits.
+ */
+export const MAX_LEASES_AHEAD_PER_SLOT = 3;
+
 /** The variable most frameworks read their database from (Django via dj-database-url, Rails, SQLAlchemy setups, Heroku). */
 export const DEFAULT_DATABASE_ENV = "DATABASE_URL";
 
@@ -155,6 +170,27 @@ export const PACKS_PER_WORKER = 1;
 
 /** The duration assumed for a file with no history when no file has any: only the relative sizes matter. */
 export const UNKNOWN_FILE_SECONDS = 1;
+
+/**
+ * How long a browser server may take to launch its browser: a cold Chromium
+ * starts in well under a second; thirty leave room for a loaded CI machine.
+ */
+export const BROWSER_SERVER_START_TIMEOUT_MS = 30_000;
+
+/**
+ * Chromium's flags for a browser server: quiet and offline-friendly.
+ * Without them Chromium phones home (updates, sync, field trials) and, on a
+ * closed network, logs refused connections; in a container /dev/shm is small.
+ */
+export const CHROMIUM_QUIET_ARGS = [
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+  "--no-first-run",
+] as const;
 
 /**
  * How far a file's remembered duration moves towards its latest run: an

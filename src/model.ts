@@ -71,6 +71,8 @@ export interface StartedRun extends PlannedRun {
   junit: string;
   /** Where the tests wrote artifacts, if they did (relative to the project root). */
   artifacts: string | null;
+  /** The log of the managed server the file ran against (relative to the project root), if it had one. */
+  serverLog: string | null;
   pid: number | null;
 }
 
@@ -92,6 +94,8 @@ export interface FileResult extends PlannedRun {
   junit: string | null;
   /** The folder the tests wrote screenshots and traces to (GRIMOIRE_ARTIFACTS_DIR), relative to the project root, if they did. Not in the JSON report. */
   artifacts: string | null;
+  /** The log of the managed server the file ran against, relative to the project root; null without one. Not in the JSON report. */
+  serverLog: string | null;
   /** The last lines the file printed; kept for failures, not written to the JSON report. */
   tail: string[];
   /** Why the file ended the way it did, when the exit code alone does not say it. */

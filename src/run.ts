@@ -14,7 +14,8 @@ import { collectOnly } from "./collectOnly.js";
 import { prepareOutputDir, prepareOutputFile } from "./config/outputPaths.js";
 import { readForwardedArgs } from "./config/pytestArgs.js";
 import type { RunConfig } from "./config/runConfig.js";
-import { KEPT_LOG_RUNS, STATE_DIR } from "./defaults.js";
+import { DB_CONNECTIONS_PER_LEASE, KEPT_LOG_RUNS, STATE_DIR } from "./defaults.js";
+import { plural } from "./format.js";
 import { askPytest } from "./discovery/askPytest.js";
 import { collectionRequest, selectionFrom } from "./discovery/selection.js";
 import { StartCancelled } from "./errors.js";
@@ -156,8 +157,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (typeof server === "string") events.emit({ type: "fork-server-unavailable", reason: server });
     const lastFailedBefore = listing.cacheDir === null ? null : readLastFailed(listing.cacheDir);
 
-    // 6. The managed environment: servers and clones are leased per batch; --setup runs now.
+    // 6. The managed environment: servers and clones are leased per batch, browsers served per slot; --setup runs now.
     let environment = null;
+    let workers = plan.workers;
     if (config.managed !== null) {
       try {
         environment = await session.openEnvironment(config.managed, { root: config.root, runId: session.runId, logDir, baseEnv: io.env, killGraceSeconds: config.killGraceSeconds, events });
@@ -165,7 +167,27 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
         if (error instanceof StartCancelled) return interrupted();
         throw error;
       }
+      // PostgreSQL's max_connections bounds how many clones are in use at once, prepared ones included.
+      if (environment.maxLeases !== null && environment.maxLeases < workers) {
+        events.emit({ type: "notice", message: `PostgreSQL has connections for ${plural(environment.maxLeases, "more clone")} (${DB_CONNECTIONS_PER_LEASE} connections each): running at most ${environment.maxLeases} files at once` });
+        workers = environment.maxLeases;
+      }
+      const ahead = environment.prepareAhead(workers);
+      if (config.managed.isolation === "file" && ahead < workers && environment.maxLeases !== null) {
+        events.emit({ type: "notice", message: `PostgreSQL's max_connections leaves room to prepare ${ahead === 0 ? "no file" : plural(ahead, "file")} ahead of the running ones` });
+      }
     }
+
+    const browsers =
+      config.browserServer === null
+        ? null
+        : await session.openBrowsers({ ...config.browserServer, headed: config.headed }, python, {
+            runId: session.runId,
+            root: config.root,
+            baseEnv: io.env,
+            killGraceMs: config.killGraceSeconds * 1000,
+            onReplaced: (slot, reason) => events.emit({ type: "notice", message: `slot ${slot} gets a new browser for its next file: ${reason}` }),
+          });
 
     // 7. The batches run; whatever happens, every process of the run is gone afterwards.
     const runBatch = createBatchRunner({
@@ -173,7 +195,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       python,
       runId: session.runId,
       logDir,
-      workers: plan.workers,
+      workers,
       mode: config.mode,
       rootdir: listing.rootdir,
       forwardedArgs: plan.forwardedArgs,
@@ -187,10 +209,11 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       events,
       clock,
       environment,
+      browsers,
       launcher,
       forked: server instanceof ForkServer,
     });
-    const executor = new Executor(executorPlan(plan, clock()), runBatch, events, clock);
+    const executor = new Executor({ ...executorPlan(plan, clock()), workers }, runBatch, events, clock);
     session.onStop((cause) => executor.stop(cause));
     session.hurrying.addEventListener("abort", () => executor.hurry(), { once: true });
     let outcome: ExecutionResult;

@@ -16,6 +16,8 @@ import { ManagedEnvironment } from "./managed/leases.js";
 import type { ManagedSettings } from "./config/managedSettings.js";
 import { killTrees, markedIn, takeSnapshot } from "./process/processTree.js";
 import type { Terminal } from "./report/terminal.js";
+import { BrowserServers, type BrowserServerSettings, type BrowserServersContext } from "./browsers/browserServers.js";
+import type { PythonCommand } from "./python.js";
 
 export class RunSession {
   private readonly stopController = new AbortController();
@@ -27,6 +29,7 @@ export class RunSession {
   private error: unknown = null;
   private forkServerStart: Promise<ForkServer | string | null> | null = null;
   private environment: ManagedEnvironment | null = null;
+  private browsers: BrowserServers | null = null;
   private terminal: Terminal | null = null;
   private closed = false;
 
@@ -90,6 +93,12 @@ export class RunSession {
     return this.environment;
   }
 
+  /** Finds the Playwright that serves one browser per slot; the browsers themselves start as slots need them. */
+  async openBrowsers(settings: BrowserServerSettings, python: PythonCommand, context: BrowserServersContext): Promise<BrowserServers> {
+    this.browsers = await BrowserServers.open(settings, python, context);
+    return this.browsers;
+  }
+
   /** The terminal, whose spinner is removed when the session closes. */
   useTerminal(terminal: Terminal): Terminal {
     this.terminal = terminal;
@@ -109,6 +118,7 @@ export class RunSession {
       await environment.close();
       teardownFailed = !(await environment.teardown(this.hurrying));
     }
+    await this.closeBrowsers();
     await this.closeForkServer();
     const leftovers = await sweepLeftovers(this.runId, killGraceSeconds);
     if (leftovers.length > 0) events.emit({ type: "leftovers-killed", label: null, pids: leftovers });
@@ -122,11 +132,18 @@ export class RunSession {
     // Open only when the run failed before its tests (a usage error after --setup).
     await this.environment?.close();
     this.environment = null;
+    await this.closeBrowsers();
     await this.closeForkServer();
     this.terminal?.close();
     this.interrupts.dispose();
     process.off("uncaughtException", this.uncaught);
     process.off("unhandledRejection", this.uncaught);
+  }
+
+  private async closeBrowsers(): Promise<void> {
+    const browsers = this.browsers;
+    this.browsers = null;
+    await browsers?.close();
   }
 
   private async closeForkServer(): Promise<void> {

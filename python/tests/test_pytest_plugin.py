@@ -217,3 +217,56 @@ def test_pytest_xdist_never_distributes_inside_a_grimoire_run_process(plugin_pyt
     result = plugin_pytester.runpytest_subprocess(*PLUGIN, "-p", "xdist.plugin", "-n", "2", "test_a.py")
     result.assert_outcomes(passed=1)
     assert "workers" not in result.stdout.str()
+
+
+# A plugin with pytest-playwright's fixture shape (its real source is not installable here): `browser`
+# connects when `connect_options` says so, and launches otherwise. It is loaded with -p, as an installed
+# plugin is, before grimoire-run's plugin registers its own `connect_options`.
+PLAYWRIGHT_SHAPED_PLUGIN = """\
+    import pytest
+
+    @pytest.fixture(scope="session")
+    def browser_name():
+        return "chromium"
+
+    @pytest.fixture(scope="session")
+    def connect_options():
+        return None
+
+    @pytest.fixture(scope="session")
+    def browser(connect_options):
+        return ("connected", connect_options) if connect_options else ("launched", None)
+"""
+
+
+def test_browser_server_endpoint_reaches_pytest_playwrights_connect_options(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "playwright_shaped.py": PLAYWRIGHT_SHAPED_PLUGIN,
+            "test_browser.py": """\
+                import json, os
+
+                def test_browser(browser):
+                    with open(os.environ["OUT"], "w") as out:
+                        json.dump(browser, out)
+                """,
+        },
+    )
+    monkeypatch.setenv("PYTHONPATH", f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    monkeypatch.setenv("OUT", str(root / "browser.json"))
+    # Without a browser server, the plugin leaves pytest-playwright alone.
+    plugin_pytester.runpytest_subprocess("-p", "playwright_shaped", *PLUGIN, "test_browser.py").assert_outcomes(passed=1)
+    assert json.loads((root / "browser.json").read_text()) == ["launched", None]
+    monkeypatch.setenv("GRIMOIRE_BROWSER_WS_ENDPOINT", "ws://127.0.0.1:9/slot")
+    monkeypatch.setenv("GRIMOIRE_BROWSER_NAME", "chromium")
+    plugin_pytester.runpytest_subprocess("-p", "playwright_shaped", *PLUGIN, "test_browser.py").assert_outcomes(passed=1)
+    kind, options = json.loads((root / "browser.json").read_text())
+    assert kind == "connected"
+    assert list(options.values()) == ["ws://127.0.0.1:9/slot"]
+    assert list(options) in (["endpoint"], ["ws_endpoint"])
+    # A server of another browser than the one a test asks for is not used.
+    monkeypatch.setenv("GRIMOIRE_BROWSER_NAME", "firefox")
+    plugin_pytester.runpytest_subprocess("-p", "playwright_shaped", *PLUGIN, "test_browser.py").assert_outcomes(passed=1)
+    assert json.loads((root / "browser.json").read_text()) == ["launched", None]

@@ -3,7 +3,9 @@
  * once, with a message that names the option; past this point the rest of
  * grimoire-run trusts its input.
  */
+import fs from "node:fs";
 import path from "node:path";
+import type { BrowserName } from "../browsers/protocol.js";
 import type { CliInput, OptionName } from "../cli/options.js";
 import { DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import type { Scope } from "../discovery/selection.js";
@@ -39,6 +41,8 @@ export interface RunConfig {
   baseUrl: string | null;
   python: string | undefined;
   headed: boolean;
+  /** --browser-server: one browser server per worker slot; null when each file launches its own browser. */
+  browserServer: { browser: BrowserName; executable: string | null } | null;
   keyword: string | undefined;
   markers: string | undefined;
   pytestArgs: string[];
@@ -96,6 +100,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     baseUrl: managedServer ? null : (baseUrl ?? null),
     python: v.python,
     headed: v.headed === true,
+    browserServer: resolveBrowserServer(v, env, describe),
     keyword: v.k,
     markers: v.m,
     pytestArgs: input.pytestArgs,
@@ -111,6 +116,19 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     quiet: v.quiet === true,
     verbose: v.verbose === true,
   };
+}
+
+function resolveBrowserServer(v: CliInput["values"], env: NodeJS.ProcessEnv, describe: DescribeOption): RunConfig["browserServer"] {
+  if (v["browser-server"] === undefined) {
+    if (v["browser-executable"] !== undefined) throw new UsageError(`${describe("browser-executable")} only applies with --browser-server`);
+    return null;
+  }
+  const browser = v["browser-server"] as BrowserName;
+  const given = v["browser-executable"] ?? (browser === "chromium" ? nonEmpty(env["CHROMIUM_PATH"]) : undefined);
+  if (given !== undefined && !fs.existsSync(given)) {
+    throw new UsageError(`${v["browser-executable"] === undefined ? "CHROMIUM_PATH" : describe("browser-executable")}: no such file: ${given}`);
+  }
+  return { browser, executable: given ?? null };
 }
 
 function resolvePack(v: CliInput["values"], describe: DescribeOption): RunConfig["pack"] {

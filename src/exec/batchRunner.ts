@@ -13,6 +13,7 @@ import type { Placement, BatchRunner, BatchSignals } from "./executor.js";
 import type { Batch } from "../model.js";
 import type { Launcher } from "../process/launch.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
+import type { BrowserServers } from "../browsers/browserServers.js";
 import { logName, pytestArgs, pytestEnv, targetsOf, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
@@ -35,6 +36,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   clock: () => number;
   /** Managed servers and databases, leased for each batch; null when grimoire-run starts none. */
   environment: ManagedEnvironment | null;
+  /** A browser server per slot (--browser-server), whose endpoint each process gets; null without. */
+  browsers: BrowserServers | null;
   /** Starts each pytest process: forked from the fork server where there is one, else afresh. */
   launcher: Launcher;
   /** The launcher forks (shown in --verbose command lines). */
@@ -64,9 +67,16 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const treeId = `${settings.runId}.${id}`;
     const marker = `GRIMOIRE_TREE_ID=${treeId}`;
     const where = batch.paths.length === 1 ? (batch.paths[0] as string) : pack ? `the pack of ${batch.paths.join(", ")}` : "the serial run";
-    const lease = settings.environment === null ? null : await settings.environment.lease({ label: where, slot: placement.slot, logName: name, ...signals });
+    const lease = settings.environment === null ? null : await settings.environment.lease({ label: where, slot: placement.slot, logName: name, upcoming: placement.upcoming, ...signals });
+    let browser: Record<string, string> = {};
+    try {
+      if (settings.browsers !== null) browser = { GRIMOIRE_BROWSER_WS_ENDPOINT: await settings.browsers.endpoint(placement.slot, signals.cancel), GRIMOIRE_BROWSER_NAME: settings.browsers.name };
+    } catch (error) {
+      await lease?.release(false);
+      throw error;
+    }
     const artifactsDir = path.join(settings.logDir, `${name}.artifacts`);
-    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile }), ...lease?.env };
+    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile }), ...lease?.env, ...browser };
     const pytest = pytestArgs(settings, targets.args, junitFile, { pack });
     const args = [...settings.python.args, "-m", "pytest", ...pytest];
 
@@ -105,6 +115,10 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
         settings.launcher,
       );
       failed = isFailure(statusOf({ ...report, records: null }).status);
+      // A file killed mid-test may leave its browser wedged (a page in a loop, a dialog): the slot's next file gets a new one.
+      if (settings.browsers !== null && (report.timedOut || report.cancelled || report.signal !== null)) {
+        await settings.browsers.replace(placement.slot, `${where} was ${report.timedOut ? "timed out" : report.cancelled ? "stopped" : `killed by ${report.signal}`} while using it`);
+      }
     } finally {
       await lease?.release(failed);
     }
@@ -121,6 +135,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       log: started.log,
       junit: junitFile,
       artifacts: fs.existsSync(artifactsDir) ? toProjectPath(settings.root, artifactsDir) : null,
+      serverLog: lease?.serverLog === undefined || lease.serverLog === null ? null : toProjectPath(settings.root, lease.serverLog),
       pid: started.pid,
     };
     const outcome = { ...report, records: readRecords(recordsFile, settings.root) };

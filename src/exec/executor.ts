@@ -11,11 +11,14 @@ import type { Progress, RunEvents, StopCause } from "../events.js";
 import { failedOnItsOwn, failedTests, isFailure, type Batch, type FileResult } from "../model.js";
 import { cancelledBeforeStart } from "./results.js";
 import { sleep } from "../process/sleep.js";
+import { MAX_LEASES_AHEAD_PER_SLOT } from "../defaults.js";
 
 export interface Placement {
   iteration: number;
   attempt: number;
   slot: number;
+  /** Batches not yet started when this one starts (more iterations may follow): whether preparing the slot's next one is worth it. */
+  upcoming: number;
 }
 
 export interface BatchSignals {
@@ -81,8 +84,8 @@ export class Executor {
     private readonly clock: () => number,
   ) {
     this.limit = pLimit(plan.workers);
-    // Every running batch, and every kill in progress, listens to these two signals.
-    setMaxListeners(2 * plan.workers + 10, this.cancelController.signal, this.hurryController.signal);
+    // Every running batch, every kill in progress and every lease being prepared ahead listens to these two signals.
+    setMaxListeners((2 + MAX_LEASES_AHEAD_PER_SLOT) * plan.workers + 10, this.cancelController.signal, this.hurryController.signal);
     this.freeSlots = Array.from({ length: plan.workers }, (_, slot) => slot);
     this.progress = { done: 0, perIteration: plan.batches.reduce((sum, b) => sum + b.paths.length, 0), running: 0, failed: 0, iteration: 1 };
   }
@@ -165,10 +168,12 @@ export class Executor {
     this.report({ iteration: Math.max(this.progress.iteration, iteration) });
     const startedAt = this.clock();
     const last = this.plan.batches.length - 1;
+    const policy = this.plan.iterations;
+    const moreIterations = policy.count === null || iteration < policy.count;
     const jobs = this.plan.batches.map((batch, index) =>
       this.limit(() => {
         if (index === last) onLastBatchStarting();
-        return this.runJob(batch, iteration);
+        return this.runJob(batch, iteration, last - index + (moreIterations ? this.plan.batches.length : 0));
       }),
     );
     const results = (await Promise.all(jobs)).flat();
@@ -176,7 +181,7 @@ export class Executor {
   }
 
   /** One batch in one slot, with its retries. Returns the final result of each of its files. */
-  private async runJob(batch: Batch, iteration: number): Promise<FileResult[]> {
+  private async runJob(batch: Batch, iteration: number, upcoming: number): Promise<FileResult[]> {
     if (this.stopped !== null) {
       const cancelled = batch.paths.map((path) => cancelledBeforeStart(path, iteration, 1, this.clock()));
       this.results.push(...cancelled);
@@ -193,7 +198,7 @@ export class Executor {
       let pending = batch;
       for (let attempt = 1; ; attempt++) {
         this.report({ running: this.progress.running + 1 });
-        const results = await this.runSafely(pending, { iteration, attempt, slot }).finally(() => (this.progress.running -= 1));
+        const results = await this.runSafely(pending, { iteration, attempt, slot, upcoming }).finally(() => (this.progress.running -= 1));
         const mayRetry = attempt <= this.plan.retries && this.stopped === null;
         const retry = new Set(results.filter((r) => mayRetry && failedOnItsOwn(r.status)).map((r) => r.path));
         for (const result of results) {

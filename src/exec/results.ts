@@ -73,6 +73,7 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     log: run.log,
     junit: run.junit,
     artifacts: run.artifacts,
+    serverLog: run.serverLog,
     tail: isFailure(status) ? outcome.tail : [],
     reason,
   };
@@ -95,6 +96,7 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
     log: null,
     junit: null,
     artifacts: null,
+    serverLog: null,
     tail: [],
     reason: "not started",
   };

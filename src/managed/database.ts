@@ -197,6 +197,19 @@ export class CloneManager {
     return new CloneManager(client, templateUrl, template, runTag);
   }
 
+  /**
+   * Connections the server can still give: max_connections less those in use
+   * and those reserved for superusers (this manager's own included in use).
+   */
+  async freeConnections(): Promise<number> {
+    const result = await this.query(
+      "read max_connections",
+      UsageError,
+      "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int - (SELECT count(*) FROM pg_stat_activity)::int AS free",
+    );
+    return Math.max(0, Number((result.rows[0] as { free?: number } | undefined)?.free ?? 0));
+  }
+
   async templateExists(): Promise<boolean> {
     const result = await this.query("check that the template exists", UsageError, "SELECT 1 FROM pg_database WHERE datname = $1", [this.template]);
     return result.rowCount !== null && result.rowCount > 0;

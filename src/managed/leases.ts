@@ -6,7 +6,9 @@
  * running a hook are each another module's job.
  */
 import crypto from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
+import { DB_CONNECTIONS_PER_LEASE, MAX_LEASES_AHEAD_PER_SLOT } from "../defaults.js";
 import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
 import type { RunEvents } from "../events.js";
 import { plural } from "../format.js";
@@ -31,6 +33,8 @@ export interface LeaseRequest {
   slot: number;
   /** Base of the log file names, as the pytest log's. */
   logName: string;
+  /** Batches still to come after this one: a slot prepares its next lease only while there are some. */
+  upcoming: number;
   cancel: AbortSignal;
   hurry: AbortSignal;
 }
@@ -38,6 +42,8 @@ export interface LeaseRequest {
 export interface Lease {
   /** What the pytest process gets: E2E_BASE_URL, and the clone's URL. */
   env: Record<string, string>;
+  /** The server's log file, named in the file's failure; null without a server. */
+  serverLog: string | null;
   /** The shard ended; `failed` decides what --keep-failed keeps. */
   release: (failed: boolean) => Promise<void>;
 }
@@ -49,12 +55,20 @@ interface Resources {
 
 export class ManagedEnvironment {
   private nextServer = 1;
+  private nextSpare = 1;
   private readonly slots = new Map<number, { resources: Promise<Resources>; failed: boolean; label: string }>();
+  /** With one server and clone per file: each slot's next leases, prepared while its current file runs, oldest first. */
+  private readonly spares = new Map<number, Promise<Resources>[]>();
+  private maxSpares = 0;
+  /** Seconds a lease took to make (a server to be ready, a clone to be made), and files held theirs: how far ahead to prepare. */
+  private readonly timing = { making: [] as number[], holding: [] as number[] };
 
   private constructor(
     private readonly settings: ManagedSettings,
     private readonly context: EnvironmentContext,
     private readonly databases: CloneManager | null,
+    /** Leases the database server has connections for at once; null without a database. */
+    readonly maxLeases: number | null,
   ) {}
 
   /**
@@ -83,7 +97,11 @@ export class ManagedEnvironment {
         throw error;
       }
     }
-    const environment = new ManagedEnvironment(settings, context, databases);
+    const free = databases === null ? null : await databases.freeConnections().catch(async (error: unknown) => {
+      await databases?.close();
+      throw error;
+    });
+    const environment = new ManagedEnvironment(settings, context, databases, free === null ? null : Math.max(1, Math.floor(free / DB_CONNECTIONS_PER_LEASE)));
     if (settings.setup !== null) {
       try {
         await runHook("setup", settings.setup, hookContext(settings, context), stop, hurry);
@@ -95,10 +113,57 @@ export class ManagedEnvironment {
     return environment;
   }
 
+  /**
+   * How many slots may hold a prepared lease beside their running one: none
+   * unless the database server has connections for them (with `workers`
+   * leases running already). Prepared leases take a server's start and a
+   * clone's creation off the critical path.
+   */
+  prepareAhead(workers: number): number {
+    const wanted = workers * MAX_LEASES_AHEAD_PER_SLOT;
+    this.maxSpares = this.settings.isolation !== "file" ? 0 : Math.max(0, Math.min(wanted, (this.maxLeases ?? workers + wanted) - workers));
+    return this.maxSpares;
+  }
+
+  /**
+   * How many leases a slot keeps ready: enough that the next is ready when
+   * its file comes, as the run has measured them (a server ready in 1.5 s
+   * for files of 1 s: two), never more than MAX_LEASES_AHEAD_PER_SLOT.
+   */
+  private depth(): number {
+    const average = (values: number[]): number | null => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
+    const making = average(this.timing.making.slice(-8));
+    const holding = average(this.timing.holding.slice(-8));
+    // Until a lease has been made and a file has held one, two ahead: most servers take longer to start than half a file runs.
+    if (making === null || holding === null || holding <= 0) return Math.min(2, MAX_LEASES_AHEAD_PER_SLOT);
+    return Math.max(1, Math.min(MAX_LEASES_AHEAD_PER_SLOT, Math.ceil(making / holding)));
+  }
+
+  private sparesHeld(): number {
+    return [...this.spares.values()].reduce((sum, queue) => sum + queue.length, 0);
+  }
+
   async lease(request: LeaseRequest): Promise<Lease> {
     if (this.settings.isolation === "file") {
-      const resources = await this.acquire(request, request.label, request.logName);
-      return { env: this.envFor(resources), release: (failed) => this.releaseResources(resources, request.label, failed) };
+      const queue = this.spares.get(request.slot) ?? [];
+      const spare = queue.shift();
+      const mine = spare ?? this.acquire(request, request.label, request.logName);
+      // Top the slot's queue up to what the run has shown it needs, while more files are to come: the next
+      // leases are made while this one is (the first file of a slot) or while its file runs.
+      while (queue.length < Math.min(this.depth(), request.upcoming) && this.sparesHeld() < this.maxSpares && !request.cancel.aborted) {
+        queue.push(this.prepare(request));
+        this.spares.set(request.slot, queue);
+      }
+      const resources = spare === undefined ? await mine : this.adopt(await mine, request.logName);
+      const taken = performance.now();
+      return {
+        env: this.envFor(resources),
+        serverLog: resources.server?.logFile ?? null,
+        release: (failed) => {
+          this.timing.holding.push((performance.now() - taken) / 1000);
+          return this.releaseResources(resources, request.label, failed);
+        },
+      };
     }
     let slot = this.slots.get(request.slot);
     if (slot === undefined) {
@@ -113,14 +178,46 @@ export class ManagedEnvironment {
     }
     return {
       env: this.envFor(resources),
+      serverLog: resources.server?.logFile ?? null,
       release: async (failed) => {
         held.failed ||= failed;
       },
     };
   }
 
-  /** Stops the servers and drops the clones of every slot; closes the database connection. */
+  /** The slot's next lease, made now; if it fails, the file that would have taken it gets the failure. */
+  private prepare(request: LeaseRequest): Promise<Resources> {
+    const label = `a coming file of slot ${request.slot}`;
+    const spare = this.acquire(request, label, `spare-${this.nextSpare++}`);
+    spare.catch(() => undefined);
+    return spare;
+  }
+
+  /** A prepared lease taken by its file: its server's log is renamed after the file's, as if made for it. */
+  private adopt(resources: Resources, logName: string): Resources {
+    if (resources.server === null) return resources;
+    const logFile = path.join(this.context.logDir, `${logName}.server.log`);
+    try {
+      fs.renameSync(resources.server.logFile, logFile);
+    } catch {
+      return resources;
+    }
+    return { ...resources, server: { ...resources.server, logFile } };
+  }
+
+  /** Stops the servers and drops the clones of every slot, and every prepared lease no file took; closes the database connection. */
   async close(): Promise<void> {
+    const spares = [...this.spares.values()].flat();
+    this.spares.clear();
+    await Promise.all(
+      spares.map(async (spare) => {
+        const resources = await spare.catch(() => null);
+        if (resources === null) return;
+        await this.releaseResources(resources, "a prepared file that did not run", false);
+        // A server no test ever reached has nothing to say: its log would only be noise beside the files'.
+        if (resources.server !== null) fs.rmSync(resources.server.logFile, { force: true });
+      }),
+    );
     const slots = [...this.slots.values()];
     this.slots.clear();
     await Promise.all(
@@ -145,6 +242,13 @@ export class ManagedEnvironment {
   }
 
   private async acquire(request: LeaseRequest, label: string, logName: string): Promise<Resources> {
+    const started = performance.now();
+    const made = await this.make(request, label, logName);
+    this.timing.making.push((performance.now() - started) / 1000);
+    return made;
+  }
+
+  private async make(request: LeaseRequest, label: string, logName: string): Promise<Resources> {
     const clone = this.databases === null ? null : await this.databases.createClone();
     const dropOnFailure = async (): Promise<void> => {
       if (clone !== null) await this.databases?.dropClone(clone);

@@ -93,6 +93,7 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   const iteration = result.iteration > 1 ? `, iteration ${result.iteration}` : "";
   const lines = [`  ${paintStatus(result.status, colours)} ${result.path} (${why}${iteration})`];
   if (result.log !== null) lines.push(`           log: ${result.log}`);
+  if (result.serverLog !== null) lines.push(`           server log: ${result.serverLog}`);
   if (result.artifacts !== null) lines.push(`           screenshots and traces: ${result.artifacts}`);
   const tail = result.tail.slice(-tailLines);
   if (tail.length > 0) {

@@ -56,7 +56,7 @@ export function postgresBin(): string {
   return path.join(POSTGRES_LIB, newest, "bin");
 }
 
-export async function startPostgres(): Promise<Postgres> {
+export async function startPostgres(options: { maxConnections?: number } = {}): Promise<Postgres> {
   const started = performance.now();
   const bin = postgresBin();
   const asRoot = process.getuid?.() === 0;
@@ -98,9 +98,10 @@ export async function startPostgres(): Promise<Postgres> {
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       // pg_ctl hands these to a shell: the folder is quoted.
-      const options = `-p ${port} -k '${dir}' -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off`;
+      const limit = options.maxConnections === undefined ? "" : ` -c max_connections=${options.maxConnections}`;
+      const serverOptions = `-p ${port} -k '${dir}' -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off${limit}`;
       try {
-        await tool("pg_ctl", ["-w", "-D", dataDir, "-l", logFile, "-o", options, "start"]);
+        await tool("pg_ctl", ["-w", "-D", dataDir, "-l", logFile, "-o", serverOptions, "start"]);
         break;
       } catch (error) {
         if (attempt >= START_ATTEMPTS) throw error;

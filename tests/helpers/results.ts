@@ -16,6 +16,7 @@ export function fileResult(over: Partial<FileResult> & Pick<FileResult, "path">)
     log: "x.log",
     junit: null,
     artifacts: null,
+    serverLog: null,
     tail: [],
     reason: null,
     ...over,

@@ -233,6 +233,8 @@ describe("cleanup", () => {
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatch(/_grimoire_kept_[0-9a-f]{8}_\d+$/);
     expect(result.stdout).toContain(`kept the database of tests/http/test_fails.py for inspection: psql ${pg.url(kept[0] as string)}  (drop it with: dropdb ${kept[0] as string})`);
+    // The failure names its server's log, kept beside its pytest log.
+    expect(result.stdout).toMatch(/server log: \.grimoire\/logs\/[^/]+\/tests_http_test_fails\.py\.server\.log/);
     expect((await pg.queryIn(kept[0] as string, "select name from items order by 1")).map((r) => r["name"])).toEqual(["f", "seed"]);
     await pg.query(`drop database ${escapeIdentifier(kept[0] as string)}`);
   });
@@ -328,5 +330,66 @@ describe("the bundled example", () => {
     expect(report.files.every((f) => f.status === "passed")).toBe(true);
     expect(await clones()).toEqual([]);
     expect((await pg.queryIn(db.name, "select count(*) as n from books"))[0]?.["n"]).toBe("5");
+  });
+});
+
+describe("set-up off the critical path", () => {
+  /** The app, slow to come up: it says when it started, and only listens 1.5 s later. */
+  const SLOW_APP = `import os, sys, time
+with open(os.environ["TIMES"], "a") as out:
+    out.write(f"server {os.environ['PORT']} {time.time()}\\n")
+time.sleep(1.5)
+${APP}`;
+  /** Each test says which server it used, and when it began and ended. */
+  const TIMED_TEST = `import os, time, urllib.request
+
+def test_uses_its_server():
+    port = os.environ["E2E_BASE_URL"].rsplit(":", 1)[1].rstrip("/")
+    with open(os.environ["TIMES"], "a") as out:
+        out.write(f"start {port} {time.time()} {os.environ['GRIMOIRE_SLOT']}\\n")
+    urllib.request.urlopen(os.environ["E2E_BASE_URL"] + "/db").read()
+    time.sleep(2)
+    with open(os.environ["TIMES"], "a") as out:
+        out.write(f"end {port} {time.time()} {os.environ['GRIMOIRE_SLOT']}\\n")
+`;
+
+  it("prepares each slot's next server and clone while its file runs, and cleans up the one no file took", async () => {
+    const db = template();
+    const files: Record<string, string> = { "slow_app.py": SLOW_APP };
+    for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = TIMED_TEST;
+    const { p, mark } = managedProject(files);
+    const times = path.join(p.root, "times.txt");
+    const result = await runCli(["--parallel", "-n", "2", "--server", `python3 slow_app.py ${mark}`, "--database-url", db.url, "--setup", "python3 setup_db.py"], {
+      cwd: p.root,
+      env: { ...process.env, ...{ PYTEST_DISABLE_PLUGIN_AUTOLOAD: "1", CI: "1", TIMES: times } },
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const lines = fs.readFileSync(times, "utf8").trim().split("\n").map((l) => l.split(" "));
+    const serverStarted = new Map(lines.filter((l) => l[0] === "server").map((l) => [l[1], Number(l[2])]));
+    const runs = lines.filter((l) => l[0] === "start").map((l) => ({ port: l[1] as string, slot: l[3], start: Number(l[2]), end: Number(lines.find((e) => e[0] === "end" && e[1] === l[1])?.[2]) }));
+    expect(runs).toHaveLength(6);
+    // Every file after a slot's first ran on a server that was started while the slot's previous file ran.
+    for (const slot of ["0", "1"]) {
+      const mine = runs.filter((r) => r.slot === slot).sort((a, b) => a.start - b.start);
+      for (let i = 1; i < mine.length; i++) expect(serverStarted.get(mine[i]?.port as string)).toBeLessThan(mine[i - 1]?.end as number);
+    }
+    expect(await clones()).toEqual([]);
+    expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
+  it("runs no more files at once than PostgreSQL has connections for, and says so", async () => {
+    const small = await startPostgres({ maxConnections: 10 });
+    try {
+      const db = { url: small.url("shop_small") };
+      const { p, mark } = managedProject({ "tests/http/test_a.py": isolatedTest("a"), "tests/http/test_b.py": isolatedTest("b"), "tests/http/test_c.py": isolatedTest("c") });
+      const result = await runCli(managedArgs(mark, db, ["-n", "3"]), { cwd: p.root });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/PostgreSQL has connections for 1 more clone \(5 connections each\): running at most 1 files at once/);
+      expect(result.stdout).toMatch(/leaves room to prepare no file ahead/);
+      expect(processesWith(mark)).toEqual([]);
+    } finally {
+      await small.stop();
+    }
   });
 });

@@ -1,6 +1,8 @@
 """Playwright fixtures in the style of pytest-playwright (which is not required).
 
-- `browser` (session): one Chromium per pytest process, closed at session end.
+- `browser` (session): one Chromium per pytest process, closed at session end;
+  under `grimoire-run --browser-server chromium`, the worker slot's shared
+  Chromium instead (GRIMOIRE_BROWSER_WS_ENDPOINT), connected in milliseconds.
 - `context` / `page` (function): a fresh browser context per test, so cookies
   (the session, the cart) never leak from one test to the next.
 - On failure, a full-page screenshot goes to $GRIMOIRE_ARTIFACTS_DIR if set,
@@ -57,16 +59,21 @@ def pytest_runtest_makereport(
 
 @pytest.fixture(scope="session")
 def browser(pytestconfig: pytest.Config) -> Iterator[Browser]:
+    endpoint = os.environ.get("GRIMOIRE_BROWSER_WS_ENDPOINT")
     executable = find_chromium()
-    if executable is None:
+    if endpoint is None and executable is None:
         pytest.skip("Chromium not found: install it (apt-get install chromium) or set CHROMIUM_PATH")
     playwright = sync_playwright().start()
     try:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            headless=not pytestconfig.getoption("headed"),
-            args=CHROMIUM_ARGS,
-        )
+        if endpoint:
+            # Closing a connected browser only disconnects: the server keeps it for the slot's next file.
+            browser = playwright.chromium.connect(endpoint)
+        else:
+            browser = playwright.chromium.launch(
+                executable_path=executable,
+                headless=not pytestconfig.getoption("headed"),
+                args=CHROMIUM_ARGS,
+            )
         try:
             yield browser
         finally:

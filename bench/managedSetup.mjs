@@ -1,0 +1,53 @@
+/**
+ * Managed mode with a server that is slow to become ready: each slot
+ * prepares its next file's server while the current file runs, so that the
+ * start-up is off the critical path.
+ */
+import { benchEnv, medians, ratioRow, sideBySide, timed, timeGrimoire, timingTable, writeSuite } from "./lib.mjs";
+
+const FILES = 12;
+const WORKERS = 3;
+const READY_AFTER_SECONDS = 1.5;
+
+const APP = `import os, sys, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+time.sleep(float(sys.argv[1]))
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+`;
+
+/** About a second of work against the file's own server. */
+const TEST = `import os, time, urllib.request
+
+def test_uses_its_server():
+    for _ in range(10):
+        assert urllib.request.urlopen(os.environ["E2E_BASE_URL"]).read() == b"ok"
+        time.sleep(0.1)
+`;
+
+export async function managedSetupScenario({ repetitions }) {
+  const files = { "app.py": APP };
+  for (let i = 0; i < FILES; i++) files[`tests/http/test_${String(i).padStart(2, "0")}.py`] = TEST;
+  const root = writeSuite("managed-setup", files);
+  const run = (readyAfter) => async () => (await timeGrimoire(root, { workers: WORKERS, files: FILES, env: benchEnv(), extra: ["--server", `python3 app.py ${readyAfter}`] })).seconds;
+  const SLOW = `server ready after ${READY_AFTER_SECONDS} s`;
+  const INSTANT = "server ready at once";
+  const samples = await sideBySide([timed(SLOW, run(READY_AFTER_SECONDS)), timed(INSTANT, run(0))], repetitions);
+  const m = medians(samples);
+  return {
+    title: "Managed servers slow to start",
+    intro: `${FILES} files of about a second each, each with its own app server (\`--server\`), ${WORKERS} workers; the server sleeps before it listens. ${repetitions} run(s) of each, alternating.`,
+    table: timingTable(samples, [SLOW, INSTANT]),
+    ratios: [["ratio of medians", "value", "target"], ratioRow(`${SLOW} / ${INSTANT}`, m[SLOW], m[INSTANT], 1.12)],
+    notes: [`Each slot starts its next file's server while its current file runs; only each slot's first file waits the ${READY_AFTER_SECONDS} s.`],
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * What grimoire-run and a browser server process (browserServerProcess.ts)
+ * tell each other: the options on its command line, one JSON line back once
+ * the browser is up, and an exit code that says the browser died by itself.
+ */
+
+export type BrowserName = "chromium" | "firefox" | "webkit";
+
+export interface BrowserServerOptions {
+  browser: BrowserName;
+  executablePath: string | null;
+  headless: boolean;
+  args: string[];
+  /** Added to the browser's environment: the run's markers, so that its processes are found and killed with the run's. */
+  env: Record<string, string>;
+}
+
+/** What the process prints once the browser is up. */
+export interface BrowserServerReady {
+  wsEndpoint: string;
+  pid: number | null;
+}
+
+/** The browser exited by itself (a crash, a kill): grimoire-run gives the slot a new one. */
+export const BROWSER_GONE_EXIT = 3;

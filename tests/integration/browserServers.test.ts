@@ -1,0 +1,148 @@
+/**
+ * --browser-server: a slot's files share one real Chromium, served by
+ * Playwright's launchServer, each test in a fresh context; a browser that
+ * dies is replaced for the slot's next file; and no browser outlives the
+ * run, whether it ends, fails fast or is interrupted.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { processesIn, readReport, runCli, startCli, temporaryProjects, testEnv, until, type Project } from "../helpers/project.js";
+
+const project = temporaryProjects();
+const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+
+/** Connects to the slot's browser server when there is one, as the Bookshop's conftest does. */
+const CONFTEST = `import json, os, pathlib, pytest
+from playwright.sync_api import sync_playwright
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.connect(os.environ["GRIMOIRE_BROWSER_WS_ENDPOINT"])
+        yield browser
+        try:
+            browser.close()
+        except Exception:
+            pass  # a browser that died has nothing left to close
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+def seen(**facts):
+    with open(pathlib.Path(os.environ["SEEN"]) / f"{os.getpid()}-{os.urandom(4).hex()}.json", "w") as out:
+        json.dump({"endpoint": os.environ["GRIMOIRE_BROWSER_WS_ENDPOINT"], "slot": os.environ["GRIMOIRE_SLOT"], **facts}, out)
+`;
+
+const PAGE_TEST = `from conftest import seen
+
+def test_page(page, browser):
+    cookies = len(page.context.cookies())
+    page.context.add_cookies([{"name": "visited", "value": "1", "url": "http://grimoire.test/"}])
+    page.set_content("<title>fresh</title>")
+    assert page.title() == "fresh"
+    seen(contexts=len(browser.contexts), cookies=cookies)
+`;
+
+/** Kills this slot's browser, as a crash would: every process carrying its marker. */
+const KILLS_ITS_BROWSER = `import os, signal, time
+from conftest import seen
+
+def browser_processes():
+    marker = f"GRIMOIRE_TREE_ID={os.environ['GRIMOIRE_RUN_ID']}.browser-{os.environ['GRIMOIRE_SLOT']}".encode() + b"\\0"
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            # The browser's processes, not the Node server that launched it: a crash of the browser alone.
+            browser = open(f"/proc/{pid}/comm").read().strip() != "node"
+            if browser and marker in open(f"/proc/{pid}/environ", "rb").read() and open(f"/proc/{pid}/stat").read().split(") ")[1][0] != "Z":
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+def test_kills_its_browser(browser):
+    for pid in browser_processes():
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while browser_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not browser_processes()
+    seen(killed=True)
+`;
+
+function browserProject(files: Record<string, string>): Project {
+  const p = project({ "pytest.ini": "[pytest]\n", "tests/e2e/conftest.py": CONFTEST, ...files });
+  fs.mkdirSync(path.join(p.root, "seen"));
+  return p;
+}
+
+function seenBy(p: Project): { endpoint: string; slot: string; contexts?: number; cookies?: number; killed?: boolean }[] {
+  const dir = path.join(p.root, "seen");
+  return fs.readdirSync(dir).map((name) => JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as { endpoint: string; slot: string });
+}
+
+const env = (p: Project) => testEnv({ SEEN: path.join(p.root, "seen"), CHROMIUM_PATH: CHROMIUM });
+const ARGS = ["--parallel", "--browser-server", "chromium", "--report-json", "report.json"];
+
+describe("a browser server per worker slot", () => {
+  it("gives a slot's files one browser, each test a fresh context, and leaves no browser behind", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 4; i++) files[`tests/e2e/test_page_${i}.py`] = PAGE_TEST;
+    const p = browserProject(files);
+    const result = await runCli([...ARGS, "-n", "2"], { cwd: p.root, env: env(p) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const seen = seenBy(p);
+    expect(seen).toHaveLength(4);
+    // Two slots, two browsers, whichever slot ran which file.
+    expect(new Set(seen.map((s) => s.endpoint)).size).toBe(2);
+    for (const slot of ["0", "1"]) expect(new Set(seen.filter((s) => s.slot === slot).map((s) => s.endpoint)).size).toBeLessThanOrEqual(1);
+    // A fresh context per test: no other file's context, no other test's cookie.
+    expect(seen.map((s) => [s.contexts, s.cookies])).toEqual(Array(4).fill([1, 0]));
+    await until(() => processesIn(p.root).length === 0, "no browser or server left");
+  });
+
+  it("replaces a browser that dies, for the slot's next file", async () => {
+    const p = browserProject({ "tests/e2e/test_1_kills.py": KILLS_ITS_BROWSER, "tests/e2e/test_2_after.py": PAGE_TEST });
+    const result = await runCli([...ARGS, "-n", "1", "--order", "name"], { cwd: p.root, env: env(p) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/slot 0 gets a new browser for its next file: its browser exited/);
+    const [killer, after] = seenBy(p).sort((a, b) => Number(Boolean(b.killed)) - Number(Boolean(a.killed)));
+    expect(killer?.endpoint).not.toBe(after?.endpoint);
+    expect(readReport(p).files.map((f) => f.status)).toEqual(["passed", "passed"]);
+    await until(() => processesIn(p.root).length === 0, "no browser or server left");
+  });
+
+  it("kills the browsers with everything else on Ctrl-C, and a file that timed out gets its slot a new browser", async () => {
+    const hang = `import time\n\ndef test_hangs(page):\n    page.set_content("<title>hang</title>")\n    time.sleep(600)\n`;
+    const p = browserProject({ "tests/e2e/test_a_hangs.py": hang, "tests/e2e/test_b_page.py": PAGE_TEST });
+    const timedOut = await runCli([...ARGS, "-n", "1", "--order", "name", "--timeout", "3", "--kill-grace", "0.5"], { cwd: p.root, env: env(p) });
+    expect(timedOut.code).toBe(1);
+    expect(timedOut.stdout).toMatch(/slot 0 gets a new browser for its next file: tests\/e2e\/test_a_hangs\.py was timed out while using it/);
+    expect(readReport(p).files.map((f) => [f.path, f.status])).toEqual([
+      ["tests/e2e/test_a_hangs.py", "timeout"],
+      ["tests/e2e/test_b_page.py", "passed"],
+    ]);
+    await until(() => processesIn(p.root).length === 0, "no browser or server left after the timeout");
+
+    const cli = startCli([...ARGS, "-n", "2"], { cwd: p.root, env: env(p) });
+    await until(() => seenBy(p).length >= 2, "the second run's page test ran, its browser up", 60_000);
+    cli.child.kill("SIGINT");
+    const interrupted = await cli.done;
+    expect(interrupted.code).toBe(130);
+    await until(() => processesIn(p.root).length === 0, "no browser or server left after Ctrl-C");
+  });
+
+  it("needs Playwright for Python, and an executable that exists: exit 2, before any test", async () => {
+    const p = project({ "tests/e2e/test_plain.py": "def test_plain():\n    pass\n", "blocker/sitecustomize.py": "import sys\nsys.modules['playwright'] = None\n" });
+    const noPlaywright = await runCli(ARGS, { cwd: p.root, env: testEnv({ PYTHONPATH: path.join(p.root, "blocker") }) });
+    expect(noPlaywright.code).toBe(2);
+    expect(noPlaywright.stderr).toMatch(/--browser-server needs Playwright for Python in the project's Python .*: install it with pip install playwright/);
+    const noBrowser = await runCli([...ARGS, "--browser-executable", "/no/such/chromium"], { cwd: p.root });
+    expect(noBrowser.code).toBe(2);
+    expect(noBrowser.stderr).toMatch(/--browser-executable: no such file: \/no\/such\/chromium/);
+  });
+});
