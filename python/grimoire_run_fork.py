@@ -21,6 +21,8 @@ import threading
 import traceback
 import types
 
+import grimoire_run_prepared
+
 _CHILD_RESET_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD)
 # The interpreter and its options, as the server was started: a forked file's sys.orig_argv starts with them.
 _PYTHON_ARGV = sys.orig_argv[: sys.orig_argv.index("-m")] if "-m" in sys.orig_argv else [sys.executable]
@@ -84,6 +86,7 @@ def become_pytest(request, inherited_stdin):
         random.seed()
         # Exit handlers registered in the server are not the file's; those its session registers are.
         atexit._clear()
+        grimoire_run_prepared.take(request["args"])
         try:
             runpy._run_module_as_main("pytest", alter_argv=True)
         except SystemExit as exit_:

@@ -32,6 +32,7 @@ exits, so that no forked pytest outlives the run that asked for it:
   `error` event (if anyone reads it), then exit 1.
 """
 
+import functools
 import gc
 import os
 import selectors
@@ -43,6 +44,8 @@ import traceback
 
 from grimoire_run_children import Children
 from grimoire_run_fork import fork_file
+import grimoire_run_prepared
+from grimoire_run_preload import preload
 from grimoire_run_protocol import EventWriter, ProtocolError, RequestReader, parse_request
 
 # Signals that end the server; it ends its files first, then dies of the signal.
@@ -59,11 +62,56 @@ def _fd_open(fd):
         return False
 
 
+# The warm-up's test file: the shapes a file's session goes through (fixtures, parametrize, skip, xfail,
+# a failure's report), so that what pytest imports or compiles lazily on the way is done once, here.
+_WARM_UP_TESTS = """\
+import pytest
+
+@pytest.fixture
+def value():
+    yield 1
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_passes(value, n):
+    assert value * n
+
+def test_fails():
+    assert [1, 2] == [1, 3]
+
+@pytest.mark.skip(reason="warm-up")
+def test_skipped():
+    pass
+
+@pytest.mark.xfail(reason="warm-up")
+def test_xfails():
+    assert 0
+
+class TestGroup:
+    def test_in_class(self):
+        pass
+"""
+
+
+def _memoize_pluggy_introspection():
+    """pluggy reads every hook function's signature each time a plugin registers, in every session:
+    pure for a given function, so it is worked out once here, for the run's every file."""
+    try:
+        import pluggy._hooks as hooks
+    except ImportError:
+        return
+    original = getattr(hooks, "varnames", None)
+    if original is None or hasattr(original, "cache_info"):
+        return
+    hooks.varnames = functools.lru_cache(maxsize=None)(original)
+
+
 def _warm_up():
-    """One pytest session over an empty folder, its output discarded."""
+    """One pytest session shaped like a file's (JUnit, the plugin's records, a failure), its output discarded."""
     import pytest
 
+    _memoize_pluggy_introspection()
     saved_path = list(sys.path)
+    saved_environ = dict(os.environ)
     saved_out, saved_err = os.dup(1), os.dup(2)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
@@ -73,7 +121,13 @@ def _warm_up():
             ini = os.path.join(folder, "pytest.ini")
             with open(ini, "w") as handle:
                 handle.write("[pytest]\n")
-            pytest.main([folder, "-c", ini, "-q", "-p", "no:cacheprovider", "-p", "grimoire_run_pytest"])
+            with open(os.path.join(folder, "test_warm_up.py"), "w") as handle:
+                handle.write(_WARM_UP_TESTS)
+            os.environ["GRIMOIRE_RESULTS_FILE"] = os.path.join(folder, "records")
+            args = [folder, "-c", ini, "-q", "-o", f"cache_dir={folder}/cache", "-p", "grimoire_run_pytest", f"--junitxml={folder}/junit.xml"]
+            pytest.main(args)
+            for name in [name for name in sys.modules if name == "test_warm_up" or name.startswith("test_warm_up.")]:
+                del sys.modules[name]
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -82,8 +136,17 @@ def _warm_up():
         for fd in (null, saved_out, saved_err):
             os.close(fd)
         sys.path[:] = saved_path
+        os.environ.clear()
+        os.environ.update(saved_environ)
         # The session's plugin made SIGTERM an interrupt; this process wants the default back.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _list_option(argv, name):
+    """`NAME a,b,c` on the command line, as a list; empty when not given."""
+    if name not in argv or argv.index(name) + 1 >= len(argv):
+        return []
+    return [item for item in argv[argv.index(name) + 1].split(",") if item]
 
 
 def _grace_seconds(argv):
@@ -148,6 +211,8 @@ def _serve(requests, events, children, wakeups, inherited_stdin):
                         raise ProtocolError(f"run: id {request['id']} was used before")
                     ids.add(request["id"])
                     children.add(fork_file(request, inherited_stdin), request["id"])
+                    # While the child runs: pytest's own start for the next files (once per run; see grimoire_run_prepared).
+                    grimoire_run_prepared.prepare(request["args"])
             else:
                 wakeups.drain()
         children.reap()
@@ -171,6 +236,10 @@ def main():
     if threading.active_count() > 1:
         events.emit("unusable", reason="a plugin started a thread at import, and forking a process with threads is unsafe")
         return 0
+    preloaded, refused = preload(_list_option(sys.argv, "--preload"), _list_option(sys.argv, "--per-file-env"))
+    if threading.active_count() > 1:
+        events.emit("unusable", reason=f"a module it was asked to preload ({', '.join(preloaded)}) started a thread, and forking a process with threads is unsafe")
+        return 0
     # Everything imported so far moves out of the garbage collector's reach: a child's collections
     # (pytest runs several at the end of every session) then skip it, instead of touching every one of
     # those objects and so copying the pages they live on. A third of a tiny file's cost, measured.
@@ -182,7 +251,7 @@ def main():
     stop_signal = None
     exit_code = 0
     try:
-        events.emit("ready", pid=os.getpid())
+        events.emit("ready", pid=os.getpid(), preloaded=preloaded, refused=[{"module": name, "reason": reason} for name, reason in refused])
         stop_signal = _serve(requests, events, children, wakeups, inherited_stdin)
         if stop_signal is None and events.gone:
             exit_code = _FAILURE_EXIT

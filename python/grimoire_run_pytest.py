@@ -42,6 +42,8 @@ import traceback
 import pytest
 
 _FRAMES_SHOWN = 3
+# The line that tells grimoire-run, in a serial run, that collection is done (never shown: it is taken out).
+COLLECTED_MARKER = "--grimoire-run:collected--"
 _config = None
 _stopped = False
 # pytest 7's Package is a File; it is a folder to walk, not a file to record.
@@ -161,6 +163,14 @@ class Recorder:
             path = _absolute(self.config, item.nodeid)
             counts[path] = counts.get(path, 0) + 1
         self._write({"t": "collected", "files": counts})
+        if os.environ.get("GRIMOIRE_ANNOUNCE_COLLECTED"):
+            # A serial run learns its files from here: a line grimoire-run takes out of the output.
+            self.out.flush()
+            reporter = self.config.pluginmanager.getplugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(COLLECTED_MARKER)
+            else:
+                os.write(1, f"{COLLECTED_MARKER}\n".encode())
 
     def pytest_collectreport(self, report):
         if report.failed:

@@ -59,7 +59,8 @@ export type RunEvent =
       type: "run-start";
       runId: string;
       mode: "parallel" | "serial";
-      files: string[];
+      /** The files, in order; null for a serial run that learns them from its own pytest process (see files-collected). */
+      files: string[] | null;
       /** Those of the files collected only for their doctests (--doctest-modules): most hold none. */
       doctestModules: string[];
       workers: number;
@@ -72,6 +73,8 @@ export type RunEvent =
   | { type: "batch-finish"; batch: BatchStart; durationSeconds: number }
   | { type: "file-finish"; result: FileResult; willRetry: boolean }
   | { type: "iteration-finish"; iteration: number; results: FileResult[]; seconds: number }
+  /** A serial run's pytest process has collected: its files, as pytest ordered them. */
+  | { type: "files-collected"; files: string[] }
   | { type: "progress"; progress: Progress }
   | { type: "stopping"; cause: StopCause }
   | { type: "cancelled"; paths: string[] }

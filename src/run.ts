@@ -57,11 +57,15 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       if (file !== null) prepareOutputFile(flag, file);
     }
     const request = collectionRequest({ root: config.root, paths: config.paths, scope: config.scope });
-    const given = readForwardedArgs(config.pytestArgs);
+    const parsed = readForwardedArgs(config.pytestArgs);
+    // A serial run of the whole selection is one plain pytest process: pytest itself collects, and says what it
+    // collected before its first test; --last-failed and --failed-first are pytest's own there.
+    const direct = config.mode !== "parallel" && config.shard === null && !parsed.collectOnly;
+    const given = !direct ? parsed : { ...parsed, forwarded: [...(config.mode !== "debug" && (config.lastFailed || parsed.lastFailed) ? ["--lf"] : []), ...(config.failedFirst || parsed.failedFirst ? ["--ff"] : []), ...parsed.forwarded] };
 
     // 2. The fork server warms up while the log folder is made; once it is ready, pytest is known to be importable.
     const chosen = choosePython(config.root, config.python, io.env);
-    session.startForkServer(forkServerOptions(config, chosen, session.runId, io.env));
+    session.startForkServer(direct ? null : forkServerOptions(config, chosen, session.runId, io.env));
     const logDir = prepareLogDir(config, session.runId);
     const server = await session.forkServer();
     const python = server instanceof ForkServer ? chosen : await checkPytest(chosen, config.root, io.env);
@@ -69,9 +73,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const junitDir = path.join(logDir, "junit");
     fs.mkdirSync(junitDir, { recursive: true });
 
-    // 3. pytest says which files a plain run of the selection collects.
+    // 3. pytest says which files a plain run of the selection collects (a direct serial run's own process says it later).
     const forwardedArgs = [...grimoireForwardedArgs(config), ...given.forwarded];
-    const listing = await askPytest({
+    const listing = direct ? null : await askPytest({
       root: config.root,
       python,
       args: request.args,
@@ -84,9 +88,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       killGraceMs: config.killGraceSeconds * 1000,
     });
     if (listing === "cancelled" || session.interruptedBy !== null) return interrupted();
-    const selection = selectionFrom(request, listing, config.root);
+    const selection = listing === null ? { files: [], searched: request.args, notices: request.notices } : selectionFrom(request, listing, config.root);
     const colour = colourEnabled(io.stdout, io.env);
-    if (given.collectOnly || listing.options.collectOnly) {
+    if (listing !== null && (given.collectOnly || listing.options.collectOnly)) {
       const out = session.useTerminal(await createTerminal(io, false));
       const code = await collectOnly({
         baseEnv: io.env,
@@ -114,8 +118,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const chosenFiles = planFiles(selection.files, history, {
       order: config.order,
       seed: config.seed ?? crypto.randomInt(2 ** 31),
-      lastFailed: config.mode !== "debug" && (config.lastFailed || given.lastFailed || listing.options.lastFailed),
-      failedFirst: config.failedFirst || given.failedFirst || listing.options.failedFirst,
+      lastFailed: !direct && config.mode !== "debug" && (config.lastFailed || given.lastFailed || listing?.options.lastFailed === true),
+      failedFirst: !direct && (config.failedFirst || given.failedFirst || listing?.options.failedFirst === true),
       shard: config.shard,
     });
     const plan = planRun({ config, files: chosenFiles.files, narrowed: chosenFiles.narrowed, request, given, listing, history, cpus: os.availableParallelism() });
@@ -131,13 +135,13 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       type: "run-start",
       runId: session.runId,
       mode: plan.parallel ? "parallel" : "serial",
-      files: files.map((f) => f.path),
+      files: direct ? null : files.map((f) => f.path),
       doctestModules: files.filter((f) => f.kind === "doctests").map((f) => f.path),
       workers: plan.workers,
       logDir: toProjectPath(config.root, logDir),
       load,
     });
-    for (const message of [...selection.notices, ...acrossFileNotices(config, given, listing, plan.maxFailedTests), ...chosenFiles.notices]) events.emit({ type: "notice", message });
+    for (const message of [...selection.notices, ...(listing === null ? [] : acrossFileNotices(config, given, listing, plan.maxFailedTests)), ...chosenFiles.notices]) events.emit({ type: "notice", message });
     const reportOf = (exitCode: number, results: RunReport["files"]): RunReport => ({
       version: 1,
       runId: session.runId,
@@ -147,7 +151,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       files: results,
       ...(chosenFiles.shard === null ? {} : { shard: chosenFiles.shard }),
     });
-    if (files.length === 0) {
+    if (files.length === 0 && !direct) {
       // A CI shard with nothing to do (more shards than files) is a passing, empty part of the whole; a selection with nothing in it is exit 5.
       const report = reportOf(chosenFiles.shard === null ? EXIT.noTests : EXIT.passed, []);
       writeReportFiles(report, reportOutputs(config, logDir, report));
@@ -155,7 +159,13 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       return report.exitCode;
     }
     if (typeof server === "string") events.emit({ type: "fork-server-unavailable", reason: server });
-    const lastFailedBefore = listing.cacheDir === null ? null : readLastFailed(listing.cacheDir);
+    if (server instanceof ForkServer) {
+      for (const { module, reason } of server.preloaded.refused) events.emit({ type: "warning", message: `not preloading ${module}: ${reason}; each file imports it itself` });
+    } else if (config.preload.length > 0) {
+      events.emit({ type: "notice", message: `--preload has no effect without the fork server: each file imports ${config.preload.join(", ")} itself` });
+    }
+    // A direct serial run is one pytest process, which keeps its own cache whole.
+    const lastFailedBefore = listing === null || listing.cacheDir === null ? null : readLastFailed(listing.cacheDir);
 
     // 6. The managed environment: servers and clones are leased per batch, browsers served per slot; --setup runs now.
     let environment = null;
@@ -197,7 +207,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       logDir,
       workers,
       mode: config.mode,
-      rootdir: listing.rootdir,
+      rootdir: listing?.rootdir ?? null,
       forwardedArgs: plan.forwardedArgs,
       plainTargets: plan.plainTargets,
       baseUrl: config.baseUrl,
@@ -229,7 +239,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const exitCode = session.failure !== null ? EXIT.internal : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses });
     const report = reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path)));
     writeReportFiles(report, reportOutputs(config, logDir, report));
-    if (listing.cacheDir !== null && lastFailedBefore !== null) keepLastFailed(listing.cacheDir, lastFailedBefore, report, events);
+    if (listing !== null && listing.cacheDir !== null && lastFailedBefore !== null) keepLastFailed(listing.cacheDir, lastFailedBefore, report, events);
     // A CI shard leaves the history alone: its sibling shards must divide the files by the same history,
     // and merge-reports records the whole run once they are done.
     if (config.shard === null) {
@@ -273,7 +283,21 @@ function forkServerOptions(config: RunConfig, python: PythonCommand, runId: stri
   if (!config.forkServer || process.platform !== "linux") return null;
   const env = { ...baseEnv, PYTHONPATH: withPluginPath(baseEnv["PYTHONPATH"]) };
   // A serial run's one process takes grimoire-run's stdin, for pdb; parallel processes never read it.
-  return { python, root: config.root, env, runId, killGraceMs: config.killGraceSeconds * 1000, ...(config.mode === "parallel" ? {} : { stdin: 0 }) };
+  return {
+    python,
+    root: config.root,
+    env,
+    runId,
+    killGraceMs: config.killGraceSeconds * 1000,
+    ...(config.mode === "parallel" ? {} : { stdin: 0 }),
+    preload: config.preload,
+    perFileEnv: perFileEnv(config),
+  };
+}
+
+/** What each file's process is given differently from the fork server's environment: no preload may read it at import. */
+function perFileEnv(config: RunConfig): string[] {
+  return ["GRIMOIRE_*", "E2E_BASE_URL", "PY_COLORS", "COLUMNS", "PYTHONUNBUFFERED", ...(config.managed?.database === null || config.managed === null ? [] : [config.managed.database.envName])];
 }
 
 /** pytest's last-failed memory, made whole again after the per-file processes each wrote their own. */

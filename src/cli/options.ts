@@ -35,6 +35,11 @@ export const OPTIONS = {
   workers: { type: "string", alias: "n", describe: "Pool size: a number, or auto (the machine's CPUs, at most one per file)", group: MODES, defaultText: DEFAULT_WORKERS },
   debug: { type: "boolean", describe: "Serial debugging run: pytest --lf -x --tb=long -v", group: MODES },
   "fork-server": { type: "boolean", describe: "Fork each file's pytest from a process that has imported pytest and its plugins once (Linux, --parallel); --no-fork-server starts each afresh", group: MODES, defaultText: "on" },
+  preload: {
+    type: "string",
+    describe: "Modules the fork server imports once for every file (comma-separated; a list in pyproject.toml): third-party ones that are slow to import",
+    group: MODES,
+  },
   pack: { type: "boolean", describe: "Share pytest processes among files that history shows to be quick (and new files): faster, but files in a pack share module state", group: MODES },
   "pack-under": { type: "string", describe: "With --pack: files whose recorded duration is below this many seconds are packed", group: MODES, defaultText: String(DEFAULT_PACK_UNDER_SECONDS) },
   "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree", group: MODES },

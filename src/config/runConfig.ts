@@ -27,6 +27,8 @@ export interface RunConfig {
   failFast: boolean;
   /** Fork parallel files' pytest processes from a warmed-up server, where the platform allows. */
   forkServer: boolean;
+  /** --preload: modules the fork server imports once for every file. */
+  preload: string[];
   /** --pack: quick files share processes; null to give every file its own. */
   pack: { underSeconds: number } | null;
   killGraceSeconds: number;
@@ -89,6 +91,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     workers: parseWorkers(v.workers, describe("workers")),
     failFast: v["fail-fast"] === true,
     forkServer: v["fork-server"] !== false,
+    preload: resolvePreload(v.preload, describe),
     pack: resolvePack(v, describe),
     killGraceSeconds: parseSeconds(describe("kill-grace"), v["kill-grace"], { allowZero: true }) ?? DEFAULT_KILL_GRACE_SECONDS,
     timeoutSeconds: parseSeconds(describe("timeout"), v.timeout, { allowZero: false }),
@@ -116,6 +119,15 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     quiet: v.quiet === true,
     verbose: v.verbose === true,
   };
+}
+
+function resolvePreload(value: string | undefined, describe: DescribeOption): string[] {
+  if (value === undefined) return [];
+  const modules = value.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  for (const name of modules) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(name)) throw new UsageError(`${describe("preload")}: "${name}" is not a Python module name`);
+  }
+  return modules;
 }
 
 function resolveBrowserServer(v: CliInput["values"], env: NodeJS.ProcessEnv, describe: DescribeOption): RunConfig["browserServer"] {

@@ -100,6 +100,8 @@ function optionNamed(key: string): OptionName | null {
 }
 
 function fromToml(spec: OptionSpec, raw: unknown, where: string): string | boolean {
+  // A list (preload = ["hypothesis", "sqlalchemy"]) is the comma-separated value the command line takes.
+  if (spec.type === "string" && Array.isArray(raw) && raw.every((item) => typeof item === "string")) return raw.join(",");
   if (spec.type === "boolean") {
     if (typeof raw !== "boolean") throw new UsageError(`${where}: expected true or false, got ${JSON.stringify(raw)}`);
     return raw;

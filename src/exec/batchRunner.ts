@@ -17,7 +17,7 @@ import type { BrowserServers } from "../browsers/browserServers.js";
 import { logName, pytestArgs, pytestEnv, targetsOf, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
-import { readRecords } from "./testRecords.js";
+import { COLLECTED_MARKER, readRecords } from "./testRecords.js";
 
 export interface PytestSettings extends CommandSettings, EnvSettings {
   root: string;
@@ -76,7 +76,13 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       throw error;
     }
     const artifactsDir = path.join(settings.logDir, `${name}.artifacts`);
-    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile }), ...lease?.env, ...browser };
+    // A serial run of a plain run's arguments learns its files from pytest itself, once its process has collected them.
+    const announce = !parallel && plain !== null && batch.paths.length === 0;
+    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile, announceCollected: announce }), ...lease?.env, ...browser };
+    const collected = (): void => {
+      const files = [...(readRecords(recordsFile, settings.root)?.collected?.keys() ?? [])];
+      settings.events.emit({ type: "files-collected", files });
+    };
     const pytest = pytestArgs(settings, targets.args, junitFile, { pack });
     const args = [...settings.python.args, "-m", "pytest", ...pytest];
 
@@ -99,7 +105,14 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
           launch: { command: settings.python.command, args, pytestArgs: pytest, cwd: settings.root, env, stdin: parallel ? "ignore" : "inherit" },
           marker,
           logFile,
-          drop: (line) => line.startsWith("-") && line.includes(`generated xml file: ${junitFile}`),
+          drop: (line) => {
+            if (!line.startsWith("-")) return false;
+            if (announce && line === COLLECTED_MARKER) {
+              collected();
+              return true;
+            }
+            return line.includes(`generated xml file: ${junitFile}`);
+          },
           outputMode: parallel ? "lines" : "raw",
           // --timeout is per file: a pack of n files gets n times as long.
           timeoutMs: settings.timeoutSeconds === null ? null : settings.timeoutSeconds * 1000 * (pack ? batch.paths.length : 1),

@@ -38,10 +38,16 @@ export interface ForkServerOptions {
   killGraceMs: number;
   /** What a child asking for `stdin: "inherit"` gets as its stdin (grimoire-run's own, fd 0); none when left out. */
   stdin?: number;
+  /** Modules to import once, for every file to inherit (--preload). */
+  preload?: string[];
+  /** Environment variables (or `PREFIX*`) that differ between files: a preload that reads one at import is refused. */
+  perFileEnv?: string[];
   launcher?: Launcher;
 }
 
 export class ForkServer {
+  /** What became of the modules it was asked to preload. */
+  preloaded: { modules: string[]; refused: { module: string; reason: string }[] } = { modules: [], refused: [] };
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private dead: string | null = null;
@@ -67,7 +73,14 @@ export class ForkServer {
     // grimoire-run's own stdin goes to the server as its fd 3, for a serial run's child to take as its stdin (pdb, breakpoint()).
     const child = await (options.launcher ?? defaultLaunch)({
       command: options.python.command,
-      args: [...options.python.args, "-m", "grimoire_run_forkserver", "--grace-ms", String(options.killGraceMs)],
+      args: [
+        ...options.python.args,
+        "-m",
+        "grimoire_run_forkserver",
+        "--grace-ms",
+        String(options.killGraceMs),
+        ...((options.preload ?? []).length === 0 ? [] : ["--preload", (options.preload ?? []).join(","), "--per-file-env", (options.perFileEnv ?? []).join(",")]),
+      ],
       cwd: options.root,
       env,
       stdin: "pipe",
@@ -88,7 +101,10 @@ export class ForkServer {
         settle(exit.spawnError !== null ? exit.spawnError.message : `it exited (code ${String(exit.code)}) ${stderr.trim().split("\n").slice(-3).join(" ")}`.trim()),
       );
       server.onEvents(child, (event) => {
-        if (event.op === "ready") settle(null);
+        if (event.op === "ready") {
+          server.preloaded = { modules: event.preloaded ?? [], refused: event.refused ?? [] };
+          settle(null);
+        }
         if (event.op === "unusable") settle(event.reason.trim().split("\n").slice(-2).join(" "));
       });
     });

@@ -39,6 +39,10 @@ export type ForkServerRequest = RunRequest;
 export interface ReadyEvent {
   op: "ready";
   pid: number;
+  /** The modules it imported for every file to inherit (--preload). */
+  preloaded?: string[];
+  /** The modules it would not keep, and why. */
+  refused?: { module: string; reason: string }[];
 }
 
 export interface UnusableEvent {

@@ -101,6 +101,8 @@ export interface ProcessPlace {
   recordsFile: string;
   /** The file listing what the process is limited to (GRIMOIRE_ONLY_FILES), if it is. */
   onlyFile: string | null;
+  /** A serial run that learns its files from the process: the plugin says when it has collected them. */
+  announceCollected?: boolean;
 }
 
 /** The environment the contract promises every pytest process, and what grimoire-run's plugin reads. */
@@ -119,6 +121,8 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   env["GRIMOIRE_LOG_FILE"] = place.logFile;
   env["GRIMOIRE_ARTIFACTS_DIR"] = place.artifactsDir;
   env["GRIMOIRE_RESULTS_FILE"] = place.recordsFile;
+  if (place.announceCollected === true) env["GRIMOIRE_ANNOUNCE_COLLECTED"] = "1";
+  else delete env["GRIMOIRE_ANNOUNCE_COLLECTED"];
   if (place.onlyFile === null) delete env["GRIMOIRE_ONLY_FILES"];
   else env["GRIMOIRE_ONLY_FILES"] = place.onlyFile;
   // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead.
@@ -129,7 +133,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
 
 /** A file name for a project path: `tests/e2e/test_a.py` becomes `tests_e2e_test_a.py`; a pack is named after its first file. */
 export function logName(paths: readonly string[], iteration: number, attempt: number, mode: PytestMode = "parallel"): string {
-  const first = (paths[0] as string).replace(/[/\\]/g, "_");
+  const first = (paths[0] ?? mode).replace(/[/\\]/g, "_");
   const base = paths.length === 1 ? first : mode === "parallel" ? `pack-${first}+${paths.length - 1}` : mode;
   return `${base}${iteration > 1 ? `.i${iteration}` : ""}${attempt > 1 ? `.a${attempt}` : ""}`;
 }

@@ -129,7 +129,8 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
       : collected === null
         ? (paths[0] ?? null)
         : ([...collected.keys()].find(unfinished) ?? paths.find((p) => !records?.files.has(p)) ?? paths[paths.length - 1] ?? null);
-  const everyPath = [...paths, ...[...(records?.files.keys() ?? [])].filter((p) => !paths.includes(p))];
+  // The given files, then any other pytest collected or reported on (a serial run that learned its files from pytest gives none).
+  const everyPath = [...new Set([...paths, ...(collected?.keys() ?? []), ...(records?.files.keys() ?? [])])];
 
   let clock = run.startSeconds;
   return everyPath.map((path): FileResult => {

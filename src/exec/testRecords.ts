@@ -9,6 +9,9 @@ import { toProjectPath } from "../projectPaths.js";
 import { emptyCounts, type TestCase, type TestCounts, type TestOutcome } from "../model.js";
 
 /** What one file's tests did in one process. */
+/** The line the plugin prints once a serial run's process has collected (python/grimoire_run_pytest.py's COLLECTED_MARKER). */
+export const COLLECTED_MARKER = "--grimoire-run:collected--";
+
 export interface FileRecords {
   counts: TestCounts;
   cases: TestCase[];

@@ -39,7 +39,8 @@ export interface PlanInput {
   narrowed: boolean;
   request: CollectionRequest;
   given: ForwardedArgs;
-  listing: Listing;
+  /** pytest's answer; null for a direct serial run, whose one process applies pytest's options itself. */
+  listing: Listing | null;
   history: History;
   /** The machine's available parallelism, for `--workers auto`. */
   cpus: number;
@@ -80,7 +81,8 @@ export function plainTargets(request: CollectionRequest): string[] {
 }
 
 /** pytest's -x or --maxfail, from the arguments or the configuration (the listing saw both), acting across the run. */
-function maxFailedTests(given: ForwardedArgs, listing: Listing): number | null {
+function maxFailedTests(given: ForwardedArgs, listing: Listing | null): number | null {
+  if (listing === null) return null;
   return listing.options.maxfail > 0 ? listing.options.maxfail : given.maxFail;
 }
 

@@ -33,6 +33,10 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let mode: "parallel" | "serial" = "parallel";
   let load: LoadPlan | null = null;
   let doctestModules = new Set<string>();
+  let workers = 1;
+  let logDir: string | null = null;
+  /** A serial run's output, held until its process says what it collected (the "Found" line comes first). */
+  let holding: string[] | null = null;
   let progress: Progress = { done: 0, perIteration: 0, running: 0, failed: 0, iteration: 1 };
   let stopped: StopCause | null = null;
   const startedAt = Date.now();
@@ -46,6 +50,24 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         ? `${progress.done}/${progress.perIteration} files`
         : `iteration ${progress.iteration}${load.iterations === null ? "" : `/${load.iterations}`} · ${progress.done} files done`;
     terminal.status(`${where} · ${progress.running} running${failedText} · ${elapsed}`);
+  };
+
+  const announce = (files: readonly string[]): void => {
+    tags = assignTags(files);
+    tagWidth = Math.max(0, ...[...tags.values()].map((t) => t.length));
+    // On a narrow terminal the path column shrinks so that a result line still fits: status, path, duration, counts.
+    const room = options.width === null ? MAX_PATH_COLUMN : Math.max(20, options.width - RESULT_LINE_REST);
+    pathWidth = Math.min(MAX_PATH_COLUMN, room, Math.max(0, ...files.map((f) => f.length)));
+    progress = { ...progress, perIteration: files.length };
+    const them = files.length === 1 ? "it" : "them";
+    const how = mode === "parallel" ? `, running ${them} on ${plural(workers, "worker")}` : `, running ${them} in one pytest process`;
+    const testFiles = files.length - doctestModules.size;
+    const found = doctestModules.size === 0 ? plural(testFiles, "test file") : `${plural(testFiles, "test file")} and ${plural(doctestModules.size, "module")} to check for doctests`;
+    terminal.out(`Found ${found}${how}${describeLoad(load)}\n`);
+    if (logDir !== null) terminal.out(colours.dim(`logs: ${logDir}\n`));
+    ticker = setInterval(showStatus, 1000);
+    ticker.unref();
+    showStatus();
   };
 
   const tagged = (batch: BatchStart, text: string[]): string => {
@@ -87,22 +109,23 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
       case "run-start": {
         mode = event.mode;
         load = event.load;
-        tags = assignTags(event.files);
-        tagWidth = Math.max(0, ...[...tags.values()].map((t) => t.length));
-        // On a narrow terminal the path column shrinks so that a result line still fits: status, path, duration, counts.
-        const room = options.width === null ? MAX_PATH_COLUMN : Math.max(20, options.width - RESULT_LINE_REST);
-        pathWidth = Math.min(MAX_PATH_COLUMN, room, Math.max(0, ...event.files.map((f) => f.length)));
+        workers = event.workers;
+        if (options.verbose) logDir = event.logDir;
+        if (event.files === null) {
+          // pytest's own process says which files it collected; its output waits for that line.
+          holding = [];
+          break;
+        }
         doctestModules = new Set(event.doctestModules);
-        progress = { ...progress, perIteration: event.files.length };
-        const them = event.files.length === 1 ? "it" : "them";
-        const how = event.mode === "parallel" ? `, running ${them} on ${plural(event.workers, "worker")}` : `, running ${them} in one pytest process`;
-        const testFiles = event.files.length - doctestModules.size;
-        const found = doctestModules.size === 0 ? plural(testFiles, "test file") : `${plural(testFiles, "test file")} and ${plural(doctestModules.size, "module")} to check for doctests`;
-        terminal.out(`Found ${found}${how}${describeLoad(event.load)}\n`);
-        if (options.verbose) terminal.out(colours.dim(`logs: ${event.logDir}\n`));
-        ticker = setInterval(showStatus, 1000);
-        ticker.unref();
-        showStatus();
+        announce(event.files);
+        break;
+      }
+      case "files-collected": {
+        if (holding === null) break;
+        const held = holding;
+        holding = null;
+        announce(event.files);
+        if (!options.quiet) terminal.out(held.join(""));
         break;
       }
       case "progress":
@@ -114,7 +137,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         break;
       case "batch-output":
         if (options.quiet) break;
-        terminal.out(mode === "parallel" ? tagged(event.batch, event.text) : event.text.join(""));
+        if (holding !== null) holding.push(event.text.join(""));
+        else terminal.out(mode === "parallel" ? tagged(event.batch, event.text) : event.text.join(""));
         break;
       case "file-finish": {
         // A module --doctest-modules collected that holds no doctest is not news: it counts in the summary only.
@@ -154,6 +178,12 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         if (!options.quiet) terminal.out(event.text.map((line) => `${colours.dim(`${event.source} |`)} ${line}\n`).join(""));
         break;
       case "run-finish": {
+        // A serial process that ended before it collected anything: what it printed is all there is.
+        if (holding !== null) {
+          announce(event.report.files.map((f) => f.path));
+          terminal.out(holding.join(""));
+          holding = null;
+        }
         clearInterval(ticker);
         terminal.close();
         const halted =

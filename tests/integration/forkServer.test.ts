@@ -165,3 +165,38 @@ def test_hang():
     expect(result.stdout).not.toMatch(/\(forked\)/);
   });
 });
+
+describe("--preload", () => {
+  /** Notes each import of itself in a file, with the pid that did it. */
+  const COUNTED = (name: string, reads = "") => `import os
+${reads}
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "imports.txt"), "a") as out:
+    out.write("${name} " + str(os.getpid()) + "\\n")
+VALUE = 42
+`;
+  const USES = "import heavy, settings_at_import\n\ndef test_uses():\n    assert heavy.VALUE == 42\n    assert settings_at_import.SLOT == __import__('os').environ['GRIMOIRE_SLOT']\n";
+
+  it("imports a module once in the fork server for every file, and refuses one that reads what each file sets for itself", async () => {
+    const files: Record<string, string> = { "heavy.py": COUNTED("heavy"), "settings_at_import.py": COUNTED("settings", 'SLOT = os.environ.get("GRIMOIRE_SLOT")') };
+    for (let i = 0; i < 4; i++) files[`tests/http/test_${i}.py`] = USES;
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2", "--preload", "heavy,settings_at_import"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const imports = p.read("imports.txt").trim().split("\n").map((line) => line.split(" ")[0]);
+    // heavy: once, in the server; settings_at_import: refused, so imported by each of the 4 files (plus the refused try).
+    expect(imports.filter((name) => name === "heavy")).toHaveLength(1);
+    expect(imports.filter((name) => name === "settings")).toHaveLength(5);
+    expect(result.stderr).toMatch(/not preloading settings_at_import: its import reads GRIMOIRE_SLOT, which each file sets for itself; each file imports it itself/);
+  });
+
+  it("is a list in pyproject.toml, refuses what is not a module name, and says when there is no fork server to preload into", async () => {
+    const p = project({ "pyproject.toml": '[tool.grimoire-run]\npreload = ["heavy"]\n', "heavy.py": COUNTED("heavy"), "tests/http/test_a.py": "import heavy\n\ndef test_a():\n    pass\n" });
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
+    expect(p.read("imports.txt").trim().split("\n")).toHaveLength(1);
+    const bad = await runCli(["--parallel", "--preload", "not a module"], { cwd: p.root });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--preload: "not a module" is not a Python module name/);
+    const fresh = await runCli(["--parallel", "--no-fork-server"], { cwd: p.root });
+    expect(fresh.stdout).toMatch(/--preload has no effect without the fork server/);
+  });
+});

@@ -1,0 +1,68 @@
+"""`preload`: third-party modules the fork server imports once, for every file to inherit.
+
+Its one job is to make a module's import a one-off without letting anything of
+one file reach another. A preloaded module is imported before any file is
+forked, so it must not depend on what differs between files: a module that
+reads, while it is imported, an environment variable grimoire-run sets per file
+(GRIMOIRE_SLOT, E2E_BASE_URL, the managed database's URL…) would carry the
+server's value into every file. Each import is watched; a module that reads
+one is taken back out of the server (every module its import brought in is
+dropped from sys.modules, so each file imports it afresh, as without preload)
+and reported as refused. A module that cannot be imported is refused too. It
+never imports the project's own code unless that code is named.
+"""
+
+import importlib
+import os
+import sys
+
+
+class _WatchedEnviron(type(os.environ)):
+    """os.environ as it is, noting the names read through it."""
+
+    def __init__(self, environ):
+        super().__init__(environ._data, environ.encodekey, environ.decodekey, environ.encodevalue, environ.decodevalue)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
+
+def preload(names, per_file):
+    """Imports each module of `names`; returns (preloaded, refused), refused as (name, reason) pairs.
+
+    `per_file`: environment variable names, or prefixes ending in `*`, that differ between files.
+    """
+    preloaded, refused = [], []
+    for name in names:
+        before = set(sys.modules)
+        watched = _WatchedEnviron(os.environ)
+        original = os.environ
+        os.environ = watched
+        try:
+            importlib.import_module(name)
+            problem = None
+        except BaseException as error:  # noqa: BLE001 - whatever the import raised, the module is not preloaded
+            problem = f"its import failed: {type(error).__name__}: {error}"
+        finally:
+            os.environ = original
+        if problem is None:
+            read = sorted(key for key in watched.read if _per_file(key, per_file))
+            if read:
+                problem = f"its import reads {', '.join(read)}, which each file sets for itself"
+        if problem is None:
+            preloaded.append(name)
+            continue
+        for module in set(sys.modules) - before:
+            del sys.modules[module]
+        refused.append((name, problem))
+    return preloaded, refused
+
+
+def _per_file(key, per_file):
+    return any(key.startswith(entry[:-1]) if entry.endswith("*") else key == entry for entry in per_file)
