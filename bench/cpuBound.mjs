@@ -39,7 +39,7 @@ def test_burn(part):
 
 const SERIAL = "serial pytest, one process";
 const xdist = (dist) => xdistName(WORKERS, dist);
-const FIRST = `grimoire-run -n ${WORKERS}, first run (name order)`;
+const FIRST = `grimoire-run -n ${WORKERS}, first run (no history)`;
 const SECOND = `grimoire-run -n ${WORKERS}, second run (history)`;
 
 export async function cpuBoundScenario({ repetitions }) {

@@ -91,7 +91,7 @@ export const xdistArgs = (workers, dist) => ["tests", "-q", "-p", "xdist", "-n",
  * `grimoire-run --parallel -n WORKERS -q` in the suite's root (`output`
  * replaces `-q`; `extra` options follow). Throws unless it exited 0 and its JSON report shows every
  * one of `files` files passed. `fresh` deletes `.grimoire/` first: no
- * history, so files start in name order.
+ * history, so files start longest-looking first (src/plan/estimate.ts).
  */
 export async function timeGrimoire(root, { workers, files, fresh = false, output = "-q", watch = null, extra = [], env = benchEnv() }) {
   if (fresh) fs.rmSync(path.join(root, ".grimoire"), { recursive: true, force: true });
@@ -108,12 +108,13 @@ export async function timeGrimoire(root, { workers, files, fresh = false, output
 }
 
 /**
- * grimoire-run's first run (no history: name order) and, right after it, its
- * second (ordered by the history the first one wrote).
+ * grimoire-run's first run (no history: ordered by an estimate from the
+ * source) and, right after it, its second (ordered by the history the first
+ * one wrote).
  */
-export async function timeFirstAndSecond(root, { workers, files }) {
-  const first = await timeGrimoire(root, { workers, files, fresh: true });
-  const second = await timeGrimoire(root, { workers, files });
+export async function timeFirstAndSecond(root, { workers, files, extra = [] }) {
+  const first = await timeGrimoire(root, { workers, files, fresh: true, extra });
+  const second = await timeGrimoire(root, { workers, files, extra });
   return { first, second };
 }
 
@@ -143,15 +144,15 @@ export async function sideBySide(contenders, repetitions) {
  * grimoire-run's first run. Returns the samples, their medians and the
  * fastest xdist distribution.
  */
-export async function raceSerialXdistGrimoire(root, { tests, files, workers, dists, repetitions, names, fromFirst = () => ({}) }) {
+export async function raceSerialXdistGrimoire(root, { tests, files, workers, dists, repetitions, names, extra = [], fromFirst = () => ({}), fromSecond = () => ({}) }) {
   const xdist = (dist) => xdistName(workers, dist);
   const samples = await sideBySide(
     [
       timed(names.serial, () => timePytest(root, SERIAL_ARGS, tests)),
       ...dists.map((dist) => timed(xdist(dist), () => timePytest(root, xdistArgs(workers, dist), tests))),
       async () => {
-        const { first, second } = await timeFirstAndSecond(root, { workers, files });
-        return { [names.first]: first.seconds, [names.second]: second.seconds, ...fromFirst(first) };
+        const { first, second } = await timeFirstAndSecond(root, { workers, files, extra });
+        return { [names.first]: first.seconds, [names.second]: second.seconds, ...fromFirst(first), ...fromSecond(second) };
       },
     ],
     repetitions,

@@ -20,9 +20,11 @@ import { tinyFilesScenario } from "./tinyFiles.mjs";
 import { whereTimeScenario } from "./whereTime.mjs";
 import { bookshopBrowserScenario, playwrightScenario } from "./browsers.mjs";
 import { managedSetupScenario } from "./managedSetup.mjs";
+import { splitLongFileScenario } from "./splitLongFile.mjs";
 
 const SCENARIOS = {
   "long-tailed": longTailedScenario,
+  "split-long-file": splitLongFileScenario,
   "tiny-files": tinyFilesScenario,
   "cpu-bound": cpuBoundScenario,
   "slow-imports": slowImportsScenario,

@@ -1,7 +1,8 @@
 """pytest plugin that grimoire-run loads into every pytest process it starts.
 
 Its one job is to let grimoire-run see and steer what pytest does, without
-changing what pytest decides. It never selects, skips or fails a test itself.
+changing what pytest decides. It never skips or fails a test itself, and
+selects only to divide a file among the processes of a split (--split).
 
 - SIGTERM behaves like Ctrl-C: pytest stops the running test, runs fixture
   teardowns (closing browsers and servers cleanly) and writes its reports for
@@ -19,6 +20,10 @@ changing what pytest decides. It never selects, skips or fails a test itself.
   collection arguments is ignored, so that grimoire-run can give a process
   the same folder arguments a plain run gets (and with them pytest's own
   rules for what a folder holds) while it runs only some of its files.
+- GRIMOIRE_TESTS_SUBSET (--split): a JSON file, {"run": "only" | "all-but",
+  "nodeids": [...]}. After pytest's own selection (-k, -m, --deselect), the
+  process keeps the named tests, or every test but them; the others are
+  deselected as --deselect would, and said so in pytest's summary.
 - pytest-xdist never distributes inside a grimoire-run process: the files
   already run in parallel, each in a process of its own.
 - GRIMOIRE_BROWSER_WS_ENDPOINT (--browser-server): pytest-playwright (0.7 and
@@ -86,6 +91,25 @@ class OnlyFiles:
     def pytest_ignore_collect(self, collection_path, config):
         path = str(collection_path)
         return None if path in self.paths or path in self.folders else True
+
+
+class TestsSubset:
+    """Keeps one part's tests of a split file: the named ones, or all but them."""
+
+    def __init__(self, listing):
+        with open(listing, encoding="utf-8") as handle:
+            subset = json.load(handle)
+        self.keep_named = subset["run"] == "only"
+        self.nodeids = set(subset["nodeids"])
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        kept, dropped = [], []
+        for item in items:
+            (kept if (item.nodeid in self.nodeids) == self.keep_named else dropped).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
 
 
 class Lister:
@@ -227,6 +251,8 @@ def _browser_server_fixtures(endpoint, served):
 def pytest_configure(config):
     global _config
     _config = config
+    # `--split auto` never splits a module marked so (pytestmark = pytest.mark.grimoire_serial).
+    config.addinivalue_line("markers", "grimoire_serial: grimoire-run --split never runs this module's tests in several processes")
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
     # grimoire-run runs files in parallel itself: pytest-xdist distributing inside each process too (its
@@ -243,6 +269,8 @@ def pytest_configure(config):
         config.pluginmanager.register(fixtures, "grimoire-browser-server")
     if env.get("GRIMOIRE_ONLY_FILES"):
         config.pluginmanager.register(OnlyFiles(env["GRIMOIRE_ONLY_FILES"]), "grimoire-only-files")
+    if env.get("GRIMOIRE_TESTS_SUBSET"):
+        config.pluginmanager.register(TestsSubset(env["GRIMOIRE_TESTS_SUBSET"]), "grimoire-tests-subset")
     if env.get("GRIMOIRE_LIST_FILE"):
         config.pluginmanager.register(Lister(config, env["GRIMOIRE_LIST_FILE"]), "grimoire-lister")
     elif env.get("GRIMOIRE_RESULTS_FILE"):

@@ -18,6 +18,13 @@ export const DEFAULT_RETRIES = 0;
 /** No pause between iterations: sustained load is what a repeated run is for. */
 export const DEFAULT_DELAY_SECONDS = 0;
 
+/**
+ * Files run whole unless asked: splitting a file across processes runs its
+ * module- and session-scoped fixtures once per part, which some suites cannot
+ * afford (a browser login per part, a database per part).
+ */
+export const DEFAULT_SPLIT = "off";
+
 /** A server and a clone per file: full isolation; per slot is the cheaper opt-in. */
 export const DEFAULT_ISOLATION = "file";
 

@@ -43,6 +43,18 @@ export interface TestFile {
   /** For a file found in a folder: that collection argument (a project path), which its process is given too. */
   folder: string | null;
   kind: TestFileKind;
+  /** One part of a split file (--split): the tests of the file this process runs; absent for the whole file. */
+  subset?: TestSubset;
+}
+
+/**
+ * The tests of a file one part of it runs, by pytest node id: the named ones
+ * (`only`), or every test but those (`all-but`, the last part, which so also
+ * runs a test added since history last saw the file).
+ */
+export interface TestSubset {
+  run: "only" | "all-but";
+  nodeids: string[];
 }
 
 /** The files one pytest process runs: one file in parallel mode (a few with --pack), the whole selection in serial mode. */
@@ -50,6 +62,20 @@ export interface Batch {
   paths: string[];
   /** The same files as discovery found them: how each is given to pytest. */
   files: TestFile[];
+  /** One part of a file split across processes (--split): the file is reported once, when every part is done. */
+  part?: { index: number; count: number };
+}
+
+/** One part of a split file, as it ran: listed under the file's one result. */
+export interface PartResult {
+  status: FileStatus;
+  slot: number;
+  startSeconds: number;
+  durationSeconds: number;
+  tests: TestCounts | null;
+  log: string | null;
+  /** pytest's JUnit report of the part (absolute); not in the JSON report. */
+  junit: string | null;
 }
 
 /** One planned execution of one test file: what the executor is asked to run. */
@@ -96,6 +122,8 @@ export interface FileResult extends PlannedRun {
   artifacts: string | null;
   /** The log of the managed server the file ran against, relative to the project root; null without one. Not in the JSON report. */
   serverLog: string | null;
+  /** A file split across processes: each part as it ran; null for a file run whole. */
+  parts?: PartResult[] | null;
   /** The last lines the file printed; kept for failures, not written to the JSON report. */
   tail: string[];
   /** Why the file ended the way it did, when the exit code alone does not say it. */

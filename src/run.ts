@@ -10,6 +10,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import fg from "fast-glob";
 import { collectOnly } from "./collectOnly.js";
 import { prepareOutputDir, prepareOutputFile } from "./config/outputPaths.js";
 import { readForwardedArgs } from "./config/pytestArgs.js";
@@ -28,6 +29,7 @@ import { EXIT, exitCodeOf } from "./exitCode.js";
 import type { RunReport } from "./model.js";
 import { historyFile, readHistory, recordRun } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
+import { estimateFiles } from "./plan/estimate.js";
 import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
 import { readLastFailed, updateLastFailed, writeLastFailed } from "./plan/pytestCache.js";
 import { launch, type Launcher } from "./process/launch.js";
@@ -121,8 +123,19 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       lastFailed: !direct && config.mode !== "debug" && (config.lastFailed || given.lastFailed || listing?.options.lastFailed === true),
       failedFirst: !direct && (config.failedFirst || given.failedFirst || listing?.options.failedFirst === true),
       shard: config.shard,
+      estimates: estimateFiles(config.root, selection.files.filter((f) => history.files[f.path]?.seconds == null).map((f) => f.path)),
     });
-    const plan = planRun({ config, files: chosenFiles.files, narrowed: chosenFiles.narrowed, request, given, listing, history, cpus: os.availableParallelism() });
+    const plan = planRun({
+      config,
+      files: chosenFiles.files,
+      narrowed: chosenFiles.narrowed,
+      request,
+      given,
+      listing,
+      history,
+      cpus: os.availableParallelism(),
+      unsplittable: config.split ? unsplittable(config, chosenFiles.files.map((f) => f.path)) : new Set(),
+    });
 
     // 5. The reporters, which only listen from here on.
     const events = new RunEvents((error) => session.fail(error));
@@ -306,6 +319,20 @@ function keepLastFailed(cacheDir: string, before: ReturnType<typeof readLastFail
     writeLastFailed(cacheDir, updateLastFailed(before, report.files));
   } catch (error) {
     events.emit({ type: "warning", message: `could not update pytest's last-failed cache in ${cacheDir}: ${(error as Error).message}` });
+  }
+}
+
+/** Files --split must run whole: marked grimoire_serial in their source, or matching a --no-split glob. */
+function unsplittable(config: RunConfig, files: readonly string[]): Set<string> {
+  const matched = new Set(config.noSplit.length === 0 ? [] : fg.sync(config.noSplit, { cwd: config.root, onlyFiles: true, dot: true }));
+  return new Set(files.filter((file) => matched.has(file) || readOrEmpty(path.join(config.root, file)).includes("grimoire_serial")));
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
   }
 }
 

@@ -96,6 +96,53 @@ def test_only_files_limits_collection_to_the_listed_files(plugin_pytester, monke
     assert sorted(path.name for path in root.rglob("*.imported")) == []
 
 
+@pytest.mark.parametrize(
+    ("run", "kept"),
+    [
+        ("only", ["test_flow.py::TestLogin::test_in", "test_flow.py::test_step[a::b]"]),
+        ("all-but", ["test_flow.py::TestLogin::test_out", "test_flow.py::test_step[c]", "test_flow.py::test_new"]),
+    ],
+)
+def test_a_tests_subset_keeps_one_parts_tests_after_pytests_own_selection(plugin_pytester, monkeypatch, run, kept):
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "test_flow.py": """\
+                import pytest
+
+                class TestLogin:
+                    def test_in(self):
+                        pass
+
+                    def test_out(self):
+                        pass
+
+                @pytest.mark.parametrize("x", ["a::b", "c"])
+                def test_step(x):
+                    pass
+
+                def test_new():
+                    pass
+
+                def test_never():
+                    pass
+            """,
+        },
+    )
+    # A test history knew but the file no longer has is no error.
+    named = ["test_flow.py::TestLogin::test_in", "test_flow.py::test_step[a::b]", "test_flow.py::test_gone"]
+    (root / "subset.json").write_text(json.dumps({"run": run, "nodeids": named}))
+    monkeypatch.setenv("GRIMOIRE_TESTS_SUBSET", str(root / "subset.json"))
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "-v", "-k", "not never", "test_flow.py")
+    result.assert_outcomes(passed=len(kept))
+    assert sorted(line.split(" ")[0] for line in result.outlines if " PASSED" in line) == sorted(kept)
+    # pytest says what it left out, as --deselect would: the part's others and -k's own.
+    result.stdout.fnmatch_lines([f"*{6 - len(kept)} deselected*"])
+    assert records(root / "results.jsonl")[0]["files"] == {str(root / "test_flow.py"): len(kept)}
+
+
 def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish(plugin_pytester, monkeypatch):
     root = plugin_pytester.path
     write(

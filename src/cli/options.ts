@@ -3,7 +3,7 @@
  * types and help live), parsed with yargs.
  */
 import yargs from "yargs";
-import { DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_WORKERS, STATE_DIR, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
+import { DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_WORKERS, STATE_DIR, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import { UsageError } from "../errors.js";
 
 export type OptionType = "string" | "boolean";
@@ -42,6 +42,14 @@ export const OPTIONS = {
   },
   pack: { type: "boolean", describe: "Share pytest processes among files that history shows to be quick (and new files): faster, but files in a pack share module state", group: MODES },
   "pack-under": { type: "string", describe: "With --pack: files whose recorded duration is below this many seconds are packed", group: MODES, defaultText: String(DEFAULT_PACK_UNDER_SECONDS) },
+  split: {
+    type: "string",
+    describe: "auto: run a file that history shows to be longer than its share of the run as several processes over its tests",
+    group: MODES,
+    choices: ["auto", "off"],
+    defaultText: DEFAULT_SPLIT,
+  },
+  "no-split": { type: "string", describe: "Files --split never splits (comma-separated globs; a list in pyproject.toml), beside those marked grimoire_serial", group: MODES },
   "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree", group: MODES },
   "kill-grace": { type: "string", describe: "Seconds between SIGTERM and SIGKILL when a process tree is killed", group: MODES, defaultText: String(DEFAULT_KILL_GRACE_SECONDS) },
   timeout: { type: "string", describe: "Per-file limit in seconds; past it the file's whole process tree is killed", group: MODES },

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { BrowserName } from "../browsers/protocol.js";
 import type { CliInput, OptionName } from "../cli/options.js";
-import { DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
+import { DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import type { Scope } from "../discovery/selection.js";
 import { UsageError } from "../errors.js";
 import { databaseName } from "../managed/databaseNames.js";
@@ -27,6 +27,10 @@ export interface RunConfig {
   failFast: boolean;
   /** Fork parallel files' pytest processes from a warmed-up server, where the platform allows. */
   forkServer: boolean;
+  /** --split auto: a file longer than its share of the run runs as several processes. */
+  split: boolean;
+  /** --no-split: globs of files never split. */
+  noSplit: string[];
   /** --preload: modules the fork server imports once for every file. */
   preload: string[];
   /** --pack: quick files share processes; null to give every file its own. */
@@ -92,6 +96,8 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     failFast: v["fail-fast"] === true,
     forkServer: v["fork-server"] !== false,
     preload: resolvePreload(v.preload, describe),
+    split: (v.split ?? DEFAULT_SPLIT) === "auto",
+    noSplit: (v["no-split"] ?? "").split(",").map((glob) => glob.trim()).filter((glob) => glob !== ""),
     pack: resolvePack(v, describe),
     killGraceSeconds: parseSeconds(describe("kill-grace"), v["kill-grace"], { allowZero: true }) ?? DEFAULT_KILL_GRACE_SECONDS,
     timeoutSeconds: parseSeconds(describe("timeout"), v.timeout, { allowZero: false }),

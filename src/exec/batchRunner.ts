@@ -51,14 +51,16 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
 
   return async (batch: Batch, placement: Placement, signals: BatchSignals): Promise<FileResult[]> => {
     const id = nextBatchId++;
-    const name = logName(batch.paths, placement.iteration, placement.attempt, settings.mode);
+    const name = `${logName(batch.paths, placement.iteration, placement.attempt, settings.mode)}${batch.part === undefined ? "" : `.part${batch.part.index + 1}`}`;
     const parallel = settings.mode === "parallel";
     const pack = parallel && batch.paths.length > 1;
     // A retry runs only the files that failed: never a plain run's arguments.
     const plain = !parallel && placement.attempt === 1 ? settings.plainTargets : null;
-    const targets = plain !== null ? { args: plain, only: null } : targetsOf(batch.files, settings.root);
+    const targets = plain !== null ? { args: plain, subset: null, only: null } : targetsOf(batch.files, settings.root);
     const onlyFile = targets.only === null ? null : path.join(settings.logDir, `${name}.files`);
     if (onlyFile !== null) fs.writeFileSync(onlyFile, (targets.only ?? []).map((file) => `${file}\n`).join(""));
+    const subsetFile = targets.subset === null ? null : path.join(settings.logDir, `${name}.tests.json`);
+    if (subsetFile !== null) fs.writeFileSync(subsetFile, JSON.stringify(targets.subset));
     const logFile = path.join(settings.logDir, `${name}.log`);
     const junitFile = path.join(junitDir, `${name}.xml`);
     const recordsFile = path.join(junitDir, `${name}.records`);
@@ -78,7 +80,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const artifactsDir = path.join(settings.logDir, `${name}.artifacts`);
     // A serial run of a plain run's arguments learns its files from pytest itself, once its process has collected them.
     const announce = !parallel && plain !== null && batch.paths.length === 0;
-    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile, announceCollected: announce }), ...lease?.env, ...browser };
+    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile, subsetFile, announceCollected: announce }), ...lease?.env, ...browser };
     const collected = (): void => {
       const files = [...(readRecords(recordsFile, settings.root)?.collected?.keys() ?? [])];
       settings.events.emit({ type: "files-collected", files });

@@ -9,7 +9,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { EnvironmentFailure, StartCancelled } from "../errors.js";
 import type { Progress, RunEvents, StopCause } from "../events.js";
 import { failedOnItsOwn, failedTests, isFailure, type Batch, type FileResult } from "../model.js";
-import { cancelledBeforeStart } from "./results.js";
+import { cancelledBeforeStart, combineParts } from "./results.js";
 import { sleep } from "../process/sleep.js";
 import { MAX_LEASES_AHEAD_PER_SLOT } from "../defaults.js";
 
@@ -73,6 +73,8 @@ export class Executor {
   private firstFailedIteration: number | null = null;
   private failedTestCount = 0;
   private readonly progress: Progress;
+  /** Final results of the parts of split files (by part index), by iteration and path, until every part is in. */
+  private readonly partsDone = new Map<string, FileResult[]>();
   private iterationsStarted = 0;
   private haltedAfterIteration: number | null = null;
 
@@ -176,7 +178,7 @@ export class Executor {
         return this.runJob(batch, iteration, last - index + (moreIterations ? this.plan.batches.length : 0));
       }),
     );
-    const results = (await Promise.all(jobs)).flat();
+    const results = [...(await Promise.all(jobs)).flat(), ...this.finishPartlyRun(iteration)];
     this.events.emit({ type: "iteration-finish", iteration, results, seconds: this.clock() - startedAt });
   }
 
@@ -184,8 +186,7 @@ export class Executor {
   private async runJob(batch: Batch, iteration: number, upcoming: number): Promise<FileResult[]> {
     if (this.stopped !== null) {
       const cancelled = batch.paths.map((path) => cancelledBeforeStart(path, iteration, 1, this.clock()));
-      this.results.push(...cancelled);
-      return cancelled;
+      return this.finish(batch, cancelled);
     }
     const stoppedAfterFailure = !this.plan.iterations.keepGoing && this.firstFailedIteration !== null && iteration > this.firstFailedIteration;
     if (this.pastDeadline() || stoppedAfterFailure) return [];
@@ -194,6 +195,7 @@ export class Executor {
     if (slot === undefined) throw new Error("no free worker slot: the pool ran more batches than it has slots");
     try {
       const finals: FileResult[] = [];
+      let reported: FileResult[] = [];
       const failedBefore = new Set<string>();
       let pending = batch;
       for (let attempt = 1; ; attempt++) {
@@ -203,22 +205,74 @@ export class Executor {
         const retry = new Set(results.filter((r) => mayRetry && failedOnItsOwn(r.status)).map((r) => r.path));
         for (const result of results) {
           if (result.status === "passed" && failedBefore.has(result.path)) result.status = "flaky";
-          this.results.push(result);
-          this.events.emit({ type: "file-finish", result, willRetry: retry.has(result.path) });
-          if (retry.has(result.path)) failedBefore.add(result.path);
-          else finals.push(result);
+          if (retry.has(result.path)) {
+            failedBefore.add(result.path);
+            this.results.push(result);
+            this.events.emit({ type: "file-finish", result, willRetry: true });
+          } else {
+            finals.push(result);
+          }
         }
-        const failedNow = results.filter((r) => !retry.has(r.path) && failedOnItsOwn(r.status)).length;
-        this.report({ done: this.progress.done + results.length - retry.size, failed: this.progress.failed + failedNow });
-        if (retry.size === 0) break;
+        if (retry.size === 0) {
+          reported = this.finish(batch, finals);
+          this.report({ done: this.progress.done + reported.length, failed: this.progress.failed + reported.filter((r) => failedOnItsOwn(r.status)).length });
+          break;
+        }
         pending = narrowBatch(batch, retry);
       }
+      // A part that failed stops the run at once with fail-fast, as a file would; it need not wait for its file's other parts.
       for (const result of finals) if (isFailure(result.status)) this.onFileFailed(result, iteration);
-      return finals;
+      return reported;
     } finally {
       this.freeSlots.push(slot);
       this.freeSlots.sort((a, b) => a - b);
     }
+  }
+
+  /**
+   * Records a batch's final results and tells the reporters, which see a
+   * split file once: when its last part is in, as the parts combined.
+   * Returns what was reported.
+   */
+  private finish(batch: Batch, finals: FileResult[]): FileResult[] {
+    const part = batch.part;
+    let reported = finals;
+    if (part !== undefined) {
+      reported = [];
+      for (const result of finals) {
+        const key = `${result.iteration}\0${result.path}`;
+        const done = this.partsDone.get(key) ?? [];
+        done[part.index] = result;
+        if (done.filter((r) => r !== undefined).length < part.count) {
+          this.partsDone.set(key, done);
+          continue;
+        }
+        this.partsDone.delete(key);
+        reported.push(combineParts(done));
+      }
+    }
+    for (const result of reported) {
+      this.results.push(result);
+      this.events.emit({ type: "file-finish", result, willRetry: false });
+    }
+    return reported;
+  }
+
+  /**
+   * Split files of an iteration that a deadline (--duration) ended before
+   * all their parts started: reported from the parts that ran.
+   */
+  private finishPartlyRun(iteration: number): FileResult[] {
+    const reported: FileResult[] = [];
+    for (const [key, done] of this.partsDone) {
+      if (!key.startsWith(`${iteration}\0`)) continue;
+      this.partsDone.delete(key);
+      const result = combineParts(done.filter((r) => r !== undefined));
+      this.results.push(result);
+      this.events.emit({ type: "file-finish", result, willRetry: false });
+      reported.push(result);
+    }
+    return reported;
   }
 
   /**
@@ -248,5 +302,5 @@ export class Executor {
 
 /** The part of a batch that covers the given files, for a retry. */
 export function narrowBatch(batch: Batch, paths: ReadonlySet<string>): Batch {
-  return { paths: batch.paths.filter((p) => paths.has(p)), files: batch.files.filter((f) => paths.has(f.path)) };
+  return { ...batch, paths: batch.paths.filter((p) => paths.has(p)), files: batch.files.filter((f) => paths.has(f.path)) };
 }

@@ -10,7 +10,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { TestFile } from "../model.js";
+import type { TestFile, TestSubset } from "../model.js";
 
 /** The folder holding grimoire-run's pytest plugin, put on every pytest's PYTHONPATH. */
 export const PLUGIN_DIR = fileURLToPath(new URL("../../python", import.meta.url));
@@ -36,6 +36,8 @@ export interface CommandSettings {
 export interface ProcessTargets {
   /** Collection arguments: the folders of the files found in folders, and what was named. */
   args: string[];
+  /** One part of a split file: the tests it runs (GRIMOIRE_TESTS_SUBSET); null for whole files. */
+  subset: TestSubset | null;
   /** Absolute paths the process is limited to within its folders; null for no limit. */
   only: string[] | null;
 }
@@ -55,7 +57,8 @@ export function targetsOf(files: readonly TestFile[], root: string): ProcessTarg
       only.push(path.join(root, file.path));
     }
   }
-  return { args, only: only.length > 0 ? only : null };
+  const subset = files.length === 1 ? (files[0]?.subset ?? null) : null;
+  return { args, subset, only: only.length > 0 ? only : null };
 }
 
 /** pytest's arguments: what follows `python -m pytest`. */
@@ -101,6 +104,8 @@ export interface ProcessPlace {
   recordsFile: string;
   /** The file listing what the process is limited to (GRIMOIRE_ONLY_FILES), if it is. */
   onlyFile: string | null;
+  /** The file naming the tests of a split file's part (GRIMOIRE_TESTS_SUBSET), if it is one. */
+  subsetFile?: string | null;
   /** A serial run that learns its files from the process: the plugin says when it has collected them. */
   announceCollected?: boolean;
 }
@@ -125,6 +130,8 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   else delete env["GRIMOIRE_ANNOUNCE_COLLECTED"];
   if (place.onlyFile === null) delete env["GRIMOIRE_ONLY_FILES"];
   else env["GRIMOIRE_ONLY_FILES"] = place.onlyFile;
+  if (place.subsetFile == null) delete env["GRIMOIRE_TESTS_SUBSET"];
+  else env["GRIMOIRE_TESTS_SUBSET"] = place.subsetFile;
   // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead.
   if (env["PY_COLORS"] === undefined) env["PY_COLORS"] = settings.colour ? "1" : "0";
   if (settings.columns !== null) env["COLUMNS"] = String(settings.columns);

@@ -167,3 +167,36 @@ function whyNotRun(records: ProcessRecords | null, outcome: ProcessOutcome): str
   if (outcome.exitCode === 1 || outcome.exitCode === 2) return "not reached: pytest stopped at the first failure (-x or --maxfail)";
   return "not reached: the pytest process it shared with other files was stopped";
 }
+
+/** Which part's status a split file takes: the worst. */
+const PART_WEIGHT: Record<FileStatus, number> = { timeout: 6, failed: 5, cancelled: 4, flaky: 3, passed: 2, "no-tests": 1 };
+
+/**
+ * The one result of a file split across processes (--split), from its
+ * parts' results: the worst status (and its exit code, reason and output),
+ * every test, and the parts' time summed (the file's cost, what history
+ * keeps; they ran side by side). Each part stays listed under it. Pure.
+ */
+export function combineParts(parts: readonly FileResult[]): FileResult {
+  const first = parts.reduce((a, b) => (b.startSeconds < a.startSeconds ? b : a));
+  const worst = parts.reduce((a, b) => (PART_WEIGHT[b.status] > PART_WEIGHT[a.status] ? b : a));
+  const counted = parts.filter((p) => p.tests !== null);
+  const allPassed = parts.every((p) => p.status === "passed" || p.status === "no-tests" || p.status === "flaky");
+  const status: FileStatus = allPassed && parts.some((p) => p.status === "flaky") ? "flaky" : allPassed && parts.some((p) => p.status === "passed") ? "passed" : worst.status;
+  return {
+    ...first,
+    status,
+    attempt: Math.max(...parts.map((p) => p.attempt)),
+    exitCode: worst.exitCode,
+    signal: worst.signal,
+    durationSeconds: roundSeconds(parts.reduce((sum, p) => sum + p.durationSeconds, 0)),
+    tests: counted.length === 0 ? null : counted.reduce((sum, p) => addCounts(sum, p.tests ?? {}), emptyCounts()),
+    cases: parts.flatMap((p) => p.cases),
+    artifacts: parts.find((p) => p.artifacts !== null)?.artifacts ?? null,
+    serverLog: worst.serverLog ?? first.serverLog,
+    tail: worst.tail,
+    reason: worst.reason,
+    log: worst.log ?? first.log,
+    parts: parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: p.startSeconds, durationSeconds: p.durationSeconds, tests: p.tests, log: p.log, junit: p.junit })),
+  };
+}

@@ -24,6 +24,8 @@ export interface FileHistory {
   lastRun: string;
   /** pytest node ids of the tests that failed (or errored) in the run that last updated this entry; empty when none did or none are known. */
   failedTests?: string[];
+  /** Each test's smoothed seconds (setup, call and teardown), by pytest node id, in the order pytest ran them: what --split divides a file by. */
+  tests?: Record<string, number>;
 }
 
 export interface History {
@@ -80,17 +82,37 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     const finals = finalResults(runs);
     const outcome = finals.reduce((a, b) => (OUTCOME_WEIGHT[b.status] > OUTCOME_WEIGHT[a.status] ? b : a)).status;
     const failedTests = [...new Set(finals.flatMap((r) => r.cases.filter((c) => c.outcome === "failed" || c.outcome === "error").map((c) => c.nodeid)))];
+    const tests = testSeconds(previous?.tests, finals);
     files[file] = {
       seconds: seconds === null ? null : Math.round(seconds * 1000) / 1000,
       outcome,
       runs: (previous?.runs ?? 0) + ran.length,
       lastRun: now.toISOString(),
       failedTests,
+      ...(tests === null ? {} : { tests }),
     };
   }
   return { version: 1, files };
 }
 
+
+/**
+ * Each test's seconds after a run, smoothed like a file's: the tests of a run
+ * that reached its end (a file that ran whole, or every part of a split
+ * file), in the order they ran; the previous ones when none did.
+ */
+function testSeconds(previous: Record<string, number> | undefined, finals: readonly FileResult[]): Record<string, number> | null {
+  const complete = finals.filter((r) => r.status !== "cancelled" && r.status !== "timeout" && r.cases.length > 0);
+  if (complete.length === 0) return previous ?? null;
+  const seen = new Map<string, number>();
+  for (const result of complete) for (const test of result.cases) seen.set(test.nodeid, test.seconds);
+  const tests: Record<string, number> = {};
+  for (const [nodeid, latest] of seen) {
+    const before = previous?.[nodeid];
+    tests[nodeid] = Math.round((before === undefined ? latest : before + HISTORY_SMOOTHING * (latest - before)) * 1000) / 1000;
+  }
+  return tests;
+}
 
 /**
  * Records a run: under `history.json.lock` (taken with O_EXCL, taken over

@@ -15,6 +15,8 @@ export interface OrderOptions {
   seed: number;
   /** Files that failed last time go first, whatever the order (always so with `history`). */
   failedFirst: boolean;
+  /** For files with no recorded duration: a guess of their length from their source (estimate.ts), the longest first. */
+  estimates?: ReadonlyMap<string, number>;
 }
 
 export function failedLastTime(path: string, history: History): boolean {
@@ -25,8 +27,9 @@ export function failedLastTime(path: string, history: History): boolean {
 /**
  * `history`: what failed last time first (to fail fast), then files never
  * timed (their cost is unknown; starting them early keeps them off the
- * finish line), then the rest longest first (the longest-processing-time
- * rule, which keeps the pool busy to the end). Ties by path.
+ * finish line), the longest-looking of them first, then the rest longest
+ * first (the longest-processing-time rule, which keeps the pool busy to the
+ * end). Ties by path.
  * `name`: by path. `random`: a seeded shuffle.
  */
 export function orderFiles<T extends { path: string }>(files: readonly T[], history: History, options: OrderOptions): T[] {
@@ -38,7 +41,9 @@ export function orderFiles<T extends { path: string }>(files: readonly T[], hist
 
   if (options.order === "history") {
     const timed = (f: T): boolean => (history.files[f.path]?.seconds ?? null) !== null;
-    return [...failed.sort(longestFirst), ...others.filter((f) => !timed(f)), ...others.filter(timed).sort(longestFirst)];
+    const guess = (file: T): number => options.estimates?.get(file.path) ?? 0;
+    const untimed = others.filter((f) => !timed(f)).sort((a, b) => guess(b) - guess(a) || compareCodeUnits(a.path, b.path));
+    return [...failed.sort(longestFirst), ...untimed, ...others.filter(timed).sort(longestFirst)];
   }
   const arrange = (list: T[]): T[] => (options.order === "random" ? shuffle(list, options.seed) : list);
   return options.failedFirst ? [...arrange(failed), ...arrange(others)] : arrange(byName);

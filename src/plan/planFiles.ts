@@ -16,6 +16,8 @@ export interface PlanOptions {
   lastFailed: boolean;
   failedFirst: boolean;
   shard: ShardSpec | null;
+  /** Guesses of the length of files with no history (estimate.ts). */
+  estimates?: ReadonlyMap<string, number>;
 }
 
 export interface FilePlan {
@@ -58,7 +60,7 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
     files = files.filter((f) => assigned.has(f.path));
   }
   if (options.order === "random") notices.push(`order: random, seed ${options.seed} (--order random --seed ${options.seed} repeats it)`);
-  return { files: orderFiles(files, history, { order: options.order, seed: options.seed, failedFirst: options.failedFirst }), narrowed, shard, notices };
+  return { files: orderFiles(files, history, { order: options.order, seed: options.seed, failedFirst: options.failedFirst, ...(options.estimates === undefined ? {} : { estimates: options.estimates }) }), narrowed, shard, notices };
 }
 
 /**

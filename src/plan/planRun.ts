@@ -15,6 +15,7 @@ import { SINGLE_ITERATION } from "../exec/executor.js";
 import type { TestFile } from "../model.js";
 import type { History } from "./history.js";
 import { packBatches } from "./pack.js";
+import { partBatches, planSplits, type SplitFile } from "./split.js";
 
 export interface RunPlan {
   parallel: boolean;
@@ -44,6 +45,8 @@ export interface PlanInput {
   history: History;
   /** The machine's available parallelism, for `--workers auto`. */
   cpus: number;
+  /** Files --split never splits (marked grimoire_serial, or matching --no-split). */
+  unsplittable?: ReadonlySet<string>;
 }
 
 export function planRun(input: PlanInput): RunPlan {
@@ -54,7 +57,7 @@ export function planRun(input: PlanInput): RunPlan {
   return {
     parallel,
     workers,
-    batches: parallel ? parallelBatches(files, history, workers, config.pack) : [serialBatch(files)],
+    batches: parallel ? parallelBatches(files, history, workers, config.pack, config.split ? (input.unsplittable ?? new Set()) : null) : [serialBatch(files)],
     iterations: iterationPolicy(config, parallel),
     forwardedArgs: [...grimoireForwardedArgs(config), ...input.given.forwarded],
     plainTargets: input.narrowed ? null : plainTargets(input.request),
@@ -96,10 +99,19 @@ function serialBatch(files: readonly TestFile[]): Batch {
  * share processes, a pack per worker: a process each would cost more than
  * their doctests.
  */
-function parallelBatches(files: readonly TestFile[], history: History, workers: number, pack: RunConfig["pack"]): Batch[] {
+function parallelBatches(files: readonly TestFile[], history: History, workers: number, pack: RunConfig["pack"], unsplittable: ReadonlySet<string> | null): Batch[] {
   const tests = files.filter((f) => f.kind !== "doctests");
   const doctests = files.filter((f) => f.kind === "doctests");
-  const own: Batch[] = pack !== null ? packBatches(tests, history, { workers, underSeconds: pack.underSeconds }) : tests.map((file) => ({ paths: [file.path], files: [file] }));
+  const splits = unsplittable === null ? new Map<string, SplitFile>() : planSplits(tests, history, { workers, unsplittable: (path) => unsplittable.has(path) });
+  const whole = (file: TestFile): Batch[] => {
+    const split = splits.get(file.path);
+    return split === undefined ? [{ paths: [file.path], files: [file] }] : partBatches(split);
+  };
+  // Packs are ordered by their own rule; a split file, longer than a share, goes before them.
+  const own: Batch[] =
+    pack !== null
+      ? [...[...splits.values()].flatMap(partBatches), ...packBatches(tests.filter((file) => !splits.has(file.path)), history, { workers, underSeconds: pack.underSeconds })]
+      : tests.flatMap(whole);
   return [...own, ...packBatches(doctests, history, { workers, underSeconds: Infinity })];
 }
 

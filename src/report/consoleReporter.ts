@@ -81,10 +81,11 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   const resultLine = (result: FileResult, willRetry: boolean): string => {
     const counts = result.tests === null ? "" : `  ${describeCounts(result.tests)}`;
     const attempt = result.attempt > 1 ? `  (attempt ${result.attempt})` : "";
+    const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts]`);
     const inIteration = load !== null ? `  [iteration ${result.iteration}]` : "";
     const retry = willRetry ? colours.yellow("  → retrying") : "";
     const why = result.status !== "cancelled" && result.exitCode !== 1 && result.reason !== null ? colours.dim(`  (${result.reason})`) : "";
-    return `${paintStatus(result.status, colours)} ${fitPath(result.path).padEnd(pathWidth)}  ${formatSeconds(result.durationSeconds).padStart(6)}${counts}${why}${attempt}${inIteration}${retry}\n`;
+    return `${paintStatus(result.status, colours)} ${fitPath(result.path).padEnd(pathWidth)}  ${formatSeconds(result.durationSeconds).padStart(6)}${counts}${why}${parts}${attempt}${inIteration}${retry}\n`;
   };
 
   /** On a terminal too narrow for a path, its middle gives way: the folder and the file name stay. */

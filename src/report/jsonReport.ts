@@ -23,6 +23,17 @@ export interface JsonFileEntry {
   /** Every test pytest reported for this execution: its node id as pytest prints it, its outcome in pytest's words, and its time. */
   cases: JsonTestCase[];
   log: string | null;
+  /** A file split across processes (--split): each part, as it ran; absent for a file run whole. */
+  parts?: JsonPart[];
+}
+
+export interface JsonPart {
+  status: FileResult["status"];
+  slot: number;
+  startSeconds: number;
+  durationSeconds: number;
+  tests: FileResult["tests"];
+  log: string | null;
 }
 
 export interface JsonTestCase {
@@ -61,6 +72,9 @@ export function toJsonReport(report: RunReport): JsonReport {
       tests: r.tests,
       cases: r.cases.map((c) => ({ nodeid: c.nodeid, outcome: c.outcome, durationSeconds: roundSeconds(c.seconds) })),
       log: r.log,
+      ...(r.parts === undefined || r.parts === null
+        ? {}
+        : { parts: r.parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: roundSeconds(p.startSeconds), durationSeconds: roundSeconds(p.durationSeconds), tests: p.tests, log: p.log })) }),
     })),
     ...(report.shard === undefined ? {} : { shard: report.shard }),
   };

@@ -130,7 +130,9 @@ export function readXml(file: string | null): string | null {
 export function junitOfRun(results: readonly FileResult[]): string {
   const executions: JUnitExecution[] = [];
   const byReport = new Map<string, FileResult[]>();
-  for (const result of results) {
+  // A split file's parts each wrote a report of their own.
+  const expanded = results.flatMap((result) => (result.parts === undefined || result.parts === null ? [result] : result.parts.map((part) => ({ ...result, ...part, parts: null }))));
+  for (const result of expanded) {
     if (result.junit === null) executions.push({ result, results: [result], xml: null });
     else byReport.set(result.junit, [...(byReport.get(result.junit) ?? []), result]);
   }

@@ -94,6 +94,9 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   const lines = [`  ${paintStatus(result.status, colours)} ${result.path} (${why}${iteration})`];
   if (result.log !== null) lines.push(`           log: ${result.log}`);
   if (result.serverLog !== null) lines.push(`           server log: ${result.serverLog}`);
+  for (const [index, part] of (result.parts ?? []).entries()) {
+    lines.push(`           part ${index + 1} of ${(result.parts ?? []).length}: ${STATUS_LABEL[part.status]}${part.log === null ? "" : `, log: ${part.log}`}`);
+  }
   if (result.artifacts !== null) lines.push(`           screenshots and traces: ${result.artifacts}`);
   const tail = result.tail.slice(-tailLines);
   if (tail.length > 0) {

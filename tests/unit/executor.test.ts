@@ -170,3 +170,75 @@ describe("iterations", () => {
     expect(iterationsStarted).toBe(4);
   });
 });
+
+describe("a file split into parts (--split)", () => {
+  /** flow.py as `count` parts, then t0.py… as whole files. */
+  function split(count: number, others = 0): Batch[] {
+    const file = { path: "flow.py", named: null, folder: ".", kind: "tests" as const };
+    return [...Array.from({ length: count }, (_, index) => ({ paths: ["flow.py"], files: [file], part: { index, count } })), ...batches(others)];
+  }
+  const finished = (events: RunEvent[]) => events.flatMap((e) => (e.type === "file-finish" ? [[e.result.path, e.result.status, e.willRetry]] : []));
+
+  it("reports the file once, when its last part is in, with its parts in order", async () => {
+    const order = [deferred<void>(), deferred<void>(), deferred<void>()];
+    const { executor, events } = harness({ batches: split(3), workers: 3 }, async (batch) => {
+      const index = batch.part?.index ?? 0;
+      await order[index]?.promise;
+      return index === 1 ? "failed" : "passed";
+    });
+    const done = executor.execute();
+    for (const index of [2, 0, 1]) {
+      order[index]?.resolve();
+      await tick();
+    }
+    const { results } = await done;
+    expect(finished(events)).toEqual([["flow.py", "failed", false]]);
+    expect(results).toHaveLength(1);
+    expect(results[0]?.parts?.map((p) => p.status)).toEqual(["passed", "failed", "passed"]);
+  });
+
+  it("retries a failed part on its own", async () => {
+    const ran: string[] = [];
+    const { executor, events } = harness({ batches: split(2), workers: 2, retries: 1 }, async (batch, { attempt }) => {
+      ran.push(`${batch.part?.index}/${attempt}`);
+      return batch.part?.index === 1 && attempt === 1 ? "failed" : "passed";
+    });
+    const { results } = await executor.execute();
+    expect(ran.sort()).toEqual(["0/1", "1/1", "1/2"]);
+    expect(finished(events)).toEqual([
+      ["flow.py", "failed", true],
+      ["flow.py", "flaky", false],
+    ]);
+    expect(results.at(-1)?.parts?.map((p) => p.status)).toEqual(["passed", "flaky"]);
+  });
+
+  it("with fail-fast, a failing part stops its sibling parts and the run", async () => {
+    const { executor, events } = harness({ batches: split(3, 2), workers: 2, failFast: true }, async (batch, _p, { cancel }) => {
+      if (batch.part?.index === 0) return "failed";
+      await new Promise<void>((resolve) => cancel.addEventListener("abort", () => resolve(), { once: true }));
+      return "cancelled";
+    });
+    const { results, stopped } = await executor.execute();
+    expect(stopped?.reason).toBe("fail-fast");
+    const flow = results.filter((r) => r.path === "flow.py");
+    expect(flow).toHaveLength(1);
+    expect(flow[0]?.status).toBe("failed");
+    expect(flow[0]?.parts?.map((p) => p.status)).toEqual(["failed", "cancelled", "cancelled"]);
+    expect(finished(events).filter(([path]) => path !== "flow.py").every(([, status]) => status === "cancelled")).toBe(true);
+  });
+
+  it("reports a file whose parts a deadline cut short from the parts that ran", async () => {
+    let now = 0;
+    const { executor } = harness(
+      { batches: split(3), workers: 1, iterations: { count: null, deadlineSeconds: 1, delaySeconds: 0, keepGoing: false, sustained: false } },
+      async () => {
+        now += 1;
+        return "passed";
+      },
+      () => now,
+    );
+    const { results } = await executor.execute();
+    expect(results).toHaveLength(1);
+    expect(results[0]?.parts).toHaveLength(1);
+  });
+});

@@ -6,6 +6,7 @@ import type { History, RecordedOutcome } from "../../src/plan/history.js";
 import { orderFiles, selectLastFailed, shuffle } from "../../src/plan/order.js";
 import { parseShard, partition } from "../../src/plan/shard.js";
 import { onlyFailedTests, planFiles } from "../../src/plan/planFiles.js";
+import { countCases, estimateFromSource } from "../../src/plan/estimate.js";
 import type { TestFile } from "../../src/model.js";
 
 function history(entries: Record<string, [number | null, RecordedOutcome]>): History {
@@ -30,6 +31,22 @@ describe("the start order", () => {
 
   it("starts what failed last time first, then new files, then the longest first", () => {
     expect(paths(orderFiles(all, past, { order: "history", seed: 0, failedFirst: false }))).toEqual(["d.py", "c.py", "f.py", "new0.py", "new1.py", "b.py", "e.py", "a.py"]);
+  });
+
+  it("on a first run, starts the files whose source looks longest first: test cases, then size", () => {
+    expect(countCases("def helper():\n    pass\n\ndef test_a():\n    pass\n\nclass TestK:\n    async def test_b(self):\n        pass\n")).toBe(2);
+    const parametrized = (args: string): number => countCases(`@pytest.mark.parametrize(${args})\ndef test_a(x):\n    pass\n`);
+    expect(parametrized("'x', [1, 2, 3]")).toBe(3);
+    expect(parametrized("'x', [1, 2, 3,]")).toBe(3);
+    expect(parametrized("('x', 'y'), [(1, 2), (3, 4)]")).toBe(2);
+    expect(parametrized("'x', range(7)")).toBe(7);
+    expect(parametrized("'x', range(2, 7)")).toBe(5);
+    expect(parametrized("'x', CASES")).toBe(2);
+    expect(parametrized("\n    'x',\n    [\n        'a,b',  # one, two\n        \"\"\"c)\"\"\",\n    ],\n")).toBe(2);
+    expect(parametrized("'x', []")).toBe(1);
+    expect(estimateFromSource(`def test_a():\n    assert ${"1 + ".repeat(500)}1\n`)).toBeCloseTo(3.027, 3);
+    const estimates = new Map([["new0.py", 1], ["new1.py", 9]]);
+    expect(paths(orderFiles(files("new0.py", "new1.py", "b.py"), past, { order: "history", seed: 0, failedFirst: false, estimates }))).toEqual(["new1.py", "new0.py", "b.py"]);
   });
 
   it("orders by name, failures first when asked", () => {

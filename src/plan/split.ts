@@ -1,0 +1,95 @@
+/**
+ * `--split auto`: a file that history shows to be longer than its share of
+ * the run (its seconds above the run's total over the workers) runs as
+ * several pytest processes over disjoint groups of its tests, so that one
+ * long file no longer sets the finish line. Groups follow class boundaries
+ * first (a class's fixtures are set up once per part), then tests in file
+ * order, sized by each test's recorded seconds. Every part runs the whole
+ * file as a whole file runs (same folder argument, same rootdir), and the
+ * plugin keeps its tests: every part but the last the tests it names, the
+ * last every test but those, so that a test added since history last saw the
+ * file still runs exactly once, and one removed since is no error. Pure.
+ */
+import type { Batch, TestFile } from "../model.js";
+import type { History } from "./history.js";
+
+/** A part's seconds, at most, as a fraction of a worker's share of the run. */
+const PART_OF_SHARE = 0.5;
+
+export interface SplitOptions {
+  workers: number;
+  /** Files never split: marked `grimoire_serial`, or matching the `no-split` globs. */
+  unsplittable: (path: string) => boolean;
+}
+
+/** The parts of one file: each a TestFile of its own (named tests, or the file minus them), with its place among the parts. */
+export interface SplitFile {
+  path: string;
+  parts: TestFile[];
+}
+
+/** The files worth splitting, and how; a file not returned runs whole. */
+export function planSplits(files: readonly TestFile[], history: History, options: SplitOptions): Map<string, SplitFile> {
+  const seconds = (path: string): number => history.files[path]?.seconds ?? 0;
+  const total = files.reduce((sum, file) => sum + seconds(file.path), 0);
+  const share = total / Math.max(1, options.workers);
+  const splits = new Map<string, SplitFile>();
+  if (options.workers < 2 || share <= 0) return splits;
+  for (const file of files) {
+    const own = seconds(file.path);
+    if (own <= share || file.kind !== "tests" || file.named !== null || options.unsplittable(file.path)) continue;
+    const tests = Object.entries(history.files[file.path]?.tests ?? {});
+    if (tests.length < 2) continue;
+    // Parts of at most half a share: pieces that size leave the longest-first order room to even out the workers.
+    const count = Math.min(options.workers, Math.ceil(own / (share * PART_OF_SHARE)), tests.length);
+    const groups = chunk(tests, count);
+    if (groups.length < 2) continue;
+    const parts: TestFile[] = groups.slice(0, -1).map((group) => ({ ...file, subset: { run: "only", nodeids: group.map(([nodeid]) => nodeid) } }));
+    parts.push({ ...file, subset: { run: "all-but", nodeids: groups.slice(0, -1).flat().map(([nodeid]) => nodeid) } });
+    splits.set(file.path, { path: file.path, parts });
+  }
+  return splits;
+}
+
+/** The file's batches: one per part, each knowing its place, so that the executor reports the file once. */
+export function partBatches(split: SplitFile): Batch[] {
+  return split.parts.map((part, index) => ({ paths: [split.path], files: [part], part: { index, count: split.parts.length } }));
+}
+
+/**
+ * Tests in `count` runs of about equal seconds, in file order: a class's
+ * tests stay together unless the class alone is more than a run's worth.
+ */
+function chunk(tests: readonly [string, number][], count: number): [string, number][][] {
+  const total = tests.reduce((sum, [, s]) => sum + s, 0);
+  const target = total / count;
+  const groups: [string, number][][] = [];
+  for (const test of tests) {
+    const owner = classOf(test[0]);
+    const last = groups[groups.length - 1];
+    if (last !== undefined && owner !== null && classOf((last[last.length - 1] as [string, number])[0]) === owner) last.push(test);
+    else groups.push([test]);
+  }
+  // A class worth more than a run is split into its tests.
+  const units = groups.flatMap((group) => (group.reduce((sum, [, s]) => sum + s, 0) > target ? group.map((test) => [test]) : [group]));
+  const runs: [string, number][][] = [[]];
+  let inRun = 0;
+  for (const unit of units) {
+    const unitSeconds = unit.reduce((sum, [, s]) => sum + s, 0);
+    const current = runs[runs.length - 1] as [string, number][];
+    if (current.length > 0 && inRun + unitSeconds / 2 > target && runs.length < count) {
+      runs.push([...unit]);
+      inRun = unitSeconds;
+    } else {
+      current.push(...unit);
+      inRun += unitSeconds;
+    }
+  }
+  return runs.filter((run) => run.length > 0);
+}
+
+/** `path::Class` for a test in a class, null for a module-level test. */
+function classOf(nodeid: string): string | null {
+  const parts = nodeid.split("::");
+  return parts.length > 2 ? parts.slice(0, -1).join("::") : null;
+}

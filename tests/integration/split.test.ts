@@ -1,0 +1,79 @@
+/**
+ * --split auto: a long file runs as several pytest processes over its tests,
+ * each test exactly once, reported as one file with its parts; a file marked
+ * grimoire_serial never is.
+ */
+import { describe, expect, it } from "vitest";
+import { outcomesOf, readReport, runCli, temporaryProjects } from "../helpers/project.js";
+
+const project = temporaryProjects();
+
+/** A long flow: a class of 4 steps and 6 module-level steps, each a little wait, each noting the pid that ran it. */
+function flow(extra = ""): string {
+  const step = (name: string, indent = "") => `${indent}def ${name}(${indent ? "self" : ""}):\n${indent}    time.sleep(0.3)\n${indent}    note()\n`;
+  return `import os, time
+
+def note():
+    with open("pids.txt", "a") as out:
+        out.write(str(os.getpid()) + "\\n")
+
+class TestLogin:
+${[0, 1, 2, 3].map((i) => step(`test_login_${i}`, "    ")).join("\n")}
+${[0, 1, 2, 3, 4, 5].map((i) => step(`test_step_${i}`)).join("\n")}
+${extra}`;
+}
+const SHORT = "import time\n\ndef test_short():\n    time.sleep(0.3)\n";
+
+describe("--split auto", () => {
+  it("runs a file longer than its share as parts over its tests, each test once, one row with its parts", async () => {
+    const p = project({ "tests/http/test_flow.py": flow(), "tests/http/test_a.py": SHORT, "tests/http/test_b.py": SHORT, "tests/http/test_c.py": SHORT });
+    // The first run has no history: the file runs whole, and its tests' times are recorded.
+    const first = await runCli(["--parallel", "-n", "4", "--split", "auto"], { cwd: p.root });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    p.write("pids.txt", "");
+    const second = await runCli(["--parallel", "-n", "4", "--split", "auto", "--report-json", "r.json"], { cwd: p.root });
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    const report = readReport(p, "r.json");
+    const rows = report.files.filter((f) => f.path === "tests/http/test_flow.py");
+    expect(rows).toHaveLength(1);
+    const row = rows[0] as (typeof rows)[number] & { parts?: { log: string; status: string }[] };
+    expect(row.parts?.length).toBeGreaterThanOrEqual(2);
+    expect(row.tests?.passed).toBe(10);
+    const outcomes = outcomesOf(report);
+    expect(Object.keys(outcomes).filter((id) => id.includes("test_flow"))).toHaveLength(10);
+    // Every test exactly once, in more than one process.
+    const pids = p.read("pids.txt").trim().split("\n");
+    expect(pids).toHaveLength(10);
+    expect(new Set(pids).size).toBe(row.parts?.length);
+    expect(second.stdout).toMatch(/PASS\s+tests\/http\/test_flow\.py\s+.*\[\d parts\]/);
+
+    // A test the history does not know yet runs once too: in the part that runs the file minus the others' tests.
+    p.write("tests/http/test_flow.py", flow("def test_new():\n    note()\n"));
+    p.write("pids.txt", "");
+    const third = await runCli(["--parallel", "-n", "4", "--split", "auto", "--report-json", "r3.json"], { cwd: p.root });
+    expect(third.code, third.stdout + third.stderr).toBe(0);
+    expect(p.read("pids.txt").trim().split("\n")).toHaveLength(11);
+    expect(Object.keys(outcomesOf(readReport(p, "r3.json"))).filter((id) => id.includes("test_flow"))).toHaveLength(11);
+
+    // A test renamed since history saw it is no error; a failing part fails the file, and the summary names each part's log.
+    p.write("tests/http/test_flow.py", flow("def test_new():\n    note()\n").replace("def test_step_0(", "def test_step_zero(").replace("def test_login_1(self):\n    ", "def test_login_1(self):\n        assert False\n    "));
+    const fourth = await runCli(["--parallel", "-n", "4", "--split", "auto", "--report-json", "r4.json"], { cwd: p.root });
+    expect(fourth.code, fourth.stdout + fourth.stderr).toBe(1);
+    const flowRow = readReport(p, "r4.json").files.find((f) => f.path === "tests/http/test_flow.py") as { status: string; tests: { passed: number; failed: number } | null; parts?: unknown[] };
+    expect(flowRow.status).toBe("failed");
+    expect(flowRow.tests).toMatchObject({ passed: 10, failed: 1 });
+    expect(fourth.stdout).toMatch(/FAIL\s+tests\/http\/test_flow\.py/);
+    expect(fourth.stdout).toMatch(/part 1 of \d+: (passed|failed), log: \S+\.part1\.log/);
+    expect(fourth.stdout).not.toMatch(/not found|no match/);
+  });
+
+  it("never splits a module marked grimoire_serial", async () => {
+    const marked = `import pytest\npytestmark = pytest.mark.grimoire_serial\n${flow()}`;
+    const p = project({ "pytest.ini": "[pytest]\naddopts = --strict-markers\n", "tests/http/test_flow.py": marked, "tests/http/test_a.py": SHORT, "tests/http/test_b.py": SHORT });
+    expect((await runCli(["--parallel", "-n", "4", "--split", "auto"], { cwd: p.root })).code).toBe(0);
+    p.write("pids.txt", "");
+    const again = await runCli(["--parallel", "-n", "4", "--split", "auto"], { cwd: p.root });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(new Set(p.read("pids.txt").trim().split("\n")).size).toBe(1);
+  });
+});

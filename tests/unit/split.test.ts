@@ -1,0 +1,71 @@
+/**
+ * --split: a file longer than its share of the run, divided by its tests'
+ * recorded seconds into parts that together run every test exactly once.
+ */
+import { describe, expect, it } from "vitest";
+import { combineParts } from "../../src/exec/results.js";
+import type { TestFile } from "../../src/model.js";
+import type { History } from "../../src/plan/history.js";
+import { partBatches, planSplits } from "../../src/plan/split.js";
+import { fileResult } from "../helpers/results.js";
+
+const file = (path: string, over: Partial<TestFile> = {}): TestFile => ({ path, named: null, folder: "tests", kind: "tests", ...over });
+
+function history(entries: Record<string, { seconds: number; tests?: Record<string, number> }>): History {
+  return { version: 1, files: Object.fromEntries(Object.entries(entries).map(([path, e]) => [path, { seconds: e.seconds, outcome: "passed", runs: 1, lastRun: "", ...(e.tests ? { tests: e.tests } : {}) }])) };
+}
+
+/** tests/flow.py: 16 tests of 0.5 s, two classes of 4 and 8 module-level tests. */
+const FLOW: Record<string, number> = {};
+for (let i = 0; i < 4; i++) FLOW[`tests/flow.py::TestLogin::test_${i}`] = 0.5;
+for (let i = 0; i < 4; i++) FLOW[`tests/flow.py::TestCart::test_${i}`] = 0.5;
+for (let i = 0; i < 8; i++) FLOW[`tests/flow.py::test_step_${i}[${i}]`] = 0.5;
+const past = history({ "tests/flow.py": { seconds: 8, tests: FLOW }, ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`tests/t${i}.py`, { seconds: 1 }])) });
+const files = [file("tests/flow.py"), ...Array.from({ length: 8 }, (_, i) => file(`tests/t${i}.py`))];
+
+describe("splitting a file that dominates the run", () => {
+  it("splits only what is longer than its share (total over workers), into parts of at most half a share, no more than workers", () => {
+    const splits = planSplits(files, past, { workers: 4, unsplittable: () => false });
+    expect([...splits.keys()]).toEqual(["tests/flow.py"]);
+    const parts = splits.get("tests/flow.py")?.parts ?? [];
+    // 16 s in all over 4 workers: a share is 4 s, so the 8 s file runs as 4 parts of 2 s.
+    expect(parts.length).toBe(4);
+    expect(planSplits(files, past, { workers: 8, unsplittable: () => false }).get("tests/flow.py")?.parts.length).toBe(8);
+    // Over 2 workers the file is no longer than its share (8 s of 16 s).
+    expect(planSplits(files, past, { workers: 2, unsplittable: () => false }).size).toBe(0);
+    expect(planSplits(files, past, { workers: 1, unsplittable: () => false }).size).toBe(0);
+    expect(planSplits(files, past, { workers: 4, unsplittable: (p) => p === "tests/flow.py" }).size).toBe(0);
+  });
+
+  it("names each test in exactly one part, keeps classes together, and runs all but the named ones in the last part", () => {
+    const parts = planSplits(files, past, { workers: 4, unsplittable: () => false }).get("tests/flow.py")?.parts ?? [];
+    expect(parts.length).toBeGreaterThan(2);
+    const named = parts.slice(0, -1).flatMap((p) => (p.subset?.run === "only" ? p.subset.nodeids : []));
+    const last = parts[parts.length - 1] as TestFile;
+    expect(new Set(named).size).toBe(named.length);
+    expect(parts.every((p) => p.named === null && p.folder === "tests")).toBe(true);
+    expect(last.subset?.run).toBe("all-but");
+    expect([...(last.subset?.nodeids ?? [])].sort()).toEqual([...named].sort());
+    // Whole classes: each of the two (2 s, a part's worth) sits in one part.
+    for (const cls of ["TestLogin", "TestCart"]) expect(parts.slice(0, -1).filter((p) => p.subset?.nodeids.some((n) => n.includes(cls))).length).toBeLessThanOrEqual(1);
+    const batches = partBatches({ path: "tests/flow.py", parts });
+    expect(batches.map((b) => [b.paths, b.part])).toEqual(parts.map((_, index) => [["tests/flow.py"], { index, count: parts.length }]));
+  });
+
+  it("leaves a file alone when history knows fewer than two of its tests", () => {
+    const one = history({ "tests/flow.py": { seconds: 8, tests: { "tests/flow.py::test_a": 8 } }, "tests/t0.py": { seconds: 1 } });
+    expect(planSplits([file("tests/flow.py"), file("tests/t0.py")], one, { workers: 4, unsplittable: () => false }).size).toBe(0);
+  });
+
+  it("reports a split file once: its worst part's status, every test, the parts' time summed, each part listed", () => {
+    const cases = (names: string[], outcome: "passed" | "failed") => names.map((nodeid) => ({ nodeid, outcome, seconds: 1 }));
+    const a = fileResult({ path: "f.py", startSeconds: 1, durationSeconds: 2, log: "a.log", tests: { passed: 2, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 }, cases: cases(["f.py::a", "f.py::b"], "passed") });
+    const b = fileResult({ path: "f.py", status: "failed", exitCode: 1, startSeconds: 1.5, durationSeconds: 3, log: "b.log", reason: "tests failed", tests: { passed: 0, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 }, cases: cases(["f.py::c"], "failed") });
+    const combined = combineParts([a, b]);
+    expect(combined).toMatchObject({ path: "f.py", status: "failed", exitCode: 1, startSeconds: 1, durationSeconds: 5, log: "b.log", reason: "tests failed" });
+    expect(combined.tests).toEqual({ passed: 2, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
+    expect(combined.cases.map((c) => c.nodeid)).toEqual(["f.py::a", "f.py::b", "f.py::c"]);
+    expect(combined.parts?.map((p) => [p.status, p.log])).toEqual([["passed", "a.log"], ["failed", "b.log"]]);
+    expect(combineParts([a, { ...a, log: "c.log" }]).status).toBe("passed");
+  });
+});
