@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { type Project, readReport, runCli, startCli, temporaryProjects } from "../helpers/project.js";
+import { type Project, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
@@ -132,6 +132,24 @@ describe("CI shards and merged reports", () => {
     const differ = await runCli(["merge-reports", "a", "b"], { cwd: p.root });
     expect(differ.code).toBe(2);
     expect(differ.stderr).toMatch(/the shards disagree on how the files were divided/);
+  });
+
+  it("--shard auto takes the part from the CI's own variables, and is a clear exit 2 where there are none", async () => {
+    const p = shardedProject();
+    const parts = [];
+    for (const index of [1, 2]) {
+      const result = await runCli(["--parallel", "--shard", "auto", "--report-json", `gitlab/${index}/report.json`], { cwd: p.root, env: testEnv({ CI_NODE_INDEX: String(index), CI_NODE_TOTAL: "2" }) });
+      expect(result.stdout).toMatch(new RegExp(`shard ${index}/2 \\(from GitLab CI's CI_NODE_INDEX=${index} and CI_NODE_TOTAL=2\\): `));
+      parts.push(readReport(p, `gitlab/${index}/report.json`).files.map((f) => f.path));
+    }
+    expect(parts.flat().sort()).toEqual([...Array.from({ length: 8 }, (_, i) => `tests/http/test_${i}.py`), "tests/e2e/test_bad.py"].sort());
+    const merged = await runCli(["merge-reports", "gitlab", "--no-history"], { cwd: p.root });
+    expect(merged.stdout).toMatch(/Merged 2 reports \(1\/2, 2\/2\)/);
+
+    const none = await runCli(["--parallel", "--shard", "auto"], { cwd: p.root, env: testEnv({ GITHUB_ACTIONS: "true" }) });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--shard auto: this job is not one of a CI service's parallel jobs: none of CI_NODE_INDEX\/CI_NODE_TOTAL \(GitLab CI\)/);
+    expect(none.stderr).toMatch(/GitHub Actions has no such variables: use a matrix/);
   });
 
   it("an empty shard passes and says so", async () => {
