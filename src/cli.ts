@@ -56,6 +56,11 @@ async function main(argv: string[]): Promise<number> {
         { out: (text) => process.stdout.write(text), colour: colourEnabled(process.stdout, process.env) },
       );
     }
+    if (command.input.values["list-flaky"] === true) {
+      const { listFlaky } = await import("./listFlaky.js");
+      process.stdout.write(listFlaky(root, colourEnabled(process.stdout, process.env)));
+      return EXIT.passed;
+    }
     const dotenv = readDotenv(root);
     const settings = mergeSettings({ cli: command.input.values, pyproject: readPyprojectSettings(root), env: process.env, dotenv });
     if (settings.values["print-config"] === true) {

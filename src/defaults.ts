@@ -164,6 +164,14 @@ export const UNKNOWN_FILE_SECONDS = 1;
 export const HISTORY_SMOOTHING = 0.5;
 
 /**
+ * Outcomes remembered per file and per test, for flake rates: twenty runs
+ * show a test that fails one run in ten within a couple of weeks of daily
+ * pushes, and forget a flake that was fixed within as many runs. Twenty
+ * letters per test keep history.json small on suites of thousands of tests.
+ */
+export const HISTORY_RECENT_RUNS = 20;
+
+/**
  * --pack: a file that took under a second is one whose pytest start-up
  * (0.05 to 0.7 s) is a large part of its cost, worth sharing; a longer file
  * gains little from sharing and keeps its isolation.

@@ -9,7 +9,8 @@ import { UsageError } from "./errors.js";
 import { plural } from "./format.js";
 import { EXIT, SIGNAL_EXIT } from "./exitCode.js";
 import { addCounts, emptyCounts, type FileResult, type RunReport } from "./model.js";
-import { recordRun } from "./plan/history.js";
+import { flakyFiles } from "./plan/flakes.js";
+import { readHistory, recordRun, updateHistory } from "./plan/history.js";
 import type { JsonReport } from "./report/jsonReport.js";
 import { fromJsonCase } from "./report/jsonReport.js";
 import { writeReportFiles } from "./report/reportFiles.js";
@@ -59,8 +60,9 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
       throw new UsageError(`${file}: not a JUnit XML file`);
     }
   });
+  const history = request.history && files.length > 0 ? await recordRun(request.root, files) : updateHistory(readHistory(request.root), files, new Date());
+  merged.flaky = flakyFiles(history, files.map((f) => f.path));
   writeReportFiles(merged, { root: request.root, logDir: null, reportJson: request.reportJson, reportHtml: request.reportHtml, junitXml: request.junitXml, junit: () => junitDocument(suites) });
-  if (request.history && files.length > 0) await recordRun(request.root, files);
 
   const shards = reports.map((r) => (r.shard === undefined ? r.runId : `${r.shard.index}/${r.shard.count}`));
   io.out(`Merged ${plural(reports.length, "report")} (${shards.join(", ")}) and ${plural(xmlFiles.length, "JUnit file")}\n`);

@@ -107,6 +107,26 @@ export interface RunReport {
   files: FileResult[];
   /** With --shard: this part and the whole partition, for merge-reports to check. */
   shard?: ShardReport;
+  /** Files of this run that both passed and failed within their recent runs (this one included), by the history. */
+  flaky?: FlakyFile[];
+}
+
+/** How often something failed among its recent runs that had a verdict (see plan/flakes.ts). */
+export interface FlakeRate {
+  /** Recent runs with a verdict: passed, failed, or flaky. */
+  runs: number;
+  /** Of those, the runs that failed at least once (a flaky run, failed then passed on a retry, counts). */
+  failed: number;
+}
+
+export interface FlakyTest extends FlakeRate {
+  nodeid: string;
+}
+
+export interface FlakyFile extends FlakeRate {
+  path: string;
+  /** The file's tests that both passed and failed recently, most failing first. */
+  tests: FlakyTest[];
 }
 
 export interface ShardReport {

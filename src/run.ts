@@ -24,8 +24,9 @@ import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/exe
 import { ForkServer, type ForkServerOptions } from "./exec/forkServer.js";
 import { PLUGIN_MODULE, targetsOf, withPluginPath } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import type { RunReport } from "./model.js";
-import { historyFile, readHistory, recordRun } from "./plan/history.js";
+import type { FileResult, RunReport } from "./model.js";
+import { flakyFiles } from "./plan/flakes.js";
+import { historyFile, readHistory, recordRun, updateHistory, type History } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
 import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
 import { readLastFailed, updateLastFailed, writeLastFailed } from "./plan/pytestCache.js";
@@ -201,21 +202,16 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       ({ teardownFailed } = await session.finish(events, config.killGraceSeconds));
     }
 
-    // 8. The verdict, the reports, and what is remembered for next time.
+    // 8. The verdict, what is remembered for next time (the flake rates come from it), and the reports.
     const stopReason = outcome.stopped?.reason ?? (teardownFailed ? "environment" : null);
     const exitCode = session.failure !== null ? EXIT.internal : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses });
-    const report = reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path)));
+    const remembered = await rememberRun(config, history, outcome.results, events);
+    const report: RunReport = {
+      ...reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path))),
+      flaky: flakyFiles(remembered, outcome.results.map((r) => r.path)),
+    };
     writeReportFiles(report, reportOutputs(config, logDir, report));
     if (listing.cacheDir !== null && lastFailedBefore !== null) keepLastFailed(listing.cacheDir, lastFailedBefore, report, events);
-    // A CI shard leaves the history alone: its sibling shards must divide the files by the same history,
-    // and merge-reports records the whole run once they are done.
-    if (config.shard === null) {
-      try {
-        await recordRun(config.root, outcome.results);
-      } catch (error) {
-        events.emit({ type: "warning", message: `could not record this run in ${historyFile(config.root)}: ${(error as Error).message}` });
-      }
-    }
     events.emit({ type: "run-finish", report, stopped: outcome.stopped, haltedAfterIteration: outcome.haltedAfterIteration });
     if (session.failure !== null) throw session.failure;
     return exitCode;
@@ -251,6 +247,23 @@ function forkServerOptions(config: RunConfig, python: PythonCommand, runId: stri
   const env = { ...baseEnv, PYTHONPATH: withPluginPath(baseEnv["PYTHONPATH"]) };
   // A serial run's one process takes grimoire-run's stdin, for pdb; parallel processes never read it.
   return { python, root: config.root, env, runId, killGraceMs: config.killGraceSeconds * 1000, ...(config.mode === "parallel" ? {} : { stdin: 0 }) };
+}
+
+/**
+ * The history with this run in it: recorded (under its lock), except by a CI
+ * shard, whose sibling shards must divide the files by the same history
+ * (merge-reports records the whole run once they are done). The flake rates
+ * of the reports are read from it.
+ */
+async function rememberRun(config: RunConfig, before: History, results: readonly FileResult[], events: RunEvents): Promise<History> {
+  if (config.shard === null) {
+    try {
+      return await recordRun(config.root, results);
+    } catch (error) {
+      events.emit({ type: "warning", message: `could not record this run in ${historyFile(config.root)}: ${(error as Error).message}` });
+    }
+  }
+  return updateHistory(before, results, new Date());
 }
 
 /** pytest's last-failed memory, made whole again after the per-file processes each wrote their own. */

@@ -44,6 +44,7 @@ export const OPTIONS = {
   seed: { type: "string", describe: "Seed for --order random (printed when not given)", group: SCHEDULING },
   "last-failed": { type: "boolean", describe: "Run only the files that failed, timed out or were cancelled last time (all of them if none did)", group: SCHEDULING },
   "failed-first": { type: "boolean", describe: "Run the files that failed last time first, then the rest", group: SCHEDULING },
+  "list-flaky": { type: "boolean", describe: "List the files and tests that both passed and failed within their recent runs (.grimoire/history.json), with how often they failed; then exit", group: SCHEDULING },
   shard: { type: "string", describe: "Run part I/N of the selection, balanced by recorded duration (CI matrices); auto reads the part from the CI service (GitLab parallel:, CircleCI, Buildkite, …)", group: SCHEDULING },
   retries: { type: "string", describe: "Re-run a failed file up to N times in a fresh process, at once; a pass after a failure is flaky", group: LOAD, defaultText: String(DEFAULT_RETRIES) },
   "flaky-result": { type: "string", describe: "Whether a flaky file counts as a pass or a failure", group: LOAD, choices: ["pass", "fail"], defaultText: "pass; fail when CI is set" },

@@ -2,7 +2,7 @@
  * The JSON report of the contract (`--report-json`), and the copy kept in
  * each run's log folder.
  */
-import { roundSeconds, type FileResult, type RunReport, type ShardReport, type TestCase, type TestOutcome } from "../model.js";
+import { roundSeconds, type FileResult, type FlakyFile, type RunReport, type ShardReport, type TestCase, type TestOutcome } from "../model.js";
 
 /** A test case read back from a report. */
 export function fromJsonCase(entry: JsonTestCase): TestCase {
@@ -39,6 +39,8 @@ export interface JsonReport {
   workers: number;
   files: JsonFileEntry[];
   shard?: ShardReport;
+  /** The run's files that both passed and failed within their recent runs, by the history; absent when none did. */
+  flaky?: FlakyFile[];
 }
 
 export function toJsonReport(report: RunReport): JsonReport {
@@ -63,5 +65,6 @@ export function toJsonReport(report: RunReport): JsonReport {
       log: r.log,
     })),
     ...(report.shard === undefined ? {} : { shard: report.shard }),
+    ...(report.flaky === undefined || report.flaky.length === 0 ? {} : { flaky: report.flaky }),
   };
 }

@@ -7,6 +7,11 @@ import { loadStats } from "./loadStats.js";
 import { EXIT } from "../exitCode.js";
 import { paintStatus, STATUS_LABEL, STATUS_ORDER, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
+import { formatFlaky } from "./flaky.js";
+
+/** Flaky files the summary lists (the rest are counted; --list-flaky lists them all), and tests under each. */
+const FLAKY_FILES_LISTED = 10;
+const FLAKY_TESTS_LISTED = 3;
 
 export interface SummaryOptions {
   colours: Palette;
@@ -62,6 +67,9 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     for (const result of cancelled.slice(0, maxListed)) lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}`);
     if (cancelled.length > maxListed) lines.push(`  … and ${cancelled.length - maxListed} more (all are in the JSON report)`);
   }
+
+  const flaky = formatFlaky(report.flaky ?? [], { colours, maxFiles: FLAKY_FILES_LISTED, maxTests: FLAKY_TESTS_LISTED });
+  if (flaky.length > 0) lines.push("", ...flaky);
 
   if (options.stopped !== null) lines.push("", colours.yellow(options.stopped));
   const verdict = report.exitCode === EXIT.passed ? colours.green("PASSED") : report.exitCode === EXIT.noTests ? colours.yellow("NO TESTS COLLECTED") : colours.red("FAILED");

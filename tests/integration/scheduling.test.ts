@@ -10,7 +10,7 @@ import { type Project, readReport, runCli, startCli, temporaryProjects, testEnv 
 const project = temporaryProjects();
 
 const sleeper = (seconds: number): string => `import time\n\ndef test_sleep():\n    time.sleep(${seconds})\n`;
-const history = (p: Project) => JSON.parse(p.read(".grimoire/history.json")) as { version: number; files: Record<string, { seconds: number | null; outcome: string; runs: number }> };
+const history = (p: Project) => JSON.parse(p.read(".grimoire/history.json")) as { version: number; files: Record<string, { seconds: number | null; outcome: string; runs: number; recent?: string; tests?: Record<string, string> }> };
 const startOrder = (p: Project, report: string) =>
   readReport(p, report)
     .files.sort((a, b) => a.startSeconds - b.startSeconds)
@@ -65,6 +65,31 @@ describe("history and order", () => {
     const all = await runCli(["--parallel", "--last-failed", "--report-json", "all.json"], { cwd: p.root });
     expect(all.stdout).toMatch(/--last-failed: nothing failed, timed out or was cancelled last time; running everything/);
     expect(readReport(p, "all.json").files).toHaveLength(3);
+  });
+
+  it("remembers recent outcomes per file and per test: the summary, the report and --list-flaky show a flake rate", async () => {
+    const p = project({
+      // Fails on the runs whose number (kept in a file beside it) is even.
+      "tests/http/test_wobbly.py": "import pathlib\n\ndef test_steady():\n    pass\n\ndef test_wobbly():\n    mark = pathlib.Path(__file__).with_suffix('.count')\n    n = int(mark.read_text()) + 1 if mark.exists() else 1\n    mark.write_text(str(n))\n    assert n % 2\n",
+      "tests/http/test_fine.py": sleeper(0),
+    });
+    const none = await runCli(["--list-flaky"], { cwd: p.root });
+    expect([none.code, none.stdout]).toEqual([0, expect.stringMatching(/^No history yet/)]);
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
+    expect((await runCli(["--parallel", "--list-flaky"], { cwd: p.root })).stdout).toMatch(/^No flaky file: none of the 2 files in .*history\.json both passed and failed within its last 20 runs/);
+    const second = await runCli(["--parallel", "--report-json", "r.json"], { cwd: p.root });
+    expect(second.code).toBe(1);
+    expect(second.stdout).toMatch(/Flaky recently \(passed and failed within their last 20 runs\): 1 file\n +50% {2}tests\/http\/test_wobbly\.py {2}failed 1 of its last 2 runs \(50%\)\n +tests\/http\/test_wobbly\.py::test_wobbly {2}failed 1 of its last 2 runs/);
+    expect(readReport(p, "r.json")).toMatchObject({ flaky: [{ path: "tests/http/test_wobbly.py", runs: 2, failed: 1, tests: [{ nodeid: "tests/http/test_wobbly.py::test_wobbly", runs: 2, failed: 1 }] }] });
+    expect(history(p).files["tests/http/test_wobbly.py"]).toMatchObject({ recent: "PF", tests: { "tests/http/test_wobbly.py::test_steady": "PP", "tests/http/test_wobbly.py::test_wobbly": "PF" } });
+    // A retry that passes is a flaky run in itself.
+    expect((await runCli(["--parallel", "--retries", "1", "--flaky-result", "pass"], { cwd: p.root })).code).toBe(0);
+    expect(history(p).files["tests/http/test_wobbly.py"]?.recent).toBe("PFP");
+    expect((await runCli(["--parallel", "--retries", "1", "--flaky-result", "pass"], { cwd: p.root })).code).toBe(0);
+    expect(history(p).files["tests/http/test_wobbly.py"]).toMatchObject({ recent: "PFPK", tests: { "tests/http/test_wobbly.py::test_wobbly": "PFPK" } });
+    const listed = await runCli(["--list-flaky"], { cwd: p.root });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^Flaky recently .*: 1 file\n +50% {2}tests\/http\/test_wobbly\.py {2}failed 2 of its last 4 runs \(50%\)\n +tests\/http\/test_wobbly\.py::test_wobbly {2}failed 2 of its last 4 runs \(50%\)\n$/);
   });
 
   it("keeps the history whole when two runs record at once", async () => {
