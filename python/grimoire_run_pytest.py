@@ -24,7 +24,10 @@ changing what pytest decides. It never selects, skips or fails a test itself.
 - GRIMOIRE_RESULTS_FILE: each test's outcome, as pytest's own terminal
   reporter categorises it (passed, failed, skipped, xfailed, xpassed, error),
   appended as JSON lines while the tests run, so that what completed is known
-  even when the process is killed.
+  even when the process is killed. A failure also carries pytest's report of
+  it (as pytest prints it, plain text) and its captured output, each cut to
+  GRIMOIRE_FAILURE_CHARS characters, for the first GRIMOIRE_FAILURE_DETAILS
+  failures of the process: the records stay small whatever the tests print.
 """
 
 import json
@@ -138,6 +141,39 @@ def _xdist_workers(option):
     return value if value not in (None, 0) else None
 
 
+def _env_int(name, default):
+    try:
+        return int(os.environ.get(name, ""))
+    except ValueError:
+        return default
+
+
+# Used only when grimoire-run did not say (its defaults.ts names the values it passes).
+_DEFAULT_FAILURE_CHARS = 8000
+_DEFAULT_FAILURE_DETAILS = 50
+_MESSAGE_CHARS = 500
+
+
+def _cut(text, limit):
+    """The end of `text` (where a traceback names the error) within `limit` characters, saying what was left out."""
+    if len(text) <= limit:
+        return text
+    kept = text[len(text) - limit :]
+    return f"[{len(text) - limit} characters cut here: the log has the whole text]\n{kept}"
+
+
+def _message(report, text):
+    """pytest's one line about the failure: the exception and its message, as the short summary shows it."""
+    crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if not message:
+        error_lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        message = error_lines[0] if error_lines else (lines[-1] if lines else "")
+    first = str(message).strip().split("\n", 1)[0]
+    return first[:_MESSAGE_CHARS]
+
+
 class Recorder:
     """Appends what pytest reports, a JSON line per report, to GRIMOIRE_RESULTS_FILE."""
 
@@ -146,6 +182,21 @@ class Recorder:
         self.out = open(out, "a", encoding="utf-8", buffering=1)
         # Files collection went through, in its order: those with no test selected count too (as 0).
         self.collected_files = {}
+        self.failure_chars = max(0, _env_int("GRIMOIRE_FAILURE_CHARS", _DEFAULT_FAILURE_CHARS))
+        self.details_left = max(0, _env_int("GRIMOIRE_FAILURE_DETAILS", _DEFAULT_FAILURE_DETAILS))
+
+    def _failure(self, report):
+        """What a failed report says: its one-line message always, its text and captured output while the budget lasts."""
+        try:
+            text = report.longreprtext
+        except Exception:  # a plugin's longrepr that cannot render itself must not break the records
+            text = ""
+        detail = {"message": _message(report, text)}
+        if self.details_left > 0:
+            self.details_left -= 1
+            detail["longrepr"] = _cut(text, self.failure_chars)
+            detail["sections"] = [{"title": title, "text": _cut(content, self.failure_chars)} for title, content in getattr(report, "sections", [])]
+        return detail
 
     def _write(self, record):
         self.out.write(json.dumps(record) + "\n")
@@ -159,7 +210,7 @@ class Recorder:
 
     def pytest_collectreport(self, report):
         if report.failed:
-            self._write({"t": "collect-error", "nodeid": report.nodeid, "path": _absolute(self.config, report.nodeid)})
+            self._write({"t": "collect-error", "nodeid": report.nodeid, "path": _absolute(self.config, report.nodeid), **self._failure(report)})
         elif "::" not in report.nodeid and report.nodeid:
             path = _absolute(self.config, report.nodeid)
             if os.path.isfile(path):
@@ -168,16 +219,17 @@ class Recorder:
     def pytest_runtest_logreport(self, report):
         status = self.config.hook.pytest_report_teststatus(report=report, config=self.config)
         category = status[0] if status else report.outcome
-        self._write(
-            {
-                "t": "test",
-                "nodeid": report.nodeid,
-                "path": _absolute(self.config, report.nodeid),
-                "when": report.when,
-                "category": category,
-                "seconds": round(report.duration, 6),
-            }
-        )
+        record = {
+            "t": "test",
+            "nodeid": report.nodeid,
+            "path": _absolute(self.config, report.nodeid),
+            "when": report.when,
+            "category": category,
+            "seconds": round(report.duration, 6),
+        }
+        if report.failed:
+            record.update(self._failure(report))
+        self._write(record)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):

@@ -85,6 +85,28 @@ export const TAIL_LINES = 30;
  */
 export const MAX_LINE_BYTES = 64 * 1024;
 
+/**
+ * Characters of a failed test's report (its traceback) and of each section
+ * of its captured output kept for the JSON and HTML reports: longer than
+ * pytest's default tracebacks almost always are, and the end is kept (where
+ * the error is). The log has every character.
+ */
+export const FAILURE_TEXT_CHARS = 8_000;
+
+/**
+ * Failures per pytest process whose report and output are kept; later ones
+ * keep their one-line message only. A parametrized test failing a thousand
+ * times must not make a report of tens of megabytes, and the first fifty
+ * failures of a file show what went wrong.
+ */
+export const FAILURE_DETAILS_PER_PROCESS = 50;
+
+/**
+ * Screenshots, traces and other files a process's tests wrote that the HTML
+ * report links one by one; past it, the report links their folder.
+ */
+export const ARTIFACT_FILES_LISTED = 50;
+
 /** Where logs and state live, relative to the project root. Safe to delete. */
 export const STATE_DIR = ".grimoire";
 

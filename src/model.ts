@@ -25,6 +25,20 @@ export interface TestCase {
   outcome: TestOutcome;
   /** Setup, call and teardown together. */
   seconds: number;
+  /** What pytest reported of each phase that failed, in order; absent when none did. */
+  failures?: TestFailure[];
+}
+
+/** One failed phase of a test (or a failed collection), as pytest reported it. Bounded by the plugin (FAILURE_TEXT_CHARS, FAILURE_DETAILS_PER_PROCESS). */
+export interface TestFailure {
+  /** `setup`, `call`, `teardown`, or `collect`. */
+  when: string;
+  /** pytest's one line about it: the exception and its message. */
+  message: string;
+  /** pytest's report of the failure as it prints it under FAILURES (the traceback, as long as --tb makes it); null past the process's budget of details. */
+  text: string | null;
+  /** Output captured until the failure (`Captured stdout call`, `Captured log setup`…). */
+  sections: { title: string; text: string }[];
 }
 
 export type TestFileKind =
@@ -71,6 +85,10 @@ export interface StartedRun extends PlannedRun {
   junit: string;
   /** Where the tests wrote artifacts, if they did (relative to the project root). */
   artifacts: string | null;
+  /** The files in it (project paths), the first ARTIFACT_FILES_LISTED by name. */
+  artifactFiles: string[];
+  /** The log of the managed server the process ran against (project path), when grimoire-run started one. */
+  serverLog: string | null;
   pid: number | null;
 }
 
@@ -90,8 +108,12 @@ export interface FileResult extends PlannedRun {
   log: string | null;
   /** pytest's JUnit report of the execution (absolute); null when it never started. Not in the JSON report. */
   junit: string | null;
-  /** The folder the tests wrote screenshots and traces to (GRIMOIRE_ARTIFACTS_DIR), relative to the project root, if they did. Not in the JSON report. */
+  /** The folder the tests wrote screenshots and traces to (GRIMOIRE_ARTIFACTS_DIR), relative to the project root, if they did. */
   artifacts: string | null;
+  /** The files in that folder (project paths), the first ARTIFACT_FILES_LISTED by name. */
+  artifactFiles: string[];
+  /** The log of the managed server the file ran against (project path); null without --server. */
+  serverLog: string | null;
   /** The last lines the file printed; kept for failures, not written to the JSON report. */
   tail: string[];
   /** Why the file ended the way it did, when the exit code alone does not say it. */

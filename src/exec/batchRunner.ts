@@ -17,6 +17,7 @@ import { logName, pytestArgs, pytestEnv, targetsOf, type CommandSettings, type E
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { readRecords } from "./testRecords.js";
+import { ARTIFACT_FILES_LISTED } from "../defaults.js";
 
 export interface PytestSettings extends CommandSettings, EnvSettings {
   root: string;
@@ -121,10 +122,27 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       log: started.log,
       junit: junitFile,
       artifacts: fs.existsSync(artifactsDir) ? toProjectPath(settings.root, artifactsDir) : null,
+      artifactFiles: filesIn(artifactsDir, ARTIFACT_FILES_LISTED).map((file) => toProjectPath(settings.root, file)),
+      serverLog: lease === null || lease.serverLog === null ? null : toProjectPath(settings.root, lease.serverLog),
       pid: started.pid,
     };
     const outcome = { ...report, records: readRecords(recordsFile, settings.root) };
     if (batch.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];
     return resultsOfSerialRun(run, batch.paths, outcome);
   };
+}
+
+/** The first `limit` files under a folder, by path (absolute); none when it does not exist. */
+function filesIn(folder: string, limit: number): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(folder, { recursive: true, withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort()
+    .slice(0, limit);
 }

@@ -10,6 +10,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { FAILURE_DETAILS_PER_PROCESS, FAILURE_TEXT_CHARS } from "../defaults.js";
 import type { TestFile } from "../model.js";
 
 /** The folder holding grimoire-run's pytest plugin, put on every pytest's PYTHONPATH. */
@@ -119,6 +120,8 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   env["GRIMOIRE_LOG_FILE"] = place.logFile;
   env["GRIMOIRE_ARTIFACTS_DIR"] = place.artifactsDir;
   env["GRIMOIRE_RESULTS_FILE"] = place.recordsFile;
+  env["GRIMOIRE_FAILURE_CHARS"] = String(FAILURE_TEXT_CHARS);
+  env["GRIMOIRE_FAILURE_DETAILS"] = String(FAILURE_DETAILS_PER_PROCESS);
   if (place.onlyFile === null) delete env["GRIMOIRE_ONLY_FILES"];
   else env["GRIMOIRE_ONLY_FILES"] = place.onlyFile;
   // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead.

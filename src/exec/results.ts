@@ -73,6 +73,8 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     log: run.log,
     junit: run.junit,
     artifacts: run.artifacts,
+    artifactFiles: run.artifactFiles,
+    serverLog: run.serverLog,
     tail: isFailure(status) ? outcome.tail : [],
     reason,
   };
@@ -95,6 +97,8 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
     log: null,
     junit: null,
     artifacts: null,
+    artifactFiles: [],
+    serverLog: null,
     tail: [],
     reason: "not started",
   };
@@ -155,7 +159,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
     if (collected !== null && collected.get(path) === 0) {
       return { ...base, status: "no-tests", exitCode: 5, durationSeconds: 0, tests: emptyCounts() };
     }
-    return { ...base, status: "cancelled", exitCode: null, durationSeconds: 0, tests: null, log: null, reason: whyNotRun(records, outcome) };
+    return { ...base, status: "cancelled", exitCode: null, durationSeconds: 0, tests: null, log: null, artifacts: null, artifactFiles: [], serverLog: null, reason: whyNotRun(records, outcome) };
   });
 }
 

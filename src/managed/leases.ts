@@ -38,6 +38,8 @@ export interface LeaseRequest {
 export interface Lease {
   /** What the pytest process gets: E2E_BASE_URL, and the clone's URL. */
   env: Record<string, string>;
+  /** The managed server's log (absolute), when there is a server. */
+  serverLog: string | null;
   /** The shard ended; `failed` decides what --keep-failed keeps. */
   release: (failed: boolean) => Promise<void>;
 }
@@ -98,7 +100,7 @@ export class ManagedEnvironment {
   async lease(request: LeaseRequest): Promise<Lease> {
     if (this.settings.isolation === "file") {
       const resources = await this.acquire(request, request.label, request.logName);
-      return { env: this.envFor(resources), release: (failed) => this.releaseResources(resources, request.label, failed) };
+      return { env: this.envFor(resources), serverLog: resources.server?.logFile ?? null, release: (failed) => this.releaseResources(resources, request.label, failed) };
     }
     let slot = this.slots.get(request.slot);
     if (slot === undefined) {
@@ -113,6 +115,7 @@ export class ManagedEnvironment {
     }
     return {
       env: this.envFor(resources),
+      serverLog: resources.server?.logFile ?? null,
       release: async (failed) => {
         held.failed ||= failed;
       },

@@ -2,11 +2,11 @@
  * The JSON report of the contract (`--report-json`), and the copy kept in
  * each run's log folder.
  */
-import { roundSeconds, type FileResult, type FlakyFile, type RunReport, type ShardReport, type TestCase, type TestOutcome } from "../model.js";
+import { roundSeconds, type FileResult, type FlakyFile, type RunReport, type ShardReport, type TestCase, type TestFailure, type TestOutcome } from "../model.js";
 
 /** A test case read back from a report. */
 export function fromJsonCase(entry: JsonTestCase): TestCase {
-  return { nodeid: entry.nodeid, outcome: entry.outcome, seconds: entry.durationSeconds };
+  return { nodeid: entry.nodeid, outcome: entry.outcome, seconds: entry.durationSeconds, ...(entry.failures === undefined ? {} : { failures: entry.failures }) };
 }
 
 export interface JsonFileEntry {
@@ -23,12 +23,19 @@ export interface JsonFileEntry {
   /** Every test pytest reported for this execution: its node id as pytest prints it, its outcome in pytest's words, and its time. */
   cases: JsonTestCase[];
   log: string | null;
+  /** The folder the tests wrote screenshots and traces to, and the files in it (the first ARTIFACT_FILES_LISTED); absent from reports of older versions. */
+  artifacts?: string | null;
+  artifactFiles?: string[];
+  /** The managed server's log, with --server. */
+  serverLog?: string | null;
 }
 
 export interface JsonTestCase {
   nodeid: string;
   outcome: TestOutcome;
   durationSeconds: number;
+  /** Each failed phase: pytest's message, its report as printed, and the captured output (absent when nothing failed). */
+  failures?: TestFailure[];
 }
 
 export interface JsonReport {
@@ -61,8 +68,11 @@ export function toJsonReport(report: RunReport): JsonReport {
       startSeconds: roundSeconds(r.startSeconds),
       durationSeconds: roundSeconds(r.durationSeconds),
       tests: r.tests,
-      cases: r.cases.map((c) => ({ nodeid: c.nodeid, outcome: c.outcome, durationSeconds: roundSeconds(c.seconds) })),
+      cases: r.cases.map((c) => ({ nodeid: c.nodeid, outcome: c.outcome, durationSeconds: roundSeconds(c.seconds), ...(c.failures === undefined ? {} : { failures: c.failures }) })),
       log: r.log,
+      artifacts: r.artifacts,
+      artifactFiles: r.artifactFiles,
+      serverLog: r.serverLog,
     })),
     ...(report.shard === undefined ? {} : { shard: report.shard }),
     ...(report.flaky === undefined || report.flaky.length === 0 ? {} : { flaky: report.flaky }),

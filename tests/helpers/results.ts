@@ -16,6 +16,8 @@ export function fileResult(over: Partial<FileResult> & Pick<FileResult, "path">)
     log: "x.log",
     junit: null,
     artifacts: null,
+    artifactFiles: [],
+    serverLog: null,
     tail: [],
     reason: null,
     ...over,
