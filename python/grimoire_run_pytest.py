@@ -21,6 +21,13 @@ changing what pytest decides. It never selects, skips or fails a test itself.
   rules for what a folder holds) while it runs only some of its files.
 - pytest-xdist never distributes inside a grimoire-run process: the files
   already run in parallel, each in a process of its own.
+- pytest-cov (--cov): the listing session records its options (from the
+  command line and addopts alike) and does not measure. A file's process
+  with GRIMOIRE_COVERAGE=combine only measures, into its own data file
+  (COVERAGE_FILE): no report, no --cov-fail-under verdict, no warning that
+  this one file's tests imported nothing of the measured package. grimoire-run
+  combines the files and reports once (grimoire_run_coverage), so that the run
+  reads as one pytest-cov run over the same tests.
 - GRIMOIRE_RESULTS_FILE: each test's outcome, as pytest's own terminal
   reporter categorises it (passed, failed, skipped, xfailed, xpassed, error),
   appended as JSON lines while the tests run, so that what completed is known
@@ -63,6 +70,56 @@ def _interrupt(signum, frame):
 def _absolute(config, nodeid):
     """The file or folder a node id names, as an absolute path (node ids are relative to the rootdir)."""
     return os.path.normpath(os.path.join(str(config.rootpath), nodeid.split("::", 1)[0]))
+
+
+_coverage_settings = None
+
+
+def _read_coverage_settings(options):
+    """pytest-cov's options as it will read them, or None when it does not measure (not installed, no --cov, --no-cov)."""
+    source = getattr(options, "cov_source", None)
+    if not source or getattr(options, "no_cov", False):
+        return None
+    report = getattr(options, "cov_report", None) or {}
+    if not isinstance(report, dict):
+        report = {kind: None for kind in report}
+    return {
+        "source": None if True in source else [str(path) for path in source if path is not True],
+        "report": {kind: (None if dest is None else str(dest)) for kind, dest in report.items()},
+        "config": getattr(options, "cov_config", True),
+        "branch": getattr(options, "cov_branch", None),
+        "precision": getattr(options, "cov_precision", None),
+        "failUnder": getattr(options, "cov_fail_under", None),
+        "append": bool(getattr(options, "cov_append", False)),
+        "noCovOnFail": bool(getattr(options, "no_cov_on_fail", False)),
+    }
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Steers pytest-cov before it starts (it starts measuring in this very hook, before conftests are imported)."""
+    global _coverage_settings
+    options = early_config.known_args_namespace
+    env = os.environ
+    settings = _read_coverage_settings(options)
+    _coverage_settings = None
+    if settings is not None and env.get("GRIMOIRE_LIST_FILE"):
+        _coverage_settings = settings
+        # The listing imports no test: nothing to measure, and no report or verdict of its own.
+        options.no_cov = True
+    elif settings is not None and env.get("GRIMOIRE_COVERAGE") == "combine":
+        # Measure only: `--cov-report=` as pytest-cov reads it (no report) and a threshold of 0 (no verdict).
+        options.cov_report = {"": None}
+        options.cov_fail_under = 0
+        options.no_cov_on_fail = False
+    yield
+    if settings is not None and env.get("GRIMOIRE_COVERAGE") == "combine":
+        controller = getattr(early_config.pluginmanager.getplugin("_cov"), "cov_controller", None)
+        cov = getattr(controller, "cov", None)
+        # What one file's tests did not import is no news: the combined data decides (pytest-cov's workers are told the same).
+        for flag in ("_warn_no_data", "_warn_unimported_source", "_warn_preimported_source"):
+            if cov is not None and hasattr(cov, flag):
+                setattr(cov, flag, False)
 
 
 class OnlyFiles:
@@ -119,6 +176,7 @@ class Lister:
             "inifile": None if config.inipath is None else str(config.inipath),
             "args": [os.path.abspath(os.path.join(str(config.invocation_params.dir), arg.split("::", 1)[0])) for arg in config.args],
             "cacheDir": None if cache is None else str(getattr(cache, "_cachedir", "")) or None,
+            "coverage": _coverage_settings,
             "options": {
                 "maxfail": option.maxfail,
                 "lastFailed": bool(getattr(option, "lf", False)),

@@ -48,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
         {
           root,
           inputs: input.inputs,
+          python: input.python,
+          env: process.env,
           history: input.history,
           reportJson: input.reportJson === null ? null : path.resolve(root, input.reportJson),
           reportHtml: input.reportHtml === null ? null : path.resolve(root, input.reportHtml),

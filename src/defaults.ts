@@ -107,6 +107,13 @@ export const FAILURE_DETAILS_PER_PROCESS = 50;
  */
 export const ARTIFACT_FILES_LISTED = 50;
 
+/**
+ * How long combining the run's coverage data and writing pytest-cov's
+ * reports may take: an HTML report of a large project takes a minute or two;
+ * past ten, something hangs.
+ */
+export const COVERAGE_TIMEOUT_SECONDS = 600;
+
 /** Where logs and state live, relative to the project root. Safe to delete. */
 export const STATE_DIR = ".grimoire";
 

@@ -89,6 +89,8 @@ export interface StartedRun extends PlannedRun {
   artifactFiles: string[];
   /** The log of the managed server the process ran against (project path), when grimoire-run started one. */
   serverLog: string | null;
+  /** The process's coverage data file (absolute), when the run measures coverage. */
+  coverageData: string | null;
   pid: number | null;
 }
 
@@ -114,6 +116,8 @@ export interface FileResult extends PlannedRun {
   artifactFiles: string[];
   /** The log of the managed server the file ran against (project path); null without --server. */
   serverLog: string | null;
+  /** The coverage data file of the file's process (absolute), when the run measures coverage. Not in the JSON report. */
+  coverageData: string | null;
   /** The last lines the file printed; kept for failures, not written to the JSON report. */
   tail: string[];
   /** Why the file ended the way it did, when the exit code alone does not say it. */
@@ -131,6 +135,41 @@ export interface RunReport {
   shard?: ShardReport;
   /** Files of this run that both passed and failed within their recent runs (this one included), by the history. */
   flaky?: FlakyFile[];
+  /** With pytest-cov's --cov: the run's coverage, combined from every process's data. */
+  coverage?: CoverageResult;
+}
+
+/** pytest-cov's options as the run's pytest read them (command line and addopts alike): what the combined report follows. */
+export interface CoverageSettings {
+  /** --cov sources; null for a bare --cov (everything). */
+  source: string[] | null;
+  /** --cov-report: each kind with its destination (null for the default). Empty: pytest-cov's default, term. */
+  report: Record<string, string | null>;
+  /** --cov-config (pytest-cov's default is .coveragerc, which coverage takes as "look for the usual files"). */
+  config: string | boolean;
+  branch: boolean | null;
+  precision: number | null;
+  /** --cov-fail-under; null to take the coverage configuration's fail_under. */
+  failUnder: number | null;
+  append: boolean;
+  noCovOnFail: boolean;
+}
+
+/** The run's coverage, combined and reported once. */
+export interface CoverageResult {
+  settings: CoverageSettings;
+  /** pytest-cov's total, in percent; null when nothing was reported (--no-cov-on-fail after failures, or combining failed). */
+  totalPercent: number | null;
+  /** Digits after the point, as pytest-cov shows the total. */
+  precision: number;
+  /** The threshold in effect (--cov-fail-under, else the configuration's fail_under); null for none. */
+  failUnder: number | null;
+  /** The total was judged against the threshold; a CI shard's is not (merge-reports judges all shards together). */
+  judged: boolean;
+  /** The total fell short of the threshold: the run fails, as pytest-cov fails a pytest run. */
+  failed: boolean;
+  /** The combined data file (absolute); null when there is none. */
+  dataFile: string | null;
 }
 
 /** How often something failed among its recent runs that had a verdict (see plan/flakes.ts). */

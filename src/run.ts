@@ -24,7 +24,9 @@ import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/exe
 import { ForkServer, type ForkServerOptions } from "./exec/forkServer.js";
 import { PLUGIN_MODULE, targetsOf, withPluginPath } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import type { FileResult, RunReport } from "./model.js";
+import { combineCoverage } from "./coverage/combine.js";
+import { dataFilesToCombine, processDataFolder, testsFailedIn } from "./coverage/dataFiles.js";
+import type { CoverageResult, CoverageSettings, FileResult, RunReport } from "./model.js";
 import { flakyFiles } from "./plan/flakes.js";
 import { historyFile, readHistory, recordRun, updateHistory, type History } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
@@ -169,6 +171,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     }
 
     // 7. The batches run; whatever happens, every process of the run is gone afterwards.
+    const measuring = listing.coverage ?? null;
     const runBatch = createBatchRunner({
       root: config.root,
       python,
@@ -190,6 +193,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       environment,
       launcher,
       forked: server instanceof ForkServer,
+      coverage: measuring !== null,
     });
     const executor = new Executor(executorPlan(plan, clock()), runBatch, events, clock);
     session.onStop((cause) => executor.stop(cause));
@@ -202,13 +206,23 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       ({ teardownFailed } = await session.finish(events, config.killGraceSeconds));
     }
 
-    // 8. The verdict, what is remembered for next time (the flake rates come from it), and the reports.
+    // 8. Coverage, as one pytest-cov run would have it: every process's data combined, reported and judged once.
+    const coverage =
+      measuring === null || session.interruptedBy !== null || session.failure !== null
+        ? null
+        : await reportCoverage(measuring, { config, python, logDir, env: io.env, columns: width, results: outcome.results, events });
+
+    // 9. The verdict, what is remembered for next time (the flake rates come from it), and the reports.
     const stopReason = outcome.stopped?.reason ?? (teardownFailed ? "environment" : null);
-    const exitCode = session.failure !== null ? EXIT.internal : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses });
+    const exitCode =
+      session.failure !== null
+        ? EXIT.internal
+        : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses, coverageFailed: coverage?.failed ?? false });
     const remembered = await rememberRun(config, history, outcome.results, events);
     const report: RunReport = {
       ...reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path))),
       flaky: flakyFiles(remembered, outcome.results.map((r) => r.path)),
+      ...(coverage === null ? {} : { coverage }),
     };
     writeReportFiles(report, reportOutputs(config, logDir, report));
     if (listing.cacheDir !== null && lastFailedBefore !== null) keepLastFailed(listing.cacheDir, lastFailedBefore, report, events);
@@ -247,6 +261,38 @@ function forkServerOptions(config: RunConfig, python: PythonCommand, runId: stri
   const env = { ...baseEnv, PYTHONPATH: withPluginPath(baseEnv["PYTHONPATH"]) };
   // A serial run's one process takes grimoire-run's stdin, for pdb; parallel processes never read it.
   return { python, root: config.root, env, runId, killGraceMs: config.killGraceSeconds * 1000, ...(config.mode === "parallel" ? {} : { stdin: 0 }) };
+}
+
+/**
+ * Combines the processes' coverage data and reports it (on the console, in
+ * the files pytest-cov was asked for). A CI shard reports its own part and
+ * leaves --cov-fail-under to merge-reports, which judges all shards'
+ * data together. The processes' own data files go once combined.
+ */
+async function reportCoverage(
+  settings: CoverageSettings,
+  run: { config: RunConfig; python: PythonCommand; logDir: string; env: NodeJS.ProcessEnv; columns: number | null; results: readonly FileResult[]; events: RunEvents },
+): Promise<CoverageResult> {
+  const sharded = run.config.shard !== null;
+  const combined = await combineCoverage({
+    root: run.config.root,
+    python: run.python,
+    env: run.env,
+    settings,
+    dataFiles: dataFilesToCombine(run.results),
+    keep: false,
+    testsFailed: testsFailedIn(run.results),
+    judge: !sharded,
+    workDir: processDataFolder(run.logDir),
+    columns: run.columns,
+  });
+  run.events.emit({ type: "coverage", output: combined.output, result: combined.result });
+  if (combined.problem !== null) run.events.emit({ type: "warning", message: `coverage: ${combined.problem}` });
+  else fs.rmSync(processDataFolder(run.logDir), { recursive: true, force: true });
+  if (sharded && combined.result.failUnder !== null) {
+    run.events.emit({ type: "notice", message: `coverage: this shard's total covers its own tests only; merge-reports judges the fail-under of ${combined.result.failUnder}% over every shard's data` });
+  }
+  return combined.result;
 }
 
 /**

@@ -89,6 +89,7 @@ export interface CliInput {
 
 export interface MergeInput {
   inputs: string[];
+  python: string | null;
   reportJson: string | null;
   reportHtml: string | null;
   junitXml: string | null;
@@ -120,11 +121,12 @@ function strictParser(argv: string[]) {
 
 async function parseMergeReports(argv: string[]): Promise<CliCommand> {
   const parser = strictParser(argv)
-    .usage("$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH]\n\nCombine the JSON reports and JUnit files of a CI run's shards into one, check that every shard is there, and exit with the combined exit code.")
+    .usage("$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH] [--report-html PATH] [--python CMD]\n\nCombine the JSON reports, JUnit files and coverage data of a CI run's shards into one, check that every shard is there, and exit with the combined exit code.")
     .command("$0 <inputs..>", false as unknown as string, (y) => y.positional("inputs", { type: "string", array: true, describe: "Folders or files holding the shards' reports" }))
     .option("report-json", { type: "string", requiresArg: true, describe: "Write the merged JSON report here" })
     .option("junit-xml", { type: "string", requiresArg: true, describe: "Write the merged JUnit XML here" })
     .option("report-html", { type: "string", requiresArg: true, describe: "Write the merged HTML report here" })
+    .option("python", { type: "string", requiresArg: true, describe: "The Python that combines the shards' coverage data, when they measured it [default: as a run chooses: .venv/bin/python, venv/bin/python, uv run python, python3]" })
     .option("history", { type: "boolean", default: true, describe: "Record the merged results in .grimoire/history.json (--no-history: don't)" });
   const parsed = (await parser.parse()) as Record<string, unknown>;
   if (parsed["help"] === true) return { kind: "help", text: await parser.getHelp() };
@@ -132,6 +134,7 @@ async function parseMergeReports(argv: string[]): Promise<CliCommand> {
     kind: "merge-reports",
     input: {
       inputs: ((parsed["inputs"] as unknown[]) ?? []).map(String),
+      python: singleString(parsed, "python"),
       reportJson: singleString(parsed, "report-json"),
       reportHtml: singleString(parsed, "report-html"),
       junitXml: singleString(parsed, "junit-xml"),

@@ -18,6 +18,7 @@ import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { readRecords } from "./testRecords.js";
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
+import { processDataFile } from "../coverage/dataFiles.js";
 
 export interface PytestSettings extends CommandSettings, EnvSettings {
   root: string;
@@ -40,6 +41,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   launcher: Launcher;
   /** The launcher forks (shown in --verbose command lines). */
   forked: boolean;
+  /** pytest-cov measures: each process writes its own data file, for the run to combine. */
+  coverage: boolean;
 }
 
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
@@ -67,7 +70,9 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const where = batch.paths.length === 1 ? (batch.paths[0] as string) : pack ? `the pack of ${batch.paths.join(", ")}` : "the serial run";
     const lease = settings.environment === null ? null : await settings.environment.lease({ label: where, slot: placement.slot, logName: name, ...signals });
     const artifactsDir = path.join(settings.logDir, `${name}.artifacts`);
-    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile }), ...lease?.env };
+    const coverageFile = settings.coverage ? processDataFile(settings.logDir, name) : null;
+    if (coverageFile !== null) fs.mkdirSync(path.dirname(coverageFile), { recursive: true });
+    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile, coverageFile }), ...lease?.env };
     const pytest = pytestArgs(settings, targets.args, junitFile, { pack });
     const args = [...settings.python.args, "-m", "pytest", ...pytest];
 
@@ -124,6 +129,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       artifacts: fs.existsSync(artifactsDir) ? toProjectPath(settings.root, artifactsDir) : null,
       artifactFiles: filesIn(artifactsDir, ARTIFACT_FILES_LISTED).map((file) => toProjectPath(settings.root, file)),
       serverLog: lease === null || lease.serverLog === null ? null : toProjectPath(settings.root, lease.serverLog),
+      coverageData: coverageFile,
       pid: started.pid,
     };
     const outcome = { ...report, records: readRecords(recordsFile, settings.root) };

@@ -102,6 +102,8 @@ export interface ProcessPlace {
   recordsFile: string;
   /** The file listing what the process is limited to (GRIMOIRE_ONLY_FILES), if it is. */
   onlyFile: string | null;
+  /** The process's own coverage data file, when the run combines pytest-cov's data (COVERAGE_FILE); null when it does not. */
+  coverageFile?: string | null;
 }
 
 /** The environment the contract promises every pytest process, and what grimoire-run's plugin reads. */
@@ -122,6 +124,12 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   env["GRIMOIRE_RESULTS_FILE"] = place.recordsFile;
   env["GRIMOIRE_FAILURE_CHARS"] = String(FAILURE_TEXT_CHARS);
   env["GRIMOIRE_FAILURE_DETAILS"] = String(FAILURE_DETAILS_PER_PROCESS);
+  // Each process measures into a file of its own, and grimoire-run reports the combination once (grimoire_run_coverage).
+  if (place.coverageFile === undefined || place.coverageFile === null) delete env["GRIMOIRE_COVERAGE"];
+  else {
+    env["COVERAGE_FILE"] = place.coverageFile;
+    env["GRIMOIRE_COVERAGE"] = "combine";
+  }
   if (place.onlyFile === null) delete env["GRIMOIRE_ONLY_FILES"];
   else env["GRIMOIRE_ONLY_FILES"] = place.onlyFile;
   // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead.

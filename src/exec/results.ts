@@ -75,6 +75,7 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     artifacts: run.artifacts,
     artifactFiles: run.artifactFiles,
     serverLog: run.serverLog,
+    coverageData: run.coverageData,
     tail: isFailure(status) ? outcome.tail : [],
     reason,
   };
@@ -99,6 +100,7 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
     artifacts: null,
     artifactFiles: [],
     serverLog: null,
+    coverageData: null,
     tail: [],
     reason: "not started",
   };
@@ -159,7 +161,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
     if (collected !== null && collected.get(path) === 0) {
       return { ...base, status: "no-tests", exitCode: 5, durationSeconds: 0, tests: emptyCounts() };
     }
-    return { ...base, status: "cancelled", exitCode: null, durationSeconds: 0, tests: null, log: null, artifacts: null, artifactFiles: [], serverLog: null, reason: whyNotRun(records, outcome) };
+    return { ...base, status: "cancelled", exitCode: null, durationSeconds: 0, tests: null, log: null, artifacts: null, artifactFiles: [], serverLog: null, coverageData: null, reason: whyNotRun(records, outcome) };
   });
 }
 

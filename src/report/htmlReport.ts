@@ -15,6 +15,7 @@
  */
 import path from "node:path";
 import { writeTextFile } from "../atomicWrite.js";
+import { displayCovered } from "../coverage/dataFiles.js";
 import { HISTORY_RECENT_RUNS } from "../defaults.js";
 import { formatSeconds, plural } from "../format.js";
 import { STATUS_LABEL, STATUS_ORDER, STATUS_WORDS } from "./style.js";
@@ -125,12 +126,26 @@ function renderHeader(report: JsonReport, title: string, axis: TimeAxis): string
 <div><dt>Wall time</dt><dd>${formatDuration(finite(report.wallSeconds))}</dd></div>
 <div><dt>Workers</dt><dd>${report.workers}</dd></div>
 <div><dt>Busy</dt><dd title="time spent running files ÷ (workers × wall time)">${busy}% <span class="muted">(${formatDuration(summed)} of file time)</span></dd></div>
-<div><dt>Tests</dt><dd class="tests-total">${testsLine}</dd></div>
+<div><dt>Tests</dt><dd class="tests-total">${testsLine}</dd></div>${renderCoverage(report)}
 ${shard}${flaky}
 </dl>
 <ul class="chips" aria-label="files by status">${chips}</ul>
 <p class="muted files-line">${plural(finals.length, "file")}${retried > 0 ? `, ${plural(retried, "retried attempt")}` : ""}${iterationsOf(report) > 1 ? `, ${iterationsOf(report)} iterations` : ""}</p>
 </header>`;
+}
+
+/** The combined coverage: its total, and the threshold's verdict. */
+function renderCoverage(report: JsonReport): string {
+  const coverage = report.coverage;
+  if (coverage === undefined) return "";
+  const total = coverage.totalPercent === null ? "not reported" : `${displayCovered(coverage.totalPercent, coverage.precision)}%`;
+  const verdict =
+    coverage.failUnder === null
+      ? ""
+      : coverage.judged || coverage.failed
+        ? ` <span class="${coverage.failed ? "alarm" : "muted"}">required ${coverage.failUnder}%: ${coverage.failed ? "not reached" : "reached"}</span>`
+        : ` <span class="muted">of this shard's tests</span>`;
+  return `\n<div><dt>Coverage</dt><dd class="coverage-total" data-failed="${coverage.failed}">${total}${verdict}</dd></div>`;
 }
 
 function iterationsOf(report: JsonReport): number {

@@ -95,7 +95,7 @@ th.group{text-align:center;border-bottom:1px solid var(--line)}
 .table-wrap{overflow-x:auto}
 td.path{min-width:14rem;overflow-wrap:anywhere}
 td.exit,td.num{white-space:nowrap}
-td.alarm{color:var(--failed);font-weight:700}
+td.alarm,.facts .alarm{color:var(--failed);font-weight:700}
 .status{white-space:nowrap;font-weight:700;font-size:.78rem}
 tbody.st-row-failed>tr.file-row,tbody.st-row-timeout>tr.file-row{background:#fdf0ea}
 tbody.st-row-cancelled>tr.file-row{background:#f6f7f8}

@@ -2,7 +2,7 @@
  * The JSON report of the contract (`--report-json`), and the copy kept in
  * each run's log folder.
  */
-import { roundSeconds, type FileResult, type FlakyFile, type RunReport, type ShardReport, type TestCase, type TestFailure, type TestOutcome } from "../model.js";
+import { roundSeconds, type CoverageSettings, type FileResult, type FlakyFile, type RunReport, type ShardReport, type TestCase, type TestFailure, type TestOutcome } from "../model.js";
 
 /** A test case read back from a report. */
 export function fromJsonCase(entry: JsonTestCase): TestCase {
@@ -48,9 +48,24 @@ export interface JsonReport {
   shard?: ShardReport;
   /** The run's files that both passed and failed within their recent runs, by the history; absent when none did. */
   flaky?: FlakyFile[];
+  /** With pytest-cov's --cov: the combined total and its verdict, and the settings merge-reports reports by. */
+  coverage?: JsonCoverage;
 }
 
-export function toJsonReport(report: RunReport): JsonReport {
+export interface JsonCoverage {
+  totalPercent: number | null;
+  precision: number;
+  failUnder: number | null;
+  judged: boolean;
+  failed: boolean;
+  settings: CoverageSettings;
+  /** The run's combined coverage data, beside this report (a file name in its folder), for merge-reports to combine the shards'. */
+  dataFile?: string;
+}
+
+/** The JSON report; `coverageDataFile` names the copy of the combined coverage data written beside it, if one is. */
+export function toJsonReport(report: RunReport, coverageDataFile: string | null = null): JsonReport {
+  const coverage = report.coverage;
   return {
     version: 1,
     runId: report.runId,
@@ -76,5 +91,18 @@ export function toJsonReport(report: RunReport): JsonReport {
     })),
     ...(report.shard === undefined ? {} : { shard: report.shard }),
     ...(report.flaky === undefined || report.flaky.length === 0 ? {} : { flaky: report.flaky }),
+    ...(coverage === undefined
+      ? {}
+      : {
+          coverage: {
+            totalPercent: coverage.totalPercent,
+            precision: coverage.precision,
+            failUnder: coverage.failUnder,
+            judged: coverage.judged,
+            failed: coverage.failed,
+            settings: coverage.settings,
+            ...(coverageDataFile === null ? {} : { dataFile: coverageDataFile }),
+          },
+        }),
   };
 }

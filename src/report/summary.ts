@@ -1,7 +1,8 @@
 /**
  * The end-of-run summary, as lines of text. Pure: a report in, lines out.
  */
-import type { FileResult, RunReport } from "../model.js";
+import { displayCovered } from "../coverage/dataFiles.js";
+import type { CoverageResult, FileResult, RunReport } from "../model.js";
 import { summariseRun } from "./runSummary.js";
 import { loadStats } from "./loadStats.js";
 import { EXIT } from "../exitCode.js";
@@ -49,6 +50,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const speedup = report.wallSeconds > 0 && report.workers > 1 ? `, ${(summed / report.wallSeconds).toFixed(1)}x the wall time` : "";
   lines.push(`${colours.bold("Time")}: ${formatSeconds(report.wallSeconds)} wall, ${formatSeconds(summed)} summed over files${speedup}`);
 
+  if (report.coverage !== undefined) lines.push(describeCoverage(report.coverage, colours));
+
   if (options.load === true) lines.push(...describeLoad(report, colours));
 
   const failing = summary.failures;
@@ -75,6 +78,19 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const verdict = report.exitCode === EXIT.passed ? colours.green("PASSED") : report.exitCode === EXIT.noTests ? colours.yellow("NO TESTS COLLECTED") : colours.red("FAILED");
   lines.push("", `${colours.bold(verdict)} (exit code ${report.exitCode})`);
   return lines;
+}
+
+/** The combined coverage in one line: the total, and the threshold's verdict where there is one. */
+export function describeCoverage(coverage: CoverageResult, colours: Palette): string {
+  const label = colours.bold("Coverage");
+  if (coverage.totalPercent === null) {
+    const why = coverage.settings.noCovOnFail ? "not reported (--no-cov-on-fail, and tests failed)" : "not reported (see the warning above)";
+    return `${label}: ${coverage.failed ? colours.red(`${why}; required ${coverage.failUnder}%: not reached`) : why}`;
+  }
+  const total = `${displayCovered(coverage.totalPercent, coverage.precision)}%`;
+  if (coverage.failUnder === null) return `${label}: ${total}`;
+  if (!coverage.judged) return `${label}: ${total} of this shard's tests (merge-reports judges the required ${coverage.failUnder}% over all shards)`;
+  return coverage.failed ? `${label}: ${colours.red(`${total}, required ${coverage.failUnder}%: not reached`)}` : `${label}: ${total}, required ${coverage.failUnder}%: reached`;
 }
 
 function describeLoad(report: RunReport, colours: Palette): string[] {

@@ -18,6 +18,7 @@ export function fileResult(over: Partial<FileResult> & Pick<FileResult, "path">)
     artifacts: null,
     artifactFiles: [],
     serverLog: null,
+    coverageData: null,
     tail: [],
     reason: null,
     ...over,

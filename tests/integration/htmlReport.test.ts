@@ -230,6 +230,7 @@ function debuggingReport(): JsonReport {
   const login = report.files[0] as JsonFileEntry;
   login.cases = [{ nodeid: "tests/e2e/test_login.py::test_login", outcome: "passed", durationSeconds: 3.1 }];
   report.flaky = [{ path: "tests/http/test_api.py", runs: 10, failed: 3, tests: [{ nodeid: "tests/http/test_api.py::test_create[<b>]", runs: 10, failed: 3 }] }];
+  report.coverage = { totalPercent: 87.5, precision: 1, failUnder: 90, judged: true, failed: true, settings: { source: ["shop"], report: {}, config: ".coveragerc", branch: null, precision: 1, failUnder: 90, append: false, noCovOnFail: false } };
   return report;
 }
 
@@ -384,6 +385,9 @@ describe("the HTML report", () => {
       await expect(api.locator("td.path .flake").textContent()).resolves.toBe("flaky 30%");
       await expect(api.locator("td.path .flake").getAttribute("title")).resolves.toBe("this file failed 3 of its last 10 runs (30%)");
       await expect(page.locator(".flaky-total").textContent()).resolves.toBe("1 file");
+      // The run's combined coverage, and the threshold's verdict.
+      await expect(page.locator(".coverage-total").textContent()).resolves.toBe("87.5% required 90%: not reached");
+      await expect(page.locator(".coverage-total .alarm").count()).resolves.toBe(1);
 
       // The log, the server's log, the artifacts folder and each file in it.
       const entry = report.files[1] as JsonFileEntry;

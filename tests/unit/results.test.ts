@@ -10,7 +10,7 @@ import type { StartedRun } from "../../src/model.js";
 function outcome(over: Partial<ProcessOutcome> = {}): ProcessOutcome {
   return { exitCode: 0, signal: null, timedOut: false, timeoutSeconds: null, cancelled: false, spawnError: null, durationSeconds: 2, records: null, tail: ["last line"], ...over };
 }
-const RUN: StartedRun = { path: "tests/http/test_a.py", iteration: 1, attempt: 1, slot: 0, startSeconds: 1, log: "log", junit: "/logs/junit/a.xml", artifacts: null, artifactFiles: [], serverLog: null, pid: 10 };
+const RUN: StartedRun = { path: "tests/http/test_a.py", iteration: 1, attempt: 1, slot: 0, startSeconds: 1, log: "log", junit: "/logs/junit/a.xml", artifacts: null, artifactFiles: [], serverLog: null, coverageData: null, pid: 10 };
 
 /** Records as the plugin writes them, for files named by project path. */
 function records(lines: object[]): ProcessRecords {
