@@ -266,8 +266,9 @@ function forkServerOptions(config: RunConfig, python: PythonCommand, runId: stri
 /**
  * Combines the processes' coverage data and reports it (on the console, in
  * the files pytest-cov was asked for). A CI shard reports its own part and
- * leaves --cov-fail-under to merge-reports, which judges all shards'
- * data together. The processes' own data files go once combined.
+ * leaves --cov-fail-under to merge-reports, which judges all shards' data
+ * together (the summary says so). The processes' own data files go once
+ * combined.
  */
 async function reportCoverage(
   settings: CoverageSettings,
@@ -289,9 +290,6 @@ async function reportCoverage(
   run.events.emit({ type: "coverage", output: combined.output, result: combined.result });
   if (combined.problem !== null) run.events.emit({ type: "warning", message: `coverage: ${combined.problem}` });
   else fs.rmSync(processDataFolder(run.logDir), { recursive: true, force: true });
-  if (sharded && combined.result.failUnder !== null) {
-    run.events.emit({ type: "notice", message: `coverage: this shard's total covers its own tests only; merge-reports judges the fail-under of ${combined.result.failUnder}% over every shard's data` });
-  }
   return combined.result;
 }
 
