@@ -69,7 +69,8 @@ export async function combineCoverage(request: CombineRequest): Promise<Combined
     env,
     timeoutMs: COVERAGE_TIMEOUT_SECONDS * 1000,
   });
-  const output = captured.stdout.replace(/\n$/, "").split("\n").filter((line, i, all) => all.length > 1 || line !== "");
+  const printed = captured.stdout.replace(/\n$/, "");
+  const output = printed === "" ? [] : printed.split("\n");
   const answer = captured.code === 0 ? readAnswer(answerFile) : null;
   if (answer === null) {
     const why =

@@ -137,7 +137,7 @@ function shortNodeid(nodeid: string, path: string): string {
   return at < 0 ? nodeid : nodeid.slice(at + 2);
 }
 
-function renderCase(test: JsonTestCase, path: string, flaky: FlakeRate | null, ): string {
+function renderCase(test: JsonTestCase, path: string, flaky: FlakeRate | null): string {
   const outcome = knownOutcome(test.outcome);
   const row = `<tr class="case oc-${outcome}" data-nodeid="${escapeHtml(test.nodeid)}" data-outcome="${escapeHtml(test.outcome)}">
 <td class="outcome"><span class="icon" aria-hidden="true">${OUTCOME_ICON[outcome]}</span> ${escapeHtml(test.outcome)}</td>
