@@ -31,10 +31,20 @@ selects only to divide a file among the processes of a split (--split).
   browser, through its own `connect_options` fixture; every test still gets a
   fresh browser context. A conftest of the project's that defines
   `connect_options` itself still wins.
+- pytest-cov (--cov): the listing session records its options (from the
+  command line and addopts alike) and does not measure. A file's process
+  with GRIMOIRE_COVERAGE=combine only measures, into its own data file
+  (COVERAGE_FILE): no report, no --cov-fail-under verdict, no warning that
+  this one file's tests imported nothing of the measured package. grimoire-run
+  combines the files and reports once (grimoire_run_coverage), so that the run
+  reads as one pytest-cov run over the same tests.
 - GRIMOIRE_RESULTS_FILE: each test's outcome, as pytest's own terminal
   reporter categorises it (passed, failed, skipped, xfailed, xpassed, error),
   appended as JSON lines while the tests run, so that what completed is known
-  even when the process is killed.
+  even when the process is killed. A failure also carries pytest's report of
+  it (as pytest prints it, plain text) and its captured output, each cut to
+  GRIMOIRE_FAILURE_CHARS characters, for the first GRIMOIRE_FAILURE_DETAILS
+  failures of the process: the records stay small whatever the tests print.
 """
 
 import json
@@ -72,6 +82,56 @@ def _interrupt(signum, frame):
 def _absolute(config, nodeid):
     """The file or folder a node id names, as an absolute path (node ids are relative to the rootdir)."""
     return os.path.normpath(os.path.join(str(config.rootpath), nodeid.split("::", 1)[0]))
+
+
+_coverage_settings = None
+
+
+def _read_coverage_settings(options):
+    """pytest-cov's options as it will read them, or None when it does not measure (not installed, no --cov, --no-cov)."""
+    source = getattr(options, "cov_source", None)
+    if not source or getattr(options, "no_cov", False):
+        return None
+    report = getattr(options, "cov_report", None) or {}
+    if not isinstance(report, dict):
+        report = {kind: None for kind in report}
+    return {
+        "source": None if True in source else [str(path) for path in source if path is not True],
+        "report": {kind: (None if dest is None else str(dest)) for kind, dest in report.items()},
+        "config": getattr(options, "cov_config", True),
+        "branch": getattr(options, "cov_branch", None),
+        "precision": getattr(options, "cov_precision", None),
+        "failUnder": getattr(options, "cov_fail_under", None),
+        "append": bool(getattr(options, "cov_append", False)),
+        "noCovOnFail": bool(getattr(options, "no_cov_on_fail", False)),
+    }
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Steers pytest-cov before it starts (it starts measuring in this very hook, before conftests are imported)."""
+    global _coverage_settings
+    options = early_config.known_args_namespace
+    env = os.environ
+    settings = _read_coverage_settings(options)
+    _coverage_settings = None
+    if settings is not None and env.get("GRIMOIRE_LIST_FILE"):
+        _coverage_settings = settings
+        # The listing imports no test: nothing to measure, and no report or verdict of its own.
+        options.no_cov = True
+    elif settings is not None and env.get("GRIMOIRE_COVERAGE") == "combine":
+        # Measure only: `--cov-report=` as pytest-cov reads it (no report) and a threshold of 0 (no verdict).
+        options.cov_report = {"": None}
+        options.cov_fail_under = 0
+        options.no_cov_on_fail = False
+    yield
+    if settings is not None and env.get("GRIMOIRE_COVERAGE") == "combine":
+        controller = getattr(early_config.pluginmanager.getplugin("_cov"), "cov_controller", None)
+        cov = getattr(controller, "cov", None)
+        # What one file's tests did not import is no news: the combined data decides (pytest-cov's workers are told the same).
+        for flag in ("_warn_no_data", "_warn_unimported_source", "_warn_preimported_source"):
+            if cov is not None and hasattr(cov, flag):
+                setattr(cov, flag, False)
 
 
 class OnlyFiles:
@@ -147,6 +207,7 @@ class Lister:
             "inifile": None if config.inipath is None else str(config.inipath),
             "args": [os.path.abspath(os.path.join(str(config.invocation_params.dir), arg.split("::", 1)[0])) for arg in config.args],
             "cacheDir": None if cache is None else str(getattr(cache, "_cachedir", "")) or None,
+            "coverage": _coverage_settings,
             "options": {
                 "maxfail": option.maxfail,
                 "lastFailed": bool(getattr(option, "lf", False)),
@@ -169,6 +230,39 @@ def _xdist_workers(option):
     return value if value not in (None, 0) else None
 
 
+def _env_int(name, default):
+    try:
+        return int(os.environ.get(name, ""))
+    except ValueError:
+        return default
+
+
+# Used only when grimoire-run did not say (its defaults.ts names the values it passes).
+_DEFAULT_FAILURE_CHARS = 8000
+_DEFAULT_FAILURE_DETAILS = 50
+_MESSAGE_CHARS = 500
+
+
+def _cut(text, limit):
+    """The end of `text` (where a traceback names the error) within `limit` characters, saying what was left out."""
+    if len(text) <= limit:
+        return text
+    kept = text[len(text) - limit :]
+    return f"[{len(text) - limit} characters cut here: the log has the whole text]\n{kept}"
+
+
+def _message(report, text):
+    """pytest's one line about the failure: the exception and its message, as the short summary shows it."""
+    crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if not message:
+        error_lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        message = error_lines[0] if error_lines else (lines[-1] if lines else "")
+    first = str(message).strip().split("\n", 1)[0]
+    return first[:_MESSAGE_CHARS]
+
+
 class Recorder:
     """Appends what pytest reports, a JSON line per report, to GRIMOIRE_RESULTS_FILE."""
 
@@ -177,6 +271,21 @@ class Recorder:
         self.out = open(out, "a", encoding="utf-8", buffering=1)
         # Files collection went through, in its order: those with no test selected count too (as 0).
         self.collected_files = {}
+        self.failure_chars = max(0, _env_int("GRIMOIRE_FAILURE_CHARS", _DEFAULT_FAILURE_CHARS))
+        self.details_left = max(0, _env_int("GRIMOIRE_FAILURE_DETAILS", _DEFAULT_FAILURE_DETAILS))
+
+    def _failure(self, report):
+        """What a failed report says: its one-line message always, its text and captured output while the budget lasts."""
+        try:
+            text = report.longreprtext
+        except Exception:  # a plugin's longrepr that cannot render itself must not break the records
+            text = ""
+        detail = {"message": _message(report, text)}
+        if self.details_left > 0:
+            self.details_left -= 1
+            detail["longrepr"] = _cut(text, self.failure_chars)
+            detail["sections"] = [{"title": title, "text": _cut(content, self.failure_chars)} for title, content in getattr(report, "sections", [])]
+        return detail
 
     def _write(self, record):
         self.out.write(json.dumps(record) + "\n")
@@ -198,7 +307,7 @@ class Recorder:
 
     def pytest_collectreport(self, report):
         if report.failed:
-            self._write({"t": "collect-error", "nodeid": report.nodeid, "path": _absolute(self.config, report.nodeid)})
+            self._write({"t": "collect-error", "nodeid": report.nodeid, "path": _absolute(self.config, report.nodeid), **self._failure(report)})
         elif "::" not in report.nodeid and report.nodeid:
             path = _absolute(self.config, report.nodeid)
             if os.path.isfile(path):
@@ -207,16 +316,17 @@ class Recorder:
     def pytest_runtest_logreport(self, report):
         status = self.config.hook.pytest_report_teststatus(report=report, config=self.config)
         category = status[0] if status else report.outcome
-        self._write(
-            {
-                "t": "test",
-                "nodeid": report.nodeid,
-                "path": _absolute(self.config, report.nodeid),
-                "when": report.when,
-                "category": category,
-                "seconds": round(report.duration, 6),
-            }
-        )
+        record = {
+            "t": "test",
+            "nodeid": report.nodeid,
+            "path": _absolute(self.config, report.nodeid),
+            "when": report.when,
+            "category": category,
+            "seconds": round(report.duration, 6),
+        }
+        if report.failed:
+            record.update(self._failure(report))
+        self._write(record)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):

@@ -48,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
         {
           root,
           inputs: input.inputs,
+          python: input.python,
+          env: process.env,
           history: input.history,
           reportJson: input.reportJson === null ? null : path.resolve(root, input.reportJson),
           reportHtml: input.reportHtml === null ? null : path.resolve(root, input.reportHtml),
@@ -55,6 +57,11 @@ async function main(argv: string[]): Promise<number> {
         },
         { out: (text) => process.stdout.write(text), colour: colourEnabled(process.stdout, process.env) },
       );
+    }
+    if (command.input.values["list-flaky"] === true) {
+      const { listFlaky } = await import("./listFlaky.js");
+      process.stdout.write(listFlaky(root, colourEnabled(process.stdout, process.env)));
+      return EXIT.passed;
     }
     const dotenv = readDotenv(root);
     const settings = mergeSettings({ cli: command.input.values, pyproject: readPyprojectSettings(root), env: process.env, dotenv });

@@ -92,6 +92,35 @@ export const TAIL_LINES = 30;
  */
 export const MAX_LINE_BYTES = 64 * 1024;
 
+/**
+ * Characters of a failed test's report (its traceback) and of each section
+ * of its captured output kept for the JSON and HTML reports: longer than
+ * pytest's default tracebacks almost always are, and the end is kept (where
+ * the error is). The log has every character.
+ */
+export const FAILURE_TEXT_CHARS = 8_000;
+
+/**
+ * Failures per pytest process whose report and output are kept; later ones
+ * keep their one-line message only. A parametrized test failing a thousand
+ * times must not make a report of tens of megabytes, and the first fifty
+ * failures of a file show what went wrong.
+ */
+export const FAILURE_DETAILS_PER_PROCESS = 50;
+
+/**
+ * Screenshots, traces and other files a process's tests wrote that the HTML
+ * report links one by one; past it, the report links their folder.
+ */
+export const ARTIFACT_FILES_LISTED = 50;
+
+/**
+ * How long combining the run's coverage data and writing pytest-cov's
+ * reports may take: an HTML report of a large project takes a minute or two;
+ * past ten, something hangs.
+ */
+export const COVERAGE_TIMEOUT_SECONDS = 600;
+
 /** Where logs and state live, relative to the project root. Safe to delete. */
 export const STATE_DIR = ".grimoire";
 
@@ -205,6 +234,14 @@ export const CHROMIUM_QUIET_ARGS = [
  * few runs, without letting one slow run on a busy machine reorder the suite.
  */
 export const HISTORY_SMOOTHING = 0.5;
+
+/**
+ * Outcomes remembered per file and per test, for flake rates: twenty runs
+ * show a test that fails one run in ten within a couple of weeks of daily
+ * pushes, and forget a flake that was fixed within as many runs. Twenty
+ * letters per test keep history.json small on suites of thousands of tests.
+ */
+export const HISTORY_RECENT_RUNS = 20;
 
 /**
  * --pack: a file that took under a second is one whose pytest start-up

@@ -2,7 +2,7 @@
  * The one channel from the executor to the reporters. The executor emits
  * what happened; reporters only listen, and never decide an outcome.
  */
-import type { FileResult, RunReport } from "./model.js";
+import type { CoverageResult, FileResult, RunReport } from "./model.js";
 
 /** One pytest process running one or more files in a worker slot. */
 export interface BatchStart {
@@ -87,6 +87,8 @@ export type RunEvent =
   | { type: "warning"; message: string }
   | { type: "notice"; message: string }
   | { type: "environment-output"; source: string; text: string[] }
+  /** The run's coverage, combined: pytest-cov's section of the terminal summary (as pytest-cov prints it), and the result. */
+  | { type: "coverage"; output: string[]; result: CoverageResult }
   | { type: "run-finish"; report: RunReport; stopped: StopCause | null; haltedAfterIteration: number | null };
 
 export type RunListener = (event: RunEvent) => void;

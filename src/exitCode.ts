@@ -27,6 +27,8 @@ export interface ExitInput {
   interruptedBy: keyof typeof SIGNAL_EXIT | null;
   /** Whether a flaky file (passed only on a retry) counts as a pass. */
   flakyPasses: boolean;
+  /** The run's combined coverage fell short of --cov-fail-under: a failure, as pytest-cov makes it one. */
+  coverageFailed?: boolean;
 }
 
 export function exitCodeOf(input: ExitInput): number {
@@ -35,6 +37,7 @@ export function exitCodeOf(input: ExitInput): number {
   if (input.stopReason === "error") return EXIT.internal;
   const finals = finalResults(input.results);
   if (finals.some((r) => isFailure(r.status) || (r.status === "flaky" && !input.flakyPasses))) return EXIT.failed;
+  if (input.coverageFailed === true) return EXIT.failed;
   if (finals.length === 0 || finals.every((r) => r.status === "no-tests")) return EXIT.noTests;
   return EXIT.passed;
 }

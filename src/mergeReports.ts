@@ -1,15 +1,22 @@
 /**
  * `grimoire-run merge-reports DIR…`: the JSON reports and JUnit files of the
  * shards of one CI run combined into one, checked for completeness (every
- * shard present, all agreeing on the partition), with one exit code.
+ * shard present, all agreeing on the partition), with one exit code. When the
+ * shards measured coverage, their data (beside their reports) is combined,
+ * reported and judged once, as one pytest-cov run over every shard's tests.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { combineCoverage } from "./coverage/combine.js";
+import { testsFailedIn } from "./coverage/dataFiles.js";
+import { choosePython } from "./python.js";
 import { UsageError } from "./errors.js";
 import { plural } from "./format.js";
 import { EXIT, SIGNAL_EXIT } from "./exitCode.js";
-import { addCounts, emptyCounts, type FileResult, type RunReport } from "./model.js";
-import { recordRun } from "./plan/history.js";
+import { addCounts, emptyCounts, type CoverageResult, type CoverageSettings, type FileResult, type RunReport } from "./model.js";
+import { flakyFiles } from "./plan/flakes.js";
+import { readHistory, recordRun, updateHistory } from "./plan/history.js";
 import type { JsonReport } from "./report/jsonReport.js";
 import { fromJsonCase } from "./report/jsonReport.js";
 import { writeReportFiles } from "./report/reportFiles.js";
@@ -20,6 +27,9 @@ import { palette } from "./report/style.js";
 export interface MergeRequest {
   root: string;
   inputs: string[];
+  /** --python: the Python that combines the shards' coverage data (default: as a run chooses it). */
+  python: string | null;
+  env: NodeJS.ProcessEnv;
   reportJson: string | null;
   reportHtml: string | null;
   junitXml: string | null;
@@ -34,15 +44,17 @@ export interface MergeIO {
 
 export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<number> {
   const found = request.inputs.flatMap((input) => filesIn(path.resolve(request.root, input), input));
-  const reports = uniqueReports(found.filter((f) => f.endsWith(".json")).flatMap((f) => readReport(f)));
+  const read = uniqueReports(found.filter((f) => f.endsWith(".json")).flatMap((f) => readReport(f)));
+  const reports = read.map((r) => r.report);
   const xmlFiles = found.filter((f) => f.endsWith(".xml"));
   if (reports.length === 0 && xmlFiles.length === 0) throw new UsageError(`no grimoire-run reports (.json) or JUnit files (.xml) found in ${request.inputs.join(", ")}`);
   checkShards(reports);
+  const coverageData = shardCoverage(read, fs.existsSync);
 
   // Each shard numbered its slots from 0; in the merged report they follow on, so that a timeline keeps the shards' lanes apart.
   const offsets = reports.map((_, i) => reports.slice(0, i).reduce((sum, r) => sum + r.workers, 0));
   const files: FileResult[] = reports.flatMap((report, i) =>
-    report.files.map((entry) => ({ ...entry, cases: (entry.cases ?? []).map(fromJsonCase), tests: entry.tests === null ? null : addCounts(emptyCounts(), entry.tests), slot: entry.slot < 0 ? entry.slot : entry.slot + (offsets[i] as number), junit: null, artifacts: null, serverLog: null, tail: [], reason: null, parts: entry.parts?.map((part) => ({ ...part, junit: null })) ?? null })),
+    report.files.map((entry) => ({ ...entry, cases: (entry.cases ?? []).map(fromJsonCase), tests: entry.tests === null ? null : addCounts(emptyCounts(), entry.tests), slot: entry.slot < 0 ? entry.slot : entry.slot + (offsets[i] as number), junit: null, artifacts: entry.artifacts ?? null, artifactFiles: entry.artifactFiles ?? [], serverLog: entry.serverLog ?? null, coverageData: null, tail: [], reason: null, parts: entry.parts?.map((part) => ({ ...part, junit: null, coverageData: null })) ?? null })),
   );
   const merged: RunReport = {
     version: 1,
@@ -59,13 +71,67 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
       throw new UsageError(`${file}: not a JUnit XML file`);
     }
   });
-  writeReportFiles(merged, { root: request.root, logDir: null, reportJson: request.reportJson, reportHtml: request.reportHtml, junitXml: request.junitXml, junit: () => junitDocument(suites) });
-  if (request.history && files.length > 0) await recordRun(request.root, files);
-
   const shards = reports.map((r) => (r.shard === undefined ? r.runId : `${r.shard.index}/${r.shard.count}`));
   io.out(`Merged ${plural(reports.length, "report")} (${shards.join(", ")}) and ${plural(xmlFiles.length, "JUnit file")}\n`);
+  if (coverageData !== null) {
+    merged.coverage = await combineShardCoverage(coverageData, files, request, io);
+    if (merged.coverage.failed && (merged.exitCode === EXIT.passed || merged.exitCode === EXIT.noTests)) merged.exitCode = EXIT.failed;
+  }
+  const history = request.history && files.length > 0 ? await recordRun(request.root, files) : updateHistory(readHistory(request.root), files, new Date());
+  merged.flaky = flakyFiles(history, files.map((f) => f.path));
+  writeReportFiles(merged, { root: request.root, logDir: null, reportJson: request.reportJson, reportHtml: request.reportHtml, junitXml: request.junitXml, junit: () => junitDocument(suites) });
   if (reports.length > 0) io.out(`${formatSummary(merged, { colours: palette(io.colour), stopped: null }).join("\n")}\n`);
   return reports.length > 0 ? merged.exitCode : EXIT.passed;
+}
+
+/** The shards' coverage data to combine, and the settings to report it by. */
+export interface ShardCoverage {
+  settings: CoverageSettings;
+  /** Absolute: each shard's data file, beside its report. */
+  dataFiles: string[];
+}
+
+/**
+ * The coverage data the shards left beside their reports, or null when none
+ * measured coverage. A shard that ran files without measuring while others
+ * did, or whose data file is not beside its report, is refused (exit 2):
+ * its tests' lines would count as never run.
+ */
+export function shardCoverage(reports: readonly ReadReport[], exists: (file: string) => boolean): ShardCoverage | null {
+  const measured = reports.filter((r) => r.report.coverage !== undefined);
+  if (measured.length === 0) return null;
+  const name = (r: ReadReport): string => (r.report.shard === undefined ? r.file : `shard ${r.report.shard.index}/${r.report.shard.count} (${r.file})`);
+  const unmeasured = reports.filter((r) => r.report.coverage === undefined && r.report.files.length > 0);
+  if (unmeasured.length > 0) {
+    throw new UsageError(`${unmeasured.map(name).join(", ")} did not measure coverage while ${name(measured[0] as ReadReport)} did: run every shard with the same --cov options`);
+  }
+  const dataFiles = measured.map((r) => {
+    const data = r.report.coverage?.dataFile;
+    const full = data === undefined ? null : path.resolve(path.dirname(r.file), data);
+    if (full === null || !exists(full)) {
+      const expected = data ?? `${path.basename(r.file).replace(/\.json$/i, "")}.coverage`;
+      throw new UsageError(`${name(r)} measured coverage, but its data file ${expected} is not beside it: keep the .coverage file grimoire-run writes beside --report-json with the report`);
+    }
+    return full;
+  });
+  return { settings: (measured[0] as ReadReport).report.coverage?.settings as CoverageSettings, dataFiles };
+}
+
+/** The shards' data combined into the project's, reported and judged once; a Python that cannot do it is exit 2. */
+async function combineShardCoverage(data: ShardCoverage, files: readonly FileResult[], request: MergeRequest, io: MergeIO): Promise<CoverageResult> {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-merge-coverage-"));
+  try {
+    const python = choosePython(request.root, request.python ?? undefined, request.env);
+    const combined = await combineCoverage({ root: request.root, python, env: request.env, settings: data.settings, dataFiles: data.dataFiles, keep: true, testsFailed: testsFailedIn(files), judge: true, workDir, columns: null });
+    if (combined.result.totalPercent === null && combined.problem !== null && !data.settings.noCovOnFail) {
+      throw new UsageError(`the shards measured coverage, and it ${combined.problem.replace(/^could not/, "could not be")}: merge-reports needs a Python with coverage installed (--python CMD) and the project's sources`);
+    }
+    if (combined.output.length > 0) io.out(`${combined.output.join("\n")}\n`);
+    if (combined.problem !== null) io.out(`warning: coverage: ${combined.problem}\n`);
+    return combined.result;
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
 }
 
 /** The worst of the shards' codes: an interruption, then an environment failure, then failures; 5 only if every shard found nothing. */
@@ -109,18 +175,32 @@ function filesIn(full: string, given: string): string[] {
     .sort();
 }
 
+/** A JSON report and where it was found. */
+export interface ReadReport {
+  report: JsonReport;
+  file: string;
+}
+
 /** A grimoire-run JSON report, or nothing for any other JSON file found in the folders. */
-function readReport(file: string): JsonReport[] {
+function readReport(file: string): ReadReport[] {
   try {
     const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<JsonReport>;
-    if (parsed.version === 1 && Array.isArray(parsed.files) && typeof parsed.runId === "string") return [parsed as JsonReport];
+    if (parsed.version === 1 && Array.isArray(parsed.files) && typeof parsed.runId === "string") return [{ report: parsed as JsonReport, file }];
   } catch {
     // not JSON, or not ours
   }
   return [];
 }
 
-/** A run's --report-json and the copy in its log folder are the same report: count it once. */
-function uniqueReports(reports: JsonReport[]): JsonReport[] {
-  return [...new Map(reports.map((r) => [r.runId, r])).values()];
+/**
+ * A run's --report-json and the copy in its log folder are the same report:
+ * count it once, the copy with coverage data beside it if one has.
+ */
+function uniqueReports(reports: readonly ReadReport[]): ReadReport[] {
+  const byRun = new Map<string, ReadReport>();
+  for (const read of reports) {
+    const seen = byRun.get(read.report.runId);
+    if (seen === undefined || (seen.report.coverage?.dataFile === undefined && read.report.coverage?.dataFile !== undefined)) byRun.set(read.report.runId, read);
+  }
+  return [...byRun.values()];
 }

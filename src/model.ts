@@ -25,6 +25,20 @@ export interface TestCase {
   outcome: TestOutcome;
   /** Setup, call and teardown together. */
   seconds: number;
+  /** What pytest reported of each phase that failed, in order; absent when none did. */
+  failures?: TestFailure[];
+}
+
+/** One failed phase of a test (or a failed collection), as pytest reported it. Bounded by the plugin (FAILURE_TEXT_CHARS, FAILURE_DETAILS_PER_PROCESS). */
+export interface TestFailure {
+  /** `setup`, `call`, `teardown`, or `collect`. */
+  when: string;
+  /** pytest's one line about it: the exception and its message. */
+  message: string;
+  /** pytest's report of the failure as it prints it under FAILURES (the traceback, as long as --tb makes it); null past the process's budget of details. */
+  text: string | null;
+  /** Output captured until the failure (`Captured stdout call`, `Captured log setup`…). */
+  sections: { title: string; text: string }[];
 }
 
 export type TestFileKind =
@@ -76,6 +90,8 @@ export interface PartResult {
   log: string | null;
   /** pytest's JUnit report of the part (absolute); not in the JSON report. */
   junit: string | null;
+  /** The part's coverage data file (absolute), when the run measures coverage; not in the JSON report. */
+  coverageData: string | null;
 }
 
 /** One planned execution of one test file: what the executor is asked to run. */
@@ -97,8 +113,12 @@ export interface StartedRun extends PlannedRun {
   junit: string;
   /** Where the tests wrote artifacts, if they did (relative to the project root). */
   artifacts: string | null;
-  /** The log of the managed server the file ran against (relative to the project root), if it had one. */
+  /** The files in it (project paths), the first ARTIFACT_FILES_LISTED by name. */
+  artifactFiles: string[];
+  /** The log of the managed server the process ran against (project path), when grimoire-run started one. */
   serverLog: string | null;
+  /** The process's coverage data file (absolute), when the run measures coverage. */
+  coverageData: string | null;
   pid: number | null;
 }
 
@@ -118,10 +138,14 @@ export interface FileResult extends PlannedRun {
   log: string | null;
   /** pytest's JUnit report of the execution (absolute); null when it never started. Not in the JSON report. */
   junit: string | null;
-  /** The folder the tests wrote screenshots and traces to (GRIMOIRE_ARTIFACTS_DIR), relative to the project root, if they did. Not in the JSON report. */
+  /** The folder the tests wrote screenshots and traces to (GRIMOIRE_ARTIFACTS_DIR), relative to the project root, if they did. */
   artifacts: string | null;
-  /** The log of the managed server the file ran against, relative to the project root; null without one. Not in the JSON report. */
+  /** The files in that folder (project paths), the first ARTIFACT_FILES_LISTED by name. */
+  artifactFiles: string[];
+  /** The log of the managed server the file ran against (project path); null without --server. */
   serverLog: string | null;
+  /** The coverage data file of the file's process (absolute), when the run measures coverage. Not in the JSON report. */
+  coverageData: string | null;
   /** A file split across processes: each part as it ran; null for a file run whole. */
   parts?: PartResult[] | null;
   /** The last lines the file printed; kept for failures, not written to the JSON report. */
@@ -139,6 +163,61 @@ export interface RunReport {
   files: FileResult[];
   /** With --shard: this part and the whole partition, for merge-reports to check. */
   shard?: ShardReport;
+  /** Files of this run that both passed and failed within their recent runs (this one included), by the history. */
+  flaky?: FlakyFile[];
+  /** With pytest-cov's --cov: the run's coverage, combined from every process's data. */
+  coverage?: CoverageResult;
+}
+
+/** pytest-cov's options as the run's pytest read them (command line and addopts alike): what the combined report follows. */
+export interface CoverageSettings {
+  /** --cov sources; null for a bare --cov (everything). */
+  source: string[] | null;
+  /** --cov-report: each kind with its destination (null for the default). Empty: pytest-cov's default, term. */
+  report: Record<string, string | null>;
+  /** --cov-config (pytest-cov's default is .coveragerc, which coverage takes as "look for the usual files"). */
+  config: string | boolean;
+  branch: boolean | null;
+  precision: number | null;
+  /** --cov-fail-under; null to take the coverage configuration's fail_under. */
+  failUnder: number | null;
+  append: boolean;
+  noCovOnFail: boolean;
+}
+
+/** The run's coverage, combined and reported once. */
+export interface CoverageResult {
+  settings: CoverageSettings;
+  /** pytest-cov's total, in percent; null when nothing was reported (--no-cov-on-fail after failures, or combining failed). */
+  totalPercent: number | null;
+  /** Digits after the point, as pytest-cov shows the total. */
+  precision: number;
+  /** The threshold in effect (--cov-fail-under, else the configuration's fail_under); null for none. */
+  failUnder: number | null;
+  /** The total was judged against the threshold; a CI shard's is not (merge-reports judges all shards together). */
+  judged: boolean;
+  /** The total fell short of the threshold: the run fails, as pytest-cov fails a pytest run. */
+  failed: boolean;
+  /** The combined data file (absolute); null when there is none. */
+  dataFile: string | null;
+}
+
+/** How often something failed among its recent runs that had a verdict (see plan/flakes.ts). */
+export interface FlakeRate {
+  /** Recent runs with a verdict: passed, failed, or flaky. */
+  runs: number;
+  /** Of those, the runs that failed at least once (a flaky run, failed then passed on a retry, counts). */
+  failed: number;
+}
+
+export interface FlakyTest extends FlakeRate {
+  nodeid: string;
+}
+
+export interface FlakyFile extends FlakeRate {
+  path: string;
+  /** The file's tests that both passed and failed recently, most failing first. */
+  tests: FlakyTest[];
 }
 
 export interface ShardReport {

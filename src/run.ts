@@ -26,8 +26,11 @@ import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/exe
 import { ForkServer, type ForkServerOptions } from "./exec/forkServer.js";
 import { PLUGIN_MODULE, targetsOf, withPluginPath } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import type { RunReport } from "./model.js";
-import { historyFile, readHistory, recordRun } from "./plan/history.js";
+import { combineCoverage } from "./coverage/combine.js";
+import { dataFilesToCombine, processDataFolder, testsFailedIn } from "./coverage/dataFiles.js";
+import type { CoverageResult, CoverageSettings, FileResult, RunReport } from "./model.js";
+import { flakyFiles } from "./plan/flakes.js";
+import { historyFile, readHistory, recordRun, updateHistory, type History } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
 import { estimateFiles } from "./plan/estimate.js";
 import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
@@ -61,8 +64,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const request = collectionRequest({ root: config.root, paths: config.paths, scope: config.scope });
     const parsed = readForwardedArgs(config.pytestArgs);
     // A serial run of the whole selection is one plain pytest process: pytest itself collects, and says what it
-    // collected before its first test; --last-failed and --failed-first are pytest's own there.
-    const direct = config.mode !== "parallel" && config.shard === null && !parsed.collectOnly;
+    // collected before its first test; --last-failed and --failed-first are pytest's own there. Not when pytest-cov
+    // may measure: its report is grimoire-run's to print and judge (the listing reads its options).
+    const direct = config.mode !== "parallel" && config.shard === null && !parsed.collectOnly && !mayMeasureCoverage(config.root, config.pytestArgs, io.env);
     const given = !direct ? parsed : { ...parsed, forwarded: [...(config.mode !== "debug" && (config.lastFailed || parsed.lastFailed) ? ["--lf"] : []), ...(config.failedFirst || parsed.failedFirst ? ["--ff"] : []), ...parsed.forwarded] };
 
     // 2. The fork server warms up while the log folder is made; once it is ready, pytest is known to be importable.
@@ -213,6 +217,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
           });
 
     // 7. The batches run; whatever happens, every process of the run is gone afterwards.
+    const measuring = listing?.coverage ?? null;
     const runBatch = createBatchRunner({
       root: config.root,
       python,
@@ -235,6 +240,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       browsers,
       launcher,
       forked: server instanceof ForkServer,
+      coverage: measuring !== null,
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers }, runBatch, events, clock);
     session.onStop((cause) => executor.stop(cause));
@@ -247,21 +253,26 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       ({ teardownFailed } = await session.finish(events, config.killGraceSeconds));
     }
 
-    // 8. The verdict, the reports, and what is remembered for next time.
+    // 8. Coverage, as one pytest-cov run would have it: every process's data combined, reported and judged once.
+    const coverage =
+      measuring === null || session.interruptedBy !== null || session.failure !== null
+        ? null
+        : await reportCoverage(measuring, { config, python, logDir, env: io.env, columns: width, results: outcome.results, events });
+
+    // 9. The verdict, what is remembered for next time (the flake rates come from it), and the reports.
     const stopReason = outcome.stopped?.reason ?? (teardownFailed ? "environment" : null);
-    const exitCode = session.failure !== null ? EXIT.internal : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses });
-    const report = reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path)));
+    const exitCode =
+      session.failure !== null
+        ? EXIT.internal
+        : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses, coverageFailed: coverage?.failed ?? false });
+    const remembered = await rememberRun(config, history, outcome.results, events);
+    const report: RunReport = {
+      ...reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path))),
+      flaky: flakyFiles(remembered, outcome.results.map((r) => r.path)),
+      ...(coverage === null ? {} : { coverage }),
+    };
     writeReportFiles(report, reportOutputs(config, logDir, report));
     if (listing !== null && listing.cacheDir !== null && lastFailedBefore !== null) keepLastFailed(listing.cacheDir, lastFailedBefore, report, events);
-    // A CI shard leaves the history alone: its sibling shards must divide the files by the same history,
-    // and merge-reports records the whole run once they are done.
-    if (config.shard === null) {
-      try {
-        await recordRun(config.root, outcome.results);
-      } catch (error) {
-        events.emit({ type: "warning", message: `could not record this run in ${historyFile(config.root)}: ${(error as Error).message}` });
-      }
-    }
     events.emit({ type: "run-finish", report, stopped: outcome.stopped, haltedAfterIteration: outcome.haltedAfterIteration });
     if (session.failure !== null) throw session.failure;
     return exitCode;
@@ -313,6 +324,53 @@ function perFileEnv(config: RunConfig): string[] {
   return ["GRIMOIRE_*", "E2E_BASE_URL", "PY_COLORS", "COLUMNS", "PYTHONUNBUFFERED", ...(config.managed?.database === null || config.managed === null ? [] : [config.managed.database.envName])];
 }
 
+/**
+ * Combines the processes' coverage data and reports it (on the console, in
+ * the files pytest-cov was asked for). A CI shard reports its own part and
+ * leaves --cov-fail-under to merge-reports, which judges all shards' data
+ * together (the summary says so). The processes' own data files go once
+ * combined.
+ */
+async function reportCoverage(
+  settings: CoverageSettings,
+  run: { config: RunConfig; python: PythonCommand; logDir: string; env: NodeJS.ProcessEnv; columns: number | null; results: readonly FileResult[]; events: RunEvents },
+): Promise<CoverageResult> {
+  const sharded = run.config.shard !== null;
+  const combined = await combineCoverage({
+    root: run.config.root,
+    python: run.python,
+    env: run.env,
+    settings,
+    dataFiles: dataFilesToCombine(run.results),
+    keep: false,
+    testsFailed: testsFailedIn(run.results),
+    judge: !sharded,
+    workDir: processDataFolder(run.logDir),
+    columns: run.columns,
+  });
+  run.events.emit({ type: "coverage", output: combined.output, result: combined.result });
+  if (combined.problem !== null) run.events.emit({ type: "warning", message: `coverage: ${combined.problem}` });
+  else fs.rmSync(processDataFolder(run.logDir), { recursive: true, force: true });
+  return combined.result;
+}
+
+/**
+ * The history with this run in it: recorded (under its lock), except by a CI
+ * shard, whose sibling shards must divide the files by the same history
+ * (merge-reports records the whole run once they are done). The flake rates
+ * of the reports are read from it.
+ */
+async function rememberRun(config: RunConfig, before: History, results: readonly FileResult[], events: RunEvents): Promise<History> {
+  if (config.shard === null) {
+    try {
+      return await recordRun(config.root, results);
+    } catch (error) {
+      events.emit({ type: "warning", message: `could not record this run in ${historyFile(config.root)}: ${(error as Error).message}` });
+    }
+  }
+  return updateHistory(before, results, new Date());
+}
+
 /** pytest's last-failed memory, made whole again after the per-file processes each wrote their own. */
 function keepLastFailed(cacheDir: string, before: ReturnType<typeof readLastFailed>, report: RunReport, events: RunEvents): void {
   try {
@@ -321,6 +379,19 @@ function keepLastFailed(cacheDir: string, before: ReturnType<typeof readLastFail
     events.emit({ type: "warning", message: `could not update pytest's last-failed cache in ${cacheDir}: ${(error as Error).message}` });
   }
 }
+
+/**
+ * Whether pytest-cov might be asked to measure: `--cov` in the arguments,
+ * PYTEST_ADDOPTS or a configuration file pytest reads from the root. A guess
+ * that may say yes wrongly (a comment), which costs a serial run only the
+ * listing session.
+ */
+function mayMeasureCoverage(root: string, pytestArgs: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  if (pytestArgs.some((arg) => arg.startsWith("--cov")) || (env["PYTEST_ADDOPTS"] ?? "").includes("--cov")) return true;
+  return PYTEST_CONFIG_FILES.some((name) => readOrEmpty(path.join(root, name)).includes("--cov"));
+}
+
+const PYTEST_CONFIG_FILES = ["pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"];
 
 /** Files --split must run whole: marked grimoire_serial in their source, or matching a --no-split glob. */
 function unsplittable(config: RunConfig, files: readonly string[]): Set<string> {

@@ -210,6 +210,68 @@ def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish
     }
 
 
+def test_a_failure_carries_pytests_report_and_captured_output_within_the_budget(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "test_fails.py": """\
+                import logging
+                import sys
+
+                def test_assert():
+                    print("to stdout")
+                    print("to stderr", file=sys.stderr)
+                    logging.getLogger("app").warning("a log line")
+                    assert 1 + 1 == 3
+
+                def test_long():
+                    print("x" * 500)
+                    raise ValueError("y" * 300)
+
+                def test_third():
+                    raise KeyError("past the budget")
+
+                def test_passes():
+                    print("never recorded")
+            """,
+            "test_broken.py": "import no_such_module\n",
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    monkeypatch.setenv("GRIMOIRE_FAILURE_CHARS", "200")
+    monkeypatch.setenv("GRIMOIRE_FAILURE_DETAILS", "3")
+    plugin_pytester.runpytest_subprocess(*PLUGIN, "--color=yes", "--continue-on-collection-errors", ".")
+    lines = records(root / "results.jsonl")
+    failed = {line["nodeid"].split("::")[-1]: line for line in lines if line.get("category") in ("failed", "error")}
+    collect = [line for line in lines if line["t"] == "collect-error"]
+
+    # The collection error comes first, and has its report too.
+    assert collect[0]["message"].startswith("ModuleNotFoundError") or "no_such_module" in collect[0]["message"]
+    assert "no_such_module" in collect[0]["longrepr"]
+
+    first = failed["test_assert"]
+    assert first["message"] == "assert (1 + 1) == 3"
+    # Plain text, as pytest prints it under FAILURES, whatever colour the terminal gets.
+    assert "\x1b[" not in first["longrepr"] and "assert 1 + 1 == 3" in first["longrepr"]
+    sections = {section["title"]: section["text"] for section in first["sections"]}
+    assert sections["Captured stdout call"] == "to stdout\n"
+    assert sections["Captured stderr call"] == "to stderr\n"
+    assert "a log line" in sections["Captured log call"]
+
+    # Cut to the budget, keeping the end, where the error is; saying so.
+    long = failed["test_long"]
+    assert long["longrepr"].startswith("[") and "characters cut here: the log has the whole text]" in long["longrepr"]
+    assert long["longrepr"].endswith("test_fails.py:12: ValueError")
+    assert len(long["longrepr"].split("\n", 1)[1]) == 200
+    assert all(len(section["text"].split("\n", 1)[-1]) <= 200 for section in long["sections"])
+
+    # Past the process's budget of details: the message only.
+    assert failed["test_third"]["message"] == "KeyError: 'past the budget'"
+    assert "longrepr" not in failed["test_third"] and "sections" not in failed["test_third"]
+    assert all("message" not in line for line in lines if line.get("category") == "passed")
+
+
 def test_a_file_collected_with_no_test_selected_counts_as_zero(plugin_pytester, monkeypatch):
     root = plugin_pytester.path
     write(root, {"test_a.py": "def test_one():\n    pass\n\ndef test_two():\n    pass\n", "test_b.py": "def test_three():\n    pass\n"})

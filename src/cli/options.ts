@@ -57,7 +57,8 @@ export const OPTIONS = {
   seed: { type: "string", describe: "Seed for --order random (printed when not given)", group: SCHEDULING },
   "last-failed": { type: "boolean", describe: "Run only the files that failed, timed out or were cancelled last time (all of them if none did)", group: SCHEDULING },
   "failed-first": { type: "boolean", describe: "Run the files that failed last time first, then the rest", group: SCHEDULING },
-  shard: { type: "string", describe: "Run part I of N of the selection, balanced by recorded duration (CI matrices)", group: SCHEDULING },
+  "list-flaky": { type: "boolean", describe: "List the files and tests that both passed and failed within their recent runs (.grimoire/history.json), with how often they failed; then exit", group: SCHEDULING },
+  shard: { type: "string", describe: "Run part I/N of the selection, balanced by recorded duration (CI matrices); auto reads the part from the CI service (GitLab parallel:, CircleCI, Buildkite, …)", group: SCHEDULING },
   retries: { type: "string", describe: "Re-run a failed file up to N times in a fresh process, at once; a pass after a failure is flaky", group: LOAD, defaultText: String(DEFAULT_RETRIES) },
   "flaky-result": { type: "string", describe: "Whether a flaky file counts as a pass or a failure", group: LOAD, choices: ["pass", "fail"], defaultText: "pass; fail when CI is set" },
   loop: { type: "string", describe: "Run the whole selection N times", group: LOAD },
@@ -108,6 +109,7 @@ export interface CliInput {
 
 export interface MergeInput {
   inputs: string[];
+  python: string | null;
   reportJson: string | null;
   reportHtml: string | null;
   junitXml: string | null;
@@ -139,11 +141,12 @@ function strictParser(argv: string[]) {
 
 async function parseMergeReports(argv: string[]): Promise<CliCommand> {
   const parser = strictParser(argv)
-    .usage("$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH]\n\nCombine the JSON reports and JUnit files of a CI run's shards into one, check that every shard is there, and exit with the combined exit code.")
+    .usage("$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH] [--report-html PATH] [--python CMD]\n\nCombine the JSON reports, JUnit files and coverage data of a CI run's shards into one, check that every shard is there, and exit with the combined exit code.")
     .command("$0 <inputs..>", false as unknown as string, (y) => y.positional("inputs", { type: "string", array: true, describe: "Folders or files holding the shards' reports" }))
     .option("report-json", { type: "string", requiresArg: true, describe: "Write the merged JSON report here" })
     .option("junit-xml", { type: "string", requiresArg: true, describe: "Write the merged JUnit XML here" })
     .option("report-html", { type: "string", requiresArg: true, describe: "Write the merged HTML report here" })
+    .option("python", { type: "string", requiresArg: true, describe: "The Python that combines the shards' coverage data, when they measured it [default: as a run chooses: .venv/bin/python, venv/bin/python, uv run python, python3]" })
     .option("history", { type: "boolean", default: true, describe: "Record the merged results in .grimoire/history.json (--no-history: don't)" });
   const parsed = (await parser.parse()) as Record<string, unknown>;
   if (parsed["help"] === true) return { kind: "help", text: await parser.getHelp() };
@@ -151,6 +154,7 @@ async function parseMergeReports(argv: string[]): Promise<CliCommand> {
     kind: "merge-reports",
     input: {
       inputs: ((parsed["inputs"] as unknown[]) ?? []).map(String),
+      python: singleString(parsed, "python"),
       reportJson: singleString(parsed, "report-json"),
       reportHtml: singleString(parsed, "report-html"),
       junitXml: singleString(parsed, "junit-xml"),

@@ -3,7 +3,7 @@ import { OPTIONS, type OptionName } from "../cli/options.js";
 import type { MergedSettings } from "./settings.js";
 
 export function formatConfig(settings: MergedSettings): string {
-  const names = (Object.keys(OPTIONS) as OptionName[]).filter((name) => name !== "print-config");
+  const names = (Object.keys(OPTIONS) as OptionName[]).filter((name) => name !== "print-config" && name !== "list-flaky");
   const width = Math.max(...names.map((name) => name.length));
   const rows = names.map((name) => {
     const value = settings.values[name];

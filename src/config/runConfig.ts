@@ -15,7 +15,7 @@ import type { ManagedSettings } from "./managedSettings.js";
 import { fillPlaceholders } from "../managed/server.js";
 import type { Order } from "../plan/order.js";
 import { parseShard, type ShardSpec } from "../plan/shard.js";
-import { isCI } from "./ci.js";
+import { isCI, shardFromCi } from "./ci.js";
 
 export interface RunConfig {
   root: string;
@@ -117,7 +117,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     seed: resolveSeed(v, describe),
     lastFailed: v["last-failed"] === true,
     failedFirst: v["failed-first"] === true,
-    shard: v.shard === undefined ? null : parseShard(v.shard, describe("shard")),
+    shard: v.shard === undefined ? null : v.shard.trim() === "auto" ? shardFromCi(env, describe("shard")) : parseShard(v.shard, describe("shard")),
     reportJson: v["report-json"] === undefined ? null : path.resolve(root, v["report-json"]),
     junitXml: v["junit-xml"] === undefined ? null : path.resolve(root, v["junit-xml"]),
     reportHtml: v["report-html"] === undefined ? null : path.resolve(root, v["report-html"]),

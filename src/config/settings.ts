@@ -29,7 +29,7 @@ export interface MergedSettings {
 }
 
 /** Options that make no sense as a standing setting. */
-const COMMAND_LINE_ONLY: ReadonlySet<OptionName> = new Set(["print-config"]);
+const COMMAND_LINE_ONLY: ReadonlySet<OptionName> = new Set(["print-config", "list-flaky"]);
 
 /**
  * Variables grimoire-run itself sets for the tests it runs: inside such a

@@ -10,6 +10,7 @@ import fs from "node:fs";
 import { UsageError } from "../errors.js";
 import type { Launcher } from "../process/launch.js";
 import { runProcess } from "../process/runProcess.js";
+import type { CoverageSettings } from "../model.js";
 import type { PythonCommand } from "../python.js";
 
 /** What pytest would collect, and the settings every process of the run must share with that answer. */
@@ -24,6 +25,8 @@ export interface Listing {
   args: string[];
   /** pytest's cache folder, or null when the cache plugin is off. */
   cacheDir: string | null;
+  /** pytest-cov's options when it measures (--cov, from the arguments or addopts); null when it does not. Absent: read as null. */
+  coverage?: CoverageSettings | null;
   /** pytest options in effect (from the arguments, addopts and PYTEST_ADDOPTS) that act across files. */
   options: {
     maxfail: number;

@@ -18,6 +18,8 @@ import { logName, pytestArgs, pytestEnv, targetsOf, type CommandSettings, type E
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { COLLECTED_MARKER, readRecords } from "./testRecords.js";
+import { ARTIFACT_FILES_LISTED } from "../defaults.js";
+import { processDataFile } from "../coverage/dataFiles.js";
 
 export interface PytestSettings extends CommandSettings, EnvSettings {
   root: string;
@@ -42,6 +44,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   launcher: Launcher;
   /** The launcher forks (shown in --verbose command lines). */
   forked: boolean;
+  /** pytest-cov measures: each process writes its own data file, for the run to combine. */
+  coverage: boolean;
 }
 
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
@@ -78,9 +82,11 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       throw error;
     }
     const artifactsDir = path.join(settings.logDir, `${name}.artifacts`);
+    const coverageFile = settings.coverage ? processDataFile(settings.logDir, name) : null;
+    if (coverageFile !== null) fs.mkdirSync(path.dirname(coverageFile), { recursive: true });
     // A serial run of a plain run's arguments learns its files from pytest itself, once its process has collected them.
     const announce = !parallel && plain !== null && batch.paths.length === 0;
-    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile, subsetFile, announceCollected: announce }), ...lease?.env, ...browser };
+    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile, subsetFile, coverageFile, announceCollected: announce }), ...lease?.env, ...browser };
     const collected = (): void => {
       const files = [...(readRecords(recordsFile, settings.root)?.collected?.keys() ?? [])];
       settings.events.emit({ type: "files-collected", files });
@@ -150,11 +156,28 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       log: started.log,
       junit: junitFile,
       artifacts: fs.existsSync(artifactsDir) ? toProjectPath(settings.root, artifactsDir) : null,
-      serverLog: lease?.serverLog === undefined || lease.serverLog === null ? null : toProjectPath(settings.root, lease.serverLog),
+      artifactFiles: filesIn(artifactsDir, ARTIFACT_FILES_LISTED).map((file) => toProjectPath(settings.root, file)),
+      serverLog: lease === null || lease.serverLog === null ? null : toProjectPath(settings.root, lease.serverLog),
+      coverageData: coverageFile,
       pid: started.pid,
     };
     const outcome = { ...report, records: readRecords(recordsFile, settings.root) };
     if (batch.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];
     return resultsOfSerialRun(run, batch.paths, outcome);
   };
+}
+
+/** The first `limit` files under a folder, by path (absolute); none when it does not exist. */
+function filesIn(folder: string, limit: number): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(folder, { recursive: true, withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort()
+    .slice(0, limit);
 }

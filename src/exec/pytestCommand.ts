@@ -10,6 +10,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { FAILURE_DETAILS_PER_PROCESS, FAILURE_TEXT_CHARS } from "../defaults.js";
 import type { TestFile, TestSubset } from "../model.js";
 
 /** The folder holding grimoire-run's pytest plugin, put on every pytest's PYTHONPATH. */
@@ -108,6 +109,8 @@ export interface ProcessPlace {
   subsetFile?: string | null;
   /** A serial run that learns its files from the process: the plugin says when it has collected them. */
   announceCollected?: boolean;
+  /** The process's own coverage data file, when the run combines pytest-cov's data (COVERAGE_FILE); null when it does not. */
+  coverageFile?: string | null;
 }
 
 /** The environment the contract promises every pytest process, and what grimoire-run's plugin reads. */
@@ -128,6 +131,14 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   env["GRIMOIRE_RESULTS_FILE"] = place.recordsFile;
   if (place.announceCollected === true) env["GRIMOIRE_ANNOUNCE_COLLECTED"] = "1";
   else delete env["GRIMOIRE_ANNOUNCE_COLLECTED"];
+  env["GRIMOIRE_FAILURE_CHARS"] = String(FAILURE_TEXT_CHARS);
+  env["GRIMOIRE_FAILURE_DETAILS"] = String(FAILURE_DETAILS_PER_PROCESS);
+  // Each process measures into a file of its own, and grimoire-run reports the combination once (grimoire_run_coverage).
+  if (place.coverageFile === undefined || place.coverageFile === null) delete env["GRIMOIRE_COVERAGE"];
+  else {
+    env["COVERAGE_FILE"] = place.coverageFile;
+    env["GRIMOIRE_COVERAGE"] = "combine";
+  }
   if (place.onlyFile === null) delete env["GRIMOIRE_ONLY_FILES"];
   else env["GRIMOIRE_ONLY_FILES"] = place.onlyFile;
   if (place.subsetFile == null) delete env["GRIMOIRE_TESTS_SUBSET"];

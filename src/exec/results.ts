@@ -73,7 +73,9 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     log: run.log,
     junit: run.junit,
     artifacts: run.artifacts,
+    artifactFiles: run.artifactFiles,
     serverLog: run.serverLog,
+    coverageData: run.coverageData,
     tail: isFailure(status) ? outcome.tail : [],
     reason,
   };
@@ -96,7 +98,9 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
     log: null,
     junit: null,
     artifacts: null,
+    artifactFiles: [],
     serverLog: null,
+    coverageData: null,
     tail: [],
     reason: "not started",
   };
@@ -158,7 +162,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
     if (collected !== null && collected.get(path) === 0) {
       return { ...base, status: "no-tests", exitCode: 5, durationSeconds: 0, tests: emptyCounts() };
     }
-    return { ...base, status: "cancelled", exitCode: null, durationSeconds: 0, tests: null, log: null, reason: whyNotRun(records, outcome) };
+    return { ...base, status: "cancelled", exitCode: null, durationSeconds: 0, tests: null, log: null, artifacts: null, artifactFiles: [], serverLog: null, coverageData: null, reason: whyNotRun(records, outcome) };
   });
 }
 
@@ -193,10 +197,11 @@ export function combineParts(parts: readonly FileResult[]): FileResult {
     tests: counted.length === 0 ? null : counted.reduce((sum, p) => addCounts(sum, p.tests ?? {}), emptyCounts()),
     cases: parts.flatMap((p) => p.cases),
     artifacts: parts.find((p) => p.artifacts !== null)?.artifacts ?? null,
+    artifactFiles: [...new Set(parts.flatMap((p) => p.artifactFiles))],
     serverLog: worst.serverLog ?? first.serverLog,
     tail: worst.tail,
     reason: worst.reason,
     log: worst.log ?? first.log,
-    parts: parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: p.startSeconds, durationSeconds: p.durationSeconds, tests: p.tests, log: p.log, junit: p.junit })),
+    parts: parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: p.startSeconds, durationSeconds: p.durationSeconds, tests: p.tests, log: p.log, junit: p.junit, coverageData: p.coverageData })),
   };
 }

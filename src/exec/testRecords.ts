@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import { toProjectPath } from "../projectPaths.js";
-import { emptyCounts, type TestCase, type TestCounts, type TestOutcome } from "../model.js";
+import { emptyCounts, type TestCase, type TestCounts, type TestFailure, type TestOutcome } from "../model.js";
 
 /** What one file's tests did in one process. */
 /** The line the plugin prints once a serial run's process has collected (python/grimoire_run_pytest.py's COLLECTED_MARKER). */
@@ -39,6 +39,18 @@ interface RawRecord {
   seconds?: number;
   files?: Record<string, number>;
   exitstatus?: number;
+  message?: string;
+  longrepr?: string;
+  sections?: { title?: unknown; text?: unknown }[];
+}
+
+/** A failed report's details, when the record has them. */
+function failureOf(record: RawRecord, when: string): TestFailure | null {
+  if (typeof record.message !== "string") return null;
+  const sections = Array.isArray(record.sections)
+    ? record.sections.flatMap((section) => (typeof section?.title === "string" && typeof section.text === "string" ? [{ title: section.title, text: section.text }] : []))
+    : [];
+  return { when, message: record.message, text: typeof record.longrepr === "string" ? record.longrepr : null, sections };
 }
 
 /** pytest's report categories, as its summary line counts them. */
@@ -84,7 +96,8 @@ export function parseRecords(text: string): ProcessRecords {
       const file = fileOf(record.path);
       file.collectError = true;
       file.counts.errors++;
-      file.cases.push({ nodeid: record.nodeid ?? "", outcome: "error", seconds: 0 });
+      const failure = failureOf(record, "collect");
+      file.cases.push({ nodeid: record.nodeid ?? "", outcome: "error", seconds: 0, ...(failure === null ? {} : { failures: [failure] }) });
       collectErrors.push(record.path);
     } else if (record.t === "test" && typeof record.path === "string" && typeof record.nodeid === "string") {
       const file = fileOf(record.path);
@@ -99,6 +112,8 @@ export function parseRecords(text: string): ProcessRecords {
         tests.set(key, known);
       }
       known.test.seconds += typeof record.seconds === "number" ? record.seconds : 0;
+      const failure = failureOf(record, record.when ?? "call");
+      if (failure !== null) known.test.failures = [...(known.test.failures ?? []), failure];
       if (outcome !== null && (known.outcome === null || WEIGHT[outcome] >= WEIGHT[known.outcome])) {
         // A test becomes a case once a phase has an outcome: one whose setup alone ran (killed there) did not complete.
         if (known.outcome === null) known.file.cases.push(known.test);

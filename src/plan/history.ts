@@ -1,15 +1,16 @@
 /**
- * What grimoire-run remembers of each file between runs: a smoothed duration
- * and the last outcome, in `.grimoire/history.json`. Written under a lock
- * and through a rename, so two runs at once neither corrupt the file nor
- * lose each other's updates.
+ * What grimoire-run remembers of each file between runs: a smoothed duration,
+ * the last outcome, and the last few outcomes of the file and of each of its
+ * tests (for flake rates, flakes.ts), in `.grimoire/history.json`. Written
+ * under a lock and through a rename, so two runs at once neither corrupt the
+ * file nor lose each other's updates.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { writeJsonFile } from "../atomicWrite.js";
-import { HISTORY_LOCK_POLL_MS, HISTORY_LOCK_WAIT_MS, HISTORY_SMOOTHING, STATE_DIR } from "../defaults.js";
+import { HISTORY_LOCK_POLL_MS, HISTORY_LOCK_WAIT_MS, HISTORY_RECENT_RUNS, HISTORY_SMOOTHING, STATE_DIR } from "../defaults.js";
 import { sleep } from "../process/sleep.js";
-import { finalResults, type FileResult, type FileStatus } from "../model.js";
+import { finalResults, type FileResult, type FileStatus, type TestOutcome } from "../model.js";
 import { isAlive } from "../process/processTree.js";
 
 /** A file's last outcome: the heaviest of its statuses in the run that recorded it. */
@@ -24,8 +25,22 @@ export interface FileHistory {
   lastRun: string;
   /** pytest node ids of the tests that failed (or errored) in the run that last updated this entry; empty when none did or none are known. */
   failedTests?: string[];
+  /**
+   * The file's last HISTORY_RECENT_RUNS outcomes, oldest first, a letter per
+   * run of it (per iteration, its last attempt): P passed, F failed or timed
+   * out, K flaky (failed, then passed on a retry). A cancelled run adds
+   * nothing. Missing in files written before it existed.
+   */
+  recent?: string;
+  /**
+   * Each test's last outcomes by node id, a letter per run of its file: P
+   * passed, F failed (or errored), K failed then passed on a retry, `-` no
+   * verdict (skipped, xfailed, not selected, not reached). A test with no
+   * verdict in the whole window is forgotten.
+   */
+  tests?: Record<string, string>;
   /** Each test's smoothed seconds (setup, call and teardown), by pytest node id, in the order pytest ran them: what --split divides a file by. */
-  tests?: Record<string, number>;
+  testSeconds?: Record<string, number>;
 }
 
 export interface History {
@@ -82,17 +97,61 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     const finals = finalResults(runs);
     const outcome = finals.reduce((a, b) => (OUTCOME_WEIGHT[b.status] > OUTCOME_WEIGHT[a.status] ? b : a)).status;
     const failedTests = [...new Set(finals.flatMap((r) => r.cases.filter((c) => c.outcome === "failed" || c.outcome === "error").map((c) => c.nodeid)))];
-    const tests = testSeconds(previous?.tests, finals);
+    const perTest = testSeconds(previous?.testSeconds, finals);
+    const recent = recentOutcomes(previous, runs);
     files[file] = {
       seconds: seconds === null ? null : Math.round(seconds * 1000) / 1000,
       outcome,
       runs: (previous?.runs ?? 0) + ran.length,
       lastRun: now.toISOString(),
       failedTests,
-      ...(tests === null ? {} : { tests }),
+      recent: recent.file,
+      tests: recent.tests,
+      ...(perTest === null ? {} : { testSeconds: perTest }),
     };
   }
   return { version: 1, files };
+}
+
+/** The letter a run of a file adds to its recent outcomes; null for a run that says nothing (cancelled). */
+const FILE_LETTER: Record<FileStatus, string | null> = { passed: "P", "no-tests": "P", failed: "F", timeout: "F", flaky: "K", cancelled: null };
+
+/** A test's verdict in one attempt: a pass, a failure, or neither. */
+function verdictOf(outcome: TestOutcome): "P" | "F" | "-" {
+  if (outcome === "passed" || outcome === "xpassed") return "P";
+  return outcome === "failed" || outcome === "error" ? "F" : "-";
+}
+
+/**
+ * A file's and its tests' recent outcomes with this run's added: a letter per
+ * iteration that ran (its last attempt decides; a test that failed in an
+ * earlier attempt and passed in the last is K), each kept to the last
+ * HISTORY_RECENT_RUNS.
+ */
+function recentOutcomes(previous: FileHistory | undefined, runs: readonly FileResult[]): { file: string; tests: Record<string, string> } {
+  let file = typeof previous?.recent === "string" ? previous.recent : "";
+  const tests: Record<string, string> = {};
+  for (const [nodeid, letters] of Object.entries(previous?.tests ?? {})) if (typeof letters === "string") tests[nodeid] = letters;
+  const iterations = [...new Set(runs.map((r) => r.iteration))].sort((a, b) => a - b);
+  for (const iteration of iterations) {
+    const attempts = runs.filter((r) => r.iteration === iteration).sort((a, b) => a.attempt - b.attempt);
+    const last = attempts[attempts.length - 1] as FileResult;
+    const letter = FILE_LETTER[last.status];
+    if (letter === null) continue;
+    file += letter;
+    const failedBefore = new Set(attempts.slice(0, -1).flatMap((r) => r.cases.filter((c) => verdictOf(c.outcome) === "F").map((c) => c.nodeid)));
+    const now = new Map(last.cases.map((c) => [c.nodeid, verdictOf(c.outcome)]));
+    for (const nodeid of new Set([...Object.keys(tests), ...now.keys()])) {
+      const verdict = now.get(nodeid) ?? "-";
+      tests[nodeid] = `${tests[nodeid] ?? ""}${verdict === "P" && failedBefore.has(nodeid) ? "K" : verdict}`;
+    }
+  }
+  for (const [nodeid, letters] of Object.entries(tests)) {
+    const kept = letters.slice(-HISTORY_RECENT_RUNS);
+    if (/[PFK]/.test(kept)) tests[nodeid] = kept;
+    else delete tests[nodeid];
+  }
+  return { file: file.slice(-HISTORY_RECENT_RUNS), tests };
 }
 
 
@@ -117,15 +176,18 @@ function testSeconds(previous: Record<string, number> | undefined, finals: reado
 /**
  * Records a run: under `history.json.lock` (taken with O_EXCL, taken over
  * from a holder that died), re-reads the file, applies this run's results,
- * and writes it to a temporary file renamed over the old one.
+ * and writes it to a temporary file renamed over the old one. Returns the
+ * history as written.
  */
-export async function recordRun(root: string, results: readonly FileResult[], now = new Date()): Promise<void> {
+export async function recordRun(root: string, results: readonly FileResult[], now = new Date()): Promise<History> {
   const file = historyFile(root);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const lock = `${file}.lock`;
   const release = await acquireLock(lock);
   try {
-    writeJsonFile(file, updateHistory(readHistory(root), results, now));
+    const updated = updateHistory(readHistory(root), results, now);
+    writeJsonFile(file, updated);
+    return updated;
   } finally {
     release();
   }

@@ -53,7 +53,8 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
       .map((part, i) => ({ part, number: i + 1 }))
       .filter(({ number }) => number !== index)
       .map(({ part, number }) => `${number}/${count} ${plural(part.paths.length, "file")} ${formatSeconds(part.seconds)}`);
-    notices.push(`shard ${index}/${count}: ${plural(mine.paths.length, "file")}, ${formatSeconds(mine.seconds)} of recorded time; the others: ${others.join(", ") || "none"}`);
+    const from = options.shard.source === undefined ? "" : ` (from ${options.shard.source})`;
+    notices.push(`shard ${index}/${count}${from}: ${plural(mine.paths.length, "file")}, ${formatSeconds(mine.seconds)} of recorded time; the others: ${others.join(", ") || "none"}`);
     shard = { index, count, digest: cut.digest, selected: files.map((f) => f.path), assigned: mine.paths };
     const assigned = new Set(mine.paths);
     narrowed = true;

@@ -14,6 +14,8 @@ export interface ShardSpec {
   /** 1-based. */
   index: number;
   count: number;
+  /** Where the part came from when it was not given as I/N (`--shard auto`: the CI service's variables). */
+  source?: string;
 }
 
 export interface Part {

@@ -38,7 +38,7 @@ export function planSplits(files: readonly TestFile[], history: History, options
   for (const file of files) {
     const own = seconds(file.path);
     if (own <= share || file.kind !== "tests" || file.named !== null || options.unsplittable(file.path)) continue;
-    const tests = Object.entries(history.files[file.path]?.tests ?? {});
+    const tests = Object.entries(history.files[file.path]?.testSeconds ?? {});
     if (tests.length < 2) continue;
     // Parts of at most half a share: pieces that size leave the longest-first order room to even out the workers.
     const count = Math.min(options.workers, Math.ceil(own / (share * PART_OF_SHARE)), tests.length);

@@ -175,6 +175,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
       case "notice":
         terminal.out(`${colours.dim(event.message)}\n`);
         break;
+      case "coverage":
+        if (event.output.length > 0) terminal.out(`${event.output.join("\n")}\n`);
+        break;
       case "environment-output":
         if (!options.quiet) terminal.out(event.text.map((line) => `${colours.dim(`${event.source} |`)} ${line}\n`).join(""));
         break;

@@ -9,6 +9,8 @@ import { formatCounts, formatSeconds } from "../format.js";
 import { emptyCounts, failedOnItsOwn, finalResults, isFailure, type FileResult, type RunReport } from "../model.js";
 import { STATUS_WORDS } from "./style.js";
 import { summariseRun } from "./runSummary.js";
+import { palette } from "./style.js";
+import { describeCoverage } from "./summary.js";
 
 /** GitHub truncates a job summary past 1 MiB; the table stops well before. */
 const MAX_SUMMARY_ROWS = 60;
@@ -60,6 +62,7 @@ export function githubSummary(report: RunReport): string {
     `### grimoire-run: ${verdict}`,
     "",
     `${finals.length} files, ${summary.failures.length} failed${cancelled > 0 ? `, ${cancelled} cancelled` : ""} · tests: ${formatCounts(tests, ["passed", "failed"])} · ${formatSeconds(report.wallSeconds)} wall, ${report.workers} workers`,
+    ...(report.coverage === undefined ? [] : ["", describeCoverage(report.coverage, palette(false))]),
     "",
     "| status | file | duration | tests | log |",
     "|---|---|---:|---|---|",

@@ -2,11 +2,11 @@
  * The JSON report of the contract (`--report-json`), and the copy kept in
  * each run's log folder.
  */
-import { roundSeconds, type FileResult, type RunReport, type ShardReport, type TestCase, type TestOutcome } from "../model.js";
+import { roundSeconds, type CoverageSettings, type FileResult, type FlakyFile, type RunReport, type ShardReport, type TestCase, type TestFailure, type TestOutcome } from "../model.js";
 
 /** A test case read back from a report. */
 export function fromJsonCase(entry: JsonTestCase): TestCase {
-  return { nodeid: entry.nodeid, outcome: entry.outcome, seconds: entry.durationSeconds };
+  return { nodeid: entry.nodeid, outcome: entry.outcome, seconds: entry.durationSeconds, ...(entry.failures === undefined ? {} : { failures: entry.failures }) };
 }
 
 export interface JsonFileEntry {
@@ -23,6 +23,11 @@ export interface JsonFileEntry {
   /** Every test pytest reported for this execution: its node id as pytest prints it, its outcome in pytest's words, and its time. */
   cases: JsonTestCase[];
   log: string | null;
+  /** The folder the tests wrote screenshots and traces to, and the files in it (the first ARTIFACT_FILES_LISTED); absent from reports of older versions. */
+  artifacts?: string | null;
+  artifactFiles?: string[];
+  /** The managed server's log, with --server. */
+  serverLog?: string | null;
   /** A file split across processes (--split): each part, as it ran; absent for a file run whole. */
   parts?: JsonPart[];
 }
@@ -40,6 +45,8 @@ export interface JsonTestCase {
   nodeid: string;
   outcome: TestOutcome;
   durationSeconds: number;
+  /** Each failed phase: pytest's message, its report as printed, and the captured output (absent when nothing failed). */
+  failures?: TestFailure[];
 }
 
 export interface JsonReport {
@@ -50,9 +57,26 @@ export interface JsonReport {
   workers: number;
   files: JsonFileEntry[];
   shard?: ShardReport;
+  /** The run's files that both passed and failed within their recent runs, by the history; absent when none did. */
+  flaky?: FlakyFile[];
+  /** With pytest-cov's --cov: the combined total and its verdict, and the settings merge-reports reports by. */
+  coverage?: JsonCoverage;
 }
 
-export function toJsonReport(report: RunReport): JsonReport {
+export interface JsonCoverage {
+  totalPercent: number | null;
+  precision: number;
+  failUnder: number | null;
+  judged: boolean;
+  failed: boolean;
+  settings: CoverageSettings;
+  /** The run's combined coverage data, beside this report (a file name in its folder), for merge-reports to combine the shards'. */
+  dataFile?: string;
+}
+
+/** The JSON report; `coverageDataFile` names the copy of the combined coverage data written beside it, if one is. */
+export function toJsonReport(report: RunReport, coverageDataFile: string | null = null): JsonReport {
+  const coverage = report.coverage;
   return {
     version: 1,
     runId: report.runId,
@@ -70,12 +94,29 @@ export function toJsonReport(report: RunReport): JsonReport {
       startSeconds: roundSeconds(r.startSeconds),
       durationSeconds: roundSeconds(r.durationSeconds),
       tests: r.tests,
-      cases: r.cases.map((c) => ({ nodeid: c.nodeid, outcome: c.outcome, durationSeconds: roundSeconds(c.seconds) })),
+      cases: r.cases.map((c) => ({ nodeid: c.nodeid, outcome: c.outcome, durationSeconds: roundSeconds(c.seconds), ...(c.failures === undefined ? {} : { failures: c.failures }) })),
       log: r.log,
+      artifacts: r.artifacts,
+      artifactFiles: r.artifactFiles,
+      serverLog: r.serverLog,
       ...(r.parts === undefined || r.parts === null
         ? {}
         : { parts: r.parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: roundSeconds(p.startSeconds), durationSeconds: roundSeconds(p.durationSeconds), tests: p.tests, log: p.log })) }),
     })),
     ...(report.shard === undefined ? {} : { shard: report.shard }),
+    ...(report.flaky === undefined || report.flaky.length === 0 ? {} : { flaky: report.flaky }),
+    ...(coverage === undefined
+      ? {}
+      : {
+          coverage: {
+            totalPercent: coverage.totalPercent,
+            precision: coverage.precision,
+            failUnder: coverage.failUnder,
+            judged: coverage.judged,
+            failed: coverage.failed,
+            settings: coverage.settings,
+            ...(coverageDataFile === null ? {} : { dataFile: coverageDataFile }),
+          },
+        }),
   };
 }

@@ -1,12 +1,18 @@
 /**
  * The end-of-run summary, as lines of text. Pure: a report in, lines out.
  */
-import type { FileResult, RunReport } from "../model.js";
+import { displayCovered } from "../coverage/dataFiles.js";
+import type { CoverageResult, FileResult, RunReport } from "../model.js";
 import { summariseRun } from "./runSummary.js";
 import { loadStats } from "./loadStats.js";
 import { EXIT } from "../exitCode.js";
 import { paintStatus, STATUS_LABEL, STATUS_ORDER, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
+import { formatFlaky } from "./flaky.js";
+
+/** Flaky files the summary lists (the rest are counted; --list-flaky lists them all), and tests under each. */
+const FLAKY_FILES_LISTED = 10;
+const FLAKY_TESTS_LISTED = 3;
 
 export interface SummaryOptions {
   colours: Palette;
@@ -44,6 +50,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const speedup = report.wallSeconds > 0 && report.workers > 1 ? `, ${(summed / report.wallSeconds).toFixed(1)}x the wall time` : "";
   lines.push(`${colours.bold("Time")}: ${formatSeconds(report.wallSeconds)} wall, ${formatSeconds(summed)} summed over files${speedup}`);
 
+  if (report.coverage !== undefined) lines.push(describeCoverage(report.coverage, colours));
+
   if (options.load === true) lines.push(...describeLoad(report, colours));
 
   const failing = summary.failures;
@@ -63,10 +71,26 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     if (cancelled.length > maxListed) lines.push(`  … and ${cancelled.length - maxListed} more (all are in the JSON report)`);
   }
 
+  const flaky = formatFlaky(report.flaky ?? [], { colours, maxFiles: FLAKY_FILES_LISTED, maxTests: FLAKY_TESTS_LISTED });
+  if (flaky.length > 0) lines.push("", ...flaky);
+
   if (options.stopped !== null) lines.push("", colours.yellow(options.stopped));
   const verdict = report.exitCode === EXIT.passed ? colours.green("PASSED") : report.exitCode === EXIT.noTests ? colours.yellow("NO TESTS COLLECTED") : colours.red("FAILED");
   lines.push("", `${colours.bold(verdict)} (exit code ${report.exitCode})`);
   return lines;
+}
+
+/** The combined coverage in one line: the total, and the threshold's verdict where there is one. */
+export function describeCoverage(coverage: CoverageResult, colours: Palette): string {
+  const label = colours.bold("Coverage");
+  if (coverage.totalPercent === null) {
+    const why = coverage.settings.noCovOnFail ? "not reported (--no-cov-on-fail, and tests failed)" : "not reported (see the warning above)";
+    return `${label}: ${coverage.failed ? colours.red(`${why}; required ${coverage.failUnder}%: not reached`) : why}`;
+  }
+  const total = `${displayCovered(coverage.totalPercent, coverage.precision)}%`;
+  if (coverage.failUnder === null) return `${label}: ${total}`;
+  if (!coverage.judged) return `${label}: ${total} of this shard's tests (merge-reports judges the required ${coverage.failUnder}% over all shards)`;
+  return coverage.failed ? `${label}: ${colours.red(`${total}, required ${coverage.failUnder}%: not reached`)}` : `${label}: ${total}, required ${coverage.failUnder}%: reached`;
 }
 
 function describeLoad(report: RunReport, colours: Palette): string[] {

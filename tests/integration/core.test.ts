@@ -321,7 +321,8 @@ def test_xfail():
     expect(report.wallSeconds).toBeGreaterThan(0);
     const mix = report.files.find((f) => f.path === "tests/http/test_mix.py");
     expect(mix).toBeDefined();
-    expect(Object.keys(mix ?? {}).sort()).toEqual(["attempt", "cases", "durationSeconds", "exitCode", "iteration", "log", "path", "signal", "slot", "startSeconds", "status", "tests"]);
+    expect(Object.keys(mix ?? {}).sort()).toEqual(["artifactFiles", "artifacts", "attempt", "cases", "durationSeconds", "exitCode", "iteration", "log", "path", "serverLog", "signal", "slot", "startSeconds", "status", "tests"]);
+    expect(mix).toMatchObject({ artifacts: null, artifactFiles: [], serverLog: null });
     expect(mix).toMatchObject({ status: "failed", exitCode: 1, signal: null, iteration: 1, attempt: 1 });
     // pytest's own summary line for this file: 1 failed, 2 passed, 1 skipped, 1 xfailed, 1 error.
     const log = p.read(mix?.log ?? "");
@@ -335,6 +336,9 @@ def test_xfail():
       ["tests/http/test_mix.py::test_error", "error"],
       ["tests/http/test_mix.py::test_xfail", "xfailed"],
     ]);
+    // What failed carries pytest's message and report of it; what passed carries nothing more.
+    const failures = (mix?.cases ?? []).map((c) => (c as { failures?: { when: string; message: string; text: string | null }[] }).failures?.map((f) => [f.when, f.message.split(":")[0], f.text !== null]));
+    expect(failures).toEqual([undefined, undefined, [["call", "assert 0", true]], undefined, [["setup", "RuntimeError", true]], undefined]);
     expect(mix?.startSeconds).toBeGreaterThanOrEqual(0);
     expect(mix?.durationSeconds).toBeGreaterThan(0);
     expect([0, 1]).toContain(mix?.slot);

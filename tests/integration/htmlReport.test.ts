@@ -120,7 +120,7 @@ async function measure(page: Page): Promise<Measured> {
  * execution in its slot's lane, data attributes equal to the entry, and each
  * bar where and as wide as its times say, within 1% of the lane.
  */
-function checkTimeline(measured: Measured, report: JsonReport, logHref: (log: string) => string): void {
+function checkTimeline(measured: Measured, report: JsonReport, fileHref: (log: string) => string): void {
   const started = report.files.filter((f) => f.slot >= 0);
   const lastEnd = Math.max(0, ...started.map((f) => f.startSeconds + f.durationSeconds));
   const axis = Math.max(report.wallSeconds, lastEnd);
@@ -154,7 +154,7 @@ function checkTimeline(measured: Measured, report: JsonReport, logHref: (log: st
       expect(bar.title, what).toContain(`${Number(entry.durationSeconds.toFixed(3))}s`);
       expect(bar.title, what).toContain(`attempt ${entry.attempt}`);
       if (entry.log === null) expect(bar.href).toBeNull();
-      else expect(bar.href, what).toBe(logHref(entry.log));
+      else expect(bar.href, what).toBe(fileHref(entry.log));
       expect(bar.tag).toBe(entry.log === null ? "span" : "a");
     });
     // One worker runs one file at a time: its bars follow each other. A bar widened to the minimum may reach into the next by that much.
@@ -203,6 +203,37 @@ function realisticReport(): JsonReport {
   return { version: 1, runId: "20261122-031500-a1b2c3", exitCode: 1, wallSeconds: 12.4, workers: 3, files };
 }
 
+const CREATE_FAILURE = "def test_create():\n>       assert response.status == 201\nE       assert 500 == 201\n\ntests/http/test_api.py:9: AssertionError";
+
+/** The realistic report, with what a failure is debugged from: tests, failures, captured output, artifacts, a server log, flake rates. */
+function debuggingReport(): JsonReport {
+  const report = realisticReport();
+  const logs = ".grimoire/logs/20261122-031500-a1b2c3";
+  const api = report.files[1] as JsonFileEntry;
+  api.cases = [
+    { nodeid: "tests/http/test_api.py::test_list", outcome: "passed", durationSeconds: 0.41 },
+    {
+      nodeid: "tests/http/test_api.py::test_create[<b>]",
+      outcome: "failed",
+      durationSeconds: 1.2,
+      failures: [
+        { when: "call", message: "assert 500 == 201", text: CREATE_FAILURE, sections: [{ title: "Captured stdout call", text: "POST /items -> 500 <script>alert(1)</script>\n" }, { title: "Captured log call", text: "ERROR app: boom" }] },
+        { when: "teardown", message: "RuntimeError: db left open", text: null, sections: [] },
+      ],
+    },
+    { nodeid: "tests/http/test_api.py::test_skip", outcome: "skipped", durationSeconds: 0 },
+  ];
+  api.tests = { passed: 1, failed: 1, skipped: 1, errors: 0, xfailed: 0, xpassed: 0 };
+  api.artifacts = `${logs}/tests_http_test_api.py.artifacts`;
+  api.artifactFiles = [`${logs}/tests_http_test_api.py.artifacts/test_create.png`, `${logs}/tests_http_test_api.py.artifacts/trace #1.zip`];
+  api.serverLog = `${logs}/tests_http_test_api.py.server.log`;
+  const login = report.files[0] as JsonFileEntry;
+  login.cases = [{ nodeid: "tests/e2e/test_login.py::test_login", outcome: "passed", durationSeconds: 3.1 }];
+  report.flaky = [{ path: "tests/http/test_api.py", runs: 10, failed: 3, tests: [{ nodeid: "tests/http/test_api.py::test_create[<b>]", runs: 10, failed: 3 }] }];
+  report.coverage = { totalPercent: 87.5, precision: 1, failUnder: 90, judged: true, failed: true, settings: { source: ["shop"], report: {}, config: ".coveragerc", branch: null, precision: 1, failUnder: 90, append: false, noCovOnFail: false } };
+  return report;
+}
+
 const STATUSES: readonly FileStatus[] = ["passed", "failed", "timeout", "cancelled", "no-tests", "flaky"];
 
 /** The helpers' loosely typed report, checked into the contract's type. */
@@ -215,11 +246,11 @@ function asJsonReport(file: JsonReportFile): JsonReport {
 describe("the HTML report", () => {
   it("draws the timeline, the header and the table of a report, every string kept as text", async () => {
     const report = realisticReport();
-    const logHref = (log: string): string => `logs/${log.split("/").map(encodeURIComponent).join("/")}`;
+    const fileHref = (log: string): string => `logs/${log.split("/").map(encodeURIComponent).join("/")}`;
     const file = path.join(scratch, "report.html");
-    const { page, url } = await openReport(renderHtmlReport(report, { logHref }), file);
+    const { page, url } = await openReport(renderHtmlReport(report, { fileHref }), file);
     try {
-      checkTimeline(await measure(page), report, logHref);
+      checkTimeline(await measure(page), report, fileHref);
 
       // The tiny file still shows as a bar, at the minimum width.
       const tiny = (await measure(page)).lanes[0]?.bars.find((b) => b.path === TRICKY);
@@ -233,7 +264,7 @@ describe("the HTML report", () => {
 
       // The path with markup in it is text everywhere: no element made of it, its characters shown as they are.
       await expect(page.locator("b").count()).resolves.toBe(0);
-      await expect(page.locator(`tr[data-path="${TRICKY.replace(/["\\]/g, "\\$&")}"] td.path`).textContent()).resolves.toBe(TRICKY);
+      await expect(page.locator(`tbody.run[data-path="${TRICKY.replace(/["\\]/g, "\\$&")}"] td.path`).textContent()).resolves.toBe(TRICKY);
       expect(tiny?.text).toContain(`test_<b>&"'.py`);
 
       // The header: verdict, counts of files by their last attempt, test totals.
@@ -246,13 +277,13 @@ describe("the HTML report", () => {
       await expect(page.locator("header").textContent()).resolves.toContain("20261122-031500-a1b2c3");
 
       // The table: one row per entry, what went wrong first, then by start.
-      const rows = page.locator("tbody tr");
+      const rows = page.locator("tbody.run");
       await expect(rows.count()).resolves.toBe(report.files.length);
       const order = await Promise.all(
         Array.from({ length: report.files.length }, async (_, i) => `${await rows.nth(i).getAttribute("data-status")} ${await rows.nth(i).getAttribute("data-path")}`),
       );
       expect(order.slice(0, 4)).toEqual(["failed tests/http/test_api.py", "failed tests/e2e/test_checkout.py", "timeout tests/e2e/test_slow.py", "cancelled tests/e2e/test_reports.py"]);
-      await expect(rows.first().locator("a").getAttribute("href")).resolves.toBe(logHref(report.files[1]?.log as string));
+      await expect(rows.first().locator("a.log-link").getAttribute("href")).resolves.toBe(fileHref(report.files[1]?.log as string));
       await expect(rows.nth(3).locator("a").count()).resolves.toBe(0);
 
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -284,11 +315,11 @@ describe("the HTML report", () => {
     expect(report.files).toHaveLength(4);
     expect(report.workers).toBe(2);
 
-    const logHref = (log: string): string => log;
-    const { page, url } = await openReport(renderHtmlReport(report, { logHref }), path.join(p.root, "report.html"));
+    const fileHref = (log: string): string => log;
+    const { page, url } = await openReport(renderHtmlReport(report, { fileHref }), path.join(p.root, "report.html"));
     try {
       const measured = await measure(page);
-      checkTimeline(measured, report, logHref);
+      checkTimeline(measured, report, fileHref);
       // Within each lane, the bars run in the order the JSON report says the worker started them.
       for (const lane of measured.lanes) {
         const starts = lane.bars.map((b) => Number(b.start));
@@ -313,9 +344,152 @@ describe("the HTML report", () => {
     }
   });
 
+  it("shows each test under its file, a failure's message, report and captured output, flake rates, and every link", async () => {
+    const report = debuggingReport();
+    const fileHref = (file: string): string => `files/${file.split("/").map(encodeURIComponent).join("/")}`;
+    const { page } = await openReport(renderHtmlReport(report, { fileHref }), path.join(scratch, "debug.html"));
+    try {
+      const api = page.locator(`tbody.run[data-path="tests/http/test_api.py"][data-status="failed"]`);
+      // A failed file's tests are open; a passing file's are folded.
+      await expect(api.locator("details.tests").getAttribute("open")).resolves.not.toBeNull();
+      await expect(api.locator("details.tests > summary").textContent()).resolves.toBe("3 tests: 1 passed, 1 failed, 1 skipped");
+      const cases = api.locator("tr.case");
+      await expect(cases.count()).resolves.toBe(3);
+      expect(await cases.evaluateAll((rows) => rows.map((r) => [r.getAttribute("data-outcome"), r.querySelector(".nodeid")?.textContent?.trim()]))).toEqual([
+        ["passed", "test_list"],
+        ["failed", "test_create[<b>] flaky 30%"],
+        ["skipped", "test_skip"],
+      ]);
+      const failure = api.locator("tr.failure-row .failure");
+      await expect(failure.count()).resolves.toBe(2);
+      await expect(failure.first().locator(".message").textContent()).resolves.toBe("call assert 500 == 201");
+      await expect(failure.first().locator("pre.longrepr").isVisible()).resolves.toBe(true);
+      await expect(failure.first().locator("pre.longrepr").textContent()).resolves.toBe(CREATE_FAILURE);
+      // Captured output is one click away, and stays text: no element is made of it.
+      const stdout = failure.first().locator("details.captured").first();
+      await expect(stdout.locator("summary").textContent()).resolves.toBe("Captured stdout call");
+      await expect(stdout.locator("pre").isVisible()).resolves.toBe(false);
+      await stdout.locator("summary").click();
+      await expect(stdout.locator("pre").textContent()).resolves.toBe("POST /items -> 500 <script>alert(1)</script>\n");
+      await expect(page.locator("script, b").count()).resolves.toBe(0);
+      // A failure past the process's budget of details keeps its message, and says where the rest is.
+      await expect(failure.nth(1).textContent()).resolves.toMatch(/^teardown RuntimeError: db left open\(the rest of this failure is in the log/);
+
+      const login = page.locator(`tbody.run[data-path="tests/e2e/test_login.py"][data-iteration], tbody.run[data-path="tests/e2e/test_login.py"]`).first();
+      await expect(login.locator("details.tests").getAttribute("open")).resolves.toBeNull();
+      await expect(login.locator("tr.case").first().isVisible()).resolves.toBe(false);
+      await login.locator("details.tests > summary").click();
+      await expect(login.locator("tr.case").first().isVisible()).resolves.toBe(true);
+
+      // Flake rates from the history: the file, its test, and the header.
+      await expect(api.locator("td.path .flake").textContent()).resolves.toBe("flaky 30%");
+      await expect(api.locator("td.path .flake").getAttribute("title")).resolves.toBe("this file failed 3 of its last 10 runs (30%)");
+      await expect(page.locator(".flaky-total").textContent()).resolves.toBe("1 file");
+      // The run's combined coverage, and the threshold's verdict.
+      await expect(page.locator(".coverage-total").textContent()).resolves.toBe("87.5% required 90%: not reached");
+      await expect(page.locator(".coverage-total .alarm").count()).resolves.toBe(1);
+
+      // The log, the server's log, the artifacts folder and each file in it.
+      const entry = report.files[1] as JsonFileEntry;
+      await expect(api.locator("a.log-link").getAttribute("href")).resolves.toBe(fileHref(entry.log as string));
+      await expect(api.locator("a.server-log-link").getAttribute("href")).resolves.toBe(fileHref(entry.serverLog as string));
+      await expect(api.locator("a.artifacts-link").getAttribute("href")).resolves.toBe(fileHref(entry.artifacts as string));
+      expect(await api.locator("a.artifact-link").evaluateAll((links) => links.map((a) => [a.textContent, a.getAttribute("href")]))).toEqual(
+        (entry.artifactFiles ?? []).map((f) => [f.slice(f.lastIndexOf("/") + 1), fileHref(f)]),
+      );
+      await page.screenshot({ path: "/tmp/grimoire-report-debug.png", fullPage: true });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("filters the executions by status without script, and says when a group is empty", async () => {
+    const report = debuggingReport();
+    const { page } = await openReport(renderHtmlReport(report, { fileHref: (f) => f }), path.join(scratch, "filters.html"));
+    const visible = async (): Promise<string[]> =>
+      page.locator("tbody.run").evaluateAll((rows) => rows.filter((r) => r.getClientRects().length > 0).map((r) => `${r.getAttribute("data-status")} ${r.getAttribute("data-path")}`));
+    try {
+      await expect(visible()).resolves.toHaveLength(report.files.length);
+      const counts = await page.locator(".filters label").evaluateAll((labels) => labels.map((l) => [l.getAttribute("data-filter"), l.querySelector(".n")?.textContent]));
+      expect(counts).toEqual([["all", "11"], ["failures", "3"], ["flaky", "2"], ["passed", "6"], ["cancelled", "1"]]);
+
+      await page.locator('label[for="show-failures"]').click();
+      expect((await visible()).sort()).toEqual(["failed tests/e2e/test_checkout.py", "failed tests/http/test_api.py", "timeout tests/e2e/test_slow.py"]);
+      // The history makes the first, failed attempt of a flaky file flaky too.
+      await page.locator('label[for="show-flaky"]').click();
+      expect((await visible()).sort()).toEqual(["failed tests/http/test_api.py", "flaky tests/http/test_api.py"]);
+      await page.locator('label[for="show-cancelled"]').click();
+      expect(await visible()).toEqual(["cancelled tests/e2e/test_reports.py"]);
+      await expect(page.locator(".empty-filter").isVisible()).resolves.toBe(false);
+      // The keyboard reaches the filters too.
+      await page.locator("#show-cancelled").focus();
+      await page.keyboard.press("ArrowRight");
+      await expect(page.locator("#show-all").isChecked()).resolves.toBe(true);
+      await expect(visible()).resolves.toHaveLength(report.files.length);
+    } finally {
+      await page.close();
+    }
+
+    const green: JsonReport = { ...report, exitCode: 0, flaky: [], files: report.files.filter((f) => f.status === "passed") };
+    const { page: greenPage } = await openReport(renderHtmlReport(green, { fileHref: (f) => f }), path.join(scratch, "green.html"));
+    try {
+      await greenPage.locator('label[for="show-failures"]').click();
+      await expect(greenPage.locator(".empty-filter").isVisible()).resolves.toBe(true);
+      await expect(greenPage.locator(".empty-filter").textContent()).resolves.toBe("No file in this group.");
+    } finally {
+      await greenPage.close();
+    }
+  });
+
+  it("shows a real run's failure as pytest reported it, with what the test printed and the screenshot it saved", async () => {
+    const p = makeProject({
+      "tests/http/test_debug.py": [
+        "import os, pathlib",
+        "",
+        "def test_ok():",
+        "    pass",
+        "",
+        "def test_broken():",
+        "    print('about to fail')",
+        "    folder = pathlib.Path(os.environ['GRIMOIRE_ARTIFACTS_DIR'])",
+        "    folder.mkdir(parents=True, exist_ok=True)",
+        "    (folder / 'shot.png').write_bytes(b'not really a png')",
+        "    assert {'a': 1} == {'a': 2}",
+        "",
+      ].join("\n"),
+      "tests/http/test_fine.py": "def test_fine():\n    pass\n",
+    });
+    projects.push(p);
+    const result = await runCli(["--parallel", "--report-html", "report.html", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const json = readReport(p, "r.json");
+    const page = await browser.newPage();
+    try {
+      const url = pathToFileURL(path.join(p.root, "report.html")).href;
+      await page.goto(url);
+      const debug = page.locator(`tbody.run[data-path="tests/http/test_debug.py"]`);
+      await expect(debug.locator("tr.case").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-outcome")))).resolves.toEqual(["passed", "failed"]);
+      await expect(debug.locator(".failure .message code").textContent()).resolves.toMatch(/^AssertionError: assert \{'a': 1\} == \{'a': 2\}/);
+      await expect(debug.locator("pre.longrepr").textContent()).resolves.toMatch(/def test_broken\(\):[\s\S]*>\s+assert \{'a': 1\} == \{'a': 2\}[\s\S]*tests\/http\/test_debug\.py:11: AssertionError/);
+      await debug.locator("details.captured summary").click();
+      await expect(debug.locator("details.captured pre").textContent()).resolves.toBe("about to fail\n");
+      // The JSON report holds the same, for merge-reports to draw it again.
+      const failed = json.files.find((f) => f.path === "tests/http/test_debug.py")?.cases.find((c) => c.outcome === "failed") as { failures?: { message: string }[] };
+      expect(failed.failures?.[0]?.message).toMatch(/^AssertionError: assert/);
+
+      await page.locator('label[for="show-failures"]').click();
+      await expect(page.locator("tbody.run[data-path='tests/http/test_fine.py']").isVisible()).resolves.toBe(false);
+      await debug.locator("a.artifact-link").click();
+      await page.waitForURL((u) => u.href !== url);
+      expect(decodeURIComponent(page.url())).toMatch(/\/\.grimoire\/logs\/[^/]+\/tests_http_test_debug\.py\.artifacts\/shot\.png$/);
+    } finally {
+      await page.close();
+    }
+  });
+
   it("makes no network request: the file:// document is all it loads", async () => {
     const file = path.join(scratch, "offline.html");
-    fs.writeFileSync(file, renderHtmlReport(realisticReport(), { title: "offline <check>", logHref: (log) => log }));
+    fs.writeFileSync(file, renderHtmlReport(realisticReport(), { title: "offline <check>", fileHref: (log) => log }));
     const url = pathToFileURL(file).href;
     const page = await browser.newPage();
     const requests: string[] = [];

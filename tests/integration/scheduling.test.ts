@@ -5,12 +5,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { type Project, readReport, runCli, startCli, temporaryProjects } from "../helpers/project.js";
+import { type Project, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
 const sleeper = (seconds: number): string => `import time\n\ndef test_sleep():\n    time.sleep(${seconds})\n`;
-const history = (p: Project) => JSON.parse(p.read(".grimoire/history.json")) as { version: number; files: Record<string, { seconds: number | null; outcome: string; runs: number }> };
+const history = (p: Project) => JSON.parse(p.read(".grimoire/history.json")) as { version: number; files: Record<string, { seconds: number | null; outcome: string; runs: number; recent?: string; tests?: Record<string, string> }> };
 const startOrder = (p: Project, report: string) =>
   readReport(p, report)
     .files.sort((a, b) => a.startSeconds - b.startSeconds)
@@ -65,6 +65,31 @@ describe("history and order", () => {
     const all = await runCli(["--parallel", "--last-failed", "--report-json", "all.json"], { cwd: p.root });
     expect(all.stdout).toMatch(/--last-failed: nothing failed, timed out or was cancelled last time; running everything/);
     expect(readReport(p, "all.json").files).toHaveLength(3);
+  });
+
+  it("remembers recent outcomes per file and per test: the summary, the report and --list-flaky show a flake rate", async () => {
+    const p = project({
+      // Fails on the runs whose number (kept in a file beside it) is even.
+      "tests/http/test_wobbly.py": "import pathlib\n\ndef test_steady():\n    pass\n\ndef test_wobbly():\n    mark = pathlib.Path(__file__).with_suffix('.count')\n    n = int(mark.read_text()) + 1 if mark.exists() else 1\n    mark.write_text(str(n))\n    assert n % 2\n",
+      "tests/http/test_fine.py": sleeper(0),
+    });
+    const none = await runCli(["--list-flaky"], { cwd: p.root });
+    expect([none.code, none.stdout]).toEqual([0, expect.stringMatching(/^No history yet/)]);
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
+    expect((await runCli(["--parallel", "--list-flaky"], { cwd: p.root })).stdout).toMatch(/^No flaky file: none of the 2 files in .*history\.json both passed and failed within its last 20 runs/);
+    const second = await runCli(["--parallel", "--report-json", "r.json"], { cwd: p.root });
+    expect(second.code).toBe(1);
+    expect(second.stdout).toMatch(/Flaky recently \(passed and failed within their last 20 runs\): 1 file\n +50% {2}tests\/http\/test_wobbly\.py {2}failed 1 of its last 2 runs \(50%\)\n +tests\/http\/test_wobbly\.py::test_wobbly {2}failed 1 of its last 2 runs/);
+    expect(readReport(p, "r.json")).toMatchObject({ flaky: [{ path: "tests/http/test_wobbly.py", runs: 2, failed: 1, tests: [{ nodeid: "tests/http/test_wobbly.py::test_wobbly", runs: 2, failed: 1 }] }] });
+    expect(history(p).files["tests/http/test_wobbly.py"]).toMatchObject({ recent: "PF", tests: { "tests/http/test_wobbly.py::test_steady": "PP", "tests/http/test_wobbly.py::test_wobbly": "PF" } });
+    // A retry that passes is a flaky run in itself.
+    expect((await runCli(["--parallel", "--retries", "1", "--flaky-result", "pass"], { cwd: p.root })).code).toBe(0);
+    expect(history(p).files["tests/http/test_wobbly.py"]?.recent).toBe("PFP");
+    expect((await runCli(["--parallel", "--retries", "1", "--flaky-result", "pass"], { cwd: p.root })).code).toBe(0);
+    expect(history(p).files["tests/http/test_wobbly.py"]).toMatchObject({ recent: "PFPK", tests: { "tests/http/test_wobbly.py::test_wobbly": "PFPK" } });
+    const listed = await runCli(["--list-flaky"], { cwd: p.root });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^Flaky recently .*: 1 file\n +50% {2}tests\/http\/test_wobbly\.py {2}failed 2 of its last 4 runs \(50%\)\n +tests\/http\/test_wobbly\.py::test_wobbly {2}failed 2 of its last 4 runs \(50%\)\n$/);
   });
 
   it("keeps the history whole when two runs record at once", async () => {
@@ -132,6 +157,24 @@ describe("CI shards and merged reports", () => {
     const differ = await runCli(["merge-reports", "a", "b"], { cwd: p.root });
     expect(differ.code).toBe(2);
     expect(differ.stderr).toMatch(/the shards disagree on how the files were divided/);
+  });
+
+  it("--shard auto takes the part from the CI's own variables, and is a clear exit 2 where there are none", async () => {
+    const p = shardedProject();
+    const parts = [];
+    for (const index of [1, 2]) {
+      const result = await runCli(["--parallel", "--shard", "auto", "--report-json", `gitlab/${index}/report.json`], { cwd: p.root, env: testEnv({ CI_NODE_INDEX: String(index), CI_NODE_TOTAL: "2" }) });
+      expect(result.stdout).toMatch(new RegExp(`shard ${index}/2 \\(from GitLab CI's CI_NODE_INDEX=${index} and CI_NODE_TOTAL=2\\): `));
+      parts.push(readReport(p, `gitlab/${index}/report.json`).files.map((f) => f.path));
+    }
+    expect(parts.flat().sort()).toEqual([...Array.from({ length: 8 }, (_, i) => `tests/http/test_${i}.py`), "tests/e2e/test_bad.py"].sort());
+    const merged = await runCli(["merge-reports", "gitlab", "--no-history"], { cwd: p.root });
+    expect(merged.stdout).toMatch(/Merged 2 reports \(1\/2, 2\/2\)/);
+
+    const none = await runCli(["--parallel", "--shard", "auto"], { cwd: p.root, env: testEnv({ GITHUB_ACTIONS: "true" }) });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--shard auto: this job is not one of a CI service's parallel jobs: none of CI_NODE_INDEX\/CI_NODE_TOTAL \(GitLab CI\)/);
+    expect(none.stderr).toMatch(/GitHub Actions has no such variables: use a matrix/);
   });
 
   it("an empty shard passes and says so", async () => {

@@ -3,6 +3,7 @@
  * each test exactly once, reported as one file with its parts; a file marked
  * grimoire_serial never is.
  */
+import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { outcomesOf, readReport, runCli, temporaryProjects } from "../helpers/project.js";
 
@@ -46,6 +47,13 @@ describe("--split auto", () => {
     expect(pids).toHaveLength(10);
     expect(new Set(pids).size).toBe(row.parts?.length);
     expect(second.stdout).toMatch(/PASS\s+tests\/http\/test_flow\.py\s+.*\[\d parts\]/);
+    // The HTML report's timeline has a bar per part, each in the slot it ran in.
+    const logs = p.root + "/.grimoire/logs";
+    const latest = fs.readdirSync(logs).sort().at(-1) as string;
+    const html = fs.readFileSync(`${logs}/${latest}/report.html`, "utf8");
+    const bars = [...html.matchAll(/data-path="tests\/http\/test_flow\.py" data-slot="(\d+)"/g)].map((m) => m[1]);
+    expect(bars).toHaveLength(row.parts?.length ?? 0);
+    expect(html).toContain(`test_flow.py (part ${row.parts?.length}/${row.parts?.length})`);
 
     // A test the history does not know yet runs once too: in the part that runs the file minus the others' tests.
     p.write("tests/http/test_flow.py", flow("def test_new():\n    note()\n"));

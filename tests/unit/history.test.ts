@@ -2,7 +2,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { EMPTY_HISTORY, readHistory, recordRun, updateHistory } from "../../src/plan/history.js";
+import { HISTORY_RECENT_RUNS } from "../../src/defaults.js";
+import type { FileResult, TestCase } from "../../src/model.js";
+import { flakeRate, flakyFiles } from "../../src/plan/flakes.js";
+import { EMPTY_HISTORY, readHistory, recordRun, updateHistory, type History } from "../../src/plan/history.js";
 import { fileResult } from "../helpers/results.js";
 
 const now = new Date("2026-11-22T10:00:00Z");
@@ -10,7 +13,7 @@ const now = new Date("2026-11-22T10:00:00Z");
 describe("updating the history", () => {
   it("smooths durations: half way from the old estimate to this run's", () => {
     const first = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", durationSeconds: 4 })], now);
-    expect(first.files["a.py"]).toEqual({ seconds: 4, outcome: "passed", runs: 1, lastRun: now.toISOString(), failedTests: [] });
+    expect(first.files["a.py"]).toEqual({ seconds: 4, outcome: "passed", runs: 1, lastRun: now.toISOString(), failedTests: [], recent: "P", tests: {} });
     const second = updateHistory(first, [fileResult({ path: "a.py", durationSeconds: 8 })], now);
     expect(second.files["a.py"]?.seconds).toBe(6);
     expect(second.files["a.py"]?.runs).toBe(2);
@@ -45,6 +48,63 @@ describe("updating the history", () => {
     expect(next.files["a.py"]).toMatchObject({ seconds: 3, outcome: "cancelled" });
     expect(next.files["b.py"]).toMatchObject({ seconds: 30, outcome: "timeout" });
     expect(next.files["c.py"]).toMatchObject({ seconds: null, outcome: "cancelled", runs: 0 });
+  });
+});
+
+describe("recent outcomes and flake rates", () => {
+  const pass = (nodeid: string): TestCase => ({ nodeid, outcome: "passed", seconds: 0.1 });
+  const fail = (nodeid: string): TestCase => ({ nodeid, outcome: "failed", seconds: 0.1 });
+  const run = (history: History, ...results: FileResult[]): History => updateHistory(history, results, now);
+
+  it("keeps a letter per run of each file and each test: P passed, F failed, K failed then passed on a retry, - no verdict", () => {
+    let history = run(EMPTY_HISTORY, fileResult({ path: "a.py", cases: [pass("a.py::t1"), pass("a.py::t2"), { nodeid: "a.py::t3", outcome: "skipped", seconds: 0 }] }));
+    history = run(history, fileResult({ path: "a.py", status: "failed", cases: [pass("a.py::t1"), fail("a.py::t2")] }));
+    history = run(history, fileResult({ path: "a.py", status: "failed", cases: [fail("a.py::t2")] }), fileResult({ path: "a.py", attempt: 2, status: "flaky", cases: [pass("a.py::t1"), pass("a.py::t2")] }));
+    expect(history.files["a.py"]?.recent).toBe("PFK");
+    // t3 never had a verdict: it is not kept. t1 was absent from nothing; t2 failed, then failed and passed on the retry.
+    expect(history.files["a.py"]?.tests).toEqual({ "a.py::t1": "PPP", "a.py::t2": "PFK" });
+  });
+
+  it("adds one letter per iteration, and nothing for a cancelled run", () => {
+    const looped = run(EMPTY_HISTORY, fileResult({ path: "a.py", iteration: 1 }), fileResult({ path: "a.py", iteration: 2, status: "failed" }), fileResult({ path: "a.py", iteration: 3, status: "timeout" }));
+    expect(looped.files["a.py"]?.recent).toBe("PFF");
+    const cancelled = run(looped, fileResult({ path: "a.py", status: "cancelled" }), fileResult({ path: "b.py", status: "cancelled", log: null, slot: -1 }));
+    expect(cancelled.files["a.py"]?.recent).toBe("PFF");
+  });
+
+  it("remembers only the last HISTORY_RECENT_RUNS runs, and forgets a test with no verdict in them", () => {
+    let history = run(EMPTY_HISTORY, fileResult({ path: "a.py", status: "failed", cases: [fail("a.py::gone")] }));
+    for (let i = 0; i < HISTORY_RECENT_RUNS; i++) history = run(history, fileResult({ path: "a.py", cases: [pass("a.py::new")] }));
+    expect(history.files["a.py"]?.recent).toBe("P".repeat(HISTORY_RECENT_RUNS));
+    expect(Object.keys(history.files["a.py"]?.tests ?? {})).toEqual(["a.py::new"]);
+    expect(flakyFiles(history)).toEqual([]);
+  });
+
+  it("rates a file, and its tests, that both passed and failed recently; most failing first", () => {
+    const history: History = {
+      version: 1,
+      files: {
+        "steady.py": { seconds: 1, outcome: "passed", runs: 5, lastRun: "", recent: "PPPPP" },
+        "broken.py": { seconds: 1, outcome: "failed", runs: 3, lastRun: "", recent: "FFF" },
+        "wobbly.py": { seconds: 1, outcome: "passed", runs: 4, lastRun: "", recent: "PFPP", tests: { "wobbly.py::t": "PF-P", "wobbly.py::u": "PPPP" } },
+        "retried.py": { seconds: 1, outcome: "flaky", runs: 2, lastRun: "", recent: "PK" },
+        "old.py": { seconds: 1, outcome: "passed", runs: 9, lastRun: "" },
+      },
+    };
+    expect(flakyFiles(history)).toEqual([
+      { path: "retried.py", runs: 2, failed: 1, tests: [] },
+      { path: "wobbly.py", runs: 4, failed: 1, tests: [{ nodeid: "wobbly.py::t", runs: 3, failed: 1 }] },
+    ]);
+    expect(flakyFiles(history, ["wobbly.py", "steady.py", "nowhere.py"]).map((f) => f.path)).toEqual(["wobbly.py"]);
+    expect(flakeRate("K")).toEqual({ runs: 1, failed: 1 });
+    expect(flakeRate("FF-F")).toBeNull();
+  });
+
+  it("reads a history written before recent outcomes existed, and starts them from there", () => {
+    const old: History = { version: 1, files: { "a.py": { seconds: 2, outcome: "failed", runs: 7, lastRun: "2026-01-01T00:00:00.000Z", failedTests: ["a.py::t"] } } };
+    expect(flakyFiles(old)).toEqual([]);
+    const next = run(old, fileResult({ path: "a.py", cases: [pass("a.py::t")] }));
+    expect(next.files["a.py"]).toMatchObject({ runs: 8, recent: "P", tests: { "a.py::t": "P" } });
   });
 });
 

@@ -10,7 +10,7 @@ import type { StartedRun } from "../../src/model.js";
 function outcome(over: Partial<ProcessOutcome> = {}): ProcessOutcome {
   return { exitCode: 0, signal: null, timedOut: false, timeoutSeconds: null, cancelled: false, spawnError: null, durationSeconds: 2, records: null, tail: ["last line"], ...over };
 }
-const RUN: StartedRun = { path: "tests/http/test_a.py", iteration: 1, attempt: 1, slot: 0, startSeconds: 1, log: "log", junit: "/logs/junit/a.xml", artifacts: null, serverLog: null, pid: 10 };
+const RUN: StartedRun = { path: "tests/http/test_a.py", iteration: 1, attempt: 1, slot: 0, startSeconds: 1, log: "log", junit: "/logs/junit/a.xml", artifacts: null, artifactFiles: [], serverLog: null, coverageData: null, pid: 10 };
 
 /** Records as the plugin writes them, for files named by project path. */
 function records(lines: object[]): ProcessRecords {
@@ -143,5 +143,27 @@ describe("reading the plugin's records", () => {
     const parsed = parseRecords(text);
     expect(parsed.files.get("a.py")?.counts.passed).toBe(1);
     expect(parsed.exitStatus).toBeNull();
+  });
+
+  it("keeps each failed phase's message, report and captured output with its test, and a collection error's", () => {
+    const failure = (message: string, longrepr?: string) => ({ message, ...(longrepr === undefined ? {} : { longrepr, sections: [{ title: "Captured stdout call", text: "hi\n" }, { title: 3, text: "not a section" }] }) });
+    const parsed = records([
+      { t: "collect-error", nodeid: "b.py", path: "b.py", ...failure("ModuleNotFoundError: No module named 'x'", "E   ModuleNotFoundError") },
+      test("a.py", "t", "setup", ""),
+      { ...test("a.py", "t", "call", "failed"), ...failure("assert 1 == 2", "def test_t():\n>   assert 1 == 2\nE   assert 1 == 2") },
+      { ...test("a.py", "t", "teardown", "error"), ...failure("RuntimeError: teardown") },
+      ...passing("a.py", "ok"),
+    ]);
+    const cases = parsed.files.get("a.py")?.cases ?? [];
+    expect(cases.map((c) => [c.nodeid, c.outcome])).toEqual([
+      ["a.py::t", "error"],
+      ["a.py::ok", "passed"],
+    ]);
+    expect(cases[0]?.failures).toEqual([
+      { when: "call", message: "assert 1 == 2", text: "def test_t():\n>   assert 1 == 2\nE   assert 1 == 2", sections: [{ title: "Captured stdout call", text: "hi\n" }] },
+      { when: "teardown", message: "RuntimeError: teardown", text: null, sections: [] },
+    ]);
+    expect(cases[1]?.failures).toBeUndefined();
+    expect(parsed.files.get("b.py")?.cases[0]?.failures).toEqual([{ when: "collect", message: "ModuleNotFoundError: No module named 'x'", text: "E   ModuleNotFoundError", sections: [{ title: "Captured stdout call", text: "hi\n" }] }]);
   });
 });

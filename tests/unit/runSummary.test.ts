@@ -47,4 +47,11 @@ describe("the run's summary", () => {
     expect(console).toMatch(/5 files: 1 flaky, 1 failed, 1 timed out, 2 cancelled/);
     expect(githubSummary(report)).toMatch(/5 files, 2 failed, 2 cancelled · tests: 2 passed, 3 failed/);
   });
+
+  it("lists the run's files that both passed and failed recently, with how often they failed", () => {
+    const flaky = { ...report, flaky: [{ path: "a.py", runs: 8, failed: 2, tests: [{ nodeid: "a.py::test_x", runs: 8, failed: 2 }] }] };
+    const console = formatSummary(flaky, { colours: palette(false), stopped: null }).join("\n");
+    expect(console).toMatch(/Flaky recently \(passed and failed within their last 20 runs\): 1 file\n +25% {2}a\.py {2}failed 2 of its last 8 runs \(25%\)\n +a\.py::test_x {2}failed 2 of its last 8 runs \(25%\)/);
+    expect(formatSummary(report, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(/Flaky recently/);
+  });
 });

@@ -12,7 +12,7 @@ import { fileResult } from "../helpers/results.js";
 const file = (path: string, over: Partial<TestFile> = {}): TestFile => ({ path, named: null, folder: "tests", kind: "tests", ...over });
 
 function history(entries: Record<string, { seconds: number; tests?: Record<string, number> }>): History {
-  return { version: 1, files: Object.fromEntries(Object.entries(entries).map(([path, e]) => [path, { seconds: e.seconds, outcome: "passed", runs: 1, lastRun: "", ...(e.tests ? { tests: e.tests } : {}) }])) };
+  return { version: 1, files: Object.fromEntries(Object.entries(entries).map(([path, e]) => [path, { seconds: e.seconds, outcome: "passed", runs: 1, lastRun: "", ...(e.tests ? { testSeconds: e.tests } : {}) }])) };
 }
 
 /** tests/flow.py: 16 tests of 0.5 s, two classes of 4 and 8 module-level tests. */

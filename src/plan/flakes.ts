@@ -1,0 +1,58 @@
+/**
+ * Flake rates from the history: the files (and their tests) that both passed
+ * and failed within their recent runs, and how often they failed. Pure: a
+ * history in, plain data out. What counts as recent is history.ts's
+ * (HISTORY_RECENT_RUNS); this module only reads the letters it keeps.
+ */
+import { compareCodeUnits } from "../projectPaths.js";
+import type { FlakeRate, FlakyFile } from "../model.js";
+import type { FileHistory, History } from "./history.js";
+
+/** A P, F or K letter string's rate; null unless it both passed and failed (K is both). */
+export function flakeRate(letters: string): FlakeRate | null {
+  let runs = 0;
+  let failed = 0;
+  let passed = 0;
+  for (const letter of letters) {
+    if (letter !== "P" && letter !== "F" && letter !== "K") continue;
+    runs++;
+    if (letter !== "P") failed++;
+    if (letter !== "F") passed++;
+  }
+  return failed > 0 && passed > 0 ? { runs, failed } : null;
+}
+
+/**
+ * The flaky files among `paths` (every file of the history when null): a file
+ * is flaky when it, or one of its tests, both passed and failed recently. The
+ * most often failing first, then by path.
+ */
+export function flakyFiles(history: History, paths: readonly string[] | null = null): FlakyFile[] {
+  const wanted = paths === null ? Object.keys(history.files) : [...new Set(paths)];
+  const flaky: FlakyFile[] = [];
+  for (const path of wanted) {
+    const entry: FileHistory | undefined = history.files[path];
+    if (entry === undefined) continue;
+    const tests = Object.entries(entry.tests ?? {})
+      .flatMap(([nodeid, letters]) => {
+        const rate = typeof letters === "string" ? flakeRate(letters) : null;
+        return rate === null ? [] : [{ nodeid, ...rate }];
+      })
+      .sort((a, b) => byRate(a, b) || compareCodeUnits(a.nodeid, b.nodeid));
+    const own = typeof entry.recent === "string" ? flakeRate(entry.recent) : null;
+    if (own === null && tests.length === 0) continue;
+    // A file whose own runs all passed (its flaky test passed on a retry inside pytest, say) still counts its runs.
+    const runs = typeof entry.recent === "string" ? [...entry.recent].filter((l) => "PFK".includes(l)).length : 0;
+    flaky.push({ path, runs: own?.runs ?? runs, failed: own?.failed ?? 0, tests });
+  }
+  return flaky.sort((a, b) => byRate(a, b) || compareCodeUnits(a.path, b.path));
+}
+
+/** Higher failure share first; at the same share, the better-attested one. */
+function byRate(a: FlakeRate, b: FlakeRate): number {
+  return share(b) - share(a) || b.runs - a.runs;
+}
+
+export function share(rate: FlakeRate): number {
+  return rate.runs === 0 ? 0 : rate.failed / rate.runs;
+}

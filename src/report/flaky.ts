@@ -1,0 +1,39 @@
+/**
+ * Flake rates in words, for the console summary, `--list-flaky` and the HTML
+ * page alike. Pure: rates in, text out.
+ */
+import { HISTORY_RECENT_RUNS } from "../defaults.js";
+import { plural } from "../format.js";
+import type { FlakeRate, FlakyFile } from "../model.js";
+import type { Palette } from "./style.js";
+
+/** "failed 3 of its last 12 runs (25%)" */
+export function describeRate(rate: FlakeRate): string {
+  return `failed ${rate.failed} of ${rate.runs === 1 ? "its last run" : `its last ${rate.runs} runs`} (${percentOf(rate)})`;
+}
+
+export function percentOf(rate: FlakeRate): string {
+  return `${rate.runs === 0 ? 0 : Math.round((rate.failed / rate.runs) * 100)}%`;
+}
+
+export interface FlakyListOptions {
+  colours: Palette;
+  /** Files listed before the rest is only counted. */
+  maxFiles: number;
+  /** Tests listed under each file. */
+  maxTests: number;
+}
+
+/** The heading and one line per flaky file (with its flaky tests under it); nothing for none. */
+export function formatFlaky(flaky: readonly FlakyFile[], options: FlakyListOptions): string[] {
+  if (flaky.length === 0) return [];
+  const { colours } = options;
+  const lines = [colours.bold(colours.yellow(`Flaky recently (passed and failed within their last ${HISTORY_RECENT_RUNS} runs): ${plural(flaky.length, "file")}`))];
+  for (const file of flaky.slice(0, options.maxFiles)) {
+    lines.push(`  ${colours.yellow(percentOf(file).padStart(4))}  ${file.path}  ${colours.dim(describeRate(file))}`);
+    for (const test of file.tests.slice(0, options.maxTests)) lines.push(`        ${test.nodeid}  ${colours.dim(describeRate(test))}`);
+    if (file.tests.length > options.maxTests) lines.push(colours.dim(`        … and ${plural(file.tests.length - options.maxTests, "more flaky test")}`));
+  }
+  if (flaky.length > options.maxFiles) lines.push(colours.dim(`  … and ${plural(flaky.length - options.maxFiles, "more file")} (grimoire-run --list-flaky lists them all)`));
+  return lines;
+}
