@@ -48,7 +48,7 @@ export interface RunIO extends TerminalStreams {
 export async function run(config: RunConfig, io: RunIO): Promise<number> {
   const started = performance.now();
   const clock = (): number => (performance.now() - started) / 1000;
-  const session = new RunSession(newRunId());
+  const session = new RunSession(newRunId(), config.killGraceSeconds);
   const interrupted = (): number => exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses });
   try {
     // 1. What can be refused is refused before anything is written: a typo leaves no trace.
@@ -62,8 +62,11 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const chosen = choosePython(config.root, config.python, io.env);
     session.startForkServer(forkServerOptions(config, chosen, session.runId, io.env));
     const logDir = prepareLogDir(config, session.runId);
+    session.logIn(logDir);
+    // Every process of the run carries its id, the Python check and the listing session too: the watchdog finds them by it.
+    const runEnv = { ...io.env, GRIMOIRE_RUN_ID: session.runId };
     const server = await session.forkServer();
-    const python = server instanceof ForkServer ? chosen : await checkPytest(chosen, config.root, io.env);
+    const python = server instanceof ForkServer ? chosen : await checkPytest(chosen, config.root, runEnv);
     const launcher: Launcher = server instanceof ForkServer ? (spec) => (server.usable ? server.launch(spec) : launch(spec)) : launch;
     const junitDir = path.join(logDir, "junit");
     fs.mkdirSync(junitDir, { recursive: true });
@@ -75,7 +78,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       python,
       args: request.args,
       pytestArgs: [...forwardedArgs, "-p", PLUGIN_MODULE, `--junitxml=${path.join(junitDir, "collect.xml")}`],
-      env: { ...io.env, PYTHONPATH: withPluginPath(io.env["PYTHONPATH"]) },
+      env: { ...runEnv, PYTHONPATH: withPluginPath(io.env["PYTHONPATH"]) },
       launcher,
       logFile: path.join(logDir, "collect.log"),
       cancel: session.stopping,

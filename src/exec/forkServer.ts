@@ -57,7 +57,7 @@ export class ForkServer {
 
   /** A ready server, or the reason there is none (and files start afresh). */
   static async start(options: ForkServerOptions): Promise<ForkServer | string> {
-    const socketPath = path.join(os.tmpdir(), `grimoire-${options.runId}.sock`);
+    const socketPath = forkServerSocket(options.runId);
     const socketServer = net.createServer();
     await new Promise<void>((resolve, reject) => {
       socketServer.once("error", reject);
@@ -226,6 +226,11 @@ export class ForkServer {
       this.pending.delete(id);
     }
   }
+}
+
+/** Where a run's fork server children send their output: a Unix socket in the temp folder, removed when the server is closed. */
+export function forkServerSocket(runId: string): string {
+  return path.join(os.tmpdir(), `grimoire-${runId}.sock`);
 }
 
 /**
