@@ -9,6 +9,7 @@ import { DRAIN_AFTER_EXIT_MS } from "../defaults.js";
 import { launch as defaultLaunch, type Launcher, type LaunchSpec } from "./launch.js";
 import { OutputCapture, type OutputListener } from "./outputCapture.js";
 import { groupHasMembers, killTrees, type KillOutcome } from "./processTree.js";
+import { after } from "./sleep.js";
 
 export interface ProcessRequest {
   launch: LaunchSpec;
@@ -65,16 +66,16 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
   let kill: KillOutcome | null = null;
   const pid = child.pid;
   if (pid !== null) {
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimer = (): void => undefined;
     let onCancel: (() => void) | undefined;
     const stopped = new Promise<"timeout" | "cancel">((resolve) => {
-      if (request.timeoutMs !== null) timer = setTimeout(() => resolve("timeout"), request.timeoutMs);
+      if (request.timeoutMs !== null) cancelTimer = after(request.timeoutMs, () => resolve("timeout"));
       onCancel = () => resolve("cancel");
       if (request.cancel.aborted) onCancel();
       else request.cancel.addEventListener("abort", onCancel, { once: true });
     });
     const first = await Promise.race([child.exited.then(() => "exit" as const), stopped]);
-    clearTimeout(timer);
+    cancelTimer();
     if (onCancel !== undefined) request.cancel.removeEventListener("abort", onCancel);
     if (first !== "exit") {
       timedOut = first === "timeout";
