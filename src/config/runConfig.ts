@@ -104,10 +104,10 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     lastFailed: v["last-failed"] === true,
     failedFirst: v["failed-first"] === true,
     shard: v.shard === undefined ? null : parseShard(v.shard, describe("shard")),
-    reportJson: v["report-json"] === undefined ? null : path.resolve(root, v["report-json"]),
-    junitXml: v["junit-xml"] === undefined ? null : path.resolve(root, v["junit-xml"]),
-    reportHtml: v["report-html"] === undefined ? null : path.resolve(root, v["report-html"]),
-    logDir: v["log-dir"] === undefined ? null : path.resolve(root, v["log-dir"]),
+    reportJson: outputPath(root, describe("report-json"), v["report-json"]),
+    junitXml: outputPath(root, describe("junit-xml"), v["junit-xml"]),
+    reportHtml: outputPath(root, describe("report-html"), v["report-html"]),
+    logDir: outputPath(root, describe("log-dir"), v["log-dir"]),
     quiet: v.quiet === true,
     verbose: v.verbose === true,
   };
@@ -191,8 +191,9 @@ export function parseCount(flag: string, value: string | undefined, min: number)
   return Number(value);
 }
 
+/** Digits only, and small enough to be counted exactly: `--loop 99999999999999999999999` is not a count. */
 function isWholeNumber(value: string, min: number): boolean {
-  return /^\d+$/.test(value.trim()) && Number(value) >= min;
+  return /^\d+$/.test(value.trim()) && Number(value) >= min && Number(value) <= Number.MAX_SAFE_INTEGER;
 }
 
 export function parseWorkers(value: string | undefined, flag = "--workers"): number | "auto" {
@@ -206,10 +207,18 @@ export function parseWorkers(value: string | undefined, flag = "--workers"): num
 export function parseSeconds(flag: string, value: string | undefined, { allowZero }: { allowZero: boolean }): number | null {
   if (value === undefined) return null;
   const seconds = Number(value.trim());
-  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0 || (!allowZero && seconds === 0)) {
+  // Decimal notation only: Number() would also read "0x10" and "1e3", which nobody means as seconds.
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(value.trim()) || !Number.isFinite(seconds) || seconds < 0 || (!allowZero && seconds === 0)) {
     throw new UsageError(`${flag} must be a ${allowZero ? "non-negative" : "positive"} number of seconds; got "${value}"`);
   }
   return seconds;
+}
+
+/** An output file or folder, relative to the project root. Empty is refused: it would name the project root itself. */
+function outputPath(root: string, flag: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === "") throw new UsageError(`${flag} is empty: give a path (relative to the project root)`);
+  return path.resolve(root, value);
 }
 
 function checkUrl(value: string, from: string): void {
