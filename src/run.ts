@@ -25,7 +25,7 @@ import { ForkServer, type ForkServerOptions } from "./exec/forkServer.js";
 import { PLUGIN_MODULE, targetsOf, withPluginPath } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
 import type { RunReport } from "./model.js";
-import { historyFile, readHistory, recordRun } from "./plan/history.js";
+import { historyFile, readHistoryChecked, recordRun } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
 import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
 import { readLastFailed, updateLastFailed, writeLastFailed } from "./plan/pytestCache.js";
@@ -112,7 +112,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     }
 
     // 4. The plan: which files, in which batches, on how many workers. Pure.
-    const history = readHistory(config.root);
+    const { history, problem: historyProblem, unreadable: historyUnreadable } = readHistoryChecked(config.root);
     const chosenFiles = planFiles(selection.files, history, {
       order: config.order,
       seed: config.seed ?? crypto.randomInt(2 ** 31),
@@ -140,6 +140,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       load,
     });
     for (const message of [...selection.notices, ...acrossFileNotices(config, given, listing, plan.maxFailedTests), ...chosenFiles.notices]) events.emit({ type: "notice", message });
+    if (historyProblem !== null) {
+      const kept = historyUnreadable && config.shard === null ? `; this run starts a new one and keeps the damaged file as ${toProjectPath(config.root, historyFile(config.root))}.damaged` : "";
+      events.emit({ type: "warning", message: `${toProjectPath(config.root, historyFile(config.root))} could not be read: ${historyProblem}${kept}` });
+    }
     const reportOf = (exitCode: number, results: RunReport["files"]): RunReport => ({
       version: 1,
       runId: session.runId,
