@@ -61,7 +61,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // 2. The fork server warms up while the log folder is made; once it is ready, pytest is known to be importable.
     const chosen = choosePython(config.root, config.python, io.env);
     session.startForkServer(forkServerOptions(config, chosen, session.runId, io.env));
-    const logDir = prepareLogDir(config, session.runId);
+    const { dir: logDir, moved: logsMoved } = prepareLogDir(config, session.runId);
     session.logIn(logDir);
     // Every process of the run carries its id, the Python check and the listing session too: the watchdog finds them by it.
     const runEnv = { ...io.env, GRIMOIRE_RUN_ID: session.runId };
@@ -140,6 +140,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       load,
     });
     for (const message of [...selection.notices, ...acrossFileNotices(config, given, listing, plan.maxFailedTests), ...chosenFiles.notices]) events.emit({ type: "notice", message });
+    if (logsMoved !== null) events.emit({ type: "warning", message: logsMoved });
     if (historyProblem !== null) {
       const kept = historyUnreadable && config.shard === null ? `; this run starts a new one and keeps the damaged file as ${toProjectPath(config.root, historyFile(config.root))}.damaged` : "";
       events.emit({ type: "warning", message: `${toProjectPath(config.root, historyFile(config.root))} could not be read: ${historyProblem}${kept}` });
@@ -216,7 +217,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (listing.cacheDir !== null && lastFailedBefore !== null) keepLastFailed(listing.cacheDir, lastFailedBefore, report, events);
     // A CI shard leaves the history alone: its sibling shards must divide the files by the same history,
     // and merge-reports records the whole run once they are done.
-    if (config.shard === null) {
+    if (config.shard === null && logsMoved === null) {
       try {
         await recordRun(config.root, outcome.results);
       } catch (error) {
@@ -280,16 +281,42 @@ function newRunId(): string {
   return `${stamp}-${crypto.randomBytes(3).toString("hex")}`;
 }
 
-function prepareLogDir(config: RunConfig, runId: string): string {
+/**
+ * The run's log folder: --log-dir, or `.grimoire/logs/<run>` with the older
+ * runs' folders pruned. A project that cannot be written in (a read-only
+ * checkout, a `.grimoire` that is not a writable folder) still runs its
+ * tests, as plain pytest would there: only its logs go to the temp folder,
+ * and `moved` says why.
+ */
+function prepareLogDir(config: RunConfig, runId: string): { dir: string; moved: string | null } {
   if (config.logDir !== null) {
     prepareOutputDir("--log-dir", config.logDir);
-    return config.logDir;
+    return { dir: config.logDir, moved: null };
   }
   const state = path.join(config.root, STATE_DIR);
-  const logs = path.join(state, "logs");
-  prepareOutputDir("the log folder", logs);
-  const ignore = path.join(state, ".gitignore");
-  if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, "# grimoire-run's logs and state: safe to delete, not for version control.\n*\n");
+  try {
+    const dir = keptLogDir(path.join(state, "logs"), runId);
+    const ignore = path.join(state, ".gitignore");
+    if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, "# grimoire-run's logs and state: safe to delete, not for version control.\n*\n");
+    return { dir, moved: null };
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? String(error);
+    const dir = keptLogDir(path.join(os.tmpdir(), "grimoire-logs"), runId);
+    return { dir, moved: `cannot write in ${STATE_DIR}/ in the project (${why}): this run's logs are in ${dir} and it is not recorded in the history (--log-dir chooses where logs go)` };
+  }
+}
+
+/** `logs/<run>`, made, with the folders of older runs beyond KEPT_LOG_RUNS removed. Throws the system's error when it cannot be written. */
+function keptLogDir(logs: string, runId: string): string {
+  // One level at a time: a recursive mkdir reports a read-only file system as ENOENT.
+  for (const dir of [path.dirname(logs), logs]) {
+    try {
+      fs.mkdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+  fs.accessSync(logs, fs.constants.W_OK);
   const older = fs.readdirSync(logs).sort();
   for (const name of older.slice(0, Math.max(0, older.length - (KEPT_LOG_RUNS - 1)))) {
     fs.rmSync(path.join(logs, name), { recursive: true, force: true });
