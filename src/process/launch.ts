@@ -36,6 +36,8 @@ export interface Exit {
   signal: NodeJS.Signals | null;
   /** Set when the process could not be started at all (ENOENT, EACCES). */
   spawnError: Error | null;
+  /** Set when the process was ended from outside with its own exit status unknown (the fork server that forked it failed): why. */
+  lost?: string;
 }
 
 export interface LaunchedProcess {

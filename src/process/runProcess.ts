@@ -39,6 +39,8 @@ export interface ProcessReport {
   cancelled: boolean;
   /** Why the process could not be started at all. */
   spawnError: string | null;
+  /** Why the process ended with its own exit status unknown (Exit.lost). */
+  lost: string | null;
   durationSeconds: number;
   /** The last lines it printed. */
   tail: string[];
@@ -102,6 +104,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     timeoutSeconds: request.timeoutMs === null ? null : request.timeoutMs / 1000,
     cancelled,
     spawnError: exit.spawnError === null ? null : exit.spawnError.message,
+    lost: exit.lost ?? null,
     durationSeconds,
     tail: capture.tail(),
     leftovers,
