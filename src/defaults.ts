@@ -120,6 +120,15 @@ export const DEFAULT_SERVER_TIMEOUT_SECONDS = 15;
  */
 export const SERVER_READY_POLL_MS = 100;
 
+/**
+ * How long the check that --base-url answers may take. It runs while pytest
+ * lists the files, which takes about as long, so it delays nothing unless
+ * packets to the server vanish without an answer; a refused connection or an
+ * unknown host is known at once, and a server on another continent accepts
+ * a TCP connection in a fraction of this.
+ */
+export const BASE_URL_PROBE_TIMEOUT_MS = 1_000;
+
 /** How long one readiness probe may take before it counts as "not yet": a server still booting may accept and not answer. */
 export const SERVER_READY_PROBE_TIMEOUT_MS = 1_000;
 

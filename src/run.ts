@@ -10,6 +10,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { probeBaseUrl, unreachableWarning } from "./baseUrlCheck.js";
 import { collectOnly } from "./collectOnly.js";
 import { prepareOutputDir, prepareOutputFile } from "./config/outputPaths.js";
 import { readForwardedArgs } from "./config/pytestArgs.js";
@@ -70,6 +71,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const launcher: Launcher = server instanceof ForkServer ? (spec) => (server.usable ? server.launch(spec) : launch(spec)) : launch;
     const junitDir = path.join(logDir, "junit");
     fs.mkdirSync(junitDir, { recursive: true });
+
+    // Whether the tests' server answers, found out while pytest lists the files.
+    const baseUrlProblem = config.baseUrl === null ? Promise.resolve(null) : probeBaseUrl(config.baseUrl);
 
     // 3. pytest says which files a plain run of the selection collects.
     const forwardedArgs = [...grimoireForwardedArgs(config), ...given.forwarded];
@@ -141,6 +145,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     });
     for (const message of [...selection.notices, ...acrossFileNotices(config, given, listing, plan.maxFailedTests), ...chosenFiles.notices]) events.emit({ type: "notice", message });
     if (logsMoved !== null) events.emit({ type: "warning", message: logsMoved });
+    const unreachable = await baseUrlProblem;
+    if (unreachable !== null && config.baseUrl !== null) events.emit({ type: "warning", message: unreachableWarning(config.baseUrl, config.baseUrlFrom, unreachable) });
     if (historyProblem !== null) {
       const kept = historyUnreadable && config.shard === null ? `; this run starts a new one and keeps the damaged file as ${toProjectPath(config.root, historyFile(config.root))}.damaged` : "";
       events.emit({ type: "warning", message: `${toProjectPath(config.root, historyFile(config.root))} could not be read: ${historyProblem}${kept}` });

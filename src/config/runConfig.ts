@@ -37,6 +37,8 @@ export interface RunConfig {
   /** null unless --server, --database-url, --setup or --teardown asks for a managed environment. */
   managed: ManagedSettings | null;
   baseUrl: string | null;
+  /** Where the base URL came from, for messages: `--base-url`, `E2E_BASE_URL`, a pyproject key. */
+  baseUrlFrom: string;
   python: string | undefined;
   headed: boolean;
   keyword: string | undefined;
@@ -75,7 +77,8 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
   if (v.quiet === true && v.verbose === true) throw new UsageError("--quiet and --verbose cannot be combined");
   const managedServer = v.server !== undefined;
   const baseUrl = v["base-url"] ?? (managedServer ? undefined : nonEmpty(env["E2E_BASE_URL"]));
-  if (baseUrl !== undefined) checkUrl(managedServer ? fillPlaceholders(baseUrl, SAMPLE_PLACES) : baseUrl, v["base-url"] === undefined ? "E2E_BASE_URL" : describe("base-url"));
+  const baseUrlFrom = v["base-url"] === undefined ? "E2E_BASE_URL" : describe("base-url");
+  if (baseUrl !== undefined) checkUrl(managedServer ? fillPlaceholders(baseUrl, SAMPLE_PLACES) : baseUrl, baseUrlFrom);
   const flakyResult = v["flaky-result"] ?? (isCI(env) ? "fail" : "pass");
   return {
     root,
@@ -94,6 +97,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     managed: resolveManaged(input, describe),
     // With --server each server's own address reaches the tests, made from --base-url as a template if given.
     baseUrl: managedServer ? null : (baseUrl ?? null),
+    baseUrlFrom,
     python: v.python,
     headed: v.headed === true,
     keyword: v.k,
