@@ -55,6 +55,15 @@ export const DEFAULT_NORECURSEDIRS = [
 export const DEFAULT_KILL_GRACE_SECONDS = 2;
 
 /**
+ * Seconds after which a file still running is named on the console (again
+ * at twice and four times as long, and so on). A minute is longer than most
+ * files take and short enough that a file waiting forever (for a port
+ * another file holds, for input) is pointed out long before a CI job's own
+ * time limit ends the run without a word. As cargo-nextest's slow-timeout.
+ */
+export const DEFAULT_SLOW_NOTICE_SECONDS = 60;
+
+/**
  * How long output may keep flowing after a process is gone, before its pipes
  * are closed by force: a grandchild that inherited them (a server a test
  * forgot) must not hold the run up.

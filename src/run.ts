@@ -198,6 +198,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       columns: width === null ? null : Math.max(40, width - (plan.parallel ? tagColumnWidth(files.map((f) => f.path)) : 0)),
       timeoutSeconds: config.timeoutSeconds,
       killGraceSeconds: config.killGraceSeconds,
+      slowNoticeSeconds: config.slowNoticeSeconds,
       events,
       clock,
       environment,

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import type { CliInput, OptionName } from "../cli/options.js";
-import { DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
+import { DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SLOW_NOTICE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import type { Scope } from "../discovery/selection.js";
 import { UsageError } from "../errors.js";
 import { databaseName } from "../managed/databaseNames.js";
@@ -29,6 +29,8 @@ export interface RunConfig {
   pack: { underSeconds: number } | null;
   killGraceSeconds: number;
   timeoutSeconds: number | null;
+  /** A file still running after this long is named on the console (then at twice, four times as long). */
+  slowNoticeSeconds: number;
   retries: number;
   /** Whether a flaky file (passed only on a retry) counts as a pass. */
   flakyPasses: boolean;
@@ -91,6 +93,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     pack: resolvePack(v, describe),
     killGraceSeconds: parseSeconds(describe("kill-grace"), v["kill-grace"], { allowZero: true }) ?? DEFAULT_KILL_GRACE_SECONDS,
     timeoutSeconds: parseSeconds(describe("timeout"), v.timeout, { allowZero: false }),
+    slowNoticeSeconds: parseSeconds(describe("slow-notice"), v["slow-notice"], { allowZero: false }) ?? DEFAULT_SLOW_NOTICE_SECONDS,
     retries: parseCount(describe("retries"), v.retries, 0) ?? DEFAULT_RETRIES,
     flakyPasses: flakyResult === "pass",
     load: resolveLoad(input, describe),

@@ -16,6 +16,7 @@ import type { ManagedEnvironment } from "../managed/leases.js";
 import { logName, pytestArgs, pytestEnv, targetsOf, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
+import { after } from "../process/sleep.js";
 import { readRecords } from "./testRecords.js";
 
 export interface PytestSettings extends CommandSettings, EnvSettings {
@@ -31,6 +32,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   plainTargets: string[] | null;
   timeoutSeconds: number | null;
   killGraceSeconds: number;
+  /** --slow-notice, in parallel mode. */
+  slowNoticeSeconds: number;
   events: RunEvents;
   clock: () => number;
   /** Managed servers and databases, leased for each batch; null when grimoire-run starts none. */
@@ -83,6 +86,15 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     };
     let failed = true;
     let report: ProcessReport;
+    // A file that waits forever (a port another file holds, input that never comes) is named while it waits.
+    let slowAfter = settings.slowNoticeSeconds;
+    let stopSlowNotices = (): void => undefined;
+    const noticeSlow = (): void => {
+      settings.events.emit({ type: "slow", batch: started, seconds: slowAfter, timeoutSeconds: settings.timeoutSeconds });
+      stopSlowNotices = after(slowAfter * 1000, noticeSlow);
+      slowAfter *= 2;
+    };
+    if (parallel) stopSlowNotices = after(slowAfter * 1000, noticeSlow);
     try {
       report = await runProcess(
         {
@@ -106,6 +118,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       );
       failed = isFailure(statusOf({ ...report, records: null }).status);
     } finally {
+      stopSlowNotices();
       await lease?.release(failed);
     }
 
