@@ -156,8 +156,8 @@ describe("per-file isolation", () => {
     expect(await clones()).toEqual([]);
   });
 
-  it("quotes every identifier: a template named with quotes and spaces works", async () => {
-    const db = template(`we"ird 'shop ${templateCount}`);
+  it("quotes every identifier: a database URL whose template name holds quotes, a semicolon and spaces works end to end", async () => {
+    const db = template(`we"ird 'shop; ${templateCount}`);
     const { p, mark } = managedProject({ "tests/http/test_a.py": isolatedTest("a") });
     const result = await runCli(managedArgs(mark, db), { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
