@@ -20,7 +20,7 @@
  */
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import { groupHasMembers, isAlive, killTrees, markedIn, takeSnapshot, type KillOutcome, type ProcessSnapshot, type ProcessTree } from "./processTree.js";
+import type { KillOutcome, ProcessTree } from "./processTree.js";
 import type { WatchdogMessage } from "./watchdog.js";
 
 export interface WatchdogState {
@@ -53,13 +53,13 @@ export function apply(state: WatchdogState, line: string): void {
 }
 
 /**
- * What is left of the run: the marked processes (each with its own group,
- * when it leads one), and the launched groups whose leader lives. On Linux a
- * launched leader must also carry the marker: once grimoire-run is gone its
- * reaped pid could already be another process's, which would not.
+ * What is left of the run: the `marked` processes (those carrying `marker`,
+ * each with its own group when it leads one), and the launched groups whose
+ * leader lives. On Linux a launched leader must also carry the marker: once
+ * grimoire-run is gone its reaped pid could already be another process's,
+ * which would not.
  */
-export function treesToEnd(state: WatchdogState, snapshot: ProcessSnapshot, marker: string, edges: { isAlive: (pid: number) => boolean; leadsGroup: (pid: number) => boolean; canScanEnvironments: boolean }): ProcessTree[] {
-  const marked = markedIn(snapshot, marker);
+export function treesToEnd(state: WatchdogState, marked: readonly number[], marker: string, edges: { isAlive: (pid: number) => boolean; leadsGroup: (pid: number) => boolean; canScanEnvironments: boolean }): ProcessTree[] {
   const trees: ProcessTree[] = [];
   for (const pid of state.groups) {
     if (edges.isAlive(pid) && (!edges.canScanEnvironments || marked.includes(pid))) trees.push({ pid, group: true, marker });
@@ -95,8 +95,10 @@ export function reportOf(runId: string, runnerPid: string, graceMs: number, outc
 }
 
 async function endRun(state: WatchdogState, runId: string, graceMs: number, runnerPid: string): Promise<void> {
+  // Loaded only now: a watchdog that is told "done" (nearly all of them) starts and ends without it.
+  const { groupHasMembers, isAlive, killTrees, markedIn, takeSnapshot } = await import("./processTree.js");
   const marker = `GRIMOIRE_RUN_ID=${runId}`;
-  const trees = treesToEnd(state, await takeSnapshot(), marker, { isAlive, leadsGroup: groupHasMembers, canScanEnvironments: process.platform === "linux" });
+  const trees = treesToEnd(state, markedIn(await takeSnapshot(), marker), marker, { isAlive, leadsGroup: groupHasMembers, canScanEnvironments: process.platform === "linux" });
   for (const file of state.remove) fs.rmSync(file, { force: true });
   if (trees.length === 0) return;
   const names = trees.map((tree) => commandName(tree.pid)).filter((name): name is string => name !== null);

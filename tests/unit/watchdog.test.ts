@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { apply, newState, treesToEnd } from "../../src/process/watchdogProcess.js";
-import type { ProcessSnapshot } from "../../src/process/processTree.js";
+import { markedIn, type ProcessSnapshot } from "../../src/process/processTree.js";
 
 const MARK = "GRIMOIRE_RUN_ID=run-1";
 
@@ -32,7 +32,7 @@ describe("what the watchdog ends", () => {
   const found = snapshot({ 11: [MARK], 12: ["HOME=/root"], 20: ["A=1", MARK], 21: [`${MARK}x`, MARK], 30: ["GRIMOIRE_RUN_ID=run-2"] });
 
   it("on Linux: every process carrying the run's id, with its group when it leads one, and no launched pid that lost it", () => {
-    expect(treesToEnd(state, found, MARK, edges(true))).toEqual([
+    expect(treesToEnd(state, markedIn(found, MARK), MARK, edges(true))).toEqual([
       { pid: 11, group: true, marker: MARK },
       { pid: 20, group: true, marker: MARK },
       { pid: 21, group: false, marker: MARK },
@@ -40,7 +40,7 @@ describe("what the watchdog ends", () => {
   });
 
   it("without /proc (macOS): the launched groups whose leader lives", () => {
-    expect(treesToEnd(state, snapshot({}), MARK, edges(false))).toEqual([
+    expect(treesToEnd(state, [], MARK, edges(false))).toEqual([
       { pid: 11, group: true, marker: MARK },
       { pid: 12, group: true, marker: MARK },
     ]);
