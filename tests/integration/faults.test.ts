@@ -121,11 +121,11 @@ describe("signals to grimoire-run without the fork server, managed servers runni
     ["SIGINT", 130],
     ["SIGTERM", 143],
     ["SIGHUP", 129],
-  ] as const)("%s ends every file, its grandchildren and its server, prints the summary, and exits %i", async (signal, code) => {
+  ] as const)("%s ends the running file, its grandchildren and its server, cancels the rest, prints the summary, and exits %i", async (signal, code) => {
     const mark = marker(signal);
-    const { p } = hangingProject(project, mark, 2, HONOUR_TERM, { "server.py": SERVER, "tests/http/test_later.py": "def test_later():\n    pass\n" });
-    const cli = startCli(["--parallel", "-n", "2", "--no-fork-server", "--server", `python3 server.py ${mark}`, "--report-json", "r.json", "--", "-s"], { cwd: p.root });
-    await cli.waitForOutput(/READY/, 2);
+    const { p } = hangingProject(project, mark, 1, HONOUR_TERM, { "server.py": SERVER, "tests/http/test_later.py": "def test_later():\n    pass\n" });
+    const cli = startCli(["--parallel", "-n", "1", "--order", "name", "--no-fork-server", "--server", `python3 server.py ${mark}`, "--report-json", "r.json", "--", "-s"], { cwd: p.root });
+    await cli.waitForOutput(/READY/);
     cli.child.kill(signal);
     const result = await cli.done;
 
@@ -133,15 +133,18 @@ describe("signals to grimoire-run without the fork server, managed servers runni
     expect(processesWith(mark)).toEqual([]);
     expect(processesIn(p.root)).toEqual([]);
     expect(result.stdout).toMatch(new RegExp(`Interrupted by ${signal}`));
-    expect(result.stdout).toMatch(/3 files: 3 cancelled/);
-    expect(readReport(p, "r.json").files.map((f) => f.status)).toEqual(["cancelled", "cancelled", "cancelled"]);
+    expect(result.stdout).toMatch(/Cancelled: 2 \(1 stopped while running, 1 not started\)/);
+    expect(readReport(p, "r.json").files.map((f) => [f.path, f.status])).toEqual([
+      ["tests/e2e/test_hang_0.py", "cancelled"],
+      ["tests/http/test_later.py", "cancelled"],
+    ]);
   });
 
   it("two Ctrl-C at once skip the grace period: trees that ignore SIGTERM are killed at once", async () => {
     const mark = marker("twice");
-    const { p } = hangingProject(project, mark, 2, IGNORE_TERM, { "server.py": SERVER });
-    const cli = startCli(["--parallel", "-n", "2", "--no-fork-server", "--kill-grace", "60", "--server", `python3 server.py ${mark}`, "--", "-s"], { cwd: p.root });
-    await cli.waitForOutput(/READY/, 2);
+    const { p } = hangingProject(project, mark, 1, IGNORE_TERM, { "server.py": SERVER });
+    const cli = startCli(["--parallel", "--no-fork-server", "--kill-grace", "60", "--server", `python3 server.py ${mark}`, "--", "-s"], { cwd: p.root });
+    await cli.waitForOutput(/READY/);
     const firstAt = performance.now();
     cli.child.kill("SIGINT");
     await taken(cli, "SIGINT");

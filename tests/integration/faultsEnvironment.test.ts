@@ -176,9 +176,9 @@ def server():
     const p = project({ "tests/http/conftest.py": conftest(mark), "tests/http/test_a.py": usesServer, "tests/http/test_b.py": usesServer });
     const { freePort } = await import("../../src/managed/ports.js");
     const env = testEnv({ FIXED_PORT: String(await freePort()) });
-    const waiting = await runCli(["--parallel", "-n", "2", "--timeout", "5", "--kill-grace", "1", "--slow-notice", "1", "--report-json", "r.json"], { cwd: p.root, env });
+    const waiting = await runCli(["--parallel", "-n", "2", "--timeout", "4", "--kill-grace", "1", "--slow-notice", "1", "--report-json", "r.json"], { cwd: p.root, env });
     expect(waiting.code).toBe(1);
-    expect(waiting.stdout).toMatch(/--timeout stops it at 5\.0s\. Files that run at once cannot share a fixed port/);
+    expect(waiting.stdout).toMatch(/--timeout stops it at 4\.0s\. Files that run at once cannot share a fixed port/);
     expect(readReport(p, "r.json").files.map((f) => f.status).sort()).toEqual(["passed", "timeout"]);
     expect(processesWith(mark)).toEqual([]);
 
