@@ -18,7 +18,7 @@ import type { RunConfig } from "./config/runConfig.js";
 import { KEPT_LOG_RUNS, STATE_DIR } from "./defaults.js";
 import { askPytest } from "./discovery/askPytest.js";
 import { collectionRequest, selectionFrom } from "./discovery/selection.js";
-import { StartCancelled } from "./errors.js";
+import { StartCancelled, UsageError } from "./errors.js";
 import { RunEvents, type LoadPlan } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
@@ -308,7 +308,12 @@ function prepareLogDir(config: RunConfig, runId: string): { dir: string; moved: 
     return { dir, moved: null };
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code ?? String(error);
-    const dir = keptLogDir(path.join(os.tmpdir(), "grimoire-logs"), runId);
+    let dir: string;
+    try {
+      dir = keptLogDir(path.join(os.tmpdir(), "grimoire-logs"), runId);
+    } catch {
+      throw new UsageError(`cannot write in ${STATE_DIR}/ in the project (${why}), nor in the temp folder ${os.tmpdir()}: pass --log-dir with a folder that can be written`);
+    }
     return { dir, moved: `cannot write in ${STATE_DIR}/ in the project (${why}): this run's logs are in ${dir} and it is not recorded in the history (--log-dir chooses where logs go)` };
   }
 }

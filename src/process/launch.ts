@@ -9,6 +9,7 @@
  * where it cannot find a run's processes by their environment (macOS).
  */
 import { spawn as nodeSpawn, type StdioOptions } from "node:child_process";
+import type { Socket } from "node:net";
 import { Readable, type Writable } from "node:stream";
 
 export interface LaunchSpec {
@@ -89,7 +90,7 @@ export function createLauncher(spawn: Spawn = nodeSpawn): Launcher {
     child.stdin?.on("error", () => undefined);
     if (background) {
       child.unref();
-      (child.stdin as (Writable & { unref?: () => void }) | null)?.unref?.();
+      (child.stdin as Socket | null)?.unref();
       return { pid, stdout: Readable.from([]), stderr: Readable.from([]), stdin: child.stdin ?? null, exited };
     }
     return { pid, stdout: child.stdout as Readable, stderr: child.stderr as Readable, stdin: child.stdin ?? null, exited };

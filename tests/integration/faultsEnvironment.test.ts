@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../../src/managed/ports.js";
 import { processesIn, processesWith, readReport, runCli, startCli, temporaryProjects, testEnv, uniqueMarker } from "../helpers/project.js";
 
 const project = temporaryProjects();
@@ -155,7 +156,6 @@ def server():
   it("a file that waits forever for it is named while it waits, with --timeout and GRIMOIRE_SLOT; Ctrl-C ends it", async () => {
     const mark = marker("fixedport");
     const p = project({ "tests/http/conftest.py": conftest(mark), "tests/http/test_a.py": usesServer, "tests/http/test_b.py": usesServer });
-    const { freePort } = await import("../../src/managed/ports.js");
     const env = testEnv({ FIXED_PORT: String(await freePort()) });
     const cli = startCli(["--parallel", "-n", "2", "--slow-notice", "1"], { cwd: p.root, env });
     // One file gets the port and passes; the other waits for it, and is named at 1s, 2s, 4s…
@@ -174,7 +174,6 @@ def server():
   it("with --timeout the waiting file times out; a file that fails to bind it is told about GRIMOIRE_SLOT", async () => {
     const mark = marker("fixedport-timeout");
     const p = project({ "tests/http/conftest.py": conftest(mark), "tests/http/test_a.py": usesServer, "tests/http/test_b.py": usesServer });
-    const { freePort } = await import("../../src/managed/ports.js");
     const env = testEnv({ FIXED_PORT: String(await freePort()) });
     const waiting = await runCli(["--parallel", "-n", "2", "--timeout", "4", "--kill-grace", "1", "--slow-notice", "1", "--report-json", "r.json"], { cwd: p.root, env });
     expect(waiting.code).toBe(1);
