@@ -86,9 +86,11 @@ function describeProcesses(names: readonly string[]): string {
     .join(", ");
 }
 
-export function reportOf(runId: string, runnerPid: string, graceMs: number, outcome: KillOutcome, names: readonly string[], notes: readonly string[]): string {
+/** What the watchdog says it did. `names`: the command names of the processes it found first (their children found later are only counted). */
+function reportOf(runId: string, runnerPid: string, graceMs: number, outcome: KillOutcome, names: readonly string[], notes: readonly string[]): string {
   const count = outcome.signalled.length;
-  const what = names.length > 0 ? ` (${describeProcesses(names)})` : "";
+  const more = count > names.length ? ` and ${count - names.length} more` : "";
+  const what = names.length > 0 ? ` (${describeProcesses(names)}${more})` : "";
   const forced = outcome.forced > 0 ? `, ${outcome.forced} of them with SIGKILL after the ${graceMs / 1000}s grace period` : "";
   const stuck = outcome.survivors.length > 0 ? ` Could not end: ${outcome.survivors.join(", ")} (stuck in the kernel).` : "";
   return `grimoire-run watchdog: grimoire-run (pid ${runnerPid}) ended before its run ${runId} did; ended the ${count === 1 ? "process" : `${count} processes`} the run left running${what}${forced}.${stuck}${notes.map((note) => ` ${note}`).join("")}\n`;
