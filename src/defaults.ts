@@ -62,6 +62,15 @@ export const DEFAULT_NORECURSEDIRS = [
 export const DEFAULT_KILL_GRACE_SECONDS = 2;
 
 /**
+ * Seconds after which a file still running is named on the console (again
+ * at twice and four times as long, and so on). A minute is longer than most
+ * files take and short enough that a file waiting forever (for a port
+ * another file holds, for input) is pointed out long before a CI job's own
+ * time limit ends the run without a word. As cargo-nextest's slow-timeout.
+ */
+export const DEFAULT_SLOW_NOTICE_SECONDS = 60;
+
+/**
  * How long output may keep flowing after a process is gone, before its pipes
  * are closed by force: a grandchild that inherited them (a server a test
  * forgot) must not hold the run up.
@@ -155,6 +164,15 @@ export const DEFAULT_SERVER_TIMEOUT_SECONDS = 15;
  * far below a framework's start-up and costs the server nothing.
  */
 export const SERVER_READY_POLL_MS = 100;
+
+/**
+ * How long the check that --base-url answers may take. It runs while pytest
+ * lists the files, which takes about as long, so it delays nothing unless
+ * packets to the server vanish without an answer; a refused connection or an
+ * unknown host is known at once, and a server on another continent accepts
+ * a TCP connection in a fraction of this.
+ */
+export const BASE_URL_PROBE_TIMEOUT_MS = 1_000;
 
 /** How long one readiness probe may take before it counts as "not yet": a server still booting may accept and not answer. */
 export const SERVER_READY_PROBE_TIMEOUT_MS = 1_000;

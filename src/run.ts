@@ -11,6 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import fg from "fast-glob";
+import { probeBaseUrl, unreachableWarning } from "./baseUrlCheck.js";
 import { collectOnly } from "./collectOnly.js";
 import { prepareOutputDir, prepareOutputFile } from "./config/outputPaths.js";
 import { readForwardedArgs } from "./config/pytestArgs.js";
@@ -19,7 +20,7 @@ import { DB_CONNECTIONS_PER_LEASE, KEPT_LOG_RUNS, STATE_DIR } from "./defaults.j
 import { plural } from "./format.js";
 import { askPytest } from "./discovery/askPytest.js";
 import { collectionRequest, selectionFrom } from "./discovery/selection.js";
-import { StartCancelled } from "./errors.js";
+import { StartCancelled, UsageError } from "./errors.js";
 import { RunEvents, type LoadPlan } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
@@ -30,7 +31,7 @@ import { combineCoverage } from "./coverage/combine.js";
 import { dataFilesToCombine, processDataFolder, testsFailedIn } from "./coverage/dataFiles.js";
 import type { CoverageResult, CoverageSettings, FileResult, RunReport } from "./model.js";
 import { flakyFiles } from "./plan/flakes.js";
-import { historyFile, readHistory, recordRun, updateHistory, type History } from "./plan/history.js";
+import { historyFile, readHistoryChecked, recordRun, updateHistory, type History } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
 import { estimateFiles } from "./plan/estimate.js";
 import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
@@ -54,7 +55,7 @@ export interface RunIO extends TerminalStreams {
 export async function run(config: RunConfig, io: RunIO): Promise<number> {
   const started = performance.now();
   const clock = (): number => (performance.now() - started) / 1000;
-  const session = new RunSession(newRunId());
+  const session = new RunSession(newRunId(), config.killGraceSeconds);
   const interrupted = (): number => exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses });
   try {
     // 1. What can be refused is refused before anything is written: a typo leaves no trace.
@@ -72,12 +73,18 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // 2. The fork server warms up while the log folder is made; once it is ready, pytest is known to be importable.
     const chosen = choosePython(config.root, config.python, io.env);
     session.startForkServer(direct ? null : forkServerOptions(config, chosen, session.runId, io.env));
-    const logDir = prepareLogDir(config, session.runId);
+    const { dir: logDir, moved: logsMoved } = prepareLogDir(config, session.runId);
+    session.logIn(logDir);
+    // Every process of the run carries its id, the Python check and the listing session too: the watchdog finds them by it.
+    const runEnv = { ...io.env, GRIMOIRE_RUN_ID: session.runId };
     const server = await session.forkServer();
-    const python = server instanceof ForkServer ? chosen : await checkPytest(chosen, config.root, io.env);
+    const python = server instanceof ForkServer ? chosen : await checkPytest(chosen, config.root, runEnv);
     const launcher: Launcher = server instanceof ForkServer ? (spec) => (server.usable ? server.launch(spec) : launch(spec)) : launch;
     const junitDir = path.join(logDir, "junit");
     fs.mkdirSync(junitDir, { recursive: true });
+
+    // Whether the tests' server answers, found out while pytest lists the files.
+    const baseUrlProblem = config.baseUrl === null ? Promise.resolve(null) : probeBaseUrl(config.baseUrl);
 
     // 3. pytest says which files a plain run of the selection collects (a direct serial run's own process says it later).
     const forwardedArgs = [...grimoireForwardedArgs(config), ...given.forwarded];
@@ -86,7 +93,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       python,
       args: request.args,
       pytestArgs: [...forwardedArgs, "-p", PLUGIN_MODULE, `--junitxml=${path.join(junitDir, "collect.xml")}`],
-      env: { ...io.env, PYTHONPATH: withPluginPath(io.env["PYTHONPATH"]) },
+      env: { ...runEnv, PYTHONPATH: withPluginPath(io.env["PYTHONPATH"]) },
       launcher,
       logFile: path.join(logDir, "collect.log"),
       cancel: session.stopping,
@@ -120,7 +127,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     }
 
     // 4. The plan: which files, in which batches, on how many workers. Pure.
-    const history = readHistory(config.root);
+    const { history, problem: historyProblem, unreadable: historyUnreadable } = readHistoryChecked(config.root);
     const chosenFiles = planFiles(selection.files, history, {
       order: config.order,
       seed: config.seed ?? crypto.randomInt(2 ** 31),
@@ -159,6 +166,13 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       load,
     });
     for (const message of [...selection.notices, ...(listing === null ? [] : acrossFileNotices(config, given, listing, plan.maxFailedTests)), ...chosenFiles.notices]) events.emit({ type: "notice", message });
+    if (logsMoved !== null) events.emit({ type: "warning", message: logsMoved });
+    const unreachable = await baseUrlProblem;
+    if (unreachable !== null && config.baseUrl !== null) events.emit({ type: "warning", message: unreachableWarning(config.baseUrl, config.baseUrlFrom, unreachable) });
+    if (historyProblem !== null) {
+      const kept = historyUnreadable && config.shard === null ? `; this run starts a new one and keeps the damaged file as ${toProjectPath(config.root, historyFile(config.root))}.damaged` : "";
+      events.emit({ type: "warning", message: `${toProjectPath(config.root, historyFile(config.root))} could not be read: ${historyProblem}${kept}` });
+    }
     const reportOf = (exitCode: number, results: RunReport["files"]): RunReport => ({
       version: 1,
       runId: session.runId,
@@ -234,6 +248,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       columns: width === null ? null : Math.max(40, width - (plan.parallel ? tagColumnWidth(files.map((f) => f.path)) : 0)),
       timeoutSeconds: config.timeoutSeconds,
       killGraceSeconds: config.killGraceSeconds,
+      slowNoticeSeconds: config.slowNoticeSeconds,
       events,
       clock,
       environment,
@@ -265,7 +280,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       session.failure !== null
         ? EXIT.internal
         : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses, coverageFailed: coverage?.failed ?? false });
-    const remembered = await rememberRun(config, history, outcome.results, events);
+    // A run whose logs went to the temp folder (a read-only project) is not recorded either.
+    const remembered = await rememberRun(config, history, outcome.results, events, logsMoved === null);
     const report: RunReport = {
       ...reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path))),
       flaky: flakyFiles(remembered, outcome.results.map((r) => r.path)),
@@ -360,8 +376,8 @@ async function reportCoverage(
  * (merge-reports records the whole run once they are done). The flake rates
  * of the reports are read from it.
  */
-async function rememberRun(config: RunConfig, before: History, results: readonly FileResult[], events: RunEvents): Promise<History> {
-  if (config.shard === null) {
+async function rememberRun(config: RunConfig, before: History, results: readonly FileResult[], events: RunEvents, record: boolean): Promise<History> {
+  if (config.shard === null && record) {
     try {
       return await recordRun(config.root, results);
     } catch (error) {
@@ -418,16 +434,47 @@ function newRunId(): string {
   return `${stamp}-${crypto.randomBytes(3).toString("hex")}`;
 }
 
-function prepareLogDir(config: RunConfig, runId: string): string {
+/**
+ * The run's log folder: --log-dir, or `.grimoire/logs/<run>` with the older
+ * runs' folders pruned. A project that cannot be written in (a read-only
+ * checkout, a `.grimoire` that is not a writable folder) still runs its
+ * tests, as plain pytest would there: only its logs go to the temp folder,
+ * and `moved` says why.
+ */
+function prepareLogDir(config: RunConfig, runId: string): { dir: string; moved: string | null } {
   if (config.logDir !== null) {
     prepareOutputDir("--log-dir", config.logDir);
-    return config.logDir;
+    return { dir: config.logDir, moved: null };
   }
   const state = path.join(config.root, STATE_DIR);
-  const logs = path.join(state, "logs");
-  prepareOutputDir("the log folder", logs);
-  const ignore = path.join(state, ".gitignore");
-  if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, "# grimoire-run's logs and state: safe to delete, not for version control.\n*\n");
+  try {
+    const dir = keptLogDir(path.join(state, "logs"), runId);
+    const ignore = path.join(state, ".gitignore");
+    if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, "# grimoire-run's logs and state: safe to delete, not for version control.\n*\n");
+    return { dir, moved: null };
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? String(error);
+    let dir: string;
+    try {
+      dir = keptLogDir(path.join(os.tmpdir(), "grimoire-logs"), runId);
+    } catch {
+      throw new UsageError(`cannot write in ${STATE_DIR}/ in the project (${why}), nor in the temp folder ${os.tmpdir()}: pass --log-dir with a folder that can be written`);
+    }
+    return { dir, moved: `cannot write in ${STATE_DIR}/ in the project (${why}): this run's logs are in ${dir} and it is not recorded in the history (--log-dir chooses where logs go)` };
+  }
+}
+
+/** `logs/<run>`, made, with the folders of older runs beyond KEPT_LOG_RUNS removed. Throws the system's error when it cannot be written. */
+function keptLogDir(logs: string, runId: string): string {
+  // One level at a time: a recursive mkdir reports a read-only file system as ENOENT.
+  for (const dir of [path.dirname(logs), logs]) {
+    try {
+      fs.mkdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+  fs.accessSync(logs, fs.constants.W_OK);
   const older = fs.readdirSync(logs).sort();
   for (const name of older.slice(0, Math.max(0, older.length - (KEPT_LOG_RUNS - 1)))) {
     fs.rmSync(path.join(logs, name), { recursive: true, force: true });

@@ -1,20 +1,24 @@
 /**
  * A run's session: everything a run starts that must end with it, in one
- * place. The interrupt handlers and the handler of errors nobody caught, the
- * fork server, the managed environment, the terminal's spinner; and at the
- * end, a sweep for any process of the run still alive. The story in run.ts
- * asks the session for these and never has to remember to undo them: close()
- * undoes whatever is still open, whatever happened before (a failure, a bug,
- * Ctrl-C).
+ * place. The watchdog (started first, it ends the run's processes should
+ * grimoire-run die without cleaning up), the interrupt handlers and the
+ * handler of errors nobody caught, the fork server, the managed environment,
+ * the terminal's spinner; and at the end, a sweep for any process of the run
+ * still alive. The story in run.ts asks the session for these and never has
+ * to remember to undo them: close() undoes whatever is still open, whatever
+ * happened before (a failure, a bug, Ctrl-C), and only then lets the
+ * watchdog go.
  */
+import path from "node:path";
 import type { StopCause } from "./events.js";
 import type { RunEvents } from "./events.js";
 import { watchInterrupts, type InterruptSignal, type InterruptWatch } from "./interrupts.js";
-import { ForkServer, type ForkServerOptions } from "./exec/forkServer.js";
+import { ForkServer, forkServerSocket, type ForkServerOptions } from "./exec/forkServer.js";
 import type { EnvironmentContext } from "./managed/leases.js";
 import { ManagedEnvironment } from "./managed/leases.js";
 import type { ManagedSettings } from "./config/managedSettings.js";
 import { killTrees, markedIn, takeSnapshot } from "./process/processTree.js";
+import { Watchdog } from "./process/watchdog.js";
 import type { Terminal } from "./report/terminal.js";
 import { BrowserServers, type BrowserServerSettings, type BrowserServersContext } from "./browsers/browserServers.js";
 import type { PythonCommand } from "./python.js";
@@ -25,6 +29,7 @@ export class RunSession {
   private readonly interrupts: InterruptWatch;
   private readonly uncaught = (error: unknown): void => this.fail(error);
   private stopListener: ((cause: StopCause) => void) | null = null;
+  private readonly watchdog: Watchdog;
   private stopCause: StopCause | null = null;
   private error: unknown = null;
   private forkServerStart: Promise<ForkServer | string | null> | null = null;
@@ -33,7 +38,12 @@ export class RunSession {
   private terminal: Terminal | null = null;
   private closed = false;
 
-  constructor(readonly runId: string) {
+  constructor(
+    readonly runId: string,
+    killGraceSeconds: number,
+  ) {
+    // Before anything else of the run exists: from here on, nothing the run starts can outlive grimoire-run.
+    this.watchdog = Watchdog.start(runId, killGraceSeconds * 1000);
     this.interrupts = watchInterrupts({
       stop: (signal) => this.stop({ reason: "interrupt", signal, beforeFirstTest: this.stopListener === null }),
       hurry: () => this.hurryController.abort(),
@@ -81,7 +91,13 @@ export class RunSession {
 
   /** Starts the fork server, once; its answer (a server, why there is none, or null where it does not apply) is awaited with forkServer(). */
   startForkServer(options: ForkServerOptions | null): void {
+    if (this.forkServerStart === null && options !== null) this.watchdog.removeIfKilled(forkServerSocket(options.runId));
     this.forkServerStart ??= options === null ? Promise.resolve(null) : ForkServer.start(options);
+  }
+
+  /** The run's log folder: should the watchdog have to act, it says what it did there too. */
+  logIn(logDir: string): void {
+    this.watchdog.logTo(path.join(logDir, "watchdog.log"));
   }
 
   async forkServer(): Promise<ForkServer | string | null> {
@@ -89,6 +105,7 @@ export class RunSession {
   }
 
   async openEnvironment(settings: ManagedSettings, context: EnvironmentContext): Promise<ManagedEnvironment> {
+    if (settings.database !== null) this.watchdog.note("Its database clones are dropped by the next run with the same --database-url.");
     this.environment = await ManagedEnvironment.open(settings, context, this.stopping, this.hurrying);
     return this.environment;
   }
@@ -138,6 +155,8 @@ export class RunSession {
     this.interrupts.dispose();
     process.off("uncaughtException", this.uncaught);
     process.off("unhandledRejection", this.uncaught);
+    // Last: until this, a grimoire-run killed half-way through its cleanup is cleaned up after.
+    await this.watchdog.done();
   }
 
   private async closeBrowsers(): Promise<void> {

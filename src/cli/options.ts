@@ -3,7 +3,7 @@
  * types and help live), parsed with yargs.
  */
 import yargs from "yargs";
-import { DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_WORKERS, STATE_DIR, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
+import { DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_WORKERS, STATE_DIR, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SLOW_NOTICE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import { UsageError } from "../errors.js";
 
 export type OptionType = "string" | "boolean";
@@ -53,6 +53,7 @@ export const OPTIONS = {
   "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree", group: MODES },
   "kill-grace": { type: "string", describe: "Seconds between SIGTERM and SIGKILL when a process tree is killed", group: MODES, defaultText: String(DEFAULT_KILL_GRACE_SECONDS) },
   timeout: { type: "string", describe: "Per-file limit in seconds; past it the file's whole process tree is killed", group: MODES },
+  "slow-notice": { type: "string", describe: "With --parallel: name a file still running after this many seconds (and after twice, four times as long…)", group: MODES, defaultText: String(DEFAULT_SLOW_NOTICE_SECONDS) },
   order: { type: "string", describe: "Start order: history (failed last time, then new, then longest first), name, or random", group: SCHEDULING, choices: ["history", "name", "random"], defaultText: DEFAULT_ORDER },
   seed: { type: "string", describe: "Seed for --order random (printed when not given)", group: SCHEDULING },
   "last-failed": { type: "boolean", describe: "Run only the files that failed, timed out or were cancelled last time (all of them if none did)", group: SCHEDULING },

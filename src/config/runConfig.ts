@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { BrowserName } from "../browsers/protocol.js";
 import type { CliInput, OptionName } from "../cli/options.js";
-import { DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
+import { DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SLOW_NOTICE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import type { Scope } from "../discovery/selection.js";
 import { UsageError } from "../errors.js";
 import { databaseName } from "../managed/databaseNames.js";
@@ -37,6 +37,8 @@ export interface RunConfig {
   pack: { underSeconds: number } | null;
   killGraceSeconds: number;
   timeoutSeconds: number | null;
+  /** A file still running after this long is named on the console (then at twice, four times as long). */
+  slowNoticeSeconds: number;
   retries: number;
   /** Whether a flaky file (passed only on a retry) counts as a pass. */
   flakyPasses: boolean;
@@ -45,6 +47,8 @@ export interface RunConfig {
   /** null unless --server, --database-url, --setup or --teardown asks for a managed environment. */
   managed: ManagedSettings | null;
   baseUrl: string | null;
+  /** Where the base URL came from, for messages: `--base-url`, `E2E_BASE_URL`, a pyproject key. */
+  baseUrlFrom: string;
   python: string | undefined;
   headed: boolean;
   /** --browser-server: one browser server per worker slot; null when each file launches its own browser. */
@@ -85,7 +89,8 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
   if (v.quiet === true && v.verbose === true) throw new UsageError("--quiet and --verbose cannot be combined");
   const managedServer = v.server !== undefined;
   const baseUrl = v["base-url"] ?? (managedServer ? undefined : nonEmpty(env["E2E_BASE_URL"]));
-  if (baseUrl !== undefined) checkUrl(managedServer ? fillPlaceholders(baseUrl, SAMPLE_PLACES) : baseUrl, v["base-url"] === undefined ? "E2E_BASE_URL" : describe("base-url"));
+  const baseUrlFrom = v["base-url"] === undefined ? "E2E_BASE_URL" : describe("base-url");
+  if (baseUrl !== undefined) checkUrl(managedServer ? fillPlaceholders(baseUrl, SAMPLE_PLACES) : baseUrl, baseUrlFrom);
   const flakyResult = v["flaky-result"] ?? (isCI(env) ? "fail" : "pass");
   return {
     root,
@@ -101,12 +106,14 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     pack: resolvePack(v, describe),
     killGraceSeconds: parseSeconds(describe("kill-grace"), v["kill-grace"], { allowZero: true }) ?? DEFAULT_KILL_GRACE_SECONDS,
     timeoutSeconds: parseSeconds(describe("timeout"), v.timeout, { allowZero: false }),
+    slowNoticeSeconds: parseSeconds(describe("slow-notice"), v["slow-notice"], { allowZero: false }) ?? DEFAULT_SLOW_NOTICE_SECONDS,
     retries: parseCount(describe("retries"), v.retries, 0) ?? DEFAULT_RETRIES,
     flakyPasses: flakyResult === "pass",
     load: resolveLoad(input, describe),
     managed: resolveManaged(input, describe),
     // With --server each server's own address reaches the tests, made from --base-url as a template if given.
     baseUrl: managedServer ? null : (baseUrl ?? null),
+    baseUrlFrom,
     python: v.python,
     headed: v.headed === true,
     browserServer: resolveBrowserServer(v, env, describe),
@@ -118,10 +125,10 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     lastFailed: v["last-failed"] === true,
     failedFirst: v["failed-first"] === true,
     shard: v.shard === undefined ? null : v.shard.trim() === "auto" ? shardFromCi(env, describe("shard")) : parseShard(v.shard, describe("shard")),
-    reportJson: v["report-json"] === undefined ? null : path.resolve(root, v["report-json"]),
-    junitXml: v["junit-xml"] === undefined ? null : path.resolve(root, v["junit-xml"]),
-    reportHtml: v["report-html"] === undefined ? null : path.resolve(root, v["report-html"]),
-    logDir: v["log-dir"] === undefined ? null : path.resolve(root, v["log-dir"]),
+    reportJson: outputPath(root, describe("report-json"), v["report-json"]),
+    junitXml: outputPath(root, describe("junit-xml"), v["junit-xml"]),
+    reportHtml: outputPath(root, describe("report-html"), v["report-html"]),
+    logDir: outputPath(root, describe("log-dir"), v["log-dir"]),
     quiet: v.quiet === true,
     verbose: v.verbose === true,
   };
@@ -227,8 +234,9 @@ export function parseCount(flag: string, value: string | undefined, min: number)
   return Number(value);
 }
 
+/** Digits only, and small enough to be counted exactly: `--loop 99999999999999999999999` is not a count. */
 function isWholeNumber(value: string, min: number): boolean {
-  return /^\d+$/.test(value.trim()) && Number(value) >= min;
+  return /^\d+$/.test(value.trim()) && Number(value) >= min && Number(value) <= Number.MAX_SAFE_INTEGER;
 }
 
 export function parseWorkers(value: string | undefined, flag = "--workers"): number | "auto" {
@@ -242,10 +250,18 @@ export function parseWorkers(value: string | undefined, flag = "--workers"): num
 export function parseSeconds(flag: string, value: string | undefined, { allowZero }: { allowZero: boolean }): number | null {
   if (value === undefined) return null;
   const seconds = Number(value.trim());
-  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0 || (!allowZero && seconds === 0)) {
+  // Decimal notation only: Number() would also read "0x10" and "1e3", which nobody means as seconds.
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(value.trim()) || !Number.isFinite(seconds) || seconds < 0 || (!allowZero && seconds === 0)) {
     throw new UsageError(`${flag} must be a ${allowZero ? "non-negative" : "positive"} number of seconds; got "${value}"`);
   }
   return seconds;
+}
+
+/** An output file or folder, relative to the project root. Empty is refused: it would name the project root itself. */
+function outputPath(root: string, flag: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === "") throw new UsageError(`${flag} is empty: give a path (relative to the project root)`);
+  return path.resolve(root, value);
 }
 
 function checkUrl(value: string, from: string): void {

@@ -17,6 +17,7 @@ import type { BrowserServers } from "../browsers/browserServers.js";
 import { logName, pytestArgs, pytestEnv, targetsOf, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
+import { after } from "../process/sleep.js";
 import { COLLECTED_MARKER, readRecords } from "./testRecords.js";
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
 import { processDataFile } from "../coverage/dataFiles.js";
@@ -34,6 +35,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   plainTargets: string[] | null;
   timeoutSeconds: number | null;
   killGraceSeconds: number;
+  /** --slow-notice, in parallel mode. */
+  slowNoticeSeconds: number;
   events: RunEvents;
   clock: () => number;
   /** Managed servers and databases, leased for each batch; null when grimoire-run starts none. */
@@ -107,6 +110,15 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     };
     let failed = true;
     let report: ProcessReport;
+    // A file that waits forever (a port another file holds, input that never comes) is named while it waits.
+    let slowAfter = settings.slowNoticeSeconds;
+    let stopSlowNotices = (): void => undefined;
+    const noticeSlow = (): void => {
+      settings.events.emit({ type: "slow", batch: started, seconds: slowAfter, timeoutSeconds: settings.timeoutSeconds });
+      stopSlowNotices = after(slowAfter * 1000, noticeSlow);
+      slowAfter *= 2;
+    };
+    if (parallel) stopSlowNotices = after(slowAfter * 1000, noticeSlow);
     try {
       report = await runProcess(
         {
@@ -141,6 +153,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
         await settings.browsers.replace(placement.slot, `${where} was ${report.timedOut ? "timed out" : report.cancelled ? "stopped" : `killed by ${report.signal}`} while using it`);
       }
     } finally {
+      stopSlowNotices();
       await lease?.release(failed);
     }
 

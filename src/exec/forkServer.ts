@@ -21,6 +21,8 @@ import { buildRunRequest, encodeRequest, parseEvent, type ForkServerEvent } from
 
 
 interface Pending {
+  /** What was asked: started afresh instead should the server die before it forked it. */
+  spec: LaunchSpec;
   pid: number | null;
   output: net.Socket | null;
   resolveLaunch: ((process: LaunchedProcess) => void) | null;
@@ -59,11 +61,13 @@ export class ForkServer {
     private readonly killGraceMs: number,
     /** The environment the server was started with; each child gets its file's differences from it. */
     private readonly baseEnv: NodeJS.ProcessEnv,
+    /** Starts afresh what the server could not fork. */
+    private readonly fallback: Launcher,
   ) {}
 
   /** A ready server, or the reason there is none (and files start afresh). */
   static async start(options: ForkServerOptions): Promise<ForkServer | string> {
-    const socketPath = path.join(os.tmpdir(), `grimoire-${options.runId}.sock`);
+    const socketPath = forkServerSocket(options.runId);
     const socketServer = net.createServer();
     await new Promise<void>((resolve, reject) => {
       socketServer.once("error", reject);
@@ -71,7 +75,8 @@ export class ForkServer {
     });
     const env = { ...options.env, GRIMOIRE_RUN_ID: options.runId, GRIMOIRE_TREE_ID: `${options.runId}.forkserver` };
     // grimoire-run's own stdin goes to the server as its fd 3, for a serial run's child to take as its stdin (pdb, breakpoint()).
-    const child = await (options.launcher ?? defaultLaunch)({
+    const launcher = options.launcher ?? defaultLaunch;
+    const child = await launcher({
       command: options.python.command,
       args: [
         ...options.python.args,
@@ -86,7 +91,7 @@ export class ForkServer {
       stdin: "pipe",
       ...(options.stdin === undefined ? {} : { fd3: options.stdin }),
     });
-    const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs, env);
+    const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs, env, launcher);
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     socketServer.on("connection", (socket) => server.accept(socket));
@@ -128,7 +133,7 @@ export class ForkServer {
     let resolveExit!: (exit: Exit) => void;
     const exited = new Promise<Exit>((resolve) => (resolveExit = resolve));
     const launched = new Promise<LaunchedProcess>((resolveLaunch) => {
-      this.pending.set(id, { pid: null, output: null, resolveLaunch, resolveExit, exited, exit: null });
+      this.pending.set(id, { spec, pid: null, output: null, resolveLaunch, resolveExit, exited, exit: null });
     });
     const request = buildRunRequest({
       id,
@@ -144,7 +149,7 @@ export class ForkServer {
 
   /** Ends the server (no child of it runs any more by then) and removes its socket. */
   async close(): Promise<void> {
-    this.dead ??= "closed";
+    this.died("the run ended", { startAfresh: false });
     this.child.stdin?.end();
     const exited = this.child.exited;
     const timer = setTimeout(() => {
@@ -229,19 +234,36 @@ export class ForkServer {
     else void entry.exited.then(() => this.pending.delete(id));
   }
 
-  /** The server is gone: its children's fates are unknown; each is reported as a failure to start, and killed. */
-  private died(reason: string): void {
+  /**
+   * The server is gone (`reason` says how). A file it had forked is ended
+   * with the usual grace period and fails, its fate unknown, with the
+   * reason; a file it had not forked yet never started, and is started
+   * afresh instead (the server is only an optimisation), unless the run
+   * itself is ending.
+   */
+  private died(reason: string, { startAfresh }: { startAfresh: boolean } = { startAfresh: true }): void {
     if (this.dead !== null) return;
     this.dead = reason;
     for (const [id, entry] of this.pending) {
-      if (entry.pid !== null) void killTrees([{ pid: entry.pid, marker: null }], { graceMs: 0 });
-      const exit: Exit = { code: null, signal: null, spawnError: new Error(reason) };
+      this.pending.delete(id);
+      if (entry.pid === null && entry.resolveLaunch !== null && startAfresh) {
+        const resolve = entry.resolveLaunch;
+        entry.resolveLaunch = null;
+        void Promise.resolve(this.fallback(entry.spec)).then(resolve);
+        continue;
+      }
+      if (entry.pid !== null) void killTrees([{ pid: entry.pid, marker: null }], { graceMs: this.killGraceMs });
+      const exit: Exit = entry.pid === null ? { code: null, signal: null, spawnError: new Error(reason) } : { code: null, signal: null, spawnError: null, lost: `stopped when ${reason}` };
       entry.resolveExit(exit);
       entry.exit = exit;
       resolveLaunch(entry);
-      this.pending.delete(id);
     }
   }
+}
+
+/** Where a run's fork server children send their output: a Unix socket in the temp folder, removed when the server is closed. */
+export function forkServerSocket(runId: string): string {
+  return path.join(os.tmpdir(), `grimoire-${runId}.sock`);
 }
 
 /**

@@ -31,6 +31,7 @@ function endedEarly(outcome: ProcessOutcome): boolean {
 export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason: string | null } {
   if (outcome.spawnError !== null) return { status: "failed", reason: `could not start: ${outcome.spawnError}` };
   if (outcome.cancelled) return { status: "cancelled", reason: null };
+  if (outcome.lost !== null) return { status: "failed", reason: outcome.lost };
   if (outcome.timedOut) return { status: "timeout", reason: `no result within the ${outcome.timeoutSeconds ?? "?"}s time limit` };
   if (outcome.signal !== null) return { status: "failed", reason: `killed by ${outcome.signal}` };
   if (endedEarly(outcome)) {
@@ -121,7 +122,7 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
 export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], outcome: ProcessOutcome): FileResult[] {
   const records = outcome.records;
   const process = statusOf(outcome);
-  const interrupted = outcome.timedOut || outcome.cancelled || outcome.signal !== null || outcome.spawnError !== null || endedEarly(outcome);
+  const interrupted = outcome.timedOut || outcome.cancelled || outcome.signal !== null || outcome.spawnError !== null || outcome.lost !== null || endedEarly(outcome);
   // A process that failed with no failing test or collection error to show for it (a usage error, an internal error) must not pass.
   const explained = [...(records?.files.values() ?? [])].some((file) => file.collectError || failedTests(file.counts) > 0);
   const collected = records?.collected ?? null;

@@ -1,9 +1,12 @@
 /**
  * What grimoire-run remembers of each file between runs: a smoothed duration,
- * the last outcome, and the last few outcomes of the file and of each of its
- * tests (for flake rates, flakes.ts), in `.grimoire/history.json`. Written
- * under a lock and through a rename, so two runs at once neither corrupt the
- * file nor lose each other's updates.
+ * the last outcome, each test's seconds (for --split), and the last few
+ * outcomes of the file and of each of its tests (for flake rates, flakes.ts),
+ * in `.grimoire/history.json`. Written under a lock and through a rename, so
+ * two runs at once neither corrupt the file nor lose each other's updates. A
+ * damaged file is only a lost hint: its readable entries are kept, and a file
+ * that is not JSON at all is kept aside as `history.json.damaged` before a
+ * new one is written.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -56,13 +59,83 @@ export function historyFile(root: string): string {
 
 /** The recorded history, or an empty one when there is none or it cannot be read (it is only a hint). */
 export function readHistory(root: string): History {
+  return readHistoryChecked(root).history;
+}
+
+export interface HistoryRead {
+  history: History;
+  /** What was wrong with the file, in words, or null when it was whole (or absent). */
+  problem: string | null;
+  /** The file as a whole could not be read: it is kept beside the new one when this run records (recordRun). */
+  unreadable: boolean;
+}
+
+const OUTCOMES: ReadonlySet<string> = new Set<FileStatus>(["passed", "failed", "timeout", "cancelled", "no-tests", "flaky"]);
+
+/** An entry as updateHistory writes it, or null: a hand-edited or half-merged entry must not reach the arithmetic (`"runs": "x"` would become "x1"). */
+function checkedEntry(value: unknown): FileHistory | null {
+  if (typeof value !== "object" || value === null) return null;
+  const entry = value as Record<string, unknown>;
+  const seconds = entry["seconds"];
+  const runs = entry["runs"];
+  const failedTests = entry["failedTests"];
+  if (seconds !== null && !(typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 0)) return null;
+  if (typeof entry["outcome"] !== "string" || !OUTCOMES.has(entry["outcome"])) return null;
+  if (typeof runs !== "number" || !Number.isSafeInteger(runs) || runs < 0) return null;
+  if (typeof entry["lastRun"] !== "string") return null;
+  if (failedTests !== undefined && !(Array.isArray(failedTests) && failedTests.every((id) => typeof id === "string"))) return null;
+  // The flake letters and the tests' seconds are hints of their own: one that is not what grimoire-run writes is left out alone.
+  const recent = entry["recent"];
+  const tests = recordOf(entry["tests"], (letters): letters is string => typeof letters === "string");
+  const testSeconds = recordOf(entry["testSeconds"], (s): s is number => typeof s === "number" && Number.isFinite(s) && s >= 0);
+  return {
+    seconds,
+    outcome: entry["outcome"] as FileStatus,
+    runs,
+    lastRun: entry["lastRun"],
+    ...(failedTests === undefined ? {} : { failedTests: failedTests as string[] }),
+    ...(typeof recent === "string" ? { recent } : {}),
+    ...(tests === null ? {} : { tests }),
+    ...(testSeconds === null ? {} : { testSeconds }),
+  };
+}
+
+/** An object whose every value passes `valid`, or null. */
+function recordOf<T>(value: unknown, valid: (item: unknown) => item is T): Record<string, T> | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  return Object.values(value).every(valid) ? (value as Record<string, T>) : null;
+}
+
+/** The history with what was wrong with it: a file that is not JSON, or entries that are not what grimoire-run writes (dropped). */
+export function readHistoryChecked(root: string): HistoryRead {
+  let text: string;
   try {
-    const parsed = JSON.parse(fs.readFileSync(historyFile(root), "utf8")) as Partial<History>;
-    if (parsed.version === 1 && typeof parsed.files === "object" && parsed.files !== null) return { version: 1, files: parsed.files };
+    text = fs.readFileSync(historyFile(root), "utf8");
   } catch {
-    // missing or damaged: start afresh
+    return { history: EMPTY_HISTORY, problem: null, unreadable: false };
   }
-  return EMPTY_HISTORY;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    // The parser quotes what it choked on, which may be any byte: shown as "?" rather than sent to a terminal.
+    // eslint-disable-next-line no-control-regex
+    const why = (error as Error).message.replace(/[\x00-\x1f\x7f]/g, "?");
+    return { history: EMPTY_HISTORY, problem: `it is not JSON (${why})`, unreadable: true };
+  }
+  const top = parsed as Partial<History> | null;
+  if (typeof top !== "object" || top === null || top.version !== 1 || typeof top.files !== "object" || top.files === null || Array.isArray(top.files)) {
+    return { history: EMPTY_HISTORY, problem: "it is not a history of this version of grimoire-run", unreadable: true };
+  }
+  const files: Record<string, FileHistory> = {};
+  const dropped: string[] = [];
+  for (const [file, value] of Object.entries(top.files)) {
+    const entry = checkedEntry(value);
+    if (entry === null) dropped.push(file);
+    else files[file] = entry;
+  }
+  const problem = dropped.length === 0 ? null : `${dropped.length === 1 ? "the entry" : `${dropped.length} entries`} for ${dropped.slice(0, 3).join(", ")}${dropped.length > 3 ? ", …" : ""} could not be read and ${dropped.length === 1 ? "was" : "were"} left out`;
+  return { history: { version: 1, files }, problem, unreadable: false };
 }
 
 /** Which of a file's outcomes in this run is remembered: the heaviest. */
@@ -185,7 +258,10 @@ export async function recordRun(root: string, results: readonly FileResult[], no
   const lock = `${file}.lock`;
   const release = await acquireLock(lock);
   try {
-    const updated = updateHistory(readHistory(root), results, now);
+    const read = readHistoryChecked(root);
+    // A file that could not be read at all is kept for whoever wants to look at it, not overwritten.
+    if (read.unreadable) fs.copyFileSync(file, `${file}.damaged`);
+    const updated = updateHistory(read.history, results, now);
     writeJsonFile(file, updated);
     return updated;
   } finally {

@@ -25,6 +25,7 @@ export interface Part {
 }
 
 export interface Partition {
+  /** Part I is `parts[I - 1]`; there are no more parts than files, and a part past the last is empty. */
   parts: Part[];
   /** Identifies the partition: jobs that disagree on it (different history) are caught when reports are merged. */
   digest: string;
@@ -35,7 +36,7 @@ export function parseShard(value: string, flag = "--shard"): ShardSpec {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
-  if (match === null || count < 1 || index < 1 || index > count) {
+  if (match === null || count < 1 || index < 1 || index > count || count > Number.MAX_SAFE_INTEGER) {
     throw new UsageError(`${flag} must be I/N with 1 <= I <= N, like 2/4; got "${value}"`);
   }
   return { index, count };
@@ -54,7 +55,8 @@ export function partition(paths: readonly string[], history: History, count: num
   const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : UNKNOWN_FILE_SECONDS;
   const estimate = (p: string): number => Math.round((history.files[p]?.seconds ?? fallback) * 1000) / 1000;
   const sorted = [...paths].sort((a, b) => estimate(b) - estimate(a) || compareCodeUnits(a, b));
-  const parts: Part[] = Array.from({ length: count }, () => ({ paths: [], seconds: 0 }));
+  // No more parts than files: the others are empty (a CI matrix larger than the suite), and a count of 10^15 must not allocate them.
+  const parts: Part[] = Array.from({ length: Math.max(1, Math.min(count, paths.length)) }, () => ({ paths: [], seconds: 0 }));
   for (const p of sorted) {
     // The part with the least time, then the fewest files (files of no recorded time still spread out).
     const lighter = (a: Part, b: Part): boolean => a.seconds < b.seconds || (a.seconds === b.seconds && a.paths.length < b.paths.length);

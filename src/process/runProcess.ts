@@ -9,6 +9,7 @@ import { DRAIN_AFTER_EXIT_MS } from "../defaults.js";
 import { launch as defaultLaunch, type Launcher, type LaunchSpec } from "./launch.js";
 import { OutputCapture, type OutputListener } from "./outputCapture.js";
 import { groupHasMembers, killTrees, type KillOutcome } from "./processTree.js";
+import { after } from "./sleep.js";
 
 export interface ProcessRequest {
   launch: LaunchSpec;
@@ -38,6 +39,8 @@ export interface ProcessReport {
   cancelled: boolean;
   /** Why the process could not be started at all. */
   spawnError: string | null;
+  /** Why the process ended with its own exit status unknown (Exit.lost). */
+  lost: string | null;
   durationSeconds: number;
   /** The last lines it printed. */
   tail: string[];
@@ -65,16 +68,16 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
   let kill: KillOutcome | null = null;
   const pid = child.pid;
   if (pid !== null) {
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimer = (): void => undefined;
     let onCancel: (() => void) | undefined;
     const stopped = new Promise<"timeout" | "cancel">((resolve) => {
-      if (request.timeoutMs !== null) timer = setTimeout(() => resolve("timeout"), request.timeoutMs);
+      if (request.timeoutMs !== null) cancelTimer = after(request.timeoutMs, () => resolve("timeout"));
       onCancel = () => resolve("cancel");
       if (request.cancel.aborted) onCancel();
       else request.cancel.addEventListener("abort", onCancel, { once: true });
     });
     const first = await Promise.race([child.exited.then(() => "exit" as const), stopped]);
-    clearTimeout(timer);
+    cancelTimer();
     if (onCancel !== undefined) request.cancel.removeEventListener("abort", onCancel);
     if (first !== "exit") {
       timedOut = first === "timeout";
@@ -101,6 +104,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     timeoutSeconds: request.timeoutMs === null ? null : request.timeoutMs / 1000,
     cancelled,
     spawnError: exit.spawnError === null ? null : exit.spawnError.message,
+    lost: exit.lost ?? null,
     durationSeconds,
     tail: capture.tail(),
     leftovers,

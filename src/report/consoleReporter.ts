@@ -41,6 +41,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let stopped: StopCause | null = null;
   const startedAt = Date.now();
   let ticker: NodeJS.Timeout | undefined;
+  let slowHintShown = false;
 
   const showStatus = (): void => {
     const elapsed = formatSeconds((Date.now() - startedAt) / 1000);
@@ -147,6 +148,15 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         if (event.result.log !== null && !quietModule) terminal.out(resultLine(event.result, event.willRetry));
         break;
       }
+      case "slow": {
+        const what = event.batch.paths.length === 1 ? fitPath(event.batch.paths[0] as string) : `the pack of ${event.batch.paths.join(", ")}`;
+        terminal.out(`${colours.yellow("SLOW".padEnd(8))} ${what.padEnd(pathWidth)}  ${formatSeconds(event.seconds).padStart(6)}  still running\n`);
+        if (!slowHintShown) {
+          slowHintShown = true;
+          terminal.out(`${colours.dim(slowHint(event.timeoutSeconds))}\n`);
+        }
+        break;
+      }
       case "iteration-finish":
         if (load !== null && event.results.length > 0) terminal.out(iterationLine(event.iteration, event.results, event.seconds));
         break;
@@ -201,6 +211,15 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         break;
     }
   };
+}
+
+/** Said once per run, under its first SLOW line: what keeps a file waiting forever, and what stops it. */
+function slowHint(timeoutSeconds: number | null): string {
+  const stop =
+    timeoutSeconds === null
+      ? "No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it."
+      : `--timeout stops it at ${formatSeconds(timeoutSeconds)}.`;
+  return `         ${stop} Files that run at once cannot share a fixed port: derive ports from GRIMOIRE_SLOT, which differs for each of them.`;
 }
 
 /** Why the run is stopping, in words. */

@@ -61,6 +61,9 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     const heading = options.load === true ? "Latest failure of each file" : failures.length === 1 ? "Failure" : "Failures";
     lines.push("", colours.bold(colours.red(`${heading}:`)));
     for (const result of failures) lines.push(...describeFailure(result, colours, tailLines, options.width ?? null));
+    if (report.workers > 1 && failures.some((result) => result.tail.some((line) => PORT_TAKEN.test(line)))) {
+      lines.push("", colours.yellow("A port was already in use: files that run at once cannot share a fixed port; derive ports from GRIMOIRE_SLOT, which differs for each of them."));
+    }
   }
 
   const cancelled = finals.filter((r) => r.status === "cancelled");
@@ -111,6 +114,9 @@ function describeLoad(report: RunReport, colours: Palette): string[] {
   }
   return lines;
 }
+
+/** How Python, Node and most servers say that a port is taken. */
+const PORT_TAKEN = /address already in use|EADDRINUSE|errno 98\b/i;
 
 function describeFailure(result: FileResult, colours: Palette, tailLines: number, width: number | null): string[] {
   const why = result.reason ?? result.status;

@@ -74,6 +74,8 @@ export interface RunningCli {
   child: ChildProcess;
   /** Resolves once stdout holds `count` matches of the pattern, or rejects if the process ends first. */
   waitForOutput: (pattern: RegExp, count?: number) => Promise<void>;
+  /** What grimoire-run has printed on stdout so far. */
+  stdoutSoFar: () => string;
   done: Promise<CliResult>;
 }
 
@@ -82,11 +84,13 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** Keep only this many trailing characters of stdout (a test that makes it print megabytes). */
   keepStdout?: number;
+  /** grimoire-run's stdin: nothing (the default), or a pipe the test holds open (`child.stdin`). */
+  stdin?: "ignore" | "pipe";
 }
 
 export function startCli(args: string[], options: CliOptions): RunningCli {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env ?? testEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env ?? testEnv(), stdio: [options.stdin ?? "ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   const waiters: { pattern: RegExp; count: number; resolve: () => void; reject: (error: Error) => void }[] = [];
@@ -114,6 +118,7 @@ export function startCli(args: string[], options: CliOptions): RunningCli {
   return {
     child,
     done,
+    stdoutSoFar: () => stdout,
     waitForOutput: (pattern, count = 1) =>
       new Promise((resolve, reject) => {
         waiters.push({ pattern, count, resolve, reject });

@@ -107,7 +107,7 @@ def test_kill_my_parent():
     const report = readReport(p, "r.json");
     const killer = report.files.find((f) => f.path === "tests/http/test_0_kills_server.py");
     expect(killer?.status).toBe("failed");
-    expect(result.stdout).toMatch(/could not start: the fork server exited/);
+    expect(result.stdout).toMatch(/stopped when the fork server exited/);
     expect(report.files.filter((f) => f.status === "passed")).toHaveLength(3);
     expect(processesWith(mark)).toEqual([]);
   });

@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { HONOUR_TERM, IGNORE_TERM, hangingProject as makeHangingProject } from "../helpers/hanging.js";
 import { temporaryProjects, processesIn, processesWith, readReport, runCli, startCli, testEnv, uniqueMarker, type Project } from "../helpers/project.js";
 
 const project = temporaryProjects();
@@ -23,31 +24,6 @@ function marker(name: string): string {
   return m;
 }
 
-const IGNORE_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)";
-const HONOUR_TERM = "import time; time.sleep(600)";
-
-/**
- * A test that starts three grandchildren (one in its own group, one in its
- * own session, one re-parented to init by a double fork), says READY, marks
- * itself ready in the sync folder, and hangs.
- */
-function hangingTest(mark: string, sync: string, name: string, grandchild: string): string {
-  return `import os, pathlib, subprocess, sys, time
-
-MARK = ${JSON.stringify(mark)}
-CHILD = ${JSON.stringify(grandchild)}
-DAEMON = "import os, subprocess, sys; subprocess.Popen([sys.executable, '-c', sys.argv[1], sys.argv[2]], start_new_session=True); os._exit(0)"
-
-def test_hang():
-    subprocess.Popen([sys.executable, "-c", CHILD, MARK])
-    subprocess.Popen([sys.executable, "-c", CHILD, MARK], start_new_session=True)
-    subprocess.run([sys.executable, "-c", DAEMON, CHILD, MARK], check=True)
-    pathlib.Path(${JSON.stringify(sync)}, ${JSON.stringify(name)}).touch()
-    print("READY", flush=True)
-    time.sleep(600)
-`;
-}
-
 /** Fails once `count` files are ready, so that they are all running when it does. */
 function failWhenReady(sync: string, count: number): string {
   return `import pathlib, time
@@ -61,12 +37,7 @@ def test_fail_when_others_run():
 }
 
 function hangingProject(mark: string, count: number, grandchild: string, extra: Record<string, string> = {}): { p: Project; sync: string } {
-  const p = project({});
-  const sync = path.join(p.root, "sync");
-  fs.mkdirSync(sync);
-  for (let i = 0; i < count; i++) p.write(`tests/e2e/test_hang_${i}.py`, hangingTest(mark, sync, `hang-${i}`, grandchild));
-  for (const [file, content] of Object.entries(extra)) p.write(file, content);
-  return { p, sync };
+  return makeHangingProject(project, mark, count, grandchild, extra);
 }
 
 describe("--fail-fast", () => {

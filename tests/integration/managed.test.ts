@@ -8,7 +8,7 @@ import path from "node:path";
 import { escapeIdentifier } from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type Postgres } from "../helpers/postgres.js";
-import { temporaryProjects, processesIn, processesWith, readReport, runCli, startCli, uniqueMarker, until, type Project } from "../helpers/project.js";
+import { temporaryProjects, processesIn, processesWith, readReport, runCli, startCli, uniqueMarker, type Project } from "../helpers/project.js";
 
 let pg: Postgres;
 beforeAll(async () => {
@@ -156,8 +156,8 @@ describe("per-file isolation", () => {
     expect(await clones()).toEqual([]);
   });
 
-  it("quotes every identifier: a template named with quotes and spaces works", async () => {
-    const db = template(`we"ird 'shop ${templateCount}`);
+  it("quotes every identifier: a database URL whose template name holds quotes, a semicolon and spaces works end to end", async () => {
+    const db = template(`we"ird 'shop; ${templateCount}`);
     const { p, mark } = managedProject({ "tests/http/test_a.py": isolatedTest("a") });
     const result = await runCli(managedArgs(mark, db), { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -210,11 +210,11 @@ describe("cleanup", () => {
     const killed = startCli([...managedArgs(mark, db), "--", "-s"], { cwd: p.root });
     await killed.waitForOutput(/READY/);
     killed.child.kill("SIGKILL");
-    await killed.done;
-    // SIGKILL cannot be caught: the app server it started is orphaned, and the test cleans it up.
-    // The fork server sees grimoire-run go and ends the file's pytest itself.
-    for (const pid of processesWith(mark)) process.kill(pid, "SIGKILL");
-    await until(() => processesIn(p.root).length === 0, "no process is left in the project folder");
+    // SIGKILL cannot be caught: the run's watchdog ends its server and pytest, and says who drops the clone.
+    const afterKill = await killed.done;
+    expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
+    expect(afterKill.stderr).toMatch(/grimoire-run watchdog: .* ended the \d+ processes the run left running .*Its database clones are dropped by the next run with the same --database-url\./);
     expect(await clones()).toHaveLength(1);
 
     p.write("tests/e2e/test_hang.py", isolatedTest("x"));

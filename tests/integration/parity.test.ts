@@ -290,13 +290,13 @@ describe("pytest options that act across files", () => {
     expect(result.stderr).toMatch(/pytest could not collect the tests[\s\S]*unrecognized arguments: --no-such-pytest-option/);
   });
 
-  it("a conftest that does not import stops the run before any test, or fails its folder, where it stops plain pytest or fails its folder", async () => {
-    const atStart = project({ ...twoFailing, "tests/e2e/conftest.py": "import no_such_module\n", "tests/e2e/test_e.py": "def test_e():\n    pass\n" });
+  it("a conftest that does not import (a syntax error, a missing module) stops the run before any test, or fails its folder, where it stops plain pytest or fails its folder", async () => {
+    const atStart = project({ ...twoFailing, "tests/e2e/conftest.py": "def broken(:\n    pass\n", "tests/e2e/test_e.py": "def test_e():\n    pass\n" });
     // A conftest of a folder pytest is given is loaded at start: plain pytest stops there too (its usage error, 4).
     expect(plainPytest(atStart, ["tests/e2e", "tests/http"]).code).toBe(4);
     const stopped = await runCli(["--parallel"], { cwd: atStart.root });
     expect(stopped.code).toBe(2);
-    expect(stopped.stderr).toMatch(/pytest could not collect the tests[\s\S]*No module named 'no_such_module'/);
+    expect(stopped.stderr).toMatch(/pytest could not collect the tests[\s\S]*def broken\(:[\s\S]*SyntaxError: invalid syntax/);
 
     const below = project({ ...twoFailing, "tests/http/sub/conftest.py": "import no_such_module\n", "tests/http/sub/test_s.py": "def test_s():\n    pass\n" });
     const plain = plainPytest(below, ["tests/http"]);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HISTORY_RECENT_RUNS } from "../../src/defaults.js";
 import type { FileResult, TestCase } from "../../src/model.js";
 import { flakeRate, flakyFiles } from "../../src/plan/flakes.js";
-import { EMPTY_HISTORY, readHistory, recordRun, updateHistory, type History } from "../../src/plan/history.js";
+import { EMPTY_HISTORY, readHistory, readHistoryChecked, recordRun, updateHistory, type History } from "../../src/plan/history.js";
 import { fileResult } from "../helpers/results.js";
 
 const now = new Date("2026-11-22T10:00:00Z");
@@ -131,6 +131,32 @@ describe("the history file", () => {
     fs.writeFileSync(path.join(root, ".grimoire", "history.json.lock"), "999999999");
     expect(readHistory(root)).toEqual(EMPTY_HISTORY);
     await recordRun(root, [fileResult({ path: "a.py" })], now);
+    expect(Object.keys(readHistory(root).files)).toEqual(["a.py"]);
+  });
+
+  it("leaves out entries that are not what it writes, and keeps a file that is not JSON aside before writing a new one", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-history-"));
+    roots.push(root);
+    fs.mkdirSync(path.join(root, ".grimoire"));
+    const file = path.join(root, ".grimoire", "history.json");
+    const good = { seconds: 1, outcome: "passed", runs: 2, lastRun: "2026-01-01T00:00:00.000Z" };
+    fs.writeFileSync(file, JSON.stringify({ version: 1, files: { "a.py": good, "b.py": { ...good, runs: "x" }, "c.py": { ...good, seconds: -5 }, "d.py": [1], "e.py": { ...good, outcome: "weird" } } }));
+    const read = readHistoryChecked(root);
+    expect(read.history.files).toEqual({ "a.py": good });
+    expect(read.problem).toBe("4 entries for b.py, c.py, d.py, … could not be read and were left out");
+    await recordRun(root, [fileResult({ path: "b.py", durationSeconds: 3 })], now);
+    expect(readHistory(root).files["b.py"]).toMatchObject({ seconds: 3, runs: 1 });
+
+    // The flake letters and the tests' seconds are read back; one that is not what grimoire-run writes is left out alone.
+    const full = { ...good, recent: "PPF", tests: { "a.py::t": "PPF" }, testSeconds: { "a.py::t": 0.5 } };
+    fs.writeFileSync(file, JSON.stringify({ version: 1, files: { "a.py": full, "b.py": { ...full, testSeconds: { "b.py::t": "slow" }, tests: [1] } } }));
+    expect(readHistoryChecked(root)).toMatchObject({ problem: null, history: { files: { "a.py": full, "b.py": { ...good, recent: "PPF" } } } });
+    expect(readHistory(root).files["b.py"]).not.toHaveProperty("testSeconds");
+
+    fs.writeFileSync(file, "\u0000{ not json");
+    expect(readHistoryChecked(root)).toMatchObject({ history: EMPTY_HISTORY, unreadable: true, problem: expect.stringMatching(/^it is not JSON \(.*\)$/) });
+    await recordRun(root, [fileResult({ path: "a.py" })], now);
+    expect(fs.readFileSync(`${file}.damaged`, "utf8")).toBe("\u0000{ not json");
     expect(Object.keys(readHistory(root).files)).toEqual(["a.py"]);
   });
 });

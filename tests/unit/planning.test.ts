@@ -148,8 +148,9 @@ describe("--shard I/N", () => {
     ]);
   });
 
-  it("leaves a part empty when there are more shards than files", () => {
-    const { parts } = partition(["a.py"], history({}), 3);
-    expect(parts.map((p) => p.paths.length)).toEqual([1, 0, 0]);
+  it("makes no more parts than files: the shards past them are empty, however many there are", () => {
+    expect(partition(["a.py"], history({}), 3).parts.map((p) => p.paths)).toEqual([["a.py"]]);
+    expect(partition(["a.py", "b.py"], history({}), Number.MAX_SAFE_INTEGER).parts.map((p) => p.paths)).toEqual([["a.py"], ["b.py"]]);
+    expect(partition([], history({}), 4).parts.map((p) => p.paths)).toEqual([[]]);
   });
 });

@@ -1,0 +1,48 @@
+/**
+ * The watchdog's decisions, with plain data: what grimoire-run told it, and
+ * which processes it would end once grimoire-run is gone. Its real behaviour
+ * (grimoire-run killed with SIGKILL) is in tests/integration/faults.test.ts.
+ */
+import { describe, expect, it } from "vitest";
+import { apply, newState, treesToEnd } from "../../src/process/watchdogProcess.js";
+import { markedIn, type ProcessSnapshot } from "../../src/process/processTree.js";
+
+const MARK = "GRIMOIRE_RUN_ID=run-1";
+
+function snapshot(environs: Record<number, string[]>): ProcessSnapshot {
+  return { table: [], environ: new Map(Object.entries(environs).map(([pid, vars]) => [Number(pid), Buffer.from(vars.map((v) => `${v}\0`).join(""))])) };
+}
+
+describe("what grimoire-run tells its watchdog", () => {
+  it("keeps the groups launched and not reaped, the log file, the files to remove and the notes; ignores lines it cannot read", () => {
+    const state = newState();
+    for (const line of ['{"op":"group","pid":10}', '{"op":"group","pid":11}', '{"op":"reaped","pid":10}', "not json", '{"op":"log","file":"/l/watchdog.log"}', '{"op":"remove","path":"/tmp/s.sock"}', '{"op":"note","text":"n"}', "{}"]) apply(state, line);
+    expect(state).toEqual({ groups: new Set([11]), log: "/l/watchdog.log", remove: ["/tmp/s.sock"], notes: ["n"], done: false });
+    apply(state, '{"op":"done"}');
+    expect(state.done).toBe(true);
+  });
+});
+
+describe("what the watchdog ends", () => {
+  const alive = new Set([11, 12, 20, 21]);
+  const edges = (canScanEnvironments: boolean) => ({ isAlive: (pid: number) => alive.has(pid), leadsGroup: (pid: number) => pid === 20, canScanEnvironments });
+  const state = newState();
+  for (const pid of [11, 12, 13]) apply(state, JSON.stringify({ op: "group", pid }));
+  // 11: a launched leader with the run's id; 12: its pid now another program's (no id); 20: a forked pytest leading its group; 21: a daemon.
+  const found = snapshot({ 11: [MARK], 12: ["HOME=/root"], 20: ["A=1", MARK], 21: [`${MARK}x`, MARK], 30: ["GRIMOIRE_RUN_ID=run-2"] });
+
+  it("on Linux: every process carrying the run's id, with its group when it leads one, and no launched pid that lost it", () => {
+    expect(treesToEnd(state, markedIn(found, MARK), MARK, edges(true))).toEqual([
+      { pid: 11, group: true, marker: MARK },
+      { pid: 20, group: true, marker: MARK },
+      { pid: 21, group: false, marker: MARK },
+    ]);
+  });
+
+  it("without /proc (macOS): the launched groups whose leader lives", () => {
+    expect(treesToEnd(state, [], MARK, edges(false))).toEqual([
+      { pid: 11, group: true, marker: MARK },
+      { pid: 12, group: true, marker: MARK },
+    ]);
+  });
+});
