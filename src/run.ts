@@ -24,7 +24,7 @@ import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/exe
 import { ForkServer, type ForkServerOptions } from "./exec/forkServer.js";
 import { PLUGIN_MODULE, targetsOf, withPluginPath } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import type { RunReport } from "./model.js";
+import type { RunReport, TestFile } from "./model.js";
 import { historyFile, readHistory, recordRun } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
 import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
@@ -40,6 +40,12 @@ import { colourEnabled, palette } from "./report/style.js";
 import { assignTags } from "./report/tags.js";
 import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } from "./report/terminal.js";
 import { RunSession } from "./session.js";
+import { readChanges, type ChangeSet } from "./changes/git.js";
+import { buildImportGraph, importRoots } from "./changes/importGraph.js";
+import { scanImports, type ScannedImports } from "./changes/importScan.js";
+import type { Listing } from "./discovery/askPytest.js";
+import { describeChanges, describeSelection, selectChanged, type ChangedSelection } from "./plan/changed.js";
+import { stateDir } from "./stateDir.js";
 
 export interface RunIO extends TerminalStreams {
   env: NodeJS.ProcessEnv;
@@ -57,10 +63,18 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     }
     const request = collectionRequest({ root: config.root, paths: config.paths, scope: config.scope });
     const given = readForwardedArgs(config.pytestArgs);
+    // --changed: git is asked first; when nothing changed there is nothing to start.
+    const changes = config.changed === null ? null : await readChanges(config.root, config.changed.ref);
+    if (changes !== null && changes.files.length === 0) {
+      session.useTerminal(await createTerminal(io, false)).out(`${describeChanges(changes)}\n`);
+      return EXIT.passed;
+    }
 
     // 2. The fork server warms up while the log folder is made; once it is ready, pytest is known to be importable.
     const chosen = choosePython(config.root, config.python, io.env);
     session.startForkServer(forkServerOptions(config, chosen, session.runId, io.env));
+    // The project's imports are read (or taken from the cache) while the fork server warms up.
+    const scanned = changes === null ? null : scanImports(config.root);
     const logDir = prepareLogDir(config, session.runId);
     const server = await session.forkServer();
     const python = server instanceof ForkServer ? chosen : await checkPytest(chosen, config.root, io.env);
@@ -84,9 +98,13 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     });
     if (listing === "cancelled" || session.interruptedBy !== null) return interrupted();
     const selection = selectionFrom(request, listing, config.root);
+    const changed = changes === null || scanned === null ? null : changedFiles(selection.files, changes, scanned, listing, config);
     const colour = colourEnabled(io.stdout, io.env);
     if (given.collectOnly || listing.options.collectOnly) {
       const out = session.useTerminal(await createTerminal(io, false));
+      const affected = changed === null ? null : selection.files.filter((f) => changed.reasons.has(f.path));
+      if (changed !== null) out.out(describeSelection(changed).map((line) => `${line}\n`).join(""));
+      if (affected !== null && affected.length === 0) return EXIT.passed;
       const code = await collectOnly({
         baseEnv: io.env,
         baseUrl: config.baseUrl,
@@ -97,7 +115,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
         root: config.root,
         python,
         command: { rootdir: listing.rootdir, forwardedArgs },
-        targets: config.shard === null ? plainTargets(request) : targetsOf(selection.files, config.root).args,
+        targets: affected !== null ? targetsOf(affected, config.root) : config.shard === null ? { args: plainTargets(request), only: null } : targetsOf(selection.files, config.root),
         logDir,
         launcher,
         killGraceMs: config.killGraceSeconds * 1000,
@@ -116,6 +134,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       lastFailed: config.mode !== "debug" && (config.lastFailed || given.lastFailed || listing.options.lastFailed),
       failedFirst: config.failedFirst || given.failedFirst || listing.options.failedFirst,
       shard: config.shard,
+      changed,
     });
     const plan = planRun({ config, files: chosenFiles.files, narrowed: chosenFiles.narrowed, request, given, listing, history, cpus: os.availableParallelism() });
 
@@ -147,8 +166,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       ...(chosenFiles.shard === null ? {} : { shard: chosenFiles.shard }),
     });
     if (files.length === 0) {
-      // A CI shard with nothing to do (more shards than files) is a passing, empty part of the whole; a selection with nothing in it is exit 5.
-      const report = reportOf(chosenFiles.shard === null ? EXIT.noTests : EXIT.passed, []);
+      // A CI shard with nothing to do (more shards than files) is a passing, empty part of the whole, as is a change no test depends on;
+      // a selection with nothing in it is exit 5.
+      const nothingAffected = changed !== null && selection.files.length > 0;
+      const report = reportOf(chosenFiles.shard === null && !nothingAffected ? EXIT.noTests : EXIT.passed, []);
       writeReportFiles(report, reportOutputs(config, logDir, report));
       events.emit({ type: "run-finish", report, stopped: null, haltedAfterIteration: null });
       return report.exitCode;
@@ -262,6 +283,31 @@ function keepLastFailed(cacheDir: string, before: ReturnType<typeof readLastFail
   }
 }
 
+/** --changed: the import graph of the project's own files, resolved against the folders the pytest session had on sys.path, and what it says to run. */
+function changedFiles(candidates: readonly TestFile[], changes: ChangeSet, scanned: ScannedImports, listing: Listing, config: RunConfig): ChangedSelection {
+  const root = fs.realpathSync(config.root);
+  const inProject = (entry: string): string | null => {
+    const relative = toProjectPath(root, entry);
+    return relative === ".." || relative.startsWith("../") || path.isAbsolute(relative) ? null : relative === "." ? "" : relative;
+  };
+  const sysPath = listing.sysPath.flatMap((entry) => inProject(realPathOr(entry)) ?? []);
+  const graph = buildImportGraph({
+    modules: scanned.modules,
+    deleted: changes.files.filter((f) => f.deleted && f.path.endsWith(".py")).map((f) => f.path),
+    roots: importRoots(sysPath, [...scanned.modules.keys()].some((file) => file.startsWith("src/"))),
+  });
+  const inifile = listing.inifile === null ? null : toProjectPath(root, realPathOr(listing.inifile));
+  return selectChanged(candidates, { changes, graph, always: config.changedAlways, inifile });
+}
+
+function realPathOr(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
 /** Room the tag column takes from the terminal's width (`tag | `), so that pytest's lines fit behind their tags. */
 function tagColumnWidth(paths: readonly string[]): number {
   return Math.max(0, ...[...assignTags(paths).values()].map((tag) => tag.length)) + 3;
@@ -278,11 +324,9 @@ function prepareLogDir(config: RunConfig, runId: string): string {
     prepareOutputDir("--log-dir", config.logDir);
     return config.logDir;
   }
-  const state = path.join(config.root, STATE_DIR);
-  const logs = path.join(state, "logs");
+  const logs = path.join(config.root, STATE_DIR, "logs");
   prepareOutputDir("the log folder", logs);
-  const ignore = path.join(state, ".gitignore");
-  if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, "# grimoire-run's logs and state: safe to delete, not for version control.\n*\n");
+  stateDir(config.root);
   const older = fs.readdirSync(logs).sort();
   for (const name of older.slice(0, Math.max(0, older.length - (KEPT_LOG_RUNS - 1)))) {
     fs.rmSync(path.join(logs, name), { recursive: true, force: true });

@@ -48,6 +48,10 @@ export interface RunConfig {
   lastFailed: boolean;
   failedFirst: boolean;
   shard: ShardSpec | null;
+  /** --changed: only what a change since `ref` can affect; `ref` null for the default (the upstream, else HEAD). */
+  changed: { ref: string | null } | null;
+  /** Globs of files whose change runs everything under --changed. */
+  changedAlways: string[];
   reportJson: string | null;
   junitXml: string | null;
   reportHtml: string | null;
@@ -104,6 +108,8 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     lastFailed: v["last-failed"] === true,
     failedFirst: v["failed-first"] === true,
     shard: v.shard === undefined ? null : parseShard(v.shard, describe("shard")),
+    changed: resolveChanged(v.changed, describe),
+    changedAlways: v["changed-always"] ?? [],
     reportJson: v["report-json"] === undefined ? null : path.resolve(root, v["report-json"]),
     junitXml: v["junit-xml"] === undefined ? null : path.resolve(root, v["junit-xml"]),
     reportHtml: v["report-html"] === undefined ? null : path.resolve(root, v["report-html"]),
@@ -120,6 +126,14 @@ function resolvePack(v: CliInput["values"], describe: DescribeOption): RunConfig
   }
   if (v.parallel !== true) throw new UsageError(`${describe("pack")} only applies with --parallel`);
   return { underSeconds: parseSeconds(describe("pack-under"), v["pack-under"], { allowZero: false }) ?? DEFAULT_PACK_UNDER_SECONDS };
+}
+
+function resolveChanged(value: string | boolean | undefined, describe: DescribeOption): RunConfig["changed"] {
+  if (value === undefined || value === false) return null;
+  if (value === true) return { ref: null };
+  // Handed to git, which must never read it as one of its own options.
+  if (value.startsWith("-")) throw new UsageError(`${describe("changed")} takes a git revision (a branch, tag or commit); got "${value}"`);
+  return { ref: value };
 }
 
 function resolveSeed(v: CliInput["values"], describe: DescribeOption): number | null {

@@ -24,6 +24,8 @@ export interface Listing {
   args: string[];
   /** pytest's cache folder, or null when the cache plugin is off. */
   cacheDir: string | null;
+  /** `sys.path` once pytest was configured and its conftests loaded (absolute): where imports are found. */
+  sysPath: string[];
   /** pytest options in effect (from the arguments, addopts and PYTEST_ADDOPTS) that act across files. */
   options: {
     maxfail: number;
