@@ -85,11 +85,14 @@ class Finder {
     const parts = ref.module === "" ? [] : ref.module.split(".");
     let start: Located | null;
     if (ref.level > 0) {
+      // Each extra dot is one package up, never above the importer's top-level package.
+      const outside = baseFolder(importer, this.files);
       let folder = parentOf(importer);
       for (let up = 1; up < ref.level; up++) {
-        if (folder === "") return [];
+        if (folder === outside) return [];
         folder = parentOf(folder);
       }
+      if (folder === outside && ref.level > 1) return [];
       const init = join(folder, "__init__.py");
       start = { files: this.files.has(init) ? [init] : [], folders: [folder] };
       start = this.descend(start, parts);

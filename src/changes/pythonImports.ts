@@ -77,7 +77,7 @@ function readFrom(tokens: Token[], start: number, add: (ref: ImportRef) => void)
     i++;
   }
   let module = "";
-  const name = readDotted(tokens, i);
+  const name = tokens[i] === "import" ? null : readDotted(tokens, i);
   if (name !== null) {
     module = name.text;
     i = name.end;
