@@ -41,8 +41,8 @@ import { assignTags } from "./report/tags.js";
 import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } from "./report/terminal.js";
 import { RunSession } from "./session.js";
 import { readChanges, type ChangeSet } from "./changes/git.js";
-import { buildImportGraph, importRoots } from "./changes/importGraph.js";
-import { scanImports, type ScannedImports } from "./changes/importScan.js";
+import { importRoots } from "./changes/importGraph.js";
+import { importGraph, scanImports, type ScannedImports } from "./changes/importScan.js";
 import type { Listing } from "./discovery/askPytest.js";
 import { describeChanges, describeSelection, selectChanged, type ChangedSelection } from "./plan/changed.js";
 import { stateDir } from "./stateDir.js";
@@ -291,10 +291,9 @@ function changedFiles(candidates: readonly TestFile[], changes: ChangeSet, scann
     return relative === ".." || relative.startsWith("../") || path.isAbsolute(relative) ? null : relative === "." ? "" : relative;
   };
   const sysPath = listing.sysPath.flatMap((entry) => inProject(realPathOr(entry)) ?? []);
-  const graph = buildImportGraph({
-    modules: scanned.modules,
+  const graph = importGraph(config.root, scanned, {
     deleted: changes.files.filter((f) => f.deleted && f.path.endsWith(".py")).map((f) => f.path),
-    roots: importRoots(sysPath, [...scanned.modules.keys()].some((file) => file.startsWith("src/"))),
+    roots: importRoots(sysPath, scanned.files.some((file) => file.startsWith("src/"))),
   });
   const inifile = listing.inifile === null ? null : toProjectPath(root, realPathOr(listing.inifile));
   return selectChanged(candidates, { changes, graph, always: config.changedAlways, inifile });

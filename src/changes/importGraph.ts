@@ -22,14 +22,25 @@ export interface GraphInput {
   deleted: readonly string[];
   /** Project folders on `sys.path`, in order ("" for the project root). Each file's own folder of top-level modules is tried first. */
   roots: readonly string[];
+  /**
+   * Edges resolved before, for the same files, deleted files and roots (the
+   * same `graphKey`), of files whose imports have not changed since: they are
+   * taken as they are, since nothing else decides where an import leads.
+   */
+  known?: ReadonlyMap<string, readonly string[]>;
 }
 
 export function buildImportGraph(input: GraphInput): ImportGraph {
   const files = new Set<string>([...input.modules.keys(), ...input.deleted]);
-  const folders = foldersOf(files);
-  const finder = new Finder(files, folders);
-  const imports = new Map<string, string[]>();
+  let finder: Finder | null = null;
+  const imports = new Map<string, readonly string[]>();
   for (const [file, refs] of input.modules) {
+    const known = input.known?.get(file);
+    if (known !== undefined) {
+      imports.set(file, known);
+      continue;
+    }
+    finder ??= new Finder(files, foldersOf(files));
     const base = baseFolder(file, files);
     const roots = [base, ...input.roots.filter((root) => root !== base)];
     const found = new Set<string>();
@@ -37,6 +48,11 @@ export function buildImportGraph(input: GraphInput): ImportGraph {
     imports.set(file, [...found].sort());
   }
   return { files, imports };
+}
+
+/** What resolving an import depends on besides the import itself: which files exist (or did), and the roots. */
+export function graphKey(input: { files: Iterable<string>; deleted: readonly string[]; roots: readonly string[] }): string {
+  return JSON.stringify([input.roots, [...input.files].sort(), [...input.deleted].sort()]);
 }
 
 /**

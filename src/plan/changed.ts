@@ -89,8 +89,10 @@ export function selectChanged(candidates: readonly TestFile[], input: ChangedInp
     if (candidate.kind === "collect-error") reasons.set(candidate.path, { kind: "collect-error" });
     else if (towards.has(candidate.path)) reasons.set(candidate.path, reasonOf(candidate.path, towards, origin));
   }
-  const reached = reachableFrom([...reasons.keys()], dependsOn);
-  return { ...base, everything: [], reasons, unrelated: changes.files.map((f) => f.path).filter((file) => !reached.has(file)) };
+  const candidatePaths = new Set(candidates.map((f) => f.path));
+  const related = new Set([...reasons.values()].flatMap((reason) => (reason?.kind === "imports" ? [reason.changed] : [])));
+  const unrelated = changes.files.map((f) => f.path).filter((file) => !related.has(file) && !reachesAny(file, candidatePaths, importers));
+  return { ...base, everything: [], reasons, unrelated };
 }
 
 /** pytest's configuration: the file in use, or a configuration file in the project's folder or above it. */
@@ -113,9 +115,8 @@ function reasonOf(file: string, towards: ReadonlyMap<string, string | null>, ori
  * runs before it: every conftest.py in its folder and the folders above, and
  * the `__init__.py` of each test package it sits in.
  */
-function dependencies(candidates: readonly TestFile[], graph: ImportGraph): Map<string, string[]> {
-  const dependsOn = new Map<string, string[]>();
-  for (const [file, imports] of graph.imports) dependsOn.set(file, [...imports]);
+function dependencies(candidates: readonly TestFile[], graph: ImportGraph): Map<string, readonly string[]> {
+  const dependsOn = new Map<string, readonly string[]>(graph.imports);
   for (const candidate of candidates) {
     if (candidate.kind === "collect-error") continue;
     const implicit: string[] = [];
@@ -145,17 +146,20 @@ function reverse(dependsOn: ReadonlyMap<string, readonly string[]>): Map<string,
   return importers;
 }
 
-function reachableFrom(starts: readonly string[], dependsOn: ReadonlyMap<string, readonly string[]>): Set<string> {
-  const seen = new Set(starts);
-  const queue = [...starts];
+/** Whether a file reaches one of `targets` through the files importing it (a change nearer to them may have claimed them first). */
+function reachesAny(file: string, targets: ReadonlySet<string>, importers: ReadonlyMap<string, readonly string[]>): boolean {
+  const seen = new Set([file]);
+  const queue = [file];
   for (let head = 0; head < queue.length; head++) {
-    for (const next of dependsOn.get(queue[head] as string) ?? []) {
-      if (seen.has(next)) continue;
-      seen.add(next);
-      queue.push(next);
+    const next = queue[head] as string;
+    if (targets.has(next)) return true;
+    for (const importer of importers.get(next) ?? []) {
+      if (seen.has(importer)) continue;
+      seen.add(importer);
+      queue.push(importer);
     }
   }
-  return seen;
+  return false;
 }
 
 /** The first line of every --changed run: what was compared with what. */

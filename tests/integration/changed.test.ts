@@ -167,11 +167,26 @@ describe("what a change runs", () => {
     const p = repo();
     p.write("app/util.py", "def total(xs):\n    return sum(xs)\n\n");
     expect((await changedRun(p)).ran).toEqual(["tests/http/test_cart.py"]);
-    const cache = JSON.parse(p.read(".grimoire/imports.json")) as { files: Record<string, { hash: string; imports: { module: string }[] }> };
-    expect(cache.files["app/cart.py"]?.imports).toEqual([{ module: "app.util", level: 0, names: ["total"] }]);
+    const cache = JSON.parse(p.read(".grimoire/imports.json")) as { files: Record<string, [string, number, number, string]>; graph: { imports: Record<string, string> } };
+    expect(cache.files["app/cart.py"]?.[3]).toBe("0:app.util:total");
+    expect(cache.graph.imports["app/cart.py"]).toBe("app/__init__.py\napp/util.py");
     // A module whose imports change is read again: the test that now imports util through search runs too.
     p.write("app/search.py", "from app.util import total\n\n\ndef find(word):\n    return [word]\n");
     expect((await changedRun(p)).ran).toEqual(["tests/e2e/test_search.py", "tests/http/test_cart.py"]);
+    // A new file can change where an unchanged import leads (a package app/util/ now wins over app/util.py): imports are resolved again.
+    git(p, "checkout", "-q", "--", ".");
+    p.write("app/util/__init__.py", "def total(xs):\n    return 0\n");
+    const shadowed = await changedRun(p);
+    expect(shadowed.ran).toEqual(["tests/http/test_cart.py"]);
+    expect(shadowed.stdout).toContain("  tests/http/test_cart.py ← app/util/__init__.py via app/cart.py");
+  });
+
+  it("leaves virtualenvs' modules out of the project's, whatever the folder's name", async () => {
+    const p = repo({ ...APP, ".gitignore": "__pycache__/\n.pytest_cache/\nenv/\n", "env/pyvenv.cfg": "home = /usr/bin\n", "env/lib/app/util.py": "" });
+    p.write("app/util.py", "def total(xs):\n    return sum(xs)\n\n");
+    expect((await changedRun(p)).ran).toEqual(["tests/http/test_cart.py"]);
+    const cache = JSON.parse(p.read(".grimoire/imports.json")) as { files: Record<string, unknown> };
+    expect(Object.keys(cache.files).filter((file) => file.startsWith("env/"))).toEqual([]);
   });
 });
 

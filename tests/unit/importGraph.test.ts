@@ -5,7 +5,7 @@
  * never to the standard library or an installed package.
  */
 import { describe, expect, it } from "vitest";
-import { baseFolder, buildImportGraph, importRoots } from "../../src/changes/importGraph.js";
+import { baseFolder, buildImportGraph, graphKey, importRoots } from "../../src/changes/importGraph.js";
 import { parseImports } from "../../src/changes/pythonImports.js";
 
 /** A project from its files' sources (only .py files matter here). */
@@ -94,5 +94,26 @@ describe("deleted files", () => {
     const graph = graphOf({ "app/__init__.py": "", "tests/test_a.py": "from app import gone\n" }, { deleted: ["app/gone.py"] });
     expect(importsOf(graph, "tests/test_a.py")).toEqual(["app/__init__.py", "app/gone.py"]);
     expect(graph.files.has("app/gone.py")).toBe(true);
+  });
+});
+
+describe("edges resolved before", () => {
+  it("are taken as they are for the files given, and the others resolved", () => {
+    const modules = new Map([
+      ["app/a.py", parseImports("import app.b\n")],
+      ["app/b.py", []],
+      ["app/c.py", parseImports("import app.b\n")],
+    ]);
+    const graph = buildImportGraph({ modules, deleted: [], roots: [""], known: new Map([["app/a.py", ["app/c.py"]]]) });
+    expect(graph.imports.get("app/a.py")).toEqual(["app/c.py"]);
+    expect(graph.imports.get("app/c.py")).toEqual(["app/b.py"]);
+  });
+
+  it("are keyed by the files that exist (or did) and the roots, whatever their order", () => {
+    const key = graphKey({ files: ["b.py", "a.py"], deleted: [], roots: [""] });
+    expect(graphKey({ files: ["a.py", "b.py"], deleted: [], roots: [""] })).toBe(key);
+    expect(graphKey({ files: ["a.py", "b.py", "c.py"], deleted: [], roots: [""] })).not.toBe(key);
+    expect(graphKey({ files: ["a.py", "b.py"], deleted: ["c.py"], roots: [""] })).not.toBe(key);
+    expect(graphKey({ files: ["a.py", "b.py"], deleted: [], roots: ["", "src"] })).not.toBe(key);
   });
 });
