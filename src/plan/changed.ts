@@ -129,7 +129,7 @@ function dependencies(candidates: readonly TestFile[], graph: ImportGraph): Map<
       if (inPackage) implicit.push(init);
       if (folder === "") break;
     }
-    dependsOn.set(candidate.path, [...new Set([...(dependsOn.get(candidate.path) ?? []), ...implicit])]);
+    dependsOn.set(candidate.path, [...new Set([...(dependsOn.get(candidate.path) ?? []), ...implicit.filter((file) => file !== candidate.path)])]);
   }
   return dependsOn;
 }
@@ -208,8 +208,11 @@ export function describeReason(file: string, reason: RunReason | null): string {
 }
 
 function describeRef(changes: ChangeSet): string {
-  if (changes.chosen === "upstream") return `${changes.ref} (where this branch left it, ${changes.commit ?? ""})`;
-  return changes.chosen === "given" && changes.commit !== null && !changes.commit.startsWith(changes.ref) ? `${changes.ref} (${changes.commit})` : changes.ref;
+  const commit = changes.commit;
+  if (changes.chosen === "upstream") return `${changes.ref} (where this branch left it, ${commit ?? ""})`;
+  if (changes.chosen !== "given" || commit === null || commit.startsWith(changes.ref)) return changes.ref;
+  // A commit named by its whole hash is shown by its abbreviation, as everywhere else.
+  return changes.ref.startsWith(commit) ? commit : `${changes.ref} (${commit})`;
 }
 
 function describeFile(file: ChangedFile): string {

@@ -154,6 +154,7 @@ describe("what it says", () => {
     expect(describeChanges({ ...base, ref: "origin/main", chosen: "upstream" })).toBe("--changed: nothing changed since origin/main (where this branch left it, 1a2b3c4d5e): no test to run");
     expect(describeChanges({ ...base, ref: "v1.2", chosen: "given" })).toBe("--changed: nothing changed since v1.2 (1a2b3c4d5e): no test to run");
     expect(describeChanges({ ...base, ref: "1a2b3c4", chosen: "given" })).toBe("--changed: nothing changed since 1a2b3c4: no test to run");
+    expect(describeChanges({ ...base, ref: "1a2b3c4d5e6f708192a3b4c5d6e7f80910a1b2c3", chosen: "given" })).toBe("--changed: nothing changed since 1a2b3c4d5e: no test to run");
     expect(describeChanges({ ref: "HEAD", commit: null, chosen: "no-commit", files: [{ path: "a.py", deleted: false }] })).toBe("--changed: no commit yet, so every file counts as changed (1 file)");
     expect(describeChanges({ ...base, ref: "HEAD", chosen: "head", files: [{ path: "gone.py", deleted: true }] })).toBe("--changed: 1 file changed since HEAD: gone.py (deleted)");
   });
