@@ -155,6 +155,15 @@ describe("what a change runs", () => {
     expect(run.stdout).toContain("1 passed");
   });
 
+  it("-- --co lists only the affected files' tests", async () => {
+    const p = repo();
+    p.write("app/search.py", "def find(word):\n    return [word]\n\n");
+    const run = await runCli(["--changed", "--", "--co"], { cwd: p.root });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain("  tests/e2e/test_search.py ← app/search.py");
+    expect(run.stdout).toMatch(/^1 test in 1 file$/m);
+  });
+
   it("keeps the rest of the selection: paths and --scope narrow first", async () => {
     const p = repo();
     p.write("tests/http/conftest.py", "import pytest\n\n");
