@@ -40,7 +40,7 @@ export const OPTIONS = {
   m: { type: "string", describe: "Only tests with these markers (forwarded to pytest -m)", group: SELECTION },
   changed: {
     type: "flag-or-string",
-    describe: "Only the test files a change can affect: files that differ from REF (the upstream of the branch, else HEAD), committed or not, and the tests that import them; --changed=REF to name REF",
+    describe: "[REF] Only the test files a change can affect: the files that differ from REF (default: the branch's upstream, else HEAD), committed or not, and the test files importing them",
     group: SELECTION,
   },
   "changed-always": { type: "list", describe: "With --changed: globs of files (data, templates, SQL) whose change runs every test file; comma-separated", group: SELECTION },
