@@ -10,8 +10,11 @@ import path from "node:path";
 import { REPO, median, writeSuite } from "./lib.mjs";
 
 const PACKAGES = 40;
-const MODULES_PER_PACKAGE = 40;
-const TEST_FILES = 400;
+const MODULES_PER_PACKAGE = 39;
+const TEST_FILES = 399;
+/** The module edited between the warm runs, and the one whose change is selected. */
+const EDITED = "app/pkg20/mod5.py";
+const CHANGED = "app/pkg39/mod7.py";
 const RUNS = 10;
 const COLD_TARGET_MS = 1000;
 const WARM_TARGET_MS = 100;
@@ -27,7 +30,7 @@ function random(seed) {
 }
 
 /**
- * Modules of about 90 lines: a docstring, stdlib and project imports
+ * Modules of about 70 lines: a docstring, stdlib and project imports
  * (absolute, from-imports, relative, one inside a function, one in a
  * try/except), functions with f-strings, a class. Each imports modules of
  * lower-numbered packages, so the graph is deep, as a layered application's is.
@@ -72,29 +75,40 @@ function generatedProject() {
   // Files the cache may trust by their size and time are those older than a couple of seconds (see importScan.ts); a project's files usually are.
   const past = new Date(Date.now() - 3_600_000);
   for (const file of Object.keys(files)) fs.utimesSync(path.join(root, file), past, past);
-  return { root, modules: Object.keys(files).length, bytes: Object.values(files).reduce((sum, text) => sum + Buffer.byteLength(text), 0) };
+  return { root, past, modules: Object.keys(files).length, bytes: Object.values(files).reduce((sum, text) => sum + Buffer.byteLength(text), 0) };
 }
 
 function probe(root) {
-  const run = spawnSync("node", [PROBE, root, "app/pkg0/mod0.py"], { encoding: "utf8" });
+  const run = spawnSync("node", [PROBE, root, CHANGED], { encoding: "utf8" });
   if (run.status !== 0) throw new Error(`import-graph probe failed:\n${run.stdout}\n${run.stderr}`);
   return JSON.parse(run.stdout);
 }
 
 export async function importGraphScenario() {
-  const { root, modules, bytes } = generatedProject();
+  const { root, past, modules, bytes } = generatedProject();
   const cache = path.join(root, ".grimoire", "imports.json");
+  const edited = path.join(root, EDITED);
+  const original = fs.readFileSync(edited, "utf8");
   const cold = [];
   const warm = [];
+  const oneEdited = [];
   for (let r = 0; r < RUNS; r++) {
     fs.rmSync(cache, { force: true });
+    fs.writeFileSync(edited, original);
+    fs.utimesSync(edited, past, past);
     const first = probe(root);
     const second = probe(root);
-    if (first.modules !== modules || first.parsed !== modules || second.parsed !== 0) {
-      throw new Error(`expected ${modules} modules, all parsed cold and none warm; got ${JSON.stringify({ first, second })}`);
+    // An edit before a push: one module's content and time change, and it now imports one more module.
+    fs.writeFileSync(edited, `${original}\nfrom app.pkg0.mod1 import helper_2\n`);
+    const later = new Date(past.getTime() + 1_000);
+    fs.utimesSync(edited, later, later);
+    const third = probe(root);
+    if (first.modules !== modules || first.parsed !== modules || second.parsed !== 0 || third.parsed !== 1) {
+      throw new Error(`expected ${modules} modules, all parsed cold, none warm, one after the edit; got ${JSON.stringify({ first, second, third })}`);
     }
     cold.push(first);
     warm.push(second);
+    oneEdited.push(third);
   }
   const total = (s) => s.scanMs + s.graphMs;
   const row = (label, samples, target) => {
@@ -104,10 +118,16 @@ export async function importGraphScenario() {
   const sample = cold[0];
   return {
     title: "Import graph for --changed",
-    intro: `A generated project of ${modules} Python files (${PACKAGES} packages of ${MODULES_PER_PACKAGE} modules, ${TEST_FILES} test files; ${(bytes / 1e6).toFixed(1)} MB, ${sample.edges} resolved imports), each module about 90 lines with stdlib, absolute, relative, in-function and try/except imports. ${RUNS} pairs of runs, each in a fresh Node.js process: cold without \`.grimoire/imports.json\`, then warm with the cache the cold run wrote and no file changed. The files are already in the operating system's page cache in both.`,
-    table: [["run", "list + read + parse", "resolve", "graph in all (median)", "target", "each run (ms)"], row("cold (no cache)", cold, COLD_TARGET_MS), row("warm (cache, nothing changed)", warm, WARM_TARGET_MS)],
+    intro: `A generated project of ${modules} Python files (${PACKAGES} packages of ${MODULES_PER_PACKAGE} modules, ${TEST_FILES} test files; ${(bytes / 1e6).toFixed(1)} MB, ${sample.edges} resolved imports), each module about 70 lines with stdlib, absolute, relative, in-function and try/except imports. ${RUNS} pairs of runs, each in a fresh Node.js process: cold without \`.grimoire/imports.json\`, then warm with the cache the cold run wrote and no file changed. The files are already in the operating system's page cache in both.`,
+    table: [
+      ["run", "list + read + parse", "resolve", "graph in all (median)", "target", "each run (ms)"],
+      row("cold (no cache)", cold, COLD_TARGET_MS),
+      row("warm (cache, nothing changed)", warm, WARM_TARGET_MS),
+      row("warm, one module edited since", oneEdited, WARM_TARGET_MS),
+    ],
     notes: [
-      `Selecting what a change to \`app/pkg0/mod0.py\` (imported, directly or not, by ${sample.selected} of the ${sample.candidates} test files) runs took ${median(warm.map((s) => s.selectMs)).toFixed(0)} ms more (median, warm).`,
+      `CPU time of the process for the same (medians): cold ${median(cold.map((s) => s.cpuMs)).toFixed(0)} ms, warm ${median(warm.map((s) => s.cpuMs)).toFixed(0)} ms, one module edited ${median(oneEdited.map((s) => s.cpuMs)).toFixed(0)} ms; the machine's other work stretches the wall times above these.`,
+      `Selecting what a change to \`${CHANGED}\` runs (${sample.selected} of the ${sample.candidates} test files import it, directly or not) took ${median(warm.map((s) => s.selectMs)).toFixed(0)} ms more (median, warm).`,
       "Warm, each file is only listed and its size and modification time compared with the cache's; a file whose time changed is read and hashed, and parsed again only if its content did.",
     ],
   };
