@@ -118,7 +118,7 @@ export async function importGraphScenario() {
   const sample = cold[0];
   return {
     title: "Import graph for --changed",
-    intro: `A generated project of ${modules} Python files (${PACKAGES} packages of ${MODULES_PER_PACKAGE} modules, ${TEST_FILES} test files; ${(bytes / 1e6).toFixed(1)} MB, ${sample.edges} resolved imports), each module about 70 lines with stdlib, absolute, relative, in-function and try/except imports. ${RUNS} pairs of runs, each in a fresh Node.js process: cold without \`.grimoire/imports.json\`, then warm with the cache the cold run wrote and no file changed. The files are already in the operating system's page cache in both.`,
+    intro: `A generated project of ${modules} Python files (${PACKAGES} packages of ${MODULES_PER_PACKAGE} modules, ${TEST_FILES} test files; ${(bytes / 1e6).toFixed(1)} MB, ${sample.edges} resolved imports), each module about 70 lines with stdlib, absolute, relative, in-function and try/except imports. ${RUNS} rounds of three runs, each in a fresh Node.js process: cold without \`.grimoire/imports.json\`; warm, with the cache the cold run wrote and no file changed; warm again after one module was edited (it imports one more module). The files are in the operating system's page cache throughout; their modification times are an hour old, as a project's files mostly are (the cache does not trust a time less than two seconds old).`,
     table: [
       ["run", "list + read + parse", "resolve", "graph in all (median)", "target", "each run (ms)"],
       row("cold (no cache)", cold, COLD_TARGET_MS),
