@@ -208,6 +208,8 @@ class Lister:
             "args": [os.path.abspath(os.path.join(str(config.invocation_params.dir), arg.split("::", 1)[0])) for arg in config.args],
             "cacheDir": None if cache is None else str(getattr(cache, "_cachedir", "")) or None,
             "coverage": _coverage_settings,
+            # Where imports are looked for once conftests are loaded (`pythonpath`, conftest folders): for --changed.
+            "sysPath": [os.path.abspath(entry) for entry in sys.path],
             "options": {
                 "maxfail": option.maxfail,
                 "lastFailed": bool(getattr(option, "lf", False)),

@@ -27,9 +27,9 @@ async function main(argv: string[]): Promise<number> {
     }
     const root = process.cwd();
     if (command.kind === "install-hook") {
-      const { installHook, describeHook, DEFAULT_HOOK_COMMAND } = await import("./installHook.js");
-      const hookCommand = command.command ?? DEFAULT_HOOK_COMMAND;
-      process.stdout.write(`${describeHook(await installHook(root, hookCommand), hookCommand)}\n`);
+      const { installHook, describeHook, hookCommand } = await import("./installHook.js");
+      const runs = hookCommand(command.command, command.changed);
+      process.stdout.write(`${describeHook(await installHook(root, runs), runs)}\n`);
       return EXIT.passed;
     }
     // Loaded once there is work to do: --help and --version start faster without them.

@@ -4,10 +4,11 @@
  * a plain run would get, its own listing shown as it prints it, then the
  * count of tests in each file.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { EXIT } from "./exitCode.js";
 import type { Launcher } from "./process/launch.js";
-import { pytestArgs, pytestEnv, type CommandSettings, type EnvSettings } from "./exec/pytestCommand.js";
+import { pytestArgs, pytestEnv, type CommandSettings, type EnvSettings, type ProcessTargets } from "./exec/pytestCommand.js";
 import { runProcess } from "./process/runProcess.js";
 import { readRecords } from "./exec/testRecords.js";
 import { plural } from "./format.js";
@@ -17,7 +18,8 @@ export interface CollectOnlyRequest extends EnvSettings {
   root: string;
   python: PythonCommand;
   command: Omit<CommandSettings, "mode">;
-  targets: string[];
+  /** What pytest is given, and the only files it may collect there (--changed), if not all. */
+  targets: ProcessTargets;
   logDir: string;
   runId: string;
   launcher: Launcher;
@@ -32,9 +34,12 @@ export async function collectOnly(request: CollectOnlyRequest): Promise<number> 
   const logFile = path.join(request.logDir, "collect-only.log");
   const recordsFile = path.join(request.logDir, "junit", "collect-only.records");
   const junitFile = path.join(request.logDir, "junit", "collect-only.xml");
-  const args = pytestArgs({ ...request.command, mode: "collect" }, request.targets, junitFile);
+  const args = pytestArgs({ ...request.command, mode: "collect" }, request.targets.args, junitFile);
+  const only = request.targets.only;
+  const onlyFile = only === null ? null : path.join(request.logDir, "collect-only.files");
+  if (onlyFile !== null && only !== null) fs.writeFileSync(onlyFile, only.map((file) => `${file}\n`).join(""));
   const treeId = `${request.runId}.collect-only`;
-  const env = pytestEnv(request, { slot: 0, iteration: 1, attempt: 1, treeId, artifactsDir: path.join(request.logDir, "collect-only.artifacts"), logFile, recordsFile, onlyFile: null });
+  const env = pytestEnv(request, { slot: 0, iteration: 1, attempt: 1, treeId, artifactsDir: path.join(request.logDir, "collect-only.artifacts"), logFile, recordsFile, onlyFile });
   const report = await runProcess(
     {
       launch: { command: request.python.command, args: [...request.python.args, "-m", "pytest", ...args], pytestArgs: args, cwd: request.root, env, stdin: "ignore" },

@@ -267,3 +267,21 @@ export const HISTORY_RECENT_RUNS = 20;
  * gains little from sharing and keeps its isolation.
  */
 export const DEFAULT_PACK_UNDER_SECONDS = 1;
+
+/**
+ * --changed: folders never searched for the project's Python modules, at any
+ * depth, besides hidden ones (`.venv`, `.tox`, `.git`) and any folder holding
+ * a `pyvenv.cfg` (a virtualenv by another name). They hold installed or
+ * generated code, never a module the project's tests import from the project.
+ */
+export const IMPORT_SCAN_SKIPPED_FOLDERS = ["node_modules", "__pycache__", "site-packages", "venv", "*.egg-info"];
+
+/** --changed: how many changed files a message names before it only counts the rest. */
+export const CHANGED_FILES_NAMED = 10;
+
+/**
+ * pytest's configuration files, looked for in the project's folder and the
+ * folders above it. --changed runs everything when one of them changes: an
+ * ini setting (addopts, markers, filterwarnings) can change any test.
+ */
+export const PYTEST_CONFIG_FILES = ["pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"];

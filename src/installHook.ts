@@ -14,6 +14,14 @@ import { GIT_TIMEOUT_MS } from "./defaults.js";
 
 export const DEFAULT_HOOK_COMMAND = "npx grimoire-run --parallel --fail-fast";
 
+const CHANGED_FLAG = /(^|\s)--changed(=|\s|$)/;
+
+/** What the hook runs: the given command or the default, with `--changed` added when asked for (once). */
+export function hookCommand(command: string | null, changed: boolean): string {
+  const base = command ?? DEFAULT_HOOK_COMMAND;
+  return changed && !CHANGED_FLAG.test(base) ? `${base} --changed` : base;
+}
+
 const BEGIN = "# >>> grimoire-run >>>";
 const END = "# <<< grimoire-run <<<";
 
@@ -30,7 +38,10 @@ export interface HookResult {
 }
 
 export function hookBlock(command: string): string {
-  return `${BEGIN}\n# Run the test suite before pushing; installed by \`grimoire-run install-hook\`.\n${command} || exit $?\n${END}\n`;
+  const what = CHANGED_FLAG.test(command)
+    ? "Run the test files the push can affect (--changed) before pushing; CI still runs them all"
+    : "Run the test suite before pushing";
+  return `${BEGIN}\n# ${what}; installed by \`grimoire-run install-hook\`.\n${command} || exit $?\n${END}\n`;
 }
 
 export async function installHook(cwd: string, command: string): Promise<HookResult> {

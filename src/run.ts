@@ -12,13 +12,16 @@ import os from "node:os";
 import path from "node:path";
 import fg from "fast-glob";
 import { probeBaseUrl, unreachableWarning } from "./baseUrlCheck.js";
+import { readChanges, type ChangeSet } from "./changes/git.js";
+import { importRoots } from "./changes/importGraph.js";
+import { importGraph, scanImports, type ScannedImports } from "./changes/importScan.js";
 import { collectOnly } from "./collectOnly.js";
 import { prepareOutputDir, prepareOutputFile } from "./config/outputPaths.js";
 import { readForwardedArgs } from "./config/pytestArgs.js";
 import type { RunConfig } from "./config/runConfig.js";
 import { DB_CONNECTIONS_PER_LEASE, KEPT_LOG_RUNS, STATE_DIR } from "./defaults.js";
 import { plural } from "./format.js";
-import { askPytest } from "./discovery/askPytest.js";
+import { askPytest, type Listing } from "./discovery/askPytest.js";
 import { collectionRequest, selectionFrom } from "./discovery/selection.js";
 import { StartCancelled, UsageError } from "./errors.js";
 import { RunEvents, type LoadPlan } from "./events.js";
@@ -29,7 +32,8 @@ import { PLUGIN_MODULE, targetsOf, withPluginPath } from "./exec/pytestCommand.j
 import { EXIT, exitCodeOf } from "./exitCode.js";
 import { combineCoverage } from "./coverage/combine.js";
 import { dataFilesToCombine, processDataFolder, testsFailedIn } from "./coverage/dataFiles.js";
-import type { CoverageResult, CoverageSettings, FileResult, RunReport } from "./model.js";
+import type { CoverageResult, CoverageSettings, FileResult, RunReport, TestFile } from "./model.js";
+import { describeChanges, describeSelection, selectChanged, type ChangedSelection } from "./plan/changed.js";
 import { flakyFiles } from "./plan/flakes.js";
 import { historyFile, readHistoryChecked, recordRun, updateHistory, type History } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
@@ -47,6 +51,7 @@ import { colourEnabled, palette } from "./report/style.js";
 import { assignTags } from "./report/tags.js";
 import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } from "./report/terminal.js";
 import { RunSession } from "./session.js";
+import { stateDir } from "./stateDir.js";
 
 export interface RunIO extends TerminalStreams {
   env: NodeJS.ProcessEnv;
@@ -64,15 +69,24 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     }
     const request = collectionRequest({ root: config.root, paths: config.paths, scope: config.scope });
     const parsed = readForwardedArgs(config.pytestArgs);
+    // --changed: git is asked first; when nothing changed there is nothing to start.
+    const changes = config.changed === null ? null : await readChanges(config.root, config.changed.ref);
+    if (changes !== null && changes.files.length === 0) {
+      session.useTerminal(await createTerminal(io, false)).out(`${describeChanges(changes)}\n`);
+      return EXIT.passed;
+    }
     // A serial run of the whole selection is one plain pytest process: pytest itself collects, and says what it
     // collected before its first test; --last-failed and --failed-first are pytest's own there. Not when pytest-cov
-    // may measure: its report is grimoire-run's to print and judge (the listing reads its options).
-    const direct = config.mode !== "parallel" && config.shard === null && !parsed.collectOnly && !mayMeasureCoverage(config.root, config.pytestArgs, io.env);
+    // may measure (its report is grimoire-run's to print and judge: the listing reads its options), nor with --changed
+    // (the listing says which files there are to choose from).
+    const direct = config.mode !== "parallel" && config.shard === null && changes === null && !parsed.collectOnly && !mayMeasureCoverage(config.root, config.pytestArgs, io.env);
     const given = !direct ? parsed : { ...parsed, forwarded: [...(config.mode !== "debug" && (config.lastFailed || parsed.lastFailed) ? ["--lf"] : []), ...(config.failedFirst || parsed.failedFirst ? ["--ff"] : []), ...parsed.forwarded] };
 
     // 2. The fork server warms up while the log folder is made; once it is ready, pytest is known to be importable.
     const chosen = choosePython(config.root, config.python, io.env);
     session.startForkServer(direct ? null : forkServerOptions(config, chosen, session.runId, io.env));
+    // The project's imports are read (or taken from the cache) while the fork server warms up.
+    const scanned = changes === null ? null : scanImports(config.root);
     const { dir: logDir, moved: logsMoved } = prepareLogDir(config, session.runId);
     session.logIn(logDir);
     // Every process of the run carries its id, the Python check and the listing session too: the watchdog finds them by it.
@@ -102,9 +116,13 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     });
     if (listing === "cancelled" || session.interruptedBy !== null) return interrupted();
     const selection = listing === null ? { files: [], searched: request.args, notices: request.notices } : selectionFrom(request, listing, config.root);
+    const changed = changes === null || scanned === null || listing === null ? null : changedFiles(selection.files, changes, scanned, listing, config);
     const colour = colourEnabled(io.stdout, io.env);
     if (listing !== null && (given.collectOnly || listing.options.collectOnly)) {
       const out = session.useTerminal(await createTerminal(io, false));
+      const affected = changed === null ? null : selection.files.filter((f) => changed.reasons.has(f.path));
+      if (changed !== null) out.out(describeSelection(changed).map((line) => `${line}\n`).join(""));
+      if (affected !== null && affected.length === 0) return EXIT.passed;
       const code = await collectOnly({
         baseEnv: io.env,
         baseUrl: config.baseUrl,
@@ -115,7 +133,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
         root: config.root,
         python,
         command: { rootdir: listing.rootdir, forwardedArgs },
-        targets: config.shard === null ? plainTargets(request) : targetsOf(selection.files, config.root).args,
+        targets: affected !== null ? targetsOf(affected, config.root) : config.shard === null ? { args: plainTargets(request), subset: null, only: null } : targetsOf(selection.files, config.root),
         logDir,
         launcher,
         killGraceMs: config.killGraceSeconds * 1000,
@@ -135,6 +153,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       failedFirst: !direct && (config.failedFirst || given.failedFirst || listing?.options.failedFirst === true),
       shard: config.shard,
       estimates: estimateFiles(config.root, selection.files.filter((f) => history.files[f.path]?.seconds == null).map((f) => f.path)),
+      changed,
     });
     const plan = planRun({
       config,
@@ -183,8 +202,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       ...(chosenFiles.shard === null ? {} : { shard: chosenFiles.shard }),
     });
     if (files.length === 0 && !direct) {
-      // A CI shard with nothing to do (more shards than files) is a passing, empty part of the whole; a selection with nothing in it is exit 5.
-      const report = reportOf(chosenFiles.shard === null ? EXIT.noTests : EXIT.passed, []);
+      // A CI shard with nothing to do (more shards than files) is a passing, empty part of the whole, as is a change no test depends on;
+      // a selection with nothing in it is exit 5.
+      const nothingAffected = changed !== null && selection.files.length > 0;
+      const report = reportOf(chosenFiles.shard === null && !nothingAffected ? EXIT.noTests : EXIT.passed, []);
       writeReportFiles(report, reportOutputs(config, logDir, report));
       events.emit({ type: "run-finish", report, stopped: null, haltedAfterIteration: null });
       return report.exitCode;
@@ -423,6 +444,30 @@ function readOrEmpty(file: string): string {
   }
 }
 
+/** --changed: the import graph of the project's own files, resolved against the folders the pytest session had on sys.path, and what it says to run. */
+function changedFiles(candidates: readonly TestFile[], changes: ChangeSet, scanned: ScannedImports, listing: Listing, config: RunConfig): ChangedSelection {
+  const root = fs.realpathSync(config.root);
+  const inProject = (entry: string): string | null => {
+    const relative = toProjectPath(root, entry);
+    return relative === ".." || relative.startsWith("../") || path.isAbsolute(relative) ? null : relative === "." ? "" : relative;
+  };
+  const sysPath = listing.sysPath.flatMap((entry) => inProject(realPathOr(entry)) ?? []);
+  const graph = importGraph(config.root, scanned, {
+    deleted: changes.files.filter((f) => f.deleted && f.path.endsWith(".py")).map((f) => f.path),
+    roots: importRoots(sysPath, scanned.files.some((file) => file.startsWith("src/"))),
+  });
+  const inifile = listing.inifile === null ? null : toProjectPath(root, realPathOr(listing.inifile));
+  return selectChanged(candidates, { changes, graph, always: config.changedAlways, inifile });
+}
+
+function realPathOr(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
 /** Room the tag column takes from the terminal's width (`tag | `), so that pytest's lines fit behind their tags. */
 function tagColumnWidth(paths: readonly string[]): number {
   return Math.max(0, ...[...assignTags(paths).values()].map((tag) => tag.length)) + 3;
@@ -449,8 +494,7 @@ function prepareLogDir(config: RunConfig, runId: string): { dir: string; moved: 
   const state = path.join(config.root, STATE_DIR);
   try {
     const dir = keptLogDir(path.join(state, "logs"), runId);
-    const ignore = path.join(state, ".gitignore");
-    if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, "# grimoire-run's logs and state: safe to delete, not for version control.\n*\n");
+    stateDir(config.root);
     return { dir, moved: null };
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code ?? String(error);

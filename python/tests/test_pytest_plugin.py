@@ -76,6 +76,25 @@ def test_listing_names_the_files_pytest_would_collect_and_imports_none_of_them(p
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
+def test_listing_gives_sys_path_with_pythonpath_and_conftest_folders_for_changed(plugin_pytester, monkeypatch):
+    """--changed resolves imports against the folders pytest puts on sys.path."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "pytest.ini": "[pytest]\npythonpath = lib\n",
+            "lib/shared.py": "",
+            "tests/conftest.py": "",
+            "tests/test_a.py": "def test_a():\n    pass\n",
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_LIST_FILE", str(root / "listing.json"))
+    plugin_pytester.runpytest_subprocess("-p", "grimoire_run_pytest", "tests")
+    sys_path = json.loads((root / "listing.json").read_text())["sysPath"]
+    assert str(root / "lib") in sys_path
+    assert str(root / "tests") in sys_path
+
+
 def test_only_files_limits_collection_to_the_listed_files(plugin_pytester, monkeypatch):
     root = plugin_pytester.path
     write(

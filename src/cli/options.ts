@@ -2,11 +2,18 @@
  * The command line: one table of options (the single place their names,
  * types and help live), parsed with yargs.
  */
+import fs from "node:fs";
 import yargs from "yargs";
 import { DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_WORKERS, STATE_DIR, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SLOW_NOTICE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import { UsageError } from "../errors.js";
+import { splitList } from "../changes/globs.js";
 
-export type OptionType = "string" | "boolean";
+/**
+ * `flag-or-string`: on by itself, or given a value (`--changed`,
+ * `--changed=REF`); `list`: several values, an array in pyproject.toml,
+ * comma-separated elsewhere.
+ */
+export type OptionType = "string" | "boolean" | "flag-or-string" | "list";
 
 export interface OptionSpec {
   type: OptionType;
@@ -31,6 +38,12 @@ export const OPTIONS = {
   scope: { type: "string", describe: "Which suites to run: tests/e2e, tests/http, or both", group: SELECTION, choices: ["e2e", "http", "all"], defaultText: DEFAULT_SCOPE },
   k: { type: "string", describe: "Only tests matching this expression (forwarded to pytest -k)", group: SELECTION },
   m: { type: "string", describe: "Only tests with these markers (forwarded to pytest -m)", group: SELECTION },
+  changed: {
+    type: "flag-or-string",
+    describe: "[REF] Only the test files a change can affect: the files that differ from REF (default: the branch's upstream, else HEAD), committed or not, and the test files importing them",
+    group: SELECTION,
+  },
+  "changed-always": { type: "list", describe: "With --changed: globs of files (data, templates, SQL) whose change runs every test file; comma-separated", group: SELECTION },
   parallel: { type: "boolean", describe: "One pytest process per test file, --workers at a time", group: MODES },
   workers: { type: "string", alias: "n", describe: "Pool size: a number, or auto (the machine's CPUs, at most one per file)", group: MODES, defaultText: DEFAULT_WORKERS },
   debug: { type: "boolean", describe: "Serial debugging run: pytest --lf -x --tb=long -v", group: MODES },
@@ -49,7 +62,7 @@ export const OPTIONS = {
     choices: ["auto", "off"],
     defaultText: DEFAULT_SPLIT,
   },
-  "no-split": { type: "string", describe: "Files --split never splits (comma-separated globs; a list in pyproject.toml), beside those marked grimoire_serial", group: MODES },
+  "no-split": { type: "list", describe: "Files --split never splits (comma-separated globs; a list in pyproject.toml), beside those marked grimoire_serial", group: MODES },
   "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree", group: MODES },
   "kill-grace": { type: "string", describe: "Seconds between SIGTERM and SIGKILL when a process tree is killed", group: MODES, defaultText: String(DEFAULT_KILL_GRACE_SECONDS) },
   timeout: { type: "string", describe: "Per-file limit in seconds; past it the file's whole process tree is killed", group: MODES },
@@ -96,7 +109,7 @@ export const OPTIONS = {
 
 export type OptionName = keyof typeof OPTIONS;
 
-type ValueOf<S extends OptionSpec> = S["type"] extends "boolean" ? boolean : string;
+type ValueOf<S extends OptionSpec> = S["type"] extends "boolean" ? boolean : S["type"] extends "flag-or-string" ? boolean | string : S["type"] extends "list" ? string[] : string;
 
 /** What the command line said: only the options it named are present. */
 export type CliValues = { -readonly [K in OptionName]?: ValueOf<(typeof OPTIONS)[K]> };
@@ -120,7 +133,7 @@ export interface MergeInput {
 export type CliCommand =
   | { kind: "run"; input: CliInput }
   | { kind: "merge-reports"; input: MergeInput }
-  | { kind: "install-hook"; command: string | null }
+  | { kind: "install-hook"; command: string | null; changed: boolean }
   | { kind: "help"; text: string }
   | { kind: "version" };
 
@@ -166,12 +179,14 @@ async function parseMergeReports(argv: string[]): Promise<CliCommand> {
 
 async function parseInstallHook(argv: string[]): Promise<CliCommand> {
   const parser = strictParser(argv)
-    .usage("$0 install-hook [--command CMD]\n\nWrite a git pre-push hook that runs the test suite (never overwriting a hook of yours).")
-    .option("command", { type: "string", requiresArg: true, describe: "What the hook runs [default: npx grimoire-run --parallel --fail-fast]" });
+    .usage("$0 install-hook [--command CMD] [--changed]\n\nWrite a git pre-push hook that runs the test suite (never overwriting a hook of yours).")
+    .option("command", { type: "string", requiresArg: true, describe: "What the hook runs [default: npx grimoire-run --parallel --fail-fast]" })
+    .option("changed", { type: "boolean", describe: "Run only the test files the pushed and uncommitted changes can affect (adds --changed to the command)" });
   const parsed = (await parser.parse()) as Record<string, unknown>;
   if (parsed["help"] === true) return { kind: "help", text: await parser.getHelp() };
   if ((parsed["_"] as unknown[]).length > 0) throw new UsageError(`install-hook takes no arguments; got ${(parsed["_"] as unknown[]).join(" ")}`);
-  return { kind: "install-hook", command: singleString(parsed, "command") };
+  if (Array.isArray(parsed["changed"])) throw new UsageError("--changed was given more than once");
+  return { kind: "install-hook", command: singleString(parsed, "command"), changed: parsed["changed"] === true };
 }
 
 /** A subcommand's string option: its value, or null when not given; given twice is a usage error. */
@@ -181,23 +196,28 @@ function singleString(parsed: Record<string, unknown>, name: string): string | n
   return typeof value === "string" ? value : null;
 }
 
-export async function parseCommandLine(argv: string[]): Promise<CliCommand> {
-  if (argv[0] === "merge-reports") return parseMergeReports(argv.slice(1));
-  if (argv[0] === "install-hook") return parseInstallHook(argv.slice(1));
+/**
+ * @param isPath whether a word names an existing file or folder: `--changed
+ * WORD` takes WORD as its REF unless it is one (then it is a path to test).
+ */
+export async function parseCommandLine(given: string[], isPath: (word: string) => boolean = (word) => fs.existsSync(word.split("::")[0] as string)): Promise<CliCommand> {
+  if (given[0] === "merge-reports") return parseMergeReports(given.slice(1));
+  if (given[0] === "install-hook") return parseInstallHook(given.slice(1));
+  const argv = attachOptionalValues(given, isPath);
   checkOptionWords(argv);
   let parser = strictParser(argv)
     .usage(
-      "$0 [PATHS...] [OPTIONS] [-- PYTEST_ARGS...]\n$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH]\n$0 install-hook [--command CMD]\n\nRun a Python project's pytest suites, one pytest process per test file.",
+      "$0 [PATHS...] [OPTIONS] [-- PYTEST_ARGS...]\n$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH]\n$0 install-hook [--command CMD] [--changed]\n\nRun a Python project's pytest suites, one pytest process per test file.",
     )
     .option("version", { type: "boolean", describe: "Show the version" });
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
     parser = parser.option(name, {
-      type: spec.type,
+      type: spec.type === "boolean" ? "boolean" : "string",
       describe: spec.defaultText === undefined ? spec.describe : `${spec.describe} [default: ${spec.defaultText}]`,
       group: spec.group,
       ...(spec.alias === undefined ? {} : { alias: spec.alias }),
       ...(spec.choices === undefined ? {} : { choices: spec.choices }),
-      ...(spec.type === "string" ? { requiresArg: true } : {}),
+      ...(spec.type === "string" || spec.type === "list" ? { requiresArg: true } : {}),
     });
   }
   parser = parser.command("$0 [paths..]", false as unknown as string, (y) =>
@@ -213,11 +233,45 @@ export async function parseCommandLine(argv: string[]): Promise<CliCommand> {
     const value = parsed[name];
     if (value === undefined) continue;
     if (Array.isArray(value)) throw new UsageError(`--${name} was given more than once`);
-    (values as Record<string, unknown>)[name] = value;
+    (values as Record<string, unknown>)[name] = valueOf(OPTIONS[name], value as string | boolean);
   }
   const paths = ((parsed["paths"] as unknown[] | undefined) ?? []).map(String);
   const pytestArgs = ((parsed["--"] as unknown[] | undefined) ?? []).map(String);
   return { kind: "run", input: { values, paths, pytestArgs } };
+}
+
+/** yargs' value as the option's type has it: a flag-or-string given alone is on; a list is split. */
+function valueOf(spec: OptionSpec, value: string | boolean): string | boolean | string[] {
+  if (spec.type === "flag-or-string") return value === "" ? true : value;
+  if (spec.type === "list") return typeof value === "string" ? splitList(value) : [];
+  return value;
+}
+
+/**
+ * Options that may take a value (`--changed [REF]`) are given it with `=`
+ * before yargs reads the line: the next word is their value unless it is an
+ * option, `--`, or an existing path (`--changed tests/http` tests that folder).
+ */
+export function attachOptionalValues(argv: readonly string[], isPath: (word: string) => boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = word.startsWith("--") && !word.includes("=") ? word.slice(2) : null;
+    if (name === null || !Object.hasOwn(OPTIONS, name) || OPTIONS[name as OptionName].type !== "flag-or-string") {
+      out.push(word);
+      continue;
+    }
+    const next = argv[i + 1];
+    if (next !== undefined && !next.startsWith("-") && !isPath(next)) {
+      out.push(`${word}=${next}`);
+      i++;
+    } else out.push(`${word}=`);
+  }
+  return out;
 }
 
 /** Options of the main command besides the table's. */
@@ -248,7 +302,7 @@ export function checkOptionWords(argv: readonly string[]): void {
     if (!word.startsWith("-") || word === "-" || /^-\d/.test(word)) continue;
     if (word.startsWith("--")) {
       const [name = "", value] = word.slice(2).split(/=(.*)/s, 2);
-      const negated = name.startsWith("no-") && typeOf(name.slice(3)) === "boolean";
+      const negated = name.startsWith("no-") && (typeOf(name.slice(3)) === "boolean" || typeOf(name.slice(3)) === "flag-or-string");
       const type = negated ? "boolean" : typeOf(name);
       if (type === null) {
         unknown.push(word);
@@ -257,7 +311,7 @@ export function checkOptionWords(argv: readonly string[]): void {
       if (type === "boolean" && value !== undefined && value !== "true" && value !== "false") {
         throw new UsageError(`--${name} takes no value; got "${word}"`);
       }
-      if (type === "string" && value === undefined) i++;
+      if ((type === "string" || type === "list") && value === undefined) i++;
       continue;
     }
     const first = SHORT[word[1] as string];

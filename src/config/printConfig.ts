@@ -8,7 +8,8 @@ export function formatConfig(settings: MergedSettings): string {
   const rows = names.map((name) => {
     const value = settings.values[name];
     const origin = settings.origins.get(name) ?? "default";
-    const shown = value === undefined ? (OPTIONS[name] as { defaultText?: string }).defaultText ?? (OPTIONS[name].type === "boolean" ? "false" : "(not set)") : String(value);
+    const type = OPTIONS[name].type;
+    const shown = value === undefined ? (OPTIONS[name] as { defaultText?: string }).defaultText ?? (type === "boolean" || type === "flag-or-string" ? "false" : "(not set)") : Array.isArray(value) ? value.join(", ") : String(value);
     return `  ${name.padEnd(width)}  ${shown.padEnd(28)}  ${origin}`;
   });
   return [

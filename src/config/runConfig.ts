@@ -62,6 +62,10 @@ export interface RunConfig {
   lastFailed: boolean;
   failedFirst: boolean;
   shard: ShardSpec | null;
+  /** --changed: only what a change since `ref` can affect; `ref` null for the default (the upstream, else HEAD). */
+  changed: { ref: string | null } | null;
+  /** Globs of files whose change runs everything under --changed. */
+  changedAlways: string[];
   reportJson: string | null;
   junitXml: string | null;
   reportHtml: string | null;
@@ -102,7 +106,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     forkServer: v["fork-server"] !== false,
     preload: resolvePreload(v.preload, describe),
     split: (v.split ?? DEFAULT_SPLIT) === "auto",
-    noSplit: (v["no-split"] ?? "").split(",").map((glob) => glob.trim()).filter((glob) => glob !== ""),
+    noSplit: v["no-split"] ?? [],
     pack: resolvePack(v, describe),
     killGraceSeconds: parseSeconds(describe("kill-grace"), v["kill-grace"], { allowZero: true }) ?? DEFAULT_KILL_GRACE_SECONDS,
     timeoutSeconds: parseSeconds(describe("timeout"), v.timeout, { allowZero: false }),
@@ -129,6 +133,8 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     junitXml: outputPath(root, describe("junit-xml"), v["junit-xml"]),
     reportHtml: outputPath(root, describe("report-html"), v["report-html"]),
     logDir: outputPath(root, describe("log-dir"), v["log-dir"]),
+    changed: resolveChanged(v.changed, describe),
+    changedAlways: v["changed-always"] ?? [],
     quiet: v.quiet === true,
     verbose: v.verbose === true,
   };
@@ -163,6 +169,14 @@ function resolvePack(v: CliInput["values"], describe: DescribeOption): RunConfig
   }
   if (v.parallel !== true) throw new UsageError(`${describe("pack")} only applies with --parallel`);
   return { underSeconds: parseSeconds(describe("pack-under"), v["pack-under"], { allowZero: false }) ?? DEFAULT_PACK_UNDER_SECONDS };
+}
+
+function resolveChanged(value: string | boolean | undefined, describe: DescribeOption): RunConfig["changed"] {
+  if (value === undefined || value === false) return null;
+  if (value === true) return { ref: null };
+  // Handed to git, which must never read it as one of its own options.
+  if (value.startsWith("-")) throw new UsageError(`${describe("changed")} takes a git revision (a branch, tag or commit); got "${value}"`);
+  return { ref: value };
 }
 
 function resolveSeed(v: CliInput["values"], describe: DescribeOption): number | null {

@@ -10,6 +10,7 @@ import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { didYouMean, OPTIONS, type CliValues, type OptionName, type OptionSpec } from "../cli/options.js";
 import { UsageError } from "../errors.js";
+import { splitList } from "../changes/globs.js";
 
 /** Where a value came from, for --print-config: "pyproject.toml", "environment GRIMOIRE_WORKERS", "command line"… */
 export type Origin = string;
@@ -45,7 +46,7 @@ export function envName(option: OptionName): string {
 export function mergeSettings(sources: SettingsSources): MergedSettings {
   const values: CliValues = {};
   const origins = new Map<OptionName, Origin>();
-  const set = (name: OptionName, value: string | boolean, origin: Origin): void => {
+  const set = (name: OptionName, value: string | boolean | string[], origin: Origin): void => {
     (values as Record<string, unknown>)[name] = value;
     origins.set(name, origin);
   };
@@ -70,7 +71,7 @@ export function mergeSettings(sources: SettingsSources): MergedSettings {
       set(name, fromText(OPTIONS[name], raw, `${origin} ${variable}`), `${origin} ${variable}`);
     }
   }
-  for (const [name, value] of Object.entries(sources.cli) as [OptionName, string | boolean][]) set(name, value, "command line");
+  for (const [name, value] of Object.entries(sources.cli) as [OptionName, string | boolean | string[]][]) set(name, value, "command line");
   return { values, origins };
 }
 
@@ -99,12 +100,21 @@ function optionNamed(key: string): OptionName | null {
   return Object.hasOwn(OPTIONS, key) ? (key as OptionName) : null;
 }
 
-function fromToml(spec: OptionSpec, raw: unknown, where: string): string | boolean {
+function fromToml(spec: OptionSpec, raw: unknown, where: string): string | boolean | string[] {
   // A list (preload = ["hypothesis", "sqlalchemy"]) is the comma-separated value the command line takes.
   if (spec.type === "string" && Array.isArray(raw) && raw.every((item) => typeof item === "string")) return raw.join(",");
   if (spec.type === "boolean") {
     if (typeof raw !== "boolean") throw new UsageError(`${where}: expected true or false, got ${JSON.stringify(raw)}`);
     return raw;
+  }
+  if (spec.type === "flag-or-string") {
+    if (typeof raw === "boolean" || (typeof raw === "string" && raw.trim() !== "")) return raw;
+    throw new UsageError(`${where}: expected true, false or a value (a string), got ${JSON.stringify(raw)}`);
+  }
+  if (spec.type === "list") {
+    if (typeof raw === "string") return splitList(raw);
+    if (Array.isArray(raw) && raw.every((item) => typeof item === "string")) return raw.map((item) => item.trim()).filter((item) => item !== "");
+    throw new UsageError(`${where}: expected an array of strings, got ${JSON.stringify(raw)}`);
   }
   if (typeof raw === "number" && Number.isFinite(raw)) return checkChoice(spec, String(raw), where);
   if (typeof raw !== "string") throw new UsageError(`${where}: expected a string or a number, got ${JSON.stringify(raw)}`);
@@ -114,13 +124,15 @@ function fromToml(spec: OptionSpec, raw: unknown, where: string): string | boole
 const TRUE = new Set(["1", "true", "yes", "on"]);
 const FALSE = new Set(["0", "false", "no", "off"]);
 
-function fromText(spec: OptionSpec, raw: string, where: string): string | boolean {
+function fromText(spec: OptionSpec, raw: string, where: string): string | boolean | string[] {
+  const word = raw.trim().toLowerCase();
   if (spec.type === "boolean") {
-    const word = raw.trim().toLowerCase();
     if (TRUE.has(word)) return true;
     if (FALSE.has(word)) return false;
     throw new UsageError(`${where}: expected 1/true/yes/on or 0/false/no/off, got "${raw}"`);
   }
+  if (spec.type === "flag-or-string") return TRUE.has(word) ? true : FALSE.has(word) ? false : raw.trim();
+  if (spec.type === "list") return splitList(raw);
   return checkChoice(spec, raw, where);
 }
 

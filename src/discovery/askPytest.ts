@@ -27,6 +27,8 @@ export interface Listing {
   cacheDir: string | null;
   /** pytest-cov's options when it measures (--cov, from the arguments or addopts); null when it does not. Absent: read as null. */
   coverage?: CoverageSettings | null;
+  /** `sys.path` once pytest was configured and its conftests loaded (absolute): where imports are found. */
+  sysPath: string[];
   /** pytest options in effect (from the arguments, addopts and PYTEST_ADDOPTS) that act across files. */
   options: {
     maxfail: number;

@@ -1,7 +1,7 @@
 /**
  * From the discovered files to the ones this run starts, in order:
- * --last-failed, --shard, then the start order. Pure: the notices say what
- * was decided, for the console.
+ * --changed, --last-failed, --shard, then the start order. Pure: the notices
+ * say what was decided, for the console.
  */
 import type { TestFile } from "../model.js";
 import type { ShardReport } from "../model.js";
@@ -9,6 +9,7 @@ import type { History } from "./history.js";
 import { orderFiles, selectLastFailed, type Order } from "./order.js";
 import { partition, type ShardSpec } from "./shard.js";
 import { formatSeconds, plural } from "../format.js";
+import { describeSelection, type ChangedSelection } from "./changed.js";
 
 export interface PlanOptions {
   order: Order;
@@ -18,11 +19,13 @@ export interface PlanOptions {
   shard: ShardSpec | null;
   /** Guesses of the length of files with no history (estimate.ts). */
   estimates?: ReadonlyMap<string, number>;
+  /** --changed: the files a change can affect (see changed.ts), or null to run the selection whole. */
+  changed: ChangedSelection | null;
 }
 
 export interface FilePlan {
   files: TestFile[];
-  /** Fewer files or tests than the selection holds (--last-failed, --shard). */
+  /** Fewer files or tests than the selection holds (--changed, --last-failed, --shard). */
   narrowed: boolean;
   shard: ShardReport | null;
   notices: string[];
@@ -32,10 +35,16 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
   const notices: string[] = [];
   let files = [...discovered];
   let narrowed = false;
+  if (options.changed !== null) {
+    const affected = options.changed.reasons;
+    files = files.filter((f) => affected.has(f.path));
+    narrowed = files.length < discovered.length;
+    notices.push(...describeSelection(options.changed));
+  }
   if (options.lastFailed) {
     const selection = selectLastFailed(files, history);
     files = selection.everything ? selection.files : selection.files.map((file) => onlyFailedTests(file, history));
-    narrowed = !selection.everything;
+    narrowed = narrowed || !selection.everything;
     const tests = files.reduce((sum, f) => sum + (f.named ?? []).filter((t) => t.includes("::")).length, 0);
     const whole = files.filter((f) => f.named === null || !f.named.every((t) => t.includes("::"))).length;
     notices.push(

@@ -19,6 +19,7 @@ const listing = (maxfail = 0): Listing => ({
   inifile: null,
   args: ["/project/tests/http"],
   cacheDir: null,
+  sysPath: [],
   options: { maxfail, lastFailed: false, failedFirst: false, collectOnly: false, xdistWorkers: null },
 });
 const request: CollectionRequest = { args: ["tests/http", "tests/e2e/test_named.py"], named: new Map([["tests/e2e/test_named.py", ["tests/e2e/test_named.py::test_one"]]]), notices: [] };

@@ -1,0 +1,225 @@
+/**
+ * --changed: which of the selected test files a change can affect, and why.
+ * A changed test file runs; a changed module runs every test file that
+ * imports it, directly or through other project files; a changed conftest.py
+ * (or a test package's `__init__.py`) runs every test file below it; a
+ * changed pytest configuration file, or one matching the `changed-always`
+ * globs, runs everything. Pure: the changes, the import graph and the
+ * candidates in, the files to run and the reason for each out; the notices
+ * say it in words, for the console.
+ */
+import type { ChangedFile, ChangeSet } from "../changes/git.js";
+import { matchingGlob } from "../changes/globs.js";
+import { join, parentOf, type ImportGraph } from "../changes/importGraph.js";
+import { CHANGED_FILES_NAMED, PYTEST_CONFIG_FILES } from "../defaults.js";
+import { plural } from "../format.js";
+import type { TestFile } from "../model.js";
+import { compareCodeUnits } from "../projectPaths.js";
+
+export interface ChangedInput {
+  changes: ChangeSet;
+  graph: ImportGraph;
+  /** The `changed-always` globs. */
+  always: readonly string[];
+  /** pytest's configuration file in use (a project path, `../` above the project), or null. */
+  inifile: string | null;
+}
+
+/** Why a test file runs. */
+export type RunReason =
+  /** The test file itself changed (or is new). */
+  | { kind: "changed" }
+  /** It imports `changed`: through `via`, in order from the test file's own import towards the change (conftests and package `__init__.py` files count as imports). */
+  | { kind: "imports"; changed: string; via: string[] }
+  /** A folder pytest could not collect: it always runs, to show the error. */
+  | { kind: "collect-error" };
+
+/** A changed file that makes everything run. */
+export interface RunsEverything {
+  file: string;
+  /** The `changed-always` glob it matches, or null for a pytest configuration file. */
+  glob: string | null;
+}
+
+export interface ChangedSelection {
+  changes: ChangeSet;
+  /** Non-empty when everything runs. */
+  everything: RunsEverything[];
+  /** The candidates that run, with why (every candidate, when everything runs). */
+  reasons: Map<string, RunReason | null>;
+  /** How many candidates there were. */
+  candidates: number;
+  /** Changed files no candidate depends on. */
+  unrelated: string[];
+}
+
+export function selectChanged(candidates: readonly TestFile[], input: ChangedInput): ChangedSelection {
+  const { changes, graph } = input;
+  const base = { changes, candidates: candidates.length };
+  const everything = changes.files.flatMap((file): RunsEverything[] => {
+    if (isPytestConfig(file.path, input.inifile)) return [{ file: file.path, glob: null }];
+    const glob = matchingGlob(input.always, file.path);
+    return glob === null ? [] : [{ file: file.path, glob }];
+  });
+  if (everything.length > 0) return { ...base, everything, reasons: new Map(candidates.map((f) => [f.path, null])), unrelated: [] };
+
+  const dependsOn = dependencies(candidates, graph);
+  const importers = reverse(dependsOn);
+  // Breadth first from every change at once: each file reached learns its nearest change and the next step towards it.
+  const towards = new Map<string, string | null>();
+  const origin = new Map<string, string>();
+  const queue: string[] = [];
+  for (const file of changes.files) {
+    towards.set(file.path, null);
+    origin.set(file.path, file.path);
+    queue.push(file.path);
+  }
+  for (let head = 0; head < queue.length; head++) {
+    const file = queue[head] as string;
+    for (const importer of importers.get(file) ?? []) {
+      if (towards.has(importer)) continue;
+      towards.set(importer, file);
+      origin.set(importer, origin.get(file) as string);
+      queue.push(importer);
+    }
+  }
+
+  const reasons = new Map<string, RunReason | null>();
+  for (const candidate of candidates) {
+    if (candidate.kind === "collect-error") reasons.set(candidate.path, { kind: "collect-error" });
+    else if (towards.has(candidate.path)) reasons.set(candidate.path, reasonOf(candidate.path, towards, origin));
+  }
+  const candidatePaths = new Set(candidates.map((f) => f.path));
+  const related = new Set([...reasons.values()].flatMap((reason) => (reason?.kind === "imports" ? [reason.changed] : [])));
+  const unrelated = changes.files.map((f) => f.path).filter((file) => !related.has(file) && !reachesAny(file, candidatePaths, importers));
+  return { ...base, everything: [], reasons, unrelated };
+}
+
+/** pytest's configuration: the file in use, or a configuration file in the project's folder or above it. */
+export function isPytestConfig(file: string, inifile: string | null): boolean {
+  if (file === inifile) return true;
+  const name = file.slice(file.lastIndexOf("/") + 1);
+  return PYTEST_CONFIG_FILES.includes(name) && /^(\.\.\/)*[^/]+$/.test(file);
+}
+
+function reasonOf(file: string, towards: ReadonlyMap<string, string | null>, origin: ReadonlyMap<string, string>): RunReason {
+  const changed = origin.get(file) as string;
+  if (changed === file) return { kind: "changed" };
+  const via: string[] = [];
+  for (let step = towards.get(file) ?? null; step !== null && step !== changed; step = towards.get(step) ?? null) via.push(step);
+  return { kind: "imports", changed, via };
+}
+
+/**
+ * What each file depends on: its imports, and for a test file, what pytest
+ * runs before it: every conftest.py in its folder and the folders above, and
+ * the `__init__.py` of each test package it sits in.
+ */
+function dependencies(candidates: readonly TestFile[], graph: ImportGraph): Map<string, readonly string[]> {
+  const dependsOn = new Map<string, readonly string[]>(graph.imports);
+  for (const candidate of candidates) {
+    if (candidate.kind === "collect-error") continue;
+    const implicit: string[] = [];
+    let inPackage = true;
+    for (let folder = parentOf(candidate.path); ; folder = parentOf(folder)) {
+      const conftest = join(folder, "conftest.py");
+      if (graph.files.has(conftest)) implicit.push(conftest);
+      const init = join(folder, "__init__.py");
+      inPackage = inPackage && graph.files.has(init);
+      if (inPackage) implicit.push(init);
+      if (folder === "") break;
+    }
+    dependsOn.set(candidate.path, [...new Set([...(dependsOn.get(candidate.path) ?? []), ...implicit.filter((file) => file !== candidate.path)])]);
+  }
+  return dependsOn;
+}
+
+function reverse(dependsOn: ReadonlyMap<string, readonly string[]>): Map<string, string[]> {
+  const importers = new Map<string, string[]>();
+  for (const file of [...dependsOn.keys()].sort(compareCodeUnits)) {
+    for (const dependency of dependsOn.get(file) ?? []) {
+      const list = importers.get(dependency);
+      if (list === undefined) importers.set(dependency, [file]);
+      else list.push(file);
+    }
+  }
+  return importers;
+}
+
+/** Whether a file reaches one of `targets` through the files importing it (a change nearer to them may have claimed them first). */
+function reachesAny(file: string, targets: ReadonlySet<string>, importers: ReadonlyMap<string, readonly string[]>): boolean {
+  const seen = new Set([file]);
+  const queue = [file];
+  for (let head = 0; head < queue.length; head++) {
+    const next = queue[head] as string;
+    if (targets.has(next)) return true;
+    for (const importer of importers.get(next) ?? []) {
+      if (seen.has(importer)) continue;
+      seen.add(importer);
+      queue.push(importer);
+    }
+  }
+  return false;
+}
+
+/** The first line of every --changed run: what was compared with what. */
+export function describeChanges(changes: ChangeSet): string {
+  if (changes.chosen === "no-commit") {
+    return changes.files.length === 0 ? "--changed: no commit and no file yet: nothing to run" : `--changed: no commit yet, so every file counts as changed (${plural(changes.files.length, "file")})`;
+  }
+  const since = describeRef(changes);
+  if (changes.files.length === 0) return `--changed: nothing changed since ${since}: no test to run`;
+  return `--changed: ${plural(changes.files.length, "file")} changed since ${since}: ${nameSome(changes.files.map(describeFile))}`;
+}
+
+/** What ran and why, one test file a line, then what no test depends on. */
+export function describeSelection(selection: ChangedSelection): string[] {
+  const lines = [describeChanges(selection.changes)];
+  if (selection.changes.chosen === "head") lines.push("--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main)");
+  if (selection.everything.length > 0) {
+    const why = selection.everything.map((e) => (e.glob === null ? `${e.file} (pytest's configuration)` : `${e.file} (changed-always "${e.glob}")`));
+    lines.push(`--changed: running all ${plural(selection.candidates, "selected test file")}, because of ${nameSome(why)}`);
+    return lines;
+  }
+  const running = [...selection.reasons.entries()].sort(([a], [b]) => compareCodeUnits(a, b));
+  lines.push(
+    running.length === 0
+      ? `--changed: none of the ${plural(selection.candidates, "selected test file")} depends on what changed`
+      : `--changed: running ${running.length} of ${plural(selection.candidates, "selected test file")}:`,
+  );
+  for (const [file, reason] of running) lines.push(`  ${describeReason(file, reason)}`);
+  if (selection.unrelated.length > 0) {
+    lines.push(`--changed: no selected test file imports ${nameSome(selection.unrelated)} (a file the tests read rather than import belongs in changed-always)`);
+  }
+  return lines;
+}
+
+/** `tests/http/test_cart.py ← app/util.py via app/cart.py`: the test file, the change, and the imports in between, from the test's side. */
+export function describeReason(file: string, reason: RunReason | null): string {
+  if (reason === null) return file;
+  switch (reason.kind) {
+    case "changed":
+      return `${file} (changed)`;
+    case "collect-error":
+      return `${file} (could not be collected: runs to show why)`;
+    case "imports":
+      return `${file} ← ${reason.changed}${reason.via.length === 0 ? "" : ` via ${reason.via.join(" ← ")}`}`;
+  }
+}
+
+function describeRef(changes: ChangeSet): string {
+  const commit = changes.commit;
+  if (changes.chosen === "upstream") return `${changes.ref} (where this branch left it, ${commit ?? ""})`;
+  if (changes.chosen !== "given" || commit === null || commit.startsWith(changes.ref)) return changes.ref;
+  // A commit named by its whole hash is shown by its abbreviation, as everywhere else.
+  return changes.ref.startsWith(commit) ? commit : `${changes.ref} (${commit})`;
+}
+
+function describeFile(file: ChangedFile): string {
+  return file.deleted ? `${file.path} (deleted)` : file.path;
+}
+
+function nameSome(items: readonly string[]): string {
+  const named = items.slice(0, CHANGED_FILES_NAMED).join(", ");
+  return items.length > CHANGED_FILES_NAMED ? `${named} and ${items.length - CHANGED_FILES_NAMED} more` : named;
+}

@@ -1,0 +1,245 @@
+/**
+ * Issue 16: `--changed [REF]` on real git repositories and real pytest runs.
+ * The promise: before a push, the test files a change can affect run (and
+ * say why), the others do not, and nothing to run is a quick exit 0.
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { type Project, readReport, runCli, temporaryProjects } from "../helpers/project.js";
+
+const project = temporaryProjects();
+
+const PASS = "def test_ok():\n    pass\n";
+const APP = {
+  ".gitignore": "__pycache__/\n.pytest_cache/\n",
+  "app/__init__.py": "",
+  "app/util.py": "def total(xs):\n    return sum(xs)\n",
+  "app/cart.py": "from app.util import total\n\n\ndef cart_total(items):\n    return total(items)\n",
+  "app/search.py": "def find(word):\n    return [word]\n",
+  "tests/http/conftest.py": "import pytest\n",
+  "tests/http/test_cart.py": "from app.cart import cart_total\n\n\ndef test_total():\n    assert cart_total([1, 2]) == 3\n",
+  "tests/http/test_health.py": PASS,
+  "tests/e2e/test_search.py": "from app import search\n\n\ndef test_find():\n    assert search.find('x') == ['x']\n",
+  "tests/e2e/test_home.py": PASS,
+};
+
+function git(p: Project, ...args: string[]): string {
+  return execFileSync("git", args, { cwd: p.root, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_DATE: "2026-01-01T00:00:00Z", GIT_COMMITTER_DATE: "2026-01-01T00:00:00Z" } });
+}
+
+/** A project in a git repository, everything committed. */
+function repo(files: Record<string, string> = APP): Project {
+  const p = project(files);
+  git(p, "init", "-q", "-b", "main");
+  git(p, "config", "user.email", "dev@example.com");
+  git(p, "config", "user.name", "Dev");
+  git(p, "add", "-A");
+  git(p, "commit", "-q", "-m", "first");
+  return p;
+}
+
+/** What a --changed run ran, by its JSON report, and what it printed. */
+async function changedRun(p: Project, args: string[] = []) {
+  const result = await runCli(["--changed", ...args, "--parallel", "--report-json", "r.json"], { cwd: p.root });
+  const ran = fs.existsSync(path.join(p.root, "r.json")) ? readReport(p, "r.json").files.map((f) => f.path).sort() : [];
+  fs.rmSync(path.join(p.root, "r.json"), { force: true });
+  return { ...result, ran };
+}
+
+describe("what a change runs", () => {
+  it("a changed test file runs, and nothing else", async () => {
+    const p = repo();
+    p.write("tests/e2e/test_home.py", "def test_ok():\n    assert 1\n");
+    const run = await changedRun(p);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.ran).toEqual(["tests/e2e/test_home.py"]);
+    expect(run.stdout).toContain("  tests/e2e/test_home.py (changed)");
+  });
+
+  it("a changed module runs the test files that import it through other modules, and prints the chain", async () => {
+    const p = repo();
+    p.write("app/util.py", "def total(xs):\n    return sum(xs) + 1\n");
+    const run = await changedRun(p);
+    expect(run.code).toBe(1);
+    expect(run.ran).toEqual(["tests/http/test_cart.py"]);
+    expect(run.stdout).toContain("--changed: 1 file changed since HEAD: app/util.py");
+    expect(run.stdout).toContain("--changed: running 1 of 4 selected test files:\n  tests/http/test_cart.py ← app/util.py via app/cart.py\n");
+  });
+
+  it("a changed conftest.py runs every test file below it", async () => {
+    const p = repo();
+    p.write("tests/http/conftest.py", "import pytest\n\n\n@pytest.fixture\ndef user():\n    return 'u'\n");
+    const run = await changedRun(p);
+    expect(run.ran).toEqual(["tests/http/test_cart.py", "tests/http/test_health.py"]);
+    expect(run.stdout).toContain("  tests/http/test_health.py ← tests/http/conftest.py");
+  });
+
+  it("a changed pytest configuration runs everything", async () => {
+    const p = repo({ ...APP, "pytest.ini": "[pytest]\n" });
+    p.write("pytest.ini", "[pytest]\nmarkers =\n    slow: slow tests\n");
+    const run = await changedRun(p);
+    expect(run.ran).toHaveLength(4);
+    expect(run.stdout).toContain("--changed: running all 4 selected test files, because of pytest.ini (pytest's configuration)");
+  });
+
+  it("a change matching changed-always in pyproject.toml runs everything; other data files run nothing and are named", async () => {
+    const p = repo({ ...APP, "pyproject.toml": '[tool.grimoire-run]\nchanged-always = ["tests/fixtures/**"]\n', "tests/fixtures/users.json": "[]\n", "docs/notes.md": "notes\n" });
+    p.write("docs/notes.md", "more notes\n");
+    const unrelated = await changedRun(p);
+    expect(unrelated.code).toBe(0);
+    expect(unrelated.ran).toEqual([]);
+    expect(unrelated.stdout).toContain("--changed: no selected test file imports docs/notes.md (a file the tests read rather than import belongs in changed-always)");
+    p.write("tests/fixtures/users.json", '[{"name": "ann"}]\n');
+    const always = await changedRun(p);
+    expect(always.ran).toHaveLength(4);
+    expect(always.stdout).toContain('because of tests/fixtures/users.json (changed-always "tests/fixtures/**")');
+  });
+
+  it("an untracked test file, and an untracked module a test imports, count as changes", async () => {
+    const p = repo();
+    p.write("tests/http/test_new.py", PASS);
+    p.write("app/search_index.py", "WORDS = []\n");
+    p.write("app/search.py", "from app.search_index import WORDS\n\n\ndef find(word):\n    return [word]\n");
+    const run = await changedRun(p);
+    expect(run.code).toBe(0);
+    expect(run.ran).toEqual(["tests/e2e/test_search.py", "tests/http/test_new.py"]);
+    expect(run.stdout).toContain("  tests/e2e/test_search.py ← app/search.py");
+  });
+
+  it("a deleted module runs the test files that imported it (and they fail, as they would in CI)", async () => {
+    const p = repo();
+    git(p, "rm", "-q", "app/util.py");
+    const run = await changedRun(p);
+    expect(run.code).toBe(1);
+    expect(run.ran).toEqual(["tests/http/test_cart.py"]);
+    expect(run.stdout).toContain("app/util.py (deleted)");
+  });
+
+  it("compares with a given REF: what was committed since counts too", async () => {
+    const p = repo();
+    p.write("app/search.py", "def find(word):\n    return [word, word]\n");
+    git(p, "commit", "-q", "-am", "search twice");
+    expect((await changedRun(p)).stdout).toContain("--changed: nothing changed since HEAD");
+    const run = await changedRun(p, ["HEAD~1"]);
+    expect(run.code).toBe(1);
+    expect(run.ran).toEqual(["tests/e2e/test_search.py"]);
+    expect(run.stdout).toMatch(/--changed: 1 file changed since HEAD~1 \([0-9a-f]{10}\): app\/search\.py/);
+  });
+
+  it("by default compares with where the branch left its upstream: pushed commits do not count, unpushed ones do", async () => {
+    const remote = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-remote-"));
+    try {
+      const p = repo();
+      execFileSync("git", ["init", "-q", "--bare", remote]);
+      git(p, "remote", "add", "origin", remote);
+      git(p, "push", "-q", "-u", "origin", "main");
+      p.write("tests/e2e/test_home.py", "def test_ok():\n    assert 2\n");
+      git(p, "commit", "-q", "-am", "not pushed yet");
+      const run = await changedRun(p);
+      expect(run.ran).toEqual(["tests/e2e/test_home.py"]);
+      expect(run.stdout).toMatch(/--changed: 1 file changed since origin\/main \(where this branch left it, [0-9a-f]{10}\): tests\/e2e\/test_home\.py/);
+    } finally {
+      fs.rmSync(remote, { recursive: true, force: true });
+    }
+  });
+
+  it("narrows a serial run to the affected files: one pytest process runs just those", async () => {
+    const p = repo();
+    p.write("app/search.py", "def find(word):\n    return [word]\n\n");
+    const run = await runCli(["--changed", "--report-json", "r.json"], { cwd: p.root });
+    expect(run.code, run.stdout).toBe(0);
+    expect(readReport(p, "r.json").files.map((f) => f.path)).toEqual(["tests/e2e/test_search.py"]);
+    expect(run.stdout).toContain("1 passed");
+  });
+
+  it("-- --co lists only the affected files' tests", async () => {
+    const p = repo();
+    p.write("app/search.py", "def find(word):\n    return [word]\n\n");
+    const run = await runCli(["--changed", "--", "--co"], { cwd: p.root });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain("  tests/e2e/test_search.py ← app/search.py");
+    expect(run.stdout).toMatch(/^1 test in 1 file$/m);
+  });
+
+  it("keeps the rest of the selection: paths and --scope narrow first", async () => {
+    const p = repo();
+    p.write("tests/http/conftest.py", "import pytest\n\n");
+    p.write("tests/e2e/test_home.py", "def test_ok():\n    assert 3\n");
+    expect((await changedRun(p, ["tests/e2e"])).ran).toEqual(["tests/e2e/test_home.py"]);
+    expect((await changedRun(p, ["--scope", "http"])).ran).toEqual(["tests/http/test_cart.py", "tests/http/test_health.py"]);
+  });
+
+  it("caches what each module imports under .grimoire/, keyed by content", async () => {
+    const p = repo();
+    p.write("app/util.py", "def total(xs):\n    return sum(xs)\n\n");
+    expect((await changedRun(p)).ran).toEqual(["tests/http/test_cart.py"]);
+    const cache = JSON.parse(p.read(".grimoire/imports.json")) as { files: Record<string, [string, number, number, string]>; graph: { imports: Record<string, string> } };
+    expect(cache.files["app/cart.py"]?.[3]).toBe("0:app.util:total");
+    expect(cache.graph.imports["app/cart.py"]).toBe("app/__init__.py\napp/util.py");
+    // A module whose imports change is read again: the test that now imports util through search runs too.
+    p.write("app/search.py", "from app.util import total\n\n\ndef find(word):\n    return [word]\n");
+    expect((await changedRun(p)).ran).toEqual(["tests/e2e/test_search.py", "tests/http/test_cart.py"]);
+    // A new file can change where an unchanged import leads (a package app/util/ now wins over app/util.py): imports are resolved again.
+    git(p, "checkout", "-q", "--", ".");
+    p.write("app/util/__init__.py", "def total(xs):\n    return 0\n");
+    const shadowed = await changedRun(p);
+    expect(shadowed.ran).toEqual(["tests/http/test_cart.py"]);
+    expect(shadowed.stdout).toContain("  tests/http/test_cart.py ← app/util/__init__.py via app/cart.py");
+  });
+
+  it("leaves virtualenvs' modules out of the project's, whatever the folder's name", async () => {
+    const p = repo({ ...APP, ".gitignore": "__pycache__/\n.pytest_cache/\nenv/\n", "env/pyvenv.cfg": "home = /usr/bin\n", "env/lib/app/util.py": "" });
+    p.write("app/util.py", "def total(xs):\n    return sum(xs)\n\n");
+    expect((await changedRun(p)).ran).toEqual(["tests/http/test_cart.py"]);
+    const cache = JSON.parse(p.read(".grimoire/imports.json")) as { files: Record<string, unknown> };
+    expect(Object.keys(cache.files).filter((file) => file.startsWith("env/"))).toEqual([]);
+  });
+});
+
+describe("nothing to run, and what git refuses", () => {
+  it("nothing changed: says so and exits 0 without starting pytest", async () => {
+    const p = repo();
+    const run = await runCli(["--changed", "--parallel"], { cwd: p.root });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("--changed: nothing changed since HEAD: no test to run\n");
+    expect(fs.existsSync(path.join(p.root, ".grimoire"))).toBe(false);
+  });
+
+  it("changes no selected test depends on: says so and exits 0", async () => {
+    const p = repo({ ...APP, "README.md": "hello\n" });
+    p.write("README.md", "hello again\n");
+    const run = await changedRun(p);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("--changed: none of the 4 selected test files depends on what changed");
+    expect(run.stdout).toContain("PASSED (exit code 0)");
+  });
+
+  it("not a git repository: exit 2 with a clear message", async () => {
+    const p = project(APP);
+    const run = await runCli(["--changed"], { cwd: p.root });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`grimoire-run: --changed needs a git repository, and ${p.root} is not inside one`);
+  });
+
+  it("an unknown REF: exit 2 with a clear message, before anything is written", async () => {
+    const p = repo();
+    const run = await runCli(["--changed", "no-such-branch", "--report-json", "r.json"], { cwd: p.root });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('grimoire-run: --changed: git knows no commit named "no-such-branch"');
+    expect(fs.existsSync(path.join(p.root, ".grimoire"))).toBe(false);
+  });
+});
+
+describe("install-hook --changed", () => {
+  it("writes a pre-push hook that runs only what the push can affect", async () => {
+    const p = repo();
+    const installed = await runCli(["install-hook", "--changed"], { cwd: p.root });
+    expect(installed.code, installed.stderr).toBe(0);
+    const hook = p.read(".git/hooks/pre-push");
+    expect(hook).toContain("npx grimoire-run --parallel --fail-fast --changed || exit $?");
+    expect(hook).toContain("CI still runs them all");
+  });
+});

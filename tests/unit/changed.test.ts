@@ -1,0 +1,182 @@
+/**
+ * --changed's promise, as pure planning: every selected test file a change
+ * can affect runs (a miss is a broken push that looked green), the others do
+ * not, and each file that runs says why.
+ */
+import { describe, expect, it } from "vitest";
+import type { ChangeSet } from "../../src/changes/git.js";
+import { buildImportGraph } from "../../src/changes/importGraph.js";
+import { parseImports } from "../../src/changes/pythonImports.js";
+import type { TestFile } from "../../src/model.js";
+import { describeChanges, describeReason, describeSelection, isPytestConfig, selectChanged, type ChangedInput } from "../../src/plan/changed.js";
+import { EMPTY_HISTORY } from "../../src/plan/history.js";
+import { planFiles } from "../../src/plan/planFiles.js";
+
+const PROJECT: Record<string, string> = {
+  "app/__init__.py": "",
+  "app/util.py": "import json\n",
+  "app/tax.py": "from app.util import round_cents\n",
+  "app/cart.py": "from app.tax import vat\n",
+  "app/search.py": "",
+  "tests/conftest.py": "import pytest\n",
+  "tests/http/conftest.py": "from app.search import index\n",
+  "tests/http/test_cart.py": "from app.cart import Cart\n",
+  "tests/http/test_search.py": "def test_search(): pass\n",
+  "tests/e2e/test_checkout.py": "import app.util\n",
+  "tests/e2e/test_home.py": "def test_home(): pass\n",
+  "scripts/seed.py": "import app.util\n",
+};
+const TESTS = ["tests/e2e/test_checkout.py", "tests/e2e/test_home.py", "tests/http/test_cart.py", "tests/http/test_search.py"];
+const candidate = (path: string, kind: TestFile["kind"] = "tests"): TestFile => ({ path, named: null, folder: path.split("/").slice(0, 2).join("/"), kind });
+
+function select(changed: (string | { path: string; deleted: boolean })[], options: { files?: Record<string, string>; always?: string[]; inifile?: string | null; candidates?: TestFile[] } = {}) {
+  const files = options.files ?? PROJECT;
+  const changes: ChangeSet = { ref: "HEAD", commit: "abc123", chosen: "head", files: changed.map((c) => (typeof c === "string" ? { path: c, deleted: false } : c)) };
+  const deleted = changes.files.filter((f) => f.deleted).map((f) => f.path);
+  const modules = new Map(Object.entries(files).filter(([file]) => !deleted.includes(file)).map(([file, code]) => [file, parseImports(code)]));
+  const input: ChangedInput = { changes, graph: buildImportGraph({ modules, deleted, roots: [""] }), always: options.always ?? [], inifile: options.inifile ?? null };
+  return selectChanged(options.candidates ?? TESTS.map((t) => candidate(t)), input);
+}
+const running = (selection: ReturnType<typeof select>) => [...selection.reasons.keys()].sort();
+
+describe("what a change runs", () => {
+  it("a changed test file runs, and only it", () => {
+    const selection = select(["tests/e2e/test_home.py"]);
+    expect(running(selection)).toEqual(["tests/e2e/test_home.py"]);
+    expect(selection.reasons.get("tests/e2e/test_home.py")).toEqual({ kind: "changed" });
+  });
+
+  it("a changed module runs every test file importing it, directly or through other modules, and says through which", () => {
+    const selection = select(["app/util.py"]);
+    expect(running(selection)).toEqual(["tests/e2e/test_checkout.py", "tests/http/test_cart.py"]);
+    expect(selection.reasons.get("tests/e2e/test_checkout.py")).toEqual({ kind: "imports", changed: "app/util.py", via: [] });
+    expect(selection.reasons.get("tests/http/test_cart.py")).toEqual({ kind: "imports", changed: "app/util.py", via: ["app/cart.py", "app/tax.py"] });
+  });
+
+  it("a changed package __init__.py runs every test file importing anything from the package", () => {
+    expect(running(select(["app/__init__.py"]))).toEqual(["tests/e2e/test_checkout.py", "tests/http/test_cart.py", "tests/http/test_search.py"]);
+  });
+
+  it("a changed conftest.py runs every test file below it, and nothing beside it", () => {
+    expect(running(select(["tests/http/conftest.py"]))).toEqual(["tests/http/test_cart.py", "tests/http/test_search.py"]);
+    expect(running(select(["tests/conftest.py"]))).toEqual(TESTS);
+  });
+
+  it("a module a conftest imports runs every test file below that conftest", () => {
+    const selection = select(["app/search.py"]);
+    expect(running(selection)).toEqual(["tests/http/test_cart.py", "tests/http/test_search.py"]);
+    expect(describeReason("tests/http/test_search.py", selection.reasons.get("tests/http/test_search.py") ?? null)).toBe("tests/http/test_search.py ← app/search.py via tests/http/conftest.py");
+  });
+
+  it("a changed __init__.py of a test package runs the test files in that package", () => {
+    const files = { ...PROJECT, "tests/__init__.py": "", "tests/http/__init__.py": "" };
+    expect(running(select(["tests/http/__init__.py"], { files }))).toEqual(["tests/http/test_cart.py", "tests/http/test_search.py"]);
+  });
+
+  it("a deleted module runs the test files that imported it", () => {
+    expect(running(select([{ path: "app/tax.py", deleted: true }]))).toEqual(["tests/http/test_cart.py"]);
+  });
+
+  it("a deleted conftest.py runs the test files that were below it", () => {
+    expect(running(select([{ path: "tests/http/conftest.py", deleted: true }]))).toEqual(["tests/http/test_cart.py", "tests/http/test_search.py"]);
+  });
+
+  it("a change no test file depends on runs nothing, and is named", () => {
+    const selection = select(["scripts/seed.py", "README.md"]);
+    expect(running(selection)).toEqual([]);
+    expect(selection.unrelated).toEqual(["scripts/seed.py", "README.md"]);
+  });
+
+  it("names only the changes no running test depends on", () => {
+    const selection = select(["app/util.py", "app/tax.py", "README.md"]);
+    expect(selection.unrelated).toEqual(["README.md"]);
+  });
+
+  it("a folder pytest could not collect always runs, to show its error", () => {
+    const selection = select(["README.md"], { candidates: [candidate("tests/http/test_cart.py"), candidate("tests/broken", "collect-error")] });
+    expect(selection.reasons.get("tests/broken")).toEqual({ kind: "collect-error" });
+    expect(running(selection)).toEqual(["tests/broken"]);
+  });
+
+  it("a non-Python test file (a doctest text file) runs when it changes", () => {
+    const selection = select(["docs/usage.rst"], { candidates: [candidate("docs/usage.rst"), candidate("tests/http/test_cart.py")] });
+    expect(running(selection)).toEqual(["docs/usage.rst"]);
+  });
+});
+
+describe("what runs everything", () => {
+  it.each(["pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini", ".pytest.ini", "../pytest.ini", "../../tox.ini"])("a changed %s (pytest's configuration, here or above) runs every selected file", (file) => {
+    const selection = select([file, "app/util.py"]);
+    expect(running(selection)).toEqual(TESTS);
+    expect(selection.everything).toEqual([{ file, glob: null }]);
+  });
+
+  it("the same names deeper in the project are not pytest's configuration, unless pytest said it uses that file", () => {
+    expect(isPytestConfig("examples/pyproject.toml", null)).toBe(false);
+    expect(isPytestConfig("../sub/pytest.ini", null)).toBe(false);
+    expect(isPytestConfig("config/pytest.ini", "config/pytest.ini")).toBe(true);
+  });
+
+  it("a change matching changed-always runs every selected file, and names the glob", () => {
+    const selection = select(["tests/fixtures/users.json"], { always: ["*.sql", "tests/fixtures/**"] });
+    expect(running(selection)).toEqual(TESTS);
+    expect(selection.everything).toEqual([{ file: "tests/fixtures/users.json", glob: "tests/fixtures/**" }]);
+    expect(running(select(["tests/fixtures/users.json"], { always: ["*.sql"] }))).toEqual([]);
+  });
+});
+
+describe("what it says", () => {
+  it("prints each test file with the change and the imports in between, from the test's side", () => {
+    const selection = select(["app/util.py", "tests/e2e/test_home.py"]);
+    expect(describeSelection(selection)).toEqual([
+      "--changed: 2 files changed since HEAD: app/util.py, tests/e2e/test_home.py",
+      "--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main)",
+      "--changed: running 3 of 4 selected test files:",
+      "  tests/e2e/test_checkout.py ← app/util.py",
+      "  tests/e2e/test_home.py (changed)",
+      "  tests/http/test_cart.py ← app/util.py via app/cart.py ← app/tax.py",
+    ]);
+  });
+
+  it("says why everything runs", () => {
+    expect(describeSelection(select(["pyproject.toml"])).at(-1)).toBe("--changed: running all 4 selected test files, because of pyproject.toml (pytest's configuration)");
+  });
+
+  it("says when nothing selected depends on the change, and what a data file needs", () => {
+    expect(describeSelection(select(["README.md"])).slice(2)).toEqual([
+      "--changed: none of the 4 selected test files depends on what changed",
+      "--changed: no selected test file imports README.md (a file the tests read rather than import belongs in changed-always)",
+    ]);
+  });
+
+  it("says what it compared with", () => {
+    const base = { commit: "1a2b3c4d5e", files: [] };
+    expect(describeChanges({ ...base, ref: "origin/main", chosen: "upstream" })).toBe("--changed: nothing changed since origin/main (where this branch left it, 1a2b3c4d5e): no test to run");
+    expect(describeChanges({ ...base, ref: "v1.2", chosen: "given" })).toBe("--changed: nothing changed since v1.2 (1a2b3c4d5e): no test to run");
+    expect(describeChanges({ ...base, ref: "1a2b3c4", chosen: "given" })).toBe("--changed: nothing changed since 1a2b3c4: no test to run");
+    expect(describeChanges({ ...base, ref: "1a2b3c4d5e6f708192a3b4c5d6e7f80910a1b2c3", chosen: "given" })).toBe("--changed: nothing changed since 1a2b3c4d5e: no test to run");
+    expect(describeChanges({ ref: "HEAD", commit: null, chosen: "no-commit", files: [{ path: "a.py", deleted: false }] })).toBe("--changed: no commit yet, so every file counts as changed (1 file)");
+    expect(describeChanges({ ...base, ref: "HEAD", chosen: "head", files: [{ path: "gone.py", deleted: true }] })).toBe("--changed: 1 file changed since HEAD: gone.py (deleted)");
+  });
+
+  it("names the first ten changed files and counts the rest", () => {
+    const files = Array.from({ length: 12 }, (_, i) => ({ path: `f${String(i).padStart(2, "0")}.txt`, deleted: false }));
+    expect(describeChanges({ ref: "HEAD", commit: "c", chosen: "head", files })).toMatch(/: f00\.txt, .*, f09\.txt and 2 more$/);
+  });
+});
+
+describe("with the rest of the planning", () => {
+  it("narrows the selection before --last-failed and the order, and says so", () => {
+    const selection = select(["app/util.py"]);
+    const plan = planFiles(TESTS.map((t) => candidate(t)), EMPTY_HISTORY, { order: "name", seed: 0, lastFailed: false, failedFirst: false, shard: null, changed: selection });
+    expect(plan.files.map((f) => f.path)).toEqual(["tests/e2e/test_checkout.py", "tests/http/test_cart.py"]);
+    expect(plan.narrowed).toBe(true);
+    expect(plan.notices[0]).toMatch(/^--changed: 1 file changed since HEAD/);
+  });
+
+  it("is not narrowed when everything runs (a serial run then gets a plain run's arguments)", () => {
+    const plan = planFiles(TESTS.map((t) => candidate(t)), EMPTY_HISTORY, { order: "name", seed: 0, lastFailed: false, failedFirst: false, shard: null, changed: select(["tox.ini"]) });
+    expect(plan.files).toHaveLength(4);
+    expect(plan.narrowed).toBe(false);
+  });
+});
