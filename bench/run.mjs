@@ -25,6 +25,7 @@ import { whereTimeScenario } from "./whereTime.mjs";
 import { bookshopBrowserScenario, playwrightScenario } from "./browsers.mjs";
 import { managedSetupScenario } from "./managedSetup.mjs";
 import { splitLongFileScenario } from "./splitLongFile.mjs";
+import { realWorldScenario } from "./realWorld.mjs";
 
 const SCENARIOS = {
   "long-tailed": longTailedScenario,
@@ -40,6 +41,7 @@ const SCENARIOS = {
   "bookshop-browser": bookshopBrowserScenario,
   "managed-setup": managedSetupScenario,
   "import-graph": importGraphScenario,
+  "real-world": realWorldScenario,
 };
 
 const args = process.argv.slice(2);

@@ -39,8 +39,8 @@ export async function tinyFilesScenario({ repetitions }) {
     table: timingTable(samples, [SERIAL, XDIST, GRIMOIRE, FRESH, PACK]),
     ratios: [
       ["ratio of medians", "value", "target"],
-      ratioRow("grimoire-run --pack / serial pytest", pack, serial, 3),
-      ratioRow("grimoire-run (one process per file, fork server) / serial pytest", grimoire, serial),
+      ratioRow("grimoire-run (one process per file, fork server) / serial pytest", grimoire, serial, 3),
+      ratioRow("grimoire-run --pack / serial pytest", pack, serial, 1.5),
       ratioRow("grimoire-run --no-fork-server / serial pytest", fresh, serial),
       ratioRow("grimoire-run (fork server) / --no-fork-server", grimoire, fresh),
       ratioRow("grimoire-run --pack / pytest-xdist", pack, xdist),

@@ -1,0 +1,37 @@
+/**
+ * --changed, put together: the import graph of the project's own files,
+ * resolved against the folders the pytest session had on sys.path, and the
+ * test files it says a change can affect.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { Listing } from "../discovery/askPytest.js";
+import type { TestFile } from "../model.js";
+import { selectChanged, type ChangedSelection } from "../plan/changed.js";
+import { toProjectPath } from "../projectPaths.js";
+import type { ChangeSet } from "./git.js";
+import { importRoots } from "./importGraph.js";
+import { importGraph, type ScannedImports } from "./importScan.js";
+
+export function affectedFiles(candidates: readonly TestFile[], changes: ChangeSet, scanned: ScannedImports, listing: Listing, settings: { root: string; changedAlways: string[] }): ChangedSelection {
+  const root = fs.realpathSync(settings.root);
+  const inProject = (entry: string): string | null => {
+    const relative = toProjectPath(root, entry);
+    return relative === ".." || relative.startsWith("../") || path.isAbsolute(relative) ? null : relative === "." ? "" : relative;
+  };
+  const sysPath = listing.sysPath.flatMap((entry) => inProject(realPathOr(entry)) ?? []);
+  const graph = importGraph(settings.root, scanned, {
+    deleted: changes.files.filter((f) => f.deleted && f.path.endsWith(".py")).map((f) => f.path),
+    roots: importRoots(sysPath, scanned.files.some((file) => file.startsWith("src/"))),
+  });
+  const inifile = listing.inifile === null ? null : toProjectPath(root, realPathOr(listing.inifile));
+  return selectChanged(candidates, { changes, graph, always: settings.changedAlways, inifile });
+}
+
+function realPathOr(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * What the project's files say before pytest is asked: whether pytest-cov
+ * may measure (a serial run then takes the listing path) and which files
+ * `--split` must run whole. Cheap textual looks, never an import.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import fg from "fast-glob";
+
+const PYTEST_CONFIG_FILES = ["pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"];
+
+/**
+ * Whether pytest-cov might be asked to measure: `--cov` in the arguments,
+ * PYTEST_ADDOPTS or a configuration file pytest reads from the root. A guess
+ * that may say yes wrongly (a comment), which costs a serial run only the
+ * listing session.
+ */
+export function mayMeasureCoverage(root: string, pytestArgs: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  if (pytestArgs.some((arg) => arg.startsWith("--cov")) || (env["PYTEST_ADDOPTS"] ?? "").includes("--cov")) return true;
+  return PYTEST_CONFIG_FILES.some((name) => readOrEmpty(path.join(root, name)).includes("--cov"));
+}
+
+/** Files --split must run whole: marked grimoire_serial in their source, or matching a --no-split glob. */
+export function unsplittable(root: string, noSplit: readonly string[], files: readonly string[]): Set<string> {
+  const matched = new Set(noSplit.length === 0 ? [] : fg.sync([...noSplit], { cwd: root, onlyFiles: true, dot: true }));
+  return new Set(files.filter((file) => matched.has(file) || readOrEmpty(path.join(root, file)).includes("grimoire_serial")));
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * A run's last steps, once every process is gone: coverage combined and
+ * judged once, the verdict, what is remembered for next time (history,
+ * pytest's last-failed cache), and the reports.
+ */
+import fs from "node:fs";
+import type { RunConfig } from "../config/runConfig.js";
+import { combineCoverage } from "../coverage/combine.js";
+import { dataFilesToCombine, processDataFolder, testsFailedIn } from "../coverage/dataFiles.js";
+import type { RunEvents } from "../events.js";
+import type { ExecutionResult } from "../exec/executor.js";
+import { EXIT, exitCodeOf } from "../exitCode.js";
+import type { CoverageResult, CoverageSettings, FileResult, RunReport } from "../model.js";
+import { flakyFiles } from "../plan/flakes.js";
+import { historyFile, recordRun, updateHistory, type History } from "../plan/history.js";
+import { readLastFailed, updateLastFailed, writeLastFailed } from "../plan/pytestCache.js";
+import { compareCodeUnits } from "../projectPaths.js";
+import type { PythonCommand } from "../python.js";
+import { junitOfRun } from "../report/junitMerge.js";
+import { writeReportFiles } from "../report/reportFiles.js";
+import type { RunSession } from "../session.js";
+
+export interface Finish {
+  config: RunConfig;
+  session: RunSession;
+  events: RunEvents;
+  python: PythonCommand;
+  /** The environment the run's processes start from (the coverage combiner's too). */
+  env: NodeJS.ProcessEnv;
+  logDir: string;
+  /** A run whose logs went to the temp folder (a read-only project) is not recorded. */
+  record: boolean;
+  columns: number | null;
+  history: History;
+  /** pytest-cov's settings when it measures; null when it does not. */
+  coverage: CoverageSettings | null;
+  /** pytest's cache folder and its last-failed memory before the run; null when the run's one process kept it itself. */
+  lastFailed: { cacheDir: string; before: ReturnType<typeof readLastFailed> } | null;
+  outcome: ExecutionResult;
+  teardownFailed: boolean;
+  /** The report of the run so far, with its exit code and results. */
+  reportOf: (exitCode: number, results: RunReport["files"]) => RunReport;
+}
+
+/** Finishes the run and returns its exit code. */
+export async function finishRun(run: Finish): Promise<number> {
+  const { config, session, events, outcome } = run;
+  // Coverage, as one pytest-cov run would have it: every process's data combined, reported and judged once.
+  const coverage = run.coverage === null || session.interruptedBy !== null || session.failure !== null ? null : await reportCoverage(run.coverage, run);
+
+  const stopReason = outcome.stopped?.reason ?? (run.teardownFailed ? "environment" : null);
+  const exitCode =
+    session.failure !== null
+      ? EXIT.internal
+      : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses, coverageFailed: coverage?.failed ?? false });
+  // The flake rates of the reports come from the history with this run in it.
+  const remembered = await rememberRun(config, run.history, outcome.results, events, run.record);
+  const report: RunReport = {
+    ...run.reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path))),
+    flaky: flakyFiles(remembered, outcome.results.map((r) => r.path)),
+    ...(coverage === null ? {} : { coverage }),
+  };
+  writeReportFiles(report, reportOutputs(config, run.logDir, report));
+  if (run.lastFailed !== null) keepLastFailed(run.lastFailed.cacheDir, run.lastFailed.before, report, events);
+  events.emit({ type: "run-finish", report, stopped: outcome.stopped, haltedAfterIteration: outcome.haltedAfterIteration });
+  if (session.failure !== null) throw session.failure;
+  return exitCode;
+}
+
+/** Where the run's reports go: its log folder always, and what --report-json, --report-html and --junit-xml ask for. */
+export function reportOutputs(config: RunConfig, logDir: string, report: RunReport): Parameters<typeof writeReportFiles>[1] {
+  return { root: config.root, logDir, reportJson: config.reportJson, reportHtml: config.reportHtml, junitXml: config.junitXml, junit: () => junitOfRun(report.files) };
+}
+
+/**
+ * Combines the processes' coverage data and reports it (on the console, in
+ * the files pytest-cov was asked for). A CI shard reports its own part and
+ * leaves --cov-fail-under to merge-reports, which judges all shards' data
+ * together (the summary says so). The processes' own data files go once
+ * combined.
+ */
+async function reportCoverage(settings: CoverageSettings, run: Finish): Promise<CoverageResult> {
+  const results = run.outcome.results;
+  const combined = await combineCoverage({
+    root: run.config.root,
+    python: run.python,
+    env: run.env,
+    settings,
+    dataFiles: dataFilesToCombine(results),
+    keep: false,
+    testsFailed: testsFailedIn(results),
+    judge: run.config.shard === null,
+    workDir: processDataFolder(run.logDir),
+    columns: run.columns,
+  });
+  run.events.emit({ type: "coverage", output: combined.output, result: combined.result });
+  if (combined.problem !== null) run.events.emit({ type: "warning", message: `coverage: ${combined.problem}` });
+  else fs.rmSync(processDataFolder(run.logDir), { recursive: true, force: true });
+  return combined.result;
+}
+
+/**
+ * The history with this run in it: recorded (under its lock), except by a CI
+ * shard, whose sibling shards must divide the files by the same history
+ * (merge-reports records the whole run once they are done).
+ */
+async function rememberRun(config: RunConfig, before: History, results: readonly FileResult[], events: RunEvents, record: boolean): Promise<History> {
+  if (config.shard === null && record) {
+    try {
+      return await recordRun(config.root, results);
+    } catch (error) {
+      events.emit({ type: "warning", message: `could not record this run in ${historyFile(config.root)}: ${(error as Error).message}` });
+    }
+  }
+  return updateHistory(before, results, new Date());
+}
+
+/** pytest's last-failed memory, made whole again after the per-file processes each wrote their own. */
+function keepLastFailed(cacheDir: string, before: ReturnType<typeof readLastFailed>, report: RunReport, events: RunEvents): void {
+  try {
+    writeLastFailed(cacheDir, updateLastFailed(before, report.files));
+  } catch (error) {
+    events.emit({ type: "warning", message: `could not update pytest's last-failed cache in ${cacheDir}: ${(error as Error).message}` });
+  }
+}

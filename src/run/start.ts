@@ -1,0 +1,144 @@
+/**
+ * A run's first steps, up to pytest's answer: what kind of run it is (a
+ * direct serial run, --changed), the fork server, the log folder, the
+ * Python, and the listing session that says which files a plain run of the
+ * selection collects. Everything started here belongs to the session.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { probeBaseUrl } from "../baseUrlCheck.js";
+import { affectedFiles } from "../changes/affected.js";
+import { readChanges, type ChangeSet } from "../changes/git.js";
+import { scanImports, type ScannedImports } from "../changes/importScan.js";
+import { readForwardedArgs, type ForwardedArgs } from "../config/pytestArgs.js";
+import type { RunConfig } from "../config/runConfig.js";
+import { askPytest, type Listing } from "../discovery/askPytest.js";
+import { collectionRequest, selectionFrom, type CollectionRequest, type Selection } from "../discovery/selection.js";
+import { mayMeasureCoverage } from "../discovery/sourceHints.js";
+import { ForkServer, type ForkServerOptions } from "../exec/forkServer.js";
+import { PLUGIN_MODULE, withPluginPath } from "../exec/pytestCommand.js";
+import type { ChangedSelection } from "../plan/changed.js";
+import { grimoireForwardedArgs } from "../plan/planRun.js";
+import { launch, type Launcher } from "../process/launch.js";
+import { checkPytest, choosePython, type PythonCommand } from "../python.js";
+import type { RunSession } from "../session.js";
+import { prepareLogDir } from "./logDir.js";
+
+/** What kind of run this is, decided before anything starts. */
+export interface RunShape {
+  request: CollectionRequest;
+  /** The arguments after `--`, as grimoire-run reads them (a direct run's own --lf/--ff added). */
+  given: ForwardedArgs;
+  /**
+   * A serial run of the whole selection is one plain pytest process: pytest
+   * itself collects, and says what it collected before its first test;
+   * --last-failed and --failed-first are pytest's own there.
+   */
+  direct: boolean;
+  /** --changed: what git says changed; null without --changed. */
+  changes: ChangeSet | null;
+}
+
+export async function shapeRun(config: RunConfig, env: NodeJS.ProcessEnv): Promise<RunShape> {
+  const request = collectionRequest({ root: config.root, paths: config.paths, scope: config.scope });
+  const parsed = readForwardedArgs(config.pytestArgs);
+  const changes = config.changed === null ? null : await readChanges(config.root, config.changed.ref);
+  // Not direct when pytest-cov may measure (its report is grimoire-run's to print and judge: the listing reads its
+  // options), nor with --changed (the listing says which files there are to choose from).
+  const direct = config.mode !== "parallel" && config.shard === null && changes === null && !parsed.collectOnly && !mayMeasureCoverage(config.root, config.pytestArgs, env);
+  const given = !direct ? parsed : { ...parsed, forwarded: [...(config.mode !== "debug" && (config.lastFailed || parsed.lastFailed) ? ["--lf"] : []), ...(config.failedFirst || parsed.failedFirst ? ["--ff"] : []), ...parsed.forwarded] };
+  return { request, given, direct, changes };
+}
+
+/** What the run has once it has started: where it logs, the Python that runs pytest, how processes are launched. */
+export interface Started {
+  logDir: string;
+  junitDir: string;
+  /** Why the logs are in the temp folder (a project that cannot be written in); null when they are not. */
+  logsMoved: string | null;
+  /** The environment every process of the run starts from: it carries the run's id, by which the watchdog finds them. */
+  runEnv: NodeJS.ProcessEnv;
+  /** The fork server, or why there is none (null when none was asked for). */
+  server: ForkServer | string | null;
+  python: PythonCommand;
+  launcher: Launcher;
+  /** --changed: the project's imports, read (or taken from the cache) while the fork server warms up. */
+  scanned: ScannedImports | null;
+  /** Whether the tests' server answers, found out while pytest lists the files. */
+  baseUrlProblem: Promise<string | null>;
+}
+
+/** The fork server warms up while the log folder is made; once it is ready, pytest is known to be importable. */
+export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, session: RunSession, shape: RunShape): Promise<Started> {
+  const chosen = choosePython(config.root, config.python, env);
+  session.startForkServer(shape.direct ? null : forkServerOptions(config, chosen, session.runId, env));
+  const scanned = shape.changes === null ? null : scanImports(config.root);
+  const { dir: logDir, moved: logsMoved } = prepareLogDir(config, session.runId);
+  session.logIn(logDir);
+  const runEnv = { ...env, GRIMOIRE_RUN_ID: session.runId };
+  const server = await session.forkServer();
+  const python = server instanceof ForkServer ? chosen : await checkPytest(chosen, config.root, runEnv);
+  const launcher: Launcher = server instanceof ForkServer ? (spec) => (server.usable ? server.launch(spec) : launch(spec)) : launch;
+  const junitDir = path.join(logDir, "junit");
+  fs.mkdirSync(junitDir, { recursive: true });
+  const baseUrlProblem = config.baseUrl === null ? Promise.resolve(null) : probeBaseUrl(config.baseUrl);
+  return { logDir, junitDir, logsMoved, runEnv, server, python, launcher, scanned, baseUrlProblem };
+}
+
+/** pytest's answer: the files a plain run of the selection collects, and with --changed the ones a change can affect. */
+export interface Listed {
+  /** null for a direct serial run, whose own process says what it collected later. */
+  listing: Listing | null;
+  selection: Selection;
+  changed: ChangedSelection | null;
+  /** What every pytest process is given after grimoire-run's own arguments. */
+  forwardedArgs: string[];
+}
+
+export async function listFiles(config: RunConfig, session: RunSession, shape: RunShape, started: Started): Promise<Listed | "cancelled"> {
+  const { request, given } = shape;
+  const forwardedArgs = [...grimoireForwardedArgs(config), ...given.forwarded];
+  const listing = shape.direct
+    ? null
+    : await askPytest({
+        root: config.root,
+        python: started.python,
+        args: request.args,
+        pytestArgs: [...forwardedArgs, "-p", PLUGIN_MODULE, `--junitxml=${path.join(started.junitDir, "collect.xml")}`],
+        env: { ...started.runEnv, PYTHONPATH: withPluginPath(started.runEnv["PYTHONPATH"]) },
+        launcher: started.launcher,
+        logFile: path.join(started.logDir, "collect.log"),
+        cancel: session.stopping,
+        hurry: session.hurrying,
+        killGraceMs: config.killGraceSeconds * 1000,
+      });
+  if (listing === "cancelled" || session.interruptedBy !== null) return "cancelled";
+  const selection = listing === null ? { files: [], searched: request.args, notices: request.notices } : selectionFrom(request, listing, config.root);
+  const changed = shape.changes === null || started.scanned === null || listing === null ? null : affectedFiles(selection.files, shape.changes, started.scanned, listing, config);
+  return { listing, selection, changed, forwardedArgs };
+}
+
+/**
+ * The fork server where it can serve (Linux), or null. Every mode asks
+ * pytest for its files through it, and runs its pytest processes from it.
+ */
+function forkServerOptions(config: RunConfig, python: PythonCommand, runId: string, baseEnv: NodeJS.ProcessEnv): ForkServerOptions | null {
+  if (!config.forkServer || process.platform !== "linux") return null;
+  const env = { ...baseEnv, PYTHONPATH: withPluginPath(baseEnv["PYTHONPATH"]) };
+  // A serial run's one process takes grimoire-run's stdin, for pdb; parallel processes never read it.
+  return {
+    python,
+    root: config.root,
+    env,
+    runId,
+    killGraceMs: config.killGraceSeconds * 1000,
+    ...(config.mode === "parallel" ? {} : { stdin: 0 }),
+    preload: config.preload,
+    perFileEnv: perFileEnv(config),
+  };
+}
+
+/** What each file's process is given differently from the fork server's environment: no preload may read it at import. */
+function perFileEnv(config: RunConfig): string[] {
+  return ["GRIMOIRE_*", "E2E_BASE_URL", "PY_COLORS", "COLUMNS", "PYTHONUNBUFFERED", ...(config.managed?.database === null || config.managed === null ? [] : [config.managed.database.envName])];
+}
