@@ -102,5 +102,19 @@ function onUncaught(error: unknown): void {
 process.on("uncaughtException", onUncaught);
 process.on("unhandledRejection", onUncaught);
 
-const code = await main(process.argv.slice(2));
-process.exit(code);
+/**
+ * Exits once stdout and stderr have handed everything to their readers: a
+ * pipe whose reader is slower than the run (`| tee`, a CI log collector)
+ * may still hold the summary, and process.exit would drop it.
+ */
+async function exitWhenFlushed(code: number): Promise<never> {
+  const flushed = (stream: NodeJS.WriteStream): Promise<void> =>
+    new Promise((resolve) => {
+      if (stream.destroyed || !stream.writable) resolve();
+      else stream.write("", () => resolve());
+    });
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+await exitWhenFlushed(await main(process.argv.slice(2)));
