@@ -188,7 +188,7 @@ class _Wakeups:
 
 
 def _serve(requests, events, children, wakeups, inherited_stdin):
-    """Forks a child for each request and reaps them as they exit, until the server must end.
+    """Forks a child for each `run` request (and imports what a `preload` request names), and reaps the children as they exit, until the server must end.
 
     Returns the signal that stopped it, or None once stdin closed or the events
     are no longer read. Raises ProtocolError for a request the protocol does not
@@ -207,6 +207,9 @@ def _serve(requests, events, children, wakeups, inherited_stdin):
                     return None
                 for line in lines:
                     request = parse_request(line)
+                    if request["op"] == "preload":
+                        _preload_more(request, events)
+                        continue
                     if request["id"] in ids:
                         raise ProtocolError(f"run: id {request['id']} was used before")
                     ids.add(request["id"])
@@ -217,6 +220,23 @@ def _serve(requests, events, children, wakeups, inherited_stdin):
                 wakeups.drain()
         children.reap()
     return wakeups.stop_signal
+
+
+def _preload_more(request, events):
+    """A `preload` request: imports what it names (a module the server has already counts as neither), then answers.
+
+    An import that starts a thread makes forking unsafe: the answer says so, and
+    grimoire-run sends no more files (a thread cannot be taken back).
+    """
+    wanted = [name for name in request["modules"] if name not in sys.modules]
+    threads = threading.active_count()
+    preloaded, refused = preload(wanted, request["perFileEnv"])
+    unsafe = {}
+    if threading.active_count() > threads:
+        unsafe = {"unsafe": f"a module it preloaded ({', '.join(preloaded)}) started a thread, and forking a process with threads is unsafe"}
+    gc.collect()
+    gc.freeze()
+    events.emit("preloaded", preloaded=preloaded, refused=[{"module": name, "reason": reason} for name, reason in refused], **unsafe)
 
 
 def main():

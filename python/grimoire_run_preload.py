@@ -10,6 +10,12 @@ one is taken back out of the server (every module its import brought in is
 dropped from sys.modules, so each file imports it afresh, as without preload)
 and reported as refused. A module that cannot be imported is refused too. It
 never imports the project's own code unless that code is named.
+
+While a module is imported, the per-file variables are not in its os.environ
+at all: a module that looks through the whole environment (for its own
+prefix, say) sees none of them and takes nothing of one file's into another,
+while one that asks for a per-file variable by name is refused, since it would
+keep the server's answer (that there is none).
 """
 
 import importlib
@@ -18,10 +24,11 @@ import sys
 
 
 class _WatchedEnviron(type(os.environ)):
-    """os.environ as it is, noting the names read through it."""
+    """A copy of os.environ without the per-file variables, noting the names asked for through it."""
 
-    def __init__(self, environ):
-        super().__init__(environ._data, environ.encodekey, environ.decodekey, environ.encodevalue, environ.decodevalue)
+    def __init__(self, environ, hidden):
+        data = {key: value for key, value in environ._data.items() if not hidden(environ.decodekey(key))}
+        super().__init__(data, environ.encodekey, environ.decodekey, environ.encodevalue, environ.decodevalue)
         self.read = set()
 
     def __getitem__(self, key):
@@ -33,6 +40,29 @@ class _WatchedEnviron(type(os.environ)):
         return super().__contains__(key)
 
 
+def _watched_import(name, per_file):
+    """Imports `name` with the per-file variables out of sight; returns the problem that refuses it, or None."""
+    original = os.environ
+    watched = _WatchedEnviron(original, lambda key: _per_file(key, per_file))
+    os.environ = watched
+    try:
+        importlib.import_module(name)
+        problem = None
+    except BaseException as error:  # noqa: BLE001 - whatever the import raised, the module is not preloaded
+        problem = f"its import failed: {type(error).__name__}: {error}"
+    finally:
+        os.environ = original
+    read = sorted(key for key in watched.read if _per_file(key, per_file))
+    # What the import set in the environment stays set, as putenv already made it for the process.
+    for key, value in dict(watched._data).items():
+        decoded = watched.decodekey(key)
+        if original.get(decoded) != watched.decodevalue(value):
+            original[decoded] = watched.decodevalue(value)
+    if problem is None and read:
+        problem = f"its import reads {', '.join(read)}, which each file sets for itself"
+    return problem
+
+
 def preload(names, per_file):
     """Imports each module of `names`; returns (preloaded, refused), refused as (name, reason) pairs.
 
@@ -41,20 +71,7 @@ def preload(names, per_file):
     preloaded, refused = [], []
     for name in names:
         before = set(sys.modules)
-        watched = _WatchedEnviron(os.environ)
-        original = os.environ
-        os.environ = watched
-        try:
-            importlib.import_module(name)
-            problem = None
-        except BaseException as error:  # noqa: BLE001 - whatever the import raised, the module is not preloaded
-            problem = f"its import failed: {type(error).__name__}: {error}"
-        finally:
-            os.environ = original
-        if problem is None:
-            read = sorted(key for key in watched.read if _per_file(key, per_file))
-            if read:
-                problem = f"its import reads {', '.join(read)}, which each file sets for itself"
+        problem = _watched_import(name, per_file)
         if problem is None:
             preloaded.append(name)
             continue

@@ -57,6 +57,8 @@ import traceback
 import pytest
 
 _FRAMES_SHOWN = 3
+# The modules loaded before any conftest: the listing reports the third-party ones imported since (auto-preload).
+_MODULES_AT_IMPORT = frozenset(sys.modules)
 # The line that tells grimoire-run, in a serial run, that collection is done (never shown: it is taken out).
 COLLECTED_MARKER = "--grimoire-run:collected--"
 _config = None
@@ -210,6 +212,8 @@ class Lister:
             "coverage": _coverage_settings,
             # Where imports are looked for once conftests are loaded (`pythonpath`, conftest folders): for --changed.
             "sysPath": [os.path.abspath(entry) for entry in sys.path],
+            # Third-party packages the conftests and plugins imported: what the fork server may import once for every file.
+            "imported": _third_party_imported(),
             "options": {
                 "maxfail": option.maxfail,
                 "lastFailed": bool(getattr(option, "lf", False)),
@@ -224,6 +228,21 @@ class Lister:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
         return True
+
+
+def _third_party_imported():
+    """Top-level names of installed packages (under a site-packages or dist-packages folder) imported since this plugin was."""
+    names = set()
+    for name in set(sys.modules) - _MODULES_AT_IMPORT:
+        top = name.partition(".")[0]
+        module = sys.modules.get(top)
+        origin = getattr(module, "__file__", None)
+        if top.startswith("_") or not origin:
+            continue
+        parts = os.path.normpath(origin).split(os.sep)
+        if "site-packages" in parts or "dist-packages" in parts:
+            names.add(top)
+    return sorted(names)
 
 
 def _xdist_workers(option):

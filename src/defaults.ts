@@ -19,6 +19,15 @@ export const DEFAULT_RETRIES = 0;
 export const DEFAULT_DELAY_SECONDS = 0;
 
 /**
+ * The installed packages the conftests import (numpy, a web framework, an ORM)
+ * are imported once in the fork server, for every file to inherit: each forked
+ * file is still a copy of its own, so nothing one file does to them reaches
+ * another, and a package whose import reads what differs between files, or
+ * starts a thread, is left to each file. The project's own code never is.
+ */
+export const DEFAULT_AUTO_PRELOAD = true;
+
+/**
  * Files run whole unless asked: splitting a file across processes runs its
  * module- and session-scoped fixtures once per part, which some suites cannot
  * afford (a browser login per part, a database per part).

@@ -117,6 +117,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       return report.exitCode;
     }
     if (typeof server === "string") events.emit({ type: "fork-server-unavailable", reason: server });
+    for (const message of autoPreloadNotices(config, listed)) events.emit({ type: "notice", message });
     for (const message of preloadWarnings(config, server)) events.emit(message);
     // A direct serial run is one pytest process, which keeps its own cache whole.
     const lastFailed = listing === null || listing.cacheDir === null ? null : { cacheDir: listing.cacheDir, before: readLastFailed(listing.cacheDir) };
@@ -149,7 +150,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       environment: environment.environment,
       browsers: environment.browsers,
       launcher: start.launcher,
-      forked: server instanceof ForkServer,
+      forked: () => server instanceof ForkServer && server.usable,
       coverage: coverage !== null,
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);
@@ -195,6 +196,17 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
     unsplittable: config.split ? unsplittable(config.root, config.noSplit, chosenFiles.files.map((f) => f.path)) : new Set(),
   });
   return { history, historyRead: { problem, unreadable }, chosenFiles, plan };
+}
+
+/** What auto-preload did: said with --verbose, and always when an import made forking unsafe. */
+function autoPreloadNotices(config: RunConfig, listed: Listed): string[] {
+  const outcome = listed.autoPreloaded;
+  if (outcome === null) return [];
+  const notices: string[] = [];
+  if (outcome.unsafe !== null) notices.push(`the fork server forks no more files (${outcome.unsafe}): each file starts afresh; --no-auto-preload keeps the fork server`);
+  if (config.verbose && outcome.modules.length > 0) notices.push(`imported once for every file (auto-preload, the conftests import them): ${outcome.modules.join(", ")}`);
+  if (config.verbose) for (const { module, reason } of outcome.refused) notices.push(`not preloading ${module}: ${reason}; each file imports it itself`);
+  return notices;
 }
 
 /** What the run says about --preload: modules the fork server refused, or a preload with no fork server to take it. */

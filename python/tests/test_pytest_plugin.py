@@ -76,6 +76,27 @@ def test_listing_names_the_files_pytest_would_collect_and_imports_none_of_them(p
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
+def test_listing_names_the_installed_packages_the_conftests_import_and_not_the_projects_own(plugin_pytester, monkeypatch):
+    """What auto-preload may import once in the fork server: packages under a site-packages folder, by top-level name."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "site/site-packages/installed_pkg/__init__.py": "from . import part\n",
+            "site/site-packages/installed_pkg/part.py": "",
+            "site/site-packages/_private_pkg.py": "",
+            "app/__init__.py": "",
+            "tests/conftest.py": "import installed_pkg, _private_pkg, app\n",
+            "tests/test_a.py": "def test_a():\n    pass\n",
+        },
+    )
+    monkeypatch.setenv("PYTHONPATH", f"{root / 'site' / 'site-packages'}{os.pathsep}{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    monkeypatch.setenv("GRIMOIRE_LIST_FILE", str(root / "listing.json"))
+    plugin_pytester.runpytest_subprocess(*PLUGIN, "tests")
+    listing = json.loads((root / "listing.json").read_text())
+    assert listing["imported"] == ["installed_pkg"]
+
+
 def test_listing_gives_sys_path_with_pythonpath_and_conftest_folders_for_changed(plugin_pytester, monkeypatch):
     """--changed resolves imports against the folders pytest puts on sys.path."""
     root = plugin_pytester.path

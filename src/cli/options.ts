@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import yargs from "yargs";
-import { DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_WORKERS, STATE_DIR, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SLOW_NOTICE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
+import { DEFAULT_AUTO_PRELOAD, DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_WORKERS, STATE_DIR, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SLOW_NOTICE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import { UsageError } from "../errors.js";
 import { splitList } from "../changes/globs.js";
 
@@ -52,6 +52,12 @@ export const OPTIONS = {
     type: "string",
     describe: "Modules the fork server imports once for every file (comma-separated; a list in pyproject.toml): third-party ones that are slow to import",
     group: MODES,
+  },
+  "auto-preload": {
+    type: "boolean",
+    describe: "Import once in the fork server the installed packages the conftests import, for every file to inherit; --no-auto-preload leaves each file to import them",
+    group: MODES,
+    defaultText: DEFAULT_AUTO_PRELOAD ? "on" : "off",
   },
   pack: { type: "boolean", describe: "Share pytest processes among files that history shows to be quick (and new files): faster, but files in a pack share module state", group: MODES },
   "pack-under": { type: "string", describe: "With --pack: files whose recorded duration is below this many seconds are packed", group: MODES, defaultText: String(DEFAULT_PACK_UNDER_SECONDS) },

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { BrowserName } from "../browsers/protocol.js";
 import type { CliInput, OptionName } from "../cli/options.js";
-import { DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SLOW_NOTICE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
+import { DEFAULT_AUTO_PRELOAD, DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SLOW_NOTICE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import type { Scope } from "../discovery/selection.js";
 import { UsageError } from "../errors.js";
 import { databaseName } from "../managed/databaseNames.js";
@@ -33,6 +33,8 @@ export interface RunConfig {
   noSplit: string[];
   /** --preload: modules the fork server imports once for every file. */
   preload: string[];
+  /** Installed packages the conftests import are imported once in the fork server too (--no-auto-preload: not). */
+  autoPreload: boolean;
   /** --pack: quick files share processes; null to give every file its own. */
   pack: { underSeconds: number } | null;
   killGraceSeconds: number;
@@ -105,6 +107,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     failFast: v["fail-fast"] === true,
     forkServer: v["fork-server"] !== false,
     preload: resolvePreload(v.preload, describe),
+    autoPreload: v["auto-preload"] ?? DEFAULT_AUTO_PRELOAD,
     split: (v.split ?? DEFAULT_SPLIT) === "auto",
     noSplit: v["no-split"] ?? [],
     pack: resolvePack(v, describe),

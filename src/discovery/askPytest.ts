@@ -29,6 +29,8 @@ export interface Listing {
   coverage?: CoverageSettings | null;
   /** `sys.path` once pytest was configured and its conftests loaded (absolute): where imports are found. */
   sysPath: string[];
+  /** Top-level names of installed packages (site-packages) the conftests and plugins imported: what auto-preload imports once. Absent: none. */
+  imported?: string[];
   /** pytest options in effect (from the arguments, addopts and PYTEST_ADDOPTS) that act across files. */
   options: {
     maxfail: number;

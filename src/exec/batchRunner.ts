@@ -45,8 +45,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   browsers: BrowserServers | null;
   /** Starts each pytest process: forked from the fork server where there is one, else afresh. */
   launcher: Launcher;
-  /** The launcher forks (shown in --verbose command lines). */
-  forked: boolean;
+  /** Whether the launcher forks now (shown in --verbose command lines): false once the fork server is gone. */
+  forked: () => boolean;
   /** pytest-cov measures: each process writes its own data file, for the run to combine. */
   coverage: boolean;
 }
@@ -106,7 +106,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       startSeconds: settings.clock(),
       log: toProjectPath(settings.root, logFile),
       pid: null,
-      command: [...(settings.forked ? ["(forked)"] : []), settings.python.command, ...args],
+      command: [...(settings.forked() ? ["(forked)"] : []), settings.python.command, ...args],
     };
     let failed = true;
     let report: ProcessReport;

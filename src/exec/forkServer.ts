@@ -17,7 +17,7 @@ import type { PythonCommand } from "../python.js";
 import { launch as defaultLaunch, type Exit, type LaunchedProcess, type Launcher, type LaunchSpec } from "../process/launch.js";
 import { killTrees } from "../process/processTree.js";
 import { FORK_SERVER_READY_TIMEOUT_MS } from "../defaults.js";
-import { buildRunRequest, encodeRequest, parseEvent, type ForkServerEvent } from "./forkServerProtocol.js";
+import { buildRunRequest, encodeRequest, parseEvent, type ForkServerEvent, type PreloadedEvent } from "./forkServerProtocol.js";
 
 
 interface Pending {
@@ -47,10 +47,21 @@ export interface ForkServerOptions {
   launcher?: Launcher;
 }
 
+/** What a preload after the start did: the modules imported, those refused and why, and why forking stopped, if an import made it unsafe. */
+export interface PreloadOutcome {
+  modules: string[];
+  refused: { module: string; reason: string }[];
+  unsafe: string | null;
+}
+
+const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
 export class ForkServer {
   /** What became of the modules it was asked to preload. */
   preloaded: { modules: string[]; refused: { module: string; reason: string }[] } = { modules: [], refused: [] };
   private nextId = 1;
+  /** Answers the preload in flight (one at a time), or null when none is; given null if the server dies first. */
+  private preloadAnswer: ((event: PreloadedEvent | null) => void) | null = null;
   private readonly pending = new Map<number, Pending>();
   private dead: string | null = null;
 
@@ -63,6 +74,8 @@ export class ForkServer {
     private readonly baseEnv: NodeJS.ProcessEnv,
     /** Starts afresh what the server could not fork. */
     private readonly fallback: Launcher,
+    /** Environment variables (or `PREFIX*`) that differ between files, for preloads after the start. */
+    private readonly perFileEnv: string[],
   ) {}
 
   /** A ready server, or the reason there is none (and files start afresh). */
@@ -91,7 +104,7 @@ export class ForkServer {
       stdin: "pipe",
       ...(options.stdin === undefined ? {} : { fd3: options.stdin }),
     });
-    const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs, env, launcher);
+    const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs, env, launcher, options.perFileEnv ?? []);
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     socketServer.on("connection", (socket) => server.accept(socket));
@@ -125,6 +138,28 @@ export class ForkServer {
   /** False once the server has died; files are then started afresh. */
   get usable(): boolean {
     return this.dead === null;
+  }
+
+  /**
+   * Imports these modules in the server, for every file forked after to
+   * inherit (auto-preload); resolves with what it did. Call it while no file
+   * is being forked. An import that started a thread leaves the server
+   * unusable: the files then start afresh. Resolves early, with nothing done,
+   * if `cancel` fires or the server dies.
+   */
+  async preloadMore(modules: readonly string[], cancel: AbortSignal): Promise<PreloadOutcome> {
+    const wanted = modules.filter((name) => MODULE_NAME.test(name));
+    if (this.dead !== null || wanted.length === 0 || cancel.aborted) return { modules: [], refused: [], unsafe: null };
+    const answered = new Promise<PreloadedEvent | null>((resolve) => {
+      this.preloadAnswer = resolve;
+      cancel.addEventListener("abort", () => resolve(null), { once: true });
+    });
+    this.child.stdin?.write(encodeRequest({ op: "preload", modules: wanted, perFileEnv: this.perFileEnv }));
+    const event = await answered;
+    this.preloadAnswer = null;
+    if (event === null) return { modules: [], refused: [], unsafe: null };
+    if (event.unsafe !== undefined) this.died(`the fork server could not go on: ${event.unsafe}`);
+    return { modules: event.preloaded, refused: event.refused, unsafe: event.unsafe ?? null };
   }
 
   /** Starts pytest with `spec.pytestArgs` in a forked child; resolves once it runs and its output is connected. */
@@ -185,7 +220,9 @@ export class ForkServer {
   }
 
   private handle(event: ForkServerEvent): void {
-    if (event.op === "error") {
+    if (event.op === "preloaded") {
+      this.preloadAnswer?.(event);
+    } else if (event.op === "error") {
       // The server is ending (a request it could not read, a fault in its loop): no file goes to it any more.
       this.died(`the fork server failed: ${event.reason.trim().split("\n").slice(-1).join("")}`);
     } else if (event.op === "started") {
@@ -244,6 +281,7 @@ export class ForkServer {
   private died(reason: string, { startAfresh }: { startAfresh: boolean } = { startAfresh: true }): void {
     if (this.dead !== null) return;
     this.dead = reason;
+    this.preloadAnswer?.(null);
     for (const [id, entry] of this.pending) {
       this.pending.delete(id);
       if (entry.pid === null && entry.resolveLaunch !== null && startAfresh) {

@@ -34,7 +34,15 @@ export interface RunRequest {
   stdin?: "inherit" | "ignore";
 }
 
-export type ForkServerRequest = RunRequest;
+/** Import these modules in the server, for every file forked after to inherit (auto-preload); answered by `preloaded`. */
+export interface PreloadRequest {
+  op: "preload";
+  modules: string[];
+  /** Environment variables (or `PREFIX*`) that differ between files: a module whose import asks for one is refused. */
+  perFileEnv: string[];
+}
+
+export type ForkServerRequest = RunRequest | PreloadRequest;
 
 export interface ReadyEvent {
   op: "ready";
@@ -66,7 +74,15 @@ export interface ErrorEvent {
   id?: number;
 }
 
-export type ForkServerEvent = ReadyEvent | UnusableEvent | StartedEvent | ExitedEvent | ErrorEvent;
+/** The answer to a `preload` request: what it imported (not what it had already), what it refused, and `unsafe` when an import started a thread. */
+export interface PreloadedEvent {
+  op: "preloaded";
+  preloaded: string[];
+  refused: { module: string; reason: string }[];
+  unsafe?: string;
+}
+
+export type ForkServerEvent = ReadyEvent | UnusableEvent | StartedEvent | ExitedEvent | ErrorEvent | PreloadedEvent;
 
 /** The part of JSON Schema the description uses; any other keyword is rejected when it is read, never ignored. */
 export interface Schema {

@@ -15,7 +15,7 @@ import type { RunConfig } from "../config/runConfig.js";
 import { askPytest, type Listing } from "../discovery/askPytest.js";
 import { collectionRequest, selectionFrom, type CollectionRequest, type Selection } from "../discovery/selection.js";
 import { mayMeasureCoverage } from "../discovery/sourceHints.js";
-import { ForkServer, type ForkServerOptions } from "../exec/forkServer.js";
+import { ForkServer, type ForkServerOptions, type PreloadOutcome } from "../exec/forkServer.js";
 import { PLUGIN_MODULE, withPluginPath } from "../exec/pytestCommand.js";
 import type { ChangedSelection } from "../plan/changed.js";
 import { grimoireForwardedArgs } from "../plan/planRun.js";
@@ -93,6 +93,8 @@ export interface Listed {
   changed: ChangedSelection | null;
   /** What every pytest process is given after grimoire-run's own arguments. */
   forwardedArgs: string[];
+  /** Auto-preload: what the fork server imported of the packages the conftests import; null when it was not asked. */
+  autoPreloaded: PreloadOutcome | null;
 }
 
 export async function listFiles(config: RunConfig, session: RunSession, shape: RunShape, started: Started): Promise<Listed | "cancelled"> {
@@ -115,7 +117,21 @@ export async function listFiles(config: RunConfig, session: RunSession, shape: R
   if (listing === "cancelled" || session.interruptedBy !== null) return "cancelled";
   const selection = listing === null ? { files: [], searched: request.args, notices: request.notices } : selectionFrom(request, listing, config.root);
   const changed = shape.changes === null || started.scanned === null || listing === null ? null : affectedFiles(selection.files, shape.changes, started.scanned, listing, config);
-  return { listing, selection, changed, forwardedArgs };
+  const autoPreloaded = await autoPreload(config, started.server, listing, session.stopping);
+  return { listing, selection, changed, forwardedArgs, autoPreloaded };
+}
+
+/**
+ * The installed packages the listing saw the conftests import, imported once
+ * in the fork server before the first file is forked. Not when coverage
+ * measures: a package imported before pytest-cov starts has its module-level
+ * lines missed, and the package under test may be installed too.
+ */
+async function autoPreload(config: RunConfig, server: Started["server"], listing: Listing | null, cancel: AbortSignal): Promise<PreloadOutcome | null> {
+  if (!config.autoPreload || !(server instanceof ForkServer) || listing === null || (listing.coverage ?? null) !== null) return null;
+  const wanted = (listing.imported ?? []).filter((name) => !server.preloaded.modules.includes(name));
+  if (wanted.length === 0) return null;
+  return server.preloadMore(wanted, cancel);
 }
 
 /**

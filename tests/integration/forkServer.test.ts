@@ -189,6 +189,49 @@ VALUE = 42
     expect(result.stderr).toMatch(/not preloading settings_at_import: its import reads GRIMOIRE_SLOT, which each file sets for itself; each file imports it itself/);
   });
 
+  it("imports once what the conftests import from an installed package (auto-preload), never what reads a file's own variables or starts a thread", async () => {
+    // Three installed packages (a site-packages folder on PYTHONPATH), each noting its imports in the project folder, and the conftest importing them.
+    const site = (name: string, extra = "") => ({ [`site-packages/${name}/__init__.py`]: `import os\n${extra}\nwith open("imports.txt", "a") as out:\n    out.write("${name} " + str(os.getpid()) + "\\n")\n` });
+    const files: Record<string, string> = {
+      ...site("heavylib"),
+      ...site("slotlib", 'SLOT = os.environ.get("GRIMOIRE_SLOT")'),
+      ...site("envscan", 'PREFIXED = {k: v for k, v in os.environ.items() if k.startswith("ENVSCAN_")}'),
+      "tests/conftest.py": "import heavylib, slotlib, envscan\n",
+    };
+    for (let i = 0; i < 4; i++) files[`tests/http/test_${i}.py`] = "import os, slotlib\n\ndef test_uses():\n    assert slotlib.SLOT == os.environ['GRIMOIRE_SLOT']\n";
+    const p = project(files);
+    const env = testEnv({ PYTHONPATH: path.join(p.root, "site-packages") });
+    const importsBy = (name: string): number => p.read("imports.txt").trim().split("\n").filter((line) => line.startsWith(`${name} `)).length;
+
+    const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): envscan, heavylib/);
+    expect(result.stdout).toMatch(/not preloading slotlib: its import reads GRIMOIRE_SLOT/);
+    // The listing's import, then the server's; no file imports them again. slotlib: the listing's, the refused try, and each file's.
+    expect(importsBy("heavylib")).toBe(2);
+    expect(importsBy("envscan")).toBe(2);
+    expect(importsBy("slotlib")).toBe(6);
+
+    p.write("imports.txt", "");
+    const off = await runCli(["--parallel", "-n", "2", "--no-auto-preload"], { cwd: p.root, env });
+    expect(off.code, off.stdout + off.stderr).toBe(0);
+    expect(importsBy("heavylib")).toBe(5);
+
+    // Not while pytest-cov measures: a package imported before coverage starts would have its module-level lines missed.
+    p.write("imports.txt", "");
+    const measured = await runCli(["--parallel", "-n", "2", "--", "-p", "pytest_cov", "--cov=heavylib"], { cwd: p.root, env });
+    expect(measured.code, measured.stdout + measured.stderr).toBe(0);
+    expect(importsBy("heavylib")).toBe(5);
+
+    // A package that starts a thread at import: the server forks no more, the files start afresh, and say so.
+    p.write("site-packages/heavylib/__init__.py", "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n");
+    const threaded = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env });
+    expect(threaded.code, threaded.stdout + threaded.stderr).toBe(0);
+    expect(threaded.stdout).toMatch(/the fork server forks no more files \(a module it preloaded \(.*heavylib.*\) started a thread/);
+    expect(threaded.stdout).not.toMatch(/\(forked\).*test_0\.py/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("is a list in pyproject.toml, refuses what is not a module name, and says when there is no fork server to preload into", async () => {
     const p = project({ "pyproject.toml": '[tool.grimoire-run]\npreload = ["heavy"]\n', "heavy.py": COUNTED("heavy"), "tests/http/test_a.py": "import heavy\n\ndef test_a():\n    pass\n" });
     expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);

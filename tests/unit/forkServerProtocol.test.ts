@@ -61,15 +61,17 @@ const EVERY_EVENT: { [Op in ForkServerEvent["op"]]: Extract<ForkServerEvent, { o
     { op: "exited", id: 1, signal: "SIGTERM" },
   ],
   error: [{ op: "error", reason: "malformed request: run: socket is missing", id: 2 }],
+  preloaded: [{ op: "preloaded", preloaded: ["numpy"], refused: [{ module: "settings", reason: "its import reads GRIMOIRE_SLOT" }], unsafe: "a module it preloaded (numpy) started a thread" }],
 };
 const EVERY_REQUEST: { [Op in ForkServerRequest["op"]]: Extract<ForkServerRequest, { op: Op }>[] } = {
   run: [{ op: "run", id: 1, args: ["-q"], set: { A: "1" }, unset: ["B"], cwd: "/project", socket: "/tmp/s.sock", stdin: "inherit" }],
+  preload: [{ op: "preload", modules: ["numpy", "scipy.sparse"], perFileEnv: ["GRIMOIRE_*", "E2E_BASE_URL"] }],
 };
 
 describe("the protocol's description", () => {
   it("is the file the Python server reads, shipped in python/", () => {
     expect(PROTOCOL_FILE).toBe(fileURLToPath(new URL("../../python/grimoire_run_protocol.json", import.meta.url)));
-    expect(Object.keys(PROTOCOL.requests)).toEqual(["run"]);
+    expect(Object.keys(PROTOCOL.requests)).toEqual(["run", "preload"]);
   });
 
   it("has the ops and fields the TypeScript types have, no more, no fewer", () => {

@@ -1,0 +1,69 @@
+"""The fork server's preload (grimoire_run_preload): what it keeps, what it refuses, and what the import sees.
+
+Each module is imported in this process from a temporary folder, as the fork
+server imports it in its own.
+"""
+
+import os
+import sys
+import textwrap
+
+import pytest
+
+from grimoire_run_preload import preload
+
+PER_FILE = ["GRIMOIRE_*", "E2E_BASE_URL"]
+
+
+@pytest.fixture
+def modules(tmp_path, monkeypatch):
+    """Writes modules into a folder on sys.path; forgets them (and what they imported) afterwards."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = set(sys.modules)
+
+    def write(**sources):
+        for name, source in sources.items():
+            (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+
+    yield write
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
+def test_a_module_that_asks_for_a_per_file_variable_is_refused_and_taken_back_out(modules, monkeypatch):
+    monkeypatch.setenv("GRIMOIRE_SLOT", "3")
+    modules(settings_mod='import os, helper_mod\nSLOT = os.environ.get("GRIMOIRE_SLOT")\n', helper_mod="VALUE = 1\n")
+    preloaded, refused = preload(["settings_mod"], PER_FILE)
+    assert preloaded == []
+    assert refused == [("settings_mod", "its import reads GRIMOIRE_SLOT, which each file sets for itself")]
+    # Neither it nor what its import brought in stays: each file imports them afresh.
+    assert "settings_mod" not in sys.modules and "helper_mod" not in sys.modules
+
+
+def test_a_module_that_looks_through_the_whole_environment_sees_no_per_file_variable_and_is_kept(modules, monkeypatch):
+    monkeypatch.setenv("GRIMOIRE_SLOT", "3")
+    monkeypatch.setenv("E2E_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("SCAN_ME", "yes")
+    modules(scanner="import os\nSEEN = dict(os.environ)\n")
+    preloaded, refused = preload(["scanner"], PER_FILE)
+    assert (preloaded, refused) == (["scanner"], [])
+    seen = sys.modules["scanner"].SEEN
+    assert seen["SCAN_ME"] == "yes"
+    assert "GRIMOIRE_SLOT" not in seen and "E2E_BASE_URL" not in seen
+    # The process's own environment is whole again afterwards.
+    assert os.environ["GRIMOIRE_SLOT"] == "3"
+
+
+def test_what_an_import_sets_in_the_environment_stays_set(modules, monkeypatch):
+    monkeypatch.delenv("THREADS_FOR_TESTS", raising=False)
+    modules(setter='import os\nos.environ.setdefault("THREADS_FOR_TESTS", "1")\n')
+    assert preload(["setter"], PER_FILE) == (["setter"], [])
+    assert os.environ["THREADS_FOR_TESTS"] == "1"
+
+
+def test_a_module_that_cannot_be_imported_is_refused_with_its_error(modules):
+    modules(broken="raise RuntimeError('no display')\n")
+    preloaded, refused = preload(["broken", "not_there_at_all"], PER_FILE)
+    assert preloaded == []
+    assert refused[0] == ("broken", "its import failed: RuntimeError: no display")
+    assert refused[1][0] == "not_there_at_all" and refused[1][1].startswith("its import failed: ModuleNotFoundError")
