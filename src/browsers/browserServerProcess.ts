@@ -9,6 +9,7 @@
  * SIGKILL), and exits when the browser dies by itself, so that the slot gets
  * a new one. It never decides anything about tests.
  */
+import fs from "node:fs";
 import { createRequire } from "node:module";
 import { BROWSER_GONE_EXIT, type BrowserServerOptions, type BrowserServerReady } from "./protocol.js";
 
@@ -23,6 +24,9 @@ type Playwright = Record<BrowserServerOptions["browser"], { launchServer(options
 
 async function main(driverPackage: string, options: BrowserServerOptions): Promise<void> {
   const playwright = createRequire(import.meta.url)(driverPackage) as Playwright;
+  const tempDir = options.tempDir;
+  // Playwright makes the browser's profile under os.tmpdir(), which reads TMPDIR, and leaves it there after close.
+  if (tempDir !== null) process.env.TMPDIR = tempDir;
   const server = await playwright[options.browser].launchServer({
     headless: options.headless,
     ...(options.executablePath === null ? {} : { executablePath: options.executablePath }),
@@ -38,7 +42,11 @@ async function main(driverPackage: string, options: BrowserServerOptions): Promi
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    void server.close().finally(() => process.exit(0));
+    void server
+      .close()
+      // grimoire-run removes the temp folder too once the tree is gone; this covers a grimoire-run that was killed.
+      .finally(() => (tempDir === null ? undefined : fs.promises.rm(tempDir, { recursive: true, force: true }).catch(() => undefined)))
+      .finally(() => process.exit(0));
   };
   server.on("close", () => process.exit(stopping ? 0 : BROWSER_GONE_EXIT));
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, stop);

@@ -10,6 +10,7 @@
  * decides an outcome.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { BROWSER_SERVER_START_TIMEOUT_MS, CHROMIUM_QUIET_ARGS } from "../defaults.js";
@@ -35,6 +36,12 @@ interface Slot {
   /** The endpoint, once the browser is up. */
   ready: Promise<BrowserServerReady>;
   exited: boolean;
+  /**
+   * The server's TMPDIR: Playwright and Chromium put a profile, an
+   * artifacts folder and a singleton socket (about 1.6 MB) in the temp
+   * folder and leave them there when the browser is closed.
+   */
+  tempDir: string;
 }
 
 export interface BrowserServersContext {
@@ -73,6 +80,7 @@ export class BrowserServers {
     let entry = this.slots.get(slot);
     if (entry !== undefined && entry.exited) {
       this.slots.delete(slot);
+      this.stop(entry).catch(() => undefined);
       this.context.onReplaced(slot, "its browser exited");
       entry = undefined;
     }
@@ -105,12 +113,14 @@ export class BrowserServers {
   private start(slot: number): Slot {
     const treeId = `${this.context.runId}.browser-${slot}`;
     const markers = { GRIMOIRE_RUN_ID: this.context.runId, GRIMOIRE_TREE_ID: treeId };
+    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), `grimoire-browser-${slot}-`));
     const options: BrowserServerOptions = {
       browser: this.settings.browser,
       executablePath: this.settings.executable,
       headless: !this.settings.headed,
       args: this.settings.browser === "chromium" ? [...CHROMIUM_QUIET_ARGS] : [],
       env: markers,
+      tempDir,
     };
     const child = Promise.resolve(
       (this.context.launcher ?? defaultLaunch)({
@@ -121,7 +131,7 @@ export class BrowserServers {
         stdin: "pipe",
       }),
     );
-    const entry: Slot = { treeId, child, ready: child.then((launched) => readReady(launched, slot, this.settings.browser)), exited: false };
+    const entry: Slot = { treeId, child, ready: child.then((launched) => readReady(launched, slot, this.settings.browser)), exited: false, tempDir };
     void child.then((launched) => launched.exited).then(() => (entry.exited = true));
     // A start that fails is reported by whoever awaits the endpoint; this keeps it from being an unhandled rejection.
     entry.ready.catch(() => undefined);
@@ -134,6 +144,8 @@ export class BrowserServers {
     // SIGTERM first: the server closes its browser cleanly; then the whole tree, the browser's own group found by the marker.
     if (child.pid !== null && !entry.exited) await killTrees([{ pid: child.pid, marker: `GRIMOIRE_TREE_ID=${entry.treeId}` }], { graceMs: this.context.killGraceMs });
     await child.exited;
+    // Only now: a Chromium process still alive would write the profile back.
+    fs.rmSync(entry.tempDir, { recursive: true, force: true });
   }
 }
 

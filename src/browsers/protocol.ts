@@ -13,6 +13,12 @@ export interface BrowserServerOptions {
   args: string[];
   /** Added to the browser's environment: the run's markers, so that its processes are found and killed with the run's. */
   env: Record<string, string>;
+  /**
+   * A folder of the server's own, made by grimoire-run: the server's and the
+   * browser's TMPDIR, removed by the server once its browser is closed and by
+   * grimoire-run once the whole tree is gone (Playwright leaves a profile there).
+   */
+  tempDir: string | null;
 }
 
 /** What the process prints once the browser is up. */

@@ -2,11 +2,13 @@
  * --browser-server: a slot's files share one real Chromium, served by
  * Playwright's launchServer, each test in a fresh context; a browser that
  * dies is replaced for the slot's next file; and no browser outlives the
- * run, whether it ends, fails fast or is interrupted.
+ * run, whether it ends, fails fast or is interrupted, nor does the profile
+ * Playwright makes for it in the temp folder.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { processesIn, readReport, runCli, startCli, temporaryProjects, testEnv, until, type Project } from "../helpers/project.js";
 
 const project = temporaryProjects();
@@ -85,7 +87,26 @@ function seenBy(p: Project): { endpoint: string; slot: string; contexts?: number
   return fs.readdirSync(dir).map((name) => JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as { endpoint: string; slot: string });
 }
 
-const env = (p: Project) => testEnv({ SEEN: path.join(p.root, "seen"), CHROMIUM_PATH: CHROMIUM });
+/** A temp folder of the test's own, as grimoire-run's TMPDIR: what the browsers leave in it is seen. */
+const tempFolders = new Map<Project, string>();
+function tempFolder(p: Project): string {
+  let dir = tempFolders.get(p);
+  if (dir === undefined) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-browser-tmp-"));
+    tempFolders.set(p, dir);
+  }
+  return dir;
+}
+/** Profiles, artifacts folders and singleton sockets that Playwright and Chromium made and nobody removed. */
+function browserLeftovers(p: Project): string[] {
+  return fs.readdirSync(tempFolder(p)).filter((name) => /^(grimoire-browser-|playwright|org\.chromium)/.test(name));
+}
+afterEach(() => {
+  for (const dir of tempFolders.values()) fs.rmSync(dir, { recursive: true, force: true });
+  tempFolders.clear();
+});
+
+const env = (p: Project) => testEnv({ SEEN: path.join(p.root, "seen"), CHROMIUM_PATH: CHROMIUM, TMPDIR: tempFolder(p) });
 const ARGS = ["--parallel", "--browser-server", "chromium", "--report-json", "report.json"];
 
 describe("a browser server per worker slot", () => {
@@ -103,6 +124,7 @@ describe("a browser server per worker slot", () => {
     // A fresh context per test: no other file's context, no other test's cookie.
     expect(seen.map((s) => [s.contexts, s.cookies])).toEqual(Array(4).fill([1, 0]));
     await until(() => processesIn(p.root).length === 0, "no browser or server left");
+    expect(browserLeftovers(p)).toEqual([]);
   });
 
   it("replaces a browser that dies, for the slot's next file", async () => {
@@ -114,6 +136,7 @@ describe("a browser server per worker slot", () => {
     expect(killer?.endpoint).not.toBe(after?.endpoint);
     expect(readReport(p).files.map((f) => f.status)).toEqual(["passed", "passed"]);
     await until(() => processesIn(p.root).length === 0, "no browser or server left");
+    expect(browserLeftovers(p)).toEqual([]);
   });
 
   it("kills the browsers with everything else on Ctrl-C, and a file that timed out gets its slot a new browser", async () => {
@@ -127,6 +150,7 @@ describe("a browser server per worker slot", () => {
       ["tests/e2e/test_b_page.py", "passed"],
     ]);
     await until(() => processesIn(p.root).length === 0, "no browser or server left after the timeout");
+    expect(browserLeftovers(p)).toEqual([]);
 
     const cli = startCli([...ARGS, "-n", "2"], { cwd: p.root, env: env(p) });
     await until(() => seenBy(p).length >= 2, "the second run's page test ran, its browser up", 60_000);
@@ -134,6 +158,7 @@ describe("a browser server per worker slot", () => {
     const interrupted = await cli.done;
     expect(interrupted.code).toBe(130);
     await until(() => processesIn(p.root).length === 0, "no browser or server left after Ctrl-C");
+    expect(browserLeftovers(p)).toEqual([]);
   });
 
   it("needs Playwright for Python, and an executable that exists: exit 2, before any test", async () => {
