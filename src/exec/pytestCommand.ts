@@ -8,6 +8,7 @@
  * module too). Its process gets the folder a plain run gets, and the plugin
  * ignores everything else there (GRIMOIRE_ONLY_FILES).
  */
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FAILURE_DETAILS_PER_PROCESS, FAILURE_TEXT_CHARS } from "../defaults.js";
@@ -146,6 +147,10 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead.
   if (env["PY_COLORS"] === undefined) env["PY_COLORS"] = settings.colour ? "1" : "0";
   if (settings.columns !== null) env["COLUMNS"] = String(settings.columns);
+  // Playwright for Python starts a Node.js driver in every process that uses it (about half a second of CPU, most of it
+  // compiling Playwright's code); Node's compile cache (Node 22.1 and later, as Playwright bundles) keeps that work from
+  // one file to the next. The folder is the one Node itself uses for module.enableCompileCache(); a user's choice stands.
+  if (env["NODE_COMPILE_CACHE"] === undefined && env["NODE_DISABLE_COMPILE_CACHE"] === undefined) env["NODE_COMPILE_CACHE"] = path.join(os.tmpdir(), "node-compile-cache");
   return env;
 }
 

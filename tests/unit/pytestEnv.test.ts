@@ -1,0 +1,32 @@
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { pytestEnv, type EnvSettings, type ProcessPlace } from "../../src/exec/pytestCommand.js";
+
+const place: ProcessPlace = {
+  slot: 1,
+  iteration: 1,
+  attempt: 1,
+  treeId: "run.1",
+  artifactsDir: "/logs/a.artifacts",
+  logFile: "/logs/a.log",
+  recordsFile: "/logs/a.records",
+  onlyFile: null,
+};
+const settings = (baseEnv: NodeJS.ProcessEnv): EnvSettings => ({ baseEnv, baseUrl: null, workers: 2, runId: "run", colour: false, columns: null });
+
+describe("a pytest process's environment", () => {
+  it("gives the Node.js processes a file starts (Playwright's driver) Node's compile cache", () => {
+    expect(pytestEnv(settings({}), place)["NODE_COMPILE_CACHE"]).toBe(path.join(os.tmpdir(), "node-compile-cache"));
+  });
+
+  it("keeps the user's own compile cache, or none when they turned it off", () => {
+    expect(pytestEnv(settings({ NODE_COMPILE_CACHE: "/mine" }), place)["NODE_COMPILE_CACHE"]).toBe("/mine");
+    expect(pytestEnv(settings({ NODE_DISABLE_COMPILE_CACHE: "1" }), place)["NODE_COMPILE_CACHE"]).toBeUndefined();
+  });
+
+  it("names the slot, the workers and the run, and keeps the base environment", () => {
+    const env = pytestEnv(settings({ HOME: "/home/me", GRIMOIRE_ONLY_FILES: "/stale" }), place);
+    expect([env["HOME"], env["GRIMOIRE_SLOT"], env["GRIMOIRE_WORKERS"], env["GRIMOIRE_RUN_ID"], env["GRIMOIRE_ONLY_FILES"]]).toEqual(["/home/me", "1", "2", "run", undefined]);
+  });
+});
