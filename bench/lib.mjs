@@ -95,7 +95,9 @@ export const xdistArgs = (workers, dist) => ["tests", "-q", "-p", "xdist", "-n",
  */
 export async function timeGrimoire(root, { workers, files, fresh = false, output = "-q", watch = null, extra = [], env = benchEnv() }) {
   if (fresh) fs.rmSync(path.join(root, ".grimoire"), { recursive: true, force: true });
-  const reportFile = `${root}.report.json`;
+  // In the benchmark's own folder, whatever the suite's: the Bookshop's root is in the repository.
+  fs.mkdirSync(WORK, { recursive: true });
+  const reportFile = path.join(WORK, `${path.basename(root)}.report.json`);
   fs.rmSync(reportFile, { force: true });
   const args = [CLI, "--parallel", "-n", String(workers), "--report-json", reportFile, output, ...extra];
   const run = await timeChecked("node", args, { cwd: root, env, watch });

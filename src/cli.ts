@@ -32,17 +32,9 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${describeHook(await installHook(root, runs), runs)}\n`);
       return EXIT.passed;
     }
-    // Loaded once there is work to do: --help and --version start faster without them.
-    const [{ readDotenv, withDotenv }, { resolveConfig }, { mergeSettings, readPyprojectSettings }, { formatConfig }, { mergeReports }, { colourEnabled }, runModule] = await Promise.all([
-      import("./config/dotenv.js"),
-      import("./config/runConfig.js"),
-      import("./config/settings.js"),
-      import("./config/printConfig.js"),
-      import("./mergeReports.js"),
-      import("./report/style.js"),
-      import("./run.js"),
-    ]);
+    // Loaded once there is work to do: --help and --version start faster without them, and a run without merge-reports' modules.
     if (command.kind === "merge-reports") {
+      const [{ mergeReports }, { colourEnabled }] = await Promise.all([import("./mergeReports.js"), import("./report/style.js")]);
       const input = command.input;
       return await mergeReports(
         {
@@ -58,6 +50,14 @@ async function main(argv: string[]): Promise<number> {
         { out: (text) => process.stdout.write(text), colour: colourEnabled(process.stdout, process.env) },
       );
     }
+    const [{ readDotenv, withDotenv }, { resolveConfig }, { mergeSettings, readPyprojectSettings }, { formatConfig }, { colourEnabled }, runModule] = await Promise.all([
+      import("./config/dotenv.js"),
+      import("./config/runConfig.js"),
+      import("./config/settings.js"),
+      import("./config/printConfig.js"),
+      import("./report/style.js"),
+      import("./run.js"),
+    ]);
     if (command.input.values["list-flaky"] === true) {
       const { listFlaky } = await import("./listFlaky.js");
       process.stdout.write(listFlaky(root, colourEnabled(process.stdout, process.env)));

@@ -112,7 +112,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       // a selection with nothing in it is exit 5.
       const nothingAffected = changed !== null && selection.files.length > 0;
       const report = reportOf(chosenFiles.shard === null && !nothingAffected ? EXIT.noTests : EXIT.passed, []);
-      writeReportFiles(report, reportOutputs(config, logDir, report));
+      writeReportFiles(report, await reportOutputs(config, logDir, report));
       events.emit({ type: "run-finish", report, stopped: null, haltedAfterIteration: null });
       return report.exitCode;
     }

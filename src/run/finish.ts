@@ -16,7 +16,6 @@ import { historyFile, recordRun, updateHistory, type History } from "../plan/his
 import { readLastFailed, updateLastFailed, writeLastFailed } from "../plan/pytestCache.js";
 import { compareCodeUnits } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
-import { junitOfRun } from "../report/junitMerge.js";
 import { writeReportFiles } from "../report/reportFiles.js";
 import type { RunSession } from "../session.js";
 
@@ -60,16 +59,20 @@ export async function finishRun(run: Finish): Promise<number> {
     flaky: flakyFiles(remembered, outcome.results.map((r) => r.path)),
     ...(coverage === null ? {} : { coverage }),
   };
-  writeReportFiles(report, reportOutputs(config, run.logDir, report));
+  writeReportFiles(report, await reportOutputs(config, run.logDir, report));
   if (run.lastFailed !== null) keepLastFailed(run.lastFailed.cacheDir, run.lastFailed.before, report, events);
   events.emit({ type: "run-finish", report, stopped: outcome.stopped, haltedAfterIteration: outcome.haltedAfterIteration });
   if (session.failure !== null) throw session.failure;
   return exitCode;
 }
 
-/** Where the run's reports go: its log folder always, and what --report-json, --report-html and --junit-xml ask for. */
-export function reportOutputs(config: RunConfig, logDir: string, report: RunReport): Parameters<typeof writeReportFiles>[1] {
-  return { root: config.root, logDir, reportJson: config.reportJson, reportHtml: config.reportHtml, junitXml: config.junitXml, junit: () => junitOfRun(report.files) };
+/**
+ * Where the run's reports go: its log folder always, and what --report-json, --report-html and --junit-xml ask for.
+ * The XML library is loaded only for --junit-xml: a run without it starts its first test sooner.
+ */
+export async function reportOutputs(config: RunConfig, logDir: string, report: RunReport): Promise<Parameters<typeof writeReportFiles>[1]> {
+  const junit = config.junitXml === null ? null : (await import("../report/junitMerge.js")).junitOfRun(report.files);
+  return { root: config.root, logDir, reportJson: config.reportJson, reportHtml: config.reportHtml, junitXml: config.junitXml, junit: () => junit ?? "" };
 }
 
 /**
