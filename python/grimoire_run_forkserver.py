@@ -34,6 +34,7 @@ exits, so that no forked pytest outlives the run that asked for it:
 
 import functools
 import gc
+import inspect
 import os
 import selectors
 import signal
@@ -100,9 +101,26 @@ def _memoize_pluggy_introspection():
     except ImportError:
         return
     original = getattr(hooks, "varnames", None)
-    if original is None or hasattr(original, "cache_info"):
+    if original is None or getattr(original, "grimoire_memoized", False):
         return
-    hooks.varnames = functools.lru_cache(maxsize=None)(original)
+    by_callable = functools.lru_cache(maxsize=None)(original)
+    by_method = {}
+
+    def varnames(func):
+        # A plugin registered per session (the terminal reporter, JUnit's, the plugin's own) is a new instance each
+        # time, so its bound methods are new objects: their names depend only on the function they bind.
+        if inspect.ismethod(func):
+            names = by_method.get(func.__func__)
+            if names is None:
+                names = by_method[func.__func__] = original(func)
+            return names
+        try:
+            return by_callable(func)
+        except TypeError:  # an unhashable callable object
+            return original(func)
+
+    varnames.grimoire_memoized = True
+    hooks.varnames = varnames
 
 
 def _warm_up():

@@ -410,3 +410,31 @@ def test_a_server_that_cannot_fork_safely_says_so_and_exits(tmp_path):
         assert server.wait() == 0
     finally:
         server.close()
+
+
+def test_pluggy_reads_a_plugin_methods_names_once_however_many_instances_register(monkeypatch):
+    """Per-session plugins are new instances each file; their bound methods must still hit the memo."""
+    import pluggy._hooks as hooks
+
+    import grimoire_run_forkserver
+
+    calls = []
+    original = hooks.varnames
+
+    def counting(func):
+        calls.append(func)
+        return original(func)
+
+    monkeypatch.setattr(hooks, "varnames", counting)
+    grimoire_run_forkserver._memoize_pluggy_introspection()
+
+    class Plugin:
+        def pytest_configure(self, config, extra=None):
+            pass
+
+    def pytest_unconfigure(config):
+        pass
+
+    names = [hooks.varnames(Plugin().pytest_configure) for _ in range(3)] + [hooks.varnames(pytest_unconfigure) for _ in range(2)]
+    assert names == [(("config",), ("extra",))] * 3 + [(("config",), ())] * 2
+    assert len(calls) == 2
