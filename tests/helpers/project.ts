@@ -178,6 +178,22 @@ export function uniqueMarker(name: string): string {
   return `GRIMOIRE_MARK_${name}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/**
+ * Markers whose processes are killed after each test: a failing test must
+ * not leave its processes to the next one. Call at the top of a test file.
+ */
+export function killedMarkers(): (name: string) => string {
+  const made: string[] = [];
+  afterEach(() => {
+    for (const marker of made.splice(0)) for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
+  });
+  return (name) => {
+    const marker = uniqueMarker(name);
+    made.push(marker);
+    return marker;
+  };
+}
+
 export interface JsonReportFile {
   version: number;
   runId: string;

@@ -10,22 +10,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HONOUR_TERM, IGNORE_TERM, hangingProject } from "../helpers/hanging.js";
-import { processesIn, processesWith, processesWithEnv, readReport, startCli, temporaryProjects, uniqueMarker, until, type RunningCli } from "../helpers/project.js";
+import { processesIn, processesWith, processesWithEnv, readReport, startCli, temporaryProjects, killedMarkers, until, type RunningCli } from "../helpers/project.js";
 
 const project = temporaryProjects();
-const markers: string[] = [];
-afterEach(() => {
-  // A failing test must not leave its processes to the next one.
-  for (const marker of markers.splice(0)) for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
-});
-
-function marker(name: string): string {
-  const m = uniqueMarker(name);
-  markers.push(m);
-  return m;
-}
+const marker = killedMarkers();
 
 /** A managed app server: Python's own http.server on $PORT, with the marker in its command line. */
 const SERVER = `import http.server, os

@@ -8,21 +8,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { freePort } from "../../src/managed/ports.js";
-import { processesIn, processesWith, readReport, runCli, startCli, temporaryProjects, testEnv, uniqueMarker } from "../helpers/project.js";
+import { processesIn, processesWith, readReport, runCli, startCli, temporaryProjects, testEnv, killedMarkers } from "../helpers/project.js";
 
 const project = temporaryProjects();
-const markers: string[] = [];
-afterEach(() => {
-  for (const marker of markers.splice(0)) for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
-});
-
-function marker(name: string): string {
-  const m = uniqueMarker(name);
-  markers.push(m);
-  return m;
-}
+const marker = killedMarkers();
 
 describe("the fork server failing while it serves", () => {
   /** Makes the fork server's fork fail (as under a process limit) at its Nth fork: the first is the listing session's. */

@@ -7,22 +7,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HONOUR_TERM, IGNORE_TERM, hangingProject as makeHangingProject } from "../helpers/hanging.js";
-import { temporaryProjects, processesIn, processesWith, readReport, runCli, startCli, testEnv, uniqueMarker, type Project } from "../helpers/project.js";
+import { temporaryProjects, processesIn, processesWith, readReport, runCli, startCli, testEnv, killedMarkers, type Project } from "../helpers/project.js";
 
 const project = temporaryProjects();
-const markers: string[] = [];
-afterEach(() => {
-  // A failing test must not leave its processes to the next one.
-  for (const marker of markers.splice(0)) for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
-});
-
-function marker(name: string): string {
-  const m = uniqueMarker(name);
-  markers.push(m);
-  return m;
-}
+const marker = killedMarkers();
 
 /** Fails once `count` files are ready, so that they are all running when it does. */
 function failWhenReady(sync: string, count: number): string {

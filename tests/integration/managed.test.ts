@@ -6,9 +6,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { escapeIdentifier } from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type Postgres } from "../helpers/postgres.js";
-import { temporaryProjects, processesIn, processesWith, readReport, runCli, startCli, uniqueMarker, type Project } from "../helpers/project.js";
+import { temporaryProjects, processesIn, processesWith, readReport, runCli, startCli, killedMarkers, type Project } from "../helpers/project.js";
 
 let pg: Postgres;
 beforeAll(async () => {
@@ -19,10 +19,7 @@ afterAll(async () => {
 });
 
 const project = temporaryProjects();
-const markers: string[] = [];
-afterEach(async () => {
-  for (const marker of markers.splice(0)) for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
-});
+const marker = killedMarkers();
 
 /** A small app: its rows live in the database DATABASE_URL names. */
 const APP = `import json, os, sys
@@ -94,8 +91,7 @@ function template(name = `shop_${++templateCount}`): { name: string; url: string
 }
 
 function managedProject(files: Record<string, string>): { p: Project; mark: string } {
-  const mark = uniqueMarker("server");
-  markers.push(mark);
+  const mark = marker("server");
   const p = project({ "app.py": APP, "setup_db.py": SETUP, ...files });
   return { p, mark };
 }
