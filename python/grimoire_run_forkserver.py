@@ -247,14 +247,27 @@ def _preload_more(request, events):
     grimoire-run sends no more files (a thread cannot be taken back).
     """
     wanted = [name for name in request["modules"] if name not in sys.modules]
+    preloaded, refused, unsafe = _preload_watched(wanted, request["perFileEnv"])
+    events.emit("preloaded", preloaded=preloaded, refused=refused, **({} if unsafe is None else {"unsafe": unsafe}))
+
+
+def _preload_watched(modules, per_file):
+    """Preloads `modules`, then moves everything imported so far out of the garbage collector's reach.
+
+    Returns what was preloaded, what was refused (as the protocol sends it), and
+    why forking is now unsafe (an import started a thread), or None. The freeze:
+    a child's collections (pytest runs several at the end of every session) then
+    skip those objects, instead of touching every one of them and so copying the
+    pages they live on. A third of a tiny file's cost, measured.
+    """
     threads = threading.active_count()
-    preloaded, refused = preload(wanted, request["perFileEnv"])
-    unsafe = {}
+    preloaded, refused = preload(modules, per_file)
+    unsafe = None
     if threading.active_count() > threads:
-        unsafe = {"unsafe": f"a module it preloaded ({', '.join(preloaded)}) started a thread, and forking a process with threads is unsafe"}
+        unsafe = f"a module it preloaded ({', '.join(preloaded)}) started a thread, and forking a process with threads is unsafe"
     gc.collect()
     gc.freeze()
-    events.emit("preloaded", preloaded=preloaded, refused=[{"module": name, "reason": reason} for name, reason in refused], **unsafe)
+    return preloaded, [{"module": name, "reason": reason} for name, reason in refused], unsafe
 
 
 def main():
@@ -274,22 +287,17 @@ def main():
     if threading.active_count() > 1:
         events.emit("unusable", reason="a plugin started a thread at import, and forking a process with threads is unsafe")
         return 0
-    preloaded, refused = preload(_list_option(sys.argv, "--preload"), _list_option(sys.argv, "--per-file-env"))
-    if threading.active_count() > 1:
-        events.emit("unusable", reason=f"a module it was asked to preload ({', '.join(preloaded)}) started a thread, and forking a process with threads is unsafe")
+    preloaded, refused, unsafe = _preload_watched(_list_option(sys.argv, "--preload"), _list_option(sys.argv, "--per-file-env"))
+    if unsafe is not None:
+        events.emit("unusable", reason=unsafe)
         return 0
-    # Everything imported so far moves out of the garbage collector's reach: a child's collections
-    # (pytest runs several at the end of every session) then skip it, instead of touching every one of
-    # those objects and so copying the pages they live on. A third of a tiny file's cost, measured.
-    gc.collect()
-    gc.freeze()
 
     wakeups = _Wakeups()
     children = Children(events, grace_seconds)
     stop_signal = None
     exit_code = 0
     try:
-        events.emit("ready", pid=os.getpid(), preloaded=preloaded, refused=[{"module": name, "reason": reason} for name, reason in refused])
+        events.emit("ready", pid=os.getpid(), preloaded=preloaded, refused=refused)
         stop_signal = _serve(requests, events, children, wakeups, inherited_stdin)
         if stop_signal is None and events.gone:
             exit_code = _FAILURE_EXIT

@@ -233,10 +233,8 @@ class Lister:
 def _third_party_imported():
     """Top-level names of installed packages (under a site-packages or dist-packages folder) imported since this plugin was."""
     names = set()
-    for name in set(sys.modules) - _MODULES_AT_IMPORT:
-        top = name.partition(".")[0]
-        module = sys.modules.get(top)
-        origin = getattr(module, "__file__", None)
+    for top in {name.partition(".")[0] for name in set(sys.modules) - _MODULES_AT_IMPORT}:
+        origin = getattr(sys.modules.get(top), "__file__", None)
         if top.startswith("_") or not origin:
             continue
         parts = os.path.normpath(origin).split(os.sep)

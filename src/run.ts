@@ -205,13 +205,18 @@ function autoPreloadNotices(config: RunConfig, listed: Listed): string[] {
   const notices: string[] = [];
   if (outcome.unsafe !== null) notices.push(`the fork server forks no more files (${outcome.unsafe}): each file starts afresh; --no-auto-preload keeps the fork server`);
   if (config.verbose && outcome.modules.length > 0) notices.push(`imported once for every file (auto-preload, the conftests import them): ${outcome.modules.join(", ")}`);
-  if (config.verbose) for (const { module, reason } of outcome.refused) notices.push(`not preloading ${module}: ${reason}; each file imports it itself`);
+  if (config.verbose) notices.push(...outcome.refused.map(notPreloading));
   return notices;
+}
+
+/** A module the fork server refused to preload, and why. */
+function notPreloading({ module, reason }: { module: string; reason: string }): string {
+  return `not preloading ${module}: ${reason}; each file imports it itself`;
 }
 
 /** What the run says about --preload: modules the fork server refused, or a preload with no fork server to take it. */
 function preloadWarnings(config: RunConfig, server: Started["server"]): RunEvent[] {
-  if (server instanceof ForkServer) return server.preloaded.refused.map(({ module, reason }) => ({ type: "warning", message: `not preloading ${module}: ${reason}; each file imports it itself` }));
+  if (server instanceof ForkServer) return server.preloaded.refused.map((refusal) => ({ type: "warning", message: notPreloading(refusal) }));
   if (config.preload.length > 0) return [{ type: "notice", message: `--preload has no effect without the fork server: each file imports ${config.preload.join(", ")} itself` }];
   return [];
 }
