@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import fg from "fast-glob";
+import picomatch from "picomatch";
 
 const PYTEST_CONFIG_FILES = ["pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"];
 
@@ -22,8 +22,23 @@ export function mayMeasureCoverage(root: string, pytestArgs: readonly string[], 
 
 /** Files --split must run whole: marked grimoire_serial in their source, or matching a --no-split glob. */
 export function unsplittable(root: string, noSplit: readonly string[], files: readonly string[]): Set<string> {
-  const matched = new Set(noSplit.length === 0 ? [] : fg.sync([...noSplit], { cwd: root, onlyFiles: true, dot: true }));
-  return new Set(files.filter((file) => matched.has(file) || readOrEmpty(path.join(root, file)).includes("grimoire_serial")));
+  const matches = noSplitMatcher(noSplit);
+  return new Set(files.filter((file) => matches(file) || readOrEmpty(path.join(root, file)).includes("grimoire_serial")));
+}
+
+/**
+ * The --no-split globs as fast-glob read them from the project root (a `!`
+ * pattern takes files back out), matched against the chosen files' paths
+ * instead of walking the project for them. picomatch is fast-glob's own matcher.
+ */
+function noSplitMatcher(noSplit: readonly string[]): (file: string) => boolean {
+  const strip = (pattern: string): string => pattern.replace(/^\.\//, "");
+  const kept = noSplit.filter((pattern) => !pattern.startsWith("!")).map(strip);
+  const dropped = noSplit.filter((pattern) => pattern.startsWith("!")).map((pattern) => strip(pattern.slice(1)));
+  if (kept.length === 0) return () => false;
+  const keep = picomatch(kept, { dot: true });
+  const drop = dropped.length === 0 ? () => false : picomatch(dropped, { dot: true });
+  return (file) => keep(file) && !drop(file);
 }
 
 function readOrEmpty(file: string): string {

@@ -1,0 +1,59 @@
+/**
+ * `--no-split` globs: read as fast-glob reads them from the project root, but
+ * matched against the chosen files instead of walking the project.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import fg from "fast-glob";
+import { afterEach, describe, expect, it } from "vitest";
+import { unsplittable } from "../../src/discovery/sourceHints.js";
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
+});
+
+function projectWith(files: Record<string, string>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-hints-"));
+  roots.push(root);
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+    fs.writeFileSync(path.join(root, name), text);
+  }
+  return root;
+}
+
+const FILES = {
+  "tests/e2e/test_wizard_a.py": "",
+  "tests/e2e/test_wizard_ok.py": "",
+  "tests/e2e/deep/test_slow.py": "",
+  "tests/http/test_slow.py": "",
+  "tests/http/test_cart.py": "",
+  "tests/.hidden/test_dot.py": "",
+  "tests/http/test_marked.py": "import pytest\npytestmark = pytest.mark.grimoire_serial\n",
+};
+
+describe("files --split runs whole", () => {
+  it.each([
+    [["tests/e2e/test_wizard*.py"]],
+    [["tests/e2e/test_wizard*.py", "!tests/e2e/test_wizard_ok.py"]],
+    [["**/test_slow.py"]],
+    [["./tests/http/test_cart.py"]],
+    [["tests/**/test_{cart,dot}.py"]],
+    [["test_slow.py"]],
+    [["!tests/http/test_cart.py"]],
+  ])("matches %j as fast-glob finds it on disk", (noSplit) => {
+    const root = projectWith(FILES);
+    const files = Object.keys(FILES);
+    // fast-glob keeps a pattern's leading ./ in what it returns; the chosen files' paths have none.
+    const onDisk = new Set(fg.sync(noSplit, { cwd: root, onlyFiles: true, dot: true }).map((found) => found.replace(/^\.\//, "")));
+    const expected = files.filter((file) => onDisk.has(file) || file === "tests/http/test_marked.py");
+    expect([...unsplittable(root, noSplit, files)].sort()).toEqual(expected.sort());
+  });
+
+  it("runs a module marked grimoire_serial whole with no globs at all", () => {
+    const root = projectWith(FILES);
+    expect([...unsplittable(root, [], Object.keys(FILES))]).toEqual(["tests/http/test_marked.py"]);
+  });
+});
