@@ -56,6 +56,9 @@ export interface PreloadOutcome {
 
 const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
+/** A preload that did nothing: cancelled, a server gone, or nothing to ask for. */
+const nothingPreloaded = (): PreloadOutcome => ({ modules: [], refused: [], unsafe: null });
+
 export class ForkServer {
   /** What became of the modules it was asked to preload. */
   preloaded: { modules: string[]; refused: { module: string; reason: string }[] } = { modules: [], refused: [] };
@@ -149,7 +152,7 @@ export class ForkServer {
    */
   async preloadMore(modules: readonly string[], cancel: AbortSignal): Promise<PreloadOutcome> {
     const wanted = modules.filter((name) => MODULE_NAME.test(name));
-    if (this.dead !== null || wanted.length === 0 || cancel.aborted) return { modules: [], refused: [], unsafe: null };
+    if (this.dead !== null || wanted.length === 0 || cancel.aborted) return nothingPreloaded();
     const answered = new Promise<PreloadedEvent | null>((resolve) => {
       this.preloadAnswer = resolve;
       cancel.addEventListener("abort", () => resolve(null), { once: true });
@@ -157,7 +160,7 @@ export class ForkServer {
     this.child.stdin?.write(encodeRequest({ op: "preload", modules: wanted, perFileEnv: this.perFileEnv }));
     const event = await answered;
     this.preloadAnswer = null;
-    if (event === null) return { modules: [], refused: [], unsafe: null };
+    if (event === null) return nothingPreloaded();
     if (event.unsafe !== undefined) this.died(`the fork server could not go on: ${event.unsafe}`);
     return { modules: event.preloaded, refused: event.refused, unsafe: event.unsafe ?? null };
   }
