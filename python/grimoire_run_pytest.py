@@ -31,6 +31,8 @@ selects only to divide a file among the processes of a split (--split).
   browser, through its own `connect_options` fixture; every test still gets a
   fresh browser context. A conftest of the project's that defines
   `connect_options` itself still wins.
+- GRIMOIRE_PLAYWRIGHT_DRIVER (--browser-server): Playwright for Python talks
+  to the slot's shared driver instead of starting one (grimoire_run_driver).
 - pytest-cov (--cov): the listing session records its options (from the
   command line and addopts alike) and does not measure. A file's process
   with GRIMOIRE_COVERAGE=combine only measures, into its own data file
@@ -396,6 +398,10 @@ def pytest_configure(config):
     if env.get("GRIMOIRE_BROWSER_WS_ENDPOINT"):
         fixtures = _browser_server_fixtures(env["GRIMOIRE_BROWSER_WS_ENDPOINT"], env.get("GRIMOIRE_BROWSER_NAME", "chromium"))
         config.pluginmanager.register(fixtures, "grimoire-browser-server")
+    if env.get("GRIMOIRE_PLAYWRIGHT_DRIVER"):
+        from grimoire_run_driver import use_shared_driver
+
+        use_shared_driver(env["GRIMOIRE_PLAYWRIGHT_DRIVER"])
     if env.get("GRIMOIRE_ONLY_FILES"):
         config.pluginmanager.register(OnlyFiles(env["GRIMOIRE_ONLY_FILES"]), "grimoire-only-files")
     if env.get("GRIMOIRE_TESTS_SUBSET"):

@@ -36,7 +36,7 @@ import { writeReportFiles } from "./report/reportFiles.js";
 import { colourEnabled, palette } from "./report/style.js";
 import { assignTags } from "./report/tags.js";
 import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } from "./report/terminal.js";
-import { openTestEnvironment } from "./run/environment.js";
+import { openTestEnvironment, startBrowsers } from "./run/environment.js";
 import { finishRun, reportOutputs } from "./run/finish.js";
 import { newRunId } from "./run/logDir.js";
 import { listFiles, shapeRun, startRun, type Listed, type RunShape, type Started } from "./run/start.js";
@@ -63,7 +63,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       return EXIT.passed;
     }
 
-    // 2. The fork server, the log folder and the Python.
+    // 2. The browser servers (they take a second to come up), the fork server, the log folder and the Python.
+    if (!shape.given.collectOnly) startBrowsers(config, session, io.env);
     const start = await startRun(config, io.env, session, shape);
     const { logDir, python, server } = start;
 
@@ -123,7 +124,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const lastFailed = listing === null || listing.cacheDir === null ? null : { cacheDir: listing.cacheDir, before: readLastFailed(listing.cacheDir) };
 
     // 6. What the tests run against: managed servers and clones (leased per batch; --setup runs now), browser servers per slot.
-    const environment = await openTestEnvironment(config, session, events, { logDir, python, workers: plan.workers, env: io.env });
+    const environment = await openTestEnvironment(config, session, events, { logDir, workers: plan.workers, env: io.env });
     if (environment === "cancelled") return interrupted();
 
     // 7. The batches run; whatever happens, every process of the run is gone afterwards.

@@ -34,7 +34,7 @@ export class RunSession {
   private error: unknown = null;
   private forkServerStart: Promise<ForkServer | string | null> | null = null;
   private environment: ManagedEnvironment | null = null;
-  private browsers: BrowserServers | null = null;
+  private browsersStart: Promise<BrowserServers> | null = null;
   private terminal: Terminal | null = null;
   private closed = false;
 
@@ -110,10 +110,23 @@ export class RunSession {
     return this.environment;
   }
 
-  /** Finds the Playwright that serves one browser per slot; the browsers themselves start as slots need them. */
-  async openBrowsers(settings: BrowserServerSettings, python: PythonCommand, context: BrowserServersContext): Promise<BrowserServers> {
-    this.browsers = await BrowserServers.open(settings, python, context);
-    return this.browsers;
+  /**
+   * Finds the Playwright that serves one browser per slot and starts the
+   * first slots' browsers, while the rest of the run starts: a browser takes
+   * about a second to come up. Other slots start theirs as they need them.
+   */
+  startBrowsers(settings: BrowserServerSettings, python: PythonCommand, context: BrowserServersContext, slots: number): void {
+    this.browsersStart = BrowserServers.open(settings, python, context).then((browsers) => {
+      browsers.warm(slots);
+      return browsers;
+    });
+    // Reported by browsers(), if the run gets that far; a run that ends first (nothing to run) has nothing to say about it.
+    this.browsersStart.catch(() => undefined);
+  }
+
+  /** The browser servers once found (or why not, thrown); null when none were asked for. */
+  async browsers(): Promise<BrowserServers | null> {
+    return (await this.browsersStart) ?? null;
   }
 
   /** The terminal, whose spinner is removed when the session closes. */
@@ -160,8 +173,9 @@ export class RunSession {
   }
 
   private async closeBrowsers(): Promise<void> {
-    const browsers = this.browsers;
-    this.browsers = null;
+    const start = this.browsersStart;
+    this.browsersStart = null;
+    const browsers = await start?.catch(() => null);
     await browsers?.close();
   }
 

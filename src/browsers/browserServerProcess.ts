@@ -7,11 +7,14 @@
  * and then only waits. It ends the browser when told to (SIGTERM, SIGINT,
  * SIGHUP) or when grimoire-run is gone (its stdin closes, even after a
  * SIGKILL), and exits when the browser dies by itself, so that the slot gets
- * a new one. It never decides anything about tests.
+ * a new one. It also serves the slot's files a Playwright driver of its own
+ * (sharedDriver.ts), so that they need not start one each. It never decides
+ * anything about tests.
  */
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import { BROWSER_GONE_EXIT, type BrowserServerOptions, type BrowserServerReady } from "./protocol.js";
+import { loadInternals, serveDrivers } from "./sharedDriver.js";
 
 /** The part of Playwright's API used here (the driver package is loaded at run time, untyped). */
 interface LaunchedServer {
@@ -53,7 +56,9 @@ async function main(driverPackage: string, options: BrowserServerOptions): Promi
   process.stdin.on("end", stop);
   process.stdin.on("error", stop);
   process.stdin.resume();
-  const ready: BrowserServerReady = { wsEndpoint: server.wsEndpoint(), pid: server.process().pid ?? null };
+  const internals = options.driverSocket === null ? null : loadInternals(driverPackage);
+  if (internals !== null && options.driverSocket !== null) await serveDrivers(internals, options.driverSocket);
+  const ready: BrowserServerReady = { wsEndpoint: server.wsEndpoint(), pid: server.process().pid ?? null, driverSocket: internals === null ? null : options.driverSocket };
   process.stdout.write(`${JSON.stringify(ready)}\n`);
 }
 

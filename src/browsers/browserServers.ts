@@ -49,14 +49,14 @@ export interface BrowserServersContext {
   root: string;
   baseEnv: NodeJS.ProcessEnv;
   killGraceMs: number;
-  /** Told when a slot's browser is replaced, and why. */
-  onReplaced: (slot: number, reason: string) => void;
   launcher?: Launcher;
 }
 
 export class BrowserServers {
   private readonly slots = new Map<number, Slot>();
   private closed = false;
+  /** Told when a slot's browser is replaced, and why (set once the run's reporters listen). */
+  onReplaced: (slot: number, reason: string) => void = () => undefined;
 
   private constructor(
     private readonly settings: BrowserServerSettings,
@@ -70,18 +70,13 @@ export class BrowserServers {
     return new BrowserServers(settings, await findDriverPackage(python, context.root, context.baseEnv), context);
   }
 
-  /** The browser every slot runs, for the tests to check that they connect to what they expect. */
-  get name(): BrowserName {
-    return this.settings.browser;
-  }
-
-  /** The slot's browser endpoint, starting its browser if it has none (or a dead one). */
-  async endpoint(slot: number, cancel: AbortSignal): Promise<string> {
+  /** What a pytest process needs to reach the slot's browser (and its shared driver), starting the browser if it has none (or a dead one). */
+  async connection(slot: number, cancel: AbortSignal): Promise<Record<string, string>> {
     let entry = this.slots.get(slot);
     if (entry !== undefined && entry.exited) {
       this.slots.delete(slot);
       this.stop(entry).catch(() => undefined);
-      this.context.onReplaced(slot, "its browser exited");
+      this.onReplaced(slot, "its browser exited");
       entry = undefined;
     }
     entry ??= this.start(slot);
@@ -90,7 +85,27 @@ export class BrowserServers {
       if (cancel.aborted) fail();
       else cancel.addEventListener("abort", fail, { once: true });
     });
-    return (await Promise.race([entry.ready, stopped])).wsEndpoint;
+    const ready = await Promise.race([entry.ready, stopped]);
+    return {
+      GRIMOIRE_BROWSER_WS_ENDPOINT: ready.wsEndpoint,
+      GRIMOIRE_BROWSER_NAME: this.settings.browser,
+      ...(ready.driverSocket === null ? {} : { GRIMOIRE_PLAYWRIGHT_DRIVER: ready.driverSocket }),
+    };
+  }
+
+  /**
+   * Starts the browsers of the first slots now, before any file asks: they
+   * come up while pytest lists the files instead of after.
+   */
+  warm(slots: number): void {
+    for (let slot = 0; slot < slots; slot++) if (!this.closed && !this.slots.has(slot)) this.start(slot);
+  }
+
+  /** Ends the browsers of slots the run turned out not to have (fewer files, or fewer clones, than workers). */
+  async keep(slots: number): Promise<void> {
+    const unused = [...this.slots].filter(([slot]) => slot >= slots);
+    for (const [slot] of unused) this.slots.delete(slot);
+    await Promise.all(unused.map(([, entry]) => this.stop(entry)));
   }
 
   /** After a file was killed mid-test (a timeout, a stop): its browser may be wedged; the slot's next file gets a new one. */
@@ -99,7 +114,7 @@ export class BrowserServers {
     if (entry === undefined) return;
     this.slots.delete(slot);
     await this.stop(entry);
-    if (!this.closed) this.context.onReplaced(slot, reason);
+    if (!this.closed) this.onReplaced(slot, reason);
   }
 
   /** Ends every slot's browser (gracefully, then as a tree). */
@@ -121,6 +136,7 @@ export class BrowserServers {
       args: this.settings.browser === "chromium" ? [...CHROMIUM_QUIET_ARGS] : [],
       env: markers,
       tempDir,
+      driverSocket: path.join(tempDir, "driver.sock"),
     };
     const child = Promise.resolve(
       (this.context.launcher ?? defaultLaunch)({

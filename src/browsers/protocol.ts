@@ -19,12 +19,16 @@ export interface BrowserServerOptions {
    * grimoire-run once the whole tree is gone (Playwright leaves a profile there).
    */
   tempDir: string | null;
+  /** Where to serve the slot's files a shared Playwright driver (sharedDriver.ts); null for none. */
+  driverSocket: string | null;
 }
 
 /** What the process prints once the browser is up. */
 export interface BrowserServerReady {
   wsEndpoint: string;
   pid: number | null;
+  /** The shared driver's socket, or null when this Playwright's internals are not the ones it knows: each file starts its own driver. */
+  driverSocket: string | null;
 }
 
 /** The browser exited by itself (a crash, a kill): grimoire-run gives the slot a new one. */

@@ -79,7 +79,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const lease = settings.environment === null ? null : await settings.environment.lease({ label: where, slot: placement.slot, logName: name, upcoming: placement.upcoming, ...signals });
     let browser: Record<string, string> = {};
     try {
-      if (settings.browsers !== null) browser = { GRIMOIRE_BROWSER_WS_ENDPOINT: await settings.browsers.endpoint(placement.slot, signals.cancel), GRIMOIRE_BROWSER_NAME: settings.browsers.name };
+      if (settings.browsers !== null) browser = await settings.browsers.connection(placement.slot, signals.cancel);
     } catch (error) {
       await lease?.release(false);
       throw error;

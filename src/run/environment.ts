@@ -2,8 +2,10 @@
  * What the tests run against, opened before the first batch: the managed
  * environment (servers and clones leased per batch, --setup run now, at most
  * as many files at once as PostgreSQL has connections for) and the browser
- * servers, one per worker slot. Both belong to the session, which ends them.
+ * servers, one per worker slot, started with the run and kept for the slots
+ * the run has. Both belong to the session, which ends them.
  */
+import os from "node:os";
 import type { RunConfig } from "../config/runConfig.js";
 import type { BrowserServers } from "../browsers/browserServers.js";
 import { DB_CONNECTIONS_PER_LEASE } from "../defaults.js";
@@ -11,7 +13,8 @@ import { StartCancelled } from "../errors.js";
 import type { RunEvents } from "../events.js";
 import { plural } from "../format.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
-import type { PythonCommand } from "../python.js";
+import { workerCount } from "../plan/planRun.js";
+import { choosePython } from "../python.js";
 import type { RunSession } from "../session.js";
 
 export interface TestEnvironment {
@@ -21,11 +24,23 @@ export interface TestEnvironment {
   workers: number;
 }
 
+/**
+ * --browser-server: the browsers of as many slots as the run can have, started
+ * before pytest lists the files (a browser takes about a second to come up);
+ * openTestEnvironment keeps those of the slots the plan has.
+ */
+export function startBrowsers(config: RunConfig, session: RunSession, env: NodeJS.ProcessEnv): void {
+  if (config.browserServer === null) return;
+  const slots = config.mode === "parallel" ? workerCount(config.workers, Number.MAX_SAFE_INTEGER, os.availableParallelism()) : 1;
+  const python = choosePython(config.root, config.python, env);
+  session.startBrowsers({ ...config.browserServer, headed: config.headed }, python, { runId: session.runId, root: config.root, baseEnv: env, killGraceMs: config.killGraceSeconds * 1000 }, slots);
+}
+
 export async function openTestEnvironment(
   config: RunConfig,
   session: RunSession,
   events: RunEvents,
-  run: { logDir: string; python: PythonCommand; workers: number; env: NodeJS.ProcessEnv },
+  run: { logDir: string; workers: number; env: NodeJS.ProcessEnv },
 ): Promise<TestEnvironment | "cancelled"> {
   let environment: ManagedEnvironment | null = null;
   let workers = run.workers;
@@ -46,15 +61,11 @@ export async function openTestEnvironment(
       events.emit({ type: "notice", message: `PostgreSQL's max_connections leaves room to prepare ${ahead === 0 ? "no file" : plural(ahead, "file")} ahead of the running ones` });
     }
   }
-  const browsers =
-    config.browserServer === null
-      ? null
-      : await session.openBrowsers({ ...config.browserServer, headed: config.headed }, run.python, {
-          runId: session.runId,
-          root: config.root,
-          baseEnv: run.env,
-          killGraceMs: config.killGraceSeconds * 1000,
-          onReplaced: (slot, reason) => events.emit({ type: "notice", message: `slot ${slot} gets a new browser for its next file: ${reason}` }),
-        });
+  // Started with the run (startBrowsers in run.ts); a Playwright that is missing is said here, before any test.
+  const browsers = await session.browsers();
+  if (browsers !== null) {
+    await browsers.keep(workers);
+    browsers.onReplaced = (slot, reason) => events.emit({ type: "notice", message: `slot ${slot} gets a new browser for its next file: ${reason}` });
+  }
   return { environment, browsers, workers };
 }

@@ -34,19 +34,31 @@ def page(browser):
     yield context.new_page()
     context.close()
 
+def own_drivers():
+    """Playwright drivers this process started itself (none when it uses the slot's)."""
+    children = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read().split(") ")[1].split()
+            if int(stat[1]) == os.getpid() and b"run-driver" in open(f"/proc/{pid}/cmdline", "rb").read():
+                children.append(int(pid))
+        except OSError:
+            pass
+    return len(children)
+
 def seen(**facts):
     with open(pathlib.Path(os.environ["SEEN"]) / f"{os.getpid()}-{os.urandom(4).hex()}.json", "w") as out:
         json.dump({"endpoint": os.environ["GRIMOIRE_BROWSER_WS_ENDPOINT"], "slot": os.environ["GRIMOIRE_SLOT"], **facts}, out)
 `;
 
-const PAGE_TEST = `from conftest import seen
+const PAGE_TEST = `from conftest import own_drivers, seen
 
 def test_page(page, browser):
     cookies = len(page.context.cookies())
     page.context.add_cookies([{"name": "visited", "value": "1", "url": "http://grimoire.test/"}])
     page.set_content("<title>fresh</title>")
     assert page.title() == "fresh"
-    seen(contexts=len(browser.contexts), cookies=cookies)
+    seen(contexts=len(browser.contexts), cookies=cookies, drivers=own_drivers())
 `;
 
 /** Kills this slot's browser, as a crash would: every process carrying its marker. */
@@ -76,13 +88,41 @@ def test_kills_its_browser(browser):
     seen(killed=True)
 `;
 
+/** Launches a Chromium of its own (not the slot's), then stops Playwright without closing it, as a driver's exit would close it. */
+const LAUNCHES_ITS_OWN = `import os
+from playwright.sync_api import sync_playwright
+from conftest import own_drivers, seen
+
+def carrying_my_marker():
+    marker = f"GRIMOIRE_TREE_ID={os.environ['GRIMOIRE_TREE_ID']}".encode() + b"\\0"
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if int(pid) != os.getpid() and marker in open(f"/proc/{pid}/environ", "rb").read():
+                found.append(open(f"/proc/{pid}/comm").read().strip())
+        except OSError:
+            pass
+    return found
+
+def test_launches_its_own():
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=os.environ["CHROMIUM_PATH"])
+    page = browser.new_page()
+    page.set_content("<title>own</title>")
+    assert page.title() == "own"
+    launched = carrying_my_marker()
+    drivers = own_drivers()
+    playwright.stop()
+    seen(launched=launched, drivers=drivers, afterStop=carrying_my_marker())
+`;
+
 function browserProject(files: Record<string, string>): Project {
   const p = project({ "pytest.ini": "[pytest]\n", "tests/e2e/conftest.py": CONFTEST, ...files });
   fs.mkdirSync(path.join(p.root, "seen"));
   return p;
 }
 
-function seenBy(p: Project): { endpoint: string; slot: string; contexts?: number; cookies?: number; killed?: boolean }[] {
+function seenBy(p: Project): { endpoint: string; slot: string; contexts?: number; cookies?: number; drivers?: number; killed?: boolean; launched?: string[]; afterStop?: string[] }[] {
   const dir = path.join(p.root, "seen");
   return fs.readdirSync(dir).map((name) => JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as { endpoint: string; slot: string });
 }
@@ -123,6 +163,23 @@ describe("a browser server per worker slot", () => {
     for (const slot of ["0", "1"]) expect(new Set(seen.filter((s) => s.slot === slot).map((s) => s.endpoint)).size).toBeLessThanOrEqual(1);
     // A fresh context per test: no other file's context, no other test's cookie.
     expect(seen.map((s) => [s.contexts, s.cookies])).toEqual(Array(4).fill([1, 0]));
+    // The slot's Playwright driver too: no file started one of its own.
+    expect(seen.map((s) => s.drivers)).toEqual([0, 0, 0, 0]);
+    await until(() => processesIn(p.root).length === 0, "no browser or server left");
+    expect(browserLeftovers(p)).toEqual([]);
+  });
+
+  it("lets a file launch a browser of its own through the slot's driver: it is the file's, and closed with the file's Playwright", async () => {
+    const p = browserProject({ "tests/e2e/test_own.py": LAUNCHES_ITS_OWN, "tests/e2e/test_page.py": PAGE_TEST });
+    // Three slots' browsers start with the run; two files keep two of them.
+    const result = await runCli([...ARGS, "-n", "3"], { cwd: p.root, env: env(p) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    // Nothing of the file's was left for grimoire-run to kill after pytest exited.
+    expect(result.stderr).not.toMatch(/left \d+ process/);
+    const own = seenBy(p).find((s) => s.launched !== undefined);
+    expect(own).toMatchObject({ drivers: 0, afterStop: [] });
+    // Launched by the slot's driver, the browser still carries the file's environment, and with it the file's markers.
+    expect(own?.launched?.length).toBeGreaterThan(0);
     await until(() => processesIn(p.root).length === 0, "no browser or server left");
     expect(browserLeftovers(p)).toEqual([]);
   });
