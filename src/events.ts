@@ -95,6 +95,32 @@ export type RunEvent =
 
 export type RunListener = (event: RunEvent) => void;
 
+/** Where events go: the run's (RunEvents), or a HeldEvents until the run's listen. */
+export interface EventSink {
+  emit(event: RunEvent): void;
+}
+
+/**
+ * The events of what starts with the run, before its reporters listen (the
+ * test environment: --setup's output, its notices): kept in order, and told
+ * to the run's events once they are released there, at the point of the run
+ * where the environment is needed.
+ */
+export class HeldEvents implements EventSink {
+  private readonly held: RunEvent[] = [];
+  private target: EventSink | null = null;
+
+  emit(event: RunEvent): void {
+    if (this.target === null) this.held.push(event);
+    else this.target.emit(event);
+  }
+
+  release(target: EventSink): void {
+    this.target = target;
+    for (const event of this.held.splice(0)) target.emit(event);
+  }
+}
+
 export class RunEvents {
   private readonly listeners: RunListener[] = [];
 

@@ -36,7 +36,7 @@ import { writeReportFiles } from "./report/reportFiles.js";
 import { colourEnabled, palette } from "./report/style.js";
 import { assignTags } from "./report/tags.js";
 import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } from "./report/terminal.js";
-import { openTestEnvironment, startBrowsers } from "./run/environment.js";
+import { openTestEnvironment } from "./run/environment.js";
 import { finishRun, reportOutputs } from "./run/finish.js";
 import { newRunId } from "./run/logDir.js";
 import { listFiles, shapeRun, startRun, type Listed, type RunShape, type Started } from "./run/start.js";
@@ -63,8 +63,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       return EXIT.passed;
     }
 
-    // 2. The browser servers (they take a second to come up), the fork server, the log folder and the Python.
-    if (!shape.given.collectOnly) startBrowsers(config, session, io.env);
+    // 2. The fork server, the log folder, the Python, and the test environment starting to come up.
     const start = await startRun(config, io.env, session, shape);
     const { logDir, python, server } = start;
 
@@ -112,6 +111,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       // A CI shard with nothing to do (more shards than files) is a passing, empty part of the whole, as is a change no test depends on;
       // a selection with nothing in it is exit 5.
       const nothingAffected = changed !== null && selection.files.length > 0;
+      // The environment started with the run: what --setup said is shown before it is torn down.
+      start.environmentEvents.release(events);
       const report = reportOf(chosenFiles.shard === null && !nothingAffected ? EXIT.noTests : EXIT.passed, []);
       writeReportFiles(report, await reportOutputs(config, logDir, report));
       events.emit({ type: "run-finish", report, stopped: null, haltedAfterIteration: null });
@@ -123,8 +124,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // A direct serial run is one pytest process, which keeps its own cache whole.
     const lastFailed = listing === null || listing.cacheDir === null ? null : { cacheDir: listing.cacheDir, before: readLastFailed(listing.cacheDir) };
 
-    // 6. What the tests run against: managed servers and clones (leased per batch; --setup runs now), browser servers per slot.
-    const environment = await openTestEnvironment(config, session, events, { logDir, workers: plan.workers, env: io.env });
+    // 6. What the tests run against, started with the run: managed servers and clones (leased per batch), --setup, browser servers per slot.
+    const environment = await openTestEnvironment(config, session, events, { workers: plan.workers, held: start.environmentEvents });
     if (environment === "cancelled") return interrupted();
 
     // 7. The batches run; whatever happens, every process of the run is gone afterwards.

@@ -33,7 +33,7 @@ export class RunSession {
   private stopCause: StopCause | null = null;
   private error: unknown = null;
   private forkServerStart: Promise<ForkServer | string | null> | null = null;
-  private environment: ManagedEnvironment | null = null;
+  private environmentStart: Promise<ManagedEnvironment> | null = null;
   private browsersStart: Promise<BrowserServers> | null = null;
   private terminal: Terminal | null = null;
   private closed = false;
@@ -104,10 +104,24 @@ export class RunSession {
     return (await this.forkServerStart) ?? null;
   }
 
-  async openEnvironment(settings: ManagedSettings, context: EnvironmentContext): Promise<ManagedEnvironment> {
+  /**
+   * Opens the managed environment (the database, --setup) and makes the
+   * first slots' leases, while the rest of the run starts: a server can take
+   * seconds to become ready.
+   */
+  startEnvironment(settings: ManagedSettings, context: EnvironmentContext, slots: number): void {
     if (settings.database !== null) this.watchdog.note("Its database clones are dropped by the next run with the same --database-url.");
-    this.environment = await ManagedEnvironment.open(settings, context, this.stopping, this.hurrying);
-    return this.environment;
+    this.environmentStart = ManagedEnvironment.open(settings, context, this.stopping, this.hurrying).then((environment) => {
+      environment.warm(slots, { cancel: this.stopping, hurry: this.hurrying });
+      return environment;
+    });
+    // Reported by environment(), if the run gets that far.
+    this.environmentStart.catch(() => undefined);
+  }
+
+  /** The managed environment once open (or why not, thrown: a usage error, a failed --setup, a stop); null when none was asked for. */
+  async environment(): Promise<ManagedEnvironment | null> {
+    return (await this.environmentStart) ?? null;
   }
 
   /**
@@ -141,13 +155,7 @@ export class RunSession {
    * Returns whether --teardown failed.
    */
   async finish(events: RunEvents, killGraceSeconds: number): Promise<{ teardownFailed: boolean }> {
-    let teardownFailed = false;
-    const environment = this.environment;
-    this.environment = null;
-    if (environment !== null) {
-      await environment.close();
-      teardownFailed = !(await environment.teardown(this.hurrying));
-    }
+    const teardownFailed = !(await this.closeEnvironment());
     await this.closeBrowsers();
     await this.closeForkServer();
     const leftovers = await sweepLeftovers(this.runId, killGraceSeconds);
@@ -159,9 +167,8 @@ export class RunSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Open only when the run failed before its tests (a usage error after --setup).
-    await this.environment?.close();
-    this.environment = null;
+    // Open only when the run ended before its tests (nothing to run, a usage error after --setup, a stop).
+    await this.closeEnvironment();
     await this.closeBrowsers();
     await this.closeForkServer();
     this.terminal?.close();
@@ -170,6 +177,16 @@ export class RunSession {
     process.off("unhandledRejection", this.uncaught);
     // Last: until this, a grimoire-run killed half-way through its cleanup is cleaned up after.
     await this.watchdog.done();
+  }
+
+  /** Servers stopped, clones dropped, then --teardown (whatever happened, once --setup has run); false if --teardown failed. */
+  private async closeEnvironment(): Promise<boolean> {
+    const start = this.environmentStart;
+    this.environmentStart = null;
+    const environment = await start?.catch(() => null);
+    if (environment === null || environment === undefined) return true;
+    await environment.close();
+    return await environment.teardown(this.hurrying);
   }
 
   private async closeBrowsers(): Promise<void> {

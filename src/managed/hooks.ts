@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import { EnvironmentFailure, StartCancelled } from "../errors.js";
-import type { RunEvents } from "../events.js";
+import type { EventSink } from "../events.js";
 import { runProcess } from "../process/runProcess.js";
 import { logTail } from "./server.js";
 
@@ -17,7 +17,7 @@ export interface HookContext {
   /** The hook's environment: the run's, with GRIMOIRE_RUN_ID and the template's URL. */
   env: NodeJS.ProcessEnv;
   killGraceSeconds: number;
-  events: RunEvents;
+  events: EventSink;
 }
 
 export async function runHook(name: "setup" | "teardown", command: string, context: HookContext, cancel: AbortSignal, hurry: AbortSignal): Promise<void> {

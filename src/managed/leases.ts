@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DB_CONNECTIONS_PER_LEASE, MAX_LEASES_AHEAD_PER_SLOT } from "../defaults.js";
 import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
-import type { RunEvents } from "../events.js";
+import type { EventSink } from "../events.js";
 import { plural } from "../format.js";
 import { runHook, type HookContext } from "./hooks.js";
 import type { ManagedSettings } from "../config/managedSettings.js";
@@ -24,7 +24,7 @@ export interface EnvironmentContext {
   logDir: string;
   baseEnv: NodeJS.ProcessEnv;
   killGraceSeconds: number;
-  events: RunEvents;
+  events: EventSink;
 }
 
 export interface LeaseRequest {
@@ -185,9 +185,37 @@ export class ManagedEnvironment {
     };
   }
 
+  /**
+   * The first slots' leases, made now, before any file asks: they come up
+   * while pytest lists the files. Never more than the database server has
+   * connections for; keep() lets go of those of slots the run turns out not
+   * to have.
+   */
+  warm(slots: number, signals: { cancel: AbortSignal; hurry: AbortSignal }): void {
+    for (let slot = 0; slot < Math.min(slots, this.maxLeases ?? slots); slot++) {
+      const request: LeaseRequest = { label: `the first file of slot ${slot}`, slot, logName: `slot-${slot}`, upcoming: 1, ...signals };
+      if (this.settings.isolation === "file") {
+        if (!this.spares.has(slot)) this.spares.set(slot, [this.prepare(request, request.label)]);
+      } else if (!this.slots.has(slot)) {
+        const label = `slot ${slot}`;
+        const resources = this.acquire(request, label, `slot-${slot}`);
+        resources.catch(() => undefined);
+        this.slots.set(slot, { resources, failed: false, label });
+      }
+    }
+  }
+
+  /** Lets go of the leases made for slots at or beyond `slots`: the run has fewer (fewer files, or fewer connections, than workers). */
+  async keep(slots: number): Promise<void> {
+    const spares = [...this.spares].filter(([slot]) => slot >= slots);
+    const held = [...this.slots].filter(([slot]) => slot >= slots);
+    for (const [slot] of spares) this.spares.delete(slot);
+    for (const [slot] of held) this.slots.delete(slot);
+    await Promise.all([...spares.flatMap(([, queue]) => queue.map((spare) => this.dropSpare(spare))), ...held.map(([, slot]) => this.dropSpare(slot.resources))]);
+  }
+
   /** The slot's next lease, made now; if it fails, the file that would have taken it gets the failure. */
-  private prepare(request: LeaseRequest): Promise<Resources> {
-    const label = `a coming file of slot ${request.slot}`;
+  private prepare(request: LeaseRequest, label = `a coming file of slot ${request.slot}`): Promise<Resources> {
     const spare = this.acquire(request, label, `spare-${this.nextSpare++}`);
     spare.catch(() => undefined);
     return spare;
@@ -209,15 +237,7 @@ export class ManagedEnvironment {
   async close(): Promise<void> {
     const spares = [...this.spares.values()].flat();
     this.spares.clear();
-    await Promise.all(
-      spares.map(async (spare) => {
-        const resources = await spare.catch(() => null);
-        if (resources === null) return;
-        await this.releaseResources(resources, "a prepared file that did not run", false);
-        // A server no test ever reached has nothing to say: its log would only be noise beside the files'.
-        if (resources.server !== null) fs.rmSync(resources.server.logFile, { force: true });
-      }),
-    );
+    await Promise.all(spares.map((spare) => this.dropSpare(spare)));
     const slots = [...this.slots.values()];
     this.slots.clear();
     await Promise.all(
@@ -227,6 +247,15 @@ export class ManagedEnvironment {
       }),
     );
     await this.databases?.close();
+  }
+
+  /** A lease no file took: stopped and dropped, and its server's log with it. */
+  private async dropSpare(spare: Promise<Resources>): Promise<void> {
+    const resources = await spare.catch(() => null);
+    if (resources === null) return;
+    await this.releaseResources(resources, "a prepared file that did not run", false);
+    // A server no test ever reached has nothing to say: its log would only be noise beside the files'.
+    if (resources.server !== null) fs.rmSync(resources.server.logFile, { force: true });
   }
 
   /** Runs --teardown, whatever happened before. A failure is reported and makes the run's exit code 3. */

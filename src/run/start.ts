@@ -22,6 +22,8 @@ import { grimoireForwardedArgs } from "../plan/planRun.js";
 import { launch, type Launcher } from "../process/launch.js";
 import { checkPytest, choosePython, type PythonCommand } from "../python.js";
 import type { RunSession } from "../session.js";
+import { HeldEvents } from "../events.js";
+import { startTestEnvironment } from "./environment.js";
 import { prepareLogDir } from "./logDir.js";
 
 /** What kind of run this is, decided before anything starts. */
@@ -66,15 +68,24 @@ export interface Started {
   scanned: ScannedImports | null;
   /** Whether the tests' server answers, found out while pytest lists the files. */
   baseUrlProblem: Promise<string | null>;
+  /** What the test environment (started here, coming up meanwhile) says before the run's reporters listen. */
+  environmentEvents: HeldEvents;
 }
 
-/** The fork server warms up while the log folder is made; once it is ready, pytest is known to be importable. */
+/**
+ * The fork server warms up while the log folder is made and the test
+ * environment (managed servers, browser servers) starts coming up; once the
+ * fork server is ready, pytest is known to be importable.
+ */
 export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, session: RunSession, shape: RunShape): Promise<Started> {
   const chosen = choosePython(config.root, config.python, env);
   session.startForkServer(shape.direct ? null : forkServerOptions(config, chosen, session.runId, env));
   const scanned = shape.changes === null ? null : scanImports(config.root);
   const { dir: logDir, moved: logsMoved } = prepareLogDir(config, session.runId);
   session.logIn(logDir);
+  const environmentEvents = new HeldEvents();
+  // Not for a listing (--co): it runs no test.
+  if (!shape.given.collectOnly) startTestEnvironment(config, session, { logDir, env, events: environmentEvents });
   const runEnv = { ...env, GRIMOIRE_RUN_ID: session.runId };
   const server = await session.forkServer();
   const python = server instanceof ForkServer ? chosen : await checkPytest(chosen, config.root, runEnv);
@@ -82,7 +93,7 @@ export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, sessio
   const junitDir = path.join(logDir, "junit");
   fs.mkdirSync(junitDir, { recursive: true });
   const baseUrlProblem = config.baseUrl === null ? Promise.resolve(null) : probeBaseUrl(config.baseUrl);
-  return { logDir, junitDir, logsMoved, runEnv, server, python, launcher, scanned, baseUrlProblem };
+  return { logDir, junitDir, logsMoved, runEnv, server, python, launcher, scanned, baseUrlProblem, environmentEvents };
 }
 
 /** pytest's answer: the files a plain run of the selection collects, and with --changed the ones a change can affect. */

@@ -245,7 +245,8 @@ describe("servers that fail", () => {
       { cwd: p.root },
     );
     expect(result.code).toBe(3);
-    expect(result.stdout).toMatch(/the server for tests\/http\/test_\w\.py exited before it was ready at http:\/\/127\.0\.0\.1:\d+\/ \(exit code 7\)/);
+    // The first servers start with the run, before pytest has said which file each slot runs first.
+    expect(result.stdout).toMatch(/the server for the first file of slot \d exited before it was ready at http:\/\/127\.0\.0\.1:\d+\/ \(exit code 7\)/);
     expect(result.stdout).toMatch(/│ cannot start: no config/);
     expect(await clones()).toEqual([]);
     expect(processesWith(mark)).toEqual([]);
@@ -287,7 +288,7 @@ runpy.run_path("app.py", run_name="__main__")
     const { p, mark } = managedProject({ "race.py": racing, "tests/http/test_a.py": isolatedTest("a") });
     const result = await runCli(["--parallel", "--server", `python3 race.py ${mark}`, "--database-url", db.url, "--setup", "python3 setup_db.py"], { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/port \d+ was taken before the server for tests\/http\/test_a\.py could bind it; trying another port/);
+    expect(result.stdout).toMatch(/port \d+ was taken before the server for the first file of slot \d could bind it; trying another port/);
     expect(await clones()).toEqual([]);
     expect(processesWith(mark)).toEqual([]);
     expect(processesIn(p.root)).toEqual([]);
@@ -370,6 +371,49 @@ def test_uses_its_server():
       for (let i = 1; i < mine.length; i++) expect(serverStarted.get(mine[i]?.port as string)).toBeLessThan(mine[i - 1]?.end as number);
     }
     expect(await clones()).toEqual([]);
+    expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
+  it("starts the first slots' servers while pytest lists the files, and stops those of slots the run has no file for", async () => {
+    const app = `import os, pathlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+pathlib.Path(f"started-{os.environ['GRIMOIRE_SLOT']}").touch()
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+`;
+    // The listing session waits (30 s at most) for a server to have started, and writes down which had.
+    const conftest = `import os, pathlib, time
+
+if os.environ.get("GRIMOIRE_LIST_FILE"):
+    deadline = time.monotonic() + 30
+    while not list(pathlib.Path(".").glob("started-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    pathlib.Path("listing-saw").write_text(" ".join(sorted(p.name for p in pathlib.Path(".").glob("started-*"))))
+`;
+    const test = `import os, urllib.request\n\ndef test_its_server():\n    assert urllib.request.urlopen(os.environ["E2E_BASE_URL"]).read() == b"ok"\n`;
+    const mark = marker("server");
+    const p = project({ "early_app.py": app, "tests/http/conftest.py": conftest, "tests/http/test_a.py": test, "tests/http/test_b.py": test });
+    const started = performance.now();
+    const result = await runCli(["--parallel", "-n", "3", "--server", `python3 early_app.py ${mark}`], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(fs.readFileSync(path.join(p.root, "listing-saw"), "utf8")).toMatch(/started-\d/);
+    // Three slots' servers started with the run; two files kept two, and the third was stopped, its log removed.
+    expect(fs.readdirSync(p.root).filter((name) => name.startsWith("started-")).sort()).toEqual(["started-0", "started-1", "started-2"]);
+    const logs = path.join(p.root, ".grimoire", "logs");
+    const logFiles = fs.readdirSync(logs).flatMap((run) => (fs.statSync(path.join(logs, run)).isDirectory() ? fs.readdirSync(path.join(logs, run)) : []));
+    expect(logFiles.filter((name) => name.endsWith(".server.log")).sort()).toEqual(["tests_http_test_a.py.server.log", "tests_http_test_b.py.server.log"]);
     expect(processesWith(mark)).toEqual([]);
     expect(processesIn(p.root)).toEqual([]);
   });
