@@ -48,6 +48,8 @@ export async function managedSetupScenario({ repetitions }) {
     intro: `${FILES} files of about a second each, each with its own app server (\`--server\`), ${WORKERS} workers; the server sleeps before it listens. ${repetitions} run(s) of each, alternating.`,
     table: timingTable(samples, [SLOW, INSTANT]),
     ratios: [["ratio of medians", "value", "target"], ratioRow(`${SLOW} / ${INSTANT}`, m[SLOW], m[INSTANT], 1.12)],
-    notes: [`Each slot starts its next file's server while its current file runs; only each slot's first file waits the ${READY_AFTER_SECONDS} s.`],
+    notes: [
+      `The first two servers of each slot start with the run, while the fork server starts and pytest lists the files; each slot then starts its next files' servers while its current file runs. Only the first files wait, for what is left of the ${READY_AFTER_SECONDS} s once the run has started (about half a second here, with plugin autoloading off).`,
+    ],
   };
 }

@@ -125,7 +125,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const lastFailed = listing === null || listing.cacheDir === null ? null : { cacheDir: listing.cacheDir, before: readLastFailed(listing.cacheDir) };
 
     // 6. What the tests run against, started with the run: managed servers and clones (leased per batch), --setup, browser servers per slot.
-    const environment = await openTestEnvironment(config, session, events, { workers: plan.workers, held: start.environmentEvents });
+    const environment = await openTestEnvironment(config, session, events, { workers: plan.workers, files: plan.batches.length, held: start.environmentEvents });
     if (environment === "cancelled") return interrupted();
 
     // 7. The batches run; whatever happens, every process of the run is gone afterwards.

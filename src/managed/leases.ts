@@ -59,6 +59,8 @@ export class ManagedEnvironment {
   private readonly slots = new Map<number, { resources: Promise<Resources>; failed: boolean; label: string }>();
   /** With one server and clone per file: each slot's next leases, prepared while its current file runs, oldest first. */
   private readonly spares = new Map<number, Promise<Resources>[]>();
+  /** How to stop a prepared lease no file took, and its server's log. */
+  private readonly abandon = new WeakMap<Promise<Resources>, { controller: AbortController; logFile: string }>();
   private maxSpares = 0;
   /** Seconds a lease took to make (a server to be ready, a clone to be made), and files held theirs: how far ahead to prepare. */
   private readonly timing = { making: [] as number[], holding: [] as number[] };
@@ -187,37 +189,67 @@ export class ManagedEnvironment {
 
   /**
    * The first slots' leases, made now, before any file asks: they come up
-   * while pytest lists the files. Never more than the database server has
-   * connections for; keep() lets go of those of slots the run turns out not
-   * to have.
+   * while pytest lists the files. With a lease per file, each slot's first
+   * file's and the next one's (a server slower to start than a file runs
+   * would make the second file wait otherwise); never more than the database
+   * server has connections for. keep() lets go of what the run turns out not
+   * to need.
    */
   warm(slots: number, signals: { cancel: AbortSignal; hurry: AbortSignal }): void {
-    for (let slot = 0; slot < Math.min(slots, this.maxLeases ?? slots); slot++) {
-      const request: LeaseRequest = { label: `the first file of slot ${slot}`, slot, logName: `slot-${slot}`, upcoming: 1, ...signals };
-      if (this.settings.isolation === "file") {
-        if (!this.spares.has(slot)) this.spares.set(slot, [this.prepare(request, request.label)]);
-      } else if (!this.slots.has(slot)) {
-        const label = `slot ${slot}`;
-        const resources = this.acquire(request, label, `slot-${slot}`);
-        resources.catch(() => undefined);
-        this.slots.set(slot, { resources, failed: false, label });
+    const perSlot = this.settings.isolation === "file" ? Math.min(2, 1 + MAX_LEASES_AHEAD_PER_SLOT) : 1;
+    let budget = this.maxLeases ?? Infinity;
+    for (let round = 0; round < perSlot; round++) {
+      for (let slot = 0; slot < slots && budget > 0; slot++, budget--) {
+        const label = round === 0 ? `the first file of slot ${slot}` : `a coming file of slot ${slot}`;
+        const request: LeaseRequest = { label, slot, logName: `slot-${slot}`, upcoming: 1, ...signals };
+        if (this.settings.isolation === "file") {
+          this.spares.set(slot, [...(this.spares.get(slot) ?? []), this.prepare(request, label)]);
+        } else if (!this.slots.has(slot)) {
+          const resources = this.acquire(request, `slot ${slot}`, `slot-${slot}`);
+          resources.catch(() => undefined);
+          this.slots.set(slot, { resources, failed: false, label: `slot ${slot}` });
+        }
       }
     }
   }
 
-  /** Lets go of the leases made for slots at or beyond `slots`: the run has fewer (fewer files, or fewer connections, than workers). */
-  async keep(slots: number): Promise<void> {
-    const spares = [...this.spares].filter(([slot]) => slot >= slots);
-    const held = [...this.slots].filter(([slot]) => slot >= slots);
-    for (const [slot] of spares) this.spares.delete(slot);
-    for (const [slot] of held) this.slots.delete(slot);
-    await Promise.all([...spares.flatMap(([, queue]) => queue.map((spare) => this.dropSpare(spare))), ...held.map(([, slot]) => this.dropSpare(slot.resources))]);
+  /**
+   * Lets go of the leases made for slots at or beyond `slots` (the run has
+   * fewer files, or fewer connections, than workers), and of those beyond
+   * one per file.
+   */
+  async keep(slots: number, files: number): Promise<void> {
+    const unused: Promise<Resources>[] = [];
+    for (const [slot, queue] of this.spares) {
+      if (slot >= slots) {
+        unused.push(...queue);
+        this.spares.delete(slot);
+      }
+    }
+    for (const [slot, held] of this.slots) {
+      if (slot >= slots) {
+        unused.push(held.resources);
+        this.slots.delete(slot);
+      }
+    }
+    // The later leases go first: every slot keeps its first file's.
+    for (let extra = this.sparesHeld() - files; extra > 0; extra--) {
+      const longest = [...this.spares.values()].reduce((a, b) => (b.length > a.length ? b : a));
+      const last = longest.pop();
+      if (last !== undefined) unused.push(last);
+    }
+    await Promise.all(unused.map((spare) => this.dropSpare(spare)));
   }
 
   /** The slot's next lease, made now; if it fails, the file that would have taken it gets the failure. */
   private prepare(request: LeaseRequest, label = `a coming file of slot ${request.slot}`): Promise<Resources> {
-    const spare = this.acquire(request, label, `spare-${this.nextSpare++}`);
+    // Its own stop: a lease no file will take is not waited for, only stopped (dropSpare).
+    const abandon = new AbortController();
+    const cancel = AbortSignal.any([request.cancel, abandon.signal]);
+    const logName = `spare-${this.nextSpare++}`;
+    const spare = this.acquire({ ...request, cancel }, label, logName);
     spare.catch(() => undefined);
+    this.abandon.set(spare, { controller: abandon, logFile: path.join(this.context.logDir, `${logName}.server.log`) });
     return spare;
   }
 
@@ -251,11 +283,13 @@ export class ManagedEnvironment {
 
   /** A lease no file took: stopped and dropped, and its server's log with it. */
   private async dropSpare(spare: Promise<Resources>): Promise<void> {
+    const abandon = this.abandon.get(spare);
+    // Still starting: stopped now rather than waited for.
+    abandon?.controller.abort();
     const resources = await spare.catch(() => null);
-    if (resources === null) return;
-    await this.releaseResources(resources, "a prepared file that did not run", false);
+    if (resources !== null) await this.releaseResources(resources, "a prepared file that did not run", false);
     // A server no test ever reached has nothing to say: its log would only be noise beside the files'.
-    if (resources.server !== null) fs.rmSync(resources.server.logFile, { force: true });
+    if (abandon !== undefined) fs.rmSync(abandon.logFile, { force: true });
   }
 
   /** Runs --teardown, whatever happened before. A failure is reported and makes the run's exit code 3. */

@@ -43,7 +43,7 @@ export function startTestEnvironment(config: RunConfig, session: RunSession, run
 }
 
 /** Waits for what startTestEnvironment started; a problem it met is thrown now, before any test (or "cancelled" on a stop). */
-export async function openTestEnvironment(config: RunConfig, session: RunSession, events: RunEvents, run: { workers: number; held: HeldEvents }): Promise<TestEnvironment | "cancelled"> {
+export async function openTestEnvironment(config: RunConfig, session: RunSession, events: RunEvents, run: { workers: number; files: number; held: HeldEvents }): Promise<TestEnvironment | "cancelled"> {
   run.held.release(events);
   let environment: ManagedEnvironment | null = null;
   let workers = run.workers;
@@ -61,7 +61,7 @@ export async function openTestEnvironment(config: RunConfig, session: RunSession
       events.emit({ type: "notice", message: `PostgreSQL has connections for ${plural(environment.maxLeases, "more clone")} (${DB_CONNECTIONS_PER_LEASE} connections each): running at most ${environment.maxLeases} files at once` });
       workers = environment.maxLeases;
     }
-    await environment.keep(workers);
+    await environment.keep(workers, run.files);
     const ahead = environment.prepareAhead(workers);
     if (config.managed.isolation === "file" && ahead < workers && environment.maxLeases !== null) {
       events.emit({ type: "notice", message: `PostgreSQL's max_connections leaves room to prepare ${ahead === 0 ? "no file" : plural(ahead, "file")} ahead of the running ones` });
