@@ -15,6 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { BROWSER_SERVER_START_TIMEOUT_MS, CHROMIUM_QUIET_ARGS } from "../defaults.js";
 import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
+import { withNodeCompileCache } from "../exec/pytestCommand.js";
 import { capture } from "../process/capture.js";
 import { launch as defaultLaunch, type LaunchedProcess, type Launcher } from "../process/launch.js";
 import { killTrees } from "../process/processTree.js";
@@ -63,6 +64,8 @@ export class BrowserServers {
     /** Playwright's Node package inside the project Python's Playwright: the server's version is the client's. */
     private readonly driverPackage: string,
     private readonly context: BrowserServersContext,
+    /** The Node.js Playwright for Python runs its driver with (newer than grimoire-run's, with a compile cache): the server's too. */
+    private readonly node: string = driverNode(driverPackage),
   ) {}
 
   /** Finds the project Python's Playwright; bad usage (exit 2) when there is none. */
@@ -140,10 +143,10 @@ export class BrowserServers {
     };
     const child = Promise.resolve(
       (this.context.launcher ?? defaultLaunch)({
-        command: process.execPath,
+        command: this.node,
         args: [SERVER_SCRIPT, this.driverPackage, JSON.stringify(options)],
         cwd: this.context.root,
-        env: { ...this.context.baseEnv, ...markers },
+        env: withNodeCompileCache({ ...this.context.baseEnv, ...markers }),
         stdin: "pipe",
       }),
     );
@@ -190,6 +193,17 @@ function readReady(child: LaunchedProcess, slot: number, browser: BrowserName): 
     });
     void child.exited.then((exit) => fail(exit.spawnError !== null ? `could not be started: ${exit.spawnError.message}` : `exited (${exit.signal ?? `code ${String(exit.code)}`})`));
   });
+}
+
+/** `<site-packages>/playwright/driver/node` beside the package, where Playwright for Python ships one; else grimoire-run's own Node.js. */
+function driverNode(driverPackage: string): string {
+  const shipped = path.join(path.dirname(driverPackage), process.platform === "win32" ? "node.exe" : "node");
+  try {
+    fs.accessSync(shipped, fs.constants.X_OK);
+    return shipped;
+  } catch {
+    return process.execPath;
+  }
 }
 
 /** `<site-packages>/playwright/driver/package`: Playwright for Python ships the Node package its own driver runs. */

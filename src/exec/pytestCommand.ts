@@ -147,9 +147,18 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead.
   if (env["PY_COLORS"] === undefined) env["PY_COLORS"] = settings.colour ? "1" : "0";
   if (settings.columns !== null) env["COLUMNS"] = String(settings.columns);
-  // Playwright for Python starts a Node.js driver in every process that uses it (about half a second of CPU, most of it
-  // compiling Playwright's code); Node's compile cache (Node 22.1 and later, as Playwright bundles) keeps that work from
-  // one file to the next. The folder is the one Node itself uses for module.enableCompileCache(); a user's choice stands.
+  return withNodeCompileCache(env);
+}
+
+/**
+ * Playwright for Python starts a Node.js driver in every process that uses it
+ * (about half a second of CPU, most of it compiling Playwright's code), and a
+ * browser server loads the same code; Node's compile cache (Node 22.1 and
+ * later, as Playwright bundles) keeps that work from one start to the next.
+ * The folder is the one Node itself uses for module.enableCompileCache(); a
+ * user's choice stands.
+ */
+export function withNodeCompileCache(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (env["NODE_COMPILE_CACHE"] === undefined && env["NODE_DISABLE_COMPILE_CACHE"] === undefined) env["NODE_COMPILE_CACHE"] = path.join(os.tmpdir(), "node-compile-cache");
   return env;
 }
