@@ -81,7 +81,8 @@ export async function playwrightScenario({ repetitions }) {
         ratioRow("--browser-server / pytest-xdist", m[SERVERS], m[XDIST]),
       ],
       notes: [
-        "Each pytest process still starts Playwright's driver (a Node.js process, about half a second of CPU): Playwright for Python reaches any browser, a served one included, only through its own driver.",
+        "With --browser-server no pytest process starts Playwright's driver (a Node.js process, about half a second of CPU): each talks to its slot's, served by the slot's browser server. Both slots' browsers start with the run.",
+        "What is left is CPU: two browsers, each test's context and page, and the Python client, on 2 cores; the single process runs one browser.",
       ],
     };
   } finally {
