@@ -30,6 +30,7 @@ import { planFiles } from "./plan/planFiles.js";
 import { acrossFileNotices, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
 import { readLastFailed } from "./plan/pytestCache.js";
 import { toProjectPath } from "./projectPaths.js";
+import { checkPytest } from "./python.js";
 import { consoleReporter } from "./report/consoleReporter.js";
 import { githubReporter } from "./report/githubReporter.js";
 import { writeReportFiles } from "./report/reportFiles.js";
@@ -165,6 +166,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     } finally {
       ({ teardownFailed } = await session.finish(events, config.killGraceSeconds));
     }
+    // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
+    if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
     return await finishRun({ config, session, events, python, env: io.env, logDir, record: start.logsMoved === null, columns: width, history, coverage, lastFailed, outcome, teardownFailed, reportOf });

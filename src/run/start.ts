@@ -63,6 +63,8 @@ export interface Started {
   /** The fork server, or why there is none (null when none was asked for). */
   server: ForkServer | string | null;
   python: PythonCommand;
+  /** The Python was not asked for pytest yet (a direct serial run): asked if its process fails before pytest starts. */
+  pytestUnchecked: boolean;
   launcher: Launcher;
   /** --changed: the project's imports, read (or taken from the cache) while the fork server warms up. */
   scanned: ScannedImports | null;
@@ -88,12 +90,15 @@ export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, sessio
   if (!shape.given.collectOnly) startTestEnvironment(config, session, { logDir, env, events: environmentEvents });
   const runEnv = { ...env, GRIMOIRE_RUN_ID: session.runId };
   const server = await session.forkServer();
-  const python = server instanceof ForkServer ? chosen : await checkPytest(chosen, config.root, runEnv);
+  // A direct serial run is one pytest process: it is asked whether pytest is there only if that process never got to
+  // pytest (pytestMissing in run.ts), which spares a Python start before the first test. uv's is resolved first.
+  const pytestUnchecked = server === null && shape.direct && chosen.source !== "uv.lock";
+  const python = server instanceof ForkServer || pytestUnchecked ? chosen : await checkPytest(chosen, config.root, runEnv);
   const launcher: Launcher = server instanceof ForkServer ? (spec) => (server.usable ? server.launch(spec) : launch(spec)) : launch;
   const junitDir = path.join(logDir, "junit");
   fs.mkdirSync(junitDir, { recursive: true });
   const baseUrlProblem = config.baseUrl === null ? Promise.resolve(null) : probeBaseUrl(config.baseUrl);
-  return { logDir, junitDir, logsMoved, runEnv, server, python, launcher, scanned, baseUrlProblem, environmentEvents };
+  return { logDir, junitDir, logsMoved, runEnv, server, python, pytestUnchecked, launcher, scanned, baseUrlProblem, environmentEvents };
 }
 
 /** pytest's answer: the files a plain run of the selection collects, and with --changed the ones a change can affect. */

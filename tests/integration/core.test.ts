@@ -219,6 +219,15 @@ describe("exit codes", () => {
     const missing = await runCli(["--parallel", "--python", "/nonexistent/python"], { cwd: p.root });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot run Python: \/nonexistent\/python/);
+
+    // A serial run is one pytest process, started without asking first: the question comes when it never got to pytest.
+    const serial = await runCli(["--python", "python3 -S"], { cwd: p.root });
+    expect(serial.code).toBe(2);
+    expect(serial.stderr).toMatch(/pytest is not installed for python3 -S.*Install it with: python3 -S -m pip install pytest/);
+    const serialMissing = await runCli(["--python", "/nonexistent/python"], { cwd: p.root });
+    expect(serialMissing.code).toBe(2);
+    expect(serialMissing.stderr).toMatch(/cannot run Python: \/nonexistent\/python/);
+    expect(fs.existsSync(path.join(p.root, "ran"))).toBe(false);
   });
 
   it("counts a pytest killed by a signal as failed, names the signal, and goes on", async () => {
