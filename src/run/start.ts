@@ -7,9 +7,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { probeBaseUrl } from "../baseUrlCheck.js";
-import { affectedFiles } from "../changes/affected.js";
 import { readChanges, type ChangeSet } from "../changes/git.js";
-import { scanImports, type ScannedImports } from "../changes/importScan.js";
+import type { ScannedImports } from "../changes/importScan.js";
 import { readForwardedArgs, type ForwardedArgs } from "../config/pytestArgs.js";
 import type { RunConfig } from "../config/runConfig.js";
 import { askPytest, type Listing } from "../discovery/askPytest.js";
@@ -82,7 +81,8 @@ export interface Started {
 export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, session: RunSession, shape: RunShape): Promise<Started> {
   const chosen = choosePython(config.root, config.python, env);
   session.startForkServer(shape.direct ? null : forkServerOptions(config, chosen, session.runId, env));
-  const scanned = shape.changes === null ? null : scanImports(config.root);
+  // --changed's modules (fast-glob among them) are loaded only by the runs that use them.
+  const scanned = shape.changes === null ? null : (await import("../changes/importScan.js")).scanImports(config.root);
   const { dir: logDir, moved: logsMoved } = prepareLogDir(config, session.runId);
   session.logIn(logDir);
   const environmentEvents = new HeldEvents();
@@ -132,7 +132,10 @@ export async function listFiles(config: RunConfig, session: RunSession, shape: R
       });
   if (listing === "cancelled" || session.interruptedBy !== null) return "cancelled";
   const selection = listing === null ? { files: [], searched: request.args, notices: request.notices } : selectionFrom(request, listing, config.root);
-  const changed = shape.changes === null || started.scanned === null || listing === null ? null : affectedFiles(selection.files, shape.changes, started.scanned, listing, config);
+  const changed =
+    shape.changes === null || started.scanned === null || listing === null
+      ? null
+      : (await import("../changes/affected.js")).affectedFiles(selection.files, shape.changes, started.scanned, listing, config);
   const autoPreloaded = await autoPreload(config, started.server, listing, session.stopping);
   return { listing, selection, changed, forwardedArgs, autoPreloaded };
 }
