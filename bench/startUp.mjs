@@ -3,17 +3,11 @@
  * before anything useful happens, and how long a run takes to get its first
  * pytest process going.
  */
-import { CLI, benchEnv, medians, ms, sideBySide, timeChecked, timed, timeGrimoire, timePython, writeSuite } from "./lib.mjs";
+import { CLI, benchEnv, medians, ms, sideBySide, timeChecked, timed, timeGrimoire, writeSuite } from "./lib.mjs";
 
 const RUNS = 20;
 const TARGET_SECONDS = 0.15;
 
-/**
- * The pytest check grimoire-run makes before it starts any test (as in
- * src/python.ts): a Python start it cannot skip, taken out of the
- * launch-to-first-pytest time to leave grimoire-run's own share.
- */
-const PYTEST_CHECK = "import sys, importlib.util as u; print(sys.executable); sys.exit(0 if u.find_spec('pytest') else 3)";
 const TEST_FILE = "tests/http/test_one.py";
 
 async function versionSeconds(root) {
@@ -22,11 +16,18 @@ async function versionSeconds(root) {
   return run.seconds;
 }
 
-/** Seconds from launching grimoire-run until `--verbose` prints the command line of the file's pytest, which it does once the process exists. */
+/** Seconds from launching a parallel run until `--verbose` prints the command line of the file's pytest, which it does once the process exists. */
 async function firstPytestSeconds(root) {
   const watch = new RegExp(`^${TEST_FILE.replaceAll(".", "\\.")}: `, "m");
   const run = await timeGrimoire(root, { workers: 1, files: 1, output: "--verbose", watch });
   if (run.watchedSeconds === null) throw new Error(`grimoire-run --verbose never printed the pytest command of ${TEST_FILE}:\n${run.output}`);
+  return run.watchedSeconds;
+}
+
+/** The same for a serial run, which is one plain pytest process (`serial: python3 -m pytest …`). */
+async function serialPytestSeconds(root) {
+  const run = await timeChecked("node", [CLI, "--verbose"], { cwd: root, env: benchEnv(), watch: /^serial: /m });
+  if (run.watchedSeconds === null) throw new Error(`grimoire-run --verbose never printed the serial run's pytest command:\n${run.output}`);
   return run.watchedSeconds;
 }
 
@@ -37,25 +38,27 @@ export async function startUpScenario() {
     [
       timed("bareNode", async () => (await timeChecked("node", ["-e", "0"], options)).seconds),
       timed("version", () => versionSeconds(root)),
+      timed("serialPytest", () => serialPytestSeconds(root)),
       timed("firstPytest", () => firstPytestSeconds(root)),
-      timed("check", () => timePython(PYTEST_CHECK, root)),
     ],
     RUNS,
   );
-  const { bareNode, version, firstPytest, check } = medians(samples);
+  const { bareNode, version, serialPytest, firstPytest } = medians(samples);
   const own = version - bareNode;
   return {
     title: "Start-up",
-    intro: `Medians of ${RUNS} runs each, alternating. The first pytest process is seen in \`--verbose\` output, which prints a file's pytest command line once the process has been started (a project of one file, \`-n 1\`).`,
+    intro: `Medians of ${RUNS} runs each, alternating. A pytest process is seen in \`--verbose\` output, which prints its command line once the process has been started (a project of one file).`,
     table: [
       ["measurement", "median"],
       ["`node -e 0`", ms(bareNode)],
       ["`grimoire-run --version`", ms(version)],
       ["grimoire-run's own start-up (the difference)", `${ms(own)}, target < ${TARGET_SECONDS * 1000} ms ${own < TARGET_SECONDS ? "✔" : "✘"}`],
-      ["launch → first pytest process", ms(firstPytest)],
-      ["the pytest check alone (`python3 -c \"import sys, importlib.util …\"`)", ms(check)],
-      ["launch → first pytest process, minus the pytest check", ms(firstPytest - check)],
+      ["launch → the pytest process of a serial run", ms(serialPytest)],
+      ["launch → the first file's pytest process, `--parallel -n 1`", ms(firstPytest)],
     ],
-    notes: ["The last row is what grimoire-run adds before the first test can start: Node.js, its modules, the history, the log folder and the spawn (file discovery runs while the check does)."],
+    notes: [
+      "A serial run is one plain pytest process: before it, Node.js, grimoire-run's modules, the history and the log folder.",
+      "A parallel run first starts the fork server (pytest imported, its plugins loaded, a warm-up session) and has pytest list the files; the first file is then forked.",
+    ],
   };
 }
