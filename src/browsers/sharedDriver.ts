@@ -68,20 +68,41 @@ export function loadInternals(driverPackage: string): PlaywrightInternals | null
   }
 }
 
-/** Splits a stream into the 4-byte little-endian length-prefixed frames Playwright's pipe carries. */
+/**
+ * Splits a stream into the 4-byte little-endian length-prefixed frames
+ * Playwright's pipe carries. A frame can be megabytes (a screenshot) and
+ * arrive in thousands of chunks: they are joined once it is whole, not as
+ * each arrives.
+ */
 export class FrameReader {
-  private pending: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** The length of the frame being read, once its header is in. */
+  private need: number | null = null;
 
   push(chunk: Buffer): Buffer[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.chunks.push(chunk);
+    this.size += chunk.length;
     const frames: Buffer[] = [];
-    while (this.pending.length >= 4) {
-      const length = this.pending.readUInt32LE(0);
-      if (this.pending.length < 4 + length) break;
-      frames.push(this.pending.subarray(4, 4 + length));
-      this.pending = this.pending.subarray(4 + length);
+    for (;;) {
+      if (this.need === null) {
+        if (this.size < 4) break;
+        this.need = this.take(4).readUInt32LE(0);
+      }
+      if (this.size < this.need) break;
+      frames.push(this.take(this.need));
+      this.need = null;
     }
     return frames;
+  }
+
+  /** The first `length` bytes, removed. */
+  private take(length: number): Buffer {
+    const joined = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+    const rest = joined.subarray(length);
+    this.chunks = rest.length === 0 ? [] : [rest];
+    this.size = rest.length;
+    return joined.subarray(0, length);
   }
 }
 
@@ -129,14 +150,19 @@ function session(internals: PlaywrightInternals, socket: net.Socket): void {
   let env: Record<string, string> | null = null;
   const reader = new FrameReader();
   socket.on("data", (chunk: Buffer) => {
-    for (const body of reader.push(chunk)) {
-      if (env === null) {
-        env = (JSON.parse(body.toString()) as { env: Record<string, string> }).env;
-        continue;
+    try {
+      for (const body of reader.push(chunk)) {
+        if (env === null) {
+          env = (JSON.parse(body.toString()) as { env: Record<string, string> }).env;
+          continue;
+        }
+        const message = JSON.parse(body.toString()) as { method?: string; params?: Record<string, unknown> };
+        withSessionEnv(message, env);
+        void connection.dispatch(message);
       }
-      const message = JSON.parse(body.toString()) as { method?: string; params?: Record<string, unknown> };
-      withSessionEnv(message, env);
-      void connection.dispatch(message);
+    } catch {
+      // Not Playwright's protocol: this session ends; the slot's browser and its other sessions do not.
+      socket.destroy();
     }
   });
   let ended = false;

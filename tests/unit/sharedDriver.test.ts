@@ -5,7 +5,7 @@
  * would have given). The sessions themselves run against real Playwright in
  * tests/integration/browserServers.test.ts.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { frame, FrameReader, withSessionEnv } from "../../src/browsers/sharedDriver.js";
 
 describe("Playwright's pipe frames", () => {
@@ -18,6 +18,22 @@ describe("Playwright's pipe frames", () => {
       for (let at = 0; at < stream.length; at += size) out.push(...reader.push(stream.subarray(at, at + size)).map((b) => b.toString()));
       expect(out, `chunks of ${size}`).toEqual(messages);
     }
+  });
+
+  it("join a large frame once, whatever the number of chunks it arrives in", () => {
+    const big = "y".repeat(5_000_000);
+    const stream = frame(big);
+    const reader = new FrameReader();
+    const out: Buffer[] = [];
+    const concat = vi.spyOn(Buffer, "concat");
+    try {
+      for (let at = 0; at < stream.length; at += 1024) out.push(...reader.push(stream.subarray(at, at + 1024)));
+      // Once for the header, once for the body: joined at each of its 4,883 chunks, it would copy about 12 GB.
+      expect(concat.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      concat.mockRestore();
+    }
+    expect(out.map((b) => b.length)).toEqual([big.length]);
   });
 
   it("carry their length in bytes, little-endian, before the body", () => {
