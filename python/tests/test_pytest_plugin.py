@@ -41,6 +41,13 @@ MARKS_ITS_IMPORT = """\
 """
 
 
+def run_listing(pytester, monkeypatch, *args):
+    """A listing session (GRIMOIRE_LIST_FILE) with these arguments: pytest's result and the listing it wrote."""
+    monkeypatch.setenv("GRIMOIRE_LIST_FILE", str(pytester.path / "listing.json"))
+    result = pytester.runpytest_subprocess(*args)
+    return result, json.loads((pytester.path / "listing.json").read_text())
+
+
 def test_listing_names_the_files_pytest_would_collect_and_imports_none_of_them(plugin_pytester, monkeypatch):
     root = plugin_pytester.path
     write(
@@ -60,10 +67,8 @@ def test_listing_names_the_files_pytest_would_collect_and_imports_none_of_them(p
             """,
         },
     )
-    monkeypatch.setenv("GRIMOIRE_LIST_FILE", str(root / "listing.json"))
     # With pytest's cache on, as in a plain run: the listing must leave it as the last run left it.
-    result = plugin_pytester.runpytest_subprocess("-p", "grimoire_run_pytest", "tests", "--ignore=tests/by_option")
-    listing = json.loads((root / "listing.json").read_text())
+    result, listing = run_listing(plugin_pytester, monkeypatch, "-p", "grimoire_run_pytest", "tests", "--ignore=tests/by_option")
     assert {os.path.relpath(file["path"], root): file["kinds"] for file in listing["files"]} == {
         "tests/test_a.py": ["Module"],
         "tests/sub/test_b.py": ["Module"],
@@ -91,9 +96,7 @@ def test_listing_names_the_installed_packages_the_conftests_import_and_not_the_p
         },
     )
     monkeypatch.setenv("PYTHONPATH", f"{root / 'site' / 'site-packages'}{os.pathsep}{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    monkeypatch.setenv("GRIMOIRE_LIST_FILE", str(root / "listing.json"))
-    plugin_pytester.runpytest_subprocess(*PLUGIN, "tests")
-    listing = json.loads((root / "listing.json").read_text())
+    _, listing = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "tests")
     assert listing["imported"] == ["installed_pkg"]
 
 
@@ -109,9 +112,8 @@ def test_listing_gives_sys_path_with_pythonpath_and_conftest_folders_for_changed
             "tests/test_a.py": "def test_a():\n    pass\n",
         },
     )
-    monkeypatch.setenv("GRIMOIRE_LIST_FILE", str(root / "listing.json"))
-    plugin_pytester.runpytest_subprocess("-p", "grimoire_run_pytest", "tests")
-    sys_path = json.loads((root / "listing.json").read_text())["sysPath"]
+    _, listing = run_listing(plugin_pytester, monkeypatch, "-p", "grimoire_run_pytest", "tests")
+    sys_path = listing["sysPath"]
     assert str(root / "lib") in sys_path
     assert str(root / "tests") in sys_path
 
