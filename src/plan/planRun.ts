@@ -53,7 +53,7 @@ export function planRun(input: PlanInput): RunPlan {
   const { config, files, history } = input;
   const parallel = config.mode === "parallel";
   const testFiles = files.filter((f) => f.kind !== "doctests").length;
-  const workers = parallel ? workerCount(config.workers, Math.max(1, testFiles), input.cpus) : 1;
+  const workers = slotCount(config, Math.max(1, testFiles), input.cpus);
   return {
     parallel,
     workers,
@@ -65,6 +65,11 @@ export function planRun(input: PlanInput): RunPlan {
     maxFailedTests: maxFailedTests(input.given, input.listing),
     retries: config.retries,
   };
+}
+
+/** The worker slots a run of this many test files has: one for a serial run. */
+export function slotCount(config: Pick<RunConfig, "mode" | "workers">, files: number, cpus: number): number {
+  return config.mode === "parallel" ? workerCount(config.workers, files, cpus) : 1;
 }
 
 /** `auto` is the machine's available parallelism; never more workers than files. */

@@ -15,7 +15,7 @@ import { StartCancelled } from "../errors.js";
 import type { HeldEvents, RunEvents } from "../events.js";
 import { plural } from "../format.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
-import { workerCount } from "../plan/planRun.js";
+import { slotCount } from "../plan/planRun.js";
 import { choosePython } from "../python.js";
 import type { RunSession } from "../session.js";
 
@@ -32,7 +32,7 @@ export interface TestEnvironment {
  * listed them). What they say before the run's reporters listen is held.
  */
 export function startTestEnvironment(config: RunConfig, session: RunSession, run: { logDir: string; env: NodeJS.ProcessEnv; events: HeldEvents }): void {
-  const slots = config.mode === "parallel" ? workerCount(config.workers, Number.MAX_SAFE_INTEGER, os.availableParallelism()) : 1;
+  const slots = slotCount(config, Number.MAX_SAFE_INTEGER, os.availableParallelism());
   if (config.managed !== null) {
     session.startEnvironment(config.managed, { root: config.root, runId: session.runId, logDir: run.logDir, baseEnv: run.env, killGraceSeconds: config.killGraceSeconds, events: run.events }, slots);
   }
