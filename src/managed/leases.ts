@@ -167,13 +167,7 @@ export class ManagedEnvironment {
         },
       };
     }
-    let slot = this.slots.get(request.slot);
-    if (slot === undefined) {
-      const label = `slot ${request.slot}`;
-      slot = { resources: this.acquire(request, label, `slot-${request.slot}`), failed: false, label };
-      this.slots.set(request.slot, slot);
-    }
-    const held = slot;
+    const held = this.slots.get(request.slot) ?? this.holdSlot(request);
     const resources = await held.resources;
     if (resources.server !== null && !resources.server.alive()) {
       throw new EnvironmentFailure(`the server of slot ${request.slot} exited during the run (before ${request.label}); its log: ${resources.server.logFile}`);
@@ -205,9 +199,7 @@ export class ManagedEnvironment {
         if (this.settings.isolation === "file") {
           this.spares.set(slot, [...(this.spares.get(slot) ?? []), this.prepare(request, label)]);
         } else if (!this.slots.has(slot)) {
-          const resources = this.acquire(request, `slot ${slot}`, `slot-${slot}`);
-          resources.catch(() => undefined);
-          this.slots.set(slot, { resources, failed: false, label: `slot ${slot}` });
+          this.holdSlot(request);
         }
       }
     }
@@ -239,6 +231,16 @@ export class ManagedEnvironment {
       if (last !== undefined) unused.push(last);
     }
     await Promise.all(unused.map((spare) => this.dropSpare(spare)));
+  }
+
+  /** With one lease per slot: the slot's server and clone, made now and kept for the run. */
+  private holdSlot(request: LeaseRequest): { resources: Promise<Resources>; failed: boolean; label: string } {
+    const label = `slot ${request.slot}`;
+    const held = { resources: this.acquire(request, label, `slot-${request.slot}`), failed: false, label };
+    // A failure is the slot's first file's to report (lease()); made ahead of it, nobody awaits it yet.
+    held.resources.catch(() => undefined);
+    this.slots.set(request.slot, held);
+    return held;
   }
 
   /** The slot's next lease, made now; if it fails, the file that would have taken it gets the failure. */
