@@ -16,7 +16,7 @@ import type { HeldEvents, RunEvents } from "../events.js";
 import { plural } from "../format.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
 import { slotCount } from "../plan/planRun.js";
-import { choosePython } from "../python.js";
+import type { PythonCommand } from "../python.js";
 import type { RunSession } from "../session.js";
 
 export interface TestEnvironment {
@@ -31,14 +31,13 @@ export interface TestEnvironment {
  * as the run can have (it learns how many files it has only once pytest has
  * listed them). What they say before the run's reporters listen is held.
  */
-export function startTestEnvironment(config: RunConfig, session: RunSession, run: { logDir: string; env: NodeJS.ProcessEnv; events: HeldEvents }): void {
+export function startTestEnvironment(config: RunConfig, session: RunSession, run: { logDir: string; env: NodeJS.ProcessEnv; events: HeldEvents; python: PythonCommand }): void {
   const slots = slotCount(config, Number.MAX_SAFE_INTEGER, os.availableParallelism());
   if (config.managed !== null) {
     session.startEnvironment(config.managed, { root: config.root, runId: session.runId, logDir: run.logDir, baseEnv: run.env, killGraceSeconds: config.killGraceSeconds, events: run.events }, slots);
   }
   if (config.browserServer !== null) {
-    const python = choosePython(config.root, config.python, run.env);
-    session.startBrowsers({ ...config.browserServer, headed: config.headed }, python, { runId: session.runId, root: config.root, baseEnv: run.env, killGraceMs: config.killGraceSeconds * 1000 }, slots);
+    session.startBrowsers({ ...config.browserServer, headed: config.headed }, run.python, { runId: session.runId, root: config.root, baseEnv: run.env, killGraceMs: config.killGraceSeconds * 1000 }, slots);
   }
 }
 

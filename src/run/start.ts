@@ -87,7 +87,7 @@ export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, sessio
   session.logIn(logDir);
   const environmentEvents = new HeldEvents();
   // Not for a listing (--co): it runs no test.
-  if (!shape.given.collectOnly) startTestEnvironment(config, session, { logDir, env, events: environmentEvents });
+  if (!shape.given.collectOnly) startTestEnvironment(config, session, { logDir, env, events: environmentEvents, python: chosen });
   const runEnv = { ...env, GRIMOIRE_RUN_ID: session.runId };
   const server = await session.forkServer();
   // A direct serial run is one pytest process: it is asked whether pytest is there only if that process never got to
