@@ -45,6 +45,7 @@ import traceback
 
 from grimoire_run_children import Children
 from grimoire_run_fork import fork_file
+import grimoire_run_metadata
 import grimoire_run_prepared
 from grimoire_run_preload import preload
 from grimoire_run_protocol import EventWriter, ProtocolError, RequestReader, parse_request
@@ -128,6 +129,7 @@ def _warm_up():
     import pytest
 
     _memoize_pluggy_introspection()
+    grimoire_run_metadata.install()
     saved_path = list(sys.path)
     saved_environ = dict(os.environ)
     saved_out, saved_err = os.dup(1), os.dup(2)
@@ -142,7 +144,7 @@ def _warm_up():
             with open(os.path.join(folder, "test_warm_up.py"), "w") as handle:
                 handle.write(_WARM_UP_TESTS)
             os.environ["GRIMOIRE_RESULTS_FILE"] = os.path.join(folder, "records")
-            args = [folder, "-c", ini, "-q", "-o", f"cache_dir={folder}/cache", "-p", "grimoire_run_pytest", f"--junitxml={folder}/junit.xml"]
+            args = [folder, "-c", ini, "-o", f"cache_dir={folder}/cache", "-p", "grimoire_run_pytest", f"--junitxml={folder}/junit.xml"]
             pytest.main(args)
             for name in [name for name in sys.modules if name == "test_warm_up" or name.startswith("test_warm_up.")]:
                 del sys.modules[name]

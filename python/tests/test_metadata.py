@@ -1,0 +1,84 @@
+"""grimoire_run_metadata: what a forked file reads of the installed packages is read and parsed once, and a package
+installed, upgraded or removed during the run is seen as it is."""
+
+import importlib.metadata as metadata
+import os
+import shutil
+
+import pytest
+
+import grimoire_run_metadata
+
+
+@pytest.fixture
+def remembering(monkeypatch, tmp_path):
+    """install() in this process, undone afterwards; returns the site folder to install into and the files read."""
+    reads = []
+    original = metadata.PathDistribution.read_text
+
+    def counting(distribution, filename):
+        reads.append((os.path.basename(distribution._path), filename))
+        return original(distribution, filename)
+
+    # monkeypatch puts the originals back, whatever install() set meanwhile.
+    monkeypatch.setattr(metadata.PathDistribution, "read_text", counting)
+    for name in ("metadata", "entry_points", "files"):
+        monkeypatch.setattr(metadata.Distribution, name, getattr(metadata.Distribution, name))
+    monkeypatch.setattr(grimoire_run_metadata, "_remembered", {})
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    grimoire_run_metadata.install()
+    return site, reads
+
+
+def write_distribution(site, version, plugin):
+    folder = site / f"demo-{version}.dist-info"
+    folder.mkdir()
+    (folder / "METADATA").write_text(f"Metadata-Version: 2.1\nName: demo\nVersion: {version}\n")
+    (folder / "entry_points.txt").write_text(f"[pytest11]\ndemo = {plugin}\n")
+    (folder / "RECORD").write_text("demo/__init__.py,,\n")
+    # Installed a while ago, as most packages are: a new install's folder has a later time.
+    os.utime(folder, ns=(10**18, 10**18))
+    return folder
+
+
+def test_each_file_of_a_distribution_is_read_and_parsed_once(remembering):
+    site, reads = remembering
+    write_distribution(site, "1.0", "demo.plugin")
+    first = metadata.distribution("demo")
+    again = metadata.distribution("demo")  # a new Distribution object, as every session makes
+    assert first is not again
+    assert again.entry_points is first.entry_points
+    assert again.metadata is first.metadata
+    assert [ep.value for ep in again.entry_points.select(group="pytest11")] == ["demo.plugin"]
+    assert again.version == "1.0"
+    assert sorted(reads) == [("demo-1.0.dist-info", "METADATA"), ("demo-1.0.dist-info", "entry_points.txt")]
+
+
+def test_a_package_reinstalled_or_removed_is_read_again(remembering):
+    site, _ = remembering
+    old = write_distribution(site, "1.0", "demo.plugin")
+    assert [ep.value for ep in metadata.distribution("demo").entry_points] == ["demo.plugin"]
+    # Reinstalled in place, with another entry point: pip replaces the folder.
+    shutil.rmtree(old)
+    old.mkdir()
+    (old / "METADATA").write_text("Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n")
+    (old / "entry_points.txt").write_text("[pytest11]\ndemo = demo.other_plugin\n")
+    assert [ep.value for ep in metadata.distribution("demo").entry_points] == ["demo.other_plugin"]
+    # Upgraded: another folder.
+    shutil.rmtree(old)
+    write_distribution(site, "2.0", "demo.plugin")
+    assert metadata.version("demo") == "2.0"
+    shutil.rmtree(site / "demo-2.0.dist-info")
+    with pytest.raises(metadata.PackageNotFoundError):
+        metadata.distribution("demo")
+
+
+def test_each_caller_gets_a_file_list_of_its_own(remembering):
+    site, reads = remembering
+    write_distribution(site, "1.0", "demo.plugin")
+    files = metadata.distribution("demo").files
+    files.clear()
+    assert [str(path) for path in metadata.distribution("demo").files] == ["demo/__init__.py"]
+    assert reads.count(("demo-1.0.dist-info", "RECORD")) == 1
