@@ -329,10 +329,16 @@ class Recorder:
     def pytest_collectreport(self, report):
         if report.failed:
             self._write({"t": "collect-error", "nodeid": report.nodeid, "path": _absolute(self.config, report.nodeid), **self._failure(report)})
-        elif "::" not in report.nodeid and report.nodeid:
-            path = _absolute(self.config, report.nodeid)
-            if os.path.isfile(path):
-                self.collected_files.setdefault(path, 0)
+            return
+        path = _absolute(self.config, report.nodeid) if report.nodeid else None
+        if path is None or not os.path.isfile(path):
+            return
+        if "::" not in report.nodeid:
+            self.collected_files.setdefault(path, 0)
+        if report.skipped:
+            # A module skipped while collecting (importorskip, skip(allow_module_level=True)): pytest's summary counts it
+            # as one skipped, and so must the file's counts.
+            self._write({"t": "collect-skip", "nodeid": report.nodeid, "path": path})
 
     def pytest_runtest_logreport(self, report):
         status = self.config.hook.pytest_report_teststatus(report=report, config=self.config)

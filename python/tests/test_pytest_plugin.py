@@ -252,6 +252,32 @@ def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish
     }
 
 
+def test_a_module_skipped_while_collecting_is_recorded_as_pytests_summary_counts_it(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "test_optional.py": """\
+                import pytest
+
+                pytest.importorskip("grimoire_no_such_module")
+
+                def test_needs_it():
+                    pass
+            """,
+            "test_runs.py": "def test_runs():\n    pass\n",
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, ".")
+    result.assert_outcomes(passed=1, skipped=1)
+    lines = records(root / "results.jsonl")
+    optional = str(root / "test_optional.py")
+    assert [line for line in lines if line["t"] == "collect-skip"] == [{"t": "collect-skip", "nodeid": "test_optional.py", "path": optional}]
+    # Collected, with no test selected in it: the file is "no tests" of its own, as pytest says of it alone.
+    assert {"t": "collected", "files": {optional: 0, str(root / "test_runs.py"): 1}} in lines
+
+
 def test_a_failure_carries_pytests_report_and_captured_output_within_the_budget(plugin_pytester, monkeypatch):
     root = plugin_pytester.path
     write(

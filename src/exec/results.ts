@@ -155,13 +155,14 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
         reason: process.reason,
       };
     }
-    if (file !== undefined && (file.cases.length > 0 || file.collectError)) {
+    // A module skipped while collecting ran no test: pytest says "no tests" of it alone, whatever it counts.
+    if (file !== undefined && (file.cases.length > file.collectSkips || file.collectError)) {
       const failed = file.collectError || failedTests(file.counts) > 0;
       return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed ? outcome.tail : [] };
     }
     // Collected with no test selected in it; a file collection never reached (it stopped at an error) is not "no tests".
     if (collected !== null && collected.get(path) === 0) {
-      return { ...base, status: "no-tests", exitCode: 5, durationSeconds: 0, tests: emptyCounts() };
+      return { ...base, status: "no-tests", exitCode: 5, durationSeconds: 0, tests: file?.counts ?? emptyCounts() };
     }
     return { ...base, status: "cancelled", exitCode: null, durationSeconds: 0, tests: null, log: null, artifacts: null, artifactFiles: [], serverLog: null, coverageData: null, reason: whyNotRun(records, outcome) };
   });

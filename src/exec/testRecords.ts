@@ -17,6 +17,8 @@ export interface FileRecords {
   cases: TestCase[];
   /** The file (or a folder above it) failed to collect. */
   collectError: boolean;
+  /** Skipped while collecting (a module-level skip): counted and listed as one skipped test, as pytest's summary counts it. */
+  collectSkips: number;
 }
 
 export interface ProcessRecords {
@@ -75,7 +77,7 @@ export function parseRecords(text: string): ProcessRecords {
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
-      entry = { counts: emptyCounts(), cases: [], collectError: false };
+      entry = { counts: emptyCounts(), cases: [], collectError: false, collectSkips: 0 };
       files.set(file, entry);
     }
     return entry;
@@ -99,6 +101,11 @@ export function parseRecords(text: string): ProcessRecords {
       const failure = failureOf(record, "collect");
       file.cases.push({ nodeid: record.nodeid ?? "", outcome: "error", seconds: 0, ...(failure === null ? {} : { failures: [failure] }) });
       collectErrors.push(record.path);
+    } else if (record.t === "collect-skip" && typeof record.path === "string") {
+      const file = fileOf(record.path);
+      file.collectSkips++;
+      file.counts.skipped++;
+      file.cases.push({ nodeid: record.nodeid ?? "", outcome: "skipped", seconds: 0 });
     } else if (record.t === "test" && typeof record.path === "string" && typeof record.nodeid === "string") {
       const file = fileOf(record.path);
       const category = record.category ?? "";

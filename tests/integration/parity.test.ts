@@ -32,6 +32,8 @@ def pytest_runtest_logreport(report):
 def pytest_collectreport(report):
     if report.failed:
         OUTCOMES[report.nodeid] = "error"
+    elif report.skipped:
+        OUTCOMES[report.nodeid] = "skipped"
 
 def pytest_sessionfinish(session):
     with open(os.environ["ORACLE_OUT"], "w") as handle:
@@ -136,6 +138,13 @@ class TestGroup:
         pass
 `,
     "tests/http/check_custom.py": "def test_found_by_python_files():\n    pass\n",
+    "tests/http/test_optional_dependency.py": `import pytest
+
+pytest.importorskip("grimoire_no_such_module")
+
+def test_needs_it():
+    pass
+`,
     "tests/http/helpers.py": `def add(a, b):
     """
     >>> add(1, 2)
@@ -194,6 +203,9 @@ describe("the same tests and verdicts as plain pytest", () => {
     const outcomes = report.files.find((f) => f.path === "tests/http/test_outcomes.py");
     expect(outcomes?.tests).toEqual({ passed: 6, failed: 2, skipped: 1, errors: 2, xfailed: 1, xpassed: 1 });
     expect(result.stdout).toMatch(/^Tests: .*1 xfailed, 1 xpassed/m);
+    // A module skipped while collecting counts as skipped in pytest's summary, and in grimoire-run's: twice here, as
+    // --doctest-modules collects it as a doctest module too, and pytest says "2 skipped".
+    expect(report.files.find((f) => f.path === "tests/http/test_optional_dependency.py")?.tests?.skipped).toBe(2);
   });
 
   it("serial: one process with -x stops where plain pytest -x stops, with the same outcomes", async () => {

@@ -77,6 +77,15 @@ describe("the status of a file from its pytest process", () => {
     ]);
   });
 
+  it("counts a module skipped while collecting as one skipped test, as pytest's summary does", () => {
+    const file = "tests/http/test_a.py";
+    const recorded = records([{ t: "collect-skip", nodeid: file, path: file }, collected({ [file]: 0 }), finish(5)]);
+    const result = resultOfFile(RUN, outcome({ exitCode: 5, records: recorded }));
+    expect(result.status).toBe("no-tests");
+    expect(result.tests).toEqual({ passed: 0, failed: 0, skipped: 1, errors: 0, xfailed: 0, xpassed: 0 });
+    expect(result.cases).toEqual([{ nodeid: file, outcome: "skipped", seconds: 0 }]);
+  });
+
   it("has no counts when pytest recorded nothing, and a test killed in its setup is not a case", () => {
     expect(resultOfFile(RUN, outcome({ exitCode: null, signal: "SIGKILL" })).tests).toBeNull();
     const killed = records([collected({ "a.py": 1 }), test("a.py", "t", "setup", "")]);
@@ -97,6 +106,12 @@ describe("splitting a serial run by file", () => {
       [c, "passed", 0.75],
     ]);
     expect(results[2]?.startSeconds).toBe(1.75);
+  });
+
+  it("a module skipped while collecting ran no test, as in a process of its own, and keeps its skipped count", () => {
+    const recorded = records([{ t: "collect-skip", nodeid: b, path: b }, collected({ [a]: 1, [b]: 0, [c]: 1 }), ...passing(a, "t"), ...passing(c, "t"), finish(0)]);
+    const skipped = resultsOfSerialRun(RUN, paths, outcome({ records: recorded })).find((r) => r.path === b);
+    expect(skipped).toMatchObject({ status: "no-tests", tests: { skipped: 1, passed: 0 }, cases: [{ nodeid: b, outcome: "skipped" }] });
   });
 
   it("after -x stopped at a failure, the files never reached are cancelled", () => {
