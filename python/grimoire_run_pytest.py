@@ -20,6 +20,13 @@ selects only to divide a file among the processes of a split (--split).
   collection arguments is ignored, so that grimoire-run can give a process
   the same folder arguments a plain run gets (and with them pytest's own
   rules for what a folder holds) while it runs only some of its files.
+- GRIMOIRE_IMPORT_FIRST: a JSON object, {later module's path: earlier one's}.
+  With pytest's default import modes a test module is imported under a name
+  (its file name, outside a package) that two files can share, and a plain
+  run, which imports both, fails the later one ("import file mismatch"). The
+  listing names those pairs; a process that collects the later file imports
+  the earlier one first, as the plain run would have, so that pytest fails it
+  the same way.
 - GRIMOIRE_TESTS_SUBSET (--split): a JSON file, {"run": "only" | "all-but",
   "nodeids": [...]}. After pytest's own selection (-k, -m, --deselect), the
   process keeps the named tests, or every test but them; the others are
@@ -55,6 +62,7 @@ import signal
 import sys
 import threading
 import traceback
+from pathlib import Path
 
 import pytest
 
@@ -157,6 +165,68 @@ class OnlyFiles:
         return None if path in self.paths or path in self.folders else True
 
 
+class ImportFirst:
+    """Before collecting a test module that a plain run fails for its name, imports the module that took the name first."""
+
+    def __init__(self, pairs):
+        self.earlier = json.loads(pairs)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collectstart(self, collector):
+        earlier = self.earlier.pop(str(getattr(collector, "path", "")), None)
+        if earlier is None or not isinstance(collector, pytest.File):
+            return
+        from _pytest.outcomes import OutcomeException
+        from _pytest.pathlib import import_path
+
+        config = collector.config
+        options = {"mode": config.getoption("importmode"), "root": config.rootpath}
+        namespace = _ini(config, "consider_namespace_packages")
+        if namespace is not None:
+            options["consider_namespace_packages"] = namespace
+        try:
+            import_path(Path(earlier), **options)
+        except (Exception, OutcomeException):
+            # A module that does not import does not keep the name, in a plain run either; the later one then imports.
+            pass
+
+
+def _ini(config, name):
+    """An ini option's value, or None where this pytest has no such option."""
+    try:
+        return config.getini(name)
+    except ValueError:
+        return None
+
+
+def _module_conflicts(config, files):
+    """{path: earlier path} for each test module a plain run could not import because an earlier one took its module name."""
+    if str(config.getoption("importmode")) not in ("prepend", "append") or os.environ.get("PY_IGNORE_IMPORTMISMATCH") == "1":
+        return {}
+    try:
+        from _pytest.pathlib import CouldNotResolvePathError, resolve_pkg_root_and_module_name
+    except ImportError:  # pytest before 8.1
+        return {}
+    namespace = bool(_ini(config, "consider_namespace_packages"))
+    first, conflicts = {}, {}
+    for path, kinds in files.items():
+        # A package's __init__.py is imported as its package, with no check of the file.
+        if not {"Module", "DoctestModule"} & set(kinds) or os.path.basename(path) == "__init__.py":
+            continue
+        # As pytest's import_path names it: by its package, else by its file name.
+        try:
+            _, name = resolve_pkg_root_and_module_name(Path(path), consider_namespace_packages=namespace)
+        except CouldNotResolvePathError:
+            name = Path(path).stem
+        except Exception:
+            continue
+        if name in first:
+            conflicts[path] = first[name]
+        else:
+            first[name] = path
+    return conflicts
+
+
 class TestsSubset:
     """Keeps one part's tests of a split file: the named ones, or all but them."""
 
@@ -216,6 +286,8 @@ class Lister:
             "sysPath": [os.path.abspath(entry) for entry in sys.path],
             # Third-party packages the conftests and plugins imported: what the fork server may import once for every file.
             "imported": _third_party_imported(),
+            # Test modules a plain run fails on import for their module name: grimoire-run fails them the same way.
+            "conflicts": _module_conflicts(config, self.files),
             "options": {
                 "maxfail": option.maxfail,
                 "lastFailed": bool(getattr(option, "lf", False)),
@@ -410,6 +482,8 @@ def pytest_configure(config):
         use_shared_driver(env["GRIMOIRE_PLAYWRIGHT_DRIVER"])
     if env.get("GRIMOIRE_ONLY_FILES"):
         config.pluginmanager.register(OnlyFiles(env["GRIMOIRE_ONLY_FILES"]), "grimoire-only-files")
+    if env.get("GRIMOIRE_IMPORT_FIRST"):
+        config.pluginmanager.register(ImportFirst(env["GRIMOIRE_IMPORT_FIRST"]), "grimoire-import-first")
     if env.get("GRIMOIRE_TESTS_SUBSET"):
         config.pluginmanager.register(TestsSubset(env["GRIMOIRE_TESTS_SUBSET"]), "grimoire-tests-subset")
     if env.get("GRIMOIRE_LIST_FILE"):

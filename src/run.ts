@@ -143,6 +143,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       plainTargets: plan.plainTargets,
       baseUrl: config.baseUrl,
       baseEnv: io.env,
+      importFirst: listing?.conflicts ?? {},
       colour,
       columns: width === null ? null : Math.max(40, width - (plan.parallel ? tagColumnWidth(files.map((f) => f.path)) : 0)),
       timeoutSeconds: config.timeoutSeconds,

@@ -118,6 +118,34 @@ def test_listing_gives_sys_path_with_pythonpath_and_conftest_folders_for_changed
     assert str(root / "tests") in sys_path
 
 
+@pytest.mark.parametrize(
+    "extra, args, conflicts",
+    [
+        pytest.param({}, [], {"tests/http/test_login.py": "tests/e2e/test_login.py"}, id="one module name, no packages"),
+        pytest.param({"tests/__init__.py": "", "tests/e2e/__init__.py": "", "tests/http/__init__.py": ""}, [], {}, id="packages"),
+        pytest.param({}, ["--import-mode=importlib"], {}, id="importlib"),
+    ],
+)
+def test_listing_names_the_test_modules_a_plain_run_fails_for_their_module_name(plugin_pytester, monkeypatch, extra, args, conflicts):
+    root = plugin_pytester.path
+    write(root, {"tests/e2e/test_login.py": "def test_a():\n    pass\n", "tests/http/test_login.py": "def test_b():\n    pass\n", **extra})
+    _, listing = run_listing(plugin_pytester, monkeypatch, "-p", "grimoire_run_pytest", *args, "tests")
+    assert listing["conflicts"] == {str(root / later): str(root / earlier) for later, earlier in conflicts.items()}
+    plain = plugin_pytester.runpytest_subprocess(*args, "tests")
+    assert (plain.ret == pytest.ExitCode.INTERRUPTED) == bool(conflicts)
+
+
+def test_import_first_fails_the_later_module_as_a_plain_run_does(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(root, {"tests/e2e/test_login.py": "def test_a():\n    pass\n", "tests/http/test_login.py": "def test_b():\n    pass\n"})
+    monkeypatch.setenv("GRIMOIRE_IMPORT_FIRST", json.dumps({str(root / "tests/http/test_login.py"): str(root / "tests/e2e/test_login.py")}))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "tests/http")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*import file mismatch*", "ERROR tests/http/test_login.py*"])
+    # The module that took the name first runs in its own process as before.
+    assert plugin_pytester.runpytest_subprocess(*PLUGIN, "tests/e2e").ret == pytest.ExitCode.OK
+
+
 def test_only_files_limits_collection_to_the_listed_files(plugin_pytester, monkeypatch):
     root = plugin_pytester.path
     write(

@@ -31,6 +31,8 @@ export interface Listing {
   sysPath: string[];
   /** Top-level names of installed packages (site-packages) the conftests and plugins imported: what auto-preload imports once. Absent: none. */
   imported?: string[];
+  /** Test modules a plain run fails to import because an earlier one has their module name, each with that earlier one (absolute paths). Absent: none. */
+  conflicts?: Record<string, string>;
   /** pytest options in effect (from the arguments, addopts and PYTEST_ADDOPTS) that act across files. */
   options: {
     maxfail: number;

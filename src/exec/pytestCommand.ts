@@ -87,6 +87,8 @@ export function withPluginPath(pythonPath: string | undefined): string {
 
 export interface EnvSettings {
   baseEnv: NodeJS.ProcessEnv;
+  /** Test modules a plain run fails to import for their module name, each with the earlier module that has it (the listing's conflicts). */
+  importFirst?: Readonly<Record<string, string>>;
   baseUrl: string | null;
   workers: number;
   runId: string;
@@ -142,6 +144,9 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   }
   if (place.onlyFile === null) delete env["GRIMOIRE_ONLY_FILES"];
   else env["GRIMOIRE_ONLY_FILES"] = place.onlyFile;
+  const importFirst = settings.importFirst ?? {};
+  if (Object.keys(importFirst).length === 0) delete env["GRIMOIRE_IMPORT_FIRST"];
+  else env["GRIMOIRE_IMPORT_FIRST"] = JSON.stringify(importFirst);
   if (place.subsetFile == null) delete env["GRIMOIRE_TESTS_SUBSET"];
   else env["GRIMOIRE_TESTS_SUBSET"] = place.subsetFile;
   // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead.

@@ -208,6 +208,19 @@ describe("the same tests and verdicts as plain pytest", () => {
     expect(report.files.find((f) => f.path === "tests/http/test_optional_dependency.py")?.tests?.skipped).toBe(2);
   });
 
+  it.each(MODES)("%s: a test module whose module name an earlier one took fails as in a plain run (import file mismatch)", async (_, mode) => {
+    const p = project({
+      "tests/e2e/test_login.py": "def test_in_e2e():\n    pass\n",
+      "tests/http/test_login.py": "def test_in_http():\n    pass\n",
+    });
+    const plain = plainPytest(p, ["tests/e2e", "tests/http"]);
+    expect(plain.outcomes).toEqual({ "tests/http/test_login.py": "error" });
+    const result = await runCli([...mode, "--report-json", "report.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(outcomesOf(readReport(p))["tests/http/test_login.py"]).toBe("error");
+    expect(result.stdout).toMatch(/import file mismatch/);
+  });
+
   it("serial: one process with -x stops where plain pytest -x stops, with the same outcomes", async () => {
     const p = ruleBook();
     const plain = plainPytest(p, ["-x", "tests/e2e", "tests/http"]);

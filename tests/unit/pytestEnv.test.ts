@@ -29,4 +29,10 @@ describe("a pytest process's environment", () => {
     const env = pytestEnv(settings({ HOME: "/home/me", GRIMOIRE_ONLY_FILES: "/stale" }), place);
     expect([env["HOME"], env["GRIMOIRE_SLOT"], env["GRIMOIRE_WORKERS"], env["GRIMOIRE_RUN_ID"], env["GRIMOIRE_ONLY_FILES"]]).toEqual(["/home/me", "1", "2", "run", undefined]);
   });
+
+  it("names the modules to import first only where two test modules share a module name", () => {
+    const pairs = { "/p/tests/http/test_login.py": "/p/tests/e2e/test_login.py" };
+    expect(JSON.parse(pytestEnv({ ...settings({}), importFirst: pairs }, place)["GRIMOIRE_IMPORT_FIRST"] ?? "null")).toEqual(pairs);
+    expect(pytestEnv({ ...settings({ GRIMOIRE_IMPORT_FIRST: "{}" }), importFirst: {} }, place)["GRIMOIRE_IMPORT_FIRST"]).toBeUndefined();
+  });
 });
