@@ -146,6 +146,22 @@ def pytest_load_initial_conftests(early_config, parser, args):
                 setattr(cov, flag, False)
 
 
+def pytest_cmdline_main(config):
+    """`--basetemp DIR` (in addopts or after --): each process of a parallel run gets DIR/<its log's name>.
+
+    pytest empties its basetemp when a session first asks for it, so processes
+    running at once with one basetemp would delete each other's temporary files
+    (pytest-xdist gives each worker a folder of its own likewise). Each file's
+    folder stays after the run, as a plain run's folders do, until that file runs again.
+    """
+    name = os.environ.get("GRIMOIRE_BASETEMP_NAME")
+    given = getattr(config.option, "basetemp", None)
+    if name and given:
+        folder = os.path.abspath(given)
+        os.makedirs(folder, exist_ok=True)
+        config.option.basetemp = os.path.join(folder, name)
+
+
 class OnlyFiles:
     """Ignores every path that is neither a listed path nor a folder on the way to one."""
 

@@ -135,6 +135,18 @@ def test_listing_names_the_test_modules_a_plain_run_fails_for_their_module_name(
     assert (plain.ret == pytest.ExitCode.INTERRUPTED) == bool(conflicts)
 
 
+@pytest.mark.parametrize("name", ["tests_test_a.py", None])
+def test_a_process_of_a_parallel_run_gets_its_own_folder_under_basetemp(plugin_pytester, monkeypatch, name):
+    root = plugin_pytester.path
+    write(root, {"test_a.py": "def test_where(tmp_path):\n    print('TMP', tmp_path)\n"})
+    if name is not None:
+        monkeypatch.setenv("GRIMOIRE_BASETEMP_NAME", name)
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "-s", "--basetemp=scratch", "test_a.py")
+    assert result.ret == pytest.ExitCode.OK
+    expected = root / "scratch" / name / "test_where0" if name else root / "scratch" / "test_where0"
+    result.stdout.fnmatch_lines([f"TMP {expected}*"])
+
+
 def test_import_first_fails_the_later_module_as_a_plain_run_does(plugin_pytester, monkeypatch):
     root = plugin_pytester.path
     write(root, {"tests/e2e/test_login.py": "def test_a():\n    pass\n", "tests/http/test_login.py": "def test_b():\n    pass\n"})

@@ -114,6 +114,8 @@ export interface ProcessPlace {
   announceCollected?: boolean;
   /** The process's own coverage data file, when the run combines pytest-cov's data (COVERAGE_FILE); null when it does not. */
   coverageFile?: string | null;
+  /** A process that runs while others do: its own folder under a `--basetemp` (GRIMOIRE_BASETEMP_NAME); null in a serial run. */
+  basetempName?: string | null;
 }
 
 /** The environment the contract promises every pytest process, and what grimoire-run's plugin reads. */
@@ -142,6 +144,8 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
     env["COVERAGE_FILE"] = place.coverageFile;
     env["GRIMOIRE_COVERAGE"] = "combine";
   }
+  if (place.basetempName == null) delete env["GRIMOIRE_BASETEMP_NAME"];
+  else env["GRIMOIRE_BASETEMP_NAME"] = place.basetempName;
   if (place.onlyFile === null) delete env["GRIMOIRE_ONLY_FILES"];
   else env["GRIMOIRE_ONLY_FILES"] = place.onlyFile;
   const importFirst = settings.importFirst ?? {};

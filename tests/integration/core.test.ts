@@ -146,6 +146,21 @@ describe("parallel runs", () => {
     expect(fs.existsSync(path.join(p.root, "pwned"))).toBe(false);
     expect(fs.existsSync(path.join(p.root, "pwned2"))).toBe(false);
   });
+
+  it("gives each file's process a folder of its own under a --basetemp, which pytest empties at each session's start", async () => {
+    const WRITES = "def test_writes(tmp_path):\n    (tmp_path / 'mine.txt').write_text('x')\n    print('TMP', tmp_path)\n";
+    const p = project({
+      "pytest.ini": "[pytest]\naddopts = --basetemp=scratch -s\n",
+      "tests/http/test_a.py": WRITES,
+      "tests/http/test_b.py": WRITES,
+      "tests/e2e/test_c.py": WRITES,
+    });
+    const result = await runCli(["--parallel", "-n", "3"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const folders = [...result.stdout.matchAll(/TMP (\S+)/g)].map((m) => path.relative(p.root, m[1] as string)).sort();
+    expect(folders).toEqual(["tests_e2e_test_c.py", "tests_http_test_a.py", "tests_http_test_b.py"].map((name) => path.join("scratch", name, "test_writes0")));
+    expect(folders.every((folder) => fs.existsSync(path.join(p.root, folder, "mine.txt")))).toBe(true);
+  });
 });
 
 describe("exit codes", () => {

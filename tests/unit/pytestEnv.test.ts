@@ -30,6 +30,11 @@ describe("a pytest process's environment", () => {
     expect([env["HOME"], env["GRIMOIRE_SLOT"], env["GRIMOIRE_WORKERS"], env["GRIMOIRE_RUN_ID"], env["GRIMOIRE_ONLY_FILES"]]).toEqual(["/home/me", "1", "2", "run", undefined]);
   });
 
+  it("names a process's own folder under a --basetemp only where processes run at once", () => {
+    expect(pytestEnv(settings({}), { ...place, basetempName: "tests_http_test_a.py" })["GRIMOIRE_BASETEMP_NAME"]).toBe("tests_http_test_a.py");
+    expect(pytestEnv(settings({ GRIMOIRE_BASETEMP_NAME: "stale" }), { ...place, basetempName: null })["GRIMOIRE_BASETEMP_NAME"]).toBeUndefined();
+  });
+
   it("names the modules to import first only where two test modules share a module name", () => {
     const pairs = { "/p/tests/http/test_login.py": "/p/tests/e2e/test_login.py" };
     expect(JSON.parse(pytestEnv({ ...settings({}), importFirst: pairs }, place)["GRIMOIRE_IMPORT_FIRST"] ?? "null")).toEqual(pairs);
