@@ -144,7 +144,7 @@ def test_a_process_of_a_parallel_run_gets_its_own_folder_under_basetemp(plugin_p
     result = plugin_pytester.runpytest_subprocess(*PLUGIN, "-s", "--basetemp=scratch", "test_a.py")
     assert result.ret == pytest.ExitCode.OK
     expected = root / "scratch" / name / "test_where0" if name else root / "scratch" / "test_where0"
-    result.stdout.fnmatch_lines([f"TMP {expected}*"])
+    result.stdout.fnmatch_lines([f"*TMP {expected}"])
 
 
 def test_import_first_fails_the_later_module_as_a_plain_run_does(plugin_pytester, monkeypatch):
