@@ -27,10 +27,12 @@ import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
 import { historyFile, readHistoryChecked } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
-import { acrossFileNotices, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
+import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
 import { readLastFailed } from "./plan/pytestCache.js";
 import { toProjectPath } from "./projectPaths.js";
-import { checkPytest } from "./python.js";
+import { launch } from "./process/launch.js";
+import { showPytestInfo } from "./pytestInfo.js";
+import { checkPytest, choosePython } from "./python.js";
 import { consoleReporter } from "./report/consoleReporter.js";
 import { githubReporter } from "./report/githubReporter.js";
 import { writeReportFiles } from "./report/reportFiles.js";
@@ -59,6 +61,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       if (file !== null) prepareOutputFile(flag, file);
     }
     const shape = await shapeRun(config, io.env);
+    if (shape.given.info !== null) return await pytestInfo(config, io, session, shape);
     if (shape.changes !== null && shape.changes.files.length === 0) {
       session.useTerminal(await createTerminal(io, false)).out(`${describeChanges(shape.changes)}\n`);
       return EXIT.passed;
@@ -225,6 +228,24 @@ function preloadWarnings(config: RunConfig, server: Started["server"]): RunEvent
   if (server instanceof ForkServer) return server.preloaded.refused.map((refusal) => ({ type: "warning", message: notPreloading(refusal) }));
   if (config.preload.length > 0) return [{ type: "notice", message: `--preload has no effect without the fork server: each file imports ${config.preload.join(", ")} itself` }];
   return [];
+}
+
+/** `-- --fixtures` and the like: pytest prints, once, and runs no test. */
+async function pytestInfo(config: RunConfig, io: RunIO, session: RunSession, shape: RunShape): Promise<number> {
+  const out = session.useTerminal(await createTerminal(io, false));
+  const code = await showPytestInfo({
+    root: config.root,
+    python: choosePython(config.root, config.python, io.env),
+    args: [...grimoireForwardedArgs(config), ...shape.given.forwarded, ...plainTargets(shape.request)],
+    env: io.env,
+    runId: session.runId,
+    launcher: launch,
+    killGraceMs: config.killGraceSeconds * 1000,
+    cancel: session.stopping,
+    hurry: session.hurrying,
+    out: (text) => out.out(text),
+  });
+  return code ?? exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses });
 }
 
 /** `-- --co`: pytest lists the tests (of the files --changed chose, when it did), in one process, and nothing runs. */

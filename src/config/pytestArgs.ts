@@ -20,7 +20,13 @@ export interface ForwardedArgs {
   collectOnly: boolean;
   /** pytest-xdist's options, dropped: grimoire-run runs files in parallel itself. */
   dropped: string[];
+  /** The first of pytest's information options (--version, --help, --markers, --fixtures, --fixtures-per-test): pytest prints, and runs no test. */
+  info: string | null;
 }
+
+/** pytest's options that print something and run no test. */
+const INFO = new Set(["--version", "--help", "--markers", "--fixtures", "--funcargs", "--fixtures-per-test"]);
+const SHORT_INFO = new Set(["h"]);
 
 /** Short options that take a value: the value is the rest of the word, or the next word. */
 const SHORT_WITH_VALUE = new Set(["k", "m", "p", "c", "o", "W", "r", "n"]);
@@ -59,7 +65,7 @@ const XDIST = new Set(["--numprocesses", "--maxprocesses", "--dist", "--tx", "--
 const XDIST_FLAGS = new Set(["--looponfail", "-f", "--distload", "--boxed"]);
 
 export function readForwardedArgs(args: readonly string[]): ForwardedArgs {
-  const result: ForwardedArgs = { forwarded: [], maxFail: null, lastFailed: false, failedFirst: false, collectOnly: false, dropped: [] };
+  const result: ForwardedArgs = { forwarded: [], maxFail: null, lastFailed: false, failedFirst: false, collectOnly: false, dropped: [], info: null };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const [name, inline] = arg.startsWith("--") ? splitLong(arg) : [arg, null];
@@ -72,6 +78,7 @@ export function readForwardedArgs(args: readonly string[]): ForwardedArgs {
       if (inline === null && i + 1 < args.length) result.dropped.push(args[++i] as string);
     } else if (name.startsWith("--")) {
       result.forwarded.push(arg);
+      if (INFO.has(name)) result.info ??= name;
       if (name === "--exitfirst") result.maxFail = 1;
       if (inline === null && LONG_WITH_VALUE.has(name) && i + 1 < args.length) {
         const value = args[++i] as string;
@@ -99,6 +106,7 @@ function readShortCluster(args: readonly string[], index: number, result: Forwar
     const letter = arg[at] as string;
     if (!SHORT_WITH_VALUE.has(letter)) {
       if (letter === "x") result.maxFail = 1;
+      if (SHORT_INFO.has(letter)) result.info ??= `-${letter}`;
       kept += letter;
       continue;
     }

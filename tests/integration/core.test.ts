@@ -147,6 +147,24 @@ describe("parallel runs", () => {
     expect(fs.existsSync(path.join(p.root, "pwned2"))).toBe(false);
   });
 
+  it.each([
+    ["parallel", ["--parallel"]],
+    ["serial", []],
+  ])("%s: pytest's information options after -- print once, as pytest does, and run nothing", async (_, mode) => {
+    const p = project({
+      "tests/conftest.py": "import pytest\n\n@pytest.fixture\ndef bookshop_user():\n    '''A signed-in customer.'''\n    return 'ann'\n",
+      "tests/http/test_a.py": "import os\n\ndef test_a(bookshop_user):\n    open(os.path.join(os.path.dirname(__file__), 'ran'), 'w').close()\n",
+    });
+    const fixtures = await runCli([...mode, "--", "--fixtures"], { cwd: p.root });
+    expect(fixtures.code, fixtures.stdout + fixtures.stderr).toBe(0);
+    expect(fixtures.stdout.match(/^bookshop_user -- /gm)).toHaveLength(1);
+    expect(fixtures.stdout).not.toMatch(/PASSED|NO TESTS/);
+    const version = await runCli([...mode, "--", "--version"], { cwd: p.root });
+    expect([version.code, version.stdout.trim()]).toEqual([0, expect.stringMatching(/^pytest \d+/)]);
+    expect(fs.existsSync(path.join(p.root, "tests", "http", "ran"))).toBe(false);
+    expect(fs.existsSync(path.join(p.root, ".grimoire"))).toBe(false);
+  });
+
   it("gives each file's process a folder of its own under a --basetemp, which pytest empties at each session's start", async () => {
     const WRITES = "def test_writes(tmp_path):\n    (tmp_path / 'mine.txt').write_text('x')\n    print('TMP', tmp_path)\n";
     const p = project({

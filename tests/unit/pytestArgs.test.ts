@@ -27,6 +27,15 @@ describe("pytest arguments after --", () => {
     expect(readForwardedArgs(["-rx"]).maxFail).toBeNull();
   });
 
+  it("notes pytest's information options, which print and run no test, and passes them on", () => {
+    expect(readForwardedArgs(["-v", "--fixtures", "--markers"])).toMatchObject({ forwarded: ["-v", "--fixtures", "--markers"], info: "--fixtures" });
+    expect(readForwardedArgs(["-vh"]).info).toBe("-h");
+    expect(readForwardedArgs(["--version"]).info).toBe("--version");
+    // A value is not an option: -k's expression may be any word.
+    expect(readForwardedArgs(["-k", "--help", "-v"]).info).toBeNull();
+    expect(readForwardedArgs(["-rh"]).info).toBeNull();
+  });
+
   it("drops pytest-xdist's options, which would start workers inside each process", () => {
     expect(readForwardedArgs(["-n", "4", "-v"])).toMatchObject({ forwarded: ["-v"], dropped: ["-n 4"] });
     expect(readForwardedArgs(["-n4", "--dist=loadfile"])).toMatchObject({ forwarded: [], dropped: ["-n4", "--dist=loadfile"] });
