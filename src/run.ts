@@ -61,7 +61,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       if (file !== null) prepareOutputFile(flag, file);
     }
     const shape = await shapeRun(config, io.env);
-    if (shape.given.info !== null) return await pytestInfo(config, io, session, shape);
+    if (shape.given.info !== null) return (await pytestInfo(config, io, session, shape)) ?? interrupted();
     if (shape.changes !== null && shape.changes.files.length === 0) {
       session.useTerminal(await createTerminal(io, false)).out(`${describeChanges(shape.changes)}\n`);
       return EXIT.passed;
@@ -230,10 +230,10 @@ function preloadWarnings(config: RunConfig, server: Started["server"]): RunEvent
   return [];
 }
 
-/** `-- --fixtures` and the like: pytest prints, once, and runs no test. */
-async function pytestInfo(config: RunConfig, io: RunIO, session: RunSession, shape: RunShape): Promise<number> {
+/** `-- --fixtures` and the like: pytest prints, once, and runs no test. pytest's exit code; null when interrupted. */
+async function pytestInfo(config: RunConfig, io: RunIO, session: RunSession, shape: RunShape): Promise<number | null> {
   const out = session.useTerminal(await createTerminal(io, false));
-  const code = await showPytestInfo({
+  return showPytestInfo({
     root: config.root,
     python: choosePython(config.root, config.python, io.env),
     args: [...grimoireForwardedArgs(config), ...shape.given.forwarded, ...plainTargets(shape.request)],
@@ -245,7 +245,6 @@ async function pytestInfo(config: RunConfig, io: RunIO, session: RunSession, sha
     hurry: session.hurrying,
     out: (text) => out.out(text),
   });
-  return code ?? exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses });
 }
 
 /** `-- --co`: pytest lists the tests (of the files --changed chose, when it did), in one process, and nothing runs. */
