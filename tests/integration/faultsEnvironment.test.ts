@@ -94,8 +94,14 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), http.server.SimpleHTTPReque
     const result = await runCli(["--parallel", "-n", "8", "--server", `python3 server.py ${mark}`, "--report-json", "r.json"], { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(readReport(p, "r.json").files.filter((f) => f.status === "passed")).toHaveLength(8);
-    // The first eight starts are those started with the run (a slot's first file's, or its next one's), or a file's own.
-    expect(result.stdout.match(/port \d+ was taken before the server for (tests\/http\/test_\d\.py|the first file of slot \d|a coming file of slot \d) could bind it; trying another port/g)).toHaveLength(8);
+    // Eight starts lost the race. Each was started with the run (a slot's first file's, or its next one's) or for a file.
+    expect(fs.readdirSync(path.join(p.root, "raced")).filter((name) => name !== ".keep")).toHaveLength(8);
+    // A start whose file took it says so, and got another port (every file passed). A slot's next lease, which no file
+    // of these eight takes, may be stopped before it finds its port taken: it has nothing to say then.
+    const retries = result.stdout.match(/port \d+ was taken before the server for .+? could bind it; trying another port/g) ?? [];
+    expect(retries.length).toBeGreaterThan(0);
+    expect(retries.length).toBeLessThanOrEqual(8);
+    for (const retry of retries) expect(retry).toMatch(/for (tests\/http\/test_\d\.py|the first file of slot \d|a coming file of slot \d) could/);
     expect(processesWith(mark)).toEqual([]);
     expect(processesIn(p.root)).toEqual([]);
   });
