@@ -9,7 +9,7 @@ import path from "node:path";
 import { EXIT } from "./exitCode.js";
 import type { Launcher } from "./process/launch.js";
 import { pytestArgs, pytestEnv, type CommandSettings, type EnvSettings, type ProcessTargets } from "./exec/pytestCommand.js";
-import { runProcess } from "./process/runProcess.js";
+import { runShownPytest } from "./exec/shownPytest.js";
 import { readRecords } from "./exec/testRecords.js";
 import { plural } from "./format.js";
 import type { PythonCommand } from "./python.js";
@@ -40,21 +40,21 @@ export async function collectOnly(request: CollectOnlyRequest): Promise<number> 
   if (onlyFile !== null && only !== null) fs.writeFileSync(onlyFile, only.map((file) => `${file}\n`).join(""));
   const treeId = `${request.runId}.collect-only`;
   const env = pytestEnv(request, { slot: 0, iteration: 1, attempt: 1, treeId, artifactsDir: path.join(request.logDir, "collect-only.artifacts"), logFile, recordsFile, onlyFile });
-  const report = await runProcess(
-    {
-      launch: { command: request.python.command, args: [...request.python.args, "-m", "pytest", ...args], pytestArgs: args, cwd: request.root, env, stdin: "ignore" },
-      marker: `GRIMOIRE_TREE_ID=${treeId}`,
-      logFile,
-      drop: (line) => line.startsWith("-") && line.includes(`generated xml file: ${junitFile}`),
-      outputMode: "lines",
-      timeoutMs: null,
-      killGraceMs: request.killGraceMs,
-      cancel: request.cancel,
-      hurry: request.hurry,
-      onOutput: (lines) => request.out(lines.map((line) => `${line}\n`).join("")),
-    },
-    request.launcher,
-  );
+  const { root, python, launcher, killGraceMs, cancel, hurry, out } = request;
+  const report = await runShownPytest({
+    root,
+    python,
+    launcher,
+    killGraceMs,
+    cancel,
+    hurry,
+    out,
+    args,
+    env,
+    treeId,
+    logFile,
+    drop: (line) => line.startsWith("-") && line.includes(`generated xml file: ${junitFile}`),
+  });
   const records = readRecords(recordsFile, request.root);
   const collected = [...(records?.collected ?? new Map<string, number>())];
   const width = Math.max(0, ...collected.map(([file]) => file.length));

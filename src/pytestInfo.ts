@@ -8,7 +8,7 @@
 import os from "node:os";
 import { UsageError } from "./errors.js";
 import type { Launcher } from "./process/launch.js";
-import { runProcess } from "./process/runProcess.js";
+import { runShownPytest } from "./exec/shownPytest.js";
 import type { PythonCommand } from "./python.js";
 
 export interface PytestInfoRequest {
@@ -27,27 +27,7 @@ export interface PytestInfoRequest {
 
 /** pytest's exit code; null when the run was stopped (Ctrl-C) before pytest ended. */
 export async function showPytestInfo(request: PytestInfoRequest): Promise<number | null> {
-  const treeId = `${request.runId}.info`;
-  const report = await runProcess(
-    {
-      launch: {
-        command: request.python.command,
-        args: [...request.python.args, "-m", "pytest", ...request.args],
-        cwd: request.root,
-        env: { ...request.env, GRIMOIRE_RUN_ID: request.runId, GRIMOIRE_TREE_ID: treeId },
-        stdin: "ignore",
-      },
-      marker: `GRIMOIRE_TREE_ID=${treeId}`,
-      logFile: os.devNull,
-      outputMode: "lines",
-      timeoutMs: null,
-      killGraceMs: request.killGraceMs,
-      cancel: request.cancel,
-      hurry: request.hurry,
-      onOutput: (lines) => request.out(lines.map((line) => `${line}\n`).join("")),
-    },
-    request.launcher,
-  );
+  const report = await runShownPytest({ ...request, env: { ...request.env, GRIMOIRE_RUN_ID: request.runId }, treeId: `${request.runId}.info`, logFile: os.devNull });
   if (report.cancelled) return null;
   if (report.spawnError !== null) throw new UsageError(`could not start ${[request.python.command, ...request.python.args].join(" ")}: ${report.spawnError}`);
   return report.exitCode ?? 1;
