@@ -134,8 +134,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   env["GRIMOIRE_LOG_FILE"] = place.logFile;
   env["GRIMOIRE_ARTIFACTS_DIR"] = place.artifactsDir;
   env["GRIMOIRE_RESULTS_FILE"] = place.recordsFile;
-  if (place.announceCollected === true) env["GRIMOIRE_ANNOUNCE_COLLECTED"] = "1";
-  else delete env["GRIMOIRE_ANNOUNCE_COLLECTED"];
+  setOrDelete(env, "GRIMOIRE_ANNOUNCE_COLLECTED", place.announceCollected === true ? "1" : null);
   env["GRIMOIRE_FAILURE_CHARS"] = String(FAILURE_TEXT_CHARS);
   env["GRIMOIRE_FAILURE_DETAILS"] = String(FAILURE_DETAILS_PER_PROCESS);
   // Each process measures into a file of its own, and grimoire-run reports the combination once (grimoire_run_coverage).
@@ -144,19 +143,21 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
     env["COVERAGE_FILE"] = place.coverageFile;
     env["GRIMOIRE_COVERAGE"] = "combine";
   }
-  if (place.basetempName == null) delete env["GRIMOIRE_BASETEMP_NAME"];
-  else env["GRIMOIRE_BASETEMP_NAME"] = place.basetempName;
-  if (place.onlyFile === null) delete env["GRIMOIRE_ONLY_FILES"];
-  else env["GRIMOIRE_ONLY_FILES"] = place.onlyFile;
+  setOrDelete(env, "GRIMOIRE_BASETEMP_NAME", place.basetempName);
+  setOrDelete(env, "GRIMOIRE_ONLY_FILES", place.onlyFile);
   const importFirst = settings.importFirst ?? {};
-  if (Object.keys(importFirst).length === 0) delete env["GRIMOIRE_IMPORT_FIRST"];
-  else env["GRIMOIRE_IMPORT_FIRST"] = JSON.stringify(importFirst);
-  if (place.subsetFile == null) delete env["GRIMOIRE_TESTS_SUBSET"];
-  else env["GRIMOIRE_TESTS_SUBSET"] = place.subsetFile;
+  setOrDelete(env, "GRIMOIRE_IMPORT_FIRST", Object.keys(importFirst).length === 0 ? null : JSON.stringify(importFirst));
+  setOrDelete(env, "GRIMOIRE_TESTS_SUBSET", place.subsetFile);
   // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead.
   if (env["PY_COLORS"] === undefined) env["PY_COLORS"] = settings.colour ? "1" : "0";
   if (settings.columns !== null) env["COLUMNS"] = String(settings.columns);
   return withNodeCompileCache(env);
+}
+
+/** A variable the process gets, or, with no value, one it must not inherit from grimoire-run's own environment. */
+function setOrDelete(env: NodeJS.ProcessEnv, name: string, value: string | null | undefined): void {
+  if (value == null) delete env[name];
+  else env[name] = value;
 }
 
 /**
