@@ -418,8 +418,11 @@ class Recorder:
         if report.failed:
             self._write({"t": "collect-error", "nodeid": report.nodeid, "path": _absolute(self.config, report.nodeid), **self._failure(report)})
             return
-        path = _absolute(self.config, report.nodeid) if report.nodeid else None
-        if path is None or not os.path.isfile(path):
+        # A class or other collector inside a file ("::") that passed says nothing of the file: no stat for it.
+        if not report.nodeid or ("::" in report.nodeid and not report.skipped):
+            return
+        path = _absolute(self.config, report.nodeid)
+        if not os.path.isfile(path):
             return
         if "::" not in report.nodeid:
             self.collected_files.setdefault(path, 0)
