@@ -112,6 +112,8 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
       throw new StartCancelled(`the run stopped while the server for ${request.label} was starting`);
     }
     if (seen.exit !== null) {
+      // A process's exit is known before the last of its output is read: the "address already in use" may be in it.
+      await capture.drained(1_000);
       const raced = BIND_FAILURE.test(capture.tail().join("\n")) || (await portAnswers(port));
       return { kind: raced ? "bind-race" : "failed", failure: await failed(`exited before it was ready at ${readyUrl}`, seen.exit) };
     }
