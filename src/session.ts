@@ -17,7 +17,7 @@ import { ForkServer, forkServerSocket, type ForkServerOptions } from "./exec/for
 import type { EnvironmentContext } from "./managed/leases.js";
 import { ManagedEnvironment } from "./managed/leases.js";
 import type { ManagedSettings } from "./config/managedSettings.js";
-import { killTrees, markedIn, takeSnapshot } from "./process/processTree.js";
+import { killTrees, processesMarked } from "./process/processTree.js";
 import { Watchdog } from "./process/watchdog.js";
 import type { Terminal } from "./report/terminal.js";
 import { BrowserServers, type BrowserServerSettings, type BrowserServersContext } from "./browsers/browserServers.js";
@@ -210,7 +210,8 @@ export class RunSession {
  * after its test passed): killed, and returned so that the run says so.
  */
 async function sweepLeftovers(runId: string, killGraceSeconds: number): Promise<number[]> {
-  const leftovers = markedIn(await takeSnapshot(), `GRIMOIRE_RUN_ID=${runId}`);
+  // Read from the environments only: a `ps` at the end of every run would cost its start for nothing found.
+  const leftovers = processesMarked(`GRIMOIRE_RUN_ID=${runId}`);
   if (leftovers.length > 0) {
     await killTrees(
       leftovers.map((pid) => ({ pid, marker: null, group: false })),

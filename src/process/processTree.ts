@@ -112,6 +112,15 @@ function readEnvirons(): Map<number, Buffer> {
   return environ;
 }
 
+/**
+ * Pids of every process (other than this one) whose environment holds
+ * `marker`, from the environments alone: the process table (a `ps`) is not
+ * needed to ask. Linux only; elsewhere none.
+ */
+export function processesMarked(marker: string): number[] {
+  return markedIn({ table: [], environ: readEnvirons() }, marker);
+}
+
 /** Pids of every process (other than this one) whose environment holds `marker`. Linux only; elsewhere none. */
 export function markedIn(snapshot: ProcessSnapshot, marker: string): number[] {
   const needle = Buffer.from(`${marker}\0`);
