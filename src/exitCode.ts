@@ -3,7 +3,7 @@
  * See the contract's table (docs/exit-codes.md).
  */
 import type { StopReason } from "./events.js";
-import { finalResults, isFailure, type FileResult } from "./model.js";
+import { finalResults, isFailure, PYTEST_USAGE_ERROR, type FileResult } from "./model.js";
 
 export const EXIT = {
   passed: 0,
@@ -36,6 +36,8 @@ export function exitCodeOf(input: ExitInput): number {
   if (input.stopReason === "environment") return EXIT.environment;
   if (input.stopReason === "error") return EXIT.internal;
   const finals = finalResults(input.results);
+  // pytest's exit code 4: it rejected the arguments it was given (an unknown option, a bad -k, a node id not found).
+  if (finals.some((r) => r.status === "failed" && r.exitCode === PYTEST_USAGE_ERROR)) return EXIT.usage;
   if (finals.some((r) => isFailure(r.status) || (r.status === "flaky" && !input.flakyPasses))) return EXIT.failed;
   if (input.coverageFailed === true) return EXIT.failed;
   if (finals.length === 0 || finals.every((r) => r.status === "no-tests")) return EXIT.noTests;

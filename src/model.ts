@@ -231,6 +231,9 @@ export interface ShardReport {
   assigned: string[];
 }
 
+/** pytest's own exit code for arguments it rejects (an unknown option, a bad -k expression, a node id not found). */
+export const PYTEST_USAGE_ERROR = 4;
+
 /** A status counts against the run unless it is a pass, a pass after retries, or "nothing selected here". */
 export function isFailure(status: FileStatus): boolean {
   return status === "failed" || status === "timeout" || status === "cancelled";

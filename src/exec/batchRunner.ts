@@ -161,7 +161,8 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     if (report.leftovers.length > 0) settings.events.emit({ type: "leftovers-killed", label: where, pids: report.leftovers });
     if (report.survivors.length > 0) settings.events.emit({ type: "kill-failed", label: where, pids: report.survivors });
     const run = {
-      path: batch.paths[0] as string,
+      // A direct serial run is given no file: what it ran is named by what pytest was given.
+      path: batch.paths[0] ?? (targets.args.join(" ") || "."),
       iteration: placement.iteration,
       attempt: placement.attempt,
       slot: placement.slot,

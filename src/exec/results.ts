@@ -1,7 +1,7 @@
 /**
  * Turning what a pytest process did into file results. Pure: plain data in, plain data out.
  */
-import { addCounts, emptyCounts, failedTests, isFailure, roundSeconds, type FileResult, type FileStatus, type StartedRun, type TestCase, type TestCounts } from "../model.js";
+import { addCounts, emptyCounts, failedTests, isFailure, PYTEST_USAGE_ERROR, roundSeconds, type FileResult, type FileStatus, type StartedRun, type TestCase, type TestCounts } from "../model.js";
 import type { ProcessReport } from "../process/runProcess.js";
 import type { ProcessRecords } from "./testRecords.js";
 
@@ -16,7 +16,7 @@ const PYTEST_EXIT_REASONS: Record<number, string> = {
   1: "tests failed",
   2: "pytest was interrupted (often an error while collecting tests)",
   3: "pytest hit an internal error",
-  4: "pytest usage error (check the arguments forwarded after --, -k and -m)",
+  [PYTEST_USAGE_ERROR]: "pytest usage error (check the arguments forwarded after --, -k and -m)",
 };
 
 /**
@@ -137,6 +137,11 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
   // The given files, then any other pytest collected or reported on (a serial run that learned its files from pytest gives none).
   const everyPath = [...new Set([...paths, ...(collected?.keys() ?? []), ...(records?.files.keys() ?? [])])];
 
+  // A process that failed before it reported on any file (an argument pytest rejects, an internal error at start) is
+  // still a failure, given under the run's own name: no file at all would read as "no tests collected".
+  if (everyPath.length === 0 && isFailure(process.status)) {
+    return [{ ...run, status: process.status, exitCode: outcome.exitCode, signal: outcome.signal, durationSeconds: roundSeconds(outcome.durationSeconds), tests: null, cases: [], tail: outcome.tail, reason: process.reason }];
+  }
   let clock = run.startSeconds;
   return everyPath.map((path): FileResult => {
     const file = records?.files.get(path);

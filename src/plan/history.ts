@@ -13,7 +13,7 @@ import path from "node:path";
 import { writeJsonFile } from "../atomicWrite.js";
 import { HISTORY_LOCK_POLL_MS, HISTORY_LOCK_WAIT_MS, HISTORY_RECENT_RUNS, HISTORY_SMOOTHING, STATE_DIR } from "../defaults.js";
 import { sleep } from "../process/sleep.js";
-import { finalResults, type FileResult, type FileStatus, type TestOutcome } from "../model.js";
+import { finalResults, PYTEST_USAGE_ERROR, type FileResult, type FileStatus, type TestOutcome } from "../model.js";
 import { isAlive } from "../process/processTree.js";
 
 /** A file's last outcome: the heaviest of its statuses in the run that recorded it. */
@@ -186,8 +186,13 @@ export function updateHistory(history: History, results: readonly FileResult[], 
   return { version: 1, files };
 }
 
-/** The letter a run of a file adds to its recent outcomes; null for a run that says nothing (cancelled). */
-const FILE_LETTER: Record<FileStatus, string | null> = { passed: "P", "no-tests": "P", failed: "F", timeout: "F", flaky: "K", cancelled: null };
+/** The letter a run of a file adds to its recent outcomes; null for a run that says nothing of it (cancelled, no test selected). */
+const FILE_LETTER: Record<FileStatus, string | null> = { passed: "P", "no-tests": null, failed: "F", timeout: "F", flaky: "K", cancelled: null };
+
+/** A run of the file's tests, or one that says nothing of them: pytest rejected its arguments (exit 4) before any ran. */
+function letterOf(result: FileResult): string | null {
+  return result.status === "failed" && result.exitCode === PYTEST_USAGE_ERROR ? null : FILE_LETTER[result.status];
+}
 
 /** A test's verdict in one attempt: a pass, a failure, or neither. */
 function verdictOf(outcome: TestOutcome): "P" | "F" | "-" {
@@ -209,7 +214,7 @@ function recentOutcomes(previous: FileHistory | undefined, runs: readonly FileRe
   for (const iteration of iterations) {
     const attempts = runs.filter((r) => r.iteration === iteration).sort((a, b) => a.attempt - b.attempt);
     const last = attempts[attempts.length - 1] as FileResult;
-    const letter = FILE_LETTER[last.status];
+    const letter = letterOf(last);
     if (letter === null) continue;
     file += letter;
     const failedBefore = new Set(attempts.slice(0, -1).flatMap((r) => r.cases.filter((c) => verdictOf(c.outcome) === "F").map((c) => c.nodeid)));

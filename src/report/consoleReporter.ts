@@ -126,7 +126,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         if (holding === null) break;
         const held = holding;
         holding = null;
-        announce(event.files);
+        // A process that collected nothing (pytest rejected its arguments, or found no test) has no files to announce.
+        if (event.files.length > 0) announce(event.files);
         if (!options.quiet) terminal.out(held.join(""));
         break;
       }

@@ -315,6 +315,30 @@ describe("pytest options that act across files", () => {
     expect(result.stderr).toMatch(/pytest could not collect the tests[\s\S]*unrecognized arguments: --no-such-pytest-option/);
   });
 
+  it("an argument pytest rejects in the run's own process (a serial run, a node id not found) is exit 2, never 'no tests collected', and no file's history", async () => {
+    const p = project(twoFailing);
+    const serial = await runCli(["--", "--no-such-pytest-option"], { cwd: p.root });
+    expect(serial.code).toBe(2);
+    expect(serial.stdout).toMatch(/unrecognized arguments: --no-such-pytest-option/);
+    expect(serial.stdout).not.toMatch(/NO TESTS COLLECTED|Found 0 test files/);
+    expect(serial.stdout).toMatch(/pytest usage error[\s\S]*FAILED \(exit code 2\)/);
+
+    const badK = await runCli(["-k", "bad(("], { cwd: p.root });
+    expect(badK.code).toBe(2);
+    expect(badK.stdout).toMatch(/Wrong expression passed to '-k'/);
+
+    const missing = "tests/http/test_b.py::test_no_such_test";
+    expect(plainPytest(p, ["tests/http/test_a.py", missing]).code).toBe(4);
+    for (const mode of [[], ["--parallel"]]) {
+      const result = await runCli([...mode, "tests/http/test_a.py", missing], { cwd: p.root });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toMatch(/not found: .*test_b\.py::test_no_such_test/);
+    }
+    // The usage errors said nothing of the files' tests: a later run does not call test_b.py flaky for them.
+    const history = JSON.parse(fs.readFileSync(path.join(p.root, ".grimoire", "history.json"), "utf8")) as { files: Record<string, { recent?: string }> };
+    expect(history.files["tests/http/test_b.py"]?.recent ?? "").not.toMatch(/F/);
+  });
+
   it("a conftest that does not import (a syntax error, a missing module) stops the run before any test, or fails its folder, where it stops plain pytest or fails its folder", async () => {
     const atStart = project({ ...twoFailing, "tests/e2e/conftest.py": "def broken(:\n    pass\n", "tests/e2e/test_e.py": "def test_e():\n    pass\n" });
     // A conftest of a folder pytest is given is loaded at start: plain pytest stops there too (its usage error, 4).

@@ -20,6 +20,12 @@ describe("the run's exit code", () => {
   it("is 5 when no file collected anything", () => {
     expect(exitCodeOf({ ...base, results: [result("a", "no-tests"), result("b", "no-tests")] })).toBe(5);
   });
+  it("is 2 when pytest rejected its arguments in a file's process (its exit code 4), whatever else failed", () => {
+    const rejected = fileResult({ path: "b", status: "failed", exitCode: 4 });
+    expect(exitCodeOf({ ...base, results: [result("a", "passed"), rejected] })).toBe(2);
+    expect(exitCodeOf({ ...base, results: [result("a", "failed"), rejected] })).toBe(2);
+    expect(exitCodeOf({ ...base, results: [result("a", "passed"), fileResult({ path: "b", status: "failed", exitCode: 1 })] })).toBe(1);
+  });
   it("judges a retried file by its last attempt; flaky passes unless told otherwise", () => {
     const results = [result("a", "failed", 1), result("a", "flaky", 2)];
     expect(exitCodeOf({ ...base, results })).toBe(0);

@@ -72,6 +72,14 @@ describe("recent outcomes and flake rates", () => {
     expect(cancelled.files["a.py"]?.recent).toBe("PFF");
   });
 
+  it("adds nothing for a run that says nothing of the file's tests: none selected, or pytest rejecting its arguments", () => {
+    const broken = run(EMPTY_HISTORY, fileResult({ path: "a.py", status: "failed", exitCode: 1, cases: [fail("a.py::t")] }));
+    const deselected = run(broken, fileResult({ path: "a.py", status: "no-tests", exitCode: 5 }));
+    const rejected = run(deselected, fileResult({ path: "a.py", status: "failed", exitCode: 4 }));
+    expect(rejected.files["a.py"]?.recent).toBe("F");
+    expect(rejected.files["a.py"]?.tests).toEqual({ "a.py::t": "F" });
+  });
+
   it("remembers only the last HISTORY_RECENT_RUNS runs, and forgets a test with no verdict in them", () => {
     let history = run(EMPTY_HISTORY, fileResult({ path: "a.py", status: "failed", cases: [fail("a.py::gone")] }));
     for (let i = 0; i < HISTORY_RECENT_RUNS; i++) history = run(history, fileResult({ path: "a.py", cases: [pass("a.py::new")] }));
