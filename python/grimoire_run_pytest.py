@@ -75,6 +75,8 @@ _config = None
 _stopped = False
 # pytest 7's Package is a File; it is a folder to walk, not a file to record.
 _FOLDER_COLLECTORS = tuple(c for c in (getattr(pytest, "Package", None), getattr(pytest, "Directory", None)) if c is not None)
+# Beside a process's JUnit report: the path of a --junitxml the user gave (pytest's option, in addopts or after --).
+JUNIT_ASKED_NOTE = "junitxml-asked.txt"
 
 
 def _interrupt(signum, frame):
@@ -160,6 +162,29 @@ def pytest_cmdline_main(config):
         folder = os.path.abspath(given)
         os.makedirs(folder, exist_ok=True)
         config.option.basetemp = os.path.join(folder, name)
+    _take_junit_xml(config)
+
+
+def _take_junit_xml(config):
+    """pytest's JUnit report goes to GRIMOIRE_JUNIT_XML; a `--junitxml` of the user's is noted beside it.
+
+    grimoire-run writes the run's merged report where the user asked
+    (`junitxml-asked.txt` beside this process's report names the file, as
+    pytest would resolve it), rather than letting each process overwrite it
+    with its own part.
+    """
+    ours = os.environ.get("GRIMOIRE_JUNIT_XML")
+    if not ours or not hasattr(config.option, "xmlpath"):
+        return
+    asked = config.option.xmlpath
+    if asked:
+        target = os.path.normpath(os.path.abspath(os.path.expanduser(os.path.expandvars(asked))))
+        note = os.path.join(os.path.dirname(ours), JUNIT_ASKED_NOTE)
+        partial = f"{note}.{os.getpid()}"
+        with open(partial, "w", encoding="utf-8") as handle:
+            handle.write(target)
+        os.replace(partial, note)
+    config.option.xmlpath = ours
 
 
 class OnlyFiles:

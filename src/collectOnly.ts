@@ -34,12 +34,12 @@ export async function collectOnly(request: CollectOnlyRequest): Promise<number> 
   const logFile = path.join(request.logDir, "collect-only.log");
   const recordsFile = path.join(request.logDir, "junit", "collect-only.records");
   const junitFile = path.join(request.logDir, "junit", "collect-only.xml");
-  const args = pytestArgs({ ...request.command, mode: "collect" }, request.targets.args, junitFile);
+  const args = pytestArgs({ ...request.command, mode: "collect" }, request.targets.args);
   const only = request.targets.only;
   const onlyFile = only === null ? null : path.join(request.logDir, "collect-only.files");
   if (onlyFile !== null && only !== null) fs.writeFileSync(onlyFile, only.map((file) => `${file}\n`).join(""));
   const treeId = `${request.runId}.collect-only`;
-  const env = pytestEnv(request, { slot: 0, iteration: 1, attempt: 1, treeId, artifactsDir: path.join(request.logDir, "collect-only.artifacts"), logFile, recordsFile, onlyFile });
+  const env = pytestEnv(request, { slot: 0, iteration: 1, attempt: 1, treeId, artifactsDir: path.join(request.logDir, "collect-only.artifacts"), logFile, recordsFile, junitFile, onlyFile });
   const { root, python, launcher, killGraceMs, cancel, hurry, out } = request;
   const report = await runShownPytest({
     root,

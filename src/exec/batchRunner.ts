@@ -89,12 +89,12 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     if (coverageFile !== null) fs.mkdirSync(path.dirname(coverageFile), { recursive: true });
     // A serial run of a plain run's arguments learns its files from pytest itself, once its process has collected them.
     const announce = !parallel && plain !== null && batch.paths.length === 0;
-    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? name : null }), ...lease?.env, ...browser };
+    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? name : null }), ...lease?.env, ...browser };
     const collected = (): void => {
       const files = [...(readRecords(recordsFile, settings.root)?.collected?.keys() ?? [])];
       settings.events.emit({ type: "files-collected", files });
     };
-    const pytest = pytestArgs(settings, targets.args, junitFile, { pack });
+    const pytest = pytestArgs(settings, targets.args, { pack });
     const args = [...settings.python.args, "-m", "pytest", ...pytest];
 
     const started: BatchStart = {

@@ -64,7 +64,7 @@ export function targetsOf(files: readonly TestFile[], root: string): ProcessTarg
 }
 
 /** pytest's arguments: what follows `python -m pytest`. */
-export function pytestArgs(settings: CommandSettings, targets: readonly string[], junitFile: string, { pack = false } = {}): string[] {
+export function pytestArgs(settings: CommandSettings, targets: readonly string[], { pack = false } = {}): string[] {
   const pinned = settings.rootdir === null || settings.forwardedArgs.some((arg) => arg === "--rootdir" || arg.startsWith("--rootdir=")) ? [] : [`--rootdir=${settings.rootdir}`];
   return [
     ...MODE_ARGS[settings.mode],
@@ -74,7 +74,6 @@ export function pytestArgs(settings: CommandSettings, targets: readonly string[]
     ...settings.forwardedArgs,
     "-p",
     PLUGIN_MODULE,
-    `--junitxml=${junitFile}`,
     // A file whose name starts with a dash must never be read as an option.
     ...targets.map((target) => (target.startsWith("-") ? `./${target}` : target)),
   ];
@@ -106,6 +105,8 @@ export interface ProcessPlace {
   artifactsDir: string;
   logFile: string;
   recordsFile: string;
+  /** pytest's own JUnit report of the process (GRIMOIRE_JUNIT_XML): the plugin puts it where a --junitxml of the user's would go. */
+  junitFile: string;
   /** The file listing what the process is limited to (GRIMOIRE_ONLY_FILES), if it is. */
   onlyFile: string | null;
   /** The file naming the tests of a split file's part (GRIMOIRE_TESTS_SUBSET), if it is one. */
@@ -134,6 +135,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   env["GRIMOIRE_LOG_FILE"] = place.logFile;
   env["GRIMOIRE_ARTIFACTS_DIR"] = place.artifactsDir;
   env["GRIMOIRE_RESULTS_FILE"] = place.recordsFile;
+  env["GRIMOIRE_JUNIT_XML"] = place.junitFile;
   setOrDelete(env, "GRIMOIRE_ANNOUNCE_COLLECTED", place.announceCollected === true ? "1" : null);
   env["GRIMOIRE_FAILURE_CHARS"] = String(FAILURE_TEXT_CHARS);
   env["GRIMOIRE_FAILURE_DETAILS"] = String(FAILURE_DETAILS_PER_PROCESS);

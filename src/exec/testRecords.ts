@@ -12,6 +12,9 @@ import { emptyCounts, type TestCase, type TestCounts, type TestFailure, type Tes
 /** The line the plugin prints once a serial run's process has collected (python/grimoire_run_pytest.py's COLLECTED_MARKER). */
 export const COLLECTED_MARKER = "--grimoire-run:collected--";
 
+/** Beside a process's JUnit report, the file a `--junitxml` of the user's names (python/grimoire_run_pytest.py's JUNIT_ASKED_NOTE). */
+export const JUNIT_ASKED_NOTE = "junitxml-asked.txt";
+
 export interface FileRecords {
   counts: TestCounts;
   cases: TestCase[];

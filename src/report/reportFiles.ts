@@ -20,6 +20,8 @@ export interface ReportOutputs {
   reportJson: string | null;
   reportHtml: string | null;
   junitXml: string | null;
+  /** Where a `--junitxml` given to pytest asked for its report: the merged document goes there too. */
+  pytestJunitXml?: string | null;
   /** The merged JUnit document, made only when it is asked for. */
   junit: () => string;
 }
@@ -32,7 +34,7 @@ export function writeReportFiles(report: RunReport, outputs: ReportOutputs): voi
   }
   if (outputs.reportJson !== null) writeJsonFile(outputs.reportJson, toJsonReport(report, copyCoverageData(report, outputs.reportJson)));
   if (outputs.reportHtml !== null) writeHtmlReport(outputs.reportHtml, json, outputs.root);
-  if (outputs.junitXml !== null) writeTextFile(outputs.junitXml, outputs.junit());
+  for (const file of new Set([outputs.junitXml, outputs.pytestJunitXml ?? null])) if (file !== null) writeTextFile(file, outputs.junit());
 }
 
 /** The coverage data file's copy beside a JSON report (its name in that folder), or null when there is no data. */

@@ -4,6 +4,7 @@
  * pytest's last-failed cache), and the reports.
  */
 import fs from "node:fs";
+import path from "node:path";
 import type { RunConfig } from "../config/runConfig.js";
 import { combineCoverage } from "../coverage/combine.js";
 import { dataFilesToCombine, processDataFolder, testsFailedIn } from "../coverage/dataFiles.js";
@@ -17,6 +18,7 @@ import { readLastFailed, updateLastFailed, writeLastFailed } from "../plan/pytes
 import { compareCodeUnits } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
 import { writeReportFiles } from "../report/reportFiles.js";
+import { JUNIT_ASKED_NOTE } from "../exec/testRecords.js";
 import type { RunSession } from "../session.js";
 
 export interface Finish {
@@ -71,8 +73,23 @@ export async function finishRun(run: Finish): Promise<number> {
  * The XML library is loaded only for --junit-xml: a run without it starts its first test sooner.
  */
 export async function reportOutputs(config: RunConfig, logDir: string, report: RunReport): Promise<Parameters<typeof writeReportFiles>[1]> {
-  const junit = config.junitXml === null ? null : (await import("../report/junitMerge.js")).junitOfRun(report.files);
-  return { root: config.root, logDir, reportJson: config.reportJson, reportHtml: config.reportHtml, junitXml: config.junitXml, junit: () => junit ?? "" };
+  const pytestJunitXml = junitXmlAsked(logDir);
+  const junit = config.junitXml === null && pytestJunitXml === null ? null : (await import("../report/junitMerge.js")).junitOfRun(report.files);
+  return { root: config.root, logDir, reportJson: config.reportJson, reportHtml: config.reportHtml, junitXml: config.junitXml, pytestJunitXml, junit: () => junit ?? "" };
+}
+
+/**
+ * The file a `--junitxml` given to pytest (in addopts, PYTEST_ADDOPTS or
+ * after --) names, as the run's processes noted it (python/grimoire_run_pytest.py):
+ * it gets the run's merged report, as a plain run would write its one report
+ * there. null when none was given.
+ */
+function junitXmlAsked(logDir: string): string | null {
+  try {
+    return fs.readFileSync(path.join(logDir, "junit", JUNIT_ASKED_NOTE), "utf8").trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 /**

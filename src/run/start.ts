@@ -122,8 +122,9 @@ export async function listFiles(config: RunConfig, session: RunSession, shape: R
         root: config.root,
         python: started.python,
         args: request.args,
-        pytestArgs: [...forwardedArgs, "-p", PLUGIN_MODULE, `--junitxml=${path.join(started.junitDir, "collect.xml")}`],
-        env: { ...started.runEnv, PYTHONPATH: withPluginPath(started.runEnv["PYTHONPATH"]) },
+        pytestArgs: [...forwardedArgs, "-p", PLUGIN_MODULE],
+        // A --junitxml of the user's is not overwritten by a listing: its report goes to the log folder.
+        env: { ...started.runEnv, PYTHONPATH: withPluginPath(started.runEnv["PYTHONPATH"]), GRIMOIRE_JUNIT_XML: path.join(started.junitDir, "collect.xml") },
         launcher: started.launcher,
         logFile: path.join(started.logDir, "collect.log"),
         cancel: session.stopping,

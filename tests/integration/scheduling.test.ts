@@ -195,4 +195,30 @@ describe("CI shards and merged reports", () => {
     expect(suites.filter((s) => s.name === "tests/http/test_slow.py").flatMap((s) => s.testcase).some((c) => c["error"]?.message === "no result within the 2s time limit")).toBe(true);
     expect(Number(junit.testsuites.errors)).toBeGreaterThanOrEqual(1);
   });
+
+  it("a --junitxml given to pytest (addopts, or after --, which wins) gets the whole run's report, in every mode, as a plain run's", async () => {
+    const p = project({
+      "pytest.ini": "[pytest]\naddopts = --junitxml=reports/from-addopts.xml\n",
+      "tests/http/test_ok.py": "def test_a():\n    pass\n\ndef test_b():\n    pass\n",
+      "tests/http/test_bad.py": "def test_c():\n    assert 0\n",
+    });
+    const parse = (file: string): { testcase: unknown[]; failures: number } => {
+      const suites = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (n) => n === "testsuite" || n === "testcase" }).parse(p.read(file)).testsuites.testsuite as { testcase: unknown[]; failures: string }[];
+      return { testcase: suites.flatMap((s) => s.testcase), failures: suites.reduce((sum, s) => sum + Number(s.failures), 0) };
+    };
+    for (const mode of [["--parallel"], ["--parallel", "--pack"], []]) {
+      fs.rmSync(path.join(p.root, "reports"), { recursive: true, force: true });
+      const result = await runCli([...mode, "tests/http/test_ok.py", "tests/http/test_bad.py"], { cwd: p.root });
+      expect(result.code).toBe(1);
+      const report = parse("reports/from-addopts.xml");
+      expect(report.failures).toBe(1);
+      // Serial mode's -x may stop before test_ok.py (the file that failed last time goes first): every test that ran is in it.
+      const [, passed, failed] = /Tests: (\d+) passed, (\d+) failed/.exec(result.stdout) ?? [];
+      expect(report.testcase).toHaveLength(Number(passed) + Number(failed));
+      if (mode.length > 0) expect(report.testcase).toHaveLength(3);
+    }
+    const after = await runCli(["--parallel", "--", "--junitxml=later.xml"], { cwd: p.root });
+    expect(after.code).toBe(1);
+    expect(parse("later.xml").testcase).toHaveLength(3);
+  });
 });

@@ -10,6 +10,7 @@ const place: ProcessPlace = {
   treeId: "run.1",
   artifactsDir: "/logs/a.artifacts",
   logFile: "/logs/a.log",
+  junitFile: "/logs/junit/a.xml",
   recordsFile: "/logs/a.records",
   onlyFile: null,
 };
