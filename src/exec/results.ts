@@ -40,7 +40,15 @@ export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason:
   if (outcome.exitCode === 0) return { status: "passed", reason: null };
   if (outcome.exitCode === 5) return { status: "no-tests", reason: null };
   const code = outcome.exitCode ?? -1;
+  if (code === 1 && outcome.records !== null && !failedAnywhere(outcome.records)) {
+    return { status: "failed", reason: "pytest exited with code 1 though no test failed: a conftest or plugin set the session's exit status" };
+  }
   return { status: "failed", reason: PYTEST_EXIT_REASONS[code] ?? `pytest exited with code ${code}` };
+}
+
+/** Whether the process recorded a failed test or a collection error anywhere. */
+function failedAnywhere(records: ProcessRecords): boolean {
+  return [...records.files.values()].some((file) => file.collectError || failedTests(file.counts) > 0);
 }
 
 /** Every test the process reported, all files together: what a process of one file did. */
@@ -124,7 +132,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
   const process = statusOf(outcome);
   const interrupted = outcome.timedOut || outcome.cancelled || outcome.signal !== null || outcome.spawnError !== null || outcome.lost !== null || endedEarly(outcome);
   // A process that failed with no failing test or collection error to show for it (a usage error, an internal error) must not pass.
-  const explained = [...(records?.files.values() ?? [])].some((file) => file.collectError || failedTests(file.counts) > 0);
+  const explained = records !== null && failedAnywhere(records);
   const collected = records?.collected ?? null;
   const unfinished = (path: string): boolean => (collected?.get(path) ?? 0) > (records?.files.get(path)?.cases.length ?? 0);
   // pytest runs files in its collection order: the first one not finished is where it was.
@@ -133,7 +141,8 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
       ? null
       : collected === null
         ? (paths[0] ?? null)
-        : ([...collected.keys()].find(unfinished) ?? paths.find((p) => !records?.files.has(p)) ?? paths[paths.length - 1] ?? null);
+        : // All done and still failed (a conftest's pytest_sessionfinish set the exit status): the session ended in the last file.
+          ([...collected.keys()].find(unfinished) ?? paths.find((p) => !records?.files.has(p)) ?? paths[paths.length - 1] ?? [...collected.keys()].at(-1) ?? null);
   // The given files, then any other pytest collected or reported on (a serial run that learned its files from pytest gives none).
   const everyPath = [...new Set([...paths, ...(collected?.keys() ?? []), ...(records?.files.keys() ?? [])])];
 

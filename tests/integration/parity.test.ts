@@ -339,6 +339,20 @@ describe("pytest options that act across files", () => {
     expect(history.files["tests/http/test_b.py"]?.recent ?? "").not.toMatch(/F/);
   });
 
+  it("a conftest that fails the session after every test passed (pytest_sessionfinish) fails the run in every mode, as it fails plain pytest", async () => {
+    const p = project({
+      "conftest.py": "def pytest_sessionfinish(session, exitstatus):\n    if exitstatus == 0:\n        session.exitstatus = 1\n",
+      "tests/http/test_a.py": "def test_a():\n    pass\n",
+      "tests/http/test_b.py": "def test_b():\n    pass\n",
+    });
+    expect(plainPytest(p, ["tests/http"]).code).toBe(1);
+    for (const mode of [[], ["--parallel"], ["--parallel", "--pack"]]) {
+      const result = await runCli(mode, { cwd: p.root });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/exited with code 1 though no test failed[\s\S]*FAILED \(exit code 1\)/);
+    }
+  });
+
   it("a conftest that does not import (a syntax error, a missing module) stops the run before any test, or fails its folder, where it stops plain pytest or fails its folder", async () => {
     const atStart = project({ ...twoFailing, "tests/e2e/conftest.py": "def broken(:\n    pass\n", "tests/e2e/test_e.py": "def test_e():\n    pass\n" });
     // A conftest of a folder pytest is given is loaded at start: plain pytest stops there too (its usage error, 4).
