@@ -13,8 +13,13 @@ import { capture } from "./process/capture.js";
 export interface PythonCommand {
   command: string;
   args: string[];
-  /** Where the choice came from, for messages: "--python", ".venv/bin/python", "uv.lock", "default". */
+  /** Where the choice came from, for messages: "--python", ".venv/bin/python", "uv.lock", "../.venv/bin/python" (a folder up), "default". */
   source: string;
+}
+
+/** A `uv run python` chosen for the project's uv.lock (resolved to the project's interpreter once checked). */
+export function viaUv(python: PythonCommand): boolean {
+  return path.basename(python.source) === "uv.lock";
 }
 
 export function choosePython(root: string, explicit: string | undefined, env: NodeJS.ProcessEnv): PythonCommand {
@@ -23,15 +28,33 @@ export function choosePython(root: string, explicit: string | undefined, env: No
     if (command === undefined) throw new UsageError("--python is empty");
     return { command, args, source: "--python" };
   }
-  for (const candidate of VIRTUALENV_PYTHONS) {
-    const file = path.join(root, candidate);
-    if (isExecutable(file)) return { command: file, args: [], source: candidate };
-  }
-  if (fs.existsSync(path.join(root, "uv.lock"))) {
-    const uv = findOnPath("uv", env);
-    if (uv !== null) return { command: uv, args: ["run", "python"], source: "uv.lock" };
+  // Started in a folder of the project (its tests/, say), as pytest may be: the project's own Python is further up.
+  for (const folder of projectFolders(root)) {
+    const shown = (name: string): string => path.join(path.relative(root, folder), name);
+    for (const candidate of VIRTUALENV_PYTHONS) {
+      const file = path.join(folder, candidate);
+      if (isExecutable(file)) return { command: file, args: [], source: shown(candidate) };
+    }
+    if (fs.existsSync(path.join(folder, "uv.lock"))) {
+      const uv = findOnPath("uv", env);
+      if (uv !== null) return { command: uv, args: ["run", "python"], source: shown("uv.lock") };
+    }
   }
   return { command: FALLBACK_PYTHON, args: [], source: "default" };
+}
+
+/**
+ * `root`, then each folder above it up to the top of its git repository; only
+ * `root` itself outside one (a virtualenv found above a folder that is not in
+ * a repository may belong to anything).
+ */
+function projectFolders(root: string): string[] {
+  const folders: string[] = [];
+  for (let folder = path.resolve(root); ; folder = path.dirname(folder)) {
+    folders.push(folder);
+    if (fs.existsSync(path.join(folder, ".git")) || path.dirname(folder) === folder) break;
+  }
+  return fs.existsSync(path.join(folders[folders.length - 1] as string, ".git")) ? folders : folders.slice(0, 1);
 }
 
 export function describePython(python: PythonCommand): string {
@@ -63,8 +86,8 @@ export async function checkPytest(python: PythonCommand, root: string, env: Node
     throw new UsageError(`${shown}${how} failed (exit ${String(result.code)}) while checking for pytest:\n${detail}`);
   }
   const executable = result.stdout.trim().split("\n")[0];
-  if (python.source === "uv.lock" && executable !== undefined && isExecutable(executable)) {
-    return { command: executable, args: [], source: "uv.lock" };
+  if (viaUv(python) && executable !== undefined && isExecutable(executable)) {
+    return { command: executable, args: [], source: python.source };
   }
   return python;
 }

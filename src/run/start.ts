@@ -19,7 +19,7 @@ import { PLUGIN_MODULE, withPluginPath } from "../exec/pytestCommand.js";
 import type { ChangedSelection } from "../plan/changed.js";
 import { grimoireForwardedArgs } from "../plan/planRun.js";
 import { launch, type Launcher } from "../process/launch.js";
-import { checkPytest, choosePython, type PythonCommand } from "../python.js";
+import { checkPytest, choosePython, viaUv, type PythonCommand } from "../python.js";
 import type { RunSession } from "../session.js";
 import { HeldEvents } from "../events.js";
 import { startTestEnvironment } from "./environment.js";
@@ -92,7 +92,7 @@ export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, sessio
   const server = await session.forkServer();
   // A direct serial run is one pytest process: it is asked whether pytest is there only if that process never got to
   // pytest (pytestMissing in run.ts), which spares a Python start before the first test. uv's is resolved first.
-  const pytestUnchecked = server === null && shape.direct && chosen.source !== "uv.lock";
+  const pytestUnchecked = server === null && shape.direct && !viaUv(chosen);
   const python = server instanceof ForkServer || pytestUnchecked ? chosen : await checkPytest(chosen, config.root, runEnv);
   const launcher: Launcher = server instanceof ForkServer ? (spec) => (server.usable ? server.launch(spec) : launch(spec)) : launch;
   const junitDir = path.join(logDir, "junit");
