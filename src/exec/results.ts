@@ -41,7 +41,12 @@ export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason:
   if (outcome.exitCode === 5) return { status: "no-tests", reason: null };
   const code = outcome.exitCode ?? -1;
   if (code === 1 && outcome.records !== null && !failedAnywhere(outcome.records)) {
-    return { status: "failed", reason: "pytest exited with code 1 though no test failed: a conftest or plugin set the session's exit status" };
+    // Never finished its session: a test called os._exit(1), say. Finished it: a conftest decided the run failed.
+    const reason =
+      outcome.records.exitStatus === null
+        ? "pytest's session ended before it finished (exit code 1): a test or plugin ended the process"
+        : "pytest exited with code 1 though no test failed: a conftest or plugin set the session's exit status";
+    return { status: "failed", reason };
   }
   return { status: "failed", reason: PYTEST_EXIT_REASONS[code] ?? `pytest exited with code ${code}` };
 }

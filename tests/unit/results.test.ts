@@ -48,6 +48,14 @@ describe("the status of a file from its pytest process", () => {
     expect(statusOf(outcome({ exitCode: 0, records: records([collected({ "a.py": 1 }), ...passing("a.py", "t1"), finish(0)]) })).status).toBe("passed");
   });
 
+  it("says why pytest exited 1 with no failed test: its session cut short (os._exit(1)), or ended and failed by a conftest", () => {
+    const cut = records([collected({ "a.py": 3 }), ...passing("a.py", "t1")]);
+    expect(statusOf(outcome({ exitCode: 1, records: cut }))).toEqual({ status: "failed", reason: expect.stringMatching(/session ended before it finished \(exit code 1\)/) });
+    const finished = records([collected({ "a.py": 1 }), ...passing("a.py", "t1"), finish(0)]);
+    expect(statusOf(outcome({ exitCode: 1, records: finished }))).toEqual({ status: "failed", reason: expect.stringMatching(/though no test failed/) });
+    expect(statusOf(outcome({ exitCode: 1 })).reason).toBe("tests failed");
+  });
+
   it("keeps the tail only where it helps: failures", () => {
     expect(resultOfFile(RUN, outcome()).tail).toEqual([]);
     expect(resultOfFile(RUN, outcome({ exitCode: 1 })).tail).toEqual(["last line"]);
