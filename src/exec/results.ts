@@ -190,6 +190,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
 function whyNotRun(records: ProcessRecords | null, outcome: ProcessOutcome): string {
   if ((records?.collectErrors.length ?? 0) > 0 && outcome.exitCode === 2) return "not run: pytest stopped on an error while collecting tests";
   if (outcome.exitCode === 1 || outcome.exitCode === 2) return "not reached: pytest stopped at the first failure (-x or --maxfail)";
+  if (outcome.exitCode === 3) return "not run: pytest hit an internal error in the process it shared with other files";
   return "not reached: the pytest process it shared with other files was stopped";
 }
 

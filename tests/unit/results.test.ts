@@ -127,6 +127,28 @@ describe("splitting a serial run by file", () => {
     expect(resultsOfSerialRun(RUN, paths, outcome({ exitCode: 1, records: recorded })).map((r) => r.status)).toEqual(["passed", "failed", "cancelled"]);
   });
 
+  it("an internal error before any test (a conftest's collection hook raising) fails the first file and says so of the rest", () => {
+    const results = resultsOfSerialRun(RUN, paths, outcome({ exitCode: 3, records: records([collected({ [a]: 1, [b]: 1, [c]: 1 })]) }));
+    expect(results.map((r) => r.status)).toEqual(["failed", "cancelled", "cancelled"]);
+    expect(results[0]?.reason).toMatch(/internal error/);
+    expect(results[1]?.reason).toMatch(/internal error in the process it shared/);
+  });
+
+  it("a session failed after all its tests passed (a conftest's pytest_sessionfinish) fails the last file, never none", () => {
+    const recorded = records([collected({ [a]: 1, [c]: 1 }), ...passing(a, "t"), ...passing(c, "t"), finish(0)]);
+    const results = resultsOfSerialRun(RUN, [], outcome({ exitCode: 1, records: recorded }));
+    expect(results.map((r) => [r.path, r.status])).toEqual([
+      [a, "passed"],
+      [c, "failed"],
+    ]);
+    expect(results[1]?.reason).toMatch(/though no test failed/);
+  });
+
+  it("a process that failed before it reported on any file is one failed result under the run's name, not 'no tests'", () => {
+    const results = resultsOfSerialRun({ ...RUN, path: "tests" }, [], outcome({ exitCode: 4, records: null }));
+    expect(results).toMatchObject([{ path: "tests", status: "failed", exitCode: 4, reason: expect.stringMatching(/usage error/) }]);
+  });
+
   it("a timeout falls on the file pytest was in, by pytest's own order, whatever the order given", () => {
     const recorded = records([collected({ [c]: 2, [a]: 1, [b]: 1 }), ...passing(c, "t1")]);
     const results = resultsOfSerialRun(RUN, paths, outcome({ exitCode: null, timedOut: true, timeoutSeconds: 5, records: recorded }));
