@@ -68,7 +68,7 @@ export async function managedSetupScenario({ repetitions }) {
     ],
     notes: [
       `The ready-at-once run started its first file ${m[FIRST].toFixed(2)} s after the run had read its options (median of the JSON report's earliest startSeconds). A server that sleeps ${READY_AFTER_SECONDS} s before it listens answers no sooner than ${READY_AFTER_SECONDS} s after it was started, and it cannot be started before the run knows its --server: each slot's first file waits at least the ${Math.max(0, READY_AFTER_SECONDS - m[FIRST]).toFixed(2)} s between, however far ahead the later servers are prepared. Hence the least ratio above: a target below it cannot be met here.`,
-      `The first two servers of each slot start with the run, while the fork server starts and pytest lists the files; each slot then starts its next files' servers while its current file runs. Only the first files wait, for what is left of the ${READY_AFTER_SECONDS} s once the run has started (about half a second here, with plugin autoloading off).`,
+      `The first two servers of each slot start with the run, while the fork server starts and pytest lists the files; each slot then starts its next files' servers while its current file runs. Only the first files wait, for what is left of the ${READY_AFTER_SECONDS} s once the run has started.`,
     ],
   };
 }
