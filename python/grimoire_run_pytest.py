@@ -334,6 +334,7 @@ class Lister:
                 "lastFailed": bool(getattr(option, "lf", False)),
                 "failedFirst": bool(getattr(option, "failedfirst", False)),
                 "collectOnly": bool(option.collectonly),
+                "stepwise": bool(getattr(option, "stepwise", False) or getattr(option, "stepwise_skip", False)),
                 "xdistWorkers": _xdist_workers(option),
             },
         }

@@ -16,6 +16,7 @@ import { prepareOutputFile } from "./config/outputPaths.js";
 import type { RunConfig } from "./config/runConfig.js";
 import type { Listing } from "./discovery/askPytest.js";
 import { unsplittable } from "./discovery/sourceHints.js";
+import { UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
@@ -79,6 +80,13 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (listing !== null && (shape.given.collectOnly || listing.options.collectOnly)) {
       const code = await listOnly(config, io, session, { shape, start, listed, listing, colour });
       return session.interruptedBy !== null ? interrupted() : code;
+    }
+
+    if (listing?.options.stepwise === true && config.mode === "parallel") {
+      // Each file's process would stop at its own first failure, and all of them would write pytest's one stepwise memory.
+      throw new UsageError(
+        "pytest's --stepwise (--sw) resumes one session's run of the tests at its last failure: it does not work across one process per file. Run it without --parallel (one pytest process, as plain pytest), or use --fail-fast and --last-failed (-- --lf) in a parallel run",
+      );
     }
 
     // 4. The plan: which files, in which batches, on how many workers (pure, but for the history read first).

@@ -39,6 +39,8 @@ export interface Listing {
     lastFailed: boolean;
     failedFirst: boolean;
     collectOnly: boolean;
+    /** `--sw` / `--stepwise` (or `--sw-skip`): one session's walk through the tests, resumed at its last failure. Absent: false. */
+    stepwise?: boolean;
     /** pytest-xdist's -n, when it would distribute; each grimoire-run process runs without it. */
     xdistWorkers: number | string | null;
   };

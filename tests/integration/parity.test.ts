@@ -339,6 +339,19 @@ describe("pytest options that act across files", () => {
     expect(history.files["tests/http/test_b.py"]?.recent ?? "").not.toMatch(/F/);
   });
 
+  it("pytest's --stepwise, which resumes one session, is refused in a parallel run (addopts too) and works in a serial run's one process", async () => {
+    const p = project({ ...twoFailing, "pytest.ini": "[pytest]\naddopts = --sw\n" });
+    const parallel = await runCli(["--parallel"], { cwd: p.root });
+    expect(parallel.code).toBe(2);
+    expect(parallel.stderr).toMatch(/--stepwise \(--sw\) resumes one session's run[\s\S]*without --parallel/);
+    // As plain pytest, the serial run's one process stops at the first failure and, run again, resumes there.
+    const first = await runCli([], { cwd: p.root });
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/stepwise: no previously failed tests/);
+    const again = await runCli([], { cwd: p.root });
+    expect(again.stdout).toMatch(/stepwise: skipping \d+ already passed items/);
+  });
+
   it("a conftest that fails the session after every test passed (pytest_sessionfinish) fails the run in every mode, as it fails plain pytest", async () => {
     const p = project({
       "conftest.py": "def pytest_sessionfinish(session, exitstatus):\n    if exitstatus == 0:\n        session.exitstatus = 1\n",
