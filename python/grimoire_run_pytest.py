@@ -332,6 +332,8 @@ class Lister:
             "options": {
                 "maxfail": option.maxfail,
                 "lastFailed": bool(getattr(option, "lf", False)),
+                # --lfnf: what --lf runs when nothing failed last time, "all" (pytest's default) or "none".
+                "lastFailedNoFailures": getattr(option, "last_failed_no_failures", "all"),
                 "failedFirst": bool(getattr(option, "failedfirst", False)),
                 "collectOnly": bool(option.collectonly),
                 "stepwise": bool(getattr(option, "stepwise", False) or getattr(option, "stepwise_skip", False)),

@@ -196,6 +196,7 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
     order: config.order,
     seed: config.seed ?? crypto.randomInt(2 ** 31),
     lastFailed: !shape.direct && config.mode !== "debug" && (config.lastFailed || shape.given.lastFailed || listing?.options.lastFailed === true),
+    noneWhenNothingFailed: listing?.options.lastFailedNoFailures === "none",
     failedFirst: !shape.direct && (config.failedFirst || shape.given.failedFirst || listing?.options.failedFirst === true),
     shard: config.shard,
     estimates: estimateFiles(config.root, selection.files.filter((f) => history.files[f.path]?.seconds == null).map((f) => f.path)),

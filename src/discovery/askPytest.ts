@@ -37,6 +37,8 @@ export interface Listing {
   options: {
     maxfail: number;
     lastFailed: boolean;
+    /** pytest's --lfnf: what --lf runs when nothing failed last time. Absent: "all". */
+    lastFailedNoFailures?: "all" | "none";
     failedFirst: boolean;
     collectOnly: boolean;
     /** `--sw` / `--stepwise` (or `--sw-skip`): one session's walk through the tests, resumed at its last failure. Absent: false. */

@@ -15,6 +15,8 @@ export interface PlanOptions {
   order: Order;
   seed: number;
   lastFailed: boolean;
+  /** pytest's `--lfnf none`: when nothing failed last time, --last-failed runs nothing (as pytest deselects everything). */
+  noneWhenNothingFailed?: boolean;
   failedFirst: boolean;
   shard: ShardSpec | null;
   /** Guesses of the length of files with no history (estimate.ts). */
@@ -43,12 +45,15 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
   }
   if (options.lastFailed) {
     const selection = selectLastFailed(files, history);
-    files = selection.everything ? selection.files : selection.files.map((file) => onlyFailedTests(file, history));
-    narrowed = narrowed || !selection.everything;
+    const nothing = selection.everything && options.noneWhenNothingFailed === true;
+    files = nothing ? [] : selection.everything ? selection.files : selection.files.map((file) => onlyFailedTests(file, history));
+    narrowed = narrowed || !selection.everything || nothing;
     const tests = files.reduce((sum, f) => sum + (f.named ?? []).filter((t) => t.includes("::")).length, 0);
     const whole = files.filter((f) => f.named === null || !f.named.every((t) => t.includes("::"))).length;
     notices.push(
-      selection.everything
+      nothing
+        ? "--last-failed: nothing failed, timed out or was cancelled last time; running nothing (pytest's --lfnf none)"
+        : selection.everything
         ? "--last-failed: nothing failed, timed out or was cancelled last time; running everything"
         : `--last-failed: running ${[tests > 0 ? `the ${plural(tests, "test")} that failed` : "", whole > 0 ? `${plural(whole, "whole file")} that failed without a test to show for it (or timed out, or was cancelled)` : ""].filter(Boolean).join(", and ")}`,
     );

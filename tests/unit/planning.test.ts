@@ -99,6 +99,16 @@ describe("--last-failed", () => {
     expect(paths(selected.files)).toEqual(["a.py", "b.py"]);
     expect(selected.everything).toBe(true);
   });
+
+  it("runs nothing when nothing failed under pytest's --lfnf none, and everything otherwise", () => {
+    const past = history({ "a.py": [1, "passed"], "b.py": [1, "passed"] });
+    const options = { order: "name", seed: 0, lastFailed: true, failedFirst: false, shard: null, changed: null } as const;
+    const found = ["a.py", "b.py"].map((path): TestFile => ({ path, named: null, folder: ".", kind: "tests" }));
+    const none = planFiles(found, past, { ...options, noneWhenNothingFailed: true });
+    expect(none.files).toEqual([]);
+    expect(none.notices.join()).toMatch(/running nothing \(pytest's --lfnf none\)/);
+    expect(planFiles(found, past, options).files).toHaveLength(2);
+  });
 });
 
 describe("--shard I/N", () => {
