@@ -39,7 +39,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const statusText = STATUS_ORDER.filter((s) => summary.byStatus[s] > 0).map((s) => `${summary.byStatus[s]} ${STATUS_LABEL[s]}`);
   const retried = summary.retriedAttempts;
   const what = options.load === true ? plural(finals.length, "file run") : plural(finals.length, "file");
-  lines.push(`${colours.bold(what)}: ${statusText.join(", ")}${retried > 0 ? ` (${plural(retried, "retried attempt")})` : ""}`);
+  // A run with no file has nothing to count: "0 files: " would end in nothing.
+  lines.push(finals.length === 0 ? `${colours.bold("No files ran")}` : `${colours.bold(what)}: ${statusText.join(", ")}${retried > 0 ? ` (${plural(retried, "retried attempt")})` : ""}`);
 
   if (summary.tests !== null) {
     const missing = summary.withoutReport;

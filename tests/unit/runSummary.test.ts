@@ -48,6 +48,12 @@ describe("the run's summary", () => {
     expect(githubSummary(report)).toMatch(/5 files, 2 failed, 2 cancelled · tests: 2 passed, 3 failed/);
   });
 
+  it("says that no file ran, rather than counting none", () => {
+    const console = formatSummary({ ...report, exitCode: 5, files: [] }, { colours: palette(false), stopped: null }).join("\n");
+    expect(console).toMatch(/^No files ran$/m);
+    expect(console).not.toMatch(/0 files:/);
+  });
+
   it("lists the run's files that both passed and failed recently, with how often they failed", () => {
     const flaky = { ...report, flaky: [{ path: "a.py", runs: 8, failed: 2, tests: [{ nodeid: "a.py::test_x", runs: 8, failed: 2 }] }] };
     const console = formatSummary(flaky, { colours: palette(false), stopped: null }).join("\n");
