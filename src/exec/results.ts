@@ -16,7 +16,7 @@ const PYTEST_EXIT_REASONS: Record<number, string> = {
   1: "tests failed",
   2: "pytest was interrupted (often an error while collecting tests)",
   3: "pytest hit an internal error",
-  [PYTEST_USAGE_ERROR]: "pytest usage error (check the arguments forwarded after --, -k and -m)",
+  [PYTEST_USAGE_ERROR]: "pytest usage error (check the node ids and paths given, -k, -m, and the arguments after --)",
 };
 
 /**

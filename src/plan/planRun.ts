@@ -142,7 +142,7 @@ export function iterationPolicy(config: Pick<RunConfig, "load">, parallel: boole
 export function acrossFileNotices(config: Pick<RunConfig, "mode">, given: ForwardedArgs, listing: Listing, maxFailed: number | null): string[] {
   const notices: string[] = [];
   if (maxFailed !== null && config.mode === "parallel") {
-    notices.push(maxFailed === 1 ? "pytest's -x: the run stops at the first failing test, as with --fail-fast" : `pytest's --maxfail=${maxFailed}: the run stops once ${maxFailed} tests have failed`);
+    notices.push(maxFailed === 1 ? "pytest's -x (or --maxfail=1): the run stops at the first failing test, as with --fail-fast" : `pytest's --maxfail=${maxFailed}: the run stops once ${maxFailed} tests have failed`);
   }
   if (given.dropped.length > 0) notices.push(`ignoring pytest-xdist's ${given.dropped.join(" ")}: grimoire-run runs the files in parallel itself (--workers)`);
   else if (listing.options.xdistWorkers !== null) {

@@ -204,7 +204,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         const halted =
           event.haltedAfterIteration === null ? null : `Stopped after iteration ${event.haltedAfterIteration}, which had failures (--keep-going runs on).`;
         const cause = event.stopped ?? stopped;
-        const lines = formatSummary(event.report, { colours, stopped: cause === null ? halted : `Stopped early: ${stopping(cause)}`, load: load !== null, width: options.width });
+        const lines = formatSummary(event.report, { colours, stopped: cause === null ? halted : `Stopped early: ${stopping(cause, { over: true })}`, load: load !== null, width: options.width });
         terminal.out(`${lines.join("\n")}\n`);
         break;
       }
@@ -223,19 +223,21 @@ function slowHint(timeoutSeconds: number | null): string {
   return `         ${stop} Files that run at once cannot share a fixed port: derive ports from GRIMOIRE_SLOT, which differs for each of them.`;
 }
 
-/** Why the run is stopping, in words. */
-export function stopping(cause: StopCause): string {
+/** Why the run is stopping, in words; `over`: said in the summary, once everything has stopped. */
+export function stopping(cause: StopCause, { over = false } = {}): string {
   switch (cause.reason) {
     case "fail-fast": {
       const what = `${cause.result.path} ${cause.result.status === "timeout" ? "timed out" : "failed"}`;
-      return cause.pytestExitFirst ? `${what} (pytest's -x stops at the first failure)` : what;
+      return cause.pytestExitFirst ? `${what} (pytest's -x, or --maxfail=1, stops at the first failure)` : what;
     }
     case "max-failures":
       return `${cause.failedTests} tests failed (pytest's --maxfail=${cause.limit})`;
     case "interrupt":
       return cause.beforeFirstTest
         ? `Interrupted by ${cause.signal} before the first test started`
-        : `Interrupted by ${cause.signal}: stopping every running test process (press Ctrl-C again to kill at once)`;
+        : over
+          ? `Interrupted by ${cause.signal}: every running test process was stopped`
+          : `Interrupted by ${cause.signal}: stopping every running test process (press Ctrl-C again to kill at once)`;
     case "environment":
       return cause.message;
     case "error":

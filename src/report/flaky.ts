@@ -9,7 +9,8 @@ import type { Palette } from "./style.js";
 
 /** "failed 3 of its last 12 runs (25%)" */
 export function describeRate(rate: FlakeRate): string {
-  return `failed ${rate.failed} of ${rate.runs === 1 ? "its last run" : `its last ${rate.runs} runs`} (${percentOf(rate)})`;
+  if (rate.runs === 1) return `failed in its one recent run (${percentOf(rate)})`;
+  return `failed ${rate.failed} of its last ${rate.runs} runs (${percentOf(rate)})`;
 }
 
 export function percentOf(rate: FlakeRate): string {

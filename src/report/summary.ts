@@ -78,6 +78,10 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const flaky = formatFlaky(report.flaky ?? [], { colours, maxFiles: FLAKY_FILES_LISTED, maxTests: FLAKY_TESTS_LISTED });
   if (flaky.length > 0) lines.push("", ...flaky);
 
+  // Nothing else failed: the flaky files are why (--flaky-result fail, the default when CI is set).
+  if (report.exitCode === EXIT.failed && failures.length === 0 && cancelled.length === 0 && summary.byStatus.flaky > 0 && report.coverage?.failed !== true) {
+    lines.push("", colours.yellow(`${plural(summary.byStatus.flaky, "flaky file")} (passed only on a retry) ${summary.byStatus.flaky === 1 ? "fails" : "fail"} the run: --flaky-result fail, the default when CI is set (--flaky-result pass to let ${summary.byStatus.flaky === 1 ? "it" : "them"} pass)`));
+  }
   if (options.stopped !== null) lines.push("", colours.yellow(options.stopped));
   const verdict = report.exitCode === EXIT.passed ? colours.green("PASSED") : report.exitCode === EXIT.noTests ? colours.yellow("NO TESTS COLLECTED") : colours.red("FAILED");
   lines.push("", `${colours.bold(verdict)} (exit code ${report.exitCode})`);

@@ -98,6 +98,8 @@ describe("--duration", () => {
     expect(result.stdout).toMatch(/Iterations: \d+ run/);
     expect(result.stdout).toMatch(/tests\/http\/test_a\.py\s+\d+\s+\d+/);
     expect(result.stdout).toMatch(/Interrupted by SIGINT/);
+    // The summary comes once everything has stopped: it no longer offers a second Ctrl-C.
+    expect(result.stdout).toMatch(/Stopped early: Interrupted by SIGINT: every running test process was stopped/);
   });
 });
 

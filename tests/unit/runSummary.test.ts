@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { githubSummary } from "../../src/report/githubReporter.js";
 import { summariseRun } from "../../src/report/runSummary.js";
 import { formatSummary } from "../../src/report/summary.js";
+import { describeRate } from "../../src/report/flaky.js";
 import { palette } from "../../src/report/style.js";
 import type { RunReport } from "../../src/model.js";
 import { fileResult } from "../helpers/results.js";
@@ -46,6 +47,19 @@ describe("the run's summary", () => {
     const console = formatSummary(report, { colours: palette(false), stopped: null }).join("\n");
     expect(console).toMatch(/5 files: 1 flaky, 1 failed, 1 timed out, 2 cancelled/);
     expect(githubSummary(report)).toMatch(/5 files, 2 failed, 2 cancelled · tests: 2 passed, 3 failed/);
+  });
+
+  it("says why a run of passing and flaky files failed: flaky files fail it (--flaky-result fail, CI's default)", () => {
+    const flakyOnly: RunReport = { ...report, exitCode: 1, files: [fileResult({ path: "a.py", status: "failed", attempt: 1 }), fileResult({ path: "a.py", status: "flaky", attempt: 2 }), fileResult({ path: "b.py" })] };
+    const console = formatSummary(flakyOnly, { colours: palette(false), stopped: null }).join("\n");
+    expect(console).toMatch(/1 flaky file \(passed only on a retry\) fails the run: --flaky-result fail, the default when CI is set/);
+    expect(formatSummary({ ...flakyOnly, exitCode: 0 }, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(/fails the run/);
+    expect(formatSummary(report, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(/fails the run/);
+  });
+
+  it("words a flake rate of one recent run as such", () => {
+    expect(describeRate({ failed: 1, runs: 1 })).toBe("failed in its one recent run (100%)");
+    expect(describeRate({ failed: 2, runs: 8 })).toBe("failed 2 of its last 8 runs (25%)");
   });
 
   it("says that no file ran, rather than counting none", () => {
