@@ -10,6 +10,7 @@ import { EnvironmentFailure, StartCancelled } from "../errors.js";
 import { launch as defaultLaunch, type Exit, type Launcher } from "../process/launch.js";
 import { OutputCapture } from "../process/outputCapture.js";
 import { killTrees } from "../process/processTree.js";
+import { toProjectPath } from "../projectPaths.js";
 import { freePort, portAnswers } from "./ports.js";
 import { sleep } from "../process/sleep.js";
 import { SERVER_BIND_RACE_ATTEMPTS, SERVER_READY_POLL_MS, SERVER_READY_PROBE_TIMEOUT_MS } from "../defaults.js";
@@ -94,7 +95,10 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
     const code = exit === null ? "" : exit.signal !== null ? ` (killed by ${exit.signal})` : exit.code !== null ? ` (exit code ${exit.code})` : "";
     const tail = logTail(capture.tail());
     const shown = tail === "" ? " (it printed nothing)" : `\n${tail}`;
-    return new EnvironmentFailure(`the server for ${request.label} ${message}${code}; its log: ${request.logFile}${shown}`);
+    // As the run's other logs are named: from the project's root, when the log folder is in it.
+    const relative = toProjectPath(request.cwd, request.logFile);
+    const log = relative.startsWith("../") ? request.logFile : relative;
+    return new EnvironmentFailure(`the server for ${request.label} ${message}${code}; its log: ${log}${shown}`);
   };
 
   if (pid === null) return { kind: "failed", failure: await failed(`could not be started: ${String((await child.exited).spawnError?.message)}`, null) };

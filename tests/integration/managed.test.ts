@@ -247,6 +247,8 @@ describe("servers that fail", () => {
     expect(result.code).toBe(3);
     // The first servers start with the run, before pytest has said which file each slot runs first.
     expect(result.stdout).toMatch(/the server for the first file of slot \d exited before it was ready at http:\/\/127\.0\.0\.1:\d+\/ \(exit code 7\)/);
+    // Its log named as every other log of the run is: from the project's root.
+    expect(result.stdout).toMatch(/its log: \.grimoire\/logs\/[^/\s]+\/[\w.-]+\.server\.log/);
     expect(result.stdout).toMatch(/│ cannot start: no config/);
     expect(await clones()).toEqual([]);
     expect(processesWith(mark)).toEqual([]);
