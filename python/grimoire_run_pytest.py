@@ -81,6 +81,12 @@ JUNIT_ASKED_NOTE = "junitxml-asked.txt"
 
 def _interrupt(signum, frame):
     global _stopped
+    if os.getpid() != _interrupt_pid:
+        # A process a test forked (multiprocessing's fork, os.fork) that got here before its fork hook ran: SIGTERM
+        # ends it as it would without grimoire-run, and the test that stopped it sees -SIGTERM.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     _stopped = True
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     capture = _config.pluginmanager.getplugin("capturemanager") if _config is not None else None
@@ -91,6 +97,19 @@ def _interrupt(signum, frame):
     sys.stderr.write(f"\ngrimoire-run stopped this test here:\n{where}")
     sys.stderr.flush()
     raise KeyboardInterrupt(f"stopped by grimoire-run (signal {signum})")
+
+
+def _default_sigterm_in_child():
+    """A process forked by a test inherits no handler of grimoire-run's: SIGTERM kills it by default, as in plain pytest."""
+    if signal.getsignal(signal.SIGTERM) is _interrupt:
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        except ValueError:
+            pass
+
+
+_interrupt_pid = os.getpid()
+os.register_at_fork(after_in_child=_default_sigterm_in_child)
 
 
 def _absolute(config, nodeid):
@@ -505,11 +524,12 @@ def _browser_server_fixtures(endpoint, served):
 
 
 def pytest_configure(config):
-    global _config
+    global _config, _interrupt_pid
     _config = config
     # `--split auto` never splits a module marked so (pytestmark = pytest.mark.grimoire_serial).
     config.addinivalue_line("markers", "grimoire_serial: grimoire-run --split never runs this module's tests in several processes")
     if threading.current_thread() is threading.main_thread():
+        _interrupt_pid = os.getpid()
         signal.signal(signal.SIGTERM, _interrupt)
     # grimoire-run runs files in parallel itself: pytest-xdist distributing inside each process too (its
     # -n in addopts cannot be taken back on the command line) would multiply the workers. Its trylast

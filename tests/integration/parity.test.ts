@@ -352,6 +352,40 @@ describe("pytest options that act across files", () => {
     expect(again.stdout).toMatch(/stepwise: skipping \d+ already passed items/);
   });
 
+  it("a process a test forks and stops with SIGTERM dies of it, as in plain pytest: it does not inherit grimoire-run's handler", async () => {
+    const p = project({
+      "tests/http/test_fork.py": `import multiprocessing, os, signal, time
+
+def _sleep():
+    time.sleep(30)
+
+def test_multiprocessing_terminate():
+    child = multiprocessing.get_context("fork").Process(target=_sleep)
+    child.start()
+    time.sleep(0.2)
+    child.terminate()
+    child.join(10)
+    assert child.exitcode == -signal.SIGTERM
+
+def test_os_fork_kill():
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    time.sleep(0.2)
+    os.kill(pid, signal.SIGTERM)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
+`,
+    });
+    expect(plainPytest(p, ["tests/http"]).code).toBe(0);
+    for (const mode of [["--parallel"], ["--parallel", "--no-fork-server"], []]) {
+      const result = await runCli(mode, { cwd: p.root });
+      expect(result.code).toBe(0);
+      expect(result.stdout).not.toMatch(/grimoire-run stopped this test/);
+    }
+  });
+
   it("a conftest that fails the session after every test passed (pytest_sessionfinish) fails the run in every mode, as it fails plain pytest", async () => {
     const p = project({
       "conftest.py": "def pytest_sessionfinish(session, exitstatus):\n    if exitstatus == 0:\n        session.exitstatus = 1\n",
