@@ -207,22 +207,28 @@ def _take_junit_xml(config):
 
 
 class OnlyFiles:
-    """Ignores every path that is neither a listed path nor a folder on the way to one."""
+    """Ignores every file that is not a listed path; folders are walked, as in a plain run.
+
+    A plain run loads the conftest of every folder it walks, and a conftest's
+    hooks act on the whole session (a marker registered in pytest_configure, a
+    pytest_collection_modifyitems that skips tests in other folders): a file's
+    process walks the same folders, so that their conftests act on it too.
+    """
 
     def __init__(self, listing):
         with open(listing, encoding="utf-8") as handle:
-            self.paths = {line for line in handle.read().split("\n") if line}
-        self.folders = set()
-        for path in self.paths:
-            folder = os.path.dirname(path)
-            while folder not in self.folders and os.path.dirname(folder) != folder:
-                self.folders.add(folder)
-                folder = os.path.dirname(folder)
+            lines = [line for line in handle.read().split("\n") if line]
+        self.paths = {line for line in lines if not line.startswith("!")}
+        # "!FOLDER": a folder whose collection failed when the files were listed; it is an entry of its own.
+        self.avoided = {line[1:] for line in lines if line.startswith("!")}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_ignore_collect(self, collection_path, config):
         path = str(collection_path)
-        return None if path in self.paths or path in self.folders else True
+        if path in self.paths:
+            return None
+        # pytest's own rules (norecursedirs, --ignore, collect_ignore) still decide which other folders it walks.
+        return None if path not in self.avoided and os.path.isdir(path) else True
 
 
 class ImportFirst:

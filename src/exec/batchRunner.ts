@@ -33,6 +33,12 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
    * batch, --last-failed), which limits it to its files.
    */
   plainTargets: string[] | null;
+  /**
+   * Folders whose collection failed when pytest listed the files (a conftest
+   * that does not import), absolute: each is an entry of its own, and no other
+   * file's process walks into it.
+   */
+  brokenFolders: readonly string[];
   timeoutSeconds: number | null;
   killGraceSeconds: number;
   /** --slow-notice, in parallel mode. */
@@ -65,7 +71,11 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const plain = !parallel && placement.attempt === 1 ? settings.plainTargets : null;
     const targets = plain !== null ? { args: plain, subset: null, only: null } : targetsOf(batch.files, settings.root);
     const onlyFile = targets.only === null ? null : path.join(settings.logDir, `${name}.files`);
-    if (onlyFile !== null) fs.writeFileSync(onlyFile, (targets.only ?? []).map((file) => `${file}\n`).join(""));
+    if (onlyFile !== null) {
+      const mine = targets.only ?? [];
+      const avoided = settings.brokenFolders.filter((folder) => !mine.includes(folder)).map((folder) => `!${folder}`);
+      fs.writeFileSync(onlyFile, [...mine, ...avoided].map((line) => `${line}\n`).join(""));
+    }
     const subsetFile = targets.subset === null ? null : path.join(settings.logDir, `${name}.tests.json`);
     if (subsetFile !== null) fs.writeFileSync(subsetFile, JSON.stringify(targets.subset));
     const logFile = path.join(settings.logDir, `${name}.log`);

@@ -386,6 +386,32 @@ def test_os_fork_kill():
     }
   });
 
+  it("a conftest in another folder acts on every file, as in one plain session: its markers (--strict-markers) and its collection hooks", async () => {
+    const p = project({
+      "pytest.ini": "[pytest]\naddopts = --strict-markers\n",
+      "tests/http/a/conftest.py": `import pytest
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slowish: registered by tests/http/a/conftest.py")
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "skipme" in item.name:
+            item.add_marker(pytest.mark.skip(reason="skipped by a/conftest.py"))
+`,
+      "tests/http/a/test_a.py": "def test_a():\n    pass\n",
+      "tests/http/b/test_b.py": "import pytest\n\n@pytest.mark.slowish\ndef test_b():\n    pass\n\ndef test_b_skipme():\n    assert 0\n",
+    });
+    const plain = plainPytest(p, ["tests/http"]);
+    expect(plain.code).toBe(0);
+    expect(plain.outcomes["tests/http/b/test_b.py::test_b_skipme"]).toBe("skipped");
+    for (const mode of [["--parallel"], ["--parallel", "--pack"], ["--parallel", "--no-fork-server"]]) {
+      const result = await runCli([...mode, "--report-json", "report.json"], { cwd: p.root });
+      expect(result.code).toBe(0);
+      expect(outcomesOf(readReport(p))).toEqual(plain.outcomes);
+    }
+  });
+
   it("a conftest that fails the session after every test passed (pytest_sessionfinish) fails the run in every mode, as it fails plain pytest", async () => {
     const p = project({
       "conftest.py": "def pytest_sessionfinish(session, exitstatus):\n    if exitstatus == 0:\n        session.exitstatus = 1\n",
