@@ -207,28 +207,28 @@ def _take_junit_xml(config):
 
 
 class OnlyFiles:
-    """Ignores every file that is not a listed path; folders are walked, as in a plain run.
+    """Ignores every path that is neither a listed path nor a folder on the way to one (or to a conftest to load).
 
-    A plain run loads the conftest of every folder it walks, and a conftest's
-    hooks act on the whole session (a marker registered in pytest_configure, a
-    pytest_collection_modifyitems that skips tests in other folders): a file's
-    process walks the same folders, so that their conftests act on it too.
+    A line `+FOLDER` names a folder whose conftest acts on the whole session
+    (see _session_conftests): it is walked, its files ignored, so that pytest
+    loads that conftest as the plain run does.
     """
 
     def __init__(self, listing):
         with open(listing, encoding="utf-8") as handle:
             lines = [line for line in handle.read().split("\n") if line]
-        self.paths = {line for line in lines if not line.startswith("!")}
-        # "!FOLDER": a folder whose collection failed when the files were listed; it is an entry of its own.
-        self.avoided = {line[1:] for line in lines if line.startswith("!")}
+        self.paths = {line for line in lines if not line.startswith("+")}
+        self.folders = set()
+        for path in [os.path.dirname(p) for p in self.paths] + [line[1:] for line in lines if line.startswith("+")]:
+            folder = path
+            while folder not in self.folders and os.path.dirname(folder) != folder:
+                self.folders.add(folder)
+                folder = os.path.dirname(folder)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_ignore_collect(self, collection_path, config):
         path = str(collection_path)
-        if path in self.paths:
-            return None
-        # pytest's own rules (norecursedirs, --ignore, collect_ignore) still decide which other folders it walks.
-        return None if path not in self.avoided and os.path.isdir(path) else True
+        return None if path in self.paths or path in self.folders else True
 
 
 class ImportFirst:
@@ -354,6 +354,8 @@ class Lister:
             "imported": _third_party_imported(),
             # Test modules a plain run fails on import for their module name: grimoire-run fails them the same way.
             "conflicts": _module_conflicts(config, self.files),
+            # Folders whose conftest acts beyond its folder: every file's process loads it, as the plain run does.
+            "sessionConftests": _session_conftests(config),
             "options": {
                 "maxfail": option.maxfail,
                 "lastFailed": bool(getattr(option, "lf", False)),
@@ -371,6 +373,48 @@ class Lister:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
         return True
+
+
+# Hooks pytest calls only for the conftests of a node's own folder and above: a conftest with nothing else (and its
+# fixtures, which are visible only below it) changes nothing for a file in another folder.
+_FOLDER_HOOKS = frozenset(
+    {
+        "pytest_collect_file",
+        "pytest_collect_directory",
+        "pytest_ignore_collect",
+        "pytest_pycollect_makemodule",
+        "pytest_pycollect_makeitem",
+        "pytest_generate_tests",
+        "pytest_make_parametrize_id",
+        "pytest_runtest_setup",
+        "pytest_runtest_call",
+        "pytest_runtest_teardown",
+        "pytest_runtest_makereport",
+        "pytest_runtest_protocol",
+        "pytest_pyfunc_call",
+        "pytest_fixture_setup",
+        "pytest_fixture_post_finalizer",
+        "pytest_markeval_namespace",
+    }
+)
+
+
+def _session_conftests(config):
+    """The folders of the conftests that define a hook acting on the whole session (pytest_configure, pytest_collection_modifyitems, …).
+
+    pytest registers such a hook for the session once it loads the conftest,
+    whichever folder the tests are in; a file's process that never walked that
+    folder would miss it.
+    """
+    folders = []
+    for plugin in config.pluginmanager.get_plugins():
+        origin = getattr(plugin, "__file__", None) or ""
+        if os.path.basename(origin) != "conftest.py":
+            continue
+        hooks = {name for name in dir(plugin) if name.startswith("pytest_") and callable(getattr(plugin, name, None))}
+        if hooks - _FOLDER_HOOKS:
+            folders.append(os.path.dirname(os.path.abspath(origin)))
+    return sorted(folders)
 
 
 def _third_party_imported():

@@ -152,7 +152,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       rootdir: listing?.rootdir ?? null,
       forwardedArgs: plan.forwardedArgs,
       plainTargets: plan.plainTargets,
-      brokenFolders: (listing?.errors ?? []).map((error) => error.path),
+      sessionConftests: listing?.sessionConftests ?? [],
       baseUrl: config.baseUrl,
       baseEnv: io.env,
       importFirst: listing?.conflicts ?? {},

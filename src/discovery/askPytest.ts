@@ -33,6 +33,8 @@ export interface Listing {
   imported?: string[];
   /** Test modules a plain run fails to import because an earlier one has their module name, each with that earlier one (absolute paths). Absent: none. */
   conflicts?: Record<string, string>;
+  /** Folders (absolute) whose conftest defines a hook acting on the whole session, which every file's process must load. Absent: none. */
+  sessionConftests?: string[];
   /** pytest options in effect (from the arguments, addopts and PYTEST_ADDOPTS) that act across files. */
   options: {
     maxfail: number;

@@ -34,11 +34,11 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
    */
   plainTargets: string[] | null;
   /**
-   * Folders whose collection failed when pytest listed the files (a conftest
-   * that does not import), absolute: each is an entry of its own, and no other
-   * file's process walks into it.
+   * Folders whose conftest defines a hook that acts on the whole session
+   * (pytest_configure, pytest_collection_modifyitems, …), absolute: every
+   * process walks to them, so that pytest loads those conftests as a plain run does.
    */
-  brokenFolders: readonly string[];
+  sessionConftests: readonly string[];
   timeoutSeconds: number | null;
   killGraceSeconds: number;
   /** --slow-notice, in parallel mode. */
@@ -72,9 +72,8 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const targets = plain !== null ? { args: plain, subset: null, only: null } : targetsOf(batch.files, settings.root);
     const onlyFile = targets.only === null ? null : path.join(settings.logDir, `${name}.files`);
     if (onlyFile !== null) {
-      const mine = targets.only ?? [];
-      const avoided = settings.brokenFolders.filter((folder) => !mine.includes(folder)).map((folder) => `!${folder}`);
-      fs.writeFileSync(onlyFile, [...mine, ...avoided].map((line) => `${line}\n`).join(""));
+      const walked = settings.sessionConftests.map((folder) => `+${folder}`);
+      fs.writeFileSync(onlyFile, [...(targets.only ?? []), ...walked].map((line) => `${line}\n`).join(""));
     }
     const subsetFile = targets.subset === null ? null : path.join(settings.logDir, `${name}.tests.json`);
     if (subsetFile !== null) fs.writeFileSync(subsetFile, JSON.stringify(targets.subset));

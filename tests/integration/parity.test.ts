@@ -401,14 +401,20 @@ def pytest_collection_modifyitems(config, items):
 `,
       "tests/http/a/test_a.py": "def test_a():\n    pass\n",
       "tests/http/b/test_b.py": "import pytest\n\n@pytest.mark.slowish\ndef test_b():\n    pass\n\ndef test_b_skipme():\n    assert 0\n",
+      // Fixtures only: they are visible below their folder alone, so no other file's process needs to load it.
+      "tests/http/c/conftest.py": "import os, pytest\n\nwith open(os.path.join(os.path.dirname(__file__), 'loads.txt'), 'a') as f:\n    f.write('loaded\\n')\n\n@pytest.fixture\ndef c_value():\n    return 3\n",
+      "tests/http/c/test_c.py": "def test_c(c_value):\n    assert c_value == 3\n",
     });
     const plain = plainPytest(p, ["tests/http"]);
     expect(plain.code).toBe(0);
     expect(plain.outcomes["tests/http/b/test_b.py::test_b_skipme"]).toBe("skipped");
     for (const mode of [["--parallel"], ["--parallel", "--pack"], ["--parallel", "--no-fork-server"]]) {
+      fs.rmSync(path.join(p.root, "tests/http/c/loads.txt"), { force: true });
       const result = await runCli([...mode, "--report-json", "report.json"], { cwd: p.root });
       expect(result.code).toBe(0);
       expect(outcomesOf(readReport(p))).toEqual(plain.outcomes);
+      // Loaded by the session that lists the files and by its own file's process (or pack), not by the other files'.
+      if (mode.length === 1) expect(p.read("tests/http/c/loads.txt").trim().split("\n")).toHaveLength(2);
     }
   });
 
