@@ -95,7 +95,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
 
     // 5. The reporters, which only listen from here on, and what they are told before the first file.
     const events = new RunEvents((error) => session.fail(error));
-    const terminal = session.useTerminal(await createTerminal(io, wantsSpinner(io, io.env)));
+    // A serial run shows its one pytest process as it prints, progress lines half-written included: a status line
+    // redrawn between them would wipe them.
+    const terminal = session.useTerminal(await createTerminal(io, plan.parallel && wantsSpinner(io, io.env)));
     const width = io.stdout.isTTY === true && io.stdout.columns !== undefined ? io.stdout.columns : null;
     attachReporters(events, terminal, { config, colour, width, env: io.env });
     events.emit({

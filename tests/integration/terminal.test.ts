@@ -46,6 +46,14 @@ describe("the terminal", () => {
     expect(unsized.output).toMatch(/2 files: 2 passed/);
   });
 
+  it("leaves a serial run's pytest output as pytest prints it: no status line redrawn over its half-written progress lines", async () => {
+    const p = project(files);
+    const { code, output } = await inTerminal(`stty cols 100 rows 30; node ${CLI}`, p.root, testEnv({ CI: undefined }));
+    expect(code).toBe(0);
+    expect(output).not.toMatch(/files · /);
+    expect(output).toMatch(/^tests\/http\/test_a\.py \.\s+\[ 50%\]\r?$/m);
+  });
+
   it("prints plain lines, without colour or spinner, into a pipe", async () => {
     const p = project(files);
     const child = spawn(process.execPath, [CLI, "--parallel"], { cwd: p.root, env: testEnv({ CI: undefined }), stdio: ["ignore", "pipe", "pipe"] });
