@@ -29,7 +29,7 @@ import { estimateFiles } from "./plan/estimate.js";
 import { historyFile, readHistoryChecked } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
 import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
-import { readLastFailed } from "./plan/pytestCache.js";
+import { readLastFailed, readNodeIds } from "./plan/pytestCache.js";
 import { toProjectPath } from "./projectPaths.js";
 import { launch } from "./process/launch.js";
 import { showPytestInfo } from "./pytestInfo.js";
@@ -136,7 +136,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     for (const message of autoPreloadNotices(config, listed)) events.emit({ type: "notice", message });
     for (const message of preloadWarnings(config, server)) events.emit(message);
     // A direct serial run is one pytest process, which keeps its own cache whole.
-    const lastFailed = listing === null || listing.cacheDir === null ? null : { cacheDir: listing.cacheDir, before: readLastFailed(listing.cacheDir) };
+    const lastFailed = listing === null || listing.cacheDir === null ? null : { cacheDir: listing.cacheDir, before: readLastFailed(listing.cacheDir), nodeIds: readNodeIds(listing.cacheDir) };
 
     // 6. What the tests run against, started with the run: managed servers and clones (leased per batch), --setup, browser servers per slot.
     const environment = await openTestEnvironment(config, session, events, { workers: plan.workers, files: plan.batches.length, held: start.environmentEvents });

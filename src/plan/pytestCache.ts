@@ -1,10 +1,11 @@
 /**
- * pytest's own memory of what failed (`<cache_dir>/v/cache/lastfailed`),
- * kept as one plain run would leave it. Each per-file process rewrites that
- * file with its own view, the last writer winning; at the end of the run it
- * is written once more from what it held before the run and every test's
- * outcome, so that `pytest --lf` (and `grimoire-run --debug`) afterwards
- * rerun exactly the tests that failed.
+ * pytest's own memory of what failed (`<cache_dir>/v/cache/lastfailed`) and of
+ * the tests it has seen (`cache/nodeids`), kept as one plain run would leave
+ * them. Each per-file process rewrites those files with its own view, the last
+ * writer winning; at the end of the run they are written once more from what
+ * they held before the run and every test's outcome, so that `pytest --lf`
+ * (and `grimoire-run --debug`) afterwards rerun exactly the tests that failed,
+ * and `pytest --nf` takes no test of the run for a new one.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -49,10 +50,39 @@ export function updateLastFailed(before: LastFailed, results: readonly FileResul
 
 /** Writes pytest's file the way pytest writes it (sorted, indented by two). */
 export function writeLastFailed(cacheDir: string, value: LastFailed): void {
-  const file = lastFailedFile(cacheDir);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   const sorted = Object.fromEntries(Object.keys(value).sort().map((key) => [key, value[key]]));
+  writeCacheValue(lastFailedFile(cacheDir), sorted);
+}
+
+/** pytest's memory of the tests it has seen (`cache/nodeids`), by which `--nf` runs new tests first. */
+export function nodeIdsFile(cacheDir: string): string {
+  return path.join(cacheDir, "v", "cache", "nodeids");
+}
+
+export function readNodeIds(cacheDir: string): string[] {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(nodeIdsFile(cacheDir), "utf8")) as unknown;
+    if (Array.isArray(parsed)) return parsed.filter((id): id is string => typeof id === "string");
+  } catch {
+    // none yet, or damaged: pytest itself starts from nothing then
+  }
+  return [];
+}
+
+/** pytest's rule: the ids it knew, and every test the run collected (a file's collection error is no test). Pure. */
+export function updateNodeIds(before: readonly string[], results: readonly FileResult[]): string[] {
+  const known = new Set(before);
+  for (const result of results) for (const test of result.cases) if (test.nodeid.includes("::")) known.add(test.nodeid);
+  return [...known].sort();
+}
+
+export function writeNodeIds(cacheDir: string, ids: readonly string[]): void {
+  writeCacheValue(nodeIdsFile(cacheDir), ids);
+}
+
+function writeCacheValue(file: string, value: unknown): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.grimoire-${process.pid}`;
-  fs.writeFileSync(temporary, JSON.stringify(sorted, null, 2));
+  fs.writeFileSync(temporary, JSON.stringify(value, null, 2));
   fs.renameSync(temporary, file);
 }

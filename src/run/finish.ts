@@ -14,7 +14,7 @@ import { EXIT, exitCodeOf } from "../exitCode.js";
 import type { CoverageResult, CoverageSettings, FileResult, RunReport } from "../model.js";
 import { flakyFiles } from "../plan/flakes.js";
 import { historyFile, recordRun, updateHistory, type History } from "../plan/history.js";
-import { readLastFailed, updateLastFailed, writeLastFailed } from "../plan/pytestCache.js";
+import { readLastFailed, updateLastFailed, updateNodeIds, writeLastFailed, writeNodeIds } from "../plan/pytestCache.js";
 import { compareCodeUnits } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
 import { writeReportFiles } from "../report/reportFiles.js";
@@ -36,7 +36,7 @@ export interface Finish {
   /** pytest-cov's settings when it measures; null when it does not. */
   coverage: CoverageSettings | null;
   /** pytest's cache folder and its last-failed memory before the run; null when the run's one process kept it itself. */
-  lastFailed: { cacheDir: string; before: ReturnType<typeof readLastFailed> } | null;
+  lastFailed: { cacheDir: string; before: ReturnType<typeof readLastFailed>; nodeIds: string[] } | null;
   outcome: ExecutionResult;
   teardownFailed: boolean;
   /** The report of the run so far, with its exit code and results. */
@@ -62,7 +62,7 @@ export async function finishRun(run: Finish): Promise<number> {
     ...(coverage === null ? {} : { coverage }),
   };
   writeReportFiles(report, await reportOutputs(config, run.logDir, report));
-  if (run.lastFailed !== null) keepLastFailed(run.lastFailed.cacheDir, run.lastFailed.before, report, events);
+  if (run.lastFailed !== null) keepLastFailed(run.lastFailed, report, events);
   events.emit({ type: "run-finish", report, stopped: outcome.stopped, haltedAfterIteration: outcome.haltedAfterIteration });
   if (session.failure !== null) throw session.failure;
   return exitCode;
@@ -136,9 +136,10 @@ async function rememberRun(config: RunConfig, before: History, results: readonly
 }
 
 /** pytest's last-failed memory, made whole again after the per-file processes each wrote their own. */
-function keepLastFailed(cacheDir: string, before: ReturnType<typeof readLastFailed>, report: RunReport, events: RunEvents): void {
+function keepLastFailed({ cacheDir, before, nodeIds }: NonNullable<Finish["lastFailed"]>, report: RunReport, events: RunEvents): void {
   try {
     writeLastFailed(cacheDir, updateLastFailed(before, report.files));
+    writeNodeIds(cacheDir, updateNodeIds(nodeIds, report.files));
   } catch (error) {
     events.emit({ type: "warning", message: `could not update pytest's last-failed cache in ${cacheDir}: ${(error as Error).message}` });
   }

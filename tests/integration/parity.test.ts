@@ -283,6 +283,14 @@ describe("pytest options that act across files", () => {
     expect(Object.keys(plain.outcomes).sort()).toEqual(["tests/http/test_a.py::test_a1", "tests/http/test_b.py::test_b2"]);
   });
 
+  it("pytest's memory of the tests it has seen holds every test of the run, so that pytest --nf afterwards finds none of them new", async () => {
+    const p = project(twoFailing);
+    const result = await runCli(["--parallel"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    const seen = JSON.parse(p.read(".pytest_cache/v/cache/nodeids")) as string[];
+    expect(seen).toEqual(["tests/http/test_a.py::test_a1", "tests/http/test_a.py::test_a2", "tests/http/test_b.py::test_b1", "tests/http/test_b.py::test_b2", "tests/http/test_c.py::test_c"]);
+  });
+
   it("--maxfail=2 in addopts stops the run once two tests have failed, whichever files they were in", async () => {
     const p = project({ ...twoFailing, "pytest.ini": "[pytest]\naddopts = --maxfail=2\n" });
     const result = await runCli(["--parallel", "-n", "1", "--order", "name"], { cwd: p.root });
