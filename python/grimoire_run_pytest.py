@@ -182,6 +182,18 @@ def pytest_cmdline_main(config):
         os.makedirs(folder, exist_ok=True)
         config.option.basetemp = os.path.join(folder, name)
     _take_junit_xml(config)
+    # Colour as grimoire-run decided, unless --color was given: the tests' own environment stays a plain run's.
+    color = os.environ.get("GRIMOIRE_COLOR")
+    if color and getattr(config.option, "color", None) == "auto":
+        config.option.color = color
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """pytest's lines fit beside grimoire-run's tag (GRIMOIRE_COLUMNS), before the session's header is written."""
+    columns = os.environ.get("GRIMOIRE_COLUMNS")
+    if columns and columns.isdigit():
+        session.config.get_terminal_writer().fullwidth = int(columns)
 
 
 def _take_junit_xml(config):

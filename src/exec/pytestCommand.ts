@@ -150,9 +150,11 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   const importFirst = settings.importFirst ?? {};
   setOrDelete(env, "GRIMOIRE_IMPORT_FIRST", Object.keys(importFirst).length === 0 ? null : JSON.stringify(importFirst));
   setOrDelete(env, "GRIMOIRE_TESTS_SUBSET", place.subsetFile);
-  // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead.
-  if (env["PY_COLORS"] === undefined) env["PY_COLORS"] = settings.colour ? "1" : "0";
-  if (settings.columns !== null) env["COLUMNS"] = String(settings.columns);
+  // pytest colours by its own rules (it reads FORCE_COLOR=0 as "force"); it follows grimoire-run's decision instead, and
+  // fits its lines beside the tag. Through the plugin, not PY_COLORS and COLUMNS: the tests (and the pytest a test
+  // starts) see the environment a plain run gives them.
+  setOrDelete(env, "GRIMOIRE_COLOR", env["PY_COLORS"] === undefined ? (settings.colour ? "yes" : "no") : null);
+  setOrDelete(env, "GRIMOIRE_COLUMNS", settings.columns === null ? null : String(settings.columns));
   return withNodeCompileCache(env);
 }
 

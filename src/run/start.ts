@@ -176,5 +176,5 @@ function forkServerOptions(config: RunConfig, python: PythonCommand, runId: stri
 
 /** What each file's process is given differently from the fork server's environment: no preload may read it at import. */
 function perFileEnv(config: RunConfig): string[] {
-  return ["GRIMOIRE_*", "E2E_BASE_URL", "PY_COLORS", "COLUMNS", "PYTHONUNBUFFERED", ...(config.managed?.database === null || config.managed === null ? [] : [config.managed.database.envName])];
+  return ["GRIMOIRE_*", "E2E_BASE_URL", "PYTHONUNBUFFERED", ...(config.managed?.database === null || config.managed === null ? [] : [config.managed.database.envName])];
 }

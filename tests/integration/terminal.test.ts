@@ -54,6 +54,38 @@ describe("the terminal", () => {
     expect(output).toMatch(/^tests\/http\/test_a\.py \.\s+\[ 50%\]\r?$/m);
   });
 
+  it("colours pytest's lines and fits them beside the tag without giving the tests COLUMNS or PY_COLORS", async () => {
+    const p = project({
+      "tests/http/test_env.py": `import argparse, os, subprocess, sys
+
+def test_environment_as_plain_pytest_gives_it():
+    assert "PY_COLORS" not in os.environ and "COLUMNS" not in os.environ
+
+def test_help_fits_the_fallback_width():
+    text = argparse.ArgumentParser(prog="tool", description="word " * 30).format_help()
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+def test_a_pytest_started_by_a_test_prints_no_colour(tmp_path):
+    (tmp_path / "test_x.py").write_text("def test_x():\\n    pass\\n")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(tmp_path)], capture_output=True, text=True).stdout
+    assert "\\x1b[" not in out
+`,
+      "tests/http/test_b.py": "def test_b():\n    pass\n",
+    });
+    const raw = await new Promise<string>((resolve) => {
+      const child = spawn("script", ["-qec", `stty cols 120 rows 30; node ${CLI} --parallel -n 2`, "/dev/null"], { cwd: p.root, env: testEnv({ CI: undefined, PY_COLORS: undefined, COLUMNS: undefined }), stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.on("close", () => resolve(output));
+    });
+    expect(raw).toMatch(/PASSED/);
+    // pytest's own header, coloured (bold) and as wide as the terminal less the tag column.
+    // eslint-disable-next-line no-control-regex
+    const header = /\x1b\[1m(=+ test session starts =+)\x1b\[0m/.exec(raw);
+    expect(header?.[1]?.length).toBeGreaterThan(100);
+    expect(header?.[1]?.length).toBeLessThan(120);
+  });
+
   it("prints plain lines, without colour or spinner, into a pipe", async () => {
     const p = project(files);
     const child = spawn(process.execPath, [CLI, "--parallel"], { cwd: p.root, env: testEnv({ CI: undefined }), stdio: ["ignore", "pipe", "pipe"] });
