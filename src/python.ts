@@ -52,9 +52,9 @@ function projectFolders(root: string): string[] {
   const folders: string[] = [];
   for (let folder = path.resolve(root); ; folder = path.dirname(folder)) {
     folders.push(folder);
-    if (fs.existsSync(path.join(folder, ".git")) || path.dirname(folder) === folder) break;
+    if (fs.existsSync(path.join(folder, ".git"))) return folders;
+    if (path.dirname(folder) === folder) return folders.slice(0, 1);
   }
-  return fs.existsSync(path.join(folders[folders.length - 1] as string, ".git")) ? folders : folders.slice(0, 1);
 }
 
 export function describePython(python: PythonCommand): string {

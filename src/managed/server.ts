@@ -10,7 +10,7 @@ import { EnvironmentFailure, StartCancelled } from "../errors.js";
 import { launch as defaultLaunch, type Exit, type Launcher } from "../process/launch.js";
 import { OutputCapture } from "../process/outputCapture.js";
 import { killTrees } from "../process/processTree.js";
-import { toProjectPath } from "../projectPaths.js";
+import { isWithin, toProjectPath } from "../projectPaths.js";
 import { freePort, portAnswers } from "./ports.js";
 import { sleep } from "../process/sleep.js";
 import { SERVER_BIND_RACE_ATTEMPTS, SERVER_READY_POLL_MS, SERVER_READY_PROBE_TIMEOUT_MS } from "../defaults.js";
@@ -96,8 +96,7 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
     const tail = logTail(capture.tail());
     const shown = tail === "" ? " (it printed nothing)" : `\n${tail}`;
     // As the run's other logs are named: from the project's root, when the log folder is in it.
-    const relative = toProjectPath(request.cwd, request.logFile);
-    const log = relative.startsWith("../") ? request.logFile : relative;
+    const log = isWithin(request.logFile, request.cwd) ? toProjectPath(request.cwd, request.logFile) : request.logFile;
     return new EnvironmentFailure(`the server for ${request.label} ${message}${code}; its log: ${log}${shown}`);
   };
 

@@ -9,6 +9,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { writeTextFile } from "../atomicWrite.js";
 import type { FileResult } from "../model.js";
 
 export type LastFailed = Record<string, boolean>;
@@ -51,7 +52,7 @@ export function updateLastFailed(before: LastFailed, results: readonly FileResul
 /** Writes pytest's file the way pytest writes it (sorted, indented by two). */
 export function writeLastFailed(cacheDir: string, value: LastFailed): void {
   const sorted = Object.fromEntries(Object.keys(value).sort().map((key) => [key, value[key]]));
-  writeCacheValue(lastFailedFile(cacheDir), sorted);
+  writeTextFile(lastFailedFile(cacheDir), JSON.stringify(sorted, null, 2));
 }
 
 /** pytest's memory of the tests it has seen (`cache/nodeids`), by which `--nf` runs new tests first. */
@@ -77,12 +78,5 @@ export function updateNodeIds(before: readonly string[], results: readonly FileR
 }
 
 export function writeNodeIds(cacheDir: string, ids: readonly string[]): void {
-  writeCacheValue(nodeIdsFile(cacheDir), ids);
-}
-
-function writeCacheValue(file: string, value: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.grimoire-${process.pid}`;
-  fs.writeFileSync(temporary, JSON.stringify(value, null, 2));
-  fs.renameSync(temporary, file);
+  writeTextFile(nodeIdsFile(cacheDir), JSON.stringify(ids, null, 2));
 }

@@ -35,7 +35,7 @@ export interface Finish {
   history: History;
   /** pytest-cov's settings when it measures; null when it does not. */
   coverage: CoverageSettings | null;
-  /** pytest's cache folder and its last-failed memory before the run; null when the run's one process kept it itself. */
+  /** pytest's cache folder, and its last-failed memory and seen node ids before the run; null when the run's one process kept them itself. */
   lastFailed: { cacheDir: string; before: ReturnType<typeof readLastFailed>; nodeIds: string[] } | null;
   outcome: ExecutionResult;
   teardownFailed: boolean;
@@ -135,12 +135,12 @@ async function rememberRun(config: RunConfig, before: History, results: readonly
   return updateHistory(before, results, new Date());
 }
 
-/** pytest's last-failed memory, made whole again after the per-file processes each wrote their own. */
+/** pytest's last-failed memory and seen node ids, made whole again after the per-file processes each wrote their own. */
 function keepLastFailed({ cacheDir, before, nodeIds }: NonNullable<Finish["lastFailed"]>, report: RunReport, events: RunEvents): void {
   try {
     writeLastFailed(cacheDir, updateLastFailed(before, report.files));
     writeNodeIds(cacheDir, updateNodeIds(nodeIds, report.files));
   } catch (error) {
-    events.emit({ type: "warning", message: `could not update pytest's last-failed cache in ${cacheDir}: ${(error as Error).message}` });
+    events.emit({ type: "warning", message: `could not update pytest's cache (last failed, node ids) in ${cacheDir}: ${(error as Error).message}` });
   }
 }
