@@ -4,11 +4,10 @@
  * a plain run would get, its own listing shown as it prints it, then the
  * count of tests in each file.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { EXIT } from "./exitCode.js";
 import type { Launcher } from "./process/launch.js";
-import { pytestArgs, pytestEnv, type CommandSettings, type EnvSettings, type ProcessTargets } from "./exec/pytestCommand.js";
+import { pytestArgs, pytestEnv, writeOnlyFile, type CommandSettings, type EnvSettings, type ProcessTargets } from "./exec/pytestCommand.js";
 import { runShownPytest } from "./exec/shownPytest.js";
 import { readRecords } from "./exec/testRecords.js";
 import { plural } from "./format.js";
@@ -37,7 +36,7 @@ export async function collectOnly(request: CollectOnlyRequest): Promise<number> 
   const args = pytestArgs({ ...request.command, mode: "collect" }, request.targets.args);
   const only = request.targets.only;
   const onlyFile = only === null ? null : path.join(request.logDir, "collect-only.files");
-  if (onlyFile !== null && only !== null) fs.writeFileSync(onlyFile, only.map((file) => `${file}\n`).join(""));
+  if (onlyFile !== null && only !== null) writeOnlyFile(onlyFile, only, request.command);
   const treeId = `${request.runId}.collect-only`;
   const env = pytestEnv(request, { slot: 0, iteration: 1, attempt: 1, treeId, artifactsDir: path.join(request.logDir, "collect-only.artifacts"), logFile, recordsFile, junitFile, onlyFile });
   const { root, python, launcher, killGraceMs, cancel, hurry, out } = request;

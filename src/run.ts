@@ -275,7 +275,7 @@ async function listOnly(config: RunConfig, io: RunIO, session: RunSession, run: 
     workers: 1,
     root: config.root,
     python: run.start.python,
-    command: { rootdir: run.listing.rootdir, forwardedArgs },
+    command: { rootdir: run.listing.rootdir, forwardedArgs, sessionConftests: run.listing.sessionConftests ?? [] },
     targets: affected !== null ? targetsOf(affected, config.root) : config.shard === null ? { args: plainTargets(run.shape.request), subset: null, only: null } : targetsOf(selection.files, config.root),
     logDir: run.start.logDir,
     launcher: run.start.launcher,

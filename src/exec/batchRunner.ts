@@ -14,7 +14,7 @@ import type { Batch } from "../model.js";
 import type { Launcher } from "../process/launch.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
 import type { BrowserServers } from "../browsers/browserServers.js";
-import { logName, pytestArgs, pytestEnv, targetsOf, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
+import { logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
@@ -33,12 +33,6 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
    * batch, --last-failed), which limits it to its files.
    */
   plainTargets: string[] | null;
-  /**
-   * Folders whose conftest defines a hook that acts on the whole session
-   * (pytest_configure, pytest_collection_modifyitems, …), absolute: every
-   * process walks to them, so that pytest loads those conftests as a plain run does.
-   */
-  sessionConftests: readonly string[];
   timeoutSeconds: number | null;
   killGraceSeconds: number;
   /** --slow-notice, in parallel mode. */
@@ -71,10 +65,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const plain = !parallel && placement.attempt === 1 ? settings.plainTargets : null;
     const targets = plain !== null ? { args: plain, subset: null, only: null } : targetsOf(batch.files, settings.root);
     const onlyFile = targets.only === null ? null : path.join(settings.logDir, `${name}.files`);
-    if (onlyFile !== null) {
-      const walked = settings.sessionConftests.map((folder) => `+${folder}`);
-      fs.writeFileSync(onlyFile, [...(targets.only ?? []), ...walked].map((line) => `${line}\n`).join(""));
-    }
+    if (onlyFile !== null) writeOnlyFile(onlyFile, targets.only ?? [], settings);
     const subsetFile = targets.subset === null ? null : path.join(settings.logDir, `${name}.tests.json`);
     if (subsetFile !== null) fs.writeFileSync(subsetFile, JSON.stringify(targets.subset));
     const logFile = path.join(settings.logDir, `${name}.log`);

@@ -8,6 +8,7 @@
  * module too). Its process gets the folder a plain run gets, and the plugin
  * ignores everything else there (GRIMOIRE_ONLY_FILES).
  */
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +34,13 @@ export interface CommandSettings {
   rootdir: string | null;
   /** -k, -m, --headed and everything after `--`, in that order. */
   forwardedArgs: string[];
+  /**
+   * Folders whose conftest defines a hook that acts on the whole session
+   * (pytest_configure, pytest_collection_modifyitems, …), absolute: a process
+   * limited to some files still walks to them, so that pytest loads those
+   * conftests as a plain run does.
+   */
+  sessionConftests: readonly string[];
 }
 
 export interface ProcessTargets {
@@ -61,6 +69,15 @@ export function targetsOf(files: readonly TestFile[], root: string): ProcessTarg
   }
   const subset = files.length === 1 ? (files[0]?.subset ?? null) : null;
   return { args, subset, only: only.length > 0 ? only : null };
+}
+
+/**
+ * Writes the file GRIMOIRE_ONLY_FILES names (python/grimoire_run_pytest.py's
+ * OnlyFiles): the paths the process is limited to, and `+FOLDER` for each
+ * folder of a session-wide conftest it must still walk.
+ */
+export function writeOnlyFile(file: string, only: readonly string[], settings: Pick<CommandSettings, "sessionConftests">): void {
+  fs.writeFileSync(file, [...only, ...settings.sessionConftests.map((folder) => `+${folder}`)].map((line) => `${line}\n`).join(""));
 }
 
 /** pytest's arguments: what follows `python -m pytest`. */
