@@ -45,6 +45,7 @@ import traceback
 
 from grimoire_run_children import Children
 from grimoire_run_fork import fork_file
+import grimoire_run_fixture_names
 import grimoire_run_metadata
 import grimoire_run_prepared
 from grimoire_run_preload import preload
@@ -130,6 +131,7 @@ def _warm_up():
 
     _memoize_pluggy_introspection()
     grimoire_run_metadata.install()
+    grimoire_run_fixture_names.install()
     saved_path = list(sys.path)
     saved_environ = dict(os.environ)
     saved_out, saved_err = os.dup(1), os.dup(2)
@@ -149,6 +151,7 @@ def _warm_up():
             for name in [name for name in sys.modules if name == "test_warm_up" or name.startswith("test_warm_up.")]:
                 del sys.modules[name]
     finally:
+        grimoire_run_fixture_names.stop_remembering()
         sys.stdout.flush()
         sys.stderr.flush()
         os.dup2(saved_out, 1)

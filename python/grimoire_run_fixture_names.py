@@ -1,0 +1,77 @@
+"""Which of a plugin's names are fixtures: found once per run in the fork server instead of once per file.
+
+Its one job: every pytest session's fixture manager looks through every name of
+every registered plugin for fixture definitions (`dir()` of pytest's forty-odd
+plugin modules and of each plugin object's class, a few thousand attribute
+reads), and finds the same few dozen fixtures each time. A forked file's
+fixture manager is shown only the names that were fixtures, and does with them
+exactly what it would have done: pytest's own code still reads each one and
+registers it.
+
+What it remembers is only what the server's warm-up session saw: plugin
+modules and classes the server imported, which a file inherits unchanged.
+Whatever a file imports itself (its conftests, its test modules, a plugin only
+its command line names) is looked through in full, as always. A remembered
+module or class that has gained or lost a name since is looked through in full
+too.
+"""
+
+import builtins
+import types
+
+# id(holder) -> (holder, how many names its namespace had, the names worth pytest's look).
+_remembered = {}
+_remembering = False
+
+
+def _namespace_size(holder):
+    try:
+        return len(vars(holder))
+    except TypeError:
+        return None
+
+
+def _remembered_dir(fixtures):
+    safe_getattr, getfixturemarker = fixtures.safe_getattr, fixtures.getfixturemarker
+
+    def names_of(holder):
+        """A module's or a class's names; only those that are fixtures when the server remembered them."""
+        entry = _remembered.get(id(holder))
+        size = _namespace_size(holder)
+        if entry is not None and entry[0] is holder and entry[1] == size:
+            return list(entry[2])
+        names = builtins.dir(holder)
+        if _remembering and size is not None:
+            fixtures_only = tuple(name for name in names if getfixturemarker(safe_getattr(holder, name, None)) is not None)
+            _remembered[id(holder)] = (holder, size, fixtures_only)
+        return names
+
+    def dir_(holder):
+        if isinstance(holder, (type, types.ModuleType)):
+            return names_of(holder)
+        # A plugin object: pytest reads its fixtures on its class (pytest 7 on the object, whose own attributes are checked too).
+        own = getattr(holder, "__dict__", {})
+        return sorted({*names_of(type(holder)), *(name for name, value in own.items() if getfixturemarker(value) is not None)})
+
+    return dir_
+
+
+def install():
+    """In the server, before its warm-up session: the fixture manager's dir() remembers what it finds from now on.
+
+    Does nothing where pytest's fixtures module has not the helpers it is written for.
+    """
+    global _remembering
+    import _pytest.fixtures as fixtures
+
+    if not (hasattr(fixtures, "safe_getattr") and hasattr(fixtures, "getfixturemarker")):
+        return
+    _remembering = True
+    if "dir" not in vars(fixtures):
+        fixtures.dir = _remembered_dir(fixtures)
+
+
+def stop_remembering():
+    """After the warm-up: what the server saw is remembered; a file's own holders are never added."""
+    global _remembering
+    _remembering = False
