@@ -8,12 +8,20 @@ making one. It reads nothing of the file's: `get_config` depends only on the
 working folder and the `-p` arguments, which every file of a run shares; a
 file whose `-p` arguments differ (or a pytest whose `get_config` is not the
 one this was written for) makes its own, as pytest always does.
+
+The config comes with grimoire-run's own plugin registered, which every file's
+`-p` names: `-p` would otherwise look for it among every installed package's
+entry points first. It is registered before the project's `-p` plugins of
+addopts rather than after them; it reads nothing of the file's.
 """
 
 import inspect
 import pathlib
+import sys
 
 _prepared = None
+# Every file's command line names it; the server imported it in its warm-up.
+_OWN_PLUGIN = "grimoire_run_pytest"
 
 
 def _plugin_args(args):
@@ -44,7 +52,10 @@ def prepare(args):
     key = _plugin_args(args)
     if (_prepared is not None and _prepared[0] == key) or not _known_shape(pytest_config):
         return
-    _prepared = (key, pytest_config.get_config(list(args)))
+    config = pytest_config.get_config(list(args))
+    if _OWN_PLUGIN in key and _OWN_PLUGIN in sys.modules:
+        config.pluginmanager.register(sys.modules[_OWN_PLUGIN], _OWN_PLUGIN)
+    _prepared = (key, config)
 
 
 def take(args):

@@ -9,6 +9,7 @@ the server writes is checked against grimoire_run_protocol.json as it is read.
 
 import json
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -275,6 +276,36 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
     assert (probe["set"], probe["unset"], probe["kept"]) == ("3", None, "2")
     null = os.stat(os.devnull)
     assert probe["stdin"] == [null.st_rdev, null.st_ino]
+
+
+def test_a_forked_file_sees_the_fixtures_a_fresh_pytest_sees(start_server, tmp_path):
+    """What the server does once per run (the plugins' fixtures found, grimoire-run's plugin registered) hides none."""
+    root = project(
+        tmp_path / "p",
+        {
+            "conftest.py": "import pytest\n\n@pytest.fixture\ndef from_conftest():\n    return 1\n",
+            "demo_plugin.py": "import pytest\n\n@pytest.fixture\ndef from_plugin():\n    return 2\n",
+            "test_uses.py": "def test_uses(from_conftest, from_plugin, tmp_path, capsys, monkeypatch):\n    pass\n",
+        },
+    )
+    args = [*QUIET, "-p", "grimoire_run_pytest", "-p", "demo_plugin", "--fixtures", "test_uses.py"]
+    fresh = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=root, env=python_env(), capture_output=True, text=True, check=True).stdout
+    server = start_server()
+    # The second file takes the config the server prepared after the first.
+    for request_id in (1, 2):
+        server.run(request_id, args, root)
+        server.expect("started", id=request_id)
+        server.expect("exited", id=request_id, code=0)
+
+    def fixtures_listed(output):
+        return [line for line in output.splitlines() if not re.search(r" in [0-9.]+s\b", line)]
+
+    assert "from_plugin" in fresh and "tmp_path" in fresh
+    assert fixtures_listed(server.output(1)) == fixtures_listed(fresh)
+    assert fixtures_listed(server.output(2)) == fixtures_listed(fresh)
+    server.run(3, [*QUIET, "-p", "grimoire_run_pytest", "-p", "demo_plugin", "test_uses.py"], root)
+    server.expect("started", id=3)
+    server.expect("exited", id=3, code=0)
 
 
 def test_stdin_inherit_hands_the_file_grimoire_runs_own_stdin(start_server, tmp_path):
