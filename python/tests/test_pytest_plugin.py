@@ -178,6 +178,27 @@ def test_only_files_limits_collection_to_the_listed_files(plugin_pytester, monke
     assert sorted(path.name for path in root.rglob("*.imported")) == []
 
 
+def test_only_files_leaves_a_session_a_test_starts_to_collect_in_full(plugin_pytester, monkeypatch):
+    """The listed files' folders are read without the others only while the process's own session collects."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "tests/test_nested.py": """\
+                def test_nested(pytester):
+                    pytester.makepyfile(test_one="def test_one():\\n    pass\\n", test_two="def test_two():\\n    pass\\n")
+                    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+            """,
+            "tests/test_other.py": MARKS_ITS_IMPORT,
+        },
+    )
+    (root / "only.txt").write_text(f"{root / 'tests' / 'test_nested.py'}\n")
+    monkeypatch.setenv("GRIMOIRE_ONLY_FILES", str(root / "only.txt"))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "-p", "pytester", "tests")
+    result.assert_outcomes(passed=1)
+    assert list(root.rglob("*.imported")) == []
+
+
 @pytest.mark.parametrize(
     ("run", "kept"),
     [
