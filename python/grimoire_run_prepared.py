@@ -15,6 +15,7 @@ entry points first. It is registered before the project's `-p` plugins of
 addopts rather than after them; it reads nothing of the file's.
 """
 
+import gc
 import inspect
 import pathlib
 import sys
@@ -52,10 +53,18 @@ def prepare(args):
     key = _plugin_args(args)
     if (_prepared is not None and _prepared[0] == key) or not _known_shape(pytest_config):
         return
+    replacing = _prepared is not None
     config = pytest_config.get_config(list(args))
     if _OWN_PLUGIN in key and _OWN_PLUGIN in sys.modules:
         config.pluginmanager.register(sys.modules[_OWN_PLUGIN], _OWN_PLUGIN)
     _prepared = (key, config)
+    # Out of the garbage collector's reach, as the server's imports are: the collections every file's session runs
+    # (five at its end) would otherwise go through the whole config and copy every page it lives on. A config this
+    # one replaces is let go first.
+    if replacing:
+        gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def take(args):

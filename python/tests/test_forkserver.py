@@ -469,3 +469,20 @@ def test_pluggy_reads_a_plugin_methods_names_once_however_many_instances_registe
     names = [hooks.varnames(Plugin().pytest_configure) for _ in range(3)] + [hooks.varnames(pytest_unconfigure) for _ in range(2)]
     assert names == [(("config",), ("extra",))] * 3 + [(("config",), ())] * 2
     assert len(calls) == 2
+
+
+def test_the_prepared_config_is_out_of_the_garbage_collectors_reach(monkeypatch):
+    """Every file's session runs collections at its end; they must not go through (and so copy) the config it inherited."""
+    import gc
+
+    import grimoire_run_prepared
+
+    monkeypatch.setattr(grimoire_run_prepared, "_prepared", None)
+    frozen = gc.get_freeze_count()
+    try:
+        grimoire_run_prepared.prepare(["-p", "no:cacheprovider", "tests"])
+        config = grimoire_run_prepared._prepared[1]
+        assert gc.get_freeze_count() > frozen
+        assert not any(obj is config for obj in gc.get_objects())
+    finally:
+        gc.unfreeze()
