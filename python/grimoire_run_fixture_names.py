@@ -11,39 +11,48 @@ registers it.
 What it remembers is only what the server's warm-up session saw: plugin
 modules and classes the server imported, which a file inherits unchanged.
 Whatever a file imports itself (its conftests, its test modules, a plugin only
-its command line names) is looked through in full, as always. A remembered
-module or class that has gained or lost a name since is looked through in full
-too.
+its command line names) is looked through in full, as always. So is a
+remembered module or class that no longer binds every name to what it bound in
+the server: a plugin's pytest_configure that turns a module global into a
+fixture, say.
 """
 
 import builtins
 import types
 
-# id(holder) -> (holder, how many names its namespace had, the names worth pytest's look).
+# id(holder) -> (holder, a copy of its namespace then, the names worth pytest's look).
 _remembered = {}
 _remembering = False
 
 
-def _namespace_size(holder):
+def _namespace(holder):
     try:
-        return len(vars(holder))
+        return vars(holder)
     except TypeError:
         return None
+
+
+def _unchanged(namespace, then):
+    """Whether a namespace still binds every name to the very object it did (a dict comparison: identity first, in C)."""
+    try:
+        return namespace == then
+    except Exception:  # a value replaced by one whose == cannot answer
+        return False
 
 
 def _remembered_dir(fixtures):
     safe_getattr, getfixturemarker = fixtures.safe_getattr, fixtures.getfixturemarker
 
     def names_of(holder):
-        """A module's or a class's names; only those that are fixtures when the server remembered them."""
+        """A module's or a class's names; only those that are fixtures while it binds what the server saw."""
         entry = _remembered.get(id(holder))
-        size = _namespace_size(holder)
-        if entry is not None and entry[0] is holder and entry[1] == size:
+        namespace = _namespace(holder)
+        if entry is not None and entry[0] is holder and namespace is not None and _unchanged(namespace, entry[1]):
             return list(entry[2])
         names = builtins.dir(holder)
-        if _remembering and size is not None:
+        if _remembering and namespace is not None:
             fixtures_only = tuple(name for name in names if getfixturemarker(safe_getattr(holder, name, None)) is not None)
-            _remembered[id(holder)] = (holder, size, fixtures_only)
+            _remembered[id(holder)] = (holder, dict(namespace), fixtures_only)
         return names
 
     def dir_(holder):

@@ -61,6 +61,17 @@ def test_a_module_that_gained_a_name_since_shows_every_name(remembered_dir):
     assert "added" in remembered_dir(module)
 
 
+def test_a_module_that_rebound_a_name_since_shows_every_name(remembered_dir):
+    """A plugin's pytest_configure may turn one of its globals into a fixture: no name added, one rebound."""
+    module = plugin_module()
+    remembered_dir(module)
+    fixture_names.stop_remembering()
+    exec("import pytest\n@pytest.fixture(name='VALUE')\ndef _value():\n    return 4\n", module.__dict__)
+    module.VALUE = module._value
+    del module._value
+    assert remembered_dir(module) == dir(module)
+
+
 def test_what_a_file_imports_itself_shows_every_name(remembered_dir):
     fixture_names.stop_remembering()
     module = plugin_module()
