@@ -7,7 +7,7 @@ each forked file takes its own pristine copy (fork copies memory) instead of
 making one. It reads nothing of the file's: `get_config` depends only on the
 working folder and the `-p` arguments, which every file of a run shares; a
 file whose `-p` arguments differ (or a pytest whose `get_config` is not the
-one this was written for) makes its own, as pytest always does.
+one this was written for: pytest 7 to 9.1) makes its own, as pytest always does.
 
 The config comes with grimoire-run's own plugin registered, which every file's
 `-p` names: `-p` would otherwise look for it among every installed package's
@@ -23,6 +23,7 @@ import sys
 _prepared = None
 # Every file's command line names it; the server imported it in its warm-up.
 _OWN_PLUGIN = "grimoire_run_pytest"
+_FORKED_PROG = "python -m pytest"
 
 
 def _plugin_args(args):
@@ -37,12 +38,16 @@ def _plugin_args(args):
     return tuple(found)
 
 
-def _known_shape(pytest_config):
-    """get_config as pytest 7 to 9 write it: (args, plugins), a fresh PytestPluginManager each call."""
+def _shape(pytest_config):
+    """The keywords get_config takes besides (args, plugins), as pytest 7 to 9.0 (none) and 9.1 (prog) write it; None for another shape."""
     try:
-        return list(inspect.signature(pytest_config.get_config).parameters) == ["args", "plugins"] and hasattr(pytest_config.Config, "InvocationParams")
+        parameters = list(inspect.signature(pytest_config.get_config).parameters)
     except (TypeError, ValueError):
-        return False
+        return None
+    if not hasattr(pytest_config.Config, "InvocationParams") or parameters[:2] != ["args", "plugins"] or parameters[2:] not in ([], ["prog"]):
+        return None
+    # pytest 9.1 names the program in its usage line: a forked file is `python -m pytest` (pytest's __main__ is its argv[0]).
+    return {"prog": _FORKED_PROG} if parameters[2:] == ["prog"] else {}
 
 
 def prepare(args):
@@ -51,13 +56,14 @@ def prepare(args):
     import _pytest.config as pytest_config
 
     key = _plugin_args(args)
-    if (_prepared is not None and _prepared[0] == key) or not _known_shape(pytest_config):
+    keywords = _shape(pytest_config)
+    if (_prepared is not None and _prepared[0] == key) or keywords is None:
         return
     replacing = _prepared is not None
-    config = pytest_config.get_config(list(args))
+    config = pytest_config.get_config(list(args), **keywords)
     if _OWN_PLUGIN in key and _OWN_PLUGIN in sys.modules:
         config.pluginmanager.register(sys.modules[_OWN_PLUGIN], _OWN_PLUGIN)
-    _prepared = (key, config)
+    _prepared = (key, config, keywords)
     # Out of the garbage collector's reach, as the server's imports are: the collections every file's session runs
     # (five at its end) would otherwise go through the whole config and copy every page it lives on. A config this
     # one replaces is let go first.
@@ -73,13 +79,13 @@ def take(args):
 
     if _prepared is None or _prepared[0] != _plugin_args(args):
         return
-    config = _prepared[1]
+    _, config, keywords = _prepared
     original = pytest_config.get_config
 
-    def get_config(args=None, plugins=None):
+    def get_config(args=None, plugins=None, **given):
         pytest_config.get_config = original
-        if plugins:
-            return original(args, plugins)
+        if plugins or given != keywords:
+            return original(args, plugins, **given)
         config.invocation_params = pytest_config.Config.InvocationParams(args=tuple(args or ()), plugins=plugins, dir=pathlib.Path.cwd())
         return config
 

@@ -486,3 +486,35 @@ def test_the_prepared_config_is_out_of_the_garbage_collectors_reach(monkeypatch)
         assert not any(obj is config for obj in gc.get_objects())
     finally:
         gc.unfreeze()
+
+
+def test_a_prepared_config_is_taken_only_by_a_get_config_call_it_was_made_for(monkeypatch):
+    """pytest 9.1's get_config also takes the program's name: a file takes the prepared config only when it asks for the same."""
+    import types
+
+    import grimoire_run_prepared
+
+    made = []
+
+    class Config:
+        InvocationParams = types.SimpleNamespace
+
+    def get_config(args=None, plugins=None, *, prog=None):
+        made.append(prog)
+        return types.SimpleNamespace(pluginmanager=types.SimpleNamespace(register=lambda *_: None), prog=prog)
+
+    fake = types.SimpleNamespace(get_config=get_config, Config=Config)
+    import _pytest
+
+    monkeypatch.setitem(sys.modules, "_pytest.config", fake)
+    monkeypatch.setattr(_pytest, "config", fake)
+    monkeypatch.setattr(grimoire_run_prepared, "_prepared", None)
+    monkeypatch.setattr(grimoire_run_prepared.gc, "freeze", lambda: None)
+    grimoire_run_prepared.prepare(["-q", "tests"])
+    assert made == ["python -m pytest"]
+    prepared = grimoire_run_prepared._prepared[1]
+    grimoire_run_prepared.take(["-q", "tests"])
+    assert fake.get_config(["-q", "tests"], None, prog="python -m pytest") is prepared
+    grimoire_run_prepared.take(["-q", "tests"])
+    assert fake.get_config(["-q", "tests"], None, prog="pytest.main()") is not prepared
+    assert made == ["python -m pytest", "pytest.main()"]
