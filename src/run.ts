@@ -276,7 +276,7 @@ async function listOnly(config: RunConfig, io: RunIO, session: RunSession, run: 
     root: config.root,
     python: run.start.python,
     command: { rootdir: run.listing.rootdir, forwardedArgs, sessionConftests: run.listing.sessionConftests ?? [] },
-    targets: affected !== null ? targetsOf(affected, config.root) : config.shard === null ? { args: plainTargets(run.shape.request), subset: null, only: null } : targetsOf(selection.files, config.root),
+    targets: affected !== null ? targetsOf(affected, config.root, run.listing.sessionConftests ?? []) : config.shard === null ? { args: plainTargets(run.shape.request), subset: null, only: null } : targetsOf(selection.files, config.root, run.listing.sessionConftests ?? []),
     logDir: run.start.logDir,
     launcher: run.start.launcher,
     killGraceMs: config.killGraceSeconds * 1000,

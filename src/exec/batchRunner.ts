@@ -63,7 +63,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const pack = parallel && batch.paths.length > 1;
     // A retry runs only the files that failed: never a plain run's arguments.
     const plain = !parallel && placement.attempt === 1 ? settings.plainTargets : null;
-    const targets = plain !== null ? { args: plain, subset: null, only: null } : targetsOf(batch.files, settings.root);
+    const targets = plain !== null ? { args: plain, subset: null, only: null } : targetsOf(batch.files, settings.root, settings.sessionConftests);
     const onlyFile = targets.only === null ? null : path.join(settings.logDir, `${name}.files`);
     if (onlyFile !== null) writeOnlyFile(onlyFile, targets.only ?? [], settings);
     const subsetFile = targets.subset === null ? null : path.join(settings.logDir, `${name}.tests.json`);

@@ -14,6 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FAILURE_DETAILS_PER_PROCESS, FAILURE_TEXT_CHARS } from "../defaults.js";
 import type { TestFile, TestSubset } from "../model.js";
+import { isWithin } from "../projectPaths.js";
 
 /** The folder holding grimoire-run's pytest plugin, put on every pytest's PYTHONPATH. */
 export const PLUGIN_DIR = fileURLToPath(new URL("../../python", import.meta.url));
@@ -52,8 +53,15 @@ export interface ProcessTargets {
   only: string[] | null;
 }
 
-/** Collection arguments for a process running these files: each named file as named, each other file by its folder, limited to itself. */
-export function targetsOf(files: readonly TestFile[], root: string): ProcessTargets {
+/**
+ * Collection arguments for a process running these files: each named file as
+ * named, each other file by its folder, limited to itself. A process so
+ * limited also gets the folder of each session-wide conftest (absolute, as
+ * CommandSettings has them) that its folders do not reach: a plain run walks
+ * every folder of its arguments, and such a conftest's hooks act on the files
+ * of the others (`testpaths = a b`, a conftest in `a/` that marks every test).
+ */
+export function targetsOf(files: readonly TestFile[], root: string, sessionConftests: readonly string[] = []): ProcessTargets {
   const args: string[] = [];
   const only: string[] = [];
   const add = (arg: string): void => {
@@ -66,6 +74,10 @@ export function targetsOf(files: readonly TestFile[], root: string): ProcessTarg
       add(file.folder ?? file.path);
       only.push(path.join(root, file.path));
     }
+  }
+  if (only.length > 0) {
+    const reached = (folder: string): boolean => args.some((arg) => isWithin(folder, path.resolve(root, arg)) || isWithin(path.resolve(root, arg), folder));
+    for (const folder of sessionConftests.filter((conftestFolder) => !reached(conftestFolder))) add(path.relative(root, folder) || ".");
   }
   const subset = files.length === 1 ? (files[0]?.subset ?? null) : null;
   return { args, subset, only: only.length > 0 ? only : null };

@@ -426,6 +426,27 @@ def pytest_collection_modifyitems(config, items):
     }
   });
 
+  it("a conftest in one folder of the run acts on the files of the others (tests/e2e beside tests/http), as in one plain session", async () => {
+    const p = project({
+      "tests/e2e/flows/conftest.py": `import pytest
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(pytest.mark.seen)
+`,
+      "tests/e2e/flows/test_flow.py": "def test_flow():\n    pass\n",
+      "tests/http/test_api.py": "def test_api():\n    pass\n",
+    });
+    const plain = plainPytest(p, ["tests/e2e", "tests/http", "-m", "seen"]);
+    expect(plain.code).toBe(0);
+    expect(Object.keys(plain.outcomes).sort()).toEqual(["tests/e2e/flows/test_flow.py::test_flow", "tests/http/test_api.py::test_api"]);
+    for (const mode of [["--parallel"], ["--parallel", "--no-fork-server"], ["--shard", "1/1"]]) {
+      const result = await runCli([...mode, "--report-json", "report.json", "--", "-m", "seen"], { cwd: p.root });
+      expect(result.code).toBe(0);
+      expect(outcomesOf(readReport(p))).toEqual(plain.outcomes);
+    }
+  });
+
   it("a conftest that fails the session after every test passed (pytest_sessionfinish) fails the run in every mode, as it fails plain pytest", async () => {
     const p = project({
       "conftest.py": "def pytest_sessionfinish(session, exitstatus):\n    if exitstatus == 0:\n        session.exitstatus = 1\n",
