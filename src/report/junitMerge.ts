@@ -12,6 +12,7 @@ import { compareCodeUnits } from "../projectPaths.js";
 
 type Node = Record<string, unknown> & { ":@"?: Record<string, string> };
 
+// Character references too (pytest writes a message's newlines as &#10;): the values are the texts themselves.
 const parser = new XMLParser({
   preserveOrder: true,
   ignoreAttributes: false,
@@ -19,8 +20,24 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   parseTagValue: false,
   trimValues: false,
+  htmlEntities: true,
 });
-const builder = new XMLBuilder({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: "@_", suppressEmptyNode: true });
+// Escaped here rather than by the builder, which leaves a newline in an attribute as it is (a reader then takes it
+// for a space) and would escape a character reference a second time.
+const builder = new XMLBuilder({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  suppressEmptyNode: true,
+  processEntities: false,
+  attributeValueProcessor: (_name: string, value: unknown) => escapeXml(String(value), true),
+  tagValueProcessor: (_name: string, value: unknown) => escapeXml(String(value), false),
+});
+
+function escapeXml(text: string, attribute: boolean): string {
+  const escaped = text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return attribute ? escaped.replace(/"/g, "&quot;").replace(/\n/g, "&#10;").replace(/\r/g, "&#13;").replace(/\t/g, "&#9;") : escaped;
+}
 
 export interface JUnitExecution {
   /** The file's result, or the serial run's first file's, whose fate the suite reports. */

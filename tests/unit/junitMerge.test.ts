@@ -26,6 +26,16 @@ describe("the merged JUnit report", () => {
     expect(suites[1].testcase[1].failure.message).toBe("assert 1 < 0");
   });
 
+  it("keeps a message's newlines as pytest wrote them (&#10;), neither escaped twice nor left for a reader to take for spaces", () => {
+    const report = pytestReport("tests.a").replace('<testcase classname="tests.a" name="test_one" time="0.2" />', '<testcase classname="tests.a" name="test_one" time="0.2"><failure message="assert 1 == 2&#10;  where 1 = f()">E  line one&#10;E  line two</failure></testcase>');
+    const xml = mergeJUnit([{ result: fileResult({ path: "tests/a.py", status: "failed" }), results: [], xml: report }]);
+    expect(xml).toContain('message="assert 1 == 2&#10;  where 1 = f()"');
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", htmlEntities: true, isArray: (n) => n === "testsuite" || n === "testcase" }).parse(xml);
+    const failure = doc.testsuites.testsuite[0].testcase[0].failure;
+    expect(failure.message).toBe("assert 1 == 2\n  where 1 = f()");
+    expect(failure["#text"]).toBe("E  line one\nE  line two");
+  });
+
   it("shows what pytest could not report: a crash or timeout as an error, a cancellation as a skip", () => {
     const xml = mergeJUnit([
       { result: fileResult({ path: "tests/crash.py", status: "failed", reason: "killed by SIGSEGV", tail: ["Fatal Python error"] }), results: [], xml: null },
