@@ -264,6 +264,7 @@ async function listOnly(config: RunConfig, io: RunIO, session: RunSession, run: 
   const { changed, selection, forwardedArgs } = run.listed;
   const out = session.useTerminal(await createTerminal(io, false));
   const affected = changed === null ? null : selection.files.filter((f) => changed.reasons.has(f.path));
+  const sessionConftests = run.listing.sessionConftests ?? [];
   if (changed !== null) out.out(describeSelection(changed).map((line) => `${line}\n`).join(""));
   if (affected !== null && affected.length === 0) return EXIT.passed;
   return collectOnly({
@@ -275,8 +276,8 @@ async function listOnly(config: RunConfig, io: RunIO, session: RunSession, run: 
     workers: 1,
     root: config.root,
     python: run.start.python,
-    command: { rootdir: run.listing.rootdir, forwardedArgs, sessionConftests: run.listing.sessionConftests ?? [] },
-    targets: affected !== null ? targetsOf(affected, config.root, run.listing.sessionConftests ?? []) : config.shard === null ? { args: plainTargets(run.shape.request), subset: null, only: null } : targetsOf(selection.files, config.root, run.listing.sessionConftests ?? []),
+    command: { rootdir: run.listing.rootdir, forwardedArgs, sessionConftests },
+    targets: affected !== null ? targetsOf(affected, config.root, sessionConftests) : config.shard === null ? { args: plainTargets(run.shape.request), subset: null, only: null } : targetsOf(selection.files, config.root, sessionConftests),
     logDir: run.start.logDir,
     launcher: run.start.launcher,
     killGraceMs: config.killGraceSeconds * 1000,

@@ -76,7 +76,8 @@ export function targetsOf(files: readonly TestFile[], root: string, sessionConft
     }
   }
   if (only.length > 0) {
-    const reached = (folder: string): boolean => args.some((arg) => isWithin(folder, path.resolve(root, arg)) || isWithin(path.resolve(root, arg), folder));
+    const walked = args.map((arg) => path.resolve(root, arg));
+    const reached = (folder: string): boolean => walked.some((target) => isWithin(folder, target) || isWithin(target, folder));
     for (const folder of sessionConftests.filter((conftestFolder) => !reached(conftestFolder))) add(path.relative(root, folder) || ".");
   }
   const subset = files.length === 1 ? (files[0]?.subset ?? null) : null;
