@@ -288,11 +288,12 @@ def test_a_forked_file_sees_the_fixtures_a_fresh_pytest_sees(start_server, tmp_p
             "test_uses.py": "def test_uses(from_conftest, from_plugin, tmp_path, capsys, monkeypatch):\n    pass\n",
         },
     )
-    args = [*QUIET, "-p", "grimoire_run_pytest", "-p", "demo_plugin", "--fixtures", "test_uses.py"]
-    fresh = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=root, env=python_env(), capture_output=True, text=True, check=True).stdout
+    plugins = [*QUIET, "-p", "grimoire_run_pytest", "-p", "demo_plugin"]
+    listing = [*plugins, "--fixtures", "test_uses.py"]
+    fresh = subprocess.run([sys.executable, "-m", "pytest", *listing], cwd=root, env=python_env(), capture_output=True, text=True, check=True).stdout
     server = start_server()
-    # The second file takes the config the server prepared after the first.
-    for request_id in (1, 2):
+    # The second and third files take the config the server prepared after the first.
+    for request_id, args in ((1, listing), (2, listing), (3, [*plugins, "test_uses.py"])):
         server.run(request_id, args, root)
         server.expect("started", id=request_id)
         server.expect("exited", id=request_id, code=0)
@@ -303,9 +304,6 @@ def test_a_forked_file_sees_the_fixtures_a_fresh_pytest_sees(start_server, tmp_p
     assert "from_plugin" in fresh and "tmp_path" in fresh
     assert fixtures_listed(server.output(1)) == fixtures_listed(fresh)
     assert fixtures_listed(server.output(2)) == fixtures_listed(fresh)
-    server.run(3, [*QUIET, "-p", "grimoire_run_pytest", "-p", "demo_plugin", "test_uses.py"], root)
-    server.expect("started", id=3)
-    server.expect("exited", id=3, code=0)
 
 
 def test_stdin_inherit_hands_the_file_grimoire_runs_own_stdin(start_server, tmp_path):
