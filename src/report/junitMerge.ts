@@ -9,6 +9,7 @@ import fs from "node:fs";
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import { failedOnItsOwn, type FileResult } from "../model.js";
 import { compareCodeUnits } from "../projectPaths.js";
+import { escapeHtml } from "./htmlText.js";
 
 type Node = Record<string, unknown> & { ":@"?: Record<string, string> };
 
@@ -34,9 +35,10 @@ const builder = new XMLBuilder({
   tagValueProcessor: (_name: string, value: unknown) => escapeXml(String(value), false),
 });
 
+/** HTML's escapes are XML's; an attribute also keeps its line breaks and tabs as references, as pytest writes them. */
 function escapeXml(text: string, attribute: boolean): string {
-  const escaped = text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  return attribute ? escaped.replace(/"/g, "&quot;").replace(/\n/g, "&#10;").replace(/\r/g, "&#13;").replace(/\t/g, "&#9;") : escaped;
+  const escaped = escapeHtml(text);
+  return attribute ? escaped.replace(/\n/g, "&#10;").replace(/\r/g, "&#13;").replace(/\t/g, "&#9;") : escaped;
 }
 
 export interface JUnitExecution {
