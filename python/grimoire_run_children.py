@@ -50,6 +50,15 @@ class Children:
                 return
             self._report(pid, status)
 
+    def wait_all(self):
+        """Waits for every running child to exit, reporting each."""
+        while self._running:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+            self._report(pid, status)
+
     def end_all(self):
         """Ends every running child's process group, and reaps each child without reporting it.
 

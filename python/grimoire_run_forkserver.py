@@ -3,6 +3,9 @@
 grimoire-run starts this module once (`python -m grimoire_run_forkserver
 --grace-ms N`). It imports pytest and runs one empty pytest session in a
 temporary folder, so that every plugin's imports, lazy ones included, are done.
+With `--first-before-warm-up` it first waits for grimoire-run's first request
+(the listing of the files, which grimoire-run awaits) and forks it as soon as
+pytest is imported, so that the listing runs while the server warms up.
 Then, for each test file, it forks: the child is a fresh process of its own
 (own session and process group, own environment and working folder, own copy of
 memory), which runs pytest exactly as `python -m pytest args` would, with its
@@ -55,6 +58,8 @@ from grimoire_run_protocol import EventWriter, ProtocolError, RequestReader, par
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 _MALFORMED_REQUEST_EXIT = 2
 _FAILURE_EXIT = 1
+# grimoire-run sends its first request (the listing) at once and awaits it: forked before the warm-up (see _fork_first).
+_FIRST_BEFORE_WARM_UP = "--first-before-warm-up"
 
 
 def _fd_open(fd):
@@ -210,15 +215,37 @@ class _Wakeups:
             pass
 
 
-def _serve(requests, events, children, wakeups, inherited_stdin):
+def _serve(requests, events, children, wakeups, inherited_stdin, first):
     """Forks a child for each `run` request (and imports what a `preload` request names), and reaps the children as they exit, until the server must end.
 
+    `first`: what the server read before it warmed up (see _fork_first), or None.
     Returns the signal that stopped it, or None once stdin closed or the events
     are no longer read. Raises ProtocolError for a request the protocol does not
     allow, or whose id was used before: two files answering to one id would be
     told apart by no one (the requests that came before it are served).
     """
     ids = set()
+
+    def serve(line):
+        request = parse_request(line)
+        if request["op"] == "preload":
+            _preload_more(request, events)
+            return
+        if request["id"] in ids:
+            raise ProtocolError(f"run: id {request['id']} was used before")
+        ids.add(request["id"])
+        children.add(fork_file(request, inherited_stdin), request["id"])
+        # While the child runs: pytest's own start for the next files (once per run; see grimoire_run_prepared).
+        grimoire_run_prepared.prepare(request["args"])
+
+    if first is not None:
+        if first.forked:
+            ids.add(first.request["id"])
+            grimoire_run_prepared.prepare(first.request["args"])
+        for line in first.lines[1:] if first.forked else first.lines:
+            serve(line)
+    # The file forked before the warm-up may have ended during it, before any SIGCHLD could wake the loop.
+    children.reap()
     selector = selectors.DefaultSelector()
     selector.register(requests, selectors.EVENT_READ)
     selector.register(wakeups.fd, selectors.EVENT_READ)
@@ -229,20 +256,56 @@ def _serve(requests, events, children, wakeups, inherited_stdin):
                 if lines is None:
                     return None
                 for line in lines:
-                    request = parse_request(line)
-                    if request["op"] == "preload":
-                        _preload_more(request, events)
-                        continue
-                    if request["id"] in ids:
-                        raise ProtocolError(f"run: id {request['id']} was used before")
-                    ids.add(request["id"])
-                    children.add(fork_file(request, inherited_stdin), request["id"])
-                    # While the child runs: pytest's own start for the next files (once per run; see grimoire_run_prepared).
-                    grimoire_run_prepared.prepare(request["args"])
+                    serve(line)
             else:
                 wakeups.drain()
         children.reap()
     return wakeups.stop_signal
+
+
+class _First:
+    """What the server read before its warm-up: the lines, the first one's request, and whether that one was forked then.
+
+    The lines not forked then are served once the server is ready.
+    """
+
+    def __init__(self, lines, request, forked):
+        self.lines = lines
+        self.request = request
+        self.forked = forked
+
+
+def _fork_first(requests, children, inherited_stdin):
+    """`--first-before-warm-up`: waits for grimoire-run's first request and forks it at once; returns a _First, or None if stdin closed first.
+
+    grimoire-run's first request is its listing of the files, which it then
+    awaits: forked as soon as pytest is imported, the listing runs while the
+    server warms up, instead of after. The child is forked before any of the
+    server's memories of a session are made (grimoire_run_fixture_names,
+    grimoire_run_metadata, the prepared config): it starts as pytest does.
+    """
+    lines = []
+    while not lines:
+        read = requests.read_lines()
+        if read is None:
+            return None
+        lines = read
+    request = parse_request(lines[0])
+    if request["op"] != "run":
+        raise ProtocolError(f"{request['op']}: the first request of a server started with {_FIRST_BEFORE_WARM_UP} must be `run`")
+    import pytest  # noqa: F401 - what the child is forked for: pytest imported once, by the server
+
+    # A process with threads is not forked (the server then says it is unusable, or serves the request once ready).
+    if threading.active_count() > 1:
+        return _First(lines, request, forked=False)
+    children.add(fork_file(request, inherited_stdin), request["id"])
+    return _First(lines, request, forked=True)
+
+
+def _unusable(events, children, reason):
+    """Says the server cannot fork files, once the file it forked before the warm-up, if any, has ended and been reported."""
+    children.wait_all()
+    events.emit("unusable", reason=reason)
 
 
 def _preload_more(request, events):
@@ -283,27 +346,36 @@ def main():
     requests = RequestReader(os.dup(0))
     # Stray prints of plugins must not corrupt the protocol: stdout goes where stderr goes.
     os.dup2(2, 1)
+    children = Children(events, grace_seconds)
 
+    first = None
+    if _FIRST_BEFORE_WARM_UP in sys.argv:
+        try:
+            first = _fork_first(requests, children, inherited_stdin)
+        except ProtocolError as error:
+            events.emit("error", reason=f"malformed request: {error.reason}", **({} if error.request_id is None else {"id": error.request_id}))
+            return _MALFORMED_REQUEST_EXIT
+        if first is None:
+            return 0
     try:
         _warm_up()
     except BaseException:
-        events.emit("unusable", reason="the warm-up pytest session failed:\n" + traceback.format_exc())
+        _unusable(events, children, "the warm-up pytest session failed:\n" + traceback.format_exc())
         return 0
     if threading.active_count() > 1:
-        events.emit("unusable", reason="a plugin started a thread at import, and forking a process with threads is unsafe")
+        _unusable(events, children, "a plugin started a thread at import, and forking a process with threads is unsafe")
         return 0
     preloaded, refused, unsafe = _preload_watched(_list_option(sys.argv, "--preload"), _list_option(sys.argv, "--per-file-env"))
     if unsafe is not None:
-        events.emit("unusable", reason=unsafe)
+        _unusable(events, children, unsafe)
         return 0
 
     wakeups = _Wakeups()
-    children = Children(events, grace_seconds)
     stop_signal = None
     exit_code = 0
     try:
         events.emit("ready", pid=os.getpid(), preloaded=preloaded, refused=refused)
-        stop_signal = _serve(requests, events, children, wakeups, inherited_stdin)
+        stop_signal = _serve(requests, events, children, wakeups, inherited_stdin, first)
         if stop_signal is None and events.gone:
             exit_code = _FAILURE_EXIT
     except ProtocolError as error:

@@ -19,6 +19,7 @@ import { ManagedEnvironment } from "./managed/leases.js";
 import type { ManagedSettings } from "./config/managedSettings.js";
 import { killTrees, processesMarked } from "./process/processTree.js";
 import { Watchdog } from "./process/watchdog.js";
+import { launch, type Launcher } from "./process/launch.js";
 import type { Terminal } from "./report/terminal.js";
 import { BrowserServers, type BrowserServerSettings, type BrowserServersContext } from "./browsers/browserServers.js";
 import type { PythonCommand } from "./python.js";
@@ -35,6 +36,7 @@ export class RunSession {
   private forkServerStart: Promise<ForkServer | string | null> | null = null;
   private environmentStart: Promise<ManagedEnvironment> | null = null;
   private browsersStart: Promise<BrowserServers> | null = null;
+  private listingStart: { done: Promise<unknown>; abort: AbortController } | null = null;
   private terminal: Terminal | null = null;
   private closed = false;
 
@@ -89,10 +91,42 @@ export class RunSession {
     this.stopListener?.(cause);
   }
 
-  /** Starts the fork server, once; its answer (a server, why there is none, or null where it does not apply) is awaited with forkServer(). */
-  startForkServer(options: ForkServerOptions | null): void {
-    if (this.forkServerStart === null && options !== null) this.watchdog.removeIfKilled(forkServerSocket(options.runId));
-    this.forkServerStart ??= options === null ? Promise.resolve(null) : ForkServer.start(options);
+  /**
+   * Starts the fork server, once; its answer (a server, why there is none, or
+   * null where it does not apply) is awaited with forkServer(). With
+   * `firstBeforeWarmUp`, returns the launcher of the run's first process (its
+   * listing), which goes to the server before it is ready; null otherwise.
+   */
+  startForkServer(options: ForkServerOptions | null): Launcher | null {
+    if (this.forkServerStart !== null) return null;
+    if (options === null) {
+      this.forkServerStart = Promise.resolve(null);
+      return null;
+    }
+    this.watchdog.removeIfKilled(forkServerSocket(options.runId));
+    let spawned!: (server: ForkServer | null) => void;
+    const server = new Promise<ForkServer | null>((resolve) => (spawned = resolve));
+    this.forkServerStart = ForkServer.start(options, spawned);
+    // A server that never started leaves the first process to start afresh.
+    this.forkServerStart.then(() => spawned(null), () => spawned(null));
+    if (options.firstBeforeWarmUp !== true) return null;
+    return async (spec) => {
+      const started = await server;
+      return started === null || !started.usable ? launch(spec) : started.launch(spec);
+    };
+  }
+
+  /**
+   * Starts pytest's listing of the files while the rest of the run starts;
+   * the work is given a signal that fires when the run stops or when close()
+   * finds it still running. Returns its answer, to await later: should the
+   * run end first (a failure before it is read), close() ends it and waits.
+   */
+  startListing<T>(work: (cancel: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
+    const answer = work(AbortSignal.any([this.stopping, abort.signal]));
+    this.listingStart = { done: answer.catch(() => null), abort };
+    return answer;
   }
 
   /** The run's log folder: should the watchdog have to act, it says what it did there too. */
@@ -168,6 +202,7 @@ export class RunSession {
     if (this.closed) return;
     this.closed = true;
     // Open only when the run ended before its tests (nothing to run, a usage error after --setup, a stop).
+    await this.closeListing();
     await this.closeEnvironment();
     await this.closeBrowsers();
     await this.closeForkServer();
@@ -187,6 +222,13 @@ export class RunSession {
     if (environment === null || environment === undefined) return true;
     await environment.close();
     return await environment.teardown(this.hurrying);
+  }
+
+  private async closeListing(): Promise<void> {
+    const start = this.listingStart;
+    this.listingStart = null;
+    start?.abort.abort();
+    await start?.done;
   }
 
   private async closeBrowsers(): Promise<void> {

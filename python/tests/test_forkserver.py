@@ -175,6 +175,11 @@ def project(root, files):
 
 
 QUIET = ["-q", "-p", "no:cacheprovider"]
+# A fork server told that the first request comes before its warm-up.
+EARLY = [sys.executable, "-m", "grimoire_run_forkserver", "--grace-ms", str(GRACE_MS), "--first-before-warm-up"]
+PASSING = {"test_one.py": "def test_one():\n    pass\n"}
+# A site hook that starts a thread in every Python: forking such a process is unsafe.
+THREAD_AT_START = "import threading, time\nthreading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
 
 # A test that starts a grandchild in its process group, records both pids, and hangs.
 HANGING = """\
@@ -430,7 +435,7 @@ def test_a_failure_in_the_loop_ends_running_files_and_says_why(start_server, tmp
 
 
 def test_a_server_that_cannot_fork_safely_says_so_and_exits(tmp_path):
-    site = project(tmp_path / "site", {"sitecustomize.py": "import threading, time\nthreading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"})
+    site = project(tmp_path / "site", {"sitecustomize.py": THREAD_AT_START})
     server = Server(tmp_path, env=python_env(PYTHONPATH=f"{PYTHON_DIR}{os.pathsep}{site}"))
     try:
         unusable = server.expect("unusable")
@@ -439,6 +444,75 @@ def test_a_server_that_cannot_fork_safely_says_so_and_exits(tmp_path):
         assert server.wait() == 0
     finally:
         server.close()
+
+
+@pytest.fixture
+def start_early(tmp_path):
+    """Starts servers with --first-before-warm-up (not awaiting `ready`: the first request comes before it), with a site hook if given."""
+    servers = []
+
+    def start(sitecustomize=None):
+        env = None
+        if sitecustomize is not None:
+            site = project(tmp_path / "site", {"sitecustomize.py": sitecustomize})
+            env = python_env(PYTHONPATH=f"{PYTHON_DIR}{os.pathsep}{site}")
+        server = Server(tmp_path, argv=EARLY, env=env)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def assert_ends_cleanly(server):
+    assert server.rest() == []
+    assert server.wait() == 0
+
+
+def test_with_first_before_warm_up_the_first_request_is_forked_before_ready_and_the_rest_after(start_early, tmp_path):
+    root = project(tmp_path / "p", {**PASSING, "test_two.py": "def test_two():\n    assert False\n"})
+    server = start_early()
+    # Both sent at once, as grimoire-run may: the first is forked before the warm-up, the second once ready.
+    server.run(1, [*QUIET, "test_one.py"], root)
+    server.run(2, [*QUIET, "test_two.py"], root)
+    ops = []
+    while sum(op[0] == "exited" for op in ops) < 2:
+        event = server.event()
+        ops.append((event["op"], event.get("id")))
+    assert ops.index(("started", 1)) < ops.index(("ready", None)) < ops.index(("started", 2)), ops
+    assert {e["id"]: e["code"] for e in server.events if e["op"] == "exited"} == {1: 0, 2: 1}
+    assert "1 passed" in server.output(1)
+    assert "1 failed" in server.output(2)
+    server.process.stdin.close()
+    assert_ends_cleanly(server)
+
+
+def test_with_first_before_warm_up_a_server_that_cannot_warm_up_reports_the_first_file_before_it_says_so(start_early, tmp_path):
+    root = project(tmp_path / "p", PASSING)
+    # The warm-up calls pytest.main; a forked file runs pytest's own main, which this leaves alone.
+    server = start_early("import pytest\ndef broken(*args, **kwargs):\n    raise RuntimeError('no warm-up here')\npytest.main = broken\n")
+    server.run(1, [*QUIET, "test_one.py"], root)
+    server.expect("started", id=1)
+    server.expect("exited", id=1, code=0)
+    assert "no warm-up here" in server.expect("unusable")["reason"]
+    assert "1 passed" in server.output(1)
+    assert_ends_cleanly(server)
+
+
+def test_with_first_before_warm_up_a_process_with_threads_forks_nothing(start_early, tmp_path):
+    root = project(tmp_path / "p", PASSING)
+    server = start_early(THREAD_AT_START)
+    server.run(1, [*QUIET, "test_one.py"], root)
+    # Not forked: grimoire-run starts it afresh once told the server is unusable.
+    assert "started a thread" in server.expect("unusable")["reason"]
+    assert_ends_cleanly(server)
+
+
+def test_with_first_before_warm_up_stdin_closed_before_any_request_ends_the_server(start_early):
+    server = start_early()
+    server.process.stdin.close()
+    assert_ends_cleanly(server)
 
 
 def test_pluggy_reads_a_plugin_methods_names_once_however_many_instances_register(monkeypatch):

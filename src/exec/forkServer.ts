@@ -44,6 +44,11 @@ export interface ForkServerOptions {
   preload?: string[];
   /** Environment variables (or `PREFIX*`) that differ between files: a preload that reads one at import is refused. */
   perFileEnv?: string[];
+  /**
+   * The run sends its first request (its listing of the files) at once, before the server is ready: the server forks
+   * it as soon as pytest is imported and warms up while it runs. The server waits for that request before its warm-up.
+   */
+  firstBeforeWarmUp?: boolean;
   launcher?: Launcher;
 }
 
@@ -81,8 +86,12 @@ export class ForkServer {
     private readonly perFileEnv: string[],
   ) {}
 
-  /** A ready server, or the reason there is none (and files start afresh). */
-  static async start(options: ForkServerOptions): Promise<ForkServer | string> {
+  /**
+   * A ready server, or the reason there is none (and files start afresh).
+   * `spawned` is given the server as soon as its process is started, before it
+   * is ready: with `firstBeforeWarmUp`, the run's first launch goes to it then.
+   */
+  static async start(options: ForkServerOptions, spawned?: (server: ForkServer) => void): Promise<ForkServer | string> {
     const socketPath = forkServerSocket(options.runId);
     const socketServer = net.createServer();
     await new Promise<void>((resolve, reject) => {
@@ -101,6 +110,7 @@ export class ForkServer {
         "--grace-ms",
         String(options.killGraceMs),
         ...((options.preload ?? []).length === 0 ? [] : ["--preload", (options.preload ?? []).join(","), "--per-file-env", (options.perFileEnv ?? []).join(",")]),
+        ...(options.firstBeforeWarmUp === true ? ["--first-before-warm-up"] : []),
       ],
       cwd: options.root,
       env,
@@ -111,6 +121,7 @@ export class ForkServer {
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     socketServer.on("connection", (socket) => server.accept(socket));
+    spawned?.(server);
 
     const ready = new Promise<string | null>((resolve) => {
       const settle = (problem: string | null): void => {
@@ -134,6 +145,8 @@ export class ForkServer {
       void child.exited.then(() => server.died(`the fork server exited ${stderr.trim().split("\n").slice(-1).join("")}`.trim()));
       return server;
     }
+    // A launch sent before it was ready and not forked yet starts afresh.
+    server.died(problem);
     await server.close();
     return problem;
   }
@@ -165,7 +178,11 @@ export class ForkServer {
     return { modules: event.preloaded, refused: event.refused, unsafe: event.unsafe ?? null };
   }
 
-  /** Starts pytest with `spec.pytestArgs` in a forked child; resolves once it runs and its output is connected. */
+  /**
+   * Starts pytest with `spec.pytestArgs` in a forked child; resolves once it runs and its output is connected.
+   * Before the server is ready, only with `firstBeforeWarmUp`: the first request is then forked before the warm-up,
+   * any later one once the server is ready.
+   */
   launch(spec: LaunchSpec): Promise<LaunchedProcess> {
     const id = this.nextId++;
     let resolveExit!: (exit: Exit) => void;

@@ -11,7 +11,7 @@ import { readChanges, type ChangeSet } from "../changes/git.js";
 import type { ScannedImports } from "../changes/importScan.js";
 import { readForwardedArgs, type ForwardedArgs } from "../config/pytestArgs.js";
 import type { RunConfig } from "../config/runConfig.js";
-import { askPytest, type Listing } from "../discovery/askPytest.js";
+import { askPytest, type Listing, type ListingRequest } from "../discovery/askPytest.js";
 import { collectionRequest, selectionFrom, type CollectionRequest, type Selection } from "../discovery/selection.js";
 import { mayMeasureCoverage } from "../discovery/sourceHints.js";
 import { ForkServer, type ForkServerOptions, type PreloadOutcome } from "../exec/forkServer.js";
@@ -71,6 +71,8 @@ export interface Started {
   baseUrlProblem: Promise<string | null>;
   /** What the test environment (started here, coming up meanwhile) says before the run's reporters listen. */
   environmentEvents: HeldEvents;
+  /** pytest's listing, started with the fork server rather than after it; null when it is asked once the run has started. */
+  earlyListing: Promise<Listing | "cancelled"> | null;
 }
 
 /**
@@ -80,7 +82,10 @@ export interface Started {
  */
 export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, session: RunSession, shape: RunShape): Promise<Started> {
   const chosen = choosePython(config.root, config.python, env);
-  session.startForkServer(shape.direct ? null : forkServerOptions(config, chosen, session.runId, env));
+  // The listing does not wait for the fork server to warm up: the server forks it first, as soon as it has imported
+  // pytest, and warms up while it runs. Without a fork server, pytest is asked for only if the listing fails.
+  const listsEarly = !shape.direct && !viaUv(chosen);
+  const firstLauncher = session.startForkServer(shape.direct ? null : forkServerOptions(config, chosen, session.runId, env, listsEarly));
   // --changed's modules (fast-glob among them) are loaded only by the runs that use them.
   const scanned = shape.changes === null ? null : (await import("../changes/importScan.js")).scanImports(config.root);
   const { dir: logDir, moved: logsMoved } = prepareLogDir(config, session.runId);
@@ -89,16 +94,20 @@ export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, sessio
   // Not for a listing (--co): it runs no test.
   if (!shape.given.collectOnly) startTestEnvironment(config, session, { logDir, env, events: environmentEvents, python: chosen });
   const runEnv = { ...env, GRIMOIRE_RUN_ID: session.runId };
+  const junitDir = path.join(logDir, "junit");
+  fs.mkdirSync(junitDir, { recursive: true });
+  const earlyListing = !listsEarly
+    ? null
+    : session.startListing((cancel) => askPytest(listingRequest(config, shape, { python: chosen, runEnv, logDir, junitDir, launcher: firstLauncher ?? launch }, cancel, session.hurrying)));
   const server = await session.forkServer();
   // A direct serial run is one pytest process: it is asked whether pytest is there only if that process never got to
   // pytest (pytestMissing in run.ts), which spares a Python start before the first test. uv's is resolved first.
   const pytestUnchecked = server === null && shape.direct && !viaUv(chosen);
-  const python = server instanceof ForkServer || pytestUnchecked ? chosen : await checkPytest(chosen, config.root, runEnv);
+  // The listing's success says pytest is there (listedEarly asks when it fails).
+  const python = server instanceof ForkServer || pytestUnchecked || earlyListing !== null ? chosen : await checkPytest(chosen, config.root, runEnv);
   const launcher: Launcher = server instanceof ForkServer ? (spec) => (server.usable ? server.launch(spec) : launch(spec)) : launch;
-  const junitDir = path.join(logDir, "junit");
-  fs.mkdirSync(junitDir, { recursive: true });
   const baseUrlProblem = config.baseUrl === null ? Promise.resolve(null) : probeBaseUrl(config.baseUrl);
-  return { logDir, junitDir, logsMoved, runEnv, server, python, pytestUnchecked, launcher, scanned, baseUrlProblem, environmentEvents };
+  return { logDir, junitDir, logsMoved, runEnv, server, python, pytestUnchecked, launcher, scanned, baseUrlProblem, environmentEvents, earlyListing };
 }
 
 /** pytest's answer: the files a plain run of the selection collects, and with --changed the ones a change can affect. */
@@ -114,23 +123,9 @@ export interface Listed {
 }
 
 export async function listFiles(config: RunConfig, session: RunSession, shape: RunShape, started: Started): Promise<Listed | "cancelled"> {
-  const { request, given } = shape;
-  const forwardedArgs = [...grimoireForwardedArgs(config), ...given.forwarded];
-  const listing = shape.direct
-    ? null
-    : await askPytest({
-        root: config.root,
-        python: started.python,
-        args: request.args,
-        pytestArgs: [...forwardedArgs, "-p", PLUGIN_MODULE],
-        // A --junitxml of the user's is not overwritten by a listing: its report goes to the log folder.
-        env: { ...started.runEnv, PYTHONPATH: withPluginPath(started.runEnv["PYTHONPATH"]), GRIMOIRE_JUNIT_XML: path.join(started.junitDir, "collect.xml") },
-        launcher: started.launcher,
-        logFile: path.join(started.logDir, "collect.log"),
-        cancel: session.stopping,
-        hurry: session.hurrying,
-        killGraceMs: config.killGraceSeconds * 1000,
-      });
+  const { request } = shape;
+  const forwardedArgs = forwardedArgsOf(config, shape);
+  const listing = shape.direct ? null : await (started.earlyListing === null ? askPytest(listingRequest(config, shape, started, session.stopping, session.hurrying)) : listedEarly(config, started, started.earlyListing));
   if (listing === "cancelled" || session.interruptedBy !== null) return "cancelled";
   const selection = listing === null ? { files: [], searched: request.args, notices: request.notices } : selectionFrom(request, listing, config.root);
   const changed =
@@ -139,6 +134,47 @@ export async function listFiles(config: RunConfig, session: RunSession, shape: R
       : (await import("../changes/affected.js")).affectedFiles(selection.files, shape.changes, started.scanned, listing, config);
   const autoPreloaded = await autoPreload(config, started.server, listing, session.stopping);
   return { listing, selection, changed, forwardedArgs, autoPreloaded };
+}
+
+/** What every pytest process is given after grimoire-run's own arguments. */
+function forwardedArgsOf(config: RunConfig, shape: RunShape): string[] {
+  return [...grimoireForwardedArgs(config), ...shape.given.forwarded];
+}
+
+function listingRequest(
+  config: RunConfig,
+  shape: RunShape,
+  started: Pick<Started, "python" | "runEnv" | "logDir" | "junitDir" | "launcher">,
+  cancel: AbortSignal,
+  hurry: AbortSignal,
+): ListingRequest {
+  return {
+    root: config.root,
+    python: started.python,
+    args: shape.request.args,
+    pytestArgs: [...forwardedArgsOf(config, shape), "-p", PLUGIN_MODULE],
+    // A --junitxml of the user's is not overwritten by a listing: its report goes to the log folder.
+    env: { ...started.runEnv, PYTHONPATH: withPluginPath(started.runEnv["PYTHONPATH"]), GRIMOIRE_JUNIT_XML: path.join(started.junitDir, "collect.xml") },
+    launcher: started.launcher,
+    logFile: path.join(started.logDir, "collect.log"),
+    cancel,
+    hurry,
+    killGraceMs: config.killGraceSeconds * 1000,
+  };
+}
+
+/**
+ * The listing started with the run. Its Python was not asked for pytest
+ * first: when the listing fails, it is asked now, so that a Python without
+ * pytest is told as such (exit 2) rather than as a listing that failed.
+ */
+async function listedEarly(config: RunConfig, started: Started, listing: Promise<Listing | "cancelled">): Promise<Listing | "cancelled"> {
+  try {
+    return await listing;
+  } catch (error) {
+    await checkPytest(started.python, config.root, started.runEnv);
+    throw error;
+  }
 }
 
 /**
@@ -158,7 +194,7 @@ async function autoPreload(config: RunConfig, server: Started["server"], listing
  * The fork server where it can serve (Linux), or null. Every mode asks
  * pytest for its files through it, and runs its pytest processes from it.
  */
-function forkServerOptions(config: RunConfig, python: PythonCommand, runId: string, baseEnv: NodeJS.ProcessEnv): ForkServerOptions | null {
+function forkServerOptions(config: RunConfig, python: PythonCommand, runId: string, baseEnv: NodeJS.ProcessEnv, firstBeforeWarmUp: boolean): ForkServerOptions | null {
   if (!config.forkServer || process.platform !== "linux") return null;
   const env = { ...baseEnv, PYTHONPATH: withPluginPath(baseEnv["PYTHONPATH"]) };
   // A serial run's one process takes grimoire-run's stdin, for pdb; parallel processes never read it.
@@ -171,6 +207,7 @@ function forkServerOptions(config: RunConfig, python: PythonCommand, runId: stri
     ...(config.mode === "parallel" ? {} : { stdin: 0 }),
     preload: config.preload,
     perFileEnv: perFileEnv(config),
+    firstBeforeWarmUp,
   };
 }
 

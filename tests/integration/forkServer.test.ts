@@ -81,6 +81,22 @@ describe("the fork server", () => {
     expect(new Set(files.map((f) => f.random)).size).toBe(6);
   });
 
+  it("lists the files in a process the server forks before it warms up, and the files in processes it forks after", async () => {
+    const p = probeProject(2);
+    // The listing's process notes its parent (the same server as the files') and whether the server had warmed up
+    // when it forked it: the warm-up leaves its memory of plugins' fixture names in pytest (grimoire_run_fixture_names).
+    fs.writeFileSync(
+      path.join(p.root, "conftest.py"),
+      'import os, pathlib, _pytest.fixtures\nwarm = "dir" in vars(_pytest.fixtures)\nif os.environ.get("GRIMOIRE_LIST_FILE"):\n    pathlib.Path("seen", "listing.txt").write_text(f"{os.getppid()} {warm}")\nelse:\n    pathlib.Path("seen", f"file-{os.getpid()}.txt").write_text(str(warm))\n',
+    );
+    const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const files = Object.values(seen(p));
+    expect(files).toHaveLength(2);
+    expect(fs.readFileSync(path.join(p.root, "seen", "listing.txt"), "utf8")).toBe(`${String(files[0]?.ppid)} False`);
+    for (const file of files) expect(fs.readFileSync(path.join(p.root, "seen", `file-${String(file.pid)}.txt`), "utf8")).toBe("True");
+  });
+
   it("--no-fork-server starts each pytest afresh, with the same results", async () => {
     const p = probeProject(3);
     const result = await runCli(["--parallel", "-n", "2", "--no-fork-server", "--verbose"], { cwd: p.root });
