@@ -7,10 +7,11 @@ import path from "node:path";
 import { parseCommandLine } from "./cli/options.js";
 import { EnvironmentFailure, UsageError } from "./errors.js";
 import { EXIT } from "./exitCode.js";
+import { PACKAGE_JSON } from "./packageFiles.js";
 import type { OptionName } from "./cli/options.js";
 
 function packageVersion(): string {
-  const manifest = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const manifest = JSON.parse(fs.readFileSync(PACKAGE_JSON, "utf8")) as { version: string };
   return manifest.version;
 }
 

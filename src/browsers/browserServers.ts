@@ -12,17 +12,15 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { BROWSER_SERVER_START_TIMEOUT_MS, CHROMIUM_QUIET_ARGS } from "../defaults.js";
 import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
 import { withNodeCompileCache } from "../exec/pytestCommand.js";
 import { capture } from "../process/capture.js";
 import { launch as defaultLaunch, type LaunchedProcess, type Launcher } from "../process/launch.js";
 import { killTrees } from "../process/processTree.js";
+import { BROWSER_SERVER_PROGRAM } from "../packageFiles.js";
 import type { PythonCommand } from "../python.js";
 import type { BrowserName, BrowserServerOptions, BrowserServerReady } from "./protocol.js";
-
-const SERVER_SCRIPT = fileURLToPath(new URL("./browserServerProcess.js", import.meta.url));
 
 export interface BrowserServerSettings {
   browser: BrowserName;
@@ -144,7 +142,7 @@ export class BrowserServers {
     const child = Promise.resolve(
       (this.context.launcher ?? defaultLaunch)({
         command: this.node,
-        args: [SERVER_SCRIPT, this.driverPackage, JSON.stringify(options)],
+        args: [BROWSER_SERVER_PROGRAM, this.driverPackage, JSON.stringify(options)],
         cwd: this.context.root,
         env: withNodeCompileCache({ ...this.context.baseEnv, ...markers }),
         stdin: "pipe",

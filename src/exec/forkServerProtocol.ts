@@ -14,11 +14,12 @@
  * tests/unit/forkServerProtocol.test.ts checks that they say the same.
  */
 import fs from "node:fs";
-import { fileURLToPath } from "node:url";
+import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
+import { PYTHON_DIR } from "../packageFiles.js";
 
-/** The protocol's description. python/ ships in the npm package beside dist/, as the plugin does (PLUGIN_DIR). */
-export const PROTOCOL_FILE = fileURLToPath(new URL("../../python/grimoire_run_protocol.json", import.meta.url));
+/** The protocol's description, in the Python folder (the fork server reads it too). */
+export const PROTOCOL_FILE = path.join(PYTHON_DIR, "grimoire_run_protocol.json");
 
 /** Fork a child that becomes `python -m pytest ARGS` in `cwd`, its output sent to `socket` after a first line with its id. */
 export interface RunRequest {

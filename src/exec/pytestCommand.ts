@@ -11,13 +11,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { FAILURE_DETAILS_PER_PROCESS, FAILURE_TEXT_CHARS } from "../defaults.js";
 import type { TestFile, TestSubset } from "../model.js";
 import { isWithin } from "../projectPaths.js";
+import { PYTHON_DIR } from "../packageFiles.js";
 
 /** The folder holding grimoire-run's pytest plugin, put on every pytest's PYTHONPATH. */
-export const PLUGIN_DIR = fileURLToPath(new URL("../../python", import.meta.url));
+export const PLUGIN_DIR = PYTHON_DIR;
 export const PLUGIN_MODULE = "grimoire_run_pytest";
 
 export type PytestMode = "parallel" | "serial" | "debug" | "collect";

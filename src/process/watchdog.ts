@@ -13,10 +13,8 @@
  * here throws: a watchdog that cannot be started or told costs the run
  * nothing else.
  */
-import { fileURLToPath } from "node:url";
+import { WATCHDOG_PROGRAM } from "../packageFiles.js";
 import { launch as defaultLaunch, observeGroups, type LaunchedProcess, type Launcher } from "./launch.js";
-
-export const WATCHDOG_PROGRAM = fileURLToPath(new URL("./watchdogProcess.js", import.meta.url));
 
 /** One line on the watchdog's stdin, as JSON. */
 export type WatchdogMessage =
