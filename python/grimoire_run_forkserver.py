@@ -293,8 +293,11 @@ def _fork_first(requests, children, inherited_stdin):
     request = parse_request(lines[0])
     if request["op"] != "run":
         raise ProtocolError(f"{request['op']}: the first request of a server started with {_FIRST_BEFORE_WARM_UP} must be `run`")
-    import pytest  # noqa: F401 - what the child is forked for: pytest imported once, by the server
-
+    try:
+        import pytest  # noqa: F401 - what the child is forked for: pytest imported once, by the server
+    except ImportError:
+        # The warm-up fails the same way and says so; grimoire-run then starts the request afresh.
+        return _First(lines, request, forked=False)
     # A process with threads is not forked (the server then says it is unusable, or serves the request once ready).
     if threading.active_count() > 1:
         return _First(lines, request, forked=False)

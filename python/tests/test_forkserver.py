@@ -451,12 +451,12 @@ def start_early(tmp_path):
     """Starts servers with --first-before-warm-up (not awaiting `ready`: the first request comes before it), with a site hook if given."""
     servers = []
 
-    def start(sitecustomize=None):
+    def start(sitecustomize=None, python_flags=()):
         env = None
         if sitecustomize is not None:
             site = project(tmp_path / "site", {"sitecustomize.py": sitecustomize})
             env = python_env(PYTHONPATH=f"{PYTHON_DIR}{os.pathsep}{site}")
-        server = Server(tmp_path, argv=EARLY, env=env)
+        server = Server(tmp_path, argv=[sys.executable, *python_flags, *EARLY[1:]], env=env)
         servers.append(server)
         return server
 
@@ -506,6 +506,14 @@ def test_with_first_before_warm_up_a_process_with_threads_forks_nothing(start_ea
     server.run(1, [*QUIET, "test_one.py"], root)
     # Not forked: grimoire-run starts it afresh once told the server is unusable.
     assert "started a thread" in server.expect("unusable")["reason"]
+    assert_ends_cleanly(server)
+
+
+def test_with_first_before_warm_up_a_python_without_pytest_forks_nothing(start_early, tmp_path):
+    # -S: no site-packages, so no pytest; grimoire-run's own modules come from PYTHONPATH.
+    server = start_early(python_flags=["-S"])
+    server.run(1, [*QUIET, "test_one.py"], project(tmp_path / "p", PASSING))
+    assert "No module named 'pytest'" in server.expect("unusable")["reason"]
     assert_ends_cleanly(server)
 
 
