@@ -54,6 +54,13 @@ describe("the npm package", () => {
     expect(help.code, help.out).toBe(0);
     expect(help.out).toMatch(/grimoire-run \[PATHS\.\.\.\] \[OPTIONS\] \[-- PYTEST_ARGS\.\.\.\]/);
     expect(help.out).toMatch(/--fail-fast/);
+    // Laid out by text width (the bundle measures printable ASCII itself, anything else with string-width): every
+    // line within the 100 columns, each option's type flush with the right edge.
+    const lines = help.stdout.split("\n");
+    expect(Math.max(...lines.map((line) => line.length))).toBe(100);
+    const typed = lines.filter((line) => /\[(string|boolean|number)\]$/.test(line));
+    expect(typed.length).toBeGreaterThan(20);
+    expect(typed.every((line) => line.length === 100)).toBe(true);
     const version = run("npx", ["grimoire-run", "--version"], installed);
     expect(version.stdout.trim()).toBe((JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as { version: string }).version);
   });
