@@ -62,6 +62,8 @@ export class ManagedEnvironment {
   /** How to stop a prepared lease no file took, and its server's log. */
   private readonly abandon = new WeakMap<Promise<Resources>, { controller: AbortController; logFile: string }>();
   private maxSpares = 0;
+  /** The run's stop signals, for the leases keep() starts. */
+  private warmSignals: { cancel: AbortSignal; hurry: AbortSignal } | null = null;
   /** Seconds a lease took to make (a server to be ready, a clone to be made), and files held theirs: how far ahead to prepare. */
   private readonly timing = { making: [] as number[], holding: [] as number[] };
 
@@ -150,9 +152,9 @@ export class ManagedEnvironment {
       const queue = this.spares.get(request.slot) ?? [];
       const spare = queue.shift();
       const mine = spare ?? this.acquire(request, request.label, request.logName);
-      // Top the slot's queue up to what the run has shown it needs, while more files are to come: the next
-      // leases are made while this one is (the first file of a slot) or while its file runs.
-      while (queue.length < Math.min(this.depth(), request.upcoming) && this.sparesHeld() < this.maxSpares && !request.cancel.aborted) {
+      // Top the slot's queue up to what the run has shown it needs, while more files are to come than all slots
+      // hold leases for: the next leases are made while this one is (the first file of a slot) or while its file runs.
+      while (queue.length < this.depth() && this.sparesHeld() < Math.min(this.maxSpares, request.upcoming) && !request.cancel.aborted) {
         queue.push(this.prepare(request));
         this.spares.set(request.slot, queue);
       }
@@ -183,24 +185,21 @@ export class ManagedEnvironment {
 
   /**
    * The first slots' leases, made now, before any file asks: they come up
-   * while pytest lists the files. With a lease per file, each slot's first
-   * file's and the next one's (a server slower to start than a file runs
-   * would make the second file wait otherwise); never more than the database
-   * server has connections for. keep() lets go of what the run turns out not
-   * to need.
+   * while pytest lists the files. With a lease per file, only each slot's
+   * first: its second is started by keep(), once the run knows its files,
+   * so that it does not take the CPU the first ones, the fork server and
+   * the listing need to start. Never more than the database server has
+   * connections for.
    */
   warm(slots: number, signals: { cancel: AbortSignal; hurry: AbortSignal }): void {
-    const perSlot = this.settings.isolation === "file" ? Math.min(2, 1 + MAX_LEASES_AHEAD_PER_SLOT) : 1;
+    this.warmSignals = signals;
     let budget = this.maxLeases ?? Infinity;
-    for (let round = 0; round < perSlot; round++) {
-      for (let slot = 0; slot < slots && budget > 0; slot++, budget--) {
-        const label = round === 0 ? `the first file of slot ${slot}` : `a coming file of slot ${slot}`;
-        const request: LeaseRequest = { label, slot, logName: `slot-${slot}`, upcoming: 1, ...signals };
-        if (this.settings.isolation === "file") {
-          this.spares.set(slot, [...(this.spares.get(slot) ?? []), this.prepare(request, label)]);
-        } else if (!this.slots.has(slot)) {
-          this.holdSlot(request);
-        }
+    for (let slot = 0; slot < slots && budget > 0; slot++, budget--) {
+      const request: LeaseRequest = { label: `the first file of slot ${slot}`, slot, logName: `slot-${slot}`, upcoming: 1, ...signals };
+      if (this.settings.isolation === "file") {
+        this.spares.set(slot, [this.prepare(request, request.label)]);
+      } else if (!this.slots.has(slot)) {
+        this.holdSlot(request);
       }
     }
   }
@@ -208,7 +207,9 @@ export class ManagedEnvironment {
   /**
    * Lets go of the leases made for slots at or beyond `slots` (the run has
    * fewer files, or fewer connections, than workers), and of those beyond
-   * one per file.
+   * one per file. With a lease per file, starts each slot's second file's
+   * lease, if it has a second file: a server slower to start than a file
+   * runs would make that file wait otherwise.
    */
   async keep(slots: number, files: number): Promise<void> {
     const unused: Promise<Resources>[] = [];
@@ -229,6 +230,15 @@ export class ManagedEnvironment {
       const longest = [...this.spares.values()].reduce((a, b) => (b.length > a.length ? b : a));
       const last = longest.pop();
       if (last !== undefined) unused.push(last);
+    }
+    const signals = this.warmSignals;
+    if (this.settings.isolation === "file" && signals !== null && !signals.cancel.aborted) {
+      // Files are dealt to slots in turn: slot s has a second file if there are more than s + slots.
+      for (let slot = 0; slot < slots && slot + slots < files && this.sparesHeld() < (this.maxLeases ?? Infinity); slot++) {
+        const queue = this.spares.get(slot);
+        if (queue === undefined || queue.length !== 1) continue;
+        queue.push(this.prepare({ label: `a coming file of slot ${slot}`, slot, logName: `slot-${slot}`, upcoming: 1, ...signals }));
+      }
     }
     await Promise.all(unused.map((spare) => this.dropSpare(spare)));
   }

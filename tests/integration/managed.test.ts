@@ -403,6 +403,30 @@ if os.environ.get("GRIMOIRE_LIST_FILE"):
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("starts each slot's second server only once pytest has listed the files", async () => {
+    // The listing session waits (30 s at most) for the first slots' servers, and writes down how many servers had started.
+    const conftest = `import os, pathlib, time
+
+if os.environ.get("GRIMOIRE_LIST_FILE"):
+    starts = pathlib.Path("starts")
+    deadline = time.monotonic() + 30
+    while (not starts.exists() or len(starts.read_text().split()) < 2) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    pathlib.Path("listing-saw").write_text(str(len(starts.read_text().split())))
+`;
+    const test = `import os, urllib.request\n\ndef test_its_server():\n    assert urllib.request.urlopen(os.environ["E2E_BASE_URL"]).status == 200\n`;
+    const files: Record<string, string> = { "tests/http/conftest.py": conftest };
+    for (const name of ["a", "b", "c", "d"]) files[`tests/http/test_${name}.py`] = test;
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2", "--server", "echo {slot} >> starts && exec python3 -m http.server {port} --bind 127.0.0.1"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    // Both slots' first servers started with the run, before the listing ended; their second ones only after it.
+    expect(fs.readFileSync(path.join(p.root, "listing-saw"), "utf8")).toBe("2");
+    const starts = fs.readFileSync(path.join(p.root, "starts"), "utf8").split(/\s+/).filter(Boolean).sort();
+    expect(starts).toEqual(["0", "0", "1", "1"]);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("runs no more files at once than PostgreSQL has connections for, and says so", async () => {
     const small = await startPostgres({ maxConnections: 10 });
     try {
