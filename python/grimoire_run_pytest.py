@@ -47,6 +47,10 @@ selects only to divide a file among the processes of a split (--split).
   this one file's tests imported nothing of the measured package. grimoire-run
   combines the files and reports once (grimoire_run_coverage), so that the run
   reads as one pytest-cov run over the same tests.
+- GRIMOIRE_IMPORT_TIMES (a file forked from the fork server): the seconds
+  the process spent importing each top-level package, its test modules and
+  conftests left out, recorded at the session's end in the results
+  (grimoire_run_import_times): what `--preload` could import once.
 - GRIMOIRE_RESULTS_FILE: each test's outcome, as pytest's own terminal
   reporter categorises it (passed, failed, skipped, xfailed, xpassed, error),
   appended as JSON lines while the tests run, so that what completed is known
@@ -66,6 +70,9 @@ import traceback
 from pathlib import Path
 
 import pytest
+
+# Imported here, with the plugin, so that a forked file that times its imports finds it imported already.
+import grimoire_run_import_times
 
 _FRAMES_SHOWN = 3
 # The modules loaded before any conftest: the listing reports the third-party ones imported since (auto-preload).
@@ -119,6 +126,7 @@ def _absolute(config, nodeid):
 
 
 _coverage_settings = None
+_import_timer = None
 
 
 def _read_coverage_settings(options):
@@ -144,9 +152,12 @@ def _read_coverage_settings(options):
 @pytest.hookimpl(hookwrapper=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     """Steers pytest-cov before it starts (it starts measuring in this very hook, before conftests are imported)."""
-    global _coverage_settings
+    global _coverage_settings, _import_timer
     options = early_config.known_args_namespace
     env = os.environ
+    if env.get("GRIMOIRE_IMPORT_TIMES") and env.get("GRIMOIRE_RESULTS_FILE") and not env.get("GRIMOIRE_LIST_FILE"):
+        # From here on: the conftests, the test modules and what they import.
+        _import_timer = grimoire_run_import_times.start()
     settings = _read_coverage_settings(options)
     _coverage_settings = None
     if settings is not None and env.get("GRIMOIRE_LIST_FILE"):
@@ -588,6 +599,9 @@ class Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
+        if _import_timer is not None:
+            test_files = set(self.collected_files) | {_absolute(self.config, item.nodeid) for item in session.items}
+            self._write({"t": "imports", "packages": grimoire_run_import_times.report(_import_timer, test_files)})
         self._write({"t": "finish", "exitstatus": int(exitstatus)})
 
     def pytest_unconfigure(self, config):

@@ -294,3 +294,16 @@ export const CHANGED_FILES_NAMED = 10;
  * ini setting (addopts, markers, filterwarnings) can change any test.
  */
 export const PYTEST_CONFIG_FILES = ["pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"];
+
+/**
+ * A package the run's files imported each for itself is named, with
+ * `--preload`, at the run's end when its imports added up to at least this
+ * many seconds: below it, what a preload saves is lost in a run's noise.
+ */
+export const PRELOAD_HINT_MIN_SECONDS = 1;
+
+/** …and to at least this share of the files' summed time: a package that costs a run little is not worth a preload's trade-offs. */
+export const PRELOAD_HINT_MIN_SHARE = 0.05;
+
+/** At most this many packages are named, the costliest first. */
+export const PRELOAD_HINT_MAX_NAMED = 3;

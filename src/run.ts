@@ -20,6 +20,7 @@ import { UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
+import { ImportTally, preloadHint } from "./exec/importTimes.js";
 import { ForkServer } from "./exec/forkServer.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
@@ -144,6 +145,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
 
     // 7. The batches run; whatever happens, every process of the run is gone afterwards.
     const coverage = listing?.coverage ?? null;
+    // Not while pytest-cov measures: a package imported before coverage starts would have its module-level lines missed.
+    const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally(config.preload.map((name) => name.split(".")[0] ?? name)) : null;
     const runBatch = createBatchRunner({
       root: config.root,
       python,
@@ -170,6 +173,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       launcher: start.launcher,
       forked: () => server instanceof ForkServer && server.usable,
       coverage: coverage !== null,
+      importTally,
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);
     session.onStop((cause) => executor.stop(cause));
@@ -181,6 +185,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     } finally {
       ({ teardownFailed } = await session.finish(events, config.killGraceSeconds));
     }
+    const hint = importTally === null ? null : preloadHint(importTally.costly());
+    if (hint !== null) events.emit({ type: "notice", message: hint });
     // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 

@@ -508,3 +508,56 @@ def test_browser_server_endpoint_reaches_pytest_playwrights_connect_options(plug
     monkeypatch.setenv("GRIMOIRE_BROWSER_NAME", "firefox")
     plugin_pytester.runpytest_subprocess("-p", "playwright_shaped", *PLUGIN, "test_browser.py").assert_outcomes(passed=1)
     assert json.loads((root / "browser.json").read_text()) == ["launched", None]
+
+
+def test_import_times_name_each_top_level_package_and_where_it_lives_leaving_the_tests_out(plugin_pytester, monkeypatch):
+    """GRIMOIRE_IMPORT_TIMES: each package's own import seconds (what it imports is the other package's), by top-level name."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "conftest.py": """\
+                import sys, time
+
+                sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent / "venv" / "lib" / "site-packages"))
+                time.sleep(0.2)
+            """,
+            "slowpkg/__init__.py": "import time\nfrom . import sub\nimport fakelib\ntime.sleep(0.1)\n",
+            "slowpkg/sub.py": "import time\ntime.sleep(0.1)\n",
+            "venv/lib/site-packages/fakelib/__init__.py": "import time\ntime.sleep(0.15)\n",
+            "lazy.py": "import time\ntime.sleep(0.05)\n",
+            "tests/test_uses.py": """\
+                import time
+                import slowpkg
+
+                time.sleep(0.2)
+
+                def test_it():
+                    import json.tool
+                    import lazy
+            """,
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    monkeypatch.setenv("GRIMOIRE_IMPORT_TIMES", "1")
+    plugin_pytester.runpytest_subprocess(*PLUGIN, "tests").assert_outcomes(passed=1)
+    [imports] = [record for record in records(root / "results.jsonl") if record["t"] == "imports"]
+    packages = imports["packages"]
+    # slowpkg's own 0.2 s (its module and its submodule's), not fakelib's 0.15 s that it imported.
+    assert 0.2 <= packages["slowpkg"]["seconds"] < 0.34
+    assert packages["slowpkg"]["kind"] == "project"
+    assert 0.15 <= packages["fakelib"]["seconds"] < 0.29
+    assert packages["fakelib"]["kind"] == "installed"
+    # What a test imports while it runs counts too; the conftest's and the test module's own 0.2 s do not.
+    assert packages["lazy"]["seconds"] >= 0.05
+    assert packages.get("json", {"kind": "stdlib"})["kind"] == "stdlib"
+    assert not {"conftest", "tests", "test_uses"} & set(packages)
+    assert records(root / "results.jsonl")[-1]["t"] == "finish"
+
+
+def test_no_import_times_unless_asked(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(root, {"test_a.py": "import json.tool\n\ndef test_a():\n    pass\n"})
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    plugin_pytester.runpytest_subprocess(*PLUGIN).assert_outcomes(passed=1)
+    assert [record["t"] for record in records(root / "results.jsonl")] == ["collected", "test", "test", "test", "finish"]

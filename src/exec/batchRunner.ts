@@ -18,6 +18,7 @@ import { logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandS
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
+import type { ImportTally } from "./importTimes.js";
 import { COLLECTED_MARKER, readRecords } from "./testRecords.js";
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
 import { processDataFile } from "../coverage/dataFiles.js";
@@ -49,6 +50,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   forked: () => boolean;
   /** pytest-cov measures: each process writes its own data file, for the run to combine. */
   coverage: boolean;
+  /** Adds up what each forked file imported for itself (what --preload could import once); null when nobody asks. */
+  importTally: ImportTally | null;
 }
 
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
@@ -89,7 +92,9 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     if (coverageFile !== null) fs.mkdirSync(path.dirname(coverageFile), { recursive: true });
     // A serial run of a plain run's arguments learns its files from pytest itself, once its process has collected them.
     const announce = !parallel && plain !== null && batch.paths.length === 0;
-    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? name : null }), ...lease?.env, ...browser };
+    // Only a file forked from the fork server could have been spared an import: its server could have done it.
+    const importTimes = parallel && !pack && settings.importTally !== null && settings.forked();
+    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? name : null, importTimes }), ...lease?.env, ...browser };
     const collected = (): void => {
       const files = [...(readRecords(recordsFile, settings.root)?.collected?.keys() ?? [])];
       settings.events.emit({ type: "files-collected", files });
@@ -176,6 +181,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       pid: started.pid,
     };
     const outcome = { ...report, records: readRecords(recordsFile, settings.root) };
+    if (importTimes && outcome.records !== null) settings.importTally?.add(outcome.records.imports, report.durationSeconds);
     if (batch.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];
     return resultsOfSerialRun(run, batch.paths, outcome);
   };

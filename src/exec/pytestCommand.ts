@@ -147,6 +147,8 @@ export interface ProcessPlace {
   coverageFile?: string | null;
   /** A process that runs while others do: its own folder under a `--basetemp` (GRIMOIRE_BASETEMP_NAME); null in a serial run. */
   basetempName?: string | null;
+  /** The plugin times the process's imports, by package (GRIMOIRE_IMPORT_TIMES). */
+  importTimes?: boolean;
 }
 
 /** The environment the contract promises every pytest process, and what grimoire-run's plugin reads. */
@@ -176,6 +178,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
     env["GRIMOIRE_COVERAGE"] = "combine";
   }
   setOrDelete(env, "GRIMOIRE_BASETEMP_NAME", place.basetempName);
+  setOrDelete(env, "GRIMOIRE_IMPORT_TIMES", place.importTimes === true ? "1" : null);
   setOrDelete(env, "GRIMOIRE_ONLY_FILES", place.onlyFile);
   const importFirst = settings.importFirst ?? {};
   setOrDelete(env, "GRIMOIRE_IMPORT_FIRST", Object.keys(importFirst).length === 0 ? null : JSON.stringify(importFirst));

@@ -33,6 +33,16 @@ export interface ProcessRecords {
   collectErrors: string[];
   /** pytest's session reached its end (its exit status), or null when the process ended before it did. */
   exitStatus: number | null;
+  /** Seconds the process spent importing each top-level package (GRIMOIRE_IMPORT_TIMES); empty when not asked. */
+  imports: ReadonlyMap<string, PackageImport>;
+}
+
+/** Where an imported package lives, as the plugin tells it: the project's own, installed (site-packages), or Python's. */
+export type PackageKind = "project" | "installed" | "stdlib";
+
+export interface PackageImport {
+  seconds: number;
+  kind: PackageKind;
 }
 
 interface RawRecord {
@@ -47,6 +57,7 @@ interface RawRecord {
   message?: string;
   longrepr?: string;
   sections?: { title?: unknown; text?: unknown }[];
+  packages?: Record<string, { seconds?: unknown; kind?: unknown }>;
 }
 
 /** A failed report's details, when the record has them. */
@@ -77,6 +88,7 @@ export function parseRecords(text: string): ProcessRecords {
   const collectErrors: string[] = [];
   const tests = new Map<string, { file: FileRecords; test: TestCase; outcome: TestOutcome | null }>();
   let exitStatus: number | null = null;
+  const imports = new Map<string, PackageImport>();
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
@@ -132,10 +144,15 @@ export function parseRecords(text: string): ProcessRecords {
       }
     } else if (record.t === "finish" && typeof record.exitstatus === "number") {
       exitStatus = record.exitstatus;
+    } else if (record.t === "imports" && typeof record.packages === "object" && record.packages !== null) {
+      for (const [name, entry] of Object.entries(record.packages)) {
+        const kind = entry?.kind;
+        if (typeof entry?.seconds === "number" && (kind === "project" || kind === "installed" || kind === "stdlib")) imports.set(name, { seconds: entry.seconds, kind });
+      }
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus };
+  return { collected, files, collectErrors, exitStatus, imports };
 }
 
 /** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
@@ -157,5 +174,6 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     files: new Map([...records.files].map(([file, entry]) => [relative(file), entry])),
     collectErrors: records.collectErrors.map(relative),
     exitStatus: records.exitStatus,
+    imports: records.imports,
   };
 }

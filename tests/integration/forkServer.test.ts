@@ -248,6 +248,28 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("names, at the run's end, a module each file imported for itself at a cost, and no longer once it is preloaded", async () => {
+    const files: Record<string, string> = { "slowhelper.py": "import time\ntime.sleep(0.25)\nTABLE = [1]\n", "quickhelper.py": "TABLE = [2]\n" };
+    for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = "import quickhelper, slowhelper\n\ndef test_uses():\n    assert slowhelper.TABLE and quickhelper.TABLE\n";
+    const p = project(files);
+    const hint = /imported by each file for itself: slowhelper \(the project's own code\), (\d+\.\d) s in all over 6 files\. --preload slowhelper imports it once for the run/;
+
+    const plain = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    const seconds = Number(hint.exec(plain.stdout)?.[1]);
+    expect(seconds).toBeGreaterThanOrEqual(1.5);
+    expect(plain.stdout).not.toMatch(/quickhelper/);
+    // Before the summary: the last thing said about the run, not after its verdict.
+    expect(plain.stdout.indexOf("--preload slowhelper")).toBeLessThan(plain.stdout.indexOf("PASSED"));
+
+    for (const extra of [["--preload", "slowhelper"], ["--no-fork-server"], ["--pack"]]) {
+      const other = await runCli(["--parallel", "-n", "2", ...extra], { cwd: p.root });
+      expect(other.code, other.stdout + other.stderr).toBe(0);
+      expect(other.stdout, extra.join(" ")).not.toMatch(/imported by each file/);
+    }
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("is a list in pyproject.toml, refuses what is not a module name, and says when there is no fork server to preload into", async () => {
     const p = project({ "pyproject.toml": '[tool.grimoire-run]\npreload = ["heavy"]\n', "heavy.py": COUNTED("heavy"), "tests/http/test_a.py": "import heavy\n\ndef test_a():\n    pass\n" });
     expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);

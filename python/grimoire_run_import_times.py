@@ -1,0 +1,105 @@
+"""What a file's process spends importing, by top-level package: what `--preload` could import once.
+
+In a process forked from the fork server, every module the server did not
+import is imported again by every file: the project's own package, a library
+only the test modules import. grimoire-run sets GRIMOIRE_IMPORT_TIMES in such
+a process; its plugin then times each import the process makes, and at the
+session's end reports the seconds each top-level package took to import,
+its own time only (a package's import of another is the other's), and where
+it lives: "project" (importable from the project, not installed), "installed"
+(site-packages) or "stdlib". The test modules and conftests themselves are
+left out: no preload can take them. grimoire-run adds the files' reports up
+and names the packages worth preloading.
+
+Only imports the interpreter had not done yet reach `_find_and_load`, the
+function timed here: the cost is a clock read per new module. Imports made by
+other threads are not timed (their time overlaps the main thread's).
+"""
+
+import importlib._bootstrap as _bootstrap
+import os
+import sys
+import threading
+import time
+
+_timer = None
+
+
+class _ImportTimer:
+    def __init__(self):
+        self.seconds = {}
+        self._children = []
+        self._main = threading.get_ident()
+        self._original = _bootstrap._find_and_load
+
+    def install(self):
+        original, children, seconds, main, clock = self._original, self._children, self.seconds, self._main, time.perf_counter
+
+        def _find_and_load(name, *args, **kwargs):
+            if threading.get_ident() != main:
+                return original(name, *args, **kwargs)
+            start = clock()
+            children.append(0.0)
+            try:
+                return original(name, *args, **kwargs)
+            finally:
+                elapsed = clock() - start
+                own = elapsed - children.pop()
+                seconds[name] = seconds.get(name, 0.0) + own
+                if children:
+                    children[-1] += elapsed
+
+        # The interpreter's `import` statement looks this function up on the module at every import it has not done yet.
+        _bootstrap._find_and_load = _find_and_load
+
+
+def start():
+    """Starts timing this process's imports (once: a session a test starts in the same process reports nothing of its own)."""
+    global _timer
+    if _timer is None:
+        _timer = _ImportTimer()
+        _timer.install()
+    return _timer
+
+
+def _where(module):
+    """The file a module was loaded from; a namespace package's first folder; None for a built-in module."""
+    file = getattr(module, "__file__", None)
+    if file is None:
+        path = list(getattr(module, "__path__", None) or [])
+        file = os.path.join(path[0], "") if path else None
+    return file
+
+
+def _kind(file, stdlib):
+    if file is None:
+        return "stdlib"
+    file = os.path.normpath(file)
+    parts = file.split(os.sep)
+    if "site-packages" in parts or "dist-packages" in parts:
+        return "installed"
+    if file.startswith(stdlib + os.sep):
+        return "stdlib"
+    return "project"
+
+
+def report(timer, test_files, min_seconds=0.001):
+    """{top-level package: {"seconds": s, "kind": k}} for what this process imported, its test modules and conftests left out."""
+    # The standard library's folder: where `os` itself was loaded from.
+    stdlib = os.path.dirname(os.path.normpath(os.__file__))
+    tests = {os.path.normcase(os.path.abspath(path)) for path in test_files}
+    packages = {}
+    for name, seconds in list(timer.seconds.items()):
+        module = sys.modules.get(name)
+        file = _where(module)
+        if file is not None and (os.path.basename(file) == "conftest.py" or os.path.normcase(os.path.abspath(file)) in tests):
+            continue
+        top = name.partition(".")[0]
+        if top.startswith("grimoire_run") or top.startswith("_pytest") or top in ("pytest", "pluggy"):
+            continue
+        entry = packages.get(top)
+        if entry is None:
+            top_module = sys.modules.get(top)
+            entry = packages[top] = {"seconds": 0.0, "kind": _kind(_where(top_module) if top_module is not None else file, stdlib)}
+        entry["seconds"] += seconds
+    return {top: {"seconds": round(entry["seconds"], 4), "kind": entry["kind"]} for top, entry in packages.items() if entry["seconds"] >= min_seconds}

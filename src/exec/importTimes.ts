@@ -1,0 +1,56 @@
+/**
+ * What a run's files spent importing packages the fork server had not
+ * imported for them, added up over the files: a package that every file
+ * imports for itself, at a cost each time, is one `--preload` imports once.
+ * Pure: each file's records in, the packages worth naming out.
+ */
+import { PRELOAD_HINT_MAX_NAMED, PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
+import type { PackageImport, PackageKind } from "./testRecords.js";
+
+export interface CostlyImport {
+  name: string;
+  kind: PackageKind;
+  /** Summed over the files that imported it. */
+  seconds: number;
+  files: number;
+}
+
+export class ImportTally {
+  private readonly packages = new Map<string, CostlyImport>();
+  private fileSeconds = 0;
+
+  /** `preloaded`: the top-level names of --preload, which a file imports again only when the server refused them. */
+  constructor(private readonly preloaded: readonly string[] = []) {}
+
+  /** One file's process: what it imported, and how long it ran. */
+  add(imports: ReadonlyMap<string, PackageImport>, seconds: number): void {
+    this.fileSeconds += seconds;
+    for (const [name, entry] of imports) {
+      const known = this.packages.get(name) ?? { name, kind: entry.kind, seconds: 0, files: 0 };
+      known.seconds += entry.seconds;
+      known.files += 1;
+      this.packages.set(name, known);
+    }
+  }
+
+  /**
+   * The packages worth preloading, costliest first: imported by more than one
+   * file, and adding up to PRELOAD_HINT_MIN_SECONDS and PRELOAD_HINT_MIN_SHARE
+   * of the files' time.
+   */
+  costly(): CostlyImport[] {
+    const least = Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * this.fileSeconds);
+    return [...this.packages.values()]
+      .filter((entry) => entry.files > 1 && entry.seconds >= least && !this.preloaded.includes(entry.name))
+      .sort((a, b) => b.seconds - a.seconds || a.name.localeCompare(b.name))
+      .slice(0, PRELOAD_HINT_MAX_NAMED);
+  }
+}
+
+/** The notice that names them, or null when none is worth it. */
+export function preloadHint(costly: readonly CostlyImport[]): string | null {
+  if (costly.length === 0) return null;
+  const each = costly.map((entry) => `${entry.name}${entry.kind === "project" ? " (the project's own code)" : ""}, ${entry.seconds.toFixed(1)} s in all over ${entry.files} files`);
+  const names = costly.map((entry) => entry.name).join(",");
+  return `imported by each file for itself: ${each.join("; ")}. --preload ${names} imports ${costly.length === 1 ? "it" : "them"} once for the run; see grimoire-run's docs/performance.md for when a preload is unsafe`;
+}

@@ -1,0 +1,66 @@
+/**
+ * What a run's files imported each for itself, added up, and which packages
+ * are worth naming with --preload. Plain data in and out.
+ */
+import { describe, expect, it } from "vitest";
+import { ImportTally, preloadHint } from "../../src/exec/importTimes.js";
+import { parseRecords, type PackageImport } from "../../src/exec/testRecords.js";
+
+const imports = (entries: Record<string, [number, PackageImport["kind"]]>): Map<string, PackageImport> =>
+  new Map(Object.entries(entries).map(([name, [seconds, kind]]) => [name, { seconds, kind }]));
+
+describe("a process's import times in its records", () => {
+  it("are read by package, and what is not a package's entry is left out", () => {
+    const text = [
+      { t: "imports", packages: { networkx: { seconds: 0.31, kind: "project" }, scipy: { seconds: 0.2, kind: "installed" }, odd: { seconds: "x", kind: "project" }, other: { seconds: 1, kind: "elsewhere" } } },
+      { t: "finish", exitstatus: 0 },
+    ]
+      .map((line) => JSON.stringify(line))
+      .join("\n");
+    const parsed = parseRecords(text);
+    expect([...parsed.imports]).toEqual([
+      ["networkx", { seconds: 0.31, kind: "project" }],
+      ["scipy", { seconds: 0.2, kind: "installed" }],
+    ]);
+    expect(parsed.exitStatus).toBe(0);
+  });
+
+  it("are none when the process was not asked for them", () => {
+    expect(parseRecords(JSON.stringify({ t: "finish", exitstatus: 0 })).imports.size).toBe(0);
+  });
+});
+
+describe("the packages worth preloading", () => {
+  it("are those that add up to a second and a twentieth of the files' time, imported by more than one file, costliest first", () => {
+    const tally = new ImportTally();
+    for (let file = 0; file < 10; file++) tally.add(imports({ networkx: [0.3, "project"], scipy: [0.12, "installed"], json: [0.002, "stdlib"] }), 1);
+    // Imported by one file only: a preload would save nothing.
+    tally.add(imports({ heavy: [5, "installed"] }), 6);
+    expect(tally.costly().map((entry) => [entry.name, entry.files, Number(entry.seconds.toFixed(2))])).toEqual([
+      ["networkx", 10, 3],
+      ["scipy", 10, 1.2],
+    ]);
+  });
+
+  it("leave out a package that costs the run little beside its files' time", () => {
+    const tally = new ImportTally();
+    // 1.5 s of imports in 40 s of files: under a twentieth.
+    for (let file = 0; file < 10; file++) tally.add(imports({ slow: [0.15, "project"] }), 4);
+    expect(tally.costly()).toEqual([]);
+  });
+
+  it("leave out what --preload named already (the fork server refused it), and name at most three", () => {
+    const tally = new ImportTally(["settings"]);
+    for (let file = 0; file < 4; file++) tally.add(imports({ settings: [1, "project"], a: [0.5, "installed"], b: [0.6, "installed"], c: [0.7, "installed"], d: [0.8, "installed"] }), 5);
+    expect(tally.costly().map((entry) => entry.name)).toEqual(["d", "c", "b"]);
+  });
+
+  it("are named in one notice, the project's own code said to be so", () => {
+    const tally = new ImportTally();
+    for (let file = 0; file < 8; file++) tally.add(imports({ slowhelper: [0.3, "project"], numpy: [0.2, "installed"] }), 0.6);
+    expect(preloadHint(tally.costly())).toBe(
+      "imported by each file for itself: slowhelper (the project's own code), 2.4 s in all over 8 files; numpy, 1.6 s in all over 8 files. --preload slowhelper,numpy imports them once for the run; see grimoire-run's docs/performance.md for when a preload is unsafe",
+    );
+    expect(preloadHint([])).toBeNull();
+  });
+});
