@@ -23,6 +23,7 @@ import { launch, type Launcher } from "./process/launch.js";
 import type { Terminal } from "./report/terminal.js";
 import { BrowserServers, type BrowserServerSettings, type BrowserServersContext } from "./browsers/browserServers.js";
 import type { PythonCommand } from "./python.js";
+import { pruneLogDirs } from "./run/logDir.js";
 
 export class RunSession {
   private readonly stopController = new AbortController();
@@ -31,6 +32,7 @@ export class RunSession {
   private readonly uncaught = (error: unknown): void => this.fail(error);
   private stopListener: ((cause: StopCause) => void) | null = null;
   private readonly watchdog: Watchdog;
+  private readonly pruned: string[] = [];
   private stopCause: StopCause | null = null;
   private error: unknown = null;
   private forkServerStart: Promise<ForkServer | string | null> | null = null;
@@ -129,6 +131,11 @@ export class RunSession {
     return answer;
   }
 
+  /** Older runs' log folders, removed when the run closes rather than before its first test. */
+  pruneOnClose(folders: readonly string[]): void {
+    this.pruned.push(...folders);
+  }
+
   /** The run's log folder: should the watchdog have to act, it says what it did there too. */
   logIn(logDir: string): void {
     this.watchdog.logTo(path.join(logDir, "watchdog.log"));
@@ -207,6 +214,7 @@ export class RunSession {
     await this.closeBrowsers();
     await this.closeForkServer();
     this.terminal?.close();
+    await pruneLogDirs(this.pruned);
     this.interrupts.dispose();
     process.off("uncaughtException", this.uncaught);
     process.off("unhandledRejection", this.uncaught);

@@ -88,8 +88,9 @@ export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, sessio
   const firstLauncher = session.startForkServer(shape.direct ? null : forkServerOptions(config, chosen, session.runId, env, listsEarly));
   // --changed's modules (fast-glob among them) are loaded only by the runs that use them.
   const scanned = shape.changes === null ? null : (await import("../changes/importScan.js")).scanImports(config.root);
-  const { dir: logDir, moved: logsMoved } = prepareLogDir(config, session.runId);
+  const { dir: logDir, moved: logsMoved, prune } = prepareLogDir(config, session.runId);
   session.logIn(logDir);
+  session.pruneOnClose(prune);
   const environmentEvents = new HeldEvents();
   // Not for a listing (--co): it runs no test.
   if (!shape.given.collectOnly) startTestEnvironment(config, session, { logDir, env, events: environmentEvents, python: chosen });

@@ -386,4 +386,25 @@ def test_xfail():
     expect([0, 1]).toContain(mix?.slot);
     expect(result.stdout).toMatch(/Tests: 3 passed, 1 failed, 1 skipped, 1 xfailed, 1 error$/m);
   });
+
+  it("keeps the 20 most recent runs' logs, removing the older ones once the tests are done, not before", async () => {
+    const seen = `import os, pathlib
+
+def test_counts_the_log_folders():
+    pathlib.Path("seen.txt").write_text(str(len(os.listdir(".grimoire/logs"))))
+`;
+    const p = project({ "tests/http/test_a.py": seen });
+    const older = Array.from({ length: 25 }, (_, i) => `20200101-0000${String(i).padStart(2, "0")}-abcdef`);
+    for (const run of older) p.write(`.grimoire/logs/${run}/tests_http_test_a.py.log`, "an older run's log\n");
+    for (const args of [[], ["--parallel"]]) {
+      const result = await runCli(args, { cwd: p.root });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const kept = fs.readdirSync(path.join(p.root, ".grimoire", "logs"));
+      expect(kept).toHaveLength(20);
+    }
+    // While the second run's test ran, its own folder and the first run's 20 were there.
+    expect(p.read("seen.txt")).toBe("21");
+    // The oldest went first.
+    expect(fs.readdirSync(path.join(p.root, ".grimoire", "logs")).filter((name) => name.startsWith("2020")).sort()).toEqual(older.slice(-18));
+  });
 });
