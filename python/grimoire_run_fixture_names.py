@@ -69,15 +69,25 @@ def install():
     """In the server, before its warm-up session: the fixture manager's dir() remembers what it finds from now on.
 
     Does nothing where pytest's fixtures module has not the helpers it is written for.
+    Returns what undoes it (None when it did nothing).
     """
     global _remembering
     import _pytest.fixtures as fixtures
 
     if not (hasattr(fixtures, "safe_getattr") and hasattr(fixtures, "getfixturemarker")):
-        return
+        return None
     _remembering = True
-    if "dir" not in vars(fixtures):
-        fixtures.dir = _remembered_dir(fixtures)
+    if "dir" in vars(fixtures):
+        return None
+    fixtures.dir = _remembered_dir(fixtures)
+
+    def undo():
+        global _remembering
+        _remembering = False
+        if "dir" in vars(fixtures):
+            del fixtures.dir
+
+    return undo
 
 
 def stop_remembering():

@@ -102,18 +102,24 @@ class TestGroup:
 
 def _memoize_pluggy_introspection():
     """pluggy reads every hook function's signature each time a plugin registers, in every session:
-    pure for a given function, so it is worked out once here, for the run's every file."""
+    pure for a given function, so it is worked out once here, for the run's every file.
+
+    Only the call pluggy 1.x makes everywhere, `varnames(func)`, is remembered; a
+    call with more (a later pluggy's keywords, which may warn) goes to pluggy's own
+    function each time. Returns what undoes it (None when there was nothing to do)."""
     try:
         import pluggy._hooks as hooks
     except ImportError:
-        return
+        return None
     original = getattr(hooks, "varnames", None)
     if original is None or getattr(original, "grimoire_memoized", False):
-        return
+        return None
     by_callable = functools.lru_cache(maxsize=None)(original)
     by_method = {}
 
-    def varnames(func):
+    def varnames(func, *args, **kwargs):
+        if args or kwargs:
+            return original(func, *args, **kwargs)
         # A plugin registered per session (the terminal reporter, JUnit's, the plugin's own) is a new instance each
         # time, so its bound methods are new objects: their names depend only on the function they bind.
         if inspect.ismethod(func):
@@ -129,14 +135,48 @@ def _memoize_pluggy_introspection():
     varnames.grimoire_memoized = True
     hooks.varnames = varnames
 
+    def undo():
+        if hooks.varnames is varnames:
+            hooks.varnames = original
+
+    return undo
+
+
+# What the server remembers of a session for every file's (pluggy's introspection, the installed packages'
+# metadata, the plugins' fixture names): each returns what undoes it, for a warm-up that fails with them.
+_MEMORIES = (
+    lambda: _memoize_pluggy_introspection(),
+    lambda: grimoire_run_metadata.install(),
+    lambda: grimoire_run_fixture_names.install(),
+)
+
 
 def _warm_up():
-    """One pytest session shaped like a file's (JUnit, the plugin's records, a failure), its output discarded."""
+    """One pytest session shaped like a file's (JUnit, the plugin's records, a failure), its output discarded.
+
+    The memories that spare every file part of its session are installed first.
+    A warm-up that fails with them (a pytest or pluggy they were not written for)
+    is tried once more without them: each file then does that part itself, as
+    plain pytest does, instead of the run losing the fork server. Returns why
+    they were dropped, or None.
+    """
+    import pytest  # noqa: F401 - a Python without pytest says so here, before any memory asks for its parts
+
+    undos = [undo for memory in _MEMORIES if (undo := memory()) is not None]
+    try:
+        _warm_up_session()
+        return None
+    except Exception:
+        why = traceback.format_exc()
+    for undo in reversed(undos):
+        undo()
+    _warm_up_session()
+    return why
+
+
+def _warm_up_session():
     import pytest
 
-    _memoize_pluggy_introspection()
-    grimoire_run_metadata.install()
-    grimoire_run_fixture_names.install()
     saved_path = list(sys.path)
     saved_environ = dict(os.environ)
     saved_out, saved_err = os.dup(1), os.dup(2)
@@ -153,9 +193,9 @@ def _warm_up():
             os.environ["GRIMOIRE_RESULTS_FILE"] = os.path.join(folder, "records")
             args = [folder, "-c", ini, "-o", f"cache_dir={folder}/cache", "-p", "grimoire_run_pytest", f"--junitxml={folder}/junit.xml"]
             pytest.main(args)
-            for name in [name for name in sys.modules if name == "test_warm_up" or name.startswith("test_warm_up.")]:
-                del sys.modules[name]
     finally:
+        for name in [name for name in sys.modules if name == "test_warm_up" or name.startswith("test_warm_up.")]:
+            del sys.modules[name]
         grimoire_run_fixture_names.stop_remembering()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -361,7 +401,10 @@ def main():
         if first is None:
             return 0
     try:
-        _warm_up()
+        dropped = _warm_up()
+        if dropped is not None:
+            last = dropped.strip().splitlines()[-1]
+            sys.stderr.write(f"grimoire-run fork server: the warm-up failed with the session memories, so each file makes them itself: {last}\n")
     except BaseException:
         _unusable(events, children, "the warm-up pytest session failed:\n" + traceback.format_exc())
         return 0

@@ -50,9 +50,13 @@ def _remember(what, compute):
 
 
 def install():
-    """Makes importlib.metadata remember what it reads of a distribution folder, in this process and those it forks."""
+    """Makes importlib.metadata remember what it reads of a distribution folder, in this process and those it forks.
+
+    Returns what undoes it (None when it was installed already)."""
     if getattr(metadata.PathDistribution.read_text, "grimoire_remembered", False):
-        return
+        return None
+    originals = [(metadata.PathDistribution, "read_text")] + [(metadata.Distribution, name) for name in ("metadata", "entry_points", "files")]
+    originals = [(owner, name, vars(owner).get(name, _MISSING)) for owner, name in originals]
     read_text = _remember("text", metadata.PathDistribution.read_text)
     read_text.grimoire_remembered = True
     metadata.PathDistribution.read_text = read_text
@@ -61,3 +65,13 @@ def install():
     files = _remember("files", metadata.Distribution.files.fget)
     # A list the caller may change: each gets a copy of its own.
     metadata.Distribution.files = property(lambda distribution: None if (found := files(distribution)) is None else list(found))
+
+    def undo():
+        for owner, name, original in originals:
+            if original is not _MISSING:
+                setattr(owner, name, original)
+            elif name in vars(owner):
+                delattr(owner, name)
+        _remembered.clear()
+
+    return undo

@@ -60,7 +60,11 @@ def prepare(args):
     if (_prepared is not None and _prepared[0] == key) or keywords is None:
         return
     replacing = _prepared is not None
-    config = pytest_config.get_config(list(args), **keywords)
+    try:
+        config = pytest_config.get_config(list(args), **keywords)
+    except Exception:
+        # Arguments pytest refuses (a `-p` plugin that does not import): each file makes its own config, and fails as pytest does.
+        return
     if _OWN_PLUGIN in key and _OWN_PLUGIN in sys.modules:
         config.pluginmanager.register(sys.modules[_OWN_PLUGIN], _OWN_PLUGIN)
     _prepared = (key, config, keywords)

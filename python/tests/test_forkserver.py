@@ -551,6 +551,59 @@ def test_pluggy_reads_a_plugin_methods_names_once_however_many_instances_registe
     assert len(calls) == 2
 
 
+def test_pluggy_gets_every_call_with_more_than_the_function_as_it_made_it(monkeypatch):
+    """A later pluggy's keywords (varnames(func, legacy_noself=True), which may warn) are pluggy's own to answer, each time."""
+    import pluggy._hooks as hooks
+
+    import grimoire_run_forkserver
+
+    calls = []
+
+    def newer(func, *, legacy_noself=False):
+        calls.append(legacy_noself)
+        return (("arg",), ())
+
+    monkeypatch.setattr(hooks, "varnames", newer)
+    undo = grimoire_run_forkserver._memoize_pluggy_introspection()
+
+    def hook(arg):
+        pass
+
+    assert [hooks.varnames(hook, legacy_noself=True) for _ in range(2)] + [hooks.varnames(hook) for _ in range(2)] == [(("arg",), ())] * 4
+    assert calls == [True, True, False]
+    undo()
+    assert hooks.varnames is newer
+
+
+WARM_UP_WITH_A_BROKEN_MEMORY = """
+import sys
+import pluggy._hooks as hooks
+import grimoire_run_forkserver as server
+
+original = hooks.varnames
+
+def broken_memory():
+    def varnames(func):
+        raise TypeError("a memory written for another pluggy")
+    hooks.varnames = varnames
+    def undo():
+        hooks.varnames = original
+    return undo
+
+server._MEMORIES = (broken_memory,) + server._MEMORIES
+dropped = server._warm_up()
+print("restored" if hooks.varnames is original else "still broken")
+print(dropped.strip().splitlines()[-1])
+"""
+
+
+def test_a_warm_up_that_fails_with_the_memories_runs_again_without_them(tmp_path):
+    """A pytest or pluggy a memory was not written for costs the files that memory, not the fork server."""
+    result = subprocess.run([sys.executable, "-c", WARM_UP_WITH_A_BROKEN_MEMORY], cwd=tmp_path, env=python_env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["restored", "TypeError: a memory written for another pluggy"]
+
+
 def test_the_prepared_config_is_out_of_the_garbage_collectors_reach(monkeypatch):
     """Every file's session runs collections at its end; they must not go through (and so copy) the config it inherited."""
     import gc
