@@ -160,12 +160,14 @@ def _warm_up():
     plain pytest does, instead of the run losing the fork server. Returns why
     they were dropped, or None.
     """
-    import pytest  # noqa: F401 - a Python without pytest says so here, before any memory asks for its parts
+    # A Python without pytest says so here, before any memory asks for its parts.
+    import pytest
 
     undos = [undo for memory in _MEMORIES if (undo := memory()) is not None]
     try:
-        _warm_up_session()
-        return None
+        if _warm_up_session() != pytest.ExitCode.INTERNAL_ERROR:
+            return None
+        why = "pytest ended the warm-up session with an internal error (exit code 3)"
     except Exception:
         why = traceback.format_exc()
     for undo in reversed(undos):
@@ -192,7 +194,7 @@ def _warm_up_session():
                 handle.write(_WARM_UP_TESTS)
             os.environ["GRIMOIRE_RESULTS_FILE"] = os.path.join(folder, "records")
             args = [folder, "-c", ini, "-o", f"cache_dir={folder}/cache", "-p", "grimoire_run_pytest", f"--junitxml={folder}/junit.xml"]
-            pytest.main(args)
+            return pytest.main(args)
     finally:
         for name in [name for name in sys.modules if name == "test_warm_up" or name.startswith("test_warm_up.")]:
             del sys.modules[name]
@@ -402,9 +404,6 @@ def main():
             return 0
     try:
         dropped = _warm_up()
-        if dropped is not None:
-            last = dropped.strip().splitlines()[-1]
-            sys.stderr.write(f"grimoire-run fork server: the warm-up failed with the session memories, so each file makes them itself: {last}\n")
     except BaseException:
         _unusable(events, children, "the warm-up pytest session failed:\n" + traceback.format_exc())
         return 0
@@ -420,7 +419,8 @@ def main():
     stop_signal = None
     exit_code = 0
     try:
-        events.emit("ready", pid=os.getpid(), preloaded=preloaded, refused=refused)
+        plain = {} if dropped is None else {"plain": dropped.strip().splitlines()[-1]}
+        events.emit("ready", pid=os.getpid(), preloaded=preloaded, refused=refused, **plain)
         stop_signal = _serve(requests, events, children, wakeups, inherited_stdin, first)
         if stop_signal is None and events.gone:
             exit_code = _FAILURE_EXIT

@@ -134,6 +134,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       return report.exitCode;
     }
     if (typeof server === "string") events.emit({ type: "fork-server-unavailable", reason: server });
+    if (config.verbose && server instanceof ForkServer && server.withoutMemories !== null) {
+      events.emit({ type: "notice", message: `the fork server's warm-up failed with its memories of a session (${server.withoutMemories}): each file makes them itself` });
+    }
     for (const message of autoPreloadNotices(config, listed)) events.emit({ type: "notice", message });
     for (const message of preloadWarnings(config, server)) events.emit(message);
     // A direct serial run is one pytest process, which keeps its own cache whole.

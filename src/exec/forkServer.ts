@@ -67,6 +67,8 @@ const nothingPreloaded = (): PreloadOutcome => ({ modules: [], refused: [], unsa
 export class ForkServer {
   /** What became of the modules it was asked to preload. */
   preloaded: { modules: string[]; refused: { module: string; reason: string }[] } = { modules: [], refused: [] };
+  /** Why the server runs without its session memories (its warm-up failed with them), or null. */
+  withoutMemories: string | null = null;
   private nextId = 1;
   /** Answers the preload in flight (one at a time), or null when none is; given null if the server dies first. */
   private preloadAnswer: ((event: PreloadedEvent | null) => void) | null = null;
@@ -135,6 +137,7 @@ export class ForkServer {
       server.onEvents(child, (event) => {
         if (event.op === "ready") {
           server.preloaded = { modules: event.preloaded ?? [], refused: event.refused ?? [] };
+          server.withoutMemories = event.plain ?? null;
           settle(null);
         }
         if (event.op === "unusable") settle(event.reason.trim().split("\n").slice(-2).join(" "));

@@ -52,6 +52,8 @@ export interface ReadyEvent {
   preloaded?: string[];
   /** The modules it would not keep, and why. */
   refused?: { module: string; reason: string }[];
+  /** The warm-up failed with the session memories and passed without them: the error's last line. */
+  plain?: string;
 }
 
 export interface UnusableEvent {

@@ -270,6 +270,37 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("keeps forking when its memories of a session break the warm-up, and says so with --verbose", async () => {
+    // A pytest the fixture-name memory was not written for, as sitecustomize makes it: its session fails while the memory is in.
+    const sitecustomize = `try:
+    import grimoire_run_fixture_names as names
+except ImportError:
+    names = None
+if names is not None:
+    remember = names.install
+    def install():
+        import _pytest.fixtures as fixtures
+        original = fixtures.FixtureManager.parsefactories
+        def parsefactories(self, *args, **kwargs):
+            raise TypeError("a memory written for another pytest")
+        fixtures.FixtureManager.parsefactories = parsefactories
+        forget = remember()
+        def undo():
+            fixtures.FixtureManager.parsefactories = original
+            if forget is not None:
+                forget()
+        return undo
+    names.install = install
+`;
+    const p = project({ "site/sitecustomize.py": sitecustomize, "tests/http/test_a.py": "def test_a():\n    pass\n", "tests/http/test_b.py": "def test_b():\n    pass\n" });
+    const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env: testEnv({ PYTHONPATH: path.join(p.root, "site") }) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/the fork server's warm-up failed with its memories of a session \(pytest ended the warm-up session with an internal error \(exit code 3\)\): each file makes them itself/);
+    expect(result.stdout).toMatch(/tests\/http\/test_a\.py: \(forked\)/);
+    expect(result.stdout).not.toMatch(/starting each pytest afresh/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("is a list in pyproject.toml, refuses what is not a module name, and says when there is no fork server to preload into", async () => {
     const p = project({ "pyproject.toml": '[tool.grimoire-run]\npreload = ["heavy"]\n', "heavy.py": COUNTED("heavy"), "tests/http/test_a.py": "import heavy\n\ndef test_a():\n    pass\n" });
     expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
