@@ -195,7 +195,7 @@ export class ManagedEnvironment {
     this.warmSignals = signals;
     let budget = this.maxLeases ?? Infinity;
     for (let slot = 0; slot < slots && budget > 0; slot++, budget--) {
-      const request: LeaseRequest = { label: `the first file of slot ${slot}`, slot, logName: `slot-${slot}`, upcoming: 1, ...signals };
+      const request = madeAhead(slot, `the first file of slot ${slot}`, signals);
       if (this.settings.isolation === "file") {
         this.spares.set(slot, [this.prepare(request, request.label)]);
       } else if (!this.slots.has(slot)) {
@@ -237,7 +237,7 @@ export class ManagedEnvironment {
       for (let slot = 0; slot < slots && slot + slots < files && this.sparesHeld() < (this.maxLeases ?? Infinity); slot++) {
         const queue = this.spares.get(slot);
         if (queue === undefined || queue.length !== 1) continue;
-        queue.push(this.prepare({ label: `a coming file of slot ${slot}`, slot, logName: `slot-${slot}`, upcoming: 1, ...signals }));
+        queue.push(this.prepare(madeAhead(slot, `a coming file of slot ${slot}`, signals)));
       }
     }
     await Promise.all(unused.map((spare) => this.dropSpare(spare)));
@@ -380,6 +380,11 @@ export class ManagedEnvironment {
       await this.databases.dropClone(resources.clone);
     }
   }
+}
+
+/** The request for a lease made before any file asks for it (warm(), keep()), under the run's stop signals. */
+function madeAhead(slot: number, label: string, signals: { cancel: AbortSignal; hurry: AbortSignal }): LeaseRequest {
+  return { label, slot, logName: `slot-${slot}`, upcoming: 1, ...signals };
 }
 
 /** A word a POSIX shell reads back as exactly `text`, for commands printed to be copied. */
