@@ -33,24 +33,35 @@ class _ImportTimer:
         self._original = _bootstrap._find_and_load
 
     def install(self):
-        original, children, seconds, main, clock = self._original, self._children, self.seconds, self._main, time.perf_counter
-
-        def _find_and_load(name, *args, **kwargs):
-            if threading.get_ident() != main:
-                return original(name, *args, **kwargs)
-            start = clock()
-            children.append(0.0)
-            try:
-                return original(name, *args, **kwargs)
-            finally:
-                elapsed = clock() - start
-                own = elapsed - children.pop()
-                seconds[name] = seconds.get(name, 0.0) + own
-                if children:
-                    children[-1] += elapsed
-
+        scope = {"original": self._original, "children": self._children, "seconds": self.seconds, "main": self._main, "clock": time.perf_counter, "get_ident": threading.get_ident}
+        exec(_FIND_AND_LOAD, scope)
         # The interpreter's `import` statement looks this function up on the module at every import it has not done yet.
-        _bootstrap._find_and_load = _find_and_load
+        _bootstrap._find_and_load = scope["_find_and_load"]
+
+
+# The timing wrapper is compiled as part of importlib's bootstrap, so that the interpreter treats its frame as one of
+# importlib's own: cut from an ImportError's traceback (code that asks whether the import failed inside the imported
+# module, as flask's app loader does, counts the traceback's frames) and skipped by a warning's `stacklevel`. Defined
+# in this file, its frame would be the tests' business: a failure plain pytest does not have.
+_FIND_AND_LOAD = compile(
+    """
+def _find_and_load(name, *args, **kwargs):
+    if get_ident() != main:
+        return original(name, *args, **kwargs)
+    start = clock()
+    children.append(0.0)
+    try:
+        return original(name, *args, **kwargs)
+    finally:
+        elapsed = clock() - start
+        own = elapsed - children.pop()
+        seconds[name] = seconds.get(name, 0.0) + own
+        if children:
+            children[-1] += elapsed
+""",
+    "<frozen importlib._bootstrap>",
+    "exec",
+)
 
 
 def start():

@@ -555,6 +555,43 @@ def test_import_times_name_each_top_level_package_and_where_it_lives_leaving_the
     assert records(root / "results.jsonl")[-1]["t"] == "finish"
 
 
+def test_timed_imports_look_to_the_tests_as_untimed_ones(plugin_pytester, monkeypatch):
+    """The timer leaves no frame of its own where code can see it: a failed import's traceback, a warning's stacklevel.
+
+    flask's app loader tells "no such module" from "the module's own import
+    failed" by whether the ImportError's traceback has a second frame; a
+    module's deprecation warning with stacklevel=2 names the module importing it.
+    """
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "warner.py": "import warnings\nwarnings.warn('old', DeprecationWarning, stacklevel=2)\n",
+            "importer.py": "import warner\n",
+            "test_imports.py": """\
+                import sys
+                import warnings
+
+                def test_a_missing_module_fails_in_the_import_statement_itself():
+                    try:
+                        __import__("no_such_module_here")
+                    except ImportError:
+                        assert sys.exc_info()[2].tb_next is None
+
+                def test_a_warning_at_import_names_the_importing_module():
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        import importer
+                    assert [w.filename for w in caught] == [importer.__file__]
+            """,
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    for timed in ("", "1"):
+        monkeypatch.setenv("GRIMOIRE_IMPORT_TIMES", timed)
+        plugin_pytester.runpytest_subprocess(*PLUGIN, "test_imports.py").assert_outcomes(passed=2)
+
+
 def test_no_import_times_unless_asked(plugin_pytester, monkeypatch):
     root = plugin_pytester.path
     write(root, {"test_a.py": "import json.tool\n\ndef test_a():\n    pass\n"})
