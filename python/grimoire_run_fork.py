@@ -17,6 +17,7 @@ import runpy
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import traceback
 import types
@@ -28,6 +29,9 @@ _CHILD_RESET_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIG
 _PYTHON_ARGV = sys.orig_argv[: sys.orig_argv.index("-m")] if "-m" in sys.orig_argv else [sys.executable]
 # What a child exits with when it could not even start pytest (as pytest's own "internal error").
 _BROKEN_START = 3
+# The temporary folder as the server found it, before its warm-up worked one out from the server's environment
+# (None: not worked out yet). A fresh process works it out from its own environment when it first needs it.
+_TEMPDIR_AT_START = tempfile.tempdir
 
 
 def fork_file(request, inherited_stdin):
@@ -82,8 +86,9 @@ def become_pytest(request, inherited_stdin):
         sys.modules["__main__"] = types.ModuleType("__main__")
         sys.stdout.reconfigure(line_buffering=True, write_through=True)
         sys.stderr.reconfigure(line_buffering=True, write_through=True)
-        # A fork shares its parent's random state; a fresh process would not.
+        # A fork shares its parent's random state and its parent's temporary folder; a fresh process would not.
         random.seed()
+        tempfile.tempdir = _TEMPDIR_AT_START
         # Exit handlers registered in the server are not the file's; those its session registers are.
         atexit._clear()
         grimoire_run_prepared.take(request["args"])

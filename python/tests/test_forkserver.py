@@ -254,7 +254,7 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
         tmp_path / "p",
         {
             "test_probe.py": """\
-                import json, os, sys
+                import json, os, sys, tempfile
 
                 def test_probe():
                     with open("probe.json", "w") as handle:
@@ -263,13 +263,15 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
                             "cwd": os.getcwd(), "path0": sys.path[0], "argv0": sys.argv[0], "main": sys.modules["__main__"].__file__,
                             "orig_argv": sys.orig_argv,
                             "set": os.environ.get("FROM_FILE"), "unset": os.environ.get("FROM_SERVER"), "kept": os.environ.get("KEPT"),
-                            "stdin": [os.fstat(0).st_rdev, os.fstat(0).st_ino],
+                            "stdin": [os.fstat(0).st_rdev, os.fstat(0).st_ino], "tempdir": tempfile.gettempdir(),
                         }, handle)
             """,
         },
     )
     server = start_server(env=python_env(FROM_SERVER="1", KEPT="2"))
-    server.run(1, [*QUIET, "test_probe.py"], root, set={"FROM_FILE": "3"}, unset=["FROM_SERVER"])
+    # The server worked out its own temporary folder in its warm-up; the file's is worked out from the file's environment.
+    (tmp_path / "file-tmp").mkdir()
+    server.run(1, [*QUIET, "test_probe.py"], root, set={"FROM_FILE": "3", "TMPDIR": str(tmp_path / "file-tmp")}, unset=["FROM_SERVER"])
     pid = server.expect("started", id=1)["pid"]
     server.expect("exited", id=1, code=0)
     probe = json.loads((root / "probe.json").read_text())
@@ -279,6 +281,7 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
     assert probe["argv0"] == probe["main"] and probe["argv0"].endswith(os.path.join("pytest", "__main__.py"))
     assert probe["orig_argv"][-6:] == ["-m", "pytest", *QUIET, "test_probe.py"]
     assert (probe["set"], probe["unset"], probe["kept"]) == ("3", None, "2")
+    assert probe["tempdir"] == str(tmp_path / "file-tmp")
     null = os.stat(os.devnull)
     assert probe["stdin"] == [null.st_rdev, null.st_ino]
 
