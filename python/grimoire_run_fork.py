@@ -11,6 +11,8 @@ answer, read by the server's reaper.
 """
 
 import atexit
+import gc
+import io
 import os
 import random
 import runpy
@@ -21,6 +23,7 @@ import tempfile
 import threading
 import traceback
 import types
+import weakref
 
 import grimoire_run_prepared
 
@@ -32,6 +35,66 @@ _BROKEN_START = 3
 # The temporary folder as the server found it, before its warm-up worked one out from the server's environment
 # (None: not worked out yet). A fresh process works it out from its own environment when it first needs it.
 _TEMPDIR_AT_START = tempfile.tempdir
+
+
+# Exit handlers the server registered after it started (its imports, its warm-up session): see _fresh_exit_handlers.
+_registered_by_server = []
+_atexit_register = atexit.register
+
+
+def record_exit_handlers():
+    """In the server, before it imports anything of pytest's: notes each exit handler registered from now on."""
+
+    def register(func, *args, **kwargs):
+        _registered_by_server.append(func)
+        return _atexit_register(func, *args, **kwargs)
+
+    atexit.register = register
+
+
+def _fresh_exit_handlers():
+    """In the child: the exit handlers a fresh process would run at its end, as far as they can be told apart.
+
+    Kept: those registered before the server started (site, .pth files,
+    sitecustomize: every Python process registers them), logging's shutdown
+    (closes the child's own handlers, as any process that imported logging
+    does), and the function that runs weakref finalizers marked for exit, for
+    the finalizers the file makes (a test module's TemporaryDirectory is
+    removed at exit, as in a fresh process), not the server's. Dropped: every
+    other handler the server registered, which acts on the server's resources,
+    not the file's; those the file's session registers are the file's.
+    """
+    atexit.register = _atexit_register
+    logging = sys.modules.get("logging")
+    keep = [getattr(logging, "shutdown", None), weakref.finalize._exitfunc]
+    for func in _registered_by_server:
+        if not any(func == kept for kept in keep):
+            atexit.unregister(func)
+    for info in list(weakref.finalize._registry.values()):
+        info.atexit = False
+
+
+def _flush_files_left_open():
+    """What a fresh process's shutdown does for a file its tests opened and never closed: writes still buffered reach it.
+
+    The child ends with os._exit (it must not unwind into the server's code),
+    which skips the interpreter's teardown. Only the file's own objects are
+    looked at: the server's were frozen out of the collector's lists. Text
+    files first, so that what they flush into their buffer is flushed in turn.
+    """
+    text, binary = [], []
+    for obj in gc.get_objects():
+        kind = type(obj)  # not isinstance: it would ask a proxy object for its __class__
+        if issubclass(kind, io.TextIOWrapper):
+            text.append(obj)
+        elif issubclass(kind, (io.BufferedWriter, io.BufferedRandom)):
+            binary.append(obj)
+    for handle in text + binary:
+        try:
+            if not handle.closed:
+                handle.flush()
+        except Exception:
+            pass
 
 
 def fork_file(request, inherited_stdin):
@@ -90,7 +153,7 @@ def become_pytest(request, inherited_stdin):
         random.seed()
         tempfile.tempdir = _TEMPDIR_AT_START
         # Exit handlers registered in the server are not the file's; those its session registers are.
-        atexit._clear()
+        _fresh_exit_handlers()
         grimoire_run_prepared.take(request["args"])
         try:
             runpy._run_module_as_main("pytest", alter_argv=True)
@@ -99,6 +162,7 @@ def become_pytest(request, inherited_stdin):
         # What the interpreter does on its way out: wait for the threads the tests left, then exit handlers.
         threading._shutdown()
         atexit._run_exitfuncs()
+        _flush_files_left_open()
     except BaseException:
         traceback.print_exc()
     finally:

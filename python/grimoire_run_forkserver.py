@@ -47,7 +47,7 @@ import threading
 import traceback
 
 from grimoire_run_children import Children
-from grimoire_run_fork import fork_file
+from grimoire_run_fork import fork_file, record_exit_handlers
 import grimoire_run_fixture_names
 import grimoire_run_metadata
 import grimoire_run_prepared
@@ -384,6 +384,7 @@ def _preload_watched(modules, per_file):
 
 
 def main():
+    record_exit_handlers()
     # grimoire-run's stdin, when it handed it over: fd 3, checked before this server opens a descriptor of its own.
     inherited_stdin = 3 if _fd_open(3) else None
     grace_seconds = _grace_seconds(sys.argv)

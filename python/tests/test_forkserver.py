@@ -286,6 +286,57 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
     assert probe["stdin"] == [null.st_rdev, null.st_ino]
 
 
+def test_a_forked_file_ends_as_a_fresh_process_does_and_leaves_the_servers_exit_handlers_alone(start_server, tmp_path):
+    """At its end a file runs the exit handlers a fresh process would (its finalizers, logging's shutdown), not the server's,
+    and what it wrote to a file it never closed reaches the file."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    root = project(
+        tmp_path / "p",
+        {
+            # Imported by the server (--preload): an exit handler and a temporary folder of the server's own.
+            "lib/serverside.py": f"""\
+                import atexit, pathlib, tempfile
+
+                FOLDER = tempfile.TemporaryDirectory(prefix="server-")
+                pathlib.Path({str(marks)!r}, "server-folder").write_text(FOLDER.name)
+                atexit.register(lambda: pathlib.Path({str(marks)!r}, "server-exit-handler-ran").touch())
+            """,
+            "test_ends.py": f"""\
+                import logging, os, pathlib, tempfile
+
+                FOLDER = tempfile.TemporaryDirectory(prefix="file-")
+                pathlib.Path({str(marks)!r}, "file-folder").write_text(FOLDER.name)
+
+                class ClosedAtExit(logging.Handler):
+                    def emit(self, record):
+                        pass
+
+                    def close(self):
+                        pathlib.Path({str(marks)!r}, "handler-closed").touch()
+                        super().close()
+
+                logging.getLogger("ends").addHandler(ClosedAtExit())
+                LEFT_OPEN = open(os.path.join({str(marks)!r}, "left-open"), "w")
+
+                def test_it():
+                    LEFT_OPEN.write("written, never closed")
+            """,
+        },
+    )
+    env = python_env()
+    env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(root / "lib")])
+    server = start_server(env=env, argv=[sys.executable, "-m", "grimoire_run_forkserver", "--grace-ms", str(GRACE_MS), "--preload", "serverside"])
+    server.run(1, [*QUIET, "test_ends.py"], root)
+    server.expect("started", id=1)
+    server.expect("exited", id=1, code=0)
+    assert not Path((marks / "file-folder").read_text()).exists()
+    assert (marks / "handler-closed").exists()
+    assert (marks / "left-open").read_text() == "written, never closed"
+    assert not (marks / "server-exit-handler-ran").exists()
+    assert Path((marks / "server-folder").read_text()).is_dir()
+
+
 def test_a_forked_file_sees_the_fixtures_a_fresh_pytest_sees(start_server, tmp_path):
     """What the server does once per run (the plugins' fixtures found, grimoire-run's plugin registered) hides none."""
     root = project(
