@@ -27,7 +27,14 @@ import weakref
 
 import grimoire_run_prepared
 
-_CHILD_RESET_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD)
+# The signals the server handles itself, with the handlers the interpreter gave them before the server did: what a
+# fresh Python started by grimoire-run has (Ctrl-C's SIGINT raises KeyboardInterrupt; a signal ignored by whoever
+# started the run stays ignored).
+_CHILD_RESET_SIGNALS = {
+    signum: signal.SIG_DFL if handler is None else handler
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD)
+    for handler in [signal.getsignal(signum)]
+}
 # The interpreter and its options, as the server was started: a forked file's sys.orig_argv starts with them.
 _PYTHON_ARGV = sys.orig_argv[: sys.orig_argv.index("-m")] if "-m" in sys.orig_argv else [sys.executable]
 # What a child exits with when it could not even start pytest (as pytest's own "internal error").
@@ -117,8 +124,8 @@ def become_pytest(request, inherited_stdin):
     code = _BROKEN_START
     try:
         os.setsid()
-        for signum in _CHILD_RESET_SIGNALS:
-            signal.signal(signum, signal.SIG_DFL)
+        for signum, handler in _CHILD_RESET_SIGNALS.items():
+            signal.signal(signum, handler)
         signal.set_wakeup_fd(-1)
         # A serial run's child takes grimoire-run's own stdin (pdb, breakpoint()), handed to the server as fd 3.
         stdin = os.dup(inherited_stdin) if request.get("stdin") == "inherit" and inherited_stdin is not None else os.open(os.devnull, os.O_RDONLY)

@@ -254,7 +254,7 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
         tmp_path / "p",
         {
             "test_probe.py": """\
-                import json, os, sys, tempfile
+                import json, os, signal, sys, tempfile
 
                 def test_probe():
                     with open("probe.json", "w") as handle:
@@ -264,6 +264,7 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
                             "orig_argv": sys.orig_argv,
                             "set": os.environ.get("FROM_FILE"), "unset": os.environ.get("FROM_SERVER"), "kept": os.environ.get("KEPT"),
                             "stdin": [os.fstat(0).st_rdev, os.fstat(0).st_ino], "tempdir": tempfile.gettempdir(),
+                            "sigint": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
                         }, handle)
             """,
         },
@@ -282,6 +283,8 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
     assert probe["orig_argv"][-6:] == ["-m", "pytest", *QUIET, "test_probe.py"]
     assert (probe["set"], probe["unset"], probe["kept"]) == ("3", None, "2")
     assert probe["tempdir"] == str(tmp_path / "file-tmp")
+    # Ctrl-C's signal raises KeyboardInterrupt, as in any fresh Python (a test that sends it to itself expects that).
+    assert probe["sigint"] is True
     null = os.stat(os.devnull)
     assert probe["stdin"] == [null.st_rdev, null.st_ino]
 
