@@ -23,6 +23,8 @@ import threading
 import time
 
 _timer = None
+# The most module names a package's entry lists (a `--preload` of the package follows them; see grimoire-run's performance docs).
+_MAX_MODULES = 1000
 
 
 class _ImportTimer:
@@ -95,7 +97,12 @@ def _kind(file, stdlib):
 
 
 def report(timer, test_files, min_seconds=0.001):
-    """{top-level package: {"seconds": s, "kind": k}} for what this process imported, its test modules and conftests left out."""
+    """{top-level package: {"seconds": s, "kind": k, "modules": [name, ...]}} for what this process imported, its test modules and conftests left out.
+
+    "modules": the package's modules this process imported itself (a package
+    the server preloaded is not among them, the submodules the files still
+    import are), by name.
+    """
     # The standard library's folder: where `os` itself was loaded from.
     stdlib = os.path.dirname(os.path.normpath(os.__file__))
     tests = {os.path.normcase(os.path.abspath(path)) for path in test_files}
@@ -111,6 +118,12 @@ def report(timer, test_files, min_seconds=0.001):
         entry = packages.get(top)
         if entry is None:
             top_module = sys.modules.get(top)
-            entry = packages[top] = {"seconds": 0.0, "kind": _kind(_where(top_module) if top_module is not None else file, stdlib)}
+            entry = packages[top] = {"seconds": 0.0, "kind": _kind(_where(top_module) if top_module is not None else file, stdlib), "modules": []}
         entry["seconds"] += seconds
-    return {top: {"seconds": round(entry["seconds"], 4), "kind": entry["kind"]} for top, entry in packages.items() if entry["seconds"] >= min_seconds}
+        if module is not None:
+            entry["modules"].append(name)
+    return {
+        top: {"seconds": round(entry["seconds"], 4), "kind": entry["kind"], "modules": sorted(entry["modules"])[:_MAX_MODULES]}
+        for top, entry in packages.items()
+        if entry["seconds"] >= min_seconds
+    }

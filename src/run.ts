@@ -20,11 +20,12 @@ import { UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
-import { ImportTally, preloadHint } from "./exec/importTimes.js";
+import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer } from "./exec/forkServer.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
 import type { RunReport } from "./model.js";
+import type { PackageImport } from "./exec/testRecords.js";
 import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
 import { historyFile, readHistoryChecked } from "./plan/history.js";
@@ -177,6 +178,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       forked: () => server instanceof ForkServer && server.usable,
       coverage: coverage !== null,
       importTally,
+      onImports: importTally === null ? null : followPreloads(config, server, session, events),
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);
     session.onStop((cause) => executor.stop(cause));
@@ -237,6 +239,32 @@ function autoPreloadNotices(config: RunConfig, listed: Listed): string[] {
   if (config.verbose && outcome.modules.length > 0) notices.push(`imported once for every file (auto-preload, the conftests import them): ${outcome.modules.join(", ")}`);
   if (config.verbose) notices.push(...outcome.refused.map(notPreloading));
   return notices;
+}
+
+/**
+ * `--preload PACKAGE` follows the package into the submodules its files still
+ * import: once a file has ended, the fork server imports those it had not, one
+ * request at a time, for the files forked after it (--verbose names them).
+ * Null without a package the server preloaded.
+ */
+function followPreloads(config: RunConfig, server: Started["server"], session: RunSession, events: RunEvents): ((imports: ReadonlyMap<string, PackageImport>) => void) | null {
+  if (!(server instanceof ForkServer)) return null;
+  const roots = config.preload.filter((name) => server.preloaded.modules.includes(name));
+  if (roots.length === 0) return null;
+  const follower = new PreloadFollower(roots);
+  let previous: Promise<void> = Promise.resolve();
+  return (imports) => {
+    const wanted = follower.next(imports);
+    if (wanted.length === 0) return;
+    previous = previous.then(async () => {
+      if (!server.usable) return;
+      const outcome = await server.preloadMore(wanted, session.stopping);
+      if (outcome.unsafe !== null) events.emit({ type: "notice", message: `the fork server forks no more files (${outcome.unsafe}): each file starts afresh` });
+      if (!config.verbose) return;
+      if (outcome.modules.length > 0) events.emit({ type: "notice", message: `imported once for the files forked from now on (--preload ${roots.join(",")}, as the files import them): ${outcome.modules.join(", ")}` });
+      for (const refusal of outcome.refused) events.emit({ type: "notice", message: notPreloading(refusal) });
+    });
+  };
 }
 
 /** A module the fork server refused to preload, and why. */

@@ -546,6 +546,8 @@ def test_import_times_name_each_top_level_package_and_where_it_lives_leaving_the
     # slowpkg's own 0.2 s (its module and its submodule's), not fakelib's 0.15 s that it imported.
     assert 0.2 <= packages["slowpkg"]["seconds"] < 0.34
     assert packages["slowpkg"]["kind"] == "project"
+    # Each of its modules the process imported, by name: what a --preload of the package follows.
+    assert packages["slowpkg"]["modules"] == ["slowpkg", "slowpkg.sub"]
     assert 0.15 <= packages["fakelib"]["seconds"] < 0.29
     assert packages["fakelib"]["kind"] == "installed"
     # What a test imports while it runs counts too; the conftest's and the test module's own 0.2 s do not.

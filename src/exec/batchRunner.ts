@@ -19,7 +19,7 @@ import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
 import type { ImportTally } from "./importTimes.js";
-import { COLLECTED_MARKER, readRecords } from "./testRecords.js";
+import { COLLECTED_MARKER, readRecords, type PackageImport } from "./testRecords.js";
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
 import { processDataFile } from "../coverage/dataFiles.js";
 
@@ -52,6 +52,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   coverage: boolean;
   /** Adds up what each forked file imported for itself (what --preload could import once); null when nobody asks. */
   importTally: ImportTally | null;
+  /** Told what each forked file imported for itself, once it has ended (--preload follows its packages there); null when nobody asks. */
+  onImports: ((imports: ReadonlyMap<string, PackageImport>) => void) | null;
 }
 
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
@@ -181,7 +183,10 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       pid: started.pid,
     };
     const outcome = { ...report, records: readRecords(recordsFile, settings.root) };
-    if (importTimes && outcome.records !== null) settings.importTally?.add(outcome.records.imports, report.durationSeconds);
+    if (importTimes && outcome.records !== null) {
+      settings.importTally?.add(outcome.records.imports, report.durationSeconds);
+      settings.onImports?.(outcome.records.imports);
+    }
     if (batch.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];
     return resultsOfSerialRun(run, batch.paths, outcome);
   };

@@ -54,3 +54,36 @@ export function preloadHint(costly: readonly CostlyImport[]): string | null {
   const names = costly.map((entry) => entry.name).join(",");
   return `imported by each file for itself: ${each.join("; ")}. --preload ${names} imports ${costly.length === 1 ? "it" : "them"} once for the run; see grimoire-run's docs/performance.md for when a preload is unsafe`;
 }
+
+/**
+ * `--preload PACKAGE` follows the package into the submodules its files
+ * import: a package whose `__init__` imports little of it (rich, django) would
+ * otherwise be preloaded to no effect. Each file's record names the package's
+ * modules the file still imported itself; those not asked for before are the
+ * ones for the fork server to import next, for every file forked after. Test
+ * code inside a package (a `tests` package, `test_*` modules, conftests) and
+ * its `__main__` (a script, run when imported) are left to the files.
+ */
+export class PreloadFollower {
+  private readonly asked = new Set<string>();
+
+  /** `roots`: the names of --preload the fork server imported. */
+  constructor(private readonly roots: readonly string[]) {}
+
+  /** The modules to preload after a file with these imports: under a root, not test code, not asked for before. */
+  next(imports: ReadonlyMap<string, PackageImport>): string[] {
+    const wanted: string[] = [];
+    for (const entry of imports.values()) {
+      for (const name of entry.modules) {
+        if (this.asked.has(name) || !this.roots.some((root) => name.startsWith(`${root}.`)) || leftToFiles(name)) continue;
+        this.asked.add(name);
+        wanted.push(name);
+      }
+    }
+    return wanted;
+  }
+}
+
+function leftToFiles(module: string): boolean {
+  return module.split(".").some((part) => part === "tests" || part === "conftest" || part === "__main__" || part.startsWith("test_") || part.endsWith("_test"));
+}

@@ -43,6 +43,8 @@ export type PackageKind = "project" | "installed" | "stdlib";
 export interface PackageImport {
   seconds: number;
   kind: PackageKind;
+  /** The package's modules the process imported itself, by name (a preloaded package's submodules the files still import). */
+  modules: readonly string[];
 }
 
 interface RawRecord {
@@ -57,7 +59,7 @@ interface RawRecord {
   message?: string;
   longrepr?: string;
   sections?: { title?: unknown; text?: unknown }[];
-  packages?: Record<string, { seconds?: unknown; kind?: unknown }>;
+  packages?: Record<string, { seconds?: unknown; kind?: unknown; modules?: unknown }>;
 }
 
 /** A failed report's details, when the record has them. */
@@ -147,7 +149,8 @@ export function parseRecords(text: string): ProcessRecords {
     } else if (record.t === "imports" && typeof record.packages === "object" && record.packages !== null) {
       for (const [name, entry] of Object.entries(record.packages)) {
         const kind = entry?.kind;
-        if (typeof entry?.seconds === "number" && (kind === "project" || kind === "installed" || kind === "stdlib")) imports.set(name, { seconds: entry.seconds, kind });
+        const modules = Array.isArray(entry?.modules) ? entry.modules.filter((module): module is string => typeof module === "string") : [];
+        if (typeof entry?.seconds === "number" && (kind === "project" || kind === "installed" || kind === "stdlib")) imports.set(name, { seconds: entry.seconds, kind, modules });
       }
     }
   }

@@ -270,6 +270,32 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("follows a preloaded package into the submodules its files import, for the files forked after", async () => {
+    // A package whose __init__ imports nothing of it: preloading it alone would spare the files nothing.
+    const files: Record<string, string> = {
+      "pkg/__init__.py": "",
+      "pkg/heavy.py": COUNTED("pkg.heavy") + "IMPORTED_IN = os.getpid()\n",
+      "pkg/tests/__init__.py": "",
+      "pkg/tests/helpers.py": COUNTED("pkg.tests.helpers"),
+    };
+    for (let i = 0; i < 5; i++) files[`tests/http/test_${i}.py`] = `import os, pkg.heavy, pkg.tests.helpers\n\ndef test_uses():\n    with open("inherited.txt", "a") as out:\n        out.write(f"{os.getpid() != pkg.heavy.IMPORTED_IN} {pkg.heavy.IMPORTED_IN}\\n")\n`;
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "1", "--preload", "pkg", "--verbose"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/imported once for the files forked from now on \(--preload pkg, as the files import them\): pkg\.heavy\n/);
+    const seen = p.read("inherited.txt").trim().split("\n").map((line) => line.split(" "));
+    // The first file imports it itself; the server imports it once that file has ended, and the last files inherit it.
+    expect(seen[0]?.[0]).toBe("False");
+    const inherited = seen.filter(([wasInherited]) => wasInherited === "True");
+    expect(inherited.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(inherited.map(([, pid]) => pid)).size).toBe(1);
+    expect(seen.at(-1)?.[0]).toBe("True");
+    // Test code inside the package is left to each file (each notes its imports beside itself).
+    expect(p.read("pkg/tests/imports.txt").trim().split("\n")).toHaveLength(5);
+    expect(p.read("pkg/imports.txt").trim().split("\n").length).toBeLessThanOrEqual(3);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("keeps forking when its memories of a session break the warm-up, and says so with --verbose", async () => {
     // A pytest the fixture-name memory was not written for, as sitecustomize makes it: its session fails while the memory is in.
     const sitecustomize = `try:

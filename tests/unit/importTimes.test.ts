@@ -3,24 +3,26 @@
  * are worth naming with --preload. Plain data in and out.
  */
 import { describe, expect, it } from "vitest";
-import { ImportTally, preloadHint } from "../../src/exec/importTimes.js";
+import { ImportTally, PreloadFollower, preloadHint } from "../../src/exec/importTimes.js";
 import { parseRecords, type PackageImport } from "../../src/exec/testRecords.js";
 
 const imports = (entries: Record<string, [number, PackageImport["kind"]]>): Map<string, PackageImport> =>
-  new Map(Object.entries(entries).map(([name, [seconds, kind]]) => [name, { seconds, kind }]));
+  new Map(Object.entries(entries).map(([name, [seconds, kind]]) => [name, { seconds, kind, modules: [] }]));
+const importing = (entries: Record<string, string[]>): Map<string, PackageImport> =>
+  new Map(Object.entries(entries).map(([name, modules]) => [name, { seconds: 0.1, kind: "project", modules }]));
 
 describe("a process's import times in its records", () => {
   it("are read by package, and what is not a package's entry is left out", () => {
     const text = [
-      { t: "imports", packages: { networkx: { seconds: 0.31, kind: "project" }, scipy: { seconds: 0.2, kind: "installed" }, odd: { seconds: "x", kind: "project" }, other: { seconds: 1, kind: "elsewhere" } } },
+      { t: "imports", packages: { networkx: { seconds: 0.31, kind: "project", modules: ["networkx.classes", 7, "networkx.utils"] }, scipy: { seconds: 0.2, kind: "installed" }, odd: { seconds: "x", kind: "project" }, other: { seconds: 1, kind: "elsewhere" } } },
       { t: "finish", exitstatus: 0 },
     ]
       .map((line) => JSON.stringify(line))
       .join("\n");
     const parsed = parseRecords(text);
     expect([...parsed.imports]).toEqual([
-      ["networkx", { seconds: 0.31, kind: "project" }],
-      ["scipy", { seconds: 0.2, kind: "installed" }],
+      ["networkx", { seconds: 0.31, kind: "project", modules: ["networkx.classes", "networkx.utils"] }],
+      ["scipy", { seconds: 0.2, kind: "installed", modules: [] }],
     ]);
     expect(parsed.exitStatus).toBe(0);
   });
@@ -62,5 +64,20 @@ describe("the packages worth preloading", () => {
       "imported by each file for itself: slowhelper (the project's own code), 2.4 s in all over 8 files; numpy, 1.6 s in all over 8 files. --preload slowhelper,numpy imports them once for the run; see grimoire-run's docs/performance.md for when a preload is unsafe",
     );
     expect(preloadHint([])).toBeNull();
+  });
+});
+
+describe("a --preload package followed into its submodules", () => {
+  it("asks for each submodule the files imported under a preloaded package once, and for nothing else", () => {
+    const follower = new PreloadFollower(["rich", "app.models"]);
+    expect(follower.next(importing({ rich: ["rich.console", "rich.text"], richer: ["richer.x"], app: ["app.models.user", "app.views"] }))).toEqual(["rich.console", "rich.text", "app.models.user"]);
+    // Asked once: a later file that imported them too (before they were preloaded) asks for what is new only.
+    expect(follower.next(importing({ rich: ["rich.console", "rich.table"] }))).toEqual(["rich.table"]);
+    expect(follower.next(importing({ rich: ["rich.console"] }))).toEqual([]);
+  });
+
+  it("leaves test code inside a package, and its __main__, to the files", () => {
+    const follower = new PreloadFollower(["pkg"]);
+    expect(follower.next(importing({ pkg: ["pkg.__main__", "pkg.tests", "pkg.tests.helpers", "pkg.sub.test_thing", "pkg.conftest", "pkg.io_test", "pkg.testing", "pkg.core"] }))).toEqual(["pkg.testing", "pkg.core"]);
   });
 });
