@@ -8,8 +8,11 @@ reads, while it is imported, an environment variable grimoire-run sets per file
 server's value into every file. Each import is watched; a module that reads
 one is taken back out of the server (every module its import brought in is
 dropped from sys.modules, so each file imports it afresh, as without preload)
-and reported as refused. A module that cannot be imported is refused too. It
-never imports the project's own code unless that code is named.
+and reported as refused. A module that cannot be imported is refused too, and
+so is one whose import warns: in a file's own import, pytest's warning filters
+see that warning (a project's `filterwarnings = error` makes it a failure),
+which an import done once in the server would hide. It never imports the
+project's own code unless that code is named.
 
 While a module is imported, the per-file variables are not in its os.environ
 at all: a module that looks through the whole environment (for its own
@@ -21,6 +24,7 @@ keep the server's answer (that there is none).
 import importlib
 import os
 import sys
+import warnings
 
 
 class _WatchedEnviron(type(os.environ)):
@@ -46,8 +50,10 @@ def _watched_import(name, per_file):
     watched = _WatchedEnviron(original, lambda key: _per_file(key, per_file))
     os.environ = watched
     try:
-        importlib.import_module(name)
-        problem = None
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            importlib.import_module(name)
+        problem = None if not warned else _warns(warned[0])
     except BaseException as error:  # noqa: BLE001 - whatever the import raised, the module is not preloaded
         problem = f"its import failed: {type(error).__name__}: {error}"
     finally:
@@ -79,6 +85,13 @@ def preload(names, per_file):
             del sys.modules[module]
         refused.append((name, problem))
     return preloaded, refused
+
+
+def _warns(warning):
+    """A warning at import: each file's own import is where pytest's filters see it (`filterwarnings = error` makes it
+    a failure), and a preload would take it out of their sight."""
+    message = str(warning.message).splitlines()[0] if str(warning.message) else ""
+    return f"its import warns ({warning.category.__name__}: {message}), and pytest's warning filters decide what that does in each file"
 
 
 def _per_file(key, per_file):

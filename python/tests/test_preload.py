@@ -7,6 +7,7 @@ server imports it in its own.
 import os
 import sys
 import textwrap
+import warnings
 
 import pytest
 
@@ -67,3 +68,24 @@ def test_a_module_that_cannot_be_imported_is_refused_with_its_error(modules):
     assert preloaded == []
     assert refused[0] == ("broken", "its import failed: RuntimeError: no display")
     assert refused[1][0] == "not_there_at_all" and refused[1][1].startswith("its import failed: ModuleNotFoundError")
+
+
+def test_a_module_that_warns_at_import_is_refused_and_taken_back_out(modules):
+    """Under `filterwarnings = error` each file's own import fails on the warning; imported once in the server, none would."""
+    modules(
+        old_api='import warnings, helper_two\nwarnings.warn("old_api is deprecated", DeprecationWarning)\n',
+        helper_two="VALUE = 2\n",
+        quiet="VALUE = 3\n",
+    )
+    preloaded, refused = preload(["old_api", "quiet"], PER_FILE)
+    assert preloaded == ["quiet"]
+    assert refused == [("old_api", "its import warns (DeprecationWarning: old_api is deprecated), and pytest's warning filters decide what that does in each file")]
+    assert "old_api" not in sys.modules and "helper_two" not in sys.modules
+
+
+def test_warning_filters_a_preload_sets_at_import_are_not_left_in_the_server(modules):
+    """pytest sets its filters afresh for each phase of a file; a preload's own filter changes would outlive them."""
+    modules(silencer='import warnings\nwarnings.filterwarnings("ignore", message="silenced by a preload")\n')
+    before = list(warnings.filters)
+    assert preload(["silencer"], PER_FILE) == (["silencer"], [])
+    assert warnings.filters == before

@@ -205,6 +205,21 @@ VALUE = 42
     expect(result.stderr).toMatch(/not preloading settings_at_import: its import reads GRIMOIRE_SLOT, which each file sets for itself; each file imports it itself/);
   });
 
+  it("refuses a module that warns at import: each file's import is where the project's warning filters see it", async () => {
+    // Under `filterwarnings = error` plain pytest fails each file on the warning; a preload must not turn that green.
+    const files: Record<string, string> = {
+      "pytest.ini": "[pytest]\nfilterwarnings =\n    error\n",
+      "oldlib.py": 'import warnings\nwarnings.warn("oldlib is deprecated", DeprecationWarning)\nVALUE = 1\n',
+    };
+    for (let i = 0; i < 2; i++) files[`tests/http/test_${i}.py`] = "import oldlib\n\ndef test_uses():\n    assert oldlib.VALUE == 1\n";
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2", "--preload", "oldlib", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/not preloading oldlib: its import warns \(DeprecationWarning: oldlib is deprecated\), and pytest's warning filters decide what that does in each file/);
+    expect(readReport(p, "r.json").files.map((file) => file.status)).toEqual(["failed", "failed"]);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("imports once what the conftests import from an installed package (auto-preload), never what reads a file's own variables or starts a thread", async () => {
     // Three installed packages (a site-packages folder on PYTHONPATH), each noting its imports in the project folder, and the conftest importing them.
     const site = (name: string, extra = "") => ({ [`site-packages/${name}/__init__.py`]: `import os\n${extra}\nwith open("imports.txt", "a") as out:\n    out.write("${name} " + str(os.getpid()) + "\\n")\n` });
