@@ -21,7 +21,7 @@ import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
-import { ForkServer } from "./exec/forkServer.js";
+import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
 import type { RunReport } from "./model.js";
@@ -178,7 +178,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       forked: () => server instanceof ForkServer && server.usable,
       coverage: coverage !== null,
       importTally,
-      onImports: importTally === null ? null : followPreloads(config, server, session, events),
+      onImports: importTally === null ? null : followPreloads(config, server, listed.autoPreloaded, session, events),
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);
     session.onStop((cause) => executor.stop(cause));
@@ -242,14 +242,15 @@ function autoPreloadNotices(config: RunConfig, listed: Listed): string[] {
 }
 
 /**
- * `--preload PACKAGE` follows the package into the submodules its files still
- * import: once a file has ended, the fork server imports those it had not, one
- * request at a time, for the files forked after it (--verbose names them).
- * Null without a package the server preloaded.
+ * A preloaded package is followed into the submodules its files still import
+ * (a package named in --preload, or one auto-preload imported for the
+ * conftests): once a file has ended, the fork server imports those it had
+ * not, one request at a time, for the files forked after it (--verbose names
+ * them). Null without a package the server preloaded.
  */
-function followPreloads(config: RunConfig, server: Started["server"], session: RunSession, events: RunEvents): ((imports: ReadonlyMap<string, PackageImport>) => void) | null {
+function followPreloads(config: RunConfig, server: Started["server"], autoPreloaded: PreloadOutcome | null, session: RunSession, events: RunEvents): ((imports: ReadonlyMap<string, PackageImport>) => void) | null {
   if (!(server instanceof ForkServer)) return null;
-  const roots = config.preload.filter((name) => server.preloaded.modules.includes(name));
+  const roots = [...config.preload.filter((name) => server.preloaded.modules.includes(name)), ...(autoPreloaded?.modules ?? [])];
   if (roots.length === 0) return null;
   const follower = new PreloadFollower(roots);
   let previous: Promise<void> = Promise.resolve();
@@ -261,7 +262,7 @@ function followPreloads(config: RunConfig, server: Started["server"], session: R
       const outcome = await server.preloadMore(wanted, session.stopping);
       if (outcome.unsafe !== null) events.emit({ type: "notice", message: `the fork server forks no more files (${outcome.unsafe}): each file starts afresh` });
       if (!config.verbose) return;
-      if (outcome.modules.length > 0) events.emit({ type: "notice", message: `imported once for the files forked from now on (--preload ${roots.join(",")}, as the files import them): ${outcome.modules.join(", ")}` });
+      if (outcome.modules.length > 0) events.emit({ type: "notice", message: `imported once for the files forked from now on (preloaded packages' modules, as the files import them): ${outcome.modules.join(", ")}` });
       for (const refusal of outcome.refused) events.emit({ type: "notice", message: notPreloading(refusal) });
     });
   };

@@ -263,6 +263,28 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("follows an auto-preloaded package into the submodules the test modules import", async () => {
+    const files: Record<string, string> = {
+      "site-packages/scilib/__init__.py": "",
+      "site-packages/scilib/sparse.py": 'import os, time\ntime.sleep(0.05)\nwith open("imports.txt", "a") as out:\n    out.write(str(os.getpid()) + "\\n")\n',
+      "tests/conftest.py": "import scilib\n",
+    };
+    for (let i = 0; i < 5; i++) files[`tests/http/test_${i}.py`] = "import scilib.sparse\n\ndef test_uses():\n    pass\n";
+    const p = project(files);
+    const env = testEnv({ PYTHONPATH: path.join(p.root, "site-packages") });
+    const result = await runCli(["--parallel", "-n", "1", "--verbose"], { cwd: p.root, env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/imported once for the files forked from now on \(preloaded packages' modules, as the files import them\): scilib\.sparse\n/);
+    // The first file's import (perhaps the second's too), then the server's: the last files inherit it.
+    expect(p.read("imports.txt").trim().split("\n").length).toBeLessThanOrEqual(3);
+
+    p.write("imports.txt", "");
+    const off = await runCli(["--parallel", "-n", "1", "--no-auto-preload"], { cwd: p.root, env });
+    expect(off.code, off.stdout + off.stderr).toBe(0);
+    expect(p.read("imports.txt").trim().split("\n")).toHaveLength(5);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("names, at the run's end, a module each file imported for itself at a cost, and no longer once it is preloaded", async () => {
     const files: Record<string, string> = { "slowhelper.py": "import time\ntime.sleep(0.25)\nTABLE = [1]\n", "quickhelper.py": "TABLE = [2]\n" };
     for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = "import quickhelper, slowhelper\n\ndef test_uses():\n    assert slowhelper.TABLE and quickhelper.TABLE\n";
@@ -297,7 +319,7 @@ VALUE = 42
     const p = project(files);
     const result = await runCli(["--parallel", "-n", "1", "--preload", "pkg", "--verbose"], { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/imported once for the files forked from now on \(--preload pkg, as the files import them\): pkg\.heavy\n/);
+    expect(result.stdout).toMatch(/imported once for the files forked from now on \(preloaded packages' modules, as the files import them\): pkg\.heavy\n/);
     const seen = p.read("inherited.txt").trim().split("\n").map((line) => line.split(" "));
     // The first file imports it itself; the server imports it once that file has ended, and the last files inherit it.
     expect(seen[0]?.[0]).toBe("False");
