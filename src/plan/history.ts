@@ -287,7 +287,9 @@ async function acquireLock(lock: string): Promise<() => void> {
     }
     const holder = readOrEmpty(lock);
     const pid = Number(holder);
-    if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || Date.now() >= giveUpAt) {
+    // An empty lock is one its holder has just created and not yet written its pid into: held, not abandoned.
+    const beingTaken = holder === "";
+    if ((!beingTaken && (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid))) || Date.now() >= giveUpAt) {
       // A lock whose holder is gone (or held longer than any write takes) is taken over, unless
       // another run took it over first: then it holds another pid, and is waited for.
       if (readOrEmpty(lock) === holder) fs.rmSync(lock, { force: true });

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { HISTORY_RECENT_RUNS } from "../../src/defaults.js";
+import { HISTORY_LOCK_POLL_MS, HISTORY_RECENT_RUNS } from "../../src/defaults.js";
 import type { FileResult, TestCase } from "../../src/model.js";
 import { flakeRate, flakyFiles } from "../../src/plan/flakes.js";
 import { EMPTY_HISTORY, readHistory, readHistoryChecked, recordRun, updateHistory, type History } from "../../src/plan/history.js";
@@ -129,6 +129,24 @@ describe("the history file", () => {
     const recorded = readHistory(root);
     expect(Object.keys(recorded.files)).toHaveLength(20);
     expect(fs.readdirSync(path.join(root, ".grimoire"))).toEqual(["history.json"]);
+  });
+
+  it("waits for a lock its holder has created and not yet written its pid into", async () => {
+    // Another run between creating the lock (O_EXCL) and writing its pid: taking it over then would lose that run's update.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-history-"));
+    roots.push(root);
+    fs.mkdirSync(path.join(root, ".grimoire"));
+    const lock = path.join(root, ".grimoire", "history.json.lock");
+    fs.writeFileSync(lock, "");
+    let recorded = false;
+    const recording = recordRun(root, [fileResult({ path: "a.py" })], now).then(() => (recorded = true));
+    // Twenty polls of the lock, and it is still waited for.
+    await new Promise((resolve) => setTimeout(resolve, 20 * HISTORY_LOCK_POLL_MS));
+    expect(recorded).toBe(false);
+    expect(fs.existsSync(path.join(root, ".grimoire", "history.json"))).toBe(false);
+    fs.rmSync(lock);
+    await recording;
+    expect(Object.keys(readHistory(root).files)).toEqual(["a.py"]);
   });
 
   it("takes over a lock whose holder died, and reads a damaged file as empty", async () => {
