@@ -265,6 +265,10 @@ function followPreloads(config: RunConfig, server: Started["server"], autoPreloa
       if (outcome.modules.length > 0) events.emit({ type: "notice", message: `imported once for the files forked from now on (preloaded packages' modules, as the files import them): ${outcome.modules.join(", ")}` });
       for (const refusal of outcome.refused) events.emit({ type: "notice", message: notPreloading(refusal) });
     });
+    // A follow-up that failed spares the files nothing, and costs them nothing either: each imports what it needs.
+    previous = previous.catch((error: unknown) => {
+      if (config.verbose) events.emit({ type: "notice", message: `not preloading ${wanted.join(", ")}: ${error instanceof Error ? error.message : String(error)}` });
+    });
   };
 }
 
