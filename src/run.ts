@@ -235,7 +235,7 @@ function autoPreloadNotices(config: RunConfig, listed: Listed): string[] {
   const outcome = listed.autoPreloaded;
   if (outcome === null) return [];
   const notices: string[] = [];
-  if (outcome.unsafe !== null) notices.push(`the fork server forks no more files (${outcome.unsafe}): each file starts afresh; --no-auto-preload keeps the fork server`);
+  if (outcome.unsafe !== null) notices.push(`${forkingEnded(outcome.unsafe)}; --no-auto-preload keeps the fork server`);
   if (config.verbose && outcome.modules.length > 0) notices.push(`imported once for every file (auto-preload, the conftests import them): ${outcome.modules.join(", ")}`);
   if (config.verbose) notices.push(...outcome.refused.map(notPreloading));
   return notices;
@@ -260,16 +260,21 @@ function followPreloads(config: RunConfig, server: Started["server"], autoPreloa
     previous = previous.then(async () => {
       if (!server.usable) return;
       const outcome = await server.preloadMore(wanted, session.stopping);
-      if (outcome.unsafe !== null) events.emit({ type: "notice", message: `the fork server forks no more files (${outcome.unsafe}): each file starts afresh` });
+      if (outcome.unsafe !== null) events.emit({ type: "notice", message: forkingEnded(outcome.unsafe) });
       if (!config.verbose) return;
       if (outcome.modules.length > 0) events.emit({ type: "notice", message: `imported once for the files forked from now on (preloaded packages' modules, as the files import them): ${outcome.modules.join(", ")}` });
       for (const refusal of outcome.refused) events.emit({ type: "notice", message: notPreloading(refusal) });
     });
     // A follow-up that failed spares the files nothing, and costs them nothing either: each imports what it needs.
     previous = previous.catch((error: unknown) => {
-      if (config.verbose) events.emit({ type: "notice", message: `not preloading ${wanted.join(", ")}: ${error instanceof Error ? error.message : String(error)}` });
+      if (config.verbose) events.emit({ type: "notice", message: notPreloading({ module: wanted.join(", "), reason: error instanceof Error ? error.message : String(error) }) });
     });
   };
+}
+
+/** A preload that started a thread in the fork server: the files from now on start afresh. */
+function forkingEnded(unsafe: string): string {
+  return `the fork server forks no more files (${unsafe}): each file starts afresh`;
 }
 
 /** A module the fork server refused to preload, and why. */

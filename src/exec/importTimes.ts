@@ -56,9 +56,10 @@ export function preloadHint(costly: readonly CostlyImport[]): string | null {
 }
 
 /**
- * `--preload PACKAGE` follows the package into the submodules its files
- * import: a package whose `__init__` imports little of it (rich, django) would
- * otherwise be preloaded to no effect. Each file's record names the package's
+ * A preloaded package (named in --preload, or auto-preloaded for the
+ * conftests) is followed into the submodules its files import: a package whose
+ * `__init__` imports little of it (rich, django) would otherwise be preloaded
+ * to no effect. Each file's record names the package's
  * modules the file still imported itself; those not asked for before are the
  * ones for the fork server to import next, for every file forked after. Test
  * code inside a package (a `tests` package, `test_*` modules, conftests) and
@@ -67,7 +68,7 @@ export function preloadHint(costly: readonly CostlyImport[]): string | null {
 export class PreloadFollower {
   private readonly asked = new Set<string>();
 
-  /** `roots`: the names of --preload the fork server imported. */
+  /** `roots`: the packages the fork server preloaded (from --preload, and auto-preload's). */
   constructor(private readonly roots: readonly string[]) {}
 
   /** The modules to preload after a file with these imports: under a root, not test code, not asked for before. */
