@@ -109,18 +109,28 @@ def fork_file(request, inherited_stdin):
 
     `inherited_stdin`: the descriptor of grimoire-run's own stdin, or None when it was not handed over.
     """
-    pid = os.fork()
+    # The output's connection is made before the fork: grimoire-run, once it hears that the child started, knows its
+    # output is on the way, however soon the child ends (its exit and its connection reach grimoire-run by two paths).
+    output = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        output.connect(request["socket"])
+        output.sendall(f"{request['id']}\n".encode())
+        pid = os.fork()
+    except BaseException:
+        output.close()
+        raise
     if pid == 0:
         try:
-            become_pytest(request, inherited_stdin)
+            become_pytest(request, inherited_stdin, output)
         finally:
             # Whatever happens, the child never runs the server's loop as a second server.
             os._exit(_BROKEN_START)
+    output.close()
     return pid
 
 
-def become_pytest(request, inherited_stdin):
-    """In the forked child: become the file's own pytest process. Never returns."""
+def become_pytest(request, inherited_stdin, output):
+    """In the forked child: become the file's own pytest process, its stdout and stderr the `output` socket. Never returns."""
     code = _BROKEN_START
     try:
         os.setsid()
@@ -131,16 +141,13 @@ def become_pytest(request, inherited_stdin):
         stdin = os.dup(inherited_stdin) if request.get("stdin") == "inherit" and inherited_stdin is not None else os.open(os.devnull, os.O_RDONLY)
         os.dup2(stdin, 0)
         os.close(stdin)
-        # The server's own descriptors (its protocol pipes, its selector) are not the file's business.
-        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        connection.connect(request["socket"])
-        connection.sendall(f"{request['id']}\n".encode())
         sys.stdout.flush()
         sys.stderr.flush()
-        os.dup2(connection.fileno(), 1)
-        os.dup2(connection.fileno(), 2)
-        connection.close()
+        os.dup2(output.fileno(), 1)
+        os.dup2(output.fileno(), 2)
+        output.close()
+        # The server's own descriptors (its protocol pipes, its selector) are not the file's business.
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         os.chdir(request["cwd"])
         # The server's environment is what the Python command (a wrapper, a virtualenv) made of
         # grimoire-run's; the file's own changes to grimoire-run's go on top of it.

@@ -16,7 +16,7 @@ import { PassThrough, Readable } from "node:stream";
 import type { PythonCommand } from "../python.js";
 import { launch as defaultLaunch, type Exit, type LaunchedProcess, type Launcher, type LaunchSpec } from "../process/launch.js";
 import { killTrees } from "../process/processTree.js";
-import { FORK_SERVER_READY_TIMEOUT_MS } from "../defaults.js";
+import { DRAIN_AFTER_EXIT_MS, FORK_SERVER_READY_TIMEOUT_MS } from "../defaults.js";
 import { buildRunRequest, encodeRequest, parseEvent, type ForkServerEvent, type PreloadedEvent } from "./forkServerProtocol.js";
 
 
@@ -29,6 +29,8 @@ interface Pending {
   resolveExit: (exit: Exit) => void;
   exited: Promise<Exit>;
   exit: Exit | null;
+  /** After its exit, how long the launch still waits for the output connection the server made before forking it. */
+  outputWait: NodeJS.Timeout | null;
 }
 
 
@@ -58,6 +60,9 @@ export interface PreloadOutcome {
   refused: { module: string; reason: string }[];
   unsafe: string | null;
 }
+
+/** A child's output that has not arrived this long after its exit is not coming (its server lost it). */
+const OUTPUT_AFTER_EXIT_MS = DRAIN_AFTER_EXIT_MS;
 
 const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
@@ -191,7 +196,7 @@ export class ForkServer {
     let resolveExit!: (exit: Exit) => void;
     const exited = new Promise<Exit>((resolve) => (resolveExit = resolve));
     const launched = new Promise<LaunchedProcess>((resolveLaunch) => {
-      this.pending.set(id, { spec, pid: null, output: null, resolveLaunch, resolveExit, exited, exit: null });
+      this.pending.set(id, { spec, pid: null, output: null, resolveLaunch, resolveExit, exited, exit: null, outputWait: null });
     });
     const request = buildRunRequest({
       id,
@@ -258,7 +263,6 @@ export class ForkServer {
       if (entry === undefined) return;
       entry.exit = { code: event.code ?? null, signal: (event.signal ?? null) as NodeJS.Signals | null, spawnError: null };
       entry.resolveExit(entry.exit);
-      // A child that died before it connected its output has none.
       this.settleLaunch(event.id, entry);
       if (entry.resolveLaunch === null) this.pending.delete(event.id);
     }
@@ -287,8 +291,25 @@ export class ForkServer {
     socket.on("data", onData);
   }
 
+  /**
+   * Hands the launcher its process once it has both its pid and its output.
+   * The server connects a child's output before it forks it, so a child that
+   * started has one on the way even when its exit is heard of first (the two
+   * come by different paths): the launch waits for it, for a while.
+   */
   private settleLaunch(id: number, entry: Pending): void {
-    if (entry.resolveLaunch === null || entry.pid === null || (entry.output === null && entry.exit === null)) return;
+    if (entry.resolveLaunch === null || entry.pid === null) return;
+    if (entry.output === null) {
+      if (entry.exit !== null && entry.outputWait === null) {
+        entry.outputWait = setTimeout(() => {
+          resolveLaunch(entry);
+          this.pending.delete(id);
+        }, OUTPUT_AFTER_EXIT_MS);
+        entry.outputWait.unref();
+      }
+      return;
+    }
+    if (entry.outputWait !== null) clearTimeout(entry.outputWait);
     resolveLaunch(entry);
     if (entry.exit !== null) this.pending.delete(id);
     else void entry.exited.then(() => this.pending.delete(id));

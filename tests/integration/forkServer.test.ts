@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { ForkServer } from "../../src/exec/forkServer.js";
 import { processesIn, processesWith, type Project, readReport, runCli, startCli, temporaryProjects, testEnv, uniqueMarker, until } from "../helpers/project.js";
 
 const project = temporaryProjects();
@@ -179,6 +180,39 @@ def test_hang():
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/starting each pytest afresh: the fork server is not available \(a plugin started a thread at import/);
     expect(result.stdout).not.toMatch(/\(forked\)/);
+  });
+});
+
+describe("the fork server's two paths to grimoire-run", () => {
+  // A stand-in server that tells of each file's start and exit before the file's output connection is even made:
+  // the worst order in which grimoire-run can hear of a file that ends at once (its events and its output come by
+  // different paths). The real server connects before it forks; grimoire-run must still wait for the output.
+  const LATE_OUTPUT_SERVER = `import json, os, socket, sys, time
+print(json.dumps({"op": "ready", "pid": os.getpid()}), flush=True)
+for line in sys.stdin:
+    request = json.loads(line)
+    print(json.dumps({"op": "started", "id": request["id"], "pid": os.getpid()}), flush=True)
+    print(json.dumps({"op": "exited", "id": request["id"], "code": 1}), flush=True)
+    time.sleep(0.3)
+    output = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    output.connect(request["socket"])
+    output.sendall(f"{request['id']}\\nwhat the file printed before it failed\\n".encode())
+    output.close()
+`;
+
+  it("keeps a file's output that arrives after its exit", async () => {
+    const p = project({});
+    const server = await ForkServer.start({ python: { command: "python3", args: ["-c", LATE_OUTPUT_SERVER], source: "test" }, root: p.root, env: testEnv(), runId: uniqueMarker("late"), killGraceMs: 1000 });
+    if (typeof server === "string") throw new Error(server);
+    try {
+      const child = await server.launch({ command: "unused", args: [], cwd: p.root, env: testEnv(), stdin: "ignore", pytestArgs: ["tests"] });
+      const chunks: Buffer[] = [];
+      for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe("what the file printed before it failed\n");
+      expect((await child.exited).code).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 });
 
