@@ -98,7 +98,10 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const importTimes = parallel && !pack && settings.importTally !== null && settings.forked();
     const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? name : null, importTimes }), ...lease?.env, ...browser };
     const collected = (): void => {
-      const files = [...(readRecords(recordsFile, settings.root)?.collected?.keys() ?? [])];
+      const records = readRecords(recordsFile, settings.root);
+      // A file pytest could not collect (a module that does not import) is one of the run's files too; a folder whose conftest failed is not.
+      const broken = [...(records?.files ?? [])].filter(([file, entry]) => entry.collectError && fs.statSync(path.resolve(settings.root, file), { throwIfNoEntry: false })?.isFile() === true);
+      const files = [...new Set([...(records?.collected?.keys() ?? []), ...broken.map(([file]) => file)])];
       settings.events.emit({ type: "files-collected", files });
     };
     const pytest = pytestArgs(settings, targets.args, { pack });

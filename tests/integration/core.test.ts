@@ -313,6 +313,18 @@ describe("serial and debug modes", () => {
     expect(report.files[1]?.tests).toEqual({ passed: 1, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
   });
 
+  it("counts a file that does not import among the files found, where -x stops pytest's collection", async () => {
+    const p = project({ "tests/http/test_a.py": PASS, "tests/http/test_b.py": "import no_such_module\n\ndef test_b():\n    pass\n", "tests/http/test_c.py": PASS });
+    const result = await runCli(["--report-json", "r.json"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    // pytest -x stops collecting at the error: test_c.py is never seen, as in plain `pytest -x`.
+    expect(result.stdout).toMatch(/^Found 2 test files, running them in one pytest process$/m);
+    expect(readReport(p, "r.json").files.map((f) => [f.path, f.status])).toEqual([
+      ["tests/http/test_a.py", "cancelled"],
+      ["tests/http/test_b.py", "failed"],
+    ]);
+  });
+
   it("--debug reruns the last failures with a long traceback, verbosely", async () => {
     const p = project({ "tests/http/test_a.py": "def test_one():\n    pass\n\ndef test_two():\n    assert 'debug' == 'me'\n" });
     expect((await runCli([], { cwd: p.root })).code).toBe(1);
