@@ -221,6 +221,25 @@ describe("the same tests and verdicts as plain pytest", () => {
     expect(result.stdout).toMatch(/import file mismatch/);
   });
 
+  it("a test*.txt file with no doctest in it runs nothing and says nothing, as in plain pytest, unless it is named", async () => {
+    const p = project({
+      "tests/http/test_ok.py": "def test_ok():\n    pass\n",
+      "tests/http/static/test.txt": "just some static data, no example\n",
+      "tests/http/test_guide.txt": "A guide.\n\n    >>> 1 + 1\n    3\n",
+    });
+    const plain = plainPytest(p, ["tests/http"]);
+    expect(plain.outcomes).toEqual({ "tests/http/test_guide.txt::test_guide.txt": "failed", "tests/http/test_ok.py::test_ok": "passed" });
+    const result = await runCli(["--parallel", "--report-json", "report.json"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^Found 2 test files, /m);
+    const report = readReport(p);
+    expect(Object.fromEntries(report.files.map((f) => [f.path, f.status]))).toEqual({ "tests/http/test_guide.txt": "failed", "tests/http/test_ok.py": "passed" });
+    expect(outcomesOf(report)).toEqual(plain.outcomes);
+    const named = await runCli(["--parallel", "tests/http/static/test.txt", "--report-json", "named.json"], { cwd: p.root });
+    expect(readReport(p, "named.json").files.map((f) => [f.path, f.status])).toEqual([["tests/http/static/test.txt", "no-tests"]]);
+    expect(named.code).toBe(5);
+  });
+
   it("serial: one process with -x stops where plain pytest -x stops, with the same outcomes", async () => {
     const p = ruleBook();
     const plain = plainPytest(p, ["-x", "tests/e2e", "tests/http"]);
