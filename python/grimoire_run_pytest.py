@@ -523,6 +523,12 @@ def _message(report, text):
     return first[:_MESSAGE_CHARS]
 
 
+def _is_doctest_textfile(collector):
+    doctest = sys.modules.get("_pytest.doctest")
+    kind = getattr(doctest, "DoctestTextfile", None)
+    return kind is not None and isinstance(collector, kind)
+
+
 class Recorder:
     """Appends what pytest reports, a JSON line per report, to GRIMOIRE_RESULTS_FILE."""
 
@@ -531,6 +537,8 @@ class Recorder:
         self.out = open(out, "a", encoding="utf-8", buffering=1)
         # Files collection went through, in its order: those with no test selected count too (as 0).
         self.collected_files = {}
+        # Text files pytest's doctest plugin collected that hold no example: not test files (plain pytest says nothing of them).
+        self.empty_texts = set()
         self.failure_chars = max(0, _env_int("GRIMOIRE_FAILURE_CHARS", _DEFAULT_FAILURE_CHARS))
         self.details_left = max(0, _env_int("GRIMOIRE_FAILURE_DETAILS", _DEFAULT_FAILURE_DETAILS))
 
@@ -565,6 +573,13 @@ class Recorder:
             else:
                 os.write(1, f"{COLLECTED_MARKER}\n".encode())
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_make_collect_report(self, collector):
+        outcome = yield
+        report = outcome.get_result()
+        if _is_doctest_textfile(collector) and report is not None and report.passed and not report.result:
+            self.empty_texts.add(str(collector.path))
+
     def pytest_collectreport(self, report):
         if report.failed:
             self._write({"t": "collect-error", "nodeid": report.nodeid, "path": _absolute(self.config, report.nodeid), **self._failure(report)})
@@ -575,7 +590,7 @@ class Recorder:
         path = _absolute(self.config, report.nodeid)
         if not os.path.isfile(path):
             return
-        if "::" not in report.nodeid:
+        if "::" not in report.nodeid and path not in self.empty_texts:
             self.collected_files.setdefault(path, 0)
         if report.skipped:
             # A module skipped while collecting (importorskip, skip(allow_module_level=True)): pytest's summary counts it

@@ -221,7 +221,7 @@ describe("the same tests and verdicts as plain pytest", () => {
     expect(result.stdout).toMatch(/import file mismatch/);
   });
 
-  it("a test*.txt file with no doctest in it runs nothing and says nothing, as in plain pytest, unless it is named", async () => {
+  it("a test*.txt file with no doctest in it runs nothing and says nothing, as in plain pytest, in either mode, unless it is named", async () => {
     const p = project({
       "tests/http/test_ok.py": "def test_ok():\n    pass\n",
       "tests/http/static/test.txt": "just some static data, no example\n",
@@ -235,6 +235,10 @@ describe("the same tests and verdicts as plain pytest", () => {
     const report = readReport(p);
     expect(Object.fromEntries(report.files.map((f) => [f.path, f.status]))).toEqual({ "tests/http/test_guide.txt": "failed", "tests/http/test_ok.py": "passed" });
     expect(outcomesOf(report)).toEqual(plain.outcomes);
+    // A serial run learns its files from its one pytest process: the same two.
+    const serial = await runCli(["--report-json", "serial.json"], { cwd: p.root });
+    expect(serial.stdout).toMatch(/^Found 2 test files, running them in one pytest process$/m);
+    expect(Object.fromEntries(readReport(p, "serial.json").files.map((f) => [f.path, f.status]))).toEqual({ "tests/http/test_guide.txt": "failed", "tests/http/test_ok.py": "cancelled" });
     const named = await runCli(["--parallel", "tests/http/static/test.txt", "--report-json", "named.json"], { cwd: p.root });
     expect(readReport(p, "named.json").files.map((f) => [f.path, f.status])).toEqual([["tests/http/static/test.txt", "no-tests"]]);
     expect(named.code).toBe(5);
