@@ -366,6 +366,23 @@ class TestsSubset:
             items[:] = kept
 
 
+def _is_doctest_textfile(collector):
+    doctest = sys.modules.get("_pytest.doctest")
+    kind = getattr(doctest, "DoctestTextfile", None)
+    return kind is not None and isinstance(collector, kind)
+
+
+def _holds_no_example(collector):
+    """Whether a doctest text file's own collection finds no example: it only reads and parses the text.
+
+    One that cannot be read holds what pytest will say of it, in the file's own process.
+    """
+    try:
+        return not any(True for _ in collector.collect())
+    except Exception:
+        return False
+
+
 class Lister:
     """Records the file collectors pytest creates instead of letting them import anything."""
 
@@ -378,11 +395,15 @@ class Lister:
         cache = getattr(config, "cache", None)
         if cache is not None:
             cache.set = lambda key, value: None
+        # Text files the doctest plugin collected that hold no example (read as pytest reads them, no code run).
+        self.empty_texts = set()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_make_collect_report(self, collector):
         if isinstance(collector, pytest.File) and not isinstance(collector, _FOLDER_COLLECTORS):
             self.files.setdefault(str(collector.path), []).append(type(collector).__name__)
+            if _is_doctest_textfile(collector) and _holds_no_example(collector):
+                self.empty_texts.add(str(collector.path))
             return pytest.CollectReport(collector.nodeid, "passed", None, [])
         return None
 
@@ -395,7 +416,10 @@ class Lister:
         option = config.option
         cache = getattr(config, "cache", None)
         listing = {
-            "files": [{"path": path, "kinds": kinds} for path, kinds in self.files.items()],
+            "files": [
+                {"path": path, "kinds": kinds, **({"empty": True} if path in self.empty_texts and set(kinds) == {"DoctestTextfile"} else {})}
+                for path, kinds in self.files.items()
+            ],
             "errors": self.errors,
             "rootdir": str(config.rootpath),
             "inifile": None if config.inipath is None else str(config.inipath),
@@ -521,12 +545,6 @@ def _message(report, text):
         message = error_lines[0] if error_lines else (lines[-1] if lines else "")
     first = str(message).strip().split("\n", 1)[0]
     return first[:_MESSAGE_CHARS]
-
-
-def _is_doctest_textfile(collector):
-    doctest = sys.modules.get("_pytest.doctest")
-    kind = getattr(doctest, "DoctestTextfile", None)
-    return kind is not None and isinstance(collector, kind)
 
 
 class Recorder:

@@ -15,8 +15,11 @@ import type { PythonCommand } from "../python.js";
 
 /** What pytest would collect, and the settings every process of the run must share with that answer. */
 export interface Listing {
-  /** Absolute paths, with the class of each collector pytest made for the file (Module, DoctestModule, DoctestTextfile, a plugin's). */
-  files: { path: string; kinds: string[] }[];
+  /**
+   * Absolute paths, with the class of each collector pytest made for the file (Module, DoctestModule, DoctestTextfile, a
+   * plugin's); `empty` for a doctest text file whose collection found no example. Absent: false.
+   */
+  files: { path: string; kinds: string[]; empty?: boolean }[];
   /** Collectors above the files that failed (a conftest that does not import), absolute. */
   errors: { nodeid: string; path: string; message: string }[];
   rootdir: string;

@@ -85,7 +85,7 @@ export function selectionFrom(request: CollectionRequest, listing: Listing, root
     const named = request.named.get(file) ?? null;
     // A text file pytest's doctest plugin collects (`test*.txt`) with no example in it runs nothing in plain pytest and
     // says nothing there; a process of its own would only add a NO TESTS line. One that is named still runs.
-    if (named === null && found.kinds.length > 0 && found.kinds.every((kind) => kind === "DoctestTextfile") && !mayHoldDoctests(found.path)) continue;
+    if (named === null && found.empty === true) continue;
     const onlyDoctests = found.kinds.every((kind) => kind === "DoctestModule");
     byPath.set(file, { path: file, named, folder: named === null ? folderOf(file) : null, kind: onlyDoctests ? "doctests" : "tests" });
   }
@@ -98,23 +98,6 @@ export function selectionFrom(request: CollectionRequest, listing: Listing, root
   const notices = [...request.notices];
   if (request.args.length === 0) notices.push(`pytest collects from: ${args.join(", ")}`);
   return { files: [...byPath.values()].sort((a, b) => compareCodeUnits(a.path, b.path)), searched: args, notices };
-}
-
-/** The doctest prompts, as UTF-8 (or any ASCII-compatible encoding) and UTF-16 write them. */
-const DOCTEST_PROMPTS = [Buffer.from(">>>"), Buffer.from(">>>", "utf16le"), Buffer.from("\u3e00\u3e00\u3e00", "utf16le")];
-
-/**
- * Whether a text file could hold a doctest example: doctest finds one only at a `>>>` prompt. A file that cannot be
- * read may (pytest will say what is wrong with it).
- */
-function mayHoldDoctests(file: string): boolean {
-  let content: Buffer;
-  try {
-    content = fs.readFileSync(file);
-  } catch {
-    return true;
-  }
-  return DOCTEST_PROMPTS.some((prompt) => content.includes(prompt));
 }
 
 function statOrNull(file: string): fs.Stats | null {
