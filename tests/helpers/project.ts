@@ -48,6 +48,13 @@ export function temporaryProjects(): (files: Record<string, string>) => Project 
 }
 
 /**
+ * For tests that measure grimoire-run's memory: its JavaScript heap held to 40 MB, as a busy machine's lazy garbage
+ * collector would not keep it (CI saw 132 MB where an idle machine peaks at 75 MB). What the run keeps as strings then
+ * ends it out of memory, and what stays in its resident memory is kept, not garbage waiting for a collection.
+ */
+export const SMALL_HEAP = { NODE_OPTIONS: "--max-old-space-size=40" };
+
+/**
  * The environment fixture runs start from. Third-party pytest plugins
  * installed on the machine are not loaded: they cost most of a second per
  * pytest process and the behaviour under test does not depend on them.

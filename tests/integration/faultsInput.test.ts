@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLI, processesIn, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
+import { CLI, processesIn, readReport, runCli, SMALL_HEAP, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
 const project = temporaryProjects();
 const PASS = "def test_ok():\n    pass\n";
@@ -80,8 +80,7 @@ def test_one_endless_line():
     sys.stdout.flush()
 `,
     });
-    // A JavaScript heap held small, as a busy machine's garbage collector would not keep it: the line kept whole ends the run out of memory.
-    const cli = startCli(["--parallel", "--report-json", "r.json", "--", "-s"], { cwd: p.root, env: testEnv({ NODE_OPTIONS: "--max-old-space-size=40" }), keepStdout: 200_000 });
+    const cli = startCli(["--parallel", "--report-json", "r.json", "--", "-s"], { cwd: p.root, env: testEnv(SMALL_HEAP), keepStdout: 200_000 });
     // The console's lines, measured as they stream past (the kept stdout is only a tail).
     const consoleLines = { longest: 0, taggedYs: 0, current: "" };
     cli.child.stdout?.on("data", (chunk: Buffer) => {

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { HONOUR_TERM, IGNORE_TERM, hangingProject as makeHangingProject } from "../helpers/hanging.js";
-import { temporaryProjects, processesIn, processesWith, readReport, runCli, startCli, testEnv, killedMarkers, type Project } from "../helpers/project.js";
+import { killedMarkers, processesIn, processesWith, type Project, readReport, runCli, SMALL_HEAP, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
 const project = temporaryProjects();
 const marker = killedMarkers();
@@ -205,9 +205,7 @@ def test_flood():
 `,
       "tests/http/test_quiet.py": "def test_quiet():\n    pass\n",
     });
-    // A JavaScript heap held small, as a busy machine's garbage collector would not keep it (CI saw 132 MB without
-    // this, 75 MB when idle): output kept as strings ends the run out of memory, output kept as buffers shows below.
-    const cli = startCli(["--parallel", "-n", "2", "--report-json", "r.json", "--", "-s"], { cwd: p.root, env: testEnv({ NODE_OPTIONS: "--max-old-space-size=40" }), keepStdout: 100_000 });
+    const cli = startCli(["--parallel", "-n", "2", "--report-json", "r.json", "--", "-s"], { cwd: p.root, env: testEnv(SMALL_HEAP), keepStdout: 100_000 });
     let peakKb = 0;
     const pid = cli.child.pid as number;
     const sample = (): void => {

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type JsonReportFile, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
+import { type JsonReportFile, readReport, runCli, SMALL_HEAP, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
@@ -161,8 +161,7 @@ describe("bad load options", () => {
 describe("a long repeated run", () => {
   it("runs 150 iterations without growing in open files or memory", async () => {
     const p = project({ "tests/http/test_tiny.py": "def test_tiny():\n    pass\n" });
-    // A JavaScript heap held small, as a busy machine's garbage collector would not keep it: what grows is kept, not garbage.
-    const cli = startCli(["--parallel", "--loop", "150", "-q"], { cwd: p.root, env: testEnv({ NODE_OPTIONS: "--max-old-space-size=40" }), keepStdout: 4000 });
+    const cli = startCli(["--parallel", "--loop", "150", "-q"], { cwd: p.root, env: testEnv(SMALL_HEAP), keepStdout: 4000 });
     const pid = cli.child.pid as number;
     let iteration = 0;
     const samples: { iteration: number; fds: number; rssMiB: number }[] = [];
