@@ -355,6 +355,8 @@ class TestsSubset:
             subset = json.load(handle)
         self.keep_named = subset["run"] == "only"
         self.nodeids = set(subset["nodeids"])
+        # While this part deselects the other parts' tests: those are not the user's deselection.
+        self.dropping = False
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config, items):
@@ -362,7 +364,11 @@ class TestsSubset:
         for item in items:
             (kept if (item.nodeid in self.nodeids) == self.keep_named else dropped).append(item)
         if dropped:
-            config.hook.pytest_deselected(items=dropped)
+            self.dropping = True
+            try:
+                config.hook.pytest_deselected(items=dropped)
+            finally:
+                self.dropping = False
             items[:] = kept
 
 
@@ -590,6 +596,21 @@ class Recorder:
                 reporter.write_line(COLLECTED_MARKER)
             else:
                 os.write(1, f"{COLLECTED_MARKER}\n".encode())
+
+    def pytest_deselected(self, items):
+        """The tests the user's selection left out (-k, -m, --deselect, --lf), by file, as pytest's summary counts them.
+
+        Each part of a split file sees the same selection: only its `all-but` part, the one every split has, counts it.
+        """
+        subset = self.config.pluginmanager.get_plugin("grimoire-tests-subset")
+        if subset is not None and (subset.keep_named or subset.dropping):
+            return
+        files = {}
+        for item in items:
+            path = _absolute(self.config, item.nodeid)
+            files[path] = files.get(path, 0) + 1
+        if files:
+            self._write({"t": "deselected", "files": files})
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_make_collect_report(self, collector):

@@ -26,6 +26,7 @@ const COUNT_WORDING: [keyof TestCounts, string, string][] = [
   ["xfailed", "xfailed", "xfailed"],
   ["xpassed", "xpassed", "xpassed"],
   ["errors", "error", "errors"],
+  ["deselected", "deselected", "deselected"],
 ];
 
 export function plural(count: number, word: string, many = `${word}s`): string {

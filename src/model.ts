@@ -13,6 +13,8 @@ export interface TestCounts {
   errors: number;
   xfailed: number;
   xpassed: number;
+  /** Left out by the user's selection (-k, -m, --deselect, --lf) after collection, as pytest's summary counts them. */
+  deselected: number;
 }
 
 /** A test's outcome as pytest's terminal reporter names it; a test's worst phase decides (a teardown error makes it `error`). */
@@ -244,10 +246,10 @@ export function failedOnItsOwn(status: FileStatus): boolean {
   return status === "failed" || status === "timeout";
 }
 
-export const COUNT_KEYS = ["passed", "failed", "skipped", "errors", "xfailed", "xpassed"] as const satisfies readonly (keyof TestCounts)[];
+export const COUNT_KEYS = ["passed", "failed", "skipped", "errors", "xfailed", "xpassed", "deselected"] as const satisfies readonly (keyof TestCounts)[];
 
 export function emptyCounts(): TestCounts {
-  return { passed: 0, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 };
+  return { passed: 0, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 };
 }
 
 /** Adds `more` into `into`; a count missing from `more` (a report from an older version) adds nothing. */

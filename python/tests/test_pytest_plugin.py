@@ -243,7 +243,11 @@ def test_a_tests_subset_keeps_one_parts_tests_after_pytests_own_selection(plugin
     assert sorted(line.split(" ")[0] for line in result.outlines if " PASSED" in line) == sorted(kept)
     # pytest says what it left out, as --deselect would: the part's others and -k's own.
     result.stdout.fnmatch_lines([f"*{6 - len(kept)} deselected*"])
-    assert records(root / "results.jsonl")[0]["files"] == {str(root / "test_flow.py"): len(kept)}
+    written = records(root / "results.jsonl")
+    assert next(r for r in written if r["t"] == "collected")["files"] == {str(root / "test_flow.py"): len(kept)}
+    # The user's own deselection (-k) is counted once per file: by its all-but part, which every split has.
+    deselected = [r["files"] for r in written if r["t"] == "deselected"]
+    assert deselected == ([{str(root / "test_flow.py"): 1}] if run == "all-but" else [])
 
 
 def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish(plugin_pytester, monkeypatch):
@@ -407,7 +411,11 @@ def test_a_file_collected_with_no_test_selected_counts_as_zero(plugin_pytester, 
     monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
     result = plugin_pytester.runpytest_subprocess(*PLUGIN, ".", "-k", "one")
     result.assert_outcomes(passed=1)
-    assert records(root / "results.jsonl")[0] == {"t": "collected", "files": {str(root / "test_a.py"): 1, str(root / "test_b.py"): 0}}
+    assert records(root / "results.jsonl")[:2] == [
+        # What -k left out, by file, as pytest's summary counts it ("2 deselected").
+        {"t": "deselected", "files": {str(root / "test_a.py"): 1, str(root / "test_b.py"): 1}},
+        {"t": "collected", "files": {str(root / "test_a.py"): 1, str(root / "test_b.py"): 0}},
+    ]
 
 
 def test_sigterm_stops_the_test_like_ctrl_c_says_where_and_lets_teardown_finish(plugin_pytester):

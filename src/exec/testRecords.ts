@@ -111,6 +111,8 @@ export function parseRecords(text: string): ProcessRecords {
     }
     if (record.t === "collected" && record.files !== undefined) {
       collected = new Map(Object.entries(record.files));
+    } else if (record.t === "deselected" && record.files !== undefined) {
+      for (const [path, count] of Object.entries(record.files)) if (typeof count === "number") fileOf(path).counts.deselected += count;
     } else if (record.t === "collect-error" && typeof record.path === "string") {
       const file = fileOf(record.path);
       file.collectError = true;

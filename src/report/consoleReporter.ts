@@ -255,5 +255,7 @@ function describeLoad(load: LoadPlan | null): string {
 }
 
 function describeCounts(tests: NonNullable<FileResult["tests"]>): string {
-  return `(${formatCounts(addCounts(emptyCounts(), tests), ["passed"])})`;
+  const counts = addCounts(emptyCounts(), tests);
+  // A file whose every test was deselected says only that, as its pytest does ("2 deselected").
+  return `(${formatCounts(counts, counts.deselected > 0 ? [] : ["passed"])})`;
 }

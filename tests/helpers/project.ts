@@ -217,7 +217,7 @@ export interface JsonReportFile {
     slot: number;
     startSeconds: number;
     durationSeconds: number;
-    tests: { passed: number; failed: number; skipped: number; errors: number; xfailed: number; xpassed: number } | null;
+    tests: { passed: number; failed: number; skipped: number; errors: number; xfailed: number; xpassed: number; deselected: number } | null;
     cases: { nodeid: string; outcome: string; durationSeconds: number }[];
     log: string | null;
   }[];

@@ -129,8 +129,8 @@ describe("parallel runs", () => {
     const result = await runCli(["--parallel", "-k", "keep", "-m", "not slow", "--report-json", "r.json", "--", "--tb=line"], { cwd: p.root });
     expect(result.code, result.stdout).toBe(0);
     const report = readReport(p, "r.json");
-    expect(report.files.find((f) => f.path === "tests/http/test_a.py")?.tests).toEqual({ passed: 1, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
-    expect(report.files.find((f) => f.path === "tests/http/test_b.py")?.tests).toEqual({ passed: 1, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
+    expect(report.files.find((f) => f.path === "tests/http/test_a.py")?.tests).toEqual({ passed: 1, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
+    expect(report.files.find((f) => f.path === "tests/http/test_b.py")?.tests).toEqual({ passed: 1, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
   });
 
   it("runs files whose names hold spaces, quotes and $(...) without a shell ever seeing them", async () => {
@@ -310,7 +310,7 @@ describe("serial and debug modes", () => {
       ["tests/http/test_b.py", "failed"],
       ["tests/http/test_c.py", "cancelled"],
     ]);
-    expect(report.files[1]?.tests).toEqual({ passed: 1, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
+    expect(report.files[1]?.tests).toEqual({ passed: 1, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
   });
 
   it("counts a file that does not import among the files found, where -x stops pytest's collection", async () => {
@@ -381,7 +381,7 @@ def test_xfail():
     // pytest's own summary line for this file: 1 failed, 2 passed, 1 skipped, 1 xfailed, 1 error.
     const log = p.read(mix?.log ?? "");
     expect(log).toMatch(/1 failed, 2 passed, 1 skipped, 1 xfailed, 1 error/);
-    expect(mix?.tests).toEqual({ passed: 2, failed: 1, skipped: 1, errors: 1, xfailed: 1, xpassed: 0 });
+    expect(mix?.tests).toEqual({ passed: 2, failed: 1, skipped: 1, errors: 1, xfailed: 1, xpassed: 0, deselected: 0 });
     expect(mix?.cases.map((c) => [c.nodeid, c.outcome])).toEqual([
       ["tests/http/test_mix.py::test_pass_1", "passed"],
       ["tests/http/test_mix.py::test_pass_2", "passed"],

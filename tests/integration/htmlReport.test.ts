@@ -178,7 +178,7 @@ function entry(fields: Partial<JsonFileEntry> & Pick<JsonFileEntry, "path" | "st
     signal: fields.status === "timeout" ? "SIGKILL" : null,
     iteration,
     attempt,
-    tests: { passed: 3, failed: failed ? 1 : 0, skipped: 1, errors: 0, xfailed: 0, xpassed: 0 },
+    tests: { passed: 3, failed: failed ? 1 : 0, skipped: 1, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 },
     cases: [],
     log: `.grimoire/logs/20261122-031500-a1b2c3/${fields.path.replace(/\//g, "_")}.i${iteration}.a${attempt}.log`,
     ...fields,
@@ -196,7 +196,7 @@ function realisticReport(): JsonReport {
     entry({ path: "tests/http/test_api.py", status: "flaky", slot: 1, startSeconds: 4.05, durationSeconds: 1.95, attempt: 2 }),
     entry({ path: "tests/e2e/test_slow.py", status: "timeout", slot: 1, startSeconds: 6.05, durationSeconds: 6.0, tests: null }),
     entry({ path: "tests/http/test_cart.py", status: "passed", slot: 2, startSeconds: 7.05, durationSeconds: 1.95 }),
-    entry({ path: TRICKY, status: "no-tests", slot: 0, startSeconds: 8.45, durationSeconds: 0.002, tests: { passed: 0, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 } }),
+    entry({ path: TRICKY, status: "no-tests", slot: 0, startSeconds: 8.45, durationSeconds: 0.002, tests: { passed: 0, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 } }),
     entry({ path: "tests/e2e/test_search.py", status: "passed", slot: 0, startSeconds: 8.5, durationSeconds: 3.8, iteration: 2 }),
     entry({ path: "tests/e2e/test_reports.py", status: "cancelled", slot: -1, startSeconds: 12.1, durationSeconds: 0, exitCode: null, tests: null, log: null, iteration: 2 }),
   ];
@@ -223,7 +223,7 @@ function debuggingReport(): JsonReport {
     },
     { nodeid: "tests/http/test_api.py::test_skip", outcome: "skipped", durationSeconds: 0 },
   ];
-  api.tests = { passed: 1, failed: 1, skipped: 1, errors: 0, xfailed: 0, xpassed: 0 };
+  api.tests = { passed: 1, failed: 1, skipped: 1, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 };
   api.artifacts = `${logs}/tests_http_test_api.py.artifacts`;
   api.artifactFiles = [`${logs}/tests_http_test_api.py.artifacts/test_create.png`, `${logs}/tests_http_test_api.py.artifacts/trace #1.zip`];
   api.serverLog = `${logs}/tests_http_test_api.py.server.log`;

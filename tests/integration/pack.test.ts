@@ -30,7 +30,7 @@ describe("--pack", () => {
     expect(status["tests/http/test_broken.py"]).toBe("failed");
     for (let i = 0; i < 8; i++) expect(status[`tests/http/test_${i}.py`]).toBe("passed");
     expect(status["tests/e2e/test_other_folder.py"]).toBe("passed");
-    expect(report.files.find((f) => f.path === "tests/http/test_fails.py")?.tests).toEqual({ passed: 0, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
+    expect(report.files.find((f) => f.path === "tests/http/test_fails.py")?.tests).toEqual({ passed: 0, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
     expect(new Set(report.files.map((f) => f.log)).size).toBe(2);
     expect(result.stdout).toMatch(/^\S+\+\d+\s*\| /m);
   });

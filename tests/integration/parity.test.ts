@@ -41,7 +41,7 @@ def pytest_sessionfinish(session):
 `;
 
 /** What plain `python -m pytest ARGS` does to each test, and its exit code. */
-function plainPytest(p: Project, args: string[]): { outcomes: Record<string, string>; code: number | null } {
+function plainPytest(p: Project, args: string[]): { outcomes: Record<string, string>; code: number | null; stdout: string } {
   const out = path.join(p.root, "oracle.json");
   fs.writeFileSync(path.join(p.root, "oracle_plugin.py"), ORACLE);
   const run = spawnSync("python3", ["-m", "pytest", "-p", "oracle_plugin", ...args], {
@@ -51,7 +51,7 @@ function plainPytest(p: Project, args: string[]): { outcomes: Record<string, str
   });
   // pytest stopped before its session (a usage error) has no outcomes to give.
   const outcomes = fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, "utf8")) as Record<string, string>) : {};
-  return { outcomes, code: run.status };
+  return { outcomes, code: run.status, stdout: run.stdout };
 }
 
 const MUST_NOT_RUN = "raise SystemExit('pytest never collects this file; grimoire-run must not either')\n";
@@ -201,7 +201,7 @@ describe("the same tests and verdicts as plain pytest", () => {
     expect(result.stdout + result.stderr).not.toMatch(/pytest never collects this file/);
     // Counted as pytest counts them: xfailed and xpassed apart from skipped and passed.
     const outcomes = report.files.find((f) => f.path === "tests/http/test_outcomes.py");
-    expect(outcomes?.tests).toEqual({ passed: 6, failed: 2, skipped: 1, errors: 2, xfailed: 1, xpassed: 1 });
+    expect(outcomes?.tests).toEqual({ passed: 6, failed: 2, skipped: 1, errors: 2, xfailed: 1, xpassed: 1, deselected: 0 });
     expect(result.stdout).toMatch(/^Tests: .*1 xfailed, 1 xpassed/m);
     // A module skipped while collecting counts as skipped in pytest's summary, and in grimoire-run's: twice here, as
     // --doctest-modules collects it as a doctest module too, and pytest says "2 skipped".
@@ -242,6 +242,26 @@ describe("the same tests and verdicts as plain pytest", () => {
     const named = await runCli(["--parallel", "tests/http/static/test.txt", "--report-json", "named.json"], { cwd: p.root });
     expect(readReport(p, "named.json").files.map((f) => [f.path, f.status])).toEqual([["tests/http/static/test.txt", "no-tests"]]);
     expect(named.code).toBe(5);
+  });
+
+  it("counts the tests a selection leaves out as pytest's summary does, file by file and in all, in every mode", async () => {
+    const p = project({
+      "pytest.ini": "[pytest]\nmarkers =\n    slow: a slow test\n",
+      "tests/http/test_mixed.py": "import pytest\n\ndef test_keep():\n    pass\n\ndef test_drop():\n    pass\n\n@pytest.mark.slow\ndef test_slow_keep():\n    pass\n",
+      "tests/http/test_all_out.py": "def test_drop_one():\n    pass\n\ndef test_drop_two():\n    pass\n",
+    });
+    const plain = plainPytest(p, ["tests/http", "-k", "not drop", "-m", "not slow"]);
+    expect(plain.outcomes).toEqual({ "tests/http/test_mixed.py::test_keep": "passed" });
+    expect(plain.stdout).toMatch(/ 1 passed, 4 deselected /);
+    for (const mode of [...MODES.map(([, args]) => args), []]) {
+      const result = await runCli([...mode, "-k", "not drop", "-m", "not slow", "--report-json", "report.json"], { cwd: p.root });
+      const what = `mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`;
+      expect(result.code, what).toBe(0);
+      expect(result.stdout, what).toMatch(/^Tests: 1 passed, 0 failed, 0 skipped, 4 deselected$/m);
+      const files = Object.fromEntries(readReport(p).files.map((f) => [f.path, [f.status, f.tests?.passed, f.tests?.deselected]]));
+      expect(files, what).toEqual({ "tests/http/test_mixed.py": ["passed", 1, 2], "tests/http/test_all_out.py": ["no-tests", 0, 2] });
+      if (mode.length > 0) expect(result.stdout, what).toMatch(/^NO TESTS\s+tests\/http\/test_all_out\.py\s+\S+\s+\(2 deselected\)$/m);
+    }
   });
 
   it("serial: one process with -x stops where plain pytest -x stops, with the same outcomes", async () => {

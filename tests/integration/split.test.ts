@@ -75,6 +75,18 @@ describe("--split auto", () => {
     expect(fourth.stdout).not.toMatch(/not found|no match/);
   });
 
+  it("counts a deselected test of a split file once, not once per part", async () => {
+    const p = project({ "tests/http/test_flow.py": flow(), "tests/http/test_a.py": SHORT, "tests/http/test_b.py": SHORT, "tests/http/test_c.py": SHORT });
+    expect((await runCli(["--parallel", "-n", "4", "--split", "auto"], { cwd: p.root })).code).toBe(0);
+    const selected = await runCli(["--parallel", "-n", "4", "--split", "auto", "-k", "not test_login_2 and not test_short", "--report-json", "r.json"], { cwd: p.root });
+    expect(selected.code, selected.stdout + selected.stderr).toBe(0);
+    const row = readReport(p, "r.json").files.find((f) => f.path === "tests/http/test_flow.py") as { tests: { passed: number; deselected: number } | null; parts?: unknown[] };
+    expect(row.parts?.length).toBeGreaterThanOrEqual(2);
+    expect(row.tests).toMatchObject({ passed: 9, deselected: 1 });
+    // As one plain pytest run says: 9 passed, 4 deselected (one of the flow, the three short files' tests).
+    expect(selected.stdout).toMatch(/^Tests: 9 passed, 0 failed, 0 skipped, 4 deselected$/m);
+  });
+
   it("never splits a module marked grimoire_serial", async () => {
     const marked = `import pytest\npytestmark = pytest.mark.grimoire_serial\n${flow()}`;
     const p = project({ "pytest.ini": "[pytest]\naddopts = --strict-markers\n", "tests/http/test_flow.py": marked, "tests/http/test_a.py": SHORT, "tests/http/test_b.py": SHORT });

@@ -33,7 +33,7 @@ describe("the data a run combines", () => {
   });
 
   it("knows whether tests failed, for --no-cov-on-fail", () => {
-    const counts = (failed: number) => ({ passed: 1, failed, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
+    const counts = (failed: number) => ({ passed: 1, failed, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
     expect(testsFailedIn([fileResult({ path: "a.py", tests: counts(0) })])).toBe(false);
     expect(testsFailedIn([fileResult({ path: "a.py", status: "timeout" })])).toBe(true);
     expect(testsFailedIn([fileResult({ path: "a.py", status: "failed", tests: counts(1) }), fileResult({ path: "a.py", attempt: 2, status: "flaky", tests: counts(0) })])).toBe(false);

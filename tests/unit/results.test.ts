@@ -76,7 +76,7 @@ describe("the status of a file from its pytest process", () => {
       finish(1),
     ]);
     const result = resultOfFile(RUN, outcome({ exitCode: 1, records: recorded }));
-    expect(result.tests).toEqual({ passed: 2, failed: 0, skipped: 0, errors: 1, xfailed: 1, xpassed: 1 });
+    expect(result.tests).toEqual({ passed: 2, failed: 0, skipped: 0, errors: 1, xfailed: 1, xpassed: 1, deselected: 0 });
     expect(result.cases.map((c) => [c.nodeid.split("::")[1], c.outcome, c.seconds])).toEqual([
       ["ok", "passed", 0.75],
       ["gone", "error", 0.75],
@@ -90,7 +90,7 @@ describe("the status of a file from its pytest process", () => {
     const recorded = records([{ t: "collect-skip", nodeid: file, path: file }, collected({ [file]: 0 }), finish(5)]);
     const result = resultOfFile(RUN, outcome({ exitCode: 5, records: recorded }));
     expect(result.status).toBe("no-tests");
-    expect(result.tests).toEqual({ passed: 0, failed: 0, skipped: 1, errors: 0, xfailed: 0, xpassed: 0 });
+    expect(result.tests).toEqual({ passed: 0, failed: 0, skipped: 1, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
     expect(result.cases).toEqual([{ nodeid: file, outcome: "skipped", seconds: 0 }]);
   });
 

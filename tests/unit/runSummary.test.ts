@@ -11,7 +11,7 @@ import { palette } from "../../src/report/style.js";
 import type { RunReport } from "../../src/model.js";
 import { fileResult } from "../helpers/results.js";
 
-const counts = (passed: number, failed: number) => ({ passed, failed, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
+const counts = (passed: number, failed: number) => ({ passed, failed, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
 
 const report: RunReport = {
   version: 1,

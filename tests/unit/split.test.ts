@@ -59,11 +59,11 @@ describe("splitting a file that dominates the run", () => {
 
   it("reports a split file once: its worst part's status, every test, the parts' time summed, each part listed", () => {
     const cases = (names: string[], outcome: "passed" | "failed") => names.map((nodeid) => ({ nodeid, outcome, seconds: 1 }));
-    const a = fileResult({ path: "f.py", startSeconds: 1, durationSeconds: 2, log: "a.log", tests: { passed: 2, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 }, cases: cases(["f.py::a", "f.py::b"], "passed") });
-    const b = fileResult({ path: "f.py", status: "failed", exitCode: 1, startSeconds: 1.5, durationSeconds: 3, log: "b.log", reason: "tests failed", tests: { passed: 0, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 }, cases: cases(["f.py::c"], "failed") });
+    const a = fileResult({ path: "f.py", startSeconds: 1, durationSeconds: 2, log: "a.log", tests: { passed: 2, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 }, cases: cases(["f.py::a", "f.py::b"], "passed") });
+    const b = fileResult({ path: "f.py", status: "failed", exitCode: 1, startSeconds: 1.5, durationSeconds: 3, log: "b.log", reason: "tests failed", tests: { passed: 0, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 }, cases: cases(["f.py::c"], "failed") });
     const combined = combineParts([a, b]);
     expect(combined).toMatchObject({ path: "f.py", status: "failed", exitCode: 1, startSeconds: 1, durationSeconds: 5, log: "b.log", reason: "tests failed" });
-    expect(combined.tests).toEqual({ passed: 2, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0 });
+    expect(combined.tests).toEqual({ passed: 2, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
     expect(combined.cases.map((c) => c.nodeid)).toEqual(["f.py::a", "f.py::b", "f.py::c"]);
     expect(combined.parts?.map((p) => [p.status, p.log])).toEqual([["passed", "a.log"], ["failed", "b.log"]]);
     expect(combineParts([a, { ...a, log: "c.log" }]).status).toBe("passed");
