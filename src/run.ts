@@ -76,7 +76,13 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
 
     // 3. pytest says which files a plain run of the selection collects (a direct serial run's own process says it later).
     const listed = await listFiles(config, session, shape, start);
-    if (listed === "cancelled") return interrupted();
+    if (listed === "cancelled") {
+      // Nothing has been said yet: say why the run ends without a test, as pytest says it was interrupted.
+      const signal = session.interruptedBy;
+      const code = interrupted();
+      if (signal !== null) session.useTerminal(await createTerminal(io, false)).out(`Interrupted by ${signal} while pytest was listing the test files: no test ran\n\nFAILED (exit code ${code})\n`);
+      return code;
+    }
     const { listing, selection, changed } = listed;
     const colour = colourEnabled(io.stdout, io.env);
     if (listing !== null && (shape.given.collectOnly || listing.options.collectOnly)) {

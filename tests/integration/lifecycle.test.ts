@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { HONOUR_TERM, IGNORE_TERM, hangingProject as makeHangingProject } from "../helpers/hanging.js";
-import { killedMarkers, processesIn, processesWith, type Project, readReport, runCli, SMALL_HEAP, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
+import { killedMarkers, processesIn, processesWith, type Project, readReport, runCli, SMALL_HEAP, startCli, temporaryProjects, testEnv, until } from "../helpers/project.js";
 
 const project = temporaryProjects();
 const marker = killedMarkers();
@@ -112,6 +112,23 @@ describe("signals to grimoire-run", () => {
     expect(result.stdout).toMatch(/4 files: 4 cancelled/);
     const statuses = readReport(p, "r.json").files.map((f) => f.status);
     expect(statuses).toEqual(["cancelled", "cancelled", "cancelled", "cancelled"]);
+  });
+
+  it("Ctrl-C while pytest is still listing the files says so, leaves nothing running, and exits 130", async () => {
+    // A conftest slow to import keeps the listing session busy; it says when it has started.
+    const p = project({
+      "tests/conftest.py": "import pathlib, time\npathlib.Path('listing-started').touch()\ntime.sleep(60)\n",
+      "tests/http/test_a.py": "def test_a():\n    pass\n",
+    });
+    const cli = startCli(["--parallel", "-n", "2"], { cwd: p.root });
+    await until(() => fs.existsSync(path.join(p.root, "listing-started")), "the listing session to import the conftest", 30_000);
+    cli.child.kill("SIGINT");
+    const result = await cli.done;
+
+    expect(result.code).toBe(130);
+    expect(result.stdout).toMatch(/^Interrupted by SIGINT while pytest was listing the test files: no test ran$/m);
+    expect(result.stdout).toMatch(/^FAILED \(exit code 130\)$/m);
+    expect(processesIn(p.root)).toEqual([]);
   });
 
   it("a second Ctrl-C skips the grace period", async () => {
