@@ -4,7 +4,7 @@
  * mode, warnings, and the summary. It only listens to run events.
  */
 import type { BatchStart, LoadPlan, Progress, RunEvent, RunListener, StopCause } from "../events.js";
-import { addCounts, emptyCounts, type FileResult, type FileStatus } from "../model.js";
+import { addCounts, COUNT_KEYS, emptyCounts, type FileResult, type FileStatus } from "../model.js";
 import { formatSummary } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
@@ -256,6 +256,6 @@ function describeLoad(load: LoadPlan | null): string {
 
 function describeCounts(tests: NonNullable<FileResult["tests"]>): string {
   const counts = addCounts(emptyCounts(), tests);
-  // A file whose every test was deselected says only that, as its pytest does ("2 deselected").
-  return `(${formatCounts(counts, counts.deselected > 0 ? [] : ["passed"])})`;
+  // As the file's pytest says it: "1 skipped", "2 deselected", not "0 passed, 1 skipped"; "0 passed" only when nothing else is.
+  return `(${formatCounts(counts, COUNT_KEYS.some((key) => counts[key] > 0) ? [] : ["passed"])})`;
 }
