@@ -21,6 +21,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 import traceback
 import types
 import weakref
@@ -166,6 +167,12 @@ def become_pytest(request, inherited_stdin, output):
         # A fork shares its parent's random state and its parent's temporary folder; a fresh process would not.
         random.seed()
         tempfile.tempdir = _TEMPDIR_AT_START
+        # logging counts a record's relativeCreated from its import, which a fresh process makes as pytest starts:
+        # from the fork, not from the server's start (minutes ago, late in a long run).
+        logging = sys.modules.get("logging")
+        if logging is not None and isinstance(getattr(logging, "_startTime", None), (int, float)):
+            # Seconds as a float up to Python 3.12, nanoseconds as an int from 3.13.
+            logging._startTime = time.time_ns() if isinstance(logging._startTime, int) else time.time()
         # Exit handlers registered in the server are not the file's; those its session registers are.
         _fresh_exit_handlers()
         grimoire_run_prepared.take(request["args"])

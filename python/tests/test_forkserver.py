@@ -254,7 +254,7 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
         tmp_path / "p",
         {
             "test_probe.py": """\
-                import json, os, signal, sys, tempfile
+                import json, logging, os, signal, sys, tempfile
 
                 def test_probe():
                     with open("probe.json", "w") as handle:
@@ -265,6 +265,7 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
                             "set": os.environ.get("FROM_FILE"), "unset": os.environ.get("FROM_SERVER"), "kept": os.environ.get("KEPT"),
                             "stdin": [os.fstat(0).st_rdev, os.fstat(0).st_ino], "tempdir": tempfile.gettempdir(),
                             "sigint": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+                            "log_start": logging._startTime,
                         }, handle)
             """,
         },
@@ -272,6 +273,7 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
     server = start_server(env=python_env(FROM_SERVER="1", KEPT="2"))
     # The server worked out its own temporary folder in its warm-up; the file's is worked out from the file's environment.
     (tmp_path / "file-tmp").mkdir()
+    asked_at = time.time()
     server.run(1, [*QUIET, "test_probe.py"], root, set={"FROM_FILE": "3", "TMPDIR": str(tmp_path / "file-tmp")}, unset=["FROM_SERVER"])
     pid = server.expect("started", id=1)["pid"]
     server.expect("exited", id=1, code=0)
@@ -283,6 +285,8 @@ def test_a_forked_file_runs_as_a_fresh_python_m_pytest_would(start_server, tmp_p
     assert probe["orig_argv"][-6:] == ["-m", "pytest", *QUIET, "test_probe.py"]
     assert (probe["set"], probe["unset"], probe["kept"]) == ("3", None, "2")
     assert probe["tempdir"] == str(tmp_path / "file-tmp")
+    # logging's clock (a record's relativeCreated) starts with the file's process, not with the server's import of it.
+    assert probe["log_start"] >= asked_at
     # Ctrl-C's signal raises KeyboardInterrupt, as in any fresh Python (a test that sends it to itself expects that).
     assert probe["sigint"] is True
     null = os.stat(os.devnull)
