@@ -160,7 +160,7 @@ def server():
     await cli.waitForOutput(/^PASS\s+tests\/http\/test_[ab]\.py/m);
     const waiting = /^PASS\s+tests\/http\/test_a\.py/m.test(cli.stdoutSoFar()) ? "b" : "a";
     await cli.waitForOutput(new RegExp(`^SLOW\\s+tests/http/test_${waiting}\\.py\\s+\\d+\\.0s\\s+still running$`, "m"));
-    await cli.waitForOutput(/No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it\. Files that run at once cannot share a fixed port: derive ports from GRIMOIRE_SLOT/);
+    await cli.waitForOutput(/No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it\. If it waits for a fixed port another file holds, it never gets it: files that run at once derive their ports from GRIMOIRE_SLOT/);
     cli.child.kill("SIGINT");
     const result = await cli.done;
     expect(result.code).toBe(130);
@@ -175,7 +175,7 @@ def server():
     const env = testEnv({ FIXED_PORT: String(await freePort()) });
     const waiting = await runCli(["--parallel", "-n", "2", "--timeout", "4", "--kill-grace", "1", "--slow-notice", "1", "--report-json", "r.json"], { cwd: p.root, env });
     expect(waiting.code).toBe(1);
-    expect(waiting.stdout).toMatch(/--timeout stops it at 4\.0s\. Files that run at once cannot share a fixed port/);
+    expect(waiting.stdout).toMatch(/--timeout stops it at 4\.0s\. If it waits for a fixed port another file holds/);
     expect(readReport(p, "r.json").files.map((f) => f.status).sort()).toEqual(["passed", "timeout"]);
     expect(processesWith(mark)).toEqual([]);
 
