@@ -47,6 +47,7 @@ import { finishRun, reportOutputs } from "./run/finish.js";
 import { newRunId } from "./run/logDir.js";
 import { listFiles, shapeRun, startRun, type Listed, type RunShape, type Started } from "./run/start.js";
 import { RunSession } from "./session.js";
+import { sourceState } from "./changes/sourceState.js";
 
 export interface RunIO extends TerminalStreams {
   env: NodeJS.ProcessEnv;
@@ -153,7 +154,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const environment = await openTestEnvironment(config, session, events, { workers: plan.workers, files: plan.batches.length, held: start.environmentEvents });
     if (environment === "cancelled") return interrupted();
 
-    // 7. The batches run; whatever happens, every process of the run is gone afterwards.
+    // 7. The batches run; whatever happens, every process of the run is gone afterwards. The source they test, as it
+    //    is when they start, is what their outcomes are remembered under (flake rates).
+    const record = start.logsMoved === null;
+    const source = record && config.shard === null ? sourceState(config.root) : Promise.resolve(null);
     const coverage = listing?.coverage ?? null;
     // Not while pytest-cov measures: a package imported before coverage starts would have its module-level lines missed.
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally(config.preload.map((name) => name.split(".")[0] ?? name)) : null;
@@ -202,7 +206,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
-    return await finishRun({ config, session, events, python, env: io.env, logDir, record: start.logsMoved === null, columns: width, history, coverage, lastFailed, outcome, teardownFailed, reportOf });
+    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source, columns: width, history, coverage, lastFailed, outcome, teardownFailed, reportOf });
   } finally {
     await session.close();
   }

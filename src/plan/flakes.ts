@@ -6,20 +6,33 @@
  */
 import { compareCodeUnits } from "../projectPaths.js";
 import type { FlakeRate, FlakyFile } from "../model.js";
-import type { FileHistory, History } from "./history.js";
+import { SOURCE_CHANGED, type FileHistory, type History } from "./history.js";
 
-/** A P, F or K letter string's rate; null unless it both passed and failed (K is both). */
+/**
+ * A P, F or K letter string's rate over all its runs; null unless it both
+ * passed and failed on the same source: within one stretch between `|`
+ * (history.ts's SOURCE_CHANGED), or in one run (K, failed then passed on a
+ * retry). A test that failed, was fixed and passes since is not flaky.
+ */
 export function flakeRate(letters: string): FlakeRate | null {
   let runs = 0;
   let failed = 0;
-  let passed = 0;
-  for (const letter of letters) {
-    if (letter !== "P" && letter !== "F" && letter !== "K") continue;
-    runs++;
-    if (letter !== "P") failed++;
-    if (letter !== "F") passed++;
+  let flaky = false;
+  for (const stretch of letters.split(SOURCE_CHANGED)) {
+    let stretchFailed = false;
+    let stretchPassed = false;
+    for (const letter of stretch) {
+      if (letter !== "P" && letter !== "F" && letter !== "K") continue;
+      runs++;
+      if (letter !== "P") {
+        failed++;
+        stretchFailed = true;
+      }
+      if (letter !== "F") stretchPassed = true;
+    }
+    flaky ||= stretchFailed && stretchPassed;
   }
-  return failed > 0 && passed > 0 ? { runs, failed } : null;
+  return flaky ? { runs, failed } : null;
 }
 
 /**

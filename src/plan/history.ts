@@ -44,6 +44,12 @@ export interface FileHistory {
   tests?: Record<string, string>;
   /** Each test's smoothed seconds (setup, call and teardown), by pytest node id, in the order pytest ran them: what --split divides a file by. */
   testSeconds?: Record<string, number>;
+  /**
+   * The source the last letters were recorded on (changes/sourceState.ts). A
+   * run on other source first adds `|` to the letters: a pass and a failure
+   * count as a flake only between two of them (flakes.ts).
+   */
+  source?: string;
 }
 
 export interface History {
@@ -88,6 +94,7 @@ function checkedEntry(value: unknown): FileHistory | null {
   const recent = entry["recent"];
   const tests = recordOf(entry["tests"], (letters): letters is string => typeof letters === "string");
   const testSeconds = recordOf(entry["testSeconds"], (s): s is number => typeof s === "number" && Number.isFinite(s) && s >= 0);
+  const source = entry["source"];
   return {
     seconds,
     outcome: entry["outcome"] as FileStatus,
@@ -97,6 +104,7 @@ function checkedEntry(value: unknown): FileHistory | null {
     ...(typeof recent === "string" ? { recent } : {}),
     ...(tests === null ? {} : { tests }),
     ...(testSeconds === null ? {} : { testSeconds }),
+    ...(typeof source === "string" ? { source } : {}),
   };
 }
 
@@ -145,9 +153,10 @@ const OUTCOME_WEIGHT: Record<FileStatus, number> = { timeout: 6, failed: 5, canc
  * The history after a run. Each file's duration moves towards the mean of
  * this run's finished executions by HISTORY_SMOOTHING; cancelled and
  * timed-out executions say nothing about how long the file takes, except
- * that a timeout took at least that long. Pure.
+ * that a timeout took at least that long. `source`: the fingerprint of the
+ * source the run tested, null when it is not known. Pure.
  */
-export function updateHistory(history: History, results: readonly FileResult[], now: Date): History {
+export function updateHistory(history: History, results: readonly FileResult[], now: Date, source: string | null = null): History {
   const files: Record<string, FileHistory> = { ...history.files };
   const byPath = new Map<string, FileResult[]>();
   for (const result of results) byPath.set(result.path, [...(byPath.get(result.path) ?? []), result]);
@@ -171,7 +180,7 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     const outcome = finals.reduce((a, b) => (OUTCOME_WEIGHT[b.status] > OUTCOME_WEIGHT[a.status] ? b : a)).status;
     const failedTests = [...new Set(finals.flatMap((r) => r.cases.filter((c) => c.outcome === "failed" || c.outcome === "error").map((c) => c.nodeid)))];
     const perTest = testSeconds(previous?.testSeconds, finals);
-    const recent = recentOutcomes(previous, runs);
+    const recent = recentOutcomes(previous, runs, source);
     files[file] = {
       seconds: seconds === null ? null : Math.round(seconds * 1000) / 1000,
       outcome,
@@ -181,6 +190,7 @@ export function updateHistory(history: History, results: readonly FileResult[], 
       recent: recent.file,
       tests: recent.tests,
       ...(perTest === null ? {} : { testSeconds: perTest }),
+      ...(recent.source === null ? {} : { source: recent.source }),
     };
   }
   return { version: 1, files };
@@ -204,18 +214,26 @@ function verdictOf(outcome: TestOutcome): "P" | "F" | "-" {
  * A file's and its tests' recent outcomes with this run's added: a letter per
  * iteration that ran (its last attempt decides; a test that failed in an
  * earlier attempt and passed in the last is K), each kept to the last
- * HISTORY_RECENT_RUNS.
+ * HISTORY_RECENT_RUNS. Letters recorded on other source than `source` are
+ * closed off with `|` before this run's first letter.
  */
-function recentOutcomes(previous: FileHistory | undefined, runs: readonly FileResult[]): { file: string; tests: Record<string, string> } {
+function recentOutcomes(previous: FileHistory | undefined, runs: readonly FileResult[], source: string | null): { file: string; tests: Record<string, string>; source: string | null } {
   let file = typeof previous?.recent === "string" ? previous.recent : "";
   const tests: Record<string, string> = {};
   for (const [nodeid, letters] of Object.entries(previous?.tests ?? {})) if (typeof letters === "string") tests[nodeid] = letters;
+  const before = previous?.source ?? null;
+  let recorded = false;
   const iterations = [...new Set(runs.map((r) => r.iteration))].sort((a, b) => a - b);
   for (const iteration of iterations) {
     const attempts = runs.filter((r) => r.iteration === iteration).sort((a, b) => a.attempt - b.attempt);
     const last = attempts[attempts.length - 1] as FileResult;
     const letter = letterOf(last);
     if (letter === null) continue;
+    if (!recorded && source !== null && before !== null && source !== before) {
+      file += SOURCE_CHANGED;
+      for (const nodeid of Object.keys(tests)) tests[nodeid] += SOURCE_CHANGED;
+    }
+    recorded = true;
     file += letter;
     const failedBefore = new Set(attempts.slice(0, -1).flatMap((r) => r.cases.filter((c) => verdictOf(c.outcome) === "F").map((c) => c.nodeid)));
     const now = new Map(last.cases.map((c) => [c.nodeid, verdictOf(c.outcome)]));
@@ -225,11 +243,25 @@ function recentOutcomes(previous: FileHistory | undefined, runs: readonly FileRe
     }
   }
   for (const [nodeid, letters] of Object.entries(tests)) {
-    const kept = letters.slice(-HISTORY_RECENT_RUNS);
+    const kept = lastRuns(letters);
     if (/[PFK]/.test(kept)) tests[nodeid] = kept;
     else delete tests[nodeid];
   }
-  return { file: file.slice(-HISTORY_RECENT_RUNS), tests };
+  return { file: lastRuns(file), tests, source: recorded && source !== null ? source : before };
+}
+
+/** Between the letters of runs on different source (flakes.ts reads a flake only within one stretch). */
+export const SOURCE_CHANGED = "|";
+
+/** The letters of the last HISTORY_RECENT_RUNS runs, with the source changes among them (none first). */
+function lastRuns(letters: string): string {
+  let runs = 0;
+  let start = letters.length;
+  while (start > 0 && runs < HISTORY_RECENT_RUNS) {
+    start--;
+    if (letters[start] !== SOURCE_CHANGED) runs++;
+  }
+  return letters.slice(start).replace(/^\|+/, "");
 }
 
 
@@ -257,7 +289,7 @@ function testSeconds(previous: Record<string, number> | undefined, finals: reado
  * and writes it to a temporary file renamed over the old one. Returns the
  * history as written.
  */
-export async function recordRun(root: string, results: readonly FileResult[], now = new Date()): Promise<History> {
+export async function recordRun(root: string, results: readonly FileResult[], now = new Date(), source: string | null = null): Promise<History> {
   const file = historyFile(root);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const lock = `${file}.lock`;
@@ -266,7 +298,7 @@ export async function recordRun(root: string, results: readonly FileResult[], no
     const read = readHistoryChecked(root);
     // A file that could not be read at all is kept for whoever wants to look at it, not overwritten.
     if (read.unreadable) fs.copyFileSync(file, `${file}.damaged`);
-    const updated = updateHistory(read.history, results, now);
+    const updated = updateHistory(read.history, results, now, source);
     writeJsonFile(file, updated);
     return updated;
   } finally {

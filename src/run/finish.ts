@@ -31,6 +31,8 @@ export interface Finish {
   logDir: string;
   /** A run whose logs went to the temp folder (a read-only project) is not recorded. */
   record: boolean;
+  /** The fingerprint of the source the run tested (changes/sourceState.ts), null when unknown. */
+  source: Promise<string | null>;
   columns: number | null;
   history: History;
   /** pytest-cov's settings when it measures; null when it does not. */
@@ -55,7 +57,7 @@ export async function finishRun(run: Finish): Promise<number> {
       ? EXIT.internal
       : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses, coverageFailed: coverage?.failed ?? false });
   // The flake rates of the reports come from the history with this run in it.
-  const remembered = await rememberRun(config, run.history, outcome.results, events, run.record);
+  const remembered = await rememberRun(config, run.history, outcome.results, events, run.record, await run.source);
   const report: RunReport = {
     ...run.reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path))),
     flaky: flakyFiles(remembered, outcome.results.map((r) => r.path)),
@@ -124,15 +126,15 @@ async function reportCoverage(settings: CoverageSettings, run: Finish): Promise<
  * shard, whose sibling shards must divide the files by the same history
  * (merge-reports records the whole run once they are done).
  */
-async function rememberRun(config: RunConfig, before: History, results: readonly FileResult[], events: RunEvents, record: boolean): Promise<History> {
+async function rememberRun(config: RunConfig, before: History, results: readonly FileResult[], events: RunEvents, record: boolean, source: string | null): Promise<History> {
   if (config.shard === null && record) {
     try {
-      return await recordRun(config.root, results);
+      return await recordRun(config.root, results, new Date(), source);
     } catch (error) {
       events.emit({ type: "warning", message: `could not record this run in ${historyFile(config.root)}: ${(error as Error).message}` });
     }
   }
-  return updateHistory(before, results, new Date());
+  return updateHistory(before, results, new Date(), source);
 }
 
 /** pytest's last-failed memory and seen node ids, made whole again after the per-file processes each wrote their own. */

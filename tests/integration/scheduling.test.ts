@@ -1,10 +1,12 @@
 /**
  * Issue 6: history, order, --last-failed, CI shards, merged reports, on real runs.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
+import { sourceState } from "../../src/changes/sourceState.js";
 import { type Project, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
 const project = temporaryProjects();
@@ -90,6 +92,42 @@ describe("history and order", () => {
     const listed = await runCli(["--list-flaky"], { cwd: p.root });
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^Flaky recently .*: 1 file\n +50% {2}tests\/http\/test_wobbly\.py {2}failed 2 of its last 4 runs \(50%\)\n +tests\/http\/test_wobbly\.py::test_wobbly {2}failed 2 of its last 4 runs \(50%\)\n$/);
+  });
+
+  it("in a git repository, calls a test flaky only when it passed and failed on the same source, not when it was broken and fixed", async () => {
+    const passing = "def test_a():\n    pass\n";
+    const p = project({ "tests/http/test_a.py": passing, "notes.py": "" });
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: p.root, env: { ...process.env, GIT_AUTHOR_NAME: "Dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "Dev", GIT_COMMITTER_EMAIL: "dev@example.com" } });
+    git("init", "-q", "-b", "main");
+    git("add", "-A");
+    git("commit", "-q", "-m", "first");
+    const clean = await sourceState(p.root);
+    expect(clean).toMatch(/^[0-9a-f]{12}$/);
+    // What a run writes (its history, reports, pytest's cache, data files) is not source; an edit and a new Python file are.
+    p.write(".grimoire/history.json", "{}");
+    p.write("report.json", "{}");
+    expect(await sourceState(p.root)).toBe(clean);
+    p.write("tests/http/test_new.py", passing);
+    expect(await sourceState(p.root)).not.toBe(clean);
+    fs.rmSync(path.join(p.root, "tests/http/test_new.py"));
+    fs.rmSync(path.join(p.root, ".grimoire"), { recursive: true });
+    fs.rmSync(path.join(p.root, "report.json"));
+
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
+    p.write("tests/http/test_a.py", "def test_a():\n    assert False\n");
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(1);
+    p.write("tests/http/test_a.py", passing);
+    const fixed = await runCli(["--parallel"], { cwd: p.root });
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).not.toMatch(/Flaky recently/);
+    expect(history(p).files["tests/http/test_a.py"]).toMatchObject({ recent: "P|F|P", tests: { "tests/http/test_a.py::test_a": "P|F|P" } });
+    // The same source failing where it passed: a flake.
+    p.write("notes.py", "FLIP = 1\n");
+    p.write("tests/http/test_a.py", "import pathlib\n\ndef test_a():\n    mark = pathlib.Path('flips.count')\n    n = int(mark.read_text()) + 1 if mark.exists() else 1\n    mark.write_text(str(n))\n    assert n % 2\n");
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
+    const flipped = await runCli(["--parallel"], { cwd: p.root });
+    expect(flipped.code).toBe(1);
+    expect(flipped.stdout).toMatch(/Flaky recently .*: 1 file\n +40% {2}tests\/http\/test_a\.py {2}failed 2 of its last 5 runs/);
   });
 
   it("keeps the history whole when two runs record at once", async () => {

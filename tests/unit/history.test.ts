@@ -108,6 +108,32 @@ describe("recent outcomes and flake rates", () => {
     expect(flakeRate("FF-F")).toBeNull();
   });
 
+  it("calls a pass and a failure flaky only on the same source: a test that failed and was fixed is not", () => {
+    const on = (history: History, source: string | null, ...results: FileResult[]): History => updateHistory(history, results, now, source);
+    // Broken on purpose, then fixed: the failures and the pass were recorded on different source.
+    let history = on(EMPTY_HISTORY, "aaa", fileResult({ path: "a.py", cases: [pass("a.py::t")] }));
+    history = on(history, "bbb", fileResult({ path: "a.py", status: "failed", cases: [fail("a.py::t")] }));
+    history = on(history, "bbb", fileResult({ path: "a.py", status: "failed", cases: [fail("a.py::t")] }));
+    history = on(history, "ccc", fileResult({ path: "a.py", cases: [pass("a.py::t")] }));
+    expect(history.files["a.py"]).toMatchObject({ recent: "P|FF|P", tests: { "a.py::t": "P|FF|P" }, source: "ccc" });
+    expect(flakyFiles(history)).toEqual([]);
+    // The same source passing, then failing: a flake, rated over every recent run.
+    history = on(history, "ccc", fileResult({ path: "a.py", status: "failed", cases: [fail("a.py::t")] }));
+    expect(flakyFiles(history)).toEqual([{ path: "a.py", runs: 5, failed: 3, tests: [{ nodeid: "a.py::t", runs: 5, failed: 3 }] }]);
+    // A run that records nothing (cancelled) or knows no source (outside git) changes no stretch.
+    history = on(history, "ddd", fileResult({ path: "a.py", status: "cancelled" }));
+    history = on(history, null, fileResult({ path: "a.py", cases: [pass("a.py::t")] }));
+    expect(history.files["a.py"]).toMatchObject({ recent: "P|FF|PFP", source: "ccc" });
+    // The window counts runs, not the marks between them, and never starts with one.
+    for (let i = 0; i < HISTORY_RECENT_RUNS - 2; i++) history = on(history, `s${i}`, fileResult({ path: "a.py", cases: [pass("a.py::t")] }));
+    const recent = history.files["a.py"]?.recent ?? "";
+    expect(recent.replaceAll("|", "")).toHaveLength(HISTORY_RECENT_RUNS);
+    expect(recent.startsWith("|")).toBe(false);
+    expect(flakeRate("P|F|P|F")).toBeNull();
+    expect(flakeRate("P|FP")).toEqual({ runs: 3, failed: 1 });
+    expect(flakeRate("F|K")).toEqual({ runs: 2, failed: 2 });
+  });
+
   it("reads a history written before recent outcomes existed, and starts them from there", () => {
     const old: History = { version: 1, files: { "a.py": { seconds: 2, outcome: "failed", runs: 7, lastRun: "2026-01-01T00:00:00.000Z", failedTests: ["a.py::t"] } } };
     expect(flakyFiles(old)).toEqual([]);

@@ -1,0 +1,43 @@
+/**
+ * The state of the project's source a run tested, as one short fingerprint:
+ * the commit checked out, what differs from it in the tracked files, and the
+ * content of untracked Python files (a new test file not yet added). Two
+ * runs with the same fingerprint ran the same code; a test that passed in one
+ * and failed in the other is flaky, where a test that failed before a change
+ * and passes after it was fixed (history.ts keeps the two apart). Null
+ * outside a git repository, or when git cannot answer: every run then counts
+ * as the same code, as before there was a fingerprint.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { GIT_TIMEOUT_MS } from "../defaults.js";
+import { capture } from "../process/capture.js";
+
+/** Untracked Python files read for the fingerprint; past this many, their names and sizes stand for their content. */
+const UNTRACKED_READ = 500;
+
+export async function sourceState(root: string): Promise<string | null> {
+  try {
+    const ask = (args: string[]) => capture("git", args, { cwd: root, env: process.env, timeoutMs: GIT_TIMEOUT_MS });
+    const [head, diff, untracked] = await Promise.all([
+      ask(["rev-parse", "--verify", "--quiet", "HEAD"]),
+      ask(["diff", "HEAD", "--no-ext-diff", "--no-textconv", "--binary", "--", "."]),
+      ask(["ls-files", "--others", "--exclude-standard", "-z", "--", "*.py"]),
+    ]);
+    if (head.code !== 0 || diff.code !== 0 || untracked.code !== 0) return null;
+    const hash = crypto.createHash("sha1").update(head.stdout).update("\0").update(diff.stdout).update("\0");
+    const names = untracked.stdout.split("\0").filter((name) => name !== "").sort();
+    for (const name of names) {
+      const file = path.join(root, name);
+      hash.update(name).update("\0");
+      if (names.length <= UNTRACKED_READ) hash.update(fs.readFileSync(file));
+      else hash.update(String(fs.statSync(file).size));
+      hash.update("\0");
+    }
+    return hash.digest("hex").slice(0, 12);
+  } catch {
+    // A file removed while it was read, git missing: no fingerprint, as outside a repository.
+    return null;
+  }
+}
