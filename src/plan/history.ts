@@ -234,7 +234,8 @@ function recentOutcomes(previous: FileHistory | undefined, runs: readonly FileRe
       for (const nodeid of Object.keys(tests)) tests[nodeid] += SOURCE_CHANGED;
     }
     recorded = true;
-    file += letter;
+    // A run of some of the file's tests (-k, -m, --lf) says nothing of the file as a whole: only its tests' letters count.
+    if ((last.tests?.deselected ?? 0) === 0) file += letter;
     const failedBefore = new Set(attempts.slice(0, -1).flatMap((r) => r.cases.filter((c) => verdictOf(c.outcome) === "F").map((c) => c.nodeid)));
     const now = new Map(last.cases.map((c) => [c.nodeid, verdictOf(c.outcome)]));
     for (const nodeid of new Set([...Object.keys(tests), ...now.keys()])) {

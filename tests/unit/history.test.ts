@@ -78,6 +78,11 @@ describe("recent outcomes and flake rates", () => {
     const rejected = run(deselected, fileResult({ path: "a.py", status: "failed", exitCode: 4 }));
     expect(rejected.files["a.py"]?.recent).toBe("F");
     expect(rejected.files["a.py"]?.tests).toEqual({ "a.py::t": "F" });
+    // Some of its tests selected (-k): the file as a whole gets no letter, the tests that ran do.
+    const partial = run(rejected, fileResult({ path: "a.py", cases: [pass("a.py::u")], tests: { passed: 1, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 1 } }));
+    expect(partial.files["a.py"]?.recent).toBe("F");
+    expect(partial.files["a.py"]?.tests).toEqual({ "a.py::t": "F-", "a.py::u": "P" });
+    expect(flakyFiles(partial)).toEqual([]);
   });
 
   it("remembers only the last HISTORY_RECENT_RUNS runs, and forgets a test with no verdict in them", () => {
