@@ -14,6 +14,11 @@ and names the packages worth preloading.
 Only imports the interpreter had not done yet reach `_find_and_load`, the
 function timed here: the cost is a clock read per new module. Imports made by
 other threads are not timed (their time overlaps the main thread's).
+
+A package any of whose modules the file imported after it changed `os.environ`
+(a conftest or a test module that sets a variable, then imports what reads it) is marked
+"environ": imported in the fork server, it would read the run's environment,
+not the file's, so grimoire-run never learns it as a preload.
 """
 
 import importlib._bootstrap as _bootstrap
@@ -30,15 +35,42 @@ _MAX_MODULES = 1000
 class _ImportTimer:
     def __init__(self):
         self.seconds = {}
+        # Top-level packages whose first import came after os.environ was changed.
+        self.after_environ_change = set()
+        self._environ_changed = [False]
         self._children = []
         self._main = threading.get_ident()
         self._original = _bootstrap._find_and_load
 
     def install(self):
-        scope = {"original": self._original, "children": self._children, "seconds": self.seconds, "main": self._main, "clock": time.perf_counter, "get_ident": threading.get_ident}
+        scope = {
+            "original": self._original,
+            "children": self._children,
+            "seconds": self.seconds,
+            "main": self._main,
+            "clock": time.perf_counter,
+            "get_ident": threading.get_ident,
+            "environ_changed": self._environ_changed,
+            "after_environ_change": self.after_environ_change,
+        }
+        scope["environ_now"] = _environ_now
+        scope["environ_at_start"] = _environ_now()
         exec(_FIND_AND_LOAD, scope)
         # The interpreter's `import` statement looks this function up on the module at every import it has not done yet.
         _bootstrap._find_and_load = scope["_find_and_load"]
+
+
+# pytest names the running test in os.environ for every phase: not a change of the file's.
+_NOT_A_CHANGE = (b"PYTEST_CURRENT_TEST", "PYTEST_CURRENT_TEST")
+
+
+def _environ_now():
+    """os.environ as it is, pytest's own name for the running test left out: compared, not kept."""
+    data = getattr(os.environ, "_data", None)
+    current = dict(data) if isinstance(data, dict) else dict(os.environ)
+    for key in _NOT_A_CHANGE:
+        current.pop(key, None)
+    return current
 
 
 # The timing wrapper is compiled as part of importlib's bootstrap, so that the interpreter treats its frame as one of
@@ -50,6 +82,12 @@ _FIND_AND_LOAD = compile(
 def _find_and_load(name, *args, **kwargs):
     if get_ident() != main:
         return original(name, *args, **kwargs)
+    # A module first imported once os.environ has changed since the session started (a dict compare until it has),
+    # at any depth: a test module's imports are made inside pytest's import of it.
+    if not environ_changed[0] and environ_now() != environ_at_start:
+        environ_changed[0] = True
+    if environ_changed[0]:
+        after_environ_change.add(name.partition(".")[0])
     start = clock()
     children.append(0.0)
     try:
@@ -123,7 +161,12 @@ def report(timer, test_files, min_seconds=0.001):
         if module is not None:
             entry["modules"].append(name)
     return {
-        top: {"seconds": round(entry["seconds"], 4), "kind": entry["kind"], "modules": sorted(entry["modules"])[:_MAX_MODULES]}
+        top: {
+            "seconds": round(entry["seconds"], 4),
+            "kind": entry["kind"],
+            "modules": sorted(entry["modules"])[:_MAX_MODULES],
+            **({"environ": True} if top in timer.after_environ_change else {}),
+        }
         for top, entry in packages.items()
         if entry["seconds"] >= min_seconds
     }

@@ -305,5 +305,13 @@ export const PRELOAD_HINT_MIN_SECONDS = 1;
 /** …and to at least this share of the files' summed time: a package that costs a run little is not worth a preload's trade-offs. */
 export const PRELOAD_HINT_MIN_SHARE = 0.05;
 
+/**
+ * Auto-preload learns from the files too: an installed package that one file
+ * took at least this many seconds to import for itself is imported by the fork
+ * server once that file has ended, for the files forked after. Below it, the
+ * server's import (files are not forked meanwhile) costs about what it saves.
+ */
+export const LEARNED_PRELOAD_MIN_SECONDS = 0.05;
+
 /** At most this many packages are named, the costliest first. */
 export const PRELOAD_HINT_MAX_NAMED = 3;

@@ -188,7 +188,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       forked: () => server instanceof ForkServer && server.usable,
       coverage: coverage !== null,
       importTally,
-      onImports: importTally === null ? null : followPreloads(config, server, listed.autoPreloaded, session, events),
+      onImports: importTally === null ? null : followPreloads(config, server, listed.autoPreloaded, session, events, importTally),
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);
     session.onStop((cause) => executor.stop(cause));
@@ -258,11 +258,11 @@ function autoPreloadNotices(config: RunConfig, listed: Listed): string[] {
  * not, one request at a time, for the files forked after it (--verbose names
  * them). Null without a package the server preloaded.
  */
-function followPreloads(config: RunConfig, server: Started["server"], autoPreloaded: PreloadOutcome | null, session: RunSession, events: RunEvents): ((imports: ReadonlyMap<string, PackageImport>) => void) | null {
+function followPreloads(config: RunConfig, server: Started["server"], autoPreloaded: PreloadOutcome | null, session: RunSession, events: RunEvents, tally: ImportTally): ((imports: ReadonlyMap<string, PackageImport>) => void) | null {
   if (!(server instanceof ForkServer)) return null;
   const roots = [...config.preload.filter((name) => server.preloaded.modules.includes(name)), ...(autoPreloaded?.modules ?? [])];
-  if (roots.length === 0) return null;
-  const follower = new PreloadFollower(roots);
+  if (roots.length === 0 && !config.autoPreload) return null;
+  const follower = new PreloadFollower(roots, config.autoPreload);
   let previous: Promise<void> = Promise.resolve();
   return (imports) => {
     const wanted = follower.next(imports);
@@ -270,9 +270,10 @@ function followPreloads(config: RunConfig, server: Started["server"], autoPreloa
     previous = previous.then(async () => {
       if (!server.usable) return;
       const outcome = await server.preloadMore(wanted, session.stopping);
+      for (const name of outcome.modules) if (!name.includes(".")) tally.preloadedNow(name);
       if (outcome.unsafe !== null) events.emit({ type: "notice", message: forkingEnded(outcome.unsafe) });
       if (!config.verbose) return;
-      if (outcome.modules.length > 0) events.emit({ type: "notice", message: `imported once for the files forked from now on (preloaded packages' modules, as the files import them): ${outcome.modules.join(", ")}` });
+      if (outcome.modules.length > 0) events.emit({ type: "notice", message: `imported once for the files forked from now on (preloaded packages' modules, and installed packages, as the files import them): ${outcome.modules.join(", ")}` });
       for (const refusal of outcome.refused) events.emit({ type: "notice", message: notPreloading(refusal) });
     });
     // A follow-up that failed spares the files nothing, and costs them nothing either: each imports what it needs.

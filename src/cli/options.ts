@@ -55,7 +55,7 @@ export const OPTIONS = {
   },
   "auto-preload": {
     type: "boolean",
-    describe: "Import once in the fork server the installed packages the conftests import, for every file to inherit; --no-auto-preload leaves each file to import them",
+    describe: "Import once in the fork server the installed packages the conftests import, and those the files import at a cost, for the files to inherit; --no-auto-preload leaves each file to import them",
     group: MODES,
     defaultText: DEFAULT_AUTO_PRELOAD ? "on" : "off",
   },

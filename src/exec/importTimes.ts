@@ -4,7 +4,7 @@
  * imports for itself, at a cost each time, is one `--preload` imports once.
  * Pure: each file's records in, the packages worth naming out.
  */
-import { PRELOAD_HINT_MAX_NAMED, PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
+import { LEARNED_PRELOAD_MIN_SECONDS, PRELOAD_HINT_MAX_NAMED, PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
 import type { PackageImport, PackageKind } from "./testRecords.js";
 
 export interface CostlyImport {
@@ -18,9 +18,17 @@ export interface CostlyImport {
 export class ImportTally {
   private readonly packages = new Map<string, CostlyImport>();
   private fileSeconds = 0;
+  private readonly preloaded: Set<string>;
 
   /** `preloaded`: the top-level names of --preload, which a file imports again only when the server refused them. */
-  constructor(private readonly preloaded: readonly string[] = []) {}
+  constructor(preloaded: readonly string[] = []) {
+    this.preloaded = new Set(preloaded);
+  }
+
+  /** A package the fork server imported during the run (learned from the files): the files before it paid, the rest do not. */
+  preloadedNow(name: string): void {
+    this.preloaded.add(name);
+  }
 
   /** One file's process: what it imported, and how long it ran. */
   add(imports: ReadonlyMap<string, PackageImport>, seconds: number): void {
@@ -41,7 +49,7 @@ export class ImportTally {
   costly(): CostlyImport[] {
     const least = Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * this.fileSeconds);
     return [...this.packages.values()]
-      .filter((entry) => entry.files > 1 && entry.seconds >= least && !this.preloaded.includes(entry.name))
+      .filter((entry) => entry.files > 1 && entry.seconds >= least && !this.preloaded.has(entry.name))
       .sort((a, b) => b.seconds - a.seconds || a.name.localeCompare(b.name))
       .slice(0, PRELOAD_HINT_MAX_NAMED);
   }
@@ -64,16 +72,36 @@ export function preloadHint(costly: readonly CostlyImport[]): string | null {
  * ones for the fork server to import next, for every file forked after. Test
  * code inside a package (a `tests` package, `test_*` modules, conftests) and
  * its `__main__` (a script, run when imported) are left to the files.
+ *
+ * With `learn` (auto-preload), an installed package a file imported for itself
+ * at a cost (LEARNED_PRELOAD_MIN_SECONDS) is asked for too, and followed from
+ * then on: what the test modules import, where auto-preload saw only the
+ * conftests'. Never the project's own code, and never a package first imported
+ * after the file changed os.environ (its import may have read what the file set).
  */
 export class PreloadFollower {
   private readonly asked = new Set<string>();
+  private readonly roots: string[];
 
   /** `roots`: the packages the fork server preloaded (from --preload, and auto-preload's). */
-  constructor(private readonly roots: readonly string[]) {}
+  constructor(
+    roots: readonly string[],
+    private readonly learn = false,
+  ) {
+    this.roots = [...roots];
+  }
 
   /** The modules to preload after a file with these imports: under a root, not test code, not asked for before. */
   next(imports: ReadonlyMap<string, PackageImport>): string[] {
     const wanted: string[] = [];
+    if (this.learn) {
+      for (const [name, entry] of imports) {
+        if (entry.kind !== "installed" || entry.afterEnvironChange || entry.seconds < LEARNED_PRELOAD_MIN_SECONDS || this.asked.has(name) || this.roots.includes(name) || leftToFiles(name)) continue;
+        this.asked.add(name);
+        this.roots.push(name);
+        wanted.push(name);
+      }
+    }
     for (const entry of imports.values()) {
       for (const name of entry.modules) {
         if (this.asked.has(name) || !this.roots.some((root) => name.startsWith(`${root}.`)) || leftToFiles(name)) continue;

@@ -45,6 +45,8 @@ export interface PackageImport {
   kind: PackageKind;
   /** The package's modules the process imported itself, by name (a preloaded package's submodules the files still import). */
   modules: readonly string[];
+  /** First imported after the file changed os.environ: its import may have read what the file set, so it is never learned as a preload. */
+  afterEnvironChange: boolean;
 }
 
 interface RawRecord {
@@ -59,7 +61,7 @@ interface RawRecord {
   message?: string;
   longrepr?: string;
   sections?: { title?: unknown; text?: unknown }[];
-  packages?: Record<string, { seconds?: unknown; kind?: unknown; modules?: unknown }>;
+  packages?: Record<string, { seconds?: unknown; kind?: unknown; modules?: unknown; environ?: unknown }>;
 }
 
 /** A failed report's details, when the record has them. */
@@ -152,7 +154,7 @@ export function parseRecords(text: string): ProcessRecords {
       for (const [name, entry] of Object.entries(record.packages)) {
         const kind = entry?.kind;
         const modules = Array.isArray(entry?.modules) ? entry.modules.filter((module): module is string => typeof module === "string") : [];
-        if (typeof entry?.seconds === "number" && (kind === "project" || kind === "installed" || kind === "stdlib")) imports.set(name, { seconds: entry.seconds, kind, modules });
+        if (typeof entry?.seconds === "number" && (kind === "project" || kind === "installed" || kind === "stdlib")) imports.set(name, { seconds: entry.seconds, kind, modules, afterEnvironChange: entry.environ === true });
       }
     }
   }

@@ -308,7 +308,7 @@ VALUE = 42
     const env = testEnv({ PYTHONPATH: path.join(p.root, "site-packages") });
     const result = await runCli(["--parallel", "-n", "1", "--verbose"], { cwd: p.root, env });
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/imported once for the files forked from now on \(preloaded packages' modules, as the files import them\): scilib\.sparse\n/);
+    expect(result.stdout).toMatch(/imported once for the files forked from now on \(preloaded packages' modules, and installed packages, as the files import them\): scilib\.sparse\n/);
     // The first file's import (perhaps the second's too), then the server's: the last files inherit it.
     expect(p.read("imports.txt").trim().split("\n").length).toBeLessThanOrEqual(3);
 
@@ -316,6 +316,32 @@ VALUE = 42
     const off = await runCli(["--parallel", "-n", "1", "--no-auto-preload"], { cwd: p.root, env });
     expect(off.code, off.stdout + off.stderr).toBe(0);
     expect(p.read("imports.txt").trim().split("\n")).toHaveLength(5);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
+  it("learns an installed package the test modules import at a cost, never one a file imports after changing os.environ", async () => {
+    const noting = (name: string, extra = "") => `import os, time\n${extra}time.sleep(0.2)\nwith open("imports.txt", "a") as out:\n    out.write("${name} " + str(os.getpid()) + "\\n")\n`;
+    const files: Record<string, string> = {
+      "site-packages/weblib/__init__.py": noting("weblib"),
+      // Reads, at import, what the test module sets just before importing it: the server's import would miss it.
+      "site-packages/envlib/__init__.py": noting("envlib", 'MODE = os.environ.get("ENVLIB_MODE")\n'),
+    };
+    for (let i = 0; i < 5; i++) files[`tests/http/test_${i}.py`] = `import os\nimport weblib\nos.environ["ENVLIB_MODE"] = "file ${i}"\nimport envlib\n\ndef test_uses():\n    assert envlib.MODE == "file ${i}"\n`;
+    const p = project(files);
+    const env = testEnv({ PYTHONPATH: path.join(p.root, "site-packages") });
+    const importsBy = (name: string): number => p.read("imports.txt").trim().split("\n").filter((line) => line.startsWith(`${name} `)).length;
+
+    const result = await runCli(["--parallel", "-n", "1", "--verbose"], { cwd: p.root, env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/imported once for the files forked from now on \(preloaded packages' modules, and installed packages, as the files import them\): weblib\n/);
+    // The first file's import (perhaps the second's too), then the server's: the last files inherit it. envlib: every file's own.
+    expect(importsBy("weblib")).toBeLessThanOrEqual(3);
+    expect(importsBy("envlib")).toBe(5);
+
+    p.write("imports.txt", "");
+    const off = await runCli(["--parallel", "-n", "1", "--no-auto-preload"], { cwd: p.root, env });
+    expect(off.code, off.stdout + off.stderr).toBe(0);
+    expect(importsBy("weblib")).toBe(5);
     expect(processesIn(p.root)).toEqual([]);
   });
 
@@ -354,7 +380,7 @@ VALUE = 42
     const p = project(files);
     const result = await runCli(["--parallel", "-n", "1", "--preload", "pkg", "--verbose"], { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/imported once for the files forked from now on \(preloaded packages' modules, as the files import them\): pkg\.heavy\n/);
+    expect(result.stdout).toMatch(/imported once for the files forked from now on \(preloaded packages' modules, and installed packages, as the files import them\): pkg\.heavy\n/);
     const seen = p.read("inherited.txt").trim().split("\n").map((line) => line.split(" "));
     // The first file imports it itself; the server imports it once that file has ended, and the last files inherit it.
     expect(seen[0]?.[0]).toBe("False");

@@ -7,22 +7,22 @@ import { ImportTally, PreloadFollower, preloadHint } from "../../src/exec/import
 import { parseRecords, type PackageImport } from "../../src/exec/testRecords.js";
 
 const imports = (entries: Record<string, [number, PackageImport["kind"]]>): Map<string, PackageImport> =>
-  new Map(Object.entries(entries).map(([name, [seconds, kind]]) => [name, { seconds, kind, modules: [] }]));
+  new Map(Object.entries(entries).map(([name, [seconds, kind]]) => [name, { seconds, kind, modules: [], afterEnvironChange: false }]));
 const importing = (entries: Record<string, string[]>): Map<string, PackageImport> =>
-  new Map(Object.entries(entries).map(([name, modules]) => [name, { seconds: 0.1, kind: "project", modules }]));
+  new Map(Object.entries(entries).map(([name, modules]) => [name, { seconds: 0.1, kind: "project", modules, afterEnvironChange: false }]));
 
 describe("a process's import times in its records", () => {
   it("are read by package, and what is not a package's entry is left out", () => {
     const text = [
-      { t: "imports", packages: { networkx: { seconds: 0.31, kind: "project", modules: ["networkx.classes", 7, "networkx.utils"] }, scipy: { seconds: 0.2, kind: "installed" }, odd: { seconds: "x", kind: "project" }, other: { seconds: 1, kind: "elsewhere" } } },
+      { t: "imports", packages: { networkx: { seconds: 0.31, kind: "project", modules: ["networkx.classes", 7, "networkx.utils"] }, scipy: { seconds: 0.2, kind: "installed", environ: true }, odd: { seconds: "x", kind: "project" }, other: { seconds: 1, kind: "elsewhere" } } },
       { t: "finish", exitstatus: 0 },
     ]
       .map((line) => JSON.stringify(line))
       .join("\n");
     const parsed = parseRecords(text);
     expect([...parsed.imports]).toEqual([
-      ["networkx", { seconds: 0.31, kind: "project", modules: ["networkx.classes", "networkx.utils"] }],
-      ["scipy", { seconds: 0.2, kind: "installed", modules: [] }],
+      ["networkx", { seconds: 0.31, kind: "project", modules: ["networkx.classes", "networkx.utils"], afterEnvironChange: false }],
+      ["scipy", { seconds: 0.2, kind: "installed", modules: [], afterEnvironChange: true }],
     ]);
     expect(parsed.exitStatus).toBe(0);
   });
@@ -64,6 +64,33 @@ describe("the packages worth preloading", () => {
       "imported by each file for itself: slowhelper (the project's own code), 2.4 s in all over 8 files; numpy, 1.6 s in all over 8 files. --preload slowhelper,numpy imports them once for the run; see grimoire-run's docs/performance.md for when a preload is unsafe",
     );
     expect(preloadHint([])).toBeNull();
+  });
+});
+
+describe("installed packages learned from the files (auto-preload)", () => {
+  const imported = (name: string, seconds: number, kind: PackageImport["kind"], modules: string[], afterEnvironChange = false): [string, PackageImport] => [name, { seconds, kind, modules, afterEnvironChange }];
+
+  it("asks for an installed package a file imported at a cost, and follows it from then on; never the project's, a cheap one, or one imported after the file changed os.environ", () => {
+    const follower = new PreloadFollower([], true);
+    const first = new Map([
+      imported("pydantic", 0.4, "installed", ["pydantic", "pydantic.main"]),
+      imported("tiny", 0.01, "installed", ["tiny"]),
+      imported("app", 0.9, "project", ["app", "app.models"]),
+      imported("settingslib", 0.3, "installed", ["settingslib"], true),
+      imported("json", 0.2, "stdlib", ["json"]),
+    ]);
+    expect(follower.next(first)).toEqual(["pydantic", "pydantic.main"]);
+    // Once asked for, a later file's imports of it ask only for its new submodules.
+    expect(follower.next(new Map([imported("pydantic", 0.2, "installed", ["pydantic.fields", "pydantic.main"])]))).toEqual(["pydantic.fields"]);
+    expect(new PreloadFollower([], false).next(first)).toEqual([]);
+  });
+
+  it("takes a learned package out of the end-of-run hint once the server has it", () => {
+    const tally = new ImportTally();
+    for (let file = 0; file < 4; file++) tally.add(imports({ pydantic: [0.5, "installed"] }), 1);
+    expect(tally.costly().map((entry) => entry.name)).toEqual(["pydantic"]);
+    tally.preloadedNow("pydantic");
+    expect(tally.costly()).toEqual([]);
   });
 });
 
