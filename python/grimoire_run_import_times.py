@@ -35,7 +35,7 @@ _MAX_MODULES = 1000
 class _ImportTimer:
     def __init__(self):
         self.seconds = {}
-        # Top-level packages whose first import came after os.environ was changed.
+        # Top-level packages any of whose modules were imported after os.environ was changed.
         self.after_environ_change = set()
         self._environ_changed = [False]
         self._children = []
@@ -52,9 +52,9 @@ class _ImportTimer:
             "get_ident": threading.get_ident,
             "environ_changed": self._environ_changed,
             "after_environ_change": self.after_environ_change,
+            "environ_differs": _environ_differs,
+            "environ_at_start": _environ_now(),
         }
-        scope["environ_now"] = _environ_now
-        scope["environ_at_start"] = _environ_now()
         exec(_FIND_AND_LOAD, scope)
         # The interpreter's `import` statement looks this function up on the module at every import it has not done yet.
         _bootstrap._find_and_load = scope["_find_and_load"]
@@ -65,12 +65,23 @@ _NOT_A_CHANGE = (b"PYTEST_CURRENT_TEST", "PYTEST_CURRENT_TEST")
 
 
 def _environ_now():
-    """os.environ as it is, pytest's own name for the running test left out: compared, not kept."""
+    """os.environ as it is, pytest's own name for the running test left out."""
     data = getattr(os.environ, "_data", None)
     current = dict(data) if isinstance(data, dict) else dict(os.environ)
     for key in _NOT_A_CHANGE:
         current.pop(key, None)
     return current
+
+
+def _environ_differs(at_start):
+    """Whether os.environ differs from `at_start` (an `_environ_now()`): asked at every new import until it does.
+
+    The usual answer, nothing changed and no test running, is one comparison of the environment's own mapping, no copy.
+    """
+    data = getattr(os.environ, "_data", None)
+    if isinstance(data, dict) and data == at_start:
+        return False
+    return _environ_now() != at_start
 
 
 # The timing wrapper is compiled as part of importlib's bootstrap, so that the interpreter treats its frame as one of
@@ -84,7 +95,7 @@ def _find_and_load(name, *args, **kwargs):
         return original(name, *args, **kwargs)
     # A module first imported once os.environ has changed since the session started (a dict compare until it has),
     # at any depth: a test module's imports are made inside pytest's import of it.
-    if not environ_changed[0] and environ_now() != environ_at_start:
+    if not environ_changed[0] and environ_differs(environ_at_start):
         environ_changed[0] = True
     if environ_changed[0]:
         after_environ_change.add(name.partition(".")[0])

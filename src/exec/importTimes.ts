@@ -76,8 +76,9 @@ export function preloadHint(costly: readonly CostlyImport[]): string | null {
  * With `learn` (auto-preload), an installed package a file imported for itself
  * at a cost (LEARNED_PRELOAD_MIN_SECONDS) is asked for too, and followed from
  * then on: what the test modules import, where auto-preload saw only the
- * conftests'. Never the project's own code, and never a package first imported
- * after the file changed os.environ (its import may have read what the file set).
+ * conftests'. Never the project's own code, and never a package any of whose
+ * modules the file imported after it changed os.environ (that import may have
+ * read what the file set).
  */
 export class PreloadFollower {
   private readonly asked = new Set<string>();

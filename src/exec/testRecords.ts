@@ -45,7 +45,7 @@ export interface PackageImport {
   kind: PackageKind;
   /** The package's modules the process imported itself, by name (a preloaded package's submodules the files still import). */
   modules: readonly string[];
-  /** First imported after the file changed os.environ: its import may have read what the file set, so it is never learned as a preload. */
+  /** A module of it was imported after the file changed os.environ: that import may have read what the file set, so it is never learned as a preload. */
   afterEnvironChange: boolean;
 }
 

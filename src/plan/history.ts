@@ -262,7 +262,8 @@ function lastRuns(letters: string): string {
     start--;
     if (letters[start] !== SOURCE_CHANGED) runs++;
   }
-  return letters.slice(start).replace(/^\|+/, "");
+  while (letters[start] === SOURCE_CHANGED) start++;
+  return letters.slice(start);
 }
 
 
