@@ -11,6 +11,12 @@ import { processesIn, processesWith, type Project, readReport, runCli, startCli,
 
 const project = temporaryProjects();
 
+/** The test environment with the project's `site-packages` folder on PYTHONPATH: what it holds counts as installed. */
+const withSitePackages = (p: Project): NodeJS.ProcessEnv => testEnv({ PYTHONPATH: path.join(p.root, "site-packages") });
+
+/** How many imports of package `name` its module noted in the project's imports.txt (a line "NAME PID" per import). */
+const importsOf = (p: Project, name: string): number => p.read("imports.txt").trim().split("\n").filter((line) => line.startsWith(`${name} `)).length;
+
 function parentOf(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
@@ -265,8 +271,8 @@ VALUE = 42
     };
     for (let i = 0; i < 4; i++) files[`tests/http/test_${i}.py`] = "import os, slotlib\n\ndef test_uses():\n    assert slotlib.SLOT == os.environ['GRIMOIRE_SLOT']\n";
     const p = project(files);
-    const env = testEnv({ PYTHONPATH: path.join(p.root, "site-packages") });
-    const importsBy = (name: string): number => p.read("imports.txt").trim().split("\n").filter((line) => line.startsWith(`${name} `)).length;
+    const env = withSitePackages(p);
+    const importsBy = (name: string): number => importsOf(p, name);
 
     const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env });
     expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -305,7 +311,7 @@ VALUE = 42
     };
     for (let i = 0; i < 5; i++) files[`tests/http/test_${i}.py`] = "import scilib.sparse\n\ndef test_uses():\n    pass\n";
     const p = project(files);
-    const env = testEnv({ PYTHONPATH: path.join(p.root, "site-packages") });
+    const env = withSitePackages(p);
     const result = await runCli(["--parallel", "-n", "1", "--verbose"], { cwd: p.root, env });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/imported once for the files forked from now on \(preloaded packages' modules, and installed packages, as the files import them\): scilib\.sparse\n/);
@@ -328,8 +334,8 @@ VALUE = 42
     };
     for (let i = 0; i < 5; i++) files[`tests/http/test_${i}.py`] = `import os\nimport weblib\nos.environ["ENVLIB_MODE"] = "file ${i}"\nimport envlib\n\ndef test_uses():\n    assert envlib.MODE == "file ${i}"\n`;
     const p = project(files);
-    const env = testEnv({ PYTHONPATH: path.join(p.root, "site-packages") });
-    const importsBy = (name: string): number => p.read("imports.txt").trim().split("\n").filter((line) => line.startsWith(`${name} `)).length;
+    const env = withSitePackages(p);
+    const importsBy = (name: string): number => importsOf(p, name);
 
     const result = await runCli(["--parallel", "-n", "1", "--verbose"], { cwd: p.root, env });
     expect(result.code, result.stdout + result.stderr).toBe(0);
