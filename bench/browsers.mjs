@@ -1,6 +1,6 @@
 /**
  * Browser suites: what one browser per file costs, and what a browser server
- * per worker slot (--browser-server) saves. Real Chromium through Playwright
+ * per pair of worker slots (--browser-server) saves. Real Chromium through Playwright
  * for Python, against a page served locally (and the Bookshop example).
  */
 import path from "node:path";
@@ -9,7 +9,7 @@ import { REPO, SERIAL_ARGS, benchEnv, findChromium, medians, ratioRow, sideBySid
 const WORKERS = 2;
 const FILES = 8;
 
-/** A conftest in the style of pytest-playwright: one browser per process (or the slot's server), a fresh context per test. */
+/** A conftest in the style of pytest-playwright: one browser per process (or the slots' server), a fresh context per test. */
 const CONFTEST = `import os, pytest
 from playwright.sync_api import sync_playwright
 
@@ -81,8 +81,8 @@ export async function playwrightScenario({ repetitions }) {
         ratioRow("--browser-server / pytest-xdist", m[SERVERS], m[XDIST]),
       ],
       notes: [
-        "With --browser-server no pytest process starts Playwright's driver (a Node.js process, about half a second of CPU): each talks to its slot's, served by the slot's browser server. Both slots' browsers start with the run.",
-        "What is left is CPU: two browsers, each test's context and page, and the Python client, on 2 cores; the single process runs one browser.",
+        "With --browser-server no pytest process starts Playwright's driver (a Node.js process, about half a second of CPU): each talks to the one its browser server serves. The 2 slots share one browser server (one browser, one Node.js process; each file its own connection and a fresh context per test), which starts with the run.",
+        "What is left is CPU on 2 cores: each test's context and page in the browser, the Python client, and each file's pytest session, beside the fork server's start and pytest's listing of the files, which the single process does not pay.",
       ],
     };
   } finally {

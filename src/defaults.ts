@@ -241,6 +241,17 @@ export const UNKNOWN_FILE_SECONDS = 1;
 export const BROWSER_SERVER_START_TIMEOUT_MS = 30_000;
 
 /**
+ * How many worker slots share one browser server (each file still gets its
+ * own connection and a fresh context per test). Two slots on one Chromium
+ * spare a second browser and a second server process: on 8 quick Playwright
+ * files at -n 2, about 1.1 s of the run's 12.6 s of CPU (docs/playwright.md).
+ * More slots than that would queue their pages behind one browser process's
+ * main thread, which a 2-core machine cannot measure, so larger runs get one
+ * browser per pair.
+ */
+export const BROWSER_SLOTS_PER_SERVER = 2;
+
+/**
  * Chromium's flags for a browser server: quiet and offline-friendly.
  * Without them Chromium phones home (updates, sync, field trials) and, on a
  * closed network, logs refused connections; in a container /dev/shm is small.

@@ -1,18 +1,20 @@
 /**
- * --browser-server: one Playwright browser server per worker slot, so that a
- * slot's files share one browser instead of each starting its own (a pytest
- * process then connects in milliseconds; every test still gets a fresh
- * browser context). Each server is a process of its own
- * (browserServerProcess.ts) in its own group, carrying the run's markers:
- * fail-fast, timeouts, signals and the final sweep end it like any other
- * tree. A slot whose browser died, or whose file was killed mid-test, gets a
- * new browser for its next file. This module never runs tests and never
- * decides an outcome.
+ * --browser-server: one Playwright browser server for each pair of worker
+ * slots (BROWSER_SLOTS_PER_SERVER), so that their files share one browser
+ * instead of each starting its own (a pytest process then connects in
+ * milliseconds; every test still gets a fresh browser context, and the
+ * server keeps each connection's contexts apart). Each server is a process
+ * of its own (browserServerProcess.ts) in its own group, carrying the run's
+ * markers: fail-fast, timeouts, signals and the final sweep end it like any
+ * other tree. A browser that died, or that a file was killed mid-test
+ * while using, is retired: the slots' next files get a new one, and the old
+ * one ends once no running file holds it. This module never runs tests and
+ * never decides an outcome.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BROWSER_SERVER_START_TIMEOUT_MS, CHROMIUM_QUIET_ARGS } from "../defaults.js";
+import { BROWSER_SERVER_START_TIMEOUT_MS, BROWSER_SLOTS_PER_SERVER, CHROMIUM_QUIET_ARGS } from "../defaults.js";
 import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
 import { withNodeCompileCache } from "../exec/pytestCommand.js";
 import { capture } from "../process/capture.js";
@@ -29,18 +31,33 @@ export interface BrowserServerSettings {
   headed: boolean;
 }
 
-interface Slot {
+interface Server {
+  /** Which pair of slots it serves. */
+  group: number;
   treeId: string;
   child: Promise<LaunchedProcess>;
   /** The endpoint, once the browser is up. */
   ready: Promise<BrowserServerReady>;
   exited: boolean;
+  /** The running files connected to it. */
+  users: number;
+  /** No new file gets it; it ends once its last file has. */
+  retired: boolean;
+  /** Its end, once asked for (by its retirement, keep() or close(), whichever comes first). */
+  stopping: Promise<void> | null;
   /**
    * The server's TMPDIR: Playwright and Chromium put a profile, an
    * artifacts folder and a singleton socket (about 1.6 MB) in the temp
    * folder and leave them there when the browser is closed.
    */
   tempDir: string;
+}
+
+/** A running file's hold on its slots' browser: what its pytest process needs to reach it, and its release once the file has ended. */
+export interface BrowserConnection {
+  env: Record<string, string>;
+  /** `killedWhile`: why the file ended mid-test (a timeout, a stop, a signal), which retires the browser; null for a file that ended by itself. */
+  release(killedWhile: string | null): Promise<void>;
 }
 
 export interface BrowserServersContext {
@@ -52,10 +69,17 @@ export interface BrowserServersContext {
 }
 
 export class BrowserServers {
-  private readonly slots = new Map<number, Slot>();
+  /** The server each pair of slots connects to now. */
+  private readonly current = new Map<number, Server>();
+  /** Every server not yet stopped, retired ones still in use included. */
+  private readonly live = new Set<Server>();
   private closed = false;
-  /** Told when a slot's browser is replaced, and why (set once the run's reporters listen). */
-  onReplaced: (slot: number, reason: string) => void = () => undefined;
+  /** How many browsers each pair of slots has had. */
+  private readonly started = new Map<number, number>();
+  /** How many slots the run has (until the run says, as many as were warmed). */
+  private slots = BROWSER_SLOTS_PER_SERVER;
+  /** Told when the browser of some slots is replaced, and why (set once the run's reporters listen). */
+  onReplaced: (slots: number[], reason: string) => void = () => undefined;
 
   private constructor(
     private readonly settings: BrowserServerSettings,
@@ -71,26 +95,43 @@ export class BrowserServers {
     return new BrowserServers(settings, await findDriverPackage(python, context.root, context.baseEnv), context);
   }
 
-  /** What a pytest process needs to reach the slot's browser (and its shared driver), starting the browser if it has none (or a dead one). */
-  async connection(slot: number, cancel: AbortSignal): Promise<Record<string, string>> {
-    let entry = this.slots.get(slot);
+  /** A file's connection to its slot's browser (and its shared driver), starting the browser if the slot has none (or a dead one). */
+  async connection(slot: number, cancel: AbortSignal): Promise<BrowserConnection> {
+    const group = Math.floor(slot / BROWSER_SLOTS_PER_SERVER);
+    let entry = this.current.get(group);
     if (entry !== undefined && entry.exited) {
-      this.slots.delete(slot);
-      this.stop(entry).catch(() => undefined);
-      this.onReplaced(slot, "its browser exited");
+      this.retire(entry, "its browser exited");
       entry = undefined;
     }
-    entry ??= this.start(slot);
+    entry ??= this.start(group);
+    const server = entry;
+    server.users++;
     const stopped = new Promise<never>((_, reject) => {
-      const fail = (): void => reject(new StartCancelled(`the run stopped while the browser of slot ${slot} was starting`));
+      const fail = (): void => reject(new StartCancelled(`the run stopped while the browser of ${this.slotsOf(group).describe} was starting`));
       if (cancel.aborted) fail();
       else cancel.addEventListener("abort", fail, { once: true });
     });
-    const ready = await Promise.race([entry.ready, stopped]);
+    let ready: BrowserServerReady;
+    try {
+      ready = await Promise.race([server.ready, stopped]);
+    } catch (error) {
+      await this.release(server);
+      throw error;
+    }
+    let released = false;
     return {
-      GRIMOIRE_BROWSER_WS_ENDPOINT: ready.wsEndpoint,
-      GRIMOIRE_BROWSER_NAME: this.settings.browser,
-      ...(ready.driverSocket === null ? {} : { GRIMOIRE_PLAYWRIGHT_DRIVER: ready.driverSocket }),
+      env: {
+        GRIMOIRE_BROWSER_WS_ENDPOINT: ready.wsEndpoint,
+        GRIMOIRE_BROWSER_NAME: this.settings.browser,
+        ...(ready.driverSocket === null ? {} : { GRIMOIRE_PLAYWRIGHT_DRIVER: ready.driverSocket }),
+      },
+      release: async (killedWhile) => {
+        if (released) return;
+        released = true;
+        // A file killed mid-test may leave the browser wedged (a page in a loop, a dialog): the slots' next files get a new one.
+        if (killedWhile !== null) this.retire(server, killedWhile);
+        await this.release(server);
+      },
     };
   }
 
@@ -99,37 +140,54 @@ export class BrowserServers {
    * come up while pytest lists the files instead of after.
    */
   warm(slots: number): void {
-    for (let slot = 0; slot < slots; slot++) if (!this.closed && !this.slots.has(slot)) this.start(slot);
+    this.slots = slots;
+    for (let group = 0; group < groupsFor(slots); group++) if (!this.closed && !this.current.has(group)) this.start(group);
   }
 
   /** Ends the browsers of slots the run turned out not to have (fewer files, or fewer clones, than workers). */
   async keep(slots: number): Promise<void> {
-    const unused = [...this.slots].filter(([slot]) => slot >= slots);
-    for (const [slot] of unused) this.slots.delete(slot);
+    this.slots = slots;
+    const unused = [...this.current].filter(([group]) => group >= groupsFor(slots));
+    for (const [group] of unused) this.current.delete(group);
     await Promise.all(unused.map(([, entry]) => this.stop(entry)));
   }
 
-  /** After a file was killed mid-test (a timeout, a stop): its browser may be wedged; the slot's next file gets a new one. */
-  async replace(slot: number, reason: string): Promise<void> {
-    const entry = this.slots.get(slot);
-    if (entry === undefined) return;
-    this.slots.delete(slot);
-    await this.stop(entry);
-    if (!this.closed) this.onReplaced(slot, reason);
-  }
-
-  /** Ends every slot's browser (gracefully, then as a tree). */
+  /** Ends every browser (gracefully, then as a tree). */
   async close(): Promise<void> {
     this.closed = true;
-    const entries = [...this.slots.values()];
-    this.slots.clear();
-    await Promise.all(entries.map((entry) => this.stop(entry)));
+    this.current.clear();
+    await Promise.all([...this.live].map((entry) => this.stop(entry)));
   }
 
-  private start(slot: number): Slot {
-    const treeId = `${this.context.runId}.browser-${slot}`;
+  /** No new file gets this browser; it ends once no running file holds it. */
+  private retire(entry: Server, reason: string): void {
+    if (entry.retired) return;
+    entry.retired = true;
+    if (this.current.get(entry.group) === entry) this.current.delete(entry.group);
+    if (!this.closed) this.onReplaced(this.slotsOf(entry.group).slots, reason);
+    if (entry.users === 0) this.stop(entry).catch(() => undefined);
+  }
+
+  private async release(entry: Server): Promise<void> {
+    entry.users--;
+    if (entry.retired && entry.users === 0) await this.stop(entry);
+  }
+
+  /** The run's slots a group serves, and how the run's notices name them. */
+  private slotsOf(group: number): { slots: number[]; describe: string } {
+    const first = group * BROWSER_SLOTS_PER_SERVER;
+    const last = Math.max(first, Math.min(first + BROWSER_SLOTS_PER_SERVER, this.slots) - 1);
+    const slots = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    return { slots, describe: describeSlots(slots) };
+  }
+
+  private start(group: number): Server {
+    // A retired browser may still be ending while its successor starts: each is a tree of its own.
+    const generation = (this.started.get(group) ?? 0) + 1;
+    this.started.set(group, generation);
+    const treeId = `${this.context.runId}.browser-${group}${generation === 1 ? "" : `.${generation}`}`;
     const markers = { GRIMOIRE_RUN_ID: this.context.runId, GRIMOIRE_TREE_ID: treeId };
-    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), `grimoire-browser-${slot}-`));
+    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), `grimoire-browser-${group}-`));
     const options: BrowserServerOptions = {
       browser: this.settings.browser,
       executablePath: this.settings.executable,
@@ -148,26 +206,44 @@ export class BrowserServers {
         stdin: "pipe",
       }),
     );
-    const entry: Slot = { treeId, child, ready: child.then((launched) => readReady(launched, slot, this.settings.browser)), exited: false, tempDir };
+    const served = this.slotsOf(group).describe;
+    const entry: Server = { group, treeId, child, ready: child.then((launched) => readReady(launched, served, this.settings.browser)), exited: false, users: 0, retired: false, stopping: null, tempDir };
     void child.then((launched) => launched.exited).then(() => (entry.exited = true));
     // A start that fails is reported by whoever awaits the endpoint; this keeps it from being an unhandled rejection.
     entry.ready.catch(() => undefined);
-    this.slots.set(slot, entry);
+    this.current.set(group, entry);
+    this.live.add(entry);
     return entry;
   }
 
-  private async stop(entry: Slot): Promise<void> {
+  private stop(entry: Server): Promise<void> {
+    entry.stopping ??= this.end(entry);
+    return entry.stopping;
+  }
+
+  private async end(entry: Server): Promise<void> {
     const child = await entry.child;
     // SIGTERM first: the server closes its browser cleanly; then the whole tree, the browser's own group found by the marker.
     if (child.pid !== null && !entry.exited) await killTrees([{ pid: child.pid, marker: `GRIMOIRE_TREE_ID=${entry.treeId}` }], { graceMs: this.context.killGraceMs });
     await child.exited;
+    this.live.delete(entry);
     // Only now: a Chromium process still alive would write the profile back.
     fs.rmSync(entry.tempDir, { recursive: true, force: true });
   }
 }
 
+/** `slot 2`, `slots 0, 1`: as the run's notices name the slots a browser serves. */
+export function describeSlots(slots: number[]): string {
+  return slots.length === 1 ? `slot ${String(slots[0])}` : `slots ${slots.join(", ")}`;
+}
+
+/** How many browser servers that many slots need. */
+function groupsFor(slots: number): number {
+  return Math.ceil(slots / BROWSER_SLOTS_PER_SERVER);
+}
+
 /** The first line the server prints (its endpoint), or why it never came: its exit, its last words, or a time limit. */
-function readReady(child: LaunchedProcess, slot: number, browser: BrowserName): Promise<BrowserServerReady> {
+function readReady(child: LaunchedProcess, served: string, browser: BrowserName): Promise<BrowserServerReady> {
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
@@ -175,7 +251,7 @@ function readReady(child: LaunchedProcess, slot: number, browser: BrowserName): 
     const fail = (why: string): void => {
       clearTimeout(timer);
       const said = err.trim().split("\n").slice(-6).join("\n  ");
-      reject(new EnvironmentFailure(`the ${browser} browser server of slot ${slot} ${why}${said === "" ? "" : `:\n  ${said}`}`));
+      reject(new EnvironmentFailure(`the ${browser} browser server of ${served} ${why}${said === "" ? "" : `:\n  ${said}`}`));
     };
     child.stderr.on("data", (chunk: Buffer) => (err = (err + chunk.toString()).slice(-4000)));
     child.stdout.on("data", (chunk: Buffer) => {

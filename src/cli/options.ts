@@ -90,7 +90,7 @@ export const OPTIONS = {
   headed: { type: "boolean", describe: "Forward --headed to pytest (show the browser); with --browser-server, the servers' browsers are headed", group: TARGET },
   "browser-server": {
     type: "string",
-    describe: "Start one Playwright browser server per worker slot; each file connects to it (GRIMOIRE_BROWSER_WS_ENDPOINT) instead of launching a browser",
+    describe: "Start one Playwright browser server per pair of worker slots; each file connects to it (GRIMOIRE_BROWSER_WS_ENDPOINT) instead of launching a browser",
     group: TARGET,
     choices: ["chromium", "firefox", "webkit"],
   },

@@ -53,7 +53,7 @@ export interface RunConfig {
   baseUrlFrom: string;
   python: string | undefined;
   headed: boolean;
-  /** --browser-server: one browser server per worker slot; null when each file launches its own browser. */
+  /** --browser-server: one browser server per pair of worker slots; null when each file launches its own browser. */
   browserServer: { browser: BrowserName; executable: string | null } | null;
   keyword: string | undefined;
   markers: string | undefined;

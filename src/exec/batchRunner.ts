@@ -13,7 +13,7 @@ import type { Placement, BatchRunner, BatchSignals } from "./executor.js";
 import type { Batch } from "../model.js";
 import type { Launcher } from "../process/launch.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
-import type { BrowserServers } from "../browsers/browserServers.js";
+import type { BrowserConnection, BrowserServers } from "../browsers/browserServers.js";
 import { logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
@@ -82,13 +82,15 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const marker = `GRIMOIRE_TREE_ID=${treeId}`;
     const where = batch.paths.length === 1 ? (batch.paths[0] as string) : pack ? `the pack of ${batch.paths.join(", ")}` : "the serial run";
     const lease = settings.environment === null ? null : await settings.environment.lease({ label: where, slot: placement.slot, logName: name, upcoming: placement.upcoming, ...signals });
-    let browser: Record<string, string> = {};
+    let browser: BrowserConnection | null = null;
     try {
       if (settings.browsers !== null) browser = await settings.browsers.connection(placement.slot, signals.cancel);
     } catch (error) {
       await lease?.release(false);
       throw error;
     }
+    // Why the file ended mid-test, if it did: a browser it was using may be left wedged.
+    let killedWhile: string | null = null;
     const artifactsDir = path.join(settings.logDir, `${name}.artifacts`);
     const coverageFile = settings.coverage ? processDataFile(settings.logDir, name) : null;
     if (coverageFile !== null) fs.mkdirSync(path.dirname(coverageFile), { recursive: true });
@@ -96,7 +98,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const announce = !parallel && plain !== null && batch.paths.length === 0;
     // Only a file forked from the fork server could have been spared an import: its server could have done it.
     const importTimes = parallel && !pack && settings.importTally !== null && settings.forked();
-    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? name : null, importTimes }), ...lease?.env, ...browser };
+    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? name : null, importTimes }), ...lease?.env, ...browser?.env };
     const collected = (): void => {
       const records = readRecords(recordsFile, settings.root);
       // A file pytest could not collect (a module that does not import) is one of the run's files too; a folder whose conftest failed is not.
@@ -158,12 +160,11 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
         settings.launcher,
       );
       failed = isFailure(statusOf({ ...report, records: null }).status);
-      // A file killed mid-test may leave its browser wedged (a page in a loop, a dialog): the slot's next file gets a new one.
-      if (settings.browsers !== null && (report.timedOut || report.cancelled || report.signal !== null)) {
-        await settings.browsers.replace(placement.slot, `${where} was ${report.timedOut ? "timed out" : report.cancelled ? "stopped" : `killed by ${report.signal}`} while using it`);
-      }
+      // Not for a file the run stopped (fail-fast, Ctrl-C): no file comes after it.
+      if (!report.cancelled && (report.timedOut || report.signal !== null)) killedWhile = `${where} was ${report.timedOut ? "timed out" : `killed by ${report.signal}`} while using it`;
     } finally {
       stopSlowNotices();
+      await browser?.release(killedWhile);
       await lease?.release(failed);
     }
 

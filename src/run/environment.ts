@@ -9,7 +9,7 @@
  */
 import os from "node:os";
 import type { RunConfig } from "../config/runConfig.js";
-import type { BrowserServers } from "../browsers/browserServers.js";
+import { describeSlots, type BrowserServers } from "../browsers/browserServers.js";
 import { DB_CONNECTIONS_PER_LEASE } from "../defaults.js";
 import { StartCancelled } from "../errors.js";
 import type { HeldEvents, RunEvents } from "../events.js";
@@ -69,7 +69,7 @@ export async function openTestEnvironment(config: RunConfig, session: RunSession
   const browsers = await session.browsers();
   if (browsers !== null) {
     await browsers.keep(workers);
-    browsers.onReplaced = (slot, reason) => events.emit({ type: "notice", message: `slot ${slot} gets a new browser for its next file: ${reason}` });
+    browsers.onReplaced = (slots, reason) => events.emit({ type: "notice", message: `${describeSlots(slots)} ${slots.length === 1 ? "gets a new browser for its next file" : "get a new browser for their next files"}: ${reason}` });
   }
   return { environment, browsers, workers };
 }

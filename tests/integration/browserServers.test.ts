@@ -1,7 +1,8 @@
 /**
- * --browser-server: a slot's files share one real Chromium, served by
- * Playwright's launchServer, each test in a fresh context; a browser that
- * dies is replaced for the slot's next file; and no browser outlives the
+ * --browser-server: each pair of slots' files share one real Chromium,
+ * served by Playwright's launchServer, each test in a fresh context; a
+ * browser that dies, or that a killed file was using, is replaced for the
+ * slots' next files once no running file holds it; and no browser outlives the
  * run, whether it ends, fails fast or is interrupted, nor does the profile
  * Playwright makes for it in the temp folder.
  */
@@ -150,21 +151,23 @@ const env = (p: Project) => testEnv({ SEEN: path.join(p.root, "seen"), CHROMIUM_
 const ARGS = ["--parallel", "--browser-server", "chromium", "--report-json", "report.json"];
 
 describe("a browser server per worker slot", () => {
-  it("gives a slot's files one browser, each test a fresh context, and leaves no browser behind", async () => {
+  it("gives each pair of slots one browser, each test a fresh context, and leaves no browser behind", async () => {
     const files: Record<string, string> = {};
-    for (let i = 0; i < 4; i++) files[`tests/e2e/test_page_${i}.py`] = PAGE_TEST;
+    for (let i = 0; i < 6; i++) files[`tests/e2e/test_page_${i}.py`] = PAGE_TEST;
     const p = browserProject(files);
-    const result = await runCli([...ARGS, "-n", "2"], { cwd: p.root, env: env(p) });
+    const result = await runCli([...ARGS, "-n", "3"], { cwd: p.root, env: env(p) });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const seen = seenBy(p);
-    expect(seen).toHaveLength(4);
-    // Two slots, two browsers, whichever slot ran which file.
-    expect(new Set(seen.map((s) => s.endpoint)).size).toBe(2);
-    for (const slot of ["0", "1"]) expect(new Set(seen.filter((s) => s.slot === slot).map((s) => s.endpoint)).size).toBeLessThanOrEqual(1);
-    // A fresh context per test: no other file's context, no other test's cookie.
-    expect(seen.map((s) => [s.contexts, s.cookies])).toEqual(Array(4).fill([1, 0]));
-    // The slot's Playwright driver too: no file started one of its own.
-    expect(seen.map((s) => s.drivers)).toEqual([0, 0, 0, 0]);
+    expect(seen).toHaveLength(6);
+    // Three slots, two browsers: slots 0 and 1 share one, slot 2 has its own; every file of a slot used its slot's.
+    const endpointOf = (slot: string): string[] => [...new Set(seen.filter((s) => s.slot === slot).map((s) => s.endpoint))];
+    expect([endpointOf("0"), endpointOf("1"), endpointOf("2")].map((endpoints) => endpoints.length)).toEqual([1, 1, 1]);
+    expect(endpointOf("0")).toEqual(endpointOf("1"));
+    expect(endpointOf("2")).not.toEqual(endpointOf("0"));
+    // A fresh context per test: no other file's context (the two slots' files share a browser), no other test's cookie.
+    expect(seen.map((s) => [s.contexts, s.cookies])).toEqual(Array(6).fill([1, 0]));
+    // The servers' Playwright drivers too: no file started one of its own.
+    expect(seen.map((s) => s.drivers)).toEqual(Array(6).fill(0));
     await until(() => processesIn(p.root).length === 0, "no browser or server left");
     expect(browserLeftovers(p)).toEqual([]);
   });
@@ -215,6 +218,30 @@ describe("a browser server per worker slot", () => {
     const interrupted = await cli.done;
     expect(interrupted.code).toBe(130);
     await until(() => processesIn(p.root).length === 0, "no browser or server left after Ctrl-C");
+    expect(browserLeftovers(p)).toEqual([]);
+  });
+
+  it("retires a shared browser that a killed file was using: the other slot's running file keeps it, the next files get a new one", async () => {
+    const dies = `import os, pathlib, signal\n\ndef test_dies(page):\n    page.set_content("<title>dies</title>")\n    (pathlib.Path(os.environ["SEEN"]).parent / "died").touch()\n    os.kill(os.getpid(), signal.SIGKILL)\n`;
+    // Holds the shared browser from before the other slot's file is killed until after, and only then uses it.
+    const outlasts = PAGE_TEST.replace(
+      "def test_page(page, browser):",
+      "def test_page(page, browser):\n    import os, pathlib, time\n    died = pathlib.Path(os.environ['SEEN']).parent / 'died'\n    deadline = time.monotonic() + 60\n    while not died.exists() and time.monotonic() < deadline:\n        time.sleep(0.05)\n    time.sleep(1)",
+    );
+    const p = browserProject({ "tests/e2e/test_a_dies.py": dies, "tests/e2e/test_b_outlasts.py": outlasts, "tests/e2e/test_c_page.py": PAGE_TEST });
+    const result = await runCli([...ARGS, "-n", "2", "--order", "name"], { cwd: p.root, env: env(p) });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/slots 0, 1 get a new browser for their next files: tests\/e2e\/test_a_dies\.py was killed by SIGKILL while using it/);
+    expect(readReport(p).files.map((f) => [f.path, f.status])).toEqual([
+      ["tests/e2e/test_a_dies.py", "failed"],
+      ["tests/e2e/test_b_outlasts.py", "passed"],
+      ["tests/e2e/test_c_page.py", "passed"],
+    ]);
+    // The file that ran on after the kill kept the retired browser; the file after it got the new one.
+    const seen = seenBy(p);
+    expect(seen).toHaveLength(2);
+    expect(new Set(seen.map((s) => s.endpoint)).size).toBe(2);
+    await until(() => processesIn(p.root).length === 0, "no browser or server left");
     expect(browserLeftovers(p)).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 """Playwright fixtures in the style of pytest-playwright (which is not required).
 
 - `browser` (session): one Chromium per pytest process, closed at session end;
-  under `grimoire-run --browser-server chromium`, the worker slot's shared
+  under `grimoire-run --browser-server chromium`, the worker slots' shared
   Chromium instead (GRIMOIRE_BROWSER_WS_ENDPOINT), connected in milliseconds.
 - `context` / `page` (function): a fresh browser context per test, so cookies
   (the session, the cart) never leak from one test to the next.
@@ -66,7 +66,7 @@ def browser(pytestconfig: pytest.Config) -> Iterator[Browser]:
     playwright = sync_playwright().start()
     try:
         if endpoint:
-            # Closing a connected browser only disconnects: the server keeps it for the slot's next file.
+            # Closing a connected browser only disconnects: the server keeps it for the slots' next files.
             browser = playwright.chromium.connect(endpoint)
         else:
             browser = playwright.chromium.launch(
