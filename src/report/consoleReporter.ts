@@ -37,6 +37,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let logDir: string | null = null;
   /** A serial run's output, held until its process says what it collected (the "Found" line comes first). */
   let holding: string[] | null = null;
+  /** The results that came while output was held: the serial process's, under what it was given. */
+  const heldResults: Extract<RunEvent, { type: "file-finish" }>[] = [];
   let progress: Progress = { done: 0, perIteration: 0, running: 0, failed: 0, iteration: 1 };
   let stopped: StopCause | null = null;
   const startedAt = Date.now();
@@ -53,12 +55,17 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     terminal.status(`${where} · ${progress.running} running${failedText} · ${elapsed}`);
   };
 
-  const announce = (files: readonly string[]): void => {
+  /** The tags and the path column for these paths. */
+  const layOut = (files: readonly string[]): void => {
     tags = assignTags(files);
     tagWidth = Math.max(0, ...[...tags.values()].map((t) => t.length));
     // On a narrow terminal the path column shrinks so that a result line still fits: status, path, duration, counts.
     const room = options.width === null ? MAX_PATH_COLUMN : Math.max(20, options.width - RESULT_LINE_REST);
     pathWidth = Math.min(MAX_PATH_COLUMN, room, Math.max(0, ...files.map((f) => f.length)));
+  };
+
+  const announce = (files: readonly string[]): void => {
+    layOut(files);
     progress = { ...progress, perIteration: files.length };
     const them = files.length === 1 ? "it" : "them";
     const how = mode === "parallel" ? `, running ${them} on ${plural(workers, "worker")}` : `, running ${them} in one pytest process`;
@@ -145,6 +152,11 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         else terminal.out(mode === "parallel" ? tagged(event.batch, event.text) : event.text.join(""));
         break;
       case "file-finish": {
+        // A serial process that ends before it collected: its line follows what it printed (run-finish).
+        if (holding !== null) {
+          heldResults.push(event);
+          break;
+        }
         // A module --doctest-modules collected that holds no doctest is not news: it counts in the summary only.
         const quietModule = event.result.status === "no-tests" && doctestModules.has(event.result.path);
         if (event.result.log !== null && !quietModule) terminal.out(resultLine(event.result, event.willRetry));
@@ -194,11 +206,13 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         if (!options.quiet) terminal.out(event.text.map((line) => `${colours.dim(`${event.source} |`)} ${line}\n`).join(""));
         break;
       case "run-finish": {
-        // A serial process that ended before it collected anything: what it printed is all there is.
+        // A serial process that ended before it collected anything (pytest refused its arguments, or it was stopped):
+        // no file was found, and what it printed is all there is, then its line under the name of what it was given.
         if (holding !== null) {
-          announce(event.report.files.map((f) => f.path));
+          layOut(event.report.files.map((f) => f.path));
           terminal.out(holding.join(""));
           holding = null;
+          for (const held of heldResults) if (held.result.log !== null) terminal.out(resultLine(held.result, held.willRetry));
         }
         clearInterval(ticker);
         terminal.close();

@@ -114,7 +114,7 @@ describe("signals to grimoire-run", () => {
     expect(statuses).toEqual(["cancelled", "cancelled", "cancelled", "cancelled"]);
   });
 
-  it("Ctrl-C while pytest is still listing the files says so, leaves nothing running, and exits 130", async () => {
+  it("Ctrl-C while pytest is still listing the files (or a serial run's pytest still collecting) says so, leaves nothing running, and exits 130", async () => {
     // A conftest slow to import keeps the listing session busy; it says when it has started.
     const p = project({
       "tests/conftest.py": "import pathlib, time\npathlib.Path('listing-started').touch()\ntime.sleep(60)\n",
@@ -128,6 +128,18 @@ describe("signals to grimoire-run", () => {
     expect(result.code).toBe(130);
     expect(result.stdout).toMatch(/^Interrupted by SIGINT while pytest was listing the test files: no test ran$/m);
     expect(result.stdout).toMatch(/^FAILED \(exit code 130\)$/m);
+    expect(processesIn(p.root)).toEqual([]);
+
+    // A serial run's one pytest process, stopped before it collected: it found no file, and says nothing it did not do.
+    fs.rmSync(path.join(p.root, "listing-started"));
+    const serial = startCli([], { cwd: p.root });
+    await until(() => fs.existsSync(path.join(p.root, "listing-started")), "the serial process to import the conftest", 30_000);
+    serial.child.kill("SIGINT");
+    const stopped = await serial.done;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stdout).not.toMatch(/Found \d+ test file/);
+    expect(stopped.stdout).toMatch(/^CANCEL +tests\/http +[\d.]+s$/m);
+    expect(stopped.stdout).toMatch(/^FAILED \(exit code 130\)$/m);
     expect(processesIn(p.root)).toEqual([]);
   });
 
