@@ -100,7 +100,14 @@ export function mergeJUnit(executions: readonly JUnitExecution[]): string {
     }
     for (const suite of own) suite[":@"] = { ...(suite[":@"] ?? {}), "@_name": name };
     const missing = missingVerdict(result, own);
-    if (missing !== null) own.push(syntheticSuite(name, result, missing));
+    if (missing !== null) {
+      const synthetic = syntheticSuite(name, result, missing);
+      // Beside what pytest reported of the file before it was stopped, in the same suite: one suite per file, as a
+      // dashboard expects, not a second one of the same name.
+      const first = own[0];
+      if (first === undefined) own.push(synthetic);
+      else addCases(first, synthetic);
+    }
     suites.push(...own);
   }
   return junitDocument(suites);
@@ -114,6 +121,15 @@ function missingVerdict(result: FileResult, suites: Node[]): { kind: "error" | "
     return { kind: "error", message: result.reason ?? (result.status === "timeout" ? "timed out" : "failed") };
   }
   return null;
+}
+
+/** Moves a suite's test cases into another, its counts with them (the time is the file's own already). */
+function addCases(into: Node, from: Node): void {
+  const cases = (from["testsuite"] as Node[] | undefined) ?? [];
+  into["testsuite"] = [...((into["testsuite"] as Node[] | undefined) ?? []), ...cases];
+  const attrs = { ...(into[":@"] ?? {}) };
+  for (const count of ["@_tests", "@_failures", "@_errors", "@_skipped"]) attrs[count] = String((Number(attrs[count] ?? 0) || 0) + (Number(from[":@"]?.[count] ?? 0) || 0));
+  into[":@"] = attrs;
 }
 
 function syntheticSuite(name: string, result: FileResult, verdict: { kind: "error" | "skipped"; message: string }): Node {
