@@ -15,6 +15,12 @@ import { SOURCE_CHANGED, type FileHistory, type History } from "./history.js";
  * retry). A test that failed, was fixed and passes since is not flaky.
  */
 export function flakeRate(letters: string): FlakeRate | null {
+  const { flaky, ...rate } = tally(letters);
+  return flaky ? rate : null;
+}
+
+/** Every recent run counted, failed or not, and whether a pass and a failure share a stretch of one source (or a run). */
+function tally(letters: string): FlakeRate & { flaky: boolean } {
   let runs = 0;
   let failed = 0;
   let flaky = false;
@@ -32,7 +38,7 @@ export function flakeRate(letters: string): FlakeRate | null {
     }
     flaky ||= stretchFailed && stretchPassed;
   }
-  return flaky ? { runs, failed } : null;
+  return { runs, failed, flaky };
 }
 
 /**
@@ -52,11 +58,11 @@ export function flakyFiles(history: History, paths: readonly string[] | null = n
         return rate === null ? [] : [{ nodeid, ...rate }];
       })
       .sort((a, b) => byRate(a, b) || compareCodeUnits(a.nodeid, b.nodeid));
-    const own = typeof entry.recent === "string" ? flakeRate(entry.recent) : null;
-    if (own === null && tests.length === 0) continue;
-    // A file whose own runs all passed (its flaky test passed on a retry inside pytest, say) still counts its runs.
-    const runs = typeof entry.recent === "string" ? [...entry.recent].filter((l) => "PFK".includes(l)).length : 0;
-    flaky.push({ path, runs: own?.runs ?? runs, failed: own?.failed ?? 0, tests });
+    const own = tally(typeof entry.recent === "string" ? entry.recent : "");
+    if (!own.flaky && tests.length === 0) continue;
+    // A file listed for a flaky test still says how its own runs went: all passed (the test passed on a retry inside
+    // pytest, say), or all failed (another of its tests always fails).
+    flaky.push({ path, runs: own.runs, failed: own.failed, tests });
   }
   return flaky.sort((a, b) => byRate(a, b) || compareCodeUnits(a.path, b.path));
 }

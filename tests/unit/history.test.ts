@@ -102,9 +102,12 @@ describe("recent outcomes and flake rates", () => {
         "wobbly.py": { seconds: 1, outcome: "passed", runs: 4, lastRun: "", recent: "PFPP", tests: { "wobbly.py::t": "PF-P", "wobbly.py::u": "PPPP" } },
         "retried.py": { seconds: 1, outcome: "flaky", runs: 2, lastRun: "", recent: "PK" },
         "old.py": { seconds: 1, outcome: "passed", runs: 9, lastRun: "" },
+        // One test always fails, another flips: the file failed every run, and says so beside its flaky test.
+        "mixed.py": { seconds: 1, outcome: "failed", runs: 3, lastRun: "", recent: "FFF", tests: { "mixed.py::always": "FFF", "mixed.py::flips": "PFP" } },
       },
     };
     expect(flakyFiles(history)).toEqual([
+      { path: "mixed.py", runs: 3, failed: 3, tests: [{ nodeid: "mixed.py::flips", runs: 3, failed: 1 }] },
       { path: "retried.py", runs: 2, failed: 1, tests: [] },
       { path: "wobbly.py", runs: 4, failed: 1, tests: [{ nodeid: "wobbly.py::t", runs: 3, failed: 1 }] },
     ]);
