@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { parseCommandLine } from "./cli/options.js";
+import { optionFlag, parseCommandLine } from "./cli/options.js";
 import { EnvironmentFailure, UsageError } from "./errors.js";
 import { EXIT } from "./exitCode.js";
 import { PACKAGE_JSON } from "./packageFiles.js";
@@ -72,13 +72,13 @@ async function main(argv: string[]): Promise<number> {
     }
     const describe = (name: OptionName): string => {
       const origin = settings.origins.get(name);
-      return origin === undefined || origin === "command line" ? `--${name}` : origin === "pyproject.toml" ? `pyproject.toml [tool.grimoire-run] ${name}` : origin;
+      return origin === undefined || origin === "command line" ? optionFlag(name) : origin === "pyproject.toml" ? `pyproject.toml [tool.grimoire-run] ${name}` : origin;
     };
     const config = resolveConfig({ ...command.input, values: settings.values }, root, withDotenv(process.env, dotenv), describe);
     return await runModule.run(config, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`grimoire-run: ${error.message}\nRun grimoire-run --help for the options.\n`);
+      process.stderr.write(`grimoire-run: ${error.message}\n${error.see}\n`);
       return EXIT.usage;
     }
     if (error instanceof EnvironmentFailure) {

@@ -195,10 +195,15 @@ async function parseInstallHook(argv: string[]): Promise<CliCommand> {
   return { kind: "install-hook", command: singleString(parsed, "command"), changed: parsed["changed"] === true };
 }
 
+/** How an option is written on the command line: `-k`, `--workers`. */
+export function optionFlag(name: string): string {
+  return name.length === 1 ? `-${name}` : `--${name}`;
+}
+
 /** A subcommand's string option: its value, or null when not given; given twice is a usage error. */
 function singleString(parsed: Record<string, unknown>, name: string): string | null {
   const value = parsed[name];
-  if (Array.isArray(value)) throw new UsageError(`--${name} was given more than once`);
+  if (Array.isArray(value)) throw new UsageError(`${optionFlag(name)} was given more than once`);
   return typeof value === "string" ? value : null;
 }
 
@@ -238,7 +243,7 @@ export async function parseCommandLine(given: string[], isPath: (word: string) =
   for (const name of Object.keys(OPTIONS) as OptionName[]) {
     const value = parsed[name];
     if (value === undefined) continue;
-    if (Array.isArray(value)) throw new UsageError(`--${name} was given more than once`);
+    if (Array.isArray(value)) throw new UsageError(`${optionFlag(name)} was given more than once`);
     (values as Record<string, unknown>)[name] = valueOf(OPTIONS[name], value as string | boolean);
   }
   const paths = ((parsed["paths"] as unknown[] | undefined) ?? []).map(String);

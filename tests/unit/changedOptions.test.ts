@@ -55,6 +55,8 @@ describe("--changed on the command line", () => {
 
   it("is given once", async () => {
     await expect(parse(["--changed", "--changed=main"])).rejects.toThrow("--changed was given more than once");
+    // A one-letter option is named as it is written.
+    await expect(parse(["-k", "a", "-k", "b"])).rejects.toThrow(/^-k was given more than once$/);
   });
 
   it("refuses a REF that git would read as an option", () => {
