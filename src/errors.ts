@@ -6,7 +6,17 @@
 /** Bad usage or an environment problem found before any test ran: exit 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+  /** What to read for the fix: grimoire-run's own options (--help) unless it was pytest that refused something. */
+  readonly see: string;
+
+  constructor(message: string, see = "Run grimoire-run --help for the options.") {
+    super(message);
+    this.see = see;
+  }
 }
+
+/** Where pytest's own arguments come from, for an error pytest reported at its start. */
+export const PYTEST_ARGUMENTS_SEE = "pytest's arguments come from those after --, the project's addopts (pytest.ini, pyproject.toml, tox.ini, setup.cfg) and PYTEST_ADDOPTS.";
 
 /** The run's environment (a managed server or database) failed during the run: exit 3. */
 export class EnvironmentFailure extends Error {

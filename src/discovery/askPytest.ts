@@ -7,7 +7,7 @@
  * and its plugins are imported already), else a fresh process.
  */
 import fs from "node:fs";
-import { UsageError } from "../errors.js";
+import { PYTEST_ARGUMENTS_SEE, UsageError } from "../errors.js";
 import type { Launcher } from "../process/launch.js";
 import { runProcess } from "../process/runProcess.js";
 import type { CoverageSettings } from "../model.js";
@@ -101,7 +101,7 @@ export async function askPytest(request: ListingRequest): Promise<Listing | "can
   // 4 is pytest's usage error: bad arguments, or a conftest pytest could not load at start.
   if (listing === null || report.exitCode === 4 || report.exitCode === 3) {
     const why = report.spawnError ?? (report.signal !== null ? `killed by ${report.signal}` : `exit code ${String(report.exitCode)}`);
-    throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(request.logFile)}`);
+    throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(request.logFile)}`, PYTEST_ARGUMENTS_SEE);
   }
   return listing;
 }

@@ -366,6 +366,9 @@ describe("pytest options that act across files", () => {
     const result = await runCli(["--parallel", "--", "--no-such-pytest-option"], { cwd: p.root });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/pytest could not collect the tests[\s\S]*unrecognized arguments: --no-such-pytest-option/);
+    // pytest refused it, not grimoire-run: the pointer is to where pytest's arguments come from, not to grimoire-run's options.
+    expect(result.stderr).toMatch(/pytest's arguments come from those after --, the project's addopts .* and PYTEST_ADDOPTS\.$/m);
+    expect(result.stderr).not.toMatch(/grimoire-run --help/);
   });
 
   it("an argument pytest rejects in the run's own process (a serial run, a node id not found) is exit 2, never 'no tests collected', and no file's history", async () => {
