@@ -40,6 +40,18 @@ export interface Selection {
 }
 
 /** The collection arguments for a request: the user's paths, else the scope's folders that exist, else pytest's default. */
+/** The files of `paths` (the run's positional arguments) named only by node ids (`tests/a.py::test_x`), as project paths. */
+export function filesNamedByNodeIds(root: string, paths: readonly string[]): Set<string> {
+  const wholes = new Set<string>();
+  const byIds = new Set<string>();
+  for (const entry of paths) {
+    const [filePart = entry, ...nodeParts] = entry.split("::");
+    const relative = toProjectPath(path.resolve(root), path.resolve(root, filePart));
+    (nodeParts.length > 0 ? byIds : wholes).add(relative);
+  }
+  return new Set([...byIds].filter((file) => !wholes.has(file)));
+}
+
 export function collectionRequest(request: SelectionRequest): CollectionRequest {
   const root = path.resolve(request.root);
   const named = new Map<string, string[]>();

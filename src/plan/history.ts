@@ -156,7 +156,11 @@ const OUTCOME_WEIGHT: Record<FileStatus, number> = { timeout: 6, failed: 5, canc
  * that a timeout took at least that long. `source`: the fingerprint of the
  * source the run tested, null when it is not known. Pure.
  */
-export function updateHistory(history: History, results: readonly FileResult[], now: Date, source: string | null = null): History {
+/**
+ * `partial`: the files the run was given only node ids of (`tests/a.py::test_x`): like a run that deselected some of
+ * a file's tests, it says nothing of the file as a whole, only of the tests that ran.
+ */
+export function updateHistory(history: History, results: readonly FileResult[], now: Date, source: string | null = null, partial: ReadonlySet<string> = new Set()): History {
   const files: Record<string, FileHistory> = { ...history.files };
   const byPath = new Map<string, FileResult[]>();
   for (const result of results) byPath.set(result.path, [...(byPath.get(result.path) ?? []), result]);
@@ -180,7 +184,7 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     const outcome = finals.reduce((a, b) => (OUTCOME_WEIGHT[b.status] > OUTCOME_WEIGHT[a.status] ? b : a)).status;
     const failedTests = [...new Set(finals.flatMap((r) => r.cases.filter((c) => c.outcome === "failed" || c.outcome === "error").map((c) => c.nodeid)))];
     const perTest = testSeconds(previous?.testSeconds, finals);
-    const recent = recentOutcomes(previous, runs, source);
+    const recent = recentOutcomes(previous, runs, source, partial.has(file));
     files[file] = {
       seconds: seconds === null ? null : Math.round(seconds * 1000) / 1000,
       outcome,
@@ -217,7 +221,7 @@ function verdictOf(outcome: TestOutcome): "P" | "F" | "-" {
  * HISTORY_RECENT_RUNS. Letters recorded on other source than `source` are
  * closed off with `|` before this run's first letter.
  */
-function recentOutcomes(previous: FileHistory | undefined, runs: readonly FileResult[], source: string | null): { file: string; tests: Record<string, string>; source: string | null } {
+function recentOutcomes(previous: FileHistory | undefined, runs: readonly FileResult[], source: string | null, partial: boolean): { file: string; tests: Record<string, string>; source: string | null } {
   let file = typeof previous?.recent === "string" ? previous.recent : "";
   const tests: Record<string, string> = {};
   for (const [nodeid, letters] of Object.entries(previous?.tests ?? {})) if (typeof letters === "string") tests[nodeid] = letters;
@@ -234,8 +238,8 @@ function recentOutcomes(previous: FileHistory | undefined, runs: readonly FileRe
       for (const nodeid of Object.keys(tests)) tests[nodeid] += SOURCE_CHANGED;
     }
     recorded = true;
-    // A run of some of the file's tests (-k, -m, --lf) says nothing of the file as a whole: only its tests' letters count.
-    if ((last.tests?.deselected ?? 0) === 0) file += letter;
+    // A run of some of the file's tests (-k, -m, --lf, node ids) says nothing of the file as a whole: only its tests' letters count.
+    if ((last.tests?.deselected ?? 0) === 0 && !partial) file += letter;
     const failedBefore = new Set(attempts.slice(0, -1).flatMap((r) => r.cases.filter((c) => verdictOf(c.outcome) === "F").map((c) => c.nodeid)));
     const now = new Map(last.cases.map((c) => [c.nodeid, verdictOf(c.outcome)]));
     for (const nodeid of new Set([...Object.keys(tests), ...now.keys()])) {
@@ -291,7 +295,7 @@ function testSeconds(previous: Record<string, number> | undefined, finals: reado
  * and writes it to a temporary file renamed over the old one. Returns the
  * history as written.
  */
-export async function recordRun(root: string, results: readonly FileResult[], now = new Date(), source: string | null = null): Promise<History> {
+export async function recordRun(root: string, results: readonly FileResult[], now = new Date(), source: string | null = null, partial: ReadonlySet<string> = new Set()): Promise<History> {
   const file = historyFile(root);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const lock = `${file}.lock`;
@@ -300,7 +304,7 @@ export async function recordRun(root: string, results: readonly FileResult[], no
     const read = readHistoryChecked(root);
     // A file that could not be read at all is kept for whoever wants to look at it, not overwritten.
     if (read.unreadable) fs.copyFileSync(file, `${file}.damaged`);
-    const updated = updateHistory(read.history, results, now, source);
+    const updated = updateHistory(read.history, results, now, source, partial);
     writeJsonFile(file, updated);
     return updated;
   } finally {

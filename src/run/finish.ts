@@ -15,6 +15,7 @@ import type { CoverageResult, CoverageSettings, FileResult, RunReport } from "..
 import { flakyFiles } from "../plan/flakes.js";
 import { historyFile, recordRun, updateHistory, type History } from "../plan/history.js";
 import { readLastFailed, updateLastFailed, updateNodeIds, writeLastFailed, writeNodeIds } from "../plan/pytestCache.js";
+import { filesNamedByNodeIds } from "../discovery/selection.js";
 import { compareCodeUnits } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
 import { writeReportFiles } from "../report/reportFiles.js";
@@ -60,7 +61,8 @@ export async function finishRun(run: Finish): Promise<number> {
   const remembered = await rememberRun(config, run.history, outcome.results, events, run.record, await run.source);
   const report: RunReport = {
     ...run.reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path))),
-    flaky: flakyFiles(remembered, outcome.results.map((r) => r.path)),
+    // The run's files that ran a test: one whose every test a selection left out says nothing of its flakes.
+    flaky: flakyFiles(remembered, outcome.results.filter((r) => r.status !== "no-tests").map((r) => r.path)),
     ...(coverage === null ? {} : { coverage }),
   };
   writeReportFiles(report, await reportOutputs(config, run.logDir, report));
@@ -127,14 +129,15 @@ async function reportCoverage(settings: CoverageSettings, run: Finish): Promise<
  * (merge-reports records the whole run once they are done).
  */
 async function rememberRun(config: RunConfig, before: History, results: readonly FileResult[], events: RunEvents, record: boolean, source: string | null): Promise<History> {
+  const partial = filesNamedByNodeIds(config.root, config.paths);
   if (config.shard === null && record) {
     try {
-      return await recordRun(config.root, results, new Date(), source);
+      return await recordRun(config.root, results, new Date(), source, partial);
     } catch (error) {
       events.emit({ type: "warning", message: `could not record this run in ${historyFile(config.root)}: ${(error as Error).message}` });
     }
   }
-  return updateHistory(before, results, new Date(), source);
+  return updateHistory(before, results, new Date(), source, partial);
 }
 
 /** pytest's last-failed memory and seen node ids, made whole again after the per-file processes each wrote their own. */
