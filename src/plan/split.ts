@@ -37,7 +37,9 @@ export function planSplits(files: readonly TestFile[], history: History, options
   if (options.workers < 2 || share <= 0) return splits;
   for (const file of files) {
     const own = seconds(file.path);
-    if (own <= share || file.kind !== "tests" || file.named !== null || options.unsplittable(file.path)) continue;
+    // A file named whole on the command line splits as one found in a folder; one named by node ids runs just those.
+    const byNodeIds = file.named !== null && file.named.some((target) => target !== file.path);
+    if (own <= share || file.kind !== "tests" || byNodeIds || options.unsplittable(file.path)) continue;
     const tests = Object.entries(history.files[file.path]?.testSeconds ?? {});
     if (tests.length < 2) continue;
     // Parts of at most half a share: pieces that size leave the longest-first order room to even out the workers.

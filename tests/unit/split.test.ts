@@ -35,6 +35,10 @@ describe("splitting a file that dominates the run", () => {
     expect(planSplits(files, past, { workers: 2, unsplittable: () => false }).size).toBe(0);
     expect(planSplits(files, past, { workers: 1, unsplittable: () => false }).size).toBe(0);
     expect(planSplits(files, past, { workers: 4, unsplittable: (p) => p === "tests/flow.py" }).size).toBe(0);
+    // Named whole on the command line, it splits the same; named by node ids, it runs just those, whole.
+    const named = (targets: string[]): TestFile[] => [file("tests/flow.py", { named: targets, folder: null }), ...files.slice(1)];
+    expect(planSplits(named(["tests/flow.py"]), past, { workers: 4, unsplittable: () => false }).get("tests/flow.py")?.parts.length).toBe(4);
+    expect(planSplits(named(["tests/flow.py::TestCart"]), past, { workers: 4, unsplittable: () => false }).size).toBe(0);
   });
 
   it("names each test in exactly one part, keeps classes together, and runs all but the named ones in the last part", () => {
