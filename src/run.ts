@@ -16,6 +16,7 @@ import { prepareOutputFile } from "./config/outputPaths.js";
 import type { RunConfig } from "./config/runConfig.js";
 import type { Listing } from "./discovery/askPytest.js";
 import { unsplittable } from "./discovery/sourceHints.js";
+import { namedByNodeIdsOnly } from "./discovery/selection.js";
 import { UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
@@ -206,7 +207,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
-    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source, columns: width, history, coverage, lastFailed, outcome, teardownFailed, reportOf });
+    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source, columns: width, history, namedByNodeIds: namedByNodeIdsOnly(shape.request), coverage, lastFailed, outcome, teardownFailed, reportOf });
   } finally {
     await session.close();
   }

@@ -39,19 +39,12 @@ export interface Selection {
   notices: string[];
 }
 
-/** The collection arguments for a request: the user's paths, else the scope's folders that exist, else pytest's default. */
-/** The files of `paths` (the run's positional arguments) named only by node ids (`tests/a.py::test_x`), as project paths. */
-export function filesNamedByNodeIds(root: string, paths: readonly string[]): Set<string> {
-  const wholes = new Set<string>();
-  const byIds = new Set<string>();
-  for (const entry of paths) {
-    const [filePart = entry, ...nodeParts] = entry.split("::");
-    const relative = toProjectPath(path.resolve(root), path.resolve(root, filePart));
-    (nodeParts.length > 0 ? byIds : wholes).add(relative);
-  }
-  return new Set([...byIds].filter((file) => !wholes.has(file)));
+/** The files a request names only by node ids (`tests/a.py::test_x`): a file also named whole is not among them. */
+export function namedByNodeIdsOnly(request: Pick<CollectionRequest, "named">): Set<string> {
+  return new Set([...request.named].filter(([file, targets]) => !targets.includes(file)).map(([file]) => file));
 }
 
+/** The collection arguments for a request: the user's paths, else the scope's folders that exist, else pytest's default. */
 export function collectionRequest(request: SelectionRequest): CollectionRequest {
   const root = path.resolve(request.root);
   const named = new Map<string, string[]>();

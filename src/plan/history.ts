@@ -154,11 +154,10 @@ const OUTCOME_WEIGHT: Record<FileStatus, number> = { timeout: 6, failed: 5, canc
  * this run's finished executions by HISTORY_SMOOTHING; cancelled and
  * timed-out executions say nothing about how long the file takes, except
  * that a timeout took at least that long. `source`: the fingerprint of the
- * source the run tested, null when it is not known. Pure.
- */
-/**
- * `partial`: the files the run was given only node ids of (`tests/a.py::test_x`): like a run that deselected some of
- * a file's tests, it says nothing of the file as a whole, only of the tests that ran.
+ * source the run tested, null when it is not known. `partial`: the files the
+ * run was given only node ids of (`tests/a.py::test_x`): like a run that
+ * deselected some of a file's tests, it says nothing of the file as a whole,
+ * only of the tests that ran. Pure.
  */
 export function updateHistory(history: History, results: readonly FileResult[], now: Date, source: string | null = null, partial: ReadonlySet<string> = new Set()): History {
   const files: Record<string, FileHistory> = { ...history.files };

@@ -15,7 +15,6 @@ import type { CoverageResult, CoverageSettings, FileResult, RunReport } from "..
 import { flakyFiles } from "../plan/flakes.js";
 import { historyFile, recordRun, updateHistory, type History } from "../plan/history.js";
 import { readLastFailed, updateLastFailed, updateNodeIds, writeLastFailed, writeNodeIds } from "../plan/pytestCache.js";
-import { filesNamedByNodeIds } from "../discovery/selection.js";
 import { compareCodeUnits } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
 import { writeReportFiles } from "../report/reportFiles.js";
@@ -36,6 +35,8 @@ export interface Finish {
   source: Promise<string | null>;
   columns: number | null;
   history: History;
+  /** The files the run was given only node ids of: their runs say nothing of the file as a whole (history). */
+  namedByNodeIds: ReadonlySet<string>;
   /** pytest-cov's settings when it measures; null when it does not. */
   coverage: CoverageSettings | null;
   /** pytest's cache folder, and its last-failed memory and seen node ids before the run; null when the run's one process kept them itself. */
@@ -58,7 +59,7 @@ export async function finishRun(run: Finish): Promise<number> {
       ? EXIT.internal
       : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses, coverageFailed: coverage?.failed ?? false });
   // The flake rates of the reports come from the history with this run in it.
-  const remembered = await rememberRun(config, run.history, outcome.results, events, run.record, await run.source);
+  const remembered = await rememberRun(config, run.history, outcome.results, events, run.record, await run.source, run.namedByNodeIds);
   const report: RunReport = {
     ...run.reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path))),
     // The run's files that ran a test: one whose every test a selection left out says nothing of its flakes.
@@ -128,8 +129,7 @@ async function reportCoverage(settings: CoverageSettings, run: Finish): Promise<
  * shard, whose sibling shards must divide the files by the same history
  * (merge-reports records the whole run once they are done).
  */
-async function rememberRun(config: RunConfig, before: History, results: readonly FileResult[], events: RunEvents, record: boolean, source: string | null): Promise<History> {
-  const partial = filesNamedByNodeIds(config.root, config.paths);
+async function rememberRun(config: RunConfig, before: History, results: readonly FileResult[], events: RunEvents, record: boolean, source: string | null, partial: ReadonlySet<string>): Promise<History> {
   if (config.shard === null && record) {
     try {
       return await recordRun(config.root, results, new Date(), source, partial);

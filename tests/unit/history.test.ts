@@ -6,7 +6,7 @@ import { HISTORY_LOCK_POLL_MS, HISTORY_RECENT_RUNS } from "../../src/defaults.js
 import type { FileResult, TestCase } from "../../src/model.js";
 import { flakeRate, flakyFiles } from "../../src/plan/flakes.js";
 import { EMPTY_HISTORY, readHistory, readHistoryChecked, recordRun, updateHistory, type History } from "../../src/plan/history.js";
-import { filesNamedByNodeIds } from "../../src/discovery/selection.js";
+import { collectionRequest, namedByNodeIdsOnly } from "../../src/discovery/selection.js";
 import { fileResult } from "../helpers/results.js";
 
 const now = new Date("2026-11-22T10:00:00Z");
@@ -85,13 +85,21 @@ describe("recent outcomes and flake rates", () => {
     expect(partial.files["a.py"]?.tests).toEqual({ "a.py::t": "F-", "a.py::u": "P" });
     expect(flakyFiles(partial)).toEqual([]);
     // Only a node id of it given (a.py::u): pytest deselects nothing, and the file as a whole still gets no letter.
-    const byNodeId = updateHistory(partial, [fileResult({ path: "a.py", cases: [pass("a.py::u")] })], new Date(), null, filesNamedByNodeIds("/p", ["a.py::u", "b.py"]));
+    const byNodeId = updateHistory(partial, [fileResult({ path: "a.py", cases: [pass("a.py::u")] })], new Date(), null, new Set(["a.py"]));
     expect(byNodeId.files["a.py"]?.recent).toBe("F");
     expect(byNodeId.files["a.py"]?.tests).toEqual({ "a.py::t": "F--", "a.py::u": "PP" });
   });
 
   it("knows the files a run was given only node ids of", () => {
-    expect([...filesNamedByNodeIds("/p", ["tests/a.py::t", "tests/b.py", "tests/c.py::u", "tests/c.py", "./tests/d.py::C::m"])]).toEqual(["tests/a.py", "tests/d.py"]);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-named-"));
+    try {
+      fs.mkdirSync(path.join(root, "tests"));
+      for (const name of ["a", "b", "c", "d"]) fs.writeFileSync(path.join(root, "tests", `${name}.py`), "");
+      const request = collectionRequest({ root, paths: ["tests/a.py::t", "tests/b.py", "tests/c.py::u", "tests/c.py", "./tests/d.py::C::m"], scope: "all" });
+      expect([...namedByNodeIdsOnly(request)]).toEqual(["tests/a.py", "tests/d.py"]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("remembers only the last HISTORY_RECENT_RUNS runs, and forgets a test with no verdict in them", () => {
