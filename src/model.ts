@@ -236,6 +236,15 @@ export interface ShardReport {
 /** pytest's own exit code for arguments it rejects (an unknown option, a bad -k expression, a node id not found). */
 export const PYTEST_USAGE_ERROR = 4;
 
+/**
+ * Whether a file runs only some of its tests, named to pytest by node id: on
+ * the command line (`tests/a.py::test_x`) or by --last-failed. A file also
+ * named whole runs whole.
+ */
+export function runsNodeIdsOnly(file: Pick<TestFile, "path" | "named">): boolean {
+  return file.named !== null && !file.named.includes(file.path);
+}
+
 /** A status counts against the run unless it is a pass, a pass after retries, or "nothing selected here". */
 export function isFailure(status: FileStatus): boolean {
   return status === "failed" || status === "timeout" || status === "cancelled";

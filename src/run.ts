@@ -16,7 +16,6 @@ import { prepareOutputFile } from "./config/outputPaths.js";
 import type { RunConfig } from "./config/runConfig.js";
 import type { Listing } from "./discovery/askPytest.js";
 import { unsplittable } from "./discovery/sourceHints.js";
-import { namedByNodeIdsOnly } from "./discovery/selection.js";
 import { UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
@@ -25,7 +24,7 @@ import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import type { RunReport } from "./model.js";
+import { runsNodeIdsOnly, type RunReport } from "./model.js";
 import type { PackageImport } from "./exec/testRecords.js";
 import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
@@ -207,7 +206,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
-    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source, columns: width, history, namedByNodeIds: namedByNodeIdsOnly(shape.request), coverage, lastFailed, outcome, teardownFailed, reportOf });
+    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source, columns: width, history, namedByNodeIds: new Set(files.filter(runsNodeIdsOnly).map((f) => f.path)), coverage, lastFailed, outcome, teardownFailed, reportOf });
   } finally {
     await session.close();
   }

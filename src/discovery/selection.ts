@@ -39,11 +39,6 @@ export interface Selection {
   notices: string[];
 }
 
-/** The files a request names only by node ids (`tests/a.py::test_x`): a file also named whole is not among them. */
-export function namedByNodeIdsOnly(request: Pick<CollectionRequest, "named">): Set<string> {
-  return new Set([...request.named].filter(([file, targets]) => !targets.includes(file)).map(([file]) => file));
-}
-
 /** The collection arguments for a request: the user's paths, else the scope's folders that exist, else pytest's default. */
 export function collectionRequest(request: SelectionRequest): CollectionRequest {
   const root = path.resolve(request.root);

@@ -10,7 +10,7 @@
  * last every test but those, so that a test added since history last saw the
  * file still runs exactly once, and one removed since is no error. Pure.
  */
-import type { Batch, TestFile } from "../model.js";
+import { runsNodeIdsOnly, type Batch, type TestFile } from "../model.js";
 import type { History } from "./history.js";
 
 /** A part's seconds, at most, as a fraction of a worker's share of the run. */
@@ -38,8 +38,7 @@ export function planSplits(files: readonly TestFile[], history: History, options
   for (const file of files) {
     const own = seconds(file.path);
     // A file named whole on the command line splits as one found in a folder; one named by node ids runs just those.
-    const byNodeIds = file.named !== null && file.named.some((target) => target !== file.path);
-    if (own <= share || file.kind !== "tests" || byNodeIds || options.unsplittable(file.path)) continue;
+    if (own <= share || file.kind !== "tests" || runsNodeIdsOnly(file) || options.unsplittable(file.path)) continue;
     const tests = Object.entries(history.files[file.path]?.testSeconds ?? {});
     if (tests.length < 2) continue;
     // Parts of at most half a share: pieces that size leave the longest-first order room to even out the workers.

@@ -35,7 +35,7 @@ export interface Finish {
   source: Promise<string | null>;
   columns: number | null;
   history: History;
-  /** The files the run was given only node ids of: their runs say nothing of the file as a whole (history). */
+  /** The files the run gave pytest only node ids of (named so, or by --last-failed): their runs say nothing of the file as a whole (history). */
   namedByNodeIds: ReadonlySet<string>;
   /** pytest-cov's settings when it measures; null when it does not. */
   coverage: CoverageSettings | null;

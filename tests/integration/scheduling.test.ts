@@ -64,6 +64,8 @@ describe("history and order", () => {
     p.write("tests/http/test_slow.py", sleeper(0));
     p.write("tests/http/test_fails.py", "def test_x():\n    pass\n");
     expect((await runCli(["--parallel", "--last-failed"], { cwd: p.root })).code).toBe(0);
+    // The failed test ran alone, by node id: its letter is kept, the file as a whole gets none.
+    expect(history(p).files["tests/http/test_fails.py"]).toMatchObject({ recent: "F", tests: { "tests/http/test_fails.py::test_x": "FFP" } });
     const all = await runCli(["--parallel", "--last-failed", "--report-json", "all.json"], { cwd: p.root });
     expect(all.stdout).toMatch(/--last-failed: nothing failed, timed out or was cancelled last time; running everything/);
     expect(readReport(p, "all.json").files).toHaveLength(3);

@@ -3,10 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HISTORY_LOCK_POLL_MS, HISTORY_RECENT_RUNS } from "../../src/defaults.js";
-import type { FileResult, TestCase } from "../../src/model.js";
+import { runsNodeIdsOnly, type FileResult, type TestCase } from "../../src/model.js";
 import { flakeRate, flakyFiles } from "../../src/plan/flakes.js";
+import { onlyFailedTests } from "../../src/plan/planFiles.js";
 import { EMPTY_HISTORY, readHistory, readHistoryChecked, recordRun, updateHistory, type History } from "../../src/plan/history.js";
-import { collectionRequest, namedByNodeIdsOnly } from "../../src/discovery/selection.js";
+import { collectionRequest } from "../../src/discovery/selection.js";
 import { fileResult } from "../helpers/results.js";
 
 const now = new Date("2026-11-22T10:00:00Z");
@@ -90,13 +91,17 @@ describe("recent outcomes and flake rates", () => {
     expect(byNodeId.files["a.py"]?.tests).toEqual({ "a.py::t": "F--", "a.py::u": "PP" });
   });
 
-  it("knows the files a run was given only node ids of", () => {
+  it("knows the files a run gives pytest only node ids of: named so, or by --last-failed", () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-named-"));
     try {
       fs.mkdirSync(path.join(root, "tests"));
       for (const name of ["a", "b", "c", "d"]) fs.writeFileSync(path.join(root, "tests", `${name}.py`), "");
       const request = collectionRequest({ root, paths: ["tests/a.py::t", "tests/b.py", "tests/c.py::u", "tests/c.py", "./tests/d.py::C::m"], scope: "all" });
-      expect([...namedByNodeIdsOnly(request)]).toEqual(["tests/a.py", "tests/d.py"]);
+      expect([...request.named].filter(([file, named]) => runsNodeIdsOnly({ path: file, named })).map(([file]) => file)).toEqual(["tests/a.py", "tests/d.py"]);
+      // --last-failed names a file's failed tests by node id too.
+      const failedBefore = run(EMPTY_HISTORY, fileResult({ path: "tests/b.py", status: "failed", cases: [fail("tests/b.py::t"), pass("tests/b.py::u")] }));
+      expect(runsNodeIdsOnly(onlyFailedTests({ path: "tests/b.py", named: null, folder: "tests", kind: "tests" }, failedBefore))).toBe(true);
+      expect(runsNodeIdsOnly({ path: "tests/b.py", named: null })).toBe(false);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
