@@ -187,9 +187,11 @@ def _warm_up_session():
     os.dup2(null, 2)
     try:
         with tempfile.TemporaryDirectory(prefix="grimoire-warm-") as folder:
-            ini = os.path.join(folder, "pytest.ini")
+            # Settings in a pyproject.toml, where most projects keep theirs: pytest imports its TOML parser to read
+            # one (tomllib, and a few regular expressions compiled at its import), here once instead of in every file.
+            ini = os.path.join(folder, "pyproject.toml")
             with open(ini, "w") as handle:
-                handle.write("[pytest]\n")
+                handle.write("[tool.pytest.ini_options]\n")
             with open(os.path.join(folder, "test_warm_up.py"), "w") as handle:
                 handle.write(_WARM_UP_TESTS)
             os.environ["GRIMOIRE_RESULTS_FILE"] = os.path.join(folder, "records")

@@ -665,6 +665,23 @@ def test_a_warm_up_that_fails_with_the_memories_runs_again_without_them(tmp_path
     assert result.stdout.splitlines() == ["restored", "TypeError: a memory written for another pluggy"]
 
 
+WARM_UP_THEN_LIST_TOML = """
+import sys
+import grimoire_run_forkserver as server
+
+server._warm_up()
+print(sorted(name for name in sys.modules if name.split(".")[0] in ("tomllib", "tomli")))
+"""
+
+
+def test_the_warm_up_reads_a_pyproject_toml_so_no_file_imports_the_toml_parser_again(tmp_path):
+    """Most projects keep pytest's settings in pyproject.toml, and pytest imports its TOML parser only to read one: the server has it imported before any file is forked."""
+    result = subprocess.run([sys.executable, "-c", WARM_UP_THEN_LIST_TOML], cwd=tmp_path, env=python_env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    parser = "tomllib" if sys.version_info >= (3, 11) else "tomli"
+    assert parser in eval(result.stdout.strip())
+
+
 def test_the_prepared_config_is_out_of_the_garbage_collectors_reach(monkeypatch):
     """Every file's session runs collections at its end; they must not go through (and so copy) the config it inherited."""
     import gc
