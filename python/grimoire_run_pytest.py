@@ -615,6 +615,10 @@ class Recorder:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_make_collect_report(self, collector):
         outcome = yield
+        # A collection that raised (stopped by grimoire-run mid-import) has no report; asking for it would raise again,
+        # here, and pluggy would blame this plugin with a warning in the file's output.
+        if outcome.excinfo is not None:
+            return
         report = outcome.get_result()
         if _is_doctest_textfile(collector) and report is not None and report.passed and not report.result:
             self.empty_texts.add(str(collector.path))

@@ -457,6 +457,24 @@ def test_sigterm_stops_the_test_like_ctrl_c_says_where_and_lets_teardown_finish(
     assert "KeyboardInterrupt" in stdout and "stopped by grimoire-run (signal 15)" in stdout
 
 
+def test_sigterm_while_a_module_imports_stops_it_without_a_warning_blaming_the_plugin(plugin_pytester, monkeypatch):
+    """Stopped mid-collection (fail-fast, Ctrl-C): the file's output says where, and no PluggyTeardownRaisedWarning names the recorder."""
+    root = plugin_pytester.path
+    write(root, {"test_slow_import.py": "import pathlib, time\npathlib.Path('importing').touch()\ntime.sleep(600)\n\ndef test_never():\n    pass\n"})
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    process = plugin_pytester.popen([sys.executable, "-m", "pytest", *PLUGIN, "test_slow_import.py"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        until(lambda: (root / "importing").exists(), "the module to start importing")
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=20))
+    finally:
+        process.kill()
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, stdout + stderr
+    assert "test_slow_import.py" in stderr[stderr.index("grimoire-run stopped this test here:") :]
+    assert "stopped by grimoire-run (signal 15)" in stdout
+    assert "PluggyTeardownRaisedWarning" not in stdout + stderr
+
+
 def test_pytest_xdist_never_distributes_inside_a_grimoire_run_process(plugin_pytester):
     pytest.importorskip("xdist")
     write(plugin_pytester.path, {"test_a.py": "import os\n\ndef test_a():\n    assert 'PYTEST_XDIST_WORKER' not in os.environ\n"})
