@@ -421,6 +421,7 @@ class Lister:
         config = self.config
         option = config.option
         cache = getattr(config, "cache", None)
+        imported, imported_modules = _third_party_imported()
         listing = {
             "files": [
                 {"path": path, "kinds": kinds, **({"empty": True} if path in self.empty_texts and set(kinds) == {"DoctestTextfile"} else {})}
@@ -434,8 +435,10 @@ class Lister:
             "coverage": _coverage_settings,
             # Where imports are looked for once conftests are loaded (`pythonpath`, conftest folders): for --changed.
             "sysPath": [os.path.abspath(entry) for entry in sys.path],
-            # Third-party packages the conftests and plugins imported: what the fork server may import once for every file.
-            "imported": _third_party_imported(),
+            # Third-party packages the conftests and plugins imported, and the modules of theirs they imported: what the
+            # fork server may import once for every file.
+            "imported": imported,
+            "importedModules": imported_modules,
             # Test modules a plain run fails on import for their module name: grimoire-run fails them the same way.
             "conflicts": _module_conflicts(config, self.files),
             # Folders whose conftest acts beyond its folder: every file's process loads it, as the plain run does.
@@ -502,16 +505,28 @@ def _session_conftests(config):
 
 
 def _third_party_imported():
-    """Top-level names of installed packages (under a site-packages or dist-packages folder) imported since this plugin was."""
-    names = set()
-    for top in {name.partition(".")[0] for name in set(sys.modules) - _MODULES_AT_IMPORT}:
-        origin = getattr(sys.modules.get(top), "__file__", None)
-        if top.startswith("_") or not origin:
-            continue
-        parts = os.path.normpath(origin).split(os.sep)
-        if "site-packages" in parts or "dist-packages" in parts:
-            names.add(top)
-    return sorted(names)
+    """Installed packages (under a site-packages or dist-packages folder) imported since this plugin was.
+
+    Returns their top-level names, and their deepest modules imported (each
+    import of one imports its parents), in the order they were imported.
+    """
+    new = [name for name in list(sys.modules) if name not in _MODULES_AT_IMPORT]
+    tops = set()
+    for top in {name.partition(".")[0] for name in new}:
+        if not top.startswith("_") and _installed(sys.modules.get(top)):
+            tops.add(top)
+    modules = [name for name in new if name.partition(".")[0] in tops and _installed(sys.modules.get(name))]
+    parents = {name.rpartition(".")[0] for name in modules}
+    return sorted(tops), [name for name in modules if "." in name and name not in parents]
+
+
+def _installed(module):
+    """Whether a module was loaded from a file of an installed package (not the project's own, not a namespace or a stand-in)."""
+    origin = getattr(module, "__file__", None)
+    if not origin or getattr(module, "__spec__", None) is None:
+        return False
+    parts = os.path.normpath(origin).split(os.sep)
+    return "site-packages" in parts or "dist-packages" in parts
 
 
 def _xdist_workers(option):

@@ -98,6 +98,8 @@ def test_listing_names_the_installed_packages_the_conftests_import_and_not_the_p
     monkeypatch.setenv("PYTHONPATH", f"{root / 'site' / 'site-packages'}{os.pathsep}{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     _, listing = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "tests")
     assert listing["imported"] == ["installed_pkg"]
+    # And the deepest of its modules imported (the package's own import of `part` included), for the server to import too.
+    assert listing["importedModules"] == ["installed_pkg.part"]
 
 
 def test_listing_gives_sys_path_with_pythonpath_and_conftest_folders_for_changed(plugin_pytester, monkeypatch):

@@ -34,6 +34,8 @@ export interface Listing {
   sysPath: string[];
   /** Top-level names of installed packages (site-packages) the conftests and plugins imported: what auto-preload imports once. Absent: none. */
   imported?: string[];
+  /** The deepest modules of those packages the conftests and plugins imported (`playwright.sync_api`), in import order: auto-preload imports them too. Absent: none. */
+  importedModules?: string[];
   /** Test modules a plain run fails to import because an earlier one has their module name, each with that earlier one (absolute paths). Absent: none. */
   conflicts?: Record<string, string>;
   /** Folders (absolute) whose conftest defines a hook acting on the whole session, which every file's process must load. Absent: none. */

@@ -188,7 +188,14 @@ async function autoPreload(config: RunConfig, server: Started["server"], listing
   if (!config.autoPreload || !(server instanceof ForkServer) || listing === null || (listing.coverage ?? null) !== null) return null;
   const wanted = (listing.imported ?? []).filter((name) => !server.preloaded.modules.includes(name));
   if (wanted.length === 0) return null;
-  return server.preloadMore(wanted, cancel);
+  const packages = await server.preloadMore(wanted, cancel);
+  // Then what the conftests imported of them (a package's __init__ seldom imports all of it): each file would import
+  // those again with its conftests. Said by package; a module refused is said by name.
+  const taken = new Set([...server.preloaded.modules, ...packages.modules]);
+  const deeper = (listing.importedModules ?? []).filter((name) => taken.has(name.split(".")[0] ?? name));
+  if (deeper.length === 0 || packages.unsafe !== null) return packages;
+  const modules = await server.preloadMore(deeper, cancel);
+  return { modules: packages.modules, refused: [...packages.refused, ...modules.refused], unsafe: modules.unsafe };
 }
 
 /**

@@ -303,6 +303,25 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("imports once the modules of an installed package the conftests import, not only the package", async () => {
+    const noting = 'import os\nwith open("imports.txt", "a") as out:\n    out.write(str(os.getpid()) + "\\n")\n';
+    const files: Record<string, string> = {
+      "site-packages/weblib/__init__.py": "",
+      "site-packages/weblib/sync_api/__init__.py": "from . import _impl\n",
+      "site-packages/weblib/sync_api/_impl.py": noting,
+      "tests/conftest.py": "from weblib.sync_api import _impl\n",
+    };
+    for (let i = 0; i < 4; i++) files[`tests/http/test_${i}.py`] = "def test_uses():\n    pass\n";
+    const p = project(files);
+    const env = withSitePackages(p);
+    const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): weblib\n/);
+    // The listing's import, then the server's: no file's conftest imports it again.
+    expect(p.read("imports.txt").trim().split("\n")).toHaveLength(2);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("follows an auto-preloaded package into the submodules the test modules import", async () => {
     const files: Record<string, string> = {
       "site-packages/scilib/__init__.py": "",
