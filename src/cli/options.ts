@@ -6,6 +6,7 @@ import fs from "node:fs";
 import yargs from "yargs";
 import { DEFAULT_AUTO_PRELOAD, DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_WORKERS, STATE_DIR, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SLOW_NOTICE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import { UsageError } from "../errors.js";
+import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
 import { splitList } from "../changes/globs.js";
 
 /**
@@ -207,6 +208,19 @@ function singleString(parsed: Record<string, unknown>, name: string): string | n
   return typeof value === "string" ? value : null;
 }
 
+/** The exit codes, at the end of --help (the whole table: docs/exit-codes.md). */
+const EXIT_CODES_HELP = [
+  "Exit codes:",
+  `  ${EXIT.passed}  every file passed`,
+  `  ${EXIT.failed}  a file failed, timed out or was cancelled (or was flaky, with --flaky-result fail)`,
+  `  ${EXIT.usage}  bad usage, or an environment problem found before any test ran (the message says which)`,
+  `  ${EXIT.environment}  the run's environment failed during the run (a managed server or database, --setup, --teardown)`,
+  `  ${EXIT.internal}  an internal error in grimoire-run`,
+  `  ${EXIT.noTests}  no test was collected anywhere`,
+  `  ${SIGNAL_EXIT.SIGHUP}, ${SIGNAL_EXIT.SIGINT}, ${SIGNAL_EXIT.SIGTERM}  stopped by SIGHUP, SIGINT (Ctrl-C), SIGTERM, after stopping every process and printing the summary`,
+  "Details: docs/exit-codes.md",
+].join("\n");
+
 /**
  * @param isPath whether a word names an existing file or folder: `--changed
  * WORD` takes WORD as its REF unless it is one (then it is a path to test).
@@ -220,7 +234,8 @@ export async function parseCommandLine(given: string[], isPath: (word: string) =
     .usage(
       "$0 [PATHS...] [OPTIONS] [-- PYTEST_ARGS...]\n$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH]\n$0 install-hook [--command CMD] [--changed]\n\nRun a Python project's pytest suites, one pytest process per test file.",
     )
-    .option("version", { type: "boolean", describe: "Show the version" });
+    .option("version", { type: "boolean", describe: "Show the version" })
+    .epilogue(EXIT_CODES_HELP);
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
     parser = parser.option(name, {
       type: spec.type === "boolean" ? "boolean" : "string",

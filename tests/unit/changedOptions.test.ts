@@ -109,3 +109,12 @@ describe("install-hook --changed", () => {
     expect(await parseCommandLine(["install-hook", "--changed"])).toEqual({ kind: "install-hook", command: null, changed: true });
   });
 });
+
+describe("--help", () => {
+  it("ends with the exit codes", async () => {
+    const command = await parseCommandLine(["--help"], isPath);
+    if (command.kind !== "help") throw new Error(`not help: ${command.kind}`);
+    expect(command.text).toMatch(/Exit codes:\n {2}0 {2}every file passed\n {2}1 {2}a file failed, timed out or was cancelled/);
+    expect(command.text).toMatch(/ {2}5 {2}no test was collected anywhere\n {2}129, 130, 143 {2}stopped by SIGHUP, SIGINT \(Ctrl-C\), SIGTERM/);
+  });
+});
