@@ -157,7 +157,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // 7. The batches run; whatever happens, every process of the run is gone afterwards. The source they test, as it
     //    is when they start, is what their outcomes are remembered under (flake rates).
     const record = start.logsMoved === null;
-    const source = record && config.shard === null ? sourceState(config.root) : Promise.resolve(null);
+    const source = record && config.shard === null ? sourceState(config.root, testConditions(config, shape, io.env)) : Promise.resolve(null);
     const coverage = listing?.coverage ?? null;
     // Not while pytest-cov measures: a package imported before coverage starts would have its module-level lines missed.
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally(config.preload.map((name) => name.split(".")[0] ?? name)) : null;
@@ -238,6 +238,12 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
     unsplittable: config.split ? unsplittable(config.root, config.noSplit, chosenFiles.files.map((f) => f.path)) : new Set(),
   });
   return { history, historyRead: { problem, unreadable }, chosenFiles, plan };
+}
+
+/** What a run's tests ran under, besides the source, that can change their outcome: outcomes under other conditions are no flake (history). */
+function testConditions(config: RunConfig, shape: RunShape, env: NodeJS.ProcessEnv): string[] {
+  const addopts = env["PYTEST_ADDOPTS"] ?? "";
+  return [...shape.given.forwarded, ...(addopts.trim() === "" ? [] : [`PYTEST_ADDOPTS=${addopts}`]), ...(config.timeoutSeconds === null ? [] : [`--timeout=${config.timeoutSeconds}`])];
 }
 
 /** What auto-preload did: said with --verbose, and always when an import made forking unsafe. */

@@ -1,7 +1,8 @@
 /**
  * The state of the project's source a run tested, as one short fingerprint:
  * the commit checked out, what differs from it in the tracked files, and the
- * content of untracked Python files (a new test file not yet added). Two
+ * content of untracked Python files (a new test file not yet added), and the
+ * run's conditions besides. Two
  * runs with the same fingerprint ran the same code; a test that passed in one
  * and failed in the other is flaky, where a test that failed before a change
  * and passes after it was fixed (history.ts keeps the two apart). Null
@@ -17,7 +18,13 @@ import { capture } from "../process/capture.js";
 /** Untracked Python files read for the fingerprint; past this many, their names and sizes stand for their content. */
 const UNTRACKED_READ = 500;
 
-export async function sourceState(root: string): Promise<string | null> {
+/**
+ * `conditions`: what else the tests ran under that can change their outcome
+ * (pytest's arguments after `--`, PYTEST_ADDOPTS, --timeout): a test that
+ * failed under `-W error` and passes without it was not flaky either. None:
+ * the fingerprint of the source alone.
+ */
+export async function sourceState(root: string, conditions: readonly string[] = []): Promise<string | null> {
   try {
     const ask = (args: string[]) => capture("git", args, { cwd: root, env: process.env, timeoutMs: GIT_TIMEOUT_MS });
     const [head, diff, untracked] = await Promise.all([
@@ -35,6 +42,7 @@ export async function sourceState(root: string): Promise<string | null> {
       else hash.update(String(fs.statSync(file).size));
       hash.update("\0");
     }
+    if (conditions.length > 0) hash.update("conditions\0").update(conditions.join("\0"));
     return hash.digest("hex").slice(0, 12);
   } catch {
     // A file removed while it was read, git missing: no fingerprint, as outside a repository.

@@ -132,6 +132,23 @@ describe("history and order", () => {
     expect(flipped.stdout).toMatch(/Flaky recently .*: 1 file\n +40% {2}tests\/http\/test_a\.py {2}failed 2 of its last 5 runs/);
   });
 
+  it("in a git repository, does not call a test flaky that failed only under other pytest arguments or another --timeout", async () => {
+    const p = project({ "tests/http/test_w.py": "import warnings\n\ndef test_w():\n    warnings.warn('old api', UserWarning)\n" });
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: p.root, env: { ...process.env, GIT_AUTHOR_NAME: "Dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "Dev", GIT_COMMITTER_EMAIL: "dev@example.com" } });
+    git("init", "-q", "-b", "main");
+    git("add", "-A");
+    git("commit", "-q", "-m", "first");
+    expect(await sourceState(p.root, ["-W", "error::UserWarning"])).not.toBe(await sourceState(p.root));
+    expect((await runCli(["--parallel", "--", "-W", "error::UserWarning"], { cwd: p.root })).code).toBe(1);
+    const plain = await runCli(["--parallel"], { cwd: p.root });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).not.toMatch(/Flaky recently/);
+    expect(history(p).files["tests/http/test_w.py"]).toMatchObject({ recent: "F|P", tests: { "tests/http/test_w.py::test_w": "F|P" } });
+    // The same arguments again: the same conditions, no new stretch.
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
+    expect(history(p).files["tests/http/test_w.py"]?.recent).toBe("F|PP");
+  });
+
   it("keeps the history whole when two runs record at once", async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = sleeper(0.1);
