@@ -120,9 +120,15 @@ _interrupt_pid = os.getpid()
 os.register_at_fork(after_in_child=_default_sigterm_in_child)
 
 
+# What reporting a test's result takes from the standard library, as it was when this plugin was imported: a test may
+# have patched it while its own report is written (falcon's test_static patches os.path.normpath), and the record must
+# still name the file.
+_join, _normpath, _isfile, _dumps = os.path.join, os.path.normpath, os.path.isfile, json.dumps
+
+
 def _absolute(config, nodeid):
     """The file or folder a node id names, as an absolute path (node ids are relative to the rootdir)."""
-    return os.path.normpath(os.path.join(str(config.rootpath), nodeid.split("::", 1)[0]))
+    return _normpath(_join(str(config.rootpath), nodeid.split("::", 1)[0]))
 
 
 _coverage_settings = None
@@ -595,7 +601,7 @@ class Recorder:
         return detail
 
     def _write(self, record):
-        self.out.write(json.dumps(record) + "\n")
+        self.out.write(_dumps(record) + "\n")
 
     def pytest_collection_finish(self, session):
         counts = dict(self.collected_files)
@@ -646,7 +652,7 @@ class Recorder:
         if not report.nodeid or ("::" in report.nodeid and not report.skipped):
             return
         path = _absolute(self.config, report.nodeid)
-        if not os.path.isfile(path):
+        if not _isfile(path):
             return
         if "::" not in report.nodeid and path not in self.empty_texts:
             self.collected_files.setdefault(path, 0)

@@ -420,6 +420,18 @@ def test_a_file_collected_with_no_test_selected_counts_as_zero(plugin_pytester, 
     ]
 
 
+def test_a_test_that_patches_os_path_still_has_its_result_recorded_under_its_file(plugin_pytester, monkeypatch):
+    """falcon's test_static patches os.path.normpath: the report written while the patch holds must name the file."""
+    root = plugin_pytester.path
+    write(root, {"test_a.py": "def test_patch(monkeypatch):\n    monkeypatch.setattr('os.path.normpath', lambda p: 'assets/../../' + p)\n    monkeypatch.setattr('os.path.isfile', lambda p: False)\n\ndef test_two():\n    assert 0\n"})
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "test_a.py")
+    result.assert_outcomes(passed=1, failed=1)
+    tests = [line for line in records(root / "results.jsonl") if line["t"] == "test"]
+    assert {line["path"] for line in tests} == {str(root / "test_a.py")}
+    assert [(line["nodeid"], line["category"]) for line in tests if line["when"] == "call"] == [("test_a.py::test_patch", "passed"), ("test_a.py::test_two", "failed")]
+
+
 def test_sigterm_stops_the_test_like_ctrl_c_says_where_and_lets_teardown_finish(plugin_pytester):
     root = plugin_pytester.path
     write(

@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import { toProjectPath } from "../projectPaths.js";
-import { emptyCounts, type TestCase, type TestCounts, type TestFailure, type TestOutcome } from "../model.js";
+import { addCounts, emptyCounts, type TestCase, type TestCounts, type TestFailure, type TestOutcome } from "../model.js";
 
 /** What one file's tests did in one process. */
 /** The line the plugin prints once a serial run's process has collected (python/grimoire_run_pytest.py's COLLECTED_MARKER). */
@@ -178,9 +178,28 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
   const relative = (file: string): string => toProjectPath(root, file);
   return {
     collected: records.collected === null ? null : new Map([...records.collected].map(([file, count]) => [relative(file), count])),
-    files: new Map([...records.files].map(([file, entry]) => [relative(file), entry])),
+    files: byProjectPath(records.files, relative),
     collectErrors: records.collectErrors.map(relative),
     exitStatus: records.exitStatus,
     imports: records.imports,
   };
+}
+
+/**
+ * The files' records under their project paths. Two spellings of one file's
+ * path (a record written while a test had os.path patched) make one entry,
+ * not the later in place of the earlier.
+ */
+function byProjectPath(files: ReadonlyMap<string, FileRecords>, relative: (file: string) => string): Map<string, FileRecords> {
+  const merged = new Map<string, FileRecords>();
+  for (const [file, entry] of files) {
+    const key = relative(file);
+    const known = merged.get(key);
+    if (known === undefined) {
+      merged.set(key, entry);
+      continue;
+    }
+    merged.set(key, { counts: addCounts({ ...known.counts }, entry.counts), cases: [...known.cases, ...entry.cases], collectError: known.collectError || entry.collectError, collectSkips: known.collectSkips + entry.collectSkips });
+  }
+  return merged;
 }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { resultOfFile, resultsOfSerialRun, statusOf, type ProcessOutcome } from "../../src/exec/results.js";
-import { parseRecords, type ProcessRecords } from "../../src/exec/testRecords.js";
+import { parseRecords, relativeRecords, type ProcessRecords } from "../../src/exec/testRecords.js";
 import type { StartedRun } from "../../src/model.js";
 
 function outcome(over: Partial<ProcessOutcome> = {}): ProcessOutcome {
@@ -210,5 +210,25 @@ describe("reading the plugin's records", () => {
     ]);
     expect(cases[1]?.failures).toBeUndefined();
     expect(parsed.files.get("b.py")?.cases[0]?.failures).toEqual([{ when: "collect", message: "ModuleNotFoundError: No module named 'x'", text: "E   ModuleNotFoundError", sections: [{ title: "Captured stdout call", text: "hi\n" }] }]);
+  });
+});
+
+describe("a process's records under project paths", () => {
+  it("keep every test of a file whose path one record spelled otherwise (written while a test had os.path patched)", () => {
+    const test = (nodeid: string, path: string, when: string, category: string) => JSON.stringify({ t: "test", nodeid, path, when, category, seconds: 0.01 });
+    const text = [
+      test("tests/test_a.py::test_one", "/p/tests/test_a.py", "call", "passed"),
+      test("tests/test_a.py::test_patch", "assets/../../../..//p/tests/test_a.py", "call", "passed"),
+      test("tests/test_a.py::test_two", "/p/tests/test_a.py", "call", "failed"),
+    ].join("\n");
+    const records = relativeRecords(parseRecords(text), "/p");
+    expect([...records.files.keys()]).toEqual(["tests/test_a.py"]);
+    const file = records.files.get("tests/test_a.py");
+    expect(file?.cases.map((c) => [c.nodeid, c.outcome])).toEqual([
+      ["tests/test_a.py::test_one", "passed"],
+      ["tests/test_a.py::test_two", "failed"],
+      ["tests/test_a.py::test_patch", "passed"],
+    ]);
+    expect(file?.counts).toMatchObject({ passed: 2, failed: 1 });
   });
 });
