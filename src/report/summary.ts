@@ -72,7 +72,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     const running = summary.cancelled.running.length;
     lines.push("", colours.bold(`Cancelled: ${cancelled.length} (${running} stopped while running, ${summary.cancelled.notStarted.length} not started)`));
     for (const result of cancelled.slice(0, maxListed)) lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}`);
-    if (cancelled.length > maxListed) lines.push(`  … and ${cancelled.length - maxListed} more (all are in the JSON report)`);
+    if (cancelled.length > maxListed) lines.push(`  … and ${cancelled.length - maxListed} more (--report-json lists them all)`);
   }
 
   const flaky = formatFlaky(report.flaky ?? [], { colours, maxFiles: FLAKY_FILES_LISTED, maxTests: FLAKY_TESTS_LISTED });
