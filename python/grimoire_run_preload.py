@@ -26,6 +26,8 @@ import os
 import sys
 import warnings
 
+_FAILED = "its import failed"
+
 
 class _WatchedEnviron(type(os.environ)):
     """A copy of os.environ without the per-file variables, noting the names asked for through it."""
@@ -55,7 +57,7 @@ def _watched_import(name, per_file):
             importlib.import_module(name)
         problem = None if not warned else _warns(warned[0])
     except BaseException as error:  # noqa: BLE001 - whatever the import raised, the module is not preloaded
-        problem = f"its import failed: {type(error).__name__}: {error}"
+        problem = f"{_FAILED}: {type(error).__name__}: {error}"
     finally:
         os.environ = original
     read = sorted(key for key in watched.read if _per_file(key, per_file))
@@ -75,7 +77,14 @@ def preload(names, per_file):
     `per_file`: environment variable names, or prefixes ending in `*`, that differ between files.
     """
     preloaded, refused = [], []
+    # A package one of whose modules failed to import (a Django models module before django.setup(), say): its other
+    # modules are not tried, each of which would import, then drop again, what the failed one needed.
+    failed = {}
     for name in names:
+        package = name.partition(".")[0]
+        if package in failed:
+            refused.append((name, f"not tried: {failed[package]}, of the same package, failed to import"))
+            continue
         before = set(sys.modules)
         problem = _watched_import(name, per_file)
         if problem is None:
@@ -84,6 +93,8 @@ def preload(names, per_file):
         for module in set(sys.modules) - before:
             del sys.modules[module]
         refused.append((name, problem))
+        if problem.startswith(_FAILED):
+            failed[package] = name
     return preloaded, refused
 
 

@@ -89,3 +89,21 @@ def test_warning_filters_a_preload_sets_at_import_are_not_left_in_the_server(mod
     before = list(warnings.filters)
     assert preload(["silencer"], PER_FILE) == (["silencer"], [])
     assert warnings.filters == before
+
+
+def test_after_a_module_fails_to_import_the_other_modules_of_its_package_are_not_tried(modules, tmp_path):
+    """Each would import and drop again what the failed one needed (a Django project's models before django.setup())."""
+    package = tmp_path / "lazyapp"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "base.py").write_text("import pathlib\nwith open(pathlib.Path(__file__).with_name('imports.txt'), 'a') as out:\n    out.write('base\\n')\n")
+    (package / "models.py").write_text("from . import base\nraise RuntimeError('apps not ready')\n")
+    (package / "admin.py").write_text("from . import base\n")
+    modules(othermod="VALUE = 1\n")
+    preloaded, refused = preload(["lazyapp.models", "lazyapp.admin", "othermod"], PER_FILE)
+    assert preloaded == ["othermod"]
+    assert refused == [
+        ("lazyapp.models", "its import failed: RuntimeError: apps not ready"),
+        ("lazyapp.admin", "not tried: lazyapp.models, of the same package, failed to import"),
+    ]
+    assert (package / "imports.txt").read_text() == "base\n"
