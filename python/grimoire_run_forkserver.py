@@ -362,11 +362,13 @@ def _preload_more(request, events):
     grimoire-run sends no more files (a thread cannot be taken back).
     """
     wanted = [name for name in request["modules"] if name not in sys.modules]
-    preloaded, refused, unsafe = _preload_watched(wanted, request["perFileEnv"])
+    # Auto-preload never imports the project's own code; a package named in --preload, followed into its modules, may be it.
+    named = {name.partition(".")[0] for name in _list_option(sys.argv, "--preload")}
+    preloaded, refused, unsafe = _preload_watched(wanted, request["perFileEnv"], installed_only=lambda name: name.partition(".")[0] not in named)
     events.emit("preloaded", preloaded=preloaded, refused=refused, **({} if unsafe is None else {"unsafe": unsafe}))
 
 
-def _preload_watched(modules, per_file):
+def _preload_watched(modules, per_file, installed_only=lambda name: False):
     """Preloads `modules`, then moves everything imported so far out of the garbage collector's reach.
 
     Returns what was preloaded, what was refused (as the protocol sends it), and
@@ -376,7 +378,7 @@ def _preload_watched(modules, per_file):
     pages they live on. A third of a tiny file's cost, measured.
     """
     threads = threading.active_count()
-    preloaded, refused = preload(modules, per_file)
+    preloaded, refused = preload(modules, per_file, installed_only)
     unsafe = None
     if threading.active_count() > threads:
         unsafe = f"a module it preloaded ({', '.join(preloaded)}) started a thread, and forking a process with threads is unsafe"

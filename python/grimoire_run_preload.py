@@ -24,6 +24,7 @@ keep the server's answer (that there is none).
 import importlib
 import os
 import sys
+import sysconfig
 import warnings
 
 _FAILED = "its import failed"
@@ -71,10 +72,14 @@ def _watched_import(name, per_file):
     return problem
 
 
-def preload(names, per_file):
+def preload(names, per_file, installed_only=lambda name: False):
     """Imports each module of `names`; returns (preloaded, refused), refused as (name, reason) pairs.
 
     `per_file`: environment variable names, or prefixes ending in `*`, that differ between files.
+    `installed_only(name)`: whether to refuse the module if its import brought in
+    code of neither an installed package nor Python's own (the project's: a
+    settings module some package reads at import), as auto-preload must; a
+    package named in --preload, and its modules, may be the project's own.
     """
     preloaded, refused = [], []
     # A package one of whose modules failed to import (a Django models module before django.setup(), say): its other
@@ -87,6 +92,10 @@ def preload(names, per_file):
             continue
         before = set(sys.modules)
         problem = _watched_import(name, per_file)
+        if problem is None and installed_only(name):
+            own = sorted(module for module in set(sys.modules) - before if not _installed_or_python(sys.modules.get(module)))
+            if own:
+                problem = f"its import imported the project's own code ({', '.join(own[:3])}{', …' if len(own) > 3 else ''})"
         if problem is None:
             preloaded.append(name)
             continue
@@ -96,6 +105,19 @@ def preload(names, per_file):
         if problem.startswith(_FAILED):
             failed[package] = name
     return preloaded, refused
+
+
+_PYTHONS_OWN = tuple(os.path.join(os.path.realpath(path), "") for path in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]})
+
+
+def _installed_or_python(module):
+    """Whether a module is an installed package's (site-packages, dist-packages), Python's own, or has no file to tell."""
+    origin = getattr(module, "__file__", None)
+    if not origin:
+        return True
+    real = os.path.realpath(origin)
+    parts = real.split(os.sep)
+    return "site-packages" in parts or "dist-packages" in parts or real.startswith(_PYTHONS_OWN)
 
 
 def _warns(warning):

@@ -107,3 +107,26 @@ def test_after_a_module_fails_to_import_the_other_modules_of_its_package_are_not
         ("lazyapp.admin", "not tried: lazyapp.models, of the same package, failed to import"),
     ]
     assert (package / "imports.txt").read_text() == "base\n"
+
+
+def test_installed_only_refuses_an_installed_module_whose_import_brings_in_the_projects_own_code(tmp_path, monkeypatch):
+    """Auto-preload's promise: never the project's code (an installed package that reads the project's settings module at import)."""
+    site, app = tmp_path / "site-packages", tmp_path / "app"
+    site.mkdir()
+    app.mkdir()
+    (site / "reads_settings.py").write_text("import app_settings\nDEBUG = app_settings.DEBUG\n")
+    (site / "plain_installed.py").write_text("import json\nVALUE = 1\n")
+    (app / "app_settings.py").write_text("DEBUG = True\n")
+    monkeypatch.syspath_prepend(str(app))
+    monkeypatch.syspath_prepend(str(site))
+    before = set(sys.modules)
+    try:
+        preloaded, refused = preload(["reads_settings", "plain_installed"], PER_FILE, installed_only=lambda name: True)
+        assert preloaded == ["plain_installed"]
+        assert refused == [("reads_settings", "its import imported the project's own code (app_settings)")]
+        assert "app_settings" not in sys.modules and "reads_settings" not in sys.modules
+        # --preload names what it wants, the project's code included.
+        assert preload(["reads_settings"], PER_FILE) == (["reads_settings"], [])
+    finally:
+        for name in set(sys.modules) - before:
+            del sys.modules[name]

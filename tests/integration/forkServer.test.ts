@@ -267,7 +267,10 @@ VALUE = 42
       ...site("heavylib"),
       ...site("slotlib", 'SLOT = os.environ.get("GRIMOIRE_SLOT")'),
       ...site("envscan", 'PREFIXED = {k: v for k, v in os.environ.items() if k.startswith("ENVSCAN_")}'),
-      "tests/conftest.py": "import heavylib, slotlib, envscan\n",
+      // An installed package that reads the project's own settings module at import: never the project's code.
+      ...site("settingsreader", "import proj_settings"),
+      "proj_settings.py": "DEBUG = True\n",
+      "tests/conftest.py": "import heavylib, slotlib, envscan, settingsreader\n",
     };
     for (let i = 0; i < 4; i++) files[`tests/http/test_${i}.py`] = "import os, slotlib\n\ndef test_uses():\n    assert slotlib.SLOT == os.environ['GRIMOIRE_SLOT']\n";
     const p = project(files);
@@ -278,6 +281,7 @@ VALUE = 42
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): envscan, heavylib/);
     expect(result.stdout).toMatch(/not preloading slotlib: its import reads GRIMOIRE_SLOT/);
+    expect(result.stdout).toMatch(/not preloading settingsreader: its import imported the project's own code \(proj_settings\)/);
     // The listing's import, then the server's; no file imports them again. slotlib: the listing's, the refused try, and each file's.
     expect(importsBy("heavylib")).toBe(2);
     expect(importsBy("envscan")).toBe(2);
