@@ -87,16 +87,21 @@ _FOLDER_COLLECTORS = tuple(c for c in (getattr(pytest, "Package", None), getattr
 JUNIT_ASKED_NOTE = "junitxml-asked.txt"
 
 
+# The process calls the stop handler makes, as they were when this plugin was imported: the test it stops may have
+# patched them (a mock of os.getpid would otherwise have the handler signal whatever process has the faked pid).
+_getpid, _kill, _set_signal = os.getpid, os.kill, signal.signal
+
+
 def _interrupt(signum, frame):
     global _stopped
-    if os.getpid() != _interrupt_pid:
+    if _getpid() != _interrupt_pid:
         # A process a test forked (multiprocessing's fork, os.fork) that got here before its fork hook ran: SIGTERM
         # ends it as it would without grimoire-run, and the test that stopped it sees -SIGTERM.
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+        _set_signal(signal.SIGTERM, signal.SIG_DFL)
+        _kill(_getpid(), signal.SIGTERM)
         return
     _stopped = True
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _set_signal(signal.SIGTERM, signal.SIG_IGN)
     capture = _config.pluginmanager.getplugin("capturemanager") if _config is not None else None
     if capture is not None:
         capture.suspend_global_capture(in_=False)
@@ -715,7 +720,7 @@ def pytest_configure(config):
     # `--split auto` never splits a module marked so (pytestmark = pytest.mark.grimoire_serial).
     config.addinivalue_line("markers", "grimoire_serial: grimoire-run --split never runs this module's tests in several processes")
     if threading.current_thread() is threading.main_thread():
-        _interrupt_pid = os.getpid()
+        _interrupt_pid = _getpid()
         signal.signal(signal.SIGTERM, _interrupt)
     # grimoire-run runs files in parallel itself: pytest-xdist distributing inside each process too (its
     # -n in addopts cannot be taken back on the command line) would multiply the workers. Its trylast

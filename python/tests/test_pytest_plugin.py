@@ -489,6 +489,44 @@ def test_sigterm_while_a_module_imports_stops_it_without_a_warning_blaming_the_p
     assert "PluggyTeardownRaisedWarning" not in stdout + stderr
 
 
+def test_sigterm_stops_a_test_that_patched_os_getpid_and_signals_no_other_process(plugin_pytester):
+    """A mock of os.getpid must not make the handler think it is in a forked child and signal the faked pid."""
+    root = plugin_pytester.path
+    decoy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    write(
+        root,
+        {
+            "test_mocked.py": f"""\
+                import pathlib, time
+                from unittest import mock
+                import pytest
+
+                @pytest.fixture
+                def marked():
+                    yield
+                    pathlib.Path("teardown-done").touch()
+
+                def test_mocked(marked):
+                    with mock.patch("os.getpid", return_value={decoy.pid}):
+                        pathlib.Path("test-started").touch()
+                        time.sleep(600)
+            """,
+        },
+    )
+    process = plugin_pytester.popen([sys.executable, "-m", "pytest", *PLUGIN, "test_mocked.py"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        until(lambda: (root / "test-started").exists(), "the test to start")
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=20))
+        assert process.returncode == pytest.ExitCode.INTERRUPTED, stdout + stderr
+        assert (root / "teardown-done").exists()
+        assert decoy.poll() is None, "the decoy process was signalled"
+    finally:
+        process.kill()
+        decoy.kill()
+        decoy.wait()
+
+
 def test_pytest_xdist_never_distributes_inside_a_grimoire_run_process(plugin_pytester):
     pytest.importorskip("xdist")
     write(plugin_pytester.path, {"test_a.py": "import os\n\ndef test_a():\n    assert 'PYTEST_XDIST_WORKER' not in os.environ\n"})
