@@ -68,10 +68,21 @@ function allRecords(records: ProcessRecords | null): { counts: TestCounts | null
   return { counts, cases };
 }
 
+/**
+ * Test durations as pytest measured them, but none longer than the process
+ * that ran them lived: a test that left time frozen in the past or the
+ * future (freezegun, time-machine) makes pytest's clock say days.
+ */
+function withinProcessTime(cases: readonly TestCase[], processSeconds: number): TestCase[] {
+  const most = Math.max(0, roundSeconds(processSeconds));
+  return cases.map((test) => (test.seconds > most ? { ...test, seconds: most } : test));
+}
+
 /** The result of a file that had a pytest process of its own. */
 export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResult {
   const { status, reason } = statusOf(outcome);
-  const { counts, cases } = allRecords(outcome.records);
+  const { counts, cases: measured } = allRecords(outcome.records);
+  const cases = withinProcessTime(measured, outcome.durationSeconds);
   return {
     path: run.path,
     iteration: run.iteration,
@@ -159,8 +170,8 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
   let clock = run.startSeconds;
   return everyPath.map((path): FileResult => {
     const file = records?.files.get(path);
-    const base = { ...run, path, signal: null, tail: [], reason: null, cases: file?.cases ?? [], startSeconds: roundSeconds(clock) };
-    const seconds = (file?.cases ?? []).reduce((sum, c) => sum + c.seconds, 0);
+    const base = { ...run, path, signal: null, tail: [], reason: null, cases: withinProcessTime(file?.cases ?? [], outcome.durationSeconds), startSeconds: roundSeconds(clock) };
+    const seconds = base.cases.reduce((sum, c) => sum + c.seconds, 0);
     clock += seconds;
     if (path === inProgress) {
       return {

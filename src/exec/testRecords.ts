@@ -139,7 +139,8 @@ export function parseRecords(text: string): ProcessRecords {
         known = { file, test: { nodeid: record.nodeid, outcome: "passed", seconds: 0 }, outcome: null };
         tests.set(key, known);
       }
-      known.test.seconds += typeof record.seconds === "number" ? record.seconds : 0;
+      // pytest's own clock, which a test's frozen or travelling time (freezegun, time-machine) can make negative.
+      known.test.seconds += typeof record.seconds === "number" && record.seconds > 0 ? record.seconds : 0;
       const failure = failureOf(record, record.when ?? "call");
       if (failure !== null) known.test.failures = [...(known.test.failures ?? []), failure];
       if (outcome !== null && (known.outcome === null || WEIGHT[outcome] >= WEIGHT[known.outcome])) {

@@ -232,3 +232,18 @@ describe("a process's records under project paths", () => {
     expect(file?.counts).toMatchObject({ passed: 2, failed: 1 });
   });
 });
+
+describe("test durations", () => {
+  it("are never negative nor longer than the process lived, whatever a frozen clock made pytest measure", () => {
+    const test = (nodeid: string, seconds: number) => JSON.stringify({ t: "test", nodeid, path: "/p/tests/test_t.py", when: "call", category: "passed", seconds });
+    const records = relativeRecords(parseRecords([test("tests/test_t.py::test_past", -45639.8), test("tests/test_t.py::test_future", 40779.3), test("tests/test_t.py::test_sane", 0.25)].join("\n")), "/p");
+    const result = resultOfFile(RUN, outcome({ records, durationSeconds: 1.5 }));
+    expect(result.cases.map((c) => [c.nodeid, c.seconds])).toEqual([
+      ["tests/test_t.py::test_past", 0],
+      ["tests/test_t.py::test_future", 1.5],
+      ["tests/test_t.py::test_sane", 0.25],
+    ]);
+    const serial = resultsOfSerialRun(RUN, ["tests/test_t.py"], outcome({ records, durationSeconds: 1.5 }));
+    expect(serial[0]?.cases.map((c) => c.seconds)).toEqual([0, 1.5, 0.25]);
+  });
+});
