@@ -34,3 +34,36 @@ export function portAnswers(port: number, host = LOOPBACK, timeoutMs = 500): Pro
     socket.once("error", () => done(false));
   });
 }
+
+/**
+ * The ports this run's servers are starting on or serving. A server that
+ * takes a while to bind (an app that loads for a second first) leaves its
+ * port free meanwhile, and the kernel may hand it out again: two servers of
+ * the run on one port, the first to bind answering both readiness checks,
+ * and a file's tests reaching another file's server until that one stops.
+ */
+export class PortClaims {
+  private readonly held = new Set<number>();
+
+  constructor(private readonly find: () => Promise<number> = freePort) {}
+
+  /** A free port no server of the run holds, held until released. */
+  async claim(): Promise<number> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const port = await this.find();
+      if (!this.held.has(port)) {
+        this.held.add(port);
+        return port;
+      }
+    }
+    throw new Error(`no free TCP port on ${LOOPBACK} that this run's servers do not hold already`);
+  }
+
+  release(port: number): void {
+    this.held.delete(port);
+  }
+
+  get size(): number {
+    return this.held.size;
+  }
+}

@@ -11,7 +11,7 @@ import { launch as defaultLaunch, type Exit, type Launcher } from "../process/la
 import { OutputCapture } from "../process/outputCapture.js";
 import { killTrees } from "../process/processTree.js";
 import { isWithin, toProjectPath } from "../projectPaths.js";
-import { freePort, portAnswers } from "./ports.js";
+import { PortClaims, portAnswers } from "./ports.js";
 import { sleep } from "../process/sleep.js";
 import { SERVER_BIND_RACE_ATTEMPTS, SERVER_READY_POLL_MS, SERVER_READY_PROBE_TIMEOUT_MS } from "../defaults.js";
 
@@ -55,11 +55,24 @@ export function fillPlaceholders(template: string, values: { port: number; slot:
   return template.replaceAll("{port}", String(values.port)).replaceAll("{slot}", String(values.slot));
 }
 
-export async function startServer(request: ServerRequest, launcher: Launcher = defaultLaunch): Promise<RunningServer> {
+/** The ports of the servers this process has started and not stopped: no two of them get one port. */
+const runPorts = new PortClaims();
+
+export async function startServer(request: ServerRequest, launcher: Launcher = defaultLaunch, ports: PortClaims = runPorts): Promise<RunningServer> {
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const outcome = await startOnPort(request, port, launcher);
-    if (outcome.kind === "ready") return outcome.server;
+    const port = await ports.claim();
+    let outcome: StartOutcome;
+    try {
+      outcome = await startOnPort(request, port, launcher);
+    } catch (error) {
+      ports.release(port);
+      throw error;
+    }
+    if (outcome.kind === "ready") {
+      const { stop } = outcome.server;
+      return { ...outcome.server, stop: () => stop().finally(() => ports.release(port)) };
+    }
+    ports.release(port);
     if (outcome.kind === "bind-race" && attempt < SERVER_BIND_RACE_ATTEMPTS) {
       request.onRetry(`port ${port} was taken before the server for ${request.label} could bind it; trying another port`);
       continue;
