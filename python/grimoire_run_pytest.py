@@ -714,6 +714,44 @@ def _browser_server_fixtures(endpoint, served):
     return module
 
 
+def _django_database_suffix(slot):
+    """A plugin module with pytest-django's `django_db_modify_db_settings_xdist_suffix`, naming test databases after the slot.
+
+    pytest-django gives each xdist worker a test database of its own (`test_shop_gw0`), and every other process the
+    same one (`test_shop`): files running at once would each create it, drop it under the others, and fail. Each slot
+    runs one file at a time, so a database per slot is enough, named as xdist's worker of the same number names it.
+    """
+    import types
+
+    module = types.ModuleType("grimoire_run_django_databases")
+
+    @pytest.fixture(scope="session")
+    def django_db_modify_db_settings_xdist_suffix(request):
+        from django.conf import settings
+
+        # As pytest-django's own fixture: without Django settings, what asks for a database is skipped.
+        if not settings.configured:
+            pytest.skip("no Django settings")
+        suffix = getattr(request.config, "workerinput", {}).get("workerid") or f"gw{slot}"
+        # What pytest-django does for an xdist worker: SQLite in memory needs nothing, any other gets the suffix.
+        for database in settings.DATABASES.values():
+            name = database.get("TEST", {}).get("NAME")
+            if not name:
+                if database["ENGINE"] == "django.db.backends.sqlite3":
+                    continue
+                name = f"test_{database['NAME']}"
+            if name == ":memory:":
+                continue
+            database.setdefault("TEST", {})["NAME"] = f"{name}_{suffix}"
+
+    module.django_db_modify_db_settings_xdist_suffix = django_db_modify_db_settings_xdist_suffix
+    return module
+
+
+def _has_pytest_django(config):
+    return any(getattr(plugin, "__name__", None) == "pytest_django.plugin" for plugin in config.pluginmanager.get_plugins())
+
+
 def pytest_configure(config):
     global _config, _interrupt_pid
     _config = config
@@ -734,6 +772,9 @@ def pytest_configure(config):
     if env.get("GRIMOIRE_BROWSER_WS_ENDPOINT"):
         fixtures = _browser_server_fixtures(env["GRIMOIRE_BROWSER_WS_ENDPOINT"], env.get("GRIMOIRE_BROWSER_NAME", "chromium"))
         config.pluginmanager.register(fixtures, "grimoire-browser-server")
+    # Files running at once each get a Django test database of their own slot (registered late, as above).
+    if _env_int("GRIMOIRE_WORKERS", 1) > 1 and _has_pytest_django(config):
+        config.pluginmanager.register(_django_database_suffix(env.get("GRIMOIRE_SLOT", "0")), "grimoire-django-databases")
     if env.get("GRIMOIRE_PLAYWRIGHT_DRIVER"):
         from grimoire_run_driver import use_shared_driver
 

@@ -678,3 +678,64 @@ def test_no_import_times_unless_asked(plugin_pytester, monkeypatch):
     monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
     plugin_pytester.runpytest_subprocess(*PLUGIN).assert_outcomes(passed=1)
     assert [record["t"] for record in records(root / "results.jsonl")] == ["collected", "test", "test", "test", "finish"]
+
+
+# pytest-django's fixture chain, shaped as its source has it (it is not installable here), with a Django whose settings
+# are a dict: the test database's name is settled by `django_db_modify_db_settings_xdist_suffix`, which gives xdist's
+# workers a database each, and is read by `django_db_setup`.
+DJANGO_SHAPED = {
+    "django/__init__.py": "",
+    "django/conf.py": """\
+        class Settings:
+            configured = True
+            DATABASES = {
+                "default": {"ENGINE": "django.db.backends.postgresql", "NAME": "shop"},
+                "memory": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+            }
+
+        settings = Settings()
+        """,
+    "pytest_django/__init__.py": "",
+    "pytest_django/plugin.py": """\
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def django_db_modify_db_settings_xdist_suffix(request):
+            pass
+
+        @pytest.fixture(scope="session")
+        def django_db_modify_db_settings(django_db_modify_db_settings_xdist_suffix):
+            pass
+
+        @pytest.fixture(scope="session")
+        def django_db_setup(django_db_modify_db_settings):
+            from django.conf import settings
+            return {alias: db.get("TEST", {}).get("NAME") for alias, db in settings.DATABASES.items()}
+        """,
+    "test_db.py": """\
+        import json, os
+
+        def test_db(django_db_setup):
+            with open(os.environ["OUT"], "w") as out:
+                json.dump(django_db_setup, out)
+        """,
+}
+
+
+def test_files_running_at_once_get_a_django_test_database_per_slot(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(root, DJANGO_SHAPED)
+    monkeypatch.setenv("PYTHONPATH", f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    monkeypatch.setenv("OUT", str(root / "names.json"))
+
+    def names(workers, slot):
+        monkeypatch.setenv("GRIMOIRE_WORKERS", workers)
+        monkeypatch.setenv("GRIMOIRE_SLOT", slot)
+        plugin_pytester.runpytest_subprocess("-p", "pytest_django.plugin", *PLUGIN, "test_db.py").assert_outcomes(passed=1)
+        return json.loads((root / "names.json").read_text())
+
+    # One file at a time (a serial run, or one worker): pytest-django's own name, as in plain pytest.
+    assert names("1", "0") == {"default": None, "memory": None}
+    # Files at once: the slot's, named as xdist's worker of that number; SQLite in memory needs none.
+    assert names("2", "1") == {"default": "test_shop_gw1", "memory": None}
+    assert names("3", "0") == {"default": "test_shop_gw0", "memory": None}
