@@ -66,6 +66,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -129,6 +130,7 @@ os.register_at_fork(after_in_child=_default_sigterm_in_child)
 # have patched it while its own report is written (falcon's test_static patches os.path.normpath), and the record must
 # still name the file.
 _join, _normpath, _isfile, _dumps = os.path.join, os.path.normpath, os.path.isfile, json.dumps
+_perf_counter = time.perf_counter
 
 
 def _absolute(config, nodeid):
@@ -665,6 +667,17 @@ class Recorder:
             # A module skipped while collecting (importorskip, skip(allow_module_level=True)): pytest's summary counts it
             # as one skipped, and so must the file's counts.
             self._write({"t": "collect-skip", "nodeid": report.nodeid, "path": path})
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        """pytest-django's test databases made for this file alone (files at once, no --reuse-db): the run adds them up for its hint."""
+        if fixturedef.argname != "django_db_setup" or _env_int("GRIMOIRE_WORKERS", 1) < 2 or getattr(self.config.option, "reuse_db", False):
+            yield
+            return
+        # The clock read at import: a test module's frozen time (freezegun) must not reach it.
+        started = _perf_counter()
+        yield
+        self._write({"t": "django-db", "seconds": round(max(0.0, _perf_counter() - started), 6)})
 
     def pytest_runtest_logreport(self, report):
         status = self.config.hook.pytest_report_teststatus(report=report, config=self.config)

@@ -20,6 +20,7 @@ import { UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
+import { DjangoDatabaseTally } from "./exec/djangoDatabases.js";
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { targetsOf } from "./exec/pytestCommand.js";
@@ -161,6 +162,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const coverage = listing?.coverage ?? null;
     // Not while pytest-cov measures: a package imported before coverage starts would have its module-level lines missed.
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally(config.preload.map((name) => name.split(".")[0] ?? name)) : null;
+    const djangoDatabases = new DjangoDatabaseTally();
     const runBatch = createBatchRunner({
       root: config.root,
       python,
@@ -188,6 +190,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       forked: () => server instanceof ForkServer && server.usable,
       coverage: coverage !== null,
       importTally,
+      djangoDatabases,
       onImports: importTally === null ? null : followPreloads(config, server, listed.autoPreloaded, session, events, importTally),
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);
@@ -202,6 +205,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     }
     const hint = importTally === null ? null : preloadHint(importTally.costly());
     if (hint !== null) events.emit({ type: "notice", message: hint });
+    const databaseHint = djangoDatabases.hint();
+    if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
     // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 

@@ -699,6 +699,9 @@ DJANGO_SHAPED = {
     "pytest_django/plugin.py": """\
         import pytest
 
+        def pytest_addoption(parser):
+            parser.addoption("--reuse-db", action="store_true", dest="reuse_db")
+
         @pytest.fixture(scope="session")
         def django_db_modify_db_settings_xdist_suffix(request):
             pass
@@ -739,3 +742,24 @@ def test_files_running_at_once_get_a_django_test_database_per_slot(plugin_pytest
     # Files at once: the slot's, named as xdist's worker of that number; SQLite in memory needs none.
     assert names("2", "1") == {"default": "test_shop_gw1", "memory": None}
     assert names("3", "0") == {"default": "test_shop_gw0", "memory": None}
+
+
+def test_the_time_a_file_spends_making_its_django_test_database_is_recorded_unless_it_reuses_one(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(root, DJANGO_SHAPED)
+    monkeypatch.setenv("PYTHONPATH", f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    monkeypatch.setenv("OUT", str(root / "names.json"))
+    out = root / "records.jsonl"
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(out))
+
+    def database_records(workers, *args):
+        out.unlink(missing_ok=True)
+        monkeypatch.setenv("GRIMOIRE_WORKERS", workers)
+        plugin_pytester.runpytest_subprocess("-p", "pytest_django.plugin", *PLUGIN, "test_db.py", *args).assert_outcomes(passed=1)
+        return [r for r in records(out) if r["t"] == "django-db"]
+
+    made = database_records("2")
+    assert len(made) == 1 and 0 <= made[0]["seconds"] < 5
+    # --reuse-db makes one per slot already; and a file at a time is what plain pytest does: nothing to add up.
+    assert database_records("2", "--reuse-db") == []
+    assert database_records("1") == []

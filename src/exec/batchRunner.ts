@@ -18,6 +18,7 @@ import { logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandS
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
+import type { DjangoDatabaseTally } from "./djangoDatabases.js";
 import type { ImportTally } from "./importTimes.js";
 import { COLLECTED_MARKER, readRecords, type PackageImport } from "./testRecords.js";
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
@@ -54,6 +55,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   importTally: ImportTally | null;
   /** Told what each forked file imported for itself, once it has ended (--preload follows its packages there); null when nobody asks. */
   onImports: ((imports: ReadonlyMap<string, PackageImport>) => void) | null;
+  /** Adds up what each file spent making pytest-django's test database (what --reuse-db makes once per slot); null when nobody asks. */
+  djangoDatabases: DjangoDatabaseTally | null;
 }
 
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
@@ -191,6 +194,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       settings.importTally?.add(outcome.records.imports, report.durationSeconds);
       settings.onImports?.(outcome.records.imports);
     }
+    if (parallel) settings.djangoDatabases?.add(outcome.records?.djangoDatabaseSeconds ?? null, report.durationSeconds);
     if (batch.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];
     return resultsOfSerialRun(run, batch.paths, outcome);
   };

@@ -35,6 +35,8 @@ export interface ProcessRecords {
   exitStatus: number | null;
   /** Seconds the process spent importing each top-level package (GRIMOIRE_IMPORT_TIMES); empty when not asked. */
   imports: ReadonlyMap<string, PackageImport>;
+  /** Seconds pytest-django's `django_db_setup` took to create and migrate the test databases, in a parallel run without --reuse-db; null when it did not run. */
+  djangoDatabaseSeconds: number | null;
 }
 
 /** Where an imported package lives, as the plugin tells it: the project's own, installed (site-packages), or Python's. */
@@ -93,6 +95,7 @@ export function parseRecords(text: string): ProcessRecords {
   const tests = new Map<string, { file: FileRecords; test: TestCase; outcome: TestOutcome | null }>();
   let exitStatus: number | null = null;
   const imports = new Map<string, PackageImport>();
+  let djangoDatabaseSeconds: number | null = null;
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
@@ -151,6 +154,8 @@ export function parseRecords(text: string): ProcessRecords {
       }
     } else if (record.t === "finish" && typeof record.exitstatus === "number") {
       exitStatus = record.exitstatus;
+    } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
+      djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
     } else if (record.t === "imports" && typeof record.packages === "object" && record.packages !== null) {
       for (const [name, entry] of Object.entries(record.packages)) {
         const kind = entry?.kind;
@@ -160,7 +165,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, imports };
+  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds };
 }
 
 /** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
@@ -183,6 +188,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     collectErrors: records.collectErrors.map(relative),
     exitStatus: records.exitStatus,
     imports: records.imports,
+    djangoDatabaseSeconds: records.djangoDatabaseSeconds,
   };
 }
 
