@@ -538,3 +538,62 @@ def pytest_collection_modifyitems(config, items):
     expect(result.stdout).not.toMatch(/FAILED/);
   });
 });
+
+describe("pytest-django", () => {
+  // pytest-django's shape (it is not installable here): django_db_setup creates the test database named in the
+  // settings, as PostgreSQL would, refusing one that exists already, and drops it at the session's end.
+  const SHAPED = {
+    "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p pytest_django.plugin"\n',
+    "django/__init__.py": "",
+    "django/conf.py": `class Settings:
+    configured = True
+    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "shop"}}
+
+settings = Settings()
+`,
+    "pytest_django/__init__.py": "",
+    "pytest_django/plugin.py": `import os, pathlib, time
+import pytest
+
+def pytest_addoption(parser):
+    parser.addoption("--reuse-db", action="store_true", dest="reuse_db")
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings_xdist_suffix(request):
+    pass
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_db_modify_db_settings_xdist_suffix):
+    from django.conf import settings
+    db = settings.DATABASES["default"]
+    name = db.get("TEST", {}).get("NAME") or "test_" + db["NAME"]
+    created = pathlib.Path(os.environ["DATABASES"], name)
+    reuse = request.config.getoption("reuse_db")
+    if not (reuse and created.exists()):
+        os.close(os.open(created, os.O_CREAT | os.O_EXCL))  # "database already exists"
+        time.sleep(0.4)  # migrations
+    yield name
+    if not reuse:
+        created.unlink()
+`,
+  };
+
+  it("gives the files running at once a test database per slot, and names --reuse-db when making one per file costs", async () => {
+    const files: Record<string, string> = { ...SHAPED };
+    for (let i = 0; i < 4; i++) files[`tests/http/test_${i}.py`] = "def test_db(django_db_setup):\n    assert django_db_setup.startswith('test_shop_gw')\n";
+    const p = project(files);
+    const databases = path.join(p.root, "databases");
+    fs.mkdirSync(databases);
+    const env = testEnv({ PYTHONPATH: p.root, DATABASES: databases });
+    const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/pytest-django's test database was created and migrated by each file for itself: \d+\.\d s in all over 4 files\. pytest-django's --reuse-db \(after --\) keeps one per worker slot/);
+    expect(fs.readdirSync(databases)).toEqual([]);
+
+    const reused = await runCli(["--parallel", "-n", "2", "--", "--reuse-db"], { cwd: p.root, env });
+    expect(reused.code, reused.stdout + reused.stderr).toBe(0);
+    expect(reused.stdout).not.toMatch(/test database was created/);
+    expect(fs.readdirSync(databases).sort()).toEqual(expect.arrayContaining(["test_shop_gw0"]));
+    expect(fs.readdirSync(databases).every((name) => /^test_shop_gw[01]$/.test(name))).toBe(true);
+  });
+});
