@@ -60,7 +60,9 @@ export function preloadHint(costly: readonly CostlyImport[]): string | null {
   if (costly.length === 0) return null;
   const each = costly.map((entry) => `${entry.name}${entry.kind === "project" ? " (the project's own code)" : ""}, ${entry.seconds.toFixed(1)} s in all over ${entry.files} files`);
   const names = costly.map((entry) => entry.name).join(",");
-  return `imported by each file for itself: ${each.join("; ")}. --preload ${names} imports ${costly.length === 1 ? "it" : "them"} once for the run; see grimoire-run's docs/performance.md for when a preload is unsafe`;
+  // A project's own package may need its tests' set-up before it is imported (SQLAlchemy's suite does): a preload then fails tests.
+  const own = costly.some((entry) => entry.kind === "project") ? "; keep a preload of the project's own code only if the tests pass the same with it" : "";
+  return `imported by each file for itself: ${each.join("; ")}. --preload ${names} imports ${costly.length === 1 ? "it" : "them"} once for the run${own}; see grimoire-run's docs/performance.md for when a preload is unsafe`;
 }
 
 /**
