@@ -155,6 +155,12 @@ def become_pytest(request, inherited_stdin, output):
         for key in request["unset"]:
             os.environ.pop(key, None)
         os.environ.update(request["set"])
+        # Bytecode: the server imported as the user's environment says (not writing it, from the compiled files pip
+        # left); a file given a cache folder for it (grimoire-run's bytecode cache) writes there, as a process started
+        # with that environment would.
+        if "PYTHONPYCACHEPREFIX" in request["set"] and "PYTHONDONTWRITEBYTECODE" in request["unset"]:
+            sys.pycache_prefix = request["set"]["PYTHONPYCACHEPREFIX"]
+            sys.dont_write_bytecode = False
         # As `python -m pytest` from that folder would have it: pytest's __main__ runs as __main__ (code
         # that derives its program name from it, like click's, sees what it would see), argv[0] is its
         # file, sys.path[0] the working folder.

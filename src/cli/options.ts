@@ -60,6 +60,12 @@ export const OPTIONS = {
     group: MODES,
     defaultText: DEFAULT_AUTO_PRELOAD ? "on" : "off",
   },
+  "bytecode-cache": {
+    type: "boolean",
+    describe: "When PYTHONDONTWRITEBYTECODE is set, a parallel run's processes keep the bytecode they compile in .grimoire/pycache (PYTHONPYCACHEPREFIX) rather than compile every module again in every file; --no-bytecode-cache leaves the environment as it is",
+    group: MODES,
+    defaultText: "on",
+  },
   pack: { type: "boolean", describe: "Share pytest processes among files that history shows to be quick (and new files): faster, but files in a pack share module state", group: MODES },
   "pack-under": { type: "string", describe: "With --pack: files whose recorded duration is below this many seconds are packed", group: MODES, defaultText: String(DEFAULT_PACK_UNDER_SECONDS) },
   split: {

@@ -35,6 +35,8 @@ export interface RunConfig {
   preload: string[];
   /** Installed packages the conftests import are imported once in the fork server too (--no-auto-preload: not). */
   autoPreload: boolean;
+  /** A parallel run's processes keep their bytecode in .grimoire/pycache when PYTHONDONTWRITEBYTECODE is set (--no-bytecode-cache: not). */
+  bytecodeCache: boolean;
   /** --pack: quick files share processes; null to give every file its own. */
   pack: { underSeconds: number } | null;
   killGraceSeconds: number;
@@ -108,6 +110,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     forkServer: v["fork-server"] !== false,
     preload: resolvePreload(v.preload, describe),
     autoPreload: v["auto-preload"] ?? DEFAULT_AUTO_PRELOAD,
+    bytecodeCache: v["bytecode-cache"] !== false,
     split: (v.split ?? DEFAULT_SPLIT) === "auto",
     noSplit: v["no-split"] ?? [],
     pack: resolvePack(v, describe),

@@ -21,6 +21,7 @@ import { grimoireForwardedArgs } from "../plan/planRun.js";
 import { launch, type Launcher } from "../process/launch.js";
 import { checkPytest, choosePython, viaUv, type PythonCommand } from "../python.js";
 import type { RunSession } from "../session.js";
+import { withBytecodeCache } from "../config/bytecodeCache.js";
 import { HeldEvents } from "../events.js";
 import { startTestEnvironment } from "./environment.js";
 import { prepareLogDir } from "./logDir.js";
@@ -59,6 +60,8 @@ export interface Started {
   logsMoved: string | null;
   /** The environment every process of the run starts from: it carries the run's id, by which the watchdog finds them. */
   runEnv: NodeJS.ProcessEnv;
+  /** The environment the run's Python processes start from: the user's, with the bytecode cache where it applies (config/bytecodeCache.ts). */
+  pythonEnv: NodeJS.ProcessEnv;
   /** The fork server, or why there is none (null when none was asked for). */
   server: ForkServer | string | null;
   python: PythonCommand;
@@ -80,12 +83,16 @@ export interface Started {
  * environment (managed servers, browser servers) starts coming up; once the
  * fork server is ready, pytest is known to be importable.
  */
-export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, session: RunSession, shape: RunShape): Promise<Started> {
+export async function startRun(config: RunConfig, userEnv: NodeJS.ProcessEnv, session: RunSession, shape: RunShape): Promise<Started> {
+  // A serial run is one plain pytest process, in the user's environment as it is.
+  const env = withBytecodeCache(userEnv, config.root, config.bytecodeCache && config.mode === "parallel");
   const chosen = choosePython(config.root, config.python, env);
   // The listing does not wait for the fork server to warm up: the server forks it first, as soon as it has imported
   // pytest, and warms up while it runs. Without a fork server, pytest is asked for only if the listing fails.
   const listsEarly = !shape.direct && !viaUv(chosen);
-  const firstLauncher = session.startForkServer(shape.direct ? null : forkServerOptions(config, chosen, session.runId, env, listsEarly));
+  // The fork server imports pytest, its plugins and the preloads as the user's environment says (from pip's compiled
+  // bytecode, say); a file forked from it takes up the bytecode cache with the rest of its environment.
+  const firstLauncher = session.startForkServer(shape.direct ? null : forkServerOptions(config, chosen, session.runId, userEnv, listsEarly));
   // --changed's modules (fast-glob among them) are loaded only by the runs that use them.
   const scanned = shape.changes === null ? null : (await import("../changes/importScan.js")).scanImports(config.root);
   const { dir: logDir, moved: logsMoved, prune } = prepareLogDir(config, session.runId);
@@ -93,7 +100,8 @@ export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, sessio
   session.pruneOnClose(prune);
   const environmentEvents = new HeldEvents();
   // Not for a listing (--co): it runs no test.
-  if (!shape.given.collectOnly) startTestEnvironment(config, session, { logDir, env, events: environmentEvents, python: chosen });
+  // The app servers and hooks are the user's own commands: their environment is left as it is.
+  if (!shape.given.collectOnly) startTestEnvironment(config, session, { logDir, env: userEnv, events: environmentEvents, python: chosen });
   const runEnv = { ...env, GRIMOIRE_RUN_ID: session.runId };
   const junitDir = path.join(logDir, "junit");
   fs.mkdirSync(junitDir, { recursive: true });
@@ -108,7 +116,7 @@ export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, sessio
   const python = server instanceof ForkServer || pytestUnchecked || earlyListing !== null ? chosen : await checkPytest(chosen, config.root, runEnv);
   const launcher: Launcher = server instanceof ForkServer ? (spec) => (server.usable ? server.launch(spec) : launch(spec)) : launch;
   const baseUrlProblem = config.baseUrl === null ? Promise.resolve(null) : probeBaseUrl(config.baseUrl);
-  return { logDir, junitDir, logsMoved, runEnv, server, python, pytestUnchecked, launcher, scanned, baseUrlProblem, environmentEvents, earlyListing };
+  return { logDir, junitDir, logsMoved, runEnv, pythonEnv: env, server, python, pytestUnchecked, launcher, scanned, baseUrlProblem, environmentEvents, earlyListing };
 }
 
 /** pytest's answer: the files a plain run of the selection collects, and with --changed the ones a change can affect. */

@@ -465,3 +465,35 @@ if names is not None:
     expect(fresh.stdout).toMatch(/--preload has no effect without the fork server/);
   });
 });
+
+describe("the bytecode cache", () => {
+  /** Every file under `folder`, relative to it, with `/`. */
+  const filesUnder = (folder: string): string[] => (fs.existsSync(folder) ? (fs.readdirSync(folder, { recursive: true }) as string[]).filter((name) => fs.statSync(path.join(folder, name)).isFile()).map((name) => name.split(path.sep).join("/")) : []);
+  const files = {
+    "helper.py": "X = 1\n",
+    "tests/http/test_a.py": "import sys\nimport helper\n\ndef test_a():\n    assert helper.X == 1 and not sys.dont_write_bytecode\n",
+    "tests/http/test_b.py": "import helper\n\ndef test_b():\n    assert helper.X == 1\n",
+  };
+  const noBytecode = testEnv({ PYTHONDONTWRITEBYTECODE: "1", PYTHONPYCACHEPREFIX: undefined });
+
+  it("keeps a parallel run's bytecode in .grimoire/pycache when PYTHONDONTWRITEBYTECODE is set, and the project's tree free of __pycache__", async () => {
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: noBytecode });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const cached = filesUnder(path.join(p.root, ".grimoire", "pycache"));
+    // The project's module, and each test module as pytest's assertion rewriting compiled it.
+    expect(cached.some((name) => /\/helper\.cpython-\d+\.pyc$/.test(name))).toBe(true);
+    expect(cached.filter((name) => /\/test_[ab]\.cpython-\d+-pytest-[\d.]+\.pyc$/.test(name))).toHaveLength(2);
+    expect(filesUnder(p.root).filter((name) => name.includes("__pycache__"))).toEqual([]);
+  });
+
+  it("is not used with --no-bytecode-cache, nor by a serial run, which is one plain pytest process", async () => {
+    for (const args of [["--parallel", "-n", "2", "--no-bytecode-cache"], []]) {
+      const p = project({ ...files, "tests/http/test_a.py": "import sys\nimport helper\n\ndef test_a():\n    assert helper.X == 1 and sys.dont_write_bytecode\n" });
+      const result = await runCli(args, { cwd: p.root, env: noBytecode });
+      expect(result.code, args.join(" ") + result.stdout + result.stderr).toBe(0);
+      expect(fs.existsSync(path.join(p.root, ".grimoire", "pycache")), args.join(" ")).toBe(false);
+    }
+  });
+});
+
