@@ -234,6 +234,8 @@ export function machine() {
     pytest: version("python3", ["-m", "pytest", "--version"]),
     xdist: version("python3", ["-c", "import xdist; print('pytest-xdist', xdist.__version__)"]),
     // Other work on the machine makes every number noisier; this says how busy it was when the run began.
+    // Set: every process compiles what it imports from source; grimoire-run's parallel runs then keep it in .grimoire/pycache.
+    PYTHONDONTWRITEBYTECODE: process.env["PYTHONDONTWRITEBYTECODE"] || "unset",
     "load average at start": os.loadavg()[0].toFixed(2),
     date: new Date().toISOString().slice(0, 10),
   };

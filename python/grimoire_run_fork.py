@@ -46,6 +46,32 @@ _TEMPDIR_AT_START = tempfile.tempdir
 
 
 # Exit handlers the server registered after it started (its imports, its warm-up session): see _fresh_exit_handlers.
+def _use_bytecode_cache(folder):
+    """Bytecode goes to `folder` (PYTHONPYCACHEPREFIX) and is written there, except where it is compiled already.
+
+    With a cache folder Python looks for bytecode only there: the modules of Python's own library and of installed
+    packages, compiled beside their sources when they were installed, would be compiled again from source on a run
+    whose folder is empty. A module that has its bytecode beside its source is read from there, as before; the
+    rest (the project's modules, which the environment said not to compile beside them) go to the folder.
+    """
+    import importlib._bootstrap_external as external
+
+    place = external.cache_from_source
+
+    def cache_from_source(path, debug_override=None, *, optimization=None):
+        prefix = sys.pycache_prefix
+        sys.pycache_prefix = None
+        try:
+            beside = place(path, debug_override, optimization=optimization)
+        finally:
+            sys.pycache_prefix = prefix
+        return beside if prefix is None or os.path.exists(beside) else place(path, debug_override, optimization=optimization)
+
+    external.cache_from_source = cache_from_source
+    sys.pycache_prefix = folder
+    sys.dont_write_bytecode = False
+
+
 _registered_by_server = []
 _atexit_register = atexit.register
 
@@ -159,8 +185,7 @@ def become_pytest(request, inherited_stdin, output):
         # left); a file given a cache folder for it (grimoire-run's bytecode cache) writes there, as a process started
         # with that environment would.
         if "PYTHONPYCACHEPREFIX" in request["set"] and "PYTHONDONTWRITEBYTECODE" in request["unset"]:
-            sys.pycache_prefix = request["set"]["PYTHONPYCACHEPREFIX"]
-            sys.dont_write_bytecode = False
+            _use_bytecode_cache(request["set"]["PYTHONPYCACHEPREFIX"])
         # As `python -m pytest` from that folder would have it: pytest's __main__ runs as __main__ (code
         # that derives its program name from it, like click's, sees what it would see), argv[0] is its
         # file, sys.path[0] the working folder.
