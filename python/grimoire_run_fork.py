@@ -70,6 +70,17 @@ def _use_bytecode_cache(folder):
     external.cache_from_source = cache_from_source
     sys.pycache_prefix = folder
     sys.dont_write_bytecode = False
+    # pytest keeps the modules it rewrites (test modules, conftests, plugins) by the same rule: one a run that could
+    # write bytecode left beside its source is read from there.
+    rewrite = sys.modules.get("_pytest.assertion.rewrite")
+    cache_dir, tail = getattr(rewrite, "get_cache_dir", None), getattr(rewrite, "PYC_TAIL", None)
+    if cache_dir is not None and isinstance(tail, str):
+
+        def get_cache_dir(file_path):
+            beside = file_path.parent / "__pycache__"
+            return beside if (beside / (file_path.name[:-3] + tail)).exists() else cache_dir(file_path)
+
+        rewrite.get_cache_dir = get_cache_dir
 
 
 _registered_by_server = []

@@ -33,3 +33,24 @@ def test_a_module_compiled_beside_its_source_is_read_there_and_the_rest_go_to_th
     # The module with no bytecode beside it was compiled into the cache, and nothing new was written beside the sources.
     assert any(path.name.startswith("uncompiled.") for path in (tmp_path / "cache").rglob("*.pyc"))
     assert sorted(path.name.split(".")[0] for path in (tmp_path / "__pycache__").iterdir()) == ["compiled"]
+
+
+def test_a_module_pytest_rewrote_beside_its_source_is_read_there_and_the_rest_go_to_the_cache(tmp_path):
+    (tmp_path / "__pycache__").mkdir()
+    script = textwrap.dedent(
+        f"""
+        import pathlib, sys
+        sys.path[:0] = [{str(PYTHON_DIR)!r}]
+        from _pytest.assertion import rewrite
+        pathlib.Path({str(tmp_path / "__pycache__")!r}, "test_old" + rewrite.PYC_TAIL).write_bytes(b"")
+        import grimoire_run_fork
+        grimoire_run_fork._use_bytecode_cache({str(tmp_path / "cache")!r})
+        print(rewrite.get_cache_dir(pathlib.Path({str(tmp_path / "test_old.py")!r})))
+        print(rewrite.get_cache_dir(pathlib.Path({str(tmp_path / "test_new.py")!r})))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 0, result.stderr
+    beside, cached = result.stdout.split()
+    assert beside == str(tmp_path / "__pycache__")
+    assert cached.startswith(str(tmp_path / "cache"))
