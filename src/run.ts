@@ -175,7 +175,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       plainTargets: plan.plainTargets,
       sessionConftests: listing?.sessionConftests ?? [],
       baseUrl: config.baseUrl,
-      baseEnv: start.pythonEnv,
+      baseEnv: io.env,
       importFirst: listing?.conflicts ?? {},
       colour,
       columns: width === null ? null : Math.max(40, width - (plan.parallel ? tagColumnWidth(files.map((f) => f.path)) : 0)),

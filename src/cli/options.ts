@@ -62,7 +62,7 @@ export const OPTIONS = {
   },
   "bytecode-cache": {
     type: "boolean",
-    describe: "When PYTHONDONTWRITEBYTECODE is set, a parallel run's processes keep the bytecode they compile in .grimoire/pycache (PYTHONPYCACHEPREFIX) rather than compile every module again in every file; --no-bytecode-cache leaves the environment as it is",
+    describe: "When PYTHONDONTWRITEBYTECODE is set, a parallel run's forked processes keep the bytecode they compile in .grimoire/pycache (PYTHONPYCACHEPREFIX) rather than compile every module again in every file; --no-bytecode-cache leaves the environment as it is",
     group: MODES,
     defaultText: "on",
   },

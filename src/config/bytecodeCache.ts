@@ -17,14 +17,17 @@ export function bytecodeCacheDir(root: string): string {
 }
 
 /**
- * The environment for the run's pytest processes: unchanged unless Python is
- * told not to write bytecode and no cache folder of the user's says where it
- * may; then without that and with the run's cache folder.
+ * A forked file's environment: unchanged unless Python is told not to write
+ * bytecode and no cache folder of the user's says where it may; then without
+ * that and with `folder`. Only files forked from the fork server get it: there
+ * a module compiled beside its source is still read from there
+ * (grimoire_run_fork), where a process started afresh would compile Python's
+ * own library and every installed package again into an empty folder.
  */
-export function withBytecodeCache(env: NodeJS.ProcessEnv, root: string, enabled: boolean): NodeJS.ProcessEnv {
+export function withBytecodeCache(env: NodeJS.ProcessEnv, folder: string): NodeJS.ProcessEnv {
   // Python reads a non-empty value as set, an empty one as unset.
-  if (!enabled || (env["PYTHONDONTWRITEBYTECODE"] ?? "") === "" || (env["PYTHONPYCACHEPREFIX"] ?? "") !== "") return env;
-  const cached: NodeJS.ProcessEnv = { ...env, PYTHONPYCACHEPREFIX: bytecodeCacheDir(root) };
+  if ((env["PYTHONDONTWRITEBYTECODE"] ?? "") === "" || (env["PYTHONPYCACHEPREFIX"] ?? "") !== "") return env;
+  const cached: NodeJS.ProcessEnv = { ...env, PYTHONPYCACHEPREFIX: folder };
   delete cached["PYTHONDONTWRITEBYTECODE"];
   return cached;
 }

@@ -16,6 +16,7 @@ import { PassThrough, Readable } from "node:stream";
 import type { PythonCommand } from "../python.js";
 import { launch as defaultLaunch, type Exit, type LaunchedProcess, type Launcher, type LaunchSpec } from "../process/launch.js";
 import { killTrees } from "../process/processTree.js";
+import { withBytecodeCache } from "../config/bytecodeCache.js";
 import { DRAIN_AFTER_EXIT_MS, FORK_SERVER_READY_TIMEOUT_MS } from "../defaults.js";
 import { buildRunRequest, encodeRequest, parseEvent, type ForkServerEvent, type PreloadedEvent } from "./forkServerProtocol.js";
 
@@ -51,6 +52,8 @@ export interface ForkServerOptions {
    * it as soon as pytest is imported and warms up while it runs. The server waits for that request before its warm-up.
    */
   firstBeforeWarmUp?: boolean;
+  /** Where forked files keep the bytecode they compile when the environment says not to write it (config/bytecodeCache.ts); null: nowhere. */
+  bytecodeCache?: string | null;
   launcher?: Launcher;
 }
 
@@ -91,6 +94,8 @@ export class ForkServer {
     private readonly fallback: Launcher,
     /** Environment variables (or `PREFIX*`) that differ between files, for preloads after the start. */
     private readonly perFileEnv: string[],
+    /** The bytecode cache folder forked files get, or null. */
+    private readonly bytecodeCache: string | null,
   ) {}
 
   /**
@@ -124,7 +129,7 @@ export class ForkServer {
       stdin: "pipe",
       ...(options.stdin === undefined ? {} : { fd3: options.stdin }),
     });
-    const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs, env, launcher, options.perFileEnv ?? []);
+    const server = new ForkServer(child, socketServer, socketPath, options.killGraceMs, env, launcher, options.perFileEnv ?? [], options.bytecodeCache ?? null);
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     socketServer.on("connection", (socket) => server.accept(socket));
@@ -201,7 +206,7 @@ export class ForkServer {
     const request = buildRunRequest({
       id,
       args: spec.pytestArgs ?? [],
-      ...envChanges(this.baseEnv, spec.env),
+      ...envChanges(this.baseEnv, this.bytecodeCache === null ? spec.env : withBytecodeCache(spec.env, this.bytecodeCache)),
       cwd: spec.cwd,
       socket: this.socketPath,
       ...(spec.stdin === "inherit" ? { stdin: "inherit" as const } : {}),

@@ -21,7 +21,7 @@ import { grimoireForwardedArgs } from "../plan/planRun.js";
 import { launch, type Launcher } from "../process/launch.js";
 import { checkPytest, choosePython, viaUv, type PythonCommand } from "../python.js";
 import type { RunSession } from "../session.js";
-import { withBytecodeCache } from "../config/bytecodeCache.js";
+import { bytecodeCacheDir } from "../config/bytecodeCache.js";
 import { HeldEvents } from "../events.js";
 import { startTestEnvironment } from "./environment.js";
 import { prepareLogDir } from "./logDir.js";
@@ -60,8 +60,6 @@ export interface Started {
   logsMoved: string | null;
   /** The environment every process of the run starts from: it carries the run's id, by which the watchdog finds them. */
   runEnv: NodeJS.ProcessEnv;
-  /** The environment the run's Python processes start from: the user's, with the bytecode cache where it applies (config/bytecodeCache.ts). */
-  pythonEnv: NodeJS.ProcessEnv;
   /** The fork server, or why there is none (null when none was asked for). */
   server: ForkServer | string | null;
   python: PythonCommand;
@@ -83,16 +81,12 @@ export interface Started {
  * environment (managed servers, browser servers) starts coming up; once the
  * fork server is ready, pytest is known to be importable.
  */
-export async function startRun(config: RunConfig, userEnv: NodeJS.ProcessEnv, session: RunSession, shape: RunShape): Promise<Started> {
-  // A serial run is one plain pytest process, in the user's environment as it is.
-  const env = withBytecodeCache(userEnv, config.root, config.bytecodeCache && config.mode === "parallel");
+export async function startRun(config: RunConfig, env: NodeJS.ProcessEnv, session: RunSession, shape: RunShape): Promise<Started> {
   const chosen = choosePython(config.root, config.python, env);
   // The listing does not wait for the fork server to warm up: the server forks it first, as soon as it has imported
   // pytest, and warms up while it runs. Without a fork server, pytest is asked for only if the listing fails.
   const listsEarly = !shape.direct && !viaUv(chosen);
-  // The fork server imports pytest, its plugins and the preloads as the user's environment says (from pip's compiled
-  // bytecode, say); a file forked from it takes up the bytecode cache with the rest of its environment.
-  const firstLauncher = session.startForkServer(shape.direct ? null : forkServerOptions(config, chosen, session.runId, userEnv, listsEarly));
+  const firstLauncher = session.startForkServer(shape.direct ? null : forkServerOptions(config, chosen, session.runId, env, listsEarly));
   // --changed's modules (fast-glob among them) are loaded only by the runs that use them.
   const scanned = shape.changes === null ? null : (await import("../changes/importScan.js")).scanImports(config.root);
   const { dir: logDir, moved: logsMoved, prune } = prepareLogDir(config, session.runId);
@@ -100,8 +94,7 @@ export async function startRun(config: RunConfig, userEnv: NodeJS.ProcessEnv, se
   session.pruneOnClose(prune);
   const environmentEvents = new HeldEvents();
   // Not for a listing (--co): it runs no test.
-  // The app servers and hooks are the user's own commands: their environment is left as it is.
-  if (!shape.given.collectOnly) startTestEnvironment(config, session, { logDir, env: userEnv, events: environmentEvents, python: chosen });
+  if (!shape.given.collectOnly) startTestEnvironment(config, session, { logDir, env, events: environmentEvents, python: chosen });
   const runEnv = { ...env, GRIMOIRE_RUN_ID: session.runId };
   const junitDir = path.join(logDir, "junit");
   fs.mkdirSync(junitDir, { recursive: true });
@@ -116,7 +109,7 @@ export async function startRun(config: RunConfig, userEnv: NodeJS.ProcessEnv, se
   const python = server instanceof ForkServer || pytestUnchecked || earlyListing !== null ? chosen : await checkPytest(chosen, config.root, runEnv);
   const launcher: Launcher = server instanceof ForkServer ? (spec) => (server.usable ? server.launch(spec) : launch(spec)) : launch;
   const baseUrlProblem = config.baseUrl === null ? Promise.resolve(null) : probeBaseUrl(config.baseUrl);
-  return { logDir, junitDir, logsMoved, runEnv, pythonEnv: env, server, python, pytestUnchecked, launcher, scanned, baseUrlProblem, environmentEvents, earlyListing };
+  return { logDir, junitDir, logsMoved, runEnv, server, python, pytestUnchecked, launcher, scanned, baseUrlProblem, environmentEvents, earlyListing };
 }
 
 /** pytest's answer: the files a plain run of the selection collects, and with --changed the ones a change can affect. */
@@ -224,6 +217,8 @@ function forkServerOptions(config: RunConfig, python: PythonCommand, runId: stri
     preload: config.preload,
     perFileEnv: perFileEnv(config),
     firstBeforeWarmUp,
+    // A parallel run's forked files; a serial run is one plain pytest process, in the environment as it is.
+    bytecodeCache: config.mode === "parallel" && config.bytecodeCache ? bytecodeCacheDir(config.root) : null,
   };
 }
 

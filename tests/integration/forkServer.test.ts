@@ -487,8 +487,8 @@ describe("the bytecode cache", () => {
     expect(filesUnder(p.root).filter((name) => name.includes("__pycache__"))).toEqual([]);
   });
 
-  it("is not used with --no-bytecode-cache, nor by a serial run, which is one plain pytest process", async () => {
-    for (const args of [["--parallel", "-n", "2", "--no-bytecode-cache"], []]) {
+  it("is not used with --no-bytecode-cache, by a serial run (one plain pytest process), or by processes started afresh", async () => {
+    for (const args of [["--parallel", "-n", "2", "--no-bytecode-cache"], [], ["--parallel", "-n", "2", "--no-fork-server"]]) {
       const p = project({ ...files, "tests/http/test_a.py": "import sys\nimport helper\n\ndef test_a():\n    assert helper.X == 1 and sys.dont_write_bytecode\n" });
       const result = await runCli(args, { cwd: p.root, env: noBytecode });
       expect(result.code, args.join(" ") + result.stdout + result.stderr).toBe(0);

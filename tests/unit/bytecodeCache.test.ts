@@ -1,5 +1,5 @@
 /**
- * Where a parallel run's processes keep the bytecode the environment asks
+ * Where a parallel run's forked files keep the bytecode the environment asks
  * Python not to write beside the sources. Plain data in and out.
  */
 import path from "node:path";
@@ -7,23 +7,21 @@ import { describe, expect, it } from "vitest";
 import { bytecodeCacheDir, withBytecodeCache } from "../../src/config/bytecodeCache.js";
 
 const root = path.join(path.sep, "work", "shop");
+const folder = bytecodeCacheDir(root);
 
 describe("the bytecode cache", () => {
-  it("replaces PYTHONDONTWRITEBYTECODE with a cache folder under .grimoire, keeping the rest of the environment", () => {
-    const env = withBytecodeCache({ PYTHONDONTWRITEBYTECODE: "1", PATH: "/usr/bin" }, root, true);
-    expect(env).toEqual({ PATH: "/usr/bin", PYTHONPYCACHEPREFIX: path.join(root, ".grimoire", "pycache") });
-    expect(bytecodeCacheDir(root)).toBe(path.join(root, ".grimoire", "pycache"));
+  it("is a folder under .grimoire, which replaces PYTHONDONTWRITEBYTECODE, keeping the rest of the environment", () => {
+    expect(folder).toBe(path.join(root, ".grimoire", "pycache"));
+    expect(withBytecodeCache({ PYTHONDONTWRITEBYTECODE: "1", PATH: "/usr/bin" }, folder)).toEqual({ PATH: "/usr/bin", PYTHONPYCACHEPREFIX: folder });
   });
 
-  it("leaves the environment alone where Python writes bytecode anyway, where the user chose a cache folder, or when turned off", () => {
+  it("leaves the environment alone where Python writes bytecode anyway, or where the user chose a cache folder", () => {
     const writes = { PATH: "/usr/bin" };
-    expect(withBytecodeCache(writes, root, true)).toBe(writes);
+    expect(withBytecodeCache(writes, folder)).toBe(writes);
     // Python reads an empty value as unset.
     const empty = { PYTHONDONTWRITEBYTECODE: "" };
-    expect(withBytecodeCache(empty, root, true)).toBe(empty);
+    expect(withBytecodeCache(empty, folder)).toBe(empty);
     const own = { PYTHONDONTWRITEBYTECODE: "1", PYTHONPYCACHEPREFIX: "/cache" };
-    expect(withBytecodeCache(own, root, true)).toBe(own);
-    const off = { PYTHONDONTWRITEBYTECODE: "1" };
-    expect(withBytecodeCache(off, root, false)).toBe(off);
+    expect(withBytecodeCache(own, folder)).toBe(own);
   });
 });
