@@ -45,7 +45,6 @@ _BROKEN_START = 3
 _TEMPDIR_AT_START = tempfile.tempdir
 
 
-# Exit handlers the server registered after it started (its imports, its warm-up session): see _fresh_exit_handlers.
 def _use_bytecode_cache(folder):
     """Bytecode goes to `folder` (PYTHONPYCACHEPREFIX) and is written there, except where it is compiled already.
 
@@ -83,6 +82,7 @@ def _use_bytecode_cache(folder):
         rewrite.get_cache_dir = get_cache_dir
 
 
+# Exit handlers the server registered after it started (its imports, its warm-up session): see _fresh_exit_handlers.
 _registered_by_server = []
 _atexit_register = atexit.register
 
