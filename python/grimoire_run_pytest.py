@@ -671,7 +671,7 @@ class Recorder:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_fixture_setup(self, fixturedef, request):
         """pytest-django's test databases made for this file alone (files at once, no --reuse-db): the run adds them up for its hint."""
-        if fixturedef.argname != "django_db_setup" or _env_int("GRIMOIRE_WORKERS", 1) < 2 or getattr(self.config.option, "reuse_db", False):
+        if fixturedef.argname != "django_db_setup" or not _files_at_once() or getattr(self.config.option, "reuse_db", False):
             yield
             return
         # The clock read at import: a test module's frozen time (freezegun) must not reach it.
@@ -761,6 +761,11 @@ def _django_database_suffix(slot):
     return module
 
 
+def _files_at_once():
+    """Whether other files' processes may run beside this one (a parallel run of more than one worker)."""
+    return _env_int("GRIMOIRE_WORKERS", 1) > 1
+
+
 def _has_pytest_django(config):
     return any(getattr(plugin, "__name__", None) == "pytest_django.plugin" for plugin in config.pluginmanager.get_plugins())
 
@@ -786,7 +791,7 @@ def pytest_configure(config):
         fixtures = _browser_server_fixtures(env["GRIMOIRE_BROWSER_WS_ENDPOINT"], env.get("GRIMOIRE_BROWSER_NAME", "chromium"))
         config.pluginmanager.register(fixtures, "grimoire-browser-server")
     # Files running at once each get a Django test database of their own slot (registered late, as above).
-    if _env_int("GRIMOIRE_WORKERS", 1) > 1 and _has_pytest_django(config):
+    if _files_at_once() and _has_pytest_django(config):
         config.pluginmanager.register(_django_database_suffix(env.get("GRIMOIRE_SLOT", "0")), "grimoire-django-databases")
     if env.get("GRIMOIRE_PLAYWRIGHT_DRIVER"):
         from grimoire_run_driver import use_shared_driver
