@@ -11,8 +11,9 @@ dropped from sys.modules, so each file imports it afresh, as without preload)
 and reported as refused. A module that cannot be imported is refused too, and
 so is one whose import warns: in a file's own import, pytest's warning filters
 see that warning (a project's `filterwarnings = error` makes it a failure),
-which an import done once in the server would hide. It never imports the
-project's own code unless that code is named.
+which an import done once in the server would hide. Once a module is refused,
+the other modules of its package in the same request are not tried. It never
+imports the project's own code unless that code is named.
 
 While a module is imported, the per-file variables are not in its os.environ
 at all: a module that looks through the whole environment (for its own
@@ -28,6 +29,8 @@ import sysconfig
 import warnings
 
 _FAILED = "its import failed"
+_OWN_CODE = "its import imported the project's own code"
+_WARNS = "its import warns"
 
 
 class _WatchedEnviron(type(os.environ)):
@@ -82,29 +85,41 @@ def preload(names, per_file, installed_only=lambda name: False):
     package named in --preload, and its modules, may be the project's own.
     """
     preloaded, refused = [], []
-    # A package one of whose modules failed to import (a Django models module before django.setup(), say): its other
-    # modules are not tried, each of which would import, then drop again, what the failed one needed.
-    failed = {}
+    # A package one of whose modules was refused: its other modules are not tried. Each would import, then drop again,
+    # what the refused one brought in (the package itself, most often), and be refused the same way: a Django models
+    # module before django.setup(); an installed package that imports the project's code (IPython's modules, every
+    # one of which imports Pygments, in Pygments' own checkout: a second each, for a hundred modules).
+    refused_in = {}
     for name in names:
         package = name.partition(".")[0]
-        if package in failed:
-            refused.append((name, f"not tried: {failed[package]}, of the same package, failed to import"))
+        if package in refused_in:
+            refused.append((name, f"not tried: {refused_in[package]}"))
             continue
         before = set(sys.modules)
         problem = _watched_import(name, per_file)
         if problem is None and installed_only(name):
             own = sorted(module for module in set(sys.modules) - before if not _installed_or_python(sys.modules.get(module)))
             if own:
-                problem = f"its import imported the project's own code ({', '.join(own[:3])}{', …' if len(own) > 3 else ''})"
+                problem = f"{_OWN_CODE} ({', '.join(own[:3])}{', …' if len(own) > 3 else ''})"
         if problem is None:
             preloaded.append(name)
             continue
         for module in set(sys.modules) - before:
             del sys.modules[module]
         refused.append((name, problem))
-        if problem.startswith(_FAILED):
-            failed[package] = name
+        refused_in[package] = f"{name}, of the same package, {_in_short(problem)}"
     return preloaded, refused
+
+
+def _in_short(problem):
+    """What refused a module, as the note on its package's other modules says it."""
+    if problem.startswith(_FAILED):
+        return "failed to import"
+    if problem.startswith(_OWN_CODE):
+        return "imported the project's own code"
+    if problem.startswith(_WARNS):
+        return "warned at import"
+    return "read a variable each file sets"
 
 
 _PYTHONS_OWN = tuple(os.path.join(os.path.realpath(path), "") for path in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]})
@@ -124,7 +139,7 @@ def _warns(warning):
     """A warning at import: each file's own import is where pytest's filters see it (`filterwarnings = error` makes it
     a failure), and a preload would take it out of their sight."""
     message = str(warning.message).splitlines()[0] if str(warning.message) else ""
-    return f"its import warns ({warning.category.__name__}: {message}), and pytest's warning filters decide what that does in each file"
+    return f"{_WARNS} ({warning.category.__name__}: {message}), and pytest's warning filters decide what that does in each file"
 
 
 def _per_file(key, per_file):

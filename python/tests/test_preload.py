@@ -130,3 +130,32 @@ def test_installed_only_refuses_an_installed_module_whose_import_brings_in_the_p
     finally:
         for name in set(sys.modules) - before:
             del sys.modules[name]
+
+
+def test_after_a_module_is_refused_the_other_modules_of_its_package_are_not_tried(tmp_path, monkeypatch):
+    """Each would import the package again and be refused again: IPython's modules, each importing Pygments in Pygments' checkout."""
+    site, app = tmp_path / "site-packages", tmp_path / "app"
+    package = site / "shell_pkg"
+    package.mkdir(parents=True)
+    app.mkdir()
+    (package / "__init__.py").write_text("import pathlib\nwith open(pathlib.Path(__file__).with_name('imports.txt'), 'a') as out:\n    out.write('shell_pkg\\n')\nimport app_lexers\n")
+    for module in ("core", "display", "lexers"):
+        (package / f"{module}.py").write_text("VALUE = 1\n")
+    (site / "plain_installed.py").write_text("VALUE = 1\n")
+    (app / "app_lexers.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(app))
+    monkeypatch.syspath_prepend(str(site))
+    before = set(sys.modules)
+    try:
+        preloaded, refused = preload(["shell_pkg", "shell_pkg.core", "shell_pkg.display", "plain_installed"], PER_FILE, installed_only=lambda name: True)
+        assert preloaded == ["plain_installed"]
+        assert refused == [
+            ("shell_pkg", "its import imported the project's own code (app_lexers)"),
+            ("shell_pkg.core", "not tried: shell_pkg, of the same package, imported the project's own code"),
+            ("shell_pkg.display", "not tried: shell_pkg, of the same package, imported the project's own code"),
+        ]
+        assert (package / "imports.txt").read_text() == "shell_pkg\n"
+        assert "shell_pkg" not in sys.modules and "app_lexers" not in sys.modules
+    finally:
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
