@@ -326,3 +326,15 @@ export const LEARNED_PRELOAD_MIN_SECONDS = 0.05;
 
 /** At most this many packages are named, the costliest first. */
 export const PRELOAD_HINT_MAX_NAMED = 3;
+
+/**
+ * A parallel run without --pack suggests it at its end when at least this many
+ * files, each under --pack-under, ran in processes of their own…
+ */
+export const QUICK_FILES_HINT_MIN_FILES = 40;
+
+/** …adding up to at least this many seconds (a run that short loses little to its processes' start-ups)… */
+export const QUICK_FILES_HINT_MIN_SECONDS = 20;
+
+/** …and to at least this share of the files' summed time: a run whose time is in long files gains little from packing the rest. */
+export const QUICK_FILES_HINT_MIN_SHARE = 0.5;

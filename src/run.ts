@@ -12,6 +12,7 @@ import crypto from "node:crypto";
 import os from "node:os";
 import { unreachableWarning } from "./baseUrlCheck.js";
 import { collectOnly } from "./collectOnly.js";
+import { DEFAULT_PACK_UNDER_SECONDS } from "./defaults.js";
 import { prepareOutputFile } from "./config/outputPaths.js";
 import type { RunConfig } from "./config/runConfig.js";
 import type { Listing } from "./discovery/askPytest.js";
@@ -23,6 +24,7 @@ import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/exe
 import { DjangoDatabaseTally } from "./exec/djangoDatabases.js";
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
+import { quickFilesHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
 import { runsNodeIdsOnly, type RunReport } from "./model.js";
@@ -207,6 +209,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (hint !== null) events.emit({ type: "notice", message: hint });
     const databaseHint = djangoDatabases.hint();
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
+    const quickHint = config.mode === "parallel" && config.pack === null ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
+    if (quickHint !== null) events.emit({ type: "notice", message: quickHint });
     // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 
