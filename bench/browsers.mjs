@@ -4,7 +4,7 @@
  * for Python, against a page served locally (and the Bookshop example).
  */
 import path from "node:path";
-import { REPO, SERIAL_ARGS, benchEnv, findChromium, medians, ratioRow, sideBySide, startHelper, timed, timeGrimoire, timePytest, timingTable, writeSuite, xdistArgs, xdistName } from "./lib.mjs";
+import { REPO, SERIAL_ARGS, benchEnv, cpuTable, findChromium, medians, ratioRow, sideBySide, startHelper, timedWithCpu, timeGrimoire, timePytest, timingTable, writeSuite, xdistArgs, xdistName } from "./lib.mjs";
 
 const WORKERS = 2;
 const FILES = 8;
@@ -51,10 +51,10 @@ async function race(root, { tests, files, env, repetitions }) {
   const bench = benchEnv(env);
   const samples = await sideBySide(
     [
-      timed(SERIAL, () => timePytest(root, SERIAL_ARGS, tests, bench)),
-      timed(XDIST, () => timePytest(root, xdistArgs(WORKERS, "load"), tests, bench)),
-      timed(PER_FILE, async () => (await timeGrimoire(root, { workers: WORKERS, files, env: bench })).seconds),
-      timed(SERVERS, async () => (await timeGrimoire(root, { workers: WORKERS, files, env: bench, extra: ["--browser-server", "chromium"] })).seconds),
+      timedWithCpu(SERIAL, () => timePytest(root, SERIAL_ARGS, tests, bench)),
+      timedWithCpu(XDIST, () => timePytest(root, xdistArgs(WORKERS, "load"), tests, bench)),
+      timedWithCpu(PER_FILE, async () => (await timeGrimoire(root, { workers: WORKERS, files, env: bench })).seconds),
+      timedWithCpu(SERVERS, async () => (await timeGrimoire(root, { workers: WORKERS, files, env: bench, extra: ["--browser-server", "chromium"] })).seconds),
     ],
     repetitions,
   );
@@ -74,6 +74,7 @@ export async function playwrightScenario({ repetitions }) {
       title: "Quick Playwright files",
       intro: `${FILES} files of two quick page tests each (a local page: load it, read the title, click a button), real Chromium through Playwright for Python, ${WORKERS} workers; ${repetitions} run(s) of each contender, alternating.`,
       table: timingTable(samples, [SERIAL, XDIST, PER_FILE, SERVERS]),
+      cpu: cpuTable(samples, [SERIAL, XDIST, PER_FILE, SERVERS]),
       ratios: [
         ["ratio of medians", "value", "target"],
         ratioRow("--browser-server / a browser per file", m[SERVERS], m[PER_FILE], 0.7),
@@ -100,9 +101,9 @@ export async function bookshopBrowserScenario({ repetitions }) {
     const bench = benchEnv(env);
     const samples = await sideBySide(
       [
-        timed(SERIAL, () => timePytest(root, ["tests/e2e", "-q", "-p", "no:cacheprovider"], 12, bench)),
-        timed(XDIST, () => timePytest(root, ["tests/e2e", "-q", "-p", "no:cacheprovider", "-p", "xdist", "-n", String(WORKERS)], 12, bench)),
-        timed(SERVERS, async () => (await timeGrimoire(root, { workers: WORKERS, files: 4, env: bench, extra: ["--scope", "e2e", "--browser-server", "chromium"] })).seconds),
+        timedWithCpu(SERIAL, () => timePytest(root, ["tests/e2e", "-q", "-p", "no:cacheprovider"], 12, bench)),
+        timedWithCpu(XDIST, () => timePytest(root, ["tests/e2e", "-q", "-p", "no:cacheprovider", "-p", "xdist", "-n", String(WORKERS)], 12, bench)),
+        timedWithCpu(SERVERS, async () => (await timeGrimoire(root, { workers: WORKERS, files: 4, env: bench, extra: ["--scope", "e2e", "--browser-server", "chromium"] })).seconds),
       ],
       repetitions,
     );
@@ -111,8 +112,12 @@ export async function bookshopBrowserScenario({ repetitions }) {
       title: "The Bookshop's browser suite",
       intro: `examples/bookshop/tests/e2e: 4 files, 12 Playwright tests against the running app; ${WORKERS} workers; ${repetitions} run(s) of each contender, alternating.`,
       table: timingTable(samples, [SERIAL, XDIST, SERVERS]),
+      cpu: cpuTable(samples, [SERIAL, XDIST, SERVERS]),
       ratios: [["ratio of medians", "value", "target"], ratioRow("--browser-server / serial pytest", m[SERVERS], m[SERIAL], 1.0), ratioRow("--browser-server / pytest-xdist", m[SERVERS], m[XDIST], 0.9)],
-      notes: ["The tests drive real pages of the app (forms, a cart): most of the time is the browser rendering and the app answering, which no runner can share out across 2 cores."],
+      notes: [
+        "The tests drive real pages of the app (forms, a cart): most of the time is the browser rendering and the app answering, which no runner can share out across 2 cores.",
+        "The second table is what the machine's CPUs did during each run (all processes: the runner's, Chromium's, the app's, and anything else running), from /proc/stat: both parallel runs keep the 2 cores busy, so a run can finish sooner than another only by using less CPU than it. One browser server for the 2 slots spares xdist's second browser launch, which is small beside what the pages cost the browser (its processes used 7.1 s of CPU under grimoire-run and 6.9 s under xdist's two browsers in one hand-sampled run each, 2026-12-04).",
+      ],
     };
   } finally {
     await app.stop();

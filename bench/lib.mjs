@@ -181,6 +181,50 @@ export function timed(name, measure) {
   return async () => ({ [name]: await measure() });
 }
 
+/**
+ * The machine's CPU time so far, in seconds summed over its CPUs: busy (every
+ * process's and the kernel's) and idle (Linux's /proc/stat, in clock ticks of
+ * 1/100 s); null where there is no /proc/stat.
+ */
+export function machineCpu() {
+  try {
+    const ticks = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const idle = ticks[3] + ticks[4];
+    return { busy: (ticks.reduce((sum, tick) => sum + tick, 0) - idle) / 100, idle: idle / 100 };
+  } catch {
+    return null;
+  }
+}
+
+export const cpuName = (name) => `${name}, machine CPU busy`;
+export const idleName = (name) => `${name}, cores idle`;
+
+/**
+ * `timed`, also noting what the whole machine's CPUs did during the run: the
+ * seconds they were busy (the contender's processes, the app it tests, and
+ * anything else running) and the share of their time they were idle.
+ */
+export function timedWithCpu(name, measure) {
+  return async () => {
+    const before = machineCpu();
+    const seconds = await measure();
+    const after = machineCpu();
+    if (before === null || after === null) return { [name]: seconds };
+    const busy = after.busy - before.busy;
+    const idle = after.idle - before.idle;
+    return { [name]: seconds, [cpuName(name)]: busy, [idleName(name)]: idle / (busy + idle) };
+  };
+}
+
+/** A table of what the machine's CPUs did during each contender's runs (timedWithCpu), or null when nothing was noted. */
+export function cpuTable(samples, names) {
+  if (!names.every((name) => samples[cpuName(name)])) return null;
+  return [
+    ["command", "CPU busy, whole machine (median)", "cores idle (median)", "CPU busy, each run"],
+    ...names.map((name) => [name, fmt(median(samples[cpuName(name)])), `${(median(samples[idleName(name)]) * 100).toFixed(0)}%`, samples[cpuName(name)].map((s) => s.toFixed(2)).join(", ")]),
+  ];
+}
+
 /** { name: samples } to { name: median }. */
 export function medians(samples) {
   return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));

@@ -62,8 +62,8 @@ function table(rows) {
   return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...body.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
 
-function render({ title, intro, table: rows, ratios, notes }) {
-  return [`## ${title}`, "", intro, "", table(rows), "", ...(ratios ? [table(ratios), ""] : []), ...notes.map((n) => `- ${n}`)].join("\n");
+function render({ title, intro, table: rows, cpu = null, ratios, notes }) {
+  return [`## ${title}`, "", intro, "", table(rows), "", ...(cpu ? [table(cpu), ""] : []), ...(ratios ? [table(ratios), ""] : []), ...notes.map((n) => `- ${n}`)].join("\n");
 }
 
 /** The document as it is: its head (title, preamble, Machine section) and its other `## ` sections, by title. */
