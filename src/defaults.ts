@@ -338,3 +338,12 @@ export const QUICK_FILES_HINT_MIN_SECONDS = 20;
 
 /** …and to at least this share of the files' summed time: a run whose time is in long files gains little from packing the rest. */
 export const QUICK_FILES_HINT_MIN_SHARE = 0.5;
+
+/**
+ * A parallel run without --split suggests `--split auto` at its end when
+ * splitting its longest file could have saved at least this many seconds…
+ */
+export const LONG_FILE_HINT_MIN_SECONDS = 2;
+
+/** …and at least this share of that file's time: a few seconds off a long file are noise, not a reason to split it. */
+export const LONG_FILE_HINT_MIN_SHARE = 0.15;

@@ -24,10 +24,11 @@ import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/exe
 import { DjangoDatabaseTally } from "./exec/djangoDatabases.js";
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
+import { longFileHint } from "./exec/longFile.js";
 import { quickFilesHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import { runsNodeIdsOnly, type RunReport } from "./model.js";
+import { runsNodeIdsOnly, type RunReport, type TestFile } from "./model.js";
 import type { PackageImport } from "./exec/testRecords.js";
 import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
@@ -211,6 +212,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
     const quickHint = config.mode === "parallel" && config.pack === null ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
     if (quickHint !== null) events.emit({ type: "notice", message: quickHint });
+    const longHint = config.mode === "parallel" && !config.split ? longFileHint(outcome.results, environment.workers, (path) => splittable(config, files, path)) : null;
+    if (longHint !== null) events.emit({ type: "notice", message: longHint });
     // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 
@@ -219,6 +222,12 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   } finally {
     await session.close();
   }
+}
+
+/** Whether --split auto could split this file of the run: a tests module given whole, not marked grimoire_serial nor matched by --no-split. */
+function splittable(config: RunConfig, files: readonly TestFile[], path: string): boolean {
+  const file = files.find((candidate) => candidate.path === path);
+  return file !== undefined && file.kind === "tests" && !runsNodeIdsOnly(file) && !unsplittable(config.root, config.noSplit, [path]).has(path);
 }
 
 /** Which files run, in which order, in which batches: --changed, --last-failed, --shard and --order, then the run's plan. */

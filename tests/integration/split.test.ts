@@ -10,8 +10,8 @@ import { outcomesOf, readReport, runCli, temporaryProjects } from "../helpers/pr
 const project = temporaryProjects();
 
 /** A long flow: a class of 4 steps and 6 module-level steps, each a little wait, each noting the pid that ran it. */
-function flow(extra = ""): string {
-  const step = (name: string, indent = "") => `${indent}def ${name}(${indent ? "self" : ""}):\n${indent}    time.sleep(0.3)\n${indent}    note()\n`;
+function flow(extra = "", seconds = 0.3): string {
+  const step = (name: string, indent = "") => `${indent}def ${name}(${indent ? "self" : ""}):\n${indent}    time.sleep(${seconds})\n${indent}    note()\n`;
   return `import os, time
 
 def note():
@@ -85,6 +85,19 @@ describe("--split auto", () => {
     expect(row.tests).toMatchObject({ passed: 9, deselected: 1 });
     // As one plain pytest run says: 9 passed, 4 deselected (one of the flow, the three short files' tests).
     expect(selected.stdout).toMatch(/^Tests: 9 passed, 0 failed, 0 skipped, 4 deselected$/m);
+  });
+
+  it("is suggested at the end of a run that could not end before one long file, unless the file must run whole", async () => {
+    // 10 tests of 0.5 s beside 3 short files at 4 workers: the file's 5 s against a share of about 1.6 s.
+    const p = project({ "tests/http/test_flow.py": flow("", 0.5), "tests/http/test_a.py": SHORT, "tests/http/test_b.py": SHORT, "tests/http/test_c.py": SHORT });
+    const whole = await runCli(["--parallel", "-n", "4"], { cwd: p.root });
+    expect(whole.code, whole.stdout + whole.stderr).toBe(0);
+    expect(whole.stdout).toMatch(/^tests\/http\/test_flow\.py took \d+\.\d s, more than its share of the run \(the files' \d+\.\d s over 4 workers, \d+\.\d s each\)/m);
+    expect(whole.stdout).toContain("--split auto runs such a file in parts");
+    p.write("tests/http/test_flow.py", `import pytest\npytestmark = pytest.mark.grimoire_serial\n${flow("", 0.5)}`);
+    const marked = await runCli(["--parallel", "-n", "4"], { cwd: p.root });
+    expect(marked.code, marked.stdout + marked.stderr).toBe(0);
+    expect(marked.stdout).not.toContain("--split auto");
   });
 
   it("never splits a module marked grimoire_serial", async () => {

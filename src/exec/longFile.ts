@@ -1,0 +1,36 @@
+/**
+ * A parallel run that could not end before one long file: per-file scheduling
+ * keeps a file in one process, so a file longer than the workers' share of the
+ * run sets the wall time however the rest is ordered, which `--split auto`
+ * divides. Pure: the run's results in, the hint out.
+ */
+import { LONG_FILE_HINT_MIN_SECONDS, LONG_FILE_HINT_MIN_SHARE } from "../defaults.js";
+import type { FileResult } from "../model.js";
+
+type Result = Pick<FileResult, "path" | "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases">;
+
+/**
+ * The notice that suggests `--split auto`, or null when it is not worth one.
+ * The run's longest file must be longer than its share of the run (the files'
+ * summed seconds over the workers, as --split judges it), have at least two
+ * tests, and `splittable` must allow it (a tests module, not marked
+ * grimoire_serial, not matched by --no-split, not named by node ids); what
+ * splitting could save (the file's seconds above the larger of the share and
+ * its longest test) must be at least LONG_FILE_HINT_MIN_SECONDS and
+ * LONG_FILE_HINT_MIN_SHARE of the file. Not for a run that repeats its files.
+ */
+export function longFileHint(results: readonly Result[], workers: number, splittable: (path: string) => boolean): string | null {
+  if (workers < 2 || results.some((result) => result.iteration > 1)) return null;
+  const whole = results.filter((result) => result.attempt === 1 && (result.parts ?? null) === null && result.tests !== null);
+  const longest = whole.reduce<Result | null>((found, result) => (found === null || result.durationSeconds > found.durationSeconds ? result : found), null);
+  if (longest === null || longest.cases.length < 2 || !splittable(longest.path)) return null;
+  const summed = whole.reduce((sum, result) => sum + result.durationSeconds, 0);
+  const share = summed / workers;
+  const longestTest = Math.max(...longest.cases.map((test) => test.seconds));
+  const saving = longest.durationSeconds - Math.max(share, longestTest);
+  if (saving < LONG_FILE_HINT_MIN_SECONDS || saving < LONG_FILE_HINT_MIN_SHARE * longest.durationSeconds) return null;
+  return (
+    `${longest.path} took ${longest.durationSeconds.toFixed(1)} s, more than its share of the run (the files' ${summed.toFixed(1)} s over ${workers} workers, ${share.toFixed(1)} s each): the run could not end before it. ` +
+    "--split auto runs such a file in parts, on several workers at once, cut by its tests' times as history recorded them (this run recorded them); see grimoire-run's docs/scheduling.md"
+  );
+}

@@ -1,0 +1,40 @@
+/**
+ * When a parallel run could not end before one long file, and the run says so,
+ * with --split auto.
+ */
+import { describe, expect, it } from "vitest";
+import { longFileHint } from "../../src/exec/longFile.js";
+
+const COUNTS = { passed: 2, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 };
+function file(path: string, tests: number[], extra: { iteration?: number; attempt?: number; parts?: [] } = {}) {
+  const cases = tests.map((seconds, i) => ({ nodeid: `${path}::test_${i}`, outcome: "passed" as const, seconds }));
+  return { path, iteration: 1, attempt: 1, durationSeconds: tests.reduce((a, b) => a + b, 0.2), parts: null, tests: COUNTS, cases, ...extra };
+}
+const LONG = file("tests/test_sync.py", Array.from({ length: 18 }, () => 0.5));
+const SHORT = [file("tests/test_a.py", [0.4]), file("tests/test_b.py", [0.4]), file("tests/test_c.py", [0.4])];
+const anyFile = () => true;
+
+describe("the hint for --split auto", () => {
+  it("names the file, the files' summed time and the workers' share", () => {
+    expect(longFileHint([LONG, ...SHORT], 2, anyFile)).toBe(
+      "tests/test_sync.py took 9.2 s, more than its share of the run (the files' 11.0 s over 2 workers, 5.5 s each): the run could not end before it. " +
+        "--split auto runs such a file in parts, on several workers at once, cut by its tests' times as history recorded them (this run recorded them); see grimoire-run's docs/scheduling.md",
+    );
+  });
+
+  it("says nothing when splitting could not save enough, or the file could not be split", () => {
+    // Within its share, or its one long test is most of it, or it has one test.
+    expect(longFileHint([file("tests/test_x.py", [2, 2]), file("tests/test_y.py", [3.5])], 2, anyFile)).toBeNull();
+    expect(longFileHint([file("tests/test_x.py", [8, 0.5]), ...SHORT], 2, anyFile)).toBeNull();
+    expect(longFileHint([file("tests/test_x.py", [9]), ...SHORT], 2, anyFile)).toBeNull();
+    // One worker, a file the run must keep whole, a run that repeats its files.
+    expect(longFileHint([LONG, ...SHORT], 1, anyFile)).toBeNull();
+    expect(longFileHint([LONG, ...SHORT], 2, (path) => path !== "tests/test_sync.py")).toBeNull();
+    expect(longFileHint([LONG, ...SHORT, { ...SHORT[0]!, iteration: 2 }], 2, anyFile)).toBeNull();
+  });
+
+  it("looks at files run whole, in their first attempt", () => {
+    expect(longFileHint([{ ...LONG, parts: [] }, ...SHORT], 2, anyFile)).toBeNull();
+    expect(longFileHint([{ ...LONG, attempt: 2 }, ...SHORT], 2, anyFile)).toBeNull();
+  });
+});
