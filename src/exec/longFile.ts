@@ -17,7 +17,7 @@ type Result = Pick<FileResult, "path" | "iteration" | "attempt" | "durationSecon
  * grimoire_serial, not matched by --no-split, not named by node ids); what
  * splitting could save (the file's seconds above the larger of the share and
  * its longest test) must be at least LONG_FILE_HINT_MIN_SECONDS and
- * LONG_FILE_HINT_MIN_SHARE of the file. Not for a run that repeats its files.
+ * LONG_FILE_HINT_MIN_SHARE of the file. Not for a run that repeats its files (--loop, --duration).
  */
 export function longFileHint(results: readonly Result[], workers: number, splittable: (path: string) => boolean): string | null {
   if (workers < 2 || results.some((result) => result.iteration > 1)) return null;

@@ -12,11 +12,13 @@ import type { FileResult } from "../model.js";
  * The notice that suggests `--pack`, or null when it is not worth one: at least
  * QUICK_FILES_HINT_MIN_FILES files ran under `underSeconds` (what `--pack-under`
  * would pack), adding up to QUICK_FILES_HINT_MIN_SECONDS and to
- * QUICK_FILES_HINT_MIN_SHARE of the files' time. Only files run whole count: a
- * split file's parts are not packed.
+ * QUICK_FILES_HINT_MIN_SHARE of the files' time. Only files run whole, in their
+ * first attempt, count: a split file's parts are not packed. Not for a run that
+ * repeats its files (--loop, --duration), whose files are counted once per round.
  */
-export function quickFilesHint(results: readonly Pick<FileResult, "durationSeconds" | "parts" | "tests">[], underSeconds: number): string | null {
-  const whole = results.filter((result) => (result.parts ?? null) === null && result.tests !== null);
+export function quickFilesHint(results: readonly Pick<FileResult, "iteration" | "attempt" | "durationSeconds" | "parts" | "tests">[], underSeconds: number): string | null {
+  if (results.some((result) => result.iteration > 1)) return null;
+  const whole = results.filter((result) => result.attempt === 1 && (result.parts ?? null) === null && result.tests !== null);
   const quick = whole.map((result) => result.durationSeconds).filter((seconds) => seconds < underSeconds);
   const quickSeconds = quick.reduce((sum, seconds) => sum + seconds, 0);
   const allSeconds = whole.reduce((sum, result) => sum + result.durationSeconds, 0);

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { quickFilesHint } from "../../src/exec/quickFiles.js";
 
 const COUNTS = { passed: 1, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 };
-const file = (durationSeconds: number, extra: { parts?: []; tests?: null } = {}) => ({ durationSeconds, parts: null, tests: COUNTS, ...extra });
+const file = (durationSeconds: number, extra: { parts?: []; tests?: null; iteration?: number; attempt?: number } = {}) => ({ iteration: 1, attempt: 1, durationSeconds, parts: null, tests: COUNTS, ...extra });
 
 describe("the hint for --pack", () => {
   it("names the quick files, their median and their share of the files' time", () => {
@@ -23,8 +23,13 @@ describe("the hint for --pack", () => {
     expect(quickFilesHint([...Array.from({ length: 100 }, () => file(0.5)), file(60)], 1)).toBeNull();
   });
 
-  it("counts only files run whole that started: a split file's parts are not packed", () => {
-    const results = [...Array.from({ length: 39 }, () => file(0.6)), file(0.6, { parts: [] }), file(0.6, { tests: null })];
+  it("says nothing for a run that repeats its files, whose rounds each count them again", () => {
+    const rounds = [1, 2, 3].flatMap((iteration) => Array.from({ length: 40 }, () => file(0.6, { iteration })));
+    expect(quickFilesHint(rounds, 1)).toBeNull();
+  });
+
+  it("counts only files run whole that started, in their first attempt: a split file's parts are not packed", () => {
+    const results = [...Array.from({ length: 39 }, () => file(0.6)), file(0.6, { parts: [] }), file(0.6, { tests: null }), file(0.6, { attempt: 2 })];
     expect(quickFilesHint(results, 1)).toBeNull();
     expect(quickFilesHint([...results, file(0.6)], 1)).toMatch(/^40 of the 40 files took under 1 s each/);
   });
