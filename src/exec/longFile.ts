@@ -6,6 +6,7 @@
  */
 import { LONG_FILE_HINT_MIN_SECONDS, LONG_FILE_HINT_MIN_SHARE } from "../defaults.js";
 import type { FileResult } from "../model.js";
+import { filesRunOnceWhole } from "./wholeFiles.js";
 
 type Result = Pick<FileResult, "path" | "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases">;
 
@@ -20,8 +21,8 @@ type Result = Pick<FileResult, "path" | "iteration" | "attempt" | "durationSecon
  * LONG_FILE_HINT_MIN_SHARE of the file. Not for a run that repeats its files (--loop, --duration).
  */
 export function longFileHint(results: readonly Result[], workers: number, splittable: (path: string) => boolean): string | null {
-  if (workers < 2 || results.some((result) => result.iteration > 1)) return null;
-  const whole = results.filter((result) => result.attempt === 1 && (result.parts ?? null) === null && result.tests !== null);
+  const whole = filesRunOnceWhole(results);
+  if (workers < 2 || whole === null) return null;
   const longest = whole.reduce<Result | null>((found, result) => (found === null || result.durationSeconds > found.durationSeconds ? result : found), null);
   if (longest === null || longest.cases.length < 2 || !splittable(longest.path)) return null;
   const summed = whole.reduce((sum, result) => sum + result.durationSeconds, 0);

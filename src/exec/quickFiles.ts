@@ -7,6 +7,7 @@
  */
 import { QUICK_FILES_HINT_MIN_FILES, QUICK_FILES_HINT_MIN_SECONDS, QUICK_FILES_HINT_MIN_SHARE } from "../defaults.js";
 import type { FileResult } from "../model.js";
+import { filesRunOnceWhole } from "./wholeFiles.js";
 
 /**
  * The notice that suggests `--pack`, or null when it is not worth one: at least
@@ -17,8 +18,8 @@ import type { FileResult } from "../model.js";
  * repeats its files (--loop, --duration), whose files are counted once per round.
  */
 export function quickFilesHint(results: readonly Pick<FileResult, "iteration" | "attempt" | "durationSeconds" | "parts" | "tests">[], underSeconds: number): string | null {
-  if (results.some((result) => result.iteration > 1)) return null;
-  const whole = results.filter((result) => result.attempt === 1 && (result.parts ?? null) === null && result.tests !== null);
+  const whole = filesRunOnceWhole(results);
+  if (whole === null) return null;
   const quick = whole.map((result) => result.durationSeconds).filter((seconds) => seconds < underSeconds);
   const quickSeconds = quick.reduce((sum, seconds) => sum + seconds, 0);
   const allSeconds = whole.reduce((sum, result) => sum + result.durationSeconds, 0);
