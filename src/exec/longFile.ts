@@ -16,9 +16,9 @@ type Result = Pick<FileResult, "path" | "iteration" | "attempt" | "durationSecon
  * summed seconds over the workers, as --split judges it), have at least two
  * tests, and `splittable` must allow it (a tests module, not marked
  * grimoire_serial, not matched by --no-split, not named by node ids); what
- * splitting could save (the file's seconds above the larger of the share and
- * its longest test) must be at least LONG_FILE_HINT_MIN_SECONDS and
- * LONG_FILE_HINT_MIN_SHARE of the file. Not for a run that repeats its files (--loop, --duration).
+ * splitting it into one part per worker could save must be at least
+ * LONG_FILE_HINT_MIN_SECONDS and LONG_FILE_HINT_MIN_SHARE of the file, each
+ * part paying again what the file spent outside its tests. Not for a run that repeats its files (--loop, --duration).
  */
 export function longFileHint(results: readonly Result[], workers: number, splittable: (path: string) => boolean): string | null {
   const whole = filesRunOnceWhole(results);
@@ -27,8 +27,15 @@ export function longFileHint(results: readonly Result[], workers: number, splitt
   if (longest === null || longest.cases.length < 2 || !splittable(longest.path)) return null;
   const summed = whole.reduce((sum, result) => sum + result.durationSeconds, 0);
   const share = summed / workers;
+  // What each part pays again besides its tests (pytest's start, collecting the whole file, module-scoped set-up):
+  // a file of 8000 generated tests (jsonschema's suite) spends a third of its time collecting them.
+  const tests = longest.cases.reduce((sum, test) => sum + test.seconds, 0);
+  const again = Math.max(0, longest.durationSeconds - tests);
   const longestTest = Math.max(...longest.cases.map((test) => test.seconds));
-  const saving = longest.durationSeconds - Math.max(share, longestTest);
+  // At best one part per worker: the run then ends when the workers have done every file and the parts' extra
+  // starts, or with the longest part.
+  const split = Math.max((summed + (workers - 1) * again) / workers, again + tests / workers, again + longestTest);
+  const saving = longest.durationSeconds - split;
   if (saving < LONG_FILE_HINT_MIN_SECONDS || saving < LONG_FILE_HINT_MIN_SHARE * longest.durationSeconds) return null;
   return (
     `${longest.path} took ${longest.durationSeconds.toFixed(1)} s, more than its share of the run (the files' ${summed.toFixed(1)} s over ${workers} workers, ${share.toFixed(1)} s each): the run could not end before it. ` +
