@@ -32,7 +32,8 @@ export interface FileHistory {
    * The file's last HISTORY_RECENT_RUNS outcomes, oldest first, a letter per
    * run of it (per iteration, its last attempt): P passed, F failed or timed
    * out, K flaky (failed, then passed on a retry). A cancelled run adds
-   * nothing. Missing in files written before it existed.
+   * nothing, nor does one in which the module failed to import. Missing in
+   * files written before it existed.
    */
   recent?: string;
   /**
@@ -202,9 +203,20 @@ export function updateHistory(history: History, results: readonly FileResult[], 
 /** The letter a run of a file adds to its recent outcomes; null for a run that says nothing of it (cancelled, no test selected). */
 const FILE_LETTER: Record<FileStatus, string | null> = { passed: "P", "no-tests": null, failed: "F", timeout: "F", flaky: "K", cancelled: null };
 
-/** A run of the file's tests, or one that says nothing of them: pytest rejected its arguments (exit 4) before any ran. */
+/**
+ * A run of the file's tests, or one that says nothing of them: pytest rejected
+ * its arguments (exit 4), or the module failed to import (its only outcome a
+ * collection error), before any ran. A module that imports once a missing
+ * package is installed or a generated file is written, on the same source, is
+ * not flaky: none of its tests ever failed.
+ */
 function letterOf(result: FileResult): string | null {
-  return result.status === "failed" && result.exitCode === PYTEST_USAGE_ERROR ? null : FILE_LETTER[result.status];
+  if (result.status === "failed" && (result.exitCode === PYTEST_USAGE_ERROR || failedToCollectOnly(result))) return null;
+  return FILE_LETTER[result.status];
+}
+
+function failedToCollectOnly(result: FileResult): boolean {
+  return result.cases.length > 0 && result.cases.every((test) => test.outcome === "error" && (test.failures ?? []).length > 0 && (test.failures ?? []).every((failure) => failure.when === "collect"));
 }
 
 /** A test's verdict in one attempt: a pass, a failure, or neither. */

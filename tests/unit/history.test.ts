@@ -91,6 +91,17 @@ describe("recent outcomes and flake rates", () => {
     expect(byNodeId.files["a.py"]?.tests).toEqual({ "a.py::t": "F--", "a.py::u": "PP" });
   });
 
+  it("adds nothing for a run in which the module failed to import: a missing package installed since is no flake", () => {
+    const collectError = (nodeid: string): TestCase => ({ nodeid, outcome: "error", seconds: 0, failures: [{ when: "collect", message: "ModuleNotFoundError: No module named 'humanize._version'", text: null, sections: [] }] });
+    const broken = run(EMPTY_HISTORY, fileResult({ path: "a.py", status: "failed", exitCode: 2, cases: [collectError("a.py")] }));
+    const fixed = run(broken, fileResult({ path: "a.py", cases: [pass("a.py::t")] }));
+    expect(fixed.files["a.py"]?.recent).toBe("P");
+    expect(flakyFiles(fixed)).toEqual([]);
+    // A test that errors in its set-up is a test that ran: it counts.
+    const setupError: TestCase = { nodeid: "a.py::t", outcome: "error", seconds: 0, failures: [{ when: "setup", message: "fixture 'db' not found", text: null, sections: [] }] };
+    expect(run(fixed, fileResult({ path: "a.py", status: "failed", exitCode: 1, cases: [setupError] })).files["a.py"]?.recent).toBe("PF");
+  });
+
   it("knows the files a run gives pytest only node ids of: named so, or by --last-failed", () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-named-"));
     try {
