@@ -295,6 +295,7 @@ function followPreloads(config: RunConfig, server: Started["server"], autoPreloa
       if (!server.usable) return;
       const outcome = await server.preloadMore(wanted, session.stopping);
       for (const name of outcome.modules) if (!name.includes(".")) tally.preloadedNow(name);
+      follower.refused(outcome.refused.map((refusal) => refusal.module));
       if (outcome.unsafe !== null) events.emit({ type: "notice", message: forkingEnded(outcome.unsafe) });
       if (!config.verbose) return;
       if (outcome.modules.length > 0) events.emit({ type: "notice", message: `imported once for the files forked from now on (preloaded packages' modules, and installed packages, as the files import them): ${outcome.modules.join(", ")}` });

@@ -114,6 +114,19 @@ export class PreloadFollower {
     }
     return wanted;
   }
+
+  /**
+   * The fork server refused these modules: a package among them is followed no
+   * further. Each of its modules would import it again, to be refused the same
+   * way (IPython in Pygments' own checkout, which imports Pygments, the
+   * project's code), while the server forks no file.
+   */
+  refused(modules: readonly string[]): void {
+    for (const name of modules) {
+      const index = this.roots.indexOf(name);
+      if (index >= 0) this.roots.splice(index, 1);
+    }
+  }
 }
 
 function leftToFiles(module: string): boolean {

@@ -90,6 +90,18 @@ describe("installed packages learned from the files (auto-preload)", () => {
     expect(new PreloadFollower([], false).next(first)).toEqual([]);
   });
 
+  it("follows a learned package no further once the fork server refused it", () => {
+    const follower = new PreloadFollower([], true);
+    expect(follower.next(new Map([imported("IPython", 0.3, "installed", ["IPython", "IPython.core"])]))).toEqual(["IPython", "IPython.core"]);
+    follower.refused(["IPython", "IPython.core"]);
+    // Another file imports more of it: asked for again, each would import IPython, and be refused, again.
+    expect(follower.next(new Map([imported("IPython", 0.3, "installed", ["IPython.display", "IPython.lib"])]))).toEqual([]);
+    // A package preloaded whole still is followed.
+    const kept = new PreloadFollower(["rich"]);
+    kept.refused(["rich.console"]);
+    expect(kept.next(new Map([imported("rich", 0.2, "installed", ["rich.table"])]))).toEqual(["rich.table"]);
+  });
+
   it("takes a learned package out of the end-of-run hint once the server has it", () => {
     const tally = new ImportTally();
     for (let file = 0; file < 4; file++) tally.add(imports({ pydantic: [0.5, "installed"] }), 1);
