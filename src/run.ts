@@ -25,6 +25,7 @@ import { DjangoDatabaseTally } from "./exec/djangoDatabases.js";
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { longFileHint } from "./exec/longFile.js";
+import { notPreloading, notPreloadingAll } from "./exec/preloadRefusals.js";
 import { quickFilesHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
@@ -271,7 +272,7 @@ function autoPreloadNotices(config: RunConfig, listed: Listed): string[] {
   const notices: string[] = [];
   if (outcome.unsafe !== null) notices.push(`${forkingEnded(outcome.unsafe)}; --no-auto-preload keeps the fork server`);
   if (config.verbose && outcome.modules.length > 0) notices.push(`imported once for every file (auto-preload, the conftests import them): ${outcome.modules.join(", ")}`);
-  if (config.verbose) notices.push(...outcome.refused.map(notPreloading));
+  if (config.verbose) notices.push(...notPreloadingAll(outcome.refused));
   return notices;
 }
 
@@ -299,7 +300,7 @@ function followPreloads(config: RunConfig, server: Started["server"], autoPreloa
       if (outcome.unsafe !== null) events.emit({ type: "notice", message: forkingEnded(outcome.unsafe) });
       if (!config.verbose) return;
       if (outcome.modules.length > 0) events.emit({ type: "notice", message: `imported once for the files forked from now on (preloaded packages' modules, and installed packages, as the files import them): ${outcome.modules.join(", ")}` });
-      for (const refusal of outcome.refused) events.emit({ type: "notice", message: notPreloading(refusal) });
+      for (const message of notPreloadingAll(outcome.refused)) events.emit({ type: "notice", message });
     });
     // A follow-up that failed spares the files nothing, and costs them nothing either: each imports what it needs.
     previous = previous.catch((error: unknown) => {
@@ -314,13 +315,9 @@ function forkingEnded(unsafe: string): string {
 }
 
 /** A module the fork server refused to preload, and why. */
-function notPreloading({ module, reason }: { module: string; reason: string }): string {
-  return `not preloading ${module}: ${reason}; each file imports it itself`;
-}
-
 /** What the run says about --preload: modules the fork server refused, or a preload with no fork server to take it. */
 function preloadWarnings(config: RunConfig, server: Started["server"]): RunEvent[] {
-  if (server instanceof ForkServer) return server.preloaded.refused.map((refusal) => ({ type: "warning", message: notPreloading(refusal) }));
+  if (server instanceof ForkServer) return notPreloadingAll(server.preloaded.refused).map((message) => ({ type: "warning", message }));
   if (config.preload.length > 0) return [{ type: "notice", message: `--preload has no effect without the fork server: each file imports ${config.preload.join(", ")} itself` }];
   return [];
 }
