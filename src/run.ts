@@ -35,6 +35,7 @@ import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
 import { historyFile, readHistoryChecked } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
+import { mayBeSplit } from "./plan/split.js";
 import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
 import { readLastFailed, readNodeIds } from "./plan/pytestCache.js";
 import { toProjectPath } from "./projectPaths.js";
@@ -225,10 +226,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   }
 }
 
-/** Whether --split auto could split this file of the run: a tests module given whole, not marked grimoire_serial nor matched by --no-split. */
+/** Whether --split auto could split this file of the run (split.ts's rule; grimoire_serial read from its source, --no-split matched). */
 function splittable(config: RunConfig, files: readonly TestFile[], path: string): boolean {
   const file = files.find((candidate) => candidate.path === path);
-  return file !== undefined && file.kind === "tests" && !runsNodeIdsOnly(file) && !unsplittable(config.root, config.noSplit, [path]).has(path);
+  return file !== undefined && mayBeSplit(file, (candidate) => unsplittable(config.root, config.noSplit, [candidate]).has(candidate));
 }
 
 /** Which files run, in which order, in which batches: --changed, --last-failed, --shard and --order, then the run's plan. */
@@ -314,7 +315,6 @@ function forkingEnded(unsafe: string): string {
   return `the fork server forks no more files (${unsafe}): each file starts afresh`;
 }
 
-/** A module the fork server refused to preload, and why. */
 /** What the run says about --preload: modules the fork server refused, or a preload with no fork server to take it. */
 function preloadWarnings(config: RunConfig, server: Started["server"]): RunEvent[] {
   if (server instanceof ForkServer) return notPreloadingAll(server.preloaded.refused).map((message) => ({ type: "warning", message }));

@@ -18,7 +18,8 @@ type Result = Pick<FileResult, "path" | "iteration" | "attempt" | "durationSecon
  * grimoire_serial, not matched by --no-split, not named by node ids); what
  * splitting it into one part per worker could save must be at least
  * LONG_FILE_HINT_MIN_SECONDS and LONG_FILE_HINT_MIN_SHARE of the file, each
- * part paying again what the file spent outside its tests. Not for a run that repeats its files (--loop, --duration).
+ * part paying again what the file spent outside its tests. Not for a run that
+ * repeats its files (--loop, --duration).
  */
 export function longFileHint(results: readonly Result[], workers: number, splittable: (path: string) => boolean): string | null {
   const whole = filesRunOnceWhole(results);

@@ -1,11 +1,10 @@
 /**
  * What the run says of the modules the fork server refused to preload. Pure.
  */
+import type { PreloadOutcome } from "./forkServer.js";
 
-export interface Refusal {
-  module: string;
-  reason: string;
-}
+/** A module the fork server refused to preload, and why (its protocol's `refused` entries). */
+type Refusal = PreloadOutcome["refused"][number];
 
 /** The fork server's words for a module it did not try, its package's other module having been refused (python/grimoire_run_preload.py). */
 const NOT_TRIED = "not tried: ";

@@ -28,6 +28,15 @@ export interface SplitFile {
   parts: TestFile[];
 }
 
+/**
+ * Whether --split may divide this file at all, whatever its length: a tests
+ * module (not a doctest module), given whole (a file named by node ids runs
+ * just those), and not one that must run whole (`unsplittable`).
+ */
+export function mayBeSplit(file: TestFile, unsplittable: (path: string) => boolean): boolean {
+  return file.kind === "tests" && !runsNodeIdsOnly(file) && !unsplittable(file.path);
+}
+
 /** The files worth splitting, and how; a file not returned runs whole. */
 export function planSplits(files: readonly TestFile[], history: History, options: SplitOptions): Map<string, SplitFile> {
   const seconds = (path: string): number => history.files[path]?.seconds ?? 0;
@@ -38,7 +47,7 @@ export function planSplits(files: readonly TestFile[], history: History, options
   for (const file of files) {
     const own = seconds(file.path);
     // A file named whole on the command line splits as one found in a folder; one named by node ids runs just those.
-    if (own <= share || file.kind !== "tests" || runsNodeIdsOnly(file) || options.unsplittable(file.path)) continue;
+    if (own <= share || !mayBeSplit(file, options.unsplittable)) continue;
     const tests = Object.entries(history.files[file.path]?.testSeconds ?? {});
     if (tests.length < 2) continue;
     // Parts of at most half a share: pieces that size leave the longest-first order room to even out the workers.
