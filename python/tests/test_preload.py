@@ -31,6 +31,20 @@ def modules(tmp_path, monkeypatch):
         del sys.modules[name]
 
 
+@pytest.fixture
+def installed_and_project(tmp_path, monkeypatch):
+    """A `site-packages` folder (installed code, to auto-preload's eyes) and a project folder, both on sys.path; forgets what was imported from them afterwards."""
+    site, app = tmp_path / "site-packages", tmp_path / "app"
+    site.mkdir()
+    app.mkdir()
+    monkeypatch.syspath_prepend(str(app))
+    monkeypatch.syspath_prepend(str(site))
+    before = set(sys.modules)
+    yield site, app
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
 def test_a_module_that_asks_for_a_per_file_variable_is_refused_and_taken_back_out(modules, monkeypatch):
     monkeypatch.setenv("GRIMOIRE_SLOT", "3")
     modules(settings_mod='import os, helper_mod\nSLOT = os.environ.get("GRIMOIRE_SLOT")\n', helper_mod="VALUE = 1\n")
@@ -109,53 +123,36 @@ def test_after_a_module_fails_to_import_the_other_modules_of_its_package_are_not
     assert (package / "imports.txt").read_text() == "base\n"
 
 
-def test_installed_only_refuses_an_installed_module_whose_import_brings_in_the_projects_own_code(tmp_path, monkeypatch):
+def test_installed_only_refuses_an_installed_module_whose_import_brings_in_the_projects_own_code(installed_and_project):
     """Auto-preload's promise: never the project's code (an installed package that reads the project's settings module at import)."""
-    site, app = tmp_path / "site-packages", tmp_path / "app"
-    site.mkdir()
-    app.mkdir()
+    site, app = installed_and_project
     (site / "reads_settings.py").write_text("import app_settings\nDEBUG = app_settings.DEBUG\n")
     (site / "plain_installed.py").write_text("import json\nVALUE = 1\n")
     (app / "app_settings.py").write_text("DEBUG = True\n")
-    monkeypatch.syspath_prepend(str(app))
-    monkeypatch.syspath_prepend(str(site))
-    before = set(sys.modules)
-    try:
-        preloaded, refused = preload(["reads_settings", "plain_installed"], PER_FILE, installed_only=lambda name: True)
-        assert preloaded == ["plain_installed"]
-        assert refused == [("reads_settings", "its import imported the project's own code (app_settings)")]
-        assert "app_settings" not in sys.modules and "reads_settings" not in sys.modules
-        # --preload names what it wants, the project's code included.
-        assert preload(["reads_settings"], PER_FILE) == (["reads_settings"], [])
-    finally:
-        for name in set(sys.modules) - before:
-            del sys.modules[name]
+    preloaded, refused = preload(["reads_settings", "plain_installed"], PER_FILE, installed_only=lambda name: True)
+    assert preloaded == ["plain_installed"]
+    assert refused == [("reads_settings", "its import imported the project's own code (app_settings)")]
+    assert "app_settings" not in sys.modules and "reads_settings" not in sys.modules
+    # --preload names what it wants, the project's code included.
+    assert preload(["reads_settings"], PER_FILE) == (["reads_settings"], [])
 
 
-def test_after_a_module_is_refused_the_other_modules_of_its_package_are_not_tried(tmp_path, monkeypatch):
+def test_after_a_module_is_refused_the_other_modules_of_its_package_are_not_tried(installed_and_project):
     """Each would import the package again and be refused again: IPython's modules, each importing Pygments in Pygments' checkout."""
-    site, app = tmp_path / "site-packages", tmp_path / "app"
+    site, app = installed_and_project
     package = site / "shell_pkg"
-    package.mkdir(parents=True)
-    app.mkdir()
+    package.mkdir()
     (package / "__init__.py").write_text("import pathlib\nwith open(pathlib.Path(__file__).with_name('imports.txt'), 'a') as out:\n    out.write('shell_pkg\\n')\nimport app_lexers\n")
     for module in ("core", "display", "lexers"):
         (package / f"{module}.py").write_text("VALUE = 1\n")
     (site / "plain_installed.py").write_text("VALUE = 1\n")
     (app / "app_lexers.py").write_text("VALUE = 1\n")
-    monkeypatch.syspath_prepend(str(app))
-    monkeypatch.syspath_prepend(str(site))
-    before = set(sys.modules)
-    try:
-        preloaded, refused = preload(["shell_pkg", "shell_pkg.core", "shell_pkg.display", "plain_installed"], PER_FILE, installed_only=lambda name: True)
-        assert preloaded == ["plain_installed"]
-        assert refused == [
-            ("shell_pkg", "its import imported the project's own code (app_lexers)"),
-            ("shell_pkg.core", "not tried: shell_pkg, of the same package, imported the project's own code"),
-            ("shell_pkg.display", "not tried: shell_pkg, of the same package, imported the project's own code"),
-        ]
-        assert (package / "imports.txt").read_text() == "shell_pkg\n"
-        assert "shell_pkg" not in sys.modules and "app_lexers" not in sys.modules
-    finally:
-        for name in set(sys.modules) - before:
-            del sys.modules[name]
+    preloaded, refused = preload(["shell_pkg", "shell_pkg.core", "shell_pkg.display", "plain_installed"], PER_FILE, installed_only=lambda name: True)
+    assert preloaded == ["plain_installed"]
+    assert refused == [
+        ("shell_pkg", "its import imported the project's own code (app_lexers)"),
+        ("shell_pkg.core", "not tried: shell_pkg, of the same package, imported the project's own code"),
+        ("shell_pkg.display", "not tried: shell_pkg, of the same package, imported the project's own code"),
+    ]
+    assert (package / "imports.txt").read_text() == "shell_pkg\n"
+    assert "shell_pkg" not in sys.modules and "app_lexers" not in sys.modules
