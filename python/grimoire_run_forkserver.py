@@ -151,6 +151,20 @@ _MEMORIES = (
 )
 
 
+def _freeze_imports():
+    """Moves what the server has imported so far (pytest, and the plugins once warmed up) out of the garbage collector's reach.
+
+    A pytest session runs collections as it goes and five more at its end
+    (pytest's unraisable-exception check): each goes through every object the
+    process holds, pytest's own modules included, though none of them is ever
+    garbage. Frozen first, the listing forked before the warm-up and the warm-up
+    itself, both on the way to the first file, go only through their own
+    (docs/performance.md has the figures). Objects made later are collected as
+    before.
+    """
+    gc.freeze()
+
+
 def _warm_up():
     """One pytest session shaped like a file's (JUnit, the plugin's records, a failure), its output discarded.
 
@@ -163,6 +177,7 @@ def _warm_up():
     # A Python without pytest says so here, before any memory asks for its parts.
     import pytest
 
+    _freeze_imports()
     undos = [undo for memory in _MEMORIES if (undo := memory()) is not None]
     try:
         if _warm_up_session() != pytest.ExitCode.INTERNAL_ERROR:
@@ -342,6 +357,7 @@ def _fork_first(requests, children, inherited_stdin):
     except ImportError:
         # The warm-up fails the same way and says so; grimoire-run then starts the request afresh.
         return _First(lines, request, forked=False)
+    _freeze_imports()
     # A process with threads is not forked (the server then says it is unusable, or serves the request once ready).
     if threading.active_count() > 1:
         return _First(lines, request, forked=False)

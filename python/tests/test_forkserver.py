@@ -729,3 +729,48 @@ def test_a_prepared_config_is_taken_only_by_a_get_config_call_it_was_made_for(mo
     grimoire_run_prepared.take(["-q", "tests"])
     assert fake.get_config(["-q", "tests"], None, prog="pytest.main()") is not prepared
     assert made == ["python -m pytest", "pytest.main()"]
+
+
+FREEZE_PROBE = """\
+import gc, pathlib, pytest
+
+def test_probe():
+    pathlib.Path("frozen.txt").write_text(str(any(obj is pytest.main for obj in gc.get_objects())))
+"""
+
+
+def test_the_listing_forked_before_the_warm_up_does_not_go_through_pytests_objects_when_it_collects_garbage(start_early, tmp_path):
+    """The listing is on the way to the first file: its collections skip what the server imported, as every later file's do."""
+    root = project(tmp_path / "p", {"test_probe.py": FREEZE_PROBE})
+    server = start_early()
+    server.run(1, [*QUIET, "test_probe.py"], root)
+    ops = []
+    while not {"exited", "ready"} <= set(ops):
+        ops.append(server.event()["op"])
+    assert ops.index("started") < ops.index("ready"), ops
+    assert [e["code"] for e in server.events if e["op"] == "exited"] == [0], server.output(1)
+    assert (root / "frozen.txt").read_text() == "False"
+    server.process.stdin.close()
+    assert_ends_cleanly(server)
+
+
+WARM_UP_SEES_FROZEN = """
+import gc, pytest
+import grimoire_run_forkserver as server
+
+session = server._warm_up_session
+
+def probe():
+    print(any(obj is pytest.main for obj in gc.get_objects()))
+    return session()
+
+server._warm_up_session = probe
+server._warm_up()
+"""
+
+
+def test_the_warm_up_does_not_go_through_pytests_objects_when_it_collects_garbage(tmp_path):
+    """The warm-up is on the way to the first file too: it starts with pytest's imports frozen."""
+    result = subprocess.run([sys.executable, "-c", WARM_UP_SEES_FROZEN], cwd=tmp_path, env=python_env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False"]
