@@ -161,9 +161,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (environment === "cancelled") return interrupted();
 
     // 7. The batches run; whatever happens, every process of the run is gone afterwards. The source they test, as it
-    //    is when they start, is what their outcomes are remembered under (flake rates).
+    //    is when they start, is what their outcomes are remembered under (flake rates): asked once the first batch is
+    //    on its way, not before it, which git's three processes would delay.
     const record = start.logsMoved === null;
-    const source = record && config.shard === null ? sourceState(config.root, testConditions(config, shape, io.env)) : Promise.resolve(null);
+    const source = record && config.shard === null ? sourceOnceStarted(events, () => sourceState(config.root, testConditions(config, shape, io.env))) : null;
     const coverage = listing?.coverage ?? null;
     // Not while pytest-cov measures: a package imported before coverage starts would have its module-level lines missed.
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally(config.preload.map((name) => name.split(".")[0] ?? name)) : null;
@@ -220,10 +221,19 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
-    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source, columns: width, history, namedByNodeIds: new Set(files.filter(runsNodeIdsOnly).map((f) => f.path)), coverage, lastFailed, outcome, teardownFailed, reportOf });
+    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, namedByNodeIds: new Set(files.filter(runsNodeIdsOnly).map((f) => f.path)), coverage, lastFailed, outcome, teardownFailed, reportOf });
   } finally {
     await session.close();
   }
+}
+
+/** The source's fingerprint, asked for when the run's first batch starts; `asked` stays null in a run that started none. */
+function sourceOnceStarted(events: RunEvents, ask: () => Promise<string | null>): { asked: Promise<string | null> | null } {
+  const source: { asked: Promise<string | null> | null } = { asked: null };
+  events.on((event) => {
+    if (event.type === "batch-start") source.asked ??= ask();
+  });
+  return source;
 }
 
 /** Whether --split auto could split this file of the run (split.ts's rule; grimoire_serial read from its source, --no-split matched). */
