@@ -103,7 +103,7 @@ export async function askPytest(request: ListingRequest): Promise<Listing | "can
   // 4 is pytest's usage error: bad arguments, or a conftest pytest could not load at start.
   if (listing === null || report.exitCode === 4 || report.exitCode === 3) {
     const why = report.spawnError ?? (report.signal !== null ? `killed by ${report.signal}` : `exit code ${String(report.exitCode)}`);
-    throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(request.logFile)}`, PYTEST_ARGUMENTS_SEE);
+    throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(request.logFile, request.env["GRIMOIRE_JUNIT_XML"])}`, PYTEST_ARGUMENTS_SEE);
   }
   return listing;
 }
@@ -124,13 +124,18 @@ function readListing(file: string): Listing | null {
   }
 }
 
-function lastLines(logFile: string): string {
+/** The end of the listing's output, without pytest's separator lines or its note of the listing's own JUnit report (`ownJunit`), which is grimoire-run's. */
+function lastLines(logFile: string, ownJunit: string | undefined): string {
   let text = "";
   try {
     text = fs.readFileSync(logFile, "utf8");
   } catch {
     return "(pytest printed nothing)";
   }
-  const lines = text.trimEnd().split("\n").filter((line) => !line.startsWith("=") || /error|ERROR/.test(line));
+  const ours = ownJunit === undefined ? null : `generated xml file: ${ownJunit}`;
+  const lines = text
+    .trimEnd()
+    .split("\n")
+    .filter((line) => (!line.startsWith("=") || /error|ERROR/.test(line)) && (ours === null || !line.includes(ours)));
   return lines.slice(-SHOWN_LINES).map((line) => `  ${line}`).join("\n") || "(pytest printed nothing)";
 }

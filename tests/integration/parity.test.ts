@@ -369,6 +369,11 @@ describe("pytest options that act across files", () => {
     // pytest refused it, not grimoire-run: the pointer is to where pytest's arguments come from, not to grimoire-run's options.
     expect(result.stderr).toMatch(/pytest's arguments come from those after --, the project's addopts .* and PYTEST_ADDOPTS\.$/m);
     expect(result.stderr).not.toMatch(/grimoire-run --help/);
+    // One pytest refuses once it has collected: its own words, without the listing's JUnit report, which is grimoire-run's.
+    const badKeyword = await runCli(["--parallel", "-k", "bad ((("], { cwd: p.root });
+    expect(badKeyword.code).toBe(2);
+    expect(badKeyword.stderr).toMatch(/pytest could not collect the tests \(exit code 4\)[\s\S]*Wrong expression passed to '-k'/);
+    expect(badKeyword.stderr).not.toMatch(/generated xml file/);
   });
 
   it("an argument pytest rejects in the run's own process (a serial run, a node id not found) is exit 2, never 'no tests collected', and no file's history", async () => {
