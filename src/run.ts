@@ -164,7 +164,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     //    is when they start, is what their outcomes are remembered under (flake rates): asked once the first batch is
     //    on its way, not before it, which git's three processes would delay.
     const record = start.logsMoved === null;
-    const source = record && config.shard === null ? sourceOnceStarted(events, () => sourceState(config.root, testConditions(config, shape, io.env))) : null;
+    const source = record && config.shard === null ? sourceOnceStarted(events, async () => sourceState(config.root, testConditions(config, shape, io.env, await start.baseUrlProblem))) : null;
     const coverage = listing?.coverage ?? null;
     // Not while pytest-cov measures: a package imported before coverage starts would have its module-level lines missed.
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally(config.preload.map((name) => name.split(".")[0] ?? name)) : null;
@@ -271,9 +271,11 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
 }
 
 /** What a run's tests ran under, besides the source, that can change their outcome: outcomes under other conditions are no flake (history). */
-function testConditions(config: RunConfig, shape: RunShape, env: NodeJS.ProcessEnv): string[] {
+function testConditions(config: RunConfig, shape: RunShape, env: NodeJS.ProcessEnv, baseUrlProblem: string | null): string[] {
   const addopts = env["PYTEST_ADDOPTS"] ?? "";
-  return [...shape.given.forwarded, ...(addopts.trim() === "" ? [] : [`PYTEST_ADDOPTS=${addopts}`]), ...(config.timeoutSeconds === null ? [] : [`--timeout=${config.timeoutSeconds}`])];
+  // The server the tests were pointed at, and whether it answered when the run started (a run against one that was down is no flake).
+  const baseUrl = config.baseUrl === null ? [] : [`base URL ${config.baseUrl}${baseUrlProblem === null ? "" : " (it did not answer)"}`];
+  return [...shape.given.forwarded, ...(addopts.trim() === "" ? [] : [`PYTEST_ADDOPTS=${addopts}`]), ...(config.timeoutSeconds === null ? [] : [`--timeout=${config.timeoutSeconds}`]), ...baseUrl];
 }
 
 /** What auto-preload did: said with --verbose, and always when an import made forking unsafe. */

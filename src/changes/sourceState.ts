@@ -5,9 +5,9 @@
  * run's conditions besides. Two
  * runs with the same fingerprint ran the same code; a test that passed in one
  * and failed in the other is flaky, where a test that failed before a change
- * and passes after it was fixed (history.ts keeps the two apart). Null
- * outside a git repository, or when git cannot answer: every run then counts
- * as the same code, as before there was a fingerprint.
+ * and passes after it was fixed (history.ts keeps the two apart). Outside a
+ * git repository, or when git cannot answer, every run counts as the same
+ * code: the fingerprint is then the conditions' alone, or null without any.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -20,9 +20,9 @@ const UNTRACKED_READ = 500;
 
 /**
  * `conditions`: what else the tests ran under that can change their outcome
- * (pytest's arguments after `--`, PYTEST_ADDOPTS, --timeout): a test that
- * failed under `-W error` and passes without it was not flaky either. None:
- * the fingerprint of the source alone.
+ * (pytest's arguments after `--`, PYTEST_ADDOPTS, --timeout, the base URL and
+ * whether it answered): a test that failed under `-W error` and passes
+ * without it was not flaky either. None: the fingerprint of the source alone.
  */
 export async function sourceState(root: string, conditions: readonly string[] = []): Promise<string | null> {
   try {
@@ -32,7 +32,7 @@ export async function sourceState(root: string, conditions: readonly string[] = 
       ask(["diff", "HEAD", "--no-ext-diff", "--no-textconv", "--binary", "--", "."]),
       ask(["ls-files", "--others", "--exclude-standard", "-z", "--", "*.py"]),
     ]);
-    if (head.code !== 0 || diff.code !== 0 || untracked.code !== 0) return null;
+    if (head.code !== 0 || diff.code !== 0 || untracked.code !== 0) return conditionsAlone(conditions);
     const hash = crypto.createHash("sha1").update(head.stdout).update("\0").update(diff.stdout).update("\0");
     const names = untracked.stdout.split("\0").filter((name) => name !== "").sort();
     for (const name of names) {
@@ -45,7 +45,17 @@ export async function sourceState(root: string, conditions: readonly string[] = 
     if (conditions.length > 0) hash.update("conditions\0").update(conditions.join("\0"));
     return hash.digest("hex").slice(0, 12);
   } catch {
-    // A file removed while it was read, git missing: no fingerprint, as outside a repository.
-    return null;
+    // A file removed while it was read, git missing: as outside a repository.
+    return conditionsAlone(conditions);
   }
+}
+
+/**
+ * Outside a repository (or where git cannot answer) the source is unknown and
+ * counts as the same in every run (null, with no conditions); the conditions
+ * still tell runs apart: a failure against a server that was down is no flake.
+ */
+function conditionsAlone(conditions: readonly string[]): string | null {
+  if (conditions.length === 0) return null;
+  return crypto.createHash("sha1").update("no source\0conditions\0").update(conditions.join("\0")).digest("hex").slice(0, 12);
 }

@@ -3,6 +3,8 @@
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
@@ -147,6 +149,32 @@ describe("history and order", () => {
     // The same arguments again: the same conditions, no new stretch.
     expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
     expect(history(p).files["tests/http/test_w.py"]?.recent).toBe("F|PP");
+  });
+
+  it("does not call a test flaky that failed while the base URL did not answer and passed once it did, outside git too, where only the run's conditions tell runs apart", async () => {
+    const p = project({ "tests/http/test_home.py": "import os, urllib.request\n\ndef test_home():\n    with urllib.request.urlopen(os.environ['E2E_BASE_URL']) as answer:\n        assert answer.status == 200\n" });
+    // A real server on a port that is free now, started only for the second run.
+    const server = http.createServer((_, response) => response.end("ok"));
+    const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const env = { ...testEnv(), E2E_BASE_URL: `http://127.0.0.1:${port}/` };
+    expect(await sourceState(p.root)).toBeNull();
+    expect(await sourceState(p.root, ["base URL a"])).not.toBe(await sourceState(p.root, ["base URL b"]));
+    const down = await runCli(["--parallel"], { cwd: p.root, env });
+    expect(down.code).toBe(1);
+    expect(down.stderr + down.stdout).toMatch(/does not answer/);
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    try {
+      const up = await runCli(["--parallel"], { cwd: p.root, env });
+      expect(up.code).toBe(0);
+      expect(up.stdout).not.toMatch(/Flaky recently/);
+      expect(history(p).files["tests/http/test_home.py"]?.recent).toBe("F|P");
+      // The same server answering again: the same conditions, no new stretch.
+      expect((await runCli(["--parallel"], { cwd: p.root, env })).code).toBe(0);
+      expect(history(p).files["tests/http/test_home.py"]?.recent).toBe("F|PP");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it("keeps the history whole when two runs record at once", async () => {
