@@ -38,6 +38,9 @@ def write_distribution(site, version, plugin):
     (folder / "METADATA").write_text(f"Metadata-Version: 2.1\nName: demo\nVersion: {version}\n")
     (folder / "entry_points.txt").write_text(f"[pytest11]\ndemo = {plugin}\n")
     (folder / "RECORD").write_text("demo/__init__.py,,\n")
+    # The file the RECORD lists: from Python 3.13 a distribution's files leave out those that are not there.
+    (site / "demo").mkdir(exist_ok=True)
+    (site / "demo" / "__init__.py").write_text("")
     # Installed a while ago, as most packages are: a new install's folder has a later time.
     os.utime(folder, ns=(10**18, 10**18))
     return folder
