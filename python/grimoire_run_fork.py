@@ -45,41 +45,67 @@ _BROKEN_START = 3
 _TEMPDIR_AT_START = tempfile.tempdir
 
 
-def _use_bytecode_cache(folder):
+# What use_bytecode_cache changed, to undo in a file that is not given the cache: None while it changed nothing.
+_bytecode_cache = None
+
+
+def use_bytecode_cache(folder):
     """Bytecode goes to `folder` (PYTHONPYCACHEPREFIX) and is written there, except where it is compiled already.
 
     With a cache folder Python looks for bytecode only there: the modules of Python's own library and of installed
     packages, compiled beside their sources when they were installed, would be compiled again from source on a run
     whose folder is empty. A module that has its bytecode beside its source is read from there, as before; the
     rest (the project's modules, which the environment said not to compile beside them) go to the folder.
+
+    Called again (the fork server calls it at its start, then once it has imported pytest, and a file given the same
+    folder calls it too), it changes only what is not changed yet: pytest's rewrite cache, once pytest is imported.
     """
+    global _bytecode_cache
     import importlib._bootstrap_external as external
 
-    place = external.cache_from_source
+    if _bytecode_cache is None:
+        place = external.cache_from_source
 
-    def cache_from_source(path, debug_override=None, *, optimization=None):
-        prefix = sys.pycache_prefix
-        sys.pycache_prefix = None
-        try:
-            beside = place(path, debug_override, optimization=optimization)
-        finally:
-            sys.pycache_prefix = prefix
-        return beside if prefix is None or os.path.exists(beside) else place(path, debug_override, optimization=optimization)
+        def cache_from_source(path, debug_override=None, *, optimization=None):
+            prefix = sys.pycache_prefix
+            sys.pycache_prefix = None
+            try:
+                beside = place(path, debug_override, optimization=optimization)
+            finally:
+                sys.pycache_prefix = prefix
+            return beside if prefix is None or os.path.exists(beside) else place(path, debug_override, optimization=optimization)
 
-    external.cache_from_source = cache_from_source
+        _bytecode_cache = {"cache_from_source": place, "pycache_prefix": sys.pycache_prefix, "dont_write_bytecode": sys.dont_write_bytecode, "get_cache_dir": None}
+        external.cache_from_source = cache_from_source
     sys.pycache_prefix = folder
     sys.dont_write_bytecode = False
     # pytest keeps the modules it rewrites (test modules, conftests, plugins) by the same rule: one a run that could
     # write bytecode left beside its source is read from there.
     rewrite = sys.modules.get("_pytest.assertion.rewrite")
     cache_dir, tail = getattr(rewrite, "get_cache_dir", None), getattr(rewrite, "PYC_TAIL", None)
-    if cache_dir is not None and isinstance(tail, str):
+    if _bytecode_cache["get_cache_dir"] is None and cache_dir is not None and isinstance(tail, str):
 
         def get_cache_dir(file_path):
             beside = file_path.parent / "__pycache__"
             return beside if (beside / (file_path.name[:-3] + tail)).exists() else cache_dir(file_path)
 
+        _bytecode_cache["get_cache_dir"] = cache_dir
         rewrite.get_cache_dir = get_cache_dir
+
+
+def _drop_bytecode_cache():
+    """In a file not given the cache, forked from a server that uses it: bytecode as the file's environment says."""
+    global _bytecode_cache
+    if _bytecode_cache is None:
+        return
+    import importlib._bootstrap_external as external
+
+    external.cache_from_source = _bytecode_cache["cache_from_source"]
+    sys.pycache_prefix = _bytecode_cache["pycache_prefix"]
+    sys.dont_write_bytecode = _bytecode_cache["dont_write_bytecode"]
+    if _bytecode_cache["get_cache_dir"] is not None:
+        sys.modules["_pytest.assertion.rewrite"].get_cache_dir = _bytecode_cache["get_cache_dir"]
+    _bytecode_cache = None
 
 
 # Exit handlers the server registered after it started (its imports, its warm-up session): see _fresh_exit_handlers.
@@ -196,7 +222,9 @@ def become_pytest(request, inherited_stdin, output):
         # left); a file given a cache folder for it (grimoire-run's bytecode cache) writes there, as a process started
         # with that environment would.
         if "PYTHONPYCACHEPREFIX" in request["set"] and "PYTHONDONTWRITEBYTECODE" in request["unset"]:
-            _use_bytecode_cache(request["set"]["PYTHONPYCACHEPREFIX"])
+            use_bytecode_cache(request["set"]["PYTHONPYCACHEPREFIX"])
+        else:
+            _drop_bytecode_cache()
         # As `python -m pytest` from that folder would have it: pytest's __main__ runs as __main__ (code
         # that derives its program name from it, like click's, sees what it would see), argv[0] is its
         # file, sys.path[0] the working folder.

@@ -1,4 +1,4 @@
-"""A forked file's bytecode cache (grimoire_run_fork._use_bytecode_cache), in a Python process of its own: it patches
+"""A forked file's bytecode cache (grimoire_run_fork.use_bytecode_cache), in a Python process of its own: it patches
 the import system."""
 
 import subprocess
@@ -17,7 +17,7 @@ def test_a_module_compiled_beside_its_source_is_read_there_and_the_rest_go_to_th
         sys.path[:0] = [{str(PYTHON_DIR)!r}, {str(tmp_path)!r}]
         py_compile.compile({str(tmp_path / "compiled.py")!r})  # as pip compiles what it installs
         import grimoire_run_fork
-        grimoire_run_fork._use_bytecode_cache({str(tmp_path / "cache")!r})
+        grimoire_run_fork.use_bytecode_cache({str(tmp_path / "cache")!r})
         assert not sys.dont_write_bytecode and sys.pycache_prefix == {str(tmp_path / "cache")!r}
         import compiled, uncompiled
         assert compiled.X == 1 and uncompiled.Y == 2
@@ -44,7 +44,7 @@ def test_a_module_pytest_rewrote_beside_its_source_is_read_there_and_the_rest_go
         from _pytest.assertion import rewrite
         pathlib.Path({str(tmp_path / "__pycache__")!r}, "test_old" + rewrite.PYC_TAIL).write_bytes(b"")
         import grimoire_run_fork
-        grimoire_run_fork._use_bytecode_cache({str(tmp_path / "cache")!r})
+        grimoire_run_fork.use_bytecode_cache({str(tmp_path / "cache")!r})
         print(rewrite.get_cache_dir(pathlib.Path({str(tmp_path / "test_old.py")!r})))
         print(rewrite.get_cache_dir(pathlib.Path({str(tmp_path / "test_new.py")!r})))
         """

@@ -774,3 +774,36 @@ def test_the_warm_up_does_not_go_through_pytests_objects_when_it_collects_garbag
     result = subprocess.run([sys.executable, "-c", WARM_UP_SEES_FROZEN], cwd=tmp_path, env=python_env(), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False"]
+
+
+BYTECODE_PROBE = """\
+import json, sys
+
+def test_probe():
+    with open("bytecode.json", "w") as handle:
+        json.dump([sys.dont_write_bytecode, sys.pycache_prefix], handle)
+"""
+
+
+def test_with_a_bytecode_cache_the_servers_imports_keep_their_rewritten_bytecode_and_a_file_not_given_it_writes_none(start_server, tmp_path):
+    """pytest rewrites every module of a plugin's package as it is imported, and keeps the result only where it may
+    write bytecode: the server's warm-up (which imports grimoire-run's plugin with -p) keeps it in the cache, so that
+    the next run's warm-up reads it. A file the run does not give the cache starts as its environment says."""
+    cache = tmp_path / "cache"
+    root = project(tmp_path / "p", {"test_probe.py": BYTECODE_PROBE})
+    argv = [sys.executable, "-m", "grimoire_run_forkserver", "--grace-ms", str(GRACE_MS), "--bytecode-cache", str(cache)]
+    server = start_server(env=python_env(PYTHONDONTWRITEBYTECODE="1"), argv=argv)
+    assert [path.name for path in cache.rglob("grimoire_run_pytest.*-pytest-*.pyc")], sorted(str(p) for p in cache.rglob("*"))
+    # Not the warm-up's own test module, in a temporary folder of its own each run: the cache would keep one per run.
+    assert not [path for path in cache.rglob("*") if "grimoire-warm-" in str(path)]
+    server.run(1, [*QUIET, "test_probe.py"], root)
+    server.expect("started", id=1)
+    server.expect("exited", id=1, code=0)
+    assert json.loads((root / "bytecode.json").read_text()) == [True, None]
+    assert not list(root.rglob("*.pyc"))
+    server.run(2, [*QUIET, "test_probe.py"], root, set={"PYTHONPYCACHEPREFIX": str(cache)}, unset=["PYTHONDONTWRITEBYTECODE"])
+    server.expect("started", id=2)
+    server.expect("exited", id=2, code=0)
+    assert json.loads((root / "bytecode.json").read_text()) == [False, str(cache)]
+    server.process.stdin.close()
+    assert server.wait() == 0

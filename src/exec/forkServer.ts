@@ -115,15 +115,7 @@ export class ForkServer {
     const launcher = options.launcher ?? defaultLaunch;
     const child = await launcher({
       command: options.python.command,
-      args: [
-        ...options.python.args,
-        "-m",
-        "grimoire_run_forkserver",
-        "--grace-ms",
-        String(options.killGraceMs),
-        ...((options.preload ?? []).length === 0 ? [] : ["--preload", (options.preload ?? []).join(","), "--per-file-env", (options.perFileEnv ?? []).join(",")]),
-        ...(options.firstBeforeWarmUp === true ? ["--first-before-warm-up"] : []),
-      ],
+      args: [...options.python.args, ...forkServerArgs(options, env)],
       cwd: options.root,
       env,
       stdin: "pipe",
@@ -349,6 +341,23 @@ export class ForkServer {
 }
 
 /** Where a run's fork server children send their output: a Unix socket in the temp folder, removed when the server is closed. */
+/** `-m grimoire_run_forkserver` and its options, for a server started with `env`. */
+export function forkServerArgs(options: Omit<ForkServerOptions, "python" | "root" | "env" | "runId">, env: NodeJS.ProcessEnv): string[] {
+  const preload = options.preload ?? [];
+  const cache = options.bytecodeCache ?? null;
+  return [
+    "-m",
+    "grimoire_run_forkserver",
+    "--grace-ms",
+    String(options.killGraceMs),
+    ...(preload.length === 0 ? [] : ["--preload", preload.join(","), "--per-file-env", (options.perFileEnv ?? []).join(",")]),
+    ...(options.firstBeforeWarmUp === true ? ["--first-before-warm-up"] : []),
+    // The server's own imports keep their bytecode where its files do (pytest rewrites every module of a plugin's
+    // package as it imports it), when the environment gives them no place of their own.
+    ...(cache !== null && withBytecodeCache(env, cache) !== env ? ["--bytecode-cache", cache] : []),
+  ];
+}
+
 export function forkServerSocket(runId: string): string {
   return path.join(os.tmpdir(), `grimoire-${runId}.sock`);
 }

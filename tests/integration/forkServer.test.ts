@@ -484,6 +484,8 @@ describe("the bytecode cache", () => {
     // The project's module, and each test module as pytest's assertion rewriting compiled it.
     expect(cached.some((name) => /\/helper\.cpython-\d+\.pyc$/.test(name))).toBe(true);
     expect(cached.filter((name) => /\/test_[ab]\.cpython-\d+-pytest-[\d.]+\.pyc$/.test(name))).toHaveLength(2);
+    // The fork server's own imports use the cache too, but not for the warm-up's test module, in a new temporary folder each run.
+    expect(cached.filter((name) => name.includes("grimoire-warm-"))).toEqual([]);
     expect(filesUnder(p.root).filter((name) => name.includes("__pycache__"))).toEqual([]);
   });
 
