@@ -1,7 +1,8 @@
 """Fork server: pays for Python, pytest and its plugins once per run, not once per file.
 
 grimoire-run starts this module once (`python -m grimoire_run_forkserver
---grace-ms N`). It imports pytest and runs one empty pytest session in a
+--grace-ms N`, and `--bytecode-cache DIR` where its files get grimoire-run's
+bytecode cache). It imports pytest and runs one empty pytest session in a
 temporary folder, so that every plugin's imports, lazy ones included, are done.
 With `--first-before-warm-up` it first waits for grimoire-run's first request
 (the listing of the files, which grimoire-run awaits) and forks it as soon as

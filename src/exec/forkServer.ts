@@ -340,7 +340,6 @@ export class ForkServer {
   }
 }
 
-/** Where a run's fork server children send their output: a Unix socket in the temp folder, removed when the server is closed. */
 /** `-m grimoire_run_forkserver` and its options, for a server started with `env`. */
 export function forkServerArgs(options: Omit<ForkServerOptions, "python" | "root" | "env" | "runId">, env: NodeJS.ProcessEnv): string[] {
   const preload = options.preload ?? [];
@@ -358,6 +357,7 @@ export function forkServerArgs(options: Omit<ForkServerOptions, "python" | "root
   ];
 }
 
+/** Where a run's fork server children send their output: a Unix socket in the temp folder, removed when the server is closed. */
 export function forkServerSocket(runId: string): string {
   return path.join(os.tmpdir(), `grimoire-${runId}.sock`);
 }
