@@ -437,7 +437,7 @@ def _preload_watched(modules, per_file, installed_only=lambda name: False):
         unsafe = f"a module it preloaded ({', '.join(preloaded)}) started a thread, and forking a process with threads is unsafe"
     gc.collect()
     gc.freeze()
-    return preloaded, [{"module": name, "reason": reason} for name, reason in refused], unsafe
+    return preloaded, refused, unsafe
 
 
 def main():

@@ -76,7 +76,10 @@ def _watched_import(name, per_file):
 
 
 def preload(names, per_file, installed_only=lambda name: False):
-    """Imports each module of `names`; returns (preloaded, refused), refused as (name, reason) pairs.
+    """Imports each module of `names`; returns (preloaded, refused), refused as the protocol sends them.
+
+    Each refusal is `{"module": name, "reason": why}`, with `"untried": True` for
+    a module not tried because another of its package was refused before it.
 
     `per_file`: environment variable names, or prefixes ending in `*`, that differ between files.
     `installed_only(name)`: whether to refuse the module if its import brought in
@@ -93,7 +96,7 @@ def preload(names, per_file, installed_only=lambda name: False):
     for name in names:
         package = name.partition(".")[0]
         if package in refused_in:
-            refused.append((name, f"not tried: {refused_in[package]}"))
+            refused.append({"module": name, "reason": f"not tried: {refused_in[package]}", "untried": True})
             continue
         before = set(sys.modules)
         problem = _watched_import(name, per_file)
@@ -106,7 +109,7 @@ def preload(names, per_file, installed_only=lambda name: False):
             continue
         for module in set(sys.modules) - before:
             del sys.modules[module]
-        refused.append((name, problem))
+        refused.append({"module": name, "reason": problem})
         refused_in[package] = f"{name}, of the same package, {_in_short(problem)}"
     return preloaded, refused
 

@@ -50,7 +50,7 @@ def test_a_module_that_asks_for_a_per_file_variable_is_refused_and_taken_back_ou
     modules(settings_mod='import os, helper_mod\nSLOT = os.environ.get("GRIMOIRE_SLOT")\n', helper_mod="VALUE = 1\n")
     preloaded, refused = preload(["settings_mod"], PER_FILE)
     assert preloaded == []
-    assert refused == [("settings_mod", "its import reads GRIMOIRE_SLOT, which each file sets for itself")]
+    assert refused == [{"module": "settings_mod", "reason": "its import reads GRIMOIRE_SLOT, which each file sets for itself"}]
     # Neither it nor what its import brought in stays: each file imports them afresh.
     assert "settings_mod" not in sys.modules and "helper_mod" not in sys.modules
 
@@ -80,8 +80,8 @@ def test_a_module_that_cannot_be_imported_is_refused_with_its_error(modules):
     modules(broken="raise RuntimeError('no display')\n")
     preloaded, refused = preload(["broken", "not_there_at_all"], PER_FILE)
     assert preloaded == []
-    assert refused[0] == ("broken", "its import failed: RuntimeError: no display")
-    assert refused[1][0] == "not_there_at_all" and refused[1][1].startswith("its import failed: ModuleNotFoundError")
+    assert refused[0] == {"module": "broken", "reason": "its import failed: RuntimeError: no display"}
+    assert refused[1]["module"] == "not_there_at_all" and refused[1]["reason"].startswith("its import failed: ModuleNotFoundError")
 
 
 def test_a_module_that_warns_at_import_is_refused_and_taken_back_out(modules):
@@ -93,7 +93,7 @@ def test_a_module_that_warns_at_import_is_refused_and_taken_back_out(modules):
     )
     preloaded, refused = preload(["old_api", "quiet"], PER_FILE)
     assert preloaded == ["quiet"]
-    assert refused == [("old_api", "its import warns (DeprecationWarning: old_api is deprecated), and pytest's warning filters decide what that does in each file")]
+    assert refused == [{"module": "old_api", "reason": "its import warns (DeprecationWarning: old_api is deprecated), and pytest's warning filters decide what that does in each file"}]
     assert "old_api" not in sys.modules and "helper_two" not in sys.modules
 
 
@@ -117,8 +117,8 @@ def test_after_a_module_fails_to_import_the_other_modules_of_its_package_are_not
     preloaded, refused = preload(["lazyapp.models", "lazyapp.admin", "othermod"], PER_FILE)
     assert preloaded == ["othermod"]
     assert refused == [
-        ("lazyapp.models", "its import failed: RuntimeError: apps not ready"),
-        ("lazyapp.admin", "not tried: lazyapp.models, of the same package, failed to import"),
+        {"module": "lazyapp.models", "reason": "its import failed: RuntimeError: apps not ready"},
+        {"module": "lazyapp.admin", "reason": "not tried: lazyapp.models, of the same package, failed to import", "untried": True},
     ]
     assert (package / "imports.txt").read_text() == "base\n"
 
@@ -131,7 +131,7 @@ def test_installed_only_refuses_an_installed_module_whose_import_brings_in_the_p
     (app / "app_settings.py").write_text("DEBUG = True\n")
     preloaded, refused = preload(["reads_settings", "plain_installed"], PER_FILE, installed_only=lambda name: True)
     assert preloaded == ["plain_installed"]
-    assert refused == [("reads_settings", "its import imported the project's own code (app_settings)")]
+    assert refused == [{"module": "reads_settings", "reason": "its import imported the project's own code (app_settings)"}]
     assert "app_settings" not in sys.modules and "reads_settings" not in sys.modules
     # --preload names what it wants, the project's code included.
     assert preload(["reads_settings"], PER_FILE) == (["reads_settings"], [])
@@ -150,9 +150,9 @@ def test_after_a_module_is_refused_the_other_modules_of_its_package_are_not_trie
     preloaded, refused = preload(["shell_pkg", "shell_pkg.core", "shell_pkg.display", "plain_installed"], PER_FILE, installed_only=lambda name: True)
     assert preloaded == ["plain_installed"]
     assert refused == [
-        ("shell_pkg", "its import imported the project's own code (app_lexers)"),
-        ("shell_pkg.core", "not tried: shell_pkg, of the same package, imported the project's own code"),
-        ("shell_pkg.display", "not tried: shell_pkg, of the same package, imported the project's own code"),
+        {"module": "shell_pkg", "reason": "its import imported the project's own code (app_lexers)"},
+        {"module": "shell_pkg.core", "reason": "not tried: shell_pkg, of the same package, imported the project's own code", "untried": True},
+        {"module": "shell_pkg.display", "reason": "not tried: shell_pkg, of the same package, imported the project's own code", "untried": True},
     ]
     assert (package / "imports.txt").read_text() == "shell_pkg\n"
     assert "shell_pkg" not in sys.modules and "app_lexers" not in sys.modules

@@ -18,7 +18,7 @@ import { launch as defaultLaunch, type Exit, type LaunchedProcess, type Launcher
 import { killTrees } from "../process/processTree.js";
 import { withBytecodeCache } from "../config/bytecodeCache.js";
 import { DRAIN_AFTER_EXIT_MS, FORK_SERVER_READY_TIMEOUT_MS } from "../defaults.js";
-import { buildRunRequest, encodeRequest, parseEvent, type ForkServerEvent, type PreloadedEvent } from "./forkServerProtocol.js";
+import { buildRunRequest, encodeRequest, parseEvent, type ForkServerEvent, type PreloadedEvent, type PreloadRefusal } from "./forkServerProtocol.js";
 
 
 interface Pending {
@@ -60,7 +60,7 @@ export interface ForkServerOptions {
 /** What a preload after the start did: the modules imported, those refused and why, and why forking stopped, if an import made it unsafe. */
 export interface PreloadOutcome {
   modules: string[];
-  refused: { module: string; reason: string }[];
+  refused: PreloadRefusal[];
   unsafe: string | null;
 }
 
@@ -74,7 +74,7 @@ const nothingPreloaded = (): PreloadOutcome => ({ modules: [], refused: [], unsa
 
 export class ForkServer {
   /** What became of the modules it was asked to preload. */
-  preloaded: { modules: string[]; refused: { module: string; reason: string }[] } = { modules: [], refused: [] };
+  preloaded: { modules: string[]; refused: PreloadRefusal[] } = { modules: [], refused: [] };
   /** Why the server runs without its session memories (its warm-up failed with them), or null. */
   withoutMemories: string | null = null;
   private nextId = 1;

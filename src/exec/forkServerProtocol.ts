@@ -45,13 +45,20 @@ export interface PreloadRequest {
 
 export type ForkServerRequest = RunRequest | PreloadRequest;
 
+/** A module the server would not keep, and why; `untried` when it was not tried because another module of its package was refused first. */
+export interface PreloadRefusal {
+  module: string;
+  reason: string;
+  untried?: boolean;
+}
+
 export interface ReadyEvent {
   op: "ready";
   pid: number;
   /** The modules it imported for every file to inherit (--preload). */
   preloaded?: string[];
   /** The modules it would not keep, and why. */
-  refused?: { module: string; reason: string }[];
+  refused?: PreloadRefusal[];
   /** The warm-up failed with the session memories and passed without them: the error's last line. */
   plain?: string;
 }
@@ -81,7 +88,7 @@ export interface ErrorEvent {
 export interface PreloadedEvent {
   op: "preloaded";
   preloaded: string[];
-  refused: { module: string; reason: string }[];
+  refused: PreloadRefusal[];
   unsafe?: string;
 }
 

@@ -6,8 +6,6 @@ import type { PreloadOutcome } from "./forkServer.js";
 /** A module the fork server refused to preload, and why (its protocol's `refused` entries). */
 type Refusal = PreloadOutcome["refused"][number];
 
-/** The fork server's words for a module it did not try, its package's other module having been refused (python/grimoire_run_preload.py). */
-const NOT_TRIED = "not tried: ";
 /** How many of a package's untried modules a message names before it only counts them. */
 const UNTRIED_NAMED = 3;
 
@@ -25,7 +23,7 @@ export function notPreloadingAll(refused: readonly Refusal[]): string[] {
   const messages: string[] = [];
   const untried = new Map<string, { reason: string; modules: string[] }>();
   for (const refusal of refused) {
-    if (!refusal.reason.startsWith(NOT_TRIED)) {
+    if (refusal.untried !== true) {
       messages.push(notPreloading(refusal));
       continue;
     }

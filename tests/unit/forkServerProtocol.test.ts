@@ -61,7 +61,17 @@ const EVERY_EVENT: { [Op in ForkServerEvent["op"]]: Extract<ForkServerEvent, { o
     { op: "exited", id: 1, signal: "SIGTERM" },
   ],
   error: [{ op: "error", reason: "malformed request: run: socket is missing", id: 2 }],
-  preloaded: [{ op: "preloaded", preloaded: ["numpy"], refused: [{ module: "settings", reason: "its import reads GRIMOIRE_SLOT" }], unsafe: "a module it preloaded (numpy) started a thread" }],
+  preloaded: [
+    {
+      op: "preloaded",
+      preloaded: ["numpy"],
+      refused: [
+        { module: "settings", reason: "its import reads GRIMOIRE_SLOT" },
+        { module: "settings.local", reason: "not tried: settings, of the same package, failed to import", untried: true },
+      ],
+      unsafe: "a module it preloaded (numpy) started a thread",
+    },
+  ],
 };
 const EVERY_REQUEST: { [Op in ForkServerRequest["op"]]: Extract<ForkServerRequest, { op: Op }>[] } = {
   run: [{ op: "run", id: 1, args: ["-q"], set: { A: "1" }, unset: ["B"], cwd: "/project", socket: "/tmp/s.sock", stdin: "inherit" }],

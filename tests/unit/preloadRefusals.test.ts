@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { notPreloadingAll } from "../../src/exec/preloadRefusals.js";
 
-const untried = (module: string) => ({ module, reason: "not tried: IPython, of the same package, imported the project's own code" });
+const untried = (module: string) => ({ module, reason: "not tried: IPython, of the same package, imported the project's own code", untried: true });
 
 describe("the modules the fork server refused", () => {
   it("are said one by one, but a package's modules not tried once another was refused are said in one line", () => {
@@ -19,6 +19,11 @@ describe("the modules the fork server refused", () => {
       "not preloading settingslib: its import reads GRIMOIRE_SLOT, which each file sets for itself; each file imports it itself",
       "not preloading 5 more modules of IPython (IPython.core, IPython.core.alias, IPython.display and 2 more): not tried: IPython, of the same package, imported the project's own code; each file imports them itself",
     ]);
+  });
+
+  it("are grouped by the server's own mark, not by the words of their reason", () => {
+    const worded = ["IPython.core", "IPython.display"].map((module) => ({ module, reason: "not tried: said so, but not marked" }));
+    expect(notPreloadingAll(worded)).toEqual(["not preloading IPython.core: not tried: said so, but not marked; each file imports it itself", "not preloading IPython.display: not tried: said so, but not marked; each file imports it itself"]);
   });
 
   it("say a single untried module as any other", () => {
