@@ -7,7 +7,7 @@
 import path from "node:path";
 import { EXIT } from "./exitCode.js";
 import type { Launcher } from "./process/launch.js";
-import { pytestArgs, pytestEnv, writeOnlyFile, type CommandSettings, type EnvSettings, type ProcessTargets } from "./exec/pytestCommand.js";
+import { isOwnJunitNote, pytestArgs, pytestEnv, writeOnlyFile, type CommandSettings, type EnvSettings, type ProcessTargets } from "./exec/pytestCommand.js";
 import { runShownPytest } from "./exec/shownPytest.js";
 import { readRecords } from "./exec/testRecords.js";
 import { plural } from "./format.js";
@@ -52,7 +52,7 @@ export async function collectOnly(request: CollectOnlyRequest): Promise<number> 
     env,
     treeId,
     logFile,
-    drop: (line) => line.startsWith("-") && line.includes(`generated xml file: ${junitFile}`),
+    drop: (line) => isOwnJunitNote(line, junitFile),
   });
   const records = readRecords(recordsFile, request.root);
   const collected = [...(records?.collected ?? new Map<string, number>())];

@@ -8,6 +8,7 @@
  */
 import fs from "node:fs";
 import { PYTEST_ARGUMENTS_SEE, UsageError } from "../errors.js";
+import { isOwnJunitNote } from "../exec/pytestCommand.js";
 import type { Launcher } from "../process/launch.js";
 import { runProcess } from "../process/runProcess.js";
 import type { CoverageSettings } from "../model.js";
@@ -78,6 +79,7 @@ export async function askPytest(request: ListingRequest): Promise<Listing | "can
   const answer = request.logFile.replace(/\.log$/, ".json");
   fs.rmSync(answer, { force: true });
   const pytestArgs = [...request.pytestArgs, ...request.args.map((arg) => (arg.startsWith("-") ? `./${arg}` : arg))];
+  const ownJunit = request.env["GRIMOIRE_JUNIT_XML"];
   const report = await runProcess(
     {
       launch: {
@@ -90,6 +92,7 @@ export async function askPytest(request: ListingRequest): Promise<Listing | "can
       },
       marker: `GRIMOIRE_LIST_FILE=${answer}`,
       logFile: request.logFile,
+      ...(ownJunit === undefined ? {} : { drop: (line: string) => isOwnJunitNote(line, ownJunit) }),
       outputMode: "lines",
       timeoutMs: null,
       killGraceMs: request.killGraceMs,
@@ -103,7 +106,7 @@ export async function askPytest(request: ListingRequest): Promise<Listing | "can
   // 4 is pytest's usage error: bad arguments, or a conftest pytest could not load at start.
   if (listing === null || report.exitCode === 4 || report.exitCode === 3) {
     const why = report.spawnError ?? (report.signal !== null ? `killed by ${report.signal}` : `exit code ${String(report.exitCode)}`);
-    throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(request.logFile, request.env["GRIMOIRE_JUNIT_XML"])}`, PYTEST_ARGUMENTS_SEE);
+    throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(request.logFile)}`, PYTEST_ARGUMENTS_SEE);
   }
   return listing;
 }
@@ -124,18 +127,13 @@ function readListing(file: string): Listing | null {
   }
 }
 
-/** The end of the listing's output, without pytest's separator lines or its note of the listing's own JUnit report (`ownJunit`), which is grimoire-run's. */
-function lastLines(logFile: string, ownJunit: string | undefined): string {
+function lastLines(logFile: string): string {
   let text = "";
   try {
     text = fs.readFileSync(logFile, "utf8");
   } catch {
     return "(pytest printed nothing)";
   }
-  const ours = ownJunit === undefined ? null : `generated xml file: ${ownJunit}`;
-  const lines = text
-    .trimEnd()
-    .split("\n")
-    .filter((line) => (!line.startsWith("=") || /error|ERROR/.test(line)) && (ours === null || !line.includes(ours)));
+  const lines = text.trimEnd().split("\n").filter((line) => !line.startsWith("=") || /error|ERROR/.test(line));
   return lines.slice(-SHOWN_LINES).map((line) => `  ${line}`).join("\n") || "(pytest printed nothing)";
 }

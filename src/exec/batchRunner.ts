@@ -14,7 +14,7 @@ import type { Batch } from "../model.js";
 import type { Launcher } from "../process/launch.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
 import type { BrowserConnection, BrowserServers } from "../browsers/browserServers.js";
-import { logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
+import { isOwnJunitNote, logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
@@ -146,7 +146,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
               collected();
               return true;
             }
-            return line.includes(`generated xml file: ${junitFile}`);
+            return isOwnJunitNote(line, junitFile);
           },
           outputMode: parallel ? "lines" : "raw",
           // --timeout is per file: a pack of n files gets n times as long.

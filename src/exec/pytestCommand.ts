@@ -210,6 +210,11 @@ export function withNodeCompileCache(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv 
   return env;
 }
 
+/** pytest's note that it wrote the process's own JUnit report (`junitFile`, grimoire-run's, not the user's): dropped from its output and log. */
+export function isOwnJunitNote(line: string, junitFile: string): boolean {
+  return line.startsWith("-") && line.includes(`generated xml file: ${junitFile}`);
+}
+
 /** A file name for a project path: `tests/e2e/test_a.py` becomes `tests_e2e_test_a.py`; a pack is named after its first file. */
 export function logName(paths: readonly string[], iteration: number, attempt: number, mode: PytestMode = "parallel"): string {
   const first = (paths[0] ?? mode).replace(/[/\\]/g, "_");
