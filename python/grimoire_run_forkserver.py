@@ -275,8 +275,8 @@ def _list_option(argv, name):
 def _grace_seconds(argv):
     """`--grace-ms N`: grimoire-run's --kill-grace, in seconds. Required: the run has one grace period, Node's."""
     try:
-        return int(argv[argv.index("--grace-ms") + 1]) / 1000
-    except (ValueError, IndexError):
+        return int(_option(argv, "--grace-ms")) / 1000
+    except (TypeError, ValueError):
         sys.stderr.write("usage: python -m grimoire_run_forkserver --grace-ms MILLISECONDS\n")
         raise SystemExit(2) from None
 

@@ -42,8 +42,7 @@ export async function sourceState(root: string, conditions: readonly string[] = 
       else hash.update(String(fs.statSync(file).size));
       hash.update("\0");
     }
-    if (conditions.length > 0) hash.update("conditions\0").update(conditions.join("\0"));
-    return hash.digest("hex").slice(0, 12);
+    return fingerprint(hash, conditions);
   } catch {
     // A file removed while it was read, git missing: as outside a repository.
     return conditionsAlone(conditions);
@@ -56,6 +55,11 @@ export async function sourceState(root: string, conditions: readonly string[] = 
  * still tell runs apart: a failure against a server that was down is no flake.
  */
 function conditionsAlone(conditions: readonly string[]): string | null {
-  if (conditions.length === 0) return null;
-  return crypto.createHash("sha1").update("no source\0conditions\0").update(conditions.join("\0")).digest("hex").slice(0, 12);
+  return conditions.length === 0 ? null : fingerprint(crypto.createHash("sha1").update("no source\0"), conditions);
+}
+
+/** What `hash` holds so far, and the conditions, as the short fingerprint history keeps. */
+function fingerprint(hash: crypto.Hash, conditions: readonly string[]): string {
+  if (conditions.length > 0) hash.update("conditions\0").update(conditions.join("\0"));
+  return hash.digest("hex").slice(0, 12);
 }

@@ -1,10 +1,7 @@
 /**
  * What the run says of the modules the fork server refused to preload. Pure.
  */
-import type { PreloadOutcome } from "./forkServer.js";
-
-/** A module the fork server refused to preload, and why (its protocol's `refused` entries). */
-type Refusal = PreloadOutcome["refused"][number];
+import type { PreloadRefusal as Refusal } from "./forkServerProtocol.js";
 
 /** How many of a package's untried modules a message names before it only counts them. */
 const UNTRIED_NAMED = 3;
