@@ -33,9 +33,9 @@ import { runsNodeIdsOnly, type RunReport, type TestFile } from "./model.js";
 import type { PackageImport } from "./exec/testRecords.js";
 import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
-import { historyFile, readHistoryChecked } from "./plan/history.js";
+import { historyFile, readHistoryChecked, updateHistory, type History } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
-import { mayBeSplit } from "./plan/split.js";
+import { planSplits } from "./plan/split.js";
 import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
 import { readLastFailed, readNodeIds } from "./plan/pytestCache.js";
 import { toProjectPath } from "./projectPaths.js";
@@ -215,13 +215,16 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
     const quickHint = config.mode === "parallel" && config.pack === null ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
     if (quickHint !== null) events.emit({ type: "notice", message: quickHint });
-    const longHint = config.mode === "parallel" && !config.split ? longFileHint(outcome.results, environment.workers, (path) => splittable(config, files, path)) : null;
+    const namedByNodeIds = new Set(files.filter(runsNodeIdsOnly).map((f) => f.path));
+    // What the next run's --split auto reads: the history as this run leaves it (a shard's, or a run that cannot write in the project, leaves it as it was).
+    const historyAfter = () => (config.shard === null && record ? updateHistory(history, outcome.results, new Date(), null, namedByNodeIds) : history);
+    const longHint = config.mode === "parallel" && !config.split ? longFileHint(outcome.results, environment.workers, (path) => splitsNextRun(config, files, historyAfter(), environment.workers, path)) : null;
     if (longHint !== null) events.emit({ type: "notice", message: longHint });
     // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
-    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, namedByNodeIds: new Set(files.filter(runsNodeIdsOnly).map((f) => f.path)), coverage, lastFailed, outcome, teardownFailed, reportOf });
+    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, namedByNodeIds, coverage, lastFailed, outcome, teardownFailed, reportOf });
   } finally {
     await session.close();
   }
@@ -236,10 +239,13 @@ function sourceOnceStarted(events: RunEvents, ask: () => Promise<string | null>)
   return source;
 }
 
-/** Whether --split auto could split this file of the run (split.ts's rule; grimoire_serial read from its source, --no-split matched). */
-function splittable(config: RunConfig, files: readonly TestFile[], path: string): boolean {
-  const file = files.find((candidate) => candidate.path === path);
-  return file !== undefined && mayBeSplit(file, (candidate) => unsplittable(config.root, config.noSplit, [candidate]).has(candidate));
+/**
+ * Whether the next run with --split auto would split this file of the run, judged as it will judge it: by `history`
+ * (the files' remembered seconds, not this run's alone: a --pack run's are shorter), grimoire_serial read from the
+ * file's source, --no-split matched.
+ */
+function splitsNextRun(config: RunConfig, files: readonly TestFile[], history: History, workers: number, path: string): boolean {
+  return planSplits(files, history, { workers, unsplittable: (candidate) => unsplittable(config.root, config.noSplit, [candidate]).has(candidate) }).has(path);
 }
 
 /** Which files run, in which order, in which batches: --changed, --last-failed, --shard and --order, then the run's plan. */

@@ -13,19 +13,21 @@ type Result = Pick<FileResult, "path" | "iteration" | "attempt" | "durationSecon
 /**
  * The notice that suggests `--split auto`, or null when it is not worth one.
  * The run's longest file must be longer than its share of the run (the files'
- * summed seconds over the workers, as --split judges it), have at least two
- * tests, and `splittable` must allow it (a tests module, not marked
- * grimoire_serial, not matched by --no-split, not named by node ids); what
+ * summed seconds over the workers), have at least two tests, and
+ * `splitsNextRun` must say that a next run with --split auto would split it
+ * (judged by the history as this run leaves it, as that run will judge it: a
+ * tests module, not marked grimoire_serial, not matched by --no-split, longer
+ * than its share by its remembered seconds); what
  * splitting it into one part per worker could save must be at least
  * LONG_FILE_HINT_MIN_SECONDS and LONG_FILE_HINT_MIN_SHARE of the file, each
  * part paying again what the file spent outside its tests. Not for a run that
  * repeats its files (--loop, --duration).
  */
-export function longFileHint(results: readonly Result[], workers: number, splittable: (path: string) => boolean): string | null {
+export function longFileHint(results: readonly Result[], workers: number, splitsNextRun: (path: string) => boolean): string | null {
   const whole = filesRunOnceWhole(results);
   if (workers < 2 || whole === null) return null;
   const longest = whole.reduce<Result | null>((found, result) => (found === null || result.durationSeconds > found.durationSeconds ? result : found), null);
-  if (longest === null || longest.cases.length < 2 || !splittable(longest.path)) return null;
+  if (longest === null || longest.cases.length < 2) return null;
   const summed = whole.reduce((sum, result) => sum + result.durationSeconds, 0);
   const share = summed / workers;
   // What each part pays again besides its tests (pytest's start, collecting the whole file, module-scoped set-up):
@@ -37,7 +39,7 @@ export function longFileHint(results: readonly Result[], workers: number, splitt
   // starts, or with the longest part.
   const split = Math.max((summed + (workers - 1) * again) / workers, again + tests / workers, again + longestTest);
   const saving = longest.durationSeconds - split;
-  if (saving < LONG_FILE_HINT_MIN_SECONDS || saving < LONG_FILE_HINT_MIN_SHARE * longest.durationSeconds) return null;
+  if (saving < LONG_FILE_HINT_MIN_SECONDS || saving < LONG_FILE_HINT_MIN_SHARE * longest.durationSeconds || !splitsNextRun(longest.path)) return null;
   return (
     `${longest.path} took ${longest.durationSeconds.toFixed(1)} s, more than its share of the run (the files' ${summed.toFixed(1)} s over ${workers} workers, ${share.toFixed(1)} s each): the run could not end before it. ` +
     "--split auto runs such a file in parts, on several workers at once, cut by its tests' times as history recorded them (this run recorded them); see grimoire-run's docs/scheduling.md"

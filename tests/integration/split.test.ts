@@ -94,6 +94,17 @@ describe("--split auto", () => {
     expect(whole.code, whole.stdout + whole.stderr).toBe(0);
     expect(whole.stdout).toMatch(/^tests\/http\/test_flow\.py took \d+\.\d s, more than its share of the run \(the files' \d+\.\d s over 4 workers, \d+\.\d s each\)/m);
     expect(whole.stdout).toContain("--split auto runs such a file in parts");
+    // History that remembers the short files as long (runs in their own processes of a slower day, say): a next run
+    // with --split auto judges the file by those seconds and would not split it, so this run does not suggest it.
+    const history = JSON.parse(p.read(".grimoire/history.json")) as { files: Record<string, { seconds: number }> };
+    for (const short of ["tests/http/test_a.py", "tests/http/test_b.py", "tests/http/test_c.py"]) (history.files[short] as { seconds: number }).seconds = 60;
+    p.write(".grimoire/history.json", JSON.stringify(history));
+    const remembered = await runCli(["--parallel", "-n", "4"], { cwd: p.root });
+    expect(remembered.code, remembered.stdout + remembered.stderr).toBe(0);
+    expect(remembered.stdout).not.toContain("--split auto");
+    p.write("pids.txt", "");
+    expect((await runCli(["--parallel", "-n", "4", "--split", "auto"], { cwd: p.root })).code).toBe(0);
+    expect(new Set(p.read("pids.txt").trim().split("\n")).size).toBe(1);
     p.write("tests/http/test_flow.py", `import pytest\npytestmark = pytest.mark.grimoire_serial\n${flow("", 0.5)}`);
     const marked = await runCli(["--parallel", "-n", "4"], { cwd: p.root });
     expect(marked.code, marked.stdout + marked.stderr).toBe(0);

@@ -30,7 +30,7 @@ describe("the hint for --split auto", () => {
     // Most of the file's time outside its tests (collecting thousands of generated tests): each part would pay it again.
     expect(longFileHint([{ ...file("tests/test_x.py", [2, 2]), durationSeconds: 10 }, ...SHORT], 2, anyFile)).toBeNull();
     expect(longFileHint([{ ...file("tests/test_x.py", [4, 4]), durationSeconds: 10 }, ...SHORT], 2, anyFile)).toMatch(/^tests\/test_x\.py took 10\.0 s/);
-    // One worker, a file the run must keep whole, a run that repeats its files.
+    // One worker, a file a next run with --split auto would not split (by its history, grimoire_serial, --no-split), a run that repeats its files.
     expect(longFileHint([LONG, ...SHORT], 1, anyFile)).toBeNull();
     expect(longFileHint([LONG, ...SHORT], 2, (path) => path !== "tests/test_sync.py")).toBeNull();
     expect(longFileHint([LONG, ...SHORT, { ...SHORT[0]!, iteration: 2 }], 2, anyFile)).toBeNull();
