@@ -8,9 +8,10 @@
  */
 import fs from "node:fs";
 import { PYTEST_ARGUMENTS_SEE, UsageError } from "../errors.js";
-import { isOwnJunitNote } from "../exec/pytestCommand.js";
+import { failedConftest, isOwnJunitNote } from "../exec/pytestCommand.js";
 import type { Launcher } from "../process/launch.js";
 import { runProcess } from "../process/runProcess.js";
+import { toProjectPath } from "../projectPaths.js";
 import type { CoverageSettings } from "../model.js";
 import type { PythonCommand } from "../python.js";
 
@@ -106,7 +107,13 @@ export async function askPytest(request: ListingRequest): Promise<Listing | "can
   // 4 is pytest's usage error: bad arguments, or a conftest pytest could not load at start.
   if (listing === null || report.exitCode === 4 || report.exitCode === 3) {
     const why = report.spawnError ?? (report.signal !== null ? `killed by ${report.signal}` : `exit code ${String(report.exitCode)}`);
-    throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(request.logFile)}`, PYTEST_ARGUMENTS_SEE);
+    const printed = readLog(request.logFile);
+    // Not the arguments: a conftest of a folder pytest was given, which it loads before collecting.
+    const conftest = report.exitCode === 4 ? failedConftest(printed) : null;
+    if (conftest !== null) {
+      throw new UsageError(`pytest could not load ${toProjectPath(request.root, conftest)} (${why}):\n${lastLines(printed)}`, "The error is the conftest's own: plain pytest stops on it too, before collecting any test.");
+    }
+    throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, PYTEST_ARGUMENTS_SEE);
   }
   return listing;
 }
@@ -127,13 +134,16 @@ function readListing(file: string): Listing | null {
   }
 }
 
-function lastLines(logFile: string): string {
-  let text = "";
+/** The listing's log, line by line; none when it could not be read. */
+function readLog(logFile: string): string[] {
   try {
-    text = fs.readFileSync(logFile, "utf8");
+    return fs.readFileSync(logFile, "utf8").trimEnd().split("\n");
   } catch {
-    return "(pytest printed nothing)";
+    return [];
   }
-  const lines = text.trimEnd().split("\n").filter((line) => !line.startsWith("=") || /error|ERROR/.test(line));
+}
+
+function lastLines(printed: readonly string[]): string {
+  const lines = printed.filter((line) => !line.startsWith("=") || /error|ERROR/.test(line));
   return lines.slice(-SHOWN_LINES).map((line) => `  ${line}`).join("\n") || "(pytest printed nothing)";
 }

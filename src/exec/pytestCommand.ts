@@ -215,6 +215,18 @@ export function isOwnJunitNote(line: string, junitFile: string): boolean {
   return line.startsWith("-") && line.includes(`generated xml file: ${junitFile}`);
 }
 
+/**
+ * The conftest pytest names when one it loads at its start fails to import (any exception there), or null: pytest
+ * then stops before collecting, with the exit code of a usage error (4), as plain pytest does.
+ */
+export function failedConftest(lines: readonly string[]): string | null {
+  for (const line of lines) {
+    const found = /^ImportError while loading conftest '(.+)'\.$/.exec(line.trimEnd());
+    if (found !== null) return found[1] ?? null;
+  }
+  return null;
+}
+
 /** A file name for a project path: `tests/e2e/test_a.py` becomes `tests_e2e_test_a.py`; a pack is named after its first file. */
 export function logName(paths: readonly string[], iteration: number, attempt: number, mode: PytestMode = "parallel"): string {
   const first = (paths[0] ?? mode).replace(/[/\\]/g, "_");

@@ -3,6 +3,7 @@
  */
 import { addCounts, emptyCounts, failedTests, isFailure, PYTEST_USAGE_ERROR, roundSeconds, type FileResult, type FileStatus, type StartedRun, type TestCase, type TestCounts } from "../model.js";
 import type { ProcessReport } from "../process/runProcess.js";
+import { failedConftest } from "./pytestCommand.js";
 import type { ProcessRecords } from "./testRecords.js";
 
 /** How a pytest process ended, and what grimoire-run's plugin recorded in it. */
@@ -48,6 +49,8 @@ export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason:
         : "pytest exited with code 1 though no test failed: a conftest or plugin set the session's exit status";
     return { status: "failed", reason };
   }
+  // pytest says the same exit code for a conftest that failed at its start as for bad arguments.
+  if (code === PYTEST_USAGE_ERROR && failedConftest(outcome.tail) !== null) return { status: "failed", reason: "pytest could not load a conftest (exit code 4; its error is in the log)" };
   return { status: "failed", reason: PYTEST_EXIT_REASONS[code] ?? `pytest exited with code ${code}` };
 }
 

@@ -521,7 +521,12 @@ def pytest_collection_modifyitems(config, items):
     expect(plainPytest(atStart, ["tests/e2e", "tests/http"]).code).toBe(4);
     const stopped = await runCli(["--parallel"], { cwd: atStart.root });
     expect(stopped.code).toBe(2);
-    expect(stopped.stderr).toMatch(/pytest could not collect the tests[\s\S]*def broken\(:[\s\S]*SyntaxError: invalid syntax/);
+    expect(stopped.stderr).toMatch(/pytest could not load tests\/e2e\/conftest\.py \(exit code 4\)[\s\S]*def broken\(:[\s\S]*SyntaxError: invalid syntax/);
+    // pytest's exit code is a usage error's, but the arguments are not what to check.
+    expect(stopped.stderr).not.toContain("pytest's arguments come from");
+    const serial = await runCli([], { cwd: atStart.root });
+    expect(serial.code).toBe(2);
+    expect(serial.stdout).toMatch(/FAIL .*\(pytest could not load a conftest \(exit code 4; its error is in the log\)\)/);
 
     const below = project({ ...twoFailing, "tests/http/sub/conftest.py": "import no_such_module\n", "tests/http/sub/test_s.py": "def test_s():\n    pass\n" });
     const plain = plainPytest(below, ["tests/http"]);

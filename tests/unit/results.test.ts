@@ -39,6 +39,11 @@ describe("the status of a file from its pytest process", () => {
   it("names the signal and explains pytest's exit codes", () => {
     expect(statusOf(outcome({ exitCode: null, signal: "SIGSEGV" })).reason).toBe("killed by SIGSEGV");
     expect(statusOf(outcome({ exitCode: 4 })).reason).toMatch(/usage error/);
+    // The same exit code for a conftest that failed at pytest's start: pytest's first line says which.
+    const conftest = ["ImportError while loading conftest '/p/tests/conftest.py'.", "tests/conftest.py:1: in <module>", "E   ModuleNotFoundError: No module named 'x'"];
+    expect(statusOf(outcome({ exitCode: 4, tail: conftest })).reason).toBe("pytest could not load a conftest (exit code 4; its error is in the log)");
+    expect(statusOf(outcome({ exitCode: 1, tail: conftest })).reason).toBe("tests failed");
+    expect(statusOf(outcome({ exitCode: 4, tail: ["ERROR: usage: pytest [options]", "ImportError while loading conftest"] })).reason).toMatch(/usage error/);
     expect(statusOf(outcome({ exitCode: 77 })).reason).toBe("pytest exited with code 77");
   });
 
