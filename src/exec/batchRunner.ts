@@ -126,14 +126,20 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     let failed = true;
     let report: ProcessReport;
     // A file that waits forever (a port another file holds, input that never comes) is named while it waits.
+    // --timeout is per file: a pack of n files gets n times as long.
+    const timeoutMs = settings.timeoutSeconds === null ? null : settings.timeoutSeconds * 1000 * (pack ? batch.paths.length : 1);
     let slowAfter = settings.slowNoticeSeconds;
     let stopSlowNotices = (): void => undefined;
+    // None at or past the time limit: the file's TIMEOUT line says it then.
+    const beforeTimeout = (): boolean => timeoutMs === null || slowAfter * 1000 < timeoutMs;
     const noticeSlow = (): void => {
       settings.events.emit({ type: "slow", batch: started, seconds: slowAfter, timeoutSeconds: settings.timeoutSeconds });
-      stopSlowNotices = after(slowAfter * 1000, noticeSlow);
+      // The next one when the file has run twice as long.
+      const since = slowAfter;
       slowAfter *= 2;
+      if (beforeTimeout()) stopSlowNotices = after(since * 1000, noticeSlow);
     };
-    if (parallel) stopSlowNotices = after(slowAfter * 1000, noticeSlow);
+    if (parallel && beforeTimeout()) stopSlowNotices = after(slowAfter * 1000, noticeSlow);
     try {
       report = await runProcess(
         {
@@ -149,8 +155,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
             return isOwnJunitNote(line, junitFile);
           },
           outputMode: parallel ? "lines" : "raw",
-          // --timeout is per file: a pack of n files gets n times as long.
-          timeoutMs: settings.timeoutSeconds === null ? null : settings.timeoutSeconds * 1000 * (pack ? batch.paths.length : 1),
+          timeoutMs,
           killGraceMs: settings.killGraceSeconds * 1000,
           cancel: signals.cancel,
           hurry: signals.hurry,

@@ -176,6 +176,9 @@ def server():
     const waiting = await runCli(["--parallel", "-n", "2", "--timeout", "4", "--kill-grace", "1", "--slow-notice", "1", "--report-json", "r.json"], { cwd: p.root, env });
     expect(waiting.code).toBe(1);
     expect(waiting.stdout).toMatch(/--timeout stops it at 4\.0s\. If it waits for a fixed port another file holds/);
+    // Named at 1 s and 2 s; at 4 s its TIMEOUT line says it, with no SLOW line just before.
+    expect(waiting.stdout).toMatch(/^SLOW\s+tests\/http\/test_[ab]\.py\s+2\.0s\s+still running$/m);
+    expect(waiting.stdout).not.toMatch(/^SLOW\s+tests\/http\/test_[ab]\.py\s+4\.0s/m);
     expect(readReport(p, "r.json").files.map((f) => f.status).sort()).toEqual(["passed", "timeout"]);
     expect(processesWith(mark)).toEqual([]);
 
