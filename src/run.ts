@@ -29,7 +29,7 @@ import { notPreloading, notPreloadingAll } from "./exec/preloadRefusals.js";
 import { quickFilesHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import { runsNodeIdsOnly, type RunReport, type TestFile } from "./model.js";
+import { runsNodeIdsOnly, type FileResult, type RunReport, type TestFile } from "./model.js";
 import type { PackageImport } from "./exec/testRecords.js";
 import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
@@ -215,16 +215,16 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
     const quickHint = config.mode === "parallel" && config.pack === null ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
     if (quickHint !== null) events.emit({ type: "notice", message: quickHint });
-    const namedByNodeIds = new Set(files.filter(runsNodeIdsOnly).map((f) => f.path));
+    const partial = partlyRun(config, shape, files, outcome.results);
     // What the next run's --split auto reads: the history as this run leaves it (a shard's, or a run that cannot write in the project, leaves it as it was).
-    const historyAfter = () => (config.shard === null && record ? updateHistory(history, outcome.results, new Date(), null, namedByNodeIds) : history);
+    const historyAfter = () => (config.shard === null && record ? updateHistory(history, outcome.results, new Date(), null, partial) : history);
     const longHint = config.mode === "parallel" && !config.split ? longFileHint(outcome.results, environment.workers, (path) => splitsNextRun(config, files, historyAfter(), environment.workers, path)) : null;
     if (longHint !== null) events.emit({ type: "notice", message: longHint });
     // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
-    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, namedByNodeIds, coverage, lastFailed, outcome, teardownFailed, reportOf });
+    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, partial, coverage, lastFailed, outcome, teardownFailed, reportOf });
   } finally {
     await session.close();
   }
@@ -237,6 +237,20 @@ function sourceOnceStarted(events: RunEvents, ask: () => Promise<string | null>)
     if (event.type === "batch-start") source.asked ??= ask();
   });
   return source;
+}
+
+/**
+ * The files of which the run ran only some tests: named by node ids (on the command line, or by --last-failed), or,
+ * in a run whose command line picks tests (-k, -m, --deselect), any with tests deselected. Tests the project's own
+ * configuration deselects in every run (addopts' `-m "not slow"`) do not make a file's run partial: they are the
+ * file as the project runs it.
+ */
+function partlyRun(config: RunConfig, shape: RunShape, files: readonly TestFile[], results: readonly FileResult[]): Set<string> {
+  const partial = new Set(files.filter(runsNodeIdsOnly).map((f) => f.path));
+  if (config.keyword !== undefined || config.markers !== undefined || shape.given.selects) {
+    for (const result of results) if ((result.tests?.deselected ?? 0) > 0) partial.add(result.path);
+  }
+  return partial;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface ForwardedArgs {
   lastFailed: boolean;
   /** --ff / --failed-first: those first, then the rest. */
   failedFirst: boolean;
+  /** -k, -m or --deselect: the run runs some of its files' tests, chosen on its command line. */
+  selects: boolean;
   /** --co / --collect-only: list what would run. */
   collectOnly: boolean;
   /** pytest-xdist's options, dropped: grimoire-run runs files in parallel itself. */
@@ -65,7 +67,7 @@ const XDIST = new Set(["--numprocesses", "--maxprocesses", "--dist", "--tx", "--
 const XDIST_FLAGS = new Set(["--looponfail", "-f", "--distload", "--boxed"]);
 
 export function readForwardedArgs(args: readonly string[]): ForwardedArgs {
-  const result: ForwardedArgs = { forwarded: [], maxFail: null, lastFailed: false, failedFirst: false, collectOnly: false, dropped: [], info: null };
+  const result: ForwardedArgs = { forwarded: [], maxFail: null, lastFailed: false, failedFirst: false, selects: false, collectOnly: false, dropped: [], info: null };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const [name, inline] = arg.startsWith("--") ? splitLong(arg) : [arg, null];
@@ -80,6 +82,7 @@ export function readForwardedArgs(args: readonly string[]): ForwardedArgs {
       result.forwarded.push(arg);
       if (INFO.has(name)) result.info ??= name;
       if (name === "--exitfirst") result.maxFail = 1;
+      if (name === "--deselect") result.selects = true;
       if (inline === null && LONG_WITH_VALUE.has(name) && i + 1 < args.length) {
         const value = args[++i] as string;
         result.forwarded.push(value);
@@ -113,6 +116,7 @@ function readShortCluster(args: readonly string[], index: number, result: Forwar
     const inline = arg.slice(at + 1);
     const takesNext = inline === "" && index + 1 < args.length;
     const value = takesNext ? (args[index + 1] as string) : inline;
+    if (letter === "k" || letter === "m") result.selects = true;
     if (letter === "n") {
       if (kept !== "-") result.forwarded.push(kept);
       result.dropped.push(takesNext ? `-n ${value}` : `-n${inline}`);

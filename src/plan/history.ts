@@ -156,9 +156,11 @@ const OUTCOME_WEIGHT: Record<FileStatus, number> = { timeout: 6, failed: 5, canc
  * timed-out executions say nothing about how long the file takes, except
  * that a timeout took at least that long. `source`: the fingerprint of the
  * source the run tested, null when it is not known. `partial`: the files the
- * run was given only node ids of (`tests/a.py::test_x`): like a run that
- * deselected some of a file's tests, it says nothing of the file as a whole,
- * only of the tests that ran. Pure.
+ * run ran only some tests of (given as node ids, `tests/a.py::test_x`, or
+ * deselected by the run's own -k, -m or --deselect): like any run that
+ * deselected some of a file's tests, it says nothing of the file's outcome as
+ * a whole, and its duration moves the file's only when there was none yet;
+ * the tests that ran count. Pure.
  */
 export function updateHistory(history: History, results: readonly FileResult[], now: Date, source: string | null = null, partial: ReadonlySet<string> = new Set()): History {
   const files: Record<string, FileHistory> = { ...history.files };
@@ -174,7 +176,8 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     const finished = ran.filter((r) => r.status !== "cancelled" && r.status !== "timeout").map((r) => r.durationSeconds);
     const timedOut = ran.filter((r) => r.status === "timeout").map((r) => r.durationSeconds);
     let seconds = previous?.seconds ?? null;
-    if (finished.length > 0) {
+    // Some of its tests say little of how long the whole file takes: only a first estimate.
+    if (finished.length > 0 && !(partial.has(file) && seconds !== null)) {
       const mean = finished.reduce((a, b) => a + b, 0) / finished.length;
       seconds = seconds === null ? mean : seconds + HISTORY_SMOOTHING * (mean - seconds);
     }

@@ -35,8 +35,12 @@ export interface Finish {
   source: Promise<string | null>;
   columns: number | null;
   history: History;
-  /** The files the run gave pytest only node ids of (named so, or by --last-failed): their runs say nothing of the file as a whole (history). */
-  namedByNodeIds: ReadonlySet<string>;
+  /**
+   * The files of which the run ran only some tests: given to pytest as node ids (named so, or by --last-failed), or
+   * with tests deselected by the run's own -k, -m or --deselect. Their runs say nothing of the file as a whole
+   * (history: neither its outcome nor its duration).
+   */
+  partial: ReadonlySet<string>;
   /** pytest-cov's settings when it measures; null when it does not. */
   coverage: CoverageSettings | null;
   /** pytest's cache folder, and its last-failed memory and seen node ids before the run; null when the run's one process kept them itself. */
@@ -59,7 +63,7 @@ export async function finishRun(run: Finish): Promise<number> {
       ? EXIT.internal
       : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses, coverageFailed: coverage?.failed ?? false });
   // The flake rates of the reports come from the history with this run in it.
-  const remembered = await rememberRun(config, run.history, outcome.results, events, run.record, await run.source, run.namedByNodeIds);
+  const remembered = await rememberRun(config, run.history, outcome.results, events, run.record, await run.source, run.partial);
   const report: RunReport = {
     ...run.reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path))),
     // The run's files that ran a test: one whose every test a selection left out says nothing of its flakes.

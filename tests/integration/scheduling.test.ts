@@ -34,6 +34,23 @@ describe("history and order", () => {
     expect(history(p).files["tests/http/test_a.py"]?.runs).toBe(2);
   });
 
+  it("a run of some of a file's tests (-k, -m, --deselect) leaves its duration alone; tests the project's addopts always deselect do not", async () => {
+    const file = (seconds: number) =>
+      `import time, pytest\n\ndef test_long():\n    time.sleep(${seconds})\n\ndef test_quick():\n    pass\n\n@pytest.mark.stress\ndef test_stress():\n    pass\n`;
+    const p = project({ "pytest.ini": '[pytest]\naddopts = -m "not stress"\nmarkers =\n    stress\n', "tests/http/test_a.py": file(1) });
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
+    const whole = history(p).files["tests/http/test_a.py"]?.seconds ?? 0;
+    expect(whole).toBeGreaterThan(1);
+    for (const picked of [["-k", "quick"], ["--", "--deselect", "tests/http/test_a.py::test_long"]]) {
+      expect((await runCli(["--parallel", ...picked], { cwd: p.root })).code).toBe(0);
+      expect(history(p).files["tests/http/test_a.py"]?.seconds).toBe(whole);
+    }
+    // Every run deselects test_stress (the project's addopts): the file as the project runs it, whose duration counts.
+    p.write("tests/http/test_a.py", file(3));
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
+    expect(history(p).files["tests/http/test_a.py"]?.seconds).toBeGreaterThan(whole + 0.5);
+  });
+
   it("starts what failed last time first, and orders by name or by a seeded shuffle on request", async () => {
     const p = project(Object.fromEntries(["a", "b", "c", "d", "e"].map((n) => [`tests/http/test_${n}.py`, n === "d" ? "def test_d():\n    assert 0\n" : sleeper(0)])));
     expect((await runCli(["--parallel", "-n", "1"], { cwd: p.root })).code).toBe(1);

@@ -21,6 +21,14 @@ describe("updating the history", () => {
     expect(second.files["a.py"]?.runs).toBe(2);
   });
 
+  it("moves a file's duration only by runs of the whole file: a run of some of its tests gives a first estimate at most", () => {
+    const whole = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", durationSeconds: 40 })], now);
+    const some = updateHistory(whole, [fileResult({ path: "a.py", durationSeconds: 2 }), fileResult({ path: "b.py", durationSeconds: 3 })], now, null, new Set(["a.py", "b.py"]));
+    expect(some.files["a.py"]?.seconds).toBe(40);
+    expect(some.files["b.py"]?.seconds).toBe(3);
+    expect(some.files["a.py"]?.runs).toBe(2);
+  });
+
   it("remembers which tests failed, by pytest node id, and forgets them once the file passes", () => {
     const cases = [
       { nodeid: "a.py::t_ok", outcome: "passed" as const, seconds: 1 },

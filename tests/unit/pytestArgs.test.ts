@@ -12,6 +12,15 @@ describe("pytest arguments after --", () => {
     expect(readForwardedArgs(args)).toMatchObject({ forwarded: args, lastFailed: false, maxFail: null, dropped: [] });
   });
 
+  it("notes whether the arguments pick some tests (-k, -m, --deselect): a file's run is then not the whole file", () => {
+    expect(readForwardedArgs(["-k", "login"]).selects).toBe(true);
+    expect(readForwardedArgs(["-vm", "slow"]).selects).toBe(true);
+    expect(readForwardedArgs(["-kfoo"]).selects).toBe(true);
+    expect(readForwardedArgs(["--deselect=tests/a.py::t"]).selects).toBe(true);
+    // A value is not an option: "-p", "k" names a plugin.
+    expect(readForwardedArgs(["-p", "k", "-v", "--tb", "short"]).selects).toBe(false);
+  });
+
   it("takes --lf, --ff and --co for the run's own", () => {
     expect(readForwardedArgs(["--lf", "-v", "--ff", "--co"])).toMatchObject({ forwarded: ["-v"], lastFailed: true, failedFirst: true, collectOnly: true });
     expect(readForwardedArgs(["--last-failed", "--failed-first", "--collect-only"])).toMatchObject({ forwarded: [], lastFailed: true, failedFirst: true, collectOnly: true });
