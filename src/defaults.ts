@@ -347,3 +347,6 @@ export const LONG_FILE_HINT_MIN_SECONDS = 2;
 
 /** …and at least this share of that file's time: a few seconds off a long file are noise, not a reason to split it. */
 export const LONG_FILE_HINT_MIN_SHARE = 0.15;
+
+/** How much of a leftover process's command line its warning shows: enough to tell a server from a worker. */
+export const LEFTOVER_COMMAND_CHARS = 120;

@@ -3,6 +3,7 @@
  * what happened; reporters only listen, and never decide an outcome.
  */
 import type { CoverageResult, FileResult, RunReport } from "./model.js";
+import type { Leftover } from "./process/processTree.js";
 
 /** One pytest process running one or more files in a worker slot. */
 export interface BatchStart {
@@ -81,7 +82,7 @@ export type RunEvent =
   | { type: "stopping"; cause: StopCause }
   | { type: "cancelled"; paths: string[] }
   /** Processes of a batch (or, with `label` null, of the run) that outlived their pytest, found and killed. */
-  | { type: "leftovers-killed"; label: string | null; pids: number[] }
+  | { type: "leftovers-killed"; label: string | null; processes: Leftover[] }
   /** Processes that would not die (uninterruptible sleep): left behind, and said so. */
   | { type: "kill-failed"; label: string; pids: number[] }
   /** The fork server could not start or warm up: each pytest starts afresh. */

@@ -17,7 +17,7 @@ import { ForkServer, forkServerSocket, type ForkServerOptions } from "./exec/for
 import type { EnvironmentContext } from "./managed/leases.js";
 import { ManagedEnvironment } from "./managed/leases.js";
 import type { ManagedSettings } from "./config/managedSettings.js";
-import { killTrees, processesMarked } from "./process/processTree.js";
+import { killTrees, leftoversOf, processesMarked, type Leftover } from "./process/processTree.js";
 import { Watchdog } from "./process/watchdog.js";
 import { launch, type Launcher } from "./process/launch.js";
 import type { Terminal } from "./report/terminal.js";
@@ -200,7 +200,7 @@ export class RunSession {
     await this.closeBrowsers();
     await this.closeForkServer();
     const leftovers = await sweepLeftovers(this.runId, killGraceSeconds);
-    if (leftovers.length > 0) events.emit({ type: "leftovers-killed", label: null, pids: leftovers });
+    if (leftovers.length > 0) events.emit({ type: "leftovers-killed", label: null, processes: leftovers });
     return { teardownFailed };
   }
 
@@ -259,14 +259,13 @@ export class RunSession {
  * carrying it now escaped its tree (a daemon that left its group and parent
  * after its test passed): killed, and returned so that the run says so.
  */
-async function sweepLeftovers(runId: string, killGraceSeconds: number): Promise<number[]> {
+async function sweepLeftovers(runId: string, killGraceSeconds: number): Promise<Leftover[]> {
   // Read from the environments only: a `ps` at the end of every run would cost its start for nothing found.
   const leftovers = processesMarked(`GRIMOIRE_RUN_ID=${runId}`);
-  if (leftovers.length > 0) {
-    await killTrees(
-      leftovers.map((pid) => ({ pid, marker: null, group: false })),
-      { graceMs: killGraceSeconds * 1000 },
-    );
-  }
-  return leftovers;
+  if (leftovers.length === 0) return [];
+  const kill = await killTrees(
+    leftovers.map((pid) => ({ pid, marker: null, group: false })),
+    { graceMs: killGraceSeconds * 1000 },
+  );
+  return leftoversOf(kill);
 }

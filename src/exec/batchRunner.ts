@@ -177,7 +177,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     }
 
     settings.events.emit({ type: "batch-finish", batch: started, durationSeconds: report.durationSeconds });
-    if (report.leftovers.length > 0) settings.events.emit({ type: "leftovers-killed", label: where, pids: report.leftovers });
+    if (report.leftovers.length > 0) settings.events.emit({ type: "leftovers-killed", label: where, processes: report.leftovers });
     if (report.survivors.length > 0) settings.events.emit({ type: "kill-failed", label: where, pids: report.survivors });
     const run = {
       // A direct serial run is given no file: what it ran is named by what pytest was given.

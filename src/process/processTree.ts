@@ -30,6 +30,8 @@ export interface KillOptions {
 export interface KillOutcome {
   /** The processes signalled, in all. */
   signalled: number[];
+  /** Each signalled process's command line, read just before its first signal (where the system tells it). */
+  commands: ReadonlyMap<number, string>;
   /** How many were still alive after the grace period and got SIGKILL. */
   forced: number;
   /** Pids still alive when grimoire-run gave up (uninterruptible sleep); normally empty. */
@@ -37,6 +39,17 @@ export interface KillOutcome {
 }
 
 export type ProcessTable = ReadonlyArray<{ pid: number; ppid: number }>;
+
+/** A process that was killed for being left behind, with its command line where the system told it. */
+export interface Leftover {
+  pid: number;
+  command: string | null;
+}
+
+/** What a kill signalled, each with its command line. */
+export function leftoversOf(kill: KillOutcome): Leftover[] {
+  return kill.signalled.map((pid) => ({ pid, command: kill.commands.get(pid) ?? null }));
+}
 
 /** Every descendant of the given roots in a `ppid`/`pid` table (the roots themselves excluded). */
 export function descendantsOf(table: ProcessTable, roots: Iterable<number>): Set<number> {
@@ -188,9 +201,21 @@ export interface ProcessEdges {
   /** Milliseconds, monotonic. */
   now: () => number;
   sleep: (ms: number, abort?: AbortSignal) => Promise<void>;
+  /** A process's command line, null when the system does not tell it. */
+  command?: (pid: number) => string | null;
 }
 
-export const SYSTEM_EDGES: ProcessEdges = { snapshot: takeSnapshot, isAlive, signal: send, now: () => performance.now(), sleep };
+export const SYSTEM_EDGES: ProcessEdges = { snapshot: takeSnapshot, isAlive, signal: send, now: () => performance.now(), sleep, command: commandOf };
+
+/** A process's command line, from /proc (Linux); null elsewhere, or once it is gone. */
+export function commandOf(pid: number): string | null {
+  try {
+    const words = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((word) => word !== "");
+    return words.length === 0 ? null : words.join(" ");
+  } catch {
+    return null;
+  }
+}
 
 /**
  * SIGTERM to every process of the trees, up to `graceMs` for them to go,
@@ -201,6 +226,7 @@ export const SYSTEM_EDGES: ProcessEdges = { snapshot: takeSnapshot, isAlive, sig
 export async function killTrees(trees: readonly ProcessTree[], options: KillOptions, edges: ProcessEdges = SYSTEM_EDGES): Promise<KillOutcome> {
   const known = new Set<number>(trees.map((tree) => tree.pid));
   const signalled = new Set<number>();
+  const commands = new Map<number, string>();
   const groupsSignalled = new Set<number>();
 
   const scan = async (notBefore: number): Promise<void> => {
@@ -214,6 +240,10 @@ export async function killTrees(trees: readonly ProcessTree[], options: KillOpti
   const terminateNew = (): void => {
     // Who is alive is read before any signal: a group member killed by the group signal still counts.
     const targets = alive().filter((pid) => !signalled.has(pid));
+    for (const pid of targets) {
+      const command = edges.command?.(pid) ?? null;
+      if (command !== null) commands.set(pid, command);
+    }
     for (const tree of trees) {
       if (tree.group === false || groupsSignalled.has(tree.pid)) continue;
       groupsSignalled.add(tree.pid);
@@ -248,10 +278,10 @@ export async function killTrees(trees: readonly ProcessTree[], options: KillOpti
     if (left.length === 0) {
       // Everything known is gone; a scan begun after this moment shows whether they left children behind.
       await scan(checkedAt);
-      if (alive().length === 0) return { signalled: [...signalled], forced: forcedPids.size, survivors: [] };
+      if (alive().length === 0) return { signalled: [...signalled], commands, forced: forcedPids.size, survivors: [] };
       continue;
     }
-    if (edges.now() >= giveUpAt) return { signalled: [...signalled], forced: forcedPids.size, survivors: left };
+    if (edges.now() >= giveUpAt) return { signalled: [...signalled], commands, forced: forcedPids.size, survivors: left };
     for (const tree of trees) if (tree.group !== false) edges.signal(-tree.pid, "SIGKILL");
     for (const pid of left) {
       forcedPids.add(pid);

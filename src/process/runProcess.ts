@@ -8,7 +8,7 @@
 import { DRAIN_AFTER_EXIT_MS } from "../defaults.js";
 import { launch as defaultLaunch, type Launcher, type LaunchSpec } from "./launch.js";
 import { OutputCapture, type OutputListener } from "./outputCapture.js";
-import { groupHasMembers, killTrees, type KillOutcome } from "./processTree.js";
+import { groupHasMembers, killTrees, leftoversOf, type KillOutcome, type Leftover } from "./processTree.js";
 import { after } from "./sleep.js";
 
 export interface ProcessRequest {
@@ -45,7 +45,7 @@ export interface ProcessReport {
   /** The last lines it printed. */
   tail: string[];
   /** Processes it left behind after it exited, which were then killed. */
-  leftovers: number[];
+  leftovers: Leftover[];
   /** Processes that could not be killed at all; normally none. */
   survivors: number[];
 }
@@ -88,11 +88,11 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
   const exit = await child.exited;
   const durationSeconds = (performance.now() - startedAt) / 1000;
 
-  let leftovers: number[] = [];
+  let leftovers: Leftover[] = [];
   if (pid !== null && kill === null && groupHasMembers(pid)) {
     // The process is gone but something it started is still in its group: a server or browser a test did not stop.
     kill = await killTrees([{ pid, marker: request.marker }], { graceMs: request.killGraceMs, hurry: request.hurry });
-    leftovers = kill.signalled;
+    leftovers = leftoversOf(kill);
   }
   await capture.drained(DRAIN_AFTER_EXIT_MS);
   await capture.close();

@@ -10,6 +10,8 @@ import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
 import { assignTags } from "./tags.js";
 import type { Terminal } from "./terminal.js";
+import type { Leftover } from "../process/processTree.js";
+import { LEFTOVER_COMMAND_CHARS } from "../defaults.js";
 
 /** Result lines align their durations up to this path length; longer paths push theirs right. */
 const MAX_PATH_COLUMN = 60;
@@ -179,11 +181,13 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         terminal.out(`\n${colours.yellow(colours.bold(stopping(event.cause)))}\n`);
         break;
       case "leftovers-killed": {
-        const them = plural(event.pids.length, "process", "processes");
+        const count = event.processes.length;
+        const them = plural(count, "process", "processes");
+        const which = event.processes.map(describeLeftover).join("; ");
         const message =
           event.label === null
-            ? `killed ${event.pids.length === 1 ? "1 leftover process" : `${event.pids.length} leftover processes`} started by the tests (pids ${event.pids.join(", ")})`
-            : `${event.label} left ${them} running after pytest exited; grimoire-run killed ${event.pids.length === 1 ? "it" : "them"}`;
+            ? `killed ${count === 1 ? "1 leftover process" : `${count} leftover processes`} started by the tests (${which})`
+            : `${event.label} left ${them} running after pytest exited (${which}); grimoire-run killed ${count === 1 ? "it" : "them"}`;
         terminal.err(`${colours.yellow("warning:")} ${message}\n`);
         break;
       }
@@ -272,4 +276,11 @@ function describeCounts(tests: NonNullable<FileResult["tests"]>): string {
   const counts = addCounts(emptyCounts(), tests);
   // As the file's pytest says it: "1 skipped", "2 deselected", not "0 passed, 1 skipped"; "0 passed" only when nothing else is.
   return `(${formatCounts(counts, COUNT_KEYS.some((key) => counts[key] > 0) ? [] : ["passed"])})`;
+}
+
+/** A leftover process as the warning names it: its pid, and its command line cut to a readable length. */
+function describeLeftover(leftover: Leftover): string {
+  if (leftover.command === null) return `pid ${leftover.pid}`;
+  const command = leftover.command.length > LEFTOVER_COMMAND_CHARS ? `${leftover.command.slice(0, LEFTOVER_COMMAND_CHARS - 1)}…` : leftover.command;
+  return `pid ${leftover.pid}: ${command}`;
 }

@@ -189,9 +189,10 @@ def test_starts_a_daemon_and_forgets_it():
     expect(processesWith(mark)).toEqual([]);
     expect(processesIn(p.root)).toEqual([]);
     // The first file still had a process in its group: its whole tree (the daemon too) is killed as it ends.
-    expect(result.stderr).toMatch(/tests\/http\/test_leaky\.py left 2 processes running after pytest exited; grimoire-run killed them/);
+    // Each named by pid and command line, so that the user can tell which of the tests' processes it was.
+    expect(result.stderr).toMatch(/tests\/http\/test_leaky\.py left 2 processes running after pytest exited \(pid \d+: \S*python\S* -c import time; time\.sleep\(600\) GRIMOIRE_MARK_leftover_\w+; pid \d+: .+\); grimoire-run killed them$/m);
     // The second left only a daemon outside its group: the sweep at the end of the run finds it.
-    expect(result.stderr).toMatch(/killed 1 leftover process started by the tests/);
+    expect(result.stderr).toMatch(/killed 1 leftover process started by the tests \(pid \d+: \S*python\S* -c import time; time\.sleep\(600\) GRIMOIRE_MARK_leftover_\w+\)$/m);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { descendantsOf, killTrees, type ProcessEdges, type ProcessSnapshot } from "../../src/process/processTree.js";
+import { descendantsOf, killTrees, leftoversOf, type ProcessEdges, type ProcessSnapshot } from "../../src/process/processTree.js";
 
 describe("descendantsOf", () => {
   const table = [
@@ -59,6 +59,9 @@ class FakeSystem implements ProcessEdges {
 
   now = (): number => this.time;
 
+  /** Only the roots' command lines are known, as /proc can fail to tell one once a process is gone. */
+  command = (pid: number): string | null => (this.processes.get(pid)?.ppid === 1 ? `server ${pid}` : null);
+
   sleep = async (ms: number, abort?: AbortSignal): Promise<void> => {
     if (abort?.aborted !== true) this.time += Math.max(1, ms);
   };
@@ -70,7 +73,8 @@ describe("killTrees, on a fake system", () => {
     system.add(100, 1, 100);
     system.add(101, 100, 100);
     const outcome = await killTrees([{ pid: 100, marker: null }], { graceMs: 2_000 }, system);
-    expect(outcome).toEqual({ signalled: [100, 101], forced: 0, survivors: [] });
+    expect(outcome).toEqual({ signalled: [100, 101], commands: new Map([[100, "server 100"]]), forced: 0, survivors: [] });
+    expect(leftoversOf(outcome)).toEqual([{ pid: 100, command: "server 100" }, { pid: 101, command: null }]);
     expect(system.signals[0]).toBe("SIGTERM -100");
     expect(system.signals.some((s) => s.startsWith("SIGKILL"))).toBe(false);
     expect(system.time).toBe(0);
