@@ -86,6 +86,13 @@ export const DEFAULT_SLOW_NOTICE_SECONDS = 60;
  */
 export const DRAIN_AFTER_EXIT_MS = 2_000;
 
+/**
+ * How long what a pytest process leaves in its group may take to end by itself once pytest has
+ * exited, before it counts as left behind and is killed: multiprocessing's resource tracker, which
+ * ignores SIGTERM, ends when the last process using it exits, a few milliseconds after pytest.
+ */
+export const LEFTOVER_SETTLE_MS = 300;
+
 /** How often a dying tree is checked while waiting for it to go. */
 export const KILL_POLL_MS = 25;
 

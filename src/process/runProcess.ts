@@ -5,11 +5,11 @@
  * pytest, files or reports: a test process, a listing session, a --setup
  * command and the collect-only run all go through here.
  */
-import { DRAIN_AFTER_EXIT_MS } from "../defaults.js";
+import { DRAIN_AFTER_EXIT_MS, KILL_POLL_MS, LEFTOVER_SETTLE_MS } from "../defaults.js";
 import { launch as defaultLaunch, type Launcher, type LaunchSpec } from "./launch.js";
 import { OutputCapture, type OutputListener } from "./outputCapture.js";
 import { groupHasMembers, killTrees, leftoversOf, type KillOutcome, type Leftover } from "./processTree.js";
-import { after } from "./sleep.js";
+import { after, sleep } from "./sleep.js";
 
 export interface ProcessRequest {
   launch: LaunchSpec;
@@ -89,7 +89,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
   const durationSeconds = (performance.now() - startedAt) / 1000;
 
   let leftovers: Leftover[] = [];
-  if (pid !== null && kill === null && groupHasMembers(pid)) {
+  if (pid !== null && kill === null && groupHasMembers(pid) && !(await groupEnds(pid, LEFTOVER_SETTLE_MS, request.hurry))) {
     // The process is gone but something it started is still in its group: a server or browser a test did not stop.
     kill = await killTrees([{ pid, marker: request.marker }], { graceMs: request.killGraceMs, hurry: request.hurry });
     leftovers = leftoversOf(kill);
@@ -110,4 +110,14 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     leftovers,
     survivors: kill?.survivors ?? [],
   };
+}
+
+/** Whether the process group has no member left within `ms` (polled; at once when hurried). */
+async function groupEnds(pgid: number, ms: number, hurry: AbortSignal): Promise<boolean> {
+  const until = performance.now() + ms;
+  while (performance.now() < until && !hurry.aborted) {
+    await sleep(Math.min(KILL_POLL_MS / 5, until - performance.now()), hurry);
+    if (!groupHasMembers(pgid)) return true;
+  }
+  return !groupHasMembers(pgid);
 }

@@ -196,6 +196,29 @@ def test_starts_a_daemon_and_forgets_it():
   });
 });
 
+describe("what ends by itself as pytest exits", () => {
+  it("is not called left behind: a helper that ends once pytest's end closes its pipe (as multiprocessing's resource tracker does) ends in peace", async () => {
+    const mark = marker("settles");
+    // The helper ignores SIGTERM, as the resource tracker does, and ends when its stdin, a pipe from pytest, closes.
+    const helper = "import signal, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); sys.stdin.read()";
+    const p = project({
+      "tests/http/test_tracker.py": `import subprocess, sys
+
+HELPERS = []
+
+def test_starts_a_tracker():
+    HELPERS.append(subprocess.Popen([sys.executable, "-c", ${JSON.stringify(helper)}, ${JSON.stringify(mark)}], stdin=subprocess.PIPE))
+`,
+    });
+    const result = await runCli(["--parallel", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/left 1 process|leftover/);
+    // Not held up by a kill's grace period (2 s) either.
+    expect(readReport(p, "r.json").files[0]?.durationSeconds).toBeLessThan(1.5);
+    expect(processesWith(mark)).toEqual([]);
+  });
+});
+
 describe("crashes", () => {
   it("names the signal of a crashed pytest and stops the run under --fail-fast", async () => {
     const mark = marker("crash");
