@@ -239,7 +239,7 @@ function slowHint(timeoutSeconds: number | null): string {
     timeoutSeconds === null
       ? "No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it."
       : `--timeout stops it at ${formatSeconds(timeoutSeconds)}.`;
-  return `         ${stop} If it waits for a fixed port another file holds, it never gets it: files that run at once derive their ports from GRIMOIRE_SLOT, which differs for each of them.`;
+  return `         ${stop} If it waits for a fixed port another file holds, it never gets it: give files that run at once ports derived from GRIMOIRE_SLOT, which differs for each of them.`;
 }
 
 /** Why the run is stopping, in words; `over`: said in the summary, once everything has stopped. */

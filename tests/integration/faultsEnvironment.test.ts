@@ -160,7 +160,7 @@ def server():
     await cli.waitForOutput(/^PASS\s+tests\/http\/test_[ab]\.py/m);
     const waiting = /^PASS\s+tests\/http\/test_a\.py/m.test(cli.stdoutSoFar()) ? "b" : "a";
     await cli.waitForOutput(new RegExp(`^SLOW\\s+tests/http/test_${waiting}\\.py\\s+\\d+\\.0s\\s+still running$`, "m"));
-    await cli.waitForOutput(/No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it\. If it waits for a fixed port another file holds, it never gets it: files that run at once derive their ports from GRIMOIRE_SLOT/);
+    await cli.waitForOutput(/No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it\. If it waits for a fixed port another file holds, it never gets it: give files that run at once ports derived from GRIMOIRE_SLOT/);
     cli.child.kill("SIGINT");
     const result = await cli.done;
     expect(result.code).toBe(130);
