@@ -7,7 +7,8 @@
  * and failed in the other is flaky, where a test that failed before a change
  * and passes after it was fixed (history.ts keeps the two apart). Outside a
  * git repository, or when git cannot answer, every run counts as the same
- * code: the fingerprint is then the conditions' alone, or null without any.
+ * code: the fingerprint is then the conditions' alone (none being conditions
+ * too: a run without `-W error` is not the run with it).
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -24,7 +25,7 @@ const UNTRACKED_READ = 500;
  * whether it answered): a test that failed under `-W error` and passes
  * without it was not flaky either. None: the fingerprint of the source alone.
  */
-export async function sourceState(root: string, conditions: readonly string[] = []): Promise<string | null> {
+export async function sourceState(root: string, conditions: readonly string[] = []): Promise<string> {
   try {
     const ask = (args: string[]) => capture("git", args, { cwd: root, env: process.env, timeoutMs: GIT_TIMEOUT_MS });
     const [head, diff, untracked] = await Promise.all([
@@ -51,11 +52,11 @@ export async function sourceState(root: string, conditions: readonly string[] = 
 
 /**
  * Outside a repository (or where git cannot answer) the source is unknown and
- * counts as the same in every run (null, with no conditions); the conditions
- * still tell runs apart: a failure against a server that was down is no flake.
+ * counts as the same in every run; the conditions still tell runs apart: a
+ * failure against a server that was down, or under `-- -W error`, is no flake.
  */
-function conditionsAlone(conditions: readonly string[]): string | null {
-  return conditions.length === 0 ? null : fingerprint(crypto.createHash("sha1").update("no source\0"), conditions);
+function conditionsAlone(conditions: readonly string[]): string {
+  return fingerprint(crypto.createHash("sha1").update("no source\0"), conditions);
 }
 
 /** What `hash` holds so far, and the conditions, as the short fingerprint history keeps. */

@@ -83,8 +83,9 @@ describe("history and order", () => {
     p.write("tests/http/test_slow.py", sleeper(0));
     p.write("tests/http/test_fails.py", "def test_x():\n    pass\n");
     expect((await runCli(["--parallel", "--last-failed"], { cwd: p.root })).code).toBe(0);
-    // The failed test ran alone, by node id: its letter is kept, the file as a whole gets none.
-    expect(history(p).files["tests/http/test_fails.py"]).toMatchObject({ recent: "F", tests: { "tests/http/test_fails.py::test_x": "FFP" } });
+    // The failed test ran alone, by node id: its letter is kept, the file as a whole gets none. The run had no
+    // --timeout, the two before it had: other conditions, a new stretch (no flake across it), in git or outside it.
+    expect(history(p).files["tests/http/test_fails.py"]).toMatchObject({ recent: "F|", tests: { "tests/http/test_fails.py::test_x": "FF|P" } });
     const all = await runCli(["--parallel", "--last-failed", "--report-json", "all.json"], { cwd: p.root });
     expect(all.stdout).toMatch(/--last-failed: nothing failed, timed out or was cancelled last time; running everything/);
     expect(readReport(p, "all.json").files).toHaveLength(3);
@@ -151,8 +152,17 @@ describe("history and order", () => {
     expect(flipped.stdout).toMatch(/Flaky recently .*: 1 file\n +40% {2}tests\/http\/test_a\.py {2}failed 2 of its last 5 runs/);
   });
 
-  it("in a git repository, does not call a test flaky that failed only under other pytest arguments or another --timeout", async () => {
-    const p = project({ "tests/http/test_w.py": "import warnings\n\ndef test_w():\n    warnings.warn('old api', UserWarning)\n" });
+  it("in a git repository or outside one, does not call a test flaky that failed only under other pytest arguments or another --timeout", async () => {
+    const warns = "import warnings\n\ndef test_w():\n    warnings.warn('old api', UserWarning)\n";
+    // Outside git the source is unknown (every run the same code): the conditions alone tell the runs apart.
+    const outside = project({ "tests/http/test_w.py": warns });
+    expect((await runCli(["--parallel", "--", "-W", "error::UserWarning"], { cwd: outside.root })).code).toBe(1);
+    const without = await runCli(["--parallel"], { cwd: outside.root });
+    expect(without.code).toBe(0);
+    expect(without.stdout).not.toMatch(/Flaky recently/);
+    expect(history(outside).files["tests/http/test_w.py"]?.recent).toBe("F|P");
+
+    const p = project({ "tests/http/test_w.py": warns });
     const git = (...args: string[]) => execFileSync("git", args, { cwd: p.root, env: { ...process.env, GIT_AUTHOR_NAME: "Dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "Dev", GIT_COMMITTER_EMAIL: "dev@example.com" } });
     git("init", "-q", "-b", "main");
     git("add", "-A");
@@ -175,7 +185,9 @@ describe("history and order", () => {
     const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const env = { ...testEnv(), E2E_BASE_URL: `http://127.0.0.1:${port}/` };
-    expect(await sourceState(p.root)).toBeNull();
+    // Outside git the source is unknown: every run counts as the same code, and the conditions tell runs apart.
+    expect(await sourceState(p.root)).toBe(await sourceState(p.root));
+    expect(await sourceState(p.root)).not.toBe(await sourceState(p.root, ["--timeout=2"]));
     expect(await sourceState(p.root, ["base URL a"])).not.toBe(await sourceState(p.root, ["base URL b"]));
     const down = await runCli(["--parallel"], { cwd: p.root, env });
     expect(down.code).toBe(1);
