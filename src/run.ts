@@ -167,7 +167,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const source = record && config.shard === null ? sourceOnceStarted(events, async () => sourceState(config.root, testConditions(config, shape, io.env, await start.baseUrlProblem))) : null;
     const coverage = listing?.coverage ?? null;
     // Not while pytest-cov measures: a package imported before coverage starts would have its module-level lines missed.
-    const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally(config.preload.map((name) => name.split(".")[0] ?? name)) : null;
+    // What the fork server imports already (--preload, and auto-preload's for the conftests) is never the hint's: a
+    // file that still imports some of it imports what the server refused or has not followed yet.
+    const preloadedRoots = [...config.preload, ...(listed.autoPreloaded?.modules ?? [])].map((name) => name.split(".")[0] ?? name);
+    const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally(preloadedRoots) : null;
     const djangoDatabases = new DjangoDatabaseTally();
     const runBatch = createBatchRunner({
       root: config.root,

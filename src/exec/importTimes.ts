@@ -20,7 +20,7 @@ export class ImportTally {
   private fileSeconds = 0;
   private readonly preloaded: Set<string>;
 
-  /** `preloaded`: the top-level names of --preload, which a file imports again only when the server refused them. */
+  /** `preloaded`: the top-level names the fork server preloaded (--preload, auto-preload), which a file imports again only where the server refused them or has not followed it yet: naming them would change nothing. */
   constructor(preloaded: readonly string[] = []) {
     this.preloaded = new Set(preloaded);
   }
@@ -78,13 +78,17 @@ export function preloadHint(costly: readonly CostlyImport[]): string | null {
  * With `learn` (auto-preload), an installed package a file imported for itself
  * at a cost (LEARNED_PRELOAD_MIN_SECONDS) is asked for too, and followed from
  * then on: what the test modules import, where auto-preload saw only the
- * conftests'. Never the project's own code, and never a package any of whose
- * modules the file imported after it changed os.environ (that import may have
- * read what the file set).
+ * conftests'. Never the project's own code. A package any of whose modules a
+ * file imported after it changed os.environ (that import may have read what
+ * the file set: Django's settings-dependent modules under a test module's
+ * `os.environ.setdefault("DJANGO_SETTINGS_MODULE", …)`) is neither learned
+ * nor followed further from then on, a preloaded one included.
  */
 export class PreloadFollower {
   private readonly asked = new Set<string>();
   private readonly roots: string[];
+  /** Packages a file imported a module of after changing os.environ: never followed or learned from then on. */
+  private readonly readsEnviron = new Set<string>();
 
   /** `roots`: the packages the fork server preloaded (from --preload, and auto-preload's). */
   constructor(
@@ -97,9 +101,13 @@ export class PreloadFollower {
   /** The modules to preload after a file with these imports: under a root, not test code, not asked for before. */
   next(imports: ReadonlyMap<string, PackageImport>): string[] {
     const wanted: string[] = [];
+    // A module the file imported after changing os.environ may read what the file set: imported once in the server,
+    // every later file would get the server's reading (a preloaded package's submodule as much as a new package).
+    for (const [name, entry] of imports) if (entry.afterEnvironChange) this.readsEnviron.add(name);
+    const followed = (module: string): boolean => !this.readsEnviron.has(module.split(".")[0] ?? module);
     if (this.learn) {
       for (const [name, entry] of imports) {
-        if (entry.kind !== "installed" || entry.afterEnvironChange || entry.seconds < LEARNED_PRELOAD_MIN_SECONDS || this.asked.has(name) || this.roots.includes(name) || leftToFiles(name)) continue;
+        if (entry.kind !== "installed" || !followed(name) || entry.seconds < LEARNED_PRELOAD_MIN_SECONDS || this.asked.has(name) || this.roots.includes(name) || leftToFiles(name)) continue;
         this.asked.add(name);
         this.roots.push(name);
         wanted.push(name);
@@ -107,7 +115,7 @@ export class PreloadFollower {
     }
     for (const entry of imports.values()) {
       for (const name of entry.modules) {
-        if (this.asked.has(name) || !this.roots.some((root) => name.startsWith(`${root}.`)) || leftToFiles(name)) continue;
+        if (this.asked.has(name) || !followed(name) || !this.roots.some((root) => name.startsWith(`${root}.`)) || leftToFiles(name)) continue;
         this.asked.add(name);
         wanted.push(name);
       }

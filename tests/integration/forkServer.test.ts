@@ -397,6 +397,23 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("never names a package the fork server preloads already (auto-preload's), whose module each file imports for itself after changing os.environ", async () => {
+    const files: Record<string, string> = {
+      "site-packages/djlike/__init__.py": "",
+      // Reads, at import, what each test module sets just before importing it: every file imports it for itself.
+      "site-packages/djlike/db.py": 'import os, time\ntime.sleep(0.3)\nNAME = os.environ.get("DJLIKE_DB")\n',
+      "tests/conftest.py": "import djlike\n",
+    };
+    for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = `import os\nos.environ["DJLIKE_DB"] = "db ${i}"\nimport djlike.db\n\ndef test_uses():\n    assert djlike.db.NAME == "db ${i}"\n`;
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env: withSitePackages(p) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): djlike/);
+    // --preload djlike would change nothing: the server has it, and each file's djlike.db stays its own.
+    expect(result.stdout).not.toMatch(/imported by each file for itself|--preload djlike/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("follows a preloaded package into the submodules its files import, for the files forked after", async () => {
     // A package whose __init__ imports nothing of it: preloading it alone would spare the files nothing.
     const files: Record<string, string> = {

@@ -90,6 +90,15 @@ describe("installed packages learned from the files (auto-preload)", () => {
     expect(new PreloadFollower([], false).next(first)).toEqual([]);
   });
 
+  it("follows no package, a preloaded one included, whose module a file imported after changing os.environ: not for that file, nor any after", () => {
+    const follower = new PreloadFollower(["djlike"], true);
+    // The test module sets DJLIKE_DB, then imports djlike.db, which reads it: the server's import would read the run's.
+    expect(follower.next(new Map([imported("djlike", 0.3, "installed", ["djlike.db"], true)]))).toEqual([]);
+    expect(follower.next(new Map([imported("djlike", 0.3, "installed", ["djlike.db", "djlike.models"])]))).toEqual([]);
+    // Another package is followed as before.
+    expect(follower.next(new Map([imported("pydantic", 0.4, "installed", ["pydantic.main"])]))).toEqual(["pydantic", "pydantic.main"]);
+  });
+
   it("follows a learned package no further once the fork server refused it", () => {
     const follower = new PreloadFollower([], true);
     expect(follower.next(new Map([imported("IPython", 0.3, "installed", ["IPython", "IPython.core"])]))).toEqual(["IPython", "IPython.core"]);
