@@ -45,7 +45,7 @@ export const OPTIONS = {
     group: SELECTION,
   },
   "changed-always": { type: "list", describe: "With --changed: globs of files (data, templates, SQL) whose change runs every test file; comma-separated", group: SELECTION },
-  parallel: { type: "boolean", describe: "One pytest process per test file, --workers at a time", group: MODES },
+  parallel: { type: "boolean", describe: "One pytest process per test file, --workers at a time (without it: one pytest process over the whole selection, stopping at the first failure, -x)", group: MODES },
   workers: { type: "string", alias: "n", describe: "Pool size: a number, or auto (the machine's CPUs, at most one per file)", group: MODES, defaultText: DEFAULT_WORKERS },
   debug: { type: "boolean", describe: "Serial debugging run: pytest --lf -x --tb=long -v", group: MODES },
   "fork-server": { type: "boolean", describe: "Fork each file's pytest from a process that has imported pytest and its plugins once (Linux, --parallel); --no-fork-server starts each afresh", group: MODES, defaultText: "on" },
