@@ -15,6 +15,17 @@ which an import done once in the server would hide. Once a module is refused,
 the other modules of its package in the same request are not tried. It never
 imports the project's own code unless that code is named.
 
+Taking a module back out of sys.modules does not take back what its import did
+elsewhere: a filter added to a logger, an exit handler, a patched attribute of
+another module. So the modules are first tried in a forked child, which
+reports what it would preload and what it refuses; the server imports only
+what the child preloaded. A refused module never runs in the server (before,
+sanic's logging module, imported on the way to a refused package, left a
+filter on its logger that made later files' own import drop their records). A
+module whose import kills the child is refused too, where it would have killed
+the server. The price: each preloaded module is imported twice, once in the
+child and once here.
+
 While a module is imported, the per-file variables are not in its os.environ
 at all: a module that looks through the whole environment (for its own
 prefix, say) sees none of them and takes nothing of one file's into another,
@@ -22,8 +33,11 @@ while one that asks for a per-file variable by name is refused, since it would
 keep the server's answer (that there is none).
 """
 
+import faulthandler
 import importlib
+import json
 import os
+import signal
 import sys
 import sysconfig
 import warnings
@@ -76,6 +90,49 @@ def _watched_import(name, per_file):
 
 
 def preload(names, per_file, installed_only=lambda name: False):
+    """Tries `names` in a forked child, then imports here what it preloaded; returns (preloaded, refused) as _preload does."""
+    if not names:
+        return [], []
+    tried = _tried_in_child(names, per_file, installed_only)
+    accepted = [name for name in names if name in tried[0]]
+    preloaded, refused_here = _preload(accepted, per_file, installed_only)
+    return preloaded, tried[1] + refused_here
+
+
+def _tried_in_child(names, per_file, installed_only):
+    """What _preload would do with `names`, found in a forked child that then exits: (preloaded, refused)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        try:
+            # Not the server's: the signals end it as they end any process, and its imports' output is not shown twice.
+            signal.set_wakeup_fd(-1)
+            for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGCHLD):
+                signal.signal(signum, signal.SIG_DFL)
+            faulthandler.disable()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            preloaded, refused = _preload(names, per_file, installed_only)
+            with os.fdopen(write_fd, "w") as out:
+                json.dump({"preloaded": preloaded, "refused": refused}, out)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as answer:
+        text = answer.read()
+    _, status = os.waitpid(pid, 0)
+    try:
+        tried = json.loads(text)
+        return tried["preloaded"], tried["refused"]
+    except (ValueError, KeyError, TypeError):
+        # It died while importing them (a crash in an extension module, say): none is imported here.
+        how = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.waitstatus_to_exitcode(status)}"
+        return [], [{"module": name, "reason": f"{_FAILED}: the process that tried it ended ({how})"} for name in names]
+
+
+def _preload(names, per_file, installed_only=lambda name: False):
     """Imports each module of `names`; returns (preloaded, refused), refused as the protocol sends them.
 
     Each refusal is `{"module": name, "reason": why}`, with `"untried": True` for

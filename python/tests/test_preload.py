@@ -156,3 +156,28 @@ def test_after_a_module_is_refused_the_other_modules_of_its_package_are_not_trie
     ]
     assert (package / "imports.txt").read_text() == "shell_pkg\n"
     assert "shell_pkg" not in sys.modules and "app_lexers" not in sys.modules
+
+
+def test_a_refused_module_never_runs_here_so_nothing_it_does_elsewhere_outlives_its_refusal(modules):
+    # Sanic's logging module adds a filter to its logger at import; a package importing it was refused for warning.
+    modules(
+        logs_mod='import logging\nlogging.getLogger("grimoire.test.logs").addFilter(lambda record: False)\n',
+        warner_mod='import warnings, logs_mod\nwarnings.warn("old", DeprecationWarning)\n',
+    )
+    preloaded, refused = preload(["warner_mod"], PER_FILE)
+    assert preloaded == []
+    assert [entry["module"] for entry in refused] == ["warner_mod"]
+    import logging
+
+    # Tried in a child: this process never imported it, and its logger has no filter that a file's own import would add to.
+    assert logging.getLogger("grimoire.test.logs").filters == []
+    assert "logs_mod" not in sys.modules
+
+
+def test_a_module_whose_import_kills_the_process_is_refused_and_this_one_goes_on(modules):
+    modules(fatal_mod="import os\nos.abort()\n", fine_mod="VALUE = 1\n")
+    preloaded, refused = preload(["fatal_mod"], PER_FILE)
+    assert preloaded == []
+    assert refused == [{"module": "fatal_mod", "reason": "its import failed: the process that tried it ended (killed by signal 6)"}]
+    assert preload(["fine_mod"], PER_FILE) == (["fine_mod"], [])
+    assert sys.modules["fine_mod"].VALUE == 1

@@ -397,6 +397,22 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("leaves nothing of a refused preload in the server: the project's logger keeps one filter, its own file's (sanic's suite)", async () => {
+    const p = project({
+      "proj/__init__.py": "",
+      "proj/log.py": "import logging\n\nclass VerbosityFilter(logging.Filter):\n    verbosity = 0\n\n    def filter(self, record):\n        return getattr(record, 'verbosity', 0) <= self.verbosity\n\nlogger = logging.getLogger('proj')\nlogger.addFilter(VerbosityFilter())\n",
+      // An installed helper that imports the project: auto-preload refuses it (the project's own code).
+      "site-packages/helper.py": "import proj.log\n",
+      "tests/conftest.py": "import helper\n",
+      "tests/http/test_verbose.py":
+        "import logging\nfrom proj.log import VerbosityFilter, logger\n\ndef test_verbose_record_kept(caplog):\n    VerbosityFilter.verbosity = 1\n    with caplog.at_level(logging.INFO):\n        logger.info('hello', extra={'verbosity': 1})\n    assert ('proj', logging.INFO, 'hello') in caplog.record_tuples\n    assert len(logger.filters) == 1\n",
+    });
+    const result = await runCli(["--parallel", "--verbose"], { cwd: p.root, env: testEnv({ PYTHONPATH: `${path.join(p.root, "site-packages")}:${p.root}` }) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/not preloading helper: its import imported the project's own code/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("never names a package the fork server preloads already (auto-preload's), whose module each file imports for itself after changing os.environ", async () => {
     const files: Record<string, string> = {
       "site-packages/djlike/__init__.py": "",
