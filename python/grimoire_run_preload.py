@@ -6,9 +6,8 @@ forked, so it must not depend on what differs between files: a module that
 reads, while it is imported, an environment variable grimoire-run sets per file
 (GRIMOIRE_SLOT, E2E_BASE_URL, the managed database's URL…) would carry the
 server's value into every file. Each import is watched; a module that reads
-one is taken back out of the server (every module its import brought in is
-dropped from sys.modules, so each file imports it afresh, as without preload)
-and reported as refused. A module that cannot be imported is refused too, and
+one is refused (every module its import brought in is dropped from
+sys.modules, so each file imports it afresh, as without preload). A module that cannot be imported is refused too, and
 so is one whose import warns: in a file's own import, pytest's warning filters
 see that warning (a project's `filterwarnings = error` makes it a failure),
 which an import done once in the server would hide. Once a module is refused,

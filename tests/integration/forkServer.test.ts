@@ -239,8 +239,8 @@ VALUE = 42
     const result = await runCli(["--parallel", "-n", "2", "--preload", "heavy,settings_at_import"], { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const imports = p.read("imports.txt").trim().split("\n").map((line) => line.split(" ")[0]);
-    // heavy: once, in the server; settings_at_import: refused, so imported by each of the 4 files (plus the refused try).
-    expect(imports.filter((name) => name === "heavy")).toHaveLength(1);
+    // heavy: tried in a child, then once in the server; settings_at_import: refused, so imported by each of the 4 files (plus the refused try).
+    expect(imports.filter((name) => name === "heavy")).toHaveLength(2);
     expect(imports.filter((name) => name === "settings")).toHaveLength(5);
     expect(result.stderr).toMatch(/not preloading settings_at_import: its import reads GRIMOIRE_SLOT, which each file sets for itself; each file imports it itself/);
   });
@@ -282,9 +282,9 @@ VALUE = 42
     expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): envscan, heavylib/);
     expect(result.stdout).toMatch(/not preloading slotlib: its import reads GRIMOIRE_SLOT/);
     expect(result.stdout).toMatch(/not preloading settingsreader: its import imported the project's own code \(proj_settings\)/);
-    // The listing's import, then the server's; no file imports them again. slotlib: the listing's, the refused try, and each file's.
-    expect(importsBy("heavylib")).toBe(2);
-    expect(importsBy("envscan")).toBe(2);
+    // The listing's import, the try in a child, then the server's; no file imports them again. slotlib: the listing's, the refused try, and each file's.
+    expect(importsBy("heavylib")).toBe(3);
+    expect(importsBy("envscan")).toBe(3);
     expect(importsBy("slotlib")).toBe(6);
 
     p.write("imports.txt", "");
@@ -321,8 +321,8 @@ VALUE = 42
     const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): weblib\n/);
-    // The listing's import, then the server's: no file's conftest imports it again.
-    expect(p.read("imports.txt").trim().split("\n")).toHaveLength(2);
+    // The listing's import, the try in a child, then the server's: no file's conftest imports it again.
+    expect(p.read("imports.txt").trim().split("\n")).toHaveLength(3);
     expect(processesIn(p.root)).toEqual([]);
   });
 
@@ -490,7 +490,8 @@ if names is not None:
   it("is a list in pyproject.toml, refuses what is not a module name, and says when there is no fork server to preload into", async () => {
     const p = project({ "pyproject.toml": '[tool.grimoire-run]\npreload = ["heavy"]\n', "heavy.py": COUNTED("heavy"), "tests/http/test_a.py": "import heavy\n\ndef test_a():\n    pass\n" });
     expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
-    expect(p.read("imports.txt").trim().split("\n")).toHaveLength(1);
+    // Tried in a child, then imported in the server; the file imports it no more.
+    expect(p.read("imports.txt").trim().split("\n")).toHaveLength(2);
     const bad = await runCli(["--parallel", "--preload", "not a module"], { cwd: p.root });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--preload: "not a module" is not a Python module name/);
