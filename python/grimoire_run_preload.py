@@ -7,10 +7,11 @@ reads, while it is imported, an environment variable grimoire-run sets per file
 (GRIMOIRE_SLOT, E2E_BASE_URL, the managed database's URL…) would carry the
 server's value into every file. Each import is watched; a module that reads
 one is refused (every module its import brought in is dropped from
-sys.modules, so each file imports it afresh, as without preload). A module that cannot be imported is refused too, and
-so is one whose import warns: in a file's own import, pytest's warning filters
-see that warning (a project's `filterwarnings = error` makes it a failure),
-which an import done once in the server would hide. Once a module is refused,
+sys.modules, so each file imports it afresh, as without preload). A module
+that cannot be imported is refused too, and so is one whose import warns: in
+a file's own import, pytest's warning filters see that warning (a project's
+`filterwarnings = error` makes it a failure), which an import done once in the
+server would hide. Once a module is refused,
 the other modules of its package in the same request are not tried. It never
 imports the project's own code unless that code is named.
 
@@ -92,10 +93,9 @@ def preload(names, per_file, installed_only=lambda name: False):
     """Tries `names` in a forked child, then imports here what it preloaded; returns (preloaded, refused) as _preload does."""
     if not names:
         return [], []
-    tried = _tried_in_child(names, per_file, installed_only)
-    accepted = [name for name in names if name in tried[0]]
-    preloaded, refused_here = _preload(accepted, per_file, installed_only)
-    return preloaded, tried[1] + refused_here
+    kept_there, refused_there = _tried_in_child(names, per_file, installed_only)
+    preloaded, refused_here = _preload(kept_there, per_file, installed_only)
+    return preloaded, refused_there + refused_here
 
 
 def _tried_in_child(names, per_file, installed_only):

@@ -55,7 +55,7 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
         ? "--last-failed: nothing failed, timed out or was cancelled last time; running nothing (pytest's --lfnf none)"
         : selection.everything
         ? "--last-failed: nothing failed, timed out or was cancelled last time; running everything"
-        : `--last-failed: running ${[tests > 0 ? `the ${plural(tests, "test")} that failed` : "", whole > 0 ? `${plural(whole, "whole file")} that ${whole === 1 ? "failed without a test to show for it, timed out, or was cancelled" : "failed without a test to show for it, timed out, or were cancelled"}` : ""].filter(Boolean).join(", and ")}`,
+        : `--last-failed: running ${[tests > 0 ? `the ${plural(tests, "test")} that failed` : "", whole > 0 ? `${plural(whole, "whole file")} that failed without a test to show for it, timed out, or ${whole === 1 ? "was" : "were"} cancelled` : ""].filter(Boolean).join(", and ")}`,
     );
   }
   let shard: ShardReport | null = null;

@@ -407,7 +407,7 @@ VALUE = 42
       "tests/http/test_verbose.py":
         "import logging\nfrom proj.log import VerbosityFilter, logger\n\ndef test_verbose_record_kept(caplog):\n    VerbosityFilter.verbosity = 1\n    with caplog.at_level(logging.INFO):\n        logger.info('hello', extra={'verbosity': 1})\n    assert ('proj', logging.INFO, 'hello') in caplog.record_tuples\n    assert len(logger.filters) == 1\n",
     });
-    const result = await runCli(["--parallel", "--verbose"], { cwd: p.root, env: testEnv({ PYTHONPATH: `${path.join(p.root, "site-packages")}:${p.root}` }) });
+    const result = await runCli(["--parallel", "--verbose"], { cwd: p.root, env: withSitePackages(p) });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/not preloading helper: its import imported the project's own code/);
     expect(processesIn(p.root)).toEqual([]);
