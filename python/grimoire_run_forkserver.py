@@ -415,6 +415,10 @@ def _preload_more(request, events):
     grimoire-run sends no more files (a thread cannot be taken back).
     """
     wanted = [name for name in request["modules"] if name not in sys.modules]
+    if not wanted:
+        # Nothing imported, nothing new to freeze: the collection _preload_watched ends with would only delay the first file.
+        events.emit("preloaded", preloaded=[], refused=[])
+        return
     # Auto-preload never imports the project's own code; a package named in --preload, followed into its modules, may be it.
     named = {name.partition(".")[0] for name in _list_option(sys.argv, "--preload")}
     preloaded, refused, unsafe = _preload_watched(wanted, request["perFileEnv"], installed_only=lambda name: name.partition(".")[0] not in named)

@@ -16,6 +16,11 @@ selects only to divide a file among the processes of a split (--split).
   `pytest_ignore_collect` hook applied); each file collector (a test module, a
   doctest module or text file, a plugin's YAML file) is recorded and not
   opened. The session runs nothing and writes nothing to pytest's cache.
+  Once the answer is written, the selection hooks having run through (`-k`
+  and `-m` refuse a bad expression there), it prints a line saying so
+  (`_LISTED`), on which grimoire-run reads the answer while pytest ends the
+  session (the plugins' summaries and teardown, which can import a whole
+  library).
 - GRIMOIRE_ONLY_FILES: a file listing paths. Everything else under the
   collection arguments is ignored, so that grimoire-run can give a process
   the same folder arguments a plain run gets (and with them pytest's own
@@ -416,6 +421,9 @@ class Lister:
             cache.set = lambda key, value: None
         # Text files the doctest plugin collected that hold no example (read as pytest reads them, no code run).
         self.empty_texts = set()
+        # Whether the selection hooks (-k, -m and plugins') ran through: pytest ends the collection (this plugin's
+        # pytest_collection_finish included) even when one of them refused its arguments.
+        self.selected = False
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_make_collect_report(self, collector):
@@ -425,6 +433,11 @@ class Lister:
                 self.empty_texts.add(str(collector.path))
             return pytest.CollectReport(collector.nodeid, "passed", None, [])
         return None
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_collection_modifyitems(self):
+        outcome = yield
+        self.selected = outcome.excinfo is None
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -469,10 +482,25 @@ class Lister:
         }
         with open(self.out, "w", encoding="utf-8") as handle:
             json.dump(listing, handle)
+        if self.selected:
+            _say_listed(config, self.out)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
         return True
+
+
+# The line the listing prints once its answer is written (grimoire-run's askPytest.ts reads it, and keeps it out of the log).
+_LISTED = "grimoire-run: listed the files in "
+
+
+def _say_listed(config, out):
+    """Prints `_LISTED` on a line of its own, after whatever pytest has written so far."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+    sys.stdout.write(f"{_LISTED}{out}\n")
+    sys.stdout.flush()
 
 
 # Hooks pytest calls only for the conftests of a node's own folder and above: a conftest with nothing else (and its

@@ -10,6 +10,7 @@
  * watchdog go.
  */
 import path from "node:path";
+import type { Answer } from "./discovery/askPytest.js";
 import type { StopCause } from "./events.js";
 import type { RunEvents } from "./events.js";
 import { watchInterrupts, type InterruptSignal, type InterruptWatch } from "./interrupts.js";
@@ -38,7 +39,7 @@ export class RunSession {
   private forkServerStart: Promise<ForkServer | string | null> | null = null;
   private environmentStart: Promise<ManagedEnvironment> | null = null;
   private browsersStart: Promise<BrowserServers> | null = null;
-  private listingStart: { done: Promise<unknown>; abort: AbortController } | null = null;
+  private listingStart: { done: Promise<unknown>; abort: AbortController; answered: boolean } | null = null;
   private terminal: Terminal | null = null;
   private closed = false;
 
@@ -119,15 +120,19 @@ export class RunSession {
   }
 
   /**
-   * Starts pytest's listing of the files while the rest of the run starts;
-   * the work is given a signal that fires when the run stops or when close()
-   * finds it still running. Returns its answer, to await later: should the
-   * run end first (a failure before it is read), close() ends it and waits.
+   * Starts pytest's listing of the files; the work is given a signal that
+   * fires when the run stops or when close() finds it still running. Returns
+   * its answer, to await later. The listing's process may still be ending its
+   * session once its answer is read: finish() and close() wait for it to end
+   * by itself. close() ends it first when its answer was never read (the run
+   * failed before reading it); a stop of the run ends it in any case.
    */
-  startListing<T>(work: (cancel: AbortSignal) => Promise<T>): Promise<T> {
+  startListing(work: (cancel: AbortSignal) => Promise<Answer | "cancelled">): Promise<Answer | "cancelled"> {
     const abort = new AbortController();
     const answer = work(AbortSignal.any([this.stopping, abort.signal]));
-    this.listingStart = { done: answer.catch(() => null), abort };
+    const listing = { done: answer.then((given) => (given === "cancelled" ? undefined : given.ended)).catch(() => undefined), abort, answered: false };
+    answer.then(() => (listing.answered = true)).catch(() => undefined);
+    this.listingStart = listing;
     return answer;
   }
 
@@ -197,6 +202,8 @@ export class RunSession {
    */
   async finish(events: RunEvents, killGraceSeconds: number): Promise<{ teardownFailed: boolean }> {
     const teardownFailed = !(await this.closeEnvironment());
+    // Before the fork server, which would end the listing's process with its other children.
+    await this.listingStart?.done;
     await this.closeBrowsers();
     await this.closeForkServer();
     const leftovers = await sweepLeftovers(this.runId, killGraceSeconds);
@@ -235,7 +242,8 @@ export class RunSession {
   private async closeListing(): Promise<void> {
     const start = this.listingStart;
     this.listingStart = null;
-    start?.abort.abort();
+    // A listing that has answered is ending its session by itself (unless the run stops, which ends it too).
+    if (start?.answered === false) start.abort.abort();
     await start?.done;
   }
 

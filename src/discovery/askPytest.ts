@@ -4,7 +4,10 @@
  * collector and opens none (see python/grimoire_run_pytest.py). Conftests are
  * loaded and every ignore rule applied exactly as in a plain run; no test
  * module is imported. Forked from the fork server where there is one (pytest
- * and its plugins are imported already), else a fresh process.
+ * and its plugins are imported already), else a fresh process. The answer is
+ * read as soon as the plugin says it is written: the session's end (the
+ * plugins' summaries and teardown: Hypothesis's imports all of Hypothesis)
+ * runs on beside the run's first files, and the run awaits it before it ends.
  */
 import fs from "node:fs";
 import { PYTEST_ARGUMENTS_SEE, UsageError } from "../errors.js";
@@ -73,15 +76,31 @@ export interface ListingRequest {
   killGraceMs: number;
 }
 
+/** pytest's answer, and the end of the session that gave it. */
+export interface Answer {
+  listing: Listing;
+  /** Settles when the listing's process has ended (never rejects): the run awaits it before it ends. */
+  ended: Promise<void>;
+}
+
 /** Lines of pytest's own output shown when it could not answer. */
 const SHOWN_LINES = 25;
+/** The line the plugin prints once its answer is written, followed by the answer's path (python/grimoire_run_pytest.py's `_LISTED`). */
+const LISTED = "grimoire-run: listed the files in ";
 
-export async function askPytest(request: ListingRequest): Promise<Listing | "cancelled"> {
+export async function askPytest(request: ListingRequest): Promise<Answer | "cancelled"> {
   const answer = request.logFile.replace(/\.log$/, ".json");
   fs.rmSync(answer, { force: true });
   const pytestArgs = [...request.pytestArgs, ...request.args.map((arg) => (arg.startsWith("-") ? `./${arg}` : arg))];
   const ownJunit = request.env["GRIMOIRE_JUNIT_XML"];
-  const report = await runProcess(
+  let written = (): void => undefined;
+  const listed = new Promise<"listed">((resolve) => (written = () => resolve("listed")));
+  const isListed = (line: string): boolean => {
+    if (line.trimEnd() !== `${LISTED}${answer}`) return false;
+    written();
+    return true;
+  };
+  const run = runProcess(
     {
       launch: {
         command: request.python.command,
@@ -93,7 +112,7 @@ export async function askPytest(request: ListingRequest): Promise<Listing | "can
       },
       marker: `GRIMOIRE_LIST_FILE=${answer}`,
       logFile: request.logFile,
-      ...(ownJunit === undefined ? {} : { drop: (line: string) => isOwnJunitNote(line, ownJunit) }),
+      drop: (line: string) => isListed(line) || (ownJunit !== undefined && isOwnJunitNote(line, ownJunit)),
       outputMode: "lines",
       timeoutMs: null,
       killGraceMs: request.killGraceMs,
@@ -102,6 +121,12 @@ export async function askPytest(request: ListingRequest): Promise<Listing | "can
     },
     request.launcher,
   );
+  if ((await Promise.race([run, listed])) === "listed") {
+    // Collected and selected: the arguments pytest refuses (exit 4) are refused by then.
+    const early = readListing(answer);
+    if (early !== null) return { listing: early, ended: run.then(() => undefined, () => undefined) };
+  }
+  const report = await run;
   if (report.cancelled) return "cancelled";
   const listing = readListing(answer);
   // 4 is pytest's usage error: bad arguments, or a conftest pytest could not load at start.
@@ -115,7 +140,7 @@ export async function askPytest(request: ListingRequest): Promise<Listing | "can
     }
     throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, PYTEST_ARGUMENTS_SEE);
   }
-  return listing;
+  return { listing, ended: Promise.resolve() };
 }
 
 /** The run's pytest environment, asking for a listing: nothing of a file's own process (its limit, its records) applies. */

@@ -11,7 +11,7 @@ import { readChanges, type ChangeSet } from "../changes/git.js";
 import type { ScannedImports } from "../changes/importScan.js";
 import { readForwardedArgs, type ForwardedArgs } from "../config/pytestArgs.js";
 import type { RunConfig } from "../config/runConfig.js";
-import { askPytest, type Listing, type ListingRequest } from "../discovery/askPytest.js";
+import { askPytest, type Answer, type Listing, type ListingRequest } from "../discovery/askPytest.js";
 import { collectionRequest, selectionFrom, type CollectionRequest, type Selection } from "../discovery/selection.js";
 import { mayMeasureCoverage } from "../discovery/sourceHints.js";
 import { ForkServer, type ForkServerOptions, type PreloadOutcome } from "../exec/forkServer.js";
@@ -73,7 +73,7 @@ export interface Started {
   /** What the test environment (started here, coming up meanwhile) says before the run's reporters listen. */
   environmentEvents: HeldEvents;
   /** pytest's listing, started with the fork server rather than after it; null when it is asked once the run has started. */
-  earlyListing: Promise<Listing | "cancelled"> | null;
+  earlyListing: Promise<Answer | "cancelled"> | null;
 }
 
 /**
@@ -127,8 +127,13 @@ export interface Listed {
 export async function listFiles(config: RunConfig, session: RunSession, shape: RunShape, started: Started): Promise<Listed | "cancelled"> {
   const { request } = shape;
   const forwardedArgs = forwardedArgsOf(config, shape);
-  const listing = shape.direct ? null : await (started.earlyListing === null ? askPytest(listingRequest(config, shape, started, session.stopping, session.hurrying)) : listedEarly(config, started, started.earlyListing));
-  if (listing === "cancelled" || session.interruptedBy !== null) return "cancelled";
+  const answer = shape.direct
+    ? null
+    : await (started.earlyListing === null
+        ? session.startListing((cancel) => askPytest(listingRequest(config, shape, started, cancel, session.hurrying)))
+        : listedEarly(config, started, started.earlyListing));
+  if (answer === "cancelled" || session.interruptedBy !== null) return "cancelled";
+  const listing = answer?.listing ?? null;
   const selection = listing === null ? { files: [], searched: request.args, notices: request.notices } : selectionFrom(request, listing, config.root);
   const changed =
     shape.changes === null || started.scanned === null || listing === null
@@ -170,7 +175,7 @@ function listingRequest(
  * first: when the listing fails, it is asked now, so that a Python without
  * pytest is told as such (exit 2) rather than as a listing that failed.
  */
-async function listedEarly(config: RunConfig, started: Started, listing: Promise<Listing | "cancelled">): Promise<Listing | "cancelled"> {
+async function listedEarly(config: RunConfig, started: Started, listing: Promise<Answer | "cancelled">): Promise<Answer | "cancelled"> {
   try {
     return await listing;
   } catch (error) {

@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readReport, runCli, temporaryProjects, testEnv } from "../helpers/project.js";
+import { processesIn, readReport, runCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
@@ -70,6 +70,39 @@ describe("parallel runs", () => {
     const report = readReport(p);
     expect(report.workers).toBe(3);
     expect(report.files.map((f) => f.path).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `tests/http/test_${i}.py`));
+  });
+
+  it("starts the first file once pytest's listing has answered, not once its session has ended, and waits for that end", async () => {
+    // The listing's session end (its plugins' summaries and teardown) waits until a test has run: a run that waited for
+    // it before its first file would stall until the conftest gives up. The session's end is awaited before the run's.
+    const conftest = `import os, pathlib, time
+
+def pytest_unconfigure(config):
+    if not os.environ.get("GRIMOIRE_LIST_FILE"):
+        return
+    deadline = time.monotonic() + 20
+    while not pathlib.Path("test-ran").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pathlib.Path("listing-ended").write_text("after a test" if pathlib.Path("test-ran").exists() else "gave up")
+`;
+    const p = project({
+      "tests/conftest.py": conftest,
+      "tests/http/test_a.py": "import pathlib\n\ndef test_a():\n    pathlib.Path('test-ran').touch()\n",
+      "tests/http/test_b.py": PASS,
+    });
+    for (const args of [["--parallel", "-n", "2"], ["--parallel", "--no-fork-server"]]) {
+      fs.rmSync(path.join(p.root, "test-ran"), { force: true });
+      fs.rmSync(path.join(p.root, "listing-ended"), { force: true });
+      const result = await runCli(args, { cwd: p.root });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(p.read("listing-ended")).toBe("after a test");
+      expect(processesIn(p.root)).toEqual([]);
+    }
+    // The line that says the answer is written is grimoire-run's, not the log's.
+    const logs = path.join(p.root, ".grimoire", "logs");
+    const collectLog = fs.readFileSync(path.join(logs, fs.readdirSync(logs).sort().at(-1) ?? "", "collect.log"), "utf8");
+    expect(collectLog).toMatch(/collected 0 items/);
+    expect(collectLog).not.toMatch(/listed the files/);
   });
 
   it("runs tests/e2e and tests/http by default and nothing else; --scope narrows it", async () => {
