@@ -81,6 +81,19 @@ def test_listing_names_the_files_pytest_would_collect_and_imports_none_of_them(p
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
+def test_listing_says_its_answer_is_written_on_a_line_of_its_own_unless_pytest_refused_the_selection(plugin_pytester, monkeypatch):
+    """grimoire-run reads the answer on that line, before the session ends: never for a -k pytest refuses (exit 4)."""
+    write(plugin_pytester.path, {"tests/test_a.py": "def test_a():\n    pass\n"})
+    said = f"grimoire-run: listed the files in {plugin_pytester.path / 'listing.json'}"
+    result, listing = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "tests", "-k", "test_a")
+    assert said in result.outlines
+    assert [os.path.basename(file["path"]) for file in listing["files"]] == ["test_a.py"]
+    # pytest refuses the expression in its selection hook, and still calls pytest_collection_finish after it.
+    refused, _ = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "tests", "-k", "bad (((")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    assert not any(line.startswith("grimoire-run: listed") for line in refused.outlines)
+
+
 def test_listing_names_the_installed_packages_the_conftests_import_and_not_the_projects_own(plugin_pytester, monkeypatch):
     """What auto-preload may import once in the fork server: packages under a site-packages folder, by top-level name."""
     root = plugin_pytester.path
