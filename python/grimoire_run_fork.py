@@ -145,6 +145,54 @@ def _fresh_exit_handlers():
         info.atexit = False
 
 
+# The modules a fresh `python -m pytest` has imported once pytest is (None until the server has imported it), and the
+# server's own imports beyond them (its warm-up's plugins, its preloads): see _quiet_rewrite_warning_for_server_imports.
+_fresh_imports = None
+_server_imports = frozenset()
+# Imported by pytest itself as it configures a session (its builtin plugins), in a fresh process as in the server.
+_PYTEST_OWN = frozenset({"pytest", "_pytest", "pluggy"})
+
+
+def note_server_imports():
+    """In the server: notes what it has imported, the first call once it has imported pytest (what a fresh pytest has).
+
+    Called again after each import of its own (the warm-up, each preload), before the next file is forked.
+    """
+    global _fresh_imports, _server_imports
+    if _fresh_imports is None:
+        _fresh_imports = frozenset(sys.modules)
+        return
+    stdlib = getattr(sys, "stdlib_module_names", frozenset())
+    _server_imports = frozenset(
+        name for name in sys.modules if name not in _fresh_imports and name.partition(".")[0] not in stdlib and name.partition(".")[0] not in _PYTEST_OWN
+    )
+
+
+def _quiet_rewrite_warning_for_server_imports():
+    """In the child: pytest's "Module already imported so cannot be rewritten" is not said of a module the server imported.
+
+    pytest rewrites the asserts of a module it is told to (`-p NAME`,
+    `pytest_plugins`, `register_assert_rewrite`) if it imports it afterwards,
+    and warns when the module was imported before. A fresh process would not
+    have imported a plugin of the server's warm-up (an editable install's,
+    which pytest does not rewrite unless told to) or a preload yet: the warning
+    is the server's doing, and under `filterwarnings = error` it would fail
+    every file. Such a module keeps its asserts as they are.
+    """
+    if not _server_imports:
+        return
+    hook = getattr(sys.modules.get("_pytest.assertion.rewrite"), "AssertionRewritingHook", None)
+    warn = getattr(hook, "_warn_already_imported", None)
+    if warn is None:
+        return
+
+    def _warn_already_imported(self, name):
+        if name not in _server_imports:
+            warn(self, name)
+
+    hook._warn_already_imported = _warn_already_imported
+
+
 def _flush_files_left_open():
     """What a fresh process's shutdown does for a file its tests opened and never closed: writes still buffered reach it.
 
@@ -245,6 +293,7 @@ def become_pytest(request, inherited_stdin, output):
             logging._startTime = time.time_ns() if isinstance(logging._startTime, int) else time.time()
         # Exit handlers registered in the server are not the file's; those its session registers are.
         _fresh_exit_handlers()
+        _quiet_rewrite_warning_for_server_imports()
         grimoire_run_prepared.take(request["args"])
         try:
             runpy._run_module_as_main("pytest", alter_argv=True)

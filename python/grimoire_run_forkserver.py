@@ -49,7 +49,7 @@ import threading
 import traceback
 
 from grimoire_run_children import Children
-from grimoire_run_fork import fork_file, record_exit_handlers, use_bytecode_cache
+from grimoire_run_fork import fork_file, note_server_imports, record_exit_handlers, use_bytecode_cache
 import grimoire_run_fixture_names
 import grimoire_run_metadata
 import grimoire_run_prepared
@@ -196,6 +196,7 @@ def _warm_up():
     # A Python without pytest says so here, before any memory asks for its parts.
     import pytest
 
+    note_server_imports()
     _use_server_bytecode_cache()
     _freeze_imports()
     undos = [undo for memory in _MEMORIES if (undo := memory()) is not None]
@@ -393,6 +394,7 @@ def _fork_first(requests, children, inherited_stdin):
     except ImportError:
         # The warm-up fails the same way and says so; grimoire-run then starts the request afresh.
         return _First(lines, request, forked=False)
+    note_server_imports()
     _use_server_bytecode_cache()
     _freeze_imports()
     # A process with threads is not forked (the server then says it is unusable, or serves the request once ready).
@@ -436,6 +438,7 @@ def _preload_watched(modules, per_file, installed_only=lambda name: False):
     """
     threads = threading.active_count()
     preloaded, refused = preload(modules, per_file, installed_only)
+    note_server_imports()
     unsafe = None
     if threading.active_count() > threads:
         unsafe = f"a module it preloaded ({', '.join(preloaded)}) started a thread, and forking a process with threads is unsafe"

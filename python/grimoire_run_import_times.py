@@ -18,7 +18,10 @@ other threads are not timed (their time overlaps the main thread's).
 A package any of whose modules the file imported after it changed `os.environ`
 (a conftest or a test module that sets a variable, then imports what reads it) is marked
 "environ": imported in the fork server, it would read the run's environment,
-not the file's, so grimoire-run never learns it as a preload.
+not the file's, so grimoire-run never learns it as a preload. One any of whose
+modules pytest rewrote the asserts of (`register_assert_rewrite`, `-p`,
+`pytest_plugins`) is marked "rewritten": imported in the fork server, it would
+not be rewritten, and its failing asserts would say less than plain pytest's.
 """
 
 import importlib._bootstrap as _bootstrap
@@ -156,6 +159,7 @@ def report(timer, test_files, min_seconds=0.001):
     stdlib = os.path.dirname(os.path.normpath(os.__file__))
     tests = {os.path.normcase(os.path.abspath(path)) for path in test_files}
     packages = {}
+    rewritten = set()
     for name, seconds in list(timer.seconds.items()):
         module = sys.modules.get(name)
         file = _where(module)
@@ -164,6 +168,8 @@ def report(timer, test_files, min_seconds=0.001):
         top = name.partition(".")[0]
         if top.startswith("grimoire_run") or top.startswith("_pytest") or top in ("pytest", "pluggy"):
             continue
+        if type(getattr(module, "__loader__", None)).__name__ == "AssertionRewritingHook":
+            rewritten.add(top)
         entry = packages.get(top)
         if entry is None:
             top_module = sys.modules.get(top)
@@ -177,6 +183,7 @@ def report(timer, test_files, min_seconds=0.001):
             "kind": entry["kind"],
             "modules": sorted(entry["modules"])[:_MAX_MODULES],
             **({"environ": True} if top in timer.after_environ_change else {}),
+            **({"rewritten": True} if top in rewritten else {}),
         }
         for top, entry in packages.items()
         if entry["seconds"] >= min_seconds

@@ -648,6 +648,28 @@ def test_import_times_name_each_top_level_package_and_where_it_lives_leaving_the
     assert records(root / "results.jsonl")[-1]["t"] == "finish"
 
 
+def test_import_times_mark_a_package_pytest_rewrote_a_module_of(plugin_pytester, monkeypatch):
+    """A module the session had pytest rewrite (register_assert_rewrite): imported in the fork server, it would not be."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "conftest.py": "import pytest\npytest.register_assert_rewrite('helperlib.checks')\n",
+            "helperlib/__init__.py": "import time\ntime.sleep(0.01)\n",
+            "helperlib/checks.py": "def same(a, b):\n    assert a == b\n",
+            "otherlib.py": "import time\ntime.sleep(0.01)\n",
+            "tests/test_uses.py": "import helperlib.checks, otherlib\n\ndef test_it():\n    helperlib.checks.same(1, 1)\n",
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    monkeypatch.setenv("GRIMOIRE_IMPORT_TIMES", "1")
+    plugin_pytester.runpytest_subprocess(*PLUGIN, "tests").assert_outcomes(passed=1)
+    [imports] = [record for record in records(root / "results.jsonl") if record["t"] == "imports"]
+    packages = imports["packages"]
+    assert packages["helperlib"].get("rewritten") is True
+    assert "rewritten" not in packages["otherlib"]
+
+
 def test_timed_imports_look_to_the_tests_as_untimed_ones(plugin_pytester, monkeypatch):
     """The timer leaves no frame of its own where code can see it: a failed import's traceback, a warning's stacklevel.
 

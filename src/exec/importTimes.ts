@@ -19,6 +19,7 @@ export class ImportTally {
   private readonly packages = new Map<string, CostlyImport>();
   private fileSeconds = 0;
   private readonly preloaded: Set<string>;
+  private readonly rewritten = new Set<string>();
 
   /** `preloaded`: the top-level names the fork server preloaded (--preload, auto-preload), which a file imports again only where the server refused them or has not followed it yet: naming them would change nothing. */
   constructor(preloaded: readonly string[] = []) {
@@ -34,6 +35,8 @@ export class ImportTally {
   add(imports: ReadonlyMap<string, PackageImport>, seconds: number): void {
     this.fileSeconds += seconds;
     for (const [name, entry] of imports) {
+      // Preloaded, its asserts would not be rewritten as the file's pytest rewrites them.
+      if (entry.rewritten) this.rewritten.add(name);
       const known = this.packages.get(name) ?? { name, kind: entry.kind, seconds: 0, files: 0 };
       known.seconds += entry.seconds;
       known.files += 1;
@@ -49,7 +52,7 @@ export class ImportTally {
   costly(): CostlyImport[] {
     const least = Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * this.fileSeconds);
     return [...this.packages.values()]
-      .filter((entry) => entry.files > 1 && entry.seconds >= least && !this.preloaded.has(entry.name))
+      .filter((entry) => entry.files > 1 && entry.seconds >= least && !this.preloaded.has(entry.name) && !this.rewritten.has(entry.name))
       .sort((a, b) => b.seconds - a.seconds || a.name.localeCompare(b.name))
       .slice(0, PRELOAD_HINT_MAX_NAMED);
   }
@@ -81,14 +84,16 @@ export function preloadHint(costly: readonly CostlyImport[]): string | null {
  * conftests'. Never the project's own code. A package any of whose modules a
  * file imported after it changed os.environ (that import may have read what
  * the file set: Django's settings-dependent modules under a test module's
- * `os.environ.setdefault("DJANGO_SETTINGS_MODULE", …)`) is neither learned
- * nor followed further from then on, a preloaded one included.
+ * `os.environ.setdefault("DJANGO_SETTINGS_MODULE", …)`), or one pytest
+ * rewrote the asserts of a module of (the server's import would not rewrite
+ * them), is neither learned nor followed further from then on, a preloaded one
+ * included.
  */
 export class PreloadFollower {
   private readonly asked = new Set<string>();
   private readonly roots: string[];
-  /** Packages a file imported a module of after changing os.environ: never followed or learned from then on. */
-  private readonly readsEnviron = new Set<string>();
+  /** Packages a file imported a module of after changing os.environ, or had pytest rewrite a module of: never followed or learned from then on. */
+  private readonly neverPreloaded = new Set<string>();
 
   /** `roots`: the packages the fork server preloaded (from --preload, and auto-preload's). */
   constructor(
@@ -103,8 +108,8 @@ export class PreloadFollower {
     const wanted: string[] = [];
     // A module the file imported after changing os.environ may read what the file set: imported once in the server,
     // every later file would get the server's reading (a preloaded package's submodule as much as a new package).
-    for (const [name, entry] of imports) if (entry.afterEnvironChange) this.readsEnviron.add(name);
-    const followed = (module: string): boolean => !this.readsEnviron.has(module.split(".")[0] ?? module);
+    for (const [name, entry] of imports) if (entry.afterEnvironChange || entry.rewritten) this.neverPreloaded.add(name);
+    const followed = (module: string): boolean => !this.neverPreloaded.has(module.split(".")[0] ?? module);
     if (this.learn) {
       for (const [name, entry] of imports) {
         if (entry.kind !== "installed" || !followed(name) || entry.seconds < LEARNED_PRELOAD_MIN_SECONDS || this.asked.has(name) || this.roots.includes(name) || leftToFiles(name)) continue;

@@ -456,6 +456,59 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("runs a plugin the project names with -p as plain pytest does, though the warm-up imported it (an editable install): no warning, under filterwarnings = error", async () => {
+    // An editable install: the distribution declares the plugin's entry point, and its files (which pytest would mark
+    // for assertion rewriting) are elsewhere, as a .pth file puts them. anyio's suite, installed so, names it with -p.
+    const p = project({
+      "site-packages/toyplug-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: toyplug\nVersion: 1.0\n",
+      "site-packages/toyplug-1.0.dist-info/entry_points.txt": "[pytest11]\ntoyplug = toyplug.plugin\n",
+      "site-packages/toyplug-1.0.dist-info/RECORD": "toyplug-1.0.dist-info/METADATA,,\n",
+      "src/toyplug/__init__.py": "",
+      "src/toyplug/plugin.py": "import pytest\n\n@pytest.fixture\ndef toy():\n    return 'toy'\n",
+      "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p toyplug"\nfilterwarnings = ["error"]\n',
+      "tests/http/test_a.py": "def test_a(toy):\n    assert toy == 'toy'\n",
+      "tests/http/test_b.py": "def test_b(toy):\n    assert toy == 'toy'\n",
+    });
+    const pythonPath = [path.join(p.root, "site-packages"), path.join(p.root, "src")].join(path.delimiter);
+    // The warm-up imports it by its entry point (plugin autoloading on, as most users have it); or --preload names it.
+    for (const [env, args] of [
+      [testEnv({ PYTHONPATH: pythonPath, PYTEST_DISABLE_PLUGIN_AUTOLOAD: undefined }), []],
+      [testEnv({ PYTHONPATH: pythonPath }), ["--preload", "toyplug"]],
+    ] as const) {
+      const result = await runCli(["--parallel", "-n", "2", "--verbose", "--report-json", "report.json", ...args], { cwd: p.root, env });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/\(forked\)/);
+      expect(result.stdout).not.toMatch(/already imported/);
+      expect(readReport(p).files.map((f) => f.tests?.passed)).toEqual([1, 1]);
+    }
+    const env = testEnv({ PYTHONPATH: pythonPath });
+    // What the server did not import still warns, as in plain pytest: a conftest that asks too late.
+    p.write("tests/conftest.py", "import latelib\nimport pytest\npytest.register_assert_rewrite('latelib')\n");
+    p.write("src/latelib.py", "");
+    const late = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env });
+    expect(late.code).toBe(2);
+    expect(late.stderr).toMatch(/Module already imported so cannot be rewritten; latelib/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
+  it("leaves to each file an installed package whose asserts pytest rewrites (register_assert_rewrite): its failures say what plain pytest's say", async () => {
+    const p = project({
+      "site-packages/helperlib/__init__.py": "from .checks import same\n",
+      "site-packages/helperlib/checks.py": "def same(a, b):\n    assert a == b\n",
+      "site-packages/otherlib/__init__.py": "",
+      "tests/conftest.py": "import pytest\npytest.register_assert_rewrite('helperlib.checks')\nimport helperlib, otherlib\n",
+      "tests/http/test_a.py": "import helperlib\n\ndef test_a():\n    helperlib.same(1, 2)\n",
+      "tests/http/test_b.py": "def test_b():\n    pass\n",
+    });
+    const env = withSitePackages(p);
+    const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): otherlib\n/);
+    // pytest's rewritten assert: the values compared, as plain pytest shows them.
+    expect(result.stdout).toMatch(/E +assert 1 == 2/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("keeps forking when its memories of a session break the warm-up, and says so with --verbose", async () => {
     // A pytest the fixture-name memory was not written for, as sitecustomize makes it: its session fails while the memory is in.
     const sitecustomize = `try:

@@ -7,22 +7,23 @@ import { ImportTally, PreloadFollower, preloadHint } from "../../src/exec/import
 import { parseRecords, type PackageImport } from "../../src/exec/testRecords.js";
 
 const imports = (entries: Record<string, [number, PackageImport["kind"]]>): Map<string, PackageImport> =>
-  new Map(Object.entries(entries).map(([name, [seconds, kind]]) => [name, { seconds, kind, modules: [], afterEnvironChange: false }]));
+  new Map(Object.entries(entries).map(([name, [seconds, kind]]) => [name, { seconds, kind, modules: [], afterEnvironChange: false, rewritten: false }]));
 const importing = (entries: Record<string, string[]>): Map<string, PackageImport> =>
-  new Map(Object.entries(entries).map(([name, modules]) => [name, { seconds: 0.1, kind: "project", modules, afterEnvironChange: false }]));
+  new Map(Object.entries(entries).map(([name, modules]) => [name, { seconds: 0.1, kind: "project", modules, afterEnvironChange: false, rewritten: false }]));
 
 describe("a process's import times in its records", () => {
   it("are read by package, and what is not a package's entry is left out", () => {
     const text = [
-      { t: "imports", packages: { networkx: { seconds: 0.31, kind: "project", modules: ["networkx.classes", 7, "networkx.utils"] }, scipy: { seconds: 0.2, kind: "installed", environ: true }, odd: { seconds: "x", kind: "project" }, other: { seconds: 1, kind: "elsewhere" } } },
+      { t: "imports", packages: { networkx: { seconds: 0.31, kind: "project", modules: ["networkx.classes", 7, "networkx.utils"] }, scipy: { seconds: 0.2, kind: "installed", environ: true }, helpers: { seconds: 0.1, kind: "installed", rewritten: true }, odd: { seconds: "x", kind: "project" }, other: { seconds: 1, kind: "elsewhere" } } },
       { t: "finish", exitstatus: 0 },
     ]
       .map((line) => JSON.stringify(line))
       .join("\n");
     const parsed = parseRecords(text);
     expect([...parsed.imports]).toEqual([
-      ["networkx", { seconds: 0.31, kind: "project", modules: ["networkx.classes", "networkx.utils"], afterEnvironChange: false }],
-      ["scipy", { seconds: 0.2, kind: "installed", modules: [], afterEnvironChange: true }],
+      ["networkx", { seconds: 0.31, kind: "project", modules: ["networkx.classes", "networkx.utils"], afterEnvironChange: false, rewritten: false }],
+      ["scipy", { seconds: 0.2, kind: "installed", modules: [], afterEnvironChange: true, rewritten: false }],
+      ["helpers", { seconds: 0.1, kind: "installed", modules: [], afterEnvironChange: false, rewritten: true }],
     ]);
     expect(parsed.exitStatus).toBe(0);
   });
@@ -73,7 +74,10 @@ describe("the packages worth preloading", () => {
 });
 
 describe("installed packages learned from the files (auto-preload)", () => {
-  const imported = (name: string, seconds: number, kind: PackageImport["kind"], modules: string[], afterEnvironChange = false): [string, PackageImport] => [name, { seconds, kind, modules, afterEnvironChange }];
+  const imported = (name: string, seconds: number, kind: PackageImport["kind"], modules: string[], afterEnvironChange = false, rewritten = false): [string, PackageImport] => [
+    name,
+    { seconds, kind, modules, afterEnvironChange, rewritten },
+  ];
 
   it("asks for an installed package a file imported at a cost, and follows it from then on; never the project's, a cheap one, or one imported after the file changed os.environ", () => {
     const follower = new PreloadFollower([], true);
@@ -97,6 +101,16 @@ describe("installed packages learned from the files (auto-preload)", () => {
     expect(follower.next(new Map([imported("djlike", 0.3, "installed", ["djlike.db", "djlike.models"])]))).toEqual([]);
     // Another package is followed as before.
     expect(follower.next(new Map([imported("pydantic", 0.4, "installed", ["pydantic.main"])]))).toEqual(["pydantic", "pydantic.main"]);
+  });
+
+  it("neither learns, follows nor names a package pytest rewrote the asserts of a module of: the server's import would not rewrite them", () => {
+    const follower = new PreloadFollower(["helperlib"], true);
+    expect(follower.next(new Map([imported("helperlib", 0.3, "installed", ["helperlib.checks"], false, true)]))).toEqual([]);
+    expect(follower.next(new Map([imported("testkit", 0.4, "installed", ["testkit"], false, true)]))).toEqual([]);
+    expect(follower.next(new Map([imported("helperlib", 0.3, "installed", ["helperlib.more"])]))).toEqual([]);
+    const tally = new ImportTally();
+    for (let file = 0; file < 10; file++) tally.add(new Map([imported("testkit", 0.4, "installed", ["testkit"], false, true), imported("numpy", 0.4, "installed", ["numpy"])]), 1);
+    expect(tally.costly().map((entry) => entry.name)).toEqual(["numpy"]);
   });
 
   it("follows a learned package no further once the fork server refused it", () => {
