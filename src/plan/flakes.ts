@@ -64,7 +64,14 @@ export function flakyFiles(history: History, paths: readonly string[] | null = n
     // pytest, say), or all failed (another of its tests always fails).
     flaky.push({ path, runs: own.runs, failed: own.failed, tests });
   }
-  return flaky.sort((a, b) => byRate(a, b) || compareCodeUnits(a.path, b.path));
+  // A file listed for its flaky tests only ranks by its flakiest test, not by its own steady failures.
+  const ranked = (file: FlakyFile): FlakeRate => (bothWays(file) ? file : (file.tests[0] ?? file));
+  return flaky.sort((a, b) => byRate(ranked(a), ranked(b)) || compareCodeUnits(a.path, b.path));
+}
+
+/** Whether the runs counted both passed and failed: a file is listed for its flaky tests too, whichever way its own runs went. */
+export function bothWays(rate: FlakeRate): boolean {
+  return rate.failed > 0 && rate.failed < rate.runs;
 }
 
 /** Higher failure share first; at the same share, the better-attested one. */

@@ -5,12 +5,20 @@
 import { HISTORY_RECENT_RUNS } from "../defaults.js";
 import { plural } from "../format.js";
 import type { FlakeRate, FlakyFile } from "../model.js";
+import { bothWays } from "../plan/flakes.js";
 import type { Palette } from "./style.js";
 
 /** "failed 3 of its last 12 runs (25%)" */
 export function describeRate(rate: FlakeRate): string {
   if (rate.runs === 1) return `failed in its one recent run (${percentOf(rate)})`;
   return `failed ${rate.failed} of its last ${rate.runs} runs (${percentOf(rate)})`;
+}
+
+/** A listed file's own runs, when they all went one way: "failed each of its last 9 runs; flaky tests in it:" */
+function describeSteady(file: FlakeRate): string {
+  if (file.runs === 0) return "flaky tests in it:";
+  const how = file.runs === 1 ? `${file.failed > 0 ? "failed" : "passed"} in its one recent run` : `${file.failed > 0 ? "failed" : "passed"} each of its last ${file.runs} runs`;
+  return `${how}; flaky tests in it:`;
 }
 
 export function percentOf(rate: FlakeRate): string {
@@ -31,7 +39,10 @@ export function formatFlaky(flaky: readonly FlakyFile[], options: FlakyListOptio
   const { colours } = options;
   const lines = [colours.bold(colours.yellow(`Flaky recently (passed and failed within their last ${HISTORY_RECENT_RUNS} runs): ${plural(flaky.length, "file")}`))];
   for (const file of flaky.slice(0, options.maxFiles)) {
-    lines.push(`  ${colours.yellow(percentOf(file).padStart(4))}  ${file.path}  ${colours.dim(describeRate(file))}`);
+    // A file listed for its flaky tests only (it failed every run, another of its tests always failing, or passed every
+    // run, its flaky test passing on a retry) has no rate of its own to show: its tests' are the flaky ones.
+    const own = bothWays(file) ? `${colours.yellow(percentOf(file).padStart(4))}  ${file.path}  ${colours.dim(describeRate(file))}` : `${"".padStart(4)}  ${file.path}  ${colours.dim(describeSteady(file))}`;
+    lines.push(`  ${own}`);
     for (const test of file.tests.slice(0, options.maxTests)) lines.push(`        ${test.nodeid}  ${colours.dim(describeRate(test))}`);
     if (file.tests.length > options.maxTests) lines.push(colours.dim(`        … and ${plural(file.tests.length - options.maxTests, "more flaky test")}`));
   }

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HISTORY_LOCK_POLL_MS, HISTORY_RECENT_RUNS } from "../../src/defaults.js";
 import { runsNodeIdsOnly, type FileResult, type TestCase } from "../../src/model.js";
 import { flakeRate, flakyFiles } from "../../src/plan/flakes.js";
+import { formatFlaky } from "../../src/report/flaky.js";
+import { palette } from "../../src/report/style.js";
 import { onlyFailedTests } from "../../src/plan/planFiles.js";
 import { EMPTY_HISTORY, readHistory, readHistoryChecked, recordRun, updateHistory, type History } from "../../src/plan/history.js";
 import { collectionRequest } from "../../src/discovery/selection.js";
@@ -147,10 +149,20 @@ describe("recent outcomes and flake rates", () => {
         "mixed.py": { seconds: 1, outcome: "failed", runs: 3, lastRun: "", recent: "FFF", tests: { "mixed.py::always": "FFF", "mixed.py::flips": "PFP" } },
       },
     };
+    // A file listed for its flaky test ranks by that test (1 of 3), not by its own runs, all failed (anyio's suite).
     expect(flakyFiles(history)).toEqual([
-      { path: "mixed.py", runs: 3, failed: 3, tests: [{ nodeid: "mixed.py::flips", runs: 3, failed: 1 }] },
       { path: "retried.py", runs: 2, failed: 1, tests: [] },
+      { path: "mixed.py", runs: 3, failed: 3, tests: [{ nodeid: "mixed.py::flips", runs: 3, failed: 1 }] },
       { path: "wobbly.py", runs: 4, failed: 1, tests: [{ nodeid: "wobbly.py::t", runs: 3, failed: 1 }] },
+    ]);
+    // And shows no rate of its own under a heading of files that passed and failed.
+    expect(formatFlaky(flakyFiles(history), { colours: palette(false), maxFiles: 5, maxTests: 5 })).toEqual([
+      "Flaky recently (passed and failed within their last 20 runs): 3 files",
+      "   50%  retried.py  failed 1 of its last 2 runs (50%)",
+      "        mixed.py  failed each of its last 3 runs; flaky tests in it:",
+      "        mixed.py::flips  failed 1 of its last 3 runs (33%)",
+      "   25%  wobbly.py  failed 1 of its last 4 runs (25%)",
+      "        wobbly.py::t  failed 1 of its last 3 runs (33%)",
     ]);
     expect(flakyFiles(history, ["wobbly.py", "steady.py", "nowhere.py"]).map((f) => f.path)).toEqual(["wobbly.py"]);
     expect(flakeRate("K")).toEqual({ runs: 1, failed: 1 });
