@@ -19,6 +19,8 @@ export interface BatchStart {
   pid: number | null;
   /** The command line, for --verbose. */
   command: string[];
+  /** The file (relative to the project root) that limits the command's folder arguments to the batch's files (GRIMOIRE_ONLY_FILES); null when the command names them. */
+  onlyFile: string | null;
 }
 
 /** How often the selection runs, in load mode. */

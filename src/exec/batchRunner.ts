@@ -122,6 +122,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       log: toProjectPath(settings.root, logFile),
       pid: null,
       command: [...(settings.forked() ? ["(forked)"] : []), settings.python.command, ...args],
+      onlyFile: onlyFile === null ? null : toProjectPath(settings.root, onlyFile),
     };
     let failed = true;
     let report: ProcessReport;

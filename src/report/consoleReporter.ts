@@ -146,7 +146,11 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         showStatus();
         break;
       case "batch-start":
-        if (options.verbose) terminal.out(colours.dim(`${event.batch.paths.length === 1 ? event.batch.paths[0] : "serial"}: ${event.batch.command.join(" ")}\n`));
+        if (options.verbose) {
+          // The folder arguments a plain run gets, limited to the batch's files by grimoire-run's plugin: said, or the line reads as a run of the folder.
+          const only = event.batch.onlyFile === null ? "" : `  (only ${event.batch.paths.length === 1 ? "this file" : "these files"}: GRIMOIRE_ONLY_FILES=${event.batch.onlyFile})`;
+          terminal.out(colours.dim(`${event.batch.paths.length === 1 ? event.batch.paths[0] : "serial"}: ${event.batch.command.join(" ")}${only}\n`));
+        }
         break;
       case "batch-output":
         if (options.quiet) break;

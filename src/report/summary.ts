@@ -67,11 +67,14 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     }
   }
 
-  const cancelled = finals.filter((r) => r.status === "cancelled");
+  const { running, notStarted } = summary.cancelled;
+  // Those stopped while running first, each said to be: they have a log and may have left something half-done.
+  const cancelled = [...running, ...notStarted];
   if (cancelled.length > 0) {
-    const running = summary.cancelled.running.length;
-    lines.push("", colours.bold(`Cancelled: ${cancelled.length} (${running} stopped while running, ${summary.cancelled.notStarted.length} not started)`));
-    for (const result of cancelled.slice(0, maxListed)) lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}`);
+    lines.push("", colours.bold(`Cancelled: ${cancelled.length} (${running.length} stopped while running, ${notStarted.length} not started)`));
+    for (const result of cancelled.slice(0, maxListed)) {
+      lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}${result.log !== null ? colours.dim("  stopped while running") : ""}`);
+    }
     if (cancelled.length > maxListed) lines.push(`  … and ${cancelled.length - maxListed} more (--report-json lists them all)`);
   }
 

@@ -70,6 +70,10 @@ describe("the fork server", () => {
     const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/tests\/http\/test_0\.py: \(forked\) python3 -m pytest/);
+    // Its folder argument is limited to the file by a file the line names, kept in the log folder.
+    const only = /tests\/http\/test_0\.py: .* tests\/http {2}\(only this file: GRIMOIRE_ONLY_FILES=(\S+)\)$/m.exec(result.stdout)?.[1];
+    expect(only, result.stdout).toBeDefined();
+    expect(p.read(only ?? "")).toBe(`${path.join(fs.realpathSync(p.root), "tests", "http", "test_0.py")}\n`);
     const files = Object.values(seen(p));
     expect(files).toHaveLength(6);
     expect(new Set(files.map((f) => f.pid)).size).toBe(6);

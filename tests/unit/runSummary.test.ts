@@ -62,9 +62,10 @@ describe("the run's summary", () => {
     expect(describeRate({ failed: 2, runs: 8 })).toBe("failed 2 of its last 8 runs (25%)");
   });
 
-  it("lists the first cancelled files and says where the rest are listed", () => {
+  it("lists the first cancelled files, those stopped while running first and said to be, and says where the rest are listed", () => {
     const console = formatSummary(report, { colours: palette(false), stopped: null, maxListed: 1 }).join("\n");
-    expect(console).toMatch(/Cancelled: 2 \(1 stopped while running, 1 not started\)\n {2}c\.py\n {2}… and 1 more \(--report-json lists them all\)/);
+    expect(console).toMatch(/Cancelled: 2 \(1 stopped while running, 1 not started\)\n {2}d\.py {2}stopped while running\n {2}… and 1 more \(--report-json lists them all\)/);
+    expect(formatSummary(report, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\n {2}d\.py {2}stopped while running\n {2}c\.py\n/);
   });
 
   it("says that no file ran, rather than counting none", () => {
