@@ -50,6 +50,7 @@ import traceback
 
 from grimoire_run_children import Children
 from grimoire_run_fork import fork_file, note_server_imports, record_exit_handlers, use_bytecode_cache
+import grimoire_run_benchmark_plugin
 import grimoire_run_fixture_names
 import grimoire_run_metadata
 import grimoire_run_prepared
@@ -145,11 +146,13 @@ def _memoize_pluggy_introspection():
 
 
 # What the server remembers of a session for every file's (pluggy's introspection, the installed packages'
-# metadata, the plugins' fixture names): each returns what undoes it, for a warm-up that fails with them.
+# metadata, the plugins' fixture names, pytest-benchmark's look at the repository): each returns what undoes it, for a
+# warm-up that fails with them.
 _MEMORIES = (
     lambda: _memoize_pluggy_introspection(),
     lambda: grimoire_run_metadata.install(),
     lambda: grimoire_run_fixture_names.install(),
+    lambda: grimoire_run_benchmark_plugin.install(),
 )
 
 

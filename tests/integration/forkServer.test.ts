@@ -3,6 +3,7 @@
  * file must still run in a fresh process of its own, as `python -m pytest
  * FILE` would.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -510,6 +511,31 @@ VALUE = 42
     expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): otherlib\n/);
     // pytest's rewritten assert: the values compared, as plain pytest shows them.
     expect(result.stdout).toMatch(/E +assert 1 == 2/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
+  it("asks git for pytest-benchmark's commit information once, not once per file, and its benchmarks still run", async () => {
+    // pytest-benchmark, loaded by autoload, runs git six times at every session's start (its --benchmark-autosave tag).
+    const p = project({
+      "bin/git": `#!/bin/sh\necho "$*" >> "${"$"}GIT_CALLS"\nexec ${execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim()} "$@"\n`,
+      "tests/http/test_bench.py": "def test_sum(benchmark):\n    assert benchmark(sum, [1, 2]) == 3\n",
+      ...Object.fromEntries([0, 1, 2, 3].map((i) => [`tests/http/test_${i}.py`, "def test_x():\n    pass\n"])),
+    });
+    fs.chmodSync(path.join(p.root, "bin", "git"), 0o755);
+    for (const args of [["init", "-q"], ["add", "-A"], ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "-qm", "start"]]) execFileSync("git", args, { cwd: p.root });
+    const calls = path.join(p.root, "git-calls.txt");
+    const env = testEnv({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: undefined, PATH: `${path.join(p.root, "bin")}${path.delimiter}${process.env["PATH"] ?? ""}`, GIT_CALLS: calls });
+    const describes = (): number => fs.readFileSync(calls, "utf8").split("\n").filter((line) => line.startsWith("describe --dirty")).length;
+
+    const result = await runCli(["--parallel", "-n", "2", "--report-json", "report.json"], { cwd: p.root, env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(readReport(p).files.map((f) => f.tests?.passed)).toEqual([1, 1, 1, 1, 1]);
+    // The listing's session (forked before the server remembers anything) and the fork server's warm-up: not the 5 files.
+    expect(describes()).toBe(2);
+    fs.rmSync(calls);
+    const fresh = await runCli(["--parallel", "-n", "2", "--no-fork-server"], { cwd: p.root, env });
+    expect(fresh.code, fresh.stdout + fresh.stderr).toBe(0);
+    expect(describes()).toBe(6);
     expect(processesIn(p.root)).toEqual([]);
   });
 
