@@ -2,10 +2,12 @@
 import type { TestCounts } from "./model.js";
 
 export function formatSeconds(seconds: number): string {
-  if (seconds < 60) return `${seconds.toFixed(1)}s`;
-  const minutes = Math.floor(seconds / 60);
-  const rest = seconds - minutes * 60;
-  if (minutes < 60) return `${minutes}m ${rest.toFixed(0).padStart(2, "0")}s`;
+  // Rounded to what is shown before it is split: 59.96 s reads 1m 00s (not 60.0s), 119.6 s 2m 00s (not 1m 60s).
+  const tenths = Math.round(seconds * 10) / 10;
+  if (tenths < 60) return `${tenths.toFixed(1)}s`;
+  const whole = Math.round(seconds);
+  if (whole < 3600) return `${Math.floor(whole / 60)}m ${String(whole % 60).padStart(2, "0")}s`;
+  const minutes = Math.round(seconds / 60);
   return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
 }
 

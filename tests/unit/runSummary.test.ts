@@ -7,6 +7,7 @@ import { githubSummary } from "../../src/report/githubReporter.js";
 import { summariseRun } from "../../src/report/runSummary.js";
 import { formatSummary } from "../../src/report/summary.js";
 import { describeRate } from "../../src/report/flaky.js";
+import { formatSeconds } from "../../src/format.js";
 import { palette } from "../../src/report/style.js";
 import type { RunReport } from "../../src/model.js";
 import { fileResult } from "../helpers/results.js";
@@ -55,6 +56,21 @@ describe("the run's summary", () => {
     expect(console).toMatch(/1 flaky file \(passed only on a retry\) fails the run: --flaky-result fail, the default when CI is set/);
     expect(formatSummary({ ...flakyOnly, exitCode: 0 }, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(/fails the run/);
     expect(formatSummary(report, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(/fails the run/);
+  });
+
+  it("shows times rounded before they are split into minutes and hours: never 60s or 60m (sqlmodel's 119.564 s read 1m 60s)", () => {
+    expect([0.04, 12.34, 59.94, 59.96, 61.4, 119.564, 179.7, 3570, 3599.7, 5400].map(formatSeconds)).toEqual([
+      "0.0s",
+      "12.3s",
+      "59.9s",
+      "1m 00s",
+      "1m 01s",
+      "2m 00s",
+      "3m 00s",
+      "59m 30s",
+      "1h 00m",
+      "1h 30m",
+    ]);
   });
 
   it("words a flake rate of one recent run as such", () => {
