@@ -715,7 +715,8 @@ class Recorder:
         # The clock read at import: a test module's frozen time (freezegun) must not reach it.
         started = _perf_counter()
         yield
-        self._write({"t": "django-db", "seconds": round(max(0.0, _perf_counter() - started), 6)})
+        if not _test_databases_in_memory():
+            self._write({"t": "django-db", "seconds": round(max(0.0, _perf_counter() - started), 6)})
 
     def pytest_runtest_logreport(self, report):
         status = self.config.hook.pytest_report_teststatus(report=report, config=self.config)
@@ -797,6 +798,17 @@ def _django_database_suffix(slot):
 
     module.django_db_modify_db_settings_xdist_suffix = django_db_modify_db_settings_xdist_suffix
     return module
+
+
+def _test_databases_in_memory():
+    """Whether every database pytest-django set up is SQLite in memory (django-ninja's suite): --reuse-db keeps none of them."""
+    try:
+        from django.db import connections
+
+        wrappers = [connections[alias] for alias in connections]
+        return bool(wrappers) and all(getattr(wrapper, "is_in_memory_db", lambda: False)() for wrapper in wrappers)
+    except Exception:
+        return False
 
 
 def _files_at_once():

@@ -721,14 +721,37 @@ def test_no_import_times_unless_asked(plugin_pytester, monkeypatch):
 DJANGO_SHAPED = {
     "django/__init__.py": "",
     "django/conf.py": """\
+        import os
+
         class Settings:
             configured = True
             DATABASES = {
                 "default": {"ENGINE": "django.db.backends.postgresql", "NAME": "shop"},
                 "memory": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
             }
+            if os.environ.get("ONLY_IN_MEMORY"):
+                del DATABASES["default"]
 
         settings = Settings()
+        """,
+    "django/db.py": """\
+        from django.conf import settings
+
+        class Wrapper:
+            def __init__(self, database):
+                self.database = database
+
+            def is_in_memory_db(self):
+                return self.database["ENGINE"].endswith("sqlite3") and self.database["NAME"] == ":memory:"
+
+        class Connections:
+            def __iter__(self):
+                return iter(settings.DATABASES)
+
+            def __getitem__(self, alias):
+                return Wrapper(settings.DATABASES[alias])
+
+        connections = Connections()
         """,
     "pytest_django/__init__.py": "",
     "pytest_django/plugin.py": """\
@@ -798,3 +821,6 @@ def test_the_time_a_file_spends_making_its_django_test_database_is_recorded_unle
     # --reuse-db makes one per slot already; and a file at a time is what plain pytest does: nothing to add up.
     assert database_records("2", "--reuse-db") == []
     assert database_records("1") == []
+    # SQLite in memory only (django-ninja's suite): --reuse-db would keep nothing, so nothing is added up for it.
+    monkeypatch.setenv("ONLY_IN_MEMORY", "1")
+    assert database_records("2") == []
