@@ -64,18 +64,23 @@ export interface ProcessTargets {
 export function targetsOf(files: readonly TestFile[], root: string, sessionConftests: readonly string[] = []): ProcessTargets {
   const args: string[] = [];
   const only: string[] = [];
+  const named: string[] = [];
   const add = (arg: string): void => {
     if (!args.includes(arg)) args.push(arg);
   };
   for (const file of files) {
     if (file.named !== null) {
       for (const target of file.named) add(target);
+      named.push(path.join(root, file.path));
     } else {
       add(file.folder ?? file.path);
       only.push(path.join(root, file.path));
     }
   }
   if (only.length > 0) {
+    // A file named as given (a path, node ids) beside one reached through its folder (a --pack of `tests/sub
+    // tests/test_c.py`): the limit that keeps the folder to its files lets it through too.
+    only.push(...named);
     const walked = args.map((arg) => path.resolve(root, arg));
     const reached = (folder: string): boolean => walked.some((target) => isWithin(folder, target) || isWithin(target, folder));
     for (const folder of sessionConftests.filter((conftestFolder) => !reached(conftestFolder))) add(path.relative(root, folder) || ".");

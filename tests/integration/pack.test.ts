@@ -35,6 +35,22 @@ describe("--pack", () => {
     expect(result.stdout).toMatch(/^\S+\+\d+\s*\| /m);
   });
 
+  it("packs a file named on the command line with files of a folder named beside it, each run (pytest's own testing/ suite)", async () => {
+    const p = project({ "tests/sub/test_a.py": recordPid("a"), "tests/sub/test_b.py": recordPid("b"), "tests/test_c.py": recordPid("c") });
+    fs.mkdirSync(path.join(p.root, "pids"));
+    const result = await runCli(["--parallel", "-n", "1", "--pack", "tests/sub", "tests/test_c.py", "--report-json", "report.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(readReport(p).files.map((f) => [f.path, f.tests?.passed])).toEqual(
+      expect.arrayContaining([
+        ["tests/sub/test_a.py", 1],
+        ["tests/sub/test_b.py", 1],
+        ["tests/test_c.py", 1],
+      ]),
+    );
+    // One process for the three.
+    expect(new Set(["a", "b", "c"].map((name) => p.read(`pids/${name}`))).size).toBe(1);
+  });
+
   it("gives files that history shows to be slow a process of their own", async () => {
     const p = project({
       "tests/http/test_slow.py": "import time\n\ndef test_slow():\n    time.sleep(1.2)\n",

@@ -19,4 +19,11 @@ describe("a process's collection arguments", () => {
     const named: TestFile = { path: "tests/http/test_a.py", named: ["tests/http/test_a.py"], folder: null, kind: "tests" };
     expect(targetsOf([named], "/p", ["/p/tests/e2e/flows"]).args).toEqual(["tests/http/test_a.py"]);
   });
+
+  it("let a named file through the limit of a folder beside it (a --pack of `tests/sub tests/test_c.py`)", () => {
+    const named: TestFile = { path: "tests/test_c.py", named: ["tests/test_c.py::test_c"], folder: null, kind: "tests" };
+    const targets = targetsOf([found("tests/sub/test_a.py", "tests/sub"), named], "/p");
+    expect(targets.args).toEqual(["tests/sub", "tests/test_c.py::test_c"]);
+    expect(targets.only).toEqual(["/p/tests/sub/test_a.py", "/p/tests/test_c.py"]);
+  });
 });
