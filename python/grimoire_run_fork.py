@@ -177,20 +177,28 @@ def _quiet_rewrite_warning_for_server_imports():
     have imported a plugin of the server's warm-up (an editable install's,
     which pytest does not rewrite unless told to) or a preload yet: the warning
     is the server's doing, and under `filterwarnings = error` it would fail
-    every file. Such a module keeps its asserts as they are.
+    every file. Such a module keeps its asserts as they are. pytest leaves out
+    of that warning the modules its hook has rewritten (`_rewritten_names`):
+    each hook the file's session makes starts with the server's modules there.
+    Not by wrapping the warning: it names the line `stacklevel` frames up,
+    which one more frame would move into pytest.
     """
     if not _server_imports:
         return
     hook = getattr(sys.modules.get("_pytest.assertion.rewrite"), "AssertionRewritingHook", None)
-    warn = getattr(hook, "_warn_already_imported", None)
-    if warn is None:
+    init = getattr(hook, "__init__", None)
+    if init is None:
         return
 
-    def _warn_already_imported(self, name):
-        if name not in _server_imports:
-            warn(self, name)
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        rewritten = getattr(self, "_rewritten_names", None)
+        if isinstance(rewritten, dict):
+            # Only ever read for the modules the hook itself loaded (their resources), which these are not.
+            for name in _server_imports:
+                rewritten.setdefault(name, None)
 
-    hook._warn_already_imported = _warn_already_imported
+    hook.__init__ = __init__
 
 
 def _flush_files_left_open():
