@@ -73,7 +73,10 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   if (cancelled.length > 0) {
     lines.push("", colours.bold(`Cancelled: ${cancelled.length} (${running.length} stopped while running, ${notStarted.length} not started)`));
     for (const result of cancelled.slice(0, maxListed)) {
-      lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}${result.log !== null ? colours.dim("  stopped while running") : ""}`);
+      // The tests it failed before it was stopped count in the run's totals (as in a plain run stopped there): where
+      // their failures are is said, as the failures list says it for the files that ended.
+      const failedBefore = result.tests !== null && result.tests.failed + result.tests.errors > 0 ? `: ${formatCounts(result.tests)} before it was stopped, log: ${result.log}` : "";
+      lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}${result.log !== null ? colours.dim(`  stopped while running${failedBefore}`) : ""}`);
     }
     if (cancelled.length > maxListed) lines.push(`  … and ${cancelled.length - maxListed} more (--report-json lists them all)`);
   }

@@ -82,6 +82,9 @@ describe("the run's summary", () => {
     const console = formatSummary(report, { colours: palette(false), stopped: null, maxListed: 1 }).join("\n");
     expect(console).toMatch(/Cancelled: 2 \(1 stopped while running, 1 not started\)\n {2}d\.py {2}stopped while running\n {2}… and 1 more \(--report-json lists them all\)/);
     expect(formatSummary(report, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\n {2}d\.py {2}stopped while running\n {2}c\.py\n/);
+    // One that failed tests before it was stopped (they count in the totals) says so, and where its log is.
+    const failedFirst: RunReport = { ...report, files: [fileResult({ path: "d.py", status: "cancelled", tests: counts(5, 1), log: "d.log", durationSeconds: 1 })] };
+    expect(formatSummary(failedFirst, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\n {2}d\.py {2}stopped while running: 5 passed, 1 failed before it was stopped, log: d\.log\n/);
   });
 
   it("says that no file ran, rather than counting none", () => {
