@@ -298,7 +298,14 @@ function testConditions(config: RunConfig, shape: RunShape, env: NodeJS.ProcessE
   const addopts = env["PYTEST_ADDOPTS"] ?? "";
   // The server the tests were pointed at, and whether it answered when the run started (a run against one that was down is no flake).
   const baseUrl = config.baseUrl === null ? [] : [`base URL ${config.baseUrl}${baseUrlProblem === null ? "" : " (it did not answer)"}`];
-  return [...shape.given.forwarded, ...(addopts.trim() === "" ? [] : [`PYTEST_ADDOPTS=${addopts}`]), ...(config.timeoutSeconds === null ? [] : [`--timeout=${config.timeoutSeconds}`]), ...baseUrl];
+  // How the processes started: a test that fails only forked (or only packed, or preloaded) does so every time.
+  const processes = [
+    ...(config.mode === "parallel" && !config.forkServer ? ["--no-fork-server"] : []),
+    ...(config.pack === null ? [] : ["--pack"]),
+    ...(config.preload.length === 0 ? [] : [`--preload=${config.preload.join(",")}`]),
+    ...(config.autoPreload ? [] : ["--no-auto-preload"]),
+  ];
+  return [...shape.given.forwarded, ...(addopts.trim() === "" ? [] : [`PYTEST_ADDOPTS=${addopts}`]), ...(config.timeoutSeconds === null ? [] : [`--timeout=${config.timeoutSeconds}`]), ...baseUrl, ...processes];
 }
 
 /** What auto-preload did: said with --verbose, and always when an import made forking unsafe. */

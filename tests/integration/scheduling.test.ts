@@ -152,7 +152,7 @@ describe("history and order", () => {
     expect(flipped.stdout).toMatch(/Flaky recently .*: 1 file\n +40% {2}tests\/http\/test_a\.py {2}failed 2 of its last 5 runs/);
   });
 
-  it("in a git repository or outside one, does not call a test flaky that failed only under other pytest arguments or another --timeout", async () => {
+  it("in a git repository or outside one, does not call a test flaky that failed only under other pytest arguments, another --timeout, or with processes started otherwise", async () => {
     const warns = "import warnings\n\ndef test_w():\n    warnings.warn('old api', UserWarning)\n";
     // Outside git the source is unknown (every run the same code): the conditions alone tell the runs apart.
     const outside = project({ "tests/http/test_w.py": warns });
@@ -176,6 +176,14 @@ describe("history and order", () => {
     // The same arguments again: the same conditions, no new stretch.
     expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(0);
     expect(history(p).files["tests/http/test_w.py"]?.recent).toBe("F|PP");
+
+    // A test that fails only in a forked process does so every time: a run started afresh is another stretch.
+    const forked = project({ "tests/http/test_f.py": "import os\n\ndef test_fresh():\n    assert b'grimoire_run_forkserver' not in open(f'/proc/{os.getppid()}/cmdline', 'rb').read()\n" });
+    expect((await runCli(["--parallel"], { cwd: forked.root })).code).toBe(1);
+    const fresh = await runCli(["--parallel", "--no-fork-server"], { cwd: forked.root });
+    expect(fresh.code, fresh.stdout).toBe(0);
+    expect(fresh.stdout).not.toMatch(/Flaky recently/);
+    expect(history(forked).files["tests/http/test_f.py"]?.recent).toBe("F|P");
   });
 
   it("does not call a test flaky that failed while the base URL did not answer and passed once it did, outside git too, where only the run's conditions tell runs apart", async () => {
