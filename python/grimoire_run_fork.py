@@ -47,47 +47,64 @@ _TEMPDIR_AT_START = tempfile.tempdir
 
 # What use_bytecode_cache changed, to undo in a file that is not given the cache: None while it changed nothing.
 _bytecode_cache = None
+# The folder the import system and pytest keep bytecode in (use_bytecode_cache): None when there is none.
+_cache_folder = None
+
+
+def bytecode_cache_folder():
+    """The folder use_bytecode_cache gave, or None."""
+    return _cache_folder
 
 
 def use_bytecode_cache(folder):
-    """Bytecode goes to `folder` (PYTHONPYCACHEPREFIX) and is written there, except where it is compiled already.
+    """The import system and pytest keep bytecode in `folder`, except where it is compiled already.
 
     With a cache folder Python looks for bytecode only there: the modules of Python's own library and of installed
     packages, compiled beside their sources when they were installed, would be compiled again from source on a run
     whose folder is empty. A module that has its bytecode beside its source is read from there, as before; the
-    rest (the project's modules, which the environment said not to compile beside them) go to the folder.
+    rest (the project's modules, which the environment said not to compile beside them) go to the folder, by the
+    path PYTHONPYCACHEPREFIX would give them. Only the imports and pytest's rewriting use it: `sys.pycache_prefix`
+    stays as the environment has it, so that code that compiles on purpose (`py_compile`, alembic's sourceless
+    scripts) writes where it would in a plain run.
 
     Called again (the fork server calls it at its start, then once it has imported pytest, and a file given the same
     folder calls it too), it changes only what is not changed yet: pytest's rewrite cache, once pytest is imported.
     """
-    global _bytecode_cache
+    global _bytecode_cache, _cache_folder
     import importlib._bootstrap_external as external
 
+    _cache_folder = folder
     if _bytecode_cache is None:
         place = external.cache_from_source
 
         def cache_from_source(path, debug_override=None, *, optimization=None):
-            prefix = sys.pycache_prefix
-            sys.pycache_prefix = None
-            try:
-                beside = place(path, debug_override, optimization=optimization)
-            finally:
-                sys.pycache_prefix = prefix
-            return beside if prefix is None or os.path.exists(beside) else place(path, debug_override, optimization=optimization)
+            beside = place(path, debug_override, optimization=optimization)
+            folder = _cache_folder
+            if folder is None or os.path.exists(beside):
+                return beside
+            if _just_written(path):
+                # No bytecode at all (the import system neither reads nor writes any), as without the folder.
+                raise NotImplementedError("written moments ago: its bytecode is not kept")
+            head = os.path.dirname(path)
+            if not os.path.isabs(head):
+                head = os.path.join(os.getcwd(), head)
+            return os.path.join(folder, head.lstrip(os.sep), os.path.basename(beside))
 
-        _bytecode_cache = {"cache_from_source": place, "pycache_prefix": sys.pycache_prefix, "dont_write_bytecode": sys.dont_write_bytecode, "get_cache_dir": None}
+        _bytecode_cache = {"cache_from_source": place, "dont_write_bytecode": sys.dont_write_bytecode, "get_cache_dir": None}
         external.cache_from_source = cache_from_source
-    sys.pycache_prefix = folder
     sys.dont_write_bytecode = False
     # pytest keeps the modules it rewrites (test modules, conftests, plugins) by the same rule: one a run that could
-    # write bytecode left beside its source is read from there.
+    # write bytecode left beside its source is read from there; the rest go where pytest puts them under a prefix.
     rewrite = sys.modules.get("_pytest.assertion.rewrite")
     cache_dir, tail = getattr(rewrite, "get_cache_dir", None), getattr(rewrite, "PYC_TAIL", None)
     if _bytecode_cache["get_cache_dir"] is None and cache_dir is not None and isinstance(tail, str):
 
         def get_cache_dir(file_path):
             beside = file_path.parent / "__pycache__"
-            return beside if (beside / (file_path.name[:-3] + tail)).exists() else cache_dir(file_path)
+            folder = _cache_folder
+            if folder is None or (beside / (file_path.name[:-3] + tail)).exists():
+                return cache_dir(file_path)
+            return type(file_path)(folder).joinpath(*file_path.parts[1:-1])
 
         _bytecode_cache["get_cache_dir"] = cache_dir
         rewrite.get_cache_dir = get_cache_dir
@@ -95,17 +112,37 @@ def use_bytecode_cache(folder):
 
 def _drop_bytecode_cache():
     """In a file not given the cache, forked from a server that uses it: bytecode as the file's environment says."""
-    global _bytecode_cache
+    global _bytecode_cache, _cache_folder
     if _bytecode_cache is None:
         return
     import importlib._bootstrap_external as external
 
     external.cache_from_source = _bytecode_cache["cache_from_source"]
-    sys.pycache_prefix = _bytecode_cache["pycache_prefix"]
     sys.dont_write_bytecode = _bytecode_cache["dont_write_bytecode"]
     if _bytecode_cache["get_cache_dir"] is not None:
         sys.modules["_pytest.assertion.rewrite"].get_cache_dir = _bytecode_cache["get_cache_dir"]
     _bytecode_cache = None
+    _cache_folder = None
+
+
+# A source modified less than this long ago gets no bytecode in grimoire-run's folder (see _just_written).
+_RECENT_SECONDS = 10
+
+
+def _just_written(path):
+    """Whether `path` was modified in the last _RECENT_SECONDS (or is dated ahead).
+
+    Python trusts bytecode whose recorded modification second and size match the
+    source's. Beside the source, a module a test writes into a scratch folder
+    loses its bytecode with the folder; in the cache folder the bytecode
+    outlives it, and the same module written again within the same second and
+    the same size would run the old code (alembic's suite writes and removes
+    its scripts so). A module written moments ago is compiled afresh instead.
+    """
+    try:
+        return os.stat(path).st_mtime >= time.time() - _RECENT_SECONDS
+    except OSError:
+        return False
 
 
 # Exit handlers the server registered after it started (its imports, its warm-up session): see _fresh_exit_handlers.

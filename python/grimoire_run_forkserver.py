@@ -49,7 +49,7 @@ import threading
 import traceback
 
 from grimoire_run_children import Children
-from grimoire_run_fork import fork_file, note_server_imports, record_exit_handlers, use_bytecode_cache
+from grimoire_run_fork import bytecode_cache_folder, fork_file, note_server_imports, record_exit_handlers, use_bytecode_cache
 import grimoire_run_benchmark_plugin
 import grimoire_run_fixture_names
 import grimoire_run_metadata
@@ -266,7 +266,7 @@ def _option(argv, name):
 def _forget_bytecode_of(folder):
     """The warm-up's own test module, compiled into the bytecode cache (--bytecode-cache) under its temporary folder's
     name: removed with the folder, so that the cache does not keep one per run."""
-    prefix = sys.pycache_prefix
+    prefix = bytecode_cache_folder()
     if prefix:
         shutil.rmtree(os.path.join(prefix, os.path.abspath(folder).lstrip(os.sep)), ignore_errors=True)
 

@@ -597,9 +597,15 @@ describe("the bytecode cache", () => {
     "tests/http/test_b.py": "import helper\n\ndef test_b():\n    assert helper.X == 1\n",
   };
   const noBytecode = testEnv({ PYTHONDONTWRITEBYTECODE: "1", PYTHONPYCACHEPREFIX: undefined });
+  /** The project's files dated a minute back, as sources are that were not written moments before the run (those get no bytecode kept). */
+  const aged = (p: Project): Project => {
+    const then = Date.now() / 1000 - 60;
+    for (const name of filesUnder(p.root)) fs.utimesSync(path.join(p.root, name), then, then);
+    return p;
+  };
 
   it("keeps a parallel run's bytecode in .grimoire/pycache when PYTHONDONTWRITEBYTECODE is set, and the project's tree free of __pycache__", async () => {
-    const p = project(files);
+    const p = aged(project(files));
     const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: noBytecode });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const cached = filesUnder(path.join(p.root, ".grimoire", "pycache"));
@@ -609,6 +615,47 @@ describe("the bytecode cache", () => {
     // The fork server's own imports use the cache too, but not for the warm-up's test module, in a new temporary folder each run.
     expect(cached.filter((name) => name.includes("grimoire-warm-"))).toEqual([]);
     expect(filesUnder(p.root).filter((name) => name.includes("__pycache__"))).toEqual([]);
+  });
+
+  it("keeps no bytecode of a module written moments ago (a scratch module written again in the same second and size runs its new code), and leaves py_compile's where it is (alembic's suite)", async () => {
+    // Each test writes scratch/mod_x.py, loads it and removes the folder, as alembic's staging does; the second writes
+    // the same size and the same modification second as the first, which bytecode kept elsewhere would match.
+    const load = `import importlib.util, os, shutil, time
+
+STAMP = []
+
+def load(value):
+    shutil.rmtree("scratch", ignore_errors=True)
+    os.makedirs("scratch")
+    with open("scratch/mod_x.py", "w") as out:
+        out.write(f"VALUE = {value}\\n")
+    STAMP[:] = STAMP or [int(time.time())]
+    os.utime("scratch/mod_x.py", (STAMP[0], STAMP[0]))
+    spec = importlib.util.spec_from_file_location("mod_x", "scratch/mod_x.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shutil.rmtree("scratch")
+    return module.VALUE
+
+def test_1():
+    assert load(1) == 1
+
+def test_2():
+    assert load(2) == 2
+
+def test_compiled_on_purpose():
+    # Code that compiles on purpose (alembic's sourceless scripts) finds the bytecode beside the source, as in a plain run.
+    import py_compile
+    os.makedirs("scripts", exist_ok=True)
+    with open("scripts/rev.py", "w") as out:
+        out.write("REV = 1\\n")
+    assert py_compile.compile("scripts/rev.py").startswith(os.path.join("scripts", "__pycache__", "rev."))
+`;
+    const p = aged(project({ ...files, "tests/http/test_scratch.py": load }));
+    const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: noBytecode });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    // The project's module, written before, is kept as before.
+    expect(filesUnder(path.join(p.root, ".grimoire", "pycache")).some((name) => /\/helper\.cpython-\d+\.pyc$/.test(name))).toBe(true);
   });
 
   it("is not used with --no-bytecode-cache, by a serial run (one plain pytest process), or by processes started afresh", async () => {
