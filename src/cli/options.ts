@@ -76,7 +76,7 @@ export const OPTIONS = {
     defaultText: DEFAULT_SPLIT,
   },
   "no-split": { type: "list", describe: "Files --split never splits (comma-separated globs; a list in pyproject.toml), beside those marked grimoire_serial", group: MODES },
-  "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree", group: MODES },
+  "fail-fast": { type: "boolean", describe: "On the first failing file, start nothing new and kill every running test process tree; each file's pytest stops at its first failing test (-x)", group: MODES },
   "kill-grace": { type: "string", describe: "Seconds between SIGTERM and SIGKILL when a process tree is killed", group: MODES, defaultText: String(DEFAULT_KILL_GRACE_SECONDS) },
   timeout: { type: "string", describe: "Per-file limit in seconds; past it the file's whole process tree is killed", group: MODES },
   "slow-notice": { type: "string", describe: "With --parallel: name a file still running after this many seconds (and after twice, four times as long…)", group: MODES, defaultText: String(DEFAULT_SLOW_NOTICE_SECONDS) },

@@ -59,12 +59,22 @@ export function planRun(input: PlanInput): RunPlan {
     workers,
     batches: parallel ? parallelBatches(files, history, workers, config.pack, config.split ? (input.unsplittable ?? new Set()) : null) : [serialBatch(files)],
     iterations: iterationPolicy(config, parallel),
-    forwardedArgs: [...grimoireForwardedArgs(config), ...input.given.forwarded],
+    forwardedArgs: [...grimoireForwardedArgs(config), ...input.given.forwarded, ...(stopsAtFirstFailure(config, parallel, input.given) ? ["-x"] : [])],
     plainTargets: input.narrowed ? null : plainTargets(input.request),
     failFast: config.failFast,
     maxFailedTests: maxFailedTests(input.given, input.listing),
     retries: config.retries,
   };
+}
+
+/**
+ * --fail-fast stops the run at a file's first failure: the file's own pytest
+ * stops there too (-x), instead of running the rest of its tests before the
+ * run can stop. Not in a --pack process, whose other files would be left
+ * unrun; not where the arguments say -x already.
+ */
+function stopsAtFirstFailure(config: RunConfig, parallel: boolean, given: ForwardedArgs): boolean {
+  return parallel && config.failFast && config.pack === null && given.maxFail !== 1;
 }
 
 /** The worker slots a run of this many test files has: one for a serial run. */
