@@ -25,11 +25,12 @@ export function failedLastTime(path: string, history: History): boolean {
 }
 
 /**
- * `history`: what failed last time first (to fail fast), then files never
- * timed (their cost is unknown; starting them early keeps them off the
- * finish line), the longest-looking of them first, then the rest longest
- * first (the longest-processing-time rule, which keeps the pool busy to the
- * end). Ties by path.
+ * `history`: what failed or timed out last time first (to fail fast), then
+ * files never timed (a new file's outcome is unknown, and its cost: starting
+ * them early keeps them off the finish line), the longest-looking of them
+ * first, then what was cancelled last time, then the rest longest first (the
+ * longest-processing-time rule, which keeps the pool busy to the end). Ties
+ * by path.
  * `name`: by path. `random`: a seeded shuffle.
  */
 export function orderFiles<T extends { path: string }>(files: readonly T[], history: History, options: OrderOptions): T[] {
@@ -43,7 +44,10 @@ export function orderFiles<T extends { path: string }>(files: readonly T[], hist
     const timed = (f: T): boolean => (history.files[f.path]?.seconds ?? null) !== null;
     const guess = (file: T): number => options.estimates?.get(file.path) ?? 0;
     const untimed = others.filter((f) => !timed(f)).sort((a, b) => guess(b) - guess(a) || compareCodeUnits(a.path, b.path));
-    return [...failed.sort(longestFirst), ...untimed, ...others.filter(timed).sort(longestFirst)];
+    // A file cancelled last time (most often never started: the run was stopped) has shown no failure: it goes after
+    // the files never run, whose outcome nobody knows yet, and before the rest.
+    const cancelled = (f: T): boolean => history.files[f.path]?.outcome === "cancelled";
+    return [...failed.filter((f) => !cancelled(f)).sort(longestFirst), ...untimed, ...failed.filter(cancelled).sort(longestFirst), ...others.filter(timed).sort(longestFirst)];
   }
   const arrange = (list: T[]): T[] => (options.order === "random" ? shuffle(list, options.seed) : list);
   return options.failedFirst ? [...arrange(failed), ...arrange(others)] : arrange(byName);

@@ -29,8 +29,9 @@ describe("the start order", () => {
   });
   const all = files("a.py", "b.py", "c.py", "d.py", "e.py", "f.py", "new1.py", "new0.py");
 
-  it("starts what failed last time first, then new files, then the longest first", () => {
-    expect(paths(orderFiles(all, past, { order: "history", seed: 0, failedFirst: false }))).toEqual(["d.py", "c.py", "f.py", "new0.py", "new1.py", "b.py", "e.py", "a.py"]);
+  it("starts what failed or timed out last time first, then new files, then what was cancelled, then the longest first", () => {
+    // A run stopped by Ctrl-C records its files never started as cancelled: a new file (httpcore's trial) starts before them.
+    expect(paths(orderFiles(all, past, { order: "history", seed: 0, failedFirst: false }))).toEqual(["d.py", "c.py", "new0.py", "new1.py", "f.py", "b.py", "e.py", "a.py"]);
   });
 
   it("on a first run, starts the files whose source looks longest first: test cases, then size", () => {
