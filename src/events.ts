@@ -74,8 +74,11 @@ export type RunEvent =
   | { type: "batch-start"; batch: BatchStart }
   | { type: "batch-output"; batch: BatchStart; text: string[] }
   | { type: "batch-finish"; batch: BatchStart; durationSeconds: number }
-  /** A batch still running after `seconds` (--slow-notice, then twice, four times as long); `timeoutSeconds`: its limit, if any. */
-  | { type: "slow"; batch: BatchStart; seconds: number; timeoutSeconds: number | null }
+  /**
+   * A batch still running after `seconds` (--slow-notice, then twice, four times as long); `timeoutSeconds`: its limit,
+   * if any; `cpuSeconds`: the CPU its pytest process has used so far (null where it cannot be read).
+   */
+  | { type: "slow"; batch: BatchStart; seconds: number; timeoutSeconds: number | null; cpuSeconds: number | null }
   | { type: "file-finish"; result: FileResult; willRetry: boolean }
   | { type: "iteration-finish"; iteration: number; results: FileResult[]; seconds: number }
   /** A serial run's pytest process has collected: its files, as pytest ordered them. */

@@ -18,6 +18,7 @@ import { isOwnJunitNote, logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFil
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
+import { cpuSecondsOf } from "../process/processTree.js";
 import type { DjangoDatabaseTally } from "./djangoDatabases.js";
 import type { ImportTally } from "./importTimes.js";
 import { COLLECTED_MARKER, readRecords, type PackageImport } from "./testRecords.js";
@@ -134,7 +135,8 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     // None at or past the time limit: the file's TIMEOUT line says it then.
     const beforeTimeout = (): boolean => timeoutMs === null || slowAfter * 1000 < timeoutMs;
     const noticeSlow = (): void => {
-      settings.events.emit({ type: "slow", batch: started, seconds: slowAfter, timeoutSeconds: settings.timeoutSeconds });
+      const cpuSeconds = started.pid === null ? null : cpuSecondsOf(started.pid);
+      settings.events.emit({ type: "slow", batch: started, seconds: slowAfter, timeoutSeconds: settings.timeoutSeconds, cpuSeconds });
       // The next one when the file has run twice as long.
       const since = slowAfter;
       slowAfter *= 2;

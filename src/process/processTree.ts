@@ -217,6 +217,22 @@ export function commandOf(pid: number): string | null {
   }
 }
 
+/** Linux's clock ticks per second, in which /proc counts a process's CPU time (USER_HZ: 100 on every Linux architecture Node.js runs on). */
+const CLOCK_TICKS = 100;
+
+/** The CPU seconds a process has used (user and system, its own threads, not its children's), or null when it cannot be read (gone, not Linux). */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * SIGTERM to every process of the trees, up to `graceMs` for them to go,
  * then SIGKILL to whatever is left, re-scanning so that children spawned

@@ -170,8 +170,11 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
       }
       case "slow": {
         const what = event.batch.paths.length === 1 ? fitPath(event.batch.paths[0] as string) : `the pack of ${event.batch.paths.join(", ")}`;
-        terminal.out(`${colours.yellow("SLOW".padEnd(8))} ${what.padEnd(pathWidth)}  ${formatSeconds(event.seconds).padStart(6)}  still running\n`);
-        if (!slowHintShown) {
+        // A file that has used the CPU for most of its time is working, not waiting: no advice about waiting forever.
+        const busy = event.cpuSeconds !== null && event.cpuSeconds >= BUSY_SHARE * event.seconds;
+        const cpu = event.cpuSeconds === null ? "" : colours.dim(`  (${formatSeconds(event.cpuSeconds)} of CPU${busy ? ": busy, not waiting" : ""})`);
+        terminal.out(`${colours.yellow("SLOW".padEnd(8))} ${what.padEnd(pathWidth)}  ${formatSeconds(event.seconds).padStart(6)}  still running${cpu}\n`);
+        if (!slowHintShown && !busy) {
           slowHintShown = true;
           terminal.out(`${colours.dim(slowHint(event.timeoutSeconds))}\n`);
         }
@@ -237,7 +240,10 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   };
 }
 
-/** Said once per run, under its first SLOW line: what keeps a file waiting forever, and what stops it. */
+/** The share of a SLOW file's time its pytest process spent on the CPU from which it counts as busy rather than waiting. */
+const BUSY_SHARE = 0.25;
+
+/** Said once per run, under its first SLOW line of a file that waits: what keeps a file waiting forever, and what stops it. */
 function slowHint(timeoutSeconds: number | null): string {
   const stop =
     timeoutSeconds === null

@@ -159,7 +159,7 @@ def server():
     // One file gets the port and passes; the other waits for it, and is named at 1s, 2s, 4s…
     await cli.waitForOutput(/^PASS\s+tests\/http\/test_[ab]\.py/m);
     const waiting = /^PASS\s+tests\/http\/test_a\.py/m.test(cli.stdoutSoFar()) ? "b" : "a";
-    await cli.waitForOutput(new RegExp(`^SLOW\\s+tests/http/test_${waiting}\\.py\\s+\\d+\\.0s\\s+still running$`, "m"));
+    await cli.waitForOutput(new RegExp(`^SLOW\\s+tests/http/test_${waiting}\\.py\\s+\\d+\\.0s\\s+still running {2}\\(\\d+\\.\\ds of CPU\\)$`, "m"));
     await cli.waitForOutput(/No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it\. If it waits for a fixed port another file holds, it never gets it: give files that run at once ports derived from GRIMOIRE_SLOT/);
     cli.child.kill("SIGINT");
     const result = await cli.done;
@@ -177,7 +177,7 @@ def server():
     expect(waiting.code).toBe(1);
     expect(waiting.stdout).toMatch(/--timeout stops it at 4\.0s\. If it waits for a fixed port another file holds/);
     // Named at 1 s and 2 s; at 4 s its TIMEOUT line says it, with no SLOW line just before.
-    expect(waiting.stdout).toMatch(/^SLOW\s+tests\/http\/test_[ab]\.py\s+2\.0s\s+still running$/m);
+    expect(waiting.stdout).toMatch(/^SLOW\s+tests\/http\/test_[ab]\.py\s+2\.0s\s+still running {2}\(\d+\.\ds of CPU\)$/m);
     expect(waiting.stdout).not.toMatch(/^SLOW\s+tests\/http\/test_[ab]\.py\s+4\.0s/m);
     expect(readReport(p, "r.json").files.map((f) => f.status).sort()).toEqual(["passed", "timeout"]);
     expect(processesWith(mark)).toEqual([]);
@@ -190,6 +190,17 @@ def server():
     expect(failing.stdout).toMatch(/│ E\s+OSError: \[Errno 98\] Address already in use/);
     expect(failing.stdout).toMatch(/A port was already in use: files that run at once cannot share a fixed port; derive ports from GRIMOIRE_SLOT/);
     expect(processesIn(p.root)).toEqual([]);
+  });
+});
+
+describe("a file that is slow because it computes", () => {
+  it("is named as busy, with the CPU it used, and gets no advice about waiting forever (cattrs' hypothesis tests)", async () => {
+    const busy = "import time\n\ndef test_computes():\n    deadline = time.monotonic() + 3\n    while time.monotonic() < deadline:\n        sum(range(1000))\n";
+    const p = project({ "tests/http/test_busy.py": busy });
+    const result = await runCli(["--parallel", "--slow-notice", "1"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^SLOW\s+tests\/http\/test_busy\.py\s+\d\.0s\s+still running {2}\(\d+\.\ds of CPU: busy, not waiting\)$/m);
+    expect(result.stdout).not.toMatch(/waits forever|fixed port/);
   });
 });
 

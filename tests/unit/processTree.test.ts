@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { descendantsOf, killTrees, leftoversOf, type ProcessEdges, type ProcessSnapshot } from "../../src/process/processTree.js";
+import { cpuSecondsOf, descendantsOf, killTrees, leftoversOf, type ProcessEdges, type ProcessSnapshot } from "../../src/process/processTree.js";
 
 describe("descendantsOf", () => {
   const table = [
@@ -115,5 +115,17 @@ describe("killTrees, on a fake system", () => {
     const unkillable: ProcessEdges = { ...system, signal: (target, signal) => (signal === "SIGKILL" ? true : system.signal(target, signal)) };
     const outcome = await killTrees([{ pid: 500, marker: null }], { graceMs: 100 }, unkillable);
     expect(outcome.survivors).toEqual([500]);
+  });
+});
+
+describe("cpuSecondsOf", () => {
+  it("reads a process's CPU time from /proc, and null for a process that is not there", () => {
+    const start = cpuSecondsOf(process.pid);
+    const until = performance.now() + 150;
+    while (performance.now() < until) Math.sqrt(Math.random());
+    const after = cpuSecondsOf(process.pid);
+    expect(start).not.toBeNull();
+    expect((after ?? 0) - (start ?? 0)).toBeGreaterThanOrEqual(0.05);
+    expect(cpuSecondsOf(2 ** 22 + 12345)).toBeNull();
   });
 });
