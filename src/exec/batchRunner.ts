@@ -197,7 +197,10 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       coverageData: coverageFile,
       pid: started.pid,
     };
-    const outcome = { ...report, records: readRecords(recordsFile, settings.root) };
+    // A timed-out file's last lines may be its shutdown's (a warning turned error at exit): where the test was stopped,
+    // which the plugin printed first, is what the summary shows then.
+    const stoppedAt = report.timedOut ? stoppedHere(logFile) : null;
+    const outcome = { ...report, ...(stoppedAt === null ? {} : { tail: stoppedAt }), records: readRecords(recordsFile, settings.root) };
     if (importTimes && outcome.records !== null) {
       settings.importTally?.add(outcome.records.imports, report.durationSeconds);
       settings.onImports?.(outcome.records.imports);
@@ -221,4 +224,32 @@ function filesIn(folder: string, limit: number): string[] {
     .map((entry) => path.join(entry.parentPath, entry.name))
     .sort()
     .slice(0, limit);
+}
+
+/** What the plugin says where it stopped a test (python/grimoire_run_pytest.py's _interrupt), from the end of the log. */
+const STOPPED_HERE = "grimoire-run stopped this test here:";
+/** How much of a log's end is read for it: the block is printed as the process is stopped, its shutdown's output after it. */
+const STOPPED_HERE_READ_BYTES = 256 * 1024;
+const STOPPED_HERE_LINES = 15;
+
+/** The log's last "stopped this test here" block (that line and those after it), or null when it has none. */
+export function stoppedHere(logFile: string): string[] | null {
+  let text: string;
+  try {
+    const handle = fs.openSync(logFile, "r");
+    try {
+      const size = fs.fstatSync(handle).size;
+      const length = Math.min(size, STOPPED_HERE_READ_BYTES);
+      const buffer = Buffer.alloc(length);
+      fs.readSync(handle, buffer, 0, length, size - length);
+      text = buffer.toString("utf8");
+    } finally {
+      fs.closeSync(handle);
+    }
+  } catch {
+    return null;
+  }
+  const lines = text.split("\n");
+  const at = lines.lastIndexOf(STOPPED_HERE);
+  return at < 0 ? null : lines.slice(at, at + STOPPED_HERE_LINES).filter((line) => line.trim() !== "");
 }

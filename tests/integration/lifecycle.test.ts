@@ -108,6 +108,17 @@ describe("--timeout", () => {
     expect(summary).toMatch(/│ grimoire-run stopped this test here:/);
     expect(summary).toMatch(/│ .*test_hang_0\.py", line \d+, in test_hang/);
   });
+
+  it("shows where the test was stopped, though the process printed more on its way out (httpcore's unraisable warnings)", async () => {
+    const noisy = "import atexit, time\n\natexit.register(lambda: print('\\n'.join(f'shutdown line {i}' for i in range(40)), flush=True))\n\ndef test_hangs():\n    time.sleep(60)\n";
+    const p = project({ "tests/http/test_noisy.py": noisy });
+    const result = await runCli(["--parallel", "--timeout", "2", "--kill-grace", "1"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    const summary = result.stdout.slice(result.stdout.lastIndexOf("───"));
+    expect(summary).toMatch(/│ grimoire-run stopped this test here:/);
+    expect(summary).toMatch(/│ .*test_noisy\.py", line \d+, in test_hangs/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
 });
 
 describe("signals to grimoire-run", () => {
