@@ -260,7 +260,7 @@ export function stopping(cause: StopCause, { over = false } = {}): string {
       return cause.pytestExitFirst ? `${what} (pytest's -x, or --maxfail=1, stops at the first failure)` : what;
     }
     case "max-failures":
-      return `${cause.failedTests} tests failed (pytest's --maxfail=${cause.limit})`;
+      return `${cause.failedTests} tests failed or errored (pytest's --maxfail=${cause.limit} counts both)`;
     case "interrupt":
       return cause.beforeFirstTest
         ? `Interrupted by ${cause.signal} before the first test started`
