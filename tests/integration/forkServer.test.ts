@@ -439,7 +439,8 @@ VALUE = 42
     // A package whose __init__ imports nothing of it: preloading it alone would spare the files nothing.
     const files: Record<string, string> = {
       "pkg/__init__.py": "",
-      "pkg/heavy.py": COUNTED("pkg.heavy") + "IMPORTED_IN = os.getpid()\n",
+      // Heavy as its name says: an import under a millisecond is not worth following (the import times leave it out).
+      "pkg/heavy.py": COUNTED("pkg.heavy") + "IMPORTED_IN = os.getpid()\nWORK = sum(range(300000))\n",
       "pkg/tests/__init__.py": "",
       "pkg/tests/helpers.py": COUNTED("pkg.tests.helpers"),
     };
