@@ -35,14 +35,11 @@ def install():
         return None
 
     commit_info = functools.lru_cache(maxsize=None)(lambda project_name, folder: originals["get_commit_info"](project_name))
-    machine_id = functools.lru_cache(maxsize=None)(originals["get_machine_id"])
+    get_machine_id = functools.lru_cache(maxsize=None)(originals["get_machine_id"])
 
     def get_commit_info(project_name=None):
         # Each caller gets its own copy: the plugin's hook implementations may add to the dict they are given.
         return dict(commit_info(project_name, os.getcwd()))
-
-    def get_machine_id():
-        return machine_id()
 
     get_commit_info.grimoire_memoized = get_machine_id.grimoire_memoized = True
     utils.get_commit_info = get_commit_info

@@ -148,6 +148,12 @@ def _kind(file, stdlib):
     return "project"
 
 
+def rewritten_by_pytest(module):
+    """Whether pytest rewrote the module's asserts (`-p`, `pytest_plugins`, `register_assert_rewrite`): each file's
+    pytest rewrites it again as it imports it, which a module the fork server imported could not have."""
+    return type(getattr(module, "__loader__", None)).__name__ == "AssertionRewritingHook"
+
+
 def report(timer, test_files, min_seconds=0.001):
     """{top-level package: {"seconds": s, "kind": k, "modules": [name, ...]}} for what this process imported, its test modules and conftests left out.
 
@@ -168,7 +174,7 @@ def report(timer, test_files, min_seconds=0.001):
         top = name.partition(".")[0]
         if top.startswith("grimoire_run") or top.startswith("_pytest") or top in ("pytest", "pluggy"):
             continue
-        if type(getattr(module, "__loader__", None)).__name__ == "AssertionRewritingHook":
+        if rewritten_by_pytest(module):
             rewritten.add(top)
         entry = packages.get(top)
         if entry is None:

@@ -555,7 +555,7 @@ def _third_party_imported():
     """
     new = [name for name in list(sys.modules) if name not in _MODULES_AT_IMPORT]
     # A package some of whose modules pytest rewrote is left whole to each file: its import could import them.
-    rewritten = {name.partition(".")[0] for name in new if _rewritten(sys.modules.get(name))}
+    rewritten = {name.partition(".")[0] for name in new if grimoire_run_import_times.rewritten_by_pytest(sys.modules.get(name))}
     tops = set()
     for top in {name.partition(".")[0] for name in new}:
         if not top.startswith("_") and top not in rewritten and _installed(sys.modules.get(top)):
@@ -563,12 +563,6 @@ def _third_party_imported():
     modules = [name for name in new if name.partition(".")[0] in tops and _installed(sys.modules.get(name))]
     parents = {name.rpartition(".")[0] for name in modules}
     return sorted(tops), [name for name in modules if "." in name and name not in parents]
-
-
-def _rewritten(module):
-    """Whether pytest rewrote the module's asserts (`-p`, `pytest_plugins`, `register_assert_rewrite`): each file's
-    pytest rewrites it again as it imports it, which a module the fork server imported could not have."""
-    return type(getattr(module, "__loader__", None)).__name__ == "AssertionRewritingHook"
 
 
 def _installed(module):

@@ -601,6 +601,15 @@ def test_browser_server_endpoint_reaches_pytest_playwrights_connect_options(plug
     assert json.loads((root / "browser.json").read_text()) == ["launched", None]
 
 
+def import_times_of(pytester, monkeypatch):
+    """GRIMOIRE_IMPORT_TIMES: the packages the session's one passing test's process reported importing."""
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(pytester.path / "results.jsonl"))
+    monkeypatch.setenv("GRIMOIRE_IMPORT_TIMES", "1")
+    pytester.runpytest_subprocess(*PLUGIN, "tests").assert_outcomes(passed=1)
+    [imports] = [record for record in records(pytester.path / "results.jsonl") if record["t"] == "imports"]
+    return imports["packages"]
+
+
 def test_import_times_name_each_top_level_package_and_where_it_lives_leaving_the_tests_out(plugin_pytester, monkeypatch):
     """GRIMOIRE_IMPORT_TIMES: each package's own import seconds (what it imports is the other package's), by top-level name."""
     root = plugin_pytester.path
@@ -629,11 +638,7 @@ def test_import_times_name_each_top_level_package_and_where_it_lives_leaving_the
             """,
         },
     )
-    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
-    monkeypatch.setenv("GRIMOIRE_IMPORT_TIMES", "1")
-    plugin_pytester.runpytest_subprocess(*PLUGIN, "tests").assert_outcomes(passed=1)
-    [imports] = [record for record in records(root / "results.jsonl") if record["t"] == "imports"]
-    packages = imports["packages"]
+    packages = import_times_of(plugin_pytester, monkeypatch)
     # slowpkg's own 0.2 s (its module and its submodule's), not fakelib's 0.15 s that it imported.
     assert 0.2 <= packages["slowpkg"]["seconds"] < 0.34
     assert packages["slowpkg"]["kind"] == "project"
@@ -661,11 +666,7 @@ def test_import_times_mark_a_package_pytest_rewrote_a_module_of(plugin_pytester,
             "tests/test_uses.py": "import helperlib.checks, otherlib\n\ndef test_it():\n    helperlib.checks.same(1, 1)\n",
         },
     )
-    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
-    monkeypatch.setenv("GRIMOIRE_IMPORT_TIMES", "1")
-    plugin_pytester.runpytest_subprocess(*PLUGIN, "tests").assert_outcomes(passed=1)
-    [imports] = [record for record in records(root / "results.jsonl") if record["t"] == "imports"]
-    packages = imports["packages"]
+    packages = import_times_of(plugin_pytester, monkeypatch)
     assert packages["helperlib"].get("rewritten") is True
     assert "rewritten" not in packages["otherlib"]
 

@@ -17,8 +17,8 @@ export function describeRate(rate: FlakeRate): string {
 /** A listed file's own runs, when they all went one way: "failed each of its last 9 runs; flaky tests in it:" */
 function describeSteady(file: FlakeRate): string {
   if (file.runs === 0) return "flaky tests in it:";
-  const how = file.runs === 1 ? `${file.failed > 0 ? "failed" : "passed"} in its one recent run` : `${file.failed > 0 ? "failed" : "passed"} each of its last ${file.runs} runs`;
-  return `${how}; flaky tests in it:`;
+  const went = file.failed > 0 ? "failed" : "passed";
+  return `${went} ${file.runs === 1 ? "in its one recent run" : `each of its last ${file.runs} runs`}; flaky tests in it:`;
 }
 
 export function percentOf(rate: FlakeRate): string {
