@@ -154,6 +154,8 @@ export interface FileResult extends PlannedRun {
   tail: string[];
   /** Why the file ended the way it did, when the exit code alone does not say it. */
   reason: string | null;
+  /** pytest stopped at a failure before the file's last collected test (-x, --maxfail): its duration is of the tests that ran. Not in the JSON report. */
+  cutShort?: boolean;
 }
 
 export interface RunReport {

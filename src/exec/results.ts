@@ -106,7 +106,13 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     coverageData: run.coverageData,
     tail: isFailure(status) ? outcome.tail : [],
     reason,
+    ...(isFailure(status) && collectedCount(outcome.records) > cases.length ? { cutShort: true } : {}),
   };
+}
+
+/** The tests collection left to run in the process, all files together; 0 when it never finished collecting. */
+function collectedCount(records: ProcessRecords | null): number {
+  return [...(records?.collected?.values() ?? [])].reduce((sum, count) => sum + count, 0);
 }
 
 /** The result of a file that was never started because the run stopped first. */
@@ -191,7 +197,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
     // A module skipped while collecting ran no test: pytest says "no tests" of it alone, whatever it counts.
     if (file !== undefined && (file.cases.length > file.collectSkips || file.collectError)) {
       const failed = file.collectError || failedTests(file.counts) > 0;
-      return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed ? outcome.tail : [] };
+      return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed ? outcome.tail : [], ...(failed && unfinished(path) ? { cutShort: true } : {}) };
     }
     // Collected with no test selected in it; a file collection never reached (it stopped at an error) is not "no tests".
     if (collected !== null && collected.get(path) === 0) {
@@ -237,6 +243,7 @@ export function combineParts(parts: readonly FileResult[]): FileResult {
     serverLog: worst.serverLog ?? first.serverLog,
     tail: worst.tail,
     reason: worst.reason,
+    ...(parts.some((p) => p.cutShort === true) ? { cutShort: true } : {}),
     log: worst.log ?? first.log,
     parts: parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: p.startSeconds, durationSeconds: p.durationSeconds, tests: p.tests, log: p.log, junit: p.junit, coverageData: p.coverageData })),
   };

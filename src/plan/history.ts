@@ -160,7 +160,9 @@ const OUTCOME_WEIGHT: Record<FileStatus, number> = { timeout: 6, failed: 5, canc
  * deselected by the run's own -k, -m or --deselect): like any run that
  * deselected some of a file's tests, it says nothing of the file's outcome as
  * a whole, and its duration moves the file's only when there was none yet;
- * the tests that ran count. Pure.
+ * the tests that ran count. The duration of a run that pytest stopped at a
+ * failure (`cutShort`: -x, --maxfail) counts only in the same way; its
+ * outcome counts. Pure.
  */
 export function updateHistory(history: History, results: readonly FileResult[], now: Date, source: string | null = null, partial: ReadonlySet<string> = new Set()): History {
   const files: Record<string, FileHistory> = { ...history.files };
@@ -173,12 +175,14 @@ export function updateHistory(history: History, results: readonly FileResult[], 
       continue;
     }
     const previous = files[file];
-    const finished = ran.filter((r) => r.status !== "cancelled" && r.status !== "timeout").map((r) => r.durationSeconds);
+    const finished = ran.filter((r) => r.status !== "cancelled" && r.status !== "timeout");
     const timedOut = ran.filter((r) => r.status === "timeout").map((r) => r.durationSeconds);
     let seconds = previous?.seconds ?? null;
-    // Some of its tests say little of how long the whole file takes: only a first estimate.
-    if (finished.length > 0 && !(partial.has(file) && seconds !== null)) {
-      const mean = finished.reduce((a, b) => a + b, 0) / finished.length;
+    // Some of its tests, or its tests up to a failure that stopped pytest, say little of how long the whole file takes: only a first estimate.
+    const whole = partial.has(file) ? [] : finished.filter((r) => r.cutShort !== true);
+    const counted = whole.length > 0 ? whole : seconds === null ? finished : [];
+    if (counted.length > 0) {
+      const mean = counted.reduce((sum, r) => sum + r.durationSeconds, 0) / counted.length;
       seconds = seconds === null ? mean : seconds + HISTORY_SMOOTHING * (mean - seconds);
     }
     if (timedOut.length > 0) seconds = Math.max(seconds ?? 0, ...timedOut);

@@ -69,16 +69,22 @@ describe("--fail-fast", () => {
 });
 
 describe("--fail-fast at a failing test", () => {
-  it("stops the failing file at its first failure (its pytest gets -x), not once the rest of its tests have run", async () => {
+  it("stops the failing file at its first failure (its pytest gets -x), not once the rest of its tests have run, and keeps its whole run's duration", async () => {
     // After its failure, the file's next test, and the other file's, wait for a file nobody writes (up to 30 s).
     const waits = "import pathlib, time\n\ndef wait():\n    deadline = time.monotonic() + 30\n    while not pathlib.Path('never').exists() and time.monotonic() < deadline:\n        time.sleep(0.05)\n";
     const p = project({
       "tests/http/test_a.py": `${waits}\ndef test_1_fails():\n    assert False\n\ndef test_2_waits():\n    wait()\n`,
       "tests/http/test_b.py": `${waits}\ndef test_waits():\n    wait()\n`,
     });
+    // The file's whole run took 25 s before: its run cut short at the failure says nothing of that.
+    const before = { seconds: 25, outcome: "passed", runs: 1, lastRun: "2026-12-01T00:00:00.000Z", failedTests: [], recent: "P", tests: {} };
+    fs.mkdirSync(path.join(p.root, ".grimoire"), { recursive: true });
+    fs.writeFileSync(path.join(p.root, ".grimoire/history.json"), JSON.stringify({ version: 1, files: { "tests/http/test_a.py": before } }));
     const result = await runCli(["--parallel", "-n", "2", "--fail-fast", "--report-json", "r.json"], { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(1);
     expect(result.seconds).toBeLessThan(20);
+    const history = JSON.parse(fs.readFileSync(path.join(p.root, ".grimoire/history.json"), "utf8")) as { files: Record<string, { seconds: number; recent: string }> };
+    expect(history.files["tests/http/test_a.py"]).toMatchObject({ seconds: 25, recent: "PF" });
     const report = readReport(p, "r.json");
     expect(Object.fromEntries(report.files.map((f) => [f.path, f.status]))).toEqual({ "tests/http/test_a.py": "failed", "tests/http/test_b.py": "cancelled" });
     expect(report.files.find((f) => f.path === "tests/http/test_a.py")?.tests).toMatchObject({ passed: 0, failed: 1 });

@@ -31,6 +31,16 @@ describe("updating the history", () => {
     expect(some.files["a.py"]?.runs).toBe(2);
   });
 
+  it("takes no duration from a run pytest stopped at a failure (-x, --maxfail) but its first estimate, and still counts its failure", () => {
+    const whole = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", durationSeconds: 40 })], now);
+    const stopped = fileResult({ path: "a.py", status: "failed", durationSeconds: 2, cutShort: true, cases: [{ nodeid: "a.py::t", outcome: "failed", seconds: 1 }] });
+    const after = updateHistory(whole, [stopped], now);
+    expect(after.files["a.py"]).toMatchObject({ seconds: 40, outcome: "failed", recent: "PF", failedTests: ["a.py::t"] });
+    expect(updateHistory(EMPTY_HISTORY, [stopped], now).files["a.py"]?.seconds).toBe(2);
+    const retried = updateHistory(whole, [stopped, fileResult({ path: "a.py", attempt: 2, status: "flaky", durationSeconds: 30 })], now);
+    expect(retried.files["a.py"]?.seconds).toBe(35);
+  });
+
   it("remembers which tests failed, by pytest node id, and forgets them once the file passes", () => {
     const cases = [
       { nodeid: "a.py::t_ok", outcome: "passed" as const, seconds: 1 },

@@ -90,6 +90,17 @@ describe("the status of a file from its pytest process", () => {
     ]);
   });
 
+  it("marks a failed file that pytest stopped before its last collected test (-x, --maxfail) as cut short, and no other", () => {
+    const file = "tests/http/test_a.py";
+    const failing = (name: string) => [test(file, name, "setup", ""), test(file, name, "call", "failed"), test(file, name, "teardown", "")];
+    const stopped = records([collected({ [file]: 3 }), ...passing(file, "t1"), ...failing("t2"), finish(1)]);
+    expect(resultOfFile(RUN, outcome({ exitCode: 1, records: stopped })).cutShort).toBe(true);
+    const whole = records([collected({ [file]: 2 }), ...passing(file, "t1"), ...failing("t2"), finish(1)]);
+    expect(resultOfFile(RUN, outcome({ exitCode: 1, records: whole })).cutShort).toBeUndefined();
+    const passed = records([collected({ [file]: 1 }), ...passing(file, "t1"), finish(0)]);
+    expect(resultOfFile(RUN, outcome({ exitCode: 0, records: passed })).cutShort).toBeUndefined();
+  });
+
   it("counts a module skipped while collecting as one skipped test, as pytest's summary does", () => {
     const file = "tests/http/test_a.py";
     const recorded = records([{ t: "collect-skip", nodeid: file, path: file }, collected({ [file]: 0 }), finish(5)]);
@@ -130,6 +141,17 @@ describe("splitting a serial run by file", () => {
   it("after -x stopped at a failure, the files never reached are cancelled", () => {
     const recorded = records([collected({ [a]: 1, [b]: 1, [c]: 1 }), ...passing(a, "t"), test(b, "t", "call", "failed"), finish(1)]);
     expect(resultsOfSerialRun(RUN, paths, outcome({ exitCode: 1, records: recorded })).map((r) => r.status)).toEqual(["passed", "failed", "cancelled"]);
+  });
+
+  it("after -x stopped a shared process at a failure, the file it stopped in is cut short and the files it finished are not", () => {
+    const failing = (path: string, name: string) => [test(path, name, "setup", ""), test(path, name, "call", "failed"), test(path, name, "teardown", "")];
+    const recorded = records([collected({ "a.py": 1, "b.py": 2, "c.py": 1 }), ...passing("a.py", "t"), ...failing("b.py", "t1"), finish(1)]);
+    const results = resultsOfSerialRun(RUN, ["a.py", "b.py", "c.py"], outcome({ exitCode: 1, records: recorded }));
+    expect(results.map((r) => [r.path, r.status, r.cutShort ?? false])).toEqual([
+      ["a.py", "passed", false],
+      ["b.py", "failed", true],
+      ["c.py", "cancelled", false],
+    ]);
   });
 
   it("an internal error before any test (a conftest's collection hook raising) fails the first file and says so of the rest", () => {
