@@ -238,6 +238,15 @@ export const HISTORY_LOCK_POLL_MS = 10;
  */
 export const PACKS_PER_WORKER = 1;
 
+/**
+ * What a file costs a pack beyond its tests' recorded time (the seconds a
+ * packed file's history keeps): collecting the module and reporting on it.
+ * Measured: a pack of 108 one-test files took pytest 0.25 s, one of 12 files
+ * 0.03 s (about 2.3 ms a file); plain pytest over 120 such files takes 0.11 s
+ * more than over one.
+ */
+export const PACKED_FILE_SECONDS = 0.002;
+
 /** The duration assumed for a file with no history when no file has any: only the relative sizes matter. */
 export const UNKNOWN_FILE_SECONDS = 1;
 

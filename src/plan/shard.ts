@@ -48,12 +48,13 @@ export function parseShard(value: string, flag = "--shard"): ShardSpec {
  * first). Files
  * without history count as the mean of those with one. The parts then
  * differ by at most the longest file, and by far less when many short files
- * fill in behind a few long ones.
+ * fill in behind a few long ones. `perFileSeconds` is added to every file's
+ * estimate: what a file costs beyond its tests' recorded time.
  */
-export function partition(paths: readonly string[], history: History, count: number): Partition {
+export function partition(paths: readonly string[], history: History, count: number, perFileSeconds = 0): Partition {
   const known = paths.map((p) => history.files[p]?.seconds).filter((s): s is number => typeof s === "number");
   const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : UNKNOWN_FILE_SECONDS;
-  const estimate = (p: string): number => Math.round((history.files[p]?.seconds ?? fallback) * 1000) / 1000;
+  const estimate = (p: string): number => Math.round(((history.files[p]?.seconds ?? fallback) + perFileSeconds) * 1000) / 1000;
   const sorted = [...paths].sort((a, b) => estimate(b) - estimate(a) || compareCodeUnits(a, b));
   // No more parts than files: the others are empty (a CI matrix larger than the suite), and a count of 10^15 must not allocate them.
   const parts: Part[] = Array.from({ length: Math.max(1, Math.min(count, paths.length)) }, () => ({ paths: [], seconds: 0 }));

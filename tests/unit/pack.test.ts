@@ -28,6 +28,13 @@ describe("packing quick files", () => {
     expect(batches.map((s) => s.paths.length)).toEqual([4, 4, 4]);
   });
 
+  it("counts what each file costs a pack beyond its tests' time: a few files recorded at 1 ms do not leave the 0 ms ones to one pack", () => {
+    const files = Array.from({ length: 120 }, (_, i) => file(`t${String(i).padStart(3, "0")}.py`));
+    const seconds = Object.fromEntries(files.map((f, i) => [f.path, i < 7 ? 0.001 : 0]));
+    const batches = packBatches(files, history(seconds), { workers: 2, underSeconds: 1 });
+    expect(batches.map((s) => s.paths.length).sort()).toEqual([60, 60]);
+  });
+
   it("starts the pack holding what failed last time first", () => {
     const batches = packBatches([file("a.py"), file("slow.py"), file("b.py")], history({ "a.py": 0.1, "b.py": 0.1, "slow.py": 5 }, ["b.py"]), { workers: 1, underSeconds: 1 });
     expect(batches.map((s) => s.paths)).toEqual([["a.py", "b.py"], ["slow.py"]]);
