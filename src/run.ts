@@ -25,7 +25,7 @@ import { DjangoDatabaseTally } from "./exec/djangoDatabases.js";
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { longFileHint } from "./exec/longFile.js";
-import { notPreloading, notPreloadingAll } from "./exec/preloadRefusals.js";
+import { notPreloading, notPreloadingAll, readRefusedPreloads, rememberRefusedPreloads } from "./exec/preloadRefusals.js";
 import { quickFilesHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
@@ -170,7 +170,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // What the fork server imports already (--preload, and auto-preload's for the conftests) is never the hint's: a
     // file that still imports some of it imports what the server refused or has not followed yet.
     const preloadedRoots = [...config.preload, ...(listed.autoPreloaded?.modules ?? [])].map((name) => name.split(".")[0] ?? name);
-    const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally(preloadedRoots) : null;
+    // Nor what a --preload of an earlier run (or this one) named and the server refused: the user was told why.
+    const refusedPreloads = record && server instanceof ForkServer ? rememberRefusedPreloads(config.root, server.preloaded.modules, server.preloaded.refused) : readRefusedPreloads(config.root);
+    const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloadedRoots, ...Object.keys(refusedPreloads)]) : null;
     const djangoDatabases = new DjangoDatabaseTally();
     const runBatch = createBatchRunner({
       root: config.root,

@@ -21,7 +21,11 @@ export class ImportTally {
   private readonly preloaded: Set<string>;
   private readonly rewritten = new Set<string>();
 
-  /** `preloaded`: the top-level names the fork server preloaded (--preload, auto-preload), which a file imports again only where the server refused them or has not followed it yet: naming them would change nothing. */
+  /**
+   * `preloaded`: names the hint leaves out. The top-level names the fork server preloaded (--preload, auto-preload),
+   * which a file imports again only where the server refused them or has not followed it yet: naming them would change
+   * nothing; and those a --preload named and the server refused, in this run or an earlier one (preloadRefusals.ts).
+   */
   constructor(preloaded: readonly string[] = []) {
     this.preloaded = new Set(preloaded);
   }

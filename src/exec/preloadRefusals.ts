@@ -1,7 +1,20 @@
 /**
- * What the run says of the modules the fork server refused to preload. Pure.
+ * The modules the fork server refused to preload: what the run says of them
+ * (pure), and the memory of those a `--preload` named, in
+ * `.grimoire/refused-preloads.json`, so that a later run's preload hint does
+ * not name them again: the user tried one, and was told why it could not be.
+ * A `--preload` of it that the server takes forgets it. The memory only
+ * quietens the hint; it never decides what is preloaded.
  */
+import fs from "node:fs";
+import path from "node:path";
+import { writeJsonFile } from "../atomicWrite.js";
+import { STATE_DIR } from "../defaults.js";
+import { stateDir } from "../stateDir.js";
 import type { PreloadRefusal as Refusal } from "./forkServerProtocol.js";
+
+/** Each refused module: why the server refused it, and when. */
+export type RefusedPreloads = Record<string, { reason: string; at: string }>;
 
 /** How many of a package's untried modules a message names before it only counts them. */
 const UNTRIED_NAMED = 3;
@@ -39,4 +52,43 @@ export function notPreloadingAll(refused: readonly Refusal[]): string[] {
     messages.push(`not preloading ${modules.length} more modules of ${packageName} (${named}${more}): ${reason}; each file imports them itself`);
   }
   return messages;
+}
+
+const REFUSED_PRELOADS_FILE = "refused-preloads.json";
+
+function refusedPreloadsFile(root: string): string {
+  return path.join(root, STATE_DIR, REFUSED_PRELOADS_FILE);
+}
+
+/** What earlier runs remembered; nothing when there is no file, or one that is not what grimoire-run writes. */
+export function readRefusedPreloads(root: string): RefusedPreloads {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(refusedPreloadsFile(root), "utf8"));
+  } catch {
+    return {};
+  }
+  const refused: RefusedPreloads = {};
+  if (typeof parsed !== "object" || parsed === null) return refused;
+  for (const [module, entry] of Object.entries(parsed as Record<string, unknown>)) {
+    const { reason, at } = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+    if (typeof reason === "string" && typeof at === "string") refused[module] = { reason, at };
+  }
+  return refused;
+}
+
+/** The memory after a run whose `--preload` the server took the `taken` modules of and refused the others: those refused are added, those taken forgotten. Pure. */
+export function updateRefusedPreloads(before: RefusedPreloads, taken: readonly string[], refused: readonly Refusal[], now: Date): RefusedPreloads {
+  const after: RefusedPreloads = { ...before };
+  for (const module of taken) delete after[module];
+  for (const { module, reason } of refused) after[module] = { reason, at: now.toISOString() };
+  return after;
+}
+
+/** Records what this run's `--preload` came to (a run without one changes nothing), and returns the memory as it now is. */
+export function rememberRefusedPreloads(root: string, taken: readonly string[], refused: readonly Refusal[], now = new Date()): RefusedPreloads {
+  const before = readRefusedPreloads(root);
+  const after = updateRefusedPreloads(before, taken, refused, now);
+  if (JSON.stringify(after) !== JSON.stringify(before)) writeJsonFile(path.join(stateDir(root), REFUSED_PRELOADS_FILE), after);
+  return after;
 }

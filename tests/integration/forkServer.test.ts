@@ -402,6 +402,33 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("does not name again a module a --preload of it was refused, in a later run, until a --preload of it is taken (django-ninja's suite)", async () => {
+    // Slow, and reads at import what each file sets for itself: the hint names it, the server refuses it.
+    const files: Record<string, string> = { "slowsettings.py": 'import os, time\ntime.sleep(0.25)\nSLOT = os.environ.get("GRIMOIRE_SLOT")\n' };
+    for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = "import slowsettings\n\ndef test_uses():\n    assert slowsettings.SLOT is not None\n";
+    const p = project(files);
+    const hint = /imported by each file for itself: slowsettings/;
+    const first = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.stdout).toMatch(hint);
+
+    const tried = await runCli(["--parallel", "-n", "2", "--preload", "slowsettings"], { cwd: p.root });
+    expect(tried.code, tried.stdout + tried.stderr).toBe(0);
+    expect(tried.stderr).toMatch(/not preloading slowsettings: its import reads GRIMOIRE_SLOT/);
+    const after = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(after.code, after.stdout + after.stderr).toBe(0);
+    expect(after.stdout).not.toMatch(hint);
+
+    // Once it no longer reads what each file sets, a --preload of it is taken, and the memory of the refusal goes.
+    p.write("slowsettings.py", "import time\ntime.sleep(0.25)\nSLOT = 0\n");
+    const taken = await runCli(["--parallel", "-n", "2", "--preload", "slowsettings"], { cwd: p.root });
+    expect(taken.code, taken.stdout + taken.stderr).toBe(0);
+    expect(taken.stderr).not.toMatch(/not preloading/);
+    const again = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(again.stdout).toMatch(hint);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("leaves nothing of a refused preload in the server: the project's logger keeps one filter, its own file's (sanic's suite)", async () => {
     const p = project({
       "proj/__init__.py": "",

@@ -1,9 +1,14 @@
 /**
  * What the run says of the modules the fork server refused: each refused
- * module, and a package's untried modules in one line.
+ * module, and a package's untried modules in one line; and what the runs
+ * remember of the --preload modules it refused, only to keep the preload hint
+ * from naming them again.
  */
-import { describe, expect, it } from "vitest";
-import { notPreloadingAll } from "../../src/exec/preloadRefusals.js";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { notPreloadingAll, readRefusedPreloads, rememberRefusedPreloads, updateRefusedPreloads } from "../../src/exec/preloadRefusals.js";
 
 const untried = (module: string) => ({ module, reason: "not tried: IPython, of the same package, imported the project's own code", untried: true });
 
@@ -28,5 +33,41 @@ describe("the modules the fork server refused", () => {
 
   it("say a single untried module as any other", () => {
     expect(notPreloadingAll([untried("IPython.core")])).toEqual(["not preloading IPython.core: not tried: IPython, of the same package, imported the project's own code; each file imports it itself"]);
+  });
+});
+
+const now = new Date("2026-12-05T10:00:00Z");
+const roots: string[] = [];
+afterEach(() => {
+  for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
+});
+function projectRoot(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-refused-"));
+  roots.push(root);
+  return root;
+}
+
+describe("refused preloads", () => {
+  it("adds what the server refused and forgets what it took", () => {
+    const before = { app: { reason: "its import reads DATABASE_URL", at: "2026-12-01T00:00:00.000Z" }, other: { reason: "r", at: "2026-12-01T00:00:00.000Z" } };
+    const after = updateRefusedPreloads(before, ["app"], [{ module: "ninja", reason: "its import failed" }], now);
+    expect(after).toEqual({ other: before.other, ninja: { reason: "its import failed", at: now.toISOString() } });
+  });
+
+  it("are kept in the project's .grimoire folder, and a file that is not what grimoire-run writes reads as nothing remembered", () => {
+    const root = projectRoot();
+    expect(readRefusedPreloads(root)).toEqual({});
+    rememberRefusedPreloads(root, [], [{ module: "ninja", reason: "its import failed" }], now);
+    expect(readRefusedPreloads(root)).toEqual({ ninja: { reason: "its import failed", at: now.toISOString() } });
+    fs.writeFileSync(path.join(root, ".grimoire/refused-preloads.json"), '{"ninja": "no", "app": {"reason": "r", "at": "t"}}');
+    expect(readRefusedPreloads(root)).toEqual({ app: { reason: "r", at: "t" } });
+    fs.writeFileSync(path.join(root, ".grimoire/refused-preloads.json"), "[not json");
+    expect(readRefusedPreloads(root)).toEqual({});
+  });
+
+  it("leave the file alone after a run with no --preload", () => {
+    const root = projectRoot();
+    expect(rememberRefusedPreloads(root, [], [], now)).toEqual({});
+    expect(fs.existsSync(path.join(root, ".grimoire"))).toBe(false);
   });
 });
