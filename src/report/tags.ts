@@ -1,7 +1,8 @@
 /**
  * Short, unique tags for output lines: `tests/e2e/test_login.py` is `login`,
  * unless another file is also `login`, in which case the parent folders that
- * tell them apart are added (`e2e/login`, `http/login`).
+ * tell them apart are added (`e2e/login`, `http/login`); a tag longer than
+ * the width loses its middle.
  */
 import { MAX_TAG_WIDTH } from "../defaults.js";
 
@@ -37,12 +38,23 @@ export function assignTags(paths: readonly string[], maxWidth = MAX_TAG_WIDTH): 
   const used = new Set<string>();
   for (const p of paths) {
     let tag = tagOf(p);
-    if (tag.length > maxWidth) tag = `…${tag.slice(tag.length - maxWidth + 1)}`;
+    if (tag.length > maxWidth) tag = cutMiddle(tag, maxWidth);
     for (let n = 2; used.has(tag); n++) tag = `${tag.slice(0, maxWidth - String(n).length - 1)}~${n}`;
     used.add(tag);
     tags.set(p, tag);
   }
   return tags;
+}
+
+/**
+ * A tag too long for the width loses its middle: its start is the folder that
+ * tells it from a file of the same name (`postgresql/connection_pool` and
+ * `mysql/connection_pool` cut from the left were both `…l/connection_pool`),
+ * its end the end of the file's name.
+ */
+function cutMiddle(tag: string, width: number): string {
+  const front = Math.floor((width - 1) / 2);
+  return `${tag.slice(0, front)}…${tag.slice(tag.length - (width - 1 - front))}`;
 }
 
 /** `test_login.py` and `login_test.py` are both `login`; other names lose only `.py`. */

@@ -21,6 +21,13 @@ describe("output tags", () => {
     expect(tags.every((t) => t.length <= 12)).toBe(true);
   });
 
+  it("shortens a long tag in its middle: the folders that tell files of one name apart stay in it", () => {
+    const paths = ["tests/backends/postgresql/test_connection_pool.py", "tests/backends/mysql/test_connection_pool.py"];
+    const tags = assignTags(paths, 18);
+    expect(tags.get(paths[0] as string)).toBe("postgres…tion_pool");
+    expect(tags.get(paths[1] as string)).toBe("mysql/co…tion_pool");
+  });
+
   it("does not shorten a file called test_.py to nothing", () => {
     expect(assignTags(["tests/test_.py"]).get("tests/test_.py")).toBe("test_");
   });
