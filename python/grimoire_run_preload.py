@@ -27,10 +27,20 @@ the server. The price: each preloaded module is imported twice, once in the
 child and once here.
 
 While a module is imported, the per-file variables are not in its os.environ
-at all: a module that looks through the whole environment (for its own
-prefix, say) sees none of them and takes nothing of one file's into another,
-while one that asks for a per-file variable by name is refused, since it would
-keep the server's answer (that there is none).
+at all: one that asks for a per-file variable by name is refused, since it would
+keep the server's answer (that there is none). A module that looks through the
+whole environment (for its own prefix, say) sees none of them: kept when they
+are only grimoire-run's own (GRIMOIRE_*, which a plain run does not have), but
+refused when a file's environment holds one a plain run has too (a managed
+server's E2E_BASE_URL, a managed database's URL), since a copy of the
+environment taken at import would lack it in every file. A variable that is
+the same for every file (an E2E_BASE_URL of the user's) is in the server's own
+environment, not a per-file one, and a preload sees it as a file would.
+
+A module whose import leaves a file or socket open is refused: each forked file
+starts by closing what the server holds open, and would lose it (a log file
+opened at import, a client's connection), or share one connection with every
+other file if it kept it.
 """
 
 import faulthandler
@@ -43,8 +53,15 @@ import sysconfig
 import warnings
 
 _FAILED = "its import failed"
+_LEFT_OPEN = "its import left open"
+# grimoire-run's own per-file variables: a plain run has none of them, so an import that sees none sees a plain run's.
+_OWN_PREFIX = "GRIMOIRE_"
 _OWN_CODE = "its import imported the project's own code"
 _WARNS = "its import warns"
+
+
+# Noted among the names read when an import looks through the whole environment (iterates, copies it).
+_WHOLE_ENVIRONMENT = object()
 
 
 class _WatchedEnviron(type(os.environ)):
@@ -54,6 +71,10 @@ class _WatchedEnviron(type(os.environ)):
         data = {key: value for key, value in environ._data.items() if not hidden(environ.decodekey(key))}
         super().__init__(data, environ.encodekey, environ.decodekey, environ.encodevalue, environ.decodevalue)
         self.read = set()
+
+    def __iter__(self):
+        self.read.add(_WHOLE_ENVIRONMENT)
+        return super().__iter__()
 
     def __getitem__(self, key):
         self.read.add(key)
@@ -78,7 +99,9 @@ def _watched_import(name, per_file):
         problem = f"{_FAILED}: {type(error).__name__}: {error}"
     finally:
         os.environ = original
-    read = sorted(key for key in watched.read if _per_file(key, per_file))
+    read = sorted(key for key in watched.read if key is not _WHOLE_ENVIRONMENT and _per_file(key, per_file))
+    # Variables a plain run's environment may hold too, which a copy of the whole environment taken here would lack.
+    unseen = [entry for entry in per_file if not entry.startswith(_OWN_PREFIX)] if _WHOLE_ENVIRONMENT in watched.read else []
     # What the import set in the environment stays set, as putenv already made it for the process.
     for key, value in dict(watched._data).items():
         decoded = watched.decodekey(key)
@@ -86,6 +109,8 @@ def _watched_import(name, per_file):
             original[decoded] = watched.decodevalue(value)
     if problem is None and read:
         problem = f"its import reads {', '.join(read)}, which each file sets for itself"
+    if problem is None and unseen:
+        problem = f"its import looked through the whole environment, where each file has its own {', '.join(unseen)}"
     return problem
 
 
@@ -155,7 +180,10 @@ def _preload(names, per_file, installed_only=lambda name: False):
             refused.append({"module": name, "reason": f"not tried: {refused_in[package]}", "untried": True})
             continue
         before = set(sys.modules)
+        open_before = _open_descriptors()
         problem = _watched_import(name, per_file)
+        if problem is None:
+            problem = _left_open(_open_descriptors() - open_before)
         if problem is None and installed_only(name):
             own = sorted(module for module in set(sys.modules) - before if not _installed_or_python(sys.modules.get(module)))
             if own:
@@ -170,6 +198,38 @@ def _preload(names, per_file, installed_only=lambda name: False):
     return preloaded, refused
 
 
+def _open_descriptors():
+    """The process's open file descriptors (Linux, where the fork server runs)."""
+    try:
+        listed = os.listdir("/proc/self/fd")
+    except OSError:
+        return set()
+    # The listing's own descriptor is among them, closed by now.
+    return {int(fd) for fd in listed if _is_open(int(fd))}
+
+
+def _is_open(fd):
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _left_open(descriptors):
+    """What refuses a module whose import left these descriptors open, or None when it left none."""
+    if not descriptors:
+        return None
+    names = []
+    for fd in sorted(descriptors):
+        try:
+            names.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            names.append(f"descriptor {fd}")
+    shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    return f"{_LEFT_OPEN} {shown}, which each forked file would lose (or share with every other file)"
+
+
 def _in_short(problem):
     """What refused a module, as the note on its package's other modules says it."""
     if problem.startswith(_FAILED):
@@ -178,6 +238,8 @@ def _in_short(problem):
         return "imported the project's own code"
     if problem.startswith(_WARNS):
         return "warned at import"
+    if problem.startswith(_LEFT_OPEN):
+        return "left a file or socket open"
     return "read a variable each file sets"
 
 

@@ -55,18 +55,38 @@ def test_a_module_that_asks_for_a_per_file_variable_is_refused_and_taken_back_ou
     assert "settings_mod" not in sys.modules and "helper_mod" not in sys.modules
 
 
-def test_a_module_that_looks_through_the_whole_environment_sees_no_per_file_variable_and_is_kept(modules, monkeypatch):
+def test_a_module_that_looks_through_the_whole_environment_sees_none_of_grimoire_runs_own_variables_and_is_kept(modules, monkeypatch):
     monkeypatch.setenv("GRIMOIRE_SLOT", "3")
-    monkeypatch.setenv("E2E_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("SCAN_ME", "yes")
     modules(scanner="import os\nSEEN = dict(os.environ)\n")
-    preloaded, refused = preload(["scanner"], PER_FILE)
+    # A run without managed servers: only grimoire-run's own variables differ between files (E2E_BASE_URL is the server's too).
+    preloaded, refused = preload(["scanner"], ["GRIMOIRE_*"])
     assert (preloaded, refused) == (["scanner"], [])
     seen = sys.modules["scanner"].SEEN
     assert seen["SCAN_ME"] == "yes"
-    assert "GRIMOIRE_SLOT" not in seen and "E2E_BASE_URL" not in seen
+    assert "GRIMOIRE_SLOT" not in seen
     # The process's own environment is whole again afterwards.
     assert os.environ["GRIMOIRE_SLOT"] == "3"
+
+
+def test_a_module_that_copies_the_whole_environment_is_refused_where_each_file_has_its_own_base_url(modules, monkeypatch):
+    # A settings module that snapshots the environment would keep, in every file, a copy without the file's own server's URL.
+    monkeypatch.setenv("GRIMOIRE_SLOT", "3")
+    modules(snapshot='import os\n_ENV = dict(os.environ)\nBASE_URL = _ENV.get("E2E_BASE_URL", "http://localhost:8000")\n')
+    preloaded, refused = preload(["snapshot"], ["GRIMOIRE_*", "E2E_BASE_URL", "DATABASE_URL"])
+    assert preloaded == []
+    assert refused == [{"module": "snapshot", "reason": "its import looked through the whole environment, where each file has its own E2E_BASE_URL, DATABASE_URL"}]
+    assert "snapshot" not in sys.modules
+
+
+def test_a_module_whose_import_leaves_a_file_open_is_refused(modules, tmp_path):
+    # Each forked file closes what the server holds open: a log file opened at import would be lost to it.
+    log = tmp_path / "audit.log"
+    modules(auditlog=f"LOG = open({str(log)!r}, 'a')\n", tidy=f"with open({str(log)!r}, 'a') as f:\n    f.write('x')\n")
+    preloaded, refused = preload(["auditlog", "tidy"], PER_FILE)
+    assert preloaded == ["tidy"]
+    assert refused == [{"module": "auditlog", "reason": f"its import left open {log}, which each forked file would lose (or share with every other file)"}]
+    assert "auditlog" not in sys.modules
 
 
 def test_what_an_import_sets_in_the_environment_stays_set(modules, monkeypatch):

@@ -210,7 +210,8 @@ async function autoPreload(config: RunConfig, server: Started["server"], listing
  */
 function forkServerOptions(config: RunConfig, python: PythonCommand, runId: string, baseEnv: NodeJS.ProcessEnv, firstBeforeWarmUp: boolean): ForkServerOptions | null {
   if (!config.forkServer || process.platform !== "linux") return null;
-  const env = { ...baseEnv, PYTHONPATH: withPluginPath(baseEnv["PYTHONPATH"]) };
+  // What every file's environment has alike is the server's too, for a preload to see as the files do: an E2E_BASE_URL of the user's.
+  const env = { ...baseEnv, PYTHONPATH: withPluginPath(baseEnv["PYTHONPATH"]), PYTHONUNBUFFERED: "1", ...(config.baseUrl === null ? {} : { E2E_BASE_URL: config.baseUrl }) };
   // A serial run's one process takes grimoire-run's stdin, for pdb; parallel processes never read it.
   return {
     python,
@@ -227,7 +228,11 @@ function forkServerOptions(config: RunConfig, python: PythonCommand, runId: stri
   };
 }
 
-/** What each file's process is given differently from the fork server's environment: no preload may read it at import. */
+/**
+ * What each file's process is given differently from the fork server's environment: no preload may read it at import,
+ * nor copy the whole environment where one of them is not grimoire-run's own (a managed server's URL, a clone's).
+ */
 function perFileEnv(config: RunConfig): string[] {
-  return ["GRIMOIRE_*", "E2E_BASE_URL", "PYTHONUNBUFFERED", ...(config.managed?.database === null || config.managed === null ? [] : [config.managed.database.envName])];
+  const managed = config.managed;
+  return ["GRIMOIRE_*", ...(managed?.server == null ? [] : ["E2E_BASE_URL"]), ...(managed?.database == null ? [] : [managed.database.envName])];
 }

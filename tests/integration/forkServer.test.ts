@@ -312,6 +312,24 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("preloads a settings module that copies the environment with the run's E2E_BASE_URL in it, and refuses one that leaves a file open", async () => {
+    const files: Record<string, string> = {
+      // Snapshots the environment at import: preloaded without the base URL, every file would test the default server.
+      "site-packages/appsettings.py": 'import os\n_ENV = dict(os.environ)\nBASE_URL = _ENV.get("E2E_BASE_URL", "http://localhost:8000")\n',
+      // Opens its log at import: each forked file closes what the server holds open, and its lines would go astray.
+      "site-packages/auditlog.py": 'LOG = open("audit.log", "a")\n',
+      "tests/conftest.py": "import appsettings, auditlog\n",
+      "tests/http/test_target.py": "import os, appsettings\n\ndef test_base_url():\n    assert appsettings.BASE_URL == os.environ['E2E_BASE_URL']\n",
+      "tests/http/test_audit.py": "import os, auditlog\n\ndef test_logged():\n    token = f'token-{os.getpid()}'\n    auditlog.LOG.write(token + '\\n')\n    auditlog.LOG.flush()\n    with open('audit.log') as log:\n        assert token in log.read()\n",
+    };
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2", "--verbose", "--base-url", "http://127.0.0.1:9/"], { cwd: p.root, env: withSitePackages(p) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): appsettings\n/);
+    expect(result.stdout).toMatch(/not preloading auditlog: its import left open \S*audit\.log, which each forked file would lose/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("imports once the modules of an installed package the conftests import, not only the package", async () => {
     const noting = 'import os\nwith open("imports.txt", "a") as out:\n    out.write(str(os.getpid()) + "\\n")\n';
     const files: Record<string, string> = {
