@@ -170,9 +170,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // What the fork server imports already (--preload, and auto-preload's for the conftests) is never the hint's: a
     // file that still imports some of it imports what the server refused or has not followed yet.
     const preloadedRoots = [...config.preload, ...(listed.autoPreloaded?.modules ?? [])].map((name) => name.split(".")[0] ?? name);
-    // Nor what a --preload of an earlier run (or this one) named and the server refused: the user was told why.
+    // Nor what the server refused: auto-preload's now, or a --preload's, in this run or an earlier one (the user was told why).
     const refusedPreloads = record && server instanceof ForkServer ? rememberRefusedPreloads(config.root, server.preloaded.modules, server.preloaded.refused) : readRefusedPreloads(config.root);
-    const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloadedRoots, ...Object.keys(refusedPreloads)]) : null;
+    const refusedByAutoPreload = (listed.autoPreloaded?.refused ?? []).map(({ module }) => module.split(".")[0] ?? module);
+    const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloadedRoots, ...refusedByAutoPreload, ...Object.keys(refusedPreloads)]) : null;
     const djangoDatabases = new DjangoDatabaseTally();
     const runBatch = createBatchRunner({
       root: config.root,
@@ -341,6 +342,7 @@ function followPreloads(config: RunConfig, server: Started["server"], autoPreloa
       if (!server.usable) return;
       const outcome = await server.preloadMore(wanted, session.stopping);
       for (const name of outcome.modules) if (!name.includes(".")) tally.preloadedNow(name);
+      for (const { module } of outcome.refused) tally.refusedNow(module.split(".")[0] ?? module);
       follower.refused(outcome.refused.map((refusal) => refusal.module));
       if (outcome.unsafe !== null) events.emit({ type: "notice", message: forkingEnded(outcome.unsafe) });
       if (!config.verbose) return;

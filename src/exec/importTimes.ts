@@ -35,6 +35,11 @@ export class ImportTally {
     this.preloaded.add(name);
   }
 
+  /** A package the fork server refused during the run (auto-preloaded, learned or followed): a --preload of it would be refused the same way. */
+  refusedNow(name: string): void {
+    this.preloaded.add(name);
+  }
+
   /** One file's process: what it imported, and how long it ran. */
   add(imports: ReadonlyMap<string, PackageImport>, seconds: number): void {
     this.fileSeconds += seconds;

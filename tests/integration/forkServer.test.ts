@@ -447,6 +447,17 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("does not name a package auto-preload refused: a --preload of it would be refused the same way", async () => {
+    const files: Record<string, string> = { "site-packages/slowslot.py": 'import os, time\ntime.sleep(0.25)\nSLOT = os.environ.get("GRIMOIRE_SLOT")\n', "tests/conftest.py": "import slowslot\n" };
+    for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = "import slowslot\n\ndef test_uses():\n    assert slowslot.SLOT is not None\n";
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env: withSitePackages(p) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/not preloading slowslot: its import reads GRIMOIRE_SLOT/);
+    expect(result.stdout).not.toMatch(/imported by each file for itself|--preload slowslot/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("leaves nothing of a refused preload in the server: the project's logger keeps one filter, its own file's (sanic's suite)", async () => {
     const p = project({
       "proj/__init__.py": "",
