@@ -62,34 +62,38 @@ _WARNS = "its import warns"
 
 # Noted among the names read when an import looks through the whole environment (iterates, copies it).
 _WHOLE_ENVIRONMENT = object()
+# The names os.environ was asked for while a preload was imported (os.environ is of _WatchedEnviron's class then).
+_read = set()
 
 
 class _WatchedEnviron(type(os.environ)):
-    """A copy of os.environ without the per-file variables, noting the names asked for through it."""
-
-    def __init__(self, environ, hidden):
-        data = {key: value for key, value in environ._data.items() if not hidden(environ.decodekey(key))}
-        super().__init__(data, environ.encodekey, environ.decodekey, environ.encodevalue, environ.decodevalue)
-        self.read = set()
-
-    def __iter__(self):
-        self.read.add(_WHOLE_ENVIRONMENT)
-        return super().__iter__()
+    """os.environ's own class, noting the names asked for: os.environ is made one of these in place while a preload
+    is imported, never replaced, since a module may keep it (rich's Console keeps `os.environ` to read COLUMNS and
+    NO_COLOR from later: a copy in its place would have hidden every test's monkeypatch.setenv from it)."""
 
     def __getitem__(self, key):
-        self.read.add(key)
+        _read.add(key)
         return super().__getitem__(key)
 
     def __contains__(self, key):
-        self.read.add(key)
+        _read.add(key)
         return super().__contains__(key)
+
+    def __iter__(self):
+        _read.add(_WHOLE_ENVIRONMENT)
+        return super().__iter__()
 
 
 def _watched_import(name, per_file):
     """Imports `name` with the per-file variables out of sight; returns the problem that refuses it, or None."""
-    original = os.environ
-    watched = _WatchedEnviron(original, lambda key: _per_file(key, per_file))
-    os.environ = watched
+    environ = os.environ
+    # Out of os.environ's mapping only: the process's own environment (putenv's) keeps them, as a subprocess sees them.
+    hidden = {key: value for key, value in environ._data.items() if _per_file(environ.decodekey(key), per_file)}
+    for key in hidden:
+        del environ._data[key]
+    _read.clear()
+    own_class = type(environ)
+    environ.__class__ = _WatchedEnviron
     try:
         with warnings.catch_warnings(record=True) as warned:
             warnings.simplefilter("always")
@@ -98,15 +102,13 @@ def _watched_import(name, per_file):
     except BaseException as error:  # noqa: BLE001 - whatever the import raised, the module is not preloaded
         problem = f"{_FAILED}: {type(error).__name__}: {error}"
     finally:
-        os.environ = original
-    read = sorted(key for key in watched.read if key is not _WHOLE_ENVIRONMENT and _per_file(key, per_file))
+        environ.__class__ = own_class
+        for key, value in hidden.items():
+            environ._data.setdefault(key, value)
+    read = sorted(key for key in _read if key is not _WHOLE_ENVIRONMENT and _per_file(key, per_file))
     # Variables a plain run's environment may hold too, which a copy of the whole environment taken here would lack.
-    unseen = [entry for entry in per_file if not entry.startswith(_OWN_PREFIX)] if _WHOLE_ENVIRONMENT in watched.read else []
-    # What the import set in the environment stays set, as putenv already made it for the process.
-    for key, value in dict(watched._data).items():
-        decoded = watched.decodekey(key)
-        if original.get(decoded) != watched.decodevalue(value):
-            original[decoded] = watched.decodevalue(value)
+    unseen = [entry for entry in per_file if not entry.startswith(_OWN_PREFIX)] if _WHOLE_ENVIRONMENT in _read else []
+    _read.clear()
     if problem is None and read:
         problem = f"its import reads {', '.join(read)}, which each file sets for itself"
     if problem is None and unseen:

@@ -89,6 +89,18 @@ def test_a_module_whose_import_leaves_a_file_open_is_refused(modules, tmp_path):
     assert "auditlog" not in sys.modules
 
 
+def test_a_module_that_keeps_os_environ_keeps_the_processs_own(modules, monkeypatch):
+    # rich's Console keeps os.environ to read COLUMNS from later: a test's monkeypatch.setenv must reach it.
+    monkeypatch.setenv("GRIMOIRE_SLOT", "3")
+    modules(holder="import os\nENVIRON = os.environ\n")
+    assert preload(["holder"], PER_FILE) == (["holder"], [])
+    assert sys.modules["holder"].ENVIRON is os.environ
+    assert type(os.environ).__name__ == "_Environ"
+    monkeypatch.setenv("COLUMNS", "200")
+    assert sys.modules["holder"].ENVIRON["COLUMNS"] == "200"
+    assert os.environ["GRIMOIRE_SLOT"] == "3"
+
+
 def test_what_an_import_sets_in_the_environment_stays_set(modules, monkeypatch):
     monkeypatch.delenv("THREADS_FOR_TESTS", raising=False)
     modules(setter='import os\nos.environ.setdefault("THREADS_FOR_TESTS", "1")\n')

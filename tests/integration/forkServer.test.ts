@@ -330,6 +330,16 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("leaves a preloaded module that keeps os.environ the process's own, where a test's monkeypatch.setenv reaches it (rich's Console, typer's suite)", async () => {
+    const files: Record<string, string> = { "site-packages/envholder.py": "import os\nENVIRON = os.environ\n", "tests/conftest.py": "import envholder\n" };
+    for (let i = 0; i < 2; i++) files[`tests/http/test_${i}.py`] = "import os, envholder\n\ndef test_sees_setenv(monkeypatch):\n    monkeypatch.setenv('COLUMNS', '200')\n    assert envholder.ENVIRON is os.environ\n    assert envholder.ENVIRON['COLUMNS'] == '200'\n";
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env: withSitePackages(p) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): envholder\n/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("imports once the modules of an installed package the conftests import, not only the package", async () => {
     const noting = 'import os\nwith open("imports.txt", "a") as out:\n    out.write(str(os.getpid()) + "\\n")\n';
     const files: Record<string, string> = {
