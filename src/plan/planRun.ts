@@ -52,8 +52,8 @@ export interface PlanInput {
 export function planRun(input: PlanInput): RunPlan {
   const { config, files, history } = input;
   const parallel = config.mode === "parallel";
-  const testFiles = files.filter((f) => f.kind !== "doctests").length;
-  const workers = slotCount(config, Math.max(1, testFiles), input.cpus);
+  // Modules checked for doctests count too: a test file and three such modules are work for two workers.
+  const workers = slotCount(config, Math.max(1, files.length), input.cpus);
   return {
     parallel,
     workers,

@@ -32,11 +32,13 @@ function plan(values: CliValues, options: { args?: string[]; narrowed?: boolean;
 }
 
 describe("planning a run", () => {
-  it("in parallel: a process per test file, doctest-only modules shared, a pack per worker, never more workers than test files", () => {
-    const parallel = plan({ parallel: true });
+  it("in parallel: a process per test file, doctest-only modules shared, a pack per worker, never more workers than files", () => {
+    const parallel = plan({ parallel: true, workers: "2" });
     expect(parallel.workers).toBe(2);
     expect(parallel.batches.map((b) => b.paths)).toEqual([["tests/http/test_a.py"], ["tests/http/test_b.py"], ["tests/http/more.py", "tests/http/util.py"], ["tests/http/other.py"]]);
     expect(plan({ parallel: true, workers: "1" }).workers).toBe(1);
+    // The modules checked for doctests are files to share the workers among too (-n 2 over one test file and three such modules).
+    expect(plan({ parallel: true }).workers).toBe(5);
   });
 
   it("serially: one batch, given exactly a plain run's arguments unless the selection was narrowed", () => {
