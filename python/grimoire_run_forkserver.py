@@ -252,8 +252,12 @@ def _warm_up_session():
         sys.path[:] = saved_path
         os.environ.clear()
         os.environ.update(saved_environ)
-        # The session's plugin made SIGTERM an interrupt; this process wants the default back.
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # The session's plugin made SIGTERM an interrupt (and signal's functions hide it); this process wants the default back.
+        plugin = sys.modules.get("grimoire_run_pytest")
+        if plugin is not None:
+            plugin.default_sigterm()
+        else:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _option(argv, name):

@@ -9,7 +9,13 @@ selects only to divide a file among the processes of a split (--split).
   the tests that completed. Before that it prints where the test was, past
   pytest's output capture, so that a timed-out file's log shows where it hung.
   A second SIGTERM is ignored so that it cannot cut that cleanup short;
-  grimoire-run follows up with SIGKILL after its grace period.
+  grimoire-run follows up with SIGKILL after its grace period. Only
+  grimoire-run's own stop does that: it writes the file GRIMOIRE_STOP_NOTE
+  names before it signals, and a SIGTERM without it (a test's own
+  `os.kill(os.getpid(), SIGTERM)`) ends the process as it would under plain
+  pytest. The handler is out of the tests' sight: `signal.getsignal` says
+  SIG_DFL for it, `signal.signal` returns SIG_DFL in its place, and a test
+  putting SIG_DFL back puts it back.
 - GRIMOIRE_LIST_FILE: list the files pytest would collect, without importing
   a single test module. Directories are collected as pytest collects them
   (conftests loaded, `collect_ignore`, `--ignore`, `norecursedirs` and every
@@ -95,14 +101,17 @@ JUNIT_ASKED_NOTE = "junitxml-asked.txt"
 
 # The process calls the stop handler makes, as they were when this plugin was imported: the test it stops may have
 # patched them (a mock of os.getpid would otherwise have the handler signal whatever process has the faked pid).
-_getpid, _kill, _set_signal = os.getpid, os.kill, signal.signal
+_getpid, _kill, _set_signal, _get_signal, _exists = os.getpid, os.kill, signal.signal, signal.getsignal, os.path.exists
+# The file grimoire-run writes before it stops this process (GRIMOIRE_STOP_NOTE); None where it writes none.
+_stop_note = None
 
 
 def _interrupt(signum, frame):
     global _stopped
-    if _getpid() != _interrupt_pid:
-        # A process a test forked (multiprocessing's fork, os.fork) that got here before its fork hook ran: SIGTERM
-        # ends it as it would without grimoire-run, and the test that stopped it sees -SIGTERM.
+    if _getpid() != _interrupt_pid or (_stop_note is not None and not _exists(_stop_note)):
+        # A process a test forked (multiprocessing's fork, os.fork) that got here before its fork hook ran, or a SIGTERM
+        # that is not grimoire-run's stop (the test's own os.kill, a handler of its passing it on): SIGTERM ends the
+        # process as it would without grimoire-run, and whoever sent it sees -SIGTERM.
         _set_signal(signal.SIGTERM, signal.SIG_DFL)
         _kill(_getpid(), signal.SIGTERM)
         return
@@ -120,11 +129,41 @@ def _interrupt(signum, frame):
 
 def _default_sigterm_in_child():
     """A process forked by a test inherits no handler of grimoire-run's: SIGTERM kills it by default, as in plain pytest."""
-    if signal.getsignal(signal.SIGTERM) is _interrupt:
+    if _get_signal(signal.SIGTERM) is _interrupt:
         try:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _set_signal(signal.SIGTERM, signal.SIG_DFL)
         except ValueError:
             pass
+
+
+def _visible_getsignal(signalnum):
+    """signal.getsignal, saying SIG_DFL for grimoire-run's stop handler: a test that checks SIGTERM's handler sees a plain run's."""
+    handler = _get_signal(signalnum)
+    return signal.SIG_DFL if handler is _interrupt else handler
+
+
+def _visible_signal(signalnum, handler):
+    """signal.signal, returning SIG_DFL for grimoire-run's stop handler; SIG_DFL put back for SIGTERM in this process puts
+    the handler back (a handler installed and restored by the test, or chaining to the one before it, acts as in a plain run)."""
+    if signalnum == signal.SIGTERM and handler is signal.SIG_DFL and _getpid() == _interrupt_pid:
+        handler = _interrupt
+    previous = _set_signal(signalnum, handler)
+    return signal.SIG_DFL if previous is _interrupt else previous
+
+
+def _stop_on_sigterm():
+    """SIGTERM stops the session (see the module's docstring), out of the tests' sight."""
+    global _interrupt_pid, _stop_note
+    _interrupt_pid = _getpid()
+    _stop_note = os.environ.get("GRIMOIRE_STOP_NOTE") or None
+    _set_signal(signal.SIGTERM, _interrupt)
+    signal.getsignal, signal.signal = _visible_getsignal, _visible_signal
+
+
+def default_sigterm():
+    """SIGTERM's default back, and signal's own functions: for the fork server once its warm-up session has ended."""
+    signal.getsignal, signal.signal = _get_signal, _set_signal
+    _set_signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 _interrupt_pid = os.getpid()
@@ -815,13 +854,12 @@ def _has_pytest_django(config):
 
 
 def pytest_configure(config):
-    global _config, _interrupt_pid
+    global _config
     _config = config
     # `--split auto` never splits a module marked so (pytestmark = pytest.mark.grimoire_serial).
     config.addinivalue_line("markers", "grimoire_serial: grimoire-run --split never runs this module's tests in several processes")
     if threading.current_thread() is threading.main_thread():
-        _interrupt_pid = _getpid()
-        signal.signal(signal.SIGTERM, _interrupt)
+        _stop_on_sigterm()
     # grimoire-run runs files in parallel itself: pytest-xdist distributing inside each process too (its
     # -n in addopts cannot be taken back on the command line) would multiply the workers. Its trylast
     # configure, which starts the workers, reads these after this hook has run.

@@ -80,8 +80,11 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const logFile = path.join(settings.logDir, `${name}.log`);
     const junitFile = path.join(junitDir, `${name}.xml`);
     const recordsFile = path.join(junitDir, `${name}.records`);
+    // Written before grimoire-run stops the process: a SIGTERM without it is not grimoire-run's (GRIMOIRE_STOP_NOTE).
+    const stopNote = path.join(junitDir, `${name}.stop`);
     fs.rmSync(junitFile, { force: true });
     fs.rmSync(recordsFile, { force: true });
+    fs.rmSync(stopNote, { force: true });
     const treeId = `${settings.runId}.${id}`;
     const marker = `GRIMOIRE_TREE_ID=${treeId}`;
     const where = batch.paths.length === 1 ? (batch.paths[0] as string) : pack ? `the pack of ${batch.paths.join(", ")}` : "the serial run";
@@ -102,7 +105,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const announce = !parallel && plain !== null && batch.paths.length === 0;
     // Only a file forked from the fork server could have been spared an import: its server could have done it.
     const importTimes = parallel && !pack && settings.importTally !== null && settings.forked();
-    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? name : null, importTimes }), ...lease?.env, ...browser?.env };
+    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, stopNote, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? name : null, importTimes }), ...lease?.env, ...browser?.env };
     const collected = (): void => {
       const records = readRecords(recordsFile, settings.root);
       // A file pytest could not collect (a module that does not import) is one of the run's files too; a folder whose conftest failed is not.
@@ -149,6 +152,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
           launch: { command: settings.python.command, args, pytestArgs: pytest, cwd: settings.root, env, stdin: parallel ? "ignore" : "inherit" },
           marker,
           logFile,
+          stopNote,
           drop: (line) => {
             if (!line.startsWith("-")) return false;
             if (announce && line === COLLECTED_MARKER) {

@@ -140,6 +140,8 @@ export interface ProcessPlace {
   artifactsDir: string;
   logFile: string;
   recordsFile: string;
+  /** The file grimoire-run writes before it stops the process (GRIMOIRE_STOP_NOTE): the plugin's SIGTERM handler stops the session only then. */
+  stopNote?: string | null;
   /** pytest's own JUnit report of the process (GRIMOIRE_JUNIT_XML): the plugin puts it where a --junitxml of the user's would go. */
   junitFile: string;
   /** The file listing what the process is limited to (GRIMOIRE_ONLY_FILES), if it is. */
@@ -172,6 +174,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   env["GRIMOIRE_LOG_FILE"] = place.logFile;
   env["GRIMOIRE_ARTIFACTS_DIR"] = place.artifactsDir;
   env["GRIMOIRE_RESULTS_FILE"] = place.recordsFile;
+  if (place.stopNote != null) env["GRIMOIRE_STOP_NOTE"] = place.stopNote;
   env["GRIMOIRE_JUNIT_XML"] = place.junitFile;
   setOrDelete(env, "GRIMOIRE_ANNOUNCE_COLLECTED", place.announceCollected === true ? "1" : null);
   env["GRIMOIRE_FAILURE_CHARS"] = String(FAILURE_TEXT_CHARS);

@@ -5,6 +5,7 @@
  * pytest, files or reports: a test process, a listing session, a --setup
  * command and the collect-only run all go through here.
  */
+import fs from "node:fs";
 import { DRAIN_AFTER_EXIT_MS, KILL_POLL_MS, LEFTOVER_SETTLE_MS } from "../defaults.js";
 import { launch as defaultLaunch, type Launcher, type LaunchSpec } from "./launch.js";
 import { OutputCapture, type OutputListener } from "./outputCapture.js";
@@ -16,6 +17,8 @@ export interface ProcessRequest {
   /** `NAME=VALUE` set in `launch.env`, inherited by every descendant. */
   marker: string;
   logFile: string;
+  /** Written just before the process is stopped (timeout, cancel), for it to tell grimoire-run's SIGTERM from another. */
+  stopNote?: string;
   /** Lines that are noise for the reader (pytest announcing grimoire-run's own JUnit file): kept out of the log and the listener. */
   drop?: (line: string) => boolean;
   outputMode: "lines" | "raw";
@@ -82,6 +85,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     if (first !== "exit") {
       timedOut = first === "timeout";
       cancelled = first === "cancel";
+      if (request.stopNote !== undefined) writeStopNote(request.stopNote);
       kill = await killTrees([{ pid, marker: request.marker }], { graceMs: request.killGraceMs, hurry: request.hurry });
     }
   }
@@ -120,4 +124,13 @@ async function groupEnds(pgid: number, ms: number, hurry: AbortSignal): Promise<
     if (!groupHasMembers(pgid)) return true;
   }
   return !groupHasMembers(pgid);
+}
+
+/** The note a pytest process reads when SIGTERM comes (python/grimoire_run_pytest.py); a folder gone meanwhile only costs the graceful stop. */
+function writeStopNote(file: string): void {
+  try {
+    fs.writeFileSync(file, "");
+  } catch {
+    // The process is killed all the same.
+  }
 }

@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { outcomesOf, readReport, runCli, temporaryProjects, testEnv, type Project } from "../helpers/project.js";
+import { outcomesOf, processesIn, readReport, runCli, temporaryProjects, testEnv, type Project } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
@@ -244,6 +244,46 @@ describe("the same tests and verdicts as plain pytest", () => {
     const named = await runCli(["--parallel", "tests/http/static/test.txt", "--report-json", "named.json"], { cwd: p.root });
     expect(readReport(p, "named.json").files.map((f) => [f.path, f.status])).toEqual([["tests/http/static/test.txt", "no-tests"]]);
     expect(named.code).toBe(5);
+  });
+
+  it("leaves SIGTERM's handling a plain run's, as the tests see it: the default handler, a handler of theirs passed SIG_DFL, their own SIGTERM ending the process", async () => {
+    const p = project({
+      "tests/http/test_handlers.py": `import os, signal
+
+def test_default_at_first():
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+def test_a_graceful_shutdown_handler_chains_to_the_default():
+    got = []
+    def handler(signum, frame):
+        got.append(signum)
+        if callable(previous):
+            previous(signum, frame)
+    previous = signal.signal(signal.SIGTERM, handler)
+    assert previous is signal.SIG_DFL
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert got == [signal.SIGTERM]
+    assert signal.signal(signal.SIGTERM, previous) is handler
+
+def test_default_again():
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+`,
+      "tests/http/test_self_terminating.py": "import os, signal\n\ndef test_terminates_itself():\n    os.kill(os.getpid(), signal.SIGTERM)\n",
+    });
+    const plain = plainPytest(p, ["tests/http/test_handlers.py"]);
+    expect(plain.code).toBe(0);
+    const plainKilled = spawnSync("python3", ["-m", "pytest", "tests/http/test_self_terminating.py"], { cwd: p.root, env: testEnv(), encoding: "utf8" });
+    expect(plainKilled.signal).toBe("SIGTERM");
+    for (const mode of [...MODES.map(([, args]) => args), []]) {
+      const result = await runCli([...mode, "--report-json", "report.json", "--order", "name"], { cwd: p.root });
+      const what = `mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`;
+      const files = Object.fromEntries(readReport(p).files.map((f) => [f.path, f]));
+      expect(files["tests/http/test_handlers.py"]?.tests, what).toMatchObject({ passed: 3, failed: 0 });
+      // Its own SIGTERM ends the process, as it ends plain pytest's: not a stop of grimoire-run's.
+      expect(files["tests/http/test_self_terminating.py"]?.signal, what).toBe("SIGTERM");
+      expect(result.stdout, what).not.toMatch(/grimoire-run stopped this test here/);
+    }
+    expect(processesIn(p.root)).toEqual([]);
   });
 
   it("counts the tests a selection leaves out as pytest's summary does, file by file and in all, in every mode", async () => {
