@@ -6,6 +6,7 @@
  */
 import { LEARNED_PRELOAD_MIN_SECONDS, PRELOAD_HINT_MAX_NAMED, PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
 import type { PackageImport, PackageKind } from "./testRecords.js";
+import { compareCodeUnits } from "../projectPaths.js";
 
 export interface CostlyImport {
   name: string;
@@ -62,7 +63,7 @@ export class ImportTally {
     const least = Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * this.fileSeconds);
     return [...this.packages.values()]
       .filter((entry) => entry.files > 1 && entry.seconds >= least && !this.preloaded.has(entry.name) && !this.rewritten.has(entry.name))
-      .sort((a, b) => b.seconds - a.seconds || a.name.localeCompare(b.name))
+      .sort((a, b) => b.seconds - a.seconds || compareCodeUnits(a.name, b.name))
       .slice(0, PRELOAD_HINT_MAX_NAMED);
   }
 }

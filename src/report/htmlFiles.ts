@@ -10,6 +10,7 @@
  */
 import { COUNT_KEYS, failedOnItsOwn, type FileStatus, type FlakeRate, type FlakyFile, type TestCounts } from "../model.js";
 import { plural } from "../format.js";
+import { compareCodeUnits } from "../projectPaths.js";
 import { describeRate, percentOf } from "./flaky.js";
 import { STATUS_WORDS } from "./style.js";
 import type { JsonFileEntry, JsonReport, JsonTestCase } from "./jsonReport.js";
@@ -37,7 +38,7 @@ export function renderFiles(report: JsonReport, href: FileHref): string {
   const flaky = new Map((report.flaky ?? []).map((f) => [f.path, f]));
   // What went wrong first (failed and timed-out files, then cancelled ones), then in the order things happened.
   const rank = (f: JsonFileEntry): number => (failedOnItsOwn(f.status) ? 0 : f.status === "cancelled" ? 1 : 2);
-  const rows = [...report.files].sort((a, b) => rank(a) - rank(b) || finite(a.startSeconds) - finite(b.startSeconds) || a.path.localeCompare(b.path));
+  const rows = [...report.files].sort((a, b) => rank(a) - rank(b) || finite(a.startSeconds) - finite(b.startSeconds) || compareCodeUnits(a.path, b.path));
   const groups = rows.map((f) => groupsOf(f, flaky.has(f.path)));
   const filters = FILTERS.map(({ id, label, icon }, i) => {
     const count = groups.filter((g) => g.includes(id)).length;
