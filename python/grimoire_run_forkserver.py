@@ -36,6 +36,7 @@ exits, so that no forked pytest outlives the run that asked for it:
   `error` event (if anyone reads it), then exit 1.
 """
 
+import atexit
 import functools
 import gc
 import inspect
@@ -517,5 +518,14 @@ def main():
     return exit_code
 
 
+def _exit(code):
+    """Ends the server: its exit handlers run, its output is flushed, and the interpreter's teardown of every module
+    pytest and the preloads imported (a hundredth of a second, which every run waited for) is skipped."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())

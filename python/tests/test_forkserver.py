@@ -342,6 +342,11 @@ def test_a_forked_file_ends_as_a_fresh_process_does_and_leaves_the_servers_exit_
     assert (marks / "left-open").read_text() == "written, never closed"
     assert not (marks / "server-exit-handler-ran").exists()
     assert Path((marks / "server-folder").read_text()).is_dir()
+    # The server's own run at its end: it skips only the interpreter's teardown of its modules.
+    server.process.stdin.close()
+    assert server.process.wait(timeout=30) == 0
+    assert (marks / "server-exit-handler-ran").exists()
+    assert not Path((marks / "server-folder").read_text()).exists()
 
 
 def test_a_forked_file_sees_the_fixtures_a_fresh_pytest_sees(start_server, tmp_path):
