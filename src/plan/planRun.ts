@@ -156,7 +156,8 @@ export function acrossFileNotices(config: Pick<RunConfig, "mode">, given: Forwar
   }
   if (given.dropped.length > 0) notices.push(`ignoring pytest-xdist's ${given.dropped.join(" ")}: grimoire-run runs the files in parallel itself (--workers)`);
   else if (listing.options.xdistWorkers !== null) {
-    notices.push(`pytest-xdist's -n ${listing.options.xdistWorkers} (from the pytest configuration) is off in each file's process: grimoire-run runs the files in parallel itself (--workers)`);
+    // pytest-xdist has resolved `-n auto` to a number by now: said as what it came to, not as what was written.
+    notices.push(`pytest-xdist's -n from the pytest configuration (${listing.options.xdistWorkers} workers here) is off in each file's process: grimoire-run runs the files in parallel itself (--workers)`);
   }
   return notices;
 }

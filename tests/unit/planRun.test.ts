@@ -10,7 +10,7 @@ import type { Listing } from "../../src/discovery/askPytest.js";
 import type { CollectionRequest } from "../../src/discovery/selection.js";
 import type { TestFile } from "../../src/model.js";
 import { EMPTY_HISTORY } from "../../src/plan/history.js";
-import { planRun, workerCount } from "../../src/plan/planRun.js";
+import { acrossFileNotices, planRun, workerCount } from "../../src/plan/planRun.js";
 
 const listing = (maxfail = 0): Listing => ({
   files: [],
@@ -57,6 +57,15 @@ describe("planning a run", () => {
     expect(plan({ parallel: true }).maxFailedTests).toBeNull();
     expect(plan({ parallel: true }, { args: ["-x"] }).maxFailedTests).toBe(1);
     expect(plan({ parallel: true }, { maxfail: 3 }).maxFailedTests).toBe(3);
+  });
+
+  it("says pytest-xdist's -n from the configuration is off in each process, as what it came to (-n auto is a number by then)", () => {
+    const configured: Listing = { ...listing(), options: { ...listing().options, xdistWorkers: 2 } };
+    expect(acrossFileNotices({ mode: "parallel" }, readForwardedArgs([]), configured, null)).toEqual([
+      "pytest-xdist's -n from the pytest configuration (2 workers here) is off in each file's process: grimoire-run runs the files in parallel itself (--workers)",
+    ]);
+    expect(acrossFileNotices({ mode: "parallel" }, readForwardedArgs(["-n", "4"]), configured, null)).toEqual(["ignoring pytest-xdist's -n 4: grimoire-run runs the files in parallel itself (--workers)"]);
+    expect(acrossFileNotices({ mode: "parallel" }, readForwardedArgs([]), listing(), null)).toEqual([]);
   });
 
   it("keeps the pool full across iterations for --duration without --delay", () => {
