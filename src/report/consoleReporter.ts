@@ -72,7 +72,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     const them = files.length === 1 ? "it" : "them";
     const how = mode === "parallel" ? `, running ${them} on ${plural(workers, "worker")}` : `, running ${them} in one pytest process`;
     const testFiles = files.length - doctestModules.size;
-    const found = doctestModules.size === 0 ? plural(testFiles, "test file") : `${plural(testFiles, "test file")} and ${plural(doctestModules.size, "module")} to check for doctests`;
+    const doctests = `${plural(doctestModules.size, "module")} to check for doctests`;
+    const found = doctestModules.size === 0 ? plural(testFiles, "test file") : testFiles === 0 ? doctests : `${plural(testFiles, "test file")} and ${doctests}`;
     // Nothing to run (pytest collected no file; --changed, --last-failed or a shard left none): the lines after say why.
     terminal.out(files.length === 0 ? "Found no test file to run\n" : `Found ${found}${how}${describeLoad(load)}\n`);
     if (logDir !== null) terminal.out(colours.dim(`logs: ${logDir}\n`));

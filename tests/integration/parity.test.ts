@@ -286,6 +286,20 @@ def test_default_again():
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("says how many test files and modules with doctests it found, and the modules alone where no test file is left (--last-failed)", async () => {
+    const p = project({
+      "pytest.ini": "[pytest]\naddopts = --doctest-modules\n",
+      "tests/http/test_ok.py": "def test_ok():\n    pass\n",
+      "tests/http/helpers.py": 'def double(x):\n    """\n    >>> double(2)\n    5\n    """\n    return 2 * x\n',
+    });
+    const first = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(first.code, first.stdout + first.stderr).toBe(1);
+    expect(first.stdout).toMatch(/^Found 1 test file and 1 module to check for doctests, running them on 2 workers$/m);
+    const again = await runCli(["--parallel", "--last-failed"], { cwd: p.root });
+    expect(again.code, again.stdout + again.stderr).toBe(1);
+    expect(again.stdout).toMatch(/^Found 1 module to check for doctests, running it on 1 worker$/m);
+  });
+
   it("counts the tests a selection leaves out as pytest's summary does, file by file and in all, in every mode", async () => {
     const p = project({
       "pytest.ini": "[pytest]\nmarkers =\n    slow: a slow test\n",
