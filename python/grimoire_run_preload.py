@@ -162,7 +162,9 @@ def _preload(names, per_file, installed_only=lambda name: False):
     """Imports each module of `names`; returns (preloaded, refused), refused as the protocol sends them.
 
     Each refusal is `{"module": name, "reason": why}`, with `"untried": True` for
-    a module not tried because another of its package was refused before it.
+    a module not tried because another of its package was refused before it, and
+    `"ownCode": True` for one refused only because its import brought in the
+    project's own code (`installed_only`), which a --preload naming it may take.
 
     `per_file`: environment variable names, or prefixes ending in `*`, that differ between files.
     `installed_only(name)`: whether to refuse the module if its import brought in
@@ -179,7 +181,8 @@ def _preload(names, per_file, installed_only=lambda name: False):
     for name in names:
         package = name.partition(".")[0]
         if package in refused_in:
-            refused.append({"module": name, "reason": f"not tried: {refused_in[package]}", "untried": True})
+            why, own_code = refused_in[package]
+            refused.append({"module": name, "reason": f"not tried: {why}", "untried": True, **({"ownCode": True} if own_code else {})})
             continue
         before = set(sys.modules)
         open_before = _open_descriptors()
@@ -195,8 +198,9 @@ def _preload(names, per_file, installed_only=lambda name: False):
             continue
         for module in set(sys.modules) - before:
             del sys.modules[module]
-        refused.append({"module": name, "reason": problem})
-        refused_in[package] = f"{name}, of the same package, {_in_short(problem)}"
+        own_code = problem.startswith(_OWN_CODE)
+        refused.append({"module": name, "reason": problem, **({"ownCode": True} if own_code else {})})
+        refused_in[package] = (f"{name}, of the same package, {_in_short(problem)}", own_code)
     return preloaded, refused
 
 

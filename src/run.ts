@@ -172,7 +172,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const preloadedRoots = [...config.preload, ...(listed.autoPreloaded?.modules ?? [])].map((name) => name.split(".")[0] ?? name);
     // Nor what the server refused: auto-preload's now, or a --preload's, in this run or an earlier one (the user was told why).
     const refusedPreloads = record && server instanceof ForkServer ? rememberRefusedPreloads(config.root, server.preloaded.modules, server.preloaded.refused) : readRefusedPreloads(config.root);
-    const refusedByAutoPreload = (listed.autoPreloaded?.refused ?? []).map(({ module }) => module.split(".")[0] ?? module);
+    // A package refused only for bringing in the project's code stays nameable: a --preload of it may take it.
+    const refusedByAutoPreload = (listed.autoPreloaded?.refused ?? []).filter((refusal) => refusal.ownCode !== true).map(({ module }) => module.split(".")[0] ?? module);
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloadedRoots, ...refusedByAutoPreload, ...Object.keys(refusedPreloads)]) : null;
     const djangoDatabases = new DjangoDatabaseTally();
     const runBatch = createBatchRunner({
@@ -342,7 +343,7 @@ function followPreloads(config: RunConfig, server: Started["server"], autoPreloa
       if (!server.usable) return;
       const outcome = await server.preloadMore(wanted, session.stopping);
       for (const name of outcome.modules) if (!name.includes(".")) tally.preloadedNow(name);
-      for (const { module } of outcome.refused) tally.refusedNow(module.split(".")[0] ?? module);
+      for (const { module, ownCode } of outcome.refused) if (ownCode !== true) tally.refusedNow(module.split(".")[0] ?? module);
       follower.refused(outcome.refused.map((refusal) => refusal.module));
       if (outcome.unsafe !== null) events.emit({ type: "notice", message: forkingEnded(outcome.unsafe) });
       if (!config.verbose) return;

@@ -163,7 +163,8 @@ def test_installed_only_refuses_an_installed_module_whose_import_brings_in_the_p
     (app / "app_settings.py").write_text("DEBUG = True\n")
     preloaded, refused = preload(["reads_settings", "plain_installed"], PER_FILE, installed_only=lambda name: True)
     assert preloaded == ["plain_installed"]
-    assert refused == [{"module": "reads_settings", "reason": "its import imported the project's own code (app_settings)"}]
+    # Marked as refused for that alone: a --preload naming it may take it, so the closing hint may still name it.
+    assert refused == [{"module": "reads_settings", "reason": "its import imported the project's own code (app_settings)", "ownCode": True}]
     assert "app_settings" not in sys.modules and "reads_settings" not in sys.modules
     # --preload names what it wants, the project's code included.
     assert preload(["reads_settings"], PER_FILE) == (["reads_settings"], [])
@@ -182,9 +183,9 @@ def test_after_a_module_is_refused_the_other_modules_of_its_package_are_not_trie
     preloaded, refused = preload(["shell_pkg", "shell_pkg.core", "shell_pkg.display", "plain_installed"], PER_FILE, installed_only=lambda name: True)
     assert preloaded == ["plain_installed"]
     assert refused == [
-        {"module": "shell_pkg", "reason": "its import imported the project's own code (app_lexers)"},
-        {"module": "shell_pkg.core", "reason": "not tried: shell_pkg, of the same package, imported the project's own code", "untried": True},
-        {"module": "shell_pkg.display", "reason": "not tried: shell_pkg, of the same package, imported the project's own code", "untried": True},
+        {"module": "shell_pkg", "reason": "its import imported the project's own code (app_lexers)", "ownCode": True},
+        {"module": "shell_pkg.core", "reason": "not tried: shell_pkg, of the same package, imported the project's own code", "untried": True, "ownCode": True},
+        {"module": "shell_pkg.display", "reason": "not tried: shell_pkg, of the same package, imported the project's own code", "untried": True, "ownCode": True},
     ]
     assert (package / "imports.txt").read_text() == "shell_pkg\n"
     assert "shell_pkg" not in sys.modules and "app_lexers" not in sys.modules

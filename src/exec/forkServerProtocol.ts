@@ -45,11 +45,16 @@ export interface PreloadRequest {
 
 export type ForkServerRequest = RunRequest | PreloadRequest;
 
-/** A module the server would not keep, and why; `untried` when it was not tried because another module of its package was refused first. */
+/**
+ * A module the server would not keep, and why; `untried` when it was not tried because another module of its package
+ * was refused first; `ownCode` when refused only for bringing in the project's own code (auto-preload's rule, not a
+ * --preload's).
+ */
 export interface PreloadRefusal {
   module: string;
   reason: string;
   untried?: boolean;
+  ownCode?: boolean;
 }
 
 export interface ReadyEvent {

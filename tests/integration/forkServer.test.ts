@@ -457,14 +457,22 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
-  it("does not name a package auto-preload refused: a --preload of it would be refused the same way", async () => {
-    const files: Record<string, string> = { "site-packages/slowslot.py": 'import os, time\ntime.sleep(0.25)\nSLOT = os.environ.get("GRIMOIRE_SLOT")\n', "tests/conftest.py": "import slowslot\n" };
-    for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = "import slowslot\n\ndef test_uses():\n    assert slowslot.SLOT is not None\n";
+  it("does not name a package auto-preload refused where a --preload of it would be refused the same way, and names one it refused for the project's code", async () => {
+    const files: Record<string, string> = {
+      "site-packages/slowslot.py": 'import os, time\ntime.sleep(0.25)\nSLOT = os.environ.get("GRIMOIRE_SLOT")\n',
+      // Refused by auto-preload for importing the project's settings: yours to preload, so still named.
+      "site-packages/slowsettings.py": "import time, proj_settings\ntime.sleep(0.25)\nDEBUG = proj_settings.DEBUG\n",
+      "proj_settings.py": "DEBUG = True\n",
+      "tests/conftest.py": "import slowslot, slowsettings\n",
+    };
+    for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = "import slowslot, slowsettings\n\ndef test_uses():\n    assert slowslot.SLOT is not None and slowsettings.DEBUG\n";
     const p = project(files);
     const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env: withSitePackages(p) });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/not preloading slowslot: its import reads GRIMOIRE_SLOT/);
-    expect(result.stdout).not.toMatch(/imported by each file for itself|--preload slowslot/);
+    expect(result.stdout).toMatch(/not preloading slowsettings: its import imported the project's own code/);
+    expect(result.stdout).toMatch(/imported by each file for itself: slowsettings, /);
+    expect(result.stdout).not.toMatch(/slowslot, \d|--preload slowslot/);
     expect(processesIn(p.root)).toEqual([]);
   });
 
