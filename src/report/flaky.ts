@@ -37,7 +37,9 @@ export interface FlakyListOptions {
 export function formatFlaky(flaky: readonly FlakyFile[], options: FlakyListOptions): string[] {
   if (flaky.length === 0) return [];
   const { colours } = options;
-  const lines = [colours.bold(colours.yellow(`Flaky recently (passed and failed within their last ${HISTORY_RECENT_RUNS} runs): ${plural(flaky.length, "file")}`))];
+  // A file listed only for its tests did not itself pass and fail: the heading says what the list holds.
+  const what = flaky.every(bothWays) ? "passed and failed" : "passed and failed, or hold tests that did,";
+  const lines = [colours.bold(colours.yellow(`Flaky recently (${what} within their last ${HISTORY_RECENT_RUNS} runs): ${plural(flaky.length, "file")}`))];
   for (const file of flaky.slice(0, options.maxFiles)) {
     // A file listed for its flaky tests only (it failed every run, another of its tests always failing, or passed every
     // run, its flaky test passing on a retry) has no rate of its own to show: its tests' are the flaky ones.
