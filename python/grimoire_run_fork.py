@@ -82,13 +82,15 @@ def use_bytecode_cache(folder):
             folder = _cache_folder
             if folder is None or os.path.exists(beside):
                 return beside
-            if _just_written(path):
+            tag = None if _just_written(path) else _content_tag(path)
+            if tag is None:
                 # No bytecode at all (the import system neither reads nor writes any), as without the folder.
-                raise NotImplementedError("written moments ago: its bytecode is not kept")
+                raise NotImplementedError("written moments ago, or unreadable: its bytecode is not kept")
             head = os.path.dirname(path)
             if not os.path.isabs(head):
                 head = os.path.join(os.getcwd(), head)
-            return os.path.join(folder, head.lstrip(os.sep), os.path.basename(beside))
+            stem, _, rest = os.path.basename(beside).partition(".")
+            return os.path.join(folder, head.lstrip(os.sep), f"{stem}.{tag}.{rest}")
 
         _bytecode_cache = {"cache_from_source": place, "dont_write_bytecode": sys.dont_write_bytecode, "get_cache_dir": None}
         external.cache_from_source = cache_from_source
@@ -102,9 +104,10 @@ def use_bytecode_cache(folder):
         def get_cache_dir(file_path):
             beside = file_path.parent / "__pycache__"
             folder = _cache_folder
-            if folder is None or (beside / (file_path.name[:-3] + tail)).exists():
+            tag = None if folder is None or (beside / (file_path.name[:-3] + tail)).exists() else _content_tag(file_path)
+            if tag is None:
                 return cache_dir(file_path)
-            return type(file_path)(folder).joinpath(*file_path.parts[1:-1])
+            return type(file_path)(folder).joinpath(*file_path.parts[1:-1], tag)
 
         _bytecode_cache["get_cache_dir"] = cache_dir
         rewrite.get_cache_dir = get_cache_dir
@@ -127,6 +130,28 @@ def _drop_bytecode_cache():
 
 # A source modified less than this long ago gets no bytecode in grimoire-run's folder (see _just_written).
 _RECENT_SECONDS = 10
+
+
+def _content_tag(path):
+    """What a source's bytecode in grimoire-run's folder is filed under besides its path: a hash of its content, or
+    None when it cannot be read.
+
+    Python and pytest take bytecode for current when its recorded modification
+    second and size match the source's. A source replaced by another of the same
+    size and date (`cp -p`, `rsync -t`, an archive, a second edit within the
+    second) would run its old code, where the environment (PYTHONDONTWRITEBYTECODE)
+    had every run compile it afresh. Filed under its content, bytecode is only
+    ever found for the source it was compiled from; reading the source to hash it
+    costs a fraction of compiling it.
+    """
+    import _imp
+    import importlib._bootstrap_external as external
+
+    try:
+        with open(path, "rb") as source:
+            return _imp.source_hash(external._RAW_MAGIC_NUMBER, source.read()).hex()
+    except OSError:
+        return None
 
 
 def _just_written(path):

@@ -61,8 +61,49 @@ def test_a_module_pytest_rewrote_beside_its_source_is_read_there_and_the_rest_go
         print(rewrite.get_cache_dir(pathlib.Path({str(tmp_path / "test_new.py")!r})))
         """
     )
+    (tmp_path / "test_new.py").write_text("def test_new():\n    pass\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={"PYTHONDONTWRITEBYTECODE": "1"})
     assert result.returncode == 0, result.stderr
     beside, cached = result.stdout.split()
     assert beside == str(tmp_path / "__pycache__")
-    assert cached.startswith(str(tmp_path / "cache"))
+    # Under its path, and under a hash of its content.
+    assert os.path.dirname(cached) == str(tmp_path / "cache" / str(tmp_path).lstrip(os.sep)) and len(os.path.basename(cached)) == 16
+
+
+def test_a_source_replaced_by_one_of_the_same_size_and_date_runs_its_new_code(tmp_path):
+    """Python and pytest take bytecode whose recorded second and size match the source's for current: a module and a
+    test module replaced so (cp -p, rsync -t, an archive) must not run their old code from the cache."""
+    project = tmp_path / "project"
+    project.mkdir()
+    sources = {"helper.py": "VALUE = 1\n", "test_it.py": "import helper\n\ndef test_it():\n    assert helper.VALUE == 1\n"}
+    run = textwrap.dedent(
+        f"""
+        import sys
+        sys.path[:0] = [{str(PYTHON_DIR)!r}, {str(project)!r}]
+        import grimoire_run_fork
+        grimoire_run_fork.use_bytecode_cache({str(tmp_path / "cache")!r})
+        import pytest
+        grimoire_run_fork.use_bytecode_cache({str(tmp_path / "cache")!r})
+        sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", {str(project / "test_it.py")!r}]))
+        """
+    )
+
+    def write(changes, when):
+        for name, text in changes.items():
+            (project / name).write_text(text)
+            os.utime(project / name, (when, when))
+
+    def pytest_passes():
+        result = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, cwd=project, env={"PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+        assert result.returncode in (0, 1), result.stdout + result.stderr
+        return result.returncode == 0
+
+    long_ago = time.time() - 3600
+    write(sources, long_ago)
+    assert pytest_passes()
+    assert len(list((tmp_path / "cache").rglob("*.pyc"))) == 2
+    # The module, then the test module, replaced by one of the same size, dated as the one before.
+    write({"helper.py": "VALUE = 2\n"}, long_ago)
+    assert not pytest_passes()
+    write({"helper.py": "VALUE = 1\n", "test_it.py": sources["test_it.py"].replace("== 1", "== 3")}, long_ago)
+    assert not pytest_passes()

@@ -684,12 +684,20 @@ describe("the bytecode cache", () => {
     const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: noBytecode });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const cached = filesUnder(path.join(p.root, ".grimoire", "pycache"));
-    // The project's module, and each test module as pytest's assertion rewriting compiled it.
-    expect(cached.some((name) => /\/helper\.cpython-\d+\.pyc$/.test(name))).toBe(true);
-    expect(cached.filter((name) => /\/test_[ab]\.cpython-\d+-pytest-[\d.]+\.pyc$/.test(name))).toHaveLength(2);
+    // The project's module, and each test module as pytest's assertion rewriting compiled it, each under a hash of its content.
+    expect(cached.some((name) => /\/helper\.[0-9a-f]{16}\.cpython-\d+\.pyc$/.test(name))).toBe(true);
+    expect(cached.filter((name) => /\/[0-9a-f]{16}\/test_[ab]\.cpython-\d+-pytest-[\d.]+\.pyc$/.test(name))).toHaveLength(2);
     // The fork server's own imports use the cache too, but not for the warm-up's test module, in a new temporary folder each run.
     expect(cached.filter((name) => name.includes("grimoire-warm-"))).toEqual([]);
     expect(filesUnder(p.root).filter((name) => name.includes("__pycache__"))).toEqual([]);
+
+    // A test module replaced by one of the same size and date (cp -p, rsync -t, an archive) runs its new code.
+    const before = fs.statSync(path.join(p.root, "tests/http/test_b.py")).mtime;
+    p.write("tests/http/test_b.py", "import helper\n\ndef test_b():\n    assert helper.X == 2\n");
+    fs.utimesSync(path.join(p.root, "tests/http/test_b.py"), before, before);
+    const replaced = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: noBytecode });
+    expect(replaced.code, replaced.stdout + replaced.stderr).toBe(1);
+    expect(replaced.stdout).toMatch(/FAIL\s+tests\/http\/test_b\.py/);
   });
 
   it("keeps no bytecode of a module written moments ago (a scratch module written again in the same second and size runs its new code), and leaves py_compile's where it is (alembic's suite)", async () => {
@@ -730,7 +738,7 @@ def test_compiled_on_purpose():
     const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: noBytecode });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     // The project's module, written before, is kept as before.
-    expect(filesUnder(path.join(p.root, ".grimoire", "pycache")).some((name) => /\/helper\.cpython-\d+\.pyc$/.test(name))).toBe(true);
+    expect(filesUnder(path.join(p.root, ".grimoire", "pycache")).some((name) => /\/helper\.[0-9a-f]{16}\.cpython-\d+\.pyc$/.test(name))).toBe(true);
   });
 
   it("is not used with --no-bytecode-cache, by a serial run (one plain pytest process), or by processes started afresh", async () => {
