@@ -212,8 +212,9 @@ def pytest_load_initial_conftests(early_config, parser, args):
     global _coverage_settings, _import_timer
     options = early_config.known_args_namespace
     env = os.environ
-    if env.get("GRIMOIRE_IMPORT_TIMES") and env.get("GRIMOIRE_RESULTS_FILE") and not env.get("GRIMOIRE_LIST_FILE"):
-        # From here on: the conftests, the test modules and what they import.
+    if (env.get("GRIMOIRE_IMPORT_TIMES") and env.get("GRIMOIRE_RESULTS_FILE")) or env.get("GRIMOIRE_LIST_FILE"):
+        # From here on: the conftests, the test modules and what they import; in the listing, which of the packages the
+        # conftests import they imported after changing os.environ (auto-preload leaves those to each file).
         _import_timer = grimoire_run_import_times.start()
     settings = _read_coverage_settings(options)
     _coverage_settings = None
@@ -590,14 +591,19 @@ def _third_party_imported():
     Returns their top-level names, and their deepest modules imported (each
     import of one imports its parents), in the order they were imported. Not a
     package pytest rewrote a module of: in the fork server it would be imported
-    unrewritten, and each file's asserts in it would fail with less to say.
+    unrewritten, and each file's asserts in it would fail with less to say. Nor
+    one imported after os.environ changed (a conftest that sets variables, then
+    imports the package that reads them).
     """
     new = [name for name in list(sys.modules) if name not in _MODULES_AT_IMPORT]
     # A package some of whose modules pytest rewrote is left whole to each file: its import could import them.
     rewritten = {name.partition(".")[0] for name in new if grimoire_run_import_times.rewritten_by_pytest(sys.modules.get(name))}
+    # So is one imported after a conftest (or a plugin) changed os.environ: it may read what was set, which the fork
+    # server, importing it before any conftest runs, would not have.
+    after_change = _import_timer.after_environ_change if _import_timer is not None else set()
     tops = set()
     for top in {name.partition(".")[0] for name in new}:
-        if not top.startswith("_") and top not in rewritten and _installed(sys.modules.get(top)):
+        if not top.startswith("_") and top not in rewritten and top not in after_change and _installed(sys.modules.get(top)):
             tops.add(top)
     modules = [name for name in new if name.partition(".")[0] in tops and _installed(sys.modules.get(name))]
     parents = {name.rpartition(".")[0] for name in modules}

@@ -340,6 +340,22 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("leaves to each file a package the conftest imports after setting the variables it reads at import", async () => {
+    const files: Record<string, string> = {
+      "site-packages/strictlib.py": 'import os\nMODE = os.environ.get("STRICTLIB_MODE", "default")\nSTRICT = os.environ.get("STRICTLIB_STRICT") == "1"\n\ndef check(x):\n    if STRICT and x < 0:\n        raise ValueError("negative")\n    return x\n',
+      "tests/conftest.py": 'import os\nos.environ["STRICTLIB_MODE"] = "test"\nos.environ["STRICTLIB_STRICT"] = "1"\nimport strictlib\n',
+      "tests/http/test_mode.py": "import strictlib\n\ndef test_mode():\n    assert strictlib.MODE == 'test'\n",
+      // A real bug the strict mode the conftest asks for catches: preloaded without it, a false pass.
+      "tests/http/test_bug.py": "import strictlib\n\ndef test_bug():\n    strictlib.check(-1)\n",
+    };
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2", "--verbose", "--report-json", "r.json"], { cwd: p.root, env: withSitePackages(p) });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(Object.fromEntries(readReport(p, "r.json").files.map((f) => [f.path, f.status]))).toEqual({ "tests/http/test_mode.py": "passed", "tests/http/test_bug.py": "failed" });
+    expect(result.stdout).not.toMatch(/imported once for every file \(auto-preload[^\n]*strictlib/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("imports once the modules of an installed package the conftests import, not only the package", async () => {
     const noting = 'import os\nwith open("imports.txt", "a") as out:\n    out.write(str(os.getpid()) + "\\n")\n';
     const files: Record<string, string> = {
