@@ -49,6 +49,8 @@ _TEMPDIR_AT_START = tempfile.tempdir
 _bytecode_cache = None
 # The folder the import system and pytest keep bytecode in (use_bytecode_cache): None when there is none.
 _cache_folder = None
+# How grimoire-run gives a forked file the folder (src/config/bytecodeCache.ts's BYTECODE_CACHE_VARIABLE).
+_BYTECODE_CACHE_VARIABLE = "GRIMOIRE_BYTECODE_CACHE"
 
 
 def bytecode_cache_folder():
@@ -337,10 +339,11 @@ def become_pytest(request, inherited_stdin, output):
             os.environ.pop(key, None)
         os.environ.update(request["set"])
         # Bytecode: the server imported as the user's environment says (not writing it, from the compiled files pip
-        # left); a file given a cache folder for it (grimoire-run's bytecode cache) writes there, as a process started
-        # with that environment would.
-        if "PYTHONPYCACHEPREFIX" in request["set"] and "PYTHONDONTWRITEBYTECODE" in request["unset"]:
-            use_bytecode_cache(request["set"]["PYTHONPYCACHEPREFIX"])
+        # left); a file given a cache folder (grimoire-run's bytecode cache) has its imports and pytest's rewriting use
+        # it. The folder is not the tests' business: their environment, and their subprocesses', stays the user's.
+        cache = os.environ.pop(_BYTECODE_CACHE_VARIABLE, None)
+        if cache:
+            use_bytecode_cache(cache)
         else:
             _drop_bytecode_cache()
         # As `python -m pytest` from that folder would have it: pytest's __main__ runs as __main__ (code

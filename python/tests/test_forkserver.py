@@ -782,11 +782,11 @@ def test_the_warm_up_does_not_go_through_pytests_objects_when_it_collects_garbag
 
 
 BYTECODE_PROBE = """\
-import json, sys
+import json, os, sys
 
 def test_probe():
     with open("bytecode.json", "w") as handle:
-        json.dump([sys.dont_write_bytecode, sys.pycache_prefix], handle)
+        json.dump([sys.dont_write_bytecode, sys.pycache_prefix, os.environ.get("PYTHONDONTWRITEBYTECODE"), "GRIMOIRE_BYTECODE_CACHE" in os.environ], handle)
 """
 
 
@@ -804,12 +804,13 @@ def test_with_a_bytecode_cache_the_servers_imports_keep_their_rewritten_bytecode
     server.run(1, [*QUIET, "test_probe.py"], root)
     server.expect("started", id=1)
     server.expect("exited", id=1, code=0)
-    assert json.loads((root / "bytecode.json").read_text()) == [True, None]
+    assert json.loads((root / "bytecode.json").read_text()) == [True, None, "1", False]
     assert not list(root.rglob("*.pyc"))
-    server.run(2, [*QUIET, "test_probe.py"], root, set={"PYTHONPYCACHEPREFIX": str(cache)}, unset=["PYTHONDONTWRITEBYTECODE"])
+    server.run(2, [*QUIET, "test_probe.py"], root, set={"GRIMOIRE_BYTECODE_CACHE": str(cache)})
     server.expect("started", id=2)
     server.expect("exited", id=2, code=0)
-    # Written by the imports and pytest, into the folder; sys.pycache_prefix as the environment has it (py_compile's).
-    assert json.loads((root / "bytecode.json").read_text()) == [False, None]
+    # Written by the imports and pytest, into the folder; sys.pycache_prefix as the environment has it (py_compile's),
+    # and the environment the user's, for the processes the tests start.
+    assert json.loads((root / "bytecode.json").read_text()) == [False, None, "1", False]
     server.process.stdin.close()
     assert server.wait() == 0

@@ -62,7 +62,7 @@ export const OPTIONS = {
   },
   "bytecode-cache": {
     type: "boolean",
-    describe: "When PYTHONDONTWRITEBYTECODE is set, a parallel run's forked processes keep the bytecode they compile in .grimoire/pycache (PYTHONPYCACHEPREFIX) rather than compile every module again in every file; --no-bytecode-cache leaves the environment as it is",
+    describe: "When PYTHONDONTWRITEBYTECODE is set, a parallel run's forked processes keep the bytecode they compile in .grimoire/pycache rather than compile every module again in every file (the tests' environment stays as it is); --no-bytecode-cache leaves the files' bytecode as the environment says",
     group: MODES,
     defaultText: "on",
   },

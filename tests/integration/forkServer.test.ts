@@ -757,6 +757,22 @@ def test_compiled_on_purpose():
     expect(filesUnder(path.join(p.root, ".grimoire", "pycache")).some((name) => /\/helper\.[0-9a-f]{16}\.cpython-\d+\.pyc$/.test(name))).toBe(true);
   });
 
+  it("leaves the tests' environment the user's: a Python their test starts compiles beside the sources as in a plain run", async () => {
+    const test = `import os, pathlib, subprocess, sys
+
+def test_compileall_writes_beside_the_sources():
+    assert os.environ.get("PYTHONDONTWRITEBYTECODE") == "1" and "PYTHONPYCACHEPREFIX" not in os.environ
+    assert not any(key.startswith("GRIMOIRE_BYTECODE") for key in os.environ)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "pkg"], check=True)
+    assert list(pathlib.Path("pkg", "__pycache__").glob("mod.*.pyc"))
+`;
+    const p = aged(project({ ...files, "pkg/mod.py": "VALUE = 1\n", "tests/http/test_compileall.py": test }));
+    const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: noBytecode });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    // The file's own imports still used the cache.
+    expect(filesUnder(path.join(p.root, ".grimoire", "pycache")).some((name) => /\/helper\.[0-9a-f]{16}\.cpython-\d+\.pyc$/.test(name))).toBe(true);
+  });
+
   it("is not used with --no-bytecode-cache, by a serial run (one plain pytest process), or by processes started afresh", async () => {
     for (const args of [["--parallel", "-n", "2", "--no-bytecode-cache"], [], ["--parallel", "-n", "2", "--no-fork-server"]]) {
       const p = project({ ...files, "tests/http/test_a.py": "import sys\nimport helper\n\ndef test_a():\n    assert helper.X == 1 and sys.dont_write_bytecode\n" });

@@ -10,9 +10,9 @@ const root = path.join(path.sep, "work", "shop");
 const folder = bytecodeCacheDir(root);
 
 describe("the bytecode cache", () => {
-  it("is a folder under .grimoire, which replaces PYTHONDONTWRITEBYTECODE, keeping the rest of the environment", () => {
+  it("is a folder under .grimoire, given in a variable of grimoire-run's, the user's environment kept as it is", () => {
     expect(folder).toBe(path.join(root, ".grimoire", "pycache"));
-    expect(withBytecodeCache({ PYTHONDONTWRITEBYTECODE: "1", PATH: "/usr/bin" }, folder)).toEqual({ PATH: "/usr/bin", PYTHONPYCACHEPREFIX: folder });
+    expect(withBytecodeCache({ PYTHONDONTWRITEBYTECODE: "1", PATH: "/usr/bin" }, folder)).toEqual({ PATH: "/usr/bin", PYTHONDONTWRITEBYTECODE: "1", GRIMOIRE_BYTECODE_CACHE: folder });
   });
 
   it("leaves the environment alone where Python writes bytecode anyway, or where the user chose a cache folder", () => {
