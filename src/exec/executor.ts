@@ -200,7 +200,15 @@ export class Executor {
       let pending = batch;
       for (let attempt = 1; ; attempt++) {
         this.report({ running: this.progress.running + 1 });
-        const results = await this.runSafely(pending, { iteration, attempt, slot, upcoming }).finally(() => (this.progress.running -= 1));
+        let results = await this.runSafely(pending, { iteration, attempt, slot, upcoming }).finally(() => (this.progress.running -= 1));
+        // Files a shared process never reached because it ended early (a test's os._exit, a crash) run in a new one.
+        const reached: FileResult[] = [];
+        for (let left = unreached(pending, results, this.stopsWith(results)); left !== null; left = unreached(left.batch, results, this.stopsWith(results))) {
+          reached.push(...left.reached);
+          this.report({ running: this.progress.running + 1 });
+          results = await this.runSafely(left.batch, { iteration, attempt, slot, upcoming }).finally(() => (this.progress.running -= 1));
+        }
+        results = [...reached, ...results];
         const mayRetry = attempt <= this.plan.retries && this.stopped === null;
         const retry = new Set(results.filter((r) => mayRetry && failedOnItsOwn(r.status)).map((r) => r.path));
         for (const result of results) {
@@ -227,6 +235,11 @@ export class Executor {
       this.freeSlots.push(slot);
       this.freeSlots.sort((a, b) => a - b);
     }
+  }
+
+  /** Whether the run is stopping, or will once these results are in (a failure under --fail-fast or pytest's -x). */
+  private stopsWith(results: readonly FileResult[]): boolean {
+    return this.stopped !== null || ((this.plan.failFast || this.plan.maxFailedTests === 1) && results.some((r) => isFailure(r.status)));
   }
 
   /**
@@ -298,6 +311,18 @@ export class Executor {
     if (this.plan.failFast || limit === 1) this.stop({ reason: "fail-fast", result, pytestExitFirst: !this.plan.failFast });
     else if (limit !== null && this.failedTestCount >= limit) this.stop({ reason: "max-failures", failedTests: this.failedTestCount, limit, result });
   }
+}
+
+/**
+ * The files of a shared process (a pack) that it never reached because it ended early by itself, as a batch of their
+ * own, with the results of the rest; null when there are none, when the run is stopping, when the process was timed
+ * out (its time is spent), or when it reached none of its files (a new process would end the same way, before any).
+ */
+export function unreached(batch: Batch, results: readonly FileResult[], stopping: boolean): { batch: Batch; reached: FileResult[] } | null {
+  if (stopping || batch.paths.length < 2 || results.some((r) => r.status === "timeout")) return null;
+  const left = new Set(results.filter((r) => r.status === "cancelled" && r.log === null).map((r) => r.path));
+  if (left.size === 0 || left.size >= batch.paths.length) return null;
+  return { batch: narrowBatch(batch, left), reached: results.filter((r) => !left.has(r.path)) };
 }
 
 /** The part of a batch that covers the given files, for a retry. */

@@ -65,6 +65,21 @@ describe("--pack", () => {
     expect(logs["tests/http/test_a.py"]).toMatch(/pack-tests_http_test_a\.py\+1\.log$/);
   });
 
+  it("runs the files a pack never reached, because a test ended its process, in a new process: their failures show", async () => {
+    const p = project({
+      "tests/http/test_a.py": "def test_a():\n    pass\n",
+      "tests/http/test_b_exits.py": "import os\n\ndef test_exits():\n    os._exit(0)\n",
+      "tests/http/test_c.py": "def test_c():\n    pass\n",
+      "tests/http/test_d_fails.py": "def test_d():\n    assert 1 == 2\n",
+    });
+    const result = await runCli(["--parallel", "-n", "1", "--pack", "--order", "name", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const status = Object.fromEntries(readReport(p, "r.json").files.map((f) => [f.path, f.status]));
+    expect(status).toEqual({ "tests/http/test_a.py": "passed", "tests/http/test_b_exits.py": "failed", "tests/http/test_c.py": "passed", "tests/http/test_d_fails.py": "failed" });
+    expect(result.stdout).toMatch(/assert 1 == 2/);
+    expect(result.stdout).not.toMatch(/CANCEL|cancelled/i);
+  });
+
   it.each([
     [["--pack"], /--pack only applies with --parallel/],
     [["--parallel", "--pack-under", "2"], /--pack-under only applies with --pack/],

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { RunEvents, type RunEvent } from "../../src/events.js";
-import { Executor, SINGLE_ITERATION, type ExecutorPlan, type Placement, type BatchSignals } from "../../src/exec/executor.js";
+import { Executor, SINGLE_ITERATION, unreached, type ExecutorPlan, type Placement, type BatchSignals } from "../../src/exec/executor.js";
 import type { Batch } from "../../src/model.js";
 import type { FileResult, FileStatus } from "../../src/model.js";
 import { fileResult } from "../helpers/results.js";
@@ -118,6 +118,42 @@ describe("retries", () => {
     const { results, stopped } = await executor.execute();
     expect(results.map((r) => r.attempt)).toEqual([1, 2, 3]);
     expect(stopped?.reason).toBe("fail-fast");
+  });
+});
+
+describe("a pack that ends early", () => {
+  const pack: Batch = { paths: ["a.py", "b.py", "c.py", "d.py"], files: ["a.py", "b.py", "c.py", "d.py"].map((path) => ({ path, named: null, folder: ".", kind: "tests" as const })) };
+  /** A shared process that crashes in b.py: a.py done, b.py failed, the files after it never reached. */
+  const crashingIn = (crash: string) => async (batch: Batch): Promise<FileResult[]> => {
+    const at = batch.paths.indexOf(crash);
+    return batch.paths.map((path, i) => (at < 0 || i < at ? fileResult({ path }) : i === at ? fileResult({ path, status: "failed", exitCode: null, signal: "SIGKILL" }) : fileResult({ path, status: "cancelled", log: null })));
+  };
+
+  it("runs the files it never reached in a new process, once more for each process that ends early", async () => {
+    const ran: string[][] = [];
+    const crash = crashingIn("b.py");
+    const executor = new Executor({ workers: 1, failFast: false, maxFailedTests: null, retries: 0, iterations: SINGLE_ITERATION, batches: [pack] }, async (batch) => {
+      ran.push([...batch.paths]);
+      return crash(batch);
+    }, new RunEvents(), () => 0);
+    const { results } = await executor.execute();
+    expect(ran).toEqual([["a.py", "b.py", "c.py", "d.py"], ["c.py", "d.py"]]);
+    expect(Object.fromEntries(results.map((r) => [r.path, r.status]))).toEqual({ "a.py": "passed", "b.py": "failed", "c.py": "passed", "d.py": "passed" });
+  });
+
+  it("does not when the run stops at that failure (--fail-fast), nor when the process was timed out or reached no file", async () => {
+    const ran: string[][] = [];
+    const crash = crashingIn("b.py");
+    const executor = new Executor({ workers: 1, failFast: true, maxFailedTests: null, retries: 0, iterations: SINGLE_ITERATION, batches: [pack] }, async (batch) => {
+      ran.push([...batch.paths]);
+      return crash(batch);
+    }, new RunEvents(), () => 0);
+    await executor.execute();
+    expect(ran).toHaveLength(1);
+    const timedOut = [fileResult({ path: "a.py" }), fileResult({ path: "b.py", status: "timeout" }), fileResult({ path: "c.py", status: "cancelled", log: null })];
+    expect(unreached(pack, timedOut, false)).toBeNull();
+    expect(unreached(pack, pack.paths.map((path) => fileResult({ path, status: "cancelled", log: null })), false)).toBeNull();
+    expect(unreached(pack, [fileResult({ path: "a.py", status: "failed" }), ...["b.py", "c.py", "d.py"].map((path) => fileResult({ path, status: "cancelled", log: null }))], false)?.batch.paths).toEqual(["b.py", "c.py", "d.py"]);
   });
 });
 
