@@ -174,7 +174,9 @@ os.register_at_fork(after_in_child=_default_sigterm_in_child)
 # have patched it while its own report is written (falcon's test_static patches os.path.normpath), and the record must
 # still name the file.
 _join, _normpath, _isfile, _dumps = os.path.join, os.path.normpath, os.path.isfile, json.dumps
-_perf_counter = time.perf_counter
+# Held in a tuple, out of reach of a test's frozen clock (freezegun replaces time.perf_counter and every module
+# attribute bound to it): a test that freezes time must not make its own duration days long.
+_CLOCK = (time.perf_counter,)
 
 
 def _absolute(config, nodeid):
@@ -670,6 +672,8 @@ class Recorder:
         self.empty_texts = set()
         self.failure_chars = max(0, _env_int("GRIMOIRE_FAILURE_CHARS", _DEFAULT_FAILURE_CHARS))
         self.details_left = max(0, _env_int("GRIMOIRE_FAILURE_DETAILS", _DEFAULT_FAILURE_DETAILS))
+        # Each phase's seconds by our own clock, by (node id, phase), until its report is written.
+        self.phase_seconds = {}
 
     def _failure(self, report):
         """What a failed report says: its one-line message always, its text and captured output while the budget lasts."""
@@ -752,21 +756,40 @@ class Recorder:
             yield
             return
         # The clock read at import: a test module's frozen time (freezegun) must not reach it.
-        started = _perf_counter()
+        started = _CLOCK[0]()
         yield
         if not _test_databases_in_memory():
-            self._write({"t": "django-db", "seconds": round(max(0.0, _perf_counter() - started), 6)})
+            self._write({"t": "django-db", "seconds": round(max(0.0, _CLOCK[0]() - started), 6)})
+
+    def _timed(self, item, when):
+        started = _CLOCK[0]()
+        yield
+        self.phase_seconds[(item.nodeid, when)] = _CLOCK[0]() - started
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item):
+        yield from self._timed(item, "setup")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        yield from self._timed(item, "call")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item):
+        yield from self._timed(item, "teardown")
 
     def pytest_runtest_logreport(self, report):
         status = self.config.hook.pytest_report_teststatus(report=report, config=self.config)
         category = status[0] if status else report.outcome
+        # pytest's own duration reads a clock a test may have frozen (freezegun): days, for a test of a second.
+        seconds = self.phase_seconds.pop((report.nodeid, report.when), report.duration)
         record = {
             "t": "test",
             "nodeid": report.nodeid,
             "path": _absolute(self.config, report.nodeid),
             "when": report.when,
             "category": category,
-            "seconds": round(report.duration, 6),
+            "seconds": round(seconds, 6),
         }
         if report.failed:
             record.update(self._failure(report))

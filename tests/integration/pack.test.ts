@@ -80,6 +80,42 @@ describe("--pack", () => {
     expect(result.stdout).not.toMatch(/CANCEL|cancelled/i);
   });
 
+  it("times tests by its own clock, not one a test froze: a pack's file and its tests take seconds, not days (freezegun, itsdangerous' suite)", async () => {
+    // What freezegun does: every module attribute bound to time.perf_counter replaced by a clock that leaps a day a call.
+    const freezer = `import sys, time, pytest
+
+@pytest.fixture
+def frozen():
+    real = time.perf_counter
+    leaps = [0.0]
+    def fake():
+        leaps[0] += 86400.0
+        return real() + leaps[0]
+    patched = []
+    for module in list(sys.modules.values()):
+        for name, value in list(getattr(module, "__dict__", {}).items()):
+            if value is real:
+                setattr(module, name, fake)
+                patched.append((module, name))
+    yield
+    for module, name in patched:
+        setattr(module, name, real)
+`;
+    const frozen = "import pytest\n\n@pytest.mark.parametrize('i', range(40))\ndef test_frozen(frozen, i):\n    pass\n";
+    const p = project({ "tests/conftest.py": freezer, "tests/http/test_frozen.py": frozen, "tests/http/test_plain.py": "def test_plain():\n    pass\n" });
+    for (const mode of [["--pack"], []]) {
+      const result = await runCli(["--parallel", "-n", "1", ...mode, "--report-json", "r.json"], { cwd: p.root });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const report = readReport(p, "r.json");
+      const file = report.files.find((f) => f.path === "tests/http/test_frozen.py");
+      // Each test's leap is capped at the process's life; forty of them added up were many times the run.
+      const summed = (file?.cases ?? []).reduce((sum, test) => sum + test.durationSeconds, 0);
+      expect(file?.cases).toHaveLength(40);
+      expect(summed, mode.join(" ")).toBeLessThanOrEqual(report.wallSeconds);
+      expect(file?.durationSeconds, mode.join(" ")).toBeLessThanOrEqual(report.wallSeconds);
+    }
+  });
+
   it.each([
     [["--pack"], /--pack only applies with --parallel/],
     [["--parallel", "--pack-under", "2"], /--pack-under only applies with --pack/],
