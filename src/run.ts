@@ -308,6 +308,7 @@ function testConditions(config: RunConfig, shape: RunShape, env: NodeJS.ProcessE
     ...(config.pack === null ? [] : ["--pack"]),
     ...(config.preload.length === 0 ? [] : [`--preload=${config.preload.join(",")}`]),
     ...(config.autoPreload ? [] : ["--no-auto-preload"]),
+    ...(config.mode === "parallel" && config.forkServer && !config.bytecodeCache ? ["--no-bytecode-cache"] : []),
   ];
   return [...shape.given.forwarded, ...(addopts.trim() === "" ? [] : [`PYTEST_ADDOPTS=${addopts}`]), ...(config.timeoutSeconds === null ? [] : [`--timeout=${config.timeoutSeconds}`]), ...baseUrl, ...processes];
 }

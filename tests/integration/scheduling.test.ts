@@ -184,6 +184,15 @@ describe("history and order", () => {
     expect(fresh.code, fresh.stdout).toBe(0);
     expect(fresh.stdout).not.toMatch(/Flaky recently/);
     expect(history(forked).files["tests/http/test_f.py"]?.recent).toBe("F|P");
+
+    // So does one that fails only with the bytecode cache on (inside the file, Python may write bytecode then).
+    const cached = project({ "tests/http/test_b.py": "import sys\n\ndef test_no_bytecode():\n    assert sys.dont_write_bytecode\n" });
+    const noBytecode = testEnv({ PYTHONDONTWRITEBYTECODE: "1", PYTHONPYCACHEPREFIX: undefined });
+    expect((await runCli(["--parallel"], { cwd: cached.root, env: noBytecode })).code).toBe(1);
+    const uncached = await runCli(["--parallel", "--no-bytecode-cache"], { cwd: cached.root, env: noBytecode });
+    expect(uncached.code, uncached.stdout).toBe(0);
+    expect(uncached.stdout).not.toMatch(/Flaky recently/);
+    expect(history(cached).files["tests/http/test_b.py"]?.recent).toBe("F|P");
   });
 
   it("does not call a test flaky that failed while the base URL did not answer and passed once it did, outside git too, where only the run's conditions tell runs apart", async () => {
