@@ -93,6 +93,8 @@ _MODULES_AT_IMPORT = frozenset(sys.modules)
 COLLECTED_MARKER = "--grimoire-run:collected--"
 _config = None
 _stopped = False
+# The process's JUnit report is grimoire-run's alone: the user gave no --junitxml (see _junit_family_of_our_own).
+_junit_ours_only = False
 # pytest 7's Package is a File; it is a folder to walk, not a file to record.
 _FOLDER_COLLECTORS = tuple(c for c in (getattr(pytest, "Package", None), getattr(pytest, "Directory", None)) if c is not None)
 # Beside a process's JUnit report: the path of a --junitxml the user gave (pytest's option, in addopts or after --).
@@ -266,6 +268,26 @@ def pytest_sessionstart(session):
     columns = os.environ.get("GRIMOIRE_COLUMNS")
     if columns and columns.isdigit():
         session.config.get_terminal_writer().fullwidth = int(columns)
+    _junit_family_of_our_own(session.config)
+
+
+def _junit_family_of_our_own(config):
+    """A JUnit report the user did not ask for is one record_property's warning must not be about.
+
+    pytest warns that `record_property` (and `record_xml_attribute`) is
+    incompatible with its default family, xunit2, whenever a JUnit report is
+    being written: a plain run without `--junitxml` writes none and says
+    nothing, and a project with `filterwarnings = error` fails every test that
+    uses the fixture. grimoire-run's own report is written as xunit1 instead,
+    which keeps the properties; one the user asked for keeps their family.
+    """
+    if not _junit_ours_only:
+        return
+    from _pytest.junitxml import xml_key
+
+    xml = config.stash.get(xml_key, None)
+    if xml is not None and xml.family not in ("xunit1", "legacy"):
+        xml.family = "xunit1"
 
 
 def _take_junit_xml(config):
@@ -276,10 +298,12 @@ def _take_junit_xml(config):
     pytest would resolve it), rather than letting each process overwrite it
     with its own part.
     """
+    global _junit_ours_only
     ours = os.environ.get("GRIMOIRE_JUNIT_XML")
     if not ours or not hasattr(config.option, "xmlpath"):
         return
     asked = config.option.xmlpath
+    _junit_ours_only = not asked
     if asked:
         target = os.path.normpath(os.path.abspath(os.path.expanduser(os.path.expandvars(asked))))
         note = os.path.join(os.path.dirname(ours), JUNIT_ASKED_NOTE)

@@ -300,6 +300,20 @@ def test_default_again():
     expect(again.stdout).toMatch(/^Found 1 module to check for doctests, running it on 1 worker$/m);
   });
 
+  it("lets a test use record_property under filterwarnings = error, as plain pytest does without --junitxml, in every mode", async () => {
+    const p = project({
+      "pytest.ini": "[pytest]\nfilterwarnings =\n    error\n",
+      "tests/http/test_prop.py": "def test_prop(record_property):\n    record_property('example_key', 1)\n",
+    });
+    expect(plainPytest(p, ["tests/http"]).code).toBe(0);
+    for (const mode of [...MODES.map(([, args]) => args), []]) {
+      const result = await runCli([...mode, "--junit-xml", "merged.xml"], { cwd: p.root });
+      expect(result.code, `mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`).toBe(0);
+      // The property reaches the run's JUnit report.
+      expect(p.read("merged.xml")).toMatch(/<property name="example_key" value="1"/);
+    }
+  });
+
   it("counts the tests a selection leaves out as pytest's summary does, file by file and in all, in every mode", async () => {
     const p = project({
       "pytest.ini": "[pytest]\nmarkers =\n    slow: a slow test\n",
