@@ -93,6 +93,8 @@ _MODULES_AT_IMPORT = frozenset(sys.modules)
 COLLECTED_MARKER = "--grimoire-run:collected--"
 _config = None
 _stopped = False
+# Where this plugin (and grimoire-run's other Python modules) live: the entry grimoire-run put first in PYTHONPATH.
+_PLUGIN_FOLDER = os.path.dirname(os.path.abspath(__file__))
 # The process's JUnit report is grimoire-run's alone: the user gave no --junitxml (see _junit_family_of_our_own).
 _junit_ours_only = False
 # pytest 7's Package is a File; it is a folder to walk, not a file to record.
@@ -906,9 +908,26 @@ def _has_pytest_django(config):
     return any(getattr(plugin, "__name__", None) == "pytest_django.plugin" for plugin in config.pluginmanager.get_plugins())
 
 
+def _plugin_folder_out_of_pythonpath():
+    """PYTHONPATH as the user's environment has it: grimoire-run put this plugin's folder first, for `-p` to find
+    it; the tests, and the Pythons they start, see the user's value (or none)."""
+    value = os.environ.get("PYTHONPATH")
+    if value is None:
+        return
+    entries = value.split(os.pathsep)
+    if _PLUGIN_FOLDER not in entries:
+        return
+    entries.remove(_PLUGIN_FOLDER)
+    if entries:
+        os.environ["PYTHONPATH"] = os.pathsep.join(entries)
+    else:
+        del os.environ["PYTHONPATH"]
+
+
 def pytest_configure(config):
     global _config
     _config = config
+    _plugin_folder_out_of_pythonpath()
     # `--split auto` never splits a module marked so (pytestmark = pytest.mark.grimoire_serial).
     config.addinivalue_line("markers", "grimoire_serial: grimoire-run --split never runs this module's tests in several processes")
     if threading.current_thread() is threading.main_thread():

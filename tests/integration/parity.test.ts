@@ -314,6 +314,27 @@ def test_default_again():
     }
   });
 
+  it("leaves PYTHONPATH the user's in the tests and the Pythons they start, in every mode", async () => {
+    const p = project({
+      "tests/http/test_env.py": `import os, subprocess, sys
+
+def test_pythonpath_is_the_users():
+    assert os.environ.get("PYTHONPATH") == os.environ.get("EXPECTED_PYTHONPATH")
+
+def test_a_child_python_has_nothing_of_grimoire_run():
+    out = subprocess.run([sys.executable, "-c", "import sys; print([p for p in sys.path if 'grimoire_run' in p or p.endswith('/python')])"], capture_output=True, text=True).stdout
+    assert not any(entry.endswith("python") for entry in eval(out))
+`,
+    });
+    for (const userPath of [undefined, "/opt/userpp"]) {
+      const env = testEnv({ PYTHONPATH: userPath, EXPECTED_PYTHONPATH: userPath });
+      for (const mode of [...MODES.map(([, args]) => args), []]) {
+        const result = await runCli([...mode], { cwd: p.root, env });
+        expect(result.code, `PYTHONPATH ${String(userPath)}, mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`).toBe(0);
+      }
+    }
+  });
+
   it("counts the tests a selection leaves out as pytest's summary does, file by file and in all, in every mode", async () => {
     const p = project({
       "pytest.ini": "[pytest]\nmarkers =\n    slow: a slow test\n",
