@@ -503,9 +503,16 @@ class Lister:
         return None
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_collection_modifyitems(self):
+    def pytest_collection_modifyitems(self, items):
         outcome = yield
-        self.selected = outcome.excinfo is None
+        error = None if outcome.excinfo is None else outcome.excinfo[1]
+        if error is not None and not items and not isinstance(error, pytest.UsageError):
+            # The listing collects no item: a conftest's hook that assumes one (max(items, …)) fails here, where in
+            # each file's own session, with its items, it works as in a plain run. Only an argument pytest refuses
+            # (a bad -k or -m) is the listing's to report.
+            outcome.force_result(None)
+            error = None
+        self.selected = error is None
 
     def pytest_collectreport(self, report):
         if report.failed:

@@ -335,6 +335,23 @@ def test_a_child_python_has_nothing_of_grimoire_run():
     }
   });
 
+  it("runs a conftest whose pytest_collection_modifyitems assumes at least one item, in every mode", async () => {
+    const p = project({
+      "tests/conftest.py": "def pytest_collection_modifyitems(session, config, items):\n    first = max(items, key=lambda item: item.name)\n    items.remove(first)\n    items.insert(0, first)\n",
+      "tests/http/test_one.py": "def test_a():\n    pass\n\ndef test_b():\n    pass\n",
+      "tests/http/test_two.py": "def test_c():\n    pass\n",
+    });
+    expect(plainPytest(p, ["tests/http"]).code).toBe(0);
+    for (const mode of [...MODES.map(([, args]) => args), []]) {
+      const result = await runCli([...mode], { cwd: p.root });
+      expect(result.code, `mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`).toBe(0);
+      expect(result.stdout).toMatch(/^Tests: 3 passed/m);
+    }
+    // An argument pytest refuses is still the listing's to report, as a plain run's usage error.
+    const bad = await runCli(["--parallel", "-k", "not ("], { cwd: p.root });
+    expect(bad.code, bad.stdout + bad.stderr).toBe(2);
+  });
+
   it("counts the tests a selection leaves out as pytest's summary does, file by file and in all, in every mode", async () => {
     const p = project({
       "pytest.ini": "[pytest]\nmarkers =\n    slow: a slow test\n",
