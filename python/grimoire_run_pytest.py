@@ -218,6 +218,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     global _coverage_settings, _import_timer
     options = early_config.known_args_namespace
     env = os.environ
+    # Before the import timer notes the environment the session started with: this is grimoire-run's change, not the tests'.
+    _plugin_folder_out_of_pythonpath()
     if (env.get("GRIMOIRE_IMPORT_TIMES") and env.get("GRIMOIRE_RESULTS_FILE")) or env.get("GRIMOIRE_LIST_FILE"):
         # From here on: the conftests, the test modules and what they import; in the listing, which of the packages the
         # conftests import they imported after changing os.environ (auto-preload leaves those to each file).
@@ -917,7 +919,7 @@ def _has_pytest_django(config):
 
 def _plugin_folder_out_of_pythonpath():
     """PYTHONPATH as the user's environment has it: grimoire-run put this plugin's folder first, for `-p` to find
-    it; the tests, and the Pythons they start, see the user's value (or none)."""
+    it; the conftests, the tests, and the Pythons they start, see the user's value (or none)."""
     value = os.environ.get("PYTHONPATH")
     if value is None:
         return
@@ -934,7 +936,6 @@ def _plugin_folder_out_of_pythonpath():
 def pytest_configure(config):
     global _config
     _config = config
-    _plugin_folder_out_of_pythonpath()
     # `--split auto` never splits a module marked so (pytestmark = pytest.mark.grimoire_serial).
     config.addinivalue_line("markers", "grimoire_serial: grimoire-run --split never runs this module's tests in several processes")
     if threading.current_thread() is threading.main_thread():
