@@ -10,6 +10,7 @@ event and never returns into the server's code: its exit status is its only
 answer, read by the server's reaper.
 """
 
+import _imp
 import atexit
 import gc
 import io
@@ -25,6 +26,7 @@ import time
 import traceback
 import types
 import weakref
+from importlib import _bootstrap_external
 
 import grimoire_run_prepared
 
@@ -146,12 +148,9 @@ def _content_tag(path):
     ever found for the source it was compiled from; reading the source to hash it
     costs a fraction of compiling it.
     """
-    import _imp
-    import importlib._bootstrap_external as external
-
     try:
         with open(path, "rb") as source:
-            return _imp.source_hash(external._RAW_MAGIC_NUMBER, source.read()).hex()
+            return _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source.read()).hex()
     except OSError:
         return None
 

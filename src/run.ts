@@ -169,12 +169,13 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // Not while pytest-cov measures: a package imported before coverage starts would have its module-level lines missed.
     // What the fork server imports already (--preload, and auto-preload's for the conftests) is never the hint's: a
     // file that still imports some of it imports what the server refused or has not followed yet.
-    const preloadedRoots = [...config.preload, ...(listed.autoPreloaded?.modules ?? [])].map((name) => name.split(".")[0] ?? name);
-    // Nor what the server refused: auto-preload's now, or a --preload's, in this run or an earlier one (the user was told why).
+    const preloaded = [...config.preload, ...(listed.autoPreloaded?.modules ?? [])];
+    // Nor what the server refused: auto-preload's now, or a --preload's, in this run or an earlier one (the user was told
+    // why; a --preload of a package's module that was refused says nothing of the package).
     const refusedPreloads = record && server instanceof ForkServer ? rememberRefusedPreloads(config.root, server.preloaded.modules, server.preloaded.refused) : readRefusedPreloads(config.root);
     // A package refused only for bringing in the project's code stays nameable: a --preload of it may take it.
-    const refusedByAutoPreload = (listed.autoPreloaded?.refused ?? []).filter((refusal) => refusal.ownCode !== true).map(({ module }) => module.split(".")[0] ?? module);
-    const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloadedRoots, ...refusedByAutoPreload, ...Object.keys(refusedPreloads)]) : null;
+    const refusedByAutoPreload = (listed.autoPreloaded?.refused ?? []).filter((refusal) => refusal.ownCode !== true).map(({ module }) => module);
+    const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloaded, ...refusedByAutoPreload, ...Object.keys(refusedPreloads).filter((name) => !name.includes("."))]) : null;
     const djangoDatabases = new DjangoDatabaseTally();
     const runBatch = createBatchRunner({
       root: config.root,
@@ -343,8 +344,8 @@ function followPreloads(config: RunConfig, server: Started["server"], autoPreloa
     previous = previous.then(async () => {
       if (!server.usable) return;
       const outcome = await server.preloadMore(wanted, session.stopping);
-      for (const name of outcome.modules) if (!name.includes(".")) tally.preloadedNow(name);
-      for (const { module, ownCode } of outcome.refused) if (ownCode !== true) tally.refusedNow(module.split(".")[0] ?? module);
+      for (const name of outcome.modules) if (!name.includes(".")) tally.leaveOut(name);
+      for (const { module, ownCode } of outcome.refused) if (ownCode !== true) tally.leaveOut(module);
       follower.refused(outcome.refused.map((refusal) => refusal.module));
       if (outcome.unsafe !== null) events.emit({ type: "notice", message: forkingEnded(outcome.unsafe) });
       if (!config.verbose) return;

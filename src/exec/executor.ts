@@ -239,7 +239,12 @@ export class Executor {
 
   /** Whether the run is stopping, or will once these results are in (a failure under --fail-fast or pytest's -x). */
   private stopsWith(results: readonly FileResult[]): boolean {
-    return this.stopped !== null || ((this.plan.failFast || this.plan.maxFailedTests === 1) && results.some((r) => isFailure(r.status)));
+    return this.stopped !== null || (this.stopsAtFirstFailure && results.some((r) => isFailure(r.status)));
+  }
+
+  /** --fail-fast, or pytest's -x (--maxfail=1) acting across the run. */
+  private get stopsAtFirstFailure(): boolean {
+    return this.plan.failFast || this.plan.maxFailedTests === 1;
   }
 
   /**
@@ -308,7 +313,7 @@ export class Executor {
     // A file that failed without a test report (a crash, a timeout) counts as one failed test.
     this.failedTestCount += result.tests === null ? 1 : Math.max(1, failedTests(result.tests));
     const limit = this.plan.maxFailedTests;
-    if (this.plan.failFast || limit === 1) this.stop({ reason: "fail-fast", result, pytestExitFirst: !this.plan.failFast });
+    if (this.stopsAtFirstFailure) this.stop({ reason: "fail-fast", result, pytestExitFirst: !this.plan.failFast });
     else if (limit !== null && this.failedTestCount >= limit) this.stop({ reason: "max-failures", failedTests: this.failedTestCount, limit, result });
   }
 }

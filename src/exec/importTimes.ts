@@ -23,22 +23,21 @@ export class ImportTally {
   private readonly rewritten = new Set<string>();
 
   /**
-   * `preloaded`: names the hint leaves out. The top-level names the fork server preloaded (--preload, auto-preload),
+   * `leftOut`: modules whose packages the hint never names. Those the fork server preloaded (--preload, auto-preload),
    * which a file imports again only where the server refused them or has not followed it yet: naming them would change
-   * nothing; and those a --preload named and the server refused, in this run or an earlier one (preloadRefusals.ts).
+   * nothing; and those the server refused (auto-preload's, or a --preload's, in this run or an earlier one:
+   * preloadRefusals.ts): a --preload of them would be refused the same way.
    */
-  constructor(preloaded: readonly string[] = []) {
-    this.preloaded = new Set(preloaded);
+  constructor(leftOut: readonly string[] = []) {
+    this.preloaded = new Set(leftOut.map(topLevel));
   }
 
-  /** A package the fork server imported during the run (learned from the files): the files before it paid, the rest do not. */
-  preloadedNow(name: string): void {
-    this.preloaded.add(name);
-  }
-
-  /** A package the fork server refused during the run (auto-preloaded, learned or followed): a --preload of it would be refused the same way. */
-  refusedNow(name: string): void {
-    this.preloaded.add(name);
+  /**
+   * A module whose package the hint no longer names: one the fork server imported during the run (learned from the
+   * files: the files before it paid, the rest do not), or one it refused (a --preload of it would be refused the same way).
+   */
+  leaveOut(module: string): void {
+    this.preloaded.add(topLevel(module));
   }
 
   /** One file's process: what it imported, and how long it ran. */
@@ -154,4 +153,9 @@ export class PreloadFollower {
 
 function leftToFiles(module: string): boolean {
   return module.split(".").some((part) => part === "tests" || part === "conftest" || part === "__main__" || part.startsWith("test_") || part.endsWith("_test"));
+}
+
+/** The package a module belongs to: `rich` of `rich.table`. */
+function topLevel(module: string): string {
+  return module.split(".")[0] ?? module;
 }

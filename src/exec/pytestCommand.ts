@@ -174,7 +174,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   env["GRIMOIRE_LOG_FILE"] = place.logFile;
   env["GRIMOIRE_ARTIFACTS_DIR"] = place.artifactsDir;
   env["GRIMOIRE_RESULTS_FILE"] = place.recordsFile;
-  if (place.stopNote != null) env["GRIMOIRE_STOP_NOTE"] = place.stopNote;
+  setOrDelete(env, "GRIMOIRE_STOP_NOTE", place.stopNote);
   env["GRIMOIRE_JUNIT_XML"] = place.junitFile;
   setOrDelete(env, "GRIMOIRE_ANNOUNCE_COLLECTED", place.announceCollected === true ? "1" : null);
   env["GRIMOIRE_FAILURE_CHARS"] = String(FAILURE_TEXT_CHARS);
