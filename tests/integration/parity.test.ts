@@ -188,6 +188,10 @@ const MODES: [string, string[]][] = [
   ["parallel, each pytest started afresh", ["--parallel", "--no-fork-server"]],
   ["parallel, packed", ["--parallel", "--pack"]],
 ];
+/** The arguments of every mode, the serial run's (none) last. */
+const EVERY_MODE: string[][] = [...MODES.map(([, args]) => args), []];
+/** What a mode's run said, for an assertion's message. */
+const said = (mode: readonly string[], result: { stdout: string; stderr: string }): string => `mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`;
 
 describe("the same tests and verdicts as plain pytest", () => {
   it.each(MODES)("%s: every collection rule gives the same node-id → outcome map as one plain pytest run", async (_, mode) => {
@@ -274,9 +278,9 @@ def test_default_again():
     expect(plain.code).toBe(0);
     const plainKilled = spawnSync("python3", ["-m", "pytest", "tests/http/test_self_terminating.py"], { cwd: p.root, env: testEnv(), encoding: "utf8" });
     expect(plainKilled.signal).toBe("SIGTERM");
-    for (const mode of [...MODES.map(([, args]) => args), []]) {
+    for (const mode of EVERY_MODE) {
       const result = await runCli([...mode, "--report-json", "report.json", "--order", "name"], { cwd: p.root });
-      const what = `mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`;
+      const what = said(mode, result);
       const files = Object.fromEntries(readReport(p).files.map((f) => [f.path, f]));
       expect(files["tests/http/test_handlers.py"]?.tests, what).toMatchObject({ passed: 3, failed: 0 });
       // Its own SIGTERM ends the process, as it ends plain pytest's: not a stop of grimoire-run's.
@@ -306,9 +310,9 @@ def test_default_again():
       "tests/http/test_prop.py": "def test_prop(record_property):\n    record_property('example_key', 1)\n",
     });
     expect(plainPytest(p, ["tests/http"]).code).toBe(0);
-    for (const mode of [...MODES.map(([, args]) => args), []]) {
+    for (const mode of EVERY_MODE) {
       const result = await runCli([...mode, "--junit-xml", "merged.xml"], { cwd: p.root });
-      expect(result.code, `mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`).toBe(0);
+      expect(result.code, said(mode, result)).toBe(0);
       // The property reaches the run's JUnit report.
       expect(p.read("merged.xml")).toMatch(/<property name="example_key" value="1"/);
     }
@@ -328,9 +332,9 @@ def test_a_child_python_has_nothing_of_grimoire_run():
     });
     for (const userPath of [undefined, "/opt/userpp"]) {
       const env = testEnv({ PYTHONPATH: userPath, EXPECTED_PYTHONPATH: userPath });
-      for (const mode of [...MODES.map(([, args]) => args), []]) {
+      for (const mode of EVERY_MODE) {
         const result = await runCli([...mode], { cwd: p.root, env });
-        expect(result.code, `PYTHONPATH ${String(userPath)}, mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`).toBe(0);
+        expect(result.code, `PYTHONPATH ${String(userPath)}, ${said(mode, result)}`).toBe(0);
       }
     }
   });
@@ -342,9 +346,9 @@ def test_a_child_python_has_nothing_of_grimoire_run():
       "tests/http/test_two.py": "def test_c():\n    pass\n",
     });
     expect(plainPytest(p, ["tests/http"]).code).toBe(0);
-    for (const mode of [...MODES.map(([, args]) => args), []]) {
+    for (const mode of EVERY_MODE) {
       const result = await runCli([...mode], { cwd: p.root });
-      expect(result.code, `mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`).toBe(0);
+      expect(result.code, said(mode, result)).toBe(0);
       expect(result.stdout).toMatch(/^Tests: 3 passed/m);
     }
     // An argument pytest refuses is still the listing's to report, as a plain run's usage error.
@@ -361,9 +365,9 @@ def test_a_child_python_has_nothing_of_grimoire_run():
     const plain = plainPytest(p, ["tests/http", "-k", "not drop", "-m", "not slow"]);
     expect(plain.outcomes).toEqual({ "tests/http/test_mixed.py::test_keep": "passed" });
     expect(plain.stdout).toMatch(/ 1 passed, 4 deselected /);
-    for (const mode of [...MODES.map(([, args]) => args), []]) {
+    for (const mode of EVERY_MODE) {
       const result = await runCli([...mode, "-k", "not drop", "-m", "not slow", "--report-json", "report.json"], { cwd: p.root });
-      const what = `mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`;
+      const what = said(mode, result);
       expect(result.code, what).toBe(0);
       expect(result.stdout, what).toMatch(/^Tests: 1 passed, 0 failed, 0 skipped, 4 deselected$/m);
       const files = Object.fromEntries(readReport(p).files.map((f) => [f.path, [f.status, f.tests?.passed, f.tests?.deselected]]));

@@ -129,26 +129,26 @@ describe("a pack that ends early", () => {
     return batch.paths.map((path, i) => (at < 0 || i < at ? fileResult({ path }) : i === at ? fileResult({ path, status: "failed", exitCode: null, signal: "SIGKILL" }) : fileResult({ path, status: "cancelled", log: null })));
   };
 
-  it("runs the files it never reached in a new process, once more for each process that ends early", async () => {
+  /** The pack run by one worker, each process crashing in b.py; what each process was given, and the results. */
+  async function runPack(failFast: boolean): Promise<{ ran: string[][]; results: FileResult[] }> {
     const ran: string[][] = [];
     const crash = crashingIn("b.py");
-    const executor = new Executor({ workers: 1, failFast: false, maxFailedTests: null, retries: 0, iterations: SINGLE_ITERATION, batches: [pack] }, async (batch) => {
+    const executor = new Executor({ workers: 1, failFast, maxFailedTests: null, retries: 0, iterations: SINGLE_ITERATION, batches: [pack] }, async (batch) => {
       ran.push([...batch.paths]);
       return crash(batch);
     }, new RunEvents(), () => 0);
     const { results } = await executor.execute();
+    return { ran, results };
+  }
+
+  it("runs the files it never reached in a new process, once more for each process that ends early", async () => {
+    const { ran, results } = await runPack(false);
     expect(ran).toEqual([["a.py", "b.py", "c.py", "d.py"], ["c.py", "d.py"]]);
     expect(Object.fromEntries(results.map((r) => [r.path, r.status]))).toEqual({ "a.py": "passed", "b.py": "failed", "c.py": "passed", "d.py": "passed" });
   });
 
   it("does not when the run stops at that failure (--fail-fast), nor when the process was timed out or reached no file", async () => {
-    const ran: string[][] = [];
-    const crash = crashingIn("b.py");
-    const executor = new Executor({ workers: 1, failFast: true, maxFailedTests: null, retries: 0, iterations: SINGLE_ITERATION, batches: [pack] }, async (batch) => {
-      ran.push([...batch.paths]);
-      return crash(batch);
-    }, new RunEvents(), () => 0);
-    await executor.execute();
+    const { ran } = await runPack(true);
     expect(ran).toHaveLength(1);
     const timedOut = [fileResult({ path: "a.py" }), fileResult({ path: "b.py", status: "timeout" }), fileResult({ path: "c.py", status: "cancelled", log: null })];
     expect(unreached(pack, timedOut, false)).toBeNull();
