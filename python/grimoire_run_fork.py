@@ -46,6 +46,41 @@ _BROKEN_START = 3
 # (None: not worked out yet). A fresh process works it out from its own environment when it first needs it.
 _TEMPDIR_AT_START = tempfile.tempdir
 
+# Random generators the server's imports seeded from the system's entropy (`random.Random()`, as Faker makes its own
+# when it is imported, and it is a plugin the warm-up loads): a fresh process seeds each anew, a fork shares the
+# server's state, and every file would draw the same "random" names and addresses. Each file reseeds them, as Python
+# reseeds `random`'s own. One seeded with a value (`Random(42)`) keeps the state the value gave it, as it would afresh.
+_entropy_seeded = weakref.WeakSet()
+_seed = random.Random.seed
+
+
+def _noting_seed(self, a=None, version=2):
+    try:
+        if a is None:
+            _entropy_seeded.add(self)
+        else:
+            _entropy_seeded.discard(self)
+    except TypeError:  # an instance of a subclass that cannot be weakly referenced or hashed: left as it is
+        pass
+    _seed(self, a, version)
+
+
+def watch_random_generators():
+    """In the server, before its first import of pytest: notes each `random.Random` seeded from entropy from then on."""
+    random.Random.seed = _noting_seed
+
+
+def _reseed_random_generators():
+    """In the child: each generator the server's imports seeded from entropy draws a new seed, as in a fresh process."""
+    random.Random.seed = _seed
+    for generator in list(_entropy_seeded):
+        _seed(generator)
+    _entropy_seeded.clear()
+    # numpy's global generator (np.random.rand and the like) is seeded from entropy as numpy is imported.
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None and callable(getattr(numpy_random, "seed", None)):
+        numpy_random.seed()
+
 
 # What use_bytecode_cache changed, to undo in a file that is not given the cache: None while it changed nothing.
 _bytecode_cache = None
@@ -356,6 +391,7 @@ def become_pytest(request, inherited_stdin, output):
         sys.stderr.reconfigure(line_buffering=True, write_through=True)
         # A fork shares its parent's random state and its parent's temporary folder; a fresh process would not.
         random.seed()
+        _reseed_random_generators()
         tempfile.tempdir = _TEMPDIR_AT_START
         # logging counts a record's relativeCreated from its import, which a fresh process makes as pytest starts:
         # from the fork, not from the server's start (minutes ago, late in a long run).

@@ -50,7 +50,7 @@ import threading
 import traceback
 
 from grimoire_run_children import Children
-from grimoire_run_fork import bytecode_cache_folder, fork_file, note_server_imports, record_exit_handlers, use_bytecode_cache
+from grimoire_run_fork import bytecode_cache_folder, fork_file, note_server_imports, record_exit_handlers, use_bytecode_cache, watch_random_generators
 import grimoire_run_benchmark_plugin
 import grimoire_run_fixture_names
 import grimoire_run_metadata
@@ -456,6 +456,7 @@ def _preload_watched(modules, per_file, installed_only=lambda name: False):
 
 
 def main():
+    watch_random_generators()
     record_exit_handlers()
     _use_server_bytecode_cache()
     # grimoire-run's stdin, when it handed it over: fd 3, checked before this server opens a descriptor of its own.

@@ -9,6 +9,7 @@ the server writes is checked against grimoire_run_protocol.json as it is read.
 
 import json
 import os
+import random
 import re
 import selectors
 import shutil
@@ -347,6 +348,54 @@ def test_a_forked_file_ends_as_a_fresh_process_does_and_leaves_the_servers_exit_
     assert server.process.wait(timeout=30) == 0
     assert (marks / "server-exit-handler-ran").exists()
     assert not Path((marks / "server-folder").read_text()).exists()
+
+
+def test_each_forked_file_draws_its_own_seed_for_the_generators_the_servers_imports_seeded_from_entropy(start_server, tmp_path):
+    """Faker makes its own `random.Random()` as it is imported (and it is a plugin the warm-up loads): every file forked
+    from the server drew the same fake names and addresses, and collided on a shared database's unique keys. A
+    generator seeded with a value keeps the state the value gave it, as in a fresh process."""
+    root = project(
+        tmp_path / "p",
+        {
+            # Imported by the server (--preload).
+            "lib/fakelib.py": """\
+                import random
+
+                ENTROPY = random.Random()
+                FIXED = random.Random(42)
+                LATER_FIXED = random.Random()
+                LATER_FIXED.seed(7)
+
+                class Generator(random.Random):
+                    pass
+
+                SUBCLASSED = Generator()
+            """,
+            "test_draws.py": """\
+                import json, os, random
+
+                import fakelib
+
+                def test_draws():
+                    assert random.Random.seed.__qualname__ == "Random.seed"
+                    draws = {name: getattr(fakelib, name).random() for name in ("ENTROPY", "FIXED", "LATER_FIXED", "SUBCLASSED")}
+                    with open(os.environ["OUT"], "w") as handle:
+                        json.dump(draws, handle)
+            """,
+        },
+    )
+    env = python_env()
+    env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(root / "lib")])
+    server = start_server(env=env, argv=[sys.executable, "-m", "grimoire_run_forkserver", "--grace-ms", str(GRACE_MS), "--preload", "fakelib"])
+    for file_id in (1, 2, 3):
+        server.run(file_id, [*QUIET, "test_draws.py"], root, set={"OUT": str(tmp_path / f"draws-{file_id}.json")})
+        server.expect("started", id=file_id)
+        server.expect("exited", id=file_id, code=0)
+    draws = [json.loads((tmp_path / f"draws-{file_id}.json").read_text()) for file_id in (1, 2, 3)]
+    assert len({draw["ENTROPY"] for draw in draws}) == 3
+    assert len({draw["SUBCLASSED"] for draw in draws}) == 3
+    assert {draw["FIXED"] for draw in draws} == {random.Random(42).random()}
+    assert {draw["LATER_FIXED"] for draw in draws} == {random.Random(7).random()}
 
 
 def test_a_forked_file_sees_the_fixtures_a_fresh_pytest_sees(start_server, tmp_path):

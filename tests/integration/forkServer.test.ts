@@ -356,6 +356,24 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("gives each file its own draws from a preloaded package's generator seeded at import (Faker's), as fresh processes get", async () => {
+    // Four files each insert a fake address into a table with a unique key: forked with the server's state, they drew
+    // the same one and three failed (a helper's trial, with Faker and PostgreSQL).
+    const files: Record<string, string> = {
+      "site-packages/fakelib.py": "import random\n_RANDOM = random.Random()\n\ndef email():\n    return f'user{_RANDOM.getrandbits(64)}@example.com'\n",
+      "tests/conftest.py": "import fakelib\n",
+    };
+    for (const n of [1, 2, 3, 4]) files[`tests/http/test_user${n}.py`] = `import fakelib\n\ndef test_user():\n    with open("emails.txt", "a") as out:\n        out.write(fakelib.email() + "\\n")\n`;
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env: withSitePackages(p) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/imported once for every file \(auto-preload[^\n]*fakelib/);
+    const emails = fs.readFileSync(path.join(p.root, "emails.txt"), "utf8").trim().split("\n");
+    expect(emails).toHaveLength(4);
+    expect(new Set(emails).size).toBe(4);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("imports once the modules of an installed package the conftests import, not only the package", async () => {
     const noting = 'import os\nwith open("imports.txt", "a") as out:\n    out.write(str(os.getpid()) + "\\n")\n';
     const files: Record<string, string> = {
