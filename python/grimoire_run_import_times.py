@@ -15,10 +15,14 @@ Only imports the interpreter had not done yet reach `_find_and_load`, the
 function timed here: the cost is a clock read per new module. Imports made by
 other threads are not timed (their time overlaps the main thread's).
 
-A package any of whose modules the file imported after it changed `os.environ`
-(a conftest or a test module that sets a variable, then imports what reads it) is marked
-"environ": imported in the fork server, it would read the run's environment,
-not the file's, so grimoire-run never learns it as a preload. One any of whose
+A package any of whose modules the file imported after it changed what an
+import may read is marked "afterChange": `os.environ` (a conftest or a test
+module that sets a variable, then imports what reads it), or logging's
+configuration (an app that calls `logging.config.dictConfig` as it is imported,
+then imports a library: the config disables every logger that exists when it
+runs, which a library the fork server had imported would have). Imported in the
+fork server, it would have read the run's state, not the file's, so
+grimoire-run never learns it as a preload. One any of whose
 modules pytest rewrote the asserts of (`register_assert_rewrite`, `-p`,
 `pytest_plugins`) is marked "rewritten": imported in the fork server, it would
 not be rewritten, and its failing asserts would say less than plain pytest's.
@@ -38,9 +42,9 @@ _MAX_MODULES = 1000
 class _ImportTimer:
     def __init__(self):
         self.seconds = {}
-        # Top-level packages any of whose modules were imported after os.environ was changed.
-        self.after_environ_change = set()
-        self._environ_changed = [False]
+        # Top-level packages any of whose modules were imported after os.environ or logging's configuration changed.
+        self.after_change = set()
+        self._changed = [False]
         self._children = []
         self._main = threading.get_ident()
         self._original = _bootstrap._find_and_load
@@ -53,11 +57,13 @@ class _ImportTimer:
             "main": self._main,
             "clock": time.perf_counter,
             "get_ident": threading.get_ident,
-            "environ_changed": self._environ_changed,
-            "after_environ_change": self.after_environ_change,
+            "changed": self._changed,
+            "after_change": self.after_change,
             "environ_differs": _environ_differs,
             "environ_at_start": _environ_now(),
+            "watch_logging": lambda: _watch_logging_configuration(self._changed),
         }
+        _watch_logging_configuration(self._changed)
         exec(_FIND_AND_LOAD, scope)
         # The interpreter's `import` statement looks this function up on the module at every import it has not done yet.
         _bootstrap._find_and_load = scope["_find_and_load"]
@@ -87,6 +93,28 @@ def _environ_differs(at_start):
     return _environ_now() != at_start
 
 
+def _watch_logging_configuration(changed):
+    """Once logging.config is imported: a configuration that disables the loggers existing then sets `changed`.
+
+    `dictConfig` and `fileConfig` (with `disable_existing_loggers`, their
+    default) disable every logger that exists as they run, and only those: a
+    library imported after the call keeps its logger, one imported before loses
+    it. Both pass through `_handle_existing_loggers`, watched here.
+    """
+    config = sys.modules.get("logging.config")
+    handle = getattr(config, "_handle_existing_loggers", None)
+    if handle is None or getattr(handle, "__wrapped__", None) is not None:
+        return
+
+    def _handle_existing_loggers(existing, child_loggers, disable_existing):
+        if disable_existing:
+            changed[0] = True
+        return handle(existing, child_loggers, disable_existing)
+
+    _handle_existing_loggers.__wrapped__ = handle
+    config._handle_existing_loggers = _handle_existing_loggers
+
+
 # The timing wrapper is compiled as part of importlib's bootstrap, so that the interpreter treats its frame as one of
 # importlib's own: cut from an ImportError's traceback (code that asks whether the import failed inside the imported
 # module, as flask's app loader does, counts the traceback's frames) and skipped by a warning's `stacklevel`. Defined
@@ -96,22 +124,25 @@ _FIND_AND_LOAD = compile(
 def _find_and_load(name, *args, **kwargs):
     if get_ident() != main:
         return original(name, *args, **kwargs)
-    # A module first imported once os.environ has changed since the session started (a dict compare until it has),
-    # at any depth: a test module's imports are made inside pytest's import of it.
-    if not environ_changed[0] and environ_differs(environ_at_start):
-        environ_changed[0] = True
-    if environ_changed[0]:
-        after_environ_change.add(name.partition(".")[0])
+    # A module first imported once os.environ (a dict compare until it has) or logging's configuration has changed
+    # since the session started, at any depth: a test module's imports are made inside pytest's import of it.
+    if not changed[0] and environ_differs(environ_at_start):
+        changed[0] = True
+    if changed[0]:
+        after_change.add(name.partition(".")[0])
     start = clock()
     children.append(0.0)
     try:
-        return original(name, *args, **kwargs)
+        module = original(name, *args, **kwargs)
     finally:
         elapsed = clock() - start
         own = elapsed - children.pop()
         seconds[name] = seconds.get(name, 0.0) + own
         if children:
             children[-1] += elapsed
+    if name == "logging.config":
+        watch_logging()
+    return module
 """,
     "<frozen importlib._bootstrap>",
     "exec",
@@ -188,7 +219,7 @@ def report(timer, test_files, min_seconds=0.001):
             "seconds": round(entry["seconds"], 4),
             "kind": entry["kind"],
             "modules": sorted(entry["modules"])[:_MAX_MODULES],
-            **({"environ": True} if top in timer.after_environ_change else {}),
+            **({"afterChange": True} if top in timer.after_change else {}),
             **({"rewritten": True} if top in rewritten else {}),
         }
         for top, entry in packages.items()

@@ -630,14 +630,17 @@ def _third_party_imported():
     package pytest rewrote a module of: in the fork server it would be imported
     unrewritten, and each file's asserts in it would fail with less to say. Nor
     one imported after os.environ changed (a conftest that sets variables, then
-    imports the package that reads them).
+    imports the package that reads them), or after logging was configured (an app
+    that calls dictConfig as it is imported, then imports a library whose logger
+    the configuration would have disabled, had the server imported it first).
     """
     new = [name for name in list(sys.modules) if name not in _MODULES_AT_IMPORT]
     # A package some of whose modules pytest rewrote is left whole to each file: its import could import them.
     rewritten = {name.partition(".")[0] for name in new if grimoire_run_import_times.rewritten_by_pytest(sys.modules.get(name))}
-    # So is one imported after a conftest (or a plugin) changed os.environ: it may read what was set, which the fork
-    # server, importing it before any conftest runs, would not have.
-    after_change = _import_timer.after_environ_change if _import_timer is not None else set()
+    # So is one imported after a conftest (or a plugin) changed os.environ or logging's configuration: it may read what
+    # was set, or its logger escape the configuration, which the fork server, importing it before any conftest runs,
+    # would not have.
+    after_change = _import_timer.after_change if _import_timer is not None else set()
     tops = set()
     for top in {name.partition(".")[0] for name in new}:
         if not top.startswith("_") and top not in rewritten and top not in after_change and _installed(sys.modules.get(top)):

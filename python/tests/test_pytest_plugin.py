@@ -115,6 +115,36 @@ def test_listing_names_the_installed_packages_the_conftests_import_and_not_the_p
     assert listing["importedModules"] == ["installed_pkg.part"]
 
 
+@pytest.mark.parametrize(
+    "disable_existing, imported",
+    [
+        pytest.param("", ["before_config"], id="dictConfig disables the loggers that exist: what comes after is left to the files"),
+        pytest.param(', "disable_existing_loggers": False', ["after_config", "before_config"], id="a configuration that disables none"),
+    ],
+)
+def test_listing_leaves_to_the_files_a_package_imported_after_logging_was_configured(plugin_pytester, monkeypatch, disable_existing, imported):
+    """An app that configures logging as it is imported, then imports a library: the configuration disables the loggers
+    that exist as it runs. A library the fork server imported first would have its logger disabled, where plain
+    pytest's import of it after the configuration keeps it."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "site/site-packages/before_config.py": "import logging\nLOG = logging.getLogger('before_config')\n",
+            "site/site-packages/after_config.py": "import logging\nLOG = logging.getLogger('after_config')\n",
+            "app/__init__.py": (
+                "import logging.config\nimport before_config\n"
+                f'logging.config.dictConfig({{"version": 1{disable_existing}}})\nimport after_config\n'
+            ),
+            "tests/conftest.py": "import app\n",
+            "tests/test_a.py": "def test_a():\n    pass\n",
+        },
+    )
+    monkeypatch.setenv("PYTHONPATH", f"{root / 'site' / 'site-packages'}{os.pathsep}{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    _, listing = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "tests")
+    assert listing["imported"] == imported
+
+
 def test_listing_gives_sys_path_with_pythonpath_and_conftest_folders_for_changed(plugin_pytester, monkeypatch):
     """--changed resolves imports against the folders pytest puts on sys.path."""
     root = plugin_pytester.path

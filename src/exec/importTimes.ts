@@ -93,7 +93,8 @@ export function preloadHint(costly: readonly CostlyImport[]): string | null {
  * conftests'. Never the project's own code. A package any of whose modules a
  * file imported after it changed os.environ (that import may have read what
  * the file set: Django's settings-dependent modules under a test module's
- * `os.environ.setdefault("DJANGO_SETTINGS_MODULE", …)`), or one pytest
+ * `os.environ.setdefault("DJANGO_SETTINGS_MODULE", …)`) or logging's
+ * configuration (a `dictConfig` would have disabled its logger), or one pytest
  * rewrote the asserts of a module of (the server's import would not rewrite
  * them), is neither learned nor followed further from then on, a preloaded one
  * included.
@@ -101,7 +102,7 @@ export function preloadHint(costly: readonly CostlyImport[]): string | null {
 export class PreloadFollower {
   private readonly asked = new Set<string>();
   private readonly roots: string[];
-  /** Packages a file imported a module of after changing os.environ, or had pytest rewrite a module of: never followed or learned from then on. */
+  /** Packages a file imported a module of after changing os.environ or logging's configuration, or had pytest rewrite a module of: never followed or learned from then on. */
   private readonly neverPreloaded = new Set<string>();
 
   /** `roots`: the packages the fork server preloaded (from --preload, and auto-preload's). */
@@ -115,9 +116,10 @@ export class PreloadFollower {
   /** The modules to preload after a file with these imports: under a root, not test code, not asked for before. */
   next(imports: ReadonlyMap<string, PackageImport>): string[] {
     const wanted: string[] = [];
-    // A module the file imported after changing os.environ may read what the file set: imported once in the server,
-    // every later file would get the server's reading (a preloaded package's submodule as much as a new package).
-    for (const [name, entry] of imports) if (entry.afterEnvironChange || entry.rewritten) this.neverPreloaded.add(name);
+    // A module the file imported after changing os.environ may read what the file set (or, after a logging configuration,
+    // have its logger left alone by it): imported once in the server, every later file would get the server's reading
+    // (a preloaded package's submodule as much as a new package).
+    for (const [name, entry] of imports) if (entry.afterChange || entry.rewritten) this.neverPreloaded.add(name);
     const followed = (module: string): boolean => !this.neverPreloaded.has(module.split(".")[0] ?? module);
     if (this.learn) {
       for (const [name, entry] of imports) {

@@ -47,8 +47,8 @@ export interface PackageImport {
   kind: PackageKind;
   /** The package's modules the process imported itself, by name (a preloaded package's submodules the files still import). */
   modules: readonly string[];
-  /** A module of it was imported after the file changed os.environ: that import may have read what the file set, so it is never learned as a preload. */
-  afterEnvironChange: boolean;
+  /** A module of it was imported after the file changed os.environ or logging's configuration: that import may have read what the file set (or its logger escaped the configuration), so it is never learned as a preload. */
+  afterChange: boolean;
   /** pytest rewrote the asserts of a module of it (register_assert_rewrite, -p): imported in the fork server it would not be, so it is never learned as a preload. */
   rewritten: boolean;
 }
@@ -65,7 +65,7 @@ interface RawRecord {
   message?: string;
   longrepr?: string;
   sections?: { title?: unknown; text?: unknown }[];
-  packages?: Record<string, { seconds?: unknown; kind?: unknown; modules?: unknown; environ?: unknown; rewritten?: unknown }>;
+  packages?: Record<string, { seconds?: unknown; kind?: unknown; modules?: unknown; afterChange?: unknown; rewritten?: unknown }>;
 }
 
 /** A failed report's details, when the record has them. */
@@ -162,7 +162,7 @@ export function parseRecords(text: string): ProcessRecords {
       for (const [name, entry] of Object.entries(record.packages)) {
         const kind = entry?.kind;
         const modules = Array.isArray(entry?.modules) ? entry.modules.filter((module): module is string => typeof module === "string") : [];
-        if (typeof entry?.seconds === "number" && (kind === "project" || kind === "installed" || kind === "stdlib")) imports.set(name, { seconds: entry.seconds, kind, modules, afterEnvironChange: entry.environ === true, rewritten: entry.rewritten === true });
+        if (typeof entry?.seconds === "number" && (kind === "project" || kind === "installed" || kind === "stdlib")) imports.set(name, { seconds: entry.seconds, kind, modules, afterChange: entry.afterChange === true, rewritten: entry.rewritten === true });
       }
     }
   }

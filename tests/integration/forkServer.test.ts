@@ -356,6 +356,22 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("leaves to each file a package the app imports after configuring logging, whose logger the configuration would disable", async () => {
+    // A helper's trial: an app calling dictConfig, then importing httpx; preloaded, httpx's logger existed before the
+    // configuration in every file and was disabled, and the tests of its request log failed where plain pytest passes.
+    const files: Record<string, string> = {
+      "site-packages/clientlib.py": 'import logging\nLOG = logging.getLogger("clientlib")\n\ndef get(url):\n    LOG.info("HTTP Request: GET %s", url)\n',
+      "app/__init__.py": 'import logging.config\nlogging.config.dictConfig({"version": 1, "root": {"level": "INFO"}})\nimport clientlib\n',
+      "tests/conftest.py": "import app\n",
+    };
+    for (const n of [1, 2]) files[`tests/http/test_log${n}.py`] = 'import logging\nimport clientlib\n\ndef test_logged(caplog):\n    with caplog.at_level(logging.INFO):\n        clientlib.get("http://x.test/")\n    assert "HTTP Request: GET http://x.test/" in caplog.text\n';
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2", "--verbose"], { cwd: p.root, env: testEnv({ PYTHONPATH: [path.join(p.root, "site-packages"), p.root].join(path.delimiter) }) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).not.toMatch(/imported once for every file \(auto-preload[^\n]*clientlib/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("gives each file its own draws from a preloaded package's generator seeded at import (Faker's), as fresh processes get", async () => {
     // Four files each insert a fake address into a table with a unique key: forked with the server's state, they drew
     // the same one and three failed (a helper's trial, with Faker and PostgreSQL).

@@ -7,23 +7,23 @@ import { ImportTally, PreloadFollower, preloadHint } from "../../src/exec/import
 import { parseRecords, type PackageImport } from "../../src/exec/testRecords.js";
 
 const imports = (entries: Record<string, [number, PackageImport["kind"]]>): Map<string, PackageImport> =>
-  new Map(Object.entries(entries).map(([name, [seconds, kind]]) => [name, { seconds, kind, modules: [], afterEnvironChange: false, rewritten: false }]));
+  new Map(Object.entries(entries).map(([name, [seconds, kind]]) => [name, { seconds, kind, modules: [], afterChange: false, rewritten: false }]));
 const importing = (entries: Record<string, string[]>): Map<string, PackageImport> =>
-  new Map(Object.entries(entries).map(([name, modules]) => [name, { seconds: 0.1, kind: "project", modules, afterEnvironChange: false, rewritten: false }]));
+  new Map(Object.entries(entries).map(([name, modules]) => [name, { seconds: 0.1, kind: "project", modules, afterChange: false, rewritten: false }]));
 
 describe("a process's import times in its records", () => {
   it("are read by package, and what is not a package's entry is left out", () => {
     const text = [
-      { t: "imports", packages: { networkx: { seconds: 0.31, kind: "project", modules: ["networkx.classes", 7, "networkx.utils"] }, scipy: { seconds: 0.2, kind: "installed", environ: true }, helpers: { seconds: 0.1, kind: "installed", rewritten: true }, odd: { seconds: "x", kind: "project" }, other: { seconds: 1, kind: "elsewhere" } } },
+      { t: "imports", packages: { networkx: { seconds: 0.31, kind: "project", modules: ["networkx.classes", 7, "networkx.utils"] }, scipy: { seconds: 0.2, kind: "installed", afterChange: true }, helpers: { seconds: 0.1, kind: "installed", rewritten: true }, odd: { seconds: "x", kind: "project" }, other: { seconds: 1, kind: "elsewhere" } } },
       { t: "finish", exitstatus: 0 },
     ]
       .map((line) => JSON.stringify(line))
       .join("\n");
     const parsed = parseRecords(text);
     expect([...parsed.imports]).toEqual([
-      ["networkx", { seconds: 0.31, kind: "project", modules: ["networkx.classes", "networkx.utils"], afterEnvironChange: false, rewritten: false }],
-      ["scipy", { seconds: 0.2, kind: "installed", modules: [], afterEnvironChange: true, rewritten: false }],
-      ["helpers", { seconds: 0.1, kind: "installed", modules: [], afterEnvironChange: false, rewritten: true }],
+      ["networkx", { seconds: 0.31, kind: "project", modules: ["networkx.classes", "networkx.utils"], afterChange: false, rewritten: false }],
+      ["scipy", { seconds: 0.2, kind: "installed", modules: [], afterChange: true, rewritten: false }],
+      ["helpers", { seconds: 0.1, kind: "installed", modules: [], afterChange: false, rewritten: true }],
     ]);
     expect(parsed.exitStatus).toBe(0);
   });
@@ -74,9 +74,9 @@ describe("the packages worth preloading", () => {
 });
 
 describe("installed packages learned from the files (auto-preload)", () => {
-  const imported = (name: string, seconds: number, kind: PackageImport["kind"], modules: string[], afterEnvironChange = false, rewritten = false): [string, PackageImport] => [
+  const imported = (name: string, seconds: number, kind: PackageImport["kind"], modules: string[], afterChange = false, rewritten = false): [string, PackageImport] => [
     name,
-    { seconds, kind, modules, afterEnvironChange, rewritten },
+    { seconds, kind, modules, afterChange, rewritten },
   ];
 
   it("asks for an installed package a file imported at a cost, and follows it from then on; never the project's, a cheap one, or one imported after the file changed os.environ", () => {
