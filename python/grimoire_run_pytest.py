@@ -71,9 +71,11 @@ selects only to divide a file among the processes of a split (--split).
   failures of the process: the records stay small whatever the tests print.
 """
 
+import copy
 import functools
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -273,6 +275,80 @@ def pytest_sessionstart(session):
     if columns and columns.isdigit():
         session.config.get_terminal_writer().fullwidth = int(columns)
     _junit_family_of_our_own(session.config)
+    _basetemp_in_the_runs_folder(session.config)
+
+
+# The run's temporary folder, which every process of a parallel run makes its own basetemp in (src/exec/pytestCommand.ts),
+# and the listing's request to make it.
+_RUN_BASETEMP = "GRIMOIRE_RUN_BASETEMP"
+_LIST_BASETEMP = "GRIMOIRE_LIST_BASETEMP"
+
+
+def _run_basetemp(config):
+    """The listing's: the run's numbered folder in pytest-of-USER (pytest-N), made as a plain run's one session makes its own.
+
+    pytest's own factory makes it, with the project's `tmp_path_retention_count`
+    and policy: older numbered folders beyond what they keep are removed once
+    for the run, not once per file. Its lock stays (a running session's folder
+    is never another session's to remove); grimoire-run takes it off when the
+    run closes. None where the user gave `--basetemp`, or nothing will run.
+    """
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None or getattr(config.option, "basetemp", None) or config.option.collectonly:
+        return None
+    import _pytest.pathlib
+
+    made = copy.copy(factory)
+    made._given_basetemp = None
+    made._basetemp = None
+    keep_lock = _pytest.pathlib.register_cleanup_lock_removal
+    _pytest.pathlib.register_cleanup_lock_removal = lambda lock_path, register=None: None
+    try:
+        return str(made.getbasetemp())
+    except OSError:  # pytest-of-USER not the user's, say: each process makes its own, and meets pytest's error there
+        return None
+    finally:
+        _pytest.pathlib.register_cleanup_lock_removal = keep_lock
+
+
+def _basetemp_in_the_runs_folder(config):
+    """Each process of a parallel run makes its basetemp in the run's folder (GRIMOIRE_RUN_BASETEMP), in one of its own.
+
+    A plain run's one session makes one numbered folder (pytest-N) and keeps
+    the last three sessions'; a session per file made one per file, and each
+    new one removed the oldest: a failed test's `tmp_path` was gone three files
+    later, and a long file's folder went while it ran once its lock was off (a
+    helper's trial with pytest-xdist's suite). Now the run has one numbered
+    folder, as pytest-xdist's workers do under their controller's, and each
+    process its own under it (`pytest-N/<its log's name>`), made when first
+    asked for. Not where the user gave --basetemp (the command-line option
+    stays as pytest read it: unset).
+    """
+    folder, name = os.environ.get(_RUN_BASETEMP), os.environ.get("GRIMOIRE_BASETEMP_NAME")
+    factory = getattr(config, "_tmp_path_factory", None)
+    if not folder or not name or factory is None or getattr(config.option, "basetemp", None):
+        return
+    factory._given_basetemp = Path(folder, name)
+    _ours[0] = factory._given_basetemp
+
+
+# The basetemp _basetemp_in_the_runs_folder gave this process's session, if any.
+_ours = [None]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    """`tmp_path_retention_policy = "failed"`: a session whose tests all passed leaves no folder, as in a plain run.
+
+    pytest removes its basetemp then unless the user gave it; the one
+    _basetemp_in_the_runs_folder gave is the run's, not the user's.
+    """
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    ours = _ours[0]
+    if ours is None or factory is None or factory._basetemp is None or factory._given_basetemp != ours:
+        return
+    if exitstatus == 0 and getattr(factory, "_retention_policy", "all") == "failed":
+        shutil.rmtree(factory._basetemp, ignore_errors=True)
 
 
 def _junit_family_of_our_own(config):
@@ -535,6 +611,8 @@ class Lister:
             "inifile": None if config.inipath is None else str(config.inipath),
             "args": [os.path.abspath(os.path.join(str(config.invocation_params.dir), arg.split("::", 1)[0])) for arg in config.args],
             "cacheDir": None if cache is None else str(getattr(cache, "_cachedir", "")) or None,
+            # The run's numbered temporary folder, for a parallel run's processes to make their basetemps in.
+            "basetemp": _run_basetemp(config) if os.environ.get(_LIST_BASETEMP) else None,
             "coverage": _coverage_settings,
             # Where imports are looked for once conftests are loaded (`pythonpath`, conftest folders): for --changed.
             "sysPath": [os.path.abspath(entry) for entry in sys.path],

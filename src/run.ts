@@ -91,6 +91,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       return code;
     }
     const { listing, selection, changed } = listed;
+    if (typeof listing?.basetemp === "string") session.unlockOnClose(listing.basetemp);
     const colour = colourEnabled(io.stdout, io.env);
     if (listing !== null && (shape.given.collectOnly || listing.options.collectOnly)) {
       const code = await listOnly(config, io, session, { shape, start, listed, listing, colour });
@@ -191,6 +192,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       baseUrl: config.baseUrl,
       baseEnv: io.env,
       importFirst: listing?.conflicts ?? {},
+      runBasetemp: listing?.basetemp ?? null,
       colour,
       columns: width === null ? null : Math.max(40, width - (plan.parallel ? tagColumnWidth(files.map((f) => f.path)) : 0)),
       timeoutSeconds: config.timeoutSeconds,

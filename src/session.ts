@@ -9,6 +9,7 @@
  * happened before (a failure, a bug, Ctrl-C), and only then lets the
  * watchdog go.
  */
+import fs from "node:fs";
 import path from "node:path";
 import type { Answer } from "./discovery/askPytest.js";
 import type { StopCause } from "./events.js";
@@ -42,6 +43,7 @@ export class RunSession {
   private listingStart: { done: Promise<unknown>; abort: AbortController; answered: boolean } | null = null;
   private terminal: Terminal | null = null;
   private closed = false;
+  private basetemp: string | null = null;
 
   constructor(
     readonly runId: string,
@@ -141,6 +143,14 @@ export class RunSession {
     this.pruned.push(...folders);
   }
 
+  /**
+   * The run's numbered temporary folder (the listing's `basetemp`): pytest's lock on it keeps other sessions' clean-up
+   * off it while the run lasts, and comes off when the run closes; the folder goes too if no file put anything in it.
+   */
+  unlockOnClose(folder: string): void {
+    this.basetemp = folder;
+  }
+
   /** The run's log folder: should the watchdog have to act, it says what it did there too. */
   logIn(logDir: string): void {
     this.watchdog.logTo(path.join(logDir, "watchdog.log"));
@@ -222,6 +232,7 @@ export class RunSession {
     await this.closeForkServer();
     this.terminal?.close();
     await pruneLogDirs(this.pruned);
+    if (this.basetemp !== null) unlockBasetemp(this.basetemp);
     this.interrupts.dispose();
     process.off("uncaughtException", this.uncaught);
     process.off("unhandledRejection", this.uncaught);
@@ -276,4 +287,14 @@ async function sweepLeftovers(runId: string, killGraceSeconds: number): Promise<
     { graceMs: killGraceSeconds * 1000 },
   );
   return leftoversOf(kill);
+}
+
+/** Takes pytest's lock off the run's temporary folder (a plain session's comes off at its exit), and removes the folder if it is empty. */
+function unlockBasetemp(folder: string): void {
+  fs.rmSync(path.join(folder, ".lock"), { force: true });
+  try {
+    fs.rmdirSync(folder);
+  } catch {
+    // Not empty: the files' folders stay, as a plain run's do.
+  }
 }

@@ -33,6 +33,12 @@ export interface Listing {
   args: string[];
   /** pytest's cache folder, or null when the cache plugin is off. */
   cacheDir: string | null;
+  /**
+   * The run's numbered temporary folder (pytest-of-USER/pytest-N, made by pytest's own rules, locked) when the request
+   * asked for one (GRIMOIRE_LIST_BASETEMP): each process of a parallel run makes its basetemp in it. Null where the user
+   * gave --basetemp. Absent: null.
+   */
+  basetemp?: string | null;
   /** pytest-cov's options when it measures (--cov, from the arguments or addopts); null when it does not. Absent: read as null. */
   coverage?: CoverageSettings | null;
   /** `sys.path` once pytest was configured and its conftests loaded (absolute): where imports are found. */

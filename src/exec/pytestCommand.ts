@@ -130,6 +130,8 @@ export interface EnvSettings {
   colour: boolean;
   /** Terminal width left for pytest after the tag, when there is a terminal. */
   columns: number | null;
+  /** The run's numbered temporary folder (the listing's `basetemp`), in which each process of a parallel run makes its own basetemp; null: each makes its own numbered one, as pytest does. */
+  runBasetemp?: string | null;
 }
 
 export interface ProcessPlace {
@@ -152,7 +154,7 @@ export interface ProcessPlace {
   announceCollected?: boolean;
   /** The process's own coverage data file, when the run combines pytest-cov's data (COVERAGE_FILE); null when it does not. */
   coverageFile?: string | null;
-  /** A process that runs while others do: its own folder under a `--basetemp` (GRIMOIRE_BASETEMP_NAME); null in a serial run. */
+  /** A process that runs while others do: its own folder under a `--basetemp`, or under the run's temporary folder (GRIMOIRE_BASETEMP_NAME); null in a serial run. */
   basetempName?: string | null;
   /** The plugin times the process's imports, by package (GRIMOIRE_IMPORT_TIMES). */
   importTimes?: boolean;
@@ -186,6 +188,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
     env["GRIMOIRE_COVERAGE"] = "combine";
   }
   setOrDelete(env, "GRIMOIRE_BASETEMP_NAME", place.basetempName);
+  setOrDelete(env, "GRIMOIRE_RUN_BASETEMP", place.basetempName === undefined || place.basetempName === null ? null : (settings.runBasetemp ?? null));
   setOrDelete(env, "GRIMOIRE_IMPORT_TIMES", place.importTimes === true ? "1" : null);
   setOrDelete(env, "GRIMOIRE_ONLY_FILES", place.onlyFile);
   const importFirst = settings.importFirst ?? {};

@@ -161,7 +161,13 @@ function listingRequest(
     args: shape.request.args,
     pytestArgs: [...forwardedArgsOf(config, shape), "-p", PLUGIN_MODULE],
     // A --junitxml of the user's is not overwritten by a listing: its report goes to the log folder.
-    env: { ...started.runEnv, PYTHONPATH: withPluginPath(started.runEnv["PYTHONPATH"]), GRIMOIRE_JUNIT_XML: path.join(started.junitDir, "collect.xml") },
+    env: {
+      ...started.runEnv,
+      PYTHONPATH: withPluginPath(started.runEnv["PYTHONPATH"]),
+      GRIMOIRE_JUNIT_XML: path.join(started.junitDir, "collect.xml"),
+      // A parallel run's processes make their temporary folders in one numbered folder of the run's, as one plain session would.
+      ...(config.mode === "parallel" ? { GRIMOIRE_LIST_BASETEMP: "1" } : {}),
+    },
     launcher: started.launcher,
     logFile: path.join(started.logDir, "collect.log"),
     cancel,

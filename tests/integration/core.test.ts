@@ -2,6 +2,7 @@
  * The core promises of issue 2, checked on real pytest runs of small projects.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { processesIn, readReport, runCli, temporaryProjects, testEnv } from "../helpers/project.js";
@@ -211,6 +212,37 @@ def pytest_unconfigure(config):
     const folders = [...result.stdout.matchAll(/TMP (\S+)/g)].map((m) => path.relative(p.root, m[1] as string)).sort();
     expect(folders).toEqual(["tests_e2e_test_c.py", "tests_http_test_a.py", "tests_http_test_b.py"].map((name) => path.join("scratch", name, "test_writes0")));
     expect(folders.every((folder) => fs.existsSync(path.join(p.root, folder, "mine.txt")))).toBe(true);
+  });
+
+  it("keeps every file's tmp_path in one numbered folder of the run's, as one plain session keeps its tests', with pytest's retention policy", async () => {
+    // A session per file made a numbered folder per file, and pytest keeps the last three sessions': a failed test's
+    // folder was gone three files later, and a long file lost its own while it ran (a helper's trial).
+    const writes = (ok: boolean): string => `def test_writes(tmp_path):\n    (tmp_path / 'mine.txt').write_text('x')\n    assert ${ok ? "True" : "False"}\n`;
+    const files: Record<string, string> = { "tests/http/test_fails.py": writes(false) };
+    for (const n of [1, 2, 3, 4, 5]) files[`tests/http/test_ok${n}.py`] = writes(true);
+    const p = project(files);
+    const temp = path.join(p.root, "temp");
+    fs.mkdirSync(temp);
+    const numbered = (): string[] => fs.readdirSync(path.join(temp, `pytest-of-${os.userInfo().username}`)).filter((name) => /^pytest-\d+$/.test(name));
+    const names = (folder: string): string[] => fs.readdirSync(folder).sort();
+    const fileFolders = ["tests_http_test_fails.py", ...[1, 2, 3, 4, 5].map((n) => `tests_http_test_ok${n}.py`)];
+
+    const run = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: testEnv({ TMPDIR: temp }) });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(numbered()).toHaveLength(1);
+    const runFolder = path.join(temp, `pytest-of-${os.userInfo().username}`, numbered()[0] as string);
+    // Each file's own folder, its test's in it, the lock that kept other sessions off it taken off with the run.
+    expect(names(runFolder)).toEqual(fileFolders);
+    expect(fileFolders.every((name) => fs.existsSync(path.join(runFolder, name, "test_writes0", "mine.txt")))).toBe(true);
+
+    // tmp_path_retention_policy = failed: what passed leaves nothing, the failed test's folder stays.
+    p.write("pytest.ini", "[pytest]\ntmp_path_retention_policy = failed\n");
+    const failedOnly = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: testEnv({ TMPDIR: temp }) });
+    expect(failedOnly.code, failedOnly.stdout + failedOnly.stderr).toBe(1);
+    expect(numbered()).toHaveLength(2);
+    const newest = numbered().sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)))[1] as string;
+    expect(names(path.join(temp, `pytest-of-${os.userInfo().username}`, newest))).toEqual(["tests_http_test_fails.py"]);
+    expect(processesIn(p.root)).toEqual([]);
   });
 });
 
