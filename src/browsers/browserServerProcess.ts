@@ -13,7 +13,8 @@
  */
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import { BROWSER_GONE_EXIT, type BrowserServerOptions, type BrowserServerReady } from "./protocol.js";
+import { readLaunchError } from "./launchFailure.js";
+import { BROWSER_GONE_EXIT, type BrowserServerFailed, type BrowserServerOptions, type BrowserServerReady } from "./protocol.js";
 import { loadInternals, serveDrivers } from "./sharedDriver.js";
 
 /** The part of Playwright's API used here (the driver package is loaded at run time, untyped). */
@@ -30,17 +31,26 @@ async function main(driverPackage: string, options: BrowserServerOptions): Promi
   const tempDir = options.tempDir;
   // Playwright makes the browser's profile under os.tmpdir(), which reads TMPDIR, and leaves it there after close.
   if (tempDir !== null) process.env.TMPDIR = tempDir;
-  const server = await playwright[options.browser].launchServer({
-    headless: options.headless,
-    ...(options.executablePath === null ? {} : { executablePath: options.executablePath }),
-    args: options.args,
-    env: { ...process.env, ...options.env },
-    host: "127.0.0.1",
-    // grimoire-run decides what a signal means; Playwright's own handlers would exit this process first.
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-  });
+  let server: LaunchedServer;
+  try {
+    server = await playwright[options.browser].launchServer({
+      headless: options.headless,
+      ...(options.executablePath === null ? {} : { executablePath: options.executablePath }),
+      args: options.args,
+      env: { ...process.env, ...options.env },
+      host: "127.0.0.1",
+      // grimoire-run decides what a signal means; Playwright's own handlers would exit this process first.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
+  } catch (error) {
+    // The whole error, stack and call log, for the server's log; the line grimoire-run reads says why in its own words.
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const failed: BrowserServerFailed = { failed: readLaunchError(error instanceof Error ? error.message : String(error)) };
+    process.stdout.write(`${JSON.stringify(failed)}\n`, () => process.exit(1));
+    return;
+  }
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

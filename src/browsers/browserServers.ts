@@ -8,8 +8,9 @@
  * markers: fail-fast, timeouts, signals and the final sweep end it like any
  * other tree. A browser that died, or that a file was killed mid-test
  * while using, is retired: the slots' next files get a new one, and the old
- * one ends once no running file holds it. This module never runs tests and
- * never decides an outcome.
+ * one ends once no running file holds it. A browser that never started (not
+ * installed, crashing at once) is not replaced: the run stops with why, what
+ * to do. This module never runs tests and never decides an outcome.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -20,9 +21,11 @@ import { withNodeCompileCache } from "../exec/pytestCommand.js";
 import { capture } from "../process/capture.js";
 import { launch as defaultLaunch, type LaunchedProcess, type Launcher } from "../process/launch.js";
 import { killTrees } from "../process/processTree.js";
+import { sleep } from "../process/sleep.js";
 import { BROWSER_SERVER_PROGRAM } from "../packageFiles.js";
 import type { PythonCommand } from "../python.js";
-import type { BrowserName, BrowserServerOptions, BrowserServerReady } from "./protocol.js";
+import { startFailureMessage, type StartFailureContext } from "./launchFailure.js";
+import type { BrowserName, BrowserServerFailed, BrowserServerOptions, BrowserServerReady } from "./protocol.js";
 
 export interface BrowserServerSettings {
   browser: BrowserName;
@@ -38,6 +41,8 @@ interface Server {
   child: Promise<LaunchedProcess>;
   /** The endpoint, once the browser is up. */
   ready: Promise<BrowserServerReady>;
+  /** The browser came up: once it exits, the slots get a new one. One that never did fails the run instead. */
+  up: boolean;
   exited: boolean;
   /** The running files connected to it. */
   users: number;
@@ -86,20 +91,23 @@ export class BrowserServers {
     /** Playwright's Node package inside the project Python's Playwright: the server's version is the client's. */
     private readonly driverPackage: string,
     private readonly context: BrowserServersContext,
+    /** The project's Python as a command line, for the message that tells how to install a browser. */
+    private readonly python: string,
     /** The Node.js Playwright for Python runs its driver with (newer than grimoire-run's, with a compile cache): the server's too. */
     private readonly node: string = driverNode(driverPackage),
   ) {}
 
   /** Finds the project Python's Playwright; bad usage (exit 2) when there is none. */
   static async open(settings: BrowserServerSettings, python: PythonCommand, context: BrowserServersContext): Promise<BrowserServers> {
-    return new BrowserServers(settings, await findDriverPackage(python, context.root, context.baseEnv), context);
+    return new BrowserServers(settings, await findDriverPackage(python, context.root, context.baseEnv), context, [python.command, ...python.args].join(" "));
   }
 
   /** A file's connection to its slot's browser (and its shared driver), starting the browser if the slot has none (or a dead one). */
   async connection(slot: number, cancel: AbortSignal): Promise<BrowserConnection> {
     const group = Math.floor(slot / BROWSER_SLOTS_PER_SERVER);
     let entry = this.current.get(group);
-    if (entry !== undefined && entry.exited) {
+    // A browser that never came up is not replaced: its start failure is thrown below, and would be again.
+    if (entry !== undefined && entry.exited && entry.up) {
       this.retire(entry, "its browser exited");
       entry = undefined;
     }
@@ -206,8 +214,16 @@ export class BrowserServers {
         stdin: "pipe",
       }),
     );
-    const served = this.slotsOf(group).describe;
-    const entry: Server = { group, treeId, child, ready: child.then((launched) => readReady(launched, served, this.settings.browser)), exited: false, users: 0, retired: false, stopping: null, tempDir };
+    const failure: StartFailureContext = {
+      browser: this.settings.browser,
+      served: this.slotsOf(group).describe,
+      executable: this.settings.executable,
+      python: this.python,
+      log: null,
+    };
+    const ready = child.then((launched) => readReady(launched, failure));
+    const entry: Server = { group, treeId, child, ready, up: false, exited: false, users: 0, retired: false, stopping: null, tempDir };
+    void ready.then(() => (entry.up = true)).catch(() => undefined);
     void child.then((launched) => launched.exited).then(() => (entry.exited = true));
     // A start that fails is reported by whoever awaits the endpoint; this keeps it from being an unhandled rejection.
     entry.ready.catch(() => undefined);
@@ -242,16 +258,21 @@ function groupsFor(slots: number): number {
   return Math.ceil(slots / BROWSER_SLOTS_PER_SERVER);
 }
 
-/** The first line the server prints (its endpoint), or why it never came: its exit, its last words, or a time limit. */
-function readReady(child: LaunchedProcess, served: string, browser: BrowserName): Promise<BrowserServerReady> {
+/**
+ * The first line the server prints: its endpoint, or why Playwright could not
+ * launch the browser; else why it never came (its exit, its last words, or a
+ * time limit), each with the server's log.
+ */
+function readReady(child: LaunchedProcess, failure: StartFailureContext): Promise<BrowserServerReady> {
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
+    const seeLog = failure.log === null ? "" : `\n  the browser server's log: ${failure.log}`;
     const timer = setTimeout(() => fail(`did not start within ${BROWSER_SERVER_START_TIMEOUT_MS / 1000}s`), BROWSER_SERVER_START_TIMEOUT_MS);
     const fail = (why: string): void => {
       clearTimeout(timer);
       const said = err.trim().split("\n").slice(-6).join("\n  ");
-      reject(new EnvironmentFailure(`the ${browser} browser server of ${served} ${why}${said === "" ? "" : `:\n  ${said}`}`));
+      reject(new EnvironmentFailure(`the ${failure.browser} browser server of ${failure.served} ${why}${said === "" ? "" : `:\n  ${said}`}${seeLog}`));
     };
     child.stderr.on("data", (chunk: Buffer) => (err = (err + chunk.toString()).slice(-4000)));
     child.stdout.on("data", (chunk: Buffer) => {
@@ -259,13 +280,24 @@ function readReady(child: LaunchedProcess, served: string, browser: BrowserName)
       const newline = out.indexOf("\n");
       if (newline < 0) return;
       clearTimeout(timer);
+      let line: Partial<BrowserServerReady & BrowserServerFailed>;
       try {
-        resolve(JSON.parse(out.slice(0, newline)) as BrowserServerReady);
+        line = JSON.parse(out.slice(0, newline)) as Partial<BrowserServerReady & BrowserServerFailed>;
       } catch {
         fail(`printed something other than its endpoint: ${out.slice(0, newline)}`);
+        return;
       }
+      if (line.failed !== undefined) reject(new EnvironmentFailure(startFailureMessage(line.failed, failure)));
+      else resolve(line as BrowserServerReady);
     });
-    void child.exited.then((exit) => fail(exit.spawnError !== null ? `could not be started: ${exit.spawnError.message}` : `exited (${exit.signal ?? `code ${String(exit.code)}`})`));
+    // A process's exit is known before the last of its output is read: the line saying why may be in it.
+    const read = Promise.all([child.stdout, child.stderr].map((stream) => new Promise<void>((resolve) => stream.once("close", resolve).once("end", resolve).once("error", () => resolve()))));
+    void child.exited
+      .then(async (exit) => {
+        await Promise.race([read, sleep(1_000)]);
+        return exit;
+      })
+      .then((exit) => fail(exit.spawnError !== null ? `could not be started: ${exit.spawnError.message}` : `exited (${exit.signal ?? `code ${String(exit.code)}`})`));
   });
 }
 

@@ -1,8 +1,10 @@
 /**
  * What grimoire-run and a browser server process (browserServerProcess.ts)
  * tell each other: the options on its command line, one JSON line back once
- * the browser is up, and an exit code that says the browser died by itself.
+ * the browser is up (or why it could not be), and an exit code that says the
+ * browser died by itself.
  */
+import type { LaunchFailure } from "./launchFailure.js";
 
 export type BrowserName = "chromium" | "firefox" | "webkit";
 
@@ -29,6 +31,11 @@ export interface BrowserServerReady {
   pid: number | null;
   /** The shared driver's socket, or null when this Playwright's internals are not the ones it knows: each file starts its own driver. */
   driverSocket: string | null;
+}
+
+/** What the process prints instead when Playwright could not launch the browser: its error, read (launchFailure.ts). */
+export interface BrowserServerFailed {
+  failed: LaunchFailure;
 }
 
 /** The browser exited by itself (a crash, a kill): grimoire-run gives the slot a new one. */

@@ -254,4 +254,21 @@ describe("a browser server per worker slot", () => {
     expect(noBrowser.code).toBe(2);
     expect(noBrowser.stderr).toMatch(/--browser-executable: no such file: \/no\/such\/chromium/);
   });
+
+  it("says why a browser that is not installed cannot start, and what to do: exit 3, no new browser promised, nothing left behind", async () => {
+    const p = project({ "pytest.ini": "[pytest]\n", "tests/e2e/test_one.py": "def test_one():\n    pass\n", "tests/e2e/test_two.py": "def test_two():\n    pass\n" });
+    // Playwright looks for its own Chromium in an empty folder, and no other browser is given.
+    const noBrowsers = fs.mkdtempSync(path.join(tempFolder(p), "browsers-"));
+    const result = await runCli([...ARGS, "-n", "2"], { cwd: p.root, env: testEnv({ PLAYWRIGHT_BROWSERS_PATH: noBrowsers, CHROMIUM_PATH: undefined, TMPDIR: tempFolder(p) }) });
+    expect(result.code, result.stdout + result.stderr).toBe(3);
+    const said = result.stdout + result.stderr;
+    // Playwright's cause, not its stack's tail, and what to do about it.
+    expect(said).toMatch(/the chromium browser of slots 0, 1 could not be started: Executable doesn't exist at \S+/);
+    expect(said).toMatch(/install it with `\S+ -m playwright install chromium`, or give an installed chromium with --browser-executable PATH \(or CHROMIUM_PATH\)/);
+    expect(said).not.toMatch(/at async|npx playwright install/);
+    // The run stops: it does not promise the slots a browser it cannot start.
+    expect(said).not.toMatch(/new browser/);
+    await until(() => processesIn(p.root).length === 0, "no server left");
+    expect(browserLeftovers(p)).toEqual([]);
+  });
 });
