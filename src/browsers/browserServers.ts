@@ -10,7 +10,8 @@
  * while using, is retired: the slots' next files get a new one, and the old
  * one ends once no running file holds it. A browser that never started (not
  * installed, crashing at once) is not replaced: the run stops with why, what
- * to do. This module never runs tests and never decides an outcome.
+ * to do, and the server's log, which each server keeps in the run's log
+ * folder. This module never runs tests and never decides an outcome.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -20,9 +21,11 @@ import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
 import { withNodeCompileCache } from "../exec/pytestCommand.js";
 import { capture } from "../process/capture.js";
 import { launch as defaultLaunch, type LaunchedProcess, type Launcher } from "../process/launch.js";
+import { OutputCapture } from "../process/outputCapture.js";
 import { killTrees } from "../process/processTree.js";
 import { sleep } from "../process/sleep.js";
 import { BROWSER_SERVER_PROGRAM } from "../packageFiles.js";
+import { isWithin, toProjectPath } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
 import { startFailureMessage, type StartFailureContext } from "./launchFailure.js";
 import type { BrowserName, BrowserServerFailed, BrowserServerOptions, BrowserServerReady } from "./protocol.js";
@@ -44,6 +47,8 @@ interface Server {
   /** The browser came up: once it exits, the slots get a new one. One that never did fails the run instead. */
   up: boolean;
   exited: boolean;
+  /** The server's stdout and stderr, kept in the run's log folder. */
+  log: OutputCapture | null;
   /** The running files connected to it. */
   users: number;
   /** No new file gets it; it ends once its last file has. */
@@ -70,6 +75,8 @@ export interface BrowserServersContext {
   root: string;
   baseEnv: NodeJS.ProcessEnv;
   killGraceMs: number;
+  /** The run's log folder: each server's output goes to `browser-server-<pair>.log` in it (`.<n>` for a pair's n-th browser). */
+  logDir?: string;
   launcher?: Launcher;
 }
 
@@ -214,15 +221,23 @@ export class BrowserServers {
         stdin: "pipe",
       }),
     );
+    const logDir = this.context.logDir;
+    const logFile = logDir === undefined ? null : path.join(logDir, `browser-server-${group}${generation === 1 ? "" : `.${generation}`}.log`);
+    const log = logFile === null ? null : new OutputCapture({ logFile, mode: "lines", onOutput: () => undefined });
     const failure: StartFailureContext = {
       browser: this.settings.browser,
       served: this.slotsOf(group).describe,
       executable: this.settings.executable,
       python: this.python,
-      log: null,
+      // As the run's other logs are named: from the project's root, when the log folder is in it.
+      log: logFile === null ? null : isWithin(logFile, this.context.root) ? toProjectPath(this.context.root, logFile) : logFile,
     };
-    const ready = child.then((launched) => readReady(launched, failure));
-    const entry: Server = { group, treeId, child, ready, up: false, exited: false, users: 0, retired: false, stopping: null, tempDir };
+    const ready = child.then((launched) => {
+      log?.attach(launched.stdout);
+      log?.attach(launched.stderr);
+      return readReady(launched, failure);
+    });
+    const entry: Server = { group, treeId, child, ready, up: false, exited: false, log, users: 0, retired: false, stopping: null, tempDir };
     void ready.then(() => (entry.up = true)).catch(() => undefined);
     void child.then((launched) => launched.exited).then(() => (entry.exited = true));
     // A start that fails is reported by whoever awaits the endpoint; this keeps it from being an unhandled rejection.
@@ -242,6 +257,10 @@ export class BrowserServers {
     // SIGTERM first: the server closes its browser cleanly; then the whole tree, the browser's own group found by the marker.
     if (child.pid !== null && !entry.exited) await killTrees([{ pid: child.pid, marker: `GRIMOIRE_TREE_ID=${entry.treeId}` }], { graceMs: this.context.killGraceMs });
     await child.exited;
+    if (entry.log !== null) {
+      await entry.log.drained(1_000);
+      await entry.log.close();
+    }
     this.live.delete(entry);
     // Only now: a Chromium process still alive would write the profile back.
     fs.rmSync(entry.tempDir, { recursive: true, force: true });

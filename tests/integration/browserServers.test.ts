@@ -10,6 +10,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { BrowserServers } from "../../src/browsers/browserServers.js";
+import { EnvironmentFailure } from "../../src/errors.js";
+import { choosePython } from "../../src/python.js";
 import { processesIn, readReport, runCli, startCli, temporaryProjects, testEnv, until, type Project } from "../helpers/project.js";
 
 const project = temporaryProjects();
@@ -268,6 +271,40 @@ describe("a browser server per worker slot", () => {
     expect(said).not.toMatch(/at async|npx playwright install/);
     // The run stops: it does not promise the slots a browser it cannot start.
     expect(said).not.toMatch(/new browser/);
+    await until(() => processesIn(p.root).length === 0, "no server left");
+    expect(browserLeftovers(p)).toEqual([]);
+  });
+
+  it("keeps each browser server's output in the run's log folder, and names it when the browser cannot start", async () => {
+    const p = project({ "pytest.ini": "[pytest]\n" });
+    const logDir = path.join(p.root, ".grimoire", "logs", "run");
+    fs.mkdirSync(logDir, { recursive: true });
+    const noBrowsers = fs.mkdtempSync(path.join(tempFolder(p), "browsers-"));
+    const baseEnv = testEnv({ PLAYWRIGHT_BROWSERS_PATH: noBrowsers, TMPDIR: tempFolder(p) });
+    const browsers = await BrowserServers.open({ browser: "chromium", executable: null, headed: false }, choosePython(p.root, undefined, baseEnv), {
+      runId: "log-test",
+      root: p.root,
+      baseEnv,
+      killGraceMs: 500,
+      logDir,
+    });
+    const replaced: string[] = [];
+    browsers.onReplaced = (_slots, reason) => replaced.push(reason);
+    try {
+      const failure = await browsers.connection(0, new AbortController().signal).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(EnvironmentFailure);
+      expect((failure as Error).message).toMatch(/could not be started: Executable doesn't exist at .*\n.*\n {2}the browser server's log: \.grimoire\/logs\/run\/browser-server-0\.log$/);
+      // Asked again (the other slot's file), it is the same failure, not a new browser.
+      await expect(browsers.connection(1, new AbortController().signal)).rejects.toThrow(/browser-server-0\.log/);
+      expect(replaced).toEqual([]);
+    } finally {
+      await browsers.close();
+    }
+    // Playwright's whole error, stack and all, is in the log.
+    expect(fs.readFileSync(path.join(logDir, "browser-server-0.log"), "utf8")).toMatch(/Executable doesn't exist at [^]*at async/);
     await until(() => processesIn(p.root).length === 0, "no server left");
     expect(browserLeftovers(p)).toEqual([]);
   });
