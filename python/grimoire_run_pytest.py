@@ -73,6 +73,7 @@ selects only to divide a file among the processes of a split (--split).
 
 import copy
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -611,6 +612,8 @@ class Lister:
             "inifile": None if config.inipath is None else str(config.inipath),
             "args": [os.path.abspath(os.path.join(str(config.invocation_params.dir), arg.split("::", 1)[0])) for arg in config.args],
             "cacheDir": None if cache is None else str(getattr(cache, "_cachedir", "")) or None,
+            # What is installed, for the flake rates: a test that failed until a package was installed is no flake.
+            "distributions": _distributions_fingerprint(),
             # The run's numbered temporary folder, for a parallel run's processes to make their basetemps in.
             "basetemp": _run_basetemp(config) if os.environ.get(_LIST_BASETEMP) else None,
             "coverage": _coverage_settings,
@@ -726,6 +729,22 @@ def _third_party_imported():
     modules = [name for name in new if name.partition(".")[0] in tops and _installed(sys.modules.get(name))]
     parents = {name.rpartition(".")[0] for name in modules}
     return sorted(tops), [name for name in modules if "." in name and name not in parents]
+
+
+def _distributions_fingerprint():
+    """A short hash of the installed distributions' folder names (`pytest_mock-3.14.0.dist-info`) on sys.path.
+
+    Their names carry each distribution's version: installing, upgrading or
+    removing one changes it. A listing of each folder, no metadata read.
+    """
+    names = []
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as listed:
+                names.extend(item.name for item in listed if item.name.endswith((".dist-info", ".egg-info")))
+        except OSError:  # a zip, a folder that is gone
+            continue
+    return hashlib.sha1("\0".join(sorted(names)).encode()).hexdigest()[:12]
 
 
 def _installed(module):

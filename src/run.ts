@@ -165,7 +165,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     //    is when they start, is what their outcomes are remembered under (flake rates): asked once the first batch is
     //    on its way, not before it, which git's three processes would delay.
     const record = start.logsMoved === null;
-    const source = record && config.shard === null ? sourceOnceStarted(events, async () => sourceState(config.root, testConditions(config, shape, io.env, await start.baseUrlProblem))) : null;
+    const source = record && config.shard === null ? sourceOnceStarted(events, async () => sourceState(config.root, testConditions(config, shape, io.env, await start.baseUrlProblem, listing?.distributions))) : null;
     const coverage = listing?.coverage ?? null;
     // Not while pytest-cov measures: a package imported before coverage starts would have its module-level lines missed.
     // What the fork server imports already (--preload, and auto-preload's for the conftests) is never the hint's: a
@@ -301,10 +301,18 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
 }
 
 /** What a run's tests ran under, besides the source, that can change their outcome: outcomes under other conditions are no flake (history). */
-function testConditions(config: RunConfig, shape: RunShape, env: NodeJS.ProcessEnv, baseUrlProblem: string | null): string[] {
+function testConditions(config: RunConfig, shape: RunShape, env: NodeJS.ProcessEnv, baseUrlProblem: string | null, distributions: string | undefined): string[] {
   const addopts = env["PYTEST_ADDOPTS"] ?? "";
   // The server the tests were pointed at, and whether it answered when the run started (a run against one that was down is no flake).
   const baseUrl = config.baseUrl === null ? [] : [`base URL ${config.baseUrl}${baseUrlProblem === null ? "" : " (it did not answer)"}`];
+  // Servers and databases of their own, or shared: a test that failed on a database the files shared and passes on clones is no flake.
+  const managed = config.managed;
+  const environment =
+    managed === null
+      ? []
+      : [`managed ${managed.isolation}`, ...(managed.server === null ? [] : [`--server ${managed.server.command}`]), ...(managed.database === null ? [] : [`--database-url ${managed.database.templateUrl}`]), ...(managed.setup === null ? [] : [`--setup ${managed.setup}`])];
+  // What is installed: a test that failed until a package it needs was installed is no flake either.
+  const installed = distributions === undefined ? [] : [`installed ${distributions}`];
   // How the processes started: a test that fails only forked (or only packed, or preloaded) does so every time.
   const processes = [
     ...(config.mode === "parallel" && !config.forkServer ? ["--no-fork-server"] : []),
@@ -313,7 +321,15 @@ function testConditions(config: RunConfig, shape: RunShape, env: NodeJS.ProcessE
     ...(config.autoPreload ? [] : ["--no-auto-preload"]),
     ...(config.mode === "parallel" && config.forkServer && !config.bytecodeCache ? ["--no-bytecode-cache"] : []),
   ];
-  return [...shape.given.forwarded, ...(addopts.trim() === "" ? [] : [`PYTEST_ADDOPTS=${addopts}`]), ...(config.timeoutSeconds === null ? [] : [`--timeout=${config.timeoutSeconds}`]), ...baseUrl, ...processes];
+  return [
+    ...shape.given.forwarded,
+    ...(addopts.trim() === "" ? [] : [`PYTEST_ADDOPTS=${addopts}`]),
+    ...(config.timeoutSeconds === null ? [] : [`--timeout=${config.timeoutSeconds}`]),
+    ...baseUrl,
+    ...environment,
+    ...installed,
+    ...processes,
+  ];
 }
 
 /** What auto-preload did: said with --verbose, and always when an import made forking unsafe. */

@@ -9,7 +9,7 @@ import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { sourceState } from "../../src/changes/sourceState.js";
-import { type Project, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
+import { processesIn, type Project, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
@@ -221,6 +221,28 @@ describe("history and order", () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  it("does not call a test flaky that failed until a package it needs was installed, or until the files had servers of their own", async () => {
+    // A helper's trial: tests that errored before pytest-mock was installed, and tests that failed on a database the
+    // files shared and passed on clones of their own, were listed as flaky.
+    const p = project({ "tests/http/test_needs.py": "import importlib.util\n\ndef test_needs():\n    assert importlib.util.find_spec('needed')\n" });
+    const env = testEnv({ PYTHONPATH: path.join(p.root, "site-packages") });
+    expect((await runCli(["--parallel"], { cwd: p.root, env })).code).toBe(1);
+    p.write("site-packages/needed.py", "VALUE = 1\n");
+    p.write("site-packages/needed-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: needed\nVersion: 1.0\n");
+    const installed = await runCli(["--parallel"], { cwd: p.root, env });
+    expect(installed.code, installed.stdout + installed.stderr).toBe(0);
+    expect(installed.stdout).not.toMatch(/Flaky recently/);
+    expect(history(p).files["tests/http/test_needs.py"]?.recent).toBe("F|P");
+
+    const served = project({ "tests/http/test_served.py": "import os\n\ndef test_served():\n    assert os.environ.get('E2E_BASE_URL')\n" });
+    expect((await runCli(["--parallel"], { cwd: served.root, env: testEnv({ E2E_BASE_URL: undefined }) })).code).toBe(1);
+    const own = await runCli(["--parallel", "--server", "python3 -m http.server {port} --bind 127.0.0.1"], { cwd: served.root, env: testEnv({ E2E_BASE_URL: undefined }) });
+    expect(own.code, own.stdout + own.stderr).toBe(0);
+    expect(own.stdout).not.toMatch(/Flaky recently/);
+    expect(history(served).files["tests/http/test_served.py"]?.recent).toBe("F|P");
+    expect(processesIn(served.root)).toEqual([]);
   });
 
   it("keeps the history whole when two runs record at once", async () => {
