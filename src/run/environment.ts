@@ -37,7 +37,7 @@ export function startTestEnvironment(config: RunConfig, session: RunSession, run
     session.startEnvironment(config.managed, { root: config.root, runId: session.runId, logDir: run.logDir, baseEnv: run.env, killGraceSeconds: config.killGraceSeconds, events: run.events }, slots);
   }
   if (config.browserServer !== null) {
-    session.startBrowsers({ ...config.browserServer, headed: config.headed }, run.python, { runId: session.runId, root: config.root, baseEnv: run.env, killGraceMs: config.killGraceSeconds * 1000 }, slots);
+    session.startBrowsers({ ...config.browserServer, headed: config.headed }, run.python, { runId: session.runId, root: config.root, baseEnv: run.env, logDir: run.logDir, killGraceMs: config.killGraceSeconds * 1000 }, slots);
   }
 }
 

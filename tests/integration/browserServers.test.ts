@@ -271,6 +271,7 @@ describe("a browser server per worker slot", () => {
     expect(said).not.toMatch(/at async|npx playwright install/);
     // The run stops: it does not promise the slots a browser it cannot start.
     expect(said).not.toMatch(/new browser/);
+    expect(said).toMatch(/the browser server's log: \.grimoire\/logs\/\S+\/browser-server-0\.log/);
     await until(() => processesIn(p.root).length === 0, "no server left");
     expect(browserLeftovers(p)).toEqual([]);
   });
