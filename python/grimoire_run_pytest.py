@@ -612,6 +612,8 @@ class Lister:
             "inifile": None if config.inipath is None else str(config.inipath),
             "args": [os.path.abspath(os.path.join(str(config.invocation_params.dir), arg.split("::", 1)[0])) for arg in config.args],
             "cacheDir": None if cache is None else str(getattr(cache, "_cachedir", "")) or None,
+            # pytest-randomly's seed, for every file's process: one seed for the run, as pytest-xdist's workers share one.
+            "randomlySeed": _randomly_seed(config),
             # What is installed, for the flake rates: a test that failed until a package was installed is no flake.
             "distributions": _distributions_fingerprint(),
             # The run's numbered temporary folder, for a parallel run's processes to make their basetemps in.
@@ -729,6 +731,19 @@ def _third_party_imported():
     modules = [name for name in new if name.partition(".")[0] in tops and _installed(sys.modules.get(name))]
     parents = {name.rpartition(".")[0] for name in modules}
     return sorted(tops), [name for name in modules if "." in name and name not in parents]
+
+
+def _randomly_seed(config):
+    """pytest-randomly's seed as its pytest_configure resolved it (a new one, or `last`'s from the cache), or None without it.
+
+    Each file's process would otherwise draw its own: the run would have no one
+    seed to run again with, and `--randomly-seed=last` afterwards would be
+    whichever file wrote the cache last.
+    """
+    if not (config.pluginmanager.hasplugin("randomly") or config.pluginmanager.hasplugin("pytest_randomly")):
+        return None
+    seed = getattr(config.option, "randomly_seed", None)
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
 def _distributions_fingerprint():

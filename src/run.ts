@@ -186,7 +186,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       workers: environment.workers,
       mode: config.mode,
       rootdir: listing?.rootdir ?? null,
-      forwardedArgs: plan.forwardedArgs,
+      // pytest-randomly's one seed for the run, as pytest-xdist's workers get their controller's: each file would draw its own.
+      forwardedArgs: typeof listing?.randomlySeed === "number" && config.mode === "parallel" ? [...plan.forwardedArgs, `--randomly-seed=${listing.randomlySeed}`] : plan.forwardedArgs,
       plainTargets: plan.plainTargets,
       sessionConftests: listing?.sessionConftests ?? [],
       baseUrl: config.baseUrl,

@@ -31,6 +31,8 @@ export interface Listing {
   inifile: string | null;
   /** The collection arguments pytest used (the given ones, or its testpaths), absolute. */
   args: string[];
+  /** pytest-randomly's seed as the listing's session resolved it (a new one, or `last`'s), when the plugin is active: every file's process is given it. Absent: null. */
+  randomlySeed?: number | null;
   /** A fingerprint of the installed distributions (their folders' names, versions included): one of a run's conditions for the flake rates. Absent: unknown. */
   distributions?: string;
   /** pytest's cache folder, or null when the cache plugin is off. */

@@ -214,6 +214,26 @@ def pytest_unconfigure(config):
     expect(folders.every((folder) => fs.existsSync(path.join(p.root, folder, "mine.txt")))).toBe(true);
   });
 
+  it("gives every file's process pytest-randomly's one seed for the run, as pytest-xdist gives its workers the controller's", async () => {
+    // A stand-in with pytest-randomly's option and plugin name: a new seed per session unless one is given.
+    const files: Record<string, string> = {
+      "site-packages/randomly.py":
+        'import random\n\ndef pytest_addoption(parser):\n    parser.addoption("--randomly-seed", dest="randomly_seed", default="default")\n\n' +
+        'def pytest_configure(config):\n    value = config.getoption("randomly_seed")\n    config.option.randomly_seed = random.getrandbits(32) if value == "default" else int(value)\n',
+    };
+    for (const n of [1, 2, 3, 4]) files[`tests/http/test_s${n}.py`] = 'def test_seed(request):\n    with open("seeds.txt", "a") as out:\n        out.write(f"{request.config.option.randomly_seed}\\n")\n';
+    const p = project(files);
+    const env = testEnv({ PYTHONPATH: path.join(p.root, "site-packages") });
+    const seeds = (): string[] => [...new Set(fs.readFileSync(path.join(p.root, "seeds.txt"), "utf8").trim().split("\n"))];
+    const drawn = await runCli(["--parallel", "-n", "2", "--", "-p", "randomly"], { cwd: p.root, env });
+    expect(drawn.code, drawn.stdout + drawn.stderr).toBe(0);
+    expect(seeds()).toHaveLength(1);
+    fs.rmSync(path.join(p.root, "seeds.txt"));
+    const given = await runCli(["--parallel", "-n", "2", "--", "-p", "randomly", "--randomly-seed", "7"], { cwd: p.root, env });
+    expect(given.code, given.stdout + given.stderr).toBe(0);
+    expect(seeds()).toEqual(["7"]);
+  });
+
   it("keeps every file's tmp_path in one numbered folder of the run's, as one plain session keeps its tests', with pytest's retention policy", async () => {
     // A session per file made a numbered folder per file, and pytest keeps the last three sessions': a failed test's
     // folder was gone three files later, and a long file lost its own while it ran (a helper's trial).
