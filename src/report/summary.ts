@@ -48,8 +48,13 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   }
 
   const summed = summary.summedSeconds;
-  const speedup = report.wallSeconds > 0 && report.workers > 1 ? `, ${(summed / report.wallSeconds).toFixed(1)}x the wall time` : "";
-  lines.push(`${colours.bold("Time")}: ${formatSeconds(report.wallSeconds)} wall, ${formatSeconds(summed)} summed over files${speedup}`);
+  // (A serial run's files share its one process too, and it says no ratio: it needs no word on it.)
+  const packed = report.workers > 1 ? packedFiles(report.files) : { files: 0, processes: 0 };
+  // A packed file's time is its tests' alone (its process's start and collection are its pack's): summed, it is no
+  // measure of the workers' time, and its ratio to the wall time would read as a slow-down (wtforms: 0.3x).
+  const speedup = report.wallSeconds > 0 && report.workers > 1 && packed.files === 0 ? `, ${(summed / report.wallSeconds).toFixed(1)}x the wall time` : "";
+  const over = packed.files === 0 ? "summed over files" : `summed over files (${plural(packed.files, "file")} in ${plural(packed.processes, "shared process", "shared processes")}: their tests' time only)`;
+  lines.push(`${colours.bold("Time")}: ${formatSeconds(report.wallSeconds)} wall, ${formatSeconds(summed)} ${over}${speedup}`);
 
   if (report.coverage !== undefined) lines.push(describeCoverage(report.coverage, colours));
 
@@ -146,4 +151,12 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
     for (const line of tail) lines.push(colours.dim(`           │ ${line.length > room ? `${line.slice(0, room - 1)}…` : line}`));
   }
   return lines;
+}
+
+/** Files whose execution shared its process (and so its log) with others' (--pack), and how many such processes there were. */
+function packedFiles(files: readonly FileResult[]): { files: number; processes: number } {
+  const byLog = new Map<string, number>();
+  for (const file of files) if (file.log !== null) byLog.set(file.log, (byLog.get(file.log) ?? 0) + 1);
+  const shared = [...byLog.values()].filter((count) => count > 1);
+  return { files: shared.reduce((sum, count) => sum + count, 0), processes: shared.length };
 }

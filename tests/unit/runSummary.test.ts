@@ -73,6 +73,22 @@ describe("the run's summary", () => {
     ]);
   });
 
+  it("says a packed file's time is its tests' alone, and gives no ratio to the wall time that would read as a slow-down", () => {
+    const packed: RunReport = {
+      ...report,
+      exitCode: 0,
+      wallSeconds: 1.2,
+      files: [
+        fileResult({ path: "a.py", status: "passed", tests: counts(1, 0), durationSeconds: 0.1, log: "pack-a.py+1.log" }),
+        fileResult({ path: "b.py", status: "passed", tests: counts(1, 0), durationSeconds: 0.1, log: "pack-a.py+1.log" }),
+        fileResult({ path: "c.py", status: "passed", tests: counts(1, 0), durationSeconds: 0.1, log: "c.py.log" }),
+      ],
+    };
+    expect(formatSummary(packed, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.3s summed over files \(2 files in 1 shared process: their tests' time only\)\n/);
+    const ownProcesses = { ...packed, files: packed.files.map((file) => ({ ...file, log: `${file.path}.log` })) };
+    expect(formatSummary(ownProcesses, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.3s summed over files, 0\.3x the wall time\n/);
+  });
+
   it("words a flake rate of one recent run as such", () => {
     expect(describeRate({ failed: 1, runs: 1 })).toBe("failed in its one recent run (100%)");
     expect(describeRate({ failed: 2, runs: 8 })).toBe("failed 2 of its last 8 runs (25%)");
