@@ -74,7 +74,8 @@ async function main(argv: string[]): Promise<number> {
       const origin = settings.origins.get(name);
       return origin === undefined || origin === "command line" ? optionFlag(name) : origin === "pyproject.toml" ? `pyproject.toml [tool.grimoire-run] ${name}` : origin;
     };
-    const config = resolveConfig({ ...command.input, values: settings.values }, root, withDotenv(process.env, dotenv), describe);
+    const fromDotenv = (name: string): string => (process.env[name] === undefined && dotenv[name] !== undefined ? `${name} (from .env)` : name);
+    const config = resolveConfig({ ...command.input, values: settings.values }, root, withDotenv(process.env, dotenv), describe, fromDotenv);
     return await runModule.run(config, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   } catch (error) {
     if (error instanceof UsageError) {

@@ -89,7 +89,11 @@ export interface LoadSettings {
 /** How an option is named in messages: `--workers` when it came from the command line, its file and key otherwise. */
 export type DescribeOption = (name: OptionName) => string;
 
-export function resolveConfig(input: CliInput, root: string, env: NodeJS.ProcessEnv, describe: DescribeOption = (name) => `--${name}`): RunConfig {
+/**
+ * `describeVariable`: how an environment variable is named in messages, `E2E_BASE_URL (from .env)` where the project's
+ * `.env` gave it: a user whose tests pass under plain pytest (which reads no `.env`) learns where the URL came from.
+ */
+export function resolveConfig(input: CliInput, root: string, env: NodeJS.ProcessEnv, describe: DescribeOption = (name) => `--${name}`, describeVariable: (name: string) => string = (name) => name): RunConfig {
   const v = input.values;
   if (v.parallel === true && v.debug === true) {
     throw new UsageError("--debug is a serial debugging run and cannot be combined with --parallel");
@@ -97,7 +101,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
   if (v.quiet === true && v.verbose === true) throw new UsageError("--quiet and --verbose cannot be combined");
   const managedServer = v.server !== undefined;
   const baseUrl = v["base-url"] ?? (managedServer ? undefined : nonEmpty(env["E2E_BASE_URL"]));
-  const baseUrlFrom = v["base-url"] === undefined ? "E2E_BASE_URL" : describe("base-url");
+  const baseUrlFrom = v["base-url"] === undefined ? describeVariable("E2E_BASE_URL") : describe("base-url");
   if (baseUrl !== undefined) checkUrl(managedServer ? fillPlaceholders(baseUrl, SAMPLE_PLACES) : baseUrl, baseUrlFrom);
   const flakyResult = v["flaky-result"] ?? (isCI(env) ? "fail" : "pass");
   return {

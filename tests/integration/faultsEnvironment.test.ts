@@ -116,6 +116,15 @@ describe("the server the tests are pointed at", () => {
     expect(result.stdout).toMatch(/Connection refused/);
     expect(processesIn(p.root)).toEqual([]);
   });
+
+  it("says where a URL that does not answer came from when the project's .env gave it, which plain pytest never reads", async () => {
+    const p = project({ ".env": "E2E_BASE_URL=http://127.0.0.1:1/\n", "tests/http/test_get.py": "def test_home():\n    pass\n" });
+    const result = await runCli(["--parallel"], { cwd: p.root, env: testEnv({ E2E_BASE_URL: undefined }) });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^warning: E2E_BASE_URL \(from \.env\) http:\/\/127\.0\.0\.1:1\/ does not answer \(ECONNREFUSED\)/m);
+    const given = await runCli(["--parallel"], { cwd: p.root, env: testEnv({ E2E_BASE_URL: "http://127.0.0.1:1/" }) });
+    expect(given.stderr).toMatch(/^warning: E2E_BASE_URL http:\/\/127\.0\.0\.1:1\/ does not answer/m);
+  });
 });
 
 describe("a fixed port in every file", () => {
