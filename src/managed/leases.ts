@@ -258,7 +258,9 @@ export class ManagedEnvironment {
     // Its own stop: a lease no file will take is not waited for, only stopped (dropSpare).
     const abandon = new AbortController();
     const cancel = AbortSignal.any([request.cancel, abandon.signal]);
-    const logName = `spare-${this.nextSpare++}`;
+    // Named for its slot, as the messages about it are (`the server for the first file of slot 0 …; its log: …`):
+    // it is renamed after the file that takes it.
+    const logName = `slot-${request.slot}.coming-${this.nextSpare++}`;
     const spare = this.acquire({ ...request, cancel }, label, logName);
     spare.catch(() => undefined);
     this.abandon.set(spare, { controller: abandon, logFile: path.join(this.context.logDir, `${logName}.server.log`) });
