@@ -387,8 +387,11 @@ def become_pytest(request, inherited_stdin, output):
         sys.orig_argv = [*_PYTHON_ARGV, "-m", "pytest", *request["args"]]
         sys.path[0] = request["cwd"]
         sys.modules["__main__"] = types.ModuleType("__main__")
-        sys.stdout.reconfigure(line_buffering=True, write_through=True)
-        sys.stderr.reconfigure(line_buffering=True, write_through=True)
+        for stream in (sys.stdout, sys.stderr):
+            # What a fresh process started by grimoire-run has (PYTHONUNBUFFERED): writes go straight to the
+            # descriptor. Line buffering only where the server's stream has a buffer of its own to flush.
+            unbuffered = isinstance(getattr(stream, "buffer", None), io.FileIO)
+            stream.reconfigure(line_buffering=stream.line_buffering if unbuffered else True, write_through=True)
         # A fork shares its parent's random state and its parent's temporary folder; a fresh process would not.
         random.seed()
         _reseed_random_generators()

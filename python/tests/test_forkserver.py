@@ -350,6 +350,32 @@ def test_a_forked_file_ends_as_a_fresh_process_does_and_leaves_the_servers_exit_
     assert not Path((marks / "server-folder").read_text()).exists()
 
 
+def test_a_forked_files_standard_streams_are_buffered_as_a_fresh_processs_started_by_grimoire_run(start_server, tmp_path):
+    """grimoire-run starts every Python with PYTHONUNBUFFERED: a fresh one writes straight through, with no line buffering
+    (a forked file's said it line-buffered, a difference a helper's probe of Python 3.13 found)."""
+    probe = "import json, sys; print(json.dumps([[s.line_buffering, s.write_through, type(s.buffer).__name__] for s in (sys.__stdout__, sys.__stderr__)]))"
+    root = project(
+        tmp_path / "p",
+        {
+            "test_streams.py": """\
+                import json, os, sys
+
+                def test_streams():
+                    streams = [[s.line_buffering, s.write_through, type(s.buffer).__name__] for s in (sys.__stdout__, sys.__stderr__)]
+                    with open(os.environ["OUT"], "w") as out:
+                        json.dump(streams, out)
+            """,
+        },
+    )
+    env = python_env(PYTHONUNBUFFERED="1")
+    fresh = subprocess.run([sys.executable, "-c", probe], env=env, stdout=subprocess.PIPE, text=True, check=True).stdout
+    server = start_server(env=env)
+    server.run(1, [*QUIET, "test_streams.py"], root, set={"OUT": str(tmp_path / "streams.json")})
+    server.expect("started", id=1)
+    server.expect("exited", id=1, code=0)
+    assert json.loads((tmp_path / "streams.json").read_text()) == json.loads(fresh) == [[False, True, "FileIO"]] * 2
+
+
 def test_each_forked_file_draws_its_own_seed_for_the_generators_the_servers_imports_seeded_from_entropy(start_server, tmp_path):
     """Faker makes its own `random.Random()` as it is imported (and it is a plugin the warm-up loads): every file forked
     from the server drew the same fake names and addresses, and collided on a shared database's unique keys. A
