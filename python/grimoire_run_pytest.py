@@ -305,7 +305,12 @@ def _run_basetemp(config):
     keep_lock = _pytest.pathlib.register_cleanup_lock_removal
     _pytest.pathlib.register_cleanup_lock_removal = lambda lock_path, register=None: None
     try:
-        return str(made.getbasetemp())
+        folder = made.getbasetemp()
+        # pytest locks no folder it keeps none of (`tmp_path_retention_policy = "none"`), and removes every unlocked one
+        # as the listing exits: this one is the run's, locked until the run closes.
+        if not _pytest.pathlib.get_lock_path(folder).exists():
+            _pytest.pathlib.create_cleanup_lock(folder)
+        return str(folder)
     except OSError:  # pytest-of-USER not the user's, say: each process makes its own, and meets pytest's error there
         return None
     finally:
@@ -339,7 +344,7 @@ _ours = [None]
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
-    """`tmp_path_retention_policy = "failed"`: a session whose tests all passed leaves no folder, as in a plain run.
+    """The retention policy, as in a plain run: `"failed"` leaves no folder of a session whose tests all passed, `"none"` none at all.
 
     pytest removes its basetemp then unless the user gave it; the one
     _basetemp_in_the_runs_folder gave is the run's, not the user's.
@@ -348,7 +353,8 @@ def pytest_sessionfinish(session, exitstatus):
     ours = _ours[0]
     if ours is None or factory is None or factory._basetemp is None or factory._given_basetemp != ours:
         return
-    if exitstatus == 0 and getattr(factory, "_retention_policy", "all") == "failed":
+    policy = getattr(factory, "_retention_policy", "all")
+    if policy == "none" or (exitstatus == 0 and policy == "failed"):
         shutil.rmtree(factory._basetemp, ignore_errors=True)
 
 

@@ -262,6 +262,15 @@ def pytest_unconfigure(config):
     expect(numbered()).toHaveLength(2);
     const newest = numbered().sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)))[1] as string;
     expect(names(path.join(temp, `pytest-of-${os.userInfo().username}`, newest))).toEqual(["tests_http_test_fails.py"]);
+
+    // tmp_path_retention_policy = none: the folders last while the run does (pytest removes an unlocked one as the
+    // session that chose the files exits), and nothing is left, of this run or the others.
+    p.write("pytest.ini", "[pytest]\ntmp_path_retention_policy = none\n");
+    p.write("tests/http/test_late.py", "import time\n\ndef test_late(tmp_path):\n    time.sleep(1)\n    (tmp_path / 'late.txt').write_text('x')\n");
+    const none = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: testEnv({ TMPDIR: temp }) });
+    expect(none.code, none.stdout + none.stderr).toBe(1);
+    expect(none.stdout).toMatch(/^PASS\s+tests\/http\/test_late\.py/m);
+    expect(numbered()).toEqual([]);
     expect(processesIn(p.root)).toEqual([]);
   });
 });
