@@ -84,6 +84,7 @@ import time
 import traceback
 from pathlib import Path
 
+import _pytest.pathlib
 import pytest
 
 # Imported here, with the plugin, so that a forked file that times its imports finds it imported already.
@@ -297,8 +298,6 @@ def _run_basetemp(config):
     factory = getattr(config, "_tmp_path_factory", None)
     if factory is None or getattr(config.option, "basetemp", None) or config.option.collectonly:
         return None
-    import _pytest.pathlib
-
     made = copy.copy(factory)
     made._given_basetemp = None
     made._basetemp = None
