@@ -19,7 +19,7 @@ import { buildImportGraph, graphKey, type GraphInput, type ImportGraph } from ".
 import { parseImports, type ImportRef } from "./pythonImports.js";
 
 /** Bumped whenever the parser, the resolution or this file's format changes: older caches are then ignored. */
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 
 /** Modification times are trusted only for files older than this (git's "racy" files): some file systems keep times to the second. */
 const RACY_MS = 2_000;
@@ -84,7 +84,7 @@ export function scanImports(root: string): ScannedImports {
       encoded = cached[3];
       rehashed++;
     } else {
-      const imports = parseImports(bytes.toString("utf8"));
+      const imports = parseImports(bytes.toString("utf8"), path.basename(file) === "__init__.py");
       parsed.set(file, imports);
       encoded = encodeImports(imports);
     }

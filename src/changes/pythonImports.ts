@@ -3,7 +3,8 @@
  * `import a.b`, `import a.b as c`, `from a.b import c`, relative imports,
  * imports in functions, in `try`/`except` and after `if …:` on one line,
  * literal dynamic imports (`importlib.import_module("a.b")`,
- * `__import__("a.b")`) and `pytest_plugins` lists. Pure: source text in,
+ * `__import__("a.b")`, `pytest.importorskip("a.b")`, `runpy.run_module("a.b")`),
+ * `pytest_plugins` lists, and a package's `__all__` (below). Pure: source text in,
  * plain data out. It never decides where a module lives (importGraph.ts
  * does): what it cannot see statically (a computed module name) it leaves
  * out rather than guessing.
@@ -18,17 +19,26 @@ export interface ImportRef {
   names: string[];
 }
 
-/** Calls whose first argument, a string literal, is a module imported at run time. */
-const DYNAMIC_IMPORTS = new Set(["import_module", "__import__"]);
+/** Calls whose first argument, a string literal, is a module imported (or run) at run time. */
+const DYNAMIC_IMPORTS = new Set(["import_module", "__import__", "importorskip", "run_module"]);
 
-/** The imports of one module's source, each once, in the order they first appear. */
-export function parseImports(source: string): ImportRef[] {
+/**
+ * The imports of one module's source, each once, in the order they first appear.
+ *
+ * `packageInit`: the source is a package's `__init__.py`, whose `__all__`
+ * names are read as `from . import name`: `from package import *` imports
+ * each submodule `__all__` names (a helper's trial: a test star-importing a
+ * package was never selected by a change to such a submodule, a false
+ * green). Read for every importer of the package, which may select a test
+ * that does not star-import it; never one too few.
+ */
+export function parseImports(source: string, packageInit = false): ImportRef[] {
   const found = new Map<string, ImportRef>();
   const add = (ref: ImportRef): void => {
     const key = `${ref.level}:${ref.module}:${ref.names.join(",")}`;
     if (!found.has(key)) found.set(key, ref);
   };
-  for (const tokens of logicalLines(source)) importsOfLine(tokens, add);
+  for (const tokens of logicalLines(source)) importsOfLine(tokens, add, packageInit);
   return [...found.values()];
 }
 
@@ -39,7 +49,7 @@ export function parseImports(source: string): ImportRef[] {
  */
 type Token = string;
 
-function importsOfLine(tokens: Token[], add: (ref: ImportRef) => void): void {
+function importsOfLine(tokens: Token[], add: (ref: ImportRef) => void, packageInit: boolean): void {
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
     // After `:` (`try: import x`) or `;`, a keyword can only start a statement.
@@ -47,6 +57,7 @@ function importsOfLine(tokens: Token[], add: (ref: ImportRef) => void): void {
     if (statementStart && token === "import") i = readImport(tokens, i + 1, add);
     else if (statementStart && token === "from") i = readFrom(tokens, i + 1, add);
     else if (statementStart && token === "pytest_plugins" && tokens[i + 1] === "=") i = readPlugins(tokens, i + 2, add);
+    else if (statementStart && packageInit && token === "__all__" && (tokens[i + 1] === "=" || (tokens[i + 1] === "+" && tokens[i + 2] === "="))) i = readAll(tokens, i + (tokens[i + 1] === "=" ? 2 : 3), add);
     else if (DYNAMIC_IMPORTS.has(token) && tokens[i + 1] === "(") {
       const literal = tokens[i + 2];
       if (literal !== undefined && literal.startsWith('"') && isDotted(literal.slice(1))) add({ module: literal.slice(1), level: 0, names: [] });
@@ -111,6 +122,23 @@ function readPlugins(tokens: Token[], start: number, add: (ref: ImportRef) => vo
     if (tokens[i] !== ",") break;
     i++;
   }
+  return i - 1;
+}
+
+/** A package's `__all__ = ["a", "b"]` (or `+=`, a tuple): read as `from . import a, b`, each maybe a submodule. */
+function readAll(tokens: Token[], start: number, add: (ref: ImportRef) => void): number {
+  let i = start;
+  if (tokens[i] !== "[" && tokens[i] !== "(") return i - 1;
+  i++;
+  const names: string[] = [];
+  while ((tokens[i] ?? "").startsWith('"')) {
+    const name = (tokens[i] as string).slice(1);
+    if (isIdentifier(name)) names.push(name);
+    i++;
+    if (tokens[i] !== ",") break;
+    i++;
+  }
+  if (names.length > 0) add({ module: "", level: 1, names });
   return i - 1;
 }
 

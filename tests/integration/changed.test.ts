@@ -69,6 +69,21 @@ describe("what a change runs", () => {
     expect(run.stdout).toContain("--changed: running 1 of 4 selected test files:\n  tests/http/test_cart.py ← app/util.py via app/cart.py\n");
   });
 
+  it("follows `from package import *` to the submodules the package's __all__ names, and pytest.importorskip of a literal module (two false greens of a helper's trial)", async () => {
+    const p = repo({
+      ...APP,
+      "app/starpkg/__init__.py": '__all__ = ["star"]\n',
+      "app/starpkg/star.py": "def s():\n    return 'star'\n",
+      "tests/http/test_star.py": "from app.starpkg import *\n\n\ndef test_star():\n    assert star.s() == 'star'\n",
+      "tests/http/test_optional.py": "import pytest\n\nutil = pytest.importorskip('app.search')\n\n\ndef test_find():\n    assert util.find('x') == ['x']\n",
+    });
+    p.write("app/starpkg/star.py", "def s():\n    return 'moon'\n");
+    p.write("app/search.py", "def find(word):\n    return []\n");
+    const run = await changedRun(p);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.ran).toEqual(["tests/e2e/test_search.py", "tests/http/test_optional.py", "tests/http/test_star.py"]);
+  });
+
   it("a changed conftest.py runs every test file below it", async () => {
     const p = repo();
     p.write("tests/http/conftest.py", "import pytest\n\n\n@pytest.fixture\ndef user():\n    return 'u'\n");

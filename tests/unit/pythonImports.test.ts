@@ -88,6 +88,16 @@ describe("imports made at run time", () => {
     expect(parseImports(code)).toEqual([abs("app.plugins.csv"), abs("app.legacy")]);
   });
 
+  it("reads pytest.importorskip and runpy.run_module given a literal name (a helper's trial: a test skipping without its module was never selected)", () => {
+    expect(parseImports(source('util = pytest.importorskip("app.util")', 'runpy.run_module("app.cli", run_name="__main__")', "pytest.importorskip(name)"))).toEqual([abs("app.util"), abs("app.cli")]);
+  });
+
+  it("reads a package's __all__ as its submodules, which `from package import *` imports; a plain module's __all__ names only attributes", () => {
+    const init = source('__all__ = ["star", "helper"]', '__all__ += ("more",)', "__all__ = names()");
+    expect(parseImports(init, true)).toEqual([{ module: "", level: 1, names: ["star", "helper"] }, { module: "", level: 1, names: ["more"] }]);
+    expect(parseImports(init)).toEqual([]);
+  });
+
   it("reads pytest_plugins, a string or a list, as imports", () => {
     expect(parseImports(source('pytest_plugins = ["tests.fixtures.db", "tests.fixtures.http"]'))).toEqual([abs("tests.fixtures.db"), abs("tests.fixtures.http")]);
     expect(parseImports(source('pytest_plugins = "tests.fixtures.db"'))).toEqual([abs("tests.fixtures.db")]);
