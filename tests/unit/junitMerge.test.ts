@@ -55,6 +55,16 @@ describe("the merged JUnit report", () => {
     expect(doc.testsuites).toMatchObject({ tests: "5", errors: "2", skipped: "1" });
   });
 
+  it("leaves out the nameless testcase pytest writes for a test a stop interrupted, which a dashboard would count as passed", () => {
+    const interrupted = pytestReport("tests.slow").replace(/<testcase classname="tests.slow" name="test_two" time="0.3"><\/testcase>/, '<testcase time="0.005" />');
+    const xml = mergeJUnit([{ result: fileResult({ path: "tests/slow.py", status: "timeout", reason: "no result within the 1s time limit" }), results: [], xml: interrupted }]);
+    const cases = parse(xml).testsuites.testsuite[0].testcase;
+    expect(cases.map((c: { classname?: string; name?: string }) => [c.classname, c.name])).toEqual([
+      ["tests.slow", "test_one"],
+      ["tests.slow", "(timeout)"],
+    ]);
+  });
+
   it("names iterations and attempts when there are several", () => {
     const xml = mergeJUnit([
       { result: fileResult({ path: "tests/a.py", iteration: 1 }), results: [], xml: pytestReport("tests.a") },
