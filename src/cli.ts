@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     }
     // Loaded once there is work to do: --help and --version start faster without them, and a run without merge-reports' modules.
     if (command.kind === "merge-reports") {
-      const [{ mergeReports }, { colourEnabled }] = await Promise.all([import("./mergeReports.js"), import("./report/style.js")]);
+      const [{ mergeReports }, { colourEnabled }, { writer }] = await Promise.all([import("./mergeReports.js"), import("./report/style.js"), import("./report/terminal.js")]);
       const input = command.input;
       return await mergeReports(
         {
@@ -48,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
           reportHtml: input.reportHtml === null ? null : path.resolve(root, input.reportHtml),
           junitXml: input.junitXml === null ? null : path.resolve(root, input.junitXml),
         },
-        { out: (text) => process.stdout.write(text), colour: colourEnabled(process.stdout, process.env) },
+        // `merge-reports … | head` ends with the verdict's exit code, not an error of its own.
+        { out: writer(process.stdout), colour: colourEnabled(process.stdout, process.env) },
       );
     }
     const [{ readDotenv, withDotenv }, { resolveConfig }, { mergeSettings, readPyprojectSettings }, { formatConfig }, { colourEnabled }, runModule] = await Promise.all([

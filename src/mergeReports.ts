@@ -64,13 +64,7 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
     workers: reports.reduce((sum, r) => sum + r.workers, 0),
     files,
   };
-  const suites = request.junitXml === null ? [] : xmlFiles.flatMap((file) => {
-    try {
-      return suitesOf(fs.readFileSync(file, "utf8"));
-    } catch {
-      throw new UsageError(`${file}: not a JUnit XML file`);
-    }
-  });
+  const suites = request.junitXml === null ? [] : checkedSuites(xmlFiles, reports);
   const shards = reports.map((r) => (r.shard === undefined ? r.runId : `${r.shard.index}/${r.shard.count}`));
   io.out(`Merged ${plural(reports.length, "report")} (${shards.join(", ")}) and ${plural(xmlFiles.length, "JUnit file")}\n`);
   if (coverageData !== null) {
@@ -82,6 +76,49 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
   writeReportFiles(merged, { root: request.root, logDir: null, reportJson: request.reportJson, reportHtml: request.reportHtml, junitXml: request.junitXml, junit: () => junitDocument(suites) });
   if (reports.length > 0) io.out(`${formatSummary(merged, { colours: palette(io.colour), stopped: null }).join("\n")}\n`);
   return reports.length > 0 ? merged.exitCode : EXIT.passed;
+}
+
+/**
+ * The JUnit files' suites, each file once, checked against the reports: a
+ * dashboard built from the merged document must not be greener than the
+ * run. A shard whose JUnit file is missing (its job ran without
+ * --junit-xml, or its upload lost it) left a green document behind a failed
+ * run, and one file given twice counted its tests twice (a helper's trial).
+ */
+function checkedSuites(xmlFiles: readonly string[], reports: readonly JsonReport[]): ReturnType<typeof suitesOf> {
+  const byContent = new Map<string, string>();
+  for (const file of xmlFiles) {
+    const text = fs.readFileSync(file, "utf8");
+    if (!byContent.has(text)) byContent.set(text, file);
+  }
+  const seen = new Map<string, string>();
+  const suites = [...byContent].flatMap(([text, file]) => {
+    let own: ReturnType<typeof suitesOf>;
+    try {
+      own = suitesOf(text);
+    } catch {
+      throw new UsageError(`${file}: not a JUnit XML file`);
+    }
+    for (const suite of own) {
+      const name = suite[":@"]?.["@_name"];
+      if (name === undefined) continue;
+      const before = seen.get(name);
+      // One file may hold a name twice (the parts of a file --split divided): two files may not.
+      if (before !== undefined && before !== file) throw new UsageError(`the suite of ${name} is in two JUnit files (${before}, ${file}): give each shard's --junit-xml file once`);
+      seen.set(name, file);
+    }
+    return own;
+  });
+  // grimoire-run names a file's suite after its path (with its iteration and attempt when a run had several).
+  const covered = new Set([...seen.keys()].map((name) => name.replace(/ \[iteration \d+, attempt \d+\]$/, "")));
+  if (covered.has("serial run")) return suites;
+  const missing = reports.flatMap((report) => report.files.filter((file) => !covered.has(file.path)).map((file) => ({ path: file.path, shard: report.shard })));
+  if (missing.length > 0) {
+    const shards = [...new Set(missing.map((m) => (m.shard === undefined ? "a report" : `shard ${m.shard.index}/${m.shard.count}`)))];
+    const named = missing.slice(0, 3).map((m) => m.path).join(", ") + (missing.length > 3 ? `, and ${missing.length - 3} more` : "");
+    throw new UsageError(`no JUnit suite for ${named} (${shards.join(", ")}): give merge-reports every shard's --junit-xml file, or ask for no --junit-xml`);
+  }
+  return suites;
 }
 
 /** The shards' coverage data to combine, and the settings to report it by. */

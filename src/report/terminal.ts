@@ -35,7 +35,7 @@ export function wantsSpinner(streams: TerminalStreams, env: NodeJS.ProcessEnv): 
  * output to that stream stops and the run goes on to its end, so that its
  * processes are stopped and its reports written as usual.
  */
-function writer(stream: NodeJS.WritableStream): (text: string) => void {
+export function writer(stream: NodeJS.WritableStream): (text: string) => void {
   let closed = false;
   stream.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;

@@ -9,7 +9,7 @@ import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { sourceState } from "../../src/changes/sourceState.js";
-import { processesIn, type Project, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
+import { CLI, processesIn, type Project, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
@@ -304,6 +304,27 @@ describe("CI shards and merged reports", () => {
     const missing = await runCli(["merge-reports", "a"], { cwd: p.root });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/the reports of shard 2\/2 are missing/);
+
+    // A dashboard must not be greener than the run: each shard's JUnit file is there, and once (a helper's CI trial).
+    await runCli(["--parallel", "--shard", "1/2", "--report-json", "j/1/report.json", "--junit-xml", "j/1/junit.xml"], { cwd: p.root });
+    await runCli(["--parallel", "--shard", "2/2", "--report-json", "j/2/report.json"], { cwd: p.root });
+    const noJUnit = await runCli(["merge-reports", "j", "--no-history", "--junit-xml", "merged.xml"], { cwd: p.root });
+    expect(noJUnit.code, noJUnit.stdout + noJUnit.stderr).toBe(2);
+    expect(noJUnit.stderr).toMatch(/no JUnit suite for \S+ .*\(shard 2\/2\): give merge-reports every shard's --junit-xml file/);
+    expect(fs.existsSync(path.join(p.root, "merged.xml"))).toBe(false);
+    // Shard 1's file again in shard 2's place, as it is (read once), or changed (its suites twice).
+    fs.copyFileSync(path.join(p.root, "j/1/junit.xml"), path.join(p.root, "j/2/junit.xml"));
+    const same = await runCli(["merge-reports", "j", "--no-history", "--junit-xml", "merged.xml"], { cwd: p.root });
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/no JUnit suite for .*\(shard 2\/2\)/);
+    fs.writeFileSync(path.join(p.root, "j/2/junit.xml"), `${p.read("j/1/junit.xml")}\n`);
+    const twice = await runCli(["merge-reports", "j", "--no-history", "--junit-xml", "merged.xml"], { cwd: p.root });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/the suite of \S+ is in two JUnit files/);
+
+    // Its output cut short (`| head -1`): the verdict still, not an internal error (exit 4) of a write to a closed pipe.
+    const piped = execFileSync("bash", ["-c", `"${process.execPath}" "${CLI}" merge-reports j --no-history | head -c 1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { cwd: p.root, env: testEnv(), encoding: "utf8" });
+    expect(piped.trim()).toBe("1");
 
     await runCli(["--parallel"], { cwd: p.root });
     await runCli(["--parallel", "--shard", "2/2", "--report-json", "b/report.json"], { cwd: p.root });
