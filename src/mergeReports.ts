@@ -186,7 +186,7 @@ function checkShards(reports: readonly JsonReport[]): void {
   const first = sharded[0] as (typeof sharded)[number];
   if (sharded.some((s) => s.count !== first.count || s.digest !== first.digest)) {
     throw new UsageError(
-      "the shards disagree on how the files were divided (their partitions differ): every shard job must see the same .grimoire/history.json, or none",
+      "the shards disagree on how the files were divided (their partitions differ): every shard job must run the same commit (the same test files) and see the same .grimoire/history.json, or none",
     );
   }
   const seen = new Set(sharded.map((s) => s.index));

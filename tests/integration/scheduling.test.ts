@@ -330,7 +330,7 @@ describe("CI shards and merged reports", () => {
     await runCli(["--parallel", "--shard", "2/2", "--report-json", "b/report.json"], { cwd: p.root });
     const differ = await runCli(["merge-reports", "a", "b"], { cwd: p.root });
     expect(differ.code).toBe(2);
-    expect(differ.stderr).toMatch(/the shards disagree on how the files were divided/);
+    expect(differ.stderr).toMatch(/the shards disagree on how the files were divided \(their partitions differ\): every shard job must run the same commit \(the same test files\)/);
   });
 
   it("--shard auto takes the part from the CI's own variables, and is a clear exit 2 where there are none", async () => {
