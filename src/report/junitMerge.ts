@@ -83,10 +83,20 @@ export function junitDocument(suites: Node[], name = "grimoire-run"): string {
   return `<?xml version="1.0" encoding="utf-8"?>\n${builder.build([root]) as string}\n`;
 }
 
-export function mergeJUnit(executions: readonly JUnitExecution[]): string {
+/**
+ * `flakyPasses` (--flaky-result pass): a file that passed on a retry counts as passed, and so it reads
+ * on a dashboard: its earlier attempts' suites give way to the passing one, whose testcases carry
+ * each earlier failure as a `<flakyFailure>` (or `<flakyError>`), as Maven's Surefire writes its
+ * reruns (Jenkins shows them as flaky; GitLab reads a passed test). Before, the failed attempt's
+ * `<failure>` stood beside the pass, and a run that passed showed as failed (a helper's CI trial).
+ */
+export function mergeJUnit(executions: readonly JUnitExecution[], options: { flakyPasses?: boolean } = {}): string {
   const several = new Set(executions.map((e) => `${e.result.iteration}/${e.result.attempt}`)).size > 1;
   const suites: Node[] = [];
+  const retried = options.flakyPasses === true ? retriedBeforeAPass(executions) : new Map<JUnitExecution, JUnitExecution[]>();
+  const folded = new Set([...retried.values()].flat());
   for (const execution of executions) {
+    if (folded.has(execution)) continue;
     const { result } = execution;
     const base = execution.results.length > 1 ? "serial run" : result.path;
     const name = several ? `${base} [iteration ${result.iteration}, attempt ${result.attempt}]` : base;
@@ -111,9 +121,60 @@ export function mergeJUnit(executions: readonly JUnitExecution[]): string {
       if (first === undefined) own.push(synthetic);
       else addCases(first, synthetic);
     }
+    const earlier = retried.get(execution);
+    if (earlier !== undefined) foldIntoPass(own, earlier);
     suites.push(...own);
   }
   return junitDocument(suites);
+}
+
+/**
+ * Each single file's passing attempt after failed ones (its final status flaky), with the attempts before it. Not a
+ * file split into parts (--split), whose parts' attempts are told apart by nothing here: they stay as they are.
+ */
+function retriedBeforeAPass(executions: readonly JUnitExecution[]): Map<JUnitExecution, JUnitExecution[]> {
+  const key = (e: JUnitExecution): string => `${e.result.path}\0${e.result.iteration}`;
+  const retried = new Map<JUnitExecution, JUnitExecution[]>();
+  for (const final of executions) {
+    if (final.results.length !== 1 || final.result.status !== "flaky") continue;
+    const group = executions.filter((e) => e.results.length === 1 && key(e) === key(final));
+    if (new Set(group.map((e) => e.result.attempt)).size !== group.length) continue;
+    const earlier = group.filter((e) => e.result.attempt < final.result.attempt);
+    if (earlier.length > 0) retried.set(final, earlier);
+  }
+  return retried;
+}
+
+/** Each earlier attempt's failed testcases, as `flakyFailure`/`flakyError` of the passing attempt's same testcase (or a testcase of their own). */
+function foldIntoPass(own: Node[], earlier: readonly JUnitExecution[]): void {
+  const suite = own[0];
+  if (suite === undefined) return;
+  const caseKey = (testcase: Node): string => `${testcase[":@"]?.["@_classname"] ?? ""}::${testcase[":@"]?.["@_name"] ?? ""}`;
+  const passing = new Map<string, Node>();
+  for (const s of own) for (const child of (s["testsuite"] as Node[] | undefined) ?? []) if ("testcase" in child) passing.set(caseKey(child), child);
+  for (const attempt of earlier) {
+    let theirs: Node[] = [];
+    try {
+      theirs = attempt.xml === null ? [] : suitesOf(attempt.xml);
+    } catch {
+      theirs = [];
+    }
+    const missing = missingVerdict(attempt.result, theirs);
+    if (missing !== null) theirs.push(syntheticSuite(attempt.result.path, attempt.result, missing));
+    for (const s of theirs) {
+      for (const child of (s["testsuite"] as Node[] | undefined) ?? []) {
+        if (!("testcase" in child)) continue;
+        const flaky = ((child["testcase"] as Node[] | undefined) ?? []).filter((part) => "failure" in part || "error" in part).map((part) => ("failure" in part ? { flakyFailure: part["failure"], ":@": part[":@"] } : { flakyError: part["error"], ":@": part[":@"] }));
+        if (flaky.length === 0) continue;
+        const into = passing.get(caseKey(child));
+        if (into !== undefined) into["testcase"] = [...((into["testcase"] as Node[] | undefined) ?? []), ...flaky];
+        else {
+          suite["testsuite"] = [...((suite["testsuite"] as Node[] | undefined) ?? []), { testcase: flaky, ":@": child[":@"] }];
+          suite[":@"] = { ...(suite[":@"] ?? {}), "@_tests": String((Number(suite[":@"]?.["@_tests"] ?? 0) || 0) + 1) };
+        }
+      }
+    }
+  }
 }
 
 /**
@@ -176,7 +237,7 @@ export function readXml(file: string | null): string | null {
 }
 
 /** The merged JUnit of a run's results: one execution per pytest report (the files of a serial run or a pack share theirs). */
-export function junitOfRun(results: readonly FileResult[]): string {
+export function junitOfRun(results: readonly FileResult[], options: { flakyPasses?: boolean } = {}): string {
   const executions: JUnitExecution[] = [];
   const byReport = new Map<string, FileResult[]>();
   // A split file's parts each wrote a report of their own.
@@ -189,5 +250,8 @@ export function junitOfRun(results: readonly FileResult[]): string {
     const worst = group.find((r) => failedOnItsOwn(r.status)) ?? (group[0] as FileResult);
     executions.push({ result: worst, results: group, xml: readXml(file) });
   }
-  return mergeJUnit(executions.sort((a, b) => a.result.startSeconds - b.result.startSeconds || compareCodeUnits(a.result.path, b.result.path)));
+  return mergeJUnit(
+    executions.sort((a, b) => a.result.startSeconds - b.result.startSeconds || compareCodeUnits(a.result.path, b.result.path)),
+    options,
+  );
 }

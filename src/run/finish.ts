@@ -83,7 +83,7 @@ export async function finishRun(run: Finish): Promise<number> {
  */
 export async function reportOutputs(config: RunConfig, logDir: string, report: RunReport): Promise<Parameters<typeof writeReportFiles>[1]> {
   const pytestJunitXml = junitXmlAsked(logDir);
-  const junit = config.junitXml === null && pytestJunitXml === null ? null : (await import("../report/junitMerge.js")).junitOfRun(report.files);
+  const junit = config.junitXml === null && pytestJunitXml === null ? null : (await import("../report/junitMerge.js")).junitOfRun(report.files, { flakyPasses: config.flakyPasses });
   return { root: config.root, logDir, reportJson: config.reportJson, reportHtml: config.reportHtml, junitXml: config.junitXml, pytestJunitXml, junit: () => junit ?? "" };
 }
 

@@ -108,8 +108,12 @@ describe("--retries", () => {
 
   it("re-runs a failed file in a fresh process; a pass after a failure is flaky", async () => {
     const p = project({ "tests/http/test_flaky.py": failFirst, "tests/http/test_ok.py": "def test_ok():\n    pass\n" });
-    const result = await runCli(["--parallel", "--retries", "2", "--flaky-result", "pass", "--report-json", "r.json"], { cwd: p.root });
+    const result = await runCli(["--parallel", "--retries", "2", "--flaky-result", "pass", "--report-json", "r.json", "--junit-xml", "j.xml"], { cwd: p.root });
     expect(result.code).toBe(0);
+    // The dashboard agrees with the verdict: the failed attempt is the passing test's flakyFailure, not a failure.
+    const junit = p.read("j.xml");
+    expect(junit).toMatch(/<testsuites name="grimoire-run" tests="2" failures="0" errors="0"/);
+    expect(junit).toMatch(/<testcase classname="tests\.http\.test_flaky" name="test_x"[^>]*><flakyFailure message="AssertionError: assert /);
     const entries = readReport(p, "r.json").files.filter((f) => f.path === "tests/http/test_flaky.py");
     expect(entries.map((f) => [f.attempt, f.status])).toEqual([
       [1, "failed"],

@@ -65,6 +65,25 @@ describe("the merged JUnit report", () => {
     ]);
   });
 
+  it("with --flaky-result pass, folds a flaky file's failed attempts into its passing one, as Surefire writes reruns; with fail, shows both", () => {
+    const executions = [
+      { result: fileResult({ path: "tests/a.py", status: "failed", attempt: 1 }), results: [], xml: pytestReport("tests.a", 1) },
+      { result: fileResult({ path: "tests/b.py", status: "passed", attempt: 1 }), results: [], xml: pytestReport("tests.b") },
+      { result: fileResult({ path: "tests/a.py", status: "flaky", attempt: 2, startSeconds: 3 }), results: [], xml: pytestReport("tests.a") },
+    ].map((e) => ({ ...e, results: [e.result] }));
+    const passing = parse(mergeJUnit(executions, { flakyPasses: true }));
+    expect(passing.testsuites).toMatchObject({ tests: "4", failures: "0", errors: "0" });
+    const a = passing.testsuites.testsuite.filter((suite: { name: string }) => suite.name.startsWith("tests/a.py"));
+    expect(a).toHaveLength(1);
+    expect(a[0].name).toBe("tests/a.py [iteration 1, attempt 2]");
+    expect(a[0].testcase[1]).toMatchObject({ name: "test_two", flakyFailure: { message: "assert 1 < 0", "#text": "E  assert 1 < 0 & more" } });
+    expect(a[0].testcase[0].flakyFailure).toBeUndefined();
+
+    const failing = parse(mergeJUnit(executions));
+    expect(failing.testsuites).toMatchObject({ tests: "6", failures: "1" });
+    expect(failing.testsuites.testsuite.filter((suite: { name: string }) => suite.name.startsWith("tests/a.py"))).toHaveLength(2);
+  });
+
   it("names iterations and attempts when there are several", () => {
     const xml = mergeJUnit([
       { result: fileResult({ path: "tests/a.py", iteration: 1 }), results: [], xml: pytestReport("tests.a") },
