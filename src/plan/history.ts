@@ -188,8 +188,19 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     if (timedOut.length > 0) seconds = Math.max(seconds ?? 0, ...timedOut);
     // Each iteration's last attempt counts (a retry that passed makes it flaky), and a failing iteration is never outweighed by a passing one.
     const finals = finalResults(runs);
-    const outcome = finals.reduce((a, b) => (OUTCOME_WEIGHT[b.status] > OUTCOME_WEIGHT[a.status] ? b : a)).status;
-    const failedTests = [...new Set(finals.flatMap((r) => r.cases.filter((c) => c.outcome === "failed" || c.outcome === "error").map((c) => c.nodeid)))];
+    let outcome = finals.reduce((a, b) => (OUTCOME_WEIGHT[b.status] > OUTCOME_WEIGHT[a.status] ? b : a)).status;
+    let failedTests = [...new Set(finals.flatMap((r) => r.cases.filter((c) => c.outcome === "failed" || c.outcome === "error").map((c) => c.nodeid)))];
+    if (partial.has(file) && previous?.outcome === "failed") {
+      // A run of some of its tests (-k, -m, --deselect, node ids) says nothing of the others: a test that failed before
+      // and did not run still failed, as in pytest's own last-failed memory. Forgotten, a later --last-failed ran
+      // only the tests that failed since and passed while it was still broken (a helper's trial: a false green).
+      const ran = new Set(finals.flatMap((r) => r.cases.map((c) => c.nodeid)));
+      const stillFailed = (previous.failedTests ?? []).filter((nodeid) => !ran.has(nodeid));
+      if (stillFailed.length > 0) {
+        failedTests = [...new Set([...failedTests, ...stillFailed])];
+        if (OUTCOME_WEIGHT[outcome] < OUTCOME_WEIGHT.failed) outcome = "failed";
+      }
+    }
     const perTest = testSeconds(previous?.testSeconds, finals);
     const recent = recentOutcomes(previous, runs, source, partial.has(file));
     files[file] = {

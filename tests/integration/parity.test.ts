@@ -438,6 +438,17 @@ describe("pytest options that act across files", () => {
     expect(Object.keys(plain.outcomes).sort()).toEqual(["tests/http/test_a.py::test_a1", "tests/http/test_b.py::test_b2"]);
   });
 
+  it("--lf after a run of some tests (-k) still reruns a failure that run left out, as pytest's own --lf does (a helper's false green)", async () => {
+    const p = project(twoFailing);
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(1);
+    expect((await runCli(["--parallel", "-k", "not test_b2"], { cwd: p.root })).code).toBe(1);
+    p.write("tests/http/test_a.py", "def test_a1():\n    pass\n\ndef test_a2():\n    pass\n");
+    const again = await runCli(["--parallel", "--report-json", "report.json", "--", "--lf"], { cwd: p.root });
+    expect(again.code, again.stdout + again.stderr).toBe(1);
+    expect(outcomesOf(readReport(p))).toMatchObject({ "tests/http/test_b.py::test_b2": "failed" });
+    expect(Object.keys(plainPytest(p, ["--lf", "tests/http"]).outcomes)).toContain("tests/http/test_b.py::test_b2");
+  });
+
   it("pytest's memory of the tests it has seen holds every test of the run, so that pytest --nf afterwards finds none of them new", async () => {
     const p = project(twoFailing);
     const result = await runCli(["--parallel"], { cwd: p.root });

@@ -53,6 +53,20 @@ describe("updating the history", () => {
     expect(updateHistory(failed, [fileResult({ path: "a.py" })], now).files["a.py"]?.failedTests).toEqual([]);
   });
 
+  it("keeps a failed test a run of some of the file's tests did not run, as pytest's last-failed memory does; forgets it once it passes", () => {
+    const failing = (nodeid: string) => ({ nodeid, outcome: "failed" as const, seconds: 1 });
+    const passing = (nodeid: string) => ({ nodeid, outcome: "passed" as const, seconds: 1 });
+    const failed = updateHistory(EMPTY_HISTORY, [fileResult({ path: "b.py", status: "failed", cases: [failing("b.py::b1"), passing("b.py::b2")] })], now);
+    // -k "not b1": b2 alone ran and passed; b1 still failed (a helper's trial: --last-failed then skipped it, a false green).
+    const narrowed = updateHistory(failed, [fileResult({ path: "b.py", cases: [passing("b.py::b2")] })], now, null, new Set(["b.py"]));
+    expect(narrowed.files["b.py"]).toMatchObject({ outcome: "failed", failedTests: ["b.py::b1"] });
+    expect(onlyFailedTests({ path: "b.py", kind: "tests", named: null, folder: "." }, narrowed)).toMatchObject({ named: ["b.py::b1"] });
+    const fixed = updateHistory(narrowed, [fileResult({ path: "b.py", cases: [passing("b.py::b1")] })], now, null, new Set(["b.py"]));
+    expect(fixed.files["b.py"]).toMatchObject({ outcome: "passed", failedTests: [] });
+    // A run of the whole file says it all.
+    expect(updateHistory(failed, [fileResult({ path: "b.py", cases: [passing("b.py::b2")] })], now).files["b.py"]).toMatchObject({ outcome: "passed", failedTests: [] });
+  });
+
   it("remembers a failure in any iteration over later passes, and a retried pass as flaky", () => {
     const looped = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", iteration: 1, status: "failed" }), fileResult({ path: "a.py", iteration: 2 })], now);
     expect(looped.files["a.py"]?.outcome).toBe("failed");
