@@ -20,12 +20,12 @@ export interface ChangedFile {
 }
 
 export interface ChangeSet {
-  /** What the files were compared with, as the user would name it: REF, the upstream (`origin/main`), or `HEAD`. */
+  /** What the files were compared with, as the user would name it: REF, the upstream (`origin/main`), the remote's default branch for a branch with no upstream, or `HEAD`. */
   ref: string;
   /** The commit compared with (abbreviated), or null when the repository has no commit yet. */
   commit: string | null;
   /** How `ref` was chosen. */
-  chosen: "given" | "upstream" | "head" | "no-commit";
+  chosen: "given" | "upstream" | "default-branch" | "head" | "no-commit";
   /** Sorted by path. */
   files: ChangedFile[];
 }
@@ -33,7 +33,9 @@ export interface ChangeSet {
 /**
  * The changes of the working tree under `root` since `ref`; with `ref`
  * null, since the point where the current branch left its upstream (what a
- * push would send, plus what is not committed), else since HEAD.
+ * push would send, plus what is not committed); for a branch with no upstream
+ * yet (its first push), since where it left origin's default branch
+ * (`origin/HEAD`: what that push sends); else since HEAD.
  */
 export async function readChanges(root: string, ref: string | null): Promise<ChangeSet> {
   const top = await git(root, ["rev-parse", "--show-toplevel"], (stderr) =>
@@ -62,6 +64,13 @@ async function defaultBase(root: string): Promise<Omit<ChangeSet, "files">> {
     // Where the branch left its upstream: what others pushed since then is not a change of this working tree.
     const meeting = (await gitOrNull(root, ["merge-base", "HEAD", "@{upstream}"])) ?? (await commitOf(root, "@{upstream}"));
     return { ref: upstream, commit: meeting, chosen: "upstream" };
+  }
+  // A new branch's first push sends its commits since it left the remote's default branch: compared with HEAD, a
+  // pre-push hook tested none of them (a helper's trial: a broken commit went out with "nothing changed").
+  const remoteDefault = await gitOrNull(root, ["rev-parse", "--abbrev-ref", "origin/HEAD"]);
+  if (remoteDefault !== null && remoteDefault !== "" && remoteDefault !== "origin/HEAD") {
+    const meeting = await gitOrNull(root, ["merge-base", "HEAD", remoteDefault]);
+    if (meeting !== null && meeting !== "") return { ref: remoteDefault, commit: meeting, chosen: "default-branch" };
   }
   const head = await gitOrNull(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
   return head === null ? { ref: "HEAD", commit: null, chosen: "no-commit" } : { ref: "HEAD", commit: head, chosen: "head" };

@@ -168,14 +168,15 @@ export function describeChanges(changes: ChangeSet): string {
     return changes.files.length === 0 ? "--changed: no commit and no file yet: nothing to run" : `--changed: no commit yet, so every file counts as changed (${plural(changes.files.length, "file")})`;
   }
   const since = describeRef(changes);
-  if (changes.files.length === 0) return `--changed: nothing changed since ${since}: no test to run`;
-  return `--changed: ${plural(changes.files.length, "file")} changed since ${since}: ${nameSome(changes.files.map(describeFile))}`;
+  // Said with the verdict, even when nothing changed: a pre-push hook's "nothing changed" would read as all clear.
+  const onlyUncommitted = changes.chosen === "head" ? "\n--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main)" : "";
+  if (changes.files.length === 0) return `--changed: nothing changed since ${since}: no test to run${onlyUncommitted}`;
+  return `--changed: ${plural(changes.files.length, "file")} changed since ${since}: ${nameSome(changes.files.map(describeFile))}${onlyUncommitted}`;
 }
 
 /** What ran and why, one test file a line, then what no test depends on. */
 export function describeSelection(selection: ChangedSelection): string[] {
-  const lines = [describeChanges(selection.changes)];
-  if (selection.changes.chosen === "head") lines.push("--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main)");
+  const lines = describeChanges(selection.changes).split("\n");
   if (selection.everything.length > 0) {
     const why = selection.everything.map((e) => (e.glob === null ? `${e.file} (pytest's configuration)` : `${e.file} (changed-always "${e.glob}")`));
     lines.push(`--changed: running all ${plural(selection.candidates, "selected test file")}, because of ${nameSome(why)}`);
@@ -210,6 +211,7 @@ export function describeReason(file: string, reason: RunReason | null): string {
 function describeRef(changes: ChangeSet): string {
   const commit = changes.commit;
   if (changes.chosen === "upstream") return `${changes.ref} (where this branch left it, ${commit ?? ""})`;
+  if (changes.chosen === "default-branch") return `${changes.ref} (where this branch, which has no upstream yet, left it, ${commit ?? ""})`;
   if (changes.chosen !== "given" || commit === null || commit.startsWith(changes.ref)) return changes.ref;
   // A commit named by its whole hash is shown by its abbreviation, as everywhere else.
   return changes.ref.startsWith(commit) ? commit : `${changes.ref} (${commit})`;

@@ -161,6 +161,30 @@ describe("what a change runs", () => {
     }
   });
 
+  it("on a branch with no upstream yet, compares with where it left origin's default branch: a first push's commits count (a helper's false green)", async () => {
+    const remote = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-remote-"));
+    try {
+      const p = repo();
+      execFileSync("git", ["init", "-q", "--bare", remote]);
+      git(p, "remote", "add", "origin", remote);
+      git(p, "push", "-q", "-u", "origin", "main");
+      git(p, "checkout", "-q", "-b", "feature");
+      p.write("app/search.py", "def find(word):\n    return []\n");
+      git(p, "commit", "-q", "-am", "breaks test_search, not pushed");
+      // Without origin/HEAD only what is not committed counts, and the run says so even when that is nothing.
+      const unknown = await changedRun(p);
+      expect(unknown.code).toBe(0);
+      expect(unknown.stdout).toMatch(/--changed: nothing changed since HEAD: no test to run\n--changed: this branch has no upstream, so only what is not committed counts/);
+      git(p, "remote", "set-head", "origin", "main");
+      const run = await changedRun(p);
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.ran).toEqual(["tests/e2e/test_search.py"]);
+      expect(run.stdout).toMatch(/--changed: 1 file changed since origin\/main \(where this branch, which has no upstream yet, left it, [0-9a-f]{10}\): app\/search\.py/);
+    } finally {
+      fs.rmSync(remote, { recursive: true, force: true });
+    }
+  });
+
   it("narrows a serial run to the affected files: one pytest process runs just those", async () => {
     const p = repo();
     p.write("app/search.py", "def find(word):\n    return [word]\n\n");
@@ -219,7 +243,7 @@ describe("nothing to run, and what git refuses", () => {
     const p = repo();
     const run = await runCli(["--changed", "--parallel"], { cwd: p.root });
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe("--changed: nothing changed since HEAD: no test to run\n");
+    expect(run.stdout).toBe("--changed: nothing changed since HEAD: no test to run\n--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main)\n");
     expect(fs.existsSync(path.join(p.root, ".grimoire"))).toBe(false);
   });
 
