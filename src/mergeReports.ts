@@ -54,7 +54,7 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
   // Each shard numbered its slots from 0; in the merged report they follow on, so that a timeline keeps the shards' lanes apart.
   const offsets = reports.map((_, i) => reports.slice(0, i).reduce((sum, r) => sum + r.workers, 0));
   const files: FileResult[] = reports.flatMap((report, i) =>
-    report.files.map((entry) => ({ ...entry, cases: (entry.cases ?? []).map(fromJsonCase), tests: entry.tests === null ? null : addCounts(emptyCounts(), entry.tests), slot: entry.slot < 0 ? entry.slot : entry.slot + (offsets[i] as number), junit: null, artifacts: entry.artifacts ?? null, artifactFiles: entry.artifactFiles ?? [], serverLog: entry.serverLog ?? null, coverageData: null, tail: [], reason: null, parts: entry.parts?.map((part) => ({ ...part, junit: null, coverageData: null })) ?? null })),
+    report.files.map((entry) => ({ ...entry, cases: (entry.cases ?? []).map(fromJsonCase), tests: entry.tests === null ? null : addCounts(emptyCounts(), entry.tests), slot: entry.slot < 0 ? entry.slot : entry.slot + (offsets[i] as number), junit: null, artifacts: entry.artifacts ?? null, artifactFiles: entry.artifactFiles ?? [], serverLog: entry.serverLog ?? null, coverageData: null, tail: [], reason: entry.reason ?? null, parts: entry.parts?.map((part) => ({ ...part, junit: null, coverageData: null })) ?? null })),
   );
   const merged: RunReport = {
     version: 1,

@@ -28,6 +28,8 @@ export interface JsonFileEntry {
   artifactFiles?: string[];
   /** The managed server's log, with --server. */
   serverLog?: string | null;
+  /** Why the execution ended as it did where its exit code does not say (`no result within the 3s time limit`, `killed by SIGSEGV`); absent when nothing needs saying. */
+  reason?: string;
   /** A file split across processes (--split): each part, as it ran; absent for a file run whole. */
   parts?: JsonPart[];
 }
@@ -99,6 +101,7 @@ export function toJsonReport(report: RunReport, coverageDataFile: string | null 
       artifacts: r.artifacts,
       artifactFiles: r.artifactFiles,
       serverLog: r.serverLog,
+      ...(r.reason === null ? {} : { reason: r.reason }),
       ...(r.parts === undefined || r.parts === null
         ? {}
         : { parts: r.parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: roundSeconds(p.startSeconds), durationSeconds: roundSeconds(p.durationSeconds), tests: p.tests, log: p.log })) }),
