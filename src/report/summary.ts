@@ -91,7 +91,9 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
 
   // Nothing else failed: the flaky files are why (--flaky-result fail, the default when CI is set).
   if (report.exitCode === EXIT.failed && failures.length === 0 && cancelled.length === 0 && summary.byStatus.flaky > 0 && report.coverage?.failed !== true) {
-    lines.push("", colours.yellow(`${plural(summary.byStatus.flaky, "flaky file")} (passed only on a retry) ${summary.byStatus.flaky === 1 ? "fails" : "fail"} the run: --flaky-result fail, the default when CI is set (--flaky-result pass to let ${summary.byStatus.flaky === 1 ? "it" : "them"} pass)`));
+    // Files, not their runs: one file flaky in two iterations of a loop is one flaky file.
+    const flakyFiles = new Set(summary.finals.filter((r) => r.status === "flaky").map((r) => r.path)).size;
+    lines.push("", colours.yellow(`${plural(flakyFiles, "flaky file")} (passed only on a retry) ${flakyFiles === 1 ? "fails" : "fail"} the run: --flaky-result fail, the default when CI is set (--flaky-result pass to let ${flakyFiles === 1 ? "it" : "them"} pass)`));
   }
   if (options.stopped !== null) lines.push("", colours.yellow(options.stopped));
   const verdict = report.exitCode === EXIT.passed ? colours.green("PASSED") : report.exitCode === EXIT.noTests ? colours.yellow("NO TESTS COLLECTED") : colours.red("FAILED");

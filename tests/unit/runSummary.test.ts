@@ -56,6 +56,9 @@ describe("the run's summary", () => {
     expect(console).toMatch(/1 flaky file \(passed only on a retry\) fails the run: --flaky-result fail, the default when CI is set/);
     expect(formatSummary({ ...flakyOnly, exitCode: 0 }, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(/fails the run/);
     expect(formatSummary(report, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(/fails the run/);
+    // One file flaky in two iterations of a loop is one flaky file (a helper's trial read "2 flaky files").
+    const looped: RunReport = { ...flakyOnly, files: [1, 2].flatMap((iteration) => [fileResult({ path: "a.py", status: "failed", iteration, attempt: 1 }), fileResult({ path: "a.py", status: "flaky", iteration, attempt: 2 })]) };
+    expect(formatSummary(looped, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\n1 flaky file \(passed only on a retry\) fails the run/);
   });
 
   it("shows times rounded before they are split into minutes and hours: never 60s or 60m (sqlmodel's 119.564 s read 1m 60s)", () => {
