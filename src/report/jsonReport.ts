@@ -2,7 +2,7 @@
  * The JSON report of the contract (`--report-json`), and the copy kept in
  * each run's log folder.
  */
-import { roundSeconds, type CoverageSettings, type FileResult, type FlakyFile, type RunReport, type ShardReport, type TestCase, type TestFailure, type TestOutcome } from "../model.js";
+import { failedTests, roundSeconds, type CoverageSettings, type FileResult, type FlakyFile, type RunReport, type ShardReport, type TestCase, type TestFailure, type TestOutcome } from "../model.js";
 
 /** A test case read back from a report. */
 export function fromJsonCase(entry: JsonTestCase): TestCase {
@@ -77,6 +77,11 @@ export interface JsonCoverage {
 }
 
 /** The JSON report; `coverageDataFile` names the copy of the combined coverage data written beside it, if one is. */
+/** A file's reason says more than its tests do: not for the usual failure, tests that failed (pytest's exit code 1). */
+function saysMore(result: FileResult): result is FileResult & { reason: string } {
+  return result.reason !== null && !(result.status === "failed" && result.exitCode === 1 && result.tests !== null && failedTests(result.tests) > 0);
+}
+
 export function toJsonReport(report: RunReport, coverageDataFile: string | null = null): JsonReport {
   const coverage = report.coverage;
   return {
@@ -101,7 +106,7 @@ export function toJsonReport(report: RunReport, coverageDataFile: string | null 
       artifacts: r.artifacts,
       artifactFiles: r.artifactFiles,
       serverLog: r.serverLog,
-      ...(r.reason === null ? {} : { reason: r.reason }),
+      ...(saysMore(r) ? { reason: r.reason } : {}),
       ...(r.parts === undefined || r.parts === null
         ? {}
         : { parts: r.parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: roundSeconds(p.startSeconds), durationSeconds: roundSeconds(p.durationSeconds), tests: p.tests, log: p.log })) }),
