@@ -100,14 +100,7 @@ export function mergeJUnit(executions: readonly JUnitExecution[], options: { fla
     const { result } = execution;
     const base = execution.results.length > 1 ? "serial run" : result.path;
     const name = several ? `${base} [iteration ${result.iteration}, attempt ${result.attempt}]` : base;
-    let own: Node[] = [];
-    if (execution.xml !== null) {
-      try {
-        own = suitesOf(execution.xml);
-      } catch {
-        own = [];
-      }
-    }
+    const own = suitesOrNone(execution.xml);
     for (const suite of own) {
       suite[":@"] = { ...(suite[":@"] ?? {}), "@_name": name };
       dropNamelessCases(suite);
@@ -153,12 +146,7 @@ function foldIntoPass(own: Node[], earlier: readonly JUnitExecution[]): void {
   const passing = new Map<string, Node>();
   for (const s of own) for (const child of (s["testsuite"] as Node[] | undefined) ?? []) if ("testcase" in child) passing.set(caseKey(child), child);
   for (const attempt of earlier) {
-    let theirs: Node[] = [];
-    try {
-      theirs = attempt.xml === null ? [] : suitesOf(attempt.xml);
-    } catch {
-      theirs = [];
-    }
+    const theirs = suitesOrNone(attempt.xml);
     const missing = missingVerdict(attempt.result, theirs);
     if (missing !== null) theirs.push(syntheticSuite(attempt.result.path, attempt.result, missing));
     for (const s of theirs) {
@@ -168,10 +156,7 @@ function foldIntoPass(own: Node[], earlier: readonly JUnitExecution[]): void {
         if (flaky.length === 0) continue;
         const into = passing.get(caseKey(child));
         if (into !== undefined) into["testcase"] = [...((into["testcase"] as Node[] | undefined) ?? []), ...flaky];
-        else {
-          suite["testsuite"] = [...((suite["testsuite"] as Node[] | undefined) ?? []), { testcase: flaky, ":@": child[":@"] }];
-          suite[":@"] = { ...(suite[":@"] ?? {}), "@_tests": String((Number(suite[":@"]?.["@_tests"] ?? 0) || 0) + 1) };
-        }
+        else addCases(suite, { testsuite: [{ testcase: flaky, ":@": child[":@"] }], ":@": { "@_tests": "1" } });
       }
     }
   }
@@ -186,6 +171,16 @@ function dropNamelessCases(suite: Node): void {
   const children = suite["testsuite"] as Node[] | undefined;
   if (children === undefined) return;
   suite["testsuite"] = children.filter((child) => !("testcase" in child) || child[":@"]?.["@_name"] !== undefined || child[":@"]?.["@_classname"] !== undefined);
+}
+
+/** A pytest report's suites; none when there is no report, or one that does not parse (a process killed mid-write). */
+function suitesOrNone(xml: string | null): Node[] {
+  if (xml === null) return [];
+  try {
+    return suitesOf(xml);
+  } catch {
+    return [];
+  }
 }
 
 /** What the dashboard must be told that pytest's own report does not say, if anything. */
