@@ -76,12 +76,12 @@ export interface JsonCoverage {
   dataFile?: string;
 }
 
-/** The JSON report; `coverageDataFile` names the copy of the combined coverage data written beside it, if one is. */
 /** A file's reason says more than its tests do: not for the usual failure, tests that failed (pytest's exit code 1). */
 function saysMore(result: FileResult): result is FileResult & { reason: string } {
   return result.reason !== null && !(result.status === "failed" && result.exitCode === 1 && result.tests !== null && failedTests(result.tests) > 0);
 }
 
+/** The JSON report; `coverageDataFile` names the copy of the combined coverage data written beside it, if one is. */
 export function toJsonReport(report: RunReport, coverageDataFile: string | null = null): JsonReport {
   const coverage = report.coverage;
   return {
