@@ -329,16 +329,17 @@ def _basetemp_in_the_runs_folder(config):
     asked for. Not where the user gave --basetemp (the command-line option
     stays as pytest read it: unset).
     """
+    ours = _basetemp_of_ours(config)
+    if ours is not None:
+        config._tmp_path_factory._given_basetemp = ours
+
+
+def _basetemp_of_ours(config):
+    """This process's folder in the run's temporary folder, or None where it has none (a serial run, a --basetemp)."""
     folder, name = os.environ.get(_RUN_BASETEMP), os.environ.get("GRIMOIRE_BASETEMP_NAME")
-    factory = getattr(config, "_tmp_path_factory", None)
-    if not folder or not name or factory is None or getattr(config.option, "basetemp", None):
-        return
-    factory._given_basetemp = Path(folder, name)
-    _ours[0] = factory._given_basetemp
-
-
-# The basetemp _basetemp_in_the_runs_folder gave this process's session, if any.
-_ours = [None]
+    if not folder or not name or getattr(config, "_tmp_path_factory", None) is None or getattr(config.option, "basetemp", None):
+        return None
+    return Path(folder, name)
 
 
 @pytest.hookimpl(trylast=True)
@@ -348,9 +349,9 @@ def pytest_sessionfinish(session, exitstatus):
     pytest removes its basetemp then unless the user gave it; the one
     _basetemp_in_the_runs_folder gave is the run's, not the user's.
     """
-    factory = getattr(session.config, "_tmp_path_factory", None)
-    ours = _ours[0]
-    if ours is None or factory is None or factory._basetemp is None or factory._given_basetemp != ours:
+    ours = _basetemp_of_ours(session.config)
+    factory = session.config._tmp_path_factory if ours is not None else None
+    if factory is None or factory._basetemp is None or factory._given_basetemp != ours:
         return
     policy = getattr(factory, "_retention_policy", "all")
     if policy == "none" or (exitstatus == 0 and policy == "failed"):
