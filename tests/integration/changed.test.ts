@@ -41,6 +41,20 @@ function repo(files: Record<string, string> = APP): Project {
   return p;
 }
 
+/** A repository whose main branch is pushed to a bare remote, `origin`, made for the test and removed after it. */
+async function withPushedRepo(test: (p: Project) => Promise<void>): Promise<void> {
+  const remote = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-remote-"));
+  try {
+    const p = repo();
+    execFileSync("git", ["init", "-q", "--bare", remote]);
+    git(p, "remote", "add", "origin", remote);
+    git(p, "push", "-q", "-u", "origin", "main");
+    await test(p);
+  } finally {
+    fs.rmSync(remote, { recursive: true, force: true });
+  }
+}
+
 /** What a --changed run ran, by its JSON report, and what it printed. */
 async function changedRun(p: Project, args: string[] = []) {
   const result = await runCli(["--changed", ...args, "--parallel", "--report-json", "r.json"], { cwd: p.root });
@@ -145,29 +159,17 @@ describe("what a change runs", () => {
   });
 
   it("by default compares with where the branch left its upstream: pushed commits do not count, unpushed ones do", async () => {
-    const remote = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-remote-"));
-    try {
-      const p = repo();
-      execFileSync("git", ["init", "-q", "--bare", remote]);
-      git(p, "remote", "add", "origin", remote);
-      git(p, "push", "-q", "-u", "origin", "main");
+    await withPushedRepo(async (p) => {
       p.write("tests/e2e/test_home.py", "def test_ok():\n    assert 2\n");
       git(p, "commit", "-q", "-am", "not pushed yet");
       const run = await changedRun(p);
       expect(run.ran).toEqual(["tests/e2e/test_home.py"]);
       expect(run.stdout).toMatch(/--changed: 1 file changed since origin\/main \(where this branch left it, [0-9a-f]{10}\): tests\/e2e\/test_home\.py/);
-    } finally {
-      fs.rmSync(remote, { recursive: true, force: true });
-    }
+    });
   });
 
   it("on a branch with no upstream yet, compares with where it left origin's default branch: a first push's commits count (a helper's false green)", async () => {
-    const remote = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-remote-"));
-    try {
-      const p = repo();
-      execFileSync("git", ["init", "-q", "--bare", remote]);
-      git(p, "remote", "add", "origin", remote);
-      git(p, "push", "-q", "-u", "origin", "main");
+    await withPushedRepo(async (p) => {
       git(p, "checkout", "-q", "-b", "feature");
       p.write("app/search.py", "def find(word):\n    return []\n");
       git(p, "commit", "-q", "-am", "breaks test_search, not pushed");
@@ -180,9 +182,7 @@ describe("what a change runs", () => {
       expect(run.code, run.stdout + run.stderr).toBe(1);
       expect(run.ran).toEqual(["tests/e2e/test_search.py"]);
       expect(run.stdout).toMatch(/--changed: 1 file changed since origin\/main \(where this branch, which has no upstream yet, left it, [0-9a-f]{10}\): app\/search\.py/);
-    } finally {
-      fs.rmSync(remote, { recursive: true, force: true });
-    }
+    });
   });
 
   it("narrows a serial run to the affected files: one pytest process runs just those", async () => {
