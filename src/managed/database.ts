@@ -13,7 +13,7 @@
  */
 import pg, { type QueryResult } from "pg";
 import { EnvironmentFailure, UsageError } from "../errors.js";
-import { cloneName, databaseName, keptName, parseCloneName, MAX_IDENTIFIER_BYTES, redactPassword, RUN_TAG, splitUrl, withDatabase } from "./databaseNames.js";
+import { cloneName, cloneOfTestDatabase, databaseName, keptName, parseCloneName, MAX_IDENTIFIER_BYTES, redactPassword, RUN_TAG, splitUrl, TEST_DATABASE_PREFIX, withDatabase } from "./databaseNames.js";
 
 const { Client, escapeIdentifier } = pg;
 type PgClient = InstanceType<typeof Client>;
@@ -221,16 +221,17 @@ export class CloneManager {
   }
 
   /**
-   * Drops clones of this template left by runs no longer alive: a clone
-   * whose run's lock can be taken has no run behind it. A clone that cannot
-   * be dropped (another role owns it) is left and not returned: cleanup is
-   * best effort and must not stop the run.
+   * Drops clones of this template left by runs no longer alive, and the test
+   * databases pytest-django named after them: a clone whose run's lock can be
+   * taken has no run behind it. A database that cannot be dropped (another
+   * role owns it) is left and not returned: cleanup is best effort and must
+   * not stop the run.
    */
   async dropStaleClones(): Promise<string[]> {
     const listed = await this.query("list databases", UsageError, "SELECT datname FROM pg_database WHERE NOT datistemplate");
     const byRun = new Map<string, string[]>();
     for (const { datname } of listed.rows as { datname: string }[]) {
-      const clone = parseCloneName(this.template, datname);
+      const clone = parseCloneName(this.template, datname) ?? cloneOfTestDatabase(this.template, datname);
       // Our own lock is re-entrant: taking it would "prove" our own clones stale.
       if (clone === null || clone.runTag === this.runTag) continue;
       byRun.set(clone.runTag, [...(byRun.get(clone.runTag) ?? []), datname]);
@@ -264,13 +265,28 @@ export class CloneManager {
     return created;
   }
 
-  /** Drops the clone, forcing its sessions off. Nothing happens if it is gone already. */
+  /** Drops the clone and the test databases pytest-django named after it, forcing their sessions off. Nothing happens if they are gone already. */
   async dropClone(clone: DatabaseClone): Promise<void> {
     this.checkOwnClone(clone.name);
     await this.query(`drop the database clone "${clone.name}"`, EnvironmentFailure, `DROP DATABASE IF EXISTS ${escapeIdentifier(clone.name)} WITH (FORCE)`);
+    await this.dropTestDatabasesOf(clone.name);
   }
 
-  /** Renames the clone out of stale-clone cleanup's reach, for a person to inspect. */
+  /**
+   * pytest-django makes its test database from the clone's name
+   * (`test_<clone>`, `test_<clone>_gw0`) and drops it at the session's end,
+   * but keeps it under `--reuse-db`, and a file stopped by force never gets
+   * there: named after a clone of this run, no later run would use or drop it.
+   */
+  private async dropTestDatabasesOf(clone: string): Promise<void> {
+    const listed = await this.query(`list the test databases of "${clone}"`, EnvironmentFailure, "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [TEST_DATABASE_PREFIX + clone]);
+    for (const { datname } of listed.rows as { datname: string }[]) {
+      if (cloneOfTestDatabase(this.template, datname)?.clone !== clone) continue;
+      await this.query(`drop the test database "${datname}"`, EnvironmentFailure, `DROP DATABASE IF EXISTS ${escapeIdentifier(datname)} WITH (FORCE)`);
+    }
+  }
+
+  /** Renames the clone out of stale-clone cleanup's reach, for a person to inspect; drops the test databases pytest-django named after it, which no one could find by the new name. */
   async keepClone(clone: DatabaseClone): Promise<DatabaseClone> {
     const n = this.checkOwnClone(clone.name);
     const name = keptName(this.template, this.runTag, n);
@@ -279,6 +295,7 @@ export class CloneManager {
       await this.terminateSessions(clone.name);
       try {
         await this.send(sql);
+        await this.dropTestDatabasesOf(clone.name);
         return { name, url: withDatabase(clone.url, name) };
       } catch (error) {
         if (errorCode(error) === OBJECT_IN_USE && attempt < RENAME_ATTEMPTS) continue;

@@ -11,6 +11,8 @@ export const MAX_IDENTIFIER_BYTES = 63;
 export const CLONE_MARK = "_grimoire_";
 export const KEPT_MARK = "_grimoire_kept_";
 export const RUN_TAG = /^[0-9a-f]{8}$/;
+/** What pytest-django (Django's test runner) puts before a database's name to name its test database. */
+export const TEST_DATABASE_PREFIX = "test_";
 
 /** The longest start of `text` that fits in `maxBytes` of UTF-8, never cutting a character in half. */
 function cutUtf8(text: string, maxBytes: number): string {
@@ -50,6 +52,20 @@ export function parseCloneName(template: string, name: string): { runTag: string
   const runTag = match[1] as string;
   const n = Number(match[2]);
   return Number.isSafeInteger(n) && cloneName(template, runTag, n) === name ? { runTag, n } : null;
+}
+
+/**
+ * The clone whose name a database that pytest-django made for its tests
+ * carries: `test_<clone>`, or `test_<clone>_gw<N>` as grimoire-run's plugin
+ * names one per worker slot. Null for any other name, and for one PostgreSQL
+ * cut to 63 bytes (its end, and so which clone it was, is lost).
+ */
+export function cloneOfTestDatabase(template: string, name: string): { clone: string; runTag: string; n: number } | null {
+  if (!name.startsWith(TEST_DATABASE_PREFIX)) return null;
+  const rest = name.slice(TEST_DATABASE_PREFIX.length);
+  const clone = rest.replace(/_gw[0-9]+$/, "");
+  const parsed = parseCloneName(template, clone);
+  return parsed === null ? null : { clone, ...parsed };
 }
 
 /** The name a kept clone is renamed to: `<template, cut>_grimoire_kept_<runTag>_<n>`. "kept" is not hex, so stale-clone cleanup never matches it. */

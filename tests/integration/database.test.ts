@@ -118,6 +118,27 @@ describe("database clones", () => {
     await session.end().catch(() => undefined);
   });
 
+  it("drops the test databases pytest-django named after the clone with it, and no other", async () => {
+    const databases = await manager();
+    const [clone, neighbour] = [await databases.createClone(), await databases.createClone()];
+    // What pytest-django leaves under --reuse-db, or when its file is killed: its own name, and a worker slot's.
+    const derived = [`test_${clone.name}`, `test_${clone.name}_gw1`];
+    const others = [`test_${neighbour.name}`, `test_${clone.name}0`, `test_${clone.name}_backup`];
+    for (const name of [...derived, ...others]) await cluster.query(`CREATE DATABASE "${name}"`);
+    await databases.dropClone(clone);
+    const existing = await listDatabases();
+    for (const name of [clone.name, ...derived]) expect(existing).not.toContain(name);
+    expect(existing).toEqual(expect.arrayContaining([neighbour.name, ...others]));
+    // A kept clone's test databases go too: no one could find them by the kept name.
+    await cluster.query(`CREATE DATABASE "test_${neighbour.name}_gw0"`);
+    const kept = await databases.keepClone(neighbour);
+    const after = await listDatabases();
+    expect(after).toContain(kept.name);
+    expect(after).not.toEqual(expect.arrayContaining([`test_${neighbour.name}`]));
+    expect(after).not.toEqual(expect.arrayContaining([`test_${neighbour.name}_gw0`]));
+    for (const name of [kept.name, `test_${clone.name}0`, `test_${clone.name}_backup`]) await cluster.query(`DROP DATABASE "${name}"`);
+  });
+
   it("refuses to drop a database that is not one of its clones", async () => {
     const databases = await manager();
     await expect(databases.dropClone({ name: TEMPLATE, url: cluster.url(TEMPLATE) })).rejects.toThrow(/not a database clone of this run/);
@@ -225,14 +246,18 @@ describe("clones of runs that are gone", () => {
     // Look-alikes that are not clones of this template.
     const otherTemplateClone = `other_grimoire_${newTag()}_1`;
     await cluster.query(`CREATE DATABASE ${otherTemplateClone}`);
+    // Test databases pytest-django named after clones: a dead run's go with its clones, a live run's stay.
+    const staleTestDatabases = [`test_${closedClones[0]?.name}`, `test_${crashedClone.name}_gw1`];
+    const liveTestDatabase = `test_${liveClone.name}_gw0`;
+    for (const name of [...staleTestDatabases, liveTestDatabase]) await cluster.query(`CREATE DATABASE "${name}"`);
 
     const cleaner = await manager(template);
     const ownClone = await cleaner.createClone();
     const dropped = await cleaner.dropStaleClones();
 
-    expect(dropped.sort()).toEqual([...closedClones.map((clone) => clone.name), crashedClone.name].sort());
+    expect(dropped.sort()).toEqual([...closedClones.map((clone) => clone.name), crashedClone.name, ...staleTestDatabases].sort());
     const existing = await listDatabases();
-    expect(existing).toEqual(expect.arrayContaining([keptClone.name, liveClone.name, ownClone.name, otherTemplateClone, template]));
+    expect(existing).toEqual(expect.arrayContaining([keptClone.name, liveClone.name, liveTestDatabase, ownClone.name, otherTemplateClone, template]));
     for (const name of dropped) expect(existing).not.toContain(name);
     // The live run's lock was not disturbed, and the live run carries on.
     expect(await lockHolder(liveTag)).not.toBeNull();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { cloneName, databaseName, keptName, parseCloneName, redactPassword, withDatabase } from "../../src/managed/databaseNames.js";
+import { cloneName, cloneOfTestDatabase, databaseName, keptName, parseCloneName, redactPassword, withDatabase } from "../../src/managed/databaseNames.js";
 
 const bytes = (text: string): number => Buffer.byteLength(text, "utf8");
 
@@ -62,6 +62,19 @@ describe("clone names", () => {
     // Another template's clone, even one whose name ends the same way.
     expect(parseCloneName("app", cloneName("other", "abcdef01", 5))).toBeNull();
     expect(parseCloneName("app", "app_grimoire_ABCDEF01_5")).toBeNull();
+  });
+
+  it("reads which clone pytest-django named a test database after, with or without a worker slot's suffix", () => {
+    const clone = cloneName("app", "abcdef01", 5);
+    expect(cloneOfTestDatabase("app", `test_${clone}`)).toEqual({ clone, runTag: "abcdef01", n: 5 });
+    expect(cloneOfTestDatabase("app", `test_${clone}_gw0`)).toEqual({ clone, runTag: "abcdef01", n: 5 });
+    expect(cloneOfTestDatabase("app", `test_${clone}_gw12`)).toEqual({ clone, runTag: "abcdef01", n: 5 });
+    // Clone 50's, not clone 5's.
+    expect(cloneOfTestDatabase("app", `test_${clone}0`)).toEqual({ clone: `${clone}0`, runTag: "abcdef01", n: 50 });
+    // Not a test database of a clone: the clone itself, the template's own test database, another suffix, another template's clone, a kept clone's.
+    for (const name of [clone, "test_app", "test_app_gw0", `test_${clone}_x`, `test_${clone}_gw`, `test_${cloneName("other", "abcdef01", 5)}`, `test_${keptName("app", "abcdef01", 5)}`]) {
+      expect(cloneOfTestDatabase("app", name)).toBeNull();
+    }
   });
 });
 
