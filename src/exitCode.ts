@@ -29,6 +29,8 @@ export interface ExitInput {
   flakyPasses: boolean;
   /** The run's combined coverage fell short of --cov-fail-under: a failure, as pytest-cov makes it one. */
   coverageFailed?: boolean;
+  /** pytest collected no test and passed all the same: a plugin's verdict (pytest-testmon's when no change affects a test), plain pytest's exit code. */
+  emptyPassed?: boolean;
 }
 
 export function exitCodeOf(input: ExitInput): number {
@@ -40,6 +42,7 @@ export function exitCodeOf(input: ExitInput): number {
   if (finals.some((r) => r.status === "failed" && r.exitCode === PYTEST_USAGE_ERROR)) return EXIT.usage;
   if (finals.some((r) => isFailure(r.status) || (r.status === "flaky" && !input.flakyPasses))) return EXIT.failed;
   if (input.coverageFailed === true) return EXIT.failed;
+  if (finals.length === 0 && input.emptyPassed === true) return EXIT.passed;
   if (finals.length === 0 || finals.every((r) => r.status === "no-tests")) return EXIT.noTests;
   return EXIT.passed;
 }

@@ -139,11 +139,14 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     });
     if (files.length === 0 && !shape.direct) {
       // A CI shard with nothing to do (more shards than files) is a passing, empty part of the whole, as is a change no test depends on;
-      // a selection with nothing in it is exit 5.
+      // a selection with nothing in it is exit 5, unless pytest's own session over it passed: a plugin's verdict (pytest-testmon
+      // passes a session in which no change affects a test), which plain pytest's exit code would be.
       const nothingAffected = changed !== null && selection.files.length > 0;
+      const pytestPassed = selection.files.length === 0 && (await listed.listingExitCode) === EXIT.passed;
+      if (pytestPassed) events.emit({ type: "notice", message: "pytest collected no test file and ended its session with exit code 0, a plugin's verdict (pytest-testmon's when no change affects a test): so does this run, as plain pytest would" });
       // The environment started with the run: what --setup said is shown before it is torn down.
       start.environmentEvents.release(events);
-      const report = reportOf(chosenFiles.shard === null && !nothingAffected ? EXIT.noTests : EXIT.passed, []);
+      const report = reportOf(chosenFiles.shard === null && !nothingAffected && !pytestPassed ? EXIT.noTests : EXIT.passed, []);
       writeReportFiles(report, await reportOutputs(config, logDir, report));
       events.emit({ type: "run-finish", report, stopped: null, haltedAfterIteration: null });
       return report.exitCode;
@@ -178,6 +181,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const refusedByAutoPreload = (listed.autoPreloaded?.refused ?? []).filter((refusal) => refusal.ownCode !== true).map(({ module }) => module);
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloaded, ...refusedByAutoPreload, ...Object.keys(refusedPreloads).filter((name) => !name.includes("."))]) : null;
     const djangoDatabases = new DjangoDatabaseTally();
+    let emptyPassed = false;
     const runBatch = createBatchRunner({
       root: config.root,
       python,
@@ -208,6 +212,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       coverage: coverage !== null,
       importTally,
       djangoDatabases,
+      onEmptyPass: () => (emptyPassed = true),
       onImports: importTally === null ? null : followPreloads(config, server, listed.autoPreloaded, session, events, importTally),
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);
@@ -235,7 +240,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
-    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, partial, coverage, lastFailed, outcome, teardownFailed, reportOf });
+    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, partial, coverage, lastFailed, outcome, teardownFailed, emptyPassed, reportOf });
   } finally {
     await session.close();
   }

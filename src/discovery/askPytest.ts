@@ -91,6 +91,8 @@ export interface Answer {
   listing: Listing;
   /** Settles when the listing's process has ended (never rejects): the run awaits it before it ends. */
   ended: Promise<void>;
+  /** The listing session's exit code once it has ended (null when it was killed or never started), as its plugins left it. */
+  exitCode: Promise<number | null>;
 }
 
 /** Lines of pytest's own output shown when it could not answer. */
@@ -134,7 +136,10 @@ export async function askPytest(request: ListingRequest): Promise<Answer | "canc
   if ((await Promise.race([run, listed])) === "listed") {
     // Collected and selected: the arguments pytest refuses (exit 4) are refused by then.
     const early = readListing(answer);
-    if (early !== null) return { listing: early, ended: run.then(() => undefined, () => undefined) };
+    if (early !== null) {
+      const exitCode = run.then((report) => report.exitCode, () => null);
+      return { listing: early, ended: exitCode.then(() => undefined), exitCode };
+    }
   }
   const report = await run;
   if (report.cancelled) return "cancelled";
@@ -150,7 +155,7 @@ export async function askPytest(request: ListingRequest): Promise<Answer | "canc
     }
     throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, PYTEST_ARGUMENTS_SEE);
   }
-  return { listing, ended: Promise.resolve() };
+  return { listing, ended: Promise.resolve(), exitCode: Promise.resolve(report.exitCode) };
 }
 
 /** The run's pytest environment, asking for a listing: nothing of a file's own process (its limit, its records) applies. */

@@ -58,6 +58,11 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   onImports: ((imports: ReadonlyMap<string, PackageImport>) => void) | null;
   /** Adds up what each file spent making pytest-django's test database (what --reuse-db makes once per slot); null when nobody asks. */
   djangoDatabases: DjangoDatabaseTally | null;
+  /**
+   * Told when a serial run's one pytest process collected no test and passed all the same: a plugin's verdict
+   * (pytest-testmon's when no change affects a test), which is plain pytest's exit code; null when nobody asks.
+   */
+  onEmptyPass: (() => void) | null;
 }
 
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
@@ -210,6 +215,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       settings.onImports?.(outcome.records.imports);
     }
     if (parallel) settings.djangoDatabases?.add(outcome.records?.djangoDatabaseSeconds ?? null, report.durationSeconds);
+    if (plain !== null && outcome.exitCode === 0 && outcome.records !== null && (outcome.records.collected?.size ?? 0) === 0 && outcome.records.files.size === 0) settings.onEmptyPass?.();
     if (batch.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];
     return resultsOfSerialRun(run, batch.paths, outcome);
   };

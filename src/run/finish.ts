@@ -47,6 +47,8 @@ export interface Finish {
   lastFailed: { cacheDir: string; before: ReturnType<typeof readLastFailed>; nodeIds: string[] } | null;
   outcome: ExecutionResult;
   teardownFailed: boolean;
+  /** The run's one pytest process collected no test and passed all the same (a plugin's verdict): the run passes, as plain pytest does. */
+  emptyPassed: boolean;
   /** The report of the run so far, with its exit code and results. */
   reportOf: (exitCode: number, results: RunReport["files"]) => RunReport;
 }
@@ -61,7 +63,7 @@ export async function finishRun(run: Finish): Promise<number> {
   const exitCode =
     session.failure !== null
       ? EXIT.internal
-      : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses, coverageFailed: coverage?.failed ?? false });
+      : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses, coverageFailed: coverage?.failed ?? false, emptyPassed: run.emptyPassed });
   // The flake rates of the reports come from the history with this run in it.
   const remembered = await rememberRun(config, run.history, outcome.results, events, run.record, await run.source, run.partial);
   const report: RunReport = {

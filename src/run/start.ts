@@ -122,6 +122,8 @@ export interface Listed {
   forwardedArgs: string[];
   /** Auto-preload: what the fork server imported of the packages the conftests import; null when it was not asked. */
   autoPreloaded: PreloadOutcome | null;
+  /** The listing session's exit code once it has ended, as its plugins left it; null without a listing. */
+  listingExitCode: Promise<number | null>;
 }
 
 export async function listFiles(config: RunConfig, session: RunSession, shape: RunShape, started: Started): Promise<Listed | "cancelled"> {
@@ -140,7 +142,7 @@ export async function listFiles(config: RunConfig, session: RunSession, shape: R
       ? null
       : (await import("../changes/affected.js")).affectedFiles(selection.files, shape.changes, started.scanned, listing, config);
   const autoPreloaded = await autoPreload(config, started.server, listing, session.stopping);
-  return { listing, selection, changed, forwardedArgs, autoPreloaded };
+  return { listing, selection, changed, forwardedArgs, autoPreloaded, listingExitCode: answer?.exitCode ?? Promise.resolve(null) };
 }
 
 /** What every pytest process is given after grimoire-run's own arguments. */

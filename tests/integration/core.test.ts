@@ -336,6 +336,30 @@ describe("exit codes", () => {
     expect(noFolder.stdout).toMatch(/no tests\/e2e or tests\/http folder here: running what plain pytest collects/);
   });
 
+  it("is 0, as plain pytest's, when pytest collects nothing and a plugin passes the session (pytest-testmon with no change)", async () => {
+    // As pytest-testmon does: files no change affects are not collected, and a session it emptied so passes.
+    const conftest = [
+      "import os, pytest",
+      "def pytest_ignore_collect(collection_path, config):",
+      "    return True if os.environ.get('UNCHANGED') and collection_path.name.startswith('test_') else None",
+      "def pytest_sessionfinish(session, exitstatus):",
+      "    if os.environ.get('UNCHANGED') and os.environ.get('PASS_EMPTY') and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:",
+      "        session.exitstatus = pytest.ExitCode.OK",
+      "",
+    ].join("\n");
+    const p = project({ "conftest.py": conftest, "tests/http/test_a.py": PASS, "tests/e2e/test_b.py": PASS });
+    for (const mode of [["--parallel"], []]) {
+      const emptied = await runCli(mode, { cwd: p.root, env: testEnv({ UNCHANGED: "1", PASS_EMPTY: "1" }) });
+      expect(emptied.code, `${mode.join(" ")}\n${emptied.stdout}${emptied.stderr}`).toBe(0);
+      expect(emptied.stdout).toMatch(/PASSED \(exit code 0\)/);
+      // Without the plugin's verdict, nothing collected is pytest's 5.
+      const nothing = await runCli(mode, { cwd: p.root, env: testEnv({ UNCHANGED: "1" }) });
+      expect(nothing.code, nothing.stdout).toBe(5);
+    }
+    const parallel = await runCli(["--parallel"], { cwd: p.root, env: testEnv({ UNCHANGED: "1", PASS_EMPTY: "1" }) });
+    expect(parallel.stdout).toMatch(/pytest collected no test file and ended its session with exit code 0, a plugin's verdict/);
+  });
+
   it("is 2, before any test runs, when the Python has no pytest, with what to do about it", async () => {
     const p = project({ "tests/http/test_a.py": "import pathlib\npathlib.Path('ran').touch()\n\ndef test_a():\n    pass\n" });
     const result = await runCli(["--parallel", "--python", "python3 -S"], { cwd: p.root });

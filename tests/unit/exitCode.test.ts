@@ -20,6 +20,11 @@ describe("the run's exit code", () => {
   it("is 5 when no file collected anything", () => {
     expect(exitCodeOf({ ...base, results: [result("a", "no-tests"), result("b", "no-tests")] })).toBe(5);
   });
+  it("is 0 when pytest collected nothing and passed all the same (a plugin's verdict), but not over a file that ran", () => {
+    expect(exitCodeOf({ ...base, results: [], emptyPassed: true })).toBe(0);
+    expect(exitCodeOf({ ...base, results: [], emptyPassed: false })).toBe(5);
+    expect(exitCodeOf({ ...base, results: [result("a", "failed")], emptyPassed: true })).toBe(1);
+  });
   it("is 2 when pytest rejected its arguments in a file's process (its exit code 4), whatever else failed", () => {
     const rejected = fileResult({ path: "b", status: "failed", exitCode: 4 });
     expect(exitCodeOf({ ...base, results: [result("a", "passed"), rejected] })).toBe(2);
