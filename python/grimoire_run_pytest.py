@@ -644,6 +644,9 @@ class Lister:
                 "collectOnly": bool(option.collectonly),
                 "stepwise": bool(getattr(option, "stepwise", False) or getattr(option, "stepwise_skip", False)),
                 "xdistWorkers": _xdist_workers(option),
+                # Plugins' options that write one file for the session, or split the session's tests: each file's
+                # process would do it for its own tests alone.
+                "sessionWide": _session_wide_options(option),
             },
         }
         with open(self.out, "w", encoding="utf-8") as handle:
@@ -654,6 +657,27 @@ class Lister:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
         return True
+
+
+def _session_wide_options(option):
+    """The options given to plugins that act on the session's tests as a whole, each as [plugin, option, what for].
+
+    pytest-html, pytest-json-report and pytest-reportlog write one report of the session's tests: each file's
+    process would write its own over the others'. pytest-split stores the session's durations in one file, and splits
+    the session's tests into groups.
+    """
+    found = []
+    if getattr(option, "htmlpath", None):
+        found.append(["pytest-html", f"--html={option.htmlpath}", "report"])
+    if getattr(option, "json_report", False) is True:
+        found.append(["pytest-json-report", f"--json-report-file={getattr(option, 'json_report_file', '.report.json')}", "report"])
+    if getattr(option, "report_log", None):
+        found.append(["pytest-reportlog", f"--report-log={option.report_log}", "report"])
+    if getattr(option, "store_durations", False) is True:
+        found.append(["pytest-split", "--store-durations", "durations"])
+    if getattr(option, "splits", None):
+        found.append(["pytest-split", f"--splits={option.splits}", "splits"])
+    return found
 
 
 # The line the listing prints once its answer is written (grimoire-run's askPytest.ts reads it, and keeps it out of the log).
@@ -853,6 +877,8 @@ class Recorder:
             path = _absolute(self.config, item.nodeid)
             counts[path] = counts.get(path, 0) + 1
         self._write({"t": "collected", "files": counts})
+        for plugin, tests in _linked_across_files(self.config, session.items).items():
+            self._write({"t": "linked", "plugin": plugin, "tests": tests})
         if os.environ.get("GRIMOIRE_ANNOUNCE_COLLECTED"):
             # A serial run learns its files from here: a line grimoire-run takes out of the output.
             self.out.flush()
@@ -1027,6 +1053,55 @@ def _test_databases_in_memory():
         return bool(wrappers) and all(getattr(wrapper, "is_in_memory_db", lambda: False)() for wrapper in wrappers)
     except Exception:
         return False
+
+
+def _has_plugin_module(config, prefix):
+    return any(getattr(plugin, "__name__", "").startswith(prefix) for plugin in config.pluginmanager.get_plugins())
+
+
+def _linked_across_files(config, items):
+    """Tests a plugin ties to tests outside this process, by plugin: what a process of some of the files cannot honour.
+
+    pytest-dependency: a test whose session- or package-scoped `depends` names a test this process does not have is
+    skipped as if that test had not run, where plain pytest runs both. pytest-order: an ordinal mark (`order(1)`,
+    `"first"`), or one placing a test before or after another file's, orders the whole session under its default
+    `--order-scope=session`; here it orders this process's tests only.
+    """
+    linked = {}
+    if _has_plugin_module(config, "pytest_dependency"):
+        names = set()
+        for item in items:
+            names.add(item.nodeid.replace("::()::", "::"))
+            marker = item.get_closest_marker("dependency")
+            if marker is not None and marker.kwargs.get("name"):
+                names.add(marker.kwargs["name"])
+        missing = []
+        for item in items:
+            marker = item.get_closest_marker("dependency")
+            if marker is None or marker.kwargs.get("scope", "module") not in ("session", "package"):
+                continue
+            if any(name not in names for name in marker.kwargs.get("depends") or ()):
+                missing.append(item.nodeid)
+        if missing:
+            linked["pytest-dependency"] = missing
+    if _has_plugin_module(config, "pytest_order") and getattr(config.option, "order_scope", None) in (None, "session"):
+        ordered = [item.nodeid for item in items if _ordered_across_files(item)]
+        if ordered:
+            linked["pytest-order"] = ordered
+    return linked
+
+
+def _ordered_across_files(item):
+    own_file = item.nodeid.split("::", 1)[0]
+    for marker in item.iter_markers("order"):
+        if marker.args or "index" in marker.kwargs:
+            return True
+        for key in ("before", "after"):
+            names = marker.kwargs.get(key) or ()
+            for name in [names] if isinstance(names, str) else names:
+                if "::" in name and not own_file.endswith(name.split("::", 1)[0]):
+                    return True
+    return False
 
 
 def _files_at_once():

@@ -22,6 +22,7 @@ import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
 import { DjangoDatabaseTally } from "./exec/djangoDatabases.js";
+import { LinkedTestTally } from "./exec/linkedTests.js";
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { longFileHint } from "./exec/longFile.js";
@@ -36,7 +37,7 @@ import { estimateFiles } from "./plan/estimate.js";
 import { historyFile, readHistoryChecked, updateHistory, type History } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
 import { planSplits } from "./plan/split.js";
-import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, type RunPlan } from "./plan/planRun.js";
+import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, sessionWideWarnings, type RunPlan } from "./plan/planRun.js";
 import { readLastFailed, readNodeIds } from "./plan/pytestCache.js";
 import { toProjectPath } from "./projectPaths.js";
 import { launch } from "./process/launch.js";
@@ -127,7 +128,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       load: config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: plan.iterations.sustained },
     });
     for (const message of [...selection.notices, ...(listing === null ? [] : acrossFileNotices(config, shape.given, listing, plan.maxFailedTests)), ...chosenFiles.notices]) events.emit({ type: "notice", message });
-    for (const message of await startWarnings(config, start, historyRead)) events.emit({ type: "warning", message });
+    for (const message of [...(listing === null ? [] : sessionWideWarnings(config, listing)), ...(await startWarnings(config, start, historyRead))]) events.emit({ type: "warning", message });
     const reportOf = (exitCode: number, results: RunReport["files"]): RunReport => ({
       version: 1,
       runId: session.runId,
@@ -182,6 +183,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloaded, ...refusedByAutoPreload, ...Object.keys(refusedPreloads).filter((name) => !name.includes("."))]) : null;
     const djangoDatabases = new DjangoDatabaseTally();
     let emptyPassed = false;
+    const linkedTests = new LinkedTestTally();
     const runBatch = createBatchRunner({
       root: config.root,
       python,
@@ -213,6 +215,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       importTally,
       djangoDatabases,
       onEmptyPass: () => (emptyPassed = true),
+      linkedTests,
       onImports: importTally === null ? null : followPreloads(config, server, listed.autoPreloaded, session, events, importTally),
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);
@@ -227,6 +230,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     }
     const hint = importTally === null ? null : preloadHint(importTally.costly());
     if (hint !== null) events.emit({ type: "notice", message: hint });
+    for (const message of linkedTests.messages()) events.emit(message);
     const databaseHint = djangoDatabases.hint();
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
     const quickHint = config.mode === "parallel" && config.pack === null ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;

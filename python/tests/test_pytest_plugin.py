@@ -855,3 +855,103 @@ def test_the_time_a_file_spends_making_its_django_test_database_is_recorded_unle
     # SQLite in memory only (django-ninja's suite): --reuse-db would keep nothing, so nothing is added up for it.
     monkeypatch.setenv("ONLY_IN_MEMORY", "1")
     assert database_records("2") == []
+
+
+# Stand-ins for plugins the package index here does not have, under their real module names, registering what the real
+# ones register (their markers, their options' `dest`): the plugin looks only at those.
+DEPENDENCY_STAND_IN = """\
+    import pytest
+
+    def pytest_configure(config):
+        config.addinivalue_line("markers", "dependency(name=None, depends=[], scope='module'): as pytest-dependency's")
+"""
+ORDER_STAND_IN = """\
+    def pytest_addoption(parser):
+        parser.addoption("--order-scope", dest="order_scope", default=None)
+
+    def pytest_configure(config):
+        config.addinivalue_line("markers", "order: as pytest-order's")
+"""
+
+
+@pytest.mark.parametrize(
+    "scope_args, ordered",
+    [((), ["tests/test_a.py::test_first", "tests/test_a.py::test_before_other_file"]), (("--order-scope", "module"), None)],
+)
+def test_records_name_the_tests_a_plugin_ties_to_other_files(plugin_pytester, monkeypatch, scope_args, ordered):
+    """pytest-dependency's dependencies on tests this process lacks; pytest-order's session-wide marks (not where it orders by module)."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "pytest_dependency.py": DEPENDENCY_STAND_IN,
+            "pytest_order.py": ORDER_STAND_IN,
+            "tests/test_a.py": """\
+                import pytest
+
+                @pytest.mark.dependency(name="base", scope="session")
+                def test_base():
+                    pass
+
+                @pytest.mark.dependency(depends=["base", "tests/test_a.py::test_base"], scope="session")
+                def test_here():
+                    pass
+
+                @pytest.mark.dependency(depends=["tests/test_other.py::test_x"], scope="session")
+                def test_elsewhere():
+                    pass
+
+                @pytest.mark.dependency(depends=["test_base"])
+                def test_module_scope():
+                    pass
+
+                @pytest.mark.order("first")
+                def test_first():
+                    pass
+
+                @pytest.mark.order(before="test_base")
+                def test_before_in_file():
+                    pass
+
+                @pytest.mark.order(after="test_other.py::test_x")
+                def test_before_other_file():
+                    pass
+            """,
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "-p", "pytest_dependency", "-p", "pytest_order", *scope_args, "tests")
+    result.assert_outcomes(passed=7)
+    linked = {record["plugin"]: record["tests"] for record in records(root / "results.jsonl") if record["t"] == "linked"}
+    assert linked.pop("pytest-dependency") == ["tests/test_a.py::test_elsewhere"]
+    assert linked.pop("pytest-order", None) == ordered
+    assert linked == {}
+
+
+def test_listing_names_the_plugins_options_that_act_on_the_whole_session(plugin_pytester, monkeypatch):
+    """pytest-html's, pytest-json-report's, pytest-reportlog's and pytest-split's options, by their `dest`, wherever they were given."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "session_wide.py": """\
+                def pytest_addoption(parser):
+                    parser.addoption("--html", dest="htmlpath")
+                    parser.addoption("--json-report", dest="json_report", action="store_true", default=False)
+                    parser.addoption("--json-report-file", dest="json_report_file", default=".report.json")
+                    parser.addoption("--store-durations", dest="store_durations", action="store_true", default=False)
+                    parser.addoption("--splits", dest="splits", type=int)
+            """,
+            "pytest.ini": "[pytest]\naddopts = --html=out/report.html\n",
+            "tests/test_a.py": "def test_a():\n    pass\n",
+        },
+    )
+    _, listing = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "-p", "session_wide", "--json-report", "--store-durations", "--splits", "3", "tests")
+    assert listing["options"]["sessionWide"] == [
+        ["pytest-html", "--html=out/report.html", "report"],
+        ["pytest-json-report", "--json-report-file=.report.json", "report"],
+        ["pytest-split", "--store-durations", "durations"],
+        ["pytest-split", "--splits=3", "splits"],
+    ]
+    _, plain = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "-p", "session_wide", "-o", "addopts=", "tests")
+    assert plain["options"]["sessionWide"] == []

@@ -67,6 +67,11 @@ export interface Listing {
     stepwise?: boolean;
     /** pytest-xdist's -n, when it would distribute; each grimoire-run process runs without it. */
     xdistWorkers: number | string | null;
+    /**
+     * Plugins' options that act on the session's tests as a whole, each as [plugin, option, what it is for]: a
+     * "report" of them all (pytest-html's --html), pytest-split's "durations" file or "splits". Absent: none.
+     */
+    sessionWide?: [string, string, "report" | "durations" | "splits"][];
   };
 }
 

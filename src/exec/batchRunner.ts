@@ -20,6 +20,7 @@ import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
 import { cpuSecondsOf } from "../process/processTree.js";
 import type { DjangoDatabaseTally } from "./djangoDatabases.js";
+import type { LinkedTestTally } from "./linkedTests.js";
 import type { ImportTally } from "./importTimes.js";
 import { COLLECTED_MARKER, readRecords, type PackageImport } from "./testRecords.js";
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
@@ -63,6 +64,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
    * (pytest-testmon's when no change affects a test), which is plain pytest's exit code; null when nobody asks.
    */
   onEmptyPass: (() => void) | null;
+  /** Adds up the tests a plugin ties to other files' (pytest-dependency, pytest-order), in a parallel run; null when nobody asks. */
+  linkedTests: LinkedTestTally | null;
 }
 
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
@@ -215,6 +218,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       settings.onImports?.(outcome.records.imports);
     }
     if (parallel) settings.djangoDatabases?.add(outcome.records?.djangoDatabaseSeconds ?? null, report.durationSeconds);
+    if (parallel && outcome.records !== null) settings.linkedTests?.add(outcome.records.linked);
     if (plain !== null && outcome.exitCode === 0 && outcome.records !== null && (outcome.records.collected?.size ?? 0) === 0 && outcome.records.files.size === 0) settings.onEmptyPass?.();
     if (batch.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];
     return resultsOfSerialRun(run, batch.paths, outcome);

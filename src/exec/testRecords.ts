@@ -37,6 +37,8 @@ export interface ProcessRecords {
   imports: ReadonlyMap<string, PackageImport>;
   /** Seconds pytest-django's `django_db_setup` took to create and migrate the test databases, in a parallel run without --reuse-db; null when it did not run. */
   djangoDatabaseSeconds: number | null;
+  /** Node ids of the tests a plugin ties to tests outside the process (pytest-dependency, pytest-order), by plugin. */
+  linked: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Where an imported package lives, as the plugin tells it: the project's own, installed (site-packages), or Python's. */
@@ -66,6 +68,8 @@ interface RawRecord {
   longrepr?: string;
   sections?: { title?: unknown; text?: unknown }[];
   packages?: Record<string, { seconds?: unknown; kind?: unknown; modules?: unknown; afterChange?: unknown; rewritten?: unknown }>;
+  plugin?: unknown;
+  tests?: unknown;
 }
 
 /** A failed report's details, when the record has them. */
@@ -98,6 +102,7 @@ export function parseRecords(text: string): ProcessRecords {
   let exitStatus: number | null = null;
   const imports = new Map<string, PackageImport>();
   let djangoDatabaseSeconds: number | null = null;
+  const linked = new Map<string, string[]>();
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
@@ -158,6 +163,8 @@ export function parseRecords(text: string): ProcessRecords {
       exitStatus = record.exitstatus;
     } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
       djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
+    } else if (record.t === "linked" && typeof record.plugin === "string" && Array.isArray(record.tests)) {
+      linked.set(record.plugin, [...(linked.get(record.plugin) ?? []), ...record.tests.filter((test): test is string => typeof test === "string")]);
     } else if (record.t === "imports" && typeof record.packages === "object" && record.packages !== null) {
       for (const [name, entry] of Object.entries(record.packages)) {
         const kind = entry?.kind;
@@ -167,7 +174,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds };
+  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked };
 }
 
 /** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
@@ -191,6 +198,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     exitStatus: records.exitStatus,
     imports: records.imports,
     djangoDatabaseSeconds: records.djangoDatabaseSeconds,
+    linked: records.linked,
   };
 }
 

@@ -149,6 +149,25 @@ export function iterationPolicy(config: Pick<RunConfig, "load">, parallel: boole
 }
 
 /** What the console says about pytest options that act across files, wherever they were given. */
+/**
+ * What plugins that act on the session's tests as a whole do in one process per file: each file's process writes
+ * its own report over the others', stores its own durations, splits its own tests. Said before the first file.
+ */
+export function sessionWideWarnings(config: Pick<RunConfig, "mode">, listing: Listing): string[] {
+  if (config.mode !== "parallel") return [];
+  return (listing.options.sessionWide ?? []).map(([plugin, option, what]) => {
+    switch (what) {
+      case "report":
+        return `${plugin}'s ${option} writes one report of a pytest session's tests, and each file's process writes its own over the last: it will hold one file's tests, not the run's. grimoire-run's --report-html, --report-json and --junit-xml report the whole run (a run without --parallel is one pytest session)`;
+      case "durations":
+        return `${plugin}'s ${option} stores a pytest session's durations in one file, and each file's process rewrites it with its own: it will keep some files' tests only. A run without --parallel stores them all; grimoire-run keeps each file's durations itself, for --shard`;
+      case "splits":
+        return `${plugin}'s ${option} splits a pytest session's tests into groups, and each file's process splits its own file's tests: the group runs part of every file, not the tests a plain run's group would. grimoire-run's --shard K/N splits the run by files, balanced by their recorded durations`;
+    }
+    return `${plugin}'s ${option} acts on a pytest session's tests as a whole, and each file's process is a session of its own`;
+  });
+}
+
 export function acrossFileNotices(config: Pick<RunConfig, "mode">, given: ForwardedArgs, listing: Listing, maxFailed: number | null): string[] {
   const notices: string[] = [];
   if (maxFailed !== null && config.mode === "parallel") {

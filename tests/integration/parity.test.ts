@@ -290,6 +290,49 @@ def test_default_again():
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("says where a plugin ties tests across files: a pytest-dependency skip a plain run would not make, a session-wide report each file overwrites", async () => {
+    // A stand-in for pytest-dependency (not on this machine's package index), as it behaves: a test whose dependency
+    // did not pass in this session is skipped. And for pytest-html's option, written by each process.
+    const p = project({
+      "pytest_dependency.py": [
+        "import pytest",
+        "_passed = set()",
+        "def pytest_configure(config):",
+        "    config.addinivalue_line('markers', 'dependency(name=None, depends=[], scope=\"module\")')",
+        "def pytest_runtest_setup(item):",
+        "    marker = item.get_closest_marker('dependency')",
+        "    for name in (marker.kwargs.get('depends') or []) if marker else []:",
+        "        if name not in _passed:",
+        "            pytest.skip(f'{item.nodeid} depends on {name}')",
+        "def pytest_runtest_logreport(report):",
+        "    if report.when == 'call' and report.passed:",
+        "        _passed.add(report.nodeid)",
+        "def pytest_addoption(parser):",
+        "    parser.addoption('--html', dest='htmlpath')",
+        "",
+      ].join("\n"),
+      "pytest.ini": "[pytest]\naddopts = -p pytest_dependency\n",
+      "tests/http/test_a_base.py": "def test_base():\n    pass\n",
+      "tests/http/test_b_feature.py": [
+        "import pytest",
+        "@pytest.mark.dependency(depends=['tests/http/test_a_base.py::test_base'], scope='session')",
+        "def test_feature():",
+        "    assert False, 'broken, and plain pytest says so'",
+        "",
+      ].join("\n"),
+    });
+    const env = testEnv({ PYTHONPATH: p.root });
+    const parallel = await runCli(["--parallel", "--", "--html=report.html"], { cwd: p.root, env });
+    // The false green this warns of: the failing test was skipped.
+    expect(parallel.code).toBe(0);
+    expect(parallel.stderr + parallel.stdout).toMatch(/pytest-dependency: 1 test depends on tests of other files .*skipped it: tests\/http\/test_b_feature\.py::test_feature\./);
+    expect(parallel.stderr + parallel.stdout).toMatch(/pytest-html's --html=report\.html writes one report of a pytest session's tests, and each file's process writes its own over the last/);
+    // One pytest session, as plain pytest: the dependency ran, the test failed, and there is nothing to warn of.
+    const serial = await runCli(["--", "--html=report.html"], { cwd: p.root, env });
+    expect(serial.code).toBe(1);
+    expect(serial.stderr + serial.stdout).not.toMatch(/pytest-dependency:|pytest-html's/);
+  });
+
   it("says how many test files and modules with doctests it found, and the modules alone where no test file is left (--last-failed)", async () => {
     const p = project({
       "pytest.ini": "[pytest]\naddopts = --doctest-modules\n",
