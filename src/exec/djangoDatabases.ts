@@ -25,7 +25,7 @@ export class DjangoDatabaseTally {
     if (this.files < 2 || this.seconds < Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * this.fileSeconds)) return null;
     return (
       `pytest-django's test database was created and migrated by each file for itself: ${this.seconds.toFixed(1)} s in all over ${plural(this.files, "file")}. ` +
-      "pytest-django's --reuse-db (after --) keeps one per worker slot, for the run and the next; see grimoire-run's docs/test-environment.md"
+      "pytest-django's --reuse-db (after --) keeps one per worker slot, for the run and the next, where no transaction=True or live_server test empties rows the migrations made (the slot's next file would find them gone); see grimoire-run's docs/test-environment.md"
     );
   }
 }

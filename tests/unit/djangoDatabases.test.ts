@@ -25,7 +25,7 @@ describe("the hint for --reuse-db", () => {
     for (let i = 0; i < 6; i++) tally.add(0.5, 1.0);
     tally.add(null, 2.0);
     expect(tally.hint()).toBe(
-      "pytest-django's test database was created and migrated by each file for itself: 3.0 s in all over 6 files. pytest-django's --reuse-db (after --) keeps one per worker slot, for the run and the next; see grimoire-run's docs/test-environment.md",
+      "pytest-django's test database was created and migrated by each file for itself: 3.0 s in all over 6 files. pytest-django's --reuse-db (after --) keeps one per worker slot, for the run and the next, where no transaction=True or live_server test empties rows the migrations made (the slot's next file would find them gone); see grimoire-run's docs/test-environment.md",
     );
   });
 
