@@ -616,6 +616,9 @@ class Lister:
             "errors": self.errors,
             "rootdir": str(config.rootpath),
             "inifile": None if config.inipath is None else str(config.inipath),
+            # Where plain pytest with no arguments looks, and for what: what a run of the default folders leaves out.
+            "testpaths": [str(entry) for entry in config.getini("testpaths")],
+            "pythonFiles": [str(pattern) for pattern in config.getini("python_files")],
             "args": [os.path.abspath(os.path.join(str(config.invocation_params.dir), arg.split("::", 1)[0])) for arg in config.args],
             "cacheDir": None if cache is None else str(getattr(cache, "_cachedir", "")) or None,
             # pytest-randomly's seed, for every file's process: one seed for the run, as pytest-xdist's workers share one.
@@ -880,6 +883,8 @@ class Recorder:
         for plugin, tests in _linked_across_files(self.config, session.items).items():
             self._write({"t": "linked", "plugin": plugin, "tests": tests})
         if os.environ.get("GRIMOIRE_ANNOUNCE_COLLECTED"):
+            # A serial run's one process, in place of the listing: where plain pytest with no arguments looks, and for what.
+            self._write({"t": "ini", "rootdir": str(self.config.rootpath), "testpaths": [str(entry) for entry in self.config.getini("testpaths")], "pythonFiles": [str(pattern) for pattern in self.config.getini("python_files")]})
             # A serial run learns its files from here: a line grimoire-run takes out of the output.
             self.out.flush()
             reporter = self.config.pluginmanager.getplugin("terminalreporter")

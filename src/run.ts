@@ -23,6 +23,7 @@ import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
 import { DjangoDatabaseTally } from "./exec/djangoDatabases.js";
 import { LinkedTestTally } from "./exec/linkedTests.js";
+import { outsideScopeNotice, testFilesOutsideScope } from "./discovery/outsideScope.js";
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { longFileHint } from "./exec/longFile.js";
@@ -31,7 +32,7 @@ import { quickFilesHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
 import { runsNodeIdsOnly, type FileResult, type RunReport, type TestFile } from "./model.js";
-import type { PackageImport } from "./exec/testRecords.js";
+import type { PackageImport, PytestIni } from "./exec/testRecords.js";
 import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
 import { historyFile, readHistoryChecked, updateHistory, type History } from "./plan/history.js";
@@ -183,6 +184,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloaded, ...refusedByAutoPreload, ...Object.keys(refusedPreloads).filter((name) => !name.includes("."))]) : null;
     const djangoDatabases = new DjangoDatabaseTally();
     let emptyPassed = false;
+    let serialIni: PytestIni | null = null;
     const linkedTests = new LinkedTestTally();
     const runBatch = createBatchRunner({
       root: config.root,
@@ -215,6 +217,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       importTally,
       djangoDatabases,
       onEmptyPass: () => (emptyPassed = true),
+      onIni: (ini) => (serialIni = ini),
       linkedTests,
       onImports: importTally === null ? null : followPreloads(config, server, listed.autoPreloaded, session, events, importTally),
     });
@@ -231,6 +234,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const hint = importTally === null ? null : preloadHint(importTally.costly());
     if (hint !== null) events.emit({ type: "notice", message: hint });
     for (const message of linkedTests.messages()) events.emit(message);
+    const ini = listing === null ? serialIni : { rootdir: listing.rootdir, testpaths: listing.testpaths ?? [], pythonFiles: listing.pythonFiles ?? [] };
+    const leftOut = ini === null ? null : leftOutOfScope(config, shape, ini);
+    if (leftOut !== null) events.emit({ type: "notice", message: leftOut });
     const databaseHint = djangoDatabases.hint();
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
     const quickHint = config.mode === "parallel" && config.pack === null ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
@@ -248,6 +254,16 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
   } finally {
     await session.close();
   }
+}
+
+/**
+ * A run of the default folders (no paths, `--scope all`) says which test files plain `pytest` would also have run:
+ * its testpaths' (else tests/'s) files outside tests/e2e and tests/http. Not in a run told where to look.
+ */
+function leftOutOfScope(config: RunConfig, shape: RunShape, ini: PytestIni): string | null {
+  if (config.paths.length > 0 || config.scope !== "all" || shape.request.args.length === 0) return null;
+  const request = { root: config.root, scopeFolders: shape.request.args, ...ini };
+  return outsideScopeNotice(testFilesOutsideScope(request), request);
 }
 
 /** The source's fingerprint, asked for when the run's first batch starts; `asked` stays null in a run that started none. */

@@ -56,6 +56,9 @@ export interface Listing {
   /** Folders (absolute) whose conftest defines a hook acting on the whole session, which every file's process must load. Absent: none. */
   sessionConftests?: string[];
   /** pytest options in effect (from the arguments, addopts and PYTEST_ADDOPTS) that act across files. */
+  /** pytest's `testpaths` (relative to the rootdir, as written) and `python_files` patterns. Absent from an older plugin: none, and pytest's default. */
+  testpaths?: string[];
+  pythonFiles?: string[];
   options: {
     maxfail: number;
     lastFailed: boolean;

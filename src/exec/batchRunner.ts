@@ -22,7 +22,7 @@ import { cpuSecondsOf } from "../process/processTree.js";
 import type { DjangoDatabaseTally } from "./djangoDatabases.js";
 import type { LinkedTestTally } from "./linkedTests.js";
 import type { ImportTally } from "./importTimes.js";
-import { COLLECTED_MARKER, readRecords, type PackageImport } from "./testRecords.js";
+import { COLLECTED_MARKER, readRecords, type PackageImport, type PytestIni } from "./testRecords.js";
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
 import { processDataFile } from "../coverage/dataFiles.js";
 
@@ -64,6 +64,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
    * (pytest-testmon's when no change affects a test), which is plain pytest's exit code; null when nobody asks.
    */
   onEmptyPass: (() => void) | null;
+  /** Told what a serial run's one process read of pytest's configuration (its rootdir, testpaths, python_files); null when nobody asks. */
+  onIni: ((ini: PytestIni) => void) | null;
   /** Adds up the tests a plugin ties to other files' (pytest-dependency, pytest-order), in a parallel run; null when nobody asks. */
   linkedTests: LinkedTestTally | null;
 }
@@ -219,6 +221,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     }
     if (parallel) settings.djangoDatabases?.add(outcome.records?.djangoDatabaseSeconds ?? null, report.durationSeconds);
     if (parallel && outcome.records !== null) settings.linkedTests?.add(outcome.records.linked);
+    if (plain !== null && outcome.records?.ini != null) settings.onIni?.(outcome.records.ini);
     if (plain !== null && outcome.exitCode === 0 && outcome.records !== null && (outcome.records.collected?.size ?? 0) === 0 && outcome.records.files.size === 0) settings.onEmptyPass?.();
     if (batch.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];
     return resultsOfSerialRun(run, batch.paths, outcome);

@@ -39,6 +39,14 @@ export interface ProcessRecords {
   djangoDatabaseSeconds: number | null;
   /** Node ids of the tests a plugin ties to tests outside the process (pytest-dependency, pytest-order), by plugin. */
   linked: ReadonlyMap<string, readonly string[]>;
+  /** A serial run's one process, in place of the listing: pytest's rootdir, `testpaths` and `python_files`; null otherwise. */
+  ini: PytestIni | null;
+}
+
+export interface PytestIni {
+  rootdir: string;
+  testpaths: string[];
+  pythonFiles: string[];
 }
 
 /** Where an imported package lives, as the plugin tells it: the project's own, installed (site-packages), or Python's. */
@@ -70,6 +78,9 @@ interface RawRecord {
   packages?: Record<string, { seconds?: unknown; kind?: unknown; modules?: unknown; afterChange?: unknown; rewritten?: unknown }>;
   plugin?: unknown;
   tests?: unknown;
+  rootdir?: unknown;
+  testpaths?: unknown;
+  pythonFiles?: unknown;
 }
 
 /** A failed report's details, when the record has them. */
@@ -103,6 +114,7 @@ export function parseRecords(text: string): ProcessRecords {
   const imports = new Map<string, PackageImport>();
   let djangoDatabaseSeconds: number | null = null;
   const linked = new Map<string, string[]>();
+  let ini: PytestIni | null = null;
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
@@ -163,6 +175,9 @@ export function parseRecords(text: string): ProcessRecords {
       exitStatus = record.exitstatus;
     } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
       djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
+    } else if (record.t === "ini" && typeof record.rootdir === "string") {
+      const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === "string") : []);
+      ini = { rootdir: record.rootdir, testpaths: strings(record.testpaths), pythonFiles: strings(record.pythonFiles) };
     } else if (record.t === "linked" && typeof record.plugin === "string" && Array.isArray(record.tests)) {
       linked.set(record.plugin, [...(linked.get(record.plugin) ?? []), ...record.tests.filter((test): test is string => typeof test === "string")]);
     } else if (record.t === "imports" && typeof record.packages === "object" && record.packages !== null) {
@@ -174,7 +189,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked };
+  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini };
 }
 
 /** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
@@ -199,6 +214,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     imports: records.imports,
     djangoDatabaseSeconds: records.djangoDatabaseSeconds,
     linked: records.linked,
+    ini: records.ini,
   };
 }
 

@@ -360,6 +360,19 @@ describe("exit codes", () => {
     expect(parallel.stdout).toMatch(/pytest collected no test file and ended its session with exit code 0, a plugin's verdict/);
   });
 
+  it("says which test files plain pytest runs and the default folders leave out, in either mode, and not when told where to look", async () => {
+    const p = project({ "pytest.ini": "[pytest]\ntestpaths = tests\n", "tests/http/test_a.py": PASS, "tests/unit/test_u.py": FAIL, "tests/test_models.py": PASS });
+    const leftOut = /left out: 2 test files outside tests\/http that plain pytest runs \(its testpaths: tests\): tests\/test_models\.py, tests\/unit \(1 file\)/;
+    for (const mode of [["--parallel"], []]) {
+      const run = await runCli(mode, { cwd: p.root });
+      expect(run.code, run.stdout).toBe(0);
+      expect(run.stdout).toMatch(leftOut);
+    }
+    expect((await runCli(["--parallel", "tests/http"], { cwd: p.root })).stdout).not.toMatch(/left out/);
+    p.write("pytest.ini", "[pytest]\ntestpaths = tests/http\n");
+    expect((await runCli(["--parallel"], { cwd: p.root })).stdout).not.toMatch(/left out/);
+  });
+
   it("is 2, before any test runs, when the Python has no pytest, with what to do about it", async () => {
     const p = project({ "tests/http/test_a.py": "import pathlib\npathlib.Path('ran').touch()\n\ndef test_a():\n    pass\n" });
     const result = await runCli(["--parallel", "--python", "python3 -S"], { cwd: p.root });

@@ -1,0 +1,105 @@
+/**
+ * The test files a run of the default folders (tests/e2e, tests/http) leaves
+ * out that plain `pytest` would run: a project whose `testpaths = tests` also
+ * has tests/unit sees a green run that never ran its unit tests. Said once, at
+ * the run's end. A walk of the folders, no import and no pytest.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { toProjectPath } from "../projectPaths.js";
+import { plural } from "../format.js";
+
+/** pytest's `python_files` default. */
+const DEFAULT_PATTERNS = ["test_*.py", "*_test.py"];
+/** Folders pytest's `norecursedirs` default skips, and virtualenvs: never tests of the project's. */
+const SKIPPED = /^(\..*|__pycache__|node_modules|venv|env|build|dist|.*\.egg|_darcs|CVS|\{arch\}|site-packages)$/;
+/** Entries read at most: a walk that would take long is not worth a notice. */
+const MAX_ENTRIES = 20_000;
+/** Places named in the notice before "and N more". */
+const NAMED = 4;
+
+export interface OutsideScopeRequest {
+  root: string;
+  /** The scope's folders the run collected from, project paths. */
+  scopeFolders: readonly string[];
+  rootdir: string;
+  /** pytest's `testpaths`, as written (relative to the rootdir); empty when unset. */
+  testpaths: readonly string[];
+  /** pytest's `python_files`. */
+  pythonFiles: readonly string[];
+}
+
+/** Project paths of the test files under plain pytest's folders (its testpaths, else tests/) that lie outside the scope's folders. */
+export function testFilesOutsideScope(request: OutsideScopeRequest): string[] {
+  const root = path.resolve(request.root);
+  // Entries with glob characters, and patterns with a folder in them, are pytest's to read: left alone here.
+  const searched = request.testpaths.length > 0 ? request.testpaths.filter((entry) => !/[*?[]/.test(entry)).map((entry) => path.resolve(request.rootdir, entry)) : [path.join(root, "tests")];
+  const patterns = (request.pythonFiles.length > 0 ? request.pythonFiles : DEFAULT_PATTERNS).filter((pattern) => !pattern.includes("/")).map(globToRegExp);
+  const scope = request.scopeFolders.map((folder) => path.resolve(root, folder));
+  const within = (file: string, folder: string): boolean => file === folder || file.startsWith(folder + path.sep);
+  const found = new Set<string>();
+  let budget = MAX_ENTRIES;
+  const walk = (folder: string): void => {
+    if (scope.some((scoped) => within(folder, scoped))) return;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (--budget < 0) return;
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIPPED.test(entry.name)) walk(full);
+      } else if (entry.isFile() && patterns.some((pattern) => pattern.test(entry.name))) {
+        found.add(toProjectPath(root, full));
+      }
+    }
+  };
+  for (const start of searched) {
+    const stat = fs.statSync(start, { throwIfNoEntry: false });
+    if (stat?.isDirectory() === true) walk(start);
+    else if (stat?.isFile() === true && !scope.some((scoped) => within(start, scoped))) found.add(toProjectPath(root, start));
+  }
+  return [...found].sort();
+}
+
+/** The notice for the files left out, grouped by the folder (or file) right below the one they were found in; null when there are none. */
+export function outsideScopeNotice(files: readonly string[], request: Pick<OutsideScopeRequest, "scopeFolders" | "testpaths">): string | null {
+  if (files.length === 0) return null;
+  const groups = new Map<string, number>();
+  for (const file of files) {
+    const parts = file.split("/");
+    // tests/unit/test_a.py → tests/unit; tests/test_models.py → itself.
+    const place = parts.length > 2 ? parts.slice(0, 2).join("/") : file;
+    groups.set(place, (groups.get(place) ?? 0) + 1);
+  }
+  const places = [...groups].map(([place, count]) => (place.endsWith(".py") ? place : `${place} (${plural(count, "file")})`));
+  const shown = places.length > NAMED ? `${places.slice(0, NAMED).join(", ")} and ${places.length - NAMED} more` : places.join(", ");
+  const whose = request.testpaths.length > 0 ? `its testpaths: ${request.testpaths.join(" ")}` : "under tests/";
+  return (
+    `left out: ${plural(files.length, "test file")} outside ${request.scopeFolders.join(" and ")} that plain pytest runs (${whose}): ${shown}. ` +
+    `grimoire-run runs ${request.scopeFolders.join(" and ")} unless given folders: name them to run those too (grimoire-run --parallel tests)`
+  );
+}
+
+/** pytest's fnmatch-style pattern (`*`, `?`, `[...]`) as a whole-name regular expression. */
+function globToRegExp(pattern: string): RegExp {
+  let source = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i] as string;
+    if (char === "*") source += ".*";
+    else if (char === "?") source += ".";
+    else if (char === "[") {
+      const end = pattern.indexOf("]", i + 1);
+      if (end === -1) source += "\\[";
+      else {
+        const body = pattern.slice(i + 1, end);
+        source += `[${body.startsWith("!") ? `^${body.slice(1)}` : body}]`;
+        i = end;
+      }
+    } else source += char.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${source}$`);
+}
