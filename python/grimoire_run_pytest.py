@@ -132,6 +132,9 @@ def _interrupt(signum, frame):
     # pytest may be half-way through a progress line; the report starts on a line of its own.
     sys.stderr.write(f"\ngrimoire-run stopped this test here:\n{where}")
     sys.stderr.flush()
+    recorder = _config.pluginmanager.get_plugin("grimoire-recorder") if _config is not None else None
+    if recorder is not None:
+        recorder.note_stopped()
     raise KeyboardInterrupt(f"stopped by grimoire-run (signal {signum})")
 
 
@@ -857,6 +860,8 @@ class Recorder:
         self.details_left = max(0, _env_int("GRIMOIRE_FAILURE_DETAILS", _DEFAULT_FAILURE_DETAILS))
         # Each phase's seconds by our own clock, by (node id, phase), until its report is written.
         self.phase_seconds = {}
+        # The test between its start and its end (setup to teardown), if any: the one a stop interrupts.
+        self.running = None
 
     def _failure(self, report):
         """What a failed report says: its one-line message always, its text and captured output while the budget lasts."""
@@ -947,6 +952,21 @@ class Recorder:
         yield
         if not _test_databases_in_memory():
             self._write({"t": "django-db", "seconds": round(max(0.0, _CLOCK[0]() - started), 6)})
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.running = nodeid
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        self.running = None
+
+    def note_stopped(self):
+        """Records the test grimoire-run's stop interrupted, for the reports to name (called from the stop's handler)."""
+        if self.running is None:
+            return
+        try:
+            self._write({"t": "stopped", "nodeid": self.running, "path": _absolute(self.config, self.running)})
+        except Exception:  # the signal came in the middle of a write: the reports do without the name
+            pass
 
     def _timed(self, item, when):
         started = _CLOCK[0]()

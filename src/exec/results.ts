@@ -107,6 +107,7 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     tail: isFailure(status) ? outcome.tail : [],
     reason,
     ...(isFailure(status) && collectedCount(outcome.records) > cases.length ? { cutShort: true } : {}),
+    ...(outcome.records?.stoppedIn == null ? {} : { stoppedIn: outcome.records.stoppedIn.nodeid }),
   };
 }
 
@@ -192,6 +193,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
         tests: file?.counts ?? null,
         tail: outcome.tail,
         reason: process.reason,
+        ...(records?.stoppedIn?.path === path ? { stoppedIn: records.stoppedIn.nodeid } : {}),
       };
     }
     // A module skipped while collecting ran no test: pytest says "no tests" of it alone, whatever it counts.

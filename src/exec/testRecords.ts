@@ -41,6 +41,8 @@ export interface ProcessRecords {
   linked: ReadonlyMap<string, readonly string[]>;
   /** A serial run's one process, in place of the listing: pytest's rootdir, `testpaths` and `python_files`; null otherwise. */
   ini: PytestIni | null;
+  /** The test a stop of grimoire-run's (a timeout, fail-fast, an interrupt) interrupted, with its file; null when none was running. */
+  stoppedIn: { nodeid: string; path: string } | null;
 }
 
 export interface PytestIni {
@@ -115,6 +117,7 @@ export function parseRecords(text: string): ProcessRecords {
   let djangoDatabaseSeconds: number | null = null;
   const linked = new Map<string, string[]>();
   let ini: PytestIni | null = null;
+  let stoppedIn: { nodeid: string; path: string } | null = null;
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
@@ -175,6 +178,8 @@ export function parseRecords(text: string): ProcessRecords {
       exitStatus = record.exitstatus;
     } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
       djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
+    } else if (record.t === "stopped" && typeof record.nodeid === "string" && typeof record.path === "string") {
+      stoppedIn = { nodeid: record.nodeid, path: record.path };
     } else if (record.t === "ini" && typeof record.rootdir === "string") {
       const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === "string") : []);
       ini = { rootdir: record.rootdir, testpaths: strings(record.testpaths), pythonFiles: strings(record.pythonFiles) };
@@ -189,7 +194,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini };
+  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini, stoppedIn };
 }
 
 /** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
@@ -215,6 +220,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     djangoDatabaseSeconds: records.djangoDatabaseSeconds,
     linked: records.linked,
     ini: records.ini,
+    stoppedIn: records.stoppedIn === null ? null : { nodeid: records.stoppedIn.nodeid, path: relative(records.stoppedIn.path) },
   };
 }
 

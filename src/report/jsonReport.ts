@@ -30,6 +30,8 @@ export interface JsonFileEntry {
   serverLog?: string | null;
   /** Why the execution ended as it did where its exit code does not say (`no result within the 3s time limit`, `killed by SIGSEGV`); absent when nothing needs saying. */
   reason?: string;
+  /** The test (node id) a stop of the run interrupted: a timeout, fail-fast, an interrupt; absent when none was running. */
+  stoppedIn?: string;
   /** A file split across processes (--split): each part, as it ran; absent for a file run whole. */
   parts?: JsonPart[];
 }
@@ -107,6 +109,7 @@ export function toJsonReport(report: RunReport, coverageDataFile: string | null 
       artifactFiles: r.artifactFiles,
       serverLog: r.serverLog,
       ...(saysMore(r) ? { reason: r.reason } : {}),
+      ...(r.stoppedIn === undefined ? {} : { stoppedIn: r.stoppedIn }),
       ...(r.parts === undefined || r.parts === null
         ? {}
         : { parts: r.parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: roundSeconds(p.startSeconds), durationSeconds: roundSeconds(p.durationSeconds), tests: p.tests, log: p.log })) }),

@@ -207,7 +207,7 @@ function syntheticSuite(name: string, result: FileResult, verdict: { kind: "erro
   const detail = result.tail.length > 0 ? [{ "#text": result.tail.join("\n") }] : [];
   const testcase: Node = {
     testcase: [{ [verdict.kind]: detail, ":@": { "@_message": verdict.message } }],
-    ":@": { "@_classname": result.path.replace(/\.py$/, "").replaceAll("/", "."), "@_name": `(${result.status})`, "@_time": seconds },
+    ":@": { ...caseNames(result), "@_time": seconds },
   };
   return {
     testsuite: [testcase],
@@ -220,6 +220,18 @@ function syntheticSuite(name: string, result: FileResult, verdict: { kind: "erro
       "@_time": seconds,
     },
   };
+}
+
+/**
+ * The test case's names: the test a stop interrupted, named as pytest's JUnit names a test (`tests.http.test_a.TestX`,
+ * `test_y[1]`), so that a dashboard shows which one hung; else the file, with its status for a name.
+ */
+function caseNames(result: FileResult): { "@_classname": string; "@_name": string } {
+  const fileClass = result.path.replace(/\.py$/, "").replaceAll("/", ".");
+  if (result.stoppedIn === undefined) return { "@_classname": fileClass, "@_name": `(${result.status})` };
+  const [file = result.path, ...rest] = result.stoppedIn.split("::");
+  const test = rest.pop() ?? result.stoppedIn;
+  return { "@_classname": [file.replace(/\.py$/, "").replaceAll("/", "."), ...rest].join("."), "@_name": test };
 }
 
 export function readXml(file: string | null): string | null {

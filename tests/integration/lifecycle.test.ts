@@ -96,7 +96,7 @@ describe("--timeout", () => {
   it("kills the file's whole tree, marks it timeout, shows its last lines, and lets the others finish", async () => {
     const mark = marker("timeout");
     const { p } = hangingProject(mark, 1, IGNORE_TERM, { "tests/http/test_quick.py": "def test_quick():\n    pass\n" });
-    const result = await runCli(["--parallel", "-n", "2", "--timeout", "3", "--kill-grace", "1", "--report-json", "r.json"], { cwd: p.root });
+    const result = await runCli(["--parallel", "-n", "2", "--timeout", "3", "--kill-grace", "1", "--report-json", "r.json", "--junit-xml", "j.xml"], { cwd: p.root });
 
     expect(result.code).toBe(1);
     expect(processesWith(mark)).toEqual([]);
@@ -104,6 +104,10 @@ describe("--timeout", () => {
     const report = readReport(p, "r.json");
     const hung = report.files.find((f) => f.path === "tests/e2e/test_hang_0.py");
     expect(hung?.status).toBe("timeout");
+    // The reports name the test the stop interrupted, which pytest's own report leaves out.
+    expect(hung?.stoppedIn).toBe("tests/e2e/test_hang_0.py::test_hang");
+    expect(report.files.find((f) => f.path === "tests/http/test_quick.py")?.stoppedIn).toBeUndefined();
+    expect(fs.readFileSync(path.join(p.root, "j.xml"), "utf8")).toMatch(/<testcase classname="tests\.e2e\.test_hang_0" name="test_hang" time="[\d.]+"><error message="no result within the 3s time limit">/);
     expect(hung?.durationSeconds).toBeGreaterThanOrEqual(3);
     expect(hung?.durationSeconds).toBeLessThan(3 + 1 + 2);
     expect(report.files.find((f) => f.path === "tests/http/test_quick.py")?.status).toBe("passed");

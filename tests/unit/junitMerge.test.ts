@@ -65,6 +65,17 @@ describe("the merged JUnit report", () => {
     ]);
   });
 
+  it("names the test a stop interrupted as pytest names a test, so that a dashboard shows which one hung", () => {
+    const xml = mergeJUnit([
+      { result: fileResult({ path: "tests/http/slow.py", status: "timeout", reason: "no result within the 1s time limit", stoppedIn: "tests/http/slow.py::TestWait::test_hangs[2]" }), results: [], xml: pytestReport("tests.http.slow") },
+      { result: fileResult({ path: "tests/other.py", status: "cancelled", reason: "cancelled while running", stoppedIn: "tests/other.py::test_waits" }), results: [], xml: null },
+    ]);
+    const [slow, other] = parse(xml).testsuites.testsuite;
+    expect(slow.testcase.map((c: { classname: string; name: string }) => [c.classname, c.name]).at(-1)).toEqual(["tests.http.slow.TestWait", "test_hangs[2]"]);
+    expect(slow.testcase.at(-1).error.message).toBe("no result within the 1s time limit");
+    expect(other.testcase[0]).toMatchObject({ classname: "tests.other", name: "test_waits", skipped: { message: "cancelled while running" } });
+  });
+
   it("with --flaky-result pass, folds a flaky file's failed attempts into its passing one, as Surefire writes reruns; with fail, shows both", () => {
     const executions = [
       { result: fileResult({ path: "tests/a.py", status: "failed", attempt: 1 }), results: [], xml: pytestReport("tests.a", 1) },
