@@ -114,7 +114,11 @@ function renderDetails(entry: JsonFileEntry, flaky: FlakyFile | null, href: File
   const files = entry.artifactFiles ?? [];
   const parts: string[] = [];
   // What no test says: why a timed-out, crashed or stopped file ended (the console's line, and the JUnit's testcase, say it too).
-  if (entry.reason !== undefined) parts.push(`<p class="reason">${escapeHtml(entry.reason)}</p>`);
+  if (entry.reason !== undefined || entry.stoppedIn !== undefined) {
+    const stopped = entry.stoppedIn === undefined ? null : `stopped in ${entry.stoppedIn}`;
+    const text = entry.reason === undefined ? (stopped ?? "") : stopped === null ? entry.reason : `${entry.reason} (${stopped})`;
+    parts.push(`<p class="reason">${escapeHtml(text)}</p>`);
+  }
   if (cases.length > 0) {
     const failing = cases.some((c) => c.outcome === "failed" || c.outcome === "error");
     const open = failing || failedOnItsOwn(knownStatus(entry.status)) || entry.status === "flaky";

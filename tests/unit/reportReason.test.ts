@@ -14,13 +14,14 @@ const run = (files: RunReport["files"]): RunReport => ({ version: 1, runId: "r",
 describe("why a file ended as it did", () => {
   it("is in the JSON report and the HTML report for a file that timed out, and nothing is said of a file that passed", () => {
     const report = run([
-      fileResult({ path: "tests/http/test_hangs.py", status: "timeout", reason: "no result within the 3s time limit (stopped in tests/http/test_hangs.py::test_hangs)" }),
+      fileResult({ path: "tests/http/test_hangs.py", status: "timeout", reason: "no result within the 3s time limit", stoppedIn: "tests/http/test_hangs.py::test_hangs" }),
       fileResult({ path: "tests/http/test_ok.py", status: "passed", reason: null }),
       // The usual failure, tests that failed: its tests say it.
       fileResult({ path: "tests/http/test_bad.py", status: "failed", exitCode: 1, reason: "tests failed", tests: { passed: 0, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 } }),
     ]);
     const json = toJsonReport(report);
-    expect(json.files.map((f) => f.reason)).toEqual(["no result within the 3s time limit (stopped in tests/http/test_hangs.py::test_hangs)", undefined, undefined]);
+    expect(json.files.map((f) => f.reason)).toEqual(["no result within the 3s time limit", undefined, undefined]);
+    expect(json.files.map((f) => f.stoppedIn)).toEqual(["tests/http/test_hangs.py::test_hangs", undefined, undefined]);
     const html = renderHtmlReport(json, { fileHref: (file) => file });
     expect(html).toContain('<p class="reason">no result within the 3s time limit (stopped in tests/http/test_hangs.py::test_hangs)</p>');
     expect(html.match(/class="reason"/g)).toHaveLength(1);
