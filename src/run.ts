@@ -258,10 +258,12 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
 
 /**
  * A run of the default folders (no paths, `--scope all`) says which test files plain `pytest` would also have run:
- * its testpaths' (else tests/'s) files outside tests/e2e and tests/http. Not in a run told where to look.
+ * its testpaths' (else tests/'s) files outside tests/e2e and tests/http. Not in a run told where to look, nor in one
+ * that runs some of the suite on purpose (--debug, --last-failed, --changed).
  */
 function leftOutOfScope(config: RunConfig, shape: RunShape, ini: PytestIni): string | null {
   if (config.paths.length > 0 || config.scope !== "all" || shape.request.args.length === 0) return null;
+  if (config.mode === "debug" || config.lastFailed || shape.given.lastFailed || config.changed !== null) return null;
   const request = { root: config.root, scopeFolders: shape.request.args, ...ini };
   return outsideScopeNotice(testFilesOutsideScope(request), request);
 }

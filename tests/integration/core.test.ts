@@ -369,6 +369,8 @@ describe("exit codes", () => {
       expect(run.stdout).toMatch(leftOut);
     }
     expect((await runCli(["--parallel", "tests/http"], { cwd: p.root })).stdout).not.toMatch(/left out/);
+    // A run of some of the suite on purpose.
+    expect((await runCli(["--parallel", "--last-failed"], { cwd: p.root })).stdout).not.toMatch(/left out/);
     p.write("pytest.ini", "[pytest]\ntestpaths = tests/http\n");
     expect((await runCli(["--parallel"], { cwd: p.root })).stdout).not.toMatch(/left out/);
   });
