@@ -20,6 +20,11 @@ import time
 _POLL_SECONDS = 0.02
 
 
+def exit_code_of(status):
+    """A wait status as an exit code, a signal's as its negative number (os.waitstatus_to_exitcode, from Python 3.9)."""
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
 def _signal_name(signum):
     try:
         return signal.Signals(signum).name
@@ -122,4 +127,4 @@ class Children:
         if os.WIFSIGNALED(status):
             self._events.emit("exited", id=request_id, signal=_signal_name(os.WTERMSIG(status)))
         else:
-            self._events.emit("exited", id=request_id, code=os.waitstatus_to_exitcode(status))
+            self._events.emit("exited", id=request_id, code=exit_code_of(status))

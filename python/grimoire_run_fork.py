@@ -39,7 +39,9 @@ _CHILD_RESET_SIGNALS = {
     for handler in [signal.getsignal(signum)]
 }
 # The interpreter and its options, as the server was started: a forked file's sys.orig_argv starts with them.
-_PYTHON_ARGV = sys.orig_argv[: sys.orig_argv.index("-m")] if "-m" in sys.orig_argv else [sys.executable]
+# (sys.orig_argv came with Python 3.10; before it, a fresh process has none, and a forked file gets none.)
+_ORIG_ARGV = getattr(sys, "orig_argv", None)
+_PYTHON_ARGV = _ORIG_ARGV[: _ORIG_ARGV.index("-m")] if _ORIG_ARGV is not None and "-m" in _ORIG_ARGV else [sys.executable]
 # What a child exits with when it could not even start pytest (as pytest's own "internal error").
 _BROKEN_START = 3
 # The temporary folder as the server found it, before its warm-up worked one out from the server's environment
@@ -384,7 +386,8 @@ def become_pytest(request, inherited_stdin, output):
         # that derives its program name from it, like click's, sees what it would see), argv[0] is its
         # file, sys.path[0] the working folder.
         sys.argv = ["-m", *request["args"]]
-        sys.orig_argv = [*_PYTHON_ARGV, "-m", "pytest", *request["args"]]
+        if _ORIG_ARGV is not None:
+            sys.orig_argv = [*_PYTHON_ARGV, "-m", "pytest", *request["args"]]
         sys.path[0] = request["cwd"]
         sys.modules["__main__"] = types.ModuleType("__main__")
         for stream in (sys.stdout, sys.stderr):

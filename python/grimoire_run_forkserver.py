@@ -49,6 +49,11 @@ import tempfile
 import threading
 import traceback
 
+if sys.version_info < (3, 8):
+    # The modules below need 3.8 (and this one must parse on older Pythons to say so): each file starts afresh.
+    sys.stderr.write("the fork server needs Python 3.8 or newer; this is Python %d.%d.%d\n" % sys.version_info[:3])
+    sys.exit(1)
+
 from grimoire_run_children import Children
 from grimoire_run_fork import bytecode_cache_folder, fork_file, note_server_imports, record_exit_handlers, use_bytecode_cache, watch_random_generators
 import grimoire_run_benchmark_plugin
@@ -203,7 +208,7 @@ def _warm_up():
     note_server_imports()
     _use_server_bytecode_cache()
     _freeze_imports()
-    undos = [undo for memory in _MEMORIES if (undo := memory()) is not None]
+    undos = [undo for undo in (memory() for memory in _MEMORIES) if undo is not None]
     try:
         if _warm_up_session() != pytest.ExitCode.INTERNAL_ERROR:
             return None

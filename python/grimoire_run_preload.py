@@ -154,7 +154,7 @@ def _tried_in_child(names, per_file, installed_only):
         return tried["preloaded"], tried["refused"]
     except (ValueError, KeyError, TypeError):
         # It died while importing them (a crash in an extension module, say): none is imported here.
-        how = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.waitstatus_to_exitcode(status)}"
+        how = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.WEXITSTATUS(status)}"
         return [], [{"module": name, "reason": f"{_FAILED}: the process that tried it ended ({how})"} for name in names]
 
 

@@ -65,14 +65,25 @@ export function describePython(python: PythonCommand): string {
  * Checks that pytest can be imported, and resolves a `uv run python` to the
  * project's own interpreter so that each file does not pay for `uv run` again.
  */
+/** The oldest Python grimoire-run's pytest plugin runs on; the fork server needs FORK_SERVER_PYTHON (python/grimoire_run_forkserver.py says so itself). */
+export const MIN_PYTHON = [3, 7] as const;
+export const FORK_SERVER_PYTHON = [3, 8] as const;
+
 export async function checkPytest(python: PythonCommand, root: string, env: NodeJS.ProcessEnv): Promise<PythonCommand> {
-  const probe = "import sys, importlib.util as u; print(sys.executable); sys.exit(0 if u.find_spec('pytest') else 3)";
+  // Written for any Python, 2 included: one too old for grimoire-run's plugin is told so (exit 4), not sent to install pytest.
+  const probe = `import sys; print(sys.executable); print('.'.join(map(str, sys.version_info[:3]))); sys.exit(4) if sys.version_info < (${MIN_PYTHON.join(", ")}) else None; import importlib.util as u; sys.exit(0 if u.find_spec('pytest') else 3)`;
   const result = await capture(python.command, [...python.args, "-c", probe], { cwd: root, env, timeoutMs: PYTHON_CHECK_TIMEOUT_SECONDS * 1000 });
   const shown = describePython(python);
   const how = python.source === "default" ? "" : ` (chosen from ${python.source})`;
   if (result.error !== null) {
     throw new UsageError(
       `cannot run Python: ${shown}${how}: ${result.error}. Install Python 3, or pass --python with the interpreter of your project (for example --python .venv/bin/python).`,
+    );
+  }
+  if (result.code === 4) {
+    const version = result.stdout.trim().split("\n")[1] ?? "older";
+    throw new UsageError(
+      `${shown}${how} is Python ${version}: grimoire-run's pytest plugin needs Python ${MIN_PYTHON.join(".")} or newer (its fork server ${FORK_SERVER_PYTHON.join(".")} or newer). Pass --python with a newer interpreter.`,
     );
   }
   if (result.code === 3) {

@@ -889,3 +889,19 @@ def test_with_a_bytecode_cache_the_servers_imports_keep_their_rewritten_bytecode
     assert json.loads((root / "bytecode.json").read_text()) == [False, None, "1", False]
     server.process.stdin.close()
     assert server.wait() == 0
+
+
+def test_exit_code_of_reads_a_wait_status_as_waitstatus_to_exitcode_does_before_python_3_9():
+    """os.waitstatus_to_exitcode came with Python 3.9; the server reads its children's statuses on 3.8 too."""
+    from grimoire_run_children import exit_code_of
+
+    for code in (0, 3):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(code)
+        assert exit_code_of(os.waitpid(pid, 0)[1]) == code
+    pid = os.fork()
+    if pid == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    status = os.waitpid(pid, 0)[1]
+    assert exit_code_of(status) == -signal.SIGKILL == os.waitstatus_to_exitcode(status)

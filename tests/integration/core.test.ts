@@ -396,6 +396,20 @@ describe("exit codes", () => {
     expect(fs.existsSync(path.join(p.root, "ran"))).toBe(false);
   });
 
+  it("is 2 for a Python older than the plugin needs, said as such rather than sent to install pytest", async () => {
+    // An interpreter that says it is Python 3.6 and whose pytest fails at start, as grimoire-run's plugin fails on 3.6.
+    const p = project({
+      "old-python": "#!/bin/sh\nif [ \"$1\" = -c ]; then exec python3 -c \"import sys; sys.version_info = (3, 6, 15, 'final', 0)\n$2\"; fi\nexec python3 -S \"$@\"\n",
+      "tests/http/test_a.py": PASS,
+    });
+    fs.chmodSync(path.join(p.root, "old-python"), 0o755);
+    for (const mode of [["--parallel"], []]) {
+      const result = await runCli([...mode, "--python", "./old-python"], { cwd: p.root });
+      expect(result.code, result.stdout + result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/old-python \(chosen from --python\) is Python 3\.6\.15: grimoire-run's pytest plugin needs Python 3\.7 or newer \(its fork server 3\.8 or newer\)/);
+    }
+  });
+
   it("counts a pytest killed by a signal as failed, names the signal, and goes on", async () => {
     const p = project({
       "tests/http/test_crash.py": "import os, signal\n\ndef test_crash():\n    os.kill(os.getpid(), signal.SIGKILL)\n",
