@@ -862,6 +862,8 @@ class Recorder:
         self.phase_seconds = {}
         # The test between its start and its end (setup to teardown), if any: the one a stop interrupts.
         self.running = None
+        # Node ids of package and folder collectors: pytest 7 names a package by its __init__.py, which is no test file.
+        self.folders = set()
 
     def _failure(self, report):
         """What a failed report says: its one-line message always, its text and captured output while the budget lasts."""
@@ -921,6 +923,8 @@ class Recorder:
         if outcome.excinfo is not None:
             return
         report = outcome.get_result()
+        if isinstance(collector, _FOLDER_COLLECTORS):
+            self.folders.add(collector.nodeid)
         if _is_doctest_textfile(collector) and report is not None and report.passed and not report.result:
             self.empty_texts.add(str(collector.path))
 
@@ -929,7 +933,7 @@ class Recorder:
             self._write({"t": "collect-error", "nodeid": report.nodeid, "path": _absolute(self.config, report.nodeid), **self._failure(report)})
             return
         # A class or other collector inside a file ("::") that passed says nothing of the file: no stat for it.
-        if not report.nodeid or ("::" in report.nodeid and not report.skipped):
+        if not report.nodeid or ("::" in report.nodeid and not report.skipped) or (report.nodeid in self.folders and not report.skipped):
             return
         path = _absolute(self.config, report.nodeid)
         if not _isfile(path):
