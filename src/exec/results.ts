@@ -54,6 +54,18 @@ export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason:
   return { status: "failed", reason: PYTEST_EXIT_REASONS[code] ?? `pytest exited with code ${code}` };
 }
 
+/** Why a file stopped by the run (fail-fast, -x) is a failure all the same: a test of its own had failed by then. */
+const FAILED_BEFORE_STOP = "a test of it failed before the run stopped it";
+
+/**
+ * A file the run stopped after one of its own tests had failed failed: not merely cancelled (its test failed, as the
+ * summary's counts say). Only a failure recorded before the stop interrupted a test: one after it may be the stop's
+ * doing (its server killed under it), and leaves the file cancelled.
+ */
+function failedBeforeItsStop(verdict: { status: FileStatus; reason: string | null }, failedItself: boolean): { status: FileStatus; reason: string | null } {
+  return verdict.status === "cancelled" && failedItself ? { status: "failed", reason: FAILED_BEFORE_STOP } : verdict;
+}
+
 /** Whether the process recorded a failed test or a collection error anywhere. */
 function failedAnywhere(records: ProcessRecords): boolean {
   return [...records.files.values()].some((file) => file.collectError || failedTests(file.counts) > 0);
@@ -83,7 +95,7 @@ function withinProcessTime(cases: readonly TestCase[], processSeconds: number): 
 
 /** The result of a file that had a pytest process of its own. */
 export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResult {
-  const { status, reason } = statusOf(outcome);
+  const { status, reason } = failedBeforeItsStop(statusOf(outcome), (outcome.records?.failedBeforeStop.size ?? 0) > 0);
   const { counts, cases: measured } = allRecords(outcome.records);
   const cases = withinProcessTime(measured, outcome.durationSeconds);
   return {
@@ -184,15 +196,16 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
     const seconds = base.cases.reduce((sum, c) => sum + c.seconds, 0);
     clock += seconds;
     if (path === inProgress) {
+      const { status, reason } = failedBeforeItsStop(process, records?.failedBeforeStop.has(path) === true);
       return {
         ...base,
-        status: process.status,
+        status,
         exitCode: outcome.exitCode,
         signal: outcome.signal,
         durationSeconds: roundSeconds(Math.max(seconds, run.startSeconds + outcome.durationSeconds - (clock - seconds))),
         tests: file?.counts ?? null,
         tail: outcome.tail,
-        reason: process.reason,
+        reason,
         ...(records?.stoppedIn?.path === path ? { stoppedIn: records.stoppedIn.nodeid } : {}),
       };
     }

@@ -43,6 +43,8 @@ export interface ProcessRecords {
   ini: PytestIni | null;
   /** The test a stop of grimoire-run's (a timeout, fail-fast, an interrupt) interrupted, with its file; null when none was running. */
   stoppedIn: { nodeid: string; path: string } | null;
+  /** Files with a failed test or a collection error recorded before any stop interrupted a test: failures of their own, not the stop's doing. */
+  failedBeforeStop: ReadonlySet<string>;
 }
 
 export interface PytestIni {
@@ -118,6 +120,7 @@ export function parseRecords(text: string): ProcessRecords {
   const linked = new Map<string, string[]>();
   let ini: PytestIni | null = null;
   let stoppedIn: { nodeid: string; path: string } | null = null;
+  const failedBeforeStop = new Set<string>();
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
@@ -143,6 +146,7 @@ export function parseRecords(text: string): ProcessRecords {
     } else if (record.t === "collect-error" && typeof record.path === "string") {
       const file = fileOf(record.path);
       file.collectError = true;
+      if (stoppedIn === null) failedBeforeStop.add(record.path);
       file.counts.errors++;
       const failure = failureOf(record, "collect");
       file.cases.push({ nodeid: record.nodeid ?? "", outcome: "error", seconds: 0, ...(failure === null ? {} : { failures: [failure] }) });
@@ -157,6 +161,7 @@ export function parseRecords(text: string): ProcessRecords {
       const category = record.category ?? "";
       const counted = COUNTED[category];
       if (counted !== undefined) file.counts[counted]++;
+      if ((category === "failed" || category === "error") && stoppedIn === null) failedBeforeStop.add(record.path);
       const outcome: TestOutcome | null = counted === undefined ? (record.when === "call" ? "passed" : null) : (category === "error" ? "error" : (category as TestOutcome));
       const key = `${record.path}\0${record.nodeid}`;
       let known = tests.get(key);
@@ -194,7 +199,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini, stoppedIn };
+  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop };
 }
 
 /** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
@@ -221,6 +226,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     linked: records.linked,
     ini: records.ini,
     stoppedIn: records.stoppedIn === null ? null : { nodeid: records.stoppedIn.nodeid, path: relative(records.stoppedIn.path) },
+    failedBeforeStop: new Set([...records.failedBeforeStop].map(relative)),
   };
 }
 

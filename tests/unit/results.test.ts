@@ -61,6 +61,24 @@ describe("the status of a file from its pytest process", () => {
     expect(statusOf(outcome({ exitCode: 1 })).reason).toBe("tests failed");
   });
 
+  it("takes a file the run stopped after a test of its own failed for failed, not cancelled; one with no failure of its own stays cancelled", () => {
+    const file = "tests/http/test_a.py";
+    const failedFirst = records([collected({ [file]: 2 }), test(file, "bad", "setup", ""), test(file, "bad", "call", "failed"), test(file, "bad", "teardown", "")]);
+    expect(resultOfFile(RUN, outcome({ exitCode: null, cancelled: true, records: failedFirst }))).toMatchObject({ status: "failed", reason: "a test of it failed before the run stopped it" });
+    expect(resultOfFile(RUN, outcome({ exitCode: null, cancelled: true, records: records([collected({ [file]: 2 }), ...passing(file, "ok")]) })).status).toBe("cancelled");
+    // A failure after the stop interrupted a test may be the stop's doing (its server killed under it).
+    const failedAfter = records([collected({ [file]: 2 }), test(file, "slow", "setup", ""), { t: "stopped", nodeid: `${file}::slow`, path: file }, test(file, "slow", "call", "failed")]);
+    expect(resultOfFile(RUN, outcome({ exitCode: null, cancelled: true, records: failedAfter })).status).toBe("cancelled");
+    // In a shared process, the file the stop found running, by its own tests only.
+    const other = "tests/http/test_b.py";
+    const pack = records([collected({ [other]: 1, [file]: 2 }), test(other, "bad", "setup", ""), test(other, "bad", "call", "failed"), test(other, "bad", "teardown", ""), ...passing(file, "ok")]);
+    const byPath = Object.fromEntries(resultsOfSerialRun(RUN, [other, file], outcome({ exitCode: null, cancelled: true, records: pack })).map((r) => [r.path, r.status]));
+    expect(byPath).toEqual({ [other]: "failed", [file]: "cancelled" });
+    const packFailedInProgress = records([collected({ [other]: 1, [file]: 2 }), ...passing(other, "ok"), test(file, "bad", "setup", ""), test(file, "bad", "call", "failed"), test(file, "bad", "teardown", "")]);
+    const stopped = resultsOfSerialRun(RUN, [other, file], outcome({ exitCode: null, cancelled: true, records: packFailedInProgress })).find((r) => r.path === file);
+    expect(stopped).toMatchObject({ status: "failed", reason: "a test of it failed before the run stopped it" });
+  });
+
   it("keeps the tail only where it helps: failures", () => {
     expect(resultOfFile(RUN, outcome()).tail).toEqual([]);
     expect(resultOfFile(RUN, outcome({ exitCode: 1 })).tail).toEqual(["last line"]);
