@@ -852,6 +852,9 @@ class Recorder:
     def __init__(self, config, out):
         self.config = config
         self.out = open(out, "a", encoding="utf-8", buffering=1)
+        # A process a test forked that carries on with the session (it never called os._exit) is not this one: its
+        # reports would count the tests again.
+        self.pid = os.getpid()
         # Files collection went through, in its order: those with no test selected count too (as 0).
         self.collected_files = {}
         # Text files pytest's doctest plugin collected that hold no example: not test files (plain pytest says nothing of them).
@@ -879,7 +882,8 @@ class Recorder:
         return detail
 
     def _write(self, record):
-        self.out.write(_dumps(record) + "\n")
+        if os.getpid() == self.pid:
+            self.out.write(_dumps(record) + "\n")
 
     def pytest_collection_finish(self, session):
         counts = dict(self.collected_files)

@@ -955,3 +955,29 @@ def test_listing_names_the_plugins_options_that_act_on_the_whole_session(plugin_
     ]
     _, plain = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "-p", "session_wide", "-o", "addopts=", "tests")
     assert plain["options"]["sessionWide"] == []
+
+
+def test_records_are_the_process_own_not_those_of_a_fork_that_carries_on_with_the_session(plugin_pytester, monkeypatch):
+    """A test that forks and forgets os._exit: its child runs the rest of the session too, and must not count the tests again."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "test_fork.py": """\
+                import os
+
+                def test_forks():
+                    if os.fork() == 0:
+                        return  # the child carries on with pytest's session
+                    os.wait()
+
+                def test_after():
+                    pass
+            """,
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    plugin_pytester.runpytest_subprocess(*PLUGIN, "test_fork.py")
+    calls = [record["nodeid"] for record in records(root / "results.jsonl") if record["t"] == "test" and record["when"] == "call"]
+    assert calls == ["test_fork.py::test_forks", "test_fork.py::test_after"]
+    assert [record["t"] for record in records(root / "results.jsonl")].count("finish") == 1
