@@ -265,6 +265,24 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("leaves a file's own multiprocessing children joined at its end, as a fresh process does, where the server imported multiprocessing", async () => {
+    // multiprocessing's exit handler joins the non-daemonic children a test started: registered in the server, it was dropped with the server's.
+    const test = [
+      "import multiprocessing, pathlib, time",
+      "def write():",
+      "    time.sleep(0.5)",
+      "    pathlib.Path('child-wrote').write_text('yes')",
+      "def test_starts_a_child():",
+      "    multiprocessing.get_context('fork').Process(target=write).start()",
+      "",
+    ].join("\n");
+    const p = project({ "tests/http/test_child.py": test });
+    const result = await runCli(["--parallel", "--preload", "multiprocessing.pool"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(p.read("child-wrote")).toBe("yes");
+    expect(result.stderr + result.stdout).not.toMatch(/left \d+ process/);
+  });
+
   it("imports once what the conftests import from an installed package (auto-preload), never what reads a file's own variables or starts a thread", async () => {
     // Three installed packages (a site-packages folder on PYTHONPATH), each noting its imports in the project folder, and the conftest importing them.
     const site = (name: string, extra = "") => ({ [`site-packages/${name}/__init__.py`]: `import os\n${extra}\nwith open("imports.txt", "a") as out:\n    out.write("${name} " + str(os.getpid()) + "\\n")\n` });
