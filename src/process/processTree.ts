@@ -73,10 +73,12 @@ export function descendantsOf(table: ProcessTable, roots: Iterable<number>): Set
   return found;
 }
 
-/** What a scan sees: the process table, and on Linux every readable process environment. */
+/** What a scan sees: the process table, and on Linux every readable process environment and each process group's members. */
 export interface ProcessSnapshot {
   table: ProcessTable;
   environ: ReadonlyMap<number, Buffer>;
+  /** Pids by process group (Linux); absent or empty elsewhere. */
+  groups?: ReadonlyMap<number, number[]>;
 }
 
 let lastSnapshot: { at: number; snapshot: Promise<ProcessSnapshot> } | null = null;
@@ -90,7 +92,7 @@ let lastSnapshot: { at: number; snapshot: Promise<ProcessSnapshot> } | null = nu
 export function takeSnapshot(notBefore = performance.now()): Promise<ProcessSnapshot> {
   const now = performance.now();
   if (lastSnapshot !== null && lastSnapshot.at >= notBefore) return lastSnapshot.snapshot;
-  const snapshot = (async (): Promise<ProcessSnapshot> => ({ environ: readEnvirons(), table: await processTable() }))();
+  const snapshot = (async (): Promise<ProcessSnapshot> => ({ environ: readEnvirons(), groups: readGroups(), table: await processTable() }))();
   lastSnapshot = { at: now, snapshot };
   return snapshot;
 }
@@ -123,6 +125,39 @@ function readEnvirons(): Map<number, Buffer> {
     }
   }
   return environ;
+}
+
+/**
+ * Every process's group, from /proc/PID/stat (Linux; elsewhere none). A process a forked file forked without an exec
+ * carries neither the file's marker (its /proc environ is the fork server's) nor, once the file has exited, a parent in
+ * the tree: its group is what still says whose it is.
+ */
+function readGroups(): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  if (process.platform !== "linux") return groups;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync("/proc");
+  } catch {
+    return groups;
+  }
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, "latin1");
+    } catch {
+      continue; // gone
+    }
+    // "pid (comm) state ppid pgrp …": the command may hold spaces and parentheses; the fields after its last ")" do not.
+    const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+    if (!Number.isInteger(pgrp) || pgrp <= 0) continue;
+    const members = groups.get(pgrp);
+    if (members === undefined) groups.set(pgrp, [pid]);
+    else members.push(pid);
+  }
+  return groups;
 }
 
 /**
@@ -250,6 +285,7 @@ export async function killTrees(trees: readonly ProcessTree[], options: KillOpti
     for (const pid of descendantsOf(snapshot.table, [...known].filter(edges.isAlive))) known.add(pid);
     for (const tree of trees) {
       if (tree.marker !== null) for (const pid of markedIn(snapshot, tree.marker)) known.add(pid);
+      if (tree.group !== false) for (const pid of snapshot.groups?.get(tree.pid) ?? []) known.add(pid);
     }
   };
   const alive = (): number[] => [...known].filter(edges.isAlive);

@@ -233,6 +233,19 @@ def test_starts_a_daemon_and_forgets_it():
     // The second left only a daemon outside its group: the sweep at the end of the run finds it.
     expect(result.stderr).toMatch(/killed 1 leftover process started by the tests \(pid \d+: \S*python\S* -c import time; time\.sleep\(600\) GRIMOIRE_MARK_leftover_\w+\)$/m);
   });
+
+  it("says so of a process a test forked without an exec, too, forked file or not", async () => {
+    // Its /proc environ is the fork server's (no marker), and its parent is gone: only its process group says whose it is.
+    const p = project({
+      "tests/http/test_forks.py": "import os, time\n\ndef test_forks_and_forgets():\n    if os.fork() == 0:\n        time.sleep(600)\n        os._exit(0)\n",
+    });
+    for (const mode of [[], ["--no-fork-server"]]) {
+      const result = await runCli(["--parallel", ...mode], { cwd: p.root });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/tests\/http\/test_forks\.py left 1 process running after pytest exited \(pid \d+: .+\); grimoire-run killed it$/m);
+      expect(processesIn(p.root)).toEqual([]);
+    }
+  });
 });
 
 describe("what ends by itself as pytest exits", () => {
