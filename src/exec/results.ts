@@ -15,7 +15,7 @@ export interface ProcessOutcome extends Omit<ProcessReport, "leftovers" | "survi
 /** pytest's documented exit codes, in words for the summary. */
 const PYTEST_EXIT_REASONS: Record<number, string> = {
   1: "tests failed",
-  2: "pytest was interrupted (often an error while collecting tests)",
+  2: "pytest was interrupted (exit code 2: an error while collecting tests, a KeyboardInterrupt in a test, or pytest.exit)",
   3: "pytest hit an internal error",
   [PYTEST_USAGE_ERROR]: "pytest usage error (check the node ids and paths given, -k, -m, and the arguments after --)",
 };
