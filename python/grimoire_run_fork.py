@@ -12,7 +12,6 @@ answer, read by the server's reaper.
 
 import _imp
 import atexit
-import functools
 import gc
 import io
 import os
@@ -307,27 +306,45 @@ def _quiet_rewrite_warning_for_server_imports():
     hook.__init__ = __init__
 
 
-# gc's own functions, before _see_server_objects_when_asked puts its own in their place.
-_gc_get_objects, _gc_get_referrers = gc.get_objects, gc.get_referrers
+# Whether the server's objects are still frozen in this child, whether the child is asking gc for itself (its audit
+# hook then does nothing), and the ids of the server's open files, once unfrozen: not the file's to flush at its end.
+_server_objects = {"frozen": False, "ours": False, "files": frozenset()}
 
 
 def _see_server_objects_when_asked():
     """The server froze what it holds out of the collector's reach, and gc.get_objects and gc.get_referrers skip
     frozen objects: a test looking for a leak (who refers to the root logger's handler?) saw none and passed. The
-    first call of either unfreezes them, as they are in a fresh process, and gives gc its own functions back; files
-    that never ask keep the collections that skip them.
+    first call of either unfreezes them, as they are in a fresh process; files that never ask keep the collections
+    that skip them. An audit hook, which runs before the call and is gone when it looks: a Python function in gc's
+    place would itself have been a frame the call finds (trio's test that no cyclic garbage refers to a coroutine).
     """
+    _server_objects["frozen"] = True
 
-    def unfreezing(function):
-        @functools.wraps(function)
-        def call(*args, **kwargs):
-            gc.unfreeze()
-            gc.get_objects, gc.get_referrers = _gc_get_objects, _gc_get_referrers
-            return function(*args, **kwargs)
+    def unfreeze_on_first_look(event, args):
+        if _server_objects["frozen"] and not _server_objects["ours"] and event in ("gc.get_objects", "gc.get_referrers"):
+            _server_objects["frozen"] = False
+            _server_objects["ours"] = True
+            try:
+                own = {id(handle) for handle in _buffered_files()}
+                gc.unfreeze()
+                _server_objects["files"] = frozenset(id(handle) for handle in _buffered_files()) - own
+            finally:
+                _server_objects["ours"] = False
 
-        return call
+    sys.addaudithook(unfreeze_on_first_look)
 
-    gc.get_objects, gc.get_referrers = unfreezing(_gc_get_objects), unfreezing(_gc_get_referrers)
+
+def _buffered_files():
+    """The open files the collector lists whose writes a buffer may hold: text ones first, so that what they flush into
+    their buffer is flushed in turn."""
+    text, binary = [], []
+    for obj in gc.get_objects():
+        kind = type(obj)  # not isinstance: it would ask a proxy object for its __class__
+        if issubclass(kind, io.TextIOWrapper):
+            text.append(obj)
+        elif issubclass(kind, (io.BufferedWriter, io.BufferedRandom)):
+            binary.append(obj)
+    return text + binary
 
 
 def _flush_files_left_open():
@@ -335,17 +352,13 @@ def _flush_files_left_open():
 
     The child ends with os._exit (it must not unwind into the server's code),
     which skips the interpreter's teardown. Only the file's own objects are
-    looked at: the server's were frozen out of the collector's lists. Text
-    files first, so that what they flush into their buffer is flushed in turn.
+    looked at: the server's were frozen out of the collector's lists, or,
+    where a test's gc.get_objects unfroze them, noted as the server's then.
     """
-    text, binary = [], []
-    for obj in _gc_get_objects():
-        kind = type(obj)  # not isinstance: it would ask a proxy object for its __class__
-        if issubclass(kind, io.TextIOWrapper):
-            text.append(obj)
-        elif issubclass(kind, (io.BufferedWriter, io.BufferedRandom)):
-            binary.append(obj)
-    for handle in text + binary:
+    _server_objects["ours"] = True
+    for handle in _buffered_files():
+        if id(handle) in _server_objects["files"]:
+            continue
         try:
             if not handle.closed:
                 handle.flush()

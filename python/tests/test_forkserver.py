@@ -301,9 +301,15 @@ def test_a_forked_file_sees_every_object_gc_would_show_a_fresh_process_and_sys_e
         tmp_path / "p",
         {
             "test_probe.py": """\
-                import gc, json, logging, sys
+                import asyncio, gc, json, logging, sys
+
+                async def referrers_of_a_local():
+                    # Held by the running coroutine's frame alone: no referrer gc can see, as in a fresh process.
+                    local = object()
+                    return len(gc.get_referrers(local))
 
                 def test_probe():
+                    first_look = asyncio.run(referrers_of_a_local())
                     handler = logging.NullHandler()
                     logging.getLogger().addHandler(handler)
                     holders = [ref for ref in gc.get_referrers(handler) if isinstance(ref, list)]
@@ -313,6 +319,7 @@ def test_a_forked_file_sees_every_object_gc_would_show_a_fresh_process_and_sys_e
                             "modules_refer_to_pytest": any(ref is sys.modules for ref in gc.get_referrers(sys.modules["pytest"])),
                             "frozen_after": gc.get_freeze_count(),
                             "gc_functions_back": gc.get_objects.__module__ == "gc",
+                            "referrers_of_a_local": first_look,
                         }, handle)
             """,
             "exits/conftest.py": "import sys\nsys.exit('the test database is not running: start it first')\n",
@@ -324,7 +331,7 @@ def test_a_forked_file_sees_every_object_gc_would_show_a_fresh_process_and_sys_e
     server.expect("started", id=1)
     server.expect("exited", id=1, code=0)
     probe = json.loads((root / "probe.json").read_text())
-    assert probe == {"root_handlers_hold_it": True, "modules_refer_to_pytest": True, "frozen_after": 0, "gc_functions_back": True}
+    assert probe == {"root_handlers_hold_it": True, "modules_refer_to_pytest": True, "frozen_after": 0, "gc_functions_back": True, "referrers_of_a_local": 0}
     server.run(2, [*QUIET, "exits"], root)
     server.expect("started", id=2)
     server.expect("exited", id=2, code=1)
