@@ -72,6 +72,9 @@ const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 /** A preload that did nothing: cancelled, a server gone, or nothing to ask for. */
 const nothingPreloaded = (): PreloadOutcome => ({ modules: [], refused: [], unsafe: null });
 
+/** How the server's own message begins when the Python is too old for it (python/grimoire_run_forkserver.py). */
+const NEEDS_PYTHON = "the fork server needs Python";
+
 export class ForkServer {
   /** What became of the modules it was asked to preload. */
   preloaded: { modules: string[]; refused: PreloadRefusal[] } = { modules: [], refused: [] };
@@ -133,9 +136,12 @@ export class ForkServer {
         resolve(problem);
       };
       const timer = setTimeout(() => settle(`it was not ready within ${FORK_SERVER_READY_TIMEOUT_MS / 1000}s`), FORK_SERVER_READY_TIMEOUT_MS);
-      void child.exited.then((exit) =>
-        settle(exit.spawnError !== null ? exit.spawnError.message : `it exited (code ${String(exit.code)}) ${stderr.trim().split("\n").slice(-3).join(" ")}`.trim()),
-      );
+      void child.exited.then((exit) => {
+        const said = stderr.trim().split("\n");
+        // Its own reason, where it gave one (a Python too old for it), said as it is.
+        if (exit.spawnError === null && said.length === 1 && (said[0] ?? "").startsWith(NEEDS_PYTHON)) settle(`it ${(said[0] ?? "").slice("the fork server ".length)}`);
+        else settle(exit.spawnError !== null ? exit.spawnError.message : `it exited (code ${String(exit.code)}) ${said.slice(-3).join(" ")}`.trim());
+      });
       server.onEvents(child, (event) => {
         if (event.op === "ready") {
           server.preloaded = { modules: event.preloaded ?? [], refused: event.refused ?? [] };

@@ -190,6 +190,10 @@ function missingVerdict(result: FileResult, suites: Node[]): { kind: "error" | "
   if (failedOnItsOwn(result.status) && !reported) {
     return { kind: "error", message: result.reason ?? (result.status === "timeout" ? "timed out" : "failed") };
   }
+  // The test a stop interrupted, in a file whose report has failures of its own: pytest's report leaves it out.
+  if (result.stoppedIn !== undefined) {
+    return result.status === "timeout" ? { kind: "error", message: result.reason ?? "timed out" } : { kind: "skipped", message: `stopped by the run${result.reason === null ? "" : ` (${result.reason})`}` };
+  }
   return null;
 }
 

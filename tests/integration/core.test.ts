@@ -410,6 +410,23 @@ describe("exit codes", () => {
     }
   });
 
+  it("starts each file afresh on a Python too old for the fork server, saying so in a line, and passes", async () => {
+    // An interpreter whose fork server finds itself on Python 3.7; its pytest runs as any.
+    const p = project({
+      "py37": [
+        "#!/bin/sh",
+        'if [ "$1" = -m ] && [ "$2" = grimoire_run_forkserver ]; then shift 2; exec python3 -c "import runpy, sys; sys.version_info = (3, 7, 16, \'final\', 0); runpy.run_module(\'grimoire_run_forkserver\', run_name=\'__main__\')" "$@"; fi',
+        'exec python3 "$@"',
+        "",
+      ].join("\n"),
+      "tests/http/test_a.py": PASS,
+    });
+    fs.chmodSync(path.join(p.root, "py37"), 0o755);
+    const result = await runCli(["--parallel", "--python", "./py37"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^starting each pytest afresh: the fork server is not available \(it needs Python 3\.8 or newer; this is Python 3\.7\.16\)$/m);
+  });
+
   it("counts a pytest killed by a signal as failed, names the signal, and goes on", async () => {
     const p = project({
       "tests/http/test_crash.py": "import os, signal\n\ndef test_crash():\n    os.kill(os.getpid(), signal.SIGKILL)\n",

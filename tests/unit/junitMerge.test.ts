@@ -76,6 +76,18 @@ describe("the merged JUnit report", () => {
     expect(other.testcase[0]).toMatchObject({ classname: "tests.other", name: "test_waits", skipped: { message: "cancelled while running" } });
   });
 
+  it("names the interrupted test beside a report's own failures too: a hang after a failure, a file stopped after its test failed", () => {
+    const xml = mergeJUnit([
+      { result: fileResult({ path: "tests/slow.py", status: "timeout", reason: "no result within the 1s time limit", stoppedIn: "tests/slow.py::test_hangs" }), results: [], xml: pytestReport("tests.slow", 1) },
+      { result: fileResult({ path: "tests/b.py", status: "failed", reason: "a test of it failed before the run stopped it", stoppedIn: "tests/b.py::test_slow" }), results: [], xml: pytestReport("tests.b", 1) },
+    ]);
+    const [slow, b] = parse(xml).testsuites.testsuite;
+    expect(slow.testcase.at(-1)).toMatchObject({ name: "test_hangs", error: { message: "no result within the 1s time limit" } });
+    expect(slow).toMatchObject({ tests: "3", failures: "1", errors: "1" });
+    expect(b.testcase.at(-1)).toMatchObject({ name: "test_slow", skipped: { message: "stopped by the run (a test of it failed before the run stopped it)" } });
+    expect(b).toMatchObject({ tests: "3", failures: "1", skipped: "1" });
+  });
+
   it("with --flaky-result pass, folds a flaky file's failed attempts into its passing one, as Surefire writes reruns; with fail, shows both", () => {
     const executions = [
       { result: fileResult({ path: "tests/a.py", status: "failed", attempt: 1 }), results: [], xml: pytestReport("tests.a", 1) },
