@@ -15,6 +15,7 @@ import { plural } from "../format.js";
 import { runHook, type HookContext } from "./hooks.js";
 import type { ManagedSettings } from "../config/managedSettings.js";
 import type { CloneManager, DatabaseClone } from "./database.js";
+import { cloneOfTestDatabase } from "./databaseNames.js";
 import { redactPassword } from "./databaseNames.js";
 import { startServer, type RunningServer } from "./server.js";
 
@@ -88,7 +89,13 @@ export class ManagedEnvironment {
       databases = await CloneManager.connect(settings.database.templateUrl, crypto.randomBytes(4).toString("hex"));
       try {
         const stale = await databases.dropStaleClones();
-        if (stale.length > 0) context.events.emit({ type: "notice", message: `dropped ${plural(stale.length, "database clone")} an earlier run left behind: ${stale.join(", ")}` });
+        if (stale.length > 0) {
+          // pytest-django's test databases named after a clone go with it, and are said as what they are.
+          const template = databases.template;
+          const testDatabases = stale.filter((name) => cloneOfTestDatabase(template, name) !== null).length;
+          const what = testDatabases === 0 ? plural(stale.length, "database clone") : `${plural(stale.length, "database")} (${plural(stale.length - testDatabases, "clone")}, ${plural(testDatabases, "pytest-django test database")})`;
+          context.events.emit({ type: "notice", message: `dropped ${what} an earlier run left behind: ${stale.join(", ")}` });
+        }
         if (!(await databases.templateExists())) {
           if (settings.setup === null) {
             throw new UsageError(`the template database "${databases.template}" does not exist: create and migrate it, or pass --setup CMD to fill it (grimoire-run then creates it empty first)`);

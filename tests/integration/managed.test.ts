@@ -212,11 +212,14 @@ describe("cleanup", () => {
     expect(processesIn(p.root)).toEqual([]);
     expect(afterKill.stderr).toMatch(/grimoire-run watchdog: .* ended the \d+ processes the run left running .*Its database clones are dropped by the next run with the same --database-url\./);
     expect(await clones()).toHaveLength(1);
+    // And the test database pytest-django would have made from the clone's name, which its killed session never dropped.
+    const [clone] = await clones();
+    await pg.query(`CREATE DATABASE "test_${clone}_gw0"`);
 
     p.write("tests/e2e/test_hang.py", isolatedTest("x"));
     const next = await runCli(managedArgs(mark, db), { cwd: p.root });
     expect(next.code, next.stdout + next.stderr).toBe(0);
-    expect(next.stdout).toMatch(/dropped 1 database clone an earlier run left behind: shop_\d+_grimoire_[0-9a-f]{8}_1/);
+    expect(next.stdout).toMatch(/dropped 2 databases \(1 clone, 1 pytest-django test database\) an earlier run left behind: (shop_\d+_grimoire_[0-9a-f]{8}_1|test_shop\S+_gw0), /);
     expect(await clones()).toEqual([]);
   });
 
