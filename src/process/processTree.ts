@@ -92,7 +92,10 @@ let lastSnapshot: { at: number; snapshot: Promise<ProcessSnapshot> } | null = nu
 export function takeSnapshot(notBefore = performance.now()): Promise<ProcessSnapshot> {
   const now = performance.now();
   if (lastSnapshot !== null && lastSnapshot.at >= notBefore) return lastSnapshot.snapshot;
-  const snapshot = (async (): Promise<ProcessSnapshot> => ({ environ: readEnvirons(), groups: readGroups(), table: await processTable() }))();
+  const snapshot = (async (): Promise<ProcessSnapshot> => {
+    const pids = otherPids();
+    return { environ: readEnvirons(pids), groups: readGroups(pids), table: await processTable() };
+  })();
   lastSnapshot = { at: now, snapshot };
   return snapshot;
 }
@@ -106,20 +109,23 @@ async function processTable(): Promise<ProcessTable> {
   }
 }
 
-function readEnvirons(): Map<number, Buffer> {
-  const environ = new Map<number, Buffer>();
-  if (process.platform !== "linux") return environ;
+/** Every process but this one, from /proc (Linux; elsewhere none). */
+function otherPids(): number[] {
+  if (process.platform !== "linux") return [];
   let entries: string[];
   try {
     entries = fs.readdirSync("/proc");
   } catch {
-    return environ;
+    return [];
   }
-  for (const entry of entries) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
+  return entries.map(Number).filter((pid) => Number.isInteger(pid) && pid !== process.pid);
+}
+
+function readEnvirons(pids: readonly number[]): Map<number, Buffer> {
+  const environ = new Map<number, Buffer>();
+  for (const pid of pids) {
     try {
-      environ.set(pid, fs.readFileSync(`/proc/${entry}/environ`));
+      environ.set(pid, fs.readFileSync(`/proc/${pid}/environ`));
     } catch {
       // gone, or not ours to read
     }
@@ -132,21 +138,12 @@ function readEnvirons(): Map<number, Buffer> {
  * carries neither the file's marker (its /proc environ is the fork server's) nor, once the file has exited, a parent in
  * the tree: its group is what still says whose it is.
  */
-function readGroups(): Map<number, number[]> {
+function readGroups(pids: readonly number[]): Map<number, number[]> {
   const groups = new Map<number, number[]>();
-  if (process.platform !== "linux") return groups;
-  let entries: string[];
-  try {
-    entries = fs.readdirSync("/proc");
-  } catch {
-    return groups;
-  }
-  for (const entry of entries) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
+  for (const pid of pids) {
     let stat: string;
     try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, "latin1");
+      stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
     } catch {
       continue; // gone
     }
@@ -166,7 +163,7 @@ function readGroups(): Map<number, number[]> {
  * needed to ask. Linux only; elsewhere none.
  */
 export function processesMarked(marker: string): number[] {
-  return markedIn({ table: [], environ: readEnvirons() }, marker);
+  return markedIn({ table: [], environ: readEnvirons(otherPids()) }, marker);
 }
 
 /** Pids of every process (other than this one) whose environment holds `marker`. Linux only; elsewhere none. */
