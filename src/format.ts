@@ -31,6 +31,12 @@ const COUNT_WORDING: [keyof TestCounts, string, string][] = [
   ["deselected", "deselected", "deselected"],
 ];
 
+/** The first `limit` of `items`, comma-separated, then "and N more" for the rest. */
+export function nameSome(items: readonly string[], limit: number): string {
+  const named = items.slice(0, limit).join(", ");
+  return items.length > limit ? `${named} and ${items.length - limit} more` : named;
+}
+
 export function plural(count: number, word: string, many = `${word}s`): string {
   return `${count} ${count === 1 ? word : many}`;
 }

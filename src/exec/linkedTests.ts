@@ -5,7 +5,7 @@
  * only a file's own tests. Each file's process names its own; the run says
  * once what that means. Pure: node ids in, messages out.
  */
-import { plural } from "../format.js";
+import { nameSome, plural } from "../format.js";
 
 /** Node ids named in a message before "and N more". */
 const NAMED = 3;
@@ -29,7 +29,7 @@ export class LinkedTestTally {
       messages.push({
         type: "warning",
         message:
-          `pytest-dependency: ${plural(dependent.length, "test")} ${dependent.length === 1 ? "depends" : "depend"} on tests of other files (scope "session" or "package"), which their file's own process does not run, so pytest-dependency skipped ${dependent.length === 1 ? "it" : "them"}: ${named(dependent)}. ` +
+          `pytest-dependency: ${plural(dependent.length, "test")} ${dependent.length === 1 ? "depends" : "depend"} on tests of other files (scope "session" or "package"), which their file's own process does not run, so pytest-dependency skipped ${dependent.length === 1 ? "it" : "them"}: ${nameSome(dependent, NAMED)}. ` +
           "Plain pytest runs them once their dependencies pass; a run without --parallel (one pytest process) does too",
       });
     }
@@ -39,15 +39,10 @@ export class LinkedTestTally {
       messages.push({
         type: "notice",
         message:
-          `pytest-order: ${plural(ordered.length, "test")} in ${plural(files.size, "file")} ${ordered.length === 1 ? "has an order mark" : "have order marks"} that it applies to the whole session (its default --order-scope=session), and each file's process ordered its own tests only (${named(ordered)}). ` +
+          `pytest-order: ${plural(ordered.length, "test")} in ${plural(files.size, "file")} ${ordered.length === 1 ? "has an order mark" : "have order marks"} that it applies to the whole session (its default --order-scope=session), and each file's process ordered its own tests only (${nameSome(ordered, NAMED)}). ` +
           "A test that needs another file's to run before or after it does not get that here: a run without --parallel keeps the session's order, and pytest-order's --order-scope=module orders as this run does",
       });
     }
     return messages;
   }
-}
-
-function named(tests: readonly string[]): string {
-  const shown = tests.slice(0, NAMED).join(", ");
-  return tests.length > NAMED ? `${shown} and ${tests.length - NAMED} more` : shown;
 }

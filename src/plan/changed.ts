@@ -12,7 +12,7 @@ import type { ChangedFile, ChangeSet } from "../changes/git.js";
 import { matchingGlob } from "../changes/globs.js";
 import { join, parentOf, type ImportGraph } from "../changes/importGraph.js";
 import { CHANGED_FILES_NAMED, PYTEST_CONFIG_FILES } from "../defaults.js";
-import { plural } from "../format.js";
+import { nameSome, plural } from "../format.js";
 import type { TestFile } from "../model.js";
 import { compareCodeUnits } from "../projectPaths.js";
 
@@ -171,7 +171,7 @@ export function describeChanges(changes: ChangeSet): string {
   // Said with the verdict, even when nothing changed: a pre-push hook's "nothing changed" would read as all clear.
   const onlyUncommitted = changes.chosen === "head" ? "\n--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main)" : "";
   if (changes.files.length === 0) return `--changed: nothing changed since ${since}: no test to run${onlyUncommitted}`;
-  return `--changed: ${plural(changes.files.length, "file")} changed since ${since}: ${nameSome(changes.files.map(describeFile))}${onlyUncommitted}`;
+  return `--changed: ${plural(changes.files.length, "file")} changed since ${since}: ${nameSome(changes.files.map(describeFile), CHANGED_FILES_NAMED)}${onlyUncommitted}`;
 }
 
 /** What ran and why, one test file a line, then what no test depends on. */
@@ -179,7 +179,7 @@ export function describeSelection(selection: ChangedSelection): string[] {
   const lines = describeChanges(selection.changes).split("\n");
   if (selection.everything.length > 0) {
     const why = selection.everything.map((e) => (e.glob === null ? `${e.file} (pytest's configuration)` : `${e.file} (changed-always "${e.glob}")`));
-    lines.push(`--changed: running all ${plural(selection.candidates, "selected test file")}, because of ${nameSome(why)}`);
+    lines.push(`--changed: running all ${plural(selection.candidates, "selected test file")}, because of ${nameSome(why, CHANGED_FILES_NAMED)}`);
     return lines;
   }
   const running = [...selection.reasons.entries()].sort(([a], [b]) => compareCodeUnits(a, b));
@@ -190,7 +190,7 @@ export function describeSelection(selection: ChangedSelection): string[] {
   );
   for (const [file, reason] of running) lines.push(`  ${describeReason(file, reason)}`);
   if (selection.unrelated.length > 0) {
-    lines.push(`--changed: no selected test file imports ${nameSome(selection.unrelated)} (a file the tests read rather than import belongs in changed-always)`);
+    lines.push(`--changed: no selected test file imports ${nameSome(selection.unrelated, CHANGED_FILES_NAMED)} (a file the tests read rather than import belongs in changed-always)`);
   }
   return lines;
 }
@@ -219,9 +219,4 @@ function describeRef(changes: ChangeSet): string {
 
 function describeFile(file: ChangedFile): string {
   return file.deleted ? `${file.path} (deleted)` : file.path;
-}
-
-function nameSome(items: readonly string[]): string {
-  const named = items.slice(0, CHANGED_FILES_NAMED).join(", ");
-  return items.length > CHANGED_FILES_NAMED ? `${named} and ${items.length - CHANGED_FILES_NAMED} more` : named;
 }
