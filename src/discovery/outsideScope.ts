@@ -7,7 +7,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { toProjectPath } from "../projectPaths.js";
-import { plural } from "../format.js";
+import { matchingGlob } from "../changes/globs.js";
+import { nameSome, plural } from "../format.js";
 
 /** pytest's `python_files` default. */
 const DEFAULT_PATTERNS = ["test_*.py", "*_test.py"];
@@ -34,7 +35,8 @@ export function testFilesOutsideScope(request: OutsideScopeRequest): string[] {
   const root = path.resolve(request.root);
   // Entries with glob characters, and patterns with a folder in them, are pytest's to read: left alone here.
   const searched = request.testpaths.length > 0 ? request.testpaths.filter((entry) => !/[*?[]/.test(entry)).map((entry) => path.resolve(request.rootdir, entry)) : [path.join(root, "tests")];
-  const patterns = (request.pythonFiles.length > 0 ? request.pythonFiles : DEFAULT_PATTERNS).filter((pattern) => !pattern.includes("/")).map(globToRegExp);
+  // The changed-always globs' matcher reads pytest's fnmatch-style names as fnmatch does (`*`, `?`, `[…]`, `[!…]`).
+  const patterns = (request.pythonFiles.length > 0 ? request.pythonFiles : DEFAULT_PATTERNS).filter((pattern) => !pattern.includes("/"));
   const scope = request.scopeFolders.map((folder) => path.resolve(root, folder));
   const within = (file: string, folder: string): boolean => file === folder || file.startsWith(folder + path.sep);
   const found = new Set<string>();
@@ -52,7 +54,7 @@ export function testFilesOutsideScope(request: OutsideScopeRequest): string[] {
       const full = path.join(folder, entry.name);
       if (entry.isDirectory()) {
         if (!SKIPPED.test(entry.name)) walk(full);
-      } else if (entry.isFile() && patterns.some((pattern) => pattern.test(entry.name))) {
+      } else if (entry.isFile() && matchingGlob(patterns, entry.name) !== null) {
         found.add(toProjectPath(root, full));
       }
     }
@@ -76,30 +78,10 @@ export function outsideScopeNotice(files: readonly string[], request: Pick<Outsi
     groups.set(place, (groups.get(place) ?? 0) + 1);
   }
   const places = [...groups].map(([place, count]) => (place.endsWith(".py") ? place : `${place} (${plural(count, "file")})`));
-  const shown = places.length > NAMED ? `${places.slice(0, NAMED).join(", ")} and ${places.length - NAMED} more` : places.join(", ");
+  const shown = nameSome(places, NAMED);
   const whose = request.testpaths.length > 0 ? `its testpaths: ${request.testpaths.join(" ")}` : "under tests/";
   return (
     `left out: ${plural(files.length, "test file")} outside ${request.scopeFolders.join(" and ")} that plain pytest runs (${whose}): ${shown}. ` +
     `grimoire-run runs ${request.scopeFolders.join(" and ")} unless given folders: name them to run those too (grimoire-run --parallel tests)`
   );
-}
-
-/** pytest's fnmatch-style pattern (`*`, `?`, `[...]`) as a whole-name regular expression. */
-function globToRegExp(pattern: string): RegExp {
-  let source = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i] as string;
-    if (char === "*") source += ".*";
-    else if (char === "?") source += ".";
-    else if (char === "[") {
-      const end = pattern.indexOf("]", i + 1);
-      if (end === -1) source += "\\[";
-      else {
-        const body = pattern.slice(i + 1, end);
-        source += `[${body.startsWith("!") ? `^${body.slice(1)}` : body}]`;
-        i = end;
-      }
-    } else source += char.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${source}$`);
 }
