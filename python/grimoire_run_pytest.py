@@ -620,8 +620,7 @@ class Lister:
             "rootdir": str(config.rootpath),
             "inifile": None if config.inipath is None else str(config.inipath),
             # Where plain pytest with no arguments looks, and for what: what a run of the default folders leaves out.
-            "testpaths": [str(entry) for entry in config.getini("testpaths")],
-            "pythonFiles": [str(pattern) for pattern in config.getini("python_files")],
+            **_where_plain_pytest_looks(config),
             "args": [os.path.abspath(os.path.join(str(config.invocation_params.dir), arg.split("::", 1)[0])) for arg in config.args],
             "cacheDir": None if cache is None else str(getattr(cache, "_cachedir", "")) or None,
             # pytest-randomly's seed, for every file's process: one seed for the run, as pytest-xdist's workers share one.
@@ -663,6 +662,11 @@ class Lister:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
         return True
+
+
+def _where_plain_pytest_looks(config):
+    """pytest's testpaths (as written, relative to the rootdir) and python_files: what a run of the default folders leaves out."""
+    return {"testpaths": [str(entry) for entry in config.getini("testpaths")], "pythonFiles": [str(pattern) for pattern in config.getini("python_files")]}
 
 
 def _session_wide_options(option):
@@ -895,7 +899,7 @@ class Recorder:
             self._write({"t": "linked", "plugin": plugin, "tests": tests})
         if os.environ.get("GRIMOIRE_ANNOUNCE_COLLECTED"):
             # A serial run's one process, in place of the listing: where plain pytest with no arguments looks, and for what.
-            self._write({"t": "ini", "rootdir": str(self.config.rootpath), "testpaths": [str(entry) for entry in self.config.getini("testpaths")], "pythonFiles": [str(pattern) for pattern in self.config.getini("python_files")]})
+            self._write({"t": "ini", "rootdir": str(self.config.rootpath), **_where_plain_pytest_looks(self.config)})
             # A serial run learns its files from here: a line grimoire-run takes out of the output.
             self.out.flush()
             reporter = self.config.pluginmanager.getplugin("terminalreporter")
@@ -1088,8 +1092,10 @@ def _test_databases_in_memory():
         return False
 
 
-def _has_plugin_module(config, prefix):
-    return any(getattr(plugin, "__name__", "").startswith(prefix) for plugin in config.pluginmanager.get_plugins())
+def _has_plugin_module(config, package):
+    """Whether a module of `package` (it, or one below it) is a registered plugin: the plugin's own, by its module."""
+    names = (getattr(plugin, "__name__", None) for plugin in config.pluginmanager.get_plugins())
+    return any(isinstance(name, str) and (name == package or name.startswith(package + ".")) for name in names)
 
 
 def _linked_across_files(config, items):
@@ -1143,7 +1149,7 @@ def _files_at_once():
 
 
 def _has_pytest_django(config):
-    return any(getattr(plugin, "__name__", None) == "pytest_django.plugin" for plugin in config.pluginmanager.get_plugins())
+    return _has_plugin_module(config, "pytest_django")
 
 
 def _plugin_folder_out_of_pythonpath():
