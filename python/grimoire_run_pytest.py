@@ -49,6 +49,10 @@ selects only to divide a file among the processes of a split (--split).
   browser, through its own `connect_options` fixture; every test still gets a
   fresh browser context. A conftest of the project's that defines
   `connect_options` itself still wins.
+- GRIMOIRE_CLEANED_ONCE: the run emptied, before its first file, the folders
+  the listing named in its `cleanOnce` (pytest-playwright's --output, which
+  its session fixture empties at every session's start): this session leaves
+  them as they are, with what the files before it left there.
 - GRIMOIRE_PLAYWRIGHT_DRIVER (--browser-server): Playwright for Python talks
   to the slot's shared driver instead of starting one (grimoire_run_driver).
 - pytest-cov (--cov): the listing session records its options (from the
@@ -640,6 +644,9 @@ class Lister:
             "conflicts": _module_conflicts(config, self.files),
             # Folders whose conftest acts beyond its folder: every file's process loads it, as the plain run does.
             "sessionConftests": _session_conftests(config),
+            # Folders a plugin empties at the start of every session (pytest-playwright's --output): the run empties
+            # each once, before its first file, and no file's session empties it again.
+            "cleanOnce": _cleaned_once_per_run(session),
             "options": {
                 "maxfail": option.maxfail,
                 "lastFailed": bool(getattr(option, "lf", False)),
@@ -662,6 +669,47 @@ class Lister:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
         return True
+
+
+# pytest-playwright's session fixture that empties its --output folder (screenshots, traces and videos of failed tests)
+# at the start of a session, by the modules that define it.
+_OUTPUT_CLEANER = "delete_output_dir"
+_PLAYWRIGHT_MODULES = ("pytest_playwright.pytest_playwright", "pytest_playwright_asyncio.pytest_playwright")
+
+
+def _playwright_output_cleaners(session):
+    """pytest-playwright's definitions of its output folder's clean-up, or None where a conftest defines one of its own.
+
+    A session of one file among many would empty the folder, and the artifacts of the files that failed before it with
+    it. Where the project's conftest defines the fixture itself, what it does is the project's to say.
+    """
+    manager = getattr(session, "_fixturemanager", None)
+    definitions = getattr(manager, "_arg2fixturedefs", {}).get(_OUTPUT_CLEANER, [])
+    if not definitions or any(getattr(definition.func, "__module__", None) not in _PLAYWRIGHT_MODULES for definition in definitions):
+        return None
+    return definitions
+
+
+def _cleaned_once_per_run(session):
+    """What the run empties once before its first file, for every file's session not to: [{plugin, option, path}]."""
+    if _playwright_output_cleaners(session) is None:
+        return []
+    config = session.config
+    output = os.path.join(str(config.invocation_params.dir), str(config.getoption("--output")))
+    return [{"plugin": "pytest-playwright", "option": "--output", "path": os.path.abspath(output)}]
+
+
+class CleanedOnce:
+    """The run emptied the folders the listing named (GRIMOIRE_CLEANED_ONCE): this file's session leaves them as they are."""
+
+    def pytest_collection_finish(self, session):
+        # After collection, so that a pytest-playwright a conftest's pytest_plugins registers is found too.
+        for definition in _playwright_output_cleaners(session) or []:
+            definition.func = _leave_output_dir
+
+
+def _leave_output_dir(pytestconfig):
+    """pytest-playwright's output folder, emptied once by the run, keeps what the files before this one left in it."""
 
 
 def _where_plain_pytest_looks(config):
@@ -1200,6 +1248,8 @@ def pytest_configure(config):
         config.pluginmanager.register(ImportFirst(env["GRIMOIRE_IMPORT_FIRST"]), "grimoire-import-first")
     if env.get("GRIMOIRE_TESTS_SUBSET"):
         config.pluginmanager.register(TestsSubset(env["GRIMOIRE_TESTS_SUBSET"]), "grimoire-tests-subset")
+    if env.get("GRIMOIRE_CLEANED_ONCE"):
+        config.pluginmanager.register(CleanedOnce(), "grimoire-cleaned-once")
     if env.get("GRIMOIRE_LIST_FILE"):
         config.pluginmanager.register(Lister(config, env["GRIMOIRE_LIST_FILE"]), "grimoire-lister")
     elif env.get("GRIMOIRE_RESULTS_FILE"):

@@ -50,6 +50,7 @@ import { writeReportFiles } from "./report/reportFiles.js";
 import { colourEnabled, palette } from "./report/style.js";
 import { assignTags } from "./report/tags.js";
 import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } from "./report/terminal.js";
+import { cleanOnce } from "./run/cleanOnce.js";
 import { openTestEnvironment } from "./run/environment.js";
 import { finishRun, reportOutputs } from "./run/finish.js";
 import { newRunId } from "./run/logDir.js";
@@ -186,6 +187,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     let emptyPassed = false;
     let serialIni: PytestIni | null = null;
     const linkedTests = new LinkedTestTally();
+    // What a plugin empties at every session's start (pytest-playwright's --output) is emptied once, before the first file.
+    const cleanedOnce = config.mode === "parallel" && listing !== null && cleanOnce(config.root, listing.cleanOnce ?? []);
     const runBatch = createBatchRunner({
       root: config.root,
       python,
@@ -202,6 +205,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       baseEnv: io.env,
       importFirst: listing?.conflicts ?? {},
       runBasetemp: listing?.basetemp ?? null,
+      cleanedOnce,
       colour,
       columns: width === null ? null : Math.max(40, width - (plan.parallel ? tagColumnWidth(files.map((f) => f.path)) : 0)),
       timeoutSeconds: config.timeoutSeconds,

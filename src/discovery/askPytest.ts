@@ -55,10 +55,15 @@ export interface Listing {
   conflicts?: Record<string, string>;
   /** Folders (absolute) whose conftest defines a hook acting on the whole session, which every file's process must load. Absent: none. */
   sessionConftests?: string[];
-  /** pytest options in effect (from the arguments, addopts and PYTEST_ADDOPTS) that act across files. */
+  /**
+   * Folders a plugin empties at the start of every session, which the run empties once before its first file instead
+   * (pytest-playwright's --output, where no conftest defines its clean-up itself). Absent: none.
+   */
+  cleanOnce?: CleanOnce[];
   /** pytest's `testpaths` (relative to the rootdir, as written) and `python_files` patterns. Absent from an older plugin: none, and pytest's default. */
   testpaths?: string[];
   pythonFiles?: string[];
+  /** pytest options in effect (from the arguments, addopts and PYTEST_ADDOPTS) that act across files. */
   options: {
     maxfail: number;
     lastFailed: boolean;
@@ -76,6 +81,13 @@ export interface Listing {
      */
     sessionWide?: [string, string, "report" | "durations" | "splits"][];
   };
+}
+
+/** A folder a plugin empties at every session's start: which plugin, by which option, and the folder (absolute). */
+export interface CleanOnce {
+  plugin: string;
+  option: string;
+  path: string;
 }
 
 export interface ListingRequest {

@@ -132,6 +132,8 @@ export interface EnvSettings {
   columns: number | null;
   /** The run's numbered temporary folder (the listing's `basetemp`), in which each process of a parallel run makes its own basetemp; null: each makes its own numbered one, as pytest does. */
   runBasetemp?: string | null;
+  /** The run emptied the folders plugins empty at every session's start (the listing's cleanOnce): no process empties them again (GRIMOIRE_CLEANED_ONCE). */
+  cleanedOnce?: boolean;
 }
 
 export interface ProcessPlace {
@@ -189,6 +191,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   }
   setOrDelete(env, "GRIMOIRE_BASETEMP_NAME", place.basetempName);
   setOrDelete(env, "GRIMOIRE_RUN_BASETEMP", place.basetempName === undefined || place.basetempName === null ? null : (settings.runBasetemp ?? null));
+  setOrDelete(env, "GRIMOIRE_CLEANED_ONCE", settings.cleanedOnce === true ? "1" : null);
   setOrDelete(env, "GRIMOIRE_IMPORT_TIMES", place.importTimes === true ? "1" : null);
   setOrDelete(env, "GRIMOIRE_ONLY_FILES", place.onlyFile);
   const importFirst = settings.importFirst ?? {};

@@ -333,6 +333,50 @@ def test_default_again():
     expect(serial.stderr + serial.stdout).not.toMatch(/pytest-dependency:|pytest-html's/);
   });
 
+  it("empties pytest-playwright's output folder once, before the first file, and keeps every failed file's screenshots in it", async () => {
+    // A stand-in for pytest-playwright (not on this machine's package index), under its module name: its session fixture
+    // empties --output at every session's start, and a failed test leaves its screenshot there.
+    const stub = [
+      "import os, shutil, pytest",
+      "def pytest_addoption(parser):",
+      "    parser.addoption('--output', default='test-results')",
+      "@pytest.fixture(scope='session', autouse=True)",
+      "def delete_output_dir(pytestconfig):",
+      "    if os.path.exists(pytestconfig.getoption('--output')):",
+      "        shutil.rmtree(pytestconfig.getoption('--output'))",
+      "@pytest.hookimpl(hookwrapper=True)",
+      "def pytest_runtest_makereport(item):",
+      "    report = (yield).get_result()",
+      "    if report.when == 'call' and report.failed:",
+      "        folder = os.path.join(item.config.getoption('--output'), item.nodeid.replace('/', '-').replace(':', '-'))",
+      "        os.makedirs(folder, exist_ok=True)",
+      "        open(os.path.join(folder, 'test-failed-1.png'), 'w').close()",
+      "",
+    ].join("\n");
+    const files = ["a", "b", "c", "d"].map((name) => [`tests/e2e/test_${name}.py`, `def test_${name}():\n    assert False, 'shown in the screenshot'\n`]);
+    const screenshots = (root: string): string[] => fs.readdirSync(path.join(root, "test-results")).sort();
+    const stale = (root: string): void => {
+      fs.mkdirSync(path.join(root, "test-results", "from-the-last-run"), { recursive: true });
+    };
+    const p = project({ "pytest_playwright/__init__.py": "", "pytest_playwright/pytest_playwright.py": stub, "pytest.ini": "[pytest]\naddopts = -p pytest_playwright.pytest_playwright\n", ...Object.fromEntries(files) });
+    const env = testEnv({ PYTHONPATH: p.root });
+    const expected = ["tests-e2e-test_a.py--test_a", "tests-e2e-test_b.py--test_b", "tests-e2e-test_c.py--test_c", "tests-e2e-test_d.py--test_d"];
+    for (const args of [["--parallel", "-n", "2"], ["--parallel", "-n", "1"], ["--parallel", "-n", "2", "--pack"]]) {
+      stale(p.root);
+      const run = await runCli(args, { cwd: p.root, env });
+      expect(run.code, args.join(" ")).toBe(1);
+      // What the last run left is gone, as in a plain run; what each failed file left is kept.
+      expect(screenshots(p.root), args.join(" ")).toEqual(expected);
+    }
+    expect(processesIn(p.root)).toEqual([]);
+
+    // A conftest that defines the clean-up itself (keeping the folder) is the project's word: nothing is emptied.
+    fs.writeFileSync(path.join(p.root, "tests", "conftest.py"), "import pytest\n@pytest.fixture(scope='session')\ndef delete_output_dir():\n    pass\n");
+    stale(p.root);
+    expect((await runCli(["--parallel", "-n", "2"], { cwd: p.root, env })).code).toBe(1);
+    expect(screenshots(p.root)).toEqual(["from-the-last-run", ...expected]);
+  });
+
   it("says how many test files and modules with doctests it found, and the modules alone where no test file is left (--last-failed)", async () => {
     const p = project({
       "pytest.ini": "[pytest]\naddopts = --doctest-modules\n",

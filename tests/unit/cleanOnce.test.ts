@@ -1,0 +1,42 @@
+/**
+ * The folders a plugin empties at every session's start, emptied once by a
+ * parallel run: never the project's own folder or one above it.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanOnce } from "../../src/run/cleanOnce.js";
+
+const made: string[] = [];
+afterEach(() => {
+  for (const folder of made.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
+});
+
+function projectWith(...files: string[]): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-clean-once-"));
+  made.push(root);
+  for (const file of files) {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), "");
+  }
+  return root;
+}
+
+describe("cleanOnce", () => {
+  it("removes each folder with what it holds, and a missing one is no error", () => {
+    const root = projectWith("test-results/old/test-failed-1.png", "tests/test_a.py");
+    const folders = [path.join(root, "test-results"), path.join(root, "never-made")].map((folder) => ({ plugin: "pytest-playwright", option: "--output", path: folder }));
+    expect(cleanOnce(root, folders)).toBe(true);
+    expect(fs.readdirSync(root)).toEqual(["tests"]);
+  });
+
+  it("never empties the project's folder or one above it, and says whether there was anything to leave to the files", () => {
+    const root = projectWith("tests/test_a.py");
+    for (const folder of [root, path.dirname(root), `${root}${path.sep}.`]) {
+      expect(cleanOnce(root, [{ plugin: "pytest-playwright", option: "--output", path: folder }])).toBe(true);
+    }
+    expect(fs.existsSync(path.join(root, "tests", "test_a.py"))).toBe(true);
+    expect(cleanOnce(root, [])).toBe(false);
+  });
+});
