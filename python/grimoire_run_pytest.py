@@ -49,10 +49,13 @@ selects only to divide a file among the processes of a split (--split).
   browser, through its own `connect_options` fixture; every test still gets a
   fresh browser context. A conftest of the project's that defines
   `connect_options` itself still wins.
-- GRIMOIRE_CLEANED_ONCE: the run emptied, before its first file, the folders
-  the listing named in its `cleanOnce` (pytest-playwright's --output, which
-  its session fixture empties at every session's start): this session leaves
-  them as they are, with what the files before it left there.
+- GRIMOIRE_CLEANED_ONCE (every process of a parallel run): what a plain run's
+  one session empties at its start was emptied once, by the listing's session
+  (pytest's log_file, allure-pytest's --clean-alluredir) or by the run before
+  its first file (the folders the listing named in its `cleanOnce`:
+  pytest-playwright's --output). This session leaves them as they are, with
+  what the files before it left there: it appends to log_file, and cleans
+  neither folder.
 - GRIMOIRE_PLAYWRIGHT_DRIVER (--browser-server): Playwright for Python talks
   to the slot's shared driver instead of starting one (grimoire_run_driver).
 - pytest-cov (--cov): the listing session records its options (from the
@@ -271,6 +274,8 @@ def pytest_cmdline_main(config):
         os.makedirs(folder, exist_ok=True)
         config.option.basetemp = os.path.join(folder, name)
     _take_junit_xml(config)
+    if os.environ.get("GRIMOIRE_CLEANED_ONCE"):
+        _leave_what_the_run_emptied(config.option)
     # Colour as grimoire-run decided, unless --color was given: the tests' own environment stays a plain run's.
     color = os.environ.get("GRIMOIRE_COLOR")
     if color and getattr(config.option, "color", None) == "auto":
@@ -659,6 +664,8 @@ class Lister:
                 # Plugins' options that write one file for the session, or split the session's tests: each file's
                 # process would do it for its own tests alone.
                 "sessionWide": _session_wide_options(option),
+                # Plugins' options one process per file would turn into a false result or lost files.
+                "refusedInParallel": _refused_in_parallel(option),
             },
         }
         with open(self.out, "w", encoding="utf-8") as handle:
@@ -699,6 +706,20 @@ def _cleaned_once_per_run(session):
     return [{"plugin": "pytest-playwright", "option": "--output", "path": os.path.abspath(output)}]
 
 
+def _leave_what_the_run_emptied(option):
+    """A parallel run's session adds to what a plain run's one session empties at its start: the run's listing emptied it.
+
+    pytest's `log_file` is opened for writing (emptied) by every session: each file's session would empty what the
+    files before it logged, so it appends instead (pytest 8.1 and later; `--log-file-mode`). allure-pytest's
+    `--clean-alluredir` empties the results folder at every session's configure: each file's would delete the results
+    of the files before it, failures included, and the report would show a green run.
+    """
+    if hasattr(option, "log_file_mode"):
+        option.log_file_mode = "a"
+    if getattr(option, "clean_alluredir", False):
+        option.clean_alluredir = False
+
+
 class CleanedOnce:
     """The run emptied the folders the listing named (GRIMOIRE_CLEANED_ONCE): this file's session leaves them as they are."""
 
@@ -735,7 +756,41 @@ def _session_wide_options(option):
         found.append(["pytest-split", "--store-durations", "durations"])
     if getattr(option, "splits", None):
         found.append(["pytest-split", f"--splits={option.splits}", "splits"])
+    if getattr(option, "cucumber_json_path", None):
+        found.append(["pytest-bdd", f"--cucumberjson={option.cucumber_json_path}", "report"])
+    if getattr(option, "csv_path", None):
+        found.append(["pytest-csv", f"--csv={option.csv_path}", "report"])
+    if getattr(option, "benchmark_json", None):
+        found.append(["pytest-benchmark", f"--benchmark-json={option.benchmark_json}", "report"])
+    saved = _benchmark_saved(option)
+    if saved is not None:
+        found.append(["pytest-benchmark", saved, "saved run"])
     return found
+
+
+def _benchmark_saved(option):
+    """pytest-benchmark's option that saves the session's benchmarks as one run in its storage, or None."""
+    if getattr(option, "benchmark_save", None):
+        return f"--benchmark-save={option.benchmark_save}"
+    if getattr(option, "benchmark_autosave", None):
+        return "--benchmark-autosave"
+    return None
+
+
+# inline-snapshot's flags that write snapshots or rewrite test sources once a session has seen its tests.
+_INLINE_SNAPSHOT_WRITES = ("create", "fix", "trim", "update", "review")
+
+
+def _refused_in_parallel(option):
+    """Options a parallel run must refuse, each as [plugin, option, why]: one process per file would give a false result or lose files."""
+    refused = []
+    saved = _benchmark_saved(option)
+    if getattr(option, "benchmark_compare", None) is True and saved is not None:
+        refused.append(["pytest-benchmark", f"--benchmark-compare with {saved}", "benchmark-compare"])
+    flags = [flag for flag in str(getattr(option, "inline_snapshot", None) or "").split(",") if flag in _INLINE_SNAPSHOT_WRITES]
+    if flags:
+        refused.append(["inline-snapshot", f"--inline-snapshot={option.inline_snapshot}", "inline-snapshot"])
+    return refused
 
 
 # The line the listing prints once its answer is written (grimoire-run's askPytest.ts reads it, and keeps it out of the log).

@@ -17,7 +17,7 @@ import { prepareOutputFile } from "./config/outputPaths.js";
 import type { RunConfig } from "./config/runConfig.js";
 import type { Listing } from "./discovery/askPytest.js";
 import { unsplittable } from "./discovery/sourceHints.js";
-import { UsageError } from "./errors.js";
+import { PYTEST_ARGUMENTS_SEE, UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
@@ -38,7 +38,7 @@ import { estimateFiles } from "./plan/estimate.js";
 import { historyFile, readHistoryChecked, updateHistory, type History } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
 import { planSplits } from "./plan/split.js";
-import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, sessionWideWarnings, type RunPlan } from "./plan/planRun.js";
+import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, refusedInParallel, sessionWideWarnings, type RunPlan } from "./plan/planRun.js";
 import { readLastFailed, readNodeIds } from "./plan/pytestCache.js";
 import { toProjectPath } from "./projectPaths.js";
 import { launch } from "./process/launch.js";
@@ -107,6 +107,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
         "pytest's --stepwise (--sw) resumes one session's run of the tests at its last failure: it does not work across one process per file. Run it without --parallel (one pytest process, as plain pytest), or use --fail-fast and --last-failed (-- --lf) in a parallel run",
       );
     }
+
+    const refused = listing === null ? null : refusedInParallel(config, listing);
+    if (refused !== null) throw new UsageError(refused, PYTEST_ARGUMENTS_SEE);
 
     // 4. The plan: which files, in which batches, on how many workers (pure, but for the history read first).
     const { history, historyRead, chosenFiles, plan } = planTheRun(config, shape, listed);
@@ -187,8 +190,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     let emptyPassed = false;
     let serialIni: PytestIni | null = null;
     const linkedTests = new LinkedTestTally();
-    // What a plugin empties at every session's start (pytest-playwright's --output) is emptied once, before the first file.
-    const cleanedOnce = config.mode === "parallel" && listing !== null && cleanOnce(config.root, listing.cleanOnce ?? []);
+    // What a plain run's one session empties at its start is emptied once: by the listing's session (pytest's log_file,
+    // allure-pytest's results), or here before the first file (pytest-playwright's --output); no file's session again.
+    const cleanedOnce = config.mode === "parallel" && listing !== null;
+    if (cleanedOnce) cleanOnce(config.root, listing.cleanOnce ?? []);
     const runBatch = createBatchRunner({
       root: config.root,
       python,

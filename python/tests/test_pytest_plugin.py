@@ -957,6 +957,44 @@ def test_listing_names_the_plugins_options_that_act_on_the_whole_session(plugin_
     assert plain["options"]["sessionWide"] == []
 
 
+def test_listing_names_the_report_options_and_the_ones_a_parallel_run_refuses(plugin_pytester, monkeypatch):
+    """pytest-bdd's, pytest-csv's and pytest-benchmark's reports and saved runs; a comparison with the latest saved run while
+    each file saves its own, and inline-snapshot's writing flags, are refused (their `dest`s, as the plugins name them)."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "stand_ins.py": """\
+                def pytest_addoption(parser):
+                    parser.addoption("--cucumberjson", dest="cucumber_json_path")
+                    parser.addoption("--csv", dest="csv_path")
+                    parser.addoption("--benchmark-json", dest="benchmark_json")
+                    parser.addoption("--benchmark-save", dest="benchmark_save")
+                    parser.addoption("--benchmark-autosave", dest="benchmark_autosave", action="store_const", const="tag")
+                    parser.addoption("--benchmark-compare", dest="benchmark_compare", nargs="?", default=[], const=True)
+                    parser.addoption("--inline-snapshot", dest="inline_snapshot")
+            """,
+            "tests/test_a.py": "def test_a():\n    pass\n",
+        },
+    )
+    args = ["--cucumberjson=cuc.json", "--csv=out.csv", "--benchmark-json=b.json", "--benchmark-autosave", "--benchmark-compare", "--inline-snapshot=create,trim"]
+    _, listing = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "-p", "stand_ins", *args, "tests")
+    assert listing["options"]["sessionWide"] == [
+        ["pytest-bdd", "--cucumberjson=cuc.json", "report"],
+        ["pytest-csv", "--csv=out.csv", "report"],
+        ["pytest-benchmark", "--benchmark-json=b.json", "report"],
+        ["pytest-benchmark", "--benchmark-autosave", "saved run"],
+    ]
+    assert listing["options"]["refusedInParallel"] == [
+        ["pytest-benchmark", "--benchmark-compare with --benchmark-autosave", "benchmark-compare"],
+        ["inline-snapshot", "--inline-snapshot=create,trim", "inline-snapshot"],
+    ]
+    # A comparison with a named run, a save without a comparison, and inline-snapshot's report: each file's process does them right.
+    _, fine = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "-p", "stand_ins", "--benchmark-compare=0001", "--benchmark-save=base", "--inline-snapshot=short-report", "tests")
+    assert fine["options"]["refusedInParallel"] == []
+    assert fine["options"]["sessionWide"] == [["pytest-benchmark", "--benchmark-save=base", "saved run"]]
+
+
 def test_records_are_the_process_own_not_those_of_a_fork_that_carries_on_with_the_session(plugin_pytester, monkeypatch):
     """A test that forks and forgets os._exit: its child runs the rest of the session too, and must not count the tests again."""
     root = plugin_pytester.path

@@ -79,7 +79,13 @@ export interface Listing {
      * Plugins' options that act on the session's tests as a whole, each as [plugin, option, what it is for]: a
      * "report" of them all (pytest-html's --html), pytest-split's "durations" file or "splits". Absent: none.
      */
-    sessionWide?: [string, string, "report" | "durations" | "splits"][];
+    sessionWide?: [string, string, "report" | "durations" | "splits" | "saved run"][];
+    /**
+     * Plugins' options that one process per file would turn into a false result or lost files, each as [plugin, the
+     * option as given, which case]: pytest-benchmark's comparison with the latest saved run while each file saves its
+     * own ("benchmark-compare"), inline-snapshot's flags that write snapshots ("inline-snapshot"). Absent: none.
+     */
+    refusedInParallel?: [string, string, string][];
   };
 }
 

@@ -132,7 +132,7 @@ export interface EnvSettings {
   columns: number | null;
   /** The run's numbered temporary folder (the listing's `basetemp`), in which each process of a parallel run makes its own basetemp; null: each makes its own numbered one, as pytest does. */
   runBasetemp?: string | null;
-  /** The run emptied the folders plugins empty at every session's start (the listing's cleanOnce): no process empties them again (GRIMOIRE_CLEANED_ONCE). */
+  /** A parallel run: what a plain run's one session empties at its start was emptied once (the listing's cleanOnce, log_file, allure's results): no process empties it again (GRIMOIRE_CLEANED_ONCE). */
   cleanedOnce?: boolean;
 }
 

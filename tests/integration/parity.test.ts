@@ -377,6 +377,59 @@ def test_default_again():
     expect(screenshots(p.root)).toEqual(["from-the-last-run", ...expected]);
   });
 
+  it("keeps every file's lines in pytest's log_file and every file's results in a results folder a plugin cleans at configure, and refuses what would give a false result", async () => {
+    // A stand-in for allure-pytest (not on this machine's package index), as it behaves: --clean-alluredir empties the
+    // folder when the session is configured, and each test leaves a result file.
+    const stub = [
+      "import os, shutil, uuid",
+      "def pytest_addoption(parser):",
+      "    parser.addoption('--alluredir', dest='allure_report_dir')",
+      "    parser.addoption('--clean-alluredir', dest='clean_alluredir', action='store_true', default=False)",
+      "    parser.addoption('--benchmark-autosave', dest='benchmark_autosave', action='store_const', const='tag')",
+      "    parser.addoption('--benchmark-compare', dest='benchmark_compare', nargs='?', default=[], const=True)",
+      "def pytest_configure(config):",
+      "    folder = config.option.allure_report_dir",
+      "    if folder and config.option.clean_alluredir and not config.option.collectonly and os.path.isdir(folder):",
+      "        shutil.rmtree(folder)",
+      "    if folder:",
+      "        os.makedirs(folder, exist_ok=True)",
+      "def pytest_runtest_logreport(report):",
+      "    if report.when == 'call':",
+      "        with open(os.path.join('allure-results', f'{uuid.uuid4()}-result.json'), 'w') as handle:",
+      "            handle.write(report.outcome)",
+      "",
+    ].join("\n");
+    const test = (name: string, ok: boolean): string => `import logging\n\ndef test_${name}():\n    logging.getLogger(__name__).info('ran test_${name}')\n    assert ${ok ? "True" : "False"}\n`;
+    const p = project({
+      "allure_stand_in.py": stub,
+      "pytest.ini": "[pytest]\naddopts = -p allure_stand_in --alluredir allure-results --clean-alluredir\nlog_file = run.log\nlog_file_level = INFO\n",
+      "tests/http/test_a.py": test("a", false),
+      "tests/http/test_b.py": test("b", true),
+      "tests/http/test_c.py": test("c", true),
+      "tests/http/test_d.py": test("d", true),
+    });
+    const env = testEnv({ PYTHONPATH: p.root });
+    const results = (): string[] => fs.readdirSync(path.join(p.root, "allure-results")).map((name) => fs.readFileSync(path.join(p.root, "allure-results", name), "utf8")).sort();
+    fs.mkdirSync(path.join(p.root, "allure-results"));
+    fs.writeFileSync(path.join(p.root, "allure-results", "from-the-last-run-result.json"), "stale");
+    fs.writeFileSync(path.join(p.root, "run.log"), "a line of the last run\n");
+    const run = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env });
+    expect(run.code).toBe(1);
+    // As in one pytest session: the last run's results and lines gone, every file's kept, the failure included.
+    expect(results()).toEqual(["failed", "passed", "passed", "passed"]);
+    const logged = fs.readFileSync(path.join(p.root, "run.log"), "utf8");
+    expect(logged.match(/ran test_\w/g)?.sort()).toEqual(["ran test_a", "ran test_b", "ran test_c", "ran test_d"]);
+    expect(logged).not.toContain("the last run");
+
+    // Each file's process would compare its benchmarks with the run the file before it saved: refused before any test.
+    const refused = await runCli(["--parallel", "-n", "2", "--", "--benchmark-autosave", "--benchmark-compare"], { cwd: p.root, env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/pytest-benchmark's --benchmark-compare with --benchmark-autosave: each file's process would compare its benchmarks with the run the file before it saved/);
+    expect(processesIn(p.root)).toEqual([]);
+    // One pytest session compares with the last run, as plain pytest does: nothing to refuse.
+    expect((await runCli(["--", "--benchmark-autosave", "--benchmark-compare"], { cwd: p.root, env })).stderr).not.toMatch(/pytest-benchmark's/);
+  });
+
   it("says how many test files and modules with doctests it found, and the modules alone where no test file is left (--last-failed)", async () => {
     const p = project({
       "pytest.ini": "[pytest]\naddopts = --doctest-modules\n",

@@ -27,16 +27,15 @@ describe("cleanOnce", () => {
   it("removes each folder with what it holds, and a missing one is no error", () => {
     const root = projectWith("test-results/old/test-failed-1.png", "tests/test_a.py");
     const folders = [path.join(root, "test-results"), path.join(root, "never-made")].map((folder) => ({ plugin: "pytest-playwright", option: "--output", path: folder }));
-    expect(cleanOnce(root, folders)).toBe(true);
+    cleanOnce(root, folders);
     expect(fs.readdirSync(root)).toEqual(["tests"]);
   });
 
-  it("never empties the project's folder or one above it, and says whether there was anything to leave to the files", () => {
+  it("never empties the project's folder or one above it", () => {
     const root = projectWith("tests/test_a.py");
     for (const folder of [root, path.dirname(root), `${root}${path.sep}.`]) {
-      expect(cleanOnce(root, [{ plugin: "pytest-playwright", option: "--output", path: folder }])).toBe(true);
+      cleanOnce(root, [{ plugin: "pytest-playwright", option: "--output", path: folder }]);
     }
     expect(fs.existsSync(path.join(root, "tests", "test_a.py"))).toBe(true);
-    expect(cleanOnce(root, [])).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Listing } from "../../src/discovery/askPytest.js";
 import { LinkedTestTally } from "../../src/exec/linkedTests.js";
 import { parseRecords } from "../../src/exec/testRecords.js";
-import { sessionWideWarnings } from "../../src/plan/planRun.js";
+import { refusedInParallel, sessionWideWarnings } from "../../src/plan/planRun.js";
 
 const lines = (...records: unknown[]): string => records.map((record) => JSON.stringify(record)).join("\n");
 
@@ -59,6 +59,17 @@ describe("plugins' options that act on the whole session", () => {
     expect(warnings[0]).toMatch(/^pytest-html's --html=report\.html writes one report .* over the last: it will hold one file's tests.*--report-html/);
     expect(warnings[1]).toMatch(/^pytest-split's --store-durations .* rewrites it with its own/);
     expect(warnings[2]).toMatch(/^pytest-split's --splits=2 .*--shard K\/N/);
+  });
+
+  it("warns of pytest-benchmark's saved runs, and refuses in a parallel run what would give a false result", () => {
+    expect(sessionWideWarnings({ mode: "parallel" }, listing([["pytest-benchmark", "--benchmark-autosave", "saved run"]]))[0]).toMatch(/^pytest-benchmark's --benchmark-autosave saves .* a run per file/);
+    const refusing = { options: { refusedInParallel: [["pytest-benchmark", "--benchmark-compare with --benchmark-save=base", "benchmark-compare"], ["inline-snapshot", "--inline-snapshot=fix", "inline-snapshot"]] } } as unknown as Listing;
+    const refused = refusedInParallel({ mode: "parallel" }, refusing)?.split("\n");
+    expect(refused).toHaveLength(2);
+    expect(refused?.[0]).toMatch(/^pytest-benchmark's --benchmark-compare with --benchmark-save=base: .* a regression would pass\. Name the run to compare with/);
+    expect(refused?.[1]).toMatch(/^inline-snapshot's --inline-snapshot=fix writes snapshots .* Run it without --parallel/);
+    expect(refusedInParallel({ mode: "serial" }, refusing)).toBeNull();
+    expect(refusedInParallel({ mode: "parallel" }, { options: {} } as unknown as Listing)).toBeNull();
   });
 
   it("says nothing in a serial run, one pytest session as in plain pytest, or without such options", () => {
