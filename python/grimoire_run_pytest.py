@@ -1319,3 +1319,23 @@ def pytest_keyboard_interrupt(excinfo):
     # printed above; keep only those.
     if _stopped and len(excinfo.traceback) > _FRAMES_SHOWN + 1:
         excinfo.traceback = excinfo.traceback[-(_FRAMES_SHOWN + 1) :]
+    if not _stopped and isinstance(excinfo.value, pytest.exit.Exception):
+        _note_pytest_exit(excinfo.value)
+
+
+def _note_pytest_exit(exited):
+    """`pytest.exit()` ends the session on purpose, with its reason and exit code (pytest's "interrupted", 2, by default).
+
+    A conftest may end it before any test (`pytest.exit("the server is not running", returncode=0)` in
+    pytest_sessionstart): the listing says so instead of its answer, and a file's records say it, so that the run ends
+    as plain pytest's does, not as a session cut short.
+    """
+    code = exited.returncode if exited.returncode is not None else int(pytest.ExitCode.INTERRUPTED)
+    note = {"reason": str(exited.msg), "returncode": int(code)}
+    answer = os.environ.get("GRIMOIRE_LIST_FILE")
+    if answer and not os.path.exists(answer):
+        with open(answer, "w", encoding="utf-8") as handle:
+            json.dump({"exited": note}, handle)
+    recorder = None if _config is None else _config.pluginmanager.get_plugin("grimoire-recorder")
+    if recorder is not None:
+        recorder._write({"t": "exit", **note})

@@ -27,3 +27,17 @@ export class EnvironmentFailure extends Error {
 export class StartCancelled extends Error {
   override readonly name = "StartCancelled";
 }
+
+/**
+ * A conftest's or plugin's `pytest.exit()` ended pytest's session before any test ran (in the session that lists the
+ * files): the run ends with the reason it gave, and passes where pytest's exit code was 0, as plain pytest does.
+ */
+export class PytestExited extends Error {
+  override readonly name = "PytestExited";
+  readonly returncode: number;
+
+  constructor(exited: { reason: string; returncode: number }) {
+    super(exited.reason);
+    this.returncode = exited.returncode;
+  }
+}

@@ -10,12 +10,13 @@
  * runs on beside the run's first files, and the run awaits it before it ends.
  */
 import fs from "node:fs";
-import { PYTEST_ARGUMENTS_SEE, UsageError } from "../errors.js";
+import { PYTEST_ARGUMENTS_SEE, PytestExited, UsageError } from "../errors.js";
 import { failedConftest, isOwnJunitNote } from "../exec/pytestCommand.js";
 import type { Launcher } from "../process/launch.js";
 import { runProcess } from "../process/runProcess.js";
 import { toProjectPath } from "../projectPaths.js";
 import type { CoverageSettings } from "../model.js";
+import type { PytestExit } from "../exec/testRecords.js";
 import type { PythonCommand } from "../python.js";
 
 /** What pytest would collect, and the settings every process of the run must share with that answer. */
@@ -170,6 +171,9 @@ export async function askPytest(request: ListingRequest): Promise<Answer | "canc
   const report = await run;
   if (report.cancelled) return "cancelled";
   const listing = readListing(answer);
+  // A conftest's pytest.exit() ended the session before pytest had listed anything: the run ends as plain pytest's does.
+  const exited = (listing as { exited?: PytestExit } | null)?.exited;
+  if (exited !== undefined && report.exitCode === exited.returncode) throw new PytestExited(exited);
   // 4 is pytest's usage error: bad arguments, or a conftest pytest could not load at start.
   if (listing === null || report.exitCode === 4 || report.exitCode === 3) {
     const why = report.spawnError ?? (report.signal !== null ? `killed by ${report.signal}` : `exit code ${String(report.exitCode)}`);

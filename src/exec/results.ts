@@ -26,7 +26,12 @@ const PYTEST_EXIT_REASONS: Record<number, string> = {
  * never ran are not a pass.
  */
 function endedEarly(outcome: ProcessOutcome): boolean {
-  return outcome.records !== null && outcome.records.exitStatus === null && (outcome.exitCode === 0 || outcome.exitCode === 5);
+  return outcome.records !== null && outcome.records.exitStatus === null && (outcome.exitCode === 0 || outcome.exitCode === 5) && !endedByPytestExit(outcome);
+}
+
+/** `pytest.exit()` ended the session on purpose, with the exit code the process ended with: pytest's own verdict. */
+function endedByPytestExit(outcome: ProcessOutcome): boolean {
+  return outcome.records?.exited != null && outcome.records.exited.returncode === outcome.exitCode;
 }
 
 export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason: string | null } {
@@ -41,6 +46,7 @@ export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason:
   if (outcome.exitCode === 0) return { status: "passed", reason: null };
   if (outcome.exitCode === 5) return { status: "no-tests", reason: null };
   const code = outcome.exitCode ?? -1;
+  if (endedByPytestExit(outcome)) return { status: "failed", reason: `pytest.exit() ended the session (exit code ${code}): ${outcome.records?.exited?.reason ?? ""}` };
   if (code === 1 && outcome.records !== null && !failedAnywhere(outcome.records)) {
     // Never finished its session: a test called os._exit(1), say. Finished it: a conftest decided the run failed.
     const reason =

@@ -45,6 +45,14 @@ export interface ProcessRecords {
   stoppedIn: { nodeid: string; path: string } | null;
   /** Files with a failed test or a collection error recorded before any stop interrupted a test: failures of their own, not the stop's doing. */
   failedBeforeStop: ReadonlySet<string>;
+  /** `pytest.exit()` ended the session on purpose: its reason and exit code; null when nothing called it. */
+  exited: PytestExit | null;
+}
+
+/** What `pytest.exit(reason, returncode)` said (pytest's exit code 2, "interrupted", when it gave none). */
+export interface PytestExit {
+  reason: string;
+  returncode: number;
 }
 
 export interface PytestIni {
@@ -85,6 +93,8 @@ interface RawRecord {
   rootdir?: unknown;
   testpaths?: unknown;
   pythonFiles?: unknown;
+  reason?: unknown;
+  returncode?: unknown;
 }
 
 /** A failed report's details, when the record has them. */
@@ -121,6 +131,7 @@ export function parseRecords(text: string): ProcessRecords {
   let ini: PytestIni | null = null;
   let stoppedIn: { nodeid: string; path: string } | null = null;
   const failedBeforeStop = new Set<string>();
+  let exited: PytestExit | null = null;
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
@@ -183,6 +194,8 @@ export function parseRecords(text: string): ProcessRecords {
       exitStatus = record.exitstatus;
     } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
       djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
+    } else if (record.t === "exit" && typeof record.reason === "string" && typeof record.returncode === "number") {
+      exited = { reason: record.reason, returncode: record.returncode };
     } else if (record.t === "stopped" && typeof record.nodeid === "string" && typeof record.path === "string") {
       stoppedIn = { nodeid: record.nodeid, path: record.path };
     } else if (record.t === "ini" && typeof record.rootdir === "string") {
@@ -199,7 +212,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop };
+  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited };
 }
 
 /** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
@@ -227,6 +240,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     ini: records.ini,
     stoppedIn: records.stoppedIn === null ? null : { nodeid: records.stoppedIn.nodeid, path: relative(records.stoppedIn.path) },
     failedBeforeStop: new Set([...records.failedBeforeStop].map(relative)),
+    exited: records.exited,
   };
 }
 

@@ -133,6 +133,33 @@ describe("a pytest that ends half-way", () => {
   });
 });
 
+describe("pytest.exit() in a conftest, before any test", () => {
+  const exitsAtStart = (returncode: string) => `import pytest\n\ndef pytest_sessionstart(session):\n    pytest.exit("the server is not running: nothing to test"${returncode})\n`;
+
+  it("with exit code 0 passes every mode, saying why, as plain pytest passes", async () => {
+    const p = project({ "tests/conftest.py": exitsAtStart(", returncode=0"), "tests/http/test_a.py": PASS });
+    const parallel = await runCli(["--parallel"], { cwd: p.root });
+    expect(parallel.code).toBe(0);
+    expect(parallel.stdout).toContain("grimoire-run: pytest.exit() ended pytest's session before any test ran, with exit code 0: the server is not running: nothing to test");
+    const serial = await runCli([], { cwd: p.root });
+    expect(serial.code).toBe(0);
+    expect(serial.stdout).toContain("Exit: the server is not running: nothing to test");
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
+  it("with pytest's default exit code (2, interrupted) fails, with its reason, not as arguments pytest refused or a session cut short", async () => {
+    const p = project({ "tests/conftest.py": exitsAtStart(""), "tests/http/test_a.py": PASS });
+    const parallel = await runCli(["--parallel"], { cwd: p.root });
+    expect(parallel.code).toBe(2);
+    expect(parallel.stderr).toContain("pytest.exit() ended pytest's session before any test ran, with exit code 2: the server is not running: nothing to test");
+    expect(parallel.stderr).not.toMatch(/could not collect|arguments come from/);
+    const serial = await runCli([], { cwd: p.root });
+    expect(serial.code).toBe(1);
+    expect(serial.stdout).toMatch(/FAIL\s+tests\/http \(pytest\.exit\(\) ended the session \(exit code 2\): the server is not running: nothing to test\)/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+});
+
 describe("grimoire-run's own files", () => {
   it("a damaged history.json: a warning, the run goes on, the damaged file is kept aside, bad entries are left out", async () => {
     const p = project({ "tests/http/test_a.py": PASS, "tests/http/test_b.py": PASS, ".grimoire/history.json": "\u0000{ not json" });

@@ -53,6 +53,15 @@ describe("the status of a file from its pytest process", () => {
     expect(statusOf(outcome({ exitCode: 0, records: records([collected({ "a.py": 1 }), ...passing("a.py", "t1"), finish(0)]) })).status).toBe("passed");
   });
 
+  it("takes pytest.exit()'s end of a session for pytest's verdict: its code 0 passes, any other fails with its reason", () => {
+    const exited = (returncode: number) => records([{ t: "exit", reason: "the server is not running", returncode }]);
+    expect(statusOf(outcome({ exitCode: 0, records: exited(0) }))).toEqual({ status: "passed", reason: null });
+    expect(statusOf(outcome({ exitCode: 2, records: exited(2) }))).toEqual({ status: "failed", reason: "pytest.exit() ended the session (exit code 2): the server is not running" });
+    expect(statusOf(outcome({ exitCode: 1, records: exited(1) })).reason).toBe("pytest.exit() ended the session (exit code 1): the server is not running");
+    // An exit code the process did not end with is not pytest.exit()'s doing (os._exit(0) in an exit handler after it).
+    expect(statusOf(outcome({ exitCode: 0, records: records([collected({ "a.py": 2 }), { t: "exit", reason: "stop", returncode: 3 }]) })).status).toBe("failed");
+  });
+
   it("says why pytest exited 1 with no failed test: its session cut short (os._exit(1)), or ended and failed by a conftest", () => {
     const cut = records([collected({ "a.py": 3 }), ...passing("a.py", "t1")]);
     expect(statusOf(outcome({ exitCode: 1, records: cut }))).toEqual({ status: "failed", reason: expect.stringMatching(/session ended before it finished \(exit code 1\)/) });
