@@ -276,6 +276,7 @@ def pytest_cmdline_main(config):
     _take_junit_xml(config)
     if os.environ.get("GRIMOIRE_CLEANED_ONCE"):
         _leave_what_the_run_emptied(config.option)
+    _base_url_for_pytest_base_url(config)
     # Colour as grimoire-run decided, unless --color was given: the tests' own environment stays a plain run's.
     color = os.environ.get("GRIMOIRE_COLOR")
     if color and getattr(config.option, "color", None) == "auto":
@@ -704,6 +705,22 @@ def _cleaned_once_per_run(session):
     config = session.config
     output = os.path.join(str(config.invocation_params.dir), str(config.getoption("--output")))
     return [{"plugin": "pytest-playwright", "option": "--output", "path": os.path.abspath(output)}]
+
+
+def _base_url_for_pytest_base_url(config):
+    """pytest-base-url's `base_url` (pytest-playwright's relative `page.goto`) is the run's E2E_BASE_URL.
+
+    pytest-base-url reads its `--base-url`, PYTEST_BASE_URL and the `base_url` ini value, never E2E_BASE_URL: given
+    `grimoire-run --base-url STAGING` (or E2E_BASE_URL, or a managed file's own server), the tests went to the
+    pyproject's `base_url` and passed against a server nobody asked for. A `--base-url` on pytest's own command line
+    (after --) still wins, as it would over pytest-base-url's ini value. Not in the listing, which runs no test.
+    """
+    url = os.environ.get("E2E_BASE_URL")
+    if not url or os.environ.get("GRIMOIRE_LIST_FILE") or not hasattr(config.option, "base_url"):
+        return
+    if any(arg == "--base-url" or arg.startswith("--base-url=") for arg in config.invocation_params.args):
+        return
+    config.option.base_url = url
 
 
 def _leave_what_the_run_emptied(option):

@@ -430,6 +430,41 @@ def test_default_again():
     expect((await runCli(["--", "--benchmark-autosave", "--benchmark-compare"], { cwd: p.root, env })).stderr).not.toMatch(/pytest-benchmark's/);
   });
 
+  it("gives pytest-base-url's base_url the run's base URL over the ini's, unless pytest's own --base-url says otherwise", async () => {
+    // A stand-in for pytest-base-url (not on this machine's package index), as it reads its URL: --base-url, else the ini.
+    const stub = [
+      "import pytest",
+      "def pytest_addoption(parser):",
+      "    parser.addini('base_url', help='base url')",
+      "    parser.addoption('--base-url', dest='base_url', default=None)",
+      "def pytest_configure(config):",
+      "    url = config.getoption('base_url') or config.getini('base_url')",
+      "    if url:",
+      "        config.option.base_url = url",
+      "@pytest.fixture(scope='session')",
+      "def base_url(request):",
+      "    return request.config.getoption('base_url')",
+      "",
+    ].join("\n");
+    const p = project({
+      "base_url_stand_in.py": stub,
+      "pytest.ini": "[pytest]\naddopts = -p base_url_stand_in\nbase_url = http://127.0.0.1:9/the-ini\n",
+      "tests/http/test_url.py": "import os\n\ndef test_url(base_url):\n    assert base_url == os.environ['EXPECTED']\n",
+      "tests/http/test_other.py": "def test_other(base_url):\n    assert base_url\n",
+    });
+    const given = "http://127.0.0.1:9/given";
+    for (const args of [["--parallel", "--base-url", given], ["--base-url", given]]) {
+      const run = await runCli(args, { cwd: p.root, env: testEnv({ PYTHONPATH: p.root, EXPECTED: given }) });
+      expect(run.code, `${args.join(" ")}\n${run.stdout}`).toBe(0);
+    }
+    expect((await runCli(["--parallel"], { cwd: p.root, env: testEnv({ PYTHONPATH: p.root, E2E_BASE_URL: given, EXPECTED: given }) })).code).toBe(0);
+    // pytest's own option, after --, is the user's last word; without any URL of the run's, the ini's stands.
+    const forwarded = await runCli(["--parallel", "--base-url", given, "--", "--base-url", "http://127.0.0.1:9/forwarded"], { cwd: p.root, env: testEnv({ PYTHONPATH: p.root, EXPECTED: "http://127.0.0.1:9/forwarded" }) });
+    expect(forwarded.code).toBe(0);
+    expect((await runCli(["--parallel"], { cwd: p.root, env: testEnv({ PYTHONPATH: p.root, EXPECTED: "http://127.0.0.1:9/the-ini" }) })).code).toBe(0);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("says how many test files and modules with doctests it found, and the modules alone where no test file is left (--last-failed)", async () => {
     const p = project({
       "pytest.ini": "[pytest]\naddopts = --doctest-modules\n",
