@@ -1145,7 +1145,24 @@ class Recorder:
         self.out.close()
 
 
-def _browser_server_fixtures(endpoint, served):
+# pytest-playwright's launch options that a connection to the served browser honours as they are: where it runs from, how
+# long a launch may take, the signals it ends on, and no sandbox (the served browser has none).
+_LAUNCH_OPTIONS_SERVED_ALIKE = {"headless", "executable_path", "timeout", "handle_sigint", "handle_sigterm", "handle_sighup"}
+
+
+def _launch_options_unserved(launch, served_args):
+    """The names of the launch options (pytest-playwright's `browser_type_launch_args`) the served browser does not have."""
+    unserved = []
+    for key, value in launch.items():
+        if key in _LAUNCH_OPTIONS_SERVED_ALIKE or key == "slow_mo" or (key == "chromium_sandbox" and not value):
+            continue
+        if key == "args" and all(arg in served_args for arg in value or ()):
+            continue
+        unserved.append(key)
+    return sorted(unserved)
+
+
+def _browser_server_fixtures(endpoint, served, served_args):
     """A plugin module with pytest-playwright's `connect_options`, pointing at the slot's browser server."""
     import inspect
     import types
@@ -1153,15 +1170,32 @@ def _browser_server_fixtures(endpoint, served):
     module = types.ModuleType("grimoire_run_browser_server")
 
     @pytest.fixture(scope="session")
-    def connect_options(browser_name):
+    def connect_options(browser_name, request):
         # A run of other browsers (pytest-playwright's --browser) launches them as usual.
         if browser_name != served:
+            return None
+        # pytest-playwright sends its launch options to a server in a header that a browser server ignores: a session
+        # that asks for what the served browser was not started with (its own arguments, a channel, a proxy) launches a
+        # browser of its own, as it would without grimoire-run.
+        try:
+            launch = request.getfixturevalue("browser_type_launch_args") or {}
+        except pytest.FixtureLookupError:
+            launch = {}
+        unserved = _launch_options_unserved(launch, served_args)
+        if unserved:
+            recorder = request.config.pluginmanager.get_plugin("grimoire-recorder")
+            if recorder is not None:
+                recorder._write({"t": "own-browser", "options": unserved})
             return None
         from playwright.sync_api import BrowserType
 
         # Playwright for Python calls it `endpoint` since 1.59, `ws_endpoint` before.
         keyword = "endpoint" if "endpoint" in inspect.signature(BrowserType.connect).parameters else "ws_endpoint"
-        return {keyword: endpoint}
+        options = {keyword: endpoint}
+        # --slowmo: a connection slows its own calls down.
+        if launch.get("slow_mo"):
+            options["slow_mo"] = launch["slow_mo"]
+        return options
 
     module.connect_options = connect_options
     return module
@@ -1305,7 +1339,8 @@ def pytest_configure(config):
     # Registered now, after every installed plugin: the later fixture wins, so pytest-playwright's own gives way.
     # Without pytest-playwright nothing asks for it (a hand-written conftest reads the variable itself).
     if env.get("GRIMOIRE_BROWSER_WS_ENDPOINT"):
-        fixtures = _browser_server_fixtures(env["GRIMOIRE_BROWSER_WS_ENDPOINT"], env.get("GRIMOIRE_BROWSER_NAME", "chromium"))
+        served_args = ["--no-sandbox", *json.loads(env.get("GRIMOIRE_BROWSER_ARGS") or "[]")]
+        fixtures = _browser_server_fixtures(env["GRIMOIRE_BROWSER_WS_ENDPOINT"], env.get("GRIMOIRE_BROWSER_NAME", "chromium"), served_args)
         config.pluginmanager.register(fixtures, "grimoire-browser-server")
     # Files running at once each get a Django test database of their own slot (registered late, as above).
     if _files_at_once() and _has_pytest_django(config):

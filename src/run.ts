@@ -23,6 +23,7 @@ import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
 import { DjangoDatabaseTally } from "./exec/djangoDatabases.js";
 import { LinkedTestTally } from "./exec/linkedTests.js";
+import { OwnBrowserTally } from "./browsers/ownBrowsers.js";
 import { outsideScopeNotice, testFilesOutsideScope } from "./discovery/outsideScope.js";
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
@@ -190,6 +191,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     let emptyPassed = false;
     let serialIni: PytestIni | null = null;
     const linkedTests = new LinkedTestTally();
+    const ownBrowsers = new OwnBrowserTally();
     // What a plain run's one session empties at its start is emptied once: by the listing's session (pytest's log_file,
     // allure-pytest's results), or here before the first file (pytest-playwright's --output); no file's session again.
     const cleanedOnce = config.mode === "parallel" && listing !== null;
@@ -228,6 +230,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       onEmptyPass: () => (emptyPassed = true),
       onIni: (ini) => (serialIni = ini),
       linkedTests,
+      ownBrowsers,
       onImports: importTally === null ? null : followPreloads(config, server, listed.autoPreloaded, session, events, importTally),
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);
@@ -243,6 +246,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const hint = importTally === null ? null : preloadHint(importTally.costly());
     if (hint !== null) events.emit({ type: "notice", message: hint });
     for (const message of linkedTests.messages()) events.emit(message);
+    const ownBrowser = ownBrowsers.message();
+    if (ownBrowser !== null) events.emit({ type: "notice", message: ownBrowser });
     const ini = listing === null ? serialIni : { rootdir: listing.rootdir, testpaths: listing.testpaths ?? [], pythonFiles: listing.pythonFiles ?? [] };
     const leftOut = ini === null ? null : leftOutOfScope(config, shape, ini);
     if (leftOut !== null) events.emit({ type: "notice", message: leftOut });

@@ -593,6 +593,10 @@ PLAYWRIGHT_SHAPED_PLUGIN = """\
         return None
 
     @pytest.fixture(scope="session")
+    def browser_type_launch_args():
+        return {}
+
+    @pytest.fixture(scope="session")
     def browser(connect_options):
         return ("connected", connect_options) if connect_options else ("launched", None)
 """
@@ -629,6 +633,32 @@ def test_browser_server_endpoint_reaches_pytest_playwrights_connect_options(plug
     monkeypatch.setenv("GRIMOIRE_BROWSER_NAME", "firefox")
     plugin_pytester.runpytest_subprocess("-p", "playwright_shaped", *PLUGIN, "test_browser.py").assert_outcomes(passed=1)
     assert json.loads((root / "browser.json").read_text()) == ["launched", None]
+
+
+def test_a_session_whose_launch_options_the_served_browser_lacks_launches_its_own_and_says_why(plugin_pytester, monkeypatch):
+    """pytest-playwright's launch options reach a browser server only in a header it ignores: a session asking for other
+    arguments (a user agent, a channel) launches its own browser; --slowmo and what the server has are kept connected."""
+    root = plugin_pytester.path
+    write(root, {"playwright_shaped.py": PLAYWRIGHT_SHAPED_PLUGIN, "test_browser.py": "import json, os\n\ndef test_browser(browser):\n    with open(os.environ['OUT'], 'w') as out:\n        json.dump(browser, out)\n"})
+    monkeypatch.setenv("PYTHONPATH", f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    monkeypatch.setenv("OUT", str(root / "browser.json"))
+    monkeypatch.setenv("GRIMOIRE_BROWSER_WS_ENDPOINT", "ws://127.0.0.1:9/slot")
+    monkeypatch.setenv("GRIMOIRE_BROWSER_NAME", "chromium")
+    monkeypatch.setenv("GRIMOIRE_BROWSER_ARGS", json.dumps(["--disable-gpu"]))
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+
+    def run_with(launch_args):
+        (root / "conftest.py").write_text(f"import pytest\n\n@pytest.fixture(scope='session')\ndef browser_type_launch_args():\n    return {launch_args!r}\n")
+        (root / "results.jsonl").unlink(missing_ok=True)
+        plugin_pytester.runpytest_subprocess("-p", "playwright_shaped", *PLUGIN, "test_browser.py").assert_outcomes(passed=1)
+        own = [record["options"] for record in records(root / "results.jsonl") if record["t"] == "own-browser"]
+        return json.loads((root / "browser.json").read_text()), own
+
+    (kind, options), own = run_with({"slow_mo": 250, "executable_path": "/usr/bin/chromium", "args": ["--no-sandbox", "--disable-gpu"], "headless": True})
+    assert (kind, own) == ("connected", [])
+    assert options["slow_mo"] == 250
+    assert run_with({"args": ["--user-agent=ShopBot/1.0"], "channel": "chrome", "slow_mo": 250}) == (["launched", None], [["args", "channel"]])
+    assert run_with({"proxy": {"server": "http://127.0.0.1:3128"}}) == (["launched", None], [["proxy"]])
 
 
 def import_times_of(pytester, monkeypatch):

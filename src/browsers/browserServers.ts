@@ -138,6 +138,8 @@ export class BrowserServers {
       env: {
         GRIMOIRE_BROWSER_WS_ENDPOINT: ready.wsEndpoint,
         GRIMOIRE_BROWSER_NAME: this.settings.browser,
+        // What the browser was started with: a session whose launch options ask for other arguments launches its own.
+        GRIMOIRE_BROWSER_ARGS: JSON.stringify(this.launchArgs()),
         ...(ready.driverSocket === null ? {} : { GRIMOIRE_PLAYWRIGHT_DRIVER: ready.driverSocket }),
       },
       release: async (killedWhile) => {
@@ -196,6 +198,11 @@ export class BrowserServers {
     return { slots, describe: describeSlots(slots) };
   }
 
+  /** The browser's command-line arguments, the same for every server of the run. */
+  private launchArgs(): string[] {
+    return this.settings.browser === "chromium" ? [...CHROMIUM_QUIET_ARGS] : [];
+  }
+
   private start(group: number): Server {
     // A retired browser may still be ending while its successor starts: each is a tree of its own.
     const generation = (this.started.get(group) ?? 0) + 1;
@@ -207,7 +214,7 @@ export class BrowserServers {
       browser: this.settings.browser,
       executablePath: this.settings.executable,
       headless: !this.settings.headed,
-      args: this.settings.browser === "chromium" ? [...CHROMIUM_QUIET_ARGS] : [],
+      args: this.launchArgs(),
       env: markers,
       tempDir,
       driverSocket: path.join(tempDir, "driver.sock"),

@@ -25,6 +25,7 @@ import type { ImportTally } from "./importTimes.js";
 import { COLLECTED_MARKER, readRecords, type PackageImport, type PytestIni } from "./testRecords.js";
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
 import { processDataFile } from "../coverage/dataFiles.js";
+import type { OwnBrowserTally } from "../browsers/ownBrowsers.js";
 
 export interface PytestSettings extends CommandSettings, EnvSettings {
   root: string;
@@ -68,6 +69,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   onIni: ((ini: PytestIni) => void) | null;
   /** Adds up the tests a plugin ties to other files' (pytest-dependency, pytest-order), in a parallel run; null when nobody asks. */
   linkedTests: LinkedTestTally | null;
+  /** Files that launched a browser of their own under --browser-server (their launch options); null when nobody asks. */
+  ownBrowsers?: OwnBrowserTally | null;
 }
 
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
@@ -221,6 +224,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     }
     if (parallel) settings.djangoDatabases?.add(outcome.records?.djangoDatabaseSeconds ?? null, report.durationSeconds);
     if (parallel && outcome.records !== null) settings.linkedTests?.add(outcome.records.linked);
+    if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null);
     if (plain !== null && outcome.records?.ini != null) settings.onIni?.(outcome.records.ini);
     if (plain !== null && outcome.exitCode === 0 && outcome.records !== null && (outcome.records.collected?.size ?? 0) === 0 && outcome.records.files.size === 0) settings.onEmptyPass?.();
     if (batch.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];

@@ -47,6 +47,8 @@ export interface ProcessRecords {
   failedBeforeStop: ReadonlySet<string>;
   /** `pytest.exit()` ended the session on purpose: its reason and exit code; null when nothing called it. */
   exited: PytestExit | null;
+  /** pytest-playwright's launch options the served browser lacks (--browser-server), for which the session launched its own; null when it connected. */
+  ownBrowser: string[] | null;
 }
 
 /** What `pytest.exit(reason, returncode)` said (pytest's exit code 2, "interrupted", when it gave none). */
@@ -95,6 +97,7 @@ interface RawRecord {
   pythonFiles?: unknown;
   reason?: unknown;
   returncode?: unknown;
+  options?: unknown;
 }
 
 /** A failed report's details, when the record has them. */
@@ -132,6 +135,7 @@ export function parseRecords(text: string): ProcessRecords {
   let stoppedIn: { nodeid: string; path: string } | null = null;
   const failedBeforeStop = new Set<string>();
   let exited: PytestExit | null = null;
+  let ownBrowser: string[] | null = null;
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
@@ -194,6 +198,8 @@ export function parseRecords(text: string): ProcessRecords {
       exitStatus = record.exitstatus;
     } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
       djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
+    } else if (record.t === "own-browser" && Array.isArray(record.options)) {
+      ownBrowser = record.options.filter((option): option is string => typeof option === "string");
     } else if (record.t === "exit" && typeof record.reason === "string" && typeof record.returncode === "number") {
       exited = { reason: record.reason, returncode: record.returncode };
     } else if (record.t === "stopped" && typeof record.nodeid === "string" && typeof record.path === "string") {
@@ -212,7 +218,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited };
+  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser };
 }
 
 /** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
@@ -241,6 +247,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     stoppedIn: records.stoppedIn === null ? null : { nodeid: records.stoppedIn.nodeid, path: relative(records.stoppedIn.path) },
     failedBeforeStop: new Set([...records.failedBeforeStop].map(relative)),
     exited: records.exited,
+    ownBrowser: records.ownBrowser,
   };
 }
 
