@@ -326,8 +326,9 @@ function typeOf(name: string): OptionType | null {
  * it after `--`; a flag given a value (`--fail-fast=3`) is refused rather
  * than read as on.
  */
-export function checkOptionWords(argv: readonly string[]): void {
-  const unknown: string[] = [];
+export function checkOptionWords(argv: readonly string[], isPath: (word: string) => boolean = (word) => fs.existsSync(word)): void {
+  // The positions of the words that are pytest's: its options, and the value one of them takes.
+  const moving: number[] = [];
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i] as string;
     if (word === "--") break;
@@ -337,7 +338,10 @@ export function checkOptionWords(argv: readonly string[]): void {
       const negated = name.startsWith("no-") && (typeOf(name.slice(3)) === "boolean" || typeOf(name.slice(3)) === "flag-or-string");
       const type = negated ? "boolean" : typeOf(name);
       if (type === null) {
-        unknown.push(word);
+        moving.push(i);
+        // pytest's option and its value (`--browser firefox`) move together; a word that names a path stays one of the run's.
+        const next = argv[i + 1];
+        if (value === undefined && next !== undefined && !next.startsWith("-") && !isPath(next)) moving.push(++i);
         continue;
       }
       if (type === "boolean" && value !== undefined && value !== "true" && value !== "false") {
@@ -353,13 +357,15 @@ export function checkOptionWords(argv: readonly string[]): void {
     }
     const letters = [...word.slice(1)];
     if (letters.every((letter) => SHORT[letter] !== undefined && typeOf(SHORT[letter] as string) === "boolean")) continue;
-    unknown.push(word);
+    moving.push(i);
   }
-  if (unknown.length === 0) return;
-  const they = unknown.length === 1 ? `${unknown[0]} is not a grimoire-run option` : `${unknown.join(", ")} are not grimoire-run options`;
-  const typos = unknown.map((word) => (word.startsWith("--") ? didYouMean((word.split("=")[0] as string).slice(2), "--") : ""));
+  if (moving.length === 0) return;
+  const unknown = moving.map((i) => argv[i] as string);
+  const options = unknown.filter((word) => word.startsWith("-"));
+  const they = options.length === 1 ? `${options[0]} is not a grimoire-run option` : `${options.join(", ")} are not grimoire-run options`;
+  const typos = options.map((word) => (word.startsWith("--") ? didYouMean((word.split("=")[0] as string).slice(2), "--") : ""));
   if (typos.every((hint) => hint !== "")) throw new UsageError(`${they}${typos.join("")}`);
-  const kept = argv.filter((word) => !unknown.includes(word));
+  const kept = argv.filter((_, i) => !moving.includes(i));
   const dash = kept.indexOf("--");
   const moved = dash < 0 ? [...kept, "--", ...unknown] : [...kept.slice(0, dash + 1), ...unknown, ...kept.slice(dash + 1)];
   throw new UsageError(`${they}. pytest's options go after "--", and grimoire-run gives them to every pytest process: grimoire-run ${moved.join(" ")}`);

@@ -61,6 +61,12 @@ describe("grimoire-run's own options", () => {
   it("points a pytest option given before -- to its place after --", () => {
     expect(() => checkOptionWords(["--parallel", "--tb=short", "-x"])).toThrow('--tb=short, -x are not grimoire-run options. pytest\'s options go after "--", and grimoire-run gives them to every pytest process: grimoire-run --parallel -- --tb=short -x');
     expect(() => checkOptionWords(["--lf", "--", "-v"])).toThrow("grimoire-run -- --lf -v");
+    // An option's value moves with it; a word that names a path stays where it is.
+    const isPath = (word: string): boolean => word.startsWith("tests");
+    expect(() => checkOptionWords(["--parallel", "--browser", "firefox", "--screenshot", "only-on-failure"], isPath)).toThrow(
+      '--browser, --screenshot are not grimoire-run options. pytest\'s options go after "--", and grimoire-run gives them to every pytest process: grimoire-run --parallel -- --browser firefox --screenshot only-on-failure',
+    );
+    expect(() => checkOptionWords(["--lf", "tests/e2e", "--parallel"], isPath)).toThrow("grimoire-run tests/e2e --parallel -- --lf");
   });
 
   it("suggests the option a typo was meant to be, and refuses a value for a flag", () => {
