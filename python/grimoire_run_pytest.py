@@ -86,6 +86,7 @@ import os
 import shutil
 import signal
 import sys
+import sysconfig
 import threading
 import time
 import traceback
@@ -135,7 +136,7 @@ def _interrupt(signum, frame):
     capture = _config.pluginmanager.getplugin("capturemanager") if _config is not None else None
     if capture is not None:
         capture.suspend_global_capture(in_=False)
-    where = "".join(traceback.format_stack(frame, limit=_FRAMES_SHOWN))
+    where = "".join(_stopped_frames(frame))
     # pytest may be half-way through a progress line; the report starts on a line of its own.
     sys.stderr.write(f"\ngrimoire-run stopped this test here:\n{where}")
     sys.stderr.flush()
@@ -143,6 +144,40 @@ def _interrupt(signum, frame):
     if recorder is not None:
         recorder.note_stopped()
     raise KeyboardInterrupt(f"stopped by grimoire-run (signal {signum})")
+
+
+def _stopped_frames(frame):
+    """The lines the stop report shows: the innermost frames, or where the test waits when a greenlet runs in its place.
+
+    Playwright's sync API runs its event loop in a greenlet of its own while the test's waits for a call to return: the
+    signal arrives in the loop's (asyncio's select), and the test's line is in the waiting greenlet's frames, under
+    Playwright's own. Those are shown down to the test's call into the installed package (`page.goto(...)`).
+    """
+    greenlet = sys.modules.get("greenlet")
+    waiting = None
+    # Only where the running greenlet is all library code (an event loop): one running the test's own code shows it.
+    if greenlet is not None and all(_library_file(entry.filename) for entry in traceback.extract_stack(frame)):
+        try:
+            parent = greenlet.getcurrent().parent
+            while parent is not None and waiting is None:
+                waiting, parent = parent.gr_frame, parent.parent
+        except Exception:
+            waiting = None
+    if waiting is None:
+        return traceback.format_stack(frame, limit=_FRAMES_SHOWN)
+    stack = traceback.extract_stack(waiting)
+    own = [i for i, entry in enumerate(stack) if not _library_file(entry.filename)]
+    last = own[-1] + 1 if own else len(stack) - 1
+    return traceback.format_list(stack[max(0, last + 1 - _FRAMES_SHOWN) : last + 1])
+
+
+def _library_file(filename):
+    """A file of an installed package or of Python's own library (asyncio's loop), not the project's."""
+    path = filename.replace("\\", "/")
+    return any(part in ("site-packages", "dist-packages") for part in path.split("/")) or path.startswith(_STDLIB)
+
+
+_STDLIB = sysconfig.get_paths()["stdlib"].replace("\\", "/") + "/"
 
 
 def _default_sigterm_in_child():

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from processes import until
@@ -512,6 +513,37 @@ def test_sigterm_stops_the_test_like_ctrl_c_says_where_and_lets_teardown_finish(
     where = stderr[stderr.index("grimoire-run stopped this test here:") :]
     assert "test_stop.py" in where and "in test_hangs" in where and "time.sleep(600)" in where
     assert "KeyboardInterrupt" in stdout and "stopped by grimoire-run (signal 15)" in stdout
+
+
+def test_sigterm_in_an_event_loops_greenlet_says_where_the_test_waits(plugin_pytester):
+    """Playwright's sync API runs its loop in a greenlet of its own while the test's waits: the report shows the test's
+    line and its call into the library, not the loop's select. A greenlet running the test's own code is shown as it is."""
+    pytest.importorskip("greenlet")
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "test_greenlets.py": """\
+                import functools, pathlib, threading
+                import greenlet
+
+                def test_waits_for_the_loop():
+                    pathlib.Path("waiting").touch()
+                    greenlet.greenlet(functools.partial(threading.Event().wait, 600)).switch()
+            """,
+        },
+    )
+    process = plugin_pytester.popen([sys.executable, "-m", "pytest", *PLUGIN, "test_greenlets.py"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        until(lambda: (root / "waiting").exists(), "the test to wait in its greenlet")
+        time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=20))
+    finally:
+        process.kill()
+    where = stderr[stderr.index("grimoire-run stopped this test here:") :]
+    assert "in test_waits_for_the_loop" in where and ".switch()" in where, where
+    assert "threading.py" not in where, where
 
 
 def test_sigterm_while_a_module_imports_stops_it_without_a_warning_blaming_the_plugin(plugin_pytester, monkeypatch):
