@@ -720,6 +720,23 @@ _OUTPUT_CLEANER = "delete_output_dir"
 _PLAYWRIGHT_MODULES = ("pytest_playwright.pytest_playwright", "pytest_playwright_asyncio.pytest_playwright")
 
 
+def _playwright_artifact_folders(config, nodeids):
+    """The folders pytest-playwright wrote the failed tests' screenshots, traces and videos to, as it names them."""
+    if not nodeids:
+        return []
+    module = next((sys.modules.get(name) for name in _PLAYWRIGHT_MODULES if sys.modules.get(name) is not None), None)
+    slugify = getattr(module, "slugify", None)
+    if module is None or slugify is None or not config.pluginmanager.is_registered(module):
+        return []
+    truncate = getattr(module, "_truncate_file_name", lambda name: name)
+    try:
+        output = os.path.join(str(config.invocation_params.dir), str(config.getoption("--output")))
+        folders = [os.path.abspath(os.path.join(output, truncate(slugify(nodeid)))) for nodeid in nodeids]
+    except Exception:  # a pytest-playwright that names its folders otherwise: nothing to point at
+        return []
+    return [folder for folder in folders if os.path.isdir(folder)]
+
+
 def _playwright_output_cleaners(session):
     """pytest-playwright's definitions of its output folder's clean-up, or None where a conftest defines one of its own.
 
@@ -1026,6 +1043,8 @@ class Recorder:
         self.running = None
         # Node ids of package and folder collectors: pytest 7 names a package by its __init__.py, which is no test file.
         self.folders = set()
+        # Node ids of the tests that failed, for pytest-playwright's folders of their screenshots and traces.
+        self.failed = []
 
     def _failure(self, report):
         """What a failed report says: its one-line message always, its text and captured output while the budget lasts."""
@@ -1167,10 +1186,15 @@ class Recorder:
         }
         if report.failed:
             record.update(self._failure(report))
+            if report.nodeid not in self.failed:
+                self.failed.append(report.nodeid)
         self._write(record)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
+        folders = _playwright_artifact_folders(self.config, self.failed)
+        if folders:
+            self._write({"t": "artifacts", "paths": folders})
         if _import_timer is not None:
             test_files = set(self.collected_files) | {_absolute(self.config, item.nodeid) for item in session.items}
             self._write({"t": "imports", "packages": grimoire_run_import_times.report(_import_timer, test_files)})

@@ -227,12 +227,25 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null);
     if (plain !== null && outcome.records?.ini != null) settings.onIni?.(outcome.records.ini);
     if (plain !== null && outcome.exitCode === 0 && outcome.records !== null && (outcome.records.collected?.size ?? 0) === 0 && outcome.records.files.size === 0) settings.onEmptyPass?.();
-    if (batch.paths.length === 1 && parallel) return [resultOfFile(run, outcome)];
-    return resultsOfSerialRun(run, batch.paths, outcome);
+    const shown = withPlaywrightArtifacts(run, outcome.records?.artifactFolders ?? [], settings.root);
+    if (batch.paths.length === 1 && parallel) return [resultOfFile(shown, outcome)];
+    return resultsOfSerialRun(shown, batch.paths, outcome);
   };
 }
 
 /** The first `limit` files under a folder, by path (absolute); none when it does not exist. */
+/**
+ * pytest-playwright's folders of the failed tests' screenshots, traces and videos (under its --output), beside the
+ * process's own artifacts folder: the summary names them (one folder, or the folder that holds them all) and the
+ * reports list their files.
+ */
+function withPlaywrightArtifacts<T extends { artifacts: string | null; artifactFiles: string[] }>(run: T, folders: readonly string[], root: string): T {
+  if (folders.length === 0) return run;
+  const holder = folders.length === 1 ? (folders[0] as string) : path.dirname(folders[0] as string);
+  const files = folders.flatMap((folder) => filesIn(folder, ARTIFACT_FILES_LISTED)).map((file) => toProjectPath(root, file));
+  return { ...run, artifacts: run.artifacts ?? toProjectPath(root, holder), artifactFiles: [...run.artifactFiles, ...files].slice(0, ARTIFACT_FILES_LISTED) };
+}
+
 function filesIn(folder: string, limit: number): string[] {
   let entries: fs.Dirent[];
   try {

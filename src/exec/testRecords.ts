@@ -49,6 +49,8 @@ export interface ProcessRecords {
   exited: PytestExit | null;
   /** pytest-playwright's launch options the served browser lacks (--browser-server), for which the session launched its own; null when it connected. */
   ownBrowser: string[] | null;
+  /** The folders pytest-playwright wrote the failed tests' screenshots, traces and videos to (its --output). */
+  artifactFolders: string[];
 }
 
 /** What `pytest.exit(reason, returncode)` said (pytest's exit code 2, "interrupted", when it gave none). */
@@ -98,6 +100,7 @@ interface RawRecord {
   reason?: unknown;
   returncode?: unknown;
   options?: unknown;
+  paths?: unknown;
 }
 
 /** A failed report's details, when the record has them. */
@@ -136,6 +139,7 @@ export function parseRecords(text: string): ProcessRecords {
   const failedBeforeStop = new Set<string>();
   let exited: PytestExit | null = null;
   let ownBrowser: string[] | null = null;
+  const artifactFolders: string[] = [];
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
@@ -198,6 +202,8 @@ export function parseRecords(text: string): ProcessRecords {
       exitStatus = record.exitstatus;
     } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
       djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
+    } else if (record.t === "artifacts" && Array.isArray(record.paths)) {
+      artifactFolders.push(...record.paths.filter((folder): folder is string => typeof folder === "string"));
     } else if (record.t === "own-browser" && Array.isArray(record.options)) {
       ownBrowser = record.options.filter((option): option is string => typeof option === "string");
     } else if (record.t === "exit" && typeof record.reason === "string" && typeof record.returncode === "number") {
@@ -218,7 +224,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser };
+  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders };
 }
 
 /** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
@@ -248,6 +254,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     failedBeforeStop: new Set([...records.failedBeforeStop].map(relative)),
     exited: records.exited,
     ownBrowser: records.ownBrowser,
+    artifactFolders: records.artifactFolders,
   };
 }
 

@@ -338,6 +338,8 @@ def test_default_again():
     // empties --output at every session's start, and a failed test leaves its screenshot there.
     const stub = [
       "import os, shutil, pytest",
+      "def slugify(text):",
+      "    return text.replace('/', '-').replace(':', '-')",
       "def pytest_addoption(parser):",
       "    parser.addoption('--output', default='test-results')",
       "@pytest.fixture(scope='session', autouse=True)",
@@ -348,7 +350,7 @@ def test_default_again():
       "def pytest_runtest_makereport(item):",
       "    report = (yield).get_result()",
       "    if report.when == 'call' and report.failed:",
-      "        folder = os.path.join(item.config.getoption('--output'), item.nodeid.replace('/', '-').replace(':', '-'))",
+      "        folder = os.path.join(item.config.getoption('--output'), slugify(item.nodeid))",
       "        os.makedirs(folder, exist_ok=True)",
       "        open(os.path.join(folder, 'test-failed-1.png'), 'w').close()",
       "",
@@ -368,6 +370,11 @@ def test_default_again():
       // What the last run left is gone, as in a plain run; what each failed file left is kept.
       expect(screenshots(p.root), args.join(" ")).toEqual(expected);
     }
+    // Each failed file's summary points at its tests' folder, and the report lists the files in it.
+    const reported = await runCli(["--parallel", "-n", "2", "--report-json", "r.json"], { cwd: p.root, env });
+    expect(reported.stdout).toMatch(/FAIL\s+tests\/e2e\/test_b\.py[^\n]*\n(?:[^\n]*\n)*?\s+screenshots and traces: test-results\/tests-e2e-test_b\.py--test_b\n/);
+    const entry = readReport(p, "r.json").files.find((f) => f.path === "tests/e2e/test_c.py");
+    expect(entry?.artifactFiles).toEqual(["test-results/tests-e2e-test_c.py--test_c/test-failed-1.png"]);
     expect(processesIn(p.root)).toEqual([]);
 
     // A conftest that defines the clean-up itself (keeping the folder) is the project's word: nothing is emptied.
