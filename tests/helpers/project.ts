@@ -221,6 +221,7 @@ export interface JsonReportFile {
     cases: { nodeid: string; outcome: string; durationSeconds: number }[];
     log: string | null;
     stoppedIn?: string;
+    artifactFiles?: string[];
   }[];
 }
 
