@@ -80,6 +80,8 @@ export interface Batch {
   files: TestFile[];
   /** One part of a file split across processes (--split): the file is reported once, when every part is done. */
   part?: { index: number; count: number };
+  /** The groups its tests are kept in (pytest-xdist's xdist_group marks): no batch of one of them runs beside it. */
+  groups?: string[];
 }
 
 /** One part of a split file, as it ran: listed under the file's one result. */

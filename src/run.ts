@@ -16,7 +16,7 @@ import { DEFAULT_PACK_UNDER_SECONDS } from "./defaults.js";
 import { prepareOutputFile } from "./config/outputPaths.js";
 import type { RunConfig } from "./config/runConfig.js";
 import type { Listing } from "./discovery/askPytest.js";
-import { unsplittable } from "./discovery/sourceHints.js";
+import { unsplittable, xdistGroups } from "./discovery/sourceHints.js";
 import { PYTEST_ARGUMENTS_SEE, UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
@@ -39,7 +39,7 @@ import { estimateFiles } from "./plan/estimate.js";
 import { historyFile, readHistoryChecked, updateHistory, type History } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
 import { planSplits } from "./plan/split.js";
-import { acrossFileNotices, grimoireForwardedArgs, planRun, plainTargets, refusedInParallel, sessionWideWarnings, type RunPlan } from "./plan/planRun.js";
+import { acrossFileNotices, grimoireForwardedArgs, groupNotice, planRun, plainTargets, refusedInParallel, sessionWideWarnings, type RunPlan } from "./plan/planRun.js";
 import { readLastFailed, readNodeIds } from "./plan/pytestCache.js";
 import { toProjectPath } from "./projectPaths.js";
 import { launch } from "./process/launch.js";
@@ -113,7 +113,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (refused !== null) throw new UsageError(refused, PYTEST_ARGUMENTS_SEE);
 
     // 4. The plan: which files, in which batches, on how many workers (pure, but for the history read first).
-    const { history, historyRead, chosenFiles, plan } = planTheRun(config, shape, listed);
+    const { history, historyRead, chosenFiles, plan, groups } = planTheRun(config, shape, listed);
     const files = chosenFiles.files;
 
     // 5. The reporters, which only listen from here on, and what they are told before the first file.
@@ -133,7 +133,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       logDir: toProjectPath(config.root, logDir),
       load: config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: plan.iterations.sustained },
     });
-    for (const message of [...selection.notices, ...(listing === null ? [] : acrossFileNotices(config, shape.given, listing, plan.maxFailedTests)), ...chosenFiles.notices]) events.emit({ type: "notice", message });
+    const apart = groupNotice(config, groups);
+    for (const message of [...selection.notices, ...(listing === null ? [] : acrossFileNotices(config, shape.given, listing, plan.maxFailedTests)), ...chosenFiles.notices, ...(apart === null ? [] : [apart])]) events.emit({ type: "notice", message });
     for (const message of [...(listing === null ? [] : sessionWideWarnings(config, listing)), ...(await startWarnings(config, start, historyRead))]) events.emit({ type: "warning", message });
     const reportOf = (exitCode: number, results: RunReport["files"]): RunReport => ({
       version: 1,
@@ -328,6 +329,8 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
     estimates: estimateFiles(config.root, selection.files.filter((f) => history.files[f.path]?.seconds == null).map((f) => f.path)),
     changed,
   });
+  // Files of one xdist_group never run at the same time: read from their sources, in a parallel run.
+  const groups = config.mode === "parallel" ? xdistGroups(config.root, chosenFiles.files.map((f) => f.path)) : new Map<string, string[]>();
   const plan = planRun({
     config,
     files: chosenFiles.files,
@@ -338,8 +341,9 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
     history,
     cpus: os.availableParallelism(),
     unsplittable: config.split ? unsplittable(config.root, config.noSplit, chosenFiles.files.map((f) => f.path)) : new Set(),
+    groups,
   });
-  return { history, historyRead: { problem, unreadable }, chosenFiles, plan };
+  return { history, historyRead: { problem, unreadable }, chosenFiles, plan, groups };
 }
 
 /** What a run's tests ran under, besides the source, that can change their outcome: outcomes under other conditions are no flake (history). */

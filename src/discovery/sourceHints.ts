@@ -48,3 +48,22 @@ function readOrEmpty(file: string): string {
     return "";
   }
 }
+
+/** `xdist_group("db")`, `xdist_group(name='db')`, `xdist_group(name=DB_GROUP)`: the literal, or the name of what holds it. */
+const XDIST_GROUP = /xdist_group\(\s*(?:name\s*=\s*)?(?:"([^"\n]*)"|'([^'\n]*)'|([A-Za-z_][\w.]*))/g;
+
+/**
+ * The groups each file's tests are put in by pytest-xdist's `xdist_group` marks, read from its source (a mark a
+ * conftest adds while collecting is not seen): files of one group never run at the same time, as `--dist loadgroup`
+ * keeps a group's tests in one worker, one after another. Files with no mark are left out.
+ */
+export function xdistGroups(root: string, files: readonly string[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const file of files) {
+    const source = readOrEmpty(path.join(root, file));
+    if (!source.includes("xdist_group")) continue;
+    const names = new Set([...source.matchAll(XDIST_GROUP)].map((match) => match[1] ?? match[2] ?? match[3] ?? ""));
+    if (names.size > 0) groups.set(file, [...names].sort());
+  }
+  return groups;
+}

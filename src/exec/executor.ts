@@ -12,6 +12,7 @@ import { failedOnItsOwn, failedTests, isFailure, type Batch, type FileResult } f
 import { cancelledBeforeStart, combineParts } from "./results.js";
 import { sleep } from "../process/sleep.js";
 import { MAX_LEASES_AHEAD_PER_SLOT } from "../defaults.js";
+import { GroupLocks } from "./groupLocks.js";
 
 export interface Placement {
   iteration: number;
@@ -77,6 +78,7 @@ export class Executor {
   private readonly partsDone = new Map<string, FileResult[]>();
   private iterationsStarted = 0;
   private haltedAfterIteration: number | null = null;
+  private readonly groups = new GroupLocks();
 
   constructor(
     private readonly plan: ExecutorPlan,
@@ -182,8 +184,20 @@ export class Executor {
     this.events.emit({ type: "iteration-finish", iteration, results, seconds: this.clock() - startedAt });
   }
 
-  /** One batch in one slot, with its retries. Returns the final result of each of its files. */
+  /** One batch, once no batch of a group it holds runs (xdist_group): files of one group run one after another. */
   private async runJob(batch: Batch, iteration: number, upcoming: number): Promise<FileResult[]> {
+    const groups = batch.groups ?? [];
+    if (groups.length === 0) return this.runJobInSlot(batch, iteration, upcoming);
+    await this.groups.take(groups);
+    try {
+      return await this.runJobInSlot(batch, iteration, upcoming);
+    } finally {
+      this.groups.give(groups);
+    }
+  }
+
+  /** One batch in one slot, with its retries. Returns the final result of each of its files. */
+  private async runJobInSlot(batch: Batch, iteration: number, upcoming: number): Promise<FileResult[]> {
     if (this.stopped !== null) {
       const cancelled = batch.paths.map((path) => cancelledBeforeStart(path, iteration, 1, this.clock()));
       return this.finish(batch, cancelled);

@@ -16,6 +16,7 @@ import type { TestFile } from "../model.js";
 import type { History } from "./history.js";
 import { packBatches } from "./pack.js";
 import { partBatches, planSplits, type SplitFile } from "./split.js";
+import { nameSome } from "../format.js";
 
 export interface RunPlan {
   parallel: boolean;
@@ -47,6 +48,8 @@ export interface PlanInput {
   cpus: number;
   /** Files --split never splits (marked grimoire_serial, or matching --no-split). */
   unsplittable?: ReadonlySet<string>;
+  /** The xdist_group names each file's tests carry: files of one group never run at the same time. */
+  groups?: ReadonlyMap<string, readonly string[]>;
 }
 
 export function planRun(input: PlanInput): RunPlan {
@@ -57,7 +60,7 @@ export function planRun(input: PlanInput): RunPlan {
   return {
     parallel,
     workers,
-    batches: parallel ? parallelBatches(files, history, workers, config.pack, config.split ? (input.unsplittable ?? new Set()) : null) : [serialBatch(files)],
+    batches: parallel ? withGroups(parallelBatches(files, history, workers, config.pack, config.split ? (input.unsplittable ?? new Set()) : null), input.groups) : [serialBatch(files)],
     iterations: iterationPolicy(config, parallel),
     forwardedArgs: [...grimoireForwardedArgs(config), ...input.given.forwarded, ...(stopsAtFirstFailure(config, parallel, input.given) ? ["-x"] : [])],
     plainTargets: input.narrowed ? null : plainTargets(input.request),
@@ -106,6 +109,26 @@ function maxFailedTests(given: ForwardedArgs, listing: Listing | null): number |
 
 function serialBatch(files: readonly TestFile[]): Batch {
   return { paths: files.map((f) => f.path), files: [...files] };
+}
+
+/** Each batch with the xdist_group names of its files, if any. */
+function withGroups(batches: Batch[], groups: ReadonlyMap<string, readonly string[]> | undefined): Batch[] {
+  if (groups === undefined || groups.size === 0) return batches;
+  return batches.map((batch) => {
+    const names = [...new Set(batch.paths.flatMap((file) => groups.get(file) ?? []))].sort();
+    return names.length === 0 ? batch : { ...batch, groups: names };
+  });
+}
+
+/** What the run says of the xdist_group marks that keep files apart: the groups more than one file shares. */
+export function groupNotice(config: Pick<RunConfig, "mode">, groups: ReadonlyMap<string, readonly string[]>): string | null {
+  if (config.mode !== "parallel") return null;
+  const filesOf = new Map<string, string[]>();
+  for (const [file, names] of groups) for (const name of names) filesOf.set(name, [...(filesOf.get(name) ?? []), file]);
+  const shared = [...filesOf].filter(([, files]) => files.length > 1);
+  if (shared.length === 0) return null;
+  const named = shared.slice(0, 3).map(([name, files]) => `${name} (${nameSome(files, 3)})`);
+  return `pytest-xdist's xdist_group marks: the files of ${shared.length === 1 ? "group" : "groups"} ${named.join("; ")}${shared.length > 3 ? ` and ${shared.length - 3} more groups` : ""} never run at the same time, as --dist loadgroup keeps a group's tests in one worker`;
 }
 
 /**

@@ -396,3 +396,21 @@ describe("CI shards and merged reports", () => {
     expect(parse("later.xml").testcase).toHaveLength(3);
   });
 });
+
+describe("pytest-xdist's xdist_group marks", () => {
+  it("files of one group never run at the same time; the others run beside them", async () => {
+    // Each test notes when it ran; a grouped file holds the "database" for a while, as a test of a shared resource would.
+    const timed = (group: string | null) =>
+      `import json, os, time\nimport pytest\n\n${group === null ? "" : `@pytest.mark.xdist_group(name="${group}")\n`}def test_it(request):\n    start = time.time()\n    time.sleep(0.4)\n    with open(os.path.join("spans", request.node.path.stem), "w") as out:\n        json.dump([start, time.time()], out)\n`;
+    const p = project({ "tests/http/test_db_a.py": timed("db"), "tests/http/test_db_b.py": timed("db"), "tests/http/test_free.py": timed(null), "spans/.keep": "" });
+    const run = await runCli(["--parallel", "-n", "3"], { cwd: p.root });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/xdist_group marks: the files of group db \(tests\/http\/test_db_a\.py, tests\/http\/test_db_b\.py\) never run at the same time/);
+    const span = (name: string): [number, number] => JSON.parse(fs.readFileSync(path.join(p.root, "spans", name), "utf8")) as [number, number];
+    const [a, b, free] = [span("test_db_a"), span("test_db_b"), span("test_free")];
+    expect(a[1] <= b[0] || b[1] <= a[0], `db files overlapped: ${JSON.stringify([a, b])}`).toBe(true);
+    // The free file ran while one of them did.
+    expect(free[0] < Math.max(a[1], b[1]) && free[1] > Math.min(a[0], b[0])).toBe(true);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+});

@@ -57,6 +57,29 @@ describe("the pool", () => {
     expect(new Set(results.map((r) => r.slot))).toEqual(new Set([0, 1, 2]));
   });
 
+  it("never runs two batches of one xdist_group at once, and runs the others beside them", async () => {
+    const grouped = batches(5).map((batch, i) => (i < 3 ? { ...batch, groups: i === 2 ? ["db", "mail"] : ["db"] } : i === 3 ? { ...batch, groups: ["mail"] } : batch));
+    const running = new Set<string>();
+    const overlaps: string[][] = [];
+    const { executor } = harness({ batches: grouped, workers: 3 }, async (batch) => {
+      running.add(batch.paths[0] as string);
+      overlaps.push([...running].sort());
+      await tick();
+      await tick();
+      running.delete(batch.paths[0] as string);
+      return "passed";
+    });
+    const { results } = await executor.execute();
+    expect(results).toHaveLength(5);
+    const groupOf = new Map(grouped.map((batch) => [batch.paths[0] as string, batch.groups ?? []]));
+    for (const together of overlaps) {
+      const names = together.flatMap((path) => groupOf.get(path) ?? []);
+      expect(new Set(names).size, together.join(" ")).toBe(names.length);
+    }
+    // The ungrouped file ran beside a grouped one: a group holds back only its own files.
+    expect(overlaps.some((together) => together.includes("t4.py") && together.length > 1)).toBe(true);
+  });
+
   it("starts batches in plan order", async () => {
     const started: string[] = [];
     const { executor } = harness({ batches: batches(5), workers: 2 }, async (batch) => {

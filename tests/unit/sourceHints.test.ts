@@ -7,7 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import fg from "fast-glob";
 import { afterEach, describe, expect, it } from "vitest";
-import { unsplittable } from "../../src/discovery/sourceHints.js";
+import { unsplittable, xdistGroups } from "../../src/discovery/sourceHints.js";
+import { groupNotice } from "../../src/plan/planRun.js";
 
 const roots: string[] = [];
 afterEach(() => {
@@ -55,5 +56,25 @@ describe("files --split runs whole", () => {
   it("runs a module marked grimoire_serial whole with no globs at all", () => {
     const root = projectWith(FILES);
     expect([...unsplittable(root, [], Object.keys(FILES))]).toEqual(["tests/http/test_marked.py"]);
+  });
+});
+
+describe("pytest-xdist's xdist_group marks, read from the files' sources", () => {
+  it("finds each file's group names, literal or named by a constant, and leaves unmarked files out", () => {
+    const root = projectWith({
+      "tests/test_a.py": 'import pytest\n\n@pytest.mark.xdist_group(name="db")\ndef test_a():\n    pass\n\n@pytest.mark.xdist_group("mail")\ndef test_b():\n    pass\n',
+      "tests/test_b.py": "import pytest\npytestmark = pytest.mark.xdist_group(name='db')\n",
+      "tests/test_c.py": "import pytest\nfrom groups import SHARED\n\n@pytest.mark.xdist_group(name=SHARED)\ndef test_c():\n    pass\n",
+      "tests/test_d.py": "def test_d():\n    pass\n",
+    });
+    const groups = xdistGroups(root, ["tests/test_a.py", "tests/test_b.py", "tests/test_c.py", "tests/test_d.py", "tests/missing.py"]);
+    expect([...groups]).toEqual([
+      ["tests/test_a.py", ["db", "mail"]],
+      ["tests/test_b.py", ["db"]],
+      ["tests/test_c.py", ["SHARED"]],
+    ]);
+    expect(groupNotice({ mode: "parallel" }, groups)).toBe("pytest-xdist's xdist_group marks: the files of group db (tests/test_a.py, tests/test_b.py) never run at the same time, as --dist loadgroup keeps a group's tests in one worker");
+    expect(groupNotice({ mode: "serial" }, groups)).toBeNull();
+    expect(groupNotice({ mode: "parallel" }, new Map([["tests/test_a.py", ["db"]]]))).toBeNull();
   });
 });
