@@ -101,6 +101,11 @@ export function mergeJUnit(executions: readonly JUnitExecution[], options: { fla
     const base = execution.results.length > 1 ? "serial run" : result.path;
     const name = several ? `${base} [iteration ${result.iteration}, attempt ${result.attempt}]` : base;
     const own = suitesOrNone(execution.xml);
+    // pytest never wrote its report (the process was killed): the tests it recorded as they ended stand in for it.
+    if (own.length === 0) {
+      const recorded = recordedSuite(name, execution.results);
+      if (recorded !== null) own.push(recorded);
+    }
     for (const suite of own) {
       suite[":@"] = { ...(suite[":@"] ?? {}), "@_name": name };
       dropNamelessCases(suite);
@@ -197,6 +202,38 @@ function missingVerdict(result: FileResult, suites: Node[]): { kind: "error" | "
   return null;
 }
 
+/**
+ * A suite of the tests a process recorded as they ended, named as pytest's JUnit names them, for a process killed
+ * before pytest wrote its report: a failure's message and text, a skip (xfail as pytest reports it), the rest passed.
+ */
+function recordedSuite(name: string, results: readonly FileResult[]): Node | null {
+  const cases = results.flatMap((result) => result.cases);
+  if (cases.length === 0) return null;
+  const count = (outcomes: readonly string[]): number => cases.filter((c) => outcomes.includes(c.outcome)).length;
+  const testcases: Node[] = cases.map((c) => {
+    const failure = c.failures?.[0];
+    const detail = failure === undefined ? [] : [{ "#text": failure.text ?? failure.message }];
+    const message = failure?.message ?? "";
+    const verdict =
+      c.outcome === "failed" ? [{ failure: detail, ":@": { "@_message": message } }]
+      : c.outcome === "error" ? [{ error: detail, ":@": { "@_message": message } }]
+      : c.outcome === "skipped" || c.outcome === "xfailed" ? [{ skipped: [], ":@": { "@_message": c.outcome === "xfailed" ? "xfail" : "skipped" } }]
+      : [];
+    return { testcase: verdict, ":@": { ...namesOf(c.nodeid), "@_time": c.seconds.toFixed(3) } };
+  });
+  return {
+    testsuite: testcases,
+    ":@": {
+      "@_name": name,
+      "@_tests": String(cases.length),
+      "@_failures": String(count(["failed"])),
+      "@_errors": String(count(["error"])),
+      "@_skipped": String(count(["skipped", "xfailed"])),
+      "@_time": cases.reduce((sum, c) => sum + c.seconds, 0).toFixed(3),
+    },
+  };
+}
+
 /** Moves a suite's test cases into another, its counts with them (the time is the file's own already). */
 function addCases(into: Node, from: Node): void {
   const cases = (from["testsuite"] as Node[] | undefined) ?? [];
@@ -231,10 +268,14 @@ function syntheticSuite(name: string, result: FileResult, verdict: { kind: "erro
  * `test_y[1]`), so that a dashboard shows which one hung; else the file, with its status for a name.
  */
 function caseNames(result: FileResult): { "@_classname": string; "@_name": string } {
-  const fileClass = result.path.replace(/\.py$/, "").replaceAll("/", ".");
-  if (result.stoppedIn === undefined) return { "@_classname": fileClass, "@_name": `(${result.status})` };
-  const [file = result.path, ...rest] = result.stoppedIn.split("::");
-  const test = rest.pop() ?? result.stoppedIn;
+  if (result.stoppedIn === undefined) return { "@_classname": result.path.replace(/\.py$/, "").replaceAll("/", "."), "@_name": `(${result.status})` };
+  return namesOf(result.stoppedIn);
+}
+
+/** A test's JUnit names as pytest gives them: `tests.http.test_a.TestX` and `test_y[1]` for `tests/http/test_a.py::TestX::test_y[1]`. */
+function namesOf(nodeid: string): { "@_classname": string; "@_name": string } {
+  const [file = nodeid, ...rest] = nodeid.split("::");
+  const test = rest.pop() ?? nodeid;
   return { "@_classname": [file.replace(/\.py$/, "").replaceAll("/", "."), ...rest].join("."), "@_name": test };
 }
 

@@ -55,6 +55,26 @@ describe("the merged JUnit report", () => {
     expect(doc.testsuites).toMatchObject({ tests: "5", errors: "2", skipped: "1" });
   });
 
+  it("a process killed before pytest wrote its report keeps the tests it recorded, named as pytest names them", () => {
+    const cases = [
+      { nodeid: "tests/test_srv.py::test_one", outcome: "passed" as const, seconds: 0.5 },
+      { nodeid: "tests/test_srv.py::TestWorkers::test_two[2]", outcome: "failed" as const, seconds: 1, failures: [{ when: "call", message: "AssertionError: assert 1 == 2", text: "def test_two():\n>   assert 1 == 2", sections: [] }] },
+      { nodeid: "tests/test_srv.py::test_three", outcome: "xfailed" as const, seconds: 0.1 },
+    ];
+    const killed = fileResult({ path: "tests/test_srv.py", status: "timeout", reason: "no result within the 6s time limit", cases });
+    const doc = parse(mergeJUnit([{ result: killed, results: [killed], xml: null }]));
+    const [suite] = doc.testsuites.testsuite;
+    expect(suite).toMatchObject({ name: "tests/test_srv.py", tests: "3", failures: "1", errors: "0", skipped: "1" });
+    expect(suite.testcase.map((c: { classname: string; name: string }) => `${c.classname} ${c.name}`)).toEqual(["tests.test_srv test_one", "tests.test_srv.TestWorkers test_two[2]", "tests.test_srv test_three"]);
+    expect(suite.testcase[1].failure).toMatchObject({ message: "AssertionError: assert 1 == 2", "#text": "def test_two():\n>   assert 1 == 2" });
+    expect(suite.testcase[2].skipped.message).toBe("xfail");
+    // All it recorded passed: the timeout itself is the file's error, beside them.
+    const passedThenKilled = fileResult({ path: "tests/test_srv.py", status: "timeout", reason: "no result within the 6s time limit", cases: [cases[0] as (typeof cases)[0]] });
+    const [alone] = parse(mergeJUnit([{ result: passedThenKilled, results: [passedThenKilled], xml: null }])).testsuites.testsuite;
+    expect(alone.testcase.map((c: { name: string }) => c.name)).toEqual(["test_one", "(timeout)"]);
+    expect(alone).toMatchObject({ tests: "2", errors: "1" });
+  });
+
   it("leaves out the nameless testcase pytest writes for a test a stop interrupted, which a dashboard would count as passed", () => {
     const interrupted = pytestReport("tests.slow").replace(/<testcase classname="tests.slow" name="test_two" time="0.3"><\/testcase>/, '<testcase time="0.005" />');
     const xml = mergeJUnit([{ result: fileResult({ path: "tests/slow.py", status: "timeout", reason: "no result within the 1s time limit" }), results: [], xml: interrupted }]);
