@@ -78,7 +78,8 @@ export type RunEvent =
    * A batch still running after `seconds` (--slow-notice, then twice, four times as long); `timeoutSeconds`: its limit,
    * if any; `cpuSeconds`: the CPU its pytest process has used so far (null where it cannot be read).
    */
-  | { type: "slow"; batch: BatchStart; seconds: number; timeoutSeconds: number | null; cpuSeconds: number | null }
+  /** `atExit`: pytest's session has ended, and the process waits at its exit (a child process, a thread, an exit handler). */
+  | { type: "slow"; batch: BatchStart; seconds: number; timeoutSeconds: number | null; cpuSeconds: number | null; atExit?: boolean }
   | { type: "file-finish"; result: FileResult; willRetry: boolean }
   | { type: "iteration-finish"; iteration: number; results: FileResult[]; seconds: number }
   /** A serial run's pytest process has collected: its files, as pytest ordered them. */

@@ -152,7 +152,9 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const beforeTimeout = (): boolean => timeoutMs === null || slowAfter * 1000 < timeoutMs;
     const noticeSlow = (): void => {
       const cpuSeconds = started.pid === null ? null : cpuSecondsOf(started.pid);
-      settings.events.emit({ type: "slow", batch: started, seconds: slowAfter, timeoutSeconds: settings.timeoutSeconds, cpuSeconds });
+      // Its session ended and its process has not: it waits at its exit (a child process, a thread, an exit handler).
+      const atExit = readRecords(recordsFile, settings.root)?.exitStatus != null;
+      settings.events.emit({ type: "slow", batch: started, seconds: slowAfter, timeoutSeconds: settings.timeoutSeconds, cpuSeconds, atExit });
       // The next one when the file has run twice as long.
       const since = slowAfter;
       slowAfter *= 2;

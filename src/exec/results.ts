@@ -36,9 +36,15 @@ function endedByPytestExit(outcome: ProcessOutcome): boolean {
 
 export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason: string | null } {
   if (outcome.spawnError !== null) return { status: "failed", reason: `could not start: ${outcome.spawnError}` };
-  if (outcome.cancelled) return { status: "cancelled", reason: null };
+  // Stopped once its session had ended, while the process waited at its exit (a child process, a thread, an exit
+  // handler): every test ran, and the session's verdict is the file's.
+  const ended = outcome.records?.exitStatus ?? null;
+  if (outcome.cancelled) return ended === 0 ? { status: "passed", reason: null } : ended === 5 ? { status: "no-tests", reason: null } : { status: "cancelled", reason: null };
   if (outcome.lost !== null) return { status: "failed", reason: outcome.lost };
-  if (outcome.timedOut) return { status: "timeout", reason: `no result within the ${outcome.timeoutSeconds ?? "?"}s time limit` };
+  if (outcome.timedOut) {
+    const limit = `${outcome.timeoutSeconds ?? "?"}s time limit`;
+    return { status: "timeout", reason: ended === null ? `no result within the ${limit}` : `pytest's session ended (exit status ${ended}), but the process did not exit within the ${limit}: it waited at its exit, for a child process, a thread or an exit handler` };
+  }
   if (outcome.signal !== null) return { status: "failed", reason: `killed by ${outcome.signal}` };
   if (endedEarly(outcome)) {
     return { status: "failed", reason: `pytest's session ended before it finished (exit code ${String(outcome.exitCode)}): a test or plugin ended the process` };

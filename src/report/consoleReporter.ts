@@ -46,6 +46,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   const startedAt = Date.now();
   let ticker: NodeJS.Timeout | undefined;
   let slowHintShown = false;
+  let atExitHintShown = false;
 
   const showStatus = (): void => {
     const elapsed = formatSeconds((Date.now() - startedAt) / 1000);
@@ -174,6 +175,15 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         // A file that has used the CPU for most of its time is working, not waiting: no advice about waiting forever.
         const busy = event.cpuSeconds !== null && event.cpuSeconds >= BUSY_SHARE * event.seconds;
         const cpu = event.cpuSeconds === null ? "" : colours.dim(`  (${formatSeconds(event.cpuSeconds)} of CPU${busy ? ": busy, not waiting" : ""})`);
+        if (event.atExit === true) {
+          // Every test ran: no advice about ports; what keeps the process is its own leftovers.
+          terminal.out(`${colours.yellow("SLOW".padEnd(8))} ${what.padEnd(pathWidth)}  ${formatSeconds(event.seconds).padStart(6)}  pytest's session ended, and the process waits at its exit${cpu}\n`);
+          if (!atExitHintShown) {
+            atExitHintShown = true;
+            terminal.out(`${colours.dim(`         It waits for what its tests left: a child process (multiprocessing joins non-daemonic ones at exit), a thread that is not a daemon, or an exit handler. ${timeoutAdvice(event.timeoutSeconds)}`)}\n`);
+          }
+          break;
+        }
         terminal.out(`${colours.yellow("SLOW".padEnd(8))} ${what.padEnd(pathWidth)}  ${formatSeconds(event.seconds).padStart(6)}  still running${cpu}\n`);
         if (!slowHintShown && !busy) {
           slowHintShown = true;
@@ -246,11 +256,11 @@ const BUSY_SHARE = 0.25;
 
 /** Said once per run, under its first SLOW line of a file that waits: what keeps a file waiting forever, and what stops it. */
 function slowHint(timeoutSeconds: number | null): string {
-  const stop =
-    timeoutSeconds === null
-      ? "No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it."
-      : `--timeout stops it at ${formatSeconds(timeoutSeconds)}.`;
-  return `         ${stop} If it waits for a fixed port another file holds, it never gets it: give files that run at once ports derived from GRIMOIRE_SLOT, which differs for each of them.`;
+  return `         ${timeoutAdvice(timeoutSeconds)} If it waits for a fixed port another file holds, it never gets it: give files that run at once ports derived from GRIMOIRE_SLOT, which differs for each of them.`;
+}
+
+function timeoutAdvice(timeoutSeconds: number | null): string {
+  return timeoutSeconds === null ? "No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it." : `--timeout stops it at ${formatSeconds(timeoutSeconds)}.`;
 }
 
 /** Why the run is stopping, in words; `over`: said in the summary, once everything has stopped. */

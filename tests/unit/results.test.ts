@@ -53,6 +53,16 @@ describe("the status of a file from its pytest process", () => {
     expect(statusOf(outcome({ exitCode: 0, records: records([collected({ "a.py": 1 }), ...passing("a.py", "t1"), finish(0)]) })).status).toBe("passed");
   });
 
+  it("a file stopped or timed out once its session had ended (waiting at its exit) is judged by its session, or says so", () => {
+    const ended = (status: number) => records([collected({ "a.py": 1 }), ...passing("a.py", "t1"), finish(status)]);
+    expect(statusOf(outcome({ cancelled: true, exitCode: null, records: ended(0) }))).toEqual({ status: "passed", reason: null });
+    expect(statusOf(outcome({ cancelled: true, exitCode: null, records: records([collected({ "a.py": 0 }), finish(5)]) })).status).toBe("no-tests");
+    expect(statusOf(outcome({ cancelled: true, exitCode: null, records: records([collected({ "a.py": 2 }), ...passing("a.py", "t1")]) })).status).toBe("cancelled");
+    const late = statusOf(outcome({ timedOut: true, timeoutSeconds: 20, exitCode: null, records: ended(1) }));
+    expect(late).toEqual({ status: "timeout", reason: "pytest's session ended (exit status 1), but the process did not exit within the 20s time limit: it waited at its exit, for a child process, a thread or an exit handler" });
+    expect(statusOf(outcome({ timedOut: true, timeoutSeconds: 20, exitCode: null })).reason).toBe("no result within the 20s time limit");
+  });
+
   it("takes pytest.exit()'s end of a session for pytest's verdict: its code 0 passes, any other fails with its reason", () => {
     const exited = (returncode: number) => records([{ t: "exit", reason: "the server is not running", returncode }]);
     expect(statusOf(outcome({ exitCode: 0, records: exited(0) }))).toEqual({ status: "passed", reason: null });
