@@ -1069,6 +1069,9 @@ class Recorder:
             path = _absolute(self.config, item.nodeid)
             counts[path] = counts.get(path, 0) + 1
         self._write({"t": "collected", "files": counts})
+        groups = _xdist_groups(self.config, session.items)
+        if groups:
+            self._write({"t": "groups", "files": groups})
         for plugin, tests in _linked_across_files(self.config, session.items).items():
             self._write({"t": "linked", "plugin": plugin, "tests": tests})
         if os.environ.get("GRIMOIRE_ANNOUNCE_COLLECTED"):
@@ -1146,11 +1149,10 @@ class Recorder:
         self.running = None
 
     def note_stopped(self):
-        """Records the test grimoire-run's stop interrupted, for the reports to name (called from the stop's handler)."""
-        if self.running is None:
-            return
+        """Records the stop, and the test it interrupted for the reports to name (called from the stop's handler): a session
+        that ends after it ended because of it."""
         try:
-            self._write({"t": "stopped", "nodeid": self.running, "path": _absolute(self.config, self.running)})
+            self._write({"t": "stopped"} if self.running is None else {"t": "stopped", "nodeid": self.running, "path": _absolute(self.config, self.running)})
         except Exception:  # the signal came in the middle of a write: the reports do without the name
             pass
 
@@ -1341,6 +1343,19 @@ def _linked_across_files(config, items):
         if ordered:
             linked["pytest-order"] = ordered
     return linked
+
+
+def _xdist_groups(config, items):
+    """pytest-xdist's xdist_group names of the collected tests, by file, as --dist loadgroup reads them: a mark a conftest
+    added while collecting included, which the test file's source does not show. grimoire-run remembers them, and never
+    runs two files of one group at the same time."""
+    found = {}
+    for item in items:
+        marker = item.get_closest_marker("xdist_group")
+        if marker is not None:
+            name = marker.kwargs.get("name", marker.args[0] if marker.args else "default")
+            found.setdefault(_absolute(config, item.nodeid), set()).add(str(name))
+    return {path: sorted(names) for path, names in found.items()}
 
 
 def _ordered_across_files(item):

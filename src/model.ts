@@ -160,6 +160,8 @@ export interface FileResult extends PlannedRun {
   cutShort?: boolean;
   /** The test (node id) a stop of the run interrupted: a timeout, fail-fast, an interrupt. Absent when none was running. */
   stoppedIn?: string;
+  /** pytest-xdist's xdist_group names of its collected tests (empty: none); absent when they were not collected. Remembered in the history; not in the JSON report. */
+  groups?: string[];
 }
 
 export interface RunReport {

@@ -315,6 +315,16 @@ function splitsNextRun(config: RunConfig, files: readonly TestFile[], history: H
   return planSplits(files, history, { workers, unsplittable: (candidate) => unsplittable(config.root, config.noSplit, [candidate]).has(candidate) }).has(path);
 }
 
+/** Each file's xdist_group names: from its source, and from its last run's collected tests (a conftest's marks). */
+function knownGroups(root: string, files: readonly string[], history: History): Map<string, string[]> {
+  const groups = xdistGroups(root, files);
+  for (const file of files) {
+    const learned = history.files[file]?.groups ?? [];
+    if (learned.length > 0) groups.set(file, [...new Set([...(groups.get(file) ?? []), ...learned])].sort());
+  }
+  return groups;
+}
+
 /** Which files run, in which order, in which batches: --changed, --last-failed, --shard and --order, then the run's plan. */
 function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
   const { listing, selection, changed } = listed;
@@ -330,7 +340,7 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
     changed,
   });
   // Files of one xdist_group never run at the same time: read from their sources, in a parallel run.
-  const groups = config.mode === "parallel" ? xdistGroups(config.root, chosenFiles.files.map((f) => f.path)) : new Map<string, string[]>();
+  const groups = config.mode === "parallel" ? knownGroups(config.root, chosenFiles.files.map((f) => f.path), history) : new Map<string, string[]>();
   const plan = planRun({
     config,
     files: chosenFiles.files,

@@ -1057,6 +1057,33 @@ def test_listing_names_the_report_options_and_the_ones_a_parallel_run_refuses(pl
     assert fine["options"]["sessionWide"] == [["pytest-benchmark", "--benchmark-save=base", "saved run"]]
 
 
+def test_records_name_each_files_xdist_groups_a_conftests_marks_included(plugin_pytester, monkeypatch):
+    """--dist loadgroup's groups as pytest-xdist reads them: name= or the first argument, from the test, its class, its module
+    or a conftest's collection hook; files with no group are left out."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "pytest.ini": "[pytest]\nmarkers =\n    xdist_group(name): a group\n",
+            "tests/conftest.py": """\
+                import pytest
+
+                def pytest_collection_modifyitems(items):
+                    for item in items:
+                        if "worker" in item.nodeid:
+                            item.add_marker(pytest.mark.xdist_group(name="ports"))
+            """,
+            "tests/test_worker.py": "def test_serve():\n    pass\n",
+            "tests/test_db.py": "import pytest\n\npytestmark = pytest.mark.xdist_group('db')\n\ndef test_a():\n    pass\n\n@pytest.mark.xdist_group(name='mail')\ndef test_b():\n    pass\n",
+            "tests/test_free.py": "def test_free():\n    pass\n",
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    plugin_pytester.runpytest_subprocess(*PLUGIN, "tests").assert_outcomes(passed=4)
+    [groups] = [record["files"] for record in records(root / "results.jsonl") if record["t"] == "groups"]
+    assert groups == {str(root / "tests" / "test_db.py"): ["db", "mail"], str(root / "tests" / "test_worker.py"): ["ports"]}
+
+
 def test_records_are_the_process_own_not_those_of_a_fork_that_carries_on_with_the_session(plugin_pytester, monkeypatch):
     """A test that forks and forgets os._exit: its child runs the rest of the session too, and must not count the tests again."""
     root = plugin_pytester.path

@@ -22,7 +22,7 @@ import { cpuSecondsOf } from "../process/processTree.js";
 import type { DjangoDatabaseTally } from "./djangoDatabases.js";
 import type { LinkedTestTally } from "./linkedTests.js";
 import type { ImportTally } from "./importTimes.js";
-import { COLLECTED_MARKER, readRecords, type PackageImport, type PytestIni } from "./testRecords.js";
+import { COLLECTED_MARKER, readRecords, type PackageImport, type ProcessRecords, type PytestIni } from "./testRecords.js";
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
 import { processDataFile } from "../coverage/dataFiles.js";
 import type { OwnBrowserTally } from "../browsers/ownBrowsers.js";
@@ -153,7 +153,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const noticeSlow = (): void => {
       const cpuSeconds = started.pid === null ? null : cpuSecondsOf(started.pid);
       // Its session ended and its process has not: it waits at its exit (a child process, a thread, an exit handler).
-      const atExit = readRecords(recordsFile, settings.root)?.exitStatus != null;
+      const atExit = readRecords(recordsFile, settings.root)?.endedBeforeStop === true;
       settings.events.emit({ type: "slow", batch: started, seconds: slowAfter, timeoutSeconds: settings.timeoutSeconds, cpuSeconds, atExit });
       // The next one when the file has run twice as long.
       const since = slowAfter;
@@ -230,12 +230,17 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     if (plain !== null && outcome.records?.ini != null) settings.onIni?.(outcome.records.ini);
     if (plain !== null && outcome.exitCode === 0 && outcome.records !== null && (outcome.records.collected?.size ?? 0) === 0 && outcome.records.files.size === 0) settings.onEmptyPass?.();
     const shown = withPlaywrightArtifacts(run, outcome.records?.artifactFolders ?? [], settings.root);
-    if (batch.paths.length === 1 && parallel) return [resultOfFile(shown, outcome)];
-    return resultsOfSerialRun(shown, batch.paths, outcome);
+    return withGroups(batch.paths.length === 1 && parallel ? [resultOfFile(shown, outcome)] : resultsOfSerialRun(shown, batch.paths, outcome), outcome.records);
   };
 }
 
-/** The first `limit` files under a folder, by path (absolute); none when it does not exist. */
+/** Each collected file's xdist_group names (none: empty), for the history: files of one group never run at once. */
+function withGroups(results: FileResult[], records: ProcessRecords | null): FileResult[] {
+  const collected = records?.collected;
+  if (collected == null) return results;
+  return results.map((result) => (collected.has(result.path) ? { ...result, groups: [...(records?.groups?.get(result.path) ?? [])] } : result));
+}
+
 /**
  * pytest-playwright's folders of the failed tests' screenshots, traces and videos (under its --output), beside the
  * process's own artifacts folder: the summary names them (one folder, or the folder that holds them all) and the
@@ -248,6 +253,7 @@ function withPlaywrightArtifacts<T extends { artifacts: string | null; artifactF
   return { ...run, artifacts: run.artifacts ?? toProjectPath(root, holder), artifactFiles: [...run.artifactFiles, ...files].slice(0, ARTIFACT_FILES_LISTED) };
 }
 
+/** The first `limit` files under a folder, by path (absolute); none when it does not exist. */
 function filesIn(folder: string, limit: number): string[] {
   let entries: fs.Dirent[];
   try {

@@ -38,7 +38,7 @@ export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason:
   if (outcome.spawnError !== null) return { status: "failed", reason: `could not start: ${outcome.spawnError}` };
   // Stopped once its session had ended, while the process waited at its exit (a child process, a thread, an exit
   // handler): every test ran, and the session's verdict is the file's.
-  const ended = outcome.records?.exitStatus ?? null;
+  const ended = outcome.records?.endedBeforeStop === true ? outcome.records.exitStatus : null;
   if (outcome.cancelled) return ended === 0 ? { status: "passed", reason: null } : ended === 5 ? { status: "no-tests", reason: null } : { status: "cancelled", reason: null };
   if (outcome.lost !== null) return { status: "failed", reason: outcome.lost };
   if (outcome.timedOut) {

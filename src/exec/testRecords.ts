@@ -33,6 +33,8 @@ export interface ProcessRecords {
   collectErrors: string[];
   /** pytest's session reached its end (its exit status), or null when the process ended before it did. */
   exitStatus: number | null;
+  /** The session ended before any stop of grimoire-run's reached the process: on its own, every test run. */
+  endedBeforeStop: boolean;
   /** Seconds the process spent importing each top-level package (GRIMOIRE_IMPORT_TIMES); empty when not asked. */
   imports: ReadonlyMap<string, PackageImport>;
   /** Seconds pytest-django's `django_db_setup` took to create and migrate the test databases, in a parallel run without --reuse-db; null when it did not run. */
@@ -51,6 +53,8 @@ export interface ProcessRecords {
   ownBrowser: string[] | null;
   /** The folders pytest-playwright wrote the failed tests' screenshots, traces and videos to (its --output). */
   artifactFolders: string[];
+  /** pytest-xdist's xdist_group names of the collected tests, by file (a conftest's marks included); null when none were recorded. */
+  groups: ReadonlyMap<string, readonly string[]> | null;
 }
 
 /** What `pytest.exit(reason, returncode)` said (pytest's exit code 2, "interrupted", when it gave none). */
@@ -131,6 +135,8 @@ export function parseRecords(text: string): ProcessRecords {
   const collectErrors: string[] = [];
   const tests = new Map<string, { file: FileRecords; test: TestCase; outcome: TestOutcome | null }>();
   let exitStatus: number | null = null;
+  let stopSeen = false;
+  let endedBeforeStop = false;
   const imports = new Map<string, PackageImport>();
   let djangoDatabaseSeconds: number | null = null;
   const linked = new Map<string, string[]>();
@@ -140,6 +146,7 @@ export function parseRecords(text: string): ProcessRecords {
   let exited: PytestExit | null = null;
   let ownBrowser: string[] | null = null;
   const artifactFolders: string[] = [];
+  let groups: Map<string, string[]> | null = null;
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
@@ -165,7 +172,7 @@ export function parseRecords(text: string): ProcessRecords {
     } else if (record.t === "collect-error" && typeof record.path === "string") {
       const file = fileOf(record.path);
       file.collectError = true;
-      if (stoppedIn === null) failedBeforeStop.add(record.path);
+      if (!stopSeen) failedBeforeStop.add(record.path);
       file.counts.errors++;
       const failure = failureOf(record, "collect");
       file.cases.push({ nodeid: record.nodeid ?? "", outcome: "error", seconds: 0, ...(failure === null ? {} : { failures: [failure] }) });
@@ -180,7 +187,7 @@ export function parseRecords(text: string): ProcessRecords {
       const category = record.category ?? "";
       const counted = COUNTED[category];
       if (counted !== undefined) file.counts[counted]++;
-      if ((category === "failed" || category === "error") && stoppedIn === null) failedBeforeStop.add(record.path);
+      if ((category === "failed" || category === "error") && !stopSeen) failedBeforeStop.add(record.path);
       const outcome: TestOutcome | null = counted === undefined ? (record.when === "call" ? "passed" : null) : (category === "error" ? "error" : (category as TestOutcome));
       const key = `${record.path}\0${record.nodeid}`;
       let known = tests.get(key);
@@ -200,16 +207,23 @@ export function parseRecords(text: string): ProcessRecords {
       }
     } else if (record.t === "finish" && typeof record.exitstatus === "number") {
       exitStatus = record.exitstatus;
+      endedBeforeStop = !stopSeen;
     } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
       djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
+    } else if (record.t === "groups" && typeof record.files === "object" && record.files !== null) {
+      groups = new Map();
+      for (const [file, names] of Object.entries(record.files as Record<string, unknown>)) {
+        if (Array.isArray(names)) groups.set(file, names.filter((name): name is string => typeof name === "string"));
+      }
     } else if (record.t === "artifacts" && Array.isArray(record.paths)) {
       artifactFolders.push(...record.paths.filter((folder): folder is string => typeof folder === "string"));
     } else if (record.t === "own-browser" && Array.isArray(record.options)) {
       ownBrowser = record.options.filter((option): option is string => typeof option === "string");
     } else if (record.t === "exit" && typeof record.reason === "string" && typeof record.returncode === "number") {
       exited = { reason: record.reason, returncode: record.returncode };
-    } else if (record.t === "stopped" && typeof record.nodeid === "string" && typeof record.path === "string") {
-      stoppedIn = { nodeid: record.nodeid, path: record.path };
+    } else if (record.t === "stopped") {
+      stopSeen = true;
+      if (typeof record.nodeid === "string" && typeof record.path === "string") stoppedIn = { nodeid: record.nodeid, path: record.path };
     } else if (record.t === "ini" && typeof record.rootdir === "string") {
       const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === "string") : []);
       ini = { rootdir: record.rootdir, testpaths: strings(record.testpaths), pythonFiles: strings(record.pythonFiles) };
@@ -224,7 +238,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders };
+  return { collected, files, collectErrors, exitStatus, endedBeforeStop, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders, groups };
 }
 
 /** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
@@ -246,6 +260,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     files: byProjectPath(records.files, relative),
     collectErrors: records.collectErrors.map(relative),
     exitStatus: records.exitStatus,
+    endedBeforeStop: records.endedBeforeStop,
     imports: records.imports,
     djangoDatabaseSeconds: records.djangoDatabaseSeconds,
     linked: records.linked,
@@ -255,6 +270,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     exited: records.exited,
     ownBrowser: records.ownBrowser,
     artifactFolders: records.artifactFolders,
+    groups: records.groups === null ? null : new Map([...records.groups].map(([file, names]) => [relative(file), names])),
   };
 }
 

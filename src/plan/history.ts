@@ -51,6 +51,8 @@ export interface FileHistory {
    * count as a flake only between two of them (flakes.ts).
    */
   source?: string;
+  /** pytest-xdist's xdist_group names of its tests when it last collected them (a conftest's marks included): files of one group never run at once. */
+  groups?: string[];
 }
 
 export interface History {
@@ -96,6 +98,7 @@ function checkedEntry(value: unknown): FileHistory | null {
   const tests = recordOf(entry["tests"], (letters): letters is string => typeof letters === "string");
   const testSeconds = recordOf(entry["testSeconds"], (s): s is number => typeof s === "number" && Number.isFinite(s) && s >= 0);
   const source = entry["source"];
+  const groups = entry["groups"];
   return {
     seconds,
     outcome: entry["outcome"] as FileStatus,
@@ -106,6 +109,7 @@ function checkedEntry(value: unknown): FileHistory | null {
     ...(tests === null ? {} : { tests }),
     ...(testSeconds === null ? {} : { testSeconds }),
     ...(typeof source === "string" ? { source } : {}),
+    ...(Array.isArray(groups) && groups.length > 0 && groups.every((name) => typeof name === "string") ? { groups: groups as string[] } : {}),
   };
 }
 
@@ -203,6 +207,8 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     }
     const perTest = testSeconds(previous?.testSeconds, finals);
     const recent = recentOutcomes(previous, runs, source, partial.has(file));
+    // Known from the run that collected its tests; a run that did not (cancelled, stopped at an import) keeps the last known.
+    const groups = [...runs].reverse().find((r) => r.groups !== undefined)?.groups ?? previous?.groups ?? [];
     files[file] = {
       seconds: seconds === null ? null : Math.round(seconds * 1000) / 1000,
       outcome,
@@ -213,6 +219,7 @@ export function updateHistory(history: History, results: readonly FileResult[], 
       tests: recent.tests,
       ...(perTest === null ? {} : { testSeconds: perTest }),
       ...(recent.source === null ? {} : { source: recent.source }),
+      ...(groups.length === 0 ? {} : { groups }),
     };
   }
   return { version: 1, files };

@@ -127,7 +127,7 @@ export function groupNotice(config: Pick<RunConfig, "mode">, groups: ReadonlyMap
   for (const [file, names] of groups) for (const name of names) filesOf.set(name, [...(filesOf.get(name) ?? []), file]);
   const shared = [...filesOf].filter(([, files]) => files.length > 1);
   if (shared.length === 0) return null;
-  const named = shared.slice(0, 3).map(([name, files]) => `${name} (${nameSome(files, 3)})`);
+  const named = shared.slice(0, 3).map(([name, files]) => `${name} (${nameSome([...files].sort(), 3)})`);
   return `pytest-xdist's xdist_group marks: the files of ${shared.length === 1 ? "group" : "groups"} ${named.join("; ")}${shared.length > 3 ? ` and ${shared.length - 3} more groups` : ""} never run at the same time, as --dist loadgroup keeps a group's tests in one worker`;
 }
 

@@ -413,4 +413,21 @@ describe("pytest-xdist's xdist_group marks", () => {
     expect(free[0] < Math.max(a[1], b[1]) && free[1] > Math.min(a[0], b[0])).toBe(true);
     expect(processesIn(p.root)).toEqual([]);
   });
+
+  it("a group a conftest gives while collecting is learned from a run, and keeps the files apart from the next one on", async () => {
+    const timed = `import json, os, time\n\ndef test_it(request):\n    start = time.time()\n    time.sleep(0.4)\n    with open(os.path.join("spans", request.node.path.stem), "w") as out:\n        json.dump([start, time.time()], out)\n`;
+    const conftest = "import pytest\n\ndef pytest_collection_modifyitems(items):\n    for item in items:\n        if 'worker' in item.nodeid:\n            item.add_marker(pytest.mark.xdist_group(name='ports'))\n";
+    const p = project({ "tests/http/conftest.py": conftest, "tests/http/test_worker_a.py": timed, "tests/http/test_worker_b.py": timed, "spans/.keep": "" });
+    const first = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    // Not in the sources: the first run could not know.
+    expect(first.stdout + first.stderr).not.toMatch(/xdist_group marks/);
+    const second = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(second.code).toBe(0);
+    expect(second.stdout + second.stderr).toMatch(/the files of group ports \(tests\/http\/test_worker_a\.py, tests\/http\/test_worker_b\.py\) never run at the same time/);
+    const span = (name: string): [number, number] => JSON.parse(fs.readFileSync(path.join(p.root, "spans", name), "utf8")) as [number, number];
+    const [a, b] = [span("test_worker_a"), span("test_worker_b")];
+    expect(a[1] <= b[0] || b[1] <= a[0], `the group's files overlapped: ${JSON.stringify([a, b])}`).toBe(true);
+    expect(processesIn(p.root)).toEqual([]);
+  });
 });

@@ -297,3 +297,18 @@ describe("the history file", () => {
     expect(Object.keys(readHistory(root).files)).toEqual(["a.py"]);
   });
 });
+
+describe("xdist_group names in the history", () => {
+  const now = new Date("2026-12-05T10:00:00Z");
+
+  it("remembers a file's groups from the run that collected its tests, keeps them through a run that did not, and forgets removed ones", () => {
+    const learned = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", groups: ["db", "ports"] }), fileResult({ path: "b.py", groups: [] })], now);
+    expect(learned.files["a.py"]?.groups).toEqual(["db", "ports"]);
+    expect(learned.files["b.py"]?.groups).toBeUndefined();
+    // Stopped at an import: nothing was collected, what was known stands.
+    const kept = updateHistory(learned, [fileResult({ path: "a.py", status: "failed" })], now);
+    expect(kept.files["a.py"]?.groups).toEqual(["db", "ports"]);
+    const dropped = updateHistory(kept, [fileResult({ path: "a.py", groups: [] })], now);
+    expect(dropped.files["a.py"]?.groups).toBeUndefined();
+  });
+});
