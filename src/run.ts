@@ -254,12 +254,14 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (leftOut !== null) events.emit({ type: "notice", message: leftOut });
     const databaseHint = djangoDatabases.hint();
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
-    const quickHint = config.mode === "parallel" && config.pack === null ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
+    // Hints drawn from how long files took: not from a run a stop cut short (Ctrl-C, fail-fast), whose files did not.
+    const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null;
+    const quickHint = hinting && config.pack === null ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
     if (quickHint !== null) events.emit({ type: "notice", message: quickHint });
     const partial = partlyRun(config, shape, files, outcome.results);
     // What the next run's --split auto reads: the history as this run leaves it (a shard's, or a run that cannot write in the project, leaves it as it was).
     const historyAfter = () => (config.shard === null && record ? updateHistory(history, outcome.results, new Date(), null, partial) : history);
-    const longHint = config.mode === "parallel" && !config.split ? longFileHint(outcome.results, environment.workers, (path) => splitsNextRun(config, files, historyAfter(), environment.workers, path)) : null;
+    const longHint = hinting && !config.split ? longFileHint(outcome.results, environment.workers, (path) => splitsNextRun(config, files, historyAfter(), environment.workers, path)) : null;
     if (longHint !== null) events.emit({ type: "notice", message: longHint });
     // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
