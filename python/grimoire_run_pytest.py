@@ -83,6 +83,7 @@ import functools
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -701,7 +702,7 @@ class Lister:
                 # process would do it for its own tests alone.
                 "sessionWide": _session_wide_options(option),
                 # Plugins' options one process per file would turn into a false result or lost files.
-                "refusedInParallel": _refused_in_parallel(option),
+                "refusedInParallel": _refused_in_parallel(config),
             },
         }
         with open(self.out, "w", encoding="utf-8") as handle:
@@ -765,14 +766,26 @@ def _base_url_for_pytest_base_url(config):
     pytest-base-url reads its `--base-url`, PYTEST_BASE_URL and the `base_url` ini value, never E2E_BASE_URL: given
     `grimoire-run --base-url STAGING` (or E2E_BASE_URL, or a managed file's own server), the tests went to the
     pyproject's `base_url` and passed against a server nobody asked for. A `--base-url` on pytest's own command line
-    (after --) still wins, as it would over pytest-base-url's ini value. Not in the listing, which runs no test.
+    (after --, in addopts or PYTEST_ADDOPTS) still wins, as it would over pytest-base-url's ini value. Not in the
+    listing, which runs no test.
     """
     url = os.environ.get("E2E_BASE_URL")
     if not url or os.environ.get("GRIMOIRE_LIST_FILE") or not hasattr(config.option, "base_url"):
         return
-    if any(arg == "--base-url" or arg.startswith("--base-url=") for arg in config.invocation_params.args):
+    if _given_to_pytest(config, "--base-url"):
         return
     config.option.base_url = url
+
+
+def _given_to_pytest(config, option):
+    """Whether pytest's own command line has the option: its arguments, the ini's addopts or PYTEST_ADDOPTS (which
+    pytest reads as command line too)."""
+    try:
+        addopts = [str(arg) for arg in config.getini("addopts")]
+    except ValueError:
+        addopts = []
+    words = [*config.invocation_params.args, *addopts, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
+    return any(word == option or word.startswith(f"{option}=") for word in words)
 
 
 def _leave_what_the_run_emptied(option):
@@ -850,16 +863,40 @@ def _benchmark_saved(option):
 _INLINE_SNAPSHOT_WRITES = ("create", "fix", "trim", "update", "review")
 
 
-def _refused_in_parallel(option):
+def _refused_in_parallel(config):
     """Options a parallel run must refuse, each as [plugin, option, why]: one process per file would give a false result or lose files."""
+    option = config.option
     refused = []
     saved = _benchmark_saved(option)
     if getattr(option, "benchmark_compare", None) is True and saved is not None:
         refused.append(["pytest-benchmark", f"--benchmark-compare with {saved}", "benchmark-compare"])
-    flags = [flag for flag in str(getattr(option, "inline_snapshot", None) or "").split(",") if flag in _INLINE_SNAPSHOT_WRITES]
-    if flags:
-        refused.append(["inline-snapshot", f"--inline-snapshot={option.inline_snapshot}", "inline-snapshot"])
+    given = _inline_snapshot_flags(config)
+    if given is not None and any(flag.strip() in _INLINE_SNAPSHOT_WRITES for flag in given[1].split(",")):
+        refused.append(["inline-snapshot", f"{given[0]}={given[1]}", "inline-snapshot"])
     return refused
+
+
+def _inline_snapshot_flags(config):
+    """inline-snapshot's flags, where they were given: its option, else INLINE_SNAPSHOT_DEFAULT_FLAGS, else the
+    pyproject's `default-flags`; None where the plugin is not loaded or none was given."""
+    option = getattr(config.option, "inline_snapshot", False)
+    if option is False:
+        return None
+    if option:
+        return ("--inline-snapshot", str(option))
+    if os.environ.get("INLINE_SNAPSHOT_DEFAULT_FLAGS"):
+        return ("INLINE_SNAPSHOT_DEFAULT_FLAGS", os.environ["INLINE_SNAPSHOT_DEFAULT_FLAGS"])
+    for folder in (config.rootpath, Path.cwd()):
+        try:
+            import tomllib
+
+            with open(folder / "pyproject.toml", "rb") as handle:
+                flags = tomllib.load(handle).get("tool", {}).get("inline-snapshot", {}).get("default-flags")
+        except Exception:  # no file, no TOML reader (Python 3.10), a file pytest reads otherwise
+            continue
+        if isinstance(flags, list) and flags:
+            return ("default-flags", ",".join(str(flag) for flag in flags))
+    return None
 
 
 # The line the listing prints once its answer is written (grimoire-run's askPytest.ts reads it, and keeps it out of the log).

@@ -1055,6 +1055,13 @@ def test_listing_names_the_report_options_and_the_ones_a_parallel_run_refuses(pl
     _, fine = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "-p", "stand_ins", "--benchmark-compare=0001", "--benchmark-save=base", "--inline-snapshot=short-report", "tests")
     assert fine["options"]["refusedInParallel"] == []
     assert fine["options"]["sessionWide"] == [["pytest-benchmark", "--benchmark-save=base", "saved run"]]
+    # inline-snapshot's default flags, from the pyproject or its variable, count as given.
+    (root / "pyproject.toml").write_text('[tool.inline-snapshot]\ndefault-flags = ["create", "trim"]\n')
+    _, configured = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "-p", "stand_ins", "tests")
+    assert configured["options"]["refusedInParallel"] == [["inline-snapshot", "default-flags=create,trim", "inline-snapshot"]]
+    monkeypatch.setenv("INLINE_SNAPSHOT_DEFAULT_FLAGS", "fix")
+    _, from_env = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "-p", "stand_ins", "tests")
+    assert from_env["options"]["refusedInParallel"] == [["inline-snapshot", "INLINE_SNAPSHOT_DEFAULT_FLAGS=fix", "inline-snapshot"]]
 
 
 def test_records_name_each_files_xdist_groups_a_conftests_marks_included(plugin_pytester, monkeypatch):

@@ -320,6 +320,18 @@ function typeOf(name: string): OptionType | null {
   return BUILT_IN[name] ?? null;
 }
 
+/** pytest's own options that take no value: the word after one is the run's (a path, a node id), never its value. */
+const PYTEST_FLAGS: ReadonlySet<string> = new Set([
+  "lf", "last-failed", "ff", "failed-first", "nf", "new-first", "sw", "stepwise", "stepwise-skip", "x", "exitfirst", "pdb", "trace",
+  "co", "collect-only", "setup-show", "setup-only", "setup-plan", "runxfail", "full-trace", "showlocals", "strict-markers", "strict",
+  "cache-clear", "no-header", "no-summary", "disable-warnings", "verbose", "quiet", "fixtures", "markers", "continue-on-collection-errors",
+]);
+
+/** A word that names tests (a node id, a file or folder path) rather than an option's value. */
+function looksLikeTarget(word: string): boolean {
+  return word.includes("::") || word.includes("/") || word.endsWith(".py");
+}
+
 /**
  * Every option word before `--` must be one of grimoire-run's, spelled as
  * the docs spell it. A pytest option put there by habit gets a hint to move
@@ -339,9 +351,10 @@ export function checkOptionWords(argv: readonly string[], isPath: (word: string)
       const type = negated ? "boolean" : typeOf(name);
       if (type === null) {
         moving.push(i);
-        // pytest's option and its value (`--browser firefox`) move together; a word that names a path stays one of the run's.
+        // pytest's option and its value (`--browser firefox`) move together; a word that names a path or a node id, or
+        // follows one of pytest's own flags, stays one of the run's.
         const next = argv[i + 1];
-        if (value === undefined && next !== undefined && !next.startsWith("-") && !isPath(next)) moving.push(++i);
+        if (value === undefined && next !== undefined && !PYTEST_FLAGS.has(name) && !next.startsWith("-") && !looksLikeTarget(next) && !isPath(next)) moving.push(++i);
         continue;
       }
       if (type === "boolean" && value !== undefined && value !== "true" && value !== "false") {

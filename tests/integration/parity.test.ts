@@ -468,6 +468,9 @@ def test_default_again():
     // pytest's own option, after --, is the user's last word; without any URL of the run's, the ini's stands.
     const forwarded = await runCli(["--parallel", "--base-url", given, "--", "--base-url", "http://127.0.0.1:9/forwarded"], { cwd: p.root, env: testEnv({ PYTHONPATH: p.root, EXPECTED: "http://127.0.0.1:9/forwarded" }) });
     expect(forwarded.code).toBe(0);
+    // So is one in PYTEST_ADDOPTS or the ini's addopts, which pytest reads as its command line.
+    const addopts = await runCli(["--parallel", "--base-url", given], { cwd: p.root, env: testEnv({ PYTHONPATH: p.root, PYTEST_ADDOPTS: "--base-url http://127.0.0.1:9/addopts", EXPECTED: "http://127.0.0.1:9/addopts" }) });
+    expect(addopts.code, addopts.stdout).toBe(0);
     expect((await runCli(["--parallel"], { cwd: p.root, env: testEnv({ PYTHONPATH: p.root, EXPECTED: "http://127.0.0.1:9/the-ini" }) })).code).toBe(0);
     expect(processesIn(p.root)).toEqual([]);
   });

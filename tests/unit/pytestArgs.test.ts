@@ -67,6 +67,9 @@ describe("grimoire-run's own options", () => {
       '--browser, --screenshot are not grimoire-run options. pytest\'s options go after "--", and grimoire-run gives them to every pytest process: grimoire-run --parallel -- --browser firefox --screenshot only-on-failure',
     );
     expect(() => checkOptionWords(["--lf", "tests/e2e", "--parallel"], isPath)).toThrow("grimoire-run tests/e2e --parallel -- --lf");
+    // A node id, and the word after one of pytest's own flags, are the run's: never an option's value.
+    expect(() => checkOptionWords(["--parallel", "--setup-show", "e2e/test_ok.py::test_ok"], () => false)).toThrow("grimoire-run --parallel e2e/test_ok.py::test_ok -- --setup-show");
+    expect(() => checkOptionWords(["--parallel", "--runxfail", "smoke"], () => false)).toThrow("grimoire-run --parallel smoke -- --runxfail");
   });
 
   it("suggests the option a typo was meant to be, and refuses a value for a flag", () => {
