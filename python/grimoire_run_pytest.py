@@ -731,8 +731,7 @@ def _playwright_artifact_folders(config, nodeids):
         return []
     truncate = getattr(module, "_truncate_file_name", lambda name: name)
     try:
-        output = os.path.join(str(config.invocation_params.dir), str(config.getoption("--output")))
-        folders = [os.path.abspath(os.path.join(output, truncate(slugify(nodeid)))) for nodeid in nodeids]
+        folders = [os.path.join(_playwright_output(config), truncate(slugify(nodeid))) for nodeid in nodeids]
     except Exception:  # a pytest-playwright that names its folders otherwise: nothing to point at
         return []
     return [folder for folder in folders if os.path.isdir(folder)]
@@ -755,9 +754,12 @@ def _cleaned_once_per_run(session):
     """What the run empties once before its first file, for every file's session not to: [{plugin, option, path}]."""
     if _playwright_output_cleaners(session) is None:
         return []
-    config = session.config
-    output = os.path.join(str(config.invocation_params.dir), str(config.getoption("--output")))
-    return [{"plugin": "pytest-playwright", "option": "--output", "path": os.path.abspath(output)}]
+    return [{"plugin": "pytest-playwright", "option": "--output", "path": _playwright_output(session.config)}]
+
+
+def _playwright_output(config):
+    """pytest-playwright's --output folder, absolute, as it reads it (from the folder pytest was started in)."""
+    return os.path.abspath(os.path.join(str(config.invocation_params.dir), str(config.getoption("--output"))))
 
 
 def _base_url_for_pytest_base_url(config):
