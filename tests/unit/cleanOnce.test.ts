@@ -3,25 +3,15 @@
  * parallel run: never the project's own folder or one above it.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cleanOnce } from "../../src/run/cleanOnce.js";
+import { temporaryProjects } from "../helpers/project.js";
 
-const made: string[] = [];
-afterEach(() => {
-  for (const folder of made.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
-});
+const project = temporaryProjects();
 
-function projectWith(...files: string[]): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-clean-once-"));
-  made.push(root);
-  for (const file of files) {
-    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    fs.writeFileSync(path.join(root, file), "");
-  }
-  return root;
-}
+/** A project of these empty files, removed after the test. */
+const projectWith = (...files: string[]): string => project(Object.fromEntries(files.map((file) => [file, ""]))).root;
 
 describe("cleanOnce", () => {
   it("removes each folder with what it holds, and a missing one is no error", () => {

@@ -2,26 +2,14 @@
  * The test files a run of the default folders leaves out that plain pytest would run: found by a walk of
  * plain pytest's folders with its python_files patterns, and said in one notice.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { outsideScopeNotice, testFilesOutsideScope } from "../../src/discovery/outsideScope.js";
+import { temporaryProjects } from "../helpers/project.js";
 
-const made: string[] = [];
-afterEach(() => {
-  for (const folder of made.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
-});
+const project = temporaryProjects();
 
-function tree(files: string[]): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "outside-scope-"));
-  made.push(root);
-  for (const file of files) {
-    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    fs.writeFileSync(path.join(root, file), "");
-  }
-  return root;
-}
+/** A project of these empty files, removed after the test. */
+const tree = (files: string[]): string => project(Object.fromEntries(files.map((file) => [file, ""]))).root;
 
 const FILES = ["tests/http/test_a.py", "tests/e2e/test_b.py", "tests/unit/test_c.py", "tests/unit/deep/d_test.py", "tests/test_models.py", "tests/helpers.py", "tests/.venv/test_x.py", "tests/unit/__pycache__/test_c.py", "other/test_e.py"];
 
