@@ -107,6 +107,11 @@ interface RawRecord {
   paths?: unknown;
 }
 
+/** The strings of a record's list; none when it is not a list. */
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === "string") : [];
+}
+
 /** A failed report's details, when the record has them. */
 function failureOf(record: RawRecord, when: string): TestFailure | null {
   if (typeof record.message !== "string") return null;
@@ -213,26 +218,25 @@ export function parseRecords(text: string): ProcessRecords {
     } else if (record.t === "groups" && typeof record.files === "object" && record.files !== null) {
       groups = new Map();
       for (const [file, names] of Object.entries(record.files as Record<string, unknown>)) {
-        if (Array.isArray(names)) groups.set(file, names.filter((name): name is string => typeof name === "string"));
+        if (Array.isArray(names)) groups.set(file, strings(names));
       }
     } else if (record.t === "artifacts" && Array.isArray(record.paths)) {
-      artifactFolders.push(...record.paths.filter((folder): folder is string => typeof folder === "string"));
+      artifactFolders.push(...strings(record.paths));
     } else if (record.t === "own-browser" && Array.isArray(record.options)) {
-      ownBrowser = record.options.filter((option): option is string => typeof option === "string");
+      ownBrowser = strings(record.options);
     } else if (record.t === "exit" && typeof record.reason === "string" && typeof record.returncode === "number") {
       exited = { reason: record.reason, returncode: record.returncode };
     } else if (record.t === "stopped") {
       stopSeen = true;
       if (typeof record.nodeid === "string" && typeof record.path === "string") stoppedIn = { nodeid: record.nodeid, path: record.path };
     } else if (record.t === "ini" && typeof record.rootdir === "string") {
-      const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === "string") : []);
       ini = { rootdir: record.rootdir, testpaths: strings(record.testpaths), pythonFiles: strings(record.pythonFiles) };
     } else if (record.t === "linked" && typeof record.plugin === "string" && Array.isArray(record.tests)) {
-      linked.set(record.plugin, [...(linked.get(record.plugin) ?? []), ...record.tests.filter((test): test is string => typeof test === "string")]);
+      linked.set(record.plugin, [...(linked.get(record.plugin) ?? []), ...strings(record.tests)]);
     } else if (record.t === "imports" && typeof record.packages === "object" && record.packages !== null) {
       for (const [name, entry] of Object.entries(record.packages)) {
         const kind = entry?.kind;
-        const modules = Array.isArray(entry?.modules) ? entry.modules.filter((module): module is string => typeof module === "string") : [];
+        const modules = strings(entry?.modules);
         if (typeof entry?.seconds === "number" && (kind === "project" || kind === "installed" || kind === "stdlib")) imports.set(name, { seconds: entry.seconds, kind, modules, afterChange: entry.afterChange === true, rewritten: entry.rewritten === true });
       }
     }
