@@ -1231,6 +1231,26 @@ class Recorder:
                 self.failed.append(report.nodeid)
         self._write(record)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter):
+        """In a parallel run, `--durations` gives one list over every file, as a plain run's one session does.
+
+        Each process ran one file (or a pack's few): its own list would be one of a hundred. It records the reports a
+        merged list could show (pytest's own choice: every report with a duration, longest first, the first N, those
+        under --durations-min hidden) and leaves the printing to grimoire-run, at the run's end.
+        """
+        option = self.config.option
+        count = getattr(option, "durations", None)
+        if count is None or not os.environ.get("GRIMOIRE_MERGED_DURATIONS"):
+            return
+        given_min = getattr(option, "durations_min", None)
+        least = given_min if given_min is not None else (0.005 if self.config.get_verbosity() < 2 else 0.0)
+        reports = [rep for replist in terminalreporter.stats.values() for rep in replist if hasattr(rep, "duration")]
+        reports.sort(key=lambda rep: rep.duration, reverse=True)
+        shown = [[rep.nodeid, rep.when, rep.duration] for rep in reports if rep.duration >= least]
+        self._write({"t": "durations", "count": count, "min": least, "minGiven": given_min is not None, "shown": shown[:count] if count else shown, "hidden": len(reports) - len(shown)})
+        option.durations = None
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
         folders = _playwright_artifact_folders(self.config, self.failed)

@@ -95,6 +95,8 @@ export type RunEvent =
   | { type: "fork-server-unavailable"; reason: string }
   | { type: "warning"; message: string }
   | { type: "notice"; message: string }
+  /** pytest's `--durations` list over every file of a parallel run, in pytest's lines. */
+  | { type: "durations"; lines: string[] }
   | { type: "environment-output"; source: string; text: string[] }
   /** The run's coverage, combined: pytest-cov's section of the terminal summary (as pytest-cov prints it), and the result. */
   | { type: "coverage"; output: string[]; result: CoverageResult }

@@ -24,6 +24,7 @@ import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/exe
 import { DjangoDatabaseTally } from "./exec/djangoDatabases.js";
 import { LinkedTestTally } from "./exec/linkedTests.js";
 import { OwnBrowserTally } from "./browsers/ownBrowsers.js";
+import { DurationsTally } from "./report/durations.js";
 import { outsideScopeNotice, testFilesOutsideScope } from "./discovery/outsideScope.js";
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
@@ -193,6 +194,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     let serialIni: PytestIni | null = null;
     const linkedTests = new LinkedTestTally();
     const ownBrowsers = new OwnBrowserTally();
+    const durations = new DurationsTally();
     // What a plain run's one session empties at its start is emptied once: by the listing's session (pytest's log_file,
     // allure-pytest's results), or here before the first file (pytest-playwright's --output); no file's session again.
     const cleanedOnce = config.mode === "parallel" && listing !== null;
@@ -232,6 +234,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       onIni: (ini) => (serialIni = ini),
       linkedTests,
       ownBrowsers,
+      durations,
       onImports: importTally === null ? null : followPreloads(config, server, listed.autoPreloaded, session, events, importTally),
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);
@@ -244,6 +247,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     } finally {
       ({ teardownFailed } = await session.finish(events, config.killGraceSeconds));
     }
+    const slowest = durations.lines(width);
+    if (slowest.length > 0) events.emit({ type: "durations", lines: slowest });
     const hint = importTally === null ? null : preloadHint(importTally.costly());
     if (hint !== null) events.emit({ type: "notice", message: hint });
     for (const message of linkedTests.messages()) events.emit(message);

@@ -26,6 +26,7 @@ import { COLLECTED_MARKER, readRecords, type PackageImport, type ProcessRecords,
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
 import { processDataFile } from "../coverage/dataFiles.js";
 import type { OwnBrowserTally } from "../browsers/ownBrowsers.js";
+import type { DurationsTally } from "../report/durations.js";
 
 export interface PytestSettings extends CommandSettings, EnvSettings {
   root: string;
@@ -71,6 +72,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   linkedTests: LinkedTestTally | null;
   /** Files that launched a browser of their own under --browser-server (their launch options); null when nobody asks. */
   ownBrowsers?: OwnBrowserTally | null;
+  /** Merges the processes' `--durations` lists into the run's one, in a parallel run; null when nobody asks. */
+  durations?: DurationsTally | null;
 }
 
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
@@ -118,7 +121,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const announce = !parallel && plain !== null && batch.paths.length === 0;
     // Only a file forked from the fork server could have been spared an import: its server could have done it.
     const importTimes = parallel && !pack && settings.importTally !== null && settings.forked();
-    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, stopNote, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? name : null, importTimes }), ...lease?.env, ...browser?.env };
+    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, stopNote, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? name : null, importTimes, mergedDurations: parallel && settings.durations != null }), ...lease?.env, ...browser?.env };
     const collected = (): void => {
       const records = readRecords(recordsFile, settings.root);
       // A file pytest could not collect (a module that does not import) is one of the run's files too; a folder whose conftest failed is not.
@@ -226,6 +229,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     }
     if (parallel) settings.djangoDatabases?.add(outcome.records?.djangoDatabaseSeconds ?? null, report.durationSeconds);
     if (parallel && outcome.records !== null) settings.linkedTests?.add(outcome.records.linked);
+    if (parallel) settings.durations?.add(outcome.records?.durations);
     if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null);
     if (plain !== null && outcome.records?.ini != null) settings.onIni?.(outcome.records.ini);
     if (plain !== null && outcome.exitCode === 0 && outcome.records !== null && (outcome.records.collected?.size ?? 0) === 0 && outcome.records.files.size === 0) settings.onEmptyPass?.();

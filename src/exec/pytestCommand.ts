@@ -160,6 +160,8 @@ export interface ProcessPlace {
   basetempName?: string | null;
   /** The plugin times the process's imports, by package (GRIMOIRE_IMPORT_TIMES). */
   importTimes?: boolean;
+  /** One process of many: the plugin records its `--durations` list for the run to print once, instead of printing it (GRIMOIRE_MERGED_DURATIONS). */
+  mergedDurations?: boolean;
 }
 
 /** The environment the contract promises every pytest process, and what grimoire-run's plugin reads. */
@@ -193,6 +195,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   setOrDelete(env, "GRIMOIRE_RUN_BASETEMP", place.basetempName === undefined || place.basetempName === null ? null : (settings.runBasetemp ?? null));
   setOrDelete(env, "GRIMOIRE_CLEANED_ONCE", settings.cleanedOnce === true ? "1" : null);
   setOrDelete(env, "GRIMOIRE_IMPORT_TIMES", place.importTimes === true ? "1" : null);
+  setOrDelete(env, "GRIMOIRE_MERGED_DURATIONS", place.mergedDurations === true ? "1" : null);
   setOrDelete(env, "GRIMOIRE_ONLY_FILES", place.onlyFile);
   const importFirst = settings.importFirst ?? {};
   setOrDelete(env, "GRIMOIRE_IMPORT_FIRST", Object.keys(importFirst).length === 0 ? null : JSON.stringify(importFirst));

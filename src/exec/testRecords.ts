@@ -55,6 +55,26 @@ export interface ProcessRecords {
   artifactFolders: string[];
   /** pytest-xdist's xdist_group names of the collected tests, by file (a conftest's marks included); null when none were recorded. */
   groups: ReadonlyMap<string, readonly string[]> | null;
+  /** What the process's `--durations` list would have shown, left to the run to print once (GRIMOIRE_MERGED_DURATIONS); null when not asked. */
+  durations: ProcessDurations | null;
+}
+
+/** One process's share of a `--durations` list: pytest's settings for it, the phases it would show, longest first, and how many it would hide. */
+export interface ProcessDurations {
+  /** `--durations N`; 0 lists them all. */
+  count: number;
+  /** Phases shorter than this are hidden (--durations-min, else pytest's default for the verbosity). */
+  min: number;
+  /** --durations-min was given: pytest's line about hidden durations then leaves out its "-vv" advice. */
+  minGiven: boolean;
+  shown: PhaseDuration[];
+  hidden: number;
+}
+
+export interface PhaseDuration {
+  nodeid: string;
+  when: string;
+  seconds: number;
 }
 
 /** What `pytest.exit(reason, returncode)` said (pytest's exit code 2, "interrupted", when it gave none). */
@@ -105,6 +125,11 @@ interface RawRecord {
   returncode?: unknown;
   options?: unknown;
   paths?: unknown;
+  count?: unknown;
+  min?: unknown;
+  minGiven?: unknown;
+  shown?: unknown;
+  hidden?: unknown;
 }
 
 /** The strings of a record's list; none when it is not a list. */
@@ -152,6 +177,7 @@ export function parseRecords(text: string): ProcessRecords {
   let ownBrowser: string[] | null = null;
   const artifactFolders: string[] = [];
   let groups: Map<string, string[]> | null = null;
+  let durations: ProcessDurations | null = null;
   const fileOf = (file: string): FileRecords => {
     let entry = files.get(file);
     if (entry === undefined) {
@@ -222,6 +248,8 @@ export function parseRecords(text: string): ProcessRecords {
       }
     } else if (record.t === "artifacts" && Array.isArray(record.paths)) {
       artifactFolders.push(...strings(record.paths));
+    } else if (record.t === "durations" && typeof record.count === "number" && typeof record.min === "number" && typeof record.hidden === "number") {
+      durations = { count: record.count, min: record.min, minGiven: record.minGiven === true, shown: phases(record.shown), hidden: record.hidden };
     } else if (record.t === "own-browser" && Array.isArray(record.options)) {
       ownBrowser = strings(record.options);
     } else if (record.t === "exit" && typeof record.reason === "string" && typeof record.returncode === "number") {
@@ -242,7 +270,17 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, endedBeforeStop, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders, groups };
+  return { collected, files, collectErrors, exitStatus, endedBeforeStop, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders, groups, durations };
+}
+
+/** A durations record's phases, `[nodeid, when, seconds]` each. */
+function phases(value: unknown): PhaseDuration[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry: unknown) => {
+    if (!Array.isArray(entry)) return [];
+    const [nodeid, when, seconds] = entry as unknown[];
+    return typeof nodeid === "string" && typeof when === "string" && typeof seconds === "number" ? [{ nodeid, when, seconds }] : [];
+  });
 }
 
 /** The plugin's records of one process, with project paths, or null when it wrote none (pytest never got as far as configuring itself). */
@@ -275,6 +313,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     ownBrowser: records.ownBrowser,
     artifactFolders: records.artifactFolders,
     groups: records.groups === null ? null : new Map([...records.groups].map(([file, names]) => [relative(file), names])),
+    durations: records.durations,
   };
 }
 

@@ -221,6 +221,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
       case "notice":
         terminal.out(`${colours.dim(event.message)}\n`);
         break;
+      case "durations":
+        terminal.out(`${event.lines.join("\n")}\n`);
+        break;
       case "coverage":
         if (event.output.length > 0) terminal.out(`${event.output.join("\n")}\n`);
         break;

@@ -651,6 +651,24 @@ describe("pytest options that act across files", () => {
     expect(result.stdout).toMatch(/CANCEL\s+tests\/http\/test_c\.py|tests\/http\/test_c\.py\n/);
   });
 
+  it.each(EVERY_MODE.map((args) => [args.join(" ") || "serial", args] as const))("%s: --durations gives one list over every file, plain pytest's, not one per file (addopts too)", async (_, mode) => {
+    const slow = (name: string, seconds: number) => `import time\n\ndef test_${name}_quick():\n    pass\n\ndef test_${name}_slow():\n    time.sleep(${seconds})\n`;
+    const p = project({ "pytest.ini": "[pytest]\naddopts = --durations=0 --durations-min=0.25\n", "tests/http/test_a.py": slow("a", 0.3), "tests/http/test_b.py": slow("b", 0.6), "tests/http/test_c.py": "def test_c():\n    pass\n" });
+    const result = await runCli([...mode, "-n", "2"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const listed = (text: string) => text.split("\n").filter((line) => /^\S.*\bslowest durations\b|^\d+\.\d\ds call|durations < /.test(line));
+    // 5 tests, 3 phases each: the 2 sleeps over the minimum, the 13 others hidden, whichever process ran them.
+    const expected = [
+      expect.stringMatching(/^=+ slowest durations =+$/),
+      expect.stringMatching(/^0\.[6-9]\ds call {5}tests\/http\/test_b\.py::test_b_slow$/),
+      expect.stringMatching(/^0\.[3-5]\ds call {5}tests\/http\/test_a\.py::test_a_slow$/),
+      "(13 durations < 0.25s hidden.)",
+    ];
+    expect(listed(result.stdout)).toEqual(expected);
+    expect(listed(plainPytest(p, ["tests/http"]).stdout)).toEqual(expected);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("--co lists what would run, file by file, and runs nothing", async () => {
     const p = project(twoFailing);
     const result = await runCli(["--parallel", "--", "--co"], { cwd: p.root });
