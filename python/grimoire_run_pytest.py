@@ -1524,3 +1524,8 @@ def _note_pytest_exit(exited):
     recorder = None if _config is None else _config.pluginmanager.get_plugin("grimoire-recorder")
     if recorder is not None:
         recorder._write({"t": "exit", **note})
+    elif os.environ.get("GRIMOIRE_RESULTS_FILE") and not answer:
+        # A conftest's pytest_configure ran before this plugin's (conftests register later, and their hooks run first):
+        # no recorder yet, and the exit is all there is to record.
+        with open(os.environ["GRIMOIRE_RESULTS_FILE"], "a", encoding="utf-8") as handle:
+            handle.write(_dumps({"t": "exit", **note}) + "\n")

@@ -17,7 +17,7 @@ import { prepareOutputFile } from "./config/outputPaths.js";
 import type { RunConfig } from "./config/runConfig.js";
 import type { Listing } from "./discovery/askPytest.js";
 import { unsplittable, xdistGroups } from "./discovery/sourceHints.js";
-import { PYTEST_ARGUMENTS_SEE, UsageError } from "./errors.js";
+import { PYTEST_ARGUMENTS_SEE, PytestExited, UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
@@ -34,7 +34,7 @@ import { quickFilesHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
 import { runsNodeIdsOnly, type FileResult, type RunReport, type TestFile } from "./model.js";
-import type { PackageImport, PytestIni } from "./exec/testRecords.js";
+import type { PackageImport, PytestExit, PytestIni } from "./exec/testRecords.js";
 import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
 import { historyFile, readHistoryChecked, updateHistory, type History } from "./plan/history.js";
@@ -191,6 +191,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloaded, ...refusedByAutoPreload, ...Object.keys(refusedPreloads).filter((name) => !name.includes("."))]) : null;
     const djangoDatabases = new DjangoDatabaseTally();
     let emptyPassed = false;
+    let pytestExited: PytestExit | null = null;
     let serialIni: PytestIni | null = null;
     const linkedTests = new LinkedTestTally();
     const ownBrowsers = new OwnBrowserTally();
@@ -231,6 +232,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       importTally,
       djangoDatabases,
       onEmptyPass: () => (emptyPassed = true),
+      onPytestExit: (exited) => (pytestExited = exited),
       onIni: (ini) => (serialIni = ini),
       linkedTests,
       ownBrowsers,
@@ -247,6 +249,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     } finally {
       ({ teardownFailed } = await session.finish(events, config.killGraceSeconds));
     }
+    // A serial run's one process that a conftest's pytest.exit() ended before any test: plain pytest's verdict, as the listing's is in a parallel run.
+    if (pytestExited !== null) throw new PytestExited(pytestExited);
     const slowest = durations.lines(width);
     if (slowest.length > 0) events.emit({ type: "durations", lines: slowest });
     const hint = importTally === null ? null : preloadHint(importTally.costly());

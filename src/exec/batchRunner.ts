@@ -22,7 +22,7 @@ import { cpuSecondsOf } from "../process/processTree.js";
 import type { DjangoDatabaseTally } from "./djangoDatabases.js";
 import type { LinkedTestTally } from "./linkedTests.js";
 import type { ImportTally } from "./importTimes.js";
-import { COLLECTED_MARKER, readRecords, type PackageImport, type ProcessRecords, type PytestIni } from "./testRecords.js";
+import { COLLECTED_MARKER, readRecords, type PackageImport, type ProcessRecords, type PytestExit, type PytestIni } from "./testRecords.js";
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
 import { processDataFile } from "../coverage/dataFiles.js";
 import type { OwnBrowserTally } from "../browsers/ownBrowsers.js";
@@ -66,6 +66,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
    * (pytest-testmon's when no change affects a test), which is plain pytest's exit code; null when nobody asks.
    */
   onEmptyPass: (() => void) | null;
+  /** Told when a serial run's one process was ended by `pytest.exit()` before any test ran (its conftest's "nothing to test here"); null when nobody asks. */
+  onPytestExit?: ((exited: PytestExit) => void) | null;
   /** Told what a serial run's one process read of pytest's configuration (its rootdir, testpaths, python_files); null when nobody asks. */
   onIni: ((ini: PytestIni) => void) | null;
   /** Adds up the tests a plugin ties to other files' (pytest-dependency, pytest-order), in a parallel run; null when nobody asks. */
@@ -233,6 +235,8 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null);
     if (plain !== null && outcome.records?.ini != null) settings.onIni?.(outcome.records.ini);
     if (plain !== null && outcome.exitCode === 0 && outcome.records !== null && (outcome.records.collected?.size ?? 0) === 0 && outcome.records.files.size === 0) settings.onEmptyPass?.();
+    const exited = outcome.records?.exited ?? null;
+    if (!parallel && exited !== null && exited.returncode === outcome.exitCode && [...(outcome.records?.files.values() ?? [])].every((file) => file.cases.length === 0)) settings.onPytestExit?.(exited);
     const shown = withPlaywrightArtifacts(run, outcome.records?.artifactFolders ?? [], settings.root);
     return withGroups(batch.paths.length === 1 && parallel ? [resultOfFile(shown, outcome)] : resultsOfSerialRun(shown, batch.paths, outcome), outcome.records);
   };

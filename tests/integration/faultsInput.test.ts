@@ -134,28 +134,35 @@ describe("a pytest that ends half-way", () => {
 });
 
 describe("pytest.exit() in a conftest, before any test", () => {
-  const exitsAtStart = (returncode: string) => `import pytest\n\ndef pytest_sessionstart(session):\n    pytest.exit("the server is not running: nothing to test"${returncode})\n`;
+  const REASON = "the server is not running: nothing to test";
+  const exitsIn = (where: string, returncode: string): string => {
+    const call = `pytest.exit("${REASON}"${returncode})`;
+    if (where === "pytest_configure") return `import pytest\n\ndef pytest_configure(config):\n    ${call}\n`;
+    if (where === "pytest_sessionstart") return `import pytest\n\ndef pytest_sessionstart(session):\n    ${call}\n`;
+    return `import pytest\n\n@pytest.fixture(autouse=True)\ndef server():\n    ${call}\n`;
+  };
+  const SAID = `pytest.exit() ended pytest's session before any test ran, with exit code`;
 
-  it("with exit code 0 passes every mode, saying why, as plain pytest passes", async () => {
-    const p = project({ "tests/conftest.py": exitsAtStart(", returncode=0"), "tests/http/test_a.py": PASS });
-    const parallel = await runCli(["--parallel"], { cwd: p.root });
-    expect(parallel.code).toBe(0);
-    expect(parallel.stdout).toContain("grimoire-run: pytest.exit() ended pytest's session before any test ran, with exit code 0: the server is not running: nothing to test");
-    const serial = await runCli([], { cwd: p.root });
-    expect(serial.code).toBe(0);
-    expect(serial.stdout).toContain("Exit: the server is not running: nothing to test");
+  // pytest_configure: a conftest's runs before grimoire-run's plugin has configured itself (a helper's exit 5 "No files ran").
+  it.each(["pytest_configure", "pytest_sessionstart", "an autouse fixture"])("with exit code 0, in %s, passes every mode, saying why, as plain pytest passes", async (where) => {
+    const p = project({ "tests/conftest.py": exitsIn(where, ", returncode=0"), "tests/http/test_a.py": PASS, "tests/http/test_b.py": PASS });
+    for (const mode of [["--parallel"], []]) {
+      const result = await runCli(mode, { cwd: p.root });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      // A test's fixture ends each file's own session in a parallel run: the listing's collection saw no exit.
+      if (mode.length === 0 || where !== "an autouse fixture") expect(result.stdout).toContain(`grimoire-run: ${SAID} 0: ${REASON}\nso does this run, as plain pytest's`);
+    }
     expect(processesIn(p.root)).toEqual([]);
   });
 
   it("with pytest's default exit code (2, interrupted) fails, with its reason, not as arguments pytest refused or a session cut short", async () => {
-    const p = project({ "tests/conftest.py": exitsAtStart(""), "tests/http/test_a.py": PASS });
-    const parallel = await runCli(["--parallel"], { cwd: p.root });
-    expect(parallel.code).toBe(2);
-    expect(parallel.stderr).toContain("pytest.exit() ended pytest's session before any test ran, with exit code 2: the server is not running: nothing to test");
-    expect(parallel.stderr).not.toMatch(/could not collect|arguments come from/);
-    const serial = await runCli([], { cwd: p.root });
-    expect(serial.code).toBe(1);
-    expect(serial.stdout).toMatch(/FAIL\s+tests\/http \(pytest\.exit\(\) ended the session \(exit code 2\): the server is not running: nothing to test\)/);
+    const p = project({ "tests/conftest.py": exitsIn("pytest_sessionstart", ""), "tests/http/test_a.py": PASS });
+    for (const mode of [["--parallel"], []]) {
+      const result = await runCli(mode, { cwd: p.root });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`${SAID} 2: ${REASON}`);
+      expect(result.stderr).not.toMatch(/could not collect|arguments come from/);
+    }
     expect(processesIn(p.root)).toEqual([]);
   });
 });
