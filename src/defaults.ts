@@ -93,6 +93,9 @@ export const DRAIN_AFTER_EXIT_MS = 2_000;
  */
 export const LEFTOVER_SETTLE_MS = 300;
 
+/** Servers that finished files left listening, kept running for the other files until the run ends: at most this many, the oldest killed beyond it (process/listeningLeftovers.ts). */
+export const LISTENING_LEFTOVERS_KEPT = 8;
+
 /** How often a dying tree is checked while waiting for it to go. */
 export const KILL_POLL_MS = 25;
 

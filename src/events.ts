@@ -88,7 +88,8 @@ export type RunEvent =
   | { type: "stopping"; cause: StopCause }
   | { type: "cancelled"; paths: string[] }
   /** Processes of a batch (or, with `label` null, of the run) that outlived their pytest, found and killed. */
-  | { type: "leftovers-killed"; label: string | null; processes: Leftover[] }
+  /** `kept`: a file's leftovers that listened on a port, kept for the other files and killed at the run's end, or once too many were kept. */
+  | { type: "leftovers-killed"; label: string | null; processes: Leftover[]; kept?: "run" | "limit" }
   /** Processes that would not die (uninterruptible sleep): left behind, and said so. */
   | { type: "kill-failed"; label: string; pids: number[] }
   /** The fork server could not start or warm up: each pytest starts afresh. */

@@ -237,6 +237,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       linkedTests,
       ownBrowsers,
       durations,
+      listening: session.listening,
       onImports: importTally === null ? null : followPreloads(config, server, listed.autoPreloaded, session, events, importTally),
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);

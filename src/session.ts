@@ -26,6 +26,7 @@ import type { Terminal } from "./report/terminal.js";
 import { BrowserServers, type BrowserServerSettings, type BrowserServersContext } from "./browsers/browserServers.js";
 import type { PythonCommand } from "./python.js";
 import { pruneLogDirs } from "./run/logDir.js";
+import { killKept, ListeningLeftovers } from "./process/listeningLeftovers.js";
 
 export class RunSession {
   private readonly stopController = new AbortController();
@@ -44,6 +45,8 @@ export class RunSession {
   private terminal: Terminal | null = null;
   private closed = false;
   private basetemp: string | null = null;
+  /** Servers that finished files left listening, for the files still running; killed at the end (finish, or close). */
+  readonly listening = new ListeningLeftovers();
 
   constructor(
     readonly runId: string,
@@ -216,6 +219,7 @@ export class RunSession {
     await this.listingStart?.done;
     await this.closeBrowsers();
     await this.closeForkServer();
+    for (const kept of await killKept(this.listening.takeAll(), { graceMs: killGraceSeconds * 1000 })) events.emit({ type: "leftovers-killed", ...kept, kept: "run" });
     const leftovers = await sweepLeftovers(this.runId, killGraceSeconds);
     if (leftovers.length > 0) events.emit({ type: "leftovers-killed", label: null, processes: leftovers });
     return { teardownFailed };
@@ -230,6 +234,8 @@ export class RunSession {
     await this.closeEnvironment();
     await this.closeBrowsers();
     await this.closeForkServer();
+    // A run that ended without finishing (an error): what it kept listening goes all the same.
+    await killKept(this.listening.takeAll(), { graceMs: 0 });
     this.terminal?.close();
     await pruneLogDirs(this.pruned);
     if (this.basetemp !== null) unlockBasetemp(this.basetemp);

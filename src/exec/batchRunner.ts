@@ -27,6 +27,7 @@ import { ARTIFACT_FILES_LISTED } from "../defaults.js";
 import { processDataFile } from "../coverage/dataFiles.js";
 import type { OwnBrowserTally } from "../browsers/ownBrowsers.js";
 import type { DurationsTally } from "../report/durations.js";
+import { killKept, type ListeningLeftovers } from "../process/listeningLeftovers.js";
 
 export interface PytestSettings extends CommandSettings, EnvSettings {
   root: string;
@@ -76,6 +77,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   ownBrowsers?: OwnBrowserTally | null;
   /** Merges the processes' `--durations` lists into the run's one, in a parallel run; null when nobody asks. */
   durations?: DurationsTally | null;
+  /** Keeps the servers a parallel run's files leave listening until the run ends (the run's session); null: killed as each file ends. */
+  listening?: ListeningLeftovers | null;
 }
 
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
@@ -191,6 +194,8 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
             settings.events.emit({ type: "batch-start", batch: started });
           },
           onOutput: (text) => settings.events.emit({ type: "batch-output", batch: started, text }),
+          // Files running after it may be using a server it left (started unless it already answered).
+          spareListening: parallel && settings.listening != null,
         },
         settings.launcher,
       );
@@ -205,6 +210,10 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
 
     settings.events.emit({ type: "batch-finish", batch: started, durationSeconds: report.durationSeconds });
     if (report.leftovers.length > 0) settings.events.emit({ type: "leftovers-killed", label: where, processes: report.leftovers });
+    if (report.listening.length > 0 && settings.listening != null) {
+      const tooMany = settings.listening.keep(where, report.listening);
+      for (const kept of await killKept(tooMany, { graceMs: settings.killGraceSeconds * 1000 })) settings.events.emit({ type: "leftovers-killed", ...kept, kept: "limit" });
+    }
     if (report.survivors.length > 0) settings.events.emit({ type: "kill-failed", label: where, pids: report.survivors });
     const run = {
       // A direct serial run is given no file: what it ran is named by what pytest was given.

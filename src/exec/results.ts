@@ -7,7 +7,7 @@ import { failedConftest } from "./pytestCommand.js";
 import type { ProcessRecords } from "./testRecords.js";
 
 /** How a pytest process ended, and what grimoire-run's plugin recorded in it. */
-export interface ProcessOutcome extends Omit<ProcessReport, "leftovers" | "survivors"> {
+export interface ProcessOutcome extends Omit<ProcessReport, "leftovers" | "listening" | "survivors"> {
   /** What grimoire-run's pytest plugin recorded, keyed by project path; null when it recorded nothing (pytest never got that far). */
   records: ProcessRecords | null;
 }

@@ -25,6 +25,8 @@ export interface KillOptions {
   graceMs: number;
   /** When aborted, the grace period ends at once and SIGKILL follows (a second Ctrl-C). */
   hurry?: AbortSignal;
+  /** Processes of the trees to leave alone (and the trees' groups unsignalled, so that the signal reaches only the others). */
+  spare?: ReadonlySet<number>;
 }
 
 export interface KillOutcome {
@@ -265,6 +267,82 @@ export function cpuSecondsOf(pid: number): number | null {
   }
 }
 
+/** The processes of the trees a scan shows: the descendants of `alive` (those known so far), the marked, the groups' members. */
+function membersOf(trees: readonly ProcessTree[], snapshot: ProcessSnapshot, alive: readonly number[]): Set<number> {
+  const members = descendantsOf(snapshot.table, alive);
+  for (const tree of trees) {
+    if (tree.marker !== null) for (const pid of markedIn(snapshot, tree.marker)) members.add(pid);
+    if (tree.group !== false) for (const pid of snapshot.groups?.get(tree.pid) ?? []) members.add(pid);
+  }
+  return members;
+}
+
+/**
+ * The processes of a tree whose root has exited that listen on a TCP port (a server a test started), with their
+ * descendants: a server that one file started and others use, where a fixture starts it unless it already answers.
+ * From /proc (Linux); none elsewhere, where every leftover is killed at once.
+ */
+export async function listeningMembers(tree: ProcessTree, edges: Pick<ProcessEdges, "snapshot" | "isAlive"> = SYSTEM_EDGES): Promise<Set<number>> {
+  if (process.platform !== "linux") return new Set();
+  const snapshot = await edges.snapshot(performance.now());
+  const members = [...membersOf([tree], snapshot, [tree.pid].filter(edges.isAlive))].filter(edges.isAlive);
+  const sockets = listeningSockets();
+  if (sockets.size === 0) return new Set();
+  const listening = members.filter((pid) => socketsOf(pid).some((inode) => sockets.has(inode)));
+  const spared = new Set(listening);
+  for (const pid of descendantsOf(snapshot.table, listening)) spared.add(pid);
+  return spared;
+}
+
+/** The inodes of the TCP sockets (IPv4 and IPv6) in the LISTEN state, from /proc/net. */
+function listeningSockets(): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = fs.readFileSync(table, "latin1");
+    } catch {
+      continue;
+    }
+    // "sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …"; st 0A is LISTEN.
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[3] === "0A" && fields[9] !== undefined && fields[9] !== "0") inodes.add(fields[9]);
+    }
+  }
+  return inodes;
+}
+
+/** The socket inodes a process holds open. */
+function socketsOf(pid: number): string[] {
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const inodes: string[] = [];
+  for (const fd of fds) {
+    try {
+      const target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith("socket:[")) inodes.push(target.slice(8, -1));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
+}
+
+/** When a process started (clock ticks since boot, /proc/PID/stat's 22nd field): a pid and this name one process, never a later one given the same pid. Null when gone, or not Linux. */
+export function startTimeOf(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * SIGTERM to every process of the trees, up to `graceMs` for them to go,
  * then SIGKILL to whatever is left, re-scanning so that children spawned
@@ -272,18 +350,16 @@ export function cpuSecondsOf(pid: number): number | null {
  * process died finds nothing alive.
  */
 export async function killTrees(trees: readonly ProcessTree[], options: KillOptions, edges: ProcessEdges = SYSTEM_EDGES): Promise<KillOutcome> {
+  const spare = options.spare ?? new Set<number>();
   const known = new Set<number>(trees.map((tree) => tree.pid));
   const signalled = new Set<number>();
   const commands = new Map<number, string>();
-  const groupsSignalled = new Set<number>();
+  // A group with a spared member is signalled process by process, never as a group.
+  const groupsSignalled = new Set<number>(spare.size > 0 ? trees.map((tree) => tree.pid) : []);
 
   const scan = async (notBefore: number): Promise<void> => {
     const snapshot = await edges.snapshot(notBefore);
-    for (const pid of descendantsOf(snapshot.table, [...known].filter(edges.isAlive))) known.add(pid);
-    for (const tree of trees) {
-      if (tree.marker !== null) for (const pid of markedIn(snapshot, tree.marker)) known.add(pid);
-      if (tree.group !== false) for (const pid of snapshot.groups?.get(tree.pid) ?? []) known.add(pid);
-    }
+    for (const pid of membersOf(trees, snapshot, [...known].filter(edges.isAlive))) if (!spare.has(pid)) known.add(pid);
   };
   const alive = (): number[] => [...known].filter(edges.isAlive);
   const terminateNew = (): void => {
@@ -331,7 +407,7 @@ export async function killTrees(trees: readonly ProcessTree[], options: KillOpti
       continue;
     }
     if (edges.now() >= giveUpAt) return { signalled: [...signalled], commands, forced: forcedPids.size, survivors: left };
-    for (const tree of trees) if (tree.group !== false) edges.signal(-tree.pid, "SIGKILL");
+    if (spare.size === 0) for (const tree of trees) if (tree.group !== false) edges.signal(-tree.pid, "SIGKILL");
     for (const pid of left) {
       forcedPids.add(pid);
       edges.signal(pid, "SIGKILL");

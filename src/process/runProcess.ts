@@ -9,7 +9,7 @@ import fs from "node:fs";
 import { DRAIN_AFTER_EXIT_MS, KILL_POLL_MS, LEFTOVER_SETTLE_MS } from "../defaults.js";
 import { launch as defaultLaunch, type Launcher, type LaunchSpec } from "./launch.js";
 import { OutputCapture, type OutputListener } from "./outputCapture.js";
-import { groupHasMembers, killTrees, leftoversOf, type KillOutcome, type Leftover } from "./processTree.js";
+import { commandOf, groupHasMembers, killTrees, leftoversOf, listeningMembers, type KillOutcome, type Leftover } from "./processTree.js";
 import { after, sleep } from "./sleep.js";
 
 export interface ProcessRequest {
@@ -30,6 +30,8 @@ export interface ProcessRequest {
   hurry: AbortSignal;
   onStart?: (pid: number | null) => void;
   onOutput?: OutputListener;
+  /** A process left behind that listens on a TCP port is left running (ProcessReport.listening), for the run to kill later. */
+  spareListening?: boolean;
 }
 
 export interface ProcessReport {
@@ -49,6 +51,8 @@ export interface ProcessReport {
   tail: string[];
   /** Processes it left behind after it exited, which were then killed. */
   leftovers: Leftover[];
+  /** Processes it left behind listening on a port, with their descendants, left running (spareListening). */
+  listening: Leftover[];
   /** Processes that could not be killed at all; normally none. */
   survivors: number[];
 }
@@ -93,10 +97,14 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
   const durationSeconds = (performance.now() - startedAt) / 1000;
 
   let leftovers: Leftover[] = [];
+  let listening: Leftover[] = [];
   if (pid !== null && kill === null && groupHasMembers(pid) && !(await groupEnds(pid, LEFTOVER_SETTLE_MS, request.hurry))) {
     // The process is gone but something it started is still in its group: a server or browser a test did not stop.
-    kill = await killTrees([{ pid, marker: request.marker }], { graceMs: request.killGraceMs, hurry: request.hurry });
+    const tree = { pid, marker: request.marker };
+    const spare = request.spareListening === true ? await listeningMembers(tree) : new Set<number>();
+    kill = await killTrees([tree], { graceMs: request.killGraceMs, hurry: request.hurry, spare });
     leftovers = leftoversOf(kill);
+    listening = [...spare].map((spared) => ({ pid: spared, command: commandOf(spared) }));
   }
   await capture.drained(DRAIN_AFTER_EXIT_MS);
   await capture.close();
@@ -112,6 +120,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     durationSeconds,
     tail: capture.tail(),
     leftovers,
+    listening,
     survivors: kill?.survivors ?? [],
   };
 }

@@ -11,7 +11,7 @@ import { formatCounts, formatSeconds, plural } from "../format.js";
 import { assignTags } from "./tags.js";
 import type { Terminal } from "./terminal.js";
 import type { Leftover } from "../process/processTree.js";
-import { LEFTOVER_COMMAND_CHARS } from "../defaults.js";
+import { LEFTOVER_COMMAND_CHARS, LISTENING_LEFTOVERS_KEPT } from "../defaults.js";
 
 /** Result lines align their durations up to this path length; longer paths push theirs right. */
 const MAX_PATH_COLUMN = 60;
@@ -202,10 +202,13 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         const count = event.processes.length;
         const them = plural(count, "process", "processes");
         const which = event.processes.map(describeLeftover).join("; ");
+        const it = count === 1 ? "it" : "them";
         const message =
           event.label === null
             ? `killed ${count === 1 ? "1 leftover process" : `${count} leftover processes`} started by the tests (${which})`
-            : `${event.label} left ${them} running after pytest exited (${which}); grimoire-run killed ${count === 1 ? "it" : "them"}`;
+            : event.kept === undefined
+              ? `${event.label} left ${them} running after pytest exited (${which}); grimoire-run killed ${it}`
+              : `${event.label} left ${them} listening on a port after pytest exited (${which}); grimoire-run let ${it} serve the files running after it and killed ${it} ${event.kept === "run" ? "at the end of the run" : `once more than ${LISTENING_LEFTOVERS_KEPT} such processes were left`}`;
         terminal.err(`${colours.yellow("warning:")} ${message}\n`);
         break;
       }

@@ -10,6 +10,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { HONOUR_TERM, IGNORE_TERM, hangingProject as makeHangingProject } from "../helpers/hanging.js";
 import { killedMarkers, processesIn, processesWith, type Project, readReport, runCli, SMALL_HEAP, startCli, temporaryProjects, testEnv, until } from "../helpers/project.js";
+import { freePort } from "../../src/managed/ports.js";
 
 const project = temporaryProjects();
 const marker = killedMarkers();
@@ -232,6 +233,64 @@ def test_starts_a_daemon_and_forgets_it():
     expect(result.stderr).toMatch(/tests\/http\/test_leaky\.py left 2 processes running after pytest exited \(pid \d+: \S*python\S* -c import time; time\.sleep\(600\) GRIMOIRE_MARK_leftover_\w+; pid \d+: .+\); grimoire-run killed them$/m);
     // The second left only a daemon outside its group: the sweep at the end of the run finds it.
     expect(result.stderr).toMatch(/killed 1 leftover process started by the tests \(pid \d+: \S*python\S* -c import time; time\.sleep\(600\) GRIMOIRE_MARK_leftover_\w+\)$/m);
+  });
+
+  it("keeps a server a finished file left listening for the files still running, and kills it at the end of the run", async () => {
+    // The "start the dev server unless it answers, never stop it" fixture: whichever file starts it ends while others
+    // use it. A helper's trial: killed as its starter ended, 2 runs of 8 failed (ConnectionRefusedError).
+    const mark = marker("devserver");
+    const port = await freePort();
+    const server = `import http.server, sys; http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()`;
+    const shared = `import os, socket, subprocess, sys, time, urllib.request
+
+PORT = ${port}
+STARTER = os.path.join(os.path.dirname(__file__), "starter.pid")
+
+def answers():
+    try:
+        socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+def until(check):
+    deadline = time.monotonic() + 30
+    while not check():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+`;
+    const p = project({
+      "tests/http/test_starts.py": `${shared}
+def test_starts_the_dev_server_and_leaves_it():
+    subprocess.Popen([sys.executable, "-c", ${JSON.stringify(server)}, str(PORT), ${JSON.stringify(mark)}])
+    until(answers)
+    with open(STARTER, "w") as handle:
+        handle.write(str(os.getpid()))
+`,
+      "tests/http/test_uses.py": `${shared}
+def gone(pid):
+    try:
+        os.kill(pid, 0)
+        return False
+    except ProcessLookupError:
+        return True
+
+def test_uses_it_once_its_starter_has_ended():
+    until(lambda: os.path.exists(STARTER) and os.path.getsize(STARTER) > 0)
+    starter = int(open(STARTER).read())
+    until(lambda: gone(starter))
+    # Leftovers are killed 0.3 s after their file's process ends, if they are: past that, the server must still answer.
+    time.sleep(1.5)
+    assert urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=5).status == 200
+`,
+    });
+    const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /^warning: tests\/http\/test_starts\.py left 1 process listening on a port after pytest exited \(pid \d+: \S*python\S* -c import http\.server.*\); grimoire-run let it serve the files running after it and killed it at the end of the run$/m,
+    );
+    expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
   });
 
   it("says so of a process a test forked without an exec, too, forked file or not", async () => {

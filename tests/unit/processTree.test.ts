@@ -109,6 +109,19 @@ describe("killTrees, on a fake system", () => {
     expect(system.time).toBeLessThan(1_000);
   });
 
+  it("spares the processes it is told to, signalling the others one by one rather than their group", async () => {
+    const system = new FakeSystem();
+    system.add(600, 1, 600);
+    system.add(601, 600, 600);
+    system.add(602, 600, 600);
+    system.add(603, 601, 600);
+    system.signal(600, "SIGKILL");
+    const outcome = await killTrees([{ pid: 600, marker: "TREE=t" }], { graceMs: 500, spare: new Set([601, 603]) }, system);
+    expect(outcome.signalled).toEqual([602]);
+    expect([601, 602, 603].map(system.isAlive)).toEqual([true, false, true]);
+    expect(system.signals.filter((s) => s.includes("-"))).toEqual([]);
+  });
+
   it("gives up on a process SIGKILL cannot end, and reports it", async () => {
     const system = new FakeSystem();
     system.add(500, 1, 500, "ignore");
