@@ -242,7 +242,7 @@ def _warm_up_session():
             os.environ["GRIMOIRE_RESULTS_FILE"] = os.path.join(folder, "records")
             args = [folder, "-c", ini, "-o", f"cache_dir={folder}/cache", "-p", "grimoire_run_pytest", f"--junitxml={folder}/junit.xml"]
             try:
-                return pytest.main(args)
+                return pytest.main(args, plugins=[_warm_up_threads()])
             finally:
                 _forget_bytecode_of(folder)
     finally:
@@ -264,6 +264,54 @@ def _warm_up_session():
             plugin.default_sigterm()
         else:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _warm_up_threads():
+    """A plugin that keeps the warm-up session from starting what no file of it needs: a thread would leave the server
+    unable to fork.
+
+    pytest-rerunfailures, wherever pytest-xdist is installed too, starts a socket server thread at every session's
+    configuration, for xdist workers to report reruns to (each forked file starts its own, as a plain session does).
+    In the warm-up it gets its no-op store instead, for that session only.
+    """
+    import pytest
+
+    class WarmUpThreads:
+        def __init__(self):
+            self.undo = []
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_configure(self, config):
+            rerunfailures = sys.modules.get("pytest_rerunfailures")
+            server = getattr(rerunfailures, "ServerStatusDB", None)
+            quiet = getattr(rerunfailures, "StatusDB", None)
+            if isinstance(server, type) and isinstance(quiet, type):
+                rerunfailures.ServerStatusDB = quiet
+                self.undo.append(lambda: setattr(rerunfailures, "ServerStatusDB", server))
+
+        def pytest_unconfigure(self, config):
+            while self.undo:
+                self.undo.pop()()
+
+    return WarmUpThreads()
+
+
+def _thread_starters():
+    """Where the threads other than this one come from (their target's module), for the reason the server gives."""
+    starters = []
+    for thread in threading.enumerate():
+        if thread is threading.current_thread():
+            continue
+        target = getattr(thread, "_target", None)
+        owner = getattr(target, "__self__", None)
+        if inspect.ismodule(owner):  # a builtin function's __self__: time.sleep's is the time module
+            module = owner.__name__
+        elif owner is not None:  # a bound method: its class's module
+            module = type(owner).__module__
+        else:
+            module = getattr(target, "__module__", None)
+        starters.append(module or type(thread).__module__ or "?")
+    return sorted(set(starters))
 
 
 def _option(argv, name):
@@ -482,13 +530,16 @@ def main():
             return _MALFORMED_REQUEST_EXIT
         if first is None:
             return 0
+    # A thread the Python's own start-up left (a sitecustomize, a .pth file) is no plugin's.
+    started_before = _thread_starters()
     try:
         dropped = _warm_up()
     except BaseException:
         _unusable(events, children, "the warm-up pytest session failed:\n" + traceback.format_exc())
         return 0
     if threading.active_count() > 1:
-        _unusable(events, children, "a plugin started a thread at import, and forking a process with threads is unsafe")
+        whose = f"the Python's start-up started a thread ({', '.join(started_before)})" if started_before else f"a plugin started a thread ({', '.join(_thread_starters())}) as pytest loaded or configured it"
+        _unusable(events, children, f"{whose}, and forking a process with threads is unsafe")
         return 0
     preloaded, refused, unsafe = _preload_watched(_list_option(sys.argv, "--preload"), _list_option(sys.argv, "--per-file-env"))
     if unsafe is not None:

@@ -631,6 +631,48 @@ def test_a_server_that_cannot_fork_safely_says_so_and_exits(tmp_path):
         server.close()
 
 
+# pytest-rerunfailures' shape where pytest-xdist is installed: a socket server thread started at every session's configure.
+RERUNFAILURES = """\
+import threading, time
+
+class StatusDB:
+    pass
+
+class ServerStatusDB(StatusDB):
+    def __init__(self):
+        threading.Thread(target=self.run_server, daemon=True).start()
+
+    def run_server(self):
+        time.sleep(600)
+
+def pytest_configure(config):
+    config.failures_db = ServerStatusDB()
+"""
+
+
+def test_a_warm_up_leaves_pytest_rerunfailures_thread_to_the_files_and_the_server_forks(tmp_path):
+    site = project(tmp_path / "site", {"pytest_rerunfailures.py": RERUNFAILURES})
+    root = project(tmp_path / "p", {"test_db.py": "import threading\n\ndef test_db(pytestconfig):\n    assert type(pytestconfig.failures_db).__name__ == 'ServerStatusDB'\n    assert threading.active_count() == 2\n"})
+    server = Server(tmp_path, env=python_env(PYTHONPATH=f"{PYTHON_DIR}{os.pathsep}{site}", PYTEST_PLUGINS="pytest_rerunfailures"))
+    try:
+        server.expect("ready", pid=server.process.pid)
+        server.run(1, [*QUIET, "test_db.py"], root)
+        server.expect("started", id=1)
+        assert server.expect("exited", id=1)["code"] == 0, server.output(1)
+    finally:
+        server.close()
+
+
+def test_a_server_a_plugin_left_a_thread_in_says_whose(tmp_path):
+    poller = "import threading, time\n\nclass Poller:\n    def run(self):\n        time.sleep(600)\n\nthreading.Thread(target=Poller().run, daemon=True).start()\n"
+    site = project(tmp_path / "site", {"poller_plugin.py": poller})
+    server = Server(tmp_path, env=python_env(PYTHONPATH=f"{PYTHON_DIR}{os.pathsep}{site}", PYTEST_PLUGINS="poller_plugin"))
+    try:
+        assert "a plugin started a thread (poller_plugin) as pytest loaded or configured it" in server.expect("unusable")["reason"]
+    finally:
+        server.close()
+
+
 @pytest.fixture
 def start_early(tmp_path):
     """Starts servers with --first-before-warm-up (not awaiting `ready`: the first request comes before it), with a site hook if given."""
