@@ -875,6 +875,8 @@ def _refused_in_parallel(config):
     given = _inline_snapshot_flags(config)
     if given is not None and any(flag.strip() in _INLINE_SNAPSHOT_WRITES for flag in given[1].split(",")):
         refused.append(["inline-snapshot", f"{given[0]}={given[1]}", "inline-snapshot"])
+    if getattr(option, "max_suite_reruns", None) is not None:
+        refused.append(["pytest-rerunfailures", f"--max-suite-reruns={option.max_suite_reruns}", "suite-reruns"])
     return refused
 
 

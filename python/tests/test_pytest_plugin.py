@@ -1021,7 +1021,8 @@ def test_listing_names_the_plugins_options_that_act_on_the_whole_session(plugin_
 
 def test_listing_names_the_report_options_and_the_ones_a_parallel_run_refuses(plugin_pytester, monkeypatch):
     """pytest-bdd's, pytest-csv's and pytest-benchmark's reports and saved runs; a comparison with the latest saved run while
-    each file saves its own, and inline-snapshot's writing flags, are refused (their `dest`s, as the plugins name them)."""
+    each file saves its own, inline-snapshot's writing flags and pytest-rerunfailures' cap on a session's reruns are
+    refused (their `dest`s, as the plugins name them)."""
     root = plugin_pytester.path
     write(
         root,
@@ -1035,11 +1036,12 @@ def test_listing_names_the_report_options_and_the_ones_a_parallel_run_refuses(pl
                     parser.addoption("--benchmark-autosave", dest="benchmark_autosave", action="store_const", const="tag")
                     parser.addoption("--benchmark-compare", dest="benchmark_compare", nargs="?", default=[], const=True)
                     parser.addoption("--inline-snapshot", dest="inline_snapshot")
+                    parser.addoption("--max-suite-reruns", dest="max_suite_reruns", type=int, default=None)
             """,
             "tests/test_a.py": "def test_a():\n    pass\n",
         },
     )
-    args = ["--cucumberjson=cuc.json", "--csv=out.csv", "--benchmark-json=b.json", "--benchmark-autosave", "--benchmark-compare", "--inline-snapshot=create,trim"]
+    args = ["--cucumberjson=cuc.json", "--csv=out.csv", "--benchmark-json=b.json", "--benchmark-autosave", "--benchmark-compare", "--inline-snapshot=create,trim", "--max-suite-reruns=3"]
     _, listing = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "-p", "stand_ins", *args, "tests")
     assert listing["options"]["sessionWide"] == [
         ["pytest-bdd", "--cucumberjson=cuc.json", "report"],
@@ -1050,6 +1052,7 @@ def test_listing_names_the_report_options_and_the_ones_a_parallel_run_refuses(pl
     assert listing["options"]["refusedInParallel"] == [
         ["pytest-benchmark", "--benchmark-compare with --benchmark-autosave", "benchmark-compare"],
         ["inline-snapshot", "--inline-snapshot=create,trim", "inline-snapshot"],
+        ["pytest-rerunfailures", "--max-suite-reruns=3", "suite-reruns"],
     ]
     # A comparison with a named run, a save without a comparison, and inline-snapshot's report: each file's process does them right.
     _, fine = run_listing(plugin_pytester, monkeypatch, *PLUGIN, "-p", "stand_ins", "--benchmark-compare=0001", "--benchmark-save=base", "--inline-snapshot=short-report", "tests")

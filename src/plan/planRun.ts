@@ -175,20 +175,25 @@ export function iterationPolicy(config: Pick<RunConfig, "load">, parallel: boole
  * What plugins that act on the session's tests as a whole do in one process per file: each file's process writes
  * its own report over the others', stores its own durations, splits its own tests. Said before the first file.
  */
+/** A plugin's name with "'s" (pytest-rerunfailures': a name that ends in s takes the apostrophe alone). */
+function possessive(plugin: string): string {
+  return plugin.endsWith("s") ? `${plugin}'` : `${plugin}'s`;
+}
+
 export function sessionWideWarnings(config: Pick<RunConfig, "mode">, listing: Listing): string[] {
   if (config.mode !== "parallel") return [];
   return (listing.options.sessionWide ?? []).map(([plugin, option, what]) => {
     switch (what) {
       case "report":
-        return `${plugin}'s ${option} writes one report of a pytest session's tests, and each file's process writes its own over the last: it will hold one file's tests, not the run's. grimoire-run's --report-html, --report-json and --junit-xml report the whole run (a run without --parallel is one pytest session)`;
+        return `${possessive(plugin)} ${option} writes one report of a pytest session's tests, and each file's process writes its own over the last: it will hold one file's tests, not the run's. grimoire-run's --report-html, --report-json and --junit-xml report the whole run (a run without --parallel is one pytest session)`;
       case "durations":
-        return `${plugin}'s ${option} stores a pytest session's durations in one file, and each file's process rewrites it with its own: it will keep some files' tests only. A run without --parallel stores them all; grimoire-run keeps each file's durations itself, for --shard`;
+        return `${possessive(plugin)} ${option} stores a pytest session's durations in one file, and each file's process rewrites it with its own: it will keep some files' tests only. A run without --parallel stores them all; grimoire-run keeps each file's durations itself, for --shard`;
       case "saved run":
-        return `${plugin}'s ${option} saves a pytest session's benchmarks as one run in its storage, and each file's process saves its own: the storage will hold a run per file, each with one file's benchmarks, timed while other files ran. A run without --parallel saves them as one run (pytest-xdist turns benchmarks off)`;
+        return `${possessive(plugin)} ${option} saves a pytest session's benchmarks as one run in its storage, and each file's process saves its own: the storage will hold a run per file, each with one file's benchmarks, timed while other files ran. A run without --parallel saves them as one run (pytest-xdist turns benchmarks off)`;
       case "splits":
-        return `${plugin}'s ${option} splits a pytest session's tests into groups, and each file's process splits its own file's tests: the group runs part of every file, not the tests a plain run's group would. grimoire-run's --shard K/N splits the run by files, balanced by their recorded durations`;
+        return `${possessive(plugin)} ${option} splits a pytest session's tests into groups, and each file's process splits its own file's tests: the group runs part of every file, not the tests a plain run's group would. grimoire-run's --shard K/N splits the run by files, balanced by their recorded durations`;
     }
-    return `${plugin}'s ${option} acts on a pytest session's tests as a whole, and each file's process is a session of its own`;
+    return `${possessive(plugin)} ${option} acts on a pytest session's tests as a whole, and each file's process is a session of its own`;
   });
 }
 
@@ -198,11 +203,13 @@ export function refusedInParallel(config: Pick<RunConfig, "mode">, listing: List
   const reasons = (listing.options.refusedInParallel ?? []).map(([plugin, option, what]) => {
     switch (what) {
       case "benchmark-compare":
-        return `${plugin}'s ${option}: each file's process would compare its benchmarks with the run the file before it saved, not with the last run's, and a regression would pass. Name the run to compare with (--benchmark-compare=0001), or run the benchmarks without --parallel (one pytest session)`;
+        return `${possessive(plugin)} ${option}: each file's process would compare its benchmarks with the run the file before it saved, not with the last run's, and a regression would pass. Name the run to compare with (--benchmark-compare=0001), or run the benchmarks without --parallel (one pytest session)`;
+      case "suite-reruns":
+        return `${possessive(plugin)} ${option} caps the reruns of a whole pytest session, and each file's process is a session of its own: every file would get the whole budget, and tests a plain run fails once the budget is spent would pass on a rerun (pytest-xdist's workers share one budget). Give each file its own cap (--reruns, the flaky mark), or run without --parallel (one pytest session)`;
       case "inline-snapshot":
-        return `${plugin}'s ${option} writes snapshots and rewrites test sources at the end of a session that has seen every test: one process per file would have each file's session delete the snapshots the others are writing, as pytest-xdist's workers would (inline-snapshot refuses those). Run it without --parallel (one pytest session), then the suite in parallel`;
+        return `${possessive(plugin)} ${option} writes snapshots and rewrites test sources at the end of a session that has seen every test: one process per file would have each file's session delete the snapshots the others are writing, as pytest-xdist's workers would (inline-snapshot refuses those). Run it without --parallel (one pytest session), then the suite in parallel`;
     }
-    return `${plugin}'s ${option} acts on a pytest session's tests as a whole, and each file's process is a session of its own: run it without --parallel`;
+    return `${possessive(plugin)} ${option} acts on a pytest session's tests as a whole, and each file's process is a session of its own: run it without --parallel`;
   });
   return reasons.length === 0 ? null : reasons.join("\n");
 }

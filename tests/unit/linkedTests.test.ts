@@ -63,11 +63,12 @@ describe("plugins' options that act on the whole session", () => {
 
   it("warns of pytest-benchmark's saved runs, and refuses in a parallel run what would give a false result", () => {
     expect(sessionWideWarnings({ mode: "parallel" }, listing([["pytest-benchmark", "--benchmark-autosave", "saved run"]]))[0]).toMatch(/^pytest-benchmark's --benchmark-autosave saves .* a run per file/);
-    const refusing = { options: { refusedInParallel: [["pytest-benchmark", "--benchmark-compare with --benchmark-save=base", "benchmark-compare"], ["inline-snapshot", "--inline-snapshot=fix", "inline-snapshot"]] } } as unknown as Listing;
+    const refusing = { options: { refusedInParallel: [["pytest-benchmark", "--benchmark-compare with --benchmark-save=base", "benchmark-compare"], ["inline-snapshot", "--inline-snapshot=fix", "inline-snapshot"], ["pytest-rerunfailures", "--max-suite-reruns=3", "suite-reruns"]] } } as unknown as Listing;
     const refused = refusedInParallel({ mode: "parallel" }, refusing)?.split("\n");
-    expect(refused).toHaveLength(2);
+    expect(refused).toHaveLength(3);
     expect(refused?.[0]).toMatch(/^pytest-benchmark's --benchmark-compare with --benchmark-save=base: .* a regression would pass\. Name the run to compare with/);
     expect(refused?.[1]).toMatch(/^inline-snapshot's --inline-snapshot=fix writes snapshots .* Run it without --parallel/);
+    expect(refused?.[2]).toMatch(/^pytest-rerunfailures' --max-suite-reruns=3 caps the reruns of a whole pytest session, .* every file would get the whole budget/);
     expect(refusedInParallel({ mode: "serial" }, refusing)).toBeNull();
     expect(refusedInParallel({ mode: "parallel" }, { options: {} } as unknown as Listing)).toBeNull();
   });
