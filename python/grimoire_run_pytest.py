@@ -651,6 +651,13 @@ class Lister:
     def pytest_collectreport(self, report):
         if report.failed:
             self.errors.append({"nodeid": report.nodeid, "path": _absolute(self.config, report.nodeid), "message": str(report.longrepr)})
+        # Tests straight under a collector that is no file (a conftest's pytest_collect_directory returning a Directory
+        # whose collect() yields items): that collector's path is what a process runs them by, as a file's.
+        for node in report.result or ():
+            if isinstance(node, pytest.Item) and node.parent is not None and not isinstance(node.parent, (pytest.File, pytest.Session)):
+                kinds = self.files.setdefault(str(node.parent.path), [])
+                if type(node.parent).__name__ not in kinds:
+                    kinds.append(type(node.parent).__name__)
 
     def pytest_collection_finish(self, session):
         config = self.config

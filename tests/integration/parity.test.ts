@@ -90,6 +90,18 @@ class SpecItem(pytest.Item):
 def pytest_collect_file(parent, file_path):
     if file_path.suffix == ".yaml" and file_path.name.startswith("spec"):
         return SpecFile.from_parent(parent, path=file_path)
+
+class ManifestFolder(pytest.Directory):
+    """A folder whose tests come from its manifest, yielded straight from the folder (no file collector between)."""
+
+    def collect(self):
+        for line in (self.path / "MANIFEST").read_text().splitlines():
+            name, _, expect = line.partition(":")
+            yield SpecItem.from_parent(self, name=name.strip(), expect=expect.strip())
+
+def pytest_collect_directory(path, parent):
+    if (path / "MANIFEST").is_file():
+        return ManifestFolder.from_parent(parent, path=path)
 `,
     "tests/http/test_outcomes.py": `import pytest
 
@@ -166,6 +178,8 @@ def test_connection():
     "tests/e2e/guide.txt": ">>> 1 + 1\n2\n>>> 'grimoire'.upper()\n'GRIMOIRE'\n",
     "tests/e2e/broken_guide.txt": ">>> 2 * 2\n5\n",
     "tests/e2e/spec_checkout.yaml": "pays: pass\nrefunds: fail\n",
+    // A helper's false green: the listing knew only files, so a folder's own tests never ran, and the run passed.
+    "tests/e2e/manifest_suite/MANIFEST": "lists: pass\nbreaks: fail\n",
     "tests/e2e/test_program.py": `import os, sys
 
 def detected_program_name():
