@@ -696,6 +696,8 @@ class Lister:
             # Folders a plugin empties at the start of every session (pytest-playwright's --output): the run empties
             # each once, before its first file, and no file's session empties it again.
             "cleanOnce": _cleaned_once_per_run(session),
+            # pytest-mypy's files, for one mypy run over all of them that every file's process reads.
+            "mypy": _mypy_plan(config, self.files),
             "options": {
                 "maxfail": option.maxfail,
                 "lastFailed": bool(getattr(option, "lf", False)),
@@ -818,6 +820,72 @@ class CleanedOnce:
         # After collection, so that a pytest-playwright a conftest's pytest_plugins registers is found too.
         for definition in _playwright_output_cleaners(session) or []:
             definition.func = _leave_output_dir
+
+
+def _mypy_plan(config, files):
+    """pytest-mypy's files in collection order, and the one whose session holds its exit status check; None without it.
+
+    pytest-mypy checks the session's files in one mypy run: errors between files (a duplicate module name, a call
+    with the wrong types into another file) show only when mypy sees them together, and its `mypy-status` item
+    fails once for the session. The run shares one such result among its files' processes (SharedMypyResults).
+    """
+    paths = [path for path, kinds in files.items() if "MypyFile" in kinds]
+    if not paths or "pytest_mypy" not in sys.modules:
+        return None
+    checked = not getattr(config.option, "mypy_no_status_check", False)
+    return {"paths": paths, "status": paths[0] if checked else None}
+
+
+class SharedMypyResults:
+    """pytest-mypy in a parallel run: one mypy run over every file of the run, its results shared by the processes.
+
+    Each file's session would run mypy over its own file alone: errors between files vanished (a helper's trial:
+    plain pytest 2 failed, exit 1; grimoire-run exit 0), and every session added its own `mypy-status` check. Here
+    the results file is the run's (GRIMOIRE_MYPY names where, and the run's files): the first process to need it
+    runs mypy over all of them, under pytest-mypy's own lock, the others read it, and no process deletes it.
+    Only the process of the file that holds the status check in a plain run keeps that check.
+    """
+
+    def __init__(self, spec_file):
+        with open(spec_file, encoding="utf-8") as handle:
+            spec = json.load(handle)
+        self.results = spec["results"]
+        self.paths = spec["paths"]
+        self.status = spec.get("status")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session):
+        plugin = sys.modules.get("pytest_mypy")
+        key = getattr(plugin, "stash_key", {}).get("config") if isinstance(getattr(plugin, "stash_key", None), dict) else None
+        stash = getattr(plugin, "MypyConfigStash", None)
+        results = getattr(plugin, "MypyResults", None)
+        run_mypy = getattr(results, "from_mypy", None)
+        if key is None or stash is None or run_mypy is None or key not in session.config.stash:
+            return
+        session.config.stash[key] = stash(mypy_results_path=_KeptPath(self.results))
+        paths = self.paths
+
+        def over_the_run(_cls, _paths, **options):
+            cwd = os.getcwd()
+            return run_mypy([Path(os.path.relpath(path, cwd)) for path in paths], **options)
+
+        results.from_mypy = classmethod(over_the_run)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        status_item = getattr(sys.modules.get("pytest_mypy"), "MypyStatusItem", None)
+        if status_item is None:
+            return
+        ours = {str(item.path) for item in items if type(item).__name__ == "MypyFileItem"}
+        if self.status is None or self.status not in ours:
+            items[:] = [item for item in items if not isinstance(item, status_item)]
+
+
+class _KeptPath(type(Path())):
+    """The run's mypy results: pytest-mypy deletes its results file as its session ends, and the other files read it."""
+
+    def unlink(self, missing_ok=False):
+        pass
 
 
 def _leave_output_dir(pytestconfig):
@@ -1499,6 +1567,8 @@ def pytest_configure(config):
         config.pluginmanager.register(TestsSubset(env["GRIMOIRE_TESTS_SUBSET"]), "grimoire-tests-subset")
     if env.get("GRIMOIRE_CLEANED_ONCE"):
         config.pluginmanager.register(CleanedOnce(), "grimoire-cleaned-once")
+    if env.get("GRIMOIRE_MYPY"):
+        config.pluginmanager.register(SharedMypyResults(env["GRIMOIRE_MYPY"]), "grimoire-shared-mypy")
     if env.get("GRIMOIRE_LIST_FILE"):
         config.pluginmanager.register(Lister(config, env["GRIMOIRE_LIST_FILE"]), "grimoire-lister")
     elif env.get("GRIMOIRE_RESULTS_FILE"):

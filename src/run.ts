@@ -25,6 +25,7 @@ import { DjangoDatabaseTally } from "./exec/djangoDatabases.js";
 import { LinkedTestTally } from "./exec/linkedTests.js";
 import { OwnBrowserTally } from "./browsers/ownBrowsers.js";
 import { DurationsTally } from "./report/durations.js";
+import { sharedMypyResults } from "./run/mypyPlan.js";
 import { outsideScopeNotice, testFilesOutsideScope } from "./discovery/outsideScope.js";
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
@@ -200,6 +201,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // allure-pytest's results), or here before the first file (pytest-playwright's --output); no file's session again.
     const cleanedOnce = config.mode === "parallel" && listing !== null;
     if (cleanedOnce) cleanOnce(config.root, listing.cleanOnce ?? []);
+    const mypy = config.mode === "parallel" ? sharedMypyResults(logDir, listing?.mypy ?? null) : null;
     const runBatch = createBatchRunner({
       root: config.root,
       python,
@@ -217,6 +219,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       importFirst: listing?.conflicts ?? {},
       runBasetemp: listing?.basetemp ?? null,
       cleanedOnce,
+      mypy,
       colour,
       columns: width === null ? null : Math.max(40, width - (plan.parallel ? tagColumnWidth(files.map((f) => f.path)) : 0)),
       timeoutSeconds: config.timeoutSeconds,

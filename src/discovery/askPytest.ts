@@ -61,6 +61,8 @@ export interface Listing {
    * (pytest-playwright's --output, where no conftest defines its clean-up itself). Absent: none.
    */
   cleanOnce?: CleanOnce[];
+  /** pytest-mypy's files (absolute, in collection order) and the one whose session holds its exit status check (null: --mypy-no-status-check); null without pytest-mypy. Absent: null. */
+  mypy?: { paths: string[]; status: string | null } | null;
   /** pytest's `testpaths` (relative to the rootdir, as written) and `python_files` patterns. Absent from an older plugin: none, and pytest's default. */
   testpaths?: string[];
   pythonFiles?: string[];

@@ -134,6 +134,8 @@ export interface EnvSettings {
   runBasetemp?: string | null;
   /** A parallel run: what a plain run's one session empties at its start was emptied once (the listing's cleanOnce, log_file, allure's results): no process empties it again (GRIMOIRE_CLEANED_ONCE). */
   cleanedOnce?: boolean;
+  /** A parallel run's shared pytest-mypy results: the file naming them and the run's files (GRIMOIRE_MYPY; mypyPlan.ts); null without pytest-mypy. */
+  mypy?: string | null;
 }
 
 export interface ProcessPlace {
@@ -194,6 +196,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   setOrDelete(env, "GRIMOIRE_BASETEMP_NAME", place.basetempName);
   setOrDelete(env, "GRIMOIRE_RUN_BASETEMP", place.basetempName === undefined || place.basetempName === null ? null : (settings.runBasetemp ?? null));
   setOrDelete(env, "GRIMOIRE_CLEANED_ONCE", settings.cleanedOnce === true ? "1" : null);
+  setOrDelete(env, "GRIMOIRE_MYPY", settings.mypy);
   setOrDelete(env, "GRIMOIRE_IMPORT_TIMES", place.importTimes === true ? "1" : null);
   setOrDelete(env, "GRIMOIRE_MERGED_DURATIONS", place.mergedDurations === true ? "1" : null);
   setOrDelete(env, "GRIMOIRE_ONLY_FILES", place.onlyFile);

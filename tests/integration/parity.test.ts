@@ -683,6 +683,107 @@ describe("pytest options that act across files", () => {
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it.each(MODES)("%s: pytest-mypy checks every file of the run in one mypy run, as in plain pytest, its status check once", async (_, mode) => {
+    // pytest-mypy's shape (its stash, results file, file and status items), with a "type check" that sees across
+    // files: a module name used twice, which one file alone never shows. A helper's false green with the real one.
+    const standIn = `import fcntl, json, os, tempfile
+from dataclasses import dataclass
+from pathlib import Path
+import pytest
+
+stash_key = {"config": pytest.StashKey()}
+
+@dataclass
+class MypyConfigStash:
+    mypy_results_path: Path
+
+def pytest_addoption(parser):
+    parser.addoption("--mypy", action="store_true")
+    parser.addoption("--mypy-no-status-check", action="store_true")
+
+def pytest_configure(config):
+    with tempfile.NamedTemporaryFile(delete=True) as handle:
+        config.stash[stash_key["config"]] = MypyConfigStash(mypy_results_path=Path(handle.name))
+    config.pluginmanager.register(Controller())
+    if config.option.mypy:
+        config.pluginmanager.register(Collection())
+
+class Collection:
+    def pytest_collect_file(self, file_path, parent):
+        if file_path.suffix == ".py":
+            return MypyFile.from_parent(parent, path=file_path)
+
+class MypyFile(pytest.File):
+    def collect(self):
+        yield MypyFileItem.from_parent(self, name="mypy")
+        if not self.session.config.option.mypy_no_status_check and not any(isinstance(i, MypyStatusItem) for i in self.session.items):
+            yield MypyStatusItem.from_parent(self, name="mypy-status")
+
+class MypyFileItem(pytest.Item):
+    def runtest(self):
+        lines = MypyResults.from_session(self.session).path_lines.get(str(self.path.resolve()), [])
+        assert not lines, "\\n".join(lines)
+
+class MypyStatusItem(pytest.Item):
+    def runtest(self):
+        assert MypyResults.from_session(self.session).status == 0, "mypy exited with status 1"
+
+class MypyResults:
+    def __init__(self, status, path_lines):
+        self.status, self.path_lines = status, path_lines
+
+    @classmethod
+    def from_mypy(cls, paths, *, opts=None):
+        if os.environ.get("MYPY_RUNS"):
+            with open(os.environ["MYPY_RUNS"], "a") as runs:
+                runs.write(f"{len(paths)}\\n")
+        seen, lines = {}, {}
+        for path in paths:
+            name = Path(path).stem
+            if name in seen:
+                lines.setdefault(str(Path(path).resolve()), []).append(f"{path}:1: error: Duplicate module named {name!r} (also at {seen[name]!r})")
+            seen.setdefault(name, str(path))
+        return cls(1 if lines else 0, lines)
+
+    @classmethod
+    def from_session(cls, session):
+        path = session.config.stash[stash_key["config"]].mypy_results_path
+        with open(str(path) + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                with open(path) as handle:
+                    data = json.load(handle)
+                return cls(data["status"], data["path_lines"])
+            except FileNotFoundError:
+                cwd = Path.cwd()
+                results = cls.from_mypy([item.path.relative_to(cwd) for item in session.items if isinstance(item, MypyFileItem)])
+                with open(path, "w") as handle:
+                    json.dump({"status": results.status, "path_lines": results.path_lines}, handle)
+                return results
+
+class Controller:
+    def pytest_unconfigure(self, config):
+        config.stash[stash_key["config"]].mypy_results_path.unlink(missing_ok=True)
+`;
+    const p = project({
+      "pytest_mypy.py": standIn,
+      "pytest.ini": "[pytest]\naddopts = -p pytest_mypy --mypy\n",
+      "tests/e2e/conftest.py": "",
+      "tests/e2e/test_pages.py": "def test_page():\n    pass\n",
+      "tests/http/conftest.py": "",
+      "tests/http/test_api.py": "def test_api():\n    pass\n",
+    });
+    const env = testEnv({ PYTHONPATH: p.root, MYPY_RUNS: path.join(p.root, "runs.txt") });
+    const result = await runCli([...mode, "-n", "2", "--report-json", "report.json"], { cwd: p.root, env });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const outcomes = outcomesOf(readReport(p));
+    expect(outcomes).toMatchObject({ "tests/http/conftest.py::mypy": "failed", "tests/e2e/conftest.py::mypy-status": "failed", "tests/e2e/test_pages.py::mypy": "passed" });
+    // One mypy run over the run's 4 files, whichever process ran it first.
+    expect(p.read("runs.txt")).toBe("4\n");
+    expect(plainPytest(p, ["tests/e2e", "tests/http"]).outcomes).toEqual(outcomes);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("--co lists what would run, file by file, and runs nothing", async () => {
     const p = project(twoFailing);
     const result = await runCli(["--parallel", "--", "--co"], { cwd: p.root });
