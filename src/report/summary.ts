@@ -67,7 +67,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     const heading = options.load === true ? "Latest failure of each file" : failures.length === 1 ? "Failure" : "Failures";
     lines.push("", colours.bold(colours.red(`${heading}:`)));
     for (const result of failures) lines.push(...describeFailure(result, colours, tailLines, options.width ?? null));
-    if (report.workers > 1 && failures.some((result) => result.tail.some((line) => PORT_TAKEN.test(line)))) {
+    if (report.workers > 1 && failures.some(tookAPort)) {
       lines.push("", colours.yellow("A port was already in use: files that run at once cannot share a fixed port; derive ports from GRIMOIRE_SLOT, which differs for each of them."));
     }
   }
@@ -135,6 +135,12 @@ function describeLoad(report: RunReport, colours: Palette): string[] {
 
 /** How Python, Node and most servers say that a port is taken. */
 const PORT_TAKEN = /address already in use|EADDRINUSE|errno 98\b/i;
+
+/** A failed file said a port was taken: in its last lines, or in a failed test's report (a fixture's traceback, long before the end). */
+function tookAPort(result: FileResult): boolean {
+  if (result.tail.some((line) => PORT_TAKEN.test(line))) return true;
+  return result.cases.some((test) => test.failures?.some((failure) => PORT_TAKEN.test(failure.message) || PORT_TAKEN.test(failure.text ?? "")) === true);
+}
 
 function describeFailure(result: FileResult, colours: Palette, tailLines: number, width: number | null): string[] {
   const why = result.reason ?? result.status;

@@ -50,6 +50,19 @@ describe("the run's summary", () => {
     expect(githubSummary(report)).toMatch(/5 files, 2 failed, 2 cancelled · tests: 2 passed, 3 failed/);
   });
 
+  it("says a port was taken when a failed test's report says so, however far from the file's last lines (a fixture's traceback)", () => {
+    const hint = /A port was already in use: files that run at once cannot share a fixed port/;
+    const taken = fileResult({
+      path: "a.py",
+      status: "failed",
+      tail: ["=== 1 error in 0.2s ==="],
+      cases: [{ nodeid: "a.py::test_a", outcome: "error", seconds: 0.1, failures: [{ when: "setup", message: "OSError: [Errno 98] Address already in use", text: null, sections: [] }] }],
+    });
+    const quiet = fileResult({ path: "b.py", status: "failed", tail: ["=== 1 failed ==="], cases: [{ nodeid: "b.py::test_b", outcome: "failed", seconds: 0.1, failures: [{ when: "call", message: "assert 1 == 2", text: "E   assert 1 == 2", sections: [] }] }] });
+    expect(formatSummary({ ...report, files: [taken] }, { colours: palette(false), stopped: null }).join("\n")).toMatch(hint);
+    expect(formatSummary({ ...report, files: [quiet] }, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(hint);
+  });
+
   it("says why a run of passing and flaky files failed: flaky files fail it (--flaky-result fail, CI's default)", () => {
     const flakyOnly: RunReport = { ...report, exitCode: 1, files: [fileResult({ path: "a.py", status: "failed", attempt: 1 }), fileResult({ path: "a.py", status: "flaky", attempt: 2 }), fileResult({ path: "b.py" })] };
     const console = formatSummary(flakyOnly, { colours: palette(false), stopped: null }).join("\n");
