@@ -893,8 +893,11 @@ def _leave_output_dir(pytestconfig):
 
 
 def _where_plain_pytest_looks(config):
-    """pytest's testpaths (as written, relative to the rootdir) and python_files: what a run of the default folders leaves out."""
-    return {"testpaths": [str(entry) for entry in config.getini("testpaths")], "pythonFiles": [str(pattern) for pattern in config.getini("python_files")]}
+    """pytest's testpaths (as written, relative to the rootdir), python_files and the doctest text files' globs (none when
+    the doctest plugin is off): what a run of the default folders leaves out."""
+    doctest = config.pluginmanager.has_plugin("doctest")
+    globs = (getattr(config.option, "doctestglob", None) or ["test*.txt"]) if doctest else []
+    return {"testpaths": [str(entry) for entry in config.getini("testpaths")], "pythonFiles": [str(pattern) for pattern in config.getini("python_files")], "textFiles": [str(pattern) for pattern in globs]}
 
 
 def _session_wide_options(option):

@@ -262,7 +262,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     for (const message of linkedTests.messages()) events.emit(message);
     const ownBrowser = ownBrowsers.message();
     if (ownBrowser !== null) events.emit({ type: "notice", message: ownBrowser });
-    const ini = listing === null ? serialIni : { rootdir: listing.rootdir, testpaths: listing.testpaths ?? [], pythonFiles: listing.pythonFiles ?? [] };
+    const ini = listing === null ? serialIni : { rootdir: listing.rootdir, testpaths: listing.testpaths ?? [], pythonFiles: listing.pythonFiles ?? [], textFiles: listing.textFiles ?? [] };
     const leftOut = ini === null ? null : leftOutOfScope(config, shape, ini);
     if (leftOut !== null) events.emit({ type: "notice", message: leftOut });
     const databaseHint = djangoDatabases.hint();

@@ -66,6 +66,8 @@ export interface Listing {
   /** pytest's `testpaths` (relative to the rootdir, as written) and `python_files` patterns. Absent from an older plugin: none, and pytest's default. */
   testpaths?: string[];
   pythonFiles?: string[];
+  /** pytest's `--doctest-glob`s (`test*.txt` by default); empty with the doctest plugin off. Absent: none. */
+  textFiles?: string[];
   /** pytest options in effect (from the arguments, addopts and PYTEST_ADDOPTS) that act across files. */
   options: {
     maxfail: number;

@@ -16,6 +16,8 @@ const DEFAULT_PATTERNS = ["test_*.py", "*_test.py"];
 const SKIPPED = /^(\..*|__pycache__|node_modules|venv|env|build|dist|.*\.egg|_darcs|CVS|\{arch\}|site-packages)$/;
 /** Entries read at most: a walk that would take long is not worth a notice. */
 const MAX_ENTRIES = 20_000;
+/** Text files larger than this are not read for a doctest (a data file, most likely). */
+const MAX_TEXT_BYTES = 1_000_000;
 /** Places named in the notice before "and N more". */
 const NAMED = 4;
 
@@ -28,6 +30,8 @@ export interface OutsideScopeRequest {
   testpaths: readonly string[];
   /** pytest's `python_files`. */
   pythonFiles: readonly string[];
+  /** pytest's `--doctest-glob`s: text files with doctests. Absent: none. */
+  textFiles?: readonly string[];
 }
 
 /** Project paths of the test files under plain pytest's folders (its testpaths, else tests/) that lie outside the scope's folders. */
@@ -37,6 +41,7 @@ export function testFilesOutsideScope(request: OutsideScopeRequest): string[] {
   const searched = request.testpaths.length > 0 ? request.testpaths.filter((entry) => !/[*?[]/.test(entry)).map((entry) => path.resolve(request.rootdir, entry)) : [path.join(root, "tests")];
   // The changed-always globs' matcher reads pytest's fnmatch-style names as fnmatch does (`*`, `?`, `[…]`, `[!…]`).
   const patterns = (request.pythonFiles.length > 0 ? request.pythonFiles : DEFAULT_PATTERNS).filter((pattern) => !pattern.includes("/"));
+  const texts = (request.textFiles ?? []).filter((pattern) => !pattern.includes("/"));
   const scope = request.scopeFolders.map((folder) => path.resolve(root, folder));
   const within = (file: string, folder: string): boolean => file === folder || file.startsWith(folder + path.sep);
   const found = new Set<string>();
@@ -54,7 +59,7 @@ export function testFilesOutsideScope(request: OutsideScopeRequest): string[] {
       const full = path.join(folder, entry.name);
       if (entry.isDirectory()) {
         if (!SKIPPED.test(entry.name)) walk(full);
-      } else if (entry.isFile() && matchingGlob(patterns, entry.name) !== null) {
+      } else if (entry.isFile() && (matchingGlob(patterns, entry.name) !== null || (matchingGlob(texts, entry.name) !== null && holdsDoctest(full)))) {
         found.add(toProjectPath(root, full));
       }
     }
@@ -65,6 +70,16 @@ export function testFilesOutsideScope(request: OutsideScopeRequest): string[] {
     else if (stat?.isFile() === true && !scope.some((scoped) => within(start, scoped))) found.add(toProjectPath(root, start));
   }
   return [...found].sort();
+}
+
+/** A text file pytest's doctest plugin finds an example in (a `>>>` prompt): one without runs nothing (a test_data.txt). */
+function holdsDoctest(file: string): boolean {
+  try {
+    const stat = fs.statSync(file);
+    return stat.size <= MAX_TEXT_BYTES && /^[ \t]*>>>/m.test(fs.readFileSync(file, "utf8"));
+  } catch {
+    return false;
+  }
 }
 
 /** The notice for the files left out, grouped by the folder (or file) right below the one they were found in; null when there are none. */

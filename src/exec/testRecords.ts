@@ -87,6 +87,8 @@ export interface PytestIni {
   rootdir: string;
   testpaths: string[];
   pythonFiles: string[];
+  /** pytest's `--doctest-glob`s (its default `test*.txt`); empty with the doctest plugin off. */
+  textFiles: string[];
 }
 
 /** Where an imported package lives, as the plugin tells it: the project's own, installed (site-packages), or Python's. */
@@ -121,6 +123,7 @@ interface RawRecord {
   rootdir?: unknown;
   testpaths?: unknown;
   pythonFiles?: unknown;
+  textFiles?: unknown;
   reason?: unknown;
   returncode?: unknown;
   options?: unknown;
@@ -258,7 +261,7 @@ export function parseRecords(text: string): ProcessRecords {
       stopSeen = true;
       if (typeof record.nodeid === "string" && typeof record.path === "string") stoppedIn = { nodeid: record.nodeid, path: record.path };
     } else if (record.t === "ini" && typeof record.rootdir === "string") {
-      ini = { rootdir: record.rootdir, testpaths: strings(record.testpaths), pythonFiles: strings(record.pythonFiles) };
+      ini = { rootdir: record.rootdir, testpaths: strings(record.testpaths), pythonFiles: strings(record.pythonFiles), textFiles: strings(record.textFiles) };
     } else if (record.t === "linked" && typeof record.plugin === "string" && Array.isArray(record.tests)) {
       linked.set(record.plugin, [...(linked.get(record.plugin) ?? []), ...strings(record.tests)]);
     } else if (record.t === "imports" && typeof record.packages === "object" && record.packages !== null) {

@@ -26,6 +26,14 @@ describe("test files outside the scope's folders", () => {
     expect(testFilesOutsideScope({ root, scopeFolders: ["tests/http", "tests/e2e"], rootdir: root, testpaths: ["other", "tests/http"], pythonFiles: ["check_*.py", "test_?.py"] })).toEqual(["other/check_f.py", "other/test_e.py"]);
   });
 
+  it("counts text files with doctests by pytest's --doctest-glob, not a data file the glob names that holds no example", () => {
+    const root = project({ "tests/http/test_a.py": "", "tests/docs/test_guide.txt": "Adding:\n\n    >>> 1 + 1\n    2\n", "tests/data/test_rows.txt": "a,b\n1,2\n", "tests/docs/guide.rst": ">>> 1\n1\n" }).root;
+    const request = { root, scopeFolders: ["tests/e2e", "tests/http"], rootdir: root, testpaths: [], pythonFiles: [] };
+    expect(testFilesOutsideScope({ ...request, textFiles: ["test*.txt"] })).toEqual(["tests/docs/test_guide.txt"]);
+    expect(testFilesOutsideScope({ ...request, textFiles: ["test*.txt", "*.rst"] })).toEqual(["tests/docs/guide.rst", "tests/docs/test_guide.txt"]);
+    expect(testFilesOutsideScope(request)).toEqual([]);
+  });
+
   it("says how many, grouped by the folder below the one searched, and what to run", () => {
     const request = { scopeFolders: ["tests/e2e", "tests/http"], testpaths: ["tests"] };
     expect(outsideScopeNotice([], request)).toBeNull();

@@ -17,7 +17,7 @@ describe("a process's records", () => {
 
   it("keep a serial run's pytest configuration, ignoring what is not a string", () => {
     const records = parseRecords(lines({ t: "ini", rootdir: "/p", testpaths: ["tests", 1], pythonFiles: "test_*.py" }));
-    expect(records.ini).toEqual({ rootdir: "/p", testpaths: ["tests"], pythonFiles: [] });
+    expect(records.ini).toEqual({ rootdir: "/p", testpaths: ["tests"], pythonFiles: [], textFiles: [] });
     expect(parseRecords(lines({ t: "ini", testpaths: [] })).ini).toBeNull();
   });
 });
