@@ -22,6 +22,12 @@ export class DurationsTally {
     this.settings ??= { count: durations.count, min: durations.min, minGiven: durations.minGiven };
     this.shown.push(...durations.shown);
     this.hidden += durations.hidden;
+    // Only the N longest can be listed: a long --loop or --duration run keeps no more than those.
+    const count = this.settings.count;
+    if (count > 0 && this.shown.length > 2 * count) {
+      this.shown.sort((a, b) => b.seconds - a.seconds);
+      this.shown.length = count;
+    }
   }
 
   /** pytest's lines for the run, headed by a rule as wide as the terminal (pytest's 80 columns off one); none when no process was asked or none ran a test. */

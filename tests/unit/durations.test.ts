@@ -32,6 +32,12 @@ describe("DurationsTally", () => {
     expect(given.lines(40)).toEqual(["========== slowest durations ===========", "0.50s call     t/test_a.py::test_x", "", "(10 durations < 1e-05s hidden.)"]);
   });
 
+  it("keeps the longest however many processes add theirs (a long --loop)", () => {
+    const tally = new DurationsTally();
+    for (let i = 1; i <= 50; i++) tally.add(process(2, [[`t/test_${i}.py::test_x`, "call", i / 100]], 1));
+    expect(tally.lines(80).slice(1)).toEqual(["0.50s call     t/test_50.py::test_x", "0.49s call     t/test_49.py::test_x"]);
+  });
+
   it("prints nothing when no process was asked for durations, or none ran a test", () => {
     const none = new DurationsTally();
     none.add(null);
