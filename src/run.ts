@@ -38,11 +38,11 @@ import { runsNodeIdsOnly, type FileResult, type RunReport, type TestFile } from 
 import type { PackageImport, PytestExit, PytestIni } from "./exec/testRecords.js";
 import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
-import { historyFile, readHistoryChecked, updateHistory, type History } from "./plan/history.js";
+import { historyFile, latestRun, readHistoryChecked, updateHistory, type History } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
 import { planSplits } from "./plan/split.js";
 import { acrossFileNotices, grimoireForwardedArgs, groupNotice, planRun, plainTargets, refusedInParallel, sessionWideWarnings, type RunPlan } from "./plan/planRun.js";
-import { readLastFailed, readNodeIds } from "./plan/pytestCache.js";
+import { readCachedFailures, readLastFailed, readNodeIds } from "./plan/pytestCache.js";
 import { toProjectPath } from "./projectPaths.js";
 import { launch } from "./process/launch.js";
 import { showPytestInfo } from "./pytestInfo.js";
@@ -344,10 +344,12 @@ function knownGroups(root: string, files: readonly string[], history: History): 
 function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
   const { listing, selection, changed } = listed;
   const { history, problem, unreadable } = readHistoryChecked(config.root);
+  const lastFailed = !shape.direct && config.mode !== "debug" && (config.lastFailed || shape.given.lastFailed || listing?.options.lastFailed === true);
   const chosenFiles = planFiles(selection.files, history, {
     order: config.order,
     seed: config.seed ?? crypto.randomInt(2 ** 31),
-    lastFailed: !shape.direct && config.mode !== "debug" && (config.lastFailed || shape.given.lastFailed || listing?.options.lastFailed === true),
+    lastFailed,
+    ...(lastFailed && listing != null && listing.cacheDir !== null ? { cached: readCachedFailures(listing.cacheDir, config.root, listing.rootdir, latestRun(history)) } : {}),
     noneWhenNothingFailed: listing?.options.lastFailedNoFailures === "none",
     failedFirst: !shape.direct && (config.failedFirst || shape.given.failedFirst || listing?.options.failedFirst === true),
     shard: config.shard,

@@ -60,6 +60,12 @@ export interface History {
   files: Record<string, FileHistory>;
 }
 
+/** When grimoire-run last recorded a run (ms since the epoch), or null when it never did. */
+export function latestRun(history: History): number | null {
+  const times = Object.values(history.files).map((entry) => Date.parse(entry.lastRun)).filter((time) => Number.isFinite(time));
+  return times.length === 0 ? null : Math.max(...times);
+}
+
 export const EMPTY_HISTORY: History = { version: 1, files: {} };
 
 export function historyFile(root: string): string {

@@ -59,9 +59,9 @@ export interface LastFailedSelection<T> {
   everything: boolean;
 }
 
-/** The files that failed, timed out or were cancelled last time; all of them when none did. */
-export function selectLastFailed<T extends { path: string }>(files: readonly T[], history: History): LastFailedSelection<T> {
-  const failed = files.filter((f) => failedLastTime(f.path, history));
+/** The files that failed, timed out or were cancelled last time, or hold a test pytest remembers failing (`cached`, by file); all of them when none did. */
+export function selectLastFailed<T extends { path: string }>(files: readonly T[], history: History, cached: ReadonlyMap<string, readonly string[]> = new Map()): LastFailedSelection<T> {
+  const failed = files.filter((f) => failedLastTime(f.path, history) || (cached.get(f.path)?.length ?? 0) > 0);
   return failed.length === 0 ? { files: [...files], everything: true } : { files: failed, everything: false };
 }
 

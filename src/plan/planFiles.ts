@@ -6,7 +6,8 @@
 import type { TestFile } from "../model.js";
 import type { ShardReport } from "../model.js";
 import type { History } from "./history.js";
-import { orderFiles, selectLastFailed, type Order } from "./order.js";
+import { failedLastTime, orderFiles, selectLastFailed, type Order } from "./order.js";
+import type { CachedFailures } from "./pytestCache.js";
 import { partition, type ShardSpec } from "./shard.js";
 import { formatSeconds, plural } from "../format.js";
 import { describeSelection, type ChangedSelection } from "./changed.js";
@@ -23,6 +24,8 @@ export interface PlanOptions {
   estimates?: ReadonlyMap<string, number>;
   /** --changed: the files a change can affect (see changed.ts), or null to run the selection whole. */
   changed: ChangedSelection | null;
+  /** pytest's own memory of what failed (its cache's lastfailed), for --last-failed; absent without a cache. */
+  cached?: CachedFailures;
 }
 
 export interface FilePlan {
@@ -44,9 +47,13 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
     notices.push(...describeSelection(options.changed));
   }
   if (options.lastFailed) {
-    const selection = selectLastFailed(files, history);
+    // What failed is pytest's memory together with grimoire-run's history (a file that timed out, crashed or was
+    // cancelled has no failed test to remember), or pytest's memory alone where a plain pytest run wrote it since.
+    const cached = options.cached ?? { byFile: new Map<string, readonly string[]>(), newerThanHistory: false };
+    const remembered = cached.newerThanHistory ? EMPTY_HISTORY : history;
+    const selection = selectLastFailed(files, remembered, cached.byFile);
     const nothing = selection.everything && options.noneWhenNothingFailed === true;
-    files = nothing ? [] : selection.everything ? selection.files : selection.files.map((file) => onlyFailedTests(file, history));
+    files = nothing ? [] : selection.everything ? selection.files : selection.files.map((file) => onlyFailedTests(file, remembered, cached.byFile.get(file.path) ?? []));
     narrowed = narrowed || !selection.everything || nothing;
     const tests = files.reduce((sum, f) => sum + (f.named ?? []).filter((t) => t.includes("::")).length, 0);
     const whole = files.filter((f) => f.named === null || !f.named.every((t) => t.includes("::"))).length;
@@ -84,10 +91,16 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
  * that failed as a whole (it timed out, crashed, was cancelled, or did not
  * collect) runs whole.
  */
-export function onlyFailedTests(file: TestFile, history: History): TestFile {
+export function onlyFailedTests(file: TestFile, history: History, cached: readonly string[] = []): TestFile {
   const entry = history.files[file.path];
   const failed = entry?.outcome === "failed" ? (entry.failedTests ?? []) : [];
-  const inFile = failed.map((nodeid) => nodeid.split("::")).filter((parts) => parts.length > 1).map((parts) => [file.path, ...parts.slice(1)].join("::"));
-  if (inFile.length === 0 || inFile.length < failed.length) return file;
-  return { ...file, named: inFile, folder: null };
+  const inTests = (nodeids: readonly string[]): string[] => nodeids.map((nodeid) => nodeid.split("::")).filter((parts) => parts.length > 1).map((parts) => [file.path, ...parts.slice(1)].join("::"));
+  const fromHistory = inTests(failed);
+  const fromCache = inTests(cached);
+  // Failed as a whole in grimoire-run's last run (no test to show for it), or a collection error pytest remembers.
+  if ((failedLastTime(file.path, history) && (fromHistory.length === 0 || fromHistory.length < failed.length)) || fromCache.length < cached.length) return file;
+  const named = [...new Set([...fromHistory, ...fromCache])];
+  return named.length === 0 ? file : { ...file, named, folder: null };
 }
+
+const EMPTY_HISTORY: History = { version: 1, files: {} };

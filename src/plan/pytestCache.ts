@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { writeTextFile } from "../atomicWrite.js";
 import type { FileResult } from "../model.js";
+import { toProjectPath } from "../projectPaths.js";
 
 export type LastFailed = Record<string, boolean>;
 
@@ -48,6 +49,38 @@ export function updateLastFailed(before: LastFailed, results: readonly FileResul
   }
   return after;
 }
+
+/**
+ * What `--last-failed` reads of pytest's memory: its failed node ids by the project path of their file (a key that is
+ * a file's path alone is a collection error), and whether pytest wrote it after grimoire-run's last run recorded its
+ * history: a plain `pytest` run since, whose view of what failed is then the latest.
+ */
+export interface CachedFailures {
+  byFile: ReadonlyMap<string, readonly string[]>;
+  newerThanHistory: boolean;
+}
+
+/** Reads pytest's memory of failures for --last-failed (`rootdir`: what its node ids are relative to; `historyRun`: grimoire-run's latest recorded run, in ms, or null). */
+export function readCachedFailures(cacheDir: string, root: string, rootdir: string, historyRun: number | null): CachedFailures {
+  const byFile = new Map<string, string[]>();
+  for (const [nodeid, failed] of Object.entries(readLastFailed(cacheDir))) {
+    if (failed !== true) continue;
+    const file = toProjectPath(root, path.resolve(rootdir, nodeid.split("::")[0] as string));
+    byFile.set(file, [...(byFile.get(file) ?? []), nodeid]);
+  }
+  let written: number | null = null;
+  try {
+    written = fs.statSync(lastFailedFile(cacheDir)).mtimeMs;
+  } catch {
+    // pytest never wrote it
+  }
+  // grimoire-run writes it at the end of its own runs, as its history: the same moment, give or take its writes.
+  const newerThanHistory = written !== null && (historyRun === null || written > historyRun + SAME_RUN_MS);
+  return { byFile, newerThanHistory };
+}
+
+/** How far apart grimoire-run's writes of its history and of pytest's memory at the end of one run can be. */
+const SAME_RUN_MS = 5_000;
 
 /** Writes pytest's file the way pytest writes it (sorted, indented by two). */
 export function writeLastFailed(cacheDir: string, value: LastFailed): void {

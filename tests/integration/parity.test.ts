@@ -648,6 +648,20 @@ describe("pytest options that act across files", () => {
     expect(Object.keys(plainPytest(p, ["--lf", "tests/http"]).outcomes)).toContain("tests/http/test_b.py::test_b2");
   });
 
+  it("--lf after a plain pytest run reruns what pytest remembers failing there, not only what failed in grimoire-run's last run (a helper's false green)", async () => {
+    const p = project({
+      "pytest.ini": "[pytest]\n",
+      "tests/http/test_a.py": "import os\n\ndef test_x():\n    assert os.environ.get('FAIL_X') != '1'\n",
+      "tests/http/test_b.py": "import os\n\ndef test_y():\n    assert os.environ.get('FAIL_Y') != '1'\n",
+    });
+    expect((await runCli(["--parallel"], { cwd: p.root, env: testEnv({ FAIL_X: "1" }) })).code).toBe(1);
+    // test_x fixed, test_y broken, and found so by plain pytest: its memory now holds test_y alone.
+    expect(spawnSync("python3", ["-m", "pytest", "-q", "tests/http"], { cwd: p.root, env: testEnv({ FAIL_Y: "1" }) }).status).toBe(1);
+    const again = await runCli(["--parallel", "--report-json", "report.json", "--", "--lf"], { cwd: p.root, env: testEnv({ FAIL_Y: "1" }) });
+    expect(again.code, again.stdout + again.stderr).toBe(1);
+    expect(outcomesOf(readReport(p))).toMatchObject({ "tests/http/test_b.py::test_y": "failed" });
+  });
+
   it("pytest's memory of the tests it has seen holds every test of the run, so that pytest --nf afterwards finds none of them new", async () => {
     const p = project(twoFailing);
     const result = await runCli(["--parallel"], { cwd: p.root });

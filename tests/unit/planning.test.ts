@@ -95,6 +95,18 @@ describe("--last-failed", () => {
     expect(plan.notices.join()).toMatch(/the 2 tests that failed, and 2 whole files/);
   });
 
+  it("reads pytest's own memory too: with the history, or alone where a plain pytest run wrote it since (a helper's false green)", () => {
+    const past: History = { version: 1, files: { "tests/a.py": { seconds: 1, outcome: "failed", runs: 1, lastRun: "", failedTests: ["tests/a.py::test_x"] }, "tests/b.py": { seconds: 1, outcome: "passed", runs: 1, lastRun: "" } } };
+    const found = ["tests/a.py", "tests/b.py", "tests/c.py"].map((path): TestFile => ({ path, named: null, folder: "tests", kind: "tests" }));
+    const options = { order: "name", seed: 0, lastFailed: true, failedFirst: false, shard: null, changed: null } as const;
+    const byFile = new Map([["tests/b.py", ["tests/b.py::test_y"]], ["tests/c.py", ["tests/c.py"]]]);
+    const both = planFiles(found, past, { ...options, cached: { byFile, newerThanHistory: false } });
+    expect(both.files.map((f) => [f.path, f.named])).toEqual([["tests/a.py", ["tests/a.py::test_x"]], ["tests/b.py", ["tests/b.py::test_y"]], ["tests/c.py", null]]);
+    // A plain pytest run since: test_x passed there (pytest forgot it), test_y failed, c.py did not collect.
+    const plainSince = planFiles(found, past, { ...options, cached: { byFile, newerThanHistory: true } });
+    expect(plainSince.files.map((f) => [f.path, f.named])).toEqual([["tests/b.py", ["tests/b.py::test_y"]], ["tests/c.py", null]]);
+  });
+
   it("runs everything when nothing failed, as pytest's --lf does", () => {
     const selected = selectLastFailed(files("a.py", "b.py"), history({ "a.py": [1, "passed"] }));
     expect(paths(selected.files)).toEqual(["a.py", "b.py"]);

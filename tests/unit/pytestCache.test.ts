@@ -2,8 +2,13 @@
  * pytest's last-failed memory after a run of many processes is what one plain pytest run would leave.
  */
 import { describe, expect, it } from "vitest";
-import { updateLastFailed, updateNodeIds } from "../../src/plan/pytestCache.js";
+import fs from "node:fs";
+import path from "node:path";
+import { lastFailedFile, readCachedFailures, updateLastFailed, updateNodeIds, writeLastFailed } from "../../src/plan/pytestCache.js";
 import { fileResult } from "../helpers/results.js";
+import { temporaryProjects } from "../helpers/project.js";
+
+const project = temporaryProjects();
 
 describe("pytest's last-failed memory", () => {
   it("remembers what failed, forgets what passed or was skipped, and keeps what did not run", () => {
@@ -35,5 +40,21 @@ describe("pytest's memory of the tests it has seen (--nf)", () => {
       fileResult({ path: "tests/c.py", cases: [{ nodeid: "tests/c.py", outcome: "error", seconds: 0 }] }),
     ];
     expect(updateNodeIds(["tests/old.py::t", "tests/a.py::t"], results)).toEqual(["tests/a.py::t", "tests/b.py::t1", "tests/b.py::t2", "tests/old.py::t"]);
+  });
+});
+
+describe("pytest's memory read for --last-failed", () => {
+  it("gives its failed node ids by the project path of their file (its rootdir below the project), and says whether pytest wrote it after grimoire-run's last run", () => {
+    const { root } = project({ "app/pytest.ini": "[pytest]\n" });
+    const cacheDir = path.join(root, "app", ".pytest_cache");
+    writeLastFailed(cacheDir, { "tests/test_a.py::test_x": true, "tests/test_a.py::test_z": true, "tests/test_b.py": true, "tests/test_c.py::gone": false as unknown as true });
+    const written = fs.statSync(lastFailedFile(cacheDir)).mtimeMs;
+    const read = readCachedFailures(cacheDir, root, path.join(root, "app"), written - 60_000);
+    expect(read.byFile).toEqual(new Map([["app/tests/test_a.py", ["tests/test_a.py::test_x", "tests/test_a.py::test_z"]], ["app/tests/test_b.py", ["tests/test_b.py"]]]));
+    expect(read.newerThanHistory).toBe(true);
+    // grimoire-run's own end of run writes it beside its history: the same run.
+    expect(readCachedFailures(cacheDir, root, path.join(root, "app"), written - 1_000).newerThanHistory).toBe(false);
+    expect(readCachedFailures(cacheDir, root, path.join(root, "app"), null).newerThanHistory).toBe(true);
+    expect(readCachedFailures(path.join(root, "none"), root, root, null)).toEqual({ byFile: new Map(), newerThanHistory: false });
   });
 });
