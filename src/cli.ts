@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { optionFlag, parseCommandLine } from "./cli/options.js";
-import { EnvironmentFailure, PytestExited, UsageError } from "./errors.js";
+import { EnvironmentFailure, PytestExited, pytestExitedBeforeTests, UsageError } from "./errors.js";
 import { EXIT } from "./exitCode.js";
 import { PACKAGE_JSON } from "./packageFiles.js";
 import type { OptionName } from "./cli/options.js";
@@ -86,8 +86,7 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof PytestExited) {
       // As plain pytest: a conftest that ends the session with exit code 0 (nothing to test here) passes the run.
       const code = error.returncode === EXIT.passed ? EXIT.passed : EXIT.usage;
-      const verdict = code === EXIT.passed ? "so does this run, as plain pytest's" : `this run ends with ${EXIT.usage}, as for any problem found before a test ran`;
-      (code === EXIT.passed ? process.stdout : process.stderr).write(`grimoire-run: pytest.exit() ended pytest's session before any test ran, with exit code ${error.returncode}: ${error.message}\n${verdict}\n`);
+      (code === EXIT.passed ? process.stdout : process.stderr).write(`grimoire-run: ${pytestExitedBeforeTests({ reason: error.message, returncode: error.returncode })}\n`);
       return code;
     }
     if (error instanceof EnvironmentFailure) {

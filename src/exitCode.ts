@@ -31,12 +31,15 @@ export interface ExitInput {
   coverageFailed?: boolean;
   /** pytest collected no test and passed all the same: a plugin's verdict (pytest-testmon's when no change affects a test), plain pytest's exit code. */
   emptyPassed?: boolean;
+  /** A serial run's one process was ended by `pytest.exit()` before any test: its exit code 0 passes the run, as plain pytest's; another is a problem found before any test (2). */
+  pytestExit?: { returncode: number } | null;
 }
 
 export function exitCodeOf(input: ExitInput): number {
   if (input.stopReason === "interrupt" && input.interruptedBy !== null) return SIGNAL_EXIT[input.interruptedBy];
   if (input.stopReason === "environment") return EXIT.environment;
   if (input.stopReason === "error") return EXIT.internal;
+  if (input.pytestExit != null) return input.pytestExit.returncode === 0 ? EXIT.passed : EXIT.usage;
   const finals = finalResults(input.results);
   // pytest's exit code 4: it rejected the arguments it was given (an unknown option, a bad -k, a node id not found).
   if (finals.some((r) => r.status === "failed" && r.exitCode === PYTEST_USAGE_ERROR)) return EXIT.usage;

@@ -17,7 +17,7 @@ import { prepareOutputFile } from "./config/outputPaths.js";
 import type { RunConfig } from "./config/runConfig.js";
 import type { Listing } from "./discovery/askPytest.js";
 import { unsplittable, xdistGroups } from "./discovery/sourceHints.js";
-import { PYTEST_ARGUMENTS_SEE, PytestExited, UsageError } from "./errors.js";
+import { PYTEST_ARGUMENTS_SEE, pytestExitedBeforeTests, UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
@@ -253,8 +253,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     } finally {
       ({ teardownFailed } = await session.finish(events, config.killGraceSeconds));
     }
-    // A serial run's one process that a conftest's pytest.exit() ended before any test: plain pytest's verdict, as the listing's is in a parallel run.
-    if (pytestExited !== null) throw new PytestExited(pytestExited);
+    // A serial run's one process that a conftest's pytest.exit() ended before any test: plain pytest's verdict, as the
+    // listing's is in a parallel run, with the run's reports written all the same (plain pytest writes its JUnit).
+    const exited = pytestExited as PytestExit | null;
+    if (exited !== null) events.emit(exited.returncode === 0 ? { type: "notice", message: pytestExitedBeforeTests(exited) } : { type: "warning", message: pytestExitedBeforeTests(exited) });
     const slowest = durations.lines(width);
     if (slowest.length > 0) events.emit({ type: "durations", lines: slowest });
     const hint = importTally === null ? null : preloadHint(importTally.costly());
@@ -280,7 +282,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
-    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, partial, coverage, lastFailed, outcome, teardownFailed, emptyPassed, reportOf });
+    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, partial, coverage, lastFailed, outcome, teardownFailed, emptyPassed, pytestExited: exited, reportOf });
   } finally {
     await session.close();
   }

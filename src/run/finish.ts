@@ -18,7 +18,7 @@ import { readLastFailed, updateLastFailed, updateNodeIds, writeLastFailed, write
 import { compareCodeUnits } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
 import { writeReportFiles } from "../report/reportFiles.js";
-import { JUNIT_ASKED_NOTE } from "../exec/testRecords.js";
+import { JUNIT_ASKED_NOTE, type PytestExit } from "../exec/testRecords.js";
 import type { RunSession } from "../session.js";
 
 export interface Finish {
@@ -49,6 +49,8 @@ export interface Finish {
   teardownFailed: boolean;
   /** The run's one pytest process collected no test and passed all the same (a plugin's verdict): the run passes, as plain pytest does. */
   emptyPassed: boolean;
+  /** A serial run's one process was ended by `pytest.exit()` before any test: its exit code decides the run's; null otherwise. */
+  pytestExited: PytestExit | null;
   /** The report of the run so far, with its exit code and results. */
   reportOf: (exitCode: number, results: RunReport["files"]) => RunReport;
 }
@@ -63,7 +65,7 @@ export async function finishRun(run: Finish): Promise<number> {
   const exitCode =
     session.failure !== null
       ? EXIT.internal
-      : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses, coverageFailed: coverage?.failed ?? false, emptyPassed: run.emptyPassed });
+      : exitCodeOf({ results: outcome.results, stopReason, interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses, coverageFailed: coverage?.failed ?? false, emptyPassed: run.emptyPassed, pytestExit: run.pytestExited });
   // The flake rates of the reports come from the history with this run in it.
   const remembered = await rememberRun(config, run.history, outcome.results, events, run.record, await run.source, run.partial);
   const report: RunReport = {

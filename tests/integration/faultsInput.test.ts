@@ -147,10 +147,13 @@ describe("pytest.exit() in a conftest, before any test", () => {
   it.each(["pytest_configure", "pytest_sessionstart", "an autouse fixture"])("with exit code 0, in %s, passes every mode, saying why, as plain pytest passes", async (where) => {
     const p = project({ "tests/conftest.py": exitsIn(where, ", returncode=0"), "tests/http/test_a.py": PASS, "tests/http/test_b.py": PASS });
     for (const mode of [["--parallel"], []]) {
-      const result = await runCli(mode, { cwd: p.root });
+      const result = await runCli([...mode, "--junit-xml", "out.xml", "--report-json", "out.json"], { cwd: p.root });
       expect(result.code, result.stdout + result.stderr).toBe(0);
       // A test's fixture ends each file's own session in a parallel run: the listing's collection saw no exit.
-      if (mode.length === 0 || where !== "an autouse fixture") expect(result.stdout).toContain(`grimoire-run: ${SAID} 0: ${REASON}\nso does this run, as plain pytest's`);
+      if (mode.length === 0 || where !== "an autouse fixture") expect(result.stdout).toContain(`${SAID} 0: ${REASON}\nso does this run, as plain pytest's`);
+      // A serial run's one process ended so still leaves the run's reports (a helper found them missing).
+      if (mode.length === 0) expect(readReport(p, "out.json").exitCode).toBe(0);
+      if (mode.length === 0) expect(fs.existsSync(path.join(p.root, "out.xml"))).toBe(true);
     }
     expect(processesIn(p.root)).toEqual([]);
   });
