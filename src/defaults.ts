@@ -93,7 +93,7 @@ export const DRAIN_AFTER_EXIT_MS = 2_000;
  */
 export const LEFTOVER_SETTLE_MS = 300;
 
-/** Servers that finished files left listening, kept running for the other files until the run ends: at most this many, the oldest killed beyond it (process/listeningLeftovers.ts). */
+/** Servers that finished files left listening, kept running for the other files until the run ends: those of at most this many files (a server with its workers counts once), the oldest file's killed beyond it (process/listeningLeftovers.ts). */
 export const LISTENING_LEFTOVERS_KEPT = 8;
 
 /** How often a dying tree is checked while waiting for it to go. */

@@ -9,10 +9,11 @@
  * other files off mid-test (a helper's trial: 2 runs of 8 failed with
  * `ConnectionRefusedError`, where plain pytest and xdist passed every time).
  * So a leftover that listens on a TCP port lives on until the run ends, as
- * it would live through a plain run's one session, and is killed then; at
- * most LISTENING_LEFTOVERS_KEPT at a time, the oldest killed first beyond that, so that a
- * fixture that leaks a server of its own in every file cannot pile them up
- * over a long run.
+ * it would live through a plain run's one session, and is killed then; the
+ * servers of at most LISTENING_LEFTOVERS_KEPT files at a time (a server with
+ * its workers counts once), the oldest file's killed first beyond that, so
+ * that a fixture that leaks a server of its own in every file cannot pile
+ * them up over a long run.
  */
 import { LISTENING_LEFTOVERS_KEPT } from "../defaults.js";
 import { killTrees, leftoversOf, startTimeOf, type KillOptions, type Leftover } from "./processTree.js";
@@ -26,25 +27,25 @@ export interface KeptLeftovers {
 
 interface Kept {
   label: string;
-  leftover: Leftover;
-  /** Its start time when kept: a pid reused by another program by the time of the kill is left alone. */
-  started: string | null;
+  /** Each with its start time when kept: a pid reused by another program by the time of the kill is left alone. */
+  processes: { leftover: Leftover; started: string | null }[];
 }
 
 export class ListeningLeftovers {
   private readonly kept: Kept[] = [];
 
+  /** `most`: the files whose servers are kept at a time (a server with its workers counts once). */
   constructor(private readonly most = LISTENING_LEFTOVERS_KEPT) {}
 
-  /** Keeps a file's listening leftovers; returns those that must go now, the oldest, to keep no more than the most. */
+  /** Keeps what a file left listening; returns what must go now, the oldest files', to keep no more than the most. */
   keep(label: string, processes: readonly Leftover[]): KeptLeftovers[] {
-    for (const leftover of processes) this.kept.push({ label, leftover, started: startTimeOf(leftover.pid) });
-    return byLabel(this.kept.splice(0, Math.max(0, this.kept.length - this.most)));
+    if (processes.length > 0) this.kept.push({ label, processes: processes.map((leftover) => ({ leftover, started: startTimeOf(leftover.pid) })) });
+    return stillThere(this.kept.splice(0, Math.max(0, this.kept.length - this.most)));
   }
 
   /** Everything kept, by the file that left it; none is kept afterwards. */
   takeAll(): KeptLeftovers[] {
-    return byLabel(this.kept.splice(0));
+    return stillThere(this.kept.splice(0));
   }
 }
 
@@ -63,14 +64,9 @@ export async function killKept(kept: readonly KeptLeftovers[], options: KillOpti
   return killed;
 }
 
-function byLabel(kept: readonly Kept[]): KeptLeftovers[] {
-  const groups = new Map<string, Leftover[]>();
-  for (const { label, leftover, started } of kept) {
-    // Gone meanwhile, or its pid now another program's: nothing of the run's to kill.
-    if (started === null || startTimeOf(leftover.pid) !== started) continue;
-    const list = groups.get(label);
-    if (list === undefined) groups.set(label, [leftover]);
-    else list.push(leftover);
-  }
-  return [...groups].map(([label, processes]) => ({ label, processes }));
+/** What was kept that is still the process it was: one gone meanwhile, or whose pid is now another program's, is nothing of the run's to kill. */
+function stillThere(kept: readonly Kept[]): KeptLeftovers[] {
+  return kept
+    .map(({ label, processes }) => ({ label, processes: processes.filter(({ leftover, started }) => started !== null && startTimeOf(leftover.pid) === started).map(({ leftover }) => leftover) }))
+    .filter(({ processes }) => processes.length > 0);
 }

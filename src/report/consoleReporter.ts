@@ -208,7 +208,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
             ? `killed ${count === 1 ? "1 leftover process" : `${count} leftover processes`} started by the tests (${which})`
             : event.kept === undefined
               ? `${event.label} left ${them} running after pytest exited (${which}); grimoire-run killed ${it}`
-              : `${event.label} left ${them} listening on a port after pytest exited (${which}); grimoire-run let ${it} serve the files running after it and killed ${it} ${event.kept === "run" ? "at the end of the run" : `once more than ${LISTENING_LEFTOVERS_KEPT} such processes were left`}`;
+              : `${event.label} left ${them} listening on a port after pytest exited (${which}); grimoire-run let ${it} serve the files running after it and killed ${it} ${event.kept === "run" ? "at the end of the run" : `once more than ${LISTENING_LEFTOVERS_KEPT} files had left servers so`}`;
         terminal.err(`${colours.yellow("warning:")} ${message}\n`);
         break;
       }

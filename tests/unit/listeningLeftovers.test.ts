@@ -1,4 +1,4 @@
-/** Servers finished files left listening: kept for the files still running, the oldest killed beyond the most kept. */
+/** Servers finished files left listening: kept for the files still running, the oldest file's killed beyond the most kept. */
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { killKept, ListeningLeftovers } from "../../src/process/listeningLeftovers.js";
@@ -16,6 +16,14 @@ describe("ListeningLeftovers", () => {
     expect(kept.keep("tests/test_c.py", [{ pid: process.pid, command: "server c" }])).toEqual([{ label: "tests/test_a.py", processes: [self] }]);
     expect(kept.takeAll().map(({ label }) => label)).toEqual(["tests/test_b.py", "tests/test_c.py"]);
     expect(kept.takeAll()).toEqual([]);
+  });
+
+  it("counts a file's server with its workers once", () => {
+    const kept = new ListeningLeftovers(1);
+    const workers = Array.from({ length: 9 }, () => ({ pid: process.pid, command: "gunicorn -w 8" }));
+    expect(kept.keep("tests/test_a.py", workers)).toEqual([]);
+    expect(kept.keep("tests/test_b.py", [])).toEqual([]);
+    expect(kept.takeAll()).toEqual([{ label: "tests/test_a.py", processes: workers }]);
   });
 
   it("forgets a process that is gone by then: nothing of the run's is left to kill under its pid", () => {
