@@ -623,6 +623,9 @@ class Lister:
             cache.set = lambda key, value: None
         # Text files the doctest plugin collected that hold no example (read as pytest reads them, no code run).
         self.empty_texts = set()
+        # Folders whose own collector yields tests (a conftest's pytest_collect_directory): pytest runs them by their
+        # folder, never by a node id in them ("directory argument cannot contain :: selection parts").
+        self.folder_entries = set()
         # Whether the selection hooks (-k, -m and plugins') ran through: pytest ends the collection (this plugin's
         # pytest_collection_finish included) even when one of them refused its arguments.
         self.selected = False
@@ -631,6 +634,10 @@ class Lister:
     def pytest_make_collect_report(self, collector):
         if isinstance(collector, pytest.File) and not isinstance(collector, _FOLDER_COLLECTORS):
             self.files.setdefault(str(collector.path), []).append(type(collector).__name__)
+            # pytest-mypy's file collector imports nothing: its items go through -k and -m here as in a plain run, for
+            # the files one mypy run checks (_mypy_plan).
+            if type(collector).__name__ == "MypyFile":
+                return None
             if _is_doctest_textfile(collector) and _holds_no_example(collector):
                 self.empty_texts.add(str(collector.path))
             return pytest.CollectReport(collector.nodeid, "passed", None, [])
@@ -655,6 +662,7 @@ class Lister:
         # whose collect() yields items): that collector's path is what a process runs them by, as a file's.
         for node in report.result or ():
             if isinstance(node, pytest.Item) and node.parent is not None and not isinstance(node.parent, (pytest.File, pytest.Session)):
+                self.folder_entries.add(str(node.parent.path))
                 kinds = self.files.setdefault(str(node.parent.path), [])
                 if type(node.parent).__name__ not in kinds:
                     kinds.append(type(node.parent).__name__)
@@ -666,7 +674,7 @@ class Lister:
         imported, imported_modules = _third_party_imported()
         listing = {
             "files": [
-                {"path": path, "kinds": kinds, **({"empty": True} if path in self.empty_texts and set(kinds) == {"DoctestTextfile"} else {})}
+                {"path": path, "kinds": kinds, **({"empty": True} if path in self.empty_texts and set(kinds) == {"DoctestTextfile"} else {}), **({"folder": True} if path in self.folder_entries else {})}
                 for path, kinds in self.files.items()
             ],
             "errors": self.errors,
@@ -697,7 +705,7 @@ class Lister:
             # each once, before its first file, and no file's session empties it again.
             "cleanOnce": _cleaned_once_per_run(session),
             # pytest-mypy's files, for one mypy run over all of them that every file's process reads.
-            "mypy": _mypy_plan(config, self.files),
+            "mypy": _mypy_plan(session),
             "options": {
                 "maxfail": option.maxfail,
                 "lastFailed": bool(getattr(option, "lf", False)),
@@ -822,18 +830,19 @@ class CleanedOnce:
             definition.func = _leave_output_dir
 
 
-def _mypy_plan(config, files):
-    """pytest-mypy's files in collection order, and the one whose session holds its exit status check; None without it.
+def _mypy_plan(session):
+    """The files pytest-mypy checks, as a plain session would: those of its selected items (after -k and -m), in
+    collection order, and the file whose session holds its selected `mypy-status` check; None without pytest-mypy.
 
     pytest-mypy checks the session's files in one mypy run: errors between files (a duplicate module name, a call
     with the wrong types into another file) show only when mypy sees them together, and its `mypy-status` item
     fails once for the session. The run shares one such result among its files' processes (SharedMypyResults).
     """
-    paths = [path for path, kinds in files.items() if "MypyFile" in kinds]
-    if not paths or "pytest_mypy" not in sys.modules:
+    checked = [item for item in session.items if type(item).__name__ == "MypyFileItem"]
+    status = [item for item in session.items if type(item).__name__ == "MypyStatusItem"]
+    if not checked and not status:
         return None
-    checked = not getattr(config.option, "mypy_no_status_check", False)
-    return {"paths": paths, "status": paths[0] if checked else None}
+    return {"paths": [str(item.path) for item in checked], "status": str(status[0].path) if status else None}
 
 
 class SharedMypyResults:
@@ -871,14 +880,12 @@ class SharedMypyResults:
 
         results.from_mypy = classmethod(over_the_run)
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items):
+        # Before -k and -m: a check no plain session holds is not one they deselect either.
         status_item = getattr(sys.modules.get("pytest_mypy"), "MypyStatusItem", None)
-        if status_item is None:
-            return
-        ours = {str(item.path) for item in items if type(item).__name__ == "MypyFileItem"}
-        if self.status is None or self.status not in ours:
-            items[:] = [item for item in items if not isinstance(item, status_item)]
+        if status_item is not None:
+            items[:] = [item for item in items if not isinstance(item, status_item) or str(item.path) == self.status]
 
 
 class _KeptPath(type(Path())):

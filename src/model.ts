@@ -61,6 +61,8 @@ export interface TestFile {
   kind: TestFileKind;
   /** One part of a split file (--split): the tests of the file this process runs; absent for the whole file. */
   subset?: TestSubset;
+  /** A folder whose own collector yields its tests (a conftest's pytest_collect_directory): pytest takes no node id in it, so it always runs whole. */
+  folderEntry?: true;
 }
 
 /**

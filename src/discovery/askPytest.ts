@@ -23,9 +23,10 @@ import type { PythonCommand } from "../python.js";
 export interface Listing {
   /**
    * Absolute paths, with the class of each collector pytest made for the file (Module, DoctestModule, DoctestTextfile, a
-   * plugin's); `empty` for a doctest text file whose collection found no example. Absent: false.
+   * plugin's); `empty` for a doctest text file whose collection found no example; `folder` for a folder whose own
+   * collector yields tests (a conftest's pytest_collect_directory). Absent: false.
    */
-  files: { path: string; kinds: string[]; empty?: boolean }[];
+  files: { path: string; kinds: string[]; empty?: boolean; folder?: boolean }[];
   /** Collectors above the files that failed (a conftest that does not import), absolute. */
   errors: { nodeid: string; path: string; message: string }[];
   rootdir: string;

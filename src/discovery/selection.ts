@@ -87,7 +87,7 @@ export function selectionFrom(request: CollectionRequest, listing: Listing, root
     // says nothing there; a process of its own would only add a NO TESTS line. One that is named still runs.
     if (named === null && found.empty === true) continue;
     const onlyDoctests = found.kinds.every((kind) => kind === "DoctestModule");
-    byPath.set(file, { path: file, named, folder: named === null ? folderOf(file) : null, kind: onlyDoctests ? "doctests" : "tests" });
+    byPath.set(file, { path: file, named, folder: named === null ? folderOf(file) : null, kind: onlyDoctests ? "doctests" : "tests", ...(found.folder === true ? { folderEntry: true as const } : {}) });
   }
   for (const error of listing.errors) {
     const place = toProjectPath(root, error.path);

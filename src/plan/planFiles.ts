@@ -92,6 +92,7 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
  * collect) runs whole.
  */
 export function onlyFailedTests(file: TestFile, history: History, cached: readonly string[] = []): TestFile {
+  if (file.folderEntry === true) return file;
   const entry = history.files[file.path];
   const failed = entry?.outcome === "failed" ? (entry.failedTests ?? []) : [];
   const inTests = (nodeids: readonly string[]): string[] => nodeids.map((nodeid) => nodeid.split("::")).filter((parts) => parts.length > 1).map((parts) => [file.path, ...parts.slice(1)].join("::"));

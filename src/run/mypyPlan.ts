@@ -11,7 +11,7 @@ import path from "node:path";
 
 /** Writes the run's pytest-mypy plan in its log folder; returns the file's path, or null where the listing found no pytest-mypy file. */
 export function sharedMypyResults(logDir: string, plan: { paths: string[]; status: string | null } | null): string | null {
-  if (plan === null || plan.paths.length === 0) return null;
+  if (plan === null || (plan.paths.length === 0 && plan.status === null)) return null;
   const file = path.join(logDir, "mypy.json");
   fs.writeFileSync(file, JSON.stringify({ results: path.join(logDir, "mypy-results.json"), paths: plan.paths, status: plan.status }));
   return file;

@@ -795,6 +795,10 @@ class Controller:
     // One mypy run over the run's 4 files, whichever process ran it first.
     expect(p.read("runs.txt")).toBe("4\n");
     expect(plainPytest(p, ["tests/e2e", "tests/http"]).outcomes).toEqual(outcomes);
+    // The files -k leaves are the ones checked, as in a plain session (the regression helper's false red: all were).
+    const selected = await runCli([...mode, "-n", "2", "--report-json", "report.json", "--", "-k", "not http"], { cwd: p.root, env });
+    expect(selected.code, selected.stdout + selected.stderr).toBe(0);
+    expect(outcomesOf(readReport(p))).toEqual(plainPytest(p, ["tests/e2e", "tests/http", "-k", "not http"]).outcomes);
     expect(processesIn(p.root)).toEqual([]);
   });
 

@@ -89,6 +89,9 @@ describe("--last-failed", () => {
     expect(onlyFailedTests(found("tests/a.py"), past)).toEqual({ path: "tests/a.py", named: ["tests/a.py::TestK::test_x[1-2]", "tests/a.py::test_y"], folder: null, kind: "tests" });
     expect(onlyFailedTests(found("tests/b.py"), past)).toEqual(found("tests/b.py"));
     expect(onlyFailedTests(found("tests/c.py"), past)).toEqual(found("tests/c.py"));
+    // A folder whose own collector yields its tests takes no node id ("directory argument cannot contain ::"): whole.
+    const folder: TestFile = { ...found("tests/a.py"), folderEntry: true };
+    expect(onlyFailedTests(folder, past, ["tests/a.py::test_y"])).toEqual(folder);
     const plan = planFiles(["tests/a.py", "tests/b.py", "tests/c.py", "tests/d.py"].map(found), past, { order: "name", seed: 0, lastFailed: true, failedFirst: false, shard: null, changed: null });
     expect(plan.files.map((f) => f.path)).toEqual(["tests/a.py", "tests/b.py", "tests/c.py"]);
     expect(plan.narrowed).toBe(true);
