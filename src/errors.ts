@@ -28,16 +28,16 @@ export class StartCancelled extends Error {
   override readonly name = "StartCancelled";
 }
 
-/**
- * A conftest's or plugin's `pytest.exit()` ended pytest's session before any test ran (in the session that lists the
- * files): the run ends with the reason it gave, and passes where pytest's exit code was 0, as plain pytest does.
- */
 /** What a run says of a `pytest.exit()` that ended pytest's session before any test, and of the exit code it gives the run for it. */
 export function pytestExitedBeforeTests(exited: { reason: string; returncode: number }): string {
   const verdict = exited.returncode === 0 ? "so does this run, as plain pytest's" : "this run ends with 2, as for any problem found before a test ran";
   return `pytest.exit() ended pytest's session before any test ran, with exit code ${exited.returncode}: ${exited.reason}\n${verdict}`;
 }
 
+/**
+ * A conftest's or plugin's `pytest.exit()` ended pytest's session before any test ran (in the session that lists the
+ * files): the run ends with the reason it gave, and passes where pytest's exit code was 0, as plain pytest does.
+ */
 export class PytestExited extends Error {
   override readonly name = "PytestExited";
   readonly returncode: number;
