@@ -143,14 +143,9 @@ function readEnvirons(pids: readonly number[]): Map<number, Buffer> {
 function readGroups(pids: readonly number[]): Map<number, number[]> {
   const groups = new Map<number, number[]>();
   for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
-    } catch {
-      continue; // gone
-    }
-    // "pid (comm) state ppid pgrp …": the command may hold spaces and parentheses; the fields after its last ")" do not.
-    const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+    const fields = statFields(pid);
+    if (fields === null) continue; // gone
+    const pgrp = Number(fields[2]);
     if (!Number.isInteger(pgrp) || pgrp <= 0) continue;
     const members = groups.get(pgrp);
     if (members === undefined) groups.set(pgrp, [pid]);
@@ -182,13 +177,8 @@ export function markedIn(snapshot: ProcessSnapshot, marker: string): number[] {
 /** Alive means able to run: a zombie waiting to be reaped is already gone for our purposes. */
 export function isAlive(pid: number): boolean {
   if (process.platform === "linux") {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
-      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      return state !== "Z" && state !== "X";
-    } catch {
-      return false;
-    }
+    const state = statFields(pid)?.[0];
+    return state !== undefined && state !== "Z" && state !== "X";
   }
   try {
     process.kill(pid, 0);
@@ -256,15 +246,26 @@ const CLOCK_TICKS = 100;
 
 /** The CPU seconds a process has used (user and system, its own threads, not its children's), or null when it cannot be read (gone, not Linux). */
 export function cpuSecondsOf(pid: number): number | null {
+  const fields = statFields(pid);
+  if (fields === null) return null;
+  // utime and stime, the 14th and 15th fields of the line.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : null;
+}
+
+/**
+ * The fields of /proc/PID/stat after the command name, from the state on (the line's 3rd field is [0]); null when
+ * the process is gone, or not on Linux. "pid (comm) state ppid pgrp …": the command may hold spaces and parentheses,
+ * the fields after its last ")" do not.
+ */
+function statFields(pid: number): string[] | null {
+  let stat: string;
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : null;
+    stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
   } catch {
     return null;
   }
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
 /** The processes of the trees a scan shows: the descendants of `alive` (those known so far), the marked, the groups' members. */
@@ -335,12 +336,7 @@ function socketsOf(pid: number): string[] {
 
 /** When a process started (clock ticks since boot, /proc/PID/stat's 22nd field): a pid and this name one process, never a later one given the same pid. Null when gone, or not Linux. */
 export function startTimeOf(pid: number): string | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
-  } catch {
-    return null;
-  }
+  return statFields(pid)?.[19] ?? null;
 }
 
 /**
