@@ -62,6 +62,7 @@ import grimoire_run_metadata
 import grimoire_run_prepared
 from grimoire_run_preload import preload
 from grimoire_run_protocol import EventWriter, ProtocolError, RequestReader, parse_request
+from grimoire_run_warm_up_plugins import kept_out
 
 # Signals that end the server; it ends its files first, then dies of the signal.
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -193,8 +194,12 @@ def _freeze_imports():
     gc.freeze()
 
 
-def _warm_up():
+def _warm_up(args):
     """One pytest session shaped like a file's (JUnit, the plugin's records, a failure), its output discarded.
+
+    `args`: the run's pytest arguments, as its first request gave them (empty when
+    there was none). The plugins the project turns off, and those that are its own
+    code, stay out of it (grimoire_run_warm_up_plugins).
 
     The memories that spare every file part of its session are installed first.
     A warm-up that fails with them (a pytest or pluggy they were not written for)
@@ -209,19 +214,20 @@ def _warm_up():
     _use_server_bytecode_cache()
     _freeze_imports()
     undos = [undo for undo in (memory() for memory in _MEMORIES) if undo is not None]
+    off = [arg for name in kept_out(args, os.getcwd()) for arg in ("-p", f"no:{name}")]
     try:
-        if _warm_up_session() != pytest.ExitCode.INTERNAL_ERROR:
+        if _warm_up_session(off) != pytest.ExitCode.INTERNAL_ERROR:
             return None
         why = "pytest ended the warm-up session with an internal error (exit code 3)"
     except Exception:
         why = traceback.format_exc()
     for undo in reversed(undos):
         undo()
-    _warm_up_session()
+    _warm_up_session(off)
     return why
 
 
-def _warm_up_session():
+def _warm_up_session(off):
     import pytest
 
     saved_path = list(sys.path)
@@ -240,7 +246,7 @@ def _warm_up_session():
             with open(os.path.join(folder, "test_warm_up.py"), "w") as handle:
                 handle.write(_WARM_UP_TESTS)
             os.environ["GRIMOIRE_RESULTS_FILE"] = os.path.join(folder, "records")
-            args = [folder, "-c", ini, "-o", f"cache_dir={folder}/cache", "-p", "grimoire_run_pytest", f"--junitxml={folder}/junit.xml"]
+            args = [folder, "-c", ini, "-o", f"cache_dir={folder}/cache", *off, "-p", "grimoire_run_pytest", f"--junitxml={folder}/junit.xml"]
             try:
                 return pytest.main(args, plugins=[_warm_up_threads()])
             finally:
@@ -533,7 +539,7 @@ def main():
     # A thread the Python's own start-up left (a sitecustomize, a .pth file) is no plugin's.
     started_before = _thread_starters()
     try:
-        dropped = _warm_up()
+        dropped = _warm_up([] if first is None else first.request.get("args", []))
     except BaseException:
         _unusable(events, children, "the warm-up pytest session failed:\n" + traceback.format_exc())
         return 0

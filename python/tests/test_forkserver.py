@@ -818,7 +818,7 @@ def broken_memory():
     return undo
 
 server._MEMORIES = (broken_memory,) + server._MEMORIES
-dropped = server._warm_up()
+dropped = server._warm_up([])
 print("restored" if hooks.varnames is original else "still broken")
 print(dropped.strip().splitlines()[-1])
 """
@@ -835,7 +835,7 @@ WARM_UP_THEN_LIST_TOML = """
 import sys
 import grimoire_run_forkserver as server
 
-server._warm_up()
+server._warm_up([])
 print(sorted(name for name in sys.modules if name.split(".")[0] in ("tomllib", "tomli")))
 """
 
@@ -927,12 +927,12 @@ import grimoire_run_forkserver as server
 
 session = server._warm_up_session
 
-def probe():
+def probe(off):
     print(any(obj is pytest.main for obj in gc.get_objects()))
-    return session()
+    return session(off)
 
 server._warm_up_session = probe
-server._warm_up()
+server._warm_up([])
 """
 
 

@@ -138,6 +138,27 @@ describe("coverage across per-file processes", () => {
     expect(off.stdout).not.toMatch(/tests coverage|Coverage:/);
   });
 
+  it("measures a project whose own package is a plugin it turns off as plain pytest-cov does (respx's `-p no:respx --cov=respx`)", async () => {
+    // The package is a pytest11 plugin by its metadata (an editable install's), which the project keeps off, so that
+    // the tests import it after pytest-cov has started: its module-level lines count as run.
+    const p = shop({
+      "site/shop-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: shop\nVersion: 0.1\n",
+      "site/shop-0.1.dist-info/entry_points.txt": "[pytest11]\nshop = shop.cart\n",
+      "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p no:shop -p pytest_cov --cov=shop --cov-report=json:measured.json"\n',
+    });
+    // Plugins load as a user's pytest loads them: the entry point is what the fork server's warm-up must leave alone.
+    const env = testEnv({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: undefined, PYTHONPATH: path.join(p.root, "site") });
+    const plain = spawnSync("python3", ["-m", "pytest", "-p", "no:cacheprovider", "tests"], { cwd: p.root, env, encoding: "utf8" });
+    expect(plain.status, plain.stdout).toBe(0);
+    const reference = measured(p, "measured.json");
+    expect(reference.lines["shop/cart.py"]?.[0]).toContain(1);
+    fs.rmSync(path.join(p.root, ".coverage"));
+
+    const result = await runCli(["--parallel", "-q"], { cwd: p.root, env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(measured(p, "measured.json"), result.stdout).toEqual(reference);
+  });
+
   it("counts a retried file's last attempt only", async () => {
     // Attempt 1 takes the member branch and fails; the retry takes the other one and passes.
     const p = shop({
