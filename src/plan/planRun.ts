@@ -55,12 +55,16 @@ export interface PlanInput {
 export function planRun(input: PlanInput): RunPlan {
   const { config, files, history } = input;
   const parallel = config.mode === "parallel";
-  // Modules checked for doctests count too: a test file and three such modules are work for two workers.
-  const workers = slotCount(config, Math.max(1, files.length), input.cpus);
+  // The slots asked for; a run uses no more of them than it has processes to run at once. Parts of split files count:
+  // one long file alone splits over the workers. Modules checked for doctests count too: a test file and three such
+  // modules are work for two workers.
+  const wanted = slotCount(config, Number.MAX_SAFE_INTEGER, input.cpus);
+  const batches = parallel ? withGroups(parallelBatches(files, history, wanted, config.pack, config.split ? (input.unsplittable ?? new Set()) : null), input.groups) : [serialBatch(files)];
+  const workers = Math.max(1, Math.min(wanted, batches.length));
   return {
     parallel,
     workers,
-    batches: parallel ? withGroups(parallelBatches(files, history, workers, config.pack, config.split ? (input.unsplittable ?? new Set()) : null), input.groups) : [serialBatch(files)],
+    batches,
     iterations: iterationPolicy(config, parallel),
     forwardedArgs: [...grimoireForwardedArgs(config), ...input.given.forwarded, ...(stopsAtFirstFailure(config, parallel, input.given) ? ["-x"] : [])],
     plainTargets: input.narrowed ? null : plainTargets(input.request),

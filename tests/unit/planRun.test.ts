@@ -41,6 +41,22 @@ describe("planning a run", () => {
     expect(plan({ parallel: true }).workers).toBe(5);
   });
 
+  it("counts a split file's parts among what the workers share: one long file alone splits over them", () => {
+    const long = file("tests/http/test_long.py");
+    const testSeconds = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`tests/http/test_long.py::test_${i}`, 0.5]));
+    const history = { version: 1, files: { [long.path]: { seconds: 4, outcome: "passed", runs: 1, lastRun: "", testSeconds } } } as const;
+    const config = resolveConfig({ values: { parallel: true, workers: "2", split: "auto" }, paths: [], pytestArgs: [] }, "/project", {});
+    const split = planRun({ config, files: [long], narrowed: false, request, given: readForwardedArgs([]), listing: listing(), history, cpus: 8 });
+    expect(split.workers).toBe(2);
+    expect(split.batches.map((b) => b.part)).toEqual([
+      { index: 0, count: 2 },
+      { index: 1, count: 2 },
+    ]);
+    // Without --split, never more workers than files.
+    const whole = planRun({ config: resolveConfig({ values: { parallel: true, workers: "2" }, paths: [], pytestArgs: [] }, "/project", {}), files: [long], narrowed: false, request, given: readForwardedArgs([]), listing: listing(), history, cpus: 8 });
+    expect(whole.workers).toBe(1);
+  });
+
   it("serially: one batch, given exactly a plain run's arguments unless the selection was narrowed", () => {
     const serial = plan({});
     expect(serial.workers).toBe(1);
