@@ -11,7 +11,7 @@ import { dataFilesToCombine, processDataFolder, testsFailedIn } from "../coverag
 import type { RunEvents } from "../events.js";
 import type { ExecutionResult } from "../exec/executor.js";
 import { EXIT, exitCodeOf } from "../exitCode.js";
-import type { CoverageResult, CoverageSettings, FileResult, RunReport } from "../model.js";
+import { isFailure, type CoverageResult, type CoverageSettings, type FileResult, type RunReport } from "../model.js";
 import { flakyFiles } from "../plan/flakes.js";
 import { historyFile, recordRun, updateHistory, type History } from "../plan/history.js";
 import { readLastFailed, updateLastFailed, updateNodeIds, writeLastFailed, writeNodeIds } from "../plan/pytestCache.js";
@@ -55,11 +55,21 @@ export interface Finish {
   reportOf: (exitCode: number, results: RunReport["files"]) => RunReport;
 }
 
+/** Said instead of a coverage report when the run stopped at a failure. */
+export const COVERAGE_NOT_REPORTED =
+  "coverage: not reported or judged: the run stopped at a failure (--fail-fast, -x or --maxfail), and the tests it never ran would count as missed; pytest-cov reports nothing when -x stops a plain run";
+
 /** Finishes the run and returns its exit code. */
 export async function finishRun(run: Finish): Promise<number> {
   const { config, session, events, outcome } = run;
-  // Coverage, as one pytest-cov run would have it: every process's data combined, reported and judged once.
-  const coverage = run.coverage === null || session.interruptedBy !== null || session.failure !== null ? null : await reportCoverage(run.coverage, run);
+  // Coverage, as one pytest-cov run would have it: every process's data combined, reported and judged once. Not for a
+  // run stopped at a failure: pytest-cov reports nothing when -x or --maxfail stops a plain run (a serial run's one
+  // process runs with -x).
+  const stoppedAtFailure =
+    outcome.stopped?.reason === "fail-fast" || outcome.stopped?.reason === "max-failures" || (config.mode !== "parallel" && outcome.results.some((result) => isFailure(result.status)));
+  const measured = run.coverage !== null && session.interruptedBy === null && session.failure === null;
+  if (measured && stoppedAtFailure) events.emit({ type: "notice", message: COVERAGE_NOT_REPORTED });
+  const coverage = !measured || run.coverage === null || stoppedAtFailure ? null : await reportCoverage(run.coverage, run);
 
   const stopReason = outcome.stopped?.reason ?? (run.teardownFailed ? "environment" : null);
   const exitCode =

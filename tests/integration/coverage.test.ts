@@ -159,6 +159,23 @@ describe("coverage across per-file processes", () => {
     expect(measured(p, "measured.json"), result.stdout).toEqual(reference);
   });
 
+  it("reports and judges nothing when the run stopped at a failure, as pytest-cov after -x", async () => {
+    const p = shop({ "tests/http/test_broken.py": "def test_broken():\n    assert False\n" });
+    const args = ["--", ...COV, "--cov-fail-under=100"];
+    // In parallel with --fail-fast, and serially (-x) over the files a listing found (a folder named, not a plain run's arguments).
+    for (const mode of [["--parallel", "--fail-fast"], ["tests/http/test_cart.py", "tests/http/test_broken.py"]]) {
+      const stopped = await runCli([...mode, ...args], { cwd: p.root });
+      const what = `mode ${mode.join(" ")}:\n${stopped.stdout}${stopped.stderr}`;
+      expect(stopped.code, what).toBe(1);
+      expect(stopped.stdout + stopped.stderr, what).toContain("coverage: not reported or judged: the run stopped at a failure");
+      expect(stopped.stdout, what).not.toMatch(/tests coverage|Coverage: \d+%|Required test coverage/);
+    }
+    // Run to its end, the same failure leaves a report and a verdict.
+    const whole = await runCli(["--parallel", ...args], { cwd: p.root });
+    expect(whole.code, whole.stdout).toBe(1);
+    expect(whole.stdout).toMatch(/Coverage: \d+%, required 100%: not reached/);
+  });
+
   it("counts a retried file's last attempt only", async () => {
     // Attempt 1 takes the member branch and fails; the retry takes the other one and passes.
     const p = shop({
