@@ -65,6 +65,15 @@ describe("--pack", () => {
     expect(logs["tests/http/test_a.py"]).toMatch(/pack-tests_http_test_a\.py\+1\.log$/);
   });
 
+  it("gives a pack a temporary folder a test can match as a regular expression, as in a plain run", async () => {
+    // pydantic-settings puts tmp_path into pytest.warns(match=...): the `+` of a pack's name made it a quantifier.
+    const matches = "import re\n\ndef test_matches(tmp_path):\n    assert re.search(str(tmp_path), f'found in {tmp_path}')\n";
+    const p = project({ "tests/http/test_a.py": matches, "tests/http/test_b.py": matches, "tests/http/test_c.py": matches });
+    const result = await runCli(["--parallel", "-n", "1", "--pack"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/3 files: 3 passed/);
+  });
+
   it("runs the files a pack never reached, because a test ended its process, in a new process: their failures show", async () => {
     const p = project({
       "tests/http/test_a.py": "def test_a():\n    pass\n",

@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { pytestEnv, type EnvSettings, type ProcessPlace } from "../../src/exec/pytestCommand.js";
+import { basetempName, logName, pytestEnv, type EnvSettings, type ProcessPlace } from "../../src/exec/pytestCommand.js";
 
 const place: ProcessPlace = {
   slot: 1,
@@ -40,5 +40,15 @@ describe("a pytest process's environment", () => {
     const pairs = { "/p/tests/http/test_login.py": "/p/tests/e2e/test_login.py" };
     expect(JSON.parse(pytestEnv({ ...settings({}), importFirst: pairs }, place)["GRIMOIRE_IMPORT_FIRST"] ?? "null")).toEqual(pairs);
     expect(pytestEnv({ ...settings({ GRIMOIRE_IMPORT_FIRST: "{}" }), importFirst: {} }, place)["GRIMOIRE_IMPORT_FIRST"]).toBeUndefined();
+  });
+});
+
+describe("a process's basetemp folder name", () => {
+  it("is its log name where that is plain, and otherwise plain characters with a hash of the name", () => {
+    expect(basetempName("tests_http_test_cart.py.part2")).toBe("tests_http_test_cart.py.part2");
+    const pack = basetempName(logName(["tests/http/test_a.py", "tests/http/test_b.py"], 1, 1));
+    expect(pack).toMatch(/^pack-tests_http_test_a\.py_1-[0-9a-f]{8}$/);
+    // Two names that differ only in what is replaced keep folders of their own.
+    expect(basetempName("tests_a+b.py")).not.toBe(basetempName("tests_a(b.py"));
   });
 });
