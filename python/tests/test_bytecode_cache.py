@@ -107,3 +107,29 @@ def test_a_source_replaced_by_one_of_the_same_size_and_date_runs_its_new_code(tm
     assert not pytest_passes()
     write({"helper.py": "VALUE = 1\n", "test_it.py": sources["test_it.py"].replace("== 1", "== 3")}, long_ago)
     assert not pytest_passes()
+
+
+def test_an_import_under_a_tests_patched_open_and_stat_finds_its_module(tmp_path):
+    """typer's test_file_error patches `open` to raise and then imports a module lazily: the cache's own reading of the
+    source must not go through the test's patches (it did, and the import failed under the fork server alone)."""
+    (tmp_path / "lazy.py").write_text("VALUE = 5\n")
+    os.utime(tmp_path / "lazy.py", (time.time() - 60, time.time() - 60))
+    script = textwrap.dedent(
+        f"""
+        import builtins, os, sys
+        sys.path[:0] = [{str(PYTHON_DIR)!r}, {str(tmp_path)!r}]
+        import grimoire_run_fork
+        grimoire_run_fork.use_bytecode_cache({str(tmp_path / "cache")!r})
+
+        def refuse(*args, **kwargs):
+            raise TypeError("patched by a test")
+
+        builtins.open, os.stat, os.getcwd = refuse, refuse, refuse
+        import lazy
+        print(lazy.VALUE)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["5"]
+    assert [path.name.split(".")[0] for path in (tmp_path / "cache").rglob("*.pyc")] == ["lazy"]
