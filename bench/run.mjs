@@ -14,6 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { cpuBoundScenario } from "./cpuBound.mjs";
 import { failFastScenario } from "./failFast.mjs";
+import { firstTestScenario } from "./firstTest.mjs";
 import { importGraphScenario } from "./importGraph.mjs";
 import { REPO, WORK, machine } from "./lib.mjs";
 import { longTailedScenario } from "./longTailed.mjs";
@@ -34,6 +35,7 @@ const SCENARIOS = {
   "cpu-bound": cpuBoundScenario,
   "slow-imports": slowImportsScenario,
   "start-up": startUpScenario,
+  "first-test": firstTestScenario,
   memory: memoryScenario,
   "fail-fast": failFastScenario,
   "where-time": whereTimeScenario,
