@@ -185,12 +185,15 @@ def _preload(names, per_file, installed_only=lambda name: False):
             refused.append({"module": name, "reason": f"not tried: {why}", "untried": True, **({"ownCode": True} if own_code else {})})
             continue
         before = set(sys.modules)
+        # A name new to sys.modules for a module it held already is no new code: `multiprocessing` files `__main__`
+        # (here the server's own module) as `__mp_main__` too, and uvicorn, which imports it, was refused for it.
+        held = {id(module) for module in sys.modules.values()}
         open_before = _open_descriptors()
         problem = _watched_import(name, per_file)
         if problem is None:
             problem = _left_open(_open_descriptors() - open_before)
         if problem is None and installed_only(name):
-            own = sorted(module for module in set(sys.modules) - before if not _installed_or_python(sys.modules.get(module)))
+            own = sorted(module for module in set(sys.modules) - before if id(sys.modules.get(module)) not in held and not _installed_or_python(sys.modules.get(module)))
             if own:
                 problem = f"{_OWN_CODE} ({', '.join(own[:3])}{', …' if len(own) > 3 else ''})"
         if problem is None:

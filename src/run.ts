@@ -429,7 +429,8 @@ function followPreloads(config: RunConfig, server: Started["server"], autoPreloa
   if (!(server instanceof ForkServer)) return null;
   const roots = [...config.preload.filter((name) => server.preloaded.modules.includes(name)), ...(autoPreloaded?.modules ?? [])];
   if (roots.length === 0 && !config.autoPreload) return null;
-  const follower = new PreloadFollower(roots, config.autoPreload);
+  const refusedBefore = [...server.preloaded.refused, ...(autoPreloaded?.refused ?? [])].map((refusal) => refusal.module);
+  const follower = new PreloadFollower(roots, config.autoPreload, refusedBefore);
   let previous: Promise<void> = Promise.resolve();
   return (imports) => {
     const wanted = follower.next(imports);

@@ -170,6 +170,20 @@ def test_installed_only_refuses_an_installed_module_whose_import_brings_in_the_p
     assert preload(["reads_settings"], PER_FILE) == (["reads_settings"], [])
 
 
+def test_installed_only_takes_a_module_that_files_a_module_held_already_under_a_new_name(installed_and_project):
+    """`import multiprocessing` files `__main__` (the fork server's own module) as `__mp_main__` too: no new code, and
+    uvicorn, which imports it, was refused as importing the project's own code."""
+    site, app = installed_and_project
+    # The server's own module, held before any preload: not an installed package's file.
+    (app / "server_main.py").write_text("VALUE = 1\n")
+    __import__("server_main")
+    (site / "aliases_main.py").write_text("import sys\nsys.modules['__alias_of_main__'] = sys.modules['server_main']\n")
+    try:
+        assert preload(["aliases_main"], PER_FILE, installed_only=lambda name: True) == (["aliases_main"], [])
+    finally:
+        sys.modules.pop("__alias_of_main__", None)
+
+
 def test_after_a_module_is_refused_the_other_modules_of_its_package_are_not_tried(installed_and_project):
     """Each would import the package again and be refused again: IPython's modules, each importing Pygments in Pygments' checkout."""
     site, app = installed_and_project

@@ -105,12 +105,18 @@ export class PreloadFollower {
   /** Packages a file imported a module of after changing os.environ or logging's configuration, or had pytest rewrite a module of: never followed or learned from then on. */
   private readonly neverPreloaded = new Set<string>();
 
-  /** `roots`: the packages the fork server preloaded (from --preload, and auto-preload's). */
+  /**
+   * `roots`: the packages the fork server preloaded (from --preload, and auto-preload's); `refusedBefore`: the modules
+   * it refused to preload before the first file, never asked for again (each refusal was said once, not once more
+   * when a file imported the module).
+   */
   constructor(
     roots: readonly string[],
     private readonly learn = false,
+    refusedBefore: readonly string[] = [],
   ) {
     this.roots = [...roots];
+    for (const name of refusedBefore) this.asked.add(name);
   }
 
   /** The modules to preload after a file with these imports: under a root, not test code, not asked for before. */

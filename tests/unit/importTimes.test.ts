@@ -92,6 +92,8 @@ describe("installed packages learned from the files (auto-preload)", () => {
     // Once asked for, a later file's imports of it ask only for its new submodules.
     expect(follower.next(new Map([imported("pydantic", 0.2, "installed", ["pydantic.fields", "pydantic.main"])]))).toEqual(["pydantic.fields"]);
     expect(new PreloadFollower([], false).next(first)).toEqual([]);
+    // One the server refused before the first file is not asked for again (its refusal said once).
+    expect(new PreloadFollower([], true, ["pydantic"]).next(first)).toEqual([]);
   });
 
   it("follows no package, a preloaded one included, whose module a file imported after changing os.environ: not for that file, nor any after", () => {
