@@ -350,13 +350,16 @@ export const PRELOAD_HINT_MAX_NAMED = 3;
  * A parallel run without --pack suggests it at its end when at least this many
  * files, each under --pack-under, ran in processes of their own…
  */
-export const QUICK_FILES_HINT_MIN_FILES = 40;
+export const QUICK_FILES_HINT_MIN_FILES = 20;
 
-/** …adding up to at least this many seconds (a run that short loses little to its processes' start-ups)… */
-export const QUICK_FILES_HINT_MIN_SECONDS = 20;
+/**
+ * …and they spent at least this many seconds beside their tests (their own pytest sessions, which a pack shares:
+ * a run that loses less to them gains little)…
+ */
+export const QUICK_FILES_HINT_MIN_SECONDS = 8;
 
-/** …and to at least this share of the files' summed time: a run whose time is in long files gains little from packing the rest. */
-export const QUICK_FILES_HINT_MIN_SHARE = 0.5;
+/** …which is at least this share of all the files' summed time: a run whose time is in its tests gains little from packing. */
+export const QUICK_FILES_HINT_MIN_SHARE = 0.2;
 
 /**
  * A parallel run without --split suggests `--split auto` at its end when
