@@ -205,7 +205,7 @@ def _warm_up(args):
     A warm-up that fails with them (a pytest or pluggy they were not written for)
     is tried once more without them: each file then does that part itself, as
     plain pytest does, instead of the run losing the fork server. Returns why
-    they were dropped, or None.
+    they were dropped (or None), and the plugins it left out.
     """
     # A Python without pytest says so here, before any memory asks for its parts.
     import pytest
@@ -214,17 +214,18 @@ def _warm_up(args):
     _use_server_bytecode_cache()
     _freeze_imports()
     undos = [undo for undo in (memory() for memory in _MEMORIES) if undo is not None]
-    off = [arg for name in kept_out(args, os.getcwd()) for arg in ("-p", f"no:{name}")]
+    kept = kept_out(args, os.getcwd())
+    off = [arg for name in kept for arg in ("-p", f"no:{name}")]
     try:
         if _warm_up_session(off) != pytest.ExitCode.INTERNAL_ERROR:
-            return None
+            return None, kept
         why = "pytest ended the warm-up session with an internal error (exit code 3)"
     except Exception:
         why = traceback.format_exc()
     for undo in reversed(undos):
         undo()
     _warm_up_session(off)
-    return why
+    return why, kept
 
 
 def _warm_up_session(off):
@@ -539,7 +540,7 @@ def main():
     # A thread the Python's own start-up left (a sitecustomize, a .pth file) is no plugin's.
     started_before = _thread_starters()
     try:
-        dropped = _warm_up([] if first is None else first.request.get("args", []))
+        dropped, kept = _warm_up([] if first is None else first.request.get("args", []))
     except BaseException:
         _unusable(events, children, "the warm-up pytest session failed:\n" + traceback.format_exc())
         return 0
@@ -557,7 +558,7 @@ def main():
     exit_code = 0
     try:
         plain = {} if dropped is None else {"plain": dropped.strip().splitlines()[-1]}
-        events.emit("ready", pid=os.getpid(), preloaded=preloaded, refused=refused, **plain)
+        events.emit("ready", pid=os.getpid(), preloaded=preloaded, refused=refused, **({"keptOut": kept} if kept else {}), **plain)
         stop_signal = _serve(requests, events, children, wakeups, inherited_stdin, first)
         if stop_signal is None and events.gone:
             exit_code = _FAILURE_EXIT

@@ -33,8 +33,15 @@ def kept_out(args, folder):
     """Entry-point names for `-p no:NAME` in the warm-up: those the run's arguments or the project's addopts turn off,
     and those whose module is the project's own code. `args`: the run's pytest arguments as its first request gives
     them (empty when there is none); `folder`: the project's folder, where the files run."""
-    names = set(_turned_off(list(args) + _ini_addopts(args, folder)))
-    names.update(_project_entry_points(folder))
+    try:
+        points = _entry_points()
+    except Exception:
+        return []
+    # Only installed plugins: a builtin one the project turns off (`-p no:cacheprovider`) is pytest's own module, and
+    # the warm-up goes through it as the files' sessions may not.
+    installed = {point.name for point in points}
+    names = set(_turned_off(list(args) + _ini_addopts(args, folder))) & installed
+    names.update(_project_entry_points(points, folder))
     return sorted(names)
 
 
@@ -100,17 +107,13 @@ def _entry_points():
     return list(points.get("pytest11", ()))
 
 
-def _project_entry_points(folder):
+def _project_entry_points(points, folder):
     """The pytest11 entry points whose top-level module is found (not imported) in the project's folder, outside any
     site-packages folder (a virtualenv inside the project holds installed packages, not the project's code)."""
     from importlib import util
 
     project = os.path.realpath(folder)
     names = []
-    try:
-        points = _entry_points()
-    except Exception:
-        return names
     for point in points:
         top = point.value.split(":", 1)[0].strip().split(".", 1)[0]
         try:

@@ -162,6 +162,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       return report.exitCode;
     }
     if (typeof server === "string") events.emit({ type: "fork-server-unavailable", reason: server });
+    if (config.verbose && server instanceof ForkServer && server.keptOut.length > 0) {
+      events.emit({ type: "notice", message: `the fork server did not load these pytest plugins, the project's own code or turned off by its arguments: each file loads them as its session says: ${server.keptOut.join(", ")}` });
+    }
     if (config.verbose && server instanceof ForkServer && server.withoutMemories !== null) {
       events.emit({ type: "notice", message: `the fork server's warm-up failed with its memories of a session (${server.withoutMemories}): each file makes them itself` });
     }

@@ -818,7 +818,7 @@ def broken_memory():
     return undo
 
 server._MEMORIES = (broken_memory,) + server._MEMORIES
-dropped = server._warm_up([])
+dropped, _ = server._warm_up([])
 print("restored" if hooks.varnames is original else "still broken")
 print(dropped.strip().splitlines()[-1])
 """

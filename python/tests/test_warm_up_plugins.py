@@ -88,3 +88,12 @@ def test_addopts_are_read_from_the_file_dash_c_names(tmp_path):
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:other\n")
     assert warm_up_plugins._ini_addopts(["-c", "ci.ini"], str(tmp_path)) == ["-p", "no:randomly"]
     assert warm_up_plugins._ini_addopts([], str(tmp_path)) == ["-p", "no:other"]
+
+
+def test_only_installed_plugins_are_kept_out_and_the_project_own_are_named(project, monkeypatch):
+    """A builtin plugin the project turns off stays in the warm-up (pytest's own module, which the server goes through
+    anyway); the names said to grimoire-run are installed plugins' only."""
+    (project / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider -p no:extplug\n")
+    monkeypatch.syspath_prepend(str(project / ".venv" / "lib" / "site-packages"))
+    monkeypatch.syspath_prepend(str(project))
+    assert warm_up_plugins.kept_out([], str(project)) == ["extplug", "ownplug"]

@@ -80,6 +80,8 @@ export class ForkServer {
   preloaded: { modules: string[]; refused: PreloadRefusal[] } = { modules: [], refused: [] };
   /** Why the server runs without its session memories (its warm-up failed with them), or null. */
   withoutMemories: string | null = null;
+  /** The installed pytest plugins its warm-up left for each file to load (the project turns them off, or they are its own code). */
+  keptOut: string[] = [];
   private nextId = 1;
   /** Answers the preload in flight (one at a time), or null when none is; given null if the server dies first. */
   private preloadAnswer: ((event: PreloadedEvent | null) => void) | null = null;
@@ -146,6 +148,7 @@ export class ForkServer {
         if (event.op === "ready") {
           server.preloaded = { modules: event.preloaded ?? [], refused: event.refused ?? [] };
           server.withoutMemories = event.plain ?? null;
+          server.keptOut = event.keptOut ?? [];
           settle(null);
         }
         if (event.op === "unusable") settle(event.reason.trim().split("\n").slice(-2).join(" "));

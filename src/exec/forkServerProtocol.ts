@@ -64,6 +64,8 @@ export interface ReadyEvent {
   preloaded?: string[];
   /** The modules it would not keep, and why. */
   refused?: PreloadRefusal[];
+  /** The installed pytest plugins its warm-up did not load (the project turns them off, or they are its own code). */
+  keptOut?: string[];
   /** The warm-up failed with the session memories and passed without them: the error's last line. */
   plain?: string;
 }

@@ -154,9 +154,10 @@ describe("coverage across per-file processes", () => {
     expect(reference.lines["shop/cart.py"]?.[0]).toContain(1);
     fs.rmSync(path.join(p.root, ".coverage"));
 
-    const result = await runCli(["--parallel", "-q"], { cwd: p.root, env });
+    const result = await runCli(["--parallel", "--verbose"], { cwd: p.root, env });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(measured(p, "measured.json"), result.stdout).toEqual(reference);
+    expect(result.stdout + result.stderr).toMatch(/the fork server did not load these pytest plugins, .*: shop\n/);
   });
 
   it("reports and judges nothing when the run stopped at a failure, as pytest-cov after -x", async () => {
