@@ -26,7 +26,7 @@ import os
 import shlex
 import sys
 
-_SITE_FOLDERS = ("site-packages", "dist-packages")
+_SITE_FOLDERS = ("site-packages", "dist-packages", "__pypackages__")
 
 
 def kept_out(args, folder):

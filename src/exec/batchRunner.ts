@@ -18,7 +18,7 @@ import { basetempName, isOwnJunitNote, logName, pytestArgs, pytestEnv, targetsOf
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
-import { cpuSecondsOf } from "../process/processTree.js";
+import { treeCpuSecondsOf } from "../process/processTree.js";
 import type { DjangoDatabaseTally } from "./djangoDatabases.js";
 import type { LinkedTestTally } from "./linkedTests.js";
 import type { ImportTally } from "./importTimes.js";
@@ -159,7 +159,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     // None at or past the time limit: the file's TIMEOUT line says it then.
     const beforeTimeout = (): boolean => timeoutMs === null || slowAfter * 1000 < timeoutMs;
     const noticeSlow = (): void => {
-      const cpuSeconds = started.pid === null ? null : cpuSecondsOf(started.pid);
+      const cpuSeconds = started.pid === null ? null : treeCpuSecondsOf(started.pid);
       // Its session ended and its process has not: it waits at its exit (a child process, a thread, an exit handler).
       const atExit = readRecords(recordsFile, settings.root)?.endedBeforeStop === true;
       settings.events.emit({ type: "slow", batch: started, seconds: slowAfter, timeoutSeconds: settings.timeoutSeconds, cpuSeconds, atExit });

@@ -244,13 +244,27 @@ export function commandOf(pid: number): string | null {
 /** Linux's clock ticks per second, in which /proc counts a process's CPU time (USER_HZ: 100 on every Linux architecture Node.js runs on). */
 const CLOCK_TICKS = 100;
 
-/** The CPU seconds a process has used (user and system, its own threads, not its children's), or null when it cannot be read (gone, not Linux). */
-export function cpuSecondsOf(pid: number): number | null {
-  const fields = statFields(pid);
-  if (fields === null) return null;
-  // utime and stime, the 14th and 15th fields of the line.
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : null;
+/**
+ * The CPU seconds a process and every process under it have used (user and system, the children they have reaped
+ * included), or null when the process cannot be read (gone, not Linux): a test's subprocesses (pexpect, a server)
+ * working count as its file working. One walk of /proc.
+ */
+export function treeCpuSecondsOf(pid: number): number | null {
+  const ticks = new Map<number, number>();
+  const table: { pid: number; ppid: number }[] = [];
+  for (const other of [pid, ...otherPids().filter((p) => p !== pid)]) {
+    const fields = statFields(other);
+    if (fields === null) continue;
+    // utime, stime, cutime and cstime: the 14th to 17th fields of the line.
+    const used = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    if (Number.isFinite(used)) ticks.set(other, used);
+    table.push({ pid: other, ppid: Number(fields[1]) });
+  }
+  const own = ticks.get(pid);
+  if (own === undefined) return null;
+  let total = own;
+  for (const descendant of descendantsOf(table, [pid])) total += ticks.get(descendant) ?? 0;
+  return total / CLOCK_TICKS;
 }
 
 /**

@@ -187,7 +187,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         terminal.out(`${colours.yellow("SLOW".padEnd(8))} ${what.padEnd(pathWidth)}  ${formatSeconds(event.seconds).padStart(6)}  still running${cpu}\n`);
         if (!slowHintShown && !busy) {
           slowHintShown = true;
-          terminal.out(`${colours.dim(slowHint(event.timeoutSeconds))}\n`);
+          terminal.out(`${colours.dim(slowHint(event.timeoutSeconds, workers))}\n`);
         }
         break;
       }
@@ -261,8 +261,10 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
 const BUSY_SHARE = 0.25;
 
 /** Said once per run, under its first SLOW line of a file that waits: what keeps a file waiting forever, and what stops it. */
-function slowHint(timeoutSeconds: number | null): string {
-  return `         ${timeoutAdvice(timeoutSeconds)} If it waits for a fixed port another file holds, it never gets it: give files that run at once ports derived from GRIMOIRE_SLOT, which differs for each of them.`;
+function slowHint(timeoutSeconds: number | null, workers: number): string {
+  // With one worker no other file runs beside it, to hold a port it waits for.
+  const ports = workers > 1 ? " If it waits for a fixed port another file holds, it never gets it: give files that run at once ports derived from GRIMOIRE_SLOT, which differs for each of them." : "";
+  return `         ${timeoutAdvice(timeoutSeconds)}${ports}`;
 }
 
 function timeoutAdvice(timeoutSeconds: number | null): string {

@@ -213,6 +213,20 @@ describe("a file that is slow because it computes", () => {
   });
 });
 
+describe("a file that waits on a process it started", () => {
+  it("counts its subprocess's CPU as its own, and with one worker says nothing of ports another file could hold (pytest-timeout's pexpect tests)", async () => {
+    const computes = "import subprocess, sys\n\ndef test_runs_a_child():\n    subprocess.run([sys.executable, '-c', 'import time\\nd = time.monotonic() + 3\\nwhile time.monotonic() < d: sum(range(1000))'], check=True)\n";
+    const waits = "import time\n\ndef test_waits():\n    time.sleep(2.5)\n";
+    const p = project({ "tests/http/test_child.py": computes, "tests/http/test_waits.py": waits });
+    const result = await runCli(["--parallel", "-n", "1", "--slow-notice", "1"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^SLOW\s+tests\/http\/test_child\.py\s+\d\.0s\s+still running {2}\(\d+\.\ds of CPU: busy, not waiting\)$/m);
+    expect(result.stdout).toMatch(/^SLOW\s+tests\/http\/test_waits\.py\s+\d\.0s\s+still running {2}\(0\.\ds of CPU\)$/m);
+    expect(result.stdout).toMatch(/No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it\.\n/);
+    expect(result.stdout).not.toMatch(/fixed port/);
+  });
+});
+
 describe("a test that reads stdin", () => {
   const reads = "import sys\n\ndef test_reads_stdin():\n    assert sys.stdin.read() == ''\n";
 

@@ -1,5 +1,6 @@
+import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { cpuSecondsOf, descendantsOf, killTrees, leftoversOf, type ProcessEdges, type ProcessSnapshot } from "../../src/process/processTree.js";
+import { treeCpuSecondsOf, descendantsOf, killTrees, leftoversOf, type ProcessEdges, type ProcessSnapshot } from "../../src/process/processTree.js";
 
 describe("descendantsOf", () => {
   const table = [
@@ -131,14 +132,22 @@ describe("killTrees, on a fake system", () => {
   });
 });
 
-describe("cpuSecondsOf", () => {
-  it("reads a process's CPU time from /proc, and null for a process that is not there", () => {
-    const start = cpuSecondsOf(process.pid);
+describe("treeCpuSecondsOf", () => {
+  it("reads the CPU time of a process and of the processes under it from /proc, and null for a process that is not there", async () => {
+    const start = treeCpuSecondsOf(process.pid);
     const until = performance.now() + 150;
     while (performance.now() < until) Math.sqrt(Math.random());
-    const after = cpuSecondsOf(process.pid);
+    const after = treeCpuSecondsOf(process.pid);
     expect(start).not.toBeNull();
     expect((after ?? 0) - (start ?? 0)).toBeGreaterThanOrEqual(0.05);
-    expect(cpuSecondsOf(2 ** 22 + 12345)).toBeNull();
+    expect(treeCpuSecondsOf(2 ** 22 + 12345)).toBeNull();
+    // A child that burns CPU counts as its parent working (a test's pexpect or server subprocess).
+    const child = spawn("python3", ["-c", "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\nprint('done', flush=True)\ntime.sleep(30)"], { stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      await new Promise<void>((resolve) => child.stdout.on("data", () => resolve()));
+      expect(treeCpuSecondsOf(process.pid) ?? 0).toBeGreaterThanOrEqual((after ?? 0) + 0.35);
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });
