@@ -136,7 +136,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       load: config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: plan.iterations.sustained },
     });
     const apart = groupNotice(config, groups);
-    for (const message of [...selection.notices, ...(listing === null ? [] : acrossFileNotices(config, shape.given, listing, plan.maxFailedTests)), ...chosenFiles.notices, ...(apart === null ? [] : [apart])]) events.emit({ type: "notice", message });
+    const unpacked = packedNothing(config, plan);
+    for (const message of [...selection.notices, ...(listing === null ? [] : acrossFileNotices(config, shape.given, listing, plan.maxFailedTests)), ...chosenFiles.notices, ...(apart === null ? [] : [apart]), ...(unpacked === null ? [] : [unpacked])]) events.emit({ type: "notice", message });
     for (const message of [...(listing === null ? [] : sessionWideWarnings(config, listing)), ...(await startWarnings(config, start, historyRead))]) events.emit({ type: "warning", message });
     const reportOf = (exitCode: number, results: RunReport["files"]): RunReport => ({
       version: 1,
@@ -408,6 +409,15 @@ function testConditions(config: RunConfig, shape: RunShape, env: NodeJS.ProcessE
     ...installed,
     ...processes,
   ];
+}
+
+/**
+ * --pack that shares no process: too few files quick enough (one pack per worker, and a pack of one file is a file's
+ * own process), said rather than left for the user to wonder why nothing changed.
+ */
+function packedNothing(config: RunConfig, plan: RunPlan): string | null {
+  if (config.pack === null || !plan.parallel || plan.batches.some((batch) => batch.paths.length > 1 && batch.part === undefined)) return null;
+  return `--pack: no files share a process: a pack is a worker's share of the files history shows under ${config.pack.underSeconds} s (--pack-under), and ${plan.workers === 1 ? "the one worker has" : `the ${plan.workers} workers have`} one such file at most each`;
 }
 
 /** What auto-preload did: said with --verbose, and always when an import made forking unsafe. */

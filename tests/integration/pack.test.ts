@@ -65,6 +65,15 @@ describe("--pack", () => {
     expect(logs["tests/http/test_a.py"]).toMatch(/pack-tests_http_test_a\.py\+1\.log$/);
   });
 
+  it("says so when no files share a process: no more quick files than workers", async () => {
+    const p = project({ "tests/http/test_a.py": "def test_a():\n    pass\n", "tests/http/test_b.py": "def test_b():\n    pass\n" });
+    const alone = await runCli(["--parallel", "-n", "2", "--pack"], { cwd: p.root });
+    expect(alone.code, alone.stdout + alone.stderr).toBe(0);
+    expect(alone.stdout + alone.stderr).toContain("--pack: no files share a process: a pack is a worker's share of the files history shows under 1 s (--pack-under), and the 2 workers have one such file at most each");
+    const shared = await runCli(["--parallel", "-n", "1", "--pack"], { cwd: p.root });
+    expect(shared.stdout + shared.stderr).not.toContain("no files share a process");
+  });
+
   it("gives a pack a temporary folder a test can match as a regular expression, as in a plain run", async () => {
     // pydantic-settings puts tmp_path into pytest.warns(match=...): the `+` of a pack's name made it a quantifier.
     const matches = "import re\n\ndef test_matches(tmp_path):\n    assert re.search(str(tmp_path), f'found in {tmp_path}')\n";
