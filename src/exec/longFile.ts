@@ -8,7 +8,7 @@ import { LONG_FILE_HINT_MIN_SECONDS, LONG_FILE_HINT_MIN_SHARE } from "../default
 import type { FileResult } from "../model.js";
 import { filesRunOnceWhole } from "./wholeFiles.js";
 
-type Result = Pick<FileResult, "path" | "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases">;
+type Result = Pick<FileResult, "path" | "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases"> & Partial<Pick<FileResult, "status" | "signal">>;
 
 /**
  * The notice that suggests `--split auto`, or null when it is not worth one.
@@ -21,13 +21,15 @@ type Result = Pick<FileResult, "path" | "iteration" | "attempt" | "durationSecon
  * splitting it into one part per worker could save must be at least
  * LONG_FILE_HINT_MIN_SECONDS and LONG_FILE_HINT_MIN_SHARE of the file, each
  * part paying again what the file spent outside its tests. Not for a run that
- * repeats its files (--loop, --duration).
+ * repeats its files (--loop, --duration), nor when the longest file was timed
+ * out or killed (a hang's time is no test's).
  */
 export function longFileHint(results: readonly Result[], workers: number, splitsNextRun: (path: string) => boolean): string | null {
   const whole = filesRunOnceWhole(results);
   if (workers < 2 || whole === null) return null;
   const longest = whole.reduce<Result | null>((found, result) => (found === null || result.durationSeconds > found.durationSeconds ? result : found), null);
-  if (longest === null || longest.cases.length < 2) return null;
+  // A file timed out or killed took what its ending took, not what its tests take: no reason to split it.
+  if (longest === null || longest.cases.length < 2 || longest.status === "timeout" || (longest.signal ?? null) !== null) return null;
   const summed = whole.reduce((sum, result) => sum + result.durationSeconds, 0);
   const share = summed / workers;
   // What each part pays again besides its tests (pytest's start, collecting the whole file, module-scoped set-up):

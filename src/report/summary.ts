@@ -105,7 +105,14 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
 export function describeCoverage(coverage: CoverageResult, colours: Palette): string {
   const label = colours.bold("Coverage");
   if (coverage.totalPercent === null) {
-    const why = coverage.settings.noCovOnFail ? "not reported (--no-cov-on-fail, and tests failed)" : "not reported (see the warning above)";
+    // `--cov-report=` (empty) asks for no report, and pytest-cov prints none: the data is combined all the same.
+    const kinds = Object.keys(coverage.settings.report);
+    const noneAsked = kinds.length > 0 && kinds.every((kind) => kind === "");
+    const why = noneAsked
+      ? "measured and combined; no report asked for (--cov-report=)"
+      : coverage.settings.noCovOnFail
+        ? "not reported (--no-cov-on-fail, and tests failed)"
+        : "not reported (see the warning above)";
     return `${label}: ${coverage.failed ? colours.red(`${why}; required ${coverage.failUnder}%: not reached`) : why}`;
   }
   const total = `${displayCovered(coverage.totalPercent, coverage.precision)}%`;

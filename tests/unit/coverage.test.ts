@@ -71,6 +71,8 @@ describe("the verdict", () => {
     expect(describeCoverage(result({ failUnder: null, failed: false, judged: false }), plain)).toBe("Coverage: 88%");
     expect(describeCoverage(result({ judged: false, failed: false }), plain)).toBe("Coverage: 88% of this shard's tests (merge-reports judges the required 90% over all shards)");
     expect(describeCoverage(result({ totalPercent: null, settings: { ...SETTINGS, noCovOnFail: true }, failed: false, judged: false }), plain)).toBe("Coverage: not reported (--no-cov-on-fail, and tests failed)");
+    // `--cov-report=` asks for none (django-oauth-toolkit's addopts): no warning to point to.
+    expect(describeCoverage(result({ totalPercent: null, settings: { ...SETTINGS, report: { "": null } }, failUnder: null, failed: false, judged: false }), plain)).toBe("Coverage: measured and combined; no report asked for (--cov-report=)");
   });
 });
 

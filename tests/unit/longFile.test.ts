@@ -34,6 +34,10 @@ describe("the hint for --split auto", () => {
     expect(longFileHint([LONG, ...SHORT], 1, anyFile)).toBeNull();
     expect(longFileHint([LONG, ...SHORT], 2, (path) => path !== "tests/test_sync.py")).toBeNull();
     expect(longFileHint([LONG, ...SHORT, { ...SHORT[0]!, iteration: 2 }], 2, anyFile)).toBeNull();
+    // Its time was a hang's, ended by a timeout or a signal (python-socketio's admin tests, a helper's trial).
+    expect(longFileHint([{ ...LONG, status: "timeout" as const, signal: null }, ...SHORT], 2, anyFile)).toBeNull();
+    expect(longFileHint([{ ...LONG, status: "failed" as const, signal: "SIGABRT" }, ...SHORT], 2, anyFile)).toBeNull();
+    expect(longFileHint([{ ...LONG, status: "failed" as const, signal: null }, ...SHORT], 2, anyFile)).not.toBeNull();
   });
 
   it("looks at files run whole, in their first attempt", () => {
