@@ -96,4 +96,8 @@ def test_only_installed_plugins_are_kept_out_and_the_project_own_are_named(proje
     (project / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider -p no:extplug\n")
     monkeypatch.syspath_prepend(str(project / ".venv" / "lib" / "site-packages"))
     monkeypatch.syspath_prepend(str(project))
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
     assert warm_up_plugins.kept_out([], str(project)) == ["extplug", "ownplug"]
+    # With autoloading off no entry point loads by itself, in the warm-up as in the files: none is read.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    assert warm_up_plugins.kept_out([], str(project)) == []
