@@ -249,6 +249,12 @@ export function failedConftest(lines: readonly string[]): string | null {
 }
 
 /** A file name for a project path: `tests/e2e/test_a.py` becomes `tests_e2e_test_a.py`; a pack is named after its first file. */
+export function logName(paths: readonly string[], iteration: number, attempt: number, mode: PytestMode = "parallel"): string {
+  const first = (paths[0] ?? mode).replace(/[/\\]/g, "_");
+  const base = paths.length === 1 ? first : mode === "parallel" ? `pack-${first}+${paths.length - 1}` : mode;
+  return `${base}${iteration > 1 ? `.i${iteration}` : ""}${attempt > 1 ? `.a${attempt}` : ""}`;
+}
+
 /**
  * The folder name a process's basetemp gets (GRIMOIRE_BASETEMP_NAME), from its log name: letters, digits, `_`, `.` and
  * `-` only, so that a test matching its `tmp_path` as a regular expression (`pytest.warns(match=str(tmp_path))`) finds
@@ -258,10 +264,4 @@ export function failedConftest(lines: readonly string[]): string | null {
 export function basetempName(logName: string): string {
   const plain = logName.replace(/[^A-Za-z0-9_.-]/g, "_");
   return plain === logName ? plain : `${plain}-${createHash("sha256").update(logName).digest("hex").slice(0, 8)}`;
-}
-
-export function logName(paths: readonly string[], iteration: number, attempt: number, mode: PytestMode = "parallel"): string {
-  const first = (paths[0] ?? mode).replace(/[/\\]/g, "_");
-  const base = paths.length === 1 ? first : mode === "parallel" ? `pack-${first}+${paths.length - 1}` : mode;
-  return `${base}${iteration > 1 ? `.i${iteration}` : ""}${attempt > 1 ? `.a${attempt}` : ""}`;
 }

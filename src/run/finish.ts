@@ -56,7 +56,7 @@ export interface Finish {
 }
 
 /** Said instead of a coverage report when the run stopped at a failure. */
-export const COVERAGE_NOT_REPORTED =
+const COVERAGE_NOT_REPORTED =
   "coverage: not reported or judged: the run stopped at a failure (--fail-fast, -x or --maxfail), and the tests it never ran would count as missed; pytest-cov reports nothing when -x stops a plain run";
 
 /** Finishes the run and returns its exit code. */
