@@ -261,7 +261,7 @@ export function logName(paths: readonly string[], iteration: number, attempt: nu
  * it, as it finds plain pytest's. A pack's `+` made pydantic-settings' four such tests fail under --pack. A name that had
  * other characters ends with a hash of it, so that no two processes of a run share a folder.
  */
-export function basetempName(logName: string): string {
-  const plain = logName.replace(/[^A-Za-z0-9_.-]/g, "_");
-  return plain === logName ? plain : `${plain}-${createHash("sha256").update(logName).digest("hex").slice(0, 8)}`;
+export function basetempName(name: string): string {
+  const plain = name.replace(/[^A-Za-z0-9_.-]/g, "_");
+  return plain === name ? plain : `${plain}-${createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
 }
