@@ -268,7 +268,7 @@ function slowHint(timeoutSeconds: number | null, workers: number): string {
 }
 
 function timeoutAdvice(timeoutSeconds: number | null): string {
-  return timeoutSeconds === null ? "No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it." : `--timeout stops it at ${formatSeconds(timeoutSeconds)}.`;
+  return timeoutSeconds === null ? "No --timeout is set (grimoire-run's limit per file; pytest-timeout's, after --, limits each test): a file that waits forever runs until the run is stopped; --timeout SECONDS ends it." : `--timeout stops it at ${formatSeconds(timeoutSeconds)}.`;
 }
 
 /** Why the run is stopping, in words; `over`: said in the summary, once everything has stopped. */

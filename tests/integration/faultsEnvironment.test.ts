@@ -169,7 +169,7 @@ def server():
     await cli.waitForOutput(/^PASS\s+tests\/http\/test_[ab]\.py/m);
     const waiting = /^PASS\s+tests\/http\/test_a\.py/m.test(cli.stdoutSoFar()) ? "b" : "a";
     await cli.waitForOutput(new RegExp(`^SLOW\\s+tests/http/test_${waiting}\\.py\\s+\\d+\\.0s\\s+still running {2}\\(\\d+\\.\\ds of CPU\\)$`, "m"));
-    await cli.waitForOutput(/No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it\. If it waits for a fixed port another file holds, it never gets it: give files that run at once ports derived from GRIMOIRE_SLOT/);
+    await cli.waitForOutput(/No --timeout is set \(grimoire-run's limit per file; pytest-timeout's, after --, limits each test\): a file that waits forever runs until the run is stopped; --timeout SECONDS ends it\. If it waits for a fixed port another file holds, it never gets it: give files that run at once ports derived from GRIMOIRE_SLOT/);
     cli.child.kill("SIGINT");
     const result = await cli.done;
     expect(result.code).toBe(130);
@@ -222,7 +222,7 @@ describe("a file that waits on a process it started", () => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^SLOW\s+tests\/http\/test_child\.py\s+\d\.0s\s+still running {2}\(\d+\.\ds of CPU: busy, not waiting\)$/m);
     expect(result.stdout).toMatch(/^SLOW\s+tests\/http\/test_waits\.py\s+\d\.0s\s+still running {2}\(0\.\ds of CPU\)$/m);
-    expect(result.stdout).toMatch(/No --timeout is set: a file that waits forever runs until the run is stopped; --timeout SECONDS ends it\.\n/);
+    expect(result.stdout).toMatch(/No --timeout is set \(grimoire-run's limit per file; pytest-timeout's, after --, limits each test\): a file that waits forever runs until the run is stopped; --timeout SECONDS ends it\.\n/);
     expect(result.stdout).not.toMatch(/fixed port/);
   });
 });
