@@ -224,6 +224,7 @@ describe("a file that waits on a process it started", () => {
     expect(result.stdout).toMatch(/^SLOW\s+tests\/http\/test_waits\.py\s+\d\.0s\s+still running {2}\(0\.\ds of CPU\)$/m);
     expect(result.stdout).toMatch(/No --timeout is set \(grimoire-run's limit per file; pytest-timeout's, after --, limits each test\): a file that waits forever runs until the run is stopped; --timeout SECONDS ends it\.\n/);
     expect(result.stdout).not.toMatch(/fixed port/);
+    expect(processesIn(p.root)).toEqual([]);
   });
 });
 
