@@ -8,7 +8,7 @@ import { LONG_FILE_HINT_MIN_SECONDS, LONG_FILE_HINT_MIN_SHARE } from "../default
 import type { FileResult } from "../model.js";
 import { filesRunOnceWhole } from "./wholeFiles.js";
 
-type Result = Pick<FileResult, "path" | "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases"> & Partial<Pick<FileResult, "status" | "signal">>;
+type Result = Pick<FileResult, "path" | "status" | "signal" | "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases">;
 
 /**
  * The notice that suggests `--split auto`, or null when it is not worth one.
@@ -29,7 +29,7 @@ export function longFileHint(results: readonly Result[], workers: number, splits
   if (workers < 2 || whole === null) return null;
   const longest = whole.reduce<Result | null>((found, result) => (found === null || result.durationSeconds > found.durationSeconds ? result : found), null);
   // A file timed out or killed took what its ending took, not what its tests take: no reason to split it.
-  if (longest === null || longest.cases.length < 2 || longest.status === "timeout" || (longest.signal ?? null) !== null) return null;
+  if (longest === null || longest.cases.length < 2 || longest.status === "timeout" || longest.signal !== null) return null;
   const summed = whole.reduce((sum, result) => sum + result.durationSeconds, 0);
   const share = summed / workers;
   // What each part pays again besides its tests (pytest's start, collecting the whole file, module-scoped set-up):

@@ -9,7 +9,7 @@ import { QUICK_FILES_HINT_MIN_FILES, QUICK_FILES_HINT_MIN_SECONDS, QUICK_FILES_H
 import type { FileResult } from "../model.js";
 import { filesRunOnceWhole } from "./wholeFiles.js";
 
-type Result = Pick<FileResult, "iteration" | "attempt" | "durationSeconds" | "parts" | "tests"> & { cases?: readonly { seconds: number }[] };
+type Result = Pick<FileResult, "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases">;
 
 /**
  * The notice that suggests `--pack`, or null when it is not worth one: at least
@@ -27,7 +27,7 @@ export function quickFilesHint(results: readonly Result[], underSeconds: number)
   const quick = whole.filter((result) => result.durationSeconds < underSeconds);
   const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
   const quickSeconds = sum(quick.map((result) => result.durationSeconds));
-  const testSeconds = sum(quick.map((result) => sum((result.cases ?? []).map((c) => c.seconds))));
+  const testSeconds = sum(quick.map((result) => sum(result.cases.map((c) => c.seconds))));
   const sessionSeconds = Math.max(0, quickSeconds - testSeconds);
   const allSeconds = sum(whole.map((result) => result.durationSeconds));
   if (quick.length < QUICK_FILES_HINT_MIN_FILES || sessionSeconds < QUICK_FILES_HINT_MIN_SECONDS || sessionSeconds < QUICK_FILES_HINT_MIN_SHARE * allSeconds) return null;

@@ -58,9 +58,9 @@ export function planRun(input: PlanInput): RunPlan {
   // The slots asked for; a run uses no more of them than it has processes to run at once. Parts of split files count:
   // one long file alone splits over the workers. Modules checked for doctests count too: a test file and three such
   // modules are work for two workers.
-  const wanted = slotCount(config, Number.MAX_SAFE_INTEGER, input.cpus);
+  const wanted = slotCount(config, input.cpus);
   const batches = parallel ? withGroups(parallelBatches(files, history, wanted, config.pack, config.split ? (input.unsplittable ?? new Set()) : null), input.groups) : [serialBatch(files)];
-  const workers = Math.max(1, Math.min(wanted, batches.length));
+  const workers = parallel ? workerCount(config.workers, batches.length, input.cpus) : 1;
   return {
     parallel,
     workers,
@@ -84,15 +84,15 @@ function stopsAtFirstFailure(config: RunConfig, parallel: boolean, given: Forwar
   return parallel && config.failFast && config.pack === null && given.maxFail !== 1;
 }
 
-/** The worker slots a run of this many test files has: one for a serial run. */
-export function slotCount(config: Pick<RunConfig, "mode" | "workers">, files: number, cpus: number): number {
-  return config.mode === "parallel" ? workerCount(config.workers, files, cpus) : 1;
+/** The worker slots a run asks for, whatever it has to run: one for a serial run. */
+export function slotCount(config: Pick<RunConfig, "mode" | "workers">, cpus: number): number {
+  return config.mode === "parallel" ? workerCount(config.workers, Number.MAX_SAFE_INTEGER, cpus) : 1;
 }
 
-/** `auto` is the machine's available parallelism; never more workers than files. */
-export function workerCount(workers: number | "auto", files: number, cpus: number): number {
+/** `auto` is the machine's available parallelism; never more workers than processes to run at once (`batches`). */
+export function workerCount(workers: number | "auto", batches: number, cpus: number): number {
   const wanted = workers === "auto" ? cpus : workers;
-  return Math.max(1, Math.min(wanted, files));
+  return Math.max(1, Math.min(wanted, batches));
 }
 
 /** -k, -m and --headed, which grimoire-run takes as options of its own and gives every pytest process. */

@@ -32,7 +32,7 @@ export interface TestEnvironment {
  * listed them). What they say before the run's reporters listen is held.
  */
 export function startTestEnvironment(config: RunConfig, session: RunSession, run: { logDir: string; env: NodeJS.ProcessEnv; events: HeldEvents; python: PythonCommand }): void {
-  const slots = slotCount(config, Number.MAX_SAFE_INTEGER, os.availableParallelism());
+  const slots = slotCount(config, os.availableParallelism());
   if (config.managed !== null) {
     session.startEnvironment(config.managed, { root: config.root, runId: session.runId, logDir: run.logDir, baseEnv: run.env, killGraceSeconds: config.killGraceSeconds, events: run.events }, slots);
   }

@@ -67,9 +67,9 @@ export async function finishRun(run: Finish): Promise<number> {
   // process runs with -x).
   const stoppedAtFailure =
     outcome.stopped?.reason === "fail-fast" || outcome.stopped?.reason === "max-failures" || (config.mode !== "parallel" && outcome.results.some((result) => isFailure(result.status)));
-  const measured = run.coverage !== null && session.interruptedBy === null && session.failure === null;
-  if (measured && stoppedAtFailure) events.emit({ type: "notice", message: COVERAGE_NOT_REPORTED });
-  const coverage = !measured || run.coverage === null || stoppedAtFailure ? null : await reportCoverage(run.coverage, run);
+  const measured = session.interruptedBy === null && session.failure === null ? run.coverage : null;
+  if (measured !== null && stoppedAtFailure) events.emit({ type: "notice", message: COVERAGE_NOT_REPORTED });
+  const coverage = measured === null || stoppedAtFailure ? null : await reportCoverage(measured, run);
 
   const stopReason = outcome.stopped?.reason ?? (run.teardownFailed ? "environment" : null);
   const exitCode =

@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { longFileHint } from "../../src/exec/longFile.js";
+import type { FileStatus } from "../../src/model.js";
 
 const COUNTS = { passed: 2, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 };
 function file(path: string, tests: number[], extra: { iteration?: number; attempt?: number; parts?: [] } = {}) {
   const cases = tests.map((seconds, i) => ({ nodeid: `${path}::test_${i}`, outcome: "passed" as const, seconds }));
-  return { path, iteration: 1, attempt: 1, durationSeconds: tests.reduce((a, b) => a + b, 0.2), parts: null, tests: COUNTS, cases, ...extra };
+  return { path, status: "passed" as FileStatus, signal: null as string | null, iteration: 1, attempt: 1, durationSeconds: tests.reduce((a, b) => a + b, 0.2), parts: null, tests: COUNTS, cases, ...extra };
 }
 const LONG = file("tests/test_sync.py", Array.from({ length: 18 }, () => 0.5));
 const SHORT = [file("tests/test_a.py", [0.4]), file("tests/test_b.py", [0.4]), file("tests/test_c.py", [0.4])];

@@ -13,7 +13,7 @@ const file = (durationSeconds: number, testSeconds = 0, extra: { parts?: []; tes
   durationSeconds,
   parts: null,
   tests: COUNTS,
-  cases: [{ seconds: testSeconds }],
+  cases: [{ nodeid: "t.py::test", outcome: "passed" as const, seconds: testSeconds }],
   ...extra,
 });
 
