@@ -34,6 +34,8 @@ import sys
 import threading
 import time
 
+from grimoire_run_paths import in_install_folder
+
 _timer = None
 # The most module names a package's entry lists (a `--preload` of the package follows them; see grimoire-run's performance docs).
 _MAX_MODULES = 1000
@@ -171,8 +173,7 @@ def _kind(file, stdlib):
     if file is None:
         return "stdlib"
     file = os.path.normpath(file)
-    parts = file.split(os.sep)
-    if "site-packages" in parts or "dist-packages" in parts:
+    if in_install_folder(file):
         return "installed"
     if file.startswith(stdlib + os.sep):
         return "stdlib"

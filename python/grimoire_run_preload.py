@@ -52,6 +52,8 @@ import sys
 import sysconfig
 import warnings
 
+from grimoire_run_paths import in_install_folder
+
 _FAILED = "its import failed"
 _LEFT_OPEN = "its import left open"
 # grimoire-run's own per-file variables: a plain run has none of them, so an import that sees none sees a plain run's.
@@ -256,13 +258,12 @@ _PYTHONS_OWN = tuple(os.path.join(os.path.realpath(path), "") for path in {sysco
 
 
 def _installed_or_python(module):
-    """Whether a module is an installed package's (site-packages, dist-packages), Python's own, or has no file to tell."""
+    """Whether a module is an installed package's (site-packages, dist-packages, __pypackages__), Python's own, or has no file to tell."""
     origin = getattr(module, "__file__", None)
     if not origin:
         return True
     real = os.path.realpath(origin)
-    parts = real.split(os.sep)
-    return "site-packages" in parts or "dist-packages" in parts or real.startswith(_PYTHONS_OWN)
+    return in_install_folder(real) or real.startswith(_PYTHONS_OWN)
 
 
 def _warns(warning):

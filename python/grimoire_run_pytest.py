@@ -98,6 +98,7 @@ import pytest
 
 # Imported here, with the plugin, so that a forked file that times its imports finds it imported already.
 import grimoire_run_import_times
+from grimoire_run_paths import in_install_folder
 
 _FRAMES_SHOWN = 3
 # The modules loaded before any conftest: the listing reports the third-party ones imported since (auto-preload).
@@ -175,7 +176,7 @@ def _stopped_frames(frame):
 def _library_file(filename):
     """A file of an installed package or of Python's own library (asyncio's loop), not the project's."""
     path = filename.replace("\\", "/")
-    return any(part in ("site-packages", "dist-packages") for part in path.split("/")) or path.startswith(_STDLIB)
+    return in_install_folder(path) or path.startswith(_STDLIB)
 
 
 _STDLIB = sysconfig.get_paths()["stdlib"].replace("\\", "/") + "/"
@@ -1044,7 +1045,7 @@ def _session_conftests(config):
 
 
 def _third_party_imported():
-    """Installed packages (under a site-packages or dist-packages folder) imported since this plugin was.
+    """Installed packages (under a site-packages, dist-packages or __pypackages__ folder) imported since this plugin was.
 
     Returns their top-level names, and their deepest modules imported (each
     import of one imports its parents), in the order they were imported. Not a
@@ -1105,8 +1106,7 @@ def _installed(module):
     origin = getattr(module, "__file__", None)
     if not origin or getattr(module, "__spec__", None) is None:
         return False
-    parts = os.path.normpath(origin).split(os.sep)
-    return "site-packages" in parts or "dist-packages" in parts
+    return in_install_folder(origin)
 
 
 def _xdist_workers(option):

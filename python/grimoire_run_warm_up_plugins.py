@@ -26,8 +26,7 @@ import os
 import shlex
 import sys
 
-_SITE_FOLDERS = ("site-packages", "dist-packages", "__pypackages__")
-
+from grimoire_run_paths import in_install_folder
 
 def kept_out(args, folder):
     """Entry-point names for `-p no:NAME` in the warm-up: those the run's arguments or the project's addopts turn off,
@@ -136,4 +135,4 @@ def _is_project_code(place, project):
     real = os.path.realpath(place)
     if os.path.commonpath([real, project]) != project:
         return False
-    return not any(part in _SITE_FOLDERS for part in os.path.relpath(real, project).split(os.sep))
+    return not in_install_folder(os.path.relpath(real, project))
