@@ -1262,10 +1262,11 @@ class Recorder:
         if fixturedef.argname != "django_db_setup" or not _files_at_once() or getattr(self.config.option, "reuse_db", False):
             yield
             return
+        names = _database_names()
         # The clock read at import: a test module's frozen time (freezegun) must not reach it.
         started = _CLOCK[0]()
         yield
-        if not _test_databases_in_memory():
+        if _made_a_database_to_keep(names):
             self._write({"t": "django-db", "seconds": round(max(0.0, _CLOCK[0]() - started), 6)})
 
     def pytest_runtest_logstart(self, nodeid, location):
@@ -1442,15 +1443,31 @@ def _django_database_suffix(slot):
     return module
 
 
-def _test_databases_in_memory():
-    """Whether every database pytest-django set up is SQLite in memory (django-ninja's suite): --reuse-db keeps none of them."""
+def _database_names():
+    """Each configured alias's database NAME as Django's connections hold it now; None where they cannot be read."""
+    try:
+        from django.db import connections
+
+        return {alias: connections[alias].settings_dict.get("NAME") for alias in connections}
+    except Exception:
+        return None
+
+
+def _made_a_database_to_keep(names_before):
+    """Whether django_db_setup made a test database that --reuse-db could keep: one not SQLite in memory (django-ninja's
+    suite has only those). Only the aliases it set up count, those whose NAME Django changed to their test database's:
+    pytest-django sets up the aliases the tests use (djangorestframework-simplejwt configures an "other" that none
+    does), and a project's own django_db_setup that uses an existing database sets up none. Where the names could not
+    be read, every alias counts; where nothing can be read, a database was made."""
     try:
         from django.db import connections
 
         wrappers = [connections[alias] for alias in connections]
-        return bool(wrappers) and all(getattr(wrapper, "is_in_memory_db", lambda: False)() for wrapper in wrappers)
+        if names_before is not None:
+            wrappers = [wrapper for wrapper in wrappers if wrapper.settings_dict.get("NAME") != names_before.get(wrapper.alias)]
+        return any(not getattr(wrapper, "is_in_memory_db", lambda: False)() for wrapper in wrappers)
     except Exception:
-        return False
+        return True
 
 
 def _has_plugin_module(config, package):

@@ -831,18 +831,20 @@ DJANGO_SHAPED = {
         from django.conf import settings
 
         class Wrapper:
-            def __init__(self, database):
-                self.database = database
+            def __init__(self, alias):
+                self.alias = alias
+                self.settings_dict = settings.DATABASES[alias]
 
             def is_in_memory_db(self):
-                return self.database["ENGINE"].endswith("sqlite3") and self.database["NAME"] == ":memory:"
+                name = self.settings_dict["NAME"]
+                return self.settings_dict["ENGINE"].endswith("sqlite3") and (name == ":memory:" or "mode=memory" in name)
 
         class Connections:
             def __iter__(self):
                 return iter(settings.DATABASES)
 
             def __getitem__(self, alias):
-                return Wrapper(settings.DATABASES[alias])
+                return Wrapper(alias)
 
         connections = Connections()
         """,
@@ -863,8 +865,16 @@ DJANGO_SHAPED = {
 
         @pytest.fixture(scope="session")
         def django_db_setup(django_db_modify_db_settings):
+            import os
             from django.conf import settings
-            return {alias: db.get("TEST", {}).get("NAME") for alias, db in settings.DATABASES.items()}
+            names = {alias: db.get("TEST", {}).get("NAME") for alias, db in settings.DATABASES.items()}
+            # As Django's create_test_db: each alias the tests use (USED, else all) is renamed to its test database.
+            used = os.environ["USED"].split(",") if "USED" in os.environ else list(settings.DATABASES)
+            for alias in filter(None, used):
+                db = settings.DATABASES[alias]
+                in_memory = db["ENGINE"].endswith("sqlite3") and db["NAME"] == ":memory:"
+                db["NAME"] = f"file:memorydb_{alias}?mode=memory&cache=shared" if in_memory else names[alias] or "test_" + db["NAME"]
+            return names
         """,
     "test_db.py": """\
         import json, os
@@ -914,7 +924,15 @@ def test_the_time_a_file_spends_making_its_django_test_database_is_recorded_unle
     # --reuse-db makes one per slot already; and a file at a time is what plain pytest does: nothing to add up.
     assert database_records("2", "--reuse-db") == []
     assert database_records("1") == []
-    # SQLite in memory only (django-ninja's suite): --reuse-db would keep nothing, so nothing is added up for it.
+    # Only SQLite in memory set up (djangorestframework-simplejwt configures a file database no test uses): --reuse-db
+    # would keep nothing, so nothing is added up for it.
+    monkeypatch.setenv("USED", "memory")
+    assert database_records("2") == []
+    # A project's own django_db_setup that uses an existing database sets up none.
+    monkeypatch.setenv("USED", "")
+    assert database_records("2") == []
+    # SQLite in memory only (django-ninja's suite).
+    monkeypatch.delenv("USED")
     monkeypatch.setenv("ONLY_IN_MEMORY", "1")
     assert database_records("2") == []
 
