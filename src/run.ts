@@ -125,6 +125,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const terminal = session.useTerminal(await createTerminal(io, plan.parallel && wantsSpinner(io, io.env)));
     const width = io.stdout.isTTY === true && io.stdout.columns !== undefined ? io.stdout.columns : null;
     attachReporters(events, terminal, { config, colour, width, env: io.env });
+    // Where the files came from (no tests/e2e or tests/http: pytest's own testpaths) comes before the "Found" line.
+    for (const message of selection.notices) events.emit({ type: "notice", message });
     events.emit({
       type: "run-start",
       runId: session.runId,
@@ -137,7 +139,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     });
     const apart = groupNotice(config, groups);
     const unpacked = packedNothing(config, plan);
-    for (const message of [...selection.notices, ...(listing === null ? [] : acrossFileNotices(config, shape.given, listing, plan.maxFailedTests)), ...chosenFiles.notices, ...(apart === null ? [] : [apart]), ...(unpacked === null ? [] : [unpacked])]) events.emit({ type: "notice", message });
+    for (const message of [...(listing === null ? [] : acrossFileNotices(config, shape.given, listing, plan.maxFailedTests)), ...chosenFiles.notices, ...(apart === null ? [] : [apart]), ...(unpacked === null ? [] : [unpacked])]) events.emit({ type: "notice", message });
     for (const message of [...(listing === null ? [] : sessionWideWarnings(config, listing)), ...(await startWarnings(config, start, historyRead))]) events.emit({ type: "warning", message });
     const reportOf = (exitCode: number, results: RunReport["files"]): RunReport => ({
       version: 1,

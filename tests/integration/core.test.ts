@@ -336,6 +336,17 @@ describe("exit codes", () => {
     expect(noFolder.stdout).toMatch(/no tests\/e2e or tests\/http folder here: running what plain pytest collects/);
   });
 
+  it("says where the files came from before it says how many it found", async () => {
+    const bare = project({ "test_alone.py": "def test_alone():\n    pass\n" });
+    for (const args of [["--parallel"], []]) {
+      const result = await runCli(args, { cwd: bare.root });
+      expect(result.code).toBe(0);
+      const where = result.stdout.indexOf("no tests/e2e or tests/http folder here: running what plain pytest collects");
+      expect(where).toBeGreaterThanOrEqual(0);
+      expect(result.stdout.indexOf("Found 1 test file")).toBeGreaterThan(where);
+    }
+  });
+
   it("is 0, as plain pytest's, when pytest collects nothing and a plugin passes the session (pytest-testmon with no change)", async () => {
     // As pytest-testmon does: files no change affects are not collected, and a session it emptied so passes.
     const conftest = [
