@@ -60,7 +60,7 @@ import grimoire_run_benchmark_plugin
 import grimoire_run_fixture_names
 import grimoire_run_metadata
 import grimoire_run_prepared
-from grimoire_run_preload import preload
+from grimoire_run_preload import environment_read, preload
 from grimoire_run_protocol import EventWriter, ProtocolError, RequestReader, parse_request
 from grimoire_run_warm_up_plugins import kept_out
 
@@ -558,7 +558,10 @@ def main():
     exit_code = 0
     try:
         plain = {} if dropped is None else {"plain": dropped.strip().splitlines()[-1]}
-        events.emit("ready", pid=os.getpid(), preloaded=preloaded, refused=refused, **({"keptOut": kept} if kept else {}), **plain)
+        # What the --preload modules read of the environment as they were imported: the run compares it with what the
+        # project's conftests set, which they did not see.
+        reads = {name: environment_read[name] for name in preloaded if name in environment_read}
+        events.emit("ready", pid=os.getpid(), preloaded=preloaded, refused=refused, **({"keptOut": kept} if kept else {}), **({"environReads": reads} if reads else {}), **plain)
         stop_signal = _serve(requests, events, children, wakeups, inherited_stdin, first)
         if stop_signal is None and events.gone:
             exit_code = _FAILURE_EXIT

@@ -50,8 +50,18 @@ class _ImportTimer:
         self._children = []
         self._main = threading.get_ident()
         self._original = _bootstrap._find_and_load
+        self.environ_at_start = None
+
+    def changed_environment(self):
+        """The names of the variables set, changed or removed in os.environ since the timing started, sorted."""
+        if self.environ_at_start is None:
+            return []
+        now = _environ_now()
+        changed = {key for key in now.keys() | self.environ_at_start.keys() if now.get(key) != self.environ_at_start.get(key)}
+        return sorted(key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else key for key in changed)
 
     def install(self):
+        self.environ_at_start = _environ_now()
         scope = {
             "original": self._original,
             "children": self._children,
@@ -62,7 +72,7 @@ class _ImportTimer:
             "changed": self._changed,
             "after_change": self.after_change,
             "environ_differs": _environ_differs,
-            "environ_at_start": _environ_now(),
+            "environ_at_start": self.environ_at_start,
             "watch_logging": lambda: _watch_logging_configuration(self._changed),
         }
         _watch_logging_configuration(self._changed)

@@ -66,6 +66,9 @@ _WARNS = "its import warns"
 _WHOLE_ENVIRONMENT = object()
 # The names os.environ was asked for while a preload was imported (os.environ is of _WatchedEnviron's class then).
 _read = set()
+# What each module preloaded here read of the environment as it was imported: the names asked for, and "*" when it
+# looked through the whole environment. A variable the project's conftests set (the listing says which) was unset then.
+environment_read = {}
 
 
 class _WatchedEnviron(type(os.environ)):
@@ -87,7 +90,8 @@ class _WatchedEnviron(type(os.environ)):
 
 
 def _watched_import(name, per_file):
-    """Imports `name` with the per-file variables out of sight; returns the problem that refuses it, or None."""
+    """Imports `name` with the per-file variables out of sight; returns the problem that refuses it, or None, and what
+    it read of the rest of the environment (as environment_read holds it)."""
     environ = os.environ
     # Out of os.environ's mapping only: the process's own environment (putenv's) keeps them, as a subprocess sees them.
     hidden = {key: value for key, value in environ._data.items() if _per_file(environ.decodekey(key), per_file)}
@@ -107,15 +111,17 @@ def _watched_import(name, per_file):
         environ.__class__ = own_class
         for key, value in hidden.items():
             environ._data.setdefault(key, value)
-    read = sorted(key for key in _read if key is not _WHOLE_ENVIRONMENT and _per_file(key, per_file))
+    names = [key for key in _read if key is not _WHOLE_ENVIRONMENT and isinstance(key, str)]
+    read = sorted(key for key in names if _per_file(key, per_file))
     # Variables a plain run's environment may hold too, which a copy of the whole environment taken here would lack.
     unseen = [entry for entry in per_file if not entry.startswith(_OWN_PREFIX)] if _WHOLE_ENVIRONMENT in _read else []
+    others = sorted(key for key in names if not _per_file(key, per_file)) + (["*"] if _WHOLE_ENVIRONMENT in _read else [])
     _read.clear()
     if problem is None and read:
         problem = f"its import reads {', '.join(read)}, which each file sets for itself"
     if problem is None and unseen:
         problem = f"its import looked through the whole environment, where each file has its own {', '.join(unseen)}"
-    return problem
+    return problem, others
 
 
 def preload(names, per_file, installed_only=lambda name: False):
@@ -191,7 +197,7 @@ def _preload(names, per_file, installed_only=lambda name: False):
         # (here the server's own module) as `__mp_main__` too, and uvicorn, which imports it, was refused for it.
         held = {id(module) for module in sys.modules.values()}
         open_before = _open_descriptors()
-        problem = _watched_import(name, per_file)
+        problem, read = _watched_import(name, per_file)
         if problem is None:
             problem = _left_open(_open_descriptors() - open_before)
         if problem is None and installed_only(name):
@@ -200,6 +206,8 @@ def _preload(names, per_file, installed_only=lambda name: False):
                 problem = f"{_OWN_CODE} ({', '.join(own[:3])}{', …' if len(own) > 3 else ''})"
         if problem is None:
             preloaded.append(name)
+            if read:
+                environment_read[name] = read
             continue
         for module in set(sys.modules) - before:
             del sys.modules[module]

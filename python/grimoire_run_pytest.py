@@ -698,6 +698,9 @@ class Lister:
             # fork server may import once for every file.
             "imported": imported,
             "importedModules": imported_modules,
+            # Variables the conftests and plugins set, changed or removed: a package --preload imported in the fork server,
+            # before any of them, and that reads one of them at import, read what a plain run's import may not have.
+            "environChanged": [] if _import_timer is None else _import_timer.changed_environment(),
             # Test modules a plain run fails on import for their module name: grimoire-run fails them the same way.
             "conflicts": _module_conflicts(config, self.files),
             # Folders whose conftest acts beyond its folder: every file's process loads it, as the plain run does.

@@ -30,7 +30,7 @@ import { outsideScopeNotice, testFilesOutsideScope } from "./discovery/outsideSc
 import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { longFileHint } from "./exec/longFile.js";
-import { notPreloading, notPreloadingAll, readRefusedPreloads, rememberRefusedPreloads } from "./exec/preloadRefusals.js";
+import { notPreloading, notPreloadingAll, preloadsBeforeConftests, readRefusedPreloads, rememberRefusedPreloads } from "./exec/preloadRefusals.js";
 import { quickFilesHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
@@ -172,7 +172,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       events.emit({ type: "notice", message: `the fork server's warm-up failed with its memories of a session (${server.withoutMemories}): each file makes them itself` });
     }
     for (const message of autoPreloadNotices(config, listed)) events.emit({ type: "notice", message });
-    for (const message of preloadWarnings(config, server)) events.emit(message);
+    for (const message of preloadWarnings(config, server, listing)) events.emit(message);
     // A direct serial run is one pytest process, which keeps its own cache whole.
     const lastFailed = listing === null || listing.cacheDir === null ? null : { cacheDir: listing.cacheDir, before: readLastFailed(listing.cacheDir), nodeIds: readNodeIds(listing.cacheDir) };
 
@@ -474,8 +474,13 @@ function forkingEnded(unsafe: string): string {
 }
 
 /** What the run says about --preload: modules the fork server refused, or a preload with no fork server to take it. */
-function preloadWarnings(config: RunConfig, server: Started["server"]): RunEvent[] {
-  if (server instanceof ForkServer) return notPreloadingAll(server.preloaded.refused).map((message) => ({ type: "warning", message }));
+function preloadWarnings(config: RunConfig, server: Started["server"], listing: Listing | null): RunEvent[] {
+  if (server instanceof ForkServer) {
+    const imported: RunEvent[] = config.verbose && server.preloaded.modules.length > 0 ? [{ type: "notice", message: `imported once for every file (--preload): ${server.preloaded.modules.join(", ")}` }] : [];
+    const refused: RunEvent[] = notPreloadingAll(server.preloaded.refused).map((message) => ({ type: "warning", message }));
+    const unseen: RunEvent[] = preloadsBeforeConftests(server.environReads, listing?.environChanged ?? []).map((message) => ({ type: "warning", message }));
+    return [...imported, ...refused, ...unseen];
+  }
   if (config.preload.length > 0) return [{ type: "notice", message: `--preload has no effect without the fork server: each file imports ${config.preload.join(", ")} itself` }];
   return [];
 }

@@ -53,6 +53,8 @@ export interface Listing {
   imported?: string[];
   /** The deepest modules of those packages the conftests and plugins imported (`playwright.sync_api`), in import order: auto-preload imports them too. Absent: none. */
   importedModules?: string[];
+  /** Environment variables the conftests and plugins set, changed or removed (sorted): what a --preload imported before them did not see. Absent: none. */
+  environChanged?: string[];
   /** Test modules a plain run fails to import because an earlier one has their module name, each with that earlier one (absolute paths). Absent: none. */
   conflicts?: Record<string, string>;
   /** Folders (absolute) whose conftest defines a hook acting on the whole session, which every file's process must load. Absent: none. */

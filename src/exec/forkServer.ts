@@ -78,6 +78,8 @@ const NEEDS_PYTHON = "the fork server needs Python";
 export class ForkServer {
   /** What became of the modules it was asked to preload. */
   preloaded: { modules: string[]; refused: PreloadRefusal[] } = { modules: [], refused: [] };
+  /** What each of them read of the environment as it was imported, where it read any ("*": the whole environment). */
+  environReads: Readonly<Record<string, readonly string[]>> = {};
   /** Why the server runs without its session memories (its warm-up failed with them), or null. */
   withoutMemories: string | null = null;
   /** The installed pytest plugins its warm-up left for each file to load (the project turns them off, or they are its own code). */
@@ -149,6 +151,7 @@ export class ForkServer {
           server.preloaded = { modules: event.preloaded ?? [], refused: event.refused ?? [] };
           server.withoutMemories = event.plain ?? null;
           server.keptOut = event.keptOut ?? [];
+          server.environReads = event.environReads ?? {};
           settle(null);
         }
         if (event.op === "unusable") settle(event.reason.trim().split("\n").slice(-2).join(" "));

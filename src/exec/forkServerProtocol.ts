@@ -66,6 +66,8 @@ export interface ReadyEvent {
   refused?: PreloadRefusal[];
   /** The installed pytest plugins its warm-up did not load (the project turns them off, or they are its own code). */
   keptOut?: string[];
+  /** For each --preload module that read environment variables as it was imported, their names ("*": the whole environment). */
+  environReads?: Record<string, string[]>;
   /** The warm-up failed with the session memories and passed without them: the error's last line. */
   plain?: string;
 }

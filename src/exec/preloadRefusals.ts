@@ -54,6 +54,33 @@ export function notPreloadingAll(refused: readonly Refusal[]): string[] {
   return messages;
 }
 
+/** How many of the variables the conftests changed a message names before it only counts them. */
+const CHANGED_NAMED = 5;
+
+/**
+ * A --preload module imported in the fork server before any conftest ran, that read as it was imported a variable the
+ * conftests (or a plugin: pytest-env) then set, changed or removed: plain pytest imports it where a conftest does,
+ * perhaps after the change (structlog reads FORCE_COLOR). Each file gets the server's reading. Said, not refused: only
+ * the user can tell whether the module's import comes after the change in a plain run. `reads`: the server's
+ * `environReads` ("*": it looked through the whole environment); `changed`: the listing's `environChanged`.
+ */
+export function preloadsBeforeConftests(reads: Readonly<Record<string, readonly string[]>>, changed: readonly string[]): string[] {
+  if (changed.length === 0) return [];
+  const set = new Set(changed);
+  const messages: string[] = [];
+  for (const module of Object.keys(reads).sort()) {
+    const names = reads[module] ?? [];
+    const both = names.filter((name) => set.has(name));
+    if (both.length === 0 && !names.includes("*")) continue;
+    const shown = (list: readonly string[]): string => list.slice(0, CHANGED_NAMED).join(", ") + (list.length > CHANGED_NAMED ? ` and ${list.length - CHANGED_NAMED} more` : "");
+    const what = both.length > 0 ? `read ${shown(both)}` : "looked through the whole environment";
+    messages.push(
+      `--preload ${module}: its import in the fork server ${what} before any conftest ran, and the conftests or plugins then set or changed ${shown(both.length > 0 ? both : changed)}: each file gets ${module} as imported before that, where plain pytest imports it when a conftest does, perhaps after. If tests pass without --preload ${module} and fail with it, leave it out`,
+    );
+  }
+  return messages;
+}
+
 const REFUSED_PRELOADS_FILE = "refused-preloads.json";
 
 function refusedPreloadsFile(root: string): string {

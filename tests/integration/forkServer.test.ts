@@ -250,6 +250,26 @@ VALUE = 42
     expect(result.stderr).toMatch(/not preloading settings_at_import: its import reads GRIMOIRE_SLOT, which each file sets for itself; each file imports it itself/);
   });
 
+  it("says so when a module it preloads read at import a variable the conftests then set (structlog and FORCE_COLOR)", async () => {
+    const files: Record<string, string> = {
+      "colourlib.py": 'import os\nCOLOUR = os.environ.get("FORCE_COLOR") == "1"\n',
+      "quietlib.py": 'import os\nQUIET = os.environ.get("QUIET_LIB")\n',
+      "tests/conftest.py": 'import os\nos.environ["FORCE_COLOR"] = "1"\nimport colourlib, quietlib\n',
+    };
+    for (let i = 0; i < 2; i++) files[`tests/http/test_${i}.py`] = "import colourlib\n\ndef test_colour():\n    assert colourlib.COLOUR\n";
+    const p = project(files);
+    const plain = await runCli(["--parallel", "-n", "2", "--no-fork-server", "--preload", "colourlib"], { cwd: p.root });
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    const preloaded = await runCli(["--parallel", "-n", "2", "--preload", "colourlib,quietlib", "--verbose"], { cwd: p.root });
+    // The preload changes the outcome, as it would for the user: what the run must not leave unsaid.
+    expect(preloaded.code).toBe(1);
+    expect(preloaded.stdout).toMatch(/imported once for every file \(--preload\): colourlib, quietlib/);
+    expect(preloaded.stderr).toMatch(/--preload colourlib: its import in the fork server read FORCE_COLOR before any conftest ran, and the conftests or plugins then set or changed FORCE_COLOR/);
+    // quietlib read QUIET_LIB, which nothing changed.
+    expect(preloaded.stderr).not.toMatch(/--preload quietlib/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("refuses a module that warns at import: each file's import is where the project's warning filters see it", async () => {
     // Under `filterwarnings = error` plain pytest fails each file on the warning; a preload must not turn that green.
     const files: Record<string, string> = {

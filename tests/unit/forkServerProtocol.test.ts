@@ -53,7 +53,7 @@ function refusal(fn: () => unknown): string {
  * type; the tests then hold both to the description.
  */
 const EVERY_EVENT: { [Op in ForkServerEvent["op"]]: Extract<ForkServerEvent, { op: Op }>[] } = {
-  ready: [{ op: "ready", pid: 10, preloaded: ["hypothesis"], refused: [{ module: "settings", reason: "its import reads GRIMOIRE_SLOT" }], keptOut: ["respx"], plain: "TypeError: an unexpected keyword" }],
+  ready: [{ op: "ready", pid: 10, preloaded: ["hypothesis"], refused: [{ module: "settings", reason: "its import reads GRIMOIRE_SLOT" }], keptOut: ["respx"], environReads: { hypothesis: ["HYPOTHESIS_PROFILE"] }, plain: "TypeError: an unexpected keyword" }],
   unusable: [{ op: "unusable", reason: "a plugin started a thread at import" }],
   started: [{ op: "started", id: 1, pid: 11 }],
   exited: [

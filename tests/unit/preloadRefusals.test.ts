@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { notPreloadingAll, readRefusedPreloads, rememberRefusedPreloads, updateRefusedPreloads } from "../../src/exec/preloadRefusals.js";
+import { notPreloadingAll, preloadsBeforeConftests, readRefusedPreloads, rememberRefusedPreloads, updateRefusedPreloads } from "../../src/exec/preloadRefusals.js";
 
 const untried = (module: string) => ({ module, reason: "not tried: IPython, of the same package, imported the project's own code", untried: true });
 
@@ -46,6 +46,27 @@ function projectRoot(): string {
   roots.push(root);
   return root;
 }
+
+describe("a --preload that read what the conftests then changed", () => {
+  it("is said for each module that read a variable the conftests set, naming only those", () => {
+    const messages = preloadsBeforeConftests({ structlog: ["FORCE_COLOR", "NO_COLOR"], rich: ["COLUMNS"] }, ["FORCE_COLOR", "TESTING"]);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^--preload structlog: its import in the fork server read FORCE_COLOR before any conftest ran/);
+    expect(messages[0]).toMatch(/leave it out$/);
+  });
+
+  it("is said of a module that looked through the whole environment, naming the changes", () => {
+    const changed = ["A", "B", "C", "D", "E", "F", "G"];
+    const [message] = preloadsBeforeConftests({ settings_reader: ["*"] }, changed);
+    expect(message).toMatch(/looked through the whole environment before any conftest ran, and the conftests or plugins then set or changed A, B, C, D, E and 2 more:/);
+  });
+
+  it("is not said when the conftests changed nothing, or nothing the module read", () => {
+    expect(preloadsBeforeConftests({ structlog: ["FORCE_COLOR", "*"] }, [])).toEqual([]);
+    expect(preloadsBeforeConftests({ structlog: ["FORCE_COLOR"] }, ["TESTING"])).toEqual([]);
+    expect(preloadsBeforeConftests({}, ["TESTING"])).toEqual([]);
+  });
+});
 
 describe("refused preloads", () => {
   it("adds what the server refused and forgets what it took", () => {
