@@ -251,7 +251,15 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     });
     const executor = new Executor({ ...executorPlan(plan, clock()), workers: environment.workers }, runBatch, events, clock);
     session.onStop((cause) => executor.stop(cause));
-    session.hurrying.addEventListener("abort", () => executor.hurry(), { once: true });
+    session.hurrying.addEventListener(
+      "abort",
+      () => {
+        // The second Ctrl-C, said: what SIGTERM has not ended by now gets SIGKILL, the rest of --kill-grace skipped.
+        if (session.interruptedBy !== null) events.emit({ type: "notice", message: "Interrupted again: killing what is still running at once" });
+        executor.hurry();
+      },
+      { once: true },
+    );
     let outcome: ExecutionResult;
     let teardownFailed = false;
     try {

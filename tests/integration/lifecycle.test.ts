@@ -196,6 +196,7 @@ describe("signals to grimoire-run", () => {
 
     expect(result.code).toBe(130);
     expect((performance.now() - secondAt) / 1000).toBeLessThan(5);
+    expect(result.stdout).toMatch(/^Interrupted again: killing what is still running at once$/m);
     expect(processesWith(mark)).toEqual([]);
     expect(processesIn(p.root)).toEqual([]);
   });
