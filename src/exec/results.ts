@@ -13,12 +13,16 @@ export interface ProcessOutcome extends Omit<ProcessReport, "leftovers" | "liste
 }
 
 /** pytest's documented exit codes, in words for the summary. */
+const TESTS_FAILED = "tests failed";
 const PYTEST_EXIT_REASONS: Record<number, string> = {
-  1: "tests failed",
+  1: TESTS_FAILED,
   2: "pytest was interrupted (exit code 2: an error while collecting tests, a KeyboardInterrupt in a test, or pytest.exit)",
   3: "pytest hit an internal error",
   [PYTEST_USAGE_ERROR]: "pytest usage error (check the node ids and paths given, -k, -m, and the arguments after --)",
 };
+
+/** A file of a shared process that failed with no failing test: pytest could not collect it. */
+const COLLECT_ERROR = "an error while collecting it";
 
 /**
  * The process exited as if it passed (or found nothing) but pytest never
@@ -224,7 +228,9 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
     // A module skipped while collecting ran no test: pytest says "no tests" of it alone, whatever it counts.
     if (file !== undefined && (file.cases.length > file.collectSkips || file.collectError)) {
       const failed = file.collectError || failedTests(file.counts) > 0;
-      return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed ? outcome.tail : [], ...(failed && unfinished(path) ? { cutShort: true } : {}) };
+      // Said as a file of its own process is (pytest's exit code 1), where the process is shared (a pack, a serial run).
+      const reason = !failed ? null : failedTests(file.counts) > 0 ? TESTS_FAILED : COLLECT_ERROR;
+      return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed ? outcome.tail : [], reason, ...(failed && unfinished(path) ? { cutShort: true } : {}) };
     }
     // Collected with no test selected in it; a file collection never reached (it stopped at an error) is not "no tests".
     if (collected !== null && collected.get(path) === 0) {

@@ -175,6 +175,16 @@ describe("splitting a serial run by file", () => {
     expect(skipped).toMatchObject({ status: "no-tests", tests: { skipped: 1, passed: 0 }, cases: [{ nodeid: b, outcome: "skipped" }] });
   });
 
+  it("a file of the shared process that failed says why, as a file of its own process would", () => {
+    const recorded = records([collected({ [a]: 1, [b]: 1, [c]: 1 }), test(a, "t", "call", "failed"), ...passing(b, "t"), test(c, "t", "call", "failed"), finish(1)]);
+    const results = resultsOfSerialRun(RUN, paths, outcome({ exitCode: 1, records: recorded }));
+    expect(results.map((r) => [r.status, r.reason])).toEqual([
+      ["failed", "tests failed"],
+      ["passed", null],
+      ["failed", "tests failed"],
+    ]);
+  });
+
   it("after -x stopped at a failure, the files never reached are cancelled", () => {
     const recorded = records([collected({ [a]: 1, [b]: 1, [c]: 1 }), ...passing(a, "t"), test(b, "t", "call", "failed"), finish(1)]);
     expect(resultsOfSerialRun(RUN, paths, outcome({ exitCode: 1, records: recorded })).map((r) => r.status)).toEqual(["passed", "failed", "cancelled"]);
