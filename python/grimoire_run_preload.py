@@ -98,6 +98,11 @@ def _watched_import(name, per_file):
     for key in hidden:
         del environ._data[key]
     _read.clear()
+    # pytest (8.2 on) names itself in the environment while its main() runs, where a plain run's conftests import what
+    # is preloaded here: a library that asks for it at import finds it, as it would there.
+    version_set = "PYTEST_VERSION" not in environ and _pytest_version() is not None
+    if version_set:
+        environ._data[environ.encodekey("PYTEST_VERSION")] = environ.encodevalue(_pytest_version())
     own_class = type(environ)
     environ.__class__ = _WatchedEnviron
     try:
@@ -109,6 +114,8 @@ def _watched_import(name, per_file):
         problem = f"{_FAILED}: {type(error).__name__}: {error}"
     finally:
         environ.__class__ = own_class
+        if version_set:
+            environ._data.pop(environ.encodekey("PYTEST_VERSION"), None)
         for key, value in hidden.items():
             environ._data.setdefault(key, value)
     names = [key for key in _read if key is not _WHOLE_ENVIRONMENT and isinstance(key, str)]
@@ -122,6 +129,16 @@ def _watched_import(name, per_file):
     if problem is None and unseen:
         problem = f"its import looked through the whole environment, where each file has its own {', '.join(unseen)}"
     return problem, others
+
+
+def _pytest_version():
+    """The version pytest's main() puts in PYTEST_VERSION (pytest 8.2 on), or None for a pytest that does not."""
+    pytest = sys.modules.get("pytest")
+    config = sys.modules.get("_pytest.config")
+    code = getattr(getattr(config, "main", None), "__code__", None)
+    if pytest is None or code is None or "PYTEST_VERSION" not in code.co_consts:
+        return None
+    return getattr(pytest, "__version__", None)
 
 
 def preload(names, per_file, installed_only=lambda name: False):

@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from grimoire_run_preload import preload
+from grimoire_run_preload import environment_read, preload
 
 PER_FILE = ["GRIMOIRE_*", "E2E_BASE_URL"]
 
@@ -106,6 +106,29 @@ def test_what_an_import_sets_in_the_environment_stays_set(modules, monkeypatch):
     modules(setter='import os\nos.environ.setdefault("THREADS_FOR_TESTS", "1")\n')
     assert preload(["setter"], PER_FILE) == (["setter"], [])
     assert os.environ["THREADS_FOR_TESTS"] == "1"
+
+
+def test_a_module_finds_pytest_named_in_the_environment_as_under_pytests_main_and_the_server_keeps_no_such_variable(modules, monkeypatch):
+    # The server imports outside any pytest session; a plain run's conftests import inside pytest's main(), which sets it.
+    monkeypatch.delenv("PYTEST_VERSION", raising=False)
+    modules(detects_pytest='import os\nUNDER_PYTEST = os.environ.get("PYTEST_VERSION")\n')
+    assert preload(["detects_pytest"], PER_FILE) == (["detects_pytest"], [])
+    assert sys.modules["detects_pytest"].UNDER_PYTEST == pytest.__version__
+    assert "PYTEST_VERSION" not in os.environ
+
+
+def test_what_a_kept_module_read_of_the_environment_is_noted_for_the_run_to_compare_with_the_conftests(modules, monkeypatch):
+    monkeypatch.setenv("GRIMOIRE_SLOT", "3")
+    modules(
+        colours='import os\nCOLOUR = os.environ.get("FORCE_COLOR"), "NO_COLOR" in os.environ\n',
+        scanner='import os\nMINE = [k for k in os.environ if k.startswith("SCANNER_")]\n',
+        quiet="VALUE = 1\n",
+    )
+    # Only grimoire-run's own variables per file: a module looking through the whole environment is kept.
+    assert preload(["colours", "scanner", "quiet"], ["GRIMOIRE_*"]) == (["colours", "scanner", "quiet"], [])
+    assert environment_read["colours"] == ["FORCE_COLOR", "NO_COLOR"]
+    assert environment_read["scanner"] == ["*"]
+    assert "quiet" not in environment_read
 
 
 def test_a_module_that_cannot_be_imported_is_refused_with_its_error(modules):
