@@ -538,6 +538,26 @@ def test_a_child_python_has_nothing_of_grimoire_run():
     }
   });
 
+  it("puts nothing beside the project's own modules on sys.path: its tests folder, a namespace package, is its alone, in every mode", async () => {
+    // grimoire-run's plugin folder is on every process's sys.path; a tests folder in it joined the project's `tests`
+    // namespace package (a helper's trial on click: `tests.__path__` had grimoire-run's own tests in it).
+    const p = project({
+      "tests/helpers.py": "",
+      "tests/http/test_ns.py": `import os, pkgutil, tests
+
+def test_the_tests_package_is_the_projects():
+    assert {os.path.realpath(p) for p in tests.__path__} == {os.path.realpath("tests")}
+    assert [m.name for m in pkgutil.iter_modules(tests.__path__)] == ["helpers"]
+`,
+    });
+    const plain = plainPytest(p, ["tests"]);
+    expect(Object.values(plain.outcomes)).toEqual(["passed"]);
+    for (const mode of EVERY_MODE) {
+      const result = await runCli([...mode], { cwd: p.root });
+      expect(result.code, said(mode, result)).toBe(0);
+    }
+  });
+
   it("runs a conftest whose pytest_collection_modifyitems assumes at least one item, in every mode", async () => {
     const p = project({
       "tests/conftest.py": "def pytest_collection_modifyitems(session, config, items):\n    first = max(items, key=lambda item: item.name)\n    items.remove(first)\n    items.insert(0, first)\n",

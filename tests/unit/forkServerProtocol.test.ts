@@ -2,7 +2,7 @@
  * The fork server's protocol on grimoire-run's side: the requests it builds and
  * the events it accepts are exactly what python/grimoire_run_protocol.json
  * allows, and its types say what that file says. The examples are shared with
- * the server's own checker (python/tests/test_protocol.py), so that both sides
+ * the server's own checker (tests/python/test_protocol.py), so that both sides
  * give the same answers.
  */
 import fs from "node:fs";
@@ -32,7 +32,7 @@ interface Examples {
   requests: { valid: unknown[]; invalid: Invalid[] };
   events: { valid: unknown[]; invalid: Invalid[] };
 }
-const EXAMPLES = JSON.parse(fs.readFileSync(fileURLToPath(new URL("../../python/tests/protocol_examples.json", import.meta.url)), "utf8")) as Examples;
+const EXAMPLES = JSON.parse(fs.readFileSync(fileURLToPath(new URL("../python/protocol_examples.json", import.meta.url)), "utf8")) as Examples;
 
 const label = (example: Invalid): string => (example.line ?? JSON.stringify(example.message) ?? "undefined").slice(0, 60);
 

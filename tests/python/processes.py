@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-PYTHON_DIR = Path(__file__).resolve().parent.parent
+# grimoire-run's Python modules: python/ at the repository's root, two folders up from here.
+PYTHON_DIR = Path(__file__).resolve().parents[2] / "python"
 
 
 def python_env(**changes):

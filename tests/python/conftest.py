@@ -1,4 +1,4 @@
-"""What the tests of grimoire-run's Python side share. Run them with `python3 -m pytest python/tests`."""
+"""What the tests of grimoire-run's Python side share. Run them with `python3 -m pytest tests/python`."""
 
 import os
 import sys
