@@ -40,8 +40,8 @@ import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
 import { historyFile, latestRun, readHistoryChecked, updateHistory, type History } from "./plan/history.js";
 import { planFiles } from "./plan/planFiles.js";
-import { planSplits } from "./plan/split.js";
-import { acrossFileNotices, grimoireForwardedArgs, groupNotice, planRun, plainTargets, refusedInParallel, sessionWideWarnings, type RunPlan } from "./plan/planRun.js";
+import { planSplits, whyNothingSplit } from "./plan/split.js";
+import { acrossFileNotices, grimoireForwardedArgs, groupNotice, planRun, plainTargets, refusedInParallel, sessionWideWarnings, slotCount, type RunPlan } from "./plan/planRun.js";
 import { readCachedFailures, readLastFailed, readNodeIds } from "./plan/pytestCache.js";
 import { toProjectPath } from "./projectPaths.js";
 import { launch } from "./process/launch.js";
@@ -115,7 +115,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (refused !== null) throw new UsageError(refused, PYTEST_ARGUMENTS_SEE);
 
     // 4. The plan: which files, in which batches, on how many workers (pure, but for the history read first).
-    const { history, historyRead, chosenFiles, plan, groups } = planTheRun(config, shape, listed);
+    const { history, historyRead, chosenFiles, plan, groups, notSplit } = planTheRun(config, shape, listed);
     const files = chosenFiles.files;
 
     // 5. The reporters, which only listen from here on, and what they are told before the first file.
@@ -139,7 +139,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     });
     const apart = groupNotice(config, groups);
     const unpacked = packedNothing(config, plan);
-    for (const message of [...(listing === null ? [] : acrossFileNotices(config, shape.given, listing, plan.maxFailedTests)), ...chosenFiles.notices, ...(apart === null ? [] : [apart]), ...(unpacked === null ? [] : [unpacked])]) events.emit({ type: "notice", message });
+    for (const message of [...(listing === null ? [] : acrossFileNotices(config, shape.given, listing, plan.maxFailedTests)), ...chosenFiles.notices, ...(apart === null ? [] : [apart]), ...(unpacked === null ? [] : [unpacked]), ...(notSplit === null ? [] : [notSplit])]) events.emit({ type: "notice", message });
     for (const message of [...(listing === null ? [] : sessionWideWarnings(config, listing)), ...(await startWarnings(config, start, historyRead))]) events.emit({ type: "warning", message });
     const reportOf = (exitCode: number, results: RunReport["files"]): RunReport => ({
       version: 1,
@@ -374,6 +374,7 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
   });
   // Files of one xdist_group never run at the same time: read from their sources, in a parallel run.
   const groups = config.mode === "parallel" ? knownGroups(config.root, chosenFiles.files.map((f) => f.path), history) : new Map<string, string[]>();
+  const unsplittableFiles = config.split ? unsplittable(config.root, config.noSplit, chosenFiles.files.map((f) => f.path)) : new Set<string>();
   const plan = planRun({
     config,
     files: chosenFiles.files,
@@ -383,10 +384,16 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
     listing,
     history,
     cpus: os.availableParallelism(),
-    unsplittable: config.split ? unsplittable(config.root, config.noSplit, chosenFiles.files.map((f) => f.path)) : new Set(),
+    unsplittable: unsplittableFiles,
     groups,
   });
-  return { history, historyRead: { problem, unreadable }, chosenFiles, plan, groups };
+  // --split auto that splits nothing says why, with --verbose (split = "auto" in pyproject.toml makes it every run's).
+  const splitTests = chosenFiles.files.filter((file) => file.kind === "tests");
+  const notSplit =
+    config.split && config.verbose && plan.parallel && !plan.batches.some((batch) => batch.part !== undefined)
+      ? whyNothingSplit(splitTests, history, { workers: slotCount(config, os.availableParallelism()), unsplittable: (path) => unsplittableFiles.has(path) })
+      : null;
+  return { history, historyRead: { problem, unreadable }, chosenFiles, plan, groups, notSplit };
 }
 
 /** What a run's tests ran under, besides the source, that can change their outcome: outcomes under other conditions are no flake (history). */

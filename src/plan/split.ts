@@ -22,6 +22,30 @@ export interface SplitOptions {
   unsplittable: (path: string) => boolean;
 }
 
+/**
+ * Why --split auto split no file of this run (planSplits returned none), for --verbose: one worker, no history yet,
+ * no file longer than its share, or the longest such file's reason to run whole.
+ */
+export function whyNothingSplit(files: readonly TestFile[], history: History, options: SplitOptions): string {
+  const seconds = (path: string): number => history.files[path]?.seconds ?? 0;
+  const tests = files.filter((file) => file.kind === "tests");
+  const total = tests.reduce((sum, file) => sum + seconds(file.path), 0);
+  const share = total / Math.max(1, options.workers);
+  const said = "--split auto split no file";
+  if (options.workers < 2) return `${said}: the run has one worker`;
+  if (share <= 0) return `${said}: history has no time for these files yet (the next run splits what this one shows to be long)`;
+  const longest = [...tests].sort((a, b) => seconds(b.path) - seconds(a.path))[0];
+  if (longest === undefined) return `${said}: no test file`;
+  const ofShare = `its share of the run is ${share.toFixed(1)} s (the files' ${total.toFixed(1)} s over ${options.workers} workers)`;
+  if (seconds(longest.path) <= share) return `${said}: none is longer than its share of the run: the longest, ${longest.path}, took ${seconds(longest.path).toFixed(1)} s; ${ofShare}`;
+  const whole = runsNodeIdsOnly(longest)
+    ? "it was named by node ids"
+    : options.unsplittable(longest.path)
+      ? "it is marked grimoire_serial or matches --no-split"
+      : "history knows fewer than two of its tests (its last run was its first, or was cut short)";
+  return `${said}: ${longest.path} took ${seconds(longest.path).toFixed(1)} s, more than its share (${ofShare}), but runs whole: ${whole}`;
+}
+
 /** The parts of one file: each a TestFile of its own (named tests, or the file minus them), with its place among the parts. */
 export interface SplitFile {
   path: string;

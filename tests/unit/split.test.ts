@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { combineParts } from "../../src/exec/results.js";
 import type { TestFile } from "../../src/model.js";
 import type { History } from "../../src/plan/history.js";
-import { partBatches, planSplits } from "../../src/plan/split.js";
+import { partBatches, planSplits, whyNothingSplit } from "../../src/plan/split.js";
 import { fileResult } from "../helpers/results.js";
 
 const file = (path: string, over: Partial<TestFile> = {}): TestFile => ({ path, named: null, folder: "tests", kind: "tests", ...over });
@@ -22,6 +22,29 @@ for (let i = 0; i < 4; i++) FLOW[`tests/flow.py::TestCart::test_${i}`] = 0.5;
 for (let i = 0; i < 8; i++) FLOW[`tests/flow.py::test_step_${i}[${i}]`] = 0.5;
 const past = history({ "tests/flow.py": { seconds: 8, tests: FLOW }, ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`tests/t${i}.py`, { seconds: 1 }])) });
 const files = [file("tests/flow.py"), ...Array.from({ length: 8 }, (_, i) => file(`tests/t${i}.py`))];
+
+describe("why --split auto split nothing (--verbose)", () => {
+  const never = (): boolean => false;
+
+  it("says the longest file was within its share, with the share worked out", () => {
+    expect(whyNothingSplit(files, past, { workers: 2, unsplittable: never })).toBe(
+      "--split auto split no file: none is longer than its share of the run: the longest, tests/flow.py, took 8.0 s; its share of the run is 8.0 s (the files' 16.0 s over 2 workers)",
+    );
+  });
+
+  it("says why a file longer than its share runs whole", () => {
+    expect(whyNothingSplit(files, past, { workers: 4, unsplittable: (p) => p === "tests/flow.py" })).toMatch(/tests\/flow.py took 8.0 s, more than its share .*, but runs whole: it is marked grimoire_serial or matches --no-split$/);
+    const untimed = history({ "tests/flow.py": { seconds: 8, tests: { "tests/flow.py::test_one": 8 } }, "tests/t0.py": { seconds: 1 } });
+    expect(whyNothingSplit([file("tests/flow.py"), file("tests/t0.py")], untimed, { workers: 2, unsplittable: never })).toMatch(/runs whole: history knows fewer than two of its tests/);
+    const byNodeIds = [file("tests/flow.py", { named: ["tests/flow.py::TestCart"], folder: null }), ...files.slice(1)];
+    expect(whyNothingSplit(byNodeIds, past, { workers: 4, unsplittable: never })).toMatch(/runs whole: it was named by node ids$/);
+  });
+
+  it("says when there is one worker, or no history yet", () => {
+    expect(whyNothingSplit(files, past, { workers: 1, unsplittable: never })).toBe("--split auto split no file: the run has one worker");
+    expect(whyNothingSplit(files, history({}), { workers: 2, unsplittable: never })).toMatch(/history has no time for these files yet/);
+  });
+});
 
 describe("splitting a file that dominates the run", () => {
   it("splits only what is longer than its share (total over workers), into parts of at most half a share, no more than workers", () => {
