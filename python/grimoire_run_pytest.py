@@ -297,7 +297,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 
 def pytest_cmdline_main(config):
-    """`--basetemp DIR` (in addopts or after --): each process of a parallel run gets DIR/<its log's name>.
+    """`--basetemp DIR` (in addopts or after --): each process of a parallel run gets DIR/<its folder name> (GRIMOIRE_BASETEMP_NAME: a hash of its log's name).
 
     pytest empties its basetemp when a session first asks for it, so processes
     running at once with one basetemp would delete each other's temporary files
@@ -375,7 +375,7 @@ def _basetemp_in_the_runs_folder(config):
     later, and a long file's folder went while it ran once its lock was off (a
     helper's trial with pytest-xdist's suite). Now the run has one numbered
     folder, as pytest-xdist's workers do under their controller's, and each
-    process its own under it (`pytest-N/<its log's name>`), made when first
+    process its own under it (`pytest-N/<GRIMOIRE_BASETEMP_NAME>`), made when first
     asked for. Not where the user gave --basetemp (the command-line option
     stays as pytest read it: unset).
     """

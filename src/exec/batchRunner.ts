@@ -14,7 +14,7 @@ import type { Batch } from "../model.js";
 import type { Launcher } from "../process/launch.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
 import type { BrowserConnection, BrowserServers } from "../browsers/browserServers.js";
-import { basetempName, isOwnJunitNote, logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
+import { BasetempNames, isOwnJunitNote, logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
@@ -83,6 +83,7 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
 
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
   let nextBatchId = 1;
+  const basetemps = new BasetempNames();
   const junitDir = path.join(settings.logDir, "junit");
   fs.mkdirSync(junitDir, { recursive: true });
 
@@ -126,7 +127,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const announce = !parallel && plain !== null && batch.paths.length === 0;
     // Only a file forked from the fork server could have been spared an import: its server could have done it.
     const importTimes = parallel && !pack && settings.importTally !== null && settings.forked();
-    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, stopNote, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? basetempName(name) : null, importTimes, mergedDurations: parallel && settings.durations != null }), ...lease?.env, ...browser?.env };
+    const env = { ...pytestEnv(settings, { ...placement, treeId, artifactsDir, logFile, recordsFile, stopNote, junitFile, onlyFile, subsetFile, coverageFile, announceCollected: announce, basetempName: parallel ? basetemps.name(name) : null, importTimes, mergedDurations: parallel && settings.durations != null }), ...lease?.env, ...browser?.env };
     const collected = (): void => {
       const records = readRecords(recordsFile, settings.root);
       // A file pytest could not collect (a module that does not import) is one of the run's files too; a folder whose conftest failed is not.

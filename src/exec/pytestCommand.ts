@@ -255,13 +255,35 @@ export function logName(paths: readonly string[], iteration: number, attempt: nu
   return `${base}${iteration > 1 ? `.i${iteration}` : ""}${attempt > 1 ? `.a${attempt}` : ""}`;
 }
 
+/** The digits of a hash a process's basetemp folder is named by, at least. */
+const BASETEMP_NAME_DIGITS = 8;
+
 /**
- * The folder name a process's basetemp gets (GRIMOIRE_BASETEMP_NAME), from its log name: letters, digits, `_`, `.` and
- * `-` only, so that a test matching its `tmp_path` as a regular expression (`pytest.warns(match=str(tmp_path))`) finds
- * it, as it finds plain pytest's. A pack's `+` made pydantic-settings' four such tests fail under --pack. A name that had
- * other characters ends with a hash of it, so that no two processes of a run share a folder.
+ * The folder names processes' basetemps get (GRIMOIRE_BASETEMP_NAME), one run's: eight hexadecimal digits of a hash of
+ * the process's log name, as long as pytest-xdist's `popen-gw0` or shorter. The log name itself (`tests_http_test_
+ * cart.py`, a pack's `pack-…+11`) made every tmp_path longer by the file's path: filelock's test binding a Unix socket
+ * in tmp_path was skipped ("AF_UNIX path too long", Linux allows 107 bytes, macOS 103) where plain pytest and xdist run
+ * it (a helper's trial). Hexadecimal digits only: a test matching its tmp_path as a regular expression finds it (a
+ * pack's `+` once failed pydantic-settings' tests). The same log name gets the same folder, run after run; two log
+ * names of one run whose digits meet get more of them.
  */
-export function basetempName(name: string): string {
-  const plain = name.replace(/[^A-Za-z0-9_.-]/g, "_");
-  return plain === name ? plain : `${plain}-${createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
+export class BasetempNames {
+  private readonly owners = new Map<string, string>();
+
+  /** `fewest`: the digits a name has at least (fewer only in the tests, to make two names meet). */
+  constructor(private readonly fewest = BASETEMP_NAME_DIGITS) {}
+
+  name(logName: string): string {
+    const digits = createHash("sha256").update(logName).digest("hex");
+    for (let length = this.fewest; length < digits.length; length += 2) {
+      const name = digits.slice(0, length);
+      const owner = this.owners.get(name);
+      if (owner === undefined || owner === logName) {
+        this.owners.set(name, logName);
+        return name;
+      }
+    }
+    return digits;
+  }
 }
+

@@ -210,8 +210,26 @@ def pytest_unconfigure(config):
     const result = await runCli(["--parallel", "-n", "3"], { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const folders = [...result.stdout.matchAll(/TMP (\S+)/g)].map((m) => path.relative(p.root, m[1] as string)).sort();
-    expect(folders).toEqual(["tests_e2e_test_c.py", "tests_http_test_a.py", "tests_http_test_b.py"].map((name) => path.join("scratch", name, "test_writes0")));
+    // A folder each, named by eight hexadecimal digits (no longer than pytest-xdist's popen-gw0), under the one given.
+    expect(folders).toHaveLength(3);
+    expect(new Set(folders).size).toBe(3);
+    for (const folder of folders) expect(folder).toMatch(new RegExp(`^scratch\\${path.sep}[0-9a-f]{8}\\${path.sep}test_writes0$`));
     expect(folders.every((folder) => fs.existsSync(path.join(p.root, folder, "mine.txt")))).toBe(true);
+  });
+
+  it("lengthens a test's tmp_path by no more than pytest-xdist does: a Unix socket bound in it fits where plain pytest's fits", async () => {
+    // Linux allows 107 bytes for a socket's path. A folder named after the file (tests_http_test_…py) made filelock's
+    // socket test skip itself where plain pytest and xdist run it (a helper's trial).
+    const test = "import socket\n\ndef test_binds_a_socket(tmp_path):\n    with socket.socket(socket.AF_UNIX) as s:\n        s.bind(str(tmp_path / 's.sock'))\n";
+    const p = project({ "tests/http/test_a_rather_long_file_name_for_a_unix_socket.py": test });
+    const tail = `/pytest-of-${os.userInfo().username}/pytest-0/test_binds_a_socket0/s.sock`;
+    // A TMPDIR that puts plain pytest's socket at 95 bytes: 12 to spare, more than pytest-xdist's popen-gw0/ takes.
+    const temp = path.join(p.root, "t".padEnd(Math.max(1, 95 - tail.length - p.root.length - 1), "t"));
+    fs.mkdirSync(temp);
+    expect(Buffer.byteLength(temp + tail)).toBe(95);
+    const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: testEnv({ TMPDIR: temp }) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^PASS\s+tests\/http\/test_a_rather_long_file_name_for_a_unix_socket\.py.*\(1 passed\)$/m);
   });
 
   it("gives every file's process pytest-randomly's one seed for the run, as pytest-xdist gives its workers the controller's", async () => {
@@ -237,15 +255,16 @@ def pytest_unconfigure(config):
   it("keeps every file's tmp_path in one numbered folder of the run's, as one plain session keeps its tests', with pytest's retention policy", async () => {
     // A session per file made a numbered folder per file, and pytest keeps the last three sessions': a failed test's
     // folder was gone three files later, and a long file lost its own while it ran (a helper's trial).
-    const writes = (ok: boolean): string => `def test_writes(tmp_path):\n    (tmp_path / 'mine.txt').write_text('x')\n    assert ${ok ? "True" : "False"}\n`;
+    const writes = (ok: boolean): string => `def test_writes(tmp_path):\n    (tmp_path / 'mine.txt').write_text(__file__)\n    assert ${ok ? "True" : "False"}\n`;
     const files: Record<string, string> = { "tests/http/test_fails.py": writes(false) };
     for (const n of [1, 2, 3, 4, 5]) files[`tests/http/test_ok${n}.py`] = writes(true);
     const p = project(files);
     const temp = path.join(p.root, "temp");
     fs.mkdirSync(temp);
     const numbered = (): string[] => fs.readdirSync(path.join(temp, `pytest-of-${os.userInfo().username}`)).filter((name) => /^pytest-\d+$/.test(name));
-    const names = (folder: string): string[] => fs.readdirSync(folder).sort();
-    const fileFolders = ["tests_http_test_fails.py", ...[1, 2, 3, 4, 5].map((n) => `tests_http_test_ok${n}.py`)];
+    // Each process's folder, by the test file that wrote into it.
+    const names = (folder: string): string[] => fs.readdirSync(folder).map((name) => path.relative(p.root, fs.readFileSync(path.join(folder, name, "test_writes0", "mine.txt"), "utf8"))).sort();
+    const fileFolders = ["tests/http/test_fails.py", ...[1, 2, 3, 4, 5].map((n) => `tests/http/test_ok${n}.py`)];
 
     const run = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: testEnv({ TMPDIR: temp }) });
     expect(run.code, run.stdout + run.stderr).toBe(1);
@@ -253,7 +272,7 @@ def pytest_unconfigure(config):
     const runFolder = path.join(temp, `pytest-of-${os.userInfo().username}`, numbered()[0] as string);
     // Each file's own folder, its test's in it, the lock that kept other sessions off it taken off with the run.
     expect(names(runFolder)).toEqual(fileFolders);
-    expect(fileFolders.every((name) => fs.existsSync(path.join(runFolder, name, "test_writes0", "mine.txt")))).toBe(true);
+    expect(fs.readdirSync(runFolder).every((name) => /^[0-9a-f]{8}$/.test(name))).toBe(true);
 
     // tmp_path_retention_policy = failed: what passed leaves nothing, the failed test's folder stays.
     p.write("pytest.ini", "[pytest]\ntmp_path_retention_policy = failed\n");
@@ -261,7 +280,7 @@ def pytest_unconfigure(config):
     expect(failedOnly.code, failedOnly.stdout + failedOnly.stderr).toBe(1);
     expect(numbered()).toHaveLength(2);
     const newest = numbered().sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)))[1] as string;
-    expect(names(path.join(temp, `pytest-of-${os.userInfo().username}`, newest))).toEqual(["tests_http_test_fails.py"]);
+    expect(names(path.join(temp, `pytest-of-${os.userInfo().username}`, newest))).toEqual(["tests/http/test_fails.py"]);
 
     // tmp_path_retention_policy = none: the folders last while the run does (pytest removes an unlocked one as the
     // session that chose the files exits), and nothing is left, of this run or the others.

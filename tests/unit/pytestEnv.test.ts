@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { basetempName, logName, pytestEnv, type EnvSettings, type ProcessPlace } from "../../src/exec/pytestCommand.js";
+import { BasetempNames, logName, pytestEnv, type EnvSettings, type ProcessPlace } from "../../src/exec/pytestCommand.js";
 
 const place: ProcessPlace = {
   slot: 1,
@@ -44,11 +45,34 @@ describe("a pytest process's environment", () => {
 });
 
 describe("a process's basetemp folder name", () => {
-  it("is its log name where that is plain, and otherwise plain characters with a hash of the name", () => {
-    expect(basetempName("tests_http_test_cart.py.part2")).toBe("tests_http_test_cart.py.part2");
-    const pack = basetempName(logName(["tests/http/test_a.py", "tests/http/test_b.py"], 1, 1));
-    expect(pack).toMatch(/^pack-tests_http_test_a\.py_1-[0-9a-f]{8}$/);
-    // Two names that differ only in what is replaced keep folders of their own.
-    expect(basetempName("tests_a+b.py")).not.toBe(basetempName("tests_a(b.py"));
+  it("is eight hexadecimal digits, no longer than pytest-xdist's popen-gw0, the same for the same log name", () => {
+    const names = new BasetempNames();
+    const cart = names.name("tests_http_test_cart.py.part2");
+    expect(cart).toMatch(/^[0-9a-f]{8}$/);
+    expect(names.name("tests_http_test_cart.py.part2")).toBe(cart);
+    expect(new BasetempNames().name("tests_http_test_cart.py.part2")).toBe(cart);
+    // A pack's log name (its `+`) gives plain digits too, which a test matching its tmp_path as a regular expression finds.
+    expect(names.name(logName(["tests/http/test_a.py", "tests/http/test_b.py"], 1, 1))).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it("gives two log names of one run folders of their own even where their first digits meet", () => {
+    const names = new BasetempNames();
+    // Two names whose hashes share their first eight digits, found by search: the second gets more digits.
+    const byPrefix = new Map<string, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; pair === null; i++) {
+      const name = `tests_http_test_${i}.py`;
+      const prefix = createHash("sha256").update(name).digest("hex").slice(0, 4);
+      const other = byPrefix.get(prefix);
+      if (other !== undefined) pair = [other, name];
+      byPrefix.set(prefix, name);
+    }
+    const short = new BasetempNames(4);
+    const first = short.name(pair[0]);
+    const second = short.name(pair[1]);
+    expect(first).toHaveLength(4);
+    expect(second).not.toBe(first);
+    expect(second.startsWith(first)).toBe(true);
+    expect(names.name(pair[0])).not.toBe(names.name(pair[1]));
   });
 });
