@@ -388,10 +388,9 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
     groups,
   });
   // --split auto that splits nothing says why, with --verbose (split = "auto" in pyproject.toml makes it every run's).
-  const splitTests = chosenFiles.files.filter((file) => file.kind === "tests");
   const notSplit =
     config.split && config.verbose && plan.parallel && !plan.batches.some((batch) => batch.part !== undefined)
-      ? whyNothingSplit(splitTests, history, { workers: slotCount(config, os.availableParallelism()), unsplittable: (path) => unsplittableFiles.has(path) })
+      ? whyNothingSplit(chosenFiles.files, history, { workers: slotCount(config, os.availableParallelism()), unsplittable: (path) => unsplittableFiles.has(path) })
       : null;
   return { history, historyRead: { problem, unreadable }, chosenFiles, plan, groups, notSplit };
 }
@@ -488,7 +487,7 @@ function forkingEnded(unsafe: string): string {
   return `the fork server forks no more files (${unsafe}): each file starts afresh`;
 }
 
-/** What the run says about --preload: modules the fork server refused, or a preload with no fork server to take it. */
+/** What the run says about --preload: what it imported (--verbose), modules the fork server refused, one whose import read what the conftests then set, or a preload with no fork server to take it. */
 function preloadWarnings(config: RunConfig, server: Started["server"], listing: Listing | null): RunEvent[] {
   if (server instanceof ForkServer) {
     const imported: RunEvent[] = config.verbose && server.preloaded.modules.length > 0 ? [{ type: "notice", message: `imported once for every file (--preload): ${server.preloaded.modules.join(", ")}` }] : [];

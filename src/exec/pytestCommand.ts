@@ -286,4 +286,3 @@ export class BasetempNames {
     return digits;
   }
 }
-
