@@ -9,9 +9,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { writeTextFile } from "../atomicWrite.js";
+import { writeJsonFile, writeTextFile } from "../atomicWrite.js";
+import { STATE_DIR } from "../defaults.js";
 import type { FileResult } from "../model.js";
 import { toProjectPath } from "../projectPaths.js";
+import { stateDir } from "../stateDir.js";
 
 export type LastFailed = Record<string, boolean>;
 
@@ -74,13 +76,52 @@ export function readCachedFailures(cacheDir: string, root: string, rootdir: stri
   } catch {
     // pytest never wrote it
   }
-  // grimoire-run writes it at the end of its own runs, as its history: the same moment, give or take its writes.
-  const newerThanHistory = written !== null && (historyRun === null || written > historyRun + SAME_RUN_MS);
-  return { byFile, newerThanHistory };
+  return { byFile, newerThanHistory: written !== null && writtenSince(root, cacheDir, written, historyRun) };
+}
+
+/**
+ * Whether pytest's memory, last written at `written` (ms), was written by someone else since grimoire-run's last run: by
+ * the note of grimoire-run's own last write of it, where there is one for this cache (anything else wrote it: a plain
+ * pytest run, a serial grimoire-run's own pytest); else by the time, after the history's last run. The time alone took
+ * a plain pytest run within seconds of grimoire-run's end for grimoire-run's own write (a helper's trial: `--last-
+ * failed` reran the test the plain run had seen pass).
+ */
+function writtenSince(root: string, cacheDir: string, written: number, historyRun: number | null): boolean {
+  const own = readOwnWrite(root);
+  if (own !== null && own.file === lastFailedFile(cacheDir)) return written !== own.mtimeMs;
+  return historyRun === null || written > historyRun + SAME_RUN_MS;
 }
 
 /** How far apart grimoire-run's writes of its history and of pytest's memory at the end of one run can be. */
 const SAME_RUN_MS = 5_000;
+
+/** grimoire-run's note of its own last write of pytest's memory of failures: which file, and its modification time then. */
+interface OwnWrite {
+  file: string;
+  mtimeMs: number;
+}
+
+function ownWriteFile(root: string): string {
+  return path.join(root, STATE_DIR, OWN_WRITE_FILE);
+}
+
+const OWN_WRITE_FILE = "lastfailed-written.json";
+
+function readOwnWrite(root: string): OwnWrite | null {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(ownWriteFile(root), "utf8")) as Partial<OwnWrite>;
+    return typeof parsed.file === "string" && typeof parsed.mtimeMs === "number" ? { file: parsed.file, mtimeMs: parsed.mtimeMs } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Notes grimoire-run's write of pytest's memory of failures (just made), by which a later write is known to be someone else's. */
+export function noteOwnWrite(root: string, cacheDir: string): void {
+  const file = lastFailedFile(cacheDir);
+  stateDir(root);
+  writeJsonFile(ownWriteFile(root), { file, mtimeMs: fs.statSync(file).mtimeMs } satisfies OwnWrite);
+}
 
 /** Writes pytest's file the way pytest writes it (sorted, indented by two). */
 export function writeLastFailed(cacheDir: string, value: LastFailed): void {

@@ -14,7 +14,7 @@ import { EXIT, exitCodeOf } from "../exitCode.js";
 import { isFailure, type CoverageResult, type CoverageSettings, type FileResult, type RunReport } from "../model.js";
 import { flakyFiles } from "../plan/flakes.js";
 import { historyFile, recordRun, updateHistory, type History } from "../plan/history.js";
-import { readLastFailed, updateLastFailed, updateNodeIds, writeLastFailed, writeNodeIds } from "../plan/pytestCache.js";
+import { noteOwnWrite, readLastFailed, updateLastFailed, updateNodeIds, writeLastFailed, writeNodeIds } from "../plan/pytestCache.js";
 import { compareCodeUnits } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
 import { writeReportFiles } from "../report/reportFiles.js";
@@ -85,7 +85,7 @@ export async function finishRun(run: Finish): Promise<number> {
     ...(coverage === null ? {} : { coverage }),
   };
   writeReportFiles(report, await reportOutputs(config, run.logDir, report));
-  if (run.lastFailed !== null) keepLastFailed(run.lastFailed, report, events);
+  if (run.lastFailed !== null) keepLastFailed(config.root, run.lastFailed, report, events);
   events.emit({ type: "run-finish", report, stopped: outcome.stopped, haltedAfterIteration: outcome.haltedAfterIteration });
   if (session.failure !== null) throw session.failure;
   return exitCode;
@@ -159,9 +159,10 @@ async function rememberRun(config: RunConfig, before: History, results: readonly
 }
 
 /** pytest's last-failed memory and seen node ids, made whole again after the per-file processes each wrote their own. */
-function keepLastFailed({ cacheDir, before, nodeIds }: NonNullable<Finish["lastFailed"]>, report: RunReport, events: RunEvents): void {
+function keepLastFailed(root: string, { cacheDir, before, nodeIds }: NonNullable<Finish["lastFailed"]>, report: RunReport, events: RunEvents): void {
   try {
     writeLastFailed(cacheDir, updateLastFailed(before, report.files));
+    noteOwnWrite(root, cacheDir);
     writeNodeIds(cacheDir, updateNodeIds(nodeIds, report.files));
   } catch (error) {
     events.emit({ type: "warning", message: `could not update pytest's cache (last failed, node ids) in ${cacheDir}: ${(error as Error).message}` });

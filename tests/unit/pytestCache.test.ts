@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { lastFailedFile, readCachedFailures, updateLastFailed, updateNodeIds, writeLastFailed } from "../../src/plan/pytestCache.js";
+import { lastFailedFile, noteOwnWrite, readCachedFailures, updateLastFailed, updateNodeIds, writeLastFailed } from "../../src/plan/pytestCache.js";
 import { fileResult } from "../helpers/results.js";
 import { temporaryProjects } from "../helpers/project.js";
 
@@ -56,5 +56,25 @@ describe("pytest's memory read for --last-failed", () => {
     expect(readCachedFailures(cacheDir, root, path.join(root, "app"), written - 1_000).newerThanHistory).toBe(false);
     expect(readCachedFailures(cacheDir, root, path.join(root, "app"), null).newerThanHistory).toBe(true);
     expect(readCachedFailures(path.join(root, "none"), root, root, null)).toEqual({ byFile: new Map(), newerThanHistory: false });
+  });
+
+  it("knows its own last write from any other by the note it keeps, however soon after the other came (a plain pytest run a second later)", () => {
+    const { root } = project({ "pytest.ini": "[pytest]\n" });
+    const cacheDir = path.join(root, ".pytest_cache");
+    writeLastFailed(cacheDir, { "tests/test_a.py::test_x": true });
+    noteOwnWrite(root, cacheDir);
+    const ours = fs.statSync(lastFailedFile(cacheDir)).mtimeMs;
+    // The history's run recorded at the same moment: grimoire-run's own write.
+    expect(readCachedFailures(cacheDir, root, root, ours).newerThanHistory).toBe(false);
+    // A plain pytest run a moment later, everything passing: its memory is the latest, within the old 5 s as well.
+    writeLastFailed(cacheDir, {});
+    const theirs = ours + 1_000;
+    fs.utimesSync(lastFailedFile(cacheDir), theirs / 1000, theirs / 1000);
+    expect(readCachedFailures(cacheDir, root, root, ours).newerThanHistory).toBe(true);
+    // A note of another cache says nothing of this one: the time decides.
+    const other = path.join(root, "other", ".pytest_cache");
+    writeLastFailed(other, {});
+    noteOwnWrite(root, other);
+    expect(readCachedFailures(cacheDir, root, root, ours).newerThanHistory).toBe(false);
   });
 });
