@@ -139,10 +139,12 @@ def _interrupt(signum, frame):
     if capture is not None:
         capture.suspend_global_capture(in_=False)
     where = "".join(_stopped_frames(frame))
-    # pytest may be half-way through a progress line; the report starts on a line of its own.
-    sys.stderr.write(f"\ngrimoire-run stopped this test here:\n{where}")
-    sys.stderr.flush()
     recorder = _config.pluginmanager.get_plugin("grimoire-recorder") if _config is not None else None
+    # No test running (a module importing while pytest collects, a fixture between tests): said so, not "this test".
+    what = "this test" if recorder is None or getattr(recorder, "running", None) is not None else "pytest, outside any test (collecting, or between tests),"
+    # pytest may be half-way through a progress line; the report starts on a line of its own.
+    sys.stderr.write(f"\ngrimoire-run stopped {what} here:\n{where}")
+    sys.stderr.flush()
     if recorder is not None:
         recorder.note_stopped()
     raise KeyboardInterrupt(f"stopped by grimoire-run (signal {signum})")

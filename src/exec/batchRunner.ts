@@ -287,7 +287,7 @@ function filesIn(folder: string, limit: number): string[] {
 }
 
 /** What the plugin says where it stopped a test (python/grimoire_run_pytest.py's _interrupt), from the end of the log. */
-const STOPPED_HERE = "grimoire-run stopped this test here:";
+const STOPPED_HERE = /^grimoire-run stopped (this test|pytest, outside any test .*,) here:$/;
 /** How much of a log's end is read for it: the block is printed as the process is stopped, its shutdown's output after it. */
 const STOPPED_HERE_READ_BYTES = 256 * 1024;
 const STOPPED_HERE_LINES = 15;
@@ -310,6 +310,6 @@ export function stoppedHere(logFile: string): string[] | null {
     return null;
   }
   const lines = text.split("\n");
-  const at = lines.lastIndexOf(STOPPED_HERE);
+  const at = lines.findLastIndex((line) => STOPPED_HERE.test(line));
   return at < 0 ? null : lines.slice(at, at + STOPPED_HERE_LINES).filter((line) => line.trim() !== "");
 }

@@ -559,7 +559,9 @@ def test_sigterm_while_a_module_imports_stops_it_without_a_warning_blaming_the_p
     finally:
         process.kill()
     assert process.returncode == pytest.ExitCode.INTERRUPTED, stdout + stderr
-    assert "test_slow_import.py" in stderr[stderr.index("grimoire-run stopped this test here:") :]
+    # No test was running: the stop says so, where it was.
+    assert "grimoire-run stopped this test here:" not in stderr
+    assert "test_slow_import.py" in stderr[stderr.index("grimoire-run stopped pytest, outside any test (collecting, or between tests), here:") :]
     assert "stopped by grimoire-run (signal 15)" in stdout
     assert "PluggyTeardownRaisedWarning" not in stdout + stderr
 
