@@ -92,7 +92,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   };
 
   const resultLine = (result: FileResult, willRetry: boolean): string => {
-    const counts = result.tests === null ? "" : `  ${describeCounts(result.tests)}`;
+    // A file stopped before any test of it ended has nothing to count: no "(0 passed)" after its CANCEL.
+    const nothingRan = result.status === "cancelled" && result.tests !== null && COUNT_KEYS.every((key) => (result.tests?.[key] ?? 0) === 0);
+    const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests)}`;
     const attempt = result.attempt > 1 ? `  (attempt ${result.attempt})` : "";
     const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts]`);
     const inIteration = load !== null ? `  [iteration ${result.iteration}]` : "";

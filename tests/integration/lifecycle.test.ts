@@ -89,6 +89,8 @@ describe("--fail-fast at a failing test", () => {
     const report = readReport(p, "r.json");
     expect(Object.fromEntries(report.files.map((f) => [f.path, f.status]))).toEqual({ "tests/http/test_a.py": "failed", "tests/http/test_b.py": "cancelled" });
     expect(report.files.find((f) => f.path === "tests/http/test_a.py")?.tests).toMatchObject({ passed: 0, failed: 1 });
+    // test_b was stopped in its one test: nothing of it to count, and no "(0 passed)" to say so.
+    expect(result.stdout).toMatch(/^CANCEL +tests\/http\/test_b\.py +[\d.]+s$/m);
     expect(processesIn(p.root)).toEqual([]);
   });
 });
