@@ -27,7 +27,7 @@ import { OwnBrowserTally } from "./browsers/ownBrowsers.js";
 import { DurationsTally } from "./report/durations.js";
 import { sharedMypyResults } from "./run/mypyPlan.js";
 import { outsideScopeNotice, testFilesOutsideScope } from "./discovery/outsideScope.js";
-import { ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
+import { byPackage, ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { longFileHint } from "./exec/longFile.js";
 import { notPreloading, notPreloadingAll, preloadsBeforeConftests, readRefusedPreloads, rememberRefusedPreloads } from "./exec/preloadRefusals.js";
@@ -472,7 +472,7 @@ function followPreloads(config: RunConfig, server: Started["server"], autoPreloa
       follower.refused(outcome.refused.map((refusal) => refusal.module));
       if (outcome.unsafe !== null) events.emit({ type: "notice", message: forkingEnded(outcome.unsafe) });
       if (!config.verbose) return;
-      if (outcome.modules.length > 0) events.emit({ type: "notice", message: `imported once for the files forked from now on (preloaded packages' modules, and installed packages, as the files import them): ${outcome.modules.join(", ")}` });
+      if (outcome.modules.length > 0) events.emit({ type: "notice", message: `imported once for the files forked from now on (preloaded packages' modules, and installed packages, as the files import them): ${byPackage(outcome.modules)}` });
       for (const message of notPreloadingAll(outcome.refused)) events.emit({ type: "notice", message });
     });
     // A follow-up that failed spares the files nothing, and costs them nothing either: each imports what it needs.

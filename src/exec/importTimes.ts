@@ -67,6 +67,20 @@ export class ImportTally {
   }
 }
 
+/**
+ * Modules named by package, for a notice: a package with one module among them by that module's name, one with more by
+ * its name and how many (`cryptography (48 modules)`), in the order their first module came. A follow-up preload can
+ * bring hundreds of a package's modules in one request (trio's suite: every cryptography, pylint and astroid module).
+ */
+export function byPackage(modules: readonly string[]): string {
+  const packages = new Map<string, string[]>();
+  for (const name of modules) {
+    const top = topLevel(name);
+    packages.set(top, [...(packages.get(top) ?? []), name]);
+  }
+  return [...packages].map(([top, names]) => (names.length === 1 ? (names[0] ?? top) : `${top} (${names.length} modules)`)).join(", ");
+}
+
 /** The notice that names them, or null when none is worth it. */
 export function preloadHint(costly: readonly CostlyImport[]): string | null {
   if (costly.length === 0) return null;

@@ -3,7 +3,7 @@
  * are worth naming with --preload. Plain data in and out.
  */
 import { describe, expect, it } from "vitest";
-import { ImportTally, PreloadFollower, preloadHint } from "../../src/exec/importTimes.js";
+import { byPackage, ImportTally, PreloadFollower, preloadHint } from "../../src/exec/importTimes.js";
 import { parseRecords, type PackageImport } from "../../src/exec/testRecords.js";
 
 const imports = (entries: Record<string, [number, PackageImport["kind"]]>): Map<string, PackageImport> =>
@@ -133,6 +133,14 @@ describe("installed packages learned from the files (auto-preload)", () => {
     expect(tally.costly().map((entry) => entry.name)).toEqual(["pydantic"]);
     tally.leaveOut("pydantic");
     expect(tally.costly()).toEqual([]);
+  });
+});
+
+describe("modules named in a notice", () => {
+  it("names a package's one module by itself, and a package with more by its name and how many, in the order they came", () => {
+    const modules = ["rich.console", "cryptography.x509", "cryptography.hazmat.primitives", "astroid", "cryptography.fernet", "astroid.nodes"];
+    expect(byPackage(modules)).toBe("rich.console, cryptography (3 modules), astroid (2 modules)");
+    expect(byPackage([])).toBe("");
   });
 });
 
