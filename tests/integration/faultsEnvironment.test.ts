@@ -274,7 +274,9 @@ describe("two runs at once in one project", () => {
       ["tests/http/test_a.py", 2],
       ["tests/http/test_b.py", 2],
     ]);
-    // No half-written history or other leftover: only what a run keeps (the bytecode cache where PYTHONDONTWRITEBYTECODE is set).
-    expect(fs.readdirSync(path.join(p.root, ".grimoire")).filter((name) => name !== "pycache").sort()).toEqual([".gitignore", "history.json", "logs"]);
+    // No half-written history or other leftover: only what a run keeps (the bytecode cache where PYTHONDONTWRITEBYTECODE
+    // is set; the note of its own write of pytest's memory of failures, for --last-failed).
+    expect(fs.readdirSync(path.join(p.root, ".grimoire")).filter((name) => name !== "pycache").sort()).toEqual([".gitignore", "history.json", "lastfailed-written.json", "logs"]);
+    expect(JSON.parse(p.read(".grimoire/lastfailed-written.json"))).toMatchObject({ file: path.join(p.root, ".pytest_cache", "v", "cache", "lastfailed") });
   });
 });
