@@ -100,9 +100,10 @@ def _watched_import(name, per_file):
     _read.clear()
     # pytest (8.2 on) names itself in the environment while its main() runs, where a plain run's conftests import what
     # is preloaded here: a library that asks for it at import finds it, as it would there.
-    version_set = "PYTEST_VERSION" not in environ and _pytest_version() is not None
+    version = None if "PYTEST_VERSION" in environ else _pytest_version()
+    version_set = version is not None
     if version_set:
-        environ._data[environ.encodekey("PYTEST_VERSION")] = environ.encodevalue(_pytest_version())
+        environ._data[environ.encodekey("PYTEST_VERSION")] = environ.encodevalue(version)
     own_class = type(environ)
     environ.__class__ = _WatchedEnviron
     try:
@@ -118,7 +119,8 @@ def _watched_import(name, per_file):
             environ._data.pop(environ.encodekey("PYTEST_VERSION"), None)
         for key, value in hidden.items():
             environ._data.setdefault(key, value)
-    names = [key for key in _read if key is not _WHOLE_ENVIRONMENT and isinstance(key, str)]
+    # Names only (a module may ask with bytes, which os.environ then refuses): _WHOLE_ENVIRONMENT is said as "*".
+    names = [key for key in _read if isinstance(key, str)]
     read = sorted(key for key in names if _per_file(key, per_file))
     # Variables a plain run's environment may hold too, which a copy of the whole environment taken here would lack.
     unseen = [entry for entry in per_file if not entry.startswith(_OWN_PREFIX)] if _WHOLE_ENVIRONMENT in _read else []

@@ -12,8 +12,10 @@ export interface ProcessOutcome extends Omit<ProcessReport, "leftovers" | "liste
   records: ProcessRecords | null;
 }
 
-/** pytest's documented exit codes, in words for the summary. */
+/** Exit code 1 in words; a failed file of a shared process says it too. */
 const TESTS_FAILED = "tests failed";
+
+/** pytest's documented exit codes, in words for the summary. */
 const PYTEST_EXIT_REASONS: Record<number, string> = {
   1: TESTS_FAILED,
   2: "pytest was interrupted (exit code 2: an error while collecting tests, a KeyboardInterrupt in a test, or pytest.exit)",

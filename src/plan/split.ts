@@ -22,15 +22,20 @@ export interface SplitOptions {
   unsplittable: (path: string) => boolean;
 }
 
+/** Each file's seconds by history, the files' total, and a worker's share of it: what a file longer than its share is. */
+function shareOfRun(files: readonly TestFile[], history: History, workers: number): { seconds: (path: string) => number; total: number; share: number } {
+  const seconds = (path: string): number => history.files[path]?.seconds ?? 0;
+  const total = files.reduce((sum, file) => sum + seconds(file.path), 0);
+  return { seconds, total, share: total / Math.max(1, workers) };
+}
+
 /**
  * Why --split auto split no file of this run (planSplits returned none), for --verbose: one worker, no history yet,
  * no file longer than its share, or the longest such file's reason to run whole.
  */
 export function whyNothingSplit(files: readonly TestFile[], history: History, options: SplitOptions): string {
-  const seconds = (path: string): number => history.files[path]?.seconds ?? 0;
   const tests = files.filter((file) => file.kind === "tests");
-  const total = tests.reduce((sum, file) => sum + seconds(file.path), 0);
-  const share = total / Math.max(1, options.workers);
+  const { seconds, total, share } = shareOfRun(tests, history, options.workers);
   const said = "--split auto split no file";
   if (options.workers < 2) return `${said}: the run has one worker`;
   if (share <= 0) return `${said}: history has no time for these files yet (the next run splits what this one shows to be long)`;
@@ -63,9 +68,7 @@ export function mayBeSplit(file: TestFile, unsplittable: (path: string) => boole
 
 /** The files worth splitting, and how; a file not returned runs whole. */
 export function planSplits(files: readonly TestFile[], history: History, options: SplitOptions): Map<string, SplitFile> {
-  const seconds = (path: string): number => history.files[path]?.seconds ?? 0;
-  const total = files.reduce((sum, file) => sum + seconds(file.path), 0);
-  const share = total / Math.max(1, options.workers);
+  const { seconds, share } = shareOfRun(files, history, options.workers);
   const splits = new Map<string, SplitFile>();
   if (options.workers < 2 || share <= 0) return splits;
   for (const file of files) {
