@@ -7,7 +7,7 @@ import { failedOnItsOwn, finalResults, type FileResult, type FileStatus } from "
 
 export interface FileLoadStats {
   path: string;
-  /** Iterations in which the file ran (its last attempt counted once). */
+  /** Iterations in which the file ran (its last attempt counted once); a run cancelled before it started is none. */
   runs: number;
   passed: number;
   failed: number;
@@ -16,9 +16,10 @@ export interface FileLoadStats {
   failedIterations: number[];
   /** Passed somewhere and failed somewhere: across iterations, or within one through retries. */
   flaky: boolean;
-  p50Seconds: number;
-  p95Seconds: number;
-  maxSeconds: number;
+  /** Of every execution's duration; null when none of the file's executions started. */
+  p50Seconds: number | null;
+  p95Seconds: number | null;
+  maxSeconds: number | null;
 }
 
 export interface LoadStats {
@@ -63,15 +64,15 @@ export function loadStats(results: readonly FileResult[], wallSeconds: number): 
     const passed = own.filter((r) => PASSING.has(r.status)).length;
     return {
       path,
-      runs: own.length,
+      runs: own.filter((r) => r.log !== null).length,
       passed,
       failed: own.filter((r) => failedOnItsOwn(r.status)).length,
       cancelled: own.filter((r) => r.status === "cancelled").length,
       failedIterations,
       flaky: passed > 0 && failedIterations.length > 0,
-      p50Seconds: durations.length > 0 ? percentile(durations, 50) : 0,
-      p95Seconds: durations.length > 0 ? percentile(durations, 95) : 0,
-      maxSeconds: durations.length > 0 ? Math.max(...durations) : 0,
+      p50Seconds: durations.length > 0 ? percentile(durations, 50) : null,
+      p95Seconds: durations.length > 0 ? percentile(durations, 95) : null,
+      maxSeconds: durations.length > 0 ? Math.max(...durations) : null,
     };
   });
 

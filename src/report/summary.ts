@@ -134,7 +134,7 @@ function describeLoad(report: RunReport, colours: Palette): string[] {
     const flaky = file.flaky ? colours.yellow(`  FLAKY: failed in iteration ${file.failedIterations.join(", ")}`) : file.failedIterations.length > 0 ? colours.red(`  failed in iteration ${file.failedIterations.join(", ")}`) : "";
     const name = file.path.length > 44 ? `…${file.path.slice(-43)}` : file.path.padEnd(44);
     lines.push(
-      `${name} ${String(file.runs).padStart(5)} ${String(file.passed).padStart(5)} ${String(file.failed).padStart(5)}   ${formatSeconds(file.p50Seconds).padStart(6)} ${formatSeconds(file.p95Seconds).padStart(6)} ${formatSeconds(file.maxSeconds).padStart(6)}${flaky}`,
+      `${name} ${String(file.runs).padStart(5)} ${String(file.passed).padStart(5)} ${String(file.failed).padStart(5)}   ${[file.p50Seconds, file.p95Seconds, file.maxSeconds].map((seconds) => (seconds === null ? "-" : formatSeconds(seconds)).padStart(6)).join(" ")}${flaky}`,
     );
   }
   return lines;

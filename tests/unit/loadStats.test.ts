@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { FileResult, FileStatus } from "../../src/model.js";
 import { loadStats, percentile } from "../../src/report/loadStats.js";
+import { palette } from "../../src/report/style.js";
+import { formatSummary } from "../../src/report/summary.js";
+import type { RunReport } from "../../src/model.js";
 import { fileResult } from "../helpers/results.js";
 
-function run(path: string, iteration: number, status: FileStatus, seconds: number, attempt = 1): FileResult {
+function run(path: string, iteration: number, status: FileStatus, seconds: number, attempt = 1, started = status !== "cancelled"): FileResult {
   return fileResult({
     path,
     iteration,
@@ -11,7 +14,7 @@ function run(path: string, iteration: number, status: FileStatus, seconds: numbe
     status,
     durationSeconds: seconds,
     tests: { passed: 2, failed: status === "failed" ? 1 : 0, skipped: 1, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 },
-    log: status === "cancelled" ? null : "x.log",
+    log: started ? "x.log" : null,
   });
 }
 
@@ -36,6 +39,10 @@ describe("load statistics", () => {
     run("c.py", 1, "passed", 1),
     run("c.py", 2, "passed", 1),
     run("c.py", 3, "cancelled", 0),
+    run("d.py", 1, "passed", 1),
+    run("d.py", 2, "passed", 2),
+    run("d.py", 3, "cancelled", 4, 1, true),
+    run("e.py", 3, "cancelled", 0),
   ];
   const stats = loadStats(results, 30);
 
@@ -48,7 +55,13 @@ describe("load statistics", () => {
     const byPath = Object.fromEntries(stats.files.map((f) => [f.path, f]));
     expect(byPath["a.py"]).toMatchObject({ runs: 3, passed: 2, failed: 1, failedIterations: [2], flaky: true });
     expect(byPath["b.py"]).toMatchObject({ runs: 3, passed: 3, failed: 0, failedIterations: [2], flaky: true });
-    expect(byPath["c.py"]).toMatchObject({ runs: 3, passed: 2, failed: 0, cancelled: 1, flaky: false });
+    expect(byPath["c.py"]).toMatchObject({ runs: 2, passed: 2, failed: 0, cancelled: 1, flaky: false });
+  });
+
+  it("counts a run stopped while running, and not one cancelled before it started (Ctrl-C in a loop)", () => {
+    const byPath = Object.fromEntries(stats.files.map((f) => [f.path, f]));
+    expect(byPath["d.py"]).toMatchObject({ runs: 3, passed: 2, cancelled: 1, maxSeconds: 4 });
+    expect(byPath["e.py"]).toMatchObject({ runs: 0, passed: 0, failed: 0, cancelled: 1, p50Seconds: null, p95Seconds: null, maxSeconds: null });
   });
 
   it("takes durations from every execution that ran", () => {
@@ -57,13 +70,21 @@ describe("load statistics", () => {
   });
 
   it("measures throughput over the wall time, per minute", () => {
-    expect(stats.executions).toBe(9);
-    expect(stats.filesPerMinute).toBe(18);
-    expect(stats.testsRun).toBe(9 * 2 + 2);
-    expect(stats.testsPerMinute).toBe(40);
+    expect(stats.executions).toBe(12);
+    expect(stats.filesPerMinute).toBe(24);
+    expect(stats.testsRun).toBe(12 * 2 + 2);
+    expect(stats.testsPerMinute).toBe(52);
   });
 
   it("lists the files that failed most first", () => {
-    expect(stats.files.map((f) => f.path)).toEqual(["a.py", "b.py", "c.py"]);
+    expect(stats.files.map((f) => f.path)).toEqual(["a.py", "b.py", "c.py", "d.py", "e.py"]);
+  });
+
+  it("shows a file none of whose runs started with no runs and no durations in the summary's table", () => {
+    const report: RunReport = { version: 1, runId: "r", exitCode: 130, wallSeconds: 30, workers: 2, files: results };
+    const lines = formatSummary(report, { load: true, colours: palette(false), stopped: null });
+    const row = (path: string) => lines.find((line) => line.startsWith(path))?.trim().split(/\s+/);
+    expect(row("e.py")).toEqual(["e.py", "0", "0", "0", "-", "-", "-"]);
+    expect(row("d.py")).toEqual(["d.py", "3", "2", "0", "2.0s", "4.0s", "4.0s"]);
   });
 });
