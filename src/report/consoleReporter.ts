@@ -92,8 +92,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   };
 
   const resultLine = (result: FileResult, willRetry: boolean): string => {
-    // A file stopped before any test of it ended has nothing to count: no "(0 passed)" after its CANCEL.
-    const nothingRan = result.status === "cancelled" && result.tests !== null && COUNT_KEYS.every((key) => (result.tests?.[key] ?? 0) === 0);
+    // Nothing to count (a file stopped before any test of it ended, one whose module holds no test): no "(0 passed)"
+    // after its CANCEL or NO TESTS.
+    const nothingRan = result.tests !== null && COUNT_KEYS.every((key) => (result.tests?.[key] ?? 0) === 0);
     const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests)}`;
     const attempt = result.attempt > 1 ? `  (attempt ${result.attempt})` : "";
     const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts]`);
@@ -304,9 +305,8 @@ function describeLoad(load: LoadPlan | null): string {
 }
 
 function describeCounts(tests: NonNullable<FileResult["tests"]>): string {
-  const counts = addCounts(emptyCounts(), tests);
-  // As the file's pytest says it: "1 skipped", "2 deselected", not "0 passed, 1 skipped"; "0 passed" only when nothing else is.
-  return `(${formatCounts(counts, COUNT_KEYS.some((key) => counts[key] > 0) ? [] : ["passed"])})`;
+  // As the file's pytest says it: "1 skipped", "2 deselected", not "0 passed, 1 skipped".
+  return `(${formatCounts(addCounts(emptyCounts(), tests))})`;
 }
 
 /** A leftover process as the warning names it: its pid, and its command line cut to a readable length. */

@@ -306,6 +306,14 @@ describe("exit codes", () => {
     expect(failing.stdout).toMatch(/log: \.grimoire\/logs\/[^/]+\/tests_e2e_test_c\.py\.log/);
   });
 
+  it("shows a file whose module holds no test as NO TESTS with nothing to count, not '(0 passed)'", async () => {
+    const p = project({ "tests/http/test_a.py": "def test_alpha():\n    pass\n", "tests/http/test_helpers.py": "HELPER = 1\n" });
+    const result = await runCli(["--parallel"], { cwd: p.root });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toMatch(/^NO TESTS\s+tests\/http\/test_helpers\.py\s+\d+\.\ds$/m);
+    expect(result.stdout).toMatch(/^PASS\s+tests\/http\/test_a\.py\s+\d+\.\ds\s+\(1 passed\)$/m);
+  });
+
   it("is 5 when no file collected anything, and a file the filter emptied counts as passed", async () => {
     const p = project({ "tests/http/test_a.py": "def test_alpha():\n    pass\n", "tests/http/test_b.py": "def test_beta():\n    pass\n" });
     const none = await runCli(["--parallel", "-k", "gamma"], { cwd: p.root });
