@@ -338,6 +338,59 @@ def test_a_forked_file_sees_every_object_gc_would_show_a_fresh_process_and_sys_e
     assert "the test database is not running: start it first" in server.output(2)
 
 
+def test_a_leak_check_that_collects_and_counts_objects_twice_counts_the_same_as_in_a_fresh_process(start_early, tmp_path):
+    """The server's objects, unfrozen by the test's first look, are collected at once: a count taken after the test's
+    own collections does not shrink at its next ones (pyramid's leak check), and the test's gc.callbacks hear of
+    no collection of the server's."""
+    root = project(
+        tmp_path / "p",
+        {
+            "test_count.py": """\
+                import gc, json
+
+                def count():
+                    last = 0
+                    while True:
+                        collected = gc.collect()
+                        if collected == last:
+                            return len(gc.get_objects())
+                        last = collected
+
+                def test_count():
+                    first = count()
+                    second = count()
+                    with open("count.json", "w") as handle:
+                        json.dump([first, second], handle)
+            """,
+            "test_quiet.py": """\
+                import gc, json
+
+                def test_quiet():
+                    heard = []
+                    gc.callbacks.append(lambda phase, info: heard.append(phase))
+                    looked = len(gc.get_objects())
+                    gc.callbacks.clear()
+                    with open("quiet.json", "w") as handle:
+                        json.dump({"heard": heard, "looked": looked > 0}, handle)
+            """,
+            **PASSING,
+        },
+    )
+    # As a run starts its server: the listing forked before the warm-up, pytest's imports frozen then, uncollected.
+    server = start_early()
+    server.run(1, [*QUIET, "test_one.py"], root)
+    seen = []
+    while not {"ready", "exited"} <= set(seen):
+        seen.append(server.event()["op"])
+    for request, name in ((2, "test_count.py"), (3, "test_quiet.py")):
+        server.run(request, [*QUIET, name], root)
+        server.expect("started", id=request)
+        server.expect("exited", id=request, code=0)
+    first, second = json.loads((root / "count.json").read_text())
+    assert first == second
+    assert json.loads((root / "quiet.json").read_text()) == {"heard": [], "looked": True}
+
+
 def test_a_forked_file_ends_as_a_fresh_process_does_and_leaves_the_servers_exit_handlers_alone(start_server, tmp_path):
     """At its end a file runs the exit handlers a fresh process would (its finalizers, logging's shutdown), not the server's,
     and what it wrote to a file it never closed reaches the file."""
