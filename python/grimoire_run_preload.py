@@ -133,12 +133,16 @@ def _watched_import(name, per_file):
     return problem, others
 
 
+# Where pytest's main() sets PYTEST_VERSION: in main itself (pytest 8.2 to 9.0), or in the _main it calls (9.1).
+_MAIN_FUNCTIONS = ("main", "_main")
+
+
 def _pytest_version():
     """The version pytest's main() puts in PYTEST_VERSION (pytest 8.2 on), or None for a pytest that does not."""
     pytest = sys.modules.get("pytest")
     config = sys.modules.get("_pytest.config")
-    code = getattr(getattr(config, "main", None), "__code__", None)
-    if pytest is None or code is None or "PYTEST_VERSION" not in code.co_consts:
+    codes = [getattr(getattr(config, name, None), "__code__", None) for name in _MAIN_FUNCTIONS]
+    if pytest is None or not any(code is not None and "PYTEST_VERSION" in code.co_consts for code in codes):
         return None
     return getattr(pytest, "__version__", None)
 

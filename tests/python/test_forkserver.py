@@ -331,7 +331,11 @@ def test_a_forked_file_sees_every_object_gc_would_show_a_fresh_process_and_sys_e
     server.expect("started", id=1)
     server.expect("exited", id=1, code=0)
     probe = json.loads((root / "probe.json").read_text())
-    assert probe == {"root_handlers_hold_it": True, "modules_refer_to_pytest": True, "frozen_after": 0, "gc_functions_back": True, "referrers_of_a_local": 0}
+    # Unfrozen: none of the server's 30,000-odd objects stays frozen. (From Python 3.12 on, a collection moves the
+    # immortal objects it meets into the frozen generation, a few hundred here, as in a fresh process.)
+    frozen_after = probe.pop("frozen_after")
+    assert frozen_after == 0 if sys.version_info < (3, 12) else frozen_after < 1000, frozen_after
+    assert probe == {"root_handlers_hold_it": True, "modules_refer_to_pytest": True, "gc_functions_back": True, "referrers_of_a_local": 0}
     server.run(2, [*QUIET, "exits"], root)
     server.expect("started", id=2)
     server.expect("exited", id=2, code=1)
