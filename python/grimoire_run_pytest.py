@@ -601,6 +601,11 @@ def _is_doctest_textfile(collector):
     return kind is not None and isinstance(collector, kind)
 
 
+def _is_folder(config, nodeid):
+    """Whether a node id names a folder (a Dir or Package collector's), not a file or something in one."""
+    return "::" not in nodeid and os.path.isdir(_absolute(config, nodeid))
+
+
 def _holds_no_example(collector):
     """Whether a doctest text file's own collection finds no example: it only reads and parses the text.
 
@@ -661,6 +666,12 @@ class Lister:
     def pytest_collectreport(self, report):
         if report.failed:
             self.errors.append({"nodeid": report.nodeid, "path": _absolute(self.config, report.nodeid), "message": str(report.longrepr)})
+        elif report.skipped and report.nodeid and _is_folder(self.config, report.nodeid):
+            # A folder whose conftest skips it (pytest.skip(allow_module_level=True) when a plugin is missing) holds no
+            # file pytest lists: a plain run counts it as one skipped. Run by its folder, its process counts it so.
+            path = _absolute(self.config, report.nodeid)
+            self.folder_entries.add(path)
+            self.files.setdefault(path, []).append("SkippedFolder")
         # Tests straight under a collector that is no file (a conftest's pytest_collect_directory returning a Directory
         # whose collect() yields items): that collector's path is what a process runs them by, as a file's.
         for node in report.result or ():
@@ -1253,6 +1264,10 @@ class Recorder:
             return
         path = _absolute(self.config, report.nodeid)
         if not _isfile(path):
+            # A folder whose conftest skipped it: one skipped in pytest's summary, counted under the folder.
+            if report.skipped and report.nodeid in self.folders:
+                self.collected_files.setdefault(path, 0)
+                self._write({"t": "collect-skip", "nodeid": report.nodeid, "path": path})
             return
         if "::" not in report.nodeid and path not in self.empty_texts:
             self.collected_files.setdefault(path, 0)

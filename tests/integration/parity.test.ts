@@ -595,6 +595,24 @@ def test_the_tests_package_is_the_projects():
     }
   });
 
+  it("counts a folder its conftest skips (no test file in it) as pytest's summary does: one skipped, in every mode", async () => {
+    const p = project({
+      "tests/http/test_a.py": "def test_a():\n    pass\n",
+      "tests/http/bench/conftest.py": "import pytest\n\npytest.skip('needs pytest-benchmark', allow_module_level=True)\n",
+      "tests/http/bench/helpers.py": "VALUE = 1\n",
+    });
+    const plain = plainPytest(p, ["tests/http"]);
+    expect(plain.stdout).toMatch(/ 1 passed, 1 skipped /);
+    for (const mode of EVERY_MODE) {
+      const result = await runCli([...mode, "--report-json", "report.json"], { cwd: p.root });
+      const what = said(mode, result);
+      expect(result.code, what).toBe(0);
+      expect(result.stdout, what).toMatch(/^Tests: 1 passed, 0 failed, 1 skipped$/m);
+      const files = Object.fromEntries(readReport(p).files.map((f) => [f.path, [f.status, f.tests?.passed, f.tests?.skipped]]));
+      expect(files, what).toEqual({ "tests/http/test_a.py": ["passed", 1, 0], "tests/http/bench": ["no-tests", 0, 1] });
+    }
+  });
+
   it("serial: one process with -x stops where plain pytest -x stops, with the same outcomes", async () => {
     const p = ruleBook();
     const plain = plainPytest(p, ["-x", "tests/e2e", "tests/http"]);
