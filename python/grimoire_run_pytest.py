@@ -117,8 +117,9 @@ _FOLDER_COLLECTORS = tuple(c for c in (getattr(pytest, "Package", None), getattr
 JUNIT_ASKED_NOTE = "junitxml-asked.txt"
 
 
-# The process calls the stop handler makes, as they were when this plugin was imported: the test it stops may have
-# patched them (a mock of os.getpid would otherwise have the handler signal whatever process has the faked pid).
+# The process calls this plugin makes while tests run, as they were when it was imported: a test may have patched them
+# (a mock of os.getpid would otherwise have the stop handler signal whatever process has the faked pid, and the
+# records drop the result of the test that patched it: celery's test_ps).
 _getpid, _kill, _set_signal, _get_signal, _exists = os.getpid, os.kill, signal.signal, signal.getsignal, os.path.exists
 # The file grimoire-run writes before it stops this process (GRIMOIRE_STOP_NOTE); None where it writes none.
 _stop_note = None
@@ -446,7 +447,7 @@ def _take_junit_xml(config):
     if asked:
         target = os.path.normpath(os.path.abspath(os.path.expanduser(os.path.expandvars(asked))))
         note = os.path.join(os.path.dirname(ours), JUNIT_ASKED_NOTE)
-        partial = f"{note}.{os.getpid()}"
+        partial = f"{note}.{_getpid()}"
         with open(partial, "w", encoding="utf-8") as handle:
             handle.write(target)
         os.replace(partial, note)
@@ -1172,7 +1173,8 @@ class Recorder:
         self.out = open(out, "a", encoding="utf-8", buffering=1)
         # A process a test forked that carries on with the session (it never called os._exit) is not this one: its
         # reports would count the tests again.
-        self.pid = os.getpid()
+        # os.getpid as this module found it: a test that patches it (celery's test_ps) must not lose its record.
+        self.pid = _getpid()
         # Files collection went through, in its order: those with no test selected count too (as 0).
         self.collected_files = {}
         # Text files pytest's doctest plugin collected that hold no example: not test files (plain pytest says nothing of them).
@@ -1202,7 +1204,7 @@ class Recorder:
         return detail
 
     def _write(self, record):
-        if os.getpid() == self.pid:
+        if _getpid() == self.pid:
             self.out.write(_dumps(record) + "\n")
 
     def pytest_collection_finish(self, session):

@@ -613,6 +613,22 @@ def test_the_tests_package_is_the_projects():
     }
   });
 
+  it("records the outcome of a test that patches os.getpid, passing or failing, in every mode", async () => {
+    // The failing test last: a serial run stops at the first failure (-x).
+    const patches = "import os\n\ndef test_patched_passes(monkeypatch):\n    monkeypatch.setattr(os, 'getpid', lambda: 1)\n\ndef test_plain():\n    pass\n\ndef test_patched_fails(monkeypatch):\n    monkeypatch.setattr(os, 'getpid', lambda: 1)\n    assert False\n";
+    const p = project({ "tests/http/test_pid.py": patches });
+    const plain = plainPytest(p, ["tests/http"]);
+    expect(plain.outcomes).toEqual({ "tests/http/test_pid.py::test_patched_passes": "passed", "tests/http/test_pid.py::test_patched_fails": "failed", "tests/http/test_pid.py::test_plain": "passed" });
+    for (const mode of EVERY_MODE) {
+      const result = await runCli([...mode, "--report-json", "report.json"], { cwd: p.root });
+      const what = said(mode, result);
+      expect(result.code, what).toBe(1);
+      expect(outcomesOf(readReport(p)), what).toEqual(plain.outcomes);
+      expect(result.stdout, what).toMatch(/^Tests: 2 passed, 1 failed, 0 skipped$/m);
+      expect(result.stdout, what).not.toMatch(/though no test failed/);
+    }
+  });
+
   it("serial: one process with -x stops where plain pytest -x stops, with the same outcomes", async () => {
     const p = ruleBook();
     const plain = plainPytest(p, ["-x", "tests/e2e", "tests/http"]);
