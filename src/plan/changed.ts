@@ -14,7 +14,7 @@ import { join, parentOf, type ImportGraph } from "../changes/importGraph.js";
 import { CHANGED_FILES_NAMED, PYTEST_CONFIG_FILES } from "../defaults.js";
 import { nameSome, plural } from "../format.js";
 import type { TestFile } from "../model.js";
-import { compareCodeUnits } from "../projectPaths.js";
+import { compareCodeUnits, isWithin } from "../projectPaths.js";
 
 export interface ChangedInput {
   changes: ChangeSet;
@@ -88,6 +88,11 @@ export function selectChanged(candidates: readonly TestFile[], input: ChangedInp
   for (const candidate of candidates) {
     if (candidate.kind === "collect-error") reasons.set(candidate.path, { kind: "collect-error" });
     else if (towards.has(candidate.path)) reasons.set(candidate.path, reasonOf(candidate.path, towards, origin));
+    else if (candidate.folderEntry === true) {
+      // A folder run as one entry (its own collector's tests, or a folder its conftest skips): whatever changes in it.
+      const inside = changes.files.find((file) => isWithin(file.path, candidate.path));
+      if (inside !== undefined) reasons.set(candidate.path, { kind: "imports", changed: inside.path, via: [] });
+    }
   }
   const candidatePaths = new Set(candidates.map((f) => f.path));
   const related = new Set([...reasons.values()].flatMap((reason) => (reason?.kind === "imports" ? [reason.changed] : [])));
@@ -121,7 +126,8 @@ function dependencies(candidates: readonly TestFile[], graph: ImportGraph): Map<
     if (candidate.kind === "collect-error") continue;
     const implicit: string[] = [];
     let inPackage = true;
-    for (let folder = parentOf(candidate.path); ; folder = parentOf(folder)) {
+    // A folder run as one entry starts with its own conftest.
+    for (let folder = candidate.folderEntry === true ? candidate.path : parentOf(candidate.path); ; folder = parentOf(folder)) {
       const conftest = join(folder, "conftest.py");
       if (graph.files.has(conftest)) implicit.push(conftest);
       const init = join(folder, "__init__.py");

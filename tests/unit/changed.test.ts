@@ -57,6 +57,20 @@ describe("what a change runs", () => {
     expect(running(select(["app/__init__.py"]))).toEqual(["tests/e2e/test_checkout.py", "tests/http/test_cart.py", "tests/http/test_search.py"]);
   });
 
+  it("a folder run as one entry (a folder its conftest skips, a folder collector's) runs on a change to its own conftest or to anything in it", () => {
+    const files = { ...PROJECT, "tests/bench/conftest.py": "import pytest\n", "tests/bench/helpers.py": "" };
+    const folder: TestFile = { ...candidate("tests/bench"), folderEntry: true };
+    const candidates = [...TESTS.map((t) => candidate(t)), folder];
+    expect(running(select(["tests/bench/conftest.py"], { files, candidates }))).toEqual(["tests/bench"]);
+    const data = select(["tests/bench/specs/login.yaml"], { files, candidates });
+    expect(running(data)).toEqual(["tests/bench"]);
+    expect(data.reasons.get("tests/bench")).toEqual({ kind: "imports", changed: "tests/bench/specs/login.yaml", via: [] });
+    expect(data.unrelated).toEqual([]);
+    // The conftest above it still counts, and a change beside it does not.
+    expect(running(select(["tests/conftest.py"], { files, candidates }))).toContain("tests/bench");
+    expect(running(select(["tests/http/conftest.py"], { files, candidates }))).not.toContain("tests/bench");
+  });
+
   it("a changed conftest.py runs every test file below it, and nothing beside it", () => {
     expect(running(select(["tests/http/conftest.py"]))).toEqual(["tests/http/test_cart.py", "tests/http/test_search.py"]);
     expect(running(select(["tests/conftest.py"]))).toEqual(TESTS);
