@@ -12,6 +12,7 @@ answer, read by the server's reaper.
 
 import _imp
 import atexit
+import functools
 import gc
 import io
 import os
@@ -326,39 +327,73 @@ def _quiet_rewrite_warning_for_server_imports():
     hook.__init__ = __init__
 
 
-# Whether the server's objects are still frozen in this child, whether the child is asking gc for itself (its audit
-# hook then does nothing), and the ids of the server's open files, once unfrozen: not the file's to flush at its end.
-_server_objects = {"frozen": False, "ours": False, "files": frozenset()}
+# Whether the server's objects are still frozen in this child, whether they have had the collections a fresh process's
+# long-lived objects have had (see _settle), whether the child is asking gc for itself (its hooks then do nothing), and
+# the ids of the server's open files, once unfrozen: not the file's to flush at its end.
+_server_objects = {"frozen": False, "settled": True, "ours": False, "files": frozenset()}
+_collect = gc.collect
 
 
 def _see_server_objects_when_asked():
-    """The server froze what it holds out of the collector's reach, and gc.get_objects and gc.get_referrers skip
-    frozen objects: a test looking for a leak (who refers to the root logger's handler?) saw none and passed. The
-    first call of either unfreezes them, as they are in a fresh process; files that never ask keep the collections
-    that skip them. An audit hook, which runs before the call and is gone when it looks: a Python function in gc's
-    place would itself have been a frame the call finds (trio's test that no cyclic garbage refers to a coroutine).
+    """The server froze what it holds out of the collector's reach: gc.get_objects and gc.get_referrers skip frozen
+    objects, and gc.collect never frees them. A test looking for a leak (who refers to the root logger's handler?)
+    saw none and passed; one that drops a module from sys.modules and collects saw its classes live on (a helper's
+    probe on Python 3.13). The first call of gc.get_objects or gc.get_referrers, or of gc.collect while a test runs
+    (not pytest's own collections at the session's end), unfreezes them, as they are in a fresh process; files that
+    never ask keep the collections that skip them. For the first two, an audit hook, which runs before the call and
+    is gone when it looks: a Python function in gc's place would itself have been a frame the call finds (trio's test
+    that no cyclic garbage refers to a coroutine). gc.collect has no audit event: it is wrapped, under its own name.
 
-    Unfrozen, they are collected once at once: the collections the test made before it looked skipped them, and a
-    frozen tuple or dict that holds nothing a collection tracks is untracked only by the first collection that sees
-    it. A leak check that collects, counts gc.get_objects(), collects and counts again (pyramid's) saw the second
-    count a few hundred objects short under the fork server. That collection is the server's, not the test's: it
-    calls none of the test's gc.callbacks and keeps nothing in gc.garbage for a test's DEBUG_SAVEALL.
+    Unfrozen, they are also settled before the first look: the collections the test made before it looked skipped
+    them, and a frozen tuple or dict that holds nothing a collection tracks is untracked only by the first collection
+    that sees it. A leak check that collects, counts gc.get_objects(), collects and counts again (pyramid's) saw the
+    second count a few hundred objects short under the fork server.
     """
     _server_objects["frozen"] = True
 
     def unfreeze_on_first_look(event, args):
-        if _server_objects["frozen"] and not _server_objects["ours"] and event in ("gc.get_objects", "gc.get_referrers"):
-            _server_objects["frozen"] = False
+        if not _server_objects["ours"] and event in ("gc.get_objects", "gc.get_referrers") and (_server_objects["frozen"] or not _server_objects["settled"]):
             _server_objects["ours"] = True
             try:
-                own = {id(handle) for handle in _buffered_files()}
-                gc.unfreeze()
-                _collect_quietly()
-                _server_objects["files"] = frozenset(id(handle) for handle in _buffered_files()) - own
+                if _server_objects["frozen"]:
+                    _unfreeze()
+                _settle()
             finally:
                 _server_objects["ours"] = False
 
+    def collect(generation=2):
+        if _server_objects["frozen"] and not _server_objects["ours"] and _test_running():
+            _server_objects["ours"] = True
+            try:
+                _unfreeze()
+            finally:
+                _server_objects["ours"] = False
+        return _collect(generation)
+
+    functools.update_wrapper(collect, _collect)
+    gc.collect = collect
     sys.addaudithook(unfreeze_on_first_look)
+
+
+def _test_running():
+    """Whether a test of the file's session is running (its setup, call or teardown), by grimoire-run's plugin."""
+    plugin = sys.modules.get("grimoire_run_pytest")
+    running = getattr(plugin, "test_running", None)
+    return callable(running) and running()
+
+
+def _unfreeze():
+    own = {id(handle) for handle in _buffered_files()}
+    gc.unfreeze()
+    _server_objects["frozen"] = False
+    _server_objects["settled"] = False
+    _server_objects["files"] = frozenset(id(handle) for handle in _buffered_files()) - own
+
+
+def _settle():
+    """The unfrozen objects' collections (see _collect_quietly), once."""
+    _collect_quietly()
+    _server_objects["settled"] = True
 
 
 # Collections the unfrozen objects get at most: a tuple is untracked once what it holds is, one level per collection.
@@ -375,7 +410,7 @@ def _collect_quietly():
     try:
         tracked = None
         for _ in range(_UNTRACKING_COLLECTIONS):
-            gc.collect()
+            _collect()
             now = len(gc.get_objects())
             if now == tracked:
                 break

@@ -244,6 +244,13 @@ def _absolute(config, nodeid):
 
 _coverage_settings = None
 _import_timer = None
+# Whether one of the session's tests is running (its setup, call or teardown), as the records see it.
+_test_running = [False]
+
+
+def test_running():
+    """Whether a test is running in this process: a gc.collect then is the test's, not pytest's own (grimoire_run_fork)."""
+    return _test_running[0]
 
 
 def _read_coverage_settings(options):
@@ -1293,9 +1300,11 @@ class Recorder:
 
     def pytest_runtest_logstart(self, nodeid, location):
         self.running = nodeid
+        _test_running[0] = True
 
     def pytest_runtest_logfinish(self, nodeid, location):
         self.running = None
+        _test_running[0] = False
 
     def note_stopped(self):
         """Records the stop, and the test it interrupted for the reports to name (called from the stop's handler): a session

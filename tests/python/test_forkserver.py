@@ -395,6 +395,54 @@ def test_a_leak_check_that_collects_and_counts_objects_twice_counts_the_same_as_
     assert json.loads((root / "quiet.json").read_text()) == {"heard": [], "looked": True}
 
 
+def test_a_tests_gc_collect_frees_what_the_server_froze_and_pytests_own_collections_leave_it_frozen(start_early, tmp_path):
+    """A test's gc.collect() goes through the server's objects too, as a fresh process's does (a module a test drops
+    from sys.modules is freed with its classes); pytest's own collections at the session's end leave them frozen,
+    and so spare the file the copy of every page they live on."""
+    # Python 3.12 and later move the immortal objects a collection meets into the frozen generation: a few hundred.
+    few = 0 if sys.version_info < (3, 12) else 1000
+    root = project(
+        tmp_path / "p",
+        {
+            "test_collects.py": """\
+                import gc, json
+
+                def test_collects():
+                    before = gc.get_freeze_count()
+                    gc.collect()
+                    with open("collects.json", "w") as handle:
+                        json.dump([before, gc.get_freeze_count(), gc.collect.__name__, gc.collect.__module__], handle)
+            """,
+            "test_leaves.py": """\
+                import atexit, gc, json
+
+                def note():
+                    with open("leaves.json", "w") as handle:
+                        json.dump(gc.get_freeze_count(), handle)
+
+                def test_leaves():
+                    atexit.register(note)
+            """,
+            **PASSING,
+        },
+    )
+    server = start_early()
+    server.run(1, [*QUIET, "test_one.py"], root)
+    seen = []
+    while not {"ready", "exited"} <= set(seen):
+        seen.append(server.event()["op"])
+    for request, name in ((2, "test_collects.py"), (3, "test_leaves.py")):
+        # As every file of a run: with grimoire-run's plugin, which says when a test runs.
+        records = {"GRIMOIRE_RESULTS_FILE": str(tmp_path / f"{name}.records"), "GRIMOIRE_JUNIT_XML": str(tmp_path / f"{name}.xml")}
+        server.run(request, [*QUIET, "-p", "grimoire_run_pytest", name], root, set=records)
+        server.expect("started", id=request)
+        server.expect("exited", id=request, code=0)
+    before, after, name, module = json.loads((root / "collects.json").read_text())
+    assert before > 10000 and after <= few, (before, after)
+    assert (name, module) == ("collect", "gc")
+    assert json.loads((root / "leaves.json").read_text()) > 10000
+
+
 def test_a_forked_file_ends_as_a_fresh_process_does_and_leaves_the_servers_exit_handlers_alone(start_server, tmp_path):
     """At its end a file runs the exit handlers a fresh process would (its finalizers, logging's shutdown), not the server's,
     and what it wrote to a file it never closed reaches the file."""
