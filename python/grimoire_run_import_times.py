@@ -6,8 +6,9 @@ only the test modules import. grimoire-run sets GRIMOIRE_IMPORT_TIMES in such
 a process; its plugin then times each import the process makes, and at the
 session's end reports the seconds each top-level package took to import,
 its own time only (a package's import of another is the other's), and where
-it lives: "project" (importable from the project, not installed), "installed"
-(site-packages) or "stdlib". The test modules and conftests themselves are
+it lives: "project" (in the project's folder, not installed), "elsewhere" (neither
+installed nor in the project's folder: an editable install of a package in
+another folder, a PYTHONPATH entry), "installed" (site-packages) or "stdlib". The test modules and conftests themselves are
 left out: no preload can take them. grimoire-run adds the files' reports up
 and names the packages worth preloading.
 
@@ -179,7 +180,7 @@ def _where(module):
     return file
 
 
-def _kind(file, stdlib):
+def _kind(file, stdlib, root):
     if file is None:
         return "stdlib"
     file = os.path.normpath(file)
@@ -187,7 +188,7 @@ def _kind(file, stdlib):
         return "installed"
     if file.startswith(stdlib + os.sep):
         return "stdlib"
-    return "project"
+    return "project" if root is None or file == root or file.startswith(root + os.sep) else "elsewhere"
 
 
 def rewritten_by_pytest(module):
@@ -196,7 +197,7 @@ def rewritten_by_pytest(module):
     return type(getattr(module, "__loader__", None)).__name__ == "AssertionRewritingHook"
 
 
-def report(timer, test_files, min_seconds=0.001):
+def report(timer, test_files, min_seconds=0.001, root=None):
     """{top-level package: {"seconds": s, "kind": k, "modules": [name, ...]}} for what this process imported, its test modules and conftests left out.
 
     "modules": the package's modules this process imported itself (a package
@@ -205,6 +206,7 @@ def report(timer, test_files, min_seconds=0.001):
     """
     # The standard library's folder: where `os` itself was loaded from.
     stdlib = os.path.dirname(os.path.normpath(os.__file__))
+    root = None if root is None else os.path.normpath(os.path.abspath(root))
     tests = {os.path.normcase(os.path.abspath(path)) for path in test_files}
     packages = {}
     rewritten = set()
@@ -221,7 +223,7 @@ def report(timer, test_files, min_seconds=0.001):
         entry = packages.get(top)
         if entry is None:
             top_module = sys.modules.get(top)
-            entry = packages[top] = {"seconds": 0.0, "kind": _kind(_where(top_module) if top_module is not None else file, stdlib), "modules": []}
+            entry = packages[top] = {"seconds": 0.0, "kind": _kind(_where(top_module) if top_module is not None else file, stdlib, root), "modules": []}
         entry["seconds"] += seconds
         if module is not None:
             entry["modules"].append(name)

@@ -1377,7 +1377,7 @@ class Recorder:
             self._write({"t": "artifacts", "paths": folders})
         if _import_timer is not None:
             test_files = set(self.collected_files) | {_absolute(self.config, item.nodeid) for item in session.items}
-            self._write({"t": "imports", "packages": grimoire_run_import_times.report(_import_timer, test_files)})
+            self._write({"t": "imports", "packages": grimoire_run_import_times.report(_import_timer, test_files, root=str(self.config.invocation_params.dir))})
         self._write({"t": "finish", "exitstatus": int(exitstatus)})
 
     def pytest_unconfigure(self, config):

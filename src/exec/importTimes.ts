@@ -81,13 +81,22 @@ export function byPackage(modules: readonly string[]): string {
   return [...packages].map(([top, names]) => (names.length === 1 ? (names[0] ?? top) : `${top} (${names.length} modules)`)).join(", ");
 }
 
+/** How the hint says where a package lives, where that matters to a preload of it. */
+const KIND_SAID: Record<CostlyImport["kind"], string> = {
+  project: " (the project's own code)",
+  elsewhere: " (not installed: an editable install of another folder, or on PYTHONPATH)",
+  installed: "",
+  stdlib: "",
+};
+
 /** The notice that names them, or null when none is worth it. */
 export function preloadHint(costly: readonly CostlyImport[]): string | null {
   if (costly.length === 0) return null;
-  const each = costly.map((entry) => `${entry.name}${entry.kind === "project" ? " (the project's own code)" : ""}, ${entry.seconds.toFixed(1)} s in all over ${entry.files} files`);
+  const each = costly.map((entry) => `${entry.name}${KIND_SAID[entry.kind]}, ${entry.seconds.toFixed(1)} s in all over ${entry.files} files`);
   const names = costly.map((entry) => entry.name).join(",");
   // A project's own package may need its tests' set-up before it is imported (SQLAlchemy's suite does): a preload then fails tests.
-  const own = costly.some((entry) => entry.kind === "project") ? "; keep a preload of the project's own code only if the tests pass the same with it" : "";
+  const notInstalled = costly.some((entry) => entry.kind === "elsewhere") ? "code that is not installed" : costly.some((entry) => entry.kind === "project") ? "the project's own code" : null;
+  const own = notInstalled === null ? "" : `; keep a preload of ${notInstalled} only if the tests pass the same with it`;
   return `imported by each file for itself: ${each.join("; ")}. --preload ${names} imports ${costly.length === 1 ? "it" : "them"} once for the run${own}; see grimoire-run's docs/performance.md for when a preload is unsafe`;
 }
 

@@ -92,7 +92,8 @@ export interface PytestIni {
 }
 
 /** Where an imported package lives, as the plugin tells it: the project's own, installed (site-packages), or Python's. */
-export type PackageKind = "project" | "installed" | "stdlib";
+/** Where a package lives: the project's folder, elsewhere but not installed (an editable install of another folder, PYTHONPATH), site-packages, Python's own library. */
+export type PackageKind = "project" | "elsewhere" | "installed" | "stdlib";
 
 export interface PackageImport {
   seconds: number;
@@ -268,7 +269,7 @@ export function parseRecords(text: string): ProcessRecords {
       for (const [name, entry] of Object.entries(record.packages)) {
         const kind = entry?.kind;
         const modules = strings(entry?.modules);
-        if (typeof entry?.seconds === "number" && (kind === "project" || kind === "installed" || kind === "stdlib")) imports.set(name, { seconds: entry.seconds, kind, modules, afterChange: entry.afterChange === true, rewritten: entry.rewritten === true });
+        if (typeof entry?.seconds === "number" && (kind === "project" || kind === "elsewhere" || kind === "installed" || kind === "stdlib")) imports.set(name, { seconds: entry.seconds, kind, modules, afterChange: entry.afterChange === true, rewritten: entry.rewritten === true });
       }
     }
   }

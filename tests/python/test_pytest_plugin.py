@@ -714,9 +714,11 @@ def test_import_times_name_each_top_level_package_and_where_it_lives_leaving_the
                 import sys, time
 
                 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent / "venv" / "lib" / "site-packages"))
+                # A sibling clone's package, as an editable install of it puts it on sys.path: outside the project.
+                sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent.parent / "sibling_clone"))
                 time.sleep(0.2)
             """,
-            "slowpkg/__init__.py": "import time\nfrom . import sub\nimport fakelib\ntime.sleep(0.1)\n",
+            "slowpkg/__init__.py": "import time\nfrom . import sub\nimport fakelib\nimport siblingpkg\ntime.sleep(0.1)\n",
             "slowpkg/sub.py": "import time\ntime.sleep(0.1)\n",
             "venv/lib/site-packages/fakelib/__init__.py": "import time\ntime.sleep(0.15)\n",
             "lazy.py": "import time\ntime.sleep(0.05)\n",
@@ -732,7 +734,9 @@ def test_import_times_name_each_top_level_package_and_where_it_lives_leaving_the
             """,
         },
     )
+    write(root.parent / "sibling_clone", {"siblingpkg/__init__.py": "import time\ntime.sleep(0.05)\n"})
     packages = import_times_of(plugin_pytester, monkeypatch)
+    assert packages["siblingpkg"]["kind"] == "elsewhere"
     # slowpkg's own 0.2 s (its module and its submodule's), not fakelib's 0.15 s that it imported.
     assert 0.2 <= packages["slowpkg"]["seconds"] < 0.34
     assert packages["slowpkg"]["kind"] == "project"

@@ -14,7 +14,7 @@ const importing = (entries: Record<string, string[]>): Map<string, PackageImport
 describe("a process's import times in its records", () => {
   it("are read by package, and what is not a package's entry is left out", () => {
     const text = [
-      { t: "imports", packages: { networkx: { seconds: 0.31, kind: "project", modules: ["networkx.classes", 7, "networkx.utils"] }, scipy: { seconds: 0.2, kind: "installed", afterChange: true }, helpers: { seconds: 0.1, kind: "installed", rewritten: true }, odd: { seconds: "x", kind: "project" }, other: { seconds: 1, kind: "elsewhere" } } },
+      { t: "imports", packages: { networkx: { seconds: 0.31, kind: "project", modules: ["networkx.classes", 7, "networkx.utils"] }, scipy: { seconds: 0.2, kind: "installed", afterChange: true }, helpers: { seconds: 0.1, kind: "installed", rewritten: true }, odd: { seconds: "x", kind: "project" }, other: { seconds: 1, kind: "nowhere" }, sibling: { seconds: 0.05, kind: "elsewhere" } } },
       { t: "finish", exitstatus: 0 },
     ]
       .map((line) => JSON.stringify(line))
@@ -24,6 +24,7 @@ describe("a process's import times in its records", () => {
       ["networkx", { seconds: 0.31, kind: "project", modules: ["networkx.classes", "networkx.utils"], afterChange: false, rewritten: false }],
       ["scipy", { seconds: 0.2, kind: "installed", modules: [], afterChange: true, rewritten: false }],
       ["helpers", { seconds: 0.1, kind: "installed", modules: [], afterChange: false, rewritten: true }],
+      ["sibling", { seconds: 0.05, kind: "elsewhere", modules: [], afterChange: false, rewritten: false }],
     ]);
     expect(parsed.exitStatus).toBe(0);
   });
@@ -69,6 +70,14 @@ describe("the packages worth preloading", () => {
     for (let file = 0; file < 8; file++) installed.add(imports({ numpy: [0.2, "installed"] }), 0.6);
     expect(preloadHint(installed.costly())).toBe(
       "imported by each file for itself: numpy, 1.6 s in all over 8 files. --preload numpy imports it once for the run; see grimoire-run's docs/performance.md for when a preload is unsafe",
+    );
+  });
+
+  it("say a package neither installed nor in the project (an editable install of a sibling clone) is not the project's own code", () => {
+    const tally = new ImportTally();
+    for (let file = 0; file < 8; file++) tally.add(imports({ werkzeug: [0.3, "elsewhere"] }), 0.6);
+    expect(preloadHint(tally.costly())).toBe(
+      "imported by each file for itself: werkzeug (not installed: an editable install of another folder, or on PYTHONPATH), 2.4 s in all over 8 files. --preload werkzeug imports it once for the run; keep a preload of code that is not installed only if the tests pass the same with it; see grimoire-run's docs/performance.md for when a preload is unsafe",
     );
   });
 });
