@@ -1215,6 +1215,8 @@ class Recorder:
             self.out.write(_dumps(record) + "\n")
 
     def pytest_collection_finish(self, session):
+        # When the tests' part of the session begins: what a split file's parts share out (the rest each part pays again).
+        self.collected_at = _CLOCK[0]()
         counts = dict(self.collected_files)
         for item in session.items:
             path = _absolute(self.config, item.nodeid)
@@ -1378,7 +1380,8 @@ class Recorder:
         if _import_timer is not None:
             test_files = set(self.collected_files) | {_absolute(self.config, item.nodeid) for item in session.items}
             self._write({"t": "imports", "packages": grimoire_run_import_times.report(_import_timer, test_files, root=str(self.config.invocation_params.dir))})
-        self._write({"t": "finish", "exitstatus": int(exitstatus)})
+        since = getattr(self, "collected_at", None)
+        self._write({"t": "finish", "exitstatus": int(exitstatus), **({} if since is None else {"testsSeconds": round(max(0.0, _CLOCK[0]() - since), 4)})})
 
     def pytest_unconfigure(self, config):
         self.out.close()

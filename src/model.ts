@@ -164,6 +164,12 @@ export interface FileResult extends PlannedRun {
   stoppedIn?: string;
   /** pytest-xdist's xdist_group names of its collected tests (empty: none); absent when they were not collected. Remembered in the history; not in the JSON report. */
   groups?: string[];
+  /**
+   * A file with a process of its own: the seconds from the end of its collection to its session's end, its tests and
+   * pytest's own work for each of them. What a split's parts share out; the rest (the process's start, configuration,
+   * collection) each part pays again. Absent where the process did not say (a shared one). Not in the JSON report.
+   */
+  testsSeconds?: number;
 }
 
 export interface RunReport {

@@ -138,6 +138,7 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     reason,
     ...(isFailure(status) && collectedCount(outcome.records) > cases.length ? { cutShort: true } : {}),
     ...(outcome.records?.stoppedIn == null ? {} : { stoppedIn: outcome.records.stoppedIn.nodeid }),
+    ...(outcome.records?.testsSeconds == null ? {} : { testsSeconds: Math.min(outcome.records.testsSeconds, outcome.durationSeconds) }),
   };
 }
 

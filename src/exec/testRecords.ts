@@ -33,6 +33,8 @@ export interface ProcessRecords {
   collectErrors: string[];
   /** pytest's session reached its end (its exit status), or null when the process ended before it did. */
   exitStatus: number | null;
+  /** Seconds from the end of the collection to the session's end (its "finish" record), or null when it did not say. */
+  testsSeconds: number | null;
   /** The session ended before any stop of grimoire-run's reached the process: on its own, every test run. */
   endedBeforeStop: boolean;
   /** Seconds the process spent importing each top-level package (GRIMOIRE_IMPORT_TIMES); empty when not asked. */
@@ -115,6 +117,7 @@ interface RawRecord {
   seconds?: number;
   files?: Record<string, number>;
   exitstatus?: number;
+  testsSeconds?: unknown;
   message?: string;
   longrepr?: string;
   sections?: { title?: unknown; text?: unknown }[];
@@ -169,6 +172,7 @@ export function parseRecords(text: string): ProcessRecords {
   const collectErrors: string[] = [];
   const tests = new Map<string, { file: FileRecords; test: TestCase; outcome: TestOutcome | null }>();
   let exitStatus: number | null = null;
+  let testsSeconds: number | null = null;
   let stopSeen = false;
   let endedBeforeStop = false;
   const imports = new Map<string, PackageImport>();
@@ -243,6 +247,7 @@ export function parseRecords(text: string): ProcessRecords {
     } else if (record.t === "finish" && typeof record.exitstatus === "number") {
       exitStatus = record.exitstatus;
       endedBeforeStop = !stopSeen;
+      if (typeof record.testsSeconds === "number" && record.testsSeconds >= 0) testsSeconds = record.testsSeconds;
     } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
       djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
     } else if (record.t === "groups" && typeof record.files === "object" && record.files !== null) {
@@ -274,7 +279,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, endedBeforeStop, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders, groups, durations };
+  return { collected, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders, groups, durations };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */
@@ -306,6 +311,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     files: byProjectPath(records.files, relative),
     collectErrors: records.collectErrors.map(relative),
     exitStatus: records.exitStatus,
+    testsSeconds: records.testsSeconds,
     endedBeforeStop: records.endedBeforeStop,
     imports: records.imports,
     djangoDatabaseSeconds: records.djangoDatabaseSeconds,

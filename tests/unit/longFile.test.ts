@@ -41,6 +41,17 @@ describe("the hint for --split auto", () => {
     expect(longFileHint([{ ...LONG, status: "failed" as const, signal: null }, ...SHORT], 2, anyFile)).not.toBeNull();
   });
 
+  it("takes a file's tests' part from what its process said came after its collection, pytest's work for each test included", () => {
+    // 51,000 tests of under a millisecond each, recorded as 0 s (packaging's test_version.py): 45 s, 40 of them after
+    // its collection. By the tests' own seconds, 45 s would be what each part pays again, and no hint.
+    const many = { ...file("tests/test_version.py", Array.from({ length: 2000 }, () => 0)), durationSeconds: 45 };
+    const rest = [file("tests/test_a.py", [1]), file("tests/test_b.py", [1])];
+    expect(longFileHint([many, ...rest], 2, anyFile)).toBeNull();
+    expect(longFileHint([{ ...many, testsSeconds: 40 }, ...rest], 2, anyFile)).toMatch(/^tests\/test_version\.py took 45\.0 s, more than its share/);
+    // Most of it in its collection (thousands of generated tests), as the process said: each part pays that again.
+    expect(longFileHint([{ ...many, testsSeconds: 8 }, ...rest], 2, anyFile)).toBeNull();
+  });
+
   it("looks at files run whole, in their first attempt", () => {
     expect(longFileHint([{ ...LONG, parts: [] }, ...SHORT], 2, anyFile)).toBeNull();
     expect(longFileHint([{ ...LONG, attempt: 2 }, ...SHORT], 2, anyFile)).toBeNull();

@@ -85,6 +85,15 @@ describe("the status of a file from its pytest process", () => {
     const failedFirst = records([collected({ [file]: 2 }), test(file, "bad", "setup", ""), test(file, "bad", "call", "failed"), test(file, "bad", "teardown", "")]);
     expect(resultOfFile(RUN, outcome({ exitCode: null, cancelled: true, records: failedFirst }))).toMatchObject({ status: "failed", reason: "a test of it failed before the run stopped it" });
     expect(resultOfFile(RUN, outcome({ exitCode: null, cancelled: true, records: records([collected({ [file]: 2 }), ...passing(file, "ok")]) })).status).toBe("cancelled");
+  });
+
+  it("keeps what the process said of its tests' part (from its collection's end), within its own duration", () => {
+    const file = "a.py";
+    const said = (seconds: unknown) => records([collected({ [file]: 1 }), ...passing(file, "ok"), { t: "finish", exitstatus: 0, testsSeconds: seconds }]);
+    expect(resultOfFile(RUN, outcome({ exitCode: 0, records: said(1.5) })).testsSeconds).toBe(1.5);
+    expect(resultOfFile(RUN, outcome({ exitCode: 0, records: said(1e6) })).testsSeconds).toBe(outcome({ exitCode: 0 }).durationSeconds);
+    expect(resultOfFile(RUN, outcome({ exitCode: 0, records: said("x") }))).not.toHaveProperty("testsSeconds");
+    expect(resultOfFile(RUN, outcome({ exitCode: 0, records: records([collected({ [file]: 1 }), ...passing(file, "ok"), finish(0)]) }))).not.toHaveProperty("testsSeconds");
     // A failure after the stop interrupted a test may be the stop's doing (its server killed under it).
     const failedAfter = records([collected({ [file]: 2 }), test(file, "slow", "setup", ""), { t: "stopped", nodeid: `${file}::slow`, path: file }, test(file, "slow", "call", "failed")]);
     expect(resultOfFile(RUN, outcome({ exitCode: null, cancelled: true, records: failedAfter })).status).toBe("cancelled");
