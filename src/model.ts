@@ -170,6 +170,8 @@ export interface FileResult extends PlannedRun {
    * collection) each part pays again. Absent where the process did not say (a shared one). Not in the JSON report.
    */
   testsSeconds?: number;
+  /** A file with a process of its own started afresh (no fork server): its duration includes Python's and pytest's start. Remembered in the history; not in the JSON report. */
+  fresh?: true;
 }
 
 export interface RunReport {

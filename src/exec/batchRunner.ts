@@ -138,6 +138,8 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const pytest = pytestArgs(settings, targets.args, { pack });
     const args = [...settings.python.args, "-m", "pytest", ...pytest];
 
+    // Started afresh, not forked: its duration holds Python's and pytest's own start, which the history keeps apart.
+    const fresh = !settings.forked();
     const started: BatchStart = {
       id,
       paths: batch.paths,
@@ -147,7 +149,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       startSeconds: settings.clock(),
       log: toProjectPath(settings.root, logFile),
       pid: null,
-      command: [...(settings.forked() ? ["(forked)"] : []), settings.python.command, ...args],
+      command: [...(fresh ? [] : ["(forked)"]), settings.python.command, ...args],
       onlyFile: onlyFile === null ? null : toProjectPath(settings.root, onlyFile),
     };
     let failed = true;
@@ -248,7 +250,9 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const exited = outcome.records?.exited ?? null;
     if (!parallel && exited !== null && exited.returncode === outcome.exitCode && [...(outcome.records?.files.values() ?? [])].every((file) => file.cases.length === 0)) settings.onPytestExit?.(exited);
     const shown = withPlaywrightArtifacts(run, outcome.records?.artifactFolders ?? [], settings.root);
-    return withGroups(batch.paths.length === 1 && parallel ? [resultOfFile(shown, outcome)] : resultsOfSerialRun(shown, batch.paths, outcome), outcome.records);
+    const own = batch.paths.length === 1 && parallel;
+    const results = own ? [fresh ? { ...resultOfFile(shown, outcome), fresh: true as const } : resultOfFile(shown, outcome)] : resultsOfSerialRun(shown, batch.paths, outcome);
+    return withGroups(results, outcome.records);
   };
 }
 

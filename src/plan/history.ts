@@ -53,6 +53,12 @@ export interface FileHistory {
   source?: string;
   /** pytest-xdist's xdist_group names of its tests when it last collected them (a conftest's marks included): files of one group never run at once. */
   groups?: string[];
+  /**
+   * `seconds` were measured on processes started afresh (no fork server), Python's and pytest's start included. A
+   * run on forked processes replaces them; a run started afresh does not move seconds measured on forked ones, which
+   * `--pack` judges a file's quickness by. Absent: forked (or unknown, before it existed).
+   */
+  fresh?: true;
 }
 
 export interface History {
@@ -116,6 +122,7 @@ function checkedEntry(value: unknown): FileHistory | null {
     ...(testSeconds === null ? {} : { testSeconds }),
     ...(typeof source === "string" ? { source } : {}),
     ...(Array.isArray(groups) && groups.length > 0 && groups.every((name) => typeof name === "string") ? { groups: groups as string[] } : {}),
+    ...(entry["fresh"] === true ? { fresh: true as const } : {}),
   };
 }
 
@@ -191,9 +198,17 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     // Some of its tests, or its tests up to a failure that stopped pytest, say little of how long the whole file takes: only a first estimate.
     const whole = partial.has(file) ? [] : finished.filter((r) => r.cutShort !== true);
     const counted = whole.length > 0 ? whole : seconds === null ? finished : [];
+    // Seconds measured afresh (no fork server: --no-fork-server, a server that could not serve) hold a start-up that
+    // forked ones do not: mixed in, a run without the fork server left every quick file over --pack's 1 s, and the
+    // next --pack run packed nothing (two helpers' trials). Each kind replaces the other's only where it is all there is.
+    let fresh = previous?.fresh === true;
     if (counted.length > 0) {
       const mean = counted.reduce((sum, r) => sum + r.durationSeconds, 0) / counted.length;
-      seconds = seconds === null ? mean : seconds + HISTORY_SMOOTHING * (mean - seconds);
+      const measuredFresh = counted.every((r) => r.fresh === true);
+      if (seconds === null || (fresh && !measuredFresh)) {
+        seconds = mean;
+        fresh = measuredFresh;
+      } else if (measuredFresh === fresh) seconds = seconds + HISTORY_SMOOTHING * (mean - seconds);
     }
     if (timedOut.length > 0) seconds = Math.max(seconds ?? 0, ...timedOut);
     // Each iteration's last attempt counts (a retry that passed makes it flaky), and a failing iteration is never outweighed by a passing one.
@@ -226,6 +241,7 @@ export function updateHistory(history: History, results: readonly FileResult[], 
       ...(perTest === null ? {} : { testSeconds: perTest }),
       ...(recent.source === null ? {} : { source: recent.source }),
       ...(groups.length === 0 ? {} : { groups }),
+      ...(fresh && seconds !== null ? { fresh: true as const } : {}),
     };
   }
   return { version: 1, files };

@@ -23,6 +23,20 @@ describe("updating the history", () => {
     expect(second.files["a.py"]?.runs).toBe(2);
   });
 
+  it("keeps durations measured afresh (no fork server, start-up included) apart from forked ones, each replacing the other only where it is all there is", () => {
+    const forked = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", durationSeconds: 0.3 })], now);
+    // A run without the fork server: its 2.4 s hold Python's and pytest's start, and move nothing forked.
+    const afresh = updateHistory(forked, [fileResult({ path: "a.py", durationSeconds: 2.4, fresh: true })], now);
+    expect(afresh.files["a.py"]).toMatchObject({ seconds: 0.3, runs: 2 });
+    expect(afresh.files["a.py"]).not.toHaveProperty("fresh");
+    // Only ever afresh: those seconds, said to be so, smoothed among themselves, replaced by the first forked run.
+    const onlyFresh = updateHistory(updateHistory(EMPTY_HISTORY, [fileResult({ path: "b.py", durationSeconds: 2, fresh: true })], now), [fileResult({ path: "b.py", durationSeconds: 3, fresh: true })], now);
+    expect(onlyFresh.files["b.py"]).toMatchObject({ seconds: 2.5, fresh: true });
+    const thenForked = updateHistory(onlyFresh, [fileResult({ path: "b.py", durationSeconds: 0.4 })], now);
+    expect(thenForked.files["b.py"]?.seconds).toBe(0.4);
+    expect(thenForked.files["b.py"]).not.toHaveProperty("fresh");
+  });
+
   it("moves a file's duration only by runs of the whole file: a run of some of its tests gives a first estimate at most", () => {
     const whole = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", durationSeconds: 40 })], now);
     const some = updateHistory(whole, [fileResult({ path: "a.py", durationSeconds: 2 }), fileResult({ path: "b.py", durationSeconds: 3 })], now, null, new Set(["a.py", "b.py"]));
@@ -240,6 +254,15 @@ describe("the history file", () => {
     const recorded = readHistory(root);
     expect(Object.keys(recorded.files)).toHaveLength(20);
     expect(fs.readdirSync(path.join(root, ".grimoire"))).toEqual(["history.json"]);
+  });
+
+  it("keeps, reading it back, that a file's seconds were measured afresh", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-history-"));
+    roots.push(root);
+    await recordRun(root, [fileResult({ path: "a.py", durationSeconds: 2, fresh: true }), fileResult({ path: "b.py", durationSeconds: 1 })], now);
+    const recorded = readHistory(root);
+    expect(recorded.files["a.py"]).toMatchObject({ seconds: 2, fresh: true });
+    expect(recorded.files["b.py"]).not.toHaveProperty("fresh");
   });
 
   it("waits for a lock its holder has created and not yet written its pid into", async () => {
