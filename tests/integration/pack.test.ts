@@ -65,6 +65,22 @@ describe("--pack", () => {
     expect(logs["tests/http/test_a.py"]).toMatch(/pack-tests_http_test_a\.py\+1\.log$/);
   });
 
+  it("judges quickness by seconds measured on forked processes: a run started afresh (--no-fork-server) leaves them alone", async () => {
+    const p = project({ "tests/http/test_a.py": "def test_a():\n    pass\n", "tests/http/test_b.py": "def test_b():\n    pass\n" });
+    const history = () => (JSON.parse(p.read(".grimoire/history.json")) as { files: Record<string, { seconds: number; fresh?: boolean }> }).files["tests/http/test_a.py"];
+    // Only ever afresh: those seconds, said to be so.
+    expect((await runCli(["--parallel", "-n", "1", "--no-fork-server"], { cwd: p.root })).code).toBe(0);
+    expect(history()).toMatchObject({ fresh: true });
+    // Forked: they replace them; a run afresh after it moves nothing.
+    expect((await runCli(["--parallel", "-n", "1"], { cwd: p.root })).code).toBe(0);
+    const forked = history();
+    expect(forked).not.toHaveProperty("fresh");
+    expect((await runCli(["--parallel", "-n", "1", "--no-fork-server"], { cwd: p.root })).code).toBe(0);
+    const after = history();
+    expect(after?.seconds).toBe(forked?.seconds);
+    expect(after).not.toHaveProperty("fresh");
+  });
+
   it("says so when no files share a process: no more quick files than workers", async () => {
     const p = project({ "tests/http/test_a.py": "def test_a():\n    pass\n", "tests/http/test_b.py": "def test_b():\n    pass\n" });
     const alone = await runCli(["--parallel", "-n", "2", "--pack"], { cwd: p.root });
