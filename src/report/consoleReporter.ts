@@ -279,10 +279,15 @@ export function stopping(cause: StopCause, { over = false } = {}): string {
   switch (cause.reason) {
     case "fail-fast": {
       const what = `${cause.result.path} ${cause.result.status === "timeout" ? "timed out" : "failed"}`;
-      return cause.pytestExitFirst ? `${what} (pytest's -x, or --maxfail=1, stops at the first failure)` : what;
+      const why = cause.pytestExitFirst ? "pytest's -x, or --maxfail=1, stops at the first failure" : "--fail-fast";
+      // Said as it happens, between the files' lines: what it does now, not only what happened (a helper read a bare
+      // "tests/test_form.py failed" there as a stray line).
+      return over ? `${what} (${why})` : `${what} (${why}): stopping every running test process`;
     }
-    case "max-failures":
-      return `${cause.failedTests} tests failed or errored (pytest's --maxfail=${cause.limit} counts both)`;
+    case "max-failures": {
+      const what = `${cause.failedTests} tests failed or errored (pytest's --maxfail=${cause.limit} counts both)`;
+      return over ? what : `${what}: stopping every running test process`;
+    }
     case "interrupt":
       return cause.beforeFirstTest
         ? `Interrupted by ${cause.signal} before the first test started`

@@ -63,7 +63,9 @@ describe("--fail-fast", () => {
     // Trees that ignore SIGTERM take the whole grace period; those that honour it go at once.
     if (grandchild === IGNORE_TERM) expect(stopSeconds).toBeGreaterThanOrEqual(grace * 0.9);
     expect(stopSeconds).toBeLessThan(Math.min(grace, 1) + 1.5);
-    expect(result.stdout).toMatch(/tests\/e2e\/test_0_fails\.py failed/);
+    // Said as it happens, and in the summary once everything has stopped.
+    expect(result.stdout).toMatch(/^tests\/e2e\/test_0_fails\.py failed \(--fail-fast\): stopping every running test process$/m);
+    expect(result.stdout).toMatch(/^Stopped early: tests\/e2e\/test_0_fails\.py failed \(--fail-fast\)$/m);
     expect(result.stdout).toMatch(/Cancelled: 5 \(4 stopped while running, 1 not started\)/);
     expect(result.stdout).toMatch(/^\s+tests\/http\/test_queued\.py$/m);
   });
