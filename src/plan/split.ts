@@ -46,7 +46,7 @@ export function whyNothingSplit(files: readonly TestFile[], history: History, op
   const whole = runsNodeIdsOnly(longest)
     ? "it was named by node ids"
     : options.unsplittable(longest.path)
-      ? "it is marked grimoire_serial or matches --no-split"
+      ? "it is marked grimoire_serial, matches --no-split, or its tests compare with snapshots (syrupy's, pytest-snapshot's, inline-snapshot's)"
       : "history knows fewer than two of its tests (its last run was its first, or was cut short)";
   return `${said}: ${longest.path} took ${seconds(longest.path).toFixed(1)} s, more than its share (${ofShare}), but runs whole: ${whole}`;
 }

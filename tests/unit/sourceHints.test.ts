@@ -57,6 +57,18 @@ describe("files --split runs whole", () => {
     const root = projectWith(FILES);
     expect([...unsplittable(root, [], Object.keys(FILES))]).toEqual(["tests/http/test_marked.py"]);
   });
+
+  it("runs whole a module whose tests compare with snapshots a plugin keeps per file (syrupy, pytest-snapshot, inline-snapshot)", () => {
+    const files = {
+      "tests/http/test_syrupy.py": "def test_order(client, snapshot):\n    assert client.get('/o').json() == snapshot\n",
+      "tests/http/test_multiline.py": "class TestUsers:\n    def test_list(\n        self,\n        snapshot,\n    ):\n        assert snapshot == []\n",
+      "tests/http/test_inline.py": "from inline_snapshot import snapshot\n\ndef test_total():\n    assert 1 + 1 == snapshot(2)\n",
+      "tests/http/test_vm.py": "def test_snapshot_of_a_vm(vm):\n    vm.take_snapshot()\n",
+      "tests/http/test_helper.py": "def snapshot(x):\n    return x\n\ndef test_plain():\n    assert snapshot(1) == 1\n",
+    };
+    const root = projectWith(files);
+    expect([...unsplittable(root, [], Object.keys(files))].sort()).toEqual(["tests/http/test_inline.py", "tests/http/test_multiline.py", "tests/http/test_syrupy.py"]);
+  });
 });
 
 describe("pytest-xdist's xdist_group marks, read from the files' sources", () => {

@@ -33,7 +33,7 @@ describe("why --split auto split nothing (--verbose)", () => {
   });
 
   it("says why a file longer than its share runs whole", () => {
-    expect(whyNothingSplit(files, past, { workers: 4, unsplittable: (p) => p === "tests/flow.py" })).toMatch(/tests\/flow.py took 8.0 s, more than its share .*, but runs whole: it is marked grimoire_serial or matches --no-split$/);
+    expect(whyNothingSplit(files, past, { workers: 4, unsplittable: (p) => p === "tests/flow.py" })).toMatch(/tests\/flow.py took 8.0 s, more than its share .*, but runs whole: it is marked grimoire_serial, matches --no-split, or its tests compare with snapshots \(syrupy's, pytest-snapshot's, inline-snapshot's\)$/);
     const untimed = history({ "tests/flow.py": { seconds: 8, tests: { "tests/flow.py::test_one": 8 } }, "tests/t0.py": { seconds: 1 } });
     expect(whyNothingSplit([file("tests/flow.py"), file("tests/t0.py")], untimed, { workers: 2, unsplittable: never })).toMatch(/runs whole: history knows fewer than two of its tests/);
     const byNodeIds = [file("tests/flow.py", { named: ["tests/flow.py::TestCart"], folder: null }), ...files.slice(1)];
