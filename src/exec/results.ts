@@ -67,6 +67,8 @@ export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason:
         : "pytest exited with code 1 though no test failed: a conftest or plugin set the session's exit status";
     return { status: "failed", reason };
   }
+  // Interrupted (2) by what the records show: the file's own collection error, not one of exit code 2's other causes.
+  if (code === 2 && outcome.records !== null && [...outcome.records.files.values()].some((file) => file.collectError)) return { status: "failed", reason: COLLECT_ERROR };
   // pytest says the same exit code for a conftest that failed at its start as for bad arguments.
   if (code === PYTEST_USAGE_ERROR && failedConftest(outcome.tail) !== null) return { status: "failed", reason: "pytest could not load a conftest (exit code 4; its error is in the log)" };
   return { status: "failed", reason: PYTEST_EXIT_REASONS[code] ?? `pytest exited with code ${code}` };

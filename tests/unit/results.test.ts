@@ -87,6 +87,13 @@ describe("the status of a file from its pytest process", () => {
     expect(resultOfFile(RUN, outcome({ exitCode: null, cancelled: true, records: records([collected({ [file]: 2 }), ...passing(file, "ok")]) })).status).toBe("cancelled");
   });
 
+  it("says a file of its own process that pytest could not collect failed for that, not for exit code 2's every cause", () => {
+    const file = "a.py";
+    const broken = records([collected({}), { t: "collect-error", nodeid: file, path: file }, finish(2)]);
+    expect(resultOfFile(RUN, outcome({ exitCode: 2, records: broken }))).toMatchObject({ status: "failed", reason: "an error while collecting it" });
+    expect(resultOfFile(RUN, outcome({ exitCode: 2, records: records([collected({ [file]: 1 }), finish(2)]) })).reason).toMatch(/^pytest was interrupted \(exit code 2/);
+  });
+
   it("keeps what the process said of its tests' part (from its collection's end), within its own duration", () => {
     const file = "a.py";
     const said = (seconds: unknown) => records([collected({ [file]: 1 }), ...passing(file, "ok"), { t: "finish", exitstatus: 0, testsSeconds: seconds }]);
