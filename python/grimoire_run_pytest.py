@@ -83,6 +83,7 @@ import functools
 import hashlib
 import json
 import os
+import pathlib
 import shlex
 import shutil
 import signal
@@ -346,6 +347,49 @@ _RUN_BASETEMP = "GRIMOIRE_RUN_BASETEMP"
 _LIST_BASETEMP = "GRIMOIRE_LIST_BASETEMP"
 
 
+_run_folder = {}
+
+
+def _share_the_runs_folder(config):
+    """The listing's own `getbasetemp()` is the run's folder: a plugin asking for it in the listing's session (sphinx's
+    report header names it) made a numbered folder of its own beside the run's, empty, which took one of the places
+    pytest's retention keeps, and an earlier run's folder went one run sooner than under plain pytest."""
+    if os.environ.get(_LIST_BASETEMP):
+        config.pluginmanager.register(_RunsFolder(config), "grimoire-runs-folder")
+
+
+class _RunsFolder:
+    def __init__(self, config):
+        self.config = config
+        self.factory = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session):
+        # pytest's tmpdir plugin makes its factory as it is configured: it is there by the session's start, before the
+        # terminal's header asks the plugins.
+        factory = self.factory = getattr(self.config, "_tmp_path_factory", None)
+        if factory is None:
+            return
+        original, config = factory.getbasetemp, self.config
+
+        def getbasetemp():
+            if getattr(factory, "_basetemp", None) is None:
+                folder = _run_basetemp(config)
+                if folder is not None:
+                    factory._basetemp = pathlib.Path(folder)
+            return original()
+
+        factory.getbasetemp = getbasetemp
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        # The listing's session ends before the run's files run in the folder: pytest's own clean-up at a session's end
+        # (one that passed, under `tmp_path_retention_policy = failed`) must not remove it.
+        folder = _run_folder.get("folder")
+        if self.factory is not None and folder is not None and str(getattr(self.factory, "_basetemp", None)) == folder:
+            self.factory._basetemp = None
+
+
 def _run_basetemp(config):
     """The listing's: the run's numbered folder in pytest-of-USER (pytest-N), made as a plain run's one session makes its own.
 
@@ -355,10 +399,19 @@ def _run_basetemp(config):
     is never another session's to remove); grimoire-run takes it off when the
     run closes. None where the user gave `--basetemp`, or nothing will run.
     """
+    if "folder" in _run_folder:
+        return _run_folder["folder"]
+    _run_folder["folder"] = _made_run_basetemp(config)
+    return _run_folder["folder"]
+
+
+def _made_run_basetemp(config):
     factory = getattr(config, "_tmp_path_factory", None)
     if factory is None or getattr(config.option, "basetemp", None) or config.option.collectonly:
         return None
     made = copy.copy(factory)
+    # Its own getbasetemp, not the listing's (_RunsFolder's, which asks for this folder).
+    vars(made).pop("getbasetemp", None)
     made._given_basetemp = None
     made._basetemp = None
     keep_lock = _pytest.pathlib.register_cleanup_lock_removal
@@ -1632,6 +1685,7 @@ def pytest_configure(config):
         config.pluginmanager.register(SharedMypyResults(env["GRIMOIRE_MYPY"]), "grimoire-shared-mypy")
     if env.get("GRIMOIRE_LIST_FILE"):
         config.pluginmanager.register(Lister(config, env["GRIMOIRE_LIST_FILE"]), "grimoire-lister")
+        _share_the_runs_folder(config)
     elif env.get("GRIMOIRE_RESULTS_FILE"):
         config.pluginmanager.register(Recorder(config, env["GRIMOIRE_RESULTS_FILE"]), "grimoire-recorder")
 

@@ -252,6 +252,24 @@ def pytest_unconfigure(config):
     expect(seeds()).toEqual(["7"]);
   });
 
+  it("makes one numbered folder for a run whose listing asks pytest for it (sphinx's report header)", async () => {
+    const p = project({
+      "conftest.py": "def pytest_report_header(config):\n    return f'base tmp_path: {config._tmp_path_factory.getbasetemp()}'\n",
+      "pytest.ini": "[pytest]\ntmp_path_retention_policy = failed\n",
+      "tests/http/test_a.py": "def test_a(tmp_path):\n    (tmp_path / 'a.txt').write_text('a')\n    assert False\n",
+      "tests/http/test_b.py": "def test_b(tmp_path):\n    (tmp_path / 'b.txt').write_text('b')\n",
+    });
+    const temp = path.join(p.root, "temp");
+    fs.mkdirSync(temp);
+    const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: testEnv({ TMPDIR: temp }) });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const numbered = fs.readdirSync(path.join(temp, `pytest-of-${os.userInfo().username}`)).filter((name) => /^pytest-\d+$/.test(name));
+    expect(numbered).toHaveLength(1);
+    // The failed test's folder is in it, as in a plain run under the "failed" policy.
+    const runFolder = path.join(temp, `pytest-of-${os.userInfo().username}`, numbered[0] as string);
+    expect(fs.readdirSync(runFolder).flatMap((name) => fs.readdirSync(path.join(runFolder, name)).filter((entry) => !entry.endsWith("current")))).toEqual(["test_a0"]);
+  });
+
   it("keeps every file's tmp_path in one numbered folder of the run's, as one plain session keeps its tests', with pytest's retention policy", async () => {
     // A session per file made a numbered folder per file, and pytest keeps the last three sessions': a failed test's
     // folder was gone three files later, and a long file lost its own while it ran (a helper's trial).
