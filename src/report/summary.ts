@@ -151,6 +151,9 @@ function tookAPort(result: FileResult): boolean {
   return result.cases.some((test) => test.failures?.some((failure) => PORT_TAKEN.test(failure.message) || PORT_TAKEN.test(failure.text ?? "")) === true);
 }
 
+/** Failed tests a failed file's entry names beside its last lines, at most. */
+const FAILED_TESTS_NAMED = 3;
+
 function describeFailure(result: FileResult, colours: Palette, tailLines: number, width: number | null): string[] {
   const why = result.reason ?? result.status;
   const iteration = result.iteration > 1 ? `, iteration ${result.iteration}` : "";
@@ -162,10 +165,19 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   }
   if (result.artifacts !== null) lines.push(`           screenshots and traces: ${result.artifacts}`);
   const tail = result.tail.slice(-tailLines);
+  // The failed tests the last lines do not name (a chatty logger's lines, a long warnings summary after pytest's own
+  // short summary: sphinx's suite), each with pytest's one line about it, so that why is said without the log.
+  const room = width === null ? Infinity : Math.max(20, width - 13);
+  const cut = (line: string): string => (line.length > room ? `${line.slice(0, room - 1)}…` : line);
+  const unnamed = result.cases.filter((test) => (test.outcome === "failed" || test.outcome === "error") && !tail.some((line) => line.includes(test.nodeid)));
+  for (const test of unnamed.slice(0, FAILED_TESTS_NAMED)) {
+    const message = test.failures?.[0]?.message.split("\n")[0] ?? "";
+    lines.push(`           ${cut(`${test.outcome === "error" ? "error" : "failed"}: ${test.nodeid}${message === "" ? "" : ` - ${message}`}`)}`);
+  }
+  if (unnamed.length > FAILED_TESTS_NAMED) lines.push(`           … and ${unnamed.length - FAILED_TESTS_NAMED} more failed (the log has them all)`);
   if (tail.length > 0) {
     lines.push(colours.dim(`           last ${plural(tail.length, "line")}:`));
-    const room = width === null ? Infinity : Math.max(20, width - 13);
-    for (const line of tail) lines.push(colours.dim(`           │ ${line.length > room ? `${line.slice(0, room - 1)}…` : line}`));
+    for (const line of tail) lines.push(colours.dim(`           │ ${cut(line)}`));
   }
   return lines;
 }

@@ -108,6 +108,28 @@ describe("the run's summary", () => {
     expect(formatSummary(longer, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 2\.4s summed over files, 2\.0x the wall time\n/);
   });
 
+  it("names a failed file's failed tests its last lines do not name, with pytest's one line about each", () => {
+    const failure = (message: string) => [{ when: "call", message, text: null, sections: [] }];
+    const cases = [
+      { nodeid: "tests/test_intl.py::test_a", outcome: "failed" as const, seconds: 1, failures: failure("AssertionError: assert 'x' == 'y'\n  - y\n  + x") },
+      { nodeid: "tests/test_intl.py::test_b", outcome: "passed" as const, seconds: 1 },
+      { nodeid: "tests/test_intl.py::test_c", outcome: "error" as const, seconds: 1, failures: failure("FileNotFoundError: build") },
+      { nodeid: "tests/test_intl.py::test_named", outcome: "failed" as const, seconds: 1, failures: failure("AssertionError") },
+    ];
+    // The last lines: a logger's warnings, and pytest's short summary line for one of them only.
+    const tail = ["WARNING: document isn't included in any toctree", "FAILED tests/test_intl.py::test_named - AssertionError"];
+    const failed: RunReport = { ...report, files: [fileResult({ path: "tests/test_intl.py", status: "failed", tests: counts(1, 2), cases, tail, durationSeconds: 3 })] };
+    const text = formatSummary(failed, { colours: palette(false), stopped: null }).join("\n");
+    expect(text).toContain("           failed: tests/test_intl.py::test_a - AssertionError: assert 'x' == 'y'\n");
+    expect(text).toContain("           error: tests/test_intl.py::test_c - FileNotFoundError: build\n");
+    expect(text).not.toMatch(/failed: tests\/test_intl\.py::test_named/);
+    const many = Array.from({ length: 5 }, (_, i) => ({ nodeid: `t.py::test_${i}`, outcome: "failed" as const, seconds: 0 }));
+    const five: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: counts(0, 5), cases: many, tail: [], durationSeconds: 1 })] };
+    const listed = formatSummary(five, { colours: palette(false), stopped: null }).join("\n");
+    expect(listed.match(/^ {11}failed: t\.py::test_\d$/gm)).toHaveLength(3);
+    expect(listed).toContain("… and 2 more failed (the log has them all)");
+  });
+
   it("words a flake rate of one recent run as such", () => {
     expect(describeRate({ failed: 1, runs: 1 })).toBe("failed in its one recent run (100%)");
     expect(describeRate({ failed: 2, runs: 8 })).toBe("failed 2 of its last 8 runs (25%)");
