@@ -1235,6 +1235,8 @@ class Recorder:
         # reports would count the tests again.
         # os.getpid as this module found it: a test that patches it (celery's test_ps) must not lose its record.
         self.pid = _getpid()
+        # When the collection ended (_CLOCK), None before: where the tests' part of the session begins.
+        self.collected_at = None
         # Files collection went through, in its order: those with no test selected count too (as 0).
         self.collected_files = {}
         # Text files pytest's doctest plugin collected that hold no example: not test files (plain pytest says nothing of them).
@@ -1433,7 +1435,7 @@ class Recorder:
         if _import_timer is not None:
             test_files = set(self.collected_files) | {_absolute(self.config, item.nodeid) for item in session.items}
             self._write({"t": "imports", "packages": grimoire_run_import_times.report(_import_timer, test_files, root=str(self.config.invocation_params.dir))})
-        since = getattr(self, "collected_at", None)
+        since = self.collected_at
         self._write({"t": "finish", "exitstatus": int(exitstatus), **({} if since is None else {"testsSeconds": round(max(0.0, _CLOCK[0]() - since), 4)})})
 
     def pytest_unconfigure(self, config):

@@ -251,7 +251,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     if (!parallel && exited !== null && exited.returncode === outcome.exitCode && [...(outcome.records?.files.values() ?? [])].every((file) => file.cases.length === 0)) settings.onPytestExit?.(exited);
     const shown = withPlaywrightArtifacts(run, outcome.records?.artifactFolders ?? [], settings.root);
     const own = batch.paths.length === 1 && parallel;
-    const results = own ? [fresh ? { ...resultOfFile(shown, outcome), fresh: true as const } : resultOfFile(shown, outcome)] : resultsOfSerialRun(shown, batch.paths, outcome);
+    const results = own ? [{ ...resultOfFile(shown, outcome), ...(fresh ? { fresh: true as const } : {}) }] : resultsOfSerialRun(shown, batch.paths, outcome);
     return withGroups(results, outcome.records);
   };
 }

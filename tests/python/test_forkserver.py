@@ -179,6 +179,9 @@ QUIET = ["-q", "-p", "no:cacheprovider"]
 # A fork server told that the first request comes before its warm-up.
 EARLY = [sys.executable, "-m", "grimoire_run_forkserver", "--grace-ms", str(GRACE_MS), "--first-before-warm-up"]
 PASSING = {"test_one.py": "def test_one():\n    pass\n"}
+# The most objects a collection leaves frozen in a process that froze none: from Python 3.12 on, a collection moves the
+# immortal objects it meets into the frozen generation (a few hundred here, under a thousand), as in a fresh process.
+FROZEN_BY_A_COLLECTION = 0 if sys.version_info < (3, 12) else 999
 # A site hook that starts a thread in every Python: forking such a process is unsafe.
 THREAD_AT_START = "import threading, time\nthreading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
 
@@ -331,15 +334,25 @@ def test_a_forked_file_sees_every_object_gc_would_show_a_fresh_process_and_sys_e
     server.expect("started", id=1)
     server.expect("exited", id=1, code=0)
     probe = json.loads((root / "probe.json").read_text())
-    # Unfrozen: none of the server's 30,000-odd objects stays frozen. (From Python 3.12 on, a collection moves the
-    # immortal objects it meets into the frozen generation, a few hundred here, as in a fresh process.)
+    # Unfrozen: none of the server's 30,000-odd objects stays frozen.
     frozen_after = probe.pop("frozen_after")
-    assert frozen_after == 0 if sys.version_info < (3, 12) else frozen_after < 1000, frozen_after
+    assert frozen_after <= FROZEN_BY_A_COLLECTION, frozen_after
     assert probe == {"root_handlers_hold_it": True, "modules_refer_to_pytest": True, "gc_functions_back": True, "referrers_of_a_local": 0}
     server.run(2, [*QUIET, "exits"], root)
     server.expect("started", id=2)
     server.expect("exited", id=2, code=1)
     assert "the test database is not running: start it first" in server.output(2)
+
+
+def ready_after_a_first_file(start_early, root):
+    """A server started as a run starts it (the listing forked before the warm-up, pytest's imports frozen then,
+    uncollected), once that first file has ended and the server is ready: the next request is a run's file."""
+    server = start_early()
+    server.run(1, [*QUIET, "test_one.py"], root)
+    seen = []
+    while not {"ready", "exited"} <= set(seen):
+        seen.append(server.event()["op"])
+    return server
 
 
 def test_a_leak_check_that_collects_and_counts_objects_twice_counts_the_same_as_in_a_fresh_process(start_early, tmp_path):
@@ -380,12 +393,7 @@ def test_a_leak_check_that_collects_and_counts_objects_twice_counts_the_same_as_
             **PASSING,
         },
     )
-    # As a run starts its server: the listing forked before the warm-up, pytest's imports frozen then, uncollected.
-    server = start_early()
-    server.run(1, [*QUIET, "test_one.py"], root)
-    seen = []
-    while not {"ready", "exited"} <= set(seen):
-        seen.append(server.event()["op"])
+    server = ready_after_a_first_file(start_early, root)
     for request, name in ((2, "test_count.py"), (3, "test_quiet.py")):
         server.run(request, [*QUIET, name], root)
         server.expect("started", id=request)
@@ -399,8 +407,6 @@ def test_a_tests_gc_collect_frees_what_the_server_froze_and_pytests_own_collecti
     """A test's gc.collect() goes through the server's objects too, as a fresh process's does (a module a test drops
     from sys.modules is freed with its classes); pytest's own collections at the session's end leave them frozen,
     and so spare the file the copy of every page they live on."""
-    # Python 3.12 and later move the immortal objects a collection meets into the frozen generation: a few hundred.
-    few = 0 if sys.version_info < (3, 12) else 1000
     root = project(
         tmp_path / "p",
         {
@@ -426,11 +432,7 @@ def test_a_tests_gc_collect_frees_what_the_server_froze_and_pytests_own_collecti
             **PASSING,
         },
     )
-    server = start_early()
-    server.run(1, [*QUIET, "test_one.py"], root)
-    seen = []
-    while not {"ready", "exited"} <= set(seen):
-        seen.append(server.event()["op"])
+    server = ready_after_a_first_file(start_early, root)
     for request, name in ((2, "test_collects.py"), (3, "test_leaves.py")):
         # As every file of a run: with grimoire-run's plugin, which says when a test runs.
         records = {"GRIMOIRE_RESULTS_FILE": str(tmp_path / f"{name}.records"), "GRIMOIRE_JUNIT_XML": str(tmp_path / f"{name}.xml")}
@@ -438,7 +440,7 @@ def test_a_tests_gc_collect_frees_what_the_server_froze_and_pytests_own_collecti
         server.expect("started", id=request)
         server.expect("exited", id=request, code=0)
     before, after, name, module = json.loads((root / "collects.json").read_text())
-    assert before > 10000 and after <= few, (before, after)
+    assert before > 10000 and after <= FROZEN_BY_A_COLLECTION, (before, after)
     assert (name, module) == ("collect", "gc")
     assert json.loads((root / "leaves.json").read_text()) > 10000
 
