@@ -56,7 +56,8 @@ import { createTerminal, wantsSpinner, type Terminal, type TerminalStreams } fro
 import { cleanOnce } from "./run/cleanOnce.js";
 import { openTestEnvironment } from "./run/environment.js";
 import { finishRun, reportOutputs } from "./run/finish.js";
-import { newRunId } from "./run/logDir.js";
+import { earlyRunId } from "./process/earlyPython.js";
+import { newRunId } from "./run/runId.js";
 import { listFiles, shapeRun, startRun, type Listed, type RunShape, type Started } from "./run/start.js";
 import { RunSession } from "./session.js";
 import { sourceState } from "./changes/sourceState.js";
@@ -68,7 +69,7 @@ export interface RunIO extends TerminalStreams {
 export async function run(config: RunConfig, io: RunIO): Promise<number> {
   const started = performance.now();
   const clock = (): number => (performance.now() - started) / 1000;
-  const session = new RunSession(newRunId(), config.killGraceSeconds);
+  const session = new RunSession(earlyRunId() ?? newRunId(), config.killGraceSeconds);
   const interrupted = (): number => exitCodeOf({ results: [], stopReason: "interrupt", interruptedBy: session.interruptedBy, flakyPasses: config.flakyPasses });
   try {
     // 1. What can be refused is refused before anything is written: a typo leaves no trace. With --changed, git is

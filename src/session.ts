@@ -16,6 +16,7 @@ import type { StopCause } from "./events.js";
 import type { RunEvents } from "./events.js";
 import { watchInterrupts, type InterruptSignal, type InterruptWatch } from "./interrupts.js";
 import { ForkServer, forkServerSocket, type ForkServerOptions } from "./exec/forkServer.js";
+import { discardEarlyPython } from "./process/earlyPython.js";
 import type { EnvironmentContext } from "./managed/leases.js";
 import { ManagedEnvironment } from "./managed/leases.js";
 import type { ManagedSettings } from "./config/managedSettings.js";
@@ -219,6 +220,8 @@ export class RunSession {
     await this.listingStart?.done;
     await this.closeBrowsers();
     await this.closeForkServer();
+    // A Python started before the run and never taken over carries the run's id too: not a leftover of the tests'.
+    await discardEarlyPython();
     for (const kept of await killKept(this.listening.takeAll(), { graceMs: killGraceSeconds * 1000 })) events.emit({ type: "leftovers-killed", ...kept, kept: "run" });
     const leftovers = await sweepLeftovers(this.runId, killGraceSeconds);
     if (leftovers.length > 0) events.emit({ type: "leftovers-killed", label: null, processes: leftovers });
@@ -234,6 +237,7 @@ export class RunSession {
     await this.closeEnvironment();
     await this.closeBrowsers();
     await this.closeForkServer();
+    await discardEarlyPython();
     // A run that ended without finishing (an error): what it kept listening goes all the same.
     await killKept(this.listening.takeAll(), { graceMs: 0 });
     this.terminal?.close();

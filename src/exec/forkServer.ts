@@ -15,6 +15,7 @@ import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import type { PythonCommand } from "../python.js";
 import { launch as defaultLaunch, type Exit, type LaunchedProcess, type Launcher, type LaunchSpec } from "../process/launch.js";
+import { envChanges } from "../process/earlyPython.js";
 import { killTrees } from "../process/processTree.js";
 import { withBytecodeCache } from "../config/bytecodeCache.js";
 import { DRAIN_AFTER_EXIT_MS, FORK_SERVER_READY_TIMEOUT_MS } from "../defaults.js";
@@ -386,17 +387,4 @@ function resolveLaunch(entry: Pending): void {
   const stderr = new PassThrough();
   stderr.end();
   resolve({ pid: entry.pid, stdout: entry.output ?? Readable.from([]), stderr, stdin: null, exited: entry.exited });
-}
-
-/**
- * What a file's environment changes from the server's. The child starts from
- * the server's own environment, which a `--python` wrapper (a virtualenv
- * activation, `uv run`, a script) may have added to, and applies only these
- * changes: as if the wrapper had been started with the file's environment.
- */
-export function envChanges(base: NodeJS.ProcessEnv, env: NodeJS.ProcessEnv): { set: Record<string, string>; unset: string[] } {
-  const set: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined && base[key] !== value) set[key] = value;
-  const unset = Object.keys(base).filter((key) => base[key] !== undefined && env[key] === undefined);
-  return { set, unset };
 }

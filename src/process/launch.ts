@@ -11,6 +11,7 @@
 import { spawn as nodeSpawn, type StdioOptions } from "node:child_process";
 import type { Socket } from "node:net";
 import { Readable, type Writable } from "node:stream";
+import { takeEarlyPython } from "./earlyPython.js";
 
 export interface LaunchSpec {
   command: string;
@@ -71,6 +72,17 @@ export function observeGroups(observer: GroupObserver | null): void {
 
 export function createLauncher(spawn: Spawn = nodeSpawn): Launcher {
   return (spec) => {
+    // The run's first Python may have been started already, before grimoire-run's modules were loaded (earlyPython.ts).
+    const early = spawn === nodeSpawn ? takeEarlyPython(spec) : null;
+    if (early !== null) {
+      const observer = groupObserver;
+      if (early.pid !== null) {
+        const pid = early.pid;
+        observer?.started(pid);
+        void early.exited.then(() => observer?.reaped(pid));
+      }
+      return early;
+    }
     const background = spec.background === true;
     const stdio: StdioOptions = background
       ? [spec.stdin, "ignore", "inherit"]

@@ -317,8 +317,9 @@ function describeCounts(tests: NonNullable<FileResult["tests"]>): string {
 /** A leftover process as the warning names it: its pid, and its command line cut to a readable length. */
 function describeLeftover(leftover: Leftover): string {
   if (leftover.command === null) return `pid ${leftover.pid}`;
-  // A process the file's pytest forked without an exec shows the fork server's command line, which says nothing of it.
-  if (/ -m grimoire_run_forkserver(\s|$)/.test(leftover.command)) return `pid ${leftover.pid}: a fork of the file's pytest process`;
+  // A process the file's pytest forked without an exec shows the command line of the Python grimoire-run started (the
+  // fork server's, or the early Python's that became the pytest: process/earlyPython.ts), which says nothing of it.
+  if (/ -m grimoire_run_(forkserver|early)(\s|$)/.test(leftover.command)) return `pid ${leftover.pid}: a fork of the file's pytest process`;
   const command = leftover.command.length > LEFTOVER_COMMAND_CHARS ? `${leftover.command.slice(0, LEFTOVER_COMMAND_CHARS - 1)}…` : leftover.command;
   return `pid ${leftover.pid}: ${command}`;
 }

@@ -3,7 +3,6 @@
  * with the older runs' folders pruned, or the temp folder when the project
  * cannot be written in.
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,12 +11,6 @@ import type { RunConfig } from "../config/runConfig.js";
 import { KEPT_LOG_RUNS, STATE_DIR } from "../defaults.js";
 import { UsageError } from "../errors.js";
 import { stateDir } from "../stateDir.js";
-
-/** Sortable by time, unique across concurrent runs. */
-export function newRunId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `${stamp}-${crypto.randomBytes(3).toString("hex")}`;
-}
 
 /**
  * The run's log folder: --log-dir, or `.grimoire/logs/<run>`; `prune`, the

@@ -16,9 +16,12 @@ const project = temporaryProjects();
 const marker = killedMarkers();
 
 describe("the fork server failing while it serves", () => {
-  /** Makes the fork server's fork fail (as under a process limit) at its Nth fork: the first is the listing session's. */
+  /**
+   * Makes the fork server's fork fail (as under a process limit) at its Nth fork: the first is the listing session's.
+   * The server is the Python the run started first, before it knew what it would be (process/earlyPython.ts).
+   */
   const failingFork = `import os, sys
-if "grimoire_run_forkserver" in sys.orig_argv:
+if "grimoire_run_forkserver" in sys.orig_argv or "grimoire_run_early" in sys.orig_argv:
     real_fork, forks = os.fork, []
     def fork():
         forks.append(1)

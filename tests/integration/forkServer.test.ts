@@ -167,8 +167,9 @@ def test_hang():
     const p = project({ "tests/http/test_hang.py": hanging(mark), "tests/http/test_ok.py": "def test_ok():\n    pass\n" });
     const cli = startCli(["--parallel", "-n", "1", "--order", "name", "--report-json", "r.json", "--", "-s"], { cwd: p.root });
     await cli.waitForOutput(/READY/);
-    // Its forked files carry its command line too; the server is the one grimoire-run started.
-    const serverPid = processesWith("-m grimoire_run_forkserver").find((pid) => parentOf(pid) === cli.child.pid);
+    // Its forked files carry its command line too; the server is the one grimoire-run started (the early Python, which
+    // became the fork server: process/earlyPython.ts).
+    const serverPid = processesWith("-m grimoire_run_early").find((pid) => parentOf(pid) === cli.child.pid);
     expect(serverPid).toBeDefined();
     process.kill(serverPid as number, "SIGTERM");
     const result = await cli.done;

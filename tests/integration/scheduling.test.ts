@@ -178,7 +178,7 @@ describe("history and order", () => {
     expect(history(p).files["tests/http/test_w.py"]?.recent).toBe("F|PP");
 
     // A test that fails only in a forked process does so every time: a run started afresh is another stretch.
-    const forked = project({ "tests/http/test_f.py": "import os\n\ndef test_fresh():\n    assert b'grimoire_run_forkserver' not in open(f'/proc/{os.getppid()}/cmdline', 'rb').read()\n" });
+    const forked = project({ "tests/http/test_f.py": "import os\n\ndef test_fresh():\n    assert b'-m\\0grimoire_run_' not in open(f'/proc/{os.getppid()}/cmdline', 'rb').read()\n" });
     expect((await runCli(["--parallel"], { cwd: forked.root })).code).toBe(1);
     const fresh = await runCli(["--parallel", "--no-fork-server"], { cwd: forked.root });
     expect(fresh.code, fresh.stdout).toBe(0);

@@ -1,0 +1,82 @@
+"""The run's first Python, started before grimoire-run has read its options.
+
+grimoire-run's command starts this module (`python -m grimoire_run_early`)
+as its very first step, with the environment it will most likely give its
+first Python process, so that the interpreter's start (and a pyenv shim's, a
+virtualenv's site) happens while Node.js loads grimoire-run's own modules and
+reads its configuration. Nothing is imported here beyond what `python -m`
+itself imports; the module reads one line from stdin and waits for nothing
+else:
+
+    {"module": "pytest" | "grimoire_run_forkserver", "args": [...],
+     "set": {NAME: VALUE}, "unset": [NAME], "stdin": "inherit" | "pipe" | "ignore",
+     "fd3": true | false}
+
+and becomes `python -m MODULE ARGS` in the environment the run gives that
+process: the differences from the one it was started with are applied first
+(grimoire-run sends it only when none of them is read by the interpreter's own
+start: process/earlyPython.ts). `stdin` is the process's stdin: the run's own
+(handed over as fd 3), this pipe (the fork server's requests follow the line),
+or nothing. `fd3`: whether the process keeps fd 3 (the fork server of a serial
+run passes it on to its one file).
+
+stdin closing before the line (grimoire-run ended, or chose another Python):
+exit 0 at once, without a word.
+"""
+
+import os
+import sys
+
+
+def _read_line():
+    """The first line of fd 0, read a byte at a time: what follows it is the fork server's, not this module's."""
+    line = bytearray()
+    while True:
+        byte = os.read(0, 1)
+        if not byte:
+            return None
+        if byte == b"\n":
+            return bytes(line)
+        line += byte
+
+
+def _stdin(how):
+    if how == "inherit":
+        os.dup2(3, 0)
+    elif how == "ignore":
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+
+
+def main():
+    line = _read_line()
+    if line is None:
+        os._exit(0)
+    import json
+    import runpy
+    import types
+
+    request = json.loads(line)
+    for key in request["unset"]:
+        os.environ.pop(key, None)
+    os.environ.update(request["set"])
+    _stdin(request["stdin"])
+    if not request["fd3"]:
+        try:
+            os.close(3)
+        except OSError:
+            pass
+    module = request["module"]
+    # As `python -m MODULE ARGS` has them: argv[0] becomes the module's file, orig_argv names the module, and the
+    # module runs as a __main__ of its own.
+    sys.argv = ["-m", *request["args"]]
+    orig_argv = getattr(sys, "orig_argv", None)
+    if orig_argv is not None and orig_argv[-2:] == ["-m", __spec__.name]:
+        sys.orig_argv = [*orig_argv[:-2], "-m", module, *request["args"]]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    runpy._run_module_as_main(module, alter_argv=True)
+
+
+if __name__ == "__main__":
+    main()
