@@ -158,11 +158,15 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   const why = result.reason ?? result.status;
   const iteration = result.iteration > 1 ? `, iteration ${result.iteration}` : "";
   const lines = [`  ${paintStatus(result.status, colours)} ${result.path} (${why}${iteration})`];
-  if (result.log !== null) lines.push(`           log: ${result.log}`);
+  // A split file's parts each name their log; its last lines are one part's (the first of the worst), said so.
+  const parts = result.parts ?? [];
+  const split = parts.length > 1;
+  if (result.log !== null && !split) lines.push(`           log: ${result.log}`);
   if (result.serverLog !== null) lines.push(`           server log: ${result.serverLog}`);
-  for (const [index, part] of (result.parts ?? []).entries()) {
-    lines.push(`           part ${index + 1} of ${(result.parts ?? []).length}: ${STATUS_LABEL[part.status]}${part.log === null ? "" : `, log: ${part.log}`}`);
+  for (const [index, part] of parts.entries()) {
+    lines.push(`           part ${index + 1} of ${parts.length}: ${STATUS_LABEL[part.status]}${part.log === null ? "" : `, log: ${part.log}`}`);
   }
+  const tailPart = split && result.log !== null ? parts.findIndex((part) => part.log === result.log) : -1;
   if (result.artifacts !== null) lines.push(`           screenshots and traces: ${result.artifacts}`);
   const tail = result.tail.slice(-tailLines);
   // The failed tests the last lines do not name (a chatty logger's lines, a long warnings summary after pytest's own
@@ -174,9 +178,9 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
     const message = test.failures?.[0]?.message.split("\n")[0] ?? "";
     lines.push(`           ${cut(`${test.outcome === "error" ? "error" : "failed"}: ${test.nodeid}${message === "" ? "" : ` - ${message}`}`)}`);
   }
-  if (unnamed.length > FAILED_TESTS_NAMED) lines.push(`           … and ${unnamed.length - FAILED_TESTS_NAMED} more failed (the log has them all)`);
+  if (unnamed.length > FAILED_TESTS_NAMED) lines.push(`           … and ${unnamed.length - FAILED_TESTS_NAMED} more failed (${split ? "the parts' logs have" : "the log has"} them all)`);
   if (tail.length > 0) {
-    lines.push(colours.dim(`           last ${plural(tail.length, "line")}:`));
+    lines.push(colours.dim(`           last ${plural(tail.length, "line")}${tailPart < 0 ? "" : ` of part ${tailPart + 1}`}:`));
     for (const line of tail) lines.push(colours.dim(`           │ ${cut(line)}`));
   }
   return lines;

@@ -130,6 +130,21 @@ describe("the run's summary", () => {
     expect(listed).toContain("… and 2 more failed (the log has them all)");
   });
 
+  it("says of a split file's last lines which part's they are, and where every failure is (uvicorn's websocket tests, in two parts)", () => {
+    const many = Array.from({ length: 5 }, (_, i) => ({ nodeid: `t.py::test_${i}`, outcome: "failed" as const, seconds: 0 }));
+    const part = (log: string) => ({ status: "failed" as const, slot: 0, startSeconds: 0, durationSeconds: 1, tests: counts(0, 2), log, junit: null, coverageData: null });
+    const tail = ["=============== 2 failed, 138 deselected in 34.50s ==============="];
+    const split: RunReport = {
+      ...report,
+      files: [fileResult({ path: "t.py", status: "failed", tests: counts(0, 5), cases: many, tail, log: "t.py.part2.log", durationSeconds: 2, parts: [{ ...part("t.py.part1.log"), status: "passed" }, part("t.py.part2.log")] })],
+    };
+    const text = formatSummary(split, { colours: palette(false), stopped: null }).join("\n");
+    expect(text).not.toMatch(/^ {11}log: /m);
+    expect(text).toContain("           part 1 of 2: passed, log: t.py.part1.log\n           part 2 of 2: failed, log: t.py.part2.log\n");
+    expect(text).toContain("… and 2 more failed (the parts' logs have them all)");
+    expect(text).toContain("           last 1 line of part 2:\n");
+  });
+
   it("words a flake rate of one recent run as such", () => {
     expect(describeRate({ failed: 1, runs: 1 })).toBe("failed in its one recent run (100%)");
     expect(describeRate({ failed: 2, runs: 8 })).toBe("failed 2 of its last 8 runs (25%)");
