@@ -97,7 +97,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     const nothingRan = result.tests !== null && COUNT_KEYS.every((key) => (result.tests?.[key] ?? 0) === 0);
     const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests)}`;
     const attempt = result.attempt > 1 ? `  (attempt ${result.attempt})` : "";
-    const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts]`);
+    const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts, their times summed]`);
     const inIteration = load !== null ? `  [iteration ${result.iteration}]` : "";
     const retry = willRetry ? colours.yellow("  → retrying") : "";
     const why = result.status !== "cancelled" && result.exitCode !== 1 && result.reason !== null ? colours.dim(`  (${result.reason})`) : "";

@@ -46,7 +46,7 @@ describe("--split auto", () => {
     const pids = p.read("pids.txt").trim().split("\n");
     expect(pids).toHaveLength(10);
     expect(new Set(pids).size).toBe(row.parts?.length);
-    expect(second.stdout).toMatch(/PASS\s+tests\/http\/test_flow\.py\s+.*\[\d parts\]/);
+    expect(second.stdout).toMatch(/PASS\s+tests\/http\/test_flow\.py\s+.*\[\d parts, their times summed\]/);
     // The HTML report's timeline has a bar per part, each in the slot it ran in.
     const logs = p.root + "/.grimoire/logs";
     const latest = fs.readdirSync(logs).sort().at(-1) as string;
