@@ -162,6 +162,12 @@ export interface FileResult extends PlannedRun {
   cutShort?: boolean;
   /** The test (node id) a stop of the run interrupted: a timeout, fail-fast, an interrupt. Absent when none was running. */
   stoppedIn?: string;
+  /**
+   * Not run because pytest ended the session it shared with other files before reaching it (-x, --maxfail,
+   * pytest.exit): a plain run would not have run it either, so it is never run again in a process of its own. Not in
+   * the JSON report.
+   */
+  leftByPytest?: boolean;
   /** pytest-xdist's xdist_group names of its collected tests (empty: none); absent when they were not collected. Remembered in the history; not in the JSON report. */
   groups?: string[];
   /**

@@ -336,10 +336,12 @@ export class Executor {
  * The files of a shared process (a pack) that it never reached because it ended early by itself, as a batch of their
  * own, with the results of the rest; null when there are none, when the run is stopping, when the process was timed
  * out (its time is spent), or when it reached none of its files (a new process would end the same way, before any).
+ * Files its pytest session left when it ended (-x, --maxfail: leftByPytest) are not run again: neither would a plain
+ * run have run them.
  */
 export function unreached(batch: Batch, results: readonly FileResult[], stopping: boolean): { batch: Batch; reached: FileResult[] } | null {
   if (stopping || batch.paths.length < 2 || results.some((r) => r.status === "timeout")) return null;
-  const left = new Set(results.filter((r) => r.status === "cancelled" && r.log === null).map((r) => r.path));
+  const left = new Set(results.filter((r) => r.status === "cancelled" && r.log === null && r.leftByPytest !== true).map((r) => r.path));
   if (left.size === 0 || left.size >= batch.paths.length) return null;
   return { batch: narrowBatch(batch, left), reached: results.filter((r) => !left.has(r.path)) };
 }

@@ -241,14 +241,30 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
     if (collected !== null && collected.get(path) === 0) {
       return { ...base, status: "no-tests", exitCode: 5, durationSeconds: 0, tests: file?.counts ?? emptyCounts() };
     }
-    return { ...base, status: "cancelled", exitCode: null, durationSeconds: 0, tests: null, log: null, artifacts: null, artifactFiles: [], serverLog: null, coverageData: null, reason: whyNotRun(records, outcome) };
+    // The session reached its end without this file: pytest's own decision, which a plain run would have made too.
+    const leftByPytest = records !== null && records.exitStatus !== null;
+    return {
+      ...base,
+      status: "cancelled",
+      exitCode: null,
+      durationSeconds: 0,
+      tests: null,
+      log: null,
+      artifacts: null,
+      artifactFiles: [],
+      serverLog: null,
+      coverageData: null,
+      reason: whyNotRun(records, outcome),
+      ...(leftByPytest ? { leftByPytest } : {}),
+    };
   });
 }
 
 function whyNotRun(records: ProcessRecords | null, outcome: ProcessOutcome): string {
   if ((records?.collectErrors.length ?? 0) > 0 && outcome.exitCode === 2) return "not run: pytest stopped on an error while collecting tests";
-  if (outcome.exitCode === 1 || outcome.exitCode === 2) return "not reached: pytest stopped at the first failure (-x or --maxfail)";
   if (outcome.exitCode === 3) return "not run: pytest hit an internal error in the process it shared with other files";
+  if (records !== null && records.exitStatus === null && outcome.exitCode !== null) return `not reached: the pytest process it shared with other files ended before it (exit code ${outcome.exitCode})`;
+  if (outcome.exitCode === 1 || outcome.exitCode === 2) return "not reached: pytest stopped at the first failure (-x or --maxfail)";
   return "not reached: the pytest process it shared with other files was stopped";
 }
 

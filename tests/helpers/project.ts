@@ -220,6 +220,7 @@ export interface JsonReportFile {
     tests: { passed: number; failed: number; skipped: number; errors: number; xfailed: number; xpassed: number; deselected: number } | null;
     cases: { nodeid: string; outcome: string; durationSeconds: number }[];
     log: string | null;
+    reason?: string;
     stoppedIn?: string;
     artifactFiles?: string[];
   }[];

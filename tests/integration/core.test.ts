@@ -531,6 +531,23 @@ describe("serial and debug modes", () => {
       ["tests/http/test_c.py", "cancelled"],
     ]);
     expect(report.files[1]?.tests).toEqual({ passed: 1, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
+    expect(report.files[2]?.reason).toBe("not reached: pytest stopped at the first failure (-x or --maxfail)");
+  });
+
+  it("leaves the files -x did not reach where pytest listed them first (--shard): no second process runs them", async () => {
+    // dateutil's trial: a serial run whose files pytest listed first ran its whole session a second time.
+    const pidFile = "import os, pathlib\n\ndef test_pid():\n    pathlib.Path('pids').open('a').write(f'{os.getpid()}\\n')\n";
+    const p = project({ "tests/http/test_a.py": pidFile, "tests/http/test_b.py": pidFile + "\ndef test_bad():\n    assert 0\n", "tests/http/test_c.py": pidFile, "tests/http/test_d.py": pidFile });
+    const result = await runCli(["--shard", "1/1", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    expect(result.stdout.match(/test session starts/g)).toHaveLength(1);
+    expect(new Set(p.read("pids").trim().split("\n")).size).toBe(1);
+    const report = readReport(p, "r.json");
+    expect(report.files.map((f) => f.path).sort()).toEqual(["tests/http/test_a.py", "tests/http/test_b.py", "tests/http/test_c.py", "tests/http/test_d.py"]);
+    expect(report.files.find((f) => f.path === "tests/http/test_b.py")?.status).toBe("failed");
+    const left = report.files.filter((f) => f.status === "cancelled");
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.map((f) => f.reason)).toEqual(left.map(() => "not reached: pytest stopped at the first failure (-x or --maxfail)"));
   });
 
   it("counts a file that does not import among the files found, where -x stops pytest's collection", async () => {

@@ -177,6 +177,9 @@ describe("a pack that ends early", () => {
     expect(unreached(pack, timedOut, false)).toBeNull();
     expect(unreached(pack, pack.paths.map((path) => fileResult({ path, status: "cancelled", log: null })), false)).toBeNull();
     expect(unreached(pack, [fileResult({ path: "a.py", status: "failed" }), ...["b.py", "c.py", "d.py"].map((path) => fileResult({ path, status: "cancelled", log: null }))], false)?.batch.paths).toEqual(["b.py", "c.py", "d.py"]);
+    // Left by pytest's own stop (-x, --maxfail): a plain run would not have run them either.
+    const leftByPytest = ["b.py", "c.py", "d.py"].map((path) => fileResult({ path, status: "cancelled", log: null, leftByPytest: true }));
+    expect(unreached(pack, [fileResult({ path: "a.py", status: "failed" }), ...leftByPytest], false)).toBeNull();
   });
 });
 

@@ -201,9 +201,18 @@ describe("splitting a serial run by file", () => {
     ]);
   });
 
-  it("after -x stopped at a failure, the files never reached are cancelled", () => {
+  it("after -x stopped at a failure, the files never reached are cancelled, left by pytest: a plain run leaves them too", () => {
     const recorded = records([collected({ [a]: 1, [b]: 1, [c]: 1 }), ...passing(a, "t"), test(b, "t", "call", "failed"), finish(1)]);
-    expect(resultsOfSerialRun(RUN, paths, outcome({ exitCode: 1, records: recorded })).map((r) => r.status)).toEqual(["passed", "failed", "cancelled"]);
+    const results = resultsOfSerialRun(RUN, paths, outcome({ exitCode: 1, records: recorded }));
+    expect(results.map((r) => r.status)).toEqual(["passed", "failed", "cancelled"]);
+    expect(results[2]).toMatchObject({ reason: "not reached: pytest stopped at the first failure (-x or --maxfail)", leftByPytest: true });
+  });
+
+  it("a process that ended before its session did (a test's os._exit(1)) left the files it never reached to be run again", () => {
+    const recorded = records([collected({ [a]: 1, [b]: 1, [c]: 1 }), ...passing(a, "t"), test(b, "t", "setup", "")]);
+    const left = resultsOfSerialRun(RUN, paths, outcome({ exitCode: 1, records: recorded }))[2];
+    expect(left).toMatchObject({ status: "cancelled", reason: "not reached: the pytest process it shared with other files ended before it (exit code 1)" });
+    expect(left?.leftByPytest).toBeUndefined();
   });
 
   it("after -x stopped a shared process at a failure, the file it stopped in is cut short and the files it finished are not", () => {
