@@ -22,10 +22,24 @@ run passes it on to its one file).
 
 stdin closing before the line (grimoire-run ended, or chose another Python):
 exit 0 at once, without a word.
+
+grimoire-run's pytest plugin is 1,700 lines, which Python compiles afresh in
+every process where the environment says not to write bytecode
+(PYTHONDONTWRITEBYTECODE, as in many Docker images): about 20 ms of a serial
+run's start. While it waits, this module compiles grimoire-run's own modules
+into their `__pycache__` (grimoire-run's folder, never the project's), where
+that is missing or older than the source and the folder may be written; and a
+process that becomes pytest with the plugin imports it from there before
+pytest does (the plugin tells pytest not to rewrite it).
 """
 
 import os
 import sys
+from importlib._bootstrap_external import cache_from_source
+
+# The plugin and what it imports of grimoire-run's: what a pytest process loads with `-p grimoire_run_pytest`.
+_PLUGIN = "grimoire_run_pytest"
+_PLUGIN_MODULES = (_PLUGIN, "grimoire_run_import_times", "grimoire_run_paths")
 
 
 def _read_line():
@@ -49,7 +63,39 @@ def _stdin(how):
         os.close(devnull)
 
 
+def _compile_plugin():
+    """The plugin's bytecode beside it, where this Python would not write it as it imports it, and may write there."""
+    if not sys.dont_write_bytecode:
+        return
+    folder = os.path.dirname(os.path.abspath(__file__))
+    stale = []
+    for name in _PLUGIN_MODULES:
+        source = os.path.join(folder, f"{name}.py")
+        cached = cache_from_source(source)
+        try:
+            if os.stat(cached).st_mtime >= os.stat(source).st_mtime:
+                continue
+        except OSError:
+            pass
+        stale.append((source, cached))
+    if not stale:
+        return
+    import py_compile
+
+    for source, cached in stale:
+        try:
+            py_compile.compile(source, cfile=cached, doraise=True)
+        except (OSError, py_compile.PyCompileError):
+            # A folder it may not write in (an install owned by another user): every process compiles it, as before.
+            return
+
+
+def _loads_plugin(module, args):
+    return module == "pytest" and any(first == "-p" and second == _PLUGIN for first, second in zip(args, args[1:]))
+
+
 def main():
+    _compile_plugin()
     line = _read_line()
     if line is None:
         os._exit(0)
@@ -75,6 +121,9 @@ def main():
     if orig_argv is not None and orig_argv[-2:] == ["-m", __spec__.name]:
         sys.orig_argv = [*orig_argv[:-2], "-m", module, *request["args"]]
     sys.modules["__main__"] = types.ModuleType("__main__")
+    if _loads_plugin(module, request["args"]):
+        # From its bytecode (pytest's own import of it would compile it): pytest then registers the module imported.
+        __import__(_PLUGIN)
     runpy._run_module_as_main(module, alter_argv=True)
 
 

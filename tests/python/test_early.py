@@ -104,3 +104,55 @@ def test_it_becomes_pytest(tmp_path):
     out, err = early.communicate(line("pytest", ["-q", "-p", "no:cacheprovider", "test_one.py"], set={"EARLY_SET": "yes"}, stdin="ignore"), timeout=TIMEOUT)
     assert early.returncode == 0, out + err
     assert b"1 passed" in out
+
+
+def own_copy(tmp_path):
+    """grimoire-run's Python folder, copied: these tests write its bytecode."""
+    import shutil
+
+    from processes import PYTHON_DIR
+
+    folder = tmp_path / "grimoire-python"
+    shutil.copytree(PYTHON_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def test_where_no_bytecode_is_written_it_compiles_the_plugin_while_it_waits_and_pytest_gets_it_from_there(tmp_path):
+    folder = own_copy(tmp_path)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_one.py").write_text(
+        "import sys\n\ndef test_plugin_from_bytecode():\n    plugin = sys.modules['grimoire_run_pytest']\n    assert plugin.__spec__.cached and plugin.__spec__.loader.__class__.__name__ == 'SourceFileLoader'\n"
+    )
+    env = {"PYTHONPATH": str(folder), "PYTHONDONTWRITEBYTECODE": "1"}
+    early = subprocess.Popen([sys.executable, "-m", "grimoire_run_early"], cwd=project, env=python_env(**env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = early.communicate(b"", timeout=TIMEOUT)
+    assert (early.returncode, out, err) == (0, b"", b"")
+    compiled = sorted(path.name.split(".")[0] for path in (folder / "__pycache__").iterdir())
+    assert compiled == ["grimoire_run_import_times", "grimoire_run_paths", "grimoire_run_pytest"]
+
+    early = subprocess.Popen([sys.executable, "-m", "grimoire_run_early"], cwd=project, env=python_env(**env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = early.communicate(line("pytest", ["-p", "grimoire_run_pytest", "-p", "no:cacheprovider", "-W", "error", "test_one.py"], stdin="ignore"), timeout=TIMEOUT)
+    assert early.returncode == 0, out + err
+    assert b"1 passed" in out
+    assert b"already imported" not in out + err
+
+
+def test_a_folder_it_may_not_write_in_keeps_no_bytecode_and_pytest_compiles_the_plugin_as_before(tmp_path):
+    folder = own_copy(tmp_path)
+    (folder / "__pycache__").write_text("not a folder")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_one.py").write_text("def test_one():\n    pass\n")
+    early = subprocess.Popen(
+        [sys.executable, "-m", "grimoire_run_early"],
+        cwd=project,
+        env=python_env(PYTHONPATH=str(folder), PYTHONDONTWRITEBYTECODE="1"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = early.communicate(line("pytest", ["-p", "grimoire_run_pytest", "-p", "no:cacheprovider", "test_one.py"], stdin="ignore"), timeout=TIMEOUT)
+    assert early.returncode == 0, out + err
+    assert b"1 passed" in out
+    assert (folder / "__pycache__").read_text() == "not a folder"
