@@ -202,8 +202,10 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
         ? (paths[0] ?? null)
         : // All done and still failed (a conftest's pytest_sessionfinish set the exit status): the session ended in the last file.
           ([...collected.keys()].find(unfinished) ?? paths.find((p) => !records?.files.has(p)) ?? paths[paths.length - 1] ?? [...collected.keys()].at(-1) ?? null);
-  // The given files, then any other pytest collected or reported on (a serial run that learned its files from pytest gives none).
-  const everyPath = [...new Set([...paths, ...(collected?.keys() ?? []), ...(records?.files.keys() ?? [])])];
+  // In pytest's order (its collection's, which its tests run in; then the records' for a collection that never
+  // finished), then the rest given (a serial run that learned its files from pytest gives none): each file starts where
+  // pytest got to it, not where the plan put it.
+  const everyPath = [...new Set([...(collected?.keys() ?? []), ...(records?.files.keys() ?? []), ...paths])];
 
   // A process that failed before it reported on any file (an argument pytest rejects, an internal error at start) is
   // still a failure, given under the run's own name: no file at all would read as "no tests collected".

@@ -248,11 +248,25 @@ describe("splitting a serial run by file", () => {
     expect(results).toMatchObject([{ path: "tests", status: "failed", exitCode: 4, reason: expect.stringMatching(/usage error/) }]);
   });
 
+  it("lists the files in the order pytest ran them, each starting where the one before it ended, whatever the order given", () => {
+    const recorded = records([collected({ [a]: 1, [b]: 1, [c]: 1 }), ...passing(a, "t"), ...passing(b, "t"), ...passing(c, "t"), finish(0)]);
+    const results = resultsOfSerialRun(RUN, [c, b, a], outcome({ records: recorded }));
+    expect(results.map((r) => [r.path, r.startSeconds])).toEqual([
+      [a, 1],
+      [b, 1.75],
+      [c, 2.5],
+    ]);
+  });
+
   it("a timeout falls on the file pytest was in, by pytest's own order, whatever the order given", () => {
     const recorded = records([collected({ [c]: 2, [a]: 1, [b]: 1 }), ...passing(c, "t1")]);
     const results = resultsOfSerialRun(RUN, paths, outcome({ exitCode: null, timedOut: true, timeoutSeconds: 5, records: recorded }));
-    expect(results.map((r) => r.status)).toEqual(["cancelled", "cancelled", "timeout"]);
-    expect(results[2]?.tests?.passed).toBe(1);
+    expect(results.map((r) => [r.path, r.status])).toEqual([
+      [c, "timeout"],
+      [a, "cancelled"],
+      [b, "cancelled"],
+    ]);
+    expect(results[0]?.tests?.passed).toBe(1);
   });
 
   it("an error while collecting fails its file, and nothing else ran, collected or not", () => {
