@@ -48,7 +48,6 @@ interface Early {
   pythonArgs: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  runId: string;
   /** Whether grimoire-run's stdin was handed to it as fd 3. */
   fd3: boolean;
   exit: Exit | null;
@@ -90,15 +89,7 @@ export function startEarlyPython(argv: readonly string[], env: NodeJS.ProcessEnv
     return;
   }
   child.stdin?.on("error", () => undefined);
-  const early: Early = { child, command: python.command, pythonArgs: python.args, cwd, env: earlyEnv, runId, fd3, exit: null, exited: Promise.resolve({ code: null, signal: null, spawnError: null }) };
-  early.exited = new Promise<Exit>((resolve) => {
-    const done = (exit: Exit): void => {
-      early.exit = exit;
-      resolve(exit);
-    };
-    child.once("error", (error) => done({ code: null, signal: null, spawnError: error }));
-    child.once("exit", (code, signal) => done({ code, signal, spawnError: null }));
-  });
+  const early: Early = { child, command: python.command, pythonArgs: python.args, cwd, env: earlyEnv, fd3, exit: null, exited: exitOf(child, (exit) => (early.exit = exit)) };
   pending = early;
   startedRunId = runId;
   process.once("exit", () => {
@@ -174,7 +165,10 @@ export function startupDifferences(base: NodeJS.ProcessEnv, env: NodeJS.ProcessE
 /**
  * What a process's environment changes from another's: the variables to set
  * and those to unset, applied to a Python started with `base` (the fork
- * server's files, the early Python).
+ * server's files, the early Python). The Python starts from its own
+ * environment, which a `--python` wrapper (a virtualenv activation, a script)
+ * may have added to, and applies only these changes: as if the wrapper had
+ * been started with `env`.
  */
 export function envChanges(base: NodeJS.ProcessEnv, env: NodeJS.ProcessEnv): { set: Record<string, string>; unset: string[] } {
   const set: Record<string, string> = {};
@@ -204,6 +198,18 @@ export function pyprojectChoosesPython(text: string): boolean {
     else if (inTable && /^\s*["']?python["']?\s*=/.test(line)) return true;
   }
   return false;
+}
+
+/** How the child ended (noted as it does), once it has. */
+function exitOf(child: ChildProcess, noted: (exit: Exit) => void): Promise<Exit> {
+  return new Promise<Exit>((resolve) => {
+    const done = (exit: Exit): void => {
+      noted(exit);
+      resolve(exit);
+    };
+    child.once("error", (error) => done({ code: null, signal: null, spawnError: error }));
+    child.once("exit", (code, signal) => done({ code, signal, spawnError: null }));
+  });
 }
 
 function isOpen(fd: number): boolean {
