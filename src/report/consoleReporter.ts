@@ -37,6 +37,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let doctestModules = new Set<string>();
   let workers = 1;
   let logDir: string | null = null;
+  /** The report the run always writes in its log folder: where every file is listed. */
+  let reportFile: string | null = null;
   /** A serial run's output, held until its process says what it collected (the "Found" line comes first). */
   let holding: string[] | null = null;
   /** The results that came while output was held: the serial process's, under what it was given. */
@@ -128,6 +130,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         load = event.load;
         workers = event.workers;
         if (options.verbose) logDir = event.logDir;
+        reportFile = `${event.logDir}/report.json`;
         if (event.files === null) {
           // pytest's own process says which files it collected; its output waits for that line.
           holding = [];
@@ -250,7 +253,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         const halted =
           event.haltedAfterIteration === null ? null : `Stopped after iteration ${event.haltedAfterIteration}, which had failures (--keep-going runs on).`;
         const cause = event.stopped ?? stopped;
-        const lines = formatSummary(event.report, { colours, stopped: cause === null ? halted : `Stopped early: ${stopping(cause, { over: true })}`, load: load !== null, width: options.width });
+        const lines = formatSummary(event.report, { colours, stopped: cause === null ? halted : `Stopped early: ${stopping(cause, { over: true })}`, load: load !== null, width: options.width, reportFile });
         terminal.out(`${lines.join("\n")}\n`);
         break;
       }

@@ -26,6 +26,8 @@ export interface SummaryOptions {
   load?: boolean;
   /** The terminal's width: lines of failed files' output are cut to fit it. */
   width?: number | null;
+  /** The run's own JSON report (its log folder's report.json), which lists every file; absent: only --report-json's does. */
+  reportFile?: string | null;
 }
 
 export function formatSummary(report: RunReport, options: SummaryOptions): string[] {
@@ -85,7 +87,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
       const failedBefore = result.tests !== null && result.tests.failed + result.tests.errors > 0 ? `: ${formatCounts(result.tests)} before it was stopped, log: ${result.log}` : "";
       lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}${result.log !== null ? colours.dim(`  stopped while running${failedBefore}`) : ""}`);
     }
-    if (cancelled.length > maxListed) lines.push(`  … and ${cancelled.length - maxListed} more (--report-json lists them all)`);
+    if (cancelled.length > maxListed) lines.push(`  … and ${cancelled.length - maxListed} more (${options.reportFile ?? "--report-json"} lists them all)`);
   }
 
   const flaky = formatFlaky(report.flaky ?? [], { colours, maxFiles: FLAKY_FILES_LISTED, maxTests: FLAKY_TESTS_LISTED });

@@ -154,6 +154,9 @@ describe("the run's summary", () => {
     const console = formatSummary(report, { colours: palette(false), stopped: null, maxListed: 1 }).join("\n");
     expect(console).toMatch(/Cancelled: 2 \(1 stopped while running, 1 not started\)\n {2}d\.py {2}stopped while running\n {2}… and 1 more \(--report-json lists them all\)/);
     expect(formatSummary(report, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\n {2}d\.py {2}stopped while running\n {2}c\.py\n/);
+    // A run names the report it always writes in its log folder (pygments' trial: no --report-json was given).
+    const ownReport = formatSummary(report, { colours: palette(false), stopped: null, maxListed: 1, reportFile: ".grimoire/logs/r1/report.json" }).join("\n");
+    expect(ownReport).toContain("  … and 1 more (.grimoire/logs/r1/report.json lists them all)");
     // One that failed tests before it was stopped (they count in the totals) says so, and where its log is.
     const failedFirst: RunReport = { ...report, files: [fileResult({ path: "d.py", status: "cancelled", tests: counts(5, 1), log: "d.log", durationSeconds: 1 })] };
     expect(formatSummary(failedFirst, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\n {2}d\.py {2}stopped while running: 5 passed, 1 failed before it was stopped, log: d\.log\n/);
