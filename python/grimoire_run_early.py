@@ -1,6 +1,7 @@
 """The run's first Python, started before grimoire-run has read its options.
 
-grimoire-run's command starts this module (`python -m grimoire_run_early`)
+grimoire-run's command starts this module (`python -m grimoire_run_early pytest`:
+the word, ignored here, is for `ps` and `pgrep -f pytest` to find the process)
 as its very first step, with the environment it will most likely give its
 first Python process, so that the interpreter's start (and a pyenv shim's, a
 virtualenv's site) happens while Node.js loads grimoire-run's own modules and
@@ -118,8 +119,9 @@ def main():
     # module runs as a __main__ of its own.
     sys.argv = ["-m", *request["args"]]
     orig_argv = getattr(sys, "orig_argv", None)
-    if orig_argv is not None and orig_argv[-2:] == ["-m", __spec__.name]:
-        sys.orig_argv = [*orig_argv[:-2], "-m", module, *request["args"]]
+    at = orig_argv.index("-m") if orig_argv is not None and "-m" in orig_argv else -1
+    if at >= 0 and orig_argv[at + 1 : at + 2] == [__spec__.name]:
+        sys.orig_argv = [*orig_argv[:at], "-m", module, *request["args"]]
     sys.modules["__main__"] = types.ModuleType("__main__")
     if _loads_plugin(module, request["args"]):
         # From its bytecode (pytest's own import of it would compile it): pytest then registers the module imported.

@@ -7,6 +7,7 @@ import { optionFlag, parseCommandLine } from "./cli/options.js";
 import { EnvironmentFailure, PytestExited, pytestExitedBeforeTests, UsageError } from "./errors.js";
 import { EXIT } from "./exitCode.js";
 import { PACKAGE_JSON } from "./packageFiles.js";
+import { discardEarlyPython } from "./process/earlyPython.js";
 import type { OptionName } from "./cli/options.js";
 
 function packageVersion(): string {
@@ -125,4 +126,7 @@ async function exitWhenFlushed(code: number): Promise<never> {
   process.exit(code);
 }
 
-await exitWhenFlushed(await main(process.argv.slice(2)));
+const code = await main(process.argv.slice(2));
+// A Python started for a run that never took it (help, a usage error): gone before grimoire-run is.
+await discardEarlyPython();
+await exitWhenFlushed(code);

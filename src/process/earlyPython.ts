@@ -31,6 +31,12 @@ const MODULES: ReadonlySet<string> = new Set(["pytest", "grimoire_run_forkserver
 
 /** The module it starts as. */
 const EARLY_MODULE = "grimoire_run_early";
+/**
+ * A word after it, which the module ignores: its command line stays the one it started with, and `ps`, `pgrep -f
+ * pytest` and a look for a run's test processes should find it for what it becomes, a pytest (or the fork server of the
+ * pytest processes).
+ */
+const EARLY_LABEL = "pytest";
 
 /**
  * Variables read before the early Python reads its line: by the dynamic loader, the C library and the interpreter as
@@ -84,7 +90,7 @@ export function startEarlyPython(argv: readonly string[], env: NodeJS.ProcessEnv
   const fd3 = isOpen(0);
   let child: ChildProcess;
   try {
-    child = spawn(python.command, [...python.args, "-m", EARLY_MODULE], { cwd, env: earlyEnv, detached: true, stdio: ["pipe", "pipe", "pipe", fd3 ? 0 : "ignore"], shell: false });
+    child = spawn(python.command, [...python.args, "-m", EARLY_MODULE, EARLY_LABEL], { cwd, env: earlyEnv, detached: true, stdio: ["pipe", "pipe", "pipe", fd3 ? 0 : "ignore"], shell: false });
   } catch {
     return;
   }

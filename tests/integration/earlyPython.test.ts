@@ -65,7 +65,7 @@ describe("the early Python", () => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(readReport(p, "r.json").files.map((f) => f.status)).toEqual(["passed"]);
     const test = seen(p, "a");
-    expect(starts(p)).toEqual([{ pid: test.pid, args: "-m grimoire_run_early" }]);
+    expect(starts(p)).toEqual([{ pid: test.pid, args: "-m grimoire_run_early pytest" }]);
     expect(test.orig_argv.slice(1, 3)).toEqual(["-m", "pytest"]);
     expect(test.argv0).toBe("pytest/__main__.py");
     expect(test.main).toBe("pytest.__main__");
@@ -79,7 +79,7 @@ describe("the early Python", () => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const [server, ...others] = starts(p);
     expect(others).toEqual([]);
-    expect(server?.args).toBe("-m grimoire_run_early");
+    expect(server?.args).toBe("-m grimoire_run_early pytest");
     expect([seen(p, "a").ppid, seen(p, "b").ppid]).toEqual([server?.pid, server?.pid]);
     expect(seen(p, "a").orig_argv.slice(1, 3)).toEqual(["-m", "pytest"]);
     expect(processesIn(p.root)).toEqual([]);
@@ -90,7 +90,7 @@ describe("the early Python", () => {
     const result = await runCli([], { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const [early, ...others] = starts(p);
-    expect(early?.args).toBe("-m grimoire_run_early");
+    expect(early?.args).toBe("-m grimoire_run_early pytest");
     expect(others).toEqual([]);
     expect(seen(p, "a").pid).not.toBe(early?.pid);
     expect(seen(p, "a").orig_argv.slice(1, 3)).toEqual(["-m", "pytest"]);
@@ -103,7 +103,7 @@ describe("the early Python", () => {
     cli.child.stdin?.end("typed\n");
     const result = await cli.done;
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(starts(p).map((s) => s.args)).toEqual(["-m grimoire_run_early"]);
+    expect(starts(p).map((s) => s.args)).toEqual(["-m grimoire_run_early pytest"]);
   });
 
   it("is not started for --help, --version or --print-config, and is ended after a usage error", async () => {
@@ -115,7 +115,7 @@ describe("the early Python", () => {
     }
     const bad = await runCli(["--workers", "many"], { cwd: p.root });
     expect(bad.code).toBe(2);
-    expect(starts(p).map((s) => s.args)).toEqual(["-m grimoire_run_early"]);
+    expect(starts(p).map((s) => s.args)).toEqual(["-m grimoire_run_early pytest"]);
     expect(processesIn(p.root)).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ TIMEOUT = 30
 
 def start(tmp_path, **env):
     return subprocess.Popen(
-        [sys.executable, "-m", "grimoire_run_early"],
+        [sys.executable, "-m", "grimoire_run_early", "pytest"],
         cwd=tmp_path,
         env=python_env(**env),
         stdin=subprocess.PIPE,
@@ -125,13 +125,13 @@ def test_where_no_bytecode_is_written_it_compiles_the_plugin_while_it_waits_and_
         "import sys\n\ndef test_plugin_from_bytecode():\n    plugin = sys.modules['grimoire_run_pytest']\n    assert plugin.__spec__.cached and plugin.__spec__.loader.__class__.__name__ == 'SourceFileLoader'\n"
     )
     env = {"PYTHONPATH": str(folder), "PYTHONDONTWRITEBYTECODE": "1"}
-    early = subprocess.Popen([sys.executable, "-m", "grimoire_run_early"], cwd=project, env=python_env(**env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    early = subprocess.Popen([sys.executable, "-m", "grimoire_run_early", "pytest"], cwd=project, env=python_env(**env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = early.communicate(b"", timeout=TIMEOUT)
     assert (early.returncode, out, err) == (0, b"", b"")
     compiled = sorted(path.name.split(".")[0] for path in (folder / "__pycache__").iterdir())
     assert compiled == ["grimoire_run_import_times", "grimoire_run_paths", "grimoire_run_pytest"]
 
-    early = subprocess.Popen([sys.executable, "-m", "grimoire_run_early"], cwd=project, env=python_env(**env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    early = subprocess.Popen([sys.executable, "-m", "grimoire_run_early", "pytest"], cwd=project, env=python_env(**env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = early.communicate(line("pytest", ["-p", "grimoire_run_pytest", "-p", "no:cacheprovider", "-W", "error", "test_one.py"], stdin="ignore"), timeout=TIMEOUT)
     assert early.returncode == 0, out + err
     assert b"1 passed" in out
@@ -145,7 +145,7 @@ def test_a_folder_it_may_not_write_in_keeps_no_bytecode_and_pytest_compiles_the_
     project.mkdir()
     (project / "test_one.py").write_text("def test_one():\n    pass\n")
     early = subprocess.Popen(
-        [sys.executable, "-m", "grimoire_run_early"],
+        [sys.executable, "-m", "grimoire_run_early", "pytest"],
         cwd=project,
         env=python_env(PYTHONPATH=str(folder), PYTHONDONTWRITEBYTECODE="1"),
         stdin=subprocess.PIPE,
