@@ -436,6 +436,9 @@ describe("exit codes", () => {
     const result = await runCli(["--parallel", "--python", "python3 -S"], { cwd: p.root });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/pytest is not installed for python3 -S.*Install it with: python3 -S -m pip install pytest/);
+    // What is wrong is the Python, not an option: how it was chosen, not --help (webtest's trial).
+    expect(result.stderr).toMatch(/^grimoire-run runs the project's \.venv or venv Python .*; --python chooses another\.$/m);
+    expect(result.stderr).not.toMatch(/--help/);
     expect(fs.existsSync(path.join(p.root, "ran"))).toBe(false);
 
     const missing = await runCli(["--parallel", "--python", "/nonexistent/python"], { cwd: p.root });
