@@ -15,7 +15,7 @@ import { collectOnly } from "./collectOnly.js";
 import { DEFAULT_PACK_UNDER_SECONDS } from "./defaults.js";
 import { prepareOutputFile } from "./config/outputPaths.js";
 import type { RunConfig } from "./config/runConfig.js";
-import type { Listing } from "./discovery/askPytest.js";
+import { refusedBeforeCollecting, type Listing } from "./discovery/askPytest.js";
 import { unsplittable, xdistGroups } from "./discovery/sourceHints.js";
 import { PYTEST_ARGUMENTS_SEE, pytestExitedBeforeTests, UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
@@ -34,7 +34,7 @@ import { notPreloading, notPreloadingAll, preloadsBeforeConftests, readRefusedPr
 import { quickFilesHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import { runsNodeIdsOnly, type FileResult, type RunReport, type TestFile } from "./model.js";
+import { PYTEST_USAGE_ERROR, runsNodeIdsOnly, type FileResult, type RunReport, type TestFile } from "./model.js";
 import type { PackageImport, PytestExit, PytestIni } from "./exec/testRecords.js";
 import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
@@ -295,12 +295,26 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (longHint !== null) events.emit({ type: "notice", message: longHint });
     // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
+    // A direct serial run's one pytest refused its arguments (or a conftest it loads first): as a run whose listing does.
+    const refusedByPytest = shape.direct ? startRefused(outcome.results, config.root) : null;
+    if (refusedByPytest !== null) throw refusedByPytest;
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
     return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, partial, coverage, lastFailed, outcome, teardownFailed, emptyPassed, pytestExited: exited, reportOf });
   } finally {
     await session.close();
   }
+}
+
+/**
+ * The usage error of a serial run's one pytest process that ran no test (pytest's exit code 4: arguments it refused, a
+ * `-k` it could not read, a node id not found, a conftest it could not load), said as a parallel run's listing says it;
+ * null otherwise.
+ */
+function startRefused(results: readonly FileResult[], root: string): UsageError | null {
+  const refused = results.find((result) => result.exitCode === PYTEST_USAGE_ERROR);
+  if (refused === undefined || results.some((result) => result.cases.length > 0)) return null;
+  return refusedBeforeCollecting(root, `exit code ${PYTEST_USAGE_ERROR}`, refused.tail, true);
 }
 
 /**

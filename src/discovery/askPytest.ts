@@ -184,13 +184,7 @@ export async function askPytest(request: ListingRequest): Promise<Answer | "canc
   // 4 is pytest's usage error: bad arguments, or a conftest pytest could not load at start.
   if (listing === null || report.exitCode === 4 || report.exitCode === 3) {
     const why = report.spawnError ?? (report.signal !== null ? `killed by ${report.signal}` : `exit code ${String(report.exitCode)}`);
-    const printed = readLog(request.logFile);
-    // Not the arguments: a conftest of a folder pytest was given, which it loads before collecting.
-    const conftest = report.exitCode === 4 ? failedConftest(printed) : null;
-    if (conftest !== null) {
-      throw new UsageError(`pytest could not load ${toProjectPath(request.root, conftest)} (${why}):\n${lastLines(printed)}`, "The error is the conftest's own: plain pytest stops on it too, before collecting any test.");
-    }
-    throw new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, PYTEST_ARGUMENTS_SEE);
+    throw refusedBeforeCollecting(request.root, why, readLog(request.logFile), report.exitCode === 4);
   }
   return { listing, ended: Promise.resolve(), exitCode: Promise.resolve(report.exitCode) };
 }
@@ -218,6 +212,18 @@ function readLog(logFile: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * pytest stopped before it collected a test (`why`: its exit code, a signal), having printed `printed`: a usage error
+ * (4) may be a conftest of a folder it was given, which it loads before collecting, rather than the arguments.
+ */
+export function refusedBeforeCollecting(root: string, why: string, printed: readonly string[], usageError: boolean): UsageError {
+  const conftest = usageError ? failedConftest(printed) : null;
+  if (conftest !== null) {
+    return new UsageError(`pytest could not load ${toProjectPath(root, conftest)} (${why}):\n${lastLines(printed)}`, "The error is the conftest's own: plain pytest stops on it too, before collecting any test.");
+  }
+  return new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, PYTEST_ARGUMENTS_SEE);
 }
 
 function lastLines(printed: readonly string[]): string {
