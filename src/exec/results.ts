@@ -51,7 +51,11 @@ export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason:
     const limit = `${outcome.timeoutSeconds ?? "?"}s time limit`;
     return { status: "timeout", reason: ended === null ? `no result within the ${limit}` : `pytest's session ended (exit status ${ended}), but the process did not exit within the ${limit}: it waited at its exit, for a child process, a thread or an exit handler` };
   }
-  if (outcome.signal !== null) return { status: "failed", reason: `killed by ${outcome.signal}` };
+  if (outcome.signal !== null) {
+    // After its session's end (every test ran): a crash as the interpreter exits (an exit handler, a finalizer).
+    const after = outcome.records?.exitStatus ?? null;
+    return { status: "failed", reason: after === null ? `killed by ${outcome.signal}` : `pytest's session ended (exit status ${after}), then the process was killed by ${outcome.signal} as it exited` };
+  }
   if (endedEarly(outcome)) {
     return { status: "failed", reason: `pytest's session ended before it finished (exit code ${String(outcome.exitCode)}): a test or plugin ended the process` };
   }

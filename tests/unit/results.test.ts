@@ -258,6 +258,14 @@ describe("splitting a serial run by file", () => {
     ]);
   });
 
+  it("a crash after the session ended (an exit handler's abort) says so, on the file pytest ended in (pytest-asyncio's trial)", () => {
+    const recorded = records([collected({ [a]: 1, [b]: 1 }), ...passing(a, "t"), ...passing(b, "t"), finish(0)]);
+    const results = resultsOfSerialRun(RUN, [a, b], outcome({ exitCode: null, signal: "SIGABRT", records: recorded }));
+    expect(results.map((r) => r.status)).toEqual(["passed", "failed"]);
+    expect(results[1]?.reason).toBe("pytest's session ended (exit status 0), then the process was killed by SIGABRT as it exited");
+    expect(statusOf(outcome({ exitCode: null, signal: "SIGKILL", records: records([collected({ [a]: 1 })]) })).reason).toBe("killed by SIGKILL");
+  });
+
   it("a timeout falls on the file pytest was in, by pytest's own order, whatever the order given", () => {
     const recorded = records([collected({ [c]: 2, [a]: 1, [b]: 1 }), ...passing(c, "t1")]);
     const results = resultsOfSerialRun(RUN, paths, outcome({ exitCode: null, timedOut: true, timeoutSeconds: 5, records: recorded }));
