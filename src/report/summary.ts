@@ -50,14 +50,20 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   }
 
   const summed = summary.summedSeconds;
-  // (A serial run's files share its one process too, and it says no ratio: it needs no word on it.)
-  const packed = report.workers > 1 ? packedFiles(report.files) : { files: 0, processes: 0 };
+  const packed = packedFiles(report.files);
+  // A serial run's files share its one process: their tests' time, summed, leaves out the process's start, collection
+  // and reports, which are no file's (five helpers read "summed over files" there as time gone missing).
+  const serial = report.workers === 1 && packed.processes === 1;
   // A packed file's time is its tests' alone (its process's start and collection are its pack's): summed, it is no
   // measure of the workers' time, and its ratio to the wall time would read as a slow-down (wtforms: 0.3x). Nor is a
   // ratio under 1 (a run whose own start-up outlasts its files): "0.3x the wall time" read as a slow-down too.
   const ratio = report.wallSeconds > 0 ? summed / report.wallSeconds : 0;
   const speedup = report.workers > 1 && packed.files === 0 && Number(ratio.toFixed(1)) >= 1 ? `, ${ratio.toFixed(1)}x the wall time` : "";
-  const over = packed.files === 0 ? "summed over files" : `summed over files (${plural(packed.files, "file")} in ${plural(packed.processes, "shared process", "shared processes")}: their tests' time only)`;
+  const over = serial
+    ? "in the files' tests (one pytest process: its start, collection and reports are no file's)"
+    : packed.files === 0
+      ? "summed over files"
+      : `summed over files (${plural(packed.files, "file")} in ${plural(packed.processes, "shared process", "shared processes")}: their tests' time only)`;
   lines.push(`${colours.bold("Time")}: ${formatSeconds(report.wallSeconds)} wall, ${formatSeconds(summed)} ${over}${speedup}`);
 
   if (report.coverage !== undefined) lines.push(describeCoverage(report.coverage, colours));

@@ -104,6 +104,9 @@ describe("the run's summary", () => {
     const ownProcesses = { ...packed, files: packed.files.map((file) => ({ ...file, log: `${file.path}.log` })) };
     // Files that took less than the run (its own start-up outlasting them): no "0.3x the wall time" either.
     expect(formatSummary(ownProcesses, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.3s summed over files\n/);
+    // A serial run's one process: its files' tests' time, said as such.
+    const serial = { ...packed, workers: 1, files: packed.files.map((file) => ({ ...file, log: "serial.log" })) };
+    expect(formatSummary(serial, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.3s in the files' tests \(one pytest process: its start, collection and reports are no file's\)\n/);
     const longer = { ...ownProcesses, files: ownProcesses.files.map((file) => ({ ...file, durationSeconds: 0.8 })) };
     expect(formatSummary(longer, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 2\.4s summed over files, 2\.0x the wall time\n/);
   });
