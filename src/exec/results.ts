@@ -216,7 +216,10 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
   if (everyPath.length === 0 && isFailure(process.status)) {
     return [{ ...run, status: process.status, exitCode: outcome.exitCode, signal: outcome.signal, durationSeconds: roundSeconds(outcome.durationSeconds), tests: null, cases: [], tail: outcome.tail, reason: process.reason }];
   }
-  let clock = run.startSeconds;
+  // The first file starts where the tests did: after the process's start, configuration and collection, where the
+  // records say when that was (from the end of the collection to the session's end).
+  const testsSeconds = records?.testsSeconds ?? null;
+  let clock = run.startSeconds + (testsSeconds === null ? 0 : Math.max(0, outcome.durationSeconds - testsSeconds));
   return everyPath.map((path): FileResult => {
     const file = records?.files.get(path);
     const base = { ...run, path, signal: null, tail: [], reason: null, cases: withinProcessTime(file?.cases ?? [], outcome.durationSeconds), startSeconds: roundSeconds(clock) };
@@ -240,7 +243,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
     if (file !== undefined && (file.cases.length > file.collectSkips || file.collectError)) {
       const failed = file.collectError || failedTests(file.counts) > 0;
       // Said as a file of its own process is (pytest's exit code 1), where the process is shared (a pack, a serial run).
-      const reason = !failed ? null : failedTests(file.counts) > 0 ? TESTS_FAILED : COLLECT_ERROR;
+      const reason = !failed ? null : file.collectError ? COLLECT_ERROR : TESTS_FAILED;
       return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed ? outcome.tail : [], reason, ...(failed && unfinished(path) ? { cutShort: true } : {}) };
     }
     // Collected with no test selected in it; a file collection never reached (it stopped at an error) is not "no tests".

@@ -199,6 +199,19 @@ describe("splitting a serial run by file", () => {
       ["passed", null],
       ["failed", "tests failed"],
     ]);
+    // One that did not import: an error while collecting it, as its own process would say (tomlkit's trial read "tests failed").
+    const broken = records([collected({ [a]: 1, [c]: 1 }), ...passing(a, "t"), { t: "collect-error", nodeid: b, path: b }, ...passing(c, "t"), finish(1)]);
+    const withError = resultsOfSerialRun(RUN, paths, outcome({ exitCode: 1, records: broken }));
+    expect(withError.find((r) => r.path === b)).toMatchObject({ status: "failed", reason: "an error while collecting it" });
+  });
+
+  it("starts the first file where the tests did, after the process's start and collection, when the records say when", () => {
+    const recorded = records([collected({ [a]: 1, [b]: 1 }), ...passing(a, "t"), ...passing(b, "t"), { t: "finish", exitstatus: 0, testsSeconds: 1.5 }]);
+    const results = resultsOfSerialRun(RUN, [a, b], outcome({ durationSeconds: 2, records: recorded }));
+    expect(results.map((r) => [r.path, r.startSeconds])).toEqual([
+      [a, 1.5],
+      [b, 2.25],
+    ]);
   });
 
   it("after -x stopped at a failure, the files never reached are cancelled, left by pytest: a plain run leaves them too", () => {
