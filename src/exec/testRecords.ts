@@ -93,7 +93,6 @@ export interface PytestIni {
   textFiles: string[];
 }
 
-/** Where an imported package lives, as the plugin tells it: the project's own, installed (site-packages), or Python's. */
 /** Where a package lives: the project's folder, elsewhere but not installed (an editable install of another folder, PYTHONPATH), site-packages, Python's own library. */
 export type PackageKind = "project" | "elsewhere" | "installed" | "stdlib";
 

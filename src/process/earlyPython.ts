@@ -119,12 +119,13 @@ export function takeEarlyPython(spec: LaunchSpec): LaunchedProcess | null {
   if (early === null || spec.background === true) return null;
   const module = moduleOf(spec, early);
   if (module === null) return null;
-  if (!fitsEarly(spec, early)) {
+  const changes = envChanges(early.env, spec.env);
+  if (!fitsEarly(spec, early, changes)) {
     void discardEarlyPython();
     return null;
   }
   pending = null;
-  const { set, unset } = envChanges(early.env, spec.env);
+  const { set, unset } = changes;
   const stdin = early.child.stdin as Writable;
   stdin.write(`${JSON.stringify({ module, args: spec.args.slice(early.pythonArgs.length + 2), set, unset, stdin: spec.stdin, fd3: spec.fd3 !== undefined })}\n`);
   if (spec.stdin !== "pipe") stdin.end();
@@ -154,18 +155,23 @@ function moduleOf(spec: LaunchSpec, early: Early): string | null {
   return early.pythonArgs.every((arg, index) => spec.args[index] === arg) ? module : null;
 }
 
-function fitsEarly(spec: LaunchSpec, early: Early): boolean {
+function fitsEarly(spec: LaunchSpec, early: Early, changes: EnvChanges): boolean {
   if (early.exit !== null || early.child.pid === undefined || spec.cwd !== early.cwd) return false;
   // What it can hand over as stdin and fd 3: grimoire-run's own stdin, or nothing.
   if ((spec.stdin === "inherit" || spec.fd3 !== undefined) && !early.fd3) return false;
   if (spec.fd3 !== undefined && spec.fd3 !== 0) return false;
-  return startupDifferences(early.env, spec.env).length === 0;
+  return readAtStart(changes).length === 0;
 }
 
-/** The variables read as a Python starts (STARTUP_VARIABLES) that `env` sets, changes or unsets from `base`. */
-export function startupDifferences(base: NodeJS.ProcessEnv, env: NodeJS.ProcessEnv): string[] {
-  const { set, unset } = envChanges(base, env);
+/** The variables read as a Python starts (STARTUP_VARIABLES) among those an environment's changes set or unset. */
+export function readAtStart({ set, unset }: EnvChanges): string[] {
   return [...Object.keys(set), ...unset].filter((name) => STARTUP_VARIABLES.test(name)).sort();
+}
+
+/** An environment's differences from another's: the variables to set, and those to unset. */
+export interface EnvChanges {
+  set: Record<string, string>;
+  unset: string[];
 }
 
 /**
@@ -176,7 +182,7 @@ export function startupDifferences(base: NodeJS.ProcessEnv, env: NodeJS.ProcessE
  * may have added to, and applies only these changes: as if the wrapper had
  * been started with `env`.
  */
-export function envChanges(base: NodeJS.ProcessEnv, env: NodeJS.ProcessEnv): { set: Record<string, string>; unset: string[] } {
+export function envChanges(base: NodeJS.ProcessEnv, env: NodeJS.ProcessEnv): EnvChanges {
   const set: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined && base[key] !== value) set[key] = value;
   const unset = Object.keys(base).filter((key) => base[key] !== undefined && env[key] === undefined);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { envChanges, pyprojectChoosesPython, startupDifferences } from "../../src/process/earlyPython.js";
+import { envChanges, pyprojectChoosesPython, readAtStart } from "../../src/process/earlyPython.js";
 
 describe("the early Python's environment", () => {
   it("tells what a process's environment sets, changes and unsets from another's", () => {
@@ -8,10 +8,10 @@ describe("the early Python's environment", () => {
 
   it("names the differences a Python reads as it starts, and only those", () => {
     const base = { PATH: "/bin", PYTHONPATH: "/g", HOME: "/root", LANG: "C.UTF-8", FOO: "1" };
-    expect(startupDifferences(base, { ...base, FOO: "2", GRIMOIRE_SLOT: "0", E2E_BASE_URL: "http://x", NODE_COMPILE_CACHE: "/t" })).toEqual([]);
-    expect(startupDifferences(base, { ...base, PYTHONHASHSEED: "0", LC_ALL: "C", PYENV_VERSION: "3.12", TZ: "UTC" })).toEqual(["LC_ALL", "PYENV_VERSION", "PYTHONHASHSEED", "TZ"]);
-    expect(startupDifferences(base, { ...base, PATH: "/usr/bin", PYTHONPATH: undefined })).toEqual(["PATH", "PYTHONPATH"]);
-    expect(startupDifferences(base, { ...base, MYPYTHONTHING: "x", LANGUAGE_SERVER: "y" })).toEqual([]);
+    expect(readAtStart(envChanges(base, { ...base, FOO: "2", GRIMOIRE_SLOT: "0", E2E_BASE_URL: "http://x", NODE_COMPILE_CACHE: "/t" }))).toEqual([]);
+    expect(readAtStart(envChanges(base, { ...base, PYTHONHASHSEED: "0", LC_ALL: "C", PYENV_VERSION: "3.12", TZ: "UTC" }))).toEqual(["LC_ALL", "PYENV_VERSION", "PYTHONHASHSEED", "TZ"]);
+    expect(readAtStart(envChanges(base, { ...base, PATH: "/usr/bin", PYTHONPATH: undefined }))).toEqual(["PATH", "PYTHONPATH"]);
+    expect(readAtStart(envChanges(base, { ...base, MYPYTHONTHING: "x", LANGUAGE_SERVER: "y" }))).toEqual([]);
   });
 });
 
