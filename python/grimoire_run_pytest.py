@@ -500,7 +500,9 @@ def _take_junit_xml(config):
     grimoire-run writes the run's merged report where the user asked
     (`junitxml-asked.txt` beside this process's report names the file, as
     pytest would resolve it), rather than letting each process overwrite it
-    with its own part.
+    with its own part. Where no JUnit report is asked for, neither here nor of
+    the run (`--junit-xml`, GRIMOIRE_JUNIT_MERGED), pytest writes none, as a
+    plain run writes none (it cost 0.16 ms of CPU a test, a fifth of a trivial one's).
     """
     global _junit_ours_only
     ours = os.environ.get("GRIMOIRE_JUNIT_XML")
@@ -515,6 +517,8 @@ def _take_junit_xml(config):
         with open(partial, "w", encoding="utf-8") as handle:
             handle.write(target)
         os.replace(partial, note)
+    elif not os.environ.get("GRIMOIRE_JUNIT_MERGED"):
+        return
     config.option.xmlpath = ours
 
 

@@ -137,6 +137,8 @@ export interface EnvSettings {
   cleanedOnce?: boolean;
   /** A parallel run's shared pytest-mypy results: the file naming them and the run's files (GRIMOIRE_MYPY; mypyPlan.ts); null without pytest-mypy. */
   mypy?: string | null;
+  /** The run writes a merged JUnit report (--junit-xml): each process writes its own (GRIMOIRE_JUNIT_MERGED); otherwise only where pytest was given a --junitxml. */
+  mergedJunit?: boolean;
 }
 
 export interface ProcessPlace {
@@ -185,6 +187,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   env["GRIMOIRE_RESULTS_FILE"] = place.recordsFile;
   setOrDelete(env, "GRIMOIRE_STOP_NOTE", place.stopNote);
   env["GRIMOIRE_JUNIT_XML"] = place.junitFile;
+  setOrDelete(env, "GRIMOIRE_JUNIT_MERGED", settings.mergedJunit === true ? "1" : null);
   setOrDelete(env, "GRIMOIRE_ANNOUNCE_COLLECTED", place.announceCollected === true ? "1" : null);
   env["GRIMOIRE_FAILURE_CHARS"] = String(FAILURE_TEXT_CHARS);
   env["GRIMOIRE_FAILURE_DETAILS"] = String(FAILURE_DETAILS_PER_PROCESS);

@@ -370,6 +370,22 @@ describe("CI shards and merged reports", () => {
     expect(Number(junit.testsuites.errors)).toBeGreaterThanOrEqual(1);
   });
 
+  it("has pytest write no JUnit report where none is asked for (a plain run writes none), and one per process where the run's is", async () => {
+    const p = project({ "tests/http/test_a.py": "def test_a():\n    pass\n", "tests/http/test_b.py": "def test_b():\n    pass\n" });
+    const reports = (logDir: string): string[] => fs.readdirSync(path.join(p.root, logDir, "junit")).filter((name) => name.endsWith(".xml"));
+    for (const mode of [["--parallel"], ["--parallel", "--pack"], []]) {
+      const quiet = await runCli([...mode, "--log-dir", "quiet"], { cwd: p.root });
+      expect(quiet.code, quiet.stdout + quiet.stderr).toBe(0);
+      expect(reports("quiet")).toEqual([]);
+      const asked = await runCli([...mode, "--log-dir", "asked", "--junit-xml", "merged.xml"], { cwd: p.root });
+      expect(asked.code, asked.stdout + asked.stderr).toBe(0);
+      expect(reports("asked").length).toBeGreaterThan(0);
+      expect(p.read("merged.xml").match(/<testcase /g)).toHaveLength(2);
+      fs.rmSync(path.join(p.root, "quiet"), { recursive: true });
+      fs.rmSync(path.join(p.root, "asked"), { recursive: true });
+    }
+  });
+
   it("a --junitxml given to pytest (addopts, or after --, which wins) gets the whole run's report, in every mode, as a plain run's", async () => {
     const p = project({
       "pytest.ini": "[pytest]\naddopts = --junitxml=reports/from-addopts.xml\n",
