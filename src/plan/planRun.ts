@@ -223,10 +223,12 @@ export function acrossFileNotices(config: Pick<RunConfig, "mode">, given: Forwar
   if (maxFailed !== null && config.mode === "parallel") {
     notices.push(maxFailed === 1 ? "pytest's -x (or --maxfail=1): the run stops at the first failing test, as with --fail-fast" : `pytest's --maxfail=${maxFailed}: the run stops once ${maxFailed} tests have failed`);
   }
-  if (given.dropped.length > 0) notices.push(`ignoring pytest-xdist's ${given.dropped.join(" ")}: grimoire-run runs the files in parallel itself (--workers)`);
+  // A serial run has no workers of its own to speak of: its one pytest process runs without xdist's too (yarl's trial).
+  const why = config.mode === "parallel" ? "grimoire-run runs the files in parallel itself (--workers)" : "this run is one pytest process, without workers (--parallel runs the files in parallel)";
+  if (given.dropped.length > 0) notices.push(`ignoring pytest-xdist's ${given.dropped.join(" ")}: ${why}`);
   else if (listing.options.xdistWorkers !== null) {
     // pytest-xdist has resolved `-n auto` to a number by now: said as what it came to, not as what was written.
-    notices.push(`pytest-xdist's -n from the pytest configuration (${listing.options.xdistWorkers} workers here) is off in each file's process: grimoire-run runs the files in parallel itself (--workers)`);
+    notices.push(`pytest-xdist's -n from the pytest configuration (${listing.options.xdistWorkers} workers here) is off in ${config.mode === "parallel" ? "each file's process" : "its process"}: ${why}`);
   }
   return notices;
 }

@@ -84,6 +84,14 @@ describe("planning a run", () => {
     expect(acrossFileNotices({ mode: "parallel" }, readForwardedArgs([]), listing(), null)).toEqual([]);
   });
 
+  it("says a serial run drops pytest-xdist's -n for its one process, not for workers it does not have", () => {
+    const configured: Listing = { ...listing(), options: { ...listing().options, xdistWorkers: 2 } };
+    expect(acrossFileNotices({ mode: "serial" }, readForwardedArgs(["-n", "0"]), configured, null)).toEqual(["ignoring pytest-xdist's -n 0: this run is one pytest process, without workers (--parallel runs the files in parallel)"]);
+    expect(acrossFileNotices({ mode: "serial" }, readForwardedArgs([]), configured, null)).toEqual([
+      "pytest-xdist's -n from the pytest configuration (2 workers here) is off in its process: this run is one pytest process, without workers (--parallel runs the files in parallel)",
+    ]);
+  });
+
   it("keeps the pool full across iterations for --duration without --delay", () => {
     expect(plan({ parallel: true, duration: "60" }).iterations).toMatchObject({ count: null, deadlineSeconds: 60, sustained: true });
     expect(plan({ parallel: true, loop: "3" }).iterations).toMatchObject({ count: 3, sustained: false });
