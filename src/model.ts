@@ -260,6 +260,9 @@ export interface ShardReport {
 /** pytest's own exit code for arguments it rejects (an unknown option, a bad -k expression, a node id not found). */
 export const PYTEST_USAGE_ERROR = 4;
 
+/** pytest's own exit code for an error of its own or of a plugin's (INTERNALERROR), such as a conftest's hook pytest does not know. */
+export const PYTEST_INTERNAL_ERROR = 3;
+
 /**
  * Whether a file runs only some of its tests, named to pytest by node id: on
  * the command line (`tests/a.py::test_x`) or by --last-failed. A file also

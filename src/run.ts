@@ -34,7 +34,7 @@ import { notPreloading, notPreloadingAll, preloadsBeforeConftests, readRefusedPr
 import { quickFilesHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import { PYTEST_USAGE_ERROR, runsNodeIdsOnly, type FileResult, type RunReport, type TestFile } from "./model.js";
+import { PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, runsNodeIdsOnly, type FileResult, type RunReport, type TestFile } from "./model.js";
 import type { PackageImport, PytestExit, PytestIni } from "./exec/testRecords.js";
 import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
@@ -309,13 +309,14 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
 
 /**
  * The usage error of a serial run's one pytest process that ran no test (pytest's exit code 4: arguments it refused, a
- * `-k` it could not read, a node id not found, a conftest it could not load), said as a parallel run's listing says it;
- * null otherwise.
+ * `-k` it could not read, a node id not found, a conftest it could not load), or its internal error before any test (exit
+ * code 3: a conftest's hook pytest does not know, strawberry's trial), said as a parallel run's listing says it; null
+ * otherwise. Neither is the first file's failure.
  */
 function startRefused(results: readonly FileResult[], root: string): UsageError | null {
-  const refused = results.find((result) => result.exitCode === PYTEST_USAGE_ERROR);
+  const refused = results.find((result) => result.exitCode === PYTEST_USAGE_ERROR || result.exitCode === PYTEST_INTERNAL_ERROR);
   if (refused === undefined || results.some((result) => result.cases.length > 0)) return null;
-  return refusedBeforeCollecting(root, `exit code ${PYTEST_USAGE_ERROR}`, refused.tail, true);
+  return refusedBeforeCollecting(root, `exit code ${String(refused.exitCode)}`, refused.tail, refused.exitCode === PYTEST_USAGE_ERROR);
 }
 
 /**

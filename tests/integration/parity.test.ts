@@ -915,6 +915,18 @@ class Controller:
     expect(history.files["tests/http/test_b.py"]?.recent ?? "").not.toMatch(/F/);
   });
 
+  it("pytest's internal error before any test (a conftest hook pytest does not know) is exit 2 in every mode, not the first file's failure", async () => {
+    // strawberry's trial: its conftest's pytest-emoji hooks without pytest-emoji installed; the serial run blamed its first file.
+    const p = project({ ...twoFailing, "tests/http/conftest.py": "def pytest_no_such_hook_of_pytest():\n    pass\n" });
+    expect(plainPytest(p, []).code).toBe(3);
+    for (const mode of [[], ["--parallel"]]) {
+      const result = await runCli([...mode, "--report-json", "r.json"], { cwd: p.root });
+      expect(result.code, result.stdout + result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/^grimoire-run: pytest could not collect the tests \(exit code 3\):\n[\s\S]*unknown hook 'pytest_no_such_hook_of_pytest'/m);
+      expect(result.stdout).not.toMatch(/Cancelled|FAILED \(exit code 1\)/);
+    }
+  });
+
   it("pytest's --stepwise, which resumes one session, is refused in a parallel run (addopts too) and works in a serial run's one process", async () => {
     const p = project({ ...twoFailing, "pytest.ini": "[pytest]\naddopts = --sw\n" });
     const parallel = await runCli(["--parallel"], { cwd: p.root });
