@@ -244,7 +244,13 @@ _CLOCK = (time.perf_counter,)
 
 def _absolute(config, nodeid):
     """The file or folder a node id names, as an absolute path (node ids are relative to the rootdir)."""
-    return _normpath(_join(str(config.rootpath), nodeid.split("::", 1)[0]))
+    return _absolute_path(str(config.rootpath), nodeid.split("::", 1)[0])
+
+
+@functools.lru_cache(maxsize=1024)
+def _absolute_path(rootpath, relative):
+    # Asked again for each phase of each test of a file: a file's tests share its answer.
+    return _normpath(_join(rootpath, relative))
 
 
 _coverage_settings = None
@@ -1259,6 +1265,8 @@ class Recorder:
         self.folders = set()
         # Node ids of the tests that failed, for pytest-playwright's folders of their screenshots and traces.
         self.failed = []
+        # Record lines written with the next one (see _write_later).
+        self.held = ""
 
     def _failure(self, report):
         """What a failed report says: its one-line message always, its text and captured output while the budget lasts."""
@@ -1275,7 +1283,15 @@ class Recorder:
 
     def _write(self, record):
         if _getpid() == self.pid:
-            self.out.write(_dumps(record) + "\n")
+            line = _dumps(record) + "\n"
+            if self.held:
+                line, self.held = self.held + line, ""
+            self.out.write(line)
+
+    def _write_later(self, record):
+        """A record the reports need only once a later one is written (a setup that passed): one write for both."""
+        if _getpid() == self.pid:
+            self.held += _dumps(record) + "\n"
 
     def pytest_collection_finish(self, session):
         # When the tests' part of the session begins: what a split file's parts share out (the rest each part pays again).
@@ -1413,6 +1429,11 @@ class Recorder:
             record.update(self._failure(report))
             if report.nodeid not in self.failed:
                 self.failed.append(report.nodeid)
+        elif report.when == "setup" and not category:
+            # Its seconds count only with the call's outcome, which follows (a process killed in between has no outcome
+            # for the test either way): a write and its system call fewer for each test.
+            self._write_later(record)
+            return
         self._write(record)
 
     @pytest.hookimpl(tryfirst=True)
@@ -1447,6 +1468,8 @@ class Recorder:
         self._write({"t": "finish", "exitstatus": int(exitstatus), **({} if since is None else {"testsSeconds": round(max(0.0, _CLOCK[0]() - since), 4)})})
 
     def pytest_unconfigure(self, config):
+        if self.held and _getpid() == self.pid:
+            self.out.write(self.held)
         self.out.close()
 
 

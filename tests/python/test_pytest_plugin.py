@@ -366,6 +366,38 @@ def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish
     }
 
 
+def test_a_passing_setup_is_written_with_the_call_and_never_lost(plugin_pytester, monkeypatch):
+    """One write for a test's passing setup and its call's outcome: while a test runs, the tests before it are recorded
+    whole; and a session with no call phases (--setup-only) still records every setup, in order."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "test_phases.py": """\
+                import json, os
+
+                def test_first():
+                    pass
+
+                def test_second():
+                    with open(os.environ["GRIMOIRE_RESULTS_FILE"]) as handle:
+                        lines = [json.loads(line) for line in handle]
+                    seen = [(line["nodeid"].split("::")[1], line["when"]) for line in lines if line["t"] == "test"]
+                    assert seen == [("test_first", "setup"), ("test_first", "call"), ("test_first", "teardown")]
+            """,
+        },
+    )
+    phases = [(name, when) for name in ("test_first", "test_second") for when in ("setup", "call", "teardown")]
+    for args, expected in (((), phases), (("--setup-only",), [phase for phase in phases if phase[1] != "call"])):
+        results = root / "results.jsonl"
+        results.unlink(missing_ok=True)
+        monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(results))
+        result = plugin_pytester.runpytest_subprocess(*PLUGIN, *args, "test_phases.py")
+        assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+        tests = [line for line in records(results) if line["t"] == "test"]
+        assert [(line["nodeid"].split("::")[1], line["when"]) for line in tests] == expected
+
+
 def test_a_module_skipped_while_collecting_is_recorded_as_pytests_summary_counts_it(plugin_pytester, monkeypatch):
     root = plugin_pytester.path
     write(
