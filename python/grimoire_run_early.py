@@ -38,9 +38,11 @@ import os
 import sys
 from importlib._bootstrap_external import cache_from_source
 
+import grimoire_run_depth
+
 # The plugin and what it imports of grimoire-run's: what a pytest process loads with `-p grimoire_run_pytest`.
 _PLUGIN = "grimoire_run_pytest"
-_PLUGIN_MODULES = (_PLUGIN, "grimoire_run_import_times", "grimoire_run_paths")
+_PLUGIN_MODULES = (_PLUGIN, "grimoire_run_import_times", "grimoire_run_paths", "grimoire_run_depth")
 
 
 def _read_line():
@@ -95,7 +97,8 @@ def _loads_plugin(module, args):
     return module == "pytest" and any(first == "-p" and second == _PLUGIN for first, second in zip(args, args[1:]))
 
 
-def main():
+def main(top):
+    """`top`: the room for nested calls at this module's top level, where `python -m MODULE` would run the module's."""
     _compile_plugin()
     line = _read_line()
     if line is None:
@@ -126,8 +129,9 @@ def main():
     if _loads_plugin(module, request["args"]):
         # From its bytecode (pytest's own import of it would compile it): pytest then registers the module imported.
         __import__(_PLUGIN)
+    grimoire_run_depth.as_at_the_top(top)
     runpy._run_module_as_main(module, alter_argv=True)
 
 
 if __name__ == "__main__":
-    main()
+    main(grimoire_run_depth.remaining())

@@ -29,6 +29,7 @@ import types
 import weakref
 from importlib import _bootstrap_external
 
+import grimoire_run_depth
 import grimoire_run_prepared
 
 # The signals the server handles itself, with the handlers the interpreter gave them before the server did: what a
@@ -48,6 +49,9 @@ _BROKEN_START = 3
 # The temporary folder as the server found it, before its warm-up worked one out from the server's environment
 # (None: not worked out yet). A fresh process works it out from its own environment when it first needs it.
 _TEMPDIR_AT_START = tempfile.tempdir
+# The room for nested calls at the server module's top level (grimoire_run_depth.remaining()), where `python -m pytest`
+# runs pytest's __main__; None where the server was not started as `python -m` (a test's own server).
+TOP = [None]
 
 # Random generators the server's imports seeded from the system's entropy (`random.Random()`, as Faker makes its own
 # when it is imported, and it is a plugin the warm-up loads): a fresh process seeds each anew, a fork shares the
@@ -538,6 +542,8 @@ def become_pytest(request, inherited_stdin, output):
         _see_server_objects_when_asked()
         _quiet_rewrite_warning_for_server_imports()
         grimoire_run_prepared.take(request["args"])
+        if TOP[0] is not None:
+            grimoire_run_depth.as_at_the_top(TOP[0])
         try:
             runpy._run_module_as_main("pytest", alter_argv=True)
         except SystemExit as exit_:

@@ -57,6 +57,8 @@ if sys.version_info < (3, 8):
 from grimoire_run_children import Children
 from grimoire_run_fork import bytecode_cache_folder, fork_file, note_server_imports, record_exit_handlers, use_bytecode_cache, watch_random_generators
 import grimoire_run_benchmark_plugin
+import grimoire_run_depth
+import grimoire_run_fork
 import grimoire_run_fixture_names
 import grimoire_run_metadata
 import grimoire_run_prepared
@@ -595,4 +597,6 @@ def _exit(code):
 
 
 if __name__ == "__main__":
+    # Where `python -m pytest` runs pytest's __main__: each forked file's tests get the room for nested calls it has there.
+    grimoire_run_fork.TOP[0] = grimoire_run_depth.remaining()
     _exit(main())

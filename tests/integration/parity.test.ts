@@ -538,6 +538,46 @@ def test_a_child_python_has_nothing_of_grimoire_run():
     }
   });
 
+  it("gives a test a plain run's room for nested calls, under the default recursion limit and one it sets, in every mode", async () => {
+    // structlog's test_recursive: a forked file ran 14 calls deeper (the fork server's frames, the early Python's) and failed.
+    const p = project({
+      "tests/http/test_depth.py": `import json, os, sys
+
+def room():
+    depth = 0
+    def down():
+        nonlocal depth
+        depth += 1
+        down()
+    try:
+        down()
+    except RecursionError:
+        pass
+    return depth
+
+def test_room():
+    seen = {"limit": sys.getrecursionlimit(), "room": room()}
+    sys.setrecursionlimit(200)
+    seen.update(limit_set=sys.getrecursionlimit(), room_set=room())
+    sys.setrecursionlimit(seen["limit"])
+    with open(os.environ["DEPTH_OUT"], "w") as out:
+        json.dump(seen, out)
+`,
+    });
+    const out = path.join(p.root, "depth.json");
+    const plain = spawnSync("python3", ["-m", "pytest", "-q", "tests/http"], { cwd: p.root, env: testEnv({ DEPTH_OUT: out }), encoding: "utf8" });
+    expect(plain.status, plain.stdout).toBe(0);
+    const expected = JSON.parse(fs.readFileSync(out, "utf8")) as Record<string, number>;
+    expect(expected["limit_set"]).toBe(200);
+    // The fork server started as its own Python too, not handed over by the early one (a --python, GRIMOIRE_PYTHON).
+    for (const [mode, extra] of [...EVERY_MODE.map((m) => [m, {}] as const), [["--parallel"], { GRIMOIRE_PYTHON: "python3" }] as const]) {
+      fs.rmSync(out, { force: true });
+      const result = await runCli([...mode], { cwd: p.root, env: testEnv({ DEPTH_OUT: out, ...extra }) });
+      expect(result.code, said(mode, result)).toBe(0);
+      expect(JSON.parse(fs.readFileSync(out, "utf8")), said(mode, result)).toEqual(expected);
+    }
+  });
+
   it("puts nothing beside the project's own modules on sys.path: its tests folder, a namespace package, is its alone, in every mode", async () => {
     // grimoire-run's plugin folder is on every process's sys.path; a tests folder in it joined the project's `tests`
     // namespace package (a helper's trial on click: `tests.__path__` had grimoire-run's own tests in it).

@@ -129,7 +129,7 @@ def test_where_no_bytecode_is_written_it_compiles_the_plugin_while_it_waits_and_
     out, err = early.communicate(b"", timeout=TIMEOUT)
     assert (early.returncode, out, err) == (0, b"", b"")
     compiled = sorted(path.name.split(".")[0] for path in (folder / "__pycache__").iterdir())
-    assert compiled == ["grimoire_run_import_times", "grimoire_run_paths", "grimoire_run_pytest"]
+    assert compiled == ["grimoire_run_depth", "grimoire_run_import_times", "grimoire_run_paths", "grimoire_run_pytest"]
 
     early = subprocess.Popen([sys.executable, "-m", "grimoire_run_early", "pytest"], cwd=project, env=python_env(**env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = early.communicate(line("pytest", ["-p", "grimoire_run_pytest", "-p", "no:cacheprovider", "-W", "error", "test_one.py"], stdin="ignore"), timeout=TIMEOUT)
