@@ -284,6 +284,34 @@ def _read_coverage_settings(options):
     }
 
 
+def _measuring_none_of_ours():
+    """While pytest-cov starts measuring (in pytest_load_initial_conftests): its coverage leaves grimoire-run's own
+    modules out, as `omit` would. A bare `--cov` measures every module outside the standard library and the installed
+    packages, and grimoire-run's folder (on PYTHONPATH, or in the project's node_modules) is neither: its plugin and
+    fork-server modules were five rows of the report and 1,700 statements of its total (pytest-cov's trial). Returns
+    what undoes it, so that a Coverage a test starts is the test's own; None where coverage is not importable."""
+    try:
+        import coverage
+    except ImportError:
+        return None
+    original = coverage.Coverage.start
+    ours = os.path.join(os.path.dirname(os.path.abspath(__file__)), "*")
+
+    @functools.wraps(original)
+    def start(self, *args, **kwargs):
+        config = getattr(self, "config", None)
+        if config is not None and isinstance(getattr(config, "run_omit", None), list):
+            config.run_omit = [*config.run_omit, ours]
+        return original(self, *args, **kwargs)
+
+    coverage.Coverage.start = start
+
+    def undo():
+        coverage.Coverage.start = original
+
+    return undo
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     """Steers pytest-cov before it starts (it starts measuring in this very hook, before conftests are imported)."""
@@ -307,7 +335,12 @@ def pytest_load_initial_conftests(early_config, parser, args):
         options.cov_report = {"": None}
         options.cov_fail_under = 0
         options.no_cov_on_fail = False
-    yield
+    undo = _measuring_none_of_ours() if settings is not None and not env.get("GRIMOIRE_LIST_FILE") else None
+    try:
+        yield
+    finally:
+        if undo is not None:
+            undo()
     if settings is not None and env.get("GRIMOIRE_COVERAGE") == "combine":
         controller = getattr(early_config.pluginmanager.getplugin("_cov"), "cov_controller", None)
         cov = getattr(controller, "cov", None)

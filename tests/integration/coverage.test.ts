@@ -86,6 +86,24 @@ describe("coverage across per-file processes", () => {
     }
   });
 
+  it("a bare --cov (no source) measures what plain pytest-cov measures, none of grimoire-run's own modules, in every mode", async () => {
+    // pytest-cov's trial: its plugin's and fork server's modules were five rows of the report and most of its statements.
+    const p = shop();
+    const bare = ["-p", "pytest_cov", "--cov", "--cov-report=json:bare.json"];
+    expect(plainPytestCov(p, [...bare, "tests"]).code).toBe(0);
+    const reference = measured(p, "bare.json");
+    expect(Object.keys(reference.lines)).toContain("shop/cart.py");
+    for (const mode of [["--parallel"], ["--parallel", "--pack"], []]) {
+      fs.rmSync(path.join(p.root, "bare.json"));
+      const result = await runCli([...mode, "-q", "--", ...bare], { cwd: p.root });
+      const what = `mode ${mode.join(" ") || "serial"}:\n${result.stdout}${result.stderr}`;
+      expect(result.code, what).toBe(0);
+      const run = measured(p, "bare.json");
+      expect(Object.keys(run.lines).filter((name) => name.includes("grimoire_run")), what).toEqual([]);
+      expect(run, what).toEqual(reference);
+    }
+  });
+
   it("counts every part of a file split across processes (--split auto)", async () => {
     // One long file whose tests each cover a different module, beside short ones: split, each part measures its own share.
     const flow = "import time\nfrom shop.cart import total\nfrom shop.prices import discount\nfrom shop.users import User\n\n\ndef test_cart():\n    time.sleep(0.4)\n    assert total([1]) == 1\n\n\ndef test_prices():\n    time.sleep(0.4)\n    assert discount(10, False) == 10\n\n\ndef test_users():\n    time.sleep(0.4)\n    assert User('bo').name == 'bo'\n";
