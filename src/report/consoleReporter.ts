@@ -253,7 +253,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         const halted =
           event.haltedAfterIteration === null ? null : `Stopped after iteration ${event.haltedAfterIteration}, which had failures (--keep-going runs on).`;
         const cause = event.stopped ?? stopped;
-        const lines = formatSummary(event.report, { colours, stopped: cause === null ? halted : `Stopped early: ${stopping(cause, { over: true })}`, load: load !== null, width: options.width, reportFile });
+        const lines = formatSummary(event.report, { colours, stopped: cause === null ? halted : `Stopped early: ${stopping(cause, { over: true })}`, load: load !== null, width: options.width, reportFile, oneProcess: mode === "serial" });
         terminal.out(`${lines.join("\n")}\n`);
         break;
       }

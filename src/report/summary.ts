@@ -28,6 +28,8 @@ export interface SummaryOptions {
   width?: number | null;
   /** The run's own JSON report (its log folder's report.json), which lists every file; absent: only --report-json's does. */
   reportFile?: string | null;
+  /** A serial run: its files ran in one pytest process, one file or many. Absent: told from the files' shared log. */
+  oneProcess?: boolean;
 }
 
 export function formatSummary(report: RunReport, options: SummaryOptions): string[] {
@@ -53,7 +55,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const packed = packedFiles(report.files);
   // A serial run's files share its one process: their tests' time, summed, leaves out the process's start, collection
   // and reports, which are no file's (five helpers read "summed over files" there as time gone missing).
-  const serial = report.workers === 1 && packed.processes === 1;
+  // Said of a serial run of one file too, whose time is its tests' alone as well (a helper read "0.0s summed over files").
+  const serial = options.oneProcess ?? (report.workers === 1 && packed.processes === 1);
   // A packed file's time is its tests' alone (its process's start and collection are its pack's): summed, it is no
   // measure of the workers' time, and its ratio to the wall time would read as a slow-down (wtforms: 0.3x). Nor is a
   // ratio under 1 (a run whose own start-up outlasts its files): "0.3x the wall time" read as a slow-down too.

@@ -107,6 +107,9 @@ describe("the run's summary", () => {
     // A serial run's one process: its files' tests' time, said as such.
     const serial = { ...packed, workers: 1, files: packed.files.map((file) => ({ ...file, log: "serial.log" })) };
     expect(formatSummary(serial, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.3s in the files' tests \(one pytest process: its start, collection and reports are no file's\)\n/);
+    // Of one file too, where no log is shared to tell it by (a helper read "0.0s summed over files" there).
+    const single = { ...serial, files: serial.files.slice(0, 1) };
+    expect(formatSummary(single, { colours: palette(false), stopped: null, oneProcess: true }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.1s in the files' tests \(one pytest process/);
     const longer = { ...ownProcesses, files: ownProcesses.files.map((file) => ({ ...file, durationSeconds: 0.8 })) };
     expect(formatSummary(longer, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 2\.4s summed over files, 2\.0x the wall time\n/);
   });
