@@ -85,6 +85,7 @@ would walk its 1,700 lines for nothing at every start.
 import copy
 import functools
 import hashlib
+import inspect
 import json
 import os
 import pathlib
@@ -284,6 +285,44 @@ def _read_coverage_settings(options):
     }
 
 
+def _conftests_of_test_folders_listed(pluginmanager):
+    """pytest's initial conftests of a folder argument, found without a stat of each of the folder's files.
+
+    Given a folder, pytest loads its conftests and those of each `test*`
+    folder in it, which it finds with `glob("test*")` and a stat of every
+    match: of every test file of the folder, in each file's process (given the
+    folder as a plain run is), so a folder of 500 test files cost each of them
+    10 ms, and the run 500 times that. The same folders, in the same order,
+    from the folder's listing, which says which entries are folders. Only for
+    the pytest this was written for (8.1 and later, whose method takes
+    `consider_namespace_packages`); returns whether it took pytest's place.
+    """
+    method = getattr(type(pluginmanager), "_try_load_conftest", None)
+    load = getattr(pluginmanager, "_loadconftestmodules", None)
+    try:
+        parameters = list(inspect.signature(method).parameters) if method is not None else []
+    except (TypeError, ValueError):
+        parameters = []
+    if os.name != "posix" or load is None or parameters != ["self", "anchor", "importmode", "rootpath", "consider_namespace_packages"]:
+        return False
+
+    def try_load_conftest(anchor, importmode, rootpath, *, consider_namespace_packages):
+        load(anchor, importmode, rootpath, consider_namespace_packages=consider_namespace_packages)
+        if not anchor.is_dir():
+            return
+        try:
+            with os.scandir(anchor) as entries:
+                # glob("test*") on a POSIX path: case-sensitive, and never a dot-name; is_dir() follows links, as Path's.
+                folders = [entry.name for entry in entries if entry.name.startswith("test") and entry.is_dir()]
+        except OSError:  # a folder it cannot list: pathlib's glob finds nothing in it either
+            return
+        for name in folders:
+            load(anchor / name, importmode, rootpath, consider_namespace_packages=consider_namespace_packages)
+
+    pluginmanager._try_load_conftest = try_load_conftest
+    return True
+
+
 def _measuring_none_of_ours():
     """While pytest-cov starts measuring (in pytest_load_initial_conftests): its coverage leaves grimoire-run's own
     modules out, as `omit` would. A bare `--cov` measures every module outside the standard library and the installed
@@ -336,11 +375,14 @@ def pytest_load_initial_conftests(early_config, parser, args):
         options.cov_fail_under = 0
         options.no_cov_on_fail = False
     undo = _measuring_none_of_ours() if settings is not None and not env.get("GRIMOIRE_LIST_FILE") else None
+    listing_folders = env.get("GRIMOIRE_ONLY_FILES") and _conftests_of_test_folders_listed(early_config.pluginmanager)
     try:
         yield
     finally:
         if undo is not None:
             undo()
+        if listing_folders:
+            del early_config.pluginmanager._try_load_conftest
     if settings is not None and env.get("GRIMOIRE_COVERAGE") == "combine":
         controller = getattr(early_config.pluginmanager.getplugin("_cov"), "cov_controller", None)
         cov = getattr(controller, "cov", None)

@@ -224,6 +224,44 @@ def test_only_files_limits_collection_to_the_listed_files(plugin_pytester, monke
     assert sorted(path.name for path in root.rglob("*.imported")) == []
 
 
+def test_only_files_loads_the_initial_conftests_of_the_folders_test_folders_as_pytest_does(plugin_pytester, monkeypatch):
+    """Given a folder, pytest loads at its start the conftests of each `test*` folder in it (a case-sensitive match, links
+    followed): a process limited to one file finds the same ones, in the same order, without a stat of each file."""
+    root = plugin_pytester.path
+    imported = "import os\n\nwith open(os.environ['LOADED'], 'a') as out:\n    out.write(__file__.split(os.sep)[-2] + '\\n')\n"
+    write(
+        root,
+        {
+            # What was loaded when the session started: the initial conftests, before any collection.
+            "tests/conftest.py": "import os, shutil\n\ndef pytest_sessionstart(session):\n    shutil.copy(os.environ['LOADED'], os.environ['LOADED'] + '.initial')\n",
+            "tests/test_a.py": "def test_a():\n    pass\n",
+            "tests/test_b.py": "def test_b():\n    pass\n",
+            "tests/test_sub/conftest.py": imported,
+            "tests/test_sub/test_c.py": "def test_c():\n    pass\n",
+            "tests/testing/conftest.py": imported,
+            "tests/Test_upper/conftest.py": imported,
+            "tests/other/conftest.py": imported,
+            "elsewhere/conftest.py": imported,
+        },
+    )
+    (root / "tests" / "test_linked").symlink_to(root / "elsewhere", target_is_directory=True)
+    loaded = root / "loaded.txt"
+    initial = root / "loaded.txt.initial"
+    monkeypatch.setenv("LOADED", str(loaded))
+    loaded.touch()
+    plain = plugin_pytester.runpytest_subprocess("-p", "no:cacheprovider", "tests")
+    plain.assert_outcomes(passed=3)
+    expected = initial.read_text().splitlines()
+    assert sorted(expected) == ["test_linked", "test_sub", "testing"]
+    loaded.write_text("")
+    (root / "only.txt").write_text(f"{root / 'tests' / 'test_a.py'}\n")
+    monkeypatch.setenv("GRIMOIRE_ONLY_FILES", str(root / "only.txt"))
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    limited = plugin_pytester.runpytest_subprocess(*PLUGIN, "tests")
+    limited.assert_outcomes(passed=1)
+    assert initial.read_text().splitlines() == expected
+
+
 def test_only_files_leaves_a_session_a_test_starts_to_collect_in_full(plugin_pytester, monkeypatch):
     """The listed files' folders are read without the others only while the process's own session collects."""
     root = plugin_pytester.path
