@@ -671,8 +671,10 @@ def test_the_tests_package_is_the_projects():
 
   it("serial: one process with -x stops where plain pytest -x stops, with the same outcomes", async () => {
     const p = ruleBook();
-    const plain = plainPytest(p, ["-x", "tests/e2e", "tests/http"]);
-    const result = await runCli(["--report-json", "report.json"], { cwd: p.root });
+    // The file meant for the after-dashes case is left out of both (importing it ends pytest with an internal error).
+    const plain = plainPytest(p, ["-x", "tests/e2e", "tests/http", "--ignore-glob=*after_dashes*"]);
+    expect(Object.keys(plain.outcomes).length).toBeGreaterThan(0);
+    const result = await runCli(["--report-json", "report.json", "--", "--ignore-glob=*after_dashes*"], { cwd: p.root });
     expect(outcomesOf(readReport(p)), result.stdout + result.stderr).toEqual(plain.outcomes);
     expect(result.code).toBe(1);
   });
