@@ -603,6 +603,43 @@ def _take_junit_xml(config):
     config.option.xmlpath = ours
 
 
+# pytest's memory of the tests that failed and of those it has seen, which grimoire-run writes at the run's end.
+_KEPT_BY_THE_RUN = ("cache/lastfailed", "cache/nodeids")
+
+
+class CacheKeptByTheRun:
+    """pytest's cache/lastfailed and cache/nodeids are not written by this process: the run writes them once, at its end,
+    from every file's outcome (GRIMOIRE_PYTEST_CACHE_KEPT; grimoire-run's plan/pytestCache.ts).
+
+    Each file's session read the whole of both and wrote them back with its own
+    tests added, the last writer winning: in a folder of 500 files, 500 times a
+    JSON document of every node id of the suite, which the run then wrote again.
+    Everything else in pytest's cache is written as the session writes it.
+    """
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_sessionfinish(self, session):
+        cache = getattr(session.config, "cache", None)
+        original = getattr(cache, "set", None)
+        if original is None:
+            yield
+            return
+
+        def set_unless_kept(key, value):
+            if key not in _KEPT_BY_THE_RUN:
+                original(key, value)
+
+        try:
+            cache.set = set_unless_kept
+        except AttributeError:  # a cache that takes no attribute of its own: pytest writes as it always has
+            yield
+            return
+        try:
+            yield
+        finally:
+            del cache.set
+
+
 class OnlyFiles:
     """Ignores every path that is neither a listed path nor a folder on the way to one (or to a conftest to load).
 
@@ -1789,6 +1826,8 @@ def pytest_configure(config):
         config.pluginmanager.register(TestsSubset(env["GRIMOIRE_TESTS_SUBSET"]), "grimoire-tests-subset")
     if env.get("GRIMOIRE_CLEANED_ONCE"):
         config.pluginmanager.register(CleanedOnce(), "grimoire-cleaned-once")
+    if env.get("GRIMOIRE_PYTEST_CACHE_KEPT"):
+        config.pluginmanager.register(CacheKeptByTheRun(), "grimoire-cache-kept")
     if env.get("GRIMOIRE_MYPY"):
         config.pluginmanager.register(SharedMypyResults(env["GRIMOIRE_MYPY"]), "grimoire-shared-mypy")
     if env.get("GRIMOIRE_LIST_FILE"):

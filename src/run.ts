@@ -228,6 +228,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       cleanedOnce,
       mypy,
       mergedJunit: config.junitXml !== null,
+      pytestCacheKept: lastFailed !== null,
       colour,
       columns: width === null ? null : Math.max(40, width - (plan.parallel ? tagColumnWidth(files.map((f) => f.path)) : 0)),
       timeoutSeconds: config.timeoutSeconds,

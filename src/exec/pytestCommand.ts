@@ -139,6 +139,8 @@ export interface EnvSettings {
   mypy?: string | null;
   /** The run writes a merged JUnit report (--junit-xml): each process writes its own (GRIMOIRE_JUNIT_MERGED); otherwise only where pytest was given a --junitxml. */
   mergedJunit?: boolean;
+  /** The run writes pytest's cache/lastfailed and cache/nodeids at its end (plan/pytestCache.ts): no process writes them (GRIMOIRE_PYTEST_CACHE_KEPT). */
+  pytestCacheKept?: boolean;
 }
 
 export interface ProcessPlace {
@@ -188,6 +190,7 @@ export function pytestEnv(settings: EnvSettings, place: ProcessPlace): NodeJS.Pr
   setOrDelete(env, "GRIMOIRE_STOP_NOTE", place.stopNote);
   env["GRIMOIRE_JUNIT_XML"] = place.junitFile;
   setOrDelete(env, "GRIMOIRE_JUNIT_MERGED", settings.mergedJunit === true ? "1" : null);
+  setOrDelete(env, "GRIMOIRE_PYTEST_CACHE_KEPT", settings.pytestCacheKept === true ? "1" : null);
   setOrDelete(env, "GRIMOIRE_ANNOUNCE_COLLECTED", place.announceCollected === true ? "1" : null);
   env["GRIMOIRE_FAILURE_CHARS"] = String(FAILURE_TEXT_CHARS);
   env["GRIMOIRE_FAILURE_DETAILS"] = String(FAILURE_DETAILS_PER_PROCESS);

@@ -7,6 +7,7 @@ starts it, and steered by environment variables as grimoire-run steers it.
 """
 
 import json
+import shutil
 import os
 import signal
 import subprocess
@@ -260,6 +261,24 @@ def test_only_files_loads_the_initial_conftests_of_the_folders_test_folders_as_p
     limited = plugin_pytester.runpytest_subprocess(*PLUGIN, "tests")
     limited.assert_outcomes(passed=1)
     assert initial.read_text().splitlines() == expected
+
+
+def test_a_process_leaves_the_cache_the_run_keeps_to_the_run_and_writes_the_rest(plugin_pytester, monkeypatch):
+    """With GRIMOIRE_PYTEST_CACHE_KEPT, pytest's cache/lastfailed and cache/nodeids are the run's to write (once, at its
+    end); what a test or another plugin puts in pytest's cache is written as ever."""
+    root = plugin_pytester.path
+    write(root, {"test_cached.py": "def test_fails(request):\n    request.config.cache.set('mine/seen', 1)\n    assert 0\n"})
+    cache = root / ".pytest_cache" / "v"
+    for kept, expected in ((None, {"cache/lastfailed", "cache/nodeids", "mine/seen"}), ("1", {"mine/seen"})):
+        shutil.rmtree(root / ".pytest_cache", ignore_errors=True)
+        if kept is None:
+            monkeypatch.delenv("GRIMOIRE_PYTEST_CACHE_KEPT", raising=False)
+        else:
+            monkeypatch.setenv("GRIMOIRE_PYTEST_CACHE_KEPT", kept)
+        result = plugin_pytester.runpytest_subprocess("-p", "grimoire_run_pytest", "test_cached.py")
+        result.assert_outcomes(failed=1)
+        written = {str(path.relative_to(cache)) for path in cache.rglob("*") if path.is_file()}
+        assert written == expected, kept
 
 
 def test_only_files_leaves_a_session_a_test_starts_to_collect_in_full(plugin_pytester, monkeypatch):
