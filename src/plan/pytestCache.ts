@@ -74,9 +74,13 @@ export function readCachedFailures(cacheDir: string, root: string, rootdir: stri
   try {
     written = fs.statSync(lastFailedFile(cacheDir)).mtimeMs;
   } catch {
-    // pytest never wrote it
+    // Never written, or gone since grimoire-run wrote it: a `pytest --cache-clear` (whose run then wrote none, all
+    // passing), a removed .pytest_cache. Then pytest remembers nothing failing, and its --lf runs everything; the
+    // history's older failures are no newer news (a helper's trial: --lf ran 4 of 5 tests where pytest's ran 5).
+    const own = readOwnWrite(root);
+    return { byFile, newerThanHistory: own !== null && own.file === lastFailedFile(cacheDir) };
   }
-  return { byFile, newerThanHistory: written !== null && writtenSince(root, cacheDir, written, historyRun) };
+  return { byFile, newerThanHistory: writtenSince(root, cacheDir, written, historyRun) };
 }
 
 /**

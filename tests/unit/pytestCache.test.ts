@@ -77,4 +77,18 @@ describe("pytest's memory read for --last-failed", () => {
     noteOwnWrite(root, other);
     expect(readCachedFailures(cacheDir, root, root, ours).newerThanHistory).toBe(false);
   });
+
+  it("takes pytest's memory gone since grimoire-run wrote it (--cache-clear, a removed .pytest_cache) for one that remembers nothing failing", () => {
+    // A helper's trial: a --fail-fast run, then a passing `pytest --cache-clear`, which writes no lastfailed; grimoire-run's
+    // --lf then ran its history's old failure alone, where pytest's --lf runs everything.
+    const { root } = project({ "pytest.ini": "[pytest]\n" });
+    const cacheDir = path.join(root, ".pytest_cache");
+    writeLastFailed(cacheDir, { "tests/test_a.py::test_x": true });
+    noteOwnWrite(root, cacheDir);
+    fs.rmSync(cacheDir, { recursive: true });
+    expect(readCachedFailures(cacheDir, root, root, Date.now())).toEqual({ byFile: new Map(), newerThanHistory: true });
+    // Never written by grimoire-run (a project's first run, pytest's cache off): the history alone speaks.
+    const other = path.join(root, "other", ".pytest_cache");
+    expect(readCachedFailures(other, root, root, Date.now())).toEqual({ byFile: new Map(), newerThanHistory: false });
+  });
 });
