@@ -169,7 +169,9 @@ export function parseRecords(text: string): ProcessRecords {
   let collected: Map<string, number> | null = null;
   const files = new Map<string, FileRecords>();
   const collectErrors: string[] = [];
-  const tests = new Map<string, { file: FileRecords; test: TestCase; outcome: TestOutcome | null }>();
+  // Each test by its file and node id, as pytest reports it: `ended` once its teardown is recorded, `rerun` while a rerun of it
+  // (pytest-rerunfailures) is under way.
+  const tests = new Map<string, { file: FileRecords; test: TestCase; outcome: TestOutcome | null; ended: boolean; rerun: boolean }>();
   let exitStatus: number | null = null;
   let testsSeconds: number | null = null;
   let stopSeen = false;
@@ -229,10 +231,18 @@ export function parseRecords(text: string): ProcessRecords {
       const outcome: TestOutcome | null = counted === undefined ? (record.when === "call" ? "passed" : null) : (category === "error" ? "error" : (category as TestOutcome));
       const key = `${record.path}\0${record.nodeid}`;
       let known = tests.get(key);
+      // Another test of the same node id (a plugin's collector that names two items alike): pytest sets it up after the
+      // first one's teardown, and counts and reports it on its own. A rerun's setup is the same test's next attempt.
+      if (known !== undefined && record.when === "setup" && known.ended && !known.rerun) known = undefined;
       if (known === undefined) {
-        known = { file, test: { nodeid: record.nodeid, outcome: "passed", seconds: 0 }, outcome: null };
+        known = { file, test: { nodeid: record.nodeid, outcome: "passed", seconds: 0 }, outcome: null, ended: false, rerun: false };
         tests.set(key, known);
+      } else if (record.when === "setup") {
+        known.ended = false;
+        known.rerun = false;
       }
+      if (category === "rerun") known.rerun = true;
+      if (record.when === "teardown") known.ended = true;
       // pytest's own clock, which a test's frozen or travelling time (freezegun, time-machine) can make negative.
       known.test.seconds += typeof record.seconds === "number" && record.seconds > 0 ? record.seconds : 0;
       const failure = failureOf(record, record.when ?? "call");

@@ -15,6 +15,29 @@ describe("a process's records", () => {
     expect(parseRecords(lines({ t: "finish", exitstatus: 0 })).stoppedIn).toBeNull();
   });
 
+  it("keep two tests of one node id apart (a plugin's collector that names items alike), and a rerun test as one", () => {
+    // docopt-ng's trial: 178 items of tests/testcases.docopt, 84 node ids; the report's cases had 84, its counts 178.
+    const phases = (nodeid: string, call: string) => [
+      { t: "test", nodeid, path: "/p/t.cases", when: "setup", category: "", seconds: 0.01 },
+      { t: "test", nodeid, path: "/p/t.cases", when: "call", category: call, seconds: 0.01 },
+      { t: "test", nodeid, path: "/p/t.cases", when: "teardown", category: "", seconds: 0.01 },
+    ];
+    const records = parseRecords(lines(...phases("t.cases::case", "passed"), ...phases("t.cases::case", "failed"), ...phases("t.cases::case", "passed")));
+    const file = records.files.get("/p/t.cases");
+    expect(file?.cases.map((c) => [c.nodeid, c.outcome])).toEqual([
+      ["t.cases::case", "passed"],
+      ["t.cases::case", "failed"],
+      ["t.cases::case", "passed"],
+    ]);
+    expect(file?.counts).toMatchObject({ passed: 2, failed: 1 });
+    // pytest-rerunfailures: the failing attempt's call says "rerun", then the next attempt's setup follows: one test.
+    const rerun = parseRecords(lines(...phases("t.py::test_flaky", "rerun"), ...phases("t.py::test_flaky", "passed"), ...phases("t.py::test_next", "passed")));
+    expect(rerun.files.get("/p/t.cases")?.cases.map((c) => [c.nodeid, c.outcome])).toEqual([
+      ["t.py::test_flaky", "passed"],
+      ["t.py::test_next", "passed"],
+    ]);
+  });
+
   it("keep a serial run's pytest configuration, ignoring what is not a string", () => {
     const records = parseRecords(lines({ t: "ini", rootdir: "/p", testpaths: ["tests", 1], pythonFiles: "test_*.py" }));
     expect(records.ini).toEqual({ rootdir: "/p", testpaths: ["tests"], pythonFiles: [], textFiles: [] });
