@@ -147,8 +147,14 @@ def _interrupt(signum, frame):
         capture.suspend_global_capture(in_=False)
     where = "".join(_stopped_frames(frame))
     recorder = _config.pluginmanager.get_plugin("grimoire-recorder") if _config is not None else None
-    # No test running (a module importing while pytest collects, a fixture between tests): said so, not "this test".
-    what = "this test" if recorder is None or getattr(recorder, "running", None) is not None else "pytest, outside any test (collecting, or between tests),"
+    # No test running (a module importing while pytest collects, a fixture between tests): said so, not "this test"; and
+    # after the session's end, the process at its exit (a thread a test left, waited for there: asgiref's trial).
+    if recorder is None or getattr(recorder, "running", None) is not None:
+        what = "this test"
+    elif getattr(recorder, "finished", False):
+        what = "the process after pytest's session ended, at its exit,"
+    else:
+        what = "pytest, outside any test (collecting, or between tests),"
     # pytest may be half-way through a progress line; the report starts on a line of its own.
     sys.stderr.write(f"\ngrimoire-run stopped {what} here:\n{where}")
     sys.stderr.flush()
@@ -1379,6 +1385,8 @@ class Recorder:
         self.failed = []
         # Record lines written with the next one (see _write_later).
         self.held = ""
+        # The session has ended (its finish record written): what runs now is the process's exit.
+        self.finished = False
 
     def _failure(self, report):
         """What a failed report says: its one-line message always, its text and captured output while the budget lasts."""
@@ -1578,6 +1586,7 @@ class Recorder:
             self._write({"t": "imports", "packages": grimoire_run_import_times.report(_import_timer, test_files, root=str(self.config.invocation_params.dir))})
         since = self.collected_at
         self._write({"t": "finish", "exitstatus": int(exitstatus), **({} if since is None else {"testsSeconds": round(max(0.0, _CLOCK[0]() - since), 4)})})
+        self.finished = True
 
     def pytest_unconfigure(self, config):
         if self.held and _getpid() == self.pid:

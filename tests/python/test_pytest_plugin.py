@@ -607,6 +607,38 @@ def test_sigterm_stops_the_test_like_ctrl_c_says_where_and_lets_teardown_finish(
     assert "KeyboardInterrupt" in stdout and "stopped by grimoire-run (signal 15)" in stdout
 
 
+def test_sigterm_after_the_session_ended_says_the_process_waits_at_its_exit(plugin_pytester, monkeypatch):
+    """A test that leaves a thread that is no daemon: the process waits for it at its exit, after pytest's session ended.
+    Stopped then (a --timeout), it says so, not "outside any test (collecting, or between tests)" (asgiref's trial)."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "test_leaves.py": """\
+                import pathlib, threading
+
+                def test_leaves_a_thread():
+                    threading.Thread(target=threading.Event().wait, args=(600,)).start()
+            """,
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    process = plugin_pytester.popen([sys.executable, "-m", "pytest", *PLUGIN, "test_leaves.py"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        until(lambda: (root / "results.jsonl").exists() and '"t": "finish"' in (root / "results.jsonl").read_text(), "the session to end")
+        process.send_signal(signal.SIGTERM)
+        # The thread still holds the process at its exit (grimoire-run's SIGKILL ends it after the grace period).
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=20))
+    finally:
+        process.kill()
+    assert "grimoire-run stopped the process after pytest's session ended, at its exit, here:" in stderr, stderr
+    assert "outside any test" not in stderr and "grimoire-run stopped this test" not in stderr
+
+
 def test_sigterm_in_an_event_loops_greenlet_says_where_the_test_waits(plugin_pytester):
     """Playwright's sync API runs its loop in a greenlet of its own while the test's waits: the report shows the test's
     line and its call into the library, not the loop's select. A greenlet running the test's own code is shown as it is."""
