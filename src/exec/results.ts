@@ -40,7 +40,12 @@ function endedByPytestExit(outcome: ProcessOutcome): boolean {
   return outcome.records?.exited != null && outcome.records.exited.returncode === outcome.exitCode;
 }
 
-export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason: string | null } {
+/**
+ * `files`: how many files the process ran (a serial run's, a pack's), whose time limit is the process's: its timeout is
+ * said as the process's, not as the file it was in (a serial run's TIMEOUT line read 3.8s "within the 4s time limit"; a
+ * thread one file left, waited for at the exit, was the last file's fault).
+ */
+export function statusOf(outcome: ProcessOutcome, files = 1): { status: FileStatus; reason: string | null } {
   if (outcome.spawnError !== null) return { status: "failed", reason: `could not start: ${outcome.spawnError}` };
   // Stopped once its session had ended, while the process waited at its exit (a child process, a thread, an exit
   // handler): every test ran, and the session's verdict is the file's.
@@ -49,6 +54,16 @@ export function statusOf(outcome: ProcessOutcome): { status: FileStatus; reason:
   if (outcome.lost !== null) return { status: "failed", reason: outcome.lost };
   if (outcome.timedOut) {
     const limit = `${outcome.timeoutSeconds ?? "?"}s time limit`;
+    if (files > 1) {
+      const own = `its pytest process (${files} files)`;
+      return {
+        status: "timeout",
+        reason:
+          ended === null
+            ? `no result within the ${limit} of ${own}`
+            : `pytest's session ended (exit status ${ended}), but ${own} did not exit within the ${limit}: it waited at its exit, for a child process, a thread or an exit handler any of its files may have left (this file ran last)`,
+      };
+    }
     return { status: "timeout", reason: ended === null ? `no result within the ${limit}` : `pytest's session ended (exit status ${ended}), but the process did not exit within the ${limit}: it waited at its exit, for a child process, a thread or an exit handler` };
   }
   if (outcome.signal !== null) {
@@ -192,7 +207,7 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
  */
 export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], outcome: ProcessOutcome): FileResult[] {
   const records = outcome.records;
-  const process = statusOf(outcome);
+  const process = statusOf(outcome, new Set([...(records?.collected?.keys() ?? []), ...(records?.files.keys() ?? []), ...paths]).size);
   const interrupted = outcome.timedOut || outcome.cancelled || outcome.signal !== null || outcome.spawnError !== null || outcome.lost !== null || endedEarly(outcome);
   // A process that failed with no failing test or collection error to show for it (a usage error, an internal error) must not pass.
   const explained = records !== null && failedAnywhere(records);

@@ -63,6 +63,17 @@ describe("the status of a file from its pytest process", () => {
     expect(statusOf(outcome({ timedOut: true, timeoutSeconds: 20, exitCode: null })).reason).toBe("no result within the 20s time limit");
   });
 
+  it("says a shared process's timeout is the process's (a serial run, a pack), and that a wait at its exit may be any file's", () => {
+    // asgiref's trial: a thread test_hang.py left held the serial run's process at its exit; TIMEOUT went to the last file alone.
+    const ended = records([collected({ "a.py": 1, "b.py": 1 }), ...passing("a.py", "t1"), ...passing("b.py", "t2"), finish(0)]);
+    const atExit = resultsOfSerialRun(RUN, ["a.py", "b.py"], outcome({ timedOut: true, timeoutSeconds: 4, exitCode: null, records: ended }));
+    expect(atExit.map((r) => [r.path, r.status])).toEqual([["a.py", "passed"], ["b.py", "timeout"]]);
+    expect(atExit[1]?.reason).toBe("pytest's session ended (exit status 0), but its pytest process (2 files) did not exit within the 4s time limit: it waited at its exit, for a child process, a thread or an exit handler any of its files may have left (this file ran last)");
+    const inTest = records([collected({ "a.py": 1, "b.py": 1 }), ...passing("a.py", "t1")]);
+    const stopped = resultsOfSerialRun(RUN, ["a.py", "b.py"], outcome({ timedOut: true, timeoutSeconds: 4, exitCode: null, records: inTest }));
+    expect(stopped.find((r) => r.path === "b.py")).toMatchObject({ status: "timeout", reason: "no result within the 4s time limit of its pytest process (2 files)" });
+  });
+
   it("takes pytest.exit()'s end of a session for pytest's verdict: its code 0 passes, any other fails with its reason", () => {
     const exited = (returncode: number) => records([{ t: "exit", reason: "the server is not running", returncode }]);
     expect(statusOf(outcome({ exitCode: 0, records: exited(0) }))).toEqual({ status: "passed", reason: null });
