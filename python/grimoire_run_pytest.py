@@ -1387,6 +1387,8 @@ class Recorder:
         self.held = ""
         # The session has ended (its finish record written): what runs now is the process's exit.
         self.finished = False
+        # Each file's collectors' kinds (a serial run tells modules only checked for doctests from test files by them).
+        self.kinds = {}
 
     def _failure(self, report):
         """What a failed report says: its one-line message always, its text and captured output while the budget lasts."""
@@ -1420,7 +1422,9 @@ class Recorder:
         for item in session.items:
             path = _absolute(self.config, item.nodeid)
             counts[path] = counts.get(path, 0) + 1
-        self._write({"t": "collected", "files": counts})
+        # Modules collected only for their doctests (--doctest-modules), as the listing tells them apart for a parallel run.
+        doctests = sorted(path for path, kinds in self.kinds.items() if kinds == {"DoctestModule"} and path in counts)
+        self._write({"t": "collected", "files": counts, **({"doctestModules": doctests} if doctests else {})})
         groups = _xdist_groups(self.config, session.items)
         if groups:
             self._write({"t": "groups", "files": groups})
@@ -1462,6 +1466,8 @@ class Recorder:
         report = outcome.get_result()
         if isinstance(collector, _FOLDER_COLLECTORS):
             self.folders.add(collector.nodeid)
+        elif isinstance(collector, pytest.File):
+            self.kinds.setdefault(str(collector.path), set()).add(type(collector).__name__)
         if _is_doctest_textfile(collector) and report is not None and report.passed and not report.result:
             self.empty_texts.add(str(collector.path))
 

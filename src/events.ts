@@ -83,7 +83,7 @@ export type RunEvent =
   | { type: "file-finish"; result: FileResult; willRetry: boolean }
   | { type: "iteration-finish"; iteration: number; results: FileResult[]; seconds: number }
   /** A serial run's pytest process has collected: its files, as pytest ordered them. */
-  | { type: "files-collected"; files: string[] }
+  | { type: "files-collected"; files: string[]; doctestModules: string[] }
   | { type: "progress"; progress: Progress }
   | { type: "stopping"; cause: StopCause }
   | { type: "cancelled"; paths: string[] }

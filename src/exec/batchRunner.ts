@@ -133,7 +133,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       // A file pytest could not collect (a module that does not import) is one of the run's files too; a folder whose conftest failed is not.
       const broken = [...(records?.files ?? [])].filter(([file, entry]) => entry.collectError && fs.statSync(path.resolve(settings.root, file), { throwIfNoEntry: false })?.isFile() === true);
       const files = [...new Set([...(records?.collected?.keys() ?? []), ...broken.map(([file]) => file)])];
-      settings.events.emit({ type: "files-collected", files });
+      settings.events.emit({ type: "files-collected", files, doctestModules: [...(records?.doctestModules ?? [])] });
     };
     const pytest = pytestArgs(settings, targets.args, { pack });
     const args = [...settings.python.args, "-m", "pytest", ...pytest];

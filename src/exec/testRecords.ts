@@ -27,6 +27,8 @@ export interface FileRecords {
 export interface ProcessRecords {
   /** Tests pytest collected, by absolute file path; null when collection never finished. */
   collected: ReadonlyMap<string, number> | null;
+  /** Of those, the modules collected only for their doctests (--doctest-modules). */
+  doctestModules: readonly string[];
   /** By absolute file path. */
   files: ReadonlyMap<string, FileRecords>;
   /** Absolute paths of the files and folders whose collection failed (a module or a conftest that does not import). */
@@ -115,6 +117,7 @@ interface RawRecord {
   category?: string;
   seconds?: number;
   files?: Record<string, number>;
+  doctestModules?: unknown;
   exitstatus?: number;
   testsSeconds?: unknown;
   message?: string;
@@ -167,6 +170,7 @@ const WEIGHT: Record<TestOutcome, number> = { passed: 0, skipped: 1, xfailed: 2,
 
 export function parseRecords(text: string): ProcessRecords {
   let collected: Map<string, number> | null = null;
+  let doctestModules: string[] = [];
   const files = new Map<string, FileRecords>();
   const collectErrors: string[] = [];
   // Each test by its file and node id, as pytest reports it: `ended` once its teardown is recorded, `rerun` while a rerun of it
@@ -207,6 +211,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
     if (record.t === "collected" && record.files !== undefined) {
       collected = new Map(Object.entries(record.files));
+      doctestModules = strings(record.doctestModules);
     } else if (record.t === "deselected" && record.files !== undefined) {
       for (const [path, count] of Object.entries(record.files)) if (typeof count === "number") fileOf(path).counts.deselected += count;
     } else if (record.t === "collect-error" && typeof record.path === "string") {
@@ -288,7 +293,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders, groups, durations };
+  return { collected, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders, groups, durations };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */
@@ -317,6 +322,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
   const relative = (file: string): string => toProjectPath(root, file);
   return {
     collected: records.collected === null ? null : new Map([...records.collected].map(([file, count]) => [relative(file), count])),
+    doctestModules: records.doctestModules.map(relative),
     files: byProjectPath(records.files, relative),
     collectErrors: records.collectErrors.map(relative),
     exitStatus: records.exitStatus,

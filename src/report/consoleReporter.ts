@@ -145,6 +145,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         const held = holding;
         holding = null;
         // A process that collected nothing (pytest rejected its arguments, or found no test) has no files to announce.
+        doctestModules = new Set(event.doctestModules);
         if (event.files.length > 0) announce(event.files);
         if (!options.quiet) terminal.out(held.join(""));
         break;

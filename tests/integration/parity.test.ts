@@ -503,6 +503,23 @@ def test_default_again():
     expect(again.stdout).toMatch(/^Found 1 module to check for doctests, running it on 1 worker$/m);
   });
 
+  it("a serial run tells the modules only checked for doctests from test files too, and says nothing of one that holds none", async () => {
+    // Helpers' trials: "Found 44 test files" serially where the parallel run said 20 test files and 24 modules.
+    const p = project({
+      "pytest.ini": "[pytest]\naddopts = --doctest-modules\n",
+      "tests/http/test_ok.py": "def test_ok():\n    pass\n",
+      "tests/http/helpers.py": 'def double(x):\n    """\n    >>> double(2)\n    4\n    """\n    return 2 * x\n',
+      "tests/http/plain.py": "VALUE = 1\n",
+    });
+    for (const mode of [[], ["--parallel"]]) {
+      const result = await runCli(mode, { cwd: p.root });
+      expect(result.code, said(mode, result)).toBe(0);
+      expect(result.stdout, said(mode, result)).toMatch(/^Found 1 test file and 2 modules to check for doctests, running them /m);
+      expect(result.stdout, said(mode, result)).not.toMatch(/NO TESTS\s+tests\/http\/plain\.py/);
+      expect(result.stdout, said(mode, result)).toMatch(/PASS\s+tests\/http\/helpers\.py/);
+    }
+  });
+
   it("lets a test use record_property under filterwarnings = error, as plain pytest does without --junitxml, in every mode", async () => {
     const p = project({
       "pytest.ini": "[pytest]\nfilterwarnings =\n    error\n",
