@@ -249,6 +249,12 @@ def _warm_up_session(off):
             with open(os.path.join(folder, "test_warm_up.py"), "w") as handle:
                 handle.write(_WARM_UP_TESTS)
             os.environ["GRIMOIRE_RESULTS_FILE"] = os.path.join(folder, "records")
+            # The plugins a parallel run's file registers: their hooks' signatures are read here once (pluggy), and
+            # their code run once, not in every file.
+            only = os.path.join(folder, "only")
+            with open(only, "w") as handle:
+                handle.write(os.path.join(folder, "test_warm_up.py") + "\n")
+            os.environ.update(GRIMOIRE_ONLY_FILES=only, GRIMOIRE_CLEANED_ONCE="1", GRIMOIRE_PYTEST_CACHE_KEPT="1")
             args = [folder, "-c", ini, "-o", f"cache_dir={folder}/cache", *off, "-p", "grimoire_run_pytest", f"--junitxml={folder}/junit.xml"]
             try:
                 return pytest.main(args, plugins=[_warm_up_threads()])
