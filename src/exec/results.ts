@@ -86,6 +86,11 @@ export function statusOf(outcome: ProcessOutcome, files = 1): { status: FileStat
         : "pytest exited with code 1 though no test failed: a conftest or plugin set the session's exit status";
     return { status: "failed", reason };
   }
+  if (code === 1 && outcome.records !== null && outcome.records.exitStatus === null && outcome.records.collected !== null) {
+    // Tests failed, and then the process ended before its session did (pytest-timeout's thread method ends it with
+    // os._exit(1)): "tests failed" alone hid the end, and the tests it never ran (anyio's trial).
+    return { status: "failed", reason: "tests failed, then pytest's session ended before it finished (exit code 1): a test or plugin ended the process" };
+  }
   // Interrupted (2) by what the records show: the file's own collection error, not one of exit code 2's other causes.
   if (code === 2 && outcome.records !== null && [...outcome.records.files.values()].some((file) => file.collectError)) return { status: "failed", reason: COLLECT_ERROR };
   // pytest says the same exit code for a conftest that failed at its start as for bad arguments.

@@ -131,6 +131,17 @@ describe("a pytest that ends half-way", () => {
     expect(exited?.tests?.passed).toBe(1);
     expect(processesIn(p.root)).toEqual([]);
   });
+
+  it("os._exit(1) after a test failed (pytest-timeout's thread method) says the session ended early, not only that tests failed", async () => {
+    // anyio's trial: a signal timeout failed one test, then the thread method's os._exit(1) ended the process; "tests failed".
+    const failsThenExits = "import os\n\ndef test_fails():\n    assert 0\n\ndef test_exits():\n    os._exit(1)\n\ndef test_never():\n    pass\n";
+    const p = project({ "tests/http/test_exit.py": failsThenExits, "tests/http/test_fine.py": PASS });
+    const result = await runCli(["--parallel", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/FAIL\s+tests\/http\/test_exit\.py .*\(tests failed, then pytest's session ended before it finished \(exit code 1\): a test or plugin ended the process\)/);
+    expect(readReport(p, "r.json").files.find((f) => f.path === "tests/http/test_exit.py")?.tests?.failed).toBe(1);
+    expect(processesIn(p.root)).toEqual([]);
+  });
 });
 
 describe("pytest.exit() in a conftest, before any test", () => {

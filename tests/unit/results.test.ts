@@ -89,6 +89,11 @@ describe("the status of a file from its pytest process", () => {
     const finished = records([collected({ "a.py": 1 }), ...passing("a.py", "t1"), finish(0)]);
     expect(statusOf(outcome({ exitCode: 1, records: finished }))).toEqual({ status: "failed", reason: expect.stringMatching(/though no test failed/) });
     expect(statusOf(outcome({ exitCode: 1 })).reason).toBe("tests failed");
+    // Tests failed, then the process ended before the session did (pytest-timeout's thread method: os._exit(1)).
+    const failedThenCut = records([collected({ "a.py": 3 }), ...passing("a.py", "t1"), test("a.py", "t2", "setup", ""), test("a.py", "t2", "call", "failed"), test("a.py", "t2", "teardown", "")]);
+    expect(statusOf(outcome({ exitCode: 1, records: failedThenCut })).reason).toBe("tests failed, then pytest's session ended before it finished (exit code 1): a test or plugin ended the process");
+    const failedAndFinished = records([collected({ "a.py": 1 }), test("a.py", "t2", "setup", ""), test("a.py", "t2", "call", "failed"), test("a.py", "t2", "teardown", ""), finish(1)]);
+    expect(statusOf(outcome({ exitCode: 1, records: failedAndFinished })).reason).toBe("tests failed");
   });
 
   it("takes a file the run stopped after a test of its own failed for failed, not cancelled; one with no failure of its own stays cancelled", () => {
