@@ -212,7 +212,11 @@ export function cancelledBeforeStart(path: string, iteration: number, attempt: n
  */
 export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], outcome: ProcessOutcome): FileResult[] {
   const records = outcome.records;
-  const process = statusOf(outcome, new Set([...(records?.collected?.keys() ?? []), ...(records?.files.keys() ?? []), ...paths]).size);
+  // In pytest's order (its collection's, which its tests run in; then the records' for a collection that never
+  // finished), then the rest given (a serial run that learned its files from pytest gives none): each file starts where
+  // pytest got to it, not where the plan put it.
+  const everyPath = [...new Set([...(records?.collected?.keys() ?? []), ...(records?.files.keys() ?? []), ...paths])];
+  const process = statusOf(outcome, everyPath.length);
   const interrupted = outcome.timedOut || outcome.cancelled || outcome.signal !== null || outcome.spawnError !== null || outcome.lost !== null || endedEarly(outcome);
   // A process that failed with no failing test or collection error to show for it (a usage error, an internal error) must not pass.
   const explained = records !== null && failedAnywhere(records);
@@ -226,10 +230,6 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
         ? (paths[0] ?? null)
         : // All done and still failed (a conftest's pytest_sessionfinish set the exit status): the session ended in the last file.
           ([...collected.keys()].find(unfinished) ?? paths.find((p) => !records?.files.has(p)) ?? paths[paths.length - 1] ?? [...collected.keys()].at(-1) ?? null);
-  // In pytest's order (its collection's, which its tests run in; then the records' for a collection that never
-  // finished), then the rest given (a serial run that learned its files from pytest gives none): each file starts where
-  // pytest got to it, not where the plan put it.
-  const everyPath = [...new Set([...(collected?.keys() ?? []), ...(records?.files.keys() ?? []), ...paths])];
 
   // A process that failed before it reported on any file (an argument pytest rejects, an internal error at start) is
   // still a failure, given under the run's own name: no file at all would read as "no tests collected".
