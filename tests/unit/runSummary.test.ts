@@ -110,6 +110,9 @@ describe("the run's summary", () => {
     // Of one file too, where no log is shared to tell it by (a helper read "0.0s summed over files" there).
     const single = { ...serial, files: serial.files.slice(0, 1) };
     expect(formatSummary(single, { colours: palette(false), stopped: null, oneProcess: true }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.1s in the files' tests \(one pytest process/);
+    // A serial --loop run: one process an iteration, not one in all.
+    const looped = { ...single, files: [...single.files, { ...single.files[0], iteration: 2, log: "serial.i2.a1.log" }] } as typeof single;
+    expect(formatSummary(looped, { colours: palette(false), stopped: null, oneProcess: true }).join("\n")).not.toMatch(/one pytest process/);
     const longer = { ...ownProcesses, files: ownProcesses.files.map((file) => ({ ...file, durationSeconds: 0.8 })) };
     expect(formatSummary(longer, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 2\.4s summed over files, 2\.0x the wall time\n/);
   });
