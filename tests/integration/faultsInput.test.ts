@@ -132,6 +132,16 @@ describe("a pytest that ends half-way", () => {
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("a serial run whose pytest ends mid-line puts its result line on a line of its own", async () => {
+    // kombu's trial: "t2/test_exit.py .FAIL     t2/test_exit.py …", glued to pytest's progress dots.
+    const p = project({ "tests/http/test_exit.py": exitsHalfWay });
+    const result = await runCli([], { cwd: p.root });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL\s+tests\/http\/test_exit\.py /m);
+    expect(result.stdout).not.toMatch(/\.FAIL/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("os._exit(1) after a test failed (pytest-timeout's thread method) says the session ended early, not only that tests failed", async () => {
     // anyio's trial: a signal timeout failed one test, then the thread method's os._exit(1) ended the process; "tests failed".
     const failsThenExits = "import os\n\ndef test_fails():\n    assert 0\n\ndef test_exits():\n    os._exit(1)\n\ndef test_never():\n    pass\n";
