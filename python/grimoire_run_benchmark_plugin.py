@@ -10,7 +10,12 @@ once; one process per file paid it for every file.
 What it remembers is what a plain run's one session works out at its start: the
 commit information (by project name and working folder) and the machine's id,
 both as they are when the fork server's warm-up asks, in the project's folder.
-The tag's time stays each session's own. Nothing is done where pytest-benchmark
+The tag's time stays each session's own. The remembered commit information
+answers only that tag (`get_tag`, for the option's help), and the machine's id
+only outside a test: a test's own call, and the session's saving of its
+benchmarks, ask git and the machine as in a plain run (pytest-benchmark's own
+tests of `get_commit_info` read the branch they had just checked out, and got
+the warm-up's). Nothing is done where pytest-benchmark
 is not installed or plugin autoloading is off (the run would not load it unless
 named), nor for a pytest-benchmark whose functions are not the ones this was
 written for (5.x).
@@ -35,11 +40,21 @@ def install():
         return None
 
     commit_info = functools.lru_cache(maxsize=None)(lambda project_name, folder: originals["get_commit_info"](project_name))
-    get_machine_id = functools.lru_cache(maxsize=None)(originals["get_machine_id"])
 
     def get_commit_info(project_name=None):
+        caller = sys._getframe(1)
+        if caller.f_code.co_name != "get_tag" or caller.f_globals.get("__name__") != utils.__name__:
+            return originals["get_commit_info"](project_name)
         # Each caller gets its own copy: the plugin's hook implementations may add to the dict they are given.
         return dict(commit_info(project_name, os.getcwd()))
+
+    remembered_machine_id = functools.lru_cache(maxsize=None)(originals["get_machine_id"])
+
+    def get_machine_id():
+        test_running = getattr(sys.modules.get("grimoire_run_pytest"), "test_running", None)
+        if test_running is not None and test_running():
+            return originals["get_machine_id"]()
+        return remembered_machine_id()
 
     get_commit_info.grimoire_memoized = get_machine_id.grimoire_memoized = True
     utils.get_commit_info = get_commit_info

@@ -708,6 +708,32 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("gives a test's own call of pytest-benchmark's get_commit_info the repository as it is then, not as the warm-up saw it", async () => {
+    // pytest-benchmark's own suite: test_get_branch_info checked out a branch and read the warm-up's instead.
+    const p = project({
+      "tests/http/test_branch.py": `import subprocess
+from pytest_benchmark.utils import get_commit_info
+
+def test_sees_the_branch_it_checked_out():
+    subprocess.run(["git", "checkout", "-q", "-b", "feature"], check=True)
+    try:
+        info = get_commit_info()
+    finally:
+        subprocess.run(["git", "checkout", "-q", "-"], check=True)
+        subprocess.run(["git", "branch", "-q", "-D", "feature"], check=True)
+    assert info["branch"] == "feature"
+`,
+      "tests/http/test_other.py": "def test_x():\n    pass\n",
+    });
+    for (const args of [["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "-qm", "start"]]) execFileSync("git", args, { cwd: p.root });
+    const env = testEnv({ PYTEST_DISABLE_PLUGIN_AUTOLOAD: undefined });
+    for (const mode of [["--parallel", "-n", "2"], []]) {
+      const result = await runCli(mode, { cwd: p.root, env });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+    }
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("keeps forking when its memories of a session break the warm-up, and says so with --verbose", async () => {
     // A pytest the fixture-name memory was not written for, as sitecustomize makes it: its session fails while the memory is in.
     const sitecustomize = `try:
