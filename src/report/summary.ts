@@ -189,7 +189,12 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
     const message = test.failures?.[0]?.message.split("\n")[0] ?? "";
     lines.push(`           ${cut(`${test.outcome === "error" ? "error" : "failed"}: ${test.nodeid}${message === "" ? "" : ` - ${message}`}`)}`);
   }
-  if (unnamed.length > FAILED_TESTS_NAMED) lines.push(`           … and ${unnamed.length - FAILED_TESTS_NAMED} more failed (${split ? "the parts' logs have" : "the log has"} them all)`);
+  if (unnamed.length > FAILED_TESTS_NAMED) {
+    // Those the last lines name are not among them: said, or "3 … and 52 more" read as 55 of a file's 69 (pytest-html's).
+    const all = result.cases.filter((test) => test.outcome === "failed" || test.outcome === "error").length;
+    const inAll = all > unnamed.length ? `${all} in all, the rest named in the last lines; ` : "";
+    lines.push(`           … and ${unnamed.length - FAILED_TESTS_NAMED} more failed (${inAll}${split ? "the parts' logs have" : "the log has"} them all)`);
+  }
   if (tail.length > 0) {
     lines.push(colours.dim(`           last ${plural(tail.length, "line")}${tailPart < 0 ? "" : ` of part ${tailPart + 1}`}:`));
     for (const line of tail) lines.push(colours.dim(`           │ ${cut(line)}`));

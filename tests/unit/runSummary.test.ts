@@ -137,6 +137,12 @@ describe("the run's summary", () => {
     const listed = formatSummary(five, { colours: palette(false), stopped: null }).join("\n");
     expect(listed.match(/^ {11}failed: t\.py::test_\d$/gm)).toHaveLength(3);
     expect(listed).toContain("… and 2 more failed (the log has them all)");
+    // Some named by the last lines (pytest's short summary): the count in all says so.
+    const namedTwo: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: counts(0, 5), cases: many, tail: ["FAILED t.py::test_4", "FAILED t.py::test_3"], durationSeconds: 1 })] };
+    expect(formatSummary(namedTwo, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(/more failed/);
+    const seven = [...many, ...Array.from({ length: 2 }, (_, i) => ({ nodeid: `t.py::test_x${i}`, outcome: "failed" as const, seconds: 0 }))];
+    const namedSome: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: counts(0, 7), cases: seven, tail: ["FAILED t.py::test_4"], durationSeconds: 1 })] };
+    expect(formatSummary(namedSome, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed (7 in all, the rest named in the last lines; the log has them all)");
   });
 
   it("says of a split file's last lines which part's they are, and where every failure is (uvicorn's websocket tests, in two parts)", () => {
