@@ -40,3 +40,8 @@ export function nameSome(items: readonly string[], limit: number): string {
 export function plural(count: number, word: string, many = `${word}s`): string {
   return `${count} ${count === 1 ? word : many}`;
 }
+
+/** A word a POSIX shell reads back as exactly `text`, for commands printed to be copied. */
+export function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}

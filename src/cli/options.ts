@@ -6,6 +6,7 @@ import fs from "node:fs";
 import yargs from "yargs";
 import { DEFAULT_AUTO_PRELOAD, DEFAULT_SPLIT, DEFAULT_DELAY_SECONDS, DEFAULT_ISOLATION, DEFAULT_ORDER, DEFAULT_RETRIES, DEFAULT_SCOPE, DEFAULT_WORKERS, STATE_DIR, DEFAULT_DATABASE_ENV, DEFAULT_KILL_GRACE_SECONDS, DEFAULT_SLOW_NOTICE_SECONDS, DEFAULT_PACK_UNDER_SECONDS, DEFAULT_SERVER_READY_URL, DEFAULT_SERVER_TIMEOUT_SECONDS } from "../defaults.js";
 import { UsageError } from "../errors.js";
+import { shellQuote } from "../format.js";
 import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
 import { splitList } from "../changes/globs.js";
 
@@ -327,6 +328,9 @@ const PYTEST_FLAGS: ReadonlySet<string> = new Set([
   "cache-clear", "no-header", "no-summary", "disable-warnings", "verbose", "quiet", "fixtures", "markers", "continue-on-collection-errors",
 ]);
 
+/** pytest's short options that take a value (`-k EXPR`, `-m MARKEXPR`, `-p NAME`, `-c FILE`, `-o INI`, `-W WARNING`, `-r CHARS`), and pytest-xdist's `-n`. */
+const PYTEST_SHORT_WITH_VALUE = new Set(["k", "m", "p", "c", "o", "W", "r", "n"]);
+
 /** A word that names tests (a node id, a file or folder path) rather than an option's value. */
 function looksLikeTarget(word: string): boolean {
   return word.includes("::") || word.includes("/") || word.endsWith(".py");
@@ -371,6 +375,9 @@ export function checkOptionWords(argv: readonly string[], isPath: (word: string)
     const letters = [...word.slice(1)];
     if (letters.every((letter) => SHORT[letter] !== undefined && typeOf(SHORT[letter] as string) === "boolean")) continue;
     moving.push(i);
+    // pytest's own short options that take the next word (`-o addopts=…`, `-k "a or b"`): it moves with them.
+    const next = argv[i + 1];
+    if (word.length === 2 && PYTEST_SHORT_WITH_VALUE.has(word[1] as string) && next !== undefined && !next.startsWith("-")) moving.push(++i);
   }
   if (moving.length === 0) return;
   const unknown = moving.map((i) => argv[i] as string);
@@ -381,7 +388,8 @@ export function checkOptionWords(argv: readonly string[], isPath: (word: string)
   const kept = argv.filter((_, i) => !moving.includes(i));
   const dash = kept.indexOf("--");
   const moved = dash < 0 ? [...kept, "--", ...unknown] : [...kept.slice(0, dash + 1), ...unknown, ...kept.slice(dash + 1)];
-  throw new UsageError(`${they}. pytest's options go after "--", and grimoire-run gives them to every pytest process: grimoire-run ${moved.join(" ")}`);
+  // Quoted as a shell reads it back: `-o addopts=-ra --strict-markers` is one word (pytest-benchmark's trial pasted three).
+  throw new UsageError(`${they}. pytest's options go after "--", and grimoire-run gives them to every pytest process: grimoire-run ${moved.map(shellQuote).join(" ")}`);
 }
 
 /** "; did you mean fail-fast?" for a name one or two edits from an option's name, or nothing. */

@@ -11,7 +11,7 @@ import path from "node:path";
 import { DB_CONNECTIONS_PER_LEASE, MAX_LEASES_AHEAD_PER_SLOT } from "../defaults.js";
 import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
 import type { EventSink } from "../events.js";
-import { plural } from "../format.js";
+import { plural, shellQuote } from "../format.js";
 import { runHook, type HookContext } from "./hooks.js";
 import type { ManagedSettings } from "../config/managedSettings.js";
 import type { CloneManager, DatabaseClone } from "./database.js";
@@ -394,11 +394,6 @@ export class ManagedEnvironment {
 /** The request for a lease made before any file asks for it (warm(), keep()), under the run's stop signals. */
 function madeAhead(slot: number, label: string, signals: { cancel: AbortSignal; hurry: AbortSignal }): LeaseRequest {
   return { label, slot, logName: `slot-${slot}`, upcoming: 1, ...signals };
-}
-
-/** A word a POSIX shell reads back as exactly `text`, for commands printed to be copied. */
-export function shellQuote(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /** What a hook needs of the run: where it runs, the template's URL, where its log goes, and who hears its output. */

@@ -70,6 +70,8 @@ describe("grimoire-run's own options", () => {
     // A node id, and the word after one of pytest's own flags, are the run's: never an option's value.
     expect(() => checkOptionWords(["--parallel", "--setup-show", "e2e/test_ok.py::test_ok"], () => false)).toThrow("grimoire-run --parallel e2e/test_ok.py::test_ok -- --setup-show");
     expect(() => checkOptionWords(["--parallel", "--runxfail", "smoke"], () => false)).toThrow("grimoire-run --parallel smoke -- --runxfail");
+    // A word with spaces is quoted as a shell reads it back, so that the command can be pasted (pytest-benchmark's trial).
+    expect(() => checkOptionWords(["--parallel", "-o", "addopts=-ra --strict-markers"], () => false)).toThrow("grimoire-run --parallel -- -o 'addopts=-ra --strict-markers'");
   });
 
   it("suggests the option a typo was meant to be, and refuses a value for a flag", () => {
