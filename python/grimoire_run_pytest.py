@@ -1422,9 +1422,10 @@ class Recorder:
         for item in session.items:
             path = _absolute(self.config, item.nodeid)
             counts[path] = counts.get(path, 0) + 1
-        # Modules collected only for their doctests (--doctest-modules), as the listing tells them apart for a parallel run.
-        doctests = sorted(path for path, kinds in self.kinds.items() if kinds == {"DoctestModule"} and path in counts)
-        self._write({"t": "collected", "files": counts, **({"doctestModules": doctests} if doctests else {})})
+        # The collectors of the files --doctest-modules collected, as the listing records them: grimoire-run tells the
+        # modules only checked for doctests from test files by the same rule (model.ts's onlyDoctests) in either run.
+        kinds = {path: sorted(names) for path, names in self.kinds.items() if "DoctestModule" in names and path in counts}
+        self._write({"t": "collected", "files": counts, **({"kinds": kinds} if kinds else {})})
         groups = _xdist_groups(self.config, session.items)
         if groups:
             self._write({"t": "groups", "files": groups})

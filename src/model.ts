@@ -257,6 +257,11 @@ export interface ShardReport {
   assigned: string[];
 }
 
+/** Whether a file's collectors (their class names, as the plugin records them) are only pytest's doctest module's: a module `--doctest-modules` checks, not a test file. */
+export function onlyDoctests(kinds: readonly string[]): boolean {
+  return kinds.every((kind) => kind === "DoctestModule");
+}
+
 /** pytest's own exit code for arguments it rejects (an unknown option, a bad -k expression, a node id not found). */
 export const PYTEST_USAGE_ERROR = 4;
 

@@ -12,7 +12,7 @@ import { SCOPE_FOLDERS } from "../defaults.js";
 import { UsageError } from "../errors.js";
 import { compareCodeUnits, isWithin, toProjectPath } from "../projectPaths.js";
 import type { Listing } from "./askPytest.js";
-import type { TestFile } from "../model.js";
+import { onlyDoctests, type TestFile } from "../model.js";
 
 export type Scope = keyof typeof SCOPE_FOLDERS;
 
@@ -86,8 +86,7 @@ export function selectionFrom(request: CollectionRequest, listing: Listing, root
     // A text file pytest's doctest plugin collects (`test*.txt`) with no example in it runs nothing in plain pytest and
     // says nothing there; a process of its own would only add a NO TESTS line. One that is named still runs.
     if (named === null && found.empty === true) continue;
-    const onlyDoctests = found.kinds.every((kind) => kind === "DoctestModule");
-    byPath.set(file, { path: file, named, folder: named === null ? folderOf(file) : null, kind: onlyDoctests ? "doctests" : "tests", ...(found.folder === true ? { folderEntry: true as const } : {}) });
+    byPath.set(file, { path: file, named, folder: named === null ? folderOf(file) : null, kind: onlyDoctests(found.kinds) ? "doctests" : "tests", ...(found.folder === true ? { folderEntry: true as const } : {}) });
   }
   for (const error of listing.errors) {
     const place = toProjectPath(root, error.path);

@@ -54,17 +54,10 @@ export function statusOf(outcome: ProcessOutcome, files = 1): { status: FileStat
   if (outcome.lost !== null) return { status: "failed", reason: outcome.lost };
   if (outcome.timedOut) {
     const limit = `${outcome.timeoutSeconds ?? "?"}s time limit`;
-    if (files > 1) {
-      const own = `its pytest process (${files} files)`;
-      return {
-        status: "timeout",
-        reason:
-          ended === null
-            ? `no result within the ${limit} of ${own}`
-            : `pytest's session ended (exit status ${ended}), but ${own} did not exit within the ${limit}: it waited at its exit, for a child process, a thread or an exit handler any of its files may have left (this file ran last)`,
-      };
-    }
-    return { status: "timeout", reason: ended === null ? `no result within the ${limit}` : `pytest's session ended (exit status ${ended}), but the process did not exit within the ${limit}: it waited at its exit, for a child process, a thread or an exit handler` };
+    const shared = files > 1 ? `its pytest process (${files} files)` : null;
+    if (ended === null) return { status: "timeout", reason: `no result within the ${limit}${shared === null ? "" : ` of ${shared}`}` };
+    const left = shared === null ? "" : " any of its files may have left (this file ran last)";
+    return { status: "timeout", reason: `pytest's session ended (exit status ${ended}), but ${shared ?? "the process"} did not exit within the ${limit}: it waited at its exit, for a child process, a thread or an exit handler${left}` };
   }
   if (outcome.signal !== null) {
     // After its session's end (every test ran): a crash as the interpreter exits (an exit handler, a finalizer).

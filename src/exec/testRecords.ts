@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import { toProjectPath } from "../projectPaths.js";
-import { addCounts, emptyCounts, type TestCase, type TestCounts, type TestFailure, type TestOutcome } from "../model.js";
+import { addCounts, emptyCounts, onlyDoctests, type TestCase, type TestCounts, type TestFailure, type TestOutcome } from "../model.js";
 
 /** What one file's tests did in one process. */
 /** The line the plugin prints once a serial run's process has collected (python/grimoire_run_pytest.py's COLLECTED_MARKER). */
@@ -117,7 +117,7 @@ interface RawRecord {
   category?: string;
   seconds?: number;
   files?: Record<string, number>;
-  doctestModules?: unknown;
+  kinds?: unknown;
   exitstatus?: number;
   testsSeconds?: unknown;
   message?: string;
@@ -211,7 +211,8 @@ export function parseRecords(text: string): ProcessRecords {
     }
     if (record.t === "collected" && record.files !== undefined) {
       collected = new Map(Object.entries(record.files));
-      doctestModules = strings(record.doctestModules);
+      const kinds = typeof record.kinds === "object" && record.kinds !== null ? Object.entries(record.kinds as Record<string, unknown>) : [];
+      doctestModules = kinds.filter(([, names]) => Array.isArray(names) && onlyDoctests(strings(names))).map(([file]) => file);
     } else if (record.t === "deselected" && record.files !== undefined) {
       for (const [path, count] of Object.entries(record.files)) if (typeof count === "number") fileOf(path).counts.deselected += count;
     } else if (record.t === "collect-error" && typeof record.path === "string") {

@@ -37,6 +37,16 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let doctestModules = new Set<string>();
   // A serial run's own output, passed on as it came, ended mid-line.
   let rawLineOpen = false;
+  /** A serial run's output, as pytest wrote it: where it stops mid-line (a process that died half-way through pytest's progress dots), noted. */
+  const passOn = (text: string): void => {
+    terminal.out(text);
+    if (text.length > 0) rawLineOpen = !text.endsWith("\n");
+  };
+  /** Before a line of the run's own: a line of its own, after output that stopped mid-line. */
+  const ownLine = (): void => {
+    if (rawLineOpen) terminal.out("\n");
+    rawLineOpen = false;
+  };
   let workers = 1;
   let logDir: string | null = null;
   /** The report the run always writes in its log folder: where every file is listed. */
@@ -149,11 +159,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         // A process that collected nothing (pytest rejected its arguments, or found no test) has no files to announce.
         doctestModules = new Set(event.doctestModules);
         if (event.files.length > 0) announce(event.files);
-        if (!options.quiet) {
-          const text = held.join("");
-          terminal.out(text);
-          if (text.length > 0) rawLineOpen = !text.endsWith("\n");
-        }
+        if (!options.quiet) passOn(held.join(""));
         break;
       }
       case "progress":
@@ -167,16 +173,12 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
           terminal.out(colours.dim(`${event.batch.paths.length === 1 ? event.batch.paths[0] : "serial"}: ${event.batch.command.join(" ")}${only}\n`));
         }
         break;
-      case "batch-output": {
+      case "batch-output":
         if (options.quiet) break;
-        const text = event.text.join("");
-        if (holding !== null) holding.push(text);
-        else terminal.out(mode === "parallel" ? tagged(event.batch, event.text) : text);
-        // A serial run's output goes out as pytest wrote it: where it stops mid-line (a process that died half-way
-        // through pytest's progress dots), the run's own next line starts on a line of its own.
-        if (mode !== "parallel" && text.length > 0) rawLineOpen = !text.endsWith("\n");
+        if (holding !== null) holding.push(event.text.join(""));
+        else if (mode === "parallel") terminal.out(tagged(event.batch, event.text));
+        else passOn(event.text.join(""));
         break;
-      }
       case "file-finish": {
         // A serial process that ends before it collected: its line follows what it printed (run-finish).
         if (holding !== null) {
@@ -186,8 +188,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         // A module --doctest-modules collected that holds no doctest is not news: it counts in the summary only.
         const quietModule = event.result.status === "no-tests" && doctestModules.has(event.result.path);
         if (event.result.log !== null && !quietModule) {
-          if (rawLineOpen) terminal.out("\n");
-          rawLineOpen = false;
+          ownLine();
           terminal.out(resultLine(event.result, event.willRetry));
         }
         break;
@@ -260,19 +261,15 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         // no file was found, and what it printed is all there is, then its line under the name of what it was given.
         if (holding !== null) {
           layOut(event.report.files.map((f) => f.path));
-          const text = holding.join("");
-          terminal.out(text);
-          if (text.length > 0) rawLineOpen = !text.endsWith("\n");
+          passOn(holding.join(""));
           holding = null;
           for (const held of heldResults) {
             if (held.result.log === null) continue;
-            if (rawLineOpen) terminal.out("\n");
-            rawLineOpen = false;
+            ownLine();
             terminal.out(resultLine(held.result, held.willRetry));
           }
         }
-        if (rawLineOpen) terminal.out("\n");
-        rawLineOpen = false;
+        ownLine();
         clearInterval(ticker);
         terminal.close();
         const halted =
