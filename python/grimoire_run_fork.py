@@ -484,6 +484,7 @@ def fork_file(request, inherited_stdin):
 def become_pytest(request, inherited_stdin, output):
     """In the forked child: become the file's own pytest process, its stdout and stderr the `output` socket. Never returns."""
     code = _BROKEN_START
+    interrupted = False
     try:
         os.setsid()
         for signum, handler in _CHILD_RESET_SIGNALS.items():
@@ -553,6 +554,14 @@ def become_pytest(request, inherited_stdin, output):
                 # As the interpreter does with sys.exit("message"): the message to stderr, exit code 1.
                 print(exit_.code, file=sys.stderr)
                 code = 1
+        except BaseException as error:  # noqa: BLE001 - raised out of pytest's main (a conftest's pytest_unconfigure)
+            # As the interpreter does with an exception nothing caught: its traceback through sys.excepthook, exit
+            # code 1, the way out below all the same (fastapi's unraisable ResourceWarning under filterwarnings=error,
+            # raised at pytest's unconfigure: plain pytest exits 1, where this said an internal error, 3). Ctrl-C's
+            # KeyboardInterrupt ends the process by the signal, as the interpreter ends it.
+            sys.excepthook(type(error), error, error.__traceback__)
+            code = 1
+            interrupted = isinstance(error, KeyboardInterrupt)
         # What the interpreter does on its way out: wait for the threads the tests left, then exit handlers.
         threading._shutdown()
         atexit._run_exitfuncs()
@@ -564,4 +573,7 @@ def become_pytest(request, inherited_stdin, output):
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
+            if interrupted:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGINT)
             os._exit(int(code))

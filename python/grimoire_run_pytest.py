@@ -1592,7 +1592,10 @@ class Recorder:
             test_files = set(self.collected_files) | {_absolute(self.config, item.nodeid) for item in session.items}
             self._write({"t": "imports", "packages": grimoire_run_import_times.report(_import_timer, test_files, root=str(self.config.invocation_params.dir))})
         since = self.collected_at
-        self._write({"t": "finish", "exitstatus": int(exitstatus), **({} if since is None else {"testsSeconds": round(max(0.0, _CLOCK[0]() - since), 4)})})
+        # The session's own, as the hooks before this one left it (a conftest's pytest_sessionfinish that fails a run
+        # whose tests passed): pytest's exit code, where the argument is what the session said before them.
+        status = getattr(session, "exitstatus", exitstatus)
+        self._write({"t": "finish", "exitstatus": int(status), **({} if since is None else {"testsSeconds": round(max(0.0, _CLOCK[0]() - since), 4)})})
         self.finished = True
 
     def pytest_unconfigure(self, config):

@@ -72,11 +72,16 @@ export function statusOf(outcome: ProcessOutcome, files = 1): { status: FileStat
   const code = outcome.exitCode ?? -1;
   if (endedByPytestExit(outcome)) return { status: "failed", reason: `pytest.exit() ended the session (exit code ${code}): ${outcome.records?.exited?.reason ?? ""}` };
   if (code === 1 && outcome.records !== null && !failedAnywhere(outcome.records)) {
-    // Never finished its session: a test called os._exit(1), say. Finished it: a conftest decided the run failed.
+    // Never finished its session: a test called os._exit(1), say. Finished it and said it failed: a conftest decided
+    // the run failed. Finished it and said it passed: an error after it (a conftest's pytest_unconfigure raised, an
+    // unraisable ResourceWarning under filterwarnings=error: fastapi's trial), as the interpreter ends on one.
+    const status = outcome.records.exitStatus;
     const reason =
-      outcome.records.exitStatus === null
+      status === null
         ? "pytest's session ended before it finished (exit code 1): a test or plugin ended the process"
-        : "pytest exited with code 1 though no test failed: a conftest or plugin set the session's exit status";
+        : status === 0 || status === 5
+          ? `pytest's session ended (exit status ${status}), then the process exited with code 1: an error after the session (pytest_unconfigure, an exit handler), its traceback in the log`
+          : "pytest exited with code 1 though no test failed: a conftest or plugin set the session's exit status";
     return { status: "failed", reason };
   }
   if (code === 1 && outcome.records !== null && outcome.records.exitStatus === null && outcome.records.collected !== null) {

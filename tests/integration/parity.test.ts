@@ -1086,6 +1086,21 @@ def pytest_collection_modifyitems(config, items):
     }
   });
 
+  it("an exception raised after the session (a conftest's pytest_unconfigure) fails the file with exit code 1 in every mode, as plain pytest exits", async () => {
+    const p = project({
+      "conftest.py": "def pytest_unconfigure(config):\n    raise RuntimeError('unconfigure broke')\n",
+      "tests/http/test_a.py": "def test_a():\n    pass\n",
+    });
+    expect(plainPytest(p, ["tests/http"]).code).toBe(1);
+    for (const mode of [["--parallel"], ["--parallel", "--no-fork-server"], ["--parallel", "--pack"]]) {
+      const result = await runCli([...mode, "--report-json", "report.json"], { cwd: p.root });
+      expect(result.code, mode.join(" ")).toBe(1);
+      const [file] = readReport(p).files;
+      expect(file?.exitCode, mode.join(" ")).toBe(1);
+      expect(result.stdout, mode.join(" ")).toMatch(/session ended \(exit status 0\), then the process exited with code 1: an error after the session/);
+    }
+  });
+
   it("a conftest that fails the session after every test passed (pytest_sessionfinish) fails the run in every mode, as it fails plain pytest", async () => {
     const p = project({
       "conftest.py": "def pytest_sessionfinish(session, exitstatus):\n    if exitstatus == 0:\n        session.exitstatus = 1\n",

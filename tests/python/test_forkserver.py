@@ -344,6 +344,40 @@ def test_a_forked_file_sees_every_object_gc_would_show_a_fresh_process_and_sys_e
     assert "the test database is not running: start it first" in server.output(2)
 
 
+def test_an_exception_out_of_pytests_main_ends_the_file_as_the_interpreter_ends_on_one(start_server, tmp_path):
+    """A conftest's pytest_unconfigure that raises (fastapi's unraisable ResourceWarning under filterwarnings=error): plain
+    pytest prints the traceback, runs the exit handlers and exits 1; so does the forked file, not the internal error's 3.
+    An uncaught KeyboardInterrupt ends the process by SIGINT, as the interpreter ends it."""
+    root = project(
+        tmp_path / "p",
+        {
+            "raises/conftest.py": """\
+                import atexit
+
+                atexit.register(lambda: print("the exit handler ran"))
+
+                def pytest_unconfigure(config):
+                    raise RuntimeError("unconfigure broke")
+            """,
+            "raises/test_ok.py": "def test_ok():\n    pass\n",
+            "interrupts/conftest.py": "def pytest_unconfigure(config):\n    raise KeyboardInterrupt\n",
+            "interrupts/test_ok.py": "def test_ok():\n    pass\n",
+        },
+    )
+    plain = subprocess.run([sys.executable, "-m", "pytest", *QUIET, "raises"], cwd=root, capture_output=True, text=True, env=python_env())
+    assert plain.returncode == 1
+    server = start_server()
+    server.run(1, [*QUIET, "raises"], root)
+    server.expect("started", id=1)
+    server.expect("exited", id=1, code=1)
+    output = server.output(1)
+    assert "RuntimeError: unconfigure broke" in output and "the exit handler ran" in output, output
+    assert output.index("RuntimeError: unconfigure broke") < output.index("the exit handler ran")
+    server.run(2, [*QUIET, "interrupts"], root)
+    server.expect("started", id=2)
+    server.expect("exited", id=2, signal="SIGINT")
+
+
 def ready_after_a_first_file(start_early, root):
     """A server started as a run starts it (the listing forked before the warm-up, pytest's imports frozen then,
     uncollected), once that first file has ended and the server is ready: the next request is a run's file."""

@@ -83,11 +83,16 @@ describe("the status of a file from its pytest process", () => {
     expect(statusOf(outcome({ exitCode: 0, records: records([collected({ "a.py": 2 }), { t: "exit", reason: "stop", returncode: 3 }]) })).status).toBe("failed");
   });
 
-  it("says why pytest exited 1 with no failed test: its session cut short (os._exit(1)), or ended and failed by a conftest", () => {
+  it("says why pytest exited 1 with no failed test: its session cut short (os._exit(1)), ended and failed by a conftest, or an error after it", () => {
     const cut = records([collected({ "a.py": 3 }), ...passing("a.py", "t1")]);
     expect(statusOf(outcome({ exitCode: 1, records: cut }))).toEqual({ status: "failed", reason: expect.stringMatching(/session ended before it finished \(exit code 1\)/) });
-    const finished = records([collected({ "a.py": 1 }), ...passing("a.py", "t1"), finish(0)]);
-    expect(statusOf(outcome({ exitCode: 1, records: finished }))).toEqual({ status: "failed", reason: expect.stringMatching(/though no test failed/) });
+    const failedByAConftest = records([collected({ "a.py": 1 }), ...passing("a.py", "t1"), finish(1)]);
+    expect(statusOf(outcome({ exitCode: 1, records: failedByAConftest }))).toEqual({ status: "failed", reason: expect.stringMatching(/though no test failed/) });
+    // The session passed; the process then ended on an exception (a conftest's pytest_unconfigure raised).
+    const passedThenRaised = records([collected({ "a.py": 1 }), ...passing("a.py", "t1"), finish(0)]);
+    expect(statusOf(outcome({ exitCode: 1, records: passedThenRaised })).reason).toBe(
+      "pytest's session ended (exit status 0), then the process exited with code 1: an error after the session (pytest_unconfigure, an exit handler), its traceback in the log",
+    );
     expect(statusOf(outcome({ exitCode: 1 })).reason).toBe("tests failed");
     // Tests failed, then the process ended before the session did (pytest-timeout's thread method: os._exit(1)).
     const failedThenCut = records([collected({ "a.py": 3 }), ...passing("a.py", "t1"), test("a.py", "t2", "setup", ""), test("a.py", "t2", "call", "failed"), test("a.py", "t2", "teardown", "")]);
@@ -263,7 +268,7 @@ describe("splitting a serial run by file", () => {
   });
 
   it("a session failed after all its tests passed (a conftest's pytest_sessionfinish) fails the last file, never none", () => {
-    const recorded = records([collected({ [a]: 1, [c]: 1 }), ...passing(a, "t"), ...passing(c, "t"), finish(0)]);
+    const recorded = records([collected({ [a]: 1, [c]: 1 }), ...passing(a, "t"), ...passing(c, "t"), finish(1)]);
     const results = resultsOfSerialRun(RUN, [], outcome({ exitCode: 1, records: recorded }));
     expect(results.map((r) => [r.path, r.status])).toEqual([
       [a, "passed"],
