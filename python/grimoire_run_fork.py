@@ -542,6 +542,11 @@ def become_pytest(request, inherited_stdin, output):
         _fresh_exit_handlers()
         _see_server_objects_when_asked()
         _quiet_rewrite_warning_for_server_imports()
+        # What a preload keeps of sys.stdin, sys.stdout or sys.stderr is the file's own, and pytest's capture of it
+        # once that starts, as in a plain run's import of it (grimoire_run_preload).
+        preloads = sys.modules.get("grimoire_run_preload")
+        if preloads is not None:
+            preloads.rebind_streams_when_captured()
         grimoire_run_prepared.take(request["args"])
         if TOP[0] is not None:
             grimoire_run_depth.as_at_the_top(TOP[0])

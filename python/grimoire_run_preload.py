@@ -41,15 +41,31 @@ A module whose import leaves a file or socket open is refused: each forked file
 starts by closing what the server holds open, and would lose it (a log file
 opened at import, a client's connection), or share one connection with every
 other file if it kept it.
+
+A module that keeps sys.stdin, sys.stdout or sys.stderr as its import found them
+(a default argument, `def name(f=sys.stdin)`, as dnspython's Tokenizer has; a
+logging handler made at import) keeps, in a plain run, pytest's capture of it:
+test modules are imported while pytest captures. Imported here, it would keep the
+server's own stream, and `f is sys.stdin` in a test would be false (dnspython's
+trial: --preload dns failed testStdinFilename). So the streams are stand-ins while
+a preload is imported, and the places that keep one afterwards (a module's or an
+object's attribute, a function's default, a closure's cell, a list's item) are
+noted; each forked file puts its own stream there as its pytest starts capturing
+(rebind_streams_when_captured). A module that keeps one where it cannot be put
+back (a tuple of its own, an object without a __dict__) is refused, and so is one
+that replaces the stream itself (pytest's capture takes that back in a plain run).
 """
 
 import faulthandler
+import gc
 import importlib
+import io
 import json
 import os
 import signal
 import sys
 import sysconfig
+import types
 import warnings
 
 from grimoire_run_paths import in_install_folder
@@ -60,6 +76,8 @@ _LEFT_OPEN = "its import left open"
 _OWN_PREFIX = "GRIMOIRE_"
 _OWN_CODE = "its import imported the project's own code"
 _WARNS = "its import warns"
+_KEEPS_STREAM = "its import keeps sys."
+_REPLACES_STREAM = "its import replaced sys."
 
 
 # Noted among the names read when an import looks through the whole environment (iterates, copies it).
@@ -106,6 +124,7 @@ def _watched_import(name, per_file):
         environ._data[environ.encodekey("PYTEST_VERSION")] = environ.encodevalue(version)
     own_class = type(environ)
     environ.__class__ = _WatchedEnviron
+    streams = _streams_stood_in()
     try:
         with warnings.catch_warnings(record=True) as warned:
             warnings.simplefilter("always")
@@ -114,6 +133,7 @@ def _watched_import(name, per_file):
     except BaseException as error:  # noqa: BLE001 - whatever the import raised, the module is not preloaded
         problem = f"{_FAILED}: {type(error).__name__}: {error}"
     finally:
+        replaced = _streams_back(streams)
         environ.__class__ = own_class
         if version_set:
             environ._data.pop(environ.encodekey("PYTEST_VERSION"), None)
@@ -126,6 +146,8 @@ def _watched_import(name, per_file):
     unseen = [entry for entry in per_file if not entry.startswith(_OWN_PREFIX)] if _WHOLE_ENVIRONMENT in _read else []
     others = sorted(key for key in names if not _per_file(key, per_file)) + (["*"] if _WHOLE_ENVIRONMENT in _read else [])
     _read.clear()
+    if problem is None and replaced:
+        problem = f"{_REPLACES_STREAM}{replaced[0]}, which pytest's capture takes back in each file's own import"
     if problem is None and read:
         problem = f"its import reads {', '.join(read)}, which each file sets for itself"
     if problem is None and unseen:
@@ -220,6 +242,7 @@ def _preload(names, per_file, installed_only=lambda name: False):
         # (here the server's own module) as `__mp_main__` too, and uvicorn, which imports it, was refused for it.
         held = {id(module) for module in sys.modules.values()}
         open_before = _open_descriptors()
+        streams_before = _stream_refcounts()
         problem, read = _watched_import(name, per_file)
         if problem is None:
             problem = _left_open(_open_descriptors() - open_before)
@@ -227,6 +250,7 @@ def _preload(names, per_file, installed_only=lambda name: False):
             own = sorted(module for module in set(sys.modules) - before if id(sys.modules.get(module)) not in held and not _installed_or_python(sys.modules.get(module)))
             if own:
                 problem = f"{_OWN_CODE} ({', '.join(own[:3])}{', …' if len(own) > 3 else ''})"
+        problem = _streams_kept(streams_before, noted=problem is None) or problem
         if problem is None:
             preloaded.append(name)
             if read:
@@ -282,6 +306,8 @@ def _in_short(problem):
         return "warned at import"
     if problem.startswith(_LEFT_OPEN):
         return "left a file or socket open"
+    if problem.startswith((_KEEPS_STREAM, _REPLACES_STREAM)):
+        return "kept or replaced a standard stream"
     return "read a variable each file sets"
 
 
@@ -306,3 +332,173 @@ def _warns(warning):
 
 def _per_file(key, per_file):
     return any(key.startswith(entry[:-1]) if entry.endswith("*") else key == entry for entry in per_file)
+
+
+_STREAM_NAMES = ("stdin", "stdout", "stderr")
+# The stand-in for each of sys.stdin, sys.stdout and sys.stderr that preloads are imported with, made once (a module
+# imported in a later preload request may keep the same stand-in): its own object over the stream's descriptor.
+_stand_ins = {}
+# What held a stand-in when an import was last looked at (see _streams_kept).
+_known_holders = []
+# Where the preloads imported so far keep a stand-in: (how, owner, key, stream name), `how` one of "item" (owner[key]),
+# "attribute" (setattr(owner, key, …)), "default" (owner.__defaults__[key]) or "cell" (owner.cell_contents).
+stream_bindings = []
+
+
+def _stand_in(stream):
+    """A stream of its own over `stream`'s descriptor, as it reads or writes (its encoding, errors, buffering)."""
+    try:
+        fd = stream.fileno()
+        reading = "r" in getattr(stream, "mode", "w")
+        raw = io.open(fd, "rb" if reading else "wb", buffering=-1 if reading else 0, closefd=False)
+        return io.TextIOWrapper(raw, encoding=stream.encoding, errors=stream.errors, line_buffering=getattr(stream, "line_buffering", False), write_through=not reading)
+    except (AttributeError, OSError, ValueError, TypeError):
+        return None  # no descriptor (a stream of a test harness's own): left as it is
+
+
+def _streams_stood_in():
+    """Puts the stand-ins in sys's place for an import; returns the streams they stand in for."""
+    streams = {name: getattr(sys, name, None) for name in _STREAM_NAMES}
+    for name, stream in streams.items():
+        if name not in _stand_ins and stream is not None:
+            stand_in = _stand_in(stream)
+            if stand_in is not None:
+                _stand_ins[name] = stand_in
+        if name in _stand_ins:
+            setattr(sys, name, _stand_ins[name])
+    return streams
+
+
+def _streams_back(streams):
+    """Puts the streams back in sys; returns the names of those the import replaced with a stream of its own."""
+    replaced = [name for name in _stand_ins if getattr(sys, name, None) is not _stand_ins[name]]
+    for name in _stand_ins:
+        stand_in = _stand_ins[name]
+        if getattr(stand_in, "writable", lambda: False)():
+            try:
+                stand_in.flush()
+            except (OSError, ValueError):
+                pass
+        setattr(sys, name, streams[name])
+    return replaced
+
+
+def _stream_refcounts():
+    """How many references each stand-in has: one more after an import means the import keeps it somewhere."""
+    return {name: sys.getrefcount(_stand_ins[name]) for name in list(_stand_ins)}
+
+
+def _streams_kept(counts_before, noted=True):
+    """Notes where the import just made keeps a stand-in (`noted`: a module kept, not one refused); returns the problem
+    that refuses the import if it keeps one where none can be put back, or None.
+
+    Only a stand-in with more references than before the import is looked for (gc.get_referrers reads every object
+    the collector tracks: tens of milliseconds in a server that imported pytest, for each of many preloads). What
+    was found is remembered (and kept alive, so that its id stays its own): a later import is not blamed for it.
+    """
+    counts = _stream_refcounts()
+    found = []
+    for name in list(_stand_ins):
+        if counts[name] <= counts_before.get(name, 0):
+            continue
+        stand_in = _stand_ins[name]
+        known = {id(holder) for holder in _known_holders}
+        holders = [holder for holder in gc.get_referrers(stand_in) if holder is not _stand_ins and not isinstance(holder, types.FrameType) and id(holder) not in known]
+        _known_holders.extend(holders)
+        for holder in holders:
+            places = _places(holder, stand_in, name, ours={id(holders), id(_known_holders)})
+            if places is None and noted:
+                return f"{_KEEPS_STREAM}{name} in a {type(holder).__name__} where each file could not be given pytest's capture of it"
+            found.extend(places or ())
+    if noted:
+        stream_bindings.extend(found)
+    return None
+
+
+def _places(holder, stand_in, name, ours):
+    """Where `holder` keeps `stand_in`, as stream_bindings notes it; None where it cannot be put back. `ours`: the ids of
+    the lists the search itself holds `holder` in.
+
+    Loops, not comprehensions: one that named `holder` would make it a closure's cell here, one more holder of it.
+    """
+    places = []
+    if isinstance(holder, (dict, list)):
+        how, owner = "item", holder
+        if isinstance(holder, dict):
+            for referrer in gc.get_referrers(holder):
+                # A class's namespace is changed through the class, which then forgets what it looked up.
+                if isinstance(referrer, type) and _namespace_is(referrer, holder):
+                    how, owner = "attribute", referrer
+        for key, value in holder.items() if isinstance(holder, dict) else enumerate(holder):
+            if value is stand_in:
+                places.append((how, owner, key, name))
+    elif isinstance(holder, types.CellType):
+        places.append(("cell", holder, None, name))
+    elif isinstance(holder, tuple):
+        # A function's defaults, held by the function alone, are put back as its defaults anew.
+        for owner in gc.get_referrers(holder):
+            if id(owner) in ours or isinstance(owner, types.FrameType):
+                continue
+            if getattr(owner, "__defaults__", None) is not holder:
+                return None
+            for index, value in enumerate(holder):
+                if value is stand_in:
+                    places.append(("default", owner, index, name))
+    else:
+        # An object whose attributes Python keeps in the object itself (3.11's inline values, __slots__).
+        names = set(getattr(holder, "__dict__", None) or ())
+        for cls in type(holder).__mro__:
+            names.update(_slots(cls))
+        for key in names:
+            if getattr(holder, key, None) is stand_in:
+                places.append(("attribute", holder, key, name))
+    return places or None
+
+
+def _namespace_is(cls, namespace):
+    """Whether `namespace` is the dict behind the class's __dict__ (a mappingproxy, which never shows it)."""
+    proxy = cls.__dict__
+    return len(proxy) == len(namespace) and all(key in namespace and namespace[key] is proxy[key] for key in proxy)
+
+
+def _slots(cls):
+    slots = cls.__dict__.get("__slots__", ())
+    return (slots,) if isinstance(slots, str) else tuple(slots)
+
+
+def rebind_streams(current=None):
+    """Puts this process's own sys.stdin, sys.stdout and sys.stderr where the preloads keep a stand-in for them."""
+    current = current or {name: getattr(sys, name, None) for name in _STREAM_NAMES}
+    for how, owner, key, name in stream_bindings:
+        stream = current[name]
+        if how == "item":
+            owner[key] = stream
+        elif how == "attribute":
+            setattr(owner, key, stream)
+        elif how == "cell":
+            owner.cell_contents = stream
+        else:
+            defaults = list(owner.__defaults__)
+            defaults[key] = stream
+            owner.__defaults__ = tuple(defaults)
+
+
+def rebind_streams_when_captured():
+    """In a forked file, before its pytest starts: the preloads' kept streams are this process's own now, and pytest's
+    capture of them once it starts capturing (where a plain run imports the test modules and what they import)."""
+    if not stream_bindings:
+        return
+    rebind_streams()
+    capture = sys.modules.get("_pytest.capture")
+    manager = getattr(capture, "CaptureManager", None)
+    start = getattr(manager, "start_global_capturing", None)
+    if start is None:
+        return
+
+    def start_global_capturing(self, *args, **kwargs):
+        manager.start_global_capturing = start
+        result = start(self, *args, **kwargs)
+        rebind_streams()
+        return result
+
+    manager.start_global_capturing = start_global_capturing

@@ -3,7 +3,7 @@
  * file must still run in a fresh process of its own, as `python -m pytest
  * FILE` would.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -366,6 +366,32 @@ VALUE = 42
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): appsettings\n/);
     expect(result.stdout).toMatch(/not preloading auditlog: its import left open \S*audit\.log, which each forked file would lose/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
+  it("gives a preloaded module that keeps sys.stdin, sys.stdout or sys.stderr from its import pytest's capture of it, as a plain run's import gives it (dnspython's Tokenizer)", async () => {
+    const files: Record<string, string> = {
+      // Kept as a default argument (dnspython's `Tokenizer(f=sys.stdin)`), a logging handler's stream, a module's name.
+      "site-packages/streamlib.py":
+        "import logging, sys\n\ndef source(f=sys.stdin):\n    return '<stdin>' if f is sys.stdin else '<file>'\n\nLOG = logging.getLogger('streamlib')\nLOG.addHandler(logging.StreamHandler())\nOUT = sys.stdout\n\ndef shout(text):\n    print(text, file=OUT)\n    LOG.warning(text)\n",
+      // Keeps one where no file could be given its own: refused, and imported by each file.
+      "site-packages/tuplelib.py": "import sys\nSTREAMS = (sys.stdout, sys.stderr)\n",
+      "tests/conftest.py": "import streamlib, tuplelib\n",
+    };
+    for (const n of [1, 2]) {
+      files[`tests/http/test_streams${n}.py`] =
+        "import sys, streamlib, tuplelib\n\ndef test_default_is_stdin():\n    assert streamlib.source() == '<stdin>'\n\ndef test_captured(request):\n    streamlib.shout('hello')\n    out, err = request.config.pluginmanager.getplugin('capturemanager').read_global_capture()\n    assert 'hello' in out and 'hello' in err\n\ndef test_tuple():\n    assert tuplelib.STREAMS[0] is sys.stdout\n";
+    }
+    const p = project(files);
+    const env = withSitePackages(p);
+    const plain = spawnSync("python3", ["-m", "pytest", "-p", "no:cacheprovider", "tests/http"], { cwd: p.root, env, encoding: "utf8" });
+    expect(plain.status, plain.stdout).toBe(0);
+    for (const mode of [[], ["--pack"]]) {
+      const result = await runCli(["--parallel", "-n", "2", "--verbose", ...mode], { cwd: p.root, env });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): streamlib\n/);
+      expect(result.stdout).toMatch(/not preloading tuplelib: its import keeps sys.stdout in a tuple where each file could not be given pytest's capture of it/);
+    }
     expect(processesIn(p.root)).toEqual([]);
   });
 

@@ -4,6 +4,7 @@ Each module is imported in this process from a temporary folder, as the fork
 server imports it in its own.
 """
 
+import io
 import os
 import sys
 import textwrap
@@ -11,6 +12,7 @@ import warnings
 
 import pytest
 
+import grimoire_run_preload
 from grimoire_run_preload import environment_read, preload
 
 PER_FILE = ["GRIMOIRE_*", "E2E_BASE_URL"]
@@ -129,6 +131,86 @@ def test_what_a_kept_module_read_of_the_environment_is_noted_for_the_run_to_comp
     assert environment_read["colours"] == ["FORCE_COLOR", "NO_COLOR"]
     assert environment_read["scanner"] == ["*"]
     assert "quiet" not in environment_read
+
+
+@pytest.fixture
+def streams(monkeypatch):
+    """The preload's stand-ins and what it noted of them, afresh for the test (stand-ins over the test's own streams; its
+    stdin a file, as the server's is, where pytest's capture has none)."""
+    stdin = open(os.devnull)
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(grimoire_run_preload, "_stand_ins", {})
+    monkeypatch.setattr(grimoire_run_preload, "_known_holders", [])
+    monkeypatch.setattr(grimoire_run_preload, "stream_bindings", [])
+    yield
+    stdin.close()
+
+
+def test_where_a_preload_keeps_a_standard_stream_each_file_puts_its_own(modules, streams):
+    """A plain run imports what the test modules import while pytest captures: a module that keeps sys.stdin (dnspython's
+    `Tokenizer(f=sys.stdin)`) keeps pytest's capture of it. Each place a preload keeps one is noted; a file puts its own
+    stream there (as its pytest starts capturing)."""
+    modules(
+        keeper="""\
+            import logging, sys
+
+            def name(f=sys.stdin):
+                return "<stdin>" if f is sys.stdin else "<file>"
+
+            def keyword(*, out=sys.stdout):
+                return out
+
+            OUT = sys.stdout
+            LISTED = [sys.stdout]
+            handler = logging.StreamHandler()
+
+            class Namespace:
+                stream = sys.stderr
+
+            class Slotted:
+                __slots__ = ("stream",)
+
+                def __init__(self):
+                    self.stream = sys.stderr
+
+            slotted = Slotted()
+
+            def _closure():
+                err = sys.stderr
+                return lambda: err
+
+            closure = _closure()
+        """,
+        quiet="VALUE = 1\n",
+    )
+    assert preload(["keeper", "quiet"], PER_FILE) == (["keeper", "quiet"], [])
+    keeper = sys.modules["keeper"]
+    assert keeper.name() == "<file>" and keeper.OUT is not sys.stdout
+    assert sorted({how for how, _, _, _ in grimoire_run_preload.stream_bindings}) == ["attribute", "cell", "default", "item"]
+    files = {"stdin": io.StringIO(), "stdout": io.StringIO(), "stderr": io.StringIO()}
+    grimoire_run_preload.rebind_streams(files)
+    assert keeper.name.__defaults__ == (files["stdin"],)
+    assert keeper.keyword() is files["stdout"] and keeper.OUT is files["stdout"] and keeper.LISTED == [files["stdout"]]
+    assert keeper.handler.stream is files["stderr"] and keeper.Namespace.stream is files["stderr"]
+    assert keeper.slotted.stream is files["stderr"] and keeper.closure() is files["stderr"]
+    assert sys.stdout is not grimoire_run_preload._stand_ins["stdout"]
+
+
+def test_a_preload_that_keeps_a_standard_stream_where_no_file_could_put_its_own_or_replaces_one_is_refused(modules, streams):
+    modules(
+        paired="import sys\nSTREAMS = (sys.stdout, sys.stderr)\n",
+        wrapper="import io, sys\nsys.stdout = io.TextIOWrapper(io.BytesIO())\n",
+        quiet="VALUE = 1\n",
+    )
+    stdout = sys.stdout
+    preloaded, refused = preload(["paired", "wrapper", "quiet"], PER_FILE)
+    assert preloaded == ["quiet"]
+    assert refused == [
+        {"module": "paired", "reason": "its import keeps sys.stdout in a tuple where each file could not be given pytest's capture of it"},
+        {"module": "wrapper", "reason": "its import replaced sys.stdout, which pytest's capture takes back in each file's own import"},
+    ]
+    assert sys.stdout is stdout and "paired" not in sys.modules and "wrapper" not in sys.modules
+    assert grimoire_run_preload.stream_bindings == []
 
 
 def test_a_module_that_cannot_be_imported_is_refused_with_its_error(modules):
