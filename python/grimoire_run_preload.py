@@ -131,7 +131,7 @@ def _watched_import(name, per_file):
             importlib.import_module(name)
         problem = None if not warned else _warns(warned[0])
     except BaseException as error:  # noqa: BLE001 - whatever the import raised, the module is not preloaded
-        problem = f"{_FAILED}: {type(error).__name__}: {error}"
+        problem = f"{_FAILED}: {type(error).__name__}: {_first_line(error)}"
     finally:
         replaced = _streams_back(streams)
         environ.__class__ = own_class
@@ -262,6 +262,12 @@ def _preload(names, per_file, installed_only=lambda name: False):
         refused.append({"module": name, "reason": problem, **({"ownCode": True} if own_code else {})})
         refused_in[package] = (f"{name}, of the same package, {_in_short(problem)}", own_code)
     return preloaded, refused
+
+
+def _first_line(error):
+    """An error's first line, "…" after it where there is more (pydantic's ValidationError: 28 lines, one a setting)."""
+    lines = str(error).strip().splitlines()
+    return "" if not lines else lines[0] + (" …" if len(lines) > 1 else "")
 
 
 def _open_descriptors():

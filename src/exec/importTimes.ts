@@ -21,6 +21,8 @@ export class ImportTally {
   private fileSeconds = 0;
   private readonly preloaded: Set<string>;
   private readonly rewritten = new Set<string>();
+  /** Packages a file imported a module of after changing os.environ: a preload is not followed into them (PreloadFollower). */
+  private readonly afterChange = new Set<string>();
 
   /**
    * `leftOut`: modules whose packages the hint never names. Those the fork server preloaded (--preload, auto-preload),
@@ -46,6 +48,10 @@ export class ImportTally {
     for (const [name, entry] of imports) {
       // Preloaded, its asserts would not be rewritten as the file's pytest rewrites them.
       if (entry.rewritten) this.rewritten.add(name);
+      // Imported after the file set its environment (Django's modules after pytest-django set DJANGO_SETTINGS_MODULE):
+      // the server, without that environment, would import its top module at best (django-ninja's trial: `--preload
+      // django,pydantic,ninja` refused ninja, whose import needs the settings, and the files imported django.* as before).
+      if (entry.afterChange) this.afterChange.add(name);
       const known = this.packages.get(name) ?? { name, kind: entry.kind, seconds: 0, files: 0 };
       known.seconds += entry.seconds;
       known.files += 1;
@@ -61,7 +67,7 @@ export class ImportTally {
   costly(): CostlyImport[] {
     const least = Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * this.fileSeconds);
     return [...this.packages.values()]
-      .filter((entry) => entry.files > 1 && entry.seconds >= least && !this.preloaded.has(entry.name) && !this.rewritten.has(entry.name))
+      .filter((entry) => entry.files > 1 && entry.seconds >= least && !this.preloaded.has(entry.name) && !this.rewritten.has(entry.name) && !this.afterChange.has(entry.name))
       .sort((a, b) => b.seconds - a.seconds || compareCodeUnits(a.name, b.name))
       .slice(0, PRELOAD_HINT_MAX_NAMED);
   }

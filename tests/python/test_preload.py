@@ -214,10 +214,12 @@ def test_a_preload_that_keeps_a_standard_stream_where_no_file_could_put_its_own_
 
 
 def test_a_module_that_cannot_be_imported_is_refused_with_its_error(modules):
-    modules(broken="raise RuntimeError('no display')\n")
-    preloaded, refused = preload(["broken", "not_there_at_all"], PER_FILE)
+    modules(broken="raise RuntimeError('no display')\n", verbose="raise ValueError('3 errors for Settings\\nA\\n  not configured\\nB')\n")
+    preloaded, refused = preload(["broken", "not_there_at_all", "verbose"], PER_FILE)
     assert preloaded == []
     assert refused[0] == {"module": "broken", "reason": "its import failed: RuntimeError: no display"}
+    # An error of many lines is said by its first (django-ninja's settings: 28 lines of pydantic's ValidationError).
+    assert refused[2] == {"module": "verbose", "reason": "its import failed: ValueError: 3 errors for Settings …"}
     assert refused[1]["module"] == "not_there_at_all" and refused[1]["reason"].startswith("its import failed: ModuleNotFoundError")
 
 

@@ -124,6 +124,15 @@ describe("installed packages learned from the files (auto-preload)", () => {
     expect(tally.costly().map((entry) => entry.name)).toEqual(["numpy"]);
   });
 
+  it("names in the hint no package a file imported a module of after changing os.environ: a preload would not reach those modules (django-ninja's suite)", () => {
+    const tally = new ImportTally();
+    for (let file = 0; file < 10; file++) {
+      // The first file's django.* came after pytest-django set DJANGO_SETTINGS_MODULE; the others' alike, or not at all.
+      tally.add(new Map([imported("django", 0.4, "installed", ["django.db"], file === 0), imported("ninja", 0.2, "project", ["ninja"], true), imported("numpy", 0.4, "installed", ["numpy"])]), 1);
+    }
+    expect(tally.costly().map((entry) => entry.name)).toEqual(["numpy"]);
+  });
+
   it("follows a learned package no further once the fork server refused it", () => {
     const follower = new PreloadFollower([], true);
     expect(follower.next(new Map([imported("IPython", 0.3, "installed", ["IPython", "IPython.core"])]))).toEqual(["IPython", "IPython.core"]);
