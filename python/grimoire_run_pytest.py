@@ -1375,8 +1375,10 @@ class Recorder:
         self.empty_texts = set()
         self.failure_chars = max(0, _env_int("GRIMOIRE_FAILURE_CHARS", _DEFAULT_FAILURE_CHARS))
         self.details_left = max(0, _env_int("GRIMOIRE_FAILURE_DETAILS", _DEFAULT_FAILURE_DETAILS))
-        # Each phase's seconds by our own clock, by (node id, phase), until its report is written.
-        self.phase_seconds = {}
+        # When the phase whose report comes next began, by our own clock: at the test's start, then at each report.
+        self.phase_started = None
+        # pytest's terminal reporter, whose categories of the reports the records take (see _category).
+        self.reporter = None
         # The test between its start and its end (setup to teardown), if any: the one a stop interrupts.
         self.running = None
         # Node ids of package and folder collectors: pytest 7 names a package by its __init__.py, which is no test file.
@@ -1509,10 +1511,12 @@ class Recorder:
     def pytest_runtest_logstart(self, nodeid, location):
         self.running = nodeid
         _test_running[0] = True
+        self.phase_started = _CLOCK[0]()
 
     def pytest_runtest_logfinish(self, nodeid, location):
         self.running = None
         _test_running[0] = False
+        self.phase_started = None
 
     def note_stopped(self):
         """Records the stop, and the test it interrupted for the reports to name (called from the stop's handler): a session
@@ -1522,28 +1526,31 @@ class Recorder:
         except Exception:  # the signal came in the middle of a write: the reports do without the name
             pass
 
-    def _timed(self, item, when):
-        started = _CLOCK[0]()
-        yield
-        self.phase_seconds[(item.nodeid, when)] = _CLOCK[0]() - started
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_setup(self, item):
-        yield from self._timed(item, "setup")
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_call(self, item):
-        yield from self._timed(item, "call")
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_teardown(self, item):
-        yield from self._timed(item, "teardown")
-
-    def pytest_runtest_logreport(self, report):
+    def _category(self, report):
+        """pytest's category of the report (passed, failed, rerun, xfailed, "" for a passing setup…), as its terminal
+        reporter filed it just before (this hook runs after the reporter's): asking pytest_report_teststatus again cost a
+        hook call a phase. Without the reporter, or where it did not file it (a plugin's reporter of its own), it is asked."""
+        reporter = self.reporter
+        if reporter is None:
+            reporter = self.reporter = self.config.pluginmanager.get_plugin("terminalreporter") or False
+        if reporter:
+            for category, reports in getattr(reporter, "stats", {}).items():
+                if reports and reports[-1] is report:
+                    return category
         status = self.config.hook.pytest_report_teststatus(report=report, config=self.config)
-        category = status[0] if status else report.outcome
-        # pytest's own duration reads a clock a test may have frozen (freezegun): days, for a test of a second.
-        seconds = self.phase_seconds.pop((report.nodeid, report.when), report.duration)
+        return status[0] if status else report.outcome
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report):
+        category = self._category(report)
+        # Each phase's seconds by our own clock, from its start to its report, which pytest makes as the phase ends (the
+        # start of a test, or the report before): pytest's own duration reads a clock a test may have frozen (freezegun),
+        # days for a test of a second. A plugin that reports a test's phases together once they ran (a rerun's, by
+        # pytest-rerunfailures) gives the first its whole time: what a test's records add up to is the same.
+        now = _CLOCK[0]()
+        seconds = report.duration if self.phase_started is None else now - self.phase_started
+        if self.phase_started is not None:
+            self.phase_started = now
         record = {
             "t": "test",
             "nodeid": report.nodeid,

@@ -353,13 +353,24 @@ def test_a_tests_subset_keeps_one_parts_tests_after_pytests_own_selection(plugin
     assert deselected == ([{str(root / "test_flow.py"): 1}] if run == "all-but" else [])
 
 
-def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish(plugin_pytester, monkeypatch):
+@pytest.mark.parametrize("terminal", [[], ["-p", "no:terminal"]], ids=["terminal", "no-terminal"])
+def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish(plugin_pytester, monkeypatch, terminal):
+    """The categories are the terminal reporter's (a plugin's own among them, as pytest-rerunfailures' "rerun"), and
+    pytest's answer where no terminal reporter files them."""
     root = plugin_pytester.path
     write(
         root,
         {
+            "conftest.py": """\
+                def pytest_report_teststatus(report, config):
+                    if report.when == "call" and report.nodeid.endswith("test_own_category"):
+                        return "noted", "N", "NOTED"
+            """,
             "test_outcomes.py": """\
                 import pytest
+
+                def test_own_category():
+                    pass
 
                 @pytest.fixture
                 def broken_setup():
@@ -397,11 +408,11 @@ def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish
         },
     )
     monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
-    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "test_outcomes.py")
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, *terminal, "test_outcomes.py")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     lines = records(root / "results.jsonl")
     path = str(root / "test_outcomes.py")
-    assert lines[0] == {"t": "collected", "files": {path: 7}}
+    assert lines[0] == {"t": "collected", "files": {path: 8}}
     # The seconds from the end of the collection to the session's end: what a split file's parts share out.
     finish = lines[-1]
     assert 0 <= finish.pop("testsSeconds") < 60
@@ -409,9 +420,10 @@ def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish
     tests = [line for line in lines if line["t"] == "test"]
     assert all(line["path"] == path and line["seconds"] >= 0 for line in tests)
     # Every phase is recorded; those pytest's terminal does not count (a passing setup) have no category.
-    assert len(tests) == 7 * 3 - 2  # a setup that fails or skips has no call
+    assert len(tests) == 8 * 3 - 2  # a setup that fails or skips has no call
     counted = {(line["nodeid"].split("::")[1], line["when"]): line["category"] for line in tests if line["category"]}
     assert counted == {
+        ("test_own_category", "call"): "noted",
         ("test_passes", "call"): "passed",
         ("test_fails", "call"): "failed",
         ("test_skipped", "setup"): "skipped",
@@ -421,6 +433,60 @@ def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish
         ("test_teardown_error", "call"): "passed",
         ("test_teardown_error", "teardown"): "error",
     }
+
+
+def test_a_tests_phases_add_up_to_its_time_by_the_plugins_clock_even_where_a_plugin_reports_them_together(plugin_pytester, monkeypatch):
+    """Each phase is timed from its start (the test's, or the report before) to its report; a plugin that runs a
+    test's phases and reports them together afterwards (pytest-rerunfailures' attempts) gives the first the whole
+    time, and the test's records still add up to it."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "conftest.py": """\
+                import pytest
+                from _pytest.runner import runtestprotocol
+
+                @pytest.hookimpl(tryfirst=True)
+                def pytest_runtest_protocol(item, nextitem):
+                    if not item.name.startswith("test_reported_together"):
+                        return None
+                    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+                    for report in runtestprotocol(item, nextitem=nextitem, log=False):
+                        item.ihook.pytest_runtest_logreport(report=report)
+                    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+                    return True
+            """,
+            "test_times.py": """\
+                import time
+                import pytest
+
+                @pytest.fixture
+                def slow_fixture():
+                    time.sleep(0.2)
+                    yield
+                    time.sleep(0.2)
+
+                def test_phases(slow_fixture):
+                    time.sleep(0.3)
+
+                def test_reported_together(slow_fixture):
+                    time.sleep(0.3)
+            """,
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "test_times.py")
+    assert result.ret == pytest.ExitCode.OK
+    seconds = {}
+    for line in records(root / "results.jsonl"):
+        if line["t"] == "test":
+            seconds.setdefault(line["nodeid"].split("::")[1], {})[line["when"]] = line["seconds"]
+    phases = seconds["test_phases"]
+    assert 0.2 <= phases["setup"] < 0.3 + 5 and 0.3 <= phases["call"] < 0.4 + 5 and 0.2 <= phases["teardown"] < 0.3 + 5, phases
+    together = seconds["test_reported_together"]
+    assert together["setup"] >= 0.7 and together["call"] < 0.1 and together["teardown"] < 0.1, together
+    assert 0.7 <= sum(together.values()) < 0.7 + 5
 
 
 def test_a_passing_setup_is_written_with_the_call_and_never_lost(plugin_pytester, monkeypatch):
