@@ -1495,19 +1495,6 @@ class Recorder:
             # as one skipped, and so must the file's counts.
             self._write({"t": "collect-skip", "nodeid": report.nodeid, "path": path})
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_fixture_setup(self, fixturedef, request):
-        """pytest-django's test databases made for this file alone (files at once, no --reuse-db): the run adds them up for its hint."""
-        if fixturedef.argname != "django_db_setup" or not _files_at_once() or getattr(self.config.option, "reuse_db", False):
-            yield
-            return
-        names = _database_names()
-        # The clock read at import: a test module's frozen time (freezegun) must not reach it.
-        started = _CLOCK[0]()
-        yield
-        if _made_a_database_to_keep(names):
-            self._write({"t": "django-db", "seconds": round(max(0.0, _CLOCK[0]() - started), 6)})
-
     def pytest_runtest_logstart(self, nodeid, location):
         self.running = nodeid
         _test_running[0] = True
@@ -1609,6 +1596,27 @@ class Recorder:
         if self.held and _getpid() == self.pid:
             self.out.write(self.held)
         self.out.close()
+
+
+class DjangoDatabaseTimer:
+    """pytest-django's test databases made for this file alone (files at once, no --reuse-db): the run adds them up for
+    its hint. A plugin of its own, registered only then: a hook wrapper around every fixture's setup costs every test
+    of every other suite (a test has a dozen fixtures)."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        if fixturedef.argname != "django_db_setup":
+            yield
+            return
+        names = _database_names()
+        # The clock read at import: a test module's frozen time (freezegun) must not reach it.
+        started = _CLOCK[0]()
+        yield
+        if _made_a_database_to_keep(names):
+            self.recorder._write({"t": "django-db", "seconds": round(max(0.0, _CLOCK[0]() - started), 6)})
 
 
 # pytest-playwright's launch options that a connection to the served browser honours as they are: where it runs from, how
@@ -1860,7 +1868,10 @@ def pytest_configure(config):
         config.pluginmanager.register(Lister(config, env["GRIMOIRE_LIST_FILE"]), "grimoire-lister")
         _share_the_runs_folder(config)
     elif env.get("GRIMOIRE_RESULTS_FILE"):
-        config.pluginmanager.register(Recorder(config, env["GRIMOIRE_RESULTS_FILE"]), "grimoire-recorder")
+        recorder = Recorder(config, env["GRIMOIRE_RESULTS_FILE"])
+        config.pluginmanager.register(recorder, "grimoire-recorder")
+        if _files_at_once() and _has_pytest_django(config) and not getattr(config.option, "reuse_db", False):
+            config.pluginmanager.register(DjangoDatabaseTimer(recorder), "grimoire-django-database-timer")
 
 
 @pytest.hookimpl(tryfirst=True)

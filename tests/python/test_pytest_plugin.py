@@ -489,6 +489,23 @@ def test_a_tests_phases_add_up_to_its_time_by_the_plugins_clock_even_where_a_plu
     assert 0.7 <= sum(together.values()) < 0.7 + 5
 
 
+def test_the_plugin_wraps_no_fixtures_setup_where_pytest_django_is_not_there(plugin_pytester, monkeypatch):
+    """A wrapper around every fixture's setup, only to time pytest-django's database, would cost every test of every suite."""
+    write(
+        plugin_pytester.path,
+        {
+            "test_hooks.py": """\
+                def test_fixture_setup_hooks(request):
+                    names = [impl.plugin_name for impl in request.config.hook.pytest_fixture_setup.get_hookimpls()]
+                    assert not [name for name in names if "grimoire" in name], names
+            """,
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(plugin_pytester.path / "results.jsonl"))
+    monkeypatch.setenv("GRIMOIRE_WORKERS", "2")
+    assert plugin_pytester.runpytest_subprocess(*PLUGIN, "test_hooks.py").ret == pytest.ExitCode.OK
+
+
 def test_a_passing_setup_is_written_with_the_call_and_never_lost(plugin_pytester, monkeypatch):
     """One write for a test's passing setup and its call's outcome: while a test runs, the tests before it are recorded
     whole; and a session with no call phases (--setup-only) still records every setup, in order."""
