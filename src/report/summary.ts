@@ -56,7 +56,9 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   // A serial run's files share its one process: their tests' time, summed, leaves out the process's start, collection
   // and reports, which are no file's (five helpers read "summed over files" there as time gone missing).
   // Said of a serial run of one file too, whose time is its tests' alone as well (a helper read "0.0s summed over files").
-  const serial = options.oneProcess === true ? new Set(report.files.map((file) => file.log)).size <= 1 : report.workers === 1 && packed.processes === 1;
+  // Files a serial run's -x left unrun (cancelled) have no log: not a second process (connexion's trial read the other
+  // wording after a failure).
+  const serial = options.oneProcess === true ? new Set(report.files.flatMap((file) => (file.log === null ? [] : [file.log]))).size <= 1 : report.workers === 1 && packed.processes === 1;
   // A packed file's time is its tests' alone (its process's start and collection are its pack's): summed, it is no
   // measure of the workers' time, and its ratio to the wall time would read as a slow-down (wtforms: 0.3x). Nor is a
   // ratio under 1 (a run whose own start-up outlasts its files): "0.3x the wall time" read as a slow-down too.
