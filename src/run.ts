@@ -349,6 +349,9 @@ function sourceOnceStarted(events: RunEvents, ask: () => Promise<string | null>)
  */
 function partlyRun(config: RunConfig, shape: RunShape, files: readonly TestFile[], results: readonly FileResult[]): Set<string> {
   const partial = new Set(files.filter(runsNodeIdsOnly).map((f) => f.path));
+  // A direct serial run has no listing's files: the node ids the user named say it (a serial run of one test of a file
+  // that had failed made the file's history "FP", flaky: aiosqlite's trial).
+  for (const [path, named] of shape.request.named) if (runsNodeIdsOnly({ path, named })) partial.add(path);
   if (config.keyword !== undefined || config.markers !== undefined || shape.given.selects) {
     for (const result of results) if ((result.tests?.deselected ?? 0) > 0) partial.add(result.path);
   }

@@ -91,6 +91,15 @@ describe("history and order", () => {
     expect(readReport(p, "all.json").files).toHaveLength(3);
   });
 
+  it("a serial run of some of a file's tests by node id gives the file as a whole no letter: no flaky file after a failure (aiosqlite's trial)", async () => {
+    const p = project({ "tests/http/test_x.py": "def test_ok():\n    pass\n\ndef test_bad():\n    assert 0\n" });
+    expect((await runCli([], { cwd: p.root })).code).toBe(1);
+    const one = await runCli(["tests/http/test_x.py::test_ok"], { cwd: p.root });
+    expect(one.code).toBe(0);
+    expect(one.stdout).not.toMatch(/Flaky recently/);
+    expect(history(p).files["tests/http/test_x.py"]).toMatchObject({ recent: "F", tests: { "tests/http/test_x.py::test_ok": "PP", "tests/http/test_x.py::test_bad": "F-" } });
+  });
+
   it("remembers recent outcomes per file and per test: the summary, the report and --list-flaky show a flake rate", async () => {
     const p = project({
       // Fails on the runs whose number (kept in a file beside it) is even.
