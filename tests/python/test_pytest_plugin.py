@@ -489,6 +489,32 @@ def test_a_tests_phases_add_up_to_its_time_by_the_plugins_clock_even_where_a_plu
     assert 0.7 <= sum(together.values()) < 0.7 + 5
 
 
+def test_a_tests_records_name_it_as_pytest_does_whatever_characters_its_node_id_holds(plugin_pytester, monkeypatch):
+    """The records of a test that reports no failure are put together from its node id encoded once, not by json.dumps of
+    each: they read back as json.dumps would have written them."""
+    write(
+        plugin_pytester.path,
+        {
+            "test_names.py": """\
+                import pytest
+
+                @pytest.mark.parametrize("value", ['quote"d', "back\\\\slash", "ü ünïcode", "new\\nline"])
+                def test_named(value, request):
+                    with open("nodeids.txt", "a", encoding="utf-8") as out:
+                        out.write(repr(request.node.nodeid) + "\\n")
+            """,
+        },
+    )
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(plugin_pytester.path / "results.jsonl"))
+    assert plugin_pytester.runpytest_subprocess(*PLUGIN, "test_names.py").ret == pytest.ExitCode.OK
+    expected = [eval(line) for line in (plugin_pytester.path / "nodeids.txt").read_text(encoding="utf-8").splitlines()]
+    lines = (plugin_pytester.path / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    tests = [json.loads(line) for line in lines if '"t": "test"' in line]
+    assert [test["nodeid"] for test in tests if test["when"] == "call"] == expected
+    assert all(line == json.dumps(json.loads(line)) for line in lines if '"t": "test"' in line)
+    assert {test["path"] for test in tests} == {str(plugin_pytester.path / "test_names.py")}
+
+
 def test_the_plugin_wraps_no_fixtures_setup_where_pytest_django_is_not_there(plugin_pytester, monkeypatch):
     """A wrapper around every fixture's setup, only to time pytest-django's database, would cost every test of every suite."""
     write(
