@@ -275,7 +275,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         const halted =
           event.haltedAfterIteration === null ? null : `Stopped after iteration ${event.haltedAfterIteration}, which had failures (--keep-going runs on).`;
         const cause = event.stopped ?? stopped;
-        const lines = formatSummary(event.report, { colours, stopped: cause === null ? halted : `Stopped early: ${stopping(cause, { over: true })}`, load: load !== null, width: options.width, reportFile, oneProcess: mode === "serial" });
+        const said = cause === null ? (halted ?? (mode === "serial" ? serialStop(event.report.files) : null)) : `Stopped early: ${stopping(cause, { over: true })}`;
+        const lines = formatSummary(event.report, { colours, stopped: said, load: load !== null, width: options.width, reportFile, oneProcess: mode === "serial" });
         terminal.out(`${lines.join("\n")}\n`);
         break;
       }
@@ -300,6 +301,17 @@ function timeoutAdvice(timeoutSeconds: number | null): string {
 }
 
 /** Why the run is stopping, in words; `over`: said in the summary, once everything has stopped. */
+/**
+ * A serial run's one pytest stopped at a failure (its -x), leaving files unrun: said as the stop it is, not only as files
+ * cancelled (two helpers' trials read "Cancelled: 22 (0 stopped while running, 22 not started)" as unexplained).
+ */
+function serialStop(files: readonly FileResult[]): string | null {
+  const unrun = files.filter((file) => file.status === "cancelled" && file.log === null).length;
+  const failed = files.some((file) => file.tests !== null && file.tests.failed + file.tests.errors > 0);
+  if (unrun === 0 || !failed) return null;
+  return `Stopped early: pytest stopped at a failure (-x: a serial run stops at the first one, as plain pytest -x does; --parallel runs every file), with ${plural(unrun, "file")} not started`;
+}
+
 export function stopping(cause: StopCause, { over = false } = {}): string {
   switch (cause.reason) {
     case "fail-fast": {
