@@ -76,6 +76,10 @@ _LEFT_OPEN = "its import left open"
 _OWN_PREFIX = "GRIMOIRE_"
 _OWN_CODE = "its import imported the project's own code"
 _WARNS = "its import warns"
+# Imported, it installs Twisted's default reactor, which a process can have one of: pytest-twisted installs the one its
+# --reactor names in each file's session (an import of a Twisted library that asks for `twisted.internet.reactor`).
+_TWISTED_REACTOR = "twisted.internet.reactor"
+_INSTALLS_REACTOR = "its import installed Twisted's reactor, which each file's pytest-twisted installs as its --reactor says"
 _KEEPS_STREAM = "its import keeps sys."
 _REPLACES_STREAM = "its import replaced sys."
 
@@ -246,6 +250,8 @@ def _preload(names, per_file, installed_only=lambda name: False):
         problem, read = _watched_import(name, per_file)
         if problem is None:
             problem = _left_open(_open_descriptors() - open_before)
+        if problem is None and _TWISTED_REACTOR in sys.modules and _TWISTED_REACTOR not in before:
+            problem = _INSTALLS_REACTOR
         if problem is None and installed_only(name):
             own = sorted(module for module in set(sys.modules) - before if id(sys.modules.get(module)) not in held and not _installed_or_python(sys.modules.get(module)))
             if own:
@@ -314,6 +320,8 @@ def _in_short(problem):
         return "left a file or socket open"
     if problem.startswith((_KEEPS_STREAM, _REPLACES_STREAM)):
         return "kept or replaced a standard stream"
+    if problem == _INSTALLS_REACTOR:
+        return "installed Twisted's reactor"
     return "read a variable each file sets"
 
 

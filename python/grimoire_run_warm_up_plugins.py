@@ -14,7 +14,13 @@ of it, because whatever the server imports, every file inherits imported:
 - a plugin that is the project's own code (its module lies in the project's
   folder, outside any site-packages: an editable install of the project, whose
   entry point registers its fixtures): the server imports none of the project's
-  code, and each file imports it in its own session, as plain pytest does.
+  code, and each file imports it in its own session, as plain pytest does;
+- a plugin whose pytest_configure sets up what a process can have only once, as
+  its options say: pytest-twisted installs the Twisted reactor its `--reactor`
+  names. Configured by the warm-up, the server held Twisted's default reactor,
+  and every file of a project that asks for `--reactor=asyncio` (scrapy's)
+  failed with pytest-twisted's WrongReactorAlreadyInstalledError, an internal
+  error, where plain pytest passes.
 
 Each file's session still loads what its own arguments and configuration say;
 the names found here only keep the server from importing them first. Anything
@@ -45,7 +51,16 @@ def kept_out(args, folder):
     installed = {point.name for point in points}
     names = set(_turned_off(list(args) + _ini_addopts(args, folder))) & installed
     names.update(_project_entry_points(points, folder))
+    names.update(point.name for point in points if _module_of(point) in _SET_UP_ONCE_A_PROCESS)
     return sorted(names)
+
+
+# Plugins whose pytest_configure sets up, as the session's options say, what a process can have only once.
+_SET_UP_ONCE_A_PROCESS = {"pytest_twisted"}
+
+
+def _module_of(point):
+    return point.value.split(":", 1)[0].strip()
 
 
 def _turned_off(args):

@@ -395,6 +395,43 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("leaves pytest-twisted's reactor to each file's session: a project's --reactor=asyncio passes as under plain pytest (scrapy's suite)", async () => {
+    // pytest-twisted's way, in small: its pytest_configure installs the reactor --reactor names, one a process, and fails
+    // on another one installed already. The warm-up configured it in the server: every file found the default one.
+    const twistedLike = [
+      "import sys, types",
+      "",
+      "def pytest_addoption(parser):",
+      "    parser.addoption('--reactor', default='default')",
+      "",
+      "def pytest_configure(config):",
+      "    wanted = config.getoption('reactor')",
+      "    installed = sys.modules.get('fake_reactor')",
+      "    if installed is None:",
+      "        sys.modules['fake_reactor'] = types.SimpleNamespace(kind=wanted)",
+      "    elif installed.kind != wanted:",
+      "        raise RuntimeError(f'expected the {wanted} reactor but found the {installed.kind} one')",
+      "",
+    ].join("\n");
+    const files: Record<string, string> = {
+      "site-packages/pytest_twisted.py": twistedLike,
+      "site-packages/pytest_twisted-1.14.dist-info/METADATA": "Metadata-Version: 2.1\nName: pytest-twisted\nVersion: 1.14\n",
+      "site-packages/pytest_twisted-1.14.dist-info/entry_points.txt": "[pytest11]\ntwisted = pytest_twisted\n",
+      "pyproject.toml": '[tool.pytest.ini_options]\naddopts = ["--reactor=asyncio"]\n',
+    };
+    for (const n of [1, 2]) files[`tests/http/test_reactor${n}.py`] = "import sys\n\ndef test_reactor():\n    assert sys.modules['fake_reactor'].kind == 'asyncio'\n";
+    const p = project(files);
+    // Entry points load, as in a user's pytest: pytest-twisted is one.
+    const env = testEnv({ PYTHONPATH: path.join(p.root, "site-packages"), PYTEST_DISABLE_PLUGIN_AUTOLOAD: undefined });
+    const plain = spawnSync("python3", ["-m", "pytest", "-p", "no:cacheprovider", "tests/http"], { cwd: p.root, env, encoding: "utf8" });
+    expect(plain.status, plain.stdout).toBe(0);
+    for (const mode of [["--parallel", "-n", "2"], ["tests/http/test_reactor1.py"]]) {
+      const result = await runCli(mode, { cwd: p.root, env });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+    }
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("leaves a preloaded module that keeps os.environ the process's own, where a test's monkeypatch.setenv reaches it (rich's Console, typer's suite)", async () => {
     const files: Record<string, string> = { "site-packages/envholder.py": "import os\nENVIRON = os.environ\n", "tests/conftest.py": "import envholder\n" };
     for (let i = 0; i < 2; i++) files[`tests/http/test_${i}.py`] = "import os, envholder\n\ndef test_sees_setenv(monkeypatch):\n    monkeypatch.setenv('COLUMNS', '200')\n    assert envholder.ENVIRON is os.environ\n    assert envholder.ENVIRON['COLUMNS'] == '200'\n";

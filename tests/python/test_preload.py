@@ -213,6 +213,20 @@ def test_a_preload_that_keeps_a_standard_stream_where_no_file_could_put_its_own_
     assert grimoire_run_preload.stream_bindings == []
 
 
+def test_a_module_whose_import_installs_twisteds_reactor_is_refused(modules, tmp_path):
+    """Importing `twisted.internet.reactor` installs Twisted's default reactor, one a process; each file's pytest-twisted
+    installs the one its --reactor names, and finds the server's in its way (scrapy's trial)."""
+    for folder in ("twisted", "twisted/internet"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "__init__.py").write_text("")
+    (tmp_path / "twisted/internet/reactor.py").write_text("INSTALLED = 'default'\n")
+    modules(reactorlib="from twisted.internet import reactor\n", quiet="VALUE = 1\n")
+    preloaded, refused = preload(["reactorlib", "quiet"], PER_FILE)
+    assert preloaded == ["quiet"]
+    assert refused == [{"module": "reactorlib", "reason": "its import installed Twisted's reactor, which each file's pytest-twisted installs as its --reactor says"}]
+    assert "twisted.internet.reactor" not in sys.modules
+
+
 def test_a_module_that_cannot_be_imported_is_refused_with_its_error(modules):
     modules(broken="raise RuntimeError('no display')\n", verbose="raise ValueError('3 errors for Settings\\nA\\n  not configured\\nB')\n")
     preloaded, refused = preload(["broken", "not_there_at_all", "verbose"], PER_FILE)

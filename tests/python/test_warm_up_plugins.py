@@ -57,6 +57,25 @@ def test_the_warm_up_loads_installed_plugins_but_not_the_projects_own(project):
     assert _warm_up(project) == ["extplug", "extplug.plugin"]
 
 
+def test_the_warm_up_leaves_out_pytest_twisted_whose_configure_installs_the_reactor_each_file_asks_for(project):
+    """pytest-twisted's pytest_configure installs the reactor its --reactor names, once a process: configured by the
+    warm-up, the server held the default one, and a project's --reactor=asyncio failed every file (scrapy's trial)."""
+    site = project / ".venv" / "lib" / "site-packages"
+    (site / "pytest_twisted.py").write_text(
+        "import sys\n\ndef pytest_configure(config):\n    sys.modules.setdefault('twistedlike_reactor', type(sys)('twistedlike_reactor'))\n"
+    )
+    info = site / "pytest_twisted-1.14.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pytest-twisted\nVersion: 1.14\n")
+    (info / "entry_points.txt").write_text("[pytest11]\ntwisted = pytest_twisted\n")
+    script = WARM_UP_THEN_SAY_WHAT_IS_IMPORTED.replace('("ownplug", "extplug")', '("ownplug", "extplug", "pytest_twisted", "twistedlike_reactor")')
+    env = python_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD=None)
+    env["PYTHONPATH"] = f"{env['PYTHONPATH']}:{site}"
+    result = subprocess.run([sys.executable, "-c", script], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert eval(result.stdout.strip().splitlines()[-1]) == ["extplug", "extplug.plugin"]
+
+
 def test_the_warm_up_leaves_out_a_plugin_the_projects_addopts_turn_off(project):
     """respx's `-p no:respx --cov=respx`: a plugin the project turns off is imported by the tests alone, after pytest-cov
     has started, and its module-level lines count as run."""
