@@ -1858,7 +1858,8 @@ def pytest_configure(config):
         fixtures = _browser_server_fixtures(env["GRIMOIRE_BROWSER_WS_ENDPOINT"], env.get("GRIMOIRE_BROWSER_NAME", "chromium"), served_args)
         config.pluginmanager.register(fixtures, "grimoire-browser-server")
     # Files running at once each get a Django test database of their own slot (registered late, as above).
-    if _files_at_once() and _has_pytest_django(config):
+    django_at_once = _files_at_once() and _has_pytest_django(config)
+    if django_at_once:
         config.pluginmanager.register(_django_database_suffix(env.get("GRIMOIRE_SLOT", "0")), "grimoire-django-databases")
     if env.get("GRIMOIRE_PLAYWRIGHT_DRIVER"):
         from grimoire_run_driver import use_shared_driver
@@ -1882,7 +1883,7 @@ def pytest_configure(config):
     elif env.get("GRIMOIRE_RESULTS_FILE"):
         recorder = Recorder(config, env["GRIMOIRE_RESULTS_FILE"])
         config.pluginmanager.register(recorder, "grimoire-recorder")
-        if _files_at_once() and _has_pytest_django(config) and not getattr(config.option, "reuse_db", False):
+        if django_at_once and not getattr(config.option, "reuse_db", False):
             config.pluginmanager.register(DjangoDatabaseTimer(recorder), "grimoire-django-database-timer")
 
 
