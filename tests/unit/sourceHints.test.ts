@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import fg from "fast-glob";
 import { afterEach, describe, expect, it } from "vitest";
-import { unsplittable, xdistGroups } from "../../src/discovery/sourceHints.js";
+import { mayMeasureCoverage, unsplittable, xdistGroups } from "../../src/discovery/sourceHints.js";
 import { groupNotice } from "../../src/plan/planRun.js";
 
 const roots: string[] = [];
@@ -34,6 +34,21 @@ const FILES = {
   "tests/.hidden/test_dot.py": "",
   "tests/http/test_marked.py": "import pytest\npytestmark = pytest.mark.grimoire_serial\n",
 };
+
+describe("whether pytest-cov may measure (a serial run then asks pytest for the files first)", () => {
+  it("reads --cov in the arguments, PYTEST_ADDOPTS and the pytest section of each configuration file, not tox's commands", () => {
+    expect(mayMeasureCoverage(projectWith({}), ["--cov=app"], {})).toBe(true);
+    expect(mayMeasureCoverage(projectWith({}), [], { PYTEST_ADDOPTS: "-q --cov" })).toBe(true);
+    expect(mayMeasureCoverage(projectWith({ "pyproject.toml": '[tool.pytest.ini_options]\naddopts = [\n  "--cov=app",\n]\n\n[tool.coverage.run]\nbranch = true\n' }), [], {})).toBe(true);
+    expect(mayMeasureCoverage(projectWith({ "setup.cfg": "[metadata]\nname = x\n\n[tool:pytest]\naddopts = --cov=x -q\n" }), [], {})).toBe(true);
+    expect(mayMeasureCoverage(projectWith({ "tox.ini": "[pytest]\naddopts = --cov\n" }), [], {})).toBe(true);
+    // scrapy's tox.ini: pytest --cov in a testenv's commands, which tox runs, not a plain pytest.
+    const tox = "[tox]\nenvlist = py\n\n[testenv]\ncommands =\n    pytest {posargs:--cov-config=pyproject.toml --cov=scrapy tests}\n\n[pytest]\nxfail_strict = true\n";
+    expect(mayMeasureCoverage(projectWith({ "tox.ini": tox }), [], {})).toBe(false);
+    expect(mayMeasureCoverage(projectWith({ "pyproject.toml": '[tool.pytest.ini_options]\naddopts = ["--reactor=asyncio"]\n\n[tool.tox]\ncommands = [["pytest", "--cov"]]\n' }), [], {})).toBe(false);
+    expect(mayMeasureCoverage(projectWith({ "setup.cfg": "[coverage:run]\n# run with --cov in CI\nbranch = true\n" }), [], {})).toBe(false);
+  });
+});
 
 describe("files --split runs whole", () => {
   it.each([
