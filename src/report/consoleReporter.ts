@@ -309,7 +309,7 @@ function serialStop(files: readonly FileResult[]): string | null {
   const unrun = files.filter((file) => file.status === "cancelled" && file.log === null).length;
   const failed = files.some((file) => file.tests !== null && file.tests.failed + file.tests.errors > 0);
   if (unrun === 0 || !failed) return null;
-  return `Stopped early: pytest stopped at a failure (-x: a serial run stops at the first one, as plain pytest -x does; --parallel runs every file), with ${plural(unrun, "file")} not started`;
+  return `Stopped early: pytest stopped at a failure (a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file), with ${plural(unrun, "file")} not started`;
 }
 
 export function stopping(cause: StopCause, { over = false } = {}): string {

@@ -536,7 +536,7 @@ describe("serial and debug modes", () => {
     expect(report.files[1]?.tests).toEqual({ passed: 1, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
     expect(report.files[2]?.reason).toBe("not reached: pytest stopped at the first failure (-x or --maxfail)");
     // Said as the stop it is, not only as a file cancelled (two helpers read "1 not started" as unexplained).
-    expect(result.stdout).toMatch(/^Stopped early: pytest stopped at a failure \(-x: a serial run stops at the first one, as plain pytest -x does; --parallel runs every file\), with 1 file not started$/m);
+    expect(result.stdout).toMatch(/^Stopped early: pytest stopped at a failure \(a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file\), with 1 file not started$/m);
   });
 
   it("leaves the files -x did not reach where pytest listed them first (--shard): no second process runs them", async () => {
