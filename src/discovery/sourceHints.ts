@@ -31,7 +31,7 @@ export function mayMeasureCoverage(root: string, pytestArgs: readonly string[], 
 }
 
 /** The text of an INI section or TOML table `[name]`, to the next header (a TOML sub-table `[name.sub]` included). */
-export function sectionText(text: string, name: string): string {
+function sectionText(text: string, name: string): string {
   const lines = text.split(/\r?\n/);
   const kept: string[] = [];
   let inside = false;

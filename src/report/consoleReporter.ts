@@ -300,7 +300,6 @@ function timeoutAdvice(timeoutSeconds: number | null): string {
   return timeoutSeconds === null ? "No --timeout is set (grimoire-run's limit per file; pytest-timeout's, after --, limits each test): a file that waits forever runs until the run is stopped; --timeout SECONDS ends it." : `--timeout stops it at ${formatSeconds(timeoutSeconds)}.`;
 }
 
-/** Why the run is stopping, in words; `over`: said in the summary, once everything has stopped. */
 /**
  * A serial run's one pytest stopped at a failure (its -x), leaving files unrun: said as the stop it is, not only as files
  * cancelled (two helpers' trials read "Cancelled: 22 (0 stopped while running, 22 not started)" as unexplained).
@@ -312,6 +311,7 @@ function serialStop(files: readonly FileResult[]): string | null {
   return `Stopped early: pytest stopped at a failure (a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file), with ${plural(unrun, "file")} not started`;
 }
 
+/** Why the run is stopping, in words; `over`: said in the summary, once everything has stopped. */
 export function stopping(cause: StopCause, { over = false } = {}): string {
   switch (cause.reason) {
     case "fail-fast": {
