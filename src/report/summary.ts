@@ -65,7 +65,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const ratio = report.wallSeconds > 0 ? summed / report.wallSeconds : 0;
   const speedup = report.workers > 1 && packed.files === 0 && Number(ratio.toFixed(1)) >= 1 ? `, ${ratio.toFixed(1)}x the wall time` : "";
   const over = serial
-    ? "in the files' tests (one pytest process: its start, collection and reports are no file's)"
+    ? "in the files' tests (one pytest process; its start-up, collection and reports count toward no file)"
     : packed.files === 0
       ? "summed over files"
       : `summed over files (${plural(packed.files, "file")} in ${plural(packed.processes, "shared process", "shared processes")}: their tests' time only)`;

@@ -106,13 +106,13 @@ describe("the run's summary", () => {
     expect(formatSummary(ownProcesses, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.3s summed over files\n/);
     // A serial run's one process: its files' tests' time, said as such.
     const serial = { ...packed, workers: 1, files: packed.files.map((file) => ({ ...file, log: "serial.log" })) };
-    expect(formatSummary(serial, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.3s in the files' tests \(one pytest process: its start, collection and reports are no file's\)\n/);
+    expect(formatSummary(serial, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.3s in the files' tests \(one pytest process; its start-up, collection and reports count toward no file\)\n/);
     // Of one file too, where no log is shared to tell it by (a helper read "0.0s summed over files" there).
     const single = { ...serial, files: serial.files.slice(0, 1) };
-    expect(formatSummary(single, { colours: palette(false), stopped: null, oneProcess: true }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.1s in the files' tests \(one pytest process/);
+    expect(formatSummary(single, { colours: palette(false), stopped: null, oneProcess: true }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.1s in the files' tests \(one pytest process;/);
     // A serial run whose -x left files unrun: those have no log, and the run was still one process (connexion's trial).
     const stopped = { ...serial, files: [...serial.files.slice(0, 2), { ...serial.files[2], status: "cancelled", log: null }] } as typeof serial;
-    expect(formatSummary(stopped, { colours: palette(false), stopped: null, oneProcess: true }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.\ds in the files' tests \(one pytest process/);
+    expect(formatSummary(stopped, { colours: palette(false), stopped: null, oneProcess: true }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.\ds in the files' tests \(one pytest process;/);
     // A serial --loop run: one process an iteration, not one in all.
     const looped = { ...single, files: [...single.files, { ...single.files[0], iteration: 2, log: "serial.i2.a1.log" }] } as typeof single;
     expect(formatSummary(looped, { colours: palette(false), stopped: null, oneProcess: true }).join("\n")).not.toMatch(/one pytest process/);
