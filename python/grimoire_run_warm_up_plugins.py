@@ -133,7 +133,7 @@ def _project_entry_points(points, folder):
     project = os.path.realpath(folder)
     names = []
     for point in points:
-        top = point.value.split(":", 1)[0].strip().split(".", 1)[0]
+        top = _module_of(point).split(".", 1)[0]
         try:
             spec = util.find_spec(top) if top not in sys.modules else None
         except (ImportError, ValueError):

@@ -27,7 +27,10 @@ const PYTEST_SECTIONS: readonly (readonly [string, readonly string[]])[] = [
  */
 export function mayMeasureCoverage(root: string, pytestArgs: readonly string[], env: NodeJS.ProcessEnv): boolean {
   if (pytestArgs.some((arg) => arg.startsWith("--cov")) || (env["PYTEST_ADDOPTS"] ?? "").includes("--cov")) return true;
-  return PYTEST_SECTIONS.some(([name, sections]) => sections.some((section) => sectionText(readOrEmpty(path.join(root, name)), section).includes("--cov")));
+  return PYTEST_SECTIONS.some(([name, sections]) => {
+    const text = readOrEmpty(path.join(root, name));
+    return sections.some((section) => sectionText(text, section).includes("--cov"));
+  });
 }
 
 /** The text of an INI section or TOML table `[name]`, to the next header (a TOML sub-table `[name.sub]` included). */
