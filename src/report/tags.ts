@@ -2,13 +2,15 @@
  * Short, unique tags for output lines: `tests/e2e/test_login.py` is `login`,
  * unless another file is also `login`, in which case the parent folders that
  * tell them apart are added (`e2e/login`, `http/login`); a tag longer than
- * the width loses its middle.
+ * the width loses its middle. A package's `__init__.py` starts with its
+ * package's folder (`pkg/__init__`): every package has one, and its doctests
+ * are the package's.
  */
 import { MAX_TAG_WIDTH } from "../defaults.js";
 
 export function assignTags(paths: readonly string[], maxWidth = MAX_TAG_WIDTH): Map<string, string> {
   const parts = new Map(paths.map((p) => [p, p.split("/")]));
-  const depth = new Map(paths.map((p) => [p, 1]));
+  const depth = new Map(paths.map((p) => [p, /(^|\/)__init__\.py$/.test(p) ? 2 : 1]));
   const tagOf = (p: string): string => {
     const segments = parts.get(p) as string[];
     const d = Math.min(depth.get(p) as number, segments.length);

@@ -28,6 +28,11 @@ describe("output tags", () => {
     expect(tags.get(paths[1] as string)).toBe("mysql/co…tion_pool");
   });
 
+  it("names a package's __init__.py by its package too: every package has one", () => {
+    const tags = assignTags(["src/shop/__init__.py", "src/shop/cart/__init__.py", "__init__.py", "tests/test_cart.py"]);
+    expect([...tags.values()]).toEqual(["shop/__init__", "cart/__init__", "__init__", "cart"]);
+  });
+
   it("does not shorten a file called test_.py to nothing", () => {
     expect(assignTags(["tests/test_.py"]).get("tests/test_.py")).toBe("test_");
   });
