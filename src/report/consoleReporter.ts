@@ -109,7 +109,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     // Nothing to count (a file stopped before any test of it ended, one whose module holds no test): no "(0 passed)"
     // after its CANCEL or NO TESTS.
     const nothingRan = result.tests !== null && COUNT_KEYS.every((key) => (result.tests?.[key] ?? 0) === 0);
-    const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests)}`;
+    // pytest's -x or --maxfail stopped it before its last test: its counts are not the whole file's (a helper read
+    // "(1 failed)" as the file's result where three of its four doctests never ran).
+    const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests, result.cutShort === true)}`;
     const attempt = result.attempt > 1 ? `  (attempt ${result.attempt})` : "";
     const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts, their times summed]`);
     const inIteration = load !== null ? `  [iteration ${result.iteration}]` : "";
@@ -300,15 +302,21 @@ function timeoutAdvice(timeoutSeconds: number | null): string {
   return timeoutSeconds === null ? "No --timeout is set (grimoire-run's limit per file; pytest-timeout's, after --, limits each test): a file that waits forever runs until the run is stopped; --timeout SECONDS ends it." : `--timeout stops it at ${formatSeconds(timeoutSeconds)}.`;
 }
 
+/** Said of a file whose pytest stopped at a failure (-x, --maxfail) before the file's last collected test. */
+const CUT_SHORT = "pytest stopped at a failure before its last test";
+
 /**
- * A serial run's one pytest stopped at a failure (its -x), leaving files unrun: said as the stop it is, not only as files
- * cancelled (two helpers' trials read "Cancelled: 22 (0 stopped while running, 22 not started)" as unexplained).
+ * A serial run's one pytest stopped at a failure (its -x), leaving files, or the rest of the file it stopped in, unrun:
+ * said as the stop it is, not only as files cancelled (two helpers' trials read "Cancelled: 22 (0 stopped while
+ * running, 22 not started)" as unexplained, and a third read a last file's "(1 failed)" as the whole file's).
  */
 function serialStop(files: readonly FileResult[]): string | null {
   const unrun = files.filter((file) => file.status === "cancelled" && file.log === null).length;
   const failed = files.some((file) => file.tests !== null && file.tests.failed + file.tests.errors > 0);
-  if (unrun === 0 || !failed) return null;
-  return `Stopped early: pytest stopped at a failure (a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file), with ${plural(unrun, "file")} not started`;
+  const cut = files.find((file) => file.cutShort === true);
+  if ((unrun === 0 && cut === undefined) || !failed) return null;
+  const left = unrun > 0 ? `${plural(unrun, "file")} not started` : `the rest of ${(cut as FileResult).path} not run`;
+  return `Stopped early: pytest stopped at a failure (a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file), with ${left}`;
 }
 
 /** Why the run is stopping, in words; `over`: said in the summary, once everything has stopped. */
@@ -346,9 +354,9 @@ function describeLoad(load: LoadPlan | null): string {
   return `, ${parts.join(", ")}${load.sustained ? ", keeping every worker busy" : ""}`;
 }
 
-function describeCounts(tests: NonNullable<FileResult["tests"]>): string {
+function describeCounts(tests: NonNullable<FileResult["tests"]>, cutShort: boolean): string {
   // As the file's pytest says it: "1 skipped", "2 deselected", not "0 passed, 1 skipped".
-  return `(${formatCounts(addCounts(emptyCounts(), tests))})`;
+  return `(${formatCounts(addCounts(emptyCounts(), tests))}${cutShort ? `; ${CUT_SHORT}` : ""})`;
 }
 
 /** A leftover process as the warning names it: its pid, and its command line cut to a readable length. */

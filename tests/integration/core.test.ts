@@ -537,6 +537,18 @@ describe("serial and debug modes", () => {
     expect(report.files[2]?.reason).toBe("not reached: pytest stopped at the first failure (-x or --maxfail)");
     // Said as the stop it is, not only as a file cancelled (two helpers read "1 not started" as unexplained).
     expect(result.stdout).toMatch(/^Stopped early: pytest stopped at a failure \(a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file\), with 1 file not started$/m);
+    // The file it stopped in says its counts are not the whole file's.
+    expect(result.stdout).toMatch(/^FAIL +tests\/http\/test_b\.py +\S+ +\(1 passed, 1 failed; pytest stopped at a failure before its last test\)$/m);
+    expect(result.stdout).toMatch(/^PASS +tests\/e2e\/test_a\.py +\S+ +\(1 passed\)$/m);
+  });
+
+  it("says where -x stopped when the stop fell in the last file: no file is left unstarted, but its other tests are", async () => {
+    // xarray's doctests: "FAIL xarray/core/utils.py (1 failed)" read as the file's result where 3 of its 4 never ran.
+    const p = project({ "tests/http/test_a.py": PASS, "tests/http/test_b.py": "def test_bad():\n    assert 0\n\ndef test_after():\n    pass\n" });
+    const result = await runCli([], { cwd: p.root });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL +tests\/http\/test_b\.py +\S+ +\(1 failed; pytest stopped at a failure before its last test\)$/m);
+    expect(result.stdout).toMatch(/^Stopped early: pytest stopped at a failure \(a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file\), with the rest of tests\/http\/test_b\.py not run$/m);
   });
 
   it("leaves the files -x did not reach where pytest listed them first (--shard): no second process runs them", async () => {
