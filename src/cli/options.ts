@@ -9,6 +9,7 @@ import { UsageError } from "../errors.js";
 import { shellQuote } from "../format.js";
 import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
 import { splitList } from "../changes/globs.js";
+import { PYTEST_FLAGS } from "../config/pytestArgs.js";
 
 /**
  * `flag-or-string`: on by itself, or given a value (`--changed`,
@@ -320,13 +321,6 @@ function typeOf(name: string): OptionType | null {
   if (Object.hasOwn(OPTIONS, name)) return OPTIONS[name as OptionName].type;
   return BUILT_IN[name] ?? null;
 }
-
-/** pytest's own options that take no value: the word after one is the run's (a path, a node id), never its value. */
-const PYTEST_FLAGS: ReadonlySet<string> = new Set([
-  "lf", "last-failed", "ff", "failed-first", "nf", "new-first", "sw", "stepwise", "stepwise-skip", "x", "exitfirst", "pdb", "trace",
-  "co", "collect-only", "setup-show", "setup-only", "setup-plan", "runxfail", "full-trace", "showlocals", "strict-markers", "strict",
-  "cache-clear", "no-header", "no-summary", "disable-warnings", "verbose", "quiet", "fixtures", "markers", "continue-on-collection-errors",
-]);
 
 /** pytest's short options that take a value (`-k EXPR`, `-m MARKEXPR`, `-p NAME`, `-c FILE`, `-o INI`, `-W WARNING`, `-r CHARS`), and pytest-xdist's `-n`. */
 const PYTEST_SHORT_WITH_VALUE = new Set(["k", "m", "p", "c", "o", "W", "r", "n"]);

@@ -63,6 +63,13 @@ const LONG_WITH_VALUE = new Set([
   "--max-worker-restart",
 ]);
 
+/** pytest's own options that take no value: the word after one is the run's (a path, a node id), never its value. */
+export const PYTEST_FLAGS: ReadonlySet<string> = new Set([
+  "lf", "last-failed", "ff", "failed-first", "nf", "new-first", "sw", "stepwise", "stepwise-skip", "x", "exitfirst", "pdb", "trace",
+  "co", "collect-only", "setup-show", "setup-only", "setup-plan", "runxfail", "full-trace", "showlocals", "strict-markers", "strict",
+  "cache-clear", "no-header", "no-summary", "disable-warnings", "verbose", "quiet", "fixtures", "markers", "continue-on-collection-errors",
+]);
+
 const XDIST = new Set(["--numprocesses", "--maxprocesses", "--dist", "--tx", "--max-worker-restart", "--rsyncdir"]);
 const XDIST_FLAGS = new Set(["--looponfail", "-f", "--distload", "--boxed"]);
 
@@ -137,4 +144,42 @@ function splitLong(arg: string): [string, string | null] {
 
 function wholeNumber(value: string): number | null {
   return /^\d+$/.test(value) ? Number(value) : null;
+}
+
+/**
+ * The words after `--` that name what pytest collects (a file, a folder, a node id), taken out to be the run's paths:
+ * `grimoire-run tests/a -- tests/b/test_b.py::test_x` selects what `pytest tests/a tests/b/test_b.py::test_x` does.
+ * Forwarded, every file's process would be asked for the others' tests, which it leaves out (pytest: "not found"; a
+ * helper's trial on pylint). A word is one where its path exists (the part before `::`) and no option takes it: pytest's
+ * options that take a value take the next word, and so may an option it does not know here (a plugin's: `--cov src`),
+ * unless the word is a node id.
+ */
+export function takeTargets(args: readonly string[], exists: (path: string) => boolean): { targets: string[]; rest: string[] } {
+  const targets: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg.startsWith("-") && arg !== "-") {
+      rest.push(arg);
+      const next = args[i + 1];
+      if (next !== undefined && !next.startsWith("-") && (takesNextWord(arg) || (mayTakeNextWord(arg) && !next.includes("::")))) rest.push(args[++i] as string);
+      continue;
+    }
+    (exists(arg.split("::", 1)[0] as string) ? targets : rest).push(arg);
+  }
+  return { targets, rest };
+}
+
+/** One of pytest's (or xdist's) options given without its value, which is then the next word. */
+function takesNextWord(arg: string): boolean {
+  if (arg.startsWith("--")) return !arg.includes("=") && LONG_WITH_VALUE.has(arg);
+  const letters = arg.slice(1);
+  const at = [...letters].findIndex((letter) => SHORT_WITH_VALUE.has(letter));
+  return at === letters.length - 1;
+}
+
+/** A long option pytest does not have (a plugin's), given without `=`: its value, if it takes one, is the next word. */
+function mayTakeNextWord(arg: string): boolean {
+  if (!arg.startsWith("--") || arg.includes("=") || arg === "--") return false;
+  return !LONG_WITH_VALUE.has(arg) && !PYTEST_FLAGS.has(arg.slice(2)) && !XDIST_FLAGS.has(arg) && !INFO.has(arg);
 }

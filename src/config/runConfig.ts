@@ -16,6 +16,7 @@ import { fillPlaceholders } from "../managed/server.js";
 import type { Order } from "../plan/order.js";
 import { parseShard, type ShardSpec } from "../plan/shard.js";
 import { isCI, shardFromCi } from "./ci.js";
+import { takeTargets } from "./pytestArgs.js";
 
 export interface RunConfig {
   root: string;
@@ -104,9 +105,11 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
   const baseUrlFrom = v["base-url"] === undefined ? describeVariable("E2E_BASE_URL") : describe("base-url");
   if (baseUrl !== undefined) checkUrl(managedServer ? fillPlaceholders(baseUrl, SAMPLE_PLACES) : baseUrl, baseUrlFrom);
   const flakyResult = v["flaky-result"] ?? (isCI(env) ? "fail" : "pass");
+  // Paths and node ids after -- select as the paths before it do (pytest's own words for what it collects).
+  const { targets, rest } = takeTargets(input.pytestArgs, (given) => fs.existsSync(path.resolve(root, given)));
   return {
     root,
-    paths: input.paths,
+    paths: [...input.paths, ...targets],
     scope: (v.scope ?? DEFAULT_SCOPE) as Scope,
     mode: v.debug === true ? "debug" : v.parallel === true ? "parallel" : "serial",
     workers: parseWorkers(v.workers, describe("workers")),
@@ -133,7 +136,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     browserServer: resolveBrowserServer(v, env, describe),
     keyword: v.k,
     markers: v.m,
-    pytestArgs: input.pytestArgs,
+    pytestArgs: rest,
     order: (v.order ?? DEFAULT_ORDER) as Order,
     seed: resolveSeed(v, describe),
     lastFailed: v["last-failed"] === true,

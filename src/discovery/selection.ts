@@ -45,6 +45,7 @@ export function collectionRequest(request: SelectionRequest): CollectionRequest 
   const named = new Map<string, string[]>();
   if (request.paths.length > 0) {
     const args: string[] = [];
+    const folders: string[] = [];
     for (const entry of request.paths) {
       const [filePart = entry, ...nodeParts] = entry.split("::");
       const absolute = path.resolve(root, filePart);
@@ -54,6 +55,7 @@ export function collectionRequest(request: SelectionRequest): CollectionRequest 
       if (stat.isDirectory()) {
         if (nodeParts.length > 0) throw new UsageError(`a node id needs a file, not a folder: ${entry}`);
         args.push(relative);
+        folders.push(relative);
         continue;
       }
       const target = nodeParts.length > 0 ? `${relative}::${nodeParts.join("::")}` : relative;
@@ -63,6 +65,9 @@ export function collectionRequest(request: SelectionRequest): CollectionRequest 
       else if (!targets.includes(relative)) named.set(relative, target === relative ? [relative] : [...targets, target]);
       if (!args.includes(relative)) args.push(relative);
     }
+    // A folder also named collects the whole file, as plain pytest's `pytest tests tests/test_a.py::test_one` runs
+    // every test of tests/test_a.py once: its node ids do not narrow it.
+    for (const file of named.keys()) if (folders.some((folder) => isWithin(file, folder))) named.set(file, [file]);
     return { args, named, notices: [] };
   }
   const folders: string[] = SCOPE_FOLDERS[request.scope].filter((folder) => statOrNull(path.join(root, folder))?.isDirectory() === true);

@@ -728,6 +728,26 @@ def test_the_tests_package_is_the_projects():
     expect(result.stdout).toMatch(/FAIL\s+tests\/http\/helpers\.py/);
     expect(result.code).toBe(1);
   });
+
+  it("a node id after -- selects as one before it, and one in a folder also named does not narrow its file, in every mode", async () => {
+    // pylint's trial: a node id after -- outside the paths stopped a parallel run with exit 2 ("not found").
+    const two = (a: string, b: string): string => `def test_${a}():\n    pass\n\ndef test_${b}():\n    assert 0\n`;
+    const p = project({ "pytest.ini": "[pytest]\n", "tests/a/test_a.py": two("one", "two"), "tests/b/test_b.py": two("x", "y") });
+    // --maxfail=9 after --: a serial run's -x would stop at the first failure, where plain pytest goes on.
+    for (const [ours, pytests] of [
+      [["tests/a", "--", "tests/b/test_b.py::test_x", "--maxfail=9"], ["tests/a", "tests/b/test_b.py::test_x"]],
+      [["tests/a", "tests/a/test_a.py::test_one", "--", "--maxfail=9"], ["tests/a", "tests/a/test_a.py::test_one"]],
+    ] as const) {
+      const plain = plainPytest(p, [...pytests, "-p", "no:cacheprovider"]);
+      expect(Object.keys(plain.outcomes).length).toBeGreaterThan(1);
+      for (const mode of EVERY_MODE) {
+        const result = await runCli([...mode, "--report-json", "report.json", ...ours], { cwd: p.root });
+        const what = said(mode, result);
+        expect(result.code, what).toBe(plain.code);
+        expect(outcomesOf(readReport(p)), what).toEqual(plain.outcomes);
+      }
+    }
+  });
 });
 
 describe("pytest options that act across files", () => {

@@ -3,7 +3,7 @@
  * process gets and acted on across the run; the rest pass through untouched.
  */
 import { describe, expect, it } from "vitest";
-import { readForwardedArgs } from "../../src/config/pytestArgs.js";
+import { readForwardedArgs, takeTargets } from "../../src/config/pytestArgs.js";
 import { checkOptionWords } from "../../src/cli/options.js";
 
 describe("pytest arguments after --", () => {
@@ -50,6 +50,28 @@ describe("pytest arguments after --", () => {
     expect(readForwardedArgs(["-n4", "--dist=loadfile"])).toMatchObject({ forwarded: [], dropped: ["-n4", "--dist=loadfile"] });
     expect(readForwardedArgs(["-vn", "2"])).toMatchObject({ forwarded: ["-v"], dropped: ["-n 2"] });
     expect(readForwardedArgs(["--numprocesses", "auto", "--dist", "load"])).toMatchObject({ forwarded: [], dropped: ["--numprocesses", "auto", "--dist", "load"] });
+  });
+});
+
+describe("paths and node ids after --", () => {
+  const existing = new Set(["tests/b/test_b.py", "tests/c", "src"]);
+  const exists = (given: string): boolean => existing.has(given);
+
+  it("takes the words that name existing files, folders and node ids in them, and leaves the rest in their order", () => {
+    expect(takeTargets(["-v", "tests/b/test_b.py::test_x", "tests/c", "--tb=short", "tests/missing.py"], exists)).toEqual({
+      targets: ["tests/b/test_b.py::test_x", "tests/c"],
+      rest: ["-v", "--tb=short", "tests/missing.py"],
+    });
+  });
+
+  it("leaves an option's value to it: pytest's, xdist's, a short cluster's last letter's, a plugin's unless it is a node id", () => {
+    expect(takeTargets(["--ignore", "tests/c", "-k", "src", "-vm", "src", "--dist", "src"], exists)).toEqual({ targets: [], rest: ["--ignore", "tests/c", "-k", "src", "-vm", "src", "--dist", "src"] });
+    expect(takeTargets(["--cov", "src", "--reruns", "tests/b/test_b.py::test_x"], exists)).toEqual({ targets: ["tests/b/test_b.py::test_x"], rest: ["--cov", "src", "--reruns"] });
+    expect(takeTargets(["--cov=src", "src"], exists)).toEqual({ targets: ["src"], rest: ["--cov=src"] });
+  });
+
+  it("takes the word after one of pytest's flags or a short cluster of flags", () => {
+    expect(takeTargets(["--lf", "tests/c", "-vx", "src", "--strict-markers", "tests/b/test_b.py"], exists)).toEqual({ targets: ["tests/c", "src", "tests/b/test_b.py"], rest: ["--lf", "-vx", "--strict-markers"] });
   });
 });
 
