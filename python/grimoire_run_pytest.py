@@ -1627,8 +1627,10 @@ class DjangoDatabaseTimer:
         # The clock read at import: a test module's frozen time (freezegun) must not reach it.
         started = _CLOCK[0]()
         yield
-        if _made_a_database_to_keep(names):
-            self.recorder._write({"t": "django-db", "seconds": round(max(0.0, _CLOCK[0]() - started), 6)})
+        made = _databases_made(names)
+        if made is not None:
+            record = {"t": "django-db", "seconds": round(max(0.0, _CLOCK[0]() - started), 6)}
+            self.recorder._write(record if made == "kept" else {**record, "memory": True})
 
 
 # pytest-playwright's launch options that a connection to the served browser honours as they are: where it runs from, how
@@ -1731,21 +1733,24 @@ def _database_names():
         return None
 
 
-def _made_a_database_to_keep(names_before):
-    """Whether django_db_setup made a test database that --reuse-db could keep: one not SQLite in memory (django-ninja's
-    suite has only those). Only the aliases it set up count, those whose NAME Django changed to their test database's:
+def _databases_made(names_before):
+    """Which test databases django_db_setup made: "kept" where --reuse-db could keep one, "memory" where all were SQLite
+    in memory (django-ninja's and django-allauth's suites have only those: files that share a process share them), None
+    where it made none. Only the aliases it set up count, those whose NAME Django changed to their test database's:
     pytest-django sets up the aliases the tests use (djangorestframework-simplejwt configures an "other" that none
     does), and a project's own django_db_setup that uses an existing database sets up none. Where the names could not
-    be read, every alias counts; where nothing can be read, a database was made."""
+    be read, every alias counts; where nothing can be read, a database was made to keep."""
     try:
         from django.db import connections
 
         wrappers = [connections[alias] for alias in connections]
         if names_before is not None:
             wrappers = [wrapper for wrapper in wrappers if wrapper.settings_dict.get("NAME") != names_before.get(wrapper.alias)]
-        return any(not getattr(wrapper, "is_in_memory_db", lambda: False)() for wrapper in wrappers)
+        if not wrappers:
+            return None
+        return "kept" if any(not getattr(wrapper, "is_in_memory_db", lambda: False)() for wrapper in wrappers) else "memory"
     except Exception:
-        return True
+        return "kept"
 
 
 def _has_plugin_module(config, package):

@@ -244,7 +244,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       settings.importTally?.add(outcome.records.imports, report.durationSeconds);
       settings.onImports?.(outcome.records.imports);
     }
-    if (parallel) settings.djangoDatabases?.add(outcome.records?.djangoDatabaseSeconds ?? null, report.durationSeconds);
+    if (parallel) settings.djangoDatabases?.add({ kept: outcome.records?.djangoDatabaseSeconds ?? null, memory: outcome.records?.djangoMemorySeconds ?? null }, report.durationSeconds);
     if (parallel && outcome.records !== null) settings.linkedTests?.add(outcome.records.linked);
     if (parallel) settings.durations?.add(outcome.records?.durations);
     if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null);

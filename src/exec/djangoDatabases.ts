@@ -7,25 +7,52 @@
 import { PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
 import { plural } from "../format.js";
 
+/** What one process's records say of the test databases its session made. */
+export interface DatabasesMade {
+  /** Seconds spent on databases --reuse-db could keep; null when it made none. */
+  kept: number | null;
+  /** Seconds spent on databases that were all SQLite in memory; null when it made none. */
+  memory: number | null;
+}
+
 export class DjangoDatabaseTally {
-  private seconds = 0;
-  private files = 0;
+  private kept = { seconds: 0, files: 0 };
+  private memory = { seconds: 0, files: 0, longest: 0 };
   private fileSeconds = 0;
 
-  /** One file's process: the seconds its `django_db_setup` took (null when it ran none), and how long the process ran. */
-  add(databaseSeconds: number | null, fileSeconds: number): void {
+  /** One file's process: what its `django_db_setup` took, and how long the process ran. */
+  add(made: DatabasesMade, fileSeconds: number): void {
     this.fileSeconds += fileSeconds;
-    if (databaseSeconds === null) return;
-    this.seconds += databaseSeconds;
-    this.files += 1;
+    if (made.kept !== null) {
+      this.kept.seconds += made.kept;
+      this.kept.files += 1;
+    } else if (made.memory !== null) {
+      this.memory.seconds += made.memory;
+      this.memory.files += 1;
+      this.memory.longest = Math.max(this.memory.longest, fileSeconds);
+    }
   }
 
   /** The notice that names the cost and the option that takes it away, or null when it is not worth one (as the preload hint judges). */
   hint(): string | null {
-    if (this.files < 2 || this.seconds < Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * this.fileSeconds)) return null;
+    if (this.worthSaying(this.kept)) {
+      return (
+        `pytest-django's test database was created and migrated by each file for itself: ${this.kept.seconds.toFixed(1)} s in all over ${plural(this.kept.files, "file")}. ` +
+        "pytest-django's --reuse-db (after --) keeps one per worker slot, for the run and the next, where no transaction=True or live_server test empties rows the migrations made (the slot's next file would find them gone); see grimoire-run's docs/test-environment.md"
+      );
+    }
+    if (!this.worthSaying(this.memory)) return null;
+    // Every file that made one is under it: a worker's share of them runs in one process, which makes it once.
+    const under = Math.floor(this.memory.longest) + 1;
     return (
-      `pytest-django's test database was created and migrated by each file for itself: ${this.seconds.toFixed(1)} s in all over ${plural(this.files, "file")}. ` +
-      "pytest-django's --reuse-db (after --) keeps one per worker slot, for the run and the next, where no transaction=True or live_server test empties rows the migrations made (the slot's next file would find them gone); see grimoire-run's docs/test-environment.md"
+      `pytest-django's test database, SQLite in memory, was created and migrated by each file for itself: ${this.memory.seconds.toFixed(1)} s in all over ${plural(this.memory.files, "file")}, ` +
+      "and each file's process also set Django up and built anew what its first requests build (--reuse-db keeps no database in memory). " +
+      `Files that share a process share all of it, as in one plain pytest session: --pack --pack-under ${under} runs the files under ${under} s (these took up to ${this.memory.longest.toFixed(1)} s) in shared processes, a worker's share at a time, each still reported on its own; ` +
+      "files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
     );
+  }
+
+  private worthSaying(tally: { seconds: number; files: number }): boolean {
+    return tally.files >= 2 && tally.seconds >= Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * this.fileSeconds);
   }
 }

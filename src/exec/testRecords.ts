@@ -43,6 +43,8 @@ export interface ProcessRecords {
   imports: ReadonlyMap<string, PackageImport>;
   /** Seconds pytest-django's `django_db_setup` took to create and migrate the test databases, in a parallel run without --reuse-db; null when it did not run. */
   djangoDatabaseSeconds: number | null;
+  /** The same for test databases that were all SQLite in memory, which --reuse-db cannot keep (files that share a process share them). */
+  djangoMemorySeconds: number | null;
   /** Node ids of the tests a plugin ties to tests outside the process (pytest-dependency, pytest-order), by plugin. */
   linked: ReadonlyMap<string, readonly string[]>;
   /** A serial run's one process, in place of the listing: pytest's rootdir, `testpaths` and `python_files`; null otherwise. */
@@ -116,6 +118,8 @@ interface RawRecord {
   when?: string;
   category?: string;
   seconds?: number;
+  /** A django-db record: the test databases made were all SQLite in memory. */
+  memory?: boolean;
   files?: Record<string, number>;
   kinds?: unknown;
   exitstatus?: number;
@@ -182,6 +186,7 @@ export function parseRecords(text: string): ProcessRecords {
   let endedBeforeStop = false;
   const imports = new Map<string, PackageImport>();
   let djangoDatabaseSeconds: number | null = null;
+  let djangoMemorySeconds: number | null = null;
   const linked = new Map<string, string[]>();
   let ini: PytestIni | null = null;
   let stoppedIn: { nodeid: string; path: string } | null = null;
@@ -264,7 +269,8 @@ export function parseRecords(text: string): ProcessRecords {
       endedBeforeStop = !stopSeen;
       if (typeof record.testsSeconds === "number" && record.testsSeconds >= 0) testsSeconds = record.testsSeconds;
     } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
-      djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
+      if (record.memory === true) djangoMemorySeconds = (djangoMemorySeconds ?? 0) + record.seconds;
+      else djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
     } else if (record.t === "groups" && typeof record.files === "object" && record.files !== null) {
       groups = new Map();
       for (const [file, names] of Object.entries(record.files as Record<string, unknown>)) {
@@ -294,7 +300,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders, groups, durations };
+  return { collected, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders, groups, durations };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */
@@ -331,6 +337,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     endedBeforeStop: records.endedBeforeStop,
     imports: records.imports,
     djangoDatabaseSeconds: records.djangoDatabaseSeconds,
+    djangoMemorySeconds: records.djangoMemorySeconds,
     linked: records.linked,
     ini: records.ini,
     stoppedIn: records.stoppedIn === null ? null : { nodeid: records.stoppedIn.nodeid, path: relative(records.stoppedIn.path) },

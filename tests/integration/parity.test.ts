@@ -1173,7 +1173,8 @@ def pytest_collection_modifyitems(config, items):
 
 describe("pytest-django", () => {
   // pytest-django's shape (it is not installable here): django_db_setup creates the test database named in the
-  // settings, as PostgreSQL would, refusing one that exists already, and drops it at the session's end.
+  // settings, as PostgreSQL would, refusing one that exists already, and drops it at the session's end; or, with
+  // IN_MEMORY set, names SQLite's in memory as Django does. Django's connections say what each alias's NAME is now.
   const SHAPED = {
     "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p pytest_django.plugin"\n',
     "django/__init__.py": "",
@@ -1182,6 +1183,25 @@ describe("pytest-django", () => {
     DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "shop"}}
 
 settings = Settings()
+`,
+    "django/db.py": `from django.conf import settings
+
+class Wrapper:
+    def __init__(self, alias):
+        self.alias = alias
+        self.settings_dict = settings.DATABASES[alias]
+
+    def is_in_memory_db(self):
+        return self.settings_dict["NAME"].startswith("file:memorydb")
+
+class Connections:
+    def __iter__(self):
+        return iter(settings.DATABASES)
+
+    def __getitem__(self, alias):
+        return Wrapper(alias)
+
+connections = Connections()
 `,
     "pytest_django/__init__.py": "",
     "pytest_django/plugin.py": `import os, pathlib, time
@@ -1198,12 +1218,18 @@ def django_db_modify_db_settings_xdist_suffix(request):
 def django_db_setup(request, django_db_modify_db_settings_xdist_suffix):
     from django.conf import settings
     db = settings.DATABASES["default"]
+    if os.environ.get("IN_MEMORY"):
+        db["NAME"] = "file:memorydb_default?mode=memory&cache=shared"
+        time.sleep(0.4)  # migrations
+        yield "test_shop_gw_memory"
+        return
     name = db.get("TEST", {}).get("NAME") or "test_" + db["NAME"]
     created = pathlib.Path(os.environ["DATABASES"], name)
     reuse = request.config.getoption("reuse_db")
     if not (reuse and created.exists()):
         os.close(os.open(created, os.O_CREAT | os.O_EXCL))  # "database already exists"
         time.sleep(0.4)  # migrations
+    db["NAME"] = name
     yield name
     if not reuse:
         created.unlink()
@@ -1227,5 +1253,22 @@ def django_db_setup(request, django_db_modify_db_settings_xdist_suffix):
     expect(reused.stdout).not.toMatch(/test database was created/);
     expect(fs.readdirSync(databases).sort()).toEqual(expect.arrayContaining(["test_shop_gw0"]));
     expect(fs.readdirSync(databases).every((name) => /^test_shop_gw[01]$/.test(name))).toBe(true);
+  });
+
+  it("names --pack, with a --pack-under every such file is under, where each file's test database is SQLite in memory", async () => {
+    // django-allauth's suite: the default parallel run 3-5 times plain pytest's time, and not a word of why.
+    const files: Record<string, string> = { ...SHAPED };
+    for (let i = 0; i < 4; i++) files[`tests/http/test_${i}.py`] = "def test_db(django_db_setup):\n    pass\n";
+    const p = project(files);
+    const env = testEnv({ PYTHONPATH: p.root, IN_MEMORY: "1" });
+    const result = await runCli(["--parallel", "-n", "2", "--report-json", "report.json"], { cwd: p.root, env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const under = Math.floor(Math.max(...readReport(p).files.map((f) => f.durationSeconds))) + 1;
+    expect(result.stdout).toMatch(new RegExp(`pytest-django's test database, SQLite in memory, was created and migrated by each file for itself: \\d+\\.\\d s in all over 4 files, .* --pack --pack-under ${under} runs the files under ${under} s`));
+    expect(result.stdout).not.toMatch(/--reuse-db \(after --\) keeps/);
+    const packed = await runCli(["--parallel", "-n", "2", "--pack", "--pack-under", String(under)], { cwd: p.root, env });
+    expect(packed.code, packed.stdout + packed.stderr).toBe(0);
+    expect(packed.stdout).toMatch(/\(4 files in 2 shared processes: their tests' time only\)/);
+    expect(packed.stdout).not.toMatch(/test database, SQLite in memory/);
   });
 });

@@ -1144,7 +1144,7 @@ def test_files_running_at_once_get_a_django_test_database_per_slot(plugin_pytest
     assert names("3", "0") == {"default": "test_shop_gw0", "memory": None}
 
 
-def test_the_time_a_file_spends_making_its_django_test_database_is_recorded_unless_it_reuses_one(plugin_pytester, monkeypatch):
+def test_the_time_a_file_spends_making_its_django_test_database_is_recorded_unless_it_reuses_one_and_whether_in_memory(plugin_pytester, monkeypatch):
     root = plugin_pytester.path
     write(root, DJANGO_SHAPED)
     monkeypatch.setenv("PYTHONPATH", f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
@@ -1159,21 +1159,21 @@ def test_the_time_a_file_spends_making_its_django_test_database_is_recorded_unle
         return [r for r in records(out) if r["t"] == "django-db"]
 
     made = database_records("2")
-    assert len(made) == 1 and 0 <= made[0]["seconds"] < 5
+    assert len(made) == 1 and 0 <= made[0]["seconds"] < 5 and "memory" not in made[0]
     # --reuse-db makes one per slot already; and a file at a time is what plain pytest does: nothing to add up.
     assert database_records("2", "--reuse-db") == []
     assert database_records("1") == []
     # Only SQLite in memory set up (djangorestframework-simplejwt configures a file database no test uses): --reuse-db
-    # would keep nothing, so nothing is added up for it.
+    # would keep nothing; files that share a process would share it, so it is added up as that.
     monkeypatch.setenv("USED", "memory")
-    assert database_records("2") == []
+    assert [sorted(r) for r in database_records("2")] == [["memory", "seconds", "t"]]
     # A project's own django_db_setup that uses an existing database sets up none.
     monkeypatch.setenv("USED", "")
     assert database_records("2") == []
-    # SQLite in memory only (django-ninja's suite).
+    # SQLite in memory only (django-ninja's and django-allauth's suites).
     monkeypatch.delenv("USED")
     monkeypatch.setenv("ONLY_IN_MEMORY", "1")
-    assert database_records("2") == []
+    assert [r["memory"] for r in database_records("2")] == [True]
 
 
 # Stand-ins for plugins the package index here does not have, under their real module names, registering what the real

@@ -14,6 +14,12 @@ describe("pytest-django's test database in a process's records", () => {
     expect(parseRecords(text).djangoDatabaseSeconds).toBeCloseTo(0.5);
   });
 
+  it("adds up the databases that were all SQLite in memory apart", () => {
+    const text = [{ t: "django-db", seconds: 0.4, memory: true }, { t: "django-db", seconds: 0.1 }, { t: "finish", exitstatus: 0 }].map((line) => JSON.stringify(line)).join("\n");
+    expect(parseRecords(text)).toMatchObject({ djangoDatabaseSeconds: 0.1, djangoMemorySeconds: 0.4 });
+    expect(parseRecords(JSON.stringify({ t: "finish", exitstatus: 0 })).djangoMemorySeconds).toBeNull();
+  });
+
   it("is null when no test asked for a database", () => {
     expect(parseRecords(JSON.stringify({ t: "finish", exitstatus: 0 })).djangoDatabaseSeconds).toBeNull();
   });
@@ -22,8 +28,8 @@ describe("pytest-django's test database in a process's records", () => {
 describe("the hint for --reuse-db", () => {
   it("names the seconds and the files once they are worth it", () => {
     const tally = new DjangoDatabaseTally();
-    for (let i = 0; i < 6; i++) tally.add(0.5, 1.0);
-    tally.add(null, 2.0);
+    for (let i = 0; i < 6; i++) tally.add({ kept: 0.5, memory: null }, 1.0);
+    tally.add({ kept: null, memory: null }, 2.0);
     expect(tally.hint()).toBe(
       "pytest-django's test database was created and migrated by each file for itself: 3.0 s in all over 6 files. pytest-django's --reuse-db (after --) keeps one per worker slot, for the run and the next, where no transaction=True or live_server test empties rows the migrations made (the slot's next file would find them gone); see grimoire-run's docs/test-environment.md",
     );
@@ -31,13 +37,34 @@ describe("the hint for --reuse-db", () => {
 
   it("says nothing for one file, for less than a second, or for a small share of a long run", () => {
     const one = new DjangoDatabaseTally();
-    one.add(5, 6);
+    one.add({ kept: 5, memory: null }, 6);
     expect(one.hint()).toBeNull();
     const quick = new DjangoDatabaseTally();
-    for (let i = 0; i < 4; i++) quick.add(0.2, 1);
+    for (let i = 0; i < 4; i++) quick.add({ kept: 0.2, memory: null }, 1);
     expect(quick.hint()).toBeNull();
     const small = new DjangoDatabaseTally();
-    for (let i = 0; i < 4; i++) small.add(0.5, 100);
+    for (let i = 0; i < 4; i++) small.add({ kept: 0.5, memory: null }, 100);
     expect(small.hint()).toBeNull();
+  });
+});
+
+describe("the hint for --pack, where the databases were SQLite in memory", () => {
+  it("names the seconds, the files and a --pack-under every file that made one is under", () => {
+    const tally = new DjangoDatabaseTally();
+    for (const seconds of [1.2, 2.5, 15.85, 3]) tally.add({ kept: null, memory: 0.6 }, seconds);
+    tally.add({ kept: null, memory: null }, 0.4);
+    expect(tally.hint()).toBe(
+      "pytest-django's test database, SQLite in memory, was created and migrated by each file for itself: 2.4 s in all over 4 files, and each file's process also set Django up and built anew what its first requests build (--reuse-db keeps no database in memory). Files that share a process share all of it, as in one plain pytest session: --pack --pack-under 16 runs the files under 16 s (these took up to 15.8 s) in shared processes, a worker's share at a time, each still reported on its own; files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md",
+    );
+  });
+
+  it("names --reuse-db instead where a database it keeps cost enough, and nothing where neither did", () => {
+    const both = new DjangoDatabaseTally();
+    for (let i = 0; i < 4; i++) both.add({ kept: 0.5, memory: null }, 1);
+    for (let i = 0; i < 4; i++) both.add({ kept: null, memory: 0.5 }, 1);
+    expect(both.hint()).toMatch(/^pytest-django's test database was created .* --reuse-db \(after --\) keeps one per worker slot/);
+    const little = new DjangoDatabaseTally();
+    for (let i = 0; i < 4; i++) little.add({ kept: null, memory: 0.2 }, 1);
+    expect(little.hint()).toBeNull();
   });
 });
