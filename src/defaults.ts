@@ -93,6 +93,12 @@ export const DRAIN_AFTER_EXIT_MS = 2_000;
  */
 export const LEFTOVER_SETTLE_MS = 300;
 
+/**
+ * How long a run whose files are done waits for pytest's listing session to end before it says what it waits for
+ * (pytest removing older numbered temporary folders as the session ends: 37 s, without a word, in a helper's trial).
+ */
+export const LISTING_END_NOTICE_MS = 2_000;
+
 /** Servers that finished files left listening, kept running for the other files until the run ends: those of at most this many files (a server with its workers counts once), the oldest file's killed beyond it (process/listeningLeftovers.ts). */
 export const LISTENING_LEFTOVERS_KEPT = 8;
 

@@ -27,6 +27,8 @@ import type { Terminal } from "./report/terminal.js";
 import { BrowserServers, type BrowserServerSettings, type BrowserServersContext } from "./browsers/browserServers.js";
 import type { PythonCommand } from "./python.js";
 import { pruneLogDirs } from "./run/logDir.js";
+import { after } from "./process/sleep.js";
+import { LISTING_END_NOTICE_MS } from "./defaults.js";
 import { killKept, ListeningLeftovers } from "./process/listeningLeftovers.js";
 
 export class RunSession {
@@ -42,7 +44,7 @@ export class RunSession {
   private forkServerStart: Promise<ForkServer | string | null> | null = null;
   private environmentStart: Promise<ManagedEnvironment> | null = null;
   private browsersStart: Promise<BrowserServers> | null = null;
-  private listingStart: { done: Promise<unknown>; abort: AbortController; answered: boolean } | null = null;
+  private listingStart: { done: Promise<unknown>; abort: AbortController; answered: boolean; startedMs: number } | null = null;
   private terminal: Terminal | null = null;
   private closed = false;
   private basetemp: string | null = null;
@@ -136,7 +138,7 @@ export class RunSession {
   startListing(work: (cancel: AbortSignal) => Promise<Answer | "cancelled">): Promise<Answer | "cancelled"> {
     const abort = new AbortController();
     const answer = work(AbortSignal.any([this.stopping, abort.signal]));
-    const listing = { done: answer.then((given) => (given === "cancelled" ? undefined : given.ended)).catch(() => undefined), abort, answered: false };
+    const listing = { done: answer.then((given) => (given === "cancelled" ? undefined : given.ended)).catch(() => undefined), abort, answered: false, startedMs: Date.now() };
     answer.then(() => (listing.answered = true)).catch(() => undefined);
     this.listingStart = listing;
     return answer;
@@ -217,7 +219,7 @@ export class RunSession {
   async finish(events: RunEvents, killGraceSeconds: number): Promise<{ teardownFailed: boolean }> {
     const teardownFailed = !(await this.closeEnvironment());
     // Before the fork server, which would end the listing's process with its other children.
-    await this.listingStart?.done;
+    await this.listingEnd(events);
     await this.closeBrowsers();
     await this.closeForkServer();
     // A Python started before the run and never taken over carries the run's id too: not a leftover of the tests'.
@@ -260,6 +262,15 @@ export class RunSession {
     return await environment.teardown(this.hurrying);
   }
 
+  /** The listing's session ends beside the files; a wait for it that lasts past theirs is said, not left silent. */
+  private async listingEnd(events: RunEvents): Promise<void> {
+    const start = this.listingStart;
+    if (start === null) return;
+    const cancel = after(LISTING_END_NOTICE_MS, () => events.emit({ type: "notice", message: listingEndNotice(this.basetemp, start.startedMs) }));
+    await start.done;
+    cancel();
+  }
+
   private async closeListing(): Promise<void> {
     const start = this.listingStart;
     this.listingStart = null;
@@ -281,6 +292,25 @@ export class RunSession {
     const server = await start;
     if (server instanceof ForkServer) await server.close();
   }
+}
+
+/**
+ * What a run waits for when pytest's listing session has not ended with the files: where pytest is removing the older
+ * numbered folders of pytest-of-USER it keeps none of, that. It renames each to `garbage-…` first, which changes the
+ * folder's ctime: one changed since the listing started is being removed now (one pytest failed to remove on an
+ * earlier day may lie there for good).
+ */
+export function listingEndNotice(basetemp: string | null, sinceMs: number): string {
+  const folder = basetemp === null ? null : path.dirname(basetemp);
+  let removing = false;
+  try {
+    removing = folder !== null && fs.readdirSync(folder).some((name) => name.startsWith("garbage-") && fs.statSync(path.join(folder, name)).ctimeMs >= sinceMs);
+  } catch {
+    // Gone or unreadable (removed as it was read): nothing to say of it.
+  }
+  return removing
+    ? `Waiting for pytest's listing session to end: pytest is removing the older numbered folders of ${folder} it keeps none of, as every pytest session does as it ends (a plain run's too); tests that leave large trees there make it slow`
+    : "Waiting for pytest's listing session to end (its plugins' end of the session)";
 }
 
 /**

@@ -106,6 +106,33 @@ def pytest_unconfigure(config):
     expect(collectLog).not.toMatch(/listed the files/);
   });
 
+  it("says what it waits for where pytest's listing session outlasts the files: pytest removing older numbered folders", async () => {
+    // setuptools' trial: 37 s after the last file without a word, the listing's pytest removing what a plain run left.
+    const conftest = `import getpass, os, pathlib, tempfile, time
+
+def pytest_unconfigure(config):
+    if not os.environ.get("GRIMOIRE_LIST_FILE") or not os.environ.get("SLOW_END"):
+        return
+    garbage = pathlib.Path(tempfile.gettempdir(), f"pytest-of-{getpass.getuser()}", f"garbage-{os.getpid()}")
+    if os.environ["SLOW_END"] == "removing":
+        garbage.mkdir(parents=True)
+    time.sleep(5)  # as long as a large tree takes to remove
+    if garbage.exists():
+        garbage.rmdir()
+`;
+    const p = project({ "tests/conftest.py": conftest, "tests/http/test_a.py": PASS, "tests/http/test_b.py": PASS });
+    const quick = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(quick.code, quick.stdout + quick.stderr).toBe(0);
+    expect(quick.stdout).not.toMatch(/Waiting for pytest's listing session/);
+    const removing = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: testEnv({ SLOW_END: "removing" }) });
+    expect(removing.code, removing.stdout + removing.stderr).toBe(0);
+    expect(removing.stdout).toMatch(/^Waiting for pytest's listing session to end: pytest is removing the older numbered folders of \S*pytest-of-\S+ it keeps none of, as every pytest session does as it ends \(a plain run's too\)/m);
+    expect(removing.stdout.indexOf("Waiting for pytest's listing")).toBeLessThan(removing.stdout.indexOf("files: 2 passed"));
+    const other = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: testEnv({ SLOW_END: "other" }) });
+    expect(other.stdout).toMatch(/^Waiting for pytest's listing session to end \(its plugins' end of the session\)$/m);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("runs tests/e2e and tests/http by default and nothing else; --scope narrows it", async () => {
     const p = project({
       "tests/e2e/test_browser.py": PASS,
