@@ -161,7 +161,15 @@ def _interrupt(signum, frame):
     sys.stderr.flush()
     if recorder is not None:
         recorder.note_stopped()
-    raise KeyboardInterrupt(f"stopped by grimoire-run (signal {signum})")
+    # The signal by its name: "signal 15" beside a KeyboardInterrupt read as a puzzle (a helper's trial).
+    raise KeyboardInterrupt(f"stopped by grimoire-run ({_signal_name(signum)})")
+
+
+def _signal_name(signum):
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def _stopped_frames(frame):

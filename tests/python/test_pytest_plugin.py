@@ -713,7 +713,7 @@ def test_sigterm_stops_the_test_like_ctrl_c_says_where_and_lets_teardown_finish(
     assert (root / "teardown-done").exists()
     where = stderr[stderr.index("grimoire-run stopped this test here:") :]
     assert "test_stop.py" in where and "in test_hangs" in where and "time.sleep(600)" in where
-    assert "KeyboardInterrupt" in stdout and "stopped by grimoire-run (signal 15)" in stdout
+    assert "KeyboardInterrupt" in stdout and "stopped by grimoire-run (SIGTERM)" in stdout
 
 
 def test_sigterm_after_the_session_ended_says_the_process_waits_at_its_exit(plugin_pytester, monkeypatch):
@@ -795,7 +795,7 @@ def test_sigterm_while_a_module_imports_stops_it_without_a_warning_blaming_the_p
     # No test was running: the stop says so, where it was.
     assert "grimoire-run stopped this test here:" not in stderr
     assert "test_slow_import.py" in stderr[stderr.index("grimoire-run stopped pytest, outside any test (collecting, or between tests), here:") :]
-    assert "stopped by grimoire-run (signal 15)" in stdout
+    assert "stopped by grimoire-run (SIGTERM)" in stdout
     assert "PluggyTeardownRaisedWarning" not in stdout + stderr
 
 
