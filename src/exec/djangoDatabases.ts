@@ -4,7 +4,7 @@
  * makes its slot's database and drops it at its end, where an xdist worker
  * makes one for all its tests. Pure: each file's seconds in, the hint out.
  */
-import { PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
+import { PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE, QUICK_FILES_HINT_MIN_FILES } from "../defaults.js";
 import { plural } from "../format.js";
 
 /** What one process's records say of the test databases its session made. */
@@ -41,7 +41,8 @@ export class DjangoDatabaseTally {
         "pytest-django's --reuse-db (after --) keeps one per worker slot, for the run and the next, where no transaction=True or live_server test empties rows the migrations made (the slot's next file would find them gone); see grimoire-run's docs/test-environment.md"
       );
     }
-    if (!this.worthSaying(this.memory)) return null;
+    // Packing pays where many files share a worker's process: three files of a browser suite gained nothing from it.
+    if (this.memory.files < QUICK_FILES_HINT_MIN_FILES || !this.worthSaying(this.memory)) return null;
     // Every file that made one is under it: a worker's share of them runs in one process, which makes it once.
     const under = Math.floor(this.memory.longest) + 1;
     return (

@@ -1220,7 +1220,7 @@ def django_db_setup(request, django_db_modify_db_settings_xdist_suffix):
     db = settings.DATABASES["default"]
     if os.environ.get("IN_MEMORY"):
         db["NAME"] = "file:memorydb_default?mode=memory&cache=shared"
-        time.sleep(0.4)  # migrations
+        time.sleep(0.1)  # migrations
         yield "test_shop_gw_memory"
         return
     name = db.get("TEST", {}).get("NAME") or "test_" + db["NAME"]
@@ -1258,17 +1258,18 @@ def django_db_setup(request, django_db_modify_db_settings_xdist_suffix):
   it("names --pack, with a --pack-under every such file is under, where each file's test database is SQLite in memory", async () => {
     // django-allauth's suite: the default parallel run 3-5 times plain pytest's time, and not a word of why.
     const files: Record<string, string> = { ...SHAPED };
-    for (let i = 0; i < 4; i++) files[`tests/http/test_${i}.py`] = "def test_db(django_db_setup):\n    pass\n";
+    // As many files as a pack pays for (QUICK_FILES_HINT_MIN_FILES).
+    for (let i = 0; i < 20; i++) files[`tests/http/test_${i}.py`] = "def test_db(django_db_setup):\n    pass\n";
     const p = project(files);
     const env = testEnv({ PYTHONPATH: p.root, IN_MEMORY: "1" });
     const result = await runCli(["--parallel", "-n", "2", "--report-json", "report.json"], { cwd: p.root, env });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const under = Math.floor(Math.max(...readReport(p).files.map((f) => f.durationSeconds))) + 1;
-    expect(result.stdout).toMatch(new RegExp(`pytest-django's test database, SQLite in memory, was created and migrated by each file for itself: \\d+\\.\\d s in all over 4 files, .* --pack --pack-under ${under} runs the files under ${under} s`));
+    expect(result.stdout).toMatch(new RegExp(`pytest-django's test database, SQLite in memory, was created and migrated by each file for itself: \\d+\\.\\d s in all over 20 files, .* --pack --pack-under ${under} runs the files under ${under} s`));
     expect(result.stdout).not.toMatch(/--reuse-db \(after --\) keeps/);
     const packed = await runCli(["--parallel", "-n", "2", "--pack", "--pack-under", String(under)], { cwd: p.root, env });
     expect(packed.code, packed.stdout + packed.stderr).toBe(0);
-    expect(packed.stdout).toMatch(/\(4 files in 2 shared processes: their tests' time only\)/);
+    expect(packed.stdout).toMatch(/\(20 files in 2 shared processes: their tests' time only\)/);
     expect(packed.stdout).not.toMatch(/test database, SQLite in memory/);
   });
 });
