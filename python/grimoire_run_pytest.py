@@ -1641,6 +1641,52 @@ class DjangoDatabaseTimer:
             self.recorder._write(record if made == "kept" else {**record, "memory": True})
 
 
+class OwnLaunches:
+    """Under --browser-server, notes a test or conftest that launches a browser with Playwright's launch() itself (a
+    StaticLiveServerTestCase's setUpClass, a hand-written fixture): it gains nothing from the served browser, which the
+    run then says. Playwright's public BrowserType, sync and async, is wrapped once it is imported, before each test's
+    set-up (where fixtures and setUpClass launch); pytest-playwright's own launches are its own notice's
+    (`own-browser`). A plugin of its own, registered only then."""
+
+    _MODULES = ("playwright.sync_api._generated", "playwright.async_api._generated")
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+        self.noted = False
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        for name in self._MODULES:
+            browser_type = getattr(sys.modules.get(name), "BrowserType", None)
+            for method in ("launch", "launch_persistent_context"):
+                original = getattr(browser_type, method, None)
+                if original is not None and not getattr(original, "_grimoire_noted", False):
+                    setattr(browser_type, method, self._noting(original))
+
+    def _noting(self, original):
+        @functools.wraps(original)
+        def launch(*args, **kwargs):
+            if not self.noted and not _called_from("pytest_playwright"):
+                self.noted = True
+                self.recorder._write({"t": "own-launch"})
+            return original(*args, **kwargs)
+
+        launch._grimoire_noted = True
+        return launch
+
+
+def _called_from(package, depth=40):
+    """Whether a frame of a module whose name starts with `package` (pytest_playwright, pytest_playwright_asyncio) is among
+    the callers' (within `depth` frames)."""
+    frame = sys._getframe(2)
+    while frame is not None and depth > 0:
+        name = frame.f_globals.get("__name__", "")
+        if name.startswith(package):
+            return True
+        frame, depth = frame.f_back, depth - 1
+    return False
+
+
 # pytest-playwright's launch options that a connection to the served browser honours as they are: where it runs from, how
 # long a launch may take, the signals it ends on, and no sandbox (the served browser has none).
 _LAUNCH_OPTIONS_SERVED_ALIKE = {"headless", "executable_path", "timeout", "handle_sigint", "handle_sigterm", "handle_sighup"}
@@ -1898,6 +1944,8 @@ def pytest_configure(config):
         config.pluginmanager.register(recorder, "grimoire-recorder")
         if django_at_once and not getattr(config.option, "reuse_db", False):
             config.pluginmanager.register(DjangoDatabaseTimer(recorder), "grimoire-django-database-timer")
+        if env.get("GRIMOIRE_BROWSER_WS_ENDPOINT"):
+            config.pluginmanager.register(OwnLaunches(recorder), "grimoire-own-launches")
 
 
 @pytest.hookimpl(tryfirst=True)

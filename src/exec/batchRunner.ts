@@ -247,7 +247,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     if (parallel) settings.djangoDatabases?.add({ kept: outcome.records?.djangoDatabaseSeconds ?? null, memory: outcome.records?.djangoMemorySeconds ?? null }, report.durationSeconds);
     if (parallel && outcome.records !== null) settings.linkedTests?.add(outcome.records.linked);
     if (parallel) settings.durations?.add(outcome.records?.durations);
-    if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null);
+    if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null, outcome.records?.ownLaunch === true);
     if (plain !== null && outcome.records?.ini != null) settings.onIni?.(outcome.records.ini);
     if (plain !== null && outcome.exitCode === 0 && outcome.records !== null && (outcome.records.collected?.size ?? 0) === 0 && outcome.records.files.size === 0) settings.onEmptyPass?.();
     const exited = outcome.records?.exited ?? null;

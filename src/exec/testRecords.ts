@@ -57,6 +57,8 @@ export interface ProcessRecords {
   exited: PytestExit | null;
   /** pytest-playwright's launch options the served browser lacks (--browser-server), for which the session launched its own; null when it connected. */
   ownBrowser: string[] | null;
+  /** Under --browser-server, a test or conftest launched a browser with Playwright's launch() itself, not through pytest-playwright. */
+  ownLaunch: boolean;
   /** The folders pytest-playwright wrote the failed tests' screenshots, traces and videos to (its --output). */
   artifactFolders: string[];
   /** pytest-xdist's xdist_group names of the collected tests, by file (a conftest's marks included); null when none were recorded. */
@@ -193,6 +195,7 @@ export function parseRecords(text: string): ProcessRecords {
   const failedBeforeStop = new Set<string>();
   let exited: PytestExit | null = null;
   let ownBrowser: string[] | null = null;
+  let ownLaunch = false;
   const artifactFolders: string[] = [];
   let groups: Map<string, string[]> | null = null;
   let durations: ProcessDurations | null = null;
@@ -282,6 +285,8 @@ export function parseRecords(text: string): ProcessRecords {
       durations = { count: record.count, min: record.min, minGiven: record.minGiven === true, shown: phases(record.shown), hidden: record.hidden };
     } else if (record.t === "own-browser" && Array.isArray(record.options)) {
       ownBrowser = strings(record.options);
+    } else if (record.t === "own-launch") {
+      ownLaunch = true;
     } else if (record.t === "exit" && typeof record.reason === "string" && typeof record.returncode === "number") {
       exited = { reason: record.reason, returncode: record.returncode };
     } else if (record.t === "stopped") {
@@ -300,7 +305,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, artifactFolders, groups, durations };
+  return { collected, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, ownLaunch, artifactFolders, groups, durations };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */
@@ -344,6 +349,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     failedBeforeStop: new Set([...records.failedBeforeStop].map(relative)),
     exited: records.exited,
     ownBrowser: records.ownBrowser,
+    ownLaunch: records.ownLaunch,
     artifactFolders: records.artifactFolders,
     groups: records.groups === null ? null : new Map([...records.groups].map(([file, names]) => [relative(file), names])),
     durations: records.durations,

@@ -186,6 +186,8 @@ describe("a browser server per worker slot", () => {
     expect(own).toMatchObject({ drivers: 0, afterStop: [] });
     // Launched by the slot's driver, the browser still carries the file's environment, and with it the file's markers.
     expect(own?.launched?.length).toBeGreaterThan(0);
+    // And the run says which file launched its own, and how it would use the served one.
+    expect(result.stdout).toMatch(/^--browser-server: 1 file launched a browser with Playwright's launch\(\) itself \(tests\/e2e\/test_own\.py\), not through pytest-playwright's fixtures: .*playwright\.chromium\.connect\(os\.environ\["GRIMOIRE_BROWSER_WS_ENDPOINT"\]\)/m);
     await until(() => processesIn(p.root).length === 0, "no browser or server left");
     expect(browserLeftovers(p)).toEqual([]);
   });

@@ -928,6 +928,62 @@ def test_a_session_whose_launch_options_the_served_browser_lacks_launches_its_ow
     assert run_with({"proxy": {"server": "http://127.0.0.1:3128"}}) == (["launched", None], [["proxy"]])
 
 
+def test_a_test_that_launches_a_browser_itself_under_a_browser_server_is_noted_once(plugin_pytester, monkeypatch):
+    """A StaticLiveServerTestCase's setUpClass or a hand-written fixture calls Playwright's launch() itself: noted, so that
+    the run can say the served browser went unused (two Django projects of a helper's trial); pytest-playwright's own
+    launches are not (they have their own-browser notice)."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "playwright/__init__.py": "",
+            "playwright/sync_api/__init__.py": "from playwright.sync_api._generated import BrowserType\n",
+            "playwright/sync_api/_generated.py": """\
+                class BrowserType:
+                    def launch(self, **kwargs):
+                        return ("launched", kwargs)
+
+                    def launch_persistent_context(self, user_data_dir, **kwargs):
+                        return ("context", user_data_dir)
+                """,
+            "pytest_playwright/__init__.py": "def browser_for(browser_type):\n    return browser_type.launch(headless=True)\n",
+            "test_launch.py": """\
+                import os, unittest
+                import pytest_playwright
+                from playwright.sync_api import BrowserType
+
+                class LiveServerShaped(unittest.TestCase):
+                    @classmethod
+                    def setUpClass(cls):
+                        hand = os.environ.get("HAND")
+                        cls.browser = BrowserType().launch(headless=True) if hand else pytest_playwright.browser_for(BrowserType())
+
+                    def test_one(self):
+                        assert self.browser == ("launched", {"headless": True})
+
+                    def test_two(self):
+                        if os.environ.get("HAND"):
+                            assert BrowserType().launch_persistent_context("profile") == ("context", "profile")
+                """,
+        },
+    )
+    monkeypatch.setenv("PYTHONPATH", f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    out = root / "results.jsonl"
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(out))
+
+    def launches(hand):
+        out.unlink(missing_ok=True)
+        monkeypatch.setenv("HAND", hand)
+        plugin_pytester.runpytest_subprocess(*PLUGIN, "test_launch.py").assert_outcomes(passed=2)
+        return [record for record in records(out) if record["t"] == "own-launch"]
+
+    # No browser server: nothing to say, nothing wrapped.
+    assert launches("1") == []
+    monkeypatch.setenv("GRIMOIRE_BROWSER_WS_ENDPOINT", "ws://127.0.0.1:9/slot")
+    assert launches("1") == [{"t": "own-launch"}]
+    assert launches("") == []
+
+
 def import_times_of(pytester, monkeypatch):
     """GRIMOIRE_IMPORT_TIMES: the packages the session's one passing test's process reported importing."""
     monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(pytester.path / "results.jsonl"))

@@ -17,6 +17,21 @@ describe("OwnBrowserTally", () => {
   it("says nothing when every file connected", () => {
     const tally = new OwnBrowserTally();
     tally.add("tests/e2e/test_a.py", null);
+    tally.add("tests/e2e/test_b.py", null, false);
     expect(tally.message()).toBeNull();
+  });
+
+  it("names the files whose tests launched a browser with Playwright's launch() themselves, and how to connect instead", () => {
+    const tally = new OwnBrowserTally();
+    tally.add("tests/e2e/test_login.py", null, true);
+    tally.add("tests/e2e/test_cart.py", null);
+    expect(tally.message()).toBe(
+      "--browser-server: 1 file launched a browser with Playwright's launch() itself (tests/e2e/test_login.py), not through pytest-playwright's fixtures: a browser of its own, as without --browser-server, beside the served one. " +
+        'A test or conftest uses the served browser with playwright.chromium.connect(os.environ["GRIMOIRE_BROWSER_WS_ENDPOINT"]) (firefox or webkit where that is the one served) in place of launch(); see grimoire-run\'s docs/playwright.md',
+    );
+    // A file that launched for pytest-playwright's options is said of once, under those.
+    tally.add("tests/e2e/test_cart.py", ["channel"], true);
+    expect(tally.message()?.split("\n").map((line) => line.slice(0, 40))).toEqual(["--browser-server: 1 file launched a brow", "--browser-server: 1 file launched a brow"]);
+    expect(tally.message()).toMatch(/^--browser-server: 1 file launched a browser of its own \(tests\/e2e\/test_cart\.py\)/);
   });
 });
