@@ -178,8 +178,11 @@ function takesNextWord(arg: string): boolean {
   return at === letters.length - 1;
 }
 
+/** Well-known plugins' options that take no value (pytest-django's, pytest-playwright's, pytest-cov's): the word after one is the run's. */
+const PLUGIN_FLAGS = new Set(["--reuse-db", "--create-db", "--nomigrations", "--no-migrations", "--migrations", "--headed", "--full-page-screenshot", "--no-cov", "--no-cov-on-fail"]);
+
 /** A long option pytest does not have (a plugin's), given without `=`: its value, if it takes one, is the next word. */
 function mayTakeNextWord(arg: string): boolean {
   if (!arg.startsWith("--") || arg.includes("=") || arg === "--") return false;
-  return !LONG_WITH_VALUE.has(arg) && !PYTEST_FLAGS.has(arg.slice(2)) && !XDIST_FLAGS.has(arg) && !INFO.has(arg);
+  return !LONG_WITH_VALUE.has(arg) && !PYTEST_FLAGS.has(arg.slice(2)) && !XDIST_FLAGS.has(arg) && !INFO.has(arg) && !PLUGIN_FLAGS.has(arg);
 }

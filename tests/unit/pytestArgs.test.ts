@@ -70,8 +70,9 @@ describe("paths and node ids after --", () => {
     expect(takeTargets(["--cov=src", "src"], exists)).toEqual({ targets: ["src"], rest: ["--cov=src"] });
   });
 
-  it("takes the word after one of pytest's flags or a short cluster of flags", () => {
+  it("takes the word after one of pytest's flags, a short cluster of flags, or a well-known plugin's flag", () => {
     expect(takeTargets(["--lf", "tests/c", "-vx", "src", "--strict-markers", "tests/b/test_b.py"], exists)).toEqual({ targets: ["tests/c", "src", "tests/b/test_b.py"], rest: ["--lf", "-vx", "--strict-markers"] });
+    expect(takeTargets(["--reuse-db", "tests/c", "--headed", "src"], exists)).toEqual({ targets: ["tests/c", "src"], rest: ["--reuse-db", "--headed"] });
   });
 });
 
