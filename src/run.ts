@@ -197,7 +197,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // A package refused only for bringing in the project's code stays nameable: a --preload of it may take it.
     const refusedByAutoPreload = (listed.autoPreloaded?.refused ?? []).filter((refusal) => refusal.ownCode !== true).map(({ module }) => module);
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloaded, ...refusedByAutoPreload, ...Object.keys(refusedPreloads).filter((name) => !name.includes("."))]) : null;
-    const djangoDatabases = new DjangoDatabaseTally();
+    // Said during the run only where packing is not asked for already.
+    const djangoDatabases = new DjangoDatabaseTally(config.pack === null ? plan.batches.length : 0, environment.workers);
     let emptyPassed = false;
     let pytestExited: PytestExit | null = null;
     let serialIni: PytestIni | null = null;

@@ -244,7 +244,11 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       settings.importTally?.add(outcome.records.imports, report.durationSeconds);
       settings.onImports?.(outcome.records.imports);
     }
-    if (parallel) settings.djangoDatabases?.add({ kept: outcome.records?.djangoDatabaseSeconds ?? null, memory: outcome.records?.djangoMemorySeconds ?? null }, report.durationSeconds);
+    if (parallel) {
+      settings.djangoDatabases?.add({ kept: outcome.records?.djangoDatabaseSeconds ?? null, memory: outcome.records?.djangoMemorySeconds ?? null }, report.durationSeconds);
+      const early = settings.djangoDatabases?.early() ?? null;
+      if (early !== null) settings.events.emit({ type: "notice", message: early });
+    }
     if (parallel && outcome.records !== null) settings.linkedTests?.add(outcome.records.linked);
     if (parallel) settings.durations?.add(outcome.records?.durations);
     if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null, outcome.records?.ownLaunch === true);

@@ -4,7 +4,7 @@
  * makes its slot's database and drops it at its end, where an xdist worker
  * makes one for all its tests. Pure: each file's seconds in, the hint out.
  */
-import { PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE, QUICK_FILES_HINT_MIN_FILES } from "../defaults.js";
+import { DJANGO_EARLY_MIN_SECONDS, DJANGO_EARLY_MIN_SHARE, PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE, QUICK_FILES_HINT_MIN_FILES } from "../defaults.js";
 import { plural } from "../format.js";
 
 /** What one process's records say of the test databases its session made. */
@@ -19,9 +19,18 @@ export class DjangoDatabaseTally {
   private kept = { seconds: 0, files: 0 };
   private memory = { seconds: 0, files: 0, longest: 0 };
   private fileSeconds = 0;
+  private seen = 0;
+  private warned = false;
+
+  /** `planned`: the run's files (its processes); `workers`: how many run at once. Zero planned: no notice during the run. */
+  constructor(
+    private readonly planned = 0,
+    private readonly workers = 1,
+  ) {}
 
   /** One file's process: what its `django_db_setup` took, and how long the process ran. */
   add(made: DatabasesMade, fileSeconds: number): void {
+    this.seen += 1;
     this.fileSeconds += fileSeconds;
     if (made.kept !== null) {
       this.kept.seconds += made.kept;
@@ -50,6 +59,26 @@ export class DjangoDatabaseTally {
       "and each file's process also set Django up and built anew what its first requests build (--reuse-db keeps no database in memory). " +
       `Files that share a process share all of it, as in one plain pytest session: --pack --pack-under ${under} runs the files under ${under} s (these took up to ${this.memory.longest.toFixed(1)} s) in shared processes, a worker's share at a time, each still reported on its own; ` +
       "files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
+    );
+  }
+
+  /**
+   * Said once during the run, as soon as its first files show that making the in-memory database for each file will
+   * cost the rest of the run a minute or more: django-oscar's 60 files spent 25 s each on it, and the run's end, which
+   * named --pack, came after 15 minutes (a helper's trial; the packed run took 113 s).
+   */
+  early(): string | null {
+    const { seconds, files, longest } = this.memory;
+    if (this.warned || files < Math.max(2, this.workers) || seconds < DJANGO_EARLY_MIN_SHARE * this.fileSeconds) return null;
+    const left = Math.max(0, this.planned - this.seen);
+    const more = ((seconds / files) * left) / Math.max(1, this.workers);
+    if (more < DJANGO_EARLY_MIN_SECONDS) return null;
+    this.warned = true;
+    const under = Math.floor(longest) + 1;
+    return (
+      `pytest-django's test database, SQLite in memory, is being created and migrated by each file for itself: ${seconds.toFixed(1)} s over the first ${plural(files, "file")} that made one (of their ${this.fileSeconds.toFixed(1)} s); ` +
+      `at that pace it adds about ${more.toFixed(0)} s more to the run over the ${plural(left, "file")} left (${this.workers} at a time). Files that share a process make it once: ` +
+      `stop the run (Ctrl-C) and start it with --pack --pack-under ${under} (these took up to ${longest.toFixed(1)} s), or let it go on: its end says it again, from every file's figures`
     );
   }
 
