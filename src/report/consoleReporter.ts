@@ -109,14 +109,15 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     // Nothing to count (a file stopped before any test of it ended, one whose module holds no test): no "(0 passed)"
     // after its CANCEL or NO TESTS.
     const nothingRan = result.tests !== null && COUNT_KEYS.every((key) => (result.tests?.[key] ?? 0) === 0);
-    // pytest's -x or --maxfail stopped it before its last test: its counts are not the whole file's (a helper read
-    // "(1 failed)" as the file's result where three of its four doctests never ran).
-    const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests, result.cutShort === true)}`;
+    const why = result.status !== "cancelled" && result.exitCode !== 1 && result.reason !== null ? colours.dim(`  (${result.reason})`) : "";
+    // A stop before its last test (pytest's -x or --maxfail, the run's): its counts are not the whole file's (a helper
+    // read "(1 failed)" as the file's result where three of its four doctests never ran). Where the reason says the run
+    // stopped it, that says it already.
+    const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests, result.cutShort === true && why === "")}`;
     const attempt = result.attempt > 1 ? `  (attempt ${result.attempt})` : "";
     const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts, their times summed]`);
     const inIteration = load !== null ? `  [iteration ${result.iteration}]` : "";
     const retry = willRetry ? colours.yellow("  → retrying") : "";
-    const why = result.status !== "cancelled" && result.exitCode !== 1 && result.reason !== null ? colours.dim(`  (${result.reason})`) : "";
     return `${paintStatus(result.status, colours)} ${fitPath(result.path).padEnd(pathWidth)}  ${formatSeconds(result.durationSeconds).padStart(6)}${counts}${why}${parts}${attempt}${inIteration}${retry}\n`;
   };
 
@@ -302,8 +303,8 @@ function timeoutAdvice(timeoutSeconds: number | null): string {
   return timeoutSeconds === null ? "No --timeout is set (grimoire-run's limit per file; pytest-timeout's, after --, limits each test): a file that waits forever runs until the run is stopped; --timeout SECONDS ends it." : `--timeout stops it at ${formatSeconds(timeoutSeconds)}.`;
 }
 
-/** Said of a file whose pytest stopped at a failure (-x, --maxfail) before the file's last collected test. */
-const CUT_SHORT = "pytest stopped at a failure before its last test";
+/** Said of a file stopped at a failure (pytest's -x or --maxfail, or the run's) before its last collected test. */
+const CUT_SHORT = "stopped at a failure before its last test";
 
 /**
  * A serial run's one pytest stopped at a failure (its -x), leaving files, or the rest of the file it stopped in, unrun:
@@ -331,7 +332,9 @@ export function stopping(cause: StopCause, { over = false } = {}): string {
     }
     case "max-failures": {
       const what = `${cause.failedTests} tests failed or errored (pytest's --maxfail=${cause.limit} counts both)`;
-      return over ? what : `${what}: stopping every running test process`;
+      // The files running then report what they ran before the stop: the summary's count may be past this one (a
+      // helper read alembic's "168 tests failed or errored" beside "218 errors" as a miscount).
+      return over ? `${what} in the files ended by then; the files still running were stopped, their failures counted above` : `${what}: stopping every running test process`;
     }
     case "interrupt":
       return cause.beforeFirstTest

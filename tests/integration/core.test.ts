@@ -565,7 +565,7 @@ describe("serial and debug modes", () => {
     // Said as the stop it is, not only as a file cancelled (two helpers read "1 not started" as unexplained).
     expect(result.stdout).toMatch(/^Stopped early: pytest stopped at a failure \(a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file\), with 1 file not started$/m);
     // The file it stopped in says its counts are not the whole file's.
-    expect(result.stdout).toMatch(/^FAIL +tests\/http\/test_b\.py +\S+ +\(1 passed, 1 failed; pytest stopped at a failure before its last test\)$/m);
+    expect(result.stdout).toMatch(/^FAIL +tests\/http\/test_b\.py +\S+ +\(1 passed, 1 failed; stopped at a failure before its last test\)$/m);
     expect(result.stdout).toMatch(/^PASS +tests\/e2e\/test_a\.py +\S+ +\(1 passed\)$/m);
   });
 
@@ -574,7 +574,7 @@ describe("serial and debug modes", () => {
     const p = project({ "tests/http/test_a.py": PASS, "tests/http/test_b.py": "def test_bad():\n    assert 0\n\ndef test_after():\n    pass\n" });
     const result = await runCli([], { cwd: p.root });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^FAIL +tests\/http\/test_b\.py +\S+ +\(1 failed; pytest stopped at a failure before its last test\)$/m);
+    expect(result.stdout).toMatch(/^FAIL +tests\/http\/test_b\.py +\S+ +\(1 failed; stopped at a failure before its last test\)$/m);
     expect(result.stdout).toMatch(/^Stopped early: pytest stopped at a failure \(a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file\), with the rest of tests\/http\/test_b\.py not run$/m);
   });
 
