@@ -17,7 +17,8 @@ export interface DatabasesMade {
 
 export class DjangoDatabaseTally {
   private kept = { seconds: 0, files: 0 };
-  private memory = { seconds: 0, files: 0, longest: 0 };
+  /** `fileSeconds`: the time of the files that made one. */
+  private memory = { seconds: 0, files: 0, longest: 0, fileSeconds: 0 };
   private fileSeconds = 0;
   private seen = 0;
   private warned = false;
@@ -38,6 +39,7 @@ export class DjangoDatabaseTally {
     } else if (made.memory !== null) {
       this.memory.seconds += made.memory;
       this.memory.files += 1;
+      this.memory.fileSeconds += fileSeconds;
       this.memory.longest = Math.max(this.memory.longest, fileSeconds);
     }
   }
@@ -68,15 +70,15 @@ export class DjangoDatabaseTally {
    * named --pack, came after 15 minutes (a helper's trial; the packed run took 113 s).
    */
   early(): string | null {
-    const { seconds, files, longest } = this.memory;
-    if (this.warned || files < Math.max(2, this.workers) || seconds < DJANGO_EARLY_MIN_SHARE * this.fileSeconds) return null;
+    const { seconds, files, longest, fileSeconds } = this.memory;
+    if (this.warned || files < Math.max(2, this.workers) || seconds < DJANGO_EARLY_MIN_SHARE * fileSeconds) return null;
     const left = Math.max(0, this.planned - this.seen);
     const more = ((seconds / files) * left) / Math.max(1, this.workers);
     if (more < DJANGO_EARLY_MIN_SECONDS) return null;
     this.warned = true;
     const under = Math.floor(longest) + 1;
     return (
-      `pytest-django's test database, SQLite in memory, is being created and migrated by each file for itself: ${seconds.toFixed(1)} s over the first ${plural(files, "file")} that made one (of their ${this.fileSeconds.toFixed(1)} s); ` +
+      `pytest-django's test database, SQLite in memory, is being created and migrated by each file for itself: ${seconds.toFixed(1)} s over the first ${plural(files, "file")} that made one (of their ${fileSeconds.toFixed(1)} s); ` +
       `at that pace it adds about ${more.toFixed(0)} s more to the run over the ${plural(left, "file")} left (${this.workers} at a time). Files that share a process make it once: ` +
       `stop the run (Ctrl-C) and start it with --pack --pack-under ${under} (these took up to ${longest.toFixed(1)} s), or let it go on: its end says it again, from every file's figures`
     );
