@@ -3,7 +3,7 @@
  * See the contract's table (docs/exit-codes.md).
  */
 import type { StopReason } from "./events.js";
-import { finalResults, isFailure, PYTEST_USAGE_ERROR, type FileResult } from "./model.js";
+import { CONFTEST_NOT_LOADED, finalResults, isFailure, PYTEST_USAGE_ERROR, type FileResult } from "./model.js";
 
 export const EXIT = {
   passed: 0,
@@ -41,8 +41,9 @@ export function exitCodeOf(input: ExitInput): number {
   if (input.stopReason === "error") return EXIT.internal;
   if (input.pytestExit != null) return input.pytestExit.returncode === 0 ? EXIT.passed : EXIT.usage;
   const finals = finalResults(input.results);
-  // pytest's exit code 4: it rejected the arguments it was given (an unknown option, a bad -k, a node id not found).
-  if (finals.some((r) => r.status === "failed" && r.exitCode === PYTEST_USAGE_ERROR)) return EXIT.usage;
+  // pytest's exit code 4: it rejected the arguments it was given (an unknown option, a bad -k, a node id not found); not
+  // a conftest that failed to import in that file's process alone (the listing had loaded it).
+  if (finals.some((r) => r.status === "failed" && r.exitCode === PYTEST_USAGE_ERROR && r.reason !== CONFTEST_NOT_LOADED)) return EXIT.usage;
   if (finals.some((r) => isFailure(r.status) || (r.status === "flaky" && !input.flakyPasses))) return EXIT.failed;
   if (input.coverageFailed === true) return EXIT.failed;
   if (finals.length === 0 && input.emptyPassed === true) return EXIT.passed;

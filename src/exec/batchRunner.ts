@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { RunEvents, BatchStart } from "../events.js";
-import { isFailure, type FileResult } from "../model.js";
+import { isFailure, PYTEST_USAGE_ERROR, type FileResult } from "../model.js";
 import { toProjectPath } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
 import type { Placement, BatchRunner, BatchSignals } from "./executor.js";
@@ -14,7 +14,7 @@ import type { Batch } from "../model.js";
 import type { Launcher } from "../process/launch.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
 import type { BrowserConnection, BrowserServers } from "../browsers/browserServers.js";
-import { BasetempNames, isOwnJunitNote, logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
+import { BasetempNames, failedConftest, isOwnJunitNote, logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
@@ -236,7 +236,10 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     // A timed-out file's last lines may be its shutdown's (a warning turned error at exit): where the test was stopped,
     // which the plugin printed first, is what the summary shows then.
     const stoppedAt = report.timedOut ? stoppedHere(logFile) : null;
-    const outcome = { ...report, ...(stoppedAt === null ? {} : { tail: stoppedAt }), records: readRecords(recordsFile, settings.root) };
+    // pytest's exit code 4 names a conftest that did not import at the top of its output, which the last lines may not
+    // reach (mealie's: a database error's long traceback after it).
+    const conftestNotLoaded = report.exitCode === PYTEST_USAGE_ERROR ? failedConftest(logHead(logFile)) : undefined;
+    const outcome = { ...report, ...(stoppedAt === null ? {} : { tail: stoppedAt }), ...(conftestNotLoaded === undefined ? {} : { conftestNotLoaded }), records: readRecords(recordsFile, settings.root) };
     // Read, it is the run's reports' (report.json's cases hold each test): kept, a line for each phase of each test was
     // most of what 20 runs' logs took of the project's disk (jmespath's trial: 8.4 MB after 6 runs of 992 tests).
     fs.rmSync(recordsFile, { force: true });
@@ -304,6 +307,25 @@ const STOPPED_HERE_READ_BYTES = 256 * 1024;
 const STOPPED_HERE_LINES = 15;
 
 /** The log's last "stopped this test here" block (that line and those after it), or null when it has none. */
+/** How much of the start of a file's log is read for the conftest pytest could not load. */
+const LOG_HEAD_BYTES = 64 * 1024;
+
+/** The first lines of a file's log (empty where it cannot be read). */
+function logHead(logFile: string): string[] {
+  try {
+    const handle = fs.openSync(logFile, "r");
+    try {
+      const buffer = Buffer.alloc(LOG_HEAD_BYTES);
+      const read = fs.readSync(handle, buffer, 0, LOG_HEAD_BYTES, 0);
+      return buffer.subarray(0, read).toString("utf8").split("\n");
+    } finally {
+      fs.closeSync(handle);
+    }
+  } catch {
+    return [];
+  }
+}
+
 export function stoppedHere(logFile: string): string[] | null {
   let text: string;
   try {

@@ -1,7 +1,7 @@
 /**
  * Turning what a pytest process did into file results. Pure: plain data in, plain data out.
  */
-import { addCounts, emptyCounts, failedTests, isFailure, PYTEST_USAGE_ERROR, roundSeconds, type FileResult, type FileStatus, type StartedRun, type TestCase, type TestCounts } from "../model.js";
+import { addCounts, CONFTEST_NOT_LOADED, emptyCounts, failedTests, isFailure, PYTEST_USAGE_ERROR, roundSeconds, type FileResult, type FileStatus, type StartedRun, type TestCase, type TestCounts } from "../model.js";
 import type { ProcessReport } from "../process/runProcess.js";
 import { failedConftest } from "./pytestCommand.js";
 import type { ProcessRecords } from "./testRecords.js";
@@ -10,6 +10,8 @@ import type { ProcessRecords } from "./testRecords.js";
 export interface ProcessOutcome extends Omit<ProcessReport, "leftovers" | "listening" | "survivors"> {
   /** What grimoire-run's pytest plugin recorded, keyed by project path; null when it recorded nothing (pytest never got that far). */
   records: ProcessRecords | null;
+  /** The conftest pytest named as failing to import at its start, read from the log's first lines (exit code 4 only); absent when not looked for. */
+  conftestNotLoaded?: string | null;
 }
 
 /** Exit code 1 in words; a failed file of a shared process says it too. */
@@ -92,7 +94,7 @@ export function statusOf(outcome: ProcessOutcome, files = 1): { status: FileStat
   // Interrupted (2) by what the records show: the file's own collection error, not one of exit code 2's other causes.
   if (code === 2 && outcome.records !== null && [...outcome.records.files.values()].some((file) => file.collectError)) return { status: "failed", reason: COLLECT_ERROR };
   // pytest says the same exit code for a conftest that failed at its start as for bad arguments.
-  if (code === PYTEST_USAGE_ERROR && failedConftest(outcome.tail) !== null) return { status: "failed", reason: "pytest could not load a conftest (exit code 4; its error is in the log)" };
+  if (code === PYTEST_USAGE_ERROR && (outcome.conftestNotLoaded ?? failedConftest(outcome.tail)) !== null) return { status: "failed", reason: CONFTEST_NOT_LOADED };
   return { status: "failed", reason: PYTEST_EXIT_REASONS[code] ?? `pytest exited with code ${code}` };
 }
 

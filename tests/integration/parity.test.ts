@@ -1163,6 +1163,23 @@ def pytest_collection_modifyitems(config, items):
     expect(outcomesOf(readReport(below))).toMatchObject(plain.outcomes);
   });
 
+  it("a conftest that fails to import in one file's process alone (after the listing loaded it) fails that file, exit 1, said as a conftest's failure however long its error", async () => {
+    // mealie's trial: its conftest rebuilds a database the files running at once share; one file's import of it failed
+    // with a long traceback, read as "pytest usage error (check the node ids…)" and exit 2 after the other files had run.
+    const conftest = `import os
+
+if os.environ.get("GRIMOIRE_SLOT") == "1" and not os.environ.get("GRIMOIRE_LIST_FILE"):
+    raise ImportError("\\n".join(f"the shared database is gone, line {i}" for i in range(40)))
+`;
+    const p = project({ "tests/http/conftest.py": conftest, "tests/http/test_a.py": "def test_a():\n    pass\n", "tests/http/test_b.py": "def test_b():\n    pass\n" });
+    const result = await runCli(["--parallel", "-n", "2", "--report-json", "report.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const failed = readReport(p).files.filter((f) => f.status === "failed");
+    expect(failed.map((f) => f.reason)).toEqual(["pytest could not load a conftest (exit code 4; its error is in the log)"]);
+    expect(result.stdout).toMatch(/^FAIL +tests\/http\/test_[ab]\.py +\S+ +\(pytest could not load a conftest \(exit code 4; its error is in the log\)\)$/m);
+    expect(readReport(p).files.filter((f) => f.status === "passed")).toHaveLength(1);
+  });
+
   it("exit 5 reads as nothing collected, not as a failure", async () => {
     const p = project({ "tests/http/test_a.py": "def helper():\n    pass\n" });
     const result = await runCli(["--parallel"], { cwd: p.root });

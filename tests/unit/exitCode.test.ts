@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { exitCodeOf } from "../../src/exitCode.js";
-import type { FileResult, FileStatus } from "../../src/model.js";
+import { CONFTEST_NOT_LOADED, type FileResult, type FileStatus } from "../../src/model.js";
 import { fileResult } from "../helpers/results.js";
 
 function result(path: string, status: FileStatus, attempt = 1, iteration = 1): FileResult {
@@ -30,6 +30,10 @@ describe("the run's exit code", () => {
     expect(exitCodeOf({ ...base, results: [result("a", "passed"), rejected] })).toBe(2);
     expect(exitCodeOf({ ...base, results: [result("a", "failed"), rejected] })).toBe(2);
     expect(exitCodeOf({ ...base, results: [result("a", "passed"), fileResult({ path: "b", status: "failed", exitCode: 1 })] })).toBe(1);
+  });
+  it("is 1 where a file's exit code 4 was a conftest that did not import in its process alone", () => {
+    const conftest = fileResult({ path: "b", status: "failed", exitCode: 4, reason: CONFTEST_NOT_LOADED });
+    expect(exitCodeOf({ ...base, results: [result("a", "passed"), conftest] })).toBe(1);
   });
   it("judges a retried file by its last attempt; flaky passes unless told otherwise", () => {
     const results = [result("a", "failed", 1), result("a", "flaky", 2)];

@@ -44,6 +44,9 @@ describe("the status of a file from its pytest process", () => {
     expect(statusOf(outcome({ exitCode: 4, tail: conftest })).reason).toBe("pytest could not load a conftest (exit code 4; its error is in the log)");
     expect(statusOf(outcome({ exitCode: 1, tail: conftest })).reason).toBe("tests failed");
     expect(statusOf(outcome({ exitCode: 4, tail: ["ERROR: usage: pytest [options]", "ImportError while loading conftest"] })).reason).toMatch(/usage error/);
+    // Named at the top of the log, past the last lines a long error fills (mealie's trial).
+    expect(statusOf(outcome({ exitCode: 4, tail: ["E   line 39"], conftestNotLoaded: "/p/tests/conftest.py" })).reason).toBe("pytest could not load a conftest (exit code 4; its error is in the log)");
+    expect(statusOf(outcome({ exitCode: 4, tail: ["E   line 39"], conftestNotLoaded: null })).reason).toMatch(/usage error/);
     expect(statusOf(outcome({ exitCode: 77 })).reason).toBe("pytest exited with code 77");
   });
 
