@@ -9,7 +9,7 @@ import { UsageError } from "../errors.js";
 import { shellQuote } from "../format.js";
 import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
 import { splitList } from "../changes/globs.js";
-import { PYTEST_FLAGS } from "../config/pytestArgs.js";
+import { PYTEST_FLAGS, SHORT_WITH_VALUE } from "../config/pytestArgs.js";
 
 /**
  * `flag-or-string`: on by itself, or given a value (`--changed`,
@@ -322,9 +322,6 @@ function typeOf(name: string): OptionType | null {
   return BUILT_IN[name] ?? null;
 }
 
-/** pytest's short options that take a value (`-k EXPR`, `-m MARKEXPR`, `-p NAME`, `-c FILE`, `-o INI`, `-W WARNING`, `-r CHARS`), and pytest-xdist's `-n`. */
-const PYTEST_SHORT_WITH_VALUE = new Set(["k", "m", "p", "c", "o", "W", "r", "n"]);
-
 /** A word that names tests (a node id, a file or folder path) rather than an option's value. */
 function looksLikeTarget(word: string): boolean {
   return word.includes("::") || word.includes("/") || word.endsWith(".py");
@@ -371,7 +368,7 @@ export function checkOptionWords(argv: readonly string[], isPath: (word: string)
     moving.push(i);
     // pytest's own short options that take the next word (`-o addopts=…`, `-k "a or b"`): it moves with them.
     const next = argv[i + 1];
-    if (word.length === 2 && PYTEST_SHORT_WITH_VALUE.has(word[1] as string) && next !== undefined && !next.startsWith("-")) moving.push(++i);
+    if (word.length === 2 && SHORT_WITH_VALUE.has(word[1] as string) && next !== undefined && !next.startsWith("-")) moving.push(++i);
   }
   if (moving.length === 0) return;
   const unknown = moving.map((i) => argv[i] as string);

@@ -30,8 +30,11 @@ export interface ForwardedArgs {
 const INFO = new Set(["--version", "--help", "--markers", "--fixtures", "--funcargs", "--fixtures-per-test"]);
 const SHORT_INFO = new Set(["h"]);
 
-/** Short options that take a value: the value is the rest of the word, or the next word. */
-const SHORT_WITH_VALUE = new Set(["k", "m", "p", "c", "o", "W", "r", "n"]);
+/**
+ * pytest's short options that take a value (`-k EXPR`, `-m MARKEXPR`, `-p NAME`, `-c FILE`, `-o INI`, `-W WARNING`,
+ * `-r CHARS`), and pytest-xdist's `-n`: the value is the rest of the word, or the next word.
+ */
+export const SHORT_WITH_VALUE: ReadonlySet<string> = new Set(["k", "m", "p", "c", "o", "W", "r", "n"]);
 
 /** Long options that take a value (without `=`, the next word), so that a value is never read as an option. */
 const LONG_WITH_VALUE = new Set([

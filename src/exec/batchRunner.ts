@@ -306,43 +306,37 @@ const STOPPED_HERE = /^grimoire-run stopped (this test|pytest, outside any test 
 const STOPPED_HERE_READ_BYTES = 256 * 1024;
 const STOPPED_HERE_LINES = 15;
 
-/** The log's last "stopped this test here" block (that line and those after it), or null when it has none. */
 /** How much of the start of a file's log is read for the conftest pytest could not load. */
 const LOG_HEAD_BYTES = 64 * 1024;
 
 /** The first lines of a file's log (empty where it cannot be read). */
 function logHead(logFile: string): string[] {
-  try {
-    const handle = fs.openSync(logFile, "r");
-    try {
-      const buffer = Buffer.alloc(LOG_HEAD_BYTES);
-      const read = fs.readSync(handle, buffer, 0, LOG_HEAD_BYTES, 0);
-      return buffer.subarray(0, read).toString("utf8").split("\n");
-    } finally {
-      fs.closeSync(handle);
-    }
-  } catch {
-    return [];
-  }
+  return readLogPart(logFile, LOG_HEAD_BYTES, "start")?.split("\n") ?? [];
 }
 
+/** The log's last "stopped this test here" block (that line and those after it), or null when it has none. */
 export function stoppedHere(logFile: string): string[] | null {
-  let text: string;
+  const text = readLogPart(logFile, STOPPED_HERE_READ_BYTES, "end");
+  if (text === null) return null;
+  const lines = text.split("\n");
+  const at = lines.findLastIndex((line) => STOPPED_HERE.test(line));
+  return at < 0 ? null : lines.slice(at, at + STOPPED_HERE_LINES).filter((line) => line.trim() !== "");
+}
+
+/** At most `bytes` of a log, from its start or its end; null where it cannot be read. */
+function readLogPart(logFile: string, bytes: number, from: "start" | "end"): string | null {
   try {
     const handle = fs.openSync(logFile, "r");
     try {
       const size = fs.fstatSync(handle).size;
-      const length = Math.min(size, STOPPED_HERE_READ_BYTES);
+      const length = Math.min(size, bytes);
       const buffer = Buffer.alloc(length);
-      fs.readSync(handle, buffer, 0, length, size - length);
-      text = buffer.toString("utf8");
+      const read = fs.readSync(handle, buffer, 0, length, from === "start" ? 0 : size - length);
+      return buffer.subarray(0, read).toString("utf8");
     } finally {
       fs.closeSync(handle);
     }
   } catch {
     return null;
   }
-  const lines = text.split("\n");
-  const at = lines.findLastIndex((line) => STOPPED_HERE.test(line));
-  return at < 0 ? null : lines.slice(at, at + STOPPED_HERE_LINES).filter((line) => line.trim() !== "");
 }

@@ -54,8 +54,7 @@ export class DjangoDatabaseTally {
     }
     // Packing pays where many files share a worker's process: three files of a browser suite gained nothing from it.
     if (this.memory.files < QUICK_FILES_HINT_MIN_FILES || !this.worthSaying(this.memory)) return null;
-    // Every file that made one is under it: a worker's share of them runs in one process, which makes it once.
-    const under = Math.floor(this.memory.longest) + 1;
+    const under = this.packUnder();
     return (
       `pytest-django's test database, SQLite in memory, was created and migrated by each file for itself: ${this.memory.seconds.toFixed(1)} s in all over ${plural(this.memory.files, "file")}, ` +
       "and each file's process also set Django up and built anew what its first requests build (--reuse-db keeps no database in memory). " +
@@ -76,12 +75,17 @@ export class DjangoDatabaseTally {
     const more = ((seconds / files) * left) / Math.max(1, this.workers);
     if (more < DJANGO_EARLY_MIN_SECONDS) return null;
     this.warned = true;
-    const under = Math.floor(longest) + 1;
+    const under = this.packUnder();
     return (
       `pytest-django's test database, SQLite in memory, is being created and migrated by each file for itself: ${seconds.toFixed(1)} s over the first ${plural(files, "file")} that made one (of their ${fileSeconds.toFixed(1)} s); ` +
       `at that pace it adds about ${more.toFixed(0)} s more to the run over the ${plural(left, "file")} left (${this.workers} at a time). Files that share a process make it once: ` +
       `stop the run (Ctrl-C) and start it with --pack --pack-under ${under} (these took up to ${longest.toFixed(1)} s), or let it go on: its end says it again, from every file's figures`
     );
+  }
+
+  /** A --pack-under every file that made an in-memory database so far is under: a worker's share of them runs in one process, which makes it once. */
+  private packUnder(): number {
+    return Math.floor(this.memory.longest) + 1;
   }
 
   private worthSaying(tally: { seconds: number; files: number }): boolean {
