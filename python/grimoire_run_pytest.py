@@ -1442,7 +1442,10 @@ class Recorder:
         # The collectors of the files --doctest-modules collected, as the listing records them: grimoire-run tells the
         # modules only checked for doctests from test files by the same rule (model.ts's onlyDoctests) in either run.
         kinds = {path: sorted(names) for path, names in self.kinds.items() if "DoctestModule" in names and path in counts}
-        self._write({"t": "collected", "files": counts, **({"kinds": kinds} if kinds else {})})
+        # A collection pytest cut short (-x at a module that does not import: the session is to stop) reached only some
+        # files: a serial run that learns its files from here is told so, to find the rest the way the listing does.
+        cut = bool(session.shouldfail or session.shouldstop)
+        self._write({"t": "collected", "files": counts, **({"kinds": kinds} if kinds else {}), **({"cut": True} if cut else {})})
         groups = _xdist_groups(self.config, session.items)
         if groups:
             self._write({"t": "groups", "files": groups})

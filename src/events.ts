@@ -83,7 +83,13 @@ export type RunEvent =
   | { type: "file-finish"; result: FileResult; willRetry: boolean }
   | { type: "iteration-finish"; iteration: number; results: FileResult[]; seconds: number }
   /** A serial run's pytest process has collected: its files, as pytest ordered them. */
-  | { type: "files-collected"; files: string[]; doctestModules: string[] }
+  | {
+      type: "files-collected";
+      files: string[];
+      doctestModules: string[];
+      /** pytest cut its collection short (-x at a module that does not import): the files after it are not among these. */
+      cut: boolean;
+    }
   | { type: "progress"; progress: Progress }
   | { type: "stopping"; cause: StopCause }
   | { type: "cancelled"; paths: string[] }

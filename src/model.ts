@@ -270,6 +270,8 @@ export const PYTEST_USAGE_ERROR = 4;
  * file's failure (exit 1), where the listing loaded the conftests fine before (mealie's, whose conftest rebuilds a
  * database files running at once share), not bad usage.
  */
+/** Why a file was not run: pytest ended the session on an error while collecting (its own rule, without --continue-on-collection-errors). */
+export const STOPPED_COLLECTING = "not run: pytest stopped on an error while collecting tests";
 export const CONFTEST_NOT_LOADED = "pytest could not load a conftest (exit code 4; its error is in the log)";
 
 /** pytest's own exit code for an error of its own or of a plugin's (INTERNALERROR), such as a conftest's hook pytest does not know. */

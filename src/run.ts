@@ -15,7 +15,7 @@ import { collectOnly } from "./collectOnly.js";
 import { DEFAULT_PACK_UNDER_SECONDS } from "./defaults.js";
 import { prepareOutputFile } from "./config/outputPaths.js";
 import type { RunConfig } from "./config/runConfig.js";
-import { refusedBeforeCollecting, type Listing } from "./discovery/askPytest.js";
+import { refusedBeforeCollecting, type Answer, type Listing } from "./discovery/askPytest.js";
 import { unsplittable, xdistGroups } from "./discovery/sourceHints.js";
 import { PYTEST_ARGUMENTS_SEE, pytestExitedBeforeTests, UsageError } from "./errors.js";
 import { RunEvents, type RunEvent } from "./events.js";
@@ -58,7 +58,8 @@ import { openTestEnvironment } from "./run/environment.js";
 import { finishRun, reportOutputs } from "./run/finish.js";
 import { earlyRunId } from "./process/earlyPython.js";
 import { newRunId } from "./run/runId.js";
-import { listFiles, shapeRun, startRun, type Listed, type RunShape, type Started } from "./run/start.js";
+import { listAfterCut, listedFiles, listFiles, shapeRun, startRun, type Listed, type RunShape, type Started } from "./run/start.js";
+import { notReachedResults } from "./run/notReached.js";
 import { RunSession } from "./session.js";
 import { sourceState } from "./changes/sourceState.js";
 
@@ -202,6 +203,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     let emptyPassed = false;
     let pytestExited: PytestExit | null = null;
     let serialIni: PytestIni | null = null;
+    // A direct serial run whose pytest cut its collection short: the listing of what a plain run collects, asked then.
+    let cutListing: Promise<Answer | "cancelled"> | null = null;
     const linkedTests = new LinkedTestTally();
     const ownBrowsers = new OwnBrowserTally();
     const durations = new DurationsTally();
@@ -247,6 +250,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       onEmptyPass: () => (emptyPassed = true),
       onPytestExit: (exited) => (pytestExited = exited),
       onIni: (ini) => (serialIni = ini),
+      onCollectionCut: shape.direct ? () => (cutListing ??= listAfterCut(config, session, shape, start)) : null,
       linkedTests,
       ownBrowsers,
       durations,
@@ -270,6 +274,11 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       outcome = await executor.execute();
     } finally {
       ({ teardownFailed } = await session.finish(events, config.killGraceSeconds));
+    }
+    const cut = cutListing as Promise<Answer | "cancelled"> | null;
+    if (cut !== null) {
+      const listed = await cut.then((answer) => (answer === "cancelled" ? [] : listedFiles(config, shape, answer.listing))).catch(() => []);
+      outcome = { ...outcome, results: [...outcome.results, ...notReachedResults(outcome.results, listed)] };
     }
     // A serial run's one process that a conftest's pytest.exit() ended before any test: plain pytest's verdict, as the
     // listing's is in a parallel run, with the run's reports written all the same (plain pytest writes its JUnit).

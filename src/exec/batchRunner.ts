@@ -71,6 +71,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   onPytestExit?: ((exited: PytestExit) => void) | null;
   /** Told what a serial run's one process read of pytest's configuration (its rootdir, testpaths, python_files); null when nobody asks. */
   onIni: ((ini: PytestIni) => void) | null;
+  /** A serial run's one process stopped collecting before the end (-x at a module that does not import): its other files are to be found. */
+  onCollectionCut?: (() => void) | null;
   /** Adds up the tests a plugin ties to other files' (pytest-dependency, pytest-order), in a parallel run; null when nobody asks. */
   linkedTests: LinkedTestTally | null;
   /** Files that launched a browser of their own under --browser-server (their launch options); null when nobody asks. */
@@ -133,7 +135,9 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       // A file pytest could not collect (a module that does not import) is one of the run's files too; a folder whose conftest failed is not.
       const broken = [...(records?.files ?? [])].filter(([file, entry]) => entry.collectError && fs.statSync(path.resolve(settings.root, file), { throwIfNoEntry: false })?.isFile() === true);
       const files = [...new Set([...(records?.collected?.keys() ?? []), ...broken.map(([file]) => file)])];
-      settings.events.emit({ type: "files-collected", files, doctestModules: [...(records?.doctestModules ?? [])] });
+      const cut = records?.collectionCut === true;
+      settings.events.emit({ type: "files-collected", files, doctestModules: [...(records?.doctestModules ?? [])], cut });
+      if (cut) settings.onCollectionCut?.();
     };
     const pytest = pytestArgs(settings, targets.args, { pack });
     const args = [...settings.python.args, "-m", "pytest", ...pytest];

@@ -1,7 +1,7 @@
 /**
  * Turning what a pytest process did into file results. Pure: plain data in, plain data out.
  */
-import { addCounts, CONFTEST_NOT_LOADED, emptyCounts, failedTests, isFailure, PYTEST_USAGE_ERROR, roundSeconds, type FileResult, type FileStatus, type StartedRun, type TestCase, type TestCounts } from "../model.js";
+import { addCounts, CONFTEST_NOT_LOADED, emptyCounts, failedTests, isFailure, PYTEST_USAGE_ERROR, roundSeconds, STOPPED_COLLECTING, type FileResult, type FileStatus, type StartedRun, type TestCase, type TestCounts } from "../model.js";
 import type { ProcessReport } from "../process/runProcess.js";
 import { failedConftest } from "./pytestCommand.js";
 import type { ProcessRecords } from "./testRecords.js";
@@ -290,7 +290,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
 }
 
 function whyNotRun(records: ProcessRecords | null, outcome: ProcessOutcome): string {
-  if ((records?.collectErrors.length ?? 0) > 0 && outcome.exitCode === 2) return "not run: pytest stopped on an error while collecting tests";
+  if ((records?.collectErrors.length ?? 0) > 0 && outcome.exitCode === 2) return STOPPED_COLLECTING;
   if (outcome.exitCode === 3) return "not run: pytest hit an internal error in the process it shared with other files";
   if (records !== null && records.exitStatus === null && outcome.exitCode !== null) return `not reached: the pytest process it shared with other files ended before it (exit code ${outcome.exitCode})`;
   if (outcome.exitCode === 1 || outcome.exitCode === 2) return "not reached: pytest stopped at the first failure (-x or --maxfail)";

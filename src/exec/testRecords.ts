@@ -27,6 +27,8 @@ export interface FileRecords {
 export interface ProcessRecords {
   /** Tests pytest collected, by absolute file path; null when collection never finished. */
   collected: ReadonlyMap<string, number> | null;
+  /** pytest cut its collection short (-x at a module that does not import): the files after that point were not reached. */
+  collectionCut: boolean;
   /** Of those, the modules collected only for their doctests (--doctest-modules). */
   doctestModules: readonly string[];
   /** By absolute file path. */
@@ -124,6 +126,7 @@ interface RawRecord {
   memory?: boolean;
   files?: Record<string, number>;
   kinds?: unknown;
+  cut?: unknown;
   exitstatus?: number;
   testsSeconds?: unknown;
   message?: string;
@@ -176,6 +179,7 @@ const WEIGHT: Record<TestOutcome, number> = { passed: 0, skipped: 1, xfailed: 2,
 
 export function parseRecords(text: string): ProcessRecords {
   let collected: Map<string, number> | null = null;
+  let collectionCut = false;
   let doctestModules: string[] = [];
   const files = new Map<string, FileRecords>();
   const collectErrors: string[] = [];
@@ -219,6 +223,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
     if (record.t === "collected" && record.files !== undefined) {
       collected = new Map(Object.entries(record.files));
+      collectionCut = record.cut === true;
       const kinds = typeof record.kinds === "object" && record.kinds !== null ? Object.entries(record.kinds as Record<string, unknown>) : [];
       doctestModules = kinds.filter(([, names]) => Array.isArray(names) && onlyDoctests(strings(names))).map(([file]) => file);
     } else if (record.t === "deselected" && record.files !== undefined) {
@@ -305,7 +310,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, ownLaunch, artifactFolders, groups, durations };
+  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, ownLaunch, artifactFolders, groups, durations };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */
@@ -334,6 +339,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
   const relative = (file: string): string => toProjectPath(root, file);
   return {
     collected: records.collected === null ? null : new Map([...records.collected].map(([file, count]) => [relative(file), count])),
+    collectionCut: records.collectionCut,
     doctestModules: records.doctestModules.map(relative),
     files: byProjectPath(records.files, relative),
     collectErrors: records.collectErrors.map(relative),

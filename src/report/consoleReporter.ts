@@ -4,7 +4,7 @@
  * mode, warnings, and the summary. It only listens to run events.
  */
 import type { BatchStart, LoadPlan, Progress, RunEvent, RunListener, StopCause } from "../events.js";
-import { addCounts, COUNT_KEYS, emptyCounts, type FileResult, type FileStatus } from "../model.js";
+import { addCounts, COUNT_KEYS, emptyCounts, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
 import { formatSummary } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
@@ -81,7 +81,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     pathWidth = Math.min(MAX_PATH_COLUMN, room, Math.max(0, ...files.map((f) => f.length)));
   };
 
-  const announce = (files: readonly string[]): void => {
+  const announce = (files: readonly string[], cut = false): void => {
     layOut(files);
     progress = { ...progress, perIteration: files.length };
     const them = files.length === 1 ? "it" : "them";
@@ -90,7 +90,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     const doctests = `${plural(doctestModules.size, "module")} to check for doctests`;
     const found = doctestModules.size === 0 ? plural(testFiles, "test file") : testFiles === 0 ? doctests : `${plural(testFiles, "test file")} and ${doctests}`;
     // Nothing to run (pytest collected no file; --changed, --last-failed or a shard left none): the lines after say why.
-    terminal.out(files.length === 0 ? "Found no test file to run\n" : `Found ${found}${how}${describeLoad(load)}\n`);
+    // A serial run's pytest that stopped collecting at an error (-x) names only what it reached: the rest is found for the summary.
+    const reached = cut ? " (pytest stopped collecting at an error: the files after it are counted at the end)" : "";
+    terminal.out(files.length === 0 ? "Found no test file to run\n" : `Found ${found}${how}${describeLoad(load)}${reached}\n`);
     if (logDir !== null) terminal.out(colours.dim(`logs: ${logDir}\n`));
     ticker = setInterval(showStatus, 1000);
     ticker.unref();
@@ -161,7 +163,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         holding = null;
         // A process that collected nothing (pytest rejected its arguments, or found no test) has no files to announce.
         doctestModules = new Set(event.doctestModules);
-        if (event.files.length > 0) announce(event.files);
+        if (event.files.length > 0) announce(event.files, event.cut);
         if (!options.quiet) passOn(held.join(""));
         break;
       }
@@ -317,6 +319,10 @@ function serialStop(files: readonly FileResult[]): string | null {
   const cut = files.find((file) => file.cutShort === true);
   if ((unrun === 0 && cut === undefined) || !failed) return null;
   const left = unrun > 0 ? `${plural(unrun, "file")} not started` : `the rest of ${(cut as FileResult).path} not run`;
+  // A collection error ends pytest's session before any test whatever its -x (a --maxfail after -- overrides that).
+  if (files.some((file) => file.reason === STOPPED_COLLECTING)) {
+    return `Stopped early: pytest stopped on an error while collecting, before any test, as plain pytest does (its --continue-on-collection-errors runs the rest), with ${left}`;
+  }
   return `Stopped early: pytest stopped at a failure (a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file), with ${left}`;
 }
 

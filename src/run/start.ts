@@ -145,6 +145,21 @@ export async function listFiles(config: RunConfig, session: RunSession, shape: R
   return { listing, selection, changed, forwardedArgs, autoPreloaded, listingExitCode: answer?.exitCode ?? Promise.resolve(null) };
 }
 
+/**
+ * The listing a direct serial run asks for only when its one pytest cut its collection short (-x at a module that
+ * does not import): which files a plain run of the selection collects, so that those the session never reached are
+ * counted as not run rather than left out (a helper's trial read "2 files" of a selection of 3). It runs beside the
+ * serial process's end; the run awaits its end as any listing's.
+ */
+export function listAfterCut(config: RunConfig, session: RunSession, shape: RunShape, started: Started): Promise<Answer | "cancelled"> {
+  return session.startListing((cancel) => askPytest(listingRequest(config, shape, started, cancel, session.hurrying)));
+}
+
+/** The files of a selection the listing answered with, as the run names them. */
+export function listedFiles(config: RunConfig, shape: RunShape, listing: Listing): string[] {
+  return selectionFrom(shape.request, listing, config.root).files.map((file) => file.path);
+}
+
 /** What every pytest process is given after grimoire-run's own arguments. */
 function forwardedArgsOf(config: RunConfig, shape: RunShape): string[] {
   return [...grimoireForwardedArgs(config), ...shape.given.forwarded];

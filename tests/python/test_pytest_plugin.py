@@ -665,6 +665,21 @@ def test_a_file_collected_with_no_test_selected_counts_as_zero(plugin_pytester, 
     ]
 
 
+def test_a_collection_cut_short_by_x_says_so(plugin_pytester, monkeypatch):
+    """pytest -x stops collecting at a module that does not import: a serial run learns its files from this record."""
+    root = plugin_pytester.path
+    write(root, {"test_a.py": "def test_one():\n    pass\n", "test_b.py": "import no_such_module\n", "test_c.py": "def test_two():\n    pass\n"})
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    plugin_pytester.runpytest_subprocess(*PLUGIN, ".", "-x")
+    collected = next(record for record in records(root / "results.jsonl") if record["t"] == "collected")
+    assert collected == {"t": "collected", "files": {str(root / "test_a.py"): 1}, "cut": True}
+    # Without -x pytest collects every file before it stops on the error: nothing was cut.
+    (root / "results.jsonl").unlink()
+    plugin_pytester.runpytest_subprocess(*PLUGIN, ".")
+    collected = next(record for record in records(root / "results.jsonl") if record["t"] == "collected")
+    assert collected == {"t": "collected", "files": {str(root / "test_a.py"): 1, str(root / "test_c.py"): 1}}
+
+
 def test_a_test_that_patches_os_path_still_has_its_result_recorded_under_its_file(plugin_pytester, monkeypatch):
     """falcon's test_static patches os.path.normpath: the report written while the patch holds must name the file."""
     root = plugin_pytester.path

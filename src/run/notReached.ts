@@ -1,0 +1,42 @@
+/**
+ * A direct serial run learns its files from its one pytest process. When that
+ * process cut its collection short (pytest's -x at a module that does not
+ * import stops collecting there, as plain `pytest -x` does), the files after
+ * the error were never collected: the listing asked then names them, and each
+ * is counted as not run, as a file the session left after a failure is.
+ * Pure.
+ */
+import type { FileResult } from "../model.js";
+
+export const NOT_COLLECTED = "not collected: pytest stopped collecting at an error (-x or --maxfail)";
+
+/** One cancelled result for each listed file the serial run's results do not name, after them; none without a result to place them beside. */
+export function notReachedResults(results: readonly FileResult[], listed: readonly string[]): FileResult[] {
+  const known = new Set(results.map((result) => result.path));
+  const last = results.at(-1);
+  if (last === undefined) return [];
+  return listed
+    .filter((file) => !known.has(file))
+    .map((file) => ({
+      path: file,
+      iteration: last.iteration,
+      attempt: last.attempt,
+      slot: last.slot,
+      status: "cancelled",
+      exitCode: null,
+      signal: null,
+      startSeconds: last.startSeconds + last.durationSeconds,
+      durationSeconds: 0,
+      tests: null,
+      cases: [],
+      log: null,
+      junit: null,
+      artifacts: null,
+      artifactFiles: [],
+      serverLog: null,
+      coverageData: null,
+      tail: [],
+      reason: NOT_COLLECTED,
+      leftByPytest: true,
+    }));
+}
