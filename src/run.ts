@@ -298,7 +298,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
     // Hints drawn from how long files took: not from a run a stop cut short (Ctrl-C, fail-fast), whose files did not.
     const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null;
-    const quickHint = hinting && config.pack === null ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
+    // One --pack said once: the in-memory database's hint names it with the --pack-under its files need.
+    const quickHint = hinting && config.pack === null && !djangoDatabases.namesPack() ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
     if (quickHint !== null) events.emit({ type: "notice", message: quickHint });
     const partial = partlyRun(config, shape, files, outcome.results);
     // What the next run's --split auto reads: the history as this run leaves it (a shard's, or a run that cannot write in the project, leaves it as it was).
