@@ -265,13 +265,14 @@ export function onlyDoctests(kinds: readonly string[]): boolean {
 /** pytest's own exit code for arguments it rejects (an unknown option, a bad -k expression, a node id not found). */
 export const PYTEST_USAGE_ERROR = 4;
 
+/** Why a file was not run: pytest ended the session on an error while collecting (its own rule, without --continue-on-collection-errors). */
+export const STOPPED_COLLECTING = "not run: pytest stopped on an error while collecting tests";
+
 /**
  * A file's pytest exited 4 because a conftest did not import (pytest's same exit code as for bad arguments): that
  * file's failure (exit 1), where the listing loaded the conftests fine before (mealie's, whose conftest rebuilds a
  * database files running at once share), not bad usage.
  */
-/** Why a file was not run: pytest ended the session on an error while collecting (its own rule, without --continue-on-collection-errors). */
-export const STOPPED_COLLECTING = "not run: pytest stopped on an error while collecting tests";
 export const CONFTEST_NOT_LOADED = "pytest could not load a conftest (exit code 4; its error is in the log)";
 
 /** pytest's own exit code for an error of its own or of a plugin's (INTERNALERROR), such as a conftest's hook pytest does not know. */
