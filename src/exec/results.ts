@@ -238,6 +238,10 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
   }
   // The first file starts where the tests did: after the process's start, configuration and collection, where the
   // records say when that was (from the end of the collection to the session's end).
+  // The process's last lines are the last file's to run (pytest runs files in its collection's order): a pack's file
+  // that failed before others ran after it gets its failed tests named, not lines of theirs (a helper's trial of
+  // django-debug-toolbar read another file's output under a failed file's "last 15 lines").
+  const ranLast = [...everyPath].reverse().find((path) => (records?.files.get(path)?.cases.length ?? 0) > 0) ?? null;
   const testsSeconds = records?.testsSeconds ?? null;
   let clock = run.startSeconds + (testsSeconds === null ? 0 : Math.max(0, outcome.durationSeconds - testsSeconds));
   return everyPath.map((path): FileResult => {
@@ -264,7 +268,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
       const failed = file.collectError || failedTests(file.counts) > 0;
       // Said as a file of its own process is (pytest's exit code 1), where the process is shared (a pack, a serial run).
       const reason = !failed ? null : file.collectError ? COLLECT_ERROR : TESTS_FAILED;
-      return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed ? outcome.tail : [], reason, ...(failed && unfinished(path) ? { cutShort: true } : {}) };
+      return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed && path === ranLast ? outcome.tail : [], reason, ...(failed && unfinished(path) ? { cutShort: true } : {}) };
     }
     // Collected with no test selected in it; a file collection never reached (it stopped at an error) is not "no tests".
     if (collected !== null && collected.get(path) === 0) {

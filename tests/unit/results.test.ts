@@ -21,6 +21,17 @@ const test = (path: string, name: string, when: string, category: string, second
 const passing = (path: string, name: string) => [test(path, name, "setup", ""), test(path, name, "call", "passed"), test(path, name, "teardown", "")];
 const finish = (exitstatus: number) => ({ t: "finish", exitstatus });
 
+describe("a shared process's last lines", () => {
+  it("go to the file that ran last, not to one that failed before other files ran (a pack's)", () => {
+    const failing = (path: string, name: string) => [test(path, name, "setup", ""), test(path, name, "call", "failed"), test(path, name, "teardown", "")];
+    const pack = records([collected({ "a.py": 1, "b.py": 1, "c.py": 1 }), ...failing("a.py", "t1"), ...passing("b.py", "t2"), ...failing("c.py", "t3"), finish(1)]);
+    const byPath = Object.fromEntries(resultsOfSerialRun(RUN, ["a.py", "b.py", "c.py"], outcome({ exitCode: 1, records: pack, tail: ["c.py's output"] })).map((r) => [r.path, r]));
+    expect(byPath["a.py"]).toMatchObject({ status: "failed", tail: [] });
+    expect(byPath["c.py"]).toMatchObject({ status: "failed", tail: ["c.py's output"] });
+    expect(byPath["b.py"]?.tail).toEqual([]);
+  });
+});
+
 describe("the status of a file from its pytest process", () => {
   it.each([
     [{ exitCode: 0 }, "passed"],
