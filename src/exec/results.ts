@@ -4,7 +4,7 @@
 import { addCounts, CONFTEST_NOT_LOADED, emptyCounts, failedTests, isFailure, PYTEST_USAGE_ERROR, roundSeconds, STOPPED_COLLECTING, type FileResult, type FileStatus, type StartedRun, type TestCase, type TestCounts } from "../model.js";
 import type { ProcessReport } from "../process/runProcess.js";
 import { failedConftest } from "./pytestCommand.js";
-import type { ProcessRecords } from "./testRecords.js";
+import type { FileRecords, ProcessRecords } from "./testRecords.js";
 
 /** How a pytest process ended, and what grimoire-run's plugin recorded in it. */
 export interface ProcessOutcome extends Omit<ProcessReport, "leftovers" | "listening" | "survivors"> {
@@ -241,7 +241,10 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
   // The process's last lines are the last file's to run (pytest runs files in its collection's order): a pack's file
   // that failed before others ran after it gets its failed tests named, not lines of theirs (a helper's trial of
   // django-debug-toolbar read another file's output under a failed file's "last 15 lines").
-  const ranLast = [...everyPath].reverse().find((path) => (records?.files.get(path)?.cases.length ?? 0) > 0) ?? null;
+  // A module that did not import ran nothing (its error is listed after the files pytest collected): the last lines
+  // are its own only where no file ran a test (-x at the error).
+  const lastWith = (ran: (file: FileRecords) => boolean): string | null => [...everyPath].reverse().find((path) => { const file = records?.files.get(path); return file !== undefined && ran(file); }) ?? null;
+  const ranLast = lastWith((file) => file.cases.length > 0 && !file.collectError) ?? lastWith((file) => file.cases.length > 0);
   const testsSeconds = records?.testsSeconds ?? null;
   let clock = run.startSeconds + (testsSeconds === null ? 0 : Math.max(0, outcome.durationSeconds - testsSeconds));
   return everyPath.map((path): FileResult => {

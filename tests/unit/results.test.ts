@@ -29,6 +29,14 @@ describe("a shared process's last lines", () => {
     expect(byPath["a.py"]).toMatchObject({ status: "failed", tail: [] });
     expect(byPath["c.py"]).toMatchObject({ status: "failed", tail: ["c.py's output"] });
     expect(byPath["b.py"]?.tail).toEqual([]);
+    // A module that did not import, beside files that ran (--continue-on-collection-errors, a pack's): named by its error.
+    const broken = records([collected({ "a.py": 1 }), { t: "collect-error", nodeid: "z.py", path: "z.py", message: "ImportError" }, ...failing("a.py", "t1"), finish(1)]);
+    const split = Object.fromEntries(resultsOfSerialRun(RUN, ["a.py", "z.py"], outcome({ exitCode: 1, records: broken, tail: ["a.py's output"] })).map((r) => [r.path, r]));
+    expect(split["z.py"]).toMatchObject({ status: "failed", tail: [] });
+    expect(split["a.py"]).toMatchObject({ status: "failed", tail: ["a.py's output"] });
+    // Alone (-x stopped at it before any test): the last lines are its error's.
+    const alone = records([collected({ "a.py": 1 }), { t: "collect-error", nodeid: "z.py", path: "z.py", message: "ImportError" }, finish(1)]);
+    expect(resultsOfSerialRun(RUN, ["a.py", "z.py"], outcome({ exitCode: 1, records: alone, tail: ["E   ImportError"] })).find((r) => r.path === "z.py")?.tail).toEqual(["E   ImportError"]);
   });
 });
 
