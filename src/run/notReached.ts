@@ -6,6 +6,7 @@
  * is counted as not run, as a file the session left after a failure is.
  * Pure.
  */
+import { cancelledBeforeStart } from "../exec/results.js";
 import type { FileResult } from "../model.js";
 
 export const NOT_COLLECTED = "not collected: pytest stopped collecting at an error (-x or --maxfail)";
@@ -18,24 +19,9 @@ export function notReachedResults(results: readonly FileResult[], listed: readon
   return listed
     .filter((file) => !known.has(file))
     .map((file) => ({
-      path: file,
-      iteration: last.iteration,
-      attempt: last.attempt,
+      ...cancelledBeforeStart(file, last.iteration, last.attempt, last.startSeconds + last.durationSeconds),
+      // In the serial run's slot, left by pytest's own stop: a plain run would not have run it either.
       slot: last.slot,
-      status: "cancelled",
-      exitCode: null,
-      signal: null,
-      startSeconds: last.startSeconds + last.durationSeconds,
-      durationSeconds: 0,
-      tests: null,
-      cases: [],
-      log: null,
-      junit: null,
-      artifacts: null,
-      artifactFiles: [],
-      serverLog: null,
-      coverageData: null,
-      tail: [],
       reason: NOT_COLLECTED,
       leftByPytest: true,
     }));
