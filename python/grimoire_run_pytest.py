@@ -1644,6 +1644,77 @@ class DjangoDatabaseTimer:
             self.recorder._write(record if made == "kept" else {**record, "memory": True})
 
 
+# A session fixture quicker than this is not recorded: pytest's own (tmp_path_factory) and the like cost nothing to pack.
+_SESSION_FIXTURE_MIN_SECONDS = 0.01
+
+
+class SessionFixtureTimer:
+    """What this file's process set up once for its session, which one plain pytest session sets up once for every
+    file: the session-scoped fixtures the first test set up, each with its time and whether it is Playwright's (a
+    driver, a browser), for the run's hint (--browser-server for a browser, --pack for the rest). pytest-django's own
+    are its timer's (above). A plugin of its own, registered in a parallel run and unregistered once the first test is
+    set up: a hook wrapper around every fixture's setup would cost every later test (a test has a dozen fixtures)."""
+
+    def __init__(self, recorder, config):
+        self.recorder = recorder
+        self.config = config
+        self.timed = []
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        if fixturedef.scope != "session" or _django_fixture(fixturedef):
+            yield
+            return
+        # The clock read at import: a test module's frozen time (freezegun) must not reach it.
+        started = _CLOCK[0]()
+        outcome = yield
+        seconds = max(0.0, _CLOCK[0]() - started)
+        if seconds < _SESSION_FIXTURE_MIN_SECONDS:
+            return
+        value = None if outcome.excinfo is not None else outcome.get_result()
+        self.timed.append({"name": fixturedef.argname, "where": self._where(fixturedef), "seconds": round(seconds, 6), **_playwright_kind(value)})
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item):
+        outcome = yield
+        # A test skipped by its marks set nothing up: the next one does.
+        if outcome.excinfo is not None and isinstance(outcome.excinfo[1], pytest.skip.Exception):
+            return
+        self.config.pluginmanager.unregister(self)
+        if self.timed:
+            self.recorder._write({"t": "session-fixtures", "fixtures": self.timed})
+
+    def _where(self, fixturedef):
+        """The project file that defines the fixture (relative, with `/`), or the module of a plugin's."""
+        code = getattr(fixturedef.func, "__code__", None)
+        if code is not None:
+            try:
+                return Path(code.co_filename).resolve().relative_to(self.config.rootpath).as_posix()
+            except ValueError:
+                pass
+        return getattr(fixturedef.func, "__module__", None) or ""
+
+
+def _django_fixture(fixturedef):
+    return fixturedef.argname == "django_db_setup" or (getattr(fixturedef.func, "__module__", None) or "").startswith("pytest_django")
+
+
+def _playwright_kind(value):
+    """`{"playwright": True}` for a Playwright object a fixture made (its driver, a browser type, a browser or a
+    context), with `"browser"` naming a browser's engine; `{}` for anything else."""
+    cls = type(value)
+    if not (cls.__module__ or "").startswith("playwright.") or cls.__name__ not in ("Playwright", "BrowserType", "Browser", "BrowserContext"):
+        return {}
+    kind = {"playwright": True}
+    try:
+        browser_type = value.browser_type if cls.__name__ == "Browser" else value.browser.browser_type if cls.__name__ == "BrowserContext" else None
+        if browser_type is not None:
+            kind["browser"] = str(browser_type.name)
+    except Exception:
+        pass
+    return kind
+
+
 class OwnLaunches:
     """Under --browser-server, notes a test or conftest that launches a browser with Playwright's launch() itself (a
     StaticLiveServerTestCase's setUpClass, a hand-written fixture): it gains nothing from the served browser, which the
@@ -1947,6 +2018,8 @@ def pytest_configure(config):
         config.pluginmanager.register(recorder, "grimoire-recorder")
         if django_at_once and not getattr(config.option, "reuse_db", False):
             config.pluginmanager.register(DjangoDatabaseTimer(recorder), "grimoire-django-database-timer")
+        if _files_at_once():
+            config.pluginmanager.register(SessionFixtureTimer(recorder, config), "grimoire-session-fixture-timer")
         if env.get("GRIMOIRE_BROWSER_WS_ENDPOINT"):
             config.pluginmanager.register(OwnLaunches(recorder), "grimoire-own-launches")
 

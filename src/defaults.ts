@@ -368,11 +368,12 @@ export const QUICK_FILES_HINT_MIN_SECONDS = 8;
 export const QUICK_FILES_HINT_MIN_SHARE = 0.2;
 
 /**
- * The end-of-run hint that names --pack for pytest-django's in-memory test database needs at least this many files
- * that made one per worker: a pack makes it once per worker's share, so the files beyond the workers are what it saves
- * (three files of a browser suite at 2 workers gained nothing; django-taggit's 8 at 2 took 17.7 s against 7.1 s packed).
+ * An end-of-run hint that names --pack for what each file's session makes for itself (pytest-django's in-memory test
+ * database, session-scoped fixtures) needs at least this many files that made it per worker: a pack makes it once per
+ * worker's share, so the files beyond the workers are what it saves (three files of a browser suite at 2 workers
+ * gained nothing; django-taggit's 8 at 2 took 17.7 s against 7.1 s packed).
  */
-export const DJANGO_PACK_HINT_MIN_FILES_PER_WORKER = 3;
+export const PACK_HINT_MIN_FILES_PER_WORKER = 3;
 
 /**
  * A parallel run says during its course that each file makes pytest-django's in-memory test database for itself when,

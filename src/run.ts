@@ -22,6 +22,7 @@ import { RunEvents, type RunEvent } from "./events.js";
 import { createBatchRunner } from "./exec/batchRunner.js";
 import { Executor, type ExecutionResult, type IterationPolicy } from "./exec/executor.js";
 import { DjangoDatabaseTally } from "./exec/djangoDatabases.js";
+import { SessionFixtureTally } from "./exec/sessionFixtures.js";
 import { LinkedTestTally } from "./exec/linkedTests.js";
 import { OwnBrowserTally } from "./browsers/ownBrowsers.js";
 import { DurationsTally } from "./report/durations.js";
@@ -200,6 +201,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloaded, ...refusedByAutoPreload, ...Object.keys(refusedPreloads).filter((name) => !name.includes("."))]) : null;
     // Said during the run only where packing is not asked for already.
     const djangoDatabases = new DjangoDatabaseTally(config.pack === null ? plan.batches.length : 0, environment.workers);
+    const sessionFixtures = new SessionFixtureTally(environment.workers, config.browserServer !== null, config.pack !== null);
     let emptyPassed = false;
     let pytestExited: PytestExit | null = null;
     let serialIni: PytestIni | null = null;
@@ -247,6 +249,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       coverage: coverage !== null,
       importTally,
       djangoDatabases,
+      sessionFixtures,
       onEmptyPass: () => (emptyPassed = true),
       onPytestExit: (exited) => (pytestExited = exited),
       onIni: (ini) => (serialIni = ini),
@@ -298,8 +301,11 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
     // Hints drawn from how long files took: not from a run a stop cut short (Ctrl-C, fail-fast), whose files did not.
     const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null;
-    // One --pack said once: the in-memory database's hint names it with the --pack-under its files need.
-    const quickHint = hinting && config.pack === null && !djangoDatabases.namesPack() ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
+    // One --pack said once: the in-memory database's hint names it with the --pack-under its files need, or else the
+    // session fixtures' hint does.
+    const fixtureHints = hinting ? sessionFixtures.hints(djangoDatabases.namesPack()) : [];
+    for (const message of fixtureHints) events.emit({ type: "notice", message });
+    const quickHint = hinting && config.pack === null && !djangoDatabases.namesPack() && !sessionFixtures.namesPack() ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
     if (quickHint !== null) events.emit({ type: "notice", message: quickHint });
     const partial = partlyRun(config, shape, files, outcome.results);
     // What the next run's --split auto reads: the history as this run leaves it (a shard's, or a run that cannot write in the project, leaves it as it was).

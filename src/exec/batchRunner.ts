@@ -20,6 +20,7 @@ import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
 import { treeCpuSecondsOf } from "../process/processTree.js";
 import type { DjangoDatabaseTally } from "./djangoDatabases.js";
+import type { SessionFixtureTally } from "./sessionFixtures.js";
 import type { LinkedTestTally } from "./linkedTests.js";
 import type { ImportTally } from "./importTimes.js";
 import { COLLECTED_MARKER, readRecords, type PackageImport, type ProcessRecords, type PytestExit, type PytestIni } from "./testRecords.js";
@@ -62,6 +63,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
   onImports: ((imports: ReadonlyMap<string, PackageImport>) => void) | null;
   /** Adds up what each file spent making pytest-django's test database (what --reuse-db makes once per slot); null when nobody asks. */
   djangoDatabases: DjangoDatabaseTally | null;
+  /** Adds up the session-scoped fixtures each file's own process set up for itself (what --browser-server or --pack sets up once); null when nobody asks. */
+  sessionFixtures?: SessionFixtureTally | null;
   /**
    * Told when a serial run's one pytest process collected no test and passed all the same: a plugin's verdict
    * (pytest-testmon's when no change affects a test), which is plain pytest's exit code; null when nobody asks.
@@ -257,6 +260,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       if (early !== null) settings.events.emit({ type: "notice", message: early });
     }
     if (parallel && outcome.records !== null) settings.linkedTests?.add(outcome.records.linked);
+    if (parallel && batch.paths.length === 1) settings.sessionFixtures?.add(outcome.records?.sessionFixtures ?? [], report.durationSeconds);
     if (parallel) settings.durations?.add(outcome.records?.durations);
     if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null, outcome.records?.ownLaunch === true);
     if (plain !== null && outcome.records?.ini != null) settings.onIni?.(outcome.records.ini);

@@ -4,8 +4,9 @@
  * makes its slot's database and drops it at its end, where an xdist worker
  * makes one for all its tests. Pure: each file's seconds in, the hint out.
  */
-import { DJANGO_EARLY_MIN_SECONDS, DJANGO_EARLY_MIN_SHARE, DJANGO_PACK_HINT_MIN_FILES_PER_WORKER, PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
+import { DJANGO_EARLY_MIN_SECONDS, DJANGO_EARLY_MIN_SHARE, PACK_HINT_MIN_FILES_PER_WORKER } from "../defaults.js";
 import { plural } from "../format.js";
+import { worthAHint } from "./sessionFixtures.js";
 
 /** What one process's records say of the test databases its session made. */
 export interface DatabasesMade {
@@ -95,7 +96,7 @@ export class DjangoDatabaseTally {
    */
   private packPays(): boolean {
     const { files, seconds } = this.memory;
-    if (files < DJANGO_PACK_HINT_MIN_FILES_PER_WORKER * this.workers) return false;
+    if (files < PACK_HINT_MIN_FILES_PER_WORKER * this.workers) return false;
     return this.worthSaying({ files, seconds: seconds * (1 - this.workers / files) });
   }
 
@@ -105,6 +106,6 @@ export class DjangoDatabaseTally {
   }
 
   private worthSaying(tally: { seconds: number; files: number }): boolean {
-    return tally.files >= 2 && tally.seconds >= Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * this.fileSeconds);
+    return tally.files >= 2 && worthAHint(tally.seconds, this.fileSeconds);
   }
 }

@@ -47,6 +47,8 @@ export interface ProcessRecords {
   djangoDatabaseSeconds: number | null;
   /** The same for test databases that were all SQLite in memory, which --reuse-db cannot keep (files that share a process share them). */
   djangoMemorySeconds: number | null;
+  /** The session-scoped fixtures the process's first test set up (a parallel run's), pytest-django's aside; empty when none. */
+  sessionFixtures: readonly SessionFixture[];
   /** Node ids of the tests a plugin ties to tests outside the process (pytest-dependency, pytest-order), by plugin. */
   linked: ReadonlyMap<string, readonly string[]>;
   /** A serial run's one process, in place of the listing: pytest's rootdir, `testpaths` and `python_files`; null otherwise. */
@@ -115,6 +117,18 @@ export interface PackageImport {
   rewritten: boolean;
 }
 
+/** A session-scoped fixture a process set up for itself (its "session-fixtures" record). */
+export interface SessionFixture {
+  name: string;
+  /** The project file that defines it, or a plugin's module. */
+  where: string;
+  seconds: number;
+  /** It made a Playwright object: the driver, a browser type, a browser or a context. */
+  playwright: boolean;
+  /** The engine of the browser it launched (chromium, firefox, webkit); null when it made none or did not say. */
+  browser: string | null;
+}
+
 interface RawRecord {
   t?: string;
   nodeid?: string;
@@ -125,6 +139,7 @@ interface RawRecord {
   /** A django-db record: the test databases made were all SQLite in memory. */
   memory?: boolean;
   files?: Record<string, number>;
+  fixtures?: unknown;
   kinds?: unknown;
   cut?: unknown;
   exitstatus?: number;
@@ -153,6 +168,18 @@ interface RawRecord {
 /** The strings of a record's list; none when it is not a list. */
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === "string") : [];
+}
+
+/** The well-formed entries of a "session-fixtures" record. */
+function sessionFixturesOf(entries: readonly unknown[]): SessionFixture[] {
+  const fixtures: SessionFixture[] = [];
+  for (const entry of entries) {
+    if (typeof entry !== "object" || entry === null) continue;
+    const { name, where, seconds, playwright, browser } = entry as Record<string, unknown>;
+    if (typeof name !== "string" || typeof seconds !== "number" || !(seconds >= 0)) continue;
+    fixtures.push({ name, where: typeof where === "string" ? where : "", seconds, playwright: playwright === true, browser: typeof browser === "string" ? browser : null });
+  }
+  return fixtures;
 }
 
 /** A failed report's details, when the record has them. */
@@ -193,6 +220,7 @@ export function parseRecords(text: string): ProcessRecords {
   const imports = new Map<string, PackageImport>();
   let djangoDatabaseSeconds: number | null = null;
   let djangoMemorySeconds: number | null = null;
+  const sessionFixtures: SessionFixture[] = [];
   const linked = new Map<string, string[]>();
   let ini: PytestIni | null = null;
   let stoppedIn: { nodeid: string; path: string } | null = null;
@@ -279,6 +307,8 @@ export function parseRecords(text: string): ProcessRecords {
     } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
       if (record.memory === true) djangoMemorySeconds = (djangoMemorySeconds ?? 0) + record.seconds;
       else djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
+    } else if (record.t === "session-fixtures" && Array.isArray(record.fixtures)) {
+      sessionFixtures.push(...sessionFixturesOf(record.fixtures));
     } else if (record.t === "groups" && typeof record.files === "object" && record.files !== null) {
       groups = new Map();
       for (const [file, names] of Object.entries(record.files as Record<string, unknown>)) {
@@ -310,7 +340,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, ownLaunch, artifactFolders, groups, durations };
+  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, sessionFixtures, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, ownLaunch, artifactFolders, groups, durations };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */
@@ -349,6 +379,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     imports: records.imports,
     djangoDatabaseSeconds: records.djangoDatabaseSeconds,
     djangoMemorySeconds: records.djangoMemorySeconds,
+    sessionFixtures: records.sessionFixtures,
     linked: records.linked,
     ini: records.ini,
     stoppedIn: records.stoppedIn === null ? null : { nodeid: records.stoppedIn.nodeid, path: relative(records.stoppedIn.path) },

@@ -278,6 +278,33 @@ describe("a browser server per worker slot", () => {
     expect(browserLeftovers(p)).toEqual([]);
   });
 
+  it("says at the end of a run without it that each file launched a browser for itself, and what --browser-server would spare", async () => {
+    // The benchmark's conftest shape: a browser server's when there is one, a launch of its own otherwise.
+    const launches = `import os, pytest
+from playwright.sync_api import sync_playwright
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        endpoint = os.environ.get("GRIMOIRE_BROWSER_WS_ENDPOINT")
+        browser = playwright.chromium.connect(endpoint) if endpoint else playwright.chromium.launch(executable_path=os.environ["CHROMIUM_PATH"])
+        yield browser
+        browser.close()
+`;
+    const test = 'def test_page(browser):\n    page = browser.new_page()\n    page.set_content("<title>t</title>")\n    assert page.title() == "t"\n';
+    const p = project({ "pytest.ini": "[pytest]\n", "tests/e2e/conftest.py": launches, ...Object.fromEntries([1, 2, 3, 4].map((i) => [`tests/e2e/test_${i}.py`, test])) });
+    const own = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: env(p) });
+    expect(own.code, own.stdout + own.stderr).toBe(0);
+    expect(own.stdout).toMatch(
+      /^4 files each started Playwright and a browser in their own process: \d+\.\d s in all \(session fixtures: browser of tests\/e2e\/conftest\.py, \d+\.\d s a file\), where one plain pytest session starts them once\. --browser-server chromium starts one browser for the run, .*playwright\.chromium\.connect\(os\.environ\["GRIMOIRE_BROWSER_WS_ENDPOINT"\]\)/m,
+    );
+    const served = await runCli(["--parallel", "-n", "2", "--browser-server", "chromium"], { cwd: p.root, env: env(p) });
+    expect(served.code, served.stdout + served.stderr).toBe(0);
+    expect(served.stdout).not.toContain("started Playwright and a browser");
+    await until(() => processesIn(p.root).length === 0, "no browser or server left");
+    expect(browserLeftovers(p)).toEqual([]);
+  });
+
   it("keeps each browser server's output in the run's log folder, and names it when the browser cannot start", async () => {
     const p = project({ "pytest.ini": "[pytest]\n" });
     const logDir = path.join(p.root, ".grimoire", "logs", "run");

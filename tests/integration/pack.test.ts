@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readReport, runCli, temporaryProjects } from "../helpers/project.js";
+import { processesIn, readReport, runCli, temporaryProjects } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
@@ -88,6 +88,22 @@ describe("--pack", () => {
     expect(alone.stdout + alone.stderr).toContain("--pack: no files share a process: a pack is a worker's share of the files history shows under 1 s (--pack-under), and the 2 workers have one such file at most each");
     const shared = await runCli(["--parallel", "-n", "1", "--pack"], { cwd: p.root });
     expect(shared.stdout + shared.stderr).not.toContain("no files share a process");
+  });
+
+  it("names --pack at the end where each file set up the same session fixtures for itself, and not once the run packs them", async () => {
+    const conftest = "import time, pytest\n\n@pytest.fixture(scope='session', autouse=True)\ndef schema():\n    time.sleep(0.4)\n    yield\n";
+    const p = project({ "tests/conftest.py": conftest, ...Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8].map((i) => [`tests/http/test_${i}.py`, "def test_it():\n    pass\n"])) });
+    const alone = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(alone.code, alone.stdout + alone.stderr).toBe(0);
+    const hint = /^8 files each set up session-scoped fixtures in their own process: \d+\.\d s in all \(schema of tests\/conftest\.py, 0\.\d s a file\), where one plain pytest session sets them up once\. Files that share a process share them: --pack --pack-under (\d+) runs/m;
+    const under = hint.exec(alone.stdout)?.[1];
+    expect(under, alone.stdout).toBeDefined();
+    const packed = await runCli(["--parallel", "-n", "2", "--pack", "--pack-under", String(under)], { cwd: p.root });
+    expect(packed.code, packed.stdout + packed.stderr).toBe(0);
+    expect(packed.stdout).toMatch(/8 files: 8 passed/);
+    expect(packed.stdout).toMatch(/8 files in 2 shared processes/);
+    expect(packed.stdout).not.toContain("session-scoped fixtures");
+    expect(processesIn(p.root)).toEqual([]);
   });
 
   it("gives a pack a temporary folder a test can match as a regular expression, as in a plain run", async () => {

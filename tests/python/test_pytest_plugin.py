@@ -1247,6 +1247,81 @@ def test_the_time_a_file_spends_making_its_django_test_database_is_recorded_unle
     assert [r["memory"] for r in database_records("2")] == [True]
 
 
+SESSION_FIXTURES = {
+    "tests/conftest.py": """\
+        import time, types
+        import pytest
+
+        # A Playwright browser's shape (the real one is Playwright's sync API's Browser): what the record names.
+        Browser = type("Browser", (), {"__module__": "playwright.sync_api._generated", "browser_type": types.SimpleNamespace(name="firefox")})
+
+        @pytest.fixture(scope="session", autouse=True)
+        def schema():
+            time.sleep(0.2)
+            yield "schema"
+
+        @pytest.fixture(scope="session")
+        def browser():
+            time.sleep(0.02)
+            return Browser()
+
+        @pytest.fixture(scope="session", autouse=True)
+        def quick():
+            pass
+
+        @pytest.fixture(scope="session")
+        def django_db_setup():
+            time.sleep(0.1)
+
+        @pytest.fixture(scope="session")
+        def late():
+            pass
+
+        @pytest.fixture
+        def each():
+            pass
+        """,
+    "tests/test_a.py": """\
+        import pytest
+
+        @pytest.mark.skip(reason="sets nothing up")
+        def test_skipped():
+            pass
+
+        def test_first(browser, django_db_setup, each):
+            pass
+
+        def test_second(late):
+            pass
+        """,
+}
+
+
+def test_the_session_fixtures_a_files_first_test_sets_up_are_recorded_with_their_time_and_what_playwright_made(plugin_pytester, monkeypatch):
+    root = plugin_pytester.path
+    write(root, SESSION_FIXTURES)
+    out = root / "records.jsonl"
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(out))
+
+    def fixture_records(workers):
+        out.unlink(missing_ok=True)
+        monkeypatch.setenv("GRIMOIRE_WORKERS", workers)
+        plugin_pytester.runpytest_subprocess(*PLUGIN, "tests").assert_outcomes(passed=2, skipped=1)
+        return [r for r in records(out) if r["t"] == "session-fixtures"]
+
+    [record] = fixture_records("2")
+    by_name = {fixture["name"]: fixture for fixture in record["fixtures"]}
+    # The first test that set anything up: a test skipped by its marks did not; the second test's `late` comes after
+    # the timer is gone; a function-scoped fixture is every test's; django_db_setup is the Django timer's; `quick` took
+    # less than a hundredth of a second.
+    assert sorted(by_name) == ["browser", "schema"]
+    assert by_name["schema"]["where"] == "tests/conftest.py" and 0.2 <= by_name["schema"]["seconds"] < 5
+    assert "playwright" not in by_name["schema"]
+    assert by_name["browser"]["playwright"] is True and by_name["browser"]["browser"] == "firefox"
+    # One file at a time (a serial run): the session is every file's, as in plain pytest.
+    assert fixture_records("1") == []
+
+
 # Stand-ins for plugins the package index here does not have, under their real module names, registering what the real
 # ones register (their markers, their options' `dest`): the plugin looks only at those.
 DEPENDENCY_STAND_IN = """\

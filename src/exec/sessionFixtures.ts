@@ -1,0 +1,141 @@
+/**
+ * What the files of a parallel run set up once per session, each for itself:
+ * a session-scoped fixture runs once in one plain pytest session, and once in
+ * every file's process here. Playwright's (its driver, a browser) is what
+ * --browser-server shares; the rest is what --pack shares, at the price of
+ * files sharing a process. pytest-django's own are its tally's
+ * (djangoDatabases.ts). Pure: each file's fixtures in, the hints out.
+ */
+import { PACK_HINT_MIN_FILES_PER_WORKER, PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
+import { plural } from "../format.js";
+import type { SessionFixture } from "./testRecords.js";
+
+/** Fixtures named in a hint, the costliest first. */
+const NAMED = 3;
+
+/** A file whose session fixtures took at least this share of its time is one a pack speeds up. */
+const PACK_WORTH_SHARE = 0.1;
+
+/** The module pytest-playwright's fixtures live in: its `browser` connects to a browser server by itself. */
+const PYTEST_PLAYWRIGHT = "pytest_playwright";
+
+interface Share {
+  seconds: number;
+  files: number;
+  /** The longest of those files, in seconds. */
+  longest: number;
+  /** Seconds and files by fixture (`name of where`). */
+  byFixture: Map<string, { seconds: number; files: number }>;
+}
+
+function emptyShare(): Share {
+  return { seconds: 0, files: 0, longest: 0, byFixture: new Map() };
+}
+
+/** Whether seconds a hint would save are worth one: a second or more, and a twentieth of the files' time (as the preload hint judges). */
+export function worthAHint(seconds: number, fileSeconds: number): boolean {
+  return seconds >= Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * fileSeconds);
+}
+
+export class SessionFixtureTally {
+  private readonly browser = emptyShare();
+  private readonly other = emptyShare();
+  private readonly engines = new Set<string>();
+  /** A fixture not pytest-playwright's made a Playwright object: a conftest's own, which must read the endpoint itself. */
+  private handWritten = false;
+  private fileSeconds = 0;
+
+  /**
+   * `workers`: how many files run at once; `served`: the run has --browser-server (its browser hint is moot);
+   * `packing`: the run has --pack (its pack hint is).
+   */
+  constructor(
+    private readonly workers: number,
+    private readonly served: boolean,
+    private readonly packing: boolean,
+  ) {}
+
+  /** One file's own process: the session fixtures its first test set up, and how long the process ran. */
+  add(fixtures: readonly SessionFixture[], fileSeconds: number): void {
+    this.fileSeconds += fileSeconds;
+    const browser = fixtures.filter((fixture) => fixture.playwright);
+    const other = fixtures.filter((fixture) => !fixture.playwright);
+    addTo(this.browser, browser, fileSeconds);
+    addTo(this.other, other, fileSeconds);
+    for (const fixture of browser) {
+      if (fixture.browser !== null) this.engines.add(fixture.browser);
+      if (!fixture.where.startsWith(PYTEST_PLAYWRIGHT)) this.handWritten = true;
+    }
+  }
+
+  /**
+   * The run's end's notices: the browser's (--browser-server), then the rest's (--pack, unless `packNamed`: another
+   * hint names it already); empty when neither is worth one.
+   */
+  hints(packNamed = false): string[] {
+    const said: string[] = [];
+    if (this.browserPays()) said.push(this.browserHint());
+    if (!packNamed && this.namesPack()) said.push(this.packHint());
+    return said;
+  }
+
+  /** Whether the run's end names --pack for the session fixtures: the quick files' hint, which names it too, is then not said. */
+  namesPack(): boolean {
+    const { files, seconds } = this.other;
+    if (this.packing || files < PACK_HINT_MIN_FILES_PER_WORKER * this.workers) return false;
+    // A pack sets them up once per worker's share: what it saves is the files beyond one per worker.
+    return worthAHint(seconds * (1 - this.workers / files), this.fileSeconds);
+  }
+
+  /** A browser server serves each pair of worker slots: what they save is every launch but theirs (a file's connection costs little beside a launch). */
+  private browserPays(): boolean {
+    const { files, seconds } = this.browser;
+    return !this.served && files > this.browserServers() && worthAHint(seconds * (1 - this.browserServers() / files), this.fileSeconds);
+  }
+
+  private browserServers(): number {
+    return Math.ceil(this.workers / 2);
+  }
+
+  private browserHint(): string {
+    const { files, seconds } = this.browser;
+    const engine = this.engines.size === 1 ? [...this.engines][0] : "chromium";
+    const connect = this.handWritten
+      ? `; a conftest's own fixture connects to it with playwright.${engine}.connect(os.environ["GRIMOIRE_BROWSER_WS_ENDPOINT"]) where that variable is set, and launches as before where it is not`
+      : "";
+    return (
+      `${plural(files, "file")} each started Playwright and a browser in ${files === 1 ? "its" : "their"} own process: ${seconds.toFixed(1)} s in all (session fixtures: ${namedFixtures(this.browser)}), where one plain pytest session starts them once. ` +
+      `--browser-server ${engine} starts ${this.browserServers() === 1 ? "one browser for the run" : `a browser for each pair of worker slots (${this.browserServers()} here)`}, which every file's tests connect to, each test in a fresh context as before${connect}; see grimoire-run's docs/playwright.md`
+    );
+  }
+
+  private packHint(): string {
+    const { files, seconds, longest } = this.other;
+    const under = Math.floor(longest) + 1;
+    return (
+      `${plural(files, "file")} each set up session-scoped fixtures in ${files === 1 ? "its" : "their"} own process: ${seconds.toFixed(1)} s in all (${namedFixtures(this.other)}), where one plain pytest session sets them up once. ` +
+      `Files that share a process share them: --pack --pack-under ${under} runs the files under ${under} s (these took up to ${longest.toFixed(1)} s) in shared processes, a worker's share at a time, each still reported on its own; ` +
+      "files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
+    );
+  }
+}
+
+function addTo(share: Share, fixtures: readonly SessionFixture[], fileSeconds: number): void {
+  if (fixtures.length === 0) return;
+  share.files += 1;
+  // The --pack-under named is that of the files the fixtures cost much of their time: a long file that set up a quick
+  // one gains nothing from a pack, and would make every file under it one.
+  if (fixtures.reduce((sum, fixture) => sum + fixture.seconds, 0) >= PACK_WORTH_SHARE * fileSeconds) share.longest = Math.max(share.longest, fileSeconds);
+  for (const fixture of fixtures) {
+    share.seconds += fixture.seconds;
+    const label = fixture.where === "" ? fixture.name : `${fixture.name} of ${fixture.where}`;
+    const known = share.byFixture.get(label) ?? { seconds: 0, files: 0 };
+    share.byFixture.set(label, { seconds: known.seconds + fixture.seconds, files: known.files + 1 });
+  }
+}
+
+/** The costliest fixtures, each with its time a file: `db of tests/conftest.py, 2.9 s a file`. */
+function namedFixtures(share: Share): string {
+  const named = [...share.byFixture].sort((a, b) => b[1].seconds - a[1].seconds).map(([label, { seconds, files }]) => `${label}, ${(seconds / files).toFixed(1)} s a file`);
+  return named.length > NAMED ? `${named.slice(0, NAMED).join("; ")}; and ${named.length - NAMED} more` : named.join("; ");
+}
