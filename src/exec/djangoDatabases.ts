@@ -6,7 +6,7 @@
  */
 import { DJANGO_EARLY_MIN_SECONDS, DJANGO_EARLY_MIN_SHARE, PACK_HINT_MIN_FILES_PER_WORKER } from "../defaults.js";
 import { plural } from "../format.js";
-import { worthAHint } from "./sessionFixtures.js";
+import { worthAHint } from "./importTimes.js";
 
 /** What one process's records say of the test databases its session made. */
 export interface DatabasesMade {

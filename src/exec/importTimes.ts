@@ -65,12 +65,19 @@ export class ImportTally {
    * of the files' time.
    */
   costly(): CostlyImport[] {
-    const least = Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * this.fileSeconds);
     return [...this.packages.values()]
-      .filter((entry) => entry.files > 1 && entry.seconds >= least && !this.preloaded.has(entry.name) && !this.rewritten.has(entry.name) && !this.afterChange.has(entry.name))
+      .filter((entry) => entry.files > 1 && worthAHint(entry.seconds, this.fileSeconds) && !this.preloaded.has(entry.name) && !this.rewritten.has(entry.name) && !this.afterChange.has(entry.name))
       .sort((a, b) => b.seconds - a.seconds || compareCodeUnits(a.name, b.name))
       .slice(0, PRELOAD_HINT_MAX_NAMED);
   }
+}
+
+/**
+ * Whether seconds a hint would save are worth one: PRELOAD_HINT_MIN_SECONDS or more, and PRELOAD_HINT_MIN_SHARE of the
+ * files' summed time. Every end-of-run hint that names an option for a cost the files paid each for itself judges so.
+ */
+export function worthAHint(seconds: number, fileSeconds: number): boolean {
+  return seconds >= Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * fileSeconds);
 }
 
 /**

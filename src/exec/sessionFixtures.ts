@@ -6,8 +6,9 @@
  * files sharing a process. pytest-django's own are its tally's
  * (djangoDatabases.ts). Pure: each file's fixtures in, the hints out.
  */
-import { PACK_HINT_MIN_FILES_PER_WORKER, PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
+import { PACK_HINT_MIN_FILES_PER_WORKER } from "../defaults.js";
 import { plural } from "../format.js";
+import { worthAHint } from "./importTimes.js";
 import type { SessionFixture } from "./testRecords.js";
 
 /** Fixtures named in a hint, the costliest first. */
@@ -30,11 +31,6 @@ interface Share {
 
 function emptyShare(): Share {
   return { seconds: 0, files: 0, longest: 0, byFixture: new Map() };
-}
-
-/** Whether seconds a hint would save are worth one: a second or more, and a twentieth of the files' time (as the preload hint judges). */
-export function worthAHint(seconds: number, fileSeconds: number): boolean {
-  return seconds >= Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * fileSeconds);
 }
 
 export class SessionFixtureTally {
