@@ -1677,8 +1677,8 @@ class SessionFixtureTimer:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_setup(self, item):
         outcome = yield
-        # A test skipped by its marks set nothing up: the next one does.
-        if outcome.excinfo is not None and isinstance(outcome.excinfo[1], pytest.skip.Exception):
+        # A test skipped by its marks (or an xfail that is not run) set nothing up: the next one does.
+        if outcome.excinfo is not None and isinstance(outcome.excinfo[1], (pytest.skip.Exception, pytest.xfail.Exception)):
             return
         self.config.pluginmanager.unregister(self)
         if self.timed:
