@@ -318,7 +318,7 @@ function serialStop(files: readonly FileResult[]): string | null {
   const failed = files.some((file) => file.tests !== null && file.tests.failed + file.tests.errors > 0);
   const cut = files.find((file) => file.cutShort === true);
   if ((unrun === 0 && cut === undefined) || !failed) return null;
-  const left = unrun > 0 ? `${plural(unrun, "file")} not started` : `the rest of ${(cut as FileResult).path} not run`;
+  const left = unrun > 0 ? `${plural(unrun, "file")} not reached` : `the rest of ${(cut as FileResult).path} not run`;
   // A collection error ends pytest's session before any test whatever its -x (a --maxfail after -- overrides that).
   if (files.some((file) => file.reason === STOPPED_COLLECTING)) {
     return `Stopped early: pytest stopped on an error while collecting, before any test, as plain pytest does (its --continue-on-collection-errors runs the rest), with ${left}`;

@@ -91,7 +91,10 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   // Those stopped while running first, each said to be: they have a log and may have left something half-done.
   const cancelled = [...running, ...notStarted];
   if (cancelled.length > 0) {
-    lines.push("", colours.bold(`Cancelled: ${cancelled.length} (${running.length} stopped while running, ${notStarted.length} not started)`));
+    // A serial run's files share its one process: one that pytest stopped before was not reached, nor started (three
+    // helpers' trials read "not started" there as processes that never came).
+    const counts = serial && running.length === 0 ? "not reached: pytest stopped before them" : `${running.length} stopped while running, ${notStarted.length} ${serial ? "not reached" : "not started"}`;
+    lines.push("", colours.bold(`Cancelled: ${cancelled.length} (${counts})`));
     for (const result of cancelled.slice(0, maxListed)) {
       // The tests it failed before it was stopped count in the run's totals (as in a plain run stopped there): where
       // their failures are is said, as the failures list says it for the files that ended.

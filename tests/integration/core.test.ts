@@ -563,7 +563,8 @@ describe("serial and debug modes", () => {
     expect(report.files[1]?.tests).toEqual({ passed: 1, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
     expect(report.files[2]?.reason).toBe("not reached: pytest stopped at the first failure (-x or --maxfail)");
     // Said as the stop it is, not only as a file cancelled (two helpers read "1 not started" as unexplained).
-    expect(result.stdout).toMatch(/^Stopped early: pytest stopped at a failure \(a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file\), with 1 file not started$/m);
+    expect(result.stdout).toMatch(/^Stopped early: pytest stopped at a failure \(a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file\), with 1 file not reached$/m);
+    expect(result.stdout).toMatch(/^Cancelled: 1 \(not reached: pytest stopped before them\)$/m);
     // The file it stopped in says its counts are not the whole file's.
     expect(result.stdout).toMatch(/^FAIL +tests\/http\/test_b\.py +\S+ +\(1 passed, 1 failed; stopped at a failure before its last test\)$/m);
     expect(result.stdout).toMatch(/^PASS +tests\/e2e\/test_a\.py +\S+ +\(1 passed\)$/m);
@@ -609,7 +610,7 @@ describe("serial and debug modes", () => {
     ]);
     expect(report.files[2]?.reason).toBe("not collected: pytest stopped collecting at an error (-x or --maxfail)");
     expect(result.stdout).toMatch(/^3 files: 1 failed, 2 cancelled$/m);
-    expect(result.stdout).toMatch(/^Stopped early: pytest stopped at a failure \(a serial run gives pytest -x, .*\), with 2 files not started$/m);
+    expect(result.stdout).toMatch(/^Stopped early: pytest stopped at a failure \(a serial run gives pytest -x, .*\), with 2 files not reached$/m);
     // The listing that found test_c.py has ended with the run.
     expect(processesIn(p.root)).toEqual([]);
   });
@@ -625,7 +626,7 @@ describe("serial and debug modes", () => {
       ["tests/http/test_b.py", "failed", null],
       ["tests/http/test_c.py", "cancelled", "not run: pytest stopped on an error while collecting tests"],
     ]);
-    expect(result.stdout).toMatch(/^Stopped early: pytest stopped on an error while collecting, before any test, as plain pytest does \(its --continue-on-collection-errors runs the rest\), with 2 files not started$/m);
+    expect(result.stdout).toMatch(/^Stopped early: pytest stopped on an error while collecting, before any test, as plain pytest does \(its --continue-on-collection-errors runs the rest\), with 2 files not reached$/m);
   });
 
   it("--debug reruns the last failures with a long traceback, verbosely", async () => {
