@@ -82,8 +82,16 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     const heading = options.load === true ? "Latest failure of each file" : failures.length === 1 ? "Failure" : "Failures";
     lines.push("", colours.bold(colours.red(`${heading}:`)));
     for (const result of failures) lines.push(...describeFailure(result, colours, tailLines, options.width ?? null));
-    if (report.workers > 1 && failures.some(tookAPort)) {
+    if (report.workers > 1 && failures.some((result) => said(result, PORT_TAKEN))) {
       lines.push("", colours.yellow("A port was already in use: files that run at once cannot share a fixed port; derive ports from GRIMOIRE_SLOT, which differs for each of them."));
+    }
+    if (report.workers > 1 && failures.some((result) => said(result, SQLITE_SHARED))) {
+      lines.push(
+        "",
+        colours.yellow(
+          "SQLite found a table gone or already there, or its database locked: files that run at once cannot share one SQLite file (a test.db in the working folder); derive its name from GRIMOIRE_SLOT, which differs for each of them.",
+        ),
+      );
     }
   }
 
@@ -161,10 +169,17 @@ function describeLoad(report: RunReport, colours: Palette): string[] {
 /** How Python, Node and most servers say that a port is taken. */
 const PORT_TAKEN = /address already in use|EADDRINUSE|errno 98\b/i;
 
-/** A failed file said a port was taken: in its last lines, or in a failed test's report (a fixture's traceback, long before the end). */
-function tookAPort(result: FileResult): boolean {
-  if (result.tail.some((line) => PORT_TAKEN.test(line))) return true;
-  return result.cases.some((test) => test.failures?.some((failure) => PORT_TAKEN.test(failure.message) || PORT_TAKEN.test(failure.text ?? "")) === true);
+/**
+ * How SQLite (Python's sqlite3, through SQLAlchemy or Django too) says that another process has the same database file:
+ * a table it made is there already, one it expected was dropped, or the file is locked. sqladmin's and ormar's suites
+ * share a test.db in the working folder, and failed so under xdist and grimoire-run alike (a helper's trial).
+ */
+const SQLITE_SHARED = /OperationalError\)?:? (?:database is locked|database table is locked|table \S+ already exists|no such table: \S+)/;
+
+/** A failed file said it: in its last lines, or in a failed test's report (a fixture's traceback, long before the end). */
+function said(result: FileResult, pattern: RegExp): boolean {
+  if (result.tail.some((line) => pattern.test(line))) return true;
+  return result.cases.some((test) => test.failures?.some((failure) => pattern.test(failure.message) || pattern.test(failure.text ?? "")) === true);
 }
 
 /** Failed tests a failed file's entry names beside its last lines, at most. */

@@ -205,6 +205,31 @@ def server():
   });
 });
 
+describe("files that share a SQLite file", () => {
+  it("fail as they would under xdist, and are told that files at once need a database file each (sqladmin's test.db)", async () => {
+    // Each file makes the same table in test.db once both are running: one of them finds it there already.
+    const makesTable = `import os, pathlib, sqlite3, time
+
+def test_makes_its_table():
+    here = pathlib.Path("started") / os.environ["GRIMOIRE_SLOT"]
+    here.parent.mkdir(exist_ok=True)
+    here.touch()
+    deadline = time.monotonic() + 30
+    while len(list(here.parent.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    db = sqlite3.connect("test.db", timeout=10)
+    db.execute("CREATE TABLE product (id INTEGER)")
+    db.commit()
+`;
+    const p = project({ "tests/http/test_a.py": makesTable, "tests/http/test_b.py": makesTable });
+    const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/sqlite3\.OperationalError: table product already exists/);
+    expect(result.stdout).toMatch(/^SQLite found a table gone or already there, or its database locked: files that run at once cannot share one SQLite file \(a test\.db in the working folder\); derive its name from GRIMOIRE_SLOT/m);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+});
+
 describe("a file that is slow because it computes", () => {
   it("is named as busy, with the CPU it used, and gets no advice about waiting forever (cattrs' hypothesis tests)", async () => {
     const busy = "import time\n\ndef test_computes():\n    deadline = time.monotonic() + 3\n    while time.monotonic() < deadline:\n        sum(range(1000))\n";

@@ -63,6 +63,18 @@ describe("the run's summary", () => {
     expect(formatSummary({ ...report, files: [quiet] }, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(hint);
   });
 
+  it("says files at once cannot share a SQLite file when SQLite found another process's tables or lock (sqladmin's test.db)", () => {
+    const hint = /SQLite found a table gone or already there, or its database locked: files that run at once cannot share one SQLite file .*GRIMOIRE_SLOT/;
+    const failing = (message: string) =>
+      fileResult({ path: "a.py", status: "failed", tail: ["=== 1 error ==="], cases: [{ nodeid: "a.py::test_a", outcome: "error", seconds: 0.1, failures: [{ when: "setup", message, text: null, sections: [] }] }] });
+    for (const message of ["sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table product already exists", "sqlite3.OperationalError: no such table: users", "django.db.utils.OperationalError: database is locked"]) {
+      expect(formatSummary({ ...report, files: [failing(message)] }, { colours: palette(false), stopped: null }).join("\n"), message).toMatch(hint);
+    }
+    expect(formatSummary({ ...report, files: [failing("ValueError: table product already exists in the catalogue")] }, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(hint);
+    // One file at a time shares nothing.
+    expect(formatSummary({ ...report, workers: 1, files: [failing("sqlite3.OperationalError: no such table: users")] }, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(hint);
+  });
+
   it("says why a run of passing and flaky files failed: flaky files fail it (--flaky-result fail, CI's default)", () => {
     const flakyOnly: RunReport = { ...report, exitCode: 1, files: [fileResult({ path: "a.py", status: "failed", attempt: 1 }), fileResult({ path: "a.py", status: "flaky", attempt: 2 }), fileResult({ path: "b.py" })] };
     const console = formatSummary(flakyOnly, { colours: palette(false), stopped: null }).join("\n");
