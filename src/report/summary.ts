@@ -81,7 +81,10 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   if (failures.length > 0) {
     const heading = options.load === true ? "Latest failure of each file" : failures.length === 1 ? "Failure" : "Failures";
     lines.push("", colours.bold(colours.red(`${heading}:`)));
-    for (const result of failures) lines.push(...describeFailure(result, colours, tailLines, options.width ?? null));
+    // A pack's log is named after its first file: a failed file in it is told whose log it is (ormar's trial looked for
+    // the failure under its own name).
+    const sharers = serial ? new Map<string, number>() : filesByLog(report.files);
+    for (const result of failures) lines.push(...describeFailure(result, colours, tailLines, options.width ?? null, result.log === null ? 1 : (sharers.get(result.log) ?? 1)));
     if (report.workers > 1 && failures.some((result) => said(result, PORT_TAKEN))) {
       lines.push("", colours.yellow("A port was already in use: files that run at once cannot share a fixed port; derive ports from GRIMOIRE_SLOT, which differs for each of them."));
     }
@@ -185,14 +188,15 @@ function said(result: FileResult, pattern: RegExp): boolean {
 /** Failed tests a failed file's entry names beside its last lines, at most. */
 const FAILED_TESTS_NAMED = 3;
 
-function describeFailure(result: FileResult, colours: Palette, tailLines: number, width: number | null): string[] {
+/** `sharedBy`: how many files' output the file's log holds (a pack's), 1 for a log of its own. */
+function describeFailure(result: FileResult, colours: Palette, tailLines: number, width: number | null, sharedBy = 1): string[] {
   const why = result.reason ?? result.status;
   const iteration = result.iteration > 1 ? `, iteration ${result.iteration}` : "";
   const lines = [`  ${paintStatus(result.status, colours)} ${result.path} (${why}${iteration})`];
   // A split file's parts each name their log; its last lines are one part's (the first of the worst), said so.
   const parts = result.parts ?? [];
   const split = parts.length > 1;
-  if (result.log !== null && !split) lines.push(`           log: ${result.log}`);
+  if (result.log !== null && !split) lines.push(`           log: ${result.log}${sharedBy > 1 ? ` (its pack's, with ${plural(sharedBy - 1, "other file")})` : ""}`);
   if (result.serverLog !== null) lines.push(`           server log: ${result.serverLog}`);
   for (const [index, part] of parts.entries()) {
     lines.push(`           part ${index + 1} of ${parts.length}: ${STATUS_LABEL[part.status]}${part.log === null ? "" : `, log: ${part.log}`}`);
@@ -223,9 +227,14 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
 }
 
 /** Files whose execution shared its process (and so its log) with others' (--pack), and how many such processes there were. */
-function packedFiles(files: readonly FileResult[]): { files: number; processes: number } {
+/** How many files each log holds the output of. */
+function filesByLog(files: readonly FileResult[]): Map<string, number> {
   const byLog = new Map<string, number>();
   for (const file of files) if (file.log !== null) byLog.set(file.log, (byLog.get(file.log) ?? 0) + 1);
-  const shared = [...byLog.values()].filter((count) => count > 1);
+  return byLog;
+}
+
+function packedFiles(files: readonly FileResult[]): { files: number; processes: number } {
+  const shared = [...filesByLog(files).values()].filter((count) => count > 1);
   return { files: shared.reduce((sum, count) => sum + count, 0), processes: shared.length };
 }

@@ -33,6 +33,10 @@ describe("--pack", () => {
     expect(report.files.find((f) => f.path === "tests/http/test_fails.py")?.tests).toEqual({ passed: 0, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
     expect(new Set(report.files.map((f) => f.log)).size).toBe(2);
     expect(result.stdout).toMatch(/^\S+\+\d+\s*\| /m);
+    // The pack's log is named after its first file: the failed file is told it is its pack's.
+    const fails = report.files.find((f) => f.path === "tests/http/test_fails.py");
+    const sharing = report.files.filter((f) => f.log === fails?.log).length;
+    expect(result.stdout).toContain(`log: ${fails?.log} (its pack's, with ${sharing - 1} other files)`);
   });
 
   it("packs a file named on the command line with files of a folder named beside it, each run (pytest's own testing/ suite)", async () => {
