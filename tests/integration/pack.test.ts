@@ -102,6 +102,9 @@ describe("--pack", () => {
     const hint = /^8 files each set up session-scoped fixtures in their own process: \d+\.\d s in all \(schema of tests\/conftest\.py, 0\.\d s a file\), where one plain pytest session sets them up once\. Files that share a process share them: --pack --pack-under (\d+) runs/m;
     const under = hint.exec(alone.stdout)?.[1];
     expect(under, alone.stdout).toBeDefined();
+    // A repeated run counts each file once, as it ran first.
+    const looped = await runCli(["--parallel", "-n", "2", "--loop", "2"], { cwd: p.root });
+    expect(looped.stdout).toMatch(/^8 files each set up session-scoped fixtures in their own process/m);
     const packed = await runCli(["--parallel", "-n", "2", "--pack", "--pack-under", String(under)], { cwd: p.root });
     expect(packed.code, packed.stdout + packed.stderr).toBe(0);
     expect(packed.stdout).toMatch(/8 files: 8 passed/);
