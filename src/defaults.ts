@@ -376,13 +376,14 @@ export const QUICK_FILES_HINT_MIN_SHARE = 0.2;
 export const PACK_HINT_MIN_FILES_PER_WORKER = 3;
 
 /**
- * A parallel run says during its course that each file makes pytest-django's in-memory test database for itself when,
- * at the pace of its first files, the files left would spend at least this many seconds more on it (workers at a time)…
+ * A parallel run says during its course that each file makes for itself what a pack would make once (pytest-django's
+ * in-memory test database, session-scoped fixtures) when, at the pace of its first files, the files left would spend
+ * at least this many seconds more on it (workers at a time)…
  */
-export const DJANGO_EARLY_MIN_SECONDS = 60;
+export const EARLY_PACK_HINT_MIN_SECONDS = 60;
 
 /** …and it is at least this share of those first files' time. */
-export const DJANGO_EARLY_MIN_SHARE = 0.25;
+export const EARLY_PACK_HINT_MIN_SHARE = 0.25;
 
 /**
  * A parallel run without --split suggests `--split auto` at its end when

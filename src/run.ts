@@ -201,7 +201,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloaded, ...refusedByAutoPreload, ...Object.keys(refusedPreloads).filter((name) => !name.includes("."))]) : null;
     // Said during the run only where packing is not asked for already.
     const djangoDatabases = new DjangoDatabaseTally(config.pack === null ? plan.batches.length : 0, environment.workers);
-    const sessionFixtures = new SessionFixtureTally(environment.workers, config.browserServer !== null, config.pack !== null);
+    const sessionFixtures = new SessionFixtureTally(environment.workers, config.browserServer !== null, config.pack !== null, plan.batches.length);
     let emptyPassed = false;
     let pytestExited: PytestExit | null = null;
     let serialIni: PytestIni | null = null;

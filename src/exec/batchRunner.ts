@@ -263,6 +263,8 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     // Each file once, whole, as the other closing hints count it (wholeFiles.ts): not a retry, a repeat or a split part.
     if (parallel && batch.paths.length === 1 && batch.part === undefined && placement.iteration === 1 && placement.attempt === 1) {
       settings.sessionFixtures?.add(outcome.records?.sessionFixtures ?? [], report.durationSeconds);
+      const early = settings.sessionFixtures?.early() ?? null;
+      if (early !== null) settings.events.emit({ type: "notice", message: early });
     }
     if (parallel) settings.durations?.add(outcome.records?.durations);
     if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null, outcome.records?.ownLaunch === true);

@@ -4,9 +4,9 @@
  * makes its slot's database and drops it at its end, where an xdist worker
  * makes one for all its tests. Pure: each file's seconds in, the hint out.
  */
-import { DJANGO_EARLY_MIN_SECONDS, DJANGO_EARLY_MIN_SHARE, PACK_HINT_MIN_FILES_PER_WORKER } from "../defaults.js";
+import { PACK_HINT_MIN_FILES_PER_WORKER } from "../defaults.js";
 import { plural } from "../format.js";
-import { worthAHint } from "./importTimes.js";
+import { earlyPace, worthAHint } from "./hintRules.js";
 
 /** What one process's records say of the test databases its session made. */
 export interface DatabasesMade {
@@ -70,10 +70,9 @@ export class DjangoDatabaseTally {
    */
   early(): string | null {
     const { seconds, files, longest, fileSeconds } = this.memory;
-    if (this.warned || files < Math.max(2, this.workers) || seconds < DJANGO_EARLY_MIN_SHARE * fileSeconds) return null;
-    const left = Math.max(0, this.planned - this.seen);
-    const more = ((seconds / files) * left) / Math.max(1, this.workers);
-    if (more < DJANGO_EARLY_MIN_SECONDS) return null;
+    const pace = this.warned ? null : earlyPace(this.memory, this.planned, this.seen, this.workers);
+    if (pace === null) return null;
+    const { more, left } = pace;
     this.warned = true;
     const under = this.packUnder();
     return (

@@ -4,7 +4,8 @@
  * imports for itself, at a cost each time, is one `--preload` imports once.
  * Pure: each file's records in, the packages worth naming out.
  */
-import { LEARNED_PRELOAD_MIN_SECONDS, PRELOAD_HINT_MAX_NAMED, PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
+import { LEARNED_PRELOAD_MIN_SECONDS, PRELOAD_HINT_MAX_NAMED } from "../defaults.js";
+import { worthAHint } from "./hintRules.js";
 import type { PackageImport, PackageKind } from "./testRecords.js";
 import { compareCodeUnits } from "../projectPaths.js";
 
@@ -70,14 +71,6 @@ export class ImportTally {
       .sort((a, b) => b.seconds - a.seconds || compareCodeUnits(a.name, b.name))
       .slice(0, PRELOAD_HINT_MAX_NAMED);
   }
-}
-
-/**
- * Whether seconds a hint would save are worth one: PRELOAD_HINT_MIN_SECONDS or more, and PRELOAD_HINT_MIN_SHARE of the
- * files' summed time. Every end-of-run hint that names an option for a cost the files paid each for itself judges so.
- */
-export function worthAHint(seconds: number, fileSeconds: number): boolean {
-  return seconds >= Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * fileSeconds);
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { PACK_HINT_MIN_FILES_PER_WORKER } from "../defaults.js";
 import { plural } from "../format.js";
-import { worthAHint } from "./importTimes.js";
+import { earlyPace, worthAHint } from "./hintRules.js";
 import type { SessionFixture } from "./testRecords.js";
 
 /** Fixtures named in a hint, the costliest first. */
@@ -23,6 +23,8 @@ const PYTEST_PLAYWRIGHT = "pytest_playwright";
 interface Share {
   seconds: number;
   files: number;
+  /** The summed time of those files. */
+  fileSeconds: number;
   /** The longest of those files, in seconds. */
   longest: number;
   /** Seconds and files by fixture (`name of where`). */
@@ -30,7 +32,7 @@ interface Share {
 }
 
 function emptyShare(): Share {
-  return { seconds: 0, files: 0, longest: 0, byFixture: new Map() };
+  return { seconds: 0, files: 0, fileSeconds: 0, longest: 0, byFixture: new Map() };
 }
 
 export class SessionFixtureTally {
@@ -40,19 +42,23 @@ export class SessionFixtureTally {
   /** A fixture not pytest-playwright's made a Playwright object: a conftest's own, which must read the endpoint itself. */
   private handWritten = false;
   private fileSeconds = 0;
+  private seen = 0;
+  private warned = false;
 
   /**
    * `workers`: how many files run at once; `served`: the run has --browser-server (its browser hint is moot);
-   * `packing`: the run has --pack (its pack hint is).
+   * `packing`: the run has --pack (its pack hint is); `planned`: the run's files, for the notice during it.
    */
   constructor(
     private readonly workers: number,
     private readonly served: boolean,
     private readonly packing: boolean,
+    private readonly planned = 0,
   ) {}
 
   /** One file's own process: the session fixtures its first test set up, and how long the process ran. */
   add(fixtures: readonly SessionFixture[], fileSeconds: number): void {
+    this.seen += 1;
     this.fileSeconds += fileSeconds;
     const browser = fixtures.filter((fixture) => fixture.playwright);
     const other = fixtures.filter((fixture) => !fixture.playwright);
@@ -73,6 +79,25 @@ export class SessionFixtureTally {
     if (this.browserPays()) said.push(this.browserHint());
     if (!packNamed && this.namesPack()) said.push(this.packHint());
     return said;
+  }
+
+  /**
+   * Said once during the run, as soon as its first files show that setting the session fixtures up in each file will
+   * cost the rest of the run a minute or more (as pytest-django's in-memory database's notice: a container or a schema
+   * per file over hundreds of files is the end of the run's hint only after it).
+   */
+  early(): string | null {
+    if (this.warned || this.packing) return null;
+    const pace = earlyPace(this.other, this.planned, this.seen, this.workers);
+    if (pace === null) return null;
+    this.warned = true;
+    const { seconds, files, fileSeconds, longest } = this.other;
+    const under = Math.floor(longest) + 1;
+    return (
+      `Session-scoped fixtures are being set up by each file's process for itself: ${seconds.toFixed(1)} s over the first ${plural(files, "file")} that set them up (of their ${fileSeconds.toFixed(1)} s; ${namedFixtures(this.other)}); ` +
+      `at that pace they add about ${pace.more.toFixed(0)} s more to the run over the ${plural(pace.left, "file")} left (${this.workers} at a time). Files that share a process set them up once: ` +
+      `stop the run (Ctrl-C) and start it with --pack --pack-under ${under} (these took up to ${longest.toFixed(1)} s), or let it go on: its end says it again, from every file's figures`
+    );
   }
 
   /** Whether the run's end names --pack for the session fixtures: the quick files' hint, which names it too, is then not said. */
@@ -119,6 +144,7 @@ export class SessionFixtureTally {
 function addTo(share: Share, fixtures: readonly SessionFixture[], fileSeconds: number): void {
   if (fixtures.length === 0) return;
   share.files += 1;
+  share.fileSeconds += fileSeconds;
   // The --pack-under named is that of the files the fixtures cost much of their time: a long file that set up a quick
   // one gains nothing from a pack, and would make every file under it one.
   if (fixtures.reduce((sum, fixture) => sum + fixture.seconds, 0) >= PACK_WORTH_SHARE * fileSeconds) share.longest = Math.max(share.longest, fileSeconds);

@@ -1285,7 +1285,7 @@ def django_db_setup(request, django_db_modify_db_settings_xdist_suffix):
     const under = Math.floor(Math.max(...readReport(p).files.map((f) => f.durationSeconds))) + 1;
     expect(result.stdout).toMatch(new RegExp(`pytest-django's test database, SQLite in memory, was created and migrated by each file for itself: \\d+\\.\\d s in all over 20 files, .* --pack --pack-under ${under} runs the files under ${under} s`));
     expect(result.stdout).not.toMatch(/--reuse-db \(after --\) keeps/);
-    // Too little for the rest of the run to be worth a word during it (DJANGO_EARLY_MIN_SECONDS).
+    // Too little for the rest of the run to be worth a word during it (EARLY_PACK_HINT_MIN_SECONDS).
     expect(result.stdout).not.toMatch(/is being created and migrated by each file/);
     const packed = await runCli(["--parallel", "-n", "2", "--pack", "--pack-under", String(under)], { cwd: p.root, env });
     expect(packed.code, packed.stdout + packed.stderr).toBe(0);

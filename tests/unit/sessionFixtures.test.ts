@@ -127,3 +127,32 @@ describe("the --pack-under the hint names", () => {
     expect(tally.hints()[0]).toContain("--pack --pack-under 3 runs the files under 3 s (these took up to 2.5 s)");
   });
 });
+
+describe("the notice during the run", () => {
+  it("says once, from the first files, what setting the fixtures up in each file will add to the rest of the run", () => {
+    const tally = new SessionFixtureTally(2, false, false, 100);
+    tally.add([fixture("postgres", 4)], 5);
+    expect(tally.early()).toBeNull();
+    tally.add([fixture("postgres", 4)], 5.5);
+    expect(tally.early()).toBe(
+      "Session-scoped fixtures are being set up by each file's process for itself: 8.0 s over the first 2 files that set them up (of their 10.5 s; postgres of tests/conftest.py, 4.0 s a file); " +
+        "at that pace they add about 196 s more to the run over the 98 files left (2 at a time). Files that share a process set them up once: stop the run (Ctrl-C) and start it with --pack --pack-under 6 (these took up to 5.5 s), or let it go on: its end says it again, from every file's figures",
+    );
+    tally.add([fixture("postgres", 4)], 5);
+    expect(tally.early()).toBeNull();
+  });
+
+  it("says nothing when the rest would gain under a minute, the fixtures are a small share of the files' time, the run packs, or they are Playwright's", () => {
+    const short = new SessionFixtureTally(2, false, false, 20);
+    const small = new SessionFixtureTally(2, false, false, 1000);
+    const packing = new SessionFixtureTally(2, false, true, 100);
+    const browsers = new SessionFixtureTally(2, false, false, 1000);
+    for (let i = 0; i < 2; i++) {
+      short.add([fixture("postgres", 4)], 5);
+      small.add([fixture("schema", 1)], 10);
+      packing.add([fixture("postgres", 4)], 5);
+      browsers.add([BROWSER], 1.6);
+    }
+    for (const tally of [short, small, packing, browsers]) expect(tally.early()).toBeNull();
+  });
+});
