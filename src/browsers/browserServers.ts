@@ -121,8 +121,9 @@ export class BrowserServers {
     entry ??= this.start(group);
     const server = entry;
     server.users++;
+    let fail = (): void => undefined;
     const stopped = new Promise<never>((_, reject) => {
-      const fail = (): void => reject(new StartCancelled(`the run stopped while the browser of ${this.slotsOf(group).describe} was starting`));
+      fail = (): void => reject(new StartCancelled(`the run stopped while the browser of ${this.slotsOf(group).describe} was starting`));
       if (cancel.aborted) fail();
       else cancel.addEventListener("abort", fail, { once: true });
     });
@@ -132,6 +133,10 @@ export class BrowserServers {
     } catch (error) {
       await this.release(server);
       throw error;
+    } finally {
+      // The run's stop signal outlives every file: a listener left on it for each file's connection piled up (Node.js
+      // warned of a leak past 20 files at 2 workers).
+      cancel.removeEventListener("abort", fail);
     }
     let released = false;
     return {

@@ -118,26 +118,33 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
   const readyBy = Date.now() + request.readyTimeoutMs;
   const seen: { exit: Exit | null } = { exit: null };
   void child.exited.then((value) => (seen.exit = value));
+  let onCancel = (): void => undefined;
   const cancelled = new Promise<void>((resolve) => {
+    onCancel = resolve;
     if (request.cancel.aborted) resolve();
-    else request.cancel.addEventListener("abort", () => resolve(), { once: true });
+    else request.cancel.addEventListener("abort", onCancel, { once: true });
   });
-  for (;;) {
-    if (request.cancel.aborted) {
-      await stop();
-      throw new StartCancelled(`the run stopped while the server for ${request.label} was starting`);
+  try {
+    for (;;) {
+      if (request.cancel.aborted) {
+        await stop();
+        throw new StartCancelled(`the run stopped while the server for ${request.label} was starting`);
+      }
+      if (seen.exit !== null) {
+        // A process's exit is known before the last of its output is read: the "address already in use" may be in it.
+        await capture.drained(1_000);
+        const raced = BIND_FAILURE.test(capture.tail().join("\n")) || (await portAnswers(port));
+        return { kind: raced ? "bind-race" : "failed", failure: await failed(`exited before it was ready at ${readyUrl}`, seen.exit) };
+      }
+      if (Date.now() >= readyBy) {
+        return { kind: "failed", failure: await failed(`was not ready at ${readyUrl} within ${request.readyTimeoutMs / 1000}s (--server-timeout)`, null) };
+      }
+      if (await answers(readyUrl)) return { kind: "ready", server: { pid, port, baseUrl, logFile: request.logFile, stop, alive: () => seen.exit === null } };
+      await Promise.race([sleep(SERVER_READY_POLL_MS), child.exited, cancelled]);
     }
-    if (seen.exit !== null) {
-      // A process's exit is known before the last of its output is read: the "address already in use" may be in it.
-      await capture.drained(1_000);
-      const raced = BIND_FAILURE.test(capture.tail().join("\n")) || (await portAnswers(port));
-      return { kind: raced ? "bind-race" : "failed", failure: await failed(`exited before it was ready at ${readyUrl}`, seen.exit) };
-    }
-    if (Date.now() >= readyBy) {
-      return { kind: "failed", failure: await failed(`was not ready at ${readyUrl} within ${request.readyTimeoutMs / 1000}s (--server-timeout)`, null) };
-    }
-    if (await answers(readyUrl)) return { kind: "ready", server: { pid, port, baseUrl, logFile: request.logFile, stop, alive: () => seen.exit === null } };
-    await Promise.race([sleep(SERVER_READY_POLL_MS), child.exited, cancelled]);
+  } finally {
+    // The signal may be the run's, which outlives every server: no listener is left on it for each one started.
+    request.cancel.removeEventListener("abort", onCancel);
   }
 }
 

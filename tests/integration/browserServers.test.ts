@@ -6,6 +6,7 @@
  * run, whether it ends, fails fast or is interrupted, nor does the profile
  * Playwright makes for it in the temp folder.
  */
+import { getEventListeners } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -302,6 +303,30 @@ def browser():
     expect(served.code, served.stdout + served.stderr).toBe(0);
     expect(served.stdout).not.toContain("started Playwright and a browser");
     await until(() => processesIn(p.root).length === 0, "no browser or server left");
+    expect(browserLeftovers(p)).toEqual([]);
+  });
+
+  it("leaves no listener on the run's stop signal for each file that connected (Node.js warned of a leak past 20 files)", async () => {
+    const p = project({ "pytest.ini": "[pytest]\n" });
+    const baseEnv = testEnv({ TMPDIR: tempFolder(p) });
+    const browsers = await BrowserServers.open({ browser: "chromium", executable: CHROMIUM, headed: false }, choosePython(p.root, undefined, baseEnv), {
+      runId: "listener-test",
+      root: p.root,
+      baseEnv,
+      killGraceMs: 500,
+      logDir: path.join(p.root, "logs"),
+    });
+    const stop = new AbortController();
+    try {
+      for (let file = 0; file < 3; file++) {
+        const connection = await browsers.connection(file % 2, stop.signal);
+        await connection.release(null);
+      }
+      expect(getEventListeners(stop.signal, "abort")).toEqual([]);
+    } finally {
+      await browsers.close();
+    }
+    await until(() => processesIn(p.root).length === 0, "no server left");
     expect(browserLeftovers(p)).toEqual([]);
   });
 

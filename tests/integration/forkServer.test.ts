@@ -559,6 +559,21 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("learns one package after another without piling up listeners on the run's stop (Node.js warned at the 11th: flask-security's trial)", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 13; i++) {
+      files[`site-packages/lib${i}/__init__.py`] = "import time\ntime.sleep(0.1)\n";
+      files[`tests/http/test_${String(i).padStart(2, "0")}.py`] = `import lib${i}\n\ndef test_uses():\n    pass\n`;
+    }
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "1", "--verbose", "--order", "name"], { cwd: p.root, env: withSitePackages(p) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    // Each file taught the server its package, for the files forked after it.
+    expect(result.stdout.match(/imported once for the files forked from now on .*: lib\d+\n/g)?.length ?? 0).toBeGreaterThanOrEqual(11);
+    expect(result.stderr).not.toMatch(/MaxListenersExceededWarning/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("names, at the run's end, a module each file imported for itself at a cost, and no longer once it is preloaded", async () => {
     const files: Record<string, string> = { "slowhelper.py": "import time\ntime.sleep(0.25)\nTABLE = [1]\n", "quickhelper.py": "TABLE = [2]\n" };
     for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = "import quickhelper, slowhelper\n\ndef test_uses():\n    assert slowhelper.TABLE and quickhelper.TABLE\n";
