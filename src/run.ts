@@ -32,7 +32,7 @@ import { byPackage, ImportTally, PreloadFollower, preloadHint } from "./exec/imp
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { longFileHint } from "./exec/longFile.js";
 import { notPreloading, notPreloadingAll, preloadsBeforeConftests, readRefusedPreloads, rememberRefusedPreloads } from "./exec/preloadRefusals.js";
-import { quickFilesHint } from "./exec/quickFiles.js";
+import { quickFilesHint, slowSessionsHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
 import { PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, runsNodeIdsOnly, type FileResult, type RunReport, type TestFile } from "./model.js";
@@ -305,7 +305,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // session fixtures' hint does.
     const fixtureHints = hinting ? sessionFixtures.hints(djangoDatabases.namesPack()) : [];
     for (const message of fixtureHints) events.emit({ type: "notice", message });
-    const quickHint = hinting && config.pack === null && !djangoDatabases.namesPack() && !sessionFixtures.namesPack() ? quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) : null;
+    const quickHint =
+      hinting && config.pack === null && !djangoDatabases.namesPack() && !sessionFixtures.namesPack()
+        ? (quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) ?? slowSessionsHint(outcome.results, environment.workers, DEFAULT_PACK_UNDER_SECONDS))
+        : null;
     if (quickHint !== null) events.emit({ type: "notice", message: quickHint });
     const partial = partlyRun(config, shape, files, outcome.results);
     // What the next run's --split auto reads: the history as this run leaves it (a shard's, or a run that cannot write in the project, leaves it as it was).

@@ -5,11 +5,13 @@
  * a lexer's or a parser's compiled tables) is most of its cost, which `--pack`
  * shares among a worker's files. Pure: the run's results in, the hint out.
  */
-import { QUICK_FILES_HINT_MIN_FILES, QUICK_FILES_HINT_MIN_SECONDS, QUICK_FILES_HINT_MIN_SHARE } from "../defaults.js";
+import { PACK_HINT_MIN_FILES_PER_WORKER, QUICK_FILES_HINT_MIN_FILES, QUICK_FILES_HINT_MIN_SECONDS, QUICK_FILES_HINT_MIN_SHARE } from "../defaults.js";
 import type { FileResult } from "../model.js";
 import { filesRunOnceWhole } from "./wholeFiles.js";
 
 type Result = Pick<FileResult, "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases">;
+
+const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
 
 /**
  * The notice that suggests `--pack`, or null when it is not worth one: at least
@@ -25,7 +27,6 @@ export function quickFilesHint(results: readonly Result[], underSeconds: number)
   const whole = filesRunOnceWhole(results);
   if (whole === null) return null;
   const quick = whole.filter((result) => result.durationSeconds < underSeconds);
-  const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
   const quickSeconds = sum(quick.map((result) => result.durationSeconds));
   const testSeconds = sum(quick.map((result) => sum(result.cases.map((c) => c.seconds))));
   const sessionSeconds = Math.max(0, quickSeconds - testSeconds);
@@ -37,5 +38,47 @@ export function quickFilesHint(results: readonly Result[], underSeconds: number)
     `${quick.length} of the ${whole.length} files took under ${underSeconds} s each (median ${median.toFixed(2)} s), ${quickSeconds.toFixed(0)} s in all, their tests ${testSeconds.toFixed(0)} s of it: ` +
     `the other ${sessionSeconds.toFixed(0)} s (of the files' ${allSeconds.toFixed(0)} s) are each file's own pytest session (start-up, collection, and what its first calls build anew). ` +
     "--pack runs them in shared processes, a worker's share at a time, each still reported on its own; files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
+  );
+}
+
+/** A --pack-under is chosen that spares at least this share of what the largest would. */
+const SPARES_MOST = 0.8;
+
+/**
+ * The notice that names a `--pack-under` above the default, for a run whose files each spend seconds on their own
+ * pytest session (a conftest that takes long to import: fastapi-users' hashes five passwords with argon2, 2.5 s in every
+ * file's process), where no file is under the default's 1 s for the quick files' notice to count (a helper's trial).
+ * Of the `--pack-under`s that would pack files in whole seconds, the least that spares SPARES_MOST of what the best one
+ * would, counting a session per worker's share instead of one per file; said where that comes to
+ * QUICK_FILES_HINT_MIN_SECONDS and QUICK_FILES_HINT_MIN_SHARE of the files' time, with PACK_HINT_MIN_FILES_PER_WORKER
+ * files a worker packed. Null otherwise, and for a `--pack-under` of the default's, which the quick files' notice judges.
+ */
+export function slowSessionsHint(results: readonly Result[], workers: number, defaultUnder: number): string | null {
+  const whole = filesRunOnceWhole(results);
+  if (whole === null) return null;
+  const files = whole.map((result) => {
+    const tests = sum(result.cases.map((c) => c.seconds));
+    return { seconds: result.durationSeconds, tests, session: Math.max(0, result.durationSeconds - tests) };
+  });
+  const allSeconds = sum(files.map((file) => file.seconds));
+  const options = [...new Set(files.map((file) => Math.floor(file.seconds) + 1))]
+    .sort((a, b) => a - b)
+    .map((under) => {
+      const packed = files.filter((file) => file.seconds < under);
+      const spared = packed.length < PACK_HINT_MIN_FILES_PER_WORKER * workers ? 0 : sum(packed.map((file) => file.session)) * (1 - workers / packed.length);
+      return { under, packed, spared };
+    });
+  const most = Math.max(0, ...options.map((option) => option.spared));
+  if (most < QUICK_FILES_HINT_MIN_SECONDS || most < QUICK_FILES_HINT_MIN_SHARE * allSeconds) return null;
+  const chosen = options.find((option) => option.spared >= SPARES_MOST * most);
+  if (chosen === undefined || chosen.under <= defaultUnder) return null;
+  const { under, packed, spared } = chosen;
+  const sessions = packed.map((file) => file.session).sort((a, b) => a - b);
+  const median = sessions[Math.floor(sessions.length / 2)] ?? 0;
+  return (
+    `${packed.length} of the ${whole.length} files took under ${under} s each, ${sum(packed.map((file) => file.seconds)).toFixed(0)} s in all, their tests ${sum(packed.map((file) => file.tests)).toFixed(0)} s of it: ` +
+    `the other ${sum(sessions).toFixed(0)} s (of the files' ${allSeconds.toFixed(0)} s) are each file's own pytest session (start-up, conftests, collection: ${median.toFixed(1)} s a file at the median). ` +
+    `--pack --pack-under ${under} runs them in shared processes, a worker's share at a time, each still reported on its own, sparing about ${spared.toFixed(0)} s of that (a session per worker's share, not per file); ` +
+    "files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
   );
 }

@@ -113,6 +113,20 @@ describe("--pack", () => {
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("names a --pack-under above the default where each file's own session takes seconds (a conftest slow to import: fastapi-users')", async () => {
+    const p = project({ "tests/conftest.py": "import time\n\ntime.sleep(1.2)\n", ...Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => [`tests/http/test_${i}.py`, "def test_it():\n    pass\n"])) });
+    const alone = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(alone.code, alone.stdout + alone.stderr).toBe(0);
+    const hint = /^10 of the 10 files took under (\d+) s each, .*each file's own pytest session \(start-up, conftests, collection: 1\.\d s a file at the median\)\. --pack --pack-under (\d+) runs them in shared processes/m;
+    const under = hint.exec(alone.stdout)?.[2];
+    expect(under, alone.stdout).toBeDefined();
+    const packed = await runCli(["--parallel", "-n", "2", "--pack", "--pack-under", String(under)], { cwd: p.root });
+    expect(packed.code, packed.stdout + packed.stderr).toBe(0);
+    expect(packed.stdout).toMatch(/10 files in 2 shared processes/);
+    expect(packed.stdout).not.toMatch(/--pack --pack-under/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("gives a pack a temporary folder a test can match as a regular expression, as in a plain run", async () => {
     // pydantic-settings puts tmp_path into pytest.warns(match=...): the `+` of a pack's name made it a quantifier.
     const matches = "import re\n\ndef test_matches(tmp_path):\n    assert re.search(str(tmp_path), f'found in {tmp_path}')\n";

@@ -3,7 +3,7 @@
  * of their cost, and the run says so, with --pack.
  */
 import { describe, expect, it } from "vitest";
-import { quickFilesHint } from "../../src/exec/quickFiles.js";
+import { quickFilesHint, slowSessionsHint } from "../../src/exec/quickFiles.js";
 
 const COUNTS = { passed: 1, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 };
 /** A file's result: its process's seconds, and its tests' (one case). */
@@ -49,5 +49,28 @@ describe("the hint for --pack", () => {
     const results = [...Array.from({ length: 19 }, () => file(0.6)), file(0.6, 0, { parts: [] }), file(0.6, 0, { tests: null }), file(0.6, 0, { attempt: 2 })];
     expect(quickFilesHint(results, 1)).toBeNull();
     expect(quickFilesHint([...results, file(0.6)], 1)).toMatch(/^20 of the 20 files took under 1 s each/);
+  });
+});
+
+describe("the hint for --pack, where each file's own session takes seconds", () => {
+  it("names the --pack-under that spares most of the sessions, with what it would spare (fastapi-users' conftest: 2.5 s a file)", () => {
+    const results = [...Array.from({ length: 12 }, () => file(2.5, 0.05)), ...Array.from({ length: 6 }, () => file(10, 7.5))];
+    expect(quickFilesHint(results, 1)).toBeNull();
+    expect(slowSessionsHint(results, 2, 1)).toBe(
+      "18 of the 18 files took under 11 s each, 90 s in all, their tests 46 s of it: the other 44 s (of the files' 90 s) are each file's own pytest session (start-up, conftests, collection: 2.5 s a file at the median). " +
+        "--pack --pack-under 11 runs them in shared processes, a worker's share at a time, each still reported on its own, sparing about 39 s of that (a session per worker's share, not per file); files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md",
+    );
+  });
+
+  it("takes the least --pack-under that spares most of it: long files whose time is their tests' stay alone", () => {
+    const results = [...Array.from({ length: 24 }, () => file(1.6, 0.01)), ...Array.from({ length: 4 }, () => file(30, 29))];
+    expect(slowSessionsHint(results, 2, 1)).toMatch(/^24 of the 28 files took under 2 s each, .* --pack --pack-under 2 runs them/);
+  });
+
+  it("leaves the default's files to the quick files' notice, and says nothing for a few files a worker, a small share of the run, or a repeated run", () => {
+    expect(slowSessionsHint(Array.from({ length: 30 }, () => file(0.5)), 2, 1)).toBeNull();
+    expect(slowSessionsHint(Array.from({ length: 5 }, () => file(4, 0.1)), 2, 1)).toBeNull();
+    expect(slowSessionsHint(Array.from({ length: 20 }, () => file(30, 28.5)), 2, 1)).toBeNull();
+    expect(slowSessionsHint([1, 2].flatMap((iteration) => Array.from({ length: 12 }, () => file(2.5, 0, { iteration }))), 2, 1)).toBeNull();
   });
 });
