@@ -92,7 +92,7 @@ export class SessionFixtureTally {
     if (pace === null) return null;
     this.warned = true;
     const { seconds, files, fileSeconds, longest } = this.other;
-    const under = Math.floor(longest) + 1;
+    const under = this.packUnder();
     return (
       `Session-scoped fixtures are being set up by each file's process for itself: ${seconds.toFixed(1)} s over the first ${plural(files, "file")} that set them up (of their ${fileSeconds.toFixed(1)} s; ${namedFixtures(this.other)}); ` +
       `at that pace they add about ${pace.more.toFixed(0)} s more to the run over the ${plural(pace.left, "file")} left (${this.workers} at a time). Files that share a process set them up once: ` +
@@ -102,8 +102,9 @@ export class SessionFixtureTally {
 
   /** Whether the run's end names --pack for the session fixtures: the quick files' hint, which names it too, is then not said. */
   namesPack(): boolean {
-    const { files, seconds } = this.other;
-    if (this.packing || files < PACK_HINT_MIN_FILES_PER_WORKER * this.workers) return false;
+    const { files, seconds, longest } = this.other;
+    // No file whose fixtures took a tenth of its time: none a pack would speed up much, nor a --pack-under to name.
+    if (this.packing || files < PACK_HINT_MIN_FILES_PER_WORKER * this.workers || longest === 0) return false;
     // A pack sets them up once per worker's share: what it saves is the files beyond one per worker.
     return worthAHint(seconds * (1 - this.workers / files), this.fileSeconds);
   }
@@ -130,9 +131,14 @@ export class SessionFixtureTally {
     );
   }
 
+  /** A --pack-under every file the fixtures cost a tenth of its time or more is under. */
+  private packUnder(): number {
+    return Math.floor(this.other.longest) + 1;
+  }
+
   private packHint(): string {
     const { files, seconds, longest } = this.other;
-    const under = Math.floor(longest) + 1;
+    const under = this.packUnder();
     return (
       `${plural(files, "file")} each set up session-scoped fixtures in ${files === 1 ? "its" : "their"} own process: ${seconds.toFixed(1)} s in all (${namedFixtures(this.other)}), where one plain pytest session sets them up once. ` +
       `Files that share a process share them: --pack --pack-under ${under} runs the files under ${under} s (these took up to ${longest.toFixed(1)} s) in shared processes, a worker's share at a time, each still reported on its own; ` +

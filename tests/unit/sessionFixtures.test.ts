@@ -126,6 +126,13 @@ describe("the --pack-under the hint names", () => {
     tally.add([fixture("schema", 1)], 40);
     expect(tally.hints()[0]).toContain("--pack --pack-under 3 runs the files under 3 s (these took up to 2.5 s)");
   });
+
+  it("is not named where the fixtures took under a tenth of every file's time: no file a pack would speed up much", () => {
+    const tally = new SessionFixtureTally(1, false, false);
+    for (let i = 0; i < 10; i++) tally.add([fixture("schema", 0.9)], 10);
+    expect(tally.namesPack()).toBe(false);
+    expect(tally.hints()).toEqual([]);
+  });
 });
 
 describe("the notice during the run", () => {
