@@ -78,7 +78,7 @@ export function slowSessionsHint(results: readonly Result[], workers: number, de
   return (
     `${packed.length} of the ${whole.length} files took under ${under} s each, ${sum(packed.map((file) => file.seconds)).toFixed(0)} s in all, their tests ${sum(packed.map((file) => file.tests)).toFixed(0)} s of it: ` +
     `the other ${sum(sessions).toFixed(0)} s (of the files' ${allSeconds.toFixed(0)} s) are each file's own pytest session (start-up, conftests, collection: ${median.toFixed(1)} s a file at the median). ` +
-    `--pack --pack-under ${under} runs them in shared processes, a worker's share at a time, each still reported on its own, sparing up to about ${spared.toFixed(0)} s of that (a session per worker's share, not per file; each file is still collected); ` +
+    `--pack --pack-under ${under} runs them in shared processes, a worker's share at a time, each still reported on its own, sparing up to about ${spared.toFixed(0)} s of the workers' time, ${(spared / workers).toFixed(0)} s of wall time at ${workers} at a time (a session per worker's share, not per file; each file is still collected); ` +
     "files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
   );
 }

@@ -58,7 +58,7 @@ describe("the hint for --pack, where each file's own session takes seconds", () 
     expect(quickFilesHint(results, 1)).toBeNull();
     expect(slowSessionsHint(results, 2, 1)).toBe(
       "18 of the 18 files took under 11 s each, 90 s in all, their tests 46 s of it: the other 44 s (of the files' 90 s) are each file's own pytest session (start-up, conftests, collection: 2.5 s a file at the median). " +
-        "--pack --pack-under 11 runs them in shared processes, a worker's share at a time, each still reported on its own, sparing up to about 39 s of that (a session per worker's share, not per file; each file is still collected); files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md",
+        "--pack --pack-under 11 runs them in shared processes, a worker's share at a time, each still reported on its own, sparing up to about 39 s of the workers' time, 20 s of wall time at 2 at a time (a session per worker's share, not per file; each file is still collected); files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md",
     );
   });
 
