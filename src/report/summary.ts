@@ -52,13 +52,14 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   }
 
   const summed = summary.summedSeconds;
-  const packed = packedFiles(report.files);
+  const filesOfLog = filesByLog(report.files);
+  const packed = packedFiles(filesOfLog);
   // A serial run's files share its one process: their tests' time, summed, leaves out the process's start, collection
   // and reports, which are no file's (five helpers read "summed over files" there as time gone missing).
   // Said of a serial run of one file too, whose time is its tests' alone as well (a helper read "0.0s summed over files").
   // Files a serial run's -x left unrun (cancelled) have no log: not a second process (connexion's trial read the other
   // wording after a failure).
-  const serial = options.oneProcess === true ? new Set(report.files.flatMap((file) => (file.log === null ? [] : [file.log]))).size <= 1 : report.workers === 1 && packed.processes === 1;
+  const serial = options.oneProcess === true ? filesOfLog.size <= 1 : report.workers === 1 && packed.processes === 1;
   // A packed file's time is its tests' alone (its process's start and collection are its pack's): summed, it is no
   // measure of the workers' time, and its ratio to the wall time would read as a slow-down (wtforms: 0.3x). Nor is a
   // ratio under 1 (a run whose own start-up outlasts its files): "0.3x the wall time" read as a slow-down too.
@@ -83,18 +84,9 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     lines.push("", colours.bold(colours.red(`${heading}:`)));
     // A pack's log is named after its first file: a failed file in it is told whose log it is (ormar's trial looked for
     // the failure under its own name).
-    const sharers = serial ? new Map<string, number>() : filesByLog(report.files);
-    for (const result of failures) lines.push(...describeFailure(result, colours, tailLines, options.width ?? null, result.log === null ? 1 : (sharers.get(result.log) ?? 1)));
-    if (report.workers > 1 && failures.some((result) => said(result, PORT_TAKEN))) {
-      lines.push("", colours.yellow("A port was already in use: files that run at once cannot share a fixed port; derive ports from GRIMOIRE_SLOT, which differs for each of them."));
-    }
-    if (report.workers > 1 && failures.some((result) => said(result, SQLITE_SHARED))) {
-      lines.push(
-        "",
-        colours.yellow(
-          "SQLite found a table gone or already there, or its database locked: files that run at once cannot share one SQLite file (a test.db in the working folder); derive its name from GRIMOIRE_SLOT, which differs for each of them.",
-        ),
-      );
+    for (const result of failures) lines.push(...describeFailure(result, colours, tailLines, options.width ?? null, serial || result.log === null ? 1 : (filesOfLog.get(result.log) ?? 1)));
+    if (report.workers > 1) {
+      for (const { said: pattern, advice } of SHARED_AT_ONCE) if (failures.some((result) => said(result, pattern))) lines.push("", colours.yellow(advice));
     }
   }
 
@@ -169,15 +161,25 @@ function describeLoad(report: RunReport, colours: Palette): string[] {
   return lines;
 }
 
-/** How Python, Node and most servers say that a port is taken. */
-const PORT_TAKEN = /address already in use|EADDRINUSE|errno 98\b/i;
-
 /**
- * How SQLite (Python's sqlite3, through SQLAlchemy or Django too) says that another process has the same database file:
- * a table it made is there already, one it expected was dropped, or the file is locked. sqladmin's and ormar's suites
- * share a test.db in the working folder, and failed so under xdist and grimoire-run alike (a helper's trial).
+ * What files that run at once cannot share, as a failed file says it, and what the summary of a run of more than one
+ * worker says then.
  */
-const SQLITE_SHARED = /OperationalError\)?:? (?:database is locked|database table is locked|table \S+ already exists|no such table: \S+)/;
+const SHARED_AT_ONCE: readonly { said: RegExp; advice: string }[] = [
+  {
+    // How Python, Node and most servers say that a port is taken.
+    said: /address already in use|EADDRINUSE|errno 98\b/i,
+    advice: "A port was already in use: files that run at once cannot share a fixed port; derive ports from GRIMOIRE_SLOT, which differs for each of them.",
+  },
+  {
+    // How SQLite (Python's sqlite3, through SQLAlchemy or Django too) says that another process has the same database
+    // file: a table it made is there already, one it expected was dropped, or the file is locked. sqladmin's and ormar's
+    // suites share a test.db in the working folder, and failed so under xdist and grimoire-run alike (a helper's trial).
+    said: /OperationalError\)?:? (?:database is locked|database table is locked|table \S+ already exists|no such table: \S+)/,
+    advice:
+      "SQLite found a table gone or already there, or its database locked: files that run at once cannot share one SQLite file (a test.db in the working folder); derive its name from GRIMOIRE_SLOT, which differs for each of them.",
+  },
+];
 
 /** A failed file said it: in its last lines, or in a failed test's report (a fixture's traceback, long before the end). */
 function said(result: FileResult, pattern: RegExp): boolean {
@@ -226,7 +228,6 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   return lines;
 }
 
-/** Files whose execution shared its process (and so its log) with others' (--pack), and how many such processes there were. */
 /** How many files each log holds the output of. */
 function filesByLog(files: readonly FileResult[]): Map<string, number> {
   const byLog = new Map<string, number>();
@@ -234,7 +235,8 @@ function filesByLog(files: readonly FileResult[]): Map<string, number> {
   return byLog;
 }
 
-function packedFiles(files: readonly FileResult[]): { files: number; processes: number } {
-  const shared = [...filesByLog(files).values()].filter((count) => count > 1);
+/** Files whose execution shared its process (and so its log) with others' (--pack), and how many such processes there were. */
+function packedFiles(filesOfLog: ReadonlyMap<string, number>): { files: number; processes: number } {
+  const shared = [...filesOfLog.values()].filter((count) => count > 1);
   return { files: shared.reduce((sum, count) => sum + count, 0), processes: shared.length };
 }
