@@ -303,10 +303,11 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null;
     // One --pack said once: the in-memory database's hint names it with the --pack-under its files need, or else the
     // session fixtures' hint does.
-    const fixtureHints = hinting ? sessionFixtures.hints(djangoDatabases.namesPack()) : [];
+    const databaseNamesPack = djangoDatabases.namesPack();
+    const fixtureHints = hinting ? sessionFixtures.hints(databaseNamesPack) : [];
     for (const message of fixtureHints) events.emit({ type: "notice", message });
     const quickHint =
-      hinting && config.pack === null && !djangoDatabases.namesPack() && !sessionFixtures.namesPack()
+      hinting && config.pack === null && !databaseNamesPack && !sessionFixtures.namesPack()
         ? (quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) ?? slowSessionsHint(outcome.results, environment.workers, DEFAULT_PACK_UNDER_SECONDS))
         : null;
     if (quickHint !== null) events.emit({ type: "notice", message: quickHint });

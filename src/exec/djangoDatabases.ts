@@ -4,9 +4,8 @@
  * makes its slot's database and drops it at its end, where an xdist worker
  * makes one for all its tests. Pure: each file's seconds in, the hint out.
  */
-import { PACK_HINT_MIN_FILES_PER_WORKER } from "../defaults.js";
 import { plural } from "../format.js";
-import { earlyPace, worthAHint } from "./hintRules.js";
+import { earlyPace, packSpares, worthAHint } from "./hintRules.js";
 
 /** What one process's records say of the test databases its session made. */
 export interface DatabasesMade {
@@ -95,8 +94,8 @@ export class DjangoDatabaseTally {
    */
   private packPays(): boolean {
     const { files, seconds } = this.memory;
-    if (files < PACK_HINT_MIN_FILES_PER_WORKER * this.workers) return false;
-    return this.worthSaying({ files, seconds: seconds * (1 - this.workers / files) });
+    const spared = packSpares(seconds, files, this.workers);
+    return spared > 0 && this.worthSaying({ files, seconds: spared });
   }
 
   /** A --pack-under every file that made an in-memory database so far is under: a worker's share of them runs in one process, which makes it once. */

@@ -3,7 +3,7 @@
  * for itself that an option would pay once (--preload, --pack, --reuse-db,
  * --browser-server). Pure.
  */
-import { EARLY_PACK_HINT_MIN_SECONDS, EARLY_PACK_HINT_MIN_SHARE, PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
+import { EARLY_PACK_HINT_MIN_SECONDS, EARLY_PACK_HINT_MIN_SHARE, PACK_HINT_MIN_FILES_PER_WORKER, PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE } from "../defaults.js";
 
 /**
  * Whether seconds a hint would save are worth one: PRELOAD_HINT_MIN_SECONDS or more, and PRELOAD_HINT_MIN_SHARE of the
@@ -11,6 +11,15 @@ import { EARLY_PACK_HINT_MIN_SECONDS, EARLY_PACK_HINT_MIN_SHARE, PRELOAD_HINT_MI
  */
 export function worthAHint(seconds: number, fileSeconds: number): boolean {
   return seconds >= Math.max(PRELOAD_HINT_MIN_SECONDS, PRELOAD_HINT_MIN_SHARE * fileSeconds);
+}
+
+/**
+ * What --pack would spare of `seconds` that `files` files each paid in their own process, `workers` at a time: a pack
+ * is a worker's share, which pays it once, so the files beyond one per worker are what it saves. Nothing below
+ * PACK_HINT_MIN_FILES_PER_WORKER files a worker, where packing gained nothing worth a hint.
+ */
+export function packSpares(seconds: number, files: number, workers: number): number {
+  return files < PACK_HINT_MIN_FILES_PER_WORKER * workers ? 0 : seconds * (1 - workers / files);
 }
 
 /** What the first files that paid a cost show of the rest of the run. */

@@ -5,8 +5,9 @@
  * a lexer's or a parser's compiled tables) is most of its cost, which `--pack`
  * shares among a worker's files. Pure: the run's results in, the hint out.
  */
-import { PACK_HINT_MIN_FILES_PER_WORKER, QUICK_FILES_HINT_MIN_FILES, QUICK_FILES_HINT_MIN_SECONDS, QUICK_FILES_HINT_MIN_SHARE } from "../defaults.js";
+import { QUICK_FILES_HINT_MIN_FILES, QUICK_FILES_HINT_MIN_SECONDS, QUICK_FILES_HINT_MIN_SHARE } from "../defaults.js";
 import type { FileResult } from "../model.js";
+import { packSpares } from "./hintRules.js";
 import { filesRunOnceWhole } from "./wholeFiles.js";
 
 type Result = Pick<FileResult, "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases">;
@@ -65,7 +66,7 @@ export function slowSessionsHint(results: readonly Result[], workers: number, de
     .sort((a, b) => a - b)
     .map((under) => {
       const packed = files.filter((file) => file.seconds < under);
-      const spared = packed.length < PACK_HINT_MIN_FILES_PER_WORKER * workers ? 0 : sum(packed.map((file) => file.session)) * (1 - workers / packed.length);
+      const spared = packSpares(sum(packed.map((file) => file.session)), packed.length, workers);
       return { under, packed, spared };
     });
   const most = Math.max(0, ...options.map((option) => option.spared));

@@ -6,9 +6,8 @@
  * files sharing a process. pytest-django's own are its tally's
  * (djangoDatabases.ts). Pure: each file's fixtures in, the hints out.
  */
-import { PACK_HINT_MIN_FILES_PER_WORKER } from "../defaults.js";
 import { plural } from "../format.js";
-import { earlyPace, worthAHint } from "./hintRules.js";
+import { earlyPace, packSpares, worthAHint } from "./hintRules.js";
 import type { SessionFixture } from "./testRecords.js";
 
 /** Fixtures named in a hint, the costliest first. */
@@ -104,9 +103,9 @@ export class SessionFixtureTally {
   namesPack(): boolean {
     const { files, seconds, longest } = this.other;
     // No file whose fixtures took a tenth of its time: none a pack would speed up much, nor a --pack-under to name.
-    if (this.packing || files < PACK_HINT_MIN_FILES_PER_WORKER * this.workers || longest === 0) return false;
-    // A pack sets them up once per worker's share: what it saves is the files beyond one per worker.
-    return worthAHint(seconds * (1 - this.workers / files), this.fileSeconds);
+    if (this.packing || longest === 0) return false;
+    const spared = packSpares(seconds, files, this.workers);
+    return spared > 0 && worthAHint(spared, this.fileSeconds);
   }
 
   /** A browser server serves each pair of worker slots: what they save is every launch but theirs (a file's connection costs little beside a launch). */
