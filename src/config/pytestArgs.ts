@@ -66,11 +66,19 @@ const LONG_WITH_VALUE = new Set([
   "--max-worker-restart",
 ]);
 
-/** pytest's own options that take no value: the word after one is the run's (a path, a node id), never its value. */
+/**
+ * pytest's own options that take no value (pytest 7 to 9, its `store_true`, `count` and `--strict…` options, written
+ * without their dashes): the word after one is the run's (a path, a node id), never its value. Complete, so that no
+ * flag of pytest's is taken for an option that may take the next word (`--doctest-modules src tests`).
+ */
 export const PYTEST_FLAGS: ReadonlySet<string> = new Set([
-  "lf", "last-failed", "ff", "failed-first", "nf", "new-first", "sw", "stepwise", "stepwise-skip", "x", "exitfirst", "pdb", "trace",
-  "co", "collect-only", "setup-show", "setup-only", "setup-plan", "runxfail", "full-trace", "showlocals", "strict-markers", "strict",
-  "cache-clear", "no-header", "no-summary", "disable-warnings", "verbose", "quiet", "fixtures", "markers", "continue-on-collection-errors",
+  "lf", "last-failed", "ff", "failed-first", "nf", "new-first", "sw", "stepwise", "stepwise-skip", "sw-skip", "stepwise-reset", "sw-reset",
+  "x", "exitfirst", "pdb", "trace", "co", "collect-only", "collectonly", "setup-show", "setupshow", "setup-only", "setuponly", "setup-plan",
+  "setupplan", "runxfail", "full-trace", "fulltrace", "showlocals", "no-showlocals", "strict-markers", "strict-config", "strict", "cache-clear",
+  "no-header", "no-summary", "no-fold-skipped", "force-short-summary", "xfail-tb", "disable-warnings", "disable-pytest-warnings", "verbose",
+  "quiet", "fixtures", "funcargs", "fixtures-per-test", "markers", "continue-on-collection-errors", "doctest-modules",
+  "doctest-continue-on-failure", "doctest-ignore-import-errors", "pyargs", "noconftest", "keep-duplicates", "keepduplicates",
+  "collect-in-virtualenv", "trace-config", "traceconfig", "disable-plugin-autoload", "version", "help",
 ]);
 
 const XDIST = new Set(["--numprocesses", "--maxprocesses", "--dist", "--tx", "--max-worker-restart", "--rsyncdir"]);
@@ -181,8 +189,18 @@ function takesNextWord(arg: string): boolean {
   return at === letters.length - 1;
 }
 
-/** Well-known plugins' options that take no value (pytest-django's, pytest-playwright's, pytest-cov's): the word after one is the run's. */
-const PLUGIN_FLAGS = new Set(["--reuse-db", "--create-db", "--nomigrations", "--no-migrations", "--migrations", "--headed", "--full-page-screenshot", "--no-cov", "--no-cov-on-fail"]);
+/**
+ * Well-known plugins' options that take no value (pytest-django's, pytest-playwright's, pytest-cov's, hypothesis's,
+ * pytest-benchmark's, syrupy's, pytest-socket's, pytest-recording's, pytest-randomly's, pytest-doctestplus's and the
+ * linters'): the word after one is the run's.
+ */
+const PLUGIN_FLAGS = new Set([
+  "--reuse-db", "--create-db", "--nomigrations", "--no-migrations", "--migrations", "--headed", "--full-page-screenshot", "--no-cov",
+  "--no-cov-on-fail", "--cov-append", "--cov-branch", "--cov-reset", "--hypothesis-show-statistics", "--hypothesis-explain",
+  "--benchmark-skip", "--benchmark-only", "--benchmark-disable", "--benchmark-enable", "--benchmark-autosave", "--snapshot-update",
+  "--snapshot-warn-unused", "--disable-socket", "--allow-unix-socket", "--block-network", "--disable-recording",
+  "--randomly-dont-reorganize", "--randomly-dont-reset-seed", "--doctest-plus", "--doctest-rst", "--mypy", "--ruff", "--ruff-format",
+]);
 
 /** A long option pytest does not have (a plugin's), given without `=`: its value, if it takes one, is the next word. */
 function mayTakeNextWord(arg: string): boolean {

@@ -73,6 +73,11 @@ describe("paths and node ids after --", () => {
   it("takes the word after one of pytest's flags, a short cluster of flags, or a well-known plugin's flag", () => {
     expect(takeTargets(["--lf", "tests/c", "-vx", "src", "--strict-markers", "tests/b/test_b.py"], exists)).toEqual({ targets: ["tests/c", "src", "tests/b/test_b.py"], rest: ["--lf", "-vx", "--strict-markers"] });
     expect(takeTargets(["--reuse-db", "tests/c", "--headed", "src"], exists)).toEqual({ targets: ["tests/c", "src"], rest: ["--reuse-db", "--headed"] });
+    // pytest's doctest flags (a helper's trial: `-- --doctest-modules src tests` ran each file with `src` as a value).
+    expect(takeTargets(["--doctest-modules", "src", "tests/c", "--doctest-continue-on-failure", "tests/b/test_b.py"], exists)).toEqual({
+      targets: ["src", "tests/c", "tests/b/test_b.py"],
+      rest: ["--doctest-modules", "--doctest-continue-on-failure"],
+    });
   });
 });
 
