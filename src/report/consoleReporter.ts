@@ -281,7 +281,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
           event.haltedAfterIteration === null ? null : `Stopped after iteration ${event.haltedAfterIteration}, which had failures (--keep-going runs on).`;
         const cause = event.stopped ?? stopped;
         const said = cause === null ? (halted ?? (mode === "serial" ? serialStop(event.report.files) : null)) : `Stopped early: ${stopping(cause, { over: true })}`;
-        const lines = formatSummary(event.report, { colours, stopped: said, load: load !== null, width: options.width, reportFile, oneProcess: mode === "serial" });
+        const lines = formatSummary(event.report, { colours, stopped: said, load: load !== null, width: options.width, reportFile, oneProcess: mode === "serial", doctestModules });
         terminal.out(`${lines.join("\n")}\n`);
         break;
       }

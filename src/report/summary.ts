@@ -30,6 +30,8 @@ export interface SummaryOptions {
   reportFile?: string | null;
   /** A serial run: its files ran in one pytest process, one file or many (one an iteration, with --loop: said as shared processes). Absent: told from the files' shared log. */
   oneProcess?: boolean;
+  /** The modules --doctest-modules collected only to check for doctests, whose "no tests" the run's lines leave unsaid: the summary says what its count of them is. */
+  doctestModules?: ReadonlySet<string>;
 }
 
 export function formatSummary(report: RunReport, options: SummaryOptions): string[] {
@@ -40,7 +42,15 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const { finals } = summary;
   const lines: string[] = ["", colours.dim("─".repeat(60))];
 
-  const statusText = STATUS_ORDER.filter((s) => summary.byStatus[s] > 0).map((s) => `${summary.byStatus[s]} ${STATUS_LABEL[s]}`);
+  // A module checked for doctests that holds none gets no line of its own: its count says what it is (a helper counted
+  // "2 no tests" against the lines and found none).
+  const quietModules = finals.filter((r) => r.status === "no-tests" && options.doctestModules?.has(r.path) === true).length;
+  const statusText = STATUS_ORDER.filter((s) => summary.byStatus[s] > 0).map((s) => {
+    const said = `${summary.byStatus[s]} ${STATUS_LABEL[s]}`;
+    if (s !== "no-tests" || quietModules === 0) return said;
+    const which = quietModules === summary.byStatus[s] ? plural(quietModules, "module") : `${quietModules} of them ${quietModules === 1 ? "a module" : "modules"}`;
+    return `${said} (${which} checked for doctests, none found)`;
+  });
   const retried = summary.retriedAttempts;
   const what = options.load === true ? plural(finals.length, "file run") : plural(finals.length, "file");
   // A run with no file has nothing to count: "0 files: " would end in nothing.

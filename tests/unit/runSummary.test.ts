@@ -132,6 +132,19 @@ describe("the run's summary", () => {
     expect(formatSummary(longer, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 2\.4s summed over files, 2\.0x the wall time\n/);
   });
 
+  it("says which of its files with no tests are modules checked for doctests, which get no line of their own", () => {
+    const files = [
+      fileResult({ path: "test_a.py", status: "passed", tests: counts(1, 0) }),
+      fileResult({ path: "pkg/mod.py", status: "no-tests", tests: counts(0, 0) }),
+      fileResult({ path: "conftest.py", status: "no-tests", tests: counts(0, 0) }),
+      fileResult({ path: "test_empty.py", status: "no-tests", tests: counts(0, 0) }),
+    ];
+    const said = (doctestModules: string[], of = files) => formatSummary({ ...report, exitCode: 0, files: of }, { colours: palette(false), stopped: null, doctestModules: new Set(doctestModules) }).join("\n");
+    expect(said(["pkg/mod.py", "conftest.py"])).toMatch(/\n4 files: 1 passed, 3 no tests \(2 of them modules checked for doctests, none found\)\n/);
+    expect(said(["pkg/mod.py", "conftest.py"], files.slice(0, 3))).toMatch(/\n3 files: 1 passed, 2 no tests \(2 modules checked for doctests, none found\)\n/);
+    expect(said([])).toMatch(/\n4 files: 1 passed, 3 no tests\n/);
+  });
+
   it("names a failed file's failed tests its last lines do not name, with pytest's one line about each", () => {
     const failure = (message: string) => [{ when: "call", message, text: null, sections: [] }];
     const cases = [
