@@ -115,7 +115,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     // A stop before its last test (pytest's -x or --maxfail, the run's): its counts are not the whole file's (a helper
     // read "(1 failed)" as the file's result where three of its four doctests never ran). Where the reason says the run
     // stopped it, that says it already.
-    const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests, result.cutShort === true && why === "")}`;
+    const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests, result.cutShort === true && why === "", result.status === "cancelled")}`;
     const attempt = result.attempt > 1 ? `  (attempt ${result.attempt})` : "";
     const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts, their times summed]`);
     const inIteration = load !== null ? `  [iteration ${result.iteration}]` : "";
@@ -305,8 +305,10 @@ function timeoutAdvice(timeoutSeconds: number | null): string {
   return timeoutSeconds === null ? "No --timeout is set (grimoire-run's limit per file; pytest-timeout's, after --, limits each test): a file that waits forever runs until the run is stopped; --timeout SECONDS ends it." : `--timeout stops it at ${formatSeconds(timeoutSeconds)}.`;
 }
 
-/** Said of a file stopped at a failure (pytest's -x or --maxfail, or the run's) before its last collected test. */
+/** Said of a file stopped at a failure (pytest's -x or --maxfail) before its last collected test. */
 const CUT_SHORT = "stopped at a failure before its last test";
+/** Said of a file the run cancelled (--fail-fast, Ctrl-C, --timeout of the run) before its last collected test: not at a failure of its own. */
+const CANCELLED_SHORT = "stopped before its last test";
 
 /**
  * A serial run's one pytest stopped at a failure (its -x), leaving files, or the rest of the file it stopped in, unrun:
@@ -363,9 +365,10 @@ function describeLoad(load: LoadPlan | null): string {
   return `, ${parts.join(", ")}${load.sustained ? ", keeping every worker busy" : ""}`;
 }
 
-function describeCounts(tests: NonNullable<FileResult["tests"]>, cutShort: boolean): string {
-  // As the file's pytest says it: "1 skipped", "2 deselected", not "0 passed, 1 skipped".
-  return `(${formatCounts(addCounts(emptyCounts(), tests))}${cutShort ? `; ${CUT_SHORT}` : ""})`;
+function describeCounts(tests: NonNullable<FileResult["tests"]>, cutShort: boolean, cancelled: boolean): string {
+  // As the file's pytest says it: "1 skipped", "2 deselected", not "0 passed, 1 skipped". A cancelled file was stopped
+  // by the run, not at a failure of its own (a helper's Ctrl-C read "stopped at a failure" of a file with none).
+  return `(${formatCounts(addCounts(emptyCounts(), tests))}${cutShort ? `; ${cancelled ? CANCELLED_SHORT : CUT_SHORT}` : ""})`;
 }
 
 /** A leftover process as the warning names it: its pid, and its command line cut to a readable length. */

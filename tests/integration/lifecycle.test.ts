@@ -95,6 +95,21 @@ describe("--fail-fast at a failing test", () => {
     expect(result.stdout).toMatch(/^CANCEL +tests\/http\/test_b\.py +[\d.]+s$/m);
     expect(processesIn(p.root)).toEqual([]);
   });
+
+  it("says a file it cancelled after some of its tests was stopped, not that it stopped at a failure of its own", async () => {
+    // test_b's first test passes and its second waits; test_a fails once that second one has begun.
+    const waitFor = (name: string) => `pathlib.Path(${JSON.stringify(name)})`;
+    const p = project({
+      "tests/http/test_a.py": `import pathlib, time\n\ndef test_fails_once_b_waits():\n    deadline = time.monotonic() + 30\n    while not ${waitFor("b-waits")}.exists() and time.monotonic() < deadline:\n        time.sleep(0.02)\n    assert False\n`,
+      "tests/http/test_b.py": `import pathlib, time\n\ndef test_1_passes():\n    pass\n\ndef test_2_waits():\n    ${waitFor("b-waits")}.write_text("")\n    deadline = time.monotonic() + 30\n    while not ${waitFor("never")}.exists() and time.monotonic() < deadline:\n        time.sleep(0.05)\n`,
+    });
+    const result = await runCli(["--parallel", "-n", "2", "--fail-fast"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.seconds).toBeLessThan(20);
+    // A helper's Ctrl-C and --fail-fast read "(1 passed; stopped at a failure before its last test)" of a file with none.
+    expect(result.stdout).toMatch(/^CANCEL +tests\/http\/test_b\.py +[\d.]+s +\(1 passed; stopped before its last test\)$/m);
+    expect(processesIn(p.root)).toEqual([]);
+  });
 });
 
 describe("--timeout", () => {
