@@ -62,7 +62,7 @@ export async function slowImportsScenario({ repetitions }) {
       timed(XDIST, () => timePytest(root, xdistArgs(WORKERS, "load"), tests)),
       timed(GRIMOIRE, async () => {
         const run = await timeGrimoire(root, { workers: WORKERS, files: FILES });
-        hint = /imported by each file for itself: [^\n]*/.exec(run.output)?.[0] ?? hint;
+        hint = /Imported by each file for itself: [^\n]*/.exec(run.output)?.[0] ?? hint;
         return run.seconds;
       }),
       timed(PACK, async () => (await timeGrimoire(root, { workers: WORKERS, files: FILES, extra: ["--pack"] })).seconds),

@@ -103,7 +103,7 @@ export function preloadHint(costly: readonly CostlyImport[]): string | null {
   // A project's own package may need its tests' set-up before it is imported (SQLAlchemy's suite does): a preload then fails tests.
   const notInstalled = costly.some((entry) => entry.kind === "elsewhere") ? "code that is not installed" : costly.some((entry) => entry.kind === "project") ? "the project's own code" : null;
   const own = notInstalled === null ? "" : `; keep a preload of ${notInstalled} only if the tests pass the same with it`;
-  return `imported by each file for itself: ${each.join("; ")}. --preload ${names} imports ${costly.length === 1 ? "it" : "them"} once for the run${own}; see grimoire-run's docs/performance.md for when a preload is unsafe`;
+  return `Imported by each file for itself: ${each.join("; ")}. --preload ${names} imports ${costly.length === 1 ? "it" : "them"} once for the run${own}; see grimoire-run's docs/performance.md for when a preload is unsafe`;
 }
 
 /**

@@ -578,7 +578,7 @@ VALUE = 42
     const files: Record<string, string> = { "slowhelper.py": "import time\ntime.sleep(0.25)\nTABLE = [1]\n", "quickhelper.py": "TABLE = [2]\n" };
     for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = "import quickhelper, slowhelper\n\ndef test_uses():\n    assert slowhelper.TABLE and quickhelper.TABLE\n";
     const p = project(files);
-    const hint = /imported by each file for itself: slowhelper \(the project's own code\), (\d+\.\d) s in all over 6 files\. --preload slowhelper imports it once for the run/;
+    const hint = /Imported by each file for itself: slowhelper \(the project's own code\), (\d+\.\d) s in all over 6 files\. --preload slowhelper imports it once for the run/;
 
     const plain = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
     expect(plain.code, plain.stdout + plain.stderr).toBe(0);
@@ -602,7 +602,7 @@ VALUE = 42
     const files: Record<string, string> = { "slowsettings.py": 'import os, time\ntime.sleep(0.25)\nSLOT = os.environ.get("GRIMOIRE_SLOT")\n' };
     for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = "import slowsettings\n\ndef test_uses():\n    assert slowsettings.SLOT is not None\n";
     const p = project(files);
-    const hint = /imported by each file for itself: slowsettings/;
+    const hint = /Imported by each file for itself: slowsettings/;
     const first = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
     expect(first.code, first.stdout + first.stderr).toBe(0);
     expect(first.stdout).toMatch(hint);
@@ -638,7 +638,7 @@ VALUE = 42
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/not preloading slowslot: its import reads GRIMOIRE_SLOT/);
     expect(result.stdout).toMatch(/not preloading slowsettings: its import imported the project's own code/);
-    expect(result.stdout).toMatch(/imported by each file for itself: slowsettings, /);
+    expect(result.stdout).toMatch(/Imported by each file for itself: slowsettings, /);
     expect(result.stdout).not.toMatch(/slowslot, \d|--preload slowslot/);
     expect(processesIn(p.root)).toEqual([]);
   });
@@ -672,7 +672,7 @@ VALUE = 42
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/imported once for every file \(auto-preload, the conftests import them\): djlike/);
     // --preload djlike would change nothing: the server has it, and each file's djlike.db stays its own.
-    expect(result.stdout).not.toMatch(/imported by each file for itself|--preload djlike/);
+    expect(result.stdout).not.toMatch(/Imported by each file for itself|--preload djlike/);
     expect(processesIn(p.root)).toEqual([]);
   });
 

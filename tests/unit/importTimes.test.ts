@@ -63,13 +63,13 @@ describe("the packages worth preloading", () => {
     const tally = new ImportTally();
     for (let file = 0; file < 8; file++) tally.add(imports({ slowhelper: [0.3, "project"], numpy: [0.2, "installed"] }), 0.6);
     expect(preloadHint(tally.costly())).toBe(
-      "imported by each file for itself: slowhelper (the project's own code), 2.4 s in all over 8 files; numpy, 1.6 s in all over 8 files. --preload slowhelper,numpy imports them once for the run; keep a preload of the project's own code only if the tests pass the same with it; see grimoire-run's docs/performance.md for when a preload is unsafe",
+      "Imported by each file for itself: slowhelper (the project's own code), 2.4 s in all over 8 files; numpy, 1.6 s in all over 8 files. --preload slowhelper,numpy imports them once for the run; keep a preload of the project's own code only if the tests pass the same with it; see grimoire-run's docs/performance.md for when a preload is unsafe",
     );
     expect(preloadHint([])).toBeNull();
     const installed = new ImportTally();
     for (let file = 0; file < 8; file++) installed.add(imports({ numpy: [0.2, "installed"] }), 0.6);
     expect(preloadHint(installed.costly())).toBe(
-      "imported by each file for itself: numpy, 1.6 s in all over 8 files. --preload numpy imports it once for the run; see grimoire-run's docs/performance.md for when a preload is unsafe",
+      "Imported by each file for itself: numpy, 1.6 s in all over 8 files. --preload numpy imports it once for the run; see grimoire-run's docs/performance.md for when a preload is unsafe",
     );
   });
 
@@ -77,7 +77,7 @@ describe("the packages worth preloading", () => {
     const tally = new ImportTally();
     for (let file = 0; file < 8; file++) tally.add(imports({ werkzeug: [0.3, "elsewhere"] }), 0.6);
     expect(preloadHint(tally.costly())).toBe(
-      "imported by each file for itself: werkzeug (not installed: an editable install of another folder, or on PYTHONPATH), 2.4 s in all over 8 files. --preload werkzeug imports it once for the run; keep a preload of code that is not installed only if the tests pass the same with it; see grimoire-run's docs/performance.md for when a preload is unsafe",
+      "Imported by each file for itself: werkzeug (not installed: an editable install of another folder, or on PYTHONPATH), 2.4 s in all over 8 files. --preload werkzeug imports it once for the run; keep a preload of code that is not installed only if the tests pass the same with it; see grimoire-run's docs/performance.md for when a preload is unsafe",
     );
   });
 });
