@@ -36,9 +36,9 @@ export function quickFilesHint(results: readonly Result[], underSeconds: number)
   const sorted = quick.map((result) => result.durationSeconds).sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
   return (
-    `${quick.length} of the ${whole.length} files took under ${underSeconds} s each (median ${median.toFixed(2)} s), ${quickSeconds.toFixed(0)} s in all, their tests ${testSeconds.toFixed(0)} s of it: ` +
-    `the other ${sessionSeconds.toFixed(0)} s (of the files' ${allSeconds.toFixed(0)} s) are each file's own pytest session (start-up, collection, and what its first calls build anew). ` +
-    "--pack runs them in shared processes, a worker's share at a time, each still reported on its own; files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
+    `${quick.length} of the ${whole.length} files took under ${underSeconds} s each (median ${median.toFixed(2)} s), ${quickSeconds.toFixed(0)} s in all, ` +
+    `of which ${sessionSeconds.toFixed(0)} s went to each file's own pytest session (start-up, collection, and what its first calls build anew), not to its tests. ` +
+    "--pack runs them in shared processes, a worker's share at a time, each still reported on its own. Files in a pack share module state: keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
   );
 }
 
@@ -77,9 +77,9 @@ export function slowSessionsHint(results: readonly Result[], workers: number, de
   const sessions = packed.map((file) => file.session).sort((a, b) => a - b);
   const median = sessions[Math.floor(sessions.length / 2)] ?? 0;
   return (
-    `${packed.length} of the ${whole.length} files took under ${under} s each, ${sum(packed.map((file) => file.seconds)).toFixed(0)} s in all, their tests ${sum(packed.map((file) => file.tests)).toFixed(0)} s of it: ` +
-    `the other ${sum(sessions).toFixed(0)} s (of the files' ${allSeconds.toFixed(0)} s) are each file's own pytest session (start-up, conftests, collection: ${median.toFixed(1)} s a file at the median). ` +
-    `--pack --pack-under ${under} runs them in shared processes, a worker's share at a time, each still reported on its own, sparing up to about ${spared.toFixed(0)} s of the workers' time, ${(spared / workers).toFixed(0)} s of wall time at ${workers} at a time (a session per worker's share, not per file; each file is still collected); ` +
-    "files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
+    `${packed.length} of the ${whole.length} files took under ${under} s each, ${sum(packed.map((file) => file.seconds)).toFixed(0)} s in all, ` +
+    `of which ${sum(sessions).toFixed(0)} s went to each file's own pytest session (start-up, conftests, collection: ${median.toFixed(1)} s a file at the median), not to its tests. ` +
+    `--pack --pack-under ${under} runs them in shared processes, a worker's share at a time, each still reported on its own: up to about ${(spared / workers).toFixed(0)} s less wall time at ${workers} workers (${spared.toFixed(0)} s of the workers' time), a session being paid per worker's share instead of per file (each file is still collected). ` +
+    "Files in a pack share module state: keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
   );
 }

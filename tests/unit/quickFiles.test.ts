@@ -21,15 +21,15 @@ describe("the hint for --pack", () => {
   it("names the quick files, their median, their tests' time and what their own sessions took", () => {
     const results = [...Array.from({ length: 300 }, (_, i) => file(i % 2 === 0 ? 0.1 : 0.12, 0.01)), file(3, 3)];
     expect(quickFilesHint(results, 1)).toBe(
-      "300 of the 301 files took under 1 s each (median 0.12 s), 33 s in all, their tests 3 s of it: the other 30 s (of the files' 36 s) are each file's own pytest session (start-up, collection, and what its first calls build anew). " +
-        "--pack runs them in shared processes, a worker's share at a time, each still reported on its own; files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md",
+      "300 of the 301 files took under 1 s each (median 0.12 s), 33 s in all, of which 30 s went to each file's own pytest session (start-up, collection, and what its first calls build anew), not to its tests. " +
+        "--pack runs them in shared processes, a worker's share at a time, each still reported on its own. Files in a pack share module state: keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md",
     );
   });
 
   it("speaks for a suite whose longer files take most of the time when the quick ones still lose seconds to their sessions", () => {
     // authlib's suite, as a helper measured it: 60 of 81 files under 1 s, 38 s, their tests 8 s; 82 s in all.
     const results = [...Array.from({ length: 60 }, () => file(0.63, 0.13)), ...Array.from({ length: 21 }, () => file(2.1, 1.3))];
-    expect(quickFilesHint(results, 1)).toMatch(/^60 of the 81 files took under 1 s each \(median 0\.63 s\), 38 s in all, their tests 8 s of it: the other 30 s/);
+    expect(quickFilesHint(results, 1)).toMatch(/^60 of the 81 files took under 1 s each \(median 0\.63 s\), 38 s in all, of which 30 s went to each file's own pytest session/);
   });
 
   it("says nothing for a few quick files, for little time lost to their sessions, or when it is a small share of the run", () => {
@@ -57,8 +57,9 @@ describe("the hint for --pack, where each file's own session takes seconds", () 
     const results = [...Array.from({ length: 12 }, () => file(2.5, 0.05)), ...Array.from({ length: 6 }, () => file(10, 7.5))];
     expect(quickFilesHint(results, 1)).toBeNull();
     expect(slowSessionsHint(results, 2, 1)).toBe(
-      "18 of the 18 files took under 11 s each, 90 s in all, their tests 46 s of it: the other 44 s (of the files' 90 s) are each file's own pytest session (start-up, conftests, collection: 2.5 s a file at the median). " +
-        "--pack --pack-under 11 runs them in shared processes, a worker's share at a time, each still reported on its own, sparing up to about 39 s of the workers' time, 20 s of wall time at 2 at a time (a session per worker's share, not per file; each file is still collected); files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md",
+      "18 of the 18 files took under 11 s each, 90 s in all, of which 44 s went to each file's own pytest session (start-up, conftests, collection: 2.5 s a file at the median), not to its tests. " +
+        "--pack --pack-under 11 runs them in shared processes, a worker's share at a time, each still reported on its own: up to about 20 s less wall time at 2 workers (39 s of the workers' time), a session being paid per worker's share instead of per file (each file is still collected). " +
+        "Files in a pack share module state: keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md",
     );
   });
 
