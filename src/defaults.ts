@@ -99,6 +99,13 @@ export const LEFTOVER_SETTLE_MS = 300;
  */
 export const LISTING_END_NOTICE_MS = 2_000;
 
+/**
+ * How long a serial run holds pytest's first lines for the "Found N test files" line its process says once it has
+ * collected: past this, they are passed on as they come, and that line follows (a collection of 10 s said nothing for
+ * 10 s in a helper's trial on python-multipart, where plain pytest prints its header at once).
+ */
+export const SERIAL_HOLD_MS = 1_000;
+
 /** Servers that finished files left listening, kept running for the other files until the run ends: those of at most this many files (a server with its workers counts once), the oldest file's killed beyond it (process/listeningLeftovers.ts). */
 export const LISTENING_LEFTOVERS_KEPT = 8;
 

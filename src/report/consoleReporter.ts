@@ -11,7 +11,7 @@ import { formatCounts, formatSeconds, plural } from "../format.js";
 import { assignTags } from "./tags.js";
 import type { Terminal } from "./terminal.js";
 import type { Leftover } from "../process/processTree.js";
-import { LEFTOVER_COMMAND_CHARS, LISTENING_LEFTOVERS_KEPT } from "../defaults.js";
+import { LEFTOVER_COMMAND_CHARS, LISTENING_LEFTOVERS_KEPT, SERIAL_HOLD_MS } from "../defaults.js";
 
 /** Result lines align their durations up to this path length; longer paths push theirs right. */
 const MAX_PATH_COLUMN = 60;
@@ -51,8 +51,11 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let logDir: string | null = null;
   /** The report the run always writes in its log folder: where every file is listed. */
   let reportFile: string | null = null;
-  /** A serial run's output, held until its process says what it collected (the "Found" line comes first). */
+  /** A serial run's output, held until its process says what it collected (the "Found" line comes first), SERIAL_HOLD_MS at most. */
   let holding: string[] | null = null;
+  /** The held output was passed on before its process said what it collected: the "Found" line follows it when it does. */
+  let heldTooLong = false;
+  let holdTimer: NodeJS.Timeout | undefined;
   /** The results that came while output was held: the serial process's, under what it was given. */
   const heldResults: Extract<RunEvent, { type: "file-finish" }>[] = [];
   let progress: Progress = { done: 0, perIteration: 0, running: 0, failed: 0, iteration: 1 };
@@ -149,8 +152,15 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         if (options.verbose) logDir = event.logDir;
         reportFile = `${event.logDir}/report.json`;
         if (event.files === null) {
-          // pytest's own process says which files it collected; its output waits for that line.
+          // pytest's own process says which files it collected; its output waits for that line, not for long.
           holding = [];
+          holdTimer = setTimeout(() => {
+            if (holding === null) return;
+            heldTooLong = true;
+            if (!options.quiet) passOn(holding.join(""));
+            holding = null;
+          }, SERIAL_HOLD_MS);
+          holdTimer.unref();
           break;
         }
         doctestModules = new Set(event.doctestModules);
@@ -158,7 +168,17 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         break;
       }
       case "files-collected": {
+        if (heldTooLong) {
+          heldTooLong = false;
+          doctestModules = new Set(event.doctestModules);
+          if (event.files.length > 0) {
+            ownLine();
+            announce(event.files, event.cut);
+          }
+          break;
+        }
         if (holding === null) break;
+        clearTimeout(holdTimer);
         const held = holding;
         holding = null;
         // A process that collected nothing (pytest rejected its arguments, or found no test) has no files to announce.
@@ -264,6 +284,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
       case "run-finish": {
         // A serial process that ended before it collected anything (pytest refused its arguments, or it was stopped):
         // no file was found, and what it printed is all there is, then its line under the name of what it was given.
+        clearTimeout(holdTimer);
         if (holding !== null) {
           layOut(event.report.files.map((f) => f.path));
           passOn(holding.join(""));

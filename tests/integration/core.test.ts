@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { processesIn, readReport, runCli, temporaryProjects, testEnv } from "../helpers/project.js";
+import { processesIn, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
@@ -593,6 +593,25 @@ describe("serial and debug modes", () => {
     const left = report.files.filter((f) => f.status === "cancelled");
     expect(left.length).toBeGreaterThan(0);
     expect(left.map((f) => f.reason)).toEqual(left.map(() => "not reached: pytest stopped at the first failure (-x or --maxfail)"));
+  });
+
+  it("passes pytest's first lines on while a long collection goes on, and says what it found once it has", async () => {
+    // The module's import waits for a file the test writes once pytest's header is out: the header cannot wait for the
+    // collection (python-multipart's 10 s said nothing for 10 s in a helper's trial, where plain pytest prints it at once).
+    const p = project({
+      "tests/http/test_a.py": PASS,
+      "tests/http/test_slow.py": "import pathlib, time\n\ndeadline = time.monotonic() + 30\nwhile not pathlib.Path('go').exists() and time.monotonic() < deadline:\n    time.sleep(0.02)\n\ndef test_slow():\n    pass\n",
+    });
+    const running = startCli([], { cwd: p.root, env: testEnv() });
+    await running.waitForOutput(/test session starts/);
+    expect(running.stdoutSoFar()).not.toMatch(/Found/);
+    p.write("go", "");
+    const result = await running.done;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.seconds).toBeLessThan(25);
+    expect(result.stdout).toMatch(/test session starts[\s\S]*\nFound 2 test files, running them in one pytest process\n/);
+    expect(result.stdout).toMatch(/^2 files: 2 passed$/m);
+    expect(processesIn(p.root)).toEqual([]);
   });
 
   it("counts a file that does not import among the files found, and the files -x kept pytest from collecting as not run", async () => {
