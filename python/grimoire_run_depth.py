@@ -20,9 +20,10 @@ import sys
 _real_get = sys.getrecursionlimit
 _real_set = sys.setrecursionlimit
 _raised = [0]
-# The depth, in calls, from `python -m`'s start to the top level of the module it runs: what remaining() measured there
-# leaves out (calibrated against a plain run's headroom: tests/integration/parity.test.ts, "room for nested calls").
-_BELOW_A_MAIN_MODULE = 3
+# How much deeper than as_at_the_top's measure the module's top level is, where grimoire_run_main.run_as_main runs it:
+# calibrated against a plain run's headroom (tests/integration/parity.test.ts, "room for nested calls"). It was 3
+# while runpy's own frames ran the module.
+_BELOW_A_MAIN_MODULE = 2
 
 
 def remaining():

@@ -39,6 +39,7 @@ import sys
 from importlib._bootstrap_external import cache_from_source
 
 import grimoire_run_depth
+import grimoire_run_main
 
 # The plugin and what it imports of grimoire-run's: what a pytest process loads with `-p grimoire_run_pytest`.
 _PLUGIN = "grimoire_run_pytest"
@@ -104,8 +105,6 @@ def main(top):
     if line is None:
         os._exit(0)
     import json
-    import runpy
-    import types
 
     request = json.loads(line)
     for key in request["unset"]:
@@ -119,18 +118,18 @@ def main(top):
             pass
     module = request["module"]
     # As `python -m MODULE ARGS` has them: argv[0] becomes the module's file, orig_argv names the module, and the
-    # module runs as a __main__ of its own.
+    # module runs as a __main__ of its own (this one stays findable by its name: grimoire_run_main).
     sys.argv = ["-m", *request["args"]]
     orig_argv = getattr(sys, "orig_argv", None)
     at = orig_argv.index("-m") if orig_argv is not None and "-m" in orig_argv else -1
     if at >= 0 and orig_argv[at + 1 : at + 2] == [__spec__.name]:
         sys.orig_argv = [*orig_argv[:at], "-m", module, *request["args"]]
-    sys.modules["__main__"] = types.ModuleType("__main__")
+    grimoire_run_main.fresh_main()
     if _loads_plugin(module, request["args"]):
         # From its bytecode (pytest's own import of it would compile it): pytest then registers the module imported.
         __import__(_PLUGIN)
     grimoire_run_depth.as_at_the_top(top)
-    runpy._run_module_as_main(module, alter_argv=True)
+    grimoire_run_main.run_as_main(module)
 
 
 if __name__ == "__main__":

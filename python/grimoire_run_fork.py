@@ -17,7 +17,6 @@ import gc
 import io
 import os
 import random
-import runpy
 import signal
 import socket
 import sys
@@ -25,11 +24,11 @@ import tempfile
 import threading
 import time
 import traceback
-import types
 import weakref
 from importlib import _bootstrap_external
 
 import grimoire_run_depth
+import grimoire_run_main
 import grimoire_run_prepared
 
 # The signals the server handles itself, with the handlers the interpreter gave them before the server did: what a
@@ -522,7 +521,7 @@ def become_pytest(request, inherited_stdin, output):
         if _ORIG_ARGV is not None:
             sys.orig_argv = [*_PYTHON_ARGV, "-m", "pytest", *request["args"]]
         sys.path[0] = request["cwd"]
-        sys.modules["__main__"] = types.ModuleType("__main__")
+        grimoire_run_main.fresh_main()
         for stream in (sys.stdout, sys.stderr):
             # What a fresh process started by grimoire-run has (PYTHONUNBUFFERED): writes go straight to the
             # descriptor. Line buffering only where the server's stream has a buffer of its own to flush.
@@ -551,7 +550,7 @@ def become_pytest(request, inherited_stdin, output):
         if TOP[0] is not None:
             grimoire_run_depth.as_at_the_top(TOP[0])
         try:
-            runpy._run_module_as_main("pytest", alter_argv=True)
+            grimoire_run_main.run_as_main("pytest")
         except SystemExit as exit_:
             if exit_.code is None or isinstance(exit_.code, int):
                 code = exit_.code or 0

@@ -597,6 +597,30 @@ def test_room():
     }
   });
 
+  it("leaves no frame below a test whose module inspect cannot find, beyond plain pytest's, in every mode", async () => {
+    // inspect.stack() goes through every loaded module for each such frame, each time: dynaconf's settings call it, and
+    // its suite took 14% more instructions in a serial run (runpy's frames and the early Python's below pytest).
+    const p = project({
+      "tests/http/test_stack.py": `import inspect, json, os
+
+def test_stack():
+    unplaced = [frame.filename for frame in inspect.stack() if inspect.getmodule(frame.frame) is None]
+    with open(os.environ["STACK_OUT"], "w") as out:
+        json.dump(unplaced, out)
+`,
+    });
+    const out = path.join(p.root, "stack.json");
+    const plain = spawnSync("python3", ["-m", "pytest", "-q", "tests/http"], { cwd: p.root, env: testEnv({ STACK_OUT: out }), encoding: "utf8" });
+    expect(plain.status, plain.stdout).toBe(0);
+    const expected = JSON.parse(fs.readFileSync(out, "utf8")) as string[];
+    for (const [mode, extra] of [...EVERY_MODE.map((m) => [m, {}] as const), [["--parallel"], { GRIMOIRE_PYTHON: "python3" }] as const]) {
+      fs.rmSync(out, { force: true });
+      const result = await runCli([...mode], { cwd: p.root, env: testEnv({ STACK_OUT: out, ...extra }) });
+      expect(result.code, said(mode, result)).toBe(0);
+      expect(JSON.parse(fs.readFileSync(out, "utf8")), said(mode, result)).toEqual(expected);
+    }
+  });
+
   it("puts nothing beside the project's own modules on sys.path: its tests folder, a namespace package, is its alone, in every mode", async () => {
     // grimoire-run's plugin folder is on every process's sys.path; a tests folder in it joined the project's `tests`
     // namespace package (a helper's trial on click: `tests.__path__` had grimoire-run's own tests in it).
