@@ -223,7 +223,22 @@ export function refusedBeforeCollecting(root: string, why: string, printed: read
   if (conftest !== null) {
     return new UsageError(`pytest could not load ${toProjectPath(root, conftest)} (${why}):\n${lastLines(printed)}`, "The error is the conftest's own: plain pytest stops on it too, before collecting any test.");
   }
-  return new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, PYTEST_ARGUMENTS_SEE);
+  return new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, cacheOptionsRefused(printed) ? CACHE_OPTIONS_SEE : PYTEST_ARGUMENTS_SEE);
+}
+
+/** pytest's options that its cacheprovider plugin adds: with the plugin off (`-p no:cacheprovider`), pytest does not know them. */
+const CACHE_OPTIONS = new Set(["--lf", "--last-failed", "--ff", "--failed-first", "--nf", "--new-first", "--sw", "--stepwise", "--stepwise-skip", "--cache-clear", "--cache-show"]);
+
+/** Said where pytest did not know one of them: a helper's `--debug -- -p no:cacheprovider` was told only where pytest's arguments come from. */
+const CACHE_OPTIONS_SEE =
+  "pytest's --lf, --ff and --sw come with its cacheprovider plugin, which -p no:cacheprovider (after --, in addopts or in PYTEST_ADDOPTS) turns off: --debug and --last-failed give pytest --lf, and need it on.";
+
+/** Whether pytest refused one of its cache plugin's options as unknown (`error: unrecognized arguments: --lf`). */
+function cacheOptionsRefused(printed: readonly string[]): boolean {
+  return printed.some((line) => {
+    const at = line.indexOf("unrecognized arguments:");
+    return at >= 0 && line.slice(at + "unrecognized arguments:".length).trim().split(/\s+/).some((word) => CACHE_OPTIONS.has(word));
+  });
 }
 
 function lastLines(printed: readonly string[]): string {

@@ -1004,6 +1004,13 @@ class Controller:
     expect(serial.stderr).toMatch(/^grimoire-run: pytest could not collect the tests \(exit code 4\):\n[\s\S]*unrecognized arguments: --no-such-pytest-option/m);
     expect(serial.stderr).toMatch(/pytest's arguments come from those after --, the project's addopts .* and PYTEST_ADDOPTS\.$/m);
     expect(serial.stdout).not.toMatch(/FAIL +tests\/http/);
+    // --debug's --lf, which pytest does not know with its cache plugin off: said so, in either mode (a helper's trial).
+    // (A parallel run's --last-failed is its own, from its history: it needs no cache plugin.)
+    for (const mode of [["--debug"], ["--last-failed"]]) {
+      const cacheOff = await runCli([...mode, "--", "-p", "no:cacheprovider"], { cwd: p.root });
+      expect(cacheOff.code, said(mode, cacheOff)).toBe(2);
+      expect(cacheOff.stderr, said(mode, cacheOff)).toMatch(/unrecognized arguments: --lf[\s\S]*\npytest's --lf, --ff and --sw come with its cacheprovider plugin, which -p no:cacheprovider .* turns off/);
+    }
 
     const badK = await runCli(["-k", "bad(("], { cwd: p.root });
     expect(badK.code).toBe(2);
