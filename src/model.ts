@@ -234,6 +234,8 @@ export interface FlakeRate {
   runs: number;
   /** Of those, the runs that failed at least once (a flaky run, failed then passed on a retry, counts). */
   failed: number;
+  /** Of those failed, the runs that passed on a retry (flaky runs); absent where none is known. */
+  retried?: number;
 }
 
 export interface FlakyTest extends FlakeRate {

@@ -23,6 +23,7 @@ export function flakeRate(letters: string): FlakeRate | null {
 function tally(letters: string): FlakeRate & { flaky: boolean } {
   let runs = 0;
   let failed = 0;
+  let retried = 0;
   let flaky = false;
   for (const stretch of letters.split(SOURCE_CHANGED)) {
     let stretchFailed = false;
@@ -34,11 +35,12 @@ function tally(letters: string): FlakeRate & { flaky: boolean } {
         failed++;
         stretchFailed = true;
       }
+      if (letter === "K") retried++;
       if (letter !== "F") stretchPassed = true;
     }
     flaky ||= stretchFailed && stretchPassed;
   }
-  return { runs, failed, flaky };
+  return { runs, failed, ...(retried > 0 ? { retried } : {}), flaky };
 }
 
 /**
@@ -62,7 +64,7 @@ export function flakyFiles(history: History, paths: readonly string[] | null = n
     if (!own.flaky && tests.length === 0) continue;
     // A file listed for a flaky test still says how its own runs went: all passed (the test passed on a retry inside
     // pytest, say), or all failed (another of its tests always fails).
-    flaky.push({ path, runs: own.runs, failed: own.failed, tests });
+    flaky.push({ path, runs: own.runs, failed: own.failed, ...(own.retried === undefined ? {} : { retried: own.retried }), tests });
   }
   // A file listed for its flaky tests only ranks by its flakiest test, not by its own steady failures.
   const ranked = (file: FlakyFile): FlakeRate => (bothWays(file) ? file : (file.tests[0] ?? file));

@@ -10,8 +10,12 @@ import type { Palette } from "./style.js";
 
 /** "failed 3 of its last 12 runs (25%)" */
 export function describeRate(rate: FlakeRate): string {
-  if (rate.runs === 1) return `failed in its one recent run (${percentOf(rate)})`;
-  return `failed ${rate.failed} of its last ${rate.runs} runs (${percentOf(rate)})`;
+  // A run that failed, then passed on a retry, is said as such: "failed in its one recent run" of a test listed as flaky
+  // read as a contradiction (a helper's trial).
+  const retried = rate.retried ?? 0;
+  if (rate.runs === 1) return `${retried === 1 ? "failed, then passed on a retry," : "failed"} in its one recent run (${percentOf(rate)})`;
+  const onRetry = retried === 0 ? "" : retried === rate.failed ? (retried === 1 ? ", passing on a retry" : ", each time passing on a retry") : `, ${retried} of them passing on a retry`;
+  return `failed ${rate.failed} of its last ${rate.runs} runs${onRetry} (${percentOf(rate)})`;
 }
 
 /** A listed file's own runs, when they all went one way: "failed each of its last 9 runs; flaky tests in it:" */

@@ -189,21 +189,21 @@ describe("recent outcomes and flake rates", () => {
     };
     // A file listed for its flaky test ranks by that test (1 of 3), not by its own runs, all failed (anyio's suite).
     expect(flakyFiles(history)).toEqual([
-      { path: "retried.py", runs: 2, failed: 1, tests: [] },
+      { path: "retried.py", runs: 2, failed: 1, retried: 1, tests: [] },
       { path: "mixed.py", runs: 3, failed: 3, tests: [{ nodeid: "mixed.py::flips", runs: 3, failed: 1 }] },
       { path: "wobbly.py", runs: 4, failed: 1, tests: [{ nodeid: "wobbly.py::t", runs: 3, failed: 1 }] },
     ]);
     // And shows no rate of its own, under a heading that says the list holds files whose tests passed and failed.
     expect(formatFlaky(flakyFiles(history), { colours: palette(false), maxFiles: 5, maxTests: 5 })).toEqual([
       "Flaky recently (passed and failed, or hold tests that did, within their last 20 runs): 3 files",
-      "   50%  retried.py  failed 1 of its last 2 runs (50%)",
+      "   50%  retried.py  failed 1 of its last 2 runs, passing on a retry (50%)",
       "        mixed.py  failed each of its last 3 runs; flaky tests in it:",
       "        mixed.py::flips  failed 1 of its last 3 runs (33%)",
       "   25%  wobbly.py  failed 1 of its last 4 runs (25%)",
       "        wobbly.py::t  failed 1 of its last 3 runs (33%)",
     ]);
     expect(flakyFiles(history, ["wobbly.py", "steady.py", "nowhere.py"]).map((f) => f.path)).toEqual(["wobbly.py"]);
-    expect(flakeRate("K")).toEqual({ runs: 1, failed: 1 });
+    expect(flakeRate("K")).toEqual({ runs: 1, failed: 1, retried: 1 });
     expect(flakeRate("FF-F")).toBeNull();
   });
 
@@ -230,7 +230,7 @@ describe("recent outcomes and flake rates", () => {
     expect(recent.startsWith("|")).toBe(false);
     expect(flakeRate("P|F|P|F")).toBeNull();
     expect(flakeRate("P|FP")).toEqual({ runs: 3, failed: 1 });
-    expect(flakeRate("F|K")).toEqual({ runs: 2, failed: 2 });
+    expect(flakeRate("F|K")).toEqual({ runs: 2, failed: 2, retried: 1 });
   });
 
   it("reads a history written before recent outcomes existed, and starts them from there", () => {

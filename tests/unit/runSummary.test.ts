@@ -190,6 +190,10 @@ describe("the run's summary", () => {
 
   it("words a flake rate of one recent run as such", () => {
     expect(describeRate({ failed: 1, runs: 1 })).toBe("failed in its one recent run (100%)");
+    // Failed, then passed on a retry: said so, not "failed" of a test listed as flaky (a helper's trial).
+    expect(describeRate({ failed: 1, runs: 1, retried: 1 })).toBe("failed, then passed on a retry, in its one recent run (100%)");
+    expect(describeRate({ failed: 2, runs: 5, retried: 2 })).toBe("failed 2 of its last 5 runs, each time passing on a retry (40%)");
+    expect(describeRate({ failed: 3, runs: 5, retried: 1 })).toBe("failed 3 of its last 5 runs, 1 of them passing on a retry (60%)");
     expect(describeRate({ failed: 2, runs: 8 })).toBe("failed 2 of its last 8 runs (25%)");
   });
 
