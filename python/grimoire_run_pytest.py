@@ -775,21 +775,32 @@ def _module_conflicts(config, files):
 
 
 class TestsSubset:
-    """Keeps one part's tests of a split file: the named ones, or all but them."""
+    """Keeps one part's tests of a split file: the named ones, or all but them. Or, for --last-failed, each file's named
+    ones, and a file's whole collection where it has none of them (`failed`), as pytest's --lf keeps them: among the
+    collected tests, whose node ids a plugin may have changed from what naming them would find."""
 
     def __init__(self, listing):
         with open(listing, encoding="utf-8") as handle:
             subset = json.load(handle)
-        self.keep_named = subset["run"] == "only"
+        self.run = subset["run"]
+        self.keep_named = self.run != "all-but"
         self.nodeids = set(subset["nodeids"])
         # While this part deselects the other parts' tests: those are not the user's deselection.
         self.dropping = False
 
+    def _keeps(self, items):
+        if self.run != "failed":
+            return lambda item: (item.nodeid in self.nodeids) == self.keep_named
+        # The files some of whose collected tests are named: the rest of their tests go; other files run whole.
+        narrowed = {str(item.path) for item in items if item.nodeid in self.nodeids}
+        return lambda item: item.nodeid in self.nodeids or str(item.path) not in narrowed
+
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config, items):
         kept, dropped = [], []
+        keeps = self._keeps(items)
         for item in items:
-            (kept if (item.nodeid in self.nodeids) == self.keep_named else dropped).append(item)
+            (kept if keeps(item) else dropped).append(item)
         if dropped:
             self.dropping = True
             try:

@@ -68,10 +68,15 @@ export interface TestFile {
 /**
  * The tests of a file one part of it runs, by pytest node id: the named ones
  * (`only`), or every test but those (`all-but`, the last part, which so also
- * runs a test added since history last saw the file).
+ * runs a test added since history last saw the file). Or, for --last-failed,
+ * the named ones where the file's collection has any of them, else the whole
+ * file (`failed`), as pytest's --lf chooses among the tests it collected
+ * rather than naming them to pytest: a plugin may give a test another node id
+ * than its place (SQLAlchemy's renames its test classes), which pytest would
+ * not find by name.
  */
 export interface TestSubset {
-  run: "only" | "all-but";
+  run: "only" | "all-but" | "failed";
   nodeids: string[];
 }
 
@@ -285,8 +290,8 @@ export const PYTEST_INTERNAL_ERROR = 3;
  * the command line (`tests/a.py::test_x`) or by --last-failed. A file also
  * named whole runs whole.
  */
-export function runsNodeIdsOnly(file: Pick<TestFile, "path" | "named">): boolean {
-  return file.named !== null && !file.named.includes(file.path);
+export function runsNodeIdsOnly(file: Pick<TestFile, "path" | "named" | "subset">): boolean {
+  return (file.named !== null && !file.named.includes(file.path)) || file.subset?.run === "failed";
 }
 
 /** A status counts against the run unless it is a pass, a pass after retries, or "nothing selected here". */

@@ -86,7 +86,10 @@ export function targetsOf(files: readonly TestFile[], root: string, sessionConft
     const reached = (folder: string): boolean => walked.some((target) => isWithin(folder, target) || isWithin(target, folder));
     for (const folder of sessionConftests.filter((conftestFolder) => !reached(conftestFolder))) add(path.relative(root, folder) || ".");
   }
-  const subset = files.length === 1 ? (files[0]?.subset ?? null) : null;
+  // A pack's files that run their tests that failed last time (--last-failed) share one list: each file's are kept, or
+  // the whole file where the collection finds none of them (a file with none listed).
+  const failed = files.length > 1 && files.every((file) => file.subset === undefined || file.subset.run === "failed") ? files.flatMap((file) => file.subset?.nodeids ?? []) : [];
+  const subset = files.length === 1 ? (files[0]?.subset ?? null) : failed.length > 0 ? { run: "failed" as const, nodeids: failed } : null;
   return { args, subset, only: only.length > 0 ? only : null };
 }
 

@@ -55,8 +55,9 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
     const nothing = selection.everything && options.noneWhenNothingFailed === true;
     files = nothing ? [] : selection.everything ? selection.files : selection.files.map((file) => onlyFailedTests(file, remembered, cached.byFile.get(file.path) ?? []));
     narrowed = narrowed || !selection.everything || nothing;
-    const tests = files.reduce((sum, f) => sum + (f.named ?? []).filter((t) => t.includes("::")).length, 0);
-    const whole = files.filter((f) => f.named === null || !f.named.every((t) => t.includes("::"))).length;
+    const failedTests = (f: TestFile): number => (f.subset?.run === "failed" ? f.subset.nodeids.length : 0);
+    const tests = files.reduce((sum, f) => sum + failedTests(f), 0);
+    const whole = files.filter((f) => failedTests(f) === 0).length;
     notices.push(
       nothing
         ? "--last-failed: nothing failed, timed out or was cancelled last time; running nothing (pytest's --lfnf none)"
@@ -87,21 +88,22 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
 
 /**
  * A file that failed last time, narrowed to the tests that failed in it, as
- * pytest's --lf would narrow it: named to pytest by their node ids. A file
- * that failed as a whole (it timed out, crashed, was cancelled, or did not
- * collect) runs whole.
+ * pytest's --lf narrows it: among the tests its collection finds, by their
+ * node ids (a `failed` subset, which runs the whole file where it finds none
+ * of them). A file that failed as a whole (it timed out, crashed, was
+ * cancelled, or did not collect) runs whole.
  */
 export function onlyFailedTests(file: TestFile, history: History, cached: readonly string[] = []): TestFile {
-  if (file.folderEntry === true) return file;
+  if (file.folderEntry === true || file.subset !== undefined) return file;
   const entry = history.files[file.path];
   const failed = entry?.outcome === "failed" ? (entry.failedTests ?? []) : [];
-  const inTests = (nodeids: readonly string[]): string[] => nodeids.map((nodeid) => nodeid.split("::")).filter((parts) => parts.length > 1).map((parts) => [file.path, ...parts.slice(1)].join("::"));
+  const inTests = (nodeids: readonly string[]): string[] => nodeids.filter((nodeid) => nodeid.includes("::"));
   const fromHistory = inTests(failed);
   const fromCache = inTests(cached);
   // Failed as a whole in grimoire-run's last run (no test to show for it), or a collection error pytest remembers.
   if ((failedLastTime(file.path, history) && (fromHistory.length === 0 || fromHistory.length < failed.length)) || fromCache.length < cached.length) return file;
-  const named = [...new Set([...fromHistory, ...fromCache])];
-  return named.length === 0 ? file : { ...file, named, folder: null };
+  const nodeids = [...new Set([...fromHistory, ...fromCache])];
+  return nodeids.length === 0 ? file : { ...file, subset: { run: "failed", nodeids } };
 }
 
 const EMPTY_HISTORY: History = { version: 1, files: {} };

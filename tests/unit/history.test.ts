@@ -74,7 +74,7 @@ describe("updating the history", () => {
     // -k "not b1": b2 alone ran and passed; b1 still failed (a helper's trial: --last-failed then skipped it, a false green).
     const narrowed = updateHistory(failed, [fileResult({ path: "b.py", cases: [passing("b.py::b2")] })], now, null, new Set(["b.py"]));
     expect(narrowed.files["b.py"]).toMatchObject({ outcome: "failed", failedTests: ["b.py::b1"] });
-    expect(onlyFailedTests({ path: "b.py", kind: "tests", named: null, folder: "." }, narrowed)).toMatchObject({ named: ["b.py::b1"] });
+    expect(onlyFailedTests({ path: "b.py", kind: "tests", named: null, folder: "." }, narrowed)).toMatchObject({ subset: { run: "failed", nodeids: ["b.py::b1"] } });
     const fixed = updateHistory(narrowed, [fileResult({ path: "b.py", cases: [passing("b.py::b1")] })], now, null, new Set(["b.py"]));
     expect(fixed.files["b.py"]).toMatchObject({ outcome: "passed", failedTests: [] });
     // A run of the whole file says it all.

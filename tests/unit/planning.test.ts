@@ -86,7 +86,9 @@ describe("--last-failed", () => {
       },
     };
     const found = (path: string): TestFile => ({ path, named: null, folder: "tests", kind: "tests" });
-    expect(onlyFailedTests(found("tests/a.py"), past)).toEqual({ path: "tests/a.py", named: ["tests/a.py::TestK::test_x[1-2]", "tests/a.py::test_y"], folder: null, kind: "tests" });
+    // Chosen among what the file's collection finds, as pytest's --lf chooses (a plugin may rename a test: SQLAlchemy's
+    // test classes, which pytest did not find by name in a helper's trial on alembic): the file is given whole.
+    expect(onlyFailedTests(found("tests/a.py"), past)).toEqual({ ...found("tests/a.py"), subset: { run: "failed", nodeids: ["tests/a.py::TestK::test_x[1-2]", "tests/a.py::test_y"] } });
     expect(onlyFailedTests(found("tests/b.py"), past)).toEqual(found("tests/b.py"));
     expect(onlyFailedTests(found("tests/c.py"), past)).toEqual(found("tests/c.py"));
     // A folder whose own collector yields its tests takes no node id ("directory argument cannot contain ::"): whole.
@@ -104,10 +106,10 @@ describe("--last-failed", () => {
     const options = { order: "name", seed: 0, lastFailed: true, failedFirst: false, shard: null, changed: null } as const;
     const byFile = new Map([["tests/b.py", ["tests/b.py::test_y"]], ["tests/c.py", ["tests/c.py"]]]);
     const both = planFiles(found, past, { ...options, cached: { byFile, newerThanHistory: false } });
-    expect(both.files.map((f) => [f.path, f.named])).toEqual([["tests/a.py", ["tests/a.py::test_x"]], ["tests/b.py", ["tests/b.py::test_y"]], ["tests/c.py", null]]);
+    expect(both.files.map((f) => [f.path, f.subset?.nodeids ?? null])).toEqual([["tests/a.py", ["tests/a.py::test_x"]], ["tests/b.py", ["tests/b.py::test_y"]], ["tests/c.py", null]]);
     // A plain pytest run since: test_x passed there (pytest forgot it), test_y failed, c.py did not collect.
     const plainSince = planFiles(found, past, { ...options, cached: { byFile, newerThanHistory: true } });
-    expect(plainSince.files.map((f) => [f.path, f.named])).toEqual([["tests/b.py", ["tests/b.py::test_y"]], ["tests/c.py", null]]);
+    expect(plainSince.files.map((f) => [f.path, f.subset?.nodeids ?? null])).toEqual([["tests/b.py", ["tests/b.py::test_y"]], ["tests/c.py", null]]);
   });
 
   it("runs everything when nothing failed, as pytest's --lf does", () => {
