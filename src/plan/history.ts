@@ -59,6 +59,12 @@ export interface FileHistory {
    * `--pack` judges a file's quickness by. Absent: forked (or unknown, before it existed).
    */
   fresh?: true;
+  /**
+   * The run that last updated the entry ran the file in one pytest process with other files (a serial run of several,
+   * a pack): a failure in a process of its own next time may be its tests' need of what another file did first.
+   * Absent: a process of its own (or unknown, before it existed).
+   */
+  shared?: true;
 }
 
 export interface History {
@@ -123,6 +129,7 @@ function checkedEntry(value: unknown): FileHistory | null {
     ...(typeof source === "string" ? { source } : {}),
     ...(Array.isArray(groups) && groups.length > 0 && groups.every((name) => typeof name === "string") ? { groups: groups as string[] } : {}),
     ...(entry["fresh"] === true ? { fresh: true as const } : {}),
+    ...(entry["shared"] === true ? { shared: true as const } : {}),
   };
 }
 
@@ -185,6 +192,8 @@ export function updateHistory(history: History, results: readonly FileResult[], 
   const files: Record<string, FileHistory> = { ...history.files };
   const byPath = new Map<string, FileResult[]>();
   for (const result of results) byPath.set(result.path, [...(byPath.get(result.path) ?? []), result]);
+  const filesOfLog = new Map<string, Set<string>>();
+  for (const result of results) if (result.log !== null) filesOfLog.set(result.log, (filesOfLog.get(result.log) ?? new Set()).add(result.path));
   for (const [file, runs] of byPath) {
     const ran = runs.filter((r) => r.log !== null);
     if (ran.length === 0 && files[file] !== undefined) {
@@ -242,6 +251,7 @@ export function updateHistory(history: History, results: readonly FileResult[], 
       ...(recent.source === null ? {} : { source: recent.source }),
       ...(groups.length === 0 ? {} : { groups }),
       ...(fresh && seconds !== null ? { fresh: true as const } : {}),
+      ...(ran.length > 0 && ran.every((r) => (filesOfLog.get(r.log as string)?.size ?? 0) > 1) ? { shared: true as const } : {}),
     };
   }
   return { version: 1, files };

@@ -116,6 +116,20 @@ describe("history and order", () => {
     expect(readReport(p, "w.json").files[0]?.cases.map((c) => c.nodeid).sort()).toEqual(["tests/http/test_a.py::TestA_postgresql::test_bad", "tests/http/test_a.py::TestA_postgresql::test_good"]);
   });
 
+  it("says which files failed alone after passing in one process with other files, as a serial run ran them", async () => {
+    // test_b uses email.mime, which only test_a imports: one plain session passes both (jsonschema's, click's trials).
+    const p = project({
+      "tests/http/test_a.py": "def test_imports():\n    import email.mime.text\n",
+      "tests/http/test_b.py": "import email\n\ndef test_uses():\n    assert email.mime.text.MIMEText\n",
+    });
+    expect((await runCli([], { cwd: p.root })).code).toBe(0);
+    const alone = await runCli(["--parallel"], { cwd: p.root });
+    expect(alone.code).toBe(1);
+    expect(alone.stdout).toMatch(/^1 file failed in a process of its own that passed the last time it ran in one process with other files \(a serial run, or --pack\): tests\/http\/test_b\.py\./m);
+    // Once it has failed alone, the next parallel run has nothing new to say.
+    expect((await runCli(["--parallel"], { cwd: p.root })).stdout).not.toMatch(/in a process of its own that passed/);
+  });
+
   it("a serial run of some of a file's tests by node id gives the file as a whole no letter: no flaky file after a failure (aiosqlite's trial)", async () => {
     const p = project({ "tests/http/test_x.py": "def test_ok():\n    pass\n\ndef test_bad():\n    assert 0\n" });
     expect((await runCli([], { cwd: p.root })).code).toBe(1);

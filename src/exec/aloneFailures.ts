@@ -1,0 +1,31 @@
+/**
+ * Files that failed in a process of their own after passing, the last time they ran, in one process with other files
+ * (a serial run, a pack): a test that needs what another file did first (an import, a setting, a registry filled) passes
+ * in one plain pytest session and fails alone. Helpers' trials met it in jsonschema's, click's and keyring's suites,
+ * each time read as grimoire-run's failure, since nothing said the file had passed the run before. Pure.
+ */
+import type { FileResult } from "../model.js";
+import type { History } from "../plan/history.js";
+import { plural } from "../format.js";
+
+/** Files named in the notice; the rest are counted. */
+const NAMED = 3;
+
+/** The notice, or null when no file failed so. `history`: as it was before the run. */
+export function aloneFailuresHint(results: readonly FileResult[], history: History): string | null {
+  const filesOfLog = new Map<string, Set<string>>();
+  for (const result of results) if (result.log !== null) filesOfLog.set(result.log, (filesOfLog.get(result.log) ?? new Set()).add(result.path));
+  const alone = (result: FileResult): boolean => result.log !== null && filesOfLog.get(result.log)?.size === 1;
+  const failed = [...new Set(results.filter((r) => r.status === "failed" && (r.parts ?? null) === null && alone(r)).map((r) => r.path))];
+  const before = failed.filter((path) => {
+    const entry = history.files[path];
+    return entry?.outcome === "passed" && entry.shared === true;
+  });
+  if (before.length === 0) return null;
+  const named = before.slice(0, NAMED).join(", ");
+  const more = before.length > NAMED ? ` and ${before.length - NAMED} more` : "";
+  return (
+    `${plural(before.length, "file")} failed in a process of ${before.length === 1 ? "its" : "their"} own that passed the last time ${before.length === 1 ? "it" : "they"} ran in one process with other files (a serial run, or --pack): ${named}${more}. ` +
+    "A test may need what another file did first (an import, a setting, a registry filled): `python -m pytest FILE` alone shows whether plain pytest fails it so too; a plain session, and --pack, hide that need"
+  );
+}
