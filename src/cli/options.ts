@@ -164,8 +164,24 @@ function strictParser(argv: string[]) {
     .option("help", { type: "boolean", alias: "h", describe: "Show this help" })
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, error) => {
-      throw new UsageError(message ?? error?.message ?? "invalid command line");
+      throw new UsageError(plainChoices(message ?? error?.message ?? "invalid command line"));
     });
+}
+
+/**
+ * yargs' word for a value not among an option's choices, said as grimoire-run's other usage errors are: `--split must
+ * be auto or off; got "yes"` (a helper's trial met "Invalid values:\n  Argument: split, Given: "yes", Choices: …").
+ */
+export function plainChoices(message: string): string {
+  const said = message.split("\n").flatMap((line) => {
+    const found = /^\s*Argument: (\S+), Given: (.*), Choices: (.*)$/.exec(line);
+    if (found === null) return [];
+    const [, name, given, choices] = found as unknown as [string, string, string, string];
+    const names = choices.split(", ").map((choice) => choice.replace(/^"(.*)"$/, "$1"));
+    const listed = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} or ${names.at(-1) ?? ""}`;
+    return [`--${name} must be ${listed}; got ${given}`];
+  });
+  return message.startsWith("Invalid values:") && said.length > 0 ? said.join("\n") : message;
 }
 
 async function parseMergeReports(argv: string[]): Promise<CliCommand> {

@@ -379,7 +379,7 @@ describe("exit codes", () => {
     [["--parallel", "--workers", "abc"], /--workers must be a whole number/],
     [["--parallel", "--workers", "1.5"], /--workers must be a whole number/],
     [["--bogus-flag"], /--bogus-flag is not a grimoire-run option\. pytest's options go after "--"/],
-    [["--scope", "unit"], /Invalid values?:[\s\S]*scope/i],
+    [["--scope", "unit"], /--scope must be e2e, http or all; got "unit"/],
     [["tests/missing_test.py"], /path does not exist: tests\/missing_test\.py/],
     [["--timeout", "-3"], /--timeout must be a positive number of seconds/],
     [["--base-url", "not a url"], /--base-url is not a URL/],

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { readForwardedArgs, takeTargets } from "../../src/config/pytestArgs.js";
-import { checkOptionWords } from "../../src/cli/options.js";
+import { checkOptionWords, plainChoices } from "../../src/cli/options.js";
 
 describe("pytest arguments after --", () => {
   it("passes ordinary options and their values through, in order", () => {
@@ -82,6 +82,12 @@ describe("paths and node ids after --", () => {
 });
 
 describe("grimoire-run's own options", () => {
+  it("says a value not among an option's choices as its other usage errors are said (a helper met yargs' Invalid values)", () => {
+    expect(plainChoices('Invalid values:\n  Argument: split, Given: "yes", Choices: "auto", "off"')).toBe('--split must be auto or off; got "yes"');
+    expect(plainChoices('Invalid values:\n  Argument: scope, Given: "unit", Choices: "e2e", "http", "all"')).toBe('--scope must be e2e, http or all; got "unit"');
+    expect(plainChoices("Not enough arguments following: workers")).toBe("Not enough arguments following: workers");
+  });
+
   it("accepts its options, their values and what follows --", () => {
     expect(() => checkOptionWords(["--parallel", "-n", "4", "--timeout", "-1", "-qv", "--no-fork-server", "--fail-fast=true", "--", "--tb=short", "-x"])).not.toThrow();
   });
