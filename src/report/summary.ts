@@ -154,9 +154,11 @@ export function describeCoverage(coverage: CoverageResult, colours: Palette): st
 
 function describeLoad(report: RunReport, colours: Palette): string[] {
   const stats = loadStats(report.files, report.wallSeconds);
-  const failedIterations = stats.failedIterations.length === 0 ? "none with failures" : `${stats.failedIterations.length} with failures (${stats.failedIterations.join(", ")})`;
+  // "3 run" read as a slip for "3 runs", and "(2)" as a count (a helper's trial): the iterations are named as such.
+  const failed = stats.failedIterations;
+  const failedIterations = failed.length === 0 ? "none with failures" : `${failed.length} with failures (iteration${failed.length === 1 ? "" : "s"} ${failed.join(", ")})`;
   const lines = [
-    `${colours.bold("Iterations")}: ${stats.iterations} run, ${failedIterations}`,
+    `${colours.bold("Iterations")}: ${stats.iterations}, ${failedIterations}`,
     `${colours.bold("Throughput")}: ${stats.filesPerMinute.toFixed(1)} files/min, ${stats.testsPerMinute.toFixed(1)} tests/min`,
     "",
     colours.bold(`${"Per file".padEnd(44)} ${"runs".padStart(5)} ${"pass".padStart(5)} ${"fail".padStart(5)}   ${"p50".padStart(6)} ${"p95".padStart(6)} ${"max".padStart(6)}`),

@@ -45,7 +45,7 @@ describe("--loop", () => {
     );
     expect(result.stdout).toMatch(/^iteration 1\/3: 2 files, 2 passed, \d+\.\ds$/m);
     expect(result.stdout).toMatch(/^iteration 3\/3: 2 files, 2 passed, \d+\.\ds$/m);
-    expect(result.stdout).toMatch(/Iterations: 3 run, none with failures/);
+    expect(result.stdout).toMatch(/Iterations: 3, none with failures/);
     expect(result.stdout).toMatch(/Throughput: [\d.]+ files\/min, [\d.]+ tests\/min/);
   });
 
@@ -63,7 +63,7 @@ describe("--loop", () => {
     const going = await runCli(["--parallel", "--loop", "5", "--keep-going", "--report-json", "r.json"], { cwd: p.root });
     expect(going.code).toBe(1);
     expect(Math.max(...readReport(p, "r.json").files.map((f) => f.iteration))).toBe(5);
-    expect(going.stdout).toMatch(/Iterations: 5 run, 1 with failures \(2\)/);
+    expect(going.stdout).toMatch(/Iterations: 5, 1 with failures \(iteration 2\)/);
     expect(going.stdout).toMatch(/tests\/http\/test_second_fails\.py\s+5\s+4\s+1 .*FLAKY: failed in iteration 2/);
   });
 });
@@ -95,7 +95,7 @@ describe("--duration", () => {
     cli.child.kill("SIGINT");
     const result = await cli.done;
     expect(result.code).toBe(130);
-    expect(result.stdout).toMatch(/Iterations: \d+ run/);
+    expect(result.stdout).toMatch(/Iterations: \d+, /);
     expect(result.stdout).toMatch(/tests\/http\/test_a\.py\s+\d+\s+\d+/);
     expect(result.stdout).toMatch(/Interrupted by SIGINT/);
     // The summary comes once everything has stopped: it no longer offers a second Ctrl-C.
