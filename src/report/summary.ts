@@ -234,7 +234,10 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
     lines.push(`           … and ${unnamed.length - FAILED_TESTS_NAMED} more failed (${inAll}${split ? "the parts' logs have" : "the log has"} them all)`);
   }
   if (tail.length > 0) {
-    lines.push(colours.dim(`           last ${plural(tail.length, "line")}${tailPart < 0 ? "" : ` of part ${tailPart + 1}`}:`));
+    // A timed-out file's lines are where its test was stopped (the plugin's block), not the log's last ones: the
+    // process's shutdown printed more after them (a helper read "last 13 lines" of lines 9 to 22 of 80).
+    const where = tail[0]?.startsWith("grimoire-run stopped ") === true ? `${plural(tail.length, "line")} where it was stopped (the log has what followed)` : `last ${plural(tail.length, "line")}`;
+    lines.push(colours.dim(`           ${where}${tailPart < 0 ? "" : ` of part ${tailPart + 1}`}:`));
     for (const line of tail) lines.push(colours.dim(`           │ ${cut(line)}`));
   }
   return lines;

@@ -147,6 +147,8 @@ describe("--timeout", () => {
     const summary = result.stdout.slice(result.stdout.lastIndexOf("───"));
     expect(summary).toMatch(/│ grimoire-run stopped this test here:/);
     expect(summary).toMatch(/│ .*test_noisy\.py", line \d+, in test_hangs/);
+    // Said to be where it was stopped, not the log's last lines (a helper's trial).
+    expect(summary).toMatch(/\n {11}\d+ lines where it was stopped \(the log has what followed\):\n {11}│ grimoire-run stopped this test here:/);
     expect(processesIn(p.root)).toEqual([]);
   });
 });
