@@ -127,7 +127,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     lines.push("", colours.yellow(`${plural(flakyFiles, "flaky file")} (passed only on a retry) ${flakyFiles === 1 ? "fails" : "fail"} the run: --flaky-result fail, the default when CI is set (--flaky-result pass to let ${flakyFiles === 1 ? "it" : "them"} pass)`));
   }
   if (options.stopped !== null) lines.push("", colours.yellow(options.stopped));
-  const verdict = report.exitCode === EXIT.passed ? colours.green("PASSED") : report.exitCode === EXIT.noTests ? colours.yellow("NO TESTS COLLECTED") : colours.red("FAILED");
+  const verdict = report.exitCode === EXIT.passed ? colours.green("PASSED") : report.exitCode === EXIT.noTests ? colours.yellow("NO TESTS RAN") : colours.red("FAILED");
   lines.push("", `${colours.bold(verdict)} (exit code ${report.exitCode})`);
   return lines;
 }

@@ -400,7 +400,7 @@ describe("exit codes", () => {
     const noFiles = await runCli(["--parallel"], { cwd: empty.root });
     expect(noFiles.code).toBe(5);
     expect(noFiles.stdout).toMatch(/^Found no test file to run$/m);
-    expect(noFiles.stdout).toMatch(/NO TESTS COLLECTED \(exit code 5\)/);
+    expect(noFiles.stdout).toMatch(/NO TESTS RAN \(exit code 5\)/);
 
     const bare = project({ "README.md": "" });
     const noFolder = await runCli(["--parallel"], { cwd: bare.root });
