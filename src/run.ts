@@ -97,7 +97,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       // Nothing has been said yet: say why the run ends without a test, as pytest says it was interrupted.
       const signal = session.interruptedBy;
       const code = interrupted();
-      if (signal !== null) session.useTerminal(await createTerminal(io, false)).out(`Interrupted by ${signal} while pytest was listing the test files: no test ran\n\nFAILED (exit code ${code})\n`);
+      if (signal !== null) session.useTerminal(await createTerminal(io, false)).out(`Interrupted by ${signal} while pytest was listing the test files: no test ran\n\nINTERRUPTED (exit code ${code})\n`);
       return code;
     }
     const { listing, selection, changed } = listed;

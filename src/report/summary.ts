@@ -5,7 +5,7 @@ import { displayCovered } from "../coverage/dataFiles.js";
 import type { CoverageResult, FileResult, RunReport } from "../model.js";
 import { summariseRun } from "./runSummary.js";
 import { loadStats } from "./loadStats.js";
-import { EXIT } from "../exitCode.js";
+import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
 import { paintStatus, STATUS_LABEL, STATUS_ORDER, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
 import { formatFlaky } from "./flaky.js";
@@ -127,7 +127,9 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     lines.push("", colours.yellow(`${plural(flakyFiles, "flaky file")} (passed only on a retry) ${flakyFiles === 1 ? "fails" : "fail"} the run: --flaky-result fail, the default when CI is set (--flaky-result pass to let ${flakyFiles === 1 ? "it" : "them"} pass)`));
   }
   if (options.stopped !== null) lines.push("", colours.yellow(options.stopped));
-  const verdict = report.exitCode === EXIT.passed ? colours.green("PASSED") : report.exitCode === EXIT.noTests ? colours.yellow("NO TESTS RAN") : colours.red("FAILED");
+  // A run a signal stopped (Ctrl-C, a CI runner's SIGTERM) did not fail: it was stopped (a helper's Ctrl-C read "FAILED").
+  const interrupted = Object.values(SIGNAL_EXIT).includes(report.exitCode);
+  const verdict = report.exitCode === EXIT.passed ? colours.green("PASSED") : report.exitCode === EXIT.noTests ? colours.yellow("NO TESTS RAN") : interrupted ? colours.yellow("INTERRUPTED") : colours.red("FAILED");
   lines.push("", `${colours.bold(verdict)} (exit code ${report.exitCode})`);
   return lines;
 }

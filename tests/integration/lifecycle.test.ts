@@ -188,7 +188,7 @@ describe("signals to grimoire-run", () => {
 
     expect(result.code).toBe(130);
     expect(result.stdout).toMatch(/^Interrupted by SIGINT while pytest was listing the test files: no test ran$/m);
-    expect(result.stdout).toMatch(/^FAILED \(exit code 130\)$/m);
+    expect(result.stdout).toMatch(/^INTERRUPTED \(exit code 130\)$/m);
     expect(processesIn(p.root)).toEqual([]);
 
     // A serial run's one pytest process, stopped before it collected: it found no file, and says nothing it did not do.
@@ -200,7 +200,7 @@ describe("signals to grimoire-run", () => {
     expect(stopped.code).toBe(130);
     expect(stopped.stdout).not.toMatch(/Found \d+ test file/);
     expect(stopped.stdout).toMatch(/^CANCEL +tests\/http +[\d.]+s$/m);
-    expect(stopped.stdout).toMatch(/^FAILED \(exit code 130\)$/m);
+    expect(stopped.stdout).toMatch(/^INTERRUPTED \(exit code 130\)$/m);
     expect(processesIn(p.root)).toEqual([]);
   });
 
