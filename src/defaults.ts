@@ -101,8 +101,8 @@ export const LISTING_END_NOTICE_MS = 2_000;
 
 /**
  * How long a serial run holds pytest's first lines for the "Found N test files" line its process says once it has
- * collected: past this, they are passed on as they come, and that line follows (a collection of 10 s said nothing for
- * 10 s in a helper's trial on python-multipart, where plain pytest prints its header at once).
+ * collected (the first line, by the interface contract) before it says on stderr that pytest is still collecting (a
+ * collection of 10 s said nothing for 10 s in a helper's trial on python-multipart).
  */
 export const SERIAL_HOLD_MS = 1_000;
 

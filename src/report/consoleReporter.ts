@@ -51,10 +51,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let logDir: string | null = null;
   /** The report the run always writes in its log folder: where every file is listed. */
   let reportFile: string | null = null;
-  /** A serial run's output, held until its process says what it collected (the "Found" line comes first), SERIAL_HOLD_MS at most. */
+  /** A serial run's output, held until its process says what it collected (the "Found" line comes first). */
   let holding: string[] | null = null;
-  /** The held output was passed on before its process said what it collected: the "Found" line follows it when it does. */
-  let heldTooLong = false;
+  /** Says on stderr, once the hold has lasted SERIAL_HOLD_MS, that pytest is still collecting. */
   let holdTimer: NodeJS.Timeout | undefined;
   /** The results that came while output was held: the serial process's, under what it was given. */
   const heldResults: Extract<RunEvent, { type: "file-finish" }>[] = [];
@@ -152,13 +151,11 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         if (options.verbose) logDir = event.logDir;
         reportFile = `${event.logDir}/report.json`;
         if (event.files === null) {
-          // pytest's own process says which files it collected; its output waits for that line, not for long.
+          // pytest's own process says which files it collected; its output waits for that line (the contract's first
+          // line). A long collection is said on stderr meanwhile: python-multipart's 10 s said nothing (a helper's trial).
           holding = [];
           holdTimer = setTimeout(() => {
-            if (holding === null) return;
-            heldTooLong = true;
-            if (!options.quiet) passOn(holding.join(""));
-            holding = null;
+            if (holding !== null) terminal.err(colours.dim("pytest is collecting the tests: its output follows the Found line once it has\n"));
           }, SERIAL_HOLD_MS);
           holdTimer.unref();
           break;
@@ -168,15 +165,6 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         break;
       }
       case "files-collected": {
-        if (heldTooLong) {
-          heldTooLong = false;
-          doctestModules = new Set(event.doctestModules);
-          if (event.files.length > 0) {
-            ownLine();
-            announce(event.files, event.cut);
-          }
-          break;
-        }
         if (holding === null) break;
         clearTimeout(holdTimer);
         const held = holding;

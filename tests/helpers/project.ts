@@ -81,6 +81,8 @@ export interface RunningCli {
   child: ChildProcess;
   /** Resolves once stdout holds `count` matches of the pattern, or rejects if the process ends first. */
   waitForOutput: (pattern: RegExp, count?: number) => Promise<void>;
+  /** Resolves once stderr matches `pattern`. */
+  waitForStderr: (pattern: RegExp) => Promise<void>;
   /** What grimoire-run has printed on stdout so far. */
   stdoutSoFar: () => string;
   done: Promise<CliResult>;
@@ -100,11 +102,11 @@ export function startCli(args: string[], options: CliOptions): RunningCli {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env ?? testEnv(), stdio: [options.stdin ?? "ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
-  const waiters: { pattern: RegExp; count: number; resolve: () => void; reject: (error: Error) => void }[] = [];
+  const waiters: { pattern: RegExp; count: number; stderr: boolean; resolve: () => void; reject: (error: Error) => void }[] = [];
   const check = (): void => {
     for (const waiter of [...waiters]) {
       const flags = waiter.pattern.flags.includes("g") ? waiter.pattern.flags : `${waiter.pattern.flags}g`;
-      if ((stdout.match(new RegExp(waiter.pattern.source, flags)) ?? []).length >= waiter.count) {
+      if (((waiter.stderr ? stderr : stdout).match(new RegExp(waiter.pattern.source, flags)) ?? []).length >= waiter.count) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.resolve();
       }
@@ -115,7 +117,10 @@ export function startCli(args: string[], options: CliOptions): RunningCli {
     if (options.keepStdout !== undefined && stdout.length > options.keepStdout * 2) stdout = stdout.slice(-options.keepStdout);
     check();
   });
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+    check();
+  });
   const done = new Promise<CliResult>((resolve) => {
     child.on("close", (code, signal) => {
       for (const waiter of waiters) waiter.reject(new Error(`grimoire-run ended before printing ${String(waiter.pattern)}:\n${stdout}\n${stderr}`));
@@ -128,7 +133,12 @@ export function startCli(args: string[], options: CliOptions): RunningCli {
     stdoutSoFar: () => stdout,
     waitForOutput: (pattern, count = 1) =>
       new Promise((resolve, reject) => {
-        waiters.push({ pattern, count, resolve, reject });
+        waiters.push({ pattern, count, stderr: false, resolve, reject });
+        check();
+      }),
+    waitForStderr: (pattern) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ pattern, count: 1, stderr: true, resolve, reject });
         check();
       }),
   };
