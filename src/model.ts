@@ -294,6 +294,13 @@ export function runsNodeIdsOnly(file: Pick<TestFile, "path" | "named" | "subset"
   return (file.named !== null && !file.named.includes(file.path)) || file.subset?.run === "failed";
 }
 
+/** How many files each log holds the output of: one a file's own process, more a pack's or a serial run's. */
+export function filesByLog(results: readonly FileResult[]): Map<string, number> {
+  const paths = new Map<string, Set<string>>();
+  for (const result of results) if (result.log !== null) paths.set(result.log, (paths.get(result.log) ?? new Set()).add(result.path));
+  return new Map([...paths].map(([log, files]) => [log, files.size]));
+}
+
 /** A status counts against the run unless it is a pass, a pass after retries, or "nothing selected here". */
 export function isFailure(status: FileStatus): boolean {
   return status === "failed" || status === "timeout" || status === "cancelled";

@@ -143,7 +143,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     });
     const apart = groupNotice(config, groups);
     const unpacked = packedNothing(config, plan);
-    for (const message of [...(listing === null ? [] : acrossFileNotices(config, shape.given, listing, plan.maxFailedTests)), ...chosenFiles.notices, ...(apart === null ? [] : [apart]), ...(unpacked === null ? [] : [unpacked]), ...(notSplit === null ? [] : [notSplit])]) events.emit({ type: "notice", message });
+    for (const message of [...acrossFileNotices(config, shape.given, listing, plan.maxFailedTests), ...chosenFiles.notices, ...(apart === null ? [] : [apart]), ...(unpacked === null ? [] : [unpacked]), ...(notSplit === null ? [] : [notSplit])]) events.emit({ type: "notice", message });
     for (const message of [...(listing === null ? [] : sessionWideWarnings(config, listing)), ...(await startWarnings(config, start, historyRead))]) events.emit({ type: "warning", message });
     const reportOf = (exitCode: number, results: RunReport["files"]): RunReport => ({
       version: 1,

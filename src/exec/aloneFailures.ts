@@ -4,7 +4,7 @@
  * in one plain pytest session and fails alone. Helpers' trials met it in jsonschema's, click's and keyring's suites,
  * each time read as grimoire-run's failure, since nothing said the file had passed the run before. Pure.
  */
-import type { FileResult } from "../model.js";
+import { filesByLog, type FileResult } from "../model.js";
 import type { History } from "../plan/history.js";
 import { plural } from "../format.js";
 
@@ -13,9 +13,8 @@ const NAMED = 3;
 
 /** The notice, or null when no file failed so. `history`: as it was before the run. */
 export function aloneFailuresHint(results: readonly FileResult[], history: History): string | null {
-  const filesOfLog = new Map<string, Set<string>>();
-  for (const result of results) if (result.log !== null) filesOfLog.set(result.log, (filesOfLog.get(result.log) ?? new Set()).add(result.path));
-  const alone = (result: FileResult): boolean => result.log !== null && filesOfLog.get(result.log)?.size === 1;
+  const filesOfLog = filesByLog(results);
+  const alone = (result: FileResult): boolean => result.log !== null && filesOfLog.get(result.log) === 1;
   const failed = [...new Set(results.filter((r) => r.status === "failed" && (r.parts ?? null) === null && alone(r)).map((r) => r.path))];
   const before = failed.filter((path) => {
     const entry = history.files[path];

@@ -13,7 +13,7 @@ import path from "node:path";
 import { writeJsonFile } from "../atomicWrite.js";
 import { HISTORY_LOCK_POLL_MS, HISTORY_LOCK_WAIT_MS, HISTORY_RECENT_RUNS, HISTORY_SMOOTHING, STATE_DIR } from "../defaults.js";
 import { sleep } from "../process/sleep.js";
-import { finalResults, PYTEST_USAGE_ERROR, type FileResult, type FileStatus, type TestOutcome } from "../model.js";
+import { filesByLog, finalResults, PYTEST_USAGE_ERROR, type FileResult, type FileStatus, type TestOutcome } from "../model.js";
 import { isAlive } from "../process/processTree.js";
 
 /** A file's last outcome: the heaviest of its statuses in the run that recorded it. */
@@ -192,8 +192,7 @@ export function updateHistory(history: History, results: readonly FileResult[], 
   const files: Record<string, FileHistory> = { ...history.files };
   const byPath = new Map<string, FileResult[]>();
   for (const result of results) byPath.set(result.path, [...(byPath.get(result.path) ?? []), result]);
-  const filesOfLog = new Map<string, Set<string>>();
-  for (const result of results) if (result.log !== null) filesOfLog.set(result.log, (filesOfLog.get(result.log) ?? new Set()).add(result.path));
+  const filesOfLog = filesByLog(results);
   for (const [file, runs] of byPath) {
     const ran = runs.filter((r) => r.log !== null);
     if (ran.length === 0 && files[file] !== undefined) {
@@ -251,7 +250,7 @@ export function updateHistory(history: History, results: readonly FileResult[], 
       ...(recent.source === null ? {} : { source: recent.source }),
       ...(groups.length === 0 ? {} : { groups }),
       ...(fresh && seconds !== null ? { fresh: true as const } : {}),
-      ...(ran.length > 0 && ran.every((r) => (filesOfLog.get(r.log as string)?.size ?? 0) > 1) ? { shared: true as const } : {}),
+      ...(ran.length > 0 && ran.every((r) => (filesOfLog.get(r.log as string) ?? 0) > 1) ? { shared: true as const } : {}),
     };
   }
   return { version: 1, files };

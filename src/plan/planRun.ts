@@ -218,15 +218,17 @@ export function refusedInParallel(config: Pick<RunConfig, "mode">, listing: List
   return reasons.length === 0 ? null : reasons.join("\n");
 }
 
-export function acrossFileNotices(config: Pick<RunConfig, "mode">, given: ForwardedArgs, listing: Listing, maxFailed: number | null): string[] {
+export function acrossFileNotices(config: Pick<RunConfig, "mode">, given: ForwardedArgs, listing: Listing | null, maxFailed: number | null): string[] {
   const notices: string[] = [];
   if (maxFailed !== null && config.mode === "parallel") {
     notices.push(maxFailed === 1 ? "pytest's -x (or --maxfail=1): the run stops at the first failing test, as with --fail-fast" : `pytest's --maxfail=${maxFailed}: the run stops once ${maxFailed} tests have failed`);
   }
   // A serial run has no workers of its own to speak of: its one pytest process runs without xdist's too (yarl's trial).
+  // Said of a serial run of the whole selection too, which lists nothing beforehand (a helper's trial on werkzeug: the
+  // -n after -- went without a word); its addopts' -n is known only to a listing.
   const why = config.mode === "parallel" ? "grimoire-run runs the files in parallel itself (--workers)" : "this run is one pytest process, without workers (--parallel runs the files in parallel)";
   if (given.dropped.length > 0) notices.push(`ignoring pytest-xdist's ${given.dropped.join(" ")}: ${why}`);
-  else if (listing.options.xdistWorkers !== null) {
+  else if (listing !== null && listing.options.xdistWorkers !== null) {
     // pytest-xdist has resolved `-n auto` to a number by now: said as what it came to, not as what was written.
     notices.push(`pytest-xdist's -n from the pytest configuration (${listing.options.xdistWorkers} workers here) is off in ${config.mode === "parallel" ? "each file's process" : "its process"}: ${why}`);
   }

@@ -53,6 +53,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let reportFile: string | null = null;
   /** A serial run's output, held until its process says what it collected (the "Found" line comes first). */
   let holding: string[] | null = null;
+  /** The notices said while the output was held, said after the Found line (in --quiet too, as notices are). */
+  const heldNotices: string[] = [];
   /** Says on stderr, once the hold has lasted SERIAL_HOLD_MS, that pytest is still collecting. */
   let holdTimer: NodeJS.Timeout | undefined;
   /** The results that came while output was held: the serial process's, under what it was given. */
@@ -172,6 +174,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         // A process that collected nothing (pytest rejected its arguments, or found no test) has no files to announce.
         doctestModules = new Set(event.doctestModules);
         if (event.files.length > 0) announce(event.files, event.cut);
+        terminal.out(heldNotices.splice(0).join(""));
         if (!options.quiet) passOn(held.join(""));
         break;
       }
@@ -258,7 +261,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         terminal.err(`${colours.yellow("warning:")} ${event.message}\n`);
         break;
       case "notice":
-        terminal.out(`${colours.dim(event.message)}\n`);
+        // While a serial run's output waits for its Found line, so do its notices: that line stays the first.
+        if (holding !== null) heldNotices.push(`${colours.dim(event.message)}\n`);
+        else terminal.out(`${colours.dim(event.message)}\n`);
         break;
       case "durations":
         terminal.out(`${event.lines.join("\n")}\n`);
@@ -275,6 +280,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         clearTimeout(holdTimer);
         if (holding !== null) {
           layOut(event.report.files.map((f) => f.path));
+          terminal.out(heldNotices.splice(0).join(""));
           passOn(holding.join(""));
           holding = null;
           for (const held of heldResults) {

@@ -2,7 +2,7 @@
  * The end-of-run summary, as lines of text. Pure: a report in, lines out.
  */
 import { displayCovered } from "../coverage/dataFiles.js";
-import type { CoverageResult, FileResult, RunReport } from "../model.js";
+import { filesByLog, type CoverageResult, type FileResult, type RunReport } from "../model.js";
 import { summariseRun } from "./runSummary.js";
 import { loadStats } from "./loadStats.js";
 import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
@@ -243,13 +243,6 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
     for (const line of tail) lines.push(colours.dim(`           │ ${cut(line)}`));
   }
   return lines;
-}
-
-/** How many files each log holds the output of. */
-function filesByLog(files: readonly FileResult[]): Map<string, number> {
-  const byLog = new Map<string, number>();
-  for (const file of files) if (file.log !== null) byLog.set(file.log, (byLog.get(file.log) ?? 0) + 1);
-  return byLog;
 }
 
 /** Files whose execution shared its process (and so its log) with others' (--pack), and how many such processes there were. */

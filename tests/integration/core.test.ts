@@ -595,6 +595,16 @@ describe("serial and debug modes", () => {
     expect(left.map((f) => f.reason)).toEqual(left.map(() => "not reached: pytest stopped at the first failure (-x or --maxfail)"));
   });
 
+  it("says it ignores pytest-xdist's -n in a serial run of the whole selection too, after its Found line, in --quiet too", async () => {
+    // A helper's trial on werkzeug: the -n after -- went without a word (a serial run of everything lists nothing first).
+    const p = project({ "tests/http/test_a.py": PASS });
+    for (const quiet of [[], ["-q"]]) {
+      const result = await runCli([...quiet, "--", "-n", "2"], { cwd: p.root });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^Found 1 test file, running it in one pytest process\nignoring pytest-xdist's -n 2: this run is one pytest process, without workers/);
+    }
+  });
+
   it("says on stderr that pytest is collecting while a long collection goes on, and then what it found, first on stdout", async () => {
     // The module's import waits for a file the test writes once that is said (python-multipart's 10 s of collection
     // said nothing for 10 s in a helper's trial); the Found line stays the first on stdout, as the contract has it.
