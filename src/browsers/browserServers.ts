@@ -29,6 +29,7 @@ import { isWithin, toProjectPath } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
 import { startFailureMessage, type StartFailureContext } from "./launchFailure.js";
 import type { BrowserName, BrowserServerFailed, BrowserServerOptions, BrowserServerReady } from "./protocol.js";
+import { whenAborted } from "../process/aborted.js";
 
 export interface BrowserServerSettings {
   browser: BrowserName;
@@ -121,11 +122,9 @@ export class BrowserServers {
     entry ??= this.start(group);
     const server = entry;
     server.users++;
-    let fail = (): void => undefined;
-    const stopped = new Promise<never>((_, reject) => {
-      fail = (): void => reject(new StartCancelled(`the run stopped while the browser of ${this.slotsOf(group).describe} was starting`));
-      if (cancel.aborted) fail();
-      else cancel.addEventListener("abort", fail, { once: true });
+    const cancelled = whenAborted(cancel);
+    const stopped = cancelled.aborted.then((): never => {
+      throw new StartCancelled(`the run stopped while the browser of ${this.slotsOf(group).describe} was starting`);
     });
     let ready: BrowserServerReady;
     try {
@@ -134,9 +133,7 @@ export class BrowserServers {
       await this.release(server);
       throw error;
     } finally {
-      // The run's stop signal outlives every file: a listener left on it for each file's connection piled up (Node.js
-      // warned of a leak past 20 files at 2 workers).
-      cancel.removeEventListener("abort", fail);
+      cancelled.stop();
     }
     let released = false;
     return {

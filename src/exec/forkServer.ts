@@ -20,6 +20,7 @@ import { killTrees } from "../process/processTree.js";
 import { withBytecodeCache } from "../config/bytecodeCache.js";
 import { DRAIN_AFTER_EXIT_MS, FORK_SERVER_READY_TIMEOUT_MS } from "../defaults.js";
 import { buildRunRequest, encodeRequest, parseEvent, type ForkServerEvent, type PreloadedEvent, type PreloadRefusal } from "./forkServerProtocol.js";
+import { whenAborted } from "../process/aborted.js";
 
 
 interface Pending {
@@ -184,18 +185,15 @@ export class ForkServer {
   async preloadMore(modules: readonly string[], cancel: AbortSignal): Promise<PreloadOutcome> {
     const wanted = modules.filter((name) => MODULE_NAME.test(name));
     if (this.dead !== null || wanted.length === 0 || cancel.aborted) return nothingPreloaded();
-    let onCancel = (): void => undefined;
+    const cancelled = whenAborted(cancel);
     const answered = new Promise<PreloadedEvent | null>((resolve) => {
       this.preloadAnswer = resolve;
-      onCancel = () => resolve(null);
-      cancel.addEventListener("abort", onCancel, { once: true });
+      void cancelled.aborted.then(() => resolve(null));
     });
     this.child.stdin?.write(encodeRequest({ op: "preload", modules: wanted, perFileEnv: this.perFileEnv }));
     const event = await answered;
     this.preloadAnswer = null;
-    // The run's stop signal outlives every request: a listener left on it for each preload the files taught the server
-    // piled up (Node.js warned of a leak at the 11th, between the files' lines: flask-security's trial).
-    cancel.removeEventListener("abort", onCancel);
+    cancelled.stop();
     if (event === null) return nothingPreloaded();
     if (event.unsafe !== undefined) this.died(`the fork server could not go on: ${event.unsafe}`);
     return { modules: event.preloaded, refused: event.refused, unsafe: event.unsafe ?? null };

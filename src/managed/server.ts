@@ -14,6 +14,7 @@ import { isWithin, toProjectPath } from "../projectPaths.js";
 import { PortClaims, portAnswers } from "./ports.js";
 import { sleep } from "../process/sleep.js";
 import { SERVER_BIND_RACE_ATTEMPTS, SERVER_READY_POLL_MS, SERVER_READY_PROBE_TIMEOUT_MS } from "../defaults.js";
+import { whenAborted } from "../process/aborted.js";
 
 export interface ServerRequest {
   /** For messages: the file or slot the server is for. */
@@ -118,12 +119,7 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
   const readyBy = Date.now() + request.readyTimeoutMs;
   const seen: { exit: Exit | null } = { exit: null };
   void child.exited.then((value) => (seen.exit = value));
-  let onCancel = (): void => undefined;
-  const cancelled = new Promise<void>((resolve) => {
-    onCancel = resolve;
-    if (request.cancel.aborted) resolve();
-    else request.cancel.addEventListener("abort", onCancel, { once: true });
-  });
+  const cancelled = whenAborted(request.cancel);
   try {
     for (;;) {
       if (request.cancel.aborted) {
@@ -140,11 +136,10 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
         return { kind: "failed", failure: await failed(`was not ready at ${readyUrl} within ${request.readyTimeoutMs / 1000}s (--server-timeout)`, null) };
       }
       if (await answers(readyUrl)) return { kind: "ready", server: { pid, port, baseUrl, logFile: request.logFile, stop, alive: () => seen.exit === null } };
-      await Promise.race([sleep(SERVER_READY_POLL_MS), child.exited, cancelled]);
+      await Promise.race([sleep(SERVER_READY_POLL_MS), child.exited, cancelled.aborted]);
     }
   } finally {
-    // The signal may be the run's, which outlives every server: no listener is left on it for each one started.
-    request.cancel.removeEventListener("abort", onCancel);
+    cancelled.stop();
   }
 }
 

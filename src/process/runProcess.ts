@@ -11,6 +11,7 @@ import { launch as defaultLaunch, type Launcher, type LaunchSpec } from "./launc
 import { OutputCapture, type OutputListener } from "./outputCapture.js";
 import { commandOf, groupHasMembers, killTrees, leftoversOf, listeningMembers, type KillOutcome, type Leftover } from "./processTree.js";
 import { after, sleep } from "./sleep.js";
+import { whenAborted } from "./aborted.js";
 
 export interface ProcessRequest {
   launch: LaunchSpec;
@@ -76,16 +77,14 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
   const pid = child.pid;
   if (pid !== null) {
     let cancelTimer = (): void => undefined;
-    let onCancel: (() => void) | undefined;
+    const abort = whenAborted(request.cancel);
     const stopped = new Promise<"timeout" | "cancel">((resolve) => {
       if (request.timeoutMs !== null) cancelTimer = after(request.timeoutMs, () => resolve("timeout"));
-      onCancel = () => resolve("cancel");
-      if (request.cancel.aborted) onCancel();
-      else request.cancel.addEventListener("abort", onCancel, { once: true });
+      void abort.aborted.then(() => resolve("cancel"));
     });
     const first = await Promise.race([child.exited.then(() => "exit" as const), stopped]);
     cancelTimer();
-    if (onCancel !== undefined) request.cancel.removeEventListener("abort", onCancel);
+    abort.stop();
     if (first !== "exit") {
       timedOut = first === "timeout";
       cancelled = first === "cancel";
