@@ -25,6 +25,8 @@ export interface RunConfig {
   mode: "parallel" | "serial" | "debug";
   /** A number, or "auto" resolved once the number of files is known. */
   workers: number | "auto";
+  /** Whether this command line gave --workers (-n): a serial run says it has none to use. */
+  workersGiven: boolean;
   failFast: boolean;
   /** Fork parallel files' pytest processes from a warmed-up server, where the platform allows. */
   forkServer: boolean;
@@ -113,6 +115,7 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     scope: (v.scope ?? DEFAULT_SCOPE) as Scope,
     mode: v.debug === true ? "debug" : v.parallel === true ? "parallel" : "serial",
     workers: parseWorkers(v.workers, describe("workers")),
+    workersGiven: v.workers !== undefined && describe("workers") === "--workers",
     failFast: v["fail-fast"] === true,
     forkServer: v["fork-server"] !== false,
     preload: resolvePreload(v.preload, describe),

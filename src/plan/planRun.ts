@@ -218,8 +218,13 @@ export function refusedInParallel(config: Pick<RunConfig, "mode">, listing: List
   return reasons.length === 0 ? null : reasons.join("\n");
 }
 
-export function acrossFileNotices(config: Pick<RunConfig, "mode">, given: ForwardedArgs, listing: Listing | null, maxFailed: number | null): string[] {
+export function acrossFileNotices(config: Pick<RunConfig, "mode" | "workers" | "workersGiven">, given: ForwardedArgs, listing: Listing | null, maxFailed: number | null): string[] {
   const notices: string[] = [];
+  // `grimoire-run -n 4` reads as a parallel run; without --parallel it is one pytest process, and said so.
+  if (config.workersGiven && config.mode !== "parallel") {
+    const many = config.workers === "auto" ? "one per CPU" : `${config.workers} at a time`;
+    notices.push(`-n/--workers ${config.workers} has no effect without --parallel: this run is one pytest process (--parallel runs the files ${many})`);
+  }
   if (maxFailed !== null && config.mode === "parallel") {
     notices.push(maxFailed === 1 ? "pytest's -x (or --maxfail=1): the run stops at the first failing test, as with --fail-fast" : `pytest's --maxfail=${maxFailed}: the run stops once ${maxFailed} tests have failed`);
   }

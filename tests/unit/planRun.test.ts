@@ -77,19 +77,30 @@ describe("planning a run", () => {
 
   it("says pytest-xdist's -n from the configuration is off in each process, as what it came to (-n auto is a number by then)", () => {
     const configured: Listing = { ...listing(), options: { ...listing().options, xdistWorkers: 2 } };
-    expect(acrossFileNotices({ mode: "parallel" }, readForwardedArgs([]), configured, null)).toEqual([
+    expect(acrossFileNotices({ mode: "parallel", workers: 2, workersGiven: false }, readForwardedArgs([]), configured, null)).toEqual([
       "pytest-xdist's -n from the pytest configuration (2 workers here) is off in each file's process: grimoire-run runs the files in parallel itself (--workers)",
     ]);
-    expect(acrossFileNotices({ mode: "parallel" }, readForwardedArgs(["-n", "4"]), configured, null)).toEqual(["ignoring pytest-xdist's -n 4: grimoire-run runs the files in parallel itself (--workers)"]);
-    expect(acrossFileNotices({ mode: "parallel" }, readForwardedArgs([]), listing(), null)).toEqual([]);
+    expect(acrossFileNotices({ mode: "parallel", workers: 2, workersGiven: false }, readForwardedArgs(["-n", "4"]), configured, null)).toEqual(["ignoring pytest-xdist's -n 4: grimoire-run runs the files in parallel itself (--workers)"]);
+    expect(acrossFileNotices({ mode: "parallel", workers: 2, workersGiven: false }, readForwardedArgs([]), listing(), null)).toEqual([]);
   });
 
   it("says a serial run drops pytest-xdist's -n for its one process, not for workers it does not have", () => {
     const configured: Listing = { ...listing(), options: { ...listing().options, xdistWorkers: 2 } };
-    expect(acrossFileNotices({ mode: "serial" }, readForwardedArgs(["-n", "0"]), configured, null)).toEqual(["ignoring pytest-xdist's -n 0: this run is one pytest process, without workers (--parallel runs the files in parallel)"]);
-    expect(acrossFileNotices({ mode: "serial" }, readForwardedArgs([]), configured, null)).toEqual([
+    expect(acrossFileNotices({ mode: "serial", workers: 2, workersGiven: false }, readForwardedArgs(["-n", "0"]), configured, null)).toEqual(["ignoring pytest-xdist's -n 0: this run is one pytest process, without workers (--parallel runs the files in parallel)"]);
+    expect(acrossFileNotices({ mode: "serial", workers: 2, workersGiven: false }, readForwardedArgs([]), configured, null)).toEqual([
       "pytest-xdist's -n from the pytest configuration (2 workers here) is off in its process: this run is one pytest process, without workers (--parallel runs the files in parallel)",
     ]);
+  });
+
+  it("says -n on the command line has no effect on a serial run, and nothing of a pyproject's workers", () => {
+    expect(acrossFileNotices({ mode: "serial", workers: 4, workersGiven: true }, readForwardedArgs([]), null, null)).toEqual([
+      "-n/--workers 4 has no effect without --parallel: this run is one pytest process (--parallel runs the files 4 at a time)",
+    ]);
+    expect(acrossFileNotices({ mode: "debug", workers: "auto", workersGiven: true }, readForwardedArgs([]), null, null)).toEqual([
+      "-n/--workers auto has no effect without --parallel: this run is one pytest process (--parallel runs the files one per CPU)",
+    ]);
+    expect(acrossFileNotices({ mode: "serial", workers: 4, workersGiven: false }, readForwardedArgs([]), null, null)).toEqual([]);
+    expect(acrossFileNotices({ mode: "parallel", workers: 4, workersGiven: true }, readForwardedArgs([]), null, null)).toEqual([]);
   });
 
   it("keeps the pool full across iterations for --duration without --delay", () => {

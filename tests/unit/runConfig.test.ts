@@ -15,6 +15,13 @@ describe("modes and numbers", () => {
     expect(config).toMatchObject({ mode: "serial", workers: "auto", killGraceSeconds: 2, timeoutSeconds: null, retries: 0, load: null, managed: null, scope: "all" });
   });
 
+  it("knows whether --workers came from this command line, not from a file", () => {
+    expect(resolve({}).workersGiven).toBe(false);
+    expect(resolve({ workers: "3" }).workersGiven).toBe(true);
+    const fromFile = resolveConfig(input({ workers: "3" }), "/project", {}, (name) => `pyproject.toml [tool.grimoire-run] ${name}`);
+    expect(fromFile).toMatchObject({ workers: 3, workersGiven: false });
+  });
+
   it.each([
     [{ workers: "0" }, /--workers must be a whole number of at least 1/],
     [{ "kill-grace": "-1" }, /--kill-grace must be a non-negative number/],
