@@ -43,11 +43,14 @@ export function whyNothingSplit(files: readonly TestFile[], history: History, op
   if (longest === undefined) return `${said}: no test file`;
   const ofShare = `its share of the run is ${share.toFixed(1)} s (the files' ${total.toFixed(1)} s over ${options.workers} workers)`;
   if (seconds(longest.path) <= share) return `${said}: none is longer than its share of the run: the longest, ${longest.path}, took ${seconds(longest.path).toFixed(1)} s; ${ofShare}`;
-  const whole = runsNodeIdsOnly(longest)
-    ? "it was named by node ids"
-    : options.unsplittable(longest.path)
-      ? "it is marked grimoire_serial, matches --no-split, or its tests compare with snapshots (syrupy's, pytest-snapshot's, inline-snapshot's)"
-      : "history knows fewer than two of its tests (its last run was its first, or was cut short)";
+  const whole =
+    longest.subset?.run === "failed"
+      ? "it runs only the tests that failed last time (--last-failed)"
+      : runsNodeIdsOnly(longest)
+        ? "it was named by node ids"
+        : options.unsplittable(longest.path)
+          ? "it is marked grimoire_serial, matches --no-split, or its tests compare with snapshots (syrupy's, pytest-snapshot's, inline-snapshot's)"
+          : "history knows fewer than two of its tests (its last run was its first, or was cut short)";
   return `${said}: ${longest.path} took ${seconds(longest.path).toFixed(1)} s, more than its share (${ofShare}), but runs whole: ${whole}`;
 }
 

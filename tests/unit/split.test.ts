@@ -38,6 +38,8 @@ describe("why --split auto split nothing (--verbose)", () => {
     expect(whyNothingSplit([file("tests/flow.py"), file("tests/t0.py")], untimed, { workers: 2, unsplittable: never })).toMatch(/runs whole: history knows fewer than two of its tests/);
     const byNodeIds = [file("tests/flow.py", { named: ["tests/flow.py::TestCart"], folder: null }), ...files.slice(1)];
     expect(whyNothingSplit(byNodeIds, past, { workers: 4, unsplittable: never })).toMatch(/runs whole: it was named by node ids$/);
+    const lastFailed = [{ ...file("tests/flow.py"), subset: { run: "failed" as const, nodeids: ["tests/flow.py::test_one"] } }, ...files.slice(1)];
+    expect(whyNothingSplit(lastFailed, past, { workers: 4, unsplittable: never })).toMatch(/runs whole: it runs only the tests that failed last time \(--last-failed\)$/);
   });
 
   it("says when there is one worker, or no history yet", () => {
