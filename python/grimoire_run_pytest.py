@@ -82,6 +82,7 @@ modules `-p` names (PYTEST_DONT_REWRITE): a process that writes no bytecode
 would walk its 1,700 lines for nothing at every start.
 """
 
+import contextlib
 import copy
 import functools
 import hashlib
@@ -1678,12 +1679,16 @@ class SessionFixtureTimer:
             return
         # The clock read at import: a test module's frozen time (freezegun) must not reach it.
         started = _CLOCK[0]()
-        outcome = yield
+        with _executables_launched() as executables:
+            outcome = yield
         seconds = max(0.0, _CLOCK[0]() - started)
         if seconds < _SESSION_FIXTURE_MIN_SECONDS:
             return
         value = None if outcome.excinfo is not None else outcome.get_result()
-        self.timed.append({"name": fixturedef.argname, "where": self._where(fixturedef), "seconds": round(seconds, 6), **_playwright_kind(value)})
+        kind = _playwright_kind(value)
+        if kind and executables:
+            kind["executable"] = executables[-1]
+        self.timed.append({"name": fixturedef.argname, "where": self._where(fixturedef), "seconds": round(seconds, 6), **kind})
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_setup(self, item):
@@ -1704,6 +1709,35 @@ class SessionFixtureTimer:
             except ValueError:
                 pass
         return getattr(fixturedef.func, "__module__", None) or ""
+
+
+@contextlib.contextmanager
+def _executables_launched():
+    """The browsers a fixture's set-up launches with Playwright's launch(executable_path=...) (a browser installed
+    apart from Playwright's own, /usr/bin/chromium): the run's --browser-server hint names it, which the served browser
+    needs as --browser-executable where Playwright's own is not installed. Playwright's BrowserType is wrapped for the
+    set-up only, where it is imported already."""
+    executables = []
+    wrapped = []
+    for name in OwnLaunches._MODULES:
+        browser_type = getattr(sys.modules.get(name), "BrowserType", None)
+        original = getattr(browser_type, "launch", None)
+        if original is None:
+            continue
+
+        def launch(*args, _original=original, **kwargs):
+            path = kwargs.get("executable_path")
+            if path:
+                executables.append(os.fspath(path))
+            return _original(*args, **kwargs)
+
+        setattr(browser_type, "launch", functools.wraps(original)(launch))
+        wrapped.append((browser_type, original))
+    try:
+        yield executables
+    finally:
+        for browser_type, original in wrapped:
+            setattr(browser_type, "launch", original)
 
 
 def _django_fixture(fixturedef):

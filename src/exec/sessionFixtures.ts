@@ -6,7 +6,7 @@
  * files sharing a process. pytest-django's own are its tally's
  * (djangoDatabases.ts). Pure: each file's fixtures in, the hints out.
  */
-import { plural } from "../format.js";
+import { plural, shellQuote } from "../format.js";
 import { earlyPace, packSpares, worthAHint } from "./hintRules.js";
 import type { SessionFixture } from "./testRecords.js";
 
@@ -38,6 +38,8 @@ export class SessionFixtureTally {
   private readonly browser = emptyShare();
   private readonly other = emptyShare();
   private readonly engines = new Set<string>();
+  /** Browsers the tests launched from a path of their own (launch(executable_path=...)): the served one must be that too. */
+  private readonly executables = new Set<string>();
   /** A fixture not pytest-playwright's made a Playwright object: a conftest's own, which must read the endpoint itself. */
   private handWritten = false;
   private fileSeconds = 0;
@@ -65,6 +67,7 @@ export class SessionFixtureTally {
     addTo(this.other, other, fileSeconds);
     for (const fixture of browser) {
       if (fixture.browser !== null) this.engines.add(fixture.browser);
+      if (fixture.executable !== null) this.executables.add(fixture.executable);
       if (!fixture.where.startsWith(PYTEST_PLAYWRIGHT)) this.handWritten = true;
     }
   }
@@ -121,12 +124,15 @@ export class SessionFixtureTally {
   private browserHint(): string {
     const { files, seconds } = this.browser;
     const engine = this.engines.size === 1 ? [...this.engines][0] : "chromium";
+    // Playwright's own build of the browser may not be installed where the tests launch another (/usr/bin/chromium): the
+    // option as the hint gives it then failed to start the served browser (exit 3), where it names the tests' own.
+    const executable = this.executables.size === 1 ? ` --browser-executable ${shellQuote([...this.executables][0] ?? "")}` : "";
     const connect = this.handWritten
       ? `; a conftest's own fixture connects to it with playwright.${engine}.connect(os.environ["GRIMOIRE_BROWSER_WS_ENDPOINT"]) where that variable is set, and launches as before where it is not`
       : "";
     return (
       `${plural(files, "file")} each started Playwright and a browser in ${files === 1 ? "its" : "their"} own process: ${seconds.toFixed(1)} s in all (session fixtures: ${namedFixtures(this.browser)}), where one plain pytest session starts them once. ` +
-      `--browser-server ${engine} starts ${this.browserServers() === 1 ? "one browser for the run" : `a browser for each pair of worker slots (${this.browserServers()} here)`}, which every file's tests connect to, each test in a fresh context as before${connect}; see grimoire-run's docs/playwright.md`
+      `--browser-server ${engine}${executable} starts ${this.browserServers() === 1 ? "one browser for the run" : `a browser for each pair of worker slots (${this.browserServers()} here)`}, which every file's tests connect to, each test in a fresh context as before${connect}; see grimoire-run's docs/playwright.md`
     );
   }
 

@@ -127,6 +127,8 @@ export interface SessionFixture {
   playwright: boolean;
   /** The engine of the browser it launched (chromium, firefox, webkit); null when it made none or did not say. */
   browser: string | null;
+  /** The browser it launched with launch(executable_path=...), one installed apart from Playwright's; null for Playwright's own. */
+  executable: string | null;
 }
 
 interface RawRecord {
@@ -175,9 +177,16 @@ function sessionFixturesOf(entries: readonly unknown[]): SessionFixture[] {
   const fixtures: SessionFixture[] = [];
   for (const entry of entries) {
     if (typeof entry !== "object" || entry === null) continue;
-    const { name, where, seconds, playwright, browser } = entry as Record<string, unknown>;
+    const { name, where, seconds, playwright, browser, executable } = entry as Record<string, unknown>;
     if (typeof name !== "string" || typeof seconds !== "number" || !(seconds >= 0)) continue;
-    fixtures.push({ name, where: typeof where === "string" ? where : "", seconds, playwright: playwright === true, browser: typeof browser === "string" ? browser : null });
+    fixtures.push({
+      name,
+      where: typeof where === "string" ? where : "",
+      seconds,
+      playwright: playwright === true,
+      browser: typeof browser === "string" ? browser : null,
+      executable: typeof executable === "string" && executable !== "" ? executable : null,
+    });
   }
   return fixtures;
 }

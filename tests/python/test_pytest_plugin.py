@@ -1326,6 +1326,62 @@ def test_the_session_fixtures_a_files_first_test_sets_up_are_recorded_with_their
     assert fixture_records("1") == []
 
 
+def test_a_browser_a_session_fixture_launches_from_a_path_of_its_own_is_recorded_with_it(plugin_pytester, monkeypatch):
+    """A conftest that launches /usr/bin/chromium (Playwright's own build not installed): the run's --browser-server hint
+    names it as --browser-executable, without which the served browser did not start (a helper's trial). Playwright's
+    launch() is wrapped for the fixture's set-up only."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "playwright/__init__.py": "",
+            "playwright/sync_api/__init__.py": "from playwright.sync_api._generated import Browser, BrowserType\n",
+            "playwright/sync_api/_generated.py": """\
+                import time, types
+
+                class Browser:
+                    def __init__(self, engine):
+                        self.browser_type = types.SimpleNamespace(name=engine)
+
+                class BrowserType:
+                    def launch(self, **kwargs):
+                        time.sleep(0.02)
+                        return Browser(kwargs.get("engine", "chromium"))
+                """,
+            "tests/conftest.py": """\
+                import pathlib
+                import pytest
+                from playwright.sync_api import BrowserType
+
+                @pytest.fixture(scope="session")
+                def browser():
+                    return BrowserType().launch(executable_path=pathlib.Path("/opt/browsers/chromium"), headless=True)
+
+                @pytest.fixture(scope="session")
+                def other_browser():
+                    return BrowserType().launch(engine="firefox")
+                """,
+            "tests/test_a.py": """\
+                from playwright.sync_api import BrowserType
+
+                def test_first(browser, other_browser):
+                    # The set-up's wrapper is gone once the fixture is set up.
+                    assert BrowserType.launch.__module__ == "playwright.sync_api._generated"
+                    assert BrowserType.launch.__code__.co_filename.endswith("_generated.py")
+                """,
+        },
+    )
+    monkeypatch.setenv("PYTHONPATH", f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    out = root / "records.jsonl"
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(out))
+    monkeypatch.setenv("GRIMOIRE_WORKERS", "2")
+    plugin_pytester.runpytest_subprocess(*PLUGIN, "tests").assert_outcomes(passed=1)
+    [record] = [r for r in records(out) if r["t"] == "session-fixtures"]
+    by_name = {fixture["name"]: fixture for fixture in record["fixtures"]}
+    assert by_name["browser"]["executable"] == "/opt/browsers/chromium" and by_name["browser"]["browser"] == "chromium"
+    assert "executable" not in by_name["other_browser"] and by_name["other_browser"]["browser"] == "firefox"
+
+
 # Stand-ins for plugins the package index here does not have, under their real module names, registering what the real
 # ones register (their markers, their options' `dest`): the plugin looks only at those.
 DEPENDENCY_STAND_IN = """\

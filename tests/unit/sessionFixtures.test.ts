@@ -8,7 +8,7 @@ import { SessionFixtureTally } from "../../src/exec/sessionFixtures.js";
 import { parseRecords, type SessionFixture } from "../../src/exec/testRecords.js";
 
 function fixture(name: string, seconds: number, extra: Partial<SessionFixture> = {}): SessionFixture {
-  return { name, where: "tests/conftest.py", seconds, playwright: false, browser: null, ...extra };
+  return { name, where: "tests/conftest.py", seconds, playwright: false, browser: null, executable: null, ...extra };
 }
 
 const BROWSER = fixture("browser", 0.9, { where: "tests/e2e/conftest.py", playwright: true, browser: "chromium" });
@@ -16,14 +16,15 @@ const BROWSER = fixture("browser", 0.9, { where: "tests/e2e/conftest.py", playwr
 describe("session fixtures in a process's records", () => {
   it("reads each fixture's name, place, time and what Playwright made, and skips what is not one", () => {
     const text = [
-      { t: "session-fixtures", fixtures: [{ name: "db", where: "tests/conftest.py", seconds: 1.5 }, { name: "browser", where: "pytest_playwright.pytest_playwright", seconds: 0.8, playwright: true, browser: "firefox" }, { name: "bad", seconds: "slow" }, { seconds: 1 }, null, { name: "negative", seconds: -2 }] },
+      { t: "session-fixtures", fixtures: [{ name: "db", where: "tests/conftest.py", seconds: 1.5 }, { name: "browser", where: "pytest_playwright.pytest_playwright", seconds: 0.8, playwright: true, browser: "firefox" }, { name: "own", seconds: 0.7, playwright: true, browser: "chromium", executable: "/usr/bin/chromium" }, { name: "bad", seconds: "slow" }, { seconds: 1 }, null, { name: "negative", seconds: -2 }] },
       { t: "finish", exitstatus: 0 },
     ]
       .map((line) => JSON.stringify(line))
       .join("\n");
     expect(parseRecords(text).sessionFixtures).toEqual([
-      { name: "db", where: "tests/conftest.py", seconds: 1.5, playwright: false, browser: null },
-      { name: "browser", where: "pytest_playwright.pytest_playwright", seconds: 0.8, playwright: true, browser: "firefox" },
+      { name: "db", where: "tests/conftest.py", seconds: 1.5, playwright: false, browser: null, executable: null },
+      { name: "browser", where: "pytest_playwright.pytest_playwright", seconds: 0.8, playwright: true, browser: "firefox", executable: null },
+      { name: "own", where: "", seconds: 0.7, playwright: true, browser: "chromium", executable: "/usr/bin/chromium" },
     ]);
   });
 
@@ -40,6 +41,18 @@ describe("the hint for --browser-server", () => {
       "8 files each started Playwright and a browser in their own process: 7.2 s in all (session fixtures: browser of tests/e2e/conftest.py, 0.9 s a file), where one plain pytest session starts them once. " +
         '--browser-server chromium starts one browser for the run, which every file\'s tests connect to, each test in a fresh context as before; a conftest\'s own fixture connects to it with playwright.chromium.connect(os.environ["GRIMOIRE_BROWSER_WS_ENDPOINT"]) where that variable is set, and launches as before where it is not; see grimoire-run\'s docs/playwright.md',
     ]);
+  });
+
+  it("names the browser the tests launched from a path of their own, which the served one must be too", () => {
+    const tally = new SessionFixtureTally(2, false, false);
+    for (let i = 0; i < 4; i++) tally.add([{ ...BROWSER, executable: "/usr/bin/chromium" }], 1.6);
+    expect(tally.hints()[0]).toContain("--browser-server chromium --browser-executable /usr/bin/chromium starts one browser for the run");
+    const spaced = new SessionFixtureTally(2, false, false);
+    for (let i = 0; i < 4; i++) spaced.add([{ ...BROWSER, executable: "/opt/my browsers/chrome" }], 1.6);
+    expect(spaced.hints()[0]).toContain("--browser-server chromium --browser-executable '/opt/my browsers/chrome' starts");
+    const two = new SessionFixtureTally(2, false, false);
+    for (const executable of ["/usr/bin/chromium", "/opt/chrome/chrome", "/usr/bin/chromium", null]) two.add([{ ...BROWSER, executable }], 1.6);
+    expect(two.hints()[0]).toContain("--browser-server chromium starts one browser");
   });
 
   it("leaves the connecting to pytest-playwright where its fixtures launched, and names the engine they launched", () => {
