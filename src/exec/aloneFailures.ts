@@ -5,7 +5,7 @@
  * each time read as grimoire-run's failure, since nothing said the file had passed the run before. Pure.
  */
 import { filesByLog, type FileResult } from "../model.js";
-import type { History } from "../plan/history.js";
+import { failedToCollectOnly, type FileHistory, type History } from "../plan/history.js";
 import { plural } from "../format.js";
 
 /** Files named in the notice; the rest are counted. */
@@ -18,7 +18,7 @@ export function aloneFailuresHint(results: readonly FileResult[], history: Histo
   const failed = [...new Set(results.filter((r) => r.status === "failed" && (r.parts ?? null) === null && alone(r)).map((r) => r.path))];
   const before = failed.filter((path) => {
     const entry = history.files[path];
-    return entry?.outcome === "passed" && entry.shared === true;
+    return entry?.outcome === "passed" && entry.shared === true && results.some((r) => r.path === path && failedWhatPassed(r, entry));
   });
   if (before.length === 0) return null;
   const named = before.slice(0, NAMED).join(", ");
@@ -27,4 +27,15 @@ export function aloneFailuresHint(results: readonly FileResult[], history: Histo
     `${plural(before.length, "file")} failed in a process of ${before.length === 1 ? "its" : "their"} own that passed the last time ${before.length === 1 ? "it" : "they"} ran in one process with other files (a serial run, or --pack): ${named}${more}. ` +
     "A test may need what another file did first (an import, a setting, a registry filled): `python -m pytest FILE` alone shows whether plain pytest fails it so too; a plain session, and --pack, hide that need"
   );
+}
+
+/**
+ * Whether what failed alone had passed in the shared run: a test that failed now and passed then (not one that run's
+ * -k or -m left out, which passes no verdict: a helper's trial of responses, whose tests needing a missing fixture had
+ * been deselected), or the module's import, which a shared run's passing file had done whatever it selected.
+ */
+function failedWhatPassed(result: FileResult, entry: FileHistory): boolean {
+  if (failedToCollectOnly(result)) return true;
+  const passedThen = (nodeid: string): boolean => (entry.tests?.[nodeid] ?? "").endsWith("P");
+  return result.cases.some((test) => (test.outcome === "failed" || test.outcome === "error") && passedThen(test.nodeid));
 }

@@ -271,7 +271,8 @@ function letterOf(result: FileResult): string | null {
   return FILE_LETTER[result.status];
 }
 
-function failedToCollectOnly(result: FileResult): boolean {
+/** Whether the file's only outcome is its module's failed import (pytest's collection error): none of its tests ran. */
+export function failedToCollectOnly(result: Pick<FileResult, "cases">): boolean {
   return result.cases.length > 0 && result.cases.every((test) => test.outcome === "error" && (test.failures ?? []).length > 0 && (test.failures ?? []).every((failure) => failure.when === "collect"));
 }
 

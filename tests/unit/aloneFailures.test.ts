@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { aloneFailuresHint } from "../../src/exec/aloneFailures.js";
 import { EMPTY_HISTORY, updateHistory } from "../../src/plan/history.js";
+import type { TestCase } from "../../src/model.js";
 import { fileResult } from "../helpers/results.js";
 
 const now = new Date("2026-12-06T12:00:00Z");
@@ -17,14 +18,39 @@ describe("files that failed alone after passing with others", () => {
   });
 
   it("names the files that failed in their own process after passing in a shared one, and nothing else", () => {
-    const before = updateHistory(EMPTY_HISTORY, ["a.py", "b.py", "c.py"].map((path) => fileResult({ path, log: "serial.log" })), now);
-    const results = [fileResult({ path: "a.py", log: "a.log", status: "failed" }), fileResult({ path: "b.py", log: "b.log" }), fileResult({ path: "c.py", log: "pack.log", status: "failed" }), fileResult({ path: "d.py", log: "pack.log" })];
+    const before = updateHistory(EMPTY_HISTORY, ["a.py", "b.py", "c.py"].map((path) => fileResult({ path, log: "serial.log", cases: [passed(`${path}::test_x`)] })), now);
+    const results = [
+      fileResult({ path: "a.py", log: "a.log", status: "failed", cases: [failed("a.py::test_x")] }),
+      fileResult({ path: "b.py", log: "b.log", cases: [passed("b.py::test_x")] }),
+      fileResult({ path: "c.py", log: "pack.log", status: "failed", cases: [failed("c.py::test_x")] }),
+      fileResult({ path: "d.py", log: "pack.log" }),
+    ];
     expect(aloneFailuresHint(results, before)).toMatch(/^1 file failed in a process of its own that passed the last time it ran in one process with other files \(a serial run, or --pack\): a\.py\. A test may need what another file did first/);
     // Failed in its own process last time too, or never run before: nothing to say.
-    const ownBefore = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", log: "a.log" })], now);
+    const ownBefore = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", log: "a.log", cases: [passed("a.py::test_x")] })], now);
     expect(aloneFailuresHint(results, ownBefore)).toBeNull();
     expect(aloneFailuresHint(results, EMPTY_HISTORY)).toBeNull();
-    const failedBefore = updateHistory(EMPTY_HISTORY, ["a.py", "b.py"].map((path) => fileResult({ path, log: "serial.log", status: "failed" })), now);
+    const failedBefore = updateHistory(EMPTY_HISTORY, ["a.py", "b.py"].map((path) => fileResult({ path, log: "serial.log", status: "failed", cases: [failed(`${path}::test_x`)] })), now);
     expect(aloneFailuresHint(results, failedBefore)).toBeNull();
   });
+
+  it("says nothing of a test the shared run did not run (-k, -m), and names a module that imported there and not alone", () => {
+    // `-k "not bad"` in the shared run: test_bad had no verdict there, and fails alone as it would in any run.
+    const selected = updateHistory(EMPTY_HISTORY, ["a.py", "b.py"].map((path) => fileResult({ path, log: "serial.log", cases: [passed(`${path}::test_ok`)] })), now, null, new Set(["a.py"]));
+    const aBad = fileResult({ path: "a.py", log: "a.log", status: "failed", cases: [passed("a.py::test_ok"), failed("a.py::test_bad")] });
+    expect(aloneFailuresHint([aBad], selected)).toBeNull();
+    // The module's import failed alone: whatever the shared run selected, it imported the module there.
+    const notImported = fileResult({ path: "a.py", log: "a.log", status: "failed", cases: [{ nodeid: "a.py", outcome: "error", seconds: 0, failures: [{ when: "collect", message: "ImportError: cannot import name 'registry'", text: "", sections: [] }] }] });
+    expect(aloneFailuresHint([notImported], selected)).toMatch(/^1 file failed in a process of its own .*: a\.py\./);
+    // A process that failed without a test's verdict (a crash) says nothing of what passed before.
+    expect(aloneFailuresHint([fileResult({ path: "a.py", log: "a.log", status: "failed" })], selected)).toBeNull();
+  });
 });
+
+function passed(nodeid: string): TestCase {
+  return { nodeid, outcome: "passed", seconds: 0.1 };
+}
+
+function failed(nodeid: string): TestCase {
+  return { nodeid, outcome: "failed", seconds: 0.1, failures: [{ when: "call", message: "AssertionError", text: "", sections: [] }] };
+}
