@@ -157,7 +157,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
           // line). A long collection is said on stderr meanwhile: python-multipart's 10 s said nothing (a helper's trial).
           holding = [];
           holdTimer = setTimeout(() => {
-            if (holding !== null) terminal.err(colours.dim("pytest is collecting the tests: its output follows the Found line once it has\n"));
+            if (holding !== null) terminal.err(colours.dim("pytest is still collecting the tests; the Found line and pytest's output follow once it is done\n"));
           }, SERIAL_HOLD_MS);
           holdTimer.unref();
           break;

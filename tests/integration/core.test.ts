@@ -613,7 +613,7 @@ describe("serial and debug modes", () => {
       "tests/http/test_slow.py": "import pathlib, time\n\ndeadline = time.monotonic() + 30\nwhile not pathlib.Path('go').exists() and time.monotonic() < deadline:\n    time.sleep(0.02)\n\ndef test_slow():\n    pass\n",
     });
     const running = startCli([], { cwd: p.root, env: testEnv() });
-    await running.waitForStderr(/pytest is collecting the tests: its output follows the Found line once it has/);
+    await running.waitForStderr(/pytest is still collecting the tests; the Found line and pytest's output follow once it is done/);
     expect(running.stdoutSoFar()).toBe("");
     p.write("go", "");
     const result = await running.done;
