@@ -2,10 +2,22 @@
 import { OPTIONS, type OptionName } from "../cli/options.js";
 import type { MergedSettings } from "./settings.js";
 
-export function formatConfig(settings: MergedSettings): string {
+/** A value an option takes from a variable of its own when unset (`E2E_BASE_URL` for --base-url), and where that came from. */
+export interface VariableFallback {
+  value: string;
+  from: string;
+}
+
+/**
+ * `fallbacks`: what an unset option takes from another variable, shown as its value: a run with `E2E_BASE_URL` in the
+ * environment showed `base-url (not set)` where its tests got the URL (a helper's trial).
+ */
+export function formatConfig(settings: MergedSettings, fallbacks: Partial<Record<OptionName, VariableFallback>> = {}): string {
   const names = (Object.keys(OPTIONS) as OptionName[]).filter((name) => name !== "print-config" && name !== "list-flaky");
   const width = Math.max(...names.map((name) => name.length));
   const rows = names.map((name) => {
+    const fallback = settings.values[name] === undefined ? fallbacks[name] : undefined;
+    if (fallback !== undefined) return `  ${name.padEnd(width)}  ${fallback.value.padEnd(28)}  ${fallback.from}`;
     const value = settings.values[name];
     const origin = settings.origins.get(name) ?? "default";
     const type = OPTIONS[name].type;
@@ -19,4 +31,16 @@ export function formatConfig(settings: MergedSettings): string {
     ...rows,
     "",
   ].join("\n");
+}
+
+/** What --base-url and --browser-executable take when unset: `E2E_BASE_URL` (the environment's, else .env's), `CHROMIUM_PATH` (for chromium). */
+export function variableFallbacks(env: NodeJS.ProcessEnv, dotenv: Readonly<Record<string, string>>): Partial<Record<OptionName, VariableFallback>> {
+  const fallbacks: Partial<Record<OptionName, VariableFallback>> = {};
+  const url = env["E2E_BASE_URL"] || undefined;
+  const dotenvUrl = dotenv["E2E_BASE_URL"] || undefined;
+  if (url !== undefined) fallbacks["base-url"] = { value: url, from: "environment E2E_BASE_URL" };
+  else if (dotenvUrl !== undefined) fallbacks["base-url"] = { value: dotenvUrl, from: ".env E2E_BASE_URL" };
+  const chromium = env["CHROMIUM_PATH"] || undefined;
+  if (chromium !== undefined) fallbacks["browser-executable"] = { value: chromium, from: "environment CHROMIUM_PATH (for chromium)" };
+  return fallbacks;
 }

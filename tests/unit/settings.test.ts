@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { envName, mergeSettings } from "../../src/config/settings.js";
-import { formatConfig } from "../../src/config/printConfig.js";
+import { formatConfig, variableFallbacks } from "../../src/config/printConfig.js";
 import { UsageError } from "../../src/errors.js";
 
 const none = { cli: {}, pyproject: null, env: {}, dotenv: {} };
@@ -53,5 +53,16 @@ describe("--print-config", () => {
     expect(text).toMatch(/^\s+loop\s+3\s+command line$/m);
     expect(text).toMatch(/^\s+kill-grace\s+2\s+default$/m);
     expect(text).not.toMatch(/print-config/);
+  });
+
+  it("shows the URL and browser the run takes from E2E_BASE_URL and CHROMIUM_PATH where the options are unset", () => {
+    const fromEnv = variableFallbacks({ E2E_BASE_URL: "http://127.0.0.1:8000", CHROMIUM_PATH: "/usr/bin/chromium" }, { E2E_BASE_URL: "http://dotenv:1" });
+    const text = formatConfig(mergeSettings(none), fromEnv);
+    expect(text).toMatch(/^\s+base-url\s+http:\/\/127\.0\.0\.1:8000\s+environment E2E_BASE_URL$/m);
+    expect(text).toMatch(/^\s+browser-executable\s+\/usr\/bin\/chromium\s+environment CHROMIUM_PATH \(for chromium\)$/m);
+    expect(formatConfig(mergeSettings(none), variableFallbacks({}, { E2E_BASE_URL: "http://dotenv:1" }))).toMatch(/^\s+base-url\s+http:\/\/dotenv:1\s+\.env E2E_BASE_URL$/m);
+    // The option itself, wherever it was set, wins, as in a run.
+    expect(formatConfig(mergeSettings({ ...none, cli: { "base-url": "http://cli:2" } }), fromEnv)).toMatch(/^\s+base-url\s+http:\/\/cli:2\s+command line$/m);
+    expect(formatConfig(mergeSettings(none), variableFallbacks({ E2E_BASE_URL: "" }, {}))).toMatch(/^\s+base-url\s+\(not set\)\s+default$/m);
   });
 });
