@@ -44,6 +44,12 @@ describe("the npm package", () => {
     expect(fs.existsSync(path.join(root, "docs", "options.md"))).toBe(true);
     expect(fs.existsSync(path.join(root, "src"))).toBe(false);
     expect(fs.existsSync(path.join(root, "tests"))).toBe(false);
+    // What the docs point a user to (a conftest to copy, .env's shape): the example's sources, none of its runs' leavings.
+    expect(fs.existsSync(path.join(root, "examples", "bookshop", "tests", "e2e", "conftest.py"))).toBe(true);
+    expect(fs.existsSync(path.join(root, ".env.example"))).toBe(true);
+    expect(fs.existsSync(path.join(root, "examples", "bookshop", ".grimoire"))).toBe(false);
+    const shipped = fs.readdirSync(path.join(root, "examples"), { recursive: true }).map(String);
+    expect(shipped.filter((file) => /__pycache__|\.pytest_cache|\.venv/.test(file))).toEqual([]);
     const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { bin: Record<string, string>; engines: Record<string, string>; version: string };
     expect(manifest.bin).toEqual({ "grimoire-run": "dist/cli.js" });
     expect(manifest.engines["node"]).toMatch(/>=20/);
