@@ -1478,9 +1478,10 @@ class Recorder:
         """The tests the user's selection left out (-k, -m, --deselect, --lf), by file, as pytest's summary counts them.
 
         Each part of a split file sees the same selection: only its `all-but` part, the one every split has, counts it.
+        --last-failed's subset (`failed`) is no part: what it leaves out counts, as pytest's --lf counts its own.
         """
         subset = self.config.pluginmanager.get_plugin("grimoire-tests-subset")
-        if subset is not None and (subset.keep_named or subset.dropping):
+        if subset is not None and subset.run != "failed" and (subset.keep_named or subset.dropping):
             return
         files = {}
         for item in items:

@@ -108,6 +108,8 @@ describe("history and order", () => {
       const files = readReport(p, "r.json").files;
       expect(files.map((f) => f.path)).toEqual(["tests/http/test_a.py"]);
       expect(files[0]?.cases.map((c) => [c.nodeid, c.outcome])).toEqual([["tests/http/test_a.py::TestA_sqlite::test_bad", "failed"]]);
+      // The test it left out, as pytest's --lf counts it ("1 failed, 1 deselected").
+      expect(files[0]?.tests?.deselected).toBe(1);
     }
     // A failed test no longer collected (renamed, removed): its file runs whole, as pytest's --lf runs what it finds.
     p.write("tests/http/conftest.py", renames.replace("TestA_sqlite", "TestA_postgresql"));

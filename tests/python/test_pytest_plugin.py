@@ -353,6 +353,28 @@ def test_a_tests_subset_keeps_one_parts_tests_after_pytests_own_selection(plugin
     assert deselected == ([{str(root / "test_flow.py"): 1}] if run == "all-but" else [])
 
 
+def test_last_faileds_subset_counts_what_it_leaves_out_as_pytests_lf_does(plugin_pytester, monkeypatch):
+    """--last-failed keeps each file's failed tests: the others are deselected, as pytest's --lf says them ("1 failed, 2
+    deselected"), and counted so for the run's report, with -k's own (a helper's trial: the JSON said 0 deselected)."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "test_a.py": "def test_bad():\n    assert 0\n\ndef test_ok():\n    pass\n\ndef test_never():\n    pass\n",
+            "test_b.py": "def test_b():\n    pass\n",
+        },
+    )
+    (root / "subset.json").write_text(json.dumps({"run": "failed", "nodeids": ["test_a.py::test_bad"]}))
+    monkeypatch.setenv("GRIMOIRE_TESTS_SUBSET", str(root / "subset.json"))
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "-k", "not never", "test_a.py", "test_b.py")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*1 failed, 1 passed, 2 deselected*"])
+    deselected = [r["files"] for r in records(root / "results.jsonl") if r["t"] == "deselected"]
+    assert sum(counts.get(str(root / "test_a.py"), 0) for counts in deselected) == 2
+    assert all(str(root / "test_b.py") not in counts for counts in deselected)
+
+
 @pytest.mark.parametrize("terminal", [[], ["-p", "no:terminal"]], ids=["terminal", "no-terminal"])
 def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish(plugin_pytester, monkeypatch, terminal):
     """The categories are the terminal reporter's (a plugin's own among them, as pytest-rerunfailures' "rerun"), and
