@@ -2,7 +2,7 @@
  * The end-of-run summary, as lines of text. Pure: a report in, lines out.
  */
 import { displayCovered } from "../coverage/dataFiles.js";
-import { filesByLog, type CoverageResult, type FileResult, type RunReport } from "../model.js";
+import { filesByLog, type CoverageResult, type FileResult, type RunReport, type TestCase } from "../model.js";
 import { summariseRun } from "./runSummary.js";
 import { loadStats } from "./loadStats.js";
 import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
@@ -224,9 +224,13 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   // short summary: sphinx's suite), each with pytest's one line about it, so that why is said without the log.
   const room = width === null ? Infinity : Math.max(20, width - 13);
   const cut = (line: string): string => (line.length > room ? `${line.slice(0, room - 1)}…` : line);
-  const unnamed = result.cases.filter((test) => (test.outcome === "failed" || test.outcome === "error") && !tail.some((line) => line.includes(test.nodeid)));
+  // Named there only with its message: pytest's short summary line cuts it to the terminal's width (a Playwright
+  // failure's "AssertionError: Page title expect...", its whole message far above the last lines: a helper's trial).
+  const firstLine = (test: TestCase): string => test.failures?.[0]?.message.split("\n")[0]?.trim() ?? "";
+  const named = (test: TestCase): boolean => tail.some((line) => line.includes(test.nodeid)) && tail.some((line) => line.includes(firstLine(test)));
+  const unnamed = result.cases.filter((test) => (test.outcome === "failed" || test.outcome === "error") && !named(test));
   for (const test of unnamed.slice(0, FAILED_TESTS_NAMED)) {
-    const message = test.failures?.[0]?.message.split("\n")[0] ?? "";
+    const message = firstLine(test);
     lines.push(`           ${cut(`${test.outcome === "error" ? "error" : "failed"}: ${test.nodeid}${message === "" ? "" : ` - ${message}`}`)}`);
   }
   if (unnamed.length > FAILED_TESTS_NAMED) {

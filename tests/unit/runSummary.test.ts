@@ -173,6 +173,26 @@ describe("the run's summary", () => {
     expect(formatSummary(namedSome, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed (7 in all, the rest named in the last lines; the log has them all)");
   });
 
+  it("names a failed test the last lines name with its message cut (pytest's short summary at 80 columns), with the whole first line", () => {
+    const message = "AssertionError: Page title expected to be 'Notez'\nActual value: Notes\nCall log:\n  - Expect \"to_have_title\"";
+    const cases = [
+      { nodeid: "tests/e2e/test_home.py::test_title", outcome: "failed" as const, seconds: 1, failures: [{ when: "call", message, text: null, sections: [] }] },
+      { nodeid: "tests/e2e/test_home.py::test_whole", outcome: "failed" as const, seconds: 1, failures: [{ when: "call", message: "assert 1 == 2", text: null, sections: [] }] },
+    ];
+    // The page's accessibility tree (Playwright's aria snapshot) fills the last lines; the summary line cuts the message.
+    const tail = [
+      "E           - button \"delete\"",
+      "E       - paragraph: 23 notes",
+      "E       assert 1 == 2",
+      "FAILED tests/e2e/test_home.py::test_title - AssertionError: Page title expect...",
+      "FAILED tests/e2e/test_home.py::test_whole - assert 1 == 2",
+    ];
+    const failed: RunReport = { ...report, files: [fileResult({ path: "tests/e2e/test_home.py", status: "failed", tests: counts(0, 2), cases, tail, durationSeconds: 3 })] };
+    const text = formatSummary(failed, { colours: palette(false), stopped: null }).join("\n");
+    expect(text).toContain("           failed: tests/e2e/test_home.py::test_title - AssertionError: Page title expected to be 'Notez'\n");
+    expect(text).not.toMatch(/failed: tests\/e2e\/test_home\.py::test_whole/);
+  });
+
   it("says of a split file's last lines which part's they are, and where every failure is (uvicorn's websocket tests, in two parts)", () => {
     const many = Array.from({ length: 5 }, (_, i) => ({ nodeid: `t.py::test_${i}`, outcome: "failed" as const, seconds: 0 }));
     const part = (log: string) => ({ status: "failed" as const, slot: 0, startSeconds: 0, durationSeconds: 1, tests: counts(0, 2), log, junit: null, coverageData: null });
