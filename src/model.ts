@@ -295,7 +295,7 @@ export function runsNodeIdsOnly(file: Pick<TestFile, "path" | "named" | "subset"
 }
 
 /** How many files each log holds the output of: one a file's own process, more a pack's or a serial run's. */
-export function filesByLog(results: readonly FileResult[]): Map<string, number> {
+export function filesByLog(results: readonly Pick<FileResult, "log" | "path">[]): Map<string, number> {
   const paths = new Map<string, Set<string>>();
   for (const result of results) if (result.log !== null) paths.set(result.log, (paths.get(result.log) ?? new Set()).add(result.path));
   return new Map([...paths].map(([log, files]) => [log, files.size]));

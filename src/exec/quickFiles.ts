@@ -6,13 +6,27 @@
  * shares among a worker's files. Pure: the run's results in, the hint out.
  */
 import { QUICK_FILES_HINT_MIN_FILES, QUICK_FILES_HINT_MIN_SECONDS, QUICK_FILES_HINT_MIN_SHARE } from "../defaults.js";
-import type { FileResult } from "../model.js";
+import { filesByLog, type FileResult } from "../model.js";
 import { packSpares } from "./hintRules.js";
 import { filesRunOnceWhole } from "./wholeFiles.js";
 
-type Result = Pick<FileResult, "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases">;
+type Result = Pick<FileResult, "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases"> & Partial<Pick<FileResult, "log" | "path">>;
 
 const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
+
+/**
+ * The files run whole once (filesRunOnceWhole) that had a process of their own: files already sharing one (a run's
+ * doctest-only modules, packed together) gain nothing from --pack, and have no session of their own to count. Counted
+ * in, boltons' 32 such modules made a hint of "11 s … each file's own pytest session … 0.0 s a file at the median"
+ * (a helper's trial). A result that names no log counts as its own process's.
+ */
+function wholeInOwnProcesses<T extends Result>(results: readonly T[]): T[] | null {
+  const whole = filesRunOnceWhole(results);
+  if (whole === null) return null;
+  const logged = whole.filter((result): result is T & Pick<FileResult, "log" | "path"> => result.log !== undefined && result.path !== undefined);
+  const filesOfLog = filesByLog(logged);
+  return whole.filter((result) => result.log === undefined || result.log === null || (filesOfLog.get(result.log) ?? 1) <= 1);
+}
 
 /**
  * The notice that suggests `--pack`, or null when it is not worth one: at least
@@ -25,7 +39,7 @@ const sum = (values: number[]): number => values.reduce((total, value) => total 
  * per round.
  */
 export function quickFilesHint(results: readonly Result[], underSeconds: number): string | null {
-  const whole = filesRunOnceWhole(results);
+  const whole = wholeInOwnProcesses(results);
   if (whole === null) return null;
   const quick = whole.filter((result) => result.durationSeconds < underSeconds);
   const quickSeconds = sum(quick.map((result) => result.durationSeconds));
@@ -55,7 +69,7 @@ const SPARES_MOST = 0.8;
  * files a worker packed. Null otherwise, and for a `--pack-under` of the default's, which the quick files' notice judges.
  */
 export function slowSessionsHint(results: readonly Result[], workers: number, defaultUnder: number): string | null {
-  const whole = filesRunOnceWhole(results);
+  const whole = wholeInOwnProcesses(results);
   if (whole === null) return null;
   const files = whole.map((result) => {
     const tests = sum(result.cases.map((c) => c.seconds));

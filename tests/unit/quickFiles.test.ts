@@ -68,6 +68,14 @@ describe("the hint for --pack, where each file's own session takes seconds", () 
     expect(slowSessionsHint(results, 2, 1)).toMatch(/^24 of the 28 files took under 2 s each, .* --pack --pack-under 2 runs them/);
   });
 
+  it("counts only the files that had a process of their own: doctest-only modules a run packed together are no session (boltons' suite)", () => {
+    const own = Array.from({ length: 29 }, (_, i) => ({ ...file(1.4, 0.02), log: `t${i}.log`, path: `tests/t${i}.py` }));
+    const modules = Array.from({ length: 32 }, (_, i) => ({ ...file(0.01, 0.01), log: "doctests.log", path: `boltons/m${i}.py` }));
+    const hint = slowSessionsHint([...own, ...modules], 2, 1);
+    expect(hint).toMatch(/^29 of the 29 files took under 2 s each, 41 s in all, of which 40 s went to each file's own pytest session \(start-up, conftests, collection: 1\.4 s a file at the median\)/);
+    expect(quickFilesHint([...Array.from({ length: 30 }, (_, i) => ({ ...file(0.5, 0.01), log: `q${i}.log`, path: `q${i}.py` })), ...modules], 1)).toMatch(/^30 of the 30 files took under 1 s each \(median 0\.50 s\)/);
+  });
+
   it("leaves the default's files to the quick files' notice, and says nothing for a few files a worker, a small share of the run, or a repeated run", () => {
     expect(slowSessionsHint(Array.from({ length: 30 }, () => file(0.5)), 2, 1)).toBeNull();
     expect(slowSessionsHint(Array.from({ length: 5 }, () => file(4, 0.1)), 2, 1)).toBeNull();
