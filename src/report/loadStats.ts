@@ -24,7 +24,10 @@ export interface FileLoadStats {
 
 export interface LoadStats {
   iterations: number;
+  /** Iterations in which some attempt failed or timed out, even if a retry passed. */
   failedIterations: number[];
+  /** Of those, the ones whose every failure a retry passed (by their files' last attempts, nothing failed). */
+  retriedIterations: number[];
   /** Executions that ran (every attempt, cancelled-before-start excluded). */
   executions: number;
   testsRun: number;
@@ -81,6 +84,7 @@ export function loadStats(results: readonly FileResult[], wallSeconds: number): 
   return {
     iterations: Math.max(0, ...results.map((r) => r.iteration)),
     failedIterations: iterationsWithFailures(results),
+    retriedIterations: iterationsWithFailures(results).filter((iteration) => !iterationsWithFailures(finals).includes(iteration)),
     executions: ran.length,
     testsRun,
     filesPerMinute: minutes > 0 ? ran.length / minutes : 0,

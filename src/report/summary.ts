@@ -158,7 +158,10 @@ function describeLoad(report: RunReport, colours: Palette): string[] {
   const stats = loadStats(report.files, report.wallSeconds);
   // "3 run" read as a slip for "3 runs", and "(2)" as a count (a helper's trial): the iterations are named as such.
   const failed = stats.failedIterations;
-  const failedIterations = failed.length === 0 ? "none with failures" : `${failed.length} with failures (iteration${failed.length === 1 ? "" : "s"} ${failed.join(", ")})`;
+  // Beside "0 failed", "1 with failures" read as a contradiction where a retry had passed them (a helper's trial).
+  const retried = stats.retriedIterations;
+  const passedLater = retried.length === 0 ? "" : retried.length === failed.length ? `, ${failed.length === 1 ? "its failures" : "all"} passed on a retry` : `; ${retried.join(", ")} passed on a retry`;
+  const failedIterations = failed.length === 0 ? "none with failures" : `${failed.length} with failures (iteration${failed.length === 1 ? "" : "s"} ${failed.join(", ")}${passedLater})`;
   const lines = [
     `${colours.bold("Iterations")}: ${stats.iterations}, ${failedIterations}`,
     `${colours.bold("Throughput")}: ${stats.filesPerMinute.toFixed(1)} files/min, ${stats.testsPerMinute.toFixed(1)} tests/min`,

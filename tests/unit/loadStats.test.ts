@@ -49,6 +49,10 @@ describe("load statistics", () => {
   it("counts iterations, and those with failures, including failures a retry passed", () => {
     expect(stats.iterations).toBe(3);
     expect(stats.failedIterations).toEqual([2]);
+    // a.py's failure in iteration 2 was its last attempt's: not passed on a retry.
+    expect(stats.retriedIterations).toEqual([]);
+    const retried = loadStats([run("b.py", 1, "passed", 1), run("b.py", 2, "failed", 1), run("b.py", 2, "flaky", 1, 2), run("a.py", 3, "failed", 1)], 10);
+    expect(retried).toMatchObject({ failedIterations: [2, 3], retriedIterations: [2] });
   });
 
   it("counts each file's runs by its last attempt, and calls a file that passed and failed flaky", () => {
@@ -86,5 +90,14 @@ describe("load statistics", () => {
     const row = (path: string) => lines.find((line) => line.startsWith(path))?.trim().split(/\s+/);
     expect(row("e.py")).toEqual(["e.py", "0", "0", "0", "-", "-", "-"]);
     expect(row("d.py")).toEqual(["d.py", "3", "2", "0", "2.0s", "4.0s", "4.0s"]);
+  });
+
+  it("says which iterations' failures a retry passed, beside the ones that stayed failed", () => {
+    const iterationsLine = (files: FileResult[]) =>
+      formatSummary({ version: 1, runId: "r", exitCode: 0, wallSeconds: 30, workers: 2, files }, { load: true, colours: palette(false), stopped: null }).find((line) => line.startsWith("Iterations"));
+    const flakyOnce = [run("b.py", 1, "passed", 1), run("b.py", 2, "failed", 1), run("b.py", 2, "flaky", 1, 2)];
+    expect(iterationsLine(flakyOnce)).toBe("Iterations: 2, 1 with failures (iteration 2, its failures passed on a retry)");
+    expect(iterationsLine([...flakyOnce, run("a.py", 3, "failed", 1)])).toBe("Iterations: 3, 2 with failures (iterations 2, 3; 2 passed on a retry)");
+    expect(iterationsLine([run("a.py", 1, "failed", 1), run("a.py", 2, "passed", 1)])).toBe("Iterations: 2, 1 with failures (iteration 1)");
   });
 });
