@@ -314,6 +314,14 @@ export const HISTORY_SMOOTHING = 0.5;
 export const HISTORY_RECENT_RUNS = 20;
 
 /**
+ * The longest test node id the history remembers a test by (its letters, its seconds, a failure for --last-failed).
+ * python-multipart's suite parametrizes tests with payloads of megabytes, which pytest puts in their ids: its history
+ * held 40 MB of them, read and written again by every run (a helper's trial). Such a test is not remembered on its own:
+ * --split leaves it to the part that runs the file's other tests, and --last-failed runs its file whole.
+ */
+export const HISTORY_NODEID_MAX_CHARS = 2_000;
+
+/**
  * --pack: a file that took under a second is one whose pytest start-up
  * (0.05 to 0.7 s) is a large part of its cost, worth sharing; a longer file
  * gains little from sharing and keeps its isolation.

@@ -11,7 +11,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { writeJsonFile } from "../atomicWrite.js";
-import { HISTORY_LOCK_POLL_MS, HISTORY_LOCK_WAIT_MS, HISTORY_RECENT_RUNS, HISTORY_SMOOTHING, STATE_DIR } from "../defaults.js";
+import { HISTORY_LOCK_POLL_MS, HISTORY_LOCK_WAIT_MS, HISTORY_NODEID_MAX_CHARS, HISTORY_RECENT_RUNS, HISTORY_SMOOTHING, STATE_DIR } from "../defaults.js";
 import { sleep } from "../process/sleep.js";
 import { filesByLog, finalResults, PYTEST_USAGE_ERROR, type FileResult, type FileStatus, type TestOutcome } from "../model.js";
 import { isAlive } from "../process/processTree.js";
@@ -191,7 +191,7 @@ const OUTCOME_WEIGHT: Record<FileStatus, number> = { timeout: 6, failed: 5, canc
 export function updateHistory(history: History, results: readonly FileResult[], now: Date, source: string | null = null, partial: ReadonlySet<string> = new Set()): History {
   const files: Record<string, FileHistory> = { ...history.files };
   const byPath = new Map<string, FileResult[]>();
-  for (const result of results) byPath.set(result.path, [...(byPath.get(result.path) ?? []), result]);
+  for (const result of results) byPath.set(result.path, [...(byPath.get(result.path) ?? []), rememberedCases(result)]);
   const filesOfLog = filesByLog(results);
   for (const [file, runs] of byPath) {
     const ran = runs.filter((r) => r.log !== null);
@@ -269,6 +269,12 @@ const FILE_LETTER: Record<FileStatus, string | null> = { passed: "P", "no-tests"
 function letterOf(result: FileResult): string | null {
   if (result.status === "failed" && (result.exitCode === PYTEST_USAGE_ERROR || failedToCollectOnly(result))) return null;
   return FILE_LETTER[result.status];
+}
+
+/** The result with only the tests the history remembers by their node id (HISTORY_NODEID_MAX_CHARS). */
+function rememberedCases(result: FileResult): FileResult {
+  if (result.cases.every((test) => test.nodeid.length <= HISTORY_NODEID_MAX_CHARS)) return result;
+  return { ...result, cases: result.cases.filter((test) => test.nodeid.length <= HISTORY_NODEID_MAX_CHARS) };
 }
 
 /** Whether the file's only outcome is its module's failed import (pytest's collection error): none of its tests ran. */

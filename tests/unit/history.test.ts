@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { HISTORY_LOCK_POLL_MS, HISTORY_RECENT_RUNS } from "../../src/defaults.js";
+import { HISTORY_LOCK_POLL_MS, HISTORY_NODEID_MAX_CHARS, HISTORY_RECENT_RUNS } from "../../src/defaults.js";
 import { runsNodeIdsOnly, type FileResult, type TestCase } from "../../src/model.js";
 import { flakeRate, flakyFiles } from "../../src/plan/flakes.js";
 import { formatFlaky } from "../../src/report/flaky.js";
@@ -65,6 +65,17 @@ describe("updating the history", () => {
     const failed = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", status: "failed", cases })], now);
     expect(failed.files["a.py"]?.failedTests).toEqual(["a.py::t_bad[1]", "a.py::t_teardown"]);
     expect(updateHistory(failed, [fileResult({ path: "a.py" })], now).files["a.py"]?.failedTests).toEqual([]);
+  });
+
+  it("remembers no test by a node id longer than HISTORY_NODEID_MAX_CHARS (python-multipart's megabyte payloads), and still the file's outcome", () => {
+    const huge = `a.py::t_payload[${"x".repeat(HISTORY_NODEID_MAX_CHARS)}]`;
+    const cases = [
+      { nodeid: "a.py::t_ok", outcome: "passed" as const, seconds: 1 },
+      { nodeid: huge, outcome: "failed" as const, seconds: 2 },
+    ];
+    const entry = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", status: "failed", cases })], now).files["a.py"];
+    expect(entry).toMatchObject({ outcome: "failed", recent: "F", failedTests: [], tests: { "a.py::t_ok": "P" }, testSeconds: { "a.py::t_ok": 1 } });
+    expect(JSON.stringify(entry).length).toBeLessThan(1000);
   });
 
   it("keeps a failed test a run of some of the file's tests did not run, as pytest's last-failed memory does; forgets it once it passes", () => {
