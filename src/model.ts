@@ -128,6 +128,8 @@ export interface StartedRun extends PlannedRun {
   artifactFiles: string[];
   /** The log of the managed server the process ran against (project path), when grimoire-run started one. */
   serverLog: string | null;
+  /** How to open the file's database clone that --keep-failed kept (`psql URL  (drop it with: dropdb NAME)`); absent when none was kept. */
+  keptDatabase?: string;
   /** The process's coverage data file (absolute), when the run measures coverage. */
   coverageData: string | null;
   pid: number | null;
@@ -155,6 +157,8 @@ export interface FileResult extends PlannedRun {
   artifactFiles: string[];
   /** The log of the managed server the file ran against (project path); null without --server. */
   serverLog: string | null;
+  /** How to open the file's database clone that --keep-failed kept, named in its failure; absent when none was kept. */
+  keptDatabase?: string;
   /** The coverage data file of the file's process (absolute), when the run measures coverage. Not in the JSON report. */
   coverageData: string | null;
   /** A file split across processes: each part as it ran; null for a file run whole. */

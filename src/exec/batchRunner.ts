@@ -160,6 +160,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       onlyFile: onlyFile === null ? null : toProjectPath(settings.root, onlyFile),
     };
     let failed = true;
+    let keptDatabase: string | null = null;
     let report: ProcessReport;
     // A file that waits forever (a port another file holds, input that never comes) is named while it waits.
     // --timeout is per file: a pack of n files gets n times as long.
@@ -215,7 +216,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     } finally {
       stopSlowNotices();
       await browser?.release(killedWhile);
-      await lease?.release(failed);
+      keptDatabase = (await lease?.release(failed)) ?? null;
     }
 
     settings.events.emit({ type: "batch-finish", batch: started, durationSeconds: report.durationSeconds });
@@ -237,6 +238,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       artifacts: fs.existsSync(artifactsDir) ? toProjectPath(settings.root, artifactsDir) : null,
       artifactFiles: filesIn(artifactsDir, ARTIFACT_FILES_LISTED).map((file) => toProjectPath(settings.root, file)),
       serverLog: lease === null || lease.serverLog === null ? null : toProjectPath(settings.root, lease.serverLog),
+      ...(keptDatabase === null ? {} : { keptDatabase }),
       coverageData: coverageFile,
       pid: started.pid,
     };

@@ -159,6 +159,7 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     artifacts: run.artifacts,
     artifactFiles: run.artifactFiles,
     serverLog: run.serverLog,
+    ...(run.keptDatabase === undefined ? {} : { keptDatabase: run.keptDatabase }),
     coverageData: run.coverageData,
     tail: isFailure(status) ? outcome.tail : [],
     reason,

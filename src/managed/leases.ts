@@ -45,8 +45,8 @@ export interface Lease {
   env: Record<string, string>;
   /** The server's log file, named in the file's failure; null without a server. */
   serverLog: string | null;
-  /** The shard ended; `failed` decides what --keep-failed keeps. */
-  release: (failed: boolean) => Promise<void>;
+  /** The shard ended; `failed` decides what --keep-failed keeps: how to open the file's clone it kept, or null. */
+  release: (failed: boolean) => Promise<string | null>;
 }
 
 interface Resources {
@@ -184,8 +184,10 @@ export class ManagedEnvironment {
     return {
       env: this.envFor(resources),
       serverLog: resources.server?.logFile ?? null,
+      // A slot's clone is kept at the slot's end, said then: no file's own.
       release: async (failed) => {
         held.failed ||= failed;
+        return null;
       },
     };
   }
@@ -376,18 +378,18 @@ export class ManagedEnvironment {
     return env;
   }
 
-  private async releaseResources(resources: Resources, label: string, failed: boolean): Promise<void> {
+  /** Stops the server and drops the clone, or keeps it (--keep-failed): then how to open it, also said at once. */
+  private async releaseResources(resources: Resources, label: string, failed: boolean): Promise<string | null> {
     await resources.server?.stop();
-    if (resources.clone === null || this.databases === null) return;
+    if (resources.clone === null || this.databases === null) return null;
     if (failed && this.settings.keepFailed) {
       const kept = await this.databases.keepClone(resources.clone);
-      this.context.events.emit({
-        type: "notice",
-        message: `kept the database of ${label} for inspection: psql ${shellQuote(redactPassword(kept.url))}  (drop it with: dropdb ${shellQuote(kept.name)})`,
-      });
-    } else {
-      await this.databases.dropClone(resources.clone);
+      const open = `psql ${shellQuote(redactPassword(kept.url))}  (drop it with: dropdb ${shellQuote(kept.name)})`;
+      this.context.events.emit({ type: "notice", message: `kept the database of ${label} for inspection: ${open}` });
+      return open;
     }
+    await this.databases.dropClone(resources.clone);
+    return null;
   }
 }
 

@@ -28,6 +28,8 @@ export interface JsonFileEntry {
   artifactFiles?: string[];
   /** The managed server's log, with --server. */
   serverLog?: string | null;
+  /** How to open the file's database clone --keep-failed kept (`psql URL  (drop it with: dropdb NAME)`); absent when none was. */
+  keptDatabase?: string;
   /** Why the execution ended as it did where its exit code does not say (`no result within the 3s time limit`, `killed by SIGSEGV`); absent when nothing needs saying. */
   reason?: string;
   /** The test (node id) a stop of the run interrupted: a timeout, fail-fast, an interrupt; absent when none was running. */
@@ -108,6 +110,7 @@ export function toJsonReport(report: RunReport, coverageDataFile: string | null 
       artifacts: r.artifacts,
       artifactFiles: r.artifactFiles,
       serverLog: r.serverLog,
+      ...(r.keptDatabase === undefined ? {} : { keptDatabase: r.keptDatabase }),
       ...(saysMore(r) ? { reason: r.reason } : {}),
       ...(r.stoppedIn === undefined ? {} : { stoppedIn: r.stoppedIn }),
       ...(r.parts === undefined || r.parts === null

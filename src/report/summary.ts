@@ -217,6 +217,7 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   const split = parts.length > 1;
   if (result.log !== null && !split) lines.push(`           log: ${result.log}${sharedBy > 1 ? ` (its pack's, with ${plural(sharedBy - 1, "other file")})` : ""}`);
   if (result.serverLog !== null) lines.push(`           server log: ${result.serverLog}`);
+  if (result.keptDatabase !== undefined) lines.push(`           database kept: ${result.keptDatabase}`);
   for (const [index, part] of parts.entries()) {
     lines.push(`           part ${index + 1} of ${parts.length}: ${STATUS_LABEL[part.status]}${part.log === null ? "" : `, log: ${part.log}`}`);
   }

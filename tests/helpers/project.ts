@@ -233,6 +233,7 @@ export interface JsonReportFile {
     reason?: string;
     stoppedIn?: string;
     artifactFiles?: string[];
+    keptDatabase?: string;
   }[];
 }
 

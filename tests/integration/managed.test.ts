@@ -226,14 +226,19 @@ describe("cleanup", () => {
   it("keeps a failed file's clone with --keep-failed and says how to connect", async () => {
     const db = template();
     const { p, mark } = managedProject({ "tests/http/test_fails.py": isolatedTest("f", "\ndef test_fails():\n    assert False\n"), "tests/http/test_ok.py": isolatedTest("ok") });
-    const result = await runCli(managedArgs(mark, db, ["--keep-failed"]), { cwd: p.root });
+    const result = await runCli(managedArgs(mark, db, ["--keep-failed", "--report-json", "k.json"]), { cwd: p.root });
     expect(result.code).toBe(1);
     const kept = await clones();
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatch(/_grimoire_kept_[0-9a-f]{8}_\d+$/);
     expect(result.stdout).toContain(`kept the database of tests/http/test_fails.py for inspection: psql ${pg.url(kept[0] as string)}  (drop it with: dropdb ${kept[0] as string})`);
-    // The failure names its server's log, kept beside its pytest log.
+    // The failure names its server's log, kept beside its pytest log, and the clone kept (said again at the end, where
+    // the lines said as it was kept have scrolled by: a helper's trial).
     expect(result.stdout).toMatch(/server log: \.grimoire\/logs\/[^/]+\/tests_http_test_fails\.py\.server\.log/);
+    expect(result.stdout).toContain(`           database kept: psql ${pg.url(kept[0] as string)}  (drop it with: dropdb ${kept[0] as string})`);
+    const entries = readReport(p, "k.json").files;
+    expect(entries.find((f) => f.path === "tests/http/test_fails.py")?.keptDatabase).toBe(`psql ${pg.url(kept[0] as string)}  (drop it with: dropdb ${kept[0] as string})`);
+    expect(entries.find((f) => f.path === "tests/http/test_ok.py")).not.toHaveProperty("keptDatabase");
     expect((await pg.queryIn(kept[0] as string, "select name from items order by 1")).map((r) => r["name"])).toEqual(["f", "seed"]);
     await pg.query(`drop database ${escapeIdentifier(kept[0] as string)}`);
   });
