@@ -7,6 +7,7 @@
  * (and `grimoire-run --debug`) afterwards rerun exactly the tests that failed,
  * and `pytest --nf` takes no test of the run for a new one.
  */
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { writeJsonFile, writeTextFile } from "../atomicWrite.js";
@@ -127,8 +128,42 @@ export function noteOwnWrite(root: string, cacheDir: string): void {
   writeJsonFile(ownWriteFile(root), { file, mtimeMs: fs.statSync(file).mtimeMs } satisfies OwnWrite);
 }
 
-/** Writes pytest's file the way pytest writes it (sorted, indented by two). */
+/**
+ * What pytest writes into a cache folder it makes: a .gitignore that keeps the whole folder out of git, the cache
+ * directory tag backup tools skip folders by (https://bford.info/cachedir/spec.html), and a README.
+ */
+const CACHE_DIR_FILES: Readonly<Record<string, string>> = {
+  ".gitignore": "# Created by pytest automatically.\n*\n",
+  "CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by pytest.\n# For information about cache directory tags, see:\n#\thttps://bford.info/cachedir/spec.html\n",
+  "README.md":
+    "# pytest cache directory #\n\nThis directory contains data from the pytest's cache plugin,\nwhich provides the `--lf` and `--ff` options, as well as the `cache` fixture.\n\n**Do not** commit this to version control.\n\nSee [the docs](https://docs.pytest.org/en/stable/how-to/cache.html) for more information.\n",
+};
+
+/**
+ * The cache folder, made as pytest makes it where it is missing: with CACHE_DIR_FILES, put in place whole by a rename
+ * (a pytest making it at the same moment wins, and its folder is as good). Made bare, the run's write of pytest's memory
+ * left `.pytest_cache/v/cache/lastfailed` for git to show as new, and for `git add -A` to commit (a helper's trial).
+ */
+function ensureCacheDir(cacheDir: string): void {
+  if (fs.existsSync(cacheDir)) return;
+  fs.mkdirSync(path.dirname(cacheDir), { recursive: true });
+  // Not mkdtemp's 0700: made with the umask's mode, as pytest's is.
+  const made = path.join(path.dirname(cacheDir), `pytest-cache-files-${process.pid}-${randomBytes(4).toString("hex")}`);
+  fs.mkdirSync(made);
+  try {
+    for (const [name, text] of Object.entries(CACHE_DIR_FILES)) fs.writeFileSync(path.join(made, name), text, { flag: "wx" });
+    fs.renameSync(made, cacheDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+  } finally {
+    fs.rmSync(made, { recursive: true, force: true });
+  }
+}
+
+/** Writes pytest's file the way pytest writes it (sorted, indented by two), in a cache folder made as pytest makes one. */
 export function writeLastFailed(cacheDir: string, value: LastFailed): void {
+  ensureCacheDir(cacheDir);
   const sorted = Object.fromEntries(Object.keys(value).sort().map((key) => [key, value[key]]));
   writeTextFile(lastFailedFile(cacheDir), JSON.stringify(sorted, null, 2));
 }
@@ -156,5 +191,6 @@ export function updateNodeIds(before: readonly string[], results: readonly FileR
 }
 
 export function writeNodeIds(cacheDir: string, ids: readonly string[]): void {
+  ensureCacheDir(cacheDir);
   writeTextFile(nodeIdsFile(cacheDir), JSON.stringify(ids, null, 2));
 }

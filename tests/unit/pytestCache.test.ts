@@ -2,6 +2,7 @@
  * pytest's last-failed memory after a run of many processes is what one plain pytest run would leave.
  */
 import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { lastFailedFile, noteOwnWrite, readCachedFailures, updateLastFailed, updateNodeIds, writeLastFailed } from "../../src/plan/pytestCache.js";
@@ -29,6 +30,24 @@ describe("pytest's last-failed memory", () => {
     const failedOnce = fileResult({ path: "a.py", startSeconds: 1, attempt: 1, cases: [{ nodeid: "a.py::t", outcome: "failed", seconds: 1 }] });
     const passedOnRetry = fileResult({ path: "a.py", startSeconds: 2, attempt: 2, cases: [{ nodeid: "a.py::t", outcome: "passed", seconds: 1 }] });
     expect(updateLastFailed({}, [passedOnRetry, failedOnce])).toEqual({});
+  });
+});
+
+describe("pytest's cache folder", () => {
+  it("is made as pytest makes it where it is missing: the .gitignore that keeps it out of git, its tag and README, as a real pytest writes them", () => {
+    const { root } = project({ "pytest.ini": "[pytest]\n", "test_a.py": "def test_a():\n    pass\n" });
+    const plain = spawnSync("python3", ["-m", "pytest", "-q", "-p", "no:randomly", "test_a.py"], { cwd: root, env: { ...process.env, PYTEST_DISABLE_PLUGIN_AUTOLOAD: "1" } });
+    expect(plain.status, String(plain.stdout)).toBe(0);
+    const pytests = path.join(root, ".pytest_cache");
+    const ours = path.join(root, "sub", ".pytest_cache");
+    writeLastFailed(ours, { "tests/test_a.py::test_x": true });
+    for (const name of [".gitignore", "CACHEDIR.TAG", "README.md"]) expect(fs.readFileSync(path.join(ours, name), "utf8"), name).toBe(fs.readFileSync(path.join(pytests, name), "utf8"));
+    expect(fs.statSync(ours).mode & 0o777).toBe(fs.statSync(pytests).mode & 0o777);
+    // Nothing of its making is left beside it; a folder there already is written into as it is.
+    expect(fs.readdirSync(path.join(root, "sub"))).toEqual([".pytest_cache"]);
+    fs.rmSync(path.join(ours, "README.md"));
+    writeLastFailed(ours, {});
+    expect(fs.existsSync(path.join(ours, "README.md"))).toBe(false);
   });
 });
 
