@@ -191,11 +191,41 @@ def _stopped_frames(frame):
         except Exception:
             waiting = None
     if waiting is None:
-        return traceback.format_stack(frame, limit=_FRAMES_SHOWN)
+        awaiting = _awaiting_frames(frame)
+        return awaiting if awaiting else traceback.format_stack(frame, limit=_FRAMES_SHOWN)
     stack = traceback.extract_stack(waiting)
     own = [i for i, entry in enumerate(stack) if not _library_file(entry.filename)]
     last = own[-1] + 1 if own else len(stack) - 1
     return traceback.format_list(stack[max(0, last + 1 - _FRAMES_SHOWN) : last + 1])
+
+
+def _awaiting_frames(frame):
+    """Where the project's coroutines wait, when the signal came in an event loop's own frames (an async test under
+    pytest-asyncio or anyio: asyncio's select, the frames the report would show all the library's); [] otherwise. Each
+    task's chain of awaits, from its coroutine down to what it awaits, as far as the project's own frames go: the loop's
+    frames named no test (a helper's trial)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None or not all(_library_file(entry.filename) for entry in traceback.extract_stack(frame, limit=_FRAMES_SHOWN)):
+        return []
+    try:
+        tasks = asyncio.all_tasks(asyncio.get_running_loop())
+    except Exception:
+        return []
+    lines = []
+    for task in tasks:
+        chain = []
+        awaited = task.get_coro()
+        while awaited is not None and len(chain) < 50:
+            current = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None) or getattr(awaited, "ag_frame", None)
+            if current is None:
+                break
+            chain.append((current, current.f_lineno))
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None) or getattr(awaited, "ag_await", None)
+        stack = traceback.StackSummary.extract(chain)
+        own = [i for i, entry in enumerate(stack) if not _library_file(entry.filename)]
+        if own:
+            lines.extend(traceback.format_list(stack[max(0, own[-1] + 1 - _FRAMES_SHOWN) : own[-1] + 1]))
+    return lines
 
 
 def _library_file(filename):

@@ -223,6 +223,8 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   }
   const tailPart = split && result.log !== null ? parts.findIndex((part) => part.log === result.log) : -1;
   if (result.artifacts !== null) lines.push(`           screenshots and traces: ${result.artifacts}`);
+  // Which test a timeout or a stop interrupted: an async test's stop shows only its event loop's frames (a helper's trial).
+  if (result.stoppedIn !== undefined) lines.push(`           stopped in: ${result.stoppedIn}`);
   const tail = result.tail.slice(-tailLines);
   // The failed tests the last lines do not name (a chatty logger's lines, a long warnings summary after pytest's own
   // short summary: sphinx's suite), each with pytest's one line about it, so that why is said without the log.

@@ -753,6 +753,50 @@ def test_sigterm_stops_the_test_like_ctrl_c_says_where_and_lets_teardown_finish(
     assert "KeyboardInterrupt" in stdout and "stopped by grimoire-run (SIGTERM)" in stdout
 
 
+def test_sigterm_in_an_async_tests_event_loop_says_where_its_coroutine_waits(plugin_pytester, monkeypatch):
+    """An async test (pytest-asyncio's, anyio's) runs in an event loop its plugin drives: the signal comes in the loop's
+    select, none of whose frames name the test. Where the test's coroutine awaits is shown instead (a helper's trial)."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            # pytest-asyncio's shape: an installed plugin runs a coroutine test function in an event loop.
+            "site-packages/async_runner.py": """\
+                import asyncio, inspect
+                import pytest
+
+                @pytest.hookimpl(tryfirst=True)
+                def pytest_pyfunc_call(pyfuncitem):
+                    if inspect.iscoroutinefunction(pyfuncitem.obj):
+                        asyncio.run(pyfuncitem.obj())
+                        return True
+            """,
+            "test_async.py": """\
+                import asyncio, pathlib
+
+                async def waits_for_the_server():
+                    await asyncio.sleep(600)
+
+                async def test_hangs():
+                    pathlib.Path("test-started").touch()
+                    await waits_for_the_server()
+            """,
+        },
+    )
+    monkeypatch.setenv("PYTHONPATH", f"{root / 'site-packages'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    process = plugin_pytester.popen([sys.executable, "-m", "pytest", *PLUGIN, "-p", "async_runner", "test_async.py"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        until(lambda: (root / "test-started").exists(), "the test to start")
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=20))
+    finally:
+        process.kill()
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, stdout + stderr
+    where = stderr[stderr.index("grimoire-run stopped this test here:") :].split("\n\n")[0]
+    assert "in test_hangs" in where and "await waits_for_the_server()" in where, where
+    assert "in waits_for_the_server" in where and "selectors.py" not in where, where
+
+
 def test_sigterm_after_the_session_ended_says_the_process_waits_at_its_exit(plugin_pytester, monkeypatch):
     """A test that leaves a thread that is no daemon: the process waits for it at its exit, after pytest's session ended.
     Stopped then (a --timeout), it says so, not "outside any test (collecting, or between tests)" (asgiref's trial)."""

@@ -173,6 +173,14 @@ describe("the run's summary", () => {
     expect(formatSummary(namedSome, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed (7 in all, the rest named in the last lines; the log has them all)");
   });
 
+  it("names the test a timeout stopped, which an async test's stopped frames (its event loop's) do not", () => {
+    const tail = ["grimoire-run stopped this test here:", '  File "/usr/lib/python3.11/selectors.py", line 468, in select'];
+    const timedOut: RunReport = { ...report, files: [fileResult({ path: "tests/test_hang.py", status: "timeout", tests: null, durationSeconds: 4, tail, stoppedIn: "tests/test_hang.py::test_async_hang" })] };
+    const text = formatSummary(timedOut, { colours: palette(false), stopped: null }).join("\n");
+    expect(text).toContain("           stopped in: tests/test_hang.py::test_async_hang\n");
+    expect(formatSummary({ ...report, files: [fileResult({ path: "t.py", status: "timeout", tests: null, durationSeconds: 4 })] }, { colours: palette(false), stopped: null }).join("\n")).not.toContain("stopped in:");
+  });
+
   it("names a failed test the last lines name with its message cut (pytest's short summary at 80 columns), with the whole first line", () => {
     const message = "AssertionError: Page title expected to be 'Notez'\nActual value: Notes\nCall log:\n  - Expect \"to_have_title\"";
     const cases = [
