@@ -345,7 +345,9 @@ def _see_server_objects_when_asked():
     (not pytest's own collections at the session's end), unfreezes them, as they are in a fresh process; files that
     never ask keep the collections that skip them. For the first two, an audit hook, which runs before the call and
     is gone when it looks: a Python function in gc's place would itself have been a frame the call finds (trio's test
-    that no cyclic garbage refers to a coroutine). gc.collect has no audit event: it is wrapped, under its own name.
+    that no cyclic garbage refers to a coroutine). gc.collect has no audit event: it is wrapped, under its own name,
+    until the objects are unfrozen (gc's own then: a stack taken in a collection showed the wrapper's frame, asgiref's
+    garbage collection tests in a helper's trial).
 
     Unfrozen, they are also settled before the first look: the collections the test made before it looked skipped
     them, and a frozen tuple or dict that holds nothing a collection tracks is untracked only by the first collection
@@ -360,6 +362,7 @@ def _see_server_objects_when_asked():
             try:
                 if _server_objects["frozen"]:
                     _unfreeze()
+                    unwrap()
                 _settle()
             finally:
                 _server_objects["ours"] = False
@@ -369,9 +372,15 @@ def _see_server_objects_when_asked():
             _server_objects["ours"] = True
             try:
                 _unfreeze()
+                unwrap()
             finally:
                 _server_objects["ours"] = False
         return _collect(generation)
+
+    def unwrap():
+        # Unless a test has put its own in its place since.
+        if gc.collect is collect:
+            gc.collect = _collect
 
     functools.update_wrapper(collect, _collect)
     gc.collect = collect

@@ -449,9 +449,10 @@ def test_a_tests_gc_collect_frees_what_the_server_froze_and_pytests_own_collecti
 
                 def test_collects():
                     before = gc.get_freeze_count()
+                    wrapped = type(gc.collect).__name__
                     gc.collect()
                     with open("collects.json", "w") as handle:
-                        json.dump([before, gc.get_freeze_count(), gc.collect.__name__, gc.collect.__module__], handle)
+                        json.dump([before, gc.get_freeze_count(), gc.collect.__name__, gc.collect.__module__, wrapped, type(gc.collect).__name__], handle)
             """,
             "test_leaves.py": """\
                 import atexit, gc, json
@@ -473,9 +474,11 @@ def test_a_tests_gc_collect_frees_what_the_server_froze_and_pytests_own_collecti
         server.run(request, [*QUIET, "-p", "grimoire_run_pytest", name], root, set=records)
         server.expect("started", id=request)
         server.expect("exited", id=request, code=0)
-    before, after, name, module = json.loads((root / "collects.json").read_text())
+    before, after, name, module, wrapped, unwrapped = json.loads((root / "collects.json").read_text())
     assert before > 10000 and after <= FROZEN_BY_A_COLLECTION, (before, after)
     assert (name, module) == ("collect", "gc")
+    # Wrapped while the objects are frozen; gc's own once they are not (a stack taken in a collection shows no frame of ours).
+    assert (wrapped, unwrapped) == ("function", "builtin_function_or_method")
     assert json.loads((root / "leaves.json").read_text()) > 10000
 
 
