@@ -229,8 +229,10 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
       ? null
       : collected === null
         ? (paths[0] ?? null)
-        : // All done and still failed (a conftest's pytest_sessionfinish set the exit status): the session ended in the last file.
-          ([...collected.keys()].find(unfinished) ?? paths.find((p) => !records?.files.has(p)) ?? paths[paths.length - 1] ?? [...collected.keys()].at(-1) ?? null);
+        : // All done and still failed (a conftest's pytest_sessionfinish set the exit status, syrupy's unused snapshots):
+          // the session ended in the file whose test ran last, in the order pytest ran them, which a plugin may have changed
+          // (it once was the last file by name, which --last-failed then ran alone, and passed: a helper's trial).
+          ([...collected.keys()].find(unfinished) ?? paths.find((p) => !records?.files.has(p)) ?? records?.lastTestPath ?? paths[paths.length - 1] ?? [...collected.keys()].at(-1) ?? null);
 
   // A process that failed before it reported on any file (an argument pytest rejects, an internal error at start) is
   // still a failure, given under the run's own name: no file at all would read as "no tests collected".

@@ -57,6 +57,8 @@ export interface ProcessRecords {
   stoppedIn: { nodeid: string; path: string } | null;
   /** Files with a failed test or a collection error recorded before any stop interrupted a test: failures of their own, not the stop's doing. */
   failedBeforeStop: ReadonlySet<string>;
+  /** The file of the last test pytest reported on: where a session whose order a plugin changed ended; null before any test. */
+  lastTestPath: string | null;
   /** `pytest.exit()` ended the session on purpose: its reason and exit code; null when nothing called it. */
   exited: PytestExit | null;
   /** pytest-playwright's launch options the served browser lacks (--browser-server), for which the session launched its own; null when it connected. */
@@ -235,6 +237,7 @@ export function parseRecords(text: string): ProcessRecords {
   let stoppedIn: { nodeid: string; path: string } | null = null;
   const failedBeforeStop = new Set<string>();
   let exited: PytestExit | null = null;
+  let lastTestPath: string | null = null;
   let ownBrowser: string[] | null = null;
   let ownLaunch = false;
   const artifactFolders: string[] = [];
@@ -280,6 +283,7 @@ export function parseRecords(text: string): ProcessRecords {
       file.cases.push({ nodeid: record.nodeid ?? "", outcome: "skipped", seconds: 0 });
     } else if (record.t === "test" && typeof record.path === "string" && typeof record.nodeid === "string") {
       const file = fileOf(record.path);
+      lastTestPath = record.path;
       const category = record.category ?? "";
       const counted = COUNTED[category];
       if (counted !== undefined) file.counts[counted]++;
@@ -349,7 +353,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, sessionFixtures, linked, ini, stoppedIn, failedBeforeStop, exited, ownBrowser, ownLaunch, artifactFolders, groups, durations };
+  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, sessionFixtures, linked, ini, stoppedIn, failedBeforeStop, lastTestPath, exited, ownBrowser, ownLaunch, artifactFolders, groups, durations };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */
@@ -393,6 +397,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     ini: records.ini,
     stoppedIn: records.stoppedIn === null ? null : { nodeid: records.stoppedIn.nodeid, path: relative(records.stoppedIn.path) },
     failedBeforeStop: new Set([...records.failedBeforeStop].map(relative)),
+    lastTestPath: records.lastTestPath === null ? null : relative(records.lastTestPath),
     exited: records.exited,
     ownBrowser: records.ownBrowser,
     ownLaunch: records.ownLaunch,

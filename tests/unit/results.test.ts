@@ -299,6 +299,15 @@ describe("splitting a serial run by file", () => {
     expect(results[1]?.reason).toMatch(/though no test failed/);
   });
 
+  it("fails the file whose test ran last, where a plugin ran them in another order than collected (syrupy's unused snapshot, a helper's trial)", () => {
+    // A conftest reversed the items: c's test ran first, a's last.
+    const recorded = records([collected({ [a]: 1, [c]: 1 }), ...passing(c, "t"), ...passing(a, "t"), finish(1)]);
+    for (const given of [[], [a, c]]) {
+      const results = resultsOfSerialRun(RUN, given, outcome({ exitCode: 1, records: recorded }));
+      expect(results.filter((r) => r.status === "failed").map((r) => r.path)).toEqual([a]);
+    }
+  });
+
   it("a process that failed before it reported on any file is one failed result under the run's name, not 'no tests'", () => {
     const results = resultsOfSerialRun({ ...RUN, path: "tests" }, [], outcome({ exitCode: 4, records: null }));
     expect(results).toMatchObject([{ path: "tests", status: "failed", exitCode: 4, reason: expect.stringMatching(/usage error/) }]);
