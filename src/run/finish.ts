@@ -70,6 +70,8 @@ export async function finishRun(run: Finish): Promise<number> {
   const measured = session.interruptedBy === null && session.failure === null ? run.coverage : null;
   if (measured !== null && stoppedAtFailure) events.emit({ type: "notice", message: COVERAGE_NOT_REPORTED });
   const coverage = measured === null || stoppedAtFailure ? null : await reportCoverage(measured, run);
+  // Not combined, the processes' data files go all the same: a --fail-fast run left a file's .coverage in its log folder (a helper's trial).
+  if (run.coverage !== null && coverage === null) fs.rmSync(processDataFolder(run.logDir), { recursive: true, force: true });
 
   const stopReason = outcome.stopped?.reason ?? (run.teardownFailed ? "environment" : null);
   const exitCode =

@@ -188,6 +188,10 @@ describe("coverage across per-file processes", () => {
       expect(stopped.code, what).toBe(1);
       expect(stopped.stdout + stopped.stderr, what).toContain("coverage: not reported or judged: the run stopped at a failure");
       expect(stopped.stdout, what).not.toMatch(/tests coverage|Coverage: \d+%|Required test coverage/);
+      // Nor does it keep the processes' data files it did not combine.
+      const logs = path.join(p.root, ".grimoire", "logs");
+      const latest = fs.readdirSync(logs).sort().at(-1) as string;
+      expect(fs.existsSync(path.join(logs, latest, "coverage")), what).toBe(false);
     }
     // Run to its end, the same failure leaves a report and a verdict.
     const whole = await runCli(["--parallel", ...args], { cwd: p.root });
