@@ -157,7 +157,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
           // line). A long collection is said on stderr meanwhile: python-multipart's 10 s said nothing (a helper's trial).
           holding = [];
           holdTimer = setTimeout(() => {
-            if (holding !== null) terminal.err(colours.dim("pytest is still collecting the tests; the Found line and pytest's output follow once it is done\n"));
+            // --quiet passes none of pytest's output on: the line promised what never came (a helper's trial).
+            const follows = options.quiet ? "the Found line follows" : "the Found line and pytest's output follow";
+            if (holding !== null) terminal.err(colours.dim(`pytest is still collecting the tests; ${follows} once it is done\n`));
           }, SERIAL_HOLD_MS);
           holdTimer.unref();
           break;

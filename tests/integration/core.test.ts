@@ -621,6 +621,14 @@ describe("serial and debug modes", () => {
     expect(result.seconds).toBeLessThan(25);
     expect(result.stdout).toMatch(/^Found 2 test files, running them in one pytest process\n[\s\S]*test session starts/);
     expect(result.stdout).toMatch(/^2 files: 2 passed$/m);
+    // --quiet passes no pytest output on, and promises none.
+    fs.rmSync(path.join(p.root, "go"));
+    const quiet = startCli(["-q"], { cwd: p.root, env: testEnv() });
+    await quiet.waitForStderr(/pytest is still collecting the tests; the Found line follows once it is done\n/);
+    p.write("go", "");
+    const quietResult = await quiet.done;
+    expect(quietResult.code, quietResult.stdout + quietResult.stderr).toBe(0);
+    expect(quietResult.stderr).not.toMatch(/pytest's output follow/);
     expect(processesIn(p.root)).toEqual([]);
   });
 
