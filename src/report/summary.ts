@@ -234,7 +234,15 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   // failure's "AssertionError: Page title expect...", its whole message far above the last lines: a helper's trial).
   const firstLine = (test: TestCase): string => test.failures?.[0]?.message.split("\n")[0]?.trim() ?? "";
   const named = (test: TestCase): boolean => tail.some((line) => line.includes(test.nodeid)) && tail.some((line) => line.includes(firstLine(test)));
-  const unnamed = result.cases.filter((test) => (test.outcome === "failed" || test.outcome === "error") && !named(test));
+  // Said once: with --doctest-modules a module's two collectors (its tests', its doctests') report the same collection
+  // error under the same node id (a helper's trial).
+  const listed = new Set<string>();
+  const unnamed = result.cases.filter((test) => {
+    const key = `${test.nodeid}\0${firstLine(test)}`;
+    if (!(test.outcome === "failed" || test.outcome === "error") || named(test) || listed.has(key)) return false;
+    listed.add(key);
+    return true;
+  });
   for (const test of unnamed.slice(0, FAILED_TESTS_NAMED)) {
     const message = firstLine(test);
     lines.push(`           ${cut(`${test.outcome === "error" ? "error" : "failed"}: ${test.nodeid}${message === "" ? "" : ` - ${message}`}`)}`);

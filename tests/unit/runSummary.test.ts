@@ -201,6 +201,13 @@ describe("the run's summary", () => {
     expect(text).not.toMatch(/failed: tests\/e2e\/test_home\.py::test_whole/);
   });
 
+  it("names a collection error the module's two collectors report alike once (--doctest-modules)", () => {
+    const error = { nodeid: "tests/test_c.py", outcome: "error" as const, seconds: 0, failures: [{ when: "collect", message: "Failed: 'weird' not found in `markers` configuration option", text: null, sections: [] }] };
+    const failed: RunReport = { ...report, files: [fileResult({ path: "tests/test_c.py", status: "failed", tests: counts(0, 0), cases: [error, { ...error }], tail: ["!!! Interrupted: 2 errors during collection !!!"], durationSeconds: 1 })] };
+    const text = formatSummary(failed, { colours: palette(false), stopped: null }).join("\n");
+    expect(text.match(/error: tests\/test_c\.py - Failed: 'weird' not found/g)).toHaveLength(1);
+  });
+
   it("says of a split file's last lines which part's they are, and where every failure is (uvicorn's websocket tests, in two parts)", () => {
     const many = Array.from({ length: 5 }, (_, i) => ({ nodeid: `t.py::test_${i}`, outcome: "failed" as const, seconds: 0 }));
     const part = (log: string) => ({ status: "failed" as const, slot: 0, startSeconds: 0, durationSeconds: 1, tests: counts(0, 2), log, junit: null, coverageData: null });
