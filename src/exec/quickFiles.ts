@@ -51,7 +51,7 @@ export function quickFilesHint(results: readonly Result[], underSeconds: number)
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
   return (
     `${quick.length} of the ${whole.length} files took under ${underSeconds} s each (median ${median.toFixed(2)} s), ${quickSeconds.toFixed(0)} s in all, ` +
-    `of which ${sessionSeconds.toFixed(0)} s went to each file's own pytest session (start-up, collection, and what its first calls build anew), not to its tests. ` +
+    `of which ${sessionSeconds.toFixed(0)} s went to the files' own pytest sessions (start-up, collection, and what their first calls build anew), not to their tests. ` +
     "--pack runs them in shared processes, a worker's share at a time, each still reported on its own. Files in a pack share module state: keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
   );
 }
@@ -92,7 +92,7 @@ export function slowSessionsHint(results: readonly Result[], workers: number, de
   const median = sessions[Math.floor(sessions.length / 2)] ?? 0;
   return (
     `${packed.length} of the ${whole.length} files took under ${under} s each, ${sum(packed.map((file) => file.seconds)).toFixed(0)} s in all, ` +
-    `of which ${sum(sessions).toFixed(0)} s went to each file's own pytest session (start-up, conftests, collection: ${median.toFixed(1)} s a file at the median), not to its tests. ` +
+    `of which ${sum(sessions).toFixed(0)} s went to the files' own pytest sessions (start-up, conftests, collection: ${median.toFixed(1)} s a file at the median), not to their tests. ` +
     `--pack --pack-under ${under} runs them in shared processes, a worker's share at a time, each still reported on its own: up to about ${(spared / workers).toFixed(0)} s less wall time at ${workers} workers (${spared.toFixed(0)} s of the workers' time), a session being paid per worker's share instead of per file (each file is still collected). ` +
     "Files in a pack share module state: keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
   );

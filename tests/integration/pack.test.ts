@@ -117,7 +117,7 @@ describe("--pack", () => {
     const p = project({ "tests/conftest.py": "import time\n\ntime.sleep(1.2)\n", ...Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => [`tests/http/test_${i}.py`, "def test_it():\n    pass\n"])) });
     const alone = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
     expect(alone.code, alone.stdout + alone.stderr).toBe(0);
-    const hint = /^10 of the 10 files took under (\d+) s each, .*each file's own pytest session \(start-up, conftests, collection: 1\.\d s a file at the median\), not to its tests\. --pack --pack-under (\d+) runs them in shared processes/m;
+    const hint = /^10 of the 10 files took under (\d+) s each, .*the files' own pytest sessions \(start-up, conftests, collection: 1\.\d s a file at the median\), not to their tests\. --pack --pack-under (\d+) runs them in shared processes/m;
     const under = hint.exec(alone.stdout)?.[2];
     expect(under, alone.stdout).toBeDefined();
     const packed = await runCli(["--parallel", "-n", "2", "--pack", "--pack-under", String(under)], { cwd: p.root });

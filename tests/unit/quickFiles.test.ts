@@ -21,7 +21,7 @@ describe("the hint for --pack", () => {
   it("names the quick files, their median, their tests' time and what their own sessions took", () => {
     const results = [...Array.from({ length: 300 }, (_, i) => file(i % 2 === 0 ? 0.1 : 0.12, 0.01)), file(3, 3)];
     expect(quickFilesHint(results, 1)).toBe(
-      "300 of the 301 files took under 1 s each (median 0.12 s), 33 s in all, of which 30 s went to each file's own pytest session (start-up, collection, and what its first calls build anew), not to its tests. " +
+      "300 of the 301 files took under 1 s each (median 0.12 s), 33 s in all, of which 30 s went to the files' own pytest sessions (start-up, collection, and what their first calls build anew), not to their tests. " +
         "--pack runs them in shared processes, a worker's share at a time, each still reported on its own. Files in a pack share module state: keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md",
     );
   });
@@ -29,7 +29,7 @@ describe("the hint for --pack", () => {
   it("speaks for a suite whose longer files take most of the time when the quick ones still lose seconds to their sessions", () => {
     // authlib's suite, as a helper measured it: 60 of 81 files under 1 s, 38 s, their tests 8 s; 82 s in all.
     const results = [...Array.from({ length: 60 }, () => file(0.63, 0.13)), ...Array.from({ length: 21 }, () => file(2.1, 1.3))];
-    expect(quickFilesHint(results, 1)).toMatch(/^60 of the 81 files took under 1 s each \(median 0\.63 s\), 38 s in all, of which 30 s went to each file's own pytest session/);
+    expect(quickFilesHint(results, 1)).toMatch(/^60 of the 81 files took under 1 s each \(median 0\.63 s\), 38 s in all, of which 30 s went to the files' own pytest sessions/);
   });
 
   it("says nothing for a few quick files, for little time lost to their sessions, or when it is a small share of the run", () => {
@@ -57,7 +57,7 @@ describe("the hint for --pack, where each file's own session takes seconds", () 
     const results = [...Array.from({ length: 12 }, () => file(2.5, 0.05)), ...Array.from({ length: 6 }, () => file(10, 7.5))];
     expect(quickFilesHint(results, 1)).toBeNull();
     expect(slowSessionsHint(results, 2, 1)).toBe(
-      "18 of the 18 files took under 11 s each, 90 s in all, of which 44 s went to each file's own pytest session (start-up, conftests, collection: 2.5 s a file at the median), not to its tests. " +
+      "18 of the 18 files took under 11 s each, 90 s in all, of which 44 s went to the files' own pytest sessions (start-up, conftests, collection: 2.5 s a file at the median), not to their tests. " +
         "--pack --pack-under 11 runs them in shared processes, a worker's share at a time, each still reported on its own: up to about 20 s less wall time at 2 workers (39 s of the workers' time), a session being paid per worker's share instead of per file (each file is still collected). " +
         "Files in a pack share module state: keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md",
     );
@@ -72,7 +72,7 @@ describe("the hint for --pack, where each file's own session takes seconds", () 
     const own = Array.from({ length: 29 }, (_, i) => ({ ...file(1.4, 0.02), log: `t${i}.log`, path: `tests/t${i}.py` }));
     const modules = Array.from({ length: 32 }, (_, i) => ({ ...file(0.01, 0.01), log: "doctests.log", path: `boltons/m${i}.py` }));
     const hint = slowSessionsHint([...own, ...modules], 2, 1);
-    expect(hint).toMatch(/^29 of the 29 files took under 2 s each, 41 s in all, of which 40 s went to each file's own pytest session \(start-up, conftests, collection: 1\.4 s a file at the median\)/);
+    expect(hint).toMatch(/^29 of the 29 files took under 2 s each, 41 s in all, of which 40 s went to the files' own pytest sessions \(start-up, conftests, collection: 1\.4 s a file at the median\)/);
     expect(quickFilesHint([...Array.from({ length: 30 }, (_, i) => ({ ...file(0.5, 0.01), log: `q${i}.log`, path: `q${i}.py` })), ...modules], 1)).toMatch(/^30 of the 30 files took under 1 s each \(median 0\.50 s\)/);
   });
 
