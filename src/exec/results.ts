@@ -100,14 +100,24 @@ export function statusOf(outcome: ProcessOutcome, files = 1): { status: FileStat
 
 /** Why a file stopped by the run (fail-fast, -x) is a failure all the same: a test of its own had failed by then. */
 const FAILED_BEFORE_STOP = "a test of it failed before the run stopped it";
+/** The same of a file whose module had failed to import, where no test ran (a helper's trial read "a test of it" so). */
+const COLLECTION_FAILED_BEFORE_STOP = "its collection failed before the run stopped it";
 
 /**
  * A file the run stopped after one of its own tests had failed failed: not merely cancelled (its test failed, as the
  * summary's counts say). Only a failure recorded before the stop interrupted a test: one after it may be the stop's
  * doing (its server killed under it), and leaves the file cancelled.
  */
-function failedBeforeItsStop(verdict: { status: FileStatus; reason: string | null }, failedItself: boolean): { status: FileStatus; reason: string | null } {
-  return verdict.status === "cancelled" && failedItself ? { status: "failed", reason: FAILED_BEFORE_STOP } : verdict;
+function failedBeforeItsStop(verdict: { status: FileStatus; reason: string | null }, failedItself: boolean, collectionOnly: boolean): { status: FileStatus; reason: string | null } {
+  if (verdict.status !== "cancelled" || !failedItself) return verdict;
+  return { status: "failed", reason: collectionOnly ? COLLECTION_FAILED_BEFORE_STOP : FAILED_BEFORE_STOP };
+}
+
+/** Whether what failed in these files is their collection only: a module that did not import, no test failed. */
+function collectionFailedOnly(files: Iterable<FileRecords>): boolean {
+  const all = [...files];
+  const collecting = (test: TestCase): boolean => test.outcome !== "failed" && (test.outcome !== "error" || (test.failures ?? []).every((failure) => failure.when === "collect"));
+  return all.some((file) => file.collectError) && all.every((file) => file.cases.every(collecting));
 }
 
 /** Whether the process recorded a failed test or a collection error anywhere. */
@@ -139,7 +149,7 @@ function withinProcessTime(cases: readonly TestCase[], processSeconds: number): 
 
 /** The result of a file that had a pytest process of its own. */
 export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResult {
-  const { status, reason } = failedBeforeItsStop(statusOf(outcome), (outcome.records?.failedBeforeStop.size ?? 0) > 0);
+  const { status, reason } = failedBeforeItsStop(statusOf(outcome), (outcome.records?.failedBeforeStop.size ?? 0) > 0, collectionFailedOnly(outcome.records?.files.values() ?? []));
   const { counts, cases: measured } = allRecords(outcome.records);
   const cases = withinProcessTime(measured, outcome.durationSeconds);
   return {
@@ -256,7 +266,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
     const seconds = base.cases.reduce((sum, c) => sum + c.seconds, 0);
     clock += seconds;
     if (path === inProgress) {
-      const { status, reason } = failedBeforeItsStop(process, records?.failedBeforeStop.has(path) === true);
+      const { status, reason } = failedBeforeItsStop(process, records?.failedBeforeStop.has(path) === true, file !== undefined && collectionFailedOnly([file]));
       return {
         ...base,
         status,

@@ -128,6 +128,9 @@ describe("the status of a file from its pytest process", () => {
     const failedFirst = records([collected({ [file]: 2 }), test(file, "bad", "setup", ""), test(file, "bad", "call", "failed"), test(file, "bad", "teardown", "")]);
     expect(resultOfFile(RUN, outcome({ exitCode: null, cancelled: true, records: failedFirst }))).toMatchObject({ status: "failed", reason: "a test of it failed before the run stopped it" });
     expect(resultOfFile(RUN, outcome({ exitCode: null, cancelled: true, records: records([collected({ [file]: 2 }), ...passing(file, "ok")]) })).status).toBe("cancelled");
+    // A module that did not import ran no test: its collection failed, said so (a helper read "a test of it" there).
+    const notImported = records([collected({}), { t: "collect-error", nodeid: file, path: file, message: "ImportError: no module named shop", when: "collect" }]);
+    expect(resultOfFile(RUN, outcome({ exitCode: null, cancelled: true, records: notImported }))).toMatchObject({ status: "failed", reason: "its collection failed before the run stopped it" });
   });
 
   it("says a file of its own process that pytest could not collect failed for that, not for exit code 2's every cause", () => {
