@@ -174,8 +174,9 @@ export function describeChanges(changes: ChangeSet): string {
     return changes.files.length === 0 ? "--changed: no commit and no file yet: nothing to run" : `--changed: no commit yet, so every file counts as changed (${plural(changes.files.length, "file")})`;
   }
   const since = describeRef(changes);
-  // Said with the verdict, even when nothing changed: a pre-push hook's "nothing changed" would read as all clear.
-  const onlyUncommitted = changes.chosen === "head" ? "\n--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main)" : "";
+  // Said with the verdict, even when nothing changed: a pre-push hook's "nothing changed" would read as all clear. With
+  // the command that gives the branch a base (origin/HEAD), which the docs name and the line did not (a helper's trial).
+  const onlyUncommitted = changes.chosen === "head" ? "\n--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main, or let origin's default branch be the base: git remote set-head origin --auto)" : "";
   if (changes.files.length === 0) return `--changed: nothing changed since ${since}: no test to run${onlyUncommitted}`;
   return `--changed: ${plural(changes.files.length, "file")} changed since ${since}: ${nameSome(changes.files.map(describeFile), CHANGED_FILES_NAMED)}${onlyUncommitted}`;
 }

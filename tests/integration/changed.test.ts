@@ -243,7 +243,7 @@ describe("nothing to run, and what git refuses", () => {
     const p = repo();
     const run = await runCli(["--changed", "--parallel"], { cwd: p.root });
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe("--changed: nothing changed since HEAD: no test to run\n--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main)\n");
+    expect(run.stdout).toBe("--changed: nothing changed since HEAD: no test to run\n--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main, or let origin's default branch be the base: git remote set-head origin --auto)\n");
     expect(fs.existsSync(path.join(p.root, ".grimoire"))).toBe(false);
   });
 

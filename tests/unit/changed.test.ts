@@ -144,7 +144,7 @@ describe("what it says", () => {
     const selection = select(["app/util.py", "tests/e2e/test_home.py"]);
     expect(describeSelection(selection)).toEqual([
       "--changed: 2 files changed since HEAD: app/util.py, tests/e2e/test_home.py",
-      "--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main)",
+      "--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main, or let origin's default branch be the base: git remote set-head origin --auto)",
       "--changed: running 3 of 4 selected test files:",
       "  tests/e2e/test_checkout.py ← app/util.py",
       "  tests/e2e/test_home.py (changed)",
@@ -170,7 +170,7 @@ describe("what it says", () => {
     expect(describeChanges({ ...base, ref: "1a2b3c4", chosen: "given" })).toBe("--changed: nothing changed since 1a2b3c4: no test to run");
     expect(describeChanges({ ...base, ref: "1a2b3c4d5e6f708192a3b4c5d6e7f80910a1b2c3", chosen: "given" })).toBe("--changed: nothing changed since 1a2b3c4d5e: no test to run");
     expect(describeChanges({ ref: "HEAD", commit: null, chosen: "no-commit", files: [{ path: "a.py", deleted: false }] })).toBe("--changed: no commit yet, so every file counts as changed (1 file)");
-    expect(describeChanges({ ...base, ref: "HEAD", chosen: "head", files: [{ path: "gone.py", deleted: true }] })).toBe("--changed: 1 file changed since HEAD: gone.py (deleted)\n--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main)");
+    expect(describeChanges({ ...base, ref: "HEAD", chosen: "head", files: [{ path: "gone.py", deleted: true }] })).toBe("--changed: 1 file changed since HEAD: gone.py (deleted)\n--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main, or let origin's default branch be the base: git remote set-head origin --auto)");
     expect(describeChanges({ ...base, ref: "origin/main", chosen: "default-branch" })).toBe("--changed: nothing changed since origin/main (where this branch, which has no upstream yet, left it, 1a2b3c4d5e): no test to run");
   });
 
