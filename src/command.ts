@@ -28,9 +28,11 @@ async function main(argv: string[]): Promise<number> {
     }
     const root = process.cwd();
     if (command.kind === "install-hook") {
-      const { installHook, describeHook, hookCommand } = await import("./installHook.js");
+      const { installHook, describeHook, hookCommand, npxFindsNothing } = await import("./installHook.js");
       const runs = hookCommand(command.command, command.changed);
       process.stdout.write(`${describeHook(await installHook(root, runs), runs)}\n`);
+      const unfound = npxFindsNothing(root, runs, process.env);
+      if (unfound !== null) process.stderr.write(`grimoire-run: warning: ${unfound}\n`);
       return EXIT.passed;
     }
     // Loaded once there is work to do: --help and --version start faster without them, and a run without merge-reports' modules.

@@ -101,6 +101,26 @@ export function describeHook(result: HookResult, command: string): string {
   }
 }
 
+/**
+ * A warning where the hook runs `npx grimoire-run` and no grimoire-run is installed for npx to find: none in a
+ * node_modules/.bin from `cwd` up to the repository's top, none on PATH (a global install). npx would then fetch the
+ * package from the npm registry at every push, and the push fails without a network or where it is not published
+ * under that name (a helper's trial: `npm error 404`, install-hook having said nothing). Null otherwise.
+ */
+export function npxFindsNothing(cwd: string, command: string, env: NodeJS.ProcessEnv): string | null {
+  if (!/^npx\s+grimoire-run(\s|$)/.test(command.trim())) return null;
+  for (let folder = path.resolve(cwd); ; folder = path.dirname(folder)) {
+    if (fs.existsSync(path.join(folder, "node_modules", ".bin", "grimoire-run"))) return null;
+    if (fs.existsSync(path.join(folder, ".git")) || path.dirname(folder) === folder) break;
+  }
+  const onPath = (env["PATH"] ?? "").split(path.delimiter).some((folder) => folder !== "" && fs.existsSync(path.join(folder, "grimoire-run")));
+  if (onPath) return null;
+  return (
+    "the hook runs `npx grimoire-run`, and grimoire-run is not installed in this project (no node_modules/.bin/grimoire-run) nor on PATH: " +
+    "npx would fetch it from the npm registry at every push, and the push fails where it cannot. `npm install --save-dev grimoire-run` installs it for the project; --command runs another"
+  );
+}
+
 /** git's answer, or null when git is missing or says no (not a repository, no such setting). */
 async function git(cwd: string, args: string[]): Promise<string | null> {
   const result = await capture("git", args, { cwd, env: process.env, timeoutMs: GIT_TIMEOUT_MS });

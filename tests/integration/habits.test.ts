@@ -82,6 +82,21 @@ describe("install-hook", () => {
     expect(failing.stdout).toMatch(/FAIL\s+tests\/http\/test_b\.py/);
   });
 
+  it("warns where the hook's npx grimoire-run would find no grimoire-run installed, and not where it would", async () => {
+    const p = gitRepo({ "tests/http/test_a.py": PASS });
+    // No global install on this PATH: only git and the shell's folders.
+    const env = testEnv({ PATH: "/usr/bin:/bin" });
+    const bare = await runCli(["install-hook"], { cwd: p.root, env });
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(bare.stderr).toMatch(/warning: the hook runs `npx grimoire-run`, and grimoire-run is not installed in this project \(no node_modules\/\.bin\/grimoire-run\) nor on PATH/);
+    p.write("node_modules/.bin/grimoire-run", "#!/bin/sh\n");
+    const installed = await runCli(["install-hook"], { cwd: p.root, env });
+    expect(installed.stderr).not.toMatch(/warning/);
+    // A command of the user's own is theirs to know.
+    fs.rmSync(path.join(p.root, "node_modules"), { recursive: true });
+    expect((await runCli(["install-hook", "--command", command], { cwd: p.root, env })).stderr).not.toMatch(/warning/);
+  });
+
   it("chains to an existing shell hook: the suite first, then the hook's own lines", async () => {
     const p = gitRepo({ "tests/http/test_a.py": PASS });
     fs.writeFileSync(hookFile(p), "#!/bin/sh\necho 'my own check ran'\n", { mode: 0o755 });
