@@ -48,7 +48,7 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
   const reports = read.map((r) => r.report);
   const xmlFiles = found.filter((f) => f.endsWith(".xml"));
   if (reports.length === 0 && xmlFiles.length === 0) throw new UsageError(`no grimoire-run reports (.json) or JUnit files (.xml) found in ${request.inputs.join(", ")}`);
-  checkShards(reports);
+  checkShards(read);
   const coverageData = shardCoverage(read, fs.existsSync);
 
   // Each shard numbered its slots from 0; in the merged report they follow on, so that a timeline keeps the shards' lanes apart.
@@ -180,7 +180,8 @@ export function combinedExitCode(codes: readonly number[]): number {
   return codes.length > 0 && codes.every((c) => c === EXIT.noTests) ? EXIT.noTests : EXIT.passed;
 }
 
-function checkShards(reports: readonly JsonReport[]): void {
+function checkShards(read: readonly ReadReport[]): void {
+  const reports = read.map((r) => r.report);
   const sharded = reports.filter((r) => r.shard !== undefined).map((r) => r.shard as NonNullable<JsonReport["shard"]>);
   if (sharded.length === 0) return;
   const first = sharded[0] as (typeof sharded)[number];
@@ -190,7 +191,12 @@ function checkShards(reports: readonly JsonReport[]): void {
     );
   }
   const seen = new Set(sharded.map((s) => s.index));
-  if (seen.size !== sharded.length) throw new UsageError("the same shard appears twice among the reports");
+  if (seen.size !== sharded.length) {
+    // Which shard, and in which files: two runs of it (a retried CI job's artifacts beside the first's), said so.
+    const index = sharded.find((s, i) => sharded.findIndex((other) => other.index === s.index) !== i)?.index;
+    const files = read.filter((r) => r.report.shard?.index === index).map((r) => r.file);
+    throw new UsageError(`shard ${String(index)}/${first.count} appears in more than one run's report: ${files.join(", ")}; merge one run of each shard`);
+  }
   const missing = Array.from({ length: first.count }, (_, i) => i + 1).filter((i) => !seen.has(i));
   if (missing.length > 0) {
     throw new UsageError(`the reports of shard${missing.length === 1 ? "" : "s"} ${missing.map((i) => `${i}/${first.count}`).join(", ")} are missing: their files would count as never run`);

@@ -355,6 +355,11 @@ describe("CI shards and merged reports", () => {
     const missing = await runCli(["merge-reports", "a"], { cwd: p.root });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/the reports of shard 2\/2 are missing/);
+    // Shard 1 run twice (a retried CI job's artifacts beside the first's): which shard, in which files.
+    await runCli(["--parallel", "--shard", "1/2", "--report-json", "a2/report.json"], { cwd: p.root });
+    const again = await runCli(["merge-reports", "a", "a2"], { cwd: p.root });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/shard 1\/2 appears in more than one run's report: \S*a\/report\.json, \S*a2\/report\.json; merge one run of each shard/);
 
     // A dashboard must not be greener than the run: each shard's JUnit file is there, and once (a helper's CI trial).
     await runCli(["--parallel", "--shard", "1/2", "--report-json", "j/1/report.json", "--junit-xml", "j/1/junit.xml"], { cwd: p.root });
