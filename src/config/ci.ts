@@ -67,9 +67,19 @@ export function shardFromCi(env: NodeJS.ProcessEnv, flag = "--shard"): CiShard {
     }
     return { index: position, count, source };
   }
+  // An index without its total is said as it is: "none … is set" read as wrong where CI_NODE_INDEX was (a helper's
+  // trial). A total alone is GitLab's every job that is not parallel (CI_NODE_TOTAL=1): not one of parallel jobs.
+  const half = PARALLEL_JOB_VARIABLES.find((v) => nonEmpty(env[v.index]) && !nonEmpty(env[v.total]));
+  if (half !== undefined) {
+    throw new UsageError(`${flag} auto: ${half.service}'s ${half.index}=${String(env[half.index])} is set, but not ${half.total}: a part needs both (or give it as --shard I/N)`);
+  }
   const looked = PARALLEL_JOB_VARIABLES.map((v) => `${v.index}/${v.total} (${v.service})`).join(", ");
   throw new UsageError(
     `${flag} auto: this job is not one of a CI service's parallel jobs: none of ${looked} is set. ` +
       `GitHub Actions has no such variables: use a matrix and --shard \${{ matrix.shard }}/N (see docs/ci.md). Elsewhere, give the part as --shard I/N.`,
   );
+}
+
+function nonEmpty(value: string | undefined): boolean {
+  return value !== undefined && value !== "";
 }

@@ -24,6 +24,9 @@ describe("--shard auto", () => {
   it("takes a service only when it gives both its index and its total (GitLab sets CI_NODE_TOTAL=1 on jobs without parallel:)", () => {
     expect(() => shardFromCi({ CI_NODE_TOTAL: "1", GITLAB_CI: "true" })).toThrow(UsageError);
     expect(shardFromCi({ CI_NODE_TOTAL: "1", CIRCLE_NODE_INDEX: "1", CIRCLE_NODE_TOTAL: "2" })).toMatchObject({ index: 2, count: 2 });
+    expect(() => shardFromCi({ CI_NODE_TOTAL: "1" })).toThrow(/this job is not one of a CI service's parallel jobs/);
+    // An index without its total says so, not that none is set (a helper's trial).
+    expect(() => shardFromCi({ CI_NODE_INDEX: "2" })).toThrow("--shard auto: GitLab CI's CI_NODE_INDEX=2 is set, but not CI_NODE_TOTAL: a part needs both (or give it as --shard I/N)");
   });
 
   it("refuses, naming what it looked for and the GitHub matrix way, when no service says", () => {
