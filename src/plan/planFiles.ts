@@ -76,7 +76,11 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
       .filter(({ number }) => number !== index)
       .map(({ part, number }) => `${number}/${count} ${plural(part.paths.length, "file")} ${formatSeconds(part.seconds)}`);
     const from = options.shard.source === undefined ? "" : ` (from ${options.shard.source})`;
-    notices.push(`shard ${index}/${count}${from}: ${plural(mine.paths.length, "file")}, ${formatSeconds(mine.seconds)} of recorded time; the others: ${others.join(", ") || "none"}`);
+    // Seconds the history has for none of the files are an estimate (a second a file): "6.0s of recorded time" with no
+    // history at all read as a figure from nowhere (a helper's CI trial).
+    const recorded = files.some((f) => typeof history.files[f.path]?.seconds === "number");
+    const time = recorded ? "of recorded time" : "estimated: no history yet, a second a file";
+    notices.push(`shard ${index}/${count}${from}: ${plural(mine.paths.length, "file")}, ${formatSeconds(mine.seconds)} ${time}; the others: ${others.join(", ") || "none"}`);
     shard = { index, count, digest: cut.digest, selected: files.map((f) => f.path), assigned: mine.paths };
     const assigned = new Set(mine.paths);
     narrowed = true;

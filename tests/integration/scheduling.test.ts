@@ -395,6 +395,8 @@ describe("CI shards and merged reports", () => {
     for (const index of [1, 2]) {
       const result = await runCli(["--parallel", "--shard", "auto", "--report-json", `gitlab/${index}/report.json`], { cwd: p.root, env: testEnv({ CI_NODE_INDEX: String(index), CI_NODE_TOTAL: "2" }) });
       expect(result.stdout).toMatch(new RegExp(`shard ${index}/2 \\(from GitLab CI's CI_NODE_INDEX=${index} and CI_NODE_TOTAL=2\\): `));
+      // No history yet: its seconds are an estimate, said so.
+      expect(result.stdout).toMatch(/\d+ files?, [\d.]+s estimated: no history yet, a second a file; the others: /);
       parts.push(readReport(p, `gitlab/${index}/report.json`).files.map((f) => f.path));
     }
     expect(parts.flat().sort()).toEqual([...Array.from({ length: 8 }, (_, i) => `tests/http/test_${i}.py`), "tests/e2e/test_bad.py"].sort());
