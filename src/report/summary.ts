@@ -64,6 +64,10 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const summed = summary.summedSeconds;
   const filesOfLog = filesByLog(report.files);
   const packed = packedFiles(filesOfLog);
+  // Without --pack, the files that share a process are the modules checked for doctests only, which a run packs by
+  // itself: said as such, "2 files in 1 shared process" surprised a helper who had asked for no packing.
+  const packedPaths = new Set(report.files.filter((r) => r.log !== null && (filesOfLog.get(r.log) ?? 0) > 1).map((r) => r.path));
+  const packedModules = packedPaths.size > 0 && [...packedPaths].every((path) => options.doctestModules?.has(path) === true);
   // A serial run's files share its one process: their tests' time, summed, leaves out the process's start, collection
   // and reports, which are no file's (five helpers read "summed over files" there as time gone missing).
   // Said of a serial run of one file too, whose time is its tests' alone as well (a helper read "0.0s summed over files").
@@ -79,7 +83,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     ? "in the files' tests (one pytest process; its start-up, collection and reports count toward no file)"
     : packed.files === 0
       ? "summed over files"
-      : `summed over files (${plural(packed.files, "file")} in ${plural(packed.processes, "shared process", "shared processes")}: their tests' time only)`;
+      : `summed over files (${packedModules ? plural(packed.files, "module checked for doctests", "modules checked for doctests") : plural(packed.files, "file")} in ${plural(packed.processes, "shared process", "shared processes")}: their tests' time only)`;
   lines.push(`${colours.bold("Time")}: ${formatSeconds(report.wallSeconds)} wall, ${formatSeconds(summed)} ${over}${speedup}`);
 
   if (report.coverage !== undefined) lines.push(describeCoverage(report.coverage, colours));

@@ -113,6 +113,9 @@ describe("the run's summary", () => {
       ],
     };
     expect(formatSummary(packed, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.3s summed over files \(2 files in 1 shared process: their tests' time only\)\n/);
+    // The modules checked for doctests a run packs by itself, without --pack: said as what they are (a helper's trial).
+    const modules = formatSummary(packed, { colours: palette(false), stopped: null, doctestModules: new Set(["a.py", "b.py"]) }).join("\n");
+    expect(modules).toMatch(/\nTime: 1\.2s wall, 0\.3s summed over files \(2 modules checked for doctests in 1 shared process: their tests' time only\)\n/);
     const ownProcesses = { ...packed, files: packed.files.map((file) => ({ ...file, log: `${file.path}.log` })) };
     // Files that took less than the run (its own start-up outlasting them): no "0.3x the wall time" either.
     expect(formatSummary(ownProcesses, { colours: palette(false), stopped: null }).join("\n")).toMatch(/\nTime: 1\.2s wall, 0\.3s summed over files\n/);
