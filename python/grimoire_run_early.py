@@ -32,6 +32,10 @@ into their `__pycache__` (grimoire-run's folder, never the project's), where
 that is missing or older than the source and the folder may be written; and a
 process that becomes pytest with the plugin imports it from there before
 pytest does (the plugin tells pytest not to rewrite it).
+
+Where grimoire-run's command line looks like a serial run of the whole
+selection (GRIMOIRE_EARLY_PYTEST=1), it also imports pytest while it waits,
+as `python -m pytest` would first: the serial run's first test comes sooner.
 """
 
 import os
@@ -40,6 +44,10 @@ from importlib._bootstrap_external import cache_from_source
 
 import grimoire_run_depth
 import grimoire_run_main
+
+# Set where the run is most likely a serial run's `python -m pytest` (process/earlyPython.ts): pytest is imported while
+# the line is awaited. grimoire-run never makes a fork server of such a Python, which must see pytest's import itself.
+_PYTEST_AHEAD = "GRIMOIRE_EARLY_PYTEST"
 
 # The plugin and what it imports of grimoire-run's: what a pytest process loads with `-p grimoire_run_pytest`.
 _PLUGIN = "grimoire_run_pytest"
@@ -101,6 +109,9 @@ def _loads_plugin(module, args):
 def main(top):
     """`top`: the room for nested calls at this module's top level, where `python -m MODULE` would run the module's."""
     _compile_plugin()
+    if os.environ.get(_PYTEST_AHEAD) == "1":
+        # What `python -m pytest` imports first, while Node.js loads grimoire-run: its import reads no environment variable.
+        import pytest  # noqa: F401
     line = _read_line()
     if line is None:
         os._exit(0)

@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { Writable } from "node:stream";
+import { mayMeasureCoverage, readOrEmpty } from "../discovery/coverageAsked.js";
 import { withPluginPath } from "../exec/pytestCommand.js";
 import { choosePython, viaUv } from "../python.js";
 import { newRunId } from "../run/runId.js";
@@ -45,6 +46,15 @@ const EARLY_LABEL = "pytest";
  */
 const STARTUP_VARIABLES = /^(PYTHON|PYENV|LC_|LD_|DYLD_|MALLOC_|CONDA|UV_)|^(LANG|LANGUAGE|TZ|HOME|PATH|VIRTUAL_ENV|GLIBC_TUNABLES)$/;
 
+/**
+ * Set for an early Python that imports pytest while it waits: the command line looks like a serial run of the whole
+ * selection, whose first Python is one `python -m pytest` (serialRunLikely). Taken off before it becomes that process.
+ */
+const PYTEST_AHEAD_VARIABLE = "GRIMOIRE_EARLY_PYTEST";
+
+/** Options whose run starts the fork server first, not a plain `python -m pytest` (run/start.ts's direct run). */
+const NOT_DIRECT = ["parallel", "shard", "changed"] as const;
+
 /** Command-line words after which no run starts a Python (help, version, configuration, subcommands), or that choose another one. */
 const NOT_A_RUN: ReadonlySet<string> = new Set(["-h", "--help", "--version", "--print-config", "--list-flaky", "--python"]);
 
@@ -56,6 +66,8 @@ interface Early {
   env: NodeJS.ProcessEnv;
   /** Whether grimoire-run's stdin was handed to it as fd 3. */
   fd3: boolean;
+  /** It imports pytest while it waits (PYTEST_AHEAD_VARIABLE): it may become `python -m pytest` only. */
+  pytestAhead: boolean;
   exit: Exit | null;
   exited: Promise<Exit>;
 }
@@ -70,7 +82,9 @@ let startedRunId: string | null = null;
  * (which resolves the environment first), none.
  */
 export function startEarlyPython(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): void {
-  if (process.platform !== "linux" || pending !== null || !looksLikeARun(argv, env, cwd)) return;
+  if (process.platform !== "linux" || pending !== null) return;
+  const pyproject = readOrEmpty(path.join(cwd, "pyproject.toml"));
+  if (!looksLikeARun(argv, env, pyproject)) return;
   let python;
   try {
     python = choosePython(cwd, undefined, env);
@@ -79,6 +93,7 @@ export function startEarlyPython(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   if (viaUv(python)) return;
   const runId = newRunId();
+  const pytestAhead = serialRunLikely(argv, env, cwd, pyproject);
   // The fork server's environment (run/start.ts): the run's first Python is the fork server, or a serial run's pytest.
   const earlyEnv: NodeJS.ProcessEnv = {
     ...env,
@@ -86,6 +101,7 @@ export function startEarlyPython(argv: readonly string[], env: NodeJS.ProcessEnv
     PYTHONUNBUFFERED: "1",
     GRIMOIRE_RUN_ID: runId,
     GRIMOIRE_TREE_ID: `${runId}.forkserver`,
+    ...(pytestAhead ? { [PYTEST_AHEAD_VARIABLE]: "1" } : {}),
   };
   const fd3 = isOpen(0);
   let child: ChildProcess;
@@ -95,7 +111,7 @@ export function startEarlyPython(argv: readonly string[], env: NodeJS.ProcessEnv
     return;
   }
   child.stdin?.on("error", () => undefined);
-  const early: Early = { child, command: python.command, pythonArgs: python.args, cwd, env: earlyEnv, fd3, exit: null, exited: exitOf(child, (exit) => (early.exit = exit)) };
+  const early: Early = { child, command: python.command, pythonArgs: python.args, cwd, env: earlyEnv, fd3, pytestAhead, exit: null, exited: exitOf(child, (exit) => (early.exit = exit)) };
   pending = early;
   startedRunId = runId;
   process.once("exit", () => {
@@ -120,7 +136,7 @@ export function takeEarlyPython(spec: LaunchSpec): LaunchedProcess | null {
   const module = moduleOf(spec, early);
   if (module === null) return null;
   const changes = envChanges(early.env, spec.env);
-  if (!fitsEarly(spec, early, changes)) {
+  if (!fitsEarly(spec, early, changes) || (early.pytestAhead && module !== "pytest")) {
     void discardEarlyPython();
     return null;
   }
@@ -189,25 +205,43 @@ export function envChanges(base: NodeJS.ProcessEnv, env: NodeJS.ProcessEnv): Env
   return { set, unset };
 }
 
-function looksLikeARun(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): boolean {
+function looksLikeARun(argv: readonly string[], env: NodeJS.ProcessEnv, pyproject: string): boolean {
   const ours = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   if (ours[0] === "merge-reports" || ours[0] === "install-hook") return false;
   if (ours.some((word) => NOT_A_RUN.has(word) || word.startsWith("--python="))) return false;
   if (env["GRIMOIRE_PYTHON"] !== undefined) return false;
-  try {
-    return !pyprojectChoosesPython(fs.readFileSync(path.join(cwd, "pyproject.toml"), "utf8"));
-  } catch {
-    return true;
-  }
+  return !pyprojectSets(pyproject, "python");
 }
 
-/** Whether pyproject.toml's text sets `python` in [tool.grimoire-run] (the run would start that one). */
-export function pyprojectChoosesPython(text: string): boolean {
+/**
+ * Whether the run's first Python is most likely a serial run's one `python -m pytest` (run/start.ts's direct run): no
+ * option that starts the fork server first (--parallel, --shard, --changed) on the command line, in the environment,
+ * .env or pyproject.toml, no --collect-only after --, and no pytest-cov to measure. Its early Python imports pytest
+ * while Node.js loads grimoire-run: the serial run's first test came about 60 ms sooner (120 one-test files, 12
+ * alternating runs each, 2026-12-07). Wrong, it costs the early start: a fork server is not taken over from a Python
+ * that imported pytest before it could note what that import does (its random generators, exit handlers).
+ */
+export function serialRunLikely(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string, pyproject: string): boolean {
+  const at = argv.indexOf("--");
+  const ours = at < 0 ? argv : argv.slice(0, at);
+  const forwarded = at < 0 ? [] : argv.slice(at + 1);
+  const dotenv = readOrEmpty(path.join(cwd, ".env"));
+  for (const name of NOT_DIRECT) {
+    const variable = `GRIMOIRE_${name.toUpperCase()}`;
+    if (ours.some((word) => word === `--${name}` || word.startsWith(`--${name}=`))) return false;
+    if (env[variable] !== undefined || new RegExp(`^\\s*(export\\s+)?${variable}\\s*=`, "m").test(dotenv) || pyprojectSets(pyproject, name)) return false;
+  }
+  if (forwarded.some((word) => word === "--collect-only" || word === "--co")) return false;
+  return !mayMeasureCoverage(cwd, forwarded, env);
+}
+
+/** Whether pyproject.toml's text sets `key` in [tool.grimoire-run] (`python`: the run would start that one). */
+export function pyprojectSets(text: string, key: string): boolean {
   let inTable = false;
   for (const line of text.split("\n")) {
     const header = /^\s*\[\s*([^\]]*?)\s*\]/.exec(line);
     if (header !== null) inTable = header[1] === "tool.grimoire-run" || header[1] === 'tool."grimoire-run"';
-    else if (inTable && /^\s*["']?python["']?\s*=/.test(line)) return true;
+    else if (inTable && new RegExp(`^\\s*["']?${key}["']?\\s*=`).test(line)) return true;
   }
   return false;
 }

@@ -13,7 +13,7 @@ import { readForwardedArgs, type ForwardedArgs } from "../config/pytestArgs.js";
 import type { RunConfig } from "../config/runConfig.js";
 import { askPytest, type Answer, type Listing, type ListingRequest } from "../discovery/askPytest.js";
 import { collectionRequest, selectionFrom, type CollectionRequest, type Selection } from "../discovery/selection.js";
-import { mayMeasureCoverage } from "../discovery/sourceHints.js";
+import { mayMeasureCoverage } from "../discovery/coverageAsked.js";
 import { ForkServer, type ForkServerOptions, type PreloadOutcome } from "../exec/forkServer.js";
 import { PLUGIN_MODULE, withPluginPath } from "../exec/pytestCommand.js";
 import type { ChangedSelection } from "../plan/changed.js";

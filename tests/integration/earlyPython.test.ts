@@ -24,6 +24,8 @@ function seeing(name: string): string {
     '            "pid": os.getpid(), "ppid": os.getppid(),',
     '            "orig_argv": sys.orig_argv, "argv0": os.path.basename(os.path.dirname(sys.argv[0])) + "/" + os.path.basename(sys.argv[0]),',
     '            "main": sys.modules["__main__"].__spec__.name, "slot": os.environ.get("GRIMOIRE_SLOT"),',
+    '            "aheadAtStart": b"GRIMOIRE_EARLY_PYTEST=1" in open("/proc/self/environ", "rb").read().split(b"\\0"),',
+    '            "aheadNow": "GRIMOIRE_EARLY_PYTEST" in os.environ,',
     "        }, out)",
     "",
   ].join("\n");
@@ -36,6 +38,9 @@ interface Seen {
   argv0: string;
   main: string;
   slot: string | null;
+  /** The process started with pytest to import ahead (a serial run's guess), and its tests see that variable. */
+  aheadAtStart: boolean;
+  aheadNow: boolean;
 }
 
 const seen = (p: Project, name: string): Seen => JSON.parse(fs.readFileSync(path.join(p.root, `seen-${name}.json`), "utf8")) as Seen;
@@ -70,6 +75,8 @@ describe("the early Python", () => {
     expect(test.argv0).toBe("pytest/__main__.py");
     expect(test.main).toBe("pytest.__main__");
     expect(test.slot).toBe("0");
+    // It imported pytest while it waited (a serial run, as the command line said), and its tests do not see it so.
+    expect([test.aheadAtStart, test.aheadNow]).toEqual([true, false]);
     expect(processesIn(p.root)).toEqual([]);
   });
 
@@ -82,6 +89,21 @@ describe("the early Python", () => {
     expect(server?.args).toBe("-m grimoire_run_early pytest");
     expect([seen(p, "a").ppid, seen(p, "b").ppid]).toEqual([server?.pid, server?.pid]);
     expect(seen(p, "a").orig_argv.slice(1, 3)).toEqual(["-m", "pytest"]);
+    expect(seen(p, "a").aheadAtStart).toBe(false);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
+  it("is no fork server where it imported pytest on a wrong guess of a serial run: another Python serves", async () => {
+    // --parallel as a dotted key at pyproject.toml's top, which the command's entry does not read: it guessed serial.
+    const p = countingProject({ "pyproject.toml": "tool.grimoire-run.parallel = true\n", "tests/http/test_a.py": seeing("a"), "tests/http/test_b.py": seeing("b") });
+    const result = await runCli(["-n", "2"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^Found 2 test files, running them on 2 workers/m);
+    const [early, server, ...others] = starts(p);
+    expect(others).toEqual([]);
+    expect(early?.args).toBe("-m grimoire_run_early pytest");
+    expect(server?.args).toMatch(/-m grimoire_run_forkserver/);
+    expect([seen(p, "a").ppid, seen(p, "b").ppid]).toEqual([server?.pid, server?.pid]);
     expect(processesIn(p.root)).toEqual([]);
   });
 

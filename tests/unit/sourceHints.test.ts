@@ -7,7 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import fg from "fast-glob";
 import { afterEach, describe, expect, it } from "vitest";
-import { mayMeasureCoverage, unsplittable, xdistGroups } from "../../src/discovery/sourceHints.js";
+import { mayMeasureCoverage } from "../../src/discovery/coverageAsked.js";
+import { unsplittable, xdistGroups } from "../../src/discovery/sourceHints.js";
 import { groupNotice } from "../../src/plan/planRun.js";
 
 const roots: string[] = [];
