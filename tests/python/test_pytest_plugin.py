@@ -714,6 +714,19 @@ def test_a_test_that_patches_os_path_still_has_its_result_recorded_under_its_fil
     assert [(line["nodeid"], line["category"]) for line in tests if line["when"] == "call"] == [("test_a.py::test_patch", "passed"), ("test_a.py::test_two", "failed")]
 
 
+def stopped_once(pytester, args, started, what):
+    """`python -m pytest ARGS` with the plugin, sent SIGTERM once `started()` holds (as grimoire-run stops a file): its
+    exit code, stdout and stderr."""
+    process = pytester.popen([sys.executable, "-m", "pytest", *PLUGIN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        until(started, what)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=20))
+    finally:
+        process.kill()
+    return process.returncode, stdout, stderr
+
+
 def test_sigterm_stops_the_test_like_ctrl_c_says_where_and_lets_teardown_finish(plugin_pytester):
     root = plugin_pytester.path
     write(
@@ -784,14 +797,8 @@ def test_sigterm_in_an_async_tests_event_loop_says_where_its_coroutine_waits(plu
         },
     )
     monkeypatch.setenv("PYTHONPATH", f"{root / 'site-packages'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    process = plugin_pytester.popen([sys.executable, "-m", "pytest", *PLUGIN, "-p", "async_runner", "test_async.py"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    try:
-        until(lambda: (root / "test-started").exists(), "the test to start")
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=20))
-    finally:
-        process.kill()
-    assert process.returncode == pytest.ExitCode.INTERRUPTED, stdout + stderr
+    code, stdout, stderr = stopped_once(plugin_pytester, ["-p", "async_runner", "test_async.py"], lambda: (root / "test-started").exists(), "the test to start")
+    assert code == pytest.ExitCode.INTERRUPTED, stdout + stderr
     where = stderr[stderr.index("grimoire-run stopped this test here:") :].split("\n\n")[0]
     assert "in test_hangs" in where and "await waits_for_the_server()" in where, where
     assert "in waits_for_the_server" in where and "selectors.py" not in where, where
@@ -865,14 +872,8 @@ def test_sigterm_while_a_module_imports_stops_it_without_a_warning_blaming_the_p
     root = plugin_pytester.path
     write(root, {"test_slow_import.py": "import pathlib, time\npathlib.Path('importing').touch()\ntime.sleep(600)\n\ndef test_never():\n    pass\n"})
     monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
-    process = plugin_pytester.popen([sys.executable, "-m", "pytest", *PLUGIN, "test_slow_import.py"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    try:
-        until(lambda: (root / "importing").exists(), "the module to start importing")
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = (stream.decode() for stream in process.communicate(timeout=20))
-    finally:
-        process.kill()
-    assert process.returncode == pytest.ExitCode.INTERRUPTED, stdout + stderr
+    code, stdout, stderr = stopped_once(plugin_pytester, ["test_slow_import.py"], lambda: (root / "importing").exists(), "the module to start importing")
+    assert code == pytest.ExitCode.INTERRUPTED, stdout + stderr
     # No test was running: the stop says so, where it was.
     assert "grimoire-run stopped this test here:" not in stderr
     assert "test_slow_import.py" in stderr[stderr.index("grimoire-run stopped pytest, outside any test (collecting, or between tests), here:") :]
