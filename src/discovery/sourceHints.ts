@@ -2,7 +2,6 @@
  * What the project's files say before pytest is asked: which files `--split`
  * must run whole, and their xdist groups. Cheap textual looks, never an import.
  */
-import fs from "node:fs";
 import path from "node:path";
 import picomatch from "picomatch";
 import { readOrEmpty } from "./coverageAsked.js";
