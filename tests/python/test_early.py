@@ -72,6 +72,25 @@ def test_the_module_runs_as_python_dash_m_would_run_it_in_the_environment_sent(t
     }
 
 
+def test_a_serial_runs_early_python_imports_pytest_while_it_waits_and_a_failing_import_fails_where_pytests_would(tmp_path):
+    """GRIMOIRE_EARLY_PYTEST=1 (a command line that looks like a serial run): pytest is imported before the line, and
+    the variable goes with the line's changes. A pytest whose import fails fails when the module runs, as
+    `python -m pytest` would, not before the line is read."""
+    (tmp_path / "imported.py").write_text('import json, os, sys\nprint(json.dumps(["pytest" in sys.modules, os.environ.get("GRIMOIRE_EARLY_PYTEST")]))\n')
+    for ahead, imported in ((None, False), ("1", True)):
+        early = start(tmp_path, **({} if ahead is None else {"GRIMOIRE_EARLY_PYTEST": ahead}))
+        out, err = early.communicate(line("imported", unset=["GRIMOIRE_EARLY_PYTEST"], stdin="ignore"), timeout=TIMEOUT)
+        assert (early.returncode, json.loads(out)) == (0, [imported, None]), err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "pytest.py").write_text('raise RuntimeError("this pytest does not import")\n')
+    early = start(broken, GRIMOIRE_EARLY_PYTEST="1")
+    out, err = early.communicate(line("pytest", stdin="ignore"), timeout=TIMEOUT)
+    assert early.returncode == 1 and b"RuntimeError: this pytest does not import" in err, err
+    # Raised as the module ran (after the line), not while the line was awaited.
+    assert b"in run_as_main" in err, err
+
+
 def test_what_follows_the_line_on_stdin_is_the_modules(tmp_path):
     (tmp_path / "echo_rest.py").write_text("import sys\nsys.stdout.write(sys.stdin.read())\n")
     early = start(tmp_path)
