@@ -1,5 +1,7 @@
 /** `--print-config`: every option's value and where it came from. */
 import { OPTIONS, type OptionName } from "../cli/options.js";
+import { withDotenv } from "./dotenv.js";
+import { nonEmpty } from "./runConfig.js";
 import type { MergedSettings } from "./settings.js";
 
 /** A value an option takes from a variable of its own when unset (`E2E_BASE_URL` for --base-url), and where that came from. */
@@ -33,14 +35,16 @@ export function formatConfig(settings: MergedSettings, fallbacks: Partial<Record
   ].join("\n");
 }
 
-/** What --base-url and --browser-executable take when unset: `E2E_BASE_URL` (the environment's, else .env's), `CHROMIUM_PATH` (for chromium). */
-export function variableFallbacks(env: NodeJS.ProcessEnv, dotenv: Readonly<Record<string, string>>): Partial<Record<OptionName, VariableFallback>> {
+/**
+ * What --base-url and --browser-executable take when unset: `E2E_BASE_URL`, and `CHROMIUM_PATH` for chromium, as the
+ * run reads them (the environment over .env, withDotenv; an empty value unset, nonEmpty), and where each came from.
+ */
+export function variableFallbacks(env: NodeJS.ProcessEnv, dotenv: Record<string, string>): Partial<Record<OptionName, VariableFallback>> {
+  const merged = withDotenv(env, dotenv);
   const fallbacks: Partial<Record<OptionName, VariableFallback>> = {};
-  const url = env["E2E_BASE_URL"] || undefined;
-  const dotenvUrl = dotenv["E2E_BASE_URL"] || undefined;
-  if (url !== undefined) fallbacks["base-url"] = { value: url, from: "environment E2E_BASE_URL" };
-  else if (dotenvUrl !== undefined) fallbacks["base-url"] = { value: dotenvUrl, from: ".env E2E_BASE_URL" };
-  const chromium = env["CHROMIUM_PATH"] || undefined;
-  if (chromium !== undefined) fallbacks["browser-executable"] = { value: chromium, from: "environment CHROMIUM_PATH (for chromium)" };
+  for (const [option, variable, also] of [["base-url", "E2E_BASE_URL", ""], ["browser-executable", "CHROMIUM_PATH", " (for chromium)"]] as const) {
+    const value = nonEmpty(merged[variable]);
+    if (value !== undefined) fallbacks[option] = { value, from: `${env[variable] === undefined ? ".env" : "environment"} ${variable}${also}` };
+  }
   return fallbacks;
 }

@@ -306,6 +306,7 @@ function checkUrl(value: string, from: string): void {
   }
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
+/** A variable's value as the run takes it: unset where it is empty or blank. */
+export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
 }

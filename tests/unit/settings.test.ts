@@ -64,5 +64,10 @@ describe("--print-config", () => {
     // The option itself, wherever it was set, wins, as in a run.
     expect(formatConfig(mergeSettings({ ...none, cli: { "base-url": "http://cli:2" } }), fromEnv)).toMatch(/^\s+base-url\s+http:\/\/cli:2\s+command line$/m);
     expect(formatConfig(mergeSettings(none), variableFallbacks({ E2E_BASE_URL: "" }, {}))).toMatch(/^\s+base-url\s+\(not set\)\s+default$/m);
+    // As the run reads them: an empty value in the environment stands over .env's (the run has no URL then), and
+    // .env's CHROMIUM_PATH is the run's browser too.
+    const asTheRun = formatConfig(mergeSettings(none), variableFallbacks({ E2E_BASE_URL: " " }, { E2E_BASE_URL: "http://dotenv:1", CHROMIUM_PATH: "/opt/chromium" }));
+    expect(asTheRun).toMatch(/^\s+base-url\s+\(not set\)\s+default$/m);
+    expect(asTheRun).toMatch(/^\s+browser-executable\s+\/opt\/chromium\s+\.env CHROMIUM_PATH \(for chromium\)$/m);
   });
 });
