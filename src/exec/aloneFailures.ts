@@ -15,10 +15,11 @@ const NAMED = 3;
 export function aloneFailuresHint(results: readonly FileResult[], history: History): string | null {
   const filesOfLog = filesByLog(results);
   const alone = (result: FileResult): boolean => result.log !== null && filesOfLog.get(result.log) === 1;
-  const failed = [...new Set(results.filter((r) => r.status === "failed" && (r.parts ?? null) === null && alone(r)).map((r) => r.path))];
-  const before = failed.filter((path) => {
+  // Judged by the executions that failed alone, not by a shared one of the same file (a pack's, a serial iteration's).
+  const failedAlone = results.filter((r) => r.status === "failed" && (r.parts ?? null) === null && alone(r));
+  const before = [...new Set(failedAlone.map((r) => r.path))].filter((path) => {
     const entry = history.files[path];
-    return entry?.outcome === "passed" && entry.shared === true && results.some((r) => r.path === path && failedWhatPassed(r, entry));
+    return entry?.outcome === "passed" && entry.shared === true && failedAlone.some((r) => r.path === path && failedWhatPassed(r, entry));
   });
   if (before.length === 0) return null;
   const named = before.slice(0, NAMED).join(", ");

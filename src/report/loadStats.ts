@@ -79,12 +79,14 @@ export function loadStats(results: readonly FileResult[], wallSeconds: number): 
     };
   });
 
+  const failedIterations = iterationsWithFailures(results);
+  const failedInTheEnd = new Set(iterationsWithFailures(finals));
   const testsRun = ran.reduce((sum, r) => sum + (r.tests === null ? 0 : r.tests.passed + r.tests.failed + r.tests.errors + r.tests.xfailed + r.tests.xpassed), 0);
   const minutes = wallSeconds / 60;
   return {
     iterations: Math.max(0, ...results.map((r) => r.iteration)),
-    failedIterations: iterationsWithFailures(results),
-    retriedIterations: iterationsWithFailures(results).filter((iteration) => !iterationsWithFailures(finals).includes(iteration)),
+    failedIterations,
+    retriedIterations: failedIterations.filter((iteration) => !failedInTheEnd.has(iteration)),
     executions: ran.length,
     testsRun,
     filesPerMinute: minutes > 0 ? ran.length / minutes : 0,
