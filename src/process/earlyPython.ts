@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { Writable } from "node:stream";
+import { readDotenv } from "../config/dotenv.js";
 import { mayMeasureCoverage, readOrEmpty } from "../discovery/coverageAsked.js";
 import { withPluginPath } from "../exec/pytestCommand.js";
 import { choosePython, viaUv } from "../python.js";
@@ -225,11 +226,17 @@ export function serialRunLikely(argv: readonly string[], env: NodeJS.ProcessEnv,
   const at = argv.indexOf("--");
   const ours = at < 0 ? argv : argv.slice(0, at);
   const forwarded = at < 0 ? [] : argv.slice(at + 1);
-  const dotenv = readOrEmpty(path.join(cwd, ".env"));
+  // As the run reads .env (one it cannot read stops the run anyway: no guess then).
+  let dotenv: Record<string, string>;
+  try {
+    dotenv = readDotenv(cwd);
+  } catch {
+    return false;
+  }
   for (const name of NOT_DIRECT) {
     const variable = `GRIMOIRE_${name.toUpperCase()}`;
     if (ours.some((word) => word === `--${name}` || word.startsWith(`--${name}=`))) return false;
-    if (env[variable] !== undefined || new RegExp(`^\\s*(export\\s+)?${variable}\\s*=`, "m").test(dotenv) || pyprojectSets(pyproject, name)) return false;
+    if (env[variable] !== undefined || dotenv[variable] !== undefined || pyprojectSets(pyproject, name)) return false;
   }
   if (forwarded.some((word) => word === "--collect-only" || word === "--co")) return false;
   return !mayMeasureCoverage(cwd, forwarded, env);
