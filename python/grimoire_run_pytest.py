@@ -1327,7 +1327,8 @@ def _third_party_imported():
     after_change = _import_timer.after_change if _import_timer is not None else set()
     tops = set()
     for top in {name.partition(".")[0] for name in new}:
-        if not top.startswith("_") and top not in rewritten and top not in after_change and _installed(sys.modules.get(top)):
+        # grimoire-run's own modules come from a folder named site-packages too (scripts/build.mjs): not the project's to preload.
+        if not top.startswith(("_", "grimoire_run")) and top not in rewritten and top not in after_change and _installed(sys.modules.get(top)):
             tops.add(top)
     modules = [name for name in new if name.partition(".")[0] in tops and _installed(sys.modules.get(name))]
     parents = {name.rpartition(".")[0] for name in modules}

@@ -69,3 +69,17 @@ await build({
   banner: { js: 'import { createRequire as __grimoireRequire } from "node:module"; const require = __grimoireRequire(import.meta.url);' },
   logLevel: "warning",
 });
+
+/**
+ * grimoire-run's Python modules (python/), copied into dist/site-packages/, the folder every Python it starts imports
+ * them from (src/packageFiles.ts's PYTHON_DIR). Tools that tell a project's own code from a library's by its path take
+ * a folder named site-packages for a library's: Hypothesis draws the literals of the project's own modules (its "local
+ * constants") into the examples it generates, and drew grimoire-run's too, so that a seeded or derandomized test saw
+ * other examples under grimoire-run than under plain pytest (time-machine's suite: a failure plain pytest never
+ * found with the same seed). These modules are tooling beside pytest, not the project's.
+ */
+const SITE_PACKAGES = path.join("dist", "site-packages");
+fs.mkdirSync(SITE_PACKAGES, { recursive: true });
+for (const name of fs.readdirSync("python")) {
+  if (name.endsWith(".py") || name.endsWith(".json")) fs.copyFileSync(path.join("python", name), path.join(SITE_PACKAGES, name));
+}

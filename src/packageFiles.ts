@@ -18,8 +18,11 @@ function packageRoot(from: string): string {
 
 export const PACKAGE_ROOT = packageRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const PACKAGE_JSON = path.join(PACKAGE_ROOT, "package.json");
-/** grimoire-run's pytest plugin and fork server; python/ ships in the npm package beside dist/. */
-export const PYTHON_DIR = path.join(PACKAGE_ROOT, "python");
+/**
+ * grimoire-run's pytest plugin and fork server: python/'s modules, which scripts/build.mjs copies into a folder named
+ * site-packages, as a library's are (see there why).
+ */
+export const PYTHON_DIR = path.join(PACKAGE_ROOT, "dist", "site-packages");
 /** The programs it starts with Node.js, as scripts/build.mjs writes them. */
 export const WATCHDOG_PROGRAM = path.join(PACKAGE_ROOT, "dist", "process", "watchdogProcess.js");
 export const BROWSER_SERVER_PROGRAM = path.join(PACKAGE_ROOT, "dist", "browsers", "browserServerProcess.js");

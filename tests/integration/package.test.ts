@@ -39,8 +39,8 @@ describe("the npm package", () => {
   it("ships what it needs, and no tests or sources", () => {
     const root = path.join(installed, "node_modules", "grimoire-run");
     expect(fs.existsSync(path.join(root, "dist", "cli.js"))).toBe(true);
-    expect(fs.existsSync(path.join(root, "python", "grimoire_run_pytest.py"))).toBe(true);
-    expect(fs.existsSync(path.join(root, "python", "grimoire_run_forkserver.py"))).toBe(true);
+    expect(fs.existsSync(path.join(root, "dist", "site-packages", "grimoire_run_pytest.py"))).toBe(true);
+    expect(fs.existsSync(path.join(root, "dist", "site-packages", "grimoire_run_forkserver.py"))).toBe(true);
     expect(fs.existsSync(path.join(root, "docs", "options.md"))).toBe(true);
     expect(fs.existsSync(path.join(root, "src"))).toBe(false);
     expect(fs.existsSync(path.join(root, "tests"))).toBe(false);

@@ -79,8 +79,9 @@ const EVERY_REQUEST: { [Op in ForkServerRequest["op"]]: Extract<ForkServerReques
 };
 
 describe("the protocol's description", () => {
-  it("is the file the Python server reads, shipped in python/", () => {
-    expect(PROTOCOL_FILE).toBe(fileURLToPath(new URL("../../python/grimoire_run_protocol.json", import.meta.url)));
+  it("is the file the Python server reads: python/'s, as the build copies it beside the modules", () => {
+    expect(PROTOCOL_FILE).toBe(fileURLToPath(new URL("../../dist/site-packages/grimoire_run_protocol.json", import.meta.url)));
+    expect(fs.readFileSync(PROTOCOL_FILE, "utf8")).toBe(fs.readFileSync(new URL("../../python/grimoire_run_protocol.json", import.meta.url), "utf8"));
     expect(Object.keys(PROTOCOL.requests)).toEqual(["run", "preload"]);
   });
 
