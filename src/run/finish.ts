@@ -82,8 +82,9 @@ export async function finishRun(run: Finish): Promise<number> {
   const remembered = await rememberRun(config, run.history, outcome.results, events, run.record, await run.source, run.partial);
   const report: RunReport = {
     ...run.reportOf(exitCode, [...outcome.results].sort((a, b) => a.startSeconds - b.startSeconds || compareCodeUnits(a.path, b.path))),
-    // The run's files that ran a test: one whose every test a selection left out says nothing of its flakes.
-    flaky: flakyFiles(remembered, outcome.results.filter((r) => r.status !== "no-tests").map((r) => r.path)),
+    // The run's files that ran a test: one whose every test a selection left out, or that the run stopped before it ran
+    // one (fail-fast, Ctrl-C), says nothing of its flakes.
+    flaky: flakyFiles(remembered, outcome.results.filter((r) => r.status !== "no-tests" && !(r.status === "cancelled" && r.cases.length === 0)).map((r) => r.path)),
     ...(coverage === null ? {} : { coverage }),
   };
   writeReportFiles(report, await reportOutputs(config, run.logDir, report));

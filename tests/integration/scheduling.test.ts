@@ -167,6 +167,25 @@ describe("history and order", () => {
     expect(listed.stdout).toMatch(/^Flaky recently .*: 1 file\n +50% {2}tests\/http\/test_wobbly\.py {2}failed 2 of its last 4 runs, 1 of them passing on a retry \(50%\)\n +tests\/http\/test_wobbly\.py::test_wobbly {2}failed 2 of its last 4 runs, 1 of them passing on a retry \(50%\)\n$/);
   });
 
+  it("lists no flaky file the run stopped before it ran a test of it (fail-fast), in the summary or the report", async () => {
+    const p = project({
+      "tests/http/test_a_fails.py": "def test_fails():\n    assert False\n",
+      // Fails on its second run only (a count kept in a file beside it).
+      "tests/http/test_wobbly.py": "import pathlib\n\ndef test_wobbly():\n    mark = pathlib.Path(__file__).with_suffix('.count')\n    n = int(mark.read_text()) + 1 if mark.exists() else 1\n    mark.write_text(str(n))\n    assert n != 2\n",
+    });
+    for (let run = 0; run < 2; run++) expect((await runCli(["--parallel", "--order", "name"], { cwd: p.root })).code).toBe(1);
+    expect(history(p).files["tests/http/test_wobbly.py"]?.recent).toBe("PF");
+    // One worker, by name: the failing file first, and the wobbly one cancelled before it starts.
+    const stopped = await runCli(["--parallel", "-n", "1", "--order", "name", "--fail-fast", "--report-json", "r.json"], { cwd: p.root });
+    expect(stopped.code).toBe(1);
+    expect(stopped.stdout).toMatch(/Cancelled: 1 \(0 stopped while running, 1 not started\)\n +tests\/http\/test_wobbly\.py/);
+    expect(stopped.stdout).not.toMatch(/Flaky recently/);
+    expect((readReport(p, "r.json") as { flaky?: unknown[] }).flaky ?? []).toEqual([]);
+    // Run, it is listed again.
+    const again = await runCli(["--parallel", "--order", "name"], { cwd: p.root });
+    expect(again.stdout).toMatch(/Flaky recently \(passed and failed within their last 20 runs\): 1 file\n +\d+% {2}tests\/http\/test_wobbly\.py/);
+  });
+
   it("in a git repository, calls a test flaky only when it passed and failed on the same source, not when it was broken and fixed", async () => {
     const passing = "def test_a():\n    pass\n";
     const p = project({ "tests/http/test_a.py": passing, "notes.py": "" });
