@@ -128,7 +128,7 @@ export interface StartedRun extends PlannedRun {
   artifactFiles: string[];
   /** The log of the managed server the process ran against (project path), when grimoire-run started one. */
   serverLog: string | null;
-  /** How to open the file's database clone that --keep-failed kept (`psql URL  (drop it with: dropdb NAME)`); absent when none was kept. */
+  /** How to open the file's database clone that --keep-failed kept (`psql URL  (drop it with: dropdb --maintenance-db=SERVER NAME)`); absent when none was kept. */
   keptDatabase?: string;
   /** The process's coverage data file (absolute), when the run measures coverage. */
   coverageData: string | null;

@@ -252,14 +252,14 @@ export class RunSession {
     await this.watchdog.done();
   }
 
-  /** Servers stopped, clones dropped, then --teardown (whatever happened, once --setup has run); false if --teardown failed. */
+  /** Servers stopped, clones dropped, then --teardown (whatever happened, once --setup has run); false if a clone would not drop or --teardown failed. */
   private async closeEnvironment(): Promise<boolean> {
     const start = this.environmentStart;
     this.environmentStart = null;
     const environment = await start?.catch(() => null);
     if (environment === null || environment === undefined) return true;
-    await environment.close();
-    return await environment.teardown(this.hurrying);
+    const closed = await environment.close();
+    return (await environment.teardown(this.hurrying)) && closed;
   }
 
   /** The listing's session ends beside the files; a wait for it that lasts past theirs is said, not left silent. */

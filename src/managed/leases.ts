@@ -16,7 +16,7 @@ import { runHook, type HookContext } from "./hooks.js";
 import type { ManagedSettings } from "../config/managedSettings.js";
 import type { CloneManager, DatabaseClone } from "./database.js";
 import { cloneOfTestDatabase } from "./databaseNames.js";
-import { redactPassword } from "./databaseNames.js";
+import { redactPassword, withDatabase } from "./databaseNames.js";
 import { startServer, type RunningServer } from "./server.js";
 
 export interface EnvironmentContext {
@@ -67,6 +67,12 @@ export class ManagedEnvironment {
   private warmSignals: { cancel: AbortSignal; hurry: AbortSignal } | null = null;
   /** Seconds a lease took to make (a server to be ready, a clone to be made), and files held theirs: how far ahead to prepare. */
   private readonly timing = { making: [] as number[], holding: [] as number[] };
+  /** With one server and clone per file: leases files hold now. */
+  private held = 0;
+  /** Leases their files have let go of, whose servers are stopping and clones being dropped: no file waits for that. */
+  private readonly releasing = new Set<Promise<void>>();
+  /** The first of those that failed (a clone that would not drop), and whether a file's lease() has stopped the run with it. */
+  private releaseFailure: { error: unknown; reported: boolean } | null = null;
 
   private constructor(
     private readonly settings: ManagedSettings,
@@ -156,23 +162,31 @@ export class ManagedEnvironment {
 
   async lease(request: LeaseRequest): Promise<Lease> {
     if (this.settings.isolation === "file") {
+      this.reportReleaseFailure();
       const queue = this.spares.get(request.slot) ?? [];
       const spare = queue.shift();
+      if (spare === undefined) await this.roomForOne();
       const mine = spare ?? this.acquire(request, request.label, request.logName);
       // Top the slot's queue up to what the run has shown it needs, while more files are to come than all slots
       // hold leases for: the next leases are made while this one is (the first file of a slot) or while its file runs.
-      while (queue.length < this.depth() && this.sparesHeld() < Math.min(this.maxSpares, request.upcoming) && !request.cancel.aborted) {
+      // Leases still being let go of hold their connections until their clones are dropped.
+      while (queue.length < this.depth() && this.sparesHeld() < Math.min(this.maxSpares - this.releasing.size, request.upcoming) && !request.cancel.aborted) {
         queue.push(this.prepare(request));
         this.spares.set(request.slot, queue);
       }
       const resources = spare === undefined ? await mine : this.adopt(await mine, request.logName);
       const taken = performance.now();
+      this.held++;
       return {
         env: this.envFor(resources),
         serverLog: resources.server?.logFile ?? null,
         release: (failed) => {
+          this.held--;
           this.timing.holding.push((performance.now() - taken) / 1000);
-          return this.releaseResources(resources, request.label, failed);
+          // A clone kept for inspection is named in its file's result: the file waits for it.
+          if (failed && this.settings.keepFailed && resources.clone !== null) return this.releaseResources(resources, request.label, failed);
+          this.releaseLater(resources, request.label);
+          return Promise.resolve(null);
         },
       };
     }
@@ -288,8 +302,44 @@ export class ManagedEnvironment {
     return { ...resources, server: { ...resources.server, logFile } };
   }
 
-  /** Stops the servers and drops the clones of every slot, and every prepared lease no file took; closes the database connection. */
-  async close(): Promise<void> {
+  /**
+   * A file's server stopped and its clone dropped after the file has ended, while its slot goes on to its next file:
+   * a server slow to stop, or a drop waiting for PostgreSQL's checkpoint, held the slot (and the file's PASS line)
+   * for seconds (a helper's trial: 2 s between files on a loaded machine, 7 s behind a server slow to stop).
+   */
+  private releaseLater(resources: Resources, label: string): void {
+    const release: Promise<void> = this.releaseResources(resources, label, false)
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.releaseFailure ??= { error, reported: false };
+        },
+      )
+      .finally(() => this.releasing.delete(release));
+    this.releasing.add(release);
+  }
+
+  /** A lease let go of earlier that failed to be removed stops the run, as it did when its file waited for it. */
+  private reportReleaseFailure(): void {
+    const failure = this.releaseFailure;
+    if (failure === null || failure.reported) return;
+    failure.reported = true;
+    throw failure.error;
+  }
+
+  /** Waits for leases being let go of while the database server has no connections for one more lease beside them. */
+  private async roomForOne(): Promise<void> {
+    while (this.maxLeases !== null && this.releasing.size > 0 && this.held + this.sparesHeld() + this.releasing.size >= this.maxLeases) {
+      await Promise.race(this.releasing);
+    }
+  }
+
+  /**
+   * Stops the servers and drops the clones of every slot, and every prepared lease no file took, once the leases files
+   * let go of are gone; closes the database connection. False when one of those failed unsaid (it is said now).
+   */
+  async close(): Promise<boolean> {
+    await Promise.all([...this.releasing]);
     const spares = [...this.spares.values()].flat();
     this.spares.clear();
     await Promise.all(spares.map((spare) => this.dropSpare(spare)));
@@ -302,6 +352,11 @@ export class ManagedEnvironment {
       }),
     );
     await this.databases?.close();
+    const failure = this.releaseFailure;
+    if (failure === null || failure.reported) return true;
+    failure.reported = true;
+    this.context.events.emit({ type: "warning", message: failure.error instanceof Error ? failure.error.message : String(failure.error) });
+    return false;
   }
 
   /** A lease no file took: stopped and dropped, and its server's log with it. */
@@ -384,7 +439,9 @@ export class ManagedEnvironment {
     if (resources.clone === null || this.databases === null) return null;
     if (failed && this.settings.keepFailed) {
       const kept = await this.databases.keepClone(resources.clone);
-      const open = `psql ${shellQuote(redactPassword(kept.url))}  (drop it with: dropdb ${shellQuote(kept.name)})`;
+      // dropdb connects to a database of the server to drop another: the server's own, the clone's host, port and user.
+      const server = redactPassword(withDatabase(kept.url, "postgres"));
+      const open = `psql ${shellQuote(redactPassword(kept.url))}  (drop it with: dropdb --maintenance-db=${shellQuote(server)} ${shellQuote(kept.name)})`;
       this.context.events.emit({ type: "notice", message: `kept the database of ${label} for inspection: ${open}` });
       return open;
     }

@@ -52,6 +52,24 @@ export interface RunningServer {
 
 const BIND_FAILURE = /address already in use|EADDRINUSE|errno 98\b|port is already (allocated|in use)/i;
 
+/** A port a server's message names: `('127.0.0.1', 8000)`, `127.0.0.1:8000`, `:::8000`, `Port 8000`, `port=8000`. */
+const NAMED_PORT = /(?:\(\s*['"][^'"]*['"]\s*,\s*|(?:\d|\]|localhost|\*):|::|\bport\s*[:=]?\s*)(\d{3,5})\b/gi;
+
+/**
+ * The port a server that failed to bind names, where it is not the one grimoire-run gave it: it listens on a port of
+ * its own (its command has no `{port}` and it does not read PORT), and what holds that port is not a race to retry.
+ */
+export function otherPortNamed(log: string, port: number): number | null {
+  // The lines that say so, else the line after one (werkzeug's "Address already in use" / "Port 8000 is in use by …").
+  const lines = log.split("\n");
+  const portsIn = (text: string): number[] => [...text.matchAll(NAMED_PORT)].map((match) => Number(match[1]));
+  const failing = lines.flatMap((line, i) => (BIND_FAILURE.test(line) ? [i] : []));
+  const onTheLine = failing.flatMap((i) => portsIn(lines[i] ?? ""));
+  const named = onTheLine.length > 0 ? onTheLine : failing.flatMap((i) => portsIn(lines[i + 1] ?? ""));
+  if (named.length === 0 || named.includes(port)) return null;
+  return named[0] ?? null;
+}
+
 export function fillPlaceholders(template: string, values: { port: number; slot: number }): string {
   return template.replaceAll("{port}", String(values.port)).replaceAll("{slot}", String(values.slot));
 }
@@ -129,11 +147,17 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
       if (seen.exit !== null) {
         // A process's exit is known before the last of its output is read: the "address already in use" may be in it.
         await capture.drained(1_000);
-        const raced = BIND_FAILURE.test(capture.tail().join("\n")) || (await portAnswers(port));
-        return { kind: raced ? "bind-race" : "failed", failure: await failed(`exited before it was ready at ${readyUrl}`, seen.exit) };
+        const log = capture.tail().join("\n");
+        const own = otherPortNamed(log, port);
+        if (own !== null) return { kind: "failed", failure: await failed(`exited before it was ready at ${readyUrl}: port ${own}, where it tried to listen, is taken; ${ownPortAdvice(request.command, port)}`, seen.exit) };
+        const raced = BIND_FAILURE.test(log) || (await portAnswers(port));
+        // Said only if no other port helps either: a server that listens on a port of its own meets it taken each time.
+        const why = raced && !request.command.includes("{port}") ? `: the port it tried to listen on is taken; if it is not the one grimoire-run gave it, ${ownPortAdvice(request.command, port)}` : "";
+        return { kind: raced ? "bind-race" : "failed", failure: await failed(`exited before it was ready at ${readyUrl}${why}`, seen.exit) };
       }
       if (Date.now() >= readyBy) {
-        return { kind: "failed", failure: await failed(`was not ready at ${readyUrl} within ${request.readyTimeoutMs / 1000}s (--server-timeout)`, null) };
+        const advice = request.command.includes("{port}") ? "" : ` (${ownPortAdvice(request.command, port)})`;
+        return { kind: "failed", failure: await failed(`was not ready at ${readyUrl} within ${request.readyTimeoutMs / 1000}s (--server-timeout)${advice}`, null) };
       }
       if (await answers(readyUrl)) return { kind: "ready", server: { pid, port, baseUrl, logFile: request.logFile, stop, alive: () => seen.exit === null } };
       await Promise.race([sleep(SERVER_READY_POLL_MS), child.exited, cancelled.aborted]);
@@ -141,6 +165,12 @@ async function startOnPort(request: ServerRequest, port: number, launcher: Launc
   } finally {
     cancelled.stop();
   }
+}
+
+/** What a server must do with the port each file's server is given, for a command that may not. */
+function ownPortAdvice(command: string, port: number): string {
+  const given = command.includes("{port}") ? `{port} in --server, and PORT in its environment` : `PORT in its environment (--server has no {port})`;
+  return `each file's server must listen on the port grimoire-run gives it, ${port} here: ${given}`;
 }
 
 /** The last lines a server or command printed, indented under the message that names its log. */

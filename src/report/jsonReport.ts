@@ -28,7 +28,7 @@ export interface JsonFileEntry {
   artifactFiles?: string[];
   /** The managed server's log, with --server. */
   serverLog?: string | null;
-  /** How to open the file's database clone --keep-failed kept (`psql URL  (drop it with: dropdb NAME)`); absent when none was. */
+  /** How to open the file's database clone --keep-failed kept (`psql URL  (drop it with: dropdb --maintenance-db=SERVER NAME)`); absent when none was. */
   keptDatabase?: string;
   /** Why the execution ended as it did where its exit code does not say (`no result within the 3s time limit`, `killed by SIGSEGV`); absent when nothing needs saying. */
   reason?: string;

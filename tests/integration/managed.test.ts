@@ -3,11 +3,12 @@
  * real throw-away PostgreSQL cluster. After every run: no clone, no server,
  * no pytest left, and the template untouched.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
-import { escapeIdentifier } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPostgres, type Postgres } from "../helpers/postgres.js";
+import { postgresBin, startPostgres, type Postgres } from "../helpers/postgres.js";
 import { temporaryProjects, processesIn, processesWith, readReport, runCli, startCli, killedMarkers, type Project } from "../helpers/project.js";
 
 let pg: Postgres;
@@ -231,16 +232,22 @@ describe("cleanup", () => {
     const kept = await clones();
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatch(/_grimoire_kept_[0-9a-f]{8}_\d+$/);
-    expect(result.stdout).toContain(`kept the database of tests/http/test_fails.py for inspection: psql ${pg.url(kept[0] as string)}  (drop it with: dropdb ${kept[0] as string})`);
+    // dropdb is told which server: the clone's host, port and user, through a database of the server's own.
+    const open = `psql ${pg.url(kept[0] as string)}  (drop it with: dropdb --maintenance-db=${pg.url("postgres")} ${kept[0] as string})`;
+    expect(result.stdout).toContain(`kept the database of tests/http/test_fails.py for inspection: ${open}`);
     // The failure names its server's log, kept beside its pytest log, and the clone kept (said again at the end, where
     // the lines said as it was kept have scrolled by: a helper's trial).
     expect(result.stdout).toMatch(/server log: \.grimoire\/logs\/[^/]+\/tests_http_test_fails\.py\.server\.log/);
-    expect(result.stdout).toContain(`           database kept: psql ${pg.url(kept[0] as string)}  (drop it with: dropdb ${kept[0] as string})`);
+    expect(result.stdout).toContain(`           database kept: ${open}`);
     const entries = readReport(p, "k.json").files;
-    expect(entries.find((f) => f.path === "tests/http/test_fails.py")?.keptDatabase).toBe(`psql ${pg.url(kept[0] as string)}  (drop it with: dropdb ${kept[0] as string})`);
+    expect(entries.find((f) => f.path === "tests/http/test_fails.py")?.keptDatabase).toBe(open);
     expect(entries.find((f) => f.path === "tests/http/test_ok.py")).not.toHaveProperty("keptDatabase");
     expect((await pg.queryIn(kept[0] as string, "select name from items order by 1")).map((r) => r["name"])).toEqual(["f", "seed"]);
-    await pg.query(`drop database ${escapeIdentifier(kept[0] as string)}`);
+    // The command said drops it, on a server on no default port.
+    const drop = /\(drop it with: (dropdb [^)]+)\)/.exec(open)?.[1] as string;
+    const dropped = spawnSync("/bin/sh", ["-c", drop], { env: { ...process.env, PATH: `${postgresBin()}:${process.env["PATH"] ?? ""}` }, encoding: "utf8" });
+    expect(dropped.status, dropped.stderr).toBe(0);
+    expect(await clones()).toEqual([]);
   });
 });
 
@@ -304,6 +311,28 @@ runpy.run_path("app.py", run_name="__main__")
     expect(await clones()).toEqual([]);
     expect(processesWith(mark)).toEqual([]);
     expect(processesIn(p.root)).toEqual([]);
+  });
+
+  it("says a server without {port} listens on a port of its own that is taken, rather than retrying it as a race", async () => {
+    // Something holds a port, and each server tries to listen on that one port, as an app that ignores PORT does.
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const held = (holder.address() as net.AddressInfo).port;
+    try {
+      const { p, mark } = managedProject({ "tests/http/test_a.py": isolatedTest("a") });
+      // Node's error names the port (EADDRINUSE … 127.0.0.1:PORT); Python's http.server names none.
+      const naming = await runCli(["--parallel", "-n", "1", "--server", `node -e "require('http').createServer().listen(${held}, '127.0.0.1')" ${mark}`], { cwd: p.root });
+      expect(naming.code, naming.stdout + naming.stderr).toBe(3);
+      expect(naming.stdout).toMatch(new RegExp(`exited before it was ready at http://127\\.0\\.0\\.1:(\\d+)/: port ${held}, where it tried to listen, is taken; each file's server must listen on the port grimoire-run gives it, \\1 here: PORT in its environment \\(--server has no \\{port\\}\\)`));
+      expect(naming.stdout).not.toMatch(/trying another port/);
+      const silent = await runCli(["--parallel", "-n", "1", "--server", `python3 -m http.server ${held} --bind 127.0.0.1 # ${mark}`], { cwd: p.root });
+      expect(silent.code, silent.stdout + silent.stderr).toBe(3);
+      expect(silent.stdout).toMatch(/the port it tried to listen on is taken; if it is not the one grimoire-run gave it, each file's server must listen on the port grimoire-run gives it, \d+ here: PORT in its environment \(--server has no \{port\}\)/);
+      expect(processesWith(mark)).toEqual([]);
+      expect(processesIn(p.root)).toEqual([]);
+    } finally {
+      holder.close();
+    }
   });
 
   it("exits 3 when --setup fails, and 2 when the database cannot be reached or the template is missing", async () => {
@@ -440,6 +469,52 @@ if os.environ.get("GRIMOIRE_LIST_FILE"):
     expect(fs.readFileSync(path.join(p.root, "listing-saw"), "utf8")).toBe("2");
     const starts = fs.readFileSync(path.join(p.root, "starts"), "utf8").split(/\s+/).filter(Boolean).sort();
     expect(starts).toEqual(["0", "0", "1", "1"]);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
+  it("goes on to a slot's next file while the last file's server stops and its clone is dropped", async () => {
+    // A server that takes 1.5 s to stop once told to, and notes when it has.
+    const slowToStop = `import os, signal, time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+def stop(*_):
+    time.sleep(1.5)
+    with open(os.environ["TIMES"], "a") as out:
+        out.write(f"stopped {os.environ['PORT']} {time.time()}\\n")
+    os._exit(0)
+
+signal.signal(signal.SIGTERM, stop)
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), SimpleHTTPRequestHandler).serve_forever()
+`;
+    const test = `import os, time, urllib.request
+
+def test_its_server():
+    port = os.environ["E2E_BASE_URL"].rsplit(":", 1)[1].rstrip("/")
+    with open(os.environ["TIMES"], "a") as out:
+        out.write(f"start {port} {time.time()}\\n")
+    assert urllib.request.urlopen(os.environ["E2E_BASE_URL"]).status == 200
+`;
+    const db = template();
+    const { p, mark } = managedProject({ "slow_stop.py": slowToStop, "tests/http/test_a.py": test, "tests/http/test_b.py": test, "tests/http/test_c.py": test });
+    const times = path.join(p.root, "times.txt");
+    const result = await runCli(["--parallel", "-n", "1", "--server", `python3 slow_stop.py ${mark}`, "--database-url", db.url, "--setup", "python3 setup_db.py"], {
+      cwd: p.root,
+      env: { ...process.env, PYTEST_DISABLE_PLUGIN_AUTOLOAD: "1", CI: "1", TIMES: times },
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const lines = fs.readFileSync(times, "utf8").trim().split("\n").map((l) => l.split(" "));
+    const starts = lines.filter((l) => l[0] === "start").map((l) => ({ port: l[1], at: Number(l[2]) })).sort((a, b) => a.at - b.at);
+    const stopped = new Map(lines.filter((l) => l[0] === "stopped").map((l) => [l[1], Number(l[2])]));
+    expect(starts).toHaveLength(3);
+    // Every file's server was stopped (the run waited for them all), and the next file had begun before it was.
+    for (let i = 1; i < starts.length; i++) {
+      const before = stopped.get((starts[i - 1] as { port: string }).port);
+      expect(before).toBeDefined();
+      expect((starts[i] as { at: number }).at).toBeLessThan(before as number);
+    }
+    expect(stopped.size).toBe(3);
+    expect(await clones()).toEqual([]);
+    expect(processesWith(mark)).toEqual([]);
     expect(processesIn(p.root)).toEqual([]);
   });
 
