@@ -311,6 +311,9 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
 
 function whyNotRun(records: ProcessRecords | null, outcome: ProcessOutcome): string {
   if ((records?.collectErrors.length ?? 0) > 0 && outcome.exitCode === 2) return STOPPED_COLLECTING;
+  // Under -x the collection error is the failure pytest stops at (exit 1), but a collection error stops it before any
+  // test without -x too: said as that, not as -x's doing (a helper's trial read it so).
+  if (records !== null && records.collectErrors.length > 0 && outcome.exitCode === 1 && [...records.files.values()].every((file) => collectionFailedOnly([file]) || file.cases.length === 0)) return STOPPED_COLLECTING;
   if (outcome.exitCode === 3) return "not run: pytest hit an internal error in the process it shared with other files";
   if (records !== null && records.exitStatus === null && outcome.exitCode !== null) return `not reached: the pytest process it shared with other files ended before it (exit code ${outcome.exitCode})`;
   if (outcome.exitCode === 1 || outcome.exitCode === 2) return "not reached: pytest stopped at the first failure (-x or --maxfail)";

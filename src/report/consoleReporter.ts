@@ -340,7 +340,7 @@ function serialStop(files: readonly FileResult[]): string | null {
   const left = unrun > 0 ? `${plural(unrun, "file")} not reached` : `the rest of ${(cut as FileResult).path} not run`;
   // A collection error ends pytest's session before any test whatever its -x (a --maxfail after -- overrides that).
   if (files.some((file) => file.reason === STOPPED_COLLECTING)) {
-    return `Stopped early: pytest stopped on an error while collecting, before any test, as plain pytest does (its --continue-on-collection-errors runs the rest), with ${left}`;
+    return `Stopped early: pytest stopped on an error while collecting, before any test, as plain pytest does with or without -x (its --continue-on-collection-errors runs the rest; --parallel runs every other file), with ${left}`;
   }
   return `Stopped early: pytest stopped at a failure (a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file), with ${left}`;
 }

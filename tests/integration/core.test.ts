@@ -647,7 +647,9 @@ describe("serial and debug modes", () => {
     ]);
     expect(report.files[2]?.reason).toBe("not collected: pytest stopped collecting at an error (-x or --maxfail)");
     expect(result.stdout).toMatch(/^3 files: 1 failed, 2 cancelled$/m);
-    expect(result.stdout).toMatch(/^Stopped early: pytest stopped at a failure \(a serial run gives pytest -x, .*\), with 2 files not reached$/m);
+    // A collection error stops pytest before any test, -x or not: said as that, not as the -x a serial run gives.
+    expect(report.files[0]?.reason).toBe("not run: pytest stopped on an error while collecting tests");
+    expect(result.stdout).toMatch(/^Stopped early: pytest stopped on an error while collecting, before any test, as plain pytest does with or without -x \(its --continue-on-collection-errors runs the rest; --parallel runs every other file\), with 2 files not reached$/m);
     // The listing that found test_c.py has ended with the run.
     expect(processesIn(p.root)).toEqual([]);
   });
@@ -663,7 +665,7 @@ describe("serial and debug modes", () => {
       ["tests/http/test_b.py", "failed", null],
       ["tests/http/test_c.py", "cancelled", "not run: pytest stopped on an error while collecting tests"],
     ]);
-    expect(result.stdout).toMatch(/^Stopped early: pytest stopped on an error while collecting, before any test, as plain pytest does \(its --continue-on-collection-errors runs the rest\), with 2 files not reached$/m);
+    expect(result.stdout).toMatch(/^Stopped early: pytest stopped on an error while collecting, before any test, as plain pytest does with or without -x \(its --continue-on-collection-errors runs the rest; --parallel runs every other file\), with 2 files not reached$/m);
   });
 
   it("--debug reruns the last failures with a long traceback, verbosely", async () => {
