@@ -300,8 +300,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (leftOut !== null) events.emit({ type: "notice", message: leftOut });
     const databaseHint = djangoDatabases.hint();
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
-    // Hints drawn from how long files took: not from a run a stop cut short (Ctrl-C, fail-fast), whose files did not.
-    const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null;
+    // Hints drawn from how long files took: not from a run a stop cut short (Ctrl-C, fail-fast), whose files did not, nor
+    // from one whose selection left no test to run (`-k` matching nothing: exit 5), which has nothing to speed up.
+    const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null && outcome.results.some((r) => r.status !== "no-tests");
     // One --pack said once: the in-memory database's hint names it with the --pack-under its files need, or else the
     // session fixtures' hint does.
     const databaseNamesPack = djangoDatabases.namesPack();

@@ -124,6 +124,10 @@ describe("--pack", () => {
     expect(packed.code, packed.stdout + packed.stderr).toBe(0);
     expect(packed.stdout).toMatch(/10 files in 2 shared processes/);
     expect(packed.stdout).not.toMatch(/--pack --pack-under/);
+    // A run whose selection left no test in any file (exit 5) has nothing to speed up: no such hint (factory_boy's trial).
+    const none = await runCli(["--parallel", "-n", "2", "--", "-k", "no_such_test"], { cwd: p.root });
+    expect(none.code, none.stdout + none.stderr).toBe(5);
+    expect(none.stdout).not.toMatch(/--pack/);
     expect(processesIn(p.root)).toEqual([]);
   });
 
