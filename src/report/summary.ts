@@ -254,7 +254,9 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   if (unnamed.length > FAILED_TESTS_NAMED) {
     // Those the last lines name are not among them: said, or "3 … and 52 more" read as 55 of a file's 69 (pytest-html's).
     const all = result.cases.filter((test) => test.outcome === "failed" || test.outcome === "error").length;
-    const inAll = all > unnamed.length ? `${all} in all, the rest named in the last lines; ` : "";
+    // Counted so that they add up: those above, these, and those the last lines name with their messages (a helper read
+    // "… and 1 more failed (6 in all, the rest named in the last lines…)" under 3 named as 3 + 1 of 6).
+    const inAll = all > unnamed.length ? `${all} failed in all: the ${FAILED_TESTS_NAMED} above, these ${unnamed.length - FAILED_TESTS_NAMED}, and ${all - unnamed.length} the last lines name with their messages; ` : "";
     lines.push(`           … and ${unnamed.length - FAILED_TESTS_NAMED} more failed (${inAll}${split ? "the parts' logs have" : "the log has"} them all)`);
   }
   if (tail.length > 0) {

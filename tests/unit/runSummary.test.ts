@@ -173,7 +173,7 @@ describe("the run's summary", () => {
     expect(formatSummary(namedTwo, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(/more failed/);
     const seven = [...many, ...Array.from({ length: 2 }, (_, i) => ({ nodeid: `t.py::test_x${i}`, outcome: "failed" as const, seconds: 0 }))];
     const namedSome: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: counts(0, 7), cases: seven, tail: ["FAILED t.py::test_4"], durationSeconds: 1 })] };
-    expect(formatSummary(namedSome, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed (7 in all, the rest named in the last lines; the log has them all)");
+    expect(formatSummary(namedSome, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed (7 failed in all: the 3 above, these 3, and 1 the last lines name with their messages; the log has them all)");
   });
 
   it("names the test a timeout stopped, which an async test's stopped frames (its event loop's) do not", () => {
