@@ -76,10 +76,11 @@ export type RunEvent =
   | { type: "batch-finish"; batch: BatchStart; durationSeconds: number }
   /**
    * A batch still running after `seconds` (--slow-notice, then twice, four times as long); `timeoutSeconds`: its limit,
-   * if any; `cpuSeconds`: the CPU its pytest process has used so far (null where it cannot be read).
+   * if any; `cpuSeconds`: the CPU its pytest process has used so far (null where it cannot be read); `running`: a
+   * process of its tree was running or waiting for a CPU as it was looked at.
    */
   /** `atExit`: pytest's session has ended, and the process waits at its exit (a child process, a thread, an exit handler). */
-  | { type: "slow"; batch: BatchStart; seconds: number; timeoutSeconds: number | null; cpuSeconds: number | null; atExit?: boolean }
+  | { type: "slow"; batch: BatchStart; seconds: number; timeoutSeconds: number | null; cpuSeconds: number | null; running?: boolean; atExit?: boolean }
   | { type: "file-finish"; result: FileResult; willRetry: boolean }
   | { type: "iteration-finish"; iteration: number; results: FileResult[]; seconds: number }
   /** A serial run's pytest process has collected: its files, as pytest ordered them. */

@@ -18,7 +18,7 @@ import { BasetempNames, failedConftest, isOwnJunitNote, logName, pytestArgs, pyt
 import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
-import { treeCpuSecondsOf } from "../process/processTree.js";
+import { treeCpuOf } from "../process/processTree.js";
 import type { DjangoDatabaseTally } from "./djangoDatabases.js";
 import type { SessionFixtureTally } from "./sessionFixtures.js";
 import type { LinkedTestTally } from "./linkedTests.js";
@@ -170,10 +170,10 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     // None at or past the time limit: the file's TIMEOUT line says it then.
     const beforeTimeout = (): boolean => timeoutMs === null || slowAfter * 1000 < timeoutMs;
     const noticeSlow = (): void => {
-      const cpuSeconds = started.pid === null ? null : treeCpuSecondsOf(started.pid);
+      const cpu = started.pid === null ? null : treeCpuOf(started.pid);
       // Its session ended and its process has not: it waits at its exit (a child process, a thread, an exit handler).
       const atExit = readRecords(recordsFile, settings.root)?.endedBeforeStop === true;
-      settings.events.emit({ type: "slow", batch: started, seconds: slowAfter, timeoutSeconds: settings.timeoutSeconds, cpuSeconds, atExit });
+      settings.events.emit({ type: "slow", batch: started, seconds: slowAfter, timeoutSeconds: settings.timeoutSeconds, cpuSeconds: cpu?.seconds ?? null, running: cpu?.running === true, atExit });
       // The next one when the file has run twice as long.
       const since = slowAfter;
       slowAfter *= 2;

@@ -247,10 +247,12 @@ const CLOCK_TICKS = 100;
 /**
  * The CPU seconds a process and every process under it have used (user and system, the children they have reaped
  * included), or null when the process cannot be read (gone, not Linux): a test's subprocesses (pexpect, a server)
- * working count as its file working. One walk of /proc.
+ * working count as its file working. `running`: one of them is running or waiting for a CPU now (state R), as a
+ * process that computes is, however little of the CPU a loaded machine leaves it. One walk of /proc.
  */
-export function treeCpuSecondsOf(pid: number): number | null {
+export function treeCpuOf(pid: number): { seconds: number; running: boolean } | null {
   const ticks = new Map<number, number>();
+  const runnable = new Set<number>();
   const table: { pid: number; ppid: number }[] = [];
   for (const other of [pid, ...otherPids().filter((p) => p !== pid)]) {
     const fields = statFields(other);
@@ -258,13 +260,15 @@ export function treeCpuSecondsOf(pid: number): number | null {
     // utime, stime, cutime and cstime: the 14th to 17th fields of the line.
     const used = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     if (Number.isFinite(used)) ticks.set(other, used);
+    if (fields[0] === "R") runnable.add(other);
     table.push({ pid: other, ppid: Number(fields[1]) });
   }
   const own = ticks.get(pid);
   if (own === undefined) return null;
   let total = own;
-  for (const descendant of descendantsOf(table, [pid])) total += ticks.get(descendant) ?? 0;
-  return total / CLOCK_TICKS;
+  const descendants = descendantsOf(table, [pid]);
+  for (const descendant of descendants) total += ticks.get(descendant) ?? 0;
+  return { seconds: total / CLOCK_TICKS, running: runnable.has(pid) || [...descendants].some((descendant) => runnable.has(descendant)) };
 }
 
 /**

@@ -239,6 +239,29 @@ describe("a file that is slow because it computes", () => {
     expect(result.stdout).toMatch(/^SLOW\s+tests\/http\/test_busy\.py\s+\d\.0s\s+still running {2}\(\d+\.\ds of CPU: busy, not waiting\)$/m);
     expect(result.stdout).not.toMatch(/waits forever|fixed port/);
   });
+
+  it("is named as running on a machine short of CPU, not waiting, where other work leaves it little of the CPU (packaging's tests on a loaded machine)", async () => {
+    // The test computes on CPU 0 at the lowest priority, beside three processes of no file's (they leave its tree at
+    // once) that compute there at the default one: it gets a sliver of the CPU, and runs all the while.
+    const starved = `import os, subprocess, sys, time
+
+SPIN = "import os, time\\nos.sched_setaffinity(0, {0})\\nif os.fork(): os._exit(0)\\nend = time.monotonic() + 6\\nwhile time.monotonic() < end: pass"
+
+def test_computes_starved():
+    os.sched_setaffinity(0, {0})
+    for _ in range(3):
+        subprocess.run([sys.executable, "-c", SPIN], check=True)
+    os.nice(19)
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        sum(range(1000))
+`;
+    const p = project({ "tests/http/test_starved.py": starved });
+    const result = await runCli(["--parallel", "--slow-notice", "1"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^SLOW\s+tests\/http\/test_starved\.py\s+\d\.0s\s+still running {2}\(0\.\ds of CPU: running, on a machine short of CPU, not waiting\)$/m);
+    expect(result.stdout).not.toMatch(/waits forever|fixed port/);
+  });
 });
 
 describe("a file that waits on a process it started", () => {

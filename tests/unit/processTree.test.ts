@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { treeCpuSecondsOf, descendantsOf, killTrees, leftoversOf, type ProcessEdges, type ProcessSnapshot } from "../../src/process/processTree.js";
+import { treeCpuOf, descendantsOf, killTrees, leftoversOf, type ProcessEdges, type ProcessSnapshot } from "../../src/process/processTree.js";
 
 describe("descendantsOf", () => {
   const table = [
@@ -132,22 +132,38 @@ describe("killTrees, on a fake system", () => {
   });
 });
 
-describe("treeCpuSecondsOf", () => {
+describe("treeCpuOf", () => {
   it("reads the CPU time of a process and of the processes under it from /proc, and null for a process that is not there", async () => {
-    const start = treeCpuSecondsOf(process.pid);
+    const start = treeCpuOf(process.pid)?.seconds ?? null;
     const until = performance.now() + 150;
     while (performance.now() < until) Math.sqrt(Math.random());
-    const after = treeCpuSecondsOf(process.pid);
+    const after = treeCpuOf(process.pid)?.seconds ?? null;
     expect(start).not.toBeNull();
     expect((after ?? 0) - (start ?? 0)).toBeGreaterThanOrEqual(0.05);
-    expect(treeCpuSecondsOf(2 ** 22 + 12345)).toBeNull();
+    expect(treeCpuOf(2 ** 22 + 12345)).toBeNull();
     // A child that burns CPU counts as its parent working (a test's pexpect or server subprocess).
     const child = spawn("python3", ["-c", "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\nprint('done', flush=True)\ntime.sleep(30)"], { stdio: ["ignore", "pipe", "ignore"] });
     try {
       await new Promise<void>((resolve) => child.stdout.on("data", () => resolve()));
-      expect(treeCpuSecondsOf(process.pid) ?? 0).toBeGreaterThanOrEqual((after ?? 0) + 0.35);
+      expect(treeCpuOf(process.pid)?.seconds ?? 0).toBeGreaterThanOrEqual((after ?? 0) + 0.35);
     } finally {
       child.kill("SIGKILL");
+    }
+  });
+
+  it("says whether a process of the tree is running or waiting for a CPU, as one that computes is, and not one that sleeps", async () => {
+    const started = (code: string): Promise<ChildProcessWithoutNullStreams> => {
+      const child = spawn("python3", ["-c", code]);
+      return new Promise((resolve) => child.stdout.once("data", () => resolve(child)));
+    };
+    const spinning = await started("print('go', flush=True)\nwhile True: pass");
+    const sleeping = await started("import time\nprint('go', flush=True)\ntime.sleep(30)");
+    try {
+      expect(treeCpuOf(spinning.pid as number)?.running).toBe(true);
+      expect(treeCpuOf(sleeping.pid as number)?.running).toBe(false);
+    } finally {
+      spinning.kill("SIGKILL");
+      sleeping.kill("SIGKILL");
     }
   });
 });
