@@ -1288,21 +1288,39 @@ _FOLDER_HOOKS = frozenset(
 )
 
 
+def _conftest_folders(config):
+    """{folder: conftest module} of the conftests the session has loaded so far."""
+    folders = {}
+    for plugin in config.pluginmanager.get_plugins():
+        origin = getattr(plugin, "__file__", None) or ""
+        if os.path.basename(origin) == "conftest.py":
+            folders[os.path.dirname(os.path.abspath(origin))] = plugin
+    return folders
+
+
+# The folders of the conftests pytest loaded before its configuration (its initial conftests: those of its arguments'
+# folders and the folders above them), as the listing's pytest_configure found them.
+_initial_conftests = []
+
+
 def _session_conftests(config):
-    """The folders of the conftests that define a hook acting on the whole session (pytest_configure, pytest_collection_modifyitems, …).
+    """The folders of the conftests that act beyond their folder: those that define a hook acting on the whole session
+    (pytest_configure, pytest_collection_modifyitems, …), and those a plain run imports before its configuration.
 
     pytest registers such a hook for the session once it loads the conftest,
     whichever folder the tests are in; a file's process that never walked that
-    folder would miss it.
+    folder would miss it. And a plain run of several folders (testpaths
+    `["a", "tests"]`) imports each one's conftest before any plugin's
+    pytest_configure: what one does at import (registering the Hypothesis
+    profile addopts names) is there for every file of the session, and a file
+    of `a` alone failed with pytest's internal error (bidict's docs, a helper's
+    trial).
     """
-    folders = []
-    for plugin in config.pluginmanager.get_plugins():
-        origin = getattr(plugin, "__file__", None) or ""
-        if os.path.basename(origin) != "conftest.py":
-            continue
+    folders = set(_initial_conftests)
+    for folder, plugin in _conftest_folders(config).items():
         hooks = {name for name in dir(plugin) if name.startswith("pytest_") and callable(getattr(plugin, name, None))}
         if hooks - _FOLDER_HOOKS:
-            folders.append(os.path.dirname(os.path.abspath(origin)))
+            folders.add(folder)
     return sorted(folders)
 
 
@@ -2050,6 +2068,8 @@ def _plugin_folder_out_of_pythonpath():
 def pytest_configure(config):
     global _config
     _config = config
+    if os.environ.get("GRIMOIRE_LIST_FILE"):
+        _initial_conftests[:] = sorted(_conftest_folders(config))
     # `--split auto` never splits a module marked so (pytestmark = pytest.mark.grimoire_serial).
     config.addinivalue_line("markers", "grimoire_serial: grimoire-run --split never runs this module's tests in several processes")
     if threading.current_thread() is threading.main_thread():

@@ -649,6 +649,23 @@ def test_draws(n, s):
     }
   });
 
+  it("imports, for every file, the conftests a plain run of several folders imports before its session (testpaths a and tests), in every mode", async () => {
+    // bidict's tests/conftest.py registers the Hypothesis profile its addopts names: a plain run of testpaths imports it
+    // before any plugin's configure, and a docs file's own process, which never did, failed with an internal error.
+    const p = project({
+      "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["a", "tests"]\n',
+      "tests/conftest.py": "import os\n\nos.environ['SEEN_TESTS_CONFTEST'] = '1'\n",
+      "tests/test_t.py": "def test_t():\n    pass\n",
+      "a/test_a.py": "import os\n\ndef test_sees_the_conftest_of_tests():\n    assert os.environ.get('SEEN_TESTS_CONFTEST') == '1'\n",
+    });
+    const plain = plainPytest(p, []);
+    expect(plain.outcomes).toEqual({ "a/test_a.py::test_sees_the_conftest_of_tests": "passed", "tests/test_t.py::test_t": "passed" });
+    for (const mode of EVERY_MODE) {
+      const result = await runCli([...mode], { cwd: p.root });
+      expect(result.code, said(mode, result)).toBe(0);
+    }
+  });
+
   it("puts nothing beside the project's own modules on sys.path: its tests folder, a namespace package, is its alone, in every mode", async () => {
     // grimoire-run's plugin folder is on every process's sys.path; a tests folder in it joined the project's `tests`
     // namespace package (a helper's trial on click: `tests.__path__` had grimoire-run's own tests in it).
