@@ -48,7 +48,7 @@ import { readCachedFailures, readLastFailed, readNodeIds } from "./plan/pytestCa
 import { toProjectPath } from "./projectPaths.js";
 import { launch } from "./process/launch.js";
 import { showPytestInfo } from "./pytestInfo.js";
-import { checkPytest, choosePython } from "./python.js";
+import { checkPytest, choosePython, type PythonCommand } from "./python.js";
 import { consoleReporter } from "./report/consoleReporter.js";
 import { githubReporter } from "./report/githubReporter.js";
 import { writeReportFiles } from "./report/reportFiles.js";
@@ -323,7 +323,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
     // A direct serial run's one pytest refused its arguments (or a conftest it loads first): as a run whose listing does.
-    const refusedByPytest = shape.direct ? startRefused(outcome.results, config.root) : null;
+    const refusedByPytest = shape.direct ? startRefused(outcome.results, config.root, python) : null;
     if (refusedByPytest !== null) throw refusedByPytest;
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
@@ -339,10 +339,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
  * code 3: a conftest's hook pytest does not know, strawberry's trial), said as a parallel run's listing says it; null
  * otherwise. Neither is the first file's failure.
  */
-function startRefused(results: readonly FileResult[], root: string): UsageError | null {
+function startRefused(results: readonly FileResult[], root: string, python: PythonCommand): UsageError | null {
   const refused = results.find((result) => result.exitCode === PYTEST_USAGE_ERROR || result.exitCode === PYTEST_INTERNAL_ERROR);
   if (refused === undefined || results.some((result) => result.cases.length > 0)) return null;
-  return refusedBeforeCollecting(root, `exit code ${String(refused.exitCode)}`, refused.tail, refused.exitCode === PYTEST_USAGE_ERROR);
+  return refusedBeforeCollecting(root, `exit code ${String(refused.exitCode)}`, refused.tail, refused.exitCode === PYTEST_USAGE_ERROR, python);
 }
 
 /**

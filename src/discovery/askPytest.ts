@@ -17,7 +17,7 @@ import { runProcess } from "../process/runProcess.js";
 import { toProjectPath } from "../projectPaths.js";
 import type { CoverageSettings } from "../model.js";
 import type { PytestExit } from "../exec/testRecords.js";
-import type { PythonCommand } from "../python.js";
+import { describePython, type PythonCommand } from "../python.js";
 
 /** What pytest would collect, and the settings every process of the run must share with that answer. */
 export interface Listing {
@@ -184,7 +184,7 @@ export async function askPytest(request: ListingRequest): Promise<Answer | "canc
   // 4 is pytest's usage error: bad arguments, or a conftest pytest could not load at start.
   if (listing === null || report.exitCode === 4 || report.exitCode === 3) {
     const why = report.spawnError ?? (report.signal !== null ? `killed by ${report.signal}` : `exit code ${String(report.exitCode)}`);
-    throw refusedBeforeCollecting(request.root, why, readLog(request.logFile), report.exitCode === 4);
+    throw refusedBeforeCollecting(request.root, why, readLog(request.logFile), report.exitCode === 4, request.python);
   }
   return { listing, ended: Promise.resolve(), exitCode: Promise.resolve(report.exitCode) };
 }
@@ -218,12 +218,18 @@ function readLog(logFile: string): string[] {
  * pytest stopped before it collected a test (`why`: its exit code, a signal), having printed `printed`: a usage error
  * (4) may be a conftest of a folder it was given, which it loads before collecting, rather than the arguments.
  */
-export function refusedBeforeCollecting(root: string, why: string, printed: readonly string[], usageError: boolean): UsageError {
+export function refusedBeforeCollecting(root: string, why: string, printed: readonly string[], usageError: boolean, python: PythonCommand): UsageError {
   const conftest = usageError ? failedConftest(printed) : null;
   if (conftest !== null) {
     return new UsageError(`pytest could not load ${toProjectPath(root, conftest)} (${why}):\n${lastLines(printed)}`, "The error is the conftest's own: plain pytest stops on it too, before collecting any test.");
   }
-  return new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, cacheOptionsRefused(printed) ? CACHE_OPTIONS_SEE : PYTEST_ARGUMENTS_SEE);
+  if (cacheOptionsRefused(printed)) return new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, CACHE_OPTIONS_SEE);
+  // An option a plugin adds (pytest-playwright's --browser) is unknown to a Python without that plugin: which Python ran
+  // pytest is what tells (a helper's project had its virtualenv a folder above, and the machine's python3 ran).
+  const unknown = printed.some((line) => line.includes("unrecognized arguments:"));
+  const which = `${describePython(python)}${python.source === "default" ? ", the python3 on PATH: no .venv, venv or uv.lock was found in the project" : `, chosen from ${python.source}`}`;
+  const see = unknown ? `${PYTEST_ARGUMENTS_SEE} An option a plugin adds is unknown where the plugin is not installed: pytest ran on ${which} (--python chooses another).` : PYTEST_ARGUMENTS_SEE;
+  return new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, see);
 }
 
 /** pytest's options that its cacheprovider plugin adds: with the plugin off (`-p no:cacheprovider`), pytest does not know them. */
