@@ -329,12 +329,23 @@ async function sweepLeftovers(runId: string, killGraceSeconds: number): Promise<
   return leftoversOf(kill);
 }
 
-/** Takes pytest's lock off the run's temporary folder (a plain session's comes off at its exit), and removes the folder if it is empty. */
-function unlockBasetemp(folder: string): void {
+/**
+ * Takes pytest's lock off the run's temporary folder (a plain session's comes off at its exit), and removes the folder
+ * if it is empty, with pytest's `pytest-current` link to it: a run whose tests asked for no temporary folder leaves
+ * none, as a plain run makes none (a link to nothing was left after every parallel run: a helper's trial).
+ */
+export function unlockBasetemp(folder: string): void {
   fs.rmSync(path.join(folder, ".lock"), { force: true });
   try {
     fs.rmdirSync(folder);
   } catch {
     // Not empty: the files' folders stay, as a plain run's do.
+    return;
+  }
+  const current = path.join(path.dirname(folder), "pytest-current");
+  try {
+    if (path.resolve(path.dirname(folder), fs.readlinkSync(current)) === folder) fs.unlinkSync(current);
+  } catch {
+    // No link, or another session's (or gone meanwhile): left as it is.
   }
 }

@@ -297,6 +297,16 @@ def pytest_unconfigure(config):
     expect(fs.readdirSync(runFolder).flatMap((name) => fs.readdirSync(path.join(runFolder, name)).filter((entry) => !entry.endsWith("current")))).toEqual(["test_a0"]);
   });
 
+  it("leaves no numbered folder, nor pytest's pytest-current link, where no test asked for a temporary folder, as a plain run leaves none", async () => {
+    const p = project({ "tests/http/test_a.py": "def test_a():\n    pass\n", "tests/http/test_b.py": "def test_b():\n    pass\n" });
+    const temp = path.join(p.root, "temp");
+    fs.mkdirSync(temp);
+    const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: testEnv({ TMPDIR: temp }) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const userFolder = path.join(temp, `pytest-of-${os.userInfo().username}`);
+    expect(fs.existsSync(userFolder) ? fs.readdirSync(userFolder) : []).toEqual([]);
+  });
+
   it("keeps every file's tmp_path in one numbered folder of the run's, as one plain session keeps its tests', with pytest's retention policy", async () => {
     // A session per file made a numbered folder per file, and pytest keeps the last three sessions': a failed test's
     // folder was gone three files later, and a long file lost its own while it ran (a helper's trial).
