@@ -334,7 +334,7 @@ async function sweepLeftovers(runId: string, killGraceSeconds: number): Promise<
  * if it is empty, with pytest's `pytest-current` link to it: a run whose tests asked for no temporary folder leaves
  * none, as a plain run makes none (a link to nothing was left after every parallel run: a helper's trial).
  */
-export function unlockBasetemp(folder: string): void {
+function unlockBasetemp(folder: string): void {
   fs.rmSync(path.join(folder, ".lock"), { force: true });
   try {
     fs.rmdirSync(folder);
