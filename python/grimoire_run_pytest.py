@@ -1390,6 +1390,21 @@ def _installed(module):
     return in_install_folder(origin)
 
 
+# pytest-xdist's -n that this process turned off, if any.
+_xdist_turned_off = None
+
+
+def pytest_report_header(config):
+    """A serial run of the whole selection, which no listing session precedes, says in pytest's header that the -n of
+    the project's addopts is off, as a run that lists its files says it before (bidict's addopts, a helper's trial)."""
+    if _xdist_turned_off is None or not os.environ.get("GRIMOIRE_ANNOUNCE_COLLECTED"):
+        return None
+    return (
+        f"grimoire-run: pytest-xdist's -n from the pytest configuration ({_xdist_turned_off} workers here) is off: this run is one pytest process, "
+        "without workers (--parallel runs the files in parallel)"
+    )
+
+
 def _xdist_workers(option):
     """pytest-xdist's -n as configured (addopts included): None or 0 when it would not distribute."""
     value = getattr(option, "numprocesses", None)
@@ -2078,6 +2093,8 @@ def pytest_configure(config):
     # -n in addopts cannot be taken back on the command line) would multiply the workers. Its trylast
     # configure, which starts the workers, reads these after this hook has run.
     if getattr(config.option, "dist", "no") != "no":
+        global _xdist_turned_off
+        _xdist_turned_off = _xdist_workers(config.option)
         config.option.dist = "no"
         config.option.tx = []
     env = os.environ

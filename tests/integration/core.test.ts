@@ -615,6 +615,16 @@ describe("serial and debug modes", () => {
     }
   });
 
+  it("says, in pytest's header, that the -n of the project's addopts is off in a serial run of the whole selection, once", async () => {
+    // bidict's addopts hold --numprocesses=auto: a run that lists its files said so, a serial run of everything did not.
+    const p = project({ "pytest.ini": "[pytest]\naddopts = -p xdist -n 2\n", "tests/http/test_a.py": PASS });
+    const result = await runCli([], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const said = /grimoire-run: pytest-xdist's -n from the pytest configuration \(2 workers here\) is off: this run is one pytest process, without workers \(--parallel runs the files in parallel\)/g;
+    expect(result.stdout.match(said)).toHaveLength(1);
+    expect(result.stdout).not.toMatch(/\[gw\d\]/);
+  });
+
   it("says on stderr that pytest is collecting while a long collection goes on, and then what it found, first on stdout", async () => {
     // The module's import waits for a file the test writes once that is said (python-multipart's 10 s of collection
     // said nothing for 10 s in a helper's trial); the Found line stays the first on stdout, as the contract has it.
