@@ -224,7 +224,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         if (event.atExit === true) {
           // Every test ran: no advice about ports; what keeps the process is its own leftovers.
           terminal.out(`${colours.yellow("SLOW".padEnd(8))} ${what.padEnd(pathWidth)}  ${formatSeconds(event.seconds).padStart(6)}  pytest's session ended, and the process waits at its exit${cpu}\n`);
-          if (!atExitHintShown) {
+          // One that is running there is finishing, not waiting for what its tests left (a starved process's exit).
+          if (!atExitHintShown && !busy) {
             atExitHintShown = true;
             terminal.out(`${colours.dim(`         It waits for what its tests left: a child process (multiprocessing joins non-daemonic ones at exit), a thread that is not a daemon, or an exit handler. ${timeoutAdvice(event.timeoutSeconds)}`)}\n`);
           }

@@ -243,18 +243,22 @@ describe("a file that is slow because it computes", () => {
   it("is named as running on a machine short of CPU, not waiting, where other work leaves it little of the CPU (packaging's tests on a loaded machine)", async () => {
     // The test computes on CPU 0 at the lowest priority, beside three processes of no file's (they leave its tree at
     // once) that compute there at the default one: it gets a sliver of the CPU, and runs all the while.
-    const starved = `import os, subprocess, sys, time
+    const starved = `import os, pathlib, subprocess, sys, time
 
-SPIN = "import os, time\\nos.sched_setaffinity(0, {0})\\nif os.fork(): os._exit(0)\\nend = time.monotonic() + 6\\nwhile time.monotonic() < end: pass"
+# Each stops once the test has ended (it leaves the file), and after 10 s whatever happens.
+SPIN = "import os, pathlib, time\\nos.sched_setaffinity(0, {0})\\nif os.fork(): os._exit(0)\\nend = time.monotonic() + 10\\nwhile time.monotonic() < end and not pathlib.Path('spun').exists(): sum(range(1000))"
 
 def test_computes_starved():
     os.sched_setaffinity(0, {0})
-    for _ in range(3):
-        subprocess.run([sys.executable, "-c", SPIN], check=True)
-    os.nice(19)
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        sum(range(1000))
+    try:
+        for _ in range(3):
+            subprocess.run([sys.executable, "-c", SPIN], check=True)
+        os.nice(19)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            sum(range(1000))
+    finally:
+        pathlib.Path("spun").touch()
 `;
     const p = project({ "tests/http/test_starved.py": starved });
     const result = await runCli(["--parallel", "--slow-notice", "1"], { cwd: p.root });
