@@ -58,7 +58,7 @@ export function shardFromCi(env: NodeJS.ProcessEnv, flag = "--shard"): CiShard {
   for (const vars of PARALLEL_JOB_VARIABLES) {
     const index = env[vars.index];
     const total = env[vars.total];
-    if (index === undefined || index === "" || total === undefined || total === "") continue;
+    if (!isSet(index) || !isSet(total)) continue;
     const source = `${vars.service}'s ${vars.index}=${index} and ${vars.total}=${total}`;
     const count = /^\d+$/.test(total.trim()) ? Number(total) : NaN;
     const position = /^\d+$/.test(index.trim()) ? Number(index) - vars.firstIndex + 1 : NaN;
@@ -69,7 +69,7 @@ export function shardFromCi(env: NodeJS.ProcessEnv, flag = "--shard"): CiShard {
   }
   // An index without its total is said as it is: "none … is set" read as wrong where CI_NODE_INDEX was (a helper's
   // trial). A total alone is GitLab's every job that is not parallel (CI_NODE_TOTAL=1): not one of parallel jobs.
-  const half = PARALLEL_JOB_VARIABLES.find((v) => nonEmpty(env[v.index]) && !nonEmpty(env[v.total]));
+  const half = PARALLEL_JOB_VARIABLES.find((v) => isSet(env[v.index]) && !isSet(env[v.total]));
   if (half !== undefined) {
     throw new UsageError(`${flag} auto: ${half.service}'s ${half.index}=${String(env[half.index])} is set, but not ${half.total}: a part needs both (or give it as --shard I/N)`);
   }
@@ -80,6 +80,7 @@ export function shardFromCi(env: NodeJS.ProcessEnv, flag = "--shard"): CiShard {
   );
 }
 
-function nonEmpty(value: string | undefined): boolean {
+/** A CI variable that is set, and not to nothing. */
+function isSet(value: string | undefined): value is string {
   return value !== undefined && value !== "";
 }
