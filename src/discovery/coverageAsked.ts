@@ -22,12 +22,13 @@ const PYTEST_SECTIONS: readonly (readonly [string, readonly string[]])[] = [
  * a serial run the listing session, the fork server's start and its preloads.
  * Only pytest's own section: tox.ini's test commands (`pytest --cov=scrapy …`
  * in a testenv) are tox's, and took scrapy's serial runs off the direct path,
- * about 6 s a run on a loaded machine (a helper's trial).
+ * about 6 s a run on a loaded machine (a helper's trial). `pyproject`: its text, where already read.
  */
-export function mayMeasureCoverage(root: string, pytestArgs: readonly string[], env: NodeJS.ProcessEnv): boolean {
+export function mayMeasureCoverage(root: string, pytestArgs: readonly string[], env: NodeJS.ProcessEnv, pyproject?: string): boolean {
   if (pytestArgs.some((arg) => arg.startsWith("--cov")) || (env["PYTEST_ADDOPTS"] ?? "").includes("--cov")) return true;
   return PYTEST_SECTIONS.some(([name, sections]) => {
-    const text = readOrEmpty(path.join(root, name));
+    // pyproject.toml's text where the caller has read it already (the command's entry, before its Python starts).
+    const text = name === "pyproject.toml" && pyproject !== undefined ? pyproject : readOrEmpty(path.join(root, name));
     return sections.some((section) => sectionText(text, section).includes("--cov"));
   });
 }

@@ -239,7 +239,7 @@ export function serialRunLikely(argv: readonly string[], env: NodeJS.ProcessEnv,
     if (env[variable] !== undefined || dotenv[variable] !== undefined || pyprojectSets(pyproject, name)) return false;
   }
   if (forwarded.some((word) => word === "--collect-only" || word === "--co")) return false;
-  return !mayMeasureCoverage(cwd, forwarded, env);
+  return !mayMeasureCoverage(cwd, forwarded, env, pyproject);
 }
 
 /** Whether pyproject.toml's text sets `key` in [tool.grimoire-run] (`python`: the run would start that one). */
