@@ -2081,10 +2081,10 @@ def _plugin_folder_out_of_pythonpath():
 
 
 def pytest_configure(config):
-    global _config
+    global _config, _xdist_turned_off
     _config = config
     if os.environ.get("GRIMOIRE_LIST_FILE"):
-        _initial_conftests[:] = sorted(_conftest_folders(config))
+        _initial_conftests[:] = _conftest_folders(config)
     # `--split auto` never splits a module marked so (pytestmark = pytest.mark.grimoire_serial).
     config.addinivalue_line("markers", "grimoire_serial: grimoire-run --split never runs this module's tests in several processes")
     if threading.current_thread() is threading.main_thread():
@@ -2093,7 +2093,6 @@ def pytest_configure(config):
     # -n in addopts cannot be taken back on the command line) would multiply the workers. Its trylast
     # configure, which starts the workers, reads these after this hook has run.
     if getattr(config.option, "dist", "no") != "no":
-        global _xdist_turned_off
         _xdist_turned_off = _xdist_workers(config.option)
         config.option.dist = "no"
         config.option.tx = []
