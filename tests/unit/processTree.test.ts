@@ -160,7 +160,11 @@ describe("treeCpuOf", () => {
     const sleeping = await started("import time\nprint('go', flush=True)\ntime.sleep(30)");
     try {
       expect(treeCpuOf(spinning.pid as number)?.running).toBe(true);
+      // Its "go" is read as it writes it, before it reaches its sleep: looked at again until it sleeps (5 s at most).
+      const until = performance.now() + 5000;
+      while (treeCpuOf(sleeping.pid as number)?.running === true && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(treeCpuOf(sleeping.pid as number)?.running).toBe(false);
+      expect(treeCpuOf(spinning.pid as number)?.running).toBe(true);
     } finally {
       spinning.kill("SIGKILL");
       sleeping.kill("SIGKILL");
