@@ -16,6 +16,9 @@
 import { WATCHDOG_PROGRAM } from "../packageFiles.js";
 import { launch as defaultLaunch, observeGroups, type LaunchedProcess, type Launcher } from "./launch.js";
 
+/** grimoire-run's environment, less what its watchdog's Node.js must not read as it starts. */
+const NOT_FOR_THE_WATCHDOG = ["NODE_OPTIONS", "NODE_EXTRA_CA_CERTS"] as const;
+
 /** One line on the watchdog's stdin, as JSON. */
 export type WatchdogMessage =
   /** A process group the run launched (its leader's pid), and the leader reaped by grimoire-run. */
@@ -45,8 +48,10 @@ export class Watchdog {
   static start(runId: string, graceMs: number, launcher: Launcher = defaultLaunch): Watchdog {
     const watchdog = new Watchdog();
     const env = { ...process.env };
-    // Options meant for grimoire-run (a --require, a debugger) would slow down or break a process that must start fast.
-    delete env["NODE_OPTIONS"];
+    // Options meant for grimoire-run (a --require, a debugger) would slow down or break a process that must start fast;
+    // a certificate bundle, which Node.js reads as it starts (80 ms of CPU here, beside the run's first Python), serves
+    // a process that connects to nothing.
+    for (const name of NOT_FOR_THE_WATCHDOG) delete env[name];
     const launched = launcher({ command: process.execPath, args: [WATCHDOG_PROGRAM, runId, String(graceMs), String(process.pid)], cwd: "/", env, stdin: "pipe", background: true });
     if (launched instanceof Promise) void launched.then((child) => watchdog.attach(child));
     else watchdog.attach(launched);

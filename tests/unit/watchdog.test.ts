@@ -3,7 +3,9 @@
  * which processes it would end once grimoire-run is gone. Its real behaviour
  * (grimoire-run killed with SIGKILL) is in tests/integration/faults.test.ts.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import type { LaunchedProcess, LaunchSpec } from "../../src/process/launch.js";
+import { Watchdog } from "../../src/process/watchdog.js";
 import { apply, newState, treesToEnd } from "../../src/process/watchdogProcess.js";
 import { markedIn, type ProcessSnapshot } from "../../src/process/processTree.js";
 
@@ -44,5 +46,32 @@ describe("what the watchdog ends", () => {
       { pid: 11, group: true, marker: MARK },
       { pid: 12, group: true, marker: MARK },
     ]);
+  });
+});
+
+describe("the watchdog's start", () => {
+  const saved = { NODE_OPTIONS: process.env["NODE_OPTIONS"], NODE_EXTRA_CA_CERTS: process.env["NODE_EXTRA_CA_CERTS"] };
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it("is Node.js without grimoire-run's NODE_OPTIONS and certificate bundle, and with the rest of its environment", async () => {
+    process.env["NODE_OPTIONS"] = "--max-old-space-size=40";
+    process.env["NODE_EXTRA_CA_CERTS"] = "/etc/ssl/certs/ca-certificates.crt";
+    const specs: LaunchSpec[] = [];
+    const launcher = (spec: LaunchSpec): LaunchedProcess => {
+      specs.push(spec);
+      return { pid: null, stdout: null, stderr: null, stdin: null, exited: new Promise(() => undefined) } as unknown as LaunchedProcess;
+    };
+    const watchdog = Watchdog.start("run-1", 1000, launcher);
+    await watchdog.done();
+    expect(specs).toHaveLength(1);
+    expect(specs[0]?.command).toBe(process.execPath);
+    expect(specs[0]?.env).not.toHaveProperty("NODE_OPTIONS");
+    expect(specs[0]?.env).not.toHaveProperty("NODE_EXTRA_CA_CERTS");
+    expect(specs[0]?.env["PATH"]).toBe(process.env["PATH"]);
   });
 });
