@@ -23,6 +23,10 @@ export const PACKAGE_JSON = path.join(PACKAGE_ROOT, "package.json");
  * site-packages, as a library's are (see there why).
  */
 export const PYTHON_DIR = path.join(PACKAGE_ROOT, "dist", "site-packages");
+/** A PYTHONPATH with PYTHON_DIR first: every Python grimoire-run starts imports its modules from there. */
+export function withPluginPath(pythonPath: string | undefined): string {
+  return pythonPath === undefined || pythonPath === "" ? PYTHON_DIR : `${PYTHON_DIR}${path.delimiter}${pythonPath}`;
+}
 /** The programs it starts with Node.js, as scripts/build.mjs writes them. */
 export const WATCHDOG_PROGRAM = path.join(PACKAGE_ROOT, "dist", "process", "watchdogProcess.js");
 export const BROWSER_SERVER_PROGRAM = path.join(PACKAGE_ROOT, "dist", "browsers", "browserServerProcess.js");

@@ -48,7 +48,8 @@ import { readCachedFailures, readLastFailed, readNodeIds } from "./plan/pytestCa
 import { toProjectPath } from "./projectPaths.js";
 import { launch } from "./process/launch.js";
 import { showPytestInfo } from "./pytestInfo.js";
-import { checkPytest, choosePython, type PythonCommand } from "./python.js";
+import { choosePython, type PythonCommand } from "./python.js";
+import { checkPytest } from "./pytestCheck.js";
 import { consoleReporter } from "./report/consoleReporter.js";
 import { githubReporter } from "./report/githubReporter.js";
 import { writeReportFiles } from "./report/reportFiles.js";

@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { COVERAGE_TIMEOUT_SECONDS } from "../defaults.js";
-import { withPluginPath } from "../exec/pytestCommand.js";
+import { withPluginPath } from "../packageFiles.js";
 import type { CoverageResult, CoverageSettings } from "../model.js";
 import { capture } from "../process/capture.js";
 import { describePython, type PythonCommand } from "../python.js";

@@ -15,7 +15,7 @@ import path from "node:path";
 import { FAILURE_DETAILS_PER_PROCESS, FAILURE_TEXT_CHARS } from "../defaults.js";
 import type { TestFile, TestSubset } from "../model.js";
 import { isWithin } from "../projectPaths.js";
-import { PYTHON_DIR } from "../packageFiles.js";
+import { PYTHON_DIR, withPluginPath } from "../packageFiles.js";
 
 /** The folder holding grimoire-run's pytest plugin, put on every pytest's PYTHONPATH. */
 export const PLUGIN_DIR = PYTHON_DIR;
@@ -119,10 +119,6 @@ export function pytestArgs(settings: CommandSettings, targets: readonly string[]
 }
 
 /** PYTHONPATH with grimoire-run's Python folder (its pytest plugin, its fork server) first. */
-export function withPluginPath(pythonPath: string | undefined): string {
-  return pythonPath === undefined || pythonPath === "" ? PLUGIN_DIR : `${PLUGIN_DIR}${path.delimiter}${pythonPath}`;
-}
-
 export interface EnvSettings {
   baseEnv: NodeJS.ProcessEnv;
   /** Test modules a plain run fails to import for their module name, each with the earlier module that has it (the listing's conflicts). */

@@ -23,7 +23,7 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 import { readDotenv } from "../config/dotenv.js";
 import { mayMeasureCoverage, readOrEmpty } from "../discovery/coverageAsked.js";
-import { withPluginPath } from "../exec/pytestCommand.js";
+import { withPluginPath } from "../packageFiles.js";
 import { choosePython, viaUv } from "../python.js";
 import { newRunId } from "../run/runId.js";
 import type { Exit, LaunchedProcess, LaunchSpec } from "./launch.js";

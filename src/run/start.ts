@@ -15,11 +15,13 @@ import { askPytest, type Answer, type Listing, type ListingRequest } from "../di
 import { collectionRequest, selectionFrom, type CollectionRequest, type Selection } from "../discovery/selection.js";
 import { mayMeasureCoverage } from "../discovery/coverageAsked.js";
 import { ForkServer, type ForkServerOptions, type PreloadOutcome } from "../exec/forkServer.js";
-import { PLUGIN_MODULE, withPluginPath } from "../exec/pytestCommand.js";
+import { PLUGIN_MODULE } from "../exec/pytestCommand.js";
+import { withPluginPath } from "../packageFiles.js";
 import type { ChangedSelection } from "../plan/changed.js";
 import { grimoireForwardedArgs } from "../plan/planRun.js";
 import { launch, type Launcher } from "../process/launch.js";
-import { checkPytest, choosePython, viaUv, type PythonCommand } from "../python.js";
+import { choosePython, viaUv, type PythonCommand } from "../python.js";
+import { checkPytest } from "../pytestCheck.js";
 import type { RunSession } from "../session.js";
 import { bytecodeCacheDir } from "../config/bytecodeCache.js";
 import { HeldEvents } from "../events.js";
