@@ -20,7 +20,7 @@ import { isAlive } from "../process/processTree.js";
 export type RecordedOutcome = FileStatus;
 
 export interface FileHistory {
-  /** Smoothed duration of the file's runs, in seconds; null until it has run to an end. */
+  /** Smoothed duration of the file's runs, in seconds; null until it has run to an end or been cut off (see atLeast). */
   seconds: number | null;
   outcome: RecordedOutcome;
   runs: number;
@@ -65,6 +65,11 @@ export interface FileHistory {
    * Absent: a process of its own (or unknown, before it existed).
    */
   shared?: true;
+  /**
+   * `seconds` are only how long a run cut off (cancelled by --fail-fast or an interrupt, or timed out) had run when
+   * the file had never run to its end: at least that long. Its next run to an end replaces them. Absent: measured.
+   */
+  atLeast?: true;
 }
 
 export interface History {
@@ -130,6 +135,7 @@ function checkedEntry(value: unknown): FileHistory | null {
     ...(Array.isArray(groups) && groups.length > 0 && groups.every((name) => typeof name === "string") ? { groups: groups as string[] } : {}),
     ...(entry["fresh"] === true ? { fresh: true as const } : {}),
     ...(entry["shared"] === true ? { shared: true as const } : {}),
+    ...(entry["atLeast"] === true && seconds !== null ? { atLeast: true as const } : {}),
   };
 }
 
@@ -178,7 +184,8 @@ const OUTCOME_WEIGHT: Record<FileStatus, number> = { timeout: 6, failed: 5, canc
  * The history after a run. Each file's duration moves towards the mean of
  * this run's finished executions by HISTORY_SMOOTHING; cancelled and
  * timed-out executions say nothing about how long the file takes, except
- * that a timeout took at least that long. `source`: the fingerprint of the
+ * that a timeout took at least that long (and so did a cancelled one, for a
+ * file never run to its end). `source`: the fingerprint of the
  * source the run tested, null when it is not known. `partial`: the files the
  * run ran only some tests of (given as node ids, `tests/a.py::test_x`, or
  * deselected by the run's own -k, -m or --deselect): like any run that
@@ -202,10 +209,12 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     const previous = files[file];
     const finished = ran.filter((r) => r.status !== "cancelled" && r.status !== "timeout");
     const timedOut = ran.filter((r) => r.status === "timeout").map((r) => r.durationSeconds);
+    const cutOff = ran.filter((r) => r.status === "cancelled" || r.status === "timeout").map((r) => r.durationSeconds);
     let seconds = previous?.seconds ?? null;
+    let atLeast = seconds !== null && previous?.atLeast === true;
     // Some of its tests, or its tests up to a failure that stopped pytest, say little of how long the whole file takes: only a first estimate.
     const whole = partial.has(file) ? [] : finished.filter((r) => r.cutShort !== true);
-    const counted = whole.length > 0 ? whole : seconds === null ? finished : [];
+    const counted = whole.length > 0 ? whole : seconds === null || atLeast ? finished : [];
     // Seconds measured afresh (no fork server: --no-fork-server, a server that could not serve) hold a start-up that
     // forked ones do not: mixed in, a run without the fork server left every quick file over --pack's 1 s, and the
     // next --pack run packed nothing (two helpers' trials). Each kind replaces the other's only where it is all there is.
@@ -213,12 +222,18 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     if (counted.length > 0) {
       const mean = counted.reduce((sum, r) => sum + r.durationSeconds, 0) / counted.length;
       const measuredFresh = counted.every((r) => r.fresh === true);
-      if (seconds === null || (fresh && !measuredFresh)) {
+      if (seconds === null || atLeast || (fresh && !measuredFresh)) {
         seconds = mean;
         fresh = measuredFresh;
+        atLeast = false;
       } else if (measuredFresh === fresh) seconds = seconds + HISTORY_SMOOTHING * (mean - seconds);
     }
-    if (timedOut.length > 0) seconds = Math.max(seconds ?? 0, ...timedOut);
+    if (cutOff.length > 0 && (seconds === null || atLeast)) {
+      // Never run to its end: a file cut off after 8 s is at least that long (left at null, the next run started it
+      // behind files of a second, a helper's trial).
+      seconds = Math.max(seconds ?? 0, ...cutOff);
+      atLeast = true;
+    } else if (timedOut.length > 0) seconds = Math.max(seconds ?? 0, ...timedOut);
     // Each iteration's last attempt counts (a retry that passed makes it flaky), and a failing iteration is never outweighed by a passing one.
     const finals = finalResults(runs);
     let outcome = finals.reduce((a, b) => (OUTCOME_WEIGHT[b.status] > OUTCOME_WEIGHT[a.status] ? b : a)).status;
@@ -251,6 +266,7 @@ export function updateHistory(history: History, results: readonly FileResult[], 
       ...(groups.length === 0 ? {} : { groups }),
       ...(fresh && seconds !== null ? { fresh: true as const } : {}),
       ...(ran.length > 0 && ran.every((r) => (filesOfLog.get(r.log as string) ?? 0) > 1) ? { shared: true as const } : {}),
+      ...(atLeast && seconds !== null ? { atLeast: true as const } : {}),
     };
   }
   return { version: 1, files };

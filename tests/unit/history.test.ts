@@ -9,6 +9,7 @@ import { formatFlaky } from "../../src/report/flaky.js";
 import { palette } from "../../src/report/style.js";
 import { onlyFailedTests } from "../../src/plan/planFiles.js";
 import { EMPTY_HISTORY, readHistory, readHistoryChecked, recordRun, updateHistory, type History } from "../../src/plan/history.js";
+import { orderFiles } from "../../src/plan/order.js";
 import { collectionRequest } from "../../src/discovery/selection.js";
 import { fileResult } from "../helpers/results.js";
 
@@ -109,6 +110,24 @@ describe("updating the history", () => {
     expect(next.files["a.py"]).toMatchObject({ seconds: 3, outcome: "cancelled" });
     expect(next.files["b.py"]).toMatchObject({ seconds: 30, outcome: "timeout" });
     expect(next.files["c.py"]).toMatchObject({ seconds: null, outcome: "cancelled", runs: 0 });
+  });
+
+  it("takes how long a file never run to its end had run when cut off, as a lower bound its next run to an end replaces", () => {
+    const cut = updateHistory(EMPTY_HISTORY, [fileResult({ path: "s.py", status: "cancelled", durationSeconds: 8 }), fileResult({ path: "c.py", status: "cancelled", log: null, slot: -1 })], now);
+    expect(cut.files["s.py"]).toMatchObject({ seconds: 8, outcome: "cancelled", atLeast: true });
+    expect(cut.files["c.py"]).toMatchObject({ seconds: null, outcome: "cancelled" });
+    expect(cut.files["c.py"]).not.toHaveProperty("atLeast");
+    // Started first next time: the file known to take 8 s before the one never started.
+    const order = orderFiles([{ path: "c.py" }, { path: "s.py" }], cut, { order: "history", seed: 0, failedFirst: true });
+    expect(order.map((f) => f.path)).toEqual(["s.py", "c.py"]);
+    // Cut off again sooner: still at least 8 s. Then run to its end: measured, not smoothed from the bound.
+    const again = updateHistory(cut, [fileResult({ path: "s.py", status: "cancelled", durationSeconds: 2 })], now);
+    expect(again.files["s.py"]).toMatchObject({ seconds: 8, atLeast: true });
+    const ended = updateHistory(again, [fileResult({ path: "s.py", durationSeconds: 12 })], now);
+    expect(ended.files["s.py"]).toMatchObject({ seconds: 12, outcome: "passed" });
+    expect(ended.files["s.py"]).not.toHaveProperty("atLeast");
+    // Measured once, a cut-off run says nothing more: the smoothed figure stays.
+    expect(updateHistory(ended, [fileResult({ path: "s.py", status: "cancelled", durationSeconds: 1 })], now).files["s.py"]).toMatchObject({ seconds: 12 });
   });
 });
 
@@ -267,13 +286,15 @@ describe("the history file", () => {
     expect(fs.readdirSync(path.join(root, ".grimoire"))).toEqual(["history.json"]);
   });
 
-  it("keeps, reading it back, that a file's seconds were measured afresh", async () => {
+  it("keeps, reading it back, that a file's seconds were measured afresh, or are only a lower bound", async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-history-"));
     roots.push(root);
-    await recordRun(root, [fileResult({ path: "a.py", durationSeconds: 2, fresh: true }), fileResult({ path: "b.py", durationSeconds: 1 })], now);
+    await recordRun(root, [fileResult({ path: "a.py", durationSeconds: 2, fresh: true }), fileResult({ path: "b.py", durationSeconds: 1 }), fileResult({ path: "c.py", status: "cancelled", durationSeconds: 4 })], now);
     const recorded = readHistory(root);
     expect(recorded.files["a.py"]).toMatchObject({ seconds: 2, fresh: true });
     expect(recorded.files["b.py"]).not.toHaveProperty("fresh");
+    expect(recorded.files["b.py"]).not.toHaveProperty("atLeast");
+    expect(recorded.files["c.py"]).toMatchObject({ seconds: 4, atLeast: true });
   });
 
   it("waits for a lock its holder has created and not yet written its pid into", async () => {
