@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
         { out: writer(process.stdout), colour: colourEnabled(process.stdout, process.env) },
       );
     }
-    const [{ readDotenv, withDotenv }, { resolveConfig }, { mergeSettings, readPyprojectSettings }, { formatConfig, variableFallbacks }, { colourEnabled }, runModule] = await Promise.all([
+    const [{ readDotenv, withDotenv }, { resolveConfig }, { mergeSettings, readPyprojectSettings }, { formatConfig, pythonFallback, variableFallbacks }, { colourEnabled }, runModule] = await Promise.all([
       import("./config/dotenv.js"),
       import("./config/runConfig.js"),
       import("./config/settings.js"),
@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
     const dotenv = readDotenv(root);
     const settings = mergeSettings({ cli: command.input.values, pyproject: readPyprojectSettings(root), env: process.env, dotenv });
     if (settings.values["print-config"] === true) {
-      process.stdout.write(formatConfig(settings, variableFallbacks(process.env, dotenv)));
+      process.stdout.write(formatConfig(settings, { ...variableFallbacks(process.env, dotenv), ...pythonFallback(root, process.env, dotenv) }));
       return EXIT.passed;
     }
     const describe = (name: OptionName): string => {

@@ -1,5 +1,6 @@
 /** `--print-config`: every option's value and where it came from. */
 import { OPTIONS, type OptionName } from "../cli/options.js";
+import { choosePython, describePython } from "../python.js";
 import { withDotenv } from "./dotenv.js";
 import { nonEmpty } from "./runConfig.js";
 import type { MergedSettings } from "./settings.js";
@@ -17,22 +18,19 @@ export interface VariableFallback {
 export function formatConfig(settings: MergedSettings, fallbacks: Partial<Record<OptionName, VariableFallback>> = {}): string {
   const names = (Object.keys(OPTIONS) as OptionName[]).filter((name) => name !== "print-config" && name !== "list-flaky");
   const width = Math.max(...names.map((name) => name.length));
-  const rows = names.map((name) => {
+  const rows = names.map((name): [string, string, string] => {
     const fallback = settings.values[name] === undefined ? fallbacks[name] : undefined;
-    if (fallback !== undefined) return `  ${name.padEnd(width)}  ${fallback.value.padEnd(28)}  ${fallback.from}`;
+    if (fallback !== undefined) return [name, fallback.value, fallback.from];
     const value = settings.values[name];
     const origin = settings.origins.get(name) ?? "default";
     const type = OPTIONS[name].type;
     const shown = value === undefined ? (OPTIONS[name] as { defaultText?: string }).defaultText ?? (type === "boolean" || type === "flag-or-string" ? "false" : "(not set)") : Array.isArray(value) ? value.join(", ") : String(value);
-    return `  ${name.padEnd(width)}  ${shown.padEnd(28)}  ${origin}`;
+    return [name, shown, origin];
   });
-  return [
-    "Settings, highest first: command line, environment GRIMOIRE_*, .env GRIMOIRE_*, pyproject.toml [tool.grimoire-run], default.",
-    "",
-    `  ${"option".padEnd(width)}  ${"value".padEnd(28)}  from`,
-    ...rows,
-    "",
-  ].join("\n");
+  // The "from" column lines up whatever the longest value (a path, a default's sentence).
+  const valueWidth = Math.max(28, ...rows.map(([, value]) => value.length));
+  const line = (name: string, value: string, from: string): string => `  ${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${from}`;
+  return ["Settings, highest first: command line, environment GRIMOIRE_*, .env GRIMOIRE_*, pyproject.toml [tool.grimoire-run], default.", "", line("option", "value", "from"), ...rows.map((row) => line(...row)), ""].join("\n");
 }
 
 /**
@@ -47,4 +45,14 @@ export function variableFallbacks(env: NodeJS.ProcessEnv, dotenv: Record<string,
     if (value !== undefined) fallbacks[option] = { value, from: `${env[variable] === undefined ? ".env" : "environment"} ${variable}${also}` };
   }
   return fallbacks;
+}
+
+/**
+ * The Python an unset --python stands for, as the run chooses it in `root` (the project's .venv or venv, `uv run
+ * python` for a uv.lock, else python3), and why: `python (not set)` left a user with a uv.lock wondering whether uv
+ * would be used (a helper's trial).
+ */
+export function pythonFallback(root: string, env: NodeJS.ProcessEnv, dotenv: Record<string, string>): Partial<Record<OptionName, VariableFallback>> {
+  const python = choosePython(root, undefined, withDotenv(env, dotenv));
+  return { python: { value: describePython(python), from: python.source === "default" ? "default (no .venv, venv or uv.lock found)" : `default (found ${python.source})` } };
 }

@@ -1,6 +1,9 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { envName, mergeSettings } from "../../src/config/settings.js";
-import { formatConfig, variableFallbacks } from "../../src/config/printConfig.js";
+import { formatConfig, pythonFallback, variableFallbacks } from "../../src/config/printConfig.js";
 import { UsageError } from "../../src/errors.js";
 
 const none = { cli: {}, pyproject: null, env: {}, dotenv: {} };
@@ -69,5 +72,21 @@ describe("--print-config", () => {
     const asTheRun = formatConfig(mergeSettings(none), variableFallbacks({ E2E_BASE_URL: " " }, { E2E_BASE_URL: "http://dotenv:1", CHROMIUM_PATH: "/opt/chromium" }));
     expect(asTheRun).toMatch(/^\s+base-url\s+\(not set\)\s+default$/m);
     expect(asTheRun).toMatch(/^\s+browser-executable\s+\/opt\/chromium\s+\.env CHROMIUM_PATH \(for chromium\)$/m);
+  });
+
+  it("shows the Python an unset --python stands for in the project, and why", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-print-python-"));
+    try {
+      fs.mkdirSync(path.join(root, ".git"));
+      const shown = (): string => formatConfig(mergeSettings(none), pythonFallback(root, { PATH: "" }, {}));
+      expect(shown()).toMatch(/^\s+python\s+python3\s+default \(no \.venv, venv or uv\.lock found\)$/m);
+      fs.mkdirSync(path.join(root, ".venv", "bin"), { recursive: true });
+      fs.writeFileSync(path.join(root, ".venv", "bin", "python"), "#!/bin/sh\n", { mode: 0o755 });
+      expect(shown()).toMatch(new RegExp(`^\\s+python\\s+${path.join(root, ".venv", "bin", "python").replace(/[.]/g, "\\.")}\\s+default \\(found \\.venv/bin/python\\)$`, "m"));
+      // Set, the option wins, as in a run.
+      expect(formatConfig(mergeSettings({ ...none, cli: { python: "/opt/py" } }), pythonFallback(root, {}, {}))).toMatch(/^\s+python\s+\/opt\/py\s+command line$/m);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
