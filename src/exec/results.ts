@@ -14,8 +14,8 @@ export interface ProcessOutcome extends Omit<ProcessReport, "leftovers" | "liste
   conftestNotLoaded?: string | null;
 }
 
-/** Exit code 1 in words; a failed file of a shared process says it too. */
-const TESTS_FAILED = "tests failed";
+/** Exit code 1 in words; a failed file of a shared process says it too (the failure summary counts them in front of it). */
+export const TESTS_FAILED = "tests failed";
 
 /** pytest's documented exit codes, in words for the summary. */
 const PYTEST_EXIT_REASONS: Record<number, string> = {

@@ -9,6 +9,7 @@ import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
 import { paintStatus, STATUS_LABEL, STATUS_ORDER, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
 import { formatFlaky } from "./flaky.js";
+import { TESTS_FAILED } from "../exec/results.js";
 
 /** Flaky files the summary lists (the rest are counted; --list-flaky lists them all), and tests under each. */
 const FLAKY_FILES_LISTED = 10;
@@ -208,12 +209,26 @@ function said(result: FileResult, pattern: RegExp): boolean {
   return result.cases.some((test) => test.failures?.some((failure) => pattern.test(failure.message) || pattern.test(failure.text ?? "")) === true);
 }
 
+/**
+ * Why the file failed, with how many of its tests did where its tests failed: `2 of 31 tests failed`. The failed lines
+ * below name only what its last lines do not, so "tests failed" above one such line read as one failure of two (a
+ * helper's trial of isort). Errors count as failures, as pytest's --maxfail counts them.
+ */
+function countedReason(result: FileResult): string {
+  const why = result.reason ?? result.status;
+  const counts = result.tests;
+  const failed = counts === null ? 0 : counts.failed + counts.errors;
+  if (counts === null || failed === 0 || !why.startsWith(TESTS_FAILED)) return why;
+  const ran = counts.passed + counts.failed + counts.errors + counts.skipped + counts.xfailed + counts.xpassed;
+  return `${failed} of ${plural(ran, "test")} failed${why.slice(TESTS_FAILED.length)}`;
+}
+
 /** Failed tests a failed file's entry names beside its last lines, at most. */
 const FAILED_TESTS_NAMED = 3;
 
 /** `sharedBy`: how many files' output the file's log holds (a pack's), 1 for a log of its own. */
 function describeFailure(result: FileResult, colours: Palette, tailLines: number, width: number | null, sharedBy = 1): string[] {
-  const why = result.reason ?? result.status;
+  const why = countedReason(result);
   const iteration = result.iteration > 1 ? `, iteration ${result.iteration}` : "";
   const lines = [`  ${paintStatus(result.status, colours)} ${result.path} (${why}${iteration})`];
   // A split file's parts each name their log; its last lines are one part's (the first of the worst), said so.

@@ -148,7 +148,7 @@ describe("a pytest that ends half-way", () => {
     const p = project({ "tests/http/test_exit.py": failsThenExits, "tests/http/test_fine.py": PASS });
     const result = await runCli(["--parallel", "--report-json", "r.json"], { cwd: p.root });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/FAIL\s+tests\/http\/test_exit\.py .*\(tests failed, then pytest's session ended before it finished \(exit code 1\): a test or plugin ended the process\)/);
+    expect(result.stdout).toMatch(/FAIL\s+tests\/http\/test_exit\.py .*\(1 of 1 test failed, then pytest's session ended before it finished \(exit code 1\): a test or plugin ended the process\)/);
     expect(readReport(p, "r.json").files.find((f) => f.path === "tests/http/test_exit.py")?.tests?.failed).toBe(1);
     expect(processesIn(p.root)).toEqual([]);
   });

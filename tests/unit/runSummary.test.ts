@@ -176,6 +176,15 @@ describe("the run's summary", () => {
     expect(formatSummary(namedSome, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed (7 failed in all: the 3 above, these 3, and 1 the last lines name with their messages; the log has them all)");
   });
 
+  it("says how many of a failed file's tests failed, errors counted, whatever its failed lines name (isort's: one line under two failures)", () => {
+    const heading = (file: Parameters<typeof fileResult>[0]): string => formatSummary({ ...report, files: [fileResult(file)] }, { colours: palette(false), stopped: null }).join("\n");
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: counts(29, 2) })).toMatch(/^ {2}FAIL\s+t\.py \(2 of 31 tests failed\)$/m);
+    const cut = "tests failed, then pytest's session ended before it finished (exit code 1): a test or plugin ended the process";
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: cut, tests: { ...counts(0, 0), errors: 1, skipped: 1 } })).toMatch(/^ {2}FAIL\s+t\.py \(1 of 2 tests failed, then pytest's session ended before it finished/m);
+    // Other reasons stand as they are.
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "an error while collecting it", tests: { ...counts(0, 0), errors: 1 } })).toMatch(/^ {2}FAIL\s+t\.py \(an error while collecting it\)$/m);
+  });
+
   it("names the test a timeout stopped, which an async test's stopped frames (its event loop's) do not", () => {
     const tail = ["grimoire-run stopped this test here:", '  File "/usr/lib/python3.11/selectors.py", line 468, in select'];
     const timedOut: RunReport = { ...report, files: [fileResult({ path: "tests/test_hang.py", status: "timeout", tests: null, durationSeconds: 4, tail, stoppedIn: "tests/test_hang.py::test_async_hang" })] };
