@@ -69,6 +69,8 @@ export type RunEvent =
       workers: number;
       logDir: string;
       load: LoadPlan | null;
+      /** --pack's shares: how many files run in processes shared with others, and in how many such processes. */
+      packed?: { files: number; processes: number };
     }
   | { type: "iteration-start"; iteration: number }
   | { type: "batch-start"; batch: BatchStart }

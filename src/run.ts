@@ -141,6 +141,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       workers: plan.workers,
       logDir: toProjectPath(config.root, logDir),
       load: config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: plan.iterations.sustained },
+      ...packedShares(plan.batches),
     });
     const apart = groupNotice(config, groups);
     const unpacked = packedNothing(config, plan);
@@ -401,6 +402,12 @@ function knownGroups(root: string, files: readonly string[], history: History): 
     if (learned.length > 0) groups.set(file, [...new Set([...(groups.get(file) ?? []), ...learned])].sort());
   }
   return groups;
+}
+
+/** The batches that run several files in one process (--pack's shares; a split file's parts are not), for the Found line. */
+function packedShares(batches: readonly { paths: readonly string[]; part?: unknown }[]): { packed?: { files: number; processes: number } } {
+  const shared = batches.filter((batch) => batch.paths.length > 1 && batch.part === undefined);
+  return shared.length === 0 ? {} : { packed: { files: shared.reduce((sum, batch) => sum + batch.paths.length, 0), processes: shared.length } };
 }
 
 /** Which files run, in which order, in which batches: --changed, --last-failed, --shard and --order, then the run's plan. */

@@ -48,6 +48,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     rawLineOpen = false;
   };
   let workers = 1;
+  let packed: { files: number; processes: number } | null = null;
   let logDir: string | null = null;
   /** The report the run always writes in its log folder: where every file is listed. */
   let reportFile: string | null = null;
@@ -89,7 +90,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     layOut(files);
     progress = { ...progress, perIteration: files.length };
     const them = files.length === 1 ? "it" : "them";
-    const how = mode === "parallel" ? `, running ${them} on ${plural(workers, "worker")}` : `, running ${them} in one pytest process`;
+    // --pack's shares said up front: the result lines of packed files come in bursts, at their process's end.
+    const shared = packed === null ? "" : `, ${packed.files} of ${them} in ${plural(packed.processes, "shared process", "shared processes")} (--pack)`;
+    const how = mode === "parallel" ? `, running ${them} on ${plural(workers, "worker")}${shared}` : `, running ${them} in one pytest process`;
     const testFiles = files.length - doctestModules.size;
     const doctests = `${plural(doctestModules.size, "module")} to check for doctests`;
     const found = doctestModules.size === 0 ? plural(testFiles, "test file") : testFiles === 0 ? doctests : `${plural(testFiles, "test file")} and ${doctests}`;
@@ -150,6 +153,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         mode = event.mode;
         load = event.load;
         workers = event.workers;
+        packed = event.packed ?? null;
         if (options.verbose) logDir = event.logDir;
         reportFile = `${event.logDir}/report.json`;
         if (event.files === null) {

@@ -33,6 +33,8 @@ describe("--pack", () => {
     expect(report.files.find((f) => f.path === "tests/http/test_fails.py")?.tests).toEqual({ passed: 0, failed: 1, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 });
     expect(new Set(report.files.map((f) => f.log)).size).toBe(2);
     expect(result.stdout).toMatch(/^\S+\+\d+\s*\| /m);
+    // Said up front: all 11 files in the 2 shared processes.
+    expect(result.stdout).toMatch(/^Found 11 test files, running them on 2 workers, 11 of them in 2 shared processes \(--pack\)$/m);
     // The pack's log is named after its first file: the failed file is told it is its pack's.
     const fails = report.files.find((f) => f.path === "tests/http/test_fails.py");
     const sharing = report.files.filter((f) => f.log === fails?.log).length;
@@ -67,6 +69,8 @@ describe("--pack", () => {
     expect(logs["tests/http/test_slow.py"]).toMatch(/tests_http_test_slow\.py\.log$/);
     expect(logs["tests/http/test_a.py"]).toBe(logs["tests/http/test_b.py"]);
     expect(logs["tests/http/test_a.py"]).toMatch(/pack-tests_http_test_a\.py\+1\.log$/);
+    const said = await runCli(["--parallel", "-n", "1", "--pack"], { cwd: p.root });
+    expect(said.stdout).toMatch(/^Found 3 test files, running them on 1 worker, 2 of them in 1 shared process \(--pack\)$/m);
   });
 
   it("judges quickness by seconds measured on forked processes: a run started afresh (--no-fork-server) leaves them alone", async () => {
