@@ -122,7 +122,12 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     // A stop before its last test (pytest's -x or --maxfail, the run's): its counts are not the whole file's (a helper
     // read "(1 failed)" as the file's result where three of its four doctests never ran). Where the reason says the run
     // stopped it, that says it already.
-    const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests, result.cutShort === true && why === "", result.status === "cancelled")}`;
+    // A module that skipped itself as it was imported (pytest.importorskip, a module-level skip): pytest collected
+    // it and found no test, which its NO TESTS says; the skip is the module's, not a test's (black's test_ipynb.py
+    // read as a misnamed file beside a file whose tests were all skipped, a PASS: a helper's trial).
+    const skippedWhole = result.status === "no-tests" && result.cases.length > 0 && result.cases.every((test) => test.outcome === "skipped" && !test.nodeid.includes("::"));
+    const whole = !skippedWhole ? null : result.path.endsWith(".py") ? "the module itself, skipped as it was imported" : "the folder itself, skipped by its conftest";
+    const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests, result.cutShort === true && why === "", result.status === "cancelled", whole)}`;
     const attempt = result.attempt > 1 ? `  (attempt ${result.attempt})` : "";
     const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts, their times summed]`);
     const inIteration = load !== null ? `  [iteration ${result.iteration}]` : "";
@@ -392,10 +397,11 @@ function describeLoad(load: LoadPlan | null): string {
   return `, ${parts.join(", ")}${load.sustained ? ", keeping every worker busy" : ""}`;
 }
 
-function describeCounts(tests: NonNullable<FileResult["tests"]>, cutShort: boolean, cancelled: boolean): string {
+/** `whole`: what skipped where no test of it did (a module skipped at import, a folder by its conftest), or null. */
+function describeCounts(tests: NonNullable<FileResult["tests"]>, cutShort: boolean, cancelled: boolean, whole: string | null = null): string {
   // As the file's pytest says it: "1 skipped", "2 deselected", not "0 passed, 1 skipped". A cancelled file was stopped
   // by the run, not at a failure of its own (a helper's Ctrl-C read "stopped at a failure" of a file with none).
-  return `(${formatCounts(addCounts(emptyCounts(), tests))}${cutShort ? `; ${cancelled ? CANCELLED_SHORT : CUT_SHORT}` : ""})`;
+  return `(${formatCounts(addCounts(emptyCounts(), tests))}${whole === null ? "" : `: ${whole}`}${cutShort ? `; ${cancelled ? CANCELLED_SHORT : CUT_SHORT}` : ""})`;
 }
 
 /** A leftover process as the warning names it: its pid, and its command line cut to a readable length. */
