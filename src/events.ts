@@ -21,6 +21,8 @@ export interface BatchStart {
   command: string[];
   /** The file (relative to the project root) that limits the command's folder arguments to the batch's files (GRIMOIRE_ONLY_FILES); null when the command names them. */
   onlyFile: string | null;
+  /** The part of a split file it runs (--split), if it runs one: its notices name the part. */
+  part?: { index: number; count: number };
 }
 
 /** How often the selection runs, in load mode. */

@@ -158,6 +158,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       pid: null,
       command: [...(fresh ? [] : ["(forked)"]), settings.python.command, ...args],
       onlyFile: onlyFile === null ? null : toProjectPath(settings.root, onlyFile),
+      ...(batch.part === undefined ? {} : { part: batch.part }),
     };
     let failed = true;
     let keptDatabase: string | null = null;

@@ -221,7 +221,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         break;
       }
       case "slow": {
-        const what = event.batch.paths.length === 1 ? fitPath(event.batch.paths[0] as string) : `the pack of ${event.batch.paths.join(", ")}`;
+        // A split file's parts run side by side: the notice names the part (black's test_format.py in 2 parts read as one).
+        const part = event.batch.part === undefined ? "" : ` (part ${event.batch.part.index + 1} of ${event.batch.part.count})`;
+        const what = event.batch.paths.length === 1 ? `${fitPath(event.batch.paths[0] as string)}${part}` : `the pack of ${event.batch.paths.join(", ")}`;
         // A file that has used the CPU for most of its time is working, not waiting: no advice about waiting forever. Nor
         // is one that computes on a machine with no CPU to spare: its share is small, but it is running, not waiting
         // (packaging's requirements tests at a load of 13 on 2 cores: 11.4 s of CPU in a minute, a helper's trial).

@@ -75,6 +75,15 @@ describe("--split auto", () => {
     expect(fourth.stdout).not.toMatch(/not found|no match/);
   });
 
+  it("names the part a slow notice is about", async () => {
+    const p = project({ "tests/http/test_flow.py": flow("", 0.4), "tests/http/test_a.py": SHORT, "tests/http/test_b.py": SHORT });
+    await runCli(["--parallel", "-n", "3", "--split", "auto"], { cwd: p.root });
+    const split = await runCli(["--parallel", "-n", "3", "--split", "auto", "--slow-notice", "1"], { cwd: p.root });
+    expect(split.code, split.stdout + split.stderr).toBe(0);
+    expect(split.stdout).toMatch(/^SLOW\s+tests\/http\/test_flow\.py \(part [1-3] of [23]\)\s+\S+\s+still running/m);
+    expect(split.stdout).not.toMatch(/^SLOW\s+tests\/http\/test_flow\.py\s+\d/m);
+  });
+
   it("counts a deselected test of a split file once, not once per part", async () => {
     const p = project({ "tests/http/test_flow.py": flow(), "tests/http/test_a.py": SHORT, "tests/http/test_b.py": SHORT, "tests/http/test_c.py": SHORT });
     expect((await runCli(["--parallel", "-n", "4", "--split", "auto"], { cwd: p.root })).code).toBe(0);
