@@ -80,7 +80,7 @@ describe("--split auto", () => {
     await runCli(["--parallel", "-n", "3", "--split", "auto"], { cwd: p.root });
     const split = await runCli(["--parallel", "-n", "3", "--split", "auto", "--slow-notice", "1"], { cwd: p.root });
     expect(split.code, split.stdout + split.stderr).toBe(0);
-    expect(split.stdout).toMatch(/^SLOW\s+tests\/http\/test_flow\.py \(part [1-3] of [23]\)\s+\S+\s+still running/m);
+    expect(split.stdout).toMatch(/^SLOW\s+tests\/http\/test_flow\.py \(part \d of \d\)\s+\S+\s+still running/m);
     expect(split.stdout).not.toMatch(/^SLOW\s+tests\/http\/test_flow\.py\s+\d/m);
   });
 
