@@ -260,8 +260,17 @@ export function ratioRow(label, a, b, target = null) {
 export function benchEnv(extra = {}) {
   const env = { ...process.env, CI: "1", NO_COLOR: "1", PYTEST_DISABLE_PLUGIN_AUTOLOAD: "1", ...extra };
   for (const key of Object.keys(env)) if (key.startsWith("GRIMOIRE_")) delete env[key];
+  if (!("NODE_EXTRA_CA_CERTS" in extra)) delete env[NODE_CERTIFICATES];
   return env;
 }
+
+/**
+ * A certificate bundle Node.js reads as it starts, before any of grimoire-run's code: about 80 ms of CPU for each
+ * Node.js process (grimoire-run and its watchdog) on the machine these figures come from, whose sandbox sets it, and
+ * nothing for pytest. Most machines do not set it; the benchmark takes it off for every contender, and the first-test
+ * scenario measures grimoire-run with it too where the machine sets it.
+ */
+export const NODE_CERTIFICATES = "NODE_EXTRA_CA_CERTS";
 
 export function machine() {
   const version = (command, args) => {
@@ -280,6 +289,7 @@ export function machine() {
     // Other work on the machine makes every number noisier; this says how busy it was when the run began.
     // Set: every process compiles what it imports from source; grimoire-run's parallel runs then keep it in .grimoire/pycache.
     PYTHONDONTWRITEBYTECODE: process.env["PYTHONDONTWRITEBYTECODE"] || "unset",
+    [NODE_CERTIFICATES]: process.env[NODE_CERTIFICATES] ? "set here, taken off for the contenders" : "unset",
     "load average at start": os.loadavg()[0].toFixed(2),
     date: new Date().toISOString().slice(0, 10),
   };

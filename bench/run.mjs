@@ -92,7 +92,7 @@ try {
     process.stderr.write(`bench: ${name}…\n`);
     const started = performance.now();
     const result = await SCENARIOS[name]({ repetitions });
-    const alone = `Measured on its own (\`node bench/run.mjs ${name}\`) on ${host.date}: ${host.cpu}, ${host.node}, load average ${host["load average at start"]} at the start, PYTHONDONTWRITEBYTECODE ${host.PYTHONDONTWRITEBYTECODE}.`;
+    const alone = `Measured on its own (\`node bench/run.mjs ${name}\`) on ${host.date}: ${host.cpu}, ${host.node}, load average ${host["load average at start"]} at the start, PYTHONDONTWRITEBYTECODE ${host.PYTHONDONTWRITEBYTECODE}, NODE_EXTRA_CA_CERTS ${host.NODE_EXTRA_CA_CERTS}.`;
     const section = render(partial ? { ...result, notes: [...result.notes, alone] } : result);
     process.stderr.write(`bench: ${name} took ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
     process.stdout.write(`${section}\n\n`);
