@@ -260,7 +260,7 @@ export function ratioRow(label, a, b, target = null) {
 export function benchEnv(extra = {}) {
   const env = { ...process.env, CI: "1", NO_COLOR: "1", PYTEST_DISABLE_PLUGIN_AUTOLOAD: "1", ...extra };
   for (const key of Object.keys(env)) if (key.startsWith("GRIMOIRE_")) delete env[key];
-  if (!("NODE_EXTRA_CA_CERTS" in extra)) delete env[NODE_CERTIFICATES];
+  if (!(NODE_CERTIFICATES in extra)) delete env[NODE_CERTIFICATES];
   return env;
 }
 
