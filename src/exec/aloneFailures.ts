@@ -24,10 +24,21 @@ export function aloneFailuresHint(results: readonly FileResult[], history: Histo
   if (before.length === 0) return null;
   const named = before.slice(0, NAMED).join(", ");
   const more = before.length > NAMED ? ` and ${before.length - NAMED} more` : "";
+  // Ran beside other files: a file that passes alone may have met them in what they all use at once. Flask-Migrate's
+  // tests make a migrations/ folder in one place; two files at once failed each other, and "alone" passed (a helper's trial).
+  const beside = failedAlone.some((result) => before.includes(result.path) && results.some((other) => other !== result && other.log !== null && overlap(result, other)));
   return (
     `${plural(before.length, "file")} failed in a process of ${before.length === 1 ? "its" : "their"} own that passed the last time ${before.length === 1 ? "it" : "they"} ran in one process with other files (a serial run, or --pack): ${named}${more}. ` +
-    "A test may need what another file did first (an import, a setting, a registry filled): `python -m pytest FILE` alone shows whether plain pytest fails it so too; a plain session, and --pack, hide that need"
+    "A test may need what another file did first (an import, a setting, a registry filled): `python -m pytest FILE` alone shows whether plain pytest fails it so too; a plain session, and --pack, hide that need" +
+    (beside
+      ? ". If it passes alone, it failed beside the files running at the same time: a folder, a file, a port or a database they all use (--parallel -n 1 shows it; GRIMOIRE_SLOT gives each running file its own)"
+      : "")
   );
+}
+
+/** Whether two executions ran at the same time, for any part of their run. */
+function overlap(a: FileResult, b: FileResult): boolean {
+  return a.startSeconds < b.startSeconds + b.durationSeconds && b.startSeconds < a.startSeconds + a.durationSeconds;
 }
 
 /**

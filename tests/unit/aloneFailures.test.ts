@@ -34,6 +34,16 @@ describe("files that failed alone after passing with others", () => {
     expect(aloneFailuresHint(results, failedBefore)).toBeNull();
   });
 
+  it("says that a file passing alone failed beside the files running with it, where it ran beside any (Flask-Migrate's shared migrations folder)", () => {
+    const before = updateHistory(EMPTY_HISTORY, ["a.py", "b.py"].map((path) => fileResult({ path, log: "serial.log", cases: [passed(`${path}::test_x`)] })), now);
+    const aFails = { path: "a.py", log: "a.log", status: "failed" as const, cases: [failed("a.py::test_x")], startSeconds: 0, durationSeconds: 2 };
+    const beside = aloneFailuresHint([fileResult(aFails), fileResult({ path: "b.py", log: "b.log", cases: [passed("b.py::test_x")], startSeconds: 1, durationSeconds: 2 })], before);
+    expect(beside).toMatch(/If it passes alone, it failed beside the files running at the same time: a folder, a file, a port or a database they all use \(--parallel -n 1 shows it; GRIMOIRE_SLOT gives each running file its own\)$/);
+    // One after the other (one worker): nothing ran beside it.
+    const after = aloneFailuresHint([fileResult(aFails), fileResult({ path: "b.py", log: "b.log", cases: [passed("b.py::test_x")], startSeconds: 2, durationSeconds: 2 })], before);
+    expect(after).toMatch(/a plain session, and --pack, hide that need$/);
+  });
+
   it("says nothing of a test the shared run did not run (-k, -m), and names a module that imported there and not alone", () => {
     // `-k "not bad"` in the shared run: test_bad had no verdict there, and fails alone as it would in any run.
     const selected = updateHistory(EMPTY_HISTORY, ["a.py", "b.py"].map((path) => fileResult({ path, log: "serial.log", cases: [passed(`${path}::test_ok`)] })), now, null, new Set(["a.py"]));
