@@ -60,6 +60,11 @@ const LIBPQ_COMPAT = "uselibpqcompat=true";
 
 /** Where the URL came from, for messages that say what to change. */
 const URL_HINT = "--database-url";
+/**
+ * What to read under an error about the server or the template, where grimoire-run's options are not what is wrong:
+ * "Run grimoire-run --help for the options" under "connection refused" sent a helper to the options.
+ */
+export const DATABASE_SEE = "Managed mode clones the PostgreSQL template database --database-url names (grimoire-run's docs/managed-mode.md says how to start one and fill it with --setup).";
 
 
 /** SQLSTATEs acted upon. */
@@ -95,7 +100,7 @@ function connectFailure(error: unknown, where: string, url: string): UsageError 
   else if (code === "ETIMEDOUT" || /timeout/i.test(message)) reason = `no answer within ${CONNECT_TIMEOUT_MS / 1000}s. Are the host and port right, and the server reachable?`;
   else if (/SASL|password must be a string/i.test(message)) reason = "the server asks for a password and the URL gives none. Put it in the URL (postgresql://USER:PASSWORD@HOST/DATABASE) or in PGPASSWORD";
   else reason = message;
-  return new UsageError(`cannot connect to PostgreSQL at ${where}: ${reason} (${URL_HINT} ${redactPassword(url)})`);
+  return new UsageError(`cannot connect to PostgreSQL at ${where}: ${reason} (${URL_HINT} ${redactPassword(url)})`, DATABASE_SEE);
 }
 
 /** The URL with pg asked to read it as libpq does (see LIBPQ_COMPAT), unless it says otherwise. */
@@ -137,7 +142,7 @@ async function connectAdmin(templateUrl: string, template: string): Promise<PgCl
       throw connectFailure(error, describeTarget(client), templateUrl);
     }
   }
-  throw new UsageError(`cannot connect to PostgreSQL: neither "${MAINTENANCE_DATABASE}" nor "${FALLBACK_MAINTENANCE_DATABASE}" (other than the template) exists to connect to (${URL_HINT} ${redactPassword(templateUrl)})`);
+  throw new UsageError(`cannot connect to PostgreSQL: neither "${MAINTENANCE_DATABASE}" nor "${FALLBACK_MAINTENANCE_DATABASE}" (other than the template) exists to connect to (${URL_HINT} ${redactPassword(templateUrl)})`, DATABASE_SEE);
 }
 
 /** An int32 lock key from a run tag (8 hex characters = 32 bits). */
@@ -180,14 +185,14 @@ export class CloneManager {
       const version = await client.query<{ server_version_num: string }>("SHOW server_version_num");
       const number = Number(version.rows[0]?.server_version_num);
       if (number < MIN_SERVER_VERSION) {
-        throw new UsageError(`managed databases need PostgreSQL 13 or newer; the server at ${describeTarget(client)} is version ${number}`);
+        throw new UsageError(`managed databases need PostgreSQL 13 or newer; the server at ${describeTarget(client)} is version ${number}`, DATABASE_SEE);
       }
       const lock = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::int4, $2::int4) AS locked", [LOCK_CLASS_ID, lockKey(runTag)]);
       locked = lock.rows[0]?.locked === true;
     } catch (error) {
       await client.end().catch(() => undefined);
       if (error instanceof UsageError) throw error;
-      throw new UsageError(`PostgreSQL at ${describeTarget(client)}: ${messageOf(error)}`);
+      throw new UsageError(`PostgreSQL at ${describeTarget(client)}: ${messageOf(error)}`, DATABASE_SEE);
     }
     if (!locked) {
       await client.end().catch(() => undefined);

@@ -14,7 +14,7 @@ import type { EventSink } from "../events.js";
 import { plural, shellQuote } from "../format.js";
 import { runHook, type HookContext } from "./hooks.js";
 import type { ManagedSettings } from "../config/managedSettings.js";
-import type { CloneManager, DatabaseClone } from "./database.js";
+import { DATABASE_SEE, type CloneManager, type DatabaseClone } from "./database.js";
 import { cloneOfTestDatabase } from "./databaseNames.js";
 import { redactPassword, withDatabase } from "./databaseNames.js";
 import { startServer, type RunningServer } from "./server.js";
@@ -104,7 +104,7 @@ export class ManagedEnvironment {
         }
         if (!(await databases.templateExists())) {
           if (settings.setup === null) {
-            throw new UsageError(`the template database "${databases.template}" does not exist: create and migrate it, or pass --setup CMD to fill it (grimoire-run then creates it empty first)`);
+            throw new UsageError(`the template database "${databases.template}" does not exist: create and migrate it, or pass --setup CMD to fill it (grimoire-run then creates it empty first)`, DATABASE_SEE);
           }
           await databases.createTemplate();
           context.events.emit({ type: "notice", message: `created the empty template database "${databases.template}" for --setup to fill` });

@@ -344,11 +344,15 @@ runpy.run_path("app.py", run_name="__main__")
     const missing = await runCli(["--parallel", "--server", `python3 app.py ${mark}`, "--database-url", pg.url("no_such_template")], { cwd: p.root });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/template database "no_such_template" does not exist/);
+    // What to read is managed mode's docs, not the options (a helper's "connection refused" was followed by --help's line).
+    expect(missing.stderr).toMatch(/^Managed mode clones the PostgreSQL template database --database-url names/m);
+    expect(missing.stderr).not.toMatch(/--help for the options/);
 
     const unreachable = await runCli(["--parallel", "--database-url", "postgresql://postgres:secret@127.0.0.1:1/shop"], { cwd: p.root });
     expect(unreachable.code).toBe(2);
     expect(unreachable.stderr).toMatch(/cannot connect to PostgreSQL/);
     expect(unreachable.stderr).not.toContain("secret");
+    expect(unreachable.stderr).toMatch(/^Managed mode clones the PostgreSQL template database --database-url names/m);
     expect(await clones()).toEqual([]);
   });
 });
