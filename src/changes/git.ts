@@ -12,6 +12,7 @@ import { GIT_TIMEOUT_MS, PYTEST_CONFIG_FILES, STATE_DIR } from "../defaults.js";
 import { UsageError } from "../errors.js";
 import { capture } from "../process/capture.js";
 import { toProjectPath } from "../projectPaths.js";
+import { inVirtualenv } from "./virtualenvs.js";
 
 export interface ChangedFile {
   /** Project path; `../` for a pytest configuration file in a folder above the project. */
@@ -54,7 +55,8 @@ export async function readChanges(root: string, ref: string | null): Promise<Cha
   };
   const fields = diff.split("\0");
   for (let i = 0; i + 1 < fields.length; i += 2) add(fields[i + 1] as string, (fields[i] as string).startsWith("D"));
-  for (const file of untracked.split("\0")) if (file !== "") add(file, false);
+  const installed = inVirtualenv(top);
+  for (const file of untracked.split("\0")) if (file !== "" && !installed(file)) add(file, false);
   return { ref: base.ref, commit: base.commit === null ? null : base.commit.slice(0, 10), chosen: base.chosen, files: [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
 }
 

@@ -15,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { GIT_TIMEOUT_MS } from "../defaults.js";
 import { capture } from "../process/capture.js";
+import { inVirtualenv } from "./virtualenvs.js";
 
 /** Untracked Python files read for the fingerprint; past this many, their names and sizes stand for their content. */
 const UNTRACKED_READ = 500;
@@ -35,7 +36,8 @@ export async function sourceState(root: string, conditions: readonly string[] = 
     ]);
     if (head.code !== 0 || diff.code !== 0 || untracked.code !== 0) return conditionsAlone(conditions);
     const hash = crypto.createHash("sha1").update(head.stdout).update("\0").update(diff.stdout).update("\0");
-    const names = untracked.stdout.split("\0").filter((name) => name !== "").sort();
+    const installed = inVirtualenv(root);
+    const names = untracked.stdout.split("\0").filter((name) => name !== "" && !installed(name)).sort();
     for (const name of names) {
       const file = path.join(root, name);
       hash.update(name).update("\0");

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
+import { readChanges } from "../../src/changes/git.js";
 import { sourceState } from "../../src/changes/sourceState.js";
 import { CLI, processesIn, type Project, readReport, runCli, startCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
@@ -199,8 +200,15 @@ describe("history and order", () => {
     p.write(".grimoire/history.json", "{}");
     p.write("report.json", "{}");
     expect(await sourceState(p.root)).toBe(clean);
+    // Nor is a virtualenv git does not ignore (a .gitignore naming venv, not .venv): a package installed there.
+    p.write(".venv/pyvenv.cfg", "home = /usr/bin\n");
+    p.write(".venv/lib/python3.11/site-packages/installed.py", "VERSION = 1\n");
+    expect(await sourceState(p.root)).toBe(clean);
+    expect((await readChanges(p.root, null)).files.map((file) => file.path)).toEqual(["report.json"]);
+    fs.rmSync(path.join(p.root, ".venv"), { recursive: true });
     p.write("tests/http/test_new.py", passing);
     expect(await sourceState(p.root)).not.toBe(clean);
+    expect((await readChanges(p.root, null)).files.map((file) => file.path)).toEqual(["report.json", "tests/http/test_new.py"]);
     fs.rmSync(path.join(p.root, "tests/http/test_new.py"));
     fs.rmSync(path.join(p.root, ".grimoire"), { recursive: true });
     fs.rmSync(path.join(p.root, "report.json"));
