@@ -38,7 +38,7 @@ describe("files that failed alone after passing with others", () => {
     const before = updateHistory(EMPTY_HISTORY, ["a.py", "b.py"].map((path) => fileResult({ path, log: "serial.log", cases: [passed(`${path}::test_x`)] })), now);
     const aFails = { path: "a.py", log: "a.log", status: "failed" as const, cases: [failed("a.py::test_x")], startSeconds: 0, durationSeconds: 2 };
     const beside = aloneFailuresHint([fileResult(aFails), fileResult({ path: "b.py", log: "b.log", cases: [passed("b.py::test_x")], startSeconds: 1, durationSeconds: 2 })], before);
-    expect(beside).toMatch(/If it passes alone, it failed beside the files running at the same time: a folder, a file, a port or a database they all use \(--parallel -n 1 shows it; GRIMOIRE_SLOT gives each running file its own\)$/);
+    expect(beside).toMatch(/If it passes alone, it failed beside the files running at the same time: a folder, a file, a port or a database they all use \(--parallel -n 1 shows it; GRIMOIRE_SLOT gives each running file a name of its own, --database-url a PostgreSQL database of its own\)$/);
     // One after the other (one worker): nothing ran beside it.
     const after = aloneFailuresHint([fileResult(aFails), fileResult({ path: "b.py", log: "b.log", cases: [passed("b.py::test_x")], startSeconds: 2, durationSeconds: 2 })], before);
     expect(after).toMatch(/a plain session, and --pack, hide that need$/);
