@@ -268,11 +268,14 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   }
   if (unnamed.length > FAILED_TESTS_NAMED) {
     // Those the last lines name are not among them: said, or "3 … and 52 more" read as 55 of a file's 69 (pytest-html's).
-    const all = result.cases.filter((test) => test.outcome === "failed" || test.outcome === "error").length;
+    const bad = result.cases.filter((test) => test.outcome === "failed" || test.outcome === "error");
+    const all = bad.length;
+    // Errors (a fixture's setup) are not failures: "24 more failed" under `error:` lines misnamed them (a helper's trial).
+    const verb = (tests: readonly TestCase[]): string => (tests.every((test) => test.outcome === "error") ? "errored" : tests.some((test) => test.outcome === "error") ? "failed or errored" : "failed");
     // Counted so that they add up: those above, these, and those the last lines name with their messages (a helper read
     // "… and 1 more failed (6 in all, the rest named in the last lines…)" under 3 named as 3 + 1 of 6).
-    const inAll = all > unnamed.length ? `${all} failed in all: the ${FAILED_TESTS_NAMED} above, these ${unnamed.length - FAILED_TESTS_NAMED}, and ${all - unnamed.length} the last lines name with their messages; ` : "";
-    lines.push(`           … and ${unnamed.length - FAILED_TESTS_NAMED} more failed (${inAll}${split ? "the parts' logs have" : "the log has"} them all)`);
+    const inAll = all > unnamed.length ? `${all} ${verb(bad)} in all: the ${FAILED_TESTS_NAMED} above, these ${unnamed.length - FAILED_TESTS_NAMED}, and ${all - unnamed.length} the last lines name with their messages; ` : "";
+    lines.push(`           … and ${unnamed.length - FAILED_TESTS_NAMED} more ${verb(unnamed.slice(FAILED_TESTS_NAMED))} (${inAll}${split ? "the parts' logs have" : "the log has"} them all)`);
   }
   if (tail.length > 0) {
     // A timed-out file's lines are where its test was stopped (the plugin's block), not the log's last ones: the

@@ -174,6 +174,14 @@ describe("the run's summary", () => {
     const seven = [...many, ...Array.from({ length: 2 }, (_, i) => ({ nodeid: `t.py::test_x${i}`, outcome: "failed" as const, seconds: 0 }))];
     const namedSome: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: counts(0, 7), cases: seven, tail: ["FAILED t.py::test_4"], durationSeconds: 1 })] };
     expect(formatSummary(namedSome, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed (7 failed in all: the 3 above, these 3, and 1 the last lines name with their messages; the log has them all)");
+    // Errors said as errors (a fixture's setup on a shared database: full-stack-fastapi-template's 27).
+    const errors = Array.from({ length: 6 }, (_, i) => ({ nodeid: `t.py::test_e${i}`, outcome: "error" as const, seconds: 0 }));
+    const errored: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: { ...counts(0, 0), errors: 6 }, cases: errors, tail: [], durationSeconds: 1 })] };
+    expect(formatSummary(errored, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more errored (the log has them all)");
+    const mixed: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: { ...counts(0, 4), errors: 2 }, cases: [...many.slice(0, 4), ...errors.slice(0, 2)], tail: [], durationSeconds: 1 })] };
+    expect(formatSummary(mixed, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed or errored (the log has them all)");
+    const mixedRest: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: { ...counts(0, 4), errors: 2 }, cases: [...errors.slice(0, 2), ...many.slice(0, 4)], tail: [], durationSeconds: 1 })] };
+    expect(formatSummary(mixedRest, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed (the log has them all)");
   });
 
   it("says how many of a failed file's tests failed, errors counted, whatever its failed lines name (isort's: one line under two failures)", () => {
