@@ -58,11 +58,14 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
     const failedTests = (f: TestFile): number => (f.subset?.run === "failed" ? f.subset.nodeids.length : 0);
     const tests = files.reduce((sum, f) => sum + failedTests(f), 0);
     const whole = files.filter((f) => failedTests(f) === 0).length;
+    // No run of these files recorded at all: "nothing failed last time" spoke of a last time there was not (a helper's trial).
+    const none = cached.byFile.size === 0 && files.every((f) => remembered.files[f.path] === undefined);
+    const why = none ? "no earlier run of these files is recorded (grimoire-run's history, pytest's cache)" : "nothing failed, timed out or was cancelled last time";
     notices.push(
       nothing
-        ? "--last-failed: nothing failed, timed out or was cancelled last time; running nothing (pytest's --lfnf none)"
+        ? `--last-failed: ${why}; running nothing (pytest's --lfnf none)`
         : selection.everything
-        ? "--last-failed: nothing failed, timed out or was cancelled last time; running everything"
+        ? `--last-failed: ${why}; running everything`
         : `--last-failed: running ${[tests > 0 ? `the ${plural(tests, "test")} that failed` : "", whole > 0 ? `${plural(whole, "whole file")} that failed without a test to show for it, timed out, or ${whole === 1 ? "was" : "were"} cancelled` : ""].filter(Boolean).join(", and ")}`,
     );
   }

@@ -2,7 +2,7 @@
  * Order, last-failed selection and CI shards: pure functions of the file list and the history.
  */
 import { describe, expect, it } from "vitest";
-import type { History, RecordedOutcome } from "../../src/plan/history.js";
+import { EMPTY_HISTORY, type History, type RecordedOutcome } from "../../src/plan/history.js";
 import { orderFiles, selectLastFailed, shuffle } from "../../src/plan/order.js";
 import { parseShard, partition } from "../../src/plan/shard.js";
 import { onlyFailedTests, planFiles } from "../../src/plan/planFiles.js";
@@ -110,6 +110,14 @@ describe("--last-failed", () => {
     // A plain pytest run since: test_x passed there (pytest forgot it), test_y failed, c.py did not collect.
     const plainSince = planFiles(found, past, { ...options, cached: { byFile, newerThanHistory: true } });
     expect(plainSince.files.map((f) => [f.path, f.subset?.nodeids ?? null])).toEqual([["tests/b.py", ["tests/b.py::test_y"]], ["tests/c.py", null]]);
+  });
+
+  it("says why --last-failed runs everything: nothing failed last time, or no run is recorded at all", () => {
+    const found = ["tests/a.py"].map((path): TestFile => ({ path, named: null, folder: "tests", kind: "tests" }));
+    const options = { order: "name", seed: 0, lastFailed: true, failedFirst: false, shard: null, changed: null } as const;
+    expect(planFiles(found, EMPTY_HISTORY, options).notices).toEqual(["--last-failed: no earlier run of these files is recorded (grimoire-run's history, pytest's cache); running everything"]);
+    const passed: History = { version: 1, files: { "tests/a.py": { seconds: 1, outcome: "passed", runs: 1, lastRun: "" } } };
+    expect(planFiles(found, passed, options).notices).toEqual(["--last-failed: nothing failed, timed out or was cancelled last time; running everything"]);
   });
 
   it("runs everything when nothing failed, as pytest's --lf does", () => {
