@@ -209,7 +209,8 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     const previous = files[file];
     const finished = ran.filter((r) => r.status !== "cancelled" && r.status !== "timeout");
     const timedOut = ran.filter((r) => r.status === "timeout").map((r) => r.durationSeconds);
-    const cutOff = ran.filter((r) => r.status === "cancelled" || r.status === "timeout").map((r) => r.durationSeconds);
+    // A file a stopped serial run never reached shares its process's log and took no time: it says nothing.
+    const cutOff = ran.filter((r) => (r.status === "cancelled" || r.status === "timeout") && r.durationSeconds > 0).map((r) => r.durationSeconds);
     let seconds = previous?.seconds ?? null;
     let atLeast = seconds !== null && previous?.atLeast === true;
     // Some of its tests, or its tests up to a failure that stopped pytest, say little of how long the whole file takes: only a first estimate.

@@ -117,6 +117,8 @@ describe("updating the history", () => {
     expect(cut.files["s.py"]).toMatchObject({ seconds: 8, outcome: "cancelled", atLeast: true });
     expect(cut.files["c.py"]).toMatchObject({ seconds: null, outcome: "cancelled" });
     expect(cut.files["c.py"]).not.toHaveProperty("atLeast");
+    // Not reached by a stopped serial run (its process's log, no time of its own): nothing learnt.
+    expect(updateHistory(EMPTY_HISTORY, [fileResult({ path: "n.py", status: "cancelled", log: "serial.log", durationSeconds: 0 })], now).files["n.py"]).toMatchObject({ seconds: null });
     // Started first next time: the file known to take 8 s before the one never started.
     const order = orderFiles([{ path: "c.py" }, { path: "s.py" }], cut, { order: "history", seed: 0, failedFirst: true });
     expect(order.map((f) => f.path)).toEqual(["s.py", "c.py"]);
