@@ -6,7 +6,7 @@
 import { PYTHON_CHECK_TIMEOUT_SECONDS } from "./defaults.js";
 import { UsageError } from "./errors.js";
 import { capture } from "./process/capture.js";
-import { describePython, isExecutable, viaUv, type PythonCommand } from "./python.js";
+import { describePython, isExecutable, pythonOrigin, viaUv, type PythonCommand } from "./python.js";
 
 /** The oldest Python grimoire-run's pytest plugin runs on; the fork server needs FORK_SERVER_PYTHON (python/grimoire_run_forkserver.py says so itself). */
 export const MIN_PYTHON = [3, 7] as const;
@@ -24,7 +24,7 @@ export async function checkPytest(python: PythonCommand, root: string, env: Node
   const probe = `import sys; print(sys.executable); print('.'.join(map(str, sys.version_info[:3]))); sys.exit(4) if sys.version_info < (${MIN_PYTHON.join(", ")}) else None; import importlib.util as u; sys.exit(0 if u.find_spec('pytest') else 3)`;
   const result = await capture(python.command, [...python.args, "-c", probe], { cwd: root, env, timeoutMs: PYTHON_CHECK_TIMEOUT_SECONDS * 1000 });
   const shown = describePython(python);
-  const how = python.source === "default" ? "" : ` (chosen from ${python.source})`;
+  const how = python.source === "default" ? "" : ` (${pythonOrigin(python)})`;
   if (result.error !== null) {
     throw new UsageError(
       `cannot run Python: ${shown}${how}: ${result.error}. Install Python 3, or pass --python with the interpreter of your project (for example --python .venv/bin/python).`,

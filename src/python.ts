@@ -60,6 +60,11 @@ export function describePython(python: PythonCommand): string {
   return [python.command, ...python.args].join(" ");
 }
 
+/** Where the Python came from, for messages: `chosen from .venv/bin/python`, or that the project has none of its own. */
+export function pythonOrigin(python: PythonCommand): string {
+  return python.source === "default" ? "no .venv, venv or uv.lock was found in the project" : `chosen from ${python.source}`;
+}
+
 function findOnPath(name: string, env: NodeJS.ProcessEnv): string | null {
   for (const dir of (env["PATH"] ?? "").split(path.delimiter)) {
     if (dir === "") continue;

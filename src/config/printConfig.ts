@@ -1,6 +1,6 @@
 /** `--print-config`: every option's value and where it came from. */
 import { OPTIONS, type OptionName } from "../cli/options.js";
-import { choosePython, describePython } from "../python.js";
+import { choosePython, describePython, pythonOrigin } from "../python.js";
 import { withDotenv } from "./dotenv.js";
 import { nonEmpty } from "./runConfig.js";
 import type { MergedSettings } from "./settings.js";
@@ -54,5 +54,5 @@ export function variableFallbacks(env: NodeJS.ProcessEnv, dotenv: Record<string,
  */
 export function pythonFallback(root: string, env: NodeJS.ProcessEnv, dotenv: Record<string, string>): Partial<Record<OptionName, VariableFallback>> {
   const python = choosePython(root, undefined, withDotenv(env, dotenv));
-  return { python: { value: describePython(python), from: python.source === "default" ? "default (no .venv, venv or uv.lock found)" : `default (found ${python.source})` } };
+  return { python: { value: describePython(python), from: `default (${pythonOrigin(python)})` } };
 }

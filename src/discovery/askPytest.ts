@@ -17,7 +17,7 @@ import { runProcess } from "../process/runProcess.js";
 import { toProjectPath } from "../projectPaths.js";
 import type { CoverageSettings } from "../model.js";
 import type { PytestExit } from "../exec/testRecords.js";
-import { describePython, type PythonCommand } from "../python.js";
+import { describePython, pythonOrigin, type PythonCommand } from "../python.js";
 
 /** What pytest would collect, and the settings every process of the run must share with that answer. */
 export interface Listing {
@@ -227,7 +227,7 @@ export function refusedBeforeCollecting(root: string, why: string, printed: read
   // An option a plugin adds (pytest-playwright's --browser) is unknown to a Python without that plugin: which Python ran
   // pytest is what tells (a helper's project had its virtualenv a folder above, and the machine's python3 ran).
   const unknown = printed.some((line) => line.includes("unrecognized arguments:"));
-  const which = `${describePython(python)}${python.source === "default" ? ", the python3 on PATH: no .venv, venv or uv.lock was found in the project" : `, chosen from ${python.source}`}`;
+  const which = `${describePython(python)}${python.source === "default" ? ", the python3 on PATH:" : ","} ${pythonOrigin(python)}`;
   const see = unknown ? `${PYTEST_ARGUMENTS_SEE} An option a plugin adds is unknown where the plugin is not installed: pytest ran on ${which} (--python chooses another).` : PYTEST_ARGUMENTS_SEE;
   return new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, see);
 }

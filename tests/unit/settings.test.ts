@@ -79,10 +79,10 @@ describe("--print-config", () => {
     try {
       fs.mkdirSync(path.join(root, ".git"));
       const shown = (): string => formatConfig(mergeSettings(none), pythonFallback(root, { PATH: "" }, {}));
-      expect(shown()).toMatch(/^\s+python\s+python3\s+default \(no \.venv, venv or uv\.lock found\)$/m);
+      expect(shown()).toMatch(/^\s+python\s+python3\s+default \(no \.venv, venv or uv\.lock was found in the project\)$/m);
       fs.mkdirSync(path.join(root, ".venv", "bin"), { recursive: true });
       fs.writeFileSync(path.join(root, ".venv", "bin", "python"), "#!/bin/sh\n", { mode: 0o755 });
-      expect(shown()).toMatch(new RegExp(`^\\s+python\\s+${path.join(root, ".venv", "bin", "python").replace(/[.]/g, "\\.")}\\s+default \\(found \\.venv/bin/python\\)$`, "m"));
+      expect(shown()).toMatch(new RegExp(`^\\s+python\\s+${path.join(root, ".venv", "bin", "python").replace(/[.]/g, "\\.")}\\s+default \\(chosen from \\.venv/bin/python\\)$`, "m"));
       // Set, the option wins, as in a run.
       expect(formatConfig(mergeSettings({ ...none, cli: { python: "/opt/py" } }), pythonFallback(root, {}, {}))).toMatch(/^\s+python\s+\/opt\/py\s+command line$/m);
     } finally {
