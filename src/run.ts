@@ -130,8 +130,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const terminal = session.useTerminal(await createTerminal(io, plan.parallel && wantsSpinner(io, io.env)));
     const width = io.stdout.isTTY === true && io.stdout.columns !== undefined ? io.stdout.columns : null;
     attachReporters(events, terminal, { config, colour, width, env: io.env });
-    // Where the files came from (no tests/e2e or tests/http: pytest's own testpaths) comes before the "Found" line.
-    for (const message of selection.notices) events.emit({ type: "notice", message });
+    // Where the files came from (no tests/e2e or tests/http: pytest's own testpaths) and how --changed, --last-failed or
+    // --shard narrowed them come before the "Found" line that counts what is left: after it, "Found no test file to
+    // run" read as pytest's finding, the lines saying why coming later (a --changed that nothing depends on).
+    for (const message of [...selection.notices, ...chosenFiles.notices]) events.emit({ type: "notice", message });
     events.emit({
       type: "run-start",
       runId: session.runId,
@@ -145,7 +147,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     });
     const apart = groupNotice(config, groups);
     const unpacked = packedNothing(config, plan);
-    for (const message of [...acrossFileNotices(config, shape.given, listing, plan.maxFailedTests), ...chosenFiles.notices, ...(apart === null ? [] : [apart]), ...(unpacked === null ? [] : [unpacked]), ...(notSplit === null ? [] : [notSplit])]) events.emit({ type: "notice", message });
+    for (const message of [...acrossFileNotices(config, shape.given, listing, plan.maxFailedTests), ...(apart === null ? [] : [apart]), ...(unpacked === null ? [] : [unpacked]), ...(notSplit === null ? [] : [notSplit])]) events.emit({ type: "notice", message });
     for (const message of [...(listing === null ? [] : sessionWideWarnings(config, listing)), ...(await startWarnings(config, start, historyRead))]) events.emit({ type: "warning", message });
     const reportOf = (exitCode: number, results: RunReport["files"]): RunReport => ({
       version: 1,

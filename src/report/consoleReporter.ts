@@ -96,7 +96,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     const testFiles = files.length - doctestModules.size;
     const doctests = `${plural(doctestModules.size, "module")} to check for doctests`;
     const found = doctestModules.size === 0 ? plural(testFiles, "test file") : testFiles === 0 ? doctests : `${plural(testFiles, "test file")} and ${doctests}`;
-    // Nothing to run (pytest collected no file; --changed, --last-failed or a shard left none): the lines after say why.
+    // Nothing to run (pytest collected no file; --changed, --last-failed or a shard left none): the lines before say why.
     // A serial run's pytest that stopped collecting at an error (-x) names only what it reached: the rest is found for the summary.
     const reached = cut ? " (pytest stopped collecting at an error: the files after it are counted at the end)" : "";
     terminal.out(files.length === 0 ? "Found no test file to run\n" : `Found ${found}${how}${describeLoad(load)}${reached}\n`);

@@ -85,7 +85,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     : packed.files === 0
       ? "summed over files"
       : `summed over files (${packedModules ? plural(packed.files, "module checked for doctests", "modules checked for doctests") : plural(packed.files, "file")} in ${plural(packed.processes, "shared process", "shared processes")}: their tests' time only)`;
-  lines.push(`${colours.bold("Time")}: ${formatSeconds(report.wallSeconds)} wall, ${formatSeconds(summed)} ${over}${speedup}`);
+  // No file ran: no process of one to speak of (a --changed that nothing depends on read "one pytest process").
+  lines.push(`${colours.bold("Time")}: ${formatSeconds(report.wallSeconds)} wall${finals.length === 0 ? "" : `, ${formatSeconds(summed)} ${over}${speedup}`}`);
 
   if (report.coverage !== undefined) lines.push(describeCoverage(report.coverage, colours));
 

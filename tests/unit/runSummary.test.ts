@@ -268,6 +268,8 @@ describe("the run's summary", () => {
     const console = formatSummary({ ...report, exitCode: 5, files: [] }, { colours: palette(false), stopped: null }).join("\n");
     expect(console).toMatch(/^No files ran$/m);
     expect(console).not.toMatch(/0 files:/);
+    // Its time is the run's alone: no process of a file's to speak of.
+    expect(console).toMatch(/^Time: \S+ wall$/m);
   });
 
   it("lists the run's files that both passed and failed recently, with how often they failed", () => {
