@@ -197,7 +197,8 @@ export function describeSelection(selection: ChangedSelection): string[] {
   );
   for (const [file, reason] of running) lines.push(`  ${describeReason(file, reason)}`);
   if (selection.unrelated.length > 0) {
-    lines.push(`--changed: no selected test file imports ${nameSome(selection.unrelated, CHANGED_FILES_NAMED)} (a file the tests read rather than import belongs in changed-always)`);
+    // The option as a user types it, and the key of the project's configuration (a helper read "changed-always" as neither).
+    lines.push(`--changed: no selected test file imports ${nameSome(selection.unrelated, CHANGED_FILES_NAMED)} (a file the tests read rather than import belongs in --changed-always, or changed-always in [tool.grimoire-run])`);
   }
   return lines;
 }

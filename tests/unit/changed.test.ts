@@ -159,7 +159,7 @@ describe("what it says", () => {
   it("says when nothing selected depends on the change, and what a data file needs", () => {
     expect(describeSelection(select(["README.md"])).slice(2)).toEqual([
       "--changed: none of the 4 selected test files depends on what changed",
-      "--changed: no selected test file imports README.md (a file the tests read rather than import belongs in changed-always)",
+      "--changed: no selected test file imports README.md (a file the tests read rather than import belongs in --changed-always, or changed-always in [tool.grimoire-run])",
     ]);
   });
 
