@@ -5,7 +5,7 @@
  */
 import type { BatchStart, LoadPlan, Progress, RunEvent, RunListener, StopCause } from "../events.js";
 import { addCounts, COUNT_KEYS, emptyCounts, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
-import { formatSummary } from "./summary.js";
+import { CUT_SHORT, formatSummary } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
 import { assignTags } from "./tags.js";
@@ -339,8 +339,6 @@ function timeoutAdvice(timeoutSeconds: number | null): string {
   return timeoutSeconds === null ? "No --timeout is set (grimoire-run's limit per file; pytest-timeout's, after --, limits each test): a file that waits forever runs until the run is stopped; --timeout SECONDS ends it." : `--timeout stops it at ${formatSeconds(timeoutSeconds)}.`;
 }
 
-/** Said of a file stopped at a failure (pytest's -x or --maxfail) before its last collected test. */
-const CUT_SHORT = "stopped at a failure before its last test";
 /** Said of a file the run cancelled (--fail-fast, Ctrl-C, --timeout of the run) before its last collected test: not at a failure of its own. */
 const CANCELLED_SHORT = "stopped before its last test";
 

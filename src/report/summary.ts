@@ -215,13 +215,19 @@ function said(result: FileResult, pattern: RegExp): boolean {
  * below name only what its last lines do not, so "tests failed" above one such line read as one failure of two (a
  * helper's trial of isort). Errors count as failures, as pytest's --maxfail counts them.
  */
+/** Said of a file stopped at a failure (pytest's -x or --maxfail) before its last collected test. */
+export const CUT_SHORT = "stopped at a failure before its last test";
+
 function countedReason(result: FileResult): string {
   const why = result.reason ?? result.status;
   const counts = result.tests;
   const failed = counts === null ? 0 : counts.failed + counts.errors;
   if (counts === null || failed === 0 || !why.startsWith(TESTS_FAILED)) return why;
   const ran = counts.passed + counts.failed + counts.errors + counts.skipped + counts.xfailed + counts.xpassed;
-  return `${failed} of ${plural(ran, "test")} failed${why.slice(TESTS_FAILED.length)}`;
+  // Of the tests that ran: where the file stopped at its failure, they are not all its tests (a helper read "1 of 4
+  // tests failed" of a file of 132 stopped by --fail-fast).
+  const cut = result.cutShort === true ? `; ${CUT_SHORT}` : "";
+  return `${failed} of ${plural(ran, "test")} failed${why.slice(TESTS_FAILED.length)}${cut}`;
 }
 
 /** Failed tests a failed file's entry names beside its last lines, at most. */

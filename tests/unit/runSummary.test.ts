@@ -189,6 +189,8 @@ describe("the run's summary", () => {
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: counts(29, 2) })).toMatch(/^ {2}FAIL\s+t\.py \(2 of 31 tests failed\)$/m);
     const cut = "tests failed, then pytest's session ended before it finished (exit code 1): a test or plugin ended the process";
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: cut, tests: { ...counts(0, 0), errors: 1, skipped: 1 } })).toMatch(/^ {2}FAIL\s+t\.py \(1 of 2 tests failed, then pytest's session ended before it finished/m);
+    // A file stopped at its failure (-x, --fail-fast) counts the tests that ran, and says they are not all of its tests.
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: counts(3, 1), cutShort: true })).toMatch(/^ {2}FAIL\s+t\.py \(1 of 4 tests failed; stopped at a failure before its last test\)$/m);
     // Other reasons stand as they are.
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "an error while collecting it", tests: { ...counts(0, 0), errors: 1 } })).toMatch(/^ {2}FAIL\s+t\.py \(an error while collecting it\)$/m);
   });
