@@ -1829,14 +1829,36 @@ class OwnLaunches:
     """Under --browser-server, notes a test or conftest that launches a browser with Playwright's launch() itself (a
     StaticLiveServerTestCase's setUpClass, a hand-written fixture): it gains nothing from the served browser, which the
     run then says. Playwright's public BrowserType, sync and async, is wrapped once it is imported, before each test's
-    set-up (where fixtures and setUpClass launch); pytest-playwright's own launches are its own notice's
-    (`own-browser`). A plugin of its own, registered only then."""
+    set-up (where fixtures and setUpClass launch). pytest-playwright's own launches are noted only where a
+    `connect_options` of the project's took the place of grimoire-run's and gave no endpoint (`own-connect-options`:
+    py-shiny's conftest gives one only where PW_TEST_CONNECT_WS_ENDPOINT is set, and every file launched its browser
+    beside the served one, unsaid); where grimoire-run's gave none, the launch options are its `own-browser` notice's.
+    A plugin of its own, registered only then."""
 
     _MODULES = ("playwright.sync_api._generated", "playwright.async_api._generated")
 
     def __init__(self, recorder):
         self.recorder = recorder
         self.noted = False
+        # The project's connect_options that gave pytest-playwright no endpoint: where it is defined, and the served keyword.
+        self.overridden = None
+        self.noted_override = False
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        outcome = yield
+        if fixturedef.argname != "connect_options" or self.overridden is not None:
+            return
+        # grimoire-run's own (defined here), and pytest-playwright's, which grimoire-run's takes the place of.
+        module = getattr(fixturedef.func, "__module__", None) or ""
+        if module == __name__ or module.startswith("pytest_playwright"):
+            return
+        try:
+            given = outcome.get_result()
+        except BaseException:
+            return
+        if not given:
+            self.overridden = _defined_in(fixturedef.func)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
@@ -1850,13 +1872,40 @@ class OwnLaunches:
     def _noting(self, original):
         @functools.wraps(original)
         def launch(*args, **kwargs):
-            if not self.noted and not _called_from("pytest_playwright"):
-                self.noted = True
-                self.recorder._write({"t": "own-launch"})
+            if not _called_from("pytest_playwright"):
+                if not self.noted:
+                    self.noted = True
+                    self.recorder._write({"t": "own-launch"})
+            elif self.overridden is not None and not self.noted_override and _served_name(args) == os.environ.get("GRIMOIRE_BROWSER_NAME", "chromium"):
+                self.noted_override = True
+                self.recorder._write({"t": "own-connect-options", "where": self.overridden, "keyword": _endpoint_keyword()})
             return original(*args, **kwargs)
 
         launch._grimoire_noted = True
         return launch
+
+
+def _defined_in(func):
+    """The file a fixture is defined in (absolute; grimoire-run names it from the project), else its module's name."""
+    try:
+        return os.path.abspath(inspect.getsourcefile(func))
+    except (TypeError, OSError):
+        return getattr(func, "__module__", None) or "a conftest"
+
+
+def _served_name(args):
+    """The name of the browser a BrowserType's launch was called on (its `self`)."""
+    try:
+        return str(args[0].name)
+    except (IndexError, AttributeError):
+        return None
+
+
+def _endpoint_keyword():
+    """The keyword of BrowserType.connect's endpoint: `endpoint` since Playwright for Python 1.59, `ws_endpoint` before."""
+    from playwright.sync_api import BrowserType
+
+    return "endpoint" if "endpoint" in inspect.signature(BrowserType.connect).parameters else "ws_endpoint"
 
 
 def _called_from(package, depth=40):
@@ -1890,7 +1939,6 @@ def _launch_options_unserved(launch, served_args):
 
 def _browser_server_fixtures(endpoint, served, served_args):
     """A plugin module with pytest-playwright's `connect_options`, pointing at the slot's browser server."""
-    import inspect
     import types
 
     module = types.ModuleType("grimoire_run_browser_server")
@@ -1913,11 +1961,7 @@ def _browser_server_fixtures(endpoint, served, served_args):
             if recorder is not None:
                 recorder._write({"t": "own-browser", "options": unserved})
             return None
-        from playwright.sync_api import BrowserType
-
-        # Playwright for Python calls it `endpoint` since 1.59, `ws_endpoint` before.
-        keyword = "endpoint" if "endpoint" in inspect.signature(BrowserType.connect).parameters else "ws_endpoint"
-        options = {keyword: endpoint}
+        options = {_endpoint_keyword(): endpoint}
         # --slowmo: a connection slows its own calls down.
         if launch.get("slow_mo"):
             options["slow_mo"] = launch["slow_mo"]

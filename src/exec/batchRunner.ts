@@ -270,7 +270,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       if (early !== null) settings.events.emit({ type: "notice", message: early });
     }
     if (parallel) settings.durations?.add(outcome.records?.durations);
-    if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null, outcome.records?.ownLaunch === true);
+    if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null, outcome.records?.ownLaunch === true, outcome.records?.ownConnectOptions ?? null);
     if (plain !== null && outcome.records?.ini != null) settings.onIni?.(outcome.records.ini);
     if (plain !== null && outcome.exitCode === 0 && outcome.records !== null && (outcome.records.collected?.size ?? 0) === 0 && outcome.records.files.size === 0) settings.onEmptyPass?.();
     const exited = outcome.records?.exited ?? null;

@@ -5,6 +5,7 @@
  * whether the session reached its end. Pure: text in, plain data out.
  */
 import fs from "node:fs";
+import path from "node:path";
 import { toProjectPath } from "../projectPaths.js";
 import { addCounts, emptyCounts, onlyDoctests, type TestCase, type TestCounts, type TestFailure, type TestOutcome } from "../model.js";
 
@@ -65,6 +66,8 @@ export interface ProcessRecords {
   ownBrowser: string[] | null;
   /** Under --browser-server, a test or conftest launched a browser with Playwright's launch() itself, not through pytest-playwright. */
   ownLaunch: boolean;
+  /** Under --browser-server, the project's `connect_options` (where it is defined) took the place of grimoire-run's and gave pytest-playwright no endpoint, and `keyword` is the one Playwright's connect() takes; null when none did. */
+  ownConnectOptions: { where: string; keyword: string } | null;
   /** The folders pytest-playwright wrote the failed tests' screenshots, traces and videos to (its --output). */
   artifactFolders: string[];
   /** pytest-xdist's xdist_group names of the collected tests, by file (a conftest's marks included); null when none were recorded. */
@@ -161,6 +164,8 @@ interface RawRecord {
   reason?: unknown;
   returncode?: unknown;
   options?: unknown;
+  where?: unknown;
+  keyword?: unknown;
   paths?: unknown;
   count?: unknown;
   min?: unknown;
@@ -240,6 +245,7 @@ export function parseRecords(text: string): ProcessRecords {
   let lastTestPath: string | null = null;
   let ownBrowser: string[] | null = null;
   let ownLaunch = false;
+  let ownConnectOptions: { where: string; keyword: string } | null = null;
   const artifactFolders: string[] = [];
   let groups: Map<string, string[]> | null = null;
   let durations: ProcessDurations | null = null;
@@ -335,6 +341,8 @@ export function parseRecords(text: string): ProcessRecords {
       ownBrowser = strings(record.options);
     } else if (record.t === "own-launch") {
       ownLaunch = true;
+    } else if (record.t === "own-connect-options" && typeof record.where === "string" && typeof record.keyword === "string") {
+      ownConnectOptions = { where: record.where, keyword: record.keyword };
     } else if (record.t === "exit" && typeof record.reason === "string" && typeof record.returncode === "number") {
       exited = { reason: record.reason, returncode: record.returncode };
     } else if (record.t === "stopped") {
@@ -353,7 +361,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, sessionFixtures, linked, ini, stoppedIn, failedBeforeStop, lastTestPath, exited, ownBrowser, ownLaunch, artifactFolders, groups, durations };
+  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, sessionFixtures, linked, ini, stoppedIn, failedBeforeStop, lastTestPath, exited, ownBrowser, ownLaunch, ownConnectOptions, artifactFolders, groups, durations };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */
@@ -401,6 +409,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     exited: records.exited,
     ownBrowser: records.ownBrowser,
     ownLaunch: records.ownLaunch,
+    ownConnectOptions: records.ownConnectOptions === null ? null : { ...records.ownConnectOptions, where: path.isAbsolute(records.ownConnectOptions.where) ? relative(records.ownConnectOptions.where) : records.ownConnectOptions.where },
     artifactFolders: records.artifactFolders,
     groups: records.groups === null ? null : new Map([...records.groups].map(([file, names]) => [relative(file), names])),
     durations: records.durations,

@@ -193,6 +193,67 @@ describe("a browser server per worker slot", () => {
     expect(browserLeftovers(p)).toEqual([]);
   });
 
+  it("says where a project's connect_options gave pytest-playwright no endpoint, so that its files launched their own browsers", async () => {
+    // A stand-in for pytest-playwright (not on this machine's package index), under its module name and with its fixtures'
+    // shape: `browser` connects where connect_options gives an endpoint, and launches otherwise.
+    const stub = [
+      "import os, pytest",
+      "from playwright.sync_api import sync_playwright",
+      "@pytest.fixture(scope='session')",
+      "def browser_name():",
+      "    return 'chromium'",
+      "@pytest.fixture(scope='session')",
+      "def connect_options():",
+      "    return None",
+      "@pytest.fixture(scope='session')",
+      "def browser_type_launch_args():",
+      "    return {'executable_path': os.environ['CHROMIUM_PATH']}",
+      "@pytest.fixture(scope='session')",
+      "def browser(connect_options, browser_type_launch_args):",
+      "    playwright = sync_playwright().start()",
+      "    browser = playwright.chromium.connect(**connect_options) if connect_options else playwright.chromium.launch(**browser_type_launch_args)",
+      "    yield browser",
+      "    browser.close()",
+      "    playwright.stop()",
+      "",
+    ].join("\n");
+    // py-shiny's: an endpoint only where Playwright's test runner would give one.
+    // The keyword of connect()'s endpoint is `endpoint` since Playwright for Python 1.59, `ws_endpoint` before.
+    const conftest = (variable: string): string =>
+      [
+        "import inspect, os, pytest",
+        "from playwright.sync_api import BrowserType",
+        "KEYWORD = 'endpoint' if 'endpoint' in inspect.signature(BrowserType.connect).parameters else 'ws_endpoint'",
+        "@pytest.fixture(scope='session')",
+        "def connect_options():",
+        `    endpoint = os.environ.get('${variable}')`,
+        "    return {KEYWORD: endpoint} if endpoint else None",
+        "",
+      ].join("\n");
+    const page = "def test_page(browser):\n    page = browser.new_page()\n    page.set_content('<title>shop</title>')\n    assert page.title() == 'shop'\n";
+    const p = project({
+      "pytest.ini": "[pytest]\naddopts = -p pytest_playwright.pytest_playwright\n",
+      "pytest_playwright/__init__.py": "",
+      "pytest_playwright/pytest_playwright.py": stub,
+      "tests/e2e/conftest.py": conftest("PW_TEST_CONNECT_WS_ENDPOINT"),
+      "tests/e2e/test_a.py": page,
+      "tests/e2e/test_b.py": page,
+    });
+    const run = (): Promise<Awaited<ReturnType<typeof runCli>>> => runCli(["--parallel", "-n", "2", "--browser-server", "chromium"], { cwd: p.root, env: { ...env(p), PYTHONPATH: p.root } });
+    const launched = await run();
+    expect(launched.code, launched.stdout + launched.stderr).toBe(0);
+    expect(launched.stdout).toMatch(
+      /^--browser-server: 2 files launched a browser of their own through pytest-playwright \(tests\/e2e\/test_a\.py, tests\/e2e\/test_b\.py\), as the connect_options fixture of tests\/e2e\/conftest\.py takes the place of grimoire-run's and gave no endpoint: .*returns \{"(ws_)?endpoint": os\.environ\["GRIMOIRE_BROWSER_WS_ENDPOINT"\]\}/m,
+    );
+    // As it says: the fixture given the served endpoint connects, and there is nothing to say.
+    fs.writeFileSync(path.join(p.root, "tests", "e2e", "conftest.py"), conftest("GRIMOIRE_BROWSER_WS_ENDPOINT"));
+    const connected = await run();
+    expect(connected.code, connected.stdout + connected.stderr).toBe(0);
+    expect(connected.stdout).not.toMatch(/--browser-server: .*launched a browser/);
+    await until(() => processesIn(p.root).length === 0, "no browser or server left");
+    expect(browserLeftovers(p)).toEqual([]);
+  });
+
   it("replaces a browser that dies, for the slot's next file", async () => {
     const p = browserProject({ "tests/e2e/test_1_kills.py": KILLS_ITS_BROWSER, "tests/e2e/test_2_after.py": PAGE_TEST });
     const result = await runCli([...ARGS, "-n", "1", "--order", "name"], { cwd: p.root, env: env(p) });

@@ -1066,6 +1066,80 @@ def test_a_test_that_launches_a_browser_itself_under_a_browser_server_is_noted_o
     assert launches("") == []
 
 
+def test_a_projects_connect_options_that_gives_no_endpoint_under_a_browser_server_is_noted_where_it_is(plugin_pytester, monkeypatch):
+    """A conftest's `connect_options` takes the place of grimoire-run's (the nearer fixture wins): where it gives
+    pytest-playwright no endpoint (py-shiny's, unless PW_TEST_CONNECT_WS_ENDPOINT is set), every file launches a browser
+    beside the served one. Noted once, with where the fixture is and the keyword that connects; one that gives an
+    endpoint, or none of the project's, is not."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "playwright/__init__.py": "",
+            "playwright/sync_api/__init__.py": "from playwright.sync_api._generated import BrowserType\n",
+            "playwright/sync_api/_generated.py": """\
+                class BrowserType:
+                    name = "chromium"
+
+                    def launch(self, **kwargs):
+                        return ("launched", kwargs)
+
+                    def connect(self, ws_endpoint, **kwargs):
+                        return ("connected", ws_endpoint)
+                """,
+            "pytest_playwright/__init__.py": "",
+            "pytest_playwright/pytest_playwright.py": """\
+                import pytest
+                from playwright.sync_api import BrowserType
+
+                @pytest.fixture(scope="session")
+                def browser_name():
+                    return "chromium"
+
+                @pytest.fixture(scope="session")
+                def connect_options():
+                    return None
+
+                @pytest.fixture(scope="session")
+                def browser(connect_options):
+                    return BrowserType().connect(**connect_options) if connect_options else BrowserType().launch(headless=True)
+                """,
+            "tests/test_page.py": "import json, os\n\ndef test_page(browser):\n    json.dump(browser, open(os.environ['OUT'], 'w'))\n",
+        },
+    )
+    monkeypatch.setenv("PYTHONPATH", f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    monkeypatch.setenv("OUT", str(root / "browser.json"))
+    out = root / "results.jsonl"
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(out))
+    monkeypatch.setenv("GRIMOIRE_BROWSER_WS_ENDPOINT", "ws://127.0.0.1:9/slot")
+    monkeypatch.setenv("GRIMOIRE_BROWSER_NAME", "chromium")
+
+    def run(conftest):
+        conftest_path = root / "tests" / "conftest.py"
+        conftest_path.unlink(missing_ok=True)
+        if conftest is not None:
+            conftest_path.write_text(textwrap.dedent(conftest))
+        out.unlink(missing_ok=True)
+        plugin_pytester.runpytest_subprocess("-p", "pytest_playwright.pytest_playwright", *PLUGIN, "tests").assert_outcomes(passed=1)
+        noted = [record for record in records(out) if record["t"] in ("own-connect-options", "own-launch")]
+        return json.loads((root / "browser.json").read_text())[0], noted
+
+    # pytest-playwright's own connect_options gives way to grimoire-run's: connected, nothing to say.
+    assert run(None) == ("connected", [])
+    gives_none = """\
+        import os, pytest
+
+        @pytest.fixture(scope="session")
+        def connect_options():
+            endpoint = os.environ.get("PW_TEST_CONNECT_WS_ENDPOINT")
+            return {"ws_endpoint": endpoint} if endpoint else None
+        """
+    assert run(gives_none) == ("launched", [{"t": "own-connect-options", "where": str(root / "tests" / "conftest.py"), "keyword": "ws_endpoint"}])
+    # Given the endpoint, as the notice says, it connects.
+    gives_ours = gives_none.replace('os.environ.get("PW_TEST_CONNECT_WS_ENDPOINT")', 'os.environ.get("GRIMOIRE_BROWSER_WS_ENDPOINT")')
+    assert run(gives_ours) == ("connected", [])
+
+
 def import_times_of(pytester, monkeypatch):
     """GRIMOIRE_IMPORT_TIMES: the packages the session's one passing test's process reported importing."""
     monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(pytester.path / "results.jsonl"))

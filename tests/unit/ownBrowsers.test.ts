@@ -34,4 +34,16 @@ describe("OwnBrowserTally", () => {
     expect(tally.message()?.split("\n").map((line) => line.slice(0, 40))).toEqual(["--browser-server: 1 file launched a brow", "--browser-server: 1 file launched a brow"]);
     expect(tally.message()).toMatch(/^--browser-server: 1 file launched a browser of its own \(tests\/e2e\/test_cart\.py\)/);
   });
+
+  it("names the files whose project's connect_options gave pytest-playwright no endpoint, where that fixture is, and what it returns to connect", () => {
+    const tally = new OwnBrowserTally();
+    const conftest = { where: "tests/playwright/conftest.py", keyword: "ws_endpoint" };
+    tally.add("tests/playwright/test_a.py", null, false, conftest);
+    tally.add("tests/playwright/test_b.py", null, false, conftest);
+    tally.add("tests/playwright/test_c.py", null);
+    expect(tally.message()).toBe(
+      "--browser-server: 2 files launched a browser of their own through pytest-playwright (tests/playwright/test_a.py, tests/playwright/test_b.py), as the connect_options fixture of tests/playwright/conftest.py takes the place of grimoire-run's and gave no endpoint: " +
+        'a browser each, as without --browser-server, beside the served one. That fixture uses the served browser where it returns {"ws_endpoint": os.environ["GRIMOIRE_BROWSER_WS_ENDPOINT"]} when that variable is set; see grimoire-run\'s docs/playwright.md',
+    );
+  });
 });
