@@ -71,8 +71,11 @@ export type RunEvent =
       workers: number;
       logDir: string;
       load: LoadPlan | null;
-      /** --pack's shares: how many files run in processes shared with others, and in how many such processes. */
-      packed?: { files: number; processes: number };
+      /**
+       * --pack's shares: how many files run in processes shared with others, and in how many such processes; `doctestsOnly`:
+       * they are all modules checked for doctests, which a run packs by itself.
+       */
+      packed?: { files: number; processes: number; doctestsOnly: boolean };
     }
   | { type: "iteration-start"; iteration: number }
   | { type: "batch-start"; batch: BatchStart }

@@ -143,7 +143,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       workers: plan.workers,
       logDir: toProjectPath(config.root, logDir),
       load: config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: plan.iterations.sustained },
-      ...packedShares(plan.batches),
+      ...packedShares(plan.batches, new Set(files.filter((f) => f.kind === "doctests").map((f) => f.path))),
     });
     const apart = groupNotice(config, groups);
     const unpacked = packedNothing(config, plan);
@@ -407,9 +407,11 @@ function knownGroups(root: string, files: readonly string[], history: History): 
 }
 
 /** The batches that run several files in one process (--pack's shares; a split file's parts are not), for the Found line. */
-function packedShares(batches: readonly { paths: readonly string[]; part?: unknown }[]): { packed?: { files: number; processes: number } } {
+function packedShares(batches: readonly { paths: readonly string[]; part?: unknown }[], doctestModules: ReadonlySet<string>): { packed?: { files: number; processes: number; doctestsOnly: boolean } } {
   const shared = batches.filter((batch) => batch.paths.length > 1 && batch.part === undefined);
-  return shared.length === 0 ? {} : { packed: { files: shared.reduce((sum, batch) => sum + batch.paths.length, 0), processes: shared.length } };
+  if (shared.length === 0) return {};
+  const doctestsOnly = shared.every((batch) => batch.paths.every((file) => doctestModules.has(file)));
+  return { packed: { files: shared.reduce((sum, batch) => sum + batch.paths.length, 0), processes: shared.length, doctestsOnly } };
 }
 
 /** Which files run, in which order, in which batches: --changed, --last-failed, --shard and --order, then the run's plan. */

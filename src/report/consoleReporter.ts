@@ -48,7 +48,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     rawLineOpen = false;
   };
   let workers = 1;
-  let packed: { files: number; processes: number } | null = null;
+  let packed: { files: number; processes: number; doctestsOnly: boolean } | null = null;
   let logDir: string | null = null;
   /** The report the run always writes in its log folder: where every file is listed. */
   let reportFile: string | null = null;
@@ -90,8 +90,10 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     layOut(files);
     progress = { ...progress, perIteration: files.length };
     const them = files.length === 1 ? "it" : "them";
-    // --pack's shares said up front: the result lines of packed files come in bursts, at their process's end.
-    const shared = packed === null ? "" : `, ${packed.files} of ${them} in ${plural(packed.processes, "shared process", "shared processes")} (--pack)`;
+    // --pack's shares said up front: the result lines of packed files come in bursts, at their process's end. Modules
+    // checked for doctests share processes without --pack: said as theirs (a helper read "(--pack)" as an option it never gave).
+    const processes = plural(packed?.processes ?? 0, "shared process", "shared processes");
+    const shared = packed === null ? "" : packed.doctestsOnly ? `, ${packed.files} of the modules in ${processes}` : `, ${packed.files} of ${them} in ${processes} (--pack)`;
     const how = mode === "parallel" ? `, running ${them} on ${plural(workers, "worker")}${shared}` : `, running ${them} in one pytest process`;
     const testFiles = files.length - doctestModules.size;
     const doctests = `${plural(doctestModules.size, "module")} to check for doctests`;

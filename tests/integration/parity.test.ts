@@ -522,6 +522,19 @@ def test_default_again():
     }
   });
 
+  it("says that modules checked for doctests share processes as theirs, not as a --pack nobody gave", async () => {
+    // deepdiff's trial: "17 of them in 2 shared processes (--pack)" of a run without --pack.
+    const doctest = (name: string): string => `def ${name}(x):\n    """\n    >>> ${name}(2)\n    4\n    """\n    return 2 * x\n`;
+    const p = project({
+      "pytest.ini": "[pytest]\naddopts = --doctest-modules\n",
+      "tests/http/test_ok.py": "def test_ok():\n    pass\n",
+      ...Object.fromEntries(["a", "b", "c", "d"].map((name) => [`tests/http/${name}.py`, doctest(`double_${name}`)])),
+    });
+    const result = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^Found 1 test file and 4 modules to check for doctests, running them on 2 workers, 4 of the modules in 2 shared processes$/m);
+  });
+
   it("lets a test use record_property under filterwarnings = error, as plain pytest does without --junitxml, in every mode", async () => {
     const p = project({
       "pytest.ini": "[pytest]\nfilterwarnings =\n    error\n",
