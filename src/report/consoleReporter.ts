@@ -5,7 +5,7 @@
  */
 import type { BatchStart, LoadPlan, Progress, RunEvent, RunListener, StopCause } from "../events.js";
 import { addCounts, COUNT_KEYS, emptyCounts, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
-import { CUT_SHORT, formatSummary } from "./summary.js";
+import { CUT_SHORT, formatSummary, heldNoDoctest } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
 import { assignTags } from "./tags.js";
@@ -214,8 +214,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
           heldResults.push(event);
           break;
         }
-        // A module --doctest-modules collected that holds no doctest is not news: it counts in the summary only.
-        const quietModule = event.result.status === "no-tests" && doctestModules.has(event.result.path);
+        const quietModule = heldNoDoctest(event.result, doctestModules);
         if (event.result.log !== null && !quietModule) {
           ownLine();
           terminal.out(resultLine(event.result, event.willRetry));

@@ -45,7 +45,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
 
   // A module checked for doctests that holds none gets no line of its own: its count says what it is (a helper counted
   // "2 no tests" against the lines and found none).
-  const quietModules = finals.filter((r) => r.status === "no-tests" && options.doctestModules?.has(r.path) === true).length;
+  const quietModules = finals.filter((r) => heldNoDoctest(r, options.doctestModules)).length;
   const statusText = STATUS_ORDER.filter((s) => summary.byStatus[s] > 0).map((s) => {
     const said = `${summary.byStatus[s]} ${STATUS_LABEL[s]}`;
     if (s !== "no-tests" || quietModules === 0) return said;
@@ -215,6 +215,15 @@ function said(result: FileResult, pattern: RegExp): boolean {
  * below name only what its last lines do not, so "tests failed" above one such line read as one failure of two (a
  * helper's trial of isort). Errors count as failures, as pytest's --maxfail counts them.
  */
+/**
+ * A module --doctest-modules collected that held no doctest: not news, it counts in the summary only. One whose doctests
+ * a -k or -m deselected held some (joblib's trial: `-k` matching nothing read "29 of them modules checked for
+ * doctests, none found", four of them with doctests).
+ */
+export function heldNoDoctest(result: FileResult, doctestModules: ReadonlySet<string> | undefined): boolean {
+  return result.status === "no-tests" && doctestModules?.has(result.path) === true && (result.tests?.deselected ?? 0) === 0;
+}
+
 /** Said of a file stopped at a failure (pytest's -x or --maxfail) before its last collected test. */
 export const CUT_SHORT = "stopped at a failure before its last test";
 
