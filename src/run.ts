@@ -28,7 +28,7 @@ import { OwnBrowserTally } from "./browsers/ownBrowsers.js";
 import { DurationsTally } from "./report/durations.js";
 import { sharedMypyResults } from "./run/mypyPlan.js";
 import { outsideScopeNotice, testFilesOutsideScope } from "./discovery/outsideScope.js";
-import { aloneFailuresHint } from "./exec/aloneFailures.js";
+import { aloneFailuresHint, editedSince } from "./exec/aloneFailures.js";
 import { byPackage, ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { longFileHint } from "./exec/longFile.js";
@@ -322,7 +322,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const historyAfter = () => (config.shard === null && record ? updateHistory(history, outcome.results, new Date(), null, partial) : history);
     const longHint = hinting && !config.split ? longFileHint(outcome.results, environment.workers, (path) => splitsNextRun(config, files, historyAfter(), environment.workers, path)) : null;
     if (longHint !== null) events.emit({ type: "notice", message: longHint });
-    const alone = config.mode === "parallel" ? aloneFailuresHint(outcome.results, history) : null;
+    const alone = config.mode === "parallel" ? aloneFailuresHint(outcome.results, history, editedSince(config.root)) : null;
     if (alone !== null) events.emit({ type: "notice", message: alone });
     // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);

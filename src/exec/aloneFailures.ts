@@ -2,8 +2,11 @@
  * Files that failed in a process of their own after passing, the last time they ran, in one process with other files
  * (a serial run, a pack): a test that needs what another file did first (an import, a setting, a registry filled) passes
  * in one plain pytest session and fails alone. Helpers' trials met it in jsonschema's, click's and keyring's suites,
- * each time read as grimoire-run's failure, since nothing said the file had passed the run before. Pure.
+ * each time read as grimoire-run's failure, since nothing said the file had passed the run before. Pure, but for
+ * editedSince, which asks the disk.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { filesByLog, type FileResult } from "../model.js";
 import { failedToCollectOnly, type FileHistory, type History } from "../plan/history.js";
 import { plural } from "../format.js";
@@ -11,15 +14,22 @@ import { plural } from "../format.js";
 /** Files named in the notice; the rest are counted. */
 const NAMED = 3;
 
-/** The notice, or null when no file failed so. `history`: as it was before the run. */
-export function aloneFailuresHint(results: readonly FileResult[], history: History): string | null {
+/**
+ * The notice, or null when no file failed so. `history`: as it was before the run. `editedSince`: whether a test file
+ * (or a conftest above it) was modified after a time (ISO); a file edited since its pass is left out, the edit being
+ * the likelier cause (datasette's trial: a test broken on purpose after a serial run read as one needing another
+ * file's set-up). Not the source's fingerprint of the flake rates: it holds how the processes ran (--pack, the
+ * installed packages a listing reads), which differ between the shared run and this one.
+ */
+export function aloneFailuresHint(results: readonly FileResult[], history: History, editedSince: (path: string, iso: string) => boolean = () => false): string | null {
   const filesOfLog = filesByLog(results);
   const alone = (result: FileResult): boolean => result.log !== null && filesOfLog.get(result.log) === 1;
   // Judged by the executions that failed alone, not by a shared one of the same file (a pack's, a serial iteration's).
   const failedAlone = results.filter((r) => r.status === "failed" && (r.parts ?? null) === null && alone(r));
   const before = [...new Set(failedAlone.map((r) => r.path))].filter((path) => {
     const entry = history.files[path];
-    return entry?.outcome === "passed" && entry.shared === true && failedAlone.some((r) => r.path === path && failedWhatPassed(r, entry));
+    if (entry?.outcome !== "passed" || entry.shared !== true) return false;
+    return !editedSince(path, entry.lastRun) && failedAlone.some((r) => r.path === path && failedWhatPassed(r, entry));
   });
   if (before.length === 0) return null;
   const named = before.slice(0, NAMED).join(", ");
@@ -50,4 +60,23 @@ function failedWhatPassed(result: FileResult, entry: FileHistory): boolean {
   if (failedToCollectOnly(result)) return true;
   const passedThen = (nodeid: string): boolean => (entry.tests?.[nodeid] ?? "").endsWith("P");
   return result.cases.some((test) => (test.outcome === "failed" || test.outcome === "error") && passedThen(test.nodeid));
+}
+
+/** Whether a project's test file, or a conftest.py in its folder or one above it, was modified after an ISO time. */
+export function editedSince(root: string): (file: string, iso: string) => boolean {
+  const modifiedAfter = (file: string, time: number): boolean => {
+    try {
+      return fs.statSync(file).mtimeMs > time;
+    } catch {
+      return false;
+    }
+  };
+  return (file, iso) => {
+    const time = Date.parse(iso);
+    if (modifiedAfter(path.join(root, file), time)) return true;
+    for (let folder = path.dirname(file); ; folder = path.dirname(folder)) {
+      if (modifiedAfter(path.join(root, folder, "conftest.py"), time)) return true;
+      if (folder === "." || folder === "/" || folder === path.dirname(folder)) return false;
+    }
+  };
 }

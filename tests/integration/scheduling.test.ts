@@ -131,6 +131,12 @@ describe("history and order", () => {
     expect(alone.stdout).toMatch(/^1 file failed in a process of its own that passed the last time it ran in one process with other files \(a serial run, or --pack\): tests\/http\/test_b\.py\./m);
     // Once it has failed alone, the next parallel run has nothing new to say.
     expect((await runCli(["--parallel"], { cwd: p.root })).stdout).not.toMatch(/in a process of its own that passed/);
+    // Nor where the file was edited since it passed: the edit may be why it fails (datasette's trial).
+    expect((await runCli([], { cwd: p.root })).code).toBe(0);
+    p.write("tests/http/test_b.py", "import email\n\ndef test_uses():\n    assert email.mime.text.MIMEText  # edited\n");
+    const edited = await runCli(["--parallel"], { cwd: p.root });
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).not.toMatch(/in a process of its own that passed/);
   });
 
   it("a serial run of some of a file's tests by node id gives the file as a whole no letter: no flaky file after a failure (aiosqlite's trial)", async () => {

@@ -1,6 +1,9 @@
 /** Files that fail in a process of their own after passing in one shared with other files: the history notes how each ran. */
 import { describe, expect, it } from "vitest";
-import { aloneFailuresHint } from "../../src/exec/aloneFailures.js";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { aloneFailuresHint, editedSince } from "../../src/exec/aloneFailures.js";
 import { EMPTY_HISTORY, updateHistory } from "../../src/plan/history.js";
 import type { TestCase } from "../../src/model.js";
 import { fileResult } from "../helpers/results.js";
@@ -32,6 +35,42 @@ describe("files that failed alone after passing with others", () => {
     expect(aloneFailuresHint(results, EMPTY_HISTORY)).toBeNull();
     const failedBefore = updateHistory(EMPTY_HISTORY, ["a.py", "b.py"].map((path) => fileResult({ path, log: "serial.log", status: "failed", cases: [failed(`${path}::test_x`)] })), now);
     expect(aloneFailuresHint(results, failedBefore)).toBeNull();
+  });
+
+  it("says nothing of a file edited since it passed: the edit may be why it fails (datasette's trial)", () => {
+    const before = updateHistory(EMPTY_HISTORY, ["a.py", "b.py"].map((path) => fileResult({ path, log: "serial.log", cases: [passed(`${path}::test_x`)] })), now);
+    const results = [fileResult({ path: "a.py", log: "a.log", status: "failed", cases: [failed("a.py::test_x")] }), fileResult({ path: "b.py", log: "b.log", cases: [passed("b.py::test_x")] })];
+    expect(aloneFailuresHint(results, before, () => false)).toMatch(/^1 file failed in a process of its own .*: a\.py\./);
+    const asked: string[] = [];
+    const edited = (file: string, iso: string): boolean => {
+      asked.push(`${file} ${iso}`);
+      return file === "a.py";
+    };
+    expect(aloneFailuresHint(results, before, edited)).toBeNull();
+    expect(asked).toEqual([`a.py ${now.toISOString()}`]);
+  });
+
+  it("tells a test file edited since a time by its own and its conftests' modification times", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-edited-"));
+    try {
+      fs.mkdirSync(path.join(root, "tests", "http"), { recursive: true });
+      for (const file of ["tests/http/test_a.py", "tests/conftest.py", "conftest.py"]) fs.writeFileSync(path.join(root, file), "");
+      const edited = editedSince(root);
+      const later = new Date(Date.now() + 60_000).toISOString();
+      const earlier = new Date(Date.now() - 60_000).toISOString();
+      expect(edited("tests/http/test_a.py", earlier)).toBe(true);
+      expect(edited("tests/http/test_a.py", later)).toBe(false);
+      // Only a conftest above it changed since.
+      const past = new Date(Date.now() - 120_000);
+      fs.utimesSync(path.join(root, "tests/http/test_a.py"), past, past);
+      fs.utimesSync(path.join(root, "conftest.py"), past, past);
+      expect(edited("tests/http/test_a.py", earlier)).toBe(true);
+      fs.utimesSync(path.join(root, "tests/conftest.py"), past, past);
+      expect(edited("tests/http/test_a.py", earlier)).toBe(false);
+      expect(edited("tests/http/gone.py", earlier)).toBe(false);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("says that a file passing alone failed beside the files running with it, where it ran beside any (Flask-Migrate's shared migrations folder)", () => {
