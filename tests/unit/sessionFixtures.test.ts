@@ -104,6 +104,9 @@ describe("the hint for --pack", () => {
     const tally = new SessionFixtureTally(1, false, false);
     for (let i = 0; i < 3; i++) tally.add(["a", "b", "c", "d", "e"].map((name, at) => fixture(name, 1 - at / 10)), 5);
     expect(tally.hints()[0]).toContain("(a of tests/conftest.py, 1.0 s a file; b of tests/conftest.py, 0.9 s a file; c of tests/conftest.py, 0.8 s a file; and 2 more)");
+    // One only one file set up is said as that file's (datasette's trial read "22.2 s a file" as several files').
+    tally.add([fixture("app_client", 22.2)], 25);
+    expect(tally.hints()[0]).toContain("(app_client of tests/conftest.py, 22.2 s in 1 file; a of tests/conftest.py, 1.0 s a file;");
   });
 
   it("needs three files a worker, and what a pack saves beyond one file a worker to be worth a hint", () => {
