@@ -55,7 +55,7 @@ if sys.version_info < (3, 8):
     sys.exit(1)
 
 from grimoire_run_children import Children
-from grimoire_run_fork import bytecode_cache_folder, fork_file, note_server_imports, record_exit_handlers, use_bytecode_cache, watch_random_generators
+from grimoire_run_fork import bytecode_cache_folder, fork_file, note_server_files, note_server_imports, record_exit_handlers, use_bytecode_cache, watch_random_generators
 import grimoire_run_benchmark_plugin
 import grimoire_run_depth
 import grimoire_run_fork
@@ -397,6 +397,7 @@ def _serve(requests, events, children, wakeups, inherited_stdin, first):
     told apart by no one (the requests that came before it are served).
     """
     ids = set()
+    files_forked = []
 
     def serve(line):
         request = parse_request(line)
@@ -407,6 +408,7 @@ def _serve(requests, events, children, wakeups, inherited_stdin, first):
             raise ProtocolError(f"run: id {request['id']} was used before")
         ids.add(request["id"])
         children.add(fork_file(request, inherited_stdin), request["id"])
+        files_forked.append(request["id"])
         # While the child runs: pytest's own start for the next files (once per run; see grimoire_run_prepared).
         grimoire_run_prepared.prepare(request["args"])
 
@@ -429,6 +431,9 @@ def _serve(requests, events, children, wakeups, inherited_stdin, first):
                     return None
                 for line in lines:
                     serve(line)
+                # Once the first files are on their way: not before them, nor between two of them asked for at once.
+                if files_forked:
+                    note_server_files()
             else:
                 wakeups.drain()
         children.reap()

@@ -538,6 +538,43 @@ def test_a_forked_file_ends_as_a_fresh_process_does_and_leaves_the_servers_exit_
     assert not Path((marks / "server-folder").read_text()).exists()
 
 
+def test_a_forked_file_that_unfreezes_the_servers_objects_flushes_its_own_files_at_its_end_and_never_the_servers(start_server, tmp_path):
+    """A test's look at the collector unfreezes what the server holds; the file's end flushes the files its tests left
+    open, not the server's (their buffered writes are the server's to make). The files forked once the server has noted
+    its own files tell them apart without listing every object (their first collection as quick as a plain run's)."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    root = project(
+        tmp_path / "p",
+        {
+            "test_collects.py": f"""\
+                import gc, os, sys
+
+                LEFT_OPEN = open(os.path.join({str(marks)!r}, "left-open-" + os.environ["WHICH"]), "w")
+
+                def test_it():
+                    # Unfreezes the server's objects (as a test's gc.collect does, where grimoire-run's plugin is loaded).
+                    assert len(gc.get_objects()) > 10000
+                    LEFT_OPEN.write("written, never closed")
+                    fork = sys.modules["grimoire_run_fork"]
+                    noted = fork._server_files is not None
+                    # The server's own streams are known as the server's; the file's own file is not.
+                    known = lambda handle: id(handle) in fork._server_objects["files"] or (noted and handle in fork._server_files)
+                    with open(os.path.join({str(marks)!r}, "noted-" + os.environ["WHICH"]), "w") as out:
+                        out.write(f"{{noted}} {{known(sys.__stderr__)}} {{known(LEFT_OPEN)}}")
+            """,
+        },
+    )
+    server = start_server()
+    for which in (1, 2):
+        server.run(which, [*QUIET, "test_collects.py"], root, set={"WHICH": str(which)})
+        server.expect("started", id=which)
+        server.expect("exited", id=which, code=0)
+        assert (marks / f"left-open-{which}").read_text() == "written, never closed"
+    # The first file was forked before the server noted its files, the second after: each tells them apart.
+    assert [(marks / f"noted-{which}").read_text() for which in (1, 2)] == ["False True False", "True True False"]
+
+
 def test_a_forked_files_standard_streams_are_buffered_as_a_fresh_processs_started_by_grimoire_run(start_server, tmp_path):
     """grimoire-run starts every Python with PYTHONUNBUFFERED: a fresh one writes straight through, with no line buffering
     (a forked file's said it line-buffered, a difference a helper's probe of Python 3.13 found)."""
