@@ -8,7 +8,7 @@ import { addCounts, COUNT_KEYS, emptyCounts, STOPPED_COLLECTING, type FileResult
 import { CUT_SHORT, formatSummary, heldNoDoctest } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural } from "../format.js";
-import { assignTags } from "./tags.js";
+import { assignTags, packTag } from "./tags.js";
 import type { Terminal } from "./terminal.js";
 import type { Leftover } from "../process/processTree.js";
 import { LEFTOVER_COMMAND_CHARS, LISTENING_LEFTOVERS_KEPT, SERIAL_HOLD_MS } from "../defaults.js";
@@ -111,7 +111,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   const tagged = (batch: BatchStart, text: string[]): string => {
     const path = batch.paths[0] as string;
     // A pack's lines carry its first file's tag and how many others share the process.
-    const name = `${tags.get(path) ?? path}${batch.paths.length > 1 ? `+${batch.paths.length - 1}` : ""}`;
+    const own = tags.get(path) ?? path;
+    const name = batch.paths.length > 1 ? packTag(own, batch.paths.length - 1, tagWidth) : own;
     const tag = colours.tag(path)(`${name.padEnd(tagWidth)} |`);
     return text.map((line) => `${tag} ${line}\n`).join("");
   };

@@ -49,6 +49,17 @@ export function assignTags(paths: readonly string[], maxWidth = MAX_TAG_WIDTH): 
 }
 
 /**
+ * A pack's tag: its first file's, and how many others share the process (`cart+3`), within the width the single
+ * files' tags take (where that leaves room for the count and a letter): a pack's `add_opti…backtrace+15 |` stood out
+ * of the column of `|`s (a helper's trial of loguru). The tag loses its middle, as a long one does.
+ */
+export function packTag(tag: string, others: number, width: number): string {
+  const count = `+${others}`;
+  if (tag.length + count.length <= width || width < count.length + 2) return `${tag}${count}`;
+  return `${cutMiddle(tag, width - count.length)}${count}`;
+}
+
+/**
  * A tag too long for the width loses its middle: its start is the folder that
  * tells it from a file of the same name (`postgresql/connection_pool` and
  * `mysql/connection_pool` cut from the left were both `…l/connection_pool`),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assignTags } from "../../src/report/tags.js";
+import { assignTags, packTag } from "../../src/report/tags.js";
 
 describe("output tags", () => {
   it("names a file by what is left of it without test_ and .py", () => {
@@ -35,5 +35,13 @@ describe("output tags", () => {
 
   it("does not shorten a file called test_.py to nothing", () => {
     expect(assignTags(["tests/test_.py"]).get("tests/test_.py")).toBe("test_");
+  });
+
+  it("fits a pack's tag, its first file's and the count of the others, in the width of the single files' tags", () => {
+    expect(packTag("cart", 3, 18)).toBe("cart+3");
+    expect(packTag("add_option_backtrace", 15, 18)).toBe("add_opt…cktrace+15");
+    expect(packTag("add_option_backtrace", 15, 18)).toHaveLength(18);
+    // No room for the count and a letter: as it is.
+    expect(packTag("cart", 3, 3)).toBe("cart+3");
   });
 });
