@@ -235,8 +235,13 @@ function countedReason(result: FileResult): string {
   const ran = counts.passed + counts.failed + counts.errors + counts.skipped + counts.xfailed + counts.xpassed;
   // Of the tests that ran: where the file stopped at its failure, they are not all its tests (a helper read "1 of 4
   // tests failed" of a file of 132 stopped by --fail-fast).
-  const cut = result.cutShort === true ? `; ${CUT_SHORT}` : "";
-  return `${failed} of ${plural(ran, "test")} failed${why.slice(TESTS_FAILED.length)}${cut}`;
+  // Not where the reason says how it ended already (a session ended before it finished, by os._exit). "1 of 1 test
+  // failed" beside "before its last test" read oddly of a file of 3 (vcrpy's trial): the tests that ran, said so.
+  // Errors (a fixture's set-up) said as errors, as the result line counts them: "10 of 20 tests failed" beside "(10
+  // passed, 10 errors)" read as another count (flask-admin's trial).
+  const verb = counts.failed === 0 ? "errored" : counts.errors === 0 ? "failed" : "failed or errored";
+  if (result.cutShort === true && why === TESTS_FAILED) return `${failed === ran ? plural(failed, "test") : `${failed} of the ${ran} tests run`} ${verb}; ${CUT_SHORT}`;
+  return `${failed} of ${plural(ran, "test")} ${verb}${why.slice(TESTS_FAILED.length)}`;
 }
 
 /** Failed tests a failed file's entry names beside its last lines, at most. */

@@ -191,9 +191,16 @@ describe("the run's summary", () => {
     const heading = (file: Parameters<typeof fileResult>[0]): string => formatSummary({ ...report, files: [fileResult(file)] }, { colours: palette(false), stopped: null }).join("\n");
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: counts(29, 2) })).toMatch(/^ {2}FAIL\s+t\.py \(2 of 31 tests failed\)$/m);
     const cut = "tests failed, then pytest's session ended before it finished (exit code 1): a test or plugin ended the process";
-    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: cut, tests: { ...counts(0, 0), errors: 1, skipped: 1 } })).toMatch(/^ {2}FAIL\s+t\.py \(1 of 2 tests failed, then pytest's session ended before it finished/m);
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: cut, tests: { ...counts(0, 0), errors: 1, skipped: 1 } })).toMatch(/^ {2}FAIL\s+t\.py \(1 of 2 tests errored, then pytest's session ended before it finished/m);
+    // Errors as errors (a fixture's set-up), both where both.
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: { ...counts(10, 0), errors: 10 } })).toMatch(/^ {2}FAIL\s+t\.py \(10 of 20 tests errored\)$/m);
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: { ...counts(10, 1), errors: 2 } })).toMatch(/^ {2}FAIL\s+t\.py \(3 of 13 tests failed or errored\)$/m);
     // A file stopped at its failure (-x, --fail-fast) counts the tests that ran, and says they are not all of its tests.
-    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: counts(3, 1), cutShort: true })).toMatch(/^ {2}FAIL\s+t\.py \(1 of 4 tests failed; stopped at a failure before its last test\)$/m);
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: counts(3, 1), cutShort: true })).toMatch(/^ {2}FAIL\s+t\.py \(1 of the 4 tests run failed; stopped at a failure before its last test\)$/m);
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: counts(0, 1), cutShort: true })).toMatch(/^ {2}FAIL\s+t\.py \(1 test failed; stopped at a failure before its last test\)$/m);
+    // Where the reason says how the session ended, it stands.
+    const exited = "tests failed, then pytest's session ended before it finished (exit code 1): a test or plugin ended the process";
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: exited, tests: counts(0, 1), cutShort: true })).toMatch(/^ {2}FAIL\s+t\.py \(1 of 1 test failed, then pytest's session ended before it finished/m);
     // Other reasons stand as they are.
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "an error while collecting it", tests: { ...counts(0, 0), errors: 1 } })).toMatch(/^ {2}FAIL\s+t\.py \(an error while collecting it\)$/m);
   });
