@@ -1744,8 +1744,14 @@ class SessionFixtureTimer:
             return
         # The clock read at import: a test module's frozen time (freezegun) must not reach it.
         started = _CLOCK[0]()
+        # Its teardown too, at the session's end, which one plain session pays once as well (pytest-httpserver's server
+        # takes 0.5 s to stop: a file's time it cost went to its last test, and no hint named --pack, a helper's trial).
+        # Finalizers run last first: this one after the fixture's own teardown, the one added after it before.
+        teardown = {}
+        fixturedef.addfinalizer(lambda: self._torn_down(fixturedef, teardown))
         with _executables_launched() as executables:
             outcome = yield
+        fixturedef.addfinalizer(lambda: teardown.setdefault("started", _CLOCK[0]()))
         seconds = max(0.0, _CLOCK[0]() - started)
         if seconds < _SESSION_FIXTURE_MIN_SECONDS:
             return
@@ -1764,6 +1770,12 @@ class SessionFixtureTimer:
         self.config.pluginmanager.unregister(self)
         if self.timed:
             self.recorder._write({"t": "session-fixtures", "fixtures": self.timed})
+
+    def _torn_down(self, fixturedef, teardown):
+        """A timed fixture's teardown has ended: its time, where it took a hundredth of a second or more."""
+        seconds = max(0.0, _CLOCK[0]() - teardown.get("started", _CLOCK[0]()))
+        if seconds >= _SESSION_FIXTURE_MIN_SECONDS:
+            self.recorder._write({"t": "session-fixture-teardown", "name": fixturedef.argname, "where": self._where(fixturedef), "seconds": round(seconds, 6)})
 
     def _where(self, fixturedef):
         """The project file that defines the fixture (relative, with `/`), or the module of a plugin's."""

@@ -21,6 +21,8 @@ const PYTEST_PLAYWRIGHT = "pytest_playwright";
 
 interface Share {
   seconds: number;
+  /** Of those, the fixtures' teardowns, at their sessions' ends. */
+  teardown: number;
   files: number;
   /** The summed time of those files. */
   fileSeconds: number;
@@ -31,7 +33,7 @@ interface Share {
 }
 
 function emptyShare(): Share {
-  return { seconds: 0, files: 0, fileSeconds: 0, longest: 0, byFixture: new Map() };
+  return { seconds: 0, teardown: 0, files: 0, fileSeconds: 0, longest: 0, byFixture: new Map() };
 }
 
 export class SessionFixtureTally {
@@ -131,7 +133,7 @@ export class SessionFixtureTally {
       ? `; a conftest's own fixture connects to it with playwright.${engine}.connect(os.environ["GRIMOIRE_BROWSER_WS_ENDPOINT"]) where that variable is set, and launches as before where it is not`
       : "";
     return (
-      `${plural(files, "file")} each started Playwright and a browser in ${files === 1 ? "its" : "their"} own process: ${seconds.toFixed(1)} s in all (session fixtures: ${namedFixtures(this.browser)}), where one plain pytest session starts them once. ` +
+      `${plural(files, "file")} each started Playwright and a browser in ${files === 1 ? "its" : "their"} own process: ${seconds.toFixed(1)} s in all${tornDown(this.browser)} (session fixtures: ${namedFixtures(this.browser)}), where one plain pytest session starts them once. ` +
       `--browser-server ${engine}${executable} starts ${this.browserServers() === 1 ? "one browser for the run" : `a browser for each pair of worker slots (${this.browserServers()} here)`}, which every file's tests connect to, each test in a fresh context as before${connect}; see grimoire-run's docs/playwright.md`
     );
   }
@@ -145,7 +147,7 @@ export class SessionFixtureTally {
     const { files, seconds, longest } = this.other;
     const under = this.packUnder();
     return (
-      `${plural(files, "file")} each set up session-scoped fixtures in ${files === 1 ? "its" : "their"} own process: ${seconds.toFixed(1)} s in all (${namedFixtures(this.other)}), where one plain pytest session sets them up once. ` +
+      `${plural(files, "file")} each set up session-scoped fixtures in ${files === 1 ? "its" : "their"} own process: ${seconds.toFixed(1)} s in all${tornDown(this.other)} (${namedFixtures(this.other)}), where one plain pytest session sets them up once. ` +
       `Files that share a process share them: --pack --pack-under ${under} runs the files under ${under} s (these took up to ${longest.toFixed(1)} s) in shared processes, a worker's share at a time, each still reported on its own; ` +
       "files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
     );
@@ -161,6 +163,7 @@ function addTo(share: Share, fixtures: readonly SessionFixture[], fileSeconds: n
   if (fixtures.reduce((sum, fixture) => sum + fixture.seconds, 0) >= PACK_WORTH_SHARE * fileSeconds) share.longest = Math.max(share.longest, fileSeconds);
   for (const fixture of fixtures) {
     share.seconds += fixture.seconds;
+    share.teardown += fixture.teardownSeconds;
     const label = fixture.where === "" ? fixture.name : `${fixture.name} of ${fixture.where}`;
     const known = share.byFixture.get(label) ?? { seconds: 0, files: 0 };
     share.byFixture.set(label, { seconds: known.seconds + fixture.seconds, files: known.files + 1 });
@@ -168,6 +171,11 @@ function addTo(share: Share, fixtures: readonly SessionFixture[], fileSeconds: n
 }
 
 /** The costliest fixtures, each with its time a file: `db of tests/conftest.py, 2.9 s a file`. */
+/** How much of a share's time went to the fixtures' teardowns, where any did (a server that takes half a second to stop). */
+function tornDown(share: Share): string {
+  return share.teardown >= 0.05 ? `, ${share.teardown.toFixed(1)} s of it their teardown at the session's end` : "";
+}
+
 function namedFixtures(share: Share): string {
   // A fixture of one file's is said as such: "22.2 s a file" beside "25.5 s in all" over 9 files read as 4 files' (datasette's trial).
   const each = (seconds: number, files: number): string => (files === 1 ? `${seconds.toFixed(1)} s in 1 file` : `${(seconds / files).toFixed(1)} s a file`);

@@ -127,7 +127,10 @@ export interface SessionFixture {
   name: string;
   /** The project file that defines it, or a plugin's module. */
   where: string;
+  /** Its set-up's and its teardown's (at the session's end), summed. */
   seconds: number;
+  /** Of those, its teardown's (a "session-fixture-teardown" record); 0 when it took no time worth a record. */
+  teardownSeconds: number;
   /** It made a Playwright object: the driver, a browser type, a browser or a context. */
   playwright: boolean;
   /** The engine of the browser it launched (chromium, firefox, webkit); null when it made none or did not say. */
@@ -165,6 +168,7 @@ interface RawRecord {
   returncode?: unknown;
   options?: unknown;
   where?: unknown;
+  name?: unknown;
   keyword?: unknown;
   paths?: unknown;
   count?: unknown;
@@ -190,12 +194,29 @@ function sessionFixturesOf(entries: readonly unknown[]): SessionFixture[] {
       name,
       where: typeof where === "string" ? where : "",
       seconds,
+      teardownSeconds: 0,
       playwright: playwright === true,
       browser: typeof browser === "string" ? browser : null,
       executable: typeof executable === "string" && executable !== "" ? executable : null,
     });
   }
   return fixtures;
+}
+
+/** The session fixtures with their teardowns' times added: a fixture whose set-up was quick is there by its teardown alone. */
+function withTeardowns(fixtures: readonly SessionFixture[], teardowns: readonly RawRecord[]): SessionFixture[] {
+  const all = fixtures.map((fixture) => ({ ...fixture }));
+  for (const { name, where, seconds } of teardowns) {
+    if (typeof name !== "string" || typeof seconds !== "number" || !(seconds >= 0)) continue;
+    const place = typeof where === "string" ? where : "";
+    const fixture = all.find((f) => f.name === name && f.where === place);
+    if (fixture === undefined) all.push({ name, where: place, seconds, teardownSeconds: seconds, playwright: false, browser: null, executable: null });
+    else {
+      fixture.seconds += seconds;
+      fixture.teardownSeconds += seconds;
+    }
+  }
+  return all;
 }
 
 /** A failed report's details, when the record has them. */
@@ -237,6 +258,7 @@ export function parseRecords(text: string): ProcessRecords {
   let djangoDatabaseSeconds: number | null = null;
   let djangoMemorySeconds: number | null = null;
   const sessionFixtures: SessionFixture[] = [];
+  const teardowns: RawRecord[] = [];
   const linked = new Map<string, string[]>();
   let ini: PytestIni | null = null;
   let stoppedIn: { nodeid: string; path: string } | null = null;
@@ -328,6 +350,8 @@ export function parseRecords(text: string): ProcessRecords {
       else djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
     } else if (record.t === "session-fixtures" && Array.isArray(record.fixtures)) {
       sessionFixtures.push(...sessionFixturesOf(record.fixtures));
+    } else if (record.t === "session-fixture-teardown") {
+      teardowns.push(record);
     } else if (record.t === "groups" && typeof record.files === "object" && record.files !== null) {
       groups = new Map();
       for (const [file, names] of Object.entries(record.files as Record<string, unknown>)) {
@@ -361,7 +385,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, sessionFixtures, linked, ini, stoppedIn, failedBeforeStop, lastTestPath, exited, ownBrowser, ownLaunch, ownConnectOptions, artifactFolders, groups, durations };
+  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, lastTestPath, exited, ownBrowser, ownLaunch, ownConnectOptions, artifactFolders, groups, durations, sessionFixtures: withTeardowns(sessionFixtures, teardowns) };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */

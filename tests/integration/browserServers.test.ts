@@ -358,7 +358,7 @@ def browser():
     const own = await runCli(["--parallel", "-n", "2"], { cwd: p.root, env: env(p) });
     expect(own.code, own.stdout + own.stderr).toBe(0);
     expect(own.stdout).toMatch(
-      /^4 files each started Playwright and a browser in their own process: \d+\.\d s in all \(session fixtures: browser of tests\/e2e\/conftest\.py, \d+\.\d s a file\), where one plain pytest session starts them once\. --browser-server chromium --browser-executable \S+ starts one browser for the run, .*playwright\.chromium\.connect\(os\.environ\["GRIMOIRE_BROWSER_WS_ENDPOINT"\]\)/m,
+      /^4 files each started Playwright and a browser in their own process: \d+\.\d s in all(, \d+\.\d s of it their teardown at the session's end)? \(session fixtures: browser of tests\/e2e\/conftest\.py, \d+\.\d s a file\), where one plain pytest session starts them once\. --browser-server chromium --browser-executable \S+ starts one browser for the run, .*playwright\.chromium\.connect\(os\.environ\["GRIMOIRE_BROWSER_WS_ENDPOINT"\]\)/m,
     );
     // The browser the conftest launched from a path of its own is named: the served one must be it.
     expect(own.stdout).toContain(`--browser-executable ${env(p)["CHROMIUM_PATH"] as string} starts`);

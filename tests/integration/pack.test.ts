@@ -117,6 +117,16 @@ describe("--pack", () => {
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("counts a session fixture's teardown too: a server that takes its time to stop, once per file (pytest-httpserver's)", async () => {
+    // A helper's trial: the teardown's time went to each file's last test, and no hint named --pack.
+    const conftest = "import time, pytest\n\n@pytest.fixture(scope='session', autouse=True)\ndef server():\n    yield\n    time.sleep(0.4)\n";
+    const p = project({ "tests/conftest.py": conftest, ...Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8].map((i) => [`tests/http/test_${i}.py`, "def test_it():\n    pass\n"])) });
+    const alone = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(alone.code, alone.stdout + alone.stderr).toBe(0);
+    expect(alone.stdout).toMatch(/^8 files each set up session-scoped fixtures in their own process: \d+\.\d s in all, \d+\.\d s of it their teardown at the session's end \(server of tests\/conftest\.py, 0\.\d s a file\), .* --pack --pack-under \d+ runs/m);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("names a --pack-under above the default where each file's own session takes seconds (a conftest slow to import: fastapi-users')", async () => {
     const p = project({ "tests/conftest.py": "import time\n\ntime.sleep(1.2)\n", ...Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => [`tests/http/test_${i}.py`, "def test_it():\n    pass\n"])) });
     const alone = await runCli(["--parallel", "-n", "2"], { cwd: p.root });

@@ -1467,6 +1467,38 @@ def test_the_session_fixtures_a_files_first_test_sets_up_are_recorded_with_their
     assert fixture_records("1") == []
 
 
+def test_the_teardown_of_a_session_fixture_a_files_first_test_set_up_is_recorded_with_its_time(plugin_pytester, monkeypatch):
+    """A server fixture that takes half a second to stop (pytest-httpserver's): its time at the session's end is a cost
+    of each file's process too, which one plain session pays once (a helper's trial: no hint named --pack)."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "tests/conftest.py": """\
+                import time
+                import pytest
+
+                @pytest.fixture(scope="session")
+                def server():
+                    yield "up"
+                    time.sleep(0.3)
+
+                @pytest.fixture(scope="session")
+                def quick():
+                    yield "up"
+                """,
+            "tests/test_a.py": "def test_a(server, quick):\n    assert server == 'up'\n\ndef test_b(server):\n    pass\n",
+        },
+    )
+    out = root / "records.jsonl"
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(out))
+    monkeypatch.setenv("GRIMOIRE_WORKERS", "2")
+    plugin_pytester.runpytest_subprocess(*PLUGIN, "tests").assert_outcomes(passed=2)
+    teardowns = [r for r in records(out) if r["t"] == "session-fixture-teardown"]
+    assert [(r["name"], r["where"]) for r in teardowns] == [("server", "tests/conftest.py")]
+    assert 0.3 <= teardowns[0]["seconds"] < 5
+
+
 def test_a_browser_a_session_fixture_launches_from_a_path_of_its_own_is_recorded_with_it(plugin_pytester, monkeypatch):
     """A conftest that launches /usr/bin/chromium (Playwright's own build not installed): the run's --browser-server hint
     names it as --browser-executable, without which the served browser did not start (a helper's trial). Playwright's

@@ -8,7 +8,7 @@ import { SessionFixtureTally } from "../../src/exec/sessionFixtures.js";
 import { parseRecords, type SessionFixture } from "../../src/exec/testRecords.js";
 
 function fixture(name: string, seconds: number, extra: Partial<SessionFixture> = {}): SessionFixture {
-  return { name, where: "tests/conftest.py", seconds, playwright: false, browser: null, executable: null, ...extra };
+  return { name, where: "tests/conftest.py", seconds, teardownSeconds: 0, playwright: false, browser: null, executable: null, ...extra };
 }
 
 const BROWSER = fixture("browser", 0.9, { where: "tests/e2e/conftest.py", playwright: true, browser: "chromium" });
@@ -22,9 +22,24 @@ describe("session fixtures in a process's records", () => {
       .map((line) => JSON.stringify(line))
       .join("\n");
     expect(parseRecords(text).sessionFixtures).toEqual([
-      { name: "db", where: "tests/conftest.py", seconds: 1.5, playwright: false, browser: null, executable: null },
-      { name: "browser", where: "pytest_playwright.pytest_playwright", seconds: 0.8, playwright: true, browser: "firefox", executable: null },
-      { name: "own", where: "", seconds: 0.7, playwright: true, browser: "chromium", executable: "/usr/bin/chromium" },
+      { name: "db", where: "tests/conftest.py", seconds: 1.5, teardownSeconds: 0, playwright: false, browser: null, executable: null },
+      { name: "browser", where: "pytest_playwright.pytest_playwright", seconds: 0.8, teardownSeconds: 0, playwright: true, browser: "firefox", executable: null },
+      { name: "own", where: "", seconds: 0.7, teardownSeconds: 0, playwright: true, browser: "chromium", executable: "/usr/bin/chromium" },
+    ]);
+  });
+
+  it("adds each fixture's teardown, at the session's end, to its set-up: one with a quick set-up is there by its teardown", () => {
+    const text = [
+      { t: "session-fixtures", fixtures: [{ name: "db", where: "tests/conftest.py", seconds: 1.5 }] },
+      { t: "session-fixture-teardown", name: "db", where: "tests/conftest.py", seconds: 0.25 },
+      { t: "session-fixture-teardown", name: "httpserver", where: "pytest_httpserver.pytest_plugin", seconds: 0.5 },
+      { t: "session-fixture-teardown", name: "bad", seconds: "slow" },
+    ]
+      .map((line) => JSON.stringify(line))
+      .join("\n");
+    expect(parseRecords(text).sessionFixtures).toEqual([
+      { name: "db", where: "tests/conftest.py", seconds: 1.75, teardownSeconds: 0.25, playwright: false, browser: null, executable: null },
+      { name: "httpserver", where: "pytest_httpserver.pytest_plugin", seconds: 0.5, teardownSeconds: 0.5, playwright: false, browser: null, executable: null },
     ]);
   });
 
@@ -98,6 +113,13 @@ describe("the hint for --pack", () => {
       "6 files each set up session-scoped fixtures in their own process: 13.3 s in all (schema of tests/conftest.py, 2.0 s a file; app of tests/http/conftest.py, 0.3 s a file), where one plain pytest session sets them up once. " +
         "Files that share a process share them: --pack --pack-under 5 runs the files under 5 s (these took up to 4.6 s) in shared processes, a worker's share at a time, each still reported on its own; files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md",
     ]);
+  });
+
+  it("counts a fixture's teardown, at the session's end, and says how much of the time it took (pytest-httpserver's server stops in 0.5 s)", () => {
+    const tally = new SessionFixtureTally(2, false, false);
+    for (let i = 0; i < 10; i++) tally.add([fixture("httpserver", 0.5, { where: "pytest_httpserver.pytest_plugin", teardownSeconds: 0.5 })], 0.6);
+    const [hint] = tally.hints();
+    expect(hint).toMatch(/^10 files each set up session-scoped fixtures in their own process: 5\.0 s in all, 5\.0 s of it their teardown at the session's end \(httpserver of pytest_httpserver\.pytest_plugin, 0\.5 s a file\), .*--pack --pack-under 1 /);
   });
 
   it("names three fixtures and counts the rest", () => {
