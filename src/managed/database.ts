@@ -203,14 +203,17 @@ export class CloneManager {
   }
 
   /**
-   * Connections the server can still give: max_connections less those in use
-   * and those reserved for superusers (this manager's own included in use).
+   * Connections the server can still give: max_connections less the clients'
+   * in use and those reserved for superusers (this manager's own included in
+   * use). The server's own processes (checkpointer, WAL writer, autovacuum:
+   * five rows of pg_stat_activity on PostgreSQL 15) take none of them: counted,
+   * a helper's server of 15 connections read as room for one clone, not two.
    */
   async freeConnections(): Promise<number> {
     const result = await this.query(
       "read max_connections",
       UsageError,
-      "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int - (SELECT count(*) FROM pg_stat_activity)::int AS free",
+      "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS free",
     );
     return Math.max(0, Number((result.rows[0] as { free?: number } | undefined)?.free ?? 0));
   }

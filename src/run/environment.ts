@@ -57,7 +57,7 @@ export async function openTestEnvironment(config: RunConfig, session: RunSession
   if (environment !== null && config.managed !== null) {
     // PostgreSQL's max_connections bounds how many clones are in use at once, prepared ones included.
     if (environment.maxLeases !== null && environment.maxLeases < workers) {
-      events.emit({ type: "notice", message: `PostgreSQL has connections for ${plural(environment.maxLeases, "more clone")} (${DB_CONNECTIONS_PER_LEASE} connections each): running at most ${environment.maxLeases} files at once` });
+      events.emit({ type: "notice", message: `PostgreSQL has connections for ${plural(environment.maxLeases, "more clone")} (${DB_CONNECTIONS_PER_LEASE} connections each): running at most ${plural(environment.maxLeases, "file")} at once` });
       workers = environment.maxLeases;
     }
     await environment.keep(workers, run.files);
