@@ -19,6 +19,7 @@
  * handle, and should grimoire-run not survive it, this is what cleans up.
  */
 import fs from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { KillOutcome, ProcessTree } from "./processTree.js";
 import type { WatchdogMessage } from "./watchdog.js";
@@ -86,8 +87,18 @@ function describeProcesses(names: readonly string[]): string {
     .join(", ");
 }
 
-/** What the watchdog says it did. `names`: the command names of the processes it found first (their children found later are only counted). */
-function reportOf(runId: string, runnerPid: string, graceMs: number, outcome: KillOutcome, names: readonly string[], notes: readonly string[]): string {
+/** A program's name from its command line (`/usr/bin/python3 -m x`: python3), or null where none was told. */
+function programOf(command: string | undefined): string | null {
+  const first = command?.trim().split(/\s+/)[0];
+  return first === undefined || first === "" ? null : path.basename(first);
+}
+
+/**
+ * What the watchdog says it did. `names`: the command names of the processes it signalled, where the system told them
+ * (the rest are counted). Before, the names were those of the trees it found, some gone before a signal: "ended the
+ * 12 processes (sh ×5, python3 ×5, python ×3)", 13 names (a helper's trial).
+ */
+export function reportOf(runId: string, runnerPid: string, graceMs: number, outcome: KillOutcome, names: readonly string[], notes: readonly string[]): string {
   const count = outcome.signalled.length;
   const more = count > names.length ? ` and ${count - names.length} more` : "";
   const what = names.length > 0 ? ` (${describeProcesses(names)}${more})` : "";
@@ -103,8 +114,9 @@ async function endRun(state: WatchdogState, runId: string, graceMs: number, runn
   const trees = treesToEnd(state, markedIn(await takeSnapshot(), marker), marker, { isAlive, leadsGroup: groupHasMembers, canScanEnvironments: process.platform === "linux" });
   for (const file of state.remove) fs.rmSync(file, { force: true });
   if (trees.length === 0) return;
-  const names = trees.map((tree) => commandName(tree.pid)).filter((name): name is string => name !== null);
+  const roots = new Map(trees.map((tree) => [tree.pid, commandName(tree.pid)]));
   const outcome = await killTrees(trees, { graceMs });
+  const names = outcome.signalled.map((pid) => roots.get(pid) ?? programOf(outcome.commands.get(pid))).filter((name): name is string => name !== null);
   const report = reportOf(runId, runnerPid, graceMs, outcome, names, state.notes);
   try {
     fs.writeSync(2, report);

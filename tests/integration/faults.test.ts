@@ -71,6 +71,10 @@ describe("grimoire-run killed with SIGKILL: its watchdog ends what the run start
     const said = /grimoire-run watchdog: grimoire-run \(pid \d+\) ended before its run \S+ did; ended the (\d+) processes the run left running \(.*python3.*\), \d+ of them with SIGKILL after the 1s grace period\./;
     expect(result.stderr).toMatch(said);
     expect(Number(said.exec(result.stderr)?.[1])).toBeGreaterThanOrEqual(8);
+    // As many names as processes, the unnamed counted: "the 12 processes (sh ×5, python3 ×5, python ×3)" named 13 (a helper's trial).
+    const [, count, names] = /ended the (\d+) processes the run left running \(([^)]*)\)/.exec(result.stderr) ?? [];
+    const named = (names ?? "").replace(/ and (\d+) more$/, ", x ×$1").split(", ").reduce((sum, name) => sum + Number(/ ×(\d+)$/.exec(name)?.[1] ?? 1), 0);
+    expect(named).toBe(Number(count));
     // The logs stay, with what the files printed, and the watchdog's account is beside them.
     const logs = path.join(p.root, ".grimoire", "logs", runId);
     expect(fs.readFileSync(path.join(logs, "watchdog.log"), "utf8")).toMatch(said);

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { LaunchedProcess, LaunchSpec } from "../../src/process/launch.js";
 import { Watchdog } from "../../src/process/watchdog.js";
-import { apply, newState, treesToEnd } from "../../src/process/watchdogProcess.js";
+import { apply, newState, reportOf, treesToEnd } from "../../src/process/watchdogProcess.js";
 import { markedIn, type ProcessSnapshot } from "../../src/process/processTree.js";
 
 const MARK = "GRIMOIRE_RUN_ID=run-1";
@@ -73,5 +73,11 @@ describe("the watchdog's start", () => {
     expect(specs[0]?.env).not.toHaveProperty("NODE_OPTIONS");
     expect(specs[0]?.env).not.toHaveProperty("NODE_EXTRA_CA_CERTS");
     expect(specs[0]?.env["PATH"]).toBe(process.env["PATH"]);
+  });
+
+  it("names the processes it signalled, as many as it counts, the rest counted where the system told no name", () => {
+    const outcome = { signalled: [11, 12, 13, 14], commands: new Map(), forced: 0, survivors: [] };
+    const said = reportOf("run-1", "99", 1000, outcome, ["python3", "python3", "sh"], []);
+    expect(said).toBe("grimoire-run watchdog: grimoire-run (pid 99) ended before its run run-1 did; ended the 4 processes the run left running (python3 ×2, sh and 1 more).\n");
   });
 });
