@@ -57,7 +57,8 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
     narrowed = narrowed || !selection.everything || nothing;
     const failedTests = (f: TestFile): number => (f.subset?.run === "failed" ? f.subset.nodeids.length : 0);
     const tests = files.reduce((sum, f) => sum + failedTests(f), 0);
-    const whole = files.filter((f) => failedTests(f) === 0).length;
+    const wholeFiles = files.filter((f) => failedTests(f) === 0);
+    const whole = wholeFiles.length;
     // No run of these files recorded at all: "nothing failed last time" spoke of a last time there was not (a helper's trial).
     const none = cached.byFile.size === 0 && files.every((f) => remembered.files[f.path] === undefined);
     const why = none ? "no earlier run of these files is recorded (grimoire-run's history, pytest's cache)" : "nothing failed, timed out or was cancelled last time";
@@ -66,7 +67,7 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
         ? `--last-failed: ${why}; running nothing (pytest's --lfnf none)`
         : selection.everything
         ? `--last-failed: ${why}; running everything`
-        : `--last-failed: running ${[tests > 0 ? `the ${plural(tests, "test")} that failed` : "", whole > 0 ? `${plural(whole, "whole file")} that failed without a test to show for it, timed out, or ${whole === 1 ? "was" : "were"} cancelled` : ""].filter(Boolean).join(", and ")}`,
+        : `--last-failed: running ${[tests > 0 ? `the ${plural(tests, "test")} that failed` : "", whole > 0 ? wholeReasons(wholeFiles.map((f) => remembered.files[f.path]?.outcome)) : ""].filter(Boolean).join(", and ")}`,
     );
   }
   let shard: ShardReport | null = null;
@@ -91,6 +92,24 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
   }
   if (options.order === "random") notices.push(`order: random, seed ${options.seed} (--order random --seed ${options.seed} repeats it)`);
   return { files: orderFiles(files, history, { order: options.order, seed: options.seed, failedFirst: options.failedFirst, ...(options.estimates === undefined ? {} : { estimates: options.estimates }) }), narrowed, shard, notices };
+}
+
+/**
+ * The files --last-failed runs whole, by what happened to them last time (a helper read "failed without a test to show
+ * for it, timed out, or were cancelled" of two files it knew were cancelled): `2 whole files that were cancelled`, `3
+ * whole files (1 timed out, 2 cancelled)`.
+ */
+function wholeReasons(outcomes: readonly (string | undefined)[]): string {
+  const said = (outcome: string | undefined): string => (outcome === "timeout" ? "timed out" : outcome === "cancelled" ? "cancelled" : "failed without a test to show for it");
+  const counts = new Map<string, number>();
+  for (const outcome of outcomes) counts.set(said(outcome), (counts.get(said(outcome)) ?? 0) + 1);
+  const files = plural(outcomes.length, "whole file");
+  if (counts.size === 1) {
+    const [reason] = [...counts.keys()] as [string];
+    const verb = reason === "failed without a test to show for it" ? "" : outcomes.length === 1 ? "was " : "were ";
+    return `${files} that ${reason === "timed out" ? "" : verb}${reason}`;
+  }
+  return `${files} (${[...counts].map(([reason, count]) => `${count} ${reason}`).join(", ")})`;
 }
 
 /**
