@@ -383,7 +383,7 @@ export function stopping(cause: StopCause, { over = false } = {}): string {
         ? `Interrupted by ${cause.signal} before the first test started`
         : over
           ? `Interrupted by ${cause.signal}: every running test process was stopped`
-          : `Interrupted by ${cause.signal}: stopping every running test process (press Ctrl-C again to kill at once)`;
+          : `Interrupted by ${cause.signal}: stopping every running test process (${cause.signal === "SIGINT" ? "press Ctrl-C again" : `a second ${cause.signal}`} to kill at once)`;
     case "environment":
       return cause.message;
     case "error":
@@ -394,7 +394,7 @@ export function stopping(cause: StopCause, { over = false } = {}): string {
 function describeLoad(load: LoadPlan | null): string {
   if (load === null) return "";
   const parts: string[] = [];
-  if (load.iterations !== null) parts.push(`${load.iterations} times`);
+  if (load.iterations !== null) parts.push(load.iterations === 1 ? "once" : `${load.iterations} times`);
   if (load.durationSeconds !== null) parts.push(`for ${load.iterations === null ? "" : "at most "}${formatSeconds(load.durationSeconds)}`);
   return `, ${parts.join(", ")}${load.sustained ? ", keeping every worker busy" : ""}`;
 }

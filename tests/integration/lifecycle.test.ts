@@ -170,6 +170,8 @@ describe("signals to grimoire-run", () => {
     expect(processesWith(mark)).toEqual([]);
     expect(processesIn(p.root)).toEqual([]);
     expect(result.stdout).toMatch(new RegExp(`Interrupted by ${signal}`));
+    // What a second one does, in the words of the signal that came (SIGTERM's said "press Ctrl-C again": a helper's trial).
+    expect(result.stdout).toMatch(signal === "SIGINT" ? /\(press Ctrl-C again to kill at once\)/ : new RegExp(`\\(a second ${signal} to kill at once\\)`));
     expect(result.stdout).toMatch(/4 files: 4 cancelled/);
     const statuses = readReport(p, "r.json").files.map((f) => f.status);
     expect(statuses).toEqual(["cancelled", "cancelled", "cancelled", "cancelled"]);
