@@ -45,7 +45,7 @@ export class OwnBrowserTally {
     if (this.files.size > 0) {
       const options = [...new Set([...this.files.values()].flat())].sort();
       said.push(
-        `--browser-server: ${plural(this.files.size, "file")} launched a browser of ${this.files.size === 1 ? "its" : "their"} own (${nameSome([...this.files.keys()], NAMED)}), as pytest-playwright's launch options ask for what the served browser was not started with (${options.join(", ")}): ` +
+        `--browser-server: ${plural(this.files.size, "file")} launched a browser of ${this.files.size === 1 ? "its" : "their"} own (${nameSome([...this.files.keys()].sort(), NAMED)}), as pytest-playwright's launch options ask for what the served browser was not started with (${options.join(", ")}): ` +
           `a browser server takes no launch options from the tests. ${this.files.size === 1 ? "Its" : "Their"} tests ran as they would without it, at the price of a browser ${this.files.size === 1 ? "of its own" : "each"}`,
       );
     }
@@ -54,7 +54,7 @@ export class OwnBrowserTally {
       // served browser went unused, and nothing said so.
       const one = this.launching.size === 1;
       said.push(
-        `--browser-server: ${plural(this.launching.size, "file")} launched a browser with Playwright's launch() ${one ? "itself" : "themselves"} (${nameSome([...this.launching], NAMED)}), not through pytest-playwright's fixtures: ` +
+        `--browser-server: ${plural(this.launching.size, "file")} launched a browser with Playwright's launch() ${one ? "itself" : "themselves"} (${nameSome([...this.launching].sort(), NAMED)}), not through pytest-playwright's fixtures: ` +
           `a browser ${one ? "of its own" : "each"}, as without --browser-server, beside the served one. ` +
           `A test or conftest uses the served browser with playwright.chromium.connect(os.environ["GRIMOIRE_BROWSER_WS_ENDPOINT"]) (firefox or webkit where that is the one served) in place of launch(); see grimoire-run's docs/playwright.md`,
       );
@@ -65,7 +65,7 @@ export class OwnBrowserTally {
       const one = this.overridden.size === 1;
       const where = [...this.overriders].sort();
       said.push(
-        `--browser-server: ${plural(this.overridden.size, "file")} launched a browser of ${one ? "its" : "their"} own through pytest-playwright (${nameSome([...this.overridden], NAMED)}), as the connect_options fixture of ${nameSome(where, NAMED)} takes the place of grimoire-run's and gave no endpoint: ` +
+        `--browser-server: ${plural(this.overridden.size, "file")} launched a browser of ${one ? "its" : "their"} own through pytest-playwright (${nameSome([...this.overridden].sort(), NAMED)}), as the connect_options fixture of ${nameSome(where, NAMED)} takes the place of grimoire-run's and gave no endpoint: ` +
           `a browser ${one ? "of its own" : "each"}, as without --browser-server, beside the served one. ` +
           `That fixture uses the served browser where it returns {"${this.keyword}": os.environ["GRIMOIRE_BROWSER_WS_ENDPOINT"]} when that variable is set; see grimoire-run's docs/playwright.md`,
       );
