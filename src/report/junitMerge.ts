@@ -98,8 +98,9 @@ export function mergeJUnit(executions: readonly JUnitExecution[], options: { fla
   for (const execution of executions) {
     if (folded.has(execution)) continue;
     const { result } = execution;
-    const base = execution.results.length > 1 ? "serial run" : result.path;
-    const name = several ? `${base} [iteration ${result.iteration}, attempt ${result.attempt}]` : base;
+    const nameOf = (base: string, of: FileResult): string => (several ? `${base} [iteration ${of.iteration}, attempt ${of.attempt}]` : base);
+    const shared = execution.results.length > 1;
+    const name = nameOf(shared ? "serial run" : result.path, result);
     const own = suitesOrNone(execution.xml);
     // pytest never wrote its report (the process was killed): the tests it recorded as they ended stand in for it.
     if (own.length === 0) {
@@ -109,6 +110,19 @@ export function mergeJUnit(executions: readonly JUnitExecution[], options: { fla
     for (const suite of own) {
       suite[":@"] = { ...(suite[":@"] ?? {}), "@_name": name };
       dropNamelessCases(suite);
+    }
+    // A process of several files (a serial run, a pack, modules checked for doctests): a suite for each, named after
+    // it, as a process of its own gets. Before, one suite named "serial run" stood for all of them, in a parallel run's
+    // packs too (a helper's trial of joblib's doctests), and merge-reports could not check that every file had one.
+    const perFile = shared ? suitesByFile(own, execution.results) : null;
+    if (perFile !== null) {
+      for (const [file, suite] of perFile) {
+        suite[":@"] = { ...(suite[":@"] ?? {}), "@_name": nameOf(file.path, file) };
+        const missing = missingVerdict(file, [suite]);
+        if (missing !== null) addCases(suite, syntheticSuite(nameOf(file.path, file), file, missing));
+        suites.push(suite);
+      }
+      continue;
     }
     const missing = missingVerdict(result, own);
     if (missing !== null) {
@@ -124,6 +138,52 @@ export function mergeJUnit(executions: readonly JUnitExecution[], options: { fla
     suites.push(...own);
   }
   return junitDocument(suites);
+}
+
+/**
+ * A shared process's suites cut into one suite per file, each test case in its file's (by its `file`, else by its
+ * class name, as pytest's JUnit writes them), the counts and time worked out again; the file with none of the cases
+ * gets an empty one. Null where a case belongs to none of the files, or the report holds none at all (a process
+ * killed before it wrote one): the suite then stays whole, as before.
+ */
+function suitesByFile(own: readonly Node[], files: readonly FileResult[]): Map<FileResult, Node> | null {
+  const cases = own.flatMap((suite) => ((suite["testsuite"] as Node[] | undefined) ?? []).filter((child) => "testcase" in child));
+  if (own.length === 0) return null;
+  const byPath = new Map(files.map((file) => [file.path, file]));
+  const modules = files.map((file) => ({ file, module: file.path.replace(/\.py$/, "").replaceAll("/", ".") })).sort((a, b) => b.module.length - a.module.length);
+  const fileOf = (testcase: Node): FileResult | undefined => {
+    const attrs = testcase[":@"] ?? {};
+    const named = byPath.get(attrs["@_file"] ?? "");
+    if (named !== undefined) return named;
+    // A collection error's case has no class name: its name is the module's.
+    const classname = attrs["@_classname"] || (attrs["@_name"] ?? "");
+    return modules.find(({ module }) => classname === module || classname.startsWith(`${module}.`))?.file;
+  };
+  const grouped = new Map<FileResult, Node[]>(files.map((file) => [file, []]));
+  for (const testcase of cases) {
+    const file = fileOf(testcase);
+    if (file === undefined) return null;
+    grouped.get(file)?.push(testcase);
+  }
+  const first = own[0]?.[":@"] ?? {};
+  const kept = Object.fromEntries(Object.entries(first).filter(([key]) => key === "@_timestamp" || key === "@_hostname"));
+  const has = (testcase: Node, verdict: string): boolean => ((testcase["testcase"] as Node[] | undefined) ?? []).some((part) => verdict in part);
+  return new Map(
+    [...grouped].map(([file, theirs]) => [
+      file,
+      {
+        testsuite: theirs,
+        ":@": {
+          ...kept,
+          "@_tests": String(theirs.length),
+          "@_failures": String(theirs.filter((c) => has(c, "failure")).length),
+          "@_errors": String(theirs.filter((c) => has(c, "error")).length),
+          "@_skipped": String(theirs.filter((c) => has(c, "skipped")).length),
+          "@_time": theirs.reduce((sum, c) => sum + (Number(c[":@"]?.["@_time"] ?? 0) || 0), 0).toFixed(3),
+        },
+      },
+    ]),
+  );
 }
 
 /**

@@ -26,6 +26,35 @@ describe("the merged JUnit report", () => {
     expect(suites[1].testcase[1].failure.message).toBe("assert 1 < 0");
   });
 
+  it("cuts a process of several files (a serial run, a pack) into a suite for each, named after it, its counts worked out again", () => {
+    const shared = `<?xml version="1.0" encoding="utf-8"?>
+<testsuites name="pytest tests"><testsuite name="pytest" errors="1" failures="1" skipped="1" tests="5" time="1.0" timestamp="2026-12-07T10:00:00" hostname="ci">
+<testcase classname="tests.a" name="test_one" file="tests/a.py" time="0.2" />
+<testcase classname="tests.a.TestK" name="test_two" time="0.3"><failure message="no">E  no</failure></testcase>
+<testcase classname="tests.ab" name="test_three" file="tests/ab.py" time="0.1"><skipped message="later" /></testcase>
+<testcase classname="" name="tests.bad" time="0.0"><error message="collection failure">E  ImportError</error></testcase>
+<testcase classname="pkg.mod" name="pkg.mod.double" file="pkg/mod.py" time="0.4" />
+</testsuite></testsuites>`;
+    const files = ["tests/a.py", "tests/ab.py", "tests/bad.py", "pkg/mod.py", "tests/later.py"].map((path) =>
+      fileResult({ path, status: path === "tests/later.py" ? "cancelled" : path === "tests/a.py" || path === "tests/bad.py" ? "failed" : "passed", reason: path === "tests/later.py" ? "not started" : null, log: null }),
+    );
+    const doc = parse(mergeJUnit([{ result: files[0] as (typeof files)[number], results: files, xml: shared }]));
+    const suites = doc.testsuites.testsuite as { name: string; tests: string; failures: string; errors: string; skipped: string; time: string; hostname?: string; testcase?: { name: string }[] }[];
+    expect(suites.map((suite) => [suite.name, suite.tests, suite.failures, suite.errors, suite.skipped])).toEqual([
+      ["tests/a.py", "2", "1", "0", "0"],
+      ["tests/ab.py", "1", "0", "0", "1"],
+      ["tests/bad.py", "1", "0", "1", "0"],
+      ["pkg/mod.py", "1", "0", "0", "0"],
+      // Not reached by pytest's -x: said as the cancelled file it is.
+      ["tests/later.py", "1", "0", "0", "1"],
+    ]);
+    expect(suites[0]).toMatchObject({ time: "0.500", hostname: "ci" });
+    expect(doc.testsuites).toMatchObject({ tests: "6", failures: "1", errors: "1", skipped: "2" });
+    // A case of none of the files (a report whose rootdir is not the project's): the suite stays whole, as it was.
+    const stray = shared.replace('classname="pkg.mod" name="pkg.mod.double" file="pkg/mod.py"', 'classname="elsewhere.mod" name="x"');
+    expect(parse(mergeJUnit([{ result: files[0] as (typeof files)[number], results: files, xml: stray }])).testsuites.testsuite.map((suite: { name: string }) => suite.name)).toEqual(["serial run"]);
+  });
+
   it("keeps a message's newlines as pytest wrote them (&#10;), neither escaped twice nor left for a reader to take for spaces", () => {
     const report = pytestReport("tests.a").replace('<testcase classname="tests.a" name="test_one" time="0.2" />', '<testcase classname="tests.a" name="test_one" time="0.2"><failure message="assert 1 == 2&#10;  where 1 = f()">E  line one&#10;E  line two</failure></testcase>');
     const xml = mergeJUnit([{ result: fileResult({ path: "tests/a.py", status: "failed" }), results: [], xml: report }]);
