@@ -16,10 +16,19 @@ export const DEFAULT_HOOK_COMMAND = "npx grimoire-run --parallel --fail-fast";
 
 const CHANGED_FLAG = /(^|\s)--changed(=|\s|$)/;
 
-/** What the hook runs: the given command or the default, with `--changed` added when asked for (once). */
+/** The `--` that ends grimoire-run's own options, where the command has one. */
+const PYTEST_ARGS_START = /(^|\s)--(?=\s|$)/;
+
+/**
+ * What the hook runs: the given command or the default, with `--changed` added when asked for (once), among
+ * grimoire-run's options: before a `--`, after which pytest would get it (a helper's hook refused every push with
+ * pytest's "unrecognized arguments: --changed").
+ */
 export function hookCommand(command: string | null, changed: boolean): string {
   const base = command ?? DEFAULT_HOOK_COMMAND;
-  return changed && !CHANGED_FLAG.test(base) ? `${base} --changed` : base;
+  const end = base.search(PYTEST_ARGS_START);
+  const own = end === -1 ? base : base.slice(0, end);
+  return changed && !CHANGED_FLAG.test(own) ? `${own} --changed${base.slice(own.length)}` : base;
 }
 
 const BEGIN = "# >>> grimoire-run >>>";

@@ -99,6 +99,10 @@ describe("install-hook --changed", () => {
     expect(hookCommand("npx grimoire-run --scope http", true)).toBe("npx grimoire-run --scope http --changed");
     expect(hookCommand("npx grimoire-run --changed=origin/main", true)).toBe("npx grimoire-run --changed=origin/main");
     expect(hookCommand(null, false)).toBe("npx grimoire-run --parallel --fail-fast");
+    // Among grimoire-run's options, not after the -- that gives the rest to pytest.
+    expect(hookCommand("npx grimoire-run --parallel -- -q -p no:cacheprovider", true)).toBe("npx grimoire-run --parallel --changed -- -q -p no:cacheprovider");
+    expect(hookCommand("npx grimoire-run --parallel --", true)).toBe("npx grimoire-run --parallel --changed --");
+    expect(hookCommand("npx grimoire-run --changed -- -q", true)).toBe("npx grimoire-run --changed -- -q");
   });
 
   it("says in the hook that CI still runs everything", () => {
