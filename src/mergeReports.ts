@@ -17,6 +17,7 @@ import { EXIT, SIGNAL_EXIT } from "./exitCode.js";
 import { addCounts, emptyCounts, type CoverageResult, type CoverageSettings, type FileResult, type RunReport } from "./model.js";
 import { flakyFiles } from "./plan/flakes.js";
 import { readHistory, recordRun, updateHistory } from "./plan/history.js";
+import { sourceState } from "./changes/sourceState.js";
 import type { JsonReport } from "./report/jsonReport.js";
 import { fromJsonCase } from "./report/jsonReport.js";
 import { writeReportFiles } from "./report/reportFiles.js";
@@ -71,7 +72,10 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
     merged.coverage = await combineShardCoverage(coverageData, files, request, io);
     if (merged.coverage.failed && (merged.exitCode === EXIT.passed || merged.exitCode === EXIT.noTests)) merged.exitCode = EXIT.failed;
   }
-  const history = request.history && files.length > 0 ? await recordRun(request.root, files) : updateHistory(readHistory(request.root), files, new Date());
+  // Recorded under the source the merge job has checked out (the shards' commit, in CI), a stretch of its own: without
+  // one, a test a commit broke read as "Flaky recently 50%" in the next pipeline's merge (a helper's trial).
+  const source = await sourceState(request.root, ["merge-reports"]);
+  const history = request.history && files.length > 0 ? await recordRun(request.root, files, new Date(), source) : updateHistory(readHistory(request.root), files, new Date(), source);
   merged.flaky = flakyFiles(history, files.map((f) => f.path));
   writeReportFiles(merged, { root: request.root, logDir: null, reportJson: request.reportJson, reportHtml: request.reportHtml, junitXml: request.junitXml, junit: () => junitDocument(suites) });
   if (reports.length > 0) io.out(`${formatSummary(merged, { colours: palette(io.colour), stopped: null }).join("\n")}\n`);

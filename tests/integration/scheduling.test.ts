@@ -236,6 +236,27 @@ describe("history and order", () => {
     expect(flipped.stdout).toMatch(/Flaky recently .*: 1 file\n +40% {2}tests\/http\/test_a\.py {2}failed 2 of its last 5 runs/);
   });
 
+  it("merge-reports records the shards under the source it has checked out: a commit that breaks a test is no flake (a helper's trial)", async () => {
+    const passing = "def test_a():\n    pass\n";
+    const p = project({ "tests/http/test_a.py": passing, "tests/http/test_b.py": "def test_b():\n    pass\n" });
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: p.root, env: { ...process.env, GIT_AUTHOR_NAME: "Dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "Dev", GIT_COMMITTER_EMAIL: "dev@example.com" } });
+    git("init", "-q", "-b", "main");
+    p.write(".gitignore", ".grimoire/\nout*/\n__pycache__/\n");
+    git("add", "-A");
+    git("commit", "-q", "-m", "first");
+    const pipeline = async (out: string): Promise<Awaited<ReturnType<typeof runCli>>> => {
+      for (const index of [1, 2]) await runCli(["--parallel", "--shard", `${index}/2`, "--report-json", `${out}/shard${index}/report.json`], { cwd: p.root });
+      return runCli(["merge-reports", out], { cwd: p.root });
+    };
+    expect((await pipeline("out1")).code).toBe(0);
+    p.write("tests/http/test_a.py", "def test_a():\n    assert False\n");
+    git("commit", "-q", "-am", "breaks test_a");
+    const broken = await pipeline("out2");
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).not.toMatch(/Flaky recently/);
+    expect(history(p).files["tests/http/test_a.py"]?.recent).toBe("P|F");
+  });
+
   it("in a git repository or outside one, does not call a test flaky that failed only under other pytest arguments, another --timeout, or with processes started otherwise", async () => {
     const warns = "import warnings\n\ndef test_w():\n    warnings.warn('old api', UserWarning)\n";
     // Outside git the source is unknown (every run the same code): the conditions alone tell the runs apart.
