@@ -39,6 +39,9 @@ export interface Selection {
   notices: string[];
 }
 
+/** grimoire-run's subcommands, which a run would otherwise take for paths. */
+const SUBCOMMANDS = ["merge-reports", "install-hook"];
+
 /** The collection arguments for a request: the user's paths, else the scope's folders that exist, else pytest's default. */
 export function collectionRequest(request: SelectionRequest): CollectionRequest {
   const root = path.resolve(request.root);
@@ -50,6 +53,8 @@ export function collectionRequest(request: SelectionRequest): CollectionRequest 
       const [filePart = entry, ...nodeParts] = entry.split("::");
       const absolute = path.resolve(root, filePart);
       const stat = statOrNull(absolute);
+      // `grimoire-run --python X merge-reports r/`: the subcommand read as a path (a helper's trial).
+      if (stat === null && SUBCOMMANDS.includes(entry)) throw new UsageError(`${entry} is a subcommand and comes first, before any option: grimoire-run ${entry} …`);
       if (stat === null) throw new UsageError(`path does not exist: ${entry}`);
       const relative = toProjectPath(root, absolute);
       if (stat.isDirectory()) {

@@ -391,6 +391,7 @@ describe("exit codes", () => {
     [["--bogus-flag"], /--bogus-flag is not a grimoire-run option\. pytest's options go after "--"/],
     [["--scope", "unit"], /--scope must be e2e, http or all; got "unit"/],
     [["tests/missing_test.py"], /path does not exist: tests\/missing_test\.py/],
+    [["--python", "python3", "merge-reports", "out"], /merge-reports is a subcommand and comes first, before any option: grimoire-run merge-reports …/],
     [["--timeout", "-3"], /--timeout must be a positive number of seconds/],
     [["--base-url", "not a url"], /--base-url is not a URL/],
     [["--parallel", "--debug"], /cannot be combined/],
