@@ -4,11 +4,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { optionFlag, parseCommandLine } from "./cli/options.js";
-import { EnvironmentFailure, PytestExited, pytestExitedBeforeTests, UsageError } from "./errors.js";
+import { EnvironmentFailure, OPTIONS_SEE, PytestExited, pytestExitedBeforeTests, UsageError } from "./errors.js";
 import { EXIT } from "./exitCode.js";
 import { PACKAGE_JSON } from "./packageFiles.js";
 import { discardEarlyPython } from "./process/earlyPython.js";
 import type { OptionName } from "./cli/options.js";
+
+/** What a refused merge-reports points at. */
+const MERGE_REPORTS_SEE = "grimoire-run merge-reports --help says what it reads; grimoire-run's docs/scheduling.md (merge-reports) says how CI shards give it their reports.";
 
 function packageVersion(): string {
   const manifest = JSON.parse(fs.readFileSync(PACKAGE_JSON, "utf8")) as { version: string };
@@ -39,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
     if (command.kind === "merge-reports") {
       const [{ mergeReports }, { colourEnabled }, { writer }] = await Promise.all([import("./mergeReports.js"), import("./report/style.js"), import("./report/terminal.js")]);
       const input = command.input;
+      // What merge-reports refuses is of the shards' files, not of a run's options (a helper read "Run grimoire-run
+      // --help for the options" under "the reports of shard 2/3 are missing").
       return await mergeReports(
         {
           root,
@@ -52,7 +57,9 @@ async function main(argv: string[]): Promise<number> {
         },
         // `merge-reports … | head` ends with the verdict's exit code, not an error of its own.
         { out: writer(process.stdout), colour: colourEnabled(process.stdout, process.env) },
-      );
+      ).catch((error: unknown) => {
+        throw error instanceof UsageError && error.see === OPTIONS_SEE ? new UsageError(error.message, MERGE_REPORTS_SEE) : error;
+      });
     }
     const [{ readDotenv, withDotenv }, { resolveConfig }, { mergeSettings, readPyprojectSettings }, { formatConfig, pythonFallback, variableFallbacks }, { colourEnabled }, runModule] = await Promise.all([
       import("./config/dotenv.js"),

@@ -4,12 +4,15 @@
  */
 
 /** Bad usage or an environment problem found before any test ran: exit 2. */
+/** What a usage error points at unless it says otherwise. */
+export const OPTIONS_SEE = "Run grimoire-run --help for the options.";
+
 export class UsageError extends Error {
   override readonly name = "UsageError";
   /** What to read for the fix: grimoire-run's own options (--help) unless it was pytest that refused something. */
   readonly see: string;
 
-  constructor(message: string, see = "Run grimoire-run --help for the options.") {
+  constructor(message: string, see = OPTIONS_SEE) {
     super(message);
     this.see = see;
   }

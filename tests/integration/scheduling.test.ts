@@ -409,6 +409,9 @@ describe("CI shards and merged reports", () => {
     const missing = await runCli(["merge-reports", "a"], { cwd: p.root });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/the reports of shard 2\/2 are missing/);
+    // What to read for it is merge-reports', not a run's options.
+    expect(missing.stderr).toMatch(/grimoire-run merge-reports --help says what it reads/);
+    expect(missing.stderr).not.toMatch(/Run grimoire-run --help for the options/);
     // Shard 1 run twice (a retried CI job's artifacts beside the first's): which shard, in which files.
     await runCli(["--parallel", "--shard", "1/2", "--report-json", "a2/report.json"], { cwd: p.root });
     const again = await runCli(["merge-reports", "a", "a2"], { cwd: p.root });
