@@ -128,7 +128,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // A serial run shows its one pytest process as it prints, progress lines half-written included: a status line
     // redrawn between them would wipe them.
     const terminal = session.useTerminal(await createTerminal(io, plan.parallel && wantsSpinner(io, io.env)));
-    const width = io.stdout.isTTY === true && io.stdout.columns !== undefined ? io.stdout.columns : null;
+    // A terminal that tells no width says 0 columns (`script -qc`): no width, not the narrowest (paths were cut to 20).
+    const width = io.stdout.isTTY === true && io.stdout.columns !== undefined && io.stdout.columns > 0 ? io.stdout.columns : null;
     attachReporters(events, terminal, { config, colour, width, env: io.env });
     // Where the files came from (no tests/e2e or tests/http: pytest's own testpaths) and how --changed, --last-failed or
     // --shard narrowed them come before the "Found" line that counts what is left: after it, "Found no test file to

@@ -162,7 +162,7 @@ function strictParser(argv: string[]) {
     .version(false)
     .help(false)
     .option("help", { type: "boolean", alias: "h", describe: "Show this help" })
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, error) => {
       throw new UsageError(plainChoices(message ?? error?.message ?? "invalid command line"));
     });
