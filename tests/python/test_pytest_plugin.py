@@ -1010,6 +1010,27 @@ def test_a_session_whose_launch_options_the_served_browser_lacks_launches_its_ow
     assert run_with({"proxy": {"server": "http://127.0.0.1:3128"}}) == (["launched", None], [["proxy"]])
 
 
+# A stand-in for Playwright for Python's sync API (its BrowserType: launch, launch_persistent_context, connect), for
+# tests of what the plugin notes of a launch.
+FAKE_PLAYWRIGHT = {
+    "playwright/__init__.py": "",
+    "playwright/sync_api/__init__.py": "from playwright.sync_api._generated import BrowserType\n",
+    "playwright/sync_api/_generated.py": """\
+        class BrowserType:
+            name = "chromium"
+
+            def launch(self, **kwargs):
+                return ("launched", kwargs)
+
+            def launch_persistent_context(self, user_data_dir, **kwargs):
+                return ("context", user_data_dir)
+
+            def connect(self, ws_endpoint, **kwargs):
+                return ("connected", ws_endpoint)
+        """,
+}
+
+
 def test_a_test_that_launches_a_browser_itself_under_a_browser_server_is_noted_once(plugin_pytester, monkeypatch):
     """A StaticLiveServerTestCase's setUpClass or a hand-written fixture calls Playwright's launch() itself: noted, so that
     the run can say the served browser went unused (two Django projects of a helper's trial); pytest-playwright's own
@@ -1018,16 +1039,7 @@ def test_a_test_that_launches_a_browser_itself_under_a_browser_server_is_noted_o
     write(
         root,
         {
-            "playwright/__init__.py": "",
-            "playwright/sync_api/__init__.py": "from playwright.sync_api._generated import BrowserType\n",
-            "playwright/sync_api/_generated.py": """\
-                class BrowserType:
-                    def launch(self, **kwargs):
-                        return ("launched", kwargs)
-
-                    def launch_persistent_context(self, user_data_dir, **kwargs):
-                        return ("context", user_data_dir)
-                """,
+            **FAKE_PLAYWRIGHT,
             "pytest_playwright/__init__.py": "def browser_for(browser_type):\n    return browser_type.launch(headless=True)\n",
             "test_launch.py": """\
                 import os, unittest
@@ -1075,35 +1087,13 @@ def test_a_projects_connect_options_that_gives_no_endpoint_under_a_browser_serve
     write(
         root,
         {
-            "playwright/__init__.py": "",
-            "playwright/sync_api/__init__.py": "from playwright.sync_api._generated import BrowserType\n",
-            "playwright/sync_api/_generated.py": """\
-                class BrowserType:
-                    name = "chromium"
-
-                    def launch(self, **kwargs):
-                        return ("launched", kwargs)
-
-                    def connect(self, ws_endpoint, **kwargs):
-                        return ("connected", ws_endpoint)
-                """,
+            **FAKE_PLAYWRIGHT,
             "pytest_playwright/__init__.py": "",
-            "pytest_playwright/pytest_playwright.py": """\
-                import pytest
-                from playwright.sync_api import BrowserType
-
-                @pytest.fixture(scope="session")
-                def browser_name():
-                    return "chromium"
-
-                @pytest.fixture(scope="session")
-                def connect_options():
-                    return None
-
-                @pytest.fixture(scope="session")
-                def browser(connect_options):
-                    return BrowserType().connect(**connect_options) if connect_options else BrowserType().launch(headless=True)
-                """,
+            # The shape above, under pytest-playwright's module name, its browser made by Playwright's BrowserType.
+            "pytest_playwright/pytest_playwright.py": PLAYWRIGHT_SHAPED_PLUGIN.replace("import pytest", "import pytest\n    from playwright.sync_api import BrowserType", 1).replace(
+                'return ("connected", connect_options) if connect_options else ("launched", None)',
+                "return BrowserType().connect(**connect_options) if connect_options else BrowserType().launch(headless=True)",
+            ),
             "tests/test_page.py": "import json, os\n\ndef test_page(browser):\n    json.dump(browser, open(os.environ['OUT'], 'w'))\n",
         },
     )
