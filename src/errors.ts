@@ -3,10 +3,10 @@
  * escapes is a bug in grimoire-run (exit 4) and still takes the cleanup path.
  */
 
-/** Bad usage or an environment problem found before any test ran: exit 2. */
 /** What a usage error points at unless it says otherwise. */
 export const OPTIONS_SEE = "Run grimoire-run --help for the options.";
 
+/** Bad usage or an environment problem found before any test ran: exit 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
   /** What to read for the fix: grimoire-run's own options (--help) unless it was pytest that refused something. */

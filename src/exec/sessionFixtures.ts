@@ -170,12 +170,12 @@ function addTo(share: Share, fixtures: readonly SessionFixture[], fileSeconds: n
   }
 }
 
-/** The costliest fixtures, each with its time a file: `db of tests/conftest.py, 2.9 s a file`. */
 /** How much of a share's time went to the fixtures' teardowns, where any did (a server that takes half a second to stop). */
 function tornDown(share: Share): string {
   return share.teardown >= 0.05 ? `, ${share.teardown.toFixed(1)} s of it their teardown at the session's end` : "";
 }
 
+/** The costliest fixtures, each with its time a file: `db of tests/conftest.py, 2.9 s a file`. */
 function namedFixtures(share: Share): string {
   // A fixture of one file's is said as such: "22.2 s a file" beside "25.5 s in all" over 9 files read as 4 files' (datasette's trial).
   const each = (seconds: number, files: number): string => (files === 1 ? `${seconds.toFixed(1)} s in 1 file` : `${(seconds / files).toFixed(1)} s a file`);

@@ -147,8 +147,8 @@ export function mergeJUnit(executions: readonly JUnitExecution[], options: { fla
  * killed before it wrote one): the suite then stays whole, as before.
  */
 function suitesByFile(own: readonly Node[], files: readonly FileResult[]): Map<FileResult, Node> | null {
-  const cases = own.flatMap((suite) => ((suite["testsuite"] as Node[] | undefined) ?? []).filter((child) => "testcase" in child));
   if (own.length === 0) return null;
+  const cases = own.flatMap((suite) => ((suite["testsuite"] as Node[] | undefined) ?? []).filter((child) => "testcase" in child));
   const byPath = new Map(files.map((file) => [file.path, file]));
   const modules = files.map((file) => ({ file, module: file.path.replace(/\.py$/, "").replaceAll("/", ".") })).sort((a, b) => b.module.length - a.module.length);
   const fileOf = (testcase: Node): FileResult | undefined => {

@@ -211,11 +211,6 @@ function said(result: FileResult, pattern: RegExp): boolean {
 }
 
 /**
- * Why the file failed, with how many of its tests did where its tests failed: `2 of 31 tests failed`. The failed lines
- * below name only what its last lines do not, so "tests failed" above one such line read as one failure of two (a
- * helper's trial of isort). Errors count as failures, as pytest's --maxfail counts them.
- */
-/**
  * A module --doctest-modules collected that held no doctest: not news, it counts in the summary only. One whose doctests
  * a -k or -m deselected held some (joblib's trial: `-k` matching nothing read "29 of them modules checked for
  * doctests, none found", four of them with doctests).
@@ -227,18 +222,21 @@ export function heldNoDoctest(result: FileResult, doctestModules: ReadonlySet<st
 /** Said of a file stopped at a failure (pytest's -x or --maxfail) before its last collected test. */
 export const CUT_SHORT = "stopped at a failure before its last test";
 
+/**
+ * Why the file failed, with how many of its tests did where its tests failed: `2 of 31 tests failed`. The failed lines
+ * below name only what its last lines do not, so "tests failed" above one such line read as one failure of two (a
+ * helper's trial of isort). Errors count among them, as pytest's --maxfail counts them, and are said as errors.
+ */
 function countedReason(result: FileResult): string {
   const why = result.reason ?? result.status;
   const counts = result.tests;
   const failed = counts === null ? 0 : counts.failed + counts.errors;
   if (counts === null || failed === 0 || !why.startsWith(TESTS_FAILED)) return why;
   const ran = counts.passed + counts.failed + counts.errors + counts.skipped + counts.xfailed + counts.xpassed;
-  // Of the tests that ran: where the file stopped at its failure, they are not all its tests (a helper read "1 of 4
-  // tests failed" of a file of 132 stopped by --fail-fast).
-  // Not where the reason says how it ended already (a session ended before it finished, by os._exit). "1 of 1 test
-  // failed" beside "before its last test" read oddly of a file of 3 (vcrpy's trial): the tests that ran, said so.
   // Errors (a fixture's set-up) said as errors, as the result line counts them: "10 of 20 tests failed" beside "(10
-  // passed, 10 errors)" read as another count (flask-admin's trial).
+  // passed, 10 errors)" read as another count (flask-admin's trial). A file stopped at its failure (--fail-fast, -x)
+  // counts the tests that ran, said so ("1 of 4 tests failed" of a file of 132, a helper's trial; "1 of 1" beside
+  // "before its last test" of a file of 3, vcrpy's), unless its reason says how it ended (a session ended early).
   const verb = counts.failed === 0 ? "errored" : counts.errors === 0 ? "failed" : "failed or errored";
   if (result.cutShort === true && why === TESTS_FAILED) return `${failed === ran ? plural(failed, "test") : `${failed} of the ${ran} tests run`} ${verb}; ${CUT_SHORT}`;
   return `${failed} of ${plural(ran, "test")} ${verb}${why.slice(TESTS_FAILED.length)}`;
