@@ -703,6 +703,22 @@ VALUE = 42
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("lets the files it runs end as they would where a followed module starts a thread: the server forks no more, the rest start afresh", async () => {
+    // asyncer's docs_src, a helper's trial: the file running beside the preload was killed and said FAIL, its test passed.
+    const files: Record<string, string> = {
+      "pkg/__init__.py": "",
+      "pkg/thr.py": "import threading, time\nthreading.Thread(target=time.sleep, args=(3,), daemon=True).start()\nWORK = sum(range(300000))\n",
+    };
+    for (let i = 0; i < 6; i++) files[`tests/http/test_${i}.py`] = "import time\n\ndef test_x():\n    time.sleep(0.5)\n    import pkg.thr\n";
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "2", "--preload", "pkg", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/the fork server forks no more files \(a module it preloaded \(.*pkg\.thr.*\) started a thread/);
+    expect(result.stdout).toMatch(/^6 files: 6 passed$/m);
+    expect(readReport(p, "r.json").files.map((f) => [f.status, f.exitCode])).toEqual(Array(6).fill(["passed", 0]));
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("runs a plugin the project names with -p as plain pytest does, though the warm-up imported it (an editable install): no warning, under filterwarnings = error", async () => {
     // An editable install: the distribution declares the plugin's entry point, and its files (which pytest would mark
     // for assertion rewriting) are elsewhere, as a .pth file puts them. anyio's suite, installed so, names it with -p.
