@@ -52,6 +52,7 @@ import { choosePython, type PythonCommand } from "./python.js";
 import { checkPytest } from "./pytestCheck.js";
 import { consoleReporter } from "./report/consoleReporter.js";
 import { githubReporter } from "./report/githubReporter.js";
+import { sharedAtOnce } from "./report/summary.js";
 import { writeReportFiles } from "./report/reportFiles.js";
 import { colourEnabled, palette } from "./report/style.js";
 import { assignTags } from "./report/tags.js";
@@ -321,7 +322,9 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const partial = partlyRun(config, shape, files, outcome.results);
     // What the next run's --split auto reads: the history as this run leaves it (a shard's, or a run that cannot write in the project, leaves it as it was).
     const historyAfter = () => (config.shard === null && record ? updateHistory(history, outcome.results, new Date(), null, partial) : history);
-    const longHint = hinting && !config.split ? longFileHint(outcome.results, environment.workers, (path) => splitsNextRun(config, files, historyAfter(), environment.workers, path)) : null;
+    // Not where files running at once met in what they cannot share (a SQLite file): a file's parts would meet there
+    // too (databases' suite, a helper's trial: the hint's --split auto took a 12 s run to 10 minutes of locked databases).
+    const longHint = hinting && !config.split && !sharedAtOnce(outcome.results) ? longFileHint(outcome.results, environment.workers, (path) => splitsNextRun(config, files, historyAfter(), environment.workers, path)) : null;
     if (longHint !== null) events.emit({ type: "notice", message: longHint });
     const alone = config.mode === "parallel" ? aloneFailuresHint(outcome.results, history, editedSince(config.root)) : null;
     if (alone !== null) events.emit({ type: "notice", message: alone });

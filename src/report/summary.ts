@@ -2,7 +2,7 @@
  * The end-of-run summary, as lines of text. Pure: a report in, lines out.
  */
 import { displayCovered } from "../coverage/dataFiles.js";
-import { filesByLog, type CoverageResult, type FileResult, type RunReport, type TestCase } from "../model.js";
+import { failedOnItsOwn, filesByLog, type CoverageResult, type FileResult, type RunReport, type TestCase } from "../model.js";
 import { summariseRun } from "./runSummary.js";
 import { loadStats } from "./loadStats.js";
 import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
@@ -182,6 +182,11 @@ function describeLoad(report: RunReport, colours: Palette): string[] {
     );
   }
   return lines;
+}
+
+/** Whether a failed file said it met another in what files running at once cannot share (a port, a SQLite file). */
+export function sharedAtOnce(results: readonly FileResult[]): boolean {
+  return results.some((result) => failedOnItsOwn(result.status) && SHARED_AT_ONCE.some(({ said: pattern }) => said(result, pattern)));
 }
 
 /**

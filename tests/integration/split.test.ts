@@ -4,6 +4,7 @@
  * grimoire_serial never is.
  */
 import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { outcomesOf, readReport, runCli, temporaryProjects } from "../helpers/project.js";
 
@@ -118,6 +119,15 @@ describe("--split auto", () => {
     const marked = await runCli(["--parallel", "-n", "4"], { cwd: p.root });
     expect(marked.code, marked.stdout + marked.stderr).toBe(0);
     expect(marked.stdout).not.toContain("--split auto");
+    // Nor in a run whose files met in what files running at once cannot share (a SQLite file): the file's parts would
+    // meet there too (databases' suite, a helper's trial: 12 s became 10 minutes of locked databases).
+    p.write("tests/http/test_flow.py", flow("", 0.5));
+    fs.rmSync(path.join(p.root, ".grimoire", "history.json"));
+    p.write("tests/http/test_c.py", "def test_locked():\n    raise RuntimeError('(sqlite3.OperationalError) database is locked')\n");
+    const shared = await runCli(["--parallel", "-n", "4"], { cwd: p.root });
+    expect(shared.code).toBe(1);
+    expect(shared.stdout).toContain("SQLite found a table gone or already there");
+    expect(shared.stdout).not.toContain("--split auto");
   });
 
   it("never splits a module marked grimoire_serial", async () => {
