@@ -67,7 +67,9 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
   };
   const suites = request.junitXml === null ? [] : checkedSuites(xmlFiles, reports);
   const shards = reports.map((r) => (r.shard === undefined ? r.runId : `${r.shard.index}/${r.shard.count}`));
-  io.out(`Merged ${plural(reports.length, "report")} (${shards.join(", ")}) and ${plural(xmlFiles.length, "JUnit file")}\n`);
+  // The same file found twice (or a copy of it) counts once, as its suites do.
+  const distinctXml = new Set(xmlFiles.map((file) => fs.readFileSync(file, "utf8"))).size;
+  io.out(`Merged ${plural(reports.length, "report")} (${shards.join(", ")}) and ${plural(distinctXml, "JUnit file")}\n`);
   if (coverageData !== null) {
     merged.coverage = await combineShardCoverage(coverageData, files, request, io);
     if (merged.coverage.failed && (merged.exitCode === EXIT.passed || merged.exitCode === EXIT.noTests)) merged.exitCode = EXIT.failed;

@@ -233,9 +233,11 @@ export const CUT_SHORT = "stopped at a failure before its last test";
  * helper's trial of isort). Errors count among them, as pytest's --maxfail counts them, and are said as errors.
  */
 function countedReason(result: FileResult): string {
-  const why = result.reason ?? result.status;
   const counts = result.tests;
   const failed = counts === null ? 0 : counts.failed + counts.errors;
+  // A report that keeps no reason (merge-reports' of shards' reports) has its failed tests to say it by: "(failed)" read
+  // as less than the shard's own summary said (a helper's trial).
+  const why = result.reason ?? (result.status === "failed" && failed > 0 ? TESTS_FAILED : result.status);
   if (counts === null || failed === 0 || !why.startsWith(TESTS_FAILED)) return why;
   const ran = counts.passed + counts.failed + counts.errors + counts.skipped + counts.xfailed + counts.xpassed;
   // Errors (a fixture's set-up) said as errors, as the result line counts them: "10 of 20 tests failed" beside "(10

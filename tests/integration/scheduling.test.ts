@@ -401,6 +401,11 @@ describe("CI shards and merged reports", () => {
     expect(junit.testsuites.testsuite.map((s: { name: string }) => s.name).sort()).toEqual(assigned);
     expect(junit.testsuites).toMatchObject({ tests: "9", failures: "1" });
     expect(history(p).files["tests/http/test_0.py"]?.runs).toBe(2);
+    // A JUnit file found twice (a copy of an artifact) is counted once, as its suites are (a helper's CI trial).
+    fs.copyFileSync(path.join(p.root, "out/shard1/junit.xml"), path.join(p.root, "out/junit-copy.xml"));
+    const again = await runCli(["merge-reports", "out", "--no-history", "--junit-xml", "again.xml"], { cwd: p.root });
+    expect(again.stdout).toMatch(/Merged 3 reports \(1\/3, 2\/3, 3\/3\) and 3 JUnit files/);
+    expect(again.stdout).toMatch(/FAIL\s+tests\/e2e\/test_bad\.py \(1 of 1 test failed\)/);
   });
 
   it("refuses to merge when a shard is missing or the shards divided differently", async () => {

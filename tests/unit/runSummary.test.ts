@@ -192,6 +192,8 @@ describe("the run's summary", () => {
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: counts(29, 2) })).toMatch(/^ {2}FAIL\s+t\.py \(2 of 31 tests failed\)$/m);
     const cut = "tests failed, then pytest's session ended before it finished (exit code 1): a test or plugin ended the process";
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: cut, tests: { ...counts(0, 0), errors: 1, skipped: 1 } })).toMatch(/^ {2}FAIL\s+t\.py \(1 of 2 tests errored, then pytest's session ended before it finished/m);
+    // A merged report keeps no reason: its failed tests say it.
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: null, tests: counts(68, 3) })).toMatch(/^ {2}FAIL\s+t\.py \(3 of 71 tests failed\)$/m);
     // Errors as errors (a fixture's set-up), both where both.
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: { ...counts(10, 0), errors: 10 } })).toMatch(/^ {2}FAIL\s+t\.py \(10 of 20 tests errored\)$/m);
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: { ...counts(10, 1), errors: 2 } })).toMatch(/^ {2}FAIL\s+t\.py \(3 of 13 tests failed or errored\)$/m);
