@@ -126,7 +126,7 @@ export function npxFindsNothing(cwd: string, command: string, env: NodeJS.Proces
   if (onPath) return null;
   return (
     "the hook runs `npx grimoire-run`, and grimoire-run is not installed in this project (no node_modules/.bin/grimoire-run) nor on PATH: " +
-    "npx would fetch it from the npm registry at every push, and the push fails where it cannot. `npm install --save-dev grimoire-run` installs it for the project; --command runs another"
+    "npx would fetch it from the npm registry at every push, and the push fails where it cannot. `npm install --save-dev grimoire-run` installs it for the project, or --command gives the hook another command to run (a path to grimoire-run's cli.js, say)"
   );
 }
 
