@@ -264,7 +264,10 @@ def test_computes_starved():
     const result = await runCli(["--parallel", "--slow-notice", "1"], { cwd: p.root });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^SLOW\s+tests\/http\/test_starved\.py\s+\d\.0s\s+still running {2}\(0\.\ds of CPU: running, on a machine short of CPU, not waiting\)$/m);
-    expect(result.stdout).not.toMatch(/waits forever|fixed port/);
+    // While its test computes. Its exit, at the lowest priority on a busy CPU, can come after the next notice, which
+    // then says it waits at its exit, truly (a clean-clone CI run met it).
+    const whileRunning = result.stdout.split(/\d+ passed in /)[0] ?? "";
+    expect(whileRunning).not.toMatch(/waits forever|fixed port/);
   });
 });
 
