@@ -65,11 +65,11 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
     workers: reports.reduce((sum, r) => sum + r.workers, 0),
     files,
   };
-  const suites = request.junitXml === null ? [] : checkedSuites(xmlFiles, reports);
+  // The same file found twice (or a copy of it) counts once, and its suites once.
+  const junitFiles = distinctJUnitFiles(xmlFiles);
+  const suites = request.junitXml === null ? [] : checkedSuites(junitFiles, reports);
   const shards = reports.map((r) => (r.shard === undefined ? r.runId : `${r.shard.index}/${r.shard.count}`));
-  // The same file found twice (or a copy of it) counts once, as its suites do.
-  const distinctXml = new Set(xmlFiles.map((file) => fs.readFileSync(file, "utf8"))).size;
-  io.out(`Merged ${plural(reports.length, "report")} (${shards.join(", ")}) and ${plural(distinctXml, "JUnit file")}\n`);
+  io.out(`Merged ${plural(reports.length, "report")} (${shards.join(", ")}) and ${plural(junitFiles.size, "JUnit file")}\n`);
   if (coverageData !== null) {
     merged.coverage = await combineShardCoverage(coverageData, files, request, io);
     if (merged.coverage.failed && (merged.exitCode === EXIT.passed || merged.exitCode === EXIT.noTests)) merged.exitCode = EXIT.failed;
@@ -84,6 +84,16 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
   return reports.length > 0 ? merged.exitCode : EXIT.passed;
 }
 
+/** The JUnit files by their text, each text once (the first file found with it): a file found twice is read as one. */
+function distinctJUnitFiles(xmlFiles: readonly string[]): Map<string, string> {
+  const byContent = new Map<string, string>();
+  for (const file of xmlFiles) {
+    const text = fs.readFileSync(file, "utf8");
+    if (!byContent.has(text)) byContent.set(text, file);
+  }
+  return byContent;
+}
+
 /**
  * The JUnit files' suites, each file once, checked against the reports: a
  * dashboard built from the merged document must not be greener than the
@@ -91,12 +101,7 @@ export async function mergeReports(request: MergeRequest, io: MergeIO): Promise<
  * --junit-xml, or its upload lost it) left a green document behind a failed
  * run, and one file given twice counted its tests twice (a helper's trial).
  */
-function checkedSuites(xmlFiles: readonly string[], reports: readonly JsonReport[]): ReturnType<typeof suitesOf> {
-  const byContent = new Map<string, string>();
-  for (const file of xmlFiles) {
-    const text = fs.readFileSync(file, "utf8");
-    if (!byContent.has(text)) byContent.set(text, file);
-  }
+function checkedSuites(byContent: ReadonlyMap<string, string>, reports: readonly JsonReport[]): ReturnType<typeof suitesOf> {
   const seen = new Map<string, string>();
   const suites = [...byContent].flatMap(([text, file]) => {
     let own: ReturnType<typeof suitesOf>;

@@ -150,7 +150,7 @@ function suitesByFile(own: readonly Node[], files: readonly FileResult[]): Map<F
   if (own.length === 0) return null;
   const cases = own.flatMap((suite) => ((suite["testsuite"] as Node[] | undefined) ?? []).filter((child) => "testcase" in child));
   const byPath = new Map(files.map((file) => [file.path, file]));
-  const modules = files.map((file) => ({ file, module: file.path.replace(/\.py$/, "").replaceAll("/", ".") })).sort((a, b) => b.module.length - a.module.length);
+  const modules = files.map((file) => ({ file, module: dottedModule(file.path) })).sort((a, b) => b.module.length - a.module.length);
   const fileOf = (testcase: Node): FileResult | undefined => {
     const attrs = testcase[":@"] ?? {};
     const named = byPath.get(attrs["@_file"] ?? "");
@@ -328,7 +328,7 @@ function syntheticSuite(name: string, result: FileResult, verdict: { kind: "erro
  * `test_y[1]`), so that a dashboard shows which one hung; else the file, with its status for a name.
  */
 function caseNames(result: FileResult): { "@_classname": string; "@_name": string } {
-  if (result.stoppedIn === undefined) return { "@_classname": result.path.replace(/\.py$/, "").replaceAll("/", "."), "@_name": `(${result.status})` };
+  if (result.stoppedIn === undefined) return { "@_classname": dottedModule(result.path), "@_name": `(${result.status})` };
   return namesOf(result.stoppedIn);
 }
 
@@ -336,7 +336,12 @@ function caseNames(result: FileResult): { "@_classname": string; "@_name": strin
 function namesOf(nodeid: string): { "@_classname": string; "@_name": string } {
   const [file = nodeid, ...rest] = nodeid.split("::");
   const test = rest.pop() ?? nodeid;
-  return { "@_classname": [file.replace(/\.py$/, "").replaceAll("/", "."), ...rest].join("."), "@_name": test };
+  return { "@_classname": [dottedModule(file), ...rest].join("."), "@_name": test };
+}
+
+/** A test file's path as pytest's JUnit names its module in a class name: `tests/http/test_a.py` is `tests.http.test_a`. */
+function dottedModule(file: string): string {
+  return file.replace(/\.py$/, "").replaceAll("/", ".");
 }
 
 export function readXml(file: string | null): string | null {

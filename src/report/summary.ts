@@ -244,9 +244,14 @@ function countedReason(result: FileResult): string {
   // passed, 10 errors)" read as another count (flask-admin's trial). A file stopped at its failure (--fail-fast, -x)
   // counts the tests that ran, said so ("1 of 4 tests failed" of a file of 132, a helper's trial; "1 of 1" beside
   // "before its last test" of a file of 3, vcrpy's), unless its reason says how it ended (a session ended early).
-  const verb = counts.failed === 0 ? "errored" : counts.errors === 0 ? "failed" : "failed or errored";
+  const verb = failedVerb(counts.failed, counts.errors);
   if (result.cutShort === true && why === TESTS_FAILED) return `${failed === ran ? plural(failed, "test") : `${failed} of the ${ran} tests run`} ${verb}; ${CUT_SHORT}`;
   return `${failed} of ${plural(ran, "test")} ${verb}${why.slice(TESTS_FAILED.length)}`;
+}
+
+/** What tests that did not pass did: `failed`, `errored` (a fixture's set-up: pytest's errors), or both. */
+function failedVerb(failed: number, errors: number): string {
+  return failed === 0 ? "errored" : errors === 0 ? "failed" : "failed or errored";
 }
 
 /** Failed tests a failed file's entry names beside its last lines, at most. */
@@ -297,7 +302,7 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
     const bad = result.cases.filter((test) => test.outcome === "failed" || test.outcome === "error");
     const all = bad.length;
     // Errors (a fixture's setup) are not failures: "24 more failed" under `error:` lines misnamed them (a helper's trial).
-    const verb = (tests: readonly TestCase[]): string => (tests.every((test) => test.outcome === "error") ? "errored" : tests.some((test) => test.outcome === "error") ? "failed or errored" : "failed");
+    const verb = (tests: readonly TestCase[]): string => failedVerb(tests.filter((test) => test.outcome !== "error").length, tests.filter((test) => test.outcome === "error").length);
     // Counted so that they add up: those above, these, and those the last lines name with their messages (a helper read
     // "… and 1 more failed (6 in all, the rest named in the last lines…)" under 3 named as 3 + 1 of 6).
     const inAll = all > unnamed.length ? `${all} ${verb(bad)} in all: the ${FAILED_TESTS_NAMED} above, these ${unnamed.length - FAILED_TESTS_NAMED}, and ${all - unnamed.length} the last lines name with their messages; ` : "";
