@@ -13,7 +13,7 @@
  */
 import pg, { type QueryResult } from "pg";
 import { EnvironmentFailure, UsageError } from "../errors.js";
-import { cloneName, cloneOfTestDatabase, databaseName, keptName, parseCloneName, MAX_IDENTIFIER_BYTES, redactPassword, RUN_TAG, splitUrl, TEST_DATABASE_PREFIX, withDatabase } from "./databaseNames.js";
+import { cloneName, cloneOfTestDatabase, DATABASE_SEE, databaseName, keptName, parseCloneName, MAX_IDENTIFIER_BYTES, redactPassword, RUN_TAG, splitUrl, TEST_DATABASE_PREFIX, withDatabase } from "./databaseNames.js";
 
 const { Client, escapeIdentifier } = pg;
 type PgClient = InstanceType<typeof Client>;
@@ -60,12 +60,6 @@ const LIBPQ_COMPAT = "uselibpqcompat=true";
 
 /** Where the URL came from, for messages that say what to change. */
 const URL_HINT = "--database-url";
-/**
- * What to read under an error about the server or the template, where grimoire-run's options are not what is wrong:
- * "Run grimoire-run --help for the options" under "connection refused" sent a helper to the options.
- */
-export const DATABASE_SEE = "Managed mode clones the PostgreSQL template database --database-url names (grimoire-run's docs/managed-mode.md says how to start one and fill it with --setup).";
-
 
 /** SQLSTATEs acted upon. */
 const INVALID_CATALOG_NAME = "3D000";

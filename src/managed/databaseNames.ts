@@ -14,6 +14,14 @@ export const RUN_TAG = /^[0-9a-f]{8}$/;
 /** What pytest-django (Django's test runner) puts before a database's name to name its test database. */
 export const TEST_DATABASE_PREFIX = "test_";
 
+/**
+ * What to read under an error about the server or the template, where grimoire-run's options are not what is wrong:
+ * "Run grimoire-run --help for the options" under "connection refused" sent a helper to the options. Here, not beside
+ * the client that raises most of them: the leases that run every managed file's set-up say it too, and a constant of
+ * the client's module brought the whole PostgreSQL client into every run's start (38 ms of CPU on a 2-core machine).
+ */
+export const DATABASE_SEE = "Managed mode clones the PostgreSQL template database --database-url names (grimoire-run's docs/managed-mode.md says how to start one and fill it with --setup).";
+
 /** The longest start of `text` that fits in `maxBytes` of UTF-8, never cutting a character in half. */
 function cutUtf8(text: string, maxBytes: number): string {
   let bytes = 0;

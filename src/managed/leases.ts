@@ -14,9 +14,8 @@ import type { EventSink } from "../events.js";
 import { plural, shellQuote } from "../format.js";
 import { runHook, type HookContext } from "./hooks.js";
 import type { ManagedSettings } from "../config/managedSettings.js";
-import { DATABASE_SEE, type CloneManager, type DatabaseClone } from "./database.js";
-import { cloneOfTestDatabase } from "./databaseNames.js";
-import { redactPassword, withDatabase } from "./databaseNames.js";
+import type { CloneManager, DatabaseClone } from "./database.js";
+import { cloneOfTestDatabase, DATABASE_SEE, redactPassword, withDatabase } from "./databaseNames.js";
 import { startServer, type RunningServer } from "./server.js";
 
 export interface EnvironmentContext {
