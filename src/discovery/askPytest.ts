@@ -237,7 +237,7 @@ const CACHE_OPTIONS = new Set(["--lf", "--last-failed", "--ff", "--failed-first"
 
 /** Said where pytest did not know one of them: a helper's `--debug -- -p no:cacheprovider` was told only where pytest's arguments come from. */
 const CACHE_OPTIONS_SEE =
-  "pytest's --lf, --ff and --sw come with its cacheprovider plugin, which -p no:cacheprovider (after --, in addopts or in PYTEST_ADDOPTS) turns off: --debug and --last-failed give pytest --lf, and need it on.";
+  "pytest's --lf, --ff and --sw come with its cacheprovider plugin, which -p no:cacheprovider (after --, in addopts or in PYTEST_ADDOPTS) turns off: --debug gives pytest --lf, and needs it on.";
 
 /** Whether pytest refused one of its cache plugin's options as unknown (`error: unrecognized arguments: --lf`). */
 function cacheOptionsRefused(printed: readonly string[]): boolean {

@@ -48,9 +48,13 @@ export async function shapeRun(config: RunConfig, env: NodeJS.ProcessEnv): Promi
   const parsed = readForwardedArgs(config.pytestArgs);
   const changes = config.changed === null ? null : await readChanges(config.root, config.changed.ref);
   // Not direct when pytest-cov may measure (its report is grimoire-run's to print and judge: the listing reads its
-  // options), nor with --changed (the listing says which files there are to choose from).
-  const direct = config.mode !== "parallel" && config.shard === null && changes === null && !parsed.collectOnly && !mayMeasureCoverage(config.root, config.pytestArgs, env);
-  const given = !direct ? parsed : { ...parsed, forwarded: [...(config.mode !== "debug" && (config.lastFailed || parsed.lastFailed) ? ["--lf"] : []), ...(config.failedFirst || parsed.failedFirst ? ["--ff"] : []), ...parsed.forwarded] };
+  // options), nor with --changed (the listing says which files there are to choose from), nor with --last-failed: what
+  // failed is grimoire-run's to choose, as in a parallel run, from its history (a file that timed out, crashed or was
+  // cancelled, which pytest's --lf knows nothing of) and pytest's cache. Given pytest's --lf, a serial run read pytest's
+  // cache alone, and called every file the --lf skipped "NO TESTS" (a helper's trial: six of whitenoise's files).
+  const lastFailed = config.mode !== "debug" && (config.lastFailed || parsed.lastFailed);
+  const direct = config.mode !== "parallel" && config.shard === null && changes === null && !lastFailed && !parsed.collectOnly && !mayMeasureCoverage(config.root, config.pytestArgs, env);
+  const given = !direct ? parsed : { ...parsed, forwarded: [...(config.failedFirst || parsed.failedFirst ? ["--ff"] : []), ...parsed.forwarded] };
   return { request, given, direct, changes };
 }
 

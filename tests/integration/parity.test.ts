@@ -1067,13 +1067,10 @@ class Controller:
     expect(serial.stderr).toMatch(/^grimoire-run: pytest could not collect the tests \(exit code 4\):\n[\s\S]*unrecognized arguments: --no-such-pytest-option/m);
     expect(serial.stderr).toMatch(/pytest's arguments come from those after --, the project's addopts .* and PYTEST_ADDOPTS\. An option a plugin adds/m);
     expect(serial.stdout).not.toMatch(/FAIL +tests\/http/);
-    // --debug's --lf, which pytest does not know with its cache plugin off: said so, in either mode (a helper's trial).
-    // (A parallel run's --last-failed is its own, from its history: it needs no cache plugin.)
-    for (const mode of [["--debug"], ["--last-failed"]]) {
-      const cacheOff = await runCli([...mode, "--", "-p", "no:cacheprovider"], { cwd: p.root });
-      expect(cacheOff.code, said(mode, cacheOff)).toBe(2);
-      expect(cacheOff.stderr, said(mode, cacheOff)).toMatch(/unrecognized arguments: --lf[\s\S]*\npytest's --lf, --ff and --sw come with its cacheprovider plugin, which -p no:cacheprovider .* turns off/);
-    }
+    // --debug's --lf, which pytest does not know with its cache plugin off: said so (a helper's trial).
+    const cacheOff = await runCli(["--debug", "--", "-p", "no:cacheprovider"], { cwd: p.root });
+    expect(cacheOff.code, cacheOff.stdout + cacheOff.stderr).toBe(2);
+    expect(cacheOff.stderr).toMatch(/unrecognized arguments: --lf[\s\S]*\npytest's --lf, --ff and --sw come with its cacheprovider plugin, which -p no:cacheprovider .* turns off: --debug gives pytest --lf/);
 
     const badK = await runCli(["-k", "bad(("], { cwd: p.root });
     expect(badK.code).toBe(2);
@@ -1089,6 +1086,13 @@ class Controller:
     // The usage errors said nothing of the files' tests: a later run does not call test_b.py flaky for them.
     const history = JSON.parse(fs.readFileSync(path.join(p.root, ".grimoire", "history.json"), "utf8")) as { files: Record<string, { recent?: string }> };
     expect(history.files["tests/http/test_b.py"]?.recent ?? "").not.toMatch(/F/);
+
+    // --last-failed is grimoire-run's own, serial or parallel, from its history: it needs no cache plugin.
+    for (const mode of [[], ["--parallel"]]) {
+      const lastFailed = await runCli([...mode, "--last-failed", "--", "-p", "no:cacheprovider"], { cwd: p.root });
+      expect(lastFailed.code, said(mode, lastFailed)).toBe(1);
+      expect(lastFailed.stdout, said(mode, lastFailed)).toMatch(/^--last-failed: (no earlier run of these files is recorded|running the 1 test that failed)/m);
+    }
   });
 
   it("pytest's internal error before any test (a conftest hook pytest does not know) is exit 2 in every mode, not the first file's failure", async () => {

@@ -92,6 +92,26 @@ describe("history and order", () => {
     expect(readReport(p, "all.json").files).toHaveLength(3);
   });
 
+  it("a serial --last-failed chooses as a parallel one does: the failed test alone, from the history, with no file that passed called NO TESTS", async () => {
+    // Given pytest's --lf, a serial run read pytest's cache alone and reported each file the --lf skipped as "NO TESTS"
+    // (a helper's trial of whitenoise: six of them); after a parallel run with the cache plugin off it ran everything.
+    const p = project({
+      "tests/http/test_a.py": "import os\n\ndef test_a():\n    assert os.environ.get('FIXED') == '1'\n\ndef test_a2():\n    pass\n",
+      "tests/http/test_b.py": "def test_b():\n    pass\n",
+    });
+    expect((await runCli(["--parallel", "--", "-p", "no:cacheprovider"], { cwd: p.root })).code).toBe(1);
+    for (const args of [["--last-failed", "--report-json", "r.json"], ["--report-json", "r.json", "--", "--lf"]]) {
+      const rerun = await runCli(args, { cwd: p.root });
+      expect(rerun.code, rerun.stdout + rerun.stderr).toBe(1);
+      expect(rerun.stdout).toMatch(/^--last-failed: running the 1 test that failed$/m);
+      expect(rerun.stdout).toMatch(/^Found 1 test file, running it in one pytest process/m);
+      expect(rerun.stdout).not.toMatch(/NO TESTS/);
+      const files = readReport(p, "r.json").files;
+      expect(files.map((f) => [f.path, f.status])).toEqual([["tests/http/test_a.py", "failed"]]);
+      expect(files[0]?.cases.map((c) => c.nodeid)).toEqual(["tests/http/test_a.py::test_a"]);
+    }
+  });
+
   it("--last-failed finds the tests that failed among those collected, as pytest's --lf does, where a plugin renamed them; alone or packed", async () => {
     // SQLAlchemy's test plugin renames its test classes after collection: pytest did not find alembic's failed tests by
     // name (a helper's trial: every failed file "not found", exit 2, nothing of them run).
