@@ -25,8 +25,11 @@ runs, which a library the fork server had imported would have). Imported in the
 fork server, it would have read the run's state, not the file's, so
 grimoire-run never learns it as a preload. One any of whose
 modules pytest rewrote the asserts of (`register_assert_rewrite`, `-p`,
-`pytest_plugins`) is marked "rewritten": imported in the fork server, it would
-not be rewritten, and its failing asserts would say less than plain pytest's.
+`pytest_plugins`), or another import hook loaded (typeguard's for the packages
+its `--typeguard-packages` names, beartype's claw), is marked "rewritten":
+imported in the fork server, it would be neither rewritten nor instrumented,
+and its failing asserts would say less than plain pytest's, or its type checks
+not run at all.
 """
 
 import importlib._bootstrap as _bootstrap
@@ -191,10 +194,25 @@ def _kind(file, stdlib, root):
     return "project" if root is None or file == root or file.startswith(root + os.sep) else "elsewhere"
 
 
-def rewritten_by_pytest(module):
-    """Whether pytest rewrote the module's asserts (`-p`, `pytest_plugins`, `register_assert_rewrite`): each file's
-    pytest rewrites it again as it imports it, which a module the fork server imported could not have."""
-    return type(getattr(module, "__loader__", None)).__name__ == "AssertionRewritingHook"
+# The loaders of a module the interpreter's own finders found: on sys.path (source, bytecode, an extension, a namespace
+# package), built in, frozen, or in a zip file. Any other was given by an import hook.
+_PLAIN_LOADERS = frozenset({"SourceFileLoader", "SourcelessFileLoader", "ExtensionFileLoader", "BuiltinImporter", "FrozenImporter", "NamespaceLoader", "_NamespaceLoader", "zipimporter"})
+
+
+def plain_loader(loader):
+    """Whether `loader` (a module's, or a spec's) is one of the interpreter's own, not an import hook's."""
+    kind = loader if isinstance(loader, type) else type(loader)
+    return kind.__name__ in _PLAIN_LOADERS
+
+
+def rewritten_at_import(module):
+    """Whether an import hook changed the module as it was imported: pytest's rewriting of its asserts (`-p`,
+    `pytest_plugins`, `register_assert_rewrite`), or a plugin's hook (typeguard's instruments the packages its
+    `--typeguard-packages` names with type checks). Each file's session installs the hook again, and it changes the
+    module as the file imports it, which a module the fork server imported could not have been: typeguard's checks
+    did not run at all, and a suite whose tests fail under plain pytest passed (a helper's trial)."""
+    loader = getattr(module, "__loader__", None)
+    return loader is not None and not plain_loader(loader)
 
 
 def report(timer, test_files, min_seconds=0.001, root=None):
@@ -218,7 +236,7 @@ def report(timer, test_files, min_seconds=0.001, root=None):
         top = name.partition(".")[0]
         if top.startswith("grimoire_run") or top.startswith("_pytest") or top in ("pytest", "pluggy"):
             continue
-        if rewritten_by_pytest(module):
+        if rewritten_at_import(module):
             rewritten.add(top)
         entry = packages.get(top)
         if entry is None:

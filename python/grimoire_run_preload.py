@@ -91,6 +91,8 @@ _read = set()
 # What each module preloaded here read of the environment as it was imported: the names asked for, and "*" when it
 # looked through the whole environment. A variable the project's conftests set (the listing says which) was unset then.
 environment_read = {}
+# Every module preloaded here, in order: a forked file's plugin checks them against the import hooks its session installs.
+PRELOADED = []
 
 
 class _WatchedEnviron(type(os.environ)):
@@ -259,6 +261,7 @@ def _preload(names, per_file, installed_only=lambda name: False):
         problem = _streams_kept(streams_before, noted=problem is None) or problem
         if problem is None:
             preloaded.append(name)
+            PRELOADED.append(name)
             if read:
                 environment_read[name] = read
             continue

@@ -111,6 +111,8 @@ from grimoire_run_paths import in_install_folder
 _FRAMES_SHOWN = 3
 # The modules loaded before any conftest: the listing reports the third-party ones imported since (auto-preload).
 _MODULES_AT_IMPORT = frozenset(sys.modules)
+# The import hooks there were when this plugin was imported (in a forked file: the fork server's).
+_FINDERS_AT_IMPORT = tuple(sys.meta_path)
 # The line that tells grimoire-run, in a serial run, that collection is done (never shown: it is taken out).
 COLLECTED_MARKER = "--grimoire-run:collected--"
 _config = None
@@ -472,6 +474,40 @@ def pytest_sessionstart(session):
         session.config.get_terminal_writer().fullwidth = int(columns)
     _junit_family_of_our_own(session.config)
     _basetemp_in_the_runs_folder(session.config)
+    _import_again_what_a_hook_changes(session.config)
+
+
+def _import_again_what_a_hook_changes(config):
+    """In a forked file: a package the fork server preloaded that an import hook of this session would change as it is
+    imported (typeguard's, installed by its pytest_configure for the packages `--typeguard-packages` names) is taken out
+    of sys.modules, so that the file's own import goes through the hook, as in a plain run, and the run is told.
+
+    Preloaded, it kept the server's unchanged import: typeguard checked none of its functions, and a suite whose tests
+    fail under plain pytest passed, with `--preload` of the project's package, which grimoire-run's own hint had named
+    (a helper's trial). pytest's assertion rewriting is left out: a module it would rewrite is never auto-preloaded, and
+    one named in --preload keeps its asserts as the server imported them (grimoire-run's docs/performance.md)."""
+    preloaded = getattr(sys.modules.get("grimoire_run_preload"), "PRELOADED", None)
+    if not preloaded:
+        return
+    hooks = [finder for finder in sys.meta_path if finder not in _FINDERS_AT_IMPORT and type(finder).__name__ != "AssertionRewritingHook"]
+    if not hooks:
+        return
+    claimed = {}
+    for top in dict.fromkeys(name.partition(".")[0] for name in preloaded):
+        for finder in hooks:
+            try:
+                spec = finder.find_spec(top, None)
+            except Exception:  # a hook that cannot answer for a top-level name has nothing to say of it
+                continue
+            if spec is not None and spec.loader is not None and not grimoire_run_import_times.plain_loader(spec.loader):
+                claimed[top] = f"{type(finder).__module__}.{type(finder).__qualname__}"
+                break
+    for top in claimed:
+        for name in [name for name in sys.modules if name == top or name.startswith(top + ".")]:
+            del sys.modules[name]
+    recorder = config.pluginmanager.get_plugin("grimoire-recorder")
+    if claimed and recorder is not None:
+        recorder._write({"t": "preload-hooked", "packages": claimed})
 
 
 # The run's temporary folder, which every process of a parallel run makes its own basetemp in (src/exec/pytestCommand.ts),
@@ -1338,7 +1374,7 @@ def _third_party_imported():
     """
     new = [name for name in list(sys.modules) if name not in _MODULES_AT_IMPORT]
     # A package some of whose modules pytest rewrote is left whole to each file: its import could import them.
-    rewritten = {name.partition(".")[0] for name in new if grimoire_run_import_times.rewritten_by_pytest(sys.modules.get(name))}
+    rewritten = {name.partition(".")[0] for name in new if grimoire_run_import_times.rewritten_at_import(sys.modules.get(name))}
     # So is one imported after a conftest (or a plugin) changed os.environ or logging's configuration: it may read what
     # was set, or its logger escape the configuration, which the fork server, importing it before any conftest runs,
     # would not have.

@@ -89,6 +89,8 @@ export interface PytestSettings extends CommandSettings, EnvSettings {
 export function createBatchRunner(settings: PytestSettings): BatchRunner {
   let nextBatchId = 1;
   const basetemps = new BasetempNames();
+  /** The preloaded packages an import hook of the files' sessions changes, said once each. */
+  const hookedPreloads = new Set<string>();
   const junitDir = path.join(settings.logDir, "junit");
   fs.mkdirSync(junitDir, { recursive: true });
 
@@ -253,6 +255,11 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     // Read, it is the run's reports' (report.json's cases hold each test): kept, a line for each phase of each test was
     // most of what 20 runs' logs took of the project's disk (jmespath's trial: 8.4 MB after 6 runs of 992 tests).
     fs.rmSync(recordsFile, { force: true });
+    for (const [name, hook] of outcome.records?.preloadHooked ?? []) {
+      if (hookedPreloads.has(name)) continue;
+      hookedPreloads.add(name);
+      settings.events.emit({ type: "warning", message: hookedPreload(name, hook) });
+    }
     if (importTimes && outcome.records !== null) {
       settings.importTally?.add(outcome.records.imports, report.durationSeconds);
       settings.onImports?.(outcome.records.imports);
@@ -355,4 +362,13 @@ function readLogPart(logFile: string, bytes: number, from: "start" | "end"): str
   } catch {
     return null;
   }
+}
+
+/**
+ * A package the fork server preloaded that each file's session has an import hook change as it imports it (typeguard's
+ * instruments the packages `--typeguard-packages` names): each file imports it again, through the hook, as plain
+ * pytest does, so the preload only costs the server its import.
+ */
+export function hookedPreload(name: string, hook: string): string {
+  return `${name} was preloaded, and an import hook each file's pytest session installs (${hook}) changes it as it is imported: each file imports it again itself, through the hook, as plain pytest does, so the preload saves nothing; take ${name} out of --preload (or of preload in [tool.grimoire-run])`;
 }

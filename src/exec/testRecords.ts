@@ -68,6 +68,11 @@ export interface ProcessRecords {
   ownLaunch: boolean;
   /** Under --browser-server, the project's `connect_options` (where it is defined) took the place of grimoire-run's and gave pytest-playwright no endpoint, and `keyword` is the one Playwright's connect() takes; null when none did. */
   ownConnectOptions: { where: string; keyword: string } | null;
+  /**
+   * Packages the fork server preloaded that an import hook the file's session installed changes as it imports them
+   * (typeguard's), by the hook's class: the file took them out of sys.modules and imported them again itself.
+   */
+  preloadHooked: ReadonlyMap<string, string>;
   /** The folders pytest-playwright wrote the failed tests' screenshots, traces and videos to (its --output). */
   artifactFolders: string[];
   /** pytest-xdist's xdist_group names of the collected tests, by file (a conftest's marks included); null when none were recorded. */
@@ -268,6 +273,7 @@ export function parseRecords(text: string): ProcessRecords {
   let ownBrowser: string[] | null = null;
   let ownLaunch = false;
   let ownConnectOptions: { where: string; keyword: string } | null = null;
+  const preloadHooked = new Map<string, string>();
   const artifactFolders: string[] = [];
   let groups: Map<string, string[]> | null = null;
   let durations: ProcessDurations | null = null;
@@ -367,6 +373,8 @@ export function parseRecords(text: string): ProcessRecords {
       ownLaunch = true;
     } else if (record.t === "own-connect-options" && typeof record.where === "string" && typeof record.keyword === "string") {
       ownConnectOptions = { where: record.where, keyword: record.keyword };
+    } else if (record.t === "preload-hooked" && typeof record.packages === "object" && record.packages !== null) {
+      for (const [name, hook] of Object.entries(record.packages)) if (typeof hook === "string") preloadHooked.set(name, hook);
     } else if (record.t === "exit" && typeof record.reason === "string" && typeof record.returncode === "number") {
       exited = { reason: record.reason, returncode: record.returncode };
     } else if (record.t === "stopped") {
@@ -385,7 +393,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, lastTestPath, exited, ownBrowser, ownLaunch, ownConnectOptions, artifactFolders, groups, durations, sessionFixtures: withTeardowns(sessionFixtures, teardowns) };
+  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, lastTestPath, exited, ownBrowser, ownLaunch, ownConnectOptions, preloadHooked, artifactFolders, groups, durations, sessionFixtures: withTeardowns(sessionFixtures, teardowns) };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */
@@ -433,6 +441,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     exited: records.exited,
     ownBrowser: records.ownBrowser,
     ownLaunch: records.ownLaunch,
+    preloadHooked: records.preloadHooked,
     ownConnectOptions: records.ownConnectOptions === null ? null : { ...records.ownConnectOptions, where: path.isAbsolute(records.ownConnectOptions.where) ? relative(records.ownConnectOptions.where) : records.ownConnectOptions.where },
     artifactFolders: records.artifactFolders,
     groups: records.groups === null ? null : new Map([...records.groups].map(([file, names]) => [relative(file), names])),

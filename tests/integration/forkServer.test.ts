@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ForkServer } from "../../src/exec/forkServer.js";
-import { processesIn, processesWith, type Project, readReport, runCli, startCli, temporaryProjects, testEnv, uniqueMarker, until } from "../helpers/project.js";
+import { outcomesOf, processesIn, processesWith, type Project, readReport, runCli, startCli, temporaryProjects, testEnv, uniqueMarker, until } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
@@ -594,6 +594,47 @@ VALUE = 42
       expect(other.code, other.stdout + other.stderr).toBe(0);
       expect(other.stdout, extra.join(" ")).not.toMatch(/imported by each file/);
     }
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
+  it("neither names nor keeps preloaded a package an import hook of the session changes as it is imported (typeguard's --typeguard-packages): the files import it through the hook", async () => {
+    // The conftest's hook stands for typeguard's, which its pytest_configure installs for the packages it is told to check:
+    // preloaded by the server, before any session, the package went without its checks, and a failing suite passed.
+    const conftest = [
+      "import sys",
+      "from importlib.machinery import PathFinder, SourceFileLoader",
+      "",
+      "class MarkingLoader(SourceFileLoader):",
+      "    def source_to_code(self, data, path, *, _optimize=-1):",
+      "        return compile(data + b'\\nCHECKED = True\\n', path, 'exec', dont_inherit=True)",
+      "",
+      "class MarkingFinder:",
+      "    def find_spec(self, fullname, path=None, target=None):",
+      "        if fullname.partition('.')[0] != 'checked':",
+      "            return None",
+      "        spec = PathFinder.find_spec(fullname, path, target)",
+      "        if spec is not None and isinstance(spec.loader, SourceFileLoader):",
+      "            spec.loader = MarkingLoader(spec.loader.name, spec.loader.path)",
+      "        return spec",
+      "",
+      "def pytest_configure(config):",
+      "    sys.meta_path.insert(0, MarkingFinder())",
+      "",
+    ].join("\n");
+    const files: Record<string, string> = { "tests/conftest.py": conftest, "checked/__init__.py": "import time\ntime.sleep(0.3)\n" };
+    for (let i = 0; i < 5; i++) files[`tests/http/test_${i}.py`] = "import checked\n\ndef test_checked():\n    assert getattr(checked, 'CHECKED', False)\n";
+    const p = project(files);
+    const plainPytest = spawnSync("python3", ["-m", "pytest", "-p", "no:cacheprovider", "tests/http"], { cwd: p.root, env: testEnv(), encoding: "utf8" });
+    expect(plainPytest.status, plainPytest.stdout).toBe(0);
+
+    const plain = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    expect(plain.stdout).not.toMatch(/Imported by each file for itself|--preload checked/);
+
+    const preloaded = await runCli(["--parallel", "-n", "2", "--preload", "checked", "--report-json", "r.json"], { cwd: p.root });
+    expect(preloaded.code, preloaded.stdout + preloaded.stderr).toBe(0);
+    expect(Object.values(outcomesOf(readReport(p, "r.json")))).toEqual(Array(5).fill("passed"));
+    expect(preloaded.stdout + preloaded.stderr).toMatch(/checked was preloaded, and an import hook each file's pytest session installs \(conftest\.MarkingFinder\) changes it as it is imported: .*take checked out of --preload/);
     expect(processesIn(p.root)).toEqual([]);
   });
 
