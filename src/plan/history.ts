@@ -239,10 +239,12 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     const finals = finalResults(runs);
     let outcome = finals.reduce((a, b) => (OUTCOME_WEIGHT[b.status] > OUTCOME_WEIGHT[a.status] ? b : a)).status;
     let failedTests = [...new Set(finals.flatMap((r) => r.cases.filter((c) => c.outcome === "failed" || c.outcome === "error").map((c) => c.nodeid)))];
-    if (partial.has(file) && previous?.outcome === "failed") {
+    if ((partial.has(file) || finals.some((r) => r.cutShort === true)) && previous?.outcome === "failed") {
       // A run of some of its tests (-k, -m, --deselect, node ids) says nothing of the others: a test that failed before
       // and did not run still failed, as in pytest's own last-failed memory. Forgotten, a later --last-failed ran
-      // only the tests that failed since and passed while it was still broken (a helper's trial: a false green).
+      // only the tests that failed since and passed while it was still broken (a helper's trial: a false green). So
+      // does a run of the whole file that pytest stopped at a failure before its last test (a serial run's -x): two
+      // failed parameters it never reached were forgotten (a helper's trial of stamina).
       const ran = new Set(finals.flatMap((r) => r.cases.map((c) => c.nodeid)));
       const stillFailed = (previous.failedTests ?? []).filter((nodeid) => !ran.has(nodeid));
       if (stillFailed.length > 0) {

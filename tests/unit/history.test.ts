@@ -93,6 +93,19 @@ describe("updating the history", () => {
     expect(updateHistory(failed, [fileResult({ path: "b.py", cases: [passing("b.py::b2")] })], now).files["b.py"]).toMatchObject({ outcome: "passed", failedTests: [] });
   });
 
+  it("keeps a failed test a run of the whole file never reached, pytest having stopped at an earlier failure (a serial run's -x)", () => {
+    const failing = (nodeid: string) => ({ nodeid, outcome: "failed" as const, seconds: 1 });
+    const passing = (nodeid: string) => ({ nodeid, outcome: "passed" as const, seconds: 1 });
+    const failed = updateHistory(EMPTY_HISTORY, [fileResult({ path: "b.py", status: "failed", cases: [passing("b.py::b1"), failing("b.py::b2[x]"), failing("b.py::b2[y]"), failing("b.py::b2[z]")] })], now);
+    // stamina's trial: the file ran whole, stopped at b2[x]; b2[y] and b2[z] were never reached, and were forgotten.
+    const stopped = updateHistory(failed, [fileResult({ path: "b.py", status: "failed", cutShort: true, cases: [passing("b.py::b1"), failing("b.py::b2[x]")] })], now);
+    expect(stopped.files["b.py"]).toMatchObject({ outcome: "failed" });
+    expect([...(stopped.files["b.py"]?.failedTests ?? [])].sort()).toEqual(["b.py::b2[x]", "b.py::b2[y]", "b.py::b2[z]"]);
+    // Run to its end, the file says it all.
+    const whole = updateHistory(stopped, [fileResult({ path: "b.py", status: "failed", cases: [passing("b.py::b1"), failing("b.py::b2[x]"), passing("b.py::b2[y]"), passing("b.py::b2[z]")] })], now);
+    expect(whole.files["b.py"]?.failedTests).toEqual(["b.py::b2[x]"]);
+  });
+
   it("remembers a failure in any iteration over later passes, and a retried pass as flaky", () => {
     const looped = updateHistory(EMPTY_HISTORY, [fileResult({ path: "a.py", iteration: 1, status: "failed" }), fileResult({ path: "a.py", iteration: 2 })], now);
     expect(looped.files["a.py"]?.outcome).toBe("failed");
