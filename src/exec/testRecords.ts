@@ -316,9 +316,14 @@ export function parseRecords(text: string): ProcessRecords {
       file.counts.skipped++;
       file.cases.push({ nodeid: record.nodeid ?? "", outcome: "skipped", seconds: 0 });
     } else if (record.t === "test" && typeof record.path === "string" && typeof record.nodeid === "string") {
+      const category = record.category ?? "";
+      // The test a stop interrupted that caught the KeyboardInterrupt it was stopped with (click's CliRunner does, and
+      // its command then exits 1, "Aborted!") and failed for it: the stop's doing, as a test killed there, which has no
+      // outcome. Counted, a file stopped by --fail-fast said "1 failed before it was stopped" of a test that failed
+      // after, because of the stop (a helper's trial of sqlite-utils).
+      if (stopSeen && (category === "failed" || category === "error") && stoppedIn?.nodeid === record.nodeid && stoppedIn.path === record.path) continue;
       const file = fileOf(record.path);
       lastTestPath = record.path;
-      const category = record.category ?? "";
       const counted = COUNTED[category];
       if (counted !== undefined) file.counts[counted]++;
       if ((category === "failed" || category === "error") && !stopSeen) failedBeforeStop.add(record.path);

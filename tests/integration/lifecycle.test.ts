@@ -110,6 +110,23 @@ describe("--fail-fast at a failing test", () => {
     expect(result.stdout).toMatch(/^CANCEL +tests\/http\/test_b\.py +[\d.]+s +\(1 passed; stopped before its last test\)$/m);
     expect(processesIn(p.root)).toEqual([]);
   });
+
+  it("counts no failure of a test that caught the stop's KeyboardInterrupt and failed for it (click's CliRunner: 'Aborted!', exit 1)", async () => {
+    // sqlite-utils' trial: "stopped while running: 1 failed before it was stopped", and two failures in the Tests line.
+    const p = project({
+      "tests/http/test_a.py": "import pathlib, time\n\ndef test_fails_once_b_waits():\n    deadline = time.monotonic() + 30\n    while not pathlib.Path('b-waits').exists() and time.monotonic() < deadline:\n        time.sleep(0.02)\n    assert False\n",
+      "tests/http/test_b.py":
+        "import pathlib, time\n\ndef run_command():\n    pathlib.Path('b-waits').write_text('')\n    try:\n        time.sleep(30)\n    except KeyboardInterrupt:\n        return 1\n    return 0\n\ndef test_command_exits_0():\n    assert run_command() == 0\n",
+    });
+    const result = await runCli(["--parallel", "-n", "2", "--fail-fast", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const report = readReport(p, "r.json");
+    expect(Object.fromEntries(report.files.map((f) => [f.path, [f.status, f.tests?.failed ?? null]]))).toEqual({ "tests/http/test_a.py": ["failed", 1], "tests/http/test_b.py": ["cancelled", 0] });
+    expect(report.files.find((f) => f.path === "tests/http/test_b.py")?.cases).toEqual([]);
+    expect(result.stdout).toMatch(/^Tests: 0 passed, 1 failed/m);
+    expect(result.stdout).not.toMatch(/before it was stopped/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
 });
 
 describe("--timeout", () => {

@@ -15,6 +15,27 @@ describe("a process's records", () => {
     expect(parseRecords(lines({ t: "finish", exitstatus: 0 })).stoppedIn).toBeNull();
   });
 
+  it("count no failure of the test a stop interrupted that it reported after the stop: the stop's doing (a KeyboardInterrupt caught)", () => {
+    const test = (nodeid: string, when: string, category: string) => ({ t: "test", nodeid, path: "/p/t.py", when, category, seconds: 0.01 });
+    const records = parseRecords(
+      lines(
+        test("t.py::test_before", "setup", ""),
+        test("t.py::test_before", "call", "failed"),
+        test("t.py::test_before", "teardown", ""),
+        test("t.py::test_cli", "setup", ""),
+        { t: "stopped", nodeid: "t.py::test_cli", path: "/p/t.py" },
+        test("t.py::test_cli", "call", "failed"),
+        test("t.py::test_cli", "teardown", "error"),
+      ),
+    );
+    const file = records.files.get("/p/t.py");
+    expect(file?.cases.map((c) => [c.nodeid, c.outcome])).toEqual([["t.py::test_before", "failed"]]);
+    expect(file?.counts).toMatchObject({ passed: 0, failed: 1, errors: 0 });
+    // A failure the stop did not interrupt stays one, after the stop as before it.
+    const other = parseRecords(lines({ t: "stopped", nodeid: "t.py::test_cli", path: "/p/t.py" }, test("t.py::test_other", "call", "failed")));
+    expect(other.files.get("/p/t.py")?.counts.failed).toBe(1);
+  });
+
   it("keep two tests of one node id apart (a plugin's collector that names items alike), and a rerun test as one", () => {
     // docopt-ng's trial: 178 items of tests/testcases.docopt, 84 node ids; the report's cases had 84, its counts 178.
     const phases = (nodeid: string, call: string) => [
