@@ -209,10 +209,14 @@ const SHARED_AT_ONCE: readonly { said: RegExp; advice: string }[] = [
   },
 ];
 
-/** A failed file said it: in its last lines, or in a failed test's report (a fixture's traceback, long before the end). */
+/**
+ * A failed file said it: in its last lines, or in a failed test's report (a fixture's traceback, long before the end),
+ * its captured output included: python-socketio's server thread said "address already in use" on the test's stderr,
+ * and the test failed with "Connection reset by peer" (a helper's trial: no hint).
+ */
 function said(result: FileResult, pattern: RegExp): boolean {
   if (result.tail.some((line) => pattern.test(line))) return true;
-  return result.cases.some((test) => test.failures?.some((failure) => pattern.test(failure.message) || pattern.test(failure.text ?? "")) === true);
+  return result.cases.some((test) => test.failures?.some((failure) => pattern.test(failure.message) || pattern.test(failure.text ?? "") || failure.sections.some((section) => pattern.test(section.text))) === true);
 }
 
 /**

@@ -61,6 +61,14 @@ describe("the run's summary", () => {
     const quiet = fileResult({ path: "b.py", status: "failed", tail: ["=== 1 failed ==="], cases: [{ nodeid: "b.py::test_b", outcome: "failed", seconds: 0.1, failures: [{ when: "call", message: "assert 1 == 2", text: "E   assert 1 == 2", sections: [] }] }] });
     expect(formatSummary({ ...report, files: [taken] }, { colours: palette(false), stopped: null }).join("\n")).toMatch(hint);
     expect(formatSummary({ ...report, files: [quiet] }, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(hint);
+    // Said on the test's captured stderr alone, by a server thread, while the test failed on something else (python-socketio's).
+    const captured = fileResult({
+      path: "c.py",
+      status: "failed",
+      tail: ["=== 1 failed ==="],
+      cases: [{ nodeid: "c.py::test_c", outcome: "failed", seconds: 0.1, failures: [{ when: "call", message: "ConnectionResetError: [Errno 104] Connection reset by peer", text: "E   ConnectionResetError", sections: [{ title: "Captured stderr call", text: "ERROR: [Errno 98] error while attempting to bind on address ('127.0.0.1', 8900): address already in use\n" }] }] }],
+    });
+    expect(formatSummary({ ...report, files: [captured] }, { colours: palette(false), stopped: null }).join("\n")).toMatch(hint);
   });
 
   it("says files at once cannot share a SQLite file when SQLite found another process's tables or lock (sqladmin's test.db)", () => {
