@@ -100,8 +100,10 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     const found = doctestModules.size === 0 ? plural(testFiles, "test file") : testFiles === 0 ? doctests : `${plural(testFiles, "test file")} and ${doctests}`;
     // Nothing to run (pytest collected no file; --changed, --last-failed or a shard left none): the lines before say why.
     // A serial run's pytest that stopped collecting at an error (-x) names only what it reached: the rest is found for the summary.
-    const reached = cut ? " (pytest stopped collecting at an error: the files after it are counted at the end)" : "";
-    terminal.out(files.length === 0 ? "Found no test file to run\n" : `Found ${found}${how}${describeLoad(load)}${reached}\n`);
+    // "Found 1 test file" of a selection of 21 read as a wrong count (a helper's trial of hypercorn): said as what pytest reached.
+    const before = cut ? " before pytest stopped collecting at an error" : "";
+    const reached = cut ? "; the files after it are counted at the end" : "";
+    terminal.out(files.length === 0 ? "Found no test file to run\n" : `Found ${found}${before}${how}${describeLoad(load)}${reached}\n`);
     if (logDir !== null) terminal.out(colours.dim(`logs: ${logDir}\n`));
     ticker = setInterval(showStatus, 1000);
     ticker.unref();
