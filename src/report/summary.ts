@@ -53,7 +53,12 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
     return `${said} (${which} checked for doctests, none found)`;
   });
   const retried = summary.retriedAttempts;
-  const what = options.load === true ? plural(finals.length, "file run") : plural(finals.length, "file");
+  // Counted as the Found line counted them: "Found 1 test file and 3 modules to check for doctests" then "4 files" read
+  // as three files more than there were (a helper's trial of pytest-cov).
+  const modules = finals.filter((r) => options.doctestModules?.has(r.path) === true).length;
+  const testFiles = finals.length - modules;
+  const found = modules === 0 ? plural(finals.length, "file") : testFiles === 0 ? plural(modules, "module") : `${plural(testFiles, "test file")} and ${plural(modules, "module")}`;
+  const what = options.load === true ? plural(finals.length, "file run") : found;
   // A run with no file has nothing to count: "0 files: " would end in nothing.
   lines.push(finals.length === 0 ? `${colours.bold("No files ran")}` : `${colours.bold(what)}: ${statusText.join(", ")}${retried > 0 ? ` (${plural(retried, "retried attempt")})` : ""}`);
 

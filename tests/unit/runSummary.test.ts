@@ -151,12 +151,12 @@ describe("the run's summary", () => {
       fileResult({ path: "test_empty.py", status: "no-tests", tests: counts(0, 0) }),
     ];
     const said = (doctestModules: string[], of = files) => formatSummary({ ...report, exitCode: 0, files: of }, { colours: palette(false), stopped: null, doctestModules: new Set(doctestModules) }).join("\n");
-    expect(said(["pkg/mod.py", "conftest.py"])).toMatch(/\n4 files: 1 passed, 3 no tests \(2 of them modules checked for doctests, none found\)\n/);
-    expect(said(["pkg/mod.py", "conftest.py"], files.slice(0, 3))).toMatch(/\n3 files: 1 passed, 2 no tests \(2 modules checked for doctests, none found\)\n/);
+    expect(said(["pkg/mod.py", "conftest.py"])).toMatch(/\n2 test files and 2 modules: 1 passed, 3 no tests \(2 of them modules checked for doctests, none found\)\n/);
+    expect(said(["pkg/mod.py", "conftest.py"], files.slice(0, 3))).toMatch(/\n1 test file and 2 modules: 1 passed, 2 no tests \(2 modules checked for doctests, none found\)\n/);
     expect(said([])).toMatch(/\n4 files: 1 passed, 3 no tests\n/);
     // A module whose doctests a -k deselected held some: not among those that held none (joblib's trial).
     const deselected = files.map((file) => (file.path === "pkg/mod.py" ? { ...file, tests: { ...counts(0, 0), deselected: 2 } } : file));
-    expect(said(["pkg/mod.py", "conftest.py"], deselected)).toMatch(/\n4 files: 1 passed, 3 no tests \(1 of them a module checked for doctests, none found\)\n/);
+    expect(said(["pkg/mod.py", "conftest.py"], deselected)).toMatch(/\n2 test files and 2 modules: 1 passed, 3 no tests \(1 of them a module checked for doctests, none found\)\n/);
   });
 
   it("names a failed file's failed tests its last lines do not name, with pytest's one line about each", () => {
