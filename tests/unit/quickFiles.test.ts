@@ -63,6 +63,14 @@ describe("the hint for --pack, where each file's own session takes seconds", () 
     );
   });
 
+  it("says the wall time packing could save beside the longest file, which no pack shortens, and nothing where that is little (kombu's 22 s test_redis.py)", () => {
+    const quick = Array.from({ length: 24 }, () => file(1.6, 0.01));
+    // 38 s of quick files beside a 60 s file: the run takes the long file's 60 s, packed or not.
+    expect(slowSessionsHint([...quick, file(60, 59.9)], 2, 1)).toBeNull();
+    // Beside a 25 s file, the 2 workers' 31.7 s come to 25 s at best: about 7 s less, not the 17 s half the spared time makes.
+    expect(slowSessionsHint([...quick, file(25, 24.9)], 2, 1)).toMatch(/up to about 7 s less wall time at 2 workers \(35 s of the workers' time\)/);
+  });
+
   it("takes the least --pack-under that spares most of it: long files whose time is their tests' stay alone", () => {
     const results = [...Array.from({ length: 24 }, () => file(1.6, 0.01)), ...Array.from({ length: 4 }, () => file(30, 29))];
     expect(slowSessionsHint(results, 2, 1)).toMatch(/^24 of the 28 files took under 2 s each, .* --pack --pack-under 2 runs them/);
