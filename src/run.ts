@@ -432,6 +432,7 @@ function planTheRun(config: RunConfig, shape: RunShape, listed: Listed) {
     failedFirst: !shape.direct && (config.failedFirst || shape.given.failedFirst || listing?.options.failedFirst === true),
     shard: config.shard,
     estimates: estimateFiles(config.root, selection.files.filter((f) => history.files[f.path]?.seconds == null).map((f) => f.path)),
+    editedSince: editedSince(config.root),
     changed,
   });
   // Files of one xdist_group never run at the same time: read from their sources, in a parallel run.

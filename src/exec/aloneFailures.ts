@@ -62,14 +62,19 @@ function failedWhatPassed(result: FileResult, entry: FileHistory): boolean {
   return result.cases.some((test) => (test.outcome === "failed" || test.outcome === "error") && passedThen(test.nodeid));
 }
 
-/** Whether a project's test file, or a conftest.py in its folder or one above it, was modified after an ISO time. */
+/**
+ * Whether a project's test file, or a conftest.py in its folder or one above it, was modified after an ISO time. Each
+ * file is looked at once (the conftests a folder's test files share, asked of every one of them).
+ */
 export function editedSince(root: string): (file: string, iso: string) => boolean {
+  const modified = new Map<string, number | null>();
   const modifiedAfter = (file: string, time: number): boolean => {
-    try {
-      return fs.statSync(file).mtimeMs > time;
-    } catch {
-      return false;
+    let mtime = modified.get(file);
+    if (mtime === undefined) {
+      mtime = fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? null;
+      modified.set(file, mtime);
     }
+    return mtime !== null && mtime > time;
   };
   return (file, iso) => {
     const time = Date.parse(iso);

@@ -17,6 +17,8 @@ export interface OrderOptions {
   failedFirst: boolean;
   /** For files with no recorded duration: a guess of their length from their source (estimate.ts), the longest first. */
   estimates?: ReadonlyMap<string, number>;
+  /** Whether a file (or a conftest above it) was modified after an ISO time: with `history`, one edited since its last run goes early. */
+  editedSince?: (path: string, iso: string) => boolean;
 }
 
 export function failedLastTime(path: string, history: History): boolean {
@@ -26,11 +28,14 @@ export function failedLastTime(path: string, history: History): boolean {
 
 /**
  * `history`: what failed or timed out last time first (to fail fast), then
- * files never timed (a new file's outcome is unknown, and its cost: starting
- * them early keeps them off the finish line), the longest-looking of them
- * first, then what was cancelled last time, then the rest longest first (the
- * longest-processing-time rule, which keeps the pool busy to the end). Ties
- * by path.
+ * files edited since their last run (what was just changed is what most
+ * likely fails now: a file broken on purpose in a --fail-fast session, quick
+ * and passing last time, started last, 29 s into kombu's suite, a helper's
+ * trial), then files never timed (a new file's outcome is unknown, and its
+ * cost: starting them early keeps them off the finish line), the
+ * longest-looking of them first, then what was cancelled last time, then the
+ * rest longest first (the longest-processing-time rule, which keeps the pool
+ * busy to the end). Ties by path.
  * `name`: by path. `random`: a seeded shuffle.
  */
 export function orderFiles<T extends { path: string }>(files: readonly T[], history: History, options: OrderOptions): T[] {
@@ -47,7 +52,11 @@ export function orderFiles<T extends { path: string }>(files: readonly T[], hist
     // A file cancelled last time (most often never started: the run was stopped) has shown no failure: it goes after
     // the files never run, whose outcome nobody knows yet, and before the rest.
     const cancelled = (f: T): boolean => history.files[f.path]?.outcome === "cancelled";
-    return [...failed.filter((f) => !cancelled(f)).sort(longestFirst), ...untimed, ...failed.filter(cancelled).sort(longestFirst), ...others.filter(timed).sort(longestFirst)];
+    const lastRun = (f: T): string | undefined => history.files[f.path]?.lastRun;
+    const edited = (f: T): boolean => options.editedSince !== undefined && timed(f) && lastRun(f) !== undefined && options.editedSince(f.path, lastRun(f) as string);
+    const rest = others.filter(timed);
+    const editedFiles = new Set(rest.filter(edited));
+    return [...failed.filter((f) => !cancelled(f)).sort(longestFirst), ...[...editedFiles].sort(longestFirst), ...untimed, ...failed.filter(cancelled).sort(longestFirst), ...rest.filter((f) => !editedFiles.has(f)).sort(longestFirst)];
   }
   const arrange = (list: T[]): T[] => (options.order === "random" ? shuffle(list, options.seed) : list);
   return options.failedFirst ? [...arrange(failed), ...arrange(others)] : arrange(byName);

@@ -26,6 +26,8 @@ export interface PlanOptions {
   changed: ChangedSelection | null;
   /** pytest's own memory of what failed (its cache's lastfailed), for --last-failed; absent without a cache. */
   cached?: CachedFailures;
+  /** Whether a file was edited after an ISO time (order.ts: such files start early). */
+  editedSince?: (path: string, iso: string) => boolean;
 }
 
 export interface FilePlan {
@@ -91,7 +93,8 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
     files = files.filter((f) => assigned.has(f.path));
   }
   if (options.order === "random") notices.push(`order: random, seed ${options.seed} (--order random --seed ${options.seed} repeats it)`);
-  return { files: orderFiles(files, history, { order: options.order, seed: options.seed, failedFirst: options.failedFirst, ...(options.estimates === undefined ? {} : { estimates: options.estimates }) }), narrowed, shard, notices };
+  const ordering = { order: options.order, seed: options.seed, failedFirst: options.failedFirst, ...(options.estimates === undefined ? {} : { estimates: options.estimates }), ...(options.editedSince === undefined ? {} : { editedSince: options.editedSince }) };
+  return { files: orderFiles(files, history, ordering), narrowed, shard, notices };
 }
 
 /**

@@ -92,6 +92,21 @@ describe("history and order", () => {
     expect(readReport(p, "all.json").files).toHaveLength(3);
   });
 
+  it("starts a file edited since its last run first: a --fail-fast session meets the failure just made at once (kombu's trial)", async () => {
+    const p = project({
+      "tests/http/test_a_slow.py": sleeper(0.6),
+      "tests/http/test_b_slow.py": sleeper(0.6),
+      "tests/http/test_c_quick.py": "def test_quick():\n    pass\n",
+    });
+    expect((await runCli(["--parallel", "-n", "1"], { cwd: p.root })).code).toBe(0);
+    // Broken on purpose: quick, it passed last time, and the history order started it last.
+    p.write("tests/http/test_c_quick.py", "def test_quick():\n    assert False\n");
+    const result = await runCli(["--parallel", "-n", "1", "--fail-fast", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const statuses = Object.fromEntries(readReport(p, "r.json").files.map((f) => [f.path, f.status]));
+    expect(statuses).toEqual({ "tests/http/test_a_slow.py": "cancelled", "tests/http/test_b_slow.py": "cancelled", "tests/http/test_c_quick.py": "failed" });
+  });
+
   it("a serial --last-failed chooses as a parallel one does: the failed test alone, from the history, with no file that passed called NO TESTS", async () => {
     // Given pytest's --lf, a serial run read pytest's cache alone and reported each file the --lf skipped as "NO TESTS"
     // (a helper's trial of whitenoise: six of them); after a parallel run with the cache plugin off it ran everything.
