@@ -63,8 +63,10 @@ import grimoire_run_fixture_names
 import grimoire_run_metadata
 import grimoire_run_prepared
 from grimoire_run_preload import environment_read, preload
+from grimoire_run_paths import hide_own_folder
 from grimoire_run_protocol import EventWriter, ProtocolError, RequestReader, parse_request
 from grimoire_run_warm_up_plugins import kept_out
+
 
 # Signals that end the server; it ends its files first, then dies of the signal.
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -271,6 +273,9 @@ def _warm_up_session(off):
         for fd in (null, saved_out, saved_err):
             os.close(fd)
         sys.path[:] = saved_path
+        # grimoire-run's folder is no module folder of the files' (pkgutil.iter_modules()): out of sys.path once the
+        # warm-up has imported the plugin through pytest's import hook (which keeps its bytecode in the server's cache).
+        hide_own_folder()
         os.environ.clear()
         os.environ.update(saved_environ)
         # The session's plugin made SIGTERM an interrupt (and signal's functions hide it); this process wants the default back.

@@ -106,7 +106,10 @@ import pytest
 
 # Imported here, with the plugin, so that a forked file that times its imports finds it imported already.
 import grimoire_run_import_times
-from grimoire_run_paths import in_install_folder
+from grimoire_run_paths import hide_own_folder, in_install_folder
+
+# Before the project's code runs: grimoire-run's folder is no module folder of the tests' (pkgutil.iter_modules()).
+hide_own_folder()
 
 _FRAMES_SHOWN = 3
 # The modules loaded before any conftest: the listing reports the third-party ones imported since (auto-preload).

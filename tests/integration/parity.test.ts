@@ -699,6 +699,30 @@ def test_the_tests_package_is_the_projects():
     }
   });
 
+  it("shows the tests no module of grimoire-run's among the interpreter's (pkgutil.iter_modules), and collects what plain pytest collects, in every mode", async () => {
+    // pdoc's smoke test is parametrized over pkgutil.iter_modules(): grimoire-run's folder on sys.path gave it 18 tests more.
+    const p = project({
+      "tests/http/test_modules.py": `import pkgutil, pytest
+
+OWN = sorted(m.name for m in pkgutil.iter_modules() if m.name.startswith("grimoire"))
+
+@pytest.mark.parametrize("name", OWN)
+def test_module(name):
+    pass
+
+def test_none_listed():
+    assert OWN == []
+`,
+    });
+    const plain = plainPytest(p, ["tests"]);
+    expect(plain.outcomes).toEqual({ "tests/http/test_modules.py::test_module[NOTSET]": "skipped", "tests/http/test_modules.py::test_none_listed": "passed" });
+    for (const mode of EVERY_MODE) {
+      const result = await runCli([...mode, "--report-json", "r.json"], { cwd: p.root });
+      expect(result.code, said(mode, result)).toBe(0);
+      expect(result.stdout, said(mode, result)).toMatch(/^Tests: 1 passed, 0 failed, 1 skipped$/m);
+    }
+  });
+
   it("runs a conftest whose pytest_collection_modifyitems assumes at least one item, in every mode", async () => {
     const p = project({
       "tests/conftest.py": "def pytest_collection_modifyitems(session, config, items):\n    first = max(items, key=lambda item: item.name)\n    items.remove(first)\n    items.insert(0, first)\n",
