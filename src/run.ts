@@ -324,7 +324,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const historyAfter = () => (config.shard === null && record ? updateHistory(history, outcome.results, new Date(), null, partial) : history);
     // Not where files running at once met in what they cannot share (a SQLite file): a file's parts would meet there
     // too (databases' suite, a helper's trial: the hint's --split auto took a 12 s run to 10 minutes of locked databases).
-    const longHint = hinting && !config.split && !sharedAtOnce(outcome.results) ? longFileHint(outcome.results, environment.workers, (path) => splitsNextRun(config, files, historyAfter(), environment.workers, path)) : null;
+    // The workers a run with --split auto would have: those asked for, not only as many as this run had files for (one
+    // file at -n 2 ran on one worker, and lark's one test file, 12 s, went without the hint that halved it).
+    const splitWorkers = environment.workers < plan.workers ? environment.workers : slotCount(config, os.availableParallelism());
+    const longHint = hinting && !config.split && !sharedAtOnce(outcome.results) ? longFileHint(outcome.results, splitWorkers, (path) => splitsNextRun(config, files, historyAfter(), splitWorkers, path)) : null;
     if (longHint !== null) events.emit({ type: "notice", message: longHint });
     const alone = config.mode === "parallel" ? aloneFailuresHint(outcome.results, history, editedSince(config.root)) : null;
     if (alone !== null) events.emit({ type: "notice", message: alone });

@@ -97,6 +97,17 @@ describe("--split auto", () => {
     expect(selected.stdout).toMatch(/^Tests: 9 passed, 0 failed, 0 skipped, 4 deselected$/m);
   });
 
+  it("is suggested for a run of one long file, which ran on one of the workers asked for (lark's suite)", async () => {
+    const p = project({ "tests/http/test_flow.py": flow("", 0.5) });
+    const whole = await runCli(["--parallel", "-n", "2"], { cwd: p.root });
+    expect(whole.code, whole.stdout + whole.stderr).toBe(0);
+    expect(whole.stdout).toMatch(/^Found 1 test file, running it on 1 worker/m);
+    expect(whole.stdout).toMatch(/^tests\/http\/test_flow\.py took \d+\.\d s, more than its share of the run \(the files' \d+\.\d s over 2 workers, \d+\.\d s each\)/m);
+    p.write("pids.txt", "");
+    expect((await runCli(["--parallel", "-n", "2", "--split", "auto"], { cwd: p.root })).code).toBe(0);
+    expect(new Set(p.read("pids.txt").trim().split("\n")).size).toBe(2);
+  });
+
   it("is suggested at the end of a run that could not end before one long file, unless the file must run whole", async () => {
     // 10 tests of 0.5 s beside 3 short files at 4 workers: the file's 5 s against a share of about 1.6 s.
     const p = project({ "tests/http/test_flow.py": flow("", 0.5), "tests/http/test_a.py": SHORT, "tests/http/test_b.py": SHORT, "tests/http/test_c.py": SHORT });
