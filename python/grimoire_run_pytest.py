@@ -1499,6 +1499,8 @@ class Recorder:
         self.collected_files = {}
         # Text files pytest's doctest plugin collected that hold no example: not test files (plain pytest says nothing of them).
         self.empty_texts = set()
+        # Files pytest's --lf skipped whole (none of their tests failed last time): not run, as --changed's unchosen are not.
+        self.lf_skipped = set()
         self.failure_chars = max(0, _env_int("GRIMOIRE_FAILURE_CHARS", _DEFAULT_FAILURE_CHARS))
         self.details_left = max(0, _env_int("GRIMOIRE_FAILURE_DETAILS", _DEFAULT_FAILURE_DETAILS))
         # When the phase whose report comes next began, by our own clock: at the test's start, then at each report.
@@ -1595,11 +1597,17 @@ class Recorder:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_make_collect_report(self, collector):
+        lf = self.config.pluginmanager.get_plugin("lfplugin")
+        skipped_before = getattr(lf, "_skipped_files", None)
         outcome = yield
         # A collection that raised (stopped by grimoire-run mid-import) has no report; asking for it would raise again,
         # here, and pluggy would blame this plugin with a warning in the file's output.
         if outcome.excinfo is not None:
             return
+        # pytest's --lf (--debug's) counts each file it skips whole, none of whose tests failed last time: a serial run's
+        # summary called every one of them "NO TESTS" (a helper's trial).
+        if isinstance(skipped_before, int) and getattr(lf, "_skipped_files", None) == skipped_before + 1 and isinstance(collector, pytest.File):
+            self.lf_skipped.add(str(collector.path))
         report = outcome.get_result()
         if isinstance(collector, _FOLDER_COLLECTORS):
             self.folders.add(collector.nodeid)
@@ -1622,7 +1630,7 @@ class Recorder:
                 self.collected_files.setdefault(path, 0)
                 self._write({"t": "collect-skip", "nodeid": report.nodeid, "path": path})
             return
-        if "::" not in report.nodeid and path not in self.empty_texts:
+        if "::" not in report.nodeid and path not in self.empty_texts and path not in self.lf_skipped:
             self.collected_files.setdefault(path, 0)
         if report.skipped:
             # A module skipped while collecting (importorskip, skip(allow_module_level=True)): pytest's summary counts it

@@ -698,6 +698,17 @@ describe("serial and debug modes", () => {
     expect(debug.stdout).toMatch(/tests\/http\/test_a\.py::test_two FAILED/);
     expect(debug.stdout).not.toMatch(/test_one PASSED/);
   });
+
+  it("--debug leaves out the files pytest's --lf skips whole: none of their tests failed, and none is NO TESTS", async () => {
+    const p = project({ "tests/http/test_a.py": "def test_a():\n    assert False\n", "tests/http/test_b.py": "def test_b():\n    pass\n", "tests/http/test_c.py": "def test_c():\n    pass\n" });
+    expect((await runCli(["--parallel"], { cwd: p.root })).code).toBe(1);
+    const debug = await runCli(["--debug", "--report-json", "r.json"], { cwd: p.root });
+    expect(debug.code, debug.stdout + debug.stderr).toBe(1);
+    expect(debug.stdout).toMatch(/run-last-failure: rerun previous 1 failure \(skipped 2 files\)/);
+    expect(debug.stdout).toMatch(/^Found 1 test file, running it in one pytest process$/m);
+    expect(debug.stdout).not.toMatch(/NO TESTS/);
+    expect(readReport(p, "r.json").files.map((f) => [f.path, f.status])).toEqual([["tests/http/test_a.py", "failed"]]);
+  });
 });
 
 describe("reports", () => {
