@@ -98,6 +98,12 @@ export const LEFTOVER_SETTLE_MS = 300;
  * (pytest removing older numbered temporary folders as the session ends: 37 s, without a word, in a helper's trial).
  */
 export const LISTING_END_NOTICE_MS = 2_000;
+/**
+ * How long a managed run's end waits for its app servers to stop and its database clones to be dropped before it says
+ * so: PostgreSQL drops one database at a time, each after a checkpoint, and a Ctrl-C took 2 to 8.8 s, without a word,
+ * on a loaded machine (a helper's trial), long enough for a second Ctrl-C that leaves the clones behind.
+ */
+export const MANAGED_CLOSE_NOTICE_MS = 2_000;
 
 /**
  * How long a serial run holds pytest's first lines for the "Found N test files" line its process says once it has

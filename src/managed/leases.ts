@@ -8,7 +8,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { DB_CONNECTIONS_PER_LEASE, MAX_LEASES_AHEAD_PER_SLOT } from "../defaults.js";
+import { DB_CONNECTIONS_PER_LEASE, MANAGED_CLOSE_NOTICE_MS, MAX_LEASES_AHEAD_PER_SLOT } from "../defaults.js";
 import { EnvironmentFailure, StartCancelled, UsageError } from "../errors.js";
 import type { EventSink } from "../events.js";
 import { plural, shellQuote } from "../format.js";
@@ -17,6 +17,7 @@ import type { ManagedSettings } from "../config/managedSettings.js";
 import type { CloneManager, DatabaseClone } from "./database.js";
 import { cloneOfTestDatabase, DATABASE_SEE, redactPassword, withDatabase } from "./databaseNames.js";
 import { startServer, type RunningServer } from "./server.js";
+import { after } from "../process/sleep.js";
 
 export interface EnvironmentContext {
   root: string;
@@ -338,6 +339,23 @@ export class ManagedEnvironment {
    * let go of are gone; closes the database connection. False when one of those failed unsaid (it is said now).
    */
   async close(): Promise<boolean> {
+    const leases = this.releasing.size + [...this.spares.values()].flat().length + this.slots.size;
+    const cancel = after(MANAGED_CLOSE_NOTICE_MS, () => this.context.events.emit({ type: "notice", message: this.closingNotice(leases) }));
+    try {
+      return await this.closeAll();
+    } finally {
+      cancel();
+    }
+  }
+
+  /** Said once closing takes long: what the run is still doing, so that it is not taken for a hang. */
+  private closingNotice(leases: number): string {
+    const clones = this.databases === null ? null : " (PostgreSQL drops one database at a time)";
+    if (this.settings.server === null) return `still dropping ${plural(leases, "database clone")}${clones ?? ""}`;
+    return `still stopping ${plural(leases, "app server")}${clones === null ? "" : ` and dropping their database clones${clones}`}`;
+  }
+
+  private async closeAll(): Promise<boolean> {
     await Promise.all([...this.releasing]);
     const spares = [...this.spares.values()].flat();
     this.spares.clear();

@@ -201,6 +201,19 @@ describe("cleanup", () => {
     expect(fs.existsSync(path.join(p.root, "torn-down"))).toBe(true);
   });
 
+  it("says what it is still doing when its servers take long to stop and its clones to drop at the end (a Ctrl-C waited 8.8 s without a word)", async () => {
+    const db = template();
+    // A server that takes 3 s to stop once told to: the run's end waits for it, past the notice's 2 s.
+    const slowToStop = `import os, signal, time\n\ndef stop(*_):\n    time.sleep(3)\n    os._exit(0)\n\nsignal.signal(signal.SIGTERM, stop)\nexec(open("app.py").read())\n`;
+    const { p, mark } = managedProject({ "slow_stop.py": slowToStop, "tests/http/test_ok.py": isolatedTest("ok") });
+    const result = await runCli(["--parallel", "-n", "1", "--server", `python3 slow_stop.py ${mark}`, "--database-url", db.url, "--setup", "python3 setup_db.py", "--kill-grace", "10"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/still stopping \d+ app servers? and dropping their database clones \(PostgreSQL drops one database at a time\)/);
+    expect(await clones()).toEqual([]);
+    expect(processesWith(mark)).toEqual([]);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("drops, at the next start, the clones a killed run left behind", async () => {
     const db = template();
     const { p, mark } = managedProject({ "tests/e2e/test_hang.py": hang });
