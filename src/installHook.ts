@@ -11,6 +11,7 @@ import path from "node:path";
 import { UsageError } from "./errors.js";
 import { capture } from "./process/capture.js";
 import { GIT_TIMEOUT_MS } from "./defaults.js";
+import { escapeRegExp } from "./format.js";
 
 export const DEFAULT_HOOK_COMMAND = "npx grimoire-run --parallel --fail-fast";
 
@@ -136,6 +137,3 @@ async function git(cwd: string, args: string[]): Promise<string | null> {
   return result.error !== null || result.code !== 0 ? null : result.stdout.trim();
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

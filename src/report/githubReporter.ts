@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import type { RunListener } from "../events.js";
-import { formatCounts, formatSeconds } from "../format.js";
+import { escapeRegExp, formatCounts, formatSeconds } from "../format.js";
 import { emptyCounts, failedOnItsOwn, finalResults, isFailure, type FileResult, type RunReport } from "../model.js";
 import { STATUS_WORDS } from "./style.js";
 import { summariseRun } from "./runSummary.js";
@@ -38,13 +38,26 @@ export function githubAnnotations(report: RunReport): string[] {
     });
 }
 
-/** The last `path:LINE:` pytest printed for this file (the line of its failing assertion), if any. */
+/**
+ * The line of the file's failure: the last `path:LINE:` pytest printed for it (the line of its failing assertion), else
+ * the last place in the file a failed test's traceback names, as pytest's own tracebacks (`path:LINE:`) or Python's
+ * (`File ".../path", line LINE`, under `--tb native`, which gave the annotations no line) write it; null without one.
+ */
 export function failingLine(result: FileResult): number | null {
   const prefix = `${result.path}:`;
   for (const line of [...result.tail].reverse()) {
     if (!line.startsWith(prefix)) continue;
     const number = /^(\d+):/.exec(line.slice(prefix.length))?.[1];
     if (number !== undefined) return Number(number);
+  }
+  const pytestStyle = new RegExp(`^${escapeRegExp(result.path)}:(\\d+):`, "gm");
+  const pythonStyle = new RegExp(`File "(?:[^"]*/)?${escapeRegExp(result.path)}", line (\\d+)`, "g");
+  for (const test of result.cases) {
+    for (const failure of test.failures ?? []) {
+      const text = failure.text ?? "";
+      const found = [...text.matchAll(pytestStyle), ...text.matchAll(pythonStyle)].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)).at(-1)?.[1];
+      if (found !== undefined) return Number(found);
+    }
   }
   return null;
 }
