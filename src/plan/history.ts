@@ -252,7 +252,7 @@ export function updateHistory(history: History, results: readonly FileResult[], 
         if (OUTCOME_WEIGHT[outcome] < OUTCOME_WEIGHT.failed) outcome = "failed";
       }
     }
-    const perTest = testSeconds(previous?.testSeconds, finals);
+    const perTest = testSeconds(previous?.testSeconds, finals, partial.has(file));
     const recent = recentOutcomes(previous, runs, source, partial.has(file));
     // Known from the run that collected its tests; a run that did not (cancelled, stopped at an import) keeps the last known.
     const groups = [...runs].reverse().find((r) => r.groups !== undefined)?.groups ?? previous?.groups ?? [];
@@ -369,12 +369,16 @@ function lastRuns(letters: string): string {
  * that reached its end (a file that ran whole, or every part of a split
  * file), in the order they ran; the previous ones when none did.
  */
-function testSeconds(previous: Record<string, number> | undefined, finals: readonly FileResult[]): Record<string, number> | null {
+function testSeconds(previous: Record<string, number> | undefined, finals: readonly FileResult[], partial: boolean): Record<string, number> | null {
   const complete = finals.filter((r) => r.status !== "cancelled" && r.status !== "timeout" && r.cases.length > 0);
   if (complete.length === 0) return previous ?? null;
   const seen = new Map<string, number>();
   for (const result of complete) for (const test of result.cases) seen.set(test.nodeid, test.seconds);
-  const tests: Record<string, number> = {};
+  // A run of some of its tests (-k, node ids, --last-failed), or one pytest stopped at a failure, says nothing of the
+  // others: they keep their seconds. Forgotten, the file looked as short as the tests that ran, and the next --split
+  // auto ran it whole (a helper's trial of pytest-rerunfailures: after a -k run of one test, 32 s unsplit against 20 s).
+  const kept = partial || complete.some((r) => r.cutShort === true) ? Object.entries(previous ?? {}).filter(([nodeid]) => !seen.has(nodeid)) : [];
+  const tests: Record<string, number> = Object.fromEntries(kept);
   for (const [nodeid, latest] of seen) {
     const before = previous?.[nodeid];
     tests[nodeid] = Math.round((before === undefined ? latest : before + HISTORY_SMOOTHING * (latest - before)) * 1000) / 1000;

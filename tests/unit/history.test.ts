@@ -93,6 +93,21 @@ describe("updating the history", () => {
     expect(updateHistory(failed, [fileResult({ path: "b.py", cases: [passing("b.py::b2")] })], now).files["b.py"]).toMatchObject({ outcome: "passed", failedTests: [] });
   });
 
+  it("keeps the seconds of the tests a run of some of them left out, or pytest never reached; forgets a test a whole run no longer has", () => {
+    const passing = (nodeid: string, seconds: number) => ({ nodeid, outcome: "passed" as const, seconds });
+    const all = [passing("f.py::a", 10), passing("f.py::b", 10), passing("f.py::c", 10)];
+    const first = updateHistory(EMPTY_HISTORY, [fileResult({ path: "f.py", cases: all })], now);
+    // pytest-rerunfailures' trial: a -k run of one test left the file's other tests without seconds, and the next
+    // --split auto saw a file of one short test.
+    const narrowed = updateHistory(first, [fileResult({ path: "f.py", cases: [passing("f.py::a", 0.2)] })], now, null, new Set(["f.py"]));
+    expect(narrowed.files["f.py"]?.testSeconds).toEqual({ "f.py::a": 5.1, "f.py::b": 10, "f.py::c": 10 });
+    const stopped = updateHistory(first, [fileResult({ path: "f.py", status: "failed", cutShort: true, cases: [{ nodeid: "f.py::a", outcome: "failed", seconds: 2 }] })], now);
+    expect(Object.keys(stopped.files["f.py"]?.testSeconds ?? {}).sort()).toEqual(["f.py::a", "f.py::b", "f.py::c"]);
+    // A run of the whole file says which tests it has: c is gone.
+    const whole = updateHistory(first, [fileResult({ path: "f.py", cases: [passing("f.py::a", 10), passing("f.py::b", 10)] })], now);
+    expect(Object.keys(whole.files["f.py"]?.testSeconds ?? {}).sort()).toEqual(["f.py::a", "f.py::b"]);
+  });
+
   it("keeps a failed test a run of the whole file never reached, pytest having stopped at an earlier failure (a serial run's -x)", () => {
     const failing = (nodeid: string) => ({ nodeid, outcome: "failed" as const, seconds: 1 });
     const passing = (nodeid: string) => ({ nodeid, outcome: "passed" as const, seconds: 1 });
