@@ -67,7 +67,6 @@ from grimoire_run_paths import hide_own_folder
 from grimoire_run_protocol import EventWriter, ProtocolError, RequestReader, parse_request
 from grimoire_run_warm_up_plugins import kept_out
 
-
 # Signals that end the server; it ends its files first, then dies of the signal.
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 _MALFORMED_REQUEST_EXIT = 2

@@ -492,7 +492,8 @@ def _import_again_what_a_hook_changes(config):
     preloaded = getattr(sys.modules.get("grimoire_run_preload"), "PRELOADED", None)
     if not preloaded:
         return
-    hooks = [finder for finder in sys.meta_path if finder not in _FINDERS_AT_IMPORT and type(finder).__name__ != "AssertionRewritingHook"]
+    # Not pytest's assertion rewriting, nor the finder of grimoire-run's own modules (grimoire_run_paths.hide_own_folder).
+    hooks = [finder for finder in sys.meta_path if finder not in _FINDERS_AT_IMPORT and type(finder).__name__ not in ("AssertionRewritingHook", "_OwnModules")]
     if not hooks:
         return
     claimed = {}
