@@ -27,6 +27,8 @@ export interface ChangeSet {
   commit: string | null;
   /** How `ref` was chosen. */
   chosen: "given" | "upstream" | "default-branch" | "head" | "no-commit";
+  /** HEAD is a commit checked out on no branch (a CI checkout, a bisect): there is no branch to speak of. */
+  detached?: boolean;
   /** Sorted by path. */
   files: ChangedFile[];
 }
@@ -57,7 +59,7 @@ export async function readChanges(root: string, ref: string | null): Promise<Cha
   for (let i = 0; i + 1 < fields.length; i += 2) add(fields[i + 1] as string, (fields[i] as string).startsWith("D"));
   const installed = inVirtualenv(top);
   for (const file of untracked.split("\0")) if (file !== "" && !installed(file)) add(file, false);
-  return { ref: base.ref, commit: base.commit === null ? null : base.commit.slice(0, 10), chosen: base.chosen, files: [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
+  return { ref: base.ref, commit: base.commit === null ? null : base.commit.slice(0, 10), chosen: base.chosen, ...(base.detached === true ? { detached: true } : {}), files: [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
 }
 
 async function defaultBase(root: string): Promise<Omit<ChangeSet, "files">> {
@@ -67,15 +69,17 @@ async function defaultBase(root: string): Promise<Omit<ChangeSet, "files">> {
     const meeting = (await gitOrNull(root, ["merge-base", "HEAD", "@{upstream}"])) ?? (await commitOf(root, "@{upstream}"));
     return { ref: upstream, commit: meeting, chosen: "upstream" };
   }
+  // A commit checked out on no branch has no upstream: said so, not "this branch" (a helper's trial of a detached checkout).
+  const detached = (await gitOrNull(root, ["symbolic-ref", "--quiet", "HEAD"])) === null ? { detached: true } : {};
   // A new branch's first push sends its commits since it left the remote's default branch: compared with HEAD, a
   // pre-push hook tested none of them (a helper's trial: a broken commit went out with "nothing changed").
   const remoteDefault = await gitOrNull(root, ["rev-parse", "--abbrev-ref", "origin/HEAD"]);
   if (remoteDefault !== null && remoteDefault !== "" && remoteDefault !== "origin/HEAD") {
     const meeting = await gitOrNull(root, ["merge-base", "HEAD", remoteDefault]);
-    if (meeting !== null && meeting !== "") return { ref: remoteDefault, commit: meeting, chosen: "default-branch" };
+    if (meeting !== null && meeting !== "") return { ref: remoteDefault, commit: meeting, chosen: "default-branch", ...detached };
   }
   const head = await gitOrNull(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
-  return head === null ? { ref: "HEAD", commit: null, chosen: "no-commit" } : { ref: "HEAD", commit: head, chosen: "head" };
+  return head === null ? { ref: "HEAD", commit: null, chosen: "no-commit" } : { ref: "HEAD", commit: head, chosen: "head", ...detached };
 }
 
 async function commitOf(root: string, ref: string): Promise<string> {

@@ -176,7 +176,11 @@ export function describeChanges(changes: ChangeSet): string {
   const since = describeRef(changes);
   // Said with the verdict, even when nothing changed: a pre-push hook's "nothing changed" would read as all clear. With
   // the command that gives the branch a base (origin/HEAD), which the docs name and the line did not (a helper's trial).
-  const onlyUncommitted = changes.chosen === "head" ? "\n--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main, or let origin's default branch be the base: git remote set-head origin --auto)" : "";
+  const noUpstream = changes.detached === true ? "HEAD is detached (on no branch), with" : "this branch has";
+  const onlyUncommitted =
+    changes.chosen === "head"
+      ? `\n--changed: ${noUpstream} no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main, or let origin's default branch be the base: git remote set-head origin --auto)`
+      : "";
   if (changes.files.length === 0) return `--changed: nothing changed since ${since}: no test to run${onlyUncommitted}`;
   return `--changed: ${plural(changes.files.length, "file")} changed since ${since}: ${nameSome(changes.files.map(describeFile), CHANGED_FILES_NAMED)}${onlyUncommitted}`;
 }
@@ -222,7 +226,9 @@ export function describeReason(file: string, reason: RunReason | null): string {
 function describeRef(changes: ChangeSet): string {
   const commit = changes.commit;
   if (changes.chosen === "upstream") return `${changes.ref} (where this branch left it, ${commit ?? ""})`;
-  if (changes.chosen === "default-branch") return `${changes.ref} (where this branch, which has no upstream yet, left it, ${commit ?? ""})`;
+  if (changes.chosen === "default-branch") {
+    return changes.detached === true ? `${changes.ref} (where the checked-out commit, on no branch, left it, ${commit ?? ""})` : `${changes.ref} (where this branch, which has no upstream yet, left it, ${commit ?? ""})`;
+  }
   if (changes.chosen !== "given" || commit === null || commit.startsWith(changes.ref)) return changes.ref;
   // A commit named by its whole hash is shown by its abbreviation, as everywhere else.
   return changes.ref.startsWith(commit) ? commit : `${changes.ref} (${commit})`;

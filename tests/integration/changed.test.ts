@@ -182,6 +182,11 @@ describe("what a change runs", () => {
       expect(run.code, run.stdout + run.stderr).toBe(1);
       expect(run.ran).toEqual(["tests/e2e/test_search.py"]);
       expect(run.stdout).toMatch(/--changed: 1 file changed since origin\/main \(where this branch, which has no upstream yet, left it, [0-9a-f]{10}\): app\/search\.py/);
+      // The same commit checked out on no branch (a CI checkout): said so, not "this branch".
+      git(p, "checkout", "-q", "--detach");
+      const detached = await changedRun(p);
+      expect(detached.ran).toEqual(["tests/e2e/test_search.py"]);
+      expect(detached.stdout).toMatch(/--changed: 1 file changed since origin\/main \(where the checked-out commit, on no branch, left it, [0-9a-f]{10}\): app\/search\.py/);
     });
   });
 
