@@ -49,13 +49,16 @@ export interface ChangedSelection {
   reasons: Map<string, RunReason | null>;
   /** How many candidates there were. */
   candidates: number;
+  /** Of them, modules collected only for their doctests (--doctest-modules): said apart, as the Found line says them. */
+  doctestModules?: number;
   /** Changed files no candidate depends on. */
   unrelated: string[];
 }
 
 export function selectChanged(candidates: readonly TestFile[], input: ChangedInput): ChangedSelection {
   const { changes, graph } = input;
-  const base = { changes, candidates: candidates.length };
+  const modules = candidates.filter((f) => f.kind === "doctests").length;
+  const base = { changes, candidates: candidates.length, ...(modules > 0 ? { doctestModules: modules } : {}) };
   const everything = changes.files.flatMap((file): RunsEverything[] => {
     if (isPytestConfig(file.path, input.inifile)) return [{ file: file.path, glob: null }];
     const glob = matchingGlob(input.always, file.path);
@@ -186,19 +189,26 @@ export function describeChanges(changes: ChangeSet): string {
 }
 
 /** What ran and why, one test file a line, then what no test depends on. */
+/**
+ * The files --changed chose from, test files and doctest modules apart as the Found line says them: "running 34 of 36
+ * selected test files" listed modules checked for doctests among them (a helper's trial of jsonpickle).
+ */
+function selected(selection: ChangedSelection): string {
+  const modules = selection.doctestModules ?? 0;
+  if (modules === 0) return plural(selection.candidates, "selected test file");
+  const tests = selection.candidates - modules;
+  return `${plural(selection.candidates, "selected file")} (${tests === 0 ? "" : `${plural(tests, "test file")} and `}${plural(modules, "module")} to check for doctests)`;
+}
+
 export function describeSelection(selection: ChangedSelection): string[] {
   const lines = describeChanges(selection.changes).split("\n");
   if (selection.everything.length > 0) {
     const why = selection.everything.map((e) => (e.glob === null ? `${e.file} (pytest's configuration)` : `${e.file} (changed-always "${e.glob}")`));
-    lines.push(`--changed: running all ${plural(selection.candidates, "selected test file")}, because of ${nameSome(why, CHANGED_FILES_NAMED)}`);
+    lines.push(`--changed: running all ${selected(selection)}, because of ${nameSome(why, CHANGED_FILES_NAMED)}`);
     return lines;
   }
   const running = [...selection.reasons.entries()].sort(([a], [b]) => compareCodeUnits(a, b));
-  lines.push(
-    running.length === 0
-      ? `--changed: none of the ${plural(selection.candidates, "selected test file")} depends on what changed`
-      : `--changed: running ${running.length} of ${plural(selection.candidates, "selected test file")}:`,
-  );
+  lines.push(running.length === 0 ? `--changed: none of the ${selected(selection)} depends on what changed` : `--changed: running ${running.length} of ${selected(selection)}:`);
   for (const [file, reason] of running) lines.push(`  ${describeReason(file, reason)}`);
   if (selection.unrelated.length > 0) {
     // The option as a user types it, and the key of the project's configuration (a helper read "changed-always" as neither).

@@ -156,6 +156,14 @@ describe("what it says", () => {
     expect(describeSelection(select(["pyproject.toml"])).at(-1)).toBe("--changed: running all 4 selected test files, because of pyproject.toml (pytest's configuration)");
   });
 
+  it("counts the modules checked for doctests apart from the test files, as the Found line does (jsonpickle's trial)", () => {
+    const candidates = [...TESTS.map((t) => candidate(t)), candidate("app/cart.py", "doctests")];
+    expect(describeSelection(select(["pyproject.toml"], { candidates })).at(-1)).toBe(
+      "--changed: running all 5 selected files (4 test files and 1 module to check for doctests), because of pyproject.toml (pytest's configuration)",
+    );
+    expect(describeSelection(select(["README.md"], { candidates })).at(2)).toBe("--changed: none of the 5 selected files (4 test files and 1 module to check for doctests) depends on what changed");
+  });
+
   it("says when nothing selected depends on the change, and what a data file needs", () => {
     expect(describeSelection(select(["README.md"])).slice(2)).toEqual([
       "--changed: none of the 4 selected test files depends on what changed",
