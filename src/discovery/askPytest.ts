@@ -224,6 +224,7 @@ export function refusedBeforeCollecting(root: string, why: string, printed: read
     return new UsageError(`pytest could not load ${toProjectPath(root, conftest)} (${why}):\n${lastLines(printed)}`, "The error is the conftest's own: plain pytest stops on it too, before collecting any test.");
   }
   if (cacheOptionsRefused(printed)) return new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, CACHE_OPTIONS_SEE);
+  if (configurationRefused(printed)) return new UsageError(`pytest could not read the project's configuration (${why}):\n${lastLines(printed)}`, CONFIGURATION_SEE);
   // An option a plugin adds (pytest-playwright's --browser) is unknown to a Python without that plugin: which Python ran
   // pytest is what tells (a helper's project had its virtualenv a folder above, and the machine's python3 ran).
   const unknown = printed.some((line) => line.includes("unrecognized arguments:"));
@@ -238,6 +239,17 @@ const CACHE_OPTIONS = new Set(["--lf", "--last-failed", "--ff", "--failed-first"
 /** Said where pytest did not know one of them: a helper's `--debug -- -p no:cacheprovider` was told only where pytest's arguments come from. */
 const CACHE_OPTIONS_SEE =
   "pytest's --lf, --ff and --sw come with its cacheprovider plugin, which -p no:cacheprovider (after --, in addopts or in PYTEST_ADDOPTS) turns off: --debug gives pytest --lf, and needs it on.";
+
+/**
+ * Said where pytest's error names one of its configuration files: pytest 9's "Cannot use both [tool.pytest] (native)
+ * and [tool.pytest.ini_options] (ini)" was followed by where pytest's arguments come from (a helper's trial).
+ */
+const CONFIGURATION_SEE = "The error is in the project's pytest configuration, which plain pytest refuses the same way: fix that file.";
+
+/** Whether pytest's error (`ERROR: …`) is about one of its configuration files rather than an argument. */
+function configurationRefused(printed: readonly string[]): boolean {
+  return printed.some((line) => /^ERROR: /.test(line) && /\b(?:pytest\.ini|\.pytest\.ini|pyproject\.toml|tox\.ini|setup\.cfg)\b/.test(line) && !line.includes("unrecognized arguments"));
+}
 
 /** Whether pytest refused one of its cache plugin's options as unknown (`error: unrecognized arguments: --lf`). */
 function cacheOptionsRefused(printed: readonly string[]): boolean {

@@ -1119,6 +1119,24 @@ class Controller:
     }
   });
 
+  it("a configuration file pytest refuses is said to be the project's configuration, not an argument, exit 2 in every mode", async () => {
+    // pytest 9 refuses a pyproject.toml with both tables (starlette-admin's, a helper's trial): the hint named pytest's arguments.
+    const p = project({ ...twoFailing, "pyproject.toml": '[tool.pytest]\nminversion = "9.0"\n\n[tool.pytest.ini_options]\naddopts = "-q"\n' });
+    const plain = plainPytest(p, ["tests"]);
+    // pytest 9 refuses it (exit 4); pytest 8 reads the ini table alone, and there is nothing to refuse.
+    if (plain.code !== 4) {
+      expect(plain.code).toBe(1);
+      return;
+    }
+    for (const mode of [[], ["--parallel"]]) {
+      const result = await runCli(mode, { cwd: p.root });
+      expect(result.code, said(mode, result)).toBe(2);
+      expect(result.stderr, said(mode, result)).toMatch(/^grimoire-run: pytest could not read the project's configuration \(exit code 4\):\n {2}ERROR: .*pyproject\.toml: Cannot use both/m);
+      expect(result.stderr, said(mode, result)).toMatch(/^The error is in the project's pytest configuration, which plain pytest refuses the same way: fix that file\.$/m);
+      expect(result.stderr).not.toMatch(/pytest's arguments come from/);
+    }
+  });
+
   it("pytest's internal error before any test (a conftest hook pytest does not know) is exit 2 in every mode, not the first file's failure", async () => {
     // strawberry's trial: its conftest's pytest-emoji hooks without pytest-emoji installed; the serial run blamed its first file.
     const p = project({ ...twoFailing, "tests/http/conftest.py": "def pytest_no_such_hook_of_pytest():\n    pass\n" });
