@@ -188,7 +188,6 @@ export function describeChanges(changes: ChangeSet): string {
   return `--changed: ${plural(changes.files.length, "file")} changed since ${since}: ${nameSome(changes.files.map(describeFile), CHANGED_FILES_NAMED)}${onlyUncommitted}`;
 }
 
-/** What ran and why, one test file a line, then what no test depends on. */
 /**
  * The files --changed chose from, test files and doctest modules apart as the Found line says them: "running 34 of 36
  * selected test files" listed modules checked for doctests among them (a helper's trial of jsonpickle).
@@ -200,6 +199,7 @@ function selected(selection: ChangedSelection): string {
   return `${plural(selection.candidates, "selected file")} (${tests === 0 ? "" : `${plural(tests, "test file")} and `}${plural(modules, "module")} to check for doctests)`;
 }
 
+/** What ran and why, one test file a line, then what no test depends on. */
 export function describeSelection(selection: ChangedSelection): string[] {
   const lines = describeChanges(selection.changes).split("\n");
   if (selection.everything.length > 0) {
