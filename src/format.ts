@@ -50,3 +50,12 @@ export function shellQuote(text: string): string {
 export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+/**
+ * Test files and the modules collected only for their doctests (--doctest-modules), said apart as the Found line says
+ * them: `3 test files and 2 modules to check for doctests`, `2 modules to check for doctests` where no test file is.
+ */
+export function testFilesAndModules(testFiles: number, modules: number, modulesFor = " to check for doctests"): string {
+  const said = `${plural(modules, "module")}${modulesFor}`;
+  return testFiles === 0 ? said : `${plural(testFiles, "test file")} and ${said}`;
+}

@@ -12,7 +12,7 @@ import type { ChangedFile, ChangeSet } from "../changes/git.js";
 import { matchingGlob } from "../changes/globs.js";
 import { join, parentOf, type ImportGraph } from "../changes/importGraph.js";
 import { CHANGED_FILES_NAMED, PYTEST_CONFIG_FILES } from "../defaults.js";
-import { nameSome, plural } from "../format.js";
+import { nameSome, plural, testFilesAndModules } from "../format.js";
 import type { TestFile } from "../model.js";
 import { compareCodeUnits, isWithin } from "../projectPaths.js";
 
@@ -195,8 +195,7 @@ export function describeChanges(changes: ChangeSet): string {
 function selected(selection: ChangedSelection): string {
   const modules = selection.doctestModules ?? 0;
   if (modules === 0) return plural(selection.candidates, "selected test file");
-  const tests = selection.candidates - modules;
-  return `${plural(selection.candidates, "selected file")} (${tests === 0 ? "" : `${plural(tests, "test file")} and `}${plural(modules, "module")} to check for doctests)`;
+  return `${plural(selection.candidates, "selected file")} (${testFilesAndModules(selection.candidates - modules, modules)})`;
 }
 
 /** What ran and why, one test file a line, then what no test depends on. */

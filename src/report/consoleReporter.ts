@@ -7,7 +7,7 @@ import type { BatchStart, LoadPlan, Progress, RunEvent, RunListener, StopCause }
 import { addCounts, COUNT_KEYS, emptyCounts, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
 import { CUT_SHORT, formatSummary, heldNoDoctest } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
-import { formatCounts, formatSeconds, plural } from "../format.js";
+import { formatCounts, formatSeconds, plural, testFilesAndModules } from "../format.js";
 import { assignTags, packTag } from "./tags.js";
 import type { Terminal } from "./terminal.js";
 import type { Leftover } from "../process/processTree.js";
@@ -96,8 +96,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     const shared = packed === null ? "" : packed.doctestsOnly ? `, ${packed.files} of the modules in ${processes}` : `, ${packed.files} of ${them} in ${processes} (--pack)`;
     const how = mode === "parallel" ? `, running ${them} on ${plural(workers, "worker")}${shared}` : `, running ${them} in one pytest process`;
     const testFiles = files.length - doctestModules.size;
-    const doctests = `${plural(doctestModules.size, "module")} to check for doctests`;
-    const found = doctestModules.size === 0 ? plural(testFiles, "test file") : testFiles === 0 ? doctests : `${plural(testFiles, "test file")} and ${doctests}`;
+    const found = doctestModules.size === 0 ? plural(testFiles, "test file") : testFilesAndModules(testFiles, doctestModules.size);
     // Nothing to run (pytest collected no file; --changed, --last-failed or a shard left none): the lines before say why.
     // A serial run's pytest that stopped collecting at an error (-x) names only what it reached: the rest is found for the summary.
     // "Found 1 test file" of a selection of 21 read as a wrong count (a helper's trial of hypercorn): said as what pytest reached.

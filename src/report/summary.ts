@@ -7,7 +7,7 @@ import { summariseRun } from "./runSummary.js";
 import { loadStats } from "./loadStats.js";
 import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
 import { paintStatus, STATUS_LABEL, STATUS_ORDER, type Palette } from "./style.js";
-import { formatCounts, formatSeconds, plural } from "../format.js";
+import { formatCounts, formatSeconds, plural, testFilesAndModules } from "../format.js";
 import { formatFlaky } from "./flaky.js";
 import { TESTS_FAILED } from "../exec/results.js";
 
@@ -57,7 +57,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   // as three files more than there were (a helper's trial of pytest-cov).
   const modules = finals.filter((r) => options.doctestModules?.has(r.path) === true).length;
   const testFiles = finals.length - modules;
-  const found = modules === 0 ? plural(finals.length, "file") : testFiles === 0 ? plural(modules, "module") : `${plural(testFiles, "test file")} and ${plural(modules, "module")}`;
+  const found = modules === 0 ? plural(finals.length, "file") : testFilesAndModules(testFiles, modules, "");
   const what = options.load === true ? plural(finals.length, "file run") : found;
   // A run with no file has nothing to count: "0 files: " would end in nothing.
   lines.push(finals.length === 0 ? `${colours.bold("No files ran")}` : `${colours.bold(what)}: ${statusText.join(", ")}${retried > 0 ? ` (${plural(retried, "retried attempt")})` : ""}`);
