@@ -8,14 +8,18 @@ import type { FlakeRate, FlakyFile } from "../model.js";
 import { bothWays } from "../plan/flakes.js";
 import type { Palette } from "./style.js";
 
-/** "failed 3 of its last 12 runs (25%)" */
-export function describeRate(rate: FlakeRate): string {
+/**
+ * "failed 3 of its last 12 runs (25%)"; without the share where it stands beside it already (a file's column in the
+ * console list, the HTML page's badge), which printed it twice on one line.
+ */
+export function describeRate(rate: FlakeRate, { share = true }: { share?: boolean } = {}): string {
+  const percent = share ? ` (${percentOf(rate)})` : "";
   // A run that failed, then passed on a retry, is said as such: "failed in its one recent run" of a test listed as flaky
   // read as a contradiction (a helper's trial).
   const retried = rate.retried ?? 0;
-  if (rate.runs === 1) return `${retried === 1 ? "failed, then passed on a retry," : "failed"} in its one recent run (${percentOf(rate)})`;
+  if (rate.runs === 1) return `${retried === 1 ? "failed, then passed on a retry," : "failed"} in its one recent run${percent}`;
   const onRetry = retried === 0 ? "" : retried === rate.failed ? (retried === 1 ? ", passing on a retry" : ", each time passing on a retry") : `, ${retried} of them passing on a retry`;
-  return `failed ${rate.failed} of its last ${rate.runs} runs${onRetry} (${percentOf(rate)})`;
+  return `failed ${rate.failed} of its last ${rate.runs} runs${onRetry}${percent}`;
 }
 
 /** A listed file's own runs, when they all went one way: "failed each of its last 9 runs; flaky tests in it:" */
@@ -47,7 +51,7 @@ export function formatFlaky(flaky: readonly FlakyFile[], options: FlakyListOptio
   for (const file of flaky.slice(0, options.maxFiles)) {
     // A file listed for its flaky tests only (it failed every run, another of its tests always failing, or passed every
     // run, its flaky test passing on a retry) has no rate of its own to show: its tests' are the flaky ones.
-    const own = bothWays(file) ? `${colours.yellow(percentOf(file).padStart(4))}  ${file.path}  ${colours.dim(describeRate(file))}` : `${"".padStart(4)}  ${file.path}  ${colours.dim(describeSteady(file))}`;
+    const own = bothWays(file) ? `${colours.yellow(percentOf(file).padStart(4))}  ${file.path}  ${colours.dim(describeRate(file, { share: false }))}` : `${"".padStart(4)}  ${file.path}  ${colours.dim(describeSteady(file))}`;
     lines.push(`  ${own}`);
     for (const test of file.tests.slice(0, options.maxTests)) lines.push(`        ${test.nodeid}  ${colours.dim(describeRate(test))}`);
     if (file.tests.length > options.maxTests) lines.push(colours.dim(`        … and ${plural(file.tests.length - options.maxTests, "more flaky test")}`));

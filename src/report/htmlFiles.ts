@@ -163,5 +163,5 @@ function renderCase(test: JsonTestCase, path: string, flaky: FlakeRate | null): 
 
 /** "flaky 25%", its rate in words on hover. */
 function badge(rate: FlakeRate, what: "file" | "test"): string {
-  return `<span class="flake" title="this ${what} ${escapeHtml(describeRate(rate))}">flaky ${percentOf(rate)}</span>`;
+  return `<span class="flake" title="this ${what} ${escapeHtml(describeRate(rate, { share: false }))}">flaky ${percentOf(rate)}</span>`;
 }

@@ -195,7 +195,7 @@ describe("history and order", () => {
     expect((await runCli(["--parallel", "--list-flaky"], { cwd: p.root })).stdout).toMatch(/^No flaky file: none of the 2 files in .*history\.json both passed and failed within its last 20 runs/);
     const second = await runCli(["--parallel", "--report-json", "r.json"], { cwd: p.root });
     expect(second.code).toBe(1);
-    expect(second.stdout).toMatch(/Flaky recently \(passed and failed within their last 20 runs\): 1 file\n +50% {2}tests\/http\/test_wobbly\.py {2}failed 1 of its last 2 runs \(50%\)\n +tests\/http\/test_wobbly\.py::test_wobbly {2}failed 1 of its last 2 runs/);
+    expect(second.stdout).toMatch(/Flaky recently \(passed and failed within their last 20 runs\): 1 file\n +50% {2}tests\/http\/test_wobbly\.py {2}failed 1 of its last 2 runs\n +tests\/http\/test_wobbly\.py::test_wobbly {2}failed 1 of its last 2 runs/);
     expect(readReport(p, "r.json")).toMatchObject({ flaky: [{ path: "tests/http/test_wobbly.py", runs: 2, failed: 1, tests: [{ nodeid: "tests/http/test_wobbly.py::test_wobbly", runs: 2, failed: 1 }] }] });
     expect(history(p).files["tests/http/test_wobbly.py"]).toMatchObject({ recent: "PF", tests: { "tests/http/test_wobbly.py::test_steady": "PP", "tests/http/test_wobbly.py::test_wobbly": "PF" } });
     // A retry that passes is a flaky run in itself.
@@ -206,7 +206,7 @@ describe("history and order", () => {
     const listed = await runCli(["--list-flaky"], { cwd: p.root });
     expect(listed.code).toBe(0);
     // PFPK: the K a failure that passed on a retry, said so.
-    expect(listed.stdout).toMatch(/^Flaky recently .*: 1 file\n +50% {2}tests\/http\/test_wobbly\.py {2}failed 2 of its last 4 runs, 1 of them passing on a retry \(50%\)\n +tests\/http\/test_wobbly\.py::test_wobbly {2}failed 2 of its last 4 runs, 1 of them passing on a retry \(50%\)\n$/);
+    expect(listed.stdout).toMatch(/^Flaky recently .*: 1 file\n +50% {2}tests\/http\/test_wobbly\.py {2}failed 2 of its last 4 runs, 1 of them passing on a retry\n +tests\/http\/test_wobbly\.py::test_wobbly {2}failed 2 of its last 4 runs, 1 of them passing on a retry \(50%\)\n$/);
   });
 
   it("lists no flaky file the run stopped before it ran a test of it (fail-fast), in the summary or the report", async () => {

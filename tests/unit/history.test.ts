@@ -256,10 +256,10 @@ describe("recent outcomes and flake rates", () => {
     // And shows no rate of its own, under a heading that says the list holds files whose tests passed and failed.
     expect(formatFlaky(flakyFiles(history), { colours: palette(false), maxFiles: 5, maxTests: 5 })).toEqual([
       "Flaky recently (passed and failed, or hold tests that did, within their last 20 runs): 3 files",
-      "   50%  retried.py  failed 1 of its last 2 runs, passing on a retry (50%)",
+      "   50%  retried.py  failed 1 of its last 2 runs, passing on a retry",
       "        mixed.py  failed each of its last 3 runs; flaky tests in it:",
       "        mixed.py::flips  failed 1 of its last 3 runs (33%)",
-      "   25%  wobbly.py  failed 1 of its last 4 runs (25%)",
+      "   25%  wobbly.py  failed 1 of its last 4 runs",
       "        wobbly.py::t  failed 1 of its last 3 runs (33%)",
     ]);
     expect(flakyFiles(history, ["wobbly.py", "steady.py", "nowhere.py"]).map((f) => f.path)).toEqual(["wobbly.py"]);

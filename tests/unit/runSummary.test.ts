@@ -272,6 +272,7 @@ describe("the run's summary", () => {
     expect(describeRate({ failed: 2, runs: 5, retried: 2 })).toBe("failed 2 of its last 5 runs, each time passing on a retry (40%)");
     expect(describeRate({ failed: 3, runs: 5, retried: 1 })).toBe("failed 3 of its last 5 runs, 1 of them passing on a retry (60%)");
     expect(describeRate({ failed: 2, runs: 8 })).toBe("failed 2 of its last 8 runs (25%)");
+    expect(describeRate({ failed: 2, runs: 8 }, { share: false })).toBe("failed 2 of its last 8 runs");
   });
 
   it("lists the first cancelled files, those stopped while running first and said to be, and says where the rest are listed", () => {
@@ -297,7 +298,7 @@ describe("the run's summary", () => {
   it("lists the run's files that both passed and failed recently, with how often they failed", () => {
     const flaky = { ...report, flaky: [{ path: "a.py", runs: 8, failed: 2, tests: [{ nodeid: "a.py::test_x", runs: 8, failed: 2 }] }] };
     const console = formatSummary(flaky, { colours: palette(false), stopped: null }).join("\n");
-    expect(console).toMatch(/Flaky recently \(passed and failed within their last 20 runs\): 1 file\n +25% {2}a\.py {2}failed 2 of its last 8 runs \(25%\)\n +a\.py::test_x {2}failed 2 of its last 8 runs \(25%\)/);
+    expect(console).toMatch(/Flaky recently \(passed and failed within their last 20 runs\): 1 file\n +25% {2}a\.py {2}failed 2 of its last 8 runs\n +a\.py::test_x {2}failed 2 of its last 8 runs \(25%\)/);
     expect(formatSummary(report, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(/Flaky recently/);
   });
 });
