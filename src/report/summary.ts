@@ -64,7 +64,11 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
 
   if (summary.tests !== null) {
     const missing = summary.withoutReport;
-    lines.push(`${colours.bold("Tests")}: ${formatCounts(summary.tests, ["passed", "failed", "skipped"])}${missing > 0 ? ` (no report from ${plural(missing, "file")})` : ""}`);
+    // A file can fail with no test failing (an internal error at its session's start, a coverage threshold, a crash at its
+    // end): "Tests: 69 passed, 0 failed" under "9 files: 2 passed, 7 failed" read as a contradiction (a helper's trial).
+    const withoutFailedTest = summary.failures.filter((entry) => entry.status === "failed" && entry.tests !== null && entry.tests.failed === 0 && entry.tests.errors === 0).length;
+    const otherwise = withoutFailedTest === 0 ? "" : `; ${withoutFailedTest === 1 ? "1 file" : `${withoutFailedTest} files`} failed with no test failing (reasons below)`;
+    lines.push(`${colours.bold("Tests")}: ${formatCounts(summary.tests, ["passed", "failed", "skipped"])}${missing > 0 ? ` (no report from ${plural(missing, "file")})` : ""}${otherwise}`);
   }
 
   const summed = summary.summedSeconds;

@@ -50,6 +50,16 @@ describe("the run's summary", () => {
     expect(githubSummary(report)).toMatch(/5 files, 2 failed, 2 cancelled · tests: 2 passed, 3 failed/);
   });
 
+  it("says how many failed files had no failing test, beside a Tests line that counts none failed (an internal error at a session's start)", () => {
+    const internal = fileResult({ path: "b.py", status: "failed", tests: counts(0, 0), durationSeconds: 1, tail: ["INTERNALERROR> RuntimeError: boom"] });
+    const passing = fileResult({ path: "a.py", status: "passed", tests: counts(4, 0), durationSeconds: 1 });
+    const failing = fileResult({ path: "c.py", status: "failed", tests: counts(1, 1), durationSeconds: 1 });
+    const tests = (files: RunReport["files"]) => formatSummary({ ...report, files }, { colours: palette(false), stopped: null }).find((line) => line.startsWith("Tests: "));
+    expect(tests([passing, internal])).toBe("Tests: 4 passed, 0 failed, 0 skipped; 1 file failed with no test failing (reasons below)");
+    expect(tests([passing, internal, { ...internal, path: "d.py" }, failing])).toBe("Tests: 5 passed, 1 failed, 0 skipped; 2 files failed with no test failing (reasons below)");
+    expect(tests([passing, failing])).toBe("Tests: 5 passed, 1 failed, 0 skipped");
+  });
+
   it("says a port was taken when a failed test's report says so, however far from the file's last lines (a fixture's traceback)", () => {
     const hint = /A port was already in use: files that run at once cannot share a fixed port/;
     const taken = fileResult({
