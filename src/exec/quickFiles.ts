@@ -10,7 +10,7 @@ import { filesByLog, type FileResult } from "../model.js";
 import { packSpares } from "./hintRules.js";
 import { filesRunOnceWhole } from "./wholeFiles.js";
 
-type Result = Pick<FileResult, "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases"> & Partial<Pick<FileResult, "log" | "path">>;
+type Result = Pick<FileResult, "iteration" | "attempt" | "durationSeconds" | "parts" | "tests" | "cases"> & Partial<Pick<FileResult, "log" | "path" | "status">>;
 
 const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
 

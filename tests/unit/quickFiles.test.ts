@@ -32,6 +32,14 @@ describe("the hint for --pack", () => {
     expect(quickFilesHint(results, 1)).toMatch(/^60 of the 81 files took under 1 s each \(median 0\.63 s\), 38 s in all, of which 30 s went to the files' own pytest sessions/);
   });
 
+  it("leaves out files that failed before their first test: an internal error is quick, and no measure of a session", () => {
+    const crashed = { ...file(0.4), status: "failed" as const, tests: { ...COUNTS, passed: 0 }, cases: [] };
+    const quick = Array.from({ length: 30 }, () => file(0.5, 0.1));
+    expect(quickFilesHint([...quick, ...Array.from({ length: 90 }, () => crashed)], 1)).toMatch(/^30 of the 30 files took under 1 s each/);
+    expect(quickFilesHint(Array.from({ length: 120 }, () => crashed), 1)).toBeNull();
+    expect(quickFilesHint(Array.from({ length: 120 }, () => ({ ...crashed, status: "passed" as const })), 1)).toMatch(/^120 of the 120 files/);
+  });
+
   it("says nothing for a few quick files, for little time lost to their sessions, or when it is a small share of the run", () => {
     expect(quickFilesHint(Array.from({ length: 19 }, () => file(0.9)), 1)).toBeNull();
     expect(quickFilesHint(Array.from({ length: 120 }, () => file(0.05)), 1)).toBeNull();
