@@ -858,16 +858,34 @@ class TestsSubset:
         self.nodeids = set(subset["nodeids"])
         # While this part deselects the other parts' tests: those are not the user's deselection.
         self.dropping = False
+        # --last-failed: the files some of whose collected tests are named, as collected, before any selection.
+        self.narrowed = set()
+
+    def _narrowed(self, items):
+        return {str(item.path) for item in items if item.nodeid in self.nodeids}
 
     def _keeps(self, items):
         if self.run != "failed":
             return lambda item: (item.nodeid in self.nodeids) == self.keep_named
         # The files some of whose collected tests are named: the rest of their tests go; other files run whole.
-        narrowed = {str(item.path) for item in items if item.nodeid in self.nodeids}
+        narrowed = self.narrowed | self._narrowed(items)
         return lambda item: item.nodeid in self.nodeids or str(item.path) not in narrowed
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(hookwrapper=True)
     def pytest_collection_modifyitems(self, config, items):
+        """Keeps the subset once every other hook has selected (-k, -m, --deselect, plugins').
+
+        For --last-failed, which files hold a named test is seen first, before the user's selection takes any out:
+        pytest's --lf narrows a file to its failed tests as it collects it, and a failed test the selection then leaves
+        out leaves nothing of the file to run. Judged after the selection, the file ran whole: `--last-failed --
+        --deselect test_x.py::test_bad` ran test_x.py's other tests, where plain pytest ran none (a helper's trial)."""
+        if self.run == "failed":
+            self.narrowed = self._narrowed(items)
+        outcome = yield
+        if outcome.excinfo is None:
+            self._keep(config, items)
+
+    def _keep(self, config, items):
         kept, dropped = [], []
         keeps = self._keeps(items)
         for item in items:

@@ -375,6 +375,29 @@ def test_last_faileds_subset_counts_what_it_leaves_out_as_pytests_lf_does(plugin
     assert all(str(root / "test_b.py") not in counts for counts in deselected)
 
 
+def test_last_faileds_subset_narrows_a_file_before_the_users_selection_as_pytests_lf_does(plugin_pytester, monkeypatch):
+    """pytest's --lf narrows a file to its failed tests as it collects it: a --deselect of the failed test then leaves
+    nothing of the file to run ("1 deselected", exit 5). Judged after the selection, the file ran its other tests (a
+    helper's trial); a file with no failed test still runs whole."""
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "test_a.py": "def test_bad():\n    assert 0\n\ndef test_ok():\n    pass\n",
+            "test_b.py": "def test_b():\n    pass\n",
+        },
+    )
+    (root / "subset.json").write_text(json.dumps({"run": "failed", "nodeids": ["test_a.py::test_bad"]}))
+    monkeypatch.setenv("GRIMOIRE_TESTS_SUBSET", str(root / "subset.json"))
+    alone = plugin_pytester.runpytest_subprocess(*PLUGIN, "--deselect", "test_a.py::test_bad", "test_a.py")
+    assert alone.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    alone.stdout.fnmatch_lines(["*2 deselected*"])
+    assert " passed" not in alone.stdout.str()
+    both = plugin_pytester.runpytest_subprocess(*PLUGIN, "--deselect", "test_a.py::test_bad", "test_a.py", "test_b.py")
+    both.assert_outcomes(passed=1)
+    both.stdout.fnmatch_lines(["*1 passed, 2 deselected*"])
+
+
 @pytest.mark.parametrize("terminal", [[], ["-p", "no:terminal"]], ids=["terminal", "no-terminal"])
 def test_results_record_each_report_as_pytests_terminal_counts_it_and_the_finish(plugin_pytester, monkeypatch, terminal):
     """The categories are the terminal reporter's (a plugin's own among them, as pytest-rerunfailures' "rerun"), and
