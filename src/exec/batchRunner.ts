@@ -15,7 +15,7 @@ import type { Launcher } from "../process/launch.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
 import type { BrowserConnection, BrowserServers } from "../browsers/browserServers.js";
 import { BasetempNames, failedConftest, isOwnJunitNote, logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
-import { resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
+import { goneBeforeItsTurn, resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
 import { treeCpuOf } from "../process/processTree.js";
@@ -285,7 +285,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const shown = withPlaywrightArtifacts(run, outcome.records?.artifactFolders ?? [], settings.root);
     const own = batch.paths.length === 1 && parallel;
     const results = own ? [{ ...resultOfFile(shown, outcome), ...(fresh ? { fresh: true as const } : {}) }] : resultsOfSerialRun(shown, batch.paths, outcome);
-    return withGroups(results, outcome.records);
+    return withGroups(goneBeforeItsTurn(results, (file) => fs.existsSync(path.resolve(settings.root, file)), shown.log), outcome.records);
   };
 }
 

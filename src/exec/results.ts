@@ -320,6 +320,26 @@ function whyNotRun(records: ProcessRecords | null, outcome: ProcessOutcome): str
   return "not reached: the pytest process it shared with other files was stopped";
 }
 
+/** Why a file listed at the run's start ran nothing: it was gone by the time its process started. */
+export const GONE_BEFORE_ITS_TURN =
+  "gone before its turn: deleted during the run (by a test?) after the run found it; plain pytest, which collects every file first, would have run it";
+
+/**
+ * A file that ran no test because it no longer exists (a test of the run deleted it: mako's generated modules, found
+ * by the run's listing) failed, said so: its process ran nothing of it, which read as "NO TESTS" of a module holding
+ * doctests, or, in a pack, as cancelled without a reason, and the run's verdict hid tests that never ran (a helper's
+ * trial). `exists` answers for a project path; `log` is the process's, which a pack's file not reached had none of.
+ */
+export function goneBeforeItsTurn(results: readonly FileResult[], exists: (projectPath: string) => boolean, log: string | null): FileResult[] {
+  return results.map((result) => {
+    const ranNothing = result.status === "no-tests" ? result.cases.length === 0 : result.status === "cancelled" && result.leftByPytest === true;
+    if (!ranNothing || exists(result.path)) return result;
+    const rest = { ...result };
+    delete rest.leftByPytest;
+    return { ...rest, status: "failed", reason: GONE_BEFORE_ITS_TURN, tests: result.tests ?? emptyCounts(), log: result.log ?? log, tail: [] };
+  });
+}
+
 /** Which part's status a split file takes: the worst. */
 const PART_WEIGHT: Record<FileStatus, number> = { timeout: 6, failed: 5, cancelled: 4, flaky: 3, passed: 2, "no-tests": 1 };
 

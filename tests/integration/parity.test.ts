@@ -699,6 +699,32 @@ def test_the_tests_package_is_the_projects():
     }
   });
 
+  it("fails the files a test deleted before their turn, alone or packed, where they read as no tests or cancelled", async () => {
+    // mako's suite writes modules under test/ and deletes them: the listing found them, their processes found nothing.
+    const doctest = 'def f():\n    """\n    >>> 1 + 1\n    2\n    """\n';
+    const p = project({
+      "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "--doctest-modules"\n',
+      "tests/http/test_a.py": `import os
+
+def test_a():
+    here = os.path.dirname(__file__)
+    for name in ("gen/made.py", "gen/made2.py", "test_z.py"):
+        os.remove(os.path.join(here, name))
+`,
+      "tests/http/gen/made.py": doctest,
+      "tests/http/gen/made2.py": doctest,
+      "tests/http/test_z.py": "def test_z():\n    pass\n",
+    });
+    const result = await runCli(["--parallel", "-n", "1", "--order", "name", "--report-json", "report.json"], { cwd: p.root });
+    expect(result.code, result.stdout).toBe(1);
+    const files = Object.fromEntries(readReport(p).files.map((f) => [f.path, [f.status, f.reason ?? null]]));
+    const gone = ["failed", expect.stringMatching(/^gone before its turn: deleted during the run/)];
+    expect(files).toEqual({ "tests/http/test_a.py": ["passed", null], "tests/http/test_z.py": gone, "tests/http/gen/made.py": gone, "tests/http/gen/made2.py": gone });
+    expect(result.stdout).toMatch(/^FAIL +tests\/http\/gen\/made\.py .*gone before its turn/m);
+    expect(result.stdout).toMatch(/^Tests: 1 passed, 0 failed, 0 skipped; 3 files failed with no test failing \(reasons below\)$/m);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("shows the tests no module of grimoire-run's among the interpreter's (pkgutil.iter_modules), and collects what plain pytest collects, in every mode", async () => {
     // pdoc's smoke test is parametrized over pkgutil.iter_modules(): grimoire-run's folder on sys.path gave it 18 tests more.
     const p = project({

@@ -3,7 +3,8 @@
  * serial run's (or a pack's) records split by file. Plain data in and out.
  */
 import { describe, expect, it } from "vitest";
-import { resultOfFile, resultsOfSerialRun, statusOf, type ProcessOutcome } from "../../src/exec/results.js";
+import { GONE_BEFORE_ITS_TURN, goneBeforeItsTurn, resultOfFile, resultsOfSerialRun, statusOf, type ProcessOutcome } from "../../src/exec/results.js";
+import { fileResult } from "../helpers/results.js";
 import { parseRecords, relativeRecords, type ProcessRecords } from "../../src/exec/testRecords.js";
 import type { StartedRun } from "../../src/model.js";
 
@@ -434,5 +435,24 @@ describe("test durations", () => {
     ]);
     const serial = resultsOfSerialRun(RUN, ["tests/test_t.py"], outcome({ records, durationSeconds: 1.5 }));
     expect(serial[0]?.cases.map((c) => c.seconds)).toEqual([0, 1.5, 0.25]);
+  });
+});
+
+describe("a file gone before its turn", () => {
+  const exists = (path: string) => path === "here.py";
+  it("fails a file that ran nothing because a test of the run deleted it, alone (no tests) or in a pack (left by pytest)", () => {
+    const alone = fileResult({ path: "made.py", status: "no-tests", tests: { passed: 0, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 }, cases: [] });
+    const packed = fileResult({ path: "made2.py", status: "cancelled", tests: null, log: null, leftByPytest: true });
+    const [first, second] = goneBeforeItsTurn([alone, packed], exists, "pack.log");
+    expect(first).toMatchObject({ status: "failed", reason: GONE_BEFORE_ITS_TURN });
+    expect(second).toMatchObject({ status: "failed", reason: GONE_BEFORE_ITS_TURN, tests: { passed: 0, failed: 0 }, log: "pack.log" });
+    expect(second).not.toHaveProperty("leftByPytest");
+  });
+
+  it("leaves a file that is still there, one that ran tests before it went, and one the run stopped before it began", () => {
+    const here = fileResult({ path: "here.py", status: "no-tests", cases: [] });
+    const ran = fileResult({ path: "ran.py", status: "passed" });
+    const stopped = fileResult({ path: "stopped.py", status: "cancelled", tests: null, log: null });
+    expect(goneBeforeItsTurn([here, ran, stopped], exists, "pack.log")).toEqual([here, ran, stopped]);
   });
 });
