@@ -229,13 +229,21 @@ export interface CoverageResult {
   precision: number;
   /** The threshold in effect (--cov-fail-under, else the configuration's fail_under); null for none. */
   failUnder: number | null;
-  /** The total was judged against the threshold; a CI shard's is not (merge-reports judges all shards together). */
+  /**
+   * The total was judged against the threshold; a CI shard's is not (merge-reports judges all shards together), nor a
+   * run of what --changed or --last-failed chose: the tests it left out would count as missed.
+   */
   judged: boolean;
+  /** What a total not judged is of, in words ("this shard's tests", "the tests --changed chose"); absent when judged. */
+  of?: string;
   /** The total fell short of the threshold: the run fails, as pytest-cov fails a pytest run. */
   failed: boolean;
   /** The combined data file (absolute); null when there is none. */
   dataFile: string | null;
 }
+
+/** What a CI shard's coverage total is of: merge-reports judges the threshold over all shards. */
+export const SHARD_TESTS = "this shard's tests";
 
 /** How often something failed among its recent runs that had a verdict (see plan/flakes.ts). */
 export interface FlakeRate {

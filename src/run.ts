@@ -338,7 +338,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (refusedByPytest !== null) throw refusedByPytest;
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.
-    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, partial, coverage, lastFailed, outcome, teardownFailed, emptyPassed, pytestExited: exited, reportOf });
+    return await finishRun({ config, session, events, python, env: io.env, logDir, record, source: source?.asked ?? Promise.resolve(null), columns: width, history, partial, narrowedBy: chosenFiles.narrowedBy, coverage, lastFailed, outcome, teardownFailed, emptyPassed, pytestExited: exited, reportOf });
   } finally {
     await session.close();
   }

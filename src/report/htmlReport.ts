@@ -18,6 +18,7 @@ import { writeTextFile } from "../atomicWrite.js";
 import { displayCovered } from "../coverage/dataFiles.js";
 import { HISTORY_RECENT_RUNS } from "../defaults.js";
 import { formatSeconds, plural } from "../format.js";
+import { SHARD_TESTS } from "../model.js";
 import { STATUS_LABEL, STATUS_ORDER, STATUS_WORDS } from "./style.js";
 import { summariseRun } from "./runSummary.js";
 import type { JsonFileEntry, JsonReport } from "./jsonReport.js";
@@ -144,7 +145,7 @@ function renderCoverage(report: JsonReport): string {
       ? ""
       : coverage.judged || coverage.failed
         ? ` <span class="${coverage.failed ? "alarm" : "muted"}">required ${coverage.failUnder}%: ${coverage.failed ? "not reached" : "reached"}</span>`
-        : ` <span class="muted">of this shard's tests</span>`;
+        : ` <span class="muted">of ${escapeHtml(coverage.of ?? SHARD_TESTS)}</span>`;
   return `\n<div><dt>Coverage</dt><dd class="coverage-total" data-failed="${coverage.failed}">${total}${verdict}</dd></div>`;
 }
 

@@ -74,6 +74,8 @@ export interface JsonCoverage {
   precision: number;
   failUnder: number | null;
   judged: boolean;
+  /** What a total not judged is of: "this shard's tests", "the tests --changed chose"; absent when judged. */
+  of?: string;
   failed: boolean;
   settings: CoverageSettings;
   /** The run's combined coverage data, beside this report (a file name in its folder), for merge-reports to combine the shards'. */
@@ -127,6 +129,7 @@ export function toJsonReport(report: RunReport, coverageDataFile: string | null 
             precision: coverage.precision,
             failUnder: coverage.failUnder,
             judged: coverage.judged,
+            ...(coverage.of === undefined ? {} : { of: coverage.of }),
             failed: coverage.failed,
             settings: coverage.settings,
             ...(coverageDataFile === null ? {} : { dataFile: coverageDataFile }),

@@ -2,7 +2,7 @@
  * The end-of-run summary, as lines of text. Pure: a report in, lines out.
  */
 import { displayCovered } from "../coverage/dataFiles.js";
-import { failedOnItsOwn, filesByLog, type CoverageResult, type FileResult, type RunReport, type TestCase } from "../model.js";
+import { failedOnItsOwn, filesByLog, SHARD_TESTS, type CoverageResult, type FileResult, type RunReport, type TestCase } from "../model.js";
 import { summariseRun } from "./runSummary.js";
 import { loadStats } from "./loadStats.js";
 import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
@@ -165,7 +165,11 @@ export function describeCoverage(coverage: CoverageResult, colours: Palette): st
   }
   const total = `${displayCovered(coverage.totalPercent, coverage.precision)}%`;
   if (coverage.failUnder === null) return `${label}: ${total}`;
-  if (!coverage.judged) return `${label}: ${total} of this shard's tests (merge-reports judges the required ${coverage.failUnder}% over all shards)`;
+  if (!coverage.judged) {
+    const of = coverage.of ?? SHARD_TESTS;
+    const where = of === SHARD_TESTS ? `merge-reports judges the required ${coverage.failUnder}% over all shards` : `the required ${coverage.failUnder}% is judged on runs of the whole selection`;
+    return `${label}: ${total} of ${of} (${where})`;
+  }
   return coverage.failed ? `${label}: ${colours.red(`${total}, required ${coverage.failUnder}%: not reached`)}` : `${label}: ${total}, required ${coverage.failUnder}%: reached`;
 }
 

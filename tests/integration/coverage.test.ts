@@ -199,6 +199,23 @@ describe("coverage across per-file processes", () => {
     expect(whole.stdout).toMatch(/Coverage: \d+%, required 100%: not reached/);
   });
 
+  it("reports but does not judge the total of what --last-failed chose: the tests it left out would count as missed", async () => {
+    // diskcache's --cov-fail-under=98 failed a --changed run whose 6 files passed (a helper's trial).
+    const p = shop({ "tests/http/test_prices.py": "import os\nfrom shop.prices import discount\n\n\ndef test_member():\n    assert os.environ.get('BROKEN') is None\n    assert discount(10, True) == 9\n" });
+    const args = ["--", ...COV, "--cov-fail-under=80"];
+    const broken = await runCli(["--parallel", ...args], { cwd: p.root, env: { ...testEnv(), BROKEN: "1" } });
+    expect(broken.code, broken.stdout).toBe(1);
+    const again = await runCli(["--parallel", "--last-failed", "--report-json", "r.json", ...args], { cwd: p.root });
+    expect(again.code, again.stdout).toBe(0);
+    expect(again.stdout).toMatch(/^1 file: 1 passed$/m);
+    expect(again.stdout).toMatch(/^Coverage: \d+% of the tests --last-failed chose \(the required 80% is judged on runs of the whole selection\)$/m);
+    expect(again.stdout).not.toMatch(/Required test coverage|Coverage failure/);
+    expect(readReport(p, "r.json")).toMatchObject({ exitCode: 0, coverage: { failUnder: 80, judged: false, failed: false, of: "the tests --last-failed chose" } });
+    // Where it runs everything (nothing failed last time), the run is whole and judged.
+    const whole = await runCli(["--parallel", "--last-failed", ...args], { cwd: p.root });
+    expect(whole.stdout).toMatch(/^Coverage: \d+%, required 80%: (not )?reached$/m);
+  });
+
   it("counts a retried file's last attempt only", async () => {
     // Attempt 1 takes the member branch and fails; the retry takes the other one and passes.
     const p = shop({

@@ -201,6 +201,7 @@ describe("with the rest of the planning", () => {
     const plan = planFiles(TESTS.map((t) => candidate(t)), EMPTY_HISTORY, { order: "name", seed: 0, lastFailed: false, failedFirst: false, shard: null, changed: selection });
     expect(plan.files.map((f) => f.path)).toEqual(["tests/e2e/test_checkout.py", "tests/http/test_cart.py"]);
     expect(plan.narrowed).toBe(true);
+    expect(plan.narrowedBy).toEqual(["--changed"]);
     expect(plan.notices[0]).toMatch(/^--changed: 1 file changed since HEAD/);
   });
 
@@ -208,5 +209,6 @@ describe("with the rest of the planning", () => {
     const plan = planFiles(TESTS.map((t) => candidate(t)), EMPTY_HISTORY, { order: "name", seed: 0, lastFailed: false, failedFirst: false, shard: null, changed: select(["tox.ini"]) });
     expect(plan.files).toHaveLength(4);
     expect(plan.narrowed).toBe(false);
+    expect(plan.narrowedBy).toEqual([]);
   });
 });

@@ -70,6 +70,7 @@ describe("the verdict", () => {
     expect(describeCoverage(result({ totalPercent: 95, failed: false }), plain)).toBe("Coverage: 95%, required 90%: reached");
     expect(describeCoverage(result({ failUnder: null, failed: false, judged: false }), plain)).toBe("Coverage: 88%");
     expect(describeCoverage(result({ judged: false, failed: false }), plain)).toBe("Coverage: 88% of this shard's tests (merge-reports judges the required 90% over all shards)");
+    expect(describeCoverage(result({ judged: false, failed: false, of: "the tests --changed chose" }), plain)).toBe("Coverage: 88% of the tests --changed chose (the required 90% is judged on runs of the whole selection)");
     expect(describeCoverage(result({ totalPercent: null, settings: { ...SETTINGS, noCovOnFail: true }, failed: false, judged: false }), plain)).toBe("Coverage: not reported (--no-cov-on-fail, and tests failed)");
     // `--cov-report=` asks for none (django-oauth-toolkit's addopts): no warning to point to.
     expect(describeCoverage(result({ totalPercent: null, settings: { ...SETTINGS, report: { "": null } }, failUnder: null, failed: false, judged: false }), plain)).toBe("Coverage: measured and combined; no report asked for (--cov-report=)");

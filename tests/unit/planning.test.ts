@@ -112,6 +112,7 @@ describe("--last-failed", () => {
     const plan = planFiles(["tests/a.py", "tests/b.py", "tests/c.py", "tests/d.py"].map(found), past, { order: "name", seed: 0, lastFailed: true, failedFirst: false, shard: null, changed: null });
     expect(plan.files.map((f) => f.path)).toEqual(["tests/a.py", "tests/b.py", "tests/c.py"]);
     expect(plan.narrowed).toBe(true);
+    expect(plan.narrowedBy).toEqual(["--last-failed"]);
     // Each whole file by what happened to it last time.
     expect(plan.notices.join()).toMatch(/the 2 tests that failed, and 2 whole files \(1 failed without a test to show for it, 1 timed out\)$/);
     const cancelled: History = { version: 1, files: { "tests/c.py": { ...(past.files["tests/c.py"] as History["files"][string]), outcome: "cancelled" }, "tests/d.py": { seconds: 1, outcome: "cancelled", runs: 1, lastRun: "" } } };
