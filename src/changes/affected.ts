@@ -11,7 +11,7 @@ import { selectChanged, type ChangedSelection } from "../plan/changed.js";
 import { toProjectPath } from "../projectPaths.js";
 import type { ChangeSet } from "./git.js";
 import { importRoots } from "./importGraph.js";
-import { importGraph, type ScannedImports } from "./importScan.js";
+import { importGraph, withDoctestTexts, type ScannedImports } from "./importScan.js";
 
 export function affectedFiles(candidates: readonly TestFile[], changes: ChangeSet, scanned: ScannedImports, listing: Listing, settings: { root: string; changedAlways: string[] }): ChangedSelection {
   const root = fs.realpathSync(settings.root);
@@ -20,7 +20,9 @@ export function affectedFiles(candidates: readonly TestFile[], changes: ChangeSe
     return relative === ".." || relative.startsWith("../") || path.isAbsolute(relative) ? null : relative === "." ? "" : relative;
   };
   const sysPath = listing.sysPath.flatMap((entry) => inProject(realPathOr(entry)) ?? []);
-  const graph = importGraph(settings.root, scanned, {
+  // A doctest text file's examples import modules as a test module does.
+  const texts = candidates.filter((file) => file.kind === "tests" && file.folderEntry !== true && !file.path.endsWith(".py")).map((file) => file.path);
+  const graph = importGraph(settings.root, withDoctestTexts(settings.root, scanned, texts), {
     deleted: changes.files.filter((f) => f.deleted && f.path.endsWith(".py")).map((f) => f.path),
     roots: importRoots(sysPath, scanned.files.some((file) => file.startsWith("src/"))),
   });

@@ -16,7 +16,7 @@ import { writeTextFile } from "../atomicWrite.js";
 import { IMPORT_SCAN_SKIPPED_FOLDERS, STATE_DIR } from "../defaults.js";
 import { stateDir } from "../stateDir.js";
 import { buildImportGraph, graphKey, type GraphInput, type ImportGraph } from "./importGraph.js";
-import { parseImports, type ImportRef } from "./pythonImports.js";
+import { doctestSource, parseImports, type ImportRef } from "./pythonImports.js";
 
 /** Bumped whenever the parser, the resolution or this file's format changes: older caches are then ignored. */
 const CACHE_VERSION = 3;
@@ -98,6 +98,29 @@ export function scanImports(root: string): ScannedImports {
     reparsed: new Set(parsed.keys()),
     cache: { version: CACHE_VERSION, files: next, graph: read?.graph ?? null },
     dirty: read === null || parsed.size > 0 || rehashed > 0 || dropped,
+  };
+}
+
+/**
+ * The scan with doctest text files added (`--doctest-glob`'s `.rst` and `.txt`, candidates of the run): the imports their
+ * examples make, read each time (they are few and small). Without them, --changed never ran a README whose examples
+ * import a changed module (diskcache's `README.rst` and `docs/tutorial.rst`, a helper's trial).
+ */
+export function withDoctestTexts(root: string, scanned: ScannedImports, texts: readonly string[]): ScannedImports {
+  const parsed = new Map<string, ImportRef[]>();
+  for (const file of texts) {
+    try {
+      parsed.set(file, parseImports(doctestSource(fs.readFileSync(path.join(root, file), "utf8"))));
+    } catch {
+      // gone since it was listed, or unreadable: its own process says so
+    }
+  }
+  if (parsed.size === 0) return scanned;
+  return {
+    ...scanned,
+    files: [...scanned.files, ...parsed.keys()],
+    importsOf: (file) => parsed.get(file) ?? scanned.importsOf(file),
+    reparsed: new Set([...scanned.reparsed, ...parsed.keys()]),
   };
 }
 

@@ -23,6 +23,18 @@ export interface ImportRef {
 const DYNAMIC_IMPORTS = new Set(["import_module", "__import__", "importorskip", "run_module"]);
 
 /**
+ * The code of a doctest text file's examples (an `.rst` or `.txt` pytest's doctest plugin collects): each `>>> ` line
+ * and its `... ` continuations, prompts taken off, as Python source for parseImports. Other lines (prose, expected
+ * output) become blank lines.
+ */
+export function doctestSource(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .map((line) => /^\s*(?:>>>|\.\.\.)(?: |$)(.*)$/.exec(line)?.[1] ?? "")
+    .join("\n");
+}
+
+/**
  * The imports of one module's source, each once, in the order they first appear.
  *
  * `packageInit`: the source is a package's `__init__.py`, whose `__all__`

@@ -98,6 +98,20 @@ describe("what a change runs", () => {
     expect(run.ran).toEqual(["tests/e2e/test_search.py", "tests/http/test_optional.py", "tests/http/test_star.py"]);
   });
 
+  it("runs a doctest text file whose examples import the changed module (--doctest-glob; diskcache's README.rst, a helper's trial)", async () => {
+    const p = repo({
+      ...APP,
+      "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "--doctest-glob=*.rst"\n',
+      "tests/http/guide.rst": "The cart adds up:\n\n    >>> from app.cart import (\n    ...     cart_total,\n    ... )\n    >>> cart_total([1, 2])\n    3\n",
+      "tests/http/other.rst": "Nothing of the app:\n\n    >>> 1 + 1\n    2\n",
+    });
+    p.write("app/util.py", "def total(xs):\n    return sum(xs) + 1\n");
+    const run = await changedRun(p);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.ran).toEqual(["tests/http/guide.rst", "tests/http/test_cart.py"]);
+    expect(run.stdout).toContain("  tests/http/guide.rst ← app/util.py via app/cart.py\n");
+  });
+
   it("a changed conftest.py runs every test file below it", async () => {
     const p = repo();
     p.write("tests/http/conftest.py", "import pytest\n\n\n@pytest.fixture\ndef user():\n    return 'u'\n");

@@ -4,7 +4,7 @@
  * not run when it should), and nothing that merely looks like one.
  */
 import { describe, expect, it } from "vitest";
-import { parseImports, type ImportRef } from "../../src/changes/pythonImports.js";
+import { doctestSource, parseImports, type ImportRef } from "../../src/changes/pythonImports.js";
 
 const abs = (module: string, names: string[] = []): ImportRef => ({ module, level: 0, names });
 const rel = (level: number, module: string, names: string[] = []): ImportRef => ({ module, level, names });
@@ -102,5 +102,13 @@ describe("imports made at run time", () => {
     expect(parseImports(source('pytest_plugins = ["tests.fixtures.db", "tests.fixtures.http"]'))).toEqual([abs("tests.fixtures.db"), abs("tests.fixtures.http")]);
     expect(parseImports(source('pytest_plugins = "tests.fixtures.db"'))).toEqual([abs("tests.fixtures.db")]);
     expect(parseImports(source("pytest_plugins = (", '    "a.b",', '    "c",', ")"))).toEqual([abs("a.b"), abs("c")]);
+  });
+});
+
+describe("a doctest text file's examples", () => {
+  it("are the code of its >>> and ... lines, prompts off, the prose and expected output left out", () => {
+    const text = "Use it so::\n\n    >>> from app.cart import (\n    ...     cart_total,\n    ... )\n    >>> import app.util as u\n    import app.search\n    >>>\n";
+    expect(doctestSource(text).split("\n")).toEqual(["", "", "from app.cart import (", "    cart_total,", ")", "import app.util as u", "", "", ""]);
+    expect(parseImports(doctestSource(text)).map((ref) => ref.module)).toEqual(["app.cart", "app.util"]);
   });
 });
