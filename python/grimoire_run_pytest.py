@@ -1011,6 +1011,9 @@ class Lister:
             "coverage": _coverage_settings,
             # Where imports are looked for once conftests are loaded (`pythonpath`, conftest folders): for --changed.
             "sysPath": [os.path.abspath(entry) for entry in sys.path],
+            # The project's own modules pytest loaded as plugins (an entry point of an editable install, -p, pytest_plugins):
+            # every test runs with them, imported or not. For --changed.
+            "pluginFiles": _project_plugin_files(config),
             # Third-party packages the conftests and plugins imported, and the modules of theirs they imported: what the
             # fork server may import once for every file.
             "imported": imported,
@@ -1359,6 +1362,30 @@ def _conftest_folders(config):
 # The folders of the conftests pytest loaded before its configuration (its initial conftests: those of its arguments'
 # folders and the folders above them), as the listing's pytest_configure found them.
 _initial_conftests = []
+
+
+def _project_plugin_files(config):
+    """The files of the modules registered as plugins that are the project's own code: inside the rootdir, outside any
+    site-packages (an editable install's `pytest11` entry point, `-p app.plugin`, `pytest_plugins`). Not conftests,
+    which --changed ties to the files below them.
+
+    pytest-cases' tests use its fixtures without importing its plugin module: a change to the plugin ran none of them
+    under --changed, which passed where plain pytest failed 25 tests (a helper's trial)."""
+    root = os.path.realpath(str(config.rootpath))
+    found = set()
+    for _name, plugin in config.pluginmanager.list_name_plugin():
+        file = getattr(plugin, "__file__", None) if inspect.ismodule(plugin) else None
+        if not isinstance(file, str):
+            continue
+        path = os.path.realpath(file)
+        parts = path.split(os.sep)
+        if os.path.basename(path) == "conftest.py" or os.path.basename(path).startswith("grimoire_run_"):
+            continue
+        if any(part in ("site-packages", "dist-packages", "__pypackages__") for part in parts):
+            continue
+        if path.startswith(root + os.sep):
+            found.add(path)
+    return sorted(found)
 
 
 def _session_conftests(config):

@@ -27,7 +27,8 @@ export function affectedFiles(candidates: readonly TestFile[], changes: ChangeSe
     roots: importRoots(sysPath, scanned.files.some((file) => file.startsWith("src/"))),
   });
   const inifile = listing.inifile === null ? null : toProjectPath(root, realPathOr(listing.inifile));
-  return selectChanged(candidates, { changes, graph, always: settings.changedAlways, inifile });
+  const plugins = (listing.pluginFiles ?? []).flatMap((file) => inProject(realPathOr(file)) ?? []);
+  return selectChanged(candidates, { changes, graph, always: settings.changedAlways, inifile, plugins });
 }
 
 function realPathOr(file: string): string {

@@ -49,6 +49,8 @@ export interface Listing {
   coverage?: CoverageSettings | null;
   /** `sys.path` once pytest was configured and its conftests loaded (absolute): where imports are found. */
   sysPath: string[];
+  /** The project's own modules pytest loaded as plugins (absolute; not conftests): every test runs with them. Absent: none. */
+  pluginFiles?: string[];
   /** Top-level names of installed packages (site-packages) the conftests and plugins imported: what auto-preload imports once. Absent: none. */
   imported?: string[];
   /** The deepest modules of those packages the conftests and plugins imported (`playwright.sync_api`), in import order: auto-preload imports them too. Absent: none. */

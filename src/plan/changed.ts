@@ -23,6 +23,8 @@ export interface ChangedInput {
   always: readonly string[];
   /** pytest's configuration file in use (a project path, `../` above the project), or null. */
   inifile: string | null;
+  /** The project's own modules pytest loads as plugins (project paths): every test file depends on them. Absent: none. */
+  plugins?: readonly string[];
 }
 
 /** Why a test file runs. */
@@ -66,7 +68,7 @@ export function selectChanged(candidates: readonly TestFile[], input: ChangedInp
   });
   if (everything.length > 0) return { ...base, everything, reasons: new Map(candidates.map((f) => [f.path, null])), unrelated: [] };
 
-  const dependsOn = dependencies(candidates, graph);
+  const dependsOn = dependencies(candidates, graph, input.plugins ?? []);
   const importers = reverse(dependsOn);
   // Breadth first from every change at once: each file reached learns its nearest change and the next step towards it.
   const towards = new Map<string, string | null>();
@@ -123,11 +125,12 @@ function reasonOf(file: string, towards: ReadonlyMap<string, string | null>, ori
  * runs before it: every conftest.py in its folder and the folders above, and
  * the `__init__.py` of each test package it sits in.
  */
-function dependencies(candidates: readonly TestFile[], graph: ImportGraph): Map<string, readonly string[]> {
+function dependencies(candidates: readonly TestFile[], graph: ImportGraph, plugins: readonly string[]): Map<string, readonly string[]> {
   const dependsOn = new Map<string, readonly string[]>(graph.imports);
   for (const candidate of candidates) {
     if (candidate.kind === "collect-error") continue;
-    const implicit: string[] = [];
+    // The project's plugins first: pytest loads them before any conftest.
+    const implicit: string[] = [...plugins];
     let inPackage = true;
     // A folder run as one entry starts with its own conftest.
     for (let folder = candidate.folderEntry === true ? candidate.path : parentOf(candidate.path); ; folder = parentOf(folder)) {

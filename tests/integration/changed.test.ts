@@ -112,6 +112,21 @@ describe("what a change runs", () => {
     expect(run.stdout).toContain("  tests/http/guide.rst ← app/util.py via app/cart.py\n");
   });
 
+  it("runs every test file with a changed module the project loads as a pytest plugin (-p, an editable install's entry point), imported or not", async () => {
+    // pytest-cases' tests use its fixtures without importing its plugin module (a helper's false green).
+    const p = repo({
+      ...APP,
+      "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p app.plugin"\n',
+      "app/plugin.py": "import pytest\n\n\n@pytest.fixture\ndef answer():\n    return 42\n",
+      "tests/http/test_answer.py": "def test_answer(answer):\n    assert answer == 42\n",
+    });
+    p.write("app/plugin.py", "import pytest\n\n\n@pytest.fixture\ndef answer():\n    return 41\n");
+    const run = await changedRun(p);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.ran).toEqual(["tests/e2e/test_home.py", "tests/e2e/test_search.py", "tests/http/test_answer.py", "tests/http/test_cart.py", "tests/http/test_health.py"]);
+    expect(run.stdout).toContain("  tests/http/test_answer.py ← app/plugin.py\n");
+  });
+
   it("a changed conftest.py runs every test file below it", async () => {
     const p = repo();
     p.write("tests/http/conftest.py", "import pytest\n\n\n@pytest.fixture\ndef user():\n    return 'u'\n");

@@ -29,17 +29,23 @@ const PROJECT: Record<string, string> = {
 const TESTS = ["tests/e2e/test_checkout.py", "tests/e2e/test_home.py", "tests/http/test_cart.py", "tests/http/test_search.py"];
 const candidate = (path: string, kind: TestFile["kind"] = "tests"): TestFile => ({ path, named: null, folder: path.split("/").slice(0, 2).join("/"), kind });
 
-function select(changed: (string | { path: string; deleted: boolean })[], options: { files?: Record<string, string>; always?: string[]; inifile?: string | null; candidates?: TestFile[] } = {}) {
+function select(changed: (string | { path: string; deleted: boolean })[], options: { files?: Record<string, string>; always?: string[]; inifile?: string | null; candidates?: TestFile[]; plugins?: string[] } = {}) {
   const files = options.files ?? PROJECT;
   const changes: ChangeSet = { ref: "HEAD", commit: "abc123", chosen: "head", files: changed.map((c) => (typeof c === "string" ? { path: c, deleted: false } : c)) };
   const deleted = changes.files.filter((f) => f.deleted).map((f) => f.path);
   const modules = new Map(Object.entries(files).filter(([file]) => !deleted.includes(file)).map(([file, code]) => [file, parseImports(code)]));
-  const input: ChangedInput = { changes, graph: buildImportGraph({ modules, deleted, roots: [""] }), always: options.always ?? [], inifile: options.inifile ?? null };
+  const input: ChangedInput = { changes, graph: buildImportGraph({ modules, deleted, roots: [""] }), always: options.always ?? [], inifile: options.inifile ?? null, ...(options.plugins === undefined ? {} : { plugins: options.plugins }) };
   return selectChanged(options.candidates ?? TESTS.map((t) => candidate(t)), input);
 }
 const running = (selection: ReturnType<typeof select>) => [...selection.reasons.keys()].sort();
 
 describe("what a change runs", () => {
+  it("a module the project loads as a pytest plugin, and what it imports, reach every test file", () => {
+    const files = { ...PROJECT, "app/plugin.py": "from app import search\n" };
+    expect(running(select(["app/search.py"], { files, plugins: ["app/plugin.py"] }))).toEqual(TESTS.slice().sort());
+    expect(running(select(["app/search.py"], { files }))).not.toEqual(TESTS.slice().sort());
+  });
+
   it("a changed test file runs, and only it", () => {
     const selection = select(["tests/e2e/test_home.py"]);
     expect(running(selection)).toEqual(["tests/e2e/test_home.py"]);
