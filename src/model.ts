@@ -172,6 +172,11 @@ export interface FileResult extends PlannedRun {
   /** The test (node id) a stop of the run interrupted: a timeout, fail-fast, an interrupt. Absent when none was running. */
   stoppedIn?: string;
   /**
+   * Stopped by the run and still running after its grace period (seconds), so killed with SIGKILL: a teardown, an
+   * exit handler or a finalizer never finished. Absent otherwise.
+   */
+  killedAfterGraceSeconds?: number;
+  /**
    * Not run because pytest ended the session it shared with other files before reaching it (-x, --maxfail,
    * pytest.exit): a plain run would not have run it either, so it is never run again in a process of its own. Not in
    * the JSON report.

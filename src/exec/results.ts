@@ -175,6 +175,7 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     reason,
     ...(isFailure(status) && collectedCount(outcome.records) > cases.length ? { cutShort: true } : {}),
     ...(outcome.records?.stoppedIn == null ? {} : { stoppedIn: outcome.records.stoppedIn.nodeid }),
+    ...(outcome.killedAfterGraceSeconds == null ? {} : { killedAfterGraceSeconds: outcome.killedAfterGraceSeconds }),
     ...(outcome.records?.testsSeconds == null ? {} : { testsSeconds: Math.min(outcome.records.testsSeconds, outcome.durationSeconds) }),
   };
 }
@@ -277,6 +278,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
         tail: outcome.tail,
         reason,
         ...(records?.stoppedIn?.path === path ? { stoppedIn: records.stoppedIn.nodeid } : {}),
+        ...(outcome.killedAfterGraceSeconds == null ? {} : { killedAfterGraceSeconds: outcome.killedAfterGraceSeconds }),
       };
     }
     // A module skipped while collecting ran no test: pytest says "no tests" of it alone, whatever it counts.

@@ -56,6 +56,11 @@ export interface ProcessReport {
   listening: Leftover[];
   /** Processes that could not be killed at all; normally none. */
   survivors: number[];
+  /**
+   * Stopped by the run (a timeout, a cancel) and still running after the grace period, so killed with SIGKILL: the
+   * grace period in seconds (a teardown, an exit handler never finished). Null otherwise.
+   */
+  killedAfterGraceSeconds?: number | null;
 }
 
 export async function runProcess(request: ProcessRequest, launcher: Launcher = defaultLaunch): Promise<ProcessReport> {
@@ -74,6 +79,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
   let timedOut = false;
   let cancelled = false;
   let kill: KillOutcome | null = null;
+  let forced = false;
   const pid = child.pid;
   if (pid !== null) {
     let cancelTimer = (): void => undefined;
@@ -90,6 +96,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
       cancelled = first === "cancel";
       if (request.stopNote !== undefined) writeStopNote(request.stopNote);
       kill = await killTrees([{ pid, marker: request.marker }], { graceMs: request.killGraceMs, hurry: request.hurry });
+      forced = kill.forced > 0 && !request.hurry.aborted;
     }
   }
   const exit = await child.exited;
@@ -121,6 +128,7 @@ export async function runProcess(request: ProcessRequest, launcher: Launcher = d
     leftovers,
     listening,
     survivors: kill?.survivors ?? [],
+    killedAfterGraceSeconds: forced ? request.killGraceMs / 1000 : null,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { BatchStart, LoadPlan, Progress, RunEvent, RunListener, StopCause } from "../events.js";
 import { addCounts, COUNT_KEYS, emptyCounts, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
-import { CUT_SHORT, formatSummary, heldNoDoctest } from "./summary.js";
+import { CUT_SHORT, formatSummary, heldNoDoctest, KILLED_AFTER_GRACE } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { formatCounts, formatSeconds, plural, testFilesAndModules } from "../format.js";
 import { assignTags, packTag } from "./tags.js";
@@ -136,7 +136,10 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts, their times summed]`);
     const inIteration = load !== null ? `  [iteration ${result.iteration}]` : "";
     const retry = willRetry ? colours.yellow("  → retrying") : "";
-    return `${paintStatus(result.status, colours)} ${fitPath(result.path).padEnd(pathWidth)}  ${formatSeconds(result.durationSeconds).padStart(6)}${counts}${why}${parts}${attempt}${inIteration}${retry}\n`;
+    // A file whose teardown ignored the stop (a fixture that catches KeyboardInterrupt) read as any cancelled file,
+    // its cleanup never done and not said (a helper's trial).
+    const killed = result.killedAfterGraceSeconds === undefined ? "" : colours.dim(`  (${KILLED_AFTER_GRACE(result.killedAfterGraceSeconds)})`);
+    return `${paintStatus(result.status, colours)} ${fitPath(result.path).padEnd(pathWidth)}  ${formatSeconds(result.durationSeconds).padStart(6)}${counts}${why}${killed}${parts}${attempt}${inIteration}${retry}\n`;
   };
 
   /** On a terminal too narrow for a path, its middle gives way: the folder and the file name stay. */

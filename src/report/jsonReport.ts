@@ -34,6 +34,8 @@ export interface JsonFileEntry {
   reason?: string;
   /** The test (node id) a stop of the run interrupted: a timeout, fail-fast, an interrupt; absent when none was running. */
   stoppedIn?: string;
+  /** Stopped by the run and still running after this grace period (seconds): killed with SIGKILL. Absent otherwise. */
+  killedAfterGraceSeconds?: number;
   /** A file split across processes (--split): each part, as it ran; absent for a file run whole. */
   parts?: JsonPart[];
 }
@@ -115,6 +117,7 @@ export function toJsonReport(report: RunReport, coverageDataFile: string | null 
       ...(r.keptDatabase === undefined ? {} : { keptDatabase: r.keptDatabase }),
       ...(saysMore(r) ? { reason: r.reason } : {}),
       ...(r.stoppedIn === undefined ? {} : { stoppedIn: r.stoppedIn }),
+      ...(r.killedAfterGraceSeconds === undefined ? {} : { killedAfterGraceSeconds: r.killedAfterGraceSeconds }),
       ...(r.parts === undefined || r.parts === null
         ? {}
         : { parts: r.parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: roundSeconds(p.startSeconds), durationSeconds: roundSeconds(p.durationSeconds), tests: p.tests, log: p.log })) }),

@@ -127,7 +127,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
       // The tests it failed before it was stopped count in the run's totals (as in a plain run stopped there): where
       // their failures are is said, as the failures list says it for the files that ended.
       const failedBefore = result.tests !== null && result.tests.failed + result.tests.errors > 0 ? `: ${formatCounts(result.tests)} before it was stopped, log: ${result.log}` : "";
-      lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}${result.log !== null ? colours.dim(`  stopped while running${failedBefore}`) : ""}`);
+      const killed = result.killedAfterGraceSeconds === undefined ? "" : `; ${KILLED_AFTER_GRACE(result.killedAfterGraceSeconds)}`;
+      lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}${result.log !== null ? colours.dim(`  stopped while running${failedBefore}${killed}`) : ""}`);
     }
     if (cancelled.length > maxListed) lines.push(`  … and ${cancelled.length - maxListed} more (${options.reportFile ?? "--report-json"} lists them all)`);
   }
@@ -271,6 +272,10 @@ function failedVerb(failed: number, errors: number): string {
   return failed === 0 ? "errored" : errors === 0 ? "failed" : "failed or errored";
 }
 
+/** A stopped file that was still running after the grace period: what it never finished. */
+export const KILLED_AFTER_GRACE = (seconds: number): string =>
+  `killed with SIGKILL: still running ${formatSeconds(seconds)} after it was told to stop, its teardown or exit handlers unfinished`;
+
 /** Failed tests a failed file's entry names beside its last lines, at most. */
 const FAILED_TESTS_NAMED = 3;
 
@@ -292,6 +297,7 @@ function describeFailure(result: FileResult, colours: Palette, tailLines: number
   if (result.artifacts !== null) lines.push(`           screenshots and traces: ${result.artifacts}`);
   // Which test a timeout or a stop interrupted: an async test's stop shows only its event loop's frames (a helper's trial).
   if (result.stoppedIn !== undefined) lines.push(`           stopped in: ${result.stoppedIn}`);
+  if (result.killedAfterGraceSeconds !== undefined) lines.push(`           ${KILLED_AFTER_GRACE(result.killedAfterGraceSeconds)}`);
   const tail = result.tail.slice(-tailLines);
   // The failed tests the last lines do not name (a chatty logger's lines, a long warnings summary after pytest's own
   // short summary: sphinx's suite), each with pytest's one line about it, so that why is said without the log.

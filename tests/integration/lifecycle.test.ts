@@ -144,6 +144,10 @@ describe("--timeout", () => {
     // The reports name the test the stop interrupted, which pytest's own report leaves out.
     expect(hung?.stoppedIn).toBe("tests/e2e/test_hang_0.py::test_hang");
     expect(report.files.find((f) => f.path === "tests/http/test_quick.py")?.stoppedIn).toBeUndefined();
+    // It ignored SIGTERM: killed with SIGKILL once the grace period was over, and said so.
+    expect(hung?.killedAfterGraceSeconds).toBe(1);
+    expect(report.files.find((f) => f.path === "tests/http/test_quick.py")?.killedAfterGraceSeconds).toBeUndefined();
+    expect(result.stdout).toMatch(/^TIMEOUT +tests\/e2e\/test_hang_0\.py .*\(killed with SIGKILL: still running 1\.0s after it was told to stop/m);
     expect(fs.readFileSync(path.join(p.root, "j.xml"), "utf8")).toMatch(/<testcase classname="tests\.e2e\.test_hang_0" name="test_hang" time="[\d.]+"><error message="no result within the 3s time limit">/);
     expect(hung?.durationSeconds).toBeGreaterThanOrEqual(3);
     expect(hung?.durationSeconds).toBeLessThan(3 + 1 + 2);
