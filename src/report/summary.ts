@@ -46,11 +46,16 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   // A module checked for doctests that holds none gets no line of its own: its count says what it is (a helper counted
   // "2 no tests" against the lines and found none).
   const quietModules = finals.filter((r) => heldNoDoctest(r, options.doctestModules)).length;
+  // A file whose every test the selection left out (-k, -m, --deselect) is told from one that holds none: "166 no tests"
+  // after a -k read as 166 empty files (a helper's trial of pytest-cases).
+  const allDeselected = finals.filter((r) => r.status === "no-tests" && r.tests !== null && r.tests.deselected > 0 && r.tests.passed + r.tests.failed + r.tests.skipped + r.tests.errors + r.tests.xfailed + r.tests.xpassed === 0).length;
   const statusText = STATUS_ORDER.filter((s) => summary.byStatus[s] > 0).map((s) => {
     const said = `${summary.byStatus[s]} ${STATUS_LABEL[s]}`;
-    if (s !== "no-tests" || quietModules === 0) return said;
-    const which = quietModules === summary.byStatus[s] ? plural(quietModules, "module") : `${quietModules} of them ${quietModules === 1 ? "a module" : "modules"}`;
-    return `${said} (${which} checked for doctests, none found)`;
+    if (s !== "no-tests" || quietModules + allDeselected === 0) return said;
+    const count = summary.byStatus[s];
+    const modules = quietModules === 0 ? null : `${quietModules === count ? plural(quietModules, "module") : `${quietModules} of them ${quietModules === 1 ? "a module" : "modules"}`} checked for doctests, none found`;
+    const deselected = allDeselected === 0 ? null : allDeselected === count ? "every test deselected" : `${allDeselected} of them with every test deselected`;
+    return `${said} (${[modules, deselected].filter((part) => part !== null).join("; ")})`;
   });
   const retried = summary.retriedAttempts;
   // Counted as the Found line counted them: "Found 1 test file and 3 modules to check for doctests" then "4 files" read

@@ -232,6 +232,7 @@ export interface JsonReportFile {
     log: string | null;
     reason?: string;
     stoppedIn?: string;
+    killedAfterGraceSeconds?: number;
     artifactFiles?: string[];
     keptDatabase?: string;
   }[];

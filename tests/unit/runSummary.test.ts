@@ -60,6 +60,17 @@ describe("the run's summary", () => {
     expect(tests([passing, failing])).toBe("Tests: 5 passed, 1 failed, 0 skipped");
   });
 
+  it("tells files whose every test the selection left out from files that hold none", () => {
+    const none = { passed: 0, failed: 0, skipped: 0, errors: 0, xfailed: 0, xpassed: 0, deselected: 0 };
+    const deselected = fileResult({ path: "a.py", status: "no-tests", tests: { ...none, deselected: 3 } });
+    const empty = fileResult({ path: "b.py", status: "no-tests", tests: none });
+    const passed = fileResult({ path: "c.py", status: "passed", tests: { ...none, passed: 1, deselected: 1 } });
+    const files = (results: RunReport["files"]) => formatSummary({ ...report, files: results }, { colours: palette(false), stopped: null }).find((line) => /^\d+ files?: /.test(line));
+    expect(files([deselected, passed])).toBe("2 files: 1 passed, 1 no tests (every test deselected)");
+    expect(files([deselected, empty, passed])).toBe("3 files: 1 passed, 2 no tests (1 of them with every test deselected)");
+    expect(files([empty, passed])).toBe("2 files: 1 passed, 1 no tests");
+  });
+
   it("says a port was taken when a failed test's report says so, however far from the file's last lines (a fixture's traceback)", () => {
     const hint = /A port was already in use: files that run at once cannot share a fixed port/;
     const taken = fileResult({
@@ -166,7 +177,7 @@ describe("the run's summary", () => {
     expect(said([])).toMatch(/\n4 files: 1 passed, 3 no tests\n/);
     // A module whose doctests a -k deselected held some: not among those that held none (joblib's trial).
     const deselected = files.map((file) => (file.path === "pkg/mod.py" ? { ...file, tests: { ...counts(0, 0), deselected: 2 } } : file));
-    expect(said(["pkg/mod.py", "conftest.py"], deselected)).toMatch(/\n2 test files and 2 modules: 1 passed, 3 no tests \(1 of them a module checked for doctests, none found\)\n/);
+    expect(said(["pkg/mod.py", "conftest.py"], deselected)).toMatch(/\n2 test files and 2 modules: 1 passed, 3 no tests \(1 of them a module checked for doctests, none found; 1 of them with every test deselected\)\n/);
   });
 
   it("names a failed file's failed tests its last lines do not name, with pytest's one line about each", () => {
