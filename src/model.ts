@@ -348,6 +348,11 @@ export function failedTests(counts: TestCounts): number {
   return counts.failed + counts.errors;
 }
 
+/** The tests that ran, whatever their outcome: all but those deselected. */
+export function testsRun(counts: TestCounts): number {
+  return counts.passed + counts.failed + counts.skipped + counts.errors + counts.xfailed + counts.xpassed;
+}
+
 /** The last attempt of each file in each iteration: the results that decide the run (of a run, or of a report read back). */
 export function finalResults<T extends Pick<FileResult, "path" | "iteration" | "attempt">>(results: readonly T[]): T[] {
   const last = new Map<string, T>();

@@ -1,7 +1,7 @@
 /**
  * What the run's closing hints judge a run by: each file as it ran once, whole.
  */
-import type { FileResult } from "../model.js";
+import { testsRun, type FileResult } from "../model.js";
 
 type Execution = Pick<FileResult, "iteration" | "attempt" | "parts" | "tests"> & Partial<Pick<FileResult, "status">>;
 
@@ -11,8 +11,7 @@ type Execution = Pick<FileResult, "iteration" | "attempt" | "parts" | "tests"> &
  * one SQLite file, failed so, and the run's end suggested --pack for them (a helper's trial).
  */
 function failedBeforeATest(result: Execution): boolean {
-  const tests = result.tests;
-  return result.status === "failed" && tests !== null && tests.passed + tests.failed + tests.skipped + tests.errors + tests.xfailed + tests.xpassed === 0;
+  return result.status === "failed" && result.tests !== null && testsRun(result.tests) === 0;
 }
 
 /**

@@ -2,7 +2,7 @@
  * The end-of-run summary, as lines of text. Pure: a report in, lines out.
  */
 import { displayCovered } from "../coverage/dataFiles.js";
-import { failedOnItsOwn, filesByLog, SHARD_TESTS, type CoverageResult, type FileResult, type RunReport, type TestCase } from "../model.js";
+import { failedOnItsOwn, filesByLog, SHARD_TESTS, testsRun, type CoverageResult, type FileResult, type RunReport, type TestCase } from "../model.js";
 import { summariseRun } from "./runSummary.js";
 import { loadStats } from "./loadStats.js";
 import { EXIT, SIGNAL_EXIT } from "../exitCode.js";
@@ -48,7 +48,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const quietModules = finals.filter((r) => heldNoDoctest(r, options.doctestModules)).length;
   // A file whose every test the selection left out (-k, -m, --deselect) is told from one that holds none: "166 no tests"
   // after a -k read as 166 empty files (a helper's trial of pytest-cases).
-  const allDeselected = finals.filter((r) => r.status === "no-tests" && r.tests !== null && r.tests.deselected > 0 && r.tests.passed + r.tests.failed + r.tests.skipped + r.tests.errors + r.tests.xfailed + r.tests.xpassed === 0).length;
+  const allDeselected = finals.filter((r) => r.status === "no-tests" && r.tests !== null && r.tests.deselected > 0 && testsRun(r.tests) === 0).length;
   const statusText = STATUS_ORDER.filter((s) => summary.byStatus[s] > 0).map((s) => {
     const said = `${summary.byStatus[s]} ${STATUS_LABEL[s]}`;
     if (s !== "no-tests" || quietModules + allDeselected === 0) return said;
