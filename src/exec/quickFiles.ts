@@ -5,7 +5,7 @@
  * a lexer's or a parser's compiled tables) is most of its cost, which `--pack`
  * shares among a worker's files. Pure: the run's results in, the hint out.
  */
-import { QUICK_FILES_HINT_MIN_FILES, QUICK_FILES_HINT_MIN_SECONDS, QUICK_FILES_HINT_MIN_SHARE } from "../defaults.js";
+import { QUICK_FILES_HINT_MIN_FILES, QUICK_FILES_HINT_MIN_SECONDS, QUICK_FILES_HINT_MIN_SHARE, QUICK_FILES_HINT_SMALL_MIN_SECONDS, QUICK_FILES_HINT_SMALL_MIN_SHARE } from "../defaults.js";
 import { filesByLog, type FileResult } from "../model.js";
 import { packSpares } from "./hintRules.js";
 import { filesRunOnceWhole } from "./wholeFiles.js";
@@ -33,7 +33,8 @@ function wholeInOwnProcesses<T extends Result>(results: readonly T[]): T[] | nul
  * QUICK_FILES_HINT_MIN_FILES files ran under `underSeconds` (what `--pack-under`
  * would pack), and what those files spent beside their tests (their processes'
  * own pytest sessions, which a pack shares) adds up to QUICK_FILES_HINT_MIN_SECONDS
- * and to QUICK_FILES_HINT_MIN_SHARE of all the files' time. Only files run whole,
+ * and to QUICK_FILES_HINT_MIN_SHARE of all the files' time (or, in a small suite, to
+ * QUICK_FILES_HINT_SMALL_MIN_SECONDS and QUICK_FILES_HINT_SMALL_MIN_SHARE). Only files run whole,
  * in their first attempt, count: a split file's parts are not packed. Not for a
  * run that repeats its files (--loop, --duration), whose files are counted once
  * per round.
@@ -46,7 +47,10 @@ export function quickFilesHint(results: readonly Result[], underSeconds: number)
   const testSeconds = sum(quick.map((result) => sum(result.cases.map((c) => c.seconds))));
   const sessionSeconds = Math.max(0, quickSeconds - testSeconds);
   const allSeconds = sum(whole.map((result) => result.durationSeconds));
-  if (quick.length < QUICK_FILES_HINT_MIN_FILES || sessionSeconds < QUICK_FILES_HINT_MIN_SECONDS || sessionSeconds < QUICK_FILES_HINT_MIN_SHARE * allSeconds) return null;
+  const worth =
+    (sessionSeconds >= QUICK_FILES_HINT_MIN_SECONDS && sessionSeconds >= QUICK_FILES_HINT_MIN_SHARE * allSeconds) ||
+    (sessionSeconds >= QUICK_FILES_HINT_SMALL_MIN_SECONDS && sessionSeconds >= QUICK_FILES_HINT_SMALL_MIN_SHARE * allSeconds);
+  if (quick.length < QUICK_FILES_HINT_MIN_FILES || !worth) return null;
   const sorted = quick.map((result) => result.durationSeconds).sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
   return (
