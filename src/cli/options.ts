@@ -84,7 +84,7 @@ export const OPTIONS = {
   "slow-notice": { type: "string", describe: "With --parallel: name a file still running after this many seconds (and after twice, four times as long…)", group: MODES, defaultText: String(DEFAULT_SLOW_NOTICE_SECONDS) },
   order: { type: "string", describe: "Start order: history (failed last time, then new, then longest first), name, or random", group: SCHEDULING, choices: ["history", "name", "random"], defaultText: DEFAULT_ORDER },
   seed: { type: "string", describe: "Seed for --order random (printed when not given)", group: SCHEDULING },
-  "last-failed": { type: "boolean", describe: "Run only what failed last time: each file's failed tests (by node id), and all of each file that timed out, crashed or was cancelled (everything if nothing did)", group: SCHEDULING },
+  "last-failed": { type: "boolean", describe: "Run only what failed last time: each file's failed tests (by node id), and all of each file that timed out, crashed or was cancelled with no failed test remembered (everything if nothing failed), as pytest --lf", group: SCHEDULING },
   "failed-first": { type: "boolean", describe: "Run the files that failed last time first, then the rest", group: SCHEDULING },
   "list-flaky": { type: "boolean", describe: "List the files and tests that both passed and failed within their recent runs (.grimoire/history.json), with how often they failed; then exit", group: SCHEDULING },
   shard: { type: "string", describe: "Run part I/N of the selection, balanced by recorded duration (CI matrices); auto reads the part from the CI service (GitLab parallel:, CircleCI, Buildkite, …)", group: SCHEDULING },
