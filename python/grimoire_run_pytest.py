@@ -1602,6 +1602,10 @@ class Recorder:
         for item in session.items:
             path = _absolute(self.config, item.nodeid)
             counts[path] = counts.get(path, 0) + 1
+        # A conftest a `python_files` pattern matched (`*`) is collected as a test module too: no test file of the run's
+        # (a serial run said "NO TESTS tests/conftest.py"), unless it holds tests or doctests.
+        for path in [path for path, count in counts.items() if count == 0 and os.path.basename(path) == "conftest.py" and self.kinds.get(path, set()) <= {"Module"}]:
+            del counts[path]
         # The collectors of the files --doctest-modules collected, as the listing records them: grimoire-run tells the
         # modules only checked for doctests from test files by the same rule (model.ts's onlyDoctests) in either run.
         kinds = {path: sorted(names) for path, names in self.kinds.items() if "DoctestModule" in names and path in counts}

@@ -96,6 +96,10 @@ export function selectionFrom(request: CollectionRequest, listing: Listing, root
     // A text file pytest's doctest plugin collects (`test*.txt`) with no example in it runs nothing in plain pytest and
     // says nothing there; a process of its own would only add a NO TESTS line. One that is named still runs.
     if (named === null && found.empty === true) continue;
+    // A conftest a `python_files` pattern matches (`*`, invoke's) is collected as a test module too: it holds fixtures,
+    // and runs as no test file (a helper's trial got `NO TESTS tests/conftest.py` and a process for it). One collected for
+    // its doctests (--doctest-modules) is checked for them, as in plain pytest.
+    if (named === null && path.basename(file) === "conftest.py" && found.kinds.every((kind) => kind === "Module")) continue;
     byPath.set(file, { path: file, named, folder: named === null ? folderOf(file) : null, kind: onlyDoctests(found.kinds) ? "doctests" : "tests", ...(found.folder === true ? { folderEntry: true as const } : {}) });
   }
   for (const error of listing.errors) {

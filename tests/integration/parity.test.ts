@@ -699,6 +699,21 @@ def test_the_tests_package_is_the_projects():
     }
   });
 
+  it("runs no conftest.py as a test file where python_files matches it (`*`), in every mode", async () => {
+    // invoke's `python_files = *`: a NO TESTS line and a process for tests/conftest.py (a helper's trial).
+    const p = project({
+      "pytest.ini": "[pytest]\npython_files = *\n",
+      "tests/http/conftest.py": "import pytest\n\n@pytest.fixture\ndef x():\n    return 1\n",
+      "tests/http/runners.py": "def test_a(x):\n    assert x == 1\n",
+    });
+    for (const mode of EVERY_MODE) {
+      const result = await runCli(mode, { cwd: p.root });
+      expect(result.code, said(mode, result)).toBe(0);
+      expect(result.stdout, said(mode, result)).toMatch(/^1 file: 1 passed$/m);
+      expect(result.stdout, said(mode, result)).not.toMatch(/conftest\.py +[\d.]+s/);
+    }
+  });
+
   it("fails the files a test deleted before their turn, alone or packed, where they read as no tests or cancelled", async () => {
     // mako's suite writes modules under test/ and deletes them: the listing found them, their processes found nothing.
     const doctest = 'def f():\n    """\n    >>> 1 + 1\n    2\n    """\n';
