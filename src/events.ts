@@ -76,6 +76,8 @@ export type RunEvent =
        * they are all modules checked for doctests, which a run packs by itself.
        */
       packed?: { files: number; processes: number; doctestsOnly: boolean };
+      /** --split auto's parts: each split file and how many parts it runs in (absent: none split). */
+      split?: { path: string; parts: number }[];
     }
   | { type: "iteration-start"; iteration: number }
   | { type: "batch-start"; batch: BatchStart }

@@ -146,6 +146,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       logDir: toProjectPath(config.root, logDir),
       load: config.load === null ? null : { iterations: config.load.loop, durationSeconds: config.load.durationSeconds, sustained: plan.iterations.sustained },
       ...packedShares(plan.batches, new Set(files.filter((f) => f.kind === "doctests").map((f) => f.path))),
+      ...splitFiles(plan.batches),
     });
     const apart = groupNotice(config, groups);
     const unpacked = packedNothing(config, plan);
@@ -411,6 +412,16 @@ function knownGroups(root: string, files: readonly string[], history: History): 
     if (learned.length > 0) groups.set(file, [...new Set([...(groups.get(file) ?? []), ...learned])].sort());
   }
   return groups;
+}
+
+/**
+ * The files split in parts (--split auto), for the Found line: a run that split one said nothing of it until the file's
+ * result line (pydantic's, a helper's trial: "--split auto printed nothing about what it split").
+ */
+function splitFiles(batches: readonly { paths: readonly string[]; part?: { count: number } }[]): { split?: { path: string; parts: number }[] } {
+  const split = new Map<string, number>();
+  for (const batch of batches) if (batch.part !== undefined && batch.paths[0] !== undefined) split.set(batch.paths[0], batch.part.count);
+  return split.size === 0 ? {} : { split: [...split].map(([path, parts]) => ({ path, parts })) };
 }
 
 /** The batches that run several files in one process (--pack's shares; a split file's parts are not), for the Found line. */

@@ -49,6 +49,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   };
   let workers = 1;
   let packed: { files: number; processes: number; doctestsOnly: boolean } | null = null;
+  let split: { path: string; parts: number }[] = [];
   let logDir: string | null = null;
   /** The report the run always writes in its log folder: where every file is listed. */
   let reportFile: string | null = null;
@@ -94,7 +95,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     // checked for doctests share processes without --pack: said as theirs (a helper read "(--pack)" as an option it never gave).
     const processes = plural(packed?.processes ?? 0, "shared process", "shared processes");
     const shared = packed === null ? "" : packed.doctestsOnly ? `, ${packed.files} of the modules in ${processes}` : `, ${packed.files} of ${them} in ${processes} (--pack)`;
-    const how = mode === "parallel" ? `, running ${them} on ${plural(workers, "worker")}${shared}` : `, running ${them} in one pytest process`;
+    const parts = split.length === 0 ? "" : split.length === 1 ? `, ${split[0]?.path} in ${split[0]?.parts} parts (--split auto)` : `, ${split.length} of ${them} split in parts (--split auto)`;
+    const how = mode === "parallel" ? `, running ${them} on ${plural(workers, "worker")}${shared}${parts}` : `, running ${them} in one pytest process`;
     const testFiles = files.length - doctestModules.size;
     const found = doctestModules.size === 0 ? plural(testFiles, "test file") : testFilesAndModules(testFiles, doctestModules.size);
     // Nothing to run (pytest collected no file; --changed, --last-failed or a shard left none): the lines before say why.
@@ -166,6 +168,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         load = event.load;
         workers = event.workers;
         packed = event.packed ?? null;
+        split = event.split ?? [];
         if (options.verbose) logDir = event.logDir;
         reportFile = `${event.logDir}/report.json`;
         if (event.files === null) {

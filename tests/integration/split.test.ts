@@ -48,6 +48,9 @@ describe("--split auto", () => {
     expect(pids).toHaveLength(10);
     expect(new Set(pids).size).toBe(row.parts?.length);
     expect(second.stdout).toMatch(/PASS\s+tests\/http\/test_flow\.py\s+.*\[\d parts, their times summed\]/);
+    // Said before the first file: which file runs in parts.
+    expect(second.stdout).toContain(`Found 4 test files, running them on 4 workers, tests/http/test_flow.py in ${row.parts?.length} parts (--split auto)\n`);
+    expect(first.stdout).toContain("Found 4 test files, running them on 4 workers\n");
     // The HTML report's timeline has a bar per part, each in the slot it ran in.
     const logs = p.root + "/.grimoire/logs";
     const latest = fs.readdirSync(logs).sort().at(-1) as string;
