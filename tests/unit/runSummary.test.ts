@@ -199,21 +199,21 @@ describe("the run's summary", () => {
     const five: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: counts(0, 5), cases: many, tail: [], durationSeconds: 1 })] };
     const listed = formatSummary(five, { colours: palette(false), stopped: null }).join("\n");
     expect(listed.match(/^ {11}failed: t\.py::test_\d$/gm)).toHaveLength(3);
-    expect(listed).toContain("… and 2 more failed (the log has them all)");
+    expect(listed).toContain("… and 2 more failed, not shown (the log has them all)");
     // Some named by the last lines (pytest's short summary): the count in all says so.
     const namedTwo: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: counts(0, 5), cases: many, tail: ["FAILED t.py::test_4", "FAILED t.py::test_3"], durationSeconds: 1 })] };
     expect(formatSummary(namedTwo, { colours: palette(false), stopped: null }).join("\n")).not.toMatch(/more failed/);
     const seven = [...many, ...Array.from({ length: 2 }, (_, i) => ({ nodeid: `t.py::test_x${i}`, outcome: "failed" as const, seconds: 0 }))];
     const namedSome: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: counts(0, 7), cases: seven, tail: ["FAILED t.py::test_4"], durationSeconds: 1 })] };
-    expect(formatSummary(namedSome, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed (7 failed in all: the 3 above, these 3, and 1 the last lines name with their messages; the log has them all)");
+    expect(formatSummary(namedSome, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed, not shown (7 failed in all: 3 above, 3 not shown, 1 with their messages in the last lines; the log has them all)");
     // Errors said as errors (a fixture's setup on a shared database: full-stack-fastapi-template's 27).
     const errors = Array.from({ length: 6 }, (_, i) => ({ nodeid: `t.py::test_e${i}`, outcome: "error" as const, seconds: 0 }));
     const errored: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: { ...counts(0, 0), errors: 6 }, cases: errors, tail: [], durationSeconds: 1 })] };
-    expect(formatSummary(errored, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more errored (the log has them all)");
+    expect(formatSummary(errored, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more errored, not shown (the log has them all)");
     const mixed: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: { ...counts(0, 4), errors: 2 }, cases: [...many.slice(0, 4), ...errors.slice(0, 2)], tail: [], durationSeconds: 1 })] };
-    expect(formatSummary(mixed, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed or errored (the log has them all)");
+    expect(formatSummary(mixed, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed or errored, not shown (the log has them all)");
     const mixedRest: RunReport = { ...report, files: [fileResult({ path: "t.py", status: "failed", tests: { ...counts(0, 4), errors: 2 }, cases: [...errors.slice(0, 2), ...many.slice(0, 4)], tail: [], durationSeconds: 1 })] };
-    expect(formatSummary(mixedRest, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed (the log has them all)");
+    expect(formatSummary(mixedRest, { colours: palette(false), stopped: null }).join("\n")).toContain("… and 3 more failed, not shown (the log has them all)");
   });
 
   it("says how many of a failed file's tests failed, errors counted, whatever its failed lines name (isort's: one line under two failures)", () => {
@@ -282,7 +282,7 @@ describe("the run's summary", () => {
     const text = formatSummary(split, { colours: palette(false), stopped: null }).join("\n");
     expect(text).not.toMatch(/^ {11}log: /m);
     expect(text).toContain("           part 1 of 2: passed, log: t.py.part1.log\n           part 2 of 2: failed, log: t.py.part2.log\n");
-    expect(text).toContain("… and 2 more failed (the parts' logs have them all)");
+    expect(text).toContain("… and 2 more failed, not shown (the parts' logs have them all)");
     expect(text).toContain("           last 1 line of part 2:\n");
   });
 
