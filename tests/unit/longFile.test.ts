@@ -23,6 +23,13 @@ describe("the hint for --split auto", () => {
     );
   });
 
+  it("says where one test bounds every part, and what is left to gain (prompt-toolkit's test_cli.py)", () => {
+    const cli = file("tests/test_cli.py", [20, ...Array.from({ length: 12 }, () => 0.5)]);
+    const shorts = Array.from({ length: 6 }, (_, i) => file(`tests/test_${i}.py`, [0.4]));
+    expect(longFileHint([cli, ...shorts], 2, anyFile)).toMatch(/docs\/scheduling\.md\. Its longest test, tests\/test_cli\.py::test_0, took 20\.0 s of it, which no part goes below: about 6 s less at best$/);
+    expect(longFileHint([LONG, ...SHORT], 2, anyFile)).not.toMatch(/longest test/);
+  });
+
   it("says nothing when splitting could not save enough, or the file could not be split", () => {
     // Within its share, or its one long test is most of it, or it has one test.
     expect(longFileHint([file("tests/test_x.py", [2, 2]), file("tests/test_y.py", [3.5])], 2, anyFile)).toBeNull();
