@@ -16,6 +16,8 @@ are far rarer than tests that recurse.)
 
 import sys
 
+from grimoire_run_paths import STAND_IN_FILE, hide_from_tracers
+
 # The interpreter's own functions, and how far the limit they set is above the one the tests are told of.
 _real_get = sys.getrecursionlimit
 _real_set = sys.setrecursionlimit
@@ -53,6 +55,10 @@ def setrecursionlimit(limit):
 for _function in (getrecursionlimit, setrecursionlimit):
     _function.__doc__ = getattr(sys, _function.__name__).__doc__
     _function.__module__ = "sys"
+
+
+# Stand-ins of the interpreter's functions: no file of grimoire-run's a tracer measures (grimoire_run_paths).
+hide_from_tracers(getrecursionlimit, setrecursionlimit, as_file=STAND_IN_FILE)
 
 
 def as_at_the_top(top):

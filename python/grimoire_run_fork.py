@@ -30,6 +30,7 @@ from importlib import _bootstrap_external
 import grimoire_run_depth
 import grimoire_run_main
 import grimoire_run_prepared
+from grimoire_run_paths import STAND_IN_FILE, hide_from_tracers
 
 # The signals the server handles itself, with the handlers the interpreter gave them before the server did: what a
 # fresh Python started by grimoire-run has (Ctrl-C's SIGINT raises KeyboardInterrupt; a signal ignored by whoever
@@ -158,7 +159,7 @@ def use_bytecode_cache(folder):
             raise NotImplementedError("written moments ago, or unreadable: its bytecode is not kept")
 
         _bytecode_cache = {"cache_from_source": place, "dont_write_bytecode": sys.dont_write_bytecode, "get_cache_dir": None}
-        external.cache_from_source = cache_from_source
+        external.cache_from_source = hide_from_tracers(cache_from_source)
     sys.dont_write_bytecode = False
     # pytest keeps the modules it rewrites (test modules, conftests, plugins) by the same rule: one a run that could
     # write bytecode left beside its source is read from there; the rest go where pytest puts them under a prefix.
@@ -175,7 +176,7 @@ def use_bytecode_cache(folder):
             return type(file_path)(folder).joinpath(*file_path.parts[1:-1], tag)
 
         _bytecode_cache["get_cache_dir"] = cache_dir
-        rewrite.get_cache_dir = get_cache_dir
+        rewrite.get_cache_dir = hide_from_tracers(get_cache_dir)
 
 
 def _drop_bytecode_cache():
@@ -231,6 +232,9 @@ def _just_written(path):
     except (OSError, ValueError):
         return False
 
+
+# What the bytecode cache's hooks call at every import of a module with no bytecode beside it.
+hide_from_tracers(_exists, _content_tag, _just_written)
 
 # Exit handlers the server registered after it started (its imports, its warm-up session): see _fresh_exit_handlers.
 _registered_by_server = []
@@ -383,7 +387,9 @@ def _see_server_objects_when_asked():
             gc.collect = _collect
 
     functools.update_wrapper(collect, _collect)
-    gc.collect = collect
+    # What a test's first gc.collect runs of grimoire-run's: none of it a file a tracer measures.
+    hide_from_tracers(unwrap, _test_running, _unfreeze, _settle, _buffered_files, as_file=STAND_IN_FILE)
+    gc.collect = hide_from_tracers(collect, as_file=STAND_IN_FILE)
     sys.addaudithook(unfreeze_on_first_look)
 
 

@@ -38,7 +38,7 @@ import sys
 import threading
 import time
 
-from grimoire_run_paths import in_install_folder
+from grimoire_run_paths import hide_from_tracers, in_install_folder
 
 _timer = None
 # The most module names a package's entry lists (a `--preload` of the package follows them; see grimoire-run's performance docs).
@@ -77,7 +77,7 @@ class _ImportTimer:
             "after_change": self.after_change,
             "environ_differs": _environ_differs,
             "environ_at_start": self.environ_at_start,
-            "watch_logging": lambda: _watch_logging_configuration(self._changed),
+            "watch_logging": hide_from_tracers(lambda: _watch_logging_configuration(self._changed)),
         }
         _watch_logging_configuration(self._changed)
         exec(_FIND_AND_LOAD, scope)
@@ -128,7 +128,7 @@ def _watch_logging_configuration(changed):
         return handle(existing, child_loggers, disable_existing)
 
     _handle_existing_loggers.__wrapped__ = handle
-    config._handle_existing_loggers = _handle_existing_loggers
+    config._handle_existing_loggers = hide_from_tracers(_handle_existing_loggers)
 
 
 # The timing wrapper is compiled as part of importlib's bootstrap, so that the interpreter treats its frame as one of
@@ -163,6 +163,10 @@ def _find_and_load(name, *args, **kwargs):
     "<frozen importlib._bootstrap>",
     "exec",
 )
+
+
+# What the timing wrapper calls at every new import, hidden as the wrapper is (see hide_from_tracers).
+hide_from_tracers(_environ_now, _environ_differs, _watch_logging_configuration)
 
 
 def start():

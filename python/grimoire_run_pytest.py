@@ -106,7 +106,7 @@ import pytest
 
 # Imported here, with the plugin, so that a forked file that times its imports finds it imported already.
 import grimoire_run_import_times
-from grimoire_run_paths import hide_own_folder, in_install_folder
+from grimoire_run_paths import STAND_IN_FILE, hide_from_tracers, hide_own_folder, in_install_folder
 
 # Before the project's code runs: grimoire-run's folder is no module folder of the tests' (pkgutil.iter_modules()).
 hide_own_folder()
@@ -316,6 +316,10 @@ _test_running = [False]
 def test_running():
     """Whether a test is running in this process: a gc.collect then is the test's, not pytest's own (grimoire_run_fork)."""
     return _test_running[0]
+
+
+# Asked by gc.collect's stand-in inside a test: no file a tracer measures (grimoire_run_paths.hide_from_tracers).
+hide_from_tracers(test_running, as_file=STAND_IN_FILE)
 
 
 def _read_coverage_settings(options):

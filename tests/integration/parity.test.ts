@@ -699,6 +699,38 @@ def test_the_tests_package_is_the_projects():
     }
   });
 
+  it("leaves no file of grimoire-run's for a test's own coverage to measure: its hooks in the imports, gc.collect and the recursion limit, in every mode", async () => {
+    // coverage.py's own suite measures imports with no source given: grimoire_run_fork.py and grimoire_run_import_times.py
+    // were among the measured files under --parallel, and 13 of its tests failed (a helper's trial).
+    const p = project({
+      "tests/http/test_measured.py": `import coverage, gc, importlib, logging.config, sys
+import pytest
+
+def test_only_the_tests_modules_measured(tmp_path, monkeypatch):
+    (tmp_path / "mod1.py").write_text("x = 1\\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cov = coverage.Coverage(data_file=None)
+    cov.start()
+    importlib.import_module("mod1")
+    with pytest.raises(ImportError):
+        importlib.import_module("no_such_module_anywhere")
+    gc.collect()
+    sys.setrecursionlimit(sys.getrecursionlimit())
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+    cov.stop()
+    measured = cov.get_data().measured_files()
+    assert [name for name in measured if "grimoire" in name] == []
+    assert any(name.endswith("mod1.py") for name in measured)
+`,
+    });
+    const plain = plainPytest(p, ["tests"]);
+    expect(plain.outcomes).toEqual({ "tests/http/test_measured.py::test_only_the_tests_modules_measured": "passed" });
+    for (const mode of EVERY_MODE) {
+      const result = await runCli(mode, { cwd: p.root });
+      expect(result.code, said(mode, result)).toBe(0);
+    }
+  });
+
   it("runs no conftest.py as a test file where python_files matches it (`*`), in every mode", async () => {
     // invoke's `python_files = *`: a NO TESTS line and a process for tests/conftest.py (a helper's trial).
     const p = project({
