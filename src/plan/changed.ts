@@ -215,9 +215,10 @@ export function describeSelection(selection: ChangedSelection): string[] {
   if (selection.unrelated.length > 0) {
     // The option as a user types it, and the key of the project's configuration (a helper read "changed-always" as neither).
     // A module no import statement names may still be imported, by a name given at run time: whitenoise's management
-    // command, which Django loads through INSTALLED_APPS, read as a file the tests read (a helper's trial).
+    // command, which Django loads through INSTALLED_APPS, read as a file the tests read (a helper's trial). A file the
+    // tests write and git does not ignore (huey's SQLite journal, huey_storage.db-wal) is a change too: said where it goes.
     const byName = selection.unrelated.some((file) => file.endsWith(".py")) ? ", or a module imported by a name given at run time (Django's INSTALLED_APPS, entry points, importlib.import_module)," : "";
-    lines.push(`--changed: no selected test file imports ${nameSome(selection.unrelated, CHANGED_FILES_NAMED)} (a file the tests read rather than import${byName} belongs in --changed-always, or changed-always in [tool.grimoire-run])`);
+    lines.push(`--changed: no selected test file imports ${nameSome(selection.unrelated, CHANGED_FILES_NAMED)} (a file the tests read rather than import${byName} belongs in --changed-always, or changed-always in [tool.grimoire-run]; one they write, in .gitignore)`);
   }
   return lines;
 }

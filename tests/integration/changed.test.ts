@@ -149,7 +149,7 @@ describe("what a change runs", () => {
     const unrelated = await changedRun(p);
     expect(unrelated.code).toBe(0);
     expect(unrelated.ran).toEqual([]);
-    expect(unrelated.stdout).toContain("--changed: no selected test file imports docs/notes.md (a file the tests read rather than import belongs in --changed-always, or changed-always in [tool.grimoire-run])");
+    expect(unrelated.stdout).toContain("--changed: no selected test file imports docs/notes.md (a file the tests read rather than import belongs in --changed-always, or changed-always in [tool.grimoire-run]; one they write, in .gitignore)");
     p.write("tests/fixtures/users.json", '[{"name": "ann"}]\n');
     const always = await changedRun(p);
     expect(always.ran).toHaveLength(4);
