@@ -32,6 +32,7 @@ import { aloneFailuresHint, editedSince } from "./exec/aloneFailures.js";
 import { byPackage, ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
 import { longFileHint } from "./exec/longFile.js";
+import { failedBeforeATest } from "./exec/wholeFiles.js";
 import { notPreloading, notPreloadingAll, preloadsBeforeConftests, readRefusedPreloads, rememberRefusedPreloads } from "./exec/preloadRefusals.js";
 import { quickFilesHint, slowSessionsHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
@@ -309,7 +310,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
     // Hints drawn from how long files took: not from a run a stop cut short (Ctrl-C, fail-fast), whose files did not, nor
     // from one whose selection left no test to run (`-k` matching nothing: exit 5), which has nothing to speed up.
-    const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null && outcome.results.some((r) => r.status !== "no-tests");
+    // Nor from one where files failed before their first test (an internal error at a session's start): their seconds say
+    // nothing of a working run's (psycopg's ten files crashed on a marker in the shared cache, and the one left got the
+    // --split auto hint, a helper's trial).
+    const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null && outcome.results.some((r) => r.status !== "no-tests") && !outcome.results.some(failedBeforeATest);
     // One --pack said once: the in-memory database's hint names it with the --pack-under its files need, or else the
     // session fixtures' hint does.
     const databaseNamesPack = djangoDatabases.namesPack();

@@ -10,7 +10,7 @@ type Execution = Pick<FileResult, "iteration" | "attempt" | "parts" | "tests"> &
  * measure of a session's cost, nor of what it would take when it works. Seven of django-filter's nine files, sharing
  * one SQLite file, failed so, and the run's end suggested --pack for them (a helper's trial).
  */
-function failedBeforeATest(result: Execution): boolean {
+export function failedBeforeATest(result: Execution): boolean {
   return result.status === "failed" && result.tests !== null && testsRun(result.tests) === 0;
 }
 

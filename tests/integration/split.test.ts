@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { outcomesOf, readReport, runCli, temporaryProjects } from "../helpers/project.js";
+import { outcomesOf, readReport, runCli, temporaryProjects, testEnv } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
@@ -115,6 +115,19 @@ describe("--split auto", () => {
     p.write("pids.txt", "");
     expect((await runCli(["--parallel", "-n", "2", "--split", "auto"], { cwd: p.root })).code).toBe(0);
     expect(new Set(p.read("pids.txt").trim().split("\n")).size).toBe(2);
+  });
+
+  it("is not suggested by a run whose files failed before their first test: their seconds say nothing of a working run's", async () => {
+    // psycopg's ten files crashed at their sessions' start on a marker in the shared cache, and the one left got the hint.
+    const crash = "import os\n\ndef pytest_sessionstart(session):\n    if os.environ.get('CRASH') and 'test_crash' in os.environ.get('GRIMOIRE_LOG_FILE', ''):\n        raise RuntimeError('a marker another process left')\n";
+    const p = project({ "tests/http/conftest.py": crash, "tests/http/test_flow.py": flow("", 0.5), "tests/http/test_crash_a.py": SHORT, "tests/http/test_crash_b.py": SHORT, "tests/http/test_c.py": SHORT });
+    const crashed = await runCli(["--parallel", "-n", "4"], { cwd: p.root, env: { ...testEnv(), CRASH: "1" } });
+    expect(crashed.code, crashed.stdout + crashed.stderr).toBe(1);
+    expect(crashed.stdout).toMatch(/^FAIL +tests\/http\/test_crash_a\.py .*pytest hit an internal error/m);
+    expect(crashed.stdout).not.toContain("--split auto");
+    const working = await runCli(["--parallel", "-n", "4"], { cwd: p.root });
+    expect(working.code, working.stdout + working.stderr).toBe(0);
+    expect(working.stdout).toContain("--split auto runs such a file in parts");
   });
 
   it("is suggested at the end of a run that could not end before one long file, unless the file must run whole", async () => {
