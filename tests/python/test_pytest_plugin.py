@@ -353,19 +353,19 @@ def test_a_tests_subset_keeps_one_parts_tests_after_pytests_own_selection(plugin
     assert deselected == ([{str(root / "test_flow.py"): 1}] if run == "all-but" else [])
 
 
+def _last_failed_of_test_a(pytester, monkeypatch, test_a):
+    """A project of test_a.py (`test_a`, its test_bad failed last time) and test_b.py, with --last-failed's subset."""
+    root = pytester.path
+    write(root, {"test_a.py": test_a, "test_b.py": "def test_b():\n    pass\n"})
+    (root / "subset.json").write_text(json.dumps({"run": "failed", "nodeids": ["test_a.py::test_bad"]}))
+    monkeypatch.setenv("GRIMOIRE_TESTS_SUBSET", str(root / "subset.json"))
+    return root
+
+
 def test_last_faileds_subset_counts_what_it_leaves_out_as_pytests_lf_does(plugin_pytester, monkeypatch):
     """--last-failed keeps each file's failed tests: the others are deselected, as pytest's --lf says them ("1 failed, 2
     deselected"), and counted so for the run's report, with -k's own (a helper's trial: the JSON said 0 deselected)."""
-    root = plugin_pytester.path
-    write(
-        root,
-        {
-            "test_a.py": "def test_bad():\n    assert 0\n\ndef test_ok():\n    pass\n\ndef test_never():\n    pass\n",
-            "test_b.py": "def test_b():\n    pass\n",
-        },
-    )
-    (root / "subset.json").write_text(json.dumps({"run": "failed", "nodeids": ["test_a.py::test_bad"]}))
-    monkeypatch.setenv("GRIMOIRE_TESTS_SUBSET", str(root / "subset.json"))
+    root = _last_failed_of_test_a(plugin_pytester, monkeypatch, "def test_bad():\n    assert 0\n\ndef test_ok():\n    pass\n\ndef test_never():\n    pass\n")
     monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
     result = plugin_pytester.runpytest_subprocess(*PLUGIN, "-k", "not never", "test_a.py", "test_b.py")
     result.assert_outcomes(failed=1, passed=1)
@@ -379,16 +379,7 @@ def test_last_faileds_subset_narrows_a_file_before_the_users_selection_as_pytest
     """pytest's --lf narrows a file to its failed tests as it collects it: a --deselect of the failed test then leaves
     nothing of the file to run ("1 deselected", exit 5). Judged after the selection, the file ran its other tests (a
     helper's trial); a file with no failed test still runs whole."""
-    root = plugin_pytester.path
-    write(
-        root,
-        {
-            "test_a.py": "def test_bad():\n    assert 0\n\ndef test_ok():\n    pass\n",
-            "test_b.py": "def test_b():\n    pass\n",
-        },
-    )
-    (root / "subset.json").write_text(json.dumps({"run": "failed", "nodeids": ["test_a.py::test_bad"]}))
-    monkeypatch.setenv("GRIMOIRE_TESTS_SUBSET", str(root / "subset.json"))
+    _last_failed_of_test_a(plugin_pytester, monkeypatch, "def test_bad():\n    assert 0\n\ndef test_ok():\n    pass\n")
     alone = plugin_pytester.runpytest_subprocess(*PLUGIN, "--deselect", "test_a.py::test_bad", "test_a.py")
     assert alone.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     alone.stdout.fnmatch_lines(["*2 deselected*"])
