@@ -34,7 +34,7 @@ export interface FilePlan {
   files: TestFile[];
   /** Fewer files or tests than the selection holds (--changed, --last-failed, --shard). */
   narrowed: boolean;
-  /** The options of grimoire-run's own that left files or tests out, in the order they did: `--changed`, `--last-failed`. */
+  /** The options of grimoire-run's own that left files or tests out, in the order they did: `--changed`, `--last-failed`, `--shard`. */
   narrowedBy: string[];
   shard: ShardReport | null;
   notices: string[];
@@ -43,13 +43,11 @@ export interface FilePlan {
 export function planFiles(discovered: readonly TestFile[], history: History, options: PlanOptions): FilePlan {
   const notices: string[] = [];
   let files = [...discovered];
-  let narrowed = false;
   const narrowedBy: string[] = [];
   if (options.changed !== null) {
     const affected = options.changed.reasons;
     files = files.filter((f) => affected.has(f.path));
-    narrowed = files.length < discovered.length;
-    if (narrowed) narrowedBy.push("--changed");
+    if (files.length < discovered.length) narrowedBy.push("--changed");
     notices.push(...describeSelection(options.changed));
   }
   if (options.lastFailed) {
@@ -60,7 +58,6 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
     const selection = selectLastFailed(files, remembered, cached.byFile);
     const nothing = selection.everything && options.noneWhenNothingFailed === true;
     files = nothing ? [] : selection.everything ? selection.files : selection.files.map((file) => onlyFailedTests(file, remembered, cached.byFile.get(file.path) ?? []));
-    narrowed = narrowed || !selection.everything || nothing;
     if (!selection.everything || nothing) narrowedBy.push("--last-failed");
     const failedTests = (f: TestFile): number => (f.subset?.run === "failed" ? f.subset.nodeids.length : 0);
     const tests = files.reduce((sum, f) => sum + failedTests(f), 0);
@@ -94,12 +91,12 @@ export function planFiles(discovered: readonly TestFile[], history: History, opt
     notices.push(`shard ${index}/${count}${from}: ${plural(mine.paths.length, "file")}, ${formatSeconds(mine.seconds)} ${time}; the others: ${others.join(", ") || "none"}`);
     shard = { index, count, digest: cut.digest, selected: files.map((f) => f.path), assigned: mine.paths };
     const assigned = new Set(mine.paths);
-    narrowed = true;
+    narrowedBy.push("--shard");
     files = files.filter((f) => assigned.has(f.path));
   }
   if (options.order === "random") notices.push(`order: random, seed ${options.seed} (--order random --seed ${options.seed} repeats it)`);
   const ordering = { order: options.order, seed: options.seed, failedFirst: options.failedFirst, ...(options.estimates === undefined ? {} : { estimates: options.estimates }), ...(options.editedSince === undefined ? {} : { editedSince: options.editedSince }) };
-  return { files: orderFiles(files, history, ordering), narrowed, narrowedBy, shard, notices };
+  return { files: orderFiles(files, history, ordering), narrowed: narrowedBy.length > 0, narrowedBy, shard, notices };
 }
 
 /**

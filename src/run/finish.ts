@@ -41,7 +41,7 @@ export interface Finish {
    * (history: neither its outcome nor its duration).
    */
   partial: ReadonlySet<string>;
-  /** The options of grimoire-run's own that left files or tests of the selection out (`--changed`, `--last-failed`). */
+  /** The options of grimoire-run's own that left files or tests of the selection out (`--changed`, `--last-failed`, `--shard`): coverage is then not judged. */
   narrowedBy: readonly string[];
   /** pytest-cov's settings when it measures; null when it does not. */
   coverage: CoverageSettings | null;
@@ -137,14 +137,14 @@ async function reportCoverage(settings: CoverageSettings, run: Finish): Promise<
     dataFiles: dataFilesToCombine(results),
     keep: false,
     testsFailed: testsFailedIn(results),
-    judge: run.config.shard === null && run.narrowedBy.length === 0,
+    judge: run.narrowedBy.length === 0,
     workDir: processDataFolder(run.logDir),
     columns: run.columns,
   });
   // A run of what --changed or --last-failed chose covers part of the code, as a shard does: judged, the tests it left
   // out counted as missed, and a change whose tests passed failed the run (diskcache's --cov-fail-under=98: "6 files: 6
   // passed", then "Coverage: 95%, required 98%: not reached", exit 1, a helper's trial).
-  if (!combined.result.judged && combined.result.failUnder !== null) combined.result.of = run.config.shard !== null ? SHARD_TESTS : `the tests ${run.narrowedBy.join(" and ")} chose`;
+  if (!combined.result.judged && combined.result.failUnder !== null) combined.result.of = run.narrowedBy.includes("--shard") ? SHARD_TESTS : `the tests ${run.narrowedBy.join(" and ")} chose`;
   run.events.emit({ type: "coverage", output: combined.output, result: combined.result });
   if (combined.problem !== null) run.events.emit({ type: "warning", message: `coverage: ${combined.problem}` });
   else fs.rmSync(processDataFolder(run.logDir), { recursive: true, force: true });
