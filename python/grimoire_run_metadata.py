@@ -9,44 +9,136 @@ every plugin's file list (RECORD). With this machine's plugins installed that
 was about a third of a forked tiny file's CPU.
 
 What it remembers is only ever what the file would read: a distribution's
-text files, its parsed metadata, entry points and file list, each under the
-distribution's folder and that folder's modification time. Installing,
-upgrading or removing a package replaces its `.dist-info` folder, so a file
-that changes the installed packages sees the change. It never remembers which
-distributions there are (that is importlib.metadata's own business, cached by
-the folders' modification times already), and never touches a distribution
-that is not a folder (a zip's).
+text files, and its parsed metadata, entry points and file list, each with the
+state of every file it was read from (inode, size, modification and change
+times), which every call checks with one `stat` a file. Only a file that has
+not changed for a second is remembered: a file's times are kept at the
+kernel's tick, so one written twice within a tick (a test that rewrites a
+METADATA in place) could keep its times, but never after a second. A caller
+gets a metadata message and a file list of its own, as it would from a fresh
+read. It never remembers which distributions there are (importlib.metadata's
+own business, cached by the folders' modification times already), never
+touches a distribution that is not a folder (a zip's), and does not remember a
+file list where importlib.metadata leaves out the files that are not there
+(Python 3.12 and later): that depends on every file it lists.
 """
 
 import importlib.metadata as metadata
 import os
+import time
 
 _remembered = {}
 _MISSING = object()
+# The dependency lists of the values being worked out, innermost last: each file read is added to all of them.
+_tracking = []
+_SETTLED_NS = 1_000_000_000
 
 
-def _key(distribution, what):
-    """(what, folder, modification time) for a distribution in a folder; None when it is not one."""
+def _state(path):
+    """What tells a file's versions apart; None when there is no file to read."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+
+
+def _settled(state):
+    """A file that is not there, or has not changed for a second: a later change gives it other times."""
+    return state is None or time.time_ns() - max(state[2], state[3]) > _SETTLED_NS
+
+
+def _folder(distribution):
     path = getattr(distribution, "_path", None)
     if path is None:
         return None
     try:
-        return (what, os.fspath(path), os.stat(path).st_mtime_ns)
-    except (OSError, TypeError):
+        return os.fspath(path)
+    except TypeError:
         return None
 
 
-def _remember(what, compute):
-    def read(distribution, *args):
-        key = _key(distribution, (what, *args))
-        if key is None:
-            return compute(distribution, *args)
-        value = _remembered.get(key, _MISSING)
-        if value is _MISSING:
-            value = _remembered[key] = compute(distribution, *args)
-        return value
+def _depend_on(files):
+    for dependencies in _tracking:
+        dependencies.extend(files)
 
+
+def _remember_text(read_text):
+    def read(distribution, filename):
+        folder = _folder(distribution)
+        if folder is None:
+            _depend_on([(None, None)])  # a zip's: nothing that uses it is remembered
+            return read_text(distribution, filename)
+        path = os.path.join(folder, filename) if filename else folder
+        state = _state(path)
+        _depend_on([(path, state)])
+        key = ("text", path)
+        found = _remembered.get(key)
+        if found is not None and found[0] == state:
+            return found[1]
+        text = read_text(distribution, filename)
+        # Read after its state: a file changed in between is remembered under its old state, which no later call matches.
+        if _settled(state):
+            _remembered[key] = (state, text)
+        return text
+
+    read.grimoire_remembered = True
     return read
+
+
+def _remember(what, compute, copy=lambda value: value):
+    """`compute` remembered per distribution folder, as long as every file it read is as it was."""
+
+    def get(distribution):
+        folder = _folder(distribution)
+        if folder is None:
+            _depend_on([(None, None)])
+            return compute(distribution)
+        key = (what, folder)
+        found = _remembered.get(key)
+        if found is not None and all(_state(path) == state for path, state in found[0]):
+            _depend_on(found[0])
+            return copy(found[1])
+        dependencies = []
+        _tracking.append(dependencies)
+        try:
+            value = compute(distribution)
+        finally:
+            _tracking.pop()
+        _depend_on(dependencies)
+        # Nothing read (a Python whose importlib.metadata reads otherwise), or a zip's: not remembered.
+        if dependencies and all(path is not None and _settled(state) for path, state in dependencies):
+            _remembered[key] = (tuple(dependencies), value)
+        return copy(value)
+
+    return get
+
+
+def _copy_message(message):
+    """A message of the caller's own: one that adds or removes a header changes no other caller's."""
+    if message is None:
+        return None
+    clone = object.__new__(type(message))
+    vars(clone).update(vars(message))
+    clone._headers = list(message._headers)
+    clone.defects = list(message.defects)
+    return clone
+
+
+def _copy_list(found):
+    return None if found is None else list(found)
+
+
+def _checks_files_exist(files):
+    """Whether importlib.metadata's file list leaves out the files that are not there (Python 3.12 and later)."""
+
+    def names(code):
+        yield from code.co_names
+        for constant in code.co_consts:
+            if hasattr(constant, "co_names"):
+                yield from names(constant)
+
+    return "exists" in set(names(files.fget.__code__))
 
 
 def install():
@@ -55,16 +147,14 @@ def install():
     Returns what undoes it (None when it was installed already)."""
     if getattr(metadata.PathDistribution.read_text, "grimoire_remembered", False):
         return None
-    originals = [(metadata.PathDistribution, "read_text")] + [(metadata.Distribution, name) for name in ("metadata", "entry_points", "files")]
+    names = ["metadata", "entry_points"] + ([] if _checks_files_exist(metadata.Distribution.files) else ["files"])
+    originals = [(metadata.PathDistribution, "read_text")] + [(metadata.Distribution, name) for name in names]
     originals = [(owner, name, vars(owner).get(name, _MISSING)) for owner, name in originals]
-    read_text = _remember("text", metadata.PathDistribution.read_text)
-    read_text.grimoire_remembered = True
-    metadata.PathDistribution.read_text = read_text
-    for name in ("metadata", "entry_points"):
-        setattr(metadata.Distribution, name, property(_remember(name, getattr(metadata.Distribution, name).fget)))
-    files = _remember("files", metadata.Distribution.files.fget)
-    # A list the caller may change: each gets a copy of its own.
-    metadata.Distribution.files = property(lambda distribution: None if (found := files(distribution)) is None else list(found))
+    metadata.PathDistribution.read_text = _remember_text(metadata.PathDistribution.read_text)
+    # The entry points are immutable; a message and a list the caller may change: each gets its own.
+    copies = {"metadata": _copy_message, "entry_points": lambda value: value, "files": _copy_list}
+    for name in names:
+        setattr(metadata.Distribution, name, property(_remember(name, getattr(metadata.Distribution, name).fget, copies[name])))
 
     def undo():
         for owner, name, original in originals:
