@@ -39,7 +39,7 @@ export function aloneFailuresHint(results: readonly FileResult[], history: Histo
   const beside = failedAlone.some((result) => before.includes(result.path) && results.some((other) => other !== result && other.log !== null && overlap(result, other)));
   return (
     `${plural(before.length, "file")} failed in a process of ${before.length === 1 ? "its" : "their"} own that passed the last time ${before.length === 1 ? "it" : "they"} ran in one process with other files (a serial run, or --pack): ${named}${more}. ` +
-    "A test may need what another file did first (an import, a setting, a registry filled): `python -m pytest FILE` alone shows whether plain pytest fails it so too; a plain session, and --pack, hide that need" +
+    "A test may need what another file did first (an import, a setting, a registry filled): `python -m pytest FILE` alone shows whether plain pytest fails it so too; a plain session hides that need, and --pack where the files land in one pack" +
     (beside
       ? ". If it passes alone, it failed beside the files running at the same time: a folder, a file, a port or a database they all use (--parallel -n 1 shows it; GRIMOIRE_SLOT gives each running file a name of its own, --database-url a PostgreSQL database of its own)"
       : "")

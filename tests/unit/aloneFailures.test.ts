@@ -81,7 +81,7 @@ describe("files that failed alone after passing with others", () => {
     expect(beside).toMatch(/If it passes alone, it failed beside the files running at the same time: a folder, a file, a port or a database they all use \(--parallel -n 1 shows it; GRIMOIRE_SLOT gives each running file a name of its own, --database-url a PostgreSQL database of its own\)$/);
     // One after the other (one worker): nothing ran beside it.
     const after = aloneFailuresHint([fileResult(aFails), fileResult({ path: "b.py", log: "b.log", cases: [passed("b.py::test_x")], startSeconds: 2, durationSeconds: 2 })], before);
-    expect(after).toMatch(/a plain session, and --pack, hide that need$/);
+    expect(after).toMatch(/a plain session hides that need, and --pack where the files land in one pack$/);
   });
 
   it("says nothing of a test the shared run did not run (-k, -m), and names a module that imported there and not alone", () => {
