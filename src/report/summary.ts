@@ -123,19 +123,26 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const { running, notStarted } = summary.cancelled;
   // Those stopped while running first, each said to be: they have a log and may have left something half-done.
   const cancelled = [...running, ...notStarted];
+  // Modules to check for doctests that never started are counted, not named: most hold none, and a --fail-fast run of
+  // importlib_metadata listed twelve of them, one a line, under two test files (a helper's trial).
+  const unstartedModules = notStarted.filter((result) => options.doctestModules?.has(result.path) === true);
+  const listed = [...running, ...notStarted.filter((result) => !unstartedModules.includes(result))];
   if (cancelled.length > 0) {
     // A serial run's files share its one process: one that pytest stopped before was not reached, nor started (three
     // helpers' trials read "not started" there as processes that never came).
     const counts = serial && running.length === 0 ? "not reached: pytest stopped before them" : `${running.length} stopped while running, ${notStarted.length} ${serial ? "not reached" : "not started"}`;
     lines.push("", colours.bold(`Cancelled: ${cancelled.length} (${counts})`));
-    for (const result of cancelled.slice(0, maxListed)) {
+    for (const result of listed.slice(0, maxListed)) {
       // The tests it failed before it was stopped count in the run's totals (as in a plain run stopped there): where
       // their failures are is said, as the failures list says it for the files that ended.
       const failedBefore = result.tests !== null && result.tests.failed + result.tests.errors > 0 ? `: ${formatCounts(result.tests)} before it was stopped, log: ${result.log}` : "";
       const killed = result.killedAfterGraceSeconds === undefined ? "" : `; ${KILLED_AFTER_GRACE(result.killedAfterGraceSeconds)}`;
       lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}${result.log !== null ? colours.dim(`  stopped while running${failedBefore}${killed}`) : ""}`);
     }
-    if (cancelled.length > maxListed) lines.push(`  … and ${cancelled.length - maxListed} more (${options.reportFile ?? "--report-json"} lists them all)`);
+    const more = listed.length - Math.min(listed.length, maxListed);
+    const modules = unstartedModules.length === 0 ? "" : plural(unstartedModules.length, "module to check for doctests", "modules to check for doctests");
+    const rest = more === 0 ? modules : `${more} more${modules === "" ? "" : `, and ${modules}`}`;
+    if (rest !== "") lines.push(`  ${listed.length === 0 ? "" : "… and "}${rest} (${options.reportFile ?? "--report-json"} lists them all)`);
   }
 
   const flaky = formatFlaky(report.flaky ?? [], { colours, maxFiles: FLAKY_FILES_LISTED, maxTests: FLAKY_TESTS_LISTED });

@@ -296,6 +296,19 @@ describe("the run's summary", () => {
     expect(describeRate({ failed: 2, runs: 8 }, { share: false })).toBe("failed 2 of its last 8 runs");
   });
 
+  it("counts the modules to check for doctests that never started instead of naming them", () => {
+    const modules = ["pkg/a.py", "pkg/b.py", "pkg/c.py"];
+    const withModules: RunReport = { ...report, files: [...report.files, ...modules.map((path) => fileResult({ path, status: "cancelled", log: null }))] };
+    const doctestModules = new Set([...modules, "pkg/running.py"]);
+    const text = formatSummary(withModules, { colours: palette(false), stopped: null, doctestModules }).join("\n");
+    expect(text).toMatch(/Cancelled: 5 \(1 stopped while running, 4 not started\)\n {2}d\.py {2}stopped while running\n {2}c\.py\n {2}… and 3 modules to check for doctests \(--report-json lists them all\)/);
+    expect(text).not.toContain("pkg/a.py");
+    const past = formatSummary(withModules, { colours: palette(false), stopped: null, doctestModules, maxListed: 1 }).join("\n");
+    expect(past).toContain("  … and 1 more, and 3 modules to check for doctests (--report-json lists them all)");
+    const onlyModules: RunReport = { ...withModules, files: withModules.files.filter((f) => f.path.startsWith("pkg/") || f.status !== "cancelled") };
+    expect(formatSummary(onlyModules, { colours: palette(false), stopped: null, doctestModules }).join("\n")).toMatch(/\(0 stopped while running, 3 not started\)\n {2}3 modules to check for doctests \(/);
+  });
+
   it("lists the first cancelled files, those stopped while running first and said to be, and says where the rest are listed", () => {
     const console = formatSummary(report, { colours: palette(false), stopped: null, maxListed: 1 }).join("\n");
     expect(console).toMatch(/Cancelled: 2 \(1 stopped while running, 1 not started\)\n {2}d\.py {2}stopped while running\n {2}… and 1 more \(--report-json lists them all\)/);
