@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import traceback
+import types
 import weakref
 from importlib import _bootstrap_external
 
@@ -99,15 +100,14 @@ _BYTECODE_CACHE_VARIABLE = "GRIMOIRE_BYTECODE_CACHE"
 
 # Bound once, at the server's start: a test that patches `builtins.open`, `os.stat` or `os.getcwd` and then imports a
 # module lazily must not change where, or whether, the import finds its bytecode (typer's `test_file_error` patches
-# `open` to raise, and its lazy import then failed under the fork server alone).
-_open = io.open
-_stat = os.stat
-_getcwd = os.getcwd
+# `open` to raise, and its lazy import then failed under the fork server alone). Held in a namespace, which pyfakefs
+# does not look into: it binds every module attribute that is a file-system function to its fake file system's.
+_FILES = types.SimpleNamespace(open=io.open, stat=os.stat, getcwd=os.getcwd)
 
 
 def _exists(path):
     try:
-        _stat(path)
+        _FILES.stat(path)
         return True
     except (OSError, ValueError):
         return False
@@ -149,7 +149,7 @@ def use_bytecode_cache(folder):
                 if tag is not None:
                     head = os.path.dirname(path)
                     if not os.path.isabs(head):
-                        head = os.path.join(_getcwd(), head)
+                        head = os.path.join(_FILES.getcwd(), head)
                     stem, _, rest = os.path.basename(beside).partition(".")
                     return os.path.join(folder, head.lstrip(os.sep), f"{stem}.{tag}.{rest}")
             except Exception:
@@ -211,7 +211,7 @@ def _content_tag(path):
     costs a fraction of compiling it.
     """
     try:
-        with _open(path, "rb") as source:
+        with _FILES.open(path, "rb") as source:
             return _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source.read()).hex()
     except (OSError, ValueError):
         return None
@@ -228,7 +228,7 @@ def _just_written(path):
     its scripts so). A module written moments ago is compiled afresh instead.
     """
     try:
-        return _stat(path).st_mtime >= time.time() - _RECENT_SECONDS
+        return _FILES.stat(path).st_mtime >= time.time() - _RECENT_SECONDS
     except (OSError, ValueError):
         return False
 

@@ -133,14 +133,18 @@ JUNIT_ASKED_NOTE = "junitxml-asked.txt"
 # The process calls this plugin makes while tests run, as they were when it was imported: a test may have patched them
 # (a mock of os.getpid would otherwise have the stop handler signal whatever process has the faked pid, and the
 # records drop the result of the test that patched it: celery's test_ps).
-_getpid, _kill, _set_signal, _get_signal, _exists = os.getpid, os.kill, signal.signal, signal.getsignal, os.path.exists
+_getpid, _kill, _set_signal, _get_signal = os.getpid, os.kill, signal.signal, signal.getsignal
+# Held in a tuple, out of reach of a fake file system: pyfakefs binds every module attribute that is a file-system
+# function (and every `os`) to its fake's while a test runs, in which the stop note is not there, and the handler took
+# grimoire-run's stop for another's: a file stopped in a test using `fs` lost where it was stopped (a helper's trial).
+_EXISTS = (os.path.exists,)
 # The file grimoire-run writes before it stops this process (GRIMOIRE_STOP_NOTE); None where it writes none.
 _stop_note = None
 
 
 def _interrupt(signum, frame):
     global _stopped
-    if _getpid() != _interrupt_pid or (_stop_note is not None and not _exists(_stop_note)):
+    if _getpid() != _interrupt_pid or (_stop_note is not None and not _EXISTS[0](_stop_note)):
         # A process a test forked (multiprocessing's fork, os.fork) that got here before its fork hook ran, or a SIGTERM
         # that is not grimoire-run's stop (the test's own os.kill, a handler of its passing it on): SIGTERM ends the
         # process as it would without grimoire-run, and whoever sent it sees -SIGTERM.

@@ -933,6 +933,59 @@ def test_sigterm_stops_a_test_that_patched_os_getpid_and_signals_no_other_proces
         decoy.wait()
 
 
+def test_sigterm_with_the_stop_note_stops_a_test_whose_filesystem_is_faked_as_pyfakefs_fakes_it(plugin_pytester, monkeypatch):
+    """pyfakefs binds, while a test runs, every module's `os` and every module attribute that is a file-system function
+    to its fake file system's, where grimoire-run's stop note is not: the handler must still know its own stop."""
+    root = plugin_pytester.path
+    note = root / "stop-note"
+    monkeypatch.setenv("GRIMOIRE_STOP_NOTE", str(note))
+    write(
+        root,
+        {
+            "test_faked.py": """\
+                import os, pathlib, sys, time, types
+
+                # What pyfakefs's Patcher skips: the modules its fakes are built on.
+                SKIPPED = {"os", "posixpath", "genericpath", "sys", "io", "_io", "linecache", "tokenize", "posix"}
+                FILE_FUNCTIONS = {os.path.exists, os.path.isfile, os.stat, os.getcwd, os.listdir, open}
+
+                def nothing_there(*args, **kwargs):
+                    raise FileNotFoundError(args[0] if args else "")
+
+                fake_os = types.ModuleType("os")
+                fake_os.__dict__.update({**vars(os), "stat": nothing_there, "listdir": nothing_there})
+                fake_os.path = types.ModuleType("posixpath")
+                fake_os.path.__dict__.update({**vars(os.path), "exists": lambda path: False, "isfile": lambda path: False})
+
+                def test_faked():
+                    for name, module in list(sys.modules.items()):
+                        if name in SKIPPED or not isinstance(module, types.ModuleType):
+                            continue
+                        for attribute, value in list(vars(module).items()):
+                            if value is os:
+                                setattr(module, attribute, fake_os)
+                            elif value is os.path:
+                                setattr(module, attribute, fake_os.path)
+                            elif callable(value) and any(value is function for function in FILE_FUNCTIONS):
+                                setattr(module, attribute, lambda *args, **kwargs: False if "exists" in repr(value) else nothing_there(*args))
+                    pathlib.Path("test-started").touch()
+                    time.sleep(600)
+            """,
+        },
+    )
+
+    def started():
+        if (root / "test-started").exists():
+            note.write_text("stop")  # grimoire-run writes it before it stops the file
+            return True
+        return False
+
+    code, stdout, stderr = stopped_once(plugin_pytester, ["test_faked.py"], started, "the test to fake the file system")
+    assert code == pytest.ExitCode.INTERRUPTED, stdout + stderr
+    assert "grimoire-run stopped this test here:" in stderr, stdout + stderr
+    assert "time.sleep(600)" in stderr[stderr.index("grimoire-run stopped this test here:") :]
+
+
 def test_pytest_xdist_never_distributes_inside_a_grimoire_run_process(plugin_pytester):
     pytest.importorskip("xdist")
     write(plugin_pytester.path, {"test_a.py": "import os\n\ndef test_a():\n    assert 'PYTEST_XDIST_WORKER' not in os.environ\n"})
