@@ -14,7 +14,7 @@ import type { Batch } from "../model.js";
 import { SINGLE_ITERATION } from "../exec/executor.js";
 import type { TestFile } from "../model.js";
 import type { History } from "./history.js";
-import { packBatches } from "./pack.js";
+import { batchSeconds, packBatches } from "./pack.js";
 import { partBatches, planSplits, type SplitFile } from "./split.js";
 import { nameSome } from "../format.js";
 
@@ -150,11 +150,12 @@ function parallelBatches(files: readonly TestFile[], history: History, workers: 
     return split === undefined ? [{ paths: [file.path], files: [file] }] : partBatches(split);
   };
   // Packs are ordered by their own rule; a split file, longer than a share, goes before them.
+  const parts = [...splits.values()].flatMap(partBatches);
+  const ahead = (batches: readonly Batch[]): number[] => batches.map((batch) => batchSeconds(batch, history));
   const own: Batch[] =
-    pack !== null
-      ? [...[...splits.values()].flatMap(partBatches), ...packBatches(tests.filter((file) => !splits.has(file.path)), history, { workers, underSeconds: pack.underSeconds })]
-      : tests.flatMap(whole);
-  return [...own, ...packBatches(doctests, history, { workers, underSeconds: Infinity })];
+    pack !== null ? [...parts, ...packBatches(tests.filter((file) => !splits.has(file.path)), history, { workers, underSeconds: pack.underSeconds, ahead: ahead(parts) })] : tests.flatMap(whole);
+  // The doctest modules' packs run last: they fill in beside what runs before them.
+  return [...own, ...packBatches(doctests, history, { workers, underSeconds: Infinity, ahead: ahead(own) })];
 }
 
 /**
