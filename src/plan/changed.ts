@@ -201,7 +201,10 @@ function selected(selection: ChangedSelection): string {
   return `${plural(selection.candidates, "selected file")} (${testFilesAndModules(selection.candidates - modules, modules)})`;
 }
 
-/** What ran and why, one test file a line, then what no test depends on. */
+/** Past this many files with the same reason, the reason is said once for them all. */
+const SAME_REASON_LISTED = 3;
+
+/** What ran and why, one test file a line (or one line for the files with the same reason), then what no test depends on. */
 export function describeSelection(selection: ChangedSelection): string[] {
   const lines = describeChanges(selection.changes).split("\n");
   if (selection.everything.length > 0) {
@@ -211,7 +214,18 @@ export function describeSelection(selection: ChangedSelection): string[] {
   }
   const running = [...selection.reasons.entries()].sort(([a], [b]) => compareCodeUnits(a, b));
   lines.push(running.length === 0 ? `--changed: none of the ${selected(selection)} depends on what changed` : `--changed: running ${running.length} of ${selected(selection)}:`);
-  for (const [file, reason] of running) lines.push(`  ${describeReason(file, reason)}`);
+  // Files with one reason are said once where there are more than a few: a change to what a conftest imports is every
+  // file's reason, and parso's 44 files were 44 lines of "← parso/utils.py via conftest.py" (a helper's trial).
+  const byReason = new Map<string, string[]>();
+  for (const [file, reason] of running) {
+    const why = describeReason("", reason);
+    byReason.set(why, [...(byReason.get(why) ?? []), file]);
+  }
+  for (const [file, reason] of running) {
+    const same = byReason.get(describeReason("", reason)) ?? [file];
+    if (same.length <= SAME_REASON_LISTED) lines.push(`  ${describeReason(file, reason)}`);
+    else if (same[0] === file) lines.push(`  ${plural(same.length, "file")}${describeReason("", reason)}: ${nameSome(same, SAME_REASON_LISTED)}`);
+  }
   if (selection.unrelated.length > 0) {
     // The option as a user types it, and the key of the project's configuration (a helper read "changed-always" as neither).
     // A module no import statement names may still be imported, by a name given at run time: whitenoise's management

@@ -158,6 +158,17 @@ describe("what it says", () => {
     ]);
   });
 
+  it("says a reason once for the files it brings in where there are more than three (parso's 44 lines of one reason)", () => {
+    const names = ["tests/test_a.py", "tests/test_b.py", "tests/test_c.py", "tests/test_d.py", "tests/test_e.py"];
+    const files = { ...PROJECT, "app/cart.py": "import app.util\n", ...Object.fromEntries(names.map((name) => [name, "import app.cart\n"])) };
+    const lines = describeSelection(select(["app/util.py", "tests/test_e.py"], { files, candidates: names.map((t) => candidate(t)) }));
+    expect(lines.slice(2)).toEqual([
+      "--changed: running 5 of 5 selected test files:",
+      "  4 files ← app/util.py via app/cart.py: tests/test_a.py, tests/test_b.py, tests/test_c.py and 1 more",
+      "  tests/test_e.py (changed)",
+    ]);
+  });
+
   it("says why everything runs", () => {
     expect(describeSelection(select(["pyproject.toml"])).at(-1)).toBe("--changed: running all 4 selected test files, because of pyproject.toml (pytest's configuration)");
   });
