@@ -300,6 +300,22 @@ _encode = json.encoder.encode_basestring_ascii
 _CLOCK = (time.perf_counter,)
 
 
+# The longest skip reason a record keeps: the file's line shows it.
+_SKIP_REASON_CHARS = 200
+
+
+def _skip_reason(report):
+    """{"reason": pytest's reason} for a collector that skipped (`Skipped: ` taken off, as pytest's -rs line shows it), or {}."""
+    longrepr = report.longrepr
+    if not (isinstance(longrepr, tuple) and len(longrepr) == 3 and isinstance(longrepr[2], str)):
+        return {}
+    reason = longrepr[2]
+    reason = (reason[len("Skipped: ") :] if reason.startswith("Skipped: ") else reason).strip()
+    if not reason or reason == "Skipped":
+        return {}
+    return {"reason": reason if len(reason) <= _SKIP_REASON_CHARS else reason[: _SKIP_REASON_CHARS - 1] + "…"}
+
+
 def _absolute(config, nodeid):
     """The file or folder a node id names, as an absolute path (node ids are relative to the rootdir)."""
     return _absolute_path(str(config.rootpath), nodeid.split("::", 1)[0])
@@ -1686,14 +1702,14 @@ class Recorder:
             # A folder whose conftest skipped it: one skipped in pytest's summary, counted under the folder.
             if report.skipped and report.nodeid in self.folders:
                 self.collected_files.setdefault(path, 0)
-                self._write({"t": "collect-skip", "nodeid": report.nodeid, "path": path})
+                self._write({"t": "collect-skip", "nodeid": report.nodeid, "path": path, **_skip_reason(report)})
             return
         if "::" not in report.nodeid and path not in self.empty_texts and path not in self.lf_skipped:
             self.collected_files.setdefault(path, 0)
         if report.skipped:
             # A module skipped while collecting (importorskip, skip(allow_module_level=True)): pytest's summary counts it
             # as one skipped, and so must the file's counts.
-            self._write({"t": "collect-skip", "nodeid": report.nodeid, "path": path})
+            self._write({"t": "collect-skip", "nodeid": report.nodeid, "path": path, **_skip_reason(report)})
 
     def pytest_runtest_logstart(self, nodeid, location):
         self.running = nodeid

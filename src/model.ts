@@ -29,6 +29,8 @@ export interface TestCase {
   seconds: number;
   /** What pytest reported of each phase that failed, in order; absent when none did. */
   failures?: TestFailure[];
+  /** A module or folder that skipped itself as it was collected: pytest's reason (`pytest.importorskip`'s, a module-level skip's). */
+  reason?: string;
 }
 
 /** One failed phase of a test (or a failed collection), as pytest reported it. Bounded by the plugin (FAILURE_TEXT_CHARS, FAILURE_DETAILS_PER_PROCESS). */

@@ -314,7 +314,7 @@ export function parseRecords(text: string): ProcessRecords {
       const file = fileOf(record.path);
       file.collectSkips++;
       file.counts.skipped++;
-      file.cases.push({ nodeid: record.nodeid ?? "", outcome: "skipped", seconds: 0 });
+      file.cases.push({ nodeid: record.nodeid ?? "", outcome: "skipped", seconds: 0, ...(typeof record.reason === "string" && record.reason !== "" ? { reason: record.reason } : {}) });
     } else if (record.t === "test" && typeof record.path === "string" && typeof record.nodeid === "string") {
       const category = record.category ?? "";
       // The test a stop interrupted that caught the KeyboardInterrupt it was stopped with (click's CliRunner does, and

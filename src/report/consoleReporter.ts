@@ -132,7 +132,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     // it and found no test, which its NO TESTS says; the skip is the module's, not a test's (black's test_ipynb.py
     // read as a misnamed file beside a file whose tests were all skipped, a PASS: a helper's trial).
     const skippedWhole = result.status === "no-tests" && result.cases.length > 0 && result.cases.every((test) => test.outcome === "skipped" && !test.nodeid.includes("::"));
-    const whole = !skippedWhole ? null : result.path.endsWith(".py") ? "the module itself, skipped as it was imported" : "the folder itself, skipped by its conftest";
+    // With pytest's reason, as its -rs line gives it (sphinx's "Requires annotationlib (Python 3.14+)" was left out: a helper's trial).
+    const skipReason = skippedWhole ? result.cases.find((test) => test.reason !== undefined)?.reason : undefined;
+    const whole = !skippedWhole ? null : `${result.path.endsWith(".py") ? "the module itself, skipped while it was imported" : "the folder itself, skipped by its conftest"}${skipReason === undefined ? "" : `: ${skipReason}`}`;
     const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests, result.cutShort === true && why === "", result.status === "cancelled", whole)}`;
     const attempt = result.attempt > 1 ? `  (attempt ${result.attempt})` : "";
     const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts, their times summed]`);

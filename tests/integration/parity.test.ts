@@ -225,7 +225,7 @@ describe("the same tests and verdicts as plain pytest", () => {
     // --doctest-modules collects it as a doctest module too, and pytest says "2 skipped".
     expect(report.files.find((f) => f.path === "tests/http/test_optional_dependency.py")?.tests?.skipped).toBe(2);
     // Its line says it as pytest does: "2 skipped", not "0 passed, 2 skipped"; and that the module skipped itself.
-    expect(result.stdout).toMatch(/^NO TESTS\s+tests\/http\/test_optional_dependency\.py\s+\S+\s+\(2 skipped: the module itself, skipped as it was imported\)$/m);
+    expect(result.stdout).toMatch(/^NO TESTS\s+tests\/http\/test_optional_dependency\.py\s+\S+\s+\(2 skipped: the module itself, skipped while it was imported: could not import 'grimoire_no_such_module': No module named 'grimoire_no_such_module'\)$/m);
   });
 
   it.each(MODES)("%s: a test module whose module name an earlier one took fails as in a plain run (import file mismatch)", async (_, mode) => {
@@ -848,7 +848,7 @@ def test_none_listed():
       expect(result.stdout, what).toMatch(/^Tests: 1 passed, 0 failed, 1 skipped$/m);
       const files = Object.fromEntries(readReport(p).files.map((f) => [f.path, [f.status, f.tests?.passed, f.tests?.skipped]]));
       expect(files, what).toEqual({ "tests/http/test_a.py": ["passed", 1, 0], "tests/http/bench": ["no-tests", 0, 1] });
-      expect(result.stdout, what).toMatch(/^NO TESTS\s+tests\/http\/bench\s+\S+\s+\(1 skipped: the folder itself, skipped by its conftest\)$/m);
+      expect(result.stdout, what).toMatch(/^NO TESTS\s+tests\/http\/bench\s+\S+\s+\(1 skipped: the folder itself, skipped by its conftest: needs pytest-benchmark\)$/m);
     }
   });
 
