@@ -254,7 +254,7 @@ function describeRef(changes: ChangeSet): string {
   const commit = changes.commit;
   if (changes.chosen === "upstream") return `${changes.ref} (where this branch left it, ${commit ?? ""})`;
   if (changes.chosen === "default-branch") {
-    return changes.detached === true ? `${changes.ref} (where the checked-out commit, on no branch, left it, ${commit ?? ""})` : `${changes.ref} (where this branch, which has no upstream yet, left it, ${commit ?? ""})`;
+    return changes.detached === true ? `${changes.ref} (where the detached HEAD, on no branch, left it, ${commit ?? ""})` : `${changes.ref} (where this branch, which has no upstream yet, left it, ${commit ?? ""})`;
   }
   if (changes.chosen !== "given" || commit === null || commit.startsWith(changes.ref)) return changes.ref;
   // A commit named by its whole hash is shown by its abbreviation, as everywhere else.

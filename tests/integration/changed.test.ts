@@ -215,7 +215,7 @@ describe("what a change runs", () => {
       git(p, "checkout", "-q", "--detach");
       const detached = await changedRun(p);
       expect(detached.ran).toEqual(["tests/e2e/test_search.py"]);
-      expect(detached.stdout).toMatch(/--changed: 1 file changed since origin\/main \(where the checked-out commit, on no branch, left it, [0-9a-f]{10}\): app\/search\.py/);
+      expect(detached.stdout).toMatch(/--changed: 1 file changed since origin\/main \(where the detached HEAD, on no branch, left it, [0-9a-f]{10}\): app\/search\.py/);
     });
   });
 

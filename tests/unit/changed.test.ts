@@ -202,7 +202,7 @@ describe("what it says", () => {
     expect(describeChanges({ ...base, ref: "HEAD", chosen: "head", files: [{ path: "gone.py", deleted: true }] })).toBe("--changed: 1 file changed since HEAD: gone.py (deleted)\n--changed: this branch has no upstream, so only what is not committed counts (give a REF to compare with, e.g. --changed origin/main, or let origin's default branch be the base: git remote set-head origin --auto)");
     expect(describeChanges({ ...base, ref: "origin/main", chosen: "default-branch" })).toBe("--changed: nothing changed since origin/main (where this branch, which has no upstream yet, left it, 1a2b3c4d5e): no test to run");
     // A commit checked out on no branch (a helper read "this branch" of a detached checkout as wrong).
-    expect(describeChanges({ ...base, ref: "origin/main", chosen: "default-branch", detached: true })).toBe("--changed: nothing changed since origin/main (where the checked-out commit, on no branch, left it, 1a2b3c4d5e): no test to run");
+    expect(describeChanges({ ...base, ref: "origin/main", chosen: "default-branch", detached: true })).toBe("--changed: nothing changed since origin/main (where the detached HEAD, on no branch, left it, 1a2b3c4d5e): no test to run");
     expect(describeChanges({ ...base, ref: "HEAD", chosen: "head", detached: true })).toMatch(/^--changed: nothing changed since HEAD: no test to run\n--changed: HEAD is detached \(on no branch\), with no upstream, so only what is not committed counts/);
   });
 
