@@ -621,7 +621,9 @@ def test_a_module_skipped_while_collecting_is_recorded_as_pytests_summary_counts
     result.assert_outcomes(passed=1, skipped=1)
     lines = records(root / "results.jsonl")
     optional = str(root / "test_optional.py")
-    assert [line for line in lines if line["t"] == "collect-skip"] == [{"t": "collect-skip", "nodeid": "test_optional.py", "path": optional}]
+    assert [line for line in lines if line["t"] == "collect-skip"] == [
+        {"t": "collect-skip", "nodeid": "test_optional.py", "path": optional, "reason": "could not import 'grimoire_no_such_module': No module named 'grimoire_no_such_module'"}
+    ]
     # Collected, with no test selected in it: the file is "no tests" of its own, as pytest says of it alone.
     assert {"t": "collected", "files": {optional: 0, str(root / "test_runs.py"): 1}} in lines
 
