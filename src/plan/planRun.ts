@@ -15,6 +15,7 @@ import { SINGLE_ITERATION } from "../exec/executor.js";
 import type { TestFile } from "../model.js";
 import type { History } from "./history.js";
 import { batchSeconds, packBatches } from "./pack.js";
+import { failedLastTime } from "./order.js";
 import { partBatches, planSplits, type SplitFile } from "./split.js";
 import { nameSome } from "../format.js";
 
@@ -59,7 +60,8 @@ export function planRun(input: PlanInput): RunPlan {
   // one long file alone splits over the workers. Modules checked for doctests count too: a test file and three such
   // modules are work for two workers.
   const wanted = slotCount(config, input.cpus);
-  const batches = parallel ? withGroups(parallelBatches(files, history, wanted, config.pack, config.split ? (input.unsplittable ?? new Set()) : null), input.groups) : [serialBatch(files)];
+  const failedFirst = config.order === "history" || config.failedFirst;
+  const batches = parallel ? withGroups(parallelBatches(files, history, wanted, config.pack, config.split ? (input.unsplittable ?? new Set()) : null, failedFirst), input.groups) : [serialBatch(files)];
   const workers = parallel ? workerCount(config.workers, batches.length, input.cpus) : 1;
   return {
     parallel,
@@ -141,7 +143,7 @@ export function groupNotice(config: Pick<RunConfig, "mode">, groups: ReadonlyMap
  * share processes, a pack per worker: a process each would cost more than
  * their doctests.
  */
-function parallelBatches(files: readonly TestFile[], history: History, workers: number, pack: RunConfig["pack"], unsplittable: ReadonlySet<string> | null): Batch[] {
+function parallelBatches(files: readonly TestFile[], history: History, workers: number, pack: RunConfig["pack"], unsplittable: ReadonlySet<string> | null, failedFirst: boolean): Batch[] {
   const tests = files.filter((f) => f.kind !== "doctests");
   const doctests = files.filter((f) => f.kind === "doctests");
   const splits = unsplittable === null ? new Map<string, SplitFile>() : planSplits(tests, history, { workers, unsplittable: (path) => unsplittable.has(path) });
@@ -154,8 +156,13 @@ function parallelBatches(files: readonly TestFile[], history: History, workers: 
   const ahead = (batches: readonly Batch[]): number[] => batches.map((batch) => batchSeconds(batch, history));
   const own: Batch[] =
     pack !== null ? [...parts, ...packBatches(tests.filter((file) => !splits.has(file.path)), history, { workers, underSeconds: pack.underSeconds, ahead: ahead(parts) })] : tests.flatMap(whole);
-  // The doctest modules' packs run last: they fill in beside what runs before them.
-  return [...own, ...packBatches(doctests, history, { workers, underSeconds: Infinity, ahead: ahead(own) })];
+  // The doctest modules' packs run last: they fill in beside what runs before them; but one holding a module that failed
+  // last time goes first where failures do (history order, --failed-first), as a test file that failed does: a doctest
+  // failing in every run started last, and --fail-fast said it only at the suite's end (a helper's trial of nbformat).
+  const batches = [...own, ...packBatches(doctests, history, { workers, underSeconds: Infinity, ahead: ahead(own) })];
+  if (!failedFirst) return batches;
+  const failed = (batch: Batch): boolean => batch.paths.some((path) => failedLastTime(path, history));
+  return [...batches.filter(failed), ...batches.filter((batch) => !failed(batch))];
 }
 
 /**

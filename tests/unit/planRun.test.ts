@@ -9,7 +9,7 @@ import { resolveConfig } from "../../src/config/runConfig.js";
 import type { Listing } from "../../src/discovery/askPytest.js";
 import type { CollectionRequest } from "../../src/discovery/selection.js";
 import type { TestFile } from "../../src/model.js";
-import { EMPTY_HISTORY } from "../../src/plan/history.js";
+import { EMPTY_HISTORY, type History } from "../../src/plan/history.js";
 import { acrossFileNotices, planRun, workerCount } from "../../src/plan/planRun.js";
 
 const listing = (maxfail = 0): Listing => ({
@@ -39,6 +39,18 @@ describe("planning a run", () => {
     expect(plan({ parallel: true, workers: "1" }).workers).toBe(1);
     // The modules checked for doctests are files to share the workers among too (-n 2 over one test file and three such modules).
     expect(plan({ parallel: true }).workers).toBe(5);
+  });
+
+  it("starts the pack of a doctest module that failed last time first, where failures go first (nbformat's trial)", () => {
+    const entry = (outcome: "passed" | "failed") => ({ seconds: 2, outcome, runs: 1, lastRun: "" });
+    const history: History = { version: 1, files: { "tests/http/test_a.py": entry("passed"), "tests/http/test_b.py": entry("passed"), "tests/http/other.py": entry("failed") } };
+    const batchesOf = (values: CliValues) =>
+      planRun({ config: resolveConfig({ values, paths: [], pytestArgs: [] }, "/project", {}), files, narrowed: false, request, given: readForwardedArgs([]), listing: listing(), history, cpus: 8 }).batches.map((b) => b.paths);
+    expect(batchesOf({ parallel: true, workers: "2" })[0]).toContain("tests/http/other.py");
+    expect(batchesOf({ parallel: true, workers: "2", pack: true })[0]).toContain("tests/http/other.py");
+    expect(batchesOf({ parallel: true, workers: "2", order: "name", "failed-first": true })[0]).toContain("tests/http/other.py");
+    // By name without --failed-first: the test files, then the doctest modules' packs.
+    expect(batchesOf({ parallel: true, workers: "2", order: "name" })[0]).toEqual(["tests/http/test_a.py"]);
   });
 
   it("counts a split file's parts among what the workers share: one long file alone splits over them", () => {
