@@ -32,6 +32,8 @@ _MISSING = object()
 # The dependency lists of the values being worked out, innermost last: each file read is added to all of them.
 _tracking = []
 _SETTLED_NS = 1_000_000_000
+# The read_text install() put in place, which the remembered values were read with.
+_read_text = [None]
 
 
 def _state(path):
@@ -87,11 +89,16 @@ def _remember_text(read_text):
 
 
 def _remember(what, compute, copy=lambda value: value):
-    """`compute` remembered per distribution folder, as long as every file it read is as it was."""
+    """`compute` remembered per distribution folder, as long as every file it read is as it was.
+
+    Only where the distribution reads its files with the read_text installed here: a test that patches
+    PathDistribution.read_text (a spy counting the reads, a RECORD made to read as missing, an OSError for METADATA), or
+    a subclass that overrides it, gets what its read_text gives, as in a plain run (flake8's trial: a remembered
+    METADATA answered a test that expected its patched read_text to raise)."""
 
     def get(distribution):
         folder = _folder(distribution)
-        if folder is None:
+        if folder is None or type(distribution).read_text is not _read_text[0]:
             _depend_on([(None, None)])
             return compute(distribution)
         key = (what, folder)
@@ -150,7 +157,7 @@ def install():
     names = ["metadata", "entry_points"] + ([] if _checks_files_exist(metadata.Distribution.files) else ["files"])
     originals = [(metadata.PathDistribution, "read_text")] + [(metadata.Distribution, name) for name in names]
     originals = [(owner, name, vars(owner).get(name, _MISSING)) for owner, name in originals]
-    metadata.PathDistribution.read_text = _remember_text(metadata.PathDistribution.read_text)
+    metadata.PathDistribution.read_text = _read_text[0] = _remember_text(metadata.PathDistribution.read_text)
     # The entry points are immutable; a message and a list the caller may change: each gets its own.
     copies = {"metadata": _copy_message, "entry_points": lambda value: value, "files": _copy_list}
     for name in names:
@@ -163,5 +170,6 @@ def install():
             elif name in vars(owner):
                 delattr(owner, name)
         _remembered.clear()
+        _read_text[0] = None
 
     return undo

@@ -130,3 +130,32 @@ def test_each_caller_gets_a_metadata_message_of_its_own(remembering):
 def test_a_file_list_is_remembered_only_where_it_does_not_depend_on_the_listed_files():
     # From Python 3.12 importlib.metadata leaves out the listed files that are not there.
     assert grimoire_run_metadata._checks_files_exist(metadata.Distribution.files) == (sys.version_info >= (3, 12))
+
+
+def test_a_test_that_patches_read_text_gets_what_its_read_text_gives(remembering, monkeypatch):
+    site, _ = remembering
+    write_distribution(site, "1.0", "demo.plugin")
+    assert metadata.version("demo") == "1.0"
+    assert [ep.value for ep in metadata.distribution("demo").entry_points] == ["demo.plugin"]
+    assert metadata.distribution("demo").files is not None
+    remembered = metadata.PathDistribution.read_text
+    seen = []
+
+    def patched(distribution, filename):
+        seen.append(filename)
+        if filename == "METADATA":
+            raise OSError("refused by the test")
+        if filename == "RECORD":
+            return None
+        if filename == "entry_points.txt":
+            return "[pytest11]\ndemo = demo.faked\n"
+        return remembered(distribution, filename)
+
+    monkeypatch.setattr(metadata.PathDistribution, "read_text", patched)
+    with pytest.raises(OSError):
+        metadata.version("demo")
+    assert [ep.value for ep in metadata.distribution("demo").entry_points] == ["demo.faked"]
+    assert metadata.distribution("demo").files is None
+    # No RECORD: importlib.metadata looks for an egg's file lists, as it would in a plain run.
+    assert seen[:3] == ["METADATA", "entry_points.txt", "RECORD"]
+    assert seen[-1] == "SOURCES.txt" and set(seen[3:]) <= {"installed-files.txt", "SOURCES.txt"}
