@@ -127,8 +127,10 @@ def _copy_message(message):
         return None
     clone = object.__new__(type(message))
     vars(clone).update(vars(message))
-    clone._headers = list(message._headers)
-    clone.defects = list(message.defects)
+    # An email.message.Message's own lists: its headers, and the defects its parse found.
+    for name in ("_headers", "defects"):
+        if isinstance(vars(message).get(name), list):
+            setattr(clone, name, list(vars(message)[name]))
     return clone
 
 

@@ -219,7 +219,9 @@ export function describeSelection(selection: ChangedSelection): string[] {
   const byReason = new Map<string, string[]>();
   for (const [file, reason] of running) {
     const why = describeReason("", reason);
-    byReason.set(why, [...(byReason.get(why) ?? []), file]);
+    const same = byReason.get(why);
+    if (same === undefined) byReason.set(why, [file]);
+    else same.push(file);
   }
   for (const [file, reason] of running) {
     const same = byReason.get(describeReason("", reason)) ?? [file];
