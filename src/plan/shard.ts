@@ -63,8 +63,8 @@ export function partition(paths: readonly string[], history: History, count: num
     // The part with the most room (equal targets: the least time), then the fewest files (files of no recorded time
     // still spread out).
     const roomier = (a: Part, i: number, b: Part, j: number): boolean => room(a, i) > room(b, j) || (room(a, i) === room(b, j) && a.paths.length < b.paths.length);
-    const lightest = parts.reduce((best, part, i) => (roomier(part, i, parts[best] as Part, best) ? i : best), 0);
-    const part = parts[lightest] as Part;
+    const roomiest = parts.reduce((best, part, i) => (roomier(part, i, parts[best] as Part, best) ? i : best), 0);
+    const part = parts[roomiest] as Part;
     part.paths.push(p);
     part.seconds += estimate(p);
   }

@@ -125,8 +125,8 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
   const cancelled = [...running, ...notStarted];
   // Modules to check for doctests that never started are counted, not named: most hold none, and a --fail-fast run of
   // importlib_metadata listed twelve of them, one a line, under two test files (a helper's trial).
-  const unstartedModules = notStarted.filter((result) => options.doctestModules?.has(result.path) === true);
-  const listed = [...running, ...notStarted.filter((result) => !unstartedModules.includes(result))];
+  const unstartedModules = new Set(notStarted.filter((result) => options.doctestModules?.has(result.path) === true));
+  const listed = [...running, ...notStarted.filter((result) => !unstartedModules.has(result))];
   if (cancelled.length > 0) {
     // A serial run's files share its one process: one that pytest stopped before was not reached, nor started (three
     // helpers' trials read "not started" there as processes that never came).
@@ -140,7 +140,7 @@ export function formatSummary(report: RunReport, options: SummaryOptions): strin
       lines.push(`  ${result.path}${result.iteration > 1 ? ` (iteration ${result.iteration})` : ""}${result.log !== null ? colours.dim(`  stopped while running${failedBefore}${killed}`) : ""}`);
     }
     const more = listed.length - Math.min(listed.length, maxListed);
-    const modules = unstartedModules.length === 0 ? "" : plural(unstartedModules.length, "module to check for doctests", "modules to check for doctests");
+    const modules = unstartedModules.size === 0 ? "" : plural(unstartedModules.size, "module to check for doctests", "modules to check for doctests");
     const rest = more === 0 ? modules : `${more} more${modules === "" ? "" : `, and ${modules}`}`;
     if (rest !== "") lines.push(`  ${listed.length === 0 ? "" : "… and "}${rest} (${options.reportFile ?? "--report-json"} lists them all)`);
   }
