@@ -285,7 +285,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     try {
       outcome = await executor.execute();
     } finally {
-      ({ teardownFailed } = await session.finish(events, config.killGraceSeconds));
+      ({ teardownFailed } = await session.finish(events, config.killGraceSeconds, { stoppedEarly: executor.stoppedBy !== null }));
     }
     const cut = cutListing as Promise<Answer | "cancelled"> | null;
     if (cut !== null) {

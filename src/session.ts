@@ -216,8 +216,12 @@ export class RunSession {
    * fork server ended, and anything still carrying the run's id killed.
    * Returns whether --teardown failed.
    */
-  async finish(events: RunEvents, killGraceSeconds: number): Promise<{ teardownFailed: boolean }> {
+  async finish(events: RunEvents, killGraceSeconds: number, options: { stoppedEarly: boolean } = { stoppedEarly: false }): Promise<{ teardownFailed: boolean }> {
     const teardownFailed = !(await this.closeEnvironment());
+    // A run stopped early (--fail-fast, --maxfail) ends the listing's session rather than wait for it: pytest removing
+    // the older numbered folders of pytest-of-USER kept a --fail-fast run of virtualenv's suite 78 s past its failure
+    // (a helper's trial). What it leaves half-removed, pytest's next session removes.
+    if (options.stoppedEarly) this.listingStart?.abort.abort();
     // Before the fork server, which would end the listing's process with its other children.
     await this.listingEnd(events);
     await this.closeBrowsers();

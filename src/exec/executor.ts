@@ -95,6 +95,11 @@ export class Executor {
   }
 
   /** Stops the run: nothing new starts and every running tree is killed. The first cause wins. */
+  /** Why the run stopped early (--fail-fast, --maxfail, an interrupt, an environment that failed), or null. */
+  get stoppedBy(): StopCause | null {
+    return this.stopped;
+  }
+
   stop(cause: StopCause): void {
     if (this.stopped !== null) return;
     this.stopped = cause;

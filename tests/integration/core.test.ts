@@ -133,6 +133,22 @@ def pytest_unconfigure(config):
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("ends pytest's listing session rather than wait for it when --fail-fast stops the run (virtualenv's trial: 78 s)", async () => {
+    const conftest = `import os, pathlib, time
+
+def pytest_unconfigure(config):
+    if os.environ.get("GRIMOIRE_LIST_FILE"):
+        pathlib.Path("listing-ending").touch()
+        time.sleep(120)  # as long as pytest takes to remove large numbered folders
+`;
+    const p = project({ "tests/conftest.py": conftest, "tests/http/test_a.py": "def test_a():\n    assert False\n", "tests/http/test_b.py": PASS });
+    const result = await runCli(["--parallel", "-n", "2", "--fail-fast", "--kill-grace", "1"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(fs.existsSync(path.join(p.root, "listing-ending"))).toBe(true);
+    expect(result.seconds).toBeLessThan(60);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("runs tests/e2e and tests/http by default and nothing else; --scope narrows it", async () => {
     const p = project({
       "tests/e2e/test_browser.py": PASS,
