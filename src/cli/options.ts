@@ -392,7 +392,9 @@ export function checkOptionWords(argv: readonly string[], isPath: (word: string)
   const they = options.length === 1 ? `${options[0]} is not a grimoire-run option` : `${options.join(", ")} are not grimoire-run options`;
   const typos = options.map((word) => (word.startsWith("--") ? didYouMean((word.split("=")[0] as string).slice(2), "--") : ""));
   if (typos.every((hint) => hint !== "")) throw new UsageError(`${they}${typos.join("")}`);
-  const kept = argv.filter((_, i) => !moving.includes(i));
+  // A flag-or-string given alone was given its empty value (`--changed=`) to be read: said as typed.
+  const asTyped = (word: string): string => (/^--[^=]+=$/.test(word) && typeOf(word.slice(2, -1)) === "flag-or-string" ? word.slice(0, -1) : word);
+  const kept = argv.filter((_, i) => !moving.includes(i)).map(asTyped);
   const dash = kept.indexOf("--");
   const moved = dash < 0 ? [...kept, "--", ...unknown] : [...kept.slice(0, dash + 1), ...unknown, ...kept.slice(dash + 1)];
   // Quoted as a shell reads it back: `-o addopts=-ra --strict-markers` is one word (pytest-benchmark's trial pasted three).

@@ -25,6 +25,11 @@ describe("--changed on the command line", () => {
     expect((await parse(["--changed", "--parallel"])).values).toEqual({ changed: true, parallel: true });
   });
 
+  it("is said as typed where a pytest option beside it is moved after --", async () => {
+    await expect(parse(["--changed", "--dry-run"])).rejects.toThrow(/grimoire-run --changed -- --dry-run$/);
+    await expect(parse(["--changed=HEAD~3", "--dry-run"])).rejects.toThrow(/grimoire-run '--changed=HEAD~3' -- --dry-run$/);
+  });
+
   it("takes the next word as REF, or after =", async () => {
     expect((await parse(["--changed", "origin/main", "--parallel"])).values.changed).toBe("origin/main");
     expect((await parse(["--changed=HEAD~3"])).values.changed).toBe("HEAD~3");
