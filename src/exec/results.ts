@@ -286,6 +286,12 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
       const failed = file.collectError || failedTests(file.counts) > 0;
       // Said as a file of its own process is (pytest's exit code 1), where the process is shared (a pack, a serial run).
       const reason = !failed ? null : file.collectError ? COLLECT_ERROR : TESTS_FAILED;
+      // Passing so far, but the session stopped (-x, --maxfail) before its other tests: pytest ran the tests of several
+      // files in turn (a session-scoped parametrized fixture groups them by parameter), and a file whose tests of the
+      // second parameter never ran read as PASS (httpie's trial: test_json.py, 2 of 294 run). Cancelled, with its counts.
+      if (!failed && unfinished(path) && records !== null && records.exitStatus !== null && records.exitStatus !== 0) {
+        return { ...base, status: "cancelled", exitCode: null, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: [], reason: whyNotRun(records, outcome).replace(/^not reached: /, "not finished: "), cutShort: true };
+      }
       return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed && path === ranLast ? outcome.tail : [], reason, ...(failed && unfinished(path) ? { cutShort: true } : {}) };
     }
     // Collected with no test selected in it; a file collection never reached (it stopped at an error) is not "no tests".

@@ -878,6 +878,24 @@ def test_none_listed():
     expect(result.code).toBe(1);
   });
 
+  it("serial: a file -x stopped part-way, its tests run in turn with another file's (a session fixture's parameters), is cancelled, not passed (httpie's trial)", async () => {
+    const p = project({
+      "tests/http/conftest.py": "import pytest\n\n@pytest.fixture(scope='session', params=['a', 'b'])\ndef server(request):\n    return request.param\n",
+      "tests/http/test_one.py": "def test_x(server):\n    assert server != 'b'\n",
+      "tests/http/test_two.py": "def test_y(server):\n    pass\n\ndef test_z(server):\n    pass\n",
+    });
+    const plain = plainPytest(p, ["-x", "tests/http"]);
+    // pytest runs every test of parameter a, then stops at test_x[b]: test_two.py's [b] tests never run.
+    expect(plain.outcomes).toEqual({ "tests/http/test_one.py::test_x[a]": "passed", "tests/http/test_one.py::test_x[b]": "failed", "tests/http/test_two.py::test_y[a]": "passed", "tests/http/test_two.py::test_z[a]": "passed" });
+    const result = await runCli(["--report-json", "report.json"], { cwd: p.root });
+    expect(result.code).toBe(1);
+    expect(outcomesOf(readReport(p))).toEqual(plain.outcomes);
+    const two = readReport(p).files.find((f) => f.path === "tests/http/test_two.py");
+    expect([two?.status, two?.tests?.passed]).toEqual(["cancelled", 2]);
+    expect(result.stdout).toMatch(/^CANCEL +tests\/http\/test_two\.py +\S+ +\(2 passed; stopped before its last test\)$/m);
+    expect(result.stdout).toMatch(/^2 files: 1 failed, 1 cancelled$/m);
+  });
+
   it("without an ini file, shares the rootdir and conftests of a plain run over both folders", async () => {
     const p = project({
       "tests/conftest.py": "import pytest\n\n@pytest.fixture\ndef shared():\n    return 'from tests/conftest.py'\n",
