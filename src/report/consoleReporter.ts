@@ -244,8 +244,12 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         const state = working ? ": busy, not waiting" : starved ? ": running, on a machine short of CPU, not waiting" : "";
         const cpu = event.cpuSeconds === null ? "" : colours.dim(`  (${formatSeconds(event.cpuSeconds)} of CPU${state})`);
         if (event.atExit === true) {
-          // Every test ran: no advice about ports; what keeps the process is its own leftovers.
-          terminal.out(`${colours.yellow("SLOW".padEnd(8))} ${what.padEnd(pathWidth)}  ${formatSeconds(event.seconds).padStart(6)}  pytest's session ended, and the process waits at its exit${cpu}\n`);
+          // Every test ran: no advice about ports; what keeps the process is its own leftovers. One using the CPU there is
+          // working, not waiting: "waits at its exit (37.6s of CPU: busy, not waiting)" said both (tox's trial).
+          const exitState = working ? ": busy" : starved ? ": running, on a machine short of CPU" : "";
+          const exitCpu = event.cpuSeconds === null ? "" : colours.dim(`  (${formatSeconds(event.cpuSeconds)} of CPU${exitState})`);
+          const doing = busy ? "is still working at its exit (a thread, a child process or an exit handler)" : "waits at its exit";
+          terminal.out(`${colours.yellow("SLOW".padEnd(8))} ${what.padEnd(pathWidth)}  ${formatSeconds(event.seconds).padStart(6)}  pytest's session ended, and the process ${doing}${exitCpu}\n`);
           // One that is running there is finishing, not waiting for what its tests left (a starved process's exit).
           if (!atExitHintShown && !busy) {
             atExitHintShown = true;

@@ -286,6 +286,20 @@ describe("a file that waits on a process it started", () => {
   });
 });
 
+describe("a file whose process outlives its session", () => {
+  it("says a process working at its exit is working, and one that waits there is waiting (tox's trial read both at once)", async () => {
+    const thread = (body: string) => `import threading, time\n\ndef test_leaves_a_thread():\n    def work():\n        deadline = time.monotonic() + 4\n        while time.monotonic() < deadline:\n${body}\n    threading.Thread(target=work).start()\n`;
+    const p = project({ "tests/http/test_works.py": thread("            sum(range(1000))"), "tests/http/test_waits.py": thread("            time.sleep(0.05)") });
+    const result = await runCli(["--parallel", "-n", "2", "--slow-notice", "1"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^SLOW\s+tests\/http\/test_works\.py\s+\d\.0s\s+pytest's session ended, and the process is still working at its exit \(a thread, a child process or an exit handler\) {2}\(\d+\.\ds of CPU: (busy|running, on a machine short of CPU)\)$/m);
+    // Looked at as it runs, on a machine short of CPU, the waiting one may be said to run: never to be busy.
+    expect(result.stdout).toMatch(/^SLOW\s+tests\/http\/test_waits\.py\s+\d\.0s\s+pytest's session ended, and the process (waits at its exit {2}\(0\.\ds of CPU\)|is still working at its exit .*: running, on a machine short of CPU\))$/m);
+    expect(result.stdout).not.toMatch(/not waiting/);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+});
+
 describe("a test that reads stdin", () => {
   const reads = "import sys\n\ndef test_reads_stdin():\n    assert sys.stdin.read() == ''\n";
 
