@@ -332,7 +332,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // The workers a run with --split auto would have: those asked for, not only as many as this run had files for (one
     // file at -n 2 ran on one worker, and lark's one test file, 12 s, went without the hint that halved it).
     const splitWorkers = environment.workers < plan.workers ? environment.workers : slotCount(config, os.availableParallelism());
-    const longHint = hinting && !config.split && !sharedAtOnce(outcome.results) ? longFileHint(outcome.results, splitWorkers, (path) => splitsNextRun(config, files, historyAfter(), splitWorkers, path)) : null;
+    const longHint = hinting && !config.split && !sharedAtOnce(outcome.results) ? longFileHint(outcome.results, splitWorkers, (path) => splitsNextRun(config, files, historyAfter(), splitWorkers, path), environment.workers) : null;
     if (longHint !== null) events.emit({ type: "notice", message: longHint });
     const alone = config.mode === "parallel" ? aloneFailuresHint(outcome.results, history, editedSince(config.root)) : null;
     if (alone !== null) events.emit({ type: "notice", message: alone });

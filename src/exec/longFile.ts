@@ -24,7 +24,7 @@ type Result = Pick<FileResult, "path" | "status" | "signal" | "iteration" | "att
  * repeats its files (--loop, --duration), nor when the longest file was timed
  * out or killed (a hang's time is no test's).
  */
-export function longFileHint(results: readonly Result[], workers: number, splitsNextRun: (path: string) => boolean): string | null {
+export function longFileHint(results: readonly Result[], workers: number, splitsNextRun: (path: string) => boolean, usedWorkers = workers): string | null {
   const whole = filesRunOnceWhole(results);
   if (workers < 2 || whole === null) return null;
   const longest = whole.reduce<Result | null>((found, result) => (found === null || result.durationSeconds > found.durationSeconds ? result : found), null);
@@ -50,7 +50,16 @@ export function longFileHint(results: readonly Result[], workers: number, splits
   const slowest = longest.cases.find((test) => test.seconds === longestTest);
   const bound = slowest !== undefined && again + longestTest >= split ? `. Its longest test, ${slowest.nodeid}, took ${longestTest.toFixed(1)} s of it, which no part goes below: about ${saving.toFixed(0)} s less at best` : "";
   return (
-    `${longest.path} took ${longest.durationSeconds.toFixed(1)} s, more than its share of the run (the files' ${summed.toFixed(1)} s over ${workers} workers, ${share.toFixed(1)} s each): the run could not end before it. ` +
+    `${longest.path} took ${longest.durationSeconds.toFixed(1)} s, more than its share of the run (the files' ${summed.toFixed(1)} s over ${over(workers, usedWorkers)}, ${share.toFixed(1)} s each): the run could not end before it. ` +
     `--split auto runs such a file in parts, on several workers at once, cut by its tests' times as history recorded them (this run recorded them); see grimoire-run's docs/scheduling.md${bound}`
   );
+}
+
+/**
+ * The workers a share is counted over: those a split run would use, said as such where this run used fewer (one file
+ * on two CPUs ran on one worker, and "over 2 workers" under "running it on 1 worker" read as a contradiction: mkdocs'
+ * trial).
+ */
+function over(workers: number, usedWorkers: number): string {
+  return usedWorkers < workers ? `the ${workers} workers a split run would use (this run used ${usedWorkers})` : `${workers} workers`;
 }

@@ -23,6 +23,10 @@ describe("the hint for --split auto", () => {
     );
   });
 
+  it("says the workers it counts are a split run's where this run used fewer (one file on two CPUs: mkdocs' trial)", () => {
+    expect(longFileHint([LONG, ...SHORT], 2, anyFile, 1)).toMatch(/\(the files' 11\.0 s over the 2 workers a split run would use \(this run used 1\), 5\.5 s each\)/);
+  });
+
   it("says where one test bounds every part, and what is left to gain (prompt-toolkit's test_cli.py)", () => {
     const cli = file("tests/test_cli.py", [20, ...Array.from({ length: 12 }, () => 0.5)]);
     const shorts = Array.from({ length: 6 }, (_, i) => file(`tests/test_${i}.py`, [0.4]));
