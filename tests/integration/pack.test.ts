@@ -154,6 +154,21 @@ describe("--pack", () => {
     expect(result.stdout).toMatch(/3 files: 3 passed/);
   });
 
+  it("stops a pack at its first failure under --fail-fast, and the run with it, instead of running the pack to its end (billiard's trial)", async () => {
+    const files: Record<string, string> = { "tests/http/test_a_fails.py": "def test_fails():\n    assert False\n" };
+    for (let i = 0; i < 5; i++) files[`tests/http/test_b${i}.py`] = "import time\n\ndef test_waits():\n    time.sleep(3)\n";
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "1", "--pack", "--fail-fast", "--report-json", "r.json"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    // One pack of six files, 15 s of sleeps after the failing one: stopped at the failure.
+    expect(result.stdout).toMatch(/6 of them in 1 shared process/);
+    expect(result.seconds).toBeLessThan(12);
+    const status = Object.fromEntries(readReport(p, "r.json").files.map((f) => [f.path, f.status]));
+    expect(status["tests/http/test_a_fails.py"]).toBe("failed");
+    for (let i = 0; i < 5; i++) expect(status[`tests/http/test_b${i}.py`]).toBe("cancelled");
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("runs the files a pack never reached, because a test ended its process, in a new process: their failures show", async () => {
     const p = project({
       "tests/http/test_a.py": "def test_a():\n    pass\n",
