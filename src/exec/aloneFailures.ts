@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { filesByLog, type FileResult } from "../model.js";
+import { filesByLog, type FileResult, type TestCase } from "../model.js";
 import { failedToCollectOnly, type FileHistory, type History } from "../plan/history.js";
 import { plural } from "../format.js";
 
@@ -42,7 +42,10 @@ export function aloneFailuresHint(results: readonly FileResult[], history: Histo
     "A test may need what another file did first (an import, a setting, a registry filled): `python -m pytest FILE` alone shows whether plain pytest fails it so too; a plain session hides that need, and --pack where the files land in one pack" +
     (beside
       ? ". If it passes alone, it failed beside the files running at the same time: a folder, a file, a port or a database they all use (--parallel -n 1 shows it; GRIMOIRE_SLOT gives each running file a name of its own, --database-url a PostgreSQL database of its own)"
-      : "")
+      : "") +
+    // A test that measures its own process (its memory) sees a forked one's: parsel's billion-laughs test failed in
+    // every forked run, -n 1 too, and passed in every run started afresh (a helper's trial).
+    ". A test that measures its own process (its memory, as psutil reads it) may fail forked from the fork server, which has imported packages before it: --no-fork-server shows it"
   );
 }
 
@@ -59,8 +62,20 @@ function overlap(a: FileResult, b: FileResult): boolean {
 function failedWhatPassed(result: FileResult, entry: FileHistory): boolean {
   if (failedToCollectOnly(result)) return true;
   const passedThen = (nodeid: string): boolean => (entry.tests?.[nodeid] ?? "").endsWith("P");
-  return result.cases.some((test) => (test.outcome === "failed" || test.outcome === "error") && passedThen(test.nodeid));
+  return result.cases.some((test) => (test.outcome === "failed" || test.outcome === "error") && passedThen(test.nodeid) && !overTimeLimit(test));
 }
+
+/**
+ * A failure of a time limit in the test (Hypothesis' deadline, pytest-timeout's): a machine busier with several files
+ * at once, not another file's set-up. h2's DeadlineExceeded under --parallel got the notice, which sent the reader
+ * looking for an import, a folder or a port (a helper's trial).
+ */
+function overTimeLimit(test: TestCase): boolean {
+  const failures = test.failures ?? [];
+  return failures.length > 0 && failures.every((failure) => TIME_LIMIT_FAILURE.test(failure.message));
+}
+
+const TIME_LIMIT_FAILURE = /\bDeadlineExceeded\b|^Failed: Timeout >/;
 
 /**
  * Whether a project's test file, or a conftest.py in its folder or one above it, was modified after an ISO time. Each

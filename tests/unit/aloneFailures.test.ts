@@ -74,14 +74,24 @@ describe("files that failed alone after passing with others", () => {
     }
   });
 
+  it("says nothing of a test that failed a time limit (Hypothesis' deadline, pytest-timeout's): a busier machine, not another file (h2's trial)", () => {
+    const before = updateHistory(EMPTY_HISTORY, ["a.py", "b.py"].map((path) => fileResult({ path, log: "serial.log", cases: [passed(`${path}::test_x`)] })), now);
+    const over = (message: string): TestCase => ({ ...failed("a.py::test_x"), failures: [{ when: "call", message, text: "", sections: [] }] });
+    for (const message of ["hypothesis.errors.DeadlineExceeded: Test took 253.12ms, which exceeds the deadline of 200.00ms", "Failed: Timeout >1.0s"]) {
+      expect(aloneFailuresHint([fileResult({ path: "a.py", log: "a.log", status: "failed", cases: [over(message)] })], before)).toBeNull();
+    }
+    expect(aloneFailuresHint([fileResult({ path: "a.py", log: "a.log", status: "failed", cases: [over("AssertionError: assert 1 == 2")] })], before)).not.toBeNull();
+  });
+
   it("says that a file passing alone failed beside the files running with it, where it ran beside any (Flask-Migrate's shared migrations folder)", () => {
     const before = updateHistory(EMPTY_HISTORY, ["a.py", "b.py"].map((path) => fileResult({ path, log: "serial.log", cases: [passed(`${path}::test_x`)] })), now);
     const aFails = { path: "a.py", log: "a.log", status: "failed" as const, cases: [failed("a.py::test_x")], startSeconds: 0, durationSeconds: 2 };
     const beside = aloneFailuresHint([fileResult(aFails), fileResult({ path: "b.py", log: "b.log", cases: [passed("b.py::test_x")], startSeconds: 1, durationSeconds: 2 })], before);
-    expect(beside).toMatch(/If it passes alone, it failed beside the files running at the same time: a folder, a file, a port or a database they all use \(--parallel -n 1 shows it; GRIMOIRE_SLOT gives each running file a name of its own, --database-url a PostgreSQL database of its own\)$/);
+    expect(beside).toMatch(/If it passes alone, it failed beside the files running at the same time: a folder, a file, a port or a database they all use \(--parallel -n 1 shows it; GRIMOIRE_SLOT gives each running file a name of its own, --database-url a PostgreSQL database of its own\)\. A test that measures its own process \(its memory, as psutil reads it\) may fail forked from the fork server, which has imported packages before it: --no-fork-server shows it$/);
     // One after the other (one worker): nothing ran beside it.
     const after = aloneFailuresHint([fileResult(aFails), fileResult({ path: "b.py", log: "b.log", cases: [passed("b.py::test_x")], startSeconds: 2, durationSeconds: 2 })], before);
-    expect(after).toMatch(/a plain session hides that need, and --pack where the files land in one pack$/);
+    expect(after).toMatch(/a plain session hides that need, and --pack where the files land in one pack\. A test that measures its own process/);
+    expect(after).not.toMatch(/If it passes alone/);
   });
 
   it("says nothing of a test the shared run did not run (-k, -m), and names a module that imported there and not alone", () => {
