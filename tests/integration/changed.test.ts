@@ -124,7 +124,7 @@ describe("what a change runs", () => {
     const run = await changedRun(p);
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.ran).toEqual(["tests/e2e/test_home.py", "tests/e2e/test_search.py", "tests/http/test_answer.py", "tests/http/test_cart.py", "tests/http/test_health.py"]);
-    expect(run.stdout).toContain("  tests/http/test_answer.py ← app/plugin.py\n");
+    expect(run.stdout).toContain("  5 files ← app/plugin.py: tests/e2e/test_home.py, tests/e2e/test_search.py, tests/http/test_answer.py and 2 more\n");
   });
 
   it("a changed conftest.py runs every test file below it", async () => {
