@@ -216,7 +216,7 @@ export class RunSession {
    * fork server ended, and anything still carrying the run's id killed.
    * Returns whether --teardown failed.
    */
-  async finish(events: RunEvents, killGraceSeconds: number, options: { stoppedEarly: boolean } = { stoppedEarly: false }): Promise<{ teardownFailed: boolean }> {
+  async finish(events: RunEvents, killGraceSeconds: number, options: { stoppedEarly: boolean }): Promise<{ teardownFailed: boolean }> {
     const teardownFailed = !(await this.closeEnvironment());
     // A run stopped early (--fail-fast, --maxfail) ends the listing's session rather than wait for it: pytest removing
     // the older numbered folders of pytest-of-USER kept a --fail-fast run of virtualenv's suite 78 s past its failure

@@ -290,7 +290,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
       // files in turn (a session-scoped parametrized fixture groups them by parameter), and a file whose tests of the
       // second parameter never ran read as PASS (httpie's trial: test_json.py, 2 of 294 run). Cancelled, with its counts.
       if (!failed && unfinished(path) && records !== null && records.exitStatus !== null && records.exitStatus !== 0) {
-        return { ...base, status: "cancelled", exitCode: null, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: [], reason: whyNotRun(records, outcome).replace(/^not reached: /, "not finished: "), cutShort: true };
+        return { ...base, status: "cancelled", exitCode: null, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: [], reason: whyNotRun(records, outcome, "not finished"), cutShort: true };
       }
       return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed && path === ranLast ? outcome.tail : [], reason, ...(failed && unfinished(path) ? { cutShort: true } : {}) };
     }
@@ -317,15 +317,16 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
   });
 }
 
-function whyNotRun(records: ProcessRecords | null, outcome: ProcessOutcome): string {
+/** `notReached`: how a file is said to have been left ("not finished" for one stopped part-way). */
+function whyNotRun(records: ProcessRecords | null, outcome: ProcessOutcome, notReached = "not reached"): string {
   if ((records?.collectErrors.length ?? 0) > 0 && outcome.exitCode === 2) return STOPPED_COLLECTING;
   // Under -x the collection error is the failure pytest stops at (exit 1), but a collection error stops it before any
   // test without -x too: said as that, not as -x's doing (a helper's trial read it so).
   if (records !== null && records.collectErrors.length > 0 && outcome.exitCode === 1 && [...records.files.values()].every((file) => collectionFailedOnly([file]) || file.cases.length === 0)) return STOPPED_COLLECTING;
   if (outcome.exitCode === 3) return "not run: pytest hit an internal error in the process it shared with other files";
-  if (records !== null && records.exitStatus === null && outcome.exitCode !== null) return `not reached: the pytest process it shared with other files ended before it (exit code ${outcome.exitCode})`;
-  if (outcome.exitCode === 1 || outcome.exitCode === 2) return "not reached: pytest stopped at the first failure (-x or --maxfail)";
-  return "not reached: the pytest process it shared with other files was stopped";
+  if (records !== null && records.exitStatus === null && outcome.exitCode !== null) return `${notReached}: the pytest process it shared with other files ended before it (exit code ${outcome.exitCode})`;
+  if (outcome.exitCode === 1 || outcome.exitCode === 2) return `${notReached}: pytest stopped at the first failure (-x or --maxfail)`;
+  return `${notReached}: the pytest process it shared with other files was stopped`;
 }
 
 /** Why a file listed at the run's start ran nothing: it was gone by the time its process started. */

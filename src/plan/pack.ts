@@ -40,7 +40,7 @@ export function packBatches(files: readonly TestFile[], history: History, option
   const byPath = new Map(packable.map((f) => [f.path, f]));
   const paths = packable.map((f) => f.path);
   const estimate = fileEstimate(paths, history, PACKED_FILE_SECONDS);
-  const ends = workerEnds([...(options.ahead ?? []), ...alone.map((batch) => history.files[batch.paths[0] as string]?.seconds ?? 0)], Math.max(1, options.workers * PACKS_PER_WORKER));
+  const ends = workerEnds([...(options.ahead ?? []), ...alone.map((batch) => batchSeconds(batch, history))], Math.max(1, options.workers * PACKS_PER_WORKER));
   const targets = fill(ends, paths.reduce((sum, path) => sum + estimate(path), 0)).slice(0, paths.length);
   const packs: Batch[] =
     targets.length === 0
@@ -49,9 +49,13 @@ export function packBatches(files: readonly TestFile[], history: History, option
           .parts.sort((a, b) => b.seconds - a.seconds)
           .filter((part) => part.paths.length > 0)
           .map((part) => ({ paths: part.paths, files: part.paths.flatMap((p) => byPath.get(p) ?? []) }));
-  const batches = [...alone, ...packs];
-  const failedFirst = (batch: Batch): number => (batch.paths.some((p) => failedLastTime(p, history)) ? 0 : 1);
-  return batches.map((batch, index) => ({ batch, index })).sort((a, b) => failedFirst(a.batch) - failedFirst(b.batch) || a.index - b.index).map(({ batch }) => batch);
+  return failedFirst([...alone, ...packs], history);
+}
+
+/** The batches holding a file that failed last time first, each group in its given order. */
+export function failedFirst(batches: readonly Batch[], history: History): Batch[] {
+  const failed = (batch: Batch): boolean => batch.paths.some((path) => failedLastTime(path, history));
+  return [...batches.filter(failed), ...batches.filter((batch) => !failed(batch))];
 }
 
 /** A batch's recorded seconds, as the packs beside it count it: a split file's part its share of the file. */

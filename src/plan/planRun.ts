@@ -14,8 +14,7 @@ import type { Batch } from "../model.js";
 import { SINGLE_ITERATION } from "../exec/executor.js";
 import type { TestFile } from "../model.js";
 import type { History } from "./history.js";
-import { batchSeconds, packBatches } from "./pack.js";
-import { failedLastTime } from "./order.js";
+import { batchSeconds, failedFirst as failedFirstBatches, packBatches } from "./pack.js";
 import { partBatches, planSplits, type SplitFile } from "./split.js";
 import { nameSome } from "../format.js";
 
@@ -162,9 +161,7 @@ function parallelBatches(files: readonly TestFile[], history: History, workers: 
   // last time goes first where failures do (history order, --failed-first), as a test file that failed does: a doctest
   // failing in every run started last, and --fail-fast said it only at the suite's end (a helper's trial of nbformat).
   const batches = [...own, ...packBatches(doctests, history, { workers, underSeconds: Infinity, ahead: ahead(own) })];
-  if (!failedFirst) return batches;
-  const failed = (batch: Batch): boolean => batch.paths.some((path) => failedLastTime(path, history));
-  return [...batches.filter(failed), ...batches.filter((batch) => !failed(batch))];
+  return failedFirst ? failedFirstBatches(batches, history) : batches;
 }
 
 /**
