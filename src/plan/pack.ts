@@ -40,7 +40,8 @@ export function packBatches(files: readonly TestFile[], history: History, option
   const byPath = new Map(packable.map((f) => [f.path, f]));
   const paths = packable.map((f) => f.path);
   const estimate = fileEstimate(paths, history, PACKED_FILE_SECONDS);
-  const ends = workerEnds([...(options.ahead ?? []), ...alone.map((batch) => batchSeconds(batch, history))], Math.max(1, options.workers * PACKS_PER_WORKER));
+  const recorded = (path: string): number => history.files[path]?.seconds ?? 0;
+  const ends = workerEnds([...(options.ahead ?? []), ...alone.map((batch) => batchSeconds(batch, recorded))], Math.max(1, options.workers * PACKS_PER_WORKER));
   const targets = fill(ends, paths.reduce((sum, path) => sum + estimate(path), 0)).slice(0, paths.length);
   const packs: Batch[] =
     targets.length === 0
@@ -58,10 +59,10 @@ export function failedFirst(batches: readonly Batch[], history: History): Batch[
   return [...batches.filter(failed), ...batches.filter((batch) => !failed(batch))];
 }
 
-/** A batch's recorded seconds, as the packs beside it count it: a split file's part its share of the file. */
-export function batchSeconds(batch: Batch, history: History): number {
-  const seconds = batch.paths.reduce((sum, path) => sum + (history.files[path]?.seconds ?? 0), 0);
-  return batch.part === undefined ? seconds : seconds / batch.part.count;
+/** A batch's seconds, its files' by `seconds`, as the packs beside it count it: a split file's part its share of the file. */
+export function batchSeconds(batch: Batch, seconds: (path: string) => number): number {
+  const total = batch.paths.reduce((sum, path) => sum + seconds(path), 0);
+  return batch.part === undefined ? total : total / batch.part.count;
 }
 
 /** When each of `workers` is done with `seconds` handed out in order, each to the worker free first; earliest first. */

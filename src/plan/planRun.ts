@@ -16,6 +16,7 @@ import type { TestFile } from "../model.js";
 import type { History } from "./history.js";
 import { batchSeconds, failedFirst as failedFirstBatches, packBatches } from "./pack.js";
 import { partBatches, planSplits, type SplitFile } from "./split.js";
+import { fileEstimate } from "./shard.js";
 import { nameSome } from "../format.js";
 
 export interface RunPlan {
@@ -154,7 +155,10 @@ function parallelBatches(files: readonly TestFile[], history: History, workers: 
   };
   // Packs are ordered by their own rule; a split file, longer than a share, goes before them.
   const parts = [...splits.values()].flatMap(partBatches);
-  const ahead = (batches: readonly Batch[]): number[] => batches.map((batch) => batchSeconds(batch, history));
+  // A file without history counts as the packs count one, at the mean of the known files' seconds: counted at 0 s, its
+  // worker looked free, and the doctest modules went into fewer packs than the workers could share.
+  const estimate = fileEstimate(tests.map((file) => file.path), history);
+  const ahead = (batches: readonly Batch[]): number[] => batches.map((batch) => batchSeconds(batch, estimate));
   const own: Batch[] =
     pack !== null ? [...parts, ...packBatches(tests.filter((file) => !splits.has(file.path)), history, { workers, underSeconds: pack.underSeconds, ahead: ahead(parts) })] : tests.flatMap(whole);
   // The doctest modules' packs run last: they fill in beside what runs before them; but one holding a module that failed

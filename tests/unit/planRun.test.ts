@@ -53,6 +53,15 @@ describe("planning a run", () => {
     expect(batchesOf({ parallel: true, workers: "2", order: "name" })[0]).toEqual(["tests/http/test_a.py"]);
   });
 
+  it("counts a test file without history at the known files' mean where the doctest modules' packs fill in beside it", () => {
+    // test_a took 4 s, test_b is new (4 s by the mean), the three doctest modules 1 s each: a pack beside each worker's file.
+    const entry = (seconds: number) => ({ seconds, outcome: "passed" as const, runs: 1, lastRun: "" });
+    const history: History = { version: 1, files: { "tests/http/test_a.py": entry(4), "tests/http/util.py": entry(1), "tests/http/more.py": entry(1), "tests/http/other.py": entry(1) } };
+    const config = resolveConfig({ values: { parallel: true, workers: "2" }, paths: [], pytestArgs: [] }, "/project", {});
+    const batches = planRun({ config, files, narrowed: false, request, given: readForwardedArgs([]), listing: listing(), history, cpus: 8 }).batches.map((b) => b.paths);
+    expect(batches.filter((paths) => paths.some((path) => !path.includes("test_")))).toHaveLength(2);
+  });
+
   it("counts a split file's parts among what the workers share: one long file alone splits over them", () => {
     const long = file("tests/http/test_long.py");
     const testSeconds = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`tests/http/test_long.py::test_${i}`, 0.5]));
