@@ -99,6 +99,7 @@ import sysconfig
 import threading
 import time
 import traceback
+import types
 from pathlib import Path
 
 import _pytest.pathlib
@@ -134,17 +135,19 @@ JUNIT_ASKED_NOTE = "junitxml-asked.txt"
 # (a mock of os.getpid would otherwise have the stop handler signal whatever process has the faked pid, and the
 # records drop the result of the test that patched it: celery's test_ps).
 _getpid, _kill, _set_signal, _get_signal = os.getpid, os.kill, signal.signal, signal.getsignal
-# Held in a tuple, out of reach of a fake file system: pyfakefs binds every module attribute that is a file-system
-# function (and every `os`) to its fake's while a test runs, in which the stop note is not there, and the handler took
-# grimoire-run's stop for another's: a file stopped in a test using `fs` lost where it was stopped (a helper's trial).
-_EXISTS = (os.path.exists,)
+# Held in a namespace, out of reach of what a test patches module by module: freezegun replaces time.perf_counter and
+# every module attribute bound to it (a test that freezes time must not make its own duration days long), and pyfakefs
+# binds every module attribute that is a file-system function (and every `os`) to its fake's while a test runs, in
+# which the stop note is not there, and the handler took grimoire-run's stop for another's: a file stopped in a test
+# using `fs` lost where it was stopped (a helper's trial). The fork module holds its file functions the same way.
+_UNPATCHED = types.SimpleNamespace(perf_counter=time.perf_counter, exists=os.path.exists)
 # The file grimoire-run writes before it stops this process (GRIMOIRE_STOP_NOTE); None where it writes none.
 _stop_note = None
 
 
 def _interrupt(signum, frame):
     global _stopped
-    if _getpid() != _interrupt_pid or (_stop_note is not None and not _EXISTS[0](_stop_note)):
+    if _getpid() != _interrupt_pid or (_stop_note is not None and not _UNPATCHED.exists(_stop_note)):
         # A process a test forked (multiprocessing's fork, os.fork) that got here before its fork hook ran, or a SIGTERM
         # that is not grimoire-run's stop (the test's own os.kill, a handler of its passing it on): SIGTERM ends the
         # process as it would without grimoire-run, and whoever sent it sees -SIGTERM.
@@ -295,9 +298,6 @@ os.register_at_fork(after_in_child=_default_sigterm_in_child)
 _join, _normpath, _isfile, _dumps = os.path.join, os.path.normpath, os.path.isfile, json.dumps
 # A string as json.dumps writes it (ensure_ascii).
 _encode = json.encoder.encode_basestring_ascii
-# Held in a tuple, out of reach of a test's frozen clock (freezegun replaces time.perf_counter and every module
-# attribute bound to it): a test that freezes time must not make its own duration days long.
-_CLOCK = (time.perf_counter,)
 
 
 # The longest skip reason a record keeps: the file's line shows it.
@@ -1563,7 +1563,7 @@ class Recorder:
         # reports would count the tests again.
         # os.getpid as this module found it: a test that patches it (celery's test_ps) must not lose its record.
         self.pid = _getpid()
-        # When the collection ended (_CLOCK), None before: where the tests' part of the session begins.
+        # When the collection ended (_UNPATCHED.perf_counter), None before: where the tests' part of the session begins.
         self.collected_at = None
         # Files collection went through, in its order: those with no test selected count too (as 0).
         self.collected_files = {}
@@ -1621,7 +1621,7 @@ class Recorder:
 
     def pytest_collection_finish(self, session):
         # When the tests' part of the session begins: what a split file's parts share out (the rest each part pays again).
-        self.collected_at = _CLOCK[0]()
+        self.collected_at = _UNPATCHED.perf_counter()
         counts = dict(self.collected_files)
         for item in session.items:
             path = _absolute(self.config, item.nodeid)
@@ -1714,7 +1714,7 @@ class Recorder:
     def pytest_runtest_logstart(self, nodeid, location):
         self.running = nodeid
         _test_running[0] = True
-        self.phase_started = _CLOCK[0]()
+        self.phase_started = _UNPATCHED.perf_counter()
 
     def pytest_runtest_logfinish(self, nodeid, location):
         self.running = None
@@ -1750,7 +1750,7 @@ class Recorder:
         # start of a test, or the report before): pytest's own duration reads a clock a test may have frozen (freezegun),
         # days for a test of a second. A plugin that reports a test's phases together once they ran (a rerun's, by
         # pytest-rerunfailures) gives the first its whole time: what a test's records add up to is the same.
-        now = _CLOCK[0]()
+        now = _UNPATCHED.perf_counter()
         seconds = report.duration if self.phase_started is None else now - self.phase_started
         if self.phase_started is not None:
             self.phase_started = now
@@ -1810,7 +1810,7 @@ class Recorder:
         # The session's own, as the hooks before this one left it (a conftest's pytest_sessionfinish that fails a run
         # whose tests passed): pytest's exit code, where the argument is what the session said before them.
         status = getattr(session, "exitstatus", exitstatus)
-        self._write({"t": "finish", "exitstatus": int(status), **({} if since is None else {"testsSeconds": round(max(0.0, _CLOCK[0]() - since), 4)})})
+        self._write({"t": "finish", "exitstatus": int(status), **({} if since is None else {"testsSeconds": round(max(0.0, _UNPATCHED.perf_counter() - since), 4)})})
         self.finished = True
 
     def pytest_unconfigure(self, config):
@@ -1834,11 +1834,11 @@ class DjangoDatabaseTimer:
             return
         names = _database_names()
         # The clock read at import: a test module's frozen time (freezegun) must not reach it.
-        started = _CLOCK[0]()
+        started = _UNPATCHED.perf_counter()
         yield
         made = _databases_made(names)
         if made is not None:
-            record = {"t": "django-db", "seconds": round(max(0.0, _CLOCK[0]() - started), 6)}
+            record = {"t": "django-db", "seconds": round(max(0.0, _UNPATCHED.perf_counter() - started), 6)}
             self.recorder._write(record if made == "kept" else {**record, "memory": True})
 
 
@@ -1864,7 +1864,7 @@ class SessionFixtureTimer:
             yield
             return
         # The clock read at import: a test module's frozen time (freezegun) must not reach it.
-        started = _CLOCK[0]()
+        started = _UNPATCHED.perf_counter()
         # Its teardown too, at the session's end, which one plain session pays once as well (pytest-httpserver's server
         # takes 0.5 s to stop: a file's time it cost went to its last test, and no hint named --pack, a helper's trial).
         # Finalizers run last first: this one after the fixture's own teardown, the one added after it before.
@@ -1872,8 +1872,8 @@ class SessionFixtureTimer:
         fixturedef.addfinalizer(lambda: self._torn_down(fixturedef, teardown))
         with _executables_launched() as executables:
             outcome = yield
-        fixturedef.addfinalizer(lambda: teardown.setdefault("started", _CLOCK[0]()))
-        seconds = max(0.0, _CLOCK[0]() - started)
+        fixturedef.addfinalizer(lambda: teardown.setdefault("started", _UNPATCHED.perf_counter()))
+        seconds = max(0.0, _UNPATCHED.perf_counter() - started)
         if seconds < _SESSION_FIXTURE_MIN_SECONDS:
             return
         value = None if outcome.excinfo is not None else outcome.get_result()
@@ -1894,7 +1894,7 @@ class SessionFixtureTimer:
 
     def _torn_down(self, fixturedef, teardown):
         """A timed fixture's teardown has ended: its time, where it took a hundredth of a second or more."""
-        seconds = max(0.0, _CLOCK[0]() - teardown.get("started", _CLOCK[0]()))
+        seconds = max(0.0, _UNPATCHED.perf_counter() - teardown.get("started", _UNPATCHED.perf_counter()))
         if seconds >= _SESSION_FIXTURE_MIN_SECONDS:
             self.recorder._write({"t": "session-fixture-teardown", "name": fixturedef.argname, "where": self._where(fixturedef), "seconds": round(seconds, 6)})
 

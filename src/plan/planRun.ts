@@ -243,6 +243,9 @@ export function acrossFileNotices(config: Pick<RunConfig, "mode" | "workers" | "
   // Said of a serial run of the whole selection too, which lists nothing beforehand (a helper's trial on werkzeug: the
   // -n after -- went without a word); its addopts' -n is known only to a listing.
   const why = config.mode === "parallel" ? "grimoire-run runs the files in parallel itself (--workers)" : "this run is one pytest process, without workers (--parallel runs the files in parallel)";
+  // `-n 0` asks xdist for no workers, which each process has anyway: nothing is ignored, the configuration's -n included
+  // (a helper's trial of cheroot, whose pytest.ini says -n auto, read "ignoring pytest-xdist's -n 0").
+  if (/^(-n ?0|--numprocesses[= ]0)$/.test(given.dropped.join(" "))) return notices;
   if (given.dropped.length > 0) notices.push(`ignoring pytest-xdist's ${given.dropped.join(" ")}: ${why}`);
   else if (listing !== null && listing.options.xdistWorkers !== null) {
     // pytest-xdist has resolved `-n auto` to a number by now: said as what it came to, not as what was written.

@@ -107,10 +107,16 @@ describe("planning a run", () => {
 
   it("says a serial run drops pytest-xdist's -n for its one process, not for workers it does not have", () => {
     const configured: Listing = { ...listing(), options: { ...listing().options, xdistWorkers: 2 } };
-    expect(acrossFileNotices({ mode: "serial", workers: 2, workersGiven: false }, readForwardedArgs(["-n", "0"]), configured, null)).toEqual(["ignoring pytest-xdist's -n 0: this run is one pytest process, without workers (--parallel runs the files in parallel)"]);
+    expect(acrossFileNotices({ mode: "serial", workers: 2, workersGiven: false }, readForwardedArgs(["-n", "3"]), configured, null)).toEqual(["ignoring pytest-xdist's -n 3: this run is one pytest process, without workers (--parallel runs the files in parallel)"]);
     expect(acrossFileNotices({ mode: "serial", workers: 2, workersGiven: false }, readForwardedArgs([]), configured, null)).toEqual([
       "pytest-xdist's -n from the pytest configuration (2 workers here) is off in its process: this run is one pytest process, without workers (--parallel runs the files in parallel)",
     ]);
+    // -n 0 asks for what the run does: nothing to say, in either mode, whatever the configuration says (cheroot's trial).
+    for (const zero of [["-n", "0"], ["-n0"], ["--numprocesses=0"], ["--numprocesses", "0"]]) {
+      expect(acrossFileNotices({ mode: "serial", workers: 2, workersGiven: false }, readForwardedArgs(zero), configured, null)).toEqual([]);
+      expect(acrossFileNotices({ mode: "parallel", workers: 2, workersGiven: false }, readForwardedArgs(zero), configured, null)).toEqual([]);
+    }
+    expect(acrossFileNotices({ mode: "serial", workers: 2, workersGiven: false }, readForwardedArgs(["-n", "0", "--dist", "load"]), configured, null)).toHaveLength(1);
   });
 
   it("says -n on the command line has no effect on a serial run, and nothing of a pyproject's workers", () => {
