@@ -319,10 +319,13 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const databaseNamesPack = djangoDatabases.namesPack();
     const fixtureHints = hinting ? sessionFixtures.hints(databaseNamesPack) : [];
     for (const message of fixtureHints) events.emit({ type: "notice", message });
+    // A --pack run whose files were all too long to pack under its --pack-under: the one that would pack them.
     const quickHint =
-      hinting && config.pack === null && !databaseNamesPack && !sessionFixtures.namesPack()
-        ? (quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) ?? slowSessionsHint(outcome.results, environment.workers, DEFAULT_PACK_UNDER_SECONDS))
-        : null;
+      !hinting || databaseNamesPack || sessionFixtures.namesPack()
+        ? null
+        : config.pack === null
+          ? (quickFilesHint(outcome.results, DEFAULT_PACK_UNDER_SECONDS) ?? slowSessionsHint(outcome.results, environment.workers, DEFAULT_PACK_UNDER_SECONDS))
+          : slowSessionsHint(outcome.results, environment.workers, config.pack.underSeconds, true);
     if (quickHint !== null) events.emit({ type: "notice", message: quickHint });
     const partial = partlyRun(config, shape, files, outcome.results);
     // What the next run's --split auto reads: the history as this run leaves it (a shard's, or a run that cannot write in the project, leaves it as it was).

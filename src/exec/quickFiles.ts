@@ -71,9 +71,11 @@ const SPARES_MOST = 0.8;
  * would, counting a session per worker's share instead of one per file; said where that comes to
  * QUICK_FILES_HINT_MIN_SECONDS and QUICK_FILES_HINT_MIN_SHARE of the files' time, with PACK_HINT_MIN_FILES_PER_WORKER
  * files a worker packed, and where the wall time it could save, the longest file's aside, is worth it. Null otherwise, and
- * for a `--pack-under` of the default's, which the quick files' notice judges.
+ * for a `--pack-under` of the default's, which the quick files' notice judges. `packing`: the run packed with that
+ * `--pack-under` (`defaultUnder` then), and said so: a plain `--pack` on inflect's suite, whose files spent 9 s each
+ * importing the package, packed none of them and took as long as without it, without a word (a helper's trial).
  */
-export function slowSessionsHint(results: readonly Result[], workers: number, defaultUnder: number): string | null {
+export function slowSessionsHint(results: readonly Result[], workers: number, defaultUnder: number, packing = false): string | null {
   const whole = wholeInOwnProcesses(results);
   if (whole === null) return null;
   const files = whole.map((result) => {
@@ -100,8 +102,9 @@ export function slowSessionsHint(results: readonly Result[], workers: number, de
   if (wallSpared < QUICK_FILES_HINT_MIN_SECONDS / workers) return null;
   const sessions = packed.map((file) => file.session).sort((a, b) => a - b);
   const median = sessions[Math.floor(sessions.length / 2)] ?? 0;
+  const ranAlone = `--pack left every file of ${defaultUnder} s or more (--pack-under ${defaultUnder}) in a process of its own: `;
   return (
-    `${packed.length} of the ${whole.length} files took under ${under} s each, ${sum(packed.map((file) => file.seconds)).toFixed(0)} s in all, ` +
+    `${packing ? ranAlone : ""}${packed.length} of the ${whole.length} ${packing ? "such " : ""}files took under ${under} s each, ${sum(packed.map((file) => file.seconds)).toFixed(0)} s in all, ` +
     `of which ${sum(sessions).toFixed(0)} s went to the files' own pytest sessions (start-up, conftests, collection: ${median.toFixed(1)} s a file at the median), not to their tests. ` +
     `--pack --pack-under ${under} runs them in shared processes, a worker's share at a time, each still reported on its own: up to about ${wallSpared.toFixed(0)} s less wall time at ${workers} workers (${spared.toFixed(0)} s of the workers' time), a session being paid per worker's share instead of per file (each file is still collected). ` +
     "Files in a pack share module state: keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"

@@ -134,6 +134,10 @@ describe("--pack", () => {
     const hint = /^10 of the 10 files took under (\d+) s each, .*the files' own pytest sessions \(start-up, conftests, collection: 1\.\d s a file at the median\), not to their tests\. --pack --pack-under (\d+) runs them in shared processes/m;
     const under = hint.exec(alone.stdout)?.[2];
     expect(under, alone.stdout).toBeDefined();
+    // A plain --pack, whose default --pack-under packs none of them, says which would (inflect's trial).
+    const plainPack = await runCli(["--parallel", "-n", "2", "--pack"], { cwd: p.root });
+    expect(plainPack.code, plainPack.stdout + plainPack.stderr).toBe(0);
+    expect(plainPack.stdout).toMatch(new RegExp(`^--pack left every file of 1 s or more \\(--pack-under 1\\) in a process of its own: 10 of the 10 such files .* --pack --pack-under ${under} runs them`, "m"));
     const packed = await runCli(["--parallel", "-n", "2", "--pack", "--pack-under", String(under)], { cwd: p.root });
     expect(packed.code, packed.stdout + packed.stderr).toBe(0);
     expect(packed.stdout).toMatch(/10 files in 2 shared processes/);

@@ -75,6 +75,15 @@ describe("the hint for --pack, where each file's own session takes seconds", () 
     );
   });
 
+  it("says, after a --pack run that packed none of them, that --pack-under left them alone, and the one that would not (inflect's 9 s imports)", () => {
+    const results = [...Array.from({ length: 12 }, () => file(2.5, 0.05)), ...Array.from({ length: 6 }, () => file(10, 7.5))];
+    expect(slowSessionsHint(results, 2, 1, true)).toMatch(
+      /^--pack left every file of 1 s or more \(--pack-under 1\) in a process of its own: 18 of the 18 such files took under 11 s each, 90 s in all, .* --pack --pack-under 11 runs them in shared processes/,
+    );
+    // A --pack-under that already packs what pays: nothing to say.
+    expect(slowSessionsHint(results, 2, 11, true)).toBeNull();
+  });
+
   it("says the wall time packing could save beside the longest file, which no pack shortens, and nothing where that is little (kombu's 22 s test_redis.py)", () => {
     const quick = Array.from({ length: 24 }, () => file(1.6, 0.01));
     // 38 s of quick files beside a 60 s file: the run takes the long file's 60 s, packed or not.
