@@ -209,7 +209,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const refusedByAutoPreload = (listed.autoPreloaded?.refused ?? []).filter((refusal) => refusal.ownCode !== true).map(({ module }) => module);
     const importTally = config.mode === "parallel" && coverage === null && server instanceof ForkServer ? new ImportTally([...preloaded, ...refusedByAutoPreload, ...Object.keys(refusedPreloads).filter((name) => !name.includes("."))]) : null;
     // Said during the run only where packing is not asked for already.
-    const djangoDatabases = new DjangoDatabaseTally(config.pack === null ? plan.batches.length : 0, environment.workers);
+    const djangoDatabases = new DjangoDatabaseTally(config.pack === null ? plan.batches.length : 0, environment.workers, config.pack !== null);
     const sessionFixtures = new SessionFixtureTally(environment.workers, config.browserServer !== null, config.pack !== null, plan.batches.length);
     let emptyPassed = false;
     let pytestExited: PytestExit | null = null;
@@ -298,7 +298,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (exited !== null) events.emit(exited.returncode === 0 ? { type: "notice", message: pytestExitedBeforeTests(exited) } : { type: "warning", message: pytestExitedBeforeTests(exited) });
     const slowest = durations.lines(width);
     if (slowest.length > 0) events.emit({ type: "durations", lines: slowest });
-    const hint = importTally === null ? null : preloadHint(importTally.costly());
+    const hint = importTally === null ? null : preloadHint(importTally.costly(), config.pack !== null);
     if (hint !== null) events.emit({ type: "notice", message: hint });
     for (const message of linkedTests.messages()) events.emit(message);
     const ownBrowser = ownBrowsers.message();

@@ -96,14 +96,16 @@ const KIND_SAID: Record<CostlyImport["kind"], string> = {
 };
 
 /** The notice that names them, or null when none is worth it. */
-export function preloadHint(costly: readonly CostlyImport[]): string | null {
+export function preloadHint(costly: readonly CostlyImport[], packed = false): string | null {
   if (costly.length === 0) return null;
-  const each = costly.map((entry) => `${entry.name}${KIND_SAID[entry.kind]}, ${entry.seconds.toFixed(1)} s in all over ${entry.files} files`);
+  // Counted per process: under --pack, a pack's is one, and "files" were processes (as the test database's hint says).
+  const processes = packed ? "processes" : "files";
+  const each = costly.map((entry) => `${entry.name}${KIND_SAID[entry.kind]}, ${entry.seconds.toFixed(1)} s in all over ${entry.files} ${processes}`);
   const names = costly.map((entry) => entry.name).join(",");
   // A project's own package may need its tests' set-up before it is imported (SQLAlchemy's suite does): a preload then fails tests.
   const notInstalled = costly.some((entry) => entry.kind === "elsewhere") ? "code that is not installed" : costly.some((entry) => entry.kind === "project") ? "the project's own code" : null;
   const own = notInstalled === null ? "" : `; keep a preload of ${notInstalled} only if the tests pass the same with it`;
-  return `Imported by each file for itself: ${each.join("; ")}. --preload ${names} imports ${costly.length === 1 ? "it" : "them"} once for the run${own}; see grimoire-run's docs/performance.md for when a preload is unsafe`;
+  return `Imported by each ${packed ? "process" : "file"} for itself: ${each.join("; ")}. --preload ${names} imports ${costly.length === 1 ? "it" : "them"} once for the run${own}; see grimoire-run's docs/performance.md for when a preload is unsafe`;
 }
 
 /**

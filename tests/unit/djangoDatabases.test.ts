@@ -35,6 +35,12 @@ describe("the hint for --reuse-db", () => {
     );
   });
 
+  it("says processes, not files, of a --pack run, whose packs made one each (channels' trial)", () => {
+    const tally = new DjangoDatabaseTally(0, 2, true);
+    for (let i = 0; i < 2; i++) tally.add({ kept: 2.7, memory: null }, 6.0);
+    expect(tally.hint()).toMatch(/^pytest-django's test database was created and migrated by each process for itself: 5\.4 s in all over 2 processes\. /);
+  });
+
   it("says nothing for one file, for less than a second, or for a small share of a long run", () => {
     const one = new DjangoDatabaseTally();
     one.add({ kept: 5, memory: null }, 6);

@@ -71,6 +71,8 @@ describe("the packages worth preloading", () => {
     expect(preloadHint(installed.costly())).toBe(
       "Imported by each file for itself: numpy, 1.6 s in all over 8 files. --preload numpy imports it once for the run; see grimoire-run's docs/performance.md for when a preload is unsafe",
     );
+    // Under --pack each process counted once, a pack's too: said as processes.
+    expect(preloadHint(installed.costly(), true)).toMatch(/^Imported by each process for itself: numpy, 1\.6 s in all over 8 processes\. /);
   });
 
   it("say a package neither installed nor in the project (an editable install of a sibling clone) is not the project's own code", () => {
