@@ -213,7 +213,8 @@ export function describeSelection(selection: ChangedSelection): string[] {
     return lines;
   }
   const running = [...selection.reasons.entries()].sort(([a], [b]) => compareCodeUnits(a, b));
-  lines.push(running.length === 0 ? `--changed: none of the ${selected(selection)} depends on what changed` : `--changed: running ${running.length} of ${selected(selection)}:`);
+  const none = selection.candidates === 1 ? `the ${selected(selection)} does not depend` : `none of the ${selected(selection)} depends`;
+  lines.push(running.length === 0 ? `--changed: ${none} on what changed` : `--changed: running ${running.length} of ${selected(selection)}:`);
   // Files with one reason are said once where there are more than a few: a change to what a conftest imports is every
   // file's reason, and parso's 44 files were 44 lines of "← parso/utils.py via conftest.py" (a helper's trial).
   const byReason = new Map<string, string[]>();

@@ -186,6 +186,8 @@ describe("what it says", () => {
       "--changed: none of the 4 selected test files depends on what changed",
       "--changed: no selected test file imports README.md (a file the tests read rather than import belongs in --changed-always, or changed-always in [tool.grimoire-run]; one they write, in .gitignore)",
     ]);
+    // One file: said of it, not of "none of the 1" (environs' trial).
+    expect(describeSelection(select(["README.md"], { candidates: [candidate(TESTS[0] as string)] })).at(2)).toBe("--changed: the 1 selected test file does not depend on what changed");
     // A module no test imports may be imported by name (whitenoise's management command, through Django's INSTALLED_APPS).
     expect(describeSelection(select(["app/commands/serve.py"])).at(-1)).toBe(
       "--changed: no selected test file imports app/commands/serve.py (a file the tests read rather than import, or a module imported by a name given at run time (Django's INSTALLED_APPS, entry points, importlib.import_module), belongs in --changed-always, or changed-always in [tool.grimoire-run]; one they write, in .gitignore)",
