@@ -37,6 +37,14 @@ export function nameSome(items: readonly string[], limit: number): string {
   return items.length > limit ? `${named} and ${items.length - limit} more` : named;
 }
 
+/**
+ * A pack as a notice names it: its first files, and how many more (html5lib's SLOW line named 40 files, 3,000
+ * characters, a helper's trial); its log's name says the rest.
+ */
+export function describePack(paths: readonly string[]): string {
+  return `the pack of ${nameSome(paths, 2)}`;
+}
+
 export function plural(count: number, word: string, many = `${word}s`): string {
   return `${count} ${count === 1 ? word : many}`;
 }

@@ -24,6 +24,7 @@ import type { SessionFixtureTally } from "./sessionFixtures.js";
 import type { LinkedTestTally } from "./linkedTests.js";
 import type { ImportTally } from "./importTimes.js";
 import { COLLECTED_MARKER, readRecords, type PackageImport, type ProcessRecords, type PytestExit, type PytestIni } from "./testRecords.js";
+import { describePack } from "../format.js";
 import { ARTIFACT_FILES_LISTED } from "../defaults.js";
 import { processDataFile } from "../coverage/dataFiles.js";
 import type { OwnBrowserTally } from "../browsers/ownBrowsers.js";
@@ -116,7 +117,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     fs.rmSync(stopNote, { force: true });
     const treeId = `${settings.runId}.${id}`;
     const marker = `GRIMOIRE_TREE_ID=${treeId}`;
-    const where = batch.paths.length === 1 ? (batch.paths[0] as string) : pack ? `the pack of ${batch.paths.join(", ")}` : "the serial run";
+    const where = batch.paths.length === 1 ? (batch.paths[0] as string) : pack ? describePack(batch.paths) : "the serial run";
     const lease = settings.environment === null ? null : await settings.environment.lease({ label: where, slot: placement.slot, logName: name, upcoming: placement.upcoming, ...signals });
     let browser: BrowserConnection | null = null;
     try {

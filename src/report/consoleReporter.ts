@@ -7,7 +7,7 @@ import type { BatchStart, LoadPlan, Progress, RunEvent, RunListener, StopCause }
 import { addCounts, COUNT_KEYS, emptyCounts, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
 import { CUT_SHORT, formatSummary, heldNoDoctest, KILLED_AFTER_GRACE } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
-import { formatCounts, formatSeconds, plural, testFilesAndModules } from "../format.js";
+import { describePack, formatCounts, formatSeconds, plural, testFilesAndModules } from "../format.js";
 import { assignTags, packTag } from "./tags.js";
 import type { Terminal } from "./terminal.js";
 import type { Leftover } from "../process/processTree.js";
@@ -234,7 +234,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
       case "slow": {
         // A split file's parts run side by side: the notice names the part (black's test_format.py in 2 parts read as one).
         const part = event.batch.part === undefined ? "" : ` (part ${event.batch.part.index + 1} of ${event.batch.part.count})`;
-        const what = event.batch.paths.length === 1 ? `${fitPath(event.batch.paths[0] as string)}${part}` : `the pack of ${event.batch.paths.join(", ")}`;
+        const what = event.batch.paths.length === 1 ? `${fitPath(event.batch.paths[0] as string)}${part}` : describePack(event.batch.paths);
         // A file that has used the CPU for most of its time is working, not waiting: no advice about waiting forever. Nor
         // is one that computes on a machine with no CPU to spare: its share is small, but it is running, not waiting
         // (packaging's requirements tests at a load of 13 on 2 cores: 11.4 s of CPU in a minute, a helper's trial).

@@ -149,6 +149,15 @@ describe("--pack", () => {
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("names a slow pack by its first files and how many more, not every file (html5lib's 40 files, 3,000 characters)", async () => {
+    const files: Record<string, string> = { "tests/http/test_a.py": "import time\n\ndef test_waits():\n    time.sleep(2)\n" };
+    for (const name of ["b", "c", "d"]) files[`tests/http/test_${name}.py`] = "def test_it():\n    pass\n";
+    const p = project(files);
+    const result = await runCli(["--parallel", "-n", "1", "--pack", "--slow-notice", "1"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^SLOW\s+the pack of tests\/http\/test_a\.py, tests\/http\/test_b\.py and 2 more\s+\S+\s+still running/m);
+  });
+
   it("gives a pack a temporary folder a test can match as a regular expression, as in a plain run", async () => {
     // pydantic-settings puts tmp_path into pytest.warns(match=...): the `+` of a pack's name made it a quantifier.
     const matches = "import re\n\ndef test_matches(tmp_path):\n    assert re.search(str(tmp_path), f'found in {tmp_path}')\n";
