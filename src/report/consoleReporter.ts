@@ -8,10 +8,10 @@ import { addCounts, COUNT_KEYS, emptyCounts, STOPPED_COLLECTING, type FileResult
 import { CUT_SHORT, formatSummary, heldNoDoctest, KILLED_AFTER_GRACE } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { describePack, formatCounts, formatSeconds, plural, testFilesAndModules } from "../format.js";
-import { assignTags, packTag } from "./tags.js";
+import { assignTags, packTag, partTag } from "./tags.js";
 import type { Terminal } from "./terminal.js";
 import type { Leftover } from "../process/processTree.js";
-import { LEFTOVER_COMMAND_CHARS, LISTENING_LEFTOVERS_KEPT, SERIAL_HOLD_MS } from "../defaults.js";
+import { LEFTOVER_COMMAND_CHARS, LISTENING_LEFTOVERS_KEPT, MAX_TAG_WIDTH, SERIAL_HOLD_MS } from "../defaults.js";
 
 /** Result lines align their durations up to this path length; longer paths push theirs right. */
 const MAX_PATH_COLUMN = 60;
@@ -81,7 +81,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   /** The tags and the path column for these paths. */
   const layOut = (files: readonly string[]): void => {
     tags = assignTags(files);
-    tagWidth = Math.max(0, ...[...tags.values()].map((t) => t.length));
+    // A split file's parts' tags carry their numbers (`flow#2`): room for them, up to the widest a tag may be.
+    const suffixes = new Map(split.map((file) => [file.path, `#${file.parts}`.length]));
+    tagWidth = Math.max(0, ...[...tags].map(([path, tag]) => Math.max(tag.length, Math.min(MAX_TAG_WIDTH, tag.length + (suffixes.get(path) ?? 0)))));
     // On a narrow terminal the path column shrinks so that a result line still fits: status, path, duration, counts.
     const room = options.width === null ? MAX_PATH_COLUMN : Math.max(20, options.width - RESULT_LINE_REST);
     pathWidth = Math.min(MAX_PATH_COLUMN, room, Math.max(0, ...files.map((f) => f.length)));
@@ -113,9 +115,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
 
   const tagged = (batch: BatchStart, text: string[]): string => {
     const path = batch.paths[0] as string;
-    // A pack's lines carry its first file's tag and how many others share the process.
+    // A pack's lines carry its first file's tag and how many others share the process; a split file's part, its number.
     const own = tags.get(path) ?? path;
-    const name = batch.paths.length > 1 ? packTag(own, batch.paths.length - 1, tagWidth) : own;
+    const name = batch.paths.length > 1 ? packTag(own, batch.paths.length - 1, tagWidth) : batch.part !== undefined ? partTag(own, batch.part.index, tagWidth) : own;
     const tag = colours.tag(path)(`${name.padEnd(tagWidth)} |`);
     return text.map((line) => `${tag} ${line}\n`).join("");
   };

@@ -54,9 +54,20 @@ export function assignTags(paths: readonly string[], maxWidth = MAX_TAG_WIDTH): 
  * of the column of `|`s (a helper's trial of loguru). The tag loses its middle, as a long one does.
  */
 export function packTag(tag: string, others: number, width: number): string {
-  const count = `+${others}`;
-  if (tag.length + count.length <= width || width < count.length + 2) return `${tag}${count}`;
-  return `${cutMiddle(tag, width - count.length)}${count}`;
+  return withSuffix(tag, `+${others}`, width);
+}
+
+/**
+ * A split file's part's tag: the file's, and the part's number (`switch_mode#2`), within the width as a pack's is: the
+ * parts run side by side, and their lines under one tag could not be told apart (a helper's trial of pytest-aiohttp).
+ */
+export function partTag(tag: string, index: number, width: number): string {
+  return withSuffix(tag, `#${index + 1}`, width);
+}
+
+function withSuffix(tag: string, suffix: string, width: number): string {
+  if (tag.length + suffix.length <= width || width < suffix.length + 2) return `${tag}${suffix}`;
+  return `${cutMiddle(tag, width - suffix.length)}${suffix}`;
 }
 
 /**

@@ -48,6 +48,8 @@ describe("--split auto", () => {
     expect(pids).toHaveLength(10);
     expect(new Set(pids).size).toBe(row.parts?.length);
     expect(second.stdout).toMatch(/PASS\s+tests\/http\/test_flow\.py\s+.*\[\d parts, their times summed\]/);
+    // Each part's lines carry its number, the parts running side by side (pytest-aiohttp's trial: one tag for both).
+    for (let part = 1; part <= (row.parts?.length ?? 0); part++) expect(second.stdout).toMatch(new RegExp(`^flow#${part} +\\| `, "m"));
     // Said before the first file: which file runs in parts.
     expect(second.stdout).toContain(`Found 4 test files, running them on 4 workers, tests/http/test_flow.py in ${row.parts?.length} parts (--split auto)\n`);
     expect(first.stdout).toContain("Found 4 test files, running them on 4 workers\n");

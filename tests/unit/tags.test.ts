@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assignTags, packTag } from "../../src/report/tags.js";
+import { assignTags, packTag, partTag } from "../../src/report/tags.js";
 
 describe("output tags", () => {
   it("names a file by what is left of it without test_ and .py", () => {
@@ -43,5 +43,11 @@ describe("output tags", () => {
     expect(packTag("add_option_backtrace", 15, 18)).toHaveLength(18);
     // No room for the count and a letter: as it is.
     expect(packTag("cart", 3, 3)).toBe("cart+3");
+  });
+
+  it("tells a split file's parts apart by their numbers, in the same width (pytest-aiohttp's trial)", () => {
+    expect(partTag("switch_mode", 0, 18)).toBe("switch_mode#1");
+    expect(partTag("add_option_backtrace", 1, 18)).toBe("add_opt…acktrace#2");
+    expect(partTag("add_option_backtrace", 1, 18)).toHaveLength(18);
   });
 });
