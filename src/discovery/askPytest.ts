@@ -227,6 +227,11 @@ export function refusedBeforeCollecting(root: string, why: string, printed: read
   }
   if (cacheOptionsRefused(printed)) return new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, CACHE_OPTIONS_SEE);
   if (configurationRefused(printed)) return new UsageError(`pytest could not read the project's configuration (${why}):\n${lastLines(printed)}`, CONFIGURATION_SEE);
+  // A node id that names no test: pytest's own lines from its ERROR on (its header, already printed by a serial run,
+  // said again on stderr read as noise, and where pytest's arguments come from did not point at the node id: a helper's
+  // trial of unidecode).
+  const notFound = printed.findIndex((line) => line.startsWith("ERROR: not found: "));
+  if (notFound !== -1) return new UsageError(`pytest found no test by a node id it was given (${why}):\n${lastLines(printed.slice(notFound))}`, NODE_ID_SEE);
   // An option a plugin adds (pytest-playwright's --browser) is unknown to a Python without that plugin: which Python ran
   // pytest is what tells (a helper's project had its virtualenv a folder above, and the machine's python3 ran).
   const unknown = printed.some((line) => line.includes("unrecognized arguments:"));
@@ -234,6 +239,9 @@ export function refusedBeforeCollecting(root: string, why: string, printed: read
   const see = unknown ? `${PYTEST_ARGUMENTS_SEE} An option a plugin adds is unknown where the plugin is not installed: pytest ran on ${which} (--python chooses another).` : PYTEST_ARGUMENTS_SEE;
   return new UsageError(`pytest could not collect the tests (${why}):\n${lastLines(printed)}`, see);
 }
+
+/** Said where a node id named no test. */
+const NODE_ID_SEE = "A node id names a test as pytest collects it: `pytest --collect-only -q FILE` lists a file's; the same node id fails plain pytest alike.";
 
 /** pytest's options that its cacheprovider plugin adds: with the plugin off (`-p no:cacheprovider`), pytest does not know them. */
 const CACHE_OPTIONS = new Set(["--lf", "--last-failed", "--ff", "--failed-first", "--nf", "--new-first", "--sw", "--stepwise", "--stepwise-skip", "--cache-clear", "--cache-show"]);

@@ -4,7 +4,7 @@
  * mode, warnings, and the summary. It only listens to run events.
  */
 import type { BatchStart, LoadPlan, Progress, RunEvent, RunListener, StopCause } from "../events.js";
-import { addCounts, COUNT_KEYS, emptyCounts, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
+import { addCounts, COUNT_KEYS, emptyCounts, PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
 import { CUT_SHORT, formatSummary, heldNoDoctest, KILLED_AFTER_GRACE } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { describePack, formatCounts, formatSeconds, plural, testFilesAndModules } from "../format.js";
@@ -50,6 +50,8 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let workers = 1;
   let packed: { files: number; processes: number; doctestsOnly: boolean } | null = null;
   let split: { path: string; parts: number }[] = [];
+  /** A serial run whose pytest collects for itself, no listing before it: its refusals end the run as a listing's do. */
+  let direct = false;
   let logDir: string | null = null;
   /** The report the run always writes in its log folder: where every file is listed. */
   let reportFile: string | null = null;
@@ -122,6 +124,14 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     return text.map((line) => `${tag} ${line}\n`).join("");
   };
 
+  /**
+   * A serial run's one pytest, which listed nothing beforehand (`direct`), that refused what it was given (a usage or internal error) and ran no test: the run's end
+   * says it as a parallel run's listing does (exit 2), not as a file that failed (a node id that names no test read
+   * `FAIL tests/x.py::test_nope … (pytest usage error …)` before it, a helper's trial of unidecode).
+   */
+  const refusedSerial = (result: FileResult): boolean =>
+    direct && result.cases.length === 0 && (result.exitCode === PYTEST_USAGE_ERROR || result.exitCode === PYTEST_INTERNAL_ERROR);
+
   const resultLine = (result: FileResult, willRetry: boolean): string => {
     // Nothing to count (a file stopped before any test of it ended, one whose module holds no test): no "(0 passed)"
     // after its CANCEL or NO TESTS.
@@ -173,6 +183,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         workers = event.workers;
         packed = event.packed ?? null;
         split = event.split ?? [];
+        direct = mode === "serial" && event.files === null;
         if (options.verbose) logDir = event.logDir;
         reportFile = `${event.logDir}/report.json`;
         if (event.files === null) {
@@ -227,7 +238,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
           break;
         }
         const quietModule = heldNoDoctest(event.result, doctestModules);
-        if (event.result.log !== null && !quietModule) {
+        if (event.result.log !== null && !quietModule && !refusedSerial(event.result)) {
           ownLine();
           terminal.out(resultLine(event.result, event.willRetry));
         }
@@ -320,7 +331,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
           passOn(holding.join(""));
           holding = null;
           for (const held of heldResults) {
-            if (held.result.log === null) continue;
+            if (held.result.log === null || refusedSerial(held.result)) continue;
             ownLine();
             terminal.out(resultLine(held.result, held.willRetry));
           }

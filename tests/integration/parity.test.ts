@@ -1198,6 +1198,13 @@ class Controller:
       expect(result.code).toBe(2);
       expect(result.stdout + result.stderr).toMatch(/not found: .*test_b\.py::test_no_such_test/);
     }
+    // Serial: pytest's own output, then the run's refusal on stderr from pytest's ERROR on, with what a node id is; no
+    // FAIL line for the node id (unidecode's trial read `FAIL tests/x.py::test_nope … (pytest usage error …)` above it).
+    const serialMissing = await runCli([missing], { cwd: p.root });
+    expect(serialMissing.code).toBe(2);
+    expect(serialMissing.stdout).not.toMatch(/^FAIL /m);
+    expect(serialMissing.stderr).toMatch(/^grimoire-run: pytest found no test by a node id it was given \(exit code 4\):\n  ERROR: not found: .*test_b\.py::test_no_such_test\n[\s\S]*pytest --collect-only -q FILE/m);
+    expect(serialMissing.stderr).not.toMatch(/platform linux|rootdir:/);
     // The usage errors said nothing of the files' tests: a later run does not call test_b.py flaky for them.
     const history = JSON.parse(fs.readFileSync(path.join(p.root, ".grimoire", "history.json"), "utf8")) as { files: Record<string, { recent?: string }> };
     expect(history.files["tests/http/test_b.py"]?.recent ?? "").not.toMatch(/F/);
