@@ -14,6 +14,8 @@ export interface PythonCommand {
   args: string[];
   /** Where the choice came from, for messages: "--python", ".venv/bin/python", "uv.lock", "../.venv/bin/python" (a folder up), "default". */
   source: string;
+  /** The default chosen where the project has a uv.lock and uv is not on PATH: that uv.lock, for the run to say so. */
+  uvLockWithoutUv?: string;
 }
 
 /** A `uv run python` chosen for the project's uv.lock (resolved to the project's interpreter once checked). */
@@ -28,6 +30,7 @@ export function choosePython(root: string, explicit: string | undefined, env: No
     return { command, args, source: "--python" };
   }
   // Started in a folder of the project (its tests/, say), as pytest may be: the project's own Python is further up.
+  let uvLockWithoutUv: string | undefined;
   for (const folder of projectFolders(root)) {
     const shown = (name: string): string => path.join(path.relative(root, folder), name);
     for (const candidate of VIRTUALENV_PYTHONS) {
@@ -37,9 +40,10 @@ export function choosePython(root: string, explicit: string | undefined, env: No
     if (fs.existsSync(path.join(folder, "uv.lock"))) {
       const uv = findOnPath("uv", env);
       if (uv !== null) return { command: uv, args: ["run", "python"], source: shown("uv.lock") };
+      uvLockWithoutUv ??= shown("uv.lock");
     }
   }
-  return { command: FALLBACK_PYTHON, args: [], source: "default" };
+  return { command: FALLBACK_PYTHON, args: [], source: "default", ...(uvLockWithoutUv === undefined ? {} : { uvLockWithoutUv }) };
 }
 
 /**
@@ -62,7 +66,17 @@ export function describePython(python: PythonCommand): string {
 
 /** Where the Python came from, for messages: `chosen from .venv/bin/python`, or that the project has none of its own. */
 export function pythonOrigin(python: PythonCommand): string {
+  if (python.uvLockWithoutUv !== undefined) return `no .venv or venv was found in the project, and its ${python.uvLockWithoutUv} needs uv, which is not on PATH`;
   return python.source === "default" ? "no .venv, venv or uv.lock was found in the project" : `chosen from ${python.source}`;
+}
+
+/**
+ * Said at a run's start where the project has a uv.lock but uv is not on PATH: the run's Python is the machine's
+ * python3, not the project's environment (dj-database-url's trial ran on another pytest and its plugins, without a word).
+ */
+export function uvMissingNotice(python: PythonCommand): string | null {
+  if (python.uvLockWithoutUv === undefined) return null;
+  return `the project has ${python.uvLockWithoutUv}, but uv is not on PATH: running pytest on ${describePython(python)}, not the project's environment (install uv, or choose a Python with --python)`;
 }
 
 function findOnPath(name: string, env: NodeJS.ProcessEnv): string | null {

@@ -1203,7 +1203,7 @@ class Controller:
     const serialMissing = await runCli([missing], { cwd: p.root });
     expect(serialMissing.code).toBe(2);
     expect(serialMissing.stdout).not.toMatch(/^FAIL /m);
-    expect(serialMissing.stderr).toMatch(/^grimoire-run: pytest found no test by a node id it was given \(exit code 4\):\n  ERROR: not found: .*test_b\.py::test_no_such_test\n[\s\S]*pytest --collect-only -q FILE/m);
+    expect(serialMissing.stderr).toMatch(/^grimoire-run: pytest found no test by a node id it was given \(exit code 4\):\n {2}ERROR: not found: .*test_b\.py::test_no_such_test\n[\s\S]*pytest --collect-only -q FILE/m);
     expect(serialMissing.stderr).not.toMatch(/platform linux|rootdir:/);
     // The usage errors said nothing of the files' tests: a later run does not call test_b.py flaky for them.
     const history = JSON.parse(fs.readFileSync(path.join(p.root, ".grimoire", "history.json"), "utf8")) as { files: Record<string, { recent?: string }> };

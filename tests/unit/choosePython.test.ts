@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { choosePython, viaUv } from "../../src/python.js";
+import { choosePython, pythonOrigin, uvMissingNotice, viaUv } from "../../src/python.js";
 
 const made: string[] = [];
 afterEach(() => {
@@ -50,5 +50,15 @@ describe("which Python runs pytest", () => {
     expect(uv).toEqual({ command: path.join(root, "bin", "uv"), args: ["run", "python"], source: "../uv.lock" });
     expect(viaUv(uv)).toBe(true);
     expect(choosePython(path.join(root, "tests"), "python3.12 -X dev", noUv)).toEqual({ command: "python3.12", args: ["-X", "dev"], source: "--python" });
+  });
+
+  it("says where a uv.lock was passed over because uv is not on the PATH (dj-database-url's trial ran the machine's pytest without a word)", () => {
+    const root = tree([".git/", "uv.lock", "tests/"]);
+    const fallback = choosePython(path.join(root, "tests"), undefined, noUv);
+    expect(fallback).toMatchObject({ source: "default", uvLockWithoutUv: "../uv.lock" });
+    expect(uvMissingNotice(fallback)).toBe("the project has ../uv.lock, but uv is not on PATH: running pytest on python3, not the project's environment (install uv, or choose a Python with --python)");
+    expect(pythonOrigin(fallback)).toBe("no .venv or venv was found in the project, and its ../uv.lock needs uv, which is not on PATH");
+    expect(uvMissingNotice(choosePython(path.join(root, "tests"), undefined, { PATH: "" }))).not.toBeNull();
+    expect(uvMissingNotice(choosePython(tree([".git/", "tests/"]), undefined, noUv))).toBeNull();
   });
 });
