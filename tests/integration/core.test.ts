@@ -571,6 +571,15 @@ describe("choosing Python", () => {
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/pytest is not installed for \S*\.venv\/bin\/python \(chosen from \.venv\/bin\/python\)/);
   });
+
+  it("says at the start that a uv.lock is passed over where uv is not on PATH, and runs on python3 (dj-database-url's trial)", async () => {
+    const p = project({ "uv.lock": "version = 1\n", "tests/http/test_a.py": PASS });
+    const withoutUv = (process.env["PATH"] ?? "").split(path.delimiter).filter((dir) => dir !== "" && !fs.existsSync(path.join(dir, "uv"))).join(path.delimiter);
+    const result = await runCli(["--parallel"], { cwd: p.root, env: testEnv({ PATH: withoutUv }) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^the project has uv\.lock, but uv is not on PATH: running pytest on python3, not the project's environment/m);
+    expect(result.stdout.indexOf("the project has uv.lock")).toBeLessThan(result.stdout.indexOf("Found 1 test file"));
+  });
 });
 
 describe("serial and debug modes", () => {
