@@ -270,6 +270,7 @@ function cacheOptionsRefused(printed: readonly string[]): boolean {
 }
 
 function lastLines(printed: readonly string[]): string {
-  const lines = printed.filter((line) => !line.startsWith("=") || /error|ERROR/.test(line));
+  // Blank lines left out too: one said as an indented nothing before "no tests ran" (a helper's trial of graphql-core).
+  const lines = printed.filter((line) => line.trim() !== "" && (!line.startsWith("=") || /error|ERROR/.test(line)));
   return lines.slice(-SHOWN_LINES).map((line) => `  ${line}`).join("\n") || "(pytest printed nothing)";
 }
