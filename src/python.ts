@@ -14,8 +14,11 @@ export interface PythonCommand {
   args: string[];
   /** Where the choice came from, for messages: "--python", ".venv/bin/python", "uv.lock", "../.venv/bin/python" (a folder up), "default". */
   source: string;
-  /** The default chosen where the project has a uv.lock and uv is not on PATH: that uv.lock, for the run to say so. */
-  uvLockWithoutUv?: string;
+  /**
+   * The default chosen where the project's own Python was passed over (a uv.lock without uv on PATH; outside a git
+   * repository, a virtualenv in a folder above): where the Python came from, and what the run says at its start.
+   */
+  passedOver?: { origin: string; notice: string };
 }
 
 /** A `uv run python` chosen for the project's uv.lock (resolved to the project's interpreter once checked). */
@@ -30,20 +33,50 @@ export function choosePython(root: string, explicit: string | undefined, env: No
     return { command, args, source: "--python" };
   }
   // Started in a folder of the project (its tests/, say), as pytest may be: the project's own Python is further up.
-  let uvLockWithoutUv: string | undefined;
-  for (const folder of projectFolders(root)) {
+  const fallback: PythonCommand = { command: FALLBACK_PYTHON, args: [], source: "default" };
+  const { folders, inRepository } = projectFolders(root);
+  for (const folder of folders) {
     const shown = (name: string): string => path.join(path.relative(root, folder), name);
-    for (const candidate of VIRTUALENV_PYTHONS) {
-      const file = path.join(folder, candidate);
-      if (isExecutable(file)) return { command: file, args: [], source: shown(candidate) };
-    }
+    const venv = virtualenvPython(folder);
+    if (venv !== null) return { command: venv, args: [], source: shown(path.relative(folder, venv)) };
     if (fs.existsSync(path.join(folder, "uv.lock"))) {
       const uv = findOnPath("uv", env);
       if (uv !== null) return { command: uv, args: ["run", "python"], source: shown("uv.lock") };
-      uvLockWithoutUv ??= shown("uv.lock");
+      // The machine's python3 runs instead, said so: a helper's trial of dj-database-url ran on another pytest and its
+      // plugins without a word.
+      const lock = shown("uv.lock");
+      fallback.passedOver ??= {
+        origin: `no .venv or venv was found in the project, and its ${lock} needs uv, which is not on PATH`,
+        notice: `the project has ${lock}, but uv is not on PATH: running pytest on ${FALLBACK_PYTHON}, not the project's environment (install uv, or choose a Python with --python)`,
+      };
     }
   }
-  return { command: FALLBACK_PYTHON, args: [], source: "default", ...(uvLockWithoutUv === undefined ? {} : { uvLockWithoutUv }) };
+  if (fallback.passedOver === undefined && !inRepository) {
+    // Outside a git repository a virtualenv above is not taken (it may belong to anything), but said: a helper's probe
+    // project, run from its tests/ folder, ran on the machine's python3 without a word.
+    for (let folder = path.dirname(path.resolve(root)); ; folder = path.dirname(folder)) {
+      const venv = virtualenvPython(folder);
+      if (venv !== null) {
+        const shown = path.relative(root, venv);
+        fallback.passedOver = {
+          origin: `no .venv, venv or uv.lock was found in the folder the run started in; ${shown}, a folder above, is not taken outside a git repository`,
+          notice: `${shown}, in a folder above, is not taken outside a git repository: running pytest on ${FALLBACK_PYTHON} (--python ${shown} chooses it)`,
+        };
+        break;
+      }
+      if (path.dirname(folder) === folder) break;
+    }
+  }
+  return fallback;
+}
+
+/** A folder's virtualenv Python (VIRTUALENV_PYTHONS, the first found), or null. */
+function virtualenvPython(folder: string): string | null {
+  for (const candidate of VIRTUALENV_PYTHONS) {
+    const file = path.join(folder, candidate);
+    if (isExecutable(file)) return file;
+  }
+  return null;
 }
 
 /**
@@ -51,12 +84,12 @@ export function choosePython(root: string, explicit: string | undefined, env: No
  * `root` itself outside one (a virtualenv found above a folder that is not in
  * a repository may belong to anything).
  */
-function projectFolders(root: string): string[] {
+function projectFolders(root: string): { folders: string[]; inRepository: boolean } {
   const folders: string[] = [];
   for (let folder = path.resolve(root); ; folder = path.dirname(folder)) {
     folders.push(folder);
-    if (fs.existsSync(path.join(folder, ".git"))) return folders;
-    if (path.dirname(folder) === folder) return folders.slice(0, 1);
+    if (fs.existsSync(path.join(folder, ".git"))) return { folders, inRepository: true };
+    if (path.dirname(folder) === folder) return { folders: folders.slice(0, 1), inRepository: false };
   }
 }
 
@@ -66,17 +99,8 @@ export function describePython(python: PythonCommand): string {
 
 /** Where the Python came from, for messages: `chosen from .venv/bin/python`, or that the project has none of its own. */
 export function pythonOrigin(python: PythonCommand): string {
-  if (python.uvLockWithoutUv !== undefined) return `no .venv or venv was found in the project, and its ${python.uvLockWithoutUv} needs uv, which is not on PATH`;
+  if (python.passedOver !== undefined) return python.passedOver.origin;
   return python.source === "default" ? "no .venv, venv or uv.lock was found in the project" : `chosen from ${python.source}`;
-}
-
-/**
- * Said at a run's start where the project has a uv.lock but uv is not on PATH: the run's Python is the machine's
- * python3, not the project's environment (dj-database-url's trial ran on another pytest and its plugins, without a word).
- */
-export function uvMissingNotice(python: PythonCommand): string | null {
-  if (python.uvLockWithoutUv === undefined) return null;
-  return `the project has ${python.uvLockWithoutUv}, but uv is not on PATH: running pytest on ${describePython(python)}, not the project's environment (install uv, or choose a Python with --python)`;
 }
 
 function findOnPath(name: string, env: NodeJS.ProcessEnv): string | null {

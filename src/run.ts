@@ -49,7 +49,7 @@ import { readCachedFailures, readLastFailed, readNodeIds } from "./plan/pytestCa
 import { toProjectPath } from "./projectPaths.js";
 import { launch } from "./process/launch.js";
 import { showPytestInfo } from "./pytestInfo.js";
-import { choosePython, uvMissingNotice, type PythonCommand } from "./python.js";
+import { choosePython, type PythonCommand } from "./python.js";
 import { checkPytest } from "./pytestCheck.js";
 import { consoleReporter } from "./report/consoleReporter.js";
 import { githubReporter } from "./report/githubReporter.js";
@@ -136,8 +136,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // Where the files came from (no tests/e2e or tests/http: pytest's own testpaths) and how --changed, --last-failed or
     // --shard narrowed them come before the "Found" line that counts what is left: after it, "Found no test file to
     // run" read as pytest's finding, the lines saying why coming later (a --changed that nothing depends on).
-    const uvMissing = uvMissingNotice(start.python);
-    for (const message of [...(uvMissing === null ? [] : [uvMissing]), ...selection.notices, ...chosenFiles.notices]) events.emit({ type: "notice", message });
+    const passedOver = start.python.passedOver?.notice;
+    for (const message of [...(passedOver === undefined ? [] : [passedOver]), ...selection.notices, ...chosenFiles.notices]) events.emit({ type: "notice", message });
     events.emit({
       type: "run-start",
       runId: session.runId,

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { choosePython, pythonOrigin, uvMissingNotice, viaUv } from "../../src/python.js";
+import { choosePython, pythonOrigin, viaUv } from "../../src/python.js";
 
 const made: string[] = [];
 afterEach(() => {
@@ -55,10 +55,18 @@ describe("which Python runs pytest", () => {
   it("says where a uv.lock was passed over because uv is not on the PATH (dj-database-url's trial ran the machine's pytest without a word)", () => {
     const root = tree([".git/", "uv.lock", "tests/"]);
     const fallback = choosePython(path.join(root, "tests"), undefined, noUv);
-    expect(fallback).toMatchObject({ source: "default", uvLockWithoutUv: "../uv.lock" });
-    expect(uvMissingNotice(fallback)).toBe("the project has ../uv.lock, but uv is not on PATH: running pytest on python3, not the project's environment (install uv, or choose a Python with --python)");
+    expect(fallback.source).toBe("default");
+    expect(fallback.passedOver?.notice).toBe("the project has ../uv.lock, but uv is not on PATH: running pytest on python3, not the project's environment (install uv, or choose a Python with --python)");
     expect(pythonOrigin(fallback)).toBe("no .venv or venv was found in the project, and its ../uv.lock needs uv, which is not on PATH");
-    expect(uvMissingNotice(choosePython(path.join(root, "tests"), undefined, { PATH: "" }))).not.toBeNull();
-    expect(uvMissingNotice(choosePython(tree([".git/", "tests/"]), undefined, noUv))).toBeNull();
+    expect(choosePython(tree([".git/", "tests/"]), undefined, noUv).passedOver).toBeUndefined();
+  });
+
+  it("says where a virtualenv above was not taken, outside a git repository (a helper's probe run from its tests/ folder)", () => {
+    const outer = tree([".venv/bin/python", "tests/"]);
+    const fallback = choosePython(path.join(outer, "tests"), undefined, noUv);
+    expect(fallback.source).toBe("default");
+    expect(fallback.passedOver?.notice).toBe("../.venv/bin/python, in a folder above, is not taken outside a git repository: running pytest on python3 (--python ../.venv/bin/python chooses it)");
+    // In a repository the nearest is taken, and nothing is passed over.
+    expect(choosePython(path.join(tree([".git/", ".venv/bin/python", "tests/"]), "tests"), undefined, noUv).passedOver).toBeUndefined();
   });
 });
