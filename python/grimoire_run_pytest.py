@@ -163,7 +163,11 @@ def _interrupt(signum, frame):
     recorder = _config.pluginmanager.get_plugin("grimoire-recorder") if _config is not None else None
     # No test running (a module importing while pytest collects, a fixture between tests): said so, not "this test"; and
     # after the session's end, the process at its exit (a thread a test left, waited for there: asgiref's trial).
-    if recorder is None or getattr(recorder, "running", None) is not None:
+    running = getattr(recorder, "running", None)
+    if running is not None:
+        # Named: stopped in a fixture's set-up, pytest then says "no tests ran" below it (a helper's trial of channels).
+        what = f"this test, {running},"
+    elif recorder is None:
         what = "this test"
     elif getattr(recorder, "finished", False):
         what = "the process after pytest's session ended, at its exit,"

@@ -325,7 +325,7 @@ function filesIn(folder: string, limit: number): string[] {
 }
 
 /** What the plugin says where it stopped a test (python/grimoire_run_pytest.py's _interrupt), from the end of the log. */
-const STOPPED_HERE = /^grimoire-run stopped (this test|pytest, outside any test .*,|the process after pytest's session ended, at its exit,) here:$/;
+const STOPPED_HERE = /^grimoire-run stopped (this test|this test, .*,|pytest, outside any test .*,|the process after pytest's session ended, at its exit,) here:$/;
 /** How much of a log's end is read for it: the block is printed as the process is stopped, its shutdown's output after it. */
 const STOPPED_HERE_READ_BYTES = 256 * 1024;
 const STOPPED_HERE_LINES = 15;

@@ -156,7 +156,7 @@ describe("--timeout", () => {
     const summary = result.stdout.slice(result.stdout.lastIndexOf("───"));
     expect(summary).toMatch(/TIMEOUT\s+tests\/e2e\/test_hang_0\.py \(no result within the 3s time limit\)/);
     // Where the test was when it was stopped, even though pytest was capturing its output.
-    expect(summary).toMatch(/│ grimoire-run stopped this test here:/);
+    expect(summary).toMatch(/│ grimoire-run stopped this test, tests\/\S+, here:/);
     expect(summary).toMatch(/│ .*test_hang_0\.py", line \d+, in test_hang/);
   });
 
@@ -166,10 +166,10 @@ describe("--timeout", () => {
     const result = await runCli(["--parallel", "--timeout", "2", "--kill-grace", "1"], { cwd: p.root });
     expect(result.code).toBe(1);
     const summary = result.stdout.slice(result.stdout.lastIndexOf("───"));
-    expect(summary).toMatch(/│ grimoire-run stopped this test here:/);
+    expect(summary).toMatch(/│ grimoire-run stopped this test, tests\/\S+, here:/);
     expect(summary).toMatch(/│ .*test_noisy\.py", line \d+, in test_hangs/);
     // Said to be where it was stopped, not the log's last lines (a helper's trial).
-    expect(summary).toMatch(/\n {11}\d+ lines where it was stopped \(the log has what followed\):\n {11}│ grimoire-run stopped this test here:/);
+    expect(summary).toMatch(/\n {11}\d+ lines where it was stopped \(the log has what followed\):\n {11}│ grimoire-run stopped this test, tests\/\S+, here:/);
     expect(processesIn(p.root)).toEqual([]);
   });
 });

@@ -299,7 +299,7 @@ def test_default_again():
       expect(files["tests/http/test_handlers.py"]?.tests, what).toMatchObject({ passed: 3, failed: 0 });
       // Its own SIGTERM ends the process, as it ends plain pytest's: not a stop of grimoire-run's.
       expect(files["tests/http/test_self_terminating.py"]?.signal, what).toBe("SIGTERM");
-      expect(result.stdout, what).not.toMatch(/grimoire-run stopped this test here/);
+      expect(result.stdout, what).not.toMatch(/grimoire-run stopped this test/);
     }
     expect(processesIn(p.root)).toEqual([]);
   });

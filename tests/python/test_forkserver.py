@@ -764,7 +764,7 @@ def test_a_stop_signal_ends_running_files_then_the_server_dies_of_it(start_serve
     assert server.rest() == []
     assert server.wait() == -signum
     assert_none_survive(pids)
-    assert "grimoire-run stopped this test here" in server.output(1)
+    assert "grimoire-run stopped this test" in server.output(1)
 
 
 # The server as grimoire-run starts it, but with forking made to fail at the second request.

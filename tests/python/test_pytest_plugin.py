@@ -777,7 +777,7 @@ def test_sigterm_stops_the_test_like_ctrl_c_says_where_and_lets_teardown_finish(
         process.kill()
     assert process.returncode == pytest.ExitCode.INTERRUPTED, stdout + stderr
     assert (root / "teardown-done").exists()
-    where = stderr[stderr.index("grimoire-run stopped this test here:") :]
+    where = stderr[stderr.index("grimoire-run stopped this test") :]
     assert "test_stop.py" in where and "in test_hangs" in where and "time.sleep(600)" in where
     assert "KeyboardInterrupt" in stdout and "stopped by grimoire-run (SIGTERM)" in stdout
 
@@ -815,7 +815,7 @@ def test_sigterm_in_an_async_tests_event_loop_says_where_its_coroutine_waits(plu
     monkeypatch.setenv("PYTHONPATH", f"{root / 'site-packages'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     code, stdout, stderr = stopped_once(plugin_pytester, ["-p", "async_runner", "test_async.py"], lambda: (root / "test-started").exists(), "the test to start")
     assert code == pytest.ExitCode.INTERRUPTED, stdout + stderr
-    where = stderr[stderr.index("grimoire-run stopped this test here:") :].split("\n\n")[0]
+    where = stderr[stderr.index("grimoire-run stopped this test") :].split("\n\n")[0]
     assert "in test_hangs" in where and "await waits_for_the_server()" in where, where
     assert "in waits_for_the_server" in where and "selectors.py" not in where, where
 
@@ -878,7 +878,7 @@ def test_sigterm_in_an_event_loops_greenlet_says_where_the_test_waits(plugin_pyt
         stdout, stderr = (stream.decode() for stream in process.communicate(timeout=20))
     finally:
         process.kill()
-    where = stderr[stderr.index("grimoire-run stopped this test here:") :]
+    where = stderr[stderr.index("grimoire-run stopped this test") :]
     assert "in test_waits_for_the_loop" in where and ".switch()" in where, where
     assert "threading.py" not in where, where
 
@@ -891,7 +891,7 @@ def test_sigterm_while_a_module_imports_stops_it_without_a_warning_blaming_the_p
     code, stdout, stderr = stopped_once(plugin_pytester, ["test_slow_import.py"], lambda: (root / "importing").exists(), "the module to start importing")
     assert code == pytest.ExitCode.INTERRUPTED, stdout + stderr
     # No test was running: the stop says so, where it was.
-    assert "grimoire-run stopped this test here:" not in stderr
+    assert "grimoire-run stopped this test" not in stderr
     assert "test_slow_import.py" in stderr[stderr.index("grimoire-run stopped pytest, outside any test (collecting, or between tests), here:") :]
     assert "stopped by grimoire-run (SIGTERM)" in stdout
     assert "PluggyTeardownRaisedWarning" not in stdout + stderr
@@ -984,8 +984,8 @@ def test_sigterm_with_the_stop_note_stops_a_test_whose_filesystem_is_faked_as_py
 
     code, stdout, stderr = stopped_once(plugin_pytester, ["test_faked.py"], started, "the test to fake the file system")
     assert code == pytest.ExitCode.INTERRUPTED, stdout + stderr
-    assert "grimoire-run stopped this test here:" in stderr, stdout + stderr
-    assert "time.sleep(600)" in stderr[stderr.index("grimoire-run stopped this test here:") :]
+    assert "grimoire-run stopped this test" in stderr, stdout + stderr
+    assert "time.sleep(600)" in stderr[stderr.index("grimoire-run stopped this test") :]
 
 
 def test_pytest_xdist_never_distributes_inside_a_grimoire_run_process(plugin_pytester):
