@@ -32,7 +32,7 @@ export type RunReason =
   /** The test file itself changed (or is new). */
   | { kind: "changed" }
   /** It imports `changed`: through `via`, in order from the test file's own import towards the change (conftests and package `__init__.py` files count as imports). */
-  | { kind: "imports"; changed: string; via: string[] }
+  | { kind: "imports"; changed: string; via: string[]; plugin?: boolean }
   /** A folder pytest could not collect: it always runs, to show the error. */
   | { kind: "collect-error" };
 
@@ -68,7 +68,8 @@ export function selectChanged(candidates: readonly TestFile[], input: ChangedInp
   });
   if (everything.length > 0) return { ...base, everything, reasons: new Map(candidates.map((f) => [f.path, null])), unrelated: [] };
 
-  const dependsOn = dependencies(candidates, graph, input.plugins ?? []);
+  const plugins = new Set(input.plugins ?? []);
+  const dependsOn = dependencies(candidates, graph, [...plugins]);
   const importers = reverse(dependsOn);
   // Breadth first from every change at once: each file reached learns its nearest change and the next step towards it.
   const towards = new Map<string, string | null>();
@@ -92,7 +93,7 @@ export function selectChanged(candidates: readonly TestFile[], input: ChangedInp
   const reasons = new Map<string, RunReason | null>();
   for (const candidate of candidates) {
     if (candidate.kind === "collect-error") reasons.set(candidate.path, { kind: "collect-error" });
-    else if (towards.has(candidate.path)) reasons.set(candidate.path, reasonOf(candidate.path, towards, origin));
+    else if (towards.has(candidate.path)) reasons.set(candidate.path, reasonOf(candidate.path, towards, origin, plugins));
     else if (candidate.folderEntry === true) {
       // A folder run as one entry (its own collector's tests, or a folder its conftest skips): whatever changes in it.
       const inside = changes.files.find((file) => isWithin(file.path, candidate.path));
@@ -112,12 +113,17 @@ export function isPytestConfig(file: string, inifile: string | null): boolean {
   return PYTEST_CONFIG_FILES.includes(name) && /^(\.\.\/)*[^/]+$/.test(file);
 }
 
-function reasonOf(file: string, towards: ReadonlyMap<string, string | null>, origin: ReadonlyMap<string, string>): RunReason {
+/**
+ * `plugin`: the test file's first step is a module pytest loads as a plugin (the project's pytest11 entry point), which
+ * the test file need not import: said so (pytest_httpx's test_plugin.py imports nothing of the package, and a helper
+ * looked for the import the line named).
+ */
+function reasonOf(file: string, towards: ReadonlyMap<string, string | null>, origin: ReadonlyMap<string, string>, plugins: ReadonlySet<string>): RunReason {
   const changed = origin.get(file) as string;
   if (changed === file) return { kind: "changed" };
   const via: string[] = [];
   for (let step = towards.get(file) ?? null; step !== null && step !== changed; step = towards.get(step) ?? null) via.push(step);
-  return { kind: "imports", changed, via };
+  return { kind: "imports", changed, via, ...(plugins.has(via[0] ?? changed) ? { plugin: true } : {}) };
 }
 
 /**
@@ -240,7 +246,11 @@ export function describeSelection(selection: ChangedSelection): string[] {
   return lines;
 }
 
-/** `tests/http/test_cart.py ← app/util.py via app/cart.py`: the test file, the change, and the imports in between, from the test's side. */
+/**
+ * `tests/http/test_cart.py ← app/cart.py ← app/util.py`: the test file, the imports from its side, and the change last,
+ * every arrow one way (`T ← M via A ← B`, the change first and the imports after it, read as arrows turning back: two
+ * helpers' trials). A plugin first step is said to be one: the test file need not import it.
+ */
 export function describeReason(file: string, reason: RunReason | null): string {
   if (reason === null) return file;
   switch (reason.kind) {
@@ -248,8 +258,10 @@ export function describeReason(file: string, reason: RunReason | null): string {
       return `${file} (changed)`;
     case "collect-error":
       return `${file} (could not be collected: runs to show why)`;
-    case "imports":
-      return `${file} ← ${reason.changed}${reason.via.length === 0 ? "" : ` via ${reason.via.join(" ← ")}`}`;
+    case "imports": {
+      const [first, ...rest] = [...reason.via, reason.changed];
+      return `${file} ← ${[`${first ?? ""}${reason.plugin === true ? " (loaded as a pytest plugin)" : ""}`, ...rest].join(" ← ")}`;
+    }
   }
 }
 

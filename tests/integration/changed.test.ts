@@ -80,7 +80,7 @@ describe("what a change runs", () => {
     expect(run.code).toBe(1);
     expect(run.ran).toEqual(["tests/http/test_cart.py"]);
     expect(run.stdout).toContain("--changed: 1 file changed since HEAD: app/util.py");
-    expect(run.stdout).toContain("--changed: running 1 of 4 selected test files:\n  tests/http/test_cart.py ← app/util.py via app/cart.py\n");
+    expect(run.stdout).toContain("--changed: running 1 of 4 selected test files:\n  tests/http/test_cart.py ← app/cart.py ← app/util.py\n");
   });
 
   it("follows `from package import *` to the submodules the package's __all__ names, and pytest.importorskip of a literal module (two false greens of a helper's trial)", async () => {
@@ -109,7 +109,7 @@ describe("what a change runs", () => {
     const run = await changedRun(p);
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.ran).toEqual(["tests/http/guide.rst", "tests/http/test_cart.py"]);
-    expect(run.stdout).toContain("  tests/http/guide.rst ← app/util.py via app/cart.py\n");
+    expect(run.stdout).toContain("  tests/http/guide.rst ← app/cart.py ← app/util.py\n");
   });
 
   it("runs every test file with a changed module the project loads as a pytest plugin (-p, an editable install's entry point), imported or not", async () => {
@@ -124,7 +124,7 @@ describe("what a change runs", () => {
     const run = await changedRun(p);
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.ran).toEqual(["tests/e2e/test_home.py", "tests/e2e/test_search.py", "tests/http/test_answer.py", "tests/http/test_cart.py", "tests/http/test_health.py"]);
-    expect(run.stdout).toContain("  5 files ← app/plugin.py: tests/e2e/test_home.py, tests/e2e/test_search.py, tests/http/test_answer.py and 2 more\n");
+    expect(run.stdout).toContain("  5 files ← app/plugin.py (loaded as a pytest plugin): tests/e2e/test_home.py, tests/e2e/test_search.py, tests/http/test_answer.py and 2 more\n");
   });
 
   it("a changed conftest.py runs every test file below it", async () => {
@@ -260,7 +260,7 @@ describe("what a change runs", () => {
     p.write("app/util/__init__.py", "def total(xs):\n    return 0\n");
     const shadowed = await changedRun(p);
     expect(shadowed.ran).toEqual(["tests/http/test_cart.py"]);
-    expect(shadowed.stdout).toContain("  tests/http/test_cart.py ← app/util/__init__.py via app/cart.py");
+    expect(shadowed.stdout).toContain("  tests/http/test_cart.py ← app/cart.py ← app/util/__init__.py");
   });
 
   it("leaves virtualenvs' modules out of the project's, whatever the folder's name", async () => {

@@ -44,6 +44,9 @@ describe("what a change runs", () => {
     const files = { ...PROJECT, "app/plugin.py": "from app import search\n" };
     expect(running(select(["app/search.py"], { files, plugins: ["app/plugin.py"] }))).toEqual(TESTS.slice().sort());
     expect(running(select(["app/search.py"], { files }))).not.toEqual(TESTS.slice().sort());
+    // Said to be a plugin, which the test file need not import (pytest_httpx's trial looked for the import).
+    const home = select(["app/search.py"], { files, plugins: ["app/plugin.py"] }).reasons.get("tests/e2e/test_home.py") ?? null;
+    expect(describeReason("tests/e2e/test_home.py", home)).toBe("tests/e2e/test_home.py ← app/plugin.py (loaded as a pytest plugin) ← app/search.py");
   });
 
   it("a changed test file runs, and only it", () => {
@@ -85,7 +88,7 @@ describe("what a change runs", () => {
   it("a module a conftest imports runs every test file below that conftest", () => {
     const selection = select(["app/search.py"]);
     expect(running(selection)).toEqual(["tests/http/test_cart.py", "tests/http/test_search.py"]);
-    expect(describeReason("tests/http/test_search.py", selection.reasons.get("tests/http/test_search.py") ?? null)).toBe("tests/http/test_search.py ← app/search.py via tests/http/conftest.py");
+    expect(describeReason("tests/http/test_search.py", selection.reasons.get("tests/http/test_search.py") ?? null)).toBe("tests/http/test_search.py ← tests/http/conftest.py ← app/search.py");
   });
 
   it("a changed __init__.py of a test package runs the test files in that package", () => {
@@ -154,7 +157,7 @@ describe("what it says", () => {
       "--changed: running 3 of 4 selected test files:",
       "  tests/e2e/test_checkout.py ← app/util.py",
       "  tests/e2e/test_home.py (changed)",
-      "  tests/http/test_cart.py ← app/util.py via app/cart.py ← app/tax.py",
+      "  tests/http/test_cart.py ← app/cart.py ← app/tax.py ← app/util.py",
     ]);
   });
 
@@ -164,7 +167,7 @@ describe("what it says", () => {
     const lines = describeSelection(select(["app/util.py", "tests/test_e.py"], { files, candidates: names.map((t) => candidate(t)) }));
     expect(lines.slice(2)).toEqual([
       "--changed: running 5 of 5 selected test files:",
-      "  4 files ← app/util.py via app/cart.py: tests/test_a.py, tests/test_b.py, tests/test_c.py and 1 more",
+      "  4 files ← app/cart.py ← app/util.py: tests/test_a.py, tests/test_b.py, tests/test_c.py and 1 more",
       "  tests/test_e.py (changed)",
     ]);
   });
