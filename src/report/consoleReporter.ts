@@ -125,9 +125,10 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   };
 
   /**
-   * A serial run's one pytest, which listed nothing beforehand (`direct`), that refused what it was given (a usage or internal error) and ran no test: the run's end
-   * says it as a parallel run's listing does (exit 2), not as a file that failed (a node id that names no test read
-   * `FAIL tests/x.py::test_nope … (pytest usage error …)` before it, a helper's trial of unidecode).
+   * A serial run's one pytest, which listed nothing beforehand (`direct`), that refused what it was given (a usage or
+   * internal error) and ran no test: the run's end says it as a parallel run's listing does (exit 2), not as a file
+   * that failed (a node id that names no test read `FAIL tests/x.py::test_nope … (pytest usage error …)` before it, a
+   * helper's trial of unidecode).
    */
   const refusedSerial = (result: FileResult): boolean =>
     direct && result.cases.length === 0 && (result.exitCode === PYTEST_USAGE_ERROR || result.exitCode === PYTEST_INTERNAL_ERROR);
