@@ -332,8 +332,10 @@ export class Executor {
     // A file that failed without a test report (a crash, a timeout) counts as one failed test.
     this.failedTestCount += result.tests === null ? 1 : Math.max(1, failedTests(result.tests));
     const limit = this.plan.maxFailedTests;
-    if (this.stopsAtFirstFailure) this.stop({ reason: "fail-fast", result, pytestExitFirst: !this.plan.failFast });
-    else if (limit !== null && this.failedTestCount >= limit) this.stop({ reason: "max-failures", failedTests: this.failedTestCount, limit, result });
+    // The failed batch has left the running count by now: the others are what the stop kills.
+    const othersRunning = this.progress.running;
+    if (this.stopsAtFirstFailure) this.stop({ reason: "fail-fast", result, pytestExitFirst: !this.plan.failFast, othersRunning });
+    else if (limit !== null && this.failedTestCount >= limit) this.stop({ reason: "max-failures", failedTests: this.failedTestCount, limit, result, othersRunning });
   }
 }
 

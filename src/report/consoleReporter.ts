@@ -391,19 +391,23 @@ function serialStop(files: readonly FileResult[]): string | null {
 
 /** Why the run is stopping, in words; `over`: said in the summary, once everything has stopped. */
 export function stopping(cause: StopCause, { over = false } = {}): string {
+  // What a stop at a failure does now: kill the processes still running, or, with none, only start no other (a
+  // one-file run read "stopping every running test process" where nothing else ran, a helper's trial of environs).
+  const now = (cause.reason === "fail-fast" || cause.reason === "max-failures") && cause.othersRunning === 0 ? "stopping the run" : "stopping every running test process";
   switch (cause.reason) {
     case "fail-fast": {
       const what = `${cause.result.path} ${cause.result.status === "timeout" ? "timed out" : "failed"}`;
       const why = cause.pytestExitFirst ? "pytest's -x, or --maxfail=1, stops at the first failure" : "--fail-fast";
       // Said as it happens, between the files' lines: what it does now, not only what happened (a helper read a bare
       // "tests/test_form.py failed" there as a stray line).
-      return over ? `${what} (${why})` : `${what} (${why}): stopping every running test process`;
+      return over ? `${what} (${why})` : `${what} (${why}): ${now}`;
     }
     case "max-failures": {
       const what = `${cause.failedTests} tests failed or errored (pytest's --maxfail=${cause.limit} counts both)`;
       // The files running then report what they ran before the stop: the summary's count may be past this one (a
       // helper read alembic's "168 tests failed or errored" beside "218 errors" as a miscount).
-      return over ? `${what} in the files ended by then; the files still running were stopped, their failures counted above` : `${what}: stopping every running test process`;
+      if (over) return cause.othersRunning === 0 ? what : `${what} in the files ended by then; the files still running were stopped, their failures counted above`;
+      return `${what}: ${now}`;
     }
     case "interrupt":
       return cause.beforeFirstTest
