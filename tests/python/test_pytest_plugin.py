@@ -988,8 +988,11 @@ def test_sigterm_with_the_stop_note_stops_a_test_whose_filesystem_is_faked_as_py
     assert "time.sleep(600)" in stderr[stderr.index("grimoire-run stopped this test") :]
 
 
-def test_pytest_xdist_never_distributes_inside_a_grimoire_run_process(plugin_pytester):
+def test_pytest_xdist_never_distributes_inside_a_grimoire_run_process(plugin_pytester, monkeypatch):
     pytest.importorskip("xdist")
+    # These tests may themselves run under xdist (npm test's -n 2): its worker's variables are not the subprocess's.
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
     write(plugin_pytester.path, {"test_a.py": "import os\n\ndef test_a():\n    assert 'PYTEST_XDIST_WORKER' not in os.environ\n"})
     result = plugin_pytester.runpytest_subprocess(*PLUGIN, "-p", "xdist.plugin", "-n", "2", "test_a.py")
     result.assert_outcomes(passed=1)
