@@ -27,7 +27,7 @@ import { LinkedTestTally } from "./exec/linkedTests.js";
 import { OwnBrowserTally } from "./browsers/ownBrowsers.js";
 import { DurationsTally } from "./report/durations.js";
 import { sharedMypyResults } from "./run/mypyPlan.js";
-import { outsideScopeNotice, testFilesOutsideScope } from "./discovery/outsideScope.js";
+import { outsideScopeNotice, testFilesOutsideScope, unmatchedTestModules, unmatchedTestModulesNotice } from "./discovery/outsideScope.js";
 import { aloneFailuresHint, editedSince } from "./exec/aloneFailures.js";
 import { byPackage, ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
@@ -170,6 +170,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       const nothingAffected = changed !== null && selection.files.length > 0;
       const pytestPassed = selection.files.length === 0 && (await listed.listingExitCode) === EXIT.passed;
       if (pytestPassed) events.emit({ type: "notice", message: "pytest collected no test file and ended its session with exit code 0, a plugin's verdict (pytest-testmon's when no change affects a test): so does this run, as plain pytest would" });
+      else if (selection.files.length === 0 && listing !== null) {
+        const unmatched = noTestModuleNotice(config.root, listing.args.length > 0 ? listing.args : [listing.rootdir], listing.pythonFiles ?? []);
+        if (unmatched !== null) events.emit({ type: "notice", message: unmatched });
+      }
       // The environment started with the run: what --setup said is shown before it is torn down.
       start.environmentEvents.release(events);
       const report = reportOf(chosenFiles.shard === null && !nothingAffected && !pytestPassed ? EXIT.noTests : EXIT.passed, []);
@@ -307,6 +311,11 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const ini = listing === null ? serialIni : { rootdir: listing.rootdir, testpaths: listing.testpaths ?? [], pythonFiles: listing.pythonFiles ?? [], textFiles: listing.textFiles ?? [] };
     const leftOut = ini === null ? null : leftOutOfScope(config, shape, ini);
     if (leftOut !== null) events.emit({ type: "notice", message: leftOut });
+    // A direct serial run's pytest that collected nothing (exit 5): what pytest's python_files left out, as a listing's would.
+    if (shape.direct && ini !== null && outcome.stopped === null && session.interruptedBy === null && outcome.results.every((r) => r.status === "no-tests" && r.cases.length === 0)) {
+      const unmatched = noTestModuleNotice(config.root, shape.request.args.length > 0 ? shape.request.args : [ini.rootdir], ini.pythonFiles);
+      if (unmatched !== null) events.emit({ type: "notice", message: unmatched });
+    }
     const databaseHint = djangoDatabases.hint();
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
     // Hints drawn from how long files took: not from a run a stop cut short (Ctrl-C, fail-fast), whose files did not, nor
@@ -363,6 +372,11 @@ function startRefused(results: readonly FileResult[], root: string, python: Pyth
   const refused = results.find((result) => result.exitCode === PYTEST_USAGE_ERROR || result.exitCode === PYTEST_INTERNAL_ERROR);
   if (refused === undefined || results.some((result) => result.cases.length > 0)) return null;
   return refusedBeforeCollecting(root, `exit code ${String(refused.exitCode)}`, refused.tail, refused.exitCode === PYTEST_USAGE_ERROR, python);
+}
+
+/** Modules under `folders` that define tests under names pytest's python_files does not match, said; null where none do. */
+function noTestModuleNotice(root: string, folders: readonly string[], pythonFiles: readonly string[]): string | null {
+  return unmatchedTestModulesNotice(unmatchedTestModules(root, folders, pythonFiles), pythonFiles);
 }
 
 /**

@@ -100,3 +100,60 @@ export function outsideScopeNotice(files: readonly string[], request: Pick<Outsi
     `grimoire-run runs ${request.scopeFolders.join(" and ")} unless given folders: name them to run those too (grimoire-run --parallel tests)`
   );
 }
+
+/** A module that defines tests as pytest finds them: a `test…` function or a `Test…` class at the start of a line. */
+const DEFINES_TESTS = /^(?:async\s+)?def\s+test|^class\s+Test/m;
+/** Files named like tests: checked for test definitions. */
+const TEST_LIKE_NAME = /^(tests?|.*tests?_?.*)\.py$/i;
+
+/**
+ * Project paths of modules under `folders` that define tests but whose names pytest's `python_files` does not match:
+ * said where a run collected no test file (pyotp's only test module is test.py, which `test_*.py` does not match, and
+ * the run ended with exit 5 and nothing pointing at it: a helper's trial). A walk, no import.
+ */
+export function unmatchedTestModules(root: string, folders: readonly string[], pythonFiles: readonly string[]): string[] {
+  const patterns = (pythonFiles.length > 0 ? pythonFiles : DEFAULT_PATTERNS).filter((pattern) => !pattern.includes("/"));
+  const found: string[] = [];
+  let budget = MAX_ENTRIES;
+  const walk = (folder: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (--budget < 0) return;
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIPPED.test(entry.name)) walk(full);
+      } else if (entry.isFile() && TEST_LIKE_NAME.test(entry.name) && entry.name !== "conftest.py" && matchingGlob(patterns, entry.name) === null && definesTests(full)) {
+        found.push(toProjectPath(root, full));
+      }
+    }
+  };
+  for (const folder of folders) {
+    const start = path.resolve(root, folder);
+    if (fs.statSync(start, { throwIfNoEntry: false })?.isDirectory() === true) walk(start);
+  }
+  return found.sort();
+}
+
+function definesTests(file: string): boolean {
+  try {
+    return fs.statSync(file).size <= MAX_TEXT_BYTES && DEFINES_TESTS.test(fs.readFileSync(file, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** The notice for a run that collected no test file where modules define tests under names pytest does not match; null when none do. */
+export function unmatchedTestModulesNotice(modules: readonly string[], pythonFiles: readonly string[]): string | null {
+  if (modules.length === 0) return null;
+  const patterns = pythonFiles.length > 0 ? pythonFiles : DEFAULT_PATTERNS;
+  const one = modules.length === 1;
+  return (
+    `pytest collected no test module: its python_files (${patterns.join(" ")}) matches none of ${one ? "" : `these ${modules.length}, `}${nameSome(modules, NAMED)}, which define${one ? "s" : ""} tests. ` +
+    `Name ${one ? "it" : "them"} after the pattern, give ${one ? "it as a path" : "them as paths"} (grimoire-run ${modules[0] ?? ""}), or set python_files in the pytest configuration`
+  );
+}

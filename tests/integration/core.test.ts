@@ -572,6 +572,17 @@ describe("choosing Python", () => {
     expect(broken.stderr).toMatch(/pytest is not installed for \S*\.venv\/bin\/python \(chosen from \.venv\/bin\/python\)/);
   });
 
+  it("says, where pytest collected no test module, which modules define tests under names python_files does not match (pyotp's test.py)", async () => {
+    const p = project({ "test.py": PASS });
+    for (const mode of [[], ["--parallel"]]) {
+      const result = await runCli(mode, { cwd: p.root });
+      expect(result.code, result.stdout + result.stderr).toBe(5);
+      expect(result.stdout).toMatch(/^pytest collected no test module: its python_files \(test_\*\.py \*_test\.py\) matches none of test\.py, which defines tests\. .*\(grimoire-run test\.py\)/m);
+    }
+    // Given as a path, it runs.
+    expect((await runCli(["test.py"], { cwd: p.root })).code).toBe(0);
+  });
+
   it("says at the start that a uv.lock is passed over where uv is not on PATH, and runs on python3 (dj-database-url's trial)", async () => {
     const p = project({ "uv.lock": "version = 1\n", "tests/http/test_a.py": PASS });
     const withoutUv = (process.env["PATH"] ?? "").split(path.delimiter).filter((dir) => dir !== "" && !fs.existsSync(path.join(dir, "uv"))).join(path.delimiter);

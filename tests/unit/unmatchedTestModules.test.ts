@@ -1,0 +1,48 @@
+/**
+ * A run that collected no test file says which modules define tests under names pytest's python_files does not match
+ * (pyotp's only test module is test.py). A walk of a project made in a temporary folder.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { unmatchedTestModules, unmatchedTestModulesNotice } from "../../src/discovery/outsideScope.js";
+
+const made: string[] = [];
+afterEach(() => {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tree(files: Record<string, string>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-unmatched-"));
+  made.push(root);
+  for (const [file, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), text);
+  }
+  return root;
+}
+
+describe("test modules pytest's python_files does not match", () => {
+  it("finds the modules named like tests that define tests, and leaves out helpers, conftests and virtualenvs", () => {
+    const root = tree({
+      "test.py": "def test_a():\n    pass\n",
+      "tests/tests.py": "class TestThing:\n    def test_b(self):\n        pass\n",
+      "tests/testutils.py": "def helper():\n    pass\n",
+      "tests/conftest.py": "def test_not_a_test_module():\n    pass\n",
+      "venv/lib/test.py": "def test_c():\n    pass\n",
+      "tests/test_matched.py": "def test_d():\n    pass\n",
+    });
+    expect(unmatchedTestModules(root, ["."], [])).toEqual(["test.py", "tests/tests.py"]);
+    // A python_files that matches them: none left.
+    expect(unmatchedTestModules(root, ["."], ["test*.py"])).toEqual([]);
+  });
+
+  it("says which, and how to run them", () => {
+    expect(unmatchedTestModulesNotice(["test.py"], [])).toBe(
+      "pytest collected no test module: its python_files (test_*.py *_test.py) matches none of test.py, which defines tests. Name it after the pattern, give it as a path (grimoire-run test.py), or set python_files in the pytest configuration",
+    );
+    expect(unmatchedTestModulesNotice(["a/tests.py", "b/tests.py"], ["check_*.py"])).toMatch(/^pytest collected no test module: its python_files \(check_\*\.py\) matches none of these 2, a\/tests\.py, b\/tests\.py, which define tests\. Name them after the pattern, give them as paths/);
+    expect(unmatchedTestModulesNotice([], [])).toBeNull();
+  });
+});
