@@ -2,7 +2,7 @@
  * Small pytest projects made in a temp folder, and grimoire-run run on them
  * as a user would run it: the built CLI, in a child process.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -54,6 +54,26 @@ export function temporaryProjects(): (files: Record<string, string>) => Project 
  */
 export const SMALL_HEAP = { NODE_OPTIONS: "--max-old-space-size=40" };
 
+let pythonPath: string | undefined;
+
+/**
+ * PATH with the folder of the interpreter `python3` runs first: where `python3` is a version manager's shim (pyenv's
+ * runs bash scripts before the interpreter, 0.1 to 0.3 s a start here), every Python a run starts pays it; the same
+ * interpreter found directly does not. Asked once.
+ */
+function pathWithPython(): string {
+  if (pythonPath === undefined) {
+    const current = process.env["PATH"] ?? "";
+    try {
+      const executable = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
+      pythonPath = executable === "" ? current : [path.dirname(executable), current].filter(Boolean).join(path.delimiter);
+    } catch {
+      pythonPath = current;
+    }
+  }
+  return pythonPath;
+}
+
 /**
  * The environment fixture runs start from. Third-party pytest plugins
  * installed on the machine are not loaded: they cost most of a second per
@@ -64,7 +84,7 @@ export const SMALL_HEAP = { NODE_OPTIONS: "--max-old-space-size=40" };
  * over TLS (the bench leaves it out of its contenders too).
  */
 export function testEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PYTEST_DISABLE_PLUGIN_AUTOLOAD: "1", CI: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: pathWithPython(), PYTEST_DISABLE_PLUGIN_AUTOLOAD: "1", CI: "1" };
   for (const key of Object.keys(env)) if (key.startsWith("GRIMOIRE_") || key === "E2E_BASE_URL" || key === "FORCE_COLOR" || key === "NODE_EXTRA_CA_CERTS") delete env[key];
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
