@@ -85,6 +85,7 @@ would walk its 1,700 lines for nothing at every start.
 import contextlib
 import copy
 import functools
+import gc
 import hashlib
 import inspect
 import json
@@ -208,11 +209,40 @@ def _stopped_frames(frame):
             waiting = None
     if waiting is None:
         awaiting = _awaiting_frames(frame)
-        return awaiting if awaiting else traceback.format_stack(frame, limit=_FRAMES_SHOWN)
-    stack = traceback.extract_stack(waiting)
+        if awaiting:
+            return awaiting
+        suspended = _suspended_greenlet_frames(frame, greenlet)
+        return suspended if suspended else traceback.format_stack(frame, limit=_FRAMES_SHOWN)
+    return _down_to_own_code(waiting)
+
+
+def _down_to_own_code(frame):
+    """A suspended stack's lines, down to its last frame of the project's own code."""
+    stack = traceback.extract_stack(frame)
     own = [i for i, entry in enumerate(stack) if not _library_file(entry.filename)]
     last = own[-1] + 1 if own else len(stack) - 1
     return traceback.format_list(stack[max(0, last + 1 - _FRAMES_SHOWN) : last + 1])
+
+
+def _suspended_greenlet_frames(frame, greenlet):
+    """Where the project's code waits in a suspended greenlet, when the signal came where no frame is the project's and
+    no parent greenlet waits (the main greenlet itself mid-switch, or at its launcher's frames): a Playwright test's
+    Ctrl-C once showed only grimoire-run's launcher (`main(...)` and two of runpy's frames), its line in the greenlet
+    Playwright had suspended (a helper's trial). [] where there is none, or where the project's code is running."""
+    if greenlet is None or not all(_library_file(entry.filename) for entry in traceback.extract_stack(frame)):
+        return []
+    lines = []
+    try:
+        current = greenlet.getcurrent()
+        suspended = [obj for obj in gc.get_objects() if isinstance(obj, greenlet.greenlet) and obj is not current and obj.gr_frame is not None]
+        for waiting in suspended:
+            if any(not _library_file(entry.filename) for entry in traceback.extract_stack(waiting.gr_frame)):
+                lines.extend(_down_to_own_code(waiting.gr_frame))
+                if len(lines) >= 2 * _FRAMES_SHOWN:
+                    break
+    except Exception:
+        return []
+    return lines
 
 
 def _awaiting_frames(frame):
@@ -245,9 +275,10 @@ def _awaiting_frames(frame):
 
 
 def _library_file(filename):
-    """A file of an installed package or of Python's own library (asyncio's loop), not the project's."""
+    """A file of an installed package or of Python's own library (asyncio's loop, a frozen module's `<frozen runpy>`),
+    not the project's."""
     path = filename.replace("\\", "/")
-    return in_install_folder(path) or path.startswith(_STDLIB)
+    return in_install_folder(path) or path.startswith(_STDLIB) or path.startswith("<frozen ")
 
 
 _STDLIB = sysconfig.get_paths()["stdlib"].replace("\\", "/") + "/"

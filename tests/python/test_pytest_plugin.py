@@ -883,6 +883,42 @@ def test_sigterm_in_an_event_loops_greenlet_says_where_the_test_waits(plugin_pyt
     assert "threading.py" not in where, where
 
 
+def test_a_stop_where_no_frame_is_the_projects_shows_where_a_suspended_greenlet_waits_in_it(plugin_pytester):
+    """A Playwright test's Ctrl-C once showed only the launcher's frames (the main greenlet mid-switch): the test's line
+    was in a greenlet Playwright had suspended. The report looks for it there; the stop's own frame here is all library
+    code, in a thread, whose greenlet has no parent to wait in."""
+    pytest.importorskip("greenlet")
+    root = plugin_pytester.path
+    write(
+        root,
+        {
+            "check_greenlets.py": """\
+                import os, sys, sysconfig, threading
+                import greenlet
+                import grimoire_run_pytest
+
+                def test_waits_in_its_greenlet():
+                    greenlet.getcurrent().parent.switch()
+
+                suspended = greenlet.greenlet(test_waits_in_its_greenlet)
+                suspended.switch()
+                library = {}
+                exec(compile("import sys\\ndef stopped_here(report, seen):\\n    seen.append(report(sys._getframe()))\\n", os.path.join(sysconfig.get_paths()["stdlib"], "library_code.py"), "exec"), library)
+                seen = []
+                report = lambda frame: "".join(grimoire_run_pytest._stopped_frames(frame))
+                thread = threading.Thread(target=library["stopped_here"], args=(report, seen))
+                thread.start()
+                thread.join()
+                print(seen[0])
+            """,
+        },
+    )
+    result = subprocess.run([sys.executable, "check_greenlets.py"], cwd=root, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "in test_waits_in_its_greenlet" in result.stdout and "check_greenlets.py" in result.stdout, result.stdout
+    assert "library_code.py" not in result.stdout and "threading.py" not in result.stdout, result.stdout
+
+
 def test_sigterm_while_a_module_imports_stops_it_without_a_warning_blaming_the_plugin(plugin_pytester, monkeypatch):
     """Stopped mid-collection (fail-fast, Ctrl-C): the file's output says where, and no PluggyTeardownRaisedWarning names the recorder."""
     root = plugin_pytester.path
