@@ -312,7 +312,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     const leftOut = ini === null ? null : leftOutOfScope(config, shape, ini);
     if (leftOut !== null) events.emit({ type: "notice", message: leftOut });
     // A direct serial run's pytest that collected nothing (exit 5): what pytest's python_files left out, as a listing's would.
-    if (shape.direct && ini !== null && outcome.stopped === null && session.interruptedBy === null && outcome.results.every((r) => r.status === "no-tests" && r.cases.length === 0)) {
+    // Not where it collected modules and a selection (-k) left no test in them: that is no naming matter.
+    if (shape.direct && ini !== null && outcome.stopped === null && session.interruptedBy === null && outcome.results.length === 0) {
       const unmatched = noTestModuleNotice(config.root, shape.request.args.length > 0 ? shape.request.args : [ini.rootdir], ini.pythonFiles);
       if (unmatched !== null) events.emit({ type: "notice", message: unmatched });
     }

@@ -581,6 +581,13 @@ describe("choosing Python", () => {
     }
     // Given as a path, it runs.
     expect((await runCli(["test.py"], { cwd: p.root })).code).toBe(0);
+    // Where pytest collected a module and -k left no test in it, nothing is said of names.
+    p.write("test_real.py", PASS);
+    for (const mode of [[], ["--parallel"]]) {
+      const selected = await runCli([...mode, "--", "-k", "no_such_test"], { cwd: p.root });
+      expect(selected.code, selected.stdout + selected.stderr).toBe(5);
+      expect(selected.stdout).not.toMatch(/pytest collected no test module/);
+    }
   });
 
   it("says at the start that a uv.lock is passed over where uv is not on PATH, and runs on python3 (dj-database-url's trial)", async () => {
