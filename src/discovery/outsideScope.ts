@@ -45,9 +45,30 @@ export function testFilesOutsideScope(request: OutsideScopeRequest): string[] {
   const scope = request.scopeFolders.map((folder) => path.resolve(root, folder));
   const within = (file: string, folder: string): boolean => file === folder || file.startsWith(folder + path.sep);
   const found = new Set<string>();
+  const folders: string[] = [];
+  for (const start of searched) {
+    const stat = fs.statSync(start, { throwIfNoEntry: false });
+    if (stat?.isDirectory() === true) folders.push(start);
+    else if (stat?.isFile() === true && !scope.some((scoped) => within(start, scoped))) found.add(toProjectPath(root, start));
+  }
+  walkFiles(
+    folders,
+    (folder) => scope.some((scoped) => within(folder, scoped)),
+    (full, name) => {
+      if (matchingGlob(patterns, name) !== null || (matchingGlob(texts, name) !== null && holdsDoctest(full))) found.add(toProjectPath(root, full));
+    },
+  );
+  return [...found].sort();
+}
+
+/**
+ * Each file under `folders` to `found` (its path and name), leaving out the folders pytest's norecursedirs default
+ * skips, virtualenvs and those `skip` names; MAX_ENTRIES entries read at most, over all the folders.
+ */
+function walkFiles(folders: readonly string[], skip: (folder: string) => boolean, found: (full: string, name: string) => void): void {
   let budget = MAX_ENTRIES;
   const walk = (folder: string): void => {
-    if (scope.some((scoped) => within(folder, scoped))) return;
+    if (skip(folder)) return;
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(folder, { withFileTypes: true });
@@ -59,17 +80,12 @@ export function testFilesOutsideScope(request: OutsideScopeRequest): string[] {
       const full = path.join(folder, entry.name);
       if (entry.isDirectory()) {
         if (!SKIPPED.test(entry.name)) walk(full);
-      } else if (entry.isFile() && (matchingGlob(patterns, entry.name) !== null || (matchingGlob(texts, entry.name) !== null && holdsDoctest(full)))) {
-        found.add(toProjectPath(root, full));
+      } else if (entry.isFile()) {
+        found(full, entry.name);
       }
     }
   };
-  for (const start of searched) {
-    const stat = fs.statSync(start, { throwIfNoEntry: false });
-    if (stat?.isDirectory() === true) walk(start);
-    else if (stat?.isFile() === true && !scope.some((scoped) => within(start, scoped))) found.add(toProjectPath(root, start));
-  }
-  return [...found].sort();
+  for (const folder of folders) walk(folder);
 }
 
 /** A text file pytest's doctest plugin finds an example in (a `>>>` prompt): one without runs nothing (a test_data.txt). */
@@ -114,28 +130,14 @@ const TEST_LIKE_NAME = /^(tests?|.*tests?_?.*)\.py$/i;
 export function unmatchedTestModules(root: string, folders: readonly string[], pythonFiles: readonly string[]): string[] {
   const patterns = (pythonFiles.length > 0 ? pythonFiles : DEFAULT_PATTERNS).filter((pattern) => !pattern.includes("/"));
   const found: string[] = [];
-  let budget = MAX_ENTRIES;
-  const walk = (folder: string): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(folder, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (--budget < 0) return;
-      const full = path.join(folder, entry.name);
-      if (entry.isDirectory()) {
-        if (!SKIPPED.test(entry.name)) walk(full);
-      } else if (entry.isFile() && TEST_LIKE_NAME.test(entry.name) && entry.name !== "conftest.py" && matchingGlob(patterns, entry.name) === null && definesTests(full)) {
-        found.push(toProjectPath(root, full));
-      }
-    }
-  };
-  for (const folder of folders) {
-    const start = path.resolve(root, folder);
-    if (fs.statSync(start, { throwIfNoEntry: false })?.isDirectory() === true) walk(start);
-  }
+  const starts = folders.map((folder) => path.resolve(root, folder)).filter((start) => fs.statSync(start, { throwIfNoEntry: false })?.isDirectory() === true);
+  walkFiles(
+    starts,
+    () => false,
+    (full, name) => {
+      if (TEST_LIKE_NAME.test(name) && name !== "conftest.py" && matchingGlob(patterns, name) === null && definesTests(full)) found.push(toProjectPath(root, full));
+    },
+  );
   return found.sort();
 }
 
