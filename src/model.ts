@@ -305,6 +305,14 @@ export const CONFTEST_NOT_LOADED = "pytest could not load a conftest (exit code 
 export const PYTEST_INTERNAL_ERROR = 3;
 
 /**
+ * A process pytest ended with its usage or internal error: it refused what it was given. With no test run, a direct
+ * serial run ends as a refusal (run.ts), and its console says no file's line for it (consoleReporter.ts).
+ */
+export function pytestRefused(result: Pick<FileResult, "exitCode">): boolean {
+  return result.exitCode === PYTEST_USAGE_ERROR || result.exitCode === PYTEST_INTERNAL_ERROR;
+}
+
+/**
  * Whether a file runs only some of its tests, named to pytest by node id: on
  * the command line (`tests/a.py::test_x`) or by --last-failed. A file also
  * named whole runs whole.

@@ -37,7 +37,7 @@ import { notPreloading, notPreloadingAll, preloadsBeforeConftests, readRefusedPr
 import { quickFilesHint, slowSessionsHint } from "./exec/quickFiles.js";
 import { targetsOf } from "./exec/pytestCommand.js";
 import { EXIT, exitCodeOf } from "./exitCode.js";
-import { PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, runsNodeIdsOnly, type FileResult, type RunReport, type TestFile } from "./model.js";
+import { PYTEST_USAGE_ERROR, pytestRefused, runsNodeIdsOnly, type FileResult, type RunReport, type TestFile } from "./model.js";
 import type { PackageImport, PytestExit, PytestIni } from "./exec/testRecords.js";
 import { describeChanges, describeSelection } from "./plan/changed.js";
 import { estimateFiles } from "./plan/estimate.js";
@@ -370,7 +370,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
  * otherwise. Neither is the first file's failure.
  */
 function startRefused(results: readonly FileResult[], root: string, python: PythonCommand): UsageError | null {
-  const refused = results.find((result) => result.exitCode === PYTEST_USAGE_ERROR || result.exitCode === PYTEST_INTERNAL_ERROR);
+  const refused = results.find(pytestRefused);
   if (refused === undefined || results.some((result) => result.cases.length > 0)) return null;
   return refusedBeforeCollecting(root, `exit code ${String(refused.exitCode)}`, refused.tail, refused.exitCode === PYTEST_USAGE_ERROR, python);
 }

@@ -4,7 +4,7 @@
  * mode, warnings, and the summary. It only listens to run events.
  */
 import type { BatchStart, LoadPlan, Progress, RunEvent, RunListener, StopCause } from "../events.js";
-import { addCounts, COUNT_KEYS, emptyCounts, PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
+import { addCounts, COUNT_KEYS, emptyCounts, pytestRefused, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
 import { CUT_SHORT, formatSummary, heldNoDoctest, KILLED_AFTER_GRACE } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { describePack, formatCounts, formatSeconds, plural, testFilesAndModules } from "../format.js";
@@ -131,7 +131,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
    * helper's trial of unidecode).
    */
   const refusedSerial = (result: FileResult): boolean =>
-    direct && result.cases.length === 0 && (result.exitCode === PYTEST_USAGE_ERROR || result.exitCode === PYTEST_INTERNAL_ERROR);
+    direct && result.cases.length === 0 && pytestRefused(result);
 
   const resultLine = (result: FileResult, willRetry: boolean): string => {
     // Nothing to count (a file stopped before any test of it ended, one whose module holds no test): no "(0 passed)"
