@@ -37,9 +37,9 @@ export interface LoadPlan {
 export type StopCause =
   /** --fail-fast, or pytest's -x: this file failed or timed out. */
   /** `othersRunning`: the files' processes still running as it stops, which the stop kills (none: it only starts no more). */
-  | { reason: "fail-fast"; result: FileResult; pytestExitFirst: boolean; othersRunning?: number }
+  | { reason: "fail-fast"; result: FileResult; pytestExitFirst: boolean; othersRunning: number }
   /** pytest's --maxfail N, across the run. */
-  | { reason: "max-failures"; failedTests: number; limit: number; result: FileResult; othersRunning?: number }
+  | { reason: "max-failures"; failedTests: number; limit: number; result: FileResult; othersRunning: number }
   | { reason: "interrupt"; signal: "SIGINT" | "SIGTERM" | "SIGHUP"; beforeFirstTest: boolean }
   /** A managed server or database failed. */
   | { reason: "environment"; message: string }

@@ -119,8 +119,8 @@ export function outsideScopeNotice(files: readonly string[], request: Pick<Outsi
 
 /** A module that defines tests as pytest finds them: a `test…` function or a `Test…` class at the start of a line. */
 const DEFINES_TESTS = /^(?:async\s+)?def\s+test|^class\s+Test/m;
-/** Files named like tests: checked for test definitions. */
-const TEST_LIKE_NAME = /^(tests?|.*tests?_?.*)\.py$/i;
+/** Files named like tests (`test` anywhere in a Python file's name): checked for test definitions. */
+const TEST_LIKE_NAME = /^.*test.*\.py$/i;
 
 /**
  * Project paths of modules under `folders` that define tests but whose names pytest's `python_files` does not match:

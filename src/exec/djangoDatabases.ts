@@ -34,9 +34,14 @@ export class DjangoDatabaseTally {
     private readonly packed = false,
   ) {}
 
-  /** Each process, as the hints name it: a file, or under --pack a file or a pack. */
-  private each(count: number): [string, string] {
-    return this.packed ? ["process", plural(count, "process", "processes")] : ["file", plural(count, "file")];
+  /** What each process is, as the hints name it: a file, or under --pack a file or a pack. */
+  private get unit(): string {
+    return this.packed ? "process" : "file";
+  }
+
+  /** `count` of them, in those words. */
+  private units(count: number): string {
+    return this.packed ? plural(count, "process", "processes") : plural(count, "file");
   }
 
   /** One file's process: what its `django_db_setup` took, and how long the process ran. */
@@ -58,14 +63,14 @@ export class DjangoDatabaseTally {
   hint(): string | null {
     if (this.worthSaying(this.kept)) {
       return (
-        `pytest-django's test database was created and migrated by each ${this.each(this.kept.files)[0]} for itself: ${this.kept.seconds.toFixed(1)} s in all over ${this.each(this.kept.files)[1]}. ` +
+        `pytest-django's test database was created and migrated by each ${this.unit} for itself: ${this.kept.seconds.toFixed(1)} s in all over ${this.units(this.kept.files)}. ` +
         "pytest-django's --reuse-db (after --) keeps one per worker slot, for the run and the next, where no transaction=True or live_server test empties rows the migrations made (the slot's next file would find them gone); see grimoire-run's docs/test-environment.md"
       );
     }
     if (!this.packPays()) return null;
     const under = this.packUnder();
     return (
-      `pytest-django's test database, SQLite in memory, was created and migrated by each ${this.each(this.memory.files)[0]} for itself: ${this.memory.seconds.toFixed(1)} s in all over ${this.each(this.memory.files)[1]}, ` +
+      `pytest-django's test database, SQLite in memory, was created and migrated by each ${this.unit} for itself: ${this.memory.seconds.toFixed(1)} s in all over ${this.units(this.memory.files)}, ` +
       `and each ${this.packed ? "process" : "file's process"} also set Django up and built anew what its first requests build (--reuse-db keeps no database in memory). ` +
       `Files that share a process share all of it, as in one plain pytest session: --pack --pack-under ${under} runs the files under ${under} s (these took up to ${this.memory.longest.toFixed(1)} s) in shared processes, a worker's share at a time, each still reported on its own; ` +
       "files in a pack share module state, so keep it only if the tests pass the same with it; see grimoire-run's docs/performance.md"
