@@ -2,26 +2,12 @@
  * A run that collected no test file says which modules define tests under names pytest's python_files does not match
  * (pyotp's only test module is test.py). A walk of a project made in a temporary folder.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { unmatchedTestModules, unmatchedTestModulesNotice } from "../../src/discovery/outsideScope.js";
+import { temporaryProjects } from "../helpers/project.js";
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function tree(files: Record<string, string>): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "grimoire-unmatched-"));
-  made.push(root);
-  for (const [file, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    fs.writeFileSync(path.join(root, file), text);
-  }
-  return root;
-}
+const project = temporaryProjects();
+const tree = (files: Record<string, string>): string => project(files).root;
 
 describe("test modules pytest's python_files does not match", () => {
   it("finds the modules named like tests that define tests, and leaves out helpers, conftests and virtualenvs", () => {
