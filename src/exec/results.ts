@@ -379,6 +379,8 @@ export function combineParts(parts: readonly FileResult[]): FileResult {
     tail: worst.tail,
     reason: worst.reason,
     ...(parts.some((p) => p.cutShort === true) ? { cutShort: true } : {}),
+    // The parts' tests together (first's alone was one part's); where a part did not say, none is known.
+    testsSeconds: parts.every((p) => p.testsSeconds !== undefined) ? roundSeconds(parts.reduce((sum, p) => sum + (p.testsSeconds ?? 0), 0)) : undefined,
     log: worst.log ?? first.log,
     parts: parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: p.startSeconds, durationSeconds: p.durationSeconds, tests: p.tests, log: p.log, junit: p.junit, coverageData: p.coverageData })),
   };

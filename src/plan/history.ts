@@ -46,6 +46,17 @@ export interface FileHistory {
   /** Each test's smoothed seconds (setup, call and teardown), by pytest node id, in the order pytest ran them: what --split divides a file by. */
   testSeconds?: Record<string, number>;
   /**
+   * What one process of the file spends besides its tests (smoothed): its start, pytest's configuration, collecting
+   * the whole file, the session's end. Each part of a split file pays it again. Absent until a process of its own ran
+   * it to its end.
+   */
+  perProcessSeconds?: number;
+  /**
+   * The seconds of the whole file's tests (smoothed), from the end of each process's collection to its session's end,
+   * a split file's parts summed: what parts share out. Absent until a process of its own ran all of it.
+   */
+  afterCollectionSeconds?: number;
+  /**
    * The source the last letters were recorded on (changes/sourceState.ts). A
    * run on other source first adds `|` to the letters: a pass and a failure
    * count as a flake only between two of them (flakes.ts).
@@ -104,6 +115,11 @@ export interface HistoryRead {
 
 const OUTCOMES: ReadonlySet<string> = new Set<FileStatus>(["passed", "failed", "timeout", "cancelled", "no-tests", "flaky"]);
 
+/** A number of seconds as history writes one: finite, not negative. */
+function isSeconds(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
 /** An entry as updateHistory writes it, or null: a hand-edited or half-merged entry must not reach the arithmetic (`"runs": "x"` would become "x1"). */
 function checkedEntry(value: unknown): FileHistory | null {
   if (typeof value !== "object" || value === null) return null;
@@ -111,7 +127,7 @@ function checkedEntry(value: unknown): FileHistory | null {
   const seconds = entry["seconds"];
   const runs = entry["runs"];
   const failedTests = entry["failedTests"];
-  if (seconds !== null && !(typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 0)) return null;
+  if (seconds !== null && !isSeconds(seconds)) return null;
   if (typeof entry["outcome"] !== "string" || !OUTCOMES.has(entry["outcome"])) return null;
   if (typeof runs !== "number" || !Number.isSafeInteger(runs) || runs < 0) return null;
   if (typeof entry["lastRun"] !== "string") return null;
@@ -119,7 +135,7 @@ function checkedEntry(value: unknown): FileHistory | null {
   // The flake letters and the tests' seconds are hints of their own: one that is not what grimoire-run writes is left out alone.
   const recent = entry["recent"];
   const tests = recordOf(entry["tests"], (letters): letters is string => typeof letters === "string");
-  const testSeconds = recordOf(entry["testSeconds"], (s): s is number => typeof s === "number" && Number.isFinite(s) && s >= 0);
+  const testSeconds = recordOf(entry["testSeconds"], isSeconds);
   const source = entry["source"];
   const groups = entry["groups"];
   return {
@@ -131,6 +147,8 @@ function checkedEntry(value: unknown): FileHistory | null {
     ...(typeof recent === "string" ? { recent } : {}),
     ...(tests === null ? {} : { tests }),
     ...(testSeconds === null ? {} : { testSeconds }),
+    ...(isSeconds(entry["perProcessSeconds"]) ? { perProcessSeconds: entry["perProcessSeconds"] } : {}),
+    ...(isSeconds(entry["afterCollectionSeconds"]) ? { afterCollectionSeconds: entry["afterCollectionSeconds"] } : {}),
     ...(typeof source === "string" ? { source } : {}),
     ...(Array.isArray(groups) && groups.length > 0 && groups.every((name) => typeof name === "string") ? { groups: groups as string[] } : {}),
     ...(entry["fresh"] === true ? { fresh: true as const } : {}),
@@ -253,6 +271,11 @@ export function updateHistory(history: History, results: readonly FileResult[], 
       }
     }
     const perTest = testSeconds(previous?.testSeconds, finals, partial.has(file));
+    // Only processes of its own that ran to their end say what a process of the file costs besides its tests.
+    const alone = finished.filter((r) => r.testsSeconds !== undefined && (filesOfLog.get(r.log as string) ?? 0) <= 1);
+    const replace = counted.length > 0 && counted.every((r) => r.fresh === true) !== (previous?.fresh === true);
+    const perProcess = smoothed(previous?.perProcessSeconds, alone.map((r) => Math.max(0, r.durationSeconds - (r.testsSeconds as number)) / (r.parts?.length ?? 1)), replace);
+    const afterCollection = smoothed(previous?.afterCollectionSeconds, partial.has(file) ? [] : alone.filter((r) => r.cutShort !== true).map((r) => r.testsSeconds as number), replace);
     const recent = recentOutcomes(previous, runs, source, partial.has(file));
     // Known from the run that collected its tests; a run that did not (cancelled, stopped at an import) keeps the last known.
     const groups = [...runs].reverse().find((r) => r.groups !== undefined)?.groups ?? previous?.groups ?? [];
@@ -265,6 +288,8 @@ export function updateHistory(history: History, results: readonly FileResult[], 
       recent: recent.file,
       tests: recent.tests,
       ...(perTest === null ? {} : { testSeconds: perTest }),
+      ...(perProcess === undefined ? {} : { perProcessSeconds: perProcess }),
+      ...(afterCollection === undefined ? {} : { afterCollectionSeconds: afterCollection }),
       ...(recent.source === null ? {} : { source: recent.source }),
       ...(groups.length === 0 ? {} : { groups }),
       ...(fresh && seconds !== null ? { fresh: true as const } : {}),
@@ -273,6 +298,14 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     };
   }
   return { version: 1, files };
+}
+
+/** The mean of a run's samples, smoothed into what history had (or replacing it), to the millisecond; what history had when the run has none. */
+function smoothed(previous: number | undefined, samples: readonly number[], replace: boolean): number | undefined {
+  if (samples.length === 0) return previous;
+  const mean = samples.reduce((sum, s) => sum + s, 0) / samples.length;
+  const value = previous === undefined || replace ? mean : previous + HISTORY_SMOOTHING * (mean - previous);
+  return Math.round(value * 1000) / 1000;
 }
 
 /** The letter a run of a file adds to its recent outcomes; null for a run that says nothing of it (cancelled, no test selected). */

@@ -15,6 +15,8 @@ import type { History } from "./history.js";
 
 /** A part's seconds, at most, as a fraction of a worker's share of the run. */
 const PART_OF_SHARE = 0.5;
+/** A split must bring the run's least end (max of the share and the longest process) down to this fraction of it whole, or the file runs whole. */
+const SPLIT_WORTH = 0.9;
 
 export interface SplitOptions {
   workers: number;
@@ -43,6 +45,7 @@ export function whyNothingSplit(files: readonly TestFile[], history: History, op
   if (longest === undefined) return `${said}: no test file`;
   const ofShare = `its share of the run is ${share.toFixed(1)} s (the files' ${total.toFixed(1)} s over ${options.workers} workers)`;
   if (seconds(longest.path) <= share) return `${said}: none is longer than its share of the run: the longest, ${longest.path}, took ${seconds(longest.path).toFixed(1)} s; ${ofShare}`;
+  const entry = history.files[longest.path];
   const whole =
     longest.subset?.run === "failed"
       ? "it runs only the tests that failed last time (--last-failed)"
@@ -50,8 +53,42 @@ export function whyNothingSplit(files: readonly TestFile[], history: History, op
         ? "it was named by node ids"
         : options.unsplittable(longest.path)
           ? "it is marked grimoire_serial, matches --no-split, or its tests compare with snapshots (syrupy's, pytest-snapshot's, inline-snapshot's)"
-          : "history knows fewer than two of its tests (its last run was its first, or was cut short)";
+          : Object.keys(entry?.testSeconds ?? {}).length < 2
+            ? "history knows fewer than two of its tests (its last run was its first, or was cut short)"
+            : `parts would not pay: each pays again the ${(entry?.perProcessSeconds ?? 0).toFixed(1)} s its process spends besides its tests (pytest's start, collecting the whole file), and its tests took ${testsOf(longest.path, history).toFixed(1)} s`;
   return `${said}: ${longest.path} took ${seconds(longest.path).toFixed(1)} s, more than its share (${ofShare}), but runs whole: ${whole}`;
+}
+
+/**
+ * The seconds of the file's tests that parts can share out: what its processes spent from the end of their collection
+ * on, as history recorded it, or else its seconds less what one process pays besides its tests.
+ */
+function testsOf(path: string, history: History): number {
+  const entry = history.files[path];
+  const own = entry?.seconds ?? 0;
+  return Math.min(own, entry?.afterCollectionSeconds ?? Math.max(0, own - (entry?.perProcessSeconds ?? 0)));
+}
+
+/**
+ * How many parts to run a file in, or null to run it whole: parts of at most half a worker's share (pieces that size
+ * leave the longest-first order room to even out the workers), each paying again what a process of the file pays
+ * besides its tests (`again`), no more parts than workers or tests, and only where the run's least end comes down to
+ * SPLIT_WORTH of what it is with the file whole. A file whose collection is most of it (pylint's data-driven
+ * test_functional.py under -k: each part collected all 932 cases to run 54) ran longer split than whole.
+ */
+export function partCount(own: number, again: number, tests: number, longestTest: number, total: number, workers: number, testCount: number): number | null {
+  const share = total / Math.max(1, workers);
+  // The least the run can end in with the file in `count` parts: the workers' share, the parts' extra starts counted, or the longest part.
+  const bound = (count: number): number => Math.max((total + (count - 1) * again) / workers, again + tests / count, again + longestTest);
+  let best: number | null = null;
+  for (let count = 2; count <= Math.min(workers, testCount); count++) {
+    if (best === null || bound(count) < bound(best)) best = count;
+    if (again + tests / count <= share * PART_OF_SHARE) {
+      best = count;
+      break;
+    }
+  }
+  return best !== null && bound(best) <= SPLIT_WORTH * Math.max(share, own) ? best : null;
 }
 
 /** The parts of one file: each a TestFile of its own (named tests, or the file minus them), with its place among the parts. */
@@ -78,10 +115,12 @@ export function planSplits(files: readonly TestFile[], history: History, options
     const own = seconds(file.path);
     // A file named whole on the command line splits as one found in a folder; one named by node ids runs just those.
     if (own <= share || !mayBeSplit(file, options.unsplittable)) continue;
-    const tests = Object.entries(history.files[file.path]?.testSeconds ?? {});
+    const entry = history.files[file.path];
+    const tests = Object.entries(entry?.testSeconds ?? {});
     if (tests.length < 2) continue;
-    // Parts of at most half a share: pieces that size leave the longest-first order room to even out the workers.
-    const count = Math.min(options.workers, Math.ceil(own / (share * PART_OF_SHARE)), tests.length);
+    const longestTest = Math.max(...tests.map(([, s]) => s));
+    const count = partCount(own, entry?.perProcessSeconds ?? 0, testsOf(file.path, history), longestTest, share * options.workers, options.workers, tests.length);
+    if (count === null) continue;
     const groups = chunk(tests, count);
     if (groups.length < 2) continue;
     const parts: TestFile[] = groups.slice(0, -1).map((group) => ({ ...file, subset: { run: "only", nodeids: group.map(([nodeid]) => nodeid) } }));

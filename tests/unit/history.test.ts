@@ -108,6 +108,25 @@ describe("updating the history", () => {
     expect(Object.keys(whole.files["f.py"]?.testSeconds ?? {}).sort()).toEqual(["f.py::a", "f.py::b"]);
   });
 
+  it("remembers what a process of the file pays besides its tests, and its tests' seconds, from processes of its own that ran to their end", () => {
+    // 12 s, 9 of them after collection: 3 s a process pays again (start, collecting the whole file).
+    const first = updateHistory(EMPTY_HISTORY, [fileResult({ path: "f.py", log: "f.log", durationSeconds: 12, testsSeconds: 9 })], now);
+    expect(first.files["f.py"]).toMatchObject({ perProcessSeconds: 3, afterCollectionSeconds: 9 });
+    // Smoothed as a file's seconds are; a run of some of its tests (-k) says what a process pays, not what the tests take.
+    const narrowed = updateHistory(first, [fileResult({ path: "f.py", log: "f.log", durationSeconds: 6, testsSeconds: 1 })], now, null, new Set(["f.py"]));
+    expect(narrowed.files["f.py"]).toMatchObject({ perProcessSeconds: 4, afterCollectionSeconds: 9 });
+    // A split file's parts: each paid its own start; their tests together are the file's.
+    const parts = { durationSeconds: 14, testsSeconds: 8, parts: [1, 2].map((slot) => ({ status: "passed" as const, slot, startSeconds: 0, durationSeconds: 7, tests: null, log: null, junit: null, coverageData: null })) };
+    expect(updateHistory(first, [fileResult({ path: "f.py", log: "f.log", ...parts })], now).files["f.py"]).toMatchObject({ perProcessSeconds: 3, afterCollectionSeconds: 8.5 });
+    // A process shared with other files (a pack), one cut off, or one that did not say: nothing learned, nothing lost.
+    const shared = updateHistory(first, [fileResult({ path: "f.py", log: "pack.log", durationSeconds: 1, testsSeconds: 1 }), fileResult({ path: "g.py", log: "pack.log", durationSeconds: 1, testsSeconds: 1 })], now);
+    expect(shared.files["f.py"]).toMatchObject({ perProcessSeconds: 3, afterCollectionSeconds: 9 });
+    expect(shared.files["g.py"]).not.toHaveProperty("perProcessSeconds");
+    const cancelled = updateHistory(first, [fileResult({ path: "f.py", log: "f.log", status: "cancelled", durationSeconds: 1, testsSeconds: 0.5 })], now);
+    expect(cancelled.files["f.py"]).toMatchObject({ perProcessSeconds: 3, afterCollectionSeconds: 9 });
+    expect(updateHistory(EMPTY_HISTORY, [fileResult({ path: "f.py", log: "f.log", durationSeconds: 12 })], now).files["f.py"]).not.toHaveProperty("perProcessSeconds");
+  });
+
   it("keeps a failed test a run of the whole file never reached, pytest having stopped at an earlier failure (a serial run's -x)", () => {
     const failing = (nodeid: string) => ({ nodeid, outcome: "failed" as const, seconds: 1 });
     const passing = (nodeid: string) => ({ nodeid, outcome: "passed" as const, seconds: 1 });
@@ -370,10 +389,12 @@ describe("the history file", () => {
     expect(readHistory(root).files["b.py"]).toMatchObject({ seconds: 3, runs: 1 });
 
     // The flake letters and the tests' seconds are read back; one that is not what grimoire-run writes is left out alone.
-    const full = { ...good, recent: "PPF", tests: { "a.py::t": "PPF" }, testSeconds: { "a.py::t": 0.5 } };
-    fs.writeFileSync(file, JSON.stringify({ version: 1, files: { "a.py": full, "b.py": { ...full, testSeconds: { "b.py::t": "slow" }, tests: [1] } } }));
+    const full = { ...good, recent: "PPF", tests: { "a.py::t": "PPF" }, testSeconds: { "a.py::t": 0.5 }, perProcessSeconds: 0.1, afterCollectionSeconds: 0.4 };
+    fs.writeFileSync(file, JSON.stringify({ version: 1, files: { "a.py": full, "b.py": { ...full, testSeconds: { "b.py::t": "slow" }, tests: [1], perProcessSeconds: -1, afterCollectionSeconds: "9" } } }));
     expect(readHistoryChecked(root)).toMatchObject({ problem: null, history: { files: { "a.py": full, "b.py": { ...good, recent: "PPF" } } } });
     expect(readHistory(root).files["b.py"]).not.toHaveProperty("testSeconds");
+    expect(readHistory(root).files["b.py"]).not.toHaveProperty("perProcessSeconds");
+    expect(readHistory(root).files["b.py"]).not.toHaveProperty("afterCollectionSeconds");
 
     fs.writeFileSync(file, "\u0000{ not json");
     expect(readHistoryChecked(root)).toMatchObject({ history: EMPTY_HISTORY, unreadable: true, problem: expect.stringMatching(/^it is not JSON \(.*\)$/) });

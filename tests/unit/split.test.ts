@@ -6,13 +6,29 @@ import { describe, expect, it } from "vitest";
 import { combineParts } from "../../src/exec/results.js";
 import type { TestFile } from "../../src/model.js";
 import type { History } from "../../src/plan/history.js";
-import { partBatches, planSplits, whyNothingSplit } from "../../src/plan/split.js";
+import { partBatches, partCount, planSplits, whyNothingSplit } from "../../src/plan/split.js";
 import { fileResult } from "../helpers/results.js";
 
 const file = (path: string, over: Partial<TestFile> = {}): TestFile => ({ path, named: null, folder: "tests", kind: "tests", ...over });
 
-function history(entries: Record<string, { seconds: number; tests?: Record<string, number> }>): History {
-  return { version: 1, files: Object.fromEntries(Object.entries(entries).map(([path, e]) => [path, { seconds: e.seconds, outcome: "passed", runs: 1, lastRun: "", ...(e.tests ? { testSeconds: e.tests } : {}) }])) };
+function history(entries: Record<string, { seconds: number; tests?: Record<string, number>; perProcess?: number; afterCollection?: number }>): History {
+  return {
+    version: 1,
+    files: Object.fromEntries(
+      Object.entries(entries).map(([path, e]) => [
+        path,
+        {
+          seconds: e.seconds,
+          outcome: "passed",
+          runs: 1,
+          lastRun: "",
+          ...(e.tests ? { testSeconds: e.tests } : {}),
+          ...(e.perProcess === undefined ? {} : { perProcessSeconds: e.perProcess }),
+          ...(e.afterCollection === undefined ? {} : { afterCollectionSeconds: e.afterCollection }),
+        },
+      ]),
+    ),
+  };
 }
 
 /** tests/flow.py: 16 tests of 0.5 s, two classes of 4 and 8 module-level tests. */
@@ -81,6 +97,35 @@ describe("splitting a file that dominates the run", () => {
     expect(batches.map((b) => [b.paths, b.part])).toEqual(parts.map((_, index) => [["tests/flow.py"], { index, count: parts.length }]));
   });
 
+  it("counts what each part pays again besides its tests, and runs whole a file whose parts would not pay", () => {
+    const others = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`tests/t${i}.py`, { seconds: 1 }]));
+    const costly = (perProcess: number, afterCollection?: number): History => history({ "tests/flow.py": { seconds: 8, tests: FLOW, perProcess, ...(afterCollection === undefined ? {} : { afterCollection }) }, ...others });
+    // 1 s of start and collection a part, 7 s of tests: no part comes down to half a share (2 s) over 4 workers, and 2
+    // parts end the run as soon as 3 or 4 would (4.5 s, against 8 s whole) with fewer extra starts.
+    expect(planSplits(files, costly(1), { workers: 4, unsplittable: () => false }).get("tests/flow.py")?.parts.length).toBe(2);
+    // Over 8 workers no part gets that small: as many as bring the run's end lowest (2.5 s: 5 parts, 4 extra starts).
+    expect(planSplits(files, costly(1), { workers: 8, unsplittable: () => false }).get("tests/flow.py")?.parts.length).toBe(5);
+    // Collecting the whole file is most of it (pylint's test_functional.py under -k): 6.5 s a part, 1.5 s of tests. Over
+    // 3 workers 2 parts would end the run at 7.5 s at best (the workers' share with the extra start), against 8 s whole.
+    expect(planSplits(files, costly(6.5, 1.5), { workers: 3, unsplittable: () => false }).size).toBe(0);
+    expect(whyNothingSplit(files, costly(6.5, 1.5), { workers: 3, unsplittable: () => false })).toBe(
+      "--split auto split no file: tests/flow.py took 8.0 s, more than its share (its share of the run is 5.3 s (the files' 16.0 s over 3 workers)), but runs whole: parts would not pay: each pays again the 6.5 s its process spends besides its tests (pytest's start, collecting the whole file), and its tests took 1.5 s",
+    );
+    // The same file whole before this change's history: 8 s of tests to share out, and 3 parts.
+    expect(planSplits(files, past, { workers: 3, unsplittable: () => false }).get("tests/flow.py")?.parts.length).toBe(3);
+    // The tests' own seconds where history has them (6 s), else the file's less one process's cost (7 s).
+    expect(planSplits(files, costly(0.5, 6), { workers: 4, unsplittable: () => false }).get("tests/flow.py")?.parts.length).toBe(4);
+  });
+
+  it("splits into parts no shorter than the longest test allows, only where the run's end comes down by a tenth", () => {
+    expect(partCount(8, 0, 8, 0.5, 16, 4, 16)).toBe(4);
+    // One test of 7.5 s in a file of 8: no part goes below it, and the run's end moves from 8 s to 7.5 s at best.
+    expect(partCount(8, 0, 8, 7.5, 16, 4, 2)).toBeNull();
+    expect(partCount(8, 0, 8, 7, 16, 4, 2)).toBe(2);
+    // Parts' extra starts that push the workers' share up as far as the file whole: no gain.
+    expect(partCount(8, 3, 5, 0.5, 16, 2, 16)).toBeNull();
+  });
+
   it("leaves a file alone when history knows fewer than two of its tests", () => {
     const one = history({ "tests/flow.py": { seconds: 8, tests: { "tests/flow.py::test_a": 8 } }, "tests/t0.py": { seconds: 1 } });
     expect(planSplits([file("tests/flow.py"), file("tests/t0.py")], one, { workers: 4, unsplittable: () => false }).size).toBe(0);
@@ -96,5 +141,8 @@ describe("splitting a file that dominates the run", () => {
     expect(combined.cases.map((c) => c.nodeid)).toEqual(["f.py::a", "f.py::b", "f.py::c"]);
     expect(combined.parts?.map((p) => [p.status, p.log])).toEqual([["passed", "a.log"], ["failed", "b.log"]]);
     expect(combineParts([a, { ...a, log: "c.log" }]).status).toBe("passed");
+    // The parts' tests' seconds together: what a split file's parts share out next time; unknown if a part did not say.
+    expect(combineParts([{ ...a, testsSeconds: 1.5 }, { ...b, testsSeconds: 2 }]).testsSeconds).toBe(3.5);
+    expect(combineParts([{ ...a, testsSeconds: 1.5 }, b]).testsSeconds).toBeUndefined();
   });
 });
