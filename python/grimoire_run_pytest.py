@@ -1669,9 +1669,13 @@ class Recorder:
         # modules only checked for doctests from test files by the same rule (model.ts's onlyDoctests) in either run.
         kinds = {path: sorted(names) for path, names in self.kinds.items() if "DoctestModule" in names and path in counts}
         # A collection pytest cut short (-x at a module that does not import: the session is to stop) reached only some
-        # files: a serial run that learns its files from here is told so, to find the rest the way the listing does.
-        cut = bool(session.shouldfail or session.shouldstop)
-        self._write({"t": "collected", "files": counts, **({"kinds": kinds} if kinds else {}), **({"cut": True} if cut else {})})
+        # files: a serial run that learns its files from here is told so, to find the rest the way the listing does. So
+        # did one an exception ended (`stopped`: an interrupt while a module imported, pytest ending its collection on
+        # the way out), which no test follows: a serial run stopped there read "Found 18 test files" of 86, and its first
+        # file "stopped while running" (a helper's trial of pendulum).
+        stopped = sys.exc_info()[0] is not None
+        cut = bool(session.shouldfail or session.shouldstop) or stopped
+        self._write({"t": "collected", "files": counts, **({"kinds": kinds} if kinds else {}), **({"cut": True} if cut else {}), **({"stopped": True} if stopped else {})})
         groups = _xdist_groups(self.config, session.items)
         if groups:
             self._write({"t": "groups", "files": groups})

@@ -100,6 +100,8 @@ export type RunEvent =
       doctestModules: string[];
       /** pytest cut its collection short (-x at a module that does not import): the files after it are not among these. */
       cut: boolean;
+      /** What cut it short was a stop (an interrupt while a module imported): no test runs after it. */
+      stopped: boolean;
     }
   | { type: "progress"; progress: Progress }
   | { type: "stopping"; cause: StopCause }

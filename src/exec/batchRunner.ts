@@ -142,8 +142,10 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       const broken = [...(records?.files ?? [])].filter(([file, entry]) => entry.collectError && fs.statSync(path.resolve(settings.root, file), { throwIfNoEntry: false })?.isFile() === true);
       const files = [...new Set([...(records?.collected?.keys() ?? []), ...broken.map(([file]) => file)])];
       const cut = records?.collectionCut === true;
-      settings.events.emit({ type: "files-collected", files, doctestModules: [...(records?.doctestModules ?? [])], cut });
-      if (cut) settings.onCollectionCut?.();
+      const stopped = records?.collectionStopped === true;
+      settings.events.emit({ type: "files-collected", files, doctestModules: [...(records?.doctestModules ?? [])], cut, stopped });
+      // Stopped, nothing runs after it: no rest to find.
+      if (cut && !stopped) settings.onCollectionCut?.();
     };
     const pytest = pytestArgs(settings, targets.args, { pack });
     const args = [...settings.python.args, "-m", "pytest", ...pytest];

@@ -230,13 +230,15 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
   const everyPath = [...new Set([...(records?.collected?.keys() ?? []), ...(records?.files.keys() ?? []), ...paths])];
   const process = statusOf(outcome, everyPath.length);
   const interrupted = outcome.timedOut || outcome.cancelled || outcome.signal !== null || outcome.spawnError !== null || outcome.lost !== null || endedEarly(outcome);
+  // Stopped while pytest collected (an interrupt as a module imported): no file was running, every one is unreached.
+  const stoppedCollecting = records?.collectionStopped === true && records.stoppedIn === null;
   // A process that failed with no failing test or collection error to show for it (a usage error, an internal error) must not pass.
   const explained = records !== null && failedAnywhere(records);
   const collected = records?.collected ?? null;
   const unfinished = (path: string): boolean => (collected?.get(path) ?? 0) > (records?.files.get(path)?.cases.length ?? 0);
   // pytest runs files in its collection order: the first one not finished is where it was.
   const inProgress =
-    !interrupted && !(isFailure(process.status) && !explained)
+    (!interrupted && !(isFailure(process.status) && !explained)) || stoppedCollecting
       ? null
       : collected === null
         ? (paths[0] ?? null)
@@ -319,6 +321,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
 
 /** `notReached`: how a file is said to have been left ("not finished" for one stopped part-way). */
 function whyNotRun(records: ProcessRecords | null, outcome: ProcessOutcome, notReached = "not reached"): string {
+  if (records?.collectionStopped === true) return `${notReached}: the pytest process it shared with other files was stopped while it collected the tests`;
   if ((records?.collectErrors.length ?? 0) > 0 && outcome.exitCode === 2) return STOPPED_COLLECTING;
   // Under -x the collection error is the failure pytest stops at (exit 1), but a collection error stops it before any
   // test without -x too: said as that, not as -x's doing (a helper's trial read it so).

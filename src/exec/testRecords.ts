@@ -30,6 +30,8 @@ export interface ProcessRecords {
   collected: ReadonlyMap<string, number> | null;
   /** pytest cut its collection short (-x at a module that does not import): the files after that point were not reached. */
   collectionCut: boolean;
+  /** What cut it short was an exception (an interrupt, a stop of the run's, while a module imported): no test ran after it. */
+  collectionStopped: boolean;
   /** Of those, the modules collected only for their doctests (--doctest-modules). */
   doctestModules: readonly string[];
   /** By absolute file path. */
@@ -157,6 +159,7 @@ interface RawRecord {
   fixtures?: unknown;
   kinds?: unknown;
   cut?: unknown;
+  stopped?: unknown;
   exitstatus?: number;
   testsSeconds?: unknown;
   message?: string;
@@ -249,6 +252,7 @@ const WEIGHT: Record<TestOutcome, number> = { passed: 0, skipped: 1, xfailed: 2,
 export function parseRecords(text: string): ProcessRecords {
   let collected: Map<string, number> | null = null;
   let collectionCut = false;
+  let collectionStopped = false;
   let doctestModules: string[] = [];
   const files = new Map<string, FileRecords>();
   const collectErrors: string[] = [];
@@ -298,6 +302,7 @@ export function parseRecords(text: string): ProcessRecords {
     if (record.t === "collected" && record.files !== undefined) {
       collected = new Map(Object.entries(record.files));
       collectionCut = record.cut === true;
+      collectionStopped = record.stopped === true;
       const kinds = typeof record.kinds === "object" && record.kinds !== null ? Object.entries(record.kinds as Record<string, unknown>) : [];
       doctestModules = kinds.filter(([, names]) => Array.isArray(names) && onlyDoctests(strings(names))).map(([file]) => file);
     } else if (record.t === "deselected" && record.files !== undefined) {
@@ -398,7 +403,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, collectionCut, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, lastTestPath, exited, ownBrowser, ownLaunch, ownConnectOptions, preloadHooked, artifactFolders, groups, durations, sessionFixtures: withTeardowns(sessionFixtures, teardowns) };
+  return { collected, collectionCut, collectionStopped, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, lastTestPath, exited, ownBrowser, ownLaunch, ownConnectOptions, preloadHooked, artifactFolders, groups, durations, sessionFixtures: withTeardowns(sessionFixtures, teardowns) };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */
@@ -428,6 +433,7 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
   return {
     collected: records.collected === null ? null : new Map([...records.collected].map(([file, count]) => [relative(file), count])),
     collectionCut: records.collectionCut,
+    collectionStopped: records.collectionStopped,
     doctestModules: records.doctestModules.map(relative),
     files: byProjectPath(records.files, relative),
     collectErrors: records.collectErrors.map(relative),

@@ -91,7 +91,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     pathWidth = Math.min(MAX_PATH_COLUMN, room, Math.max(0, ...files.map((f) => f.length)));
   };
 
-  const announce = (files: readonly string[], cut = false): void => {
+  const announce = (files: readonly string[], cut = false, stopped = false): void => {
     layOut(files);
     progress = { ...progress, perIteration: files.length };
     const them = files.length === 1 ? "it" : "them";
@@ -108,7 +108,9 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     // "Found 1 test file" of a selection of 21 read as a wrong count (a helper's trial of hypercorn): said as what pytest reached.
     const before = cut ? " before pytest stopped collecting at an error" : "";
     const reached = cut ? "; the files after it are counted at the end" : "";
-    terminal.out(files.length === 0 ? "Found no test file to run\n" : `Found ${found}${before}${how}${describeLoad(load)}${reached}\n`);
+    // Stopped while it collected (an interrupt): nothing runs, and what it found is only what it had reached.
+    const line = stopped ? `pytest was stopped while collecting the tests, with ${found} collected so far: no test ran` : `Found ${found}${before}${how}${describeLoad(load)}${reached}`;
+    terminal.out(files.length === 0 ? "Found no test file to run\n" : `${line}\n`);
     if (logDir !== null) terminal.out(colours.dim(`logs: ${logDir}\n`));
     ticker = setInterval(showStatus, 1000);
     ticker.unref();
@@ -210,7 +212,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         holding = null;
         // A process that collected nothing (pytest rejected its arguments, or found no test) has no files to announce.
         doctestModules = new Set(event.doctestModules);
-        if (event.files.length > 0) announce(event.files, event.cut);
+        if (event.files.length > 0) announce(event.files, event.cut, event.stopped);
         terminal.out(heldNotices.splice(0).join(""));
         if (!options.quiet) passOn(held.join(""));
         break;

@@ -696,6 +696,25 @@ describe("serial and debug modes", () => {
     expect(processesIn(p.root)).toEqual([]);
   });
 
+  it("says a serial run stopped while pytest collected as that: what it had collected, no test run, none running", async () => {
+    // pendulum's trial: Ctrl-C while a module imported read "Found 18 test files" of 86, and the first "stopped while running".
+    const p = project({
+      "tests/http/test_a.py": PASS,
+      "tests/http/test_slow.py": "import pathlib, time\n\ndeadline = time.monotonic() + 30\nwhile not pathlib.Path('go').exists() and time.monotonic() < deadline:\n    time.sleep(0.02)\n\ndef test_slow():\n    pass\n",
+    });
+    const running = startCli(["--report-json", "r.json"], { cwd: p.root, env: testEnv() });
+    await running.waitForStderr(/pytest is still collecting the tests/);
+    running.child.kill("SIGINT");
+    const result = await running.done;
+    expect(result.code, result.stdout + result.stderr).toBe(130);
+    expect(result.stdout).toMatch(/^pytest was stopped while collecting the tests, with 1 test file collected so far: no test ran$/m);
+    expect(result.stdout).not.toMatch(/^Found /m);
+    expect(result.stdout).not.toMatch(/stopped while running/);
+    const report = readReport(p, "r.json");
+    expect(report.files.map((f) => [f.path, f.status, f.reason])).toEqual([["tests/http/test_a.py", "cancelled", "not reached: the pytest process it shared with other files was stopped while it collected the tests"]]);
+    expect(processesIn(p.root)).toEqual([]);
+  });
+
   it("counts a file that does not import among the files found, and the files -x kept pytest from collecting as not run", async () => {
     const p = project({ "tests/http/test_a.py": PASS, "tests/http/test_b.py": "import no_such_module\n\ndef test_b():\n    pass\n", "tests/http/test_c.py": PASS });
     const result = await runCli(["--report-json", "r.json"], { cwd: p.root });
