@@ -1670,10 +1670,10 @@ class Recorder:
         kinds = {path: sorted(names) for path, names in self.kinds.items() if "DoctestModule" in names and path in counts}
         # A collection pytest cut short (-x at a module that does not import: the session is to stop) reached only some
         # files: a serial run that learns its files from here is told so, to find the rest the way the listing does. So
-        # did one an exception ended (`stopped`: an interrupt while a module imported, pytest ending its collection on
-        # the way out), which no test follows: a serial run stopped there read "Found 18 test files" of 86, and its first
+        # did one an interrupt ended (`stopped`: Ctrl-C or the run's stop while a module imported, pytest ending its
+        # collection on the way out), which no test follows: a serial run stopped there read "Found 18 test files" of 86, and its first
         # file "stopped while running" (a helper's trial of pendulum).
-        stopped = sys.exc_info()[0] is not None
+        stopped = isinstance(sys.exc_info()[1], KeyboardInterrupt)
         cut = bool(session.shouldfail or session.shouldstop) or stopped
         self._write({"t": "collected", "files": counts, **({"kinds": kinds} if kinds else {}), **({"cut": True} if cut else {}), **({"stopped": True} if stopped else {})})
         groups = _xdist_groups(self.config, session.items)
