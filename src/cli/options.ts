@@ -338,9 +338,9 @@ function typeOf(name: string): OptionType | null {
   return BUILT_IN[name] ?? null;
 }
 
-/** A word that names tests (a node id, a file or folder path) rather than an option's value. */
+/** A word that names tests (a node id, a test module) rather than an option's value; a folder names them where it is one. */
 function looksLikeTarget(word: string): boolean {
-  return word.includes("::") || word.includes("/") || word.endsWith(".py");
+  return word.includes("::") || word.endsWith(".py");
 }
 
 /**
@@ -401,18 +401,33 @@ export function checkOptionWords(argv: readonly string[], isPath: (word: string)
   throw new UsageError(`${they}. pytest's options go after "--", and grimoire-run gives them to every pytest process: grimoire-run ${moved.map(shellQuote).join(" ")}`);
 }
 
-/** "; did you mean fail-fast?" for a name one or two edits from an option's name, or nothing. */
+/** pytest's names of what grimoire-run does for the whole run under a name of its own (`-- --lf` is read as --last-failed too). */
+const PYTEST_EQUIVALENTS: Readonly<Record<string, OptionName>> = { lf: "last-failed", ff: "failed-first", exitfirst: "fail-fast" };
+
+/**
+ * "; did you mean fail-fast?" for a name that is meant to be an option's, or nothing: pytest's name of it (`lf`), its
+ * words in another order (`json-report`: three helpers' trials took it for pytest's and were sent after `--`), the
+ * first words of one option's name only (`junit`), or one or two edits from one (`fail-fsat`).
+ */
 export function didYouMean(key: string, prefix = ""): string {
-  let best: { name: string; distance: number } | null = null;
   const typed = key.toLowerCase().replaceAll("_", "-");
+  const named = (name: string): string => `; did you mean ${prefix}${name}?`;
+  const equivalent = PYTEST_EQUIVALENTS[typed];
+  if (equivalent !== undefined) return named(equivalent);
+  const words = typed.split("-").filter((word) => word !== "");
+  const names = Object.keys(OPTIONS).filter((name) => name.length >= 3);
+  const reordered = names.find((name) => name !== typed && [...name.split("-")].sort().join("-") === [...words].sort().join("-"));
+  if (reordered !== undefined) return named(reordered);
+  const startingSo = names.filter((name) => name.split("-").length > words.length && name.split("-").slice(0, words.length).join("-") === words.join("-"));
+  if (startingSo.length === 1 && typed.length >= 3) return named(startingSo[0] as string);
+  let best: { name: string; distance: number } | null = null;
   // Short names are a few edits from anything: only a near miss of a long name is a typo worth naming.
   const allowed = Math.min(2, Math.floor(typed.length / 4));
-  for (const name of Object.keys(OPTIONS)) {
-    if (name.length < 3) continue;
+  for (const name of names) {
     const distance = editDistance(typed, name);
     if (distance <= allowed && (best === null || distance < best.distance)) best = { name, distance };
   }
-  return best === null ? "" : `; did you mean ${prefix}${best.name}?`;
+  return best === null ? "" : named(best.name);
 }
 
 function editDistance(a: string, b: string): number {

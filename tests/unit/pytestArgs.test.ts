@@ -94,13 +94,15 @@ describe("grimoire-run's own options", () => {
 
   it("points a pytest option given before -- to its place after --", () => {
     expect(() => checkOptionWords(["--parallel", "--tb=short", "-x"])).toThrow('--tb=short, -x are not grimoire-run options. pytest\'s options go after "--", and grimoire-run gives them to every pytest process: grimoire-run --parallel -- --tb=short -x');
-    expect(() => checkOptionWords(["--lf", "--", "-v"])).toThrow("grimoire-run -- --lf -v");
+    expect(() => checkOptionWords(["--runxfail", "--", "-v"])).toThrow("grimoire-run -- --runxfail -v");
     // An option's value moves with it; a word that names a path stays where it is.
     const isPath = (word: string): boolean => word.startsWith("tests");
     expect(() => checkOptionWords(["--parallel", "--browser", "firefox", "--screenshot", "only-on-failure"], isPath)).toThrow(
       '--browser, --screenshot are not grimoire-run options. pytest\'s options go after "--", and grimoire-run gives them to every pytest process: grimoire-run --parallel -- --browser firefox --screenshot only-on-failure',
     );
-    expect(() => checkOptionWords(["--lf", "tests/e2e", "--parallel"], isPath)).toThrow("grimoire-run tests/e2e --parallel -- --lf");
+    expect(() => checkOptionWords(["--runxfail", "tests/e2e", "--parallel"], isPath)).toThrow("grimoire-run tests/e2e --parallel -- --runxfail");
+    // A path that is not there is no test to run: the value of the option before it (a report's file, say).
+    expect(() => checkOptionWords(["--parallel", "--html", "out/report.html"], () => false)).toThrow("grimoire-run --parallel -- --html out/report.html");
     // A node id, and the word after one of pytest's own flags, are the run's: never an option's value.
     expect(() => checkOptionWords(["--parallel", "--setup-show", "e2e/test_ok.py::test_ok"], () => false)).toThrow("grimoire-run --parallel e2e/test_ok.py::test_ok -- --setup-show");
     expect(() => checkOptionWords(["--parallel", "--runxfail", "smoke"], () => false)).toThrow("grimoire-run --parallel smoke -- --runxfail");
@@ -110,6 +112,14 @@ describe("grimoire-run's own options", () => {
 
   it("suggests the option a typo was meant to be, and refuses a value for a flag", () => {
     expect(() => checkOptionWords(["--fail-fsat"])).toThrow("--fail-fsat is not a grimoire-run option; did you mean --fail-fast?");
+    // The words of an option's name in another order, its first words alone, pytest's name of it: not pytest's options
+    // to move after "--" (three helpers' trials of --json-report were sent there, the report's file made a test path).
+    expect(() => checkOptionWords(["--parallel", "--json-report", "/tmp/out/r.json"], () => false)).toThrow(/^--json-report is not a grimoire-run option; did you mean --report-json\?$/);
+    expect(() => checkOptionWords(["--junit", "j.xml"], () => false)).toThrow(/^--junit is not a grimoire-run option; did you mean --junit-xml\?$/);
+    expect(() => checkOptionWords(["--lf"])).toThrow(/^--lf is not a grimoire-run option; did you mean --last-failed\?$/);
+    expect(() => checkOptionWords(["--exitfirst"])).toThrow(/did you mean --fail-fast\?$/);
+    // Two options that start so: no guess.
+    expect(() => checkOptionWords(["--report", "x"], () => false)).toThrow(/pytest's options go after "--"/);
     expect(() => checkOptionWords(["--failFast"])).toThrow(/--failFast is not a grimoire-run option/);
     expect(() => checkOptionWords(["--fail-fast=3"])).toThrow('--fail-fast takes no value; got "--fail-fast=3"');
   });
