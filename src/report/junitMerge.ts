@@ -248,9 +248,19 @@ function suitesOrNone(xml: string | null): Node[] {
   }
 }
 
+/**
+ * A cancelled file's verdict: before it started, not reached in the process it shared (why, as the console says it: a
+ * serial run's file after pytest's -x read "cancelled while running" before, a helper's trial), or while running.
+ */
+function cancelledMessage(result: FileResult): string {
+  if (result.reason === "not started") return "cancelled before it started";
+  if (result.log === null && result.reason !== null) return `cancelled, ${result.reason}`;
+  return "cancelled while running";
+}
+
 /** What the dashboard must be told that pytest's own report does not say, if anything. */
 function missingVerdict(result: FileResult, suites: Node[]): { kind: "error" | "skipped"; message: string } | null {
-  if (result.status === "cancelled") return { kind: "skipped", message: result.reason === "not started" ? "cancelled before it started" : "cancelled while running" };
+  if (result.status === "cancelled") return { kind: "skipped", message: cancelledMessage(result) };
   const reported = suites.some((suite) => Number(suite[":@"]?.["@_failures"] ?? 0) + Number(suite[":@"]?.["@_errors"] ?? 0) > 0);
   if (failedOnItsOwn(result.status) && !reported) {
     return { kind: "error", message: result.reason ?? (result.status === "timeout" ? "timed out" : "failed") };

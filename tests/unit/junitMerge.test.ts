@@ -70,6 +70,7 @@ describe("the merged JUnit report", () => {
       { result: fileResult({ path: "tests/crash.py", status: "failed", reason: "killed by SIGSEGV", tail: ["Fatal Python error"] }), results: [], xml: null },
       { result: fileResult({ path: "tests/slow.py", status: "timeout", reason: "no result within the 30s time limit" }), results: [], xml: pytestReport("tests.slow") },
       { result: fileResult({ path: "tests/later.py", status: "cancelled", reason: "not started", log: null }), results: [], xml: null },
+      { result: fileResult({ path: "tests/after.py", status: "cancelled", reason: "not reached: pytest stopped at the first failure (-x or --maxfail)", log: null }), results: [], xml: null },
     ]);
     const doc = parse(xml);
     const byName = Object.fromEntries(doc.testsuites.testsuite.map((s: { name: string }) => [s.name, s]));
@@ -81,7 +82,9 @@ describe("the merged JUnit report", () => {
     expect(slow[0]).toMatchObject({ tests: "3", errors: "1", failures: "0" });
     expect(slow[0].testcase[2].error.message).toBe("no result within the 30s time limit");
     expect(byName["tests/later.py"].testcase[0].skipped.message).toBe("cancelled before it started");
-    expect(doc.testsuites).toMatchObject({ tests: "5", errors: "2", skipped: "1" });
+    // A serial run's file that pytest's -x never reached: said so, not "cancelled while running" (a helper's trial).
+    expect(byName["tests/after.py"].testcase[0].skipped.message).toBe("cancelled, not reached: pytest stopped at the first failure (-x or --maxfail)");
+    expect(doc.testsuites).toMatchObject({ tests: "6", errors: "2", skipped: "2" });
   });
 
   it("a process killed before pytest wrote its report keeps the tests it recorded, named as pytest names them", () => {
