@@ -16,7 +16,7 @@ import { fillPlaceholders } from "../managed/server.js";
 import type { Order } from "../plan/order.js";
 import { parseShard, type ShardSpec } from "../plan/shard.js";
 import { isCI, shardFromCi } from "./ci.js";
-import { takeTargets } from "./pytestArgs.js";
+import { SHORT_WITH_VALUE, takeTargets } from "./pytestArgs.js";
 
 export interface RunConfig {
   root: string;
@@ -109,6 +109,8 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
   const flakyResult = v["flaky-result"] ?? (isCI(env) ? "fail" : "pass");
   // Paths and node ids after -- select as the paths before it do (pytest's own words for what it collects).
   const { targets, rest } = takeTargets(input.pytestArgs, (given) => fs.existsSync(path.resolve(root, given)));
+  refuseSelectedTwice("k", v.k, rest, describe);
+  refuseSelectedTwice("m", v.m, rest, describe);
   return {
     root,
     paths: [...input.paths, ...targets],
@@ -154,6 +156,26 @@ export function resolveConfig(input: CliInput, root: string, env: NodeJS.Process
     quiet: v.quiet === true,
     verbose: v.verbose === true,
   };
+}
+
+/**
+ * `-k` (or `-m`) given to grimoire-run and to pytest after `--` too: pytest takes the last one it is given, and the
+ * other was dropped without a word (`-k visa -- -k amex` ran the amex tests, a helper's trial), where two before `--`
+ * are refused. Refused the same way, with the one that would do both.
+ */
+function refuseSelectedTwice(letter: "k" | "m", own: string | undefined, rest: readonly string[], describe: DescribeOption): void {
+  if (own === undefined) return;
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i] as string;
+    if (word.length === 2 && word.startsWith("-") && SHORT_WITH_VALUE.has(word[1] as string) && word[1] !== letter) {
+      i++;
+      continue;
+    }
+    const given = word === `-${letter}` ? rest[i + 1] : word.startsWith(`-${letter}`) && !word.startsWith("--") ? word.slice(2) : undefined;
+    if (given === undefined) continue;
+    const both = `-${letter} "(${own}) and (${given})"`;
+    throw new UsageError(`${describe(letter)} ("${own}") and pytest's -${letter} after -- ("${given}") were both given: pytest takes only the last; give one, such as ${both}`);
+  }
 }
 
 function resolvePreload(value: string | undefined, describe: DescribeOption): string[] {

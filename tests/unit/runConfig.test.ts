@@ -15,6 +15,17 @@ describe("modes and numbers", () => {
     expect(config).toMatchObject({ mode: "serial", workers: "auto", killGraceSeconds: 2, timeoutSeconds: null, retries: 0, load: null, managed: null, scope: "all" });
   });
 
+  it("refuses -k or -m given to grimoire-run and to pytest after -- too, whose last pytest alone would take", () => {
+    const flag = (name: string): string => (name.length === 1 ? `-${name}` : `--${name}`);
+    const withArgs = (values: CliValues, pytestArgs: string[]) => resolveConfig(input(values, pytestArgs), "/project", {}, flag);
+    expect(() => withArgs({ k: "visa" }, ["-k", "amex"])).toThrow('-k ("visa") and pytest\'s -k after -- ("amex") were both given: pytest takes only the last; give one, such as -k "(visa) and (amex)"');
+    expect(() => withArgs({ m: "slow" }, ["-mfast"])).toThrow(/^-m \("slow"\) and pytest's -m after -- \("fast"\) were both given/);
+    // Each alone, the other's letter, or the letter as another option's value: as before.
+    expect(withArgs({ k: "visa" }, ["-m", "slow"]).keyword).toBe("visa");
+    expect(withArgs({}, ["-k", "amex"]).pytestArgs).toEqual(["-k", "amex"]);
+    expect(withArgs({ k: "visa" }, ["-p", "-k"]).keyword).toBe("visa");
+  });
+
   it("knows whether --workers came from this command line, not from a file", () => {
     expect(resolve({}).workersGiven).toBe(false);
     expect(resolve({ workers: "3" }).workersGiven).toBe(true);
