@@ -117,8 +117,12 @@ export function outsideScopeNotice(files: readonly string[], request: Pick<Outsi
   );
 }
 
-/** A module that defines tests as pytest finds them: a `test…` function or a `Test…` class at the start of a line. */
-const DEFINES_TESTS = /^(?:async\s+)?def\s+test|^class\s+Test/m;
+/**
+ * A module that defines tests as pytest finds them: a `test…` function or a `Test…` class at the start of a line, or a
+ * unittest case of any name (python-json-patch's tests.py holds `class ApplyPatchTestCase(unittest.TestCase)`, and the
+ * notice named only a script beside it: a helper's trial).
+ */
+const DEFINES_TESTS = /^(?:async\s+)?def\s+test|^class\s+Test|^class\s+\w+\s*\([^)]*TestCase\b/m;
 /** Files named like tests (`test` anywhere in a Python file's name): checked for test definitions. */
 const TEST_LIKE_NAME = /^.*test.*\.py$/i;
 

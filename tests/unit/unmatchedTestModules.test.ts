@@ -18,10 +18,12 @@ describe("test modules pytest's python_files does not match", () => {
       "tests/conftest.py": "def test_not_a_test_module():\n    pass\n",
       "venv/lib/test.py": "def test_c():\n    pass\n",
       "tests/test_matched.py": "def test_d():\n    pass\n",
+      // A unittest case of any name (python-json-patch's tests.py).
+      "unit_tests.py": "import unittest\n\nclass ApplyPatchTestCase(unittest.TestCase):\n    def test_x(self):\n        pass\n",
     });
-    expect(unmatchedTestModules(root, ["."], [])).toEqual(["test.py", "tests/tests.py"]);
+    expect(unmatchedTestModules(root, ["."], [])).toEqual(["test.py", "tests/tests.py", "unit_tests.py"]);
     // A python_files that matches them: none left.
-    expect(unmatchedTestModules(root, ["."], ["test*.py"])).toEqual([]);
+    expect(unmatchedTestModules(root, ["."], ["test*.py", "*_tests.py"])).toEqual([]);
   });
 
   it("says which, and how to run them", () => {
