@@ -15,7 +15,7 @@ import type { Launcher } from "../process/launch.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
 import type { BrowserConnection, BrowserServers } from "../browsers/browserServers.js";
 import { BasetempNames, failedConftest, isOwnJunitNote, logName, pytestArgs, pytestEnv, targetsOf, writeOnlyFile, type CommandSettings, type EnvSettings } from "./pytestCommand.js";
-import { goneBeforeItsTurn, resultOfFile, resultsOfSerialRun, statusOf } from "./results.js";
+import { goneBeforeItsTurn, resultOfFile, resultsOfSerialRun, statusOf, withWarnings } from "./results.js";
 import { runProcess, type ProcessReport } from "../process/runProcess.js";
 import { after } from "../process/sleep.js";
 import { treeCpuOf } from "../process/processTree.js";
@@ -254,7 +254,13 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     // pytest's exit code 4 names a conftest that did not import at the top of its output, which the last lines may not
     // reach (mealie's: a database error's long traceback after it).
     const conftestNotLoaded = report.exitCode === PYTEST_USAGE_ERROR ? failedConftest(logHead(logFile)) : undefined;
-    const outcome = { ...report, ...(stoppedAt === null ? {} : { tail: stoppedAt }), ...(conftestNotLoaded === undefined ? {} : { conftestNotLoaded }), records: readRecords(recordsFile, settings.root) };
+    const records = readRecords(recordsFile, settings.root);
+    // Stopped at its exit, its session over (a --fail-fast of another file's): its verdict is its session's, and its last
+    // lines are the session's end, not the stop's report of the exit's frames (grimoire-run's own, which a helper
+    // read as grimoire-run crashing).
+    const beforeExit = stoppedAt === null && report.cancelled && records?.endedBeforeStop === true ? linesBeforeStop(logFile) : null;
+    const tail = stoppedAt ?? beforeExit;
+    const outcome = { ...report, ...(tail === null ? {} : { tail }), ...(conftestNotLoaded === undefined ? {} : { conftestNotLoaded }), records };
     // Read, it is the run's reports' (report.json's cases hold each test): kept, a line for each phase of each test was
     // most of what 20 runs' logs took of the project's disk (jmespath's trial: 8.4 MB after 6 runs of 992 tests).
     fs.rmSync(recordsFile, { force: true });
@@ -288,7 +294,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const shown = withPlaywrightArtifacts(run, outcome.records?.artifactFolders ?? [], settings.root);
     const own = batch.paths.length === 1 && parallel;
     const results = own ? [{ ...resultOfFile(shown, outcome), ...(fresh ? { fresh: true as const } : {}) }] : resultsOfSerialRun(shown, batch.paths, outcome);
-    return withGroups(goneBeforeItsTurn(results, (file) => fs.existsSync(path.resolve(settings.root, file)), shown.log), outcome.records);
+    return withWarnings(withGroups(goneBeforeItsTurn(results, (file) => fs.existsSync(path.resolve(settings.root, file)), shown.log), outcome.records), outcome.records, shown.log);
   };
 }
 
@@ -347,6 +353,15 @@ export function stoppedHere(logFile: string): string[] | null {
   const lines = text.split("\n");
   const at = lines.findLastIndex((line) => STOPPED_HERE.test(line));
   return at < 0 ? null : lines.slice(at, at + STOPPED_HERE_LINES).filter((line) => line.trim() !== "");
+}
+
+/** The last lines before the log's stop report at the process's exit, or null when it has none. */
+export function linesBeforeStop(logFile: string): string[] | null {
+  const text = readLogPart(logFile, STOPPED_HERE_READ_BYTES, "end");
+  if (text === null) return null;
+  const lines = text.split("\n");
+  const at = lines.findLastIndex((line) => STOPPED_HERE.test(line) && line.includes("after pytest's session ended"));
+  return at < 0 ? null : lines.slice(0, at).filter((line) => line.trim() !== "").slice(-STOPPED_HERE_LINES);
 }
 
 /** At most `bytes` of a log, from its start or its end; null where it cannot be read. */
