@@ -7,10 +7,15 @@ import path from "node:path";
 import { parseEnv } from "node:util";
 import { UsageError } from "../errors.js";
 
+/**
+ * The `.env` file's variables; none where there is no `.env`, or it is not a regular file: a named pipe (python-dotenv
+ * reads one, and its suite tests it) hung the run before its first line, and what a writer sends it once is the tests'.
+ */
 export function readDotenv(root: string): Record<string, string> {
   const file = path.join(root, ".env");
   let text: string;
   try {
+    if (fs.statSync(file, { throwIfNoEntry: false })?.isFile() !== true) return {};
     text = fs.readFileSync(file, "utf8");
   } catch {
     return {};
