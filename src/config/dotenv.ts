@@ -21,7 +21,8 @@ export function readDotenv(root: string): Record<string, string> {
     return {};
   }
   try {
-    return parseEnv(text) as Record<string, string>;
+    // A byte-order mark (an editor's on Windows) is no part of the first key: python-dotenv reads past it too.
+    return parseEnv(text.replace(/^\uFEFF/, "")) as Record<string, string>;
   } catch (error) {
     throw new UsageError(`${file}: cannot be read as a .env file: ${(error as Error).message}`);
   }

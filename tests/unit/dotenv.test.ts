@@ -13,6 +13,8 @@ describe("the project's .env", () => {
   it("is read where it is a regular file, and left alone where it is not (a named pipe hung the run before its first line)", () => {
     expect(readDotenv(project({ ".env": "E2E_BASE_URL=http://x/\n" }).root)).toEqual({ E2E_BASE_URL: "http://x/" });
     expect(readDotenv(project({}).root)).toEqual({});
+    // A byte-order mark before the first line (a Windows editor's) is no part of its key.
+    expect(readDotenv(project({ ".env": "\uFEFFE2E_BASE_URL=http://bom/\n" }).root)).toEqual({ E2E_BASE_URL: "http://bom/" });
     const root = project({}).root;
     execFileSync("mkfifo", [path.join(root, ".env")]);
     expect(readDotenv(root)).toEqual({});
