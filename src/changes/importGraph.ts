@@ -45,6 +45,9 @@ export function buildImportGraph(input: GraphInput): ImportGraph {
     const roots = [base, ...input.roots.filter((root) => root !== base)];
     const found = new Set<string>();
     for (const ref of refs) for (const target of finder.resolve(file, ref, roots)) if (target !== file) found.add(target);
+    // A Cython module is compiled with its declarations (`mod.pxd` beside `mod.pyx`): a change to them changes it.
+    const declarations = file.endsWith(".pyx") ? `${file.slice(0, -".pyx".length)}.pxd` : null;
+    if (declarations !== null && files.has(declarations)) found.add(declarations);
     imports.set(file, [...found].sort());
   }
   return { files, imports };
@@ -156,8 +159,13 @@ class Finder {
       const dir = join(folder, name);
       const init = join(dir, "__init__.py");
       if (this.files.has(init)) return { files: [init], folders: [dir] };
+      // A Cython module, built into an extension module of the same name (yarl's _quoting_c.pyx): its source is what
+      // an edit changes (a change to it ran no test before, a helper's trial). Beside a `.py` of the name, the built
+      // one is imported first where it is built: either may be what runs.
       const module = `${dir}.py`;
-      if (this.files.has(module)) return { files: [module], folders: [] };
+      const cython = `${dir}.pyx`;
+      const found = [module, cython].filter((file) => this.files.has(file));
+      if (found.length > 0) return { files: found, folders: [] };
       if (this.folders.has(dir)) portions.push(dir);
     }
     return portions.length === 0 ? null : { files: [], folders: portions };

@@ -163,11 +163,14 @@ export function decodeImports(text: string): ImportRef[] {
   });
 }
 
-/** The project's `.py` files, outside hidden folders, virtualenvs and the skipped folders, with their sizes and times. */
+/**
+ * The project's `.py` files, and its Cython sources (`.pyx` modules, `.pxd` declarations), outside hidden folders,
+ * virtualenvs and the skipped folders, with their sizes and times.
+ */
 function pythonFiles(root: string): { file: string; size: number; mtimeMs: number }[] {
   const ignore = [`**/{${IMPORT_SCAN_SKIPPED_FOLDERS.join(",")}}/**`];
   // One walk finds both the modules and the virtualenvs (by their pyvenv.cfg) whose modules are not the project's.
-  const entries = fg.sync(["**/*.py", "*/pyvenv.cfg", "*/*/pyvenv.cfg"], { cwd: root, ignore, dot: false, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true });
+  const entries = fg.sync(["**/*.{py,pyx,pxd}", "*/pyvenv.cfg", "*/*/pyvenv.cfg"], { cwd: root, ignore, dot: false, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true });
   const virtualenvs = entries.filter((entry) => entry.endsWith("/pyvenv.cfg")).map((entry) => entry.slice(0, -"pyvenv.cfg".length));
   const found: { file: string; size: number; mtimeMs: number }[] = [];
   for (const file of entries) {

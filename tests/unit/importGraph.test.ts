@@ -117,3 +117,21 @@ describe("edges resolved before", () => {
     expect(graphKey({ files: ["a.py", "b.py"], deleted: [], roots: ["", "src"] })).not.toBe(key);
   });
 });
+
+describe("Cython sources", () => {
+  it("resolve an import of an extension module to its .pyx, which runs its .pxd declarations (yarl's _quoting_c)", () => {
+    const graph = graphOf({
+      "yarl/__init__.py": "from ._quoting import quote\n",
+      "yarl/_quoting.py": "try:\n    from ._quoting_c import _Quoter\nexcept ImportError:\n    from ._quoting_py import _Quoter\n",
+      "yarl/_quoting_c.pyx": "from libc.stdint cimport uint8_t\nimport cython\nfrom string import ascii_letters\n",
+      "yarl/_quoting_c.pxd": "cdef class _Quoter:\n    pass\n",
+      "yarl/_quoting_py.py": "",
+      "tests/test_quoting.py": "from yarl._quoting_c import _Quoter\n",
+    });
+    expect(importsOf(graph, "yarl/_quoting.py")).toEqual(["yarl/__init__.py", "yarl/_quoting_c.pyx", "yarl/_quoting_py.py"]);
+    expect(importsOf(graph, "tests/test_quoting.py")).toEqual(["yarl/__init__.py", "yarl/_quoting_c.pyx"]);
+    expect(importsOf(graph, "yarl/_quoting_c.pyx")).toEqual(["yarl/_quoting_c.pxd"]);
+    // Beside a pure-Python module of the name, either may be what runs (the built one is imported first where it is built).
+    expect(importsOf(graphOf({ "m.py": "", "m.pyx": "", "t.py": "import m\n" }), "t.py")).toEqual(["m.py", "m.pyx"]);
+  });
+});
