@@ -940,9 +940,20 @@ class TestsSubset:
         --deselect test_x.py::test_bad` ran test_x.py's other tests, where plain pytest ran none (a helper's trial)."""
         if self.run == "failed":
             self.narrowed = self._narrowed(items)
+            self._say_gone(config, items)
         outcome = yield
         if outcome.excinfo is None:
             self._keep(config, items)
+
+    def _say_gone(self, config, items):
+        """The files none of whose tests that failed last time are among their tests now (renamed or removed): each runs
+        whole, as pytest's --lf runs what it cannot narrow, and the run says so, where it had said "running the 1 test
+        that failed" and then ran 6 (a helper's trial of h11)."""
+        named = {_absolute(config, nodeid) for nodeid in self.nodeids}
+        gone = sorted({str(item.path) for item in items} & named - self.narrowed)
+        recorder = config.pluginmanager.get_plugin("grimoire-recorder")
+        if gone and recorder is not None:
+            recorder._write({"t": "lf-gone", "files": gone})
 
     def _keep(self, config, items):
         kept, dropped = [], []
@@ -1675,7 +1686,10 @@ class Recorder:
         # file "stopped while running" (a helper's trial of pendulum).
         stopped = isinstance(sys.exc_info()[1], KeyboardInterrupt)
         cut = bool(session.shouldfail or session.shouldstop) or stopped
-        self._write({"t": "collected", "files": counts, **({"kinds": kinds} if kinds else {}), **({"cut": True} if cut else {}), **({"stopped": True} if stopped else {})})
+        # The files pytest's --lf skipped whole (--debug's): a run that listed them beforehand (where pytest-cov is on)
+        # counted them "cancelled, not reached" and failed a run whose every test passed (a helper's trial of janus).
+        lf_skipped = sorted(self.lf_skipped)
+        self._write({"t": "collected", "files": counts, **({"kinds": kinds} if kinds else {}), **({"cut": True} if cut else {}), **({"stopped": True} if stopped else {}), **({"lfSkipped": lf_skipped} if lf_skipped else {})})
         groups = _xdist_groups(self.config, session.items)
         if groups:
             self._write({"t": "groups", "files": groups})
@@ -1849,8 +1863,25 @@ class Recorder:
         # The session's own, as the hooks before this one left it (a conftest's pytest_sessionfinish that fails a run
         # whose tests passed): pytest's exit code, where the argument is what the session said before them.
         status = getattr(session, "exitstatus", exitstatus)
-        self._write({"t": "finish", "exitstatus": int(status), **({} if since is None else {"testsSeconds": round(max(0.0, _UNPATCHED.perf_counter() - since), 4)})})
+        warned = self._warnings()
+        self._write({"t": "finish", "exitstatus": int(status), **({} if since is None else {"testsSeconds": round(max(0.0, _UNPATCHED.perf_counter() - since), 4)}), **({"warnings": warned} if warned else {})})
         self.finished = True
+
+    def _warnings(self):
+        """The warnings pytest's summary counts ("3 warnings"), as the terminal reporter holds them: [owner, message,
+        file, line] each, the owner the file of the test that raised it. One raised while collecting or configuring (an
+        unknown mark, an ini option pytest does not know) has none, and every file's process may raise it again:
+        grimoire-run counts those once for the run by what they say and where. Absent before, a run's summary said nothing of
+        pytest's "1 warning" (three helpers' trials)."""
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        reports = [report for report in getattr(reporter, "stats", {}).get("warnings", ()) if getattr(report, "count_towards_summary", True)]
+        said = []
+        for report in reports:
+            location = getattr(report, "fslocation", None)
+            where = [os.path.abspath(str(location[0])), int(location[1])] if isinstance(location, tuple) and len(location) == 2 else [None, None]
+            nodeid = getattr(report, "nodeid", None) or ""
+            said.append([_absolute(self.config, nodeid) if nodeid else None, str(getattr(report, "message", "")).split("\n", 1)[0], *where])
+        return said
 
     def pytest_unconfigure(self, config):
         if self.held and _getpid() == self.pid:

@@ -17,7 +17,7 @@ export function formatSeconds(seconds: number): string {
  * `always` names counts shown even at zero.
  */
 export function formatCounts(counts: TestCounts, always: readonly (keyof TestCounts)[] = []): string {
-  const parts = COUNT_WORDING.filter(([key]) => counts[key] > 0 || always.includes(key)).map(([key, word, many]) => (key === "errors" ? plural(counts[key], word, many) : `${counts[key]} ${word}`));
+  const parts = COUNT_WORDING.filter(([key]) => (counts[key] ?? 0) > 0 || always.includes(key)).map(([key, word, many]) => (key === "errors" || key === "warnings" ? plural(counts[key] ?? 0, word, many) : `${counts[key] ?? 0} ${word}`));
   return parts.length > 0 ? parts.join(", ") : "no tests";
 }
 
@@ -29,6 +29,7 @@ const COUNT_WORDING: [keyof TestCounts, string, string][] = [
   ["xpassed", "xpassed", "xpassed"],
   ["errors", "error", "errors"],
   ["deselected", "deselected", "deselected"],
+  ["warnings", "warning", "warnings"],
 ];
 
 /** The first `limit` of `items`, comma-separated, then "and N more" for the rest. */

@@ -15,6 +15,11 @@ export interface TestCounts {
   xpassed: number;
   /** Left out by the user's selection (-k, -m, --deselect, --lf) after collection, as pytest's summary counts them. */
   deselected: number;
+  /**
+   * Warnings pytest's summary counts that are the file's: raised by its tests, or where its module was collected.
+   * Absent where there were none (or the report is from before it existed).
+   */
+  warnings?: number;
 }
 
 /** A test's outcome as pytest's terminal reporter names it; a test's worst phase decides (a teardown error makes it `error`). */
@@ -192,6 +197,17 @@ export interface FileResult extends PlannedRun {
    * collection) each part pays again. Absent where the process did not say (a shared one). Not in the JSON report.
    */
   testsSeconds?: number;
+  /**
+   * What the run's count of warnings counts this file's process's by (not in the JSON report): each of its tests' own,
+   * and each raised while collecting or configuring, by what it says and where, which every file's process may raise
+   * again and the run counts once.
+   */
+  warningKeys?: string[];
+  /**
+   * --last-failed narrowed it to tests that failed last time, none of which it has now: it ran whole, and its history is
+   * a whole run's (a renamed test is forgotten, not kept as failed). Not in the JSON report.
+   */
+  ranWhole?: true;
   /** A file with a process of its own started afresh (no fork server): its duration includes Python's and pytest's start. Remembered in the history; not in the JSON report. */
   fresh?: true;
 }
@@ -350,6 +366,7 @@ export function addCounts(into: TestCounts, more: Partial<TestCounts>): TestCoun
     const value = more[key];
     if (typeof value === "number" && Number.isFinite(value)) into[key] += value;
   }
+  if (typeof more.warnings === "number" && Number.isFinite(more.warnings) && more.warnings > 0) into.warnings = (into.warnings ?? 0) + more.warnings;
   return into;
 }
 

@@ -303,7 +303,11 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (exited !== null) events.emit(exited.returncode === 0 ? { type: "notice", message: pytestExitedBeforeTests(exited) } : { type: "warning", message: pytestExitedBeforeTests(exited) });
     const slowest = durations.lines(width);
     if (slowest.length > 0) events.emit({ type: "durations", lines: slowest });
-    const hint = importTally === null ? null : preloadHint(importTally.costly(), config.pack !== null);
+    // Hints drawn from a run's times speak of the whole run: not of one whose selection left tests out (`-k`, `-m`,
+    // `--deselect`), whose files ran few or none of theirs (loguru's -k run, 47 of 50 files running no test, was told to
+    // --pack and --preload; its whole run was not: a helper's trial).
+    const deselectedSome = outcome.results.some((r) => (r.tests?.deselected ?? 0) > 0);
+    const hint = importTally === null || deselectedSome ? null : preloadHint(importTally.costly(), config.pack !== null);
     if (hint !== null) events.emit({ type: "notice", message: hint });
     for (const message of linkedTests.messages()) events.emit(message);
     const ownBrowser = ownBrowsers.message();
@@ -324,7 +328,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // Nor from one where files failed before their first test (an internal error at a session's start): their seconds say
     // nothing of a working run's (psycopg's ten files crashed on a marker in the shared cache, and the one left got the
     // --split auto hint, a helper's trial).
-    const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null && outcome.results.some((r) => r.status !== "no-tests") && !outcome.results.some(failedBeforeATest);
+    const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null && !deselectedSome && outcome.results.some((r) => r.status !== "no-tests") && !outcome.results.some(failedBeforeATest);
     // One --pack said once: the in-memory database's hint names it with the --pack-under its files need, or else the
     // session fixtures' hint does.
     const databaseNamesPack = djangoDatabases.namesPack();
@@ -412,6 +416,8 @@ function partlyRun(config: RunConfig, shape: RunShape, files: readonly TestFile[
   // A direct serial run has no listing's files: the node ids the user named say it (a serial run of one test of a file
   // that had failed made the file's history "FP", flaky: aiosqlite's trial).
   for (const [path, named] of shape.request.named) if (runsNodeIdsOnly({ path, named })) partial.add(path);
+  // Narrowed by --last-failed to tests it no longer has, it ran whole: a whole run, which forgets the renamed test.
+  for (const result of results) if (result.ranWhole === true) partial.delete(result.path);
   if (config.keyword !== undefined || config.markers !== undefined || shape.given.selects) {
     for (const result of results) if ((result.tests?.deselected ?? 0) > 0) partial.add(result.path);
   }

@@ -285,6 +285,7 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
       const early = settings.sessionFixtures?.early() ?? null;
       if (early !== null) settings.events.emit({ type: "notice", message: early });
     }
+    for (const gone of outcome.records?.lastFailedGone ?? []) settings.events.emit({ type: "notice", message: lastFailedGoneNotice(gone) });
     if (parallel) settings.durations?.add(outcome.records?.durations);
     if (browser !== null) settings.ownBrowsers?.add(batch.paths.join(", ") || run.path, outcome.records?.ownBrowser ?? null, outcome.records?.ownLaunch === true, outcome.records?.ownConnectOptions ?? null);
     if (plain !== null && outcome.records?.ini != null) settings.onIni?.(outcome.records.ini);
@@ -294,7 +295,9 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const shown = withPlaywrightArtifacts(run, outcome.records?.artifactFolders ?? [], settings.root);
     const own = batch.paths.length === 1 && parallel;
     const results = own ? [{ ...resultOfFile(shown, outcome), ...(fresh ? { fresh: true as const } : {}) }] : resultsOfSerialRun(shown, batch.paths, outcome);
-    return withWarnings(withGroups(goneBeforeItsTurn(results, (file) => fs.existsSync(path.resolve(settings.root, file)), shown.log), outcome.records), outcome.records, shown.log);
+    const whole = new Set(outcome.records?.lastFailedGone ?? []);
+    const marked = whole.size === 0 ? results : results.map((result) => (whole.has(result.path) ? { ...result, ranWhole: true as const } : result));
+    return withWarnings(withGroups(goneBeforeItsTurn(marked, (file) => fs.existsSync(path.resolve(settings.root, file)), shown.log), outcome.records), outcome.records, shown.log);
   };
 }
 
@@ -353,6 +356,14 @@ export function stoppedHere(logFile: string): string[] | null {
   const lines = text.split("\n");
   const at = lines.findLastIndex((line) => STOPPED_HERE.test(line));
   return at < 0 ? null : lines.slice(at, at + STOPPED_HERE_LINES).filter((line) => line.trim() !== "");
+}
+
+/**
+ * A file --last-failed narrowed to the tests that failed in it, none of which is among its tests now: it ran whole, as
+ * pytest's --lf runs what it cannot narrow (the run had said "running the 1 test that failed", and ran 6).
+ */
+export function lastFailedGoneNotice(file: string): string {
+  return `--last-failed: none of the tests that failed last time in ${file} is among its tests now (renamed or removed?): it ran whole, as pytest's --lf runs what it cannot narrow`;
 }
 
 /** The last lines before the log's stop report at the process's exit, or null when it has none. */

@@ -4,7 +4,7 @@
 import { addCounts, CONFTEST_NOT_LOADED, emptyCounts, failedTests, isFailure, PYTEST_USAGE_ERROR, roundSeconds, STOPPED_COLLECTING, type FileResult, type FileStatus, type StartedRun, type TestCase, type TestCounts } from "../model.js";
 import type { ProcessReport } from "../process/runProcess.js";
 import { failedConftest } from "./pytestCommand.js";
-import type { FileRecords, ProcessRecords } from "./testRecords.js";
+import type { FileRecords, ProcessRecords, RecordedWarning } from "./testRecords.js";
 
 /** How a pytest process ended, and what grimoire-run's plugin recorded in it. */
 export interface ProcessOutcome extends Omit<ProcessReport, "leftovers" | "listening" | "survivors"> {
@@ -73,6 +73,12 @@ export function statusOf(outcome: ProcessOutcome, files = 1): { status: FileStat
   if (outcome.exitCode === 5) return { status: "no-tests", reason: null };
   const code = outcome.exitCode ?? -1;
   if (endedByPytestExit(outcome)) return { status: "failed", reason: `pytest.exit() ended the session (exit code ${code}): ${outcome.records?.exited?.reason ?? ""}` };
+  if (code === 1 && (outcome.records === null || (outcome.records.collected === null && outcome.records.files.size === 0 && outcome.records.exitStatus === null))) {
+    // Ended before its session began, grimoire-run's plugin having recorded nothing (a plugin that failed to start:
+    // pytest-cov with a coverage plugin it cannot import, before pytest configured the records): no test ran, and
+    // "tests failed" said otherwise (yarl's trial).
+    return { status: "failed", reason: "pytest ended with code 1 before its session began, no test run: an error at its start (a plugin's, the configuration's), its traceback in the log" };
+  }
   if (code === 1 && outcome.records !== null && !failedAnywhere(outcome.records)) {
     // Never finished its session: a test called os._exit(1), say. Finished it and said it failed: a conftest decided
     // the run failed. Finished it and said it passed: an error after it (a conftest's pytest_unconfigure raised, an
@@ -180,6 +186,29 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
   };
 }
 
+/**
+ * Each result with the warnings of its process that are its own in its counts (`warnings`: raised by its tests, or
+ * where its module was collected), and the keys the run's total counts them by (`warningKeys`): a test's own is one of
+ * its kind (the process's log and its place); one raised while collecting or configuring is known by what it says and
+ * where, so that the same one from every file's process (a conftest's, an ini option pytest does not know) counts once,
+ * as in a plain run's one session. The process's warnings of no file of its go with each of its files, counted once.
+ */
+export function withWarnings(results: FileResult[], records: ProcessRecords | null, log: string | null): FileResult[] {
+  const warnings = records?.warnings ?? [];
+  if (warnings.length === 0) return results;
+  const paths = new Set(results.map((result) => result.path));
+  const ownerOf = (warning: RecordedWarning): string | null => warning.owner ?? (warning.file !== null && paths.has(warning.file) ? warning.file : null);
+  const keyOf = (warning: RecordedWarning, index: number): string => (warning.owner !== null ? `${log ?? ""}\u0000${index}` : `${warning.message}\u0000${warning.file ?? ""}\u0000${warning.line ?? ""}`);
+  const keyed = warnings.map((warning, index) => ({ owner: ownerOf(warning), key: keyOf(warning, index) }));
+  const noFiles = keyed.filter((warning) => warning.owner === null || !paths.has(warning.owner)).map((warning) => warning.key);
+  return results.map((result) => {
+    const own = keyed.filter((warning) => warning.owner === result.path).map((warning) => warning.key);
+    if (own.length + noFiles.length === 0) return result;
+    const tests = result.tests === null || own.length === 0 ? result.tests : { ...result.tests, warnings: own.length };
+    return { ...result, tests, warningKeys: [...own, ...noFiles] };
+  });
+}
+
 /** The tests collection left to run in the process, all files together; 0 when it never finished collecting. */
 function collectedCount(records: ProcessRecords | null): number {
   return [...(records?.collected?.values() ?? [])].reduce((sum, count) => sum + count, 0);
@@ -227,7 +256,9 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
   // In pytest's order (its collection's, which its tests run in; then the records' for a collection that never
   // finished), then the rest given (a serial run that learned its files from pytest gives none): each file starts where
   // pytest got to it, not where the plan put it.
-  const everyPath = [...new Set([...(records?.collected?.keys() ?? []), ...(records?.files.keys() ?? []), ...paths])];
+  // Files pytest's --lf skipped whole are not run, as a plain `pytest --lf` says ("skipped 2 files"), not left unreached.
+  const skipped = new Set(records?.lastFailedSkipped ?? []);
+  const everyPath = [...new Set([...(records?.collected?.keys() ?? []), ...(records?.files.keys() ?? []), ...paths])].filter((path) => !skipped.has(path));
   const process = statusOf(outcome, everyPath.length);
   const interrupted = outcome.timedOut || outcome.cancelled || outcome.signal !== null || outcome.spawnError !== null || outcome.lost !== null || endedEarly(outcome);
   // Stopped while pytest collected (an interrupt as a module imported): no file was running, every one is unreached.
@@ -385,6 +416,7 @@ export function combineParts(parts: readonly FileResult[]): FileResult {
     // The parts' tests together (first's alone was one part's); where a part did not say, none is known.
     testsSeconds: parts.every((p) => p.testsSeconds !== undefined) ? roundSeconds(parts.reduce((sum, p) => sum + (p.testsSeconds ?? 0), 0)) : undefined,
     log: worst.log ?? first.log,
+    warningKeys: [...new Set(parts.flatMap((p) => p.warningKeys ?? []))],
     parts: parts.map((p) => ({ status: p.status, slot: p.slot, startSeconds: p.startSeconds, durationSeconds: p.durationSeconds, tests: p.tests, log: p.log, junit: p.junit, coverageData: p.coverageData })),
   };
 }

@@ -25,6 +25,14 @@ export interface FileRecords {
   collectSkips: number;
 }
 
+/** A warning pytest's summary counts: the file of the test that raised it (null: raised while collecting or configuring), where it was raised. */
+export interface RecordedWarning {
+  owner: string | null;
+  message: string;
+  file: string | null;
+  line: number | null;
+}
+
 export interface ProcessRecords {
   /** Tests pytest collected, by absolute file path; null when collection never finished. */
   collected: ReadonlyMap<string, number> | null;
@@ -32,6 +40,10 @@ export interface ProcessRecords {
   collectionCut: boolean;
   /** What cut it short was an exception (an interrupt, a stop of the run's, while a module imported): no test ran after it. */
   collectionStopped: boolean;
+  /** The files pytest's --lf skipped whole (none of their tests failed last time): not run, as a plain `pytest --lf` says. */
+  lastFailedSkipped: readonly string[];
+  /** --last-failed: files none of whose named failed tests are among their tests now (renamed or removed): run whole. */
+  lastFailedGone: readonly string[];
   /** Of those, the modules collected only for their doctests (--doctest-modules). */
   doctestModules: readonly string[];
   /** By absolute file path. */
@@ -42,6 +54,8 @@ export interface ProcessRecords {
   exitStatus: number | null;
   /** Seconds from the end of the collection to the session's end (its "finish" record), or null when it did not say. */
   testsSeconds: number | null;
+  /** The warnings pytest's summary counted, in its order (from the "finish" record); none when it did not say. */
+  warnings: RecordedWarning[];
   /** The session ended before any stop of grimoire-run's reached the process: on its own, every test run. */
   endedBeforeStop: boolean;
   /** Seconds the process spent importing each top-level package (GRIMOIRE_IMPORT_TIMES); empty when not asked. */
@@ -160,6 +174,8 @@ interface RawRecord {
   kinds?: unknown;
   cut?: unknown;
   stopped?: unknown;
+  warnings?: unknown;
+  lfSkipped?: unknown;
   exitstatus?: number;
   testsSeconds?: unknown;
   message?: string;
@@ -253,6 +269,8 @@ export function parseRecords(text: string): ProcessRecords {
   let collected: Map<string, number> | null = null;
   let collectionCut = false;
   let collectionStopped = false;
+  let lastFailedSkipped: string[] = [];
+  const lastFailedGone: string[] = [];
   let doctestModules: string[] = [];
   const files = new Map<string, FileRecords>();
   const collectErrors: string[] = [];
@@ -261,6 +279,7 @@ export function parseRecords(text: string): ProcessRecords {
   const tests = new Map<string, { file: FileRecords; test: TestCase; outcome: TestOutcome | null; ended: boolean; rerun: boolean }>();
   let exitStatus: number | null = null;
   let testsSeconds: number | null = null;
+  let warnings: RecordedWarning[] = [];
   let stopSeen = false;
   let endedBeforeStop = false;
   const imports = new Map<string, PackageImport>();
@@ -303,8 +322,11 @@ export function parseRecords(text: string): ProcessRecords {
       collected = new Map(Object.entries(record.files));
       collectionCut = record.cut === true;
       collectionStopped = record.stopped === true;
+      lastFailedSkipped = Array.isArray(record.lfSkipped) ? strings(record.lfSkipped) : [];
       const kinds = typeof record.kinds === "object" && record.kinds !== null ? Object.entries(record.kinds as Record<string, unknown>) : [];
       doctestModules = kinds.filter(([, names]) => Array.isArray(names) && onlyDoctests(strings(names))).map(([file]) => file);
+    } else if (record.t === "lf-gone" && Array.isArray(record.files)) {
+      lastFailedGone.push(...strings(record.files));
     } else if (record.t === "deselected" && record.files !== undefined) {
       for (const [path, count] of Object.entries(record.files)) if (typeof count === "number") fileOf(path).counts.deselected += count;
     } else if (record.t === "collect-error" && typeof record.path === "string") {
@@ -361,6 +383,7 @@ export function parseRecords(text: string): ProcessRecords {
       exitStatus = record.exitstatus;
       endedBeforeStop = !stopSeen;
       if (typeof record.testsSeconds === "number" && record.testsSeconds >= 0) testsSeconds = record.testsSeconds;
+      if (Array.isArray(record.warnings)) warnings = warningsOf(record.warnings);
     } else if (record.t === "django-db" && typeof record.seconds === "number" && record.seconds >= 0) {
       if (record.memory === true) djangoMemorySeconds = (djangoMemorySeconds ?? 0) + record.seconds;
       else djangoDatabaseSeconds = (djangoDatabaseSeconds ?? 0) + record.seconds;
@@ -403,7 +426,7 @@ export function parseRecords(text: string): ProcessRecords {
     }
   }
   for (const file of files.values()) for (const test of file.cases) test.seconds = Math.round(test.seconds * 1e6) / 1e6;
-  return { collected, collectionCut, collectionStopped, doctestModules, files, collectErrors, exitStatus, testsSeconds, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, lastTestPath, exited, ownBrowser, ownLaunch, ownConnectOptions, preloadHooked, artifactFolders, groups, durations, sessionFixtures: withTeardowns(sessionFixtures, teardowns) };
+  return { collected, collectionCut, collectionStopped, lastFailedSkipped, lastFailedGone, doctestModules, files, collectErrors, exitStatus, testsSeconds, warnings, endedBeforeStop, imports, djangoDatabaseSeconds, djangoMemorySeconds, linked, ini, stoppedIn, failedBeforeStop, lastTestPath, exited, ownBrowser, ownLaunch, ownConnectOptions, preloadHooked, artifactFolders, groups, durations, sessionFixtures: withTeardowns(sessionFixtures, teardowns) };
 }
 
 /** A durations record's phases, `[nodeid, when, seconds]` each. */
@@ -427,6 +450,16 @@ export function readRecords(file: string, root: string): ProcessRecords | null {
   return relativeRecords(parseRecords(text), root);
 }
 
+/** The finish record's warnings, [owner, message, file, line] each; an entry not so is left out. */
+function warningsOf(entries: readonly unknown[]): RecordedWarning[] {
+  const text = (value: unknown): string | null => (typeof value === "string" ? value : null);
+  return entries.flatMap((entry) => {
+    if (!Array.isArray(entry) || typeof entry[1] !== "string") return [];
+    const [owner, message, file, line] = entry as unknown[];
+    return [{ owner: text(owner), message: message as string, file: text(file), line: typeof line === "number" ? line : null }];
+  });
+}
+
 /** The same records with every path made relative to the project root (with `/`), as files are named everywhere else. */
 export function relativeRecords(records: ProcessRecords, root: string): ProcessRecords {
   const relative = (file: string): string => toProjectPath(root, file);
@@ -434,11 +467,14 @@ export function relativeRecords(records: ProcessRecords, root: string): ProcessR
     collected: records.collected === null ? null : new Map([...records.collected].map(([file, count]) => [relative(file), count])),
     collectionCut: records.collectionCut,
     collectionStopped: records.collectionStopped,
+    lastFailedSkipped: records.lastFailedSkipped.map(relative),
+    lastFailedGone: records.lastFailedGone.map(relative),
     doctestModules: records.doctestModules.map(relative),
     files: byProjectPath(records.files, relative),
     collectErrors: records.collectErrors.map(relative),
     exitStatus: records.exitStatus,
     testsSeconds: records.testsSeconds,
+    warnings: records.warnings.map((warning) => ({ ...warning, owner: warning.owner === null ? null : relative(warning.owner), file: warning.file === null ? null : relative(warning.file) })),
     endedBeforeStop: records.endedBeforeStop,
     imports: records.imports,
     djangoDatabaseSeconds: records.djangoDatabaseSeconds,

@@ -43,6 +43,13 @@ export function updateLastFailed(before: LastFailed, results: readonly FileResul
   const after: LastFailed = { ...before };
   const ran = results.filter((r) => r.cases.length > 0).sort((a, b) => a.startSeconds - b.startSeconds);
   for (const result of ran) {
+    // Narrowed by --last-failed to tests it no longer has, the file ran whole: those tests are gone (renamed or
+    // removed), and kept here they narrowed every later --last-failed run to them again. pytest keeps them ("1 known
+    // failures not in selected tests"), and its --lf runs everything either way.
+    if (result.ranWhole === true) {
+      const now = new Set(result.cases.map((test) => test.nodeid));
+      for (const nodeid of Object.keys(after)) if (nodeid.startsWith(`${result.path}::`) && !now.has(nodeid)) delete after[nodeid];
+    }
     for (const test of result.cases) {
       const file = test.nodeid.split("::")[0] as string;
       if (test.nodeid !== file) delete after[file];

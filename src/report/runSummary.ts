@@ -16,6 +16,8 @@ export interface SummarisedEntry {
   durationSeconds: number;
   tests: Partial<TestCounts> | null;
   log: string | null;
+  /** The run's own results: what its count of warnings counts (see FileResult); a report read back has none. */
+  warningKeys?: readonly string[];
 }
 
 export interface RunSummary<T extends SummarisedEntry> {
@@ -36,6 +38,16 @@ export interface RunSummary<T extends SummarisedEntry> {
   summedSeconds: number;
 }
 
+/**
+ * The run's warnings as a plain run's one session counts them: each test's own once, and one raised while collecting
+ * or configuring once however many files' processes raised it (their keys). A report read back (merge-reports) has
+ * only the files' own counts, summed.
+ */
+function withRunWarnings(tests: TestCounts, finals: readonly SummarisedEntry[]): TestCounts {
+  if (!finals.some((entry) => entry.warningKeys !== undefined)) return tests;
+  return { ...tests, warnings: new Set(finals.flatMap((entry) => entry.warningKeys ?? [])).size };
+}
+
 export function summariseRun<T extends SummarisedEntry>(entries: readonly T[]): RunSummary<T> {
   const finals = finalResults(entries);
   const byStatus: Record<FileStatus, number> = { passed: 0, failed: 0, timeout: 0, cancelled: 0, "no-tests": 0, flaky: 0 };
@@ -46,7 +58,7 @@ export function summariseRun<T extends SummarisedEntry>(entries: readonly T[]): 
     finals,
     retriedAttempts: entries.length - finals.length,
     byStatus,
-    tests: counted.length === 0 ? null : counted.reduce((sum, entry) => addCounts(sum, entry.tests ?? {}), emptyCounts()),
+    tests: counted.length === 0 ? null : withRunWarnings(counted.reduce((sum, entry) => addCounts(sum, entry.tests ?? {}), emptyCounts()), finals),
     withoutReport: finals.filter((entry) => entry.tests === null && entry.status !== "cancelled").length,
     failures: finals.filter((entry) => failedOnItsOwn(entry.status)),
     cancelled: { running: cancelled.filter((entry) => entry.log !== null), notStarted: cancelled.filter((entry) => entry.log === null) },

@@ -770,6 +770,14 @@ describe("serial and debug modes", () => {
     expect(debug.stdout).toMatch(/^Found 1 test file, running it in one pytest process$/m);
     expect(debug.stdout).not.toMatch(/NO TESTS/);
     expect(readReport(p, "r.json").files.map((f) => [f.path, f.status])).toEqual([["tests/http/test_a.py", "failed"]]);
+    // Where pytest-cov may measure, the run lists its files first: those --lf skipped are not run, not "cancelled"
+    // (janus' trial: a --debug whose every test passed failed with 2 files cancelled).
+    p.write("pytest.ini", "[pytest]\naddopts = -p pytest_cov --cov-branch\n");
+    p.write("tests/http/test_a.py", "def test_a():\n    pass\n");
+    const fixed = await runCli(["--debug", "--report-json", "fixed.json"], { cwd: p.root });
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    expect(fixed.stdout).not.toMatch(/cancelled/);
+    expect(readReport(p, "fixed.json").files.map((f) => [f.path, f.status])).toEqual([["tests/http/test_a.py", "passed"]]);
   });
 });
 

@@ -146,6 +146,10 @@ describe("--pack", () => {
     const none = await runCli(["--parallel", "-n", "2", "--", "-k", "no_such_test"], { cwd: p.root });
     expect(none.code, none.stdout + none.stderr).toBe(5);
     expect(none.stdout).not.toMatch(/--pack/);
+    // Nor one whose selection left most files without a test (loguru's -k run was told to --pack; its whole run was not).
+    const some = await runCli(["--parallel", "-n", "2", "--", "-k", "test_it and test_1"], { cwd: p.root });
+    expect(some.code, some.stdout + some.stderr).toBe(0);
+    expect(some.stdout).not.toMatch(/--pack/);
     expect(processesIn(p.root)).toEqual([]);
   });
 

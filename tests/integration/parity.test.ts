@@ -264,6 +264,24 @@ describe("the same tests and verdicts as plain pytest", () => {
     expect(named.code).toBe(5);
   });
 
+  it("counts the warnings as plain pytest's summary does, one raised in every file's process once (three helpers' trials found none counted)", async () => {
+    const marked = (name: string): string => `import warnings, pytest\n\n@pytest.mark.nosuchmark\ndef test_${name}():\n    warnings.warn("careful", UserWarning)\n`;
+    const p = project({ "pytest.ini": "[pytest]\nbogus_option = 1\n", "tests/http/test_a.py": marked("a"), "tests/http/test_b.py": marked("b"), "tests/http/test_c.py": "def test_c():\n    pass\n" });
+    const plain = plainPytest(p, ["tests/http"]);
+    // The ini option once, each module's mark and each test's warning: 5.
+    expect(plain.stdout).toMatch(/3 passed, 5 warnings/);
+    for (const args of [["--parallel", "-n", "2"], []]) {
+      const result = await runCli([...args, "-q", "--report-json", "w.json"], { cwd: p.root });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^Tests: 3 passed, 0 failed, 0 skipped, 5 warnings$/m);
+      expect(readReport(p, "w.json").files.map((f) => [f.path, (f.tests as { warnings?: number } | null)?.warnings])).toEqual([
+        ["tests/http/test_a.py", 2],
+        ["tests/http/test_b.py", 2],
+        ["tests/http/test_c.py", undefined],
+      ]);
+    }
+  });
+
   it("leaves SIGTERM's handling a plain run's, as the tests see it: the default handler, a handler of theirs passed SIG_DFL, their own SIGTERM ending the process", async () => {
     const p = project({
       "tests/http/test_handlers.py": `import os, signal

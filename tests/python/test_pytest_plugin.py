@@ -703,6 +703,32 @@ def test_a_file_collected_with_no_test_selected_counts_as_zero(plugin_pytester, 
     ]
 
 
+def test_the_finish_names_the_warnings_pytests_summary_counts(plugin_pytester, monkeypatch):
+    """A test's own warning with its file; one raised while collecting (an unknown mark) or configuring (an ini option
+    pytest does not know) with none, and where it was raised: what grimoire-run counts once for the run."""
+    root = plugin_pytester.path
+    write(root, {
+        "pytest.ini": "[pytest]\nbogus_option = 1\n",
+        "test_w.py": "import warnings, pytest\n\n@pytest.mark.nosuchmark\ndef test_a():\n    warnings.warn('careful', UserWarning)\n",
+    })
+    monkeypatch.setenv("GRIMOIRE_RESULTS_FILE", str(root / "results.jsonl"))
+    result = plugin_pytester.runpytest_subprocess(*PLUGIN, "test_w.py")
+    result.assert_outcomes(passed=1, warnings=3)
+    warned = records(root / "results.jsonl")[-1]["warnings"]
+    assert len(warned) == 3
+    by_owner = {owner: (message, file, line) for owner, message, file, line in warned if owner is not None}
+    assert list(by_owner) == [str(root / "test_w.py")]
+    assert "UserWarning: careful" in by_owner[str(root / "test_w.py")][0]
+    unowned = sorted((next(word for word in message.split() if word.startswith("Pytest")), file == str(root / "test_w.py")) for owner, message, file, line in warned if owner is None)
+    assert unowned == [("PytestConfigWarning:", False), ("PytestUnknownMarkWarning:", True)]
+    # No warning, no list.
+    (root / "results.jsonl").unlink()
+    (root / "pytest.ini").unlink()
+    write(root, {"test_w.py": "def test_a():\n    pass\n"})
+    plugin_pytester.runpytest_subprocess(*PLUGIN, "test_w.py")
+    assert "warnings" not in records(root / "results.jsonl")[-1]
+
+
 def test_a_collection_cut_short_by_x_says_so(plugin_pytester, monkeypatch):
     """pytest -x stops collecting at a module that does not import: a serial run learns its files from this record."""
     root = plugin_pytester.path

@@ -31,6 +31,14 @@ describe("pytest's last-failed memory", () => {
     const passedOnRetry = fileResult({ path: "a.py", startSeconds: 2, attempt: 2, cases: [{ nodeid: "a.py::t", outcome: "passed", seconds: 1 }] });
     expect(updateLastFailed({}, [passedOnRetry, failedOnce])).toEqual({});
   });
+
+  it("forgets a file's failed tests it no longer has where --last-failed ran it whole for want of them", () => {
+    const before = { "a.py::t_renamed": true, "b.py::t_old": true };
+    const whole = fileResult({ path: "a.py", ranWhole: true, cases: [{ nodeid: "a.py::t_new_name", outcome: "passed", seconds: 1 }] });
+    expect(updateLastFailed(before, [whole])).toEqual({ "b.py::t_old": true });
+    // Run some other way, a file keeps what it did not run, as pytest keeps it.
+    expect(updateLastFailed(before, [{ ...whole, ranWhole: undefined }])).toEqual(before);
+  });
 });
 
 describe("pytest's cache folder", () => {

@@ -3,10 +3,11 @@
  * serial run's (or a pack's) records split by file. Plain data in and out.
  */
 import { describe, expect, it } from "vitest";
-import { GONE_BEFORE_ITS_TURN, goneBeforeItsTurn, resultOfFile, resultsOfSerialRun, statusOf, type ProcessOutcome } from "../../src/exec/results.js";
+import { GONE_BEFORE_ITS_TURN, goneBeforeItsTurn, resultOfFile, resultsOfSerialRun, statusOf, withWarnings, type ProcessOutcome } from "../../src/exec/results.js";
+import { summariseRun } from "../../src/report/runSummary.js";
 import { fileResult } from "../helpers/results.js";
 import { parseRecords, relativeRecords, type ProcessRecords } from "../../src/exec/testRecords.js";
-import type { StartedRun } from "../../src/model.js";
+import type { FileResult, StartedRun } from "../../src/model.js";
 
 function outcome(over: Partial<ProcessOutcome> = {}): ProcessOutcome {
   return { exitCode: 0, signal: null, timedOut: false, timeoutSeconds: null, cancelled: false, spawnError: null, lost: null, durationSeconds: 2, records: null, tail: ["last line"], ...over };
@@ -62,7 +63,8 @@ describe("the status of a file from its pytest process", () => {
     // The same exit code for a conftest that failed at pytest's start: pytest's first line says which.
     const conftest = ["ImportError while loading conftest '/p/tests/conftest.py'.", "tests/conftest.py:1: in <module>", "E   ModuleNotFoundError: No module named 'x'"];
     expect(statusOf(outcome({ exitCode: 4, tail: conftest })).reason).toBe("pytest could not load a conftest (exit code 4; its error is in the log)");
-    expect(statusOf(outcome({ exitCode: 1, tail: conftest })).reason).toBe("tests failed");
+    const failedATest = records([collected({ "a.py": 1 }), test("a.py", "t", "setup", ""), test("a.py", "t", "call", "failed"), test("a.py", "t", "teardown", ""), finish(1)]);
+    expect(statusOf(outcome({ exitCode: 1, tail: conftest, records: failedATest })).reason).toBe("tests failed");
     expect(statusOf(outcome({ exitCode: 4, tail: ["ERROR: usage: pytest [options]", "ImportError while loading conftest"] })).reason).toMatch(/usage error/);
     // Named at the top of the log, past the last lines a long error fills (mealie's trial).
     expect(statusOf(outcome({ exitCode: 4, tail: ["E   line 39"], conftestNotLoaded: "/p/tests/conftest.py" })).reason).toBe("pytest could not load a conftest (exit code 4; its error is in the log)");
@@ -116,7 +118,10 @@ describe("the status of a file from its pytest process", () => {
     expect(statusOf(outcome({ exitCode: 1, records: passedThenRaised })).reason).toBe(
       "pytest's session ended (exit status 0), then the process exited with code 1: an error after the session (pytest_unconfigure, an exit handler), its traceback in the log",
     );
-    expect(statusOf(outcome({ exitCode: 1 })).reason).toBe("tests failed");
+    // Ended before its session began, the plugin's records none or empty (pytest-cov failing to start: yarl's trial).
+    const early = "pytest ended with code 1 before its session began, no test run: an error at its start (a plugin's, the configuration's), its traceback in the log";
+    expect(statusOf(outcome({ exitCode: 1 })).reason).toBe(early);
+    expect(statusOf(outcome({ exitCode: 1, records: records([]) })).reason).toBe(early);
     // Tests failed, then the process ended before the session did (pytest-timeout's thread method: os._exit(1)).
     const failedThenCut = records([collected({ "a.py": 3 }), ...passing("a.py", "t1"), test("a.py", "t2", "setup", ""), test("a.py", "t2", "call", "failed"), test("a.py", "t2", "teardown", "")]);
     expect(statusOf(outcome({ exitCode: 1, records: failedThenCut })).reason).toBe("tests failed, then pytest's session ended before it finished (exit code 1): a test or plugin ended the process");
@@ -454,5 +459,43 @@ describe("a file gone before its turn", () => {
     const ran = fileResult({ path: "ran.py", status: "passed" });
     const stopped = fileResult({ path: "stopped.py", status: "cancelled", tests: null, log: null });
     expect(goneBeforeItsTurn([here, ran, stopped], exists, "pack.log")).toEqual([here, ran, stopped]);
+  });
+});
+
+describe("the warnings pytest's summary counts", () => {
+  // A test's own, one raised while collecting a module, and one raised while configuring (in every file's process).
+  const warned = (owner: string | null, message: string, file: string | null) => [owner, message, file, 3];
+  const config = warned(null, "config.py:3: PytestConfigWarning: Unknown config option: bogus", "/site/_pytest/config.py");
+
+  it("counts a file's own in its counts, and keys every one so that the run counts one raised by every process once", () => {
+    const a = records([collected({ "a.py": 2 }), ...passing("a.py", "t1"), ...passing("a.py", "t2"), { t: "finish", exitstatus: 0, warnings: [warned("a.py", "UserWarning: careful", "a.py"), warned(null, "PytestUnknownMarkWarning: slow", "a.py"), config] }]);
+    const b = records([collected({ "b.py": 1 }), ...passing("b.py", "t3"), { t: "finish", exitstatus: 0, warnings: [config] }]);
+    const [ra] = withWarnings([resultOfFile({ ...RUN, path: "a.py", log: "a.log" }, outcome({ records: a }))], a, "a.log");
+    const [rb] = withWarnings([resultOfFile({ ...RUN, path: "b.py", log: "b.log" }, outcome({ records: b }))], b, "b.log");
+    expect(ra?.tests?.warnings).toBe(2);
+    expect(rb?.tests).not.toHaveProperty("warnings");
+    // 3 as a plain run's one session counts them: the configuration's warning once.
+    expect(summariseRun([ra, rb] as FileResult[]).tests?.warnings).toBe(3);
+    // A test's warning in two processes (a second iteration) is two warnings; the module's, raised in one place, one.
+    const again = withWarnings([resultOfFile({ ...RUN, path: "a.py", log: "a2.log" }, outcome({ records: a }))], a, "a2.log");
+    expect(summariseRun([ra, rb, ...again].map((r, i) => ({ ...(r as FileResult), path: `f${i}.py` }))).tests?.warnings).toBe(4);
+    // A report read back has no keys: its files' own counts, summed.
+    expect(summariseRun([ra, rb].map((r) => ({ ...(r as FileResult), warningKeys: undefined }))).tests?.warnings).toBe(2);
+  });
+
+  it("gives a shared process's warnings to the files they belong to, and counts the process's own once", () => {
+    const pack = records([collected({ "a.py": 1, "b.py": 1 }), ...passing("a.py", "t1"), ...passing("b.py", "t2"), { t: "finish", exitstatus: 0, warnings: [warned("b.py", "UserWarning: careful", "b.py"), config] }]);
+    const results = withWarnings(resultsOfSerialRun(RUN, ["a.py", "b.py"], outcome({ records: pack })), pack, "pack.log");
+    expect(results.map((r) => r.tests?.warnings)).toEqual([undefined, 1]);
+    expect(summariseRun(results).tests?.warnings).toBe(2);
+    expect(withWarnings(results, records([finish(0)]), "pack.log")).toBe(results);
+  });
+});
+
+describe("files pytest's --lf skipped whole (--debug)", () => {
+  it("are not run, not cancelled: a run that listed them beforehand failed where every test passed (a helper's trial of janus)", () => {
+    const lf = records([{ t: "collected", files: { "b.py": 1 }, lfSkipped: ["a.py", "c.py"] }, ...passing("b.py", "t1"), finish(0)]);
+    const results = resultsOfSerialRun(RUN, ["a.py", "b.py", "c.py"], outcome({ records: lf }));
+    expect(results.map((r) => [r.path, r.status])).toEqual([["b.py", "passed"]]);
   });
 });
