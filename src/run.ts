@@ -356,8 +356,8 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     if (alone !== null) events.emit({ type: "notice", message: alone });
     // A process that never got to pytest, in a run whose Python was not checked beforehand: the check says why (exit 2).
     if (start.pytestUnchecked && outcome.results.every((r) => r.tests === null && r.status !== "passed")) await checkPytest(python, config.root, start.runEnv);
-    // A direct serial run's one pytest refused its arguments (or a conftest it loads first): as a run whose listing does.
-    const refusedByPytest = shape.direct ? startRefused(outcome.results, config.root, python) : null;
+    // A serial run's one pytest refused its arguments (or a conftest it loads first), no test run: as a run whose listing does.
+    const refusedByPytest = config.mode !== "parallel" ? startRefused(outcome.results, config.root, python) : null;
     if (refusedByPytest !== null) throw refusedByPytest;
 
     // 8. Coverage, the verdict, what is remembered for next time, and the reports.

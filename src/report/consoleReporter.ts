@@ -51,7 +51,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   let packed: { files: number; processes: number; doctestsOnly: boolean } | null = null;
   let split: { path: string; parts: number }[] = [];
   /** A serial run whose pytest collects for itself, no listing before it: its refusals end the run as a listing's do. */
-  let direct = false;
+  let oneProcess = false;
   let logDir: string | null = null;
   /** The report the run always writes in its log folder: where every file is listed. */
   let reportFile: string | null = null;
@@ -127,13 +127,13 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
   };
 
   /**
-   * A serial run's one pytest, which listed nothing beforehand (`direct`), that refused what it was given (a usage or
-   * internal error) and ran no test: the run's end says it as a parallel run's listing does (exit 2), not as a file
-   * that failed (a node id that names no test read `FAIL tests/x.py::test_nope … (pytest usage error …)` before it, a
-   * helper's trial of unidecode).
+   * A serial run's one pytest that refused what it was given (a usage or internal error) and ran no test: the run's end
+   * says it as a parallel run's listing does (exit 2), not as a file that failed (a node id that names no test read
+   * `FAIL tests/x.py::test_nope … (pytest usage error …)` before it, a helper's trial of unidecode; and where the run
+   * listed its files first, pytest-cov in the addopts, the other file named read `FAIL`: janus').
    */
   const refusedSerial = (result: FileResult): boolean =>
-    direct && result.cases.length === 0 && pytestRefused(result);
+    oneProcess && result.cases.length === 0 && pytestRefused(result);
 
   const resultLine = (result: FileResult, willRetry: boolean): string => {
     // Nothing to count (a file stopped before any test of it ended, one whose module holds no test): no "(0 passed)"
@@ -186,7 +186,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
         workers = event.workers;
         packed = event.packed ?? null;
         split = event.split ?? [];
-        direct = mode === "serial" && event.files === null;
+        oneProcess = mode !== "parallel";
         if (options.verbose) logDir = event.logDir;
         reportFile = `${event.logDir}/report.json`;
         if (event.files === null) {

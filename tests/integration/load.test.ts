@@ -181,7 +181,9 @@ describe("a long repeated run", () => {
       } catch {
         // exiting
       }
-    }, 100);
+      // Often enough for each window to hold several samples where an iteration takes 20 ms (150 in 3 s: at 100 ms, the
+      // 30 iterations of the early window held 5 samples, one short of the check's, on a quick machine).
+    }, 25);
     const result = await cli.done;
     clearInterval(sampler);
 

@@ -1225,6 +1225,12 @@ class Controller:
     expect(serialMissing.stdout).not.toMatch(/^FAIL /m);
     expect(serialMissing.stderr).toMatch(/^grimoire-run: pytest found no test by a node id it was given \(exit code 4\):\n {2}ERROR: not found: .*test_b\.py::test_no_such_test\n[\s\S]*pytest --collect-only -q FILE/m);
     expect(serialMissing.stderr).not.toMatch(/platform linux|rootdir:/);
+    // The same where the run lists its files first (pytest-cov may measure: janus' addopts): no FAIL line for the other
+    // file named, nothing "cancelled", the refusal.
+    const listedFirst = await runCli(["--", "-p", "pytest_cov", "--cov-branch", missing, "tests/http/test_a.py"], { cwd: p.root });
+    expect(listedFirst.code, listedFirst.stdout + listedFirst.stderr).toBe(2);
+    expect(listedFirst.stdout).not.toMatch(/^FAIL |cancelled/m);
+    expect(listedFirst.stderr).toMatch(/^grimoire-run: pytest found no test by a node id it was given \(exit code 4\):/m);
     // The usage errors said nothing of the files' tests: a later run does not call test_b.py flaky for them.
     const history = JSON.parse(fs.readFileSync(path.join(p.root, ".grimoire", "history.json"), "utf8")) as { files: Record<string, { recent?: string }> };
     expect(history.files["tests/http/test_b.py"]?.recent ?? "").not.toMatch(/F/);
