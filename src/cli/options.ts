@@ -404,30 +404,35 @@ export function checkOptionWords(argv: readonly string[], isPath: (word: string)
 /** pytest's names of what grimoire-run does for the whole run under a name of its own (`-- --lf` is read as --last-failed too). */
 const PYTEST_EQUIVALENTS: Readonly<Record<string, OptionName>> = { lf: "last-failed", ff: "failed-first", exitfirst: "fail-fast" };
 
-/**
- * "; did you mean fail-fast?" for a name that is meant to be an option's, or nothing: pytest's name of it (`lf`), its
- * words in another order (`json-report`: three helpers' trials took it for pytest's and were sent after `--`), the
- * first words of one option's name only (`junit`), or one or two edits from one (`fail-fsat`).
- */
+/** "; did you mean fail-fast?" for a name that is meant to be an option's (see nearestOption), or nothing. */
 export function didYouMean(key: string, prefix = ""): string {
+  const name = nearestOption(key);
+  return name === null ? "" : `; did you mean ${prefix}${name}?`;
+}
+
+/**
+ * The option a name is meant to be, or null: pytest's name of it (`lf`), its words in another order (`json-report`:
+ * three helpers' trials took it for pytest's and were sent after `--`), the first words of one option's name only
+ * (`junit`), or one or two edits from one (`fail-fsat`).
+ */
+export function nearestOption(key: string): OptionName | null {
   const typed = key.toLowerCase().replaceAll("_", "-");
-  const named = (name: string): string => `; did you mean ${prefix}${name}?`;
   const equivalent = PYTEST_EQUIVALENTS[typed];
-  if (equivalent !== undefined) return named(equivalent);
+  if (equivalent !== undefined) return equivalent;
   const words = typed.split("-").filter((word) => word !== "");
-  const names = Object.keys(OPTIONS).filter((name) => name.length >= 3);
+  const names = (Object.keys(OPTIONS) as OptionName[]).filter((name) => name.length >= 3);
   const reordered = names.find((name) => name !== typed && [...name.split("-")].sort().join("-") === [...words].sort().join("-"));
-  if (reordered !== undefined) return named(reordered);
+  if (reordered !== undefined) return reordered;
   const startingSo = names.filter((name) => name.split("-").length > words.length && name.split("-").slice(0, words.length).join("-") === words.join("-"));
-  if (startingSo.length === 1 && typed.length >= 3) return named(startingSo[0] as string);
-  let best: { name: string; distance: number } | null = null;
+  if (startingSo.length === 1 && typed.length >= 3) return startingSo[0] as OptionName;
+  let best: { name: OptionName; distance: number } | null = null;
   // Short names are a few edits from anything: only a near miss of a long name is a typo worth naming.
   const allowed = Math.min(2, Math.floor(typed.length / 4));
   for (const name of names) {
     const distance = editDistance(typed, name);
     if (distance <= allowed && (best === null || distance < best.distance)) best = { name, distance };
   }
-  return best === null ? "" : named(best.name);
+  return best?.name ?? null;
 }
 
 function editDistance(a: string, b: string): number {

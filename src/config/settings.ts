@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
-import { didYouMean, OPTIONS, type CliValues, type OptionName, type OptionSpec } from "../cli/options.js";
+import { didYouMean, nearestOption, OPTIONS, optionFlag, type CliValues, type OptionName, type OptionSpec } from "../cli/options.js";
 import { UsageError } from "../errors.js";
 import { splitList } from "../changes/globs.js";
 
@@ -71,8 +71,29 @@ export function mergeSettings(sources: SettingsSources): MergedSettings {
       set(name, fromText(OPTIONS[name], raw, `${origin} ${variable}`), `${origin} ${variable}`);
     }
   }
+  refuseMisspeltVariables(sources);
   for (const [name, value] of Object.entries(sources.cli) as [OptionName, string | boolean | string[]][]) set(name, value, "command line");
   return { values, origins };
+}
+
+/**
+ * A `GRIMOIRE_*` variable that is no option's but is spelt nearly as one's (`GRIMOIRE_FAILFAST`), in `.env` or the
+ * environment: refused as pyproject.toml's unknown keys are, with the name meant. It was ignored without a word (a
+ * helper's trial). The run's own variables for its tests (`GRIMOIRE_SLOT`, `GRIMOIRE_LOG_FILE`…) are near no option's.
+ */
+function refuseMisspeltVariables(sources: SettingsSources): void {
+  const known = new Set((Object.keys(OPTIONS) as OptionName[]).map(envName));
+  for (const [variables, origin] of [
+    [sources.dotenv, ".env"],
+    [sources.env, "environment"],
+  ] as const) {
+    for (const variable of Object.keys(variables)) {
+      if (!variable.startsWith("GRIMOIRE_") || known.has(variable)) continue;
+      const option = nearestOption(variable.slice("GRIMOIRE_".length));
+      if (option === null || COMMAND_LINE_ONLY.has(option)) continue;
+      throw new UsageError(`${origin} ${variable}: no such setting; did you mean ${envName(option)} (${optionFlag(option)})?`);
+    }
+  }
 }
 
 /** The `[tool.grimoire-run]` table of the project's pyproject.toml, or null. */
