@@ -269,14 +269,22 @@ function countedReason(result: FileResult): string {
   // as less than the shard's own summary said (a helper's trial).
   const why = result.reason ?? (result.status === "failed" && failed > 0 ? TESTS_FAILED : result.status);
   if (counts === null || failed === 0 || !why.startsWith(TESTS_FAILED)) return why;
-  const ran = counts.passed + counts.failed + counts.errors + counts.skipped + counts.xfailed + counts.xpassed;
+  // Counted by test where each test's case is known: pytest's counts take a test whose teardown errored as passed and
+  // as an error, and each failed subtest as a failure ("4 of 10 tests failed or errored" of a file of 9, a helper's
+  // trial of h11; "2 of 11" of a file of 10 with subtests, oauthlib's).
+  const tests = result.cases.filter((test) => test.nodeid.includes("::"));
+  const byTest = tests.length > 0;
+  const failedTests = byTest ? tests.filter((test) => test.outcome === "failed").length : counts.failed;
+  const erroredTests = byTest ? tests.filter((test) => test.outcome === "error").length : counts.errors;
+  const bad = failedTests + erroredTests;
+  const ran = byTest ? tests.length : counts.passed + counts.failed + counts.errors + counts.skipped + counts.xfailed + counts.xpassed;
   // Errors (a fixture's set-up) said as errors, as the result line counts them: "10 of 20 tests failed" beside "(10
   // passed, 10 errors)" read as another count (flask-admin's trial). A file stopped at its failure (--fail-fast, -x)
   // counts the tests that ran, said so ("1 of 4 tests failed" of a file of 132, a helper's trial; "1 of 1" beside
   // "before its last test" of a file of 3, vcrpy's), unless its reason says how it ended (a session ended early).
-  const verb = failedVerb(counts.failed, counts.errors);
-  if (result.cutShort === true && why === TESTS_FAILED) return `${failed === ran ? plural(failed, "test") : `${failed} of the ${ran} tests run`} ${verb}; ${CUT_SHORT}`;
-  return `${failed} of ${plural(ran, "test")} ${verb}${why.slice(TESTS_FAILED.length)}`;
+  const verb = failedVerb(failedTests, erroredTests);
+  if (result.cutShort === true && why === TESTS_FAILED) return `${bad === ran ? plural(bad, "test") : `${bad} of the ${ran} tests run`} ${verb}; ${CUT_SHORT}`;
+  return `${bad} of ${plural(ran, "test")} ${verb}${why.slice(TESTS_FAILED.length)}`;
 }
 
 /** What tests that did not pass did: `failed`, `errored` (a fixture's set-up: pytest's errors), or both. */

@@ -226,6 +226,11 @@ describe("the run's summary", () => {
     // Errors as errors (a fixture's set-up), both where both.
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: { ...counts(10, 0), errors: 10 } })).toMatch(/^ {2}FAIL\s+t\.py \(10 of 20 tests errored\)$/m);
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: { ...counts(10, 1), errors: 2 } })).toMatch(/^ {2}FAIL\s+t\.py \(3 of 13 tests failed or errored\)$/m);
+    // By test where the tests are known: a teardown's error is one test (pytest counts it passed and an error), a test's
+    // failed subtests one failed test (h11's "4 of 10" of a file of 9; oauthlib's "2 of 11" of 10).
+    const test = (name: string, outcome: "passed" | "failed" | "error") => ({ nodeid: `t.py::${name}`, outcome, seconds: 0 });
+    const cases = [test("a", "passed"), test("b", "passed"), test("teardown_broke", "error"), test("with_subtests", "failed")];
+    expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: { ...counts(3, 3), errors: 1 }, cases })).toMatch(/^ {2}FAIL\s+t\.py \(2 of 4 tests failed or errored\)$/m);
     // A file stopped at its failure (-x, --fail-fast) counts the tests that ran, and says they are not all of its tests.
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: counts(3, 1), cutShort: true })).toMatch(/^ {2}FAIL\s+t\.py \(1 of the 4 tests run failed; stopped at a failure before its last test\)$/m);
     expect(heading({ path: "t.py", status: "failed", exitCode: 1, reason: "tests failed", tests: counts(0, 1), cutShort: true })).toMatch(/^ {2}FAIL\s+t\.py \(1 test failed; stopped at a failure before its last test\)$/m);
