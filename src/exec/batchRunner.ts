@@ -10,7 +10,7 @@ import { isFailure, PYTEST_USAGE_ERROR, type FileResult } from "../model.js";
 import { toProjectPath } from "../projectPaths.js";
 import type { PythonCommand } from "../python.js";
 import type { Placement, BatchRunner, BatchSignals } from "./executor.js";
-import type { Batch } from "../model.js";
+import type { Batch, TestFile } from "../model.js";
 import type { Launcher } from "../process/launch.js";
 import type { ManagedEnvironment } from "../managed/leases.js";
 import type { BrowserConnection, BrowserServers } from "../browsers/browserServers.js";
@@ -100,9 +100,10 @@ export function createBatchRunner(settings: PytestSettings): BatchRunner {
     const name = `${logName(batch.paths, placement.iteration, placement.attempt, settings.mode)}${batch.part === undefined ? "" : `.part${batch.part.index + 1}`}`;
     const parallel = settings.mode === "parallel";
     const pack = parallel && batch.paths.length > 1;
-    // A retry runs only the files that failed: never a plain run's arguments.
+    // A retry runs only the files that failed: never a plain run's arguments, but the node ids among them of its files.
     const plain = !parallel && placement.attempt === 1 ? settings.plainTargets : null;
-    const targets = plain !== null ? { args: plain, subset: null, only: null } : targetsOf(batch.files, settings.root, settings.sessionConftests);
+    const files = !parallel && placement.attempt > 1 && settings.plainTargets !== null ? namedIn(batch.files, settings.plainTargets) : batch.files;
+    const targets = plain !== null ? { args: plain, subset: null, only: null } : targetsOf(files, settings.root, settings.sessionConftests);
     const onlyFile = targets.only === null ? null : path.join(settings.logDir, `${name}.files`);
     if (onlyFile !== null) writeOnlyFile(onlyFile, targets.only ?? [], settings);
     const subsetFile = targets.subset === null ? null : path.join(settings.logDir, `${name}.tests.json`);
@@ -364,6 +365,14 @@ export function stoppedHere(logFile: string): string[] | null {
  */
 export function lastFailedGoneNotice(file: string): string {
   return `--last-failed: none of the tests that failed last time in ${file} is among its tests now (renamed or removed?): it ran whole, as pytest's --lf runs what it cannot narrow`;
+}
+
+/** The files with the node ids a plain run's arguments name in each (a serial retry of `tests/a.py::test_x` runs test_x). */
+function namedIn(files: readonly TestFile[], targets: readonly string[]): TestFile[] {
+  return files.map((file) => {
+    const ids = targets.filter((target) => target.includes("::") && target.split("::")[0] === file.path);
+    return ids.length === 0 ? file : { ...file, named: ids };
+  });
 }
 
 /** The last lines before the log's stop report at the process's exit, or null when it has none. */

@@ -230,7 +230,12 @@ export class Executor {
         results = [...reached, ...results];
         const mayRetry = attempt <= this.plan.retries && this.stopped === null;
         const retry = new Set(results.filter((r) => mayRetry && failedOnItsOwn(r.status)).map((r) => r.path));
+        // The files a shared process never reached once it stopped at the failure (a serial run's -x) run with the retry:
+        // the session they were to be part of runs again. Left out, the run failed on them where the retry passed.
+        const notReached = retry.size === 0 ? new Set<string>() : new Set(results.filter((r) => r.status === "cancelled" && r.log === null).map((r) => r.path));
+        for (const path of notReached) retry.add(path);
         for (const result of results) {
+          if (notReached.has(result.path)) continue;
           if (result.status === "passed" && failedBefore.has(result.path)) result.status = "flaky";
           if (retry.has(result.path)) {
             failedBefore.add(result.path);
@@ -353,7 +358,13 @@ export function unreached(batch: Batch, results: readonly FileResult[], stopping
   return { batch: narrowBatch(batch, left), reached: results.filter((r) => !left.has(r.path)) };
 }
 
-/** The part of a batch that covers the given files, for a retry. */
+/**
+ * The part of a batch that covers the given files, for a retry. A serial run that learned its files from its pytest
+ * process (no listing) has none in its batch: its retry is of the files that failed, as files of their own (it once
+ * gave its second pytest no argument at all, which ran every file of the project, those never selected too: a
+ * helper's trial of marshmallow).
+ */
 export function narrowBatch(batch: Batch, paths: ReadonlySet<string>): Batch {
+  if (batch.paths.length === 0) return { ...batch, paths: [...paths], files: [...paths].map((path) => ({ path, named: null, folder: null, kind: "tests" as const })) };
   return { ...batch, paths: batch.paths.filter((p) => paths.has(p)), files: batch.files.filter((f) => paths.has(f.path)) };
 }

@@ -26,7 +26,12 @@ export function describeRate(rate: FlakeRate, { share = true }: { share?: boolea
 function describeSteady(file: FlakeRate): string {
   if (file.runs === 0) return "flaky tests in it:";
   const went = file.failed > 0 ? "failed" : "passed";
-  return `${went} ${file.runs === 1 ? "in its one recent run" : `each of its last ${file.runs} runs`}; flaky tests in it:`;
+  // Each failure passing on a retry said so: "failed in its one recent run" of a file that ended FLAKY, passing, read as
+  // a contradiction (two helpers' trials).
+  const retried = file.failed > 0 ? (file.retried ?? 0) : 0;
+  if (file.runs === 1) return `${went}${retried === 1 ? ", then passed on a retry," : ""} in its one recent run; flaky tests in it:`;
+  const onRetry = retried === 0 ? "" : retried === file.failed ? ", each time passing on a retry" : `, ${retried} of them passing on a retry`;
+  return `${went} each of its last ${file.runs} runs${onRetry}; flaky tests in it:`;
 }
 
 export function percentOf(rate: FlakeRate): string {

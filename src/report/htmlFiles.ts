@@ -86,8 +86,8 @@ function renderExecution(entry: JsonFileEntry, index: number, groups: string[], 
 <td class="path"><code>${escapeHtml(entry.path)}</code>${flakeBadge}</td>
 <td class="num">${entry.iteration}</td><td class="num">${entry.attempt}</td>
 <td class="num">${started ? entry.slot : `<span class="muted">not started</span>`}</td>
-<td class="num">${started ? formatDuration(finite(entry.startSeconds)) : "—"}</td>
-<td class="num">${started ? formatDuration(finite(entry.durationSeconds)) : "—"}</td>
+<td class="num">${started ? escapeHtml(formatDuration(finite(entry.startSeconds))) : "—"}</td>
+<td class="num">${started ? escapeHtml(formatDuration(finite(entry.durationSeconds))) : "—"}</td>
 <td class="exit">${escapeHtml(exitText(entry)) || `<span class="muted">—</span>`}</td>
 ${counts}
 <td class="links">${renderLinks(entry, href)}</td>
@@ -149,7 +149,7 @@ function renderCase(test: JsonTestCase, path: string, flaky: FlakeRate | null): 
   const row = `<tr class="case oc-${outcome}" data-nodeid="${escapeHtml(test.nodeid)}" data-outcome="${escapeHtml(test.outcome)}">
 <td class="outcome"><span class="icon" aria-hidden="true">${OUTCOME_ICON[outcome]}</span> ${escapeHtml(test.outcome)}</td>
 <td class="nodeid" title="${escapeHtml(test.nodeid)}"><code>${escapeHtml(shortNodeid(test.nodeid, path))}</code>${flaky === null ? "" : ` ${badge(flaky, "test")}`}</td>
-<td class="num" title="${escapeHtml(preciseDuration(finite(test.durationSeconds)))}">${formatDuration(finite(test.durationSeconds))}</td>
+<td class="num" title="${escapeHtml(preciseDuration(finite(test.durationSeconds)))}">${escapeHtml(formatDuration(finite(test.durationSeconds)))}</td>
 </tr>`;
   const failures = test.failures ?? [];
   if (failures.length === 0) return row;

@@ -124,9 +124,9 @@ function renderHeader(report: JsonReport, title: string, axis: TimeAxis): string
 </div>
 <dl class="facts">
 <div><dt>Run</dt><dd><code>${escapeHtml(report.runId)}</code></dd></div>
-<div><dt>Wall time</dt><dd>${formatDuration(finite(report.wallSeconds))}</dd></div>
+<div><dt>Wall time</dt><dd>${escapeHtml(formatDuration(finite(report.wallSeconds)))}</dd></div>
 <div><dt>Workers</dt><dd>${report.workers}</dd></div>
-<div><dt>Busy</dt><dd title="time spent running files ÷ (workers × wall time)">${busy}% <span class="muted">(${formatDuration(summed)} of file time)</span></dd></div>
+<div><dt>Busy</dt><dd title="time spent running files ÷ (workers × wall time)">${busy}% <span class="muted">(${escapeHtml(formatDuration(summed))} of file time)</span></dd></div>
 <div><dt>Tests</dt><dd class="tests-total">${testsLine}</dd></div>${renderCoverage(report)}
 ${shard}${flaky}
 </dl>

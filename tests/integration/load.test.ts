@@ -132,6 +132,27 @@ describe("--retries", () => {
     expect((await runCli(["--parallel", "--retries", "1"], { cwd: p.root, env: testEnv({ CI: undefined }) })).code).toBe(0);
   });
 
+  it("re-runs in a serial run only the failed files of those selected, and only the node ids named in them", async () => {
+    // A serial run of two files named, one failing: its retry gave pytest no argument, and ran the project's every file
+    // (marshmallow's trial: "4 files: 1 failed, 3 cancelled" of 2 selected).
+    const p = project({
+      "tests/http/test_a.py": `${failFirst}\ndef test_other():\n    pass\n`,
+      "tests/http/test_b.py": "def test_b():\n    pass\n",
+      "tests/http/test_c.py": "def test_c():\n    pass\n",
+    });
+    const result = await runCli(["--retries", "1", "--flaky-result", "pass", "--report-json", "r.json", "tests/http/test_a.py::test_x", "tests/http/test_b.py"], { cwd: p.root });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const files = readReport(p, "r.json").files;
+    // The retry is of the session pytest's -x cut short: the failed file and the file it never reached, nothing more.
+    expect(files.map((f) => [f.path, f.attempt, f.status])).toEqual([
+      ["tests/http/test_a.py", 1, "failed"],
+      ["tests/http/test_a.py", 2, "flaky"],
+      ["tests/http/test_b.py", 2, "passed"],
+    ]);
+    // test_x alone, as named: not test_other, not test_c.py.
+    expect(files[1]?.cases.map((c) => c.nodeid)).toEqual(["tests/http/test_a.py::test_x"]);
+  });
+
   it("gives up after N retries", async () => {
     const p = project({ "tests/http/test_bad.py": "def test_bad():\n    assert False\n" });
     const result = await runCli(["--parallel", "--retries", "2", "--report-json", "r.json"], { cwd: p.root });

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HISTORY_LOCK_POLL_MS, HISTORY_NODEID_MAX_CHARS, HISTORY_RECENT_RUNS } from "../../src/defaults.js";
-import { runsNodeIdsOnly, type FileResult, type TestCase } from "../../src/model.js";
+import { runsNodeIdsOnly, type FileResult, type FlakeRate, type TestCase } from "../../src/model.js";
 import { flakeRate, flakyFiles } from "../../src/plan/flakes.js";
 import { formatFlaky } from "../../src/report/flaky.js";
 import { palette } from "../../src/report/style.js";
@@ -282,6 +282,12 @@ describe("recent outcomes and flake rates", () => {
       "        wobbly.py::t  failed 1 of its last 3 runs (33%)",
     ]);
     expect(flakyFiles(history, ["wobbly.py", "steady.py", "nowhere.py"]).map((f) => f.path)).toEqual(["wobbly.py"]);
+    // A file listed for its tests whose every failure passed on a retry (it ended FLAKY, passing) says so: "failed in
+    // its one recent run" of it read as a contradiction (two helpers' trials).
+    const retriedOnly = (recent: string) => formatFlaky([{ path: "r.py", ...(flakeRate(recent) as FlakeRate), tests: [{ nodeid: "r.py::t", runs: 2, failed: 1 }] }], { colours: palette(false), maxFiles: 5, maxTests: 5 })[1];
+    expect(retriedOnly("K")).toBe("        r.py  failed, then passed on a retry, in its one recent run; flaky tests in it:");
+    expect(retriedOnly("KK")).toBe("        r.py  failed each of its last 2 runs, each time passing on a retry; flaky tests in it:");
+    expect(retriedOnly("FK")).toBe("        r.py  failed each of its last 2 runs, 1 of them passing on a retry; flaky tests in it:");
     expect(flakeRate("K")).toEqual({ runs: 1, failed: 1, retried: 1 });
     expect(flakeRate("FF-F")).toBeNull();
   });
