@@ -310,6 +310,9 @@ export const PYTEST_USAGE_ERROR = 4;
 /** Why a file was not run: pytest ended the session on an error while collecting (its own rule, without --continue-on-collection-errors). */
 export const STOPPED_COLLECTING = "not run: pytest stopped on an error while collecting tests";
 
+/** Why a file a serial run's pytest never collected was not run: its -x stopped the collection at an error before it. */
+export const NOT_COLLECTED = "not collected: pytest stopped collecting at an error (-x or --maxfail)";
+
 /**
  * A file's pytest exited 4 because a conftest did not import (pytest's same exit code as for bad arguments): that
  * file's failure (exit 1), where the listing loaded the conftests fine before (mealie's, whose conftest rebuilds a

@@ -4,7 +4,7 @@
  * mode, warnings, and the summary. It only listens to run events.
  */
 import type { BatchStart, LoadPlan, Progress, RunEvent, RunListener, StopCause } from "../events.js";
-import { addCounts, COUNT_KEYS, emptyCounts, pytestRefused, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
+import { addCounts, COUNT_KEYS, emptyCounts, NOT_COLLECTED, pytestRefused, STOPPED_COLLECTING, type FileResult, type FileStatus } from "../model.js";
 import { CUT_SHORT, formatSummary, heldNoDoctest, KILLED_AFTER_GRACE } from "./summary.js";
 import { paintStatus, STATUS_LABEL, type Palette } from "./style.js";
 import { describePack, formatCounts, formatSeconds, plural, testFilesAndModules } from "../format.js";
@@ -384,8 +384,10 @@ function serialStop(files: readonly FileResult[]): string | null {
   const cut = files.find((file) => file.cutShort === true);
   if ((unrun === 0 && cut === undefined) || !failed) return null;
   const left = unrun > 0 ? `${plural(unrun, "file")} not reached` : `the rest of ${(cut as FileResult).path} not run`;
-  // A collection error ends pytest's session before any test whatever its -x (a --maxfail after -- overrides that).
-  if (files.some((file) => file.reason === STOPPED_COLLECTING)) {
+  // A collection error ends pytest's session before any test whatever its -x (a --maxfail after -- overrides that);
+  // where it was the first module, -x stopped the collection there, and the files after it were never collected (said
+  // "pytest stopped at a failure (a serial run gives pytest -x …)" before: a helper's trial of marshmallow).
+  if (files.some((file) => file.reason === STOPPED_COLLECTING || file.reason === NOT_COLLECTED)) {
     return `Stopped early: pytest stopped on an error while collecting, before any test, as plain pytest does with or without -x (its --continue-on-collection-errors runs the rest; --parallel runs every other file), with ${left}`;
   }
   return `Stopped early: pytest stopped at a failure (a serial run gives pytest -x, to stop at the first one, as plain pytest -x does; --parallel runs every file), with ${left}`;

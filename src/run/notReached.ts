@@ -7,9 +7,7 @@
  * Pure.
  */
 import { cancelledBeforeStart } from "../exec/results.js";
-import type { FileResult } from "../model.js";
-
-export const NOT_COLLECTED = "not collected: pytest stopped collecting at an error (-x or --maxfail)";
+import { NOT_COLLECTED, type FileResult } from "../model.js";
 
 /** One cancelled result for each listed file the serial run's results do not name, after them; none without a result to place them beside. */
 export function notReachedResults(results: readonly FileResult[], listed: readonly string[]): FileResult[] {

@@ -735,6 +735,11 @@ describe("serial and debug modes", () => {
     expect(result.stdout).toMatch(/^Stopped early: pytest stopped on an error while collecting, before any test, as plain pytest does with or without -x \(its --continue-on-collection-errors runs the rest; --parallel runs every other file\), with 2 files not reached$/m);
     // The listing that found test_c.py has ended with the run.
     expect(processesIn(p.root)).toEqual([]);
+    // The module that does not import first: the same stop, not "a failure (a serial run gives pytest -x …)" (marshmallow's trial).
+    p.write("tests/http/test_0.py", "import no_such_module\n");
+    const first = await runCli([], { cwd: p.root });
+    expect(first.code, first.stdout + first.stderr).toBe(1);
+    expect(first.stdout).toMatch(/^Stopped early: pytest stopped on an error while collecting, before any test, .*, with 3 files not reached$/m);
   });
 
   it("says a collection error stopped pytest where a --maxfail after -- lets collection end", async () => {
