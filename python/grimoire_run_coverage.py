@@ -157,9 +157,13 @@ def combine_and_report(request, out):
     out.write(text.getvalue())
     if judged:
         failed = result["failed"]
+        # Judged at the report's precision, as pytest-cov judges it: where the rounding decides (99.45% at precision 0 is
+        # 99, under 99.4), the rounded total is said beside the exact one, which alone read as a contradiction (a
+        # helper's trial of cachetools; pytest-cov's own line there says "reached" and exits 1).
+        rounded = f" ({display_covered(total, precision)}% at its precision of {precision} decimals, as the threshold is judged)" if failed and total >= fail_under else ""
         out.write(
-            "{fail}Required test coverage of {required}% {reached}. Total coverage: {actual:.2f}%\n".format(
-                fail="FAIL " if failed else "", required=fail_under, reached="not reached" if failed else "reached", actual=total
+            "{fail}Required test coverage of {required}% {reached}. Total coverage: {actual:.2f}%{rounded}\n".format(
+                fail="FAIL " if failed else "", required=fail_under, reached="not reached" if failed else "reached", actual=total, rounded=rounded
             )
         )
     return result

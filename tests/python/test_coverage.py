@@ -142,3 +142,18 @@ def test_a_shard_reports_without_judging_and_no_cov_on_fail_reports_nothing_afte
     assert "WARNING: Failed to generate report: No data to report." in stdout and result["total"] == 0
     stdout, result = helper(shop, {"settings": settings, "dataFiles": [], "keep": True, "testsFailed": True, "judge": True})
     assert stdout == "" and result["reported"] is False and result["failed"] is False
+
+
+def test_a_threshold_the_rounding_decides_says_the_rounded_total_beside_the_exact_one(tmp_path):
+    """83.33% at precision 0 is 83, under 83.2: judged failed as pytest-cov judges it, and said with both totals (a
+    helper's trial of cachetools read "not reached. Total coverage: 99.45%" against 99.4% as a contradiction)."""
+    (tmp_path / "five").mkdir()
+    (tmp_path / "five" / "__init__.py").write_text("A = 1\nB = 2\nC = 3\nD = 4\n\ndef unused():\n    return None\n")
+    (tmp_path / "test_five.py").write_text("import five\n\ndef test_it():\n    assert five.A == 1\n")
+    data = tmp_path / "process" / ".coverage"
+    data.parent.mkdir()
+    pytest_in(tmp_path, *COV, "--cov=five", "test_five.py", GRIMOIRE_COVERAGE="combine", COVERAGE_FILE=str(data))
+    settings = {"source": ["five"], "report": {}, "config": True, "branch": None, "precision": None, "failUnder": 83.2, "append": False, "noCovOnFail": False}
+    stdout, result = helper(tmp_path, {"settings": settings, "dataFiles": [str(data)], "keep": False, "testsFailed": False, "judge": True})
+    assert result["failed"] is True and round(result["total"], 2) == 83.33
+    assert "FAIL Required test coverage of 83.2% not reached. Total coverage: 83.33% (83% at its precision of 0 decimals, as the threshold is judged)" in stdout
