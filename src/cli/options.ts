@@ -187,7 +187,9 @@ export function plainChoices(message: string): string {
 async function parseMergeReports(argv: string[]): Promise<CliCommand> {
   const parser = strictParser(argv)
     .usage("$0 merge-reports DIR... [--report-json PATH] [--junit-xml PATH] [--report-html PATH] [--python CMD]\n\nCombine the JSON reports, JUnit files and coverage data of a CI run's shards into one, check that every shard is there, and exit with the combined exit code.")
-    .command("$0 <inputs..>", false as unknown as string, (y) => y.positional("inputs", { type: "string", array: true, describe: "Folders or files holding the shards' reports" }))
+    // Optional to yargs, so that --help is answered before the folders are asked for (it said "Not enough non-option
+    // arguments" to `merge-reports --help`, a helper's trial); none given is refused below.
+    .command("$0 [inputs..]", false as unknown as string, (y) => y.positional("inputs", { type: "string", array: true, describe: "Folders or files holding the shards' reports" }))
     .option("report-json", { type: "string", requiresArg: true, describe: "Write the merged JSON report here" })
     .option("junit-xml", { type: "string", requiresArg: true, describe: "Write the merged JUnit XML here" })
     .option("report-html", { type: "string", requiresArg: true, describe: "Write the merged HTML report here" })
@@ -195,10 +197,12 @@ async function parseMergeReports(argv: string[]): Promise<CliCommand> {
     .option("history", { type: "boolean", default: true, describe: "Record the merged results in .grimoire/history.json (--no-history: don't)" });
   const parsed = (await parser.parse()) as Record<string, unknown>;
   if (parsed["help"] === true) return { kind: "help", text: await parser.getHelp() };
+  const inputs = ((parsed["inputs"] as unknown[] | undefined) ?? []).map(String);
+  if (inputs.length === 0) throw new UsageError("merge-reports needs the folders (or files) holding the shards' reports: grimoire-run merge-reports DIR...");
   return {
     kind: "merge-reports",
     input: {
-      inputs: ((parsed["inputs"] as unknown[]) ?? []).map(String),
+      inputs,
       python: singleString(parsed, "python"),
       reportJson: singleString(parsed, "report-json"),
       reportHtml: singleString(parsed, "report-html"),

@@ -126,4 +126,13 @@ describe("--help", () => {
     expect(command.text).toMatch(/Exit codes:\n {2}0 {2}every file passed\n {2}1 {2}a file failed, timed out or was cancelled/);
     expect(command.text).toMatch(/ {2}5 {2}no test was collected anywhere\n {2}129, 130, 143 {2}stopped by SIGHUP, SIGINT \(Ctrl-C\), SIGTERM/);
   });
+
+  it("is answered by each subcommand, merge-reports before it asks for its folders (it said 'Not enough non-option arguments')", async () => {
+    for (const subcommand of ["merge-reports", "install-hook"]) {
+      const command = await parseCommandLine([subcommand, "--help"]);
+      if (command.kind !== "help") throw new Error(`not help: ${command.kind}`);
+      expect(command.text).toContain(`grimoire-run ${subcommand}`);
+    }
+    await expect(parseCommandLine(["merge-reports"])).rejects.toThrow("merge-reports needs the folders (or files) holding the shards' reports: grimoire-run merge-reports DIR...");
+  });
 });
