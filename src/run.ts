@@ -27,7 +27,7 @@ import { LinkedTestTally } from "./exec/linkedTests.js";
 import { OwnBrowserTally } from "./browsers/ownBrowsers.js";
 import { DurationsTally } from "./report/durations.js";
 import { sharedMypyResults } from "./run/mypyPlan.js";
-import { outsideScopeNotice, testFilesOutsideScope, unmatchedTestModules, unmatchedTestModulesNotice } from "./discovery/outsideScope.js";
+import { fewMatchedNotice, outsideScopeNotice, testFilesOutsideScope, unmatchedTestModules, unmatchedTestModulesNotice } from "./discovery/outsideScope.js";
 import { aloneFailuresHint, editedSince } from "./exec/aloneFailures.js";
 import { byPackage, ImportTally, PreloadFollower, preloadHint } from "./exec/importTimes.js";
 import { ForkServer, type PreloadOutcome } from "./exec/forkServer.js";
@@ -321,6 +321,15 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
       const unmatched = noTestModuleNotice(config.root, shape.request.args.length > 0 ? shape.request.args : [ini.rootdir], ini.pythonFiles);
       if (unmatched !== null) events.emit({ type: "notice", message: unmatched });
     }
+    // A few modules collected where the test folders hold more that define tests under other names: a green run of
+    // what pytest's python_files matched (peewee's 2 of 47). Only where few ran (the walk reads the test folders), and
+    // folders were given or none, not files.
+    const ranModules = new Set(outcome.results.map((r) => r.path)).size;
+    if (ini !== null && ranModules > 0 && ranModules <= FEW_MODULES && shape.request.named.size === 0 && outcome.stopped === null && session.interruptedBy === null) {
+      const folders = listing !== null && listing.args.length > 0 ? listing.args : shape.request.args.length > 0 ? shape.request.args : [ini.rootdir];
+      const few = fewMatchedNotice(unmatchedTestModules(config.root, folders, ini.pythonFiles, { inTestFolders: true }), ranModules, ini.pythonFiles);
+      if (few !== null) events.emit({ type: "notice", message: few });
+    }
     const databaseHint = djangoDatabases.hint();
     if (databaseHint !== null) events.emit({ type: "notice", message: databaseHint });
     // Hints drawn from how long files took: not from a run a stop cut short (Ctrl-C, fail-fast), whose files did not, nor
@@ -380,6 +389,9 @@ function startRefused(results: readonly FileResult[], root: string, python: Pyth
 }
 
 /** Modules under `folders` that define tests under names pytest's python_files does not match, said; null where none do. */
+/** At most this many test modules run, the test folders are walked for those python_files left out (fewMatchedNotice). */
+const FEW_MODULES = 10;
+
 function noTestModuleNotice(root: string, folders: readonly string[], pythonFiles: readonly string[]): string | null {
   return unmatchedTestModulesNotice(unmatchedTestModules(root, folders, pythonFiles), pythonFiles);
 }

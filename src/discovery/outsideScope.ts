@@ -125,13 +125,17 @@ export function outsideScopeNotice(files: readonly string[], request: Pick<Outsi
 const DEFINES_TESTS = /^(?:async\s+)?def\s+test|^class\s+Test|^class\s+\w+\s*\([^)]*TestCase\b/m;
 /** Files named like tests (`test` anywhere in a Python file's name): checked for test definitions. */
 const TEST_LIKE_NAME = /^.*test.*\.py$/i;
+/** A test folder's modules of any name are checked too (peewee's tests/models.py), but for these. */
+const NOT_A_TEST_MODULE = /^(__init__|__main__|conftest|setup)\.py$/;
+/** A folder whose modules are tests by their place (`tests/`, `test/`). */
+const TEST_FOLDER = /(^|\/)tests?(\/|$)/;
 
 /**
  * Project paths of modules under `folders` that define tests but whose names pytest's `python_files` does not match:
  * said where a run collected no test file (pyotp's only test module is test.py, which `test_*.py` does not match, and
  * the run ended with exit 5 and nothing pointing at it: a helper's trial). A walk, no import.
  */
-export function unmatchedTestModules(root: string, folders: readonly string[], pythonFiles: readonly string[]): string[] {
+export function unmatchedTestModules(root: string, folders: readonly string[], pythonFiles: readonly string[], { inTestFolders = false }: { inTestFolders?: boolean } = {}): string[] {
   const patterns = (pythonFiles.length > 0 ? pythonFiles : DEFAULT_PATTERNS).filter((pattern) => !pattern.includes("/"));
   const found: string[] = [];
   const starts = folders.map((folder) => path.resolve(root, folder)).filter((start) => fs.statSync(start, { throwIfNoEntry: false })?.isDirectory() === true);
@@ -139,7 +143,8 @@ export function unmatchedTestModules(root: string, folders: readonly string[], p
     starts,
     () => false,
     (full, name) => {
-      if (TEST_LIKE_NAME.test(name) && name !== "conftest.py" && matchingGlob(patterns, name) === null && definesTests(full)) found.push(toProjectPath(root, full));
+      const named = TEST_LIKE_NAME.test(name) || (inTestFolders && name.endsWith(".py") && TEST_FOLDER.test(toProjectPath(root, path.dirname(full))));
+      if (named && name !== "conftest.py" && !(inTestFolders && NOT_A_TEST_MODULE.test(name)) && matchingGlob(patterns, name) === null && definesTests(full)) found.push(toProjectPath(root, full));
     },
   );
   return found.sort();
@@ -151,6 +156,20 @@ function definesTests(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The notice for a run that collected some test modules where more modules define tests under names pytest's
+ * `python_files` does not match (peewee's 45 modules in tests/, named models.py and the like, beside the 2 it
+ * matched: a green run of 5 tests, plain pytest's too, with nothing said); null where they are fewer than those run.
+ */
+export function fewMatchedNotice(modules: readonly string[], collected: number, pythonFiles: readonly string[]): string | null {
+  if (modules.length === 0 || modules.length <= collected) return null;
+  const patterns = pythonFiles.length > 0 ? pythonFiles : DEFAULT_PATTERNS;
+  return (
+    `pytest's python_files (${patterns.join(" ")}) matched ${plural(collected, "module")} here, and none of ${plural(modules.length, "more module")} that define tests (${nameSome(modules, NAMED)}): ` +
+    `plain pytest runs none of them either. Name them after the pattern, give them as paths, or set python_files in the pytest configuration (python_files = *.py, with --ignore for the modules that are not tests)`
+  );
 }
 
 /** The notice for a run that collected no test file where modules define tests under names pytest does not match; null when none do. */

@@ -590,6 +590,18 @@ describe("choosing Python", () => {
     }
   });
 
+  it("says where the test folder holds more modules that define tests than python_files matched (peewee's 2 of 47, a green run of 5 tests)", async () => {
+    const unit = (name: string): string => `import unittest\n\nclass ${name}(unittest.TestCase):\n    def test_it(self):\n        pass\n`;
+    const p = project({ "tests/test_utils.py": PASS, "tests/models.py": unit("ModelTests"), "tests/sql.py": unit("SqlTests"), "tests/fields.py": unit("FieldTests") });
+    for (const mode of [[], ["--parallel"]]) {
+      const result = await runCli([...mode, "tests"], { cwd: p.root });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^pytest's python_files \(test_\*\.py \*_test\.py\) matched 1 module here, and none of 3 more modules that define tests \(tests\/fields\.py, tests\/models\.py, tests\/sql\.py\): plain pytest runs none of them either\./m);
+    }
+    // Named as files, nothing is said.
+    expect((await runCli(["tests/test_utils.py"], { cwd: p.root })).stdout).not.toMatch(/python_files/);
+  });
+
   it("says at the start that a uv.lock is passed over where uv is not on PATH, and runs on python3 (dj-database-url's trial)", async () => {
     const p = project({ "uv.lock": "version = 1\n", "tests/http/test_a.py": PASS });
     const withoutUv = (process.env["PATH"] ?? "").split(path.delimiter).filter((dir) => dir !== "" && !fs.existsSync(path.join(dir, "uv"))).join(path.delimiter);
