@@ -13,7 +13,12 @@ import { capture } from "./process/capture.js";
 import { GIT_TIMEOUT_MS } from "./defaults.js";
 import { escapeRegExp } from "./format.js";
 
-export const DEFAULT_HOOK_COMMAND = "npx grimoire-run --parallel --fail-fast";
+/**
+ * What a hook runs unless told otherwise. Quiet: a push's check reads the result lines and the failures' last lines; each
+ * file's whole output interleaved, and the cancelled files' KeyboardInterrupt reports, made 184 lines of one failed
+ * push, read as a crash (a helper's trial).
+ */
+export const DEFAULT_HOOK_COMMAND = "npx grimoire-run --parallel --fail-fast -q";
 
 const CHANGED_FLAG = /(^|\s)--changed(=|\s|$)/;
 

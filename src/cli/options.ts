@@ -215,7 +215,7 @@ async function parseMergeReports(argv: string[]): Promise<CliCommand> {
 async function parseInstallHook(argv: string[]): Promise<CliCommand> {
   const parser = strictParser(argv)
     .usage("$0 install-hook [--command CMD] [--changed]\n\nWrite a git pre-push hook that runs the test suite (never overwriting a hook of yours).")
-    .option("command", { type: "string", requiresArg: true, describe: "What the hook runs [default: npx grimoire-run --parallel --fail-fast]" })
+    .option("command", { type: "string", requiresArg: true, describe: "What the hook runs [default: npx grimoire-run --parallel --fail-fast -q]" })
     .option("changed", { type: "boolean", describe: "Run only the test files the pushed and uncommitted changes can affect (adds --changed to the command)" });
   const parsed = (await parser.parse()) as Record<string, unknown>;
   if (parsed["help"] === true) return { kind: "help", text: await parser.getHelp() };

@@ -315,7 +315,7 @@ describe("install-hook --changed", () => {
     const installed = await runCli(["install-hook", "--changed"], { cwd: p.root });
     expect(installed.code, installed.stderr).toBe(0);
     const hook = p.read(".git/hooks/pre-push");
-    expect(hook).toContain("npx grimoire-run --parallel --fail-fast --changed || exit $?");
+    expect(hook).toContain("npx grimoire-run --parallel --fail-fast -q --changed || exit $?");
     expect(hook).toContain("CI still runs them all");
   });
 });

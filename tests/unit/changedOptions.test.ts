@@ -100,10 +100,10 @@ describe("changed and changed-always as settings", () => {
 
 describe("install-hook --changed", () => {
   it("adds --changed to the default command, or to the given one, once", () => {
-    expect(hookCommand(null, true)).toBe("npx grimoire-run --parallel --fail-fast --changed");
+    expect(hookCommand(null, true)).toBe("npx grimoire-run --parallel --fail-fast -q --changed");
     expect(hookCommand("npx grimoire-run --scope http", true)).toBe("npx grimoire-run --scope http --changed");
     expect(hookCommand("npx grimoire-run --changed=origin/main", true)).toBe("npx grimoire-run --changed=origin/main");
-    expect(hookCommand(null, false)).toBe("npx grimoire-run --parallel --fail-fast");
+    expect(hookCommand(null, false)).toBe("npx grimoire-run --parallel --fail-fast -q");
     // Among grimoire-run's options, not after the -- that gives the rest to pytest.
     expect(hookCommand("npx grimoire-run --parallel -- -q -p no:cacheprovider", true)).toBe("npx grimoire-run --parallel --changed -- -q -p no:cacheprovider");
     expect(hookCommand("npx grimoire-run --parallel --", true)).toBe("npx grimoire-run --parallel --changed --");
