@@ -32,8 +32,12 @@ const COUNT_WORDING: [keyof TestCounts, string, string][] = [
   ["warnings", "warning", "warnings"],
 ];
 
-/** The first `limit` of `items`, comma-separated, then "and N more" for the rest. */
+/**
+ * The first `limit` of `items`, comma-separated, then "and N more" for the rest; one more is named, which takes no
+ * more room than "and 1 more" (a helper's trial: three files named of four, the fourth hidden).
+ */
 export function nameSome(items: readonly string[], limit: number): string {
+  if (items.length === limit + 1) return `${items.slice(0, limit).join(", ")} and ${items[limit] as string}`;
   const named = items.slice(0, limit).join(", ");
   return items.length > limit ? `${named} and ${items.length - limit} more` : named;
 }

@@ -32,7 +32,7 @@ describe("what the run says of them", () => {
     const [dependency, order, ...more] = tally.messages();
     expect(more).toEqual([]);
     expect(dependency?.type).toBe("warning");
-    expect(dependency?.message).toMatch(/^pytest-dependency: 4 tests depend on tests of other files .* skipped them: t\/test_b\.py::a, t\/test_b\.py::b, t\/test_c\.py::c and 1 more\. Plain pytest runs them/);
+    expect(dependency?.message).toMatch(/^pytest-dependency: 4 tests depend on tests of other files .* skipped them: t\/test_b\.py::a, t\/test_b\.py::b, t\/test_c\.py::c and t\/test_d\.py::d\. Plain pytest runs them/);
     expect(order).toEqual({ type: "notice", message: expect.stringMatching(/^pytest-order: 1 test in 1 file has an order mark .*\(t\/test_e\.py::first\)\. .*--order-scope=module/) });
   });
 
