@@ -219,6 +219,12 @@ export function describeSelection(selection: ChangedSelection): string[] {
     return lines;
   }
   const running = [...selection.reasons.entries()].sort(([a], [b]) => compareCodeUnits(a, b));
+  // With no test file selected there is nothing to depend on, nor to name a file the tests read: "none of the 0 selected
+  // test files depends" and its hint read as a fault of the change (a helper's trial of python-json-patch).
+  if (selection.candidates === 0) {
+    lines.push("--changed: no test file is selected, so no change can run one");
+    return lines;
+  }
   const none = selection.candidates === 1 ? `the ${selected(selection)} does not depend` : `none of the ${selected(selection)} depends`;
   lines.push(running.length === 0 ? `--changed: ${none} on what changed` : `--changed: running ${running.length} of ${selected(selection)}:`);
   // Files with one reason are said once where there are more than a few: a change to what a conftest imports is every

@@ -173,6 +173,12 @@ describe("what it says", () => {
     ]);
   });
 
+  it("says, where no test file is selected, only that: no hint of files the tests read (python-json-patch's trial)", () => {
+    const lines = describeSelection(select(["README.md", "app/util.py"], { candidates: [] }));
+    expect(lines.at(-1)).toBe("--changed: no test file is selected, so no change can run one");
+    expect(lines.join("\n")).not.toMatch(/none of the 0|changed-always/);
+  });
+
   it("says why everything runs", () => {
     expect(describeSelection(select(["pyproject.toml"])).at(-1)).toBe("--changed: running all 4 selected test files, because of pyproject.toml (pytest's configuration)");
   });
