@@ -101,6 +101,10 @@ export function statusOf(outcome: ProcessOutcome, files = 1): { status: FileStat
   if (code === 2 && outcome.records !== null && [...outcome.records.files.values()].some((file) => file.collectError)) return { status: "failed", reason: COLLECT_ERROR };
   // pytest says the same exit code for a conftest that failed at its start as for bad arguments.
   if (code === PYTEST_USAGE_ERROR && (outcome.conftestNotLoaded ?? failedConftest(outcome.tail)) !== null) return { status: "failed", reason: CONFTEST_NOT_LOADED };
+  // A node id that names no test, as a serial run's refusal says it (a parallel run's line read "pytest usage error
+  // (check the node ids …)" only: msgspec's trial).
+  const notFound = code === PYTEST_USAGE_ERROR ? outcome.tail.find((line) => line.startsWith("ERROR: not found: ")) : undefined;
+  if (notFound !== undefined) return { status: "failed", reason: `pytest found no test by a node id it was given (exit code 4): ${notFound.slice("ERROR: not found: ".length)}` };
   return { status: "failed", reason: PYTEST_EXIT_REASONS[code] ?? `pytest exited with code ${code}` };
 }
 

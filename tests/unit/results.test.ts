@@ -69,6 +69,10 @@ describe("the status of a file from its pytest process", () => {
     // Named at the top of the log, past the last lines a long error fills (mealie's trial).
     expect(statusOf(outcome({ exitCode: 4, tail: ["E   line 39"], conftestNotLoaded: "/p/tests/conftest.py" })).reason).toBe("pytest could not load a conftest (exit code 4; its error is in the log)");
     expect(statusOf(outcome({ exitCode: 4, tail: ["E   line 39"], conftestNotLoaded: null })).reason).toMatch(/usage error/);
+    // A node id that names no test, said as that (msgspec's trial read "pytest usage error (check the node ids …)").
+    expect(statusOf(outcome({ exitCode: 4, tail: ["no tests ran in 0.01s", "ERROR: not found: /p/tests/test_raw.py::test_nope", "(no match in any of [<Module test_raw.py>])"] })).reason).toBe(
+      "pytest found no test by a node id it was given (exit code 4): /p/tests/test_raw.py::test_nope",
+    );
     expect(statusOf(outcome({ exitCode: 77 })).reason).toBe("pytest exited with code 77");
   });
 
