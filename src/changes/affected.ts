@@ -23,7 +23,7 @@ export function affectedFiles(candidates: readonly TestFile[], changes: ChangeSe
   // A doctest text file's examples import modules as a test module does.
   const texts = candidates.filter((file) => file.kind === "tests" && file.folderEntry !== true && !file.path.endsWith(".py")).map((file) => file.path);
   const graph = importGraph(settings.root, withDoctestTexts(settings.root, scanned, texts), {
-    deleted: changes.files.filter((f) => f.deleted && /\.(py|pyx|pxd)$/.test(f.path)).map((f) => f.path),
+    deleted: changes.files.filter((f) => f.deleted && /\.(py|pyx|pxd|c|cpp)$/.test(f.path)).map((f) => f.path),
     roots: importRoots(sysPath, scanned.files.some((file) => file.startsWith("src/"))),
   });
   const inifile = listing.inifile === null ? null : toProjectPath(root, realPathOr(listing.inifile));

@@ -159,12 +159,10 @@ class Finder {
       const dir = join(folder, name);
       const init = join(dir, "__init__.py");
       if (this.files.has(init)) return { files: [init], folders: [dir] };
-      // A Cython module, built into an extension module of the same name (yarl's _quoting_c.pyx): its source is what
-      // an edit changes (a change to it ran no test before, a helper's trial). Beside a `.py` of the name, the built
-      // one is imported first where it is built: either may be what runs.
-      const module = `${dir}.py`;
-      const cython = `${dir}.pyx`;
-      const found = [module, cython].filter((file) => this.files.has(file));
+      // A Cython or C module, built into an extension module of the same name (yarl's _quoting_c.pyx, markupsafe's
+      // _speedups.c): its source is what an edit changes (a change to it ran no test before, two helpers' trials).
+      // Beside a `.py` of the name, the built one is imported first where it is built: either may be what runs.
+      const found = [`${dir}.py`, `${dir}.pyx`, `${dir}.c`, `${dir}.cpp`].filter((file) => this.files.has(file));
       if (found.length > 0) return { files: found, folders: [] };
       if (this.folders.has(dir)) portions.push(dir);
     }

@@ -72,6 +72,13 @@ export function scanImports(root: string): ScannedImports {
       files.push(file);
       continue;
     }
+    // A C extension's source is a module of its own (importGraph's step), not Python to read: known, never read (a
+    // generated one runs to megabytes).
+    if (C_SOURCE.test(file)) {
+      next[file] = ["", size, mtimeMs < settled ? mtimeMs : -1, ""];
+      files.push(file);
+      continue;
+    }
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(path.join(root, file));
@@ -163,14 +170,17 @@ export function decodeImports(text: string): ImportRef[] {
   });
 }
 
+/** A C or C++ source, which an extension module of its name is built from (markupsafe's _speedups.c). */
+const C_SOURCE = /\.(c|cpp)$/;
+
 /**
- * The project's `.py` files, and its Cython sources (`.pyx` modules, `.pxd` declarations), outside hidden folders,
- * virtualenvs and the skipped folders, with their sizes and times.
+ * The project's `.py` files, its Cython sources (`.pyx` modules, `.pxd` declarations) and its C and C++ sources (an
+ * extension module's), outside hidden folders, virtualenvs and the skipped folders, with their sizes and times.
  */
 function pythonFiles(root: string): { file: string; size: number; mtimeMs: number }[] {
   const ignore = [`**/{${IMPORT_SCAN_SKIPPED_FOLDERS.join(",")}}/**`];
   // One walk finds both the modules and the virtualenvs (by their pyvenv.cfg) whose modules are not the project's.
-  const entries = fg.sync(["**/*.{py,pyx,pxd}", "*/pyvenv.cfg", "*/*/pyvenv.cfg"], { cwd: root, ignore, dot: false, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true });
+  const entries = fg.sync(["**/*.{py,pyx,pxd,c,cpp}", "*/pyvenv.cfg", "*/*/pyvenv.cfg"], { cwd: root, ignore, dot: false, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true });
   const virtualenvs = entries.filter((entry) => entry.endsWith("/pyvenv.cfg")).map((entry) => entry.slice(0, -"pyvenv.cfg".length));
   const found: { file: string; size: number; mtimeMs: number }[] = [];
   for (const file of entries) {

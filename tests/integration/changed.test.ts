@@ -83,6 +83,18 @@ describe("what a change runs", () => {
     expect(run.stdout).toContain("--changed: running 1 of 4 selected test files:\n  tests/http/test_cart.py ← app/cart.py ← app/util.py\n");
   });
 
+  it("runs the test files that import an extension module whose Cython or C source changed (yarl's .pyx, markupsafe's .c: two false greens)", async () => {
+    const extension = "try:\n    from app import _speedups, _quoting\nexcept ImportError:\n    pass\n\n\ndef test_it():\n    pass\n";
+    const p = repo({ ...APP, "app/_speedups.c": "int x = 4;\n", "app/_quoting.pyx": "x = 1\n", "app/_quoting.pxd": "cdef int y\n", "tests/http/test_ext.py": extension });
+    for (const [file, text] of [["app/_speedups.c", "int x = 5;\n"], ["app/_quoting.pxd", "cdef int z\n"]] as const) {
+      p.write(file, text);
+      const run = await changedRun(p);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.ran).toEqual(["tests/http/test_ext.py"]);
+      git(p, "checkout", "--", file);
+    }
+  });
+
   it("follows `from package import *` to the submodules the package's __all__ names, and pytest.importorskip of a literal module (two false greens of a helper's trial)", async () => {
     const p = repo({
       ...APP,

@@ -131,6 +131,8 @@ describe("Cython sources", () => {
     expect(importsOf(graph, "yarl/_quoting.py")).toEqual(["yarl/__init__.py", "yarl/_quoting_c.pyx", "yarl/_quoting_py.py"]);
     expect(importsOf(graph, "tests/test_quoting.py")).toEqual(["yarl/__init__.py", "yarl/_quoting_c.pyx"]);
     expect(importsOf(graph, "yarl/_quoting_c.pyx")).toEqual(["yarl/_quoting_c.pxd"]);
+    // A C extension's source (markupsafe's _speedups.c), and Cython's generated one beside its .pyx.
+    expect(importsOf(graphOf({ "markupsafe/__init__.py": "", "markupsafe/_speedups.c": "", "tests/conftest.py": "from markupsafe import _speedups\n" }), "tests/conftest.py")).toEqual(["markupsafe/__init__.py", "markupsafe/_speedups.c"]);
     // Beside a pure-Python module of the name, either may be what runs (the built one is imported first where it is built).
     expect(importsOf(graphOf({ "m.py": "", "m.pyx": "", "t.py": "import m\n" }), "t.py")).toEqual(["m.py", "m.pyx"]);
   });
