@@ -93,10 +93,11 @@ export function junitDocument(suites: Node[], name = "grimoire-run"): string {
 export function mergeJUnit(executions: readonly JUnitExecution[], options: { flakyPasses?: boolean } = {}): string {
   const several = new Set(executions.map((e) => `${e.result.iteration}/${e.result.attempt}`)).size > 1;
   const suites: Node[] = [];
-  const retried = options.flakyPasses === true ? retriedBeforeAPass(executions) : new Map<JUnitExecution, JUnitExecution[]>();
-  const folded = new Set([...retried.values()].flat());
+  const retried = options.flakyPasses === true ? retriedBeforeAPass(executions) : new Map<FileResult, FileSuites[]>();
+  // The earlier attempts' suites of a file that passed on a retry, dropped where they stand: their failures are its.
+  const folded = new Set([...retried.values()].flat().map((earlier) => earlier.result));
   for (const execution of executions) {
-    if (folded.has(execution)) continue;
+    if (execution.results.length === 1 && folded.has(execution.result)) continue;
     const { result } = execution;
     const nameOf = (base: string, of: FileResult): string => (several ? `${base} [iteration ${of.iteration}, attempt ${of.attempt}]` : base);
     const shared = execution.results.length > 1;
@@ -117,9 +118,12 @@ export function mergeJUnit(executions: readonly JUnitExecution[], options: { fla
     const perFile = shared ? suitesByFile(own, execution.results) : null;
     if (perFile !== null) {
       for (const [file, suite] of perFile) {
+        if (folded.has(file)) continue;
         suite[":@"] = { ...(suite[":@"] ?? {}), "@_name": nameOf(file.path, file) };
         const missing = missingVerdict(file, [suite]);
         if (missing !== null) addCases(suite, syntheticSuite(nameOf(file.path, file), file, missing));
+        const earlier = retried.get(file);
+        if (earlier !== undefined) foldIntoPass([suite], earlier);
         suites.push(suite);
       }
       continue;
@@ -133,7 +137,7 @@ export function mergeJUnit(executions: readonly JUnitExecution[], options: { fla
       if (first === undefined) own.push(synthetic);
       else addCases(first, synthetic);
     }
-    const earlier = retried.get(execution);
+    const earlier = retried.get(execution.result);
     if (earlier !== undefined) foldIntoPass(own, earlier);
     suites.push(...own);
   }
@@ -186,35 +190,50 @@ function suitesByFile(own: readonly Node[], files: readonly FileResult[]): Map<F
   );
 }
 
+/** A file's result in one execution, and its suites there: the process's own, or its cut of a shared process's. */
+interface FileSuites {
+  result: FileResult;
+  suites: Node[];
+}
+
 /**
- * Each single file's passing attempt after failed ones (its final status flaky), with the attempts before it. Not a
- * file split into parts (--split), whose parts' attempts are told apart by nothing here: they stay as they are.
+ * Each file's passing attempt after failed ones (its final status flaky), with the attempts before it and their
+ * suites: a file of its own process, or of a shared one (a serial run's retry ran the session -x cut short again, its
+ * failed attempt's `<failure>` stood in a run that passed: a helper's trial of rfc3986). Not a file split into parts
+ * (--split), whose parts' attempts are told apart by nothing here: they stay as they are.
  */
-function retriedBeforeAPass(executions: readonly JUnitExecution[]): Map<JUnitExecution, JUnitExecution[]> {
-  const key = (e: JUnitExecution): string => `${e.result.path}\0${e.result.iteration}`;
-  const retried = new Map<JUnitExecution, JUnitExecution[]>();
-  for (const final of executions) {
-    if (final.results.length !== 1 || final.result.status !== "flaky") continue;
-    const group = executions.filter((e) => e.results.length === 1 && key(e) === key(final));
-    if (new Set(group.map((e) => e.result.attempt)).size !== group.length) continue;
-    const earlier = group.filter((e) => e.result.attempt < final.result.attempt);
-    if (earlier.length > 0) retried.set(final, earlier);
+function retriedBeforeAPass(executions: readonly JUnitExecution[]): Map<FileResult, FileSuites[]> {
+  const attempts = executions.flatMap((execution) => execution.results.map((result) => ({ execution, result })));
+  const key = (result: FileResult): string => `${result.path}\0${result.iteration}`;
+  const retried = new Map<FileResult, FileSuites[]>();
+  for (const final of attempts) {
+    if (final.result.status !== "flaky") continue;
+    const group = attempts.filter((a) => key(a.result) === key(final.result));
+    if (new Set(group.map((a) => a.result.attempt)).size !== group.length) continue;
+    const earlier = group.filter((a) => a.result.attempt < final.result.attempt).map((a) => ({ result: a.result, suites: suitesOfFile(a.execution, a.result) }));
+    if (earlier.length > 0) retried.set(final.result, earlier);
   }
   return retried;
 }
 
+/** A file's suites in an execution, with the run's own case where pytest's report lacks its verdict. */
+function suitesOfFile(execution: JUnitExecution, result: FileResult): Node[] {
+  const own = suitesOrNone(execution.xml);
+  const theirs = execution.results.length > 1 ? [...(suitesByFile(own, execution.results)?.entries() ?? [])].filter(([file]) => file === result).map(([, suite]) => suite) : own;
+  const missing = missingVerdict(result, theirs);
+  if (missing !== null) theirs.push(syntheticSuite(result.path, result, missing));
+  return theirs;
+}
+
 /** Each earlier attempt's failed testcases, as `flakyFailure`/`flakyError` of the passing attempt's same testcase (or a testcase of their own). */
-function foldIntoPass(own: Node[], earlier: readonly JUnitExecution[]): void {
+function foldIntoPass(own: Node[], earlier: readonly FileSuites[]): void {
   const suite = own[0];
   if (suite === undefined) return;
   const caseKey = (testcase: Node): string => `${testcase[":@"]?.["@_classname"] ?? ""}::${testcase[":@"]?.["@_name"] ?? ""}`;
   const passing = new Map<string, Node>();
   for (const s of own) for (const child of (s["testsuite"] as Node[] | undefined) ?? []) if ("testcase" in child) passing.set(caseKey(child), child);
   for (const attempt of earlier) {
-    const theirs = suitesOrNone(attempt.xml);
-    const missing = missingVerdict(attempt.result, theirs);
-    if (missing !== null) theirs.push(syntheticSuite(attempt.result.path, attempt.result, missing));
-    for (const s of theirs) {
+    for (const s of attempt.suites) {
       for (const child of (s["testsuite"] as Node[] | undefined) ?? []) {
         if (!("testcase" in child)) continue;
         const flaky = ((child["testcase"] as Node[] | undefined) ?? []).filter((part) => "failure" in part || "error" in part).map((part) => ("failure" in part ? { flakyFailure: part["failure"], ":@": part[":@"] } : { flakyError: part["error"], ":@": part[":@"] }));

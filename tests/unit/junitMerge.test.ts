@@ -159,6 +159,25 @@ describe("the merged JUnit report", () => {
     expect(failing.testsuites.testsuite.filter((suite: { name: string }) => suite.name.startsWith("tests/a.py"))).toHaveLength(2);
   });
 
+  it("folds a serial run's failed attempt into the retry that passed, the files of its process each in their own suite (rfc3986's trial)", () => {
+    const report = (failing: boolean) => `<?xml version="1.0" encoding="utf-8"?>
+<testsuites name="pytest tests"><testsuite name="pytest" errors="0" failures="${failing ? 1 : 0}" skipped="0" tests="${failing ? 1 : 2}" time="1.0" timestamp="2026-12-07T10:00:00" hostname="ci">
+<testcase classname="tests.once" name="test_once" file="tests/once.py" time="0.1">${failing ? '<failure message="assert not True">E  assert not True</failure>' : ""}</testcase>
+${failing ? "" : '<testcase classname="tests.other" name="test_other" file="tests/other.py" time="0.1" />'}
+</testsuite></testsuites>`;
+    const first = fileResult({ path: "tests/once.py", status: "failed", attempt: 1, log: "serial.log" });
+    const once = fileResult({ path: "tests/once.py", status: "flaky", attempt: 2, log: "serial.a2.log" });
+    const other = fileResult({ path: "tests/other.py", status: "passed", attempt: 2, log: "serial.a2.log" });
+    const executions = [
+      { result: first, results: [first], xml: report(true) },
+      { result: once, results: [once, other], xml: report(false) },
+    ];
+    const merged = parse(mergeJUnit(executions, { flakyPasses: true }));
+    expect(merged.testsuites).toMatchObject({ tests: "2", failures: "0", errors: "0" });
+    expect(merged.testsuites.testsuite.map((s: { name: string }) => s.name)).toEqual(["tests/once.py [iteration 1, attempt 2]", "tests/other.py [iteration 1, attempt 2]"]);
+    expect(merged.testsuites.testsuite[0].testcase[0]).toMatchObject({ name: "test_once", flakyFailure: { message: "assert not True" } });
+  });
+
   it("names iterations and attempts when there are several", () => {
     const xml = mergeJUnit([
       { result: fileResult({ path: "tests/a.py", iteration: 1 }), results: [], xml: pytestReport("tests.a") },
