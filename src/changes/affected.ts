@@ -12,8 +12,9 @@ import { toProjectPath } from "../projectPaths.js";
 import type { ChangeSet } from "./git.js";
 import { importRoots } from "./importGraph.js";
 import { importGraph, withDoctestTexts, type ScannedImports } from "./importScan.js";
+import { serverCode } from "./serverCode.js";
 
-export function affectedFiles(candidates: readonly TestFile[], changes: ChangeSet, scanned: ScannedImports, listing: Listing, settings: { root: string; changedAlways: string[] }): ChangedSelection {
+export function affectedFiles(candidates: readonly TestFile[], changes: ChangeSet, scanned: ScannedImports, listing: Listing, settings: { root: string; changedAlways: string[]; managed?: { server: { command: string } | null } | null }): ChangedSelection {
   const root = fs.realpathSync(settings.root);
   const inProject = (entry: string): string | null => {
     const relative = toProjectPath(root, entry);
@@ -28,7 +29,9 @@ export function affectedFiles(candidates: readonly TestFile[], changes: ChangeSe
   });
   const inifile = listing.inifile === null ? null : toProjectPath(root, realPathOr(listing.inifile));
   const plugins = (listing.pluginFiles ?? []).flatMap((file) => inProject(realPathOr(file)) ?? []);
-  return selectChanged(candidates, { changes, graph, always: settings.changedAlways, inifile, plugins });
+  const server = settings.managed?.server ?? null;
+  const served = server === null ? undefined : serverCode(server.command, graph);
+  return selectChanged(candidates, { changes, graph, always: settings.changedAlways, inifile, plugins, ...(served === undefined ? {} : { served }) });
 }
 
 function realPathOr(file: string): string {

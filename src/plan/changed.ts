@@ -25,6 +25,8 @@ export interface ChangedInput {
   inifile: string | null;
   /** The project's own modules pytest loads as plugins (project paths): every test file depends on them. Absent: none. */
   plugins?: readonly string[];
+  /** The project's code the managed server runs (--server; changes/serverCode.ts): every test file talks to it. Absent: none. */
+  served?: ReadonlySet<string>;
 }
 
 /** Why a test file runs. */
@@ -39,8 +41,10 @@ export type RunReason =
 /** A changed file that makes everything run. */
 export interface RunsEverything {
   file: string;
-  /** The `changed-always` glob it matches, or null for a pytest configuration file. */
+  /** The `changed-always` glob it matches, or null for a pytest configuration file (or the server's code, `served`). */
   glob: string | null;
+  /** The file is code the managed server (--server) runs. */
+  served?: true;
 }
 
 export interface ChangedSelection {
@@ -64,6 +68,7 @@ export function selectChanged(candidates: readonly TestFile[], input: ChangedInp
   const everything = changes.files.flatMap((file): RunsEverything[] => {
     if (isPytestConfig(file.path, input.inifile)) return [{ file: file.path, glob: null }];
     const glob = matchingGlob(input.always, file.path);
+    if (glob === null && input.served?.has(file.path) === true) return [{ file: file.path, glob: null, served: true }];
     return glob === null ? [] : [{ file: file.path, glob }];
   });
   if (everything.length > 0) return { ...base, everything, reasons: new Map(candidates.map((f) => [f.path, null])), unrelated: [] };
@@ -214,7 +219,7 @@ const SAME_REASON_LISTED = 3;
 export function describeSelection(selection: ChangedSelection): string[] {
   const lines = describeChanges(selection.changes).split("\n");
   if (selection.everything.length > 0) {
-    const why = selection.everything.map((e) => (e.glob === null ? `${e.file} (pytest's configuration)` : `${e.file} (changed-always "${e.glob}")`));
+    const why = selection.everything.map((e) => (e.served === true ? `${e.file} (code the --server runs, which every test file talks to)` : e.glob === null ? `${e.file} (pytest's configuration)` : `${e.file} (changed-always "${e.glob}")`));
     lines.push(`--changed: running all ${selected(selection)}, because of ${nameSome(why, CHANGED_FILES_NAMED)}`);
     return lines;
   }

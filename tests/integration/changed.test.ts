@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Project, readReport, runCli, temporaryProjects } from "../helpers/project.js";
+import { type Project, processesIn, readReport, runCli, temporaryProjects } from "../helpers/project.js";
 
 const project = temporaryProjects();
 
@@ -93,6 +93,23 @@ describe("what a change runs", () => {
       expect(run.ran).toEqual(["tests/http/test_ext.py"]);
       git(p, "checkout", "--", file);
     }
+  });
+
+  it("runs every test file where the code the managed server runs changed: the tests reach it over HTTP (a helper's Flask project passed, running nothing)", async () => {
+    const served = "import os, urllib.request\n\n\ndef test_home():\n    assert urllib.request.urlopen(os.environ['E2E_BASE_URL']).read() == b'ok'\n";
+    const p = repo({
+      "notesapp/__init__.py": "",
+      "notesapp/__main__.py": "import http.server, sys\nfrom notesapp.app import Handler\n\nport = int(sys.argv[sys.argv.index('--port') + 1])\nhttp.server.ThreadingHTTPServer(('127.0.0.1', port), Handler).serve_forever()\n",
+      "notesapp/app.py": "import http.server\n\n\nclass Handler(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        self.send_response(200)\n        self.end_headers()\n        self.wfile.write(b'ok')\n",
+      "tests/http/test_home.py": served,
+      "tests/http/test_again.py": served,
+    });
+    p.write("notesapp/app.py", `${p.read("notesapp/app.py")}\n# edited\n`);
+    const run = await changedRun(p, ["--server", "python3 -m notesapp --port {port}"]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.ran).toEqual(["tests/http/test_again.py", "tests/http/test_home.py"]);
+    expect(run.stdout).toContain("--changed: running all 2 selected test files, because of notesapp/app.py (code the --server runs, which every test file talks to)");
+    expect(processesIn(p.root)).toEqual([]);
   });
 
   it("follows `from package import *` to the submodules the package's __all__ names, and pytest.importorskip of a literal module (two false greens of a helper's trial)", async () => {
