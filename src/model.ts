@@ -176,6 +176,8 @@ export interface FileResult extends PlannedRun {
   reason: string | null;
   /** pytest stopped at a failure before the file's last collected test (-x, --maxfail): its duration is of the tests that ran. Not in the JSON report. */
   cutShort?: boolean;
+  /** Of a file cut short, how many of its collected tests did not finish (the one stopped in, and those after it). Not in the JSON report. */
+  unfinished?: number;
   /** The test (node id) a stop of the run interrupted: a timeout, fail-fast, an interrupt. Absent when none was running. */
   stoppedIn?: string;
   /**

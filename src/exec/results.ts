@@ -183,7 +183,7 @@ export function resultOfFile(run: StartedRun, outcome: ProcessOutcome): FileResu
     coverageData: run.coverageData,
     tail: isFailure(status) ? outcome.tail : [],
     reason,
-    ...(isFailure(status) && collectedCount(outcome.records) > cases.length ? { cutShort: true } : {}),
+    ...(isFailure(status) && collectedCount(outcome.records) > cases.length ? { cutShort: true, unfinished: collectedCount(outcome.records) - cases.length } : {}),
     ...(outcome.records?.stoppedIn == null ? {} : { stoppedIn: outcome.records.stoppedIn.nodeid }),
     ...(outcome.killedAfterGraceSeconds == null ? {} : { killedAfterGraceSeconds: outcome.killedAfterGraceSeconds }),
     ...(outcome.records?.testsSeconds == null ? {} : { testsSeconds: Math.min(outcome.records.testsSeconds, outcome.durationSeconds) }),
@@ -327,7 +327,7 @@ export function resultsOfSerialRun(run: StartedRun, paths: readonly string[], ou
       // files in turn (a session-scoped parametrized fixture groups them by parameter), and a file whose tests of the
       // second parameter never ran read as PASS (httpie's trial: test_json.py, 2 of 294 run). Cancelled, with its counts.
       if (!failed && unfinished(path) && records !== null && records.exitStatus !== null && records.exitStatus !== 0) {
-        return { ...base, status: "cancelled", exitCode: null, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: [], reason: whyNotRun(records, outcome, "not finished"), cutShort: true };
+        return { ...base, status: "cancelled", exitCode: null, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: [], reason: whyNotRun(records, outcome, "not finished"), cutShort: true, unfinished: (collected?.get(path) ?? 0) - file.cases.length };
       }
       return { ...base, status: failed ? "failed" : "passed", exitCode: failed ? 1 : 0, durationSeconds: roundSeconds(seconds), tests: file.counts, tail: failed && path === ranLast ? outcome.tail : [], reason, ...(failed && unfinished(path) ? { cutShort: true } : {}) };
     }

@@ -150,7 +150,7 @@ export function consoleReporter(options: ConsoleOptions): RunListener {
     // With pytest's reason, as its -rs line gives it (sphinx's "Requires annotationlib (Python 3.14+)" was left out: a helper's trial).
     const skipReason = skippedWhole ? result.cases.find((test) => test.reason !== undefined)?.reason : undefined;
     const whole = !skippedWhole ? null : `${result.path.endsWith(".py") ? "the module itself, skipped while it was imported" : "the folder itself, skipped by its conftest"}${skipReason === undefined ? "" : `: ${skipReason}`}`;
-    const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result.tests, result.cutShort === true && why === "", result.status === "cancelled", whole)}`;
+    const counts = result.tests === null || nothingRan ? "" : `  ${describeCounts(result, result.cutShort === true && why === "", whole)}`;
     const attempt = result.attempt > 1 ? `  (attempt ${result.attempt})` : "";
     const parts = result.parts === undefined || result.parts === null ? "" : colours.dim(`  [${result.parts.length} parts, their times summed]`);
     const inIteration = load !== null ? `  [iteration ${result.iteration}]` : "";
@@ -435,10 +435,22 @@ function describeLoad(load: LoadPlan | null): string {
 }
 
 /** `whole`: what skipped where no test of it did (a module skipped at import, a folder by its conftest), or null. */
-function describeCounts(tests: NonNullable<FileResult["tests"]>, cutShort: boolean, cancelled: boolean, whole: string | null = null): string {
+function describeCounts(result: FileResult, cutShort: boolean, whole: string | null = null): string {
   // As the file's pytest says it: "1 skipped", "2 deselected", not "0 passed, 1 skipped". A cancelled file was stopped
   // by the run, not at a failure of its own (a helper's Ctrl-C read "stopped at a failure" of a file with none).
-  return `(${formatCounts(addCounts(emptyCounts(), tests))}${whole === null ? "" : `: ${whole}`}${cutShort ? `; ${cancelled ? CANCELLED_SHORT : CUT_SHORT}` : ""})`;
+  const tests = result.tests ?? emptyCounts();
+  return `(${formatCounts(addCounts(emptyCounts(), tests))}${whole === null ? "" : `: ${whole}`}${cutShort ? `; ${result.status === "cancelled" ? cancelledShort(result) : CUT_SHORT}` : ""})`;
+}
+
+/**
+ * A file the run stopped before its last test, with how many of its tests did not finish where that is known: "stopped
+ * before its last test" of a file stopped in its 2nd test of 7 read as one test short (three helpers' trials).
+ */
+function cancelledShort(result: FileResult): string {
+  const unfinished = result.unfinished ?? 0;
+  if (unfinished <= 0) return CANCELLED_SHORT;
+  const total = result.cases.length + unfinished;
+  return `stopped with ${unfinished} of its ${plural(total, "test")} unfinished`;
 }
 
 /** A leftover process as the warning names it: its pid, and its command line cut to a readable length. */

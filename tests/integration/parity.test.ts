@@ -910,7 +910,7 @@ def test_none_listed():
     expect(outcomesOf(readReport(p))).toEqual(plain.outcomes);
     const two = readReport(p).files.find((f) => f.path === "tests/http/test_two.py");
     expect([two?.status, two?.tests?.passed]).toEqual(["cancelled", 2]);
-    expect(result.stdout).toMatch(/^CANCEL +tests\/http\/test_two\.py +\S+ +\(2 passed; stopped before its last test\)$/m);
+    expect(result.stdout).toMatch(/^CANCEL +tests\/http\/test_two\.py +\S+ +\(2 passed; stopped with 2 of its 4 tests unfinished\)$/m);
     expect(result.stdout).toMatch(/^2 files: 1 failed, 1 cancelled$/m);
   });
 
