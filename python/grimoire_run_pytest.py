@@ -171,7 +171,9 @@ def _interrupt(signum, frame):
     elif recorder is None:
         what = "this test"
     elif getattr(recorder, "finished", False):
-        what = "the process after pytest's session ended, at its exit,"
+        # Its tests are over: pytest may still be writing its summary (the terminal's report of failures comes after
+        # this plugin's session end), or the process waits at its exit (rich's trial read "at its exit" of the former).
+        what = "the process after its tests ended (pytest's summary, or its exit),"
     else:
         what = "pytest, outside any test (collecting, or between tests),"
     # pytest may be half-way through a progress line; the report starts on a line of its own.

@@ -337,7 +337,7 @@ function filesIn(folder: string, limit: number): string[] {
 }
 
 /** What the plugin says where it stopped a test (python/grimoire_run_pytest.py's _interrupt), from the end of the log. */
-const STOPPED_HERE = /^grimoire-run stopped (this test|this test, .*,|pytest, outside any test .*,|the process after pytest's session ended, at its exit,) here:$/;
+const STOPPED_HERE = /^grimoire-run stopped (this test|this test, .*,|pytest, outside any test .*,|the process after its tests ended \(pytest's summary, or its exit\),) here:$/;
 /** How much of a log's end is read for it: the block is printed as the process is stopped, its shutdown's output after it. */
 const STOPPED_HERE_READ_BYTES = 256 * 1024;
 const STOPPED_HERE_LINES = 15;
@@ -380,7 +380,7 @@ export function linesBeforeStop(logFile: string): string[] | null {
   const text = readLogPart(logFile, STOPPED_HERE_READ_BYTES, "end");
   if (text === null) return null;
   const lines = text.split("\n");
-  const at = lines.findLastIndex((line) => STOPPED_HERE.test(line) && line.includes("after pytest's session ended"));
+  const at = lines.findLastIndex((line) => STOPPED_HERE.test(line) && line.includes("after its tests ended"));
   return at < 0 ? null : lines.slice(0, at).filter((line) => line.trim() !== "").slice(-STOPPED_HERE_LINES);
 }
 

@@ -874,7 +874,7 @@ def test_sigterm_after_the_session_ended_says_the_process_waits_at_its_exit(plug
         stdout, stderr = (stream.decode() for stream in process.communicate(timeout=20))
     finally:
         process.kill()
-    assert "grimoire-run stopped the process after pytest's session ended, at its exit, here:" in stderr, stderr
+    assert "grimoire-run stopped the process after its tests ended (pytest's summary, or its exit), here:" in stderr, stderr
     assert "outside any test" not in stderr and "grimoire-run stopped this test" not in stderr
 
 

@@ -15,7 +15,7 @@ describe("a file stopped at its exit", () => {
     const root = project({}).root;
     const log = path.join(root, "b.log");
     const session = Array.from({ length: 20 }, (_, i) => `session line ${i}`);
-    const stop = ["", "grimoire-run stopped the process after pytest's session ended, at its exit, here:", '  File "grimoire_run_fork.py", line 382, in collect', "KeyboardInterrupt: stopped by grimoire-run (SIGTERM)"];
+    const stop = ["", "grimoire-run stopped the process after its tests ended (pytest's summary, or its exit), here:", '  File "grimoire_run_fork.py", line 382, in collect', "KeyboardInterrupt: stopped by grimoire-run (SIGTERM)"];
     fs.writeFileSync(log, [...session, "", "FAILED tests/test_b.py::test_b - assert 0", "========= 1 failed in 0.61s =========", ...stop].join("\n"));
     const lines = linesBeforeStop(log) ?? [];
     expect(lines).toHaveLength(15);
