@@ -252,7 +252,9 @@ export function describeSelection(selection: ChangedSelection): string[] {
     // command, which Django loads through INSTALLED_APPS, read as a file the tests read (a helper's trial). A file the
     // tests write and git does not ignore (huey's SQLite journal, huey_storage.db-wal) is a change too: said where it goes.
     const byName = selection.unrelated.some((file) => file.endsWith(".py")) ? ", or a module imported by a name given at run time (Django's INSTALLED_APPS, entry points, importlib.import_module)," : "";
-    lines.push(`--changed: no selected test file imports ${nameSome(selection.unrelated, CHANGED_FILES_NAMED)} (a file the tests read rather than import${byName} belongs in --changed-always, or changed-always in [tool.grimoire-run]; one they write, in .gitignore)`);
+    // A C header or source compiled into an extension of another name (multidict's _multilib/*.h): no import names it.
+    const compiled = selection.unrelated.some((file) => /\.(h|hpp|c|cc|cpp|pxi)$/.test(file)) ? ", or a source compiled into an extension module (a C header)," : "";
+    lines.push(`--changed: no selected test file imports ${nameSome(selection.unrelated, CHANGED_FILES_NAMED)} (a file the tests read rather than import${byName}${compiled} belongs in --changed-always, or changed-always in [tool.grimoire-run]; one they write, in .gitignore)`);
   }
   return lines;
 }

@@ -202,6 +202,10 @@ describe("what it says", () => {
     expect(describeSelection(select(["app/commands/serve.py"])).at(-1)).toBe(
       "--changed: no selected test file imports app/commands/serve.py (a file the tests read rather than import, or a module imported by a name given at run time (Django's INSTALLED_APPS, entry points, importlib.import_module), belongs in --changed-always, or changed-always in [tool.grimoire-run]; one they write, in .gitignore)",
     );
+    // A C header compiled into an extension (multidict's _multilib/hashtable.h): said as what it may be.
+    expect(describeSelection(select(["app/_lib/table.h"])).at(-1)).toBe(
+      "--changed: no selected test file imports app/_lib/table.h (a file the tests read rather than import, or a source compiled into an extension module (a C header), belongs in --changed-always, or changed-always in [tool.grimoire-run]; one they write, in .gitignore)",
+    );
   });
 
   it("says what it compared with", () => {
