@@ -30,8 +30,16 @@ export function affectedFiles(candidates: readonly TestFile[], changes: ChangeSe
   const inifile = listing.inifile === null ? null : toProjectPath(root, realPathOr(listing.inifile));
   const plugins = (listing.pluginFiles ?? []).flatMap((file) => inProject(realPathOr(file)) ?? []);
   const server = settings.managed?.server ?? null;
-  const served = server === null ? undefined : serverCode(server.command, graph);
+  const served = server === null ? undefined : serverCode(server.command, graph, (file) => readOrNull(path.join(root, file)));
   return selectChanged(candidates, { changes, graph, always: settings.changedAlways, inifile, plugins, ...(served === undefined ? {} : { served }) });
+}
+
+function readOrNull(file: string): string | null {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
 }
 
 function realPathOr(file: string): string {

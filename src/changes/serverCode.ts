@@ -33,13 +33,17 @@ export function serverEntries(command: string): { modules: string[]; files: stri
  * entry's top-level package (a blueprint or app the package loads by name). Empty where the command names none of the
  * project's.
  */
-export function serverCode(command: string, graph: ImportGraph): Set<string> {
+export function serverCode(command: string, graph: ImportGraph, read: (file: string) => string | null = () => null): Set<string> {
   const { modules, files } = serverEntries(command);
   const candidates = [...files, ...modules.flatMap((module) => {
     const asPath = module.replaceAll(".", "/");
     return ["", "src/"].flatMap((root) => [`${root}${asPath}.py`, `${root}${asPath}/__init__.py`]);
   })];
   const entries = candidates.filter((file) => graph.files.has(file));
+  // Django's manage.py reaches the project by names (its settings module, INSTALLED_APPS, ROOT_URLCONF), no import
+  // shows: a runserver serves the whole project, every module of it but the tests (a helper's Django project: a view
+  // edited, nothing ran and the run passed).
+  if (entries.some((file) => read(file)?.includes("DJANGO_SETTINGS_MODULE") === true)) return new Set([...graph.files].filter((file) => !isTestModule(file)));
   const packages = new Set(entries.map(topLevelPackage).filter((folder): folder is string => folder !== null));
   const code = new Set<string>([...entries, ...[...graph.files].filter((file) => [...packages].some((folder) => file.startsWith(`${folder}/`)))]);
   const queue = [...code];
@@ -51,6 +55,12 @@ export function serverCode(command: string, graph: ImportGraph): Set<string> {
     }
   }
   return code;
+}
+
+/** A test module or a conftest, or a file in a test folder: the tests', not the server's. */
+function isTestModule(file: string): boolean {
+  const name = file.slice(file.lastIndexOf("/") + 1);
+  return /(^|\/)tests?\//.test(file) || /^(test_.*|.*_test|conftest)\.py$/.test(name);
 }
 
 /** The top-level package folder a file is in (`notesapp` of notesapp/app.py, `src/notesapp` under src/), or null at the root. */

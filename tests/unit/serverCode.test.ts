@@ -33,4 +33,13 @@ describe("the code a --server command runs", () => {
     expect([...serverCode("python -m notesapp --port {port}", graph)].sort()).toEqual(["helpers.py", "notesapp/__init__.py", "notesapp/__main__.py", "notesapp/app.py", "notesapp/blueprints/admin.py", "notesapp/storage.py"]);
     expect(serverCode("npm run serve", graph).size).toBe(0);
   });
+
+  it("is every module of the project but the tests where the entry is Django's manage.py, which reaches the app by names", () => {
+    const graph = graphOf({ "manage.py": "import os, sys\n", "shop/settings.py": "", "catalog/views.py": "", "tests/http/test_a.py": "", "catalog/test_models.py": "", "conftest.py": "" });
+    const manage = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings')\n";
+    const read = (file: string): string | null => (file === "manage.py" ? manage : "");
+    expect([...serverCode(".venv/bin/python manage.py runserver 127.0.0.1:{port} --noreload", graph, read)].sort()).toEqual(["catalog/views.py", "manage.py", "shop/settings.py"]);
+    // A manage.py that is no Django's: its imports only.
+    expect([...serverCode("python manage.py", graph, () => "")]).toEqual(["manage.py"]);
+  });
 });
