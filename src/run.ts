@@ -306,8 +306,10 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // Hints drawn from a run's times speak of the whole run: not of one whose selection left tests out (`-k`, `-m`,
     // `--deselect`), whose files ran few or none of theirs (loguru's -k run, 47 of 50 files running no test, was told to
     // --pack and --preload; its whole run was not: a helper's trial).
-    const deselectedSome = outcome.results.some((r) => (r.tests?.deselected ?? 0) > 0);
-    const hint = importTally === null || deselectedSome ? null : preloadHint(importTally.costly(), config.pack !== null);
+    // Nor of one --changed or --last-failed chose some files of (a --changed run of 2 files of 54 was told to --split
+    // auto the one that held most of its 10 s: a helper's trial); a shard is a whole job's run.
+    const partOfTheSuite = outcome.results.some((r) => (r.tests?.deselected ?? 0) > 0) || chosenFiles.narrowedBy.some((by) => by === "--changed" || by === "--last-failed");
+    const hint = importTally === null || partOfTheSuite ? null : preloadHint(importTally.costly(), config.pack !== null);
     if (hint !== null) events.emit({ type: "notice", message: hint });
     for (const message of linkedTests.messages()) events.emit(message);
     const ownBrowser = ownBrowsers.message();
@@ -337,7 +339,7 @@ export async function run(config: RunConfig, io: RunIO): Promise<number> {
     // Nor from one where files failed before their first test (an internal error at a session's start): their seconds say
     // nothing of a working run's (psycopg's ten files crashed on a marker in the shared cache, and the one left got the
     // --split auto hint, a helper's trial).
-    const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null && !deselectedSome && outcome.results.some((r) => r.status !== "no-tests") && !outcome.results.some(failedBeforeATest);
+    const hinting = config.mode === "parallel" && outcome.stopped === null && session.interruptedBy === null && !partOfTheSuite && outcome.results.some((r) => r.status !== "no-tests") && !outcome.results.some(failedBeforeATest);
     // One --pack said once: the in-memory database's hint names it with the --pack-under its files need, or else the
     // session fixtures' hint does.
     const databaseNamesPack = djangoDatabases.namesPack();

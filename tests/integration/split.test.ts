@@ -3,6 +3,7 @@
  * each test exactly once, reported as one file with its parts; a file marked
  * grimoire_serial never is.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -117,6 +118,21 @@ describe("--split auto", () => {
     p.write("pids.txt", "");
     expect((await runCli(["--parallel", "-n", "2", "--split", "auto"], { cwd: p.root })).code).toBe(0);
     expect(new Set(p.read("pids.txt").trim().split("\n")).size).toBe(2);
+  });
+
+  it("is not suggested by a run --changed chose some files of: their share is not the suite's (cattrs' trial: 2 of 54 files)", async () => {
+    const p = project({ "tests/http/test_flow.py": flow("", 0.5), "tests/http/test_a.py": SHORT, "tests/http/test_b.py": SHORT });
+    const git = (...args: string[]): void => void execFileSync("git", args, { cwd: p.root, stdio: "ignore" });
+    git("init", "-q", "-b", "main");
+    git("-c", "user.email=dev@example.com", "-c", "user.name=Dev", "commit", "-q", "--allow-empty", "-m", "empty");
+    git("add", "-A");
+    git("-c", "user.email=dev@example.com", "-c", "user.name=Dev", "commit", "-q", "-m", "first");
+    p.write("tests/http/test_flow.py", `${flow("", 0.5)}\n# edited\n`);
+    p.write("tests/http/test_a.py", `${SHORT}\n# edited\n`);
+    const changed = await runCli(["--parallel", "-n", "2", "--changed"], { cwd: p.root });
+    expect(changed.code, changed.stdout + changed.stderr).toBe(0);
+    expect(changed.stdout).toMatch(/--changed: running 2 of 3 selected test files/);
+    expect(changed.stdout).not.toContain("--split auto");
   });
 
   it("is not suggested by a run whose files failed before their first test: their seconds say nothing of a working run's", async () => {
