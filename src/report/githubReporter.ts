@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import type { RunListener } from "../events.js";
-import { escapeRegExp, formatCounts, formatSeconds } from "../format.js";
+import { escapeRegExp, formatCounts, formatSeconds, plural } from "../format.js";
 import { emptyCounts, failedOnItsOwn, finalResults, isFailure, type FileResult, type RunReport } from "../model.js";
 import { STATUS_WORDS } from "./style.js";
 import { summariseRun } from "./runSummary.js";
@@ -28,7 +28,8 @@ export function githubReporter(env: NodeJS.ProcessEnv, out: (text: string) => vo
 }
 
 export function githubAnnotations(report: RunReport): string[] {
-  return finalResults(report.files)
+  const finals = finalResults(report.files);
+  const failures = finals
     .filter((r) => failedOnItsOwn(r.status))
     .map((result) => {
       const line = failingLine(result);
@@ -36,6 +37,17 @@ export function githubAnnotations(report: RunReport): string[] {
       const message = [result.reason ?? result.status, ...result.tail.slice(-ANNOTATION_LINES)].join("\n");
       return `::error ${properties.join(",")}::${escapeData(message)}`;
     });
+  // A flaky file, failed then passed on a retry: a warning of its own, an error where no failure explains the run's
+  // (--flaky-result fail, CI's default): a run that failed on a flaky file alone had no annotation (a helper's CI trial).
+  const flakyFails = report.exitCode === 1 && failures.length === 0;
+  const flaky = finals
+    .filter((r) => r.status === "flaky")
+    .map((result) => {
+      const properties = [`file=${escapeProperty(result.path)}`, `title=${escapeProperty(`FLAKY ${result.path}`)}`];
+      const message = `failed, then passed on attempt ${result.attempt}${flakyFails ? ": a flaky file fails the run under --flaky-result fail, the default where CI is set" : ""}`;
+      return `::${flakyFails ? "error" : "warning"} ${properties.join(",")}::${escapeData(message)}`;
+    });
+  return [...failures, ...flaky];
 }
 
 /**
@@ -45,13 +57,14 @@ export function githubAnnotations(report: RunReport): string[] {
  */
 export function failingLine(result: FileResult): number | null {
   const prefix = `${result.path}:`;
-  for (const line of [...result.tail].reverse()) {
-    if (!line.startsWith(prefix)) continue;
-    const number = /^(\d+):/.exec(line.slice(prefix.length))?.[1];
-    if (number !== undefined) return Number(number);
-  }
   const pytestStyle = new RegExp(`^${escapeRegExp(result.path)}:(\\d+):`, "gm");
   const pythonStyle = new RegExp(`File "(?:[^"]*/)?${escapeRegExp(result.path)}", line (\\d+)`, "g");
+  for (const line of [...result.tail].reverse()) {
+    // A timed-out or stopped test's place, as the stop's report gives it (`File "/abs/tests/x.py", line 5`): a timeout's
+    // annotation had no line (a helper's CI trial).
+    const number = line.startsWith(prefix) ? /^(\d+):/.exec(line.slice(prefix.length))?.[1] : [...line.matchAll(pythonStyle)].at(-1)?.[1];
+    if (number !== undefined) return Number(number);
+  }
   for (const test of result.cases) {
     for (const failure of test.failures ?? []) {
       const text = failure.text ?? "";
@@ -74,7 +87,7 @@ export function githubSummary(report: RunReport): string {
   const lines = [
     `### grimoire-run: ${verdict}`,
     "",
-    `${finals.length} files, ${summary.failures.length} failed${cancelled > 0 ? `, ${cancelled} cancelled` : ""} · tests: ${formatCounts(tests, ["passed", "failed"])} · ${formatSeconds(report.wallSeconds)} wall, ${report.workers} workers`,
+    `${plural(finals.length, "file")}, ${summary.failures.length} failed${summary.byStatus.flaky > 0 ? `, ${summary.byStatus.flaky} flaky` : ""}${cancelled > 0 ? `, ${cancelled} cancelled` : ""} · tests: ${formatCounts(tests, ["passed", "failed"])} · ${formatSeconds(report.wallSeconds)} wall, ${plural(report.workers, "worker")}`,
     ...(report.coverage === undefined ? [] : ["", describeCoverage(report.coverage, palette(false))]),
     "",
     "| status | file | duration | tests | log |",

@@ -47,7 +47,7 @@ describe("the run's summary", () => {
   it("is what the console and the GitHub job summary say: two failed, two cancelled, not four failed", () => {
     const console = formatSummary(report, { colours: palette(false), stopped: null }).join("\n");
     expect(console).toMatch(/5 files: 1 flaky, 1 failed, 1 timed out, 2 cancelled/);
-    expect(githubSummary(report)).toMatch(/5 files, 2 failed, 2 cancelled · tests: 2 passed, 3 failed/);
+    expect(githubSummary(report)).toMatch(/5 files, 2 failed, 1 flaky, 2 cancelled · tests: 2 passed, 3 failed/);
   });
 
   it("says how many failed files had no failing test, beside a Tests line that counts none failed (an internal error at a session's start)", () => {
