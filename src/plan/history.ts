@@ -241,11 +241,12 @@ export function updateHistory(history: History, results: readonly FileResult[], 
     if (counted.length > 0) {
       const mean = counted.reduce((sum, r) => sum + r.durationSeconds, 0) / counted.length;
       const measuredFresh = counted.every((r) => r.fresh === true);
-      if (seconds === null || atLeast || (fresh && !measuredFresh)) {
+      const move = moveByKind(fresh, measuredFresh);
+      if (seconds === null || atLeast || move === "replace") {
         seconds = mean;
         fresh = measuredFresh;
         atLeast = false;
-      } else if (measuredFresh === fresh) seconds = seconds + HISTORY_SMOOTHING * (mean - seconds);
+      } else if (move === "smooth") seconds = seconds + HISTORY_SMOOTHING * (mean - seconds);
     }
     if (cutOff.length > 0 && (seconds === null || atLeast)) {
       // Never run to its end: a file cut off after 8 s is at least that long (left at null, the next run started it
@@ -271,11 +272,12 @@ export function updateHistory(history: History, results: readonly FileResult[], 
       }
     }
     const perTest = testSeconds(previous?.testSeconds, finals, partial.has(file));
-    // Only processes of its own that ran to their end say what a process of the file costs besides its tests.
+    // Only processes of its own that ran to their end say what a process of the file costs besides its tests; moved by
+    // the kind of their measurement as the file's seconds are.
     const alone = finished.filter((r) => r.testsSeconds !== undefined && (filesOfLog.get(r.log as string) ?? 0) <= 1);
-    const replace = counted.length > 0 && counted.every((r) => r.fresh === true) !== (previous?.fresh === true);
-    const perProcess = smoothed(previous?.perProcessSeconds, alone.map((r) => Math.max(0, r.durationSeconds - (r.testsSeconds as number)) / (r.parts?.length ?? 1)), replace);
-    const afterCollection = smoothed(previous?.afterCollectionSeconds, partial.has(file) ? [] : alone.filter((r) => r.cutShort !== true).map((r) => r.testsSeconds as number), replace);
+    const move = moveByKind(previous?.fresh === true, alone.length > 0 && alone.every((r) => r.fresh === true));
+    const perProcess = smoothed(previous?.perProcessSeconds, alone.map((r) => Math.max(0, r.durationSeconds - (r.testsSeconds as number)) / (r.parts?.length ?? 1)), move);
+    const afterCollection = smoothed(previous?.afterCollectionSeconds, partial.has(file) ? [] : alone.filter((r) => r.cutShort !== true).map((r) => r.testsSeconds as number), move);
     const recent = recentOutcomes(previous, runs, source, partial.has(file));
     // Known from the run that collected its tests; a run that did not (cancelled, stopped at an import) keeps the last known.
     const groups = [...runs].reverse().find((r) => r.groups !== undefined)?.groups ?? previous?.groups ?? [];
@@ -300,11 +302,19 @@ export function updateHistory(history: History, results: readonly FileResult[], 
   return { version: 1, files };
 }
 
-/** The mean of a run's samples, smoothed into what history had (or replacing it), to the millisecond; what history had when the run has none. */
-function smoothed(previous: number | undefined, samples: readonly number[], replace: boolean): number | undefined {
-  if (samples.length === 0) return previous;
+/**
+ * How a run's measurement moves what history had, by their kinds (afresh, Python's and pytest's start included, or
+ * forked): forked seconds replace afresh ones, afresh ones never move forked ones, and the same kind is smoothed.
+ */
+function moveByKind(historyFresh: boolean, measuredFresh: boolean): "replace" | "smooth" | "keep" {
+  return historyFresh && !measuredFresh ? "replace" : historyFresh === measuredFresh ? "smooth" : "keep";
+}
+
+/** The mean of a run's samples moved into what history had (see moveByKind), to the millisecond; what history had when the run has none. */
+function smoothed(previous: number | undefined, samples: readonly number[], move: "replace" | "smooth" | "keep"): number | undefined {
+  if (samples.length === 0 || (previous !== undefined && move === "keep")) return previous;
   const mean = samples.reduce((sum, s) => sum + s, 0) / samples.length;
-  const value = previous === undefined || replace ? mean : previous + HISTORY_SMOOTHING * (mean - previous);
+  const value = previous === undefined || move === "replace" ? mean : previous + HISTORY_SMOOTHING * (mean - previous);
   return Math.round(value * 1000) / 1000;
 }
 

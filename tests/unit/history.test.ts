@@ -125,6 +125,12 @@ describe("updating the history", () => {
     const cancelled = updateHistory(first, [fileResult({ path: "f.py", log: "f.log", status: "cancelled", durationSeconds: 1, testsSeconds: 0.5 })], now);
     expect(cancelled.files["f.py"]).toMatchObject({ perProcessSeconds: 3, afterCollectionSeconds: 9 });
     expect(updateHistory(EMPTY_HISTORY, [fileResult({ path: "f.py", log: "f.log", durationSeconds: 12 })], now).files["f.py"]).not.toHaveProperty("perProcessSeconds");
+    // Moved by kind as the file's seconds are: a run afresh (Python's start in it) moves no forked figure; forked ones
+    // replace afresh ones.
+    const afresh = updateHistory(first, [fileResult({ path: "f.py", log: "f.log", durationSeconds: 14, testsSeconds: 9, fresh: true })], now);
+    expect(afresh.files["f.py"]).toMatchObject({ perProcessSeconds: 3, afterCollectionSeconds: 9 });
+    const onlyFresh = updateHistory(EMPTY_HISTORY, [fileResult({ path: "f.py", log: "f.log", durationSeconds: 14, testsSeconds: 9, fresh: true })], now);
+    expect(updateHistory(onlyFresh, [fileResult({ path: "f.py", log: "f.log", durationSeconds: 10, testsSeconds: 8 })], now).files["f.py"]).toMatchObject({ perProcessSeconds: 2, afterCollectionSeconds: 8 });
   });
 
   it("keeps a failed test a run of the whole file never reached, pytest having stopped at an earlier failure (a serial run's -x)", () => {
