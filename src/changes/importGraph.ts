@@ -53,6 +53,20 @@ export function buildImportGraph(input: GraphInput): ImportGraph {
   return { files, imports };
 }
 
+/** Every file reached from `starts` by following `next` (the files one imports, or those importing it), the starts included. */
+export function reachable(starts: Iterable<string>, next: (file: string) => readonly string[] | undefined): Set<string> {
+  const seen = new Set(starts);
+  const queue = [...seen];
+  for (let head = 0; head < queue.length; head++) {
+    for (const to of next(queue[head] as string) ?? []) {
+      if (seen.has(to)) continue;
+      seen.add(to);
+      queue.push(to);
+    }
+  }
+  return seen;
+}
+
 /** What resolving an import depends on besides the import itself: which files exist (or did), and the roots. */
 export function graphKey(input: { files: Iterable<string>; deleted: readonly string[]; roots: readonly string[] }): string {
   return JSON.stringify([input.roots, [...input.files].sort(), [...input.deleted].sort()]);

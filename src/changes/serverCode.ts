@@ -4,7 +4,7 @@
  * edited, `--server "python -m notesapp --port {port}"`). The server command names its entry the way Python servers
  * are started; what that entry imports, and every module of its package, is the server's code. Pure.
  */
-import { parentOf, type ImportGraph } from "./importGraph.js";
+import { parentOf, reachable, type ImportGraph } from "./importGraph.js";
 
 /**
  * Modules or files a server command starts from: `python -m pkg`, `pkg/app.py` or `manage.py`, uvicorn's and
@@ -45,16 +45,8 @@ export function serverCode(command: string, graph: ImportGraph, read: (file: str
   // edited, nothing ran and the run passed).
   if (entries.some((file) => read(file)?.includes("DJANGO_SETTINGS_MODULE") === true)) return new Set([...graph.files].filter((file) => !isTestModule(file)));
   const packages = new Set(entries.map(topLevelPackage).filter((folder): folder is string => folder !== null));
-  const code = new Set<string>([...entries, ...[...graph.files].filter((file) => [...packages].some((folder) => file.startsWith(`${folder}/`)))]);
-  const queue = [...code];
-  for (let head = 0; head < queue.length; head++) {
-    for (const imported of graph.imports.get(queue[head] as string) ?? []) {
-      if (code.has(imported)) continue;
-      code.add(imported);
-      queue.push(imported);
-    }
-  }
-  return code;
+  const inPackages = [...graph.files].filter((file) => [...packages].some((folder) => file.startsWith(`${folder}/`)));
+  return reachable([...entries, ...inPackages], (file) => graph.imports.get(file));
 }
 
 /** A test module or a conftest, or a file in a test folder: the tests', not the server's. */

@@ -10,7 +10,7 @@
  */
 import type { ChangedFile, ChangeSet } from "../changes/git.js";
 import { matchingGlob } from "../changes/globs.js";
-import { join, parentOf, type ImportGraph } from "../changes/importGraph.js";
+import { join, parentOf, reachable, type ImportGraph } from "../changes/importGraph.js";
 import { CHANGED_FILES_NAMED, PYTEST_CONFIG_FILES } from "../defaults.js";
 import { nameSome, plural, testFilesAndModules } from "../format.js";
 import type { TestFile } from "../model.js";
@@ -171,18 +171,7 @@ function reverse(dependsOn: ReadonlyMap<string, readonly string[]>): Map<string,
 
 /** Whether a file reaches one of `targets` through the files importing it (a change nearer to them may have claimed them first). */
 function reachesAny(file: string, targets: ReadonlySet<string>, importers: ReadonlyMap<string, readonly string[]>): boolean {
-  const seen = new Set([file]);
-  const queue = [file];
-  for (let head = 0; head < queue.length; head++) {
-    const next = queue[head] as string;
-    if (targets.has(next)) return true;
-    for (const importer of importers.get(next) ?? []) {
-      if (seen.has(importer)) continue;
-      seen.add(importer);
-      queue.push(importer);
-    }
-  }
-  return false;
+  return [...reachable([file], (next) => importers.get(next))].some((reached) => targets.has(reached));
 }
 
 /** The first line of every --changed run: what was compared with what. */
