@@ -58,10 +58,7 @@ export function mergeSettings(sources: SettingsSources): MergedSettings {
     set(name, fromToml(OPTIONS[name], raw, where), "pyproject.toml");
   }
   const nested = sources.env["GRIMOIRE_RUN_ID"] !== undefined;
-  for (const [variables, origin] of [
-    [sources.dotenv, ".env"],
-    [sources.env, "environment"],
-  ] as const) {
+  for (const [variables, origin] of variableSources(sources)) {
     for (const name of Object.keys(OPTIONS) as OptionName[]) {
       if (COMMAND_LINE_ONLY.has(name)) continue;
       const variable = envName(name);
@@ -76,6 +73,14 @@ export function mergeSettings(sources: SettingsSources): MergedSettings {
   return { values, origins };
 }
 
+/** Where `GRIMOIRE_*` variables are read, in the order they are layered: `.env`, then the environment. */
+function variableSources(sources: SettingsSources): readonly (readonly [Readonly<Record<string, string | undefined>>, ".env" | "environment"])[] {
+  return [
+    [sources.dotenv, ".env"],
+    [sources.env, "environment"],
+  ];
+}
+
 /**
  * A `GRIMOIRE_*` variable that is no option's but is spelt nearly as one's (`GRIMOIRE_FAILFAST`), in `.env` or the
  * environment: refused as pyproject.toml's unknown keys are, with the name meant. It was ignored without a word (a
@@ -83,10 +88,7 @@ export function mergeSettings(sources: SettingsSources): MergedSettings {
  */
 function refuseMisspeltVariables(sources: SettingsSources): void {
   const known = new Set((Object.keys(OPTIONS) as OptionName[]).map(envName));
-  for (const [variables, origin] of [
-    [sources.dotenv, ".env"],
-    [sources.env, "environment"],
-  ] as const) {
+  for (const [variables, origin] of variableSources(sources)) {
     for (const variable of Object.keys(variables)) {
       if (!variable.startsWith("GRIMOIRE_") || known.has(variable)) continue;
       const option = nearestOption(variable.slice("GRIMOIRE_".length));
