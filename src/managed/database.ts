@@ -276,23 +276,19 @@ export class CloneManager {
   /** Drops the clone and the test databases pytest-django named after it, forcing their sessions off. Nothing happens if they are gone already. */
   async dropClone(clone: DatabaseClone): Promise<void> {
     this.checkOwnClone(clone.name);
-    try {
-      await this.sendDrop(`DROP DATABASE IF EXISTS ${escapeIdentifier(clone.name)} WITH (FORCE)`);
-    } catch (error) {
-      throw new EnvironmentFailure(`PostgreSQL: cannot drop the database clone "${clone.name}": ${messageOf(error)}`);
-    }
+    await this.query(`drop the database clone "${clone.name}"`, EnvironmentFailure, `DROP DATABASE IF EXISTS ${escapeIdentifier(clone.name)} WITH (FORCE)`, undefined, "drops");
     await this.dropTestDatabasesOf(clone.name);
   }
 
   /** A drop, on the drops' own connection (see `dropper`), one at a time there; on the main one where a second cannot be had. */
-  private sendDrop(sql: string): Promise<QueryResult> {
-    if (this.closing !== null) return this.send(sql);
+  private sendDrop(sql: string, params?: unknown[]): Promise<QueryResult> {
+    if (this.closing !== null) return this.send(sql, params);
     // A second connection that cannot be had (max_connections reached) leaves the drops on the main one, as before.
     this.dropper ??= { client: connectAdmin(this.templateUrl, this.template).catch(() => null), sending: Promise.resolve() };
     const dropper = this.dropper;
     const result = dropper.sending.then(async () => {
       const client = await dropper.client;
-      return client === null ? this.send(sql) : client.query(sql);
+      return client === null ? this.send(sql, params) : client.query(sql, params);
     });
     dropper.sending = result.catch(() => undefined);
     return result;
@@ -308,11 +304,7 @@ export class CloneManager {
     const listed = await this.query(`list the test databases of "${clone}"`, EnvironmentFailure, "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [TEST_DATABASE_PREFIX + clone]);
     for (const { datname } of listed.rows as { datname: string }[]) {
       if (cloneOfTestDatabase(this.template, datname)?.clone !== clone) continue;
-      try {
-        await this.sendDrop(`DROP DATABASE IF EXISTS ${escapeIdentifier(datname)} WITH (FORCE)`);
-      } catch (error) {
-        throw new EnvironmentFailure(`PostgreSQL: cannot drop the test database "${datname}": ${messageOf(error)}`);
-      }
+      await this.query(`drop the test database "${datname}"`, EnvironmentFailure, `DROP DATABASE IF EXISTS ${escapeIdentifier(datname)} WITH (FORCE)`, undefined, "drops");
     }
   }
 
@@ -378,9 +370,10 @@ export class CloneManager {
     return result;
   }
 
-  private async query(action: string, failure: typeof UsageError | typeof EnvironmentFailure, sql: string, params?: unknown[]): Promise<QueryResult> {
+  /** `on`: the main connection, or the drops' own (see `dropper`). */
+  private async query(action: string, failure: typeof UsageError | typeof EnvironmentFailure, sql: string, params?: unknown[], on: "main" | "drops" = "main"): Promise<QueryResult> {
     try {
-      return await this.send(sql, params);
+      return await (on === "drops" ? this.sendDrop(sql, params) : this.send(sql, params));
     } catch (error) {
       throw new failure(`PostgreSQL: cannot ${action}: ${messageOf(error)}`);
     }
