@@ -219,7 +219,8 @@ function retriedBeforeAPass(executions: readonly JUnitExecution[]): Map<FileResu
 /** A file's suites in an execution, with the run's own case where pytest's report lacks its verdict. */
 function suitesOfFile(execution: JUnitExecution, result: FileResult): Node[] {
   const own = suitesOrNone(execution.xml);
-  const theirs = execution.results.length > 1 ? [...(suitesByFile(own, execution.results)?.entries() ?? [])].filter(([file]) => file === result).map(([, suite]) => suite) : own;
+  const cut = execution.results.length > 1 ? suitesByFile(own, execution.results)?.get(result) : undefined;
+  const theirs = execution.results.length > 1 ? (cut === undefined ? [] : [cut]) : own;
   const missing = missingVerdict(result, theirs);
   if (missing !== null) theirs.push(syntheticSuite(result.path, result, missing));
   return theirs;
