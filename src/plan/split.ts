@@ -76,7 +76,7 @@ function testsOf(path: string, history: History): number {
  * SPLIT_WORTH of what it is with the file whole. A file whose collection is most of it (pylint's data-driven
  * test_functional.py under -k: each part collected all 932 cases to run 54) ran longer split than whole.
  */
-export function partCount(own: number, again: number, tests: number, longestTest: number, total: number, workers: number, testCount: number): number | null {
+export function partCount({ own, again, tests, longestTest, total, workers, testCount }: { own: number; again: number; tests: number; longestTest: number; total: number; workers: number; testCount: number }): number | null {
   const share = total / Math.max(1, workers);
   // The least the run can end in with the file in `count` parts: the workers' share, the parts' extra starts counted, or the longest part.
   const bound = (count: number): number => Math.max((total + (count - 1) * again) / workers, again + tests / count, again + longestTest);
@@ -108,7 +108,7 @@ export function mayBeSplit(file: TestFile, unsplittable: (path: string) => boole
 
 /** The files worth splitting, and how; a file not returned runs whole. */
 export function planSplits(files: readonly TestFile[], history: History, options: SplitOptions): Map<string, SplitFile> {
-  const { seconds, share } = shareOfRun(files, history, options.workers);
+  const { seconds, total, share } = shareOfRun(files, history, options.workers);
   const splits = new Map<string, SplitFile>();
   if (options.workers < 2 || share <= 0) return splits;
   for (const file of files) {
@@ -119,7 +119,7 @@ export function planSplits(files: readonly TestFile[], history: History, options
     const tests = Object.entries(entry?.testSeconds ?? {});
     if (tests.length < 2) continue;
     const longestTest = Math.max(...tests.map(([, s]) => s));
-    const count = partCount(own, entry?.perProcessSeconds ?? 0, testsOf(file.path, history), longestTest, share * options.workers, options.workers, tests.length);
+    const count = partCount({ own, again: entry?.perProcessSeconds ?? 0, tests: testsOf(file.path, history), longestTest, total, workers: options.workers, testCount: tests.length });
     if (count === null) continue;
     const groups = chunk(tests, count);
     if (groups.length < 2) continue;

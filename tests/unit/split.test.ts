@@ -118,12 +118,12 @@ describe("splitting a file that dominates the run", () => {
   });
 
   it("splits into parts no shorter than the longest test allows, only where the run's end comes down by a tenth", () => {
-    expect(partCount(8, 0, 8, 0.5, 16, 4, 16)).toBe(4);
+    expect(partCount({ own: 8, again: 0, tests: 8, longestTest: 0.5, total: 16, workers: 4, testCount: 16 })).toBe(4);
     // One test of 7.5 s in a file of 8: no part goes below it, and the run's end moves from 8 s to 7.5 s at best.
-    expect(partCount(8, 0, 8, 7.5, 16, 4, 2)).toBeNull();
-    expect(partCount(8, 0, 8, 7, 16, 4, 2)).toBe(2);
+    expect(partCount({ own: 8, again: 0, tests: 8, longestTest: 7.5, total: 16, workers: 4, testCount: 2 })).toBeNull();
+    expect(partCount({ own: 8, again: 0, tests: 8, longestTest: 7, total: 16, workers: 4, testCount: 2 })).toBe(2);
     // Parts' extra starts that push the workers' share up as far as the file whole: no gain.
-    expect(partCount(8, 3, 5, 0.5, 16, 2, 16)).toBeNull();
+    expect(partCount({ own: 8, again: 3, tests: 5, longestTest: 0.5, total: 16, workers: 2, testCount: 16 })).toBeNull();
   });
 
   it("leaves a file alone when history knows fewer than two of its tests", () => {
